@@ -1,0 +1,13 @@
+export {
+  CODESTEP_ERROR,
+  CodestepError,
+  ConflictError,
+  NotFoundError,
+  UnauthenticatedError,
+  ValidationError,
+  isCodestepError,
+  serializeError,
+  type SerializedError,
+} from './errors.ts';
+export { deterministicId, newId, randomId, systemClock, type Clock, type IdGenerator } from './ids.ts';
+export { createLogger, setLogContextProvider, silentLogger, type LogLevel, type Logger, type LoggerOptions } from './logger.ts';

@@ -1,0 +1,107 @@
+/**
+ * The sandbox's public contract: what the executor and the CLI hand it, and what comes back.
+ * Everything here is plain data (structured-clone safe, JSON safe): it crosses process and
+ * thread boundaries and never carries a live object into or out of user code.
+ */
+
+/** HubSpot's output types. */
+export type OutputType = 'number' | 'string' | 'boolean' | 'datetime' | 'enum' | 'date' | 'phone_number';
+
+export interface OutputFieldSpec {
+  name: string;
+  type: OutputType;
+  /** Allowed values, for `enum` only. */
+  options?: string[];
+}
+
+/** The HubSpot custom code event, exactly as user code sees it. */
+export interface HubSpotEvent {
+  origin: { portalId: number; actionDefinitionId: number | string };
+  object: { objectType: string; objectId: number | string };
+  inputFields: Record<string, string | number | boolean | null>;
+  callbackId: string;
+}
+
+export type ExecutionInput =
+  | { runtime: 'hubspot'; event: HubSpotEvent }
+  /** JsWorkflows: `export class Workflow { async start(data, headers, api) {} }`. */
+  | { runtime: 'jsworkflows'; data: unknown; headers: Record<string, string> };
+
+export interface ExecutionLimits {
+  /** Wall time, ms. @default 20000 */
+  timeoutMs: number;
+  /** Heap of the worker running the execution, MB. @default 128 */
+  memoryMb: number;
+}
+
+export interface ExecutionRequest {
+  executionId: string;
+  tenantId: string;
+  code: string;
+  input: ExecutionInput;
+  /** Only the secrets selected for the action: they become `process.env`. */
+  secrets: Record<string, string>;
+  /** Declared outputs. Undefined: accept any JSON-primitive outputs (the CLI without a spec). */
+  outputFields?: OutputFieldSpec[];
+  limits: ExecutionLimits;
+  /** W3C traceparent of the caller's span, so outbound calls join the trace. */
+  traceparent?: string;
+}
+
+export type LogLevel = 'log' | 'info' | 'warn' | 'error' | 'debug';
+
+export interface LogLine {
+  level: LogLevel;
+  message: string;
+  /** UNIX ms. */
+  at: number;
+}
+
+export interface ExecutionError {
+  /** Stable code: USER_CODE_ERROR, TIMEOUT, MEMORY_LIMIT, OUTPUT_VALUES_TOO_LARGE, INVALID_OUTPUT, ... */
+  code: string;
+  message: string;
+  /** True when the failure followed a 429/5XX from an HTTP call: the enrollment service retries it. */
+  retryable?: boolean;
+  /** From a Retry-After header, ms. */
+  retryAfterMs?: number;
+}
+
+export interface ExecutionResult {
+  status: 'succeeded' | 'failed';
+  outputFields: Record<string, string | number | boolean>;
+  /** HubSpot's `hs_execution_state`, when the action set it. */
+  executionState?: 'SUCCESS' | 'FAIL_CONTINUE';
+  /** JsWorkflows: the JSON value `start` returned (becomes the HTTP response of a webhook trigger). */
+  returnValue?: unknown;
+  logs: LogLine[];
+  logsTruncated: boolean;
+  error: ExecutionError | null;
+  durationMs: number;
+}
+
+/** Operator-level egress policy. */
+export interface EgressPolicy {
+  /** Hosts exempt from the non-public-address block (e.g. `localhost:8080`, `hubspot-fake`). */
+  allowHosts: string[];
+  /** Host → base URL rewrites, e.g. `api.hubapi.com` → `http://127.0.0.1:4010` (tests, staging). Mapped targets are allowed. */
+  mapHosts: Record<string, string>;
+}
+
+/** What the sandbox asks of its host, over the bridge (primitives only). */
+export interface SandboxHostApi {
+  /** JsWorkflows' `api.getOAuthToken(handle)`; must never throw. */
+  getOAuthToken?(request: { tenantId: string; executionId: string; handle: string }): Promise<{ token?: string; error?: string }>;
+}
+
+export interface SandboxOptions {
+  /** Pre-warmed workers. @default 2 */
+  poolSize?: number;
+  egress?: EgressPolicy;
+  hostApi?: SandboxHostApi;
+}
+
+export interface Sandbox {
+  execute(request: ExecutionRequest): Promise<ExecutionResult>;
+  close(): Promise<void>;
+}
