@@ -1,0 +1,211 @@
+/**
+ * Embedded event log on SQLite (`node:sqlite`): one table of records with a global position,
+ * one table of group positions. A consume→produce step commits its outputs and the group's new
+ * position in one SQLite transaction, so a crash at any moment neither loses nor repeats it.
+ * Consumers in this process are woken on append; other processes sharing the file poll.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { ConsumeOptions, ConsumedRecord, EventLog, LogRecord, Subscription } from '@codestep/event-log';
+
+export interface SqliteEventLogOptions {
+  /** Database file, or `:memory:`. */
+  path: string;
+  /** How often a consumer polls when not woken by an append in this process, ms. @default 250 */
+  pollIntervalMs?: number;
+  /** `FULL` survives power loss; `NORMAL` (WAL) survives process crashes. @default 'NORMAL' */
+  synchronous?: 'NORMAL' | 'FULL';
+}
+
+const wakers = new Map<string, EventEmitter>();
+function wakerFor(path: string): EventEmitter {
+  let w = wakers.get(path);
+  if (!w) {
+    w = new EventEmitter();
+    w.setMaxListeners(0);
+    wakers.set(path, w);
+  }
+  return w;
+}
+
+interface Row {
+  position: number;
+  topic: string;
+  key: string;
+  value: Uint8Array;
+  headers: string;
+  record_id: string | null;
+}
+
+export class SqliteEventLog implements EventLog {
+  private readonly db: DatabaseSync;
+  private readonly waker: EventEmitter;
+  private readonly pollIntervalMs: number;
+  private readonly insert: StatementSync;
+  private readonly subscriptions = new Set<Subscription>();
+  private closed = false;
+
+  constructor(options: SqliteEventLogOptions) {
+    const path = options.path === ':memory:' ? options.path : resolve(options.path);
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path);
+    this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous ?? 'NORMAL'}; PRAGMA busy_timeout = 5000;`);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS records (
+        position INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, headers TEXT NOT NULL,
+        record_id TEXT, appended_at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS records_by_topic ON records (topic, position);
+      CREATE UNIQUE INDEX IF NOT EXISTS records_by_id ON records (topic, record_id) WHERE record_id IS NOT NULL;
+      CREATE TABLE IF NOT EXISTS topics (topic TEXT PRIMARY KEY);
+      CREATE TABLE IF NOT EXISTS group_positions (group_id TEXT NOT NULL, topic TEXT NOT NULL, position INTEGER NOT NULL,
+        PRIMARY KEY (group_id, topic));`);
+    this.insert = this.db.prepare(
+      'INSERT OR IGNORE INTO records (topic, key, value, headers, record_id, appended_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.waker = wakerFor(path);
+    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+  }
+
+  async ensureTopics(topics: string[]): Promise<void> {
+    const stmt = this.db.prepare('INSERT OR IGNORE INTO topics (topic) VALUES (?)');
+    for (const t of topics) stmt.run(t);
+  }
+
+  async append(records: LogRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    this.transaction(() => this.insertAll(records));
+    this.waker.emit('append');
+  }
+
+  private insertAll(records: LogRecord[]): void {
+    const now = Date.now();
+    for (const r of records) {
+      this.insert.run(r.topic, r.key, r.value, JSON.stringify(r.headers), r.id ?? null, now);
+    }
+  }
+
+  private transaction<T>(fn: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  private positions(group: string, topics: string[]): Map<string, number> {
+    const stmt = this.db.prepare('SELECT position FROM group_positions WHERE group_id = ? AND topic = ?');
+    const out = new Map<string, number>();
+    for (const t of topics) {
+      const row = stmt.get(group, t) as { position: number } | undefined;
+      out.set(t, row?.position ?? 0);
+    }
+    return out;
+  }
+
+  private fetch(positions: Map<string, number>, limit: number): ConsumedRecord[] {
+    const clauses: string[] = [];
+    const params: Array<string | number> = [];
+    for (const [topic, pos] of positions) {
+      clauses.push('(topic = ? AND position > ?)');
+      params.push(topic, pos);
+    }
+    const rows = this.db
+      .prepare(`SELECT position, topic, key, value, headers, record_id FROM records WHERE ${clauses.join(' OR ')} ORDER BY position LIMIT ?`)
+      .all(...params, limit) as unknown as Row[];
+    return rows.map(toConsumed);
+  }
+
+  async consume(options: ConsumeOptions): Promise<Subscription> {
+    const batchSize = options.batchSize ?? 100;
+    const setPosition = this.db.prepare(
+      'INSERT INTO group_positions (group_id, topic, position) VALUES (?, ?, ?) ON CONFLICT (group_id, topic) DO UPDATE SET position = excluded.position',
+    );
+    let running = true;
+    let wake: (() => void) | undefined;
+    const onAppend = () => wake?.();
+    this.waker.on('append', onAppend);
+
+    const loop = async () => {
+      let backoff = 100;
+      while (running) {
+        const positions = this.positions(options.group, options.topics);
+        const batch = this.fetch(positions, batchSize);
+        if (batch.length === 0) {
+          await new Promise<void>((r) => {
+            const timer = setTimeout(r, this.pollIntervalMs);
+            wake = () => (clearTimeout(timer), r());
+          });
+          wake = undefined;
+          continue;
+        }
+        let outputs: LogRecord[];
+        try {
+          outputs = await options.handle(batch);
+        } catch (error) {
+          options.onError?.(error);
+          await new Promise((r) => setTimeout(r, backoff));
+          backoff = Math.min(backoff * 2, 5_000);
+          continue;
+        }
+        backoff = 100;
+        if (this.closed) return;
+        for (const r of batch) positions.set(r.topic, Math.max(positions.get(r.topic) ?? 0, r.offset));
+        this.transaction(() => {
+          this.insertAll(outputs);
+          for (const [topic, pos] of positions) setPosition.run(options.group, topic, pos);
+        });
+        if (outputs.length > 0) this.waker.emit('append');
+      }
+    };
+    const done = loop();
+    const subscription: Subscription = {
+      stop: async () => {
+        running = false;
+        wake?.();
+        this.waker.off('append', onAppend);
+        await done;
+        this.subscriptions.delete(subscription);
+      },
+    };
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async readAll(topics: string[], handle: (batch: ConsumedRecord[]) => Promise<void>): Promise<number> {
+    const end = (this.db.prepare('SELECT COALESCE(MAX(position), 0) AS p FROM records').get() as { p: number }).p;
+    const positions = new Map(topics.map((t) => [t, 0]));
+    let count = 0;
+    for (;;) {
+      const batch = this.fetch(positions, 500).filter((r) => r.offset <= end);
+      if (batch.length === 0) return count;
+      await handle(batch);
+      count += batch.length;
+      for (const r of batch) positions.set(r.topic, Math.max(positions.get(r.topic) ?? 0, r.offset));
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+function toConsumed(row: Row): ConsumedRecord {
+  return {
+    topic: row.topic,
+    key: row.key,
+    value: row.value,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    ...(row.record_id === null ? {} : { id: row.record_id }),
+    partition: 0,
+    offset: row.position,
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * The event log port: topics of keyed records, ordered per key, read by consumer groups.
+ * Two adapters implement it (SQLite for embedded mode, Kafka for distributed mode) and one
+ * contract suite (`./event-log.contract.ts`) runs against both.
+ */
+
+export interface LogRecord {
+  topic: string;
+  /** The aggregate id: records with one key stay in order. */
+  key: string;
+  /** An encoded `EventEnvelope`. */
+  value: Uint8Array;
+  /** Event type, schema version, W3C `traceparent`. */
+  headers: Record<string, string>;
+  /**
+   * A unique id for deduplication where the adapter supports it on append (SQLite ignores a
+   * second record with the same topic and id). Consumers must still tolerate duplicates: the
+   * log is at-least-once.
+   */
+  id?: string;
+}
+
+export interface ConsumedRecord extends LogRecord {
+  partition: number;
+  /** Position within the partition: strictly increasing per key. */
+  offset: number;
+}
+
+export interface ConsumeOptions {
+  /** Consumer group: members of one group share the topics' partitions. */
+  group: string;
+  topics: string[];
+  /** Max records per batch. @default 100 */
+  batchSize?: number;
+  /**
+   * Called with records in log order (per partition). The records it returns are appended
+   * atomically with the group's new position: a crash before that commit re-delivers the batch
+   * and discards the outputs, so consume→produce steps happen exactly once. Throwing re-delivers
+   * the batch after a back-off.
+   */
+  handle(batch: ConsumedRecord[]): Promise<LogRecord[]>;
+  onError?(error: unknown): void;
+}
+
+export interface Subscription {
+  /** Stops after the batch in progress is committed. */
+  stop(): Promise<void>;
+}
+
+export interface EventLog {
+  ensureTopics(topics: string[]): Promise<void>;
+  /** Resolves once the records are durable. */
+  append(records: LogRecord[]): Promise<void>;
+  consume(options: ConsumeOptions): Promise<Subscription>;
+  /**
+   * Reads every record of the topics from the beginning up to their end at the time of the call,
+   * outside any group (replay, rebuilds). `handle` is awaited per batch.
+   */
+  readAll(topics: string[], handle: (batch: ConsumedRecord[]) => Promise<void>): Promise<number>;
+  close(): Promise<void>;
+}

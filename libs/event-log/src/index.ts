@@ -1,0 +1,2 @@
+export type { ConsumeOptions, ConsumedRecord, EventLog, LogRecord, Subscription } from './event-log.port.ts';
+export { eventLogContract } from './event-log.contract.ts';

@@ -1,0 +1,145 @@
+/**
+ * Embedded document store on SQLite (`node:sqlite`): one table per collection holding the
+ * document as JSON, with expression indexes on the fields the collection declares.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { DocumentStore, IndexSpec, Query, StoredDoc, VersionedWrite } from '@codestep/store';
+
+export interface SqliteStoreOptions {
+  path: string;
+}
+
+const NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+function ident(name: string): string {
+  if (!NAME.test(name)) throw new Error(`invalid collection or field name: ${JSON.stringify(name)}`);
+  return name;
+}
+
+export class SqliteStore implements DocumentStore {
+  private readonly db: DatabaseSync;
+  private readonly known = new Set<string>();
+
+  constructor(options: SqliteStoreOptions) {
+    const path = options.path === ':memory:' ? options.path : resolve(options.path);
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path);
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+  }
+
+  private table(collection: string): string {
+    const t = `c_${ident(collection)}`;
+    if (!this.known.has(t)) {
+      this.db.exec(`CREATE TABLE IF NOT EXISTS ${t} (id TEXT PRIMARY KEY, version INTEGER NOT NULL, doc TEXT NOT NULL)`);
+      this.known.add(t);
+    }
+    return t;
+  }
+
+  async ensureCollection(collection: string, indexes: IndexSpec[]): Promise<void> {
+    const t = this.table(collection);
+    for (const index of indexes) {
+      const cols = index.fields.map((f) => `json_extract(doc, '$.${ident(f)}')`).join(', ');
+      const name = `${t}_${index.fields.map(ident).join('_')}`;
+      this.db.exec(`CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${name} ON ${t} (${cols})`);
+    }
+  }
+
+  async get<T>(collection: string, id: string): Promise<StoredDoc<T> | null> {
+    const row = this.db.prepare(`SELECT id, version, doc FROM ${this.table(collection)} WHERE id = ?`).get(id) as RawRow | undefined;
+    return row ? parse<T>(row) : null;
+  }
+
+  async getMany<T>(collection: string, ids: string[]): Promise<Map<string, StoredDoc<T>>> {
+    const out = new Map<string, StoredDoc<T>>();
+    if (ids.length === 0) return out;
+    const t = this.table(collection);
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = this.db.prepare(`SELECT id, version, doc FROM ${t} WHERE id IN (${chunk.map(() => '?').join(',')})`).all(...chunk) as unknown as RawRow[];
+      for (const row of rows) out.set(row.id, parse<T>(row));
+    }
+    return out;
+  }
+
+  async find<T>(collection: string, query: Query): Promise<Array<StoredDoc<T>>> {
+    const t = this.table(collection);
+    const where: string[] = [];
+    const params: Array<string | number | null> = [];
+    for (const [field, value] of Object.entries(query.where ?? {})) {
+      if (value === null) {
+        where.push(`json_extract(doc, '$.${ident(field)}') IS NULL`);
+      } else {
+        where.push(`json_extract(doc, '$.${ident(field)}') = ?`);
+        params.push(typeof value === 'boolean' ? Number(value) : value);
+      }
+    }
+    let sql = `SELECT id, version, doc FROM ${t}`;
+    if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
+    if (query.orderBy) sql += ` ORDER BY json_extract(doc, '$.${ident(query.orderBy.field)}') ${query.orderBy.direction === 'desc' ? 'DESC' : 'ASC'}, id`;
+    if (query.limit !== undefined) sql += ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
+    return (this.db.prepare(sql).all(...params) as unknown as RawRow[]).map((r) => parse<T>(r));
+  }
+
+  async writeVersioned<T>(collection: string, writes: Array<VersionedWrite<T>>): Promise<void> {
+    if (writes.length === 0) return;
+    const stmt = this.db.prepare(
+      `INSERT INTO ${this.table(collection)} (id, version, doc) VALUES (?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET version = excluded.version, doc = excluded.doc WHERE excluded.version > version`,
+    );
+    this.tx(() => {
+      for (const w of writes) stmt.run(w.id, w.version, JSON.stringify(w.doc));
+    });
+  }
+
+  async insertIfAbsent<T>(collection: string, id: string, doc: T): Promise<boolean> {
+    const r = this.db.prepare(`INSERT OR IGNORE INTO ${this.table(collection)} (id, version, doc) VALUES (?, 1, ?)`).run(id, JSON.stringify(doc));
+    return Number(r.changes) === 1;
+  }
+
+  async compareAndSet<T>(collection: string, id: string, expectedVersion: number, doc: T): Promise<boolean> {
+    const t = this.table(collection);
+    if (expectedVersion === 0) return this.insertIfAbsent(collection, id, doc);
+    const r = this.db.prepare(`UPDATE ${t} SET version = version + 1, doc = ? WHERE id = ? AND version = ?`).run(JSON.stringify(doc), id, expectedVersion);
+    return Number(r.changes) === 1;
+  }
+
+  async put<T>(collection: string, id: string, doc: T): Promise<void> {
+    this.db
+      .prepare(`INSERT INTO ${this.table(collection)} (id, version, doc) VALUES (?, 1, ?) ON CONFLICT (id) DO UPDATE SET version = version + 1, doc = excluded.doc`)
+      .run(id, JSON.stringify(doc));
+  }
+
+  async delete(collection: string, id: string): Promise<boolean> {
+    return Number(this.db.prepare(`DELETE FROM ${this.table(collection)} WHERE id = ?`).run(id).changes) === 1;
+  }
+
+  async clear(collection: string): Promise<void> {
+    this.db.exec(`DELETE FROM ${this.table(collection)}`);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  private tx(fn: () => void): void {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      fn();
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}
+
+interface RawRow {
+  id: string;
+  version: number;
+  doc: string;
+}
+function parse<T>(row: RawRow): StoredDoc<T> {
+  return { id: row.id, version: row.version, doc: JSON.parse(row.doc) as T };
+}

@@ -1,0 +1,2 @@
+export type { DocumentStore, IndexSpec, Query, Scalar, StoredDoc, VersionedWrite } from './store.port.ts';
+export { storeContract } from './store.contract.ts';

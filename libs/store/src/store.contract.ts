@@ -1,0 +1,90 @@
+/** The contract every DocumentStore adapter honours, as a node:test suite. */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import type { DocumentStore } from './store.port.ts';
+
+export interface StoreFactory {
+  open(): Promise<DocumentStore>;
+}
+
+interface Item {
+  tenantId: string;
+  n: number;
+  label: string;
+}
+
+export function storeContract(name: string, factory: StoreFactory): void {
+  describe(`DocumentStore contract: ${name}`, () => {
+    it('keeps only the newest version of a document, whatever the order of writes', async () => {
+      const store = await factory.open();
+      const c = `c${randomUUID().slice(0, 8)}`;
+      await store.ensureCollection(c, [{ fields: ['tenantId', 'n'] }]);
+      await store.writeVersioned<Item>(c, [{ id: 'a', version: 5, doc: { tenantId: 't', n: 5, label: 'five' } }]);
+      await store.writeVersioned<Item>(c, [
+        { id: 'a', version: 3, doc: { tenantId: 't', n: 3, label: 'three' } },
+        { id: 'a', version: 5, doc: { tenantId: 't', n: 5, label: 'five again' } },
+        { id: 'b', version: 1, doc: { tenantId: 't', n: 1, label: 'b' } },
+      ]);
+      const a = await store.get<Item>(c, 'a');
+      assert.equal(a?.version, 5);
+      assert.equal(a?.doc.label, 'five');
+      await store.writeVersioned<Item>(c, [{ id: 'a', version: 6, doc: { tenantId: 't', n: 6, label: 'six' } }]);
+      assert.equal((await store.get<Item>(c, 'a'))?.doc.label, 'six');
+      assert.equal((await store.get<Item>(c, 'b'))?.doc.label, 'b');
+      await store.close();
+    });
+
+    it('finds by equality with order and limit, and scopes by field', async () => {
+      const store = await factory.open();
+      const c = `c${randomUUID().slice(0, 8)}`;
+      await store.ensureCollection(c, [{ fields: ['tenantId', 'n'] }]);
+      await store.writeVersioned<Item>(
+        c,
+        [1, 2, 3, 4].map((n) => ({ id: `x${n}`, version: 1, doc: { tenantId: n % 2 ? 'odd' : 'even', n, label: `l${n}` } })),
+      );
+      const odd = await store.find<Item>(c, { where: { tenantId: 'odd' }, orderBy: { field: 'n', direction: 'desc' } });
+      assert.deepEqual(odd.map((d) => d.doc.n), [3, 1]);
+      const firstEven = await store.find<Item>(c, { where: { tenantId: 'even' }, orderBy: { field: 'n', direction: 'asc' }, limit: 1 });
+      assert.deepEqual(firstEven.map((d) => d.id), ['x2']);
+      const many = await store.getMany<Item>(c, ['x1', 'x4', 'missing']);
+      assert.deepEqual([...many.keys()].sort(), ['x1', 'x4']);
+      await store.close();
+    });
+
+    it('inserts if absent exactly once', async () => {
+      const store = await factory.open();
+      const c = `c${randomUUID().slice(0, 8)}`;
+      await store.ensureCollection(c, []);
+      const results = await Promise.all(Array.from({ length: 10 }, () => store.insertIfAbsent(c, 'claim', { by: 'x' })));
+      assert.equal(results.filter(Boolean).length, 1);
+      await store.close();
+    });
+
+    it('lets exactly one of many concurrent compare-and-set calls win', async () => {
+      const store = await factory.open();
+      const c = `c${randomUUID().slice(0, 8)}`;
+      await store.ensureCollection(c, []);
+      assert.equal(await store.compareAndSet(c, 'lease', 0, { owner: 'first' }), true);
+      const wins = await Promise.all(Array.from({ length: 20 }, (_, i) => store.compareAndSet(c, 'lease', 1, { owner: `o${i}` })));
+      assert.equal(wins.filter(Boolean).length, 1);
+      const doc = await store.get<{ owner: string }>(c, 'lease');
+      assert.equal(doc?.version, 2);
+      await store.put(c, 'lease', { owner: 'forced' });
+      assert.equal((await store.get<{ owner: string }>(c, 'lease'))?.version, 3);
+      assert.equal(await store.delete(c, 'lease'), true);
+      assert.equal(await store.get(c, 'lease'), null);
+      await store.close();
+    });
+
+    it('clears a collection', async () => {
+      const store = await factory.open();
+      const c = `c${randomUUID().slice(0, 8)}`;
+      await store.ensureCollection(c, []);
+      await store.put(c, 'a', { x: 1 });
+      await store.clear(c);
+      assert.deepEqual(await store.find(c, {}), []);
+      await store.close();
+    });
+  });
+}
