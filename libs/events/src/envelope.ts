@@ -1,0 +1,84 @@
+/**
+ * Building, encoding and decoding event envelopes, and the topic each event type goes to.
+ * Pure: ids and time are passed in.
+ */
+import { EventEnvelope } from '@codestep/contracts';
+import { Topics, type Topic } from './topics.ts';
+
+export type EventBody = NonNullable<EventEnvelope['event']>;
+export type EventCase = EventBody['$case'];
+export type EventOf<C extends EventCase> = Extract<EventBody, { $case: C }>['value'];
+
+/** An envelope with its event present. */
+export type Envelope = EventEnvelope & { event: EventBody };
+
+export const SCHEMA_VERSION = 1;
+
+const TYPE_NAMES: Record<EventCase, string> = {
+  workflowPublished: 'WorkflowPublished',
+  enrollmentStarted: 'EnrollmentStarted',
+  enrollmentCompleted: 'EnrollmentCompleted',
+  enrollmentFailed: 'EnrollmentFailed',
+  actionRequested: 'ActionRequested',
+  actionStarted: 'ActionStarted',
+  actionLogged: 'ActionLogged',
+  actionSucceeded: 'ActionSucceeded',
+  actionFailed: 'ActionFailed',
+  actionRetryScheduled: 'ActionRetryScheduled',
+  connectionAuthorized: 'ConnectionAuthorized',
+  connectionRefreshed: 'ConnectionRefreshed',
+  connectionNeedsReauth: 'ConnectionNeedsReauth',
+  connectionRevoked: 'ConnectionRevoked',
+};
+
+export function topicOf(c: EventCase): Topic {
+  if (c === 'workflowPublished') return Topics.workflows;
+  if (c.startsWith('enrollment')) return Topics.enrollments;
+  if (c === 'actionLogged') return Topics.logs;
+  if (c.startsWith('action')) return Topics.actions;
+  return Topics.connections;
+}
+
+export interface EnvelopeMeta {
+  eventId: string;
+  tenantId: string;
+  aggregateId: string;
+  occurredAt: number;
+  causationId?: string;
+  correlationId?: string;
+}
+
+export function envelope(meta: EnvelopeMeta, event: EventBody): Envelope {
+  return {
+    eventId: meta.eventId,
+    type: TYPE_NAMES[event.$case],
+    schemaVersion: SCHEMA_VERSION,
+    tenantId: meta.tenantId,
+    aggregateId: meta.aggregateId,
+    occurredAt: meta.occurredAt,
+    causationId: meta.causationId ?? '',
+    correlationId: meta.correlationId ?? '',
+    event,
+  };
+}
+
+export interface EncodedRecord {
+  topic: Topic;
+  key: string;
+  value: Uint8Array;
+  headers: Record<string, string>;
+  id: string;
+}
+
+/** The log record for an envelope; `traceparent` goes into headers, never the payload. */
+export function toRecord(env: Envelope, traceparent?: string): EncodedRecord {
+  const headers: Record<string, string> = { 'event-type': env.type, 'schema-version': String(env.schemaVersion), 'tenant-id': env.tenantId };
+  if (traceparent) headers.traceparent = traceparent;
+  return { topic: topicOf(env.event.$case), key: env.aggregateId, value: EventEnvelope.encode(env).finish(), headers, id: env.eventId };
+}
+
+/** Decodes a record's value; undefined for an event this version does not know (skip it). */
+export function fromRecord(value: Uint8Array): Envelope | undefined {
+  const env = EventEnvelope.decode(value);
+  return env.event ? (env as Envelope) : undefined;
+}

@@ -1,0 +1,10 @@
+/** One topic per aggregate type; the record key is the aggregate id. */
+export const Topics = {
+  workflows: 'codestep.workflows.v1',
+  enrollments: 'codestep.enrollments.v1',
+  actions: 'codestep.actions.v1',
+  logs: 'codestep.logs.v1',
+  connections: 'codestep.connections.v1',
+} as const;
+export type Topic = (typeof Topics)[keyof typeof Topics];
+export const ALL_TOPICS: Topic[] = Object.values(Topics);

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { envelope, plainToFieldMap, type Envelope } from '@codestep/events';
+import { applyToEnrollment, applyToExecution, applyToLogs, type EnrollmentDoc, type ExecutionDoc } from './history.projection.ts';
+
+const ctx = { enrollmentId: 'enr1', workflowId: 'wf1', workflowVersion: 1, stepIndex: 0, actionId: 'a', attempt: 1, object: undefined, priorOutputs: {}, firstAttemptAt: 0 };
+const meta = (eventId: string, aggregateId: string, occurredAt = 10) => ({ eventId, tenantId: 't1', aggregateId, occurredAt });
+const fold = <D>(apply: (d: D | undefined, e: Envelope) => D | undefined, events: Envelope[]) =>
+  events.reduce<D | undefined>((d, e) => apply(d, e) ?? d, undefined);
+
+const started = envelope(meta('e1', 'enr1'), { $case: 'enrollmentStarted', value: { enrollmentId: 'enr1', workflowId: 'wf1', workflowVersion: 1, object: { objectType: 'CONTACT', objectId: '1', properties: {} }, actionCount: 1 } });
+const failed = envelope(meta('e2', 'enr1', 20), { $case: 'enrollmentFailed', value: { enrollmentId: 'enr1', failedActionId: 'a', error: { code: 'USER_CODE_ERROR', message: 'boom', retryable: false, retryAfterMs: 0 } } });
+
+describe('history projections', () => {
+  it('given a started and a failed enrollment, it shows failed with the error message', () => {
+    const doc = fold<EnrollmentDoc>(applyToEnrollment, [started, failed]);
+    assert.equal(doc?.status, 'failed');
+    assert.equal(doc?.error?.message, 'boom');
+    assert.equal(doc?.finishedAt, 20);
+  });
+
+  it('applies a redelivered event once', () => {
+    const once = fold<EnrollmentDoc>(applyToEnrollment, [started, failed]);
+    const twice = fold<EnrollmentDoc>(applyToEnrollment, [started, started, failed, failed]);
+    assert.deepEqual(twice, once);
+    assert.equal(applyToEnrollment(once, failed), undefined);
+  });
+
+  it('follows an execution from requested to succeeded with its inputs and outputs', () => {
+    const events = [
+      envelope(meta('a1', 'x1'), { $case: 'actionRequested', value: { executionId: 'x1', context: ctx, inputFields: plainToFieldMap({ email: 'a@b.c' }), callbackId: 'cb1' } }),
+      envelope(meta('a2', 'x1'), { $case: 'actionStarted', value: { executionId: 'x1', context: ctx, executorId: 'ex', traceId: 'trace' } }),
+      envelope(meta('a3', 'x1', 30), { $case: 'actionSucceeded', value: { executionId: 'x1', context: ctx, outputFields: plainToFieldMap({ n: 2 }), durationMs: 4 } }),
+    ];
+    const doc = fold<ExecutionDoc>(applyToExecution, events);
+    assert.equal(doc?.status, 'succeeded');
+    assert.deepEqual(doc?.inputFields, { email: 'a@b.c' });
+    assert.deepEqual(doc?.outputFields, { n: 2 });
+    assert.equal(doc?.traceId, 'trace');
+  });
+
+  it('appends log lines once per event', () => {
+    const logged = envelope(meta('l1', 'x1'), { $case: 'actionLogged', value: { executionId: 'x1', context: ctx, lines: [{ level: 'log', message: 'hi', at: 1 }], truncated: false } });
+    const doc = fold(applyToLogs, [logged, logged]);
+    assert.deepEqual(doc?.lines.map((l) => l.message), ['hi']);
+  });
+});

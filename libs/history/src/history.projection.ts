@@ -1,0 +1,189 @@
+/**
+ * The history projections, as pure reducers: an event and the current document give the next
+ * document. Each document is fed by one aggregate's events only (one key, so one ordered
+ * stream), and remembers the ids of the events it applied, so a redelivered event changes
+ * nothing. Nothing here reads the clock: replaying the log rebuilds identical documents.
+ */
+import type { CrmObject } from '@codestep/contracts';
+import { fieldMapToPlain, type Envelope, type PlainFields } from '@codestep/events';
+
+export interface ErrorView {
+  code: string;
+  message: string;
+  retryable: boolean;
+  retryAfterMs: number;
+}
+
+export interface EnrollmentDoc {
+  tenantId: string;
+  enrollmentId: string;
+  workflowId: string;
+  workflowVersion: number;
+  object: { objectType: string; objectId: string; properties: Record<string, string> };
+  status: 'running' | 'completed' | 'failed';
+  error: ErrorView | null;
+  failedActionId: string;
+  outputs: Record<string, PlainFields>;
+  startedAt: number;
+  finishedAt: number;
+  eventIds: string[];
+}
+
+export type ExecutionStatus = 'requested' | 'running' | 'succeeded' | 'failed' | 'retry_scheduled';
+
+export interface ExecutionDoc {
+  tenantId: string;
+  executionId: string;
+  enrollmentId: string;
+  workflowId: string;
+  actionId: string;
+  stepIndex: number;
+  attempt: number;
+  status: ExecutionStatus;
+  inputFields: PlainFields;
+  outputFields: PlainFields;
+  error: ErrorView | null;
+  continueEnrollment: boolean;
+  durationMs: number;
+  traceId: string;
+  callbackId: string;
+  requestedAt: number;
+  finishedAt: number;
+  retryDueAt: number;
+  eventIds: string[];
+}
+
+export interface LogLineView {
+  level: string;
+  message: string;
+  at: number;
+}
+
+export interface ExecutionLogsDoc {
+  tenantId: string;
+  executionId: string;
+  enrollmentId: string;
+  lines: LogLineView[];
+  truncated: boolean;
+  eventIds: string[];
+}
+
+const obj = (o: CrmObject | undefined) => ({ objectType: o?.objectType ?? '', objectId: o?.objectId ?? '', properties: { ...(o?.properties ?? {}) } });
+const err = (e: { code: string; message: string; retryable: boolean; retryAfterMs: number } | undefined): ErrorView | null =>
+  e ? { code: e.code, message: e.message, retryable: e.retryable, retryAfterMs: e.retryAfterMs } : null;
+/** At most this many event ids are remembered per document (a document sees few events). */
+const MAX_EVENT_IDS = 200;
+const remember = (ids: string[], id: string) => [...ids, id].slice(-MAX_EVENT_IDS);
+
+/** Returns the next document, or undefined when the event changes nothing. */
+export function applyToEnrollment(doc: EnrollmentDoc | undefined, env: Envelope): EnrollmentDoc | undefined {
+  if (doc?.eventIds.includes(env.eventId)) return undefined;
+  const e = env.event;
+  switch (e.$case) {
+    case 'enrollmentStarted':
+      if (doc) return { ...doc, eventIds: remember(doc.eventIds, env.eventId) };
+      return {
+        tenantId: env.tenantId,
+        enrollmentId: e.value.enrollmentId,
+        workflowId: e.value.workflowId,
+        workflowVersion: e.value.workflowVersion,
+        object: obj(e.value.object),
+        status: 'running',
+        error: null,
+        failedActionId: '',
+        outputs: {},
+        startedAt: env.occurredAt,
+        finishedAt: 0,
+        eventIds: [env.eventId],
+      };
+    case 'enrollmentCompleted':
+      if (!doc) return undefined;
+      return {
+        ...doc,
+        status: 'completed',
+        outputs: Object.fromEntries(Object.entries(e.value.outputs).map(([k, v]) => [k, fieldMapToPlain(v.fields)])),
+        finishedAt: env.occurredAt,
+        eventIds: remember(doc.eventIds, env.eventId),
+      };
+    case 'enrollmentFailed':
+      if (!doc) return undefined;
+      return { ...doc, status: 'failed', error: err(e.value.error), failedActionId: e.value.failedActionId, finishedAt: env.occurredAt, eventIds: remember(doc.eventIds, env.eventId) };
+    default:
+      return undefined;
+  }
+}
+
+const FINAL: ExecutionStatus[] = ['succeeded', 'failed', 'retry_scheduled'];
+
+export function applyToExecution(doc: ExecutionDoc | undefined, env: Envelope): ExecutionDoc | undefined {
+  if (doc?.eventIds.includes(env.eventId)) return undefined;
+  const e = env.event;
+  const base = (executionId: string, ctx: { enrollmentId: string; workflowId: string; actionId: string; stepIndex: number; attempt: number } | undefined): ExecutionDoc =>
+    doc ?? {
+      tenantId: env.tenantId,
+      executionId,
+      enrollmentId: ctx?.enrollmentId ?? '',
+      workflowId: ctx?.workflowId ?? '',
+      actionId: ctx?.actionId ?? '',
+      stepIndex: ctx?.stepIndex ?? 0,
+      attempt: ctx?.attempt ?? 0,
+      status: 'requested',
+      inputFields: {},
+      outputFields: {},
+      error: null,
+      continueEnrollment: false,
+      durationMs: 0,
+      traceId: '',
+      callbackId: '',
+      requestedAt: 0,
+      finishedAt: 0,
+      retryDueAt: 0,
+      eventIds: [],
+    };
+  switch (e.$case) {
+    case 'actionRequested': {
+      const d = base(e.value.executionId, e.value.context);
+      return { ...d, inputFields: fieldMapToPlain(e.value.inputFields), callbackId: e.value.callbackId, requestedAt: env.occurredAt, eventIds: remember(d.eventIds, env.eventId) };
+    }
+    case 'actionStarted': {
+      const d = base(e.value.executionId, e.value.context);
+      return { ...d, status: FINAL.includes(d.status) ? d.status : 'running', traceId: e.value.traceId, eventIds: remember(d.eventIds, env.eventId) };
+    }
+    case 'actionSucceeded': {
+      const d = base(e.value.executionId, e.value.context);
+      return { ...d, status: 'succeeded', outputFields: fieldMapToPlain(e.value.outputFields), durationMs: e.value.durationMs, finishedAt: env.occurredAt, eventIds: remember(d.eventIds, env.eventId) };
+    }
+    case 'actionFailed': {
+      const d = base(e.value.executionId, e.value.context);
+      return {
+        ...d,
+        status: d.status === 'retry_scheduled' ? d.status : 'failed',
+        error: err(e.value.error),
+        continueEnrollment: e.value.continueEnrollment,
+        outputFields: fieldMapToPlain(e.value.outputFields),
+        durationMs: e.value.durationMs,
+        finishedAt: env.occurredAt,
+        eventIds: remember(d.eventIds, env.eventId),
+      };
+    }
+    case 'actionRetryScheduled': {
+      const d = base(e.value.executionId, e.value.context);
+      return { ...d, status: 'retry_scheduled', retryDueAt: e.value.dueAt, eventIds: remember(d.eventIds, env.eventId) };
+    }
+    default:
+      return undefined;
+  }
+}
+
+export function applyToLogs(doc: ExecutionLogsDoc | undefined, env: Envelope): ExecutionLogsDoc | undefined {
+  if (doc?.eventIds.includes(env.eventId)) return undefined;
+  if (env.event.$case !== 'actionLogged') return undefined;
+  const v = env.event.value;
+  const d = doc ?? { tenantId: env.tenantId, executionId: v.executionId, enrollmentId: v.context?.enrollmentId ?? '', lines: [], truncated: false, eventIds: [] };
+  return {
+    ...d,
+    lines: [...d.lines, ...v.lines.map((l) => ({ level: l.level, message: l.message, at: l.at }))],
+    truncated: d.truncated || v.truncated,
+    eventIds: remember(d.eventIds, env.eventId),
+  };
+}

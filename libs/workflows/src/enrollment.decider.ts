@@ -1,0 +1,170 @@
+/**
+ * The enrollment step machine, as pure functions: given the (immutable) workflow version and
+ * one event, which events follow. Every action event carries its `ActionContext` (step, attempt,
+ * earlier outputs), so no other state is needed, and every id is derived from its inputs, so a
+ * redelivered input yields the very same events (downstream deduplicates by event id).
+ */
+import type { ActionContext, ActionDefinition, CrmObject, ErrorInfo, FieldMap, FieldValue, WorkflowDefinition } from '@codestep/contracts';
+import { deterministicId } from '@codestep/core';
+import { envelope, fieldValue, type Envelope, type EventOf } from '@codestep/events';
+
+export interface RetryPolicy {
+  /** Delay before the first retry, ms. @default 60000 (HubSpot: 1 minute) */
+  initialDelayMs: number;
+  /** Growth factor between retries. @default 2 */
+  multiplier: number;
+  /** Longest delay between two attempts, ms. @default 28800000 (8 hours) */
+  maxDelayMs: number;
+  /** Give up when the next attempt would start this long after the first, ms. @default 259200000 (3 days) */
+  giveUpAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  initialDelayMs: 60_000,
+  multiplier: 2,
+  maxDelayMs: 8 * 3600_000,
+  giveUpAfterMs: 3 * 24 * 3600_000,
+};
+
+export interface StartCommand {
+  tenantId: string;
+  enrollmentId: string;
+  object: CrmObject;
+  portalId: number;
+}
+
+export function executionIdFor(enrollmentId: string, stepIndex: number, attempt: number): string {
+  return deterministicId('exe', enrollmentId, stepIndex, attempt);
+}
+
+/** EnrollmentStarted, then the first action's request (or completion for an empty workflow). */
+export function startEnrollment(wf: WorkflowDefinition, cmd: StartCommand, now: number): Envelope[] {
+  const started = envelope(
+    { eventId: deterministicId('evt', 'started', cmd.enrollmentId), tenantId: cmd.tenantId, aggregateId: cmd.enrollmentId, occurredAt: now, correlationId: cmd.enrollmentId },
+    {
+      $case: 'enrollmentStarted',
+      value: { enrollmentId: cmd.enrollmentId, workflowId: wf.workflowId, workflowVersion: wf.version, object: cmd.object, actionCount: wf.actions.length },
+    },
+  );
+  const ctx: ActionContext = {
+    enrollmentId: cmd.enrollmentId,
+    workflowId: wf.workflowId,
+    workflowVersion: wf.version,
+    stepIndex: 0,
+    actionId: '',
+    attempt: 1,
+    object: cmd.object,
+    priorOutputs: {},
+    firstAttemptAt: now,
+  };
+  return [started, ...nextStep(wf, cmd.tenantId, ctx, 0, started.eventId, now)];
+}
+
+/** Decides what follows an action's result. */
+export function onActionResult(wf: WorkflowDefinition, tenantId: string, result: Envelope, retry: RetryPolicy, now: number): Envelope[] {
+  const body = result.event;
+  if (body.$case === 'actionSucceeded') {
+    const ctx = requireContext(body.value.context);
+    return advance(wf, tenantId, ctx, body.value.outputFields, result.eventId, now);
+  }
+  if (body.$case !== 'actionFailed') return [];
+  const failed = body.value;
+  const ctx = requireContext(failed.context);
+  if (failed.continueEnrollment) return advance(wf, tenantId, ctx, failed.outputFields, result.eventId, now);
+  const error = failed.error ?? { code: 'UNKNOWN', message: 'the action failed', retryable: false, retryAfterMs: 0 };
+  if (error.retryable) {
+    const delay = retryDelay(retry, ctx.attempt, error.retryAfterMs);
+    const dueAt = now + delay;
+    if (dueAt - ctx.firstAttemptAt <= retry.giveUpAfterMs) {
+      const next: ActionContext = { ...ctx, attempt: ctx.attempt + 1 };
+      return [
+        envelope(
+          { eventId: deterministicId('evt', 'retry', failed.executionId), tenantId, aggregateId: failed.executionId, occurredAt: now, causationId: result.eventId, correlationId: ctx.enrollmentId },
+          {
+            $case: 'actionRetryScheduled',
+            value: { executionId: failed.executionId, context: next, dueAt, error, nextExecutionId: executionIdFor(ctx.enrollmentId, ctx.stepIndex, next.attempt) },
+          },
+        ),
+      ];
+    }
+    return [enrollmentFailed(tenantId, ctx, { ...error, message: `${error.message} (gave up after ${ctx.attempt} attempts)` }, result.eventId, now)];
+  }
+  return [enrollmentFailed(tenantId, ctx, error, result.eventId, now)];
+}
+
+/** A due retry becomes the next attempt's request. */
+export function onRetryDue(wf: WorkflowDefinition, tenantId: string, scheduled: Envelope, now: number): Envelope[] {
+  if (scheduled.event.$case !== 'actionRetryScheduled') return [];
+  const ctx = requireContext(scheduled.event.value.context);
+  return [actionRequested(wf, tenantId, ctx, scheduled.eventId, now)];
+}
+
+export function retryDelay(policy: RetryPolicy, attempt: number, retryAfterMs: number): number {
+  const exp = policy.initialDelayMs * policy.multiplier ** Math.max(0, attempt - 1);
+  return Math.min(Math.max(exp, retryAfterMs), policy.maxDelayMs);
+}
+
+function advance(wf: WorkflowDefinition, tenantId: string, ctx: ActionContext, outputs: Record<string, FieldValue>, causationId: string, now: number): Envelope[] {
+  const priorOutputs: Record<string, FieldMap> = { ...ctx.priorOutputs, [ctx.actionId]: { fields: outputs } };
+  const next: ActionContext = { ...ctx, priorOutputs };
+  return nextStep(wf, tenantId, next, ctx.stepIndex + 1, causationId, now);
+}
+
+function nextStep(wf: WorkflowDefinition, tenantId: string, ctx: ActionContext, stepIndex: number, causationId: string, now: number): Envelope[] {
+  const action = wf.actions[stepIndex];
+  if (!action) {
+    return [
+      envelope(
+        { eventId: deterministicId('evt', 'completed', ctx.enrollmentId), tenantId, aggregateId: ctx.enrollmentId, occurredAt: now, causationId, correlationId: ctx.enrollmentId },
+        { $case: 'enrollmentCompleted', value: { enrollmentId: ctx.enrollmentId, outputs: ctx.priorOutputs } },
+      ),
+    ];
+  }
+  const stepCtx: ActionContext = { ...ctx, stepIndex, actionId: action.actionId, attempt: 1, firstAttemptAt: now };
+  return [actionRequested(wf, tenantId, stepCtx, causationId, now)];
+}
+
+function actionRequested(wf: WorkflowDefinition, tenantId: string, ctx: ActionContext, causationId: string, now: number): Envelope {
+  const action = wf.actions[ctx.stepIndex];
+  if (!action) throw new Error(`workflow ${wf.workflowId} v${wf.version} has no step ${ctx.stepIndex}`);
+  const executionId = executionIdFor(ctx.enrollmentId, ctx.stepIndex, ctx.attempt);
+  return envelope(
+    { eventId: deterministicId('evt', 'requested', executionId), tenantId, aggregateId: executionId, occurredAt: now, causationId, correlationId: ctx.enrollmentId },
+    {
+      $case: 'actionRequested',
+      value: { executionId, context: ctx, inputFields: resolveInputs(action, ctx), callbackId: `cb_${executionId.slice(4)}` },
+    },
+  );
+}
+
+/** An action's inputs from literals, the enrolled object's properties and earlier outputs. */
+export function resolveInputs(action: ActionDefinition, ctx: ActionContext): Record<string, FieldValue> {
+  const out: Record<string, FieldValue> = {};
+  for (const input of action.inputFields) {
+    const src = input.source;
+    if (!src) continue;
+    if (src.$case === 'literal') out[input.name] = fieldValue(src.value);
+    else if (src.$case === 'objectProperty') {
+      const v = ctx.object?.properties[src.value];
+      if (v !== undefined) out[input.name] = fieldValue(v);
+    } else {
+      const v = ctx.priorOutputs[src.value.actionId]?.fields[src.value.field];
+      if (v !== undefined) out[input.name] = v;
+    }
+  }
+  return out;
+}
+
+function enrollmentFailed(tenantId: string, ctx: ActionContext, error: ErrorInfo, causationId: string, now: number): Envelope {
+  return envelope(
+    { eventId: deterministicId('evt', 'failed', ctx.enrollmentId), tenantId, aggregateId: ctx.enrollmentId, occurredAt: now, causationId, correlationId: ctx.enrollmentId },
+    { $case: 'enrollmentFailed', value: { enrollmentId: ctx.enrollmentId, failedActionId: ctx.actionId, error } },
+  );
+}
+
+function requireContext(ctx: ActionContext | undefined): ActionContext {
+  if (!ctx) throw new Error('action event without context');
+  return ctx;
+}
+
+export type ActionResult = EventOf<'actionSucceeded'> | EventOf<'actionFailed'>;

@@ -1,0 +1,144 @@
+/**
+ * Validation of workflow definitions as users send them, and their mapping to the contract's
+ * `ActionDefinition`. Errors name the field and say what to do.
+ */
+import type { ActionDefinition, InputFieldSource, OutputFieldDefinition } from '@codestep/contracts';
+import { ValidationError } from '@codestep/core';
+
+export const OUTPUT_TYPES = ['number', 'string', 'boolean', 'datetime', 'enum', 'date', 'phone_number'] as const;
+export const RUNTIMES = ['hubspot', 'jsworkflows'] as const;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
+const ACTION_ID = /^[a-z0-9][a-z0-9-_]{0,62}$/;
+export const MAX_CODE_BYTES = 512 * 1024;
+
+export interface WorkflowInput {
+  name: string;
+  objectType: string;
+  actions: ActionDefinition[];
+}
+
+type Json = Record<string, unknown>;
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function fail(path: string, message: string): never {
+  throw new ValidationError(`${path}: ${message}`, { field: path });
+}
+
+function str(v: unknown, path: string, opts: { required?: boolean; max?: number } = {}): string {
+  if (v === undefined || v === null) {
+    if (opts.required) fail(path, 'is required');
+    return '';
+  }
+  if (typeof v !== 'string') fail(path, `must be a string, got ${typeof v}`);
+  if (opts.required && v.trim() === '') fail(path, 'must not be empty');
+  if (opts.max !== undefined && v.length > opts.max) fail(path, `must be at most ${opts.max} characters`);
+  return v;
+}
+
+function int(v: unknown, path: string, min: number, max: number): number {
+  if (v === undefined || v === null) return 0;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(path, `must be an integer from ${min} to ${max}`);
+  return v;
+}
+
+/** Operator bounds on per-action limits (HubSpot's defaults are 20 s and 128 MB). */
+export interface LimitBounds {
+  maxTimeoutMs: number;
+  maxMemoryMb: number;
+}
+export const DEFAULT_LIMIT_BOUNDS: LimitBounds = { maxTimeoutMs: 60_000, maxMemoryMb: 512 };
+
+export function parseWorkflowInput(body: unknown, bounds: LimitBounds = DEFAULT_LIMIT_BOUNDS): WorkflowInput {
+  if (!isObj(body)) fail('body', 'must be a JSON object like {"name": ..., "objectType": "CONTACT", "actions": [...]}');
+  const name = str(body.name, 'name', { required: true, max: 200 });
+  const objectType = str(body.objectType ?? 'CONTACT', 'objectType', { max: 64 }).toUpperCase();
+  if (!Array.isArray(body.actions) || body.actions.length === 0) fail('actions', 'must be a non-empty array of actions');
+  if (body.actions.length > 50) fail('actions', 'at most 50 actions per workflow');
+  const actions: ActionDefinition[] = [];
+  const seen = new Map<string, ActionDefinition>();
+  body.actions.forEach((raw, i) => {
+    const action = parseAction(raw, `actions[${i}]`, i, seen, bounds);
+    seen.set(action.actionId, action);
+    actions.push(action);
+  });
+  return { name, objectType, actions };
+}
+
+function parseAction(raw: unknown, path: string, index: number, earlier: Map<string, ActionDefinition>, bounds: LimitBounds): ActionDefinition {
+  if (!isObj(raw)) fail(path, 'must be an object');
+  const actionId = str(raw.id ?? `action-${index + 1}`, `${path}.id`);
+  if (!ACTION_ID.test(actionId)) fail(`${path}.id`, 'use lowercase letters, digits, "-" and "_" (at most 63)');
+  if (earlier.has(actionId)) fail(`${path}.id`, `"${actionId}" is used by an earlier action; ids must be unique`);
+  const runtime = str(raw.runtime ?? 'hubspot', `${path}.runtime`);
+  if (!(RUNTIMES as readonly string[]).includes(runtime)) fail(`${path}.runtime`, `must be one of ${RUNTIMES.join(', ')}`);
+  const code = str(raw.code, `${path}.code`, { required: true });
+  if (Buffer.byteLength(code) > MAX_CODE_BYTES) fail(`${path}.code`, `must be at most ${MAX_CODE_BYTES} bytes`);
+
+  const inputFields: InputFieldSource[] = [];
+  const rawInputs = raw.inputFields ?? [];
+  if (!Array.isArray(rawInputs)) fail(`${path}.inputFields`, 'must be an array');
+  rawInputs.forEach((f: unknown, j) => inputFields.push(parseInput(f, `${path}.inputFields[${j}]`, earlier)));
+
+  const outputFields: OutputFieldDefinition[] = [];
+  const rawOutputs = raw.outputFields ?? [];
+  if (!Array.isArray(rawOutputs)) fail(`${path}.outputFields`, 'must be an array');
+  const outNames = new Set<string>();
+  rawOutputs.forEach((f: unknown, j) => {
+    const p = `${path}.outputFields[${j}]`;
+    if (!isObj(f)) fail(p, 'must be an object like {"name": "score", "type": "number"}');
+    const name = str(f.name, `${p}.name`, { required: true });
+    if (!NAME.test(name)) fail(`${p}.name`, 'use letters, digits and "_", starting with a letter');
+    if (outNames.has(name)) fail(`${p}.name`, `"${name}" is declared twice`);
+    outNames.add(name);
+    const type = str(f.type, `${p}.type`, { required: true });
+    if (!(OUTPUT_TYPES as readonly string[]).includes(type)) fail(`${p}.type`, `must be one of ${OUTPUT_TYPES.join(', ')}`);
+    let options: string[] = [];
+    if (type === 'enum') {
+      if (!Array.isArray(f.options) || f.options.length === 0 || !f.options.every((o) => typeof o === 'string'))
+        fail(`${p}.options`, 'an enum output needs a non-empty array of string options');
+      options = f.options as string[];
+    }
+    outputFields.push({ name, type, options });
+  });
+
+  const secrets = raw.secrets ?? [];
+  if (!Array.isArray(secrets) || !secrets.every((s) => typeof s === 'string' && NAME.test(s)))
+    fail(`${path}.secrets`, 'must be an array of secret names (letters, digits, "_")');
+  const connections = raw.connections ?? [];
+  if (!Array.isArray(connections) || !connections.every((s) => typeof s === 'string' && /^[a-z0-9-]{1,63}$/.test(s)))
+    fail(`${path}.connections`, 'must be an array of connection handles (lowercase letters, digits, "-")');
+
+  return {
+    actionId,
+    name: str(raw.name ?? actionId, `${path}.name`, { max: 200 }),
+    runtime,
+    code,
+    inputFields,
+    outputFields,
+    secretNames: [...new Set(secrets as string[])],
+    timeoutMs: int(raw.timeoutMs, `${path}.timeoutMs`, 100, bounds.maxTimeoutMs),
+    memoryMb: int(raw.memoryMb, `${path}.memoryMb`, 16, bounds.maxMemoryMb),
+    connectionHandles: [...new Set(connections as string[])],
+  };
+}
+
+function parseInput(f: unknown, p: string, earlier: Map<string, ActionDefinition>): InputFieldSource {
+  if (!isObj(f)) fail(p, 'must be an object like {"name": "email", "property": "email"}');
+  const name = str(f.name, `${p}.name`, { required: true });
+  if (!NAME.test(name)) fail(`${p}.name`, 'use letters, digits and "_", starting with a letter');
+  const given = ['value', 'property', 'fromAction'].filter((k) => f[k] !== undefined);
+  if (given.length !== 1) fail(p, 'give exactly one of "value" (a literal), "property" (of the enrolled object) or "fromAction" ({"actionId", "field"})');
+  if (f.value !== undefined) {
+    if (!['string', 'number', 'boolean'].includes(typeof f.value)) fail(`${p}.value`, 'must be a string, number or boolean');
+    return { name, source: { $case: 'literal', value: String(f.value) } };
+  }
+  if (f.property !== undefined) return { name, source: { $case: 'objectProperty', value: str(f.property, `${p}.property`, { required: true }) } };
+  const ref = f.fromAction;
+  if (!isObj(ref)) fail(`${p}.fromAction`, 'must be {"actionId": ..., "field": ...}');
+  const actionId = str(ref.actionId, `${p}.fromAction.actionId`, { required: true });
+  const field = str(ref.field, `${p}.fromAction.field`, { required: true });
+  const source = earlier.get(actionId);
+  if (!source) fail(`${p}.fromAction.actionId`, `no earlier action has id "${actionId}"; an input can only take outputs of actions before it`);
+  if (!source.outputFields.some((o) => o.name === field)) fail(`${p}.fromAction.field`, `action "${actionId}" declares no output "${field}"`);
+  return { name, source: { $case: 'actionOutput', value: { actionId, field } } };
+}
