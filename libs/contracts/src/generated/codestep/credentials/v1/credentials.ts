@@ -53,7 +53,12 @@ export interface DeleteSecretResponse {
 
 export interface ResolveSecretsRequest {
   tenantId: string;
+  /** The secret names the action declares; only these are returned. */
   names: string[];
+  /** for the audit log */
+  workflowId: string;
+  /** for the audit log */
+  executionId: string;
 }
 
 export interface ResolveSecretsResponse {
@@ -64,6 +69,151 @@ export interface ResolveSecretsResponse {
 export interface ResolveSecretsResponse_ValuesEntry {
   key: string;
   value: string;
+}
+
+export interface ListProvidersRequest {
+}
+
+export interface ListProvidersResponse {
+  providers: ProviderInfo[];
+}
+
+export interface ProviderInfo {
+  /** e.g. "hubspot" */
+  id: string;
+  displayName: string;
+  /** authorization_code | client_credentials */
+  grantType: string;
+  defaultScopes: string[];
+  /** presets (HubSpot): resource x operation */
+  permissions: ProviderPermission[];
+}
+
+export interface ProviderPermission {
+  /** e.g. "contacts.write" */
+  id: string;
+  /** e.g. "Contacts" */
+  resource: string;
+  /** e.g. "Create/update/delete contacts" */
+  operation: string;
+  /** e.g. crm.objects.contacts.read, crm.objects.contacts.write */
+  scopes: string[];
+}
+
+export interface ConnectionInfo {
+  tenantId: string;
+  /** lowercase letters, digits, hyphens; never renamed */
+  handle: string;
+  provider: string;
+  /** the scopes asked */
+  scopes: string[];
+  /** the preset permissions chosen (HubSpot), if any */
+  permissions: string[];
+  /** pending | active | needs_reauth | revoked */
+  status: string;
+  /** why needs_reauth / revoked, in the provider's words */
+  statusReason: string;
+  /** authorization_code | client_credentials */
+  grantType: string;
+  /** what the provider granted */
+  grantedScopes: string[];
+  /** UNIX ms */
+  createdAt: number;
+  /** UNIX ms, 0 = never */
+  authorizedAt: number;
+  /** access token expiry, UNIX ms, 0 = none or unknown */
+  expiresAt: number;
+  /** UNIX ms, 0 = never */
+  refreshedAt: number;
+}
+
+export interface CreateConnectionRequest {
+  tenantId: string;
+  handle: string;
+  provider: string;
+  /** preset permission ids (HubSpot) */
+  permissions: string[];
+  /** explicit scopes (generic providers) */
+  scopes: string[];
+}
+
+export interface CreateConnectionResponse {
+  connection:
+    | ConnectionInfo
+    | undefined;
+  /** empty when no user consent is needed */
+  authorizeUrl: string;
+}
+
+export interface StartAuthorizationRequest {
+  tenantId: string;
+  handle: string;
+}
+
+export interface StartAuthorizationResponse {
+  authorizeUrl: string;
+  /** UNIX ms */
+  stateExpiresAt: number;
+  connection: ConnectionInfo | undefined;
+}
+
+export interface CompleteAuthorizationRequest {
+  state: string;
+  code: string;
+  /** the provider's error (e.g. access_denied) */
+  error: string;
+  errorDescription: string;
+}
+
+export interface CompleteAuthorizationResponse {
+  ok: boolean;
+  /** set when the state was valid */
+  connection:
+    | ConnectionInfo
+    | undefined;
+  /** e.g. INVALID_STATE, STATE_EXPIRED, PROVIDER_DENIED */
+  errorCode: string;
+  /** a plain sentence for the user */
+  error: string;
+}
+
+export interface ListConnectionsRequest {
+  tenantId: string;
+}
+
+export interface ListConnectionsResponse {
+  connections: ConnectionInfo[];
+}
+
+export interface GetConnectionRequest {
+  tenantId: string;
+  handle: string;
+}
+
+export interface RevokeConnectionRequest {
+  tenantId: string;
+  handle: string;
+}
+
+export interface GetOAuthTokenRequest {
+  tenantId: string;
+  workflowId: string;
+  handle: string;
+  /** The connection handles the running action declares; a handle outside them is refused. */
+  declaredHandles: string[];
+  /** for the audit log */
+  executionId: string;
+}
+
+export interface GetOAuthTokenResponse {
+  /** empty when error is set */
+  token: string;
+  /** names the connection and the fix */
+  error: string;
+  /** NOT_DECLARED, NOT_FOUND, NOT_AUTHORIZED, NEEDS_REAUTH, REVOKED, PROVIDER_UNAVAILABLE, ... */
+  errorCode: string;
+  /** UNIX ms, 0 = unknown */
+  expiresAt: number;
 }
 
 function createBasePutSecretRequest(): PutSecretRequest {
@@ -559,7 +709,7 @@ export const DeleteSecretResponse: MessageFns<DeleteSecretResponse> = {
 };
 
 function createBaseResolveSecretsRequest(): ResolveSecretsRequest {
-  return { tenantId: "", names: [] };
+  return { tenantId: "", names: [], workflowId: "", executionId: "" };
 }
 
 export const ResolveSecretsRequest: MessageFns<ResolveSecretsRequest> = {
@@ -569,6 +719,12 @@ export const ResolveSecretsRequest: MessageFns<ResolveSecretsRequest> = {
     }
     for (const v of message.names) {
       writer.uint32(18).string(v!);
+    }
+    if (message.workflowId !== "") {
+      writer.uint32(26).string(message.workflowId);
+    }
+    if (message.executionId !== "") {
+      writer.uint32(34).string(message.executionId);
     }
     return writer;
   },
@@ -602,6 +758,22 @@ export const ResolveSecretsRequest: MessageFns<ResolveSecretsRequest> = {
             message.names.push(reader.string());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.executionId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -622,6 +794,16 @@ export const ResolveSecretsRequest: MessageFns<ResolveSecretsRequest> = {
         ? globalThis.String(object.tenant_id)
         : "",
       names: globalThis.Array.isArray(object?.names) ? object.names.map((e: any) => globalThis.String(e)) : [],
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      executionId: isSet(object.executionId)
+        ? globalThis.String(object.executionId)
+        : isSet(object.execution_id)
+        ? globalThis.String(object.execution_id)
+        : "",
     };
   },
 
@@ -633,6 +815,12 @@ export const ResolveSecretsRequest: MessageFns<ResolveSecretsRequest> = {
     if (message.names?.length) {
       obj.names = message.names;
     }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.executionId !== "") {
+      obj.executionId = message.executionId;
+    }
     return obj;
   },
 
@@ -643,6 +831,8 @@ export const ResolveSecretsRequest: MessageFns<ResolveSecretsRequest> = {
     const message = createBaseResolveSecretsRequest();
     message.tenantId = object.tenantId ?? "";
     message.names = object.names?.map((e) => e) || [];
+    message.workflowId = object.workflowId ?? "";
+    message.executionId = object.executionId ?? "";
     return message;
   },
 };
@@ -847,9 +1037,1980 @@ export const ResolveSecretsResponse_ValuesEntry: MessageFns<ResolveSecretsRespon
   },
 };
 
+function createBaseListProvidersRequest(): ListProvidersRequest {
+  return {};
+}
+
+export const ListProvidersRequest: MessageFns<ListProvidersRequest> = {
+  encode(_: ListProvidersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListProvidersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListProvidersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListProvidersRequest {
+    return {};
+  },
+
+  toJSON(_: ListProvidersRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListProvidersRequest>): ListProvidersRequest {
+    return ListProvidersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListProvidersRequest>): ListProvidersRequest {
+    const message = createBaseListProvidersRequest();
+    return message;
+  },
+};
+
+function createBaseListProvidersResponse(): ListProvidersResponse {
+  return { providers: [] };
+}
+
+export const ListProvidersResponse: MessageFns<ListProvidersResponse> = {
+  encode(message: ListProvidersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.providers) {
+      ProviderInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListProvidersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListProvidersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.providers.push(ProviderInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListProvidersResponse {
+    return {
+      providers: globalThis.Array.isArray(object?.providers)
+        ? object.providers.map((e: any) => ProviderInfo.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListProvidersResponse): unknown {
+    const obj: any = {};
+    if (message.providers?.length) {
+      obj.providers = message.providers.map((e) => ProviderInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListProvidersResponse>): ListProvidersResponse {
+    return ListProvidersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListProvidersResponse>): ListProvidersResponse {
+    const message = createBaseListProvidersResponse();
+    message.providers = object.providers?.map((e) => ProviderInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseProviderInfo(): ProviderInfo {
+  return { id: "", displayName: "", grantType: "", defaultScopes: [], permissions: [] };
+}
+
+export const ProviderInfo: MessageFns<ProviderInfo> = {
+  encode(message: ProviderInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.displayName !== "") {
+      writer.uint32(18).string(message.displayName);
+    }
+    if (message.grantType !== "") {
+      writer.uint32(26).string(message.grantType);
+    }
+    for (const v of message.defaultScopes) {
+      writer.uint32(34).string(v!);
+    }
+    for (const v of message.permissions) {
+      ProviderPermission.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProviderInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProviderInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.displayName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.grantType = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.defaultScopes.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.permissions.push(ProviderPermission.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProviderInfo {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      displayName: isSet(object.displayName)
+        ? globalThis.String(object.displayName)
+        : isSet(object.display_name)
+        ? globalThis.String(object.display_name)
+        : "",
+      grantType: isSet(object.grantType)
+        ? globalThis.String(object.grantType)
+        : isSet(object.grant_type)
+        ? globalThis.String(object.grant_type)
+        : "",
+      defaultScopes: globalThis.Array.isArray(object?.defaultScopes)
+        ? object.defaultScopes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.default_scopes)
+        ? object.default_scopes.map((e: any) => globalThis.String(e))
+        : [],
+      permissions: globalThis.Array.isArray(object?.permissions)
+        ? object.permissions.map((e: any) => ProviderPermission.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ProviderInfo): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.displayName !== "") {
+      obj.displayName = message.displayName;
+    }
+    if (message.grantType !== "") {
+      obj.grantType = message.grantType;
+    }
+    if (message.defaultScopes?.length) {
+      obj.defaultScopes = message.defaultScopes;
+    }
+    if (message.permissions?.length) {
+      obj.permissions = message.permissions.map((e) => ProviderPermission.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProviderInfo>): ProviderInfo {
+    return ProviderInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProviderInfo>): ProviderInfo {
+    const message = createBaseProviderInfo();
+    message.id = object.id ?? "";
+    message.displayName = object.displayName ?? "";
+    message.grantType = object.grantType ?? "";
+    message.defaultScopes = object.defaultScopes?.map((e) => e) || [];
+    message.permissions = object.permissions?.map((e) => ProviderPermission.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseProviderPermission(): ProviderPermission {
+  return { id: "", resource: "", operation: "", scopes: [] };
+}
+
+export const ProviderPermission: MessageFns<ProviderPermission> = {
+  encode(message: ProviderPermission, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.resource !== "") {
+      writer.uint32(18).string(message.resource);
+    }
+    if (message.operation !== "") {
+      writer.uint32(26).string(message.operation);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProviderPermission {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProviderPermission();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.resource = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.operation = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProviderPermission {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      resource: isSet(object.resource) ? globalThis.String(object.resource) : "",
+      operation: isSet(object.operation) ? globalThis.String(object.operation) : "",
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: ProviderPermission): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.resource !== "") {
+      obj.resource = message.resource;
+    }
+    if (message.operation !== "") {
+      obj.operation = message.operation;
+    }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProviderPermission>): ProviderPermission {
+    return ProviderPermission.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProviderPermission>): ProviderPermission {
+    const message = createBaseProviderPermission();
+    message.id = object.id ?? "";
+    message.resource = object.resource ?? "";
+    message.operation = object.operation ?? "";
+    message.scopes = object.scopes?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseConnectionInfo(): ConnectionInfo {
+  return {
+    tenantId: "",
+    handle: "",
+    provider: "",
+    scopes: [],
+    permissions: [],
+    status: "",
+    statusReason: "",
+    grantType: "",
+    grantedScopes: [],
+    createdAt: 0,
+    authorizedAt: 0,
+    expiresAt: 0,
+    refreshedAt: 0,
+  };
+}
+
+export const ConnectionInfo: MessageFns<ConnectionInfo> = {
+  encode(message: ConnectionInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.handle !== "") {
+      writer.uint32(18).string(message.handle);
+    }
+    if (message.provider !== "") {
+      writer.uint32(26).string(message.provider);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(34).string(v!);
+    }
+    for (const v of message.permissions) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.status !== "") {
+      writer.uint32(50).string(message.status);
+    }
+    if (message.statusReason !== "") {
+      writer.uint32(58).string(message.statusReason);
+    }
+    if (message.grantType !== "") {
+      writer.uint32(66).string(message.grantType);
+    }
+    for (const v of message.grantedScopes) {
+      writer.uint32(74).string(v!);
+    }
+    if (message.createdAt !== 0) {
+      writer.uint32(80).int64(message.createdAt);
+    }
+    if (message.authorizedAt !== 0) {
+      writer.uint32(88).int64(message.authorizedAt);
+    }
+    if (message.expiresAt !== 0) {
+      writer.uint32(96).int64(message.expiresAt);
+    }
+    if (message.refreshedAt !== 0) {
+      writer.uint32(104).int64(message.refreshedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConnectionInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConnectionInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.handle = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.permissions.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.statusReason = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.grantType = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.grantedScopes.push(reader.string());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.createdAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.authorizedAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.expiresAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.refreshedAt = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConnectionInfo {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      handle: isSet(object.handle) ? globalThis.String(object.handle) : "",
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
+      permissions: globalThis.Array.isArray(object?.permissions)
+        ? object.permissions.map((e: any) => globalThis.String(e))
+        : [],
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      statusReason: isSet(object.statusReason)
+        ? globalThis.String(object.statusReason)
+        : isSet(object.status_reason)
+        ? globalThis.String(object.status_reason)
+        : "",
+      grantType: isSet(object.grantType)
+        ? globalThis.String(object.grantType)
+        : isSet(object.grant_type)
+        ? globalThis.String(object.grant_type)
+        : "",
+      grantedScopes: globalThis.Array.isArray(object?.grantedScopes)
+        ? object.grantedScopes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.granted_scopes)
+        ? object.granted_scopes.map((e: any) => globalThis.String(e))
+        : [],
+      createdAt: isSet(object.createdAt)
+        ? globalThis.Number(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.Number(object.created_at)
+        : 0,
+      authorizedAt: isSet(object.authorizedAt)
+        ? globalThis.Number(object.authorizedAt)
+        : isSet(object.authorized_at)
+        ? globalThis.Number(object.authorized_at)
+        : 0,
+      expiresAt: isSet(object.expiresAt)
+        ? globalThis.Number(object.expiresAt)
+        : isSet(object.expires_at)
+        ? globalThis.Number(object.expires_at)
+        : 0,
+      refreshedAt: isSet(object.refreshedAt)
+        ? globalThis.Number(object.refreshedAt)
+        : isSet(object.refreshed_at)
+        ? globalThis.Number(object.refreshed_at)
+        : 0,
+    };
+  },
+
+  toJSON(message: ConnectionInfo): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.handle !== "") {
+      obj.handle = message.handle;
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes;
+    }
+    if (message.permissions?.length) {
+      obj.permissions = message.permissions;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.statusReason !== "") {
+      obj.statusReason = message.statusReason;
+    }
+    if (message.grantType !== "") {
+      obj.grantType = message.grantType;
+    }
+    if (message.grantedScopes?.length) {
+      obj.grantedScopes = message.grantedScopes;
+    }
+    if (message.createdAt !== 0) {
+      obj.createdAt = Math.round(message.createdAt);
+    }
+    if (message.authorizedAt !== 0) {
+      obj.authorizedAt = Math.round(message.authorizedAt);
+    }
+    if (message.expiresAt !== 0) {
+      obj.expiresAt = Math.round(message.expiresAt);
+    }
+    if (message.refreshedAt !== 0) {
+      obj.refreshedAt = Math.round(message.refreshedAt);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConnectionInfo>): ConnectionInfo {
+    return ConnectionInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConnectionInfo>): ConnectionInfo {
+    const message = createBaseConnectionInfo();
+    message.tenantId = object.tenantId ?? "";
+    message.handle = object.handle ?? "";
+    message.provider = object.provider ?? "";
+    message.scopes = object.scopes?.map((e) => e) || [];
+    message.permissions = object.permissions?.map((e) => e) || [];
+    message.status = object.status ?? "";
+    message.statusReason = object.statusReason ?? "";
+    message.grantType = object.grantType ?? "";
+    message.grantedScopes = object.grantedScopes?.map((e) => e) || [];
+    message.createdAt = object.createdAt ?? 0;
+    message.authorizedAt = object.authorizedAt ?? 0;
+    message.expiresAt = object.expiresAt ?? 0;
+    message.refreshedAt = object.refreshedAt ?? 0;
+    return message;
+  },
+};
+
+function createBaseCreateConnectionRequest(): CreateConnectionRequest {
+  return { tenantId: "", handle: "", provider: "", permissions: [], scopes: [] };
+}
+
+export const CreateConnectionRequest: MessageFns<CreateConnectionRequest> = {
+  encode(message: CreateConnectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.handle !== "") {
+      writer.uint32(18).string(message.handle);
+    }
+    if (message.provider !== "") {
+      writer.uint32(26).string(message.provider);
+    }
+    for (const v of message.permissions) {
+      writer.uint32(34).string(v!);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(42).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateConnectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateConnectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.handle = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.permissions.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateConnectionRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      handle: isSet(object.handle) ? globalThis.String(object.handle) : "",
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      permissions: globalThis.Array.isArray(object?.permissions)
+        ? object.permissions.map((e: any) => globalThis.String(e))
+        : [],
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: CreateConnectionRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.handle !== "") {
+      obj.handle = message.handle;
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.permissions?.length) {
+      obj.permissions = message.permissions;
+    }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateConnectionRequest>): CreateConnectionRequest {
+    return CreateConnectionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateConnectionRequest>): CreateConnectionRequest {
+    const message = createBaseCreateConnectionRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.handle = object.handle ?? "";
+    message.provider = object.provider ?? "";
+    message.permissions = object.permissions?.map((e) => e) || [];
+    message.scopes = object.scopes?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseCreateConnectionResponse(): CreateConnectionResponse {
+  return { connection: undefined, authorizeUrl: "" };
+}
+
+export const CreateConnectionResponse: MessageFns<CreateConnectionResponse> = {
+  encode(message: CreateConnectionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.connection !== undefined) {
+      ConnectionInfo.encode(message.connection, writer.uint32(10).fork()).join();
+    }
+    if (message.authorizeUrl !== "") {
+      writer.uint32(18).string(message.authorizeUrl);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateConnectionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateConnectionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.connection = ConnectionInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.authorizeUrl = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateConnectionResponse {
+    return {
+      connection: isSet(object.connection) ? ConnectionInfo.fromJSON(object.connection) : undefined,
+      authorizeUrl: isSet(object.authorizeUrl)
+        ? globalThis.String(object.authorizeUrl)
+        : isSet(object.authorize_url)
+        ? globalThis.String(object.authorize_url)
+        : "",
+    };
+  },
+
+  toJSON(message: CreateConnectionResponse): unknown {
+    const obj: any = {};
+    if (message.connection !== undefined) {
+      obj.connection = ConnectionInfo.toJSON(message.connection);
+    }
+    if (message.authorizeUrl !== "") {
+      obj.authorizeUrl = message.authorizeUrl;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateConnectionResponse>): CreateConnectionResponse {
+    return CreateConnectionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateConnectionResponse>): CreateConnectionResponse {
+    const message = createBaseCreateConnectionResponse();
+    message.connection = (object.connection !== undefined && object.connection !== null)
+      ? ConnectionInfo.fromPartial(object.connection)
+      : undefined;
+    message.authorizeUrl = object.authorizeUrl ?? "";
+    return message;
+  },
+};
+
+function createBaseStartAuthorizationRequest(): StartAuthorizationRequest {
+  return { tenantId: "", handle: "" };
+}
+
+export const StartAuthorizationRequest: MessageFns<StartAuthorizationRequest> = {
+  encode(message: StartAuthorizationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.handle !== "") {
+      writer.uint32(18).string(message.handle);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartAuthorizationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartAuthorizationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.handle = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartAuthorizationRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      handle: isSet(object.handle) ? globalThis.String(object.handle) : "",
+    };
+  },
+
+  toJSON(message: StartAuthorizationRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.handle !== "") {
+      obj.handle = message.handle;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StartAuthorizationRequest>): StartAuthorizationRequest {
+    return StartAuthorizationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StartAuthorizationRequest>): StartAuthorizationRequest {
+    const message = createBaseStartAuthorizationRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.handle = object.handle ?? "";
+    return message;
+  },
+};
+
+function createBaseStartAuthorizationResponse(): StartAuthorizationResponse {
+  return { authorizeUrl: "", stateExpiresAt: 0, connection: undefined };
+}
+
+export const StartAuthorizationResponse: MessageFns<StartAuthorizationResponse> = {
+  encode(message: StartAuthorizationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.authorizeUrl !== "") {
+      writer.uint32(10).string(message.authorizeUrl);
+    }
+    if (message.stateExpiresAt !== 0) {
+      writer.uint32(16).int64(message.stateExpiresAt);
+    }
+    if (message.connection !== undefined) {
+      ConnectionInfo.encode(message.connection, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartAuthorizationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartAuthorizationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.authorizeUrl = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.stateExpiresAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.connection = ConnectionInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartAuthorizationResponse {
+    return {
+      authorizeUrl: isSet(object.authorizeUrl)
+        ? globalThis.String(object.authorizeUrl)
+        : isSet(object.authorize_url)
+        ? globalThis.String(object.authorize_url)
+        : "",
+      stateExpiresAt: isSet(object.stateExpiresAt)
+        ? globalThis.Number(object.stateExpiresAt)
+        : isSet(object.state_expires_at)
+        ? globalThis.Number(object.state_expires_at)
+        : 0,
+      connection: isSet(object.connection) ? ConnectionInfo.fromJSON(object.connection) : undefined,
+    };
+  },
+
+  toJSON(message: StartAuthorizationResponse): unknown {
+    const obj: any = {};
+    if (message.authorizeUrl !== "") {
+      obj.authorizeUrl = message.authorizeUrl;
+    }
+    if (message.stateExpiresAt !== 0) {
+      obj.stateExpiresAt = Math.round(message.stateExpiresAt);
+    }
+    if (message.connection !== undefined) {
+      obj.connection = ConnectionInfo.toJSON(message.connection);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StartAuthorizationResponse>): StartAuthorizationResponse {
+    return StartAuthorizationResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StartAuthorizationResponse>): StartAuthorizationResponse {
+    const message = createBaseStartAuthorizationResponse();
+    message.authorizeUrl = object.authorizeUrl ?? "";
+    message.stateExpiresAt = object.stateExpiresAt ?? 0;
+    message.connection = (object.connection !== undefined && object.connection !== null)
+      ? ConnectionInfo.fromPartial(object.connection)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCompleteAuthorizationRequest(): CompleteAuthorizationRequest {
+  return { state: "", code: "", error: "", errorDescription: "" };
+}
+
+export const CompleteAuthorizationRequest: MessageFns<CompleteAuthorizationRequest> = {
+  encode(message: CompleteAuthorizationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== "") {
+      writer.uint32(10).string(message.state);
+    }
+    if (message.code !== "") {
+      writer.uint32(18).string(message.code);
+    }
+    if (message.error !== "") {
+      writer.uint32(26).string(message.error);
+    }
+    if (message.errorDescription !== "") {
+      writer.uint32(34).string(message.errorDescription);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompleteAuthorizationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompleteAuthorizationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.errorDescription = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompleteAuthorizationRequest {
+    return {
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      errorDescription: isSet(object.errorDescription)
+        ? globalThis.String(object.errorDescription)
+        : isSet(object.error_description)
+        ? globalThis.String(object.error_description)
+        : "",
+    };
+  },
+
+  toJSON(message: CompleteAuthorizationRequest): unknown {
+    const obj: any = {};
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.errorDescription !== "") {
+      obj.errorDescription = message.errorDescription;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CompleteAuthorizationRequest>): CompleteAuthorizationRequest {
+    return CompleteAuthorizationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CompleteAuthorizationRequest>): CompleteAuthorizationRequest {
+    const message = createBaseCompleteAuthorizationRequest();
+    message.state = object.state ?? "";
+    message.code = object.code ?? "";
+    message.error = object.error ?? "";
+    message.errorDescription = object.errorDescription ?? "";
+    return message;
+  },
+};
+
+function createBaseCompleteAuthorizationResponse(): CompleteAuthorizationResponse {
+  return { ok: false, connection: undefined, errorCode: "", error: "" };
+}
+
+export const CompleteAuthorizationResponse: MessageFns<CompleteAuthorizationResponse> = {
+  encode(message: CompleteAuthorizationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ok !== false) {
+      writer.uint32(8).bool(message.ok);
+    }
+    if (message.connection !== undefined) {
+      ConnectionInfo.encode(message.connection, writer.uint32(18).fork()).join();
+    }
+    if (message.errorCode !== "") {
+      writer.uint32(26).string(message.errorCode);
+    }
+    if (message.error !== "") {
+      writer.uint32(34).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompleteAuthorizationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompleteAuthorizationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.connection = ConnectionInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.errorCode = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CompleteAuthorizationResponse {
+    return {
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      connection: isSet(object.connection) ? ConnectionInfo.fromJSON(object.connection) : undefined,
+      errorCode: isSet(object.errorCode)
+        ? globalThis.String(object.errorCode)
+        : isSet(object.error_code)
+        ? globalThis.String(object.error_code)
+        : "",
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: CompleteAuthorizationResponse): unknown {
+    const obj: any = {};
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.connection !== undefined) {
+      obj.connection = ConnectionInfo.toJSON(message.connection);
+    }
+    if (message.errorCode !== "") {
+      obj.errorCode = message.errorCode;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CompleteAuthorizationResponse>): CompleteAuthorizationResponse {
+    return CompleteAuthorizationResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CompleteAuthorizationResponse>): CompleteAuthorizationResponse {
+    const message = createBaseCompleteAuthorizationResponse();
+    message.ok = object.ok ?? false;
+    message.connection = (object.connection !== undefined && object.connection !== null)
+      ? ConnectionInfo.fromPartial(object.connection)
+      : undefined;
+    message.errorCode = object.errorCode ?? "";
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
+function createBaseListConnectionsRequest(): ListConnectionsRequest {
+  return { tenantId: "" };
+}
+
+export const ListConnectionsRequest: MessageFns<ListConnectionsRequest> = {
+  encode(message: ListConnectionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConnectionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConnectionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConnectionsRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ListConnectionsRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListConnectionsRequest>): ListConnectionsRequest {
+    return ListConnectionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListConnectionsRequest>): ListConnectionsRequest {
+    const message = createBaseListConnectionsRequest();
+    message.tenantId = object.tenantId ?? "";
+    return message;
+  },
+};
+
+function createBaseListConnectionsResponse(): ListConnectionsResponse {
+  return { connections: [] };
+}
+
+export const ListConnectionsResponse: MessageFns<ListConnectionsResponse> = {
+  encode(message: ListConnectionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.connections) {
+      ConnectionInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConnectionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConnectionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.connections.push(ConnectionInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConnectionsResponse {
+    return {
+      connections: globalThis.Array.isArray(object?.connections)
+        ? object.connections.map((e: any) => ConnectionInfo.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListConnectionsResponse): unknown {
+    const obj: any = {};
+    if (message.connections?.length) {
+      obj.connections = message.connections.map((e) => ConnectionInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListConnectionsResponse>): ListConnectionsResponse {
+    return ListConnectionsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListConnectionsResponse>): ListConnectionsResponse {
+    const message = createBaseListConnectionsResponse();
+    message.connections = object.connections?.map((e) => ConnectionInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetConnectionRequest(): GetConnectionRequest {
+  return { tenantId: "", handle: "" };
+}
+
+export const GetConnectionRequest: MessageFns<GetConnectionRequest> = {
+  encode(message: GetConnectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.handle !== "") {
+      writer.uint32(18).string(message.handle);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConnectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConnectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.handle = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConnectionRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      handle: isSet(object.handle) ? globalThis.String(object.handle) : "",
+    };
+  },
+
+  toJSON(message: GetConnectionRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.handle !== "") {
+      obj.handle = message.handle;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetConnectionRequest>): GetConnectionRequest {
+    return GetConnectionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetConnectionRequest>): GetConnectionRequest {
+    const message = createBaseGetConnectionRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.handle = object.handle ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeConnectionRequest(): RevokeConnectionRequest {
+  return { tenantId: "", handle: "" };
+}
+
+export const RevokeConnectionRequest: MessageFns<RevokeConnectionRequest> = {
+  encode(message: RevokeConnectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.handle !== "") {
+      writer.uint32(18).string(message.handle);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeConnectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeConnectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.handle = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeConnectionRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      handle: isSet(object.handle) ? globalThis.String(object.handle) : "",
+    };
+  },
+
+  toJSON(message: RevokeConnectionRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.handle !== "") {
+      obj.handle = message.handle;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevokeConnectionRequest>): RevokeConnectionRequest {
+    return RevokeConnectionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RevokeConnectionRequest>): RevokeConnectionRequest {
+    const message = createBaseRevokeConnectionRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.handle = object.handle ?? "";
+    return message;
+  },
+};
+
+function createBaseGetOAuthTokenRequest(): GetOAuthTokenRequest {
+  return { tenantId: "", workflowId: "", handle: "", declaredHandles: [], executionId: "" };
+}
+
+export const GetOAuthTokenRequest: MessageFns<GetOAuthTokenRequest> = {
+  encode(message: GetOAuthTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.workflowId !== "") {
+      writer.uint32(18).string(message.workflowId);
+    }
+    if (message.handle !== "") {
+      writer.uint32(26).string(message.handle);
+    }
+    for (const v of message.declaredHandles) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.executionId !== "") {
+      writer.uint32(42).string(message.executionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOAuthTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOAuthTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.handle = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.declaredHandles.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.executionId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOAuthTokenRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      handle: isSet(object.handle) ? globalThis.String(object.handle) : "",
+      declaredHandles: globalThis.Array.isArray(object?.declaredHandles)
+        ? object.declaredHandles.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.declared_handles)
+        ? object.declared_handles.map((e: any) => globalThis.String(e))
+        : [],
+      executionId: isSet(object.executionId)
+        ? globalThis.String(object.executionId)
+        : isSet(object.execution_id)
+        ? globalThis.String(object.execution_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetOAuthTokenRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.handle !== "") {
+      obj.handle = message.handle;
+    }
+    if (message.declaredHandles?.length) {
+      obj.declaredHandles = message.declaredHandles;
+    }
+    if (message.executionId !== "") {
+      obj.executionId = message.executionId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetOAuthTokenRequest>): GetOAuthTokenRequest {
+    return GetOAuthTokenRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetOAuthTokenRequest>): GetOAuthTokenRequest {
+    const message = createBaseGetOAuthTokenRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.workflowId = object.workflowId ?? "";
+    message.handle = object.handle ?? "";
+    message.declaredHandles = object.declaredHandles?.map((e) => e) || [];
+    message.executionId = object.executionId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetOAuthTokenResponse(): GetOAuthTokenResponse {
+  return { token: "", error: "", errorCode: "", expiresAt: 0 };
+}
+
+export const GetOAuthTokenResponse: MessageFns<GetOAuthTokenResponse> = {
+  encode(message: GetOAuthTokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== "") {
+      writer.uint32(10).string(message.token);
+    }
+    if (message.error !== "") {
+      writer.uint32(18).string(message.error);
+    }
+    if (message.errorCode !== "") {
+      writer.uint32(26).string(message.errorCode);
+    }
+    if (message.expiresAt !== 0) {
+      writer.uint32(32).int64(message.expiresAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOAuthTokenResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOAuthTokenResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.errorCode = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.expiresAt = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetOAuthTokenResponse {
+    return {
+      token: isSet(object.token) ? globalThis.String(object.token) : "",
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      errorCode: isSet(object.errorCode)
+        ? globalThis.String(object.errorCode)
+        : isSet(object.error_code)
+        ? globalThis.String(object.error_code)
+        : "",
+      expiresAt: isSet(object.expiresAt)
+        ? globalThis.Number(object.expiresAt)
+        : isSet(object.expires_at)
+        ? globalThis.Number(object.expires_at)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetOAuthTokenResponse): unknown {
+    const obj: any = {};
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.errorCode !== "") {
+      obj.errorCode = message.errorCode;
+    }
+    if (message.expiresAt !== 0) {
+      obj.expiresAt = Math.round(message.expiresAt);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetOAuthTokenResponse>): GetOAuthTokenResponse {
+    return GetOAuthTokenResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetOAuthTokenResponse>): GetOAuthTokenResponse {
+    const message = createBaseGetOAuthTokenResponse();
+    message.token = object.token ?? "";
+    message.error = object.error ?? "";
+    message.errorCode = object.errorCode ?? "";
+    message.expiresAt = object.expiresAt ?? 0;
+    return message;
+  },
+};
+
 /**
  * Secrets and OAuth connections. Values leave this service only through ResolveSecrets and
  * GetOAuthToken, to the executor, for the actions that declare them.
+ *
+ * Every request carries the tenant it acts for; a tenant never sees another tenant's secrets
+ * or connections. GetOAuthToken and CompleteAuthorization report expected failures (unknown
+ * handle, needs re-authorization, provider unreachable, denied consent) in-band in their
+ * response, never as a gRPC error, so that callers can show them to users as they are.
  */
 export type CredentialsService = typeof CredentialsService;
 export const CredentialsService = {
@@ -892,6 +3053,104 @@ export const CredentialsService = {
       Buffer.from(ResolveSecretsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ResolveSecretsResponse => ResolveSecretsResponse.decode(value),
   },
+  /** The OAuth providers the operator configured, with the HubSpot preset's permissions. */
+  listProviders: {
+    path: "/codestep.credentials.v1.Credentials/ListProviders" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListProvidersRequest): Buffer => Buffer.from(ListProvidersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListProvidersRequest => ListProvidersRequest.decode(value),
+    responseSerialize: (value: ListProvidersResponse): Buffer =>
+      Buffer.from(ListProvidersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListProvidersResponse => ListProvidersResponse.decode(value),
+  },
+  /**
+   * Creates a connection and starts its authorization: returns the provider's authorize URL
+   * (empty for client-credentials providers, which are authorized at once).
+   */
+  createConnection: {
+    path: "/codestep.credentials.v1.Credentials/CreateConnection" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateConnectionRequest): Buffer =>
+      Buffer.from(CreateConnectionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateConnectionRequest => CreateConnectionRequest.decode(value),
+    responseSerialize: (value: CreateConnectionResponse): Buffer =>
+      Buffer.from(CreateConnectionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateConnectionResponse => CreateConnectionResponse.decode(value),
+  },
+  /**
+   * Starts (again) the authorization of an existing connection: reconnect after needs_reauth
+   * or revoke, or retry after a denied consent.
+   */
+  startAuthorization: {
+    path: "/codestep.credentials.v1.Credentials/StartAuthorization" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StartAuthorizationRequest): Buffer =>
+      Buffer.from(StartAuthorizationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StartAuthorizationRequest => StartAuthorizationRequest.decode(value),
+    responseSerialize: (value: StartAuthorizationResponse): Buffer =>
+      Buffer.from(StartAuthorizationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StartAuthorizationResponse => StartAuthorizationResponse.decode(value),
+  },
+  /** The OAuth callback: checks the state, exchanges the code, stores the tokens. */
+  completeAuthorization: {
+    path: "/codestep.credentials.v1.Credentials/CompleteAuthorization" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CompleteAuthorizationRequest): Buffer =>
+      Buffer.from(CompleteAuthorizationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CompleteAuthorizationRequest => CompleteAuthorizationRequest.decode(value),
+    responseSerialize: (value: CompleteAuthorizationResponse): Buffer =>
+      Buffer.from(CompleteAuthorizationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CompleteAuthorizationResponse => CompleteAuthorizationResponse.decode(value),
+  },
+  listConnections: {
+    path: "/codestep.credentials.v1.Credentials/ListConnections" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListConnectionsRequest): Buffer =>
+      Buffer.from(ListConnectionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListConnectionsRequest => ListConnectionsRequest.decode(value),
+    responseSerialize: (value: ListConnectionsResponse): Buffer =>
+      Buffer.from(ListConnectionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListConnectionsResponse => ListConnectionsResponse.decode(value),
+  },
+  getConnection: {
+    path: "/codestep.credentials.v1.Credentials/GetConnection" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetConnectionRequest): Buffer => Buffer.from(GetConnectionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetConnectionRequest => GetConnectionRequest.decode(value),
+    responseSerialize: (value: ConnectionInfo): Buffer => Buffer.from(ConnectionInfo.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConnectionInfo => ConnectionInfo.decode(value),
+  },
+  /**
+   * Revokes the tokens at the provider when it has a revocation endpoint; marks the
+   * connection revoked either way.
+   */
+  revokeConnection: {
+    path: "/codestep.credentials.v1.Credentials/RevokeConnection" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeConnectionRequest): Buffer =>
+      Buffer.from(RevokeConnectionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeConnectionRequest => RevokeConnectionRequest.decode(value),
+    responseSerialize: (value: ConnectionInfo): Buffer => Buffer.from(ConnectionInfo.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConnectionInfo => ConnectionInfo.decode(value),
+  },
+  /** A fresh access token for an action (refreshed first when it is about to expire). */
+  getOAuthToken: {
+    path: "/codestep.credentials.v1.Credentials/GetOAuthToken" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetOAuthTokenRequest): Buffer => Buffer.from(GetOAuthTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetOAuthTokenRequest => GetOAuthTokenRequest.decode(value),
+    responseSerialize: (value: GetOAuthTokenResponse): Buffer =>
+      Buffer.from(GetOAuthTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetOAuthTokenResponse => GetOAuthTokenResponse.decode(value),
+  },
 } as const;
 
 export interface CredentialsServer extends UntypedServiceImplementation {
@@ -899,6 +3158,29 @@ export interface CredentialsServer extends UntypedServiceImplementation {
   listSecrets: handleUnaryCall<ListSecretsRequest, ListSecretsResponse>;
   deleteSecret: handleUnaryCall<DeleteSecretRequest, DeleteSecretResponse>;
   resolveSecrets: handleUnaryCall<ResolveSecretsRequest, ResolveSecretsResponse>;
+  /** The OAuth providers the operator configured, with the HubSpot preset's permissions. */
+  listProviders: handleUnaryCall<ListProvidersRequest, ListProvidersResponse>;
+  /**
+   * Creates a connection and starts its authorization: returns the provider's authorize URL
+   * (empty for client-credentials providers, which are authorized at once).
+   */
+  createConnection: handleUnaryCall<CreateConnectionRequest, CreateConnectionResponse>;
+  /**
+   * Starts (again) the authorization of an existing connection: reconnect after needs_reauth
+   * or revoke, or retry after a denied consent.
+   */
+  startAuthorization: handleUnaryCall<StartAuthorizationRequest, StartAuthorizationResponse>;
+  /** The OAuth callback: checks the state, exchanges the code, stores the tokens. */
+  completeAuthorization: handleUnaryCall<CompleteAuthorizationRequest, CompleteAuthorizationResponse>;
+  listConnections: handleUnaryCall<ListConnectionsRequest, ListConnectionsResponse>;
+  getConnection: handleUnaryCall<GetConnectionRequest, ConnectionInfo>;
+  /**
+   * Revokes the tokens at the provider when it has a revocation endpoint; marks the
+   * connection revoked either way.
+   */
+  revokeConnection: handleUnaryCall<RevokeConnectionRequest, ConnectionInfo>;
+  /** A fresh access token for an action (refreshed first when it is about to expire). */
+  getOAuthToken: handleUnaryCall<GetOAuthTokenRequest, GetOAuthTokenResponse>;
 }
 
 export interface CredentialsClient extends Client {
@@ -961,6 +3243,141 @@ export interface CredentialsClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ResolveSecretsResponse) => void,
+  ): ClientUnaryCall;
+  /** The OAuth providers the operator configured, with the HubSpot preset's permissions. */
+  listProviders(
+    request: ListProvidersRequest,
+    callback: (error: ServiceError | null, response: ListProvidersResponse) => void,
+  ): ClientUnaryCall;
+  listProviders(
+    request: ListProvidersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListProvidersResponse) => void,
+  ): ClientUnaryCall;
+  listProviders(
+    request: ListProvidersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListProvidersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Creates a connection and starts its authorization: returns the provider's authorize URL
+   * (empty for client-credentials providers, which are authorized at once).
+   */
+  createConnection(
+    request: CreateConnectionRequest,
+    callback: (error: ServiceError | null, response: CreateConnectionResponse) => void,
+  ): ClientUnaryCall;
+  createConnection(
+    request: CreateConnectionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateConnectionResponse) => void,
+  ): ClientUnaryCall;
+  createConnection(
+    request: CreateConnectionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateConnectionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Starts (again) the authorization of an existing connection: reconnect after needs_reauth
+   * or revoke, or retry after a denied consent.
+   */
+  startAuthorization(
+    request: StartAuthorizationRequest,
+    callback: (error: ServiceError | null, response: StartAuthorizationResponse) => void,
+  ): ClientUnaryCall;
+  startAuthorization(
+    request: StartAuthorizationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StartAuthorizationResponse) => void,
+  ): ClientUnaryCall;
+  startAuthorization(
+    request: StartAuthorizationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StartAuthorizationResponse) => void,
+  ): ClientUnaryCall;
+  /** The OAuth callback: checks the state, exchanges the code, stores the tokens. */
+  completeAuthorization(
+    request: CompleteAuthorizationRequest,
+    callback: (error: ServiceError | null, response: CompleteAuthorizationResponse) => void,
+  ): ClientUnaryCall;
+  completeAuthorization(
+    request: CompleteAuthorizationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CompleteAuthorizationResponse) => void,
+  ): ClientUnaryCall;
+  completeAuthorization(
+    request: CompleteAuthorizationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CompleteAuthorizationResponse) => void,
+  ): ClientUnaryCall;
+  listConnections(
+    request: ListConnectionsRequest,
+    callback: (error: ServiceError | null, response: ListConnectionsResponse) => void,
+  ): ClientUnaryCall;
+  listConnections(
+    request: ListConnectionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListConnectionsResponse) => void,
+  ): ClientUnaryCall;
+  listConnections(
+    request: ListConnectionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListConnectionsResponse) => void,
+  ): ClientUnaryCall;
+  getConnection(
+    request: GetConnectionRequest,
+    callback: (error: ServiceError | null, response: ConnectionInfo) => void,
+  ): ClientUnaryCall;
+  getConnection(
+    request: GetConnectionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConnectionInfo) => void,
+  ): ClientUnaryCall;
+  getConnection(
+    request: GetConnectionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConnectionInfo) => void,
+  ): ClientUnaryCall;
+  /**
+   * Revokes the tokens at the provider when it has a revocation endpoint; marks the
+   * connection revoked either way.
+   */
+  revokeConnection(
+    request: RevokeConnectionRequest,
+    callback: (error: ServiceError | null, response: ConnectionInfo) => void,
+  ): ClientUnaryCall;
+  revokeConnection(
+    request: RevokeConnectionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConnectionInfo) => void,
+  ): ClientUnaryCall;
+  revokeConnection(
+    request: RevokeConnectionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConnectionInfo) => void,
+  ): ClientUnaryCall;
+  /** A fresh access token for an action (refreshed first when it is about to expire). */
+  getOAuthToken(
+    request: GetOAuthTokenRequest,
+    callback: (error: ServiceError | null, response: GetOAuthTokenResponse) => void,
+  ): ClientUnaryCall;
+  getOAuthToken(
+    request: GetOAuthTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetOAuthTokenResponse) => void,
+  ): ClientUnaryCall;
+  getOAuthToken(
+    request: GetOAuthTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetOAuthTokenResponse) => void,
   ): ClientUnaryCall;
 }
 
