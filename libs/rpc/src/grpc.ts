@@ -1,0 +1,169 @@
+/**
+ * gRPC glue shared by every service: async handlers with tracing and error mapping on the
+ * server, promise clients with deadlines, trace propagation and retries (idempotent calls
+ * only) on the client. Status codes are mapped here, at the edge, and nowhere else.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { CodestepError, isCodestepError } from '@codestep/core';
+import { SpanKind, injectContext, withSpan } from '@codestep/telemetry';
+
+const TO_STATUS: Record<string, grpc.status> = {
+  INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
+  NOT_FOUND: grpc.status.NOT_FOUND,
+  ALREADY_EXISTS: grpc.status.ALREADY_EXISTS,
+  UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
+  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
+  FAILED_PRECONDITION: grpc.status.FAILED_PRECONDITION,
+  UNAVAILABLE: grpc.status.UNAVAILABLE,
+  DEADLINE_EXCEEDED: grpc.status.DEADLINE_EXCEEDED,
+  RESOURCE_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
+};
+const FROM_STATUS = new Map<number, string>(Object.entries(TO_STATUS).map(([k, v]) => [v, k]));
+
+function toServiceError(error: unknown): Partial<grpc.StatusObject> {
+  if (isCodestepError(error)) {
+    const md = new grpc.Metadata();
+    md.set('codestep-code', error.code);
+    return { code: TO_STATUS[error.code] ?? grpc.status.UNKNOWN, details: error.message, metadata: md };
+  }
+  return { code: grpc.status.INTERNAL, details: 'internal error' };
+}
+
+function metadataCarrier(md: grpc.Metadata): Record<string, string | undefined> {
+  const tp = md.get('traceparent')[0];
+  const ts = md.get('tracestate')[0];
+  return { traceparent: tp === undefined ? undefined : String(tp), tracestate: ts === undefined ? undefined : String(ts) };
+}
+
+type AsyncUnary = (request: never) => Promise<unknown>;
+type AsyncStream = (request: never, write: (msg: unknown) => boolean, signal: AbortSignal) => Promise<void>;
+
+/**
+ * Adapts async handlers to a grpc-js service implementation. Unary handlers return the
+ * response; server-streaming ones get `write` and an abort signal for a client that left.
+ */
+export function implement(
+  definition: grpc.ServiceDefinition,
+  handlers: Record<string, AsyncUnary | AsyncStream>,
+  onError?: (method: string, error: unknown) => void,
+): grpc.UntypedServiceImplementation {
+  const impl: grpc.UntypedServiceImplementation = {};
+  for (const [name, method] of Object.entries(definition)) {
+    const handler = handlers[name];
+    if (!handler) throw new Error(`no handler for ${method.path}`);
+    if (!method.responseStream) {
+      impl[name] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        withSpan(method.path, { kind: SpanKind.SERVER, parent: metadataCarrier(call.metadata), attributes: { 'rpc.system': 'grpc', 'rpc.method': name } }, () =>
+          (handler as AsyncUnary)(call.request as never),
+        ).then(
+          (res) => callback(null, res),
+          (error: unknown) => {
+            if (!isCodestepError(error)) onError?.(name, error);
+            callback(toServiceError(error) as grpc.ServiceError, null);
+          },
+        );
+      }) as grpc.handleUnaryCall<unknown, unknown>;
+    } else {
+      impl[name] = ((call: grpc.ServerWritableStream<unknown, unknown>) => {
+        const ac = new AbortController();
+        call.on('cancelled', () => ac.abort());
+        call.on('close', () => ac.abort());
+        (handler as AsyncStream)(call.request as never, (msg) => call.write(msg), ac.signal).then(
+          () => call.end(),
+          (error: unknown) => call.destroy(Object.assign(new Error(error instanceof Error ? error.message : String(error)), toServiceError(error))),
+        );
+      }) as grpc.handleServerStreamingCall<unknown, unknown>;
+    }
+  }
+  return impl;
+}
+
+export interface GrpcServer {
+  server: grpc.Server;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Binds a server with the given services on `address` (host:port; port 0 = any free one). */
+export async function serve(address: string, services: Array<[grpc.ServiceDefinition, grpc.UntypedServiceImplementation]>): Promise<GrpcServer> {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+  for (const [def, impl] of services) server.addService(def, impl);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return {
+    server,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 3000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyFn = (...args: any[]) => any;
+type UnaryOf<F> = F extends (req: infer Req, md: grpc.Metadata, opts: Partial<grpc.CallOptions>, cb: (err: grpc.ServiceError | null, res: infer Res) => void) => grpc.ClientUnaryCall
+  ? (req: Req) => Promise<Res>
+  : never;
+/** The promise view of a generated client's unary methods. */
+export type PromiseClient<C> = { [K in keyof C as C[K] extends AnyFn ? K : never]: UnaryOf<C[K]> } & { close(): void; raw: C };
+
+export interface ClientOptions {
+  /** Deadline of every call, ms. @default 10000 */
+  deadlineMs?: number;
+  /** Methods safe to retry on UNAVAILABLE (idempotent ones only). */
+  idempotent?: string[];
+  /** Attempts for idempotent methods. @default 4 */
+  maxAttempts?: number;
+}
+
+/** Errors from the server come back as CodestepError with the server's code. */
+export function fromServiceError(error: grpc.ServiceError, method: string): CodestepError {
+  const code = String(error.metadata?.get('codestep-code')[0] ?? FROM_STATUS.get(error.code) ?? (error.code === grpc.status.UNAVAILABLE ? 'UNAVAILABLE' : 'INTERNAL'));
+  return new CodestepError(code, error.details || `${method} failed: ${error.message}`, { cause: error });
+}
+
+export function createClient<C extends grpc.Client>(Ctor: new (address: string, creds: grpc.ChannelCredentials, options?: object) => C, address: string, options: ClientOptions = {}): PromiseClient<C> {
+  const client = new Ctor(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+  const deadlineMs = options.deadlineMs ?? 10_000;
+  const idempotent = new Set(options.idempotent ?? []);
+  const maxAttempts = options.maxAttempts ?? 4;
+  const wrapped: Record<string, unknown> = { close: () => client.close(), raw: client };
+  const proto = Object.getPrototypeOf(client) as Record<string, unknown>;
+  for (const name of Object.keys(proto)) {
+    const fn = proto[name];
+    if (typeof fn !== 'function' || name === 'constructor') continue;
+    wrapped[name] = (req: unknown) =>
+      withSpan(`grpc ${name}`, { kind: SpanKind.CLIENT, attributes: { 'rpc.system': 'grpc', 'rpc.method': name } }, async () => {
+        for (let attempt = 1; ; attempt++) {
+          const md = new grpc.Metadata();
+          for (const [k, v] of Object.entries(injectContext())) md.set(k, v);
+          try {
+            return await new Promise((resolve, reject) => {
+              (fn as AnyFn).call(client, req, md, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, res: unknown) =>
+                err ? reject(err) : resolve(res),
+              );
+            });
+          } catch (error) {
+            const se = error as grpc.ServiceError;
+            if (se.code === grpc.status.UNAVAILABLE && idempotent.has(name) && attempt < maxAttempts) {
+              await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+              continue;
+            }
+            throw fromServiceError(se, name);
+          }
+        }
+      });
+  }
+  return wrapped as PromiseClient<C>;
+}
+
+export { grpc };

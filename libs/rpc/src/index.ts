@@ -1,0 +1,1 @@
+export { createClient, fromServiceError, grpc, implement, serve, type ClientOptions, type GrpcServer, type PromiseClient } from './grpc.ts';
