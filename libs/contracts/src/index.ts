@@ -2,12 +2,7 @@
  * Generated protobuf contracts (ts-proto, from proto/). The generated code lives in
  * ./generated and is rebuilt by `nx run contracts:codegen`; never edit it by hand.
  */
-export * from './generated/codestep/events/v1/common.ts';
-export * from './generated/codestep/events/v1/workflow.ts';
-export * from './generated/codestep/events/v1/enrollment.ts';
-export * from './generated/codestep/events/v1/action.ts';
-export * from './generated/codestep/events/v1/connection.ts';
-export * from './generated/codestep/events/v1/envelope.ts';
+export * from './generated/events.ts';
 export * as workflowsV1 from './generated/codestep/workflows/v1/workflows.ts';
 export * as enrollmentsV1 from './generated/codestep/enrollments/v1/enrollments.ts';
 export * as historyV1 from './generated/codestep/history/v1/history.ts';

@@ -30,7 +30,7 @@ function succeeded(request: Envelope, outputs: Record<string, string | number | 
 }
 
 function failed(request: Envelope, error: { code: string; message: string; retryable: boolean; retryAfterMs: number }, continueEnrollment = false): Envelope {
-  const value = request.event.value as { executionId: string; context: never };
+  const value = request.event.value as unknown as { executionId: string; context: never };
   return envelope(
     { eventId: `fail-${value.executionId}`, tenantId: 't1', aggregateId: value.executionId, occurredAt: 2000 },
     { $case: 'actionFailed', value: { executionId: value.executionId, context: value.context, error, durationMs: 5, continueEnrollment, outputFields: {} } },

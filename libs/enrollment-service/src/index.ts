@@ -1,0 +1,1 @@
+export { createEnrollmentService, type EnrollmentService, type EnrollmentServiceDeps } from './enrollment.service.ts';

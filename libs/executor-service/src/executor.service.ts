@@ -1,0 +1,248 @@
+/**
+ * The executor: consumes action requests, runs each in the sandbox, and produces the action's
+ * started / logged / succeeded / failed events. A request is claimed in the store before it
+ * runs, so a redelivered request never runs an action twice; a claim left by an executor that
+ * died mid-run turns into a retryable `EXECUTOR_LOST` failure, and the enrollment service
+ * decides whether to retry.
+ */
+import type { ActionDefinition, ActionRequested, WorkflowDefinition } from '@codestep/contracts';
+import { deterministicId, type Clock, type Logger } from '@codestep/core';
+import type { ConsumedRecord, EventLog, LogRecord, Subscription } from '@codestep/event-log';
+import { Topics, envelope, fieldMapToPlain, fromRecord, plainToFieldMap, toRecord, type Envelope, type EventBody } from '@codestep/events';
+import type { ExecutionRequest, ExecutionResult, OutputFieldSpec, Sandbox } from '@codestep/sandbox';
+import type { DocumentStore } from '@codestep/store';
+import { SpanKind, currentTraceId, currentTraceparent, withSpan } from '@codestep/telemetry';
+
+const CLAIMS = 'execution_claims';
+
+export interface ExecutorPorts {
+  getWorkflow(tenantId: string, workflowId: string, version: number): Promise<WorkflowDefinition>;
+  /** Values of the named secrets of the tenant (only those the action declares). */
+  resolveSecrets(tenantId: string, names: string[]): Promise<{ values: Record<string, string>; missing: string[] }>;
+}
+
+export interface TenantLimits {
+  /** Defaults for actions that set none. HubSpot: 20 s, 128 MB. */
+  defaultTimeoutMs: number;
+  defaultMemoryMb: number;
+  /** Operator bounds: never unlimited. */
+  maxTimeoutMs: number;
+  maxMemoryMb: number;
+}
+
+export interface ExecutorServiceDeps {
+  eventLog: EventLog;
+  store: DocumentStore;
+  sandbox: Sandbox;
+  ports: ExecutorPorts;
+  clock: Clock;
+  logger: Logger;
+  executorId: string;
+  limits: TenantLimits;
+  /** Executions in flight at once. @default 4 */
+  concurrency?: number;
+  /** A claim older than this with no result is considered lost, ms. @default limits.maxTimeoutMs + 60000 */
+  claimTtlMs?: number;
+}
+
+interface ClaimDoc {
+  executorId: string;
+  claimedAt: number;
+}
+
+export interface ExecutorService {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createExecutorService(deps: ExecutorServiceDeps): ExecutorService {
+  const { eventLog, store, sandbox, ports, clock, logger } = deps;
+  const claimTtl = deps.claimTtlMs ?? deps.limits.maxTimeoutMs + 60_000;
+  let subscription: Subscription | undefined;
+
+  function event(req: ActionRequested, tenantId: string, kind: string, body: EventBody): Envelope {
+    return envelope(
+      {
+        eventId: deterministicId('evt', kind, req.executionId),
+        tenantId,
+        aggregateId: req.executionId,
+        occurredAt: clock(),
+        causationId: req.executionId,
+        correlationId: req.context?.enrollmentId ?? '',
+      },
+      body,
+    );
+  }
+
+  async function runOne(record: ConsumedRecord): Promise<LogRecord[]> {
+    const env = fromRecord(record.value);
+    if (!env || env.event.$case !== 'actionRequested') return [];
+    const req = env.event.value;
+    const tenantId = env.tenantId;
+    return withSpan('execute action', { kind: SpanKind.CONSUMER, parent: record.headers, attributes: { 'codestep.execution_id': req.executionId } }, async () => {
+      const ctx = req.context;
+      if (!ctx) return [];
+      const claimed = await store.insertIfAbsent<ClaimDoc>(CLAIMS, req.executionId, { executorId: deps.executorId, claimedAt: clock() });
+      if (!claimed) {
+        const claim = await store.get<ClaimDoc>(CLAIMS, req.executionId);
+        const age = claim ? clock() - claim.doc.claimedAt : Infinity;
+        if (claim && (claim.doc as ClaimDoc & { done?: boolean }).done) return []; // a duplicate request: already ran
+        if (age < claimTtl) {
+          // Another member may still be running it; let the lease age out before declaring it lost.
+          throw new Error(`execution ${req.executionId} is claimed by ${claim?.doc.executorId}; waiting for its result`);
+        }
+        logger.warn({ executionId: req.executionId }, 'execution claimed by an executor that did not finish it; reporting it lost');
+        await store.put(CLAIMS, req.executionId, { executorId: deps.executorId, claimedAt: clock(), done: true });
+        return [
+          toRecord(
+            event(req, tenantId, 'lost', {
+              $case: 'actionFailed',
+              value: {
+                executionId: req.executionId,
+                context: ctx,
+                error: { code: 'EXECUTOR_LOST', message: 'the executor running this action stopped before it finished; it will be retried', retryable: true, retryAfterMs: 0 },
+                durationMs: 0,
+                continueEnrollment: false,
+                outputFields: {},
+              },
+            }),
+            currentTraceparent(),
+          ),
+        ];
+      }
+      const traceId = currentTraceId();
+      // Started goes out at once (not with the batch) so history shows running executions.
+      await eventLog.append([toRecord(event(req, tenantId, 'started', { $case: 'actionStarted', value: { executionId: req.executionId, context: ctx, executorId: deps.executorId, traceId } }), currentTraceparent())]);
+      const result = await execute(tenantId, req);
+      await store.put(CLAIMS, req.executionId, { executorId: deps.executorId, claimedAt: clock(), done: true });
+      return resultEvents(req, tenantId, result).map((e) => toRecord(e, currentTraceparent()));
+    });
+  }
+
+  async function execute(tenantId: string, req: ActionRequested): Promise<ExecutionResult> {
+    const ctx = req.context!;
+    let action: ActionDefinition | undefined;
+    let secrets: Record<string, string> = {};
+    try {
+      const wf = await ports.getWorkflow(tenantId, ctx.workflowId, ctx.workflowVersion);
+      action = wf.actions[ctx.stepIndex];
+      if (!action) throw new Error(`workflow ${ctx.workflowId} v${ctx.workflowVersion} has no step ${ctx.stepIndex}`);
+      if (action.secretNames.length) {
+        const resolved = await ports.resolveSecrets(tenantId, action.secretNames);
+        if (resolved.missing.length) return failure('SECRET_NOT_FOUND', `secret(s) ${resolved.missing.join(', ')} selected for this action do not exist; add them with PUT /v1/secrets/{name}`);
+        secrets = resolved.values;
+      }
+    } catch (error) {
+      return failure('EXECUTOR_ERROR', `could not prepare the action: ${error instanceof Error ? error.message : String(error)}`, true);
+    }
+    const limits = {
+      timeoutMs: Math.min(action.timeoutMs || deps.limits.defaultTimeoutMs, deps.limits.maxTimeoutMs),
+      memoryMb: Math.min(action.memoryMb || deps.limits.defaultMemoryMb, deps.limits.maxMemoryMb),
+    };
+    const outputFields: OutputFieldSpec[] = action.outputFields.map((o) => ({ name: o.name, type: o.type as OutputFieldSpec['type'], ...(o.type === 'enum' ? { options: o.options } : {}) }));
+    const inputFields = fieldMapToPlain(req.inputFields);
+    const portalId = Number(tenantPortal(tenantId));
+    const request: ExecutionRequest = {
+      executionId: req.executionId,
+      tenantId,
+      code: action.code,
+      input:
+        action.runtime === 'jsworkflows'
+          ? { runtime: 'jsworkflows', data: { ...inputFields, object: ctx.object }, headers: {} }
+          : {
+              runtime: 'hubspot',
+              event: {
+                origin: { portalId, actionDefinitionId: action.actionId },
+                object: { objectType: ctx.object?.objectType ?? '', objectId: asId(ctx.object?.objectId ?? '') },
+                inputFields,
+                callbackId: req.callbackId,
+              },
+            },
+      secrets,
+      outputFields,
+      limits,
+      ...(currentTraceparent() ? { traceparent: currentTraceparent()! } : {}),
+    };
+    try {
+      return await sandbox.execute(request);
+    } catch (error) {
+      return failure('SANDBOX_UNAVAILABLE', `the sandbox could not run the action: ${error instanceof Error ? error.message : String(error)}`, true);
+    }
+  }
+
+  function failure(code: string, message: string, retryable = false): ExecutionResult {
+    return { status: 'failed', outputFields: {}, logs: [], logsTruncated: false, error: { code, message, retryable }, durationMs: 0 };
+  }
+
+  function resultEvents(req: ActionRequested, tenantId: string, result: ExecutionResult): Envelope[] {
+    const ctx = req.context!;
+    const out: Envelope[] = [];
+    if (result.logs.length || result.logsTruncated) {
+      out.push(
+        event(req, tenantId, 'logged', {
+          $case: 'actionLogged',
+          value: { executionId: req.executionId, context: ctx, lines: result.logs.map((l) => ({ level: l.level, message: l.message, at: l.at })), truncated: result.logsTruncated },
+        }),
+      );
+    }
+    if (result.status === 'succeeded') {
+      out.push(event(req, tenantId, 'succeeded', { $case: 'actionSucceeded', value: { executionId: req.executionId, context: ctx, outputFields: plainToFieldMap(result.outputFields), durationMs: Math.round(result.durationMs) } }));
+    } else {
+      const e = result.error ?? { code: 'UNKNOWN', message: 'the action failed' };
+      out.push(
+        event(req, tenantId, 'failed', {
+          $case: 'actionFailed',
+          value: {
+            executionId: req.executionId,
+            context: ctx,
+            error: { code: e.code, message: e.message, retryable: e.retryable ?? false, retryAfterMs: e.retryAfterMs ?? 0 },
+            durationMs: Math.round(result.durationMs),
+            continueEnrollment: result.executionState === 'FAIL_CONTINUE',
+            outputFields: plainToFieldMap(result.outputFields),
+          },
+        }),
+      );
+    }
+    return out;
+  }
+
+  async function handle(batch: ConsumedRecord[]): Promise<LogRecord[]> {
+    const limit = deps.concurrency ?? 4;
+    const results: LogRecord[][] = new Array(batch.length);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(limit, batch.length) }, async () => {
+        while (next < batch.length) {
+          const i = next++;
+          results[i] = await runOne(batch[i]!);
+        }
+      }),
+    );
+    return results.flat();
+  }
+
+  return {
+    async start() {
+      await store.ensureCollection(CLAIMS, []);
+      await eventLog.ensureTopics([Topics.actions, Topics.logs]);
+      subscription = await eventLog.consume({
+        group: 'codestep-executor',
+        topics: [Topics.actions],
+        batchSize: (deps.concurrency ?? 4) * 4,
+        handle,
+        onError: (error) => logger.warn({ error }, 'executor batch will be retried'),
+      });
+    },
+    async stop() {
+      await subscription?.stop();
+    },
+  };
+}
+
+/** Tenants are HubSpot portals: a numeric tenant id is the portal id. */
+function tenantPortal(tenantId: string): string {
+  return /^\d+$/.test(tenantId) ? tenantId : '0';
+}
+function asId(id: string): number | string {
+  return /^\d{1,15}$/.test(id) ? Number(id) : id;
+}

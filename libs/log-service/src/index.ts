@@ -1,0 +1,1 @@
+export { PROJECTIONS, createLogService, ensureProjectionCollections, type LogService, type LogServiceDeps } from './log.service.ts';
