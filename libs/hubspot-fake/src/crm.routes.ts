@@ -1,0 +1,284 @@
+/**
+ * `/crm/v3/objects/{type}[/{id}|/search]`: bearer auth, the secondly limit, scopes, then the
+ * basic and search endpoints of HubSpot's CRM v3 objects API, in its wire format.
+ */
+import { allProperties, normalizeWrite, propertiesView, requestedProperties } from './crm.properties.ts';
+import { parseSearchRequest, searchObjects, SearchRequestError } from './crm.search.ts';
+import { toWire, type StoredObject } from './crm.store.ts';
+import { isJson, type FakeContext, type FakeRequest } from './fake-context.ts';
+import {
+  contactExists,
+  crmError,
+  expiredAuthentication,
+  invalidAuthentication,
+  missingScopes,
+  objectNotFound,
+  propertyValuesNotValid,
+  rateLimitHeaders,
+  resourceNotFound,
+  secondlyRateLimit,
+  validationError,
+  type FakeResponse,
+} from './hubspot-errors.ts';
+import { resolveObjectType, type ObjectTypeSpec } from './object-types.ts';
+import type { AccessTokenRecord } from './token.registry.ts';
+
+const LIST_LIMITS = { defaultLimit: 10, maxLimit: 100 } as const;
+
+type Access = 'read' | 'write';
+
+interface Route {
+  access: Access;
+  /** Search answers carry no rate-limit headers at HubSpot. */
+  search?: boolean;
+  run: (ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, token: AccessTokenRecord) => FakeResponse;
+}
+
+/** Entry point for every path under `/crm/v3/objects/`. */
+export function handleCrm(ctx: FakeContext, req: FakeRequest): FakeResponse {
+  const auth = ctx.tokens.authenticate(req.headers.authorization);
+  if (!auth.ok) {
+    return auth.reason === 'expired'
+      ? expiredAuthentication(req.correlationId, auth.expiredAt, ctx.options.clock())
+      : invalidAuthentication(req.correlationId);
+  }
+  const token = auth.record;
+  req.portalId = token.portalId;
+
+  const decision = ctx.limiter.take(rateKey(token));
+  if (!decision.allowed) {
+    return secondlyRateLimit(req.correlationId, rateGroupName(token), decision.limit);
+  }
+
+  const [typeSegment = '', ...rest] = req.segments.slice(3);
+  const route = pickRoute(req.method, rest);
+  const headers = ctx.limiter.enabled && !route?.search ? rateLimitHeaders(decision.limit, decision.remaining) : {};
+  const response = dispatch(ctx, req, typeSegment, rest, route, token);
+  response.headers = { ...headers, ...response.headers };
+  return response;
+}
+
+function dispatch(
+  ctx: FakeContext,
+  req: FakeRequest,
+  typeSegment: string,
+  rest: string[],
+  route: Route | undefined,
+  token: AccessTokenRecord,
+): FakeResponse {
+  const spec = resolveObjectType(typeSegment);
+  if (!spec) return validationError(req.correlationId, `Unable to infer object type from: ${typeSegment}`);
+  if (!route) {
+    return rest.length <= 1
+      ? crmError(405, req.correlationId, { message: `HTTP ${req.method} is not supported by this endpoint` })
+      : resourceNotFound(req.correlationId);
+  }
+  const needed = route.access === 'read' ? spec.readScopes : spec.writeScopes;
+  if (token.scopes !== undefined && !needed.some((s) => token.scopes?.includes(s))) {
+    return missingScopes(req.correlationId, [needed[0] as string]);
+  }
+  return route.run(ctx, req, spec, token);
+}
+
+function pickRoute(method: string, rest: string[]): Route | undefined {
+  if (rest.length === 0) {
+    if (method === 'GET') return { access: 'read', run: listObjects };
+    if (method === 'POST') return { access: 'write', run: createObject };
+    return undefined;
+  }
+  if (rest.length === 1 && rest[0] === 'search' && method === 'POST') return { access: 'read', search: true, run: searchRoute };
+  if (rest.length === 1) {
+    if (method === 'GET') return { access: 'read', run: getObject };
+    if (method === 'PATCH') return { access: 'write', run: updateObject };
+    if (method === 'DELETE') return { access: 'write', run: archiveObject };
+  }
+  return undefined;
+}
+
+/** Private-app tokens are limited each on its own; OAuth tokens per app installation (app + portal). */
+function rateKey(token: AccessTokenRecord): string {
+  return token.kind === 'oauth' ? `oauth:${token.appId}:${token.portalId}` : `pat:${token.token}`;
+}
+
+function rateGroupName(token: AccessTokenRecord): string {
+  return token.kind === 'oauth'
+    ? `publicapi:oauth-api-calls-secondly:${token.appId}:${token.portalId}`
+    : `publicapi:private-app-api-calls-secondly:${token.portalId}`;
+}
+
+function isKnownFor(ctx: FakeContext, spec: ObjectTypeSpec): ((name: string) => boolean) | undefined {
+  if (!ctx.options.strictProperties) return undefined;
+  const custom = ctx.options.customProperties.get(spec.name);
+  return (name) => spec.knownProperties.includes(name) || (custom?.has(name) ?? false);
+}
+
+type JsonBody = { ok: true; value: unknown } | { ok: false; response: FakeResponse };
+
+/** Parses a JSON body the way HubSpot reports failures: `Invalid input JSON on line L, column C: …`. */
+function readJson(req: FakeRequest): JsonBody {
+  if (req.rawBody.length > 0 && !isJson(req.headers)) {
+    return { ok: false, response: crmError(415, req.correlationId, { message: 'HTTP 415 Unsupported Media Type' }) };
+  }
+  const text = req.rawBody.toString('utf8');
+  if (text.trim() === '') {
+    return {
+      ok: false,
+      response: validationError(req.correlationId, 'Invalid input JSON on line 1, column 1: No content to map due to end-of-input'),
+    };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const position = /position (\d+)/.exec(reason);
+    let where = '';
+    if (position?.[1] !== undefined) {
+      const before = text.slice(0, Number(position[1]));
+      const lines = before.split('\n');
+      where = ` on line ${lines.length}, column ${(lines.at(-1)?.length ?? 0) + 1}`;
+    }
+    return { ok: false, response: validationError(req.correlationId, `Invalid input JSON${where}: ${reason}`) };
+  }
+}
+
+function queryFlag(req: FakeRequest, name: string): boolean {
+  return req.query.get(name)?.toLowerCase() === 'true';
+}
+
+/**
+ * The record a path id names: a numeric id, or with `idProperty` a unique property
+ * (`email` for contacts; `hs_object_id` everywhere).
+ */
+function lookup(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, portalId: number, archived: boolean): StoredObject | FakeResponse {
+  const id = req.segments[4] ?? '';
+  const idProperty = req.query.get('idProperty');
+  let found: StoredObject | undefined;
+  if (idProperty && idProperty !== 'hs_object_id') {
+    if (!(spec.name === 'contacts' && idProperty === 'email')) {
+      return validationError(req.correlationId, `Property ${idProperty} is not a unique identifier property for ${spec.name}`);
+    }
+    found = ctx.store.list(portalId, spec.name, archived).find((o) => o.properties.get('email')?.toLowerCase() === id.toLowerCase());
+    return found ?? resourceNotFound(req.correlationId);
+  }
+  if (!/^\d+$/.test(id)) return objectNotFound(req.correlationId, id);
+  found = ctx.store.find(portalId, spec.name, id);
+  if (!found || (found.archivedAt !== undefined) !== archived) return resourceNotFound(req.correlationId);
+  return found;
+}
+
+function isResponse(value: StoredObject | FakeResponse): value is FakeResponse {
+  return 'status' in value;
+}
+
+function getObject(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, token: AccessTokenRecord): FakeResponse {
+  const found = lookup(ctx, req, spec, token.portalId, queryFlag(req, 'archived'));
+  if (isResponse(found)) return found;
+  const requested = requestedProperties(req.query.getAll('properties'));
+  return { status: 200, body: toWire(found, propertiesView(spec, found.properties, requested, isKnownFor(ctx, spec))) };
+}
+
+function listObjects(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, token: AccessTokenRecord): FakeResponse {
+  const limitParam = req.query.get('limit');
+  const limit = limitParam === null ? LIST_LIMITS.defaultLimit : Number(limitParam);
+  if (!Number.isInteger(limit) || limit < 1) return validationError(req.correlationId, `limit must be a positive integer, got ${limitParam}`);
+  const afterParam = req.query.get('after');
+  const after = afterParam === null || afterParam === '' ? 0 : Number(afterParam);
+  if (!Number.isInteger(after) || after < 0) return validationError(req.correlationId, `after is not a valid paging cursor: ${afterParam}`);
+  const pageSize = Math.min(limit, LIST_LIMITS.maxLimit);
+  const candidates = ctx.store.list(token.portalId, spec.name, queryFlag(req, 'archived')).filter((o) => Number(o.id) >= after);
+  const page = candidates.slice(0, pageSize);
+  const requested = requestedProperties(req.query.getAll('properties'));
+  const isKnown = isKnownFor(ctx, spec);
+  const body: Record<string, unknown> = { results: page.map((o) => toWire(o, propertiesView(spec, o.properties, requested, isKnown))) };
+  const next = candidates[pageSize];
+  if (next) {
+    const link = new URL(req.path, ctx.baseUrl);
+    for (const [key, value] of req.query) if (key !== 'after') link.searchParams.append(key, value);
+    link.searchParams.set('after', next.id);
+    body['paging'] = { next: { after: next.id, link: link.toString() } };
+  }
+  return { status: 200, body };
+}
+
+/** Shared by create and update: a JSON object whose `properties` are valid for the type. */
+function readWrite(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, portalId: number) {
+  const json = readJson(req);
+  if (!json.ok) return json.response;
+  if (typeof json.value !== 'object' || json.value === null || Array.isArray(json.value)) {
+    return validationError(req.correlationId, 'Invalid input JSON: expected an object with properties');
+  }
+  const written = normalizeWrite(spec, (json.value as { properties?: unknown }).properties, {
+    strict: ctx.options.strictProperties,
+    customProperties: ctx.options.customProperties.get(spec.name) ?? new Set(),
+  });
+  if (!written.ok) {
+    return 'problems' in written
+      ? propertyValuesNotValid(req.correlationId, portalId, written.problems)
+      : validationError(req.correlationId, `Invalid input JSON: ${written.invalidInput}`);
+  }
+  return written.values;
+}
+
+/** HubSpot refuses a second contact with the same email (compared case-insensitively). */
+function emailConflict(ctx: FakeContext, req: FakeRequest, portalId: number, values: ReadonlyMap<string, string | null>, self?: StoredObject): FakeResponse | undefined {
+  const email = values.get('email');
+  if (!email) return undefined;
+  const existing = ctx.store.findByProperty(portalId, 'contacts', 'email', email);
+  return existing && existing !== self ? contactExists(req.correlationId, existing.id) : undefined;
+}
+
+function createObject(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, token: AccessTokenRecord): FakeResponse {
+  const values = readWrite(ctx, req, spec, token.portalId);
+  if (!(values instanceof Map)) return values;
+  if (spec.name === 'contacts') {
+    const conflict = emailConflict(ctx, req, token.portalId, values);
+    if (conflict) return conflict;
+  }
+  // Inline `associations` are accepted and not stored: the fake has no associations API yet.
+  const created = ctx.store.create(token.portalId, spec, values);
+  return {
+    status: 201,
+    body: toWire(created, allProperties(created.properties)),
+    headers: { Location: `${ctx.baseUrl}/crm/v3/objects/${spec.name}/${created.id}` },
+  };
+}
+
+function updateObject(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, token: AccessTokenRecord): FakeResponse {
+  const found = lookup(ctx, req, spec, token.portalId, false);
+  if (isResponse(found)) return found;
+  const values = readWrite(ctx, req, spec, token.portalId);
+  if (!(values instanceof Map)) return values;
+  if (spec.name === 'contacts') {
+    const conflict = emailConflict(ctx, req, token.portalId, values, found);
+    if (conflict) return conflict;
+  }
+  const updated = ctx.store.update(found, values);
+  return { status: 200, body: toWire(updated, allProperties(updated.properties)) };
+}
+
+function archiveObject(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, token: AccessTokenRecord): FakeResponse {
+  const found = lookup(ctx, req, spec, token.portalId, false);
+  if (isResponse(found)) return found;
+  ctx.store.archive(found);
+  return { status: 204 };
+}
+
+function searchRoute(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, token: AccessTokenRecord): FakeResponse {
+  const json = readJson(req);
+  if (!json.ok) return json.response;
+  try {
+    const request = parseSearchRequest(json.value);
+    const page = searchObjects(spec, ctx.store.list(token.portalId, spec.name), request);
+    const isKnown = isKnownFor(ctx, spec);
+    const body: Record<string, unknown> = {
+      total: page.total,
+      results: page.results.map((o) => toWire(o, propertiesView(spec, o.properties, request.properties, isKnown))),
+    };
+    if (page.nextAfter !== undefined) body['paging'] = { next: { after: page.nextAfter } };
+    return { status: 200, body };
+  } catch (error) {
+    if (error instanceof SearchRequestError) return validationError(req.correlationId, error.message);
+    throw error;
+  }
+}
+
