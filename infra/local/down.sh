@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Stop the local Kafka broker and FerretDB started by up.sh (or by kafka.sh /
+# ferretdb.sh start). Idempotent; data stays in the cache for the next start.
+# To reset everything: down.sh && rm -rf .cache/kafka .cache/ferretdb/data
+set -euo pipefail
+LOG_NAME=down
+# shellcheck source=lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/lib.sh"
+
+status=0
+"$INFRA_LOCAL_DIR/kafka.sh" stop || status=1
+"$INFRA_LOCAL_DIR/ferretdb.sh" stop || status=1
+exit "$status"

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# A real MongoDB-wire server for codestep's tests and local development,
+# without Docker: FerretDB v1 with its SQLite backend, built from the Go module
+# proxy through our tiny main in infra/local/ferretdb/.
+#
+#   infra/local/ferretdb.sh fetch    build the binary into the cache (only when its inputs changed)
+#   infra/local/ferretdb.sh start    fetch if needed, start, wait until a driver `ping` succeeds
+#   infra/local/ferretdb.sh stop     stop the server started from this cache (idempotent)
+#   infra/local/ferretdb.sh status   exit 0 if running and healthy, 1 if running but unhealthy, 3 if stopped
+#
+# Environment (all optional):
+#   FERRETDB_PORT           listener on 127.0.0.1         (default 27018)
+#   FERRETDB_LOG_LEVEL      debug, info, warn, error      (default info)
+#   FERRETDB_START_TIMEOUT  seconds to wait for health    (default 60)
+#   CODESTEP_CACHE_DIR      cache root                    (default <repo>/.cache)
+set -euo pipefail
+LOG_NAME=ferretdb
+# shellcheck source=lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/lib.sh"
+
+FERRETDB_HOST=127.0.0.1
+FERRETDB_PORT="${FERRETDB_PORT:-27018}"
+FERRETDB_LOG_LEVEL="${FERRETDB_LOG_LEVEL:-info}"
+FERRETDB_START_TIMEOUT="${FERRETDB_START_TIMEOUT:-60}"
+check_port FERRETDB_PORT "$FERRETDB_PORT"
+
+SRC_DIR="$INFRA_LOCAL_DIR/ferretdb"
+FERRET_HOME="$CACHE_ROOT/ferretdb"
+BIN="$FERRET_HOME/bin/codestep-ferretdb"
+BUILD_STAMP="$FERRET_HOME/bin/.build-stamp"
+DATA_DIR="$FERRET_HOME/data"
+LOG_DIR="$FERRET_HOME/logs"
+PIDFILE="$FERRET_HOME/ferretdb.pid"
+# Only SQLite is used; leaving PostgreSQL out shortens the build.
+BUILD_TAGS=ferretdb_no_postgresql
+MARKER="$BIN -listen-addr"
+MONGODB_URI="mongodb://$FERRETDB_HOST:$FERRETDB_PORT/"
+
+go_env() {
+  # Keep Go's module and build caches inside our cache too, so a fresh machine
+  # needs nothing but the go command, and `rm -rf .cache` really resets it.
+  # -modcacherw: module files are read-only by default, which would make that
+  # rm fail for non-root users. GOTOOLCHAIN=local: never download another Go.
+  export GOMODCACHE="$CACHE_ROOT/go/mod"
+  export GOCACHE="$CACHE_ROOT/go/build"
+  export GOPATH="$CACHE_ROOT/go/path"
+  export GOFLAGS="-modcacherw"
+  export GOTOOLCHAIN=local
+  export CGO_ENABLED=0
+}
+
+cmd_fetch() {
+  require_cmd go "install Go 1.24+ (https://go.dev/dl/)"
+  go_env
+  local stamp
+  stamp="$(fingerprint "ferretdb-build-v1 $(go env GOVERSION) tags=$BUILD_TAGS" "$SRC_DIR/go.mod" "$SRC_DIR/go.sum" "$SRC_DIR/main.go")"
+  if [[ -x "$BIN" && -f "$BUILD_STAMP" && "$(cat "$BUILD_STAMP")" == "$stamp" ]]; then
+    log "binary up to date at $BIN"
+    return 0
+  fi
+  log "building FerretDB (module proxy: $(go env GOPROXY)) into $BIN; the first build takes a minute or two"
+  mkdir -p "$FERRET_HOME/bin"
+  # go.sum is committed, so -mod=readonly makes a tampered or stale module
+  # fail loudly instead of being silently re-resolved.
+  (cd "$SRC_DIR" && go build -mod=readonly -trimpath -tags "$BUILD_TAGS" -o "$BIN.tmp" .) >&2 ||
+    die "go build failed (network? module proxy? see output above)"
+  mv "$BIN.tmp" "$BIN"
+  printf '%s\n' "$stamp" >"$BUILD_STAMP"
+  log "built $(du -h "$BIN" | cut -f1) binary"
+}
+
+health() {
+  "$NODE_BIN" "$INFRA_LOCAL_DIR/health.ts" mongo "$MONGODB_URI"
+}
+
+wait_healthy() {
+  local deadline=$((SECONDS + FERRETDB_START_TIMEOUT)) summary last_error=""
+  while ((SECONDS < deadline)); do
+    if ! pid_alive "$PIDFILE" "$MARKER"; then
+      show_log_tail "$LOG_DIR/ferretdb.log"
+      rm -f "$PIDFILE"
+      die "FerretDB exited during start-up (log in $LOG_DIR/ferretdb.log)"
+    fi
+    if port_open "$FERRETDB_HOST" "$FERRETDB_PORT"; then
+      if summary="$(health 2>"$LOG_DIR/health.err")"; then
+        log "healthy at $MONGODB_URI: $summary"
+        return 0
+      fi
+      last_error="$(cat "$LOG_DIR/health.err")"
+    fi
+    sleep 0.5
+  done
+  show_log_tail "$LOG_DIR/ferretdb.log"
+  [[ -z "$last_error" ]] || log "last health probe: $last_error"
+  stop_pidfile "$PIDFILE" "$MARKER" 10 ferretdb
+  die "FerretDB was not healthy within ${FERRETDB_START_TIMEOUT}s (log in $LOG_DIR/ferretdb.log)"
+}
+
+cmd_start() {
+  require_node
+  if pid_alive "$PIDFILE" "$MARKER"; then
+    log "already running (pid $(cat "$PIDFILE")); checking health"
+    wait_healthy
+    return 0
+  fi
+  rm -f "$PIDFILE"
+  ! port_open "$FERRETDB_HOST" "$FERRETDB_PORT" ||
+    die "port $FERRETDB_HOST:$FERRETDB_PORT is already in use by a process this script did not start; stop it or set FERRETDB_PORT"
+  cmd_fetch
+  mkdir -p "$DATA_DIR" "$LOG_DIR"
+  log "starting on $FERRETDB_HOST:$FERRETDB_PORT (SQLite data $DATA_DIR, log $LOG_DIR/ferretdb.log)"
+  printf '\n=== start %s ===\n' "$(date -u +%FT%TZ)" >>"$LOG_DIR/ferretdb.log"
+  nohup "$BIN" -listen-addr "$FERRETDB_HOST:$FERRETDB_PORT" -sqlite-dir "$DATA_DIR" -log-level "$FERRETDB_LOG_LEVEL" \
+    </dev/null >>"$LOG_DIR/ferretdb.log" 2>&1 9>&- &
+  printf '%s\n' "$!" >"$PIDFILE"
+  wait_healthy
+}
+
+cmd_stop() {
+  stop_pidfile "$PIDFILE" "$MARKER" 15 ferretdb
+}
+
+cmd_status() {
+  local summary
+  if ! pid_alive "$PIDFILE" "$MARKER"; then
+    echo "ferretdb: not running"
+    return 3
+  fi
+  require_node
+  if summary="$(health 2>&1)"; then
+    echo "ferretdb: running (pid $(cat "$PIDFILE")) at $MONGODB_URI — $summary"
+    return 0
+  fi
+  echo "ferretdb: running (pid $(cat "$PIDFILE")) but not healthy — $summary"
+  return 1
+}
+
+with_lock() {
+  mkdir -p "$FERRET_HOME"
+  # Serialise fetch/start/stop between concurrent callers; fd 9 is closed for
+  # the server process itself, so a running server never holds the lock.
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$FERRET_HOME/.lock"
+    flock 9
+  fi
+  "$@"
+}
+
+case "${1:-}" in
+  fetch) with_lock cmd_fetch ;;
+  start) with_lock cmd_start ;;
+  stop) with_lock cmd_stop ;;
+  status) cmd_status ;;
+  *)
+    echo "usage: $0 fetch|start|stop|status" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,101 @@
+# Shared helpers for infra/local/*.sh — sourced, never executed.
+#
+# Everything these scripts fetch, build, write or log lives under one cache
+# directory (default: <repo>/.cache, git-ignored), so a fresh clone needs only
+# Java 17+, Maven, Go and the repo's own node_modules, and `rm -rf .cache`
+# resets the whole local infrastructure.
+#
+# Conventions: progress goes to stderr (up.sh keeps stdout for `export` lines);
+# a failure prints what went wrong and what to do, then exits non-zero.
+
+# Resolve paths from this file's location, never from the caller's cwd, so the
+# scripts work from any directory and from any checkout path.
+INFRA_LOCAL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+REPO_ROOT="$(cd "$INFRA_LOCAL_DIR/../.." && pwd -P)"
+CACHE_ROOT="${CODESTEP_CACHE_DIR:-$REPO_ROOT/.cache}"
+NODE_BIN="$REPO_ROOT/node_modules/.bin/node"
+
+log() {
+  printf '[%s] %s\n' "${LOG_NAME:-infra}" "$*" >&2
+}
+
+die() {
+  log "error: $*"
+  exit 1
+}
+
+require_cmd() {
+  command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH; $2"
+}
+
+require_node() {
+  [[ -x "$NODE_BIN" ]] || die "Node 24 not found at $NODE_BIN; run 'npm ci' at the repo root first"
+}
+
+# sha256 of the given files' contents plus any extra words; used as a
+# "rebuild when inputs change" stamp.
+fingerprint() {
+  local extra="$1"
+  shift
+  { printf '%s\n' "$extra"; cat "$@"; } | sha256sum | cut -d' ' -f1
+}
+
+# True when the pid in $1 (a pid file) is alive AND its command line contains
+# $2. The marker guards against pid reuse after a reboot or a crash: a stale pid
+# file must never make us report — or kill — someone else's process.
+pid_alive() {
+  local pidfile="$1" marker="$2" pid cmd
+  [[ -f "$pidfile" ]] || return 1
+  pid="$(cat "$pidfile" 2>/dev/null)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  cmd="$(ps -p "$pid" -o args= 2>/dev/null)" || return 1
+  [[ "$cmd" == *"$marker"* ]]
+}
+
+# True when something accepts TCP connections on $1:$2.
+port_open() {
+  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# Print the last lines of a log file to stderr, framed, for failure reports.
+show_log_tail() {
+  local file="$1" lines="${2:-40}"
+  if [[ -s "$file" ]]; then
+    log "last $lines lines of $file:"
+    tail -n "$lines" "$file" | sed 's/^/    /' >&2
+  else
+    log "(log $file is empty or missing)"
+  fi
+}
+
+# Stop the process recorded in a pid file: SIGTERM, wait up to $3 seconds for
+# a clean exit, then SIGKILL. Removes the pid file. Safe when not running.
+stop_pidfile() {
+  local pidfile="$1" marker="$2" grace="${3:-30}" name="$4" pid i
+  if ! pid_alive "$pidfile" "$marker"; then
+    rm -f "$pidfile"
+    log "$name is not running"
+    return 0
+  fi
+  pid="$(cat "$pidfile")"
+  log "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < grace * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name did not stop within ${grace}s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.5
+  fi
+  rm -f "$pidfile"
+  log "$name stopped"
+}
+
+# Validate a TCP port number from the environment.
+check_port() {
+  local name="$1" value="$2"
+  [[ "$value" =~ ^[0-9]+$ ]] && ((value > 0 && value < 65536)) || die "$name must be a TCP port (1-65535), got '$value'"
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Fetch (if needed) and start the local Kafka broker and FerretDB, wait until
+# both are healthy, then print the connection settings as shell exports:
+#
+#   eval "$(infra/local/up.sh)"     # sets KAFKA_BROKERS and MONGODB_URI
+#
+# stdout carries only the `export` lines; progress and errors go to stderr.
+# Idempotent: servers already running from this cache are health-checked and
+# reused. Ports come from KAFKA_PORT, KAFKA_CONTROLLER_PORT and FERRETDB_PORT
+# (see kafka.sh and ferretdb.sh for defaults and other settings).
+set -euo pipefail
+LOG_NAME=up
+# shellcheck source=lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/lib.sh"
+
+# Run "<script> <command>" for both servers at once and fail if either fails:
+# on a cold cache the Maven fetch and the Go build overlap, and so do the two
+# start-ups.
+both() {
+  local cmd="$1" kafka_pid ferret_pid status=0
+  "$INFRA_LOCAL_DIR/kafka.sh" "$cmd" >&2 &
+  kafka_pid=$!
+  "$INFRA_LOCAL_DIR/ferretdb.sh" "$cmd" >&2 &
+  ferret_pid=$!
+  wait "$kafka_pid" || status=1
+  wait "$ferret_pid" || status=1
+  return "$status"
+}
+
+started=$SECONDS
+both fetch || die "fetching failed (see above)"
+if ! both start; then
+  log "a server failed to start; stopping whatever did start"
+  "$INFRA_LOCAL_DIR/down.sh" >&2 || true
+  die "infrastructure is not up (see above)"
+fi
+log "Kafka and FerretDB are up after $((SECONDS - started))s"
+
+printf 'export KAFKA_BROKERS=%s\n' "127.0.0.1:${KAFKA_PORT:-19092}"
+printf 'export MONGODB_URI=%s\n' "mongodb://127.0.0.1:${FERRETDB_PORT:-27018}/"
