@@ -1,0 +1,223 @@
+/**
+ * Builds the in-context runtime with esbuild and caches it under
+ * `<repo>/.cache/sandbox-runtime/<key>/`, where the key hashes every input: the in-context
+ * sources, this build configuration, esbuild's version and the version of every npm package
+ * that goes into a bundle (walked through their dependencies). A fresh clone builds on first
+ * use; later calls only read files.
+ *
+ * Building needs fs writes and a child process (esbuild's binary), which the sandbox-host
+ * process does not have: build in the executor (or with `npm run build -w
+ * @codestep/sandbox-runtime`) and let the host only read the cache.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CodestepError } from '@codestep/core';
+import { ALLOWED_LIBRARIES, NODE_BUILTIN_SHIMS, type SandboxRuntime, type Script } from './runtime.types.ts';
+
+const SRC_DIR = import.meta.dirname;
+const LIB_DIR = path.resolve(SRC_DIR, '..');
+const IN_CONTEXT_DIR = path.join(SRC_DIR, 'in-context');
+/** The repository root: libs/sandbox-runtime/src → ../../.. */
+export const REPO_ROOT = path.resolve(SRC_DIR, '..', '..', '..');
+export const DEFAULT_CACHE_DIR = path.join(REPO_ROOT, '.cache', 'sandbox-runtime');
+
+const PRELUDE_FILENAME = 'codestep-runtime/prelude.js';
+const libraryFilename = (name: string) => `codestep-runtime/node_modules/${name}/index.js`;
+const libraryFile = (name: string) => `lib-${name.replace(/[^a-z0-9.-]/gi, '_')}.js`;
+
+/** Node built-in names a bundle may leave to `require` (resolved to the shims at run time). */
+const EXTERNAL_BUILTINS = [...NODE_BUILTIN_SHIMS];
+/** Packages substituted inside library bundles: their Node code paths become fetch-based ones. */
+const ALIASES: Record<string, string> = {
+  'node-fetch': path.join(IN_CONTEXT_DIR, 'node-fetch.cjs'),
+  'form-data': path.join(IN_CONTEXT_DIR, 'form-data.cjs'),
+};
+/** Bundle-time packages whose versions key the cache (their dependencies are walked too). */
+const KEYED_PACKAGES = [...ALLOWED_LIBRARIES, 'buffer', 'events', 'querystring-es3', 'whatwg-url', 'esbuild'];
+
+export interface BuildOptions {
+  /** @default `<repo>/.cache/sandbox-runtime` */
+  cacheDir?: string;
+  /** Rebuild even when the cache has this key. @default false */
+  force?: boolean;
+}
+
+export interface BuildResult {
+  runtime: SandboxRuntime;
+  dir: string;
+  /** False when the cache already held this key. */
+  built: boolean;
+  durationMs: number;
+}
+
+interface Manifest {
+  key: string;
+  prelude: string;
+  libraries: Record<string, string>;
+}
+
+/** Locate `<name>/package.json` the way Node's resolver walks `node_modules` upwards. */
+function findPackageJson(name: string, fromDir: string): string | null {
+  let dir = fromDir;
+  for (;;) {
+    const candidate = path.join(dir, 'node_modules', name, 'package.json');
+    if (existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+function packageFingerprints(): string[] {
+  const seen = new Map<string, string>();
+  const visit = (name: string, fromDir: string) => {
+    const pkgPath = findPackageJson(name, fromDir);
+    if (pkgPath === null || seen.has(pkgPath)) return;
+    const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { version?: string; dependencies?: Record<string, string> };
+    seen.set(pkgPath, `${path.relative(REPO_ROOT, pkgPath)}@${pkg.version ?? '?'}`);
+    for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep, path.dirname(pkgPath));
+  };
+  for (const name of KEYED_PACKAGES) visit(name, LIB_DIR);
+  return [...seen.values()].sort();
+}
+
+/** The cache key: a hash over every input of the build. */
+export function runtimeCacheKey(): string {
+  const hash = createHash('sha256');
+  hash.update('codestep-sandbox-runtime/1\n');
+  hash.update(readFileSync(import.meta.filename));
+  for (const file of readdirSync(IN_CONTEXT_DIR).sort()) {
+    hash.update(`\n${file}\n`);
+    hash.update(readFileSync(path.join(IN_CONTEXT_DIR, file)));
+  }
+  for (const line of packageFingerprints()) hash.update(`\n${line}`);
+  return hash.digest('hex').slice(0, 24);
+}
+
+async function readCached(dir: string, key: string): Promise<SandboxRuntime | null> {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  } catch {
+    return null;
+  }
+  if (manifest.key !== key) return null;
+  const prelude: Script = { filename: PRELUDE_FILENAME, source: await readFile(path.join(dir, manifest.prelude), 'utf8') };
+  const libraries: Record<string, Script> = {};
+  for (const [name, file] of Object.entries(manifest.libraries)) {
+    libraries[name] = { filename: libraryFilename(name), source: await readFile(path.join(dir, file), 'utf8') };
+  }
+  return { prelude, libraries, version: key };
+}
+
+/** Wraps esbuild's CommonJS output so that evaluating it yields the module function. */
+function asModuleFunction(code: string): string {
+  return `(function (module, exports, require) {\n${code}\n})`;
+}
+
+async function bundle(esbuild: typeof import('esbuild'), contents: string, options: { prelude: boolean; library?: string }): Promise<string> {
+  const result = await esbuild.build({
+    stdin: { contents, resolveDir: IN_CONTEXT_DIR, sourcefile: 'entry.cjs', loader: 'js' },
+    bundle: true,
+    write: false,
+    format: 'cjs',
+    platform: 'browser',
+    mainFields: ['browser', 'main'],
+    conditions: ['browser', 'require', 'default'],
+    target: 'es2022',
+    legalComments: 'none',
+    logLevel: 'silent',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    charset: 'utf8',
+    define: { global: 'globalThis', 'process.env.NODE_ENV': '"production"' },
+    ...(options.prelude
+      ? {}
+      : {
+          // Sibling allow-listed libraries stay external: one shared instance per context.
+          external: [...EXTERNAL_BUILTINS, ...ALLOWED_LIBRARIES.filter((n) => n !== options.library)],
+          alias: ALIASES,
+          inject: [path.join(IN_CONTEXT_DIR, 'library-process.mjs')],
+        }),
+  });
+  const out = result.outputFiles[0];
+  if (out === undefined) throw new CodestepError('RUNTIME_BUILD_FAILED', 'esbuild produced no output');
+  return out.text;
+}
+
+async function buildInto(dir: string, key: string): Promise<void> {
+  const esbuild = await import('esbuild');
+  const files: Record<string, string> = {};
+  const preludeCode = await bundle(esbuild, "module.exports = require('./prelude.cjs');", { prelude: true });
+  // Strict mode for all of it: no sloppy `arguments.callee.caller` walks out of a bridge callback.
+  files['prelude.js'] = `(function () {\n'use strict';\nvar module = { exports: {} }, exports = module.exports;\n${preludeCode}\nreturn module.exports.install;\n})()`;
+  const libraries: Record<string, string> = {};
+  for (const name of ALLOWED_LIBRARIES) {
+    const code = await bundle(esbuild, `module.exports = require(${JSON.stringify(name)});`, { prelude: false, library: name });
+    const file = libraryFile(name);
+    files[file] = asModuleFunction(code);
+    libraries[name] = file;
+  }
+  for (const name of NODE_BUILTIN_SHIMS) {
+    const file = libraryFile(`node-${name}`);
+    files[file] = asModuleFunction(`module.exports = globalThis[Symbol.for('codestep.runtime')].require(${JSON.stringify(name)});`);
+    libraries[name] = file;
+  }
+  const manifest: Manifest = { key, prelude: 'prelude.js', libraries };
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  await mkdir(tmp, { recursive: true });
+  for (const [file, text] of Object.entries(files)) await writeFile(path.join(tmp, file), text);
+  await writeFile(path.join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  try {
+    await rename(tmp, dir);
+  } catch (error) {
+    // Another process finished the same build first: keep theirs.
+    await rm(tmp, { recursive: true, force: true });
+    if (!existsSync(path.join(dir, 'manifest.json'))) throw error;
+  }
+}
+
+/**
+ * Build the runtime bundles if the cache does not hold the current key, then read them.
+ *
+ * @throws CodestepError `RUNTIME_BUILD_FAILED` when esbuild fails (a missing package, a bad alias).
+ */
+export async function buildSandboxRuntime(options: BuildOptions = {}): Promise<BuildResult> {
+  const started = performance.now();
+  const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
+  const key = runtimeCacheKey();
+  const dir = path.join(cacheDir, key);
+  if (options.force) await rm(dir, { recursive: true, force: true });
+  const cached = await readCached(dir, key);
+  if (cached !== null) return { runtime: cached, dir, built: false, durationMs: performance.now() - started };
+  await mkdir(cacheDir, { recursive: true });
+  try {
+    await buildInto(dir, key);
+  } catch (error) {
+    throw new CodestepError('RUNTIME_BUILD_FAILED', `building the sandbox runtime failed: ${(error as Error).message}`, { cause: error });
+  }
+  const runtime = await readCached(dir, key);
+  if (runtime === null) throw new CodestepError('RUNTIME_BUILD_FAILED', `the sandbox runtime cache at ${dir} is unreadable after building`);
+  return { runtime, dir, built: true, durationMs: performance.now() - started };
+}
+
+let loaded: Promise<SandboxRuntime> | null = null;
+
+/**
+ * The sandbox runtime, built on first use and cached (on disk, and in memory for the process).
+ *
+ * @throws CodestepError `RUNTIME_BUILD_FAILED` (see {@link buildSandboxRuntime}).
+ */
+export function loadSandboxRuntime(options: BuildOptions = {}): Promise<SandboxRuntime> {
+  if (options.cacheDir !== undefined || options.force) return buildSandboxRuntime(options).then((r) => r.runtime);
+  loaded ??= buildSandboxRuntime().then(
+    (r) => r.runtime,
+    (error: unknown) => {
+      loaded = null;
+      throw error;
+    },
+  );
+  return loaded;
+}
