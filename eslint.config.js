@@ -31,11 +31,14 @@ export default tseslint.config(
             // Ports are interfaces (plus their contract test suites).
             { sourceTag: 'type:port', onlyDependOnLibsWithTags: ['type:port', 'type:domain', 'type:contracts', 'type:util'] },
             { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:port', 'type:domain', 'type:contracts', 'type:util'] },
-            // A service lib sees ports, never adapters, and never another service's internals.
-            { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:port', 'type:domain', 'type:contracts', 'type:util'] },
+            // A service lib sees ports, never adapters or another service's internals (the executor uses the sandbox's contract types).
+            { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:port', 'type:domain', 'type:contracts', 'type:util', 'type:runtime'] },
+            // The sandbox runtime: used by the executor app through the composition lib.
+            { sourceTag: 'type:runtime', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:port', 'type:domain', 'type:contracts', 'type:util', 'type:testing'] },
-            // Only apps compose adapters and services.
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:app', 'type:service', 'type:adapter', 'type:port', 'type:domain', 'type:contracts', 'type:util', 'type:testing'] },
+            // The composition lib wires adapters and services; only apps use it.
+            { sourceTag: 'type:composition', onlyDependOnLibsWithTags: ['type:service', 'type:adapter', 'type:port', 'type:domain', 'type:contracts', 'type:util', 'type:runtime'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:composition', 'type:service', 'type:adapter', 'type:port', 'type:domain', 'type:contracts', 'type:util', 'type:testing'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['*'] },
           ],
         },

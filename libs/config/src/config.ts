@@ -16,7 +16,7 @@ export type Field =
   | ({ kind: 'string' } & FieldBase<string>)
   | ({ kind: 'int'; min?: number; max?: number } & FieldBase<number>)
   | ({ kind: 'bool' } & FieldBase<boolean>)
-  | ({ kind: 'list' } & FieldBase<string[]>)
+  | ({ kind: 'list' } & FieldBase<readonly string[]>)
   | ({ kind: 'map' } & FieldBase<Record<string, string>>)
   | ({ kind: 'enum'; values: readonly string[] } & FieldBase<string>);
 
@@ -31,7 +31,7 @@ type ValueOf<F extends Field> = F extends { kind: 'int' }
         ? Record<string, string>
         : string;
 export type Config<S extends Schema> = {
-  [K in keyof S]: S[K] extends { default: unknown } ? ValueOf<S[K]> : S[K] extends { optional: true } ? ValueOf<S[K]> | undefined : ValueOf<S[K]>;
+  -readonly [K in keyof S]: S[K] extends { default: unknown } ? ValueOf<S[K]> : S[K] extends { optional: true } ? ValueOf<S[K]> | undefined : ValueOf<S[K]>;
 };
 
 export class ConfigError extends CodestepError {

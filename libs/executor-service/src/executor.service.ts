@@ -18,7 +18,7 @@ const CLAIMS = 'execution_claims';
 export interface ExecutorPorts {
   getWorkflow(tenantId: string, workflowId: string, version: number): Promise<WorkflowDefinition>;
   /** Values of the named secrets of the tenant (only those the action declares). */
-  resolveSecrets(tenantId: string, names: string[]): Promise<{ values: Record<string, string>; missing: string[] }>;
+  resolveSecrets(request: { tenantId: string; workflowId: string; executionId: string; names: string[] }): Promise<{ values: Record<string, string>; missing: string[] }>;
 }
 
 export interface TenantLimits {
@@ -128,7 +128,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
       action = wf.actions[ctx.stepIndex];
       if (!action) throw new Error(`workflow ${ctx.workflowId} v${ctx.workflowVersion} has no step ${ctx.stepIndex}`);
       if (action.secretNames.length) {
-        const resolved = await ports.resolveSecrets(tenantId, action.secretNames);
+        const resolved = await ports.resolveSecrets({ tenantId, workflowId: ctx.workflowId, executionId: req.executionId, names: action.secretNames });
         if (resolved.missing.length) return failure('SECRET_NOT_FOUND', `secret(s) ${resolved.missing.join(', ')} selected for this action do not exist; add them with PUT /v1/secrets/{name}`);
         secrets = resolved.values;
       }

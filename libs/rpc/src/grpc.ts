@@ -114,7 +114,7 @@ type UnaryOf<F> = F extends (req: infer Req, md: grpc.Metadata, opts: Partial<gr
   ? (req: Req) => Promise<Res>
   : never;
 /** The promise view of a generated client's unary methods. */
-export type PromiseClient<C> = { [K in keyof C as C[K] extends AnyFn ? K : never]: UnaryOf<C[K]> } & { close(): void; raw: C };
+export type PromiseClient<C> = { [K in Exclude<keyof C, keyof grpc.Client> as C[K] extends AnyFn ? K : never]: UnaryOf<C[K]> } & { close(): void; raw: C };
 
 export interface ClientOptions {
   /** Deadline of every call, ms. @default 10000 */

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+/**
+ * codestep's command line:
+ *   codestep dev                 the whole platform in this process (embedded mode)
+ *   codestep run <action.js> …   one action, locally, through the same sandbox as the executor
+ *   codestep replay [--verify]   rebuild the history projections from the event log
+ */
+import { createLogger } from '@codestep/core';
+import { loadPlatformConfig, replayProjections, startEmbedded, stopOnSignal } from '@codestep/platform';
+import { startTelemetry } from '@codestep/telemetry';
+
+const USAGE = `usage: codestep <command>
+  dev                  run the whole platform (embedded mode; data in CODESTEP_DATA_DIR)
+  run <action.js> ...  run one action locally (codestep run --help)
+  replay [--verify]    rebuild history projections from the event log (--verify: compare with live, change nothing)`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run': {
+      const { runCommand } = await import('./commands/run.ts');
+      return runCommand(rest);
+    }
+    case 'dev':
+      await dev();
+      return -1; // keeps running until a signal
+    case 'replay': {
+      const verify = rest.includes('--verify');
+      const unknown = rest.filter((a) => a !== '--verify');
+      if (unknown.length) {
+        process.stderr.write(`codestep replay: unknown argument ${unknown[0]}\n${USAGE}\n`);
+        return 2;
+      }
+      const config = loadPlatformConfig(process.env);
+      const report = await replayProjections(config, createLogger({ app: 'replay' }, { level: 'warn' }), { verify });
+      process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      return report.equal ? 0 : 1;
+    }
+    case undefined:
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE + '\n');
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`codestep: unknown command "${command}"\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+async function dev(): Promise<void> {
+  const config = loadPlatformConfig(process.env);
+  const logger = createLogger({ app: 'codestep' }, { level: config.logLevel });
+  const telemetry = startTelemetry({ serviceName: 'codestep', otlpEndpoint: config.otlpEndpoint });
+  const { createSandbox } = await import('@codestep/sandbox');
+  let bootstrap = '';
+  const platform = await startEmbedded(config, logger, {
+    createSandbox: () => createSandbox({ poolSize: config.sandboxPoolSize, egress: { allowHosts: config.egressAllowHosts, mapHosts: config.egressMapHosts } }),
+    onBootstrap: (t) => {
+      bootstrap = `\nFirst start: created tenant ${t.tenantId}.\nAPI key (shown once, keep it): ${t.apiKey}\n  export CODESTEP_API_KEY=${t.apiKey}\n`;
+    },
+  });
+  process.stdout.write(`codestep is running (embedded mode)\n  HTTP API: ${platform.url}   OpenAPI: ${platform.url}/openapi.json\n  data: ${config.dataDir}\n${bootstrap}`);
+  stopOnSignal(async () => {
+    await platform.stop();
+    await telemetry.shutdown();
+  }, logger);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`codestep: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

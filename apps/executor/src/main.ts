@@ -1,0 +1,17 @@
+/** An executor as its own process (distributed mode); run several to share the work. */
+import { createLogger } from '@codestep/core';
+import { loadPlatformConfig, startExecutorApp, stopOnSignal } from '@codestep/platform';
+import { createSandbox } from '@codestep/sandbox';
+import { startTelemetry } from '@codestep/telemetry';
+
+const config = loadPlatformConfig(process.env);
+const logger = createLogger({ app: 'executor' }, { level: config.logLevel });
+const telemetry = startTelemetry({ serviceName: 'codestep-executor', otlpEndpoint: config.otlpEndpoint });
+const running = await startExecutorApp(config, logger, {
+  createSandbox: () => createSandbox({ poolSize: config.sandboxPoolSize, egress: { allowHosts: config.egressAllowHosts, mapHosts: config.egressMapHosts } }),
+});
+logger.info({}, 'executor started');
+stopOnSignal(async () => {
+  await running.stop();
+  await telemetry.shutdown();
+}, logger);

@@ -1,0 +1,217 @@
+/**
+ * The public HTTP API over the services' gRPC clients: workflows, enrollments, history. Bodies
+ * are plain JSON (field values as JSON primitives); the gRPC contracts stay internal.
+ */
+import type { ServerResponse } from 'node:http';
+import type { ActionDefinition, FieldValue, WorkflowDefinition, enrollmentsV1, historyV1, workflowsV1 } from '@codestep/contracts';
+import { ValidationError } from '@codestep/core';
+import { fieldMapToPlain } from '@codestep/events';
+import type { PromiseClient } from '@codestep/rpc';
+import { parseWorkflowInput } from '@codestep/workflows';
+import type { Route, RouteRequest } from './router.ts';
+
+export interface ApiClients {
+  workflows: PromiseClient<workflowsV1.WorkflowsClient>;
+  enrollments: PromiseClient<enrollmentsV1.EnrollmentsClient>;
+  history: PromiseClient<historyV1.HistoryClient>;
+  /** The raw client, for the server-streamed tail. */
+  historyRaw: historyV1.HistoryClient;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function workflowView(wf: WorkflowDefinition): Record<string, unknown> {
+  return {
+    id: wf.workflowId,
+    version: wf.version,
+    name: wf.name,
+    objectType: wf.objectType,
+    createdAt: new Date(wf.createdAt).toISOString(),
+    actions: wf.actions.map(actionView),
+  };
+}
+
+function actionView(a: ActionDefinition): Record<string, unknown> {
+  return {
+    id: a.actionId,
+    name: a.name,
+    runtime: a.runtime,
+    code: a.code,
+    inputFields: a.inputFields.map((f) =>
+      f.source?.$case === 'literal'
+        ? { name: f.name, value: f.source.value }
+        : f.source?.$case === 'objectProperty'
+          ? { name: f.name, property: f.source.value }
+          : { name: f.name, fromAction: f.source?.value },
+    ),
+    outputFields: a.outputFields.map((o) => (o.type === 'enum' ? { name: o.name, type: o.type, options: o.options } : { name: o.name, type: o.type })),
+    secrets: a.secretNames,
+    connections: a.connectionHandles,
+    ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
+    ...(a.memoryMb ? { memoryMb: a.memoryMb } : {}),
+  };
+}
+
+const fields = (m: Record<string, FieldValue>) => fieldMapToPlain(m);
+const iso = (ms: number) => (ms ? new Date(ms).toISOString() : null);
+
+export function executionView(x: historyV1.ExecutionView): Record<string, unknown> {
+  return {
+    id: x.executionId,
+    enrollmentId: x.enrollmentId,
+    actionId: x.actionId,
+    step: x.stepIndex,
+    attempt: x.attempt,
+    status: x.status,
+    callbackId: x.callbackId,
+    inputFields: fields(x.inputFields),
+    outputFields: fields(x.outputFields),
+    logs: x.logs.map((l) => ({ level: l.level, message: l.message, at: iso(l.at) })),
+    logsTruncated: x.logsTruncated,
+    error: x.error ? { code: x.error.code, message: x.error.message, retryable: x.error.retryable } : null,
+    durationMs: x.durationMs,
+    traceId: x.traceId || null,
+    requestedAt: iso(x.requestedAt),
+    finishedAt: iso(x.finishedAt),
+    ...(x.retryDueAt ? { retryDueAt: iso(x.retryDueAt) } : {}),
+  };
+}
+
+export function enrollmentView(e: historyV1.EnrollmentView): Record<string, unknown> {
+  return {
+    id: e.enrollmentId,
+    workflowId: e.workflowId,
+    workflowVersion: e.workflowVersion,
+    object: e.object ? { objectType: e.object.objectType, objectId: e.object.objectId, properties: e.object.properties } : null,
+    status: e.status,
+    error: e.error ? { code: e.error.code, message: e.error.message, actionId: e.failedActionId } : null,
+    startedAt: iso(e.startedAt),
+    finishedAt: iso(e.finishedAt),
+    executions: e.executions.map(executionView),
+  };
+}
+
+function toContractActions(body: unknown): { name: string; objectType: string; actions: ActionDefinition[] } {
+  // Validated here for a precise message, and again by the enrollment service, which owns the rules.
+  return parseWorkflowInput(body);
+}
+
+function parseObject(body: unknown): { objectType: string; objectId: string; properties: Record<string, string> } {
+  if (!isObj(body) || !isObj(body.object)) throw new ValidationError('body.object is required, like {"object": {"objectType": "CONTACT", "objectId": "123", "properties": {"email": "a@b.com"}}}');
+  const o = body.object;
+  const objectId = o.objectId;
+  if ((typeof objectId !== 'string' && typeof objectId !== 'number') || String(objectId).trim() === '') throw new ValidationError('object.objectId is required: the id of the CRM object to enroll (string or number)');
+  const properties: Record<string, string> = {};
+  if (o.properties !== undefined) {
+    if (!isObj(o.properties)) throw new ValidationError('object.properties must be an object of property name to value');
+    for (const [k, v] of Object.entries(o.properties)) {
+      if (v === null || v === undefined) continue;
+      if (!['string', 'number', 'boolean'].includes(typeof v)) throw new ValidationError(`object.properties.${k} must be a string, number or boolean`);
+      properties[k] = String(v);
+    }
+  }
+  return { objectType: typeof o.objectType === 'string' ? o.objectType.toUpperCase() : '', objectId: String(objectId), properties };
+}
+
+function requestId(req: RouteRequest): string {
+  const fromBody = isObj(req.body) && typeof req.body.requestId === 'string' ? req.body.requestId : '';
+  const id = req.headers['idempotency-key'] ?? fromBody;
+  if (id.length > 200) throw new ValidationError('Idempotency-Key must be at most 200 characters');
+  return id;
+}
+
+export function apiRoutes(c: ApiClients): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: '/v1/workflows',
+      auth: 'tenant',
+      handle: async (req) => {
+        const input = toContractActions(req.body);
+        const wf = await c.workflows.createWorkflow({ tenantId: req.tenantId, name: input.name, objectType: input.objectType, actions: input.actions, requestId: requestId(req) });
+        return { status: 201, body: workflowView(wf) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/workflows',
+      auth: 'tenant',
+      handle: async (req) => ({ status: 200, body: { workflows: (await c.workflows.listWorkflows({ tenantId: req.tenantId })).workflows.map(workflowView) } }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/workflows/:id',
+      auth: 'tenant',
+      handle: async (req) => ({
+        status: 200,
+        body: workflowView(await c.workflows.getWorkflow({ tenantId: req.tenantId, workflowId: req.params.id!, version: Number(req.query.get('version') ?? 0) || 0 })),
+      }),
+    },
+    {
+      method: 'PUT',
+      path: '/v1/workflows/:id',
+      auth: 'tenant',
+      handle: async (req) => {
+        const input = toContractActions(req.body);
+        const wf = await c.workflows.updateWorkflow({ tenantId: req.tenantId, workflowId: req.params.id!, name: input.name, objectType: input.objectType, actions: input.actions });
+        return { status: 200, body: workflowView(wf) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/workflows/:id/enrollments',
+      auth: 'tenant',
+      handle: async (req) => {
+        const object = parseObject(req.body);
+        const out = await c.enrollments.enroll({ tenantId: req.tenantId, workflowId: req.params.id!, object, requestId: requestId(req), portalId: 0 });
+        return { status: 202, body: { id: out.enrollmentId, workflowVersion: out.workflowVersion, status: 'running', links: { self: `/v1/enrollments/${out.enrollmentId}` } } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/enrollments',
+      auth: 'tenant',
+      handle: async (req) => {
+        const out = await c.history.listEnrollments({
+          tenantId: req.tenantId,
+          workflowId: req.query.get('workflowId') ?? '',
+          status: req.query.get('status') ?? '',
+          limit: Number(req.query.get('limit') ?? 50) || 50,
+        });
+        return { status: 200, body: { enrollments: out.enrollments.map(enrollmentView) } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/enrollments/:id',
+      auth: 'tenant',
+      handle: async (req) => ({ status: 200, body: enrollmentView(await c.history.getEnrollment({ tenantId: req.tenantId, enrollmentId: req.params.id! })) }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/executions/:id',
+      auth: 'tenant',
+      handle: async (req) => ({ status: 200, body: executionView(await c.history.getExecution({ tenantId: req.tenantId, executionId: req.params.id! })) }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/tail',
+      auth: 'tenant',
+      handle: async (req) => ({
+        status: 200,
+        stream: async (res: ServerResponse, signal: AbortSignal) => {
+          res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+          res.write(': tail started\n\n');
+          const call = c.historyRaw.tail({ tenantId: req.tenantId, enrollmentId: req.query.get('enrollmentId') ?? '' });
+          signal.addEventListener('abort', () => call.cancel());
+          await new Promise<void>((resolve) => {
+            call.on('data', (e: historyV1.TailEvent) => res.write(`event: ${e.type}\ndata: ${JSON.stringify({ enrollmentId: e.enrollmentId, executionId: e.executionId, line: e.line ?? null })}\n\n`));
+            call.on('error', () => resolve());
+            call.on('end', () => resolve());
+          });
+          res.end();
+        },
+      }),
+    },
+  ];
+}

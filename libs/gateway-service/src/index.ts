@@ -1,0 +1,5 @@
+export { apiRoutes, enrollmentView, executionView, workflowView, type ApiClients } from './api.routes.ts';
+export { startGateway, type Gateway, type GatewayOptions } from './gateway.ts';
+export { openApiDocument } from './openapi.ts';
+export { createRouter, statusFor, type Route, type RouteRequest, type RouteResponse, type RouterOptions } from './router.ts';
+export { createTenants, type Tenants } from './tenants.ts';

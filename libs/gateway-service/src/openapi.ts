@@ -1,0 +1,77 @@
+/** The OpenAPI 3.1 document of the public HTTP API, served at GET /openapi.json. */
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+const errors = { '400': { description: 'Bad input: the message says which field and what to send', ...json(ref('Error')) }, '401': { description: 'Missing or unknown API key', ...json(ref('Error')) }, '404': { description: 'Not found (or another tenant\'s)', ...json(ref('Error')) } };
+
+export function openApiDocument(serverUrl: string): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'codestep API', version: '0.1.0', description: 'Workflows of custom code actions (HubSpot-compatible), enrollments and their history. Authenticate with `Authorization: Bearer <API key>`.' },
+    servers: [{ url: serverUrl }],
+    security: [{ apiKey: [] }],
+    paths: {
+      '/v1/workflows': {
+        post: { summary: 'Create a workflow (version 1)', parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }], requestBody: json(ref('WorkflowInput')), responses: { '201': { description: 'Created', ...json(ref('Workflow')) }, ...errors } },
+        get: { summary: 'List workflows (latest versions)', responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflows: { type: 'array', items: ref('Workflow') } } }) }, ...errors } },
+      },
+      '/v1/workflows/{id}': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        get: { summary: 'Get a workflow (latest, or ?version=N)', parameters: [{ name: 'version', in: 'query', schema: { type: 'integer' } }], responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors } },
+        put: { summary: 'Publish a new version', requestBody: json(ref('WorkflowInput')), responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors } },
+      },
+      '/v1/workflows/{id}/enrollments': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        post: {
+          summary: 'Enroll a CRM object into the workflow',
+          parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' }, description: 'The same key enrolls once' }],
+          requestBody: json({ type: 'object', required: ['object'], properties: { object: ref('CrmObject') } }),
+          responses: { '202': { description: 'Accepted; runs asynchronously', ...json({ type: 'object', properties: { id: { type: 'string' }, workflowVersion: { type: 'integer' }, status: { type: 'string' } } }) }, ...errors },
+        },
+      },
+      '/v1/enrollments': { get: { summary: 'List enrollments, newest first', parameters: ['workflowId', 'status', 'limit'].map((n) => ({ name: n, in: 'query', schema: { type: 'string' } })), responses: { '200': { description: 'OK' }, ...errors } } },
+      '/v1/enrollments/{id}': { parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], get: { summary: "An enrollment's history: status, each execution's inputs, outputs, logs and errors", responses: { '200': { description: 'OK', ...json(ref('Enrollment')) }, ...errors } } },
+      '/v1/executions/{id}': { parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], get: { summary: 'One execution', responses: { '200': { description: 'OK', ...json(ref('Execution')) }, ...errors } } },
+      '/v1/tail': { get: { summary: 'Live tail (server-sent events) of logs and status changes', parameters: [{ name: 'enrollmentId', in: 'query', schema: { type: 'string' } }], responses: { '200': { description: 'text/event-stream' } } } },
+      '/v1/secrets/{name}': { parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], put: { summary: 'Set an action secret (encrypted at rest)', requestBody: json({ type: 'object', required: ['value'], properties: { value: { type: 'string' } } }), responses: { '200': { description: 'OK' }, ...errors } }, delete: { summary: 'Delete a secret', responses: { '200': { description: 'OK' } } } },
+      '/v1/secrets': { get: { summary: 'List secret names (never values)', responses: { '200': { description: 'OK' } } } },
+      '/v1/connections': { post: { summary: 'Create an OAuth connection and get the authorize URL', responses: { '201': { description: 'Created' }, ...errors } }, get: { summary: 'List connections', responses: { '200': { description: 'OK' } } } },
+      '/v1/connections/{handle}': { parameters: [{ name: 'handle', in: 'path', required: true, schema: { type: 'string' } }], get: { summary: 'A connection', responses: { '200': { description: 'OK' } } }, delete: { summary: 'Revoke a connection', responses: { '200': { description: 'OK' } } } },
+      '/oauth/callback': { get: { summary: "The OAuth provider's redirect target", security: [], responses: { '200': { description: 'Connected' }, '400': { description: 'Provider error, shown plainly' } } } },
+      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'OK' } } } },
+    },
+    components: {
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        Error: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } } },
+        CrmObject: { type: 'object', required: ['objectId'], properties: { objectType: { type: 'string', example: 'CONTACT' }, objectId: { type: ['string', 'integer'] }, properties: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } } } },
+        OutputField: { type: 'object', required: ['name', 'type'], properties: { name: { type: 'string' }, type: { enum: ['number', 'string', 'boolean', 'datetime', 'enum', 'date', 'phone_number'] }, options: { type: 'array', items: { type: 'string' } } } },
+        InputField: {
+          type: 'object',
+          required: ['name'],
+          description: 'Exactly one of value, property, fromAction',
+          properties: { name: { type: 'string' }, value: { type: ['string', 'number', 'boolean'] }, property: { type: 'string' }, fromAction: { type: 'object', properties: { actionId: { type: 'string' }, field: { type: 'string' } } } },
+        },
+        Action: {
+          type: 'object',
+          required: ['code'],
+          properties: {
+            id: { type: 'string' },
+            name: { type: 'string' },
+            runtime: { enum: ['hubspot', 'jsworkflows'], default: 'hubspot' },
+            code: { type: 'string', description: 'exports.main = async (event) => ({ outputFields })' },
+            inputFields: { type: 'array', items: ref('InputField') },
+            outputFields: { type: 'array', items: ref('OutputField') },
+            secrets: { type: 'array', items: { type: 'string' } },
+            connections: { type: 'array', items: { type: 'string' } },
+            timeoutMs: { type: 'integer', default: 20000 },
+            memoryMb: { type: 'integer', default: 128 },
+          },
+        },
+        WorkflowInput: { type: 'object', required: ['name', 'actions'], properties: { name: { type: 'string' }, objectType: { type: 'string', default: 'CONTACT' }, actions: { type: 'array', items: ref('Action') } } },
+        Workflow: { allOf: [ref('WorkflowInput'), { type: 'object', properties: { id: { type: 'string' }, version: { type: 'integer' }, createdAt: { type: 'string', format: 'date-time' } } }] },
+        Execution: { type: 'object', properties: { id: { type: 'string' }, actionId: { type: 'string' }, status: { enum: ['requested', 'running', 'succeeded', 'failed', 'retry_scheduled'] }, inputFields: { type: 'object' }, outputFields: { type: 'object' }, logs: { type: 'array', items: { type: 'object' } }, error: { type: ['object', 'null'] }, traceId: { type: ['string', 'null'] } } },
+        Enrollment: { type: 'object', properties: { id: { type: 'string' }, workflowId: { type: 'string' }, status: { enum: ['running', 'completed', 'failed'] }, error: { type: ['object', 'null'] }, executions: { type: 'array', items: ref('Execution') } } },
+      },
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/** Runs until SIGINT/SIGTERM, then stops on purpose, with a backstop so a stuck close never hangs. */
+import type { Logger } from '@codestep/core';
+
+export function stopOnSignal(stop: () => Promise<void>, logger: Logger, backstopMs = 15_000): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    setTimeout(() => {
+      logger.error({ backstopMs }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, backstopMs).unref();
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}

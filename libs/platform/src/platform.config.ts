@@ -1,0 +1,47 @@
+/**
+ * The platform's configuration: one schema, parsed once at start. Embedded mode needs none of
+ * it; distributed mode is selected by KAFKA_BROKERS and MONGODB_URI.
+ */
+import { parseConfig, type Config } from '@codestep/config';
+
+export const platformSchema = {
+  dataDir: { kind: 'string', env: 'CODESTEP_DATA_DIR', doc: 'Directory of the embedded SQLite files and the master key', default: '.codestep-data' },
+  httpHost: { kind: 'string', env: 'CODESTEP_HTTP_HOST', doc: 'Address the HTTP API listens on', default: '127.0.0.1' },
+  httpPort: { kind: 'int', env: 'CODESTEP_HTTP_PORT', doc: 'Port of the HTTP API (0 = any free port)', default: 8080, min: 0, max: 65535 },
+  publicUrl: { kind: 'string', env: 'CODESTEP_PUBLIC_URL', doc: 'Public base URL (OAuth redirect URIs, OpenAPI servers); default http://host:port', optional: true },
+  kafkaBrokers: { kind: 'list', env: 'KAFKA_BROKERS', doc: 'Kafka bootstrap servers host:port,... — set to use Kafka as the event log', optional: true },
+  kafkaPartitions: { kind: 'int', env: 'KAFKA_PARTITIONS', doc: 'Partitions of each topic created', default: 3, min: 1, max: 256 },
+  mongodbUri: { kind: 'string', env: 'MONGODB_URI', doc: 'MongoDB connection string — set to use MongoDB as the store', optional: true },
+  mongodbDatabase: { kind: 'string', env: 'MONGODB_DATABASE', doc: 'MongoDB database name', default: 'codestep' },
+  enrollmentGrpc: { kind: 'string', env: 'ENROLLMENT_GRPC_ADDRESS', doc: 'host:port of the enrollment service (Workflows, Enrollments)', default: '127.0.0.1:50151' },
+  logGrpc: { kind: 'string', env: 'LOG_GRPC_ADDRESS', doc: 'host:port of the log service (History)', default: '127.0.0.1:50152' },
+  brokerGrpc: { kind: 'string', env: 'OAUTH_BROKER_GRPC_ADDRESS', doc: 'host:port of the OAuth broker (Credentials)', default: '127.0.0.1:50153' },
+  masterKey: { kind: 'string', env: 'CODESTEP_MASTER_KEY', doc: 'Base64 of 32 bytes encrypting tokens and secrets at rest; embedded mode creates one in the data directory', optional: true },
+  executorId: { kind: 'string', env: 'CODESTEP_EXECUTOR_ID', doc: 'Name of this executor process (claims, logs)', optional: true },
+  executorConcurrency: { kind: 'int', env: 'CODESTEP_EXECUTOR_CONCURRENCY', doc: 'Executions in flight per executor process', default: 4, min: 1, max: 256 },
+  sandboxPoolSize: { kind: 'int', env: 'CODESTEP_SANDBOX_POOL_SIZE', doc: 'Pre-warmed sandbox workers per executor', default: 2, min: 1, max: 64 },
+  defaultTimeoutMs: { kind: 'int', env: 'CODESTEP_ACTION_TIMEOUT_MS', doc: 'Default wall time of an action, ms (HubSpot: 20000)', default: 20_000, min: 100, max: 900_000 },
+  defaultMemoryMb: { kind: 'int', env: 'CODESTEP_ACTION_MEMORY_MB', doc: 'Default memory of an action, MB (HubSpot: 128)', default: 128, min: 16, max: 4096 },
+  maxTimeoutMs: { kind: 'int', env: 'CODESTEP_ACTION_MAX_TIMEOUT_MS', doc: 'Largest wall time an action may ask for, ms', default: 60_000, min: 100, max: 900_000 },
+  maxMemoryMb: { kind: 'int', env: 'CODESTEP_ACTION_MAX_MEMORY_MB', doc: 'Largest memory an action may ask for, MB', default: 512, min: 16, max: 4096 },
+  egressAllowHosts: { kind: 'list', env: 'CODESTEP_EGRESS_ALLOW_HOSTS', doc: 'Hosts actions may reach even if they resolve to non-public addresses', default: [] },
+  egressMapHosts: { kind: 'map', env: 'CODESTEP_EGRESS_MAP_HOSTS', doc: 'host=baseURL rewrites of actions\' requests, e.g. api.hubapi.com=http://127.0.0.1:4010', default: {} },
+  retryInitialMs: { kind: 'int', env: 'CODESTEP_RETRY_INITIAL_MS', doc: 'First retry delay of a rate-limited action, ms (HubSpot: 1 minute)', default: 60_000, min: 0 },
+  retryMaxMs: { kind: 'int', env: 'CODESTEP_RETRY_MAX_MS', doc: 'Longest delay between retries, ms (HubSpot: 8 hours)', default: 8 * 3600_000, min: 0 },
+  retryGiveUpMs: { kind: 'int', env: 'CODESTEP_RETRY_GIVE_UP_MS', doc: 'Give up retrying this long after the first attempt, ms (HubSpot: 3 days)', default: 3 * 24 * 3600_000, min: 0 },
+  otlpEndpoint: { kind: 'string', env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', doc: 'OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces; unset = no export', optional: true },
+  logLevel: { kind: 'enum', env: 'CODESTEP_LOG_LEVEL', doc: 'debug, info, warn or error', default: 'info', values: ['debug', 'info', 'warn', 'error'] },
+  hubspotClientId: { kind: 'string', env: 'HUBSPOT_CLIENT_ID', doc: "The platform's HubSpot app client id (enables the HubSpot preset)", optional: true },
+  hubspotClientSecret: { kind: 'string', env: 'HUBSPOT_CLIENT_SECRET', doc: "The platform's HubSpot app client secret", optional: true },
+  hubspotAuthorizeUrl: { kind: 'string', env: 'HUBSPOT_AUTHORIZE_URL', doc: 'HubSpot authorize URL', default: 'https://app.hubspot.com/oauth/authorize' },
+  hubspotTokenUrl: { kind: 'string', env: 'HUBSPOT_TOKEN_URL', doc: 'HubSpot token URL', default: 'https://api.hubapi.com/oauth/v1/token' },
+  hubspotRevokeUrl: { kind: 'string', env: 'HUBSPOT_REFRESH_TOKEN_REVOKE_URL', doc: 'HubSpot refresh-token revocation URL', default: 'https://api.hubapi.com/oauth/v1/refresh-tokens' },
+  oauthProviders: { kind: 'string', env: 'OAUTH_PROVIDERS', doc: 'JSON array of generic OAuth 2.0 providers (id, authorizeUrl, tokenUrl, clientId, clientSecret, scopes, pkce)', optional: true },
+  bootstrapTenant: { kind: 'bool', env: 'CODESTEP_BOOTSTRAP_TENANT', doc: 'Create a tenant and API key on first start (embedded default)', default: true },
+} as const;
+
+export type PlatformConfig = Config<typeof platformSchema>;
+
+export function loadPlatformConfig(env: Record<string, string | undefined>): PlatformConfig {
+  return parseConfig(platformSchema, env);
+}

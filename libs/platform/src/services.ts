@@ -1,0 +1,134 @@
+/**
+ * Wiring of each service: its adapters, its gRPC server or clients, its lifecycle. Used by the
+ * distributed apps (one service per process) and by embedded mode (all in one process).
+ */
+import { hostname } from 'node:os';
+import { credentialsV1, enrollmentsV1, historyV1, workflowsV1 } from '@codestep/contracts';
+import { newId, systemClock, type Logger } from '@codestep/core';
+import { createEnrollmentService } from '@codestep/enrollment-service';
+import type { EventLog } from '@codestep/event-log';
+import { createExecutorService } from '@codestep/executor-service';
+import { apiRoutes, startGateway, createTenants, type Route } from '@codestep/gateway-service';
+import { createLogService } from '@codestep/log-service';
+import { createClient, implement, serve, type PromiseClient } from '@codestep/rpc';
+import type { Sandbox } from '@codestep/sandbox';
+import type { DocumentStore } from '@codestep/store';
+import { DEFAULT_RETRY_POLICY } from '@codestep/workflows';
+import { openEventLog, openStore } from './adapters.ts';
+import type { PlatformConfig } from './platform.config.ts';
+
+export interface Running {
+  name: string;
+  /** Drains consumers, closes servers and clients; idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Closes in order, each bounded, so one stuck close never hangs shutdown. */
+function stopper(name: string, steps: Array<() => Promise<unknown>>): Running {
+  let done: Promise<void> | undefined;
+  return {
+    name,
+    stop: () =>
+      (done ??= (async () => {
+        for (const step of steps) await Promise.race([step().catch(() => {}), new Promise((r) => setTimeout(r, 5_000).unref())]);
+      })()),
+  };
+}
+
+export interface Shared {
+  eventLog?: EventLog;
+}
+
+async function logFor(config: PlatformConfig, name: string, shared: Shared): Promise<{ log: EventLog; owned: boolean }> {
+  if (shared.eventLog) return { log: shared.eventLog, owned: false };
+  return { log: await openEventLog(config, `codestep-${name}`), owned: true };
+}
+
+export async function startEnrollmentApp(config: PlatformConfig, logger: Logger, shared: Shared = {}): Promise<Running & { port: number }> {
+  const store = await openStore(config, 'enrollment');
+  const { log, owned } = await logFor(config, 'enrollment', shared);
+  const service = createEnrollmentService({
+    store,
+    eventLog: log,
+    clock: systemClock,
+    logger: logger.child({ service: 'enrollment' }),
+    retryPolicy: { ...DEFAULT_RETRY_POLICY, initialDelayMs: config.retryInitialMs, maxDelayMs: config.retryMaxMs, giveUpAfterMs: config.retryGiveUpMs },
+    limitBounds: { maxTimeoutMs: config.maxTimeoutMs, maxMemoryMb: config.maxMemoryMb },
+  });
+  await service.start();
+  const onError = (method: string, error: unknown) => logger.error({ service: 'enrollment', method, error }, 'rpc failed');
+  const server = await serve(config.enrollmentGrpc, [
+    [workflowsV1.WorkflowsService, implement(workflowsV1.WorkflowsService, service.workflows, onError)],
+    [enrollmentsV1.EnrollmentsService, implement(enrollmentsV1.EnrollmentsService, service.enrollments, onError)],
+  ]);
+  return { ...stopper('enrollment', [() => server.stop(), () => service.stop(), () => (owned ? log.close() : Promise.resolve()), () => store.close()]), port: server.port };
+}
+
+export async function startLogApp(config: PlatformConfig, logger: Logger, shared: Shared = {}): Promise<Running & { port: number }> {
+  const store = await openStore(config, 'log');
+  const { log, owned } = await logFor(config, 'log', shared);
+  const service = createLogService({ store, eventLog: log, logger: logger.child({ service: 'log' }) });
+  await service.start();
+  const server = await serve(config.logGrpc, [[historyV1.HistoryService, implement(historyV1.HistoryService, service.history, (m, e) => logger.error({ service: 'log', method: m, error: e }, 'rpc failed'))]]);
+  return { ...stopper('log', [() => server.stop(), () => service.stop(), () => (owned ? log.close() : Promise.resolve()), () => store.close()]), port: server.port };
+}
+
+export interface ExecutorAppOptions {
+  /** Creates the sandbox (the sandbox host process and its pool). */
+  createSandbox(): Promise<Sandbox>;
+}
+
+export async function startExecutorApp(config: PlatformConfig, logger: Logger, options: ExecutorAppOptions, shared: Shared = {}): Promise<Running> {
+  const store = await openStore(config, 'executor');
+  const { log, owned } = await logFor(config, 'executor', shared);
+  const workflows = createClient(workflowsV1.WorkflowsClient, config.enrollmentGrpc, { idempotent: ['getWorkflow'] });
+  const credentials = createClient(credentialsV1.CredentialsClient, config.brokerGrpc, { idempotent: ['resolveSecrets'] });
+  const sandbox = await options.createSandbox();
+  const service = createExecutorService({
+    eventLog: log,
+    store,
+    sandbox,
+    clock: systemClock,
+    logger: logger.child({ service: 'executor' }),
+    executorId: config.executorId ?? `${hostname()}-${process.pid}-${newId('x').slice(2, 8)}`,
+    concurrency: config.executorConcurrency,
+    limits: { defaultTimeoutMs: config.defaultTimeoutMs, defaultMemoryMb: config.defaultMemoryMb, maxTimeoutMs: config.maxTimeoutMs, maxMemoryMb: config.maxMemoryMb },
+    ports: {
+      getWorkflow: (tenantId, workflowId, version) => workflows.getWorkflow({ tenantId, workflowId, version }),
+      resolveSecrets: async (request) => {
+        const out = await credentials.resolveSecrets(request);
+        return { values: out.values, missing: out.missing };
+      },
+    },
+  });
+  await service.start();
+  return stopper('executor', [() => service.stop(), () => sandbox.close(), async () => workflows.close(), async () => credentials.close(), () => (owned ? log.close() : Promise.resolve()), () => store.close()]);
+}
+
+export interface GatewayAppOptions {
+  /** Extra routes (connections and secrets, from the OAuth broker's module). */
+  extraRoutes?(clients: { credentials: credentialsV1.CredentialsClient }): Route[];
+  onBootstrap?(tenant: { tenantId: string; apiKey: string }): void;
+}
+
+export async function startGatewayApp(config: PlatformConfig, logger: Logger, options: GatewayAppOptions = {}): Promise<Running & { url: string }> {
+  const store = await openStore(config, 'gateway');
+  const tenants = createTenants(store, systemClock);
+  await tenants.ensureCollections();
+  if (config.bootstrapTenant && (await tenants.count()) === 0) {
+    const created = await tenants.create('default');
+    options.onBootstrap?.(created);
+  }
+  const workflows: PromiseClient<workflowsV1.WorkflowsClient> = createClient(workflowsV1.WorkflowsClient, config.enrollmentGrpc, { idempotent: ['getWorkflow', 'listWorkflows'] });
+  const enrollments = createClient(enrollmentsV1.EnrollmentsClient, config.enrollmentGrpc);
+  const history = createClient(historyV1.HistoryClient, config.logGrpc, { idempotent: ['getEnrollment', 'listEnrollments', 'getExecution'] });
+  const credentials = createClient(credentialsV1.CredentialsClient, config.brokerGrpc);
+  const routes = [...apiRoutes({ workflows, enrollments, history, historyRaw: history.raw }), ...(options.extraRoutes?.({ credentials: credentials.raw }) ?? [])];
+  const gateway = await startGateway({ host: config.httpHost, port: config.httpPort, routes, tenants, logger: logger.child({ service: 'gateway' }), ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) });
+  return {
+    ...stopper('gateway', [() => gateway.close(), async () => [workflows, enrollments, history, credentials].forEach((c) => c.close()), () => store.close()]),
+    url: gateway.url,
+  };
+}
+
+export type { DocumentStore };
