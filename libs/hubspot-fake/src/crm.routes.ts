@@ -6,6 +6,7 @@ import { allProperties, normalizeWrite, propertiesView, requestedProperties } fr
 import { parseSearchRequest, searchObjects, SearchRequestError } from './crm.search.ts';
 import { toWire, type StoredObject } from './crm.store.ts';
 import { isJson, type FakeContext, type FakeRequest } from './fake-context.ts';
+import { locateJsonError } from './json-error.ts';
 import {
   contactExists,
   crmError,
@@ -129,15 +130,11 @@ function readJson(req: FakeRequest): JsonBody {
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    const position = /position (\d+)/.exec(reason);
-    let where = '';
-    if (position?.[1] !== undefined) {
-      const before = text.slice(0, Number(position[1]));
-      const lines = before.split('\n');
-      where = ` on line ${lines.length}, column ${(lines.at(-1)?.length ?? 0) + 1}`;
-    }
-    return { ok: false, response: validationError(req.correlationId, `Invalid input JSON${where}: ${reason}`) };
+    const location = locateJsonError(text);
+    const message = location
+      ? `Invalid input JSON on line ${location.line}, column ${location.column}: ${location.reason}`
+      : `Invalid input JSON: ${error instanceof Error ? error.message : String(error)}`;
+    return { ok: false, response: validationError(req.correlationId, message) };
   }
 }
 
