@@ -9,27 +9,27 @@ function consumed(message: Partial<KafkaMessage> & { headers: KafkaMessage['head
   return { key: Buffer.from('k'), value: Buffer.from('v'), timestamp: '0', attributes: 0, offset: '41', ...message } as KafkaMessage;
 }
 
-describe('Kafka record mapping', () => {
-  it('puts the record key in the Kafka key and the record id in a header beside the others', () => {
+void describe('Kafka record mapping', () => {
+  void it('puts the record key in the Kafka key and the record id in a header beside the others', () => {
     const m = toKafkaMessage({ topic: 't', key: 'agg-1', value: enc('hello'), headers: { traceparent: 'tp' }, id: 'evt-1' });
     assert.equal(m.key, 'agg-1');
     assert.deepEqual(m.headers, { traceparent: 'tp', [RECORD_ID_HEADER]: 'evt-1' });
     assert.equal(Buffer.from(m.value as Buffer).toString(), 'hello');
   });
 
-  it('sends exactly the bytes of a value that is a view into a larger buffer', () => {
+  void it('sends exactly the bytes of a value that is a view into a larger buffer', () => {
     const backing = enc('xxpayloadyy');
     const view = backing.subarray(2, 9);
     const m = toKafkaMessage({ topic: 't', key: 'k', value: view, headers: {} });
     assert.equal((m.value as Buffer).toString(), 'payload');
   });
 
-  it('adds no id header when the record has no id', () => {
+  void it('adds no id header when the record has no id', () => {
     const m = toKafkaMessage({ topic: 't', key: 'k', value: enc(''), headers: { a: '1' } });
     assert.deepEqual(m.headers, { a: '1' });
   });
 
-  it('groups records by topic without reordering them', () => {
+  void it('groups records by topic without reordering them', () => {
     const rec = (topic: string, v: string) => ({ topic, key: 'k', value: enc(v), headers: {} });
     const grouped = byTopic([rec('a', '1'), rec('b', '2'), rec('a', '3')]);
     assert.deepEqual(
@@ -41,7 +41,7 @@ describe('Kafka record mapping', () => {
     );
   });
 
-  it('turns a consumed message back into the record that was appended, id out of the headers', () => {
+  void it('turns a consumed message back into the record that was appended, id out of the headers', () => {
     const r = toConsumedRecord('t', 2, consumed({ headers: { traceparent: Buffer.from('tp'), [RECORD_ID_HEADER]: Buffer.from('evt-1') } }));
     assert.deepEqual(
       { ...r, value: Buffer.from(r.value).toString() },
@@ -49,12 +49,12 @@ describe('Kafka record mapping', () => {
     );
   });
 
-  it('keeps the last value of a header that arrived more than once', () => {
+  void it('keeps the last value of a header that arrived more than once', () => {
     const r = toConsumedRecord('t', 0, consumed({ headers: { h: [Buffer.from('first'), Buffer.from('second')] } }));
     assert.equal(r.headers.h, 'second');
   });
 
-  it('names transactional ids after the input partition, not the member, so they survive restarts', () => {
+  void it('names transactional ids after the input partition, not the member, so they survive restarts', () => {
     assert.equal(transactionalIdFor('codestep', 'executor', 'codestep.actions.v1', 2), 'codestep.executor.codestep.actions.v1.2');
     assert.notEqual(transactionalIdFor('p', 'g', 't', 0), transactionalIdFor('p', 'g', 't', 1));
   });
