@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`): contracts up to date, lint, typecheck, unit tests,
+# integration tests against a real Kafka broker and FerretDB (started here when not running),
+# end-to-end tests over the public API. Exits non-zero on any failure.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+export PATH="$root/node_modules/.bin:$PATH" NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
+node --version | grep -q '^v24\.' || { echo "Node 24 is required (npm install puts it in node_modules/.bin)"; exit 1; }
+failed=()
+step() { local name=$1; shift; echo; echo "==> $name"; if ! "$@"; then failed+=("$name"); echo "!! $name failed"; fi; }
+
+codegen_check() {
+  bash tools/scripts/codegen.sh >/dev/null || return 1
+  if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- libs/contracts/src/generated; then
+    echo "generated contracts differ from proto/: run 'npm run codegen' and commit"; git --no-pager diff --stat -- libs/contracts/src/generated; return 1
+  fi
+}
+step "contracts generated from proto/" codegen_check
+step "lint (type-aware, module boundaries)" eslint --max-warnings=0 apps libs tools
+step "typecheck" tsc -p tsconfig.json
+
+mapfile -t unit < <(find libs apps tools -path '*/node_modules' -prune -o -name '*.test.ts' ! -name '*.int.test.ts' ! -name '*.e2e.test.ts' -print | sort)
+mapfile -t integ < <(find libs apps tools -path '*/node_modules' -prune -o -name '*.int.test.ts' -print | sort)
+mapfile -t e2e < <(find libs apps tools -path '*/node_modules' -prune -o -name '*.e2e.test.ts' -print | sort)
+
+step "unit tests" node --test --test-concurrency=2 --test-timeout=120000 "${unit[@]}"
+
+if [ "${CODESTEP_SKIP_INFRA:-}" != "1" ] && [ ${#integ[@]} -gt 0 ]; then
+  started_infra=0
+  if env_lines=$(bash infra/local/up.sh); then
+    started_infra=1
+    eval "$env_lines"
+    step "integration tests (real Kafka + FerretDB)" node --test --test-concurrency=1 --test-timeout=600000 "${integ[@]}"
+  else
+    failed+=("starting Kafka and FerretDB (infra/local/up.sh)")
+  fi
+fi
+
+step "end-to-end tests" node --test --test-concurrency=1 --test-timeout=900000 "${e2e[@]}"
+
+if [ "${started_infra:-0}" = 1 ] && [ "${CODESTEP_KEEP_INFRA:-}" != "1" ]; then bash infra/local/down.sh >/dev/null 2>&1 || true; fi
+
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED: ${failed[*]}"; exit 1
+fi
+echo "all test stages passed"
