@@ -14,7 +14,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CodestepError } from '@codestep/core';
+import type * as Esbuild from 'esbuild';
 import { ALLOWED_LIBRARIES, NODE_BUILTIN_SHIMS, type SandboxRuntime, type Script } from './runtime.types.ts';
+
+type EsbuildModule = typeof Esbuild;
 
 const SRC_DIR = import.meta.dirname;
 const LIB_DIR = path.resolve(SRC_DIR, '..');
@@ -117,7 +120,7 @@ function asModuleFunction(code: string): string {
   return `(function (module, exports, require) {\n${code}\n})`;
 }
 
-async function bundle(esbuild: typeof import('esbuild'), contents: string, options: { prelude: boolean; library?: string }): Promise<string> {
+async function bundle(esbuild: EsbuildModule, contents: string, options: { prelude: boolean; library?: string }): Promise<string> {
   const result = await esbuild.build({
     stdin: { contents, resolveDir: IN_CONTEXT_DIR, sourcefile: 'entry.cjs', loader: 'js' },
     bundle: true,

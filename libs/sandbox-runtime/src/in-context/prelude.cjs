@@ -88,6 +88,9 @@ function install(global, bridge) {
     Crypto: () => webCrypto().Crypto,
     structuredClone: () => require('./structured-clone.cjs').structuredClone,
     performance: () => performance(),
+    // As in Node 24. Its presence also tells bluebird not to generate code with `new Function`
+    // (which fails here: string code generation is off).
+    navigator: () => ({ userAgent: 'Node.js/24 (codestep sandbox)', language: 'en-US', languages: ['en-US'], platform: 'linux', hardwareConcurrency: 1 }),
   };
   for (const name of Object.keys(globals)) defineLazy(global, name, globals[name]);
 
