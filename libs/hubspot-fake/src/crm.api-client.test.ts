@@ -181,6 +181,21 @@ void describe('CRM objects through @hubspot/api-client', () => {
     assert.equal(third.paging, undefined);
   });
 
+  void test('batch read returns the records asked for, and 207 with OBJECT_NOT_FOUND for missing ids', async () => {
+    const a = fake.seed('contacts', { email: 'batch-a@example.com' });
+    const b = fake.seed('contacts', { email: 'batch-b@example.com' });
+    const all = await client.crm.contacts.batchApi.read({ inputs: [{ id: a.id }, { id: b.id }], properties: ['email'], propertiesWithHistory: [] });
+    assert.equal(all.status, 'COMPLETE');
+    assert.deepEqual(all.results.map((r) => r.properties['email']).sort(), ['batch-a@example.com', 'batch-b@example.com']);
+    const partial = await client.crm.contacts.batchApi.read({ inputs: [{ id: a.id }, { id: '999999' }], properties: ['email'], propertiesWithHistory: [] });
+    assert.deepEqual(partial.results.map((r) => r.id), [a.id]);
+    assert.ok('errors' in partial);
+    assert.equal(partial.numErrors, 1);
+    assert.equal(partial.errors?.[0]?.category, 'OBJECT_NOT_FOUND');
+    assert.deepEqual(partial.errors?.[0]?.context, { ids: ['999999'] });
+    assert.equal(fake.requests.at(-1)?.status, 207);
+  });
+
   void test('portals do not see each other’s records', async () => {
     const mine = fake.seed('deals', { dealname: 'Portal 4242 deal' });
     const other = new Client({ accessToken: OTHER_PORTAL, basePath: fake.url });

@@ -2,7 +2,7 @@
  * `/crm/v3/objects/{type}[/{id}|/search]`: bearer auth, the secondly limit, scopes, then the
  * basic and search endpoints of HubSpot's CRM v3 objects API, in its wire format.
  */
-import { allProperties, normalizeWrite, propertiesView, requestedProperties } from './crm.properties.ts';
+import { allProperties, formatInstant, normalizeWrite, propertiesView, requestedProperties } from './crm.properties.ts';
 import { parseSearchRequest, searchObjects, SearchRequestError } from './crm.search.ts';
 import { toWire, type StoredObject } from './crm.store.ts';
 import { isJson, type FakeContext, type FakeRequest } from './fake-context.ts';
@@ -25,6 +25,10 @@ import { resolveObjectType, type ObjectTypeSpec } from './object-types.ts';
 import type { AccessTokenRecord } from './token.registry.ts';
 
 const LIST_LIMITS = { defaultLimit: 10, maxLimit: 100 } as const;
+const BATCH_LIMIT = 100;
+
+/** `CONTACT`, `COMPANY`, … as HubSpot names types in batch error messages. */
+const SINGULAR: Record<string, string> = { contacts: 'CONTACT', companies: 'COMPANY', deals: 'DEAL', tickets: 'TICKET' };
 
 type Access = 'read' | 'write';
 
@@ -88,6 +92,7 @@ function pickRoute(method: string, rest: string[]): Route | undefined {
     return undefined;
   }
   if (rest.length === 1 && rest[0] === 'search' && method === 'POST') return { access: 'read', search: true, run: searchRoute };
+  if (rest.length === 2 && rest[0] === 'batch' && rest[1] === 'read' && method === 'POST') return { access: 'read', run: batchRead };
   if (rest.length === 1) {
     if (method === 'GET') return { access: 'read', run: getObject };
     if (method === 'PATCH') return { access: 'write', run: updateObject };
@@ -96,13 +101,16 @@ function pickRoute(method: string, rest: string[]): Route | undefined {
   return undefined;
 }
 
-/** Private-app tokens are limited each on its own; OAuth tokens per app installation (app + portal). */
+/**
+ * Private-app tokens are limited each on its own; tokens of an OAuth app per installation
+ * (app + portal), so a refreshed token shares its predecessor's window.
+ */
 function rateKey(token: AccessTokenRecord): string {
-  return token.kind === 'oauth' ? `oauth:${token.appId}:${token.portalId}` : `pat:${token.token}`;
+  return token.clientId !== undefined ? `oauth:${token.appId}:${token.portalId}` : `token:${token.token}`;
 }
 
 function rateGroupName(token: AccessTokenRecord): string {
-  return token.kind === 'oauth'
+  return token.clientId !== undefined
     ? `publicapi:oauth-api-calls-secondly:${token.appId}:${token.portalId}`
     : `publicapi:private-app-api-calls-secondly:${token.portalId}`;
 }
@@ -279,3 +287,60 @@ function searchRoute(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, t
   }
 }
 
+
+/**
+ * `POST …/batch/read`: up to 100 ids (or `idProperty` values). 200 when all exist; otherwise
+ * 207 with the found ones and one OBJECT_NOT_FOUND error listing the missing ids.
+ */
+function batchRead(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, token: AccessTokenRecord): FakeResponse {
+  const startedAt = ctx.options.clock();
+  const json = readJson(req);
+  if (!json.ok) return json.response;
+  const body = json.value as { inputs?: unknown; properties?: unknown; idProperty?: unknown } | null;
+  if (typeof body !== 'object' || body === null || !Array.isArray(body.inputs)) {
+    return validationError(req.correlationId, 'Invalid input JSON: inputs must be an array of { id }');
+  }
+  if (body.inputs.length > BATCH_LIMIT) {
+    return validationError(req.correlationId, `Batch input size ${body.inputs.length} exceeds the limit of ${BATCH_LIMIT}`);
+  }
+  const ids: string[] = [];
+  for (const input of body.inputs as unknown[]) {
+    const id = (input as { id?: unknown } | null)?.id;
+    if (typeof id !== 'string' && typeof id !== 'number') return validationError(req.correlationId, 'Invalid input JSON: every input needs an id');
+    if (!ids.includes(String(id))) ids.push(String(id));
+  }
+  const idProperty = typeof body.idProperty === 'string' && body.idProperty !== 'hs_object_id' ? body.idProperty : undefined;
+  if (idProperty !== undefined && !(spec.name === 'contacts' && idProperty === 'email')) {
+    return validationError(req.correlationId, `Property ${idProperty} is not a unique identifier property for ${spec.name}`);
+  }
+  const requested = Array.isArray(body.properties) ? body.properties.map(String) : undefined;
+  const isKnown = isKnownFor(ctx, spec);
+  const results: Array<Record<string, unknown>> = [];
+  const missing: string[] = [];
+  for (const id of ids) {
+    const found = idProperty
+      ? ctx.store.findByProperty(token.portalId, spec.name, idProperty, id)
+      : ctx.store.list(token.portalId, spec.name).find((o) => o.id === id);
+    if (found) results.push(toWire(found, propertiesView(spec, found.properties, requested, isKnown)));
+    else missing.push(id);
+  }
+  const timing = { startedAt: formatInstant(startedAt), completedAt: formatInstant(ctx.options.clock()) };
+  if (missing.length === 0) return { status: 200, body: { status: 'COMPLETE', results, ...timing } };
+  return {
+    status: 207,
+    body: {
+      status: 'COMPLETE',
+      results,
+      numErrors: 1,
+      errors: [
+        {
+          status: 'error',
+          category: 'OBJECT_NOT_FOUND',
+          message: `Could not get some ${SINGULAR[spec.name] ?? spec.name} objects, they may be deleted or not exist. Check that ids are valid.`,
+          context: { ids: missing },
+        },
+      ],
+      ...timing,
+    },
+  };
+}

@@ -7,6 +7,7 @@
 import { isForm, type FakeContext, type FakeRequest } from './fake-context.ts';
 import { crmError, oauthError, resourceNotFound, type FakeResponse } from './hubspot-errors.ts';
 import { DEFAULT_USER_EMAIL, DEFAULT_USER_ID, type OAuthClientConfig } from './hubspot-fake.options.ts';
+import { ALL_SCOPES } from './object-types.ts';
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -118,7 +119,7 @@ export function accessTokenInfo(ctx: FakeContext, req: FakeRequest, tokenValue: 
     token: record.token,
     user: record.userEmail,
     hub_domain: hubDomain(record.portalId),
-    scopes: record.scopes ?? [],
+    scopes: record.scopes ?? ALL_SCOPES,
     hub_id: record.portalId,
     app_id: record.appId,
   };

@@ -97,6 +97,9 @@ const TICKETS: ObjectTypeSpec = {
 
 export const OBJECT_TYPES: readonly ObjectTypeSpec[] = [CONTACTS, COMPANIES, DEALS, TICKETS];
 
+/** Every scope the fake checks; what a token configured without scopes reports holding. */
+export const ALL_SCOPES: readonly string[] = [...new Set(OBJECT_TYPES.flatMap((t) => [...t.readScopes, ...t.writeScopes]))].sort();
+
 const BY_SEGMENT = new Map<string, ObjectTypeSpec>();
 for (const spec of OBJECT_TYPES) {
   BY_SEGMENT.set(spec.name, spec);

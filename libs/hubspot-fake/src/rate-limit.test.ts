@@ -35,6 +35,7 @@ void describe('the secondly rate limit', () => {
   before(async () => {
     fake = await startHubSpotFake({
       accessTokens: { [TOKEN]: {}, [OTHER]: {} },
+      oauthClients: [{ clientId: 'app-1', clientSecret: 's', redirectUris: ['http://localhost/cb'] }],
       rateLimitPerSecond: 2,
       clock: () => frozenAt ?? Date.now(),
     });
@@ -80,6 +81,20 @@ void describe('the secondly rate limit', () => {
     const two = new Client({ accessToken: OTHER, basePath: fake.url });
     await Promise.all([one, one, two, two].map((c) => c.crm.contacts.basicApi.getById(contactId)));
     assert.deepEqual(fake.requests.map((r) => r.status), [200, 200, 200, 200]);
+  });
+
+  void test('two access tokens of one OAuth app installation share a bucket, another portal does not', async () => {
+    const first = fake.issueAccessToken({ clientId: 'app-1' }).accessToken;
+    const refreshed = fake.issueAccessToken({ clientId: 'app-1' }).accessToken;
+    const elsewhere = fake.issueAccessToken({ clientId: 'app-1', portalId: 999 }).accessToken;
+    const statuses: number[] = [];
+    for (const token of [first, refreshed, refreshed, elsewhere]) {
+      const response = await fetch(`${fake.url}/crm/v3/objects/contacts`, { headers: { Authorization: `Bearer ${token}` } });
+      statuses.push(response.status);
+      const body = (await response.json()) as Record<string, unknown>;
+      if (response.status === 429) assert.equal(body['groupName'], 'publicapi:oauth-api-calls-secondly:8000001:62515');
+    }
+    assert.deepEqual(statuses, [200, 200, 429, 200]);
   });
 
   void test('numberOfApiCallRetries makes the client wait and retry a secondly 429 until it succeeds', async () => {
