@@ -25,6 +25,8 @@ export interface TestClient {
   /** Space-separated scopes the client may ask. */
   scope: string;
   tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+  /** @default true */
+  pkceRequired?: boolean;
 }
 
 export interface OAuthTestServerOptions {
@@ -146,15 +148,15 @@ export async function startOAuthTestServer(options: OAuthTestServerOptions): Pro
     }
     if (path === '/token') {
       state.tokenHttpHits++;
-      if (state.failNext > 0) {
-        state.failNext--;
-        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'maintenance' }));
-        return;
-      }
-      if (state.tokenDelayMs > 0) {
-        sleep(state.tokenDelayMs).then(() => handle(req, res), () => {});
-        return;
-      }
+      const fail = state.failNext > 0;
+      if (fail) state.failNext--;
+      const answer = () => {
+        if (fail) res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'maintenance' }));
+        else handle(req, res);
+      };
+      if (state.tokenDelayMs > 0) sleep(state.tokenDelayMs).then(answer, () => {});
+      else answer();
+      return;
     }
     if (path === '/token/revocation') state.revocationCalls++;
     handle(req, res);
