@@ -48,6 +48,11 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
       case '/hang':
         hanging.push(res);
         return;
+      case '/gzip-hang':
+        res.writeHead(200, { 'content-encoding': 'gzip' });
+        res.write(zlib.gzipSync('z'.repeat(100)).subarray(0, 10));
+        hanging.push(res);
+        return;
       default:
         res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'] });
         res.end(JSON.stringify({ path: req.url, method: req.method }));
@@ -321,12 +326,13 @@ void describe('egress caps per execution', () => {
 
   void it('refuses a request beyond the concurrency cap while another is in flight', async () => {
     const fetch = egress({ allowHosts: [`127.0.0.1:${port}`] }, { maxConcurrent: 1, timeoutMs: 60_000 });
+    const waiting = hanging.length;
     const first = fetch({ url: `http://127.0.0.1:${port}/hang` });
     const err = failure(await fetch({ url: `http://127.0.0.1:${port}/second` }));
     assert.equal(err.code, 'EGRESS_LIMIT');
     assert.match(err.message, /concurrent/);
-    while (hanging.length === 0) await new Promise((r) => setTimeout(r, 5));
-    hanging.shift()?.end('done');
+    while (hanging.length === waiting) await new Promise((r) => setTimeout(r, 5));
+    hanging.pop()?.end('done');
     assert.equal(success(await first).text, 'done');
     success(await fetch({ url: `http://127.0.0.1:${port}/third` }));
   });
@@ -354,11 +360,17 @@ void describe('egress caps per execution', () => {
     assert.match(err.message, /127\.0\.0\.1.*timed out after 100 ms/);
   });
 
+  void it('times out a compressed body that stops half-way', async () => {
+    const fetch = egress({ allowHosts: [`127.0.0.1:${port}`] }, { timeoutMs: 100 });
+    assert.equal(failure(await fetch({ url: `http://127.0.0.1:${port}/gzip-hang` })).code, 'EGRESS_TIMEOUT');
+  });
+
   void it('aborts in-flight requests and refuses new ones when the execution ends', async () => {
     const controller = new AbortController();
     const fetch = egress({ allowHosts: [`127.0.0.1:${port}`] }, {}, { signal: controller.signal });
+    const waiting = hanging.length;
     const pending = fetch({ url: `http://127.0.0.1:${port}/hang` });
-    while (hanging.length === 0) await new Promise((r) => setTimeout(r, 5));
+    while (hanging.length === waiting) await new Promise((r) => setTimeout(r, 5));
     controller.abort();
     assert.equal(failure(await pending).code, 'EGRESS_ABORTED');
     assert.equal(failure(await fetch({ url: `http://127.0.0.1:${port}/` })).code, 'EGRESS_ABORTED');

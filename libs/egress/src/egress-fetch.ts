@@ -309,7 +309,11 @@ export function createEgressFetch(policy: EgressPolicy, limits: Partial<EgressLi
     if (encoding === 'gzip' || encoding === 'x-gzip') stream = res.stream.pipe(zlib.createGunzip());
     else if (encoding === 'deflate') stream = res.stream.pipe(zlib.createInflate());
     else if (encoding === 'br') stream = res.stream.pipe(zlib.createBrotliDecompress());
-    if (stream !== res.stream) decoded = true;
+    if (stream !== res.stream) {
+      decoded = true;
+      // pipe() does not forward errors: a reset or timeout on the socket must end the decoder too.
+      res.stream.once('error', (error) => stream.destroy(error));
+    }
     const chunks: Buffer[] = [];
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
