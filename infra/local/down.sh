@@ -4,7 +4,7 @@
 # To reset everything: down.sh && rm -rf .cache/kafka .cache/ferretdb/data
 set -euo pipefail
 LOG_NAME=down
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/lib.sh"
 
 status=0

@@ -15,7 +15,7 @@
 #   CODESTEP_CACHE_DIR      cache root                    (default <repo>/.cache)
 set -euo pipefail
 LOG_NAME=ferretdb
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/lib.sh"
 
 FERRETDB_HOST=127.0.0.1
@@ -77,7 +77,7 @@ wait_healthy() {
   local deadline=$((SECONDS + FERRETDB_START_TIMEOUT)) summary last_error=""
   while ((SECONDS < deadline)); do
     if ! pid_alive "$PIDFILE" "$MARKER"; then
-      show_log_tail "$LOG_DIR/ferretdb.log"
+      show_log_tail "$LOG_DIR/ferretdb.log" 40 "${LOG_FROM:-0}"
       rm -f "$PIDFILE"
       die "FerretDB exited during start-up (log in $LOG_DIR/ferretdb.log)"
     fi
@@ -90,7 +90,7 @@ wait_healthy() {
     fi
     sleep 0.5
   done
-  show_log_tail "$LOG_DIR/ferretdb.log"
+  show_log_tail "$LOG_DIR/ferretdb.log" 40 "${LOG_FROM:-0}"
   [[ -z "$last_error" ]] || log "last health probe: $last_error"
   stop_pidfile "$PIDFILE" "$MARKER" 10 ferretdb
   die "FerretDB was not healthy within ${FERRETDB_START_TIMEOUT}s (log in $LOG_DIR/ferretdb.log)"
@@ -110,6 +110,7 @@ cmd_start() {
   mkdir -p "$DATA_DIR" "$LOG_DIR"
   log "starting on $FERRETDB_HOST:$FERRETDB_PORT (SQLite data $DATA_DIR, log $LOG_DIR/ferretdb.log)"
   printf '\n=== start %s ===\n' "$(date -u +%FT%TZ)" >>"$LOG_DIR/ferretdb.log"
+  LOG_FROM="$(file_size "$LOG_DIR/ferretdb.log")"
   nohup "$BIN" -listen-addr "$FERRETDB_HOST:$FERRETDB_PORT" -sqlite-dir "$DATA_DIR" -log-level "$FERRETDB_LOG_LEVEL" \
     </dev/null >>"$LOG_DIR/ferretdb.log" 2>&1 9>&- &
   printf '%s\n' "$!" >"$PIDFILE"

@@ -17,7 +17,7 @@
 #   JAVA_HOME              Java 17+ to use                         (default: java on PATH)
 set -euo pipefail
 LOG_NAME=kafka
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/lib.sh"
 
 KAFKA_HOST=127.0.0.1
@@ -55,7 +55,9 @@ check_java() {
   java="$(java_bin)"
   # `java -version` prints e.g.: openjdk version "17.0.15" 2025-04-15
   major="$("$java" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)"
-  [[ "$major" =~ ^[0-9]+$ ]] && ((major >= 17)) || die "Kafka 3.9 here needs Java 17+, '$java' is version '${major:-unknown}'"
+  if ! [[ "$major" =~ ^[0-9]+$ ]] || ((major < 17)); then
+    die "Kafka 3.9 here needs Java 17+, '$java' is version '${major:-unknown}'"
+  fi
   JAVA="$java"
 }
 
@@ -177,8 +179,8 @@ wait_healthy() {
   local deadline=$((SECONDS + KAFKA_START_TIMEOUT)) summary last_error=""
   while ((SECONDS < deadline)); do
     if ! pid_alive "$PIDFILE" "$MARKER"; then
-      show_log_tail "$LOG_DIR/server.log"
-      show_log_tail "$LOG_DIR/kafka.out" 20
+      show_log_tail "$LOG_DIR/server.log" 40 "${SERVER_LOG_FROM:-0}"
+      show_log_tail "$LOG_DIR/kafka.out" 20 "${OUT_LOG_FROM:-0}"
       rm -f "$PIDFILE"
       die "the broker exited during start-up (logs in $LOG_DIR)"
     fi
@@ -191,7 +193,7 @@ wait_healthy() {
     fi
     sleep 1
   done
-  show_log_tail "$LOG_DIR/server.log"
+  show_log_tail "$LOG_DIR/server.log" 40 "${SERVER_LOG_FROM:-0}"
   [[ -z "$last_error" ]] || log "last health probe: $last_error"
   stop_pidfile "$PIDFILE" "$MARKER" 10 kafka
   die "the broker was not healthy within ${KAFKA_START_TIMEOUT}s (raise KAFKA_START_TIMEOUT on a slow machine; logs in $LOG_DIR)"
@@ -216,6 +218,8 @@ cmd_start() {
   format_storage
   log "starting broker on $KAFKA_HOST:$KAFKA_PORT (controller $KAFKA_HOST:$KAFKA_CONTROLLER_PORT, logs $LOG_DIR)"
   printf '\n=== start %s ===\n' "$(date -u +%FT%TZ)" >>"$LOG_DIR/kafka.out"
+  SERVER_LOG_FROM="$(file_size "$LOG_DIR/server.log")"
+  OUT_LOG_FROM="$(file_size "$LOG_DIR/kafka.out")"
   # shellcheck disable=SC2086 # KAFKA_HEAP_OPTS holds several flags on purpose
   nohup "$JAVA" $KAFKA_HEAP_OPTS \
     -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for infra/local/*.sh — sourced, never executed.
 #
 # Everything these scripts fetch, build, write or log lives under one cache
@@ -12,6 +13,7 @@
 # scripts work from any directory and from any checkout path.
 INFRA_LOCAL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 REPO_ROOT="$(cd "$INFRA_LOCAL_DIR/../.." && pwd -P)"
+# shellcheck disable=SC2034 # used by the scripts that source this file
 CACHE_ROOT="${CODESTEP_CACHE_DIR:-$REPO_ROOT/.cache}"
 NODE_BIN="$REPO_ROOT/node_modules/.bin/node"
 
@@ -58,14 +60,21 @@ port_open() {
   (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
 }
 
-# Print the last lines of a log file to stderr, framed, for failure reports.
+# Size in bytes of a file (0 if missing): taken before a start so a failure
+# report shows only what this start logged, not an older run's shutdown.
+file_size() {
+  if [[ -f "$1" ]]; then wc -c <"$1" | tr -d ' '; else echo 0; fi
+}
+
+# Print the last lines of a log file written after byte offset $3 (default 0)
+# to stderr, framed, for failure reports.
 show_log_tail() {
-  local file="$1" lines="${2:-40}"
-  if [[ -s "$file" ]]; then
-    log "last $lines lines of $file:"
-    tail -n "$lines" "$file" | sed 's/^/    /' >&2
+  local file="$1" lines="${2:-40}" from="${3:-0}"
+  if [[ -f "$file" ]] && (($(file_size "$file") > from)); then
+    log "last lines (up to $lines) of $file since this start:"
+    tail -c +"$((from + 1))" "$file" | tail -n "$lines" | sed 's/^/    /' >&2
   else
-    log "(log $file is empty or missing)"
+    log "(nothing written to $file since this start)"
   fi
 }
 
@@ -97,5 +106,7 @@ stop_pidfile() {
 # Validate a TCP port number from the environment.
 check_port() {
   local name="$1" value="$2"
-  [[ "$value" =~ ^[0-9]+$ ]] && ((value > 0 && value < 65536)) || die "$name must be a TCP port (1-65535), got '$value'"
+  if ! [[ "$value" =~ ^[0-9]+$ ]] || ((value < 1 || value > 65535)); then
+    die "$name must be a TCP port (1-65535), got '$value'"
+  fi
 }

@@ -10,7 +10,7 @@
 # (see kafka.sh and ferretdb.sh for defaults and other settings).
 set -euo pipefail
 LOG_NAME=up
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/lib.sh"
 
 # Run "<script> <command>" for both servers at once and fail if either fails:
@@ -29,12 +29,13 @@ both() {
 
 started=$SECONDS
 both fetch || die "fetching failed (see above)"
+fetched=$SECONDS
 if ! both start; then
   log "a server failed to start; stopping whatever did start"
   "$INFRA_LOCAL_DIR/down.sh" >&2 || true
   die "infrastructure is not up (see above)"
 fi
-log "Kafka and FerretDB are up after $((SECONDS - started))s"
+log "Kafka and FerretDB are up after $((SECONDS - started))s (fetch $((fetched - started))s, start $((SECONDS - fetched))s)"
 
 printf 'export KAFKA_BROKERS=%s\n' "127.0.0.1:${KAFKA_PORT:-19092}"
 printf 'export MONGODB_URI=%s\n' "mongodb://127.0.0.1:${FERRETDB_PORT:-27018}/"
