@@ -3,6 +3,7 @@
  * Everything here is plain data (structured-clone safe, JSON safe): it crosses process and
  * thread boundaries and never carries a live object into or out of user code.
  */
+import type { Logger } from '@codestep/core';
 
 /** HubSpot's output types. */
 export type OutputType = 'number' | 'string' | 'boolean' | 'datetime' | 'enum' | 'date' | 'phone_number';
@@ -94,14 +95,55 @@ export interface SandboxHostApi {
   getOAuthToken?(request: { tenantId: string; executionId: string; handle: string }): Promise<{ token?: string; error?: string }>;
 }
 
+/** One source of the in-context runtime (see `@codestep/sandbox-runtime`). */
+export interface SandboxRuntimeSource {
+  filename: string;
+  source: string;
+}
+
+/** The in-context runtime: the prelude (`install(global, bridge)`) and the allow-listed libraries. */
+export interface SandboxRuntimeSources {
+  prelude: SandboxRuntimeSource;
+  libraries: Record<string, SandboxRuntimeSource>;
+}
+
 export interface SandboxOptions {
-  /** Pre-warmed workers. @default 2 */
+  /** Pre-warmed workers, and the most executions running at once (more wait in a queue). @default 2 */
   poolSize?: number;
+  /** @default { allowHosts: [], mapHosts: {} } */
   egress?: EgressPolicy;
   hostApi?: SandboxHostApi;
+  /** Memory class (MB) whose workers are started ahead of the first request. @default 128 */
+  defaultMemoryMb?: number;
+  /** The sandbox's own diagnostics (never user logs). @default a `warn`-level logger on stderr */
+  logger?: Logger;
+  /** Where the in-context runtime comes from. @default `loadSandboxRuntime()` of `@codestep/sandbox-runtime` */
+  loadRuntime?: () => Promise<SandboxRuntimeSources>;
 }
 
 export interface Sandbox {
   execute(request: ExecutionRequest): Promise<ExecutionResult>;
   close(): Promise<void>;
+}
+
+/** Counters of the sandbox host, for benchmarks, health checks and tests. */
+export interface SandboxStats {
+  /** Worker threads alive (idle, busy or starting). */
+  workers: number;
+  busy: number;
+  queued: number;
+  /** Workers terminated and replaced (timeouts, memory, crashes, misbehaviour). */
+  replaced: number;
+  /** Recent cold starts of workers, ms. */
+  coldStartsMs: number[];
+  /** Resident memory of the host process, bytes. */
+  rssBytes: number;
+  /** Host processes started (1 + restarts after crashes). */
+  hostStarts: number;
+  hostPid: number | undefined;
+}
+
+/** What {@link createSandbox} returns: the {@link Sandbox} contract plus operational extras. */
+export interface SandboxHandle extends Sandbox {
+  stats(): Promise<SandboxStats>;
 }

@@ -1,0 +1,292 @@
+/**
+ * The sandbox host's pool of worker threads, keyed by memory class (a worker's heap limit is
+ * fixed when it starts). One execution per worker at a time; the deadline is enforced here,
+ * from outside the worker, by terminating it. A worker that timed out, ran out of memory,
+ * crashed, or stayed busy after its result is terminated and replaced, never reused.
+ */
+import { Worker } from 'node:worker_threads';
+import type { HostStats, HostToWorker, RuntimeSources, WorkerExecution, WorkerInit, WorkerToHost } from '../protocol.ts';
+import type { EgressPolicy, ExecutionError, ExecutionResult } from '../sandbox.types.ts';
+import { RUNTIME_CAPS } from '../limits.ts';
+
+export interface WorkerPoolOptions {
+  poolSize: number;
+  defaultMemoryMb: number;
+  egress: EgressPolicy;
+  runtime: RuntimeSources;
+  workerSource: string;
+  /** OAuth requests of running executions, answered with {@link WorkerPool.oauthAnswer}. */
+  onOAuth: (jobId: number, callId: number, handle: string) => void;
+  diagnostic: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, string | number | boolean>) => void;
+}
+
+interface Job {
+  id: number;
+  execution: WorkerExecution;
+  resolve: (result: ExecutionResult) => void;
+  startedAt: number;
+  deadline: NodeJS.Timeout | undefined;
+  provisional: ExecutionResult | undefined;
+}
+
+type WorkerState = 'starting' | 'idle' | 'busy' | 'draining' | 'dead';
+
+interface PoolWorker {
+  worker: Worker;
+  memoryMb: number;
+  state: WorkerState;
+  job: Job | undefined;
+  createdAt: number;
+  graceTimer: NodeJS.Timeout | undefined;
+}
+
+function failure(error: ExecutionError, durationMs: number, logs: ExecutionResult['logs'] = []): ExecutionResult {
+  return { status: 'failed', outputFields: {}, logs, logsTruncated: false, error, durationMs };
+}
+
+export class WorkerPool {
+  readonly #options: WorkerPoolOptions;
+  readonly #workers = new Set<PoolWorker>();
+  readonly #queue: Job[] = [];
+  readonly #coldStartsMs: number[] = [];
+  #replaced = 0;
+  #closed = false;
+
+  constructor(options: WorkerPoolOptions) {
+    this.#options = options;
+  }
+
+  /** Starts `poolSize` workers of the default memory class. */
+  prewarm(): void {
+    while (this.#workers.size < this.#options.poolSize) this.#spawn(this.#options.defaultMemoryMb);
+  }
+
+  run(id: number, execution: WorkerExecution): Promise<ExecutionResult> {
+    if (this.#closed) {
+      return Promise.resolve(failure({ code: 'SANDBOX_CLOSED', message: 'The sandbox is shutting down' }, 0));
+    }
+    return new Promise((resolve) => {
+      this.#queue.push({ id, execution, resolve, startedAt: 0, deadline: undefined, provisional: undefined });
+      this.#pump();
+    });
+  }
+
+  oauthAnswer(jobId: number, callId: number, resultJson: string): void {
+    for (const entry of this.#workers) {
+      if (entry.job?.id === jobId && entry.state === 'busy') {
+        const message: HostToWorker = { type: 'oauth-result', id: jobId, callId, resultJson };
+        entry.worker.postMessage(message);
+        return;
+      }
+    }
+  }
+
+  stats(): Omit<HostStats, 'rssBytes'> {
+    let busy = 0;
+    for (const entry of this.#workers) if (entry.state === 'busy' || entry.state === 'draining') busy++;
+    return { workers: this.#workers.size, busy, queued: this.#queue.length, replaced: this.#replaced, coldStartsMs: [...this.#coldStartsMs] };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const job of this.#queue.splice(0)) job.resolve(failure({ code: 'SANDBOX_CLOSED', message: 'The sandbox is shutting down' }, 0));
+    const terminations: Array<Promise<number>> = [];
+    for (const entry of this.#workers) {
+      if (entry.job) this.#settle(entry, failure({ code: 'SANDBOX_CLOSED', message: 'The sandbox shut down while the action ran' }, Date.now() - entry.job.startedAt));
+      entry.state = 'dead';
+      terminations.push(entry.worker.terminate());
+    }
+    this.#workers.clear();
+    await Promise.allSettled(terminations);
+  }
+
+  #spawn(memoryMb: number): PoolWorker {
+    const init: WorkerInit = { memoryMb, egress: this.#options.egress, runtime: this.#options.runtime };
+    const worker = new Worker(this.#options.workerSource, {
+      eval: true,
+      workerData: init,
+      env: {},
+      stdout: false,
+      stderr: true,
+      resourceLimits: {
+        maxOldGenerationSizeMb: memoryMb,
+        maxYoungGenerationSizeMb: Math.max(4, Math.min(32, Math.floor(memoryMb / 8))),
+        stackSizeMb: 4,
+      },
+    });
+    const entry: PoolWorker = { worker, memoryMb, state: 'starting', job: undefined, createdAt: performance.now(), graceTimer: undefined };
+    this.#workers.add(entry);
+    worker.stderr?.setEncoding('utf8');
+    worker.stderr?.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n')) if (line.trim()) this.#options.diagnostic('warn', line.slice(0, 2000));
+    });
+    worker.on('message', (message: WorkerToHost) => this.#onMessage(entry, message));
+    worker.on('error', (error: Error & { code?: string }) => {
+      const outOfMemory = error.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      this.#lose(
+        entry,
+        outOfMemory
+          ? { code: 'MEMORY_LIMIT', message: `The action exceeded its memory limit of ${memoryMb} MB` }
+          : { code: 'SANDBOX_WORKER_CRASHED', message: `The sandbox worker failed: ${error.message}`, retryable: true },
+      );
+    });
+    worker.on('exit', (code) => {
+      this.#lose(entry, { code: 'SANDBOX_WORKER_CRASHED', message: `The sandbox worker exited (code ${code}) while the action ran`, retryable: true });
+    });
+    return entry;
+  }
+
+  #onMessage(entry: PoolWorker, message: WorkerToHost): void {
+    if (entry.state === 'dead') return;
+    switch (message.type) {
+      case 'ready': {
+        if (entry.state !== 'starting') return;
+        const ms = performance.now() - entry.createdAt;
+        this.#coldStartsMs.push(Math.round(ms * 10) / 10);
+        if (this.#coldStartsMs.length > 50) this.#coldStartsMs.shift();
+        entry.state = 'idle';
+        this.#pump();
+        return;
+      }
+      case 'provisional': {
+        if (entry.job?.id === message.id) entry.job.provisional = message.result;
+        return;
+      }
+      case 'result': {
+        if (entry.state !== 'busy' || entry.job?.id !== message.id) return;
+        this.#settle(entry, message.result);
+        entry.state = 'draining';
+        entry.graceTimer = setTimeout(() => {
+          this.#options.diagnostic('warn', 'worker stayed busy after its result; replacing it');
+          this.#retire(entry);
+        }, RUNTIME_CAPS.idleGraceMs);
+        return;
+      }
+      case 'idle': {
+        if (entry.state !== 'draining') return;
+        clearTimeout(entry.graceTimer);
+        entry.graceTimer = undefined;
+        entry.state = 'idle';
+        this.#pump();
+        return;
+      }
+      case 'oauth': {
+        if (entry.state === 'busy' && entry.job?.id === message.id) this.#options.onOAuth(message.id, message.callId, message.handle);
+        return;
+      }
+      case 'memory-exceeded': {
+        if (entry.state !== 'busy' || entry.job?.id !== message.id) return;
+        this.#settle(entry, failure({ code: 'MEMORY_LIMIT', message: `The action exceeded its memory limit of ${entry.memoryMb} MB` }, Date.now() - entry.job.startedAt));
+        this.#retire(entry);
+        return;
+      }
+    }
+  }
+
+  /** Delivers a job's result (once) and detaches it from its worker. */
+  #settle(entry: PoolWorker, result: ExecutionResult): void {
+    const job = entry.job;
+    if (!job) return;
+    entry.job = undefined;
+    clearTimeout(job.deadline);
+    job.resolve({ ...result, durationMs: Date.now() - job.startedAt });
+  }
+
+  /** The worker is gone (error or exit): fail its job, forget it, refill the pool. */
+  #lose(entry: PoolWorker, error: ExecutionError): void {
+    if (entry.state === 'dead') return;
+    const wasStarting = entry.state === 'starting';
+    entry.state = 'dead';
+    clearTimeout(entry.graceTimer);
+    if (entry.job) this.#settle(entry, failure(error, Date.now() - entry.job.startedAt, entry.job.provisional?.logs ?? []));
+    this.#workers.delete(entry);
+    this.#replaced++;
+    if (wasStarting) this.#options.diagnostic('error', `a sandbox worker failed to start: ${error.message}`);
+    if (!this.#closed) {
+      // A worker that cannot even start would loop: leave the slot empty until the next job asks.
+      if (!wasStarting) this.#refill();
+      this.#pump();
+    }
+  }
+
+  /** Terminates a worker that may not be reused, and replaces it. */
+  #retire(entry: PoolWorker): void {
+    if (entry.state === 'dead') return;
+    entry.state = 'dead';
+    clearTimeout(entry.graceTimer);
+    this.#workers.delete(entry);
+    this.#replaced++;
+    entry.worker.terminate().catch(() => undefined);
+    if (!this.#closed) {
+      this.#refill();
+      this.#pump();
+    }
+  }
+
+  #refill(): void {
+    if (this.#workers.size < this.#options.poolSize && this.#queue.length === 0) this.#spawn(this.#options.defaultMemoryMb);
+  }
+
+  #pump(): void {
+    while (this.#queue.length > 0 && !this.#closed) {
+      const job = this.#queue[0] as Job;
+      const memoryMb = job.execution.memoryMb;
+      let chosen: PoolWorker | undefined;
+      let starting = false;
+      let idleOther: PoolWorker | undefined;
+      for (const entry of this.#workers) {
+        if (entry.memoryMb === memoryMb && entry.state === 'idle') {
+          chosen = entry;
+          break;
+        }
+        if (entry.memoryMb === memoryMb && entry.state === 'starting') starting = true;
+        if (entry.memoryMb !== memoryMb && entry.state === 'idle' && !idleOther) idleOther = entry;
+      }
+      if (!chosen) {
+        const startingForClass = [...this.#workers].filter((e) => e.memoryMb === memoryMb && e.state === 'starting').length;
+        const queuedForClass = this.#queue.filter((j) => j.execution.memoryMb === memoryMb).length;
+        if (this.#workers.size < this.#options.poolSize && startingForClass < queuedForClass) {
+          this.#spawn(memoryMb);
+          continue;
+        }
+        if (!starting && idleOther) {
+          // Every slot is taken by other memory classes: trade an idle one for this class.
+          idleOther.state = 'dead';
+          this.#workers.delete(idleOther);
+          idleOther.worker.terminate().catch(() => undefined);
+          this.#spawn(memoryMb);
+        }
+        return;
+      }
+      this.#queue.shift();
+      this.#assign(chosen, job);
+    }
+  }
+
+  #assign(entry: PoolWorker, job: Job): void {
+    entry.state = 'busy';
+    entry.job = job;
+    job.startedAt = Date.now();
+    job.deadline = setTimeout(() => this.#deadline(entry, job), job.execution.timeoutMs);
+    const message: HostToWorker = { type: 'execute', id: job.id, execution: job.execution };
+    entry.worker.postMessage(message);
+  }
+
+  #deadline(entry: PoolWorker, job: Job): void {
+    if (entry.job !== job) return;
+    const limit = job.execution.timeoutMs;
+    if (job.provisional) {
+      const provisional = job.provisional;
+      this.#settle(entry, {
+        ...provisional,
+        logs: [
+          ...provisional.logs,
+          { level: 'warn', message: `callback() was called but timers or requests were still pending at the time limit of ${limit} ms; they were stopped`, at: Date.now() },
+        ],
+      });
+    } else {
+      this.#settle(entry, failure({ code: 'TIMEOUT', message: `The action did not finish within its time limit of ${limit} ms` }, limit));
+    }
+    this.#retire(entry);
+  }
+}

@@ -1,0 +1,32 @@
+export { createSandbox } from './sandbox.ts';
+export { detectRuntime } from './client/code-transform.ts';
+export {
+  DEFAULT_LIMITS,
+  DEFAULT_LOG_LIMITS,
+  LIMIT_BOUNDS,
+  MAX_OUTPUT_STRING_CHARS,
+  MAX_SECRETS_CHARS,
+  type LogLimits,
+} from './limits.ts';
+export { validateOutputs, type OutputValidation, type OutputValue } from './output-fields.validation.ts';
+export { REDACTED } from './redaction.ts';
+export type {
+  EgressPolicy,
+  ExecutionError,
+  ExecutionInput,
+  ExecutionLimits,
+  ExecutionRequest,
+  ExecutionResult,
+  HubSpotEvent,
+  LogLevel,
+  LogLine,
+  OutputFieldSpec,
+  OutputType,
+  Sandbox,
+  SandboxHandle,
+  SandboxHostApi,
+  SandboxOptions,
+  SandboxRuntimeSource,
+  SandboxRuntimeSources,
+  SandboxStats,
+} from './sandbox.types.ts';

@@ -1,0 +1,72 @@
+/**
+ * Collects one execution's console output with caps per line, in lines and in total
+ * characters. Secrets are redacted before a line is cut, so a secret can never be half-shown
+ * at a cut. Once a cap is hit, one marker line says how much was dropped.
+ */
+import type { LogLevel, LogLine } from './sandbox.types.ts';
+import { DEFAULT_LOG_LIMITS, type LogLimits } from './limits.ts';
+import type { Redactor } from './redaction.ts';
+
+const LEVELS: ReadonlySet<string> = new Set(['log', 'info', 'warn', 'error', 'debug']);
+/** Text longer than this is cut before redaction: the line cap is far smaller anyway. */
+const MAX_SCANNED_CHARS = 64 * 1024;
+
+export class LogCollector {
+  readonly #limits: LogLimits;
+  readonly #redact: Redactor;
+  readonly #clock: () => number;
+  readonly #lines: LogLine[] = [];
+  #chars = 0;
+  #dropped = 0;
+
+  constructor(redact: Redactor, limits: LogLimits = DEFAULT_LOG_LIMITS, clock: () => number = Date.now) {
+    this.#redact = redact;
+    this.#limits = limits;
+    this.#clock = clock;
+  }
+
+  /** Adds a line from the code (level and text as they came over the bridge, untrusted). */
+  add(level: string, message: string): void {
+    if (this.#dropped > 0 || this.#lines.length >= this.#limits.maxLines) {
+      this.#dropped++;
+      return;
+    }
+    const safeLevel: LogLevel = LEVELS.has(level) ? (level as LogLevel) : 'log';
+    let text = String(message);
+    const originalLength = text.length;
+    if (text.length > MAX_SCANNED_CHARS) text = text.slice(0, MAX_SCANNED_CHARS);
+    text = this.#redact(text);
+    if (text.length > this.#limits.maxLineChars) {
+      text = `${text.slice(0, this.#limits.maxLineChars)}… [line truncated: ${originalLength} characters]`;
+    }
+    if (this.#chars + text.length > this.#limits.maxTotalChars) {
+      this.#dropped++;
+      return;
+    }
+    this.#chars += text.length;
+    this.#lines.push({ level: safeLevel, message: text, at: this.#clock() });
+  }
+
+  /** A line from the platform itself (warnings about the code), never dropped by the caps. */
+  addSystem(level: LogLevel, message: string): void {
+    this.#lines.push({ level, message: this.#redact(message), at: this.#clock() });
+  }
+
+  get truncated(): boolean {
+    return this.#dropped > 0;
+  }
+
+  /** The lines so far, with a final marker when lines were dropped. */
+  snapshot(): LogLine[] {
+    if (this.#dropped === 0) return [...this.#lines];
+    const { maxLines, maxTotalChars } = this.#limits;
+    return [
+      ...this.#lines,
+      {
+        level: 'warn',
+        message: `[logs truncated: ${this.#dropped} more line(s) dropped; limits are ${maxLines} lines and ${maxTotalChars} characters per execution]`,
+        at: this.#clock(),
+      },
+    ];
+  }
+}

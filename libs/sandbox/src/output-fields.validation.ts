@@ -1,0 +1,175 @@
+/**
+ * Checks an action's `outputFields` against the declared output types, the way HubSpot's
+ * workflow editor types them, and converts the lenient spellings HubSpot users write:
+ *
+ * | type | accepted | stored as |
+ * |---|---|---|
+ * | string | string; a number or boolean is converted | string |
+ * | number | finite number; a numeric string | number |
+ * | boolean | boolean; `"true"` / `"false"` (any case) | boolean |
+ * | datetime | integer UNIX ms; a digits-only string; an ISO 8601 string with a time zone (`2024-05-01T10:00:00Z`) or a date alone (midnight UTC) | UNIX ms |
+ * | date | UNIX ms at midnight UTC; `YYYY-MM-DD`; an ISO string at midnight UTC | UNIX ms |
+ * | enum | one of the declared options (a number or boolean is compared as text) | string |
+ * | phone_number | digits with optional `+`, spaces, dots, dashes, parentheses and an extension | string |
+ *
+ * `null` (or a missing value) leaves the output unset. An output that was not declared is
+ * dropped with a warning line in the logs (not an error: actions often return extra fields
+ * while they evolve). Strings longer than 65,000 characters fail with
+ * `OUTPUT_VALUES_TOO_LARGE`; any other mismatch fails with `INVALID_OUTPUT`, naming the field.
+ * `hs_execution_state` is not an output: it becomes the result's `executionState`.
+ */
+import { MAX_OUTPUT_STRING_CHARS } from './limits.ts';
+import type { ExecutionError, OutputFieldSpec } from './sandbox.types.ts';
+
+export type OutputValue = string | number | boolean;
+
+export type OutputValidation =
+  | { ok: true; outputFields: Record<string, OutputValue>; executionState?: 'SUCCESS' | 'FAIL_CONTINUE'; warnings: string[] }
+  | { ok: false; error: ExecutionError; warnings: string[] };
+
+const DAY_MS = 86_400_000;
+const MAX_TIME_MS = 8.64e15;
+const NUMERIC = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const PHONE = /^\+?[\d\s().-]{3,40}(\s*(x|ext\.?|#)\s*\d{1,10})?$/i;
+const EXECUTION_STATE = 'hs_execution_state';
+
+type Check = { value: OutputValue } | { invalid: string } | { tooLarge: number };
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return value.length > 40 ? `"${value.slice(0, 40)}…"` : JSON.stringify(value);
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+function dateOnlyToMs(text: string): number | undefined {
+  const match = DATE_ONLY.exec(text);
+  if (!match) return undefined;
+  const ms = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+  const back = new Date(ms).toISOString().slice(0, 10);
+  return back === text ? ms : undefined;
+}
+
+function toDatetime(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) <= MAX_TIME_MS ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (/^-?\d+$/.test(text)) return toDatetime(Number(text));
+  const dateOnly = dateOnlyToMs(text);
+  if (dateOnly !== undefined) return dateOnly;
+  if (!ISO_WITH_ZONE.test(text)) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function checkString(value: unknown): Check {
+  if (typeof value === 'number' && !Number.isFinite(value)) return { invalid: `${describe(value)} is not a finite number` };
+  if (typeof value === 'number' || typeof value === 'boolean') return { value: String(value) };
+  if (typeof value !== 'string') return { invalid: `expected a string, got ${describe(value)}` };
+  return value.length > MAX_OUTPUT_STRING_CHARS ? { tooLarge: value.length } : { value };
+}
+
+function checkValue(spec: OutputFieldSpec | undefined, value: unknown): Check {
+  if (spec === undefined) {
+    if (typeof value === 'string') return checkString(value);
+    if (typeof value === 'boolean') return { value };
+    if (typeof value === 'number') return Number.isFinite(value) ? { value } : { invalid: `${describe(value)} is not a finite number` };
+    return { invalid: `expected a string, number or boolean, got ${describe(value)}` };
+  }
+  switch (spec.type) {
+    case 'string':
+      return checkString(value);
+    case 'number': {
+      if (typeof value === 'number') return Number.isFinite(value) ? { value } : { invalid: `${describe(value)} is not a finite number` };
+      if (typeof value === 'string' && NUMERIC.test(value)) return { value: Number(value) };
+      return { invalid: `expected a number, got ${describe(value)}` };
+    }
+    case 'boolean': {
+      if (typeof value === 'boolean') return { value };
+      if (typeof value === 'string' && /^(true|false)$/i.test(value.trim())) return { value: value.trim().toLowerCase() === 'true' };
+      return { invalid: `expected a boolean, got ${describe(value)}` };
+    }
+    case 'datetime': {
+      const ms = toDatetime(value);
+      return ms === undefined
+        ? { invalid: `expected a datetime as UNIX milliseconds or an ISO 8601 string with a time zone, got ${describe(value)}` }
+        : { value: ms };
+    }
+    case 'date': {
+      const ms = typeof value === 'string' ? (dateOnlyToMs(value.trim()) ?? toDatetime(value)) : toDatetime(value);
+      if (ms === undefined || ms % DAY_MS !== 0) {
+        return { invalid: `expected a date as UNIX milliseconds at midnight UTC or YYYY-MM-DD, got ${describe(value)}` };
+      }
+      return { value: ms };
+    }
+    case 'enum': {
+      const text = typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
+      if (typeof text !== 'string') return { invalid: `expected one of the enum options, got ${describe(value)}` };
+      if (spec.options && spec.options.length > 0 && !spec.options.includes(text)) {
+        const shown = spec.options.slice(0, 10).map((o) => JSON.stringify(o)).join(', ');
+        return { invalid: `${describe(value)} is not one of the options (${shown}${spec.options.length > 10 ? ', …' : ''})` };
+      }
+      return checkString(text);
+    }
+    case 'phone_number': {
+      const text = typeof value === 'number' && Number.isInteger(value) ? String(value) : value;
+      if (typeof text !== 'string') return { invalid: `expected a phone number string, got ${describe(value)}` };
+      const digits = text.replace(/\D/g, '').length;
+      if (!PHONE.test(text.trim()) || digits < 3) return { invalid: `${describe(value)} is not a phone number` };
+      return checkString(text.trim());
+    }
+    default:
+      return { invalid: `the declared output type ${JSON.stringify((spec as { type: unknown }).type)} is unknown` };
+  }
+}
+
+/**
+ * Validates `outputFields` as the action returned it (already parsed from JSON, so plain data).
+ * `spec` undefined: no declaration (the CLI without one) — any string, number or boolean goes.
+ */
+export function validateOutputs(raw: unknown, spec: OutputFieldSpec[] | undefined): OutputValidation {
+  const warnings: string[] = [];
+  if (raw === undefined || raw === null) return { ok: true, outputFields: {}, warnings };
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, error: { code: 'INVALID_OUTPUT', message: `outputFields must be an object, got ${describe(raw)}` }, warnings };
+  }
+  const declared = spec ? new Map(spec.map((field) => [field.name, field])) : undefined;
+  const outputFields: Record<string, OutputValue> = {};
+  const invalid: string[] = [];
+  const tooLarge: string[] = [];
+  let executionState: 'SUCCESS' | 'FAIL_CONTINUE' | undefined;
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (name === EXECUTION_STATE) {
+      if (value === 'SUCCESS' || value === 'FAIL_CONTINUE') executionState = value;
+      else if (value !== null && value !== undefined) invalid.push(`${EXECUTION_STATE}: expected "SUCCESS" or "FAIL_CONTINUE", got ${describe(value)}`);
+      continue;
+    }
+    if (value === null || value === undefined) continue;
+    const fieldSpec = declared?.get(name);
+    if (declared && !fieldSpec) {
+      warnings.push(`output "${name}" is not declared in the action's outputs and was dropped`);
+      continue;
+    }
+    const check = checkValue(fieldSpec, value);
+    if ('value' in check) outputFields[name] = check.value;
+    else if ('tooLarge' in check) tooLarge.push(`${name} (${check.tooLarge} characters)`);
+    else invalid.push(`${name}: ${check.invalid}`);
+  }
+  if (tooLarge.length > 0) {
+    return {
+      ok: false,
+      error: {
+        code: 'OUTPUT_VALUES_TOO_LARGE',
+        message: `Output values are limited to ${MAX_OUTPUT_STRING_CHARS} characters; too large: ${tooLarge.join(', ')}`,
+      },
+      warnings,
+    };
+  }
+  if (invalid.length > 0) {
+    return { ok: false, error: { code: 'INVALID_OUTPUT', message: `Invalid output ${invalid.join('; ')}` }, warnings };
+  }
+  return executionState ? { ok: true, outputFields, executionState, warnings } : { ok: true, outputFields, warnings };
+}

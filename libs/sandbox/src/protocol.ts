@@ -1,0 +1,165 @@
+/**
+ * The messages of the sandbox's two boundaries, and a small helper for request/response
+ * correlation. Everything here is plain data: it crosses a process boundary (Node IPC, the
+ * V8 serializer) and a thread boundary (`postMessage`), never a live object of user code.
+ *
+ *   client (executor / CLI)  ──ClientToHost──▶  sandbox host process  ──HostToWorker──▶  worker
+ *                            ◀──HostToClient──                        ◀──WorkerToHost──
+ *
+ * Requests carry an `id` chosen by the sender; the answer carries the same `id`. When the other
+ * side dies, every pending request is rejected with a {@link SerializedError} (see
+ * {@link PendingRequests}).
+ */
+import type { EgressPolicy, ExecutionResult, OutputFieldSpec } from './sandbox.types.ts';
+
+/** An error as it crosses a boundary: recognise it by `code`, never by class. */
+export interface SerializedError {
+  name: string;
+  code: string;
+  message: string;
+}
+
+/** One runtime source: the prelude or a library (see `@codestep/sandbox-runtime`). */
+export interface RuntimeSource {
+  filename: string;
+  source: string;
+}
+
+export interface RuntimeSources {
+  /** Evaluates to `install(global, bridge)`; null when the runtime package is not available. */
+  prelude: RuntimeSource | null;
+  /** Module name → source evaluating to `(function (module, exports, require) {...})`. */
+  libraries: Record<string, RuntimeSource>;
+}
+
+/** What a worker needs to run one execution: the request, already validated and normalised. */
+export interface WorkerExecution {
+  executionId: string;
+  tenantId: string;
+  /** CommonJS source (ESM was transformed by the client). */
+  code: string;
+  /** Key of the compiled-script cache (sha256 of `code`). */
+  codeHash: string;
+  runtime: 'hubspot' | 'jsworkflows';
+  /** The event (hubspot) or data (jsworkflows), as JSON text: parsed inside the context. */
+  inputJson: string;
+  /** JsWorkflows request headers, JSON text. */
+  headersJson: string;
+  secrets: Record<string, string>;
+  outputFields?: OutputFieldSpec[];
+  timeoutMs: number;
+  memoryMb: number;
+  traceparent?: string;
+}
+
+/** Host-process settings, sent once in `init`. */
+export interface HostSettings {
+  /** Workers kept warm (and the most running at once). */
+  poolSize: number;
+  /** Memory class whose workers are started before the first request. */
+  defaultMemoryMb: number;
+  egress: EgressPolicy;
+  /** The worker's bundled source (evaluated with `new Worker(source, { eval: true })`). */
+  workerSource: string;
+  runtime: RuntimeSources;
+}
+
+export type ClientToHost =
+  | { type: 'init'; settings: HostSettings }
+  | { type: 'execute'; id: number; execution: WorkerExecution }
+  | { type: 'oauth-result'; id: number; callId: number; resultJson: string }
+  | { type: 'stats'; id: number }
+  | { type: 'shutdown' };
+
+export interface HostStats {
+  workers: number;
+  busy: number;
+  queued: number;
+  /** Workers replaced since the host started (timeouts, memory, crashes, misbehaviour). */
+  replaced: number;
+  /** Cold starts measured by the host, ms each (most recent last, at most 50). */
+  coldStartsMs: number[];
+  rssBytes: number;
+}
+
+export type HostToClient =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; result: ExecutionResult }
+  | { type: 'error'; id: number; error: SerializedError }
+  | { type: 'oauth'; id: number; callId: number; handle: string }
+  | { type: 'stats'; id: number; stats: HostStats }
+  | { type: 'diagnostic'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields?: Record<string, string | number | boolean> };
+
+/** Data handed to a new worker (`workerData`). */
+export interface WorkerInit {
+  memoryMb: number;
+  egress: EgressPolicy;
+  runtime: RuntimeSources;
+}
+
+export type HostToWorker =
+  | { type: 'execute'; id: number; execution: WorkerExecution }
+  | { type: 'oauth-result'; id: number; callId: number; resultJson: string };
+
+export type WorkerToHost =
+  /** The worker has started and compiled its runtime: it can take an execution. */
+  | { type: 'ready' }
+  /** Nothing of the last execution runs any more (posted from a fresh macrotask). */
+  | { type: 'idle' }
+  /** The callback form called `callback`: the result to deliver if the deadline comes first. */
+  | { type: 'provisional'; id: number; result: ExecutionResult }
+  | { type: 'result'; id: number; result: ExecutionResult }
+  | { type: 'oauth'; id: number; callId: number; handle: string }
+  /** The code tried to allocate beyond its memory limit outside the V8 heap (array buffers). */
+  | { type: 'memory-exceeded'; id: number };
+
+/**
+ * Pending requests keyed by id, each rejected with a {@link SerializedError} when the other
+ * side goes away.
+ */
+export class PendingRequests<T> {
+  readonly #pending = new Map<number, { resolve: (value: T) => void; reject: (error: SerializedError) => void }>();
+  #nextId = 1;
+
+  /** Registers a request; returns its id and the promise of its answer. */
+  open(): { id: number; promise: Promise<T> } {
+    const id = this.#nextId++;
+    const promise = new Promise<T>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    return { id, promise };
+  }
+
+  resolve(id: number, value: T): boolean {
+    const entry = this.#pending.get(id);
+    if (!entry) return false;
+    this.#pending.delete(id);
+    entry.resolve(value);
+    return true;
+  }
+
+  reject(id: number, error: SerializedError): boolean {
+    const entry = this.#pending.get(id);
+    if (!entry) return false;
+    this.#pending.delete(id);
+    entry.reject(error);
+    return true;
+  }
+
+  rejectAll(error: SerializedError): void {
+    const entries = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const entry of entries) entry.reject(error);
+  }
+
+  get size(): number {
+    return this.#pending.size;
+  }
+}
+
+export function isSerializedError(value: unknown): value is SerializedError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as SerializedError).code === 'string' &&
+    typeof (value as SerializedError).message === 'string'
+  );
+}

@@ -1,0 +1,401 @@
+/**
+ * One execution inside a worker: the host side of the bridge for one context (timers, fetch,
+ * OAuth, logs), and how the context's reports become one {@link ExecutionResult}.
+ *
+ * The session decides *when* an execution is over:
+ * - the promise returned by `main` (or `start`) resolved with a value → at once;
+ * - `callback(result)` was called, or `main` returned nothing → once the execution's pending
+ *   work (timers, requests in flight, OAuth calls) has drained, as HubSpot's callback runtime
+ *   does; the host enforces the time limit on top;
+ * - an error was thrown, rejected, or raised in a timer → at once, as a failure.
+ * After that, the session ignores anything the context still does.
+ */
+import { randomBytes } from 'node:crypto';
+import type { EgressFetch, EgressResponse } from '@codestep/egress';
+import { LogCollector } from '../log-collector.ts';
+import { MAX_RESULT_CHARS, RUNTIME_CAPS } from '../limits.ts';
+import { validateOutputs } from '../output-fields.validation.ts';
+import type { WorkerExecution } from '../protocol.ts';
+import { createRedactor, type Redactor } from '../redaction.ts';
+import { parseRetryAfter } from '../retry-after.ts';
+import type { ExecutionError, ExecutionResult } from '../sandbox.types.ts';
+import type { ContextApi, HostBridge } from './context-bootstrap.ts';
+
+/** Error codes the context may raise itself and that reach the result as they are. */
+const PLATFORM_CODES = new Set(['MODULE_NOT_ALLOWED', 'MEMORY_LIMIT', 'NO_ENTRY_POINT', 'TOO_MANY_TIMERS', 'MODULE_LOAD_FAILED']);
+const MAX_RANDOM_BYTES = 65_536;
+const MAX_ERROR_MESSAGE_CHARS = 4096;
+
+export interface SessionHooks {
+  /** A result to deliver if the deadline comes before the pending work drains. */
+  provisional(result: ExecutionResult): void;
+  /** The final result; called once. */
+  final(result: ExecutionResult): void;
+  oauth(callId: number, handle: string): void;
+  memoryExceeded(): void;
+  /** A fetch for this execution (aborted by `signal` when the session ends). */
+  createFetch(signal: AbortSignal): EgressFetch;
+  /** Host diagnostics (never user data). */
+  diagnostic(level: 'warn' | 'error', message: string): void;
+}
+
+interface Described {
+  name?: string;
+  message?: string;
+  stack?: string;
+  code?: string;
+  where?: string;
+}
+
+/** A context prepared ahead of time; its bridge functions find their session through `slot`. */
+export interface PreparedContext {
+  api: ContextApi;
+  context: object;
+  slot: { session: ExecutionSession | null };
+}
+
+export class ExecutionSession {
+  readonly execution: WorkerExecution;
+  readonly #hooks: SessionHooks;
+  readonly #redact: Redactor;
+  readonly #logs: LogCollector;
+  readonly #timers = new Map<number, { handle: NodeJS.Timeout | NodeJS.Immediate; immediate: boolean }>();
+  readonly #abort = new AbortController();
+  readonly #oauthPending = new Set<number>();
+  readonly #fetch: EgressFetch;
+  #fetchesInFlight = 0;
+  #api: ContextApi | null = null;
+  #lastHttp: { status: number; retryAfterMs: number | undefined } | undefined;
+  /** `callback` was called (result waits for drain) or main returned nothing. */
+  #waiting: { kind: 'callback'; result: ExecutionResult } | { kind: 'nothing' } | undefined;
+  #done = false;
+  #drainScheduled = false;
+
+  constructor(execution: WorkerExecution, hooks: SessionHooks) {
+    this.execution = execution;
+    this.#hooks = hooks;
+    this.#redact = createRedactor(Object.values(execution.secrets));
+    this.#logs = new LogCollector(this.#redact);
+    this.#fetch = hooks.createFetch(this.#abort.signal);
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  attach(api: ContextApi): void {
+    this.#api = api;
+  }
+
+  /** The host functions for one context; `slot` tells them which session (if any) is live. */
+  static bridgeFor(
+    slot: PreparedContext['slot'],
+    options: { loadModule: (name: string) => boolean; modulesJson: string; externalLimitBytes: number },
+  ): HostBridge {
+    const live = (): ExecutionSession | null => {
+      const session = slot.session;
+      return session && !session.#done ? session : null;
+    };
+    return {
+      log: (level, message) => {
+        const session = live();
+        if (session) session.#logs.add(String(level), typeof message === 'string' ? message : String(message));
+      },
+      timerSet: (id, delayMs, repeat) => {
+        const session = live();
+        return session ? session.#timerSet(Number(id), Number(delayMs), repeat === true) : false;
+      },
+      timerClear: (id) => {
+        const session = live();
+        if (session) session.#timerClear(Number(id));
+      },
+      fetch: (id, requestJson) => {
+        const session = live();
+        if (session) session.#startFetch(Number(id), String(requestJson));
+      },
+      oauth: (id, handle) => {
+        const session = live();
+        return session ? session.#oauthStart(Number(id), String(handle)) : false;
+      },
+      randomBytes: (size) => randomBytes(Math.max(0, Math.min(MAX_RANDOM_BYTES, Math.floor(Number(size)) || 0))).toString('base64'),
+      now: () => performance.timeOrigin + performance.now(),
+      loadModule: (name) => options.loadModule(String(name)),
+      settle: (kind, payload) => {
+        const session = live();
+        if (session) session.#settle(String(kind), String(payload));
+      },
+      memoryExceeded: () => {
+        const session = live();
+        if (session) session.#hooks.memoryExceeded();
+      },
+      externalLimitBytes: options.externalLimitBytes,
+      modulesJson: options.modulesJson,
+      nodeVersion: process.versions.node,
+    };
+  }
+
+  /** Starts the action in its context. `factory` is the compiled wrapper (a context value, passed through untouched). */
+  start(factory: unknown): void {
+    const api = this.#api;
+    if (!api) throw new Error('session has no context');
+    const config = JSON.stringify({ runtime: this.execution.runtime, env: this.execution.secrets });
+    api.start(config, this.execution.inputJson, this.execution.headersJson, factory);
+    this.#scheduleDrainCheck();
+  }
+
+  /** A throw out of the user's top-level code, as described by the context. */
+  failWithDescription(description: string, fallbackCode = 'USER_CODE_ERROR'): void {
+    let described: Described = {};
+    try {
+      described = JSON.parse(description) as Described;
+    } catch {
+      described = { message: 'the action failed' };
+    }
+    this.#fail(described, fallbackCode);
+  }
+
+  /** A failure decided by the host (compile error, unhandled rejection). */
+  failWith(error: ExecutionError, stack?: string): void {
+    if (this.#done) return;
+    if (stack) this.#logs.addSystem('error', stack.slice(0, MAX_ERROR_MESSAGE_CHARS));
+    this.#finish(this.#failed(error));
+  }
+
+  unhandledRejection(description: string): void {
+    let described: Described = {};
+    try {
+      described = JSON.parse(description) as Described;
+    } catch {
+      described = {};
+    }
+    this.#fail({ ...described, where: 'promise (unhandled rejection)' }, 'USER_CODE_ERROR');
+  }
+
+  oauthAnswer(callId: number, resultJson: string): void {
+    if (this.#done || !this.#oauthPending.delete(callId)) return;
+    try {
+      const answer = JSON.parse(resultJson) as { token?: unknown };
+      if (typeof answer.token === 'string') this.#redact.add(answer.token);
+    } catch {
+      // the context reports an unreadable answer itself
+    }
+    this.#api?.dispatch('oauth', callId, resultJson);
+    this.#scheduleDrainCheck();
+  }
+
+  /** Stops everything the execution left behind. Idempotent. */
+  end(): void {
+    this.#done = true;
+    this.#api?.end();
+    for (const { handle, immediate } of this.#timers.values()) {
+      if (immediate) clearImmediate(handle as NodeJS.Immediate);
+      else clearTimeout(handle as NodeJS.Timeout);
+    }
+    this.#timers.clear();
+    this.#oauthPending.clear();
+    this.#abort.abort();
+  }
+
+  #timerSet(id: number, delayMs: number, repeat: boolean): boolean {
+    if (this.#timers.size >= RUNTIME_CAPS.maxActiveTimers || this.#timers.has(id)) return false;
+    const fire = () => {
+      if (this.#done) return;
+      if (!repeat) this.#timers.delete(id);
+      this.#api?.dispatch('timer', id, '');
+      this.#scheduleDrainCheck();
+    };
+    if (delayMs < 0) this.#timers.set(id, { handle: setImmediate(fire), immediate: true });
+    else this.#timers.set(id, { handle: repeat ? setInterval(fire, delayMs) : setTimeout(fire, delayMs), immediate: false });
+    return true;
+  }
+
+  #timerClear(id: number): void {
+    const timer = this.#timers.get(id);
+    if (!timer) return;
+    this.#timers.delete(id);
+    if (timer.immediate) clearImmediate(timer.handle as NodeJS.Immediate);
+    else clearTimeout(timer.handle as NodeJS.Timeout);
+    this.#scheduleDrainCheck();
+  }
+
+  #startFetch(id: number, requestJson: string): void {
+    this.#fetchesInFlight++;
+    this.#fetch(requestJson)
+      .catch((error: unknown): EgressResponse => ({
+        ok: false,
+        error: { code: 'EGRESS_NETWORK', message: error instanceof Error ? error.message : 'request failed' },
+      }))
+      .then((response) => {
+        this.#fetchesInFlight--;
+        if (this.#done) return;
+        if (response.ok) {
+          const retryAfter = response.headers.find(([name]) => name.toLowerCase() === 'retry-after')?.[1];
+          this.#lastHttp = { status: response.status, retryAfterMs: parseRetryAfter(retryAfter, Date.now()) };
+        }
+        this.#api?.dispatch('fetch', id, JSON.stringify(response));
+        this.#scheduleDrainCheck();
+      })
+      .catch((error: unknown) => this.#hooks.diagnostic('error', `fetch completion failed: ${String(error)}`));
+  }
+
+  #oauthStart(callId: number, handle: string): boolean {
+    if (this.#oauthPending.size >= RUNTIME_CAPS.maxPendingOAuth || this.#oauthPending.has(callId)) return false;
+    this.#oauthPending.add(callId);
+    this.#hooks.oauth(callId, handle.slice(0, 200));
+    return true;
+  }
+
+  #settle(kind: string, payload: string): void {
+    if (this.#done) return;
+    switch (kind) {
+      case 'complete': {
+        this.#finish(this.#resultFrom(payload));
+        return;
+      }
+      case 'callback': {
+        if (this.#waiting?.kind === 'callback') return;
+        const result = this.#resultFrom(payload);
+        if (result.status === 'failed' && result.error?.code !== 'FAIL_CONTINUE') {
+          this.#finish(result);
+          return;
+        }
+        this.#waiting = { kind: 'callback', result };
+        this.#hooks.provisional(this.withLogs(result));
+        this.#scheduleDrainCheck();
+        return;
+      }
+      case 'nothing': {
+        if (!this.#waiting) this.#waiting = { kind: 'nothing' };
+        this.#scheduleDrainCheck();
+        return;
+      }
+      case 'fail':
+      case 'uncaught': {
+        let described: Described = {};
+        try {
+          described = JSON.parse(payload) as Described;
+        } catch {
+          described = { message: 'the action failed' };
+        }
+        this.#fail(described, 'USER_CODE_ERROR');
+        return;
+      }
+      case 'unserialisable': {
+        let message = 'the result could not be serialised';
+        try {
+          message = String((JSON.parse(payload) as { message?: unknown }).message ?? message);
+        } catch {
+          // keep the generic message
+        }
+        this.#finish(this.#failed({ code: 'INVALID_OUTPUT', message: `The action's result could not be converted to JSON: ${message}` }));
+        return;
+      }
+      default:
+        this.#hooks.diagnostic('warn', `unknown settle kind ${kind.slice(0, 40)}`);
+    }
+  }
+
+  #fail(described: Described, fallbackCode: string): void {
+    if (this.#done) return;
+    const name = typeof described.name === 'string' && described.name ? described.name : 'Error';
+    const message = typeof described.message === 'string' ? described.message : 'the action failed';
+    const code = typeof described.code === 'string' && PLATFORM_CODES.has(described.code) ? described.code : fallbackCode;
+    const prefix = described.where ? `Uncaught exception in ${described.where}: ` : '';
+    if (typeof described.stack === 'string' && described.stack) this.#logs.addSystem('error', described.stack.slice(0, MAX_ERROR_MESSAGE_CHARS));
+    const error: ExecutionError = { code, message: `${prefix}${name}: ${message}`.slice(0, MAX_ERROR_MESSAGE_CHARS) };
+    const http = this.#lastHttp;
+    if (code === 'USER_CODE_ERROR' && http && (http.status === 429 || http.status >= 500)) {
+      error.retryable = true;
+      if (http.retryAfterMs !== undefined) error.retryAfterMs = http.retryAfterMs;
+    }
+    this.#finish(this.#failed(error));
+  }
+
+  #failed(error: ExecutionError): ExecutionResult {
+    return {
+      status: 'failed',
+      outputFields: {},
+      logs: [],
+      logsTruncated: false,
+      error: { ...error, message: this.#redact(error.message) },
+      durationMs: 0,
+    };
+  }
+
+  #resultFrom(payload: string): ExecutionResult {
+    if (payload.length > MAX_RESULT_CHARS) {
+      return this.#failed({
+        code: 'OUTPUT_VALUES_TOO_LARGE',
+        message: `The action's result is ${payload.length} characters of JSON; the limit is ${MAX_RESULT_CHARS}`,
+      });
+    }
+    let parsed: { outputFields?: unknown; returnValue?: unknown; notAnObject?: string };
+    try {
+      parsed = JSON.parse(payload) as typeof parsed;
+    } catch {
+      return this.#failed({ code: 'INVALID_OUTPUT', message: 'The action returned a result that is not JSON' });
+    }
+    if (this.execution.runtime === 'jsworkflows') {
+      const result: ExecutionResult = { status: 'succeeded', outputFields: {}, logs: [], logsTruncated: false, error: null, durationMs: 0 };
+      if ('returnValue' in parsed) result.returnValue = parsed.returnValue;
+      return result;
+    }
+    if (parsed.notAnObject !== undefined) {
+      if (parsed.notAnObject === 'undefined' || parsed.notAnObject === 'null') {
+        return { status: 'succeeded', outputFields: {}, logs: [], logsTruncated: false, error: null, durationMs: 0 };
+      }
+      return this.#failed({
+        code: 'INVALID_OUTPUT',
+        message: `main must return (or pass to callback) an object like { outputFields: { ... } }, got a ${parsed.notAnObject}`,
+      });
+    }
+    const validation = validateOutputs(parsed.outputFields, this.execution.outputFields);
+    for (const warning of validation.warnings) this.#logs.addSystem('warn', warning);
+    if (!validation.ok) return this.#failed(validation.error);
+    if (validation.executionState === 'FAIL_CONTINUE') {
+      return {
+        status: 'failed',
+        outputFields: validation.outputFields,
+        executionState: 'FAIL_CONTINUE',
+        logs: [],
+        logsTruncated: false,
+        error: { code: 'FAIL_CONTINUE', message: 'The action set hs_execution_state to FAIL_CONTINUE' },
+        durationMs: 0,
+      };
+    }
+    const result: ExecutionResult = { status: 'succeeded', outputFields: validation.outputFields, logs: [], logsTruncated: false, error: null, durationMs: 0 };
+    if (validation.executionState) result.executionState = validation.executionState;
+    return result;
+  }
+
+  #pendingWork(): number {
+    return this.#timers.size + this.#fetchesInFlight + this.#oauthPending.size;
+  }
+
+  #scheduleDrainCheck(): void {
+    if (this.#drainScheduled || this.#done) return;
+    this.#drainScheduled = true;
+    // After the microtasks of this turn: a promise chain may still start new work.
+    setImmediate(() => {
+      this.#drainScheduled = false;
+      if (this.#done || !this.#waiting || this.#pendingWork() > 0) return;
+      if (this.#waiting.kind === 'callback') this.#finish(this.#waiting.result);
+      else {
+        this.#logs.addSystem('warn', 'main finished without returning a result or calling callback; no outputs were set');
+        this.#finish({ status: 'succeeded', outputFields: {}, logs: [], logsTruncated: false, error: null, durationMs: 0 });
+      }
+    });
+  }
+
+  /** Logs collected so far, for a result decided elsewhere (the provisional one at the deadline). */
+  withLogs(result: ExecutionResult): ExecutionResult {
+    return { ...result, logs: this.#logs.snapshot(), logsTruncated: this.#logs.truncated };
+  }
+
+  #finish(result: ExecutionResult): void {
+    if (this.#done) return;
+    const final = this.withLogs(result);
+    this.end();
+    this.#hooks.final(final);
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * A sandbox worker thread. The host process evaluates this module's bundle with
+ * `new Worker(source, { eval: true })` and `resourceLimits` sized from the memory class.
+ *
+ * It runs one execution at a time, each in a fresh context made ahead of time (the "spare"),
+ * so the cost of creating a context and installing the runtime is paid while the worker is
+ * idle. Scripts (the bootstrap, the prelude, libraries, recent actions) are compiled once per
+ * worker and run in each new context. The worker never reads a value produced by user code:
+ * it passes context values along (the compiled factory, a rejection reason) to context
+ * functions and only ever reads the strings they return.
+ */
+import vm from 'node:vm';
+import { parentPort, workerData } from 'node:worker_threads';
+import { createEgressFetch } from '@codestep/egress';
+import { RUNTIME_CAPS } from '../limits.ts';
+import type { HostToWorker, WorkerExecution, WorkerInit, WorkerToHost } from '../protocol.ts';
+import { contextBootstrap, type ContextApi, type HostBridge } from './context-bootstrap.ts';
+import { ExecutionSession, type PreparedContext } from './execution-session.ts';
+
+const init = workerData as WorkerInit;
+if (!parentPort) throw new Error('sandbox-worker must run in a worker thread');
+const port = parentPort;
+const post = (message: WorkerToHost): void => port.postMessage(message);
+const MB = 1024 * 1024;
+
+let current: { id: number; session: ExecutionSession; prepared: PreparedContext } | null = null;
+let spare: PreparedContext | null = null;
+
+// Dynamic import() must never reach Node's module loader: its errors are objects of this realm.
+// The client rewrites import() in actions into require(); this is the backstop for anything
+// else, and it only exists with --experimental-vm-modules (which the host process gets).
+const vmModules = process.execArgv.includes('--experimental-vm-modules');
+const importModuleDynamically = (): never => {
+  const api = current?.prepared.api;
+  if (api) throw api.makeError('import() is not available in actions; use require()');
+  throw new Error('import() is not available');
+};
+function compile(source: string, filename: string): vm.Script {
+  const options: vm.ScriptOptions = { filename };
+  if (vmModules) options.importModuleDynamically = importModuleDynamically as unknown as vm.ScriptOptions['importModuleDynamically'];
+  return new vm.Script(source, options);
+}
+
+const bootstrapScript = compile(`(${contextBootstrap.toString()})`, 'codestep:bootstrap');
+const preludeScript = init.runtime.prelude ? compile(init.runtime.prelude.source, init.runtime.prelude.filename) : null;
+const libraryScripts = new Map<string, vm.Script>();
+const modulesJson = JSON.stringify(Object.keys(init.runtime.libraries).sort());
+const actionScripts = new Map<string, vm.Script>();
+
+function diagnostic(level: 'warn' | 'error', message: string): void {
+  // The host forwards the worker's stderr to its own diagnostics.
+  process.stderr.write(`[sandbox-worker ${level}] ${message}\n`);
+}
+
+function loadModule(prepared: PreparedContext, name: string): boolean {
+  const library = Object.hasOwn(init.runtime.libraries, name) ? init.runtime.libraries[name] : undefined;
+  if (!library) return false;
+  try {
+    let script = libraryScripts.get(name);
+    if (!script) {
+      script = compile(library.source, library.filename);
+      libraryScripts.set(name, script);
+    }
+    const factory: unknown = script.runInContext(prepared.context);
+    prepared.api.provideModule(name, factory);
+    return true;
+  } catch {
+    // A value thrown by the library's top level belongs to the context: not read here.
+    diagnostic('warn', `library ${name} failed to evaluate`);
+    return false;
+  }
+}
+
+function prepareContext(): PreparedContext {
+  const context = vm.createContext(vm.constants.DONT_CONTEXTIFY, {
+    name: 'codestep-action',
+    codeGeneration: { strings: false, wasm: false },
+  }) as object;
+  const slot: PreparedContext['slot'] = { session: null };
+  const prepared = { context, slot } as PreparedContext;
+  const bridge = ExecutionSession.bridgeFor(slot, {
+    loadModule: (name) => loadModule(prepared, name),
+    modulesJson,
+    externalLimitBytes: init.memoryMb * MB,
+  });
+  const bootstrap = bootstrapScript.runInContext(context) as (bridge: HostBridge) => ContextApi;
+  prepared.api = bootstrap(bridge);
+  if (preludeScript) {
+    const install: unknown = preludeScript.runInContext(context);
+    const failure = prepared.api.installPrelude(install);
+    if (failure) diagnostic('error', `runtime prelude failed to install: ${failure.slice(0, 500)}`);
+  }
+  return prepared;
+}
+
+function actionScript(execution: WorkerExecution): vm.Script {
+  let script = actionScripts.get(execution.codeHash);
+  if (script) {
+    actionScripts.delete(execution.codeHash);
+  } else {
+    // Same line as the code, so line numbers in stack traces match the user's file.
+    script = compile(`(function (exports, require, module, __filename, __dirname) { ${execution.code}\n})`, '/action/index.js');
+    if (actionScripts.size >= RUNTIME_CAPS.scriptCacheEntries) {
+      const oldest = actionScripts.keys().next();
+      if (!oldest.done) actionScripts.delete(oldest.value);
+    }
+  }
+  actionScripts.set(execution.codeHash, script);
+  return script;
+}
+
+function syntaxErrorMessage(error: unknown): string {
+  if (!(error instanceof Error)) return 'SyntaxError: the action could not be compiled';
+  const location = typeof error.stack === 'string' ? error.stack.split('\n', 1)[0] : '';
+  return `${error.name}: ${error.message}${location && location.startsWith('/action/') ? ` (${location.replace('/action/', '')})` : ''}`;
+}
+
+function execute(id: number, execution: WorkerExecution): void {
+  const prepared = spare ?? prepareContext();
+  spare = null;
+  const session = new ExecutionSession(execution, {
+    provisional: (result) => post({ type: 'provisional', id, result }),
+    final: (result) => {
+      post({ type: 'result', id, result });
+      // Idle only once nothing of this execution runs: after its queued microtasks. A context
+      // that keeps the thread busy never gets here and the host replaces the worker.
+      setImmediate(() => {
+        post({ type: 'idle' });
+        setImmediate(prepareSpare);
+      });
+    },
+    oauth: (callId, handle) => post({ type: 'oauth', id, callId, handle }),
+    memoryExceeded: () => post({ type: 'memory-exceeded', id }),
+    createFetch: (signal) => createEgressFetch(init.egress, { timeoutMs: Math.min(15_000, execution.timeoutMs) }, { signal }),
+    diagnostic,
+  });
+  prepared.slot.session = session;
+  session.attach(prepared.api);
+  current = { id, session, prepared };
+  let script: vm.Script;
+  try {
+    script = actionScript(execution);
+  } catch (error) {
+    session.failWith({ code: 'USER_CODE_ERROR', message: syntaxErrorMessage(error) });
+    return;
+  }
+  let factory: unknown;
+  try {
+    factory = script.runInContext(prepared.context);
+  } catch (thrown) {
+    // Code that breaks out of the wrapper can throw at evaluation: a context value.
+    session.failWithDescription(prepared.api.describeError(thrown));
+    return;
+  }
+  session.start(factory);
+}
+
+function prepareSpare(): void {
+  if (spare || (current && !current.session.done)) return;
+  try {
+    spare = prepareContext();
+  } catch (error) {
+    diagnostic('error', `could not prepare a context: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+process.on('unhandledRejection', (reason: unknown) => {
+  // The reason is a value of some context: only the context may look at it.
+  if (current && !current.session.done) current.session.unhandledRejection(current.prepared.api.describeError(reason));
+});
+
+port.on('message', (message: HostToWorker) => {
+  if (message.type === 'execute') {
+    if (current && !current.session.done) {
+      post({
+        type: 'result',
+        id: message.id,
+        result: {
+          status: 'failed',
+          outputFields: {},
+          logs: [],
+          logsTruncated: false,
+          error: { code: 'SANDBOX_BUSY', message: 'internal: the worker was given a second execution' },
+          durationMs: 0,
+        },
+      });
+      return;
+    }
+    execute(message.id, message.execution);
+  } else if (message.type === 'oauth-result') {
+    if (current && current.id === message.id) current.session.oauthAnswer(message.callId, message.resultJson);
+  }
+});
+
+prepareSpare();
+post({ type: 'ready' });
