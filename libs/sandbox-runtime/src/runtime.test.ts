@@ -4,6 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import vm from 'node:vm';
 import { createEgressFetch } from '@codestep/egress';
@@ -51,6 +54,27 @@ void describe('loadSandboxRuntime', () => {
     assert.equal(again.built, false);
     assert.equal(again.runtime.version, runtime.version);
     assert.equal(again.runtime.libraries['lodash']?.source, runtime.libraries['lodash']?.source);
+  });
+
+  void it('builds from scratch into an empty cache directory, as on a fresh clone', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'codestep-runtime-test-'));
+    try {
+      const fresh = await buildSandboxRuntime({ cacheDir: dir });
+      assert.equal(fresh.built, true);
+      assert.equal(fresh.runtime.version, runtime.version);
+      assert.equal(fresh.runtime.prelude.source, runtime.prelude.source);
+      assert.equal((await buildSandboxRuntime({ cacheDir: dir })).built, false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it('installs onto the host-side contextified global as well as onto the in-context globalThis', () => {
+    const sandbox = Object.create(null) as Record<string, unknown>;
+    const ctx = vm.createContext(sandbox, { codeGeneration: { strings: false, wasm: false } });
+    const install = new vm.Script(runtime.prelude.source).runInContext(ctx) as (g: unknown, b: unknown) => void;
+    install(sandbox, { fetch() {}, randomBytes: () => 'AAAA', now: () => 0 });
+    assert.deepEqual([...(vm.runInContext(`[typeof URL, new TextDecoder().decode(new TextEncoder().encode('ok')), Array.from(crypto.getRandomValues(new Uint8Array(3))).join()]`, ctx) as string[])], ['function', 'ok', '0,0,0']);
   });
 
   void it('evaluates the prelude to an install function and each library to a module function', () => {
