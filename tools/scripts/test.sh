@@ -17,7 +17,7 @@ codegen_check() {
   fi
 }
 step "contracts generated from proto/" codegen_check
-step "lint (type-aware, module boundaries)" eslint --max-warnings=0 apps libs tools
+step "lint (type-aware, module boundaries)" eslint --max-warnings=0 apps libs
 step "typecheck" tsc -p tsconfig.json
 
 mapfile -t unit < <(find libs apps tools -path '*/node_modules' -prune -o -name '*.test.ts' ! -name '*.int.test.ts' ! -name '*.e2e.test.ts' -print | sort)

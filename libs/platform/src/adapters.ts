@@ -18,7 +18,7 @@ export async function openEventLog(config: PlatformConfig, clientId: string): Pr
 export async function openStore(config: PlatformConfig, service: string): Promise<DocumentStore> {
   if (config.mongodbUri) {
     const { MongoStore } = await import('@codestep/store-mongodb');
-    return MongoStore.connect({ uri: config.mongodbUri, database: `${config.mongodbDatabase}_${service.replaceAll('-', '_')}` });
+    return new MongoStore({ uri: config.mongodbUri, database: `${config.mongodbDatabase}_${service.replaceAll('-', '_')}` });
   }
   return new SqliteStore({ path: join(config.dataDir, `${service}.db`) });
 }

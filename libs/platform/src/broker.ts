@@ -2,8 +2,8 @@
 import { credentialsV1 } from '@codestep/contracts';
 import { systemClock, type Logger } from '@codestep/core';
 import { createCredentialsService, hubspotPreset, loadOrCreateMasterKey, parseGenericProviders, parseMasterKey, type OAuthProvider } from '@codestep/credentials-service';
-import { connectionRoutes, type Route } from '@codestep/gateway-service';
-import { serve } from '@codestep/rpc';
+import { secretRoutes, type Route } from '@codestep/gateway-service';
+import { serve, type PromiseClient } from '@codestep/rpc';
 import { openEventLog, openStore } from './adapters.ts';
 import type { PlatformConfig } from './platform.config.ts';
 import type { Running, Shared } from './services.ts';
@@ -58,6 +58,6 @@ export async function startBrokerApp(config: PlatformConfig, logger: Logger, sha
 }
 
 /** The gateway's connection and secret routes, over the broker's gRPC client. */
-export function brokerRoutes(clients: { credentials: credentialsV1.CredentialsClient }): Route[] {
-  return connectionRoutes(clients.credentials);
+export function brokerRoutes(clients: { credentials: PromiseClient<credentialsV1.CredentialsClient> }): Route[] {
+  return secretRoutes(clients.credentials);
 }

@@ -107,7 +107,7 @@ export async function startExecutorApp(config: PlatformConfig, logger: Logger, o
 
 export interface GatewayAppOptions {
   /** Extra routes (connections and secrets, from the OAuth broker's module). */
-  extraRoutes?(clients: { credentials: credentialsV1.CredentialsClient }): Route[];
+  extraRoutes?(clients: { credentials: PromiseClient<credentialsV1.CredentialsClient> }): Route[];
   onBootstrap?(tenant: { tenantId: string; apiKey: string }): void;
 }
 
@@ -123,7 +123,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   const enrollments = createClient(enrollmentsV1.EnrollmentsClient, config.enrollmentGrpc);
   const history = createClient(historyV1.HistoryClient, config.logGrpc, { idempotent: ['getEnrollment', 'listEnrollments', 'getExecution'] });
   const credentials = createClient(credentialsV1.CredentialsClient, config.brokerGrpc);
-  const routes = [...apiRoutes({ workflows, enrollments, history, historyRaw: history.raw }), ...(options.extraRoutes?.({ credentials: credentials.raw }) ?? [])];
+  const routes = [...apiRoutes({ workflows, enrollments, history, historyRaw: history.raw }), ...(options.extraRoutes?.({ credentials }) ?? [])];
   const gateway = await startGateway({ host: config.httpHost, port: config.httpPort, routes, tenants, logger: logger.child({ service: 'gateway' }), ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) });
   return {
     ...stopper('gateway', [() => gateway.close(), async () => [workflows, enrollments, history, credentials].forEach((c) => c.close()), () => store.close()]),

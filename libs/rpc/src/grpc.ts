@@ -108,7 +108,6 @@ export async function serve(address: string, services: Array<[grpc.ServiceDefini
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFn = (...args: any[]) => any;
 type UnaryOf<F> = F extends (req: infer Req, md: grpc.Metadata, opts: Partial<grpc.CallOptions>, cb: (err: grpc.ServiceError | null, res: infer Res) => void) => grpc.ClientUnaryCall
   ? (req: Req) => Promise<Res>
