@@ -1,23 +1,15 @@
 /**
- * Loads the in-context runtime from `@codestep/sandbox-runtime`. Without it the sandbox still
- * runs plain actions, but `fetch`, `Buffer`, `URL` and every library are missing: that is
- * logged loudly, never hidden.
+ * Loads the in-context runtime (prelude and libraries) from `@codestep/sandbox-runtime`, in the
+ * client process: building it may spawn esbuild and write its cache, neither of which the
+ * sandbox host is allowed to do. The sources then travel to the host in its `init` message.
  */
 import type { Logger } from '@codestep/core';
+import { loadSandboxRuntime } from '@codestep/sandbox-runtime';
 import type { SandboxRuntimeSources } from '../sandbox.types.ts';
 
-export async function loadDefaultRuntime(logger: Logger): Promise<SandboxRuntimeSources | null> {
-  // A variable specifier: the runtime package is resolved at run time, not by the type checker.
-  const specifier = '@codestep/sandbox-runtime';
-  try {
-    const runtime = (await import(specifier)) as { loadSandboxRuntime?: () => Promise<SandboxRuntimeSources> };
-    if (typeof runtime.loadSandboxRuntime !== 'function') {
-      logger.error({}, '@codestep/sandbox-runtime has no loadSandboxRuntime(); actions run without fetch, Buffer, URL or libraries');
-      return null;
-    }
-    return await runtime.loadSandboxRuntime();
-  } catch (error) {
-    logger.error({ error: error instanceof Error ? error.message : String(error) }, '@codestep/sandbox-runtime could not be loaded; actions run without fetch, Buffer, URL or libraries');
-    return null;
-  }
+export async function loadDefaultRuntime(logger: Logger): Promise<SandboxRuntimeSources> {
+  const started = performance.now();
+  const runtime = await loadSandboxRuntime();
+  logger.debug({ version: runtime.version, ms: Math.round(performance.now() - started) }, 'sandbox runtime loaded');
+  return runtime;
 }

@@ -26,6 +26,15 @@ const PLATFORM_CODES = new Set(['MODULE_NOT_ALLOWED', 'MEMORY_LIMIT', 'NO_ENTRY_
 const MAX_RANDOM_BYTES = 65_536;
 const MAX_ERROR_MESSAGE_CHARS = 4096;
 
+/** Stack frames of the platform (the bootstrap, Node internals) say nothing to the action's author. */
+function userStack(stack: string): string {
+  return stack
+    .split('\n')
+    .filter((line) => !line.includes('codestep:bootstrap') && !line.includes('(node:internal/') && !line.includes(' node:internal/'))
+    .join('\n')
+    .slice(0, MAX_ERROR_MESSAGE_CHARS);
+}
+
 export interface SessionHooks {
   /** A result to deliver if the deadline comes before the pending work drains. */
   provisional(result: ExecutionResult): void;
@@ -157,7 +166,7 @@ export class ExecutionSession {
   /** A failure decided by the host (compile error, unhandled rejection). */
   failWith(error: ExecutionError, stack?: string): void {
     if (this.#done) return;
-    if (stack) this.#logs.addSystem('error', stack.slice(0, MAX_ERROR_MESSAGE_CHARS));
+    if (stack) this.#logs.addSystem('error', userStack(stack));
     this.#finish(this.#failed(error));
   }
 
@@ -301,7 +310,7 @@ export class ExecutionSession {
     const message = typeof described.message === 'string' ? described.message : 'the action failed';
     const code = typeof described.code === 'string' && PLATFORM_CODES.has(described.code) ? described.code : fallbackCode;
     const prefix = described.where ? `Uncaught exception in ${described.where}: ` : '';
-    if (typeof described.stack === 'string' && described.stack) this.#logs.addSystem('error', described.stack.slice(0, MAX_ERROR_MESSAGE_CHARS));
+    if (typeof described.stack === 'string' && described.stack) this.#logs.addSystem('error', userStack(described.stack));
     const error: ExecutionError = { code, message: `${prefix}${name}: ${message}`.slice(0, MAX_ERROR_MESSAGE_CHARS) };
     const http = this.#lastHttp;
     if (code === 'USER_CODE_ERROR' && http && (http.status === 429 || http.status >= 500)) {
