@@ -246,14 +246,16 @@ export class CredentialsBroker {
    * sentence for the user, not a throw.
    */
   async completeAuthorization(input: CompleteAuthorizationInput): Promise<CompleteOutcome> {
+    // A provider error is worth showing even when the state is unusable: it says what went wrong.
+    const providerSaid = input.error ? `The provider reported: ${[input.error, input.errorDescription].filter(Boolean).join(': ').slice(0, 300)}. ` : '';
     if (!input.state || input.state.length > 200) {
-      return { ok: false, errorCode: 'INVALID_STATE', error: 'This authorization link has no valid state. Start connecting again from OAuth Connections.' };
+      return { ok: false, errorCode: 'INVALID_STATE', error: `${providerSaid}This authorization link has no valid state. Start connecting again from OAuth Connections.` };
     }
     const stateId = hashState(input.state);
     const found = await this.#store.get<OAuthStateDoc>(COLLECTIONS.states, stateId);
     // Deleting is the redemption: of two concurrent callbacks with one state, one wins.
     if (!found || !(await this.#store.delete(COLLECTIONS.states, stateId))) {
-      return { ok: false, errorCode: 'INVALID_STATE', error: 'This authorization link is not valid or was already used. Start connecting again from OAuth Connections.' };
+      return { ok: false, errorCode: 'INVALID_STATE', error: `${providerSaid}This authorization link is not valid or was already used. Start connecting again from OAuth Connections.` };
     }
     const st = found.doc;
     const now = this.#clock();
