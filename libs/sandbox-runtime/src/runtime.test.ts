@@ -480,9 +480,11 @@ void describe('isolation', () => {
         try { f.constructor('return process')(); attempts.push('escaped'); } catch (e) { attempts.push(e.name); }
       }
       const names = Reflect.ownKeys(globalThis).map(String);
-      return { attempts, bridgeVisible: names.some((n) => /bridge/i.test(n)), processDefined: typeof process };
+      // Strict-mode functions refuse .caller, so no caller chain leads from a callback to the host.
+      const strict = [fetch, Headers.prototype.get, crypto.getRandomValues, require('crypto').createHash].map((f) => { try { return f.caller === undefined ? 'undefined' : 'readable'; } catch (e) { return e.name; } });
+      return { attempts, strict, bridgeVisible: names.some((n) => /bridge/i.test(n)), processDefined: typeof process };
     `);
-    assert.deepEqual(out, { attempts: ['EvalError', 'EvalError', 'EvalError', 'EvalError'], bridgeVisible: false, processDefined: 'undefined' });
+    assert.deepEqual(out, { attempts: ['EvalError', 'EvalError', 'EvalError', 'EvalError'], strict: ['TypeError', 'TypeError', 'TypeError', 'TypeError'], bridgeVisible: false, processDefined: 'undefined' });
   });
 });
 
