@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LogCollector } from './log-collector.ts';
+import { createRedactor, REDACTED } from './redaction.ts';
+
+const clock = () => 1000;
+
+describe('LogCollector', () => {
+  it('keeps the level, the message and the time of each line', () => {
+    const logs = new LogCollector(createRedactor([]), undefined, clock);
+    logs.add('warn', 'careful');
+    assert.deepEqual(logs.snapshot(), [{ level: 'warn', message: 'careful', at: 1000 }]);
+    assert.equal(logs.truncated, false);
+  });
+
+  it('files an unknown level under log', () => {
+    const logs = new LogCollector(createRedactor([]), undefined, clock);
+    logs.add('shout', 'x');
+    assert.equal(logs.snapshot()[0]?.level, 'log');
+  });
+
+  it('cuts a long line and says how long it was', () => {
+    const logs = new LogCollector(createRedactor([]), { maxLineChars: 10, maxTotalChars: 1000, maxLines: 10 }, clock);
+    logs.add('log', 'a'.repeat(50));
+    assert.equal(logs.snapshot()[0]?.message, `${'a'.repeat(10)}… [line truncated: 50 characters]`);
+  });
+
+  it('stops at the line cap and ends with one marker line counting what was dropped', () => {
+    const logs = new LogCollector(createRedactor([]), { maxLineChars: 100, maxTotalChars: 10_000, maxLines: 3 }, clock);
+    for (let i = 0; i < 10; i++) logs.add('log', `line ${i}`);
+    const lines = logs.snapshot();
+    assert.equal(lines.length, 4);
+    assert.equal(logs.truncated, true);
+    assert.match(lines[3]?.message ?? '', /logs truncated: 7 more line\(s\) dropped/);
+  });
+
+  it('stops at the character cap', () => {
+    const logs = new LogCollector(createRedactor([]), { maxLineChars: 100, maxTotalChars: 25, maxLines: 100 }, clock);
+    for (let i = 0; i < 5; i++) logs.add('log', '0123456789');
+    assert.equal(logs.snapshot().filter((l) => l.message === '0123456789').length, 2);
+    assert.equal(logs.truncated, true);
+  });
+
+  it('redacts secrets before cutting, so a secret at the cut is never half shown', () => {
+    const secret = 'S3CRET-VALUE-XYZ';
+    const logs = new LogCollector(createRedactor([secret]), { maxLineChars: 12, maxTotalChars: 1000, maxLines: 10 }, clock);
+    logs.add('log', `key=${secret}`);
+    const message = logs.snapshot()[0]?.message ?? '';
+    assert.ok(!message.includes('S3CRET'), message);
+    assert.ok(message.startsWith(`key=${REDACTED}`.slice(0, 12)));
+  });
+});
+
+describe('createRedactor', () => {
+  it('replaces every occurrence, longest secret first', () => {
+    const redact = createRedactor(['abcd', 'abcdefgh']);
+    assert.equal(redact('x abcdefgh y abcd'), `x ${REDACTED} y ${REDACTED}`);
+  });
+
+  it('leaves values shorter than four characters alone', () => {
+    assert.equal(createRedactor(['abc'])('abc'), 'abc');
+  });
+
+  it('redacts values added later (tokens obtained during the execution)', () => {
+    const redact = createRedactor([]);
+    redact.add('token-123456');
+    assert.equal(redact('Bearer token-123456'), `Bearer ${REDACTED}`);
+  });
+});
