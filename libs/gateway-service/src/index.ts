@@ -3,4 +3,4 @@ export { startGateway, type Gateway, type GatewayOptions } from './gateway.ts';
 export { openApiDocument } from './openapi.ts';
 export { createRouter, statusFor, type Route, type RouteRequest, type RouteResponse, type RouterOptions } from './router.ts';
 export { createTenants, type Tenants } from './tenants.ts';
-export { secretRoutes } from './secrets.routes.ts';
+export { connectionRoutes, connectionView } from './connections.routes.ts';

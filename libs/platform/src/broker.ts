@@ -2,7 +2,7 @@
 import { credentialsV1 } from '@codestep/contracts';
 import { systemClock, type Logger } from '@codestep/core';
 import { createCredentialsService, hubspotPreset, loadOrCreateMasterKey, parseGenericProviders, parseMasterKey, type OAuthProvider } from '@codestep/credentials-service';
-import { secretRoutes, type Route } from '@codestep/gateway-service';
+import { connectionRoutes, type Route } from '@codestep/gateway-service';
 import { serve, type PromiseClient } from '@codestep/rpc';
 import { openEventLog, openStore } from './adapters.ts';
 import type { PlatformConfig } from './platform.config.ts';
@@ -59,5 +59,5 @@ export async function startBrokerApp(config: PlatformConfig, logger: Logger, sha
 
 /** The gateway's connection and secret routes, over the broker's gRPC client. */
 export function brokerRoutes(clients: { credentials: PromiseClient<credentialsV1.CredentialsClient> }): Route[] {
-  return secretRoutes(clients.credentials);
+  return connectionRoutes(clients.credentials.raw);
 }
