@@ -9,6 +9,7 @@
  * It counts token-endpoint calls per grant type, can answer 503 on demand, and can be stopped
  * and restarted on the same port to play a provider outage.
  */
+/// <reference path="./oidc-provider.d.ts" />
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

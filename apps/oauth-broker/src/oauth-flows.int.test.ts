@@ -7,12 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CodestepError } from '@codestep/core';
-import { aad, COLLECTIONS, type ConnectionDoc, type StoredCredentials } from './connection.model.ts';
-import type { CredentialsBroker } from './credentials.service.ts';
-import { genericOAuth2Provider, type OAuthProvider } from './providers.ts';
-import { createSecretBox } from './secret-box.ts';
-import { brokerHarness, REDIRECT_URI, type BrokerHarness } from './testing/harness.ts';
-import { startOAuthTestServer, type OAuthTestServer, type TestClient } from './testing/oauth-test-server.ts';
+import { createSecretBox, genericOAuth2Provider, type CredentialsBroker, type OAuthProvider } from '@codestep/credentials-service';
+import { aad, COLLECTIONS, startOAuthTestServer, type ConnectionDoc, type OAuthTestServer, type StoredCredentials, type TestClient } from '@codestep/credentials-service/testing';
+import { brokerHarness, REDIRECT_URI, type BrokerHarness } from './testing/broker-harness.ts';
 import { SqliteStore } from '@codestep/store-sqlite';
 import { join } from 'node:path';
 

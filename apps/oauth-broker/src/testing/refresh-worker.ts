@@ -6,9 +6,7 @@
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
 import { SqliteStore } from '@codestep/store-sqlite';
 import { silentLogger } from '@codestep/core';
-import { createCredentialsService } from '../index.ts';
-import { genericOAuth2Provider, type GenericProviderConfig } from '../providers.ts';
-import type { TokenOutcome } from '../credentials.service.ts';
+import { createCredentialsService, genericOAuth2Provider, type GenericProviderConfig, type TokenOutcome } from '@codestep/credentials-service';
 
 export interface WorkerGo {
   type: 'go';

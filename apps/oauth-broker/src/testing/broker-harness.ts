@@ -10,9 +10,7 @@ import { createLogger } from '@codestep/core';
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
 import { fromRecord, Topics, type Envelope } from '@codestep/events';
 import { SqliteStore } from '@codestep/store-sqlite';
-import { createCredentialsService, type CredentialsService } from '../index.ts';
-import type { CredentialsServiceOptions } from '../credentials.service.ts';
-import type { OAuthProvider } from '../providers.ts';
+import { createCredentialsService, type CredentialsService, type CredentialsServiceOptions, type OAuthProvider } from '@codestep/credentials-service';
 
 export interface TestClock {
   now(): number;

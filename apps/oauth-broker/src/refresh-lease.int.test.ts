@@ -9,11 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { SqliteStore } from '@codestep/store-sqlite';
-import { COLLECTIONS, type ConnectionDoc } from './connection.model.ts';
-import type { CredentialsBroker, TokenOutcome } from './credentials.service.ts';
-import { genericOAuth2Provider, type GenericProviderConfig } from './providers.ts';
-import { brokerHarness, REDIRECT_URI, type BrokerHarness } from './testing/harness.ts';
-import { startOAuthTestServer, type OAuthTestServer, type TestClient } from './testing/oauth-test-server.ts';
+import { genericOAuth2Provider, type CredentialsBroker, type GenericProviderConfig, type TokenOutcome } from '@codestep/credentials-service';
+import { COLLECTIONS, startOAuthTestServer, type ConnectionDoc, type OAuthTestServer, type TestClient } from '@codestep/credentials-service/testing';
+import { brokerHarness, REDIRECT_URI, type BrokerHarness } from './testing/broker-harness.ts';
 import type { WorkerGo, WorkerMessage } from './testing/refresh-worker.ts';
 
 const client: TestClient = { clientId: 'codestep', clientSecret: 'platform-client-secret-lease', redirectUris: [REDIRECT_URI], scope: 'contacts.read' };
