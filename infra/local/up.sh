@@ -30,9 +30,14 @@ both() {
 started=$SECONDS
 both fetch || die "fetching failed (see above)"
 fetched=$SECONDS
+# Remember what was already running: a failed start stops only what this call
+# started, never a server someone else is using.
+"$INFRA_LOCAL_DIR/kafka.sh" status >/dev/null 2>&1 && kafka_was_running=1 || kafka_was_running=0
+"$INFRA_LOCAL_DIR/ferretdb.sh" status >/dev/null 2>&1 && ferret_was_running=1 || ferret_was_running=0
 if ! both start; then
-  log "a server failed to start; stopping whatever did start"
-  "$INFRA_LOCAL_DIR/down.sh" >&2 || true
+  log "a server failed to start; stopping what this call started"
+  ((kafka_was_running)) || "$INFRA_LOCAL_DIR/kafka.sh" stop >&2 || true
+  ((ferret_was_running)) || "$INFRA_LOCAL_DIR/ferretdb.sh" stop >&2 || true
   die "infrastructure is not up (see above)"
 fi
 log "Kafka and FerretDB are up after $((SECONDS - started))s (fetch $((fetched - started))s, start $((SECONDS - fetched))s)"
