@@ -7,11 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CodestepError } from '@codestep/core';
-import { createSecretBox, genericOAuth2Provider, type CredentialsBroker, type OAuthProvider } from '@codestep/credentials-service';
-import { aad, COLLECTIONS, startOAuthTestServer, type ConnectionDoc, type OAuthTestServer, type StoredCredentials, type TestClient } from '@codestep/credentials-service/testing';
+import { genericOAuth2Provider, type CredentialsBroker, type OAuthProvider } from '@codestep/credentials-service';
+import { startOAuthTestServer, type OAuthTestServer, type TestClient } from '@codestep/credentials-service/testing';
 import { brokerHarness, REDIRECT_URI, type BrokerHarness } from './testing/broker-harness.ts';
-import { SqliteStore } from '@codestep/store-sqlite';
-import { join } from 'node:path';
 
 const client: TestClient = { clientId: 'codestep', clientSecret: 'platform-client-secret-7f3a', redirectUris: [REDIRECT_URI], scope: 'contacts.read contacts.write reports.read' };
 const legacyClient: TestClient = { ...client, clientId: 'codestep-legacy', clientSecret: 'legacy-client-secret-91c2', pkceRequired: false };
@@ -36,17 +34,6 @@ async function connect(api: CredentialsBroker, server: OAuthTestServer, tenantId
   const outcome = await api.completeAuthorization({ state: callback.searchParams.get('state') ?? '', code: callback.searchParams.get('code') ?? '' });
   assert.ok(outcome.ok, outcome.ok ? '' : outcome.error);
   return outcome.connection;
-}
-
-async function storedCredentials(h: BrokerHarness, tenantId: string, handle: string): Promise<StoredCredentials> {
-  const store = new SqliteStore({ path: join(h.dir, 'credentials.db') });
-  try {
-    const doc = (await store.get<ConnectionDoc>(COLLECTIONS.connections, `${tenantId}/${handle}`))?.doc;
-    assert.ok(doc?.credentials, 'the connection holds credentials');
-    return JSON.parse(createSecretBox(h.masterKey).open(doc.credentials, aad.connection(tenantId, handle))) as StoredCredentials;
-  } finally {
-    await store.close();
-  }
 }
 
 async function token(api: CredentialsBroker, tenantId: string, handle: string): Promise<string> {
@@ -98,7 +85,7 @@ describe('OAuth connections against a real OAuth 2.0 server', () => {
     const introspection = await server.introspect(t, client);
     assert.equal(introspection.active, true);
     assert.equal(introspection.scope, 'contacts.read contacts.write');
-    const creds = await storedCredentials(h, T, 'my-acme');
+    const creds = await h.storedCredentials(T, 'my-acme');
     assert.ok(creds.refreshToken, 'a refresh token was stored');
     seen.add(creds.refreshToken);
 
@@ -172,7 +159,7 @@ describe('OAuth connections against a real OAuth 2.0 server', () => {
   it('refreshes before expiry and keeps the rotated refresh token for the next refresh', async () => {
     await connect(api, server, T, 'rotating');
     const first = await token(api, T, 'rotating');
-    const rt1 = (await storedCredentials(h, T, 'rotating')).refreshToken ?? '';
+    const rt1 = (await h.storedCredentials(T, 'rotating')).refreshToken ?? '';
     assert.equal(await token(api, T, 'rotating'), first, 'a fresh token is served from the store');
     const before = server.tokenCalls.refresh_token ?? 0;
 
@@ -180,7 +167,7 @@ describe('OAuth connections against a real OAuth 2.0 server', () => {
     const second = await token(api, T, 'rotating');
     assert.notEqual(second, first);
     assert.equal(server.tokenCalls.refresh_token, before + 1);
-    const rt2 = (await storedCredentials(h, T, 'rotating')).refreshToken ?? '';
+    const rt2 = (await h.storedCredentials(T, 'rotating')).refreshToken ?? '';
     assert.ok(rt2 && rt2 !== rt1, 'the provider rotated the refresh token and the broker kept the new one');
     assert.equal((await server.introspect(second, client)).active, true);
 
@@ -201,7 +188,7 @@ describe('OAuth connections against a real OAuth 2.0 server', () => {
 
   it('marks the connection needs_reauth with the provider’s reason when the refresh is refused, and reconnects', async () => {
     await connect(api, server, T, 'gone');
-    const creds = await storedCredentials(h, T, 'gone');
+    const creds = await h.storedCredentials(T, 'gone');
     seen.add(creds.accessToken);
     // The user removes the app at the provider: the refresh token dies there.
     const revoked = await fetch(server.revocationUrl, {

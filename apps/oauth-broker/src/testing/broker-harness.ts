@@ -10,7 +10,8 @@ import { createLogger } from '@codestep/core';
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
 import { fromRecord, Topics, type Envelope } from '@codestep/events';
 import { SqliteStore } from '@codestep/store-sqlite';
-import { createCredentialsService, type CredentialsService, type CredentialsServiceOptions, type OAuthProvider } from '@codestep/credentials-service';
+import { createCredentialsService, createSecretBox, type CredentialsService, type CredentialsServiceOptions, type OAuthProvider } from '@codestep/credentials-service';
+import { aad, COLLECTIONS, connectionId, type ConnectionDoc, type StoredCredentials } from '@codestep/credentials-service/testing';
 
 export interface TestClock {
   now(): number;
@@ -34,6 +35,8 @@ export interface BrokerHarness {
   events(): Promise<Envelope[]>;
   /** Every byte the broker persisted (store and event-log files, WAL included), as latin1 text. */
   persistedBytes(): string;
+  /** Opens a connection's sealed tokens with the master key, as only the broker can. */
+  storedCredentials(tenantId: string, handle: string): Promise<StoredCredentials>;
   close(): Promise<void>;
 }
 
@@ -88,6 +91,16 @@ export async function brokerHarness(providers: OAuthProvider[], overrides: Parti
       return readdirSync(dir)
         .map((f) => readFileSync(join(dir, f)).toString('latin1'))
         .join('\n');
+    },
+    async storedCredentials(tenantId, handle) {
+      const store = new SqliteStore({ path: storePath });
+      try {
+        const doc = (await store.get<ConnectionDoc>(COLLECTIONS.connections, connectionId(tenantId, handle)))?.doc;
+        if (!doc?.credentials) throw new Error(`connection ${tenantId}/${handle} holds no credentials`);
+        return JSON.parse(createSecretBox(masterKey).open(doc.credentials, aad.connection(tenantId, handle))) as StoredCredentials;
+      } finally {
+        await store.close();
+      }
     },
     async close() {
       for (const c of closers.reverse()) await c().catch(() => {});
