@@ -19,12 +19,13 @@ export function setLogContextProvider(provider: () => Record<string, unknown>): 
 }
 
 export interface LoggerOptions {
-  level?: LogLevel;
+  /** debug | info | warn | error (configuration validates it); anything else means info. */
+  level?: LogLevel | (string & {});
   write?: (line: string) => void;
 }
 
 export function createLogger(base: Record<string, unknown>, options: LoggerOptions = {}): Logger {
-  const min = ORDER[options.level ?? 'info'];
+  const min = ORDER[(options.level ?? 'info') as LogLevel] ?? ORDER.info;
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const log = (level: LogLevel, fields: Record<string, unknown>, msg: string) => {
     if (ORDER[level] < min) return;
