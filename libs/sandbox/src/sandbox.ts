@@ -42,6 +42,11 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     workerSource: bundles.worker,
     runtime: toRuntimeSources(runtime),
   };
+  // import() inside the sandbox would reach Node's loader (see the worker): user code has it
+  // rewritten, and the runtime's own bundles must not contain it either.
+  for (const [name, library] of Object.entries(settings.runtime.libraries)) {
+    if (/\bimport\s*\(/.test(library.source)) logger.error({ library: name }, 'a sandbox runtime library contains import(); it will fail inside the sandbox');
+  }
   const running = new Map<number, Running>();
   let closed = false;
   let hostStarts = 0;
