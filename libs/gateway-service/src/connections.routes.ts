@@ -10,7 +10,7 @@
 import { Metadata, type CallOptions, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import type { credentialsV1 } from '@codestep/contracts';
 import { ValidationError } from '@codestep/core';
-import { fromServiceError } from '@codestep/rpc';
+import { fromServiceError, type PromiseClient } from '@codestep/rpc';
 import { injectContext } from '@codestep/telemetry';
 import type { Route, RouteRequest, RouteResponse } from './router.ts';
 
@@ -128,9 +128,21 @@ async function oauthCallback(client: credentialsV1.CredentialsClient, req: Route
   }
 }
 
-/** The routes for connections and secrets; `client` is the broker's raw gRPC client. */
-export function connectionRoutes(client: credentialsV1.CredentialsClient): Route[] {
-  return [
+export interface ConnectionRoutesOptions {
+  /**
+   * Include `PUT/GET/DELETE /v1/secrets…`. Turn off where another module serves them.
+   * @default true
+   */
+  secrets?: boolean;
+}
+
+/**
+ * The routes for connections, the OAuth callback and secrets, over the broker's gRPC client
+ * (the raw grpc-js client, or `@codestep/rpc`'s promise client whose `raw` is used).
+ */
+export function connectionRoutes(credentials: credentialsV1.CredentialsClient | PromiseClient<credentialsV1.CredentialsClient>, options: ConnectionRoutesOptions = {}): Route[] {
+  const client: credentialsV1.CredentialsClient = 'raw' in credentials ? credentials.raw : credentials;
+  const routes: Route[] = [
     {
       method: 'GET',
       path: '/v1/oauth-providers',
@@ -197,6 +209,10 @@ export function connectionRoutes(client: credentialsV1.CredentialsClient): Route
       },
     },
     { method: 'GET', path: '/oauth/callback', auth: 'none', handle: (req) => oauthCallback(client, req) },
+  ];
+  if (options.secrets === false) return routes;
+  return [
+    ...routes,
     {
       method: 'PUT',
       path: '/v1/secrets/:name',
