@@ -123,6 +123,19 @@ describe('OAuth connections against a real OAuth 2.0 server', () => {
     }
   });
 
+  it('cleans up authorization links nobody finished once they expire', async () => {
+    const { authorizeUrl } = await api.createConnection({ tenantId: T, handle: 'abandoned', provider: 'acme' });
+    const stale = await server.authorize(authorizeUrl);
+    h.clock.advance(11 * 60_000);
+    try {
+      await api.startAuthorization({ tenantId: T, handle: 'abandoned' });
+      const late = await api.completeAuthorization({ state: stale.searchParams.get('state') ?? '', code: stale.searchParams.get('code') ?? '' });
+      assert.equal(!late.ok && late.errorCode, 'INVALID_STATE', 'the expired link was deleted, not just refused');
+    } finally {
+      h.clock.advance(-11 * 60_000);
+    }
+  });
+
   it('shows a denied consent plainly and leaves the connection unauthorized', async () => {
     const { authorizeUrl } = await api.createConnection({ tenantId: T, handle: 'denied', provider: 'acme' });
     const callback = await server.authorize(authorizeUrl, 'deny');

@@ -156,6 +156,25 @@ describe('refresh coordination through a lease in the store', () => {
     }
   });
 
+  it('does not wait for someone else’s refresh while the current token still works', async () => {
+    const current = await connect('still-valid');
+    const refreshes = server.tokenCalls.refresh_token ?? 0;
+    h.clock.advance(100_000); // inside the 30 s skew window, 20 s before expiry
+    const store = new SqliteStore({ path: join(h.dir, 'credentials.db') });
+    const id = `${T}/still-valid`;
+    const stored = await store.get<ConnectionDoc>(COLLECTIONS.connections, id);
+    assert.ok(stored);
+    assert.ok(await store.compareAndSet(COLLECTIONS.connections, id, stored.version, { ...stored.doc, lease: { holder: 'slow-instance/1', until: h.clock.now() + 30_000 } }));
+    await store.close();
+    try {
+      const outcome = await instances[2]?.getOAuthToken({ tenantId: T, handle: 'still-valid', declaredHandles: ['still-valid'] });
+      assert.deepEqual(outcome && outcome.ok && outcome.token, current);
+      assert.equal(server.tokenCalls.refresh_token ?? 0, refreshes);
+    } finally {
+      h.clock.advance(-100_000);
+    }
+  });
+
   it('an outage during a crowded refresh costs one provider request, and every caller is told to try later', async () => {
     await connect('crowded-outage');
     const hits = server.tokenHttpHits;

@@ -43,13 +43,17 @@ export interface CredentialsServiceOptions {
   clock?: Clock;
   /** For provider calls (token, revocation). @default globalThis.fetch */
   fetch?: FetchLike;
-  /** Timeout of one provider call, ms. @default 10000 */
+  /** Timeout of one provider call, ms. @default 8000 */
   httpTimeoutMs?: number;
   /** Refresh a token this long before it expires, ms. @default 60000 */
   refreshSkewMs?: number;
   /** How long a refresh lease holds, ms; must exceed `httpTimeoutMs`. @default 3 × httpTimeoutMs */
   leaseMs?: number;
-  /** How long a caller waits for another instance's refresh, ms. @default leaseMs + 5000 */
+  /**
+   * How long a caller waits for another instance's refresh before answering "try later", ms.
+   * Keep it under the callers' gRPC deadline (the executor's default is 10 s).
+   * @default httpTimeoutMs + 1000
+   */
   refreshWaitMs?: number;
   /** How often a waiting caller re-reads the connection, ms. @default 25 */
   pollIntervalMs?: number;
@@ -140,12 +144,12 @@ export class CredentialsBroker {
     if (!URL.parse(options.redirectUri)) throw new ValidationError(`the OAuth redirect URI ${JSON.stringify(options.redirectUri)} is not a URL`);
     this.#redirectUri = options.redirectUri;
     this.#clock = options.clock ?? systemClock;
-    const httpTimeoutMs = options.httpTimeoutMs ?? 10_000;
+    const httpTimeoutMs = options.httpTimeoutMs ?? 8_000;
     this.#oauth = new OAuthClient({ timeoutMs: httpTimeoutMs, ...(options.fetch ? { fetch: options.fetch } : {}) });
     this.#skewMs = options.refreshSkewMs ?? 60_000;
     this.#leaseMs = options.leaseMs ?? 3 * httpTimeoutMs;
     if (this.#leaseMs <= httpTimeoutMs) throw new ValidationError('the refresh lease must last longer than one provider call (leaseMs > httpTimeoutMs)');
-    this.#waitMs = options.refreshWaitMs ?? this.#leaseMs + 5_000;
+    this.#waitMs = options.refreshWaitMs ?? httpTimeoutMs + 1_000;
     this.#pollMs = options.pollIntervalMs ?? 25;
     this.#backoffMs = options.refreshFailureBackoffMs ?? 5_000;
     this.#stateTtlMs = options.stateTtlMs ?? 10 * 60_000;
@@ -157,7 +161,7 @@ export class CredentialsBroker {
   async init(): Promise<void> {
     await this.#store.ensureCollection(COLLECTIONS.connections, [{ fields: ['tenantId'] }]);
     await this.#store.ensureCollection(COLLECTIONS.secrets, [{ fields: ['tenantId'] }]);
-    await this.#store.ensureCollection(COLLECTIONS.states, []);
+    await this.#store.ensureCollection(COLLECTIONS.states, [{ fields: ['expiresAt'] }]);
     await this.#eventLog.ensureTopics([Topics.connections]);
   }
 
@@ -370,9 +374,12 @@ export class CredentialsBroker {
   /** Deletes authorization states past their expiry (links never used). Returns how many. */
   async purgeExpiredStates(limit = 1000): Promise<number> {
     const now = this.#clock();
-    const states = await this.#store.find<OAuthStateDoc>(COLLECTIONS.states, { limit });
+    const states = await this.#store.find<OAuthStateDoc>(COLLECTIONS.states, { orderBy: { field: 'expiresAt', direction: 'asc' }, limit });
     let purged = 0;
-    for (const s of states) if (s.doc.expiresAt <= now && (await this.#store.delete(COLLECTIONS.states, s.id))) purged++;
+    for (const s of states) {
+      if (s.doc.expiresAt > now) break;
+      if (await this.#store.delete(COLLECTIONS.states, s.id)) purged++;
+    }
     return purged;
   }
 
@@ -454,6 +461,8 @@ export class CredentialsBroker {
       verifier: pkce ? this.#box.seal(pkce.verifier, aad.state(stateId, doc.tenantId, doc.handle)) : null,
     };
     await this.#store.insertIfAbsent(COLLECTIONS.states, stateId, st);
+    // Links nobody finished pile up otherwise; a little cleaning per new link keeps them bounded.
+    await this.purgeExpiredStates(50).catch((error: unknown) => this.#log.warn({ error: errorSummary(error) }, 'purging expired authorization states failed'));
     const authorizeUrl = buildAuthorizeUrl(provider, { redirectUri: this.#redirectUri, scopes: doc.scopes, state, ...(pkce ? { codeChallenge: pkce.challenge } : {}) });
     this.#log.info({ tenantId: doc.tenantId, handle: doc.handle, provider: provider.id, pkce: Boolean(pkce) }, 'authorization started');
     return { authorizeUrl, stateExpiresAt: st.expiresAt };
@@ -505,13 +514,18 @@ export class CredentialsBroker {
       if (unusable) return unusable;
       const now = this.#clock();
       const creds = this.#openCredentials(doc);
-      if (creds && !this.#needsRefresh(doc, now)) return { ok: true, token: creds.accessToken, expiresAt: doc.expiresAt };
+      if (creds && !this.#needsRefresh(doc, now)) {
+        this.#log.debug({ tenantId, handle, workflowId: input.workflowId, executionId: input.executionId }, 'token served');
+        return { ok: true, token: creds.accessToken, expiresAt: doc.expiresAt };
+      }
       const leaseHeld = doc.lease !== null && doc.lease.until > now;
       if (!leaseHeld && doc.lastRefreshFailure && (doc.lastRefreshFailure.at >= started || now - doc.lastRefreshFailure.at < this.#backoffMs)) {
         // The refresh everyone waited for failed for a passing reason: report it, do not pile on.
         return this.#stillValidOr(doc, creds, now, { ok: false, errorCode: doc.lastRefreshFailure.code as TokenErrorCode, error: doc.lastRefreshFailure.message });
       }
       if (leaseHeld) {
+        // Someone is renewing a token that still works: no need to wait for the new one.
+        if (creds && doc.expiresAt !== null && doc.expiresAt > now + 1_000) return { ok: true, token: creds.accessToken, expiresAt: doc.expiresAt };
         if (now >= deadline) {
           return this.#stillValidOr(doc, creds, now, {
             ok: false,
