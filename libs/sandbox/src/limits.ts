@@ -46,8 +46,6 @@ export const RUNTIME_CAPS = {
   maxPendingOAuth: 20,
   /** How long the host waits for `getOAuthToken`, ms. */
   oauthTimeoutMs: 10_000,
-  /** How long a worker may stay busy after delivering a result before it is replaced, ms. */
-  idleGraceMs: 1000,
   /** Compiled action scripts kept per worker. */
   scriptCacheEntries: 64,
 } as const;

@@ -104,10 +104,9 @@ export type HostToWorker =
 export type WorkerToHost =
   /** The worker has started and compiled its runtime: it can take an execution. */
   | { type: 'ready' }
-  /** Nothing of the last execution runs any more (posted from a fresh macrotask). */
-  | { type: 'idle' }
   /** The callback form called `callback`: the result to deliver if the deadline comes first. */
   | { type: 'provisional'; id: number; result: ExecutionResult }
+  /** The final result, posted once nothing of the execution runs any more: the worker is free. */
   | { type: 'result'; id: number; result: ExecutionResult }
   | { type: 'oauth'; id: number; callId: number; handle: string }
   /** The code tried to allocate beyond its memory limit outside the V8 heap (array buffers). */

@@ -7,7 +7,6 @@
 import { Worker } from 'node:worker_threads';
 import type { HostStats, HostToWorker, RuntimeSources, WorkerExecution, WorkerInit, WorkerToHost } from '../protocol.ts';
 import type { EgressPolicy, ExecutionError, ExecutionResult } from '../sandbox.types.ts';
-import { RUNTIME_CAPS } from '../limits.ts';
 
 export interface WorkerPoolOptions {
   poolSize: number;
@@ -29,7 +28,7 @@ interface Job {
   provisional: ExecutionResult | undefined;
 }
 
-type WorkerState = 'starting' | 'idle' | 'busy' | 'draining' | 'dead';
+type WorkerState = 'starting' | 'idle' | 'busy' | 'dead';
 
 interface PoolWorker {
   worker: Worker;
@@ -37,7 +36,6 @@ interface PoolWorker {
   state: WorkerState;
   job: Job | undefined;
   createdAt: number;
-  graceTimer: NodeJS.Timeout | undefined;
 }
 
 function failure(error: ExecutionError, durationMs: number, logs: ExecutionResult['logs'] = []): ExecutionResult {
@@ -83,7 +81,7 @@ export class WorkerPool {
 
   stats(): Omit<HostStats, 'rssBytes'> {
     let busy = 0;
-    for (const entry of this.#workers) if (entry.state === 'busy' || entry.state === 'draining') busy++;
+    for (const entry of this.#workers) if (entry.state === 'busy') busy++;
     return { workers: this.#workers.size, busy, queued: this.#queue.length, replaced: this.#replaced, coldStartsMs: [...this.#coldStartsMs] };
   }
 
@@ -114,7 +112,7 @@ export class WorkerPool {
         stackSizeMb: 4,
       },
     });
-    const entry: PoolWorker = { worker, memoryMb, state: 'starting', job: undefined, createdAt: performance.now(), graceTimer: undefined };
+    const entry: PoolWorker = { worker, memoryMb, state: 'starting', job: undefined, createdAt: performance.now() };
     this.#workers.add(entry);
     worker.stderr?.setEncoding('utf8');
     worker.stderr?.on('data', (chunk: string) => {
@@ -155,17 +153,6 @@ export class WorkerPool {
       case 'result': {
         if (entry.state !== 'busy' || entry.job?.id !== message.id) return;
         this.#settle(entry, message.result);
-        entry.state = 'draining';
-        entry.graceTimer = setTimeout(() => {
-          this.#options.diagnostic('warn', 'worker stayed busy after its result; replacing it');
-          this.#retire(entry);
-        }, RUNTIME_CAPS.idleGraceMs);
-        return;
-      }
-      case 'idle': {
-        if (entry.state !== 'draining') return;
-        clearTimeout(entry.graceTimer);
-        entry.graceTimer = undefined;
         entry.state = 'idle';
         this.#pump();
         return;
@@ -197,7 +184,6 @@ export class WorkerPool {
     if (entry.state === 'dead') return;
     const wasStarting = entry.state === 'starting';
     entry.state = 'dead';
-    clearTimeout(entry.graceTimer);
     if (entry.job) this.#settle(entry, failure(error, Date.now() - entry.job.startedAt, entry.job.provisional?.logs ?? []));
     this.#workers.delete(entry);
     this.#replaced++;
@@ -213,7 +199,6 @@ export class WorkerPool {
   #retire(entry: PoolWorker): void {
     if (entry.state === 'dead') return;
     entry.state = 'dead';
-    clearTimeout(entry.graceTimer);
     this.#workers.delete(entry);
     this.#replaced++;
     entry.worker.terminate().catch(() => undefined);

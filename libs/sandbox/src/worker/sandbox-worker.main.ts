@@ -121,11 +121,12 @@ function execute(id: number, execution: WorkerExecution): void {
   const session = new ExecutionSession(execution, {
     provisional: (result) => post({ type: 'provisional', id, result }),
     final: (result) => {
-      post({ type: 'result', id, result });
-      // Idle only once nothing of this execution runs: after its queued microtasks. A context
-      // that keeps the thread busy never gets here and the host replaces the worker.
+      // Posted from a fresh macrotask, once the microtasks the context queued have run: the
+      // result also says the worker is free. A context that keeps the thread busy (an endless
+      // promise chain after returning) never gets here, and the deadline replaces the worker,
+      // as a Node process that never yields would never send its response either.
       setImmediate(() => {
-        post({ type: 'idle' });
+        post({ type: 'result', id, result });
         setImmediate(prepareSpare);
       });
     },
