@@ -175,6 +175,26 @@ describe('refresh coordination through a lease in the store', () => {
     }
   });
 
+  it('a revoke during a refresh wins: the refresh result is dropped and the caller is told it was revoked', async () => {
+    await connect('revoked-midway');
+    server.tokenDelayMs = 300;
+    h.clock.advance(TTL_S * 1000);
+    try {
+      const pending = (instances[1] as CredentialsBroker).getOAuthToken({ tenantId: T, handle: 'revoked-midway', declaredHandles: ['revoked-midway'] });
+      await sleep(100); // the refresh is at the provider now
+      const revoked = await (instances[2] as CredentialsBroker).revokeConnection({ tenantId: T, handle: 'revoked-midway' });
+      assert.equal(revoked.status, 'revoked');
+      const outcome = await pending;
+      assert.equal(!outcome.ok && outcome.errorCode, 'REVOKED');
+      const after = await h.service.api.getConnection({ tenantId: T, handle: 'revoked-midway' });
+      assert.equal(after.status, 'revoked');
+      assert.equal(after.expiresAt, null);
+    } finally {
+      server.tokenDelayMs = 0;
+      h.clock.advance(-TTL_S * 1000);
+    }
+  });
+
   it('an outage during a crowded refresh costs one provider request, and every caller is told to try later', async () => {
     await connect('crowded-outage');
     const hits = server.tokenHttpHits;
