@@ -38,8 +38,8 @@ process.on('message', (message: ClientToHost) => {
         onOAuth: (id, callId, handle) => send({ type: 'oauth', id, callId, handle }),
         diagnostic,
       });
-      pool.prewarm();
-      send({ type: 'ready' });
+      // Ready once the pre-warmed workers are: the first executions find them waiting.
+      void pool.prewarm().then(() => send({ type: 'ready' }));
       return;
     }
     case 'execute': {

@@ -32,6 +32,9 @@ type WorkerState = 'starting' | 'idle' | 'busy' | 'dead';
 
 interface PoolWorker {
   worker: Worker;
+  /** Settles when the worker is ready or gone. */
+  started: Promise<void>;
+  markStarted: () => void;
   memoryMb: number;
   state: WorkerState;
   job: Job | undefined;
@@ -54,9 +57,11 @@ export class WorkerPool {
     this.#options = options;
   }
 
-  /** Starts `poolSize` workers of the default memory class. */
-  prewarm(): void {
-    while (this.#workers.size < this.#options.poolSize) this.#spawn(this.#options.defaultMemoryMb);
+  /** Starts `poolSize` workers of the default memory class; resolves once each is ready or gone. */
+  prewarm(): Promise<void> {
+    const started: PoolWorker[] = [];
+    while (this.#workers.size < this.#options.poolSize) started.push(this.#spawn(this.#options.defaultMemoryMb));
+    return Promise.all(started.map((entry) => entry.started)).then(() => undefined);
   }
 
   run(id: number, execution: WorkerExecution): Promise<ExecutionResult> {
@@ -112,7 +117,9 @@ export class WorkerPool {
         stackSizeMb: 4,
       },
     });
-    const entry: PoolWorker = { worker, memoryMb, state: 'starting', job: undefined, createdAt: performance.now() };
+    let markStarted = () => {};
+    const started = new Promise<void>((resolve) => (markStarted = resolve));
+    const entry: PoolWorker = { worker, started, markStarted, memoryMb, state: 'starting', job: undefined, createdAt: performance.now() };
     this.#workers.add(entry);
     worker.stderr?.setEncoding('utf8');
     worker.stderr?.on('data', (chunk: string) => {
@@ -143,6 +150,7 @@ export class WorkerPool {
         this.#coldStartsMs.push(Math.round(ms * 10) / 10);
         if (this.#coldStartsMs.length > 50) this.#coldStartsMs.shift();
         entry.state = 'idle';
+        entry.markStarted();
         this.#pump();
         return;
       }
@@ -184,6 +192,7 @@ export class WorkerPool {
     if (entry.state === 'dead') return;
     const wasStarting = entry.state === 'starting';
     entry.state = 'dead';
+    entry.markStarted();
     if (entry.job) this.#settle(entry, failure(error, Date.now() - entry.job.startedAt, entry.job.provisional?.logs ?? []));
     this.#workers.delete(entry);
     this.#replaced++;
@@ -228,11 +237,17 @@ export class WorkerPool {
         if (entry.memoryMb !== memoryMb && entry.state === 'idle' && !idleOther) idleOther = entry;
       }
       if (!chosen) {
-        const startingForClass = [...this.#workers].filter((e) => e.memoryMb === memoryMb && e.state === 'starting').length;
-        const queuedForClass = this.#queue.filter((j) => j.execution.memoryMb === memoryMb).length;
-        if (this.#workers.size < this.#options.poolSize && startingForClass < queuedForClass) {
-          this.#spawn(memoryMb);
-          continue;
+        if (this.#workers.size < this.#options.poolSize) {
+          // Start another worker for this class only if the ones starting cannot take the
+          // jobs already waiting for it (the scan stops as soon as that is known).
+          let startingForClass = 0;
+          for (const entry of this.#workers) if (entry.memoryMb === memoryMb && entry.state === 'starting') startingForClass++;
+          let queuedForClass = 0;
+          for (const waiting of this.#queue) if (waiting.execution.memoryMb === memoryMb && ++queuedForClass > startingForClass) break;
+          if (startingForClass < queuedForClass) {
+            this.#spawn(memoryMb);
+            continue;
+          }
         }
         if (!starting && idleOther) {
           // Every slot is taken by other memory classes: trade an idle one for this class.

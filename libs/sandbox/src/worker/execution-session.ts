@@ -71,7 +71,8 @@ export class ExecutionSession {
   readonly #timers = new Map<number, { handle: NodeJS.Timeout | NodeJS.Immediate; immediate: boolean }>();
   readonly #abort = new AbortController();
   readonly #oauthPending = new Set<number>();
-  readonly #fetch: EgressFetch;
+  /** Created on the first request: most executions make none. */
+  #fetch: EgressFetch | undefined;
   #fetchesInFlight = 0;
   #api: ContextApi | null = null;
   #lastHttp: { status: number; retryAfterMs: number | undefined } | undefined;
@@ -85,7 +86,6 @@ export class ExecutionSession {
     this.#hooks = hooks;
     this.#redact = createRedactor(Object.values(execution.secrets));
     this.#logs = new LogCollector(this.#redact);
-    this.#fetch = hooks.createFetch(this.#abort.signal);
   }
 
   get done(): boolean {
@@ -229,6 +229,7 @@ export class ExecutionSession {
 
   #startFetch(id: number, requestJson: string): void {
     this.#fetchesInFlight++;
+    this.#fetch ??= this.#hooks.createFetch(this.#abort.signal);
     this.#fetch(requestJson)
       .catch((error: unknown): EgressResponse => ({
         ok: false,
