@@ -95,6 +95,8 @@ export interface WorkerInit {
   memoryMb: number;
   egress: EgressPolicy;
   runtime: RuntimeSources;
+  /** V8 code cache by script filename, made by earlier workers of this host process. */
+  codeCache: Record<string, Uint8Array>;
 }
 
 export type HostToWorker =
@@ -110,7 +112,13 @@ export type WorkerToHost =
   | { type: 'result'; id: number; result: ExecutionResult }
   | { type: 'oauth'; id: number; callId: number; handle: string }
   /** The code tried to allocate beyond its memory limit outside the V8 heap (array buffers). */
-  | { type: 'memory-exceeded'; id: number };
+  | { type: 'memory-exceeded'; id: number }
+  /**
+   * Code cache of a runtime script this worker compiled from source, for the workers started
+   * after it. It stays inside the host process: a worker could only corrupt it for workers of
+   * the same process, which it shares memory with anyway.
+   */
+  | { type: 'code-cache'; filename: string; data: Uint8Array };
 
 /**
  * Pending requests keyed by id, each rejected with a {@link SerializedError} when the other

@@ -39,6 +39,8 @@ interface PoolWorker {
   state: WorkerState;
   job: Job | undefined;
   createdAt: number;
+  /** When the worker last became idle (performance.now()). */
+  idleSince: number;
 }
 
 function failure(error: ExecutionError, durationMs: number, logs: ExecutionResult['logs'] = []): ExecutionResult {
@@ -50,6 +52,7 @@ export class WorkerPool {
   readonly #workers = new Set<PoolWorker>();
   readonly #queue: Job[] = [];
   readonly #coldStartsMs: number[] = [];
+  readonly #codeCache: Record<string, Uint8Array> = {};
   #replaced = 0;
   #closed = false;
 
@@ -104,7 +107,7 @@ export class WorkerPool {
   }
 
   #spawn(memoryMb: number): PoolWorker {
-    const init: WorkerInit = { memoryMb, egress: this.#options.egress, runtime: this.#options.runtime };
+    const init: WorkerInit = { memoryMb, egress: this.#options.egress, runtime: this.#options.runtime, codeCache: { ...this.#codeCache } };
     const worker = new Worker(this.#options.workerSource, {
       eval: true,
       workerData: init,
@@ -119,7 +122,7 @@ export class WorkerPool {
     });
     let markStarted = () => {};
     const started = new Promise<void>((resolve) => (markStarted = resolve));
-    const entry: PoolWorker = { worker, started, markStarted, memoryMb, state: 'starting', job: undefined, createdAt: performance.now() };
+    const entry: PoolWorker = { worker, started, markStarted, memoryMb, state: 'starting', job: undefined, createdAt: performance.now(), idleSince: 0 };
     this.#workers.add(entry);
     worker.stderr?.setEncoding('utf8');
     worker.stderr?.on('data', (chunk: string) => {
@@ -150,6 +153,7 @@ export class WorkerPool {
         this.#coldStartsMs.push(Math.round(ms * 10) / 10);
         if (this.#coldStartsMs.length > 50) this.#coldStartsMs.shift();
         entry.state = 'idle';
+        entry.idleSince = performance.now();
         entry.markStarted();
         this.#pump();
         return;
@@ -162,11 +166,19 @@ export class WorkerPool {
         if (entry.state !== 'busy' || entry.job?.id !== message.id) return;
         this.#settle(entry, message.result);
         entry.state = 'idle';
+        entry.idleSince = performance.now();
         this.#pump();
         return;
       }
       case 'oauth': {
         if (entry.state === 'busy' && entry.job?.id === message.id) this.#options.onOAuth(message.id, message.callId, message.handle);
+        return;
+      }
+      case 'code-cache': {
+        const known = new Set([this.#options.runtime.prelude?.filename, ...Object.values(this.#options.runtime.libraries).map((l) => l.filename)]);
+        if (known.has(message.filename) && !this.#codeCache[message.filename] && message.data instanceof Uint8Array) {
+          this.#codeCache[message.filename] = message.data;
+        }
         return;
       }
       case 'memory-exceeded': {
@@ -229,9 +241,10 @@ export class WorkerPool {
       let starting = false;
       let idleOther: PoolWorker | undefined;
       for (const entry of this.#workers) {
+        // The worker idle the longest: it has had the most time to prepare its next context.
         if (entry.memoryMb === memoryMb && entry.state === 'idle') {
-          chosen = entry;
-          break;
+          if (!chosen || entry.idleSince < chosen.idleSince) chosen = entry;
+          continue;
         }
         if (entry.memoryMb === memoryMb && entry.state === 'starting') starting = true;
         if (entry.memoryMb !== memoryMb && entry.state === 'idle' && !idleOther) idleOther = entry;

@@ -35,14 +35,36 @@ const importModuleDynamically = (): never => {
   if (api) throw api.makeError('import() is not available in actions; use require()');
   throw new Error('import() is not available');
 };
-function compile(source: string, filename: string): vm.Script {
+function compile(source: string, filename: string, cachedData?: Uint8Array): vm.Script {
   const options: vm.ScriptOptions = { filename };
+  if (cachedData) options.cachedData = cachedData;
   if (vmModules) options.importModuleDynamically = importModuleDynamically as unknown as vm.ScriptOptions['importModuleDynamically'];
   return new vm.Script(source, options);
 }
 
+/** Runtime scripts compiled from source here, whose code cache goes to the host when idle. */
+const uncached = new Map<string, vm.Script>();
+
+/** Compiles a runtime script, from the code cache of an earlier worker when there is one. */
+function compileRuntime(source: string, filename: string): vm.Script {
+  const cachedData = init.codeCache[filename];
+  const script = compile(source, filename, cachedData);
+  if (!cachedData || script.cachedDataRejected === true) uncached.set(filename, script);
+  return script;
+}
+
+/** Shares one code cache per idle moment (made after running, so it holds the compiled functions too). */
+function shareCodeCache(): void {
+  const next = uncached.entries().next();
+  if (next.done) return;
+  const [filename, script] = next.value;
+  uncached.delete(filename);
+  const data = script.createCachedData();
+  post({ type: 'code-cache', filename, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+}
+
 const bootstrapScript = compile(`(${contextBootstrap.toString()})`, 'codestep:bootstrap');
-const preludeScript = init.runtime.prelude ? compile(init.runtime.prelude.source, init.runtime.prelude.filename) : null;
+const preludeScript = init.runtime.prelude ? compileRuntime(init.runtime.prelude.source, init.runtime.prelude.filename) : null;
 const libraryScripts = new Map<string, vm.Script>();
 const modulesJson = JSON.stringify(Object.keys(init.runtime.libraries).sort());
 const actionScripts = new Map<string, vm.Script>();
@@ -58,7 +80,7 @@ function loadModule(prepared: PreparedContext, name: string): boolean {
   try {
     let script = libraryScripts.get(name);
     if (!script) {
-      script = compile(library.source, library.filename);
+      script = compileRuntime(library.source, library.filename);
       libraryScripts.set(name, script);
     }
     const factory: unknown = script.runInContext(prepared.context);
@@ -163,6 +185,9 @@ function prepareSpare(): void {
   } catch (error) {
     diagnostic('error', `could not prepare a context: ${error instanceof Error ? error.message : String(error)}`);
   }
+  if (uncached.size > 0) setImmediate(() => {
+    if (!current || current.session.done) shareCodeCache();
+  });
 }
 
 process.on('unhandledRejection', (reason: unknown) => {
