@@ -108,6 +108,8 @@ export type WorkerToHost =
   | { type: 'ready' }
   /** The callback form called `callback`: the result to deliver if the deadline comes first. */
   | { type: 'provisional'; id: number; result: ExecutionResult }
+  /** The logs so far, sent now and then while an execution runs, for a result decided by the host (timeout, memory). */
+  | { type: 'logs'; id: number; logs: ExecutionResult['logs']; truncated: boolean }
   /** The final result, posted once nothing of the execution runs any more: the worker is free. */
   | { type: 'result'; id: number; result: ExecutionResult }
   | { type: 'oauth'; id: number; callId: number; handle: string }

@@ -315,6 +315,14 @@ describe('limits', () => {
     assert.deepEqual(after.outputFields, { ok: true });
   });
 
+  it('keeps what a timed-out execution logged before it got stuck', async () => {
+    const result = await run(`exports.main = async () => { console.log('starting'); await new Promise((r) => setTimeout(r, 200)); for (;;) {} }`, {
+      limits: { timeoutMs: 1000, memoryMb: 128 },
+    });
+    assert.equal(result.error?.code, 'TIMEOUT');
+    assert.deepEqual(messages(result), ['starting']);
+  });
+
   it('replaces a worker that timed out instead of reusing it', async () => {
     const before = await sandbox.stats();
     await run(`exports.main = async () => { while (true) {} }`, { limits: { timeoutMs: 200, memoryMb: 128 } });
@@ -407,6 +415,19 @@ describe('retryable failures', () => {
     const result = await run(`exports.main = async () => { const r = await fetch('https://api.example.com/status/404'); if (!r.ok) throw new Error('HTTP ' + r.status) }`);
     assert.equal(result.error?.code, 'USER_CODE_ERROR');
     assert.equal(result.error?.retryable, undefined);
+  });
+});
+
+describe('tracing', () => {
+  it('adds the caller\'s traceparent to outbound requests that have none', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const result = await run(
+      `exports.main = async () => { await fetch('https://api.example.com/traced'); await fetch('https://api.example.com/own', { headers: { traceparent: 'mine' } }); return { outputFields: {} } }`,
+      { traceparent },
+    );
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.equal(server.requests.find((r) => r.url === '/traced')?.headers.traceparent, traceparent);
+    assert.equal(server.requests.find((r) => r.url === '/own')?.headers.traceparent, 'mine');
   });
 });
 

@@ -26,6 +26,8 @@ interface Job {
   startedAt: number;
   deadline: NodeJS.Timeout | undefined;
   provisional: ExecutionResult | undefined;
+  /** The latest logs the worker copied over, for a result the host decides itself. */
+  logs: { lines: ExecutionResult['logs']; truncated: boolean };
 }
 
 type WorkerState = 'starting' | 'idle' | 'busy' | 'dead';
@@ -43,8 +45,8 @@ interface PoolWorker {
   idleSince: number;
 }
 
-function failure(error: ExecutionError, durationMs: number, logs: ExecutionResult['logs'] = []): ExecutionResult {
-  return { status: 'failed', outputFields: {}, logs, logsTruncated: false, error, durationMs };
+function failure(error: ExecutionError, durationMs: number, logs: Job['logs'] = { lines: [], truncated: false }): ExecutionResult {
+  return { status: 'failed', outputFields: {}, logs: logs.lines, logsTruncated: logs.truncated, error, durationMs };
 }
 
 export class WorkerPool {
@@ -72,7 +74,7 @@ export class WorkerPool {
       return Promise.resolve(failure({ code: 'SANDBOX_CLOSED', message: 'The sandbox is shutting down' }, 0));
     }
     return new Promise((resolve) => {
-      this.#queue.push({ id, execution, resolve, startedAt: 0, deadline: undefined, provisional: undefined });
+      this.#queue.push({ id, execution, resolve, startedAt: 0, deadline: undefined, provisional: undefined, logs: { lines: [], truncated: false } });
       this.#pump();
     });
   }
@@ -158,6 +160,10 @@ export class WorkerPool {
         this.#pump();
         return;
       }
+      case 'logs': {
+        if (entry.job?.id === message.id) entry.job.logs = { lines: message.logs, truncated: message.truncated };
+        return;
+      }
       case 'provisional': {
         if (entry.job?.id === message.id) entry.job.provisional = message.result;
         return;
@@ -183,7 +189,7 @@ export class WorkerPool {
       }
       case 'memory-exceeded': {
         if (entry.state !== 'busy' || entry.job?.id !== message.id) return;
-        this.#settle(entry, failure({ code: 'MEMORY_LIMIT', message: `The action exceeded its memory limit of ${entry.memoryMb} MB` }, Date.now() - entry.job.startedAt));
+        this.#settle(entry, failure({ code: 'MEMORY_LIMIT', message: `The action exceeded its memory limit of ${entry.memoryMb} MB` }, Date.now() - entry.job.startedAt, entry.job.logs));
         this.#retire(entry);
         return;
       }
@@ -205,7 +211,7 @@ export class WorkerPool {
     const wasStarting = entry.state === 'starting';
     entry.state = 'dead';
     entry.markStarted();
-    if (entry.job) this.#settle(entry, failure(error, Date.now() - entry.job.startedAt, entry.job.provisional?.logs ?? []));
+    if (entry.job) this.#settle(entry, failure(error, Date.now() - entry.job.startedAt, entry.job.provisional ? { lines: entry.job.provisional.logs, truncated: entry.job.provisional.logsTruncated } : entry.job.logs));
     this.#workers.delete(entry);
     this.#replaced++;
     if (wasStarting) this.#options.diagnostic('error', `a sandbox worker failed to start: ${error.message}`);
@@ -298,7 +304,7 @@ export class WorkerPool {
         ],
       });
     } else {
-      this.#settle(entry, failure({ code: 'TIMEOUT', message: `The action did not finish within its time limit of ${limit} ms` }, limit));
+      this.#settle(entry, failure({ code: 'TIMEOUT', message: `The action did not finish within its time limit of ${limit} ms` }, limit, job.logs));
     }
     this.#retire(entry);
   }

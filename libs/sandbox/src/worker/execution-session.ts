@@ -24,6 +24,8 @@ import type { ContextApi, HostBridge } from './context-bootstrap.ts';
 /** Error codes the context may raise itself and that reach the result as they are. */
 const PLATFORM_CODES = new Set(['MODULE_NOT_ALLOWED', 'MEMORY_LIMIT', 'NO_ENTRY_POINT', 'TOO_MANY_TIMERS', 'MODULE_LOAD_FAILED']);
 const MAX_RANDOM_BYTES = 65_536;
+/** How often logs are copied to the host while an execution runs, ms. */
+const LOG_FLUSH_MS = 50;
 const MAX_ERROR_MESSAGE_CHARS = 4096;
 
 /** Stack frames of the platform (the bootstrap, Node internals) say nothing to the action's author. */
@@ -42,6 +44,8 @@ export interface SessionHooks {
   final(result: ExecutionResult): void;
   oauth(callId: number, handle: string): void;
   memoryExceeded(): void;
+  /** The logs so far (sent at most every {@link LOG_FLUSH_MS} while lines come in). */
+  logs(logs: ExecutionResult['logs'], truncated: boolean): void;
   /** A fetch for this execution (aborted by `signal` when the session ends). */
   createFetch(signal: AbortSignal): EgressFetch;
   /** Host diagnostics (never user data). */
@@ -80,6 +84,7 @@ export class ExecutionSession {
   #waiting: { kind: 'callback'; result: ExecutionResult } | { kind: 'nothing' } | undefined;
   #done = false;
   #drainScheduled = false;
+  #logFlush: NodeJS.Timeout | undefined;
 
   constructor(execution: WorkerExecution, hooks: SessionHooks) {
     this.execution = execution;
@@ -108,7 +113,7 @@ export class ExecutionSession {
     return {
       log: (level, message) => {
         const session = live();
-        if (session) session.#logs.add(String(level), typeof message === 'string' ? message : String(message));
+        if (session) session.#log(String(level), typeof message === 'string' ? message : String(message));
       },
       timerSet: (id, delayMs, repeat) => {
         const session = live();
@@ -195,6 +200,7 @@ export class ExecutionSession {
   /** Stops everything the execution left behind. Idempotent. */
   end(): void {
     this.#done = true;
+    clearTimeout(this.#logFlush);
     this.#api?.end();
     for (const { handle, immediate } of this.#timers.values()) {
       if (immediate) clearImmediate(handle as NodeJS.Immediate);
@@ -203,6 +209,15 @@ export class ExecutionSession {
     this.#timers.clear();
     this.#oauthPending.clear();
     this.#abort.abort();
+  }
+
+  #log(level: string, message: string): void {
+    this.#logs.add(level, message);
+    // So that an execution the host has to stop (time, memory) still shows what it printed.
+    this.#logFlush ??= setTimeout(() => {
+      this.#logFlush = undefined;
+      if (!this.#done) this.#hooks.logs(this.#logs.snapshot(), this.#logs.truncated);
+    }, LOG_FLUSH_MS);
   }
 
   #timerSet(id: number, delayMs: number, repeat: boolean): boolean {
@@ -230,7 +245,7 @@ export class ExecutionSession {
   #startFetch(id: number, requestJson: string): void {
     this.#fetchesInFlight++;
     this.#fetch ??= this.#hooks.createFetch(this.#abort.signal);
-    this.#fetch(requestJson)
+    this.#fetch(this.#withTraceparent(requestJson))
       .catch((error: unknown): EgressResponse => ({
         ok: false,
         error: { code: 'EGRESS_NETWORK', message: error instanceof Error ? error.message : 'request failed' },
@@ -246,6 +261,20 @@ export class ExecutionSession {
         this.#scheduleDrainCheck();
       })
       .catch((error: unknown) => this.#hooks.diagnostic('error', `fetch completion failed: ${String(error)}`));
+  }
+
+  /** Outbound calls join the caller's trace (W3C Trace Context), unless the code set its own. */
+  #withTraceparent(requestJson: string): string {
+    const traceparent = this.execution.traceparent;
+    if (!traceparent) return requestJson;
+    try {
+      const request = JSON.parse(requestJson) as { headers?: Array<[string, string]> };
+      const headers = Array.isArray(request.headers) ? request.headers : [];
+      if (headers.some((pair) => Array.isArray(pair) && String(pair[0]).toLowerCase() === 'traceparent')) return requestJson;
+      return JSON.stringify({ ...request, headers: [...headers, ['traceparent', traceparent]] });
+    } catch {
+      return requestJson;
+    }
   }
 
   #oauthStart(callId: number, handle: string): boolean {

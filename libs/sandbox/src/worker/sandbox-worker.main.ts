@@ -153,6 +153,7 @@ function execute(id: number, execution: WorkerExecution): void {
       });
     },
     oauth: (callId, handle) => post({ type: 'oauth', id, callId, handle }),
+    logs: (logs, truncated) => post({ type: 'logs', id, logs, truncated }),
     memoryExceeded: () => post({ type: 'memory-exceeded', id }),
     createFetch: (signal) => createEgressFetch(init.egress, { timeoutMs: Math.min(15_000, execution.timeoutMs) }, { signal }),
     diagnostic,
