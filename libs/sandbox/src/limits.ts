@@ -44,6 +44,10 @@ export const RUNTIME_CAPS = {
   maxActiveTimers: 1000,
   /** OAuth token requests in flight at once. */
   maxPendingOAuth: 20,
+  /** OAuth token requests per execution, in all. */
+  maxOAuthCalls: 100,
+  /** Executions waiting for a worker in one host; more are refused at once (`SANDBOX_OVERLOADED`, retryable). */
+  maxQueued: 10_000,
   /** How long the host waits for `getOAuthToken`, ms. */
   oauthTimeoutMs: 10_000,
   /** Compiled action scripts kept per worker. */

@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { HostStats, HostToWorker, RuntimeSources, WorkerExecution, WorkerInit, WorkerToHost } from '../protocol.ts';
+import { RUNTIME_CAPS } from '../limits.ts';
 import type { EgressPolicy, ExecutionError, ExecutionResult } from '../sandbox.types.ts';
 
 export interface WorkerPoolOptions {
@@ -72,6 +73,11 @@ export class WorkerPool {
   run(id: number, execution: WorkerExecution): Promise<ExecutionResult> {
     if (this.#closed) {
       return Promise.resolve(failure({ code: 'SANDBOX_CLOSED', message: 'The sandbox is shutting down' }, 0));
+    }
+    if (this.#queue.length >= RUNTIME_CAPS.maxQueued) {
+      return Promise.resolve(
+        failure({ code: 'SANDBOX_OVERLOADED', message: `The sandbox already has ${this.#queue.length} executions waiting; try again later`, retryable: true }, 0),
+      );
     }
     return new Promise((resolve) => {
       this.#queue.push({ id, execution, resolve, startedAt: 0, deadline: undefined, provisional: undefined, logs: { lines: [], truncated: false } });

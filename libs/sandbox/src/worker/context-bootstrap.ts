@@ -793,7 +793,7 @@ export function contextBootstrap(hostBridge: HostBridge): ContextApi {
       put(oauthCallbacks, id, resolve);
       if (callHost(hOauth, id, handle) !== true) {
         del(oauthCallbacks, id);
-        resolve(objectFreeze({ token: null, error: 'Too many OAuth token requests in flight' }));
+        resolve(objectFreeze({ token: null, error: 'Too many OAuth token requests from this execution' }));
       }
     });
 

@@ -75,6 +75,7 @@ export class ExecutionSession {
   readonly #timers = new Map<number, { handle: NodeJS.Timeout | NodeJS.Immediate; immediate: boolean }>();
   readonly #abort = new AbortController();
   readonly #oauthPending = new Set<number>();
+  #oauthCalls = 0;
   /** Created on the first request: most executions make none. */
   #fetch: EgressFetch | undefined;
   #fetchesInFlight = 0;
@@ -158,10 +159,10 @@ export class ExecutionSession {
   }
 
   /** A throw out of the user's top-level code, as described by the context. */
-  failWithDescription(description: string, fallbackCode = 'USER_CODE_ERROR'): void {
+  failWithDescription(description: unknown, fallbackCode = 'USER_CODE_ERROR'): void {
     let described: Described = {};
     try {
-      described = JSON.parse(description) as Described;
+      described = typeof description === 'string' ? (JSON.parse(description) as Described) : { message: 'the action failed' };
     } catch {
       described = { message: 'the action failed' };
     }
@@ -175,10 +176,10 @@ export class ExecutionSession {
     this.#finish(this.#failed(error));
   }
 
-  unhandledRejection(description: string): void {
+  unhandledRejection(description: unknown): void {
     let described: Described = {};
     try {
-      described = JSON.parse(description) as Described;
+      described = typeof description === 'string' ? (JSON.parse(description) as Described) : {};
     } catch {
       described = {};
     }
@@ -279,6 +280,7 @@ export class ExecutionSession {
 
   #oauthStart(callId: number, handle: string): boolean {
     if (this.#oauthPending.size >= RUNTIME_CAPS.maxPendingOAuth || this.#oauthPending.has(callId)) return false;
+    if (++this.#oauthCalls > RUNTIME_CAPS.maxOAuthCalls) return false;
     this.#oauthPending.add(callId);
     this.#hooks.oauth(callId, handle.slice(0, 200));
     return true;
