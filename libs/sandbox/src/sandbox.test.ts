@@ -59,6 +59,17 @@ describe('HubSpot handler forms', () => {
     assert.deepEqual(result.outputFields, { amount: 24 });
   });
 
+  it('accepts the Lambda-style callback(null, result) too', async () => {
+    const result = await run(`exports.main = (event, callback) => callback(null, { outputFields: { lambda: true } })`);
+    assert.deepEqual(result.outputFields, { lambda: true });
+  });
+
+  it('fails when callback is given an Error', async () => {
+    const result = await run(`exports.main = (event, callback) => callback(new Error('could not find the deal'))`);
+    assert.equal(result.error?.code, 'USER_CODE_ERROR');
+    assert.equal(result.error?.message, 'Error: could not find the deal');
+  });
+
   it('runs module.exports.main and a synchronous main returning the result', async () => {
     const result = await run(`module.exports = { main: (event) => ({ outputFields: { ok: true } }) }`);
     assert.deepEqual(result.outputFields, { ok: true });

@@ -141,6 +141,9 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       try {
         return await promise;
       } catch (error) {
+        if (closed) {
+          return failedResult({ code: 'SANDBOX_CLOSED', message: 'The sandbox was closed while the action ran', retryable: true }, Date.now() - started);
+        }
         if (isSerializedError(error) && error.code === 'SANDBOX_HOST_EXITED') {
           return failedResult(
             {
@@ -164,6 +167,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       return { ...stats, hostStarts, hostPid: conn.pid };
     },
 
+    /** Stops the host at once: executions still running fail with `SANDBOX_CLOSED` (retryable). Drain callers first. */
     async close(): Promise<void> {
       if (closed) return;
       closed = true;

@@ -886,12 +886,14 @@ export function contextBootstrap(hostBridge: HostBridge): ContextApi {
       fail(platformError(ErrorCtor, 'NO_ENTRY_POINT', 'The action must export a function named main (exports.main = async (event) => { ... })'));
       return;
     }
-    const callback = (result: unknown): void => {
+    const callback = function callback(this: unknown, first: unknown, second?: unknown): void {
       if (callbackCalled || settled) {
         emit('warn', ['callback() was called more than once; only the first call counts']);
         return;
       }
       callbackCalled = true;
+      // HubSpot's form is callback(result); code written for Lambda calls callback(null, result).
+      const result = (first === null || first === undefined) && arguments.length > 1 ? second : first;
       if (result instanceof ErrorCtor) {
         fail(result);
         return;
