@@ -627,6 +627,8 @@ export function contextBootstrap(hostBridge: HostBridge): ContextApi {
     module.loaded = true;
     return module.exports;
   } as ((name: unknown) => unknown) & Record<string, unknown>;
+  // Bundlers may rename the function expression; code that looks at the name sees Node's.
+  defineProperty(requireModule, 'name', { value: 'require', configurable: true });
   requireModule.resolve = (name: unknown) => safeString(name);
   requireModule.cache = objectCreate(null);
 
