@@ -3,12 +3,26 @@
  * collection; a document is stored as `{ _id: id, v: version, d: doc }`, so the declared doc
  * fields are indexable as `d.<field>` and the version is a plain field to compare against.
  *
- * Only single-document atomic operations are used — no transactions, no sessions — because the
- * port needs nothing more and FerretDB v1 (the MongoDB-wire server of infra/local) has neither.
- * Every conditional write is a filter on `_id` plus the version, and every "already there" is the
- * unique `_id` index answering E11000, which both servers implement the same way.
+ * Only single-document operations and standard commands are used — no transactions, no
+ * sessions. On MongoDB every conditional write is atomic on the server: a filter on `_id` plus
+ * the version, and "already there" is the unique `_id` index answering E11000.
+ *
+ * FerretDB v1 (infra/local's MongoDB-wire server, SQLite backend) differs in ways this adapter
+ * designs around, each checked by the int tests:
+ * - it evaluates an update's filter in Go and then writes by `_id`, so a conditional update is
+ *   not atomic: conditional writes to one document are serialised in this process (KeyedLock).
+ *   Across processes sharing one FerretDB they can still race — use MongoDB for that;
+ * - it ignores `ordered: false` for updates (the first error ends the command), so writes never
+ *   rely on an update failing: inserts and version-guarded replaces are separate operations;
+ * - `$set` of a sub-document can be skipped when old and new compare equal by values alone
+ *   (`{x: 1}` → `{y: 1}`), so documents are only ever replaced whole;
+ * - a command with many updates holds a SQLite connection per update until it ends (100 per
+ *   database): about 100 updates in one command deadlock the database, so updates are sent in
+ *   commands of `updatesPerCommand`;
+ * - `createIndexes` for indexes that already exist can crash the connection, so only missing
+ *   indexes are created.
  */
-import { CodestepError, ValidationError } from '@codestep/core';
+import { CodestepError, ConflictError, ValidationError } from '@codestep/core';
 import type { DocumentStore, IndexSpec, Query, StoredDoc, VersionedWrite } from '@codestep/store';
 import {
   MongoBulkWriteError,
@@ -22,6 +36,7 @@ import {
   type MongoClientOptions,
   type Sort,
 } from 'mongodb';
+import { KeyedLock } from './keyed-lock.ts';
 
 export interface MongoStoreOptions {
   /** A `mongodb://` or `mongodb+srv://` URI (`MONGODB_URI`). */
@@ -30,6 +45,12 @@ export interface MongoStoreOptions {
   database?: string;
   /** Extra driver options (timeouts, TLS, pool size), merged over the adapter's. */
   clientOptions?: MongoClientOptions;
+  /**
+   * Most updates sent in one command. FerretDB v1 keeps a SQLite connection per update of a
+   * command until the command ends, out of 100 per database: a command of about 100 updates, or
+   * a few large ones at once, deadlock it. Raise it on MongoDB to save round trips. @default 16
+   */
+  updatesPerCommand?: number;
 }
 
 /** A document as stored: the port's id, version and document under short fixed names. */
@@ -43,6 +64,8 @@ export interface StoredShape {
 export const STORE_UNAVAILABLE = 'STORE_UNAVAILABLE';
 
 const DUPLICATE_KEY = 11000;
+const NAMESPACE_NOT_FOUND = 26;
+const NAMESPACE_EXISTS = 48;
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
 
 function ident(name: string): string {
@@ -103,9 +126,14 @@ function toStored<T>(raw: StoredShape): StoredDoc<T> {
   return { id: raw._id, version: raw.v, doc: raw.d as T };
 }
 
+/** Attempts of an optimistic write before it gives up under constant contention. */
+const MAX_ATTEMPTS = 10;
+
 export class MongoStore implements DocumentStore {
   private readonly client: MongoClient;
   private readonly db: Db;
+  private readonly locks = new KeyedLock();
+  private readonly updatesPerCommand: number;
 
   constructor(options: MongoStoreOptions) {
     this.client = new MongoClient(options.uri, {
@@ -116,22 +144,45 @@ export class MongoStore implements DocumentStore {
       ...options.clientOptions,
     });
     this.db = this.client.db(options.database ?? databaseFromUri(options.uri) ?? 'codestep');
+    this.updatesPerCommand = Math.max(1, options.updatesPerCommand ?? 16);
   }
 
   private coll(collection: string): Collection<StoredShape> {
     return this.db.collection<StoredShape>(ident(collection));
   }
 
+  /** Serialises this process's conditional writes to the given documents (see the header). */
+  private exclusive<T>(collection: string, ids: Iterable<string>, fn: () => Promise<T>): Promise<T> {
+    const keys = [...ids].map((id) => `${collection}\u0000${id}`);
+    return this.locks.run(keys, fn);
+  }
+
   async ensureCollection(collection: string, indexes: IndexSpec[]): Promise<void> {
     const c = this.coll(collection);
-    const descriptions = indexes.map(indexFor);
+    const wanted = indexes.map(indexFor);
     await guard('create indexes', async () => {
-      if (descriptions.length > 0) await c.createIndexes(descriptions);
-      // Indexes create the collection implicitly; without any, create it so it exists (and is
-      // listed) from now on. A concurrent creator makes this fail with NamespaceExists (48).
-      else await this.db.createCollection(ident(collection)).catch((e: unknown) => {
-        if (!(e instanceof MongoServerError && e.code === 48)) throw e;
+      const existing = new Map<string, IndexDescription>();
+      try {
+        for (const ix of await c.listIndexes().toArray()) existing.set(ix.name as string, ix as IndexDescription);
+      } catch (error) {
+        if (!(error instanceof MongoServerError && error.code === NAMESPACE_NOT_FOUND)) throw error;
+      }
+      const missing = wanted.filter((ix) => {
+        const found = existing.get(ix.name!);
+        if (!found) return true;
+        if (JSON.stringify(found.key) !== JSON.stringify(ix.key) || Boolean(found.unique) !== Boolean(ix.unique)) {
+          throw new CodestepError('FAILED_PRECONDITION', `index ${ix.name} of ${collection} exists with another definition; drop it to have it rebuilt`);
+        }
+        return false;
       });
+      if (missing.length > 0) await c.createIndexes(missing);
+      // Indexes create the collection implicitly; without any, create it so that it exists from
+      // now on. A concurrent creator makes this fail with NamespaceExists, which is fine.
+      else if (existing.size === 0) {
+        await this.db.createCollection(ident(collection)).catch((e: unknown) => {
+          if (!(e instanceof MongoServerError && e.code === NAMESPACE_EXISTS)) throw e;
+        });
+      }
     });
   }
 
@@ -165,23 +216,54 @@ export class MongoStore implements DocumentStore {
     return rows.map((raw) => toStored<T>(raw));
   }
 
+  /**
+   * One read of the stored versions, then a replace guarded by `v < version` for each older
+   * document (unordered bulk writes of `updatesPerCommand`) and one unordered insert of the
+   * absent ones; writes that are not newer are dropped before sending. An insert refused as a
+   * duplicate lost a race with another writer and goes round again as a guarded replace.
+   */
   async writeVersioned<T>(collection: string, writes: Array<VersionedWrite<T>>): Promise<void> {
     if (writes.length === 0) return;
-    // Replace when the stored version is older; otherwise the filter matches nothing and the
-    // upsert tries to insert the same _id, which the unique _id index refuses (E11000): that
-    // refusal is the "stored one is newer or equal" answer, also when two writers race.
-    const ops: Array<AnyBulkWriteOperation<StoredShape>> = newestPerId(writes).map((w) => ({
-      replaceOne: { filter: { _id: w.id, v: { $lt: w.version } }, replacement: { v: w.version, d: w.doc }, upsert: true },
-    }));
-    try {
-      await this.coll(collection).bulkWrite(ops, { ordered: false });
-    } catch (error) {
-      if (error instanceof MongoBulkWriteError) {
-        const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-        if (writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY) && !error.err) return;
+    const c = this.coll(collection);
+    let pending = newestPerId(writes);
+    let lostInserts = new Set<string>();
+    await this.exclusive(collection, pending.map((w) => w.id), async () => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const ids = pending.map((w) => w.id);
+        const stored = new Map<string, number>();
+        for (let i = 0; i < ids.length; i += 1000) {
+          const chunk = ids.slice(i, i + 1000);
+          const rows = await guard('read', () => c.find({ _id: { $in: chunk } }, { projection: { v: 1 } }).toArray());
+          for (const row of rows) stored.set(row._id, row.v);
+        }
+        // An insert refused although its id is still absent broke another unique index.
+        const refused = ids.filter((id) => lostInserts.has(id) && !stored.has(id));
+        if (refused.length > 0) throw uniqueViolation(collection, refused);
+        const inserts: Array<VersionedWrite<T>> = [];
+        const replaces: Array<AnyBulkWriteOperation<StoredShape>> = [];
+        for (const w of pending) {
+          const version = stored.get(w.id);
+          if (version === undefined) inserts.push(w);
+          else if (version < w.version) replaces.push({ replaceOne: { filter: { _id: w.id, v: { $lt: w.version } }, replacement: { v: w.version, d: w.doc } } });
+        }
+        // A guarded replace that finds a newer version matches nothing: never an error.
+        for (let i = 0; i < replaces.length; i += this.updatesPerCommand) {
+          const chunk = replaces.slice(i, i + this.updatesPerCommand);
+          await guard('write', () => c.bulkWrite(chunk, { ordered: false }));
+        }
+        if (inserts.length === 0) return;
+        try {
+          await c.insertMany(inserts.map((w) => ({ _id: w.id, v: w.version, d: w.doc })), { ordered: false });
+          return;
+        } catch (error) {
+          const lost = duplicateInsertIds(error, inserts.map((w) => w.id));
+          if (!lost) throw unavailable('write', error);
+          lostInserts = lost;
+          pending = inserts.filter((w) => lost.has(w.id));
+        }
       }
-      throw unavailable('write', error);
-    }
+      throw contention(collection, pending.map((w) => w.id));
+    });
   }
 
   async insertIfAbsent<T>(collection: string, id: string, doc: T): Promise<boolean> {
@@ -189,29 +271,39 @@ export class MongoStore implements DocumentStore {
       await this.coll(collection).insertOne({ _id: id, v: 1, d: doc });
       return true;
     } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw unavailable('insert', error);
+      if (!isDuplicateKey(error)) throw unavailable('insert', error);
+      // E11000 comes from any unique index, and FerretDB does not say which (no keyPattern):
+      // the id being there is what makes it "absent no more".
+      if (await guard('read', () => this.coll(collection).countDocuments({ _id: id }, { limit: 1 }))) return false;
+      throw uniqueViolation(collection, [id]);
     }
   }
 
   async compareAndSet<T>(collection: string, id: string, expectedVersion: number, doc: T): Promise<boolean> {
     if (expectedVersion === 0) return this.insertIfAbsent(collection, id, doc);
-    const result = await guard('update', () =>
-      this.coll(collection).updateOne({ _id: id, v: expectedVersion }, { $set: { v: expectedVersion + 1, d: doc } }),
-    );
-    return result.modifiedCount === 1;
+    return this.exclusive(collection, [id], async () => {
+      const result = await guard('update', () =>
+        this.coll(collection).replaceOne({ _id: id, v: expectedVersion }, { v: expectedVersion + 1, d: doc }),
+      );
+      return result.matchedCount === 1;
+    });
   }
 
+  /** Read the version, replace guarded by it (or insert), again if someone came between. */
   async put<T>(collection: string, id: string, doc: T): Promise<void> {
     const c = this.coll(collection);
-    const upsert = () => c.updateOne({ _id: id }, { $inc: { v: 1 }, $set: { d: doc } }, { upsert: true });
-    try {
-      await upsert();
-    } catch (error) {
-      // Two upserts of a new id race to insert it; the loser's retry finds it and updates.
-      if (!isDuplicateKey(error)) throw unavailable('write', error);
-      await guard('write', upsert);
-    }
+    await this.exclusive(collection, [id], async () => {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const current = await guard('read', () => c.findOne({ _id: id }, { projection: { v: 1 } }));
+        if (!current) {
+          if (await this.insertIfAbsent(collection, id, doc)) return;
+          continue;
+        }
+        const result = await guard('write', () => c.replaceOne({ _id: id, v: current.v }, { v: current.v + 1, d: doc }));
+        if (result.matchedCount === 1) return;
+      }
+      throw contention(collection, [id]);
+    });
   }
 
   async delete(collection: string, id: string): Promise<boolean> {
@@ -226,6 +318,25 @@ export class MongoStore implements DocumentStore {
   async close(): Promise<void> {
     await this.client.close();
   }
+}
+
+/**
+ * The ids of the documents an unordered insert refused as duplicates, when those are its only
+ * errors; undefined when anything else failed.
+ */
+function duplicateInsertIds(error: unknown, ids: string[]): Set<string> | undefined {
+  if (!(error instanceof MongoBulkWriteError) || error.err) return undefined;
+  const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+  if (writeErrors.length === 0 || !writeErrors.every((e) => e.code === DUPLICATE_KEY)) return undefined;
+  return new Set(writeErrors.map((e) => ids[e.index]!));
+}
+
+function uniqueViolation(collection: string, ids: string[]): CodestepError {
+  return new ConflictError(`a unique index of ${collection} already holds another document with the same value (writing ${ids.slice(0, 10).join(', ')})`);
+}
+
+function contention(collection: string, ids: string[]): CodestepError {
+  return new CodestepError('ABORTED', `documents of ${collection} kept changing under a write; try again`, { details: { ids: ids.slice(0, 10) } });
 }
 
 function unavailable(what: string, error: unknown): unknown {
