@@ -193,12 +193,13 @@ export class KafkaGroupMember implements Subscription {
         await this.settings.beforeCommit?.(chunk, outputs);
         await tx.commit();
       } catch (error) {
-        // A clean abort means nothing of this step is visible and the producer is still ours.
-        // If the abort fails too (fenced, or a commit whose outcome is unknown) the producer is
-        // dropped; the next step re-initialises it, which settles the open transaction, and
-        // re-reads the committed offset before handling anything.
-        const aborted = tx.isActive() ? await tx.abort().then(() => true, () => false) : false;
-        if (!aborted) await this.discardProducer(key);
+        // Abort to release read_committed readers at once, then drop the producer whatever the
+        // abort did: after a failed send its sequence numbers may be off, after a failed commit
+        // the outcome is unknown, and after fencing it is useless. The next step initialises a
+        // new one (which settles any transaction still open) and re-reads the committed offset,
+        // so a commit that did land is not repeated.
+        if (tx.isActive()) await tx.abort().catch(() => {});
+        await this.discardProducer(key);
         await this.backOff(key, error, isRunning);
         return 'retry';
       }

@@ -5,6 +5,8 @@
 import type { Logger } from '@codestep/core';
 import { logLevel, type LogEntry, type logCreator } from 'kafkajs';
 
+const IDEMPOTENT_RETRIES_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+
 /** The kafkajs level that matches a codestep minimum level. */
 export function kafkaLogLevel(level: 'debug' | 'info' | 'warn' | 'error'): logLevel {
   switch (level) {
@@ -25,7 +27,11 @@ export function kafkaLogCreator(logger: Logger): logCreator {
     ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
       const entry = { kafkajs: namespace, ...fields };
-      if (level === logLevel.ERROR) logger.error(entry, message);
+      // kafkajs warns whenever an idempotent producer has finite retries. The adapter wants
+      // appends to fail eventually, and recovers from a failed send by replacing the producer
+      // (see KafkaEventLog.append and KafkaGroupMember.step), so the warning is only noise.
+      if (message === IDEMPOTENT_RETRIES_WARNING) logger.debug(entry, message);
+      else if (level === logLevel.ERROR) logger.error(entry, message);
       else if (level === logLevel.WARN) logger.warn(entry, message);
       else if (level === logLevel.INFO) logger.info(entry, message);
       else logger.debug(entry, message);

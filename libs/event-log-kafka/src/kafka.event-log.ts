@@ -163,7 +163,18 @@ export class KafkaEventLog implements EventLog {
     if (records.length === 0) return;
     await unavailableOnError('could not append to Kafka', async () => {
       const producer = await this.producer();
-      await producer.sendBatch({ acks: -1, topicMessages: byTopic(records) });
+      try {
+        await producer.sendBatch({ acks: -1, topicMessages: byTopic(records) });
+      } catch (error) {
+        // The batch may have landed anyway (the caller's retry then duplicates it: consumers
+        // dedupe by record id). A fresh producer id keeps the next append clear of the old
+        // one's sequence numbers, which a failed send can leave out of step with the broker.
+        if (this.producerConnection) {
+          this.producerConnection = undefined;
+          await producer.disconnect().catch(() => {});
+        }
+        throw error;
+      }
     });
   }
 
