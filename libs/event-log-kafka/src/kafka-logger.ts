@@ -7,6 +7,24 @@ import { logLevel, type LogEntry, type logCreator } from 'kafkajs';
 
 const IDEMPOTENT_RETRIES_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
 
+/**
+ * kafkajs lines that say nothing an operator should act on, kept at debug:
+ * - every error response of the protocol (`Connection` "Response …"), retriable ones included —
+ *   a rebalance, a coordinator loading, the broker still finishing the previous transaction of
+ *   a transactional id. What retries could not fix reaches the adapter, which reports it;
+ * - each failed attempt of a send that kafkajs retries (`Producer` "Failed to send messages");
+ * - the warning that an idempotent producer has finite retries: the adapter wants appends to
+ *   fail eventually and replaces a producer after a failed send (KafkaEventLog.append,
+ *   KafkaGroupMember.step).
+ */
+function isNoise(namespace: string, message: string): boolean {
+  return (
+    (namespace === 'Connection' && message.startsWith('Response ')) ||
+    (namespace === 'Producer' && message.startsWith('Failed to send messages')) ||
+    message === IDEMPOTENT_RETRIES_WARNING
+  );
+}
+
 /** The kafkajs level that matches a codestep minimum level. */
 export function kafkaLogLevel(level: 'debug' | 'info' | 'warn' | 'error'): logLevel {
   switch (level) {
@@ -27,10 +45,7 @@ export function kafkaLogCreator(logger: Logger): logCreator {
     ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
       const entry = { kafkajs: namespace, ...fields };
-      // kafkajs warns whenever an idempotent producer has finite retries. The adapter wants
-      // appends to fail eventually, and recovers from a failed send by replacing the producer
-      // (see KafkaEventLog.append and KafkaGroupMember.step), so the warning is only noise.
-      if (message === IDEMPOTENT_RETRIES_WARNING) logger.debug(entry, message);
+      if (isNoise(namespace, message)) logger.debug(entry, message);
       else if (level === logLevel.ERROR) logger.error(entry, message);
       else if (level === logLevel.WARN) logger.warn(entry, message);
       else if (level === logLevel.INFO) logger.info(entry, message);

@@ -184,7 +184,8 @@ if (brokers.length === 0) {
       const sub = await log.consume({ group: `g-${randomUUID()}`, topics: [input], batchSize: 5, handle: async (b) => transform(output)(b), onError: () => {} });
       await awaitOutputs(log, output, first.length);
       execFileSync(kafkaScript, ['stop'], { stdio: 'inherit' });
-      execFileSync(kafkaScript, ['start'], { stdio: 'inherit' });
+      // In a session of its own: the broker must outlive this test process and its group.
+      execFileSync('setsid', ['-w', kafkaScript, 'start'], { stdio: 'inherit' });
       const second = Array.from({ length: 20 }, (_, i) => `w${String(i).padStart(3, '0')}`);
       await log.append(second.map((v, i) => ({ topic: input, key: `k${i % 7}`, value: enc(v), headers: {} })));
       await awaitOutputs(log, output, first.length + second.length, 120_000);

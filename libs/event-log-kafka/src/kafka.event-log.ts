@@ -10,6 +10,10 @@ import type { ConsumeOptions, ConsumedRecord, EventLog, LogRecord, Subscription 
 import { Kafka, Partitioners, type Admin, type Producer, type RetryOptions } from 'kafkajs';
 import { KafkaGroupMember, type GroupMemberSettings } from './kafka-group-member.ts';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.ts';
+import { SocketTracker } from './kafka-sockets.ts';
+import { patchKafkajsRequestQueue } from './kafkajs-patches.ts';
+
+patchKafkajsRequestQueue();
 import { byTopic, toConsumedRecord } from './kafka-records.ts';
 
 export interface KafkaEventLogOptions {
@@ -77,6 +81,7 @@ export class KafkaEventLog implements EventLog {
   private adminConnection: Promise<Admin> | undefined;
   private producerConnection: Promise<Producer> | undefined;
   private readonly members = new Set<KafkaGroupMember>();
+  private readonly sockets = new SocketTracker();
   private closed = false;
 
   constructor(options: KafkaEventLogOptions) {
@@ -100,6 +105,7 @@ export class KafkaEventLog implements EventLog {
       retry: this.retry,
       logLevel: kafkaLogLevel(this.options.kafkaLogLevel ?? 'warn'),
       logCreator: kafkaLogCreator(this.logger),
+      socketFactory: this.sockets.factory,
     });
   }
 
@@ -298,6 +304,8 @@ export class KafkaEventLog implements EventLog {
     const producer = this.producerConnection?.catch(() => undefined);
     const admin = this.adminConnection?.catch(() => undefined);
     await Promise.all([(await producer)?.disconnect(), (await admin)?.disconnect()]);
+    const leaked = this.sockets.endAll();
+    if (leaked > 0) this.logger.debug({ sockets: leaked }, 'closing sockets kafkajs left open');
   }
 
   private assertOpen(): void {
