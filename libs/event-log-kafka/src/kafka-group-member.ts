@@ -10,7 +10,7 @@
  */
 import type { Logger } from '@codestep/core';
 import type { ConsumeOptions, ConsumedRecord, LogRecord, Subscription } from '@codestep/event-log';
-import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer, type RetryOptions } from 'kafkajs';
+import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer, type RetryOptions, type Transaction } from 'kafkajs';
 import { byTopic, toConsumedRecord, transactionalIdFor } from './kafka-records.ts';
 
 /** What a member needs from the log that created it; all values already defaulted. */
@@ -189,7 +189,7 @@ export class KafkaGroupMember implements Subscription {
       const tx = await entry.producer.transaction();
       try {
         if (outputs.length > 0) await tx.sendBatch({ acks: -1, topicMessages: byTopic(outputs) });
-        await tx.sendOffsets({ consumerGroupId: this.options.group, topics: [{ topic, partitions: [{ partition, offset: next }] }] });
+        await sendOffsets(tx, { consumerGroupId: this.options.group, topics: [{ topic, partitions: [{ partition, offset: next }] }] });
         await this.settings.beforeCommit?.(chunk, outputs);
         await tx.commit();
       } catch (error) {
@@ -290,5 +290,23 @@ export class KafkaGroupMember implements Subscription {
   private reportError(error: unknown): void {
     if (this.options.onError) this.options.onError(error);
     else this.logger.warn({ error }, 'kafka consumer step failed; retrying');
+  }
+}
+
+/**
+ * `Transaction.sendOffsets`, retried while the coordinator answers CONCURRENT_TRANSACTIONS.
+ * After a commit the coordinator still writes the transaction's markers for a few milliseconds,
+ * and the next transaction of the same id is refused meanwhile. kafkajs retries that for the
+ * requests adding partitions, but not for AddOffsetsToTxn — the first request of a step without
+ * outputs — so without this every such step right after another failed and went round again.
+ */
+async function sendOffsets(tx: Transaction, offsets: Parameters<Transaction['sendOffsets']>[0]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await tx.sendOffsets(offsets);
+    } catch (error) {
+      if (attempt >= 20 || (error as { type?: unknown }).type !== 'CONCURRENT_TRANSACTIONS') throw error;
+      await new Promise((r) => setTimeout(r, Math.min(5 * 2 ** attempt, 200)));
+    }
   }
 }
