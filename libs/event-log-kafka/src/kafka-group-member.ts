@@ -124,7 +124,9 @@ export class KafkaGroupMember implements Subscription {
       if (this.stopping) return;
       try {
         await this.start();
-        this.logger.warn({}, 'kafka consumer restarted after a crash');
+        // stop() may have come while the new consumer was joining, and seen the old one.
+        if (this.stopping) await this.consumer?.disconnect();
+        else this.logger.warn({}, 'kafka consumer restarted after a crash');
       } catch (error) {
         this.reportError(error);
         if (!this.stopping && this.consumer) this.scheduleRestart(this.consumer);
