@@ -10,7 +10,7 @@ import type { EventLog, LogRecord, Subscription } from '@codestep/event-log';
 import { Topics, envelope, fromRecord, toRecord, type Envelope } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
 import { SpanKind, currentTraceparent, withSpan } from '@codestep/telemetry';
-import { DEFAULT_LIMIT_BOUNDS, onActionResult, onRetryDue, parseWorkflowInput, startEnrollment, type LimitBounds, type RetryPolicy } from '@codestep/workflows';
+import { DEFAULT_LIMIT_BOUNDS, actionToInput, onActionResult, onRetryDue, parseWorkflowInput, startEnrollment, type LimitBounds, type RetryPolicy } from '@codestep/workflows';
 
 const WORKFLOWS = 'workflows';
 const HEADS = 'workflow_heads';
@@ -106,7 +106,7 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
   const workflows: EnrollmentService['workflows'] = {
     async createWorkflow(req) {
       if (!req.tenantId) throw new ValidationError('tenant_id is required');
-      const input = parseWorkflowInput({ name: req.name, objectType: req.objectType, actions: req.actions.map(fromContract) }, bounds);
+      const input = parseWorkflowInput({ name: req.name, objectType: req.objectType, actions: req.actions.map(actionToInput) }, bounds);
       const workflowId = req.requestId ? deterministicId('wf', req.tenantId, req.requestId) : newId('wf');
       const existing = await store.get<HeadDoc>(HEADS, headKey(req.tenantId, workflowId));
       if (existing) return loadWorkflow(req.tenantId, workflowId, 1);
@@ -116,7 +116,7 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
     },
     async updateWorkflow(req) {
       const current = await loadWorkflow(req.tenantId, req.workflowId, 0);
-      const input = parseWorkflowInput({ name: req.name || current.name, objectType: req.objectType || current.objectType, actions: req.actions.map(fromContract) }, bounds);
+      const input = parseWorkflowInput({ name: req.name || current.name, objectType: req.objectType || current.objectType, actions: req.actions.map(actionToInput) }, bounds);
       const wf: WorkflowDefinition = { workflowId: current.workflowId, version: current.version + 1, name: input.name, objectType: input.objectType, actions: input.actions, createdAt: clock() };
       await publish(req.tenantId, wf);
       return wf;
@@ -231,27 +231,5 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
       await subscription?.stop();
       await timerRun;
     },
-  };
-}
-
-/** The contract's ActionDefinition in the shape `parseWorkflowInput` validates. */
-function fromContract(a: workflowsV1.CreateWorkflowRequest['actions'][number]): Record<string, unknown> {
-  return {
-    id: a.actionId || undefined,
-    name: a.name || undefined,
-    runtime: a.runtime || undefined,
-    code: a.code,
-    inputFields: a.inputFields.map((f) =>
-      f.source?.$case === 'literal'
-        ? { name: f.name, value: f.source.value }
-        : f.source?.$case === 'objectProperty'
-          ? { name: f.name, property: f.source.value }
-          : { name: f.name, fromAction: f.source?.value },
-    ),
-    outputFields: a.outputFields.map((o) => ({ name: o.name, type: o.type, ...(o.type === 'enum' ? { options: o.options } : {}) })),
-    secrets: a.secretNames,
-    connections: a.connectionHandles,
-    timeoutMs: a.timeoutMs || undefined,
-    memoryMb: a.memoryMb || undefined,
   };
 }

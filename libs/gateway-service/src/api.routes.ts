@@ -7,7 +7,7 @@ import type { ActionDefinition, FieldValue, WorkflowDefinition, enrollmentsV1, h
 import { ValidationError } from '@codestep/core';
 import { fieldMapToPlain } from '@codestep/events';
 import type { PromiseClient } from '@codestep/rpc';
-import { parseWorkflowInput } from '@codestep/workflows';
+import { actionToInput, parseWorkflowInput } from '@codestep/workflows';
 import type { Route, RouteRequest } from './router.ts';
 
 export interface ApiClients {
@@ -27,28 +27,7 @@ export function workflowView(wf: WorkflowDefinition): Record<string, unknown> {
     name: wf.name,
     objectType: wf.objectType,
     createdAt: new Date(wf.createdAt).toISOString(),
-    actions: wf.actions.map(actionView),
-  };
-}
-
-function actionView(a: ActionDefinition): Record<string, unknown> {
-  return {
-    id: a.actionId,
-    name: a.name,
-    runtime: a.runtime,
-    code: a.code,
-    inputFields: a.inputFields.map((f) =>
-      f.source?.$case === 'literal'
-        ? { name: f.name, value: f.source.value }
-        : f.source?.$case === 'objectProperty'
-          ? { name: f.name, property: f.source.value }
-          : { name: f.name, fromAction: f.source?.value },
-    ),
-    outputFields: a.outputFields.map((o) => (o.type === 'enum' ? { name: o.name, type: o.type, options: o.options } : { name: o.name, type: o.type })),
-    secrets: a.secretNames,
-    connections: a.connectionHandles,
-    ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
-    ...(a.memoryMb ? { memoryMb: a.memoryMb } : {}),
+    actions: wf.actions.map(actionToInput),
   };
 }
 

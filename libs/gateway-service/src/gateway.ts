@@ -30,7 +30,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   ];
   const router = createRouter(routes, {
     authenticate: (key) => options.tenants.authenticate(key),
-    onError: (error, req) => options.logger.error({ error, method: req.method, path: req.url }, 'request failed'),
+    // The path only: query strings can carry OAuth codes and state.
+    onError: (error, req) => options.logger.error({ error, method: req.method, path: (req.url ?? '/').split('?')[0] }, 'request failed'),
   });
   const server = createServer((req, res) => {
     void withSpan(`${req.method} ${(req.url ?? '/').split('?')[0]}`, { kind: SpanKind.SERVER, parent: { traceparent: header(req.headers.traceparent) }, attributes: { 'http.method': req.method ?? '' } }, () => router(req, res));

@@ -3,6 +3,7 @@ export {
   MAX_CODE_BYTES,
   OUTPUT_TYPES,
   RUNTIMES,
+  actionToInput,
   parseWorkflowInput,
   type LimitBounds,
   type WorkflowInput,

@@ -142,3 +142,28 @@ function parseInput(f: unknown, p: string, earlier: Map<string, ActionDefinition
   if (!source.outputFields.some((o) => o.name === field)) fail(`${p}.fromAction.field`, `action "${actionId}" declares no output "${field}"`);
   return { name, source: { $case: 'actionOutput', value: { actionId, field } } };
 }
+
+/**
+ * The inverse of `parseWorkflowInput` for one action: the contract's ActionDefinition in the
+ * JSON shape users send (and the API shows). Empty contract fields are left out.
+ */
+export function actionToInput(a: ActionDefinition): Record<string, unknown> {
+  return {
+    id: a.actionId || undefined,
+    name: a.name || undefined,
+    runtime: a.runtime || undefined,
+    code: a.code,
+    inputFields: a.inputFields.map((f) =>
+      f.source?.$case === 'literal'
+        ? { name: f.name, value: f.source.value }
+        : f.source?.$case === 'objectProperty'
+          ? { name: f.name, property: f.source.value }
+          : { name: f.name, fromAction: f.source?.value },
+    ),
+    outputFields: a.outputFields.map((o) => (o.type === 'enum' ? { name: o.name, type: o.type, options: o.options } : { name: o.name, type: o.type })),
+    secrets: a.secretNames,
+    connections: a.connectionHandles,
+    ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
+    ...(a.memoryMb ? { memoryMb: a.memoryMb } : {}),
+  };
+}
