@@ -9,7 +9,7 @@ import type { ActionDefinition, ActionRequested, WorkflowDefinition } from '@cod
 import { deterministicId, type Clock, type Logger } from '@codestep/core';
 import type { ConsumedRecord, EventLog, LogRecord, Subscription } from '@codestep/event-log';
 import { Topics, envelope, fieldMapToPlain, fromRecord, plainToFieldMap, toRecord, type Envelope, type EventBody } from '@codestep/events';
-import type { ExecutionRequest, ExecutionResult, OutputFieldSpec, Sandbox } from '@codestep/sandbox';
+import type { ExecutionRequest, ExecutionResult, OutputFieldSpec, Sandbox, SandboxHostApi } from '@codestep/sandbox';
 import type { DocumentStore } from '@codestep/store';
 import { SpanKind, currentTraceId, currentTraceparent, withSpan } from '@codestep/telemetry';
 
@@ -17,6 +17,8 @@ const CLAIMS = 'execution_claims';
 
 export interface ExecutorPorts {
   getWorkflow(tenantId: string, workflowId: string, version: number): Promise<WorkflowDefinition>;
+  /** A token of one of the tenant's OAuth connections; never throws for expected failures. */
+  getOAuthToken(request: { tenantId: string; workflowId: string; executionId: string; handle: string; declaredHandles: string[] }): Promise<{ token?: string; error?: string }>;
   /** Values of the named secrets of the tenant (only those the action declares). */
   resolveSecrets(request: { tenantId: string; workflowId: string; executionId: string; names: string[] }): Promise<{ values: Record<string, string>; missing: string[] }>;
 }
@@ -33,7 +35,8 @@ export interface TenantLimits {
 export interface ExecutorServiceDeps {
   eventLog: EventLog;
   store: DocumentStore;
-  sandbox: Sandbox;
+  /** The sandbox, created with this service's `hostApi` (see {@link createExecutorService}). */
+  sandbox: Sandbox | ((hostApi: Required<SandboxHostApi>) => Promise<Sandbox>);
   ports: ExecutorPorts;
   clock: Clock;
   logger: Logger;
@@ -51,12 +54,31 @@ interface ClaimDoc {
 }
 
 export interface ExecutorService {
+  /**
+   * What the sandbox asks of its host (JsWorkflows' `api.getOAuthToken`): answered for running
+   * executions only, with the tenant, workflow and connection handles of their action.
+   */
+  hostApi: Required<SandboxHostApi>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export function createExecutorService(deps: ExecutorServiceDeps): ExecutorService {
-  const { eventLog, store, sandbox, ports, clock, logger } = deps;
+  const { eventLog, store, ports, clock, logger } = deps;
+  /** Executions running in this process: what their action may use. */
+  const running = new Map<string, { tenantId: string; workflowId: string; handles: string[] }>();
+  const hostApi: Required<SandboxHostApi> = {
+    async getOAuthToken({ tenantId, executionId, handle }) {
+      const run = running.get(executionId);
+      if (!run || run.tenantId !== tenantId) return { error: `connection "${handle}": no running execution asked for it` };
+      try {
+        return await ports.getOAuthToken({ tenantId, workflowId: run.workflowId, executionId, handle, declaredHandles: run.handles });
+      } catch (error) {
+        return { error: `connection "${handle}": the credentials service could not be reached (${error instanceof Error ? error.message : String(error)}); try again later` };
+      }
+    },
+  };
+  let sandbox: Sandbox | undefined = typeof deps.sandbox === 'function' ? undefined : deps.sandbox;
   const claimTtl = deps.claimTtlMs ?? deps.limits.maxTimeoutMs + 60_000;
   let subscription: Subscription | undefined;
 
@@ -163,10 +185,13 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
       limits,
       ...(currentTraceparent() ? { traceparent: currentTraceparent()! } : {}),
     };
+    running.set(req.executionId, { tenantId, workflowId: ctx.workflowId, handles: action.connectionHandles });
     try {
-      return await sandbox.execute(request);
+      return await sandbox!.execute(request);
     } catch (error) {
       return failure('SANDBOX_UNAVAILABLE', `the sandbox could not run the action: ${error instanceof Error ? error.message : String(error)}`, true);
+    } finally {
+      running.delete(req.executionId);
     }
   }
 
@@ -222,7 +247,9 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
   }
 
   return {
+    hostApi,
     async start() {
+      if (typeof deps.sandbox === 'function') sandbox = await deps.sandbox(hostApi);
       await store.ensureCollection(CLAIMS, []);
       await eventLog.ensureTopics([Topics.actions, Topics.logs]);
       subscription = await eventLog.consume({
@@ -235,6 +262,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
     },
     async stop() {
       await subscription?.stop();
+      if (typeof deps.sandbox === 'function') await sandbox?.close();
     },
   };
 }

@@ -4,14 +4,14 @@
  * per service under the data directory. Nothing to install; data survives a restart.
  */
 import type { Logger } from '@codestep/core';
-import type { Sandbox } from '@codestep/sandbox';
+import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
 import { openEventLog } from './adapters.ts';
 import { startBrokerApp, brokerRoutes } from './broker.ts';
 import type { PlatformConfig } from './platform.config.ts';
 import { startEnrollmentApp, startExecutorApp, startGatewayApp, startLogApp, type Running } from './services.ts';
 
 export interface EmbeddedOptions {
-  createSandbox(): Promise<Sandbox>;
+  createSandbox(hostApi: Required<SandboxHostApi>): Promise<Sandbox>;
   onBootstrap?(tenant: { tenantId: string; apiKey: string }): void;
 }
 

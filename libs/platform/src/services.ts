@@ -11,7 +11,7 @@ import { createExecutorService } from '@codestep/executor-service';
 import { apiRoutes, startGateway, createTenants, type Route } from '@codestep/gateway-service';
 import { createLogService } from '@codestep/log-service';
 import { createClient, implement, serve, type PromiseClient } from '@codestep/rpc';
-import type { Sandbox } from '@codestep/sandbox';
+import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
 import type { DocumentStore } from '@codestep/store';
 import { DEFAULT_RETRY_POLICY } from '@codestep/workflows';
 import { openEventLog, openStore } from './adapters.ts';
@@ -74,20 +74,20 @@ export async function startLogApp(config: PlatformConfig, logger: Logger, shared
 }
 
 export interface ExecutorAppOptions {
-  /** Creates the sandbox (the sandbox host process and its pool). */
-  createSandbox(): Promise<Sandbox>;
+  /** Creates the sandbox (the sandbox host process and its pool) answering the executor's host API. */
+  createSandbox(hostApi: Required<SandboxHostApi>): Promise<Sandbox>;
 }
 
 export async function startExecutorApp(config: PlatformConfig, logger: Logger, options: ExecutorAppOptions, shared: Shared = {}): Promise<Running> {
   const store = await openStore(config, 'executor');
   const { log, owned } = await logFor(config, 'executor', shared);
   const workflows = createClient(workflowsV1.WorkflowsClient, config.enrollmentGrpc, { idempotent: ['getWorkflow'] });
-  const credentials = createClient(credentialsV1.CredentialsClient, config.brokerGrpc, { idempotent: ['resolveSecrets'] });
-  const sandbox = await options.createSandbox();
+  // GetOAuthToken may wait for another instance's refresh (up to ~9 s): a longer deadline.
+  const credentials = createClient(credentialsV1.CredentialsClient, config.brokerGrpc, { idempotent: ['resolveSecrets', 'getOAuthToken'], deadlineMs: 15_000 });
   const service = createExecutorService({
     eventLog: log,
     store,
-    sandbox,
+    sandbox: (hostApi) => options.createSandbox(hostApi),
     clock: systemClock,
     logger: logger.child({ service: 'executor' }),
     executorId: config.executorId ?? `${hostname()}-${process.pid}-${newId('x').slice(2, 8)}`,
@@ -95,6 +95,10 @@ export async function startExecutorApp(config: PlatformConfig, logger: Logger, o
     limits: { defaultTimeoutMs: config.defaultTimeoutMs, defaultMemoryMb: config.defaultMemoryMb, maxTimeoutMs: config.maxTimeoutMs, maxMemoryMb: config.maxMemoryMb },
     ports: {
       getWorkflow: (tenantId, workflowId, version) => workflows.getWorkflow({ tenantId, workflowId, version }),
+      getOAuthToken: async (r) => {
+        const out = await credentials.getOAuthToken({ tenantId: r.tenantId, workflowId: r.workflowId, handle: r.handle, declaredHandles: r.declaredHandles, executionId: r.executionId });
+        return out.error ? { error: out.error } : { token: out.token };
+      },
       resolveSecrets: async (request) => {
         const out = await credentials.resolveSecrets(request);
         return { values: out.values, missing: out.missing };
@@ -102,7 +106,7 @@ export async function startExecutorApp(config: PlatformConfig, logger: Logger, o
     },
   });
   await service.start();
-  return stopper('executor', [() => service.stop(), () => sandbox.close(), async () => workflows.close(), async () => credentials.close(), () => (owned ? log.close() : Promise.resolve()), () => store.close()]);
+  return stopper('executor', [() => service.stop(), async () => workflows.close(), async () => credentials.close(), () => (owned ? log.close() : Promise.resolve()), () => store.close()]);
 }
 
 export interface GatewayAppOptions {
