@@ -154,7 +154,7 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
 
   async function appendStart(wf: WorkflowDefinition, req: enrollmentsV1.EnrollRequest, enrollmentId: string, _version: number): Promise<void> {
     const object = { objectType: req.object?.objectType || wf.objectType, objectId: req.object?.objectId ?? '', properties: req.object?.properties ?? {} };
-    const events = startEnrollment(wf, { tenantId: req.tenantId, enrollmentId, object, portalId: req.portalId }, clock());
+    const events = startEnrollment(wf, { tenantId: req.tenantId, enrollmentId, object, portalId: req.portalId, trigger: req.trigger }, clock());
     const tp = currentTraceparent();
     await eventLog.append(events.map((e) => toRecord(e, tp)));
   }

@@ -170,7 +170,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
       code: action.code,
       input:
         action.runtime === 'jsworkflows'
-          ? { runtime: 'jsworkflows', data: { ...inputFields, object: ctx.object }, headers: {} }
+          ? { runtime: 'jsworkflows', data: ctx.trigger?.dataJson ? (JSON.parse(ctx.trigger.dataJson) as unknown) : { ...inputFields, object: ctx.object }, headers: ctx.trigger?.headers ?? {} }
           : {
               runtime: 'hubspot',
               event: {
@@ -211,7 +211,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
       );
     }
     if (result.status === 'succeeded') {
-      out.push(event(req, tenantId, 'succeeded', { $case: 'actionSucceeded', value: { executionId: req.executionId, context: ctx, outputFields: plainToFieldMap(result.outputFields), durationMs: Math.round(result.durationMs) } }));
+      out.push(event(req, tenantId, 'succeeded', { $case: 'actionSucceeded', value: { executionId: req.executionId, context: ctx, outputFields: plainToFieldMap(result.outputFields), durationMs: Math.round(result.durationMs), returnValueJson: result.returnValue === undefined ? '' : JSON.stringify(result.returnValue) } }));
     } else {
       const e = result.error ?? { code: 'UNKNOWN', message: 'the action failed' };
       out.push(

@@ -43,6 +43,7 @@ export function executionView(x: historyV1.ExecutionView): Record<string, unknow
     attempt: x.attempt,
     status: x.status,
     callbackId: x.callbackId,
+    ...(x.returnValueJson ? { returnValue: JSON.parse(x.returnValueJson) as unknown } : {}),
     inputFields: fields(x.inputFields),
     outputFields: fields(x.outputFields),
     logs: x.logs.map((l) => ({ level: l.level, message: l.message, at: iso(l.at) })),
@@ -142,7 +143,7 @@ export function apiRoutes(c: ApiClients): Route[] {
       auth: 'tenant',
       handle: async (req) => {
         const object = parseObject(req.body);
-        const out = await c.enrollments.enroll({ tenantId: req.tenantId, workflowId: req.params.id!, object, requestId: requestId(req), portalId: 0 });
+        const out = await c.enrollments.enroll({ tenantId: req.tenantId, workflowId: req.params.id!, object, requestId: requestId(req), portalId: 0, trigger: undefined });
         return { status: 202, body: { id: out.enrollmentId, workflowVersion: out.workflowVersion, status: 'running', links: { self: `/v1/enrollments/${out.enrollmentId}` } } };
       },
     },

@@ -4,3 +4,4 @@ export { openApiDocument } from './openapi.ts';
 export { createRouter, statusFor, type Route, type RouteRequest, type RouteResponse, type RouterOptions } from './router.ts';
 export { createTenants, type Tenants } from './tenants.ts';
 export { connectionRoutes, connectionView } from './connections.routes.ts';
+export { ensureHookCollection, hookRoutes, type HookOptions } from './hooks.routes.ts';

@@ -42,6 +42,8 @@ export interface ExecutionDoc {
   status: ExecutionStatus;
   inputFields: PlainFields;
   outputFields: PlainFields;
+  /** JsWorkflows: JSON of what `start` returned ('' if nothing). */
+  returnValueJson: string;
   error: ErrorView | null;
   continueEnrollment: boolean;
   durationMs: number;
@@ -130,6 +132,7 @@ export function applyToExecution(doc: ExecutionDoc | undefined, env: Envelope): 
       status: 'requested',
       inputFields: {},
       outputFields: {},
+      returnValueJson: '',
       error: null,
       continueEnrollment: false,
       durationMs: 0,
@@ -151,7 +154,7 @@ export function applyToExecution(doc: ExecutionDoc | undefined, env: Envelope): 
     }
     case 'actionSucceeded': {
       const d = base(e.value.executionId, e.value.context);
-      return { ...d, status: 'succeeded', outputFields: fieldMapToPlain(e.value.outputFields), durationMs: e.value.durationMs, finishedAt: env.occurredAt, eventIds: remember(d.eventIds, env.eventId) };
+      return { ...d, status: 'succeeded', outputFields: fieldMapToPlain(e.value.outputFields), returnValueJson: e.value.returnValueJson, durationMs: e.value.durationMs, finishedAt: env.occurredAt, eventIds: remember(d.eventIds, env.eventId) };
     }
     case 'actionFailed': {
       const d = base(e.value.executionId, e.value.context);

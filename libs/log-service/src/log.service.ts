@@ -111,6 +111,7 @@ export function createLogService(deps: LogServiceDeps): LogService {
       finishedAt: d.finishedAt,
       retryDueAt: d.retryDueAt,
       callbackId: d.callbackId,
+      returnValueJson: d.returnValueJson ?? '',
     };
   }
 

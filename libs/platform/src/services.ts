@@ -8,7 +8,7 @@ import { newId, systemClock, type Logger } from '@codestep/core';
 import { createEnrollmentService } from '@codestep/enrollment-service';
 import type { EventLog } from '@codestep/event-log';
 import { createExecutorService } from '@codestep/executor-service';
-import { apiRoutes, startGateway, createTenants, type Route } from '@codestep/gateway-service';
+import { apiRoutes, createTenants, ensureHookCollection, hookRoutes, startGateway, type Route } from '@codestep/gateway-service';
 import { createLogService } from '@codestep/log-service';
 import { createClient, implement, serve, type PromiseClient } from '@codestep/rpc';
 import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
@@ -127,7 +127,9 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   const enrollments = createClient(enrollmentsV1.EnrollmentsClient, config.enrollmentGrpc);
   const history = createClient(historyV1.HistoryClient, config.logGrpc, { idempotent: ['getEnrollment', 'listEnrollments', 'getExecution'] });
   const credentials = createClient(credentialsV1.CredentialsClient, config.brokerGrpc);
-  const routes = [...apiRoutes({ workflows, enrollments, history, historyRaw: history.raw }), ...(options.extraRoutes?.({ credentials }) ?? [])];
+  const clients = { workflows, enrollments, history, historyRaw: history.raw };
+  await ensureHookCollection(store);
+  const routes = [...apiRoutes(clients), ...hookRoutes(clients, { store, clock: systemClock }), ...(options.extraRoutes?.({ credentials }) ?? [])];
   const gateway = await startGateway({ host: config.httpHost, port: config.httpPort, routes, tenants, logger: logger.child({ service: 'gateway' }), ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) });
   return {
     ...stopper('gateway', [() => gateway.close(), async () => [workflows, enrollments, history, credentials].forEach((c) => c.close()), () => store.close()]),

@@ -25,7 +25,7 @@ function succeeded(request: Envelope, outputs: Record<string, string | number | 
   const req = request.event.value as { executionId: string; context: NonNullable<unknown> };
   return envelope(
     { eventId: `ok-${req.executionId}`, tenantId: 't1', aggregateId: req.executionId, occurredAt: 2000 },
-    { $case: 'actionSucceeded', value: { executionId: req.executionId, context: (request.event.value as never as { context: never }).context, outputFields: plainToFieldMap(outputs), durationMs: 5 } },
+    { $case: 'actionSucceeded', value: { executionId: req.executionId, context: (request.event.value as never as { context: never }).context, outputFields: plainToFieldMap(outputs), durationMs: 5, returnValueJson: '' } },
   );
 }
 

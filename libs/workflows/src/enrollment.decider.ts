@@ -4,7 +4,7 @@
  * earlier outputs), so no other state is needed, and every id is derived from its inputs, so a
  * redelivered input yields the very same events (downstream deduplicates by event id).
  */
-import type { ActionContext, ActionDefinition, CrmObject, ErrorInfo, FieldMap, FieldValue, WorkflowDefinition } from '@codestep/contracts';
+import type { ActionContext, ActionDefinition, CrmObject, ErrorInfo, FieldMap, FieldValue, TriggerPayload, WorkflowDefinition } from '@codestep/contracts';
 import { deterministicId } from '@codestep/core';
 import { envelope, fieldValue, type Envelope, type EventOf } from '@codestep/events';
 
@@ -31,6 +31,8 @@ export interface StartCommand {
   enrollmentId: string;
   object: CrmObject;
   portalId: number;
+  /** A webhook's payload (JsWorkflows `data`/`headers`), carried to every action. */
+  trigger?: TriggerPayload | undefined;
 }
 
 export function executionIdFor(enrollmentId: string, stepIndex: number, attempt: number): string {
@@ -43,7 +45,7 @@ export function startEnrollment(wf: WorkflowDefinition, cmd: StartCommand, now: 
     { eventId: deterministicId('evt', 'started', cmd.enrollmentId), tenantId: cmd.tenantId, aggregateId: cmd.enrollmentId, occurredAt: now, correlationId: cmd.enrollmentId },
     {
       $case: 'enrollmentStarted',
-      value: { enrollmentId: cmd.enrollmentId, workflowId: wf.workflowId, workflowVersion: wf.version, object: cmd.object, actionCount: wf.actions.length },
+      value: { enrollmentId: cmd.enrollmentId, workflowId: wf.workflowId, workflowVersion: wf.version, object: cmd.object, actionCount: wf.actions.length, trigger: cmd.trigger },
     },
   );
   const ctx: ActionContext = {
@@ -56,6 +58,7 @@ export function startEnrollment(wf: WorkflowDefinition, cmd: StartCommand, now: 
     object: cmd.object,
     priorOutputs: {},
     firstAttemptAt: now,
+    trigger: cmd.trigger,
   };
   return [started, ...nextStep(wf, cmd.tenantId, ctx, 0, started.eventId, now)];
 }

@@ -18,7 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { CrmObject } from "../../events/v1/common.ts";
+import { CrmObject, TriggerPayload } from "../../events/v1/common.ts";
 
 export const protobufPackage = "codestep.enrollments.v1";
 
@@ -33,6 +33,8 @@ export interface EnrollRequest {
   /** idempotency key: the same request id enrolls once */
   requestId: string;
   portalId: number;
+  /** a webhook's payload, for JsWorkflows actions */
+  trigger: TriggerPayload | undefined;
 }
 
 export interface EnrollResponse {
@@ -41,7 +43,7 @@ export interface EnrollResponse {
 }
 
 function createBaseEnrollRequest(): EnrollRequest {
-  return { tenantId: "", workflowId: "", object: undefined, requestId: "", portalId: 0 };
+  return { tenantId: "", workflowId: "", object: undefined, requestId: "", portalId: 0, trigger: undefined };
 }
 
 export const EnrollRequest: MessageFns<EnrollRequest> = {
@@ -60,6 +62,9 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     }
     if (message.portalId !== 0) {
       writer.uint32(40).uint32(message.portalId);
+    }
+    if (message.trigger !== undefined) {
+      TriggerPayload.encode(message.trigger, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -117,6 +122,14 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
             message.portalId = reader.uint32();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.trigger = TriggerPayload.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -152,6 +165,7 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
         : isSet(object.portal_id)
         ? globalThis.Number(object.portal_id)
         : 0,
+      trigger: isSet(object.trigger) ? TriggerPayload.fromJSON(object.trigger) : undefined,
     };
   },
 
@@ -172,6 +186,9 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     if (message.portalId !== 0) {
       obj.portalId = Math.round(message.portalId);
     }
+    if (message.trigger !== undefined) {
+      obj.trigger = TriggerPayload.toJSON(message.trigger);
+    }
     return obj;
   },
 
@@ -187,6 +204,9 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
       : undefined;
     message.requestId = object.requestId ?? "";
     message.portalId = object.portalId ?? 0;
+    message.trigger = (object.trigger !== undefined && object.trigger !== null)
+      ? TriggerPayload.fromPartial(object.trigger)
+      : undefined;
     return message;
   },
 };

@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { CrmObject, ErrorInfo, FieldMap, FieldValue, LogLine } from "./common.ts";
+import { CrmObject, ErrorInfo, FieldMap, FieldValue, LogLine, TriggerPayload } from "./common.ts";
 
 export const protobufPackage = "codestep.events.v1";
 
@@ -31,6 +31,8 @@ export interface ActionContext {
   priorOutputs: { [key: string]: FieldMap };
   /** UNIX ms, for the give-up horizon of retries */
   firstAttemptAt: number;
+  /** set when a webhook started the enrollment */
+  trigger: TriggerPayload | undefined;
 }
 
 export interface ActionContext_PriorOutputsEntry {
@@ -70,6 +72,8 @@ export interface ActionSucceeded {
   context: ActionContext | undefined;
   outputFields: { [key: string]: FieldValue };
   durationMs: number;
+  /** JsWorkflows: what `start` returned */
+  returnValueJson: string;
 }
 
 export interface ActionSucceeded_OutputFieldsEntry {
@@ -116,6 +120,7 @@ function createBaseActionContext(): ActionContext {
     object: undefined,
     priorOutputs: {},
     firstAttemptAt: 0,
+    trigger: undefined,
   };
 }
 
@@ -147,6 +152,9 @@ export const ActionContext: MessageFns<ActionContext> = {
     });
     if (message.firstAttemptAt !== 0) {
       writer.uint32(72).int64(message.firstAttemptAt);
+    }
+    if (message.trigger !== undefined) {
+      TriggerPayload.encode(message.trigger, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -239,6 +247,14 @@ export const ActionContext: MessageFns<ActionContext> = {
             message.firstAttemptAt = longToNumber(reader.int64());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.trigger = TriggerPayload.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -312,6 +328,7 @@ export const ActionContext: MessageFns<ActionContext> = {
         : isSet(object.first_attempt_at)
         ? globalThis.Number(object.first_attempt_at)
         : 0,
+      trigger: isSet(object.trigger) ? TriggerPayload.fromJSON(object.trigger) : undefined,
     };
   },
 
@@ -350,6 +367,9 @@ export const ActionContext: MessageFns<ActionContext> = {
     if (message.firstAttemptAt !== 0) {
       obj.firstAttemptAt = Math.round(message.firstAttemptAt);
     }
+    if (message.trigger !== undefined) {
+      obj.trigger = TriggerPayload.toJSON(message.trigger);
+    }
     return obj;
   },
 
@@ -377,6 +397,9 @@ export const ActionContext: MessageFns<ActionContext> = {
       {},
     );
     message.firstAttemptAt = object.firstAttemptAt ?? 0;
+    message.trigger = (object.trigger !== undefined && object.trigger !== null)
+      ? TriggerPayload.fromPartial(object.trigger)
+      : undefined;
     return message;
   },
 };
@@ -980,7 +1003,7 @@ export const ActionLogged: MessageFns<ActionLogged> = {
 };
 
 function createBaseActionSucceeded(): ActionSucceeded {
-  return { executionId: "", context: undefined, outputFields: {}, durationMs: 0 };
+  return { executionId: "", context: undefined, outputFields: {}, durationMs: 0, returnValueJson: "" };
 }
 
 export const ActionSucceeded: MessageFns<ActionSucceeded> = {
@@ -996,6 +1019,9 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     });
     if (message.durationMs !== 0) {
       writer.uint32(32).uint32(message.durationMs);
+    }
+    if (message.returnValueJson !== "") {
+      writer.uint32(42).string(message.returnValueJson);
     }
     return writer;
   },
@@ -1046,6 +1072,14 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
             }
 
             message.durationMs = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.returnValueJson = reader.string();
             continue;
           }
         }
@@ -1100,6 +1134,11 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
         : isSet(object.duration_ms)
         ? globalThis.Number(object.duration_ms)
         : 0,
+      returnValueJson: isSet(object.returnValueJson)
+        ? globalThis.String(object.returnValueJson)
+        : isSet(object.return_value_json)
+        ? globalThis.String(object.return_value_json)
+        : "",
     };
   },
 
@@ -1123,6 +1162,9 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     if (message.durationMs !== 0) {
       obj.durationMs = Math.round(message.durationMs);
     }
+    if (message.returnValueJson !== "") {
+      obj.returnValueJson = message.returnValueJson;
+    }
     return obj;
   },
 
@@ -1145,6 +1187,7 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
       {},
     );
     message.durationMs = object.durationMs ?? 0;
+    message.returnValueJson = object.returnValueJson ?? "";
     return message;
   },
 };

@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { CrmObject, ErrorInfo, FieldMap } from "./common.ts";
+import { CrmObject, ErrorInfo, FieldMap, TriggerPayload } from "./common.ts";
 
 export const protobufPackage = "codestep.events.v1";
 
@@ -18,6 +18,8 @@ export interface EnrollmentStarted {
   workflowVersion: number;
   object: CrmObject | undefined;
   actionCount: number;
+  /** set when a webhook started the enrollment */
+  trigger: TriggerPayload | undefined;
 }
 
 export interface EnrollmentCompleted {
@@ -38,7 +40,14 @@ export interface EnrollmentFailed {
 }
 
 function createBaseEnrollmentStarted(): EnrollmentStarted {
-  return { enrollmentId: "", workflowId: "", workflowVersion: 0, object: undefined, actionCount: 0 };
+  return {
+    enrollmentId: "",
+    workflowId: "",
+    workflowVersion: 0,
+    object: undefined,
+    actionCount: 0,
+    trigger: undefined,
+  };
 }
 
 export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
@@ -57,6 +66,9 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
     }
     if (message.actionCount !== 0) {
       writer.uint32(40).uint32(message.actionCount);
+    }
+    if (message.trigger !== undefined) {
+      TriggerPayload.encode(message.trigger, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -114,6 +126,14 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
             message.actionCount = reader.uint32();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.trigger = TriggerPayload.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -149,6 +169,7 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
         : isSet(object.action_count)
         ? globalThis.Number(object.action_count)
         : 0,
+      trigger: isSet(object.trigger) ? TriggerPayload.fromJSON(object.trigger) : undefined,
     };
   },
 
@@ -169,6 +190,9 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
     if (message.actionCount !== 0) {
       obj.actionCount = Math.round(message.actionCount);
     }
+    if (message.trigger !== undefined) {
+      obj.trigger = TriggerPayload.toJSON(message.trigger);
+    }
     return obj;
   },
 
@@ -184,6 +208,9 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
       ? CrmObject.fromPartial(object.object)
       : undefined;
     message.actionCount = object.actionCount ?? 0;
+    message.trigger = (object.trigger !== undefined && object.trigger !== null)
+      ? TriggerPayload.fromPartial(object.trigger)
+      : undefined;
     return message;
   },
 };

@@ -45,6 +45,7 @@ export interface ExecutionView {
   finishedAt: number;
   retryDueAt: number;
   callbackId: string;
+  returnValueJson: string;
 }
 
 export interface ExecutionView_InputFieldsEntry {
@@ -129,6 +130,7 @@ function createBaseExecutionView(): ExecutionView {
     finishedAt: 0,
     retryDueAt: 0,
     callbackId: "",
+    returnValueJson: "",
   };
 }
 
@@ -184,6 +186,9 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     }
     if (message.callbackId !== "") {
       writer.uint32(138).string(message.callbackId);
+    }
+    if (message.returnValueJson !== "") {
+      writer.uint32(146).string(message.returnValueJson);
     }
     return writer;
   },
@@ -343,6 +348,14 @@ export const ExecutionView: MessageFns<ExecutionView> = {
             message.callbackId = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.returnValueJson = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -472,6 +485,11 @@ export const ExecutionView: MessageFns<ExecutionView> = {
         : isSet(object.callback_id)
         ? globalThis.String(object.callback_id)
         : "",
+      returnValueJson: isSet(object.returnValueJson)
+        ? globalThis.String(object.returnValueJson)
+        : isSet(object.return_value_json)
+        ? globalThis.String(object.return_value_json)
+        : "",
     };
   },
 
@@ -540,6 +558,9 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     if (message.callbackId !== "") {
       obj.callbackId = message.callbackId;
     }
+    if (message.returnValueJson !== "") {
+      obj.returnValueJson = message.returnValueJson;
+    }
     return obj;
   },
 
@@ -583,6 +604,7 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     message.finishedAt = object.finishedAt ?? 0;
     message.retryDueAt = object.retryDueAt ?? 0;
     message.callbackId = object.callbackId ?? "";
+    message.returnValueJson = object.returnValueJson ?? "";
     return message;
   },
 };

@@ -1,0 +1,94 @@
+/**
+ * Webhook triggers (JsWorkflows): every workflow can have a secret hook URL. A request to it
+ * enrolls the workflow with `data` = the JSON body merged over the query parameters and
+ * `headers` = the request headers, waits for the enrollment, and answers with what the last
+ * action's `start` returned. Still running after the wait: 202 with the enrollment id.
+ */
+import { randomBytes } from 'node:crypto';
+import type { historyV1 } from '@codestep/contracts';
+import { NotFoundError } from '@codestep/core';
+import type { DocumentStore } from '@codestep/store';
+import type { ApiClients } from './api.routes.ts';
+import type { Route } from './router.ts';
+
+const HOOKS = 'webhooks';
+
+interface HookDoc {
+  tenantId: string;
+  workflowId: string;
+  createdAt: number;
+}
+
+export interface HookOptions {
+  store: DocumentStore;
+  clock: () => number;
+  /** How long a hook request waits for its enrollment, ms. @default 25000 */
+  waitMs?: number;
+}
+
+/** Headers that say something about our own proxying, not the sender. */
+const DROP = new Set(['authorization', 'cookie', 'x-api-key', 'host', 'connection', 'content-length', 'traceparent', 'tracestate']);
+
+export async function ensureHookCollection(store: DocumentStore): Promise<void> {
+  await store.ensureCollection(HOOKS, [{ fields: ['tenantId', 'workflowId'] }]);
+}
+
+export function hookRoutes(c: ApiClients, options: HookOptions): Route[] {
+  const waitMs = options.waitMs ?? 25_000;
+
+  const handleHook: Route['handle'] = async (req) => {
+    const hook = await options.store.get<HookDoc>(HOOKS, req.params.token!);
+    if (!hook) throw new NotFoundError('unknown webhook; get the URL from POST /v1/workflows/{id}/webhook');
+    const query = Object.fromEntries(req.query);
+    const body = req.body;
+    const data = body === undefined ? query : typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...query, ...body } : body;
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => v !== undefined && !DROP.has(k))) as Record<string, string>;
+    const { tenantId, workflowId } = hook.doc;
+    const out = await c.enrollments.enroll({
+      tenantId,
+      workflowId,
+      object: { objectType: 'WEBHOOK', objectId: `hook-${options.clock()}-${randomBytes(4).toString('hex')}`, properties: {} },
+      requestId: req.headers['idempotency-key'] ?? '',
+      portalId: 0,
+      trigger: { dataJson: JSON.stringify(data), headers },
+    });
+    const deadline = Date.now() + waitMs;
+    let view: historyV1.EnrollmentView | undefined;
+    while (Date.now() < deadline) {
+      try {
+        view = await c.history.getEnrollment({ tenantId, enrollmentId: out.enrollmentId });
+        if (view.status !== 'running') break;
+      } catch {
+        // Not projected yet.
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (!view || view.status === 'running') return { status: 202, body: { enrollmentId: out.enrollmentId, status: 'running' } };
+    if (view.status === 'failed') {
+      return { status: 500, body: { error: { code: view.error?.code ?? 'ACTION_FAILED', message: view.error?.message ?? 'the workflow failed' }, enrollmentId: out.enrollmentId } };
+    }
+    const last = [...view.executions].reverse().find((x) => x.status === 'succeeded');
+    const value: unknown = last?.returnValueJson ? JSON.parse(last.returnValueJson) : null;
+    return { status: 200, body: value ?? null, headers: { 'x-codestep-enrollment-id': out.enrollmentId } };
+  };
+
+  return [
+    {
+      method: 'POST',
+      path: '/v1/workflows/:id/webhook',
+      auth: 'tenant',
+      handle: async (req) => {
+        await c.workflows.getWorkflow({ tenantId: req.tenantId, workflowId: req.params.id!, version: 0 }); // 404 for another tenant's
+        const existing = await options.store.find<HookDoc>(HOOKS, { where: { tenantId: req.tenantId, workflowId: req.params.id! }, limit: 1 });
+        let token = existing[0]?.id;
+        if (!token) {
+          token = `hk_${randomBytes(24).toString('base64url')}`;
+          await options.store.put<HookDoc>(HOOKS, token, { tenantId: req.tenantId, workflowId: req.params.id!, createdAt: options.clock() });
+        }
+        return { status: 200, body: { workflowId: req.params.id, path: `/hooks/${token}` } };
+      },
+    },
+    { method: 'POST', path: '/hooks/:token', auth: 'none', handle: handleHook },
+    { method: 'GET', path: '/hooks/:token', auth: 'none', handle: handleHook },
+  ];
+}
