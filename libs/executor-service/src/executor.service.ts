@@ -48,10 +48,24 @@ export interface ExecutorServiceDeps {
   claimTtlMs?: number;
 }
 
+interface StoredRecord {
+  topic: string;
+  key: string;
+  value: string; // base64
+  headers: Record<string, string>;
+  id?: string;
+}
+
 interface ClaimDoc {
   executorId: string;
   claimedAt: number;
+  /** Set once the execution finished: the records it produced (an outbox for redelivery). */
+  done?: boolean;
+  records?: StoredRecord[];
 }
+
+const toStored = (r: LogRecord): StoredRecord => ({ topic: r.topic, key: r.key, value: Buffer.from(r.value).toString('base64'), headers: r.headers, ...(r.id ? { id: r.id } : {}) });
+const fromStored = (r: StoredRecord): LogRecord => ({ topic: r.topic, key: r.key, value: new Uint8Array(Buffer.from(r.value, 'base64')), headers: r.headers, ...(r.id ? { id: r.id } : {}) });
 
 export interface ExecutorService {
   /**
@@ -108,14 +122,15 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
       if (!claimed) {
         const claim = await store.get<ClaimDoc>(CLAIMS, req.executionId);
         const age = claim ? clock() - claim.doc.claimedAt : Infinity;
-        if (claim && (claim.doc as ClaimDoc & { done?: boolean }).done) return []; // a duplicate request: already ran
+        // Already ran: produce its records again (same event ids, so consumers drop them if the
+        // first commit did land; if the executor died before committing, this is the only copy).
+        if (claim?.doc.done) return (claim.doc.records ?? []).map(fromStored);
         if (age < claimTtl) {
           // Another member may still be running it; let the lease age out before declaring it lost.
           throw new Error(`execution ${req.executionId} is claimed by ${claim?.doc.executorId}; waiting for its result`);
         }
         logger.warn({ executionId: req.executionId }, 'execution claimed by an executor that did not finish it; reporting it lost');
-        await store.put(CLAIMS, req.executionId, { executorId: deps.executorId, claimedAt: clock(), done: true });
-        return [
+        const lost = [
           toRecord(
             event(req, tenantId, 'lost', {
               $case: 'actionFailed',
@@ -131,13 +146,16 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
             currentTraceparent(),
           ),
         ];
+        await store.put<ClaimDoc>(CLAIMS, req.executionId, { executorId: deps.executorId, claimedAt: clock(), done: true, records: lost.map(toStored) });
+        return lost;
       }
       const traceId = currentTraceId();
       // Started goes out at once (not with the batch) so history shows running executions.
       await eventLog.append([toRecord(event(req, tenantId, 'started', { $case: 'actionStarted', value: { executionId: req.executionId, context: ctx, executorId: deps.executorId, traceId } }), currentTraceparent())]);
       const result = await execute(tenantId, req);
-      await store.put(CLAIMS, req.executionId, { executorId: deps.executorId, claimedAt: clock(), done: true });
-      return resultEvents(req, tenantId, result).map((e) => toRecord(e, currentTraceparent()));
+      const records = resultEvents(req, tenantId, result).map((e) => toRecord(e, currentTraceparent()));
+      await store.put<ClaimDoc>(CLAIMS, req.executionId, { executorId: deps.executorId, claimedAt: clock(), done: true, records: records.map(toStored) });
+      return records;
     });
   }
 

@@ -18,6 +18,7 @@ export const platformSchema = {
   brokerGrpc: { kind: 'string', env: 'OAUTH_BROKER_GRPC_ADDRESS', doc: 'host:port of the OAuth broker (Credentials)', default: '127.0.0.1:50153' },
   masterKey: { kind: 'string', env: 'CODESTEP_MASTER_KEY', doc: 'Base64 of 32 bytes encrypting tokens and secrets at rest; embedded mode creates one in the data directory', optional: true },
   executorId: { kind: 'string', env: 'CODESTEP_EXECUTOR_ID', doc: 'Name of this executor process (claims, logs)', optional: true },
+  claimTtlMs: { kind: 'int', env: 'CODESTEP_CLAIM_TTL_MS', doc: 'After this long, an execution claimed by an executor that never finished it is reported lost (retryable), ms; default max timeout + 60 s', optional: true, min: 1000 },
   executorConcurrency: { kind: 'int', env: 'CODESTEP_EXECUTOR_CONCURRENCY', doc: 'Executions in flight per executor process', default: 4, min: 1, max: 256 },
   sandboxPoolSize: { kind: 'int', env: 'CODESTEP_SANDBOX_POOL_SIZE', doc: 'Pre-warmed sandbox workers per executor', default: 2, min: 1, max: 64 },
   defaultTimeoutMs: { kind: 'int', env: 'CODESTEP_ACTION_TIMEOUT_MS', doc: 'Default wall time of an action, ms (HubSpot: 20000)', default: 20_000, min: 100, max: 900_000 },

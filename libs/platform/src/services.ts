@@ -92,6 +92,7 @@ export async function startExecutorApp(config: PlatformConfig, logger: Logger, o
     logger: logger.child({ service: 'executor' }),
     executorId: config.executorId ?? `${hostname()}-${process.pid}-${newId('x').slice(2, 8)}`,
     concurrency: config.executorConcurrency,
+    ...(config.claimTtlMs ? { claimTtlMs: config.claimTtlMs } : {}),
     limits: { defaultTimeoutMs: config.defaultTimeoutMs, defaultMemoryMb: config.defaultMemoryMb, maxTimeoutMs: config.maxTimeoutMs, maxMemoryMb: config.maxMemoryMb },
     ports: {
       getWorkflow: (tenantId, workflowId, version) => workflows.getWorkflow({ tenantId, workflowId, version }),

@@ -1,0 +1,114 @@
+/**
+ * The executor's claims over the embedded adapters: a redelivered request never runs the action
+ * again but produces its result again (the claim is the outbox), and a claim left by an executor
+ * that died is reported as a retryable EXECUTOR_LOST.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { WorkflowDefinition } from '@codestep/contracts';
+import { silentLogger } from '@codestep/core';
+import { SqliteEventLog } from '@codestep/event-log-sqlite';
+import { Topics, fromRecord, toRecord, type Envelope } from '@codestep/events';
+import { createExecutorService } from '@codestep/executor-service';
+import type { ExecutionResult, Sandbox } from '@codestep/sandbox';
+import { SqliteStore } from '@codestep/store-sqlite';
+import { parseWorkflowInput, startEnrollment } from '@codestep/workflows';
+
+const input = parseWorkflowInput({ name: 'one', actions: [{ id: 'a', code: 'exports.main = async () => ({ outputFields: { n: 1 } })', outputFields: [{ name: 'n', type: 'number' }] }] });
+const wf: WorkflowDefinition = { workflowId: 'wf1', version: 1, name: input.name, objectType: input.objectType, actions: input.actions, createdAt: 0 };
+
+/** Counts runs; answers like the real sandbox would for the action above. */
+function countingSandbox(): Sandbox & { runs: number } {
+  const s = {
+    runs: 0,
+    async execute(): Promise<ExecutionResult> {
+      s.runs++;
+      return { status: 'succeeded', outputFields: { n: 1 }, logs: [], logsTruncated: false, error: null, durationMs: 1 };
+    },
+    async close() {},
+  };
+  return s;
+}
+
+async function setup(claimTtlMs = 60_000, reuse?: { store: SqliteStore; sandbox: Sandbox & { runs: number } }) {
+  const dir = mkdtempSync(join(tmpdir(), 'codestep-exec-'));
+  const log = new SqliteEventLog({ path: join(dir, 'events.db'), pollIntervalMs: 20 });
+  const store = reuse?.store ?? new SqliteStore({ path: join(dir, 'executor.db') });
+  const sandbox = reuse?.sandbox ?? countingSandbox();
+  const service = createExecutorService({
+    eventLog: log,
+    store,
+    sandbox,
+    clock: Date.now,
+    logger: silentLogger,
+    executorId: 'test',
+    claimTtlMs,
+    limits: { defaultTimeoutMs: 20_000, defaultMemoryMb: 128, maxTimeoutMs: 60_000, maxMemoryMb: 512 },
+    ports: {
+      getWorkflow: async () => wf,
+      resolveSecrets: async () => ({ values: {}, missing: [] }),
+      getOAuthToken: async () => ({ error: 'none' }),
+    },
+  });
+  await service.start();
+  const request = startEnrollment(wf, { tenantId: 't1', enrollmentId: 'enr1', object: { objectType: 'CONTACT', objectId: '1', properties: {} }, portalId: 0 }, Date.now())[1]!;
+  const results = async (): Promise<Envelope[]> => {
+    const out: Envelope[] = [];
+    await log.readAll([Topics.actions], async (batch) => void out.push(...batch.map((r) => fromRecord(r.value)!)));
+    return out.filter((e) => e.event.$case === 'actionSucceeded' || e.event.$case === 'actionFailed');
+  };
+  const until = async (what: string, f: () => Promise<boolean>) => {
+    for (let i = 0; i < 500 && !(await f()); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(await f(), what);
+  };
+  return { log, store, sandbox, service, request, results, until, close: async (keepStore = false) => (await service.stop(), await log.close(), keepStore || (await store.close())) };
+}
+
+describe('executor claims', () => {
+  it('given a request delivered twice, runs the action once and its result lands once', async () => {
+    const t = await setup();
+    const { id: _drop, ...withoutId } = toRecord(t.request);
+    await t.log.append([withoutId]); // no record id: the log keeps both copies, as Kafka would
+    await t.until('the first result', async () => (await t.results()).length === 1);
+    await t.log.append([withoutId]);
+    await new Promise((r) => setTimeout(r, 300));
+    const results = await t.results();
+    assert.equal(t.sandbox.runs, 1);
+    assert.equal(results.length, 1, 'the re-produced result has the same event id and is dropped');
+    assert.equal(results[0]!.event.$case, 'actionSucceeded');
+    await t.close();
+  });
+
+  it('given a claim left by an executor that died, reports the execution lost and retryable without running it', async () => {
+    const t = await setup(1_000);
+    const executionId = (t.request.event.value as { executionId: string }).executionId;
+    await t.store.ensureCollection('execution_claims', []);
+    await t.store.insertIfAbsent('execution_claims', executionId, { executorId: 'dead', claimedAt: Date.now() - 5_000 });
+    await t.log.append([toRecord(t.request)]);
+    await t.until('the lost report', async () => (await t.results()).length === 1);
+    const [lost] = await t.results();
+    assert.equal(lost!.event.$case, 'actionFailed');
+    if (lost!.event.$case !== 'actionFailed') return;
+    assert.equal(lost!.event.value.error?.code, 'EXECUTOR_LOST');
+    assert.equal(lost!.event.value.error?.retryable, true);
+    assert.equal(t.sandbox.runs, 0);
+    await t.close();
+  });
+
+  it('given an executor that finished but died before its results were committed, a redelivery produces them without running again', async () => {
+    const first = await setup();
+    await first.log.append([toRecord(first.request)]);
+    await first.until('the result', async () => (await first.results()).length === 1);
+    await first.close(true);
+    // The same claims, a log that never received the results (the lost commit).
+    const second = await setup(60_000, { store: first.store, sandbox: first.sandbox });
+    await second.log.append([toRecord(second.request)]);
+    await second.until('the result again', async () => (await second.results()).length === 1);
+    assert.equal(first.sandbox.runs, 1);
+    assert.equal((await second.results())[0]!.event.$case, 'actionSucceeded');
+    await second.close();
+  });
+});
