@@ -6,7 +6,7 @@
  * decides whether to retry.
  */
 import type { ActionDefinition, ActionRequested, WorkflowDefinition } from '@codestep/contracts';
-import { deterministicId, type Clock, type Logger } from '@codestep/core';
+import { deterministicId, isCodestepError, type Clock, type Logger } from '@codestep/core';
 import type { ConsumedRecord, EventLog, LogRecord, Subscription } from '@codestep/event-log';
 import { Topics, envelope, fieldMapToPlain, fromRecord, plainToFieldMap, toRecord, type Envelope, type EventBody } from '@codestep/events';
 import type { ExecutionRequest, ExecutionResult, OutputFieldSpec, Sandbox, SandboxHostApi } from '@codestep/sandbox';
@@ -46,6 +46,15 @@ export interface ExecutorServiceDeps {
   concurrency?: number;
   /** A claim older than this with no result is considered lost, ms. @default limits.maxTimeoutMs + 60000 */
   claimTtlMs?: number;
+}
+
+/** Codes of a peer that is down or slow: retried by redelivery, not reported as a failure. */
+const TRANSIENT = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED']);
+
+interface Prepared {
+  request: ExecutionRequest;
+  workflowId: string;
+  handles: string[];
 }
 
 interface StoredRecord {
@@ -118,9 +127,13 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
     return withSpan('execute action', { kind: SpanKind.CONSUMER, parent: record.headers, attributes: { 'codestep.execution_id': req.executionId } }, async () => {
       const ctx = req.context;
       if (!ctx) return [];
-      const claimed = await store.insertIfAbsent<ClaimDoc>(CLAIMS, req.executionId, { executorId: deps.executorId, claimedAt: clock() });
+      const existing = await store.get<ClaimDoc>(CLAIMS, req.executionId);
+      // Prepared before claiming: a peer that is down (the enrollment or credentials service)
+      // re-delivers the request after a back-off instead of spending an attempt of the action.
+      const prepared = existing ? undefined : await prepare(tenantId, req);
+      const claimed = !existing && (await store.insertIfAbsent<ClaimDoc>(CLAIMS, req.executionId, { executorId: deps.executorId, claimedAt: clock() }));
       if (!claimed) {
-        const claim = await store.get<ClaimDoc>(CLAIMS, req.executionId);
+        const claim = existing ?? (await store.get<ClaimDoc>(CLAIMS, req.executionId));
         const age = claim ? clock() - claim.doc.claimedAt : Infinity;
         // Already ran: produce its records again (same event ids, so consumers drop them if the
         // first commit did land; if the executor died before committing, this is the only copy).
@@ -152,14 +165,15 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
       const traceId = currentTraceId();
       // Started goes out at once (not with the batch) so history shows running executions.
       await eventLog.append([toRecord(event(req, tenantId, 'started', { $case: 'actionStarted', value: { executionId: req.executionId, context: ctx, executorId: deps.executorId, traceId } }), currentTraceparent())]);
-      const result = await execute(tenantId, req);
+      const result = 'failure' in prepared! ? prepared.failure : await run(prepared!);
       const records = resultEvents(req, tenantId, result).map((e) => toRecord(e, currentTraceparent()));
       await store.put<ClaimDoc>(CLAIMS, req.executionId, { executorId: deps.executorId, claimedAt: clock(), done: true, records: records.map(toStored) });
       return records;
     });
   }
 
-  async function execute(tenantId: string, req: ActionRequested): Promise<ExecutionResult> {
+  /** What the sandbox needs, or the failure to report; throws only for a peer that is down. */
+  async function prepare(tenantId: string, req: ActionRequested): Promise<Prepared | { failure: ExecutionResult }> {
     const ctx = req.context!;
     let action: ActionDefinition | undefined;
     let secrets: Record<string, string> = {};
@@ -169,11 +183,12 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
       if (!action) throw new Error(`workflow ${ctx.workflowId} v${ctx.workflowVersion} has no step ${ctx.stepIndex}`);
       if (action.secretNames.length) {
         const resolved = await ports.resolveSecrets({ tenantId, workflowId: ctx.workflowId, executionId: req.executionId, names: action.secretNames });
-        if (resolved.missing.length) return failure('SECRET_NOT_FOUND', `secret(s) ${resolved.missing.join(', ')} selected for this action do not exist; add them with PUT /v1/secrets/{name}`);
+        if (resolved.missing.length) return { failure: failure('SECRET_NOT_FOUND', `secret(s) ${resolved.missing.join(', ')} selected for this action do not exist; add them with PUT /v1/secrets/{name}`) };
         secrets = resolved.values;
       }
     } catch (error) {
-      return failure('EXECUTOR_ERROR', `could not prepare the action: ${error instanceof Error ? error.message : String(error)}`, true);
+      if (isCodestepError(error) && TRANSIENT.has(error.code)) throw error;
+      return { failure: failure('EXECUTOR_ERROR', `could not prepare the action: ${error instanceof Error ? error.message : String(error)}`) };
     }
     const limits = {
       timeoutMs: Math.min(action.timeoutMs || deps.limits.defaultTimeoutMs, deps.limits.maxTimeoutMs),
@@ -203,13 +218,17 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
       limits,
       ...(currentTraceparent() ? { traceparent: currentTraceparent()! } : {}),
     };
-    running.set(req.executionId, { tenantId, workflowId: ctx.workflowId, handles: action.connectionHandles });
+    return { request, workflowId: ctx.workflowId, handles: action.connectionHandles };
+  }
+
+  async function run(p: Prepared): Promise<ExecutionResult> {
+    running.set(p.request.executionId, { tenantId: p.request.tenantId, workflowId: p.workflowId, handles: p.handles });
     try {
-      return await sandbox!.execute(request);
+      return await sandbox!.execute(p.request);
     } catch (error) {
       return failure('SANDBOX_UNAVAILABLE', `the sandbox could not run the action: ${error instanceof Error ? error.message : String(error)}`, true);
     } finally {
-      running.delete(req.executionId);
+      running.delete(p.request.executionId);
     }
   }
 

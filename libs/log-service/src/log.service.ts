@@ -162,7 +162,7 @@ export function createLogService(deps: LogServiceDeps): LogService {
         const where: Record<string, string> = { tenantId: req.tenantId };
         if (req.workflowId) where.workflowId = req.workflowId;
         if (req.status) where.status = req.status;
-        const docs = await store.find<EnrollmentDoc>(PROJECTIONS.enrollments, { where, orderBy: { field: 'startedAt', direction: 'desc' }, limit: Math.min(req.limit || 50, 500) });
+        const docs = await store.find<EnrollmentDoc>(PROJECTIONS.enrollments, { where, orderBy: { field: 'startedAt', direction: 'desc' }, limit: Math.min(req.limit || 50, 5000) });
         return { enrollments: await Promise.all(docs.map((d) => enrollmentView(d, false))) };
       },
       async getExecution(req) {

@@ -1,6 +1,6 @@
 /** Picks the event log and store adapters from configuration: SQLite by default, Kafka/MongoDB when set. */
 import { join } from 'node:path';
-import type { EventLog } from '@codestep/event-log';
+import { namespacedEventLog, type EventLog } from '@codestep/event-log';
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
 import type { DocumentStore } from '@codestep/store';
 import { SqliteStore } from '@codestep/store-sqlite';
@@ -9,7 +9,8 @@ import type { PlatformConfig } from './platform.config.ts';
 export async function openEventLog(config: PlatformConfig, clientId: string): Promise<EventLog> {
   if (config.kafkaBrokers?.length) {
     const { KafkaEventLog } = await import('@codestep/event-log-kafka');
-    return new KafkaEventLog({ brokers: config.kafkaBrokers, clientId, partitions: config.kafkaPartitions });
+    const kafka = new KafkaEventLog({ brokers: config.kafkaBrokers, clientId, partitions: config.kafkaPartitions, transactionalIdPrefix: config.namespace || 'codestep' });
+    return namespacedEventLog(kafka, config.namespace);
   }
   return new SqliteEventLog({ path: join(config.dataDir, 'events.db') });
 }

@@ -10,6 +10,7 @@ export const platformSchema = {
   httpPort: { kind: 'int', env: 'CODESTEP_HTTP_PORT', doc: 'Port of the HTTP API (0 = any free port)', default: 8080, min: 0, max: 65535 },
   publicUrl: { kind: 'string', env: 'CODESTEP_PUBLIC_URL', doc: 'Public base URL (OAuth redirect URIs, OpenAPI servers); default http://host:port', optional: true },
   kafkaBrokers: { kind: 'list', env: 'KAFKA_BROKERS', doc: 'Kafka bootstrap servers host:port,... — set to use Kafka as the event log', optional: true },
+  namespace: { kind: 'string', env: 'CODESTEP_NAMESPACE', doc: 'Prefix of this deployment\'s Kafka topics, consumer groups and transactional ids, for a cluster shared by several deployments', default: '' },
   kafkaPartitions: { kind: 'int', env: 'KAFKA_PARTITIONS', doc: 'Partitions of each topic created', default: 3, min: 1, max: 256 },
   mongodbUri: { kind: 'string', env: 'MONGODB_URI', doc: 'MongoDB connection string — set to use MongoDB as the store', optional: true },
   mongodbDatabase: { kind: 'string', env: 'MONGODB_DATABASE', doc: 'MongoDB database name', default: 'codestep' },

@@ -123,7 +123,7 @@ function isDuplicateKey(error: unknown): boolean {
 }
 
 function toStored<T>(raw: StoredShape): StoredDoc<T> {
-  return { id: raw._id, version: raw.v, doc: raw.d as T };
+  return { id: raw._id, version: raw.v, doc: decodeKeys(raw.d) as T };
 }
 
 /** Attempts of an optimistic write before it gives up under constant contention. */
@@ -244,7 +244,7 @@ export class MongoStore implements DocumentStore {
         for (const w of pending) {
           const version = stored.get(w.id);
           if (version === undefined) inserts.push(w);
-          else if (version < w.version) replaces.push({ replaceOne: { filter: { _id: w.id, v: { $lt: w.version } }, replacement: { v: w.version, d: w.doc } } });
+          else if (version < w.version) replaces.push({ replaceOne: { filter: { _id: w.id, v: { $lt: w.version } }, replacement: { v: w.version, d: encodeKeys(w.doc) } } });
         }
         // A guarded replace that finds a newer version matches nothing: never an error.
         for (let i = 0; i < replaces.length; i += this.updatesPerCommand) {
@@ -253,7 +253,7 @@ export class MongoStore implements DocumentStore {
         }
         if (inserts.length === 0) return;
         try {
-          await c.insertMany(inserts.map((w) => ({ _id: w.id, v: w.version, d: w.doc })), { ordered: false });
+          await c.insertMany(inserts.map((w) => ({ _id: w.id, v: w.version, d: encodeKeys(w.doc) })), { ordered: false });
           return;
         } catch (error) {
           const lost = duplicateInsertIds(error, inserts.map((w) => w.id));
@@ -268,7 +268,7 @@ export class MongoStore implements DocumentStore {
 
   async insertIfAbsent<T>(collection: string, id: string, doc: T): Promise<boolean> {
     try {
-      await this.coll(collection).insertOne({ _id: id, v: 1, d: doc });
+      await this.coll(collection).insertOne({ _id: id, v: 1, d: encodeKeys(doc) });
       return true;
     } catch (error) {
       if (!isDuplicateKey(error)) throw unavailable('insert', error);
@@ -283,7 +283,7 @@ export class MongoStore implements DocumentStore {
     if (expectedVersion === 0) return this.insertIfAbsent(collection, id, doc);
     return this.exclusive(collection, [id], async () => {
       const result = await guard('update', () =>
-        this.coll(collection).replaceOne({ _id: id, v: expectedVersion }, { v: expectedVersion + 1, d: doc }),
+        this.coll(collection).replaceOne({ _id: id, v: expectedVersion }, { v: expectedVersion + 1, d: encodeKeys(doc) }),
       );
       return result.matchedCount === 1;
     });
@@ -299,7 +299,7 @@ export class MongoStore implements DocumentStore {
           if (await this.insertIfAbsent(collection, id, doc)) return;
           continue;
         }
-        const result = await guard('write', () => c.replaceOne({ _id: id, v: current.v }, { v: current.v + 1, d: doc }));
+        const result = await guard('write', () => c.replaceOne({ _id: id, v: current.v }, { v: current.v + 1, d: encodeKeys(doc) }));
         if (result.matchedCount === 1) return;
       }
       throw contention(collection, [id]);
@@ -351,4 +351,25 @@ async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
   } catch (error) {
     throw unavailable(what, error);
   }
+}
+
+/**
+ * MongoDB refuses field names that start with `$` or contain `.`, and documents are arbitrary
+ * JSON (ts-proto's oneofs carry `$case`). Every key is escaped reversibly: `~` → `~t`,
+ * `$` → `~d`, `.` → `~p`; plain names (the indexed fields) are unchanged.
+ */
+function mapKeys(value: unknown, f: (key: string) => string): unknown {
+  if (Array.isArray(value)) return value.map((v) => mapKeys(v, f));
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[f(k)] = mapKeys(v, f);
+  return out;
+}
+const ESC: Record<string, string> = { '~': '~t', $: '~d', '.': '~p' };
+const UNESC: Record<string, string> = { t: '~', d: '$', p: '.' };
+export function encodeKeys(value: unknown): unknown {
+  return mapKeys(value, (k) => (/[~$.]/.test(k) ? k.replace(/[~$.]/g, (c) => ESC[c]!) : k));
+}
+export function decodeKeys(value: unknown): unknown {
+  return mapKeys(value, (k) => (k.includes('~') ? k.replace(/~([tdp])/g, (_m, c: string) => UNESC[c]!) : k));
 }

@@ -86,5 +86,18 @@ export function storeContract(name: string, factory: StoreFactory): void {
       assert.deepEqual(await store.find(c, {}), []);
       await store.close();
     });
+
+    it('keeps any JSON field names, including ones starting with $ or holding dots', async () => {
+      const store = await factory.open();
+      const c = `c${randomUUID().slice(0, 8)}`;
+      await store.ensureCollection(c, [{ fields: ['tenantId'] }]);
+      const doc = { tenantId: 't', source: { $case: 'literal', value: 'x' }, 'a.b': [{ '~odd': 1, $x: { '.': true } }] };
+      await store.writeVersioned(c, [{ id: 'k', version: 1, doc }]);
+      await store.put(c, 'p', doc);
+      assert.deepEqual((await store.get(c, 'k'))?.doc, doc);
+      assert.deepEqual((await store.get(c, 'p'))?.doc, doc);
+      assert.deepEqual((await store.find(c, { where: { tenantId: 't' } })).map((d) => d.doc), [doc, doc]);
+      await store.close();
+    });
   });
 }

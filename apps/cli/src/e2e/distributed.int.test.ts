@@ -1,0 +1,233 @@
+/**
+ * Distributed mode end to end: every app its own OS process over the real Kafka broker and
+ * FerretDB started by infra/local. N enrollments of a one-action workflow complete exactly once;
+ * then, with N more in flight, one executor and the enrollment service are killed with SIGKILL
+ * and restarted, and every enrollment still completes exactly once. Finally the history
+ * projections are rebuilt from the topics and compared with the live ones.
+ * Needs KAFKA_BROKERS and MONGODB_URI (npm test sets them); N from CODESTEP_DIST_N (default 1000).
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { MongoClient } from 'mongodb';
+import { api, waitFor } from './platform-process.ts';
+
+const brokers = process.env.KAFKA_BROKERS;
+const mongoUri = process.env.MONGODB_URI;
+const N = Number(process.env.CODESTEP_DIST_N ?? 1000);
+const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface App {
+  name: string;
+  child: ChildProcess;
+  out: () => string;
+}
+
+describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !mongoUri ? 'KAFKA_BROKERS and MONGODB_URI are not set (npm test starts the servers)' : false }, () => {
+  const apps = new Map<string, App>();
+  let env: Record<string, string>;
+  let call: ReturnType<typeof api>;
+  let workflowId: string;
+  let database: string;
+
+  async function startApp(key: string, app: string, extra: Record<string, string> = {}): Promise<App> {
+    const child = spawn(process.execPath, [join(root, 'apps', app, 'src/main.ts')], { cwd: root, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const started = /"msg":"[a-z -]*started"/;
+    const deadline = Date.now() + 60_000;
+    while (!started.test(out)) {
+      if (child.exitCode !== null) throw new Error(`${key} exited with ${child.exitCode}:\n${out}`);
+      if (Date.now() > deadline) throw new Error(`${key} did not start within 60 s:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const a = { name: key, child, out: () => out };
+    apps.set(key, a);
+    return a;
+  }
+
+  function kill9(key: string): Promise<void> {
+    const a = apps.get(key)!;
+    return new Promise((resolve) => {
+      a.child.once('exit', () => resolve());
+      a.child.kill('SIGKILL');
+    });
+  }
+
+  before(async () => {
+    database = `codestep_dist_${randomBytes(4).toString('hex')}`;
+    const [enrollment, log, broker, http] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    env = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      KAFKA_BROKERS: brokers!,
+      MONGODB_URI: mongoUri!,
+      MONGODB_DATABASE: database,
+      ENROLLMENT_GRPC_ADDRESS: `127.0.0.1:${enrollment}`,
+      LOG_GRPC_ADDRESS: `127.0.0.1:${log}`,
+      OAUTH_BROKER_GRPC_ADDRESS: `127.0.0.1:${broker}`,
+      CODESTEP_HTTP_PORT: String(http),
+      CODESTEP_DATA_DIR: mkdtempSync(join(tmpdir(), 'codestep-dist-')),
+      CODESTEP_MASTER_KEY: randomBytes(32).toString('base64'),
+      CODESTEP_LOG_LEVEL: 'info',
+      CODESTEP_CLAIM_TTL_MS: '8000',
+      CODESTEP_RETRY_INITIAL_MS: '500',
+      CODESTEP_EXECUTOR_CONCURRENCY: '8',
+    };
+    await startApp('oauth-broker', 'oauth-broker');
+    await startApp('enrollment', 'enrollment');
+    await startApp('log', 'log');
+    await Promise.all([startApp('executor-a', 'executor', { CODESTEP_EXECUTOR_ID: 'executor-a' }), startApp('executor-b', 'executor', { CODESTEP_EXECUTOR_ID: 'executor-b' })]);
+    const gateway = await startApp('gateway', 'gateway');
+    const key = /API key \(shown once\): (\S+)/.exec(gateway.out())?.[1];
+    assert.ok(key, gateway.out());
+    call = api(`http://127.0.0.1:${http}`, key);
+    const wf = await call('POST', '/v1/workflows', {
+      name: 'double',
+      actions: [{ id: 'double', code: 'exports.main = async (event) => ({ outputFields: { doubled: Number(event.inputFields.n) * 2 } })', inputFields: [{ name: 'n', property: 'n' }], outputFields: [{ name: 'doubled', type: 'number' }] }],
+    });
+    assert.equal(wf.status, 201, JSON.stringify(wf.body));
+    workflowId = wf.body.id;
+  });
+
+  after(async () => {
+    for (const a of apps.values()) if (a.child.exitCode === null) a.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 2000));
+    for (const a of apps.values()) if (a.child.exitCode === null) a.child.kill('SIGKILL');
+    const client = new MongoClient(mongoUri!);
+    try {
+      const dbs = await client.db().admin().listDatabases();
+      for (const d of dbs.databases) if (d.name.startsWith(database)) await client.db(d.name).dropDatabase();
+    } finally {
+      await client.close();
+    }
+  });
+
+  /** Enrolls objects from..to-1, retrying each (same Idempotency-Key) while a service is down. */
+  async function enrollRange(from: number, to: number, onAccepted?: (n: number) => void): Promise<void> {
+    let next = from;
+    let accepted = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < to) {
+          const i = next++;
+          for (let attempt = 0; ; attempt++) {
+            const r = await call('POST', `/v1/workflows/${workflowId}/enrollments`, { object: { objectId: String(i), properties: { n: i } } }, { 'idempotency-key': `obj-${i}` }).catch(() => ({ status: 0, body: null }));
+            if (r.status === 202) break;
+            if (attempt > 600) throw new Error(`enrollment ${i} never accepted: ${r.status} ${JSON.stringify(r.body)}`);
+            await new Promise((res) => setTimeout(res, 200));
+          }
+          onAccepted?.(++accepted);
+        }
+      }),
+    );
+  }
+
+  /** Reads the projections straight from MongoDB: every enrollment, every execution. */
+  async function history(): Promise<{ enrollments: Array<{ enrollmentId: string; status: string; object: { objectId: string } }>; executions: Array<{ enrollmentId: string; status: string; attempt: number; error: { code: string } | null; outputFields: Record<string, number> }> }> {
+    const client = new MongoClient(mongoUri!);
+    try {
+      const db = client.db(`${database}_log`);
+      const enrollments = (await db.collection('enrollments').find({}).toArray()).map((d) => d.d);
+      const executions = (await db.collection('executions').find({}).toArray()).map((d) => d.d);
+      return { enrollments, executions } as never;
+    } finally {
+      await client.close();
+    }
+  }
+
+  async function waitAllCompleted(count: number): Promise<void> {
+    await waitFor(
+      `${count} completed enrollments`,
+      async () => {
+        const r = await call('GET', `/v1/enrollments?workflowId=${workflowId}&status=completed&limit=5000`).catch(() => undefined);
+        return r && r.body.enrollments?.length >= count ? true : undefined;
+      },
+      Number(process.env.CODESTEP_DIST_WAIT_MS ?? 1_200_000),
+    ).catch(async (error: unknown) => {
+      const r = await call('GET', `/v1/enrollments?workflowId=${workflowId}&limit=5000`).catch(() => undefined);
+      const statuses: Record<string, number> = {};
+      for (const e of r?.body.enrollments ?? []) statuses[e.status] = (statuses[e.status] ?? 0) + 1;
+      const tails = [...apps.values()].map((a) => `--- ${a.name}\n${a.out().split('\n').slice(-8).join('\n')}`).join('\n');
+      throw new Error(`${error instanceof Error ? error.message : String(error)}; enrollments by status ${JSON.stringify(statuses)}\n${tails}`);
+    });
+  }
+
+  function assertExactlyOnce(h: Awaited<ReturnType<typeof history>>, count: number, allowLost: boolean): number {
+    const byObject = new Map<string, number>();
+    for (const e of h.enrollments) byObject.set(e.object.objectId, (byObject.get(e.object.objectId) ?? 0) + 1);
+    assert.equal(byObject.size, count, 'one enrollment per object');
+    assert.ok([...byObject.values()].every((n) => n === 1), 'no object enrolled twice');
+    assert.ok(h.enrollments.every((e) => e.status === 'completed'), 'every enrollment completed');
+    const succeeded = new Map<string, number>();
+    let lost = 0;
+    for (const x of h.executions) {
+      if (x.status === 'succeeded') succeeded.set(x.enrollmentId, (succeeded.get(x.enrollmentId) ?? 0) + 1);
+      else if (allowLost && x.error?.code === 'EXECUTOR_LOST') lost++;
+      else assert.fail(`unexpected execution ${JSON.stringify(x)}`);
+    }
+    for (const e of h.enrollments) assert.equal(succeeded.get(e.enrollmentId), 1, `enrollment ${e.enrollmentId} has exactly one successful execution`);
+    return lost;
+  }
+
+  it(`completes ${N} enrollments, each exactly once in history`, async () => {
+    const t0 = Date.now();
+    await enrollRange(0, N);
+    await waitAllCompleted(N);
+    const h = await history();
+    assertExactlyOnce(h, N, false);
+    const x = h.executions.find((e) => e.attempt === 1);
+    assert.ok(x && typeof x.outputFields.doubled === 'number');
+    console.log(`# distributed: ${N} enrollments completed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  });
+
+  it(`completes ${N} more exactly once while an executor and the enrollment service are killed with SIGKILL and restarted`, async () => {
+    let killed: Promise<void> | undefined;
+    const enrolling = enrollRange(N, 2 * N, (accepted) => {
+      if (accepted === Math.floor(N / 4) && !killed) {
+        killed = (async () => {
+          await Promise.all([kill9('executor-a'), kill9('enrollment')]);
+          await new Promise((r) => setTimeout(r, 1500));
+          await startApp('enrollment', 'enrollment');
+          await startApp('executor-a', 'executor', { CODESTEP_EXECUTOR_ID: 'executor-a' });
+        })();
+      }
+    });
+    await enrolling;
+    assert.ok(killed, 'the kill happened while enrollments were in flight');
+    await killed;
+    await waitAllCompleted(2 * N);
+    const lost = assertExactlyOnce(await history(), 2 * N, true);
+    console.log(`# distributed: after the kill, ${lost} executions were reported lost and retried`);
+  });
+
+  it('rebuilds every history projection from the topics and finds it equal to the live one', async () => {
+    await new Promise((r) => setTimeout(r, 2000)); // let the log service apply the tail of the topics
+    const child = spawn(process.execPath, [join(root, 'apps/cli/src/main.ts'), 'replay', '--verify'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, out);
+    const report = JSON.parse(out.slice(out.indexOf('{'))) as { equal: boolean; collections: Record<string, { live: number }> };
+    assert.equal(report.equal, true);
+    assert.equal(report.collections.enrollments!.live, 2 * N);
+  });
+});
