@@ -63,12 +63,14 @@ export function createLogService(deps: LogServiceDeps): LogService {
     const current = await store.getMany<D>(collection, ids);
     const next = new Map<string, { doc: D; version: number }>();
     for (const { env, offset } of items) {
+      // Versions are offset + 1: offsets start at 0 (Kafka), and 0 means "no document".
+      const version = offset + 1;
       const id = env.aggregateId;
       const before = next.get(id)?.doc ?? current.get(id)?.doc;
       const storedVersion = current.get(id)?.version ?? 0;
-      if (offset <= storedVersion && !next.has(id)) continue; // applied before (by offset)
+      if (version <= storedVersion && !next.has(id)) continue; // applied before (by offset)
       const after = reducer(before, env);
-      if (after !== undefined) next.set(id, { doc: after, version: offset });
+      if (after !== undefined) next.set(id, { doc: after, version });
     }
     await store.writeVersioned(collection, [...next].map(([id, v]) => ({ id, version: v.version, doc: v.doc })));
   }

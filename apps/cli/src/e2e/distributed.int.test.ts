@@ -80,6 +80,7 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
       KAFKA_BROKERS: brokers!,
       MONGODB_URI: mongoUri!,
       MONGODB_DATABASE: database,
+      CODESTEP_NAMESPACE: database,
       ENROLLMENT_GRPC_ADDRESS: `127.0.0.1:${enrollment}`,
       LOG_GRPC_ADDRESS: `127.0.0.1:${log}`,
       OAUTH_BROKER_GRPC_ADDRESS: `127.0.0.1:${broker}`,
