@@ -7,99 +7,31 @@
  * Needs KAFKA_BROKERS and MONGODB_URI (npm test sets them); N from CODESTEP_DIST_N (default 1000).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { MongoClient } from 'mongodb';
-import { api, waitFor } from './platform-process.ts';
+import { api, startDistributedPlatform, waitFor, type DistributedPlatform } from './platform-process.ts';
 
 const brokers = process.env.KAFKA_BROKERS;
 const mongoUri = process.env.MONGODB_URI;
 const N = Number(process.env.CODESTEP_DIST_N ?? 1000);
-const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface App {
-  name: string;
-  child: ChildProcess;
-  out: () => string;
-}
 
 describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !mongoUri ? 'KAFKA_BROKERS and MONGODB_URI are not set (npm test starts the servers)' : false }, () => {
-  const apps = new Map<string, App>();
-  let env: Record<string, string>;
+  let platform: DistributedPlatform;
   let call: ReturnType<typeof api>;
   let workflowId: string;
-  let database: string;
-
-  async function startApp(key: string, app: string, extra: Record<string, string> = {}): Promise<App> {
-    const child = spawn(process.execPath, [join(root, 'apps', app, 'src/main.ts')], { cwd: root, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const started = /"msg":"[a-z -]*started"/;
-    const deadline = Date.now() + 60_000;
-    while (!started.test(out)) {
-      if (child.exitCode !== null) throw new Error(`${key} exited with ${child.exitCode}:\n${out}`);
-      if (Date.now() > deadline) throw new Error(`${key} did not start within 60 s:\n${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const a = { name: key, child, out: () => out };
-    apps.set(key, a);
-    return a;
-  }
-
-  function kill9(key: string): Promise<void> {
-    const a = apps.get(key)!;
-    return new Promise((resolve) => {
-      a.child.once('exit', () => resolve());
-      a.child.kill('SIGKILL');
-    });
-  }
+  const database = `codestep_dist_${randomBytes(4).toString('hex')}`;
 
   before(async () => {
-    database = `codestep_dist_${randomBytes(4).toString('hex')}`;
-    const [enrollment, log, broker, http] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    env = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      KAFKA_BROKERS: brokers!,
-      MONGODB_URI: mongoUri!,
-      MONGODB_DATABASE: database,
-      CODESTEP_NAMESPACE: database,
-      ENROLLMENT_GRPC_ADDRESS: `127.0.0.1:${enrollment}`,
-      LOG_GRPC_ADDRESS: `127.0.0.1:${log}`,
-      OAUTH_BROKER_GRPC_ADDRESS: `127.0.0.1:${broker}`,
-      CODESTEP_HTTP_PORT: String(http),
-      CODESTEP_DATA_DIR: mkdtempSync(join(tmpdir(), 'codestep-dist-')),
-      CODESTEP_MASTER_KEY: randomBytes(32).toString('base64'),
-      CODESTEP_LOG_LEVEL: 'info',
-      CODESTEP_CLAIM_TTL_MS: '8000',
-      CODESTEP_RETRY_INITIAL_MS: '500',
-      CODESTEP_EXECUTOR_CONCURRENCY: '8',
-    };
-    await startApp('oauth-broker', 'oauth-broker');
-    await startApp('enrollment', 'enrollment');
-    await startApp('log', 'log');
-    await Promise.all([startApp('executor-a', 'executor', { CODESTEP_EXECUTOR_ID: 'executor-a' }), startApp('executor-b', 'executor', { CODESTEP_EXECUTOR_ID: 'executor-b' })]);
-    const gateway = await startApp('gateway', 'gateway');
-    const key = /API key \(shown once\): (\S+)/.exec(gateway.out())?.[1];
-    assert.ok(key, gateway.out());
-    call = api(`http://127.0.0.1:${http}`, key);
+    platform = await startDistributedPlatform({
+      brokers: brokers!,
+      mongoUri: mongoUri!,
+      namespace: database,
+      executors: 2,
+      env: { CODESTEP_CLAIM_TTL_MS: '8000', CODESTEP_RETRY_INITIAL_MS: '500', CODESTEP_EXECUTOR_CONCURRENCY: '8' },
+    });
+    call = api(platform.url, platform.apiKey);
     const wf = await call('POST', '/v1/workflows', {
       name: 'double',
       actions: [{ id: 'double', code: 'exports.main = async (event) => ({ outputFields: { doubled: Number(event.inputFields.n) * 2 } })', inputFields: [{ name: 'n', property: 'n' }], outputFields: [{ name: 'doubled', type: 'number' }] }],
@@ -109,9 +41,7 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
   });
 
   after(async () => {
-    for (const a of apps.values()) if (a.child.exitCode === null) a.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 2000));
-    for (const a of apps.values()) if (a.child.exitCode === null) a.child.kill('SIGKILL');
+    await platform?.stop();
     const client = new MongoClient(mongoUri!);
     try {
       const dbs = await client.db().admin().listDatabases();
@@ -166,7 +96,7 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
       const r = await call('GET', `/v1/enrollments?workflowId=${workflowId}&limit=5000`).catch(() => undefined);
       const statuses: Record<string, number> = {};
       for (const e of r?.body.enrollments ?? []) statuses[e.status] = (statuses[e.status] ?? 0) + 1;
-      const tails = [...apps.values()].map((a) => `--- ${a.name}\n${a.out().split('\n').slice(-8).join('\n')}`).join('\n');
+      const tails = [...platform.apps.values()].map((a) => `--- ${a.name}\n${a.out().split('\n').slice(-8).join('\n')}`).join('\n');
       throw new Error(`${error instanceof Error ? error.message : String(error)}; enrollments by status ${JSON.stringify(statuses)}\n${tails}`);
     });
   }
@@ -204,10 +134,10 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
     const enrolling = enrollRange(N, 2 * N, (accepted) => {
       if (accepted === Math.floor(N / 4) && !killed) {
         killed = (async () => {
-          await Promise.all([kill9('executor-a'), kill9('enrollment')]);
+          await Promise.all([platform.kill9('executor-0'), platform.kill9('enrollment')]);
           await new Promise((r) => setTimeout(r, 1500));
-          await startApp('enrollment', 'enrollment');
-          await startApp('executor-a', 'executor', { CODESTEP_EXECUTOR_ID: 'executor-a' });
+          await platform.startApp('enrollment', 'enrollment');
+          await platform.startApp('executor-0', 'executor', { CODESTEP_EXECUTOR_ID: 'executor-0' });
         })();
       }
     });
@@ -221,7 +151,7 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
 
   it('rebuilds every history projection from the topics and finds it equal to the live one', async () => {
     await new Promise((r) => setTimeout(r, 2000)); // let the log service apply the tail of the topics
-    const child = spawn(process.execPath, [join(root, 'apps/cli/src/main.ts'), 'replay', '--verify'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['apps/cli/src/main.ts', 'replay', '--verify'], { env: platform.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -73,3 +73,109 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+export interface AppProcess {
+  name: string;
+  child: ChildProcess;
+  out: () => string;
+}
+
+export interface DistributedPlatform {
+  url: string;
+  apiKey: string;
+  env: Record<string, string>;
+  apps: Map<string, AppProcess>;
+  /** Starts (or restarts) one app as its own process; resolves once it logged that it started. */
+  startApp(key: string, app: string, extra?: Record<string, string>): Promise<AppProcess>;
+  kill9(key: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function freeLoopbackPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Every app as its own process (distributed mode) over the given Kafka and MongoDB, in its own
+ * namespace and databases: the OAuth broker, the enrollment and log services, `executors`
+ * executors and the gateway.
+ */
+export async function startDistributedPlatform(options: { brokers: string; mongoUri: string; namespace: string; executors: number; env?: Record<string, string> }): Promise<DistributedPlatform> {
+  const { randomBytes } = await import('node:crypto');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const [enrollment, log, broker, http] = await Promise.all([freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort()]);
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    KAFKA_BROKERS: options.brokers,
+    MONGODB_URI: options.mongoUri,
+    MONGODB_DATABASE: options.namespace,
+    CODESTEP_NAMESPACE: options.namespace,
+    ENROLLMENT_GRPC_ADDRESS: `127.0.0.1:${enrollment}`,
+    LOG_GRPC_ADDRESS: `127.0.0.1:${log}`,
+    OAUTH_BROKER_GRPC_ADDRESS: `127.0.0.1:${broker}`,
+    CODESTEP_HTTP_PORT: String(http),
+    CODESTEP_DATA_DIR: mkdtempSync(join(tmpdir(), 'codestep-dist-')),
+    CODESTEP_MASTER_KEY: randomBytes(32).toString('base64'),
+    CODESTEP_LOG_LEVEL: 'info',
+    ...options.env,
+  };
+  const apps = new Map<string, AppProcess>();
+  const startApp = async (key: string, app: string, extra: Record<string, string> = {}): Promise<AppProcess> => {
+    const child = spawn(process.execPath, [join(root, 'apps', app, 'src/main.ts')], { cwd: root, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + 90_000;
+    while (!/"msg":"[a-z -]*started"/.test(out)) {
+      if (child.exitCode !== null) throw new Error(`${key} exited with ${child.exitCode}:\n${out}`);
+      if (Date.now() > deadline) throw new Error(`${key} did not start within 90 s:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const a = { name: key, child, out: () => out };
+    apps.set(key, a);
+    return a;
+  };
+  const platform: DistributedPlatform = {
+    url: `http://127.0.0.1:${http}`,
+    apiKey: '',
+    env,
+    apps,
+    startApp,
+    kill9: (key) =>
+      new Promise((resolve) => {
+        const a = apps.get(key)!;
+        if (a.child.exitCode !== null) return resolve();
+        a.child.once('exit', () => resolve());
+        a.child.kill('SIGKILL');
+      }),
+    async stop() {
+      for (const a of apps.values()) if (a.child.exitCode === null) a.child.kill('SIGTERM');
+      const deadline = Date.now() + 10_000;
+      while ([...apps.values()].some((a) => a.child.exitCode === null) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      for (const a of apps.values()) if (a.child.exitCode === null) a.child.kill('SIGKILL');
+    },
+  };
+  try {
+    await startApp('oauth-broker', 'oauth-broker');
+    await startApp('enrollment', 'enrollment');
+    await startApp('log', 'log');
+    await Promise.all(Array.from({ length: options.executors }, (_, i) => startApp(`executor-${i}`, 'executor', { CODESTEP_EXECUTOR_ID: `executor-${i}` })));
+    const gateway = await startApp('gateway', 'gateway');
+    const key = /API key \(shown once\): (\S+)/.exec(gateway.out())?.[1];
+    if (!key) throw new Error(`the gateway printed no API key:\n${gateway.out()}`);
+    platform.apiKey = key;
+    return platform;
+  } catch (error) {
+    await platform.stop();
+    throw error;
+  }
+}
