@@ -5,12 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startHubSpotFake, type HubSpotFake } from '@codestep/hubspot-fake';
-import { api, startPlatform, type PlatformProcess } from './platform-process.ts';
+import { api, freeLoopbackPort, startPlatform, type PlatformProcess } from './platform-process.ts';
 
 // The seed's first example, as written there.
 const SHOPIFY_CONTACT = `export class Workflow {
@@ -61,23 +60,13 @@ throw new Error(\`HubSpot API \${response.status}: \${await response.text()}\`);
 }`;
 const ORDER_DEAL = `export class Workflow {\nasync start(data, _headers, api) {\n${ORDER_DEAL_BODY}\nreturn { created: (await response.json()).id, order: data.name, topic: _headers['x-shopify-topic'] };\n}\n}`;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 describe('JsWorkflows workflows over webhooks with a platform-managed HubSpot connection', () => {
   let fake: HubSpotFake;
   let platform: PlatformProcess;
   let call: ReturnType<typeof api>;
 
   before(async () => {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const publicUrl = `http://127.0.0.1:${port}`;
     fake = await startHubSpotFake({ oauthClients: [{ clientId: 'codestep-app', clientSecret: 'app-secret', redirectUris: [`${publicUrl}/oauth/callback`] }] });
     platform = await startPlatform({

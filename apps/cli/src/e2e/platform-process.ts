@@ -91,7 +91,8 @@ export interface DistributedPlatform {
   stop(): Promise<void>;
 }
 
-async function freeLoopbackPort(): Promise<number> {
+/** A TCP port free on loopback right now. */
+export async function freeLoopbackPort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolve) => {
     const s = createServer();
