@@ -101,6 +101,14 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
     });
   }
 
+  /** The projections are eventually consistent across topics: wait until no execution is still in flight. */
+  async function settledHistory(): Promise<Awaited<ReturnType<typeof history>>> {
+    return waitFor('the execution projections to settle', async () => {
+      const h = await history();
+      return h.executions.every((x) => x.status === 'succeeded' || x.status === 'failed' || x.status === 'retry_scheduled') ? h : undefined;
+    }, 300_000);
+  }
+
   function assertExactlyOnce(h: Awaited<ReturnType<typeof history>>, count: number, allowLost: boolean): number {
     const byObject = new Map<string, number>();
     for (const e of h.enrollments) byObject.set(e.object.objectId, (byObject.get(e.object.objectId) ?? 0) + 1);
@@ -122,7 +130,7 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
     const t0 = Date.now();
     await enrollRange(0, N);
     await waitAllCompleted(N);
-    const h = await history();
+    const h = await settledHistory();
     assertExactlyOnce(h, N, false);
     const x = h.executions.find((e) => e.attempt === 1);
     assert.ok(x && typeof x.outputFields.doubled === 'number');
@@ -145,7 +153,7 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
     assert.ok(killed, 'the kill happened while enrollments were in flight');
     await killed;
     await waitAllCompleted(2 * N);
-    const lost = assertExactlyOnce(await history(), 2 * N, true);
+    const lost = assertExactlyOnce(await settledHistory(), 2 * N, true);
     console.log(`# distributed: after the kill, ${lost} executions were reported lost and retried`);
   });
 
