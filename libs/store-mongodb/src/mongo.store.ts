@@ -64,6 +64,8 @@ export interface StoredShape {
 export const STORE_UNAVAILABLE = 'STORE_UNAVAILABLE';
 
 const DUPLICATE_KEY = 11000;
+/** A recorded transition whose document never moved on for this long was left by a dead caller, ms. */
+const STALE_TRANSITION_MS = 30_000;
 const NAMESPACE_NOT_FOUND = 26;
 const NAMESPACE_EXISTS = 48;
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
@@ -282,11 +284,44 @@ export class MongoStore implements DocumentStore {
   async compareAndSet<T>(collection: string, id: string, expectedVersion: number, doc: T): Promise<boolean> {
     if (expectedVersion === 0) return this.insertIfAbsent(collection, id, doc);
     return this.exclusive(collection, [id], async () => {
+      const current = await guard('read', () => this.coll(collection).findOne({ _id: id }, { projection: { v: 1 } }));
+      if (!current || current.v !== expectedVersion) return false;
+      // FerretDB checks a conditional update and then writes it, not atomically, so two clients
+      // can both "win" it. A unique _id insert is atomic everywhere: whoever records the
+      // transition to expectedVersion + 1 first is the one winner.
+      if (!(await this.claimTransition(collection, id, expectedVersion + 1))) return false;
       const result = await guard('update', () =>
         this.coll(collection).replaceOne({ _id: id, v: expectedVersion }, { v: expectedVersion + 1, d: encodeKeys(doc) }),
       );
       return result.matchedCount === 1;
     });
+  }
+
+  /**
+   * Records the transition of a document to `version`; true for the one caller that recorded it.
+   * A transition recorded by a caller that died before writing the document (still at the
+   * version before, long after) is taken over, so a crash never wedges the document.
+   */
+  private async claimTransition(collection: string, id: string, version: number): Promise<boolean> {
+    const t = this.transitions(collection);
+    const key = `${id}\u0000${version}`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await t.insertOne({ _id: key, v: 1, d: Date.now() });
+        return true;
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw unavailable('insert', error);
+      }
+      const stale = await guard('read', () => t.findOne({ _id: key }));
+      const doc = await guard('read', () => this.coll(collection).findOne({ _id: id }, { projection: { v: 1 } }));
+      if (!stale || !doc || doc.v !== version - 1 || Date.now() - Number(stale.d) < STALE_TRANSITION_MS) return false;
+      await guard('delete', () => t.deleteOne({ _id: key, d: stale.d }));
+    }
+    return false;
+  }
+
+  private transitions(collection: string) {
+    return this.coll(`${collection}__transitions`);
   }
 
   /** Read the version, replace guarded by it (or insert), again if someone came between. */
@@ -299,6 +334,7 @@ export class MongoStore implements DocumentStore {
           if (await this.insertIfAbsent(collection, id, doc)) return;
           continue;
         }
+        if (!(await this.claimTransition(collection, id, current.v + 1))) continue;
         const result = await guard('write', () => c.replaceOne({ _id: id, v: current.v }, { v: current.v + 1, d: encodeKeys(doc) }));
         if (result.matchedCount === 1) return;
       }
@@ -307,12 +343,15 @@ export class MongoStore implements DocumentStore {
   }
 
   async delete(collection: string, id: string): Promise<boolean> {
+    // A document created again starts over at version 1: forget its recorded transitions.
+    await guard('delete', () => this.transitions(collection).deleteMany({ _id: { $gte: `${id}\u0000`, $lt: `${id}\u0001` } }));
     const result = await guard('delete', () => this.coll(collection).deleteOne({ _id: id }));
     return result.deletedCount === 1;
   }
 
   async clear(collection: string): Promise<void> {
     await guard('clear', () => this.coll(collection).deleteMany({}));
+    await guard('clear', () => this.transitions(collection).deleteMany({}));
   }
 
   async close(): Promise<void> {
