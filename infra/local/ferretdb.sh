@@ -51,20 +51,35 @@ go_env() {
 
 cmd_fetch() {
   require_cmd go "install Go 1.24+ (https://go.dev/dl/)"
+  command -v patch >/dev/null 2>&1 || bash "$REPO_ROOT/tools/scripts/ensure-packages.sh" >&2 || true
+  require_cmd patch "install patch (Debian: apt-get install patch)"
   go_env
-  local stamp
-  stamp="$(fingerprint "ferretdb-build-v1 $(go env GOVERSION) tags=$BUILD_TAGS" "$SRC_DIR/go.mod" "$SRC_DIR/go.sum" "$SRC_DIR/main.go")"
+  local stamp patches=("$SRC_DIR"/patches/*.patch)
+  stamp="$(fingerprint "ferretdb-build-v2 $(go env GOVERSION) tags=$BUILD_TAGS" "$SRC_DIR/go.mod" "$SRC_DIR/go.sum" "$SRC_DIR/main.go" "${patches[@]}")"
   if [[ -x "$BIN" && -f "$BUILD_STAMP" && "$(cat "$BUILD_STAMP")" == "$stamp" ]]; then
     log "binary up to date at $BIN"
     return 0
   fi
   log "building FerretDB (module proxy: $(go env GOPROXY)) into $BIN; the first build takes a minute or two"
   mkdir -p "$FERRET_HOME/bin"
-  # go.sum is committed, so -mod=readonly makes a tampered or stale module
-  # fail loudly instead of being silently re-resolved.
-  (cd "$SRC_DIR" && go build -mod=readonly -trimpath -tags "$BUILD_TAGS" -o "$BIN.tmp" .) >&2 ||
-    die "go build failed (network? module proxy? see output above)"
+  # Build from a vendored copy so that our patches (patches/*.patch, each says why) apply to
+  # FerretDB's source without touching the shared module cache. go.sum is committed, so
+  # `go mod vendor` fails loudly on a tampered or stale module instead of re-resolving it.
+  local build="$FERRET_HOME/build"
+  rm -rf "$build"
+  mkdir -p "$build"
+  cp "$SRC_DIR/go.mod" "$SRC_DIR/go.sum" "$SRC_DIR/main.go" "$build/"
+  (cd "$build" && go mod vendor) >&2 || die "go mod vendor failed (network? module proxy? see output above)"
+  local p
+  for p in "${patches[@]}"; do
+    log "applying $(basename "$p")"
+    patch --batch --forward --silent -p1 -d "$build/vendor/github.com/FerretDB/FerretDB" <"$p" >&2 ||
+      die "patch $p does not apply to the vendored FerretDB (did go.mod change its version?)"
+  done
+  (cd "$build" && go build -mod=vendor -trimpath -tags "$BUILD_TAGS" -o "$BIN.tmp" .) >&2 ||
+    die "go build failed (see output above)"
   mv "$BIN.tmp" "$BIN"
+  rm -rf "$build"
   printf '%s\n' "$stamp" >"$BUILD_STAMP"
   log "built $(du -h "$BIN" | cut -f1) binary"
 }

@@ -2,7 +2,7 @@
 # Generates libs/contracts/src/generated from proto/ with protoc + ts-proto. Never edit the output.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-command -v protoc >/dev/null || bash "$root/tools/scripts/ensure-protoc.sh"
+command -v protoc >/dev/null || bash "$root/tools/scripts/ensure-packages.sh"
 out="$root/libs/contracts/src/generated"
 rm -rf "$out" && mkdir -p "$out"
 cd "$root/proto"
