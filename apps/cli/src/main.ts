@@ -4,6 +4,7 @@
  *   codestep dev                 the whole platform in this process (embedded mode)
  *   codestep run <action.js> …   one action, locally, through the same sandbox as the executor
  *   codestep replay [--verify]   rebuild the history projections from the event log
+ *   codestep tenants create …    create a tenant and its API key
  */
 import { createLogger } from '@codestep/core';
 import { loadPlatformConfig, replayProjections, startEmbedded, stopOnSignal } from '@codestep/platform';
@@ -12,7 +13,8 @@ import { startTelemetry } from '@codestep/telemetry';
 const USAGE = `usage: codestep <command>
   dev                  run the whole platform (embedded mode; data in CODESTEP_DATA_DIR)
   run <action.js> ...  run one action locally (codestep run --help)
-  replay [--verify]    rebuild history projections from the event log (--verify: compare with live, change nothing)`;
+  replay [--verify]    rebuild history projections from the event log (--verify: compare with live, change nothing)
+  tenants create <name> [--default-timeout-ms N] ...  create a tenant and print its API key (codestep tenants --help)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -20,6 +22,10 @@ async function main(argv: string[]): Promise<number> {
     case 'run': {
       const { runCommand } = await import('./commands/run.ts');
       return runCommand(rest);
+    }
+    case 'tenants': {
+      const { tenantsCommand } = await import('./commands/tenants.ts');
+      return tenantsCommand(rest, process.env, process);
     }
     case 'dev':
       await dev();

@@ -10,7 +10,18 @@ import type { EventLog, LogRecord, Subscription } from '@codestep/event-log';
 import { Topics, envelope, fromRecord, toRecord, type Envelope } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
 import { SpanKind, currentTraceparent, withSpan } from '@codestep/telemetry';
-import { DEFAULT_LIMIT_BOUNDS, actionToInput, onActionResult, onRetryDue, parseWorkflowInput, startEnrollment, type LimitBounds, type RetryPolicy } from '@codestep/workflows';
+import {
+  DEFAULT_OPERATOR_LIMITS,
+  actionBounds,
+  actionToInput,
+  boundPolicy,
+  onActionResult,
+  onRetryDue,
+  parseWorkflowInput,
+  startEnrollment,
+  type OperatorLimits,
+  type RetryPolicy,
+} from '@codestep/workflows';
 
 const WORKFLOWS = 'workflows';
 const HEADS = 'workflow_heads';
@@ -38,7 +49,11 @@ export interface EnrollmentServiceDeps {
   clock: Clock;
   logger: Logger;
   retryPolicy: RetryPolicy;
-  limitBounds?: LimitBounds;
+  /**
+   * The operator's execution limits. Requests carry the tenant's policy (from the gateway); it is
+   * brought within these bounds, and stands in for a request that carries none. @default DEFAULT_OPERATOR_LIMITS
+   */
+  limits?: OperatorLimits;
   /** How often due retries are looked for, ms. @default 1000 */
   timerIntervalMs?: number;
 }
@@ -62,7 +77,7 @@ const headKey = (tenantId: string, workflowId: string) => `${tenantId}/${workflo
 
 export function createEnrollmentService(deps: EnrollmentServiceDeps): EnrollmentService {
   const { store, eventLog, clock, logger } = deps;
-  const bounds = deps.limitBounds ?? DEFAULT_LIMIT_BOUNDS;
+  const operatorLimits = deps.limits ?? DEFAULT_OPERATOR_LIMITS;
   const cache = new Map<string, WorkflowDefinition>();
   let subscription: Subscription | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -106,7 +121,7 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
   const workflows: EnrollmentService['workflows'] = {
     async createWorkflow(req) {
       if (!req.tenantId) throw new ValidationError('tenant_id is required');
-      const input = parseWorkflowInput({ name: req.name, objectType: req.objectType, actions: req.actions.map(actionToInput) }, bounds);
+      const input = parseWorkflowInput({ name: req.name, objectType: req.objectType, actions: req.actions.map(actionToInput) }, actionBounds(boundPolicy(req.limits, operatorLimits), operatorLimits));
       const workflowId = req.requestId ? deterministicId('wf', req.tenantId, req.requestId) : newId('wf');
       const existing = await store.get<HeadDoc>(HEADS, headKey(req.tenantId, workflowId));
       if (existing) return loadWorkflow(req.tenantId, workflowId, 1);
@@ -116,7 +131,10 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
     },
     async updateWorkflow(req) {
       const current = await loadWorkflow(req.tenantId, req.workflowId, 0);
-      const input = parseWorkflowInput({ name: req.name || current.name, objectType: req.objectType || current.objectType, actions: req.actions.map(actionToInput) }, bounds);
+      const input = parseWorkflowInput(
+        { name: req.name || current.name, objectType: req.objectType || current.objectType, actions: req.actions.map(actionToInput) },
+        actionBounds(boundPolicy(req.limits, operatorLimits), operatorLimits),
+      );
       const wf: WorkflowDefinition = { workflowId: current.workflowId, version: current.version + 1, name: input.name, objectType: input.objectType, actions: input.actions, createdAt: clock() };
       await publish(req.tenantId, wf);
       return wf;
@@ -154,7 +172,9 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
 
   async function appendStart(wf: WorkflowDefinition, req: enrollmentsV1.EnrollRequest, enrollmentId: string, _version: number): Promise<void> {
     const object = { objectType: req.object?.objectType || wf.objectType, objectId: req.object?.objectId ?? '', properties: req.object?.properties ?? {} };
-    const events = startEnrollment(wf, { tenantId: req.tenantId, enrollmentId, object, portalId: req.portalId, trigger: req.trigger }, clock());
+    // The tenant's policy as it is now, carried by every action request of this enrollment.
+    const limits = boundPolicy(req.limits, operatorLimits);
+    const events = startEnrollment(wf, { tenantId: req.tenantId, enrollmentId, object, portalId: req.portalId, trigger: req.trigger, limits }, clock());
     const tp = currentTraceparent();
     await eventLog.append(events.map((e) => toRecord(e, tp)));
   }

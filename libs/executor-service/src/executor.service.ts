@@ -23,8 +23,9 @@ export interface ExecutorPorts {
   resolveSecrets(request: { tenantId: string; workflowId: string; executionId: string; names: string[] }): Promise<{ values: Record<string, string>; missing: string[] }>;
 }
 
-export interface TenantLimits {
-  /** Defaults for actions that set none. HubSpot: 20 s, 128 MB. */
+/** The operator's limits as this executor applies them (requests normally state their own, resolved per tenant). */
+export interface ExecutorLimits {
+  /** Defaults for requests that state no limits and actions that set none. HubSpot: 20 s, 128 MB. */
   defaultTimeoutMs: number;
   defaultMemoryMb: number;
   /** Operator bounds: never unlimited. */
@@ -41,7 +42,7 @@ export interface ExecutorServiceDeps {
   clock: Clock;
   logger: Logger;
   executorId: string;
-  limits: TenantLimits;
+  limits: ExecutorLimits;
   /** Executions in flight at once. @default 4 */
   concurrency?: number;
   /** A claim older than this with no result is considered lost, ms. @default limits.maxTimeoutMs + 60000 */
@@ -190,9 +191,13 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
       if (isCodestepError(error) && TRANSIENT.has(error.code)) throw error;
       return { failure: failure('EXECUTOR_ERROR', `could not prepare the action: ${error instanceof Error ? error.message : String(error)}`) };
     }
+    // The request states the limits resolved for the tenant when the action was requested; an
+    // older request (none stated) takes the action's own or this executor's defaults. Either way
+    // never above this executor's operator bounds.
+    const stated = req.limits;
     const limits = {
-      timeoutMs: Math.min(action.timeoutMs || deps.limits.defaultTimeoutMs, deps.limits.maxTimeoutMs),
-      memoryMb: Math.min(action.memoryMb || deps.limits.defaultMemoryMb, deps.limits.maxMemoryMb),
+      timeoutMs: Math.min(stated?.timeoutMs || action.timeoutMs || deps.limits.defaultTimeoutMs, deps.limits.maxTimeoutMs),
+      memoryMb: Math.min(stated?.memoryMb || action.memoryMb || deps.limits.defaultMemoryMb, deps.limits.maxMemoryMb),
     };
     const outputFields: OutputFieldSpec[] = action.outputFields.map((o) => ({ name: o.name, type: o.type as OutputFieldSpec['type'], ...(o.type === 'enum' ? { options: o.options } : {}) }));
     const inputFields = fieldMapToPlain(req.inputFields);

@@ -1,1 +1,1 @@
-export { createExecutorService, type ExecutorPorts, type ExecutorService, type ExecutorServiceDeps, type TenantLimits } from './executor.service.ts';
+export { createExecutorService, type ExecutorPorts, type ExecutorService, type ExecutorServiceDeps, type ExecutorLimits } from './executor.service.ts';

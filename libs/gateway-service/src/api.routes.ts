@@ -7,8 +7,9 @@ import type { ActionDefinition, FieldValue, WorkflowDefinition, enrollmentsV1, h
 import { ValidationError } from '@codestep/core';
 import { fieldMapToPlain } from '@codestep/events';
 import type { PromiseClient } from '@codestep/rpc';
-import { actionToInput, parseWorkflowInput } from '@codestep/workflows';
+import { actionToInput, parseWorkflowInput, type LimitBounds } from '@codestep/workflows';
 import type { Route, RouteRequest } from './router.ts';
+import type { TenantLimitsOf } from './tenant-limits.routes.ts';
 
 export interface ApiClients {
   workflows: PromiseClient<workflowsV1.WorkflowsClient>;
@@ -71,9 +72,9 @@ export function enrollmentView(e: historyV1.EnrollmentView): Record<string, unkn
   };
 }
 
-function toContractActions(body: unknown): { name: string; objectType: string; actions: ActionDefinition[] } {
+function toContractActions(body: unknown, bounds: LimitBounds): { name: string; objectType: string; actions: ActionDefinition[] } {
   // Validated here for a precise message, and again by the enrollment service, which owns the rules.
-  return parseWorkflowInput(body);
+  return parseWorkflowInput(body, bounds);
 }
 
 function parseObject(body: unknown): { objectType: string; objectId: string; properties: Record<string, string> } {
@@ -100,15 +101,17 @@ function requestId(req: RouteRequest): string {
   return id;
 }
 
-export function apiRoutes(c: ApiClients): Route[] {
+/** The routes; `limitsOf` gives each tenant's limits, checked on save and carried by enrollments. */
+export function apiRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
   return [
     {
       method: 'POST',
       path: '/v1/workflows',
       auth: 'tenant',
       handle: async (req) => {
-        const input = toContractActions(req.body);
-        const wf = await c.workflows.createWorkflow({ tenantId: req.tenantId, name: input.name, objectType: input.objectType, actions: input.actions, requestId: requestId(req) });
+        const limits = await limitsOf(req.tenantId);
+        const input = toContractActions(req.body, limits.bounds);
+        const wf = await c.workflows.createWorkflow({ tenantId: req.tenantId, name: input.name, objectType: input.objectType, actions: input.actions, requestId: requestId(req), limits: limits.policy });
         return { status: 201, body: workflowView(wf) };
       },
     },
@@ -132,8 +135,9 @@ export function apiRoutes(c: ApiClients): Route[] {
       path: '/v1/workflows/:id',
       auth: 'tenant',
       handle: async (req) => {
-        const input = toContractActions(req.body);
-        const wf = await c.workflows.updateWorkflow({ tenantId: req.tenantId, workflowId: req.params.id!, name: input.name, objectType: input.objectType, actions: input.actions });
+        const limits = await limitsOf(req.tenantId);
+        const input = toContractActions(req.body, limits.bounds);
+        const wf = await c.workflows.updateWorkflow({ tenantId: req.tenantId, workflowId: req.params.id!, name: input.name, objectType: input.objectType, actions: input.actions, limits: limits.policy });
         return { status: 200, body: workflowView(wf) };
       },
     },
@@ -143,7 +147,8 @@ export function apiRoutes(c: ApiClients): Route[] {
       auth: 'tenant',
       handle: async (req) => {
         const object = parseObject(req.body);
-        const out = await c.enrollments.enroll({ tenantId: req.tenantId, workflowId: req.params.id!, object, requestId: requestId(req), portalId: 0, trigger: undefined });
+        const { policy } = await limitsOf(req.tenantId);
+        const out = await c.enrollments.enroll({ tenantId: req.tenantId, workflowId: req.params.id!, object, requestId: requestId(req), portalId: 0, trigger: undefined, limits: policy });
         return { status: 202, body: { id: out.enrollmentId, workflowVersion: out.workflowVersion, status: 'running', links: { self: `/v1/enrollments/${out.enrollmentId}` } } };
       },
     },

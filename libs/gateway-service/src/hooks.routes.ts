@@ -10,6 +10,7 @@ import { NotFoundError } from '@codestep/core';
 import type { DocumentStore } from '@codestep/store';
 import type { ApiClients } from './api.routes.ts';
 import type { Route } from './router.ts';
+import type { TenantLimitsOf } from './tenant-limits.routes.ts';
 
 const HOOKS = 'webhooks';
 
@@ -22,6 +23,8 @@ interface HookDoc {
 export interface HookOptions {
   store: DocumentStore;
   clock: () => number;
+  /** The tenant's limits, carried by the enrollment a hook starts. */
+  limitsOf: TenantLimitsOf;
   /** How long a hook request waits for its enrollment, ms. @default 25000 */
   waitMs?: number;
 }
@@ -44,6 +47,7 @@ export function hookRoutes(c: ApiClients, options: HookOptions): Route[] {
     const data = body === undefined ? query : typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...query, ...body } : body;
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => v !== undefined && !DROP.has(k))) as Record<string, string>;
     const { tenantId, workflowId } = hook.doc;
+    const { policy } = await options.limitsOf(tenantId);
     const out = await c.enrollments.enroll({
       tenantId,
       workflowId,
@@ -51,6 +55,7 @@ export function hookRoutes(c: ApiClients, options: HookOptions): Route[] {
       requestId: req.headers['idempotency-key'] ?? '',
       portalId: 0,
       trigger: { dataJson: JSON.stringify(data), headers },
+      limits: policy,
     });
     const deadline = Date.now() + waitMs;
     let view: historyV1.EnrollmentView | undefined;

@@ -45,6 +45,16 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       '/v1/oauth-providers': { get: { summary: 'Providers the operator configured, with the HubSpot preset permissions', responses: { '200': { description: 'OK' } } } },
       '/v1/connections/{handle}/authorize': { parameters: [{ name: 'handle', in: 'path', required: true, schema: { type: 'string' } }], post: { summary: 'A new authorize URL (reconnect a connection that needs re-authorization)', responses: { '200': { description: 'OK' }, ...errors } } },
       '/oauth/callback': { get: { summary: "The OAuth provider's redirect target", security: [], responses: { '200': { description: 'Connected' }, '400': { description: 'Provider error, shown plainly' } } } },
+      '/v1/tenant/limits': {
+        get: { summary: "This tenant's execution limits: its settings (null = the operator's value), the effective values, and the operator's bounds", responses: { '200': { description: 'OK', ...json(ref('TenantLimits')) }, ...errors } },
+        put: {
+          summary: "Set this tenant's execution limits (replaces all four; null or absent = the operator's value)",
+          description:
+            "An action's own timeoutMs/memoryMb win if set, else the tenant's default, else the operator's default; never above the tenant's ceiling or the operator's bound. A workflow whose action asks for more than the ceiling is refused when saved; lowering the ceiling later clamps existing workflows' actions. Each enrollment keeps the limits in force when it started. A value outside the operator's bounds is refused with 400 naming the field and the bound.",
+          requestBody: json(ref('TenantLimitSettings')),
+          responses: { '200': { description: 'OK', ...json(ref('TenantLimits')) }, ...errors },
+        },
+      },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'OK' } } } },
     },
     components: {
@@ -71,9 +81,34 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
             outputFields: { type: 'array', items: ref('OutputField') },
             secrets: { type: 'array', items: { type: 'string' } },
             connections: { type: 'array', items: { type: 'string' } },
-            timeoutMs: { type: 'integer', default: 20000 },
-            memoryMb: { type: 'integer', default: 128 },
+            timeoutMs: { type: 'integer', minimum: 100, description: "Wall time, ms. Absent: the tenant's defaultTimeoutMs (else the operator's, 20000 unless configured). At most the tenant's maxTimeoutMs; more is refused with 400" },
+            memoryMb: { type: 'integer', minimum: 16, description: "Memory, MB. Absent: the tenant's defaultMemoryMb (else the operator's, 128 unless configured). At most the tenant's maxMemoryMb; more is refused with 400" },
           },
+        },
+        TenantLimitSettings: {
+          type: 'object',
+          properties: {
+            defaultTimeoutMs: { type: ['integer', 'null'], minimum: 100, description: "Wall time of the tenant's actions that set none, ms" },
+            defaultMemoryMb: { type: ['integer', 'null'], minimum: 16, description: "Memory of the tenant's actions that set none, MB" },
+            maxTimeoutMs: { type: ['integer', 'null'], minimum: 100, description: 'The most any action of the tenant may ask for, ms; at most the operator bound' },
+            maxMemoryMb: { type: ['integer', 'null'], minimum: 16, description: 'The most any action of the tenant may ask for, MB; at most the operator bound' },
+          },
+        },
+        TenantLimits: {
+          allOf: [
+            ref('TenantLimitSettings'),
+            {
+              type: 'object',
+              properties: {
+                effective: { type: 'object', description: 'What applies: the settings, the operator values where unset', properties: { defaultTimeoutMs: { type: 'integer' }, defaultMemoryMb: { type: 'integer' }, maxTimeoutMs: { type: 'integer' }, maxMemoryMb: { type: 'integer' } } },
+                operator: {
+                  type: 'object',
+                  description: "The operator's defaults and bounds (platform configuration)",
+                  properties: { defaultTimeoutMs: { type: 'integer' }, defaultMemoryMb: { type: 'integer' }, maxTimeoutMs: { type: 'integer' }, maxMemoryMb: { type: 'integer' }, minTimeoutMs: { type: 'integer' }, minMemoryMb: { type: 'integer' } },
+                },
+              },
+            },
+          ],
         },
         WorkflowInput: { type: 'object', required: ['name', 'actions'], properties: { name: { type: 'string' }, objectType: { type: 'string', default: 'CONTACT' }, actions: { type: 'array', items: ref('Action') } } },
         Workflow: { allOf: [ref('WorkflowInput'), { type: 'object', properties: { id: { type: 'string' }, version: { type: 'integer' }, createdAt: { type: 'string', format: 'date-time' } } }] },

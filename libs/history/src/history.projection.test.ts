@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { envelope, plainToFieldMap, type Envelope } from '@codestep/events';
 import { applyToEnrollment, applyToExecution, applyToLogs, type EnrollmentDoc, type ExecutionDoc } from './history.projection.ts';
 
-const ctx = { enrollmentId: 'enr1', workflowId: 'wf1', workflowVersion: 1, stepIndex: 0, actionId: 'a', attempt: 1, object: undefined, priorOutputs: {}, firstAttemptAt: 0, trigger: undefined };
+const ctx = { enrollmentId: 'enr1', workflowId: 'wf1', workflowVersion: 1, stepIndex: 0, actionId: 'a', attempt: 1, object: undefined, priorOutputs: {}, firstAttemptAt: 0, trigger: undefined, limits: undefined };
 const meta = (eventId: string, aggregateId: string, occurredAt = 10) => ({ eventId, tenantId: 't1', aggregateId, occurredAt });
 const fold = <D>(apply: (d: D | undefined, e: Envelope) => D | undefined, events: Envelope[]) =>
   events.reduce<D | undefined>((d, e) => apply(d, e) ?? d, undefined);
@@ -28,7 +28,7 @@ describe('history projections', () => {
 
   it('follows an execution from requested to succeeded with its inputs and outputs', () => {
     const events = [
-      envelope(meta('a1', 'x1'), { $case: 'actionRequested', value: { executionId: 'x1', context: ctx, inputFields: plainToFieldMap({ email: 'a@b.c' }), callbackId: 'cb1' } }),
+      envelope(meta('a1', 'x1'), { $case: 'actionRequested', value: { executionId: 'x1', context: ctx, inputFields: plainToFieldMap({ email: 'a@b.c' }), callbackId: 'cb1', limits: undefined } }),
       envelope(meta('a2', 'x1'), { $case: 'actionStarted', value: { executionId: 'x1', context: ctx, executorId: 'ex', traceId: 'trace' } }),
       envelope(meta('a3', 'x1', 30), { $case: 'actionSucceeded', value: { executionId: 'x1', context: ctx, outputFields: plainToFieldMap({ n: 2 }), durationMs: 4, returnValueJson: '' } }),
     ];

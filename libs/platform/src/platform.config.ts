@@ -2,7 +2,8 @@
  * The platform's configuration: one schema, parsed once at start. Embedded mode needs none of
  * it; distributed mode is selected by KAFKA_BROKERS and MONGODB_URI.
  */
-import { parseConfig, type Config } from '@codestep/config';
+import { ConfigError, parseConfig, type Config } from '@codestep/config';
+import { operatorLimitProblems, type OperatorLimits } from '@codestep/workflows';
 
 export const platformSchema = {
   dataDir: { kind: 'string', env: 'CODESTEP_DATA_DIR', doc: 'Directory of the embedded SQLite files and the master key', default: '.codestep-data' },
@@ -22,10 +23,11 @@ export const platformSchema = {
   claimTtlMs: { kind: 'int', env: 'CODESTEP_CLAIM_TTL_MS', doc: 'After this long, an execution claimed by an executor that never finished it is reported lost (retryable), ms; default max timeout + 60 s', optional: true, min: 1000 },
   executorConcurrency: { kind: 'int', env: 'CODESTEP_EXECUTOR_CONCURRENCY', doc: 'Executions in flight per executor process', default: 4, min: 1, max: 256 },
   sandboxPoolSize: { kind: 'int', env: 'CODESTEP_SANDBOX_POOL_SIZE', doc: 'Pre-warmed sandbox workers per executor', default: 2, min: 1, max: 64 },
-  defaultTimeoutMs: { kind: 'int', env: 'CODESTEP_ACTION_TIMEOUT_MS', doc: 'Default wall time of an action, ms (HubSpot: 20000)', default: 20_000, min: 100, max: 900_000 },
-  defaultMemoryMb: { kind: 'int', env: 'CODESTEP_ACTION_MEMORY_MB', doc: 'Default memory of an action, MB (HubSpot: 128)', default: 128, min: 16, max: 4096 },
-  maxTimeoutMs: { kind: 'int', env: 'CODESTEP_ACTION_MAX_TIMEOUT_MS', doc: 'Largest wall time an action may ask for, ms', default: 60_000, min: 100, max: 900_000 },
-  maxMemoryMb: { kind: 'int', env: 'CODESTEP_ACTION_MAX_MEMORY_MB', doc: 'Largest memory an action may ask for, MB', default: 512, min: 16, max: 4096 },
+  defaultTimeoutMs: { kind: 'int', env: 'CODESTEP_ACTION_TIMEOUT_MS', doc: 'Wall time of an action when neither it nor its tenant sets one, ms (HubSpot: 20000); at most CODESTEP_ACTION_MAX_TIMEOUT_MS', default: 20_000, min: 100, max: 900_000 },
+  defaultMemoryMb: { kind: 'int', env: 'CODESTEP_ACTION_MEMORY_MB', doc: 'Memory of an action when neither it nor its tenant sets one, MB (HubSpot: 128); at most CODESTEP_ACTION_MAX_MEMORY_MB', default: 128, min: 16, max: 4096 },
+  maxTimeoutMs: { kind: 'int', env: 'CODESTEP_ACTION_MAX_TIMEOUT_MS', doc: "Operator bound: the largest wall time a tenant or an action may set, ms", default: 60_000, min: 100, max: 900_000 },
+  maxMemoryMb: { kind: 'int', env: 'CODESTEP_ACTION_MAX_MEMORY_MB', doc: 'Operator bound: the largest memory a tenant or an action may set, MB', default: 512, min: 16, max: 4096 },
+  drainTimeoutMs: { kind: 'int', env: 'CODESTEP_DRAIN_TIMEOUT_MS', doc: 'On shutdown, how long an executor lets running executions finish before handing them back for redelivery, ms (a little above the default wall time)', default: 25_000, min: 0, max: 900_000 },
   egressAllowHosts: { kind: 'list', env: 'CODESTEP_EGRESS_ALLOW_HOSTS', doc: 'Hosts actions may reach even if they resolve to non-public addresses', default: [] },
   egressMapHosts: { kind: 'map', env: 'CODESTEP_EGRESS_MAP_HOSTS', doc: 'host=baseURL rewrites of actions\' requests, e.g. api.hubapi.com=http://127.0.0.1:4010', default: {} },
   retryInitialMs: { kind: 'int', env: 'CODESTEP_RETRY_INITIAL_MS', doc: 'First retry delay of a rate-limited action, ms (HubSpot: 1 minute)', default: 60_000, min: 0 },
@@ -44,6 +46,24 @@ export const platformSchema = {
 
 export type PlatformConfig = Config<typeof platformSchema>;
 
+/**
+ * Parses and checks the environment.
+ * @throws ConfigError listing every problem, each naming its variable (a default above its bound too).
+ */
 export function loadPlatformConfig(env: Record<string, string | undefined>): PlatformConfig {
-  return parseConfig(platformSchema, env);
+  const config = parseConfig(platformSchema, env);
+  const s = platformSchema;
+  const problems = operatorLimitProblems(operatorLimitsOf(config), {
+    defaultTimeoutMs: s.defaultTimeoutMs.env,
+    defaultMemoryMb: s.defaultMemoryMb.env,
+    maxTimeoutMs: s.maxTimeoutMs.env,
+    maxMemoryMb: s.maxMemoryMb.env,
+  });
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** The operator's execution limits: defaults for tenants and actions that set none, and the bounds over them all. */
+export function operatorLimitsOf(config: PlatformConfig): OperatorLimits {
+  return { defaultTimeoutMs: config.defaultTimeoutMs, defaultMemoryMb: config.defaultMemoryMb, maxTimeoutMs: config.maxTimeoutMs, maxMemoryMb: config.maxMemoryMb };
 }

@@ -8,14 +8,14 @@ import { newId, systemClock, type Logger } from '@codestep/core';
 import { createEnrollmentService } from '@codestep/enrollment-service';
 import type { EventLog } from '@codestep/event-log';
 import { createExecutorService } from '@codestep/executor-service';
-import { apiRoutes, createTenants, ensureHookCollection, hookRoutes, startGateway, type Route } from '@codestep/gateway-service';
+import { apiRoutes, createTenants, ensureHookCollection, hookRoutes, startGateway, tenantLimitsOf, tenantLimitsRoutes, type Route } from '@codestep/gateway-service';
 import { createLogService } from '@codestep/log-service';
 import { createClient, implement, serve, type PromiseClient } from '@codestep/rpc';
 import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
 import type { DocumentStore } from '@codestep/store';
 import { DEFAULT_RETRY_POLICY } from '@codestep/workflows';
 import { openEventLog, openStore } from './adapters.ts';
-import type { PlatformConfig } from './platform.config.ts';
+import { operatorLimitsOf, type PlatformConfig } from './platform.config.ts';
 
 export interface Running {
   name: string;
@@ -53,7 +53,7 @@ export async function startEnrollmentApp(config: PlatformConfig, logger: Logger,
     clock: systemClock,
     logger: logger.child({ service: 'enrollment' }),
     retryPolicy: { ...DEFAULT_RETRY_POLICY, initialDelayMs: config.retryInitialMs, maxDelayMs: config.retryMaxMs, giveUpAfterMs: config.retryGiveUpMs },
-    limitBounds: { maxTimeoutMs: config.maxTimeoutMs, maxMemoryMb: config.maxMemoryMb },
+    limits: operatorLimitsOf(config),
   });
   await service.start();
   const onError = (method: string, error: unknown) => logger.error({ service: 'enrollment', method, error }, 'rpc failed');
@@ -130,7 +130,14 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   const credentials = createClient(credentialsV1.CredentialsClient, config.brokerGrpc);
   const clients = { workflows, enrollments, history, historyRaw: history.raw };
   await ensureHookCollection(store);
-  const routes = [...apiRoutes(clients), ...hookRoutes(clients, { store, clock: systemClock }), ...(options.extraRoutes?.({ credentials }) ?? [])];
+  const operator = operatorLimitsOf(config);
+  const limitsOf = tenantLimitsOf(tenants, operator);
+  const routes = [
+    ...apiRoutes(clients, limitsOf),
+    ...tenantLimitsRoutes(tenants, operator),
+    ...hookRoutes(clients, { store, clock: systemClock, limitsOf }),
+    ...(options.extraRoutes?.({ credentials }) ?? []),
+  ];
   const gateway = await startGateway({ host: config.httpHost, port: config.httpPort, routes, tenants, logger: logger.child({ service: 'gateway' }), ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) });
   return {
     ...stopper('gateway', [() => gateway.close(), async () => [workflows, enrollments, history, credentials].forEach((c) => c.close()), () => store.close()]),

@@ -4,9 +4,10 @@
  * earlier outputs), so no other state is needed, and every id is derived from its inputs, so a
  * redelivered input yields the very same events (downstream deduplicates by event id).
  */
-import type { ActionContext, ActionDefinition, CrmObject, ErrorInfo, FieldMap, FieldValue, TriggerPayload, WorkflowDefinition } from '@codestep/contracts';
+import type { ActionContext, ActionDefinition, CrmObject, ErrorInfo, FieldMap, FieldValue, LimitPolicy, TriggerPayload, WorkflowDefinition } from '@codestep/contracts';
 import { deterministicId } from '@codestep/core';
 import { envelope, fieldValue, type Envelope, type EventOf } from '@codestep/events';
+import { effectiveLimits } from './execution-limits.ts';
 
 export interface RetryPolicy {
   /** Delay before the first retry, ms. @default 60000 (HubSpot: 1 minute) */
@@ -33,6 +34,11 @@ export interface StartCommand {
   portalId: number;
   /** A webhook's payload (JsWorkflows `data`/`headers`), carried to every action. */
   trigger?: TriggerPayload | undefined;
+  /**
+   * The tenant's limits (resolved within the operator's bounds), carried by every action event of
+   * the enrollment so each request states the limits it runs with. Unset: the executor's own.
+   */
+  limits?: LimitPolicy | undefined;
 }
 
 export function executionIdFor(enrollmentId: string, stepIndex: number, attempt: number): string {
@@ -59,6 +65,7 @@ export function startEnrollment(wf: WorkflowDefinition, cmd: StartCommand, now: 
     priorOutputs: {},
     firstAttemptAt: now,
     trigger: cmd.trigger,
+    limits: cmd.limits,
   };
   return [started, ...nextStep(wf, cmd.tenantId, ctx, 0, started.eventId, now)];
 }
@@ -135,7 +142,7 @@ function actionRequested(wf: WorkflowDefinition, tenantId: string, ctx: ActionCo
     { eventId: deterministicId('evt', 'requested', executionId), tenantId, aggregateId: executionId, occurredAt: now, causationId, correlationId: ctx.enrollmentId },
     {
       $case: 'actionRequested',
-      value: { executionId, context: ctx, inputFields: resolveInputs(action, ctx), callbackId: `cb_${executionId.slice(4)}` },
+      value: { executionId, context: ctx, inputFields: resolveInputs(action, ctx), callbackId: `cb_${executionId.slice(4)}`, limits: ctx.limits ? effectiveLimits(action, ctx.limits) : undefined },
     },
   );
 }

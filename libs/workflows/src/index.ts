@@ -1,13 +1,19 @@
+export { MAX_CODE_BYTES, OUTPUT_TYPES, RUNTIMES, actionToInput, parseWorkflowInput, type WorkflowInput } from './workflow-definition.ts';
 export {
   DEFAULT_LIMIT_BOUNDS,
-  MAX_CODE_BYTES,
-  OUTPUT_TYPES,
-  RUNTIMES,
-  actionToInput,
-  parseWorkflowInput,
+  DEFAULT_OPERATOR_LIMITS,
+  LIMIT_MINIMUMS,
+  TENANT_LIMIT_FIELDS,
+  actionBounds,
+  boundPolicy,
+  effectiveLimits,
+  operatorLimitProblems,
+  parseTenantLimits,
+  resolveLimitPolicy,
   type LimitBounds,
-  type WorkflowInput,
-} from './workflow-definition.ts';
+  type OperatorLimits,
+  type TenantLimitSettings,
+} from './execution-limits.ts';
 export {
   DEFAULT_RETRY_POLICY,
   executionIdFor,

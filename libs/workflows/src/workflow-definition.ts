@@ -4,6 +4,7 @@
  */
 import type { ActionDefinition, InputFieldSource, OutputFieldDefinition } from '@codestep/contracts';
 import { ValidationError } from '@codestep/core';
+import { DEFAULT_LIMIT_BOUNDS, LIMIT_MINIMUMS, type LimitBounds } from './execution-limits.ts';
 
 export const OUTPUT_TYPES = ['number', 'string', 'boolean', 'datetime', 'enum', 'date', 'phone_number'] as const;
 export const RUNTIMES = ['hubspot', 'jsworkflows'] as const;
@@ -35,18 +36,13 @@ function str(v: unknown, path: string, opts: { required?: boolean; max?: number 
   return v;
 }
 
-function int(v: unknown, path: string, min: number, max: number): number {
+/** An action's own limit: unset (0), or a whole number within the bound, refused with whose bound it is. */
+function limit(v: unknown, path: string, min: number, max: number, unit: string, bound = "the operator's bound"): number {
   if (v === undefined || v === null) return 0;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(path, `must be an integer from ${min} to ${max}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(path, `must be a whole number of ${unit} from ${min} to ${max}`);
+  if (v > max) fail(path, `${v} ${unit} is above the limit of ${max} ${unit} (${bound}); ask for at most ${max}, or leave it out for the default`);
   return v;
 }
-
-/** Operator bounds on per-action limits (HubSpot's defaults are 20 s and 128 MB). */
-export interface LimitBounds {
-  maxTimeoutMs: number;
-  maxMemoryMb: number;
-}
-export const DEFAULT_LIMIT_BOUNDS: LimitBounds = { maxTimeoutMs: 60_000, maxMemoryMb: 512 };
 
 export function parseWorkflowInput(body: unknown, bounds: LimitBounds = DEFAULT_LIMIT_BOUNDS): WorkflowInput {
   if (!isObj(body)) fail('body', 'must be a JSON object like {"name": ..., "objectType": "CONTACT", "actions": [...]}');
@@ -116,8 +112,8 @@ function parseAction(raw: unknown, path: string, index: number, earlier: Map<str
     inputFields,
     outputFields,
     secretNames: [...new Set(secrets as string[])],
-    timeoutMs: int(raw.timeoutMs, `${path}.timeoutMs`, 100, bounds.maxTimeoutMs),
-    memoryMb: int(raw.memoryMb, `${path}.memoryMb`, 16, bounds.maxMemoryMb),
+    timeoutMs: limit(raw.timeoutMs, `${path}.timeoutMs`, LIMIT_MINIMUMS.timeoutMs, bounds.maxTimeoutMs, 'ms', bounds.timeoutBound),
+    memoryMb: limit(raw.memoryMb, `${path}.memoryMb`, LIMIT_MINIMUMS.memoryMb, bounds.maxMemoryMb, 'MB', bounds.memoryBound),
     connectionHandles: [...new Set(connections as string[])],
   };
 }

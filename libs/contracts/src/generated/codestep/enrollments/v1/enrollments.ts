@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { LimitPolicy } from "../../events/v1/action.ts";
 import { CrmObject, TriggerPayload } from "../../events/v1/common.ts";
 
 export const protobufPackage = "codestep.enrollments.v1";
@@ -34,7 +35,11 @@ export interface EnrollRequest {
   requestId: string;
   portalId: number;
   /** a webhook's payload, for JsWorkflows actions */
-  trigger: TriggerPayload | undefined;
+  trigger:
+    | TriggerPayload
+    | undefined;
+  /** The tenant's limits, carried by every action request of the enrollment. Unset: the operator's. */
+  limits: LimitPolicy | undefined;
 }
 
 export interface EnrollResponse {
@@ -43,7 +48,15 @@ export interface EnrollResponse {
 }
 
 function createBaseEnrollRequest(): EnrollRequest {
-  return { tenantId: "", workflowId: "", object: undefined, requestId: "", portalId: 0, trigger: undefined };
+  return {
+    tenantId: "",
+    workflowId: "",
+    object: undefined,
+    requestId: "",
+    portalId: 0,
+    trigger: undefined,
+    limits: undefined,
+  };
 }
 
 export const EnrollRequest: MessageFns<EnrollRequest> = {
@@ -65,6 +78,9 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     }
     if (message.trigger !== undefined) {
       TriggerPayload.encode(message.trigger, writer.uint32(50).fork()).join();
+    }
+    if (message.limits !== undefined) {
+      LimitPolicy.encode(message.limits, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -130,6 +146,14 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
             message.trigger = TriggerPayload.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.limits = LimitPolicy.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -166,6 +190,7 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
         ? globalThis.Number(object.portal_id)
         : 0,
       trigger: isSet(object.trigger) ? TriggerPayload.fromJSON(object.trigger) : undefined,
+      limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
     };
   },
 
@@ -189,6 +214,9 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     if (message.trigger !== undefined) {
       obj.trigger = TriggerPayload.toJSON(message.trigger);
     }
+    if (message.limits !== undefined) {
+      obj.limits = LimitPolicy.toJSON(message.limits);
+    }
     return obj;
   },
 
@@ -206,6 +234,9 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     message.portalId = object.portalId ?? 0;
     message.trigger = (object.trigger !== undefined && object.trigger !== null)
       ? TriggerPayload.fromPartial(object.trigger)
+      : undefined;
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? LimitPolicy.fromPartial(object.limits)
       : undefined;
     return message;
   },

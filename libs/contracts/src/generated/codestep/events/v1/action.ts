@@ -32,12 +32,33 @@ export interface ActionContext {
   /** UNIX ms, for the give-up horizon of retries */
   firstAttemptAt: number;
   /** set when a webhook started the enrollment */
-  trigger: TriggerPayload | undefined;
+  trigger:
+    | TriggerPayload
+    | undefined;
+  /** the tenant's limits when the enrollment started (unset: the executor's own) */
+  limits: LimitPolicy | undefined;
 }
 
 export interface ActionContext_PriorOutputsEntry {
   key: string;
   value: FieldMap | undefined;
+}
+
+/**
+ * A tenant's execution limits, resolved within the operator's bounds: the defaults of an action
+ * that sets none, and the ceilings no action goes above.
+ */
+export interface LimitPolicy {
+  defaultTimeoutMs: number;
+  defaultMemoryMb: number;
+  maxTimeoutMs: number;
+  maxMemoryMb: number;
+}
+
+/** The limits one execution runs with. */
+export interface ExecutionLimits {
+  timeoutMs: number;
+  memoryMb: number;
 }
 
 export interface ActionRequested {
@@ -46,6 +67,11 @@ export interface ActionRequested {
   inputFields: { [key: string]: FieldValue };
   /** HubSpot's per-execution idempotency key */
   callbackId: string;
+  /**
+   * Resolved when the action was requested: the action's own limits, else the tenant's
+   * defaults, at most the tenant's ceilings. Unset in events written before limits were carried.
+   */
+  limits: ExecutionLimits | undefined;
 }
 
 export interface ActionRequested_InputFieldsEntry {
@@ -121,6 +147,7 @@ function createBaseActionContext(): ActionContext {
     priorOutputs: {},
     firstAttemptAt: 0,
     trigger: undefined,
+    limits: undefined,
   };
 }
 
@@ -155,6 +182,9 @@ export const ActionContext: MessageFns<ActionContext> = {
     }
     if (message.trigger !== undefined) {
       TriggerPayload.encode(message.trigger, writer.uint32(82).fork()).join();
+    }
+    if (message.limits !== undefined) {
+      LimitPolicy.encode(message.limits, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -255,6 +285,14 @@ export const ActionContext: MessageFns<ActionContext> = {
             message.trigger = TriggerPayload.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.limits = LimitPolicy.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -329,6 +367,7 @@ export const ActionContext: MessageFns<ActionContext> = {
         ? globalThis.Number(object.first_attempt_at)
         : 0,
       trigger: isSet(object.trigger) ? TriggerPayload.fromJSON(object.trigger) : undefined,
+      limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
     };
   },
 
@@ -370,6 +409,9 @@ export const ActionContext: MessageFns<ActionContext> = {
     if (message.trigger !== undefined) {
       obj.trigger = TriggerPayload.toJSON(message.trigger);
     }
+    if (message.limits !== undefined) {
+      obj.limits = LimitPolicy.toJSON(message.limits);
+    }
     return obj;
   },
 
@@ -399,6 +441,9 @@ export const ActionContext: MessageFns<ActionContext> = {
     message.firstAttemptAt = object.firstAttemptAt ?? 0;
     message.trigger = (object.trigger !== undefined && object.trigger !== null)
       ? TriggerPayload.fromPartial(object.trigger)
+      : undefined;
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? LimitPolicy.fromPartial(object.limits)
       : undefined;
     return message;
   },
@@ -491,8 +536,234 @@ export const ActionContext_PriorOutputsEntry: MessageFns<ActionContext_PriorOutp
   },
 };
 
+function createBaseLimitPolicy(): LimitPolicy {
+  return { defaultTimeoutMs: 0, defaultMemoryMb: 0, maxTimeoutMs: 0, maxMemoryMb: 0 };
+}
+
+export const LimitPolicy: MessageFns<LimitPolicy> = {
+  encode(message: LimitPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.defaultTimeoutMs !== 0) {
+      writer.uint32(8).uint32(message.defaultTimeoutMs);
+    }
+    if (message.defaultMemoryMb !== 0) {
+      writer.uint32(16).uint32(message.defaultMemoryMb);
+    }
+    if (message.maxTimeoutMs !== 0) {
+      writer.uint32(24).uint32(message.maxTimeoutMs);
+    }
+    if (message.maxMemoryMb !== 0) {
+      writer.uint32(32).uint32(message.maxMemoryMb);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LimitPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLimitPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.defaultTimeoutMs = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.defaultMemoryMb = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxTimeoutMs = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxMemoryMb = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LimitPolicy {
+    return {
+      defaultTimeoutMs: isSet(object.defaultTimeoutMs)
+        ? globalThis.Number(object.defaultTimeoutMs)
+        : isSet(object.default_timeout_ms)
+        ? globalThis.Number(object.default_timeout_ms)
+        : 0,
+      defaultMemoryMb: isSet(object.defaultMemoryMb)
+        ? globalThis.Number(object.defaultMemoryMb)
+        : isSet(object.default_memory_mb)
+        ? globalThis.Number(object.default_memory_mb)
+        : 0,
+      maxTimeoutMs: isSet(object.maxTimeoutMs)
+        ? globalThis.Number(object.maxTimeoutMs)
+        : isSet(object.max_timeout_ms)
+        ? globalThis.Number(object.max_timeout_ms)
+        : 0,
+      maxMemoryMb: isSet(object.maxMemoryMb)
+        ? globalThis.Number(object.maxMemoryMb)
+        : isSet(object.max_memory_mb)
+        ? globalThis.Number(object.max_memory_mb)
+        : 0,
+    };
+  },
+
+  toJSON(message: LimitPolicy): unknown {
+    const obj: any = {};
+    if (message.defaultTimeoutMs !== 0) {
+      obj.defaultTimeoutMs = Math.round(message.defaultTimeoutMs);
+    }
+    if (message.defaultMemoryMb !== 0) {
+      obj.defaultMemoryMb = Math.round(message.defaultMemoryMb);
+    }
+    if (message.maxTimeoutMs !== 0) {
+      obj.maxTimeoutMs = Math.round(message.maxTimeoutMs);
+    }
+    if (message.maxMemoryMb !== 0) {
+      obj.maxMemoryMb = Math.round(message.maxMemoryMb);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LimitPolicy>): LimitPolicy {
+    return LimitPolicy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LimitPolicy>): LimitPolicy {
+    const message = createBaseLimitPolicy();
+    message.defaultTimeoutMs = object.defaultTimeoutMs ?? 0;
+    message.defaultMemoryMb = object.defaultMemoryMb ?? 0;
+    message.maxTimeoutMs = object.maxTimeoutMs ?? 0;
+    message.maxMemoryMb = object.maxMemoryMb ?? 0;
+    return message;
+  },
+};
+
+function createBaseExecutionLimits(): ExecutionLimits {
+  return { timeoutMs: 0, memoryMb: 0 };
+}
+
+export const ExecutionLimits: MessageFns<ExecutionLimits> = {
+  encode(message: ExecutionLimits, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.timeoutMs !== 0) {
+      writer.uint32(8).uint32(message.timeoutMs);
+    }
+    if (message.memoryMb !== 0) {
+      writer.uint32(16).uint32(message.memoryMb);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecutionLimits {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecutionLimits();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.timeoutMs = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.memoryMb = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecutionLimits {
+    return {
+      timeoutMs: isSet(object.timeoutMs)
+        ? globalThis.Number(object.timeoutMs)
+        : isSet(object.timeout_ms)
+        ? globalThis.Number(object.timeout_ms)
+        : 0,
+      memoryMb: isSet(object.memoryMb)
+        ? globalThis.Number(object.memoryMb)
+        : isSet(object.memory_mb)
+        ? globalThis.Number(object.memory_mb)
+        : 0,
+    };
+  },
+
+  toJSON(message: ExecutionLimits): unknown {
+    const obj: any = {};
+    if (message.timeoutMs !== 0) {
+      obj.timeoutMs = Math.round(message.timeoutMs);
+    }
+    if (message.memoryMb !== 0) {
+      obj.memoryMb = Math.round(message.memoryMb);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ExecutionLimits>): ExecutionLimits {
+    return ExecutionLimits.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExecutionLimits>): ExecutionLimits {
+    const message = createBaseExecutionLimits();
+    message.timeoutMs = object.timeoutMs ?? 0;
+    message.memoryMb = object.memoryMb ?? 0;
+    return message;
+  },
+};
+
 function createBaseActionRequested(): ActionRequested {
-  return { executionId: "", context: undefined, inputFields: {}, callbackId: "" };
+  return { executionId: "", context: undefined, inputFields: {}, callbackId: "", limits: undefined };
 }
 
 export const ActionRequested: MessageFns<ActionRequested> = {
@@ -508,6 +779,9 @@ export const ActionRequested: MessageFns<ActionRequested> = {
     });
     if (message.callbackId !== "") {
       writer.uint32(34).string(message.callbackId);
+    }
+    if (message.limits !== undefined) {
+      ExecutionLimits.encode(message.limits, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -558,6 +832,14 @@ export const ActionRequested: MessageFns<ActionRequested> = {
             }
 
             message.callbackId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.limits = ExecutionLimits.decode(reader, reader.uint32());
             continue;
           }
         }
@@ -612,6 +894,7 @@ export const ActionRequested: MessageFns<ActionRequested> = {
         : isSet(object.callback_id)
         ? globalThis.String(object.callback_id)
         : "",
+      limits: isSet(object.limits) ? ExecutionLimits.fromJSON(object.limits) : undefined,
     };
   },
 
@@ -635,6 +918,9 @@ export const ActionRequested: MessageFns<ActionRequested> = {
     if (message.callbackId !== "") {
       obj.callbackId = message.callbackId;
     }
+    if (message.limits !== undefined) {
+      obj.limits = ExecutionLimits.toJSON(message.limits);
+    }
     return obj;
   },
 
@@ -657,6 +943,9 @@ export const ActionRequested: MessageFns<ActionRequested> = {
       {},
     );
     message.callbackId = object.callbackId ?? "";
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? ExecutionLimits.fromPartial(object.limits)
+      : undefined;
     return message;
   },
 };

@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { LimitPolicy } from "../../events/v1/action.ts";
 import { ActionDefinition, WorkflowDefinition } from "../../events/v1/workflow.ts";
 
 export const protobufPackage = "codestep.workflows.v1";
@@ -31,6 +32,8 @@ export interface CreateWorkflowRequest {
   actions: ActionDefinition[];
   /** idempotency key: the same request id creates one workflow */
   requestId: string;
+  /** The tenant's limits: actions asking for more than its ceilings are refused. Unset: the operator's. */
+  limits: LimitPolicy | undefined;
 }
 
 export interface UpdateWorkflowRequest {
@@ -39,6 +42,8 @@ export interface UpdateWorkflowRequest {
   name: string;
   objectType: string;
   actions: ActionDefinition[];
+  /** as in CreateWorkflowRequest */
+  limits: LimitPolicy | undefined;
 }
 
 export interface GetWorkflowRequest {
@@ -57,7 +62,7 @@ export interface ListWorkflowsResponse {
 }
 
 function createBaseCreateWorkflowRequest(): CreateWorkflowRequest {
-  return { tenantId: "", name: "", objectType: "", actions: [], requestId: "" };
+  return { tenantId: "", name: "", objectType: "", actions: [], requestId: "", limits: undefined };
 }
 
 export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
@@ -76,6 +81,9 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
     }
     if (message.requestId !== "") {
       writer.uint32(42).string(message.requestId);
+    }
+    if (message.limits !== undefined) {
+      LimitPolicy.encode(message.limits, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -133,6 +141,14 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
             message.requestId = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.limits = LimitPolicy.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -166,6 +182,7 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
         : isSet(object.request_id)
         ? globalThis.String(object.request_id)
         : "",
+      limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
     };
   },
 
@@ -186,6 +203,9 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
     if (message.requestId !== "") {
       obj.requestId = message.requestId;
     }
+    if (message.limits !== undefined) {
+      obj.limits = LimitPolicy.toJSON(message.limits);
+    }
     return obj;
   },
 
@@ -199,12 +219,15 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
     message.objectType = object.objectType ?? "";
     message.actions = object.actions?.map((e) => ActionDefinition.fromPartial(e)) || [];
     message.requestId = object.requestId ?? "";
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? LimitPolicy.fromPartial(object.limits)
+      : undefined;
     return message;
   },
 };
 
 function createBaseUpdateWorkflowRequest(): UpdateWorkflowRequest {
-  return { tenantId: "", workflowId: "", name: "", objectType: "", actions: [] };
+  return { tenantId: "", workflowId: "", name: "", objectType: "", actions: [], limits: undefined };
 }
 
 export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
@@ -223,6 +246,9 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
     }
     for (const v of message.actions) {
       ActionDefinition.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.limits !== undefined) {
+      LimitPolicy.encode(message.limits, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -280,6 +306,14 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
             message.actions.push(ActionDefinition.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.limits = LimitPolicy.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -313,6 +347,7 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
       actions: globalThis.Array.isArray(object?.actions)
         ? object.actions.map((e: any) => ActionDefinition.fromJSON(e))
         : [],
+      limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
     };
   },
 
@@ -333,6 +368,9 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
     if (message.actions?.length) {
       obj.actions = message.actions.map((e) => ActionDefinition.toJSON(e));
     }
+    if (message.limits !== undefined) {
+      obj.limits = LimitPolicy.toJSON(message.limits);
+    }
     return obj;
   },
 
@@ -346,6 +384,9 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
     message.name = object.name ?? "";
     message.objectType = object.objectType ?? "";
     message.actions = object.actions?.map((e) => ActionDefinition.fromPartial(e)) || [];
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? LimitPolicy.fromPartial(object.limits)
+      : undefined;
     return message;
   },
 };
