@@ -7,7 +7,7 @@
  *   codestep tenants create …    create a tenant and its API key
  */
 import { createLogger } from '@codestep/core';
-import { loadPlatformConfig, replayProjections, startEmbedded, stopOnSignal } from '@codestep/platform';
+import { loadPlatformConfig, replayProjections, shutdownBackstopMs, startEmbedded, stopOnSignal } from '@codestep/platform';
 import { startTelemetry } from '@codestep/telemetry';
 
 const USAGE = `usage: codestep <command>
@@ -66,10 +66,14 @@ async function dev(): Promise<void> {
     },
   });
   process.stdout.write(`codestep is running (embedded mode)\n  HTTP API: ${platform.url}   OpenAPI: ${platform.url}/openapi.json\n  data: ${config.dataDir}\n${bootstrap}`);
-  stopOnSignal(async () => {
-    await platform.stop();
-    await telemetry.shutdown();
-  }, logger);
+  stopOnSignal(
+    async () => {
+      await platform.stop();
+      await telemetry.shutdown();
+    },
+    logger,
+    shutdownBackstopMs(config),
+  );
 }
 
 main(process.argv.slice(2)).then(

@@ -1,6 +1,6 @@
 /** An executor as its own process (distributed mode); run several to share the work. */
 import { createLogger } from '@codestep/core';
-import { loadPlatformConfig, startExecutorApp, stopOnSignal } from '@codestep/platform';
+import { loadPlatformConfig, shutdownBackstopMs, startExecutorApp, stopOnSignal } from '@codestep/platform';
 import { createSandbox } from '@codestep/sandbox';
 import { startTelemetry } from '@codestep/telemetry';
 
@@ -11,7 +11,12 @@ const running = await startExecutorApp(config, logger, {
   createSandbox: (hostApi) => createSandbox({ hostApi, poolSize: config.sandboxPoolSize, egress: { allowHosts: config.egressAllowHosts, mapHosts: config.egressMapHosts } }),
 });
 logger.info({}, 'executor started');
-stopOnSignal(async () => {
-  await running.stop();
-  await telemetry.shutdown();
-}, logger);
+// SIGTERM drains: running executions finish (CODESTEP_DRAIN_TIMEOUT_MS) before the process exits.
+stopOnSignal(
+  async () => {
+    await running.stop();
+    await telemetry.shutdown();
+  },
+  logger,
+  shutdownBackstopMs(config),
+);

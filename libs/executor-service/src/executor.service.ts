@@ -4,6 +4,12 @@
  * runs, so a redelivered request never runs an action twice; a claim left by an executor that
  * died mid-run turns into a retryable `EXECUTOR_LOST` failure, and the enrollment service
  * decides whether to retry.
+ *
+ * `stop()` drains: no new request is started, running ones finish (up to `drainTimeoutMs`) and
+ * their results are committed with the batch; requests of the batch that were not started, and
+ * executions still running at the timeout (their claims released), are appended to the topic
+ * again in the same commit, so another executor, or this one after a restart, runs them as the
+ * same attempt: nothing is lost, nothing is reported as the action's failure.
  */
 import type { ActionDefinition, ActionRequested, WorkflowDefinition } from '@codestep/contracts';
 import { deterministicId, isCodestepError, type Clock, type Logger } from '@codestep/core';
@@ -47,6 +53,11 @@ export interface ExecutorServiceDeps {
   concurrency?: number;
   /** A claim older than this with no result is considered lost, ms. @default limits.maxTimeoutMs + 60000 */
   claimTtlMs?: number;
+  /**
+   * How long `stop()` lets running executions finish before handing them back for redelivery, ms.
+   * @default 25000 (a little above HubSpot's 20 s default limit)
+   */
+  drainTimeoutMs?: number;
 }
 
 /** Codes of a peer that is down or slow: retried by redelivery, not reported as a failure. */
@@ -77,6 +88,26 @@ interface ClaimDoc {
 const toStored = (r: LogRecord): StoredRecord => ({ topic: r.topic, key: r.key, value: Buffer.from(r.value).toString('base64'), headers: r.headers, ...(r.id ? { id: r.id } : {}) });
 const fromStored = (r: StoredRecord): LogRecord => ({ topic: r.topic, key: r.key, value: new Uint8Array(Buffer.from(r.value, 'base64')), headers: r.headers, ...(r.id ? { id: r.id } : {}) });
 
+/** @default {@link ExecutorServiceDeps.drainTimeoutMs} */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 25_000;
+
+/** The execution was handed back by a drain that timed out: its result is not this executor's to report. */
+class HandedBack extends Error {
+  constructor(executionId: string) {
+    super(`execution ${executionId} was handed back at the drain timeout`);
+    this.name = 'HandedBack';
+  }
+}
+
+/** Thrown for a batch that arrives while draining: not committed, so it is delivered again. */
+class Draining extends Error {
+  readonly code = 'EXECUTOR_DRAINING';
+  constructor() {
+    super('the executor is stopping; the batch will be delivered again');
+    this.name = 'Draining';
+  }
+}
+
 export interface ExecutorService {
   /**
    * What the sandbox asks of its host (JsWorkflows' `api.getOAuthToken`): answered for running
@@ -84,6 +115,10 @@ export interface ExecutorService {
    */
   hostApi: Required<SandboxHostApi>;
   start(): Promise<void>;
+  /**
+   * Drains (see the module comment), then closes the sandbox if this service created it.
+   * Resolves once running executions finished or were handed back; idempotent.
+   */
   stop(): Promise<void>;
 }
 
@@ -105,6 +140,16 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
   let sandbox: Sandbox | undefined = typeof deps.sandbox === 'function' ? undefined : deps.sandbox;
   const claimTtl = deps.claimTtlMs ?? deps.limits.maxTimeoutMs + 60_000;
   let subscription: Subscription | undefined;
+  const drainTimeoutMs = deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  let draining = false;
+  let handingBack = false;
+  /** Resolved once executions still running at the drain timeout were handed back. */
+  const handedBack = Promise.withResolvers<void>();
+  /** Claimed and running: a drain that times out releases these claims. */
+  const claimedRuns = new Set<string>();
+  /** Every runOne in progress, so stop() closes nothing under them. */
+  const inFlight = new Set<Promise<unknown>>();
+  let stopped: Promise<void> | undefined;
 
   function event(req: ActionRequested, tenantId: string, kind: string, body: EventBody): Envelope {
     return envelope(
@@ -132,6 +177,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
       // Prepared before claiming: a peer that is down (the enrollment or credentials service)
       // re-delivers the request after a back-off instead of spending an attempt of the action.
       const prepared = existing ? undefined : await prepare(tenantId, req);
+      if (handingBack) throw new HandedBack(req.executionId);
       const claimed = !existing && (await store.insertIfAbsent<ClaimDoc>(CLAIMS, req.executionId, { executorId: deps.executorId, claimedAt: clock() }));
       if (!claimed) {
         const claim = existing ?? (await store.get<ClaimDoc>(CLAIMS, req.executionId));
@@ -163,10 +209,20 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
         await store.put<ClaimDoc>(CLAIMS, req.executionId, { executorId: deps.executorId, claimedAt: clock(), done: true, records: lost.map(toStored) });
         return lost;
       }
+      claimedRuns.add(req.executionId);
+      if (handingBack) {
+        // Claimed just after the drain timed out: give it straight back.
+        claimedRuns.delete(req.executionId);
+        await releaseClaim(req.executionId);
+        throw new HandedBack(req.executionId);
+      }
       const traceId = currentTraceId();
       // Started goes out at once (not with the batch) so history shows running executions.
       await eventLog.append([toRecord(event(req, tenantId, 'started', { $case: 'actionStarted', value: { executionId: req.executionId, context: ctx, executorId: deps.executorId, traceId } }), currentTraceparent())]);
       const result = 'failure' in prepared! ? prepared.failure : await run(prepared!);
+      // Handed back meanwhile: its claim is released and its request appended again; whatever the
+      // sandbox said (closed under it, most likely) is not this action's result.
+      if (!claimedRuns.delete(req.executionId)) throw new HandedBack(req.executionId);
       const records = resultEvents(req, tenantId, result).map((e) => toRecord(e, currentTraceparent()));
       await store.put<ClaimDoc>(CLAIMS, req.executionId, { executorId: deps.executorId, claimedAt: clock(), done: true, records: records.map(toStored) });
       return records;
@@ -274,18 +330,71 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
   }
 
   async function handle(batch: ConsumedRecord[]): Promise<LogRecord[]> {
+    if (draining) throw new Draining();
     const limit = deps.concurrency ?? 4;
-    const results: LogRecord[][] = new Array(batch.length);
+    const results: Array<LogRecord[] | undefined> = new Array(batch.length);
     let next = 0;
-    await Promise.all(
+    const all = Promise.all(
       Array.from({ length: Math.min(limit, batch.length) }, async () => {
-        while (next < batch.length) {
+        // Draining: what is running finishes, nothing new starts.
+        while (next < batch.length && !draining) {
           const i = next++;
-          results[i] = await runOne(batch[i]!);
+          const one = runOne(batch[i]!);
+          inFlight.add(one);
+          try {
+            results[i] = await one;
+          } catch (error) {
+            // Handed back: no result here, its request goes out again below.
+            if (!(error instanceof HandedBack)) throw error;
+          } finally {
+            inFlight.delete(one);
+          }
         }
       }),
     );
-    return results.flat();
+    // A drain that times out stops the wait; runs still going are abandoned to the closing sandbox.
+    all.catch(() => {});
+    await Promise.race([all, handedBack.promise]);
+    const out: LogRecord[] = [];
+    const again: ConsumedRecord[] = [];
+    batch.forEach((record, i) => {
+      const r = results[i];
+      if (r) out.push(...r);
+      else again.push(record);
+    });
+    if (again.length) {
+      logger.info({ requests: again.length }, 'executor stopping: requests not run here are appended again for redelivery');
+      out.push(...again.map(requeued));
+    }
+    return out;
+  }
+
+  /**
+   * The request again, at the end of its topic, committed with the batch. The envelope (and its
+   * event id) is unchanged, so history drops it as a duplicate; only the log record id differs,
+   * which the SQLite log would otherwise ignore as already appended.
+   */
+  function requeued(record: ConsumedRecord): LogRecord {
+    return { topic: record.topic, key: record.key, value: record.value, headers: record.headers, id: `${record.id ?? record.key}~again@${record.partition}:${record.offset}` };
+  }
+
+  async function releaseClaim(executionId: string): Promise<void> {
+    try {
+      await store.delete(CLAIMS, executionId);
+    } catch (error) {
+      // The claim then ages out (claimTtlMs) and the execution is reported EXECUTOR_LOST, retryable.
+      logger.warn({ executionId, error }, 'could not release the claim of a handed-back execution');
+    }
+  }
+
+  /** The drain timed out: release the claims of executions still running so a redelivery runs them at once. */
+  async function handBack(): Promise<void> {
+    handingBack = true;
+    const ids = [...claimedRuns];
+    claimedRuns.clear();
+    if (ids.length) logger.warn({ executionIds: ids, drainTimeoutMs }, 'drain timeout: handing running executions back for redelivery');
+    await Promise.all(ids.map(releaseClaim));
+    handedBack.resolve();
   }
 
   return {
@@ -299,12 +408,26 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
         topics: [Topics.actions],
         batchSize: (deps.concurrency ?? 4) * 4,
         handle,
-        onError: (error) => logger.warn({ error }, 'executor batch will be retried'),
+        onError: (error) => (error instanceof Draining ? logger.info({}, error.message) : logger.warn({ error }, 'executor batch will be retried')),
       });
     },
-    async stop() {
-      await subscription?.stop();
-      if (typeof deps.sandbox === 'function') await sandbox?.close();
+    stop() {
+      return (stopped ??= (async () => {
+        draining = true;
+        if (inFlight.size) logger.info({ running: inFlight.size, drainTimeoutMs }, 'executor draining: letting running executions finish');
+        const timer = setTimeout(() => void handBack(), drainTimeoutMs);
+        try {
+          // Resolves once the batch in progress is committed: finished results, and the requests
+          // to run again (not started, or handed back at the timeout).
+          await subscription?.stop();
+        } finally {
+          clearTimeout(timer);
+        }
+        if (handingBack) await handedBack.promise;
+        if (typeof deps.sandbox === 'function') await sandbox?.close();
+        // Runs handed back settle once the sandbox is closed under them; bounded all the same.
+        await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => setTimeout(r, 5_000).unref())]);
+      })());
     },
   };
 }

@@ -6,7 +6,8 @@ export function stopOnSignal(stop: () => Promise<void>, logger: Logger, backstop
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'stopping');
+    // Repeated signals are ignored: `npm start` forwards Ctrl-C to a process that got it already.
+    logger.info({ signal, backstopMs }, 'stopping');
     setTimeout(() => {
       logger.error({ backstopMs }, 'shutdown took too long; exiting');
       process.exit(1);

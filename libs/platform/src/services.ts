@@ -23,16 +23,26 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** Closes in order, each bounded, so one stuck close never hangs shutdown. */
-function stopper(name: string, steps: Array<() => Promise<unknown>>): Running {
+type Step = (() => Promise<unknown>) | { run: () => Promise<unknown>; timeoutMs: number };
+
+/** Closes in order, each bounded (5 s unless the step says), so one stuck close never hangs shutdown. */
+function stopper(name: string, steps: Step[]): Running {
   let done: Promise<void> | undefined;
   return {
     name,
     stop: () =>
       (done ??= (async () => {
-        for (const step of steps) await Promise.race([step().catch(() => {}), new Promise((r) => setTimeout(r, 5_000).unref())]);
+        for (const step of steps) {
+          const { run, timeoutMs } = typeof step === 'function' ? { run: step, timeoutMs: 5_000 } : step;
+          await Promise.race([run().catch(() => {}), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+        }
       })()),
   };
+}
+
+/** How long a process running an executor may take to stop: the drain, then closing the rest. */
+export function shutdownBackstopMs(config: PlatformConfig): number {
+  return config.drainTimeoutMs + 15_000;
 }
 
 export interface Shared {
@@ -93,6 +103,7 @@ export async function startExecutorApp(config: PlatformConfig, logger: Logger, o
     executorId: config.executorId ?? `${hostname()}-${process.pid}-${newId('x').slice(2, 8)}`,
     concurrency: config.executorConcurrency,
     ...(config.claimTtlMs ? { claimTtlMs: config.claimTtlMs } : {}),
+    drainTimeoutMs: config.drainTimeoutMs,
     limits: { defaultTimeoutMs: config.defaultTimeoutMs, defaultMemoryMb: config.defaultMemoryMb, maxTimeoutMs: config.maxTimeoutMs, maxMemoryMb: config.maxMemoryMb },
     ports: {
       getWorkflow: (tenantId, workflowId, version) => workflows.getWorkflow({ tenantId, workflowId, version }),
@@ -107,7 +118,8 @@ export async function startExecutorApp(config: PlatformConfig, logger: Logger, o
     },
   });
   await service.start();
-  return stopper('executor', [() => service.stop(), async () => workflows.close(), async () => credentials.close(), () => (owned ? log.close() : Promise.resolve()), () => store.close()]);
+  // The drain is bounded by the service itself (drainTimeoutMs, then the hand-back); this bound is a backstop.
+  return stopper('executor', [{ run: () => service.stop(), timeoutMs: config.drainTimeoutMs + 10_000 }, async () => workflows.close(), async () => credentials.close(), () => (owned ? log.close() : Promise.resolve()), () => store.close()]);
 }
 
 export interface GatewayAppOptions {
