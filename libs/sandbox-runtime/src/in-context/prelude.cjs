@@ -64,7 +64,10 @@ function install(global, bridge) {
     };
   });
 
+  // Null prototype: V8 builds such a literal as a dictionary in one step, where an ordinary one
+  // would make a hidden class per property in every new context.
   const globals = {
+    __proto__: null,
     URL: () => whatwgUrl().URL,
     URLSearchParams: () => whatwgUrl().URLSearchParams,
     TextEncoder: () => encoding().TextEncoder,
@@ -96,6 +99,7 @@ function install(global, bridge) {
 
   // Built-in modules for `require` (reached through the shim libraries) and library internals.
   const modules = {
+    __proto__: null,
     buffer: buffer,
     events: once(() => {
       const EventEmitter = require('events');
@@ -123,17 +127,16 @@ function install(global, bridge) {
 }
 
 function defineLazy(global, name, factory) {
-  const settle = (value) => Object.defineProperty(global, name, { value, writable: true, enumerable: false, configurable: true });
   Object.defineProperty(global, name, {
     configurable: true,
     enumerable: false,
     get() {
       const value = factory();
-      settle(value);
+      Object.defineProperty(global, name, { value, writable: true, enumerable: false, configurable: true });
       return value;
     },
     set(value) {
-      settle(value);
+      Object.defineProperty(global, name, { value, writable: true, enumerable: false, configurable: true });
     },
   });
 }

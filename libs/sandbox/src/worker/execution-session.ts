@@ -73,7 +73,8 @@ export class ExecutionSession {
   readonly #redact: Redactor;
   readonly #logs: LogCollector;
   readonly #timers = new Map<number, { handle: NodeJS.Timeout | NodeJS.Immediate; immediate: boolean }>();
-  readonly #abort = new AbortController();
+  /** Aborts the execution's requests when it ends; made with its fetch (most executions make no request). */
+  #abort: AbortController | undefined;
   readonly #oauthPending = new Set<number>();
   #oauthCalls = 0;
   /** Created on the first request: most executions make none. */
@@ -209,7 +210,7 @@ export class ExecutionSession {
     }
     this.#timers.clear();
     this.#oauthPending.clear();
-    this.#abort.abort();
+    this.#abort?.abort();
   }
 
   #log(level: string, message: string): void {
@@ -245,7 +246,10 @@ export class ExecutionSession {
 
   #startFetch(id: number, requestJson: string): void {
     this.#fetchesInFlight++;
-    this.#fetch ??= this.#hooks.createFetch(this.#abort.signal);
+    if (!this.#fetch) {
+      this.#abort = new AbortController();
+      this.#fetch = this.#hooks.createFetch(this.#abort.signal);
+    }
     this.#fetch(this.#withTraceparent(requestJson))
       .catch((error: unknown): EgressResponse => ({
         ok: false,
