@@ -533,67 +533,65 @@ export function contextBootstrap(hostBridge: HostBridge): ContextApi {
       return -1;
     }
   };
-  const wrapBufferConstructor = (name: string): void => {
-    const Target = G[name] as new (...args: unknown[]) => object;
-    const wrapped = new ProxyCtor(Target, {
-      construct(target, args, newTarget) {
-        const length = toIndex(args[0]);
-        const options = args[1];
-        const max = isObjectLike(options) ? toIndex(readProperty(options, 'maxByteLength')) : 0;
-        const bytes = max > length ? max : length;
-        charge(bytes);
-        const made = reflectConstruct(target, max > 0 ? [length, { maxByteLength: max }] : [length], newTarget) as object;
-        return track(made, bytes);
-      },
-    });
+  // Proxy handlers have a null prototype, so no trap can be added through Object.prototype.
+  const bufferHandler: ProxyHandler<new (...args: unknown[]) => object> = {
+    __proto__: null,
+    construct(target, args, newTarget) {
+      const length = toIndex(args[0]);
+      const options = args[1];
+      const max = isObjectLike(options) ? toIndex(readProperty(options, 'maxByteLength')) : 0;
+      const bytes = max > length ? max : length;
+      charge(bytes);
+      const made = reflectConstruct(target, max > 0 ? [length, { maxByteLength: max }] : [length], newTarget) as object;
+      return track(made, bytes);
+    },
+  } as ProxyHandler<new (...args: unknown[]) => object>;
+  /** Element size of each typed-array constructor (the handler below is shared by all of them). */
+  const elementSizes = new MapCtor<unknown, number>();
+  const typedArrayHandler: ProxyHandler<new (...args: unknown[]) => object> = {
+    __proto__: null,
+    construct(target, args, newTarget) {
+      const size = get(elementSizes, target) ?? 8;
+      const first = args[0];
+      if (!isObjectLike(first)) {
+        const length = toIndex(first);
+        charge(length * size);
+        return track(reflectConstruct(target, [length], newTarget) as object, length * size);
+      }
+      if (probe(abByteLength, first) >= 0 || probe(sabByteLength, first) >= 0) {
+        return reflectConstruct(target, args, newTarget) as object; // a view: no new memory
+      }
+      const viewLength = probe(taLength, first);
+      if (viewLength >= 0) {
+        charge(viewLength * size);
+        return track(reflectConstruct(target, [first], newTarget) as object, viewLength * size);
+      }
+      // Array-likes and iterables are materialised on the heap first (where the heap limit
+      // applies), so a lying `length` cannot size the buffer.
+      const items = arrayFrom(first as ArrayLike<unknown>);
+      charge(items.length * size);
+      return track(reflectConstruct(target, [items], newTarget) as object, items.length * size);
+    },
+  } as ProxyHandler<new (...args: unknown[]) => object>;
+  const wrapConstructor = (name: string, Target: new (...args: unknown[]) => object, handler: ProxyHandler<new (...args: unknown[]) => object>): void => {
+    const wrapped = new ProxyCtor(Target, handler);
     (Target.prototype as Record<string, unknown>).constructor = wrapped;
     G[name] = wrapped;
   };
-  const wrapTypedArray = (name: string): void => {
-    const Target = G[name] as (new (...args: unknown[]) => object) & { BYTES_PER_ELEMENT: number };
-    const size = Target.BYTES_PER_ELEMENT;
-    const wrapped = new ProxyCtor(Target, {
-      construct(target, args, newTarget) {
-        const first = args[0];
-        if (!isObjectLike(first)) {
-          const length = toIndex(first);
-          charge(length * size);
-          return track(reflectConstruct(target, [length], newTarget) as object, length * size);
-        }
-        if (probe(abByteLength, first) >= 0 || probe(sabByteLength, first) >= 0) {
-          return reflectConstruct(target, args, newTarget) as object; // a view: no new memory
-        }
-        const viewLength = probe(taLength, first);
-        if (viewLength >= 0) {
-          charge(viewLength * size);
-          return track(reflectConstruct(target, [first], newTarget) as object, viewLength * size);
-        }
-        // Array-likes and iterables are materialised on the heap first (where the heap limit
-        // applies), so a lying `length` cannot size the buffer.
-        const items = arrayFrom(first as ArrayLike<unknown>);
-        charge(items.length * size);
-        return track(reflectConstruct(target, [items], newTarget) as object, items.length * size);
-      },
-    });
-    (Target.prototype as Record<string, unknown>).constructor = wrapped;
-    G[name] = wrapped;
+  /** Calls a buffer-making built-in after charging the bytes its result will hold. */
+  const chargedCall = (original: unknown, bytes: number, self: unknown, args: unknown[]): unknown => {
+    charge(bytes);
+    const made = reflectApply(original as (...a: unknown[]) => unknown, self, args);
+    return isObjectLike(made) ? track(made, bytes) : made;
   };
-  const chargeMethod = (proto: object, name: string, bytesOf: (self: unknown, args: unknown[]) => number): void => {
-    const original = (proto as Record<string, unknown>)[name];
-    if (typeof original !== 'function') return;
-    defineProperty(proto, name, {
-      value: {
-        [name](this: unknown, ...args: unknown[]) {
-          const bytes = bytesOf(this, args);
-          charge(bytes);
-          const made = reflectApply(original as (...a: unknown[]) => unknown, this, args);
-          return isObjectLike(made) ? track(made, bytes) : made;
-        },
-      }[name],
-      writable: true,
-      configurable: true,
-      enumerable: false,
-    });
+  /** Replaces built-in methods (those this V8 has) by the same-named methods of `methods`, non-enumerable as built-ins are. */
+  const replaceMethods = (proto: object, methods: Record<string, unknown>): void => {
+    const names = objectKeys(methods);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
+      if (typeof (proto as Record<string, unknown>)[name] !== 'function') continue;
+      defineProperty(proto, name, { value: methods[name], writable: true, configurable: true, enumerable: false });
+    }
   };
 
   // ---- require ---------------------------------------------------------------------------
@@ -736,25 +734,53 @@ export function contextBootstrap(hostBridge: HostBridge): ContextApi {
   // Atomics.waitAsync would allocate or schedule work outside the accounting above.
   delete G.WebAssembly;
   delete (Atomics as unknown as Record<string, unknown>).waitAsync;
-  wrapBufferConstructor('ArrayBuffer');
-  wrapBufferConstructor('SharedArrayBuffer');
-  for (const name of ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'Float16Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array']) {
-    if (typeof G[name] === 'function') wrapTypedArray(name);
+  wrapConstructor('ArrayBuffer', ArrayBuffer as unknown as new (...args: unknown[]) => object, bufferHandler);
+  wrapConstructor('SharedArrayBuffer', SharedArrayBuffer as unknown as new (...args: unknown[]) => object, bufferHandler);
+  const typedArrays: Array<[string, unknown]> = [
+    ['Int8Array', Int8Array], ['Uint8Array', Uint8Array], ['Uint8ClampedArray', Uint8ClampedArray], ['Int16Array', Int16Array],
+    ['Uint16Array', Uint16Array], ['Int32Array', Int32Array], ['Uint32Array', Uint32Array], ['Float16Array', G.Float16Array],
+    ['Float32Array', Float32Array], ['Float64Array', Float64Array], ['BigInt64Array', BigInt64Array], ['BigUint64Array', BigUint64Array],
+  ];
+  for (let i = 0; i < typedArrays.length; i++) {
+    const entry = typedArrays[i] as [string, unknown];
+    const name = entry[0];
+    const Target = entry[1];
+    if (typeof Target !== 'function') continue;
+    put(elementSizes, Target, (Target as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT);
+    wrapConstructor(name, Target as new (...args: unknown[]) => object, typedArrayHandler);
   }
   const selfBytes = (self: unknown): number => {
     const n = probe(taByteLength, self);
     return n > 0 ? n : 0;
   };
-  for (const method of ['slice', 'map', 'filter', 'toReversed', 'toSorted', 'with']) chargeMethod(TypedArrayProto, method, selfBytes);
-  chargeMethod(ArrayBuffer.prototype, 'slice', (self) => {
-    const n = probe(abByteLength, self);
-    return n > 0 ? n : 0;
-  });
-  chargeMethod(ArrayBuffer.prototype, 'transfer', (self, args) => (args[0] === undefined ? 0 : toIndex(args[0])));
-  chargeMethod(ArrayBuffer.prototype, 'transferToFixedLength', (self, args) => (args[0] === undefined ? 0 : toIndex(args[0])));
+  const argBytes = (args: unknown[]): number => (args[0] === undefined ? 0 : toIndex(args[0]));
+  // Methods (not arrows): like the built-ins they replace, they are not constructors.
+  const ta = TypedArrayProto as Record<string, unknown>;
+  const taSlice = ta.slice, taMap = ta.map, taFilter = ta.filter, taToReversed = ta.toReversed, taToSorted = ta.toSorted, taWith = ta.with;
+  replaceMethods(TypedArrayProto, {
+    __proto__: null,
+    slice(...args: unknown[]) { return chargedCall(taSlice, selfBytes(this), this, args); },
+    map(...args: unknown[]) { return chargedCall(taMap, selfBytes(this), this, args); },
+    filter(...args: unknown[]) { return chargedCall(taFilter, selfBytes(this), this, args); },
+    toReversed(...args: unknown[]) { return chargedCall(taToReversed, selfBytes(this), this, args); },
+    toSorted(...args: unknown[]) { return chargedCall(taToSorted, selfBytes(this), this, args); },
+    with(...args: unknown[]) { return chargedCall(taWith, selfBytes(this), this, args); },
+  } as Record<string, unknown>);
+  const ab = ArrayBuffer.prototype as unknown as Record<string, unknown>;
+  const abSlice = ab.slice, abTransfer = ab.transfer, abTransferToFixedLength = ab.transferToFixedLength;
+  replaceMethods(ArrayBuffer.prototype, {
+    __proto__: null,
+    slice(...args: unknown[]) {
+      const n = probe(abByteLength, this);
+      return chargedCall(abSlice, n > 0 ? n : 0, this, args);
+    },
+    transfer(...args: unknown[]) { return chargedCall(abTransfer, argBytes(args), this, args); },
+    transferToFixedLength(...args: unknown[]) { return chargedCall(abTransferToFixedLength, argBytes(args), this, args); },
+  } as Record<string, unknown>);
   // FinalizationRegistry callbacks run whenever the collector decides, possibly while the
   // worker runs a later execution: they are disarmed once this execution ends.
   const guardedRegistry = new ProxyCtor(FinalizationRegistryCtor, {
+    __proto__: null,
     construct(target, args, newTarget) {
       const cleanup = args[0];
       const guarded =
@@ -770,7 +796,7 @@ export function contextBootstrap(hostBridge: HostBridge): ContextApi {
           : cleanup;
       return reflectConstruct(target, [guarded], newTarget) as object;
     },
-  });
+  } as ProxyHandler<FinalizationRegistryConstructor>);
   (FinalizationRegistryCtor.prototype as unknown as Record<string, unknown>).constructor = guardedRegistry;
   G.FinalizationRegistry = guardedRegistry;
 
