@@ -37,6 +37,30 @@ const ALIASES: Record<string, string> = {
   'node-fetch': path.join(IN_CONTEXT_DIR, 'node-fetch.cjs'),
   'form-data': path.join(IN_CONTEXT_DIR, 'form-data.cjs'),
 };
+/** In-context stand-in for whatwg-url's `tr46` (see the file: an exact fast path for ASCII domains). */
+const TR46_SHIM = path.join(IN_CONTEXT_DIR, 'tr46.cjs');
+const KEEP_RESOLVING = Symbol('tr46-real');
+
+/**
+ * Routes `require('tr46')` to {@link TR46_SHIM}, except from the shim itself, whose
+ * `require('tr46')` resolves as it would have from the package that asked for it.
+ */
+const tr46Shim: Esbuild.Plugin = {
+  name: 'codestep-tr46',
+  setup(build) {
+    let requester = IN_CONTEXT_DIR;
+    build.onResolve({ filter: /^tr46$/ }, async (args) => {
+      if (args.pluginData === KEEP_RESOLVING) return undefined;
+      if (args.importer !== TR46_SHIM) {
+        requester = args.resolveDir;
+        return { path: TR46_SHIM };
+      }
+      const resolved = await build.resolve('tr46', { kind: args.kind, resolveDir: requester, pluginData: KEEP_RESOLVING });
+      return resolved.errors.length > 0 ? { errors: resolved.errors } : { path: resolved.path };
+    });
+  },
+};
+
 /** Bundle-time packages whose versions key the cache (their dependencies are walked too). */
 const KEYED_PACKAGES = [...ALLOWED_LIBRARIES, 'buffer', 'events', 'querystring-es3', 'whatwg-url', 'esbuild'];
 
@@ -137,7 +161,7 @@ async function bundle(esbuild: EsbuildModule, contents: string, options: { prelu
     charset: 'utf8',
     define: { global: 'globalThis', 'process.env.NODE_ENV': '"production"' },
     ...(options.prelude
-      ? {}
+      ? { plugins: [tr46Shim] }
       : {
           // Sibling allow-listed libraries stay external: one shared instance per context.
           external: [...EXTERNAL_BUILTINS, ...ALLOWED_LIBRARIES.filter((n) => n !== options.library)],

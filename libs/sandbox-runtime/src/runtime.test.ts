@@ -7,6 +7,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import vm from 'node:vm';
 import { createEgressFetch } from '@codestep/egress';
@@ -255,6 +256,44 @@ void describe('web globals inside a fresh context', () => {
   void it('lets user code replace a lazily defined global', async () => {
     const out = await context().runAsync(`globalThis.URL = 42; const wasSet = URL === 42; globalThis.fetch; return [wasSet, typeof fetch];`);
     assert.deepEqual(out, [true, 'function']);
+  });
+});
+
+void describe("the URL parser's tr46 fast path", () => {
+  // The prelude's whatwg-url gets in-context/tr46.cjs instead of tr46 (see the build): the same
+  // results, without loading the mapping table for ASCII domains.
+  const fromWhatwgUrl = createRequire(createRequire(import.meta.url).resolve('whatwg-url'));
+  const tr46 = fromWhatwgUrl('tr46') as { toASCII: (domain: string, options?: object) => string | null };
+  const shim = createRequire(import.meta.url)('./in-context/tr46.cjs') as typeof tr46;
+  const parsing = { checkHyphens: false, checkBidi: true, checkJoiners: true, useSTD3ASCIIRules: false, transitionalProcessing: false, verifyDNSLength: false, ignoreInvalidPunycode: false };
+  const strict = { ...parsing, checkHyphens: true, useSTD3ASCIIRules: true, verifyDNSLength: true };
+
+  void it('rests on a fact of the mapping table: every ASCII code point is valid, but A-Z, mapped to a-z', () => {
+    const table = fromWhatwgUrl('tr46/lib/mappingTable.json') as Array<[number | [number, number], number, string?]>;
+    for (let cp = 0; cp < 0x80; cp++) {
+      const entry = table.find(([range]) => (Array.isArray(range) ? range[0] <= cp && cp <= range[1] : range === cp));
+      const upper = cp >= 0x41 && cp <= 0x5a;
+      assert.deepEqual(entry?.slice(1), upper ? [1, String.fromCharCode(cp + 32)] : [2], `code point ${cp}`);
+    }
+  });
+
+  void it('gives what tr46 gives, for URL parsing and strict options alike', () => {
+    const domains = ['example.com', 'EXAMPLE.com', 'api.HubApi.com', 'a_b.example', 'a..b', '.', '', 'x.', '-a-.b', 'ab--cd.e', '1.2.3.4',
+      'xn--bcher-kva.de', 'XN--BCHER-KVA.de', 'a.xn--', 'xn--a.b', 'xn--abc-xyz.com', 'a.Xn--zz', 'bücher.de', 'BÜCHER.de', 'faß.de', 'ﬁ.com',
+      '\u200d.com', 'a\u05d0.com', 'a\u0000b', 'a%20b', 'a b', '*.x', 'a'.repeat(64) + '.com', 'x'.repeat(300)];
+    for (let cp = 0; cp < 0x80; cp++) domains.push(`a${String.fromCharCode(cp)}b.test`);
+    let seed = 7;
+    for (let i = 0; i < 300; i++) {
+      let d = '';
+      for (let j = 0; j < 12; j++) {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        d += 'aZ.-x_n0'.charAt(seed % 8);
+      }
+      domains.push(d);
+    }
+    for (const domain of domains) {
+      for (const options of [parsing, strict]) assert.equal(shim.toASCII(domain, options), tr46.toASCII(domain, options), JSON.stringify(domain));
+    }
   });
 });
 

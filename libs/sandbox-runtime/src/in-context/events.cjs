@@ -22,10 +22,16 @@ class DOMException extends Error {
     return CODES[this.#name] ?? 0;
   }
 }
-for (const [name, code] of Object.entries(CODES)) {
-  const constant = name.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase().replace(/_ERROR$/, '_ERR');
-  Object.defineProperty(DOMException, constant, { value: code, enumerable: true });
-}
+// The legacy code constants (DOMException.ABORT_ERR …), in the order of CODES. Written out rather
+// than derived with regular expressions: this runs in every context that uses fetch.
+const CONSTANTS = [
+  'INDEX_SIZE_ERR', 'HIERARCHY_REQUEST_ERR', 'WRONG_DOCUMENT_ERR', 'INVALID_CHARACTER_ERR', 'NO_MODIFICATION_ALLOWED_ERR',
+  'NOT_FOUND_ERR', 'NOT_SUPPORTED_ERR', 'INVALID_STATE_ERR', 'SYNTAX_ERR', 'INVALID_MODIFICATION_ERR', 'NAMESPACE_ERR',
+  'INVALID_ACCESS_ERR', 'TYPE_MISMATCH_ERR', 'SECURITY_ERR', 'NETWORK_ERR', 'ABORT_ERR', 'URL_MISMATCH_ERR',
+  'QUOTA_EXCEEDED_ERR', 'TIMEOUT_ERR', 'INVALID_NODE_TYPE_ERR', 'DATA_CLONE_ERR',
+];
+const codes = Object.values(CODES);
+for (let i = 0; i < CONSTANTS.length; i++) Object.defineProperty(DOMException, CONSTANTS[i], { value: codes[i], enumerable: true });
 
 let isStopped;
 
