@@ -8,10 +8,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { WorkflowDefinition } from '@codestep/contracts';
+import type { ActionRequested, WorkflowDefinition } from '@codestep/contracts';
 import { silentLogger } from '@codestep/core';
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
-import { Topics, fromRecord, toRecord, type Envelope } from '@codestep/events';
+import { Topics, envelope, fromRecord, toRecord, type Envelope } from '@codestep/events';
 import { createExecutorService } from '@codestep/executor-service';
 import type { ExecutionResult, Sandbox } from '@codestep/sandbox';
 import { SqliteStore } from '@codestep/store-sqlite';
@@ -33,7 +33,24 @@ function countingSandbox(): Sandbox & { runs: number } {
   return s;
 }
 
-async function setup(claimTtlMs = 60_000, reuse?: { store: SqliteStore; sandbox: Sandbox & { runs: number } }) {
+/** Like {@link countingSandbox}, but each run waits until `release()` is called. */
+function heldSandbox(): Sandbox & { runs: number; release(): void } {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const s = {
+    runs: 0,
+    release: () => release(),
+    async execute(): Promise<ExecutionResult> {
+      s.runs++;
+      await held;
+      return { status: 'succeeded', outputFields: { n: 1 }, logs: [], logsTruncated: false, error: null, durationMs: 1 };
+    },
+    async close() {},
+  };
+  return s;
+}
+
+async function setup(claimTtlMs = 60_000, reuse?: { store?: SqliteStore; sandbox?: Sandbox & { runs: number } }) {
   const dir = mkdtempSync(join(tmpdir(), 'codestep-exec-'));
   const log = new SqliteEventLog({ path: join(dir, 'events.db'), pollIntervalMs: 20 });
   const store = reuse?.store ?? new SqliteStore({ path: join(dir, 'executor.db') });
@@ -110,5 +127,40 @@ describe('executor claims', () => {
     assert.equal(first.sandbox.runs, 1);
     assert.equal((await second.results())[0]!.event.$case, 'actionSucceeded');
     await second.close();
+  });
+
+  it('given a run that finishes after another executor reported it lost, produces the lost outcome, never a second, different result', async () => {
+    const sandbox = heldSandbox();
+    const t = await setup(60_000, { sandbox });
+    try {
+      const executionId = (t.request.event.value as { executionId: string }).executionId;
+      await t.log.append([toRecord(t.request)]);
+      await t.until('the run to start', async () => sandbox.runs === 1);
+      // What another executor does when this one looks dead (stalled past the claim TTL): it
+      // records "lost" over the claim version it saw and produces that outcome.
+      const claim = await t.store.get<{ executorId: string }>('execution_claims', executionId);
+      assert.ok(claim && !('done' in claim.doc), 'the run holds an open claim');
+      const req = t.request.event.value as ActionRequested;
+      const lostEvent = envelope(
+        { eventId: 'lost-event', tenantId: 't1', aggregateId: executionId, occurredAt: Date.now(), correlationId: 'enr1' },
+        { $case: 'actionFailed', value: { executionId, context: req.context, error: { code: 'EXECUTOR_LOST', message: 'lost', retryable: true, retryAfterMs: 0 }, durationMs: 0, continueEnrollment: false, outputFields: {} } },
+      );
+      const r = toRecord(lostEvent);
+      const lostRecord = { topic: r.topic, key: r.key, value: Buffer.from(r.value).toString('base64'), headers: r.headers, ...(r.id ? { id: r.id } : {}) };
+      assert.equal(await t.store.compareAndSet('execution_claims', executionId, claim.version, { executorId: 'other', claimedAt: Date.now(), done: true, records: [lostRecord] }), true);
+      sandbox.release();
+      await t.until('the stalled run to produce an outcome', async () => (await t.results()).length === 1);
+      await new Promise((r) => setTimeout(r, 300));
+      const results = await t.results();
+      assert.equal(results.length, 1, 'one outcome, not the lost one and a late success');
+      assert.equal(results[0]!.event.$case, 'actionFailed');
+      if (results[0]!.event.$case === 'actionFailed') assert.equal(results[0]!.event.value.error?.code, 'EXECUTOR_LOST');
+      assert.equal(sandbox.runs, 1);
+      const stored = await t.store.get<{ executorId: string }>('execution_claims', executionId);
+      assert.equal(stored!.doc.executorId, 'other', 'the recorded outcome stands');
+    } finally {
+      sandbox.release(); // a failed assertion must not leave the run, and the test, hanging
+      await t.close();
+    }
   });
 });

@@ -11,6 +11,7 @@
  * again in the same commit, so another executor, or this one after a restart, runs them as the
  * same attempt: nothing is lost, nothing is reported as the action's failure.
  */
+import { randomUUID } from 'node:crypto';
 import type { ActionDefinition, ActionRequested, WorkflowDefinition } from '@codestep/contracts';
 import { deterministicId, isCodestepError, type Clock, type Logger } from '@codestep/core';
 import type { ConsumedRecord, EventLog, LogRecord, Subscription } from '@codestep/event-log';
@@ -80,6 +81,8 @@ interface StoredRecord {
 interface ClaimDoc {
   executorId: string;
   claimedAt: number;
+  /** Unique per claim: only the run that took this claim may record its outcome. */
+  token?: string;
   /** Set once the execution finished: the records it produced (an outbox for redelivery). */
   done?: boolean;
   records?: StoredRecord[];
@@ -178,7 +181,8 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
       // re-delivers the request after a back-off instead of spending an attempt of the action.
       const prepared = existing ? undefined : await prepare(tenantId, req);
       if (handingBack) throw new HandedBack(req.executionId);
-      const claimed = !existing && (await store.insertIfAbsent<ClaimDoc>(CLAIMS, req.executionId, { executorId: deps.executorId, claimedAt: clock() }));
+      const token = `${deps.executorId}/${randomUUID()}`;
+      const claimed = !existing && (await store.insertIfAbsent<ClaimDoc>(CLAIMS, req.executionId, { executorId: deps.executorId, claimedAt: clock(), token }));
       if (!claimed) {
         const claim = existing ?? (await store.get<ClaimDoc>(CLAIMS, req.executionId));
         const age = claim ? clock() - claim.doc.claimedAt : Infinity;
@@ -206,8 +210,12 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
             currentTraceparent(),
           ),
         ];
-        await store.put<ClaimDoc>(CLAIMS, req.executionId, { executorId: deps.executorId, claimedAt: clock(), done: true, records: lost.map(toStored) });
-        return lost;
+        // The claim is the one decision record of the execution's outcome: "lost" is recorded only
+        // over the very claim version seen stale, so an owner that finished in the meantime wins.
+        if (claim && (await store.compareAndSet<ClaimDoc>(CLAIMS, req.executionId, claim.version, { executorId: deps.executorId, claimedAt: clock(), done: true, records: lost.map(toStored) }))) return lost;
+        const now = await store.get<ClaimDoc>(CLAIMS, req.executionId);
+        if (now?.doc.done) return (now.doc.records ?? []).map(fromStored);
+        throw new Error(`the claim of execution ${req.executionId} changed while it was being reported lost; looking again`);
       }
       claimedRuns.add(req.executionId);
       if (handingBack) {
@@ -224,9 +232,31 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
       // sandbox said (closed under it, most likely) is not this action's result.
       if (!claimedRuns.delete(req.executionId)) throw new HandedBack(req.executionId);
       const records = resultEvents(req, tenantId, result).map((e) => toRecord(e, currentTraceparent()));
-      await store.put<ClaimDoc>(CLAIMS, req.executionId, { executorId: deps.executorId, claimedAt: clock(), done: true, records: records.map(toStored) });
-      return records;
+      return recordOutcome(req.executionId, token, records);
     });
+  }
+
+  /**
+   * Records a finished run's outcome on its claim, compare-and-set, and returns the records to
+   * produce. If the claim was meanwhile declared lost by another executor (this one stalled past
+   * the claim TTL), that outcome stands and is produced again instead, so the log never holds two
+   * different results for one execution; if the claim was released and taken by another run, this
+   * run produces nothing and that run's result will.
+   */
+  async function recordOutcome(executionId: string, token: string, records: LogRecord[]): Promise<LogRecord[]> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await store.get<ClaimDoc>(CLAIMS, executionId);
+      if (current?.doc.done) {
+        logger.warn({ executionId, recordedBy: current.doc.executorId }, 'the execution finished after it had been reported lost; the recorded outcome stands and this result is dropped');
+        return (current.doc.records ?? []).map(fromStored);
+      }
+      if (!current || current.doc.token !== token) {
+        logger.warn({ executionId }, 'the claim of this run was released and taken by another run; its result is dropped');
+        return [];
+      }
+      if (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, current.version, { ...current.doc, claimedAt: clock(), done: true, records: records.map(toStored) })) return records;
+    }
+    throw new Error(`the claim of execution ${executionId} kept changing while its result was being recorded`);
   }
 
   /** What the sandbox needs, or the failure to report; throws only for a peer that is down. */
