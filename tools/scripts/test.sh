@@ -17,7 +17,7 @@ codegen_check() {
   fi
 }
 step "contracts generated from proto/" codegen_check
-lint() { nx show projects >/dev/null && eslint --max-warnings=0 apps libs; }  # nx computes the project graph the boundary rule reads
+lint() { nx show projects >/dev/null && eslint --max-warnings=0 apps libs tools; }  # nx computes the project graph the boundary rule reads
 step "lint (type-aware, module boundaries)" lint
 step "typecheck" tsc -p tsconfig.json
 
