@@ -50,7 +50,7 @@ function heldSandbox(): Sandbox & { runs: number; release(): void } {
   return s;
 }
 
-async function setup(claimTtlMs = 60_000, reuse?: { store?: SqliteStore; sandbox?: Sandbox & { runs: number } }) {
+async function setup(claimTtlMs = 60_000, reuse?: { store?: SqliteStore; sandbox?: Sandbox & { runs: number }; getWorkflow?: () => Promise<WorkflowDefinition> }) {
   const dir = mkdtempSync(join(tmpdir(), 'codestep-exec-'));
   const log = new SqliteEventLog({ path: join(dir, 'events.db'), pollIntervalMs: 20 });
   const store = reuse?.store ?? new SqliteStore({ path: join(dir, 'executor.db') });
@@ -65,7 +65,7 @@ async function setup(claimTtlMs = 60_000, reuse?: { store?: SqliteStore; sandbox
     claimTtlMs,
     limits: { defaultTimeoutMs: 20_000, defaultMemoryMb: 128, maxTimeoutMs: 60_000, maxMemoryMb: 512 },
     ports: {
-      getWorkflow: async () => wf,
+      getWorkflow: reuse?.getWorkflow ?? (async () => wf),
       resolveSecrets: async () => ({ values: {}, missing: [] }),
       getOAuthToken: async () => ({ error: 'none' }),
     },
@@ -160,6 +160,34 @@ describe('executor claims', () => {
       assert.equal(stored!.doc.executorId, 'other', 'the recorded outcome stands');
     } finally {
       sandbox.release(); // a failed assertion must not leave the run, and the test, hanging
+      await t.close();
+    }
+  });
+
+  it('asks for a workflow version once, however many of its executions run, and again after a failed lookup', async () => {
+    let lookups = 0;
+    let failNext = true;
+    const t = await setup(60_000, {
+      getWorkflow: async () => {
+        lookups++;
+        if (failNext) {
+          failNext = false;
+          throw new Error('no such workflow version');
+        }
+        return wf;
+      },
+    });
+    try {
+      const requests = ['e1', 'e2', 'e3'].map((enrollmentId) => startEnrollment(wf, { tenantId: 't1', enrollmentId, object: { objectType: 'CONTACT', objectId: enrollmentId, properties: {} }, portalId: 0 }, Date.now())[1]!);
+      await t.log.append([toRecord(requests[0]!)]);
+      await t.until('the first result', async () => (await t.results()).length === 1);
+      const [first] = await t.results();
+      assert.equal(first!.event.$case, 'actionFailed', 'the failed lookup fails that execution');
+      await t.log.append(requests.slice(1).map((r) => toRecord(r)));
+      await t.until('two more results', async () => (await t.results()).length === 3);
+      assert.deepEqual((await t.results()).slice(1).map((r) => r.event.$case), ['actionSucceeded', 'actionSucceeded']);
+      assert.equal(lookups, 2, 'one failed lookup, then one for both later executions');
+    } finally {
       await t.close();
     }
   });

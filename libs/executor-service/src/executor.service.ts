@@ -125,8 +125,28 @@ export interface ExecutorService {
   stop(): Promise<void>;
 }
 
+/** Workflow versions kept per executor; a version never changes once created. */
+const WORKFLOW_CACHE_SIZE = 1000;
+
 export function createExecutorService(deps: ExecutorServiceDeps): ExecutorService {
   const { eventLog, store, ports, clock, logger } = deps;
+  /** Workflow versions by tenant, id and version (immutable), least recently used first. */
+  const workflowCache = new Map<string, Promise<WorkflowDefinition>>();
+  function getWorkflow(tenantId: string, workflowId: string, version: number): Promise<WorkflowDefinition> {
+    const key = `${tenantId}\u0000${workflowId}\u0000${version}`;
+    let found = workflowCache.get(key);
+    if (found) {
+      workflowCache.delete(key);
+      workflowCache.set(key, found);
+      return found;
+    }
+    found = ports.getWorkflow(tenantId, workflowId, version);
+    // A failed lookup (service down, no such version) is asked again next time.
+    found.catch(() => workflowCache.get(key) === found && workflowCache.delete(key));
+    workflowCache.set(key, found);
+    if (workflowCache.size > WORKFLOW_CACHE_SIZE) workflowCache.delete(workflowCache.keys().next().value!);
+    return found;
+  }
   /** Executions running in this process: what their action may use. */
   const running = new Map<string, { tenantId: string; workflowId: string; handles: string[] }>();
   const hostApi: Required<SandboxHostApi> = {
@@ -265,7 +285,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
     let action: ActionDefinition | undefined;
     let secrets: Record<string, string> = {};
     try {
-      const wf = await ports.getWorkflow(tenantId, ctx.workflowId, ctx.workflowVersion);
+      const wf = await getWorkflow(tenantId, ctx.workflowId, ctx.workflowVersion);
       action = wf.actions[ctx.stepIndex];
       if (!action) throw new Error(`workflow ${ctx.workflowId} v${ctx.workflowVersion} has no step ${ctx.stepIndex}`);
       if (action.secretNames.length) {
