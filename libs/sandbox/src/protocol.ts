@@ -10,6 +10,7 @@
  * side dies, every pending request is rejected with a {@link SerializedError} (see
  * {@link PendingRequests}).
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { EgressPolicy, ExecutionResult, OutputFieldSpec } from './sandbox.types.ts';
 
 /** An error as it crosses a boundary: recognise it by `code`, never by class. */
@@ -94,9 +95,27 @@ export type HostToClient =
 export interface WorkerInit {
   memoryMb: number;
   egress: EgressPolicy;
-  runtime: RuntimeSources;
+  /**
+   * The prelude, and the libraries' names and filenames only: a library's source (the HubSpot
+   * client's is 7.7 MB) is copied into a worker when its code first requires it, through
+   * {@link WorkerInit.sources}, so a worker holds only the libraries it has used.
+   */
+  runtime: { prelude: RuntimeSource | null; libraries: Record<string, { filename: string }> };
   /** V8 code cache by script filename, made by earlier workers of this host process. */
   codeCache: Record<string, Uint8Array>;
+  /**
+   * The worker's private line to the host for library sources: it posts `{ name }` on `port`
+   * and blocks (`Atomics.wait` on `signal[0]`) until the host has posted the answer
+   * ({@link SourceAnswer}) and set `signal[0]` to 1; it reads the answer with
+   * `receiveMessageOnPort`. `require` is synchronous, hence the wait.
+   */
+  sources: { port: MessagePort; signal: SharedArrayBuffer };
+}
+
+/** The host's answer on {@link WorkerInit.sources}: the source, or null for an unknown name. */
+export interface SourceAnswer {
+  name: string;
+  source: string | null;
 }
 
 export type HostToWorker =

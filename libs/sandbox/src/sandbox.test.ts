@@ -393,6 +393,15 @@ describe('require', () => {
     assert.deepEqual(result.outputFields, { s: 'hello-world', h: 'a.example', q: 'a=1' });
   });
 
+  it('loads each library in every worker that needs it: again and again, and in workers started later', async () => {
+    // A worker gets a library's source from the host on its first require of it (not at start).
+    const code = `const _ = require('lodash'); const b = require('bluebird'); exports.main = async () => ({ outputFields: { s: _.camelCase('a b'), ok: typeof b.map === 'function' } })`;
+    const first = await Promise.all(Array.from({ length: 6 }, () => run(code)));
+    await run(`exports.main = async () => { while (true) {} }`, { limits: { timeoutMs: 100, memoryMb: 128 } });
+    const later = await Promise.all(Array.from({ length: 6 }, () => run(code, { limits: { timeoutMs: 5000, memoryMb: 96 } })));
+    for (const result of [...first, ...later]) assert.deepEqual(result.outputFields, { s: 'aB', ok: true }, JSON.stringify(result.error));
+  });
+
   it('fails with MODULE_NOT_ALLOWED naming the module and the allowed list', async () => {
     const result = await run(`const fs = require('fs'); exports.main = async () => ({})`);
     assert.equal(result.error?.code, 'MODULE_NOT_ALLOWED');

@@ -4,8 +4,8 @@
  * from outside the worker, by terminating it. A worker that timed out, ran out of memory,
  * crashed, or stayed busy after its result is terminated and replaced, never reused.
  */
-import { Worker } from 'node:worker_threads';
-import type { HostStats, HostToWorker, RuntimeSources, WorkerExecution, WorkerInit, WorkerToHost } from '../protocol.ts';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { HostStats, HostToWorker, RuntimeSources, SourceAnswer, WorkerExecution, WorkerInit, WorkerToHost } from '../protocol.ts';
 import { RUNTIME_CAPS } from '../limits.ts';
 import type { EgressPolicy, ExecutionError, ExecutionResult } from '../sandbox.types.ts';
 
@@ -115,10 +115,37 @@ export class WorkerPool {
   }
 
   #spawn(memoryMb: number): PoolWorker {
-    const init: WorkerInit = { memoryMb, egress: this.#options.egress, runtime: this.#options.runtime, codeCache: { ...this.#codeCache } };
+    const runtime = this.#options.runtime;
+    const libraries: WorkerInit['runtime']['libraries'] = {};
+    for (const [name, library] of Object.entries(runtime.libraries)) libraries[name] = { filename: library.filename };
+    // Library sources on request (see WorkerInit.sources): each worker has its own channel and
+    // signal, so nothing it writes reaches another worker. A worker compiles a library once, so
+    // each source is sent to it once at most (asking again gets null, not another copy).
+    const channel = new MessageChannel();
+    const signal = new SharedArrayBuffer(4);
+    const flag = new Int32Array(signal);
+    const sent = new Set<string>();
+    channel.port1.on('message', (request: { name?: unknown }) => {
+      const name = typeof request?.name === 'string' ? request.name.slice(0, 200) : '';
+      const library = Object.hasOwn(runtime.libraries, name) && !sent.has(name) ? runtime.libraries[name] : undefined;
+      if (library) sent.add(name);
+      const answer: SourceAnswer = { name, source: library ? library.source : null };
+      channel.port1.postMessage(answer);
+      Atomics.store(flag, 0, 1);
+      Atomics.notify(flag, 0);
+    });
+    channel.port1.unref();
+    const init: WorkerInit = {
+      memoryMb,
+      egress: this.#options.egress,
+      runtime: { prelude: runtime.prelude, libraries },
+      codeCache: { ...this.#codeCache },
+      sources: { port: channel.port2, signal },
+    };
     const worker = new Worker(this.#options.workerSource, {
       eval: true,
       workerData: init,
+      transferList: [channel.port2],
       env: {},
       stdout: false,
       stderr: true,
@@ -147,6 +174,7 @@ export class WorkerPool {
       );
     });
     worker.on('exit', (code) => {
+      channel.port1.close();
       this.#lose(entry, { code: 'SANDBOX_WORKER_CRASHED', message: `The sandbox worker exited (code ${code}) while the action ran`, retryable: true });
     });
     return entry;

@@ -155,8 +155,8 @@ export class ExecutionSession {
     const api = this.#api;
     if (!api) throw new Error('session has no context');
     const config = JSON.stringify({ runtime: this.execution.runtime, env: this.execution.secrets });
+    // Whatever the start leads to schedules its own drain check (callback, nothing, timers, requests).
     api.start(config, this.execution.inputJson, this.execution.headersJson, factory);
-    this.#scheduleDrainCheck();
   }
 
   /** A throw out of the user's top-level code, as described by the context. */

@@ -10,10 +10,10 @@
  * functions and only ever reads the strings they return.
  */
 import vm from 'node:vm';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { createEgressFetch } from '@codestep/egress';
 import { RUNTIME_CAPS } from '../limits.ts';
-import type { HostToWorker, WorkerExecution, WorkerInit, WorkerToHost } from '../protocol.ts';
+import type { HostToWorker, SourceAnswer, WorkerExecution, WorkerInit, WorkerToHost } from '../protocol.ts';
 import { contextBootstrap, type ContextApi, type HostBridge } from './context-bootstrap.ts';
 import { ExecutionSession, type PreparedContext } from './execution-session.ts';
 
@@ -74,13 +74,40 @@ function diagnostic(level: 'warn' | 'error', message: string): void {
   process.stderr.write(`[sandbox-worker ${level}] ${message}\n`);
 }
 
+/** How long a worker waits for the host to send a library's source, ms (the host answers at once). */
+const SOURCE_WAIT_MS = 10_000;
+const sourceSignal = new Int32Array(init.sources.signal);
+
+/** A library's source, copied from the host on first use (see `WorkerInit.sources`). */
+function librarySource(name: string): string | null {
+  const deadline = performance.now() + SOURCE_WAIT_MS;
+  Atomics.store(sourceSignal, 0, 0);
+  init.sources.port.postMessage({ name });
+  for (;;) {
+    // Answers are read in order; one left over from an earlier request that gave up is skipped.
+    for (let received = receiveMessageOnPort(init.sources.port); received; received = receiveMessageOnPort(init.sources.port)) {
+      const answer = received.message as SourceAnswer;
+      if (answer.name === name) return typeof answer.source === 'string' ? answer.source : null;
+    }
+    const left = deadline - performance.now();
+    if (left <= 0) return null;
+    Atomics.wait(sourceSignal, 0, 0, left);
+    Atomics.store(sourceSignal, 0, 0);
+  }
+}
+
 function loadModule(prepared: PreparedContext, name: string): boolean {
   const library = Object.hasOwn(init.runtime.libraries, name) ? init.runtime.libraries[name] : undefined;
   if (!library) return false;
   try {
     let script = libraryScripts.get(name);
     if (!script) {
-      script = compileRuntime(library.source, library.filename);
+      const source = librarySource(name);
+      if (source === null) {
+        diagnostic('error', `the source of library ${name} did not arrive from the host`);
+        return false;
+      }
+      script = compileRuntime(source, library.filename);
       libraryScripts.set(name, script);
     }
     const factory: unknown = script.runInContext(prepared.context);
