@@ -158,7 +158,7 @@ async function bundle(esbuild: EsbuildModule, contents: string, options: { prelu
     logLevel: 'silent',
     minifyWhitespace: true,
     minifySyntax: true,
-    charset: 'utf8',
+    charset: 'ascii',
     define: { global: 'globalThis', 'process.env.NODE_ENV': '"production"' },
     ...(options.prelude
       ? { plugins: [tr46Shim] }
