@@ -61,6 +61,36 @@ const tr46Shim: Esbuild.Plugin = {
   },
 };
 
+/**
+ * Exact-text edits to bundled package files that run in every context, each keeping the
+ * package's behaviour: a build whose file no longer contains the text fails, so an upgrade is
+ * noticed rather than silently slower.
+ */
+const SOURCE_EDITS: Array<{ file: RegExp; find: string; replace: string; why: string }> = [
+  {
+    // webidl2js (whatwg-url) looks for an `eval` on its own globals object, which has none, and
+    // lands in the catch: V8 builds a TypeError and re-parses the function to word it, ~0.1 ms
+    // in every context that parses a URL. Throwing null instead reaches the same catch.
+    file: /[\\/]whatwg-url[\\/]lib[\\/]utils\.js$/,
+    find: 'globalObject.eval("(async function* () {})").prototype',
+    replace: '(typeof globalObject.eval === "function" ? globalObject.eval("(async function* () {})") : (() => { throw null; })()).prototype',
+    why: 'whatwg-url: no TypeError for the missing eval',
+  },
+];
+
+const sourceEdits: Esbuild.Plugin = {
+  name: 'codestep-source-edits',
+  setup(build) {
+    for (const edit of SOURCE_EDITS) {
+      build.onLoad({ filter: edit.file }, async (args) => {
+        const text = await readFile(args.path, 'utf8');
+        if (!text.includes(edit.find)) throw new Error(`${edit.why}: ${args.path} no longer contains the text to edit; update SOURCE_EDITS in runtime.build.ts`);
+        return { contents: text.replace(edit.find, edit.replace), loader: 'js' };
+      });
+    }
+  },
+};
+
 /** Bundle-time packages whose versions key the cache (their dependencies are walked too). */
 const KEYED_PACKAGES = [...ALLOWED_LIBRARIES, 'buffer', 'events', 'querystring-es3', 'whatwg-url', 'esbuild'];
 
@@ -161,7 +191,7 @@ async function bundle(esbuild: EsbuildModule, contents: string, options: { prelu
     charset: 'ascii',
     define: { global: 'globalThis', 'process.env.NODE_ENV': '"production"' },
     ...(options.prelude
-      ? { plugins: [tr46Shim] }
+      ? { plugins: [tr46Shim, sourceEdits] }
       : {
           // Sibling allow-listed libraries stay external: one shared instance per context.
           external: [...EXTERNAL_BUILTINS, ...ALLOWED_LIBRARIES.filter((n) => n !== options.library)],

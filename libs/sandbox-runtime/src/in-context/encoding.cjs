@@ -2,7 +2,9 @@
 // UTF-8 TextEncoder/TextDecoder, base64 (atob/btoa and byte helpers), written for the sandbox
 // context where no host encoding API exists.
 
-const { DOMException } = require('./events.cjs');
+// Only atob/btoa's errors need DOMException: required then, so that parsing a URL (whatwg-url
+// encodes with TextEncoder) does not load the events module in every context.
+const domException = (message, name) => new (require('./events.cjs').DOMException)(message, name);
 
 function utf8Encode(input) {
   const str = String(input);
@@ -244,7 +246,7 @@ function btoa(data) {
   const bytes = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c > 255) throw new DOMException('Invalid character', 'InvalidCharacterError');
+    if (c > 255) throw domException('Invalid character', 'InvalidCharacterError');
     bytes[i] = c;
   }
   return bytesToBase64(bytes);
@@ -254,7 +256,7 @@ function atob(data) {
   if (arguments.length === 0) throw new TypeError('The "data" argument must be specified');
   let s = String(data).replace(/[\t\n\f\r ]/g, '');
   if (s.length % 4 === 0) s = s.replace(/==?$/, '');
-  if (s.length % 4 === 1 || /[^A-Za-z0-9+/]/.test(s)) throw new DOMException('The string to be decoded is not correctly encoded.', 'InvalidCharacterError');
+  if (s.length % 4 === 1 || /[^A-Za-z0-9+/]/.test(s)) throw domException('The string to be decoded is not correctly encoded.', 'InvalidCharacterError');
   const bytes = base64ToBytes(s);
   let out = '';
   for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]);
