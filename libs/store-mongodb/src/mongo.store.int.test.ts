@@ -127,6 +127,26 @@ if (!uri) {
       }
     });
 
+    void it('counts without a lost update across clients and keeps no transition records afterwards', async () => {
+      const clients = await Promise.all(Array.from({ length: 3 }, () => open()));
+      const c = `c${randomUUID().slice(0, 8)}`;
+      await clients[0]!.ensureCollection(c, []);
+      await clients[0]!.put(c, 'counter', { n: 0 });
+      await Promise.all(
+        clients.map(async (store) => {
+          for (let done = 0; done < 10; ) {
+            const current = (await store.get<{ n: number }>(c, 'counter'))!;
+            if (await store.compareAndSet(c, 'counter', current.version, { n: current.doc.n + 1 })) done++;
+          }
+        }),
+      );
+      const final = await clients[0]!.get<{ n: number }>(c, 'counter');
+      assert.equal(final!.doc.n, 30);
+      assert.equal(final!.version, 31);
+      await clients[1]!.put(c, 'counter', { n: -1 });
+      assert.equal(await admin.db(database).collection(`${c}__transitions`).countDocuments({}), 0, 'each transition record is dropped once its write is answered');
+    });
+
     void it('looks documents up by id through the _id index in every shape the adapter sends', async () => {
       const store = await open();
       const c = `c${randomUUID().slice(0, 8)}`;

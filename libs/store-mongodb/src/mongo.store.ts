@@ -293,6 +293,7 @@ export class MongoStore implements DocumentStore {
       const result = await guard('update', () =>
         this.coll(collection).replaceOne({ _id: id, v: expectedVersion }, { v: expectedVersion + 1, d: encodeKeys(doc) }),
       );
+      await this.forgetTransition(collection, id, expectedVersion + 1);
       return result.matchedCount === 1;
     });
   }
@@ -320,6 +321,17 @@ export class MongoStore implements DocumentStore {
     return false;
   }
 
+  /**
+   * Drops the record of a transition once its replace has been answered. The record only has to
+   * outlive the replace: a caller that read the version before and records the same transition
+   * afterwards then fails the replace's version filter instead (the document has moved on, and
+   * that replace was complete), so at most the transitions in flight are kept. Best effort: a
+   * record left by a failure here is taken over as stale later.
+   */
+  private async forgetTransition(collection: string, id: string, version: number): Promise<void> {
+    await this.transitions(collection).deleteOne({ _id: `${id}\u0000${version}` }).catch(() => {});
+  }
+
   private transitions(collection: string) {
     return this.coll(`${collection}__transitions`);
   }
@@ -336,6 +348,7 @@ export class MongoStore implements DocumentStore {
         }
         if (!(await this.claimTransition(collection, id, current.v + 1))) continue;
         const result = await guard('write', () => c.replaceOne({ _id: id, v: current.v }, { v: current.v + 1, d: encodeKeys(doc) }));
+        await this.forgetTransition(collection, id, current.v + 1);
         if (result.matchedCount === 1) return;
       }
       throw contention(collection, [id]);
