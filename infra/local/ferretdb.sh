@@ -91,7 +91,7 @@ health() {
 wait_healthy() {
   local deadline=$((SECONDS + FERRETDB_START_TIMEOUT)) summary last_error=""
   while ((SECONDS < deadline)); do
-    if ! pid_alive "$PIDFILE" "$MARKER"; then
+    if ! spawned_alive "$PIDFILE" "$MARKER"; then
       show_log_tail "$LOG_DIR/ferretdb.log" 40 "${LOG_FROM:-0}"
       rm -f "$PIDFILE"
       die "FerretDB exited during start-up (log in $LOG_DIR/ferretdb.log)"
@@ -129,6 +129,7 @@ cmd_start() {
   nohup "$BIN" -listen-addr "$FERRETDB_HOST:$FERRETDB_PORT" -sqlite-dir "$DATA_DIR" -log-level "$FERRETDB_LOG_LEVEL" \
     </dev/null >>"$LOG_DIR/ferretdb.log" 2>&1 9>&- &
   printf '%s\n' "$!" >"$PIDFILE"
+  SPAWNED_AT=$SECONDS
   wait_healthy
 }
 

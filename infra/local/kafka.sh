@@ -178,7 +178,7 @@ health() {
 wait_healthy() {
   local deadline=$((SECONDS + KAFKA_START_TIMEOUT)) summary last_error=""
   while ((SECONDS < deadline)); do
-    if ! pid_alive "$PIDFILE" "$MARKER"; then
+    if ! spawned_alive "$PIDFILE" "$MARKER"; then
       show_log_tail "$LOG_DIR/server.log" 40 "${SERVER_LOG_FROM:-0}"
       show_log_tail "$LOG_DIR/kafka.out" 20 "${OUT_LOG_FROM:-0}"
       rm -f "$PIDFILE"
@@ -227,6 +227,7 @@ cmd_start() {
     -cp "$LIBS/*" kafka.Kafka "$CONFIG" \
     </dev/null >>"$LOG_DIR/kafka.out" 2>&1 9>&- &
   printf '%s\n' "$!" >"$PIDFILE"
+  SPAWNED_AT=$SECONDS
   wait_healthy
 }
 

@@ -55,6 +55,22 @@ pid_alive() {
   [[ "$cmd" == *"$marker"* ]]
 }
 
+# Like pid_alive, for a process this script spawned at $SPAWNED_AT (bash SECONDS):
+# right after the fork its command line is still the launching shell's, not yet
+# the server's, so for the first seconds being alive (and not a zombie) is enough.
+# Without this, a start could declare the server dead while it was exec'ing, and
+# leave it running without a pid file.
+spawned_alive() {
+  local pidfile="$1" marker="$2" pid state
+  [[ -f "$pidfile" ]] || return 1
+  pid="$(cat "$pidfile" 2>/dev/null)"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  state="$(ps -p "$pid" -o stat= 2>/dev/null)" || return 1
+  [[ "$state" != Z* ]] || return 1
+  ((SECONDS - ${SPAWNED_AT:--1000} < 10)) && return 0
+  pid_alive "$pidfile" "$marker"
+}
+
 # True when something accepts TCP connections on $1:$2.
 port_open() {
   (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null

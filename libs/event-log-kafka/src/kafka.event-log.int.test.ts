@@ -2,7 +2,8 @@
  * The event log contract and the exactly-once guarantees against a real Kafka broker
  * (`KAFKA_BROKERS`, e.g. from `eval "$(infra/local/up.sh)"`). Skipped when it is unset.
  * `CODESTEP_KAFKA_RESTART_TEST=1` also runs the broker-restart test, which stops and starts the
- * broker of infra/local (so never set it against a shared broker).
+ * broker of infra/local (so never set it against a shared broker); `npm test` sets it, as it
+ * runs the integration files one at a time against the broker it started itself.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
