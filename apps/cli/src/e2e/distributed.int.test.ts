@@ -2,14 +2,17 @@
  * Distributed mode end to end: every app its own OS process over the real Kafka broker and
  * FerretDB started by infra/local. N enrollments of a one-action workflow complete exactly once;
  * then, with N more in flight, one executor and the enrollment service are killed with SIGKILL
- * and restarted, and every enrollment still completes exactly once. Finally the history
- * projections are rebuilt from the topics and compared with the live ones.
+ * and restarted, and every enrollment still completes exactly once; with
+ * `CODESTEP_FERRETDB_RESTART_TEST=1` (npm test sets it) N/4 more go through while infra/local's
+ * FerretDB is stopped and started again. Finally the history projections are rebuilt from the
+ * topics and compared with the live ones.
  * Needs KAFKA_BROKERS and MONGODB_URI (npm test sets them); N from CODESTEP_DIST_N (default 1000).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { api, startDistributedPlatform, waitFor, type DistributedPlatform } from './platform-process.ts';
 
@@ -157,6 +160,28 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
     console.log(`# distributed: after the kill, ${lost} executions were reported lost and retried`);
   });
 
+  const M = Math.max(50, Math.floor(N / 4));
+  it(`completes ${M} more exactly once while FerretDB is stopped and started again under the apps`, { skip: process.env.CODESTEP_FERRETDB_RESTART_TEST === '1' ? false : 'set CODESTEP_FERRETDB_RESTART_TEST=1 (restarts the infra/local FerretDB)' }, async () => {
+    const script = fileURLToPath(new URL('../../../../infra/local/ferretdb.sh', import.meta.url));
+    let restarted: Promise<void> | undefined;
+    const enrolling = enrollRange(2 * N, 2 * N + M, (accepted) => {
+      if (accepted === Math.floor(M / 3) && !restarted) {
+        restarted = (async () => {
+          execFileSync(script, ['stop'], { stdio: 'inherit' });
+          await new Promise((r) => setTimeout(r, 3000));
+          // In a session of its own: the server must outlive this test process.
+          execFileSync('setsid', ['-w', script, 'start'], { stdio: 'inherit' });
+        })();
+      }
+    });
+    await enrolling;
+    assert.ok(restarted, 'the restart happened while enrollments were in flight');
+    await restarted;
+    await waitAllCompleted(2 * N + M);
+    const lost = assertExactlyOnce(await settledHistory(), 2 * N + M, true);
+    console.log(`# distributed: through the FerretDB restart, ${lost} executions were reported lost and retried`);
+  });
+
   it('rebuilds every history projection from the topics and finds it equal to the live one', async () => {
     await new Promise((r) => setTimeout(r, 2000)); // let the log service apply the tail of the topics
     const child = spawn(process.execPath, ['apps/cli/src/main.ts', 'replay', '--verify'], { env: platform.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -167,6 +192,6 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
     assert.equal(code, 0, out);
     const report = JSON.parse(out.slice(out.indexOf('{'))) as { equal: boolean; collections: Record<string, { live: number }> };
     assert.equal(report.equal, true);
-    assert.equal(report.collections.enrollments!.live, 2 * N);
+    assert.equal(report.collections.enrollments!.live, process.env.CODESTEP_FERRETDB_RESTART_TEST === '1' ? 2 * N + M : 2 * N);
   });
 });
