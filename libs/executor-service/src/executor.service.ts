@@ -19,6 +19,7 @@ import { Topics, envelope, fieldMapToPlain, fromRecord, plainToFieldMap, toRecor
 import type { ExecutionRequest, ExecutionResult, OutputFieldSpec, Sandbox, SandboxHostApi } from '@codestep/sandbox';
 import type { DocumentStore } from '@codestep/store';
 import { SpanKind, currentTraceId, currentTraceparent, withSpan } from '@codestep/telemetry';
+import { effectiveLimits, type OperatorLimits } from '@codestep/workflows';
 
 const CLAIMS = 'execution_claims';
 
@@ -31,14 +32,7 @@ export interface ExecutorPorts {
 }
 
 /** The operator's limits as this executor applies them (requests normally state their own, resolved per tenant). */
-export interface ExecutorLimits {
-  /** Defaults for requests that state no limits and actions that set none. HubSpot: 20 s, 128 MB. */
-  defaultTimeoutMs: number;
-  defaultMemoryMb: number;
-  /** Operator bounds: never unlimited. */
-  maxTimeoutMs: number;
-  maxMemoryMb: number;
-}
+export type ExecutorLimits = OperatorLimits;
 
 export interface ExecutorServiceDeps {
   eventLog: EventLog;
@@ -301,10 +295,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
     // older request (none stated) takes the action's own or this executor's defaults. Either way
     // never above this executor's operator bounds.
     const stated = req.limits;
-    const limits = {
-      timeoutMs: Math.min(stated?.timeoutMs || action.timeoutMs || deps.limits.defaultTimeoutMs, deps.limits.maxTimeoutMs),
-      memoryMb: Math.min(stated?.memoryMb || action.memoryMb || deps.limits.defaultMemoryMb, deps.limits.maxMemoryMb),
-    };
+    const limits = effectiveLimits({ timeoutMs: stated?.timeoutMs || action.timeoutMs, memoryMb: stated?.memoryMb || action.memoryMb }, deps.limits);
     const outputFields: OutputFieldSpec[] = action.outputFields.map((o) => ({ name: o.name, type: o.type as OutputFieldSpec['type'], ...(o.type === 'enum' ? { options: o.options } : {}) }));
     const inputFields = fieldMapToPlain(req.inputFields);
     const portalId = Number(tenantPortal(tenantId));
