@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, startDistributedPlatform, startPlatform } from '../../apps/cli/src/e2e/platform-process.ts';
+import { api, dropNamespaceDatabases, startDistributedPlatform, startPlatform } from '../../apps/cli/src/e2e/platform-process.ts';
 
 const N = Number(process.argv[2] ?? 500);
 const CONCURRENCY = Number(process.argv[3] ?? 16);
@@ -68,18 +68,6 @@ async function measure(mode: string, url: string, apiKey: string | undefined): P
   };
 }
 
-/** The run's databases (`<namespace>_<service>`), so repeated runs do not pile up data. */
-async function dropDatabases(uri: string, namespace: string): Promise<void> {
-  const { MongoClient } = await import('mongodb');
-  const client = new MongoClient(uri);
-  try {
-    const { databases } = await client.db().admin().listDatabases();
-    for (const d of databases) if (d.name.startsWith(`${namespace}_`)) await client.db(d.name).dropDatabase();
-  } finally {
-    await client.close();
-  }
-}
-
 const results: Array<Record<string, unknown>> = [];
 const embedded = await startPlatform({ CODESTEP_DATA_DIR: mkdtempSync(join(tmpdir(), 'codestep-bench-')), CODESTEP_EXECUTOR_CONCURRENCY: '8' });
 try {
@@ -93,7 +81,7 @@ if (process.env.KAFKA_BROKERS && process.env.MONGODB_URI) {
     results.push(await measure('distributed (Kafka + FerretDB, 2 executors)', distributed.url, distributed.apiKey));
   } finally {
     await distributed.stop();
-    await dropDatabases(process.env.MONGODB_URI, distributed.env.CODESTEP_NAMESPACE!);
+    await dropNamespaceDatabases(process.env.MONGODB_URI, distributed.env.CODESTEP_NAMESPACE!);
   }
 } else {
   results.push({ mode: 'distributed', skipped: 'KAFKA_BROKERS and MONGODB_URI are not set: eval "$(bash infra/local/up.sh)" first' });

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
-import { api, startDistributedPlatform, waitFor, type DistributedPlatform } from './platform-process.ts';
+import { api, dropNamespaceDatabases, startDistributedPlatform, waitFor, type DistributedPlatform } from './platform-process.ts';
 
 const brokers = process.env.KAFKA_BROKERS;
 const mongoUri = process.env.MONGODB_URI;
@@ -45,13 +45,7 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
 
   after(async () => {
     await platform?.stop();
-    const client = new MongoClient(mongoUri!);
-    try {
-      const dbs = await client.db().admin().listDatabases();
-      for (const d of dbs.databases) if (d.name.startsWith(database)) await client.db(d.name).dropDatabase();
-    } finally {
-      await client.close();
-    }
+    await dropNamespaceDatabases(mongoUri!, database);
   });
 
   /** Enrolls objects from..to-1, retrying each (same Idempotency-Key) while a service is down. */

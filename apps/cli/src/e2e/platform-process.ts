@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { MongoClient } from 'mongodb';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const main = join(root, 'apps/cli/src/main.ts');
@@ -101,6 +102,17 @@ export async function freeLoopbackPort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Drops a distributed run's MongoDB databases (`<namespace>_<service>`, replays included). */
+export async function dropNamespaceDatabases(uri: string, namespace: string): Promise<void> {
+  const client = new MongoClient(uri);
+  try {
+    const { databases } = await client.db().admin().listDatabases();
+    for (const d of databases) if (d.name.startsWith(`${namespace}_`)) await client.db(d.name).dropDatabase();
+  } finally {
+    await client.close();
+  }
 }
 
 /**
