@@ -10,8 +10,11 @@
  * FerretDB v1 (infra/local's MongoDB-wire server, SQLite backend) differs in ways this adapter
  * designs around, each checked by the int tests:
  * - it evaluates an update's filter in Go and then writes by `_id`, so a conditional update is
- *   not atomic: conditional writes to one document are serialised in this process (KeyedLock).
- *   Across processes sharing one FerretDB they can still race — use MongoDB for that;
+ *   not atomic: conditional writes to one document are serialised in this process (KeyedLock),
+ *   and compareAndSet/put record each version transition with a unique `_id` insert, which is
+ *   atomic across processes too (the record is dropped once the write is answered).
+ *   writeVersioned's guarded replaces can still race across processes: projections have one
+ *   writer per partition;
  * - it ignores `ordered: false` for updates (the first error ends the command), so writes never
  *   rely on an update failing: inserts and version-guarded replaces are separate operations;
  * - `$set` of a sub-document can be skipped when old and new compare equal by values alone
@@ -286,16 +289,21 @@ export class MongoStore implements DocumentStore {
     return this.exclusive(collection, [id], async () => {
       const current = await guard('read', () => this.coll(collection).findOne({ _id: id }, { projection: { v: 1 } }));
       if (!current || current.v !== expectedVersion) return false;
-      // FerretDB checks a conditional update and then writes it, not atomically, so two clients
-      // can both "win" it. A unique _id insert is atomic everywhere: whoever records the
-      // transition to expectedVersion + 1 first is the one winner.
-      if (!(await this.claimTransition(collection, id, expectedVersion + 1))) return false;
-      const result = await guard('update', () =>
-        this.coll(collection).replaceOne({ _id: id, v: expectedVersion }, { v: expectedVersion + 1, d: encodeKeys(doc) }),
-      );
-      await this.forgetTransition(collection, id, expectedVersion + 1);
-      return result.matchedCount === 1;
+      return this.replaceAt(collection, id, expectedVersion, doc);
     });
+  }
+
+  /**
+   * Replaces the document at `version` by `doc` at `version + 1`; true when it won. FerretDB
+   * checks a conditional update and then writes it, not atomically, so two clients can both
+   * "win" it; a unique _id insert is atomic everywhere, so whoever records the transition first
+   * is the one winner. The caller holds this process's lock on the document.
+   */
+  private async replaceAt<T>(collection: string, id: string, version: number, doc: T): Promise<boolean> {
+    if (!(await this.claimTransition(collection, id, version + 1))) return false;
+    const result = await guard('update', () => this.coll(collection).replaceOne({ _id: id, v: version }, { v: version + 1, d: encodeKeys(doc) }));
+    await this.forgetTransition(collection, id, version + 1);
+    return result.matchedCount === 1;
   }
 
   /**
@@ -346,10 +354,7 @@ export class MongoStore implements DocumentStore {
           if (await this.insertIfAbsent(collection, id, doc)) return;
           continue;
         }
-        if (!(await this.claimTransition(collection, id, current.v + 1))) continue;
-        const result = await guard('write', () => c.replaceOne({ _id: id, v: current.v }, { v: current.v + 1, d: encodeKeys(doc) }));
-        await this.forgetTransition(collection, id, current.v + 1);
-        if (result.matchedCount === 1) return;
+        if (await this.replaceAt(collection, id, current.v, doc)) return;
       }
       throw contention(collection, [id]);
     });
