@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isSerializedError, PendingRequests } from './protocol.ts';
+import { isSerializedError, Outbox, PendingRequests, type Batch } from './protocol.ts';
 
 describe('PendingRequests', () => {
   it('answers each request by its id', async () => {
@@ -30,5 +30,41 @@ describe('PendingRequests', () => {
     pending.rejectAll(error);
     for (const request of requests) await assert.rejects(request.promise, (thrown) => thrown === error && isSerializedError(thrown));
     assert.equal(pending.size, 0);
+  });
+});
+
+describe('Outbox', () => {
+  type Message = { type: 'm'; n: number };
+  const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  it('writes the messages of one turn as one batch, in order, after the turn', async () => {
+    const written: Array<Message | Batch<Message>> = [];
+    const outbox = new Outbox<Message>((message) => written.push(message));
+    for (let n = 1; n <= 3; n++) outbox.send({ type: 'm', n });
+    assert.equal(written.length, 0, 'nothing is written before the turn ends');
+    await tick();
+    assert.deepEqual(written, [{ type: 'batch', messages: [1, 2, 3].map((n) => ({ type: 'm', n })) }]);
+  });
+
+  it('writes a lone message as it is, and later turns as later writes', async () => {
+    const written: Array<Message | Batch<Message>> = [];
+    const outbox = new Outbox<Message>((message) => written.push(message));
+    outbox.send({ type: 'm', n: 1 });
+    await tick();
+    outbox.send({ type: 'm', n: 2 });
+    await tick();
+    assert.deepEqual(written, [{ type: 'm', n: 1 }, { type: 'm', n: 2 }]);
+  });
+
+  it('splits a burst into batches of at most 64 messages, keeping the order', async () => {
+    const written: Array<Message | Batch<Message>> = [];
+    const outbox = new Outbox<Message>((message) => written.push(message));
+    for (let n = 0; n < 150; n++) outbox.send({ type: 'm', n });
+    outbox.flush();
+    assert.deepEqual(written.map((w) => (w.type === 'batch' ? w.messages.length : 1)), [64, 64, 22]);
+    const order = written.flatMap((w) => (w.type === 'batch' ? w.messages : [w])).map((m) => m.n);
+    assert.deepEqual(order, Array.from({ length: 150 }, (_, n) => n));
+    await tick();
+    assert.equal(written.length, 3, 'a flush leaves nothing for the scheduled write');
   });
 });

@@ -65,7 +65,17 @@ export interface HostSettings {
   runtime: RuntimeSources;
 }
 
+/**
+ * Messages sent in one event-loop turn travel as one Node IPC message (one write and one wake-up
+ * of the other process instead of one per message); order is kept. See {@link Outbox}.
+ */
+export interface Batch<T> {
+  type: 'batch';
+  messages: T[];
+}
+
 export type ClientToHost =
+  | Batch<ClientToHost>
   | { type: 'init'; settings: HostSettings }
   | { type: 'execute'; id: number; execution: WorkerExecution }
   | { type: 'oauth-result'; id: number; callId: number; resultJson: string }
@@ -84,6 +94,7 @@ export interface HostStats {
 }
 
 export type HostToClient =
+  | Batch<HostToClient>
   | { type: 'ready' }
   | { type: 'result'; id: number; result: ExecutionResult }
   | { type: 'error'; id: number; error: SerializedError }
@@ -140,6 +151,43 @@ export type WorkerToHost =
    * the same process, which it shares memory with anyway.
    */
   | { type: 'code-cache'; filename: string; data: Uint8Array };
+
+/** At most this many messages per batch, so that a burst of large results is not one huge message. */
+const MAX_BATCH = 64;
+
+/**
+ * Coalesces the messages sent during one event-loop turn into {@link Batch}es, written once the
+ * turn is over (`setImmediate`). Under load many results finish between two turns of the
+ * sandbox host's main thread, and each IPC message costs a write and a wake-up on both sides.
+ */
+export class Outbox<T> {
+  readonly #write: (message: T | Batch<T>) => void;
+  #queue: T[] = [];
+  #scheduled = false;
+
+  constructor(write: (message: T | Batch<T>) => void) {
+    this.#write = write;
+  }
+
+  send(message: T): void {
+    this.#queue.push(message);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Writes what is queued now. */
+  flush(): void {
+    this.#scheduled = false;
+    const queue = this.#queue;
+    if (queue.length === 0) return;
+    this.#queue = [];
+    for (let start = 0; start < queue.length; start += MAX_BATCH) {
+      const messages = queue.slice(start, start + MAX_BATCH);
+      this.#write(messages.length === 1 ? (messages[0] as T) : { type: 'batch', messages });
+    }
+  }
+}
 
 /**
  * Pending requests keyed by id, each rejected with a {@link SerializedError} when the other

@@ -20,6 +20,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '@codestep/core';
 import {
+  Outbox,
   PendingRequests,
   type ClientToHost,
   type HostSettings,
@@ -59,6 +60,10 @@ export class HostConnection {
   readonly #options: HostConnectionOptions;
   readonly #executions = new PendingRequests<ExecutionResult>();
   readonly #stats = new PendingRequests<HostStats>();
+  /** Executions, OAuth answers, stats requests and shutdown; `init` is written at once. */
+  readonly #outbox = new Outbox<ClientToHost>((message) => {
+    if (!this.#exited && this.#child.connected) this.#child.send(message);
+  });
   #exited = false;
   #stopping = false;
 
@@ -108,27 +113,32 @@ export class HostConnection {
         reject(new Error(`the sandbox host exited during start (${description})`));
         this.#onExit(description);
       });
-      child.on('message', (message: HostToClient) => {
+      const receive = (message: HostToClient): void => {
+        if (message.type === 'batch') {
+          for (const inner of message.messages) receive(inner);
+          return;
+        }
         if (message.type === 'ready') {
           clearTimeout(timer);
           resolve(this);
           return;
         }
         this.#onMessage(message);
-      });
+      };
+      child.on('message', receive);
       child.stdin?.on('error', () => undefined);
       child.stdin?.end(this.#options.hostSource);
-      this.#send({ type: 'init', settings: this.#options.settings });
+      if (!this.#exited && child.connected) child.send({ type: 'init', settings: this.#options.settings } satisfies ClientToHost);
     });
   }
 
   #send(message: ClientToHost): boolean {
     if (this.#exited || !this.#child.connected) return false;
-    this.#child.send(message);
+    this.#outbox.send(message);
     return true;
   }
 
-  #onMessage(message: HostToClient): void {
+  #onMessage(message: Exclude<HostToClient, { type: 'batch' }>): void {
     switch (message.type) {
       case 'result':
         this.#executions.resolve(message.id, message.result);

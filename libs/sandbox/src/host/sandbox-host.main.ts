@@ -4,13 +4,16 @@
  * code in the `init` message), no child processes, no addons; worker threads allowed. It talks
  * to the client over Node IPC only (see `protocol.ts`) and exits when the client goes away.
  */
-import type { ClientToHost, HostToClient } from '../protocol.ts';
+import { Outbox, type ClientToHost, type HostToClient } from '../protocol.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 let pool: WorkerPool | undefined;
 
-function send(message: HostToClient): void {
+const outbox = new Outbox<HostToClient>((message) => {
   if (process.connected) process.send?.(message);
+});
+function send(message: HostToClient): void {
+  outbox.send(message);
 }
 
 function diagnostic(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, string | number | boolean>): void {
@@ -21,11 +24,18 @@ async function shutdown(code: number): Promise<never> {
   // A stuck termination must not keep the process alive.
   setTimeout(() => process.exit(code), 2000).unref();
   await pool?.close();
+  outbox.flush();
   process.exit(code);
 }
 
-process.on('message', (message: ClientToHost) => {
+process.on('message', (message: ClientToHost) => handle(message));
+
+function handle(message: ClientToHost): void {
   switch (message.type) {
+    case 'batch': {
+      for (const inner of message.messages) handle(inner);
+      return;
+    }
     case 'init': {
       if (pool) return;
       const settings = message.settings;
@@ -69,7 +79,7 @@ process.on('message', (message: ClientToHost) => {
       return;
     }
   }
-});
+}
 
 // The client is gone: nobody can receive results any more.
 process.on('disconnect', () => void shutdown(0));
