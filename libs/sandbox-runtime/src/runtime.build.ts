@@ -15,7 +15,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CodestepError } from '@codestep/core';
 import type * as Esbuild from 'esbuild';
-import { ALLOWED_LIBRARIES, NODE_BUILTIN_SHIMS, type SandboxRuntime, type Script } from './runtime.types.ts';
+import { ALLOWED_LIBRARIES, NODE_BUILTIN_SHIMS, WEB_RUNTIME_MODULE, type SandboxRuntime, type Script } from './runtime.types.ts';
 
 type EsbuildModule = typeof Esbuild;
 
@@ -27,7 +27,9 @@ export const REPO_ROOT = path.resolve(SRC_DIR, '..', '..', '..');
 export const DEFAULT_CACHE_DIR = path.join(REPO_ROOT, '.cache', 'sandbox-runtime');
 
 const PRELUDE_FILENAME = 'codestep-runtime/prelude.js';
-const libraryFilename = (name: string) => `codestep-runtime/node_modules/${name}/index.js`;
+const WEB_RUNTIME_FILENAME = 'codestep-runtime/web-runtime.js';
+const WEB_RUNTIME_FILE = 'web-runtime.js';
+const libraryFilename = (name: string) => (name === WEB_RUNTIME_MODULE ? WEB_RUNTIME_FILENAME : `codestep-runtime/node_modules/${name}/index.js`);
 const libraryFile = (name: string) => `lib-${name.replace(/[^a-z0-9.-]/gi, '_')}.js`;
 
 /** Node built-in names a bundle may leave to `require` (resolved to the shims at run time). */
@@ -169,12 +171,20 @@ async function readCached(dir: string, key: string): Promise<SandboxRuntime | nu
   return { prelude, libraries, version: key };
 }
 
-/** Wraps esbuild's CommonJS output so that evaluating it yields the module function. */
-function asModuleFunction(code: string): string {
-  return `(function (module, exports, require) {\n${code}\n})`;
+/**
+ * Wraps esbuild's CommonJS output so that evaluating it yields the module function; `strict`
+ * puts all of it in strict mode (the runtime's own bundles: no sloppy
+ * `arguments.callee.caller` walks out of a bridge callback).
+ */
+function asModuleFunction(code: string, strict = false): string {
+  return `(function (module, exports, require) {\n${strict ? "'use strict';\n" : ''}${code}\n})`;
 }
 
-async function bundle(esbuild: EsbuildModule, contents: string, options: { prelude: boolean; library?: string }): Promise<string> {
+/**
+ * `runtime`: the prelude and the web runtime (the in-context sources and the packages they use,
+ * all bundled in, with the build-time edits); otherwise an allow-listed library.
+ */
+async function bundle(esbuild: EsbuildModule, contents: string, options: { runtime: boolean; library?: string }): Promise<string> {
   const result = await esbuild.build({
     stdin: { contents, resolveDir: IN_CONTEXT_DIR, sourcefile: 'entry.cjs', loader: 'js' },
     bundle: true,
@@ -190,7 +200,7 @@ async function bundle(esbuild: EsbuildModule, contents: string, options: { prelu
     minifySyntax: true,
     charset: 'ascii',
     define: { global: 'globalThis', 'process.env.NODE_ENV': '"production"' },
-    ...(options.prelude
+    ...(options.runtime
       ? { plugins: [tr46Shim, sourceEdits] }
       : {
           // Sibling allow-listed libraries stay external: one shared instance per context.
@@ -204,15 +214,31 @@ async function bundle(esbuild: EsbuildModule, contents: string, options: { prelu
   return out.text;
 }
 
+/**
+ * esbuild's module wrapper reads `Object.getOwnPropertyNames` when the bundle is evaluated: in
+ * the web runtime that is a context's first use of it, after user code ran and may have replaced
+ * the function, where in the prelude it was read before any user code. The prelude passes the one
+ * it read at install as `module.getOwnPropertyNames`. A build fails if esbuild's helper changes.
+ */
+function webRuntimeHelpers(code: string): string {
+  const helper = 'var __getOwnPropNames=Object.getOwnPropertyNames;';
+  if (!code.startsWith(helper)) throw new Error(`the web runtime bundle no longer starts with ${helper}; update webRuntimeHelpers in runtime.build.ts`);
+  return `var __getOwnPropNames=module.getOwnPropertyNames||Object.getOwnPropertyNames;${code.slice(helper.length)}`;
+}
+
 async function buildInto(dir: string, key: string): Promise<void> {
   const esbuild = await import('esbuild');
   const files: Record<string, string> = {};
-  const preludeCode = await bundle(esbuild, "module.exports = require('./prelude.cjs');", { prelude: true });
+  // The prelude runs in every context, so it is only `install` and its lazy definitions; the
+  // modules behind them are the web runtime, evaluated in a context on first use (prelude.cjs).
+  const preludeCode = await bundle(esbuild, "module.exports = require('./prelude.cjs');", { runtime: true });
   // Strict mode for all of it: no sloppy `arguments.callee.caller` walks out of a bridge callback.
   files['prelude.js'] = `(function () {\n'use strict';\nvar module = { exports: {} }, exports = module.exports;\n${preludeCode}\nreturn module.exports.install;\n})()`;
   const libraries: Record<string, string> = {};
+  files[WEB_RUNTIME_FILE] = asModuleFunction(webRuntimeHelpers(await bundle(esbuild, "module.exports = require('./web-runtime.cjs');", { runtime: true })), true);
+  libraries[WEB_RUNTIME_MODULE] = WEB_RUNTIME_FILE;
   for (const name of ALLOWED_LIBRARIES) {
-    const code = await bundle(esbuild, `module.exports = require(${JSON.stringify(name)});`, { prelude: false, library: name });
+    const code = await bundle(esbuild, `module.exports = require(${JSON.stringify(name)});`, { runtime: false, library: name });
     const file = libraryFile(name);
     files[file] = asModuleFunction(code);
     libraries[name] = file;

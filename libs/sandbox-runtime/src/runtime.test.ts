@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import vm from 'node:vm';
 import { createEgressFetch } from '@codestep/egress';
 import { buildSandboxRuntime, loadSandboxRuntime } from './runtime.build.ts';
-import { ALLOWED_LIBRARIES, NODE_BUILTIN_SHIMS, type SandboxRuntime } from './runtime.types.ts';
+import { ALLOWED_LIBRARIES, isInternalModule, NODE_BUILTIN_SHIMS, WEB_RUNTIME_MODULE, type SandboxRuntime } from './runtime.types.ts';
 import { startLocalApi, type LocalApi } from './testing/local-api.server.ts';
 import { createRuntimeContext, ScriptCache, type RuntimeContext } from './testing/runtime-context.ts';
 
@@ -43,9 +43,10 @@ after(async () => {
 });
 
 void describe('loadSandboxRuntime', () => {
-  void it('gives a prelude and a library for every allow-listed package and Node shim, and nothing for http or fs', () => {
+  void it('gives a prelude, the web runtime and a library for every allow-listed package and Node shim, and nothing for http or fs', () => {
     assert.match(runtime.prelude.source, /^\(function \(\) \{/);
-    assert.deepEqual(Object.keys(runtime.libraries).sort(), [...ALLOWED_LIBRARIES, ...NODE_BUILTIN_SHIMS].sort());
+    assert.deepEqual(Object.keys(runtime.libraries).sort(), [...ALLOWED_LIBRARIES, ...NODE_BUILTIN_SHIMS, WEB_RUNTIME_MODULE].sort());
+    assert.deepEqual(Object.keys(runtime.libraries).filter(isInternalModule), [WEB_RUNTIME_MODULE]);
     for (const name of ['http', 'https', 'net', 'fs', 'child_process', 'tls', 'dns']) assert.equal(runtime.libraries[name], undefined);
     for (const script of Object.values(runtime.libraries)) assert.match(script.source, /^\(function \(module, exports, require\) \{/);
   });
@@ -74,8 +75,58 @@ void describe('loadSandboxRuntime', () => {
     const sandbox = Object.create(null) as Record<string, unknown>;
     const ctx = vm.createContext(sandbox, { codeGeneration: { strings: false, wasm: false } });
     const install = new vm.Script(runtime.prelude.source).runInContext(ctx) as (g: unknown, b: unknown) => void;
-    install(sandbox, { fetch() {}, randomBytes: () => 'AAAA', now: () => 0 });
+    const webRuntime = new vm.Script(runtime.libraries[WEB_RUNTIME_MODULE]?.source ?? '');
+    install(sandbox, { fetch() {}, randomBytes: () => 'AAAA', now: () => 0, loadModule: () => webRuntime.runInContext(ctx) });
     assert.deepEqual([...(vm.runInContext(`[typeof URL, new TextDecoder().decode(new TextEncoder().encode('ok')), Array.from(crypto.getRandomValues(new Uint8Array(3))).join()]`, ctx) as string[])], ['function', 'ok', '0,0,0']);
+  });
+
+  void it('keeps the prelude small and evaluates the web runtime in a context once, on the first use of what needs it', () => {
+    assert.ok(runtime.prelude.source.length < 16 * 1024, `prelude is ${runtime.prelude.source.length} bytes`);
+    assert.doesNotMatch(runtime.prelude.source, /whatwg-url|webidl/);
+    assert.match(runtime.libraries[WEB_RUNTIME_MODULE]?.source ?? '', /^\(function \(module, exports, require\) \{\n'use strict';/);
+    const script = new vm.Script(runtime.libraries[WEB_RUNTIME_MODULE]?.source ?? '');
+    const fresh = () => {
+      const ctx = vm.createContext(Object.create(null) as object, { codeGeneration: { strings: false, wasm: false } });
+      const install = new vm.Script(runtime.prelude.source).runInContext(ctx) as (g: unknown, b: unknown) => void;
+      const loads: string[] = [];
+      const loadModule = (name: string) => {
+        loads.push(name);
+        return script.runInContext(ctx);
+      };
+      install(vm.runInContext('globalThis', ctx), { fetch() {}, randomBytes: () => 'AAAA', now: () => 0, loadModule });
+      return { run: (code: string) => vm.runInContext(code, ctx) as unknown, loads };
+    };
+    const a = fresh();
+    assert.equal(a.run(`[typeof performance.now(), navigator.platform, 'URL' in globalThis && Object.getOwnPropertyDescriptor(globalThis, 'fetch').get !== undefined].join()`), 'number,linux,true');
+    assert.deepEqual(a.loads, [], 'performance, navigator and typeof reads of untouched globals need no web runtime');
+    assert.equal(a.run(`new URL('http://a.com/b?c=1').searchParams.get('c')`), '1');
+    assert.equal(a.run(`[typeof fetch, Buffer.from('hi').toString('hex'), typeof crypto.subtle, globalThis[Symbol.for('codestep.runtime')].require('util').format('%s!', 'x')].join()`), 'function,6869,object,x!');
+    assert.deepEqual(a.loads, [WEB_RUNTIME_MODULE]);
+    const b = fresh();
+    assert.equal(b.run(`globalThis[Symbol.for('codestep.runtime')].require('events').name`), 'EventEmitter');
+    assert.deepEqual(b.loads, [WEB_RUNTIME_MODULE]);
+  });
+
+  void it('evaluates the web runtime with the Object.getOwnPropertyNames of install time, as when it was part of the prelude', async () => {
+    const out = await context().runAsync(`
+      const saved = Object.getOwnPropertyNames;
+      Object.getOwnPropertyNames = () => { throw new Error('tampered'); };
+      let got;
+      try { got = [new URL('http://a.com/b').pathname, new TextDecoder().decode(new TextEncoder().encode('ok'))]; } finally { Object.getOwnPropertyNames = saved; }
+      return got;
+    `);
+    assert.deepEqual(out, ['/b', 'ok']);
+  });
+
+  void it('throws an error of the context on use when the web runtime cannot be loaded, and loads it on a later use', () => {
+    const ctx = vm.createContext(Object.create(null) as object, { codeGeneration: { strings: false, wasm: false } });
+    const install = new vm.Script(runtime.prelude.source).runInContext(ctx) as (g: unknown, b: unknown) => void;
+    let available = false;
+    const script = new vm.Script(runtime.libraries[WEB_RUNTIME_MODULE]?.source ?? '');
+    install(vm.runInContext('globalThis', ctx), { fetch() {}, randomBytes: () => 'AAAA', now: () => 0, loadModule: () => (available ? script.runInContext(ctx) : undefined) });
+    assert.equal(vm.runInContext(`try { new TextEncoder(); 'loaded' } catch (e) { (e instanceof Error) + ': ' + e.message }`, ctx), 'true: codestep runtime: the web platform modules failed to load');
+    available = true;
+    assert.equal(vm.runInContext(`new TextDecoder().decode(new TextEncoder().encode('ok'))`, ctx), 'ok');
   });
 
   void it('evaluates the prelude to an install function and each library to a module function', () => {
@@ -495,7 +546,7 @@ void describe('isolation', () => {
         hubspot: new (require('@hubspot/api-client').Client)({ accessToken: 'x' }), axiosRes: await require('axios').get('${api.url}/echo'),
         csprng: await require('random-number-csprng')(1, 2),
       };
-      for (const name of ${JSON.stringify(Object.keys(runtime.libraries))}) globalThis.__probe['lib:' + name] = require(name);
+      for (const name of ${JSON.stringify(Object.keys(runtime.libraries).filter((name) => !isInternalModule(name)))}) globalThis.__probe['lib:' + name] = require(name);
     `);
     const result = vm.runInContext(
       `${CRAWLER}(Reflect.ownKeys(globalThis).map((k) => [String(k), globalThis[k]]).concat([['runtime', globalThis[Symbol.for('codestep.runtime')]]]), 400000)`,

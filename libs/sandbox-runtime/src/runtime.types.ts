@@ -11,10 +11,14 @@ export interface Script {
  *   any user code, with the context's global and a bridge of primitive-only functions
  *   ({@link SandboxBridge}).
  * - `libraries`: each source evaluates to `(function (module, exports, require) { ... })`; call it
- *   with in-context `module`/`exports` and a `require` that resolves only the keys of this record
- *   (allow-listed packages and Node built-in shims) and throws `MODULE_NOT_ALLOWED` otherwise.
- *   Library bundles require each other by these names (`random-number-csprng` requires
- *   `bluebird` and `crypto`), so resolve them through the same per-context module cache.
+ *   with in-context `module`/`exports` and a `require` that resolves only the public keys of this
+ *   record (allow-listed packages and Node built-in shims) and throws `MODULE_NOT_ALLOWED`
+ *   otherwise. Library bundles require each other by these names (`random-number-csprng`
+ *   requires `bluebird` and `crypto`), so resolve them through the same per-context module cache.
+ * - Keys starting with `codestep:` ({@link isInternalModule}) are the runtime's own modules, not
+ *   libraries: `require` must refuse them like any unknown name (leave them out of the
+ *   allow-list). The prelude asks for them through {@link SandboxBridge.loadModule}; today there
+ *   is one, {@link WEB_RUNTIME_MODULE}.
  */
 export interface SandboxRuntime {
   prelude: Script;
@@ -24,8 +28,9 @@ export interface SandboxRuntime {
 }
 
 /**
- * The bridge `install` receives. Its members take and return primitives only, never throw and
- * never return objects or promises; `install` keeps them in a closure, out of user code's reach.
+ * The bridge `install` receives. Its members take and return primitives only (except
+ * `loadModule`, which returns a function of the context's realm), never throw and never return
+ * promises; `install` keeps them in a closure, out of user code's reach.
  */
 export interface SandboxBridge {
   /**
@@ -39,7 +44,25 @@ export interface SandboxBridge {
   randomBytes(n: number): string;
   /** Wall clock in ms (fractional allowed), for `performance.now()`. */
   now(): number;
+  /**
+   * The module function of the internal runtime module `name` (a `codestep:` key of
+   * {@link SandboxRuntime.libraries}), evaluated in this context: the one member that returns an
+   * object. It must be a value of the context's own realm, made by running the library's script
+   * in the context, never a host object; `undefined` when it cannot be loaded. Called at most
+   * once per context and name, and only when a context first needs the module (the first use of
+   * `URL`, `fetch`, `Buffer`, `require('util')`, ...), so it may be slow.
+   */
+  loadModule(name: string): unknown;
 }
+
+/**
+ * The web platform modules behind the prelude's globals and Node shims: an internal module of
+ * {@link SandboxRuntime.libraries}, loaded by the prelude, never by user code.
+ */
+export const WEB_RUNTIME_MODULE = 'codestep:web-runtime';
+
+/** Whether a key of {@link SandboxRuntime.libraries} is the runtime's own (not requirable) module. */
+export const isInternalModule = (name: string): boolean => name.startsWith('codestep:');
 
 /** Packages from the HubSpot custom-code allow-list that run in the sandbox. */
 export const ALLOWED_LIBRARIES = ['@hubspot/api-client', 'axios', 'lodash', 'async', 'bluebird', 'random-number-csprng'] as const;

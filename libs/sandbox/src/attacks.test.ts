@@ -319,6 +319,22 @@ describe('modules, built-ins and the host environment', () => {
     await assertHealthy();
   });
 
+  it('the runtime\'s internal modules are refused by require, before and after the context loaded them', async () => {
+    const result = await attack(`exports.main = async () => {
+      const names = ['codestep:web-runtime', 'node:codestep:web-runtime', 'codestep:web', 'codestep:process', 'CODESTEP:WEB-RUNTIME', 'codestep:web-runtime/'];
+      const tryAll = () => names.map((n) => { try { const m = require(n); return n + ':loaded:' + typeof m; } catch (e) { return e.code; } });
+      const before = tryAll();
+      const touched = typeof new TextEncoder().encode + typeof Buffer.from + typeof require('util').format;
+      const after = tryAll();
+      const got = [...before, ...after];
+      return { outputFields: { escaped: got.some((g) => g.includes(':loaded')), got: [...new Set(got)].join(), touched } };
+    }`);
+    assertNothing(result);
+    assert.equal(result.outputFields.got, 'MODULE_NOT_ALLOWED');
+    assert.equal(result.outputFields.touched, 'functionfunctionfunction');
+    await assertHealthy();
+  });
+
   it('import() of built-ins is rewritten to require() and refused', async () => {
     const result = await attack(`exports.main = async () => {
       const got = [];

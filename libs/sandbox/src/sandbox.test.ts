@@ -407,6 +407,19 @@ describe('require', () => {
     assert.equal(result.error?.code, 'MODULE_NOT_ALLOWED');
     assert.match(result.error?.message ?? '', /Cannot require "fs": it is not available to actions\. Available modules: .*lodash/);
   });
+
+  it('refuses the runtime\'s internal web runtime module like any unknown module, and lists no internal module', async () => {
+    for (const name of ['codestep:web-runtime', 'node:codestep:web-runtime']) {
+      const result = await run(`const m = require(${JSON.stringify(name)}); exports.main = async () => ({ outputFields: { got: typeof m } })`);
+      assert.equal(result.status, 'failed', JSON.stringify(result));
+      assert.equal(result.error?.code, 'MODULE_NOT_ALLOWED');
+      assert.match(result.error?.message ?? '', new RegExp(`Cannot require "${name}": it is not available to actions\\. Available modules: `));
+      assert.doesNotMatch(result.error?.message ?? '', /Available modules: .*codestep:/);
+    }
+    // Still refused once the context has loaded it for its own globals.
+    const after = await run(`exports.main = async () => { const u = new URL('https://a.example/x').pathname; try { require('codestep:web-runtime'); return { outputFields: { u, got: 'loaded' } }; } catch (e) { return { outputFields: { u, got: e.code } }; } }`);
+    assert.deepEqual(after.outputFields, { u: '/x', got: 'MODULE_NOT_ALLOWED' }, JSON.stringify(after.error));
+  });
 });
 
 describe('retryable failures', () => {

@@ -5,133 +5,190 @@
 //
 // Globals are defined lazily (a getter that replaces itself with a plain value on first use),
 // so a context pays only for what its code touches: most actions never parse a URL.
+//
+// This file is all that runs in every context. The modules behind the globals (whatwg-url,
+// encoding, fetch, crypto, buffer, ...) are a separate bundle, the web runtime
+// (web-runtime.cjs), which a context evaluates only on its first use of one of them: its top
+// level alone (a closure and an object per bundled module, rebuilt in every new context) would
+// cost more than everything else here.
 
 const RUNTIME = Symbol.for('codestep.runtime');
+const WEB_RUNTIME = 'codestep:web-runtime';
 
 function install(global, bridge) {
   const bridgeFetch = typeof bridge.fetch === 'function' ? bridge.fetch : null;
   const bridgeRandomBytes = typeof bridge.randomBytes === 'function' ? bridge.randomBytes : null;
   const bridgeNow = typeof bridge.now === 'function' ? bridge.now : null;
+  const bridgeLoadModule = typeof bridge.loadModule === 'function' ? bridge.loadModule : null;
+  // Read now, before any user code runs, for the web runtime's module wrappers (see 'web' below).
+  const getOwnPropertyNames = Object.getOwnPropertyNames;
 
-  const once = (factory) => {
-    let value;
-    let done = false;
-    return () => {
-      if (!done) {
-        value = factory();
-        done = true;
+  // Everything below is made on first use and kept, by name: one cache and one `switch` rather
+  // than a closure per value, since install() runs in every context and most values are never
+  // asked for. A value whose making throws is not kept (the next use tries again).
+  const made = { __proto__: null };
+  const use = (name) => (name in made ? made[name] : (made[name] = make(name)));
+  const make = (name) => {
+    switch (name) {
+      // The web runtime's module getters: its module function, produced in this context by the
+      // bridge, is run once, with a `require` it never needs (everything is bundled into it).
+      // Its top level would read `Object.getOwnPropertyNames` now, perhaps after user code
+      // replaced it; it takes the one read at install instead, as when it was part of the
+      // prelude (runtime.build.ts). Called directly, not through a `.call` user code may replace.
+      case 'web': {
+        const factory = bridgeLoadModule === null ? undefined : bridgeLoadModule(WEB_RUNTIME);
+        if (typeof factory !== 'function') throw new Error('codestep runtime: the web platform modules failed to load');
+        const module = { exports: {}, getOwnPropertyNames };
+        factory(module, module.exports, (name) => {
+          throw new Error(`codestep runtime: no module "${name}"`);
+        });
+        return module.exports;
       }
-      return value;
-    };
+      case 'whatwgUrl':
+        return use('web').whatwgUrl();
+      case 'encoding':
+        return use('web').encoding();
+      case 'events':
+        return use('web').events();
+      case 'fetchModule':
+        return use('web').fetch();
+      case 'webCrypto':
+        return use('web')
+          .crypto()
+          .createWebCrypto((n) => {
+            if (bridgeRandomBytes === null) return '';
+            return bridgeRandomBytes(n);
+          });
+      case 'fetch':
+        return use('fetchModule').createFetch((payload, onDone) => {
+          if (bridgeFetch === null) {
+            onDone(JSON.stringify({ ok: false, error: { code: 'EGRESS_BLOCKED', message: 'network access is disabled for this execution' } }));
+            return;
+          }
+          // The host calls onDone with a primitive; wrapping it keeps `this` and extra arguments out.
+          bridgeFetch(String(payload), (responseJson) => onDone(String(responseJson)));
+        });
+      case 'performance': {
+        const now = () => {
+          const t = bridgeNow === null ? Date.now() : Number(bridgeNow());
+          return Number.isFinite(t) ? t : Date.now();
+        };
+        const origin = now();
+        return {
+          timeOrigin: origin,
+          now: () => now() - origin,
+          mark() {},
+          measure() {},
+          toJSON: () => ({ timeOrigin: origin }),
+        };
+      }
+      // Built-in modules for `require` (reached through the shim libraries) and library internals.
+      case 'module:buffer': {
+        const mod = use('web').buffer();
+        return { ...mod, atob: use('encoding').atob, btoa: use('encoding').btoa, Blob: use('fetchModule').Blob, File: use('fetchModule').File, constants: { MAX_LENGTH: mod.kMaxLength, MAX_STRING_LENGTH: 2 ** 29 - 24 } };
+      }
+      case 'module:events':
+        return use('web').eventEmitter();
+      case 'module:util':
+        return use('web').util();
+      case 'module:url':
+        return use('web').url();
+      case 'module:querystring': {
+        const qs = use('web').querystring();
+        return { ...qs, escape: (s) => encodeURIComponent(s), unescape: (s) => decodeURIComponent(s) };
+      }
+      case 'module:crypto':
+        return use('web').crypto().createNodeCrypto(use('webCrypto'));
+      case 'module:codestep:web':
+        return { ...use('fetchModule'), ...use('events'), fetch: use('fetch'), crypto: use('webCrypto').crypto };
+      case 'module:codestep:process':
+        return createLibraryProcess(global);
+    }
+    throw new Error(`codestep runtime: nothing is named "${name}"`);
   };
 
-  const whatwgUrl = once(() => require('whatwg-url'));
-  const encoding = once(() => require('./encoding.cjs'));
-  const events = once(() => require('./events.cjs'));
-  const fetchModule = once(() => require('./fetch.cjs'));
-  const webCrypto = once(() =>
-    require('./crypto.cjs').createWebCrypto((n) => {
-      if (bridgeRandomBytes === null) return '';
-      return bridgeRandomBytes(n);
-    }),
-  );
-  const fetch = once(() =>
-    fetchModule().createFetch((payload, onDone) => {
-      if (bridgeFetch === null) {
-        onDone(JSON.stringify({ ok: false, error: { code: 'EGRESS_BLOCKED', message: 'network access is disabled for this execution' } }));
-        return;
-      }
-      // The host calls onDone with a primitive; wrapping it keeps `this` and extra arguments out.
-      bridgeFetch(String(payload), (responseJson) => onDone(String(responseJson)));
-    }),
-  );
-  const buffer = once(() => {
-    const mod = require('buffer/');
-    return { ...mod, atob: encoding().atob, btoa: encoding().btoa, Blob: fetchModule().Blob, File: fetchModule().File, constants: { MAX_LENGTH: mod.kMaxLength, MAX_STRING_LENGTH: 2 ** 29 - 24 } };
-  });
-  const performance = once(() => {
-    const now = () => {
-      const t = bridgeNow === null ? Date.now() : Number(bridgeNow());
-      return Number.isFinite(t) ? t : Date.now();
-    };
-    const origin = now();
-    return {
-      timeOrigin: origin,
-      now: () => now() - origin,
-      mark() {},
-      measure() {},
-      toJSON: () => ({ timeOrigin: origin }),
-    };
-  });
-
-  // Null prototype: V8 builds such a literal as a dictionary in one step, where an ordinary one
-  // would make a hidden class per property in every new context.
-  const globals = {
-    __proto__: null,
-    URL: () => whatwgUrl().URL,
-    URLSearchParams: () => whatwgUrl().URLSearchParams,
-    TextEncoder: () => encoding().TextEncoder,
-    TextDecoder: () => encoding().TextDecoder,
-    atob: () => encoding().atob,
-    btoa: () => encoding().btoa,
-    Buffer: () => buffer().Buffer,
-    DOMException: () => events().DOMException,
-    Event: () => events().Event,
-    EventTarget: () => events().EventTarget,
-    AbortController: () => events().AbortController,
-    AbortSignal: () => events().AbortSignal,
-    Headers: () => fetchModule().Headers,
-    Request: () => fetchModule().Request,
-    Response: () => fetchModule().Response,
-    Blob: () => fetchModule().Blob,
-    File: () => fetchModule().File,
-    FormData: () => fetchModule().FormData,
-    fetch: () => fetch(),
-    crypto: () => webCrypto().crypto,
-    Crypto: () => webCrypto().Crypto,
-    structuredClone: () => require('./structured-clone.cjs').structuredClone,
-    performance: () => performance(),
-    // As in Node 24. Its presence also tells bluebird not to generate code with `new Function`
-    // (which fails here: string code generation is off).
-    navigator: () => ({ userAgent: 'Node.js/24 (codestep sandbox)', language: 'en-US', languages: ['en-US'], platform: 'linux', hardwareConcurrency: 1 }),
+  // The lazy globals: each getter asks `globalValue` for its own name.
+  const globalValue = (name) => {
+    switch (name) {
+      case 'URL':
+        return use('whatwgUrl').URL;
+      case 'URLSearchParams':
+        return use('whatwgUrl').URLSearchParams;
+      case 'TextEncoder':
+        return use('encoding').TextEncoder;
+      case 'TextDecoder':
+        return use('encoding').TextDecoder;
+      case 'atob':
+        return use('encoding').atob;
+      case 'btoa':
+        return use('encoding').btoa;
+      case 'Buffer':
+        return use('module:buffer').Buffer;
+      case 'DOMException':
+      case 'Event':
+      case 'EventTarget':
+      case 'AbortController':
+      case 'AbortSignal':
+        return use('events')[name];
+      case 'Headers':
+      case 'Request':
+      case 'Response':
+      case 'Blob':
+      case 'File':
+      case 'FormData':
+        return use('fetchModule')[name];
+      case 'fetch':
+        return use('fetch');
+      case 'crypto':
+        return use('webCrypto').crypto;
+      case 'Crypto':
+        return use('webCrypto').Crypto;
+      case 'structuredClone':
+        return use('web').structuredClone().structuredClone;
+      case 'performance':
+        return use('performance');
+      // As in Node 24. Its presence also tells bluebird not to generate code with `new Function`
+      // (which fails here: string code generation is off).
+      case 'navigator':
+        return { userAgent: 'Node.js/24 (codestep sandbox)', language: 'en-US', languages: ['en-US'], platform: 'linux', hardwareConcurrency: 1 };
+    }
+    return undefined;
   };
-  for (const name of Object.keys(globals)) defineLazy(global, name, globals[name]);
+  for (let i = 0; i < GLOBALS.length; i++) defineLazy(global, GLOBALS[i], globalValue);
 
-  // Built-in modules for `require` (reached through the shim libraries) and library internals.
+  // `require` names of the built-in modules, each to its name in `use`.
   const modules = {
     __proto__: null,
-    buffer: buffer,
-    events: once(() => {
-      const EventEmitter = require('events');
-      return EventEmitter;
-    }),
-    util: once(() => require('./util.cjs')),
-    url: once(() => require('./url.cjs')),
-    querystring: once(() => {
-      const qs = require('querystring-es3');
-      return { ...qs, escape: (s) => encodeURIComponent(s), unescape: (s) => decodeURIComponent(s) };
-    }),
-    crypto: once(() => require('./crypto.cjs').createNodeCrypto(webCrypto())),
-    'codestep:web': once(() => ({ ...fetchModule(), ...events(), fetch: fetch(), crypto: webCrypto().crypto })),
-    'codestep:process': once(() => createLibraryProcess(global)),
+    buffer: 'module:buffer',
+    events: 'module:events',
+    util: 'module:util',
+    url: 'module:url',
+    querystring: 'module:querystring',
+    crypto: 'module:crypto',
+    'codestep:web': 'module:codestep:web',
+    'codestep:process': 'module:codestep:process',
   };
   const runtime = Object.freeze({
     require(name) {
-      const factory = Object.prototype.hasOwnProperty.call(modules, name) ? modules[name] : undefined;
-      if (factory === undefined) throw new Error(`codestep runtime has no built-in module "${name}"`);
-      return factory();
+      const key = Object.prototype.hasOwnProperty.call(modules, name) ? modules[name] : undefined;
+      if (key === undefined) throw new Error(`codestep runtime has no built-in module "${name}"`);
+      return use(key);
     },
-    builtins: Object.freeze(Object.keys(modules).filter((n) => !n.startsWith('codestep:'))),
+    // The keys of `modules` without the internal `codestep:` ones.
+    builtins: Object.freeze(['buffer', 'events', 'util', 'url', 'querystring', 'crypto']),
   });
   Object.defineProperty(global, RUNTIME, { value: runtime, enumerable: false, writable: false, configurable: false });
 }
+
+/** The globals `install` defines, in this order (each a case of its `globalValue`). */
+const GLOBALS = ['URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'atob', 'btoa', 'Buffer', 'DOMException', 'Event', 'EventTarget', 'AbortController', 'AbortSignal', 'Headers', 'Request', 'Response', 'Blob', 'File', 'FormData', 'fetch', 'crypto', 'Crypto', 'structuredClone', 'performance', 'navigator'];
 
 function defineLazy(global, name, factory) {
   Object.defineProperty(global, name, {
     configurable: true,
     enumerable: false,
     get() {
-      const value = factory();
+      const value = factory(name);
       Object.defineProperty(global, name, { value, writable: true, enumerable: false, configurable: true });
       return value;
     },

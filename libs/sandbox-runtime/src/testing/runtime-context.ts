@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import vm from 'node:vm';
-import type { SandboxRuntime, Script } from '../runtime.types.ts';
+import { isInternalModule, type SandboxRuntime, type Script } from '../runtime.types.ts';
 
 export interface RuntimeContextOptions {
   /** The host side of `bridge.fetch`: request JSON in, response JSON out. Default: every request fails. */
@@ -96,6 +96,11 @@ export function createRuntimeContext(runtime: SandboxRuntime, options: RuntimeCo
     },
     randomBytes: options.randomBytes ?? ((n: number) => randomBytes(n).toString('base64')),
     now: options.now ?? (() => performance.timeOrigin + performance.now()),
+    // Evaluated in this context: the module function is a value of the context's realm.
+    loadModule(name: string): unknown {
+      const script = isInternalModule(String(name)) ? runtime.libraries[String(name)] : undefined;
+      return script === undefined ? undefined : scripts.get(script).runInContext(context);
+    },
   };
   const global = vm.runInContext('globalThis', context);
   install(global, bridge);
@@ -117,7 +122,7 @@ export function createRuntimeContext(runtime: SandboxRuntime, options: RuntimeCo
     (fn, ms) => setTimeout(fn, ms) as unknown as number,
     (id) => clearTimeout(id),
   );
-  const names = Object.keys(runtime.libraries);
+  const names = Object.keys(runtime.libraries).filter((name) => !isInternalModule(name));
   const load = (name: string): unknown => {
     const script = runtime.libraries[name];
     if (script === undefined) throw new Error(`no library ${name}`);

@@ -33,14 +33,17 @@ export interface HostBridge {
   oauth: (id: number, handle: string) => boolean;
   randomBytes: (size: number) => string;
   now: () => number;
-  /** Runs the named library's compiled factory in this context and hands it to `provideModule`. */
+  /**
+   * Runs the named library's compiled factory in this context and hands it to `provideModule`:
+   * an allow-listed name for `require`, or an internal `codestep:` name for the prelude.
+   */
   loadModule: (name: string) => boolean;
   /** The execution's outcome, or a step towards it (see `SettleKind` in the worker). */
   settle: (kind: string, payloadJson: string) => void;
   memoryExceeded: () => void;
   /** Off-heap allocation budget of the execution, bytes. */
   externalLimitBytes: number;
-  /** JSON array of the module names `require` accepts. */
+  /** JSON array of the module names `require` accepts (never an internal `codestep:` name). */
   modulesJson: string;
   nodeVersion: string;
 }
@@ -819,6 +822,18 @@ export function contextBootstrap(hostBridge: HostBridge): ContextApi {
     now: (): number => {
       const result = callHost(hNow);
       return typeof result === 'number' ? result : 0;
+    },
+    // The runtime's internal modules (`codestep:` names, which `require` refuses since they are
+    // not in `allowed`): the prelude loads the web runtime this way on a context's first use of
+    // it. Returns the module function the host's `loadModule` produced by running the module's
+    // script in this context and handed to `provideModule`: a function of this realm, never a
+    // host object (only typeof-checked values of `factories` can come out, and only the worker's
+    // `runInContext` puts them there), or undefined.
+    loadModule: (name: unknown): unknown => {
+      if (typeof name !== 'string' || !reflectApply(stringStartsWith, name, ['codestep:']) || (reflectApply(setHas, allowed, [name]) as boolean)) return undefined;
+      if (!has(factories, name) && callHost(hLoadModule, name) !== true) return undefined;
+      const factory = get(factories, name);
+      return typeof factory === 'function' ? factory : undefined;
     },
   });
   const getOAuthToken = (handle: unknown): Promise<unknown> =>

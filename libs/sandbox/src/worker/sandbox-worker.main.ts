@@ -66,7 +66,9 @@ function shareCodeCache(): void {
 const bootstrapScript = compile(`(${contextBootstrap.toString()})`, 'codestep:bootstrap');
 const preludeScript = init.runtime.prelude ? compileRuntime(init.runtime.prelude.source, init.runtime.prelude.filename) : null;
 const libraryScripts = new Map<string, vm.Script>();
-const modulesJson = JSON.stringify(Object.keys(init.runtime.libraries).sort());
+// What `require` accepts: the libraries, not the runtime's internal modules (`codestep:` names,
+// such as the web runtime), which only the prelude loads, through its bridge.
+const modulesJson = JSON.stringify(Object.keys(init.runtime.libraries).filter((name) => !name.startsWith('codestep:')).sort());
 const actionScripts = new Map<string, vm.Script>();
 
 function diagnostic(level: 'warn' | 'error', message: string): void {
