@@ -124,7 +124,12 @@ async function bareBaseline(serverUrl: string): Promise<Map<string, () => Promis
   const context = vm.createContext({});
   // The same prelude as in the sandbox (the library bundles read its module registry).
   const install = new vm.Script(runtime.prelude.source).runInContext(context) as (global: unknown, bridge: unknown) => void;
-  install(vm.runInContext('globalThis', context), { fetch: () => undefined, randomBytes: () => '', now: () => performance.timeOrigin + performance.now() });
+  // The runtime's internal modules (the web platform behind Buffer, URL, fetch…) load on first use.
+  const loadModule = (name: string): unknown => {
+    const script = name.startsWith('codestep:') ? runtime.libraries[name] : undefined;
+    return script === undefined ? undefined : new vm.Script(script.source).runInContext(context);
+  };
+  install(vm.runInContext('globalThis', context), { fetch: () => undefined, randomBytes: () => '', now: () => performance.timeOrigin + performance.now(), loadModule });
   const lodashSource = runtime.libraries.lodash?.source;
   if (!lodashSource) throw new Error('the runtime has no lodash');
   const lodashFactory = new vm.Script(lodashSource).runInContext(context) as (m: unknown, e: unknown, r: unknown) => void;

@@ -29,7 +29,10 @@ export interface RuntimeSource {
 export interface RuntimeSources {
   /** Evaluates to `install(global, bridge)`; null when the runtime package is not available. */
   prelude: RuntimeSource | null;
-  /** Module name → source evaluating to `(function (module, exports, require) {...})`. */
+  /**
+   * Module name → source evaluating to `(function (module, exports, require) {...})`: the
+   * allow-listed libraries, the Node built-in shims and internal `codestep:` modules.
+   */
   libraries: Record<string, RuntimeSource>;
 }
 

@@ -101,7 +101,11 @@ export interface SandboxRuntimeSource {
   source: string;
 }
 
-/** The in-context runtime: the prelude (`install(global, bridge)`) and the allow-listed libraries. */
+/**
+ * The in-context runtime: the prelude (`install(global, bridge)`), the allow-listed libraries and
+ * the runtime's internal modules (names starting `codestep:`, loaded by the prelude on first use;
+ * actions cannot `require` them).
+ */
 export interface SandboxRuntimeSources {
   prelude: SandboxRuntimeSource;
   libraries: Record<string, SandboxRuntimeSource>;
