@@ -101,6 +101,17 @@ function processCpuMs(pid: number | undefined): number {
   }
 }
 
+/** Peak resident memory of a process so far (VmHWM), MB; NaN where /proc is not available. */
+function peakRssMb(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function startServer(): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer((_req, res) => {
     res.setHeader('content-type', 'application/json');
@@ -265,7 +276,12 @@ async function main(): Promise<void> {
   const freshRate = freshContextRate(trivialScenario.code, quick ? 1000 : 3000);
   const trivialMedian = (throughput.trivial as { median: number }).median;
   console.log(`trivial in a new bare context per call (vm.createContext + run, one thread): ${Math.round(freshRate)} calls/s (sandbox/that ratio ${(trivialMedian / freshRate).toFixed(3)})`);
+  // Dead contexts wait for a major GC (the host starts V8 with a 64 MB initial old generation):
+  // the cost of that, in resident memory, under sustained load.
+  const peakMb = peakRssMb(hostPid);
+  console.log(`host peak RSS during the throughput rounds (VmHWM, ${POOL} workers): ${peakMb.toFixed(0)} MB`);
   figures.throughput = throughput;
+  figures.hostPeakRssMb = Math.round(peakMb);
   figures.freshBareContextPerSecond = Math.round(freshRate);
   await sandbox.close();
 
