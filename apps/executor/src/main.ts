@@ -8,7 +8,7 @@ const config = loadPlatformConfig(process.env);
 const logger = createLogger({ app: 'executor' }, { level: config.logLevel });
 const telemetry = startTelemetry({ serviceName: 'codestep-executor', otlpEndpoint: config.otlpEndpoint });
 const running = await startExecutorApp(config, logger, {
-  createSandbox: (hostApi) => createSandbox({ hostApi, poolSize: config.sandboxPoolSize, egress: { allowHosts: config.egressAllowHosts, mapHosts: config.egressMapHosts } }),
+  createSandbox: (hostApi) => createSandbox({ hostApi, poolSize: config.sandboxPoolSize, gcHeadroomMb: config.sandboxGcHeadroomMb, egress: { allowHosts: config.egressAllowHosts, mapHosts: config.egressMapHosts } }),
 });
 logger.info({}, 'executor started');
 // SIGTERM drains: running executions finish (CODESTEP_DRAIN_TIMEOUT_MS) before the process exits.

@@ -23,6 +23,7 @@ export const platformSchema = {
   claimTtlMs: { kind: 'int', env: 'CODESTEP_CLAIM_TTL_MS', doc: 'After this long, an execution claimed by an executor that never finished it is reported lost (retryable), ms; default max timeout + 60 s', optional: true, min: 1000 },
   executorConcurrency: { kind: 'int', env: 'CODESTEP_EXECUTOR_CONCURRENCY', doc: 'Executions in flight per executor process', default: 4, min: 1, max: 256 },
   sandboxPoolSize: { kind: 'int', env: 'CODESTEP_SANDBOX_POOL_SIZE', doc: 'Pre-warmed sandbox workers per executor', default: 2, min: 1, max: 64 },
+  sandboxGcHeadroomMb: { kind: 'int', env: 'CODESTEP_SANDBOX_GC_HEADROOM_MB', doc: 'Garbage a sandbox worker may gather before its first full collection, MB (0 = V8 default): more means less CPU per execution and more memory under load', default: 64, min: 0, max: 4096 },
   defaultTimeoutMs: { kind: 'int', env: 'CODESTEP_ACTION_TIMEOUT_MS', doc: 'Wall time of an action when neither it nor its tenant sets one, ms (HubSpot: 20000); at most CODESTEP_ACTION_MAX_TIMEOUT_MS', default: 20_000, min: 100, max: 900_000 },
   defaultMemoryMb: { kind: 'int', env: 'CODESTEP_ACTION_MEMORY_MB', doc: 'Memory of an action when neither it nor its tenant sets one, MB (HubSpot: 128); at most CODESTEP_ACTION_MAX_MEMORY_MB', default: 128, min: 16, max: 4096 },
   maxTimeoutMs: { kind: 'int', env: 'CODESTEP_ACTION_MAX_TIMEOUT_MS', doc: "Operator bound: the largest wall time a tenant or an action may set, ms", default: 60_000, min: 100, max: 900_000 },

@@ -19,6 +19,9 @@ import type {
   SandboxStats,
 } from './sandbox.types.ts';
 
+/** See `SandboxOptions.gcHeadroomMb`. */
+const DEFAULT_GC_HEADROOM_MB = 64;
+
 /** A crashed host is restarted at once, but not more often than this. */
 const MIN_RESTART_INTERVAL_MS = 1000;
 
@@ -46,6 +49,10 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   // rewritten, and the runtime's own bundles must not contain it either.
   for (const [name, library] of Object.entries(settings.runtime.libraries)) {
     if (/\bimport\s*\(/.test(library.source)) logger.error({ library: name }, 'a sandbox runtime library contains import(); it will fail inside the sandbox');
+  }
+  const gcHeadroomMb = options.gcHeadroomMb ?? DEFAULT_GC_HEADROOM_MB;
+  if (!Number.isFinite(gcHeadroomMb) || gcHeadroomMb < 0) {
+    throw new CodestepError('SANDBOX_START_FAILED', `gcHeadroomMb must be a number of MB, 0 or more (got ${String(options.gcHeadroomMb)})`);
   }
   const running = new Map<number, Running>();
   let closed = false;
@@ -84,6 +91,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     let current: HostConnection | undefined;
     const starting = HostConnection.start({
       hostSource: bundles.host,
+      gcHeadroomMb,
       settings,
       logger,
       onOAuth: onOAuth(() => current),

@@ -10,12 +10,13 @@
  * - `--allow-worker`: the pool needs worker threads (they inherit the same restrictions).
  * - `--experimental-vm-modules`: lets the worker answer a stray `import()` with an error of the
  *   context's own realm instead of Node's (see the worker).
- * - `--initial-old-space-size=64` (MB, a V8 flag, so for every worker's heap): each execution
- *   leaves a dead context of ~150 KB in the old generation, and V8 would start a full
- *   mark-compact every ~20 MB of them (its limit grows from the small live heap). Starting at
- *   64 MB makes those collections ~4× rarer; on this 2-core machine that cut the GC threads' CPU
- *   per trivial execution from ~0.19 to ~0.13 ms (`npm run bench:sandbox`). A worker's heap
- *   limit (the execution's memory limit) is unchanged; only garbage waits longer.
+ * - `--initial-old-space-size=<gcHeadroomMb>` (64 by default; a V8 flag, so for every worker's
+ *   heap): each execution leaves a dead context of ~150 KB in the old generation, and V8 would
+ *   start a full mark-compact every ~20 MB of them (its limit grows from the small live heap).
+ *   Starting at 64 MB makes those collections ~4× rarer; on this 2-core machine that cut the GC
+ *   threads' CPU per trivial execution from ~0.19 to ~0.13 ms (`npm run bench:sandbox`), for
+ *   ~45 MB more resident memory per busy worker. A worker's heap limit (the execution's memory
+ *   limit) is unchanged; only garbage waits longer.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '@codestep/core';
@@ -34,19 +35,24 @@ import type { ExecutionResult } from '../sandbox.types.ts';
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 3_000;
 
-export const HOST_ARGS = [
-  '--permission',
-  '--allow-worker',
-  '--experimental-vm-modules',
-  '--initial-old-space-size=64',
-  '--disable-warning=ExperimentalWarning',
-  '--disable-warning=SecurityWarning',
-  '--input-type=commonjs',
-  '-',
-];
+/** The host's command line (after the Node binary); see the header for each flag. */
+export function hostArgs(gcHeadroomMb: number): string[] {
+  return [
+    '--permission',
+    '--allow-worker',
+    '--experimental-vm-modules',
+    ...(gcHeadroomMb > 0 ? [`--initial-old-space-size=${Math.floor(gcHeadroomMb)}`] : []),
+    '--disable-warning=ExperimentalWarning',
+    '--disable-warning=SecurityWarning',
+    '--input-type=commonjs',
+    '-',
+  ];
+}
 
 export interface HostConnectionOptions {
   hostSource: string;
+  /** V8's initial old space of the host process, MB; 0 = V8's default. */
+  gcHeadroomMb: number;
   settings: HostSettings;
   logger: Logger;
   /** OAuth requests from running executions. */
@@ -74,7 +80,7 @@ export class HostConnection {
 
   /** Starts a host process and waits until its pool is initialised. */
   static start(options: HostConnectionOptions): Promise<HostConnection> {
-    const child = spawn(process.execPath, HOST_ARGS, {
+    const child = spawn(process.execPath, hostArgs(options.gcHeadroomMb), {
       env: {},
       stdio: ['pipe', 'ignore', 'pipe', 'ipc'],
       serialization: 'advanced',
