@@ -7,7 +7,7 @@
  *   codestep tenants create …    create a tenant and its API key
  */
 import { createLogger } from '@codestep/core';
-import { loadPlatformConfig, replayProjections, shutdownBackstopMs, startEmbedded, stopOnSignal } from '@codestep/platform';
+import { loadPlatformConfig, replayProjections, sandboxOptionsOf, shutdownBackstopMs, startEmbedded, stopOnSignal } from '@codestep/platform';
 import { startTelemetry } from '@codestep/telemetry';
 
 const USAGE = `usage: codestep <command>
@@ -60,7 +60,7 @@ async function dev(): Promise<void> {
   const { createSandbox } = await import('@codestep/sandbox');
   let bootstrap = '';
   const platform = await startEmbedded(config, logger, {
-    createSandbox: (hostApi) => createSandbox({ hostApi, poolSize: config.sandboxPoolSize, gcHeadroomMb: config.sandboxGcHeadroomMb, egress: { allowHosts: config.egressAllowHosts, mapHosts: config.egressMapHosts } }),
+    createSandbox: (hostApi) => createSandbox({ ...sandboxOptionsOf(config), hostApi }),
     onBootstrap: (t) => {
       bootstrap = `\nFirst start: created tenant ${t.tenantId}.\nAPI key (shown once, keep it): ${t.apiKey}\n  export CODESTEP_API_KEY=${t.apiKey}\n`;
     },

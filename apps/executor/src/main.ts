@@ -1,6 +1,6 @@
 /** An executor as its own process (distributed mode); run several to share the work. */
 import { createLogger } from '@codestep/core';
-import { loadPlatformConfig, shutdownBackstopMs, startExecutorApp, stopOnSignal } from '@codestep/platform';
+import { loadPlatformConfig, sandboxOptionsOf, shutdownBackstopMs, startExecutorApp, stopOnSignal } from '@codestep/platform';
 import { createSandbox } from '@codestep/sandbox';
 import { startTelemetry } from '@codestep/telemetry';
 
@@ -8,7 +8,7 @@ const config = loadPlatformConfig(process.env);
 const logger = createLogger({ app: 'executor' }, { level: config.logLevel });
 const telemetry = startTelemetry({ serviceName: 'codestep-executor', otlpEndpoint: config.otlpEndpoint });
 const running = await startExecutorApp(config, logger, {
-  createSandbox: (hostApi) => createSandbox({ hostApi, poolSize: config.sandboxPoolSize, gcHeadroomMb: config.sandboxGcHeadroomMb, egress: { allowHosts: config.egressAllowHosts, mapHosts: config.egressMapHosts } }),
+  createSandbox: (hostApi) => createSandbox({ ...sandboxOptionsOf(config), hostApi }),
 });
 logger.info({}, 'executor started');
 // SIGTERM drains: running executions finish (CODESTEP_DRAIN_TIMEOUT_MS) before the process exits.

@@ -64,6 +64,11 @@ export function loadPlatformConfig(env: Record<string, string | undefined>): Pla
   return config;
 }
 
+/** The sandbox settings of the configuration, as `createSandbox` of `@codestep/sandbox` takes them (the apps add `hostApi`). */
+export function sandboxOptionsOf(config: PlatformConfig): { poolSize: number; gcHeadroomMb: number; egress: { allowHosts: string[]; mapHosts: Record<string, string> } } {
+  return { poolSize: config.sandboxPoolSize, gcHeadroomMb: config.sandboxGcHeadroomMb, egress: { allowHosts: config.egressAllowHosts, mapHosts: config.egressMapHosts } };
+}
+
 /** The operator's execution limits: defaults for tenants and actions that set none, and the bounds over them all. */
 export function operatorLimitsOf(config: PlatformConfig): OperatorLimits {
   return { defaultTimeoutMs: config.defaultTimeoutMs, defaultMemoryMb: config.defaultMemoryMb, maxTimeoutMs: config.maxTimeoutMs, maxMemoryMb: config.maxMemoryMb };
