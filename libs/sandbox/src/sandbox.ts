@@ -36,6 +36,10 @@ interface Running {
  * @throws CodestepError `SANDBOX_START_FAILED` when the host process cannot start.
  */
 export async function createSandbox(options: SandboxOptions = {}): Promise<SandboxHandle> {
+  const gcHeadroomMb = options.gcHeadroomMb ?? DEFAULT_GC_HEADROOM_MB;
+  if (!Number.isFinite(gcHeadroomMb) || gcHeadroomMb < 0) {
+    throw new CodestepError('SANDBOX_START_FAILED', `gcHeadroomMb must be a number of MB, 0 or more (got ${String(options.gcHeadroomMb)})`);
+  }
   const logger: Logger = options.logger ?? createLogger({ component: 'sandbox' }, { level: 'warn' });
   const [bundles, runtime] = await Promise.all([hostBundles(), options.loadRuntime ? options.loadRuntime() : loadDefaultRuntime(logger)]);
   const settings: HostSettings = {
@@ -49,10 +53,6 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   // rewritten, and the runtime's own bundles must not contain it either.
   for (const [name, library] of Object.entries(settings.runtime.libraries)) {
     if (/\bimport\s*\(/.test(library.source)) logger.error({ library: name }, 'a sandbox runtime library contains import(); it will fail inside the sandbox');
-  }
-  const gcHeadroomMb = options.gcHeadroomMb ?? DEFAULT_GC_HEADROOM_MB;
-  if (!Number.isFinite(gcHeadroomMb) || gcHeadroomMb < 0) {
-    throw new CodestepError('SANDBOX_START_FAILED', `gcHeadroomMb must be a number of MB, 0 or more (got ${String(options.gcHeadroomMb)})`);
   }
   const running = new Map<number, Running>();
   let closed = false;
