@@ -75,17 +75,17 @@ export function createTenants(store: DocumentStore, clock: () => number, options
     },
     async getLimits(tenantId) {
       const hit = settings.get(tenantId);
-      if (hit && hit.until > Date.now()) return hit.limits;
+      if (hit && hit.until > clock()) return hit.limits;
       const doc = await store.get<TenantDoc>(TENANTS, tenantId);
       const limits = doc?.doc.limits ?? {};
-      settings.set(tenantId, { limits, until: Date.now() + settingsCacheMs });
+      settings.set(tenantId, { limits, until: clock() + settingsCacheMs });
       return limits;
     },
     async setLimits(tenantId, limits) {
       const doc = await store.get<TenantDoc>(TENANTS, tenantId);
       if (!doc) throw new NotFoundError(`tenant ${tenantId} not found`);
       await store.put<TenantDoc>(TENANTS, tenantId, { ...doc.doc, limits, updatedAt: clock() });
-      settings.set(tenantId, { limits, until: Date.now() + settingsCacheMs });
+      settings.set(tenantId, { limits, until: clock() + settingsCacheMs });
     },
   };
 }
