@@ -3,7 +3,7 @@
  * codestep's command line:
  *   codestep dev                 the whole platform in this process (embedded mode)
  *   codestep run <action.js> …   one action, locally, through the same sandbox as the executor
- *   codestep replay [--verify]   rebuild the history projections from the event log
+ *   codestep replay [--verify]   rebuild every projection from the event log
  *   codestep tenants create …    create a tenant and its API key
  */
 import { createLogger } from '@codestep/core';
@@ -13,7 +13,7 @@ import { startTelemetry } from '@codestep/telemetry';
 const USAGE = `usage: codestep <command>
   dev                  run the whole platform (embedded mode; data in CODESTEP_DATA_DIR)
   run <action.js> ...  run one action locally (codestep run --help)
-  replay [--verify]    rebuild history projections from the event log (--verify: compare with live, change nothing)
+  replay [--verify]    rebuild every projection from the event log (--verify: compare with live, change nothing)
   tenants create <name> [--default-timeout-ms N] ...  create a tenant and print its API key (codestep tenants --help)`;
 
 async function main(argv: string[]): Promise<number> {

@@ -6,4 +6,5 @@ export { createTenant, type CreatedTenant } from './tenants.ts';
 export { shutdownBackstopMs, startEnrollmentApp, startExecutorApp, startGatewayApp, startLogApp, type Running } from './services.ts';
 export { stopOnSignal } from './lifecycle.ts';
 export { providersFrom, publicUrlOf } from './broker.ts';
-export { replayProjections, type ReplayReport } from './replay.ts';
+export { replayProjections, type CollectionReport, type ReplayReport } from './replay.ts';
+export { PROJECTIONS } from './projections.ts';

@@ -9,7 +9,7 @@ import { createEnrollmentService } from '@codestep/enrollment-service';
 import type { EventLog } from '@codestep/event-log';
 import { createExecutorService } from '@codestep/executor-service';
 import { apiRoutes, createTenants, ensureHookCollection, hookRoutes, startGateway, tenantLimitsOf, tenantLimitsRoutes, type Route } from '@codestep/gateway-service';
-import { createLogService } from '@codestep/log-service';
+import { createHistoryService } from '@codestep/history-service';
 import { createClient, implement, serve, type PromiseClient } from '@codestep/rpc';
 import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
 import type { DocumentStore } from '@codestep/store';
@@ -77,7 +77,7 @@ export async function startEnrollmentApp(config: PlatformConfig, logger: Logger,
 export async function startLogApp(config: PlatformConfig, logger: Logger, shared: Shared = {}): Promise<Running & { port: number }> {
   const store = await openStore(config, 'log');
   const { log, owned } = await logFor(config, 'log', shared);
-  const service = createLogService({ store, eventLog: log, logger: logger.child({ service: 'log' }) });
+  const service = createHistoryService({ store, eventLog: log, logger: logger.child({ service: 'log' }) });
   await service.start();
   const server = await serve(config.logGrpc, [[historyV1.HistoryService, implement(historyV1.HistoryService, service.history, (m, e) => logger.error({ service: 'log', method: m, error: e }, 'rpc failed'))]]);
   return { ...stopper('log', [() => server.stop(), () => service.stop(), () => (owned ? log.close() : Promise.resolve()), () => store.close()]), port: server.port };

@@ -1,2 +1,3 @@
 export type { DocumentStore, IndexSpec, Query, Scalar, StoredDoc, VersionedWrite } from './store.port.ts';
+export type { ProjectedRecord, Projection } from './projection.port.ts';
 export { storeContract } from './store.contract.ts';

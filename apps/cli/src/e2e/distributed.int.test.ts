@@ -186,6 +186,6 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
     assert.equal(code, 0, out);
     const report = JSON.parse(out.slice(out.indexOf('{'))) as { equal: boolean; collections: Record<string, { live: number }> };
     assert.equal(report.equal, true);
-    assert.equal(report.collections.enrollments!.live, process.env.CODESTEP_FERRETDB_RESTART_TEST === '1' ? 2 * N + M : 2 * N);
+    assert.equal(report.collections['log/enrollments']!.live, process.env.CODESTEP_FERRETDB_RESTART_TEST === '1' ? 2 * N + M : 2 * N);
   });
 });

@@ -196,7 +196,7 @@ describe('embedded platform, end to end over HTTP', () => {
     assert.equal(out.status, 0, out.stdout + out.stderr);
     const report = JSON.parse(out.stdout) as { equal: boolean; collections: Record<string, { live: number }> };
     assert.equal(report.equal, true);
-    assert.ok(report.collections.enrollments!.live >= 4);
+    assert.ok(report.collections['log/enrollments']!.live >= 4);
     platform = await startPlatform({ CODESTEP_DATA_DIR: dataDir });
   });
 });

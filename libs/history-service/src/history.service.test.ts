@@ -4,7 +4,8 @@ import { silentLogger } from '@codestep/core';
 import type { ConsumedRecord, EventLog } from '@codestep/event-log';
 import { Topics, envelope, toRecord } from '@codestep/events';
 import type { DocumentStore, StoredDoc, VersionedWrite } from '@codestep/store';
-import { PROJECTIONS, createLogService } from './log.service.ts';
+import { HISTORY_COLLECTIONS } from './history-views.projection.ts';
+import { createHistoryService } from './history.service.ts';
 
 /** An in-memory store honouring the port's versioned-write rule (enough for the projector). */
 function memoryStore(): DocumentStore {
@@ -27,15 +28,15 @@ function memoryStore(): DocumentStore {
   };
 }
 
-describe('log service projector', () => {
+describe('history service projector', () => {
   it('applies the first record of a partition (Kafka offset 0)', async () => {
     const store = memoryStore();
-    const service = createLogService({ store, eventLog: {} as EventLog, logger: silentLogger });
+    const service = createHistoryService({ store, eventLog: {} as EventLog, logger: silentLogger });
     const started = envelope({ eventId: 'e1', tenantId: 't', aggregateId: 'enr1', occurredAt: 1 }, { $case: 'enrollmentStarted', value: { enrollmentId: 'enr1', workflowId: 'w', workflowVersion: 1, object: undefined, actionCount: 1, trigger: undefined } });
     const rec: ConsumedRecord = { ...toRecord(started), topic: Topics.enrollments, partition: 2, offset: 0 };
     await service.applyBatch([rec]);
-    assert.equal((await store.get<{ status: string }>(PROJECTIONS.enrollments, 'enr1'))?.doc.status, 'running');
+    assert.equal((await store.get<{ status: string }>(HISTORY_COLLECTIONS.enrollments, 'enr1'))?.doc.status, 'running');
     await service.applyBatch([rec]);
-    assert.equal((await store.get(PROJECTIONS.enrollments, 'enr1'))?.version, 1);
+    assert.equal((await store.get(HISTORY_COLLECTIONS.enrollments, 'enr1'))?.version, 1);
   });
 });

@@ -1,0 +1,75 @@
+/**
+ * The history views (enrollments, executions, console lines per execution) as a projection of
+ * the enrollment, action and console-line topics. Writes are versioned by log offset, so a
+ * redelivered or replayed batch changes nothing and a rebuild gives identical documents.
+ */
+import type { ConsumedRecord } from '@codestep/event-log';
+import { Topics, fromRecord, type Envelope } from '@codestep/events';
+import { applyToEnrollment, applyToExecution, applyToLogs, type EnrollmentDoc, type ExecutionDoc, type ExecutionLogsDoc } from '@codestep/history';
+import type { DocumentStore, ProjectedRecord, Projection } from '@codestep/store';
+
+/** The collections of the history views. */
+export const HISTORY_COLLECTIONS = { enrollments: 'enrollments', executions: 'executions', consoleLines: 'execution_logs' } as const;
+
+/** The topics the history views are built from. */
+export const HISTORY_TOPICS = [Topics.enrollments, Topics.actions, Topics.logs];
+
+type Reducer<D> = (doc: D | undefined, env: Envelope) => D | undefined;
+type Positioned = { env: Envelope; offset: number };
+
+export async function ensureHistoryCollections(store: DocumentStore): Promise<void> {
+  await store.ensureCollection(HISTORY_COLLECTIONS.enrollments, [{ fields: ['tenantId', 'startedAt'] }, { fields: ['tenantId', 'workflowId'] }, { fields: ['tenantId', 'status'] }]);
+  await store.ensureCollection(HISTORY_COLLECTIONS.executions, [{ fields: ['tenantId', 'enrollmentId'] }]);
+  await store.ensureCollection(HISTORY_COLLECTIONS.consoleLines, [{ fields: ['tenantId', 'enrollmentId'] }]);
+}
+
+async function project<D>(store: DocumentStore, collection: string, reducer: Reducer<D>, items: Positioned[]): Promise<void> {
+  if (!items.length) return;
+  const ids = [...new Set(items.map((i) => i.env.aggregateId))];
+  const current = await store.getMany<D>(collection, ids);
+  const next = new Map<string, { doc: D; version: number }>();
+  for (const { env, offset } of items) {
+    // Versions are offset + 1: offsets start at 0 (Kafka), and 0 means "no document".
+    const version = offset + 1;
+    const id = env.aggregateId;
+    const before = next.get(id)?.doc ?? current.get(id)?.doc;
+    const storedVersion = current.get(id)?.version ?? 0;
+    if (version <= storedVersion && !next.has(id)) continue; // applied before (by offset)
+    const after = reducer(before, env);
+    if (after !== undefined) next.set(id, { doc: after, version });
+  }
+  await store.writeVersioned(collection, [...next].map(([id, v]) => ({ id, version: v.version, doc: v.doc })));
+}
+
+/**
+ * Applies a batch to the history views; returns the decoded envelopes in log order (the live
+ * tail publishes them).
+ */
+export async function applyToHistory(store: DocumentStore, batch: Array<ProjectedRecord | ConsumedRecord>): Promise<Envelope[]> {
+  const byTopic = new Map<string, Positioned[]>();
+  const decoded: Envelope[] = [];
+  for (const r of batch) {
+    const env = fromRecord(r.value);
+    if (!env) continue;
+    decoded.push(env);
+    const list = byTopic.get(r.topic) ?? [];
+    list.push({ env, offset: r.offset });
+    byTopic.set(r.topic, list);
+  }
+  await project<EnrollmentDoc>(store, HISTORY_COLLECTIONS.enrollments, applyToEnrollment, byTopic.get(Topics.enrollments) ?? []);
+  await project<ExecutionDoc>(store, HISTORY_COLLECTIONS.executions, applyToExecution, byTopic.get(Topics.actions) ?? []);
+  await project<ExecutionLogsDoc>(store, HISTORY_COLLECTIONS.consoleLines, applyToLogs, byTopic.get(Topics.logs) ?? []);
+  return decoded;
+}
+
+/** The history views, for the live consumer and for `codestep replay`. */
+export const historyProjection: Projection = {
+  name: 'history',
+  service: 'log',
+  topics: HISTORY_TOPICS,
+  collections: Object.values(HISTORY_COLLECTIONS),
+  ensure: ensureHistoryCollections,
+  apply: async (store, batch) => {
+    await applyToHistory(store, batch);
+  },
+};

@@ -1,0 +1,104 @@
+/**
+ * Queries over the history views: an enrollment with its executions, a page of enrollments, one
+ * execution with its console lines. Every read is scoped to the caller's tenant; another
+ * tenant's id is "not found", never "forbidden", so ids leak nothing.
+ */
+import type { historyV1 } from '@codestep/contracts';
+import { NotFoundError, ValidationError } from '@codestep/core';
+import { plainToFieldMap } from '@codestep/events';
+import type { EnrollmentDoc, ErrorView, ExecutionDoc, ExecutionLogsDoc } from '@codestep/history';
+import type { DocumentStore, StoredDoc } from '@codestep/store';
+import { HISTORY_COLLECTIONS } from './history-views.projection.ts';
+
+/** A type alias, not an interface: gRPC's `implement` needs the index signature aliases get. */
+export type HistoryQueries = {
+  getEnrollment(req: historyV1.GetEnrollmentRequest): Promise<historyV1.EnrollmentView>;
+  listEnrollments(req: historyV1.ListEnrollmentsRequest): Promise<historyV1.ListEnrollmentsResponse>;
+  getExecution(req: historyV1.GetExecutionRequest): Promise<historyV1.ExecutionView>;
+};
+
+function errorView(e: ErrorView | null): historyV1.ExecutionView['error'] {
+  return e ? { code: e.code, message: e.message, retryable: e.retryable, retryAfterMs: e.retryAfterMs } : undefined;
+}
+
+/** The gRPC view of one execution and its console lines. */
+export function executionView(d: ExecutionDoc, lines: ExecutionLogsDoc | undefined): historyV1.ExecutionView {
+  return {
+    executionId: d.executionId,
+    enrollmentId: d.enrollmentId,
+    actionId: d.actionId,
+    stepIndex: d.stepIndex,
+    attempt: d.attempt,
+    status: d.status,
+    inputFields: plainToFieldMap(d.inputFields),
+    outputFields: plainToFieldMap(d.outputFields),
+    logs: lines?.lines ?? [],
+    logsTruncated: lines?.truncated ?? false,
+    error: errorView(d.error),
+    durationMs: d.durationMs,
+    traceId: d.traceId,
+    requestedAt: d.requestedAt,
+    finishedAt: d.finishedAt,
+    retryDueAt: d.retryDueAt,
+    callbackId: d.callbackId,
+    returnValueJson: d.returnValueJson ?? '',
+  };
+}
+
+function requireTenant(tenantId: string): void {
+  if (!tenantId) throw new ValidationError('tenant_id is required');
+}
+
+export function createHistoryQueries(store: DocumentStore): HistoryQueries {
+  async function enrollmentView(e: StoredDoc<EnrollmentDoc>, withExecutions: boolean): Promise<historyV1.EnrollmentView> {
+    const d = e.doc;
+    let executions: historyV1.ExecutionView[] = [];
+    if (withExecutions) {
+      const [execs, lines] = await Promise.all([
+        store.find<ExecutionDoc>(HISTORY_COLLECTIONS.executions, { where: { tenantId: d.tenantId, enrollmentId: d.enrollmentId } }),
+        store.find<ExecutionLogsDoc>(HISTORY_COLLECTIONS.consoleLines, { where: { tenantId: d.tenantId, enrollmentId: d.enrollmentId } }),
+      ]);
+      const linesById = new Map(lines.map((l) => [l.id, l.doc]));
+      executions = execs
+        .map((x) => x.doc)
+        .sort((a, b) => a.stepIndex - b.stepIndex || a.attempt - b.attempt)
+        .map((x) => executionView(x, linesById.get(x.executionId)));
+    }
+    return {
+      enrollmentId: d.enrollmentId,
+      workflowId: d.workflowId,
+      workflowVersion: d.workflowVersion,
+      object: d.object,
+      status: d.status,
+      error: errorView(d.error),
+      executions,
+      startedAt: d.startedAt,
+      finishedAt: d.finishedAt,
+      failedActionId: d.failedActionId,
+    };
+  }
+
+  return {
+    async getEnrollment(req) {
+      requireTenant(req.tenantId);
+      const doc = await store.get<EnrollmentDoc>(HISTORY_COLLECTIONS.enrollments, req.enrollmentId);
+      if (!doc || doc.doc.tenantId !== req.tenantId) throw new NotFoundError(`enrollment ${req.enrollmentId} not found`);
+      return enrollmentView(doc, true);
+    },
+    async listEnrollments(req) {
+      requireTenant(req.tenantId);
+      const where: Record<string, string> = { tenantId: req.tenantId };
+      if (req.workflowId) where.workflowId = req.workflowId;
+      if (req.status) where.status = req.status;
+      const docs = await store.find<EnrollmentDoc>(HISTORY_COLLECTIONS.enrollments, { where, orderBy: { field: 'startedAt', direction: 'desc' }, limit: Math.min(req.limit || 50, 5000) });
+      return { enrollments: await Promise.all(docs.map((d) => enrollmentView(d, false))) };
+    },
+    async getExecution(req) {
+      requireTenant(req.tenantId);
+      const doc = await store.get<ExecutionDoc>(HISTORY_COLLECTIONS.executions, req.executionId);
+      if (!doc || doc.doc.tenantId !== req.tenantId) throw new NotFoundError(`execution ${req.executionId} not found`);
+      const lines = await store.get<ExecutionLogsDoc>(HISTORY_COLLECTIONS.consoleLines, req.executionId);
+      return executionView(doc.doc, lines?.doc);
+    },
+  };
+}

@@ -1,1 +1,0 @@
-export { PROJECTIONS, createLogService, ensureProjectionCollections, type LogService, type LogServiceDeps } from './log.service.ts';
