@@ -11,3 +11,4 @@ export {
 } from './errors.ts';
 export { deterministicId, newId, randomId, systemClock, type Clock, type IdGenerator } from './ids.ts';
 export { createLogger, setLogContextProvider, silentLogger, type LogLevel, type Logger, type LoggerOptions } from './logger.ts';
+export { ERROR_CATALOGUE, ERROR_CODES, GrpcCode, errorSpecOf, isErrorCode, type ErrorCode, type ErrorSpec } from './error-catalogue.ts';

@@ -1,4 +1,5 @@
 /** The OpenAPI 3.1 document of the public HTTP API, served at GET /openapi.json. */
+import { ERROR_CODES } from '@codestep/core';
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 const errors = { '400': { description: 'Bad input: the message says which field and what to send', ...json(ref('Error')) }, '401': { description: 'Missing or unknown API key', ...json(ref('Error')) }, '404': { description: 'Not found (or another tenant\'s)', ...json(ref('Error')) } };
@@ -60,7 +61,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } },
       schemas: {
-        Error: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } } },
+        Error: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string', enum: ERROR_CODES, description: 'A code of the error catalogue (libs/core/src/error-catalogue.ts)' }, message: { type: 'string' } } } } },
         CrmObject: { type: 'object', required: ['objectId'], properties: { objectType: { type: 'string', example: 'CONTACT' }, objectId: { type: ['string', 'integer'] }, properties: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } } } },
         OutputField: { type: 'object', required: ['name', 'type'], properties: { name: { type: 'string' }, type: { enum: ['number', 'string', 'boolean', 'datetime', 'enum', 'date', 'phone_number'] }, options: { type: 'array', items: { type: 'string' } } } },
         InputField: {

@@ -4,7 +4,7 @@
  * a JSON body. Errors with a code map to HTTP statuses here, at the edge.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isCodestepError } from '@codestep/core';
+import { ERROR_CATALOGUE, isCodestepError, isErrorCode } from '@codestep/core';
 
 export interface RouteRequest {
   tenantId: string;
@@ -29,22 +29,9 @@ export interface Route {
   handle(req: RouteRequest): Promise<RouteResponse>;
 }
 
-const STATUS: Record<string, number> = {
-  INVALID_ARGUMENT: 400,
-  INVALID_JSON: 400,
-  UNAUTHENTICATED: 401,
-  PERMISSION_DENIED: 403,
-  NOT_FOUND: 404,
-  ALREADY_EXISTS: 409,
-  FAILED_PRECONDITION: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  RESOURCE_EXHAUSTED: 429,
-  UNAVAILABLE: 503,
-  DEADLINE_EXCEEDED: 504,
-};
-
+/** The HTTP status of a code, from the catalogue; a code it does not know is a 500. */
 export function statusFor(code: string): number {
-  return STATUS[code] ?? 500;
+  return isErrorCode(code) ? ERROR_CATALOGUE[code].http : 500;
 }
 
 interface Compiled {

@@ -4,27 +4,20 @@
  * only) on the client. Status codes are mapped here, at the edge, and nowhere else.
  */
 import * as grpc from '@grpc/grpc-js';
-import { CodestepError, isCodestepError } from '@codestep/core';
+import { CodestepError, ERROR_CATALOGUE, ERROR_CODES, isCodestepError, isErrorCode } from '@codestep/core';
 import { SpanKind, injectContext, withSpan } from '@codestep/telemetry';
 
-const TO_STATUS: Record<string, grpc.status> = {
-  INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
-  NOT_FOUND: grpc.status.NOT_FOUND,
-  ALREADY_EXISTS: grpc.status.ALREADY_EXISTS,
-  UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
-  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
-  FAILED_PRECONDITION: grpc.status.FAILED_PRECONDITION,
-  UNAVAILABLE: grpc.status.UNAVAILABLE,
-  DEADLINE_EXCEEDED: grpc.status.DEADLINE_EXCEEDED,
-  RESOURCE_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
-};
-const FROM_STATUS = new Map<number, string>(Object.entries(TO_STATUS).map(([k, v]) => [v, k]));
+/** gRPC status of a code, from the catalogue; a code it does not know is UNKNOWN. */
+const toStatus = (code: string): grpc.status => (isErrorCode(code) ? (ERROR_CATALOGUE[code].grpc as number as grpc.status) : grpc.status.UNKNOWN);
+/** The code a bare status stands for when the peer sent none: the first API code with that status. */
+const FROM_STATUS = new Map<number, string>();
+for (const code of ERROR_CODES) if (ERROR_CATALOGUE[code].kind === 'api' && !FROM_STATUS.has(ERROR_CATALOGUE[code].grpc)) FROM_STATUS.set(ERROR_CATALOGUE[code].grpc, code);
 
 function toServiceError(error: unknown): Partial<grpc.StatusObject> {
   if (isCodestepError(error)) {
     const md = new grpc.Metadata();
     md.set('codestep-code', error.code);
-    return { code: TO_STATUS[error.code] ?? grpc.status.UNKNOWN, details: error.message, metadata: md };
+    return { code: toStatus(error.code), details: error.message, metadata: md };
   }
   return { code: grpc.status.INTERNAL, details: 'internal error' };
 }
