@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import type { DocumentStore } from './store.port.ts';
+import { tenantScoped } from './tenant-scoped.store.ts';
 
 export interface StoreFactory {
   open(): Promise<DocumentStore>;
@@ -97,6 +98,30 @@ export function storeContract(name: string, factory: StoreFactory): void {
       assert.deepEqual((await store.get(c, 'k'))?.doc, doc);
       assert.deepEqual((await store.get(c, 'p'))?.doc, doc);
       assert.deepEqual((await store.find(c, { where: { tenantId: 't' } })).map((d) => d.doc), [doc, doc]);
+      await store.close();
+    });
+    it('scopes a tenant to its own documents: same ids for two tenants, no reads, writes or deletes across', async () => {
+      const store = await factory.open();
+      const c = `c${randomUUID().slice(0, 8)}`;
+      await store.ensureCollection(c, [{ fields: ['tenantId', 'n'] }]);
+      const a = tenantScoped(store, 'tA');
+      const b = tenantScoped(store, 'tB');
+      await a.put(c, 'x', { n: 1, label: 'a' });
+      await b.put(c, 'x', { n: 2, label: 'b' });
+      await a.writeVersioned(c, [{ id: 'y', version: 3, doc: { n: 3, label: 'a' } }]);
+      assert.equal(await b.insertIfAbsent(c, 'y', { n: 4, label: 'b' }), true, 'a tenant may use an id another tenant uses');
+      assert.deepEqual((await a.get<Item>(c, 'x'))?.doc, { n: 1, label: 'a', tenantId: 'tA' });
+      assert.equal((await a.get<Item>(c, 'x'))?.id, 'x');
+      assert.deepEqual((await b.get<Item>(c, 'x'))?.doc, { n: 2, label: 'b', tenantId: 'tB' });
+      assert.deepEqual([...(await a.getMany<Item>(c, ['x', 'y', 'z'])).keys()].sort(), ['x', 'y']);
+      assert.deepEqual((await a.find<Item>(c, { where: { tenantId: 'tB' }, orderBy: { field: 'n', direction: 'asc' } })).map((d) => d.doc.n), [1, 3], 'a query naming another tenant still sees only its own');
+      assert.equal(await b.delete(c, 'x'), true);
+      assert.equal((await a.get<Item>(c, 'x'))?.doc.n, 1, "deleting one tenant's id leaves the other's");
+      const yA = await a.get<Item>(c, 'y');
+      assert.equal(await b.compareAndSet(c, 'y', yA!.version, { n: 9, label: 'stolen' }), false, "a version seen in another tenant's document wins nothing");
+      assert.equal((await a.get<Item>(c, 'y'))?.doc.n, 3);
+      assert.throws(() => tenantScoped(store, ''), /tenant id is required/);
+      assert.throws(() => tenantScoped(store, 'tA/x'), /may not contain/);
       await store.close();
     });
   });
