@@ -1,12 +1,13 @@
 /**
  * The history views (enrollments, executions, console lines per execution) as a projection of
  * the enrollment, action and console-line topics. Writes are versioned by log offset, so a
- * redelivered or replayed batch changes nothing and a rebuild gives identical documents.
+ * redelivered or replayed batch changes nothing and a rebuild gives identical documents. Each
+ * tenant's documents are written through its own tenant-scoped view of the store.
  */
 import type { ConsumedRecord } from '@codestep/event-log';
 import { Topics, fromRecord, type Envelope } from '@codestep/events';
 import { applyToEnrollment, applyToExecution, applyToLogs, type EnrollmentDoc, type ExecutionDoc, type ExecutionLogsDoc } from '@codestep/history';
-import type { DocumentStore, ProjectedRecord, Projection } from '@codestep/store';
+import { tenantScoped, type DocumentStore, type ProjectedRecord, type Projection, type TenantStore } from '@codestep/store';
 
 /** The collections of the history views. */
 export const HISTORY_COLLECTIONS = { enrollments: 'enrollments', executions: 'executions', consoleLines: 'execution_logs' } as const;
@@ -24,7 +25,12 @@ export async function ensureHistoryCollections(store: DocumentStore): Promise<vo
 }
 
 async function project<D>(store: DocumentStore, collection: string, reducer: Reducer<D>, items: Positioned[]): Promise<void> {
-  if (!items.length) return;
+  const byTenant = new Map<string, Positioned[]>();
+  for (const item of items) byTenant.set(item.env.tenantId, [...(byTenant.get(item.env.tenantId) ?? []), item]);
+  for (const [tenantId, mine] of byTenant) if (tenantId) await projectTenant(tenantScoped(store, tenantId), collection, reducer, mine);
+}
+
+async function projectTenant<D>(store: TenantStore, collection: string, reducer: Reducer<D>, items: Positioned[]): Promise<void> {
   const ids = [...new Set(items.map((i) => i.env.aggregateId))];
   const current = await store.getMany<D>(collection, ids);
   const next = new Map<string, { doc: D; version: number }>();

@@ -1,13 +1,13 @@
 /**
  * Queries over the history views: an enrollment with its executions, a page of enrollments, one
- * execution with its console lines. Every read is scoped to the caller's tenant; another
- * tenant's id is "not found", never "forbidden", so ids leak nothing.
+ * execution with its console lines. Every read goes through the caller's tenant-scoped view of
+ * the store, so another tenant's id is "not found", never "forbidden": ids leak nothing.
  */
 import type { historyV1 } from '@codestep/contracts';
 import { NotFoundError, ValidationError } from '@codestep/core';
 import { plainToFieldMap } from '@codestep/events';
 import type { EnrollmentDoc, ErrorView, ExecutionDoc, ExecutionLogsDoc } from '@codestep/history';
-import type { DocumentStore, StoredDoc } from '@codestep/store';
+import { tenantScoped, type DocumentStore, type StoredDoc, type TenantStore } from '@codestep/store';
 import { HISTORY_COLLECTIONS } from './history-views.projection.ts';
 
 /** A type alias, not an interface: gRPC's `implement` needs the index signature aliases get. */
@@ -45,18 +45,19 @@ export function executionView(d: ExecutionDoc, lines: ExecutionLogsDoc | undefin
   };
 }
 
-function requireTenant(tenantId: string): void {
-  if (!tenantId) throw new ValidationError('tenant_id is required');
-}
+export function createHistoryQueries(root: DocumentStore): HistoryQueries {
+  const scoped = (tenantId: string): TenantStore => {
+    if (!tenantId) throw new ValidationError('tenant_id is required');
+    return tenantScoped(root, tenantId);
+  };
 
-export function createHistoryQueries(store: DocumentStore): HistoryQueries {
-  async function enrollmentView(e: StoredDoc<EnrollmentDoc>, withExecutions: boolean): Promise<historyV1.EnrollmentView> {
+  async function enrollmentView(store: TenantStore, e: StoredDoc<EnrollmentDoc>, withExecutions: boolean): Promise<historyV1.EnrollmentView> {
     const d = e.doc;
     let executions: historyV1.ExecutionView[] = [];
     if (withExecutions) {
       const [execs, lines] = await Promise.all([
-        store.find<ExecutionDoc>(HISTORY_COLLECTIONS.executions, { where: { tenantId: d.tenantId, enrollmentId: d.enrollmentId } }),
-        store.find<ExecutionLogsDoc>(HISTORY_COLLECTIONS.consoleLines, { where: { tenantId: d.tenantId, enrollmentId: d.enrollmentId } }),
+        store.find<ExecutionDoc>(HISTORY_COLLECTIONS.executions, { where: { enrollmentId: d.enrollmentId } }),
+        store.find<ExecutionLogsDoc>(HISTORY_COLLECTIONS.consoleLines, { where: { enrollmentId: d.enrollmentId } }),
       ]);
       const linesById = new Map(lines.map((l) => [l.id, l.doc]));
       executions = execs
@@ -80,23 +81,23 @@ export function createHistoryQueries(store: DocumentStore): HistoryQueries {
 
   return {
     async getEnrollment(req) {
-      requireTenant(req.tenantId);
+      const store = scoped(req.tenantId);
       const doc = await store.get<EnrollmentDoc>(HISTORY_COLLECTIONS.enrollments, req.enrollmentId);
-      if (!doc || doc.doc.tenantId !== req.tenantId) throw new NotFoundError(`enrollment ${req.enrollmentId} not found`);
-      return enrollmentView(doc, true);
+      if (!doc) throw new NotFoundError(`enrollment ${req.enrollmentId} not found`);
+      return enrollmentView(store, doc, true);
     },
     async listEnrollments(req) {
-      requireTenant(req.tenantId);
-      const where: Record<string, string> = { tenantId: req.tenantId };
+      const store = scoped(req.tenantId);
+      const where: Record<string, string> = {};
       if (req.workflowId) where.workflowId = req.workflowId;
       if (req.status) where.status = req.status;
       const docs = await store.find<EnrollmentDoc>(HISTORY_COLLECTIONS.enrollments, { where, orderBy: { field: 'startedAt', direction: 'desc' }, limit: Math.min(req.limit || 50, 5000) });
-      return { enrollments: await Promise.all(docs.map((d) => enrollmentView(d, false))) };
+      return { enrollments: await Promise.all(docs.map((d) => enrollmentView(store, d, false))) };
     },
     async getExecution(req) {
-      requireTenant(req.tenantId);
+      const store = scoped(req.tenantId);
       const doc = await store.get<ExecutionDoc>(HISTORY_COLLECTIONS.executions, req.executionId);
-      if (!doc || doc.doc.tenantId !== req.tenantId) throw new NotFoundError(`execution ${req.executionId} not found`);
+      if (!doc) throw new NotFoundError(`execution ${req.executionId} not found`);
       const lines = await store.get<ExecutionLogsDoc>(HISTORY_COLLECTIONS.consoleLines, req.executionId);
       return executionView(doc.doc, lines?.doc);
     },

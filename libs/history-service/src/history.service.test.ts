@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { silentLogger } from '@codestep/core';
 import type { ConsumedRecord, EventLog } from '@codestep/event-log';
 import { Topics, envelope, toRecord } from '@codestep/events';
-import type { DocumentStore, StoredDoc, VersionedWrite } from '@codestep/store';
+import { tenantScoped, type DocumentStore, type StoredDoc, type VersionedWrite } from '@codestep/store';
 import { HISTORY_COLLECTIONS } from './history-views.projection.ts';
 import { createHistoryService } from './history.service.ts';
 
@@ -35,8 +35,8 @@ describe('history service projector', () => {
     const started = envelope({ eventId: 'e1', tenantId: 't', aggregateId: 'enr1', occurredAt: 1 }, { $case: 'enrollmentStarted', value: { enrollmentId: 'enr1', workflowId: 'w', workflowVersion: 1, object: undefined, actionCount: 1, trigger: undefined } });
     const rec: ConsumedRecord = { ...toRecord(started), topic: Topics.enrollments, partition: 2, offset: 0 };
     await service.applyBatch([rec]);
-    assert.equal((await store.get<{ status: string }>(HISTORY_COLLECTIONS.enrollments, 'enr1'))?.doc.status, 'running');
+    assert.equal((await tenantScoped(store, 't').get<{ status: string }>(HISTORY_COLLECTIONS.enrollments, 'enr1'))?.doc.status, 'running');
     await service.applyBatch([rec]);
-    assert.equal((await store.get(HISTORY_COLLECTIONS.enrollments, 'enr1'))?.version, 1);
+    assert.equal((await tenantScoped(store, 't').get(HISTORY_COLLECTIONS.enrollments, 'enr1'))?.version, 1);
   });
 });
