@@ -3,6 +3,32 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
+/** Nx project tags and the libs each may depend on. */
+const moduleBoundaries = {
+  allow: [],
+  banTransitiveDependencies: false,
+  enforceBuildableLibDependency: false,
+  depConstraints: [
+    // Contracts are generated from proto/ and depend on nothing of ours.
+    { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
+    { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
+    // Pure domain: contracts and pure logic only, never ports' adapters or services.
+    { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:util'] },
+    // Ports are interfaces (plus their contract test suites).
+    { sourceTag: 'type:port', onlyDependOnLibsWithTags: ['type:port', 'type:domain', 'type:contracts', 'type:util'] },
+    { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:port', 'type:domain', 'type:contracts', 'type:util'] },
+    // A service lib sees ports, never adapters or another service's internals (the executor uses the sandbox's contract types).
+    { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:port', 'type:domain', 'type:contracts', 'type:util', 'type:runtime'] },
+    // The sandbox runtime: used by the executor app through the composition lib.
+    { sourceTag: 'type:runtime', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
+    { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:port', 'type:domain', 'type:contracts', 'type:util', 'type:testing'] },
+    // The composition lib wires adapters and services; only apps use it.
+    { sourceTag: 'type:composition', onlyDependOnLibsWithTags: ['type:service', 'type:adapter', 'type:port', 'type:domain', 'type:contracts', 'type:util', 'type:runtime'] },
+    { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:composition', 'type:runtime', 'type:service', 'type:adapter', 'type:port', 'type:domain', 'type:contracts', 'type:util', 'type:testing'] },
+    { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['*'] },
+  ],
+};
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/generated/**', '**/*.bundle.js', 'infra/**', '.nx/**'] },
   {
@@ -20,33 +46,12 @@ export default tseslint.config(
       ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          allow: [],
-          banTransitiveDependencies: false,
-          enforceBuildableLibDependency: false,
-          depConstraints: [
-            // Contracts are generated from proto/ and depend on nothing of ours.
-            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
-            // Pure domain: contracts and pure logic only, never ports' adapters or services.
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:util'] },
-            // Ports are interfaces (plus their contract test suites).
-            { sourceTag: 'type:port', onlyDependOnLibsWithTags: ['type:port', 'type:domain', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:port', 'type:domain', 'type:contracts', 'type:util'] },
-            // A service lib sees ports, never adapters or another service's internals (the executor uses the sandbox's contract types).
-            { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:port', 'type:domain', 'type:contracts', 'type:util', 'type:runtime'] },
-            // The sandbox runtime: used by the executor app through the composition lib.
-            { sourceTag: 'type:runtime', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:port', 'type:domain', 'type:contracts', 'type:util', 'type:testing'] },
-            // The composition lib wires adapters and services; only apps use it.
-            { sourceTag: 'type:composition', onlyDependOnLibsWithTags: ['type:service', 'type:adapter', 'type:port', 'type:domain', 'type:contracts', 'type:util', 'type:runtime'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:composition', 'type:runtime', 'type:service', 'type:adapter', 'type:port', 'type:domain', 'type:contracts', 'type:util', 'type:testing'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['*'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': ['error', moduleBoundaries],
     },
+  },
+  {
+    // A lib's tests may run it over the embedded (SQLite) adapters, as the composition lib wires it.
+    files: ['libs/*/src/**/*.test.ts'],
+    rules: { '@nx/enforce-module-boundaries': ['error', { ...moduleBoundaries, allow: ['@codestep/store-sqlite', '@codestep/event-log-sqlite'] }] },
   },
 );
