@@ -16,7 +16,7 @@ import { SqliteStore } from '@codestep/store-sqlite';
 import { parseWorkflowInput, startEnrollment } from '@codestep/workflows';
 import { createActionRequestRunner } from './action-request.runner.ts';
 import { createClaimStore } from './claim.store.ts';
-import { createDrainController } from './drain.controller.ts';
+import { DrainController } from './drain.controller.ts';
 import { createExecutionPreparer } from './execution.preparer.ts';
 import { createSandboxRunner } from './sandbox.runner.ts';
 
@@ -36,7 +36,7 @@ async function setup(ports: { getWorkflow?: () => Promise<WorkflowDefinition>; r
     close: async () => {},
   };
   const prepare = createExecutionPreparer({ getWorkflow: ports.getWorkflow ?? (async () => wf), resolveSecrets: ports.resolveSecrets ?? (async () => ({ values: {}, missing: [] })), limits: OPERATOR });
-  const drain = createDrainController({ logger: silentLogger, concurrency: 1, drainTimeoutMs: 1_000, releaseClaim: claims.release });
+  const drain = new DrainController({ logger: silentLogger, concurrency: 1, drainTimeoutMs: 1_000, releaseClaim: claims.release });
   const runOne = createActionRequestRunner({ eventLog: log, claims, drain, prepare, runner: createSandboxRunner({ getOAuthToken: async () => ({}) }), sandbox: () => sandbox, clock: Date.now, executorId: 'x1' });
   const [started, request] = startEnrollment(wf, { tenantId: 't1', enrollmentId: 'enr1', object: { objectType: 'CONTACT', objectId: '1', properties: {} }, portalId: 0 }, Date.now()) as [Envelope, Envelope];
   const executionId = (request.event.value as { executionId: string }).executionId;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '@codestep/core';
 import type { ConsumedRecord, LogRecord } from '@codestep/event-log';
-import { Draining, HandedBack, createDrainController, requeued, type DrainController } from './drain.controller.ts';
+import { DrainController, Draining, HandedBack, requeued } from './drain.controller.ts';
 
 const text = (r: LogRecord) => new TextDecoder().decode(r.value);
 
@@ -43,7 +43,7 @@ function heldRuns() {
 
 function controller(options: { concurrency?: number; drainTimeoutMs?: number } = {}) {
   const released: string[] = [];
-  const drain = createDrainController({ logger: silentLogger, concurrency: options.concurrency ?? 2, drainTimeoutMs: options.drainTimeoutMs ?? 10_000, releaseClaim: async (id) => void released.push(id) });
+  const drain = new DrainController({ logger: silentLogger, concurrency: options.concurrency ?? 2, drainTimeoutMs: options.drainTimeoutMs ?? 10_000, releaseClaim: async (id) => void released.push(id) });
   return { drain, released };
 }
 

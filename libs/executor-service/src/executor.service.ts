@@ -20,7 +20,7 @@ import type { DocumentStore } from '@codestep/store';
 import type { OperatorLimits } from '@codestep/workflows';
 import { createActionRequestRunner } from './action-request.runner.ts';
 import { createClaimStore } from './claim.store.ts';
-import { DEFAULT_DRAIN_TIMEOUT_MS, Draining, createDrainController } from './drain.controller.ts';
+import { DEFAULT_DRAIN_TIMEOUT_MS, DrainController, Draining } from './drain.controller.ts';
 import { createExecutionPreparer } from './execution.preparer.ts';
 import type { ExecutorPorts } from './executor.ports.ts';
 import { createSandboxRunner } from './sandbox.runner.ts';
@@ -76,7 +76,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
   const ownsSandbox = typeof deps.sandbox === 'function';
   let sandbox: Sandbox | undefined = typeof deps.sandbox === 'function' ? undefined : deps.sandbox;
   const claims = createClaimStore({ store, clock, logger, executorId: deps.executorId, claimTtlMs: deps.claimTtlMs ?? deps.limits.maxTimeoutMs + 60_000 });
-  const drain = createDrainController({ logger, concurrency, drainTimeoutMs: deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, releaseClaim: claims.release });
+  const drain = new DrainController({ logger, concurrency, drainTimeoutMs: deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, releaseClaim: claims.release });
   const prepare = createExecutionPreparer({ getWorkflow: createWorkflowVersionCache((...a) => ports.getWorkflow(...a)), resolveSecrets: (r) => ports.resolveSecrets(r), limits: deps.limits });
   const runner = createSandboxRunner(ports);
   const runOne = createActionRequestRunner({ eventLog, claims, drain, prepare, runner, sandbox: () => sandbox!, clock, executorId: deps.executorId });
