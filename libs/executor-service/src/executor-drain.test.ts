@@ -13,10 +13,10 @@ import type { WorkflowDefinition } from '@codestep/contracts';
 import { silentLogger } from '@codestep/core';
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
 import { Topics, fieldMapToPlain, fromRecord, toRecord, type Envelope } from '@codestep/events';
-import { createExecutorService, type ExecutorService } from '@codestep/executor-service';
 import type { ExecutionRequest, ExecutionResult, Sandbox } from '@codestep/sandbox';
 import { SqliteStore } from '@codestep/store-sqlite';
 import { parseWorkflowInput, startEnrollment } from '@codestep/workflows';
+import { createExecutorService, type ExecutorService } from './executor.service.ts';
 
 const input = parseWorkflowInput({ name: 'one', actions: [{ id: 'a', code: 'exports.main = async () => ({ outputFields: { n: 1 } })', outputFields: [{ name: 'n', type: 'number' }] }] });
 const wf: WorkflowDefinition = { workflowId: 'wf1', version: 1, name: input.name, objectType: input.objectType, actions: input.actions, createdAt: 0 };

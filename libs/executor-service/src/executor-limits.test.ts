@@ -12,10 +12,10 @@ import type { WorkflowDefinition } from '@codestep/contracts';
 import { silentLogger } from '@codestep/core';
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
 import { toRecord } from '@codestep/events';
-import { createExecutorService } from '@codestep/executor-service';
 import type { ExecutionLimits, ExecutionRequest, ExecutionResult, Sandbox } from '@codestep/sandbox';
 import { SqliteStore } from '@codestep/store-sqlite';
 import { parseWorkflowInput, resolveLimitPolicy, startEnrollment, type TenantLimitSettings } from '@codestep/workflows';
+import { createExecutorService } from './executor.service.ts';
 
 const OPERATOR = { defaultTimeoutMs: 20_000, defaultMemoryMb: 128, maxTimeoutMs: 60_000, maxMemoryMb: 512 };
 

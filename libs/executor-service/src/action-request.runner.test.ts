@@ -1,0 +1,99 @@
+/**
+ * One action request through the runner, over the SQLite log and store in memory: a peer that is
+ * down takes no claim and spends no attempt (the request comes again); a run is claimed, reported
+ * started at once, and its result recorded on its claim; a request it cannot prepare fails without
+ * running.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { WorkflowDefinition } from '@codestep/contracts';
+import { CodestepError, silentLogger } from '@codestep/core';
+import type { ConsumedRecord } from '@codestep/event-log';
+import { SqliteEventLog } from '@codestep/event-log-sqlite';
+import { Topics, fromRecord, toRecord, type Envelope } from '@codestep/events';
+import type { ExecutionResult, Sandbox } from '@codestep/sandbox';
+import { SqliteStore } from '@codestep/store-sqlite';
+import { parseWorkflowInput, startEnrollment } from '@codestep/workflows';
+import { createActionRequestRunner } from './action-request.runner.ts';
+import { createClaimStore } from './claim.store.ts';
+import { DrainController } from './drain.controller.ts';
+import { createExecutionPreparer } from './execution.preparer.ts';
+import { createSandboxRunner } from './sandbox.runner.ts';
+
+const OPERATOR = { defaultTimeoutMs: 20_000, defaultMemoryMb: 128, maxTimeoutMs: 60_000, maxMemoryMb: 512 };
+const input = parseWorkflowInput({ name: 'one', actions: [{ id: 'a', code: 'exports.main = async () => ({ outputFields: {} })' }] });
+const wf: WorkflowDefinition = { workflowId: 'wf1', version: 1, name: input.name, objectType: input.objectType, actions: input.actions, createdAt: 0 };
+
+/** A runner over fresh in-memory adapters; `getWorkflow` and `resolveSecrets` as the test needs. */
+async function setup(ports: { getWorkflow?: () => Promise<WorkflowDefinition>; resolveSecrets?: () => Promise<{ values: Record<string, string>; missing: string[] }> } = {}) {
+  const log = new SqliteEventLog({ path: ':memory:' });
+  const store = new SqliteStore({ path: ':memory:' });
+  const claims = createClaimStore({ store, clock: Date.now, logger: silentLogger, executorId: 'x1', claimTtlMs: 60_000 });
+  await claims.ensureCollection();
+  const runs: string[] = [];
+  const sandbox: Sandbox = {
+    execute: async (r): Promise<ExecutionResult> => (runs.push(r.executionId), { status: 'succeeded', outputFields: {}, logs: [], logsTruncated: false, error: null, durationMs: 1 }),
+    close: async () => {},
+  };
+  const prepare = createExecutionPreparer({ getWorkflow: ports.getWorkflow ?? (async () => wf), resolveSecrets: ports.resolveSecrets ?? (async () => ({ values: {}, missing: [] })), limits: OPERATOR });
+  const drain = new DrainController({ logger: silentLogger, concurrency: 1, drainTimeoutMs: 1_000, releaseClaim: claims.release });
+  const runOne = createActionRequestRunner({ eventLog: log, claims, drain, prepare, runner: createSandboxRunner({ getOAuthToken: async () => ({}) }), sandbox: () => sandbox, clock: Date.now, executorId: 'x1' });
+  const [started, request] = startEnrollment(wf, { tenantId: 't1', enrollmentId: 'enr1', object: { objectType: 'CONTACT', objectId: '1', properties: {} }, portalId: 0 }, Date.now()) as [Envelope, Envelope];
+  const executionId = (request.event.value as { executionId: string }).executionId;
+  const consumed = (e: Envelope): ConsumedRecord => ({ ...toRecord(e), partition: 0, offset: 0 });
+  const appended = async (): Promise<string[]> => {
+    const out: string[] = [];
+    await log.readAll([Topics.actions], async (batch) => void out.push(...batch.map((r) => fromRecord(r.value)!.event.$case)));
+    return out;
+  };
+  return { runOne, claims, runs, started, request, executionId, consumed, appended, close: async () => (await log.close(), await store.close()) };
+}
+
+describe('action request runner', () => {
+  it('given a record that is not an action request, produces nothing and claims nothing', async () => {
+    const t = await setup();
+    assert.equal(t.started.event.$case, 'enrollmentStarted');
+    assert.deepEqual(await t.runOne(t.consumed(t.started)), []);
+    assert.equal(await t.claims.get(t.executionId), null);
+    assert.deepEqual(t.runs, []);
+    await t.close();
+  });
+
+  it('given a peer that is down, takes no claim, runs nothing and throws so the request is delivered again', async () => {
+    let down = true;
+    const t = await setup({ getWorkflow: async () => (down ? Promise.reject(new CodestepError('UNAVAILABLE', 'enrollment service down')) : wf) });
+    await assert.rejects(t.runOne(t.consumed(t.request)), /enrollment service down/);
+    assert.equal(await t.claims.get(t.executionId), null, 'no attempt spent');
+    assert.deepEqual(await t.appended(), [], 'not even reported started');
+    down = false;
+    const records = await t.runOne(t.consumed(t.request));
+    assert.deepEqual(records.map((r) => fromRecord(r.value)!.event.$case), ['actionSucceeded'], 'the redelivery runs it');
+    assert.deepEqual(t.runs, [t.executionId]);
+    await t.close();
+  });
+
+  it('given a request, claims it, reports it started at once, and records the result on the claim for the batch to commit', async () => {
+    const t = await setup();
+    const records = await t.runOne(t.consumed(t.request));
+    assert.deepEqual(await t.appended(), ['actionStarted'], 'started is appended at once, the result goes with the batch');
+    assert.deepEqual(records.map((r) => fromRecord(r.value)!.event.$case), ['actionSucceeded']);
+    const claim = await t.claims.get(t.executionId);
+    assert.equal(claim?.doc.done, true);
+    assert.equal(claim?.doc.records?.length, 1);
+    assert.deepEqual(await t.runOne(t.consumed(t.request)), records, 'a redelivery produces the same records');
+    assert.equal(t.runs.length, 1);
+    await t.close();
+  });
+
+  it('given a request whose secrets do not exist, reports it started and failed without running it', async () => {
+    const withSecret: WorkflowDefinition = { ...wf, actions: [{ ...wf.actions[0]!, secretNames: ['KEY'] }] };
+    const t = await setup({ getWorkflow: async () => withSecret, resolveSecrets: async () => ({ values: {}, missing: ['KEY'] }) });
+    const [failed] = await t.runOne(t.consumed(t.request));
+    const event = fromRecord(failed!.value)!.event;
+    assert.ok(event.$case === 'actionFailed');
+    assert.equal(event.value.error?.code, 'SECRET_NOT_FOUND');
+    assert.deepEqual(await t.appended(), ['actionStarted']);
+    assert.deepEqual(t.runs, []);
+    await t.close();
+  });
+});

@@ -1,0 +1,155 @@
+/**
+ * The claim store over the SQLite store (in memory): a claim is taken once, its outcome recorded
+ * by compare-and-set only by the run holding it, a stale claim reported lost only over the very
+ * version seen, and a finished outcome always stands.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { silentLogger, type Logger } from '@codestep/core';
+import type { LogRecord } from '@codestep/event-log';
+import type { DocumentStore } from '@codestep/store';
+import { SqliteStore } from '@codestep/store-sqlite';
+import { CLAIMS, createClaimStore, fromStored, toStored, type ClaimDoc } from './claim.store.ts';
+
+const TTL = 1_000;
+
+const record = (name: string): LogRecord => ({ topic: 'codestep.actions', key: 'enr1', value: new TextEncoder().encode(name), headers: { h: name }, id: `id-${name}` });
+const names = (records: LogRecord[]) => records.map((r) => new TextDecoder().decode(r.value));
+
+/** A claim store of executor `executorId` over `store`, on a clock the test moves. */
+async function claimsOver(store: DocumentStore, executorId = 'x1', logger: Logger = silentLogger) {
+  const time = { now: 10_000 };
+  const claims = createClaimStore({ store, clock: () => time.now, logger, executorId, claimTtlMs: TTL });
+  await claims.ensureCollection();
+  return { claims, time };
+}
+
+describe('claim store', () => {
+  it('given an execution claimed once, a second claim of it is refused', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const { claims } = await claimsOver(store);
+    const token = await claims.claim('ex1');
+    assert.ok(token?.startsWith('x1/'), 'the token names the executor');
+    assert.equal(await claims.claim('ex1'), undefined);
+    assert.equal((await claims.get('ex1'))?.doc.token, token);
+    await store.close();
+  });
+
+  it('given a run holding its claim, records its outcome and a redelivery produces that outcome again without reporting it lost', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const { claims, time } = await claimsOver(store);
+    const token = (await claims.claim('ex1'))!;
+    assert.deepEqual(names(await claims.recordOutcome('ex1', token, [record('succeeded')])), ['succeeded']);
+    time.now += 10 * TTL;
+    let lostAsked = false;
+    const again = await claims.outcomeOfClaimed('ex1', null, () => ((lostAsked = true), [record('lost')]));
+    assert.deepEqual(names(again), ['succeeded']);
+    assert.equal(lostAsked, false);
+    await store.close();
+  });
+
+  it('given a claim younger than the TTL with no outcome, waits for its owner: throws and reports nothing', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const { claims, time } = await claimsOver(store);
+    await claims.claim('ex1');
+    time.now += TTL - 1;
+    await assert.rejects(claims.outcomeOfClaimed('ex1', null, () => [record('lost')]), /is claimed by x1; waiting for its result/);
+    assert.equal((await claims.get('ex1'))?.doc.done, undefined);
+    await store.close();
+  });
+
+  it('given a claim older than the TTL with no outcome, records the lost outcome over it and produces it', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const dead = await claimsOver(store, 'dead');
+    await dead.claims.claim('ex1');
+    const { claims, time } = await claimsOver(store, 'x2');
+    time.now = dead.time.now + TTL;
+    assert.deepEqual(names(await claims.outcomeOfClaimed('ex1', null, () => [record('lost')])), ['lost']);
+    const claim = await claims.get('ex1');
+    assert.equal(claim?.doc.done, true);
+    assert.equal(claim?.doc.executorId, 'x2');
+    assert.deepEqual(names(claim!.doc.records!.map(fromStored)), ['lost']);
+    await store.close();
+  });
+
+  it('given an owner that finishes after its claim was seen stale, its outcome stands over the lost report', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const owner = await claimsOver(store, 'owner');
+    const token = (await owner.claims.claim('ex1'))!;
+    const { claims, time } = await claimsOver(store, 'x2');
+    time.now = owner.time.now + TTL;
+    const seenStale = await claims.get('ex1');
+    await owner.claims.recordOutcome('ex1', token, [record('succeeded')]);
+    assert.deepEqual(names(await claims.outcomeOfClaimed('ex1', seenStale, () => [record('lost')])), ['succeeded']);
+    assert.equal((await claims.get('ex1'))?.doc.executorId, 'owner');
+    await store.close();
+  });
+
+  it('given a stale claim released by its owner while it was being reported lost, throws so the request comes again', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const owner = await claimsOver(store, 'owner');
+    await owner.claims.claim('ex1');
+    const { claims, time } = await claimsOver(store, 'x2');
+    time.now = owner.time.now + TTL;
+    const seenStale = await claims.get('ex1');
+    await owner.claims.release('ex1');
+    await assert.rejects(claims.outcomeOfClaimed('ex1', seenStale, () => [record('lost')]), /changed while it was being reported lost/);
+    assert.equal(await claims.get('ex1'), null);
+    await store.close();
+  });
+
+  it('given a run whose claim was reported lost meanwhile, produces the lost outcome and drops its own result', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const stalled = await claimsOver(store, 'stalled');
+    const token = (await stalled.claims.claim('ex1'))!;
+    const other = await claimsOver(store, 'other');
+    other.time.now = stalled.time.now + TTL;
+    await other.claims.outcomeOfClaimed('ex1', null, () => [record('lost')]);
+    assert.deepEqual(names(await stalled.claims.recordOutcome('ex1', token, [record('succeeded')])), ['lost']);
+    assert.equal((await stalled.claims.get('ex1'))?.doc.executorId, 'other');
+    await store.close();
+  });
+
+  it('given a run whose claim was released and taken by another run, produces nothing and leaves that claim open', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const { claims } = await claimsOver(store);
+    const first = (await claims.claim('ex1'))!;
+    await claims.release('ex1');
+    const second = (await claims.claim('ex1'))!;
+    assert.deepEqual(await claims.recordOutcome('ex1', first, [record('succeeded')]), []);
+    const claim = await claims.get('ex1');
+    assert.equal(claim?.doc.token, second);
+    assert.equal(claim?.doc.done, undefined);
+    assert.deepEqual(await claims.recordOutcome('ex1', first, [record('succeeded')]), [], 'a released claim not taken again records nothing either');
+    await store.close();
+  });
+
+  it('given a store that cannot delete, releasing a claim warns and does not throw (the claim ages out instead)', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const warnings: string[] = [];
+    const logger: Logger = { ...silentLogger, warn: (_fields, message) => void warnings.push(message) };
+    // The SQLite store, but its delete fails (a store that is down).
+    const failing: DocumentStore = Object.assign(Object.create(store) as DocumentStore, { delete: () => Promise.reject(new Error('down')) });
+    const { claims } = await claimsOver(failing, 'x1', logger);
+    await claims.claim('ex1');
+    await claims.release('ex1');
+    assert.deepEqual(warnings, ['could not release the claim of a handed-back execution']);
+    assert.notEqual(await claims.get('ex1'), null);
+    await store.close();
+  });
+
+  it('keeps a record on a claim as it was: value, headers and id', () => {
+    const r = record('x');
+    assert.deepEqual(fromStored(toStored(r)), r);
+    const { id: _id, ...withoutId } = r;
+    assert.deepEqual(fromStored(toStored(withoutId)), withoutId);
+  });
+
+  it('stores claims in the execution_claims collection', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const { claims } = await claimsOver(store);
+    await claims.claim('ex1');
+    assert.equal((await store.get<ClaimDoc>(CLAIMS, 'ex1'))?.doc.executorId, 'x1');
+    await store.close();
+  });
+});

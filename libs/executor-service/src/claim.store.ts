@@ -1,0 +1,138 @@
+/**
+ * The claims of executions, the one decision record of each execution's outcome. A request is
+ * claimed (insert-if-absent) before it runs, so a redelivered request never runs an action twice.
+ * A finished run records its outcome on its claim by compare-and-set, together with the records it
+ * produced: an outbox that a redelivery produces again. A claim older than the TTL with no outcome
+ * was left by an executor that died mid-run: it is reported lost, again by compare-and-set over the
+ * very claim version seen stale, so an owner that finished in the meantime wins.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock, Logger } from '@codestep/core';
+import type { LogRecord } from '@codestep/event-log';
+import type { DocumentStore, StoredDoc } from '@codestep/store';
+
+/** The store collection holding one claim per execution id. */
+export const CLAIMS = 'execution_claims';
+
+/** A log record as kept on a claim (its value base64-encoded). */
+export interface StoredRecord {
+  topic: string;
+  key: string;
+  /** The record's value, base64. */
+  value: string;
+  headers: Record<string, string>;
+  id?: string;
+}
+
+/** The claim of one execution. */
+export interface ClaimDoc {
+  executorId: string;
+  claimedAt: number;
+  /** Unique per claim: only the run that took this claim may record its outcome. */
+  token?: string;
+  /** Set once the execution finished: the records it produced (an outbox for redelivery). */
+  done?: boolean;
+  records?: StoredRecord[];
+}
+
+/** A log record as kept on a claim. */
+export const toStored = (r: LogRecord): StoredRecord => ({ topic: r.topic, key: r.key, value: Buffer.from(r.value).toString('base64'), headers: r.headers, ...(r.id ? { id: r.id } : {}) });
+/** A log record kept on a claim, as produced again. */
+export const fromStored = (r: StoredRecord): LogRecord => ({ topic: r.topic, key: r.key, value: new Uint8Array(Buffer.from(r.value, 'base64')), headers: r.headers, ...(r.id ? { id: r.id } : {}) });
+
+/** What a {@link ClaimStore} works with. */
+export interface ClaimStoreDeps {
+  store: DocumentStore;
+  clock: Clock;
+  logger: Logger;
+  /** Recorded on the claims this executor takes. */
+  executorId: string;
+  /** A claim older than this with no outcome is considered lost, ms. */
+  claimTtlMs: number;
+}
+
+/** Claims of executions over a {@link DocumentStore} (see the module comment). */
+export interface ClaimStore {
+  ensureCollection(): Promise<void>;
+  /** The claim of the execution, if any. */
+  get(executionId: string): Promise<StoredDoc<ClaimDoc> | null>;
+  /** Claims the execution for one run of this executor: the run's token, or undefined if it was claimed already. */
+  claim(executionId: string): Promise<string | undefined>;
+  /**
+   * What to produce for an execution claimed already (`seen`, or read again when null): the
+   * records of its outcome if it finished; the `lost` records, recorded as its outcome, if its
+   * claim aged past the TTL with none. Throws while its claim is younger (another member may be
+   * running it), or when the claim changed under the lost report, so the request comes again.
+   */
+  outcomeOfClaimed(executionId: string, seen: StoredDoc<ClaimDoc> | null, lost: () => LogRecord[]): Promise<LogRecord[]>;
+  /**
+   * Records a finished run's outcome on its claim, compare-and-set, and returns the records to
+   * produce. If the claim was meanwhile declared lost by another executor (this one stalled past
+   * the claim TTL), that outcome stands and is produced again instead, so the log never holds two
+   * different results for one execution; if the claim was released and taken by another run, this
+   * run produces nothing and that run's result will.
+   */
+  recordOutcome(executionId: string, token: string, records: LogRecord[]): Promise<LogRecord[]>;
+  /** Deletes the claim so a redelivery runs the execution at once; never throws. */
+  release(executionId: string): Promise<void>;
+}
+
+/** Compare-and-set attempts of {@link ClaimStore.recordOutcome} before it gives up. */
+const RECORD_ATTEMPTS = 5;
+
+/** Creates the {@link ClaimStore} of one executor. */
+export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
+  const { store, clock, logger, executorId, claimTtlMs } = deps;
+  const get = (id: string) => store.get<ClaimDoc>(CLAIMS, id);
+  const recordsOf = (claim: StoredDoc<ClaimDoc>) => (claim.doc.records ?? []).map(fromStored);
+  return {
+    ensureCollection: () => store.ensureCollection(CLAIMS, []),
+    get,
+    async claim(executionId) {
+      const token = `${executorId}/${randomUUID()}`;
+      return (await store.insertIfAbsent<ClaimDoc>(CLAIMS, executionId, { executorId, claimedAt: clock(), token })) ? token : undefined;
+    },
+    async outcomeOfClaimed(executionId, seen, lost) {
+      const claim = seen ?? (await get(executionId));
+      const age = claim ? clock() - claim.doc.claimedAt : Infinity;
+      // Already ran: produce its records again (same event ids, so consumers drop them if the
+      // first commit did land; if the executor died before committing, this is the only copy).
+      if (claim?.doc.done) return recordsOf(claim);
+      if (age < claimTtlMs) {
+        // Another member may still be running it; let the lease age out before declaring it lost.
+        throw new Error(`execution ${executionId} is claimed by ${claim?.doc.executorId}; waiting for its result`);
+      }
+      logger.warn({ executionId }, 'execution claimed by an executor that did not finish it; reporting it lost');
+      const records = lost();
+      // "Lost" is recorded only over the very claim version seen stale, so an owner that
+      // finished in the meantime wins.
+      if (claim && (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, claim.version, { executorId, claimedAt: clock(), done: true, records: records.map(toStored) }))) return records;
+      const now = await get(executionId);
+      if (now?.doc.done) return recordsOf(now);
+      throw new Error(`the claim of execution ${executionId} changed while it was being reported lost; looking again`);
+    },
+    async recordOutcome(executionId, token, records) {
+      for (let attempt = 0; attempt < RECORD_ATTEMPTS; attempt++) {
+        const current = await get(executionId);
+        if (current?.doc.done) {
+          logger.warn({ executionId, recordedBy: current.doc.executorId }, 'the execution finished after it had been reported lost; the recorded outcome stands and this result is dropped');
+          return recordsOf(current);
+        }
+        if (!current || current.doc.token !== token) {
+          logger.warn({ executionId }, 'the claim of this run was released and taken by another run; its result is dropped');
+          return [];
+        }
+        if (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, current.version, { ...current.doc, claimedAt: clock(), done: true, records: records.map(toStored) })) return records;
+      }
+      throw new Error(`the claim of execution ${executionId} kept changing while its result was being recorded`);
+    },
+    async release(executionId) {
+      try {
+        await store.delete(CLAIMS, executionId);
+      } catch (error) {
+        // The claim then ages out (claimTtlMs) and the execution is reported EXECUTOR_LOST, retryable.
+        logger.warn({ executionId, error }, 'could not release the claim of a handed-back execution');
+      }
+    },
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * The drain controller, with runs the test holds and releases: batches run up to the concurrency;
+ * draining starts nothing new and appends unstarted requests again; a run still going at the drain
+ * timeout is handed back (claim released, request appended again, late result dropped).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { silentLogger } from '@codestep/core';
+import type { ConsumedRecord, LogRecord } from '@codestep/event-log';
+import { DrainController, Draining, HandedBack, requeued } from './drain.controller.ts';
+
+const text = (r: LogRecord) => new TextDecoder().decode(r.value);
+
+function batchOf(n: number): ConsumedRecord[] {
+  return Array.from({ length: n }, (_, i) => ({ topic: 'codestep.actions', key: `k${i}`, value: new TextEncoder().encode(`req${i}`), headers: {}, id: `id${i}`, partition: 0, offset: 10 + i }));
+}
+
+/** Runs the test holds: each produces `out<key>` once released; tracks how many run at once. */
+function heldRuns() {
+  const gates = new Map<string, PromiseWithResolvers<void>>();
+  const gate = (key: string) => gates.get(key) ?? (gates.set(key, Promise.withResolvers<void>()), gates.get(key)!);
+  const started: string[] = [];
+  let active = 0;
+  let maxActive = 0;
+  return {
+    started,
+    get maxActive() {
+      return maxActive;
+    },
+    release: (key: string) => gate(key).resolve(),
+    async runOne(record: ConsumedRecord): Promise<LogRecord[]> {
+      started.push(record.key);
+      maxActive = Math.max(maxActive, ++active);
+      try {
+        await gate(record.key).promise;
+      } finally {
+        active--;
+      }
+      return [{ topic: 'codestep.actions', key: record.key, value: new TextEncoder().encode(`out-${record.key}`), headers: {} }];
+    },
+  };
+}
+
+function controller(options: { concurrency?: number; drainTimeoutMs?: number } = {}) {
+  const released: string[] = [];
+  const drain = new DrainController({ logger: silentLogger, concurrency: options.concurrency ?? 2, drainTimeoutMs: options.drainTimeoutMs ?? 10_000, releaseClaim: async (id) => void released.push(id) });
+  return { drain, released };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+/** Drains `drain` as the executor does: the subscription stops once the batch in progress is committed. */
+const drainAfter = (drain: DrainController, batch: Promise<unknown>) => drain.drain(() => batch.then(() => {}, () => {}));
+
+describe('drain controller', () => {
+  it('given a batch larger than the concurrency, runs at most that many at once and returns the records in batch order', async () => {
+    const runs = heldRuns();
+    const { drain } = controller({ concurrency: 2 });
+    const done = drain.runBatch(batchOf(4), (r) => runs.runOne(r));
+    await tick();
+    assert.deepEqual(runs.started, ['k0', 'k1']);
+    for (const key of ['k1', 'k0', 'k3', 'k2']) {
+      runs.release(key);
+      await tick();
+    }
+    assert.deepEqual((await done).map(text), ['out-k0', 'out-k1', 'out-k2', 'out-k3']);
+    assert.equal(runs.maxActive, 2);
+  });
+
+  it('given a drain while a batch runs, lets the running one finish, starts none of the rest, and appends those again', async () => {
+    const runs = heldRuns();
+    const { drain } = controller({ concurrency: 1 });
+    const batch = batchOf(3);
+    const done = drain.runBatch(batch, (r) => runs.runOne(r));
+    await tick();
+    const drained = drainAfter(drain, done);
+    runs.release('k0');
+    const out = await done;
+    await drained;
+    assert.deepEqual(runs.started, ['k0']);
+    assert.deepEqual(out.map(text), ['out-k0', 'req1', 'req2']);
+    assert.deepEqual(out.slice(1).map((r) => r.id), ['id1~again@0:11', 'id2~again@0:12'], 'a new record id, so the log keeps the copy');
+    assert.deepEqual(out.slice(1), batch.slice(1).map(requeued));
+  });
+
+  it('given a batch arriving while draining, refuses it so it is delivered again', async () => {
+    const { drain } = controller();
+    await drain.drain(async () => {});
+    await assert.rejects(drain.runBatch(batchOf(1), async () => []), (e) => e instanceof Draining && e.code === 'EXECUTOR_DRAINING');
+  });
+
+  it('given a run still going at the drain timeout, releases its claim, appends its request again and drops its late result', async () => {
+    const runs = heldRuns();
+    const { drain, released } = controller({ drainTimeoutMs: 50 });
+    let lateOutcome: unknown;
+    const runOne = async (record: ConsumedRecord) => {
+      await drain.claimed(`ex-${record.key}`);
+      const out = await runs.runOne(record);
+      try {
+        drain.finished(`ex-${record.key}`);
+      } catch (error) {
+        lateOutcome = error;
+        throw error;
+      }
+      return out;
+    };
+    const done = drain.runBatch(batchOf(1), runOne);
+    await tick();
+    const stopAt = Date.now();
+    await drainAfter(drain, done);
+    assert.ok(Date.now() - stopAt < 1_000, 'the drain gave up at its timeout');
+    assert.deepEqual((await done).map(text), ['req0'], 'the request is appended again, no result');
+    assert.deepEqual(released, ['ex-k0']);
+    assert.throws(() => drain.assertNotHandingBack('ex-new'), HandedBack);
+    await assert.rejects(drain.claimed('ex-late'), HandedBack);
+    assert.deepEqual(released, ['ex-k0', 'ex-late'], 'a claim taken after the timeout is given straight back');
+    const settled = drain.settle();
+    runs.release('k0');
+    await settled;
+    assert.ok(lateOutcome instanceof HandedBack, 'the run finishing after the hand-back is told its result is not to be reported');
+  });
+
+  it('given every run finished before the timeout, hands nothing back', async () => {
+    const runs = heldRuns();
+    const { drain, released } = controller({ drainTimeoutMs: 50 });
+    const done = drain.runBatch(batchOf(1), async (record) => {
+      await drain.claimed('ex0');
+      const out = await runs.runOne(record);
+      drain.finished('ex0');
+      return out;
+    });
+    await tick();
+    runs.release('k0');
+    await drainAfter(drain, done);
+    await new Promise((r) => setTimeout(r, 80));
+    assert.deepEqual((await done).map(text), ['out-k0']);
+    assert.deepEqual(released, []);
+    assert.doesNotThrow(() => drain.assertNotHandingBack('ex1'));
+  });
+
+  it('given a run failing other than by a hand-back, fails the batch so it is not committed', async () => {
+    const { drain } = controller();
+    await assert.rejects(
+      drain.runBatch(batchOf(2), async () => Promise.reject(new Error('store down'))),
+      /store down/,
+    );
+  });
+
+  it('appends a request without a record id again under its key', () => {
+    const [record] = batchOf(1);
+    const { id: _id, ...withoutId } = record!;
+    assert.equal(requeued(withoutId).id, 'k0~again@0:10');
+  });
+});

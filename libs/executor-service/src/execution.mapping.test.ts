@@ -1,0 +1,157 @@
+/** The executor's pure translations: action request to sandbox request, sandbox result to events. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ActionDefinition, ActionRequested } from '@codestep/contracts';
+import { fieldMapToPlain, plainToFieldMap, type Envelope } from '@codestep/events';
+import type { ExecutionResult } from '@codestep/sandbox';
+import { executionRequestOf, failure, lostEvent, resultEvents, startedEvent } from './execution.mapping.ts';
+
+const clock = () => 1_234;
+const limits = { timeoutMs: 2_000, memoryMb: 64 };
+
+function action(overrides: Partial<ActionDefinition> = {}): ActionDefinition {
+  return {
+    actionId: 'act1',
+    name: 'a',
+    runtime: 'hubspot',
+    code: 'exports.main = async () => ({})',
+    inputFields: [],
+    outputFields: [
+      { name: 'n', type: 'number', options: [] },
+      { name: 'tier', type: 'enum', options: ['gold', 'silver'] },
+    ],
+    secretNames: [],
+    timeoutMs: 0,
+    memoryMb: 0,
+    connectionHandles: [],
+    ...overrides,
+  };
+}
+
+function request(overrides: { objectId?: string; trigger?: { dataJson: string; headers: Record<string, string> } } = {}): ActionRequested {
+  return {
+    executionId: 'ex1',
+    callbackId: 'cb1',
+    inputFields: plainToFieldMap({ email: 'a@b.c', score: 3 }),
+    limits: undefined,
+    context: {
+      enrollmentId: 'enr1',
+      workflowId: 'wf1',
+      workflowVersion: 2,
+      stepIndex: 0,
+      actionId: 'act1',
+      attempt: 1,
+      object: { objectType: 'CONTACT', objectId: overrides.objectId ?? '42', properties: {} },
+      priorOutputs: {},
+      firstAttemptAt: 0,
+      trigger: overrides.trigger,
+      limits: undefined,
+    },
+  };
+}
+
+const succeeded = (over: Partial<ExecutionResult> = {}): ExecutionResult => ({ status: 'succeeded', outputFields: { n: 1 }, logs: [], logsTruncated: false, error: null, durationMs: 12.6, ...over });
+const cases = (events: Envelope[]) => events.map((e) => e.event.$case);
+
+describe('execution mapping: request to the sandbox', () => {
+  it('given a HubSpot action of a numeric tenant, sends the portal, the numeric object id, the plain input fields and the output specs', () => {
+    const built = executionRequestOf({ req: request(), tenantId: '777', action: action(), secrets: { KEY: 'v' }, limits });
+    assert.deepEqual(built.input, {
+      runtime: 'hubspot',
+      event: { origin: { portalId: 777, actionDefinitionId: 'act1' }, object: { objectType: 'CONTACT', objectId: 42 }, inputFields: { email: 'a@b.c', score: 3 }, callbackId: 'cb1' },
+    });
+    assert.deepEqual(built.outputFields, [
+      { name: 'n', type: 'number' },
+      { name: 'tier', type: 'enum', options: ['gold', 'silver'] },
+    ]);
+    assert.deepEqual({ id: built.executionId, tenant: built.tenantId, secrets: built.secrets, limits: built.limits }, { id: 'ex1', tenant: '777', secrets: { KEY: 'v' }, limits });
+    assert.equal('traceparent' in built, false, 'no trace, no traceparent');
+  });
+
+  it('given a non-numeric tenant and an object id too long for a number, sends portal 0 and the id as a string', () => {
+    const built = executionRequestOf({ req: request({ objectId: '1234567890123456' }), tenantId: 'acme', action: action(), secrets: {}, limits, traceparent: '00-abc-def-01' });
+    assert.ok(built.input.runtime === 'hubspot');
+    assert.equal(built.input.event.origin.portalId, 0);
+    assert.equal(built.input.event.object.objectId, '1234567890123456');
+    assert.equal(built.traceparent, '00-abc-def-01');
+  });
+
+  it('given a JsWorkflows action with a trigger payload, sends the payload and its headers', () => {
+    const built = executionRequestOf({ req: request({ trigger: { dataJson: '{"deal":7}', headers: { 'x-a': '1' } } }), tenantId: '1', action: action({ runtime: 'jsworkflows' }), secrets: {}, limits });
+    assert.deepEqual(built.input, { runtime: 'jsworkflows', data: { deal: 7 }, headers: { 'x-a': '1' } });
+  });
+
+  it('given a JsWorkflows action without a trigger payload, sends the input fields and the object as its data', () => {
+    const built = executionRequestOf({ req: request(), tenantId: '1', action: action({ runtime: 'jsworkflows' }), secrets: {}, limits });
+    assert.deepEqual(built.input, { runtime: 'jsworkflows', data: { email: 'a@b.c', score: 3, object: { objectType: 'CONTACT', objectId: '42', properties: {} } }, headers: {} });
+  });
+});
+
+describe('execution mapping: result to events', () => {
+  it('given a success without logs, reports only the success, with rounded duration, outputs and return value', () => {
+    const events = resultEvents(request(), 't1', succeeded({ returnValue: { ok: true } }), clock);
+    assert.deepEqual(cases(events), ['actionSucceeded']);
+    const e = events[0]!;
+    assert.equal(e.event.$case, 'actionSucceeded');
+    if (e.event.$case !== 'actionSucceeded') return;
+    assert.deepEqual(fieldMapToPlain(e.event.value.outputFields), { n: 1 });
+    assert.equal(e.event.value.durationMs, 13);
+    assert.equal(e.event.value.returnValueJson, '{"ok":true}');
+    assert.deepEqual({ tenant: e.tenantId, aggregate: e.aggregateId, at: e.occurredAt, causation: e.causationId, correlation: e.correlationId }, { tenant: 't1', aggregate: 'ex1', at: 1_234, causation: 'ex1', correlation: 'enr1' });
+  });
+
+  it('given a success with no return value, reports an empty return value', () => {
+    const [e] = resultEvents(request(), 't1', succeeded(), clock);
+    assert.ok(e!.event.$case === 'actionSucceeded');
+    assert.equal(e!.event.value.returnValueJson, '');
+  });
+
+  it('given a result with logs (or truncated ones), reports them first', () => {
+    const logs = [{ level: 'info' as const, message: 'hi', at: 5 }];
+    const events = resultEvents(request(), 't1', succeeded({ logs, logsTruncated: true }), clock);
+    assert.deepEqual(cases(events), ['actionLogged', 'actionSucceeded']);
+    assert.ok(events[0]!.event.$case === 'actionLogged');
+    assert.deepEqual(events[0]!.event.value.lines, logs);
+    assert.equal(events[0]!.event.value.truncated, true);
+    assert.deepEqual(cases(resultEvents(request(), 't1', succeeded({ logsTruncated: true }), clock)), ['actionLogged', 'actionSucceeded']);
+  });
+
+  it('given a failure, reports its error with defaults, its outputs, and whether the enrollment continues', () => {
+    const failed: ExecutionResult = { status: 'failed', outputFields: { n: 2 }, executionState: 'FAIL_CONTINUE', logs: [], logsTruncated: false, error: { code: 'RATE_LIMITED', message: 'slow down', retryable: true, retryAfterMs: 500 }, durationMs: 3 };
+    const [e] = resultEvents(request(), 't1', failed, clock);
+    assert.ok(e!.event.$case === 'actionFailed');
+    assert.deepEqual(e!.event.value.error, { code: 'RATE_LIMITED', message: 'slow down', retryable: true, retryAfterMs: 500 });
+    assert.equal(e!.event.value.continueEnrollment, true);
+    assert.deepEqual(fieldMapToPlain(e!.event.value.outputFields), { n: 2 });
+    const [plain] = resultEvents(request(), 't1', failure('EXECUTOR_ERROR', 'broken'), clock);
+    assert.ok(plain!.event.$case === 'actionFailed');
+    assert.deepEqual(plain!.event.value.error, { code: 'EXECUTOR_ERROR', message: 'broken', retryable: false, retryAfterMs: 0 });
+    assert.equal(plain!.event.value.continueEnrollment, false);
+  });
+
+  it('given a failure without an error, reports it as UNKNOWN', () => {
+    const [e] = resultEvents(request(), 't1', { ...failure('X', 'x'), error: null }, clock);
+    assert.ok(e!.event.$case === 'actionFailed');
+    assert.deepEqual(e!.event.value.error, { code: 'UNKNOWN', message: 'the action failed', retryable: false, retryAfterMs: 0 });
+  });
+
+  it('gives the same event the same id every time it is produced, and different events different ids', () => {
+    const ids = () => [...resultEvents(request(), 't1', succeeded({ logs: [{ level: 'info', message: 'x', at: 1 }] }), clock), startedEvent(request(), 't1', 'x1', 'trace', clock), lostEvent(request(), 't1', clock)].map((e) => e.eventId);
+    assert.deepEqual(ids(), ids());
+    assert.equal(new Set(ids()).size, 4);
+  });
+
+  it('reports a lost execution as a retryable EXECUTOR_LOST failure that does not continue the enrollment', () => {
+    const e = lostEvent(request(), 't1', clock);
+    assert.ok(e.event.$case === 'actionFailed');
+    assert.equal(e.event.value.error?.code, 'EXECUTOR_LOST');
+    assert.equal(e.event.value.error?.retryable, true);
+    assert.equal(e.event.value.continueEnrollment, false);
+  });
+
+  it('reports a start with the executor and the trace', () => {
+    const e = startedEvent(request(), 't1', 'x1', 'trace-1', clock);
+    assert.ok(e.event.$case === 'actionStarted');
+    assert.deepEqual({ executorId: e.event.value.executorId, traceId: e.event.value.traceId, at: e.occurredAt }, { executorId: 'x1', traceId: 'trace-1', at: 1_234 });
+  });
+});

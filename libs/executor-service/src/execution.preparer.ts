@@ -1,0 +1,67 @@
+/**
+ * Prepares an action request for the sandbox before it is claimed: the workflow version's action,
+ * its secrets, and its limits. The request states the limits resolved for the tenant when the
+ * action was requested; an older request (none stated) takes the action's own or this executor's
+ * defaults; either way never above this executor's operator bounds. A peer that is down or slow
+ * (TRANSIENT codes) throws, so the request is delivered again after a back-off instead of
+ * spending an attempt of the action; any other problem becomes the action's failure.
+ */
+import type { ActionDefinition, ActionRequested } from '@codestep/contracts';
+import { isCodestepError } from '@codestep/core';
+import type { ExecutionRequest, ExecutionResult } from '@codestep/sandbox';
+import { currentTraceparent } from '@codestep/telemetry';
+import { effectiveLimits, type OperatorLimits } from '@codestep/workflows';
+import { executionRequestOf, failure } from './execution.mapping.ts';
+import type { WorkflowLookup } from './workflow-version.cache.ts';
+
+/** Codes of a peer that is down or slow: retried by redelivery, not reported as a failure. */
+export const TRANSIENT = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED']);
+
+/** A request ready for the sandbox, with what its action may use while it runs. */
+export interface Prepared {
+  request: ExecutionRequest;
+  workflowId: string;
+  /** The OAuth connection handles the action declares. */
+  handles: string[];
+}
+
+/** What an {@link ExecutionPreparer} works with. */
+export interface ExecutionPreparerDeps {
+  getWorkflow: WorkflowLookup;
+  resolveSecrets(request: { tenantId: string; workflowId: string; executionId: string; names: string[] }): Promise<{ values: Record<string, string>; missing: string[] }>;
+  /** This executor's operator limits. */
+  limits: OperatorLimits;
+}
+
+/** What the sandbox needs, or the failure to report; throws only for a peer that is down (`req.context` must be set). */
+export type ExecutionPreparer = (tenantId: string, req: ActionRequested) => Promise<Prepared | { failure: ExecutionResult }>;
+
+/** Creates the {@link ExecutionPreparer} of one executor. */
+export function createExecutionPreparer(deps: ExecutionPreparerDeps): ExecutionPreparer {
+  /** The action and its secrets, or the failure to report. */
+  async function resolve(tenantId: string, req: ActionRequested): Promise<{ action: ActionDefinition; secrets: Record<string, string> } | { failure: ExecutionResult }> {
+    const ctx = req.context!;
+    try {
+      const wf = await deps.getWorkflow(tenantId, ctx.workflowId, ctx.workflowVersion);
+      const action = wf.actions[ctx.stepIndex];
+      if (!action) throw new Error(`workflow ${ctx.workflowId} v${ctx.workflowVersion} has no step ${ctx.stepIndex}`);
+      if (!action.secretNames.length) return { action, secrets: {} };
+      const resolved = await deps.resolveSecrets({ tenantId, workflowId: ctx.workflowId, executionId: req.executionId, names: action.secretNames });
+      if (resolved.missing.length) return { failure: failure('SECRET_NOT_FOUND', `secret(s) ${resolved.missing.join(', ')} selected for this action do not exist; add them with PUT /v1/secrets/{name}`) };
+      return { action, secrets: resolved.values };
+    } catch (error) {
+      if (isCodestepError(error) && TRANSIENT.has(error.code)) throw error;
+      return { failure: failure('EXECUTOR_ERROR', `could not prepare the action: ${error instanceof Error ? error.message : String(error)}`) };
+    }
+  }
+  return async (tenantId, req) => {
+    const resolved = await resolve(tenantId, req);
+    if ('failure' in resolved) return resolved;
+    const { action, secrets } = resolved;
+    const stated = req.limits;
+    const limits = effectiveLimits({ timeoutMs: stated?.timeoutMs || action.timeoutMs, memoryMb: stated?.memoryMb || action.memoryMb }, deps.limits);
+    const traceparent = currentTraceparent();
+    const request = executionRequestOf({ req, tenantId, action, secrets, limits, traceparent });
+    return { request, workflowId: req.context!.workflowId, handles: action.connectionHandles };
+  };
+}

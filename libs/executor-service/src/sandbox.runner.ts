@@ -1,0 +1,47 @@
+/**
+ * Runs prepared executions in the sandbox and answers what the sandbox asks of its host
+ * (JsWorkflows' `api.getOAuthToken`): only for executions running in this process, with the
+ * tenant, workflow and connection handles of their action. A sandbox that throws gives the
+ * action a retryable SANDBOX_UNAVAILABLE failure.
+ */
+import type { ExecutionResult, Sandbox, SandboxHostApi } from '@codestep/sandbox';
+import type { ExecutorPorts } from './executor.ports.ts';
+import { failure } from './execution.mapping.ts';
+import type { Prepared } from './execution.preparer.ts';
+
+/** Runs executions in a sandbox created (or given) later, see {@link createSandboxRunner}. */
+export interface SandboxRunner {
+  /** What the sandbox asks of its host, for running executions only. */
+  hostApi: Required<SandboxHostApi>;
+  /** Runs the execution in `sandbox`; never throws. */
+  run(sandbox: Sandbox, prepared: Prepared): Promise<ExecutionResult>;
+}
+
+/** Creates a {@link SandboxRunner} asking `ports` for OAuth tokens. */
+export function createSandboxRunner(ports: Pick<ExecutorPorts, 'getOAuthToken'>): SandboxRunner {
+  /** Executions running in this process: what their action may use. */
+  const running = new Map<string, { tenantId: string; workflowId: string; handles: string[] }>();
+  return {
+    hostApi: {
+      async getOAuthToken({ tenantId, executionId, handle }) {
+        const run = running.get(executionId);
+        if (!run || run.tenantId !== tenantId) return { error: `connection "${handle}": no running execution asked for it` };
+        try {
+          return await ports.getOAuthToken({ tenantId, workflowId: run.workflowId, executionId, handle, declaredHandles: run.handles });
+        } catch (error) {
+          return { error: `connection "${handle}": the credentials service could not be reached (${error instanceof Error ? error.message : String(error)}); try again later` };
+        }
+      },
+    },
+    async run(sandbox, p) {
+      running.set(p.request.executionId, { tenantId: p.request.tenantId, workflowId: p.workflowId, handles: p.handles });
+      try {
+        return await sandbox.execute(p.request);
+      } catch (error) {
+        return failure('SANDBOX_UNAVAILABLE', `the sandbox could not run the action: ${error instanceof Error ? error.message : String(error)}`, true);
+      } finally {
+        running.delete(p.request.executionId);
+      }
+    },
+  };
+}
