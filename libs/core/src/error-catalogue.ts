@@ -58,6 +58,8 @@ export const ERROR_CATALOGUE = {
   RESOURCE_EXHAUSTED: api(429, GrpcCode.RESOURCE_EXHAUSTED, 'Too many requests: wait and retry.', true),
   UNAVAILABLE: api(503, GrpcCode.UNAVAILABLE, 'A part of the platform is not reachable right now: retry shortly.', true),
   DEADLINE_EXCEEDED: api(504, GrpcCode.DEADLINE_EXCEEDED, 'The platform did not answer in time: retry.', true),
+  STORE_UNAVAILABLE: api(503, GrpcCode.UNAVAILABLE, 'The document store is not reachable right now: retry shortly.', true),
+  ABORTED: api(409, GrpcCode.ABORTED, 'Documents kept changing under the write: retry.', true),
   EVENT_LOG_UNAVAILABLE: api(503, GrpcCode.UNAVAILABLE, 'The event log is not reachable right now: retry shortly.', true),
   INVALID_CONFIG: api(500, GrpcCode.FAILED_PRECONDITION, "The platform's configuration is not valid: the operator must fix the variable named."),
   INTERNAL: api(500, GrpcCode.INTERNAL, 'Something went wrong on our side.'),

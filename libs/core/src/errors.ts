@@ -3,6 +3,8 @@
  * `{ name, code, message }` objects, so recognise them by `code` (see {@link isCodestepError}),
  * never only by `instanceof`.
  */
+import type { ErrorCode } from './error-catalogue.ts';
+
 export const CODESTEP_ERROR = Symbol.for('codestep.error');
 
 export interface SerializedError {
@@ -14,10 +16,10 @@ export interface SerializedError {
 
 export class CodestepError extends Error {
   readonly [CODESTEP_ERROR] = true;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: string, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CodestepError';
     this.code = code;

@@ -73,7 +73,7 @@ describe('execution preparer', () => {
   });
 
   it('given a peer that is down or slow, throws so the request is delivered again instead of failing the action', async () => {
-    for (const code of ['UNAVAILABLE', 'DEADLINE_EXCEEDED']) {
+    for (const code of ['UNAVAILABLE', 'DEADLINE_EXCEEDED'] as const) {
       await assert.rejects(preparer({ getWorkflow: async () => Promise.reject(new CodestepError(code, 'down')) })('t1', request()), (e) => e instanceof CodestepError && e.code === code);
       const secretsDown = preparer({ getWorkflow: async () => workflow({ secretNames: ['A'] }), resolveSecrets: async () => Promise.reject(new CodestepError(code, 'down')) });
       await assert.rejects(secretsDown('t1', request()), (e) => e instanceof CodestepError && e.code === code);

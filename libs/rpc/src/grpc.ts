@@ -4,13 +4,13 @@
  * only) on the client. Status codes are mapped here, at the edge, and nowhere else.
  */
 import * as grpc from '@grpc/grpc-js';
-import { CodestepError, ERROR_CATALOGUE, ERROR_CODES, isCodestepError, isErrorCode } from '@codestep/core';
+import { CodestepError, ERROR_CATALOGUE, ERROR_CODES, isCodestepError, isErrorCode, type ErrorCode } from '@codestep/core';
 import { SpanKind, injectContext, withSpan } from '@codestep/telemetry';
 
 /** gRPC status of a code, from the catalogue; a code it does not know is UNKNOWN. */
 const toStatus = (code: string): grpc.status => (isErrorCode(code) ? (ERROR_CATALOGUE[code].grpc as number as grpc.status) : grpc.status.UNKNOWN);
 /** The code a bare status stands for when the peer sent none: the first API code with that status. */
-const FROM_STATUS = new Map<number, string>();
+const FROM_STATUS = new Map<number, ErrorCode>();
 for (const code of ERROR_CODES) if (ERROR_CATALOGUE[code].kind === 'api' && !FROM_STATUS.has(ERROR_CATALOGUE[code].grpc)) FROM_STATUS.set(ERROR_CATALOGUE[code].grpc, code);
 
 function toServiceError(error: unknown): Partial<grpc.StatusObject> {
@@ -119,7 +119,9 @@ export interface ClientOptions {
 
 /** Errors from the server come back as CodestepError with the server's code. */
 export function fromServiceError(error: grpc.ServiceError, method: string): CodestepError {
-  const code = String(error.metadata?.get('codestep-code')[0] ?? FROM_STATUS.get(error.code) ?? (error.code === grpc.status.UNAVAILABLE ? 'UNAVAILABLE' : 'INTERNAL'));
+  const sent = String(error.metadata?.get('codestep-code')[0] ?? FROM_STATUS.get(error.code) ?? (error.code === grpc.status.UNAVAILABLE ? 'UNAVAILABLE' : 'INTERNAL'));
+  // A code this side does not know (a newer peer) stays visible in the message, as INTERNAL.
+  const code = isErrorCode(sent) ? sent : 'INTERNAL';
   return new CodestepError(code, error.details || `${method} failed: ${error.message}`, { cause: error });
 }
 
