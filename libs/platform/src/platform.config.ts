@@ -65,8 +65,14 @@ export function loadPlatformConfig(env: Record<string, string | undefined>): Pla
 }
 
 /** The sandbox settings of the configuration, as `createSandbox` of `@codestep/sandbox` takes them (the apps add `hostApi`). */
-export function sandboxOptionsOf(config: PlatformConfig): { poolSize: number; gcHeadroomMb: number; egress: { allowHosts: string[]; mapHosts: Record<string, string> } } {
-  return { poolSize: config.sandboxPoolSize, gcHeadroomMb: config.sandboxGcHeadroomMb, egress: { allowHosts: config.egressAllowHosts, mapHosts: config.egressMapHosts } };
+export function sandboxOptionsOf(config: PlatformConfig): { poolSize: number; defaultMemoryMb: number; gcHeadroomMb: number; egress: { allowHosts: string[]; mapHosts: Record<string, string> } } {
+  return {
+    poolSize: config.sandboxPoolSize,
+    // The pool is pre-warmed for the memory class most actions run with: the operator's default.
+    defaultMemoryMb: config.defaultMemoryMb,
+    gcHeadroomMb: config.sandboxGcHeadroomMb,
+    egress: { allowHosts: config.egressAllowHosts, mapHosts: config.egressMapHosts },
+  };
 }
 
 /** The operator's execution limits: defaults for tenants and actions that set none, and the bounds over them all. */
