@@ -29,13 +29,19 @@ const TYPE_NAMES: Record<EventCase, string> = {
   connectionRefreshed: 'ConnectionRefreshed',
   connectionNeedsReauth: 'ConnectionNeedsReauth',
   connectionRevoked: 'ConnectionRevoked',
+  tenantCreated: 'TenantCreated',
+  apiKeyCreated: 'ApiKeyCreated',
+  tenantLimitsSet: 'TenantLimitsSet',
 };
+
+const TENANT_EVENTS: ReadonlySet<EventCase> = new Set(['tenantCreated', 'apiKeyCreated', 'tenantLimitsSet']);
 
 export function topicOf(c: EventCase): Topic {
   if (c === 'workflowPublished') return Topics.workflows;
   if (c.startsWith('enrollment')) return Topics.enrollments;
   if (c === 'actionLogged') return Topics.logs;
   if (c.startsWith('action')) return Topics.actions;
+  if (TENANT_EVENTS.has(c)) return Topics.tenants;
   return Topics.connections;
 }
 

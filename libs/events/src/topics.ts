@@ -5,6 +5,8 @@ export const Topics = {
   actions: 'codestep.actions.v1',
   logs: 'codestep.logs.v1',
   connections: 'codestep.connections.v1',
+  /** Tenants, their API keys (hashes only) and their limit settings, keyed by tenant id. */
+  tenants: 'codestep.tenants.v1',
 } as const;
 export type Topic = (typeof Topics)[keyof typeof Topics];
 export const ALL_TOPICS: Topic[] = Object.values(Topics);

@@ -1,5 +1,7 @@
 /** The OpenAPI 3.1 document of the public HTTP API, served at GET /openapi.json. */
 import { ERROR_CODES } from '@codestep/core';
+import { DEFAULT_OPERATOR_LIMITS as OPERATOR, LIMIT_MINIMUMS as MIN } from '@codestep/workflows';
+
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 const errors = { '400': { description: 'Bad input: the message says which field and what to send', ...json(ref('Error')) }, '401': { description: 'Missing or unknown API key', ...json(ref('Error')) }, '404': { description: 'Not found (or another tenant\'s)', ...json(ref('Error')) } };
@@ -82,17 +84,17 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
             outputFields: { type: 'array', items: ref('OutputField') },
             secrets: { type: 'array', items: { type: 'string' } },
             connections: { type: 'array', items: { type: 'string' } },
-            timeoutMs: { type: 'integer', minimum: 100, description: "Wall time, ms. Absent: the tenant's defaultTimeoutMs (else the operator's, 20000 unless configured). At most the tenant's maxTimeoutMs; more is refused with 400" },
-            memoryMb: { type: 'integer', minimum: 16, description: "Memory, MB. Absent: the tenant's defaultMemoryMb (else the operator's, 128 unless configured). At most the tenant's maxMemoryMb; more is refused with 400" },
+            timeoutMs: { type: 'integer', minimum: MIN.timeoutMs, description: `Wall time, ms. Absent: the tenant's defaultTimeoutMs (else the operator's, ${OPERATOR.defaultTimeoutMs} unless configured). At most the tenant's maxTimeoutMs; more is refused with 400` },
+            memoryMb: { type: 'integer', minimum: MIN.memoryMb, description: `Memory, MB. Absent: the tenant's defaultMemoryMb (else the operator's, ${OPERATOR.defaultMemoryMb} unless configured). At most the tenant's maxMemoryMb; more is refused with 400` },
           },
         },
         TenantLimitSettings: {
           type: 'object',
           properties: {
-            defaultTimeoutMs: { type: ['integer', 'null'], minimum: 100, description: "Wall time of the tenant's actions that set none, ms" },
-            defaultMemoryMb: { type: ['integer', 'null'], minimum: 16, description: "Memory of the tenant's actions that set none, MB" },
-            maxTimeoutMs: { type: ['integer', 'null'], minimum: 100, description: 'The most any action of the tenant may ask for, ms; at most the operator bound' },
-            maxMemoryMb: { type: ['integer', 'null'], minimum: 16, description: 'The most any action of the tenant may ask for, MB; at most the operator bound' },
+            defaultTimeoutMs: { type: ['integer', 'null'], minimum: MIN.timeoutMs, description: "Wall time of the tenant's actions that set none, ms" },
+            defaultMemoryMb: { type: ['integer', 'null'], minimum: MIN.memoryMb, description: "Memory of the tenant's actions that set none, MB" },
+            maxTimeoutMs: { type: ['integer', 'null'], minimum: MIN.timeoutMs, description: 'The most any action of the tenant may ask for, ms; at most the operator bound' },
+            maxMemoryMb: { type: ['integer', 'null'], minimum: MIN.memoryMb, description: 'The most any action of the tenant may ask for, MB; at most the operator bound' },
           },
         },
         TenantLimits: {

@@ -1,33 +1,36 @@
 /**
  * Tenants, their API keys and their settings (execution limits). Keys are random, shown once,
- * and stored only as SHA-256 hashes.
+ * and only their SHA-256 hashes are kept. Every change is an event on the tenants topic; the
+ * collections are its projection (`./tenants.projection.ts`), applied directly after each append
+ * (read-your-writes) and by the gateway's consumer, which also applies what a process appended
+ * and did not live to apply.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { NotFoundError, newId } from '@codestep/core';
+import { NotFoundError, newId, type Clock } from '@codestep/core';
+import type { EventLog, Subscription } from '@codestep/event-log';
+import { Topics, envelope, toRecord, type Envelope, type EventBody } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
 import type { TenantLimitSettings } from '@codestep/workflows';
+import { TENANT_COLLECTIONS, applyTenantEvents, applyTenantRecords, ensureTenantCollections, toLimitPolicy, type KeyDoc, type TenantDoc } from './tenants.projection.ts';
 
-const TENANTS = 'tenants';
-const KEYS = 'api_keys';
-
-interface KeyDoc {
-  tenantId: string;
-  createdAt: number;
-}
-
-interface TenantDoc {
-  tenantId: string;
-  name: string;
-  createdAt: number;
-  /** What the tenant set; absent fields take the operator's values. */
-  limits?: TenantLimitSettings;
-  updatedAt?: number;
-}
+/**
+ * The last sequence number handed out per tenant. Coordination, not a projection (like a lease):
+ * it only makes sure two writers never give two events of one tenant the same sequence.
+ */
+const SEQUENCES = 'tenant_sequences';
 
 const hash = (key: string) => createHash('sha256').update(key).digest('hex');
 
 export interface Tenants {
+  /** Creates the collections and the tenants topic if missing. */
   ensureCollections(): Promise<void>;
+  /**
+   * Applies the tenants topic from its beginning (what was appended while this process was
+   * down), and records as events the tenants written before tenants were events.
+   */
+  catchUp(): Promise<void>;
+  /** Follows the tenants topic: applies what other processes append. */
+  follow(onError: (error: unknown) => void): Promise<Subscription>;
   authenticate(key: string): Promise<string | undefined>;
   /** Creates a tenant with one API key; returns the key (the only time it is visible). */
   create(name: string, tenantId?: string, limits?: TenantLimitSettings): Promise<{ tenantId: string; apiKey: string }>;
@@ -41,50 +44,114 @@ export interface Tenants {
 export interface TenantsOptions {
   /**
    * How long a tenant's settings are reused before they are read again, ms. A change made
-   * through this process is seen at once; through another gateway process, within this long.
+   * through this process is seen at once; through another process, when this one's consumer
+   * applies it, and at the latest within this long.
    * @default 5000
    */
   settingsCacheMs?: number;
+  /** Consumer group of {@link Tenants.follow}. @default 'codestep-gateway' */
+  group?: string;
 }
 
-export function createTenants(store: DocumentStore, clock: () => number, options: TenantsOptions = {}): Tenants {
-  const cache = new Map<string, string>();
-  const settingsCacheMs = options.settingsCacheMs ?? 5_000;
+export interface TenantsDeps extends TenantsOptions {
+  store: DocumentStore;
+  eventLog: EventLog;
+  clock: Clock;
+}
+
+export function createTenants(deps: TenantsDeps): Tenants {
+  const { store, eventLog, clock } = deps;
+  const keyCache = new Map<string, string>();
+  const settingsCacheMs = deps.settingsCacheMs ?? 5_000;
   const settings = new Map<string, { limits: TenantLimitSettings; until: number }>();
+
+  /** Hands out `count` consecutive sequence numbers of the tenant, above every one it has used. */
+  async function reserve(tenantId: string, count: number): Promise<number> {
+    for (;;) {
+      const [reserved, tenant] = await Promise.all([store.get<{ last: number }>(SEQUENCES, tenantId), store.get<TenantDoc>(TENANT_COLLECTIONS.tenants, tenantId)]);
+      const last = Math.max(reserved?.doc.last ?? 0, tenant?.version ?? 0);
+      if (await store.compareAndSet(SEQUENCES, tenantId, reserved?.version ?? 0, { last: last + count })) return last + 1;
+    }
+  }
+
+  const event = (tenantId: string, body: EventBody, occurredAt = clock()): Envelope => envelope({ eventId: newId('evt'), tenantId, aggregateId: tenantId, occurredAt }, body);
+
+  /** Appends, then applies at once; if this process dies in between, the consumer applies them. */
+  async function record(events: Envelope[]): Promise<void> {
+    await eventLog.append(events.map((e) => toRecord(e)));
+    await applyTenantEvents(store, events);
+  }
+
+  /** Records a tenant written before tenants were events, so that a rebuild keeps it. */
+  async function adopt(tenant: TenantDoc, updatedAt: number | undefined): Promise<void> {
+    const keys = await store.find<KeyDoc>(TENANT_COLLECTIONS.apiKeys, { where: { tenantId: tenant.tenantId } });
+    let seq = await reserve(tenant.tenantId, 2 + keys.length);
+    const limits = toLimitPolicy(tenant.limits);
+    const events = [event(tenant.tenantId, { $case: 'tenantCreated', value: { name: tenant.name, limits, sequence: seq++ } }, tenant.createdAt)];
+    if (updatedAt !== undefined) events.push(event(tenant.tenantId, { $case: 'tenantLimitsSet', value: { limits, sequence: seq++ } }, updatedAt));
+    for (const k of keys) events.push(event(tenant.tenantId, { $case: 'apiKeyCreated', value: { keyHash: k.id, sequence: seq++ } }, k.doc.createdAt));
+    await record(events);
+  }
+
   return {
     async ensureCollections() {
-      await store.ensureCollection(TENANTS, []);
-      await store.ensureCollection(KEYS, [{ fields: ['tenantId'] }]);
+      await ensureTenantCollections(store);
+      await store.ensureCollection(SEQUENCES, []);
+      await eventLog.ensureTopics([Topics.tenants]);
+    },
+    async catchUp() {
+      const recorded = new Set<string>();
+      await eventLog.readAll([Topics.tenants], async (batch) => {
+        for (const env of await applyTenantRecords(store, batch)) if (env.event.$case === 'tenantCreated') recorded.add(env.tenantId);
+      });
+      for (const t of await store.find<TenantDoc>(TENANT_COLLECTIONS.tenants, { limit: 1_000_000 })) {
+        if (!recorded.has(t.id)) await adopt(t.doc, t.doc.updatedAt);
+      }
+    },
+    follow(onError) {
+      return eventLog.consume({
+        group: deps.group ?? 'codestep-gateway',
+        topics: [Topics.tenants],
+        handle: async (batch) => {
+          for (const env of await applyTenantRecords(store, batch)) settings.delete(env.tenantId);
+          return [];
+        },
+        onError,
+      });
     },
     async authenticate(key) {
       const h = hash(key);
-      const hit = cache.get(h);
+      const hit = keyCache.get(h);
       if (hit) return hit;
-      const doc = await store.get<KeyDoc>(KEYS, h);
-      if (doc) cache.set(h, doc.doc.tenantId);
+      const doc = await store.get<KeyDoc>(TENANT_COLLECTIONS.apiKeys, h);
+      if (doc) keyCache.set(h, doc.doc.tenantId);
       return doc?.doc.tenantId;
     },
     async create(name, tenantId = newId('tnt'), limits) {
       const apiKey = `csk_${randomBytes(24).toString('base64url')}`;
-      await store.put<TenantDoc>(TENANTS, tenantId, { tenantId, name, createdAt: clock(), ...(limits ? { limits } : {}) });
-      await store.put<KeyDoc>(KEYS, hash(apiKey), { tenantId, createdAt: clock() });
+      const seq = await reserve(tenantId, 2);
+      await record([
+        event(tenantId, { $case: 'tenantCreated', value: { name, limits: toLimitPolicy(limits), sequence: seq } }),
+        event(tenantId, { $case: 'apiKeyCreated', value: { keyHash: hash(apiKey), sequence: seq + 1 } }),
+      ]);
       return { tenantId, apiKey };
     },
     async count() {
-      return (await store.find(TENANTS, { limit: 1 })).length;
+      return (await store.find(TENANT_COLLECTIONS.tenants, { limit: 1 })).length;
     },
     async getLimits(tenantId) {
       const hit = settings.get(tenantId);
       if (hit && hit.until > clock()) return hit.limits;
-      const doc = await store.get<TenantDoc>(TENANTS, tenantId);
+      const doc = await store.get<TenantDoc>(TENANT_COLLECTIONS.tenants, tenantId);
       const limits = doc?.doc.limits ?? {};
       settings.set(tenantId, { limits, until: clock() + settingsCacheMs });
       return limits;
     },
     async setLimits(tenantId, limits) {
-      const doc = await store.get<TenantDoc>(TENANTS, tenantId);
+      const doc = await store.get<TenantDoc>(TENANT_COLLECTIONS.tenants, tenantId);
       if (!doc) throw new NotFoundError(`tenant ${tenantId} not found`);
-      await store.put<TenantDoc>(TENANTS, tenantId, { ...doc.doc, limits, updatedAt: clock() });
+      const sequence = await reserve(tenantId, 1);
+      await record([event(tenantId, { $case: 'tenantLimitsSet', value: { limits: toLimitPolicy(limits), sequence } })]);
       settings.set(tenantId, { limits, until: clock() + settingsCacheMs });
     },
   };

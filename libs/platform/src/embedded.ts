@@ -37,7 +37,7 @@ export async function startEmbedded(base: PlatformConfig, logger: Logger, option
     running.push(log);
     config.logGrpc = `127.0.0.1:${log.port}`;
     running.push(await startExecutorApp(config, logger, { createSandbox: options.createSandbox }, shared));
-    const gateway = await startGatewayApp(config, logger, { extraRoutes: brokerRoutes, ...(options.onBootstrap ? { onBootstrap: options.onBootstrap } : {}) });
+    const gateway = await startGatewayApp(config, logger, { extraRoutes: brokerRoutes, ...(options.onBootstrap ? { onBootstrap: options.onBootstrap } : {}) }, shared);
     running.push(gateway);
     return {
       url: gateway.url,

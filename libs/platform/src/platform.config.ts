@@ -3,7 +3,14 @@
  * it; distributed mode is selected by KAFKA_BROKERS and MONGODB_URI.
  */
 import { ConfigError, parseConfig, type Config } from '@codestep/config';
-import { operatorLimitProblems, type OperatorLimits } from '@codestep/workflows';
+import { LIMIT_BOUNDS } from '@codestep/sandbox';
+import { DEFAULT_OPERATOR_LIMITS, LIMIT_MINIMUMS, operatorLimitProblems, type OperatorLimits } from '@codestep/workflows';
+
+// The operator's limits: defaults from the domain, minimums from the domain's one rule, and the
+// sandbox's hard caps as the most an operator may configure.
+const op = DEFAULT_OPERATOR_LIMITS;
+const timeLimit = { kind: 'int', min: LIMIT_MINIMUMS.timeoutMs, max: LIMIT_BOUNDS.timeoutMs.max } as const;
+const memoryLimit = { kind: 'int', min: LIMIT_MINIMUMS.memoryMb, max: LIMIT_BOUNDS.memoryMb.max } as const;
 
 export const platformSchema = {
   dataDir: { kind: 'string', env: 'CODESTEP_DATA_DIR', doc: 'Directory of the embedded SQLite files and the master key', default: '.codestep-data' },
@@ -24,10 +31,10 @@ export const platformSchema = {
   executorConcurrency: { kind: 'int', env: 'CODESTEP_EXECUTOR_CONCURRENCY', doc: 'Executions in flight per executor process', default: 4, min: 1, max: 256 },
   sandboxPoolSize: { kind: 'int', env: 'CODESTEP_SANDBOX_POOL_SIZE', doc: 'Pre-warmed sandbox workers per executor', default: 2, min: 1, max: 64 },
   sandboxGcHeadroomMb: { kind: 'int', env: 'CODESTEP_SANDBOX_GC_HEADROOM_MB', doc: 'Garbage a sandbox worker may gather before its first full collection, MB (0 = V8 default): more means less CPU per execution and more memory under load', default: 64, min: 0, max: 4096 },
-  defaultTimeoutMs: { kind: 'int', env: 'CODESTEP_ACTION_TIMEOUT_MS', doc: 'Wall time of an action when neither it nor its tenant sets one, ms (HubSpot: 20000); at most CODESTEP_ACTION_MAX_TIMEOUT_MS', default: 20_000, min: 100, max: 900_000 },
-  defaultMemoryMb: { kind: 'int', env: 'CODESTEP_ACTION_MEMORY_MB', doc: 'Memory of an action when neither it nor its tenant sets one, MB (HubSpot: 128); at most CODESTEP_ACTION_MAX_MEMORY_MB', default: 128, min: 16, max: 4096 },
-  maxTimeoutMs: { kind: 'int', env: 'CODESTEP_ACTION_MAX_TIMEOUT_MS', doc: "Operator bound: the largest wall time a tenant or an action may set, ms", default: 60_000, min: 100, max: 900_000 },
-  maxMemoryMb: { kind: 'int', env: 'CODESTEP_ACTION_MAX_MEMORY_MB', doc: 'Operator bound: the largest memory a tenant or an action may set, MB', default: 512, min: 16, max: 4096 },
+  defaultTimeoutMs: { ...timeLimit, env: 'CODESTEP_ACTION_TIMEOUT_MS', doc: `Wall time of an action when neither it nor its tenant sets one, ms (HubSpot: ${op.defaultTimeoutMs}); at most CODESTEP_ACTION_MAX_TIMEOUT_MS`, default: op.defaultTimeoutMs },
+  defaultMemoryMb: { ...memoryLimit, env: 'CODESTEP_ACTION_MEMORY_MB', doc: `Memory of an action when neither it nor its tenant sets one, MB (HubSpot: ${op.defaultMemoryMb}); at most CODESTEP_ACTION_MAX_MEMORY_MB`, default: op.defaultMemoryMb },
+  maxTimeoutMs: { ...timeLimit, env: 'CODESTEP_ACTION_MAX_TIMEOUT_MS', doc: 'Operator bound: the largest wall time a tenant or an action may set, ms', default: op.maxTimeoutMs },
+  maxMemoryMb: { ...memoryLimit, env: 'CODESTEP_ACTION_MAX_MEMORY_MB', doc: 'Operator bound: the largest memory a tenant or an action may set, MB', default: op.maxMemoryMb },
   drainTimeoutMs: { kind: 'int', env: 'CODESTEP_DRAIN_TIMEOUT_MS', doc: 'On shutdown, how long an executor lets running executions finish before handing them back for redelivery, ms (a little above the default wall time)', default: 25_000, min: 0, max: 900_000 },
   egressAllowHosts: { kind: 'list', env: 'CODESTEP_EGRESS_ALLOW_HOSTS', doc: 'Hosts actions may reach even if they resolve to non-public addresses', default: [] },
   egressMapHosts: { kind: 'map', env: 'CODESTEP_EGRESS_MAP_HOSTS', doc: 'host=baseURL rewrites of actions\' requests, e.g. api.hubapi.com=http://127.0.0.1:4010', default: {} },
@@ -65,8 +72,14 @@ export function loadPlatformConfig(env: Record<string, string | undefined>): Pla
 }
 
 /** The sandbox settings of the configuration, as `createSandbox` of `@codestep/sandbox` takes them (the apps add `hostApi`). */
-export function sandboxOptionsOf(config: PlatformConfig): { poolSize: number; gcHeadroomMb: number; egress: { allowHosts: string[]; mapHosts: Record<string, string> } } {
-  return { poolSize: config.sandboxPoolSize, gcHeadroomMb: config.sandboxGcHeadroomMb, egress: { allowHosts: config.egressAllowHosts, mapHosts: config.egressMapHosts } };
+export function sandboxOptionsOf(config: PlatformConfig): { poolSize: number; defaultMemoryMb: number; gcHeadroomMb: number; egress: { allowHosts: string[]; mapHosts: Record<string, string> } } {
+  return {
+    poolSize: config.sandboxPoolSize,
+    // The pool is pre-warmed for the memory class most actions run with: the operator's default.
+    defaultMemoryMb: config.defaultMemoryMb,
+    gcHeadroomMb: config.sandboxGcHeadroomMb,
+    egress: { allowHosts: config.egressAllowHosts, mapHosts: config.egressMapHosts },
+  };
 }
 
 /** The operator's execution limits: defaults for tenants and actions that set none, and the bounds over them all. */

@@ -128,14 +128,18 @@ export interface GatewayAppOptions {
   onBootstrap?(tenant: { tenantId: string; apiKey: string }): void;
 }
 
-export async function startGatewayApp(config: PlatformConfig, logger: Logger, options: GatewayAppOptions = {}): Promise<Running & { url: string }> {
+export async function startGatewayApp(config: PlatformConfig, logger: Logger, options: GatewayAppOptions = {}, shared: Shared = {}): Promise<Running & { url: string }> {
   const store = await openStore(config, 'gateway');
-  const tenants = createTenants(store, systemClock);
+  const { log, owned } = await logFor(config, 'gateway', shared);
+  const tenants = createTenants({ store, eventLog: log, clock: systemClock });
   await tenants.ensureCollections();
+  // Caught up with the tenants topic before deciding whether this is a first start.
+  await tenants.catchUp();
   if (config.bootstrapTenant && (await tenants.count()) === 0) {
     const created = await tenants.create('default');
     options.onBootstrap?.(created);
   }
+  const tenantEvents = await tenants.follow((error) => logger.error({ service: 'gateway', error }, 'tenants projection batch failed; will retry'));
   const workflows: PromiseClient<workflowsV1.WorkflowsClient> = createClient(workflowsV1.WorkflowsClient, config.enrollmentGrpc, { idempotent: ['getWorkflow', 'listWorkflows'] });
   const enrollments = createClient(enrollmentsV1.EnrollmentsClient, config.enrollmentGrpc);
   const history = createClient(historyV1.HistoryClient, config.logGrpc, { idempotent: ['getEnrollment', 'listEnrollments', 'getExecution'] });
@@ -152,7 +156,13 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   ];
   const gateway = await startGateway({ host: config.httpHost, port: config.httpPort, routes, tenants, logger: logger.child({ service: 'gateway' }), ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) });
   return {
-    ...stopper('gateway', [() => gateway.close(), async () => [workflows, enrollments, history, credentials].forEach((c) => c.close()), () => store.close()]),
+    ...stopper('gateway', [
+      () => gateway.close(),
+      async () => [workflows, enrollments, history, credentials].forEach((c) => c.close()),
+      () => tenantEvents.stop(),
+      () => (owned ? log.close() : Promise.resolve()),
+      () => store.close(),
+    ]),
     url: gateway.url,
   };
 }

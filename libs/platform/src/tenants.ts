@@ -1,9 +1,12 @@
-/** Operator administration of tenants, straight on the gateway's store (`codestep tenants create`). */
+/**
+ * Operator administration of tenants (`codestep tenants create`): appends the tenant's events
+ * and applies them to the gateway's store, like the gateway does, so the key works at once.
+ */
 import { systemClock } from '@codestep/core';
 import { createTenants } from '@codestep/gateway-service';
 import { parseTenantLimits, resolveLimitPolicy, type TenantLimitSettings } from '@codestep/workflows';
 import type { LimitPolicy } from '@codestep/contracts';
-import { openStore } from './adapters.ts';
+import { openEventLog, openStore } from './adapters.ts';
 import { operatorLimitsOf, type PlatformConfig } from './platform.config.ts';
 
 export interface CreatedTenant {
@@ -22,12 +25,17 @@ export async function createTenant(config: PlatformConfig, name: string, limits:
   const operator = operatorLimitsOf(config);
   const settings: TenantLimitSettings = parseTenantLimits(limits, operator);
   const store = await openStore(config, 'gateway');
+  const eventLog = await openEventLog(config, 'codestep-tenants-cli').catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   try {
-    const tenants = createTenants(store, systemClock);
+    const tenants = createTenants({ store, eventLog, clock: systemClock });
     await tenants.ensureCollections();
     const created = await tenants.create(name, undefined, settings);
     return { ...created, limits: resolveLimitPolicy(settings, operator) };
   } finally {
+    await eventLog.close();
     await store.close();
   }
 }

@@ -1,17 +1,24 @@
 /**
- * Every number that bounds an execution, in one place, with HubSpot's values where HubSpot
- * documents one. The executor may lower or raise the per-request limits within
- * {@link LIMIT_BOUNDS}; nothing here is ever unlimited.
+ * Every number that bounds an execution inside the sandbox, with HubSpot's values where HubSpot
+ * documents one. The limits an execution runs with are resolved (defaults, tenant ceilings,
+ * operator bounds) before a request reaches the sandbox, by `@codestep/workflows`; the sandbox
+ * only enforces its own hard safety caps ({@link LIMIT_BOUNDS}). Nothing here is ever unlimited.
  */
+import { DEFAULT_EXECUTION_LIMITS, MIN_EXECUTION_LIMITS } from '@codestep/core';
 import type { ExecutionLimits } from './sandbox.types.ts';
 
-/** HubSpot's defaults: 20 s wall time, 128 MB of memory. */
-export const DEFAULT_LIMITS: ExecutionLimits = { timeoutMs: 20_000, memoryMb: 128 };
+/** What a request that states no limits runs with: the platform's defaults (HubSpot's 20 s and 128 MB). */
+export const DEFAULT_LIMITS: ExecutionLimits = { ...DEFAULT_EXECUTION_LIMITS };
 
-/** What a request may ask for. Outside these bounds the request is refused (`INVALID_REQUEST`). */
+/**
+ * The sandbox's hard safety caps: outside these a request is refused (`INVALID_REQUEST`),
+ * whatever resolved it. Not the platform's rule: the floor sits at or below the platform's
+ * minimums (`MIN_EXECUTION_LIMITS`, 100 ms / 16 MB) so that nothing the platform accepts is
+ * refused here, and the ceiling (15 minutes, 4 GB) is the most an operator may configure.
+ */
 export const LIMIT_BOUNDS = {
   timeoutMs: { min: 50, max: 15 * 60_000 },
-  memoryMb: { min: 16, max: 4096 },
+  memoryMb: { min: MIN_EXECUTION_LIMITS.memoryMb, max: 4096 },
 } as const;
 
 /** HubSpot's cap on the secrets of one action: the sum of the values' lengths, characters. */

@@ -29,9 +29,9 @@ export type ExecutionInput =
   | { runtime: 'jsworkflows'; data: unknown; headers: Record<string, string> };
 
 export interface ExecutionLimits {
-  /** Wall time, ms. @default 20000 */
+  /** Wall time, ms. @default `DEFAULT_EXECUTION_LIMITS.timeoutMs` of `@codestep/core` */
   timeoutMs: number;
-  /** Heap of the worker running the execution, MB. @default 128 */
+  /** Heap of the worker running the execution, MB. @default `DEFAULT_EXECUTION_LIMITS.memoryMb` of `@codestep/core` */
   memoryMb: number;
 }
 
@@ -117,7 +117,10 @@ export interface SandboxOptions {
   /** @default { allowHosts: [], mapHosts: {} } */
   egress?: EgressPolicy;
   hostApi?: SandboxHostApi;
-  /** Memory class (MB) whose workers are started ahead of the first request. @default 128 */
+  /**
+   * Memory class (MB) whose workers are started ahead of the first request: the memory most
+   * executions ask for (the operator's default). @default `DEFAULT_EXECUTION_LIMITS.memoryMb` of `@codestep/core`
+   */
   defaultMemoryMb?: number;
   /**
    * Garbage a worker may gather before its first full collection, MB (V8's initial old space,

@@ -10,6 +10,7 @@ import {
   effectiveLimits,
   operatorLimitProblems,
   parseTenantLimits,
+  requestLimits,
   resolveLimitPolicy,
   type OperatorLimits,
 } from './execution-limits.ts';
@@ -19,6 +20,21 @@ const op: OperatorLimits = { defaultTimeoutMs: 20_000, defaultMemoryMb: 128, max
 const ENV = { defaultTimeoutMs: 'CODESTEP_ACTION_TIMEOUT_MS', defaultMemoryMb: 'CODESTEP_ACTION_MEMORY_MB', maxTimeoutMs: 'CODESTEP_ACTION_MAX_TIMEOUT_MS', maxMemoryMb: 'CODESTEP_ACTION_MAX_MEMORY_MB' };
 
 describe('execution limits', () => {
+  describe('a request in the process that runs it', () => {
+    it('runs with the limits the request states, resolved when the enrollment started', () => {
+      assert.deepEqual(requestLimits({ timeoutMs: 300, memoryMb: 64 }, { timeoutMs: 5_000, memoryMb: 256 }, op), { timeoutMs: 300, memoryMb: 64 });
+    });
+
+    it("keeps stated limits within this process's operator bounds", () => {
+      const lowered = { ...op, maxTimeoutMs: 1_000, maxMemoryMb: 64 };
+      assert.deepEqual(requestLimits({ timeoutMs: 30_000, memoryMb: 256 }, { timeoutMs: 0, memoryMb: 0 }, lowered), { timeoutMs: 1_000, memoryMb: 64 });
+    });
+
+    it("given a request that states none, takes the action's own values, else the operator's defaults", () => {
+      assert.deepEqual(requestLimits(undefined, { timeoutMs: 2_000, memoryMb: 0 }, op), { timeoutMs: 2_000, memoryMb: 128 });
+    });
+  });
+
   describe('resolution: the action, else the tenant default, else the operator default; within the ceilings', () => {
     it('given nothing set anywhere, an action runs with the operator defaults (HubSpot: 20 s, 128 MB)', () => {
       const policy = resolveLimitPolicy({}, DEFAULT_OPERATOR_LIMITS);

@@ -11,25 +11,30 @@
  * ceiling is lowered later, existing workflows keep running, clamped to the new ceiling.
  */
 import type { ActionDefinition, ExecutionLimits, LimitPolicy } from '@codestep/contracts';
-import { ValidationError } from '@codestep/core';
+import { DEFAULT_EXECUTION_LIMITS, DEFAULT_MAX_EXECUTION_LIMITS, MIN_EXECUTION_LIMITS, ValidationError } from '@codestep/core';
 
 /** The operator's limits (platform configuration): defaults and hard bounds, never unlimited. */
 export interface OperatorLimits {
-  /** Wall time of an action that sets none, ms. @default 20000 (HubSpot) */
+  /** Wall time of an action that sets none, ms. @default `DEFAULT_EXECUTION_LIMITS.timeoutMs` (HubSpot's) */
   defaultTimeoutMs: number;
-  /** Memory of an action that sets none, MB. @default 128 (HubSpot) */
+  /** Memory of an action that sets none, MB. @default `DEFAULT_EXECUTION_LIMITS.memoryMb` (HubSpot's) */
   defaultMemoryMb: number;
-  /** No tenant or action goes above this wall time, ms. @default 60000 */
+  /** No tenant or action goes above this wall time, ms. @default `DEFAULT_MAX_EXECUTION_LIMITS.timeoutMs` */
   maxTimeoutMs: number;
-  /** No tenant or action goes above this memory, MB. @default 512 */
+  /** No tenant or action goes above this memory, MB. @default `DEFAULT_MAX_EXECUTION_LIMITS.memoryMb` */
   maxMemoryMb: number;
 }
 
-/** HubSpot's 20 s and 128 MB, with the platform's default bounds. */
-export const DEFAULT_OPERATOR_LIMITS: OperatorLimits = { defaultTimeoutMs: 20_000, defaultMemoryMb: 128, maxTimeoutMs: 60_000, maxMemoryMb: 512 };
+/** HubSpot's 20 s and 128 MB, with the platform's default bounds (the numbers live in `@codestep/core`). */
+export const DEFAULT_OPERATOR_LIMITS: OperatorLimits = {
+  defaultTimeoutMs: DEFAULT_EXECUTION_LIMITS.timeoutMs,
+  defaultMemoryMb: DEFAULT_EXECUTION_LIMITS.memoryMb,
+  maxTimeoutMs: DEFAULT_MAX_EXECUTION_LIMITS.timeoutMs,
+  maxMemoryMb: DEFAULT_MAX_EXECUTION_LIMITS.memoryMb,
+};
 
 /** The smallest limits anyone may set: below these an action cannot even start. */
-export const LIMIT_MINIMUMS = { timeoutMs: 100, memoryMb: 16 } as const;
+export const LIMIT_MINIMUMS = MIN_EXECUTION_LIMITS;
 
 /** What a tenant set; a field left out takes the operator's value. */
 export interface TenantLimitSettings {
@@ -39,6 +44,7 @@ export interface TenantLimitSettings {
   maxMemoryMb?: number;
 }
 
+/** The four fields of a tenant's (and the operator's) limit settings. */
 export const TENANT_LIMIT_FIELDS = ['defaultTimeoutMs', 'defaultMemoryMb', 'maxTimeoutMs', 'maxMemoryMb'] as const;
 type LimitField = (typeof TENANT_LIMIT_FIELDS)[number];
 
@@ -130,6 +136,17 @@ export function effectiveLimits(action: Pick<ActionDefinition, 'timeoutMs' | 'me
   };
 }
 
+/**
+ * The limits an action request runs with, in the process that runs it. A request states the
+ * limits resolved for its tenant when it was made ({@link effectiveLimits}, applied once at the
+ * enrollment boundary); they are only kept within this process's operator bounds. A request
+ * that states none (written before requests carried limits) takes the action's own values, else
+ * the operator's defaults.
+ */
+export function requestLimits(stated: ExecutionLimits | undefined, action: Pick<ActionDefinition, 'timeoutMs' | 'memoryMb'>, op: OperatorLimits): ExecutionLimits {
+  return effectiveLimits({ timeoutMs: stated?.timeoutMs || action.timeoutMs, memoryMb: stated?.memoryMb || action.memoryMb }, resolveLimitPolicy({}, op));
+}
+
 /** What an action may ask for, and whose limit each bound is (for the refusal's message). */
 export interface LimitBounds {
   maxTimeoutMs: number;
@@ -140,6 +157,7 @@ export interface LimitBounds {
   memoryBound?: string;
 }
 
+/** The bounds of an action when no tenant policy is known: the platform's default bounds. */
 export const DEFAULT_LIMIT_BOUNDS: LimitBounds = { maxTimeoutMs: DEFAULT_OPERATOR_LIMITS.maxTimeoutMs, maxMemoryMb: DEFAULT_OPERATOR_LIMITS.maxMemoryMb };
 
 /** The bounds an action of the tenant is checked against when its workflow is saved. */

@@ -9,6 +9,7 @@ export {
   effectiveLimits,
   operatorLimitProblems,
   parseTenantLimits,
+  requestLimits,
   resolveLimitPolicy,
   type LimitBounds,
   type OperatorLimits,

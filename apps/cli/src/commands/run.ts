@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { createLogger, isCodestepError } from '@codestep/core';
+import { DEFAULT_EXECUTION_LIMITS, MIN_EXECUTION_LIMITS, createLogger, isCodestepError } from '@codestep/core';
 import {
   createSandbox,
   detectRuntime,
@@ -34,8 +34,8 @@ Options:
   --secret NAME=VALUE      A secret, as process.env.NAME (repeatable)
   --allow-host HOST        Let the action reach HOST even if it is a private address (repeatable)
   --map-host HOST=URL      Send the action's requests for HOST to URL instead (repeatable)
-  --timeout <ms>           Time limit (default 20000)
-  --memory <mb>            Memory limit (default 128)
+  --timeout <ms>           Time limit (default ${DEFAULT_EXECUTION_LIMITS.timeoutMs})
+  --memory <mb>            Memory limit (default ${DEFAULT_EXECUTION_LIMITS.memoryMb})
   --runtime <name>         hubspot or jsworkflows (default: detected from the code)
   --json                   Print one JSON object with the result
   --help                   Show this help
@@ -138,8 +138,9 @@ function parseOptions(argv: string[]): RunOptions {
     secrets,
     allowHosts: values['allow-host'] ?? [],
     mapHosts,
-    timeoutMs: parseIntegerFlag('timeout', values.timeout, LIMIT_BOUNDS.timeoutMs),
-    memoryMb: parseIntegerFlag('memory', values.memory, LIMIT_BOUNDS.memoryMb),
+    // The platform's minimums, up to the sandbox's hard caps: what the platform itself accepts.
+    timeoutMs: parseIntegerFlag('timeout', values.timeout, { min: MIN_EXECUTION_LIMITS.timeoutMs, max: LIMIT_BOUNDS.timeoutMs.max }),
+    memoryMb: parseIntegerFlag('memory', values.memory, { min: MIN_EXECUTION_LIMITS.memoryMb, max: LIMIT_BOUNDS.memoryMb.max }),
     runtime,
     json: values.json === true,
     help: false,
@@ -237,11 +238,11 @@ export async function runCommand(argv: string[], io: RunCommandIo = { stdout: pr
   try {
     sandbox = await createSandbox({
       poolSize: 1,
-      defaultMemoryMb: options.memoryMb ?? 128,
+      defaultMemoryMb: options.memoryMb ?? DEFAULT_EXECUTION_LIMITS.memoryMb,
       egress: { allowHosts: options.allowHosts, mapHosts: options.mapHosts },
       logger,
     });
-    const limits = { timeoutMs: options.timeoutMs ?? 20_000, memoryMb: options.memoryMb ?? 128 };
+    const limits = { timeoutMs: options.timeoutMs ?? DEFAULT_EXECUTION_LIMITS.timeoutMs, memoryMb: options.memoryMb ?? DEFAULT_EXECUTION_LIMITS.memoryMb };
     const result = await sandbox.execute({
       executionId: `run_${randomBytes(8).toString('hex')}`,
       tenantId: 'local',

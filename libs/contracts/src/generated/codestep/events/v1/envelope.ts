@@ -16,6 +16,7 @@ import {
 } from "./action.ts";
 import { ConnectionAuthorized, ConnectionNeedsReauth, ConnectionRefreshed, ConnectionRevoked } from "./connection.ts";
 import { EnrollmentCompleted, EnrollmentFailed, EnrollmentStarted } from "./enrollment.ts";
+import { ApiKeyCreated, TenantCreated, TenantLimitsSet } from "./tenant.ts";
 import { WorkflowPublished } from "./workflow.ts";
 
 export const protobufPackage = "codestep.events.v1";
@@ -57,6 +58,9 @@ export interface EventEnvelope {
     | { $case: "connectionRefreshed"; value: ConnectionRefreshed }
     | { $case: "connectionNeedsReauth"; value: ConnectionNeedsReauth }
     | { $case: "connectionRevoked"; value: ConnectionRevoked }
+    | { $case: "tenantCreated"; value: TenantCreated }
+    | { $case: "apiKeyCreated"; value: ApiKeyCreated }
+    | { $case: "tenantLimitsSet"; value: TenantLimitsSet }
     | undefined;
 }
 
@@ -142,6 +146,15 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         break;
       case "connectionRevoked":
         ConnectionRevoked.encode(message.event.value, writer.uint32(426).fork()).join();
+        break;
+      case "tenantCreated":
+        TenantCreated.encode(message.event.value, writer.uint32(482).fork()).join();
+        break;
+      case "apiKeyCreated":
+        ApiKeyCreated.encode(message.event.value, writer.uint32(490).fork()).join();
+        break;
+      case "tenantLimitsSet":
+        TenantLimitsSet.encode(message.event.value, writer.uint32(498).fork()).join();
         break;
     }
     return writer;
@@ -351,6 +364,30 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
             message.event = { $case: "connectionRevoked", value: ConnectionRevoked.decode(reader, reader.uint32()) };
             continue;
           }
+          case 60: {
+            if (tag !== 482) {
+              break;
+            }
+
+            message.event = { $case: "tenantCreated", value: TenantCreated.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 61: {
+            if (tag !== 490) {
+              break;
+            }
+
+            message.event = { $case: "apiKeyCreated", value: ApiKeyCreated.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 62: {
+            if (tag !== 498) {
+              break;
+            }
+
+            message.event = { $case: "tenantLimitsSet", value: TenantLimitsSet.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -457,6 +494,18 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         ? { $case: "connectionRevoked", value: ConnectionRevoked.fromJSON(object.connectionRevoked) }
         : isSet(object.connection_revoked)
         ? { $case: "connectionRevoked", value: ConnectionRevoked.fromJSON(object.connection_revoked) }
+        : isSet(object.tenantCreated)
+        ? { $case: "tenantCreated", value: TenantCreated.fromJSON(object.tenantCreated) }
+        : isSet(object.tenant_created)
+        ? { $case: "tenantCreated", value: TenantCreated.fromJSON(object.tenant_created) }
+        : isSet(object.apiKeyCreated)
+        ? { $case: "apiKeyCreated", value: ApiKeyCreated.fromJSON(object.apiKeyCreated) }
+        : isSet(object.api_key_created)
+        ? { $case: "apiKeyCreated", value: ApiKeyCreated.fromJSON(object.api_key_created) }
+        : isSet(object.tenantLimitsSet)
+        ? { $case: "tenantLimitsSet", value: TenantLimitsSet.fromJSON(object.tenantLimitsSet) }
+        : isSet(object.tenant_limits_set)
+        ? { $case: "tenantLimitsSet", value: TenantLimitsSet.fromJSON(object.tenant_limits_set) }
         : undefined,
     };
   },
@@ -515,6 +564,12 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       obj.connectionNeedsReauth = ConnectionNeedsReauth.toJSON(message.event.value);
     } else if (message.event?.$case === "connectionRevoked") {
       obj.connectionRevoked = ConnectionRevoked.toJSON(message.event.value);
+    } else if (message.event?.$case === "tenantCreated") {
+      obj.tenantCreated = TenantCreated.toJSON(message.event.value);
+    } else if (message.event?.$case === "apiKeyCreated") {
+      obj.apiKeyCreated = ApiKeyCreated.toJSON(message.event.value);
+    } else if (message.event?.$case === "tenantLimitsSet") {
+      obj.tenantLimitsSet = TenantLimitsSet.toJSON(message.event.value);
     }
     return obj;
   },
@@ -623,6 +678,24 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       case "connectionRevoked": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "connectionRevoked", value: ConnectionRevoked.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "tenantCreated": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "tenantCreated", value: TenantCreated.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "apiKeyCreated": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "apiKeyCreated", value: ApiKeyCreated.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "tenantLimitsSet": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "tenantLimitsSet", value: TenantLimitsSet.fromPartial(object.event.value) };
         }
         break;
       }

@@ -1,0 +1,35 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { LIMIT_BOUNDS } from '@codestep/sandbox';
+import { DEFAULT_OPERATOR_LIMITS, LIMIT_MINIMUMS } from '@codestep/workflows';
+import { loadPlatformConfig, operatorLimitsOf, platformSchema, sandboxOptionsOf } from './platform.config.ts';
+
+describe('sandboxOptionsOf', () => {
+  it('pre-warms the sandbox pool for the configured default memory, not always 128 MB', () => {
+    const options = sandboxOptionsOf(loadPlatformConfig({ CODESTEP_ACTION_MEMORY_MB: '256' }));
+    assert.equal(options.defaultMemoryMb, 256);
+  });
+
+  it('pre-warms for 128 MB when the operator sets no default memory', () => {
+    assert.equal(sandboxOptionsOf(loadPlatformConfig({})).defaultMemoryMb, 128);
+  });
+});
+
+describe('the operator limits in the configuration', () => {
+  it('default to the platform defaults, with the platform minimums as the lowest accepted values', () => {
+    assert.deepEqual(operatorLimitsOf(loadPlatformConfig({})), DEFAULT_OPERATOR_LIMITS);
+    assert.throws(() => loadPlatformConfig({ CODESTEP_ACTION_TIMEOUT_MS: String(LIMIT_MINIMUMS.timeoutMs - 1) }), /CODESTEP_ACTION_TIMEOUT_MS/);
+    assert.equal(loadPlatformConfig({ CODESTEP_ACTION_TIMEOUT_MS: String(LIMIT_MINIMUMS.timeoutMs) }).defaultTimeoutMs, LIMIT_MINIMUMS.timeoutMs);
+  });
+
+  it("never accept a value the sandbox's hard safety caps would refuse", () => {
+    assert.ok(LIMIT_BOUNDS.timeoutMs.min <= LIMIT_MINIMUMS.timeoutMs && LIMIT_BOUNDS.memoryMb.min <= LIMIT_MINIMUMS.memoryMb);
+    assert.throws(() => loadPlatformConfig({ CODESTEP_ACTION_MAX_TIMEOUT_MS: String(LIMIT_BOUNDS.timeoutMs.max + 1) }), /CODESTEP_ACTION_MAX_TIMEOUT_MS/);
+    assert.throws(() => loadPlatformConfig({ CODESTEP_ACTION_MAX_MEMORY_MB: String(LIMIT_BOUNDS.memoryMb.max + 1) }), /CODESTEP_ACTION_MAX_MEMORY_MB/);
+  });
+
+  it("document their defaults from the same constants", () => {
+    assert.match(platformSchema.defaultTimeoutMs.doc, new RegExp(`HubSpot: ${DEFAULT_OPERATOR_LIMITS.defaultTimeoutMs}\\)`));
+    assert.match(platformSchema.defaultMemoryMb.doc, new RegExp(`HubSpot: ${DEFAULT_OPERATOR_LIMITS.defaultMemoryMb}\\)`));
+  });
+});
