@@ -29,6 +29,7 @@ const TYPE_NAMES: Record<EventCase, string> = {
   connectionRefreshed: 'ConnectionRefreshed',
   connectionNeedsReauth: 'ConnectionNeedsReauth',
   connectionRevoked: 'ConnectionRevoked',
+  connectionChanged: 'ConnectionChanged',
 };
 
 export function topicOf(c: EventCase): Topic {

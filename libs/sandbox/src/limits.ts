@@ -3,6 +3,7 @@
  * documents one. The executor may lower or raise the per-request limits within
  * {@link LIMIT_BOUNDS}; nothing here is ever unlimited.
  */
+import { SECRETS_POLICY } from '@codestep/core';
 import type { ExecutionLimits } from './sandbox.types.ts';
 
 /** HubSpot's defaults: 20 s wall time, 128 MB of memory. */
@@ -14,8 +15,8 @@ export const LIMIT_BOUNDS = {
   memoryMb: { min: 16, max: 4096 },
 } as const;
 
-/** HubSpot's cap on the secrets of one action: the sum of the values' lengths, characters. */
-export const MAX_SECRETS_CHARS = 1000;
+/** HubSpot's cap on the secrets of one action: the sum of the values' lengths, characters (owned by `SECRETS_POLICY`). */
+export const MAX_SECRETS_CHARS: number = SECRETS_POLICY.maxTotalCharsPerAction;
 /** Secret values shorter than this are not redacted from logs (they would mangle every line). */
 export const MIN_REDACTED_SECRET_CHARS = 4;
 /** HubSpot's cap on one string output value, characters (`OUTPUT_VALUES_TOO_LARGE`). */
