@@ -18,7 +18,7 @@ export const SECRETS_POLICY = {
 } as const;
 
 /** True when `name` is a valid secret name. */
-export function isValidSecretName(name: unknown): name is string {
+export function isValidSecretName(name: unknown): boolean {
   return typeof name === 'string' && name.length <= SECRETS_POLICY.maxNameChars && SECRETS_POLICY.namePattern.test(name);
 }
 
