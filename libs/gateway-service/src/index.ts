@@ -4,5 +4,5 @@ export { openApiDocument } from './openapi.ts';
 export { createRouter, statusFor, type Route, type RouteRequest, type RouteResponse, type RouterOptions } from './router.ts';
 export { createTenants, type Tenants, type TenantsOptions } from './tenants.ts';
 export { tenantLimitsOf, tenantLimitsRoutes, type TenantLimits, type TenantLimitsOf } from './tenant-limits.routes.ts';
-export { connectionRoutes, connectionView } from './connections.routes.ts';
+export { checkSecretSelections, connectionRoutes, connectionView } from './connections.routes.ts';
 export { ensureHookCollection, hookRoutes, type HookOptions } from './hooks.routes.ts';
