@@ -56,88 +56,97 @@ export interface ConnectionRepository {
 
 const MAX_ATTEMPTS = 100;
 
-export function createConnectionRepository(deps: { store: DocumentStore; eventLog: EventLog; log: Logger }): ConnectionRepository {
+/** The ports the repository works over. */
+export interface RepositoryDeps {
+  store: DocumentStore;
+  eventLog: EventLog;
+  log: Logger;
+}
+
+/** The change with its events added to the outbox, when it is visible. */
+function withEvents(next: ConnectionDoc, announce: Announce | undefined): ConnectionDoc {
+  if (!announce) return next;
+  const sequence = (next.sequence ?? 0) + 1;
+  const changed = { ...next, sequence, outbox: [] };
+  return { ...changed, outbox: [...(next.outbox ?? []), ...changeEvents(changed, sequence, announce(changed))] };
+}
+
+async function update(deps: RepositoryDeps, tenantId: string, handle: string, change: Change, announce?: Announce): Promise<Written> {
+  const { store } = deps;
+  const id = connectionId(tenantId, handle);
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const stored = await store.get<ConnectionDoc>(COLLECTIONS.connections, id);
+    if (!stored || stored.doc.tenantId !== tenantId) throw new NotFoundError(`no connection named "${handle}" in this account`);
+    const next = change(stored.doc);
+    if (!next) return { doc: stored.doc, version: stored.version, changed: false };
+    const doc = withEvents(next, announce);
+    if (await store.compareAndSet(COLLECTIONS.connections, id, stored.version, doc)) {
+      await publish(deps, doc);
+      return { doc, version: stored.version + 1, changed: true };
+    }
+  }
+  throw new CodestepError('CONFLICT', `connection "${handle}" is changing too often to update; try again`);
+}
+
+/** View first (the API reads it), then the log, then the outbox entries are dropped. */
+async function publish(deps: RepositoryDeps, doc: ConnectionDoc): Promise<void> {
   const { store, eventLog, log } = deps;
-
-  /** The change with its events added to the outbox, when it is visible. */
-  function withEvents(next: ConnectionDoc, announce: Announce | undefined): ConnectionDoc {
-    if (!announce) return next;
-    const sequence = (next.sequence ?? 0) + 1;
-    const changed = { ...next, sequence, outbox: [] };
-    return { ...changed, outbox: [...(next.outbox ?? []), ...changeEvents(changed, sequence, announce(changed))] };
+  const pending = doc.outbox ?? [];
+  if (!pending.length) return;
+  const envelopes = outboxEnvelopes(pending);
+  const where = { tenantId: doc.tenantId, handle: doc.handle, events: pending.map((e) => e.type) };
+  try {
+    await applyConnectionEnvelopes(store, envelopes);
+  } catch (error) {
+    log.error({ ...where, error: errorSummary(error) }, 'connection view not updated; the consumer will apply the events');
   }
+  try {
+    await eventLog.append(envelopes.map((env) => toRecord(env, currentTraceparent())));
+  } catch (error) {
+    // The change stands; its events stay in the outbox and are appended again later.
+    log.error({ ...where, error: errorSummary(error) }, 'connection events not appended yet; they stay in the outbox');
+    return;
+  }
+  const sent = new Set(pending.map((e) => e.eventId));
+  await update(deps, doc.tenantId, doc.handle, (cur) => (cur.outbox?.some((e) => sent.has(e.eventId)) ? { ...cur, outbox: cur.outbox.filter((e) => !sent.has(e.eventId)) } : null)).catch(
+    (error: unknown) => log.warn({ ...where, error: errorSummary(error) }, 'published connection events not yet dropped from the outbox'),
+  );
+}
 
-  async function update(tenantId: string, handle: string, change: Change, announce?: Announce): Promise<Written> {
-    const id = connectionId(tenantId, handle);
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const stored = await store.get<ConnectionDoc>(COLLECTIONS.connections, id);
-      if (!stored || stored.doc.tenantId !== tenantId) throw new NotFoundError(`no connection named "${handle}" in this account`);
-      const next = change(stored.doc);
-      if (!next) return { doc: stored.doc, version: stored.version, changed: false };
-      const doc = withEvents(next, announce);
-      if (await store.compareAndSet(COLLECTIONS.connections, id, stored.version, doc)) {
-        await publish(doc);
-        return { doc, version: stored.version + 1, changed: true };
-      }
+async function find(store: DocumentStore, tenantId: string, handle: string): Promise<StoredDoc<ConnectionDoc> | null> {
+  const stored = await store.get<ConnectionDoc>(COLLECTIONS.connections, connectionId(tenantId, handle));
+  return stored && stored.doc.tenantId === tenantId ? stored : null;
+}
+
+async function sweep(deps: RepositoryDeps): Promise<number> {
+  const all = await deps.store.find<ConnectionDoc>(COLLECTIONS.connections, { limit: 10_000_000 });
+  let touched = 0;
+  for (const { doc } of all) {
+    if (doc.sequence === undefined) {
+      await update(deps, doc.tenantId, doc.handle, (cur) => (cur.sequence === undefined ? cur : null), () => undefined);
+      touched++;
+    } else if (doc.outbox?.length) {
+      await publish(deps, doc);
+      touched++;
     }
-    throw new CodestepError('CONFLICT', `connection "${handle}" is changing too often to update; try again`);
   }
+  return touched;
+}
 
-  /** View first (the API reads it), then the log, then the outbox entries are dropped. */
-  async function publish(doc: ConnectionDoc): Promise<void> {
-    const pending = doc.outbox ?? [];
-    if (!pending.length) return;
-    const envelopes = outboxEnvelopes(pending);
-    const where = { tenantId: doc.tenantId, handle: doc.handle, events: pending.map((e) => e.type) };
-    try {
-      await applyConnectionEnvelopes(store, envelopes);
-    } catch (error) {
-      log.error({ ...where, error: errorSummary(error) }, 'connection view not updated; the consumer will apply the events');
-    }
-    try {
-      await eventLog.append(envelopes.map((env) => toRecord(env, currentTraceparent())));
-    } catch (error) {
-      // The change stands; its events stay in the outbox and are appended again later.
-      log.error({ ...where, error: errorSummary(error) }, 'connection events not appended yet; they stay in the outbox');
-      return;
-    }
-    const sent = new Set(pending.map((e) => e.eventId));
-    await update(doc.tenantId, doc.handle, (cur) => (cur.outbox?.some((e) => sent.has(e.eventId)) ? { ...cur, outbox: cur.outbox.filter((e) => !sent.has(e.eventId)) } : null)).catch(
-      (error: unknown) => log.warn({ ...where, error: errorSummary(error) }, 'published connection events not yet dropped from the outbox'),
-    );
-  }
 
-  async function find(tenantId: string, handle: string): Promise<StoredDoc<ConnectionDoc> | null> {
-    const stored = await store.get<ConnectionDoc>(COLLECTIONS.connections, connectionId(tenantId, handle));
-    return stored && stored.doc.tenantId === tenantId ? stored : null;
-  }
-
-  async function sweep(): Promise<number> {
-    const all = await store.find<ConnectionDoc>(COLLECTIONS.connections, { limit: 10_000_000 });
-    let touched = 0;
-    for (const { doc } of all) {
-      if (doc.sequence === undefined) {
-        await update(doc.tenantId, doc.handle, (cur) => (cur.sequence === undefined ? cur : null), () => undefined);
-        touched++;
-      } else if (doc.outbox?.length) {
-        await publish(doc);
-        touched++;
-      }
-    }
-    return touched;
-  }
-
+export function createConnectionRepository(deps: RepositoryDeps): ConnectionRepository {
+  const { store, eventLog, log } = deps;
   return {
     async ensure() {
       await store.ensureCollection(COLLECTIONS.connections, [{ fields: ['tenantId'] }]);
       await ensureConnectionViews(store);
       await eventLog.ensureTopics([Topics.connections]);
-      const touched = await sweep();
+      const touched = await sweep(deps);
       if (touched) log.info({ connections: touched }, 'published connection events left over');
     },
-    find,
+    find: (tenantId, handle) => find(store, tenantId, handle),
     async require(tenantId, handle) {
-      const stored = await find(tenantId, handle);
+      const stored = await find(store, tenantId, handle);
       if (!stored) throw new NotFoundError(`no connection named "${handle}" in this account`);
       return stored;
     },
@@ -146,10 +155,10 @@ export function createConnectionRepository(deps: { store: DocumentStore; eventLo
       const first = { ...doc, sequence, outbox: [] };
       const withOutbox = { ...first, outbox: changeEvents(first, sequence, event) };
       if (!(await store.insertIfAbsent(COLLECTIONS.connections, connectionId(doc.tenantId, doc.handle), withOutbox))) return false;
-      await publish(withOutbox);
+      await publish(deps, withOutbox);
       return true;
     },
-    update,
+    update: (tenantId, handle, change, announce) => update(deps, tenantId, handle, change, announce),
     compareAndSet: (doc, expectedVersion) => store.compareAndSet(COLLECTIONS.connections, connectionId(doc.tenantId, doc.handle), expectedVersion, doc),
     async view(tenantId, handle) {
       const stored = await store.get<ConnectionView>(COLLECTIONS.connectionViews, connectionId(tenantId, handle));
@@ -160,6 +169,6 @@ export function createConnectionRepository(deps: { store: DocumentStore; eventLo
       // The where clause scopes the query; the check keeps a store bug from crossing tenants.
       return docs.filter((d) => d.doc.tenantId === tenantId).map((d) => d.doc);
     },
-    sweep,
+    sweep: () => sweep(deps),
   };
 }
