@@ -173,7 +173,13 @@ export async function completeAuthorization(ctx: BrokerContext, input: CompleteA
   if (!stored) return { ok: false, errorCode: 'CONNECTION_GONE', error: `The connection "${st.handle}" no longer exists. Create it again from OAuth Connections.` };
   const conn = stored.doc;
   const provider = ctx.providers.get(conn.provider);
-  if (!provider) return { ok: false, errorCode: 'PROVIDER_NOT_CONFIGURED', error: `The provider "${conn.provider}" of connection "${conn.handle}" is no longer offered by this platform.`, connection: toView(conn) };
+  if (!provider)
+    return {
+      ok: false,
+      errorCode: 'PROVIDER_NOT_CONFIGURED',
+      error: `The provider "${conn.provider}" of connection "${conn.handle}" is no longer offered by this platform.`,
+      connection: toView(conn),
+    };
   return exchangeCode(ctx, conn, provider, input, redeemed.verifier);
 }
 
@@ -196,8 +202,18 @@ async function exchangeCode(ctx: BrokerContext, conn: ConnectionDoc, provider: O
   if (!result.ok) {
     ctx.log.warn({ ...log, kind: result.kind, status: result.status, providerError: result.kind === 'rejected' ? result.error : undefined }, 'code exchange failed');
     return result.kind === 'rejected'
-      ? { ok: false, errorCode: 'PROVIDER_REJECTED', error: `${provider.displayName} refused the authorization (${describeRejection(result)}). Start connecting "${conn.handle}" again.`, connection: toView(conn) }
-      : { ok: false, errorCode: 'PROVIDER_UNAVAILABLE', error: `${provider.displayName} could not be reached to finish the authorization (${result.description}). Try connecting "${conn.handle}" again later.`, connection: toView(conn) };
+      ? {
+          ok: false,
+          errorCode: 'PROVIDER_REJECTED',
+          error: `${provider.displayName} refused the authorization (${describeRejection(result)}). Start connecting "${conn.handle}" again.`,
+          connection: toView(conn),
+        }
+      : {
+          ok: false,
+          errorCode: 'PROVIDER_UNAVAILABLE',
+          error: `${provider.displayName} could not be reached to finish the authorization (${result.description}). Try connecting "${conn.handle}" again later.`,
+          connection: toView(conn),
+        };
   }
   const doc = await storeTokens(ctx, conn.tenantId, conn.handle, result.tokens, provider);
   ctx.log.info({ ...log, expiresAt: doc.expiresAt }, 'connection authorized');

@@ -12,7 +12,11 @@ export function statusOutcome(doc: ConnectionDoc): TokenOutcome | undefined {
     case 'active':
       return undefined;
     case 'pending':
-      return { ok: false, errorCode: 'NOT_AUTHORIZED', error: `OAuth connection "${doc.handle}" has not been authorized yet. Finish connecting it under OAuth Connections (sign in and grant access).` };
+      return {
+        ok: false,
+        errorCode: 'NOT_AUTHORIZED',
+        error: `OAuth connection "${doc.handle}" has not been authorized yet. Finish connecting it under OAuth Connections (sign in and grant access).`,
+      };
     case 'needs_reauth':
       return { ok: false, errorCode: 'NEEDS_REAUTH', error: needsReauthMessage(doc.handle, doc.statusReason) };
     case 'revoked':

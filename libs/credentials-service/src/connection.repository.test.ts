@@ -33,7 +33,9 @@ function pending(handle: string, at = 1_000): ConnectionDoc {
   };
 }
 
-const revoke = (at: number) => (doc: ConnectionDoc): ConnectionDoc => ({ ...doc, status: 'revoked', statusReason: 'revoked by a user', updatedAt: at });
+const revoke =
+  (at: number) =>
+  (doc: ConnectionDoc): ConnectionDoc => ({ ...doc, status: 'revoked', statusReason: 'revoked by a user', updatedAt: at });
 
 function setup() {
   const store = memoryStore();
@@ -87,7 +89,12 @@ describe('connection repository', () => {
     await first.insert(pending('crm'));
     eventLog.failNextAppends(2);
     await first.update(T, 'crm', revoke(2_000), () => ({ $case: 'connectionRevoked', value: { handle: 'crm' } }));
-    await first.update(T, 'crm', (doc) => ({ ...doc, statusReason: 'revoked again', updatedAt: 3_000 }), () => undefined);
+    await first.update(
+      T,
+      'crm',
+      (doc) => ({ ...doc, statusReason: 'revoked again', updatedAt: 3_000 }),
+      () => undefined,
+    );
     assert.equal(events().length, 1, 'nothing of the two changes reached the log');
     assert.equal((await first.view(T, 'crm'))?.statusReason, 'revoked again', 'the API reads its own writes all the same');
     const outbox = (await store.get<ConnectionDoc>(COLLECTIONS.connections, connectionId(T, 'crm')))?.doc.outbox ?? [];
@@ -152,7 +159,10 @@ describe('connection repository', () => {
     const rebuilt = memoryStore();
     await connectionsProjection.ensure(rebuilt);
     await eventLog.readAll(connectionsProjection.topics, (batch) => connectionsProjection.apply(rebuilt, batch));
-    for (const [tenant, handle] of [[T, 'a'], ['tenant-2', 'b']] as const) {
+    for (const [tenant, handle] of [
+      [T, 'a'],
+      ['tenant-2', 'b'],
+    ] as const) {
       const id = connectionId(tenant, handle);
       assert.deepEqual((await rebuilt.get(COLLECTIONS.connectionViews, id))?.doc, (await store.get(COLLECTIONS.connectionViews, id))?.doc);
     }

@@ -123,7 +123,13 @@ async function sweep(deps: RepositoryDeps): Promise<number> {
   let touched = 0;
   for (const { doc } of all) {
     if (doc.sequence === undefined) {
-      await update(deps, doc.tenantId, doc.handle, (cur) => (cur.sequence === undefined ? cur : null), () => undefined);
+      await update(
+        deps,
+        doc.tenantId,
+        doc.handle,
+        (cur) => (cur.sequence === undefined ? cur : null),
+        () => undefined,
+      );
       touched++;
     } else if (doc.outbox?.length) {
       await publish(deps, doc);
@@ -132,7 +138,6 @@ async function sweep(deps: RepositoryDeps): Promise<number> {
   }
   return touched;
 }
-
 
 export function createConnectionRepository(deps: RepositoryDeps): ConnectionRepository {
   const { store, eventLog, log } = deps;

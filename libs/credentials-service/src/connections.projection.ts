@@ -72,7 +72,11 @@ export async function applyConnectionEnvelopes(store: DocumentStore, envelopes: 
     if ((latest.get(id)?.version ?? 0) >= snapshot.sequence) continue;
     latest.set(id, { version: snapshot.sequence, doc: viewOf(env.tenantId, snapshot) });
   }
-  if (latest.size) await store.writeVersioned(COLLECTIONS.connectionViews, [...latest].map(([id, w]) => ({ id, version: w.version, doc: w.doc })));
+  if (latest.size)
+    await store.writeVersioned(
+      COLLECTIONS.connectionViews,
+      [...latest].map(([id, w]) => ({ id, version: w.version, doc: w.doc })),
+    );
 }
 
 function decodeAll(batch: ReadonlyArray<ProjectedRecord | ConsumedRecord>): Envelope[] {

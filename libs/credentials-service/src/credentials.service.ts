@@ -20,7 +20,18 @@ import { createSecretBox } from './secret-box.ts';
 import { createSecretsVault, type SecretsVault } from './secrets.vault.ts';
 import { createTokenRefresher, type TokenRefresher } from './token.refresher.ts';
 
-export type { CompleteAuthorizationInput, CompleteErrorCode, CompleteOutcome, CredentialsServiceOptions, GetOAuthTokenInput, ProviderView, SecretSizeView, SecretView, TokenErrorCode, TokenOutcome } from './credentials.types.ts';
+export type {
+  CompleteAuthorizationInput,
+  CompleteErrorCode,
+  CompleteOutcome,
+  CredentialsServiceOptions,
+  GetOAuthTokenInput,
+  ProviderView,
+  SecretSizeView,
+  SecretView,
+  TokenErrorCode,
+  TokenOutcome,
+} from './credentials.types.ts';
 
 export class CredentialsBroker {
   readonly #ctx: BrokerContext;

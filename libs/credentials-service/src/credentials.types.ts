@@ -68,7 +68,8 @@ export interface GetOAuthTokenInput {
   declaredHandles: readonly string[];
 }
 
-export type CompleteErrorCode = 'INVALID_REQUEST' | 'INVALID_STATE' | 'STATE_EXPIRED' | 'CONNECTION_GONE' | 'PROVIDER_DENIED' | 'PROVIDER_REJECTED' | 'PROVIDER_UNAVAILABLE' | 'PROVIDER_NOT_CONFIGURED';
+export type CompleteErrorCode =
+  'INVALID_REQUEST' | 'INVALID_STATE' | 'STATE_EXPIRED' | 'CONNECTION_GONE' | 'PROVIDER_DENIED' | 'PROVIDER_REJECTED' | 'PROVIDER_UNAVAILABLE' | 'PROVIDER_NOT_CONFIGURED';
 
 export type CompleteOutcome = { ok: true; connection: ConnectionView } | { ok: false; errorCode: CompleteErrorCode; error: string; connection?: ConnectionView };
 

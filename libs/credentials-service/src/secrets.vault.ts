@@ -63,7 +63,10 @@ export function createSecretsVault(deps: { store: DocumentStore; box: SecretBox;
       const tenantId = checkTenantId(input.tenantId);
       const names = [...new Set(input.names)];
       const valid = names.filter((n) => isValidSecretName(n));
-      const found = await store.getMany<SecretDoc>(COLLECTIONS.secrets, valid.map((n) => secretId(tenantId, n)));
+      const found = await store.getMany<SecretDoc>(
+        COLLECTIONS.secrets,
+        valid.map((n) => secretId(tenantId, n)),
+      );
       const values: Record<string, string> = {};
       const missing: string[] = [];
       for (const name of names) {

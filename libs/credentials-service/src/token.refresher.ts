@@ -155,7 +155,17 @@ async function refreshed(
     (cur) =>
       cur.status !== 'active' || !mine(cur)
         ? null
-        : { ...cur, credentials: sealed, expiresAt, grantedScopes: tokens.scopes ?? cur.grantedScopes, refreshedAt: now, generation: cur.generation + 1, lease: null, lastRefreshFailure: null, updatedAt: now },
+        : {
+            ...cur,
+            credentials: sealed,
+            expiresAt,
+            grantedScopes: tokens.scopes ?? cur.grantedScopes,
+            refreshedAt: now,
+            generation: cur.generation + 1,
+            lease: null,
+            lastRefreshFailure: null,
+            updatedAt: now,
+          },
     () => ({ $case: 'connectionRefreshed', value: { handle: doc.handle, expiresAt: expiresAt ?? 0 } }),
   );
   if (!written.changed) {

@@ -185,7 +185,11 @@ export function connectionRoutes(credentials: CredentialsClientLike, options: Co
           scopes: stringList(body, 'scopes'),
         });
         const connection = out.connection ? connectionView(out.connection) : null;
-        return { status: 201, headers: { location: `/v1/connections/${encodeURIComponent(out.connection?.handle ?? '')}` }, body: { handle: out.connection?.handle, authorizeUrl: out.authorizeUrl || null, connection } };
+        return {
+          status: 201,
+          headers: { location: `/v1/connections/${encodeURIComponent(out.connection?.handle ?? '')}` },
+          body: { handle: out.connection?.handle, authorizeUrl: out.authorizeUrl || null, connection },
+        };
       },
     },
     {

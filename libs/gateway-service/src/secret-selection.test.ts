@@ -56,7 +56,13 @@ describe('secret selections on workflow save', () => {
     await new Promise<void>((r) => http.close(() => r()));
   });
 
-  const workflow = (name: string, secrets: string[]) => ({ name, actions: [{ id: 'first', code: 'exports.main = async () => ({})', secrets: [] }, { id: 'greet', code: 'exports.main = async () => ({})', secrets }] });
+  const workflow = (name: string, secrets: string[]) => ({
+    name,
+    actions: [
+      { id: 'first', code: 'exports.main = async () => ({})', secrets: [] },
+      { id: 'greet', code: 'exports.main = async () => ({})', secrets },
+    ],
+  });
   const send = (method: string, path: string, body: unknown) =>
     fetch(`${base}${path}`, { method, headers: { authorization: 'Bearer key-a', 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
@@ -68,7 +74,10 @@ describe('secret selections on workflow save', () => {
   });
 
   it('refuses with a 400 naming the action and the total when the selected secrets can never run together', async () => {
-    for (const [method, path] of [['POST', '/v1/workflows'], ['PUT', '/v1/workflows/wf_1']] as const) {
+    for (const [method, path] of [
+      ['POST', '/v1/workflows'],
+      ['PUT', '/v1/workflows/wf_1'],
+    ] as const) {
       const res = await send(method, path, workflow(`too-big-${method}`, ['BIG', 'SMALL']));
       assert.equal(res.status, 400);
       const body = (await res.json()) as { error: { message: string } };
