@@ -1,34 +1,38 @@
 /**
  * Connection events on `codestep.connections.v1`, keyed `<tenant>/<handle>`. They say what
  * happened to a connection and never carry token material (the event types have no field
- * that could hold it).
+ * that could hold it). Every visible change gives a `ConnectionChanged` (the connection's new
+ * view, which the projection keeps) after the event that names the change, if any.
  */
 import { deterministicId } from '@codestep/core';
-import type { EventLog } from '@codestep/event-log';
-import { envelope, toRecord, type EventBody } from '@codestep/events';
-import { currentTraceparent } from '@codestep/telemetry';
-import { connectionId } from './connection.model.ts';
+import { EventEnvelope } from '@codestep/contracts';
+import { envelope, fromRecord, type Envelope, type EventBody } from '@codestep/events';
+import { connectionId, type ConnectionDoc, type OutboxEntry } from './connection.model.ts';
+import { snapshotOf } from './connections.projection.ts';
 
 export type ConnectionEvent = Extract<EventBody, { $case: 'connectionAuthorized' | 'connectionRefreshed' | 'connectionNeedsReauth' | 'connectionRevoked' }>;
 
-export interface ConnectionEventMeta {
-  tenantId: string;
-  handle: string;
-  /** The stored connection version this event describes: with it the event id is deterministic. */
-  version: number;
-  occurredAt: number;
+/**
+ * The envelopes of one visible change of `doc` (already changed), numbered `sequence` for its
+ * connection. Ids are deterministic in (connection, sequence, type), and the envelopes are
+ * stored with the change before they are appended, so a retry appends the same bytes under
+ * the same ids, never another payload.
+ */
+export function changeEvents(doc: ConnectionDoc, sequence: number, event?: ConnectionEvent): OutboxEntry[] {
+  const aggregateId = connectionId(doc.tenantId, doc.handle);
+  const meta = (type: string) => ({ eventId: deterministicId('evt', aggregateId, 'change', sequence, type), tenantId: doc.tenantId, aggregateId, occurredAt: doc.updatedAt });
+  const out: Envelope[] = [];
+  if (event) out.push(envelope(meta(event.$case), event));
+  out.push(envelope(meta('connectionChanged'), { $case: 'connectionChanged', value: snapshotOf(doc, sequence) }));
+  return out.map((env) => ({ eventId: env.eventId, type: env.type, encoded: Buffer.from(EventEnvelope.encode(env).finish()).toString('base64') }));
 }
 
-export async function appendConnectionEvent(eventLog: EventLog, meta: ConnectionEventMeta, event: ConnectionEvent): Promise<void> {
-  const aggregateId = connectionId(meta.tenantId, meta.handle);
-  const env = envelope(
-    {
-      eventId: deterministicId('evt', aggregateId, event.$case, meta.version),
-      tenantId: meta.tenantId,
-      aggregateId,
-      occurredAt: meta.occurredAt,
-    },
-    event,
-  );
-  await eventLog.append([toRecord(env, currentTraceparent())]);
+/** The envelopes of outbox entries, in order. */
+export function outboxEnvelopes(entries: readonly OutboxEntry[]): Envelope[] {
+  const out: Envelope[] = [];
+  for (const entry of entries) {
+    const env = fromRecord(Buffer.from(entry.encoded, 'base64'));
+    if (env) out.push(env);
+  }
+  return out;
 }

@@ -8,6 +8,8 @@ export const COLLECTIONS = {
   connections: 'credential_connections',
   secrets: 'credential_secrets',
   states: 'credential_oauth_states',
+  /** The queryable connections: a projection of `codestep.connections.v1`, no token material. */
+  connectionViews: 'credential_connection_views',
 } as const;
 
 export type ConnectionStatus = 'pending' | 'active' | 'needs_reauth' | 'revoked';
@@ -43,6 +45,20 @@ export interface ConnectionDoc {
   lease: RefreshLease | null;
   /** The last refresh that failed for a reason that may pass (outage), shown to waiters. */
   lastRefreshFailure: { at: number; code: string; message: string } | null;
+  /** Visible changes so far: the `sequence` of the last `ConnectionChanged`. Absent on records older than the projection. */
+  sequence?: number;
+  /**
+   * The events of changes not yet confirmed appended to the log, written with the change
+   * itself (an outbox): whoever sees them appends them again, under the same ids.
+   */
+  outbox?: OutboxEntry[];
+}
+
+/** An event waiting in a record's outbox: the encoded `EventEnvelope`, base64. */
+export interface OutboxEntry {
+  eventId: string;
+  type: string;
+  encoded: string;
 }
 
 export interface StoredCredentials {
@@ -55,6 +71,8 @@ export interface SecretDoc {
   name: string;
   sealed: string;
   updatedAt: number;
+  /** The value's length in characters (absent on secrets stored before it was kept). */
+  valueChars?: number;
 }
 
 /** A pending authorization: single use (deleted when redeemed), expiring. Keyed by sha256(state). */

@@ -26,12 +26,25 @@ export async function createCredentialsService(options: CredentialsServiceOption
   return { api, handlers, grpc: credentialsServer(handlers, options.logger) };
 }
 
-export { CredentialsBroker, type CompleteAuthorizationInput, type CompleteErrorCode, type CompleteOutcome, type CredentialsServiceOptions, type GetOAuthTokenInput, type ProviderView, type SecretView, type TokenErrorCode, type TokenOutcome } from './credentials.service.ts';
+export {
+  CredentialsBroker,
+  type CompleteAuthorizationInput,
+  type CompleteErrorCode,
+  type CompleteOutcome,
+  type CredentialsServiceOptions,
+  type GetOAuthTokenInput,
+  type ProviderView,
+  type SecretSizeView,
+  type SecretView,
+  type TokenErrorCode,
+  type TokenOutcome,
+} from './credentials.service.ts';
+export { connectionsProjection, startConnectionsConsumer } from './connections.projection.ts';
 export { credentialsHandlers, credentialsServer, toConnectionInfo, type CredentialsHandlers } from './credentials.grpc.ts';
 export { COLLECTIONS, type ConnectionStatus, type ConnectionView } from './connection.model.ts';
 export { HUBSPOT_PERMISSIONS, HUBSPOT_PROVIDER_ID, hubspotPreset, type HubSpotPresetOptions } from './hubspot.preset.ts';
 export { MASTER_KEY_FILE, isMasterKeyFileExposed, loadOrCreateMasterKey, parseMasterKey, type MasterKeyFile } from './master-key.ts';
-export { checkHandle, checkSecretName, isValidHandle, MAX_SECRET_BYTES } from './names.policy.ts';
+export { checkHandle, checkSecretName, isValidHandle } from './names.policy.ts';
 export { OAuthClient, buildAuthorizeUrl, createPkce, pkceChallenge, type FetchLike, type TokenResult, type TokenSet } from './oauth.client.ts';
 export {
   ProviderRegistry,

@@ -37,7 +37,8 @@ describe('OAuth client', () => {
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
 
-  const generic = () => genericOAuth2Provider({ id: 'acme', authorizeUrl: `${base}/authorize?prompt=consent`, tokenUrl: `${base}/token`, revocationUrl: `${base}/revoke`, clientId: 'cli:ent', clientSecret: 'se cret' });
+  const generic = () =>
+    genericOAuth2Provider({ id: 'acme', authorizeUrl: `${base}/authorize?prompt=consent`, tokenUrl: `${base}/token`, revocationUrl: `${base}/revoke`, clientId: 'cli:ent', clientSecret: 'se cret' });
   const oauth = new OAuthClient({ timeoutMs: 2_000 });
 
   it('builds an authorize URL with state, scopes and an S256 challenge, keeping the URL’s own parameters', () => {
@@ -76,7 +77,13 @@ describe('OAuth client', () => {
     answer = { status: 400, body: JSON.stringify({ status: 'BAD_REFRESH_TOKEN', message: 'missing or unknown refresh token', correlationId: 'x' }) };
     assert.deepEqual(await oauth.refresh(generic(), 'rt-0'), { ok: false, kind: 'rejected', status: 400, error: 'BAD_REFRESH_TOKEN', description: 'missing or unknown refresh token' });
     answer = { status: 200, body: 'error=bad_verification_code&error_description=The+code+is+incorrect', type: 'application/x-www-form-urlencoded' };
-    assert.deepEqual(await oauth.exchangeCode(generic(), { code: 'c', redirectUri: 'https://x' }), { ok: false, kind: 'rejected', status: 200, error: 'bad_verification_code', description: 'The code is incorrect' });
+    assert.deepEqual(await oauth.exchangeCode(generic(), { code: 'c', redirectUri: 'https://x' }), {
+      ok: false,
+      kind: 'rejected',
+      status: 200,
+      error: 'bad_verification_code',
+      description: 'The code is incorrect',
+    });
   });
 
   it('reads 5XX, 429, garbage and refused connections as unavailable', async () => {

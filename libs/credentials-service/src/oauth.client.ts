@@ -146,7 +146,13 @@ export class OAuthClient {
     }
     const tokenType = stringField(body, 'token_type');
     if (tokenType && tokenType.toLowerCase() !== 'bearer') {
-      return { ok: false, kind: 'rejected', status: res.status, error: 'unsupported_token_type', description: `the provider issued a ${tokenType.slice(0, 20)} token; only bearer tokens are supported` };
+      return {
+        ok: false,
+        kind: 'rejected',
+        status: res.status,
+        error: 'unsupported_token_type',
+        description: `the provider issued a ${tokenType.slice(0, 20)} token; only bearer tokens are supported`,
+      };
     }
     const tokens: TokenSet = { accessToken };
     const refreshToken = stringField(body, 'refresh_token');

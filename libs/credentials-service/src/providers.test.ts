@@ -50,7 +50,17 @@ describe('HubSpot preset', () => {
 describe('generic OAuth 2.0 providers', () => {
   it('takes its settings from operator configuration, with PKCE on and basic auth by default', () => {
     const [p] = parseGenericProviders(
-      JSON.stringify([{ id: 'github', displayName: 'GitHub', authorizeUrl: 'https://github.com/login/oauth/authorize', tokenUrl: 'https://github.com/login/oauth/access_token', clientId: 'id', clientSecret: 's', scopes: ['repo'] }]),
+      JSON.stringify([
+        {
+          id: 'github',
+          displayName: 'GitHub',
+          authorizeUrl: 'https://github.com/login/oauth/authorize',
+          tokenUrl: 'https://github.com/login/oauth/access_token',
+          clientId: 'id',
+          clientSecret: 's',
+          scopes: ['repo'],
+        },
+      ]),
     );
     assert.equal(p?.pkce, true);
     assert.equal(p?.tokenAuthMethod, 'client_secret_basic');

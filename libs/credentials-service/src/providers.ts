@@ -150,7 +150,9 @@ export class ProviderRegistry {
     const p = this.#byId.get(id);
     if (!p) {
       const known = [...this.#byId.keys()];
-      throw new ValidationError(`unknown OAuth provider ${JSON.stringify(id)}: ${known.length ? `this platform offers ${known.join(', ')}` : 'the operator has configured none'}`, { field: 'provider' });
+      throw new ValidationError(`unknown OAuth provider ${JSON.stringify(id)}: ${known.length ? `this platform offers ${known.join(', ')}` : 'the operator has configured none'}`, {
+        field: 'provider',
+      });
     }
     return p;
   }

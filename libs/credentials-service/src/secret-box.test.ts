@@ -30,7 +30,10 @@ describe('secret box (AES-256-GCM)', () => {
     const sealed = box.seal('very-secret-token', 'a');
     const [v, iv, data = '', tag] = sealed.split('.');
     const flipped = `${data.startsWith('A') ? 'B' : 'A'}${data.slice(1)}`;
-    assert.throws(() => box.open([v, iv, flipped, tag].join('.'), 'a'), (e: Error) => !e.message.includes('very-secret-token'));
+    assert.throws(
+      () => box.open([v, iv, flipped, tag].join('.'), 'a'),
+      (e: Error) => !e.message.includes('very-secret-token'),
+    );
     assert.throws(() => createSecretBox(randomBytes(32)).open(sealed, 'a'), { code: 'DECRYPTION_FAILED' });
     assert.throws(() => box.open('not-sealed', 'a'), { code: 'DECRYPTION_FAILED' });
   });

@@ -29,6 +29,7 @@ const TYPE_NAMES: Record<EventCase, string> = {
   connectionRefreshed: 'ConnectionRefreshed',
   connectionNeedsReauth: 'ConnectionNeedsReauth',
   connectionRevoked: 'ConnectionRevoked',
+  connectionChanged: 'ConnectionChanged',
   tenantCreated: 'TenantCreated',
   apiKeyCreated: 'ApiKeyCreated',
   tenantLimitsSet: 'TenantLimitsSet',

@@ -3,11 +3,12 @@
  * are plain JSON (field values as JSON primitives); the gRPC contracts stay internal.
  */
 import type { ServerResponse } from 'node:http';
-import type { ActionDefinition, FieldValue, WorkflowDefinition, enrollmentsV1, historyV1, workflowsV1 } from '@codestep/contracts';
+import type { ActionDefinition, FieldValue, WorkflowDefinition, credentialsV1, enrollmentsV1, historyV1, workflowsV1 } from '@codestep/contracts';
 import { ValidationError } from '@codestep/core';
 import { fieldMapToPlain } from '@codestep/events';
 import type { PromiseClient } from '@codestep/rpc';
 import { actionToInput, parseWorkflowInput, type LimitBounds } from '@codestep/workflows';
+import { checkSecretSelections } from './connections.routes.ts';
 import type { Route, RouteRequest } from './router.ts';
 import type { TenantLimitsOf } from './tenant-limits.routes.ts';
 
@@ -17,6 +18,8 @@ export interface ApiClients {
   history: PromiseClient<historyV1.HistoryClient>;
   /** The raw client, for the server-streamed tail. */
   historyRaw: historyV1.HistoryClient;
+  /** The broker: with it, a workflow whose action selects more secrets than an action may use is refused at save. */
+  credentials?: PromiseClient<credentialsV1.CredentialsClient>;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -111,6 +114,7 @@ export function apiRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
       handle: async (req) => {
         const limits = await limitsOf(req.tenantId);
         const input = toContractActions(req.body, limits.bounds);
+        if (c.credentials) await checkSecretSelections(c.credentials, req.tenantId, input.actions);
         const wf = await c.workflows.createWorkflow({ tenantId: req.tenantId, name: input.name, objectType: input.objectType, actions: input.actions, requestId: requestId(req), limits: limits.policy });
         return { status: 201, body: workflowView(wf) };
       },
@@ -137,6 +141,7 @@ export function apiRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
       handle: async (req) => {
         const limits = await limitsOf(req.tenantId);
         const input = toContractActions(req.body, limits.bounds);
+        if (c.credentials) await checkSecretSelections(c.credentials, req.tenantId, input.actions);
         const wf = await c.workflows.updateWorkflow({ tenantId: req.tenantId, workflowId: req.params.id!, name: input.name, objectType: input.objectType, actions: input.actions, limits: limits.policy });
         return { status: 200, body: workflowView(wf) };
       },

@@ -8,8 +8,8 @@
  * a tenant and a connection, and the broker checks it. Its page never echoes the code.
  */
 import { Metadata, type CallOptions, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
-import type { credentialsV1 } from '@codestep/contracts';
-import { ValidationError } from '@codestep/core';
+import type { ActionDefinition, credentialsV1 } from '@codestep/contracts';
+import { ValidationError, secretSelectionProblem } from '@codestep/core';
 import { fromServiceError, type PromiseClient } from '@codestep/rpc';
 import { injectContext } from '@codestep/telemetry';
 import type { Route, RouteRequest, RouteResponse } from './router.ts';
@@ -128,6 +128,25 @@ async function oauthCallback(client: credentialsV1.CredentialsClient, req: Route
   }
 }
 
+type CredentialsClientLike = credentialsV1.CredentialsClient | PromiseClient<credentialsV1.CredentialsClient>;
+
+/**
+ * Refuses, before it is saved, a workflow with an action whose selected secrets together are
+ * longer than an action may use (`SECRETS_POLICY`): it could never run. Sizes come from the
+ * broker (lengths only, never values); secrets not stored yet count as empty.
+ * @throws ValidationError naming the action and the total.
+ */
+export async function checkSecretSelections(credentials: CredentialsClientLike, tenantId: string, actions: readonly ActionDefinition[]): Promise<void> {
+  if (!actions.some((a) => a.secretNames.length > 0)) return;
+  const client: credentialsV1.CredentialsClient = 'raw' in credentials ? credentials.raw : credentials;
+  const { secrets } = await call(client, 'listSecrets', client.listSecrets, { tenantId });
+  const sizes = new Map(secrets.map((s) => [s.name, s.valueChars ?? 0]));
+  actions.forEach((action, i) => {
+    const problem = secretSelectionProblem(action.actionId, action.secretNames, sizes);
+    if (problem) throw new ValidationError(`actions[${i}].secrets: ${problem}`, { field: `actions[${i}].secrets` });
+  });
+}
+
 export interface ConnectionRoutesOptions {
   /**
    * Include `PUT/GET/DELETE /v1/secrets…`. Turn off where another module serves them.
@@ -140,7 +159,7 @@ export interface ConnectionRoutesOptions {
  * The routes for connections, the OAuth callback and secrets, over the broker's gRPC client
  * (the raw grpc-js client, or `@codestep/rpc`'s promise client whose `raw` is used).
  */
-export function connectionRoutes(credentials: credentialsV1.CredentialsClient | PromiseClient<credentialsV1.CredentialsClient>, options: ConnectionRoutesOptions = {}): Route[] {
+export function connectionRoutes(credentials: CredentialsClientLike, options: ConnectionRoutesOptions = {}): Route[] {
   const client: credentialsV1.CredentialsClient = 'raw' in credentials ? credentials.raw : credentials;
   const routes: Route[] = [
     {
@@ -166,7 +185,11 @@ export function connectionRoutes(credentials: credentialsV1.CredentialsClient | 
           scopes: stringList(body, 'scopes'),
         });
         const connection = out.connection ? connectionView(out.connection) : null;
-        return { status: 201, headers: { location: `/v1/connections/${encodeURIComponent(out.connection?.handle ?? '')}` }, body: { handle: out.connection?.handle, authorizeUrl: out.authorizeUrl || null, connection } };
+        return {
+          status: 201,
+          headers: { location: `/v1/connections/${encodeURIComponent(out.connection?.handle ?? '')}` },
+          body: { handle: out.connection?.handle, authorizeUrl: out.authorizeUrl || null, connection },
+        };
       },
     },
     {

@@ -5,5 +5,5 @@ export { createRouter, statusFor, type Route, type RouteRequest, type RouteRespo
 export { createTenants, type Tenants, type TenantsDeps, type TenantsOptions } from './tenants.ts';
 export { TENANT_COLLECTIONS, applyTenantEvents, tenantsProjection, type KeyDoc, type TenantDoc } from './tenants.projection.ts';
 export { tenantLimitsOf, tenantLimitsRoutes, type TenantLimits, type TenantLimitsOf } from './tenant-limits.routes.ts';
-export { connectionRoutes, connectionView } from './connections.routes.ts';
+export { checkSecretSelections, connectionRoutes, connectionView } from './connections.routes.ts';
 export { ensureHookCollection, hookRoutes, type HookOptions } from './hooks.routes.ts';

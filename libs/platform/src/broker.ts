@@ -1,7 +1,7 @@
 /** Wiring of the OAuth broker (Credentials): master key, providers, store, gRPC server. */
 import { credentialsV1 } from '@codestep/contracts';
 import { systemClock, type Logger } from '@codestep/core';
-import { createCredentialsService, hubspotPreset, loadOrCreateMasterKey, parseGenericProviders, parseMasterKey, type OAuthProvider } from '@codestep/credentials-service';
+import { createCredentialsService, hubspotPreset, startConnectionsConsumer, loadOrCreateMasterKey, parseGenericProviders, parseMasterKey, type OAuthProvider } from '@codestep/credentials-service';
 import { connectionRoutes, type Route } from '@codestep/gateway-service';
 import { serve, type PromiseClient } from '@codestep/rpc';
 import { openEventLog, openStore } from './adapters.ts';
@@ -43,6 +43,8 @@ export async function startBrokerApp(config: PlatformConfig, logger: Logger, sha
     clock: systemClock,
     logger: logger.child({ service: 'oauth-broker' }),
   });
+  // The connections view follows the log too: events other instances appended, outboxes flushed late.
+  const consumer = await startConnectionsConsumer({ store, eventLog, logger });
   const server = await serve(config.brokerGrpc, [[credentialsV1.CredentialsService, service.grpc as never]]);
   let stopped: Promise<void> | undefined;
   return {
@@ -51,6 +53,7 @@ export async function startBrokerApp(config: PlatformConfig, logger: Logger, sha
     stop: () =>
       (stopped ??= (async () => {
         await server.stop();
+        await consumer.stop();
         if (owned) await eventLog.close();
         await store.close();
       })()),

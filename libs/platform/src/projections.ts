@@ -2,8 +2,9 @@
  * Every projection the services own, in one list: what `codestep replay` rebuilds and what
  * `--verify` compares. A service that adds queryable state adds its projection here.
  */
+import { connectionsProjection } from '@codestep/credentials-service';
 import { tenantsProjection } from '@codestep/gateway-service';
 import { historyProjection } from '@codestep/history-service';
 import type { Projection } from '@codestep/store';
 
-export const PROJECTIONS: readonly Projection[] = [historyProjection, tenantsProjection];
+export const PROJECTIONS: readonly Projection[] = [historyProjection, tenantsProjection, connectionsProjection];

@@ -144,7 +144,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   const enrollments = createClient(enrollmentsV1.EnrollmentsClient, config.enrollmentGrpc);
   const history = createClient(historyV1.HistoryClient, config.logGrpc, { idempotent: ['getEnrollment', 'listEnrollments', 'getExecution'] });
   const credentials = createClient(credentialsV1.CredentialsClient, config.brokerGrpc);
-  const clients = { workflows, enrollments, history, historyRaw: history.raw };
+  const clients = { workflows, enrollments, history, historyRaw: history.raw, credentials };
   await ensureHookCollection(store);
   const operator = operatorLimitsOf(config);
   const limitsOf = tenantLimitsOf(tenants, operator);

@@ -4,7 +4,7 @@
  * operator bounds) before a request reaches the sandbox, by `@codestep/workflows`; the sandbox
  * only enforces its own hard safety caps ({@link LIMIT_BOUNDS}). Nothing here is ever unlimited.
  */
-import { DEFAULT_EXECUTION_LIMITS, MIN_EXECUTION_LIMITS } from '@codestep/core';
+import { DEFAULT_EXECUTION_LIMITS, MIN_EXECUTION_LIMITS, SECRETS_POLICY } from '@codestep/core';
 import type { ExecutionLimits } from './sandbox.types.ts';
 
 /** What a request that states no limits runs with: the platform's defaults (HubSpot's 20 s and 128 MB). */
@@ -21,8 +21,8 @@ export const LIMIT_BOUNDS = {
   memoryMb: { min: MIN_EXECUTION_LIMITS.memoryMb, max: 4096 },
 } as const;
 
-/** HubSpot's cap on the secrets of one action: the sum of the values' lengths, characters. */
-export const MAX_SECRETS_CHARS = 1000;
+/** HubSpot's cap on the secrets of one action: the sum of the values' lengths, characters (owned by `SECRETS_POLICY`). */
+export const MAX_SECRETS_CHARS: number = SECRETS_POLICY.maxTotalCharsPerAction;
 /** Secret values shorter than this are not redacted from logs (they would mangle every line). */
 export const MIN_REDACTED_SECRET_CHARS = 4;
 /** HubSpot's cap on one string output value, characters (`OUTPUT_VALUES_TOO_LARGE`). */

@@ -3,7 +3,7 @@
  * `ActionDefinition`. Errors name the field and say what to do.
  */
 import type { ActionDefinition, InputFieldSource, OutputFieldDefinition } from '@codestep/contracts';
-import { ValidationError } from '@codestep/core';
+import { SECRETS_POLICY, ValidationError, isValidSecretName } from '@codestep/core';
 import { DEFAULT_LIMIT_BOUNDS, LIMIT_MINIMUMS, type LimitBounds } from './execution-limits.ts';
 
 export const OUTPUT_TYPES = ['number', 'string', 'boolean', 'datetime', 'enum', 'date', 'phone_number'] as const;
@@ -98,8 +98,8 @@ function parseAction(raw: unknown, path: string, index: number, earlier: Map<str
   });
 
   const secrets = raw.secrets ?? [];
-  if (!Array.isArray(secrets) || !secrets.every((s) => typeof s === 'string' && NAME.test(s)))
-    fail(`${path}.secrets`, 'must be an array of secret names (letters, digits, "_")');
+  if (!Array.isArray(secrets) || !secrets.every(isValidSecretName))
+    fail(`${path}.secrets`, `must be an array of secret names (letters, digits, "_", starting with a letter or "_", at most ${SECRETS_POLICY.maxNameChars} characters)`);
   const connections = raw.connections ?? [];
   if (!Array.isArray(connections) || !connections.every((s) => typeof s === 'string' && /^[a-z0-9-]{1,63}$/.test(s)))
     fail(`${path}.connections`, 'must be an array of connection handles (lowercase letters, digits, "-")');

@@ -3,6 +3,7 @@
  * action's author or the operator can fix (secrets too long, limits out of bounds, code too
  * large) come back as a failed result with a clear code, like any other failure of the action.
  */
+import { isValidSecretName } from '@codestep/core';
 import {
   DEFAULT_LIMITS,
   LIMIT_BOUNDS,
@@ -13,8 +14,6 @@ import {
 import type { WorkerExecution } from '../protocol.ts';
 import type { ExecutionError, ExecutionRequest, ExecutionResult } from '../sandbox.types.ts';
 import { toCommonJs } from './code-transform.ts';
-
-const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 export function failedResult(error: ExecutionError, durationMs = 0): ExecutionResult {
   return { status: 'failed', outputFields: {}, logs: [], logsTruncated: false, error, durationMs };
@@ -45,7 +44,7 @@ export async function prepareExecution(
   const secrets: Record<string, string> = {};
   let secretChars = 0;
   for (const [name, value] of Object.entries(request.secrets ?? {})) {
-    if (!SECRET_NAME.test(name)) return invalid(`Secret name ${JSON.stringify(name.slice(0, 80))} is not valid: use letters, digits and underscores, not starting with a digit`);
+    if (!isValidSecretName(name)) return invalid(`Secret name ${JSON.stringify(name.slice(0, 80))} is not valid: use letters, digits and underscores, not starting with a digit`);
     if (typeof value !== 'string') return invalid(`Secret ${name} must be a string`);
     secrets[name] = value;
     secretChars += value.length;

@@ -32,6 +32,11 @@ export interface PutSecretRequest {
 export interface SecretInfo {
   name: string;
   updatedAt: number;
+  /**
+   * The value's length in characters (never the value): what it counts against an action's
+   * secrets total. Set by ListSecrets.
+   */
+  valueChars?: number | undefined;
 }
 
 export interface ListSecretsRequest {
@@ -322,7 +327,7 @@ export const PutSecretRequest: MessageFns<PutSecretRequest> = {
 };
 
 function createBaseSecretInfo(): SecretInfo {
-  return { name: "", updatedAt: 0 };
+  return { name: "", updatedAt: 0, valueChars: undefined };
 }
 
 export const SecretInfo: MessageFns<SecretInfo> = {
@@ -332,6 +337,9 @@ export const SecretInfo: MessageFns<SecretInfo> = {
     }
     if (message.updatedAt !== 0) {
       writer.uint32(16).int64(message.updatedAt);
+    }
+    if (message.valueChars !== undefined) {
+      writer.uint32(24).int64(message.valueChars);
     }
     return writer;
   },
@@ -365,6 +373,14 @@ export const SecretInfo: MessageFns<SecretInfo> = {
             message.updatedAt = longToNumber(reader.int64());
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.valueChars = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -385,6 +401,11 @@ export const SecretInfo: MessageFns<SecretInfo> = {
         : isSet(object.updated_at)
         ? globalThis.Number(object.updated_at)
         : 0,
+      valueChars: isSet(object.valueChars)
+        ? globalThis.Number(object.valueChars)
+        : isSet(object.value_chars)
+        ? globalThis.Number(object.value_chars)
+        : undefined,
     };
   },
 
@@ -396,6 +417,9 @@ export const SecretInfo: MessageFns<SecretInfo> = {
     if (message.updatedAt !== 0) {
       obj.updatedAt = Math.round(message.updatedAt);
     }
+    if (message.valueChars !== undefined) {
+      obj.valueChars = Math.round(message.valueChars);
+    }
     return obj;
   },
 
@@ -406,6 +430,7 @@ export const SecretInfo: MessageFns<SecretInfo> = {
     const message = createBaseSecretInfo();
     message.name = object.name ?? "";
     message.updatedAt = object.updatedAt ?? 0;
+    message.valueChars = object.valueChars ?? undefined;
     return message;
   },
 };

@@ -32,6 +32,32 @@ export interface ConnectionRevoked {
   handle: string;
 }
 
+/**
+ * What a connection looks like after a change: the queryable view (`ListConnections`,
+ * `GetConnection`) is the latest of these per connection, by `sequence`. Appended with the
+ * change's other event (if any), from the same outbox, under ids deterministic in `sequence`.
+ */
+export interface ConnectionChanged {
+  handle: string;
+  /** per connection, increasing with every change */
+  sequence: number;
+  provider: string;
+  grantType: string;
+  scopes: string[];
+  permissions: string[];
+  grantedScopes: string[];
+  /** pending | active | needs_reauth | revoked */
+  status: string;
+  statusReason: string;
+  createdAt: number;
+  /** 0 = never */
+  authorizedAt: number;
+  /** 0 = no expiry known */
+  expiresAt: number;
+  /** 0 = never */
+  refreshedAt: number;
+}
+
 function createBaseConnectionAuthorized(): ConnectionAuthorized {
   return { handle: "", provider: "", scopes: [] };
 }
@@ -370,6 +396,311 @@ export const ConnectionRevoked: MessageFns<ConnectionRevoked> = {
   fromPartial(object: DeepPartial<ConnectionRevoked>): ConnectionRevoked {
     const message = createBaseConnectionRevoked();
     message.handle = object.handle ?? "";
+    return message;
+  },
+};
+
+function createBaseConnectionChanged(): ConnectionChanged {
+  return {
+    handle: "",
+    sequence: 0,
+    provider: "",
+    grantType: "",
+    scopes: [],
+    permissions: [],
+    grantedScopes: [],
+    status: "",
+    statusReason: "",
+    createdAt: 0,
+    authorizedAt: 0,
+    expiresAt: 0,
+    refreshedAt: 0,
+  };
+}
+
+export const ConnectionChanged: MessageFns<ConnectionChanged> = {
+  encode(message: ConnectionChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.handle !== "") {
+      writer.uint32(10).string(message.handle);
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(16).int64(message.sequence);
+    }
+    if (message.provider !== "") {
+      writer.uint32(26).string(message.provider);
+    }
+    if (message.grantType !== "") {
+      writer.uint32(34).string(message.grantType);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(42).string(v!);
+    }
+    for (const v of message.permissions) {
+      writer.uint32(50).string(v!);
+    }
+    for (const v of message.grantedScopes) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.status !== "") {
+      writer.uint32(66).string(message.status);
+    }
+    if (message.statusReason !== "") {
+      writer.uint32(74).string(message.statusReason);
+    }
+    if (message.createdAt !== 0) {
+      writer.uint32(80).int64(message.createdAt);
+    }
+    if (message.authorizedAt !== 0) {
+      writer.uint32(88).int64(message.authorizedAt);
+    }
+    if (message.expiresAt !== 0) {
+      writer.uint32(96).int64(message.expiresAt);
+    }
+    if (message.refreshedAt !== 0) {
+      writer.uint32(104).int64(message.refreshedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConnectionChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConnectionChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.handle = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.grantType = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.permissions.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.grantedScopes.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.statusReason = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.createdAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.authorizedAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.expiresAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.refreshedAt = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConnectionChanged {
+    return {
+      handle: isSet(object.handle) ? globalThis.String(object.handle) : "",
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      grantType: isSet(object.grantType)
+        ? globalThis.String(object.grantType)
+        : isSet(object.grant_type)
+        ? globalThis.String(object.grant_type)
+        : "",
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
+      permissions: globalThis.Array.isArray(object?.permissions)
+        ? object.permissions.map((e: any) => globalThis.String(e))
+        : [],
+      grantedScopes: globalThis.Array.isArray(object?.grantedScopes)
+        ? object.grantedScopes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.granted_scopes)
+        ? object.granted_scopes.map((e: any) => globalThis.String(e))
+        : [],
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      statusReason: isSet(object.statusReason)
+        ? globalThis.String(object.statusReason)
+        : isSet(object.status_reason)
+        ? globalThis.String(object.status_reason)
+        : "",
+      createdAt: isSet(object.createdAt)
+        ? globalThis.Number(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.Number(object.created_at)
+        : 0,
+      authorizedAt: isSet(object.authorizedAt)
+        ? globalThis.Number(object.authorizedAt)
+        : isSet(object.authorized_at)
+        ? globalThis.Number(object.authorized_at)
+        : 0,
+      expiresAt: isSet(object.expiresAt)
+        ? globalThis.Number(object.expiresAt)
+        : isSet(object.expires_at)
+        ? globalThis.Number(object.expires_at)
+        : 0,
+      refreshedAt: isSet(object.refreshedAt)
+        ? globalThis.Number(object.refreshedAt)
+        : isSet(object.refreshed_at)
+        ? globalThis.Number(object.refreshed_at)
+        : 0,
+    };
+  },
+
+  toJSON(message: ConnectionChanged): unknown {
+    const obj: any = {};
+    if (message.handle !== "") {
+      obj.handle = message.handle;
+    }
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.grantType !== "") {
+      obj.grantType = message.grantType;
+    }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes;
+    }
+    if (message.permissions?.length) {
+      obj.permissions = message.permissions;
+    }
+    if (message.grantedScopes?.length) {
+      obj.grantedScopes = message.grantedScopes;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.statusReason !== "") {
+      obj.statusReason = message.statusReason;
+    }
+    if (message.createdAt !== 0) {
+      obj.createdAt = Math.round(message.createdAt);
+    }
+    if (message.authorizedAt !== 0) {
+      obj.authorizedAt = Math.round(message.authorizedAt);
+    }
+    if (message.expiresAt !== 0) {
+      obj.expiresAt = Math.round(message.expiresAt);
+    }
+    if (message.refreshedAt !== 0) {
+      obj.refreshedAt = Math.round(message.refreshedAt);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConnectionChanged>): ConnectionChanged {
+    return ConnectionChanged.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConnectionChanged>): ConnectionChanged {
+    const message = createBaseConnectionChanged();
+    message.handle = object.handle ?? "";
+    message.sequence = object.sequence ?? 0;
+    message.provider = object.provider ?? "";
+    message.grantType = object.grantType ?? "";
+    message.scopes = object.scopes?.map((e) => e) || [];
+    message.permissions = object.permissions?.map((e) => e) || [];
+    message.grantedScopes = object.grantedScopes?.map((e) => e) || [];
+    message.status = object.status ?? "";
+    message.statusReason = object.statusReason ?? "";
+    message.createdAt = object.createdAt ?? 0;
+    message.authorizedAt = object.authorizedAt ?? 0;
+    message.expiresAt = object.expiresAt ?? 0;
+    message.refreshedAt = object.refreshedAt ?? 0;
     return message;
   },
 };

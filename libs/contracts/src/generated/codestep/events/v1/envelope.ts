@@ -14,7 +14,13 @@ import {
   ActionStarted,
   ActionSucceeded,
 } from "./action.ts";
-import { ConnectionAuthorized, ConnectionNeedsReauth, ConnectionRefreshed, ConnectionRevoked } from "./connection.ts";
+import {
+  ConnectionAuthorized,
+  ConnectionChanged,
+  ConnectionNeedsReauth,
+  ConnectionRefreshed,
+  ConnectionRevoked,
+} from "./connection.ts";
 import { EnrollmentCompleted, EnrollmentFailed, EnrollmentStarted } from "./enrollment.ts";
 import { ApiKeyCreated, TenantCreated, TenantLimitsSet } from "./tenant.ts";
 import { WorkflowPublished } from "./workflow.ts";
@@ -58,6 +64,7 @@ export interface EventEnvelope {
     | { $case: "connectionRefreshed"; value: ConnectionRefreshed }
     | { $case: "connectionNeedsReauth"; value: ConnectionNeedsReauth }
     | { $case: "connectionRevoked"; value: ConnectionRevoked }
+    | { $case: "connectionChanged"; value: ConnectionChanged }
     | { $case: "tenantCreated"; value: TenantCreated }
     | { $case: "apiKeyCreated"; value: ApiKeyCreated }
     | { $case: "tenantLimitsSet"; value: TenantLimitsSet }
@@ -146,6 +153,9 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         break;
       case "connectionRevoked":
         ConnectionRevoked.encode(message.event.value, writer.uint32(426).fork()).join();
+        break;
+      case "connectionChanged":
+        ConnectionChanged.encode(message.event.value, writer.uint32(434).fork()).join();
         break;
       case "tenantCreated":
         TenantCreated.encode(message.event.value, writer.uint32(482).fork()).join();
@@ -364,6 +374,14 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
             message.event = { $case: "connectionRevoked", value: ConnectionRevoked.decode(reader, reader.uint32()) };
             continue;
           }
+          case 54: {
+            if (tag !== 434) {
+              break;
+            }
+
+            message.event = { $case: "connectionChanged", value: ConnectionChanged.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 60: {
             if (tag !== 482) {
               break;
@@ -494,6 +512,10 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         ? { $case: "connectionRevoked", value: ConnectionRevoked.fromJSON(object.connectionRevoked) }
         : isSet(object.connection_revoked)
         ? { $case: "connectionRevoked", value: ConnectionRevoked.fromJSON(object.connection_revoked) }
+        : isSet(object.connectionChanged)
+        ? { $case: "connectionChanged", value: ConnectionChanged.fromJSON(object.connectionChanged) }
+        : isSet(object.connection_changed)
+        ? { $case: "connectionChanged", value: ConnectionChanged.fromJSON(object.connection_changed) }
         : isSet(object.tenantCreated)
         ? { $case: "tenantCreated", value: TenantCreated.fromJSON(object.tenantCreated) }
         : isSet(object.tenant_created)
@@ -564,6 +586,8 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       obj.connectionNeedsReauth = ConnectionNeedsReauth.toJSON(message.event.value);
     } else if (message.event?.$case === "connectionRevoked") {
       obj.connectionRevoked = ConnectionRevoked.toJSON(message.event.value);
+    } else if (message.event?.$case === "connectionChanged") {
+      obj.connectionChanged = ConnectionChanged.toJSON(message.event.value);
     } else if (message.event?.$case === "tenantCreated") {
       obj.tenantCreated = TenantCreated.toJSON(message.event.value);
     } else if (message.event?.$case === "apiKeyCreated") {
@@ -678,6 +702,12 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       case "connectionRevoked": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "connectionRevoked", value: ConnectionRevoked.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "connectionChanged": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "connectionChanged", value: ConnectionChanged.fromPartial(object.event.value) };
         }
         break;
       }
