@@ -10,7 +10,7 @@ import type { ActionDefinition, ActionRequested } from '@codestep/contracts';
 import { isCodestepError } from '@codestep/core';
 import type { ExecutionRequest, ExecutionResult } from '@codestep/sandbox';
 import { currentTraceparent } from '@codestep/telemetry';
-import { effectiveLimits, type OperatorLimits } from '@codestep/workflows';
+import { requestLimits, type OperatorLimits } from '@codestep/workflows';
 import { executionRequestOf, failure } from './execution.mapping.ts';
 import type { WorkflowLookup } from './workflow-version.cache.ts';
 
@@ -58,8 +58,7 @@ export function createExecutionPreparer(deps: ExecutionPreparerDeps): ExecutionP
     const resolved = await resolve(tenantId, req);
     if ('failure' in resolved) return resolved;
     const { action, secrets } = resolved;
-    const stated = req.limits;
-    const limits = effectiveLimits({ timeoutMs: stated?.timeoutMs || action.timeoutMs, memoryMb: stated?.memoryMb || action.memoryMb }, deps.limits);
+    const limits = requestLimits(req.limits, action, deps.limits);
     const traceparent = currentTraceparent();
     const request = executionRequestOf({ req, tenantId, action, secrets, limits, traceparent });
     return { request, workflowId: req.context!.workflowId, handles: action.connectionHandles };
