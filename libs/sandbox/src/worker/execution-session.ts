@@ -15,11 +15,11 @@ import type { EgressFetch, EgressResponse } from '@codestep/egress';
 import { LogCollector } from '../log-collector.ts';
 import { MAX_RESULT_CHARS, RUNTIME_CAPS } from '../limits.ts';
 import { validateOutputs } from '../output-fields.validation.ts';
+import { isSettleKind, type ContextApi, type HostBridge, type SettleKind } from '../bridge.protocol.ts';
 import type { WorkerExecution } from '../protocol.ts';
 import { createRedactor, type Redactor } from '../redaction.ts';
 import { parseRetryAfter } from '../retry-after.ts';
 import type { ExecutionError, ExecutionResult } from '../sandbox.types.ts';
-import type { ContextApi, HostBridge } from './context-bootstrap.ts';
 
 /** Error codes the context may raise itself and that reach the result as they are. */
 const PLATFORM_CODES = new Set(['MODULE_NOT_ALLOWED', 'MEMORY_LIMIT', 'NO_ENTRY_POINT', 'TOO_MANY_TIMERS', 'MODULE_LOAD_FAILED']);
@@ -138,7 +138,10 @@ export class ExecutionSession {
       loadModule: (name) => options.loadModule(String(name)),
       settle: (kind, payload) => {
         const session = live();
-        if (session) session.#settle(String(kind), String(payload));
+        if (!session) return;
+        const name = String(kind);
+        if (isSettleKind(name)) session.#settle(name, String(payload));
+        else session.#hooks.diagnostic('warn', `unknown settle kind ${name.slice(0, 40)}`);
       },
       memoryExceeded: () => {
         const session = live();
@@ -290,7 +293,7 @@ export class ExecutionSession {
     return true;
   }
 
-  #settle(kind: string, payload: string): void {
+  #settle(kind: SettleKind, payload: string): void {
     if (this.#done) return;
     switch (kind) {
       case 'complete': {
@@ -335,8 +338,10 @@ export class ExecutionSession {
         this.#finish(this.#failed({ code: 'INVALID_OUTPUT', message: `The action's result could not be converted to JSON: ${message}` }));
         return;
       }
-      default:
-        this.#hooks.diagnostic('warn', `unknown settle kind ${kind.slice(0, 40)}`);
+      default: {
+        const unhandled: never = kind;
+        this.#hooks.diagnostic('warn', `unhandled settle kind ${String(unhandled)}`);
+      }
     }
   }
 

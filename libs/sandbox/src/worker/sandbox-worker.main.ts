@@ -14,7 +14,8 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { createEgressFetch } from '@codestep/egress';
 import { RUNTIME_CAPS } from '../limits.ts';
 import type { HostToWorker, SourceAnswer, WorkerExecution, WorkerInit, WorkerToHost } from '../protocol.ts';
-import { contextBootstrap, type ContextApi, type HostBridge } from './context-bootstrap.ts';
+import type { ContextApi, HostBridge } from '../bridge.protocol.ts';
+import { BOOTSTRAP_SOURCE } from './context-bootstrap.ts';
 import { ExecutionSession, type PreparedContext } from './execution-session.ts';
 
 const init = workerData as WorkerInit;
@@ -63,7 +64,7 @@ function shareCodeCache(): void {
   post({ type: 'code-cache', filename, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
 }
 
-const bootstrapScript = compile(`(${contextBootstrap.toString()})`, 'codestep:bootstrap');
+const bootstrapScript = compile(BOOTSTRAP_SOURCE, 'codestep:bootstrap');
 const preludeScript = init.runtime.prelude ? compileRuntime(init.runtime.prelude.source, init.runtime.prelude.filename) : null;
 const libraryScripts = new Map<string, vm.Script>();
 // What `require` accepts: the libraries, not the runtime's internal modules (`codestep:` names,

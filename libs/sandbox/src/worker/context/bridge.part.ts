@@ -1,0 +1,97 @@
+/**
+ * A part of the context bootstrap (see `../context-bootstrap.ts`), run from its source text in
+ * each fresh context: asynchronous work routed through the host, and the `bridge` object the
+ * runtime prelude builds `fetch`, `crypto` and the lazy web platform on.
+ *
+ * A request or an OAuth call is an id: the callback stays here, the host gets the id and
+ * primitives, and its answer comes back as a `fetch` or `oauth` dispatch with that id.
+ * `getOAuthToken` (the JsWorkflows `api`) resolves to `{ token, error }` and never rejects.
+ */
+import type { ContextCore } from './core.part.ts';
+import type { MemoryPart } from './memory.part.ts';
+import type { RequirePart } from './require.part.ts';
+
+/** What the bridge part gives later parts (a context-realm object). */
+export interface BridgePart {
+  /** The frozen `bridge` handed to the prelude's `install(global, bridge)`. */
+  prelude: {
+    fetch: (requestJson: unknown, onDone: unknown) => void;
+    randomBytes: (size: unknown) => string;
+    now: () => number;
+    loadModule: (name: unknown) => unknown;
+  };
+  getOAuthToken: (handle: unknown) => Promise<unknown>;
+  /** Delivers the host's answer to request `id` (the `fetch` dispatch). */
+  fetchDone: (id: number, responseJson: string) => void;
+  /** Delivers the host's answer to OAuth call `id` (the `oauth` dispatch). */
+  oauthDone: (id: number, answerJson: string) => void;
+}
+
+/** Runs in the context (from its source text). */
+export function bridgePart(core: ContextCore, modules: RequirePart, memory: MemoryPart): BridgePart {
+  'use strict';
+  const { call, MapCtor, PromiseCtor, objectFreeze, jsonParse, get, put, del, safeString, reportUncaught } = core;
+  const toIndex = memory.toIndex;
+  const internal = modules.internal;
+  const fetchCallbacks = new MapCtor<number, (responseJson: string) => void>();
+  const oauthCallbacks = new MapCtor<number, (value: unknown) => void>();
+  let nextFetchId = 1;
+  let nextOauthId = 1;
+  const prelude = objectFreeze({
+    fetch: (requestJson: unknown, onDone: unknown): void => {
+      if (typeof onDone !== 'function') return;
+      const id = nextFetchId++;
+      put(fetchCallbacks, id, onDone as (responseJson: string) => void);
+      call('fetch', id, typeof requestJson === 'string' ? requestJson : safeString(requestJson));
+    },
+    randomBytes: (size: unknown): string => {
+      const result = call('randomBytes', toIndex(size));
+      return typeof result === 'string' ? result : '';
+    },
+    now: (): number => {
+      const result = call('now');
+      return typeof result === 'number' ? result : 0;
+    },
+    // The runtime's internal modules: the prelude loads the web runtime this way on a
+    // context's first use of it.
+    loadModule: (name: unknown): unknown => internal(name),
+  });
+  const getOAuthToken = (handle: unknown): Promise<unknown> =>
+    new PromiseCtor((resolve) => {
+      if (typeof handle !== 'string' || handle === '') {
+        resolve(objectFreeze({ token: null, error: 'getOAuthToken needs a connection handle (a non-empty string)' }));
+        return;
+      }
+      const id = nextOauthId++;
+      put(oauthCallbacks, id, resolve);
+      if (call('oauth', id, handle) !== true) {
+        del(oauthCallbacks, id);
+        resolve(objectFreeze({ token: null, error: 'Too many OAuth token requests from this execution' }));
+      }
+    });
+  const fetchDone = (id: number, responseJson: string): void => {
+    const onDone = get(fetchCallbacks, id);
+    if (!onDone) return;
+    del(fetchCallbacks, id);
+    try {
+      onDone(responseJson);
+    } catch (error) {
+      reportUncaught(error, 'fetch completion');
+    }
+  };
+  const oauthDone = (id: number, answerJson: string): void => {
+    const resolve = get(oauthCallbacks, id);
+    if (!resolve) return;
+    del(oauthCallbacks, id);
+    let answer: { token?: unknown; error?: unknown } = {};
+    try {
+      answer = jsonParse(answerJson) as { token?: unknown; error?: unknown };
+    } catch {
+      answer = { error: 'The OAuth token service sent an unreadable answer' };
+    }
+    const token = typeof answer.token === 'string' && answer.token !== '' ? answer.token : null;
+    const error = typeof answer.error === 'string' && answer.error !== '' ? answer.error : token === null ? 'No token' : null;
+    resolve(objectFreeze({ token, error }));
+  };
+  return { __proto__: null, prelude, getOAuthToken, fetchDone, oauthDone } as BridgePart;
+}

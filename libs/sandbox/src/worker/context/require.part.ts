@@ -1,0 +1,92 @@
+/**
+ * A part of the context bootstrap (see `../context-bootstrap.ts`), run from its source text in
+ * each fresh context: `require`, and the registry of module functions the worker provides.
+ *
+ * `require` accepts only the allow-listed names the host sent (`modulesJson`; `node:` prefix
+ * accepted) and throws `MODULE_NOT_ALLOWED` naming the allowed list otherwise. A module is
+ * evaluated once per context: the host's `loadModule(name)` runs the library's compiled script
+ * in this context and hands the resulting function back through `provide`, so only functions of
+ * this realm ever enter the registry. The runtime's internal `codestep:` modules are never in
+ * the allow-list; the prelude gets them through `internal` (see `bridge.part.ts`).
+ */
+import type { ContextCore } from './core.part.ts';
+
+type ModuleFactory = (module: unknown, exports: unknown, require: unknown) => void;
+
+/** What the require part gives later parts (a context-realm object). */
+export interface RequirePart {
+  /** The context's `require`. */
+  require: ((name: unknown) => unknown) & Record<string, unknown>;
+  /** Registers the module function the worker evaluated in this context (ignored unless a function). */
+  provide: (name: string, factory: unknown) => void;
+  /** An internal `codestep:` module's function, loaded on first use; undefined otherwise. */
+  internal: (name: unknown) => unknown;
+}
+
+/** Runs in the context (from its source text). */
+export function requirePart(core: ContextCore): RequirePart {
+  'use strict';
+  const { call, reflectApply, defineProperty, jsonParse, isArray, ErrorCtor, TypeErrorCtor, MapCtor, stringStartsWith } = core;
+  const { get, put, has, del, slice, join, safeString, platformError } = core;
+  const setHas = Set.prototype.has;
+  const setAdd = Set.prototype.add;
+  let allowedModules: string[] = [];
+  try {
+    const parsed = jsonParse(core.modulesJson) as unknown;
+    if (isArray(parsed)) allowedModules = parsed as string[];
+  } catch {
+    allowedModules = [];
+  }
+  const allowed = new Set<string>();
+  for (let i = 0; i < allowedModules.length; i++) reflectApply(setAdd, allowed, [allowedModules[i]]);
+  const factories = new MapCtor<string, ModuleFactory>();
+  const loaded = new MapCtor<string, { exports: unknown; id: string; loaded: boolean }>();
+  const loadFailed = (name: string): Error => platformError(ErrorCtor, 'MODULE_LOAD_FAILED', `Cannot require "${name}": the module failed to load`);
+  const requireModule = function require(name: unknown): unknown {
+    if (typeof name !== 'string') throw platformError(TypeErrorCtor, 'ERR_INVALID_ARG_TYPE', 'require() needs a module name string');
+    const id = reflectApply(stringStartsWith, name, ['node:']) ? slice(name, 5) : name;
+    const cached = get(loaded, id);
+    if (cached) return cached.exports;
+    if (!(reflectApply(setHas, allowed, [id]) as boolean)) {
+      throw platformError(
+        ErrorCtor,
+        'MODULE_NOT_ALLOWED',
+        `Cannot require "${name}": it is not available to actions. Available modules: ${join(allowedModules, ', ') || '(none)'}`,
+      );
+    }
+    if (!has(factories, id) && call('loadModule', id) !== true) throw loadFailed(name);
+    const factory = get(factories, id);
+    if (typeof factory !== 'function') throw loadFailed(name);
+    const module = { exports: {} as unknown, id, loaded: false };
+    put(loaded, id, module);
+    try {
+      reflectApply(factory, module.exports, [module, module.exports, requireModule]);
+    } catch (error) {
+      del(loaded, id);
+      throw error;
+    }
+    module.loaded = true;
+    return module.exports;
+  } as RequirePart['require'];
+  // Bundlers may rename the function expression; code that looks at the name sees Node's.
+  defineProperty(requireModule, 'name', { value: 'require', configurable: true });
+  requireModule.resolve = (name: unknown) => safeString(name);
+  requireModule.cache = Object.create(null);
+  return {
+    __proto__: null,
+    require: requireModule,
+    provide: (name: string, factory: unknown): void => {
+      if (typeof factory === 'function') put(factories, name, factory);
+    },
+    // Returns the module function the host's `loadModule` produced by running the module's
+    // script in this context and handed to `provide`: a function of this realm, never a host
+    // object (only typeof-checked values of `factories` can come out, and only the worker's
+    // `runInContext` puts them there), or undefined.
+    internal: (name: unknown): unknown => {
+      if (typeof name !== 'string' || !reflectApply(stringStartsWith, name, ['codestep:']) || (reflectApply(setHas, allowed, [name]) as boolean)) return undefined;
+      if (!has(factories, name) && call('loadModule', name) !== true) return undefined;
+      const factory = get(factories, name);
+      return typeof factory === 'function' ? factory : undefined;
+    },
+  } as RequirePart;
+}
