@@ -35,48 +35,19 @@ import { processPart } from './context/process.part.ts';
 import { requirePart } from './context/require.part.ts';
 import { timersPart } from './context/timers.part.ts';
 
-/** The parts, as {@link contextBootstrap} receives them: functions of the context, from their source. */
-export interface ContextParts {
-  intrinsics: typeof intrinsicsPart;
-  core: typeof corePart;
-  inspect: typeof inspectPart;
-  console: typeof consolePart;
-  timers: typeof timersPart;
-  memory: typeof memoryPart;
-  memoryMethods: typeof memoryMethodsPart;
-  require: typeof requirePart;
-  process: typeof processPart;
-  bridge: typeof bridgePart;
-  entry: typeof entryPart;
-}
-
-const PARTS: ContextParts = {
-  intrinsics: intrinsicsPart,
-  core: corePart,
-  inspect: inspectPart,
-  console: consolePart,
-  timers: timersPart,
-  memory: memoryPart,
-  memoryMethods: memoryMethodsPart,
-  require: requirePart,
-  process: processPart,
-  bridge: bridgePart,
-  entry: entryPart,
-};
-
 /** Runs in the context (from its source text): the parts in order, then the globals and the API. */
-export function contextBootstrap(hostBridge: HostBridge, parts: ContextParts): ContextApi {
+export function contextBootstrap(hostBridge: HostBridge): ContextApi {
   'use strict';
-  const core = parts.core(hostBridge, parts.intrinsics());
+  const core = corePart(hostBridge, intrinsicsPart());
   hostBridge = undefined as unknown as HostBridge;
-  const logging = parts.console(core, parts.inspect(core));
-  const timers = parts.timers(core);
-  const memory = parts.memory(core);
-  parts.memoryMethods(core, memory);
-  const modules = parts.require(core);
-  const proc = parts.process(core, logging, memory);
-  const bridge = parts.bridge(core, modules, memory);
-  const entry = parts.entry(core, logging, modules, proc, bridge);
+  const logging = consolePart(core, inspectPart(core));
+  const timers = timersPart(core);
+  const memory = memoryPart(core);
+  memoryMethodsPart(core, memory);
+  const modules = requirePart(core);
+  const proc = processPart(core, logging, memory);
+  const bridge = bridgePart(core, modules, memory);
+  const entry = entryPart(core, logging, modules, proc, bridge);
   const { G, defineProperty, objectKeys, objectFreeze, describeThrown, jsonStringify, isEnded } = core;
   const defineGlobal = (name: string, value: unknown): void => {
     defineProperty(G, name, { value, writable: true, configurable: true, enumerable: false });
@@ -87,12 +58,10 @@ export function contextBootstrap(hostBridge: HostBridge, parts: ContextParts): C
   const timerGlobals = objectKeys(timers.globals);
   for (let i = 0; i < timerGlobals.length; i++) defineGlobal(timerGlobals[i] as string, timers.globals[timerGlobals[i] as string]);
   // Exhaustive by type: a new dispatch kind does not compile until it is handled here.
-  const dispatchers: Record<DispatchKind, (id: number, payload: string) => void> = {
-    __proto__: null,
-    timer: (id: number) => timers.fire(id),
-    fetch: bridge.fetchDone,
-    oauth: bridge.oauthDone,
-  } as Record<DispatchKind, (id: number, payload: string) => void>;
+  const dispatchers = Object.create(null) as Record<DispatchKind, (id: number, payload: string) => void>;
+  dispatchers.timer = timers.fire;
+  dispatchers.fetch = bridge.fetchDone;
+  dispatchers.oauth = bridge.oauthDone;
   // Frozen, null prototype: the worker reads nothing through it but these functions.
   return objectFreeze({
     __proto__: null,
@@ -135,17 +104,18 @@ export function contextBootstrap(hostBridge: HostBridge, parts: ContextParts): C
   }) as ContextApi;
 }
 
+const PARTS = [intrinsicsPart, corePart, inspectPart, consolePart, timersPart, memoryPart, memoryMethodsPart, requirePart, processPart, bridgePart, entryPart];
+
 /**
  * The bootstrap's source: one script (compiled once per worker) evaluating to a function of the
- * host bridge, which runs {@link contextBootstrap} over the parts, each made from its own source
- * text inside the context. The wrapper keeps no reference to the bridge.
+ * host bridge. In it the parts and {@link contextBootstrap} are function declarations made from
+ * their own source text, so that the names `contextBootstrap` calls (whatever a bundler renamed
+ * them to, consistently) are the parts of the same context. The wrapper keeps no reference to
+ * the bridge.
  */
 export const BOOTSTRAP_SOURCE = `(function codestepBootstrap(hostBridge) {
 'use strict';
-return (${contextBootstrap.toString()})(hostBridge, {
-__proto__: null,
-${Object.entries(PARTS)
-  .map(([name, part]) => `${name}: (${part.toString()}),`)
-  .join('\n')}
-});
+${PARTS.map((part) => part.toString()).join('\n')}
+${contextBootstrap.toString()}
+return ${contextBootstrap.name}(hostBridge);
 })`;

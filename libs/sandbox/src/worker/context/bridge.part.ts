@@ -32,7 +32,6 @@ export function bridgePart(core: ContextCore, modules: RequirePart, memory: Memo
   'use strict';
   const { call, MapCtor, PromiseCtor, objectFreeze, jsonParse, get, put, del, safeString, reportUncaught } = core;
   const toIndex = memory.toIndex;
-  const internal = modules.internal;
   const fetchCallbacks = new MapCtor<number, (responseJson: string) => void>();
   const oauthCallbacks = new MapCtor<number, (value: unknown) => void>();
   let nextFetchId = 1;
@@ -54,7 +53,7 @@ export function bridgePart(core: ContextCore, modules: RequirePart, memory: Memo
     },
     // The runtime's internal modules: the prelude loads the web runtime this way on a
     // context's first use of it.
-    loadModule: (name: unknown): unknown => internal(name),
+    loadModule: modules.internal,
   });
   const getOAuthToken = (handle: unknown): Promise<unknown> =>
     new PromiseCtor((resolve) => {
@@ -93,5 +92,10 @@ export function bridgePart(core: ContextCore, modules: RequirePart, memory: Memo
     const error = typeof answer.error === 'string' && answer.error !== '' ? answer.error : token === null ? 'No token' : null;
     resolve(objectFreeze({ token, error }));
   };
-  return { __proto__: null, prelude, getOAuthToken, fetchDone, oauthDone } as BridgePart;
+  const part = Object.create(null) as BridgePart;
+  part.prelude = prelude;
+  part.getOAuthToken = getOAuthToken;
+  part.fetchDone = fetchDone;
+  part.oauthDone = oauthDone;
+  return part;
 }

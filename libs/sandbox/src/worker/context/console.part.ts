@@ -32,7 +32,6 @@ export function consolePart(core: ContextCore, formatter: Formatter): ConsolePar
   };
   const counters = new MapCtor<string, number>();
   const timersByLabel = new MapCtor<string, number>();
-  const elapsed = (key: string, started: number): string => `${key}: ${((call('now') as number) - started).toFixed(3)}ms`;
   const consoleObject = ordinary({
     __proto__: null,
     log: (...args: unknown[]) => emit('log', args),
@@ -67,12 +66,12 @@ export function consolePart(core: ContextCore, formatter: Formatter): ConsolePar
       const started = get(timersByLabel, key);
       if (started === undefined) return;
       del(timersByLabel, key);
-      emit('info', [elapsed(key, started)]);
+      emit('info', [`${key}: ${((call('now') as number) - started).toFixed(3)}ms`]);
     },
     timeLog: (label: unknown = 'default', ...args: unknown[]) => {
       const key = safeString(label);
       const started = get(timersByLabel, key);
-      if (started !== undefined) emit('info', [elapsed(key, started), ...args]);
+      if (started !== undefined) emit('info', [`${key}: ${((call('now') as number) - started).toFixed(3)}ms`, ...args]);
     },
     group: (...args: unknown[]) => {
       if (args.length) emit('log', args);
@@ -82,5 +81,8 @@ export function consolePart(core: ContextCore, formatter: Formatter): ConsolePar
     },
     groupEnd: () => {},
   });
-  return { __proto__: null, console: consoleObject, emit } as ConsolePart;
+  const part = Object.create(null) as ConsolePart;
+  part.console = consoleObject;
+  part.emit = emit;
+  return part;
 }

@@ -41,19 +41,17 @@ export interface ContextCore extends Intrinsics {
 /** Runs in the context (from its source text); extends `intrinsics` into the core. */
 export function corePart(hostBridge: HostBridge, intrinsics: Intrinsics): ContextCore {
   'use strict';
-  const hostCalls: HostCalls = {
-    __proto__: null,
-    log: hostBridge.log,
-    timerSet: hostBridge.timerSet,
-    timerClear: hostBridge.timerClear,
-    fetch: hostBridge.fetch,
-    oauth: hostBridge.oauth,
-    randomBytes: hostBridge.randomBytes,
-    now: hostBridge.now,
-    loadModule: hostBridge.loadModule,
-    settle: hostBridge.settle,
-    memoryExceeded: hostBridge.memoryExceeded,
-  } as HostCalls;
+  const hostCalls = Object.create(null) as HostCalls;
+  hostCalls.log = hostBridge.log;
+  hostCalls.timerSet = hostBridge.timerSet;
+  hostCalls.timerClear = hostBridge.timerClear;
+  hostCalls.fetch = hostBridge.fetch;
+  hostCalls.oauth = hostBridge.oauth;
+  hostCalls.randomBytes = hostBridge.randomBytes;
+  hostCalls.now = hostBridge.now;
+  hostCalls.loadModule = hostBridge.loadModule;
+  hostCalls.settle = hostBridge.settle;
+  hostCalls.memoryExceeded = hostBridge.memoryExceeded;
   const core = intrinsics as ContextCore;
   core.externalLimit = typeof hostBridge.externalLimitBytes === 'number' ? hostBridge.externalLimitBytes : 0;
   core.modulesJson = String(hostBridge.modulesJson);

@@ -42,7 +42,6 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
     const d = describeThrown(thrown);
     settle('fail', { name: d.name, message: d.message, stack: d.stack, code: d.code });
   };
-  const noEntryPoint = (message: string): void => fail(platformError(ErrorCtor, 'NO_ENTRY_POINT', message));
   const serialise = (value: unknown): unknown => {
     if (runtime === 'jsworkflows') return value === undefined ? {} : { returnValue: value };
     if (!isObjectLike(value)) return { notAnObject: value === null ? 'null' : typeof value };
@@ -81,7 +80,7 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
   const runWorkflow = (exported: Exports, inputJson: string, headersJson: string): void => {
     const Workflow = readProperty(exported, 'Workflow') ?? readProperty(exported, 'default');
     if (typeof Workflow !== 'function') {
-      noEntryPoint('The workflow must export a class named Workflow (export class Workflow { async start(data, headers, api) {} })');
+      fail(platformError(ErrorCtor, 'NO_ENTRY_POINT', 'The workflow must export a class named Workflow (export class Workflow { async start(data, headers, api) {} })'));
       return;
     }
     let result: unknown;
@@ -89,7 +88,7 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
       const instance = reflectConstruct(Workflow as new () => object, []) as Record<string, unknown>;
       const startMethod = instance.start;
       if (typeof startMethod !== 'function') {
-        noEntryPoint('The Workflow class must have a start(data, headers, api) method');
+        fail(platformError(ErrorCtor, 'NO_ENTRY_POINT', 'The Workflow class must have a start(data, headers, api) method'));
         return;
       }
       const data = jsonParse(inputJson) as unknown;
@@ -136,7 +135,7 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
   const runMain = (exported: Exports, inputJson: string): void => {
     const main = readProperty(exported, 'main');
     if (typeof main !== 'function') {
-      noEntryPoint('The action must export a function named main (exports.main = async (event) => { ... })');
+      fail(platformError(ErrorCtor, 'NO_ENTRY_POINT', 'The action must export a function named main (exports.main = async (event) => { ... })'));
       return;
     }
     let result: unknown;
@@ -172,5 +171,8 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
     if (runtime === 'jsworkflows') runWorkflow(exported, inputJson, headersJson);
     else runMain(exported, inputJson);
   };
-  return { __proto__: null, start, fail } as EntryPart;
+  const part = Object.create(null) as EntryPart;
+  part.start = start;
+  part.fail = fail;
+  return part;
 }

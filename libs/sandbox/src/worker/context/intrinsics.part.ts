@@ -63,56 +63,57 @@ export function intrinsicsPart(): Intrinsics {
   const mapDelete = Map.prototype.delete;
   const stringSlice = String.prototype.slice;
   const arrayJoin = Array.prototype.join;
-  return {
-    __proto__: null,
-    G: globalThis as unknown as Record<string, unknown>,
-    reflectApply,
-    reflectConstruct: Reflect.construct,
-    defineProperty: Object.defineProperty,
-    objectKeys: Object.keys,
-    objectFreeze: Object.freeze,
-    isArray: Array.isArray,
-    jsonParse: JSON.parse,
-    jsonStringify: JSON.stringify,
-    StringCtor,
-    NumberCtor: Number,
-    ErrorCtor: Error,
-    TypeErrorCtor: TypeError,
-    RangeErrorCtor: RangeError,
-    MapCtor: Map,
-    WeakMapCtor: WeakMap,
-    PromiseCtor,
-    mathFloor: Math.floor,
-    weakMapGet: WeakMap.prototype.get,
-    weakMapSet: WeakMap.prototype.set,
-    stringStartsWith: String.prototype.startsWith,
-    promiseResolve: (value: unknown): Promise<unknown> => reflectApply(Promise.resolve, PromiseCtor, [value]) as Promise<unknown>,
-    then: (p: Promise<unknown>, onOk: (v: unknown) => void, onErr: (e: unknown) => void): void => {
-      void reflectApply(promiseThen, p, [onOk, onErr]);
-    },
-    get: <V>(m: Map<unknown, V>, k: unknown): V | undefined => reflectApply(mapGet, m, [k]) as V | undefined,
-    put: (m: Map<unknown, unknown>, k: unknown, v: unknown): void => {
-      reflectApply(mapSet, m, [k, v]);
-    },
-    has: (m: Map<unknown, unknown>, k: unknown): boolean => reflectApply(mapHas, m, [k]) as boolean,
-    del: (m: Map<unknown, unknown>, k: unknown): boolean => reflectApply(mapDelete, m, [k]) as boolean,
-    slice: (s: string, a: number, b?: number): string => reflectApply(stringSlice, s, b === undefined ? [a] : [a, b]) as string,
-    join: (a: unknown[], sep: string): string => reflectApply(arrayJoin, a, [sep]) as string,
-    ordinary: <T extends object>(dictionary: T): T => setPrototypeOf(dictionary, ObjectPrototype) as T,
-    safeString: (value: unknown): string => {
-      try {
-        return StringCtor(value);
-      } catch {
-        return '[unprintable]';
-      }
-    },
-    readProperty: (object: unknown, key: string): unknown => {
-      try {
-        return (object as Record<string, unknown>)[key];
-      } catch {
-        return undefined;
-      }
-    },
-    isObjectLike: (value: unknown): value is object => (typeof value === 'object' && value !== null) || typeof value === 'function',
-  } as Intrinsics;
+  // Built by assignment to a null-prototype object (a dictionary): a `{ __proto__: null, ... }`
+  // literal of this size costs several times as much in a new context.
+  const k = Object.create(null) as Intrinsics;
+  k.G = globalThis as unknown as Record<string, unknown>;
+  k.reflectApply = reflectApply;
+  k.reflectConstruct = Reflect.construct;
+  k.defineProperty = Object.defineProperty;
+  k.objectKeys = Object.keys;
+  k.objectFreeze = Object.freeze;
+  k.isArray = Array.isArray;
+  k.jsonParse = JSON.parse;
+  k.jsonStringify = JSON.stringify;
+  k.StringCtor = StringCtor;
+  k.NumberCtor = Number;
+  k.ErrorCtor = Error;
+  k.TypeErrorCtor = TypeError;
+  k.RangeErrorCtor = RangeError;
+  k.MapCtor = Map;
+  k.WeakMapCtor = WeakMap;
+  k.PromiseCtor = PromiseCtor;
+  k.mathFloor = Math.floor;
+  k.weakMapGet = WeakMap.prototype.get;
+  k.weakMapSet = WeakMap.prototype.set;
+  k.stringStartsWith = String.prototype.startsWith;
+  k.promiseResolve = (value: unknown): Promise<unknown> => reflectApply(Promise.resolve, PromiseCtor, [value]) as Promise<unknown>;
+  k.then = (p: Promise<unknown>, onOk: (v: unknown) => void, onErr: (e: unknown) => void): void => {
+    void reflectApply(promiseThen, p, [onOk, onErr]);
+  };
+  k.get = <V>(m: Map<unknown, V>, key: unknown): V | undefined => reflectApply(mapGet, m, [key]) as V | undefined;
+  k.put = (m: Map<unknown, unknown>, key: unknown, v: unknown): void => {
+    reflectApply(mapSet, m, [key, v]);
+  };
+  k.has = (m: Map<unknown, unknown>, key: unknown): boolean => reflectApply(mapHas, m, [key]) as boolean;
+  k.del = (m: Map<unknown, unknown>, key: unknown): boolean => reflectApply(mapDelete, m, [key]) as boolean;
+  k.slice = (s: string, a: number, b?: number): string => reflectApply(stringSlice, s, b === undefined ? [a] : [a, b]) as string;
+  k.join = (a: unknown[], sep: string): string => reflectApply(arrayJoin, a, [sep]) as string;
+  k.ordinary = <T extends object>(dictionary: T): T => setPrototypeOf(dictionary, ObjectPrototype) as T;
+  k.safeString = (value: unknown): string => {
+    try {
+      return StringCtor(value);
+    } catch {
+      return '[unprintable]';
+    }
+  };
+  k.readProperty = (object: unknown, key: string): unknown => {
+    try {
+      return (object as Record<string, unknown>)[key];
+    } catch {
+      return undefined;
+    }
+  };
+  k.isObjectLike = (value: unknown): value is object => (typeof value === 'object' && value !== null) || typeof value === 'function';
+  return k;
 }

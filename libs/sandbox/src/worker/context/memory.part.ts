@@ -58,13 +58,12 @@ export function memoryPart(core: ContextCore): MemoryPart {
     const n = NumberCtor(value);
     return n > 0 ? mathFloor(n) : 0;
   };
-  const getter = (proto: object, name: string): (() => number) => (getOwnPropertyDescriptor(proto, name) as PropertyDescriptor).get as () => number;
   const ArrayBufferProto = ArrayBuffer.prototype;
-  const abByteLength = getter(ArrayBufferProto, 'byteLength');
-  const sabByteLength = getter(SharedArrayBuffer.prototype, 'byteLength');
+  const abByteLength = (getOwnPropertyDescriptor(ArrayBufferProto, 'byteLength') as PropertyDescriptor).get as () => number;
+  const sabByteLength = (getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'byteLength') as PropertyDescriptor).get as () => number;
   const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
-  const taLength = getter(TypedArrayProto, 'length');
-  const taByteLength = getter(TypedArrayProto, 'byteLength');
+  const taLength = (getOwnPropertyDescriptor(TypedArrayProto, 'length') as PropertyDescriptor).get as () => number;
+  const taByteLength = (getOwnPropertyDescriptor(TypedArrayProto, 'byteLength') as PropertyDescriptor).get as () => number;
   const probe = (read: () => number, value: unknown): number => {
     try {
       return reflectApply(read, value, []) as number;
@@ -136,16 +135,15 @@ export function memoryPart(core: ContextCore): MemoryPart {
     put(elementSizes, Target, (Target as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT);
     wrapConstructor(entry[0], Target as AnyConstructor, typedArrayHandler);
   }
-  return {
-    __proto__: null,
-    charge,
-    track,
-    toIndex,
-    probe,
-    abByteLength,
-    taByteLength,
-    arrayBufferProto: ArrayBufferProto,
-    typedArrayProto: TypedArrayProto,
-    usedBytes: () => externalBytes,
-  } as MemoryPart;
+  const part = Object.create(null) as MemoryPart;
+  part.charge = charge;
+  part.track = track;
+  part.toIndex = toIndex;
+  part.probe = probe;
+  part.abByteLength = abByteLength;
+  part.taByteLength = taByteLength;
+  part.arrayBufferProto = ArrayBufferProto;
+  part.typedArrayProto = TypedArrayProto;
+  part.usedBytes = () => externalBytes;
+  return part;
 }

@@ -106,5 +106,8 @@ export function processPart(core: ContextCore, logging: ConsolePart, memory: Mem
     listeners: () => [],
     listenerCount: () => 0,
   });
-  return { __proto__: null, process: processObject, env } as ProcessPart;
+  const part = Object.create(null) as ProcessPart;
+  part.process = processObject;
+  part.env = env;
+  return part;
 }

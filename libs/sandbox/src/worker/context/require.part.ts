@@ -41,7 +41,6 @@ export function requirePart(core: ContextCore): RequirePart {
   for (let i = 0; i < allowedModules.length; i++) reflectApply(setAdd, allowed, [allowedModules[i]]);
   const factories = new MapCtor<string, ModuleFactory>();
   const loaded = new MapCtor<string, { exports: unknown; id: string; loaded: boolean }>();
-  const loadFailed = (name: string): Error => platformError(ErrorCtor, 'MODULE_LOAD_FAILED', `Cannot require "${name}": the module failed to load`);
   const requireModule = function require(name: unknown): unknown {
     if (typeof name !== 'string') throw platformError(TypeErrorCtor, 'ERR_INVALID_ARG_TYPE', 'require() needs a module name string');
     const id = reflectApply(stringStartsWith, name, ['node:']) ? slice(name, 5) : name;
@@ -54,9 +53,9 @@ export function requirePart(core: ContextCore): RequirePart {
         `Cannot require "${name}": it is not available to actions. Available modules: ${join(allowedModules, ', ') || '(none)'}`,
       );
     }
-    if (!has(factories, id) && call('loadModule', id) !== true) throw loadFailed(name);
+    if (!has(factories, id) && call('loadModule', id) !== true) throw platformError(ErrorCtor, 'MODULE_LOAD_FAILED', `Cannot require "${name}": the module failed to load`);
     const factory = get(factories, id);
-    if (typeof factory !== 'function') throw loadFailed(name);
+    if (typeof factory !== 'function') throw platformError(ErrorCtor, 'MODULE_LOAD_FAILED', `Cannot require "${name}": the module failed to load`);
     const module = { exports: {} as unknown, id, loaded: false };
     put(loaded, id, module);
     try {
@@ -72,21 +71,20 @@ export function requirePart(core: ContextCore): RequirePart {
   defineProperty(requireModule, 'name', { value: 'require', configurable: true });
   requireModule.resolve = (name: unknown) => safeString(name);
   requireModule.cache = Object.create(null);
-  return {
-    __proto__: null,
-    require: requireModule,
-    provide: (name: string, factory: unknown): void => {
-      if (typeof factory === 'function') put(factories, name, factory);
-    },
-    // Returns the module function the host's `loadModule` produced by running the module's
-    // script in this context and handed to `provide`: a function of this realm, never a host
-    // object (only typeof-checked values of `factories` can come out, and only the worker's
-    // `runInContext` puts them there), or undefined.
-    internal: (name: unknown): unknown => {
-      if (typeof name !== 'string' || !reflectApply(stringStartsWith, name, ['codestep:']) || (reflectApply(setHas, allowed, [name]) as boolean)) return undefined;
-      if (!has(factories, name) && call('loadModule', name) !== true) return undefined;
-      const factory = get(factories, name);
-      return typeof factory === 'function' ? factory : undefined;
-    },
-  } as RequirePart;
+  const part = Object.create(null) as RequirePart;
+  part.require = requireModule;
+  part.provide = (name: string, factory: unknown): void => {
+    if (typeof factory === 'function') put(factories, name, factory);
+  };
+  // Returns the module function the host's `loadModule` produced by running the module's
+  // script in this context and handed to `provide`: a function of this realm, never a host
+  // object (only typeof-checked values of `factories` can come out, and only the worker's
+  // `runInContext` puts them there), or undefined.
+  part.internal = (name: unknown): unknown => {
+    if (typeof name !== 'string' || !reflectApply(stringStartsWith, name, ['codestep:']) || (reflectApply(setHas, allowed, [name]) as boolean)) return undefined;
+    if (!has(factories, name) && call('loadModule', name) !== true) return undefined;
+    const factory = get(factories, name);
+    return typeof factory === 'function' ? factory : undefined;
+  };
+  return part;
 }

@@ -28,26 +28,32 @@ export function timersPart(core: ContextCore): TimersPart {
   const timers = new MapCtor<number, TimerEntry>();
   const handleIds = new WeakMapCtor<object, number>();
   let nextTimerId = 1;
-  const TimeoutHandle = function (this: Record<string | symbol, unknown>, id: number) {
-    this.id = id;
-  } as unknown as new (id: number) => Record<string | symbol, unknown>;
-  const timerProto = TimeoutHandle.prototype as Record<string | symbol, unknown>;
-  timerProto.ref = function (this: unknown) {
-    return this;
-  };
-  timerProto.unref = function (this: unknown) {
-    return this;
-  };
-  timerProto.hasRef = () => true;
-  timerProto.refresh = function (this: unknown) {
-    return this;
-  };
-  timerProto.close = function (this: object) {
-    clearTimer(this);
-    return this;
-  };
-  timerProto[Symbol.toPrimitive] = function (this: object) {
-    return reflectApply(weakMapGet, handleIds, [this]) as number;
+  const toPrimitive = Symbol.toPrimitive;
+  /** The handle class, made on the first timer (most executions set none). */
+  let TimeoutHandle: (new (id: number) => Record<string | symbol, unknown>) | undefined;
+  const handleClass = (): new (id: number) => Record<string | symbol, unknown> => {
+    const Handle = function (this: Record<string | symbol, unknown>, id: number) {
+      this.id = id;
+    } as unknown as new (id: number) => Record<string | symbol, unknown>;
+    const timerProto = Handle.prototype as Record<string | symbol, unknown>;
+    timerProto.ref = function (this: unknown) {
+      return this;
+    };
+    timerProto.unref = function (this: unknown) {
+      return this;
+    };
+    timerProto.hasRef = () => true;
+    timerProto.refresh = function (this: unknown) {
+      return this;
+    };
+    timerProto.close = function (this: object) {
+      clearTimer(this);
+      return this;
+    };
+    timerProto[toPrimitive] = function (this: object) {
+      return reflectApply(weakMapGet, handleIds, [this]) as number;
+    };
+    return Handle;
   };
   const toDelay = (ms: unknown): number => {
     const n = NumberCtor(ms);
@@ -66,6 +72,7 @@ export function timersPart(core: ContextCore): TimersPart {
       throw platformError(RangeErrorCtor, 'TOO_MANY_TIMERS', `${what}: too many active timers in this execution`);
     }
     put(timers, id, { fn: fn as TimerEntry['fn'], args, repeat });
+    TimeoutHandle ??= handleClass();
     const handle = new TimeoutHandle(id);
     reflectApply(weakMapSet, handleIds, [handle, id]);
     return handle;
@@ -106,5 +113,8 @@ export function timersPart(core: ContextCore): TimersPart {
       reportUncaught(error, 'timer callback');
     }
   };
-  return { __proto__: null, globals, fire } as TimersPart;
+  const part = Object.create(null) as TimersPart;
+  part.globals = globals;
+  part.fire = fire;
+  return part;
 }
