@@ -130,7 +130,7 @@ describe('execution mapping: result to events', () => {
   });
 
   it('given a failure without an error, reports it as UNKNOWN', () => {
-    const [e] = resultEvents(request(), 't1', { ...failure('X', 'x'), error: null }, clock);
+    const [e] = resultEvents(request(), 't1', { ...failure('INTERNAL', 'x'), error: null }, clock);
     assert.ok(e!.event.$case === 'actionFailed');
     assert.deepEqual(e!.event.value.error, { code: 'UNKNOWN', message: 'the action failed', retryable: false, retryAfterMs: 0 });
   });

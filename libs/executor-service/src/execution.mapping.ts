@@ -5,7 +5,7 @@
  * so an execution's events produced again (a redelivery) are the same events.
  */
 import type { ActionDefinition, ActionRequested } from '@codestep/contracts';
-import { deterministicId, type Clock } from '@codestep/core';
+import { deterministicId, type Clock, type ErrorCode } from '@codestep/core';
 import { envelope, fieldMapToPlain, plainToFieldMap, type Envelope, type EventBody } from '@codestep/events';
 import type { ExecutionLimits, ExecutionRequest, ExecutionResult, OutputFieldSpec } from '@codestep/sandbox';
 
@@ -51,7 +51,7 @@ export function lostEvent(req: ActionRequested, tenantId: string, clock: Clock):
 }
 
 /** A failed result the executor reports itself (the action did not run, or not to the end). */
-export function failure(code: string, message: string, retryable = false): ExecutionResult {
+export function failure(code: ErrorCode, message: string, retryable = false): ExecutionResult {
   return { status: 'failed', outputFields: {}, logs: [], logsTruncated: false, error: { code, message, retryable }, durationMs: 0 };
 }
 

@@ -13,12 +13,9 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { EgressPolicy, ExecutionResult, OutputFieldSpec } from './sandbox.types.ts';
 
-/** An error as it crosses a boundary: recognise it by `code`, never by class. */
-export interface SerializedError {
-  name: string;
-  code: string;
-  message: string;
-}
+/** An error as it crosses a boundary: recognise it by `code`, never by class (the one type, from `@codestep/core`). */
+export type { SerializedError } from '@codestep/core';
+import type { SerializedError } from '@codestep/core';
 
 /** One runtime source: the prelude or a library (see `@codestep/sandbox-runtime`). */
 export interface RuntimeSource {

@@ -3,7 +3,7 @@
  * Everything here is plain data (structured-clone safe, JSON safe): it crosses process and
  * thread boundaries and never carries a live object into or out of user code.
  */
-import type { Logger } from '@codestep/core';
+import type { ErrorCode, Logger } from '@codestep/core';
 
 /** HubSpot's output types. */
 export type OutputType = 'number' | 'string' | 'boolean' | 'datetime' | 'enum' | 'date' | 'phone_number';
@@ -59,8 +59,8 @@ export interface LogLine {
 }
 
 export interface ExecutionError {
-  /** Stable code: USER_CODE_ERROR, TIMEOUT, MEMORY_LIMIT, OUTPUT_VALUES_TOO_LARGE, INVALID_OUTPUT, ... */
-  code: string;
+  /** A code of the error catalogue: USER_CODE_ERROR, TIMEOUT, MEMORY_LIMIT, OUTPUT_VALUES_TOO_LARGE, INVALID_OUTPUT, ... */
+  code: ErrorCode;
   message: string;
   /** True when the failure followed a 429/5XX from an HTTP call: the enrollment service retries it. */
   retryable?: boolean;

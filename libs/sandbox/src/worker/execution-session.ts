@@ -11,6 +11,7 @@
  * After that, the session ignores anything the context still does.
  */
 import { randomBytes } from 'node:crypto';
+import type { ErrorCode } from '@codestep/core';
 import type { EgressFetch, EgressResponse } from '@codestep/egress';
 import { LogCollector } from '../log-collector.ts';
 import { MAX_RESULT_CHARS, RUNTIME_CAPS } from '../limits.ts';
@@ -22,7 +23,9 @@ import { parseRetryAfter } from '../retry-after.ts';
 import type { ExecutionError, ExecutionResult } from '../sandbox.types.ts';
 
 /** Error codes the context may raise itself and that reach the result as they are. */
-const PLATFORM_CODES = new Set(['MODULE_NOT_ALLOWED', 'MEMORY_LIMIT', 'NO_ENTRY_POINT', 'TOO_MANY_TIMERS', 'MODULE_LOAD_FAILED']);
+/** Codes the context's own parts may throw with (user code throwing an error with one of these keeps USER_CODE_ERROR's meaning elsewhere). */
+const PLATFORM_CODES: ReadonlySet<string> = new Set<ErrorCode>(['MODULE_NOT_ALLOWED', 'MEMORY_LIMIT', 'NO_ENTRY_POINT', 'TOO_MANY_TIMERS', 'MODULE_LOAD_FAILED']);
+const isPlatformCode = (code: unknown): code is ErrorCode => typeof code === 'string' && PLATFORM_CODES.has(code);
 const MAX_RANDOM_BYTES = 65_536;
 /** How often logs are copied to the host while an execution runs, ms. */
 const LOG_FLUSH_MS = 50;
@@ -163,7 +166,7 @@ export class ExecutionSession {
   }
 
   /** A throw out of the user's top-level code, as described by the context. */
-  failWithDescription(description: unknown, fallbackCode = 'USER_CODE_ERROR'): void {
+  failWithDescription(description: unknown, fallbackCode: ErrorCode = 'USER_CODE_ERROR'): void {
     let described: Described = {};
     try {
       described = typeof description === 'string' ? (JSON.parse(description) as Described) : { message: 'the action failed' };
@@ -345,11 +348,11 @@ export class ExecutionSession {
     }
   }
 
-  #fail(described: Described, fallbackCode: string): void {
+  #fail(described: Described, fallbackCode: ErrorCode): void {
     if (this.#done) return;
     const name = typeof described.name === 'string' && described.name ? described.name : 'Error';
     const message = typeof described.message === 'string' ? described.message : 'the action failed';
-    const code = typeof described.code === 'string' && PLATFORM_CODES.has(described.code) ? described.code : fallbackCode;
+    const code = isPlatformCode(described.code) ? described.code : fallbackCode;
     const prefix = described.where ? `Uncaught exception in ${described.where}: ` : '';
     if (typeof described.stack === 'string' && described.stack) this.#logs.addSystem('error', userStack(described.stack));
     const error: ExecutionError = { code, message: `${prefix}${name}: ${message}`.slice(0, MAX_ERROR_MESSAGE_CHARS) };
