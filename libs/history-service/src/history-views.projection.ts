@@ -6,7 +6,7 @@
  */
 import type { ConsumedRecord } from '@codestep/event-log';
 import { Topics, fromRecord, type Envelope } from '@codestep/events';
-import { applyToEnrollment, applyToExecution, applyToLogs, type EnrollmentDoc, type ExecutionDoc, type ExecutionLogsDoc } from '@codestep/history';
+import { applyToEnrollment, applyToExecution, applyToConsoleLines, type EnrollmentDoc, type ExecutionDoc, type ExecutionConsoleDoc } from '@codestep/history';
 import { tenantScoped, type DocumentStore, type ProjectedRecord, type Projection, type TenantStore } from '@codestep/store';
 
 /** The collections of the history views. */
@@ -64,7 +64,7 @@ export async function applyToHistory(store: DocumentStore, batch: Array<Projecte
   }
   await project<EnrollmentDoc>(store, HISTORY_COLLECTIONS.enrollments, applyToEnrollment, byTopic.get(Topics.enrollments) ?? []);
   await project<ExecutionDoc>(store, HISTORY_COLLECTIONS.executions, applyToExecution, byTopic.get(Topics.actions) ?? []);
-  await project<ExecutionLogsDoc>(store, HISTORY_COLLECTIONS.consoleLines, applyToLogs, byTopic.get(Topics.logs) ?? []);
+  await project<ExecutionConsoleDoc>(store, HISTORY_COLLECTIONS.consoleLines, applyToConsoleLines, byTopic.get(Topics.logs) ?? []);
   return decoded;
 }
 

@@ -6,7 +6,7 @@
 import type { historyV1 } from '@codestep/contracts';
 import { NotFoundError, ValidationError } from '@codestep/core';
 import { plainToFieldMap } from '@codestep/events';
-import type { EnrollmentDoc, ErrorView, ExecutionDoc, ExecutionLogsDoc } from '@codestep/history';
+import type { EnrollmentDoc, ErrorView, ExecutionDoc, ExecutionConsoleDoc } from '@codestep/history';
 import { tenantScoped, type DocumentStore, type StoredDoc, type TenantStore } from '@codestep/store';
 import { HISTORY_COLLECTIONS } from './history-views.projection.ts';
 
@@ -22,7 +22,7 @@ function errorView(e: ErrorView | null): historyV1.ExecutionView['error'] {
 }
 
 /** The gRPC view of one execution and its console lines. */
-export function executionView(d: ExecutionDoc, lines: ExecutionLogsDoc | undefined): historyV1.ExecutionView {
+export function executionView(d: ExecutionDoc, lines: ExecutionConsoleDoc | undefined): historyV1.ExecutionView {
   return {
     executionId: d.executionId,
     enrollmentId: d.enrollmentId,
@@ -57,7 +57,7 @@ export function createHistoryQueries(root: DocumentStore): HistoryQueries {
     if (withExecutions) {
       const [execs, lines] = await Promise.all([
         store.find<ExecutionDoc>(HISTORY_COLLECTIONS.executions, { where: { enrollmentId: d.enrollmentId } }),
-        store.find<ExecutionLogsDoc>(HISTORY_COLLECTIONS.consoleLines, { where: { enrollmentId: d.enrollmentId } }),
+        store.find<ExecutionConsoleDoc>(HISTORY_COLLECTIONS.consoleLines, { where: { enrollmentId: d.enrollmentId } }),
       ]);
       const linesById = new Map(lines.map((l) => [l.id, l.doc]));
       executions = execs
@@ -98,7 +98,7 @@ export function createHistoryQueries(root: DocumentStore): HistoryQueries {
       const store = scoped(req.tenantId);
       const doc = await store.get<ExecutionDoc>(HISTORY_COLLECTIONS.executions, req.executionId);
       if (!doc) throw new NotFoundError(`execution ${req.executionId} not found`);
-      const lines = await store.get<ExecutionLogsDoc>(HISTORY_COLLECTIONS.consoleLines, req.executionId);
+      const lines = await store.get<ExecutionConsoleDoc>(HISTORY_COLLECTIONS.consoleLines, req.executionId);
       return executionView(doc.doc, lines?.doc);
     },
   };

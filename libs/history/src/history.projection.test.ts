@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { envelope, plainToFieldMap, type Envelope } from '@codestep/events';
-import { applyToEnrollment, applyToExecution, applyToLogs, type EnrollmentDoc, type ExecutionDoc } from './history.projection.ts';
+import { applyToEnrollment, applyToExecution, applyToConsoleLines, type EnrollmentDoc, type ExecutionDoc } from './history.projection.ts';
 
 const ctx = { enrollmentId: 'enr1', workflowId: 'wf1', workflowVersion: 1, stepIndex: 0, actionId: 'a', attempt: 1, object: undefined, priorOutputs: {}, firstAttemptAt: 0, trigger: undefined, limits: undefined };
 const meta = (eventId: string, aggregateId: string, occurredAt = 10) => ({ eventId, tenantId: 't1', aggregateId, occurredAt });
@@ -41,7 +41,7 @@ describe('history projections', () => {
 
   it('appends log lines once per event', () => {
     const logged = envelope(meta('l1', 'x1'), { $case: 'actionLogged', value: { executionId: 'x1', context: ctx, lines: [{ level: 'log', message: 'hi', at: 1 }], truncated: false } });
-    const doc = fold(applyToLogs, [logged, logged]);
+    const doc = fold(applyToConsoleLines, [logged, logged]);
     assert.deepEqual(doc?.lines.map((l) => l.message), ['hi']);
   });
 });

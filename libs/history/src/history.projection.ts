@@ -61,7 +61,7 @@ export interface LogLineView {
   at: number;
 }
 
-export interface ExecutionLogsDoc {
+export interface ExecutionConsoleDoc {
   tenantId: string;
   executionId: string;
   enrollmentId: string;
@@ -178,7 +178,7 @@ export function applyToExecution(doc: ExecutionDoc | undefined, env: Envelope): 
   }
 }
 
-export function applyToLogs(doc: ExecutionLogsDoc | undefined, env: Envelope): ExecutionLogsDoc | undefined {
+export function applyToConsoleLines(doc: ExecutionConsoleDoc | undefined, env: Envelope): ExecutionConsoleDoc | undefined {
   if (doc?.eventIds.includes(env.eventId)) return undefined;
   if (env.event.$case !== 'actionLogged') return undefined;
   const v = env.event.value;

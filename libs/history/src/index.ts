@@ -1,11 +1,11 @@
 export {
   applyToEnrollment,
   applyToExecution,
-  applyToLogs,
+  applyToConsoleLines,
   type EnrollmentDoc,
   type ErrorView,
   type ExecutionDoc,
-  type ExecutionLogsDoc,
+  type ExecutionConsoleDoc,
   type ExecutionStatus,
   type LogLineView,
 } from './history.projection.ts';

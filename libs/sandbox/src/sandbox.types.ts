@@ -49,10 +49,10 @@ export interface ExecutionRequest {
   traceparent?: string;
 }
 
-export type LogLevel = 'log' | 'info' | 'warn' | 'error' | 'debug';
+export type ConsoleLevel = 'log' | 'info' | 'warn' | 'error' | 'debug';
 
-export interface LogLine {
-  level: LogLevel;
+export interface ConsoleLine {
+  level: ConsoleLevel;
   message: string;
   /** UNIX ms. */
   at: number;
@@ -75,7 +75,7 @@ export interface ExecutionResult {
   executionState?: 'SUCCESS' | 'FAIL_CONTINUE';
   /** JsWorkflows: the JSON value `start` returned (becomes the HTTP response of a webhook trigger). */
   returnValue?: unknown;
-  logs: LogLine[];
+  logs: ConsoleLine[];
   logsTruncated: boolean;
   error: ExecutionError | null;
   durationMs: number;

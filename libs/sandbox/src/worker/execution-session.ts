@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ErrorCode } from '@codestep/core';
 import type { EgressFetch, EgressResponse } from '@codestep/egress';
-import { LogCollector } from '../log-collector.ts';
+import { ConsoleLineCollector } from '../console-lines.collector.ts';
 import { MAX_RESULT_CHARS, RUNTIME_CAPS } from '../limits.ts';
 import { validateOutputs } from '../output-fields.validation.ts';
 import { isSettleKind, type ContextApi, type HostBridge, type SettleKind } from '../bridge.protocol.ts';
@@ -74,7 +74,7 @@ export class ExecutionSession {
   readonly execution: WorkerExecution;
   readonly #hooks: SessionHooks;
   readonly #redact: Redactor;
-  readonly #logs: LogCollector;
+  readonly #logs: ConsoleLineCollector;
   readonly #timers = new Map<number, { handle: NodeJS.Timeout | NodeJS.Immediate; immediate: boolean }>();
   /** Aborts the execution's requests when it ends; made with its fetch (most executions make no request). */
   #abort: AbortController | undefined;
@@ -95,7 +95,7 @@ export class ExecutionSession {
     this.execution = execution;
     this.#hooks = hooks;
     this.#redact = createRedactor(Object.values(execution.secrets));
-    this.#logs = new LogCollector(this.#redact);
+    this.#logs = new ConsoleLineCollector(this.#redact);
   }
 
   get done(): boolean {

@@ -3,7 +3,7 @@
  * characters. Secrets are redacted before a line is cut, so a secret can never be half-shown
  * at a cut. Once a cap is hit, one marker line says how much was dropped.
  */
-import type { LogLevel, LogLine } from './sandbox.types.ts';
+import type { ConsoleLevel, ConsoleLine } from './sandbox.types.ts';
 import { DEFAULT_LOG_LIMITS, type LogLimits } from './limits.ts';
 import type { Redactor } from './redaction.ts';
 
@@ -11,11 +11,11 @@ const LEVELS: ReadonlySet<string> = new Set(['log', 'info', 'warn', 'error', 'de
 /** Text longer than this is cut before redaction: the line cap is far smaller anyway. */
 const MAX_SCANNED_CHARS = 64 * 1024;
 
-export class LogCollector {
+export class ConsoleLineCollector {
   readonly #limits: LogLimits;
   readonly #redact: Redactor;
   readonly #clock: () => number;
-  readonly #lines: LogLine[] = [];
+  readonly #lines: ConsoleLine[] = [];
   #chars = 0;
   #dropped = 0;
 
@@ -31,7 +31,7 @@ export class LogCollector {
       this.#dropped++;
       return;
     }
-    const safeLevel: LogLevel = LEVELS.has(level) ? (level as LogLevel) : 'log';
+    const safeLevel: ConsoleLevel = LEVELS.has(level) ? (level as ConsoleLevel) : 'log';
     let text = String(message);
     const originalLength = text.length;
     if (text.length > MAX_SCANNED_CHARS) text = text.slice(0, MAX_SCANNED_CHARS);
@@ -48,7 +48,7 @@ export class LogCollector {
   }
 
   /** A line from the platform itself (warnings about the code), never dropped by the caps. */
-  addSystem(level: LogLevel, message: string): void {
+  addSystem(level: ConsoleLevel, message: string): void {
     this.#lines.push({ level, message: this.#redact(message), at: this.#clock() });
   }
 
@@ -57,7 +57,7 @@ export class LogCollector {
   }
 
   /** The lines so far, with a final marker when lines were dropped. */
-  snapshot(): LogLine[] {
+  snapshot(): ConsoleLine[] {
     if (this.#dropped === 0) return [...this.#lines];
     const { maxLines, maxTotalChars } = this.#limits;
     return [

@@ -1,32 +1,32 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LogCollector } from './log-collector.ts';
+import { ConsoleLineCollector } from './console-lines.collector.ts';
 import { createRedactor, REDACTED } from './redaction.ts';
 
 const clock = () => 1000;
 
-describe('LogCollector', () => {
+describe('ConsoleLineCollector', () => {
   it('keeps the level, the message and the time of each line', () => {
-    const logs = new LogCollector(createRedactor([]), undefined, clock);
+    const logs = new ConsoleLineCollector(createRedactor([]), undefined, clock);
     logs.add('warn', 'careful');
     assert.deepEqual(logs.snapshot(), [{ level: 'warn', message: 'careful', at: 1000 }]);
     assert.equal(logs.truncated, false);
   });
 
   it('files an unknown level under log', () => {
-    const logs = new LogCollector(createRedactor([]), undefined, clock);
+    const logs = new ConsoleLineCollector(createRedactor([]), undefined, clock);
     logs.add('shout', 'x');
     assert.equal(logs.snapshot()[0]?.level, 'log');
   });
 
   it('cuts a long line and says how long it was', () => {
-    const logs = new LogCollector(createRedactor([]), { maxLineChars: 10, maxTotalChars: 1000, maxLines: 10 }, clock);
+    const logs = new ConsoleLineCollector(createRedactor([]), { maxLineChars: 10, maxTotalChars: 1000, maxLines: 10 }, clock);
     logs.add('log', 'a'.repeat(50));
     assert.equal(logs.snapshot()[0]?.message, `${'a'.repeat(10)}… [line truncated: 50 characters]`);
   });
 
   it('stops at the line cap and ends with one marker line counting what was dropped', () => {
-    const logs = new LogCollector(createRedactor([]), { maxLineChars: 100, maxTotalChars: 10_000, maxLines: 3 }, clock);
+    const logs = new ConsoleLineCollector(createRedactor([]), { maxLineChars: 100, maxTotalChars: 10_000, maxLines: 3 }, clock);
     for (let i = 0; i < 10; i++) logs.add('log', `line ${i}`);
     const lines = logs.snapshot();
     assert.equal(lines.length, 4);
@@ -35,7 +35,7 @@ describe('LogCollector', () => {
   });
 
   it('stops at the character cap', () => {
-    const logs = new LogCollector(createRedactor([]), { maxLineChars: 100, maxTotalChars: 25, maxLines: 100 }, clock);
+    const logs = new ConsoleLineCollector(createRedactor([]), { maxLineChars: 100, maxTotalChars: 25, maxLines: 100 }, clock);
     for (let i = 0; i < 5; i++) logs.add('log', '0123456789');
     assert.equal(logs.snapshot().filter((l) => l.message === '0123456789').length, 2);
     assert.equal(logs.truncated, true);
@@ -43,7 +43,7 @@ describe('LogCollector', () => {
 
   it('redacts secrets before cutting, so a secret at the cut is never half shown', () => {
     const secret = 'S3CRET-VALUE-XYZ';
-    const logs = new LogCollector(createRedactor([secret]), { maxLineChars: 12, maxTotalChars: 1000, maxLines: 10 }, clock);
+    const logs = new ConsoleLineCollector(createRedactor([secret]), { maxLineChars: 12, maxTotalChars: 1000, maxLines: 10 }, clock);
     logs.add('log', `key=${secret}`);
     const message = logs.snapshot()[0]?.message ?? '';
     assert.ok(!message.includes('S3CRET'), message);
