@@ -1,1 +1,4 @@
 export { createEnrollmentService, type EnrollmentService, type EnrollmentServiceDeps } from './enrollment.service.ts';
+export { ENROLL_REQUESTS, enrollRequestsProjection } from './enroll-requests.projection.ts';
+export { RETRY_TIMERS, retryTimersProjection } from './retry-timers.projection.ts';
+export { WORKFLOW_COLLECTIONS, workflowsProjection } from './workflows.projection.ts';

@@ -39,6 +39,8 @@ export interface StartCommand {
    * the enrollment so each request states the limits it runs with. Unset: the executor's own.
    */
   limits?: LimitPolicy | undefined;
+  /** The caller's idempotency key, carried by EnrollmentStarted (the request records are its projection). */
+  requestId?: string | undefined;
 }
 
 export function executionIdFor(enrollmentId: string, stepIndex: number, attempt: number): string {
@@ -51,7 +53,7 @@ export function startEnrollment(wf: WorkflowDefinition, cmd: StartCommand, now: 
     { eventId: deterministicId('evt', 'started', cmd.enrollmentId), tenantId: cmd.tenantId, aggregateId: cmd.enrollmentId, occurredAt: now, correlationId: cmd.enrollmentId },
     {
       $case: 'enrollmentStarted',
-      value: { enrollmentId: cmd.enrollmentId, workflowId: wf.workflowId, workflowVersion: wf.version, object: cmd.object, actionCount: wf.actions.length, trigger: cmd.trigger },
+      value: { enrollmentId: cmd.enrollmentId, workflowId: wf.workflowId, workflowVersion: wf.version, object: cmd.object, actionCount: wf.actions.length, trigger: cmd.trigger, ...(cmd.requestId ? { requestId: cmd.requestId } : {}) },
     },
   );
   const ctx: ActionContext = {

@@ -19,7 +19,14 @@ export interface EnrollmentStarted {
   object: CrmObject | undefined;
   actionCount: number;
   /** set when a webhook started the enrollment */
-  trigger: TriggerPayload | undefined;
+  trigger:
+    | TriggerPayload
+    | undefined;
+  /**
+   * The caller's idempotency key, when the enroll request carried one: the enrollment service's
+   * request records are a projection of it.
+   */
+  requestId?: string | undefined;
 }
 
 export interface EnrollmentCompleted {
@@ -47,6 +54,7 @@ function createBaseEnrollmentStarted(): EnrollmentStarted {
     object: undefined,
     actionCount: 0,
     trigger: undefined,
+    requestId: undefined,
   };
 }
 
@@ -69,6 +77,9 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
     }
     if (message.trigger !== undefined) {
       TriggerPayload.encode(message.trigger, writer.uint32(50).fork()).join();
+    }
+    if (message.requestId !== undefined) {
+      writer.uint32(58).string(message.requestId);
     }
     return writer;
   },
@@ -134,6 +145,14 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
             message.trigger = TriggerPayload.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -170,6 +189,11 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
         ? globalThis.Number(object.action_count)
         : 0,
       trigger: isSet(object.trigger) ? TriggerPayload.fromJSON(object.trigger) : undefined,
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : undefined,
     };
   },
 
@@ -193,6 +217,9 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
     if (message.trigger !== undefined) {
       obj.trigger = TriggerPayload.toJSON(message.trigger);
     }
+    if (message.requestId !== undefined) {
+      obj.requestId = message.requestId;
+    }
     return obj;
   },
 
@@ -211,6 +238,7 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
     message.trigger = (object.trigger !== undefined && object.trigger !== null)
       ? TriggerPayload.fromPartial(object.trigger)
       : undefined;
+    message.requestId = object.requestId ?? undefined;
     return message;
   },
 };

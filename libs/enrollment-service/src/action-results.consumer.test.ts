@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { after, beforeEach, describe, it } from 'node:test';
+import type { WorkflowDefinition } from '@codestep/contracts';
+import type { ConsumedRecord } from '@codestep/event-log';
+import { envelope, toRecord, type Envelope } from '@codestep/events';
+import { createActionResultsConsumer } from './action-results.consumer.ts';
+import { RETRY_TIMERS, ensureRetryTimers, type TimerDoc } from './retry-timers.projection.ts';
+import { decode, logger, openFixture, removeDir, type Fixture } from './testing.fixtures.ts';
+import { RETRY, failedRetryably, firstRequest, retryScheduled, seedWorkflow, succeeded } from './testing.steps.ts';
+import { createWorkflowRepository } from './workflow.repository.ts';
+
+const batchOf = (envs: Envelope[]): ConsumedRecord[] => envs.map((e, offset) => ({ ...toRecord(e), partition: 0, offset }));
+
+describe('action results consumer', () => {
+  let f: Fixture;
+  let wf: WorkflowDefinition;
+  let woken: number;
+  const dirs: string[] = [];
+  const consumer = () => createActionResultsConsumer({ store: f.store, clock: () => 300, logger, retryPolicy: RETRY, repository: createWorkflowRepository(f.store), onTimersScheduled: () => woken++ });
+
+  beforeEach(async () => {
+    f = openFixture();
+    dirs.push(f.dir);
+    await ensureRetryTimers(f.store);
+    wf = await seedWorkflow(f.store);
+    woken = 0;
+  });
+  after(() => dirs.forEach(removeDir));
+
+  it('given the first action succeeded, when the batch is handled, then the second action is requested', async () => {
+    const out = decode(await consumer()(batchOf([succeeded(firstRequest(wf, 'enr1'))])));
+    assert.equal(out.length, 1);
+    assert.equal(out[0]!.event.$case === 'actionRequested' && out[0]!.event.value.context?.actionId, 'b');
+  });
+
+  it('given the last action succeeded, when the batch is handled, then the enrollment completes', async () => {
+    const [second] = decode(await consumer()(batchOf([succeeded(firstRequest(wf, 'enr1'))])));
+    const out = decode(await consumer()(batchOf([succeeded(second!)])));
+    assert.deepEqual(out.map((e) => e.event.$case), ['enrollmentCompleted']);
+  });
+
+  it('given a retryable failure, when handled, then a retry is scheduled; and given that event, a timer is set and the scheduler woken', async () => {
+    const requested = firstRequest(wf, 'enr1');
+    const out = decode(await consumer()(batchOf([failedRetryably(requested)])));
+    assert.deepEqual(out.map((e) => e.event.$case), ['actionRetryScheduled']);
+    assert.equal(woken, 0);
+    const scheduled = retryScheduled(wf, requested, 300);
+    assert.deepEqual(await consumer()(batchOf([scheduled])), []);
+    assert.equal(woken, 1);
+    assert.equal((await f.store.get<TimerDoc>(RETRY_TIMERS, scheduled.eventId))?.doc.kind, 'retry');
+  });
+
+  it('given a result for an unknown workflow version or an event it does not decide on, when handled, then nothing follows', async () => {
+    const requested = firstRequest({ ...wf, version: 9 }, 'enr1');
+    const other = envelope({ eventId: 'e', tenantId: 't1', aggregateId: 'x', occurredAt: 1 }, { $case: 'actionStarted', value: { executionId: 'x', context: undefined, executorId: 'ex', traceId: '' } });
+    assert.deepEqual(await consumer()(batchOf([succeeded(requested), requested, other])), []);
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * The step machine's consume→produce step over the actions topic: each action result goes
+ * through the pure decider (`@codestep/workflows`) and the events that follow are returned, to be
+ * appended atomically with the consumer's position (exactly once per the log's contract). The
+ * same batch feeds the retry timers projection, whose new timers wake the scheduler.
+ */
+import type { WorkflowDefinition } from '@codestep/contracts';
+import type { Logger } from '@codestep/core';
+import type { ConsumedRecord, LogRecord } from '@codestep/event-log';
+import { fromRecord, toRecord, type Envelope } from '@codestep/events';
+import type { DocumentStore } from '@codestep/store';
+import { SpanKind, currentTraceparent, withSpan } from '@codestep/telemetry';
+import { onActionResult, type RetryPolicy } from '@codestep/workflows';
+import { applyToRetryTimers } from './retry-timers.projection.ts';
+import type { WorkflowRepository } from './workflow.repository.ts';
+
+export interface ActionResultsDeps {
+  store: DocumentStore;
+  clock: () => number;
+  logger: Logger;
+  retryPolicy: RetryPolicy;
+  repository: WorkflowRepository;
+  /** Called when the batch set new retry timers. */
+  onTimersScheduled(): void;
+}
+
+/** Handles one batch of the actions topic; returns the records to append. */
+export type ActionResultsHandler = (batch: ConsumedRecord[]) => Promise<LogRecord[]>;
+
+export function createActionResultsConsumer(deps: ActionResultsDeps): ActionResultsHandler {
+  const { repository, logger } = deps;
+
+  async function decide(env: Envelope, headers: Record<string, string>): Promise<LogRecord[]> {
+    return withSpan(`enrollment decide ${env.type}`, { kind: SpanKind.CONSUMER, parent: headers }, async () => {
+      const ctx = (env.event.value as { context?: { workflowId: string; workflowVersion: number } }).context;
+      if (!ctx) return [];
+      let wf: WorkflowDefinition;
+      try {
+        wf = await repository.load(env.tenantId, ctx.workflowId, ctx.workflowVersion);
+      } catch (error) {
+        logger.error({ eventId: env.eventId, error }, 'action result for an unknown workflow version; skipped');
+        return [];
+      }
+      const tp = currentTraceparent();
+      return onActionResult(wf, env.tenantId, env, deps.retryPolicy, deps.clock()).map((e) => toRecord(e, tp));
+    });
+  }
+
+  return async (batch) => {
+    const decoded = batch.flatMap((record) => {
+      const env = fromRecord(record.value);
+      return env ? [{ env, headers: record.headers }] : [];
+    });
+    if (await applyToRetryTimers(deps.store, decoded.map((d) => d.env))) deps.onTimersScheduled();
+    const out: LogRecord[] = [];
+    for (const { env, headers } of decoded) {
+      const c = env.event.$case;
+      if (c === 'actionSucceeded' || c === 'actionFailed') out.push(...(await decide(env, headers)));
+    }
+    return out;
+  };
+}

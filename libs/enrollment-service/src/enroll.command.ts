@@ -1,0 +1,70 @@
+/**
+ * Enroll: starts an enrollment on a workflow's head. With a request id it is idempotent: the
+ * start's events are reserved in the outbox under the request id (see `./command.outbox.ts`),
+ * appended, then recorded in the enroll requests projection; a retry returns the recorded
+ * enrollment, or re-appends the reserved events if a crash came before they were recorded.
+ */
+import type { WorkflowDefinition, enrollmentsV1 } from '@codestep/contracts';
+import { ValidationError, newId, deterministicId, type Clock } from '@codestep/core';
+import type { EventLog } from '@codestep/event-log';
+import { toRecord } from '@codestep/events';
+import type { DocumentStore } from '@codestep/store';
+import { currentTraceparent } from '@codestep/telemetry';
+import { boundPolicy, startEnrollment, type OperatorLimits } from '@codestep/workflows';
+import { createCommandOutbox, envelopesOf, reserveRecords, type Reservation } from './command.outbox.ts';
+import { ENROLL_REQUESTS, applyEnrollmentStarted, requestKey, type EnrollRequestDoc } from './enroll-requests.projection.ts';
+import type { WorkflowRepository } from './workflow.repository.ts';
+
+/** The outbox of enroll requests' starts. */
+export const ENROLL_OUTBOX = 'enroll_outbox';
+
+interface StartReservation extends Reservation {
+  enrollmentId: string;
+  workflowVersion: number;
+}
+
+export interface EnrollCommandDeps {
+  store: DocumentStore;
+  eventLog: EventLog;
+  clock: Clock;
+  repository: WorkflowRepository;
+  limits: OperatorLimits;
+}
+
+export type EnrollCommand = (req: enrollmentsV1.EnrollRequest) => Promise<enrollmentsV1.EnrollResponse>;
+
+export async function ensureEnrollOutbox(store: DocumentStore): Promise<void> {
+  await store.ensureCollection(ENROLL_OUTBOX, []);
+}
+
+export function createEnrollCommand(deps: EnrollCommandDeps): EnrollCommand {
+  const { store, clock } = deps;
+  const outbox = createCommandOutbox<StartReservation>(store, deps.eventLog, ENROLL_OUTBOX);
+
+  function start(wf: WorkflowDefinition, req: enrollmentsV1.EnrollRequest, enrollmentId: string) {
+    const object = { objectType: req.object?.objectType || wf.objectType, objectId: req.object?.objectId ?? '', properties: req.object?.properties ?? {} };
+    // The tenant's policy as it is now, carried by every action request of this enrollment.
+    const limits = boundPolicy(req.limits, deps.limits);
+    return startEnrollment(wf, { tenantId: req.tenantId, enrollmentId, object, portalId: req.portalId, trigger: req.trigger, limits, requestId: req.requestId || undefined }, clock());
+  }
+
+  return async (req) => {
+    if (!req.object || !req.object.objectId) throw new ValidationError('object.objectId is required: the id of the CRM object to enroll');
+    const wf = await deps.repository.load(req.tenantId, req.workflowId, 0);
+    if (!req.requestId) {
+      const enrollmentId = newId('enr');
+      const tp = currentTraceparent();
+      await deps.eventLog.append(start(wf, req, enrollmentId).map((e) => toRecord(e, tp)));
+      return { enrollmentId, workflowVersion: wf.version };
+    }
+    const key = requestKey(req.tenantId, req.requestId);
+    const recorded = await store.get<EnrollRequestDoc>(ENROLL_REQUESTS, key);
+    if (recorded) return { enrollmentId: recorded.doc.enrollmentId, workflowVersion: recorded.doc.workflowVersion };
+    const enrollmentId = deterministicId('enr', req.tenantId, req.requestId);
+    const envs = start(wf, req, enrollmentId);
+    const { reservation } = await outbox.reserve(key, { tenantId: req.tenantId, enrollmentId, workflowVersion: wf.version, records: reserveRecords(envs) });
+    await outbox.append(reservation);
+    for (const env of envelopesOf(reservation)) await applyEnrollmentStarted(store, env);
+    return { enrollmentId: reservation.enrollmentId, workflowVersion: reservation.workflowVersion };
+  };
+}

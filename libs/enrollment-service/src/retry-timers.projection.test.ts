@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { after, beforeEach, describe, it } from 'node:test';
+import { toRecord, type Envelope } from '@codestep/events';
+import { onRetryDue } from '@codestep/workflows';
+import type { WorkflowDefinition } from '@codestep/contracts';
+import { RETRY_TIMERS, retryTimersProjection, type TimerDoc } from './retry-timers.projection.ts';
+import { openFixture, removeDir, type Fixture } from './testing.fixtures.ts';
+import { firstRequest, retryScheduled, seedWorkflow } from './testing.steps.ts';
+
+const records = (envs: Envelope[]) => envs.map((e, offset) => ({ ...toRecord(e), partition: 0, offset }));
+
+describe('retry timers projection', () => {
+  let f: Fixture;
+  let wf: WorkflowDefinition;
+  let scheduled: Envelope;
+  let retried: Envelope;
+  const dirs: string[] = [];
+  beforeEach(async () => {
+    f = openFixture();
+    dirs.push(f.dir);
+    await retryTimersProjection.ensure(f.store);
+    wf = await seedWorkflow(f.store);
+    scheduled = retryScheduled(wf, firstRequest(wf, 'enr1'));
+    [retried] = onRetryDue(wf, 't1', scheduled, 5_000) as [Envelope];
+  });
+  after(() => dirs.forEach(removeDir));
+
+  it('given a scheduled retry, when applied, then a pending timer holds it until its due time', async () => {
+    await retryTimersProjection.apply(f.store, records([scheduled]));
+    const timer = await f.store.get<TimerDoc>(RETRY_TIMERS, scheduled.eventId);
+    assert.equal(timer?.doc.kind, 'retry');
+    assert.equal(timer?.doc.kind === 'retry' && timer.doc.dueAt, scheduled.event.$case === 'actionRetryScheduled' && scheduled.event.value.dueAt);
+  });
+
+  it('given the retry\'s request after it, when applied, then the timer is fired', async () => {
+    await retryTimersProjection.apply(f.store, records([scheduled, retried]));
+    assert.deepEqual((await f.store.get<TimerDoc>(RETRY_TIMERS, scheduled.eventId))?.doc, { kind: 'fired', tenantId: 't1' });
+  });
+
+  it('given the two events in the other order or delivered again, when applied, then the timer ends fired all the same', async () => {
+    await retryTimersProjection.apply(f.store, records([retried, scheduled]));
+    await retryTimersProjection.apply(f.store, records([scheduled]));
+    assert.deepEqual((await f.store.get<TimerDoc>(RETRY_TIMERS, scheduled.eventId))?.doc, { kind: 'fired', tenantId: 't1' });
+  });
+
+  it('given first attempts only, when applied, then no timer is written', async () => {
+    await retryTimersProjection.apply(f.store, records([firstRequest(wf, 'enr2')]));
+    assert.equal((await f.store.find(RETRY_TIMERS, {})).length, 0);
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * The retry timers as a projection of the actions topic: an `ActionRetryScheduled` sets a timer
+ * (keyed by its event id); the retry's `ActionRequested` (attempt > 1, caused by that event)
+ * marks it fired. A fired timer stays as a marker rather than being deleted, so the two events
+ * give the same document in either order: they have different keys, so they may sit in different
+ * partitions, and a redelivered or replayed `ActionRetryScheduled` never re-arms a fired timer.
+ */
+import { Topics, fromRecord, type Envelope } from '@codestep/events';
+import type { DocumentStore, Projection } from '@codestep/store';
+
+export const RETRY_TIMERS = 'retry_timers';
+
+/** A retry timer: pending (`retry`) or `fired`. */
+export type TimerDoc =
+  | {
+      kind: 'retry';
+      tenantId: string;
+      dueAt: number;
+      /** The ActionRetryScheduled envelope, JSON. */
+      envelope: string;
+    }
+  | { kind: 'fired'; tenantId: string };
+
+export async function ensureRetryTimers(store: DocumentStore): Promise<void> {
+  await store.ensureCollection(RETRY_TIMERS, [{ fields: ['kind', 'dueAt'] }]);
+}
+
+/** Applies envelopes in log order; others than the two above are ignored. Idempotent. */
+export async function applyToRetryTimers(store: DocumentStore, envs: Envelope[]): Promise<boolean> {
+  let scheduled = false;
+  for (const env of envs) {
+    const body = env.event;
+    if (body.$case === 'actionRetryScheduled') {
+      scheduled = (await store.insertIfAbsent<TimerDoc>(RETRY_TIMERS, env.eventId, { kind: 'retry', tenantId: env.tenantId, dueAt: body.value.dueAt, envelope: JSON.stringify(env) })) || scheduled;
+    } else if (body.$case === 'actionRequested' && (body.value.context?.attempt ?? 1) > 1 && env.causationId) {
+      const fired: TimerDoc = { kind: 'fired', tenantId: env.tenantId };
+      const current = await store.get<TimerDoc>(RETRY_TIMERS, env.causationId);
+      if (current?.doc.kind !== 'fired') await store.put<TimerDoc>(RETRY_TIMERS, env.causationId, fired);
+    }
+  }
+  return scheduled;
+}
+
+/** The retry timers, for the enrollment service's consumer and for `codestep replay`. */
+export const retryTimersProjection: Projection = {
+  name: 'retry-timers',
+  service: 'enrollment',
+  topics: [Topics.actions],
+  collections: [RETRY_TIMERS],
+  ensure: ensureRetryTimers,
+  apply: async (store, batch) => {
+    await applyToRetryTimers(store, batch.flatMap((r) => fromRecord(r.value) ?? []));
+  },
+};

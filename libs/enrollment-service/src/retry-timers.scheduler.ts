@@ -1,0 +1,77 @@
+/**
+ * Fires due retry timers, earliest first: each becomes the next attempt's `ActionRequested`
+ * (through the pure decider), appended, then marked fired in the timers projection. The request
+ * is stamped with the timer's due time, not the clock, so firing a timer again after a crash
+ * between the two writes appends the very same record (same id, same bytes).
+ */
+import type { Logger } from '@codestep/core';
+import type { EventLog } from '@codestep/event-log';
+import { toRecord, type Envelope } from '@codestep/events';
+import type { DocumentStore } from '@codestep/store';
+import { onRetryDue } from '@codestep/workflows';
+import { RETRY_TIMERS, applyToRetryTimers, type TimerDoc } from './retry-timers.projection.ts';
+import type { WorkflowRepository } from './workflow.repository.ts';
+
+export interface RetryTimersScheduler {
+  /** Looks for due timers now (after any run in progress). */
+  wake(): void;
+  /** Looks for due timers every `intervalMs`. */
+  start(intervalMs: number): void;
+  /** Stops looking and waits for the run in progress. */
+  stop(): Promise<void>;
+  /** One run over the due timers (tests). */
+  runDue(): Promise<void>;
+}
+
+export interface RetryTimersDeps {
+  store: DocumentStore;
+  eventLog: EventLog;
+  clock: () => number;
+  logger: Logger;
+  repository: WorkflowRepository;
+}
+
+export function createRetryTimersScheduler(deps: RetryTimersDeps): RetryTimersScheduler {
+  const { store, eventLog, logger } = deps;
+  let timer: NodeJS.Timeout | undefined;
+  let run: Promise<void> = Promise.resolve();
+
+  async function fire(id: string, dueAt: number, env: Envelope): Promise<void> {
+    const ctx = env.event.$case === 'actionRetryScheduled' ? env.event.value.context : undefined;
+    if (!ctx) return;
+    let next: Envelope[];
+    try {
+      next = onRetryDue(await deps.repository.load(env.tenantId, ctx.workflowId, ctx.workflowVersion), env.tenantId, env, dueAt);
+    } catch (error) {
+      logger.error({ timerId: id, error }, 'retry timer for an unknown workflow version; left pending');
+      return;
+    }
+    await eventLog.append(next.map((e) => toRecord(e)));
+    await applyToRetryTimers(store, next);
+  }
+
+  async function runDue(): Promise<void> {
+    const timers = await store.find<TimerDoc>(RETRY_TIMERS, { where: { kind: 'retry' }, orderBy: { field: 'dueAt', direction: 'asc' }, limit: 100 });
+    const now = deps.clock();
+    for (const t of timers) {
+      if (t.doc.kind !== 'retry' || t.doc.dueAt > now) break;
+      await fire(t.id, t.doc.dueAt, JSON.parse(t.doc.envelope) as Envelope);
+    }
+  }
+
+  function wake(): void {
+    run = run.then(runDue).catch((error: unknown) => logger.error({ error }, 'retry timers failed'));
+  }
+
+  return {
+    wake,
+    runDue,
+    start(intervalMs) {
+      timer = setInterval(wake, intervalMs);
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await run;
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * The workflow definitions as a projection of `codestep.workflows.v1`: every `WorkflowPublished`
+ * writes its (immutable) version and moves the workflow's head. Writes are versioned by the
+ * workflow version, so a duplicate or replayed event changes nothing, and the first event for a
+ * version wins (the command path makes sure there is only ever one payload per version).
+ */
+import type { WorkflowDefinition } from '@codestep/contracts';
+import { Topics, fromRecord, type Envelope } from '@codestep/events';
+import type { DocumentStore, ProjectedRecord, Projection } from '@codestep/store';
+
+/** The collections of the workflows projection. */
+export const WORKFLOW_COLLECTIONS = { versions: 'workflows', heads: 'workflow_heads' } as const;
+
+/** A workflow's latest version, one per workflow. */
+export interface HeadDoc {
+  tenantId: string;
+  workflowId: string;
+  version: number;
+  name: string;
+  createdAt: number;
+}
+
+/** A stored version: the definition and its tenant. */
+export type VersionDoc = WorkflowDefinition & { tenantId: string };
+
+/** The id of one version in the versions collection. */
+export const versionKey = (tenantId: string, workflowId: string, version: number): string => `${tenantId}/${workflowId}@${version}`;
+/** The id of a workflow's head. */
+export const headKey = (tenantId: string, workflowId: string): string => `${tenantId}/${workflowId}`;
+
+export async function ensureWorkflowCollections(store: DocumentStore): Promise<void> {
+  await store.ensureCollection(WORKFLOW_COLLECTIONS.versions, []);
+  await store.ensureCollection(WORKFLOW_COLLECTIONS.heads, [{ fields: ['tenantId', 'createdAt'] }]);
+}
+
+/** Applies one `WorkflowPublished` envelope (any other event is ignored); idempotent. */
+export async function applyWorkflowPublished(store: DocumentStore, env: Envelope): Promise<void> {
+  if (env.event.$case !== 'workflowPublished' || !env.event.value.workflow) return;
+  const wf = env.event.value.workflow;
+  const tenantId = env.tenantId;
+  await store.writeVersioned<VersionDoc>(WORKFLOW_COLLECTIONS.versions, [{ id: versionKey(tenantId, wf.workflowId, wf.version), version: wf.version, doc: { ...wf, tenantId } }]);
+  await store.writeVersioned<HeadDoc>(WORKFLOW_COLLECTIONS.heads, [
+    { id: headKey(tenantId, wf.workflowId), version: wf.version, doc: { tenantId, workflowId: wf.workflowId, version: wf.version, name: wf.name, createdAt: wf.createdAt } },
+  ]);
+}
+
+/** The workflow definitions, for the enrollment service's consumer and for `codestep replay`. */
+export const workflowsProjection: Projection = {
+  name: 'workflows',
+  service: 'enrollment',
+  topics: [Topics.workflows],
+  collections: Object.values(WORKFLOW_COLLECTIONS),
+  ensure: ensureWorkflowCollections,
+  apply: async (store, batch: ProjectedRecord[]) => {
+    for (const record of batch) {
+      const env = fromRecord(record.value);
+      if (env) await applyWorkflowPublished(store, env);
+    }
+  },
+};
