@@ -8,8 +8,9 @@
 import { performance } from 'node:perf_hooks';
 import { credentialsV1 } from '@codestep/contracts';
 import { genericOAuth2Provider, type CredentialsBroker } from '@codestep/credentials-service';
-import { COLLECTIONS, connectionId, startOAuthTestServer, type TestClient } from '@codestep/credentials-service/testing';
+import { COLLECTIONS, startOAuthTestServer, type TestClient } from '@codestep/credentials-service/testing';
 import { createClient, serve } from '@codestep/rpc';
+import { tenantKey } from '@codestep/store';
 import { SqliteStore } from '@codestep/store-sqlite';
 import { join } from 'node:path';
 import { brokerHarness, REDIRECT_URI } from './testing/broker-harness.ts';
@@ -36,7 +37,7 @@ async function time(n: number, fn: () => Promise<unknown>): Promise<number> {
 
 await connect('bench');
 const store = new SqliteStore({ path: join(h.dir, 'credentials.db') });
-const id = connectionId('t', 'bench');
+const id = tenantKey('t', 'bench');
 const request = { tenantId: 't', handle: 'bench', declaredHandles: ['bench'] };
 
 const N = 3000;

@@ -120,8 +120,12 @@ export function toView(doc: ConnectionDoc): ConnectionView {
   };
 }
 
+/**
+ * A connection's aggregate id in its events (`codestep.connections.v1`), part of their
+ * deterministic event ids, so it never changes. Not a store key: the broker's records and views
+ * are reached by handle through `tenantScoped(store, tenantId)`.
+ */
 export const connectionId = (tenantId: string, handle: string): string => `${tenantId}/${handle}`;
-export const secretId = (tenantId: string, name: string): string => `${tenantId}/${name}`;
 
 /** Associated data for sealing: binds a ciphertext to its owner and its kind. */
 export const aad = {

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '@codestep/core';
 import { Topics, fromRecord, type Envelope } from '@codestep/events';
+import { tenantScoped } from '@codestep/store';
 import { changeEvents } from './connection.events.ts';
-import { COLLECTIONS, connectionId, toView, type ConnectionDoc } from './connection.model.ts';
+import { COLLECTIONS, toView, type ConnectionDoc } from './connection.model.ts';
 import { createConnectionRepository } from './connection.repository.ts';
 import { connectionsProjection } from './connections.projection.ts';
 import { memoryEventLog, memoryStore } from './testing/memory-ports.ts';
@@ -72,7 +73,7 @@ describe('connection repository', () => {
     );
     assert.equal(new Set(events().map((e) => e.eventId)).size, 3, 'every change has its own ids');
     assert.equal((await r.view(T, 'crm'))?.status, 'revoked');
-    assert.deepEqual((await store.get<ConnectionDoc>(COLLECTIONS.connections, connectionId(T, 'crm')))?.doc.outbox, []);
+    assert.deepEqual((await tenantScoped(store, T).get<ConnectionDoc>(COLLECTIONS.connections, 'crm'))?.doc.outbox, []);
   });
 
   it('leaves a change without an event out of the log (the refresh lease)', async () => {
@@ -97,7 +98,7 @@ describe('connection repository', () => {
     );
     assert.equal(events().length, 1, 'nothing of the two changes reached the log');
     assert.equal((await first.view(T, 'crm'))?.statusReason, 'revoked again', 'the API reads its own writes all the same');
-    const outbox = (await store.get<ConnectionDoc>(COLLECTIONS.connections, connectionId(T, 'crm')))?.doc.outbox ?? [];
+    const outbox = (await tenantScoped(store, T).get<ConnectionDoc>(COLLECTIONS.connections, 'crm'))?.doc.outbox ?? [];
     assert.deepEqual(
       outbox.map((e) => e.type),
       ['ConnectionRevoked', 'ConnectionChanged', 'ConnectionChanged'],
@@ -115,7 +116,7 @@ describe('connection repository', () => {
       appended.map((r) => Buffer.from(r.value).toString('base64')),
       outbox.map((e) => e.encoded),
     );
-    assert.deepEqual((await store.get<ConnectionDoc>(COLLECTIONS.connections, connectionId(T, 'crm')))?.doc.outbox, []);
+    assert.deepEqual((await tenantScoped(store, T).get<ConnectionDoc>(COLLECTIONS.connections, 'crm'))?.doc.outbox, []);
 
     // Sweeping again appends nothing new.
     await repo().ensure();
@@ -127,7 +128,7 @@ describe('connection repository', () => {
     const { store, eventLog, repo } = setup();
     const r = repo();
     await r.insert(pending('crm'));
-    const stored = (await store.get<ConnectionDoc>(COLLECTIONS.connections, connectionId(T, 'crm')))!;
+    const stored = (await tenantScoped(store, T).get<ConnectionDoc>(COLLECTIONS.connections, 'crm'))!;
     // As if the process had died before emptying the outbox: put the published entries back.
     const published = eventLog.records.map((x) => x.id);
     const entries = changeEvents(stored.doc, 1);
@@ -136,7 +137,7 @@ describe('connection repository', () => {
       published,
       'the ids of a change are a function of the change',
     );
-    assert.ok(await store.compareAndSet(COLLECTIONS.connections, connectionId(T, 'crm'), stored.version, { ...stored.doc, outbox: entries }));
+    assert.ok(await tenantScoped(store, T).compareAndSet(COLLECTIONS.connections, 'crm', stored.version, { ...stored.doc, outbox: entries }));
     await repo().ensure();
     assert.equal(eventLog.records.length, 1, 'the log took the repeated event as the same one');
   });
@@ -144,7 +145,7 @@ describe('connection repository', () => {
   it('gives connections stored before the view their first view when it starts', async () => {
     const { store, repo } = setup();
     const legacy = { ...pending('old'), status: 'active' as const, authorizedAt: 1_500, grantedScopes: ['read'] };
-    await store.insertIfAbsent(COLLECTIONS.connections, connectionId(T, 'old'), legacy);
+    await tenantScoped(store, T).insertIfAbsent(COLLECTIONS.connections, 'old', legacy);
     const r = repo();
     await r.ensure();
     assert.deepEqual(await r.view(T, 'old'), toView(legacy));
@@ -163,8 +164,7 @@ describe('connection repository', () => {
       [T, 'a'],
       ['tenant-2', 'b'],
     ] as const) {
-      const id = connectionId(tenant, handle);
-      assert.deepEqual((await rebuilt.get(COLLECTIONS.connectionViews, id))?.doc, (await store.get(COLLECTIONS.connectionViews, id))?.doc);
+      assert.deepEqual((await tenantScoped(rebuilt, tenant).get(COLLECTIONS.connectionViews, handle))?.doc, (await tenantScoped(store, tenant).get(COLLECTIONS.connectionViews, handle))?.doc);
     }
     assert.deepEqual(await r.list('tenant-2'), [toView({ ...pending('b'), tenantId: 'tenant-2' })], 'each tenant sees only its own');
   });

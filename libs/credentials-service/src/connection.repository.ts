@@ -6,14 +6,18 @@
  * the log and drops them from the outbox. A crash between any two of these steps loses
  * nothing: the outbox is appended again, under the same ids, by the next change of that
  * connection or by the sweep at start.
+ *
+ * Every per-tenant read and write goes through `tenantScoped(store, tenantId)`, keyed by handle:
+ * another tenant's handle is simply absent. The stored ids (`<tenantId>/<handle>`) are the ones
+ * this repository always wrote, so existing data directories keep working.
  */
 import { CodestepError, NotFoundError, type Logger } from '@codestep/core';
 import type { EventLog } from '@codestep/event-log';
 import { Topics, toRecord } from '@codestep/events';
-import type { DocumentStore, StoredDoc } from '@codestep/store';
+import { tenantScoped, type DocumentStore, type StoredDoc } from '@codestep/store';
 import { currentTraceparent } from '@codestep/telemetry';
 import { changeEvents, outboxEnvelopes, type ConnectionEvent } from './connection.events.ts';
-import { COLLECTIONS, connectionId, type ConnectionDoc, type ConnectionView } from './connection.model.ts';
+import { COLLECTIONS, type ConnectionDoc, type ConnectionView } from './connection.model.ts';
 import { applyConnectionEnvelopes, ensureConnectionViews } from './connections.projection.ts';
 import { errorSummary } from './provider-calls.ts';
 
@@ -72,15 +76,14 @@ function withEvents(next: ConnectionDoc, announce: Announce | undefined): Connec
 }
 
 async function update(deps: RepositoryDeps, tenantId: string, handle: string, change: Change, announce?: Announce): Promise<Written> {
-  const { store } = deps;
-  const id = connectionId(tenantId, handle);
+  const store = tenantScoped(deps.store, tenantId);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const stored = await store.get<ConnectionDoc>(COLLECTIONS.connections, id);
-    if (!stored || stored.doc.tenantId !== tenantId) throw new NotFoundError(`no connection named "${handle}" in this account`);
+    const stored = await store.get<ConnectionDoc>(COLLECTIONS.connections, handle);
+    if (!stored) throw new NotFoundError(`no connection named "${handle}" in this account`);
     const next = change(stored.doc);
     if (!next) return { doc: stored.doc, version: stored.version, changed: false };
     const doc = withEvents(next, announce);
-    if (await store.compareAndSet(COLLECTIONS.connections, id, stored.version, doc)) {
+    if (await store.compareAndSet(COLLECTIONS.connections, handle, stored.version, doc)) {
       await publish(deps, doc);
       return { doc, version: stored.version + 1, changed: true };
     }
@@ -113,11 +116,11 @@ async function publish(deps: RepositoryDeps, doc: ConnectionDoc): Promise<void> 
   );
 }
 
-async function find(store: DocumentStore, tenantId: string, handle: string): Promise<StoredDoc<ConnectionDoc> | null> {
-  const stored = await store.get<ConnectionDoc>(COLLECTIONS.connections, connectionId(tenantId, handle));
-  return stored && stored.doc.tenantId === tenantId ? stored : null;
+function find(store: DocumentStore, tenantId: string, handle: string): Promise<StoredDoc<ConnectionDoc> | null> {
+  return tenantScoped(store, tenantId).get<ConnectionDoc>(COLLECTIONS.connections, handle);
 }
 
+/** Runs over every tenant's records (the plain store), then changes each through its tenant's scope. */
 async function sweep(deps: RepositoryDeps): Promise<number> {
   const all = await deps.store.find<ConnectionDoc>(COLLECTIONS.connections, { limit: 10_000_000 });
   let touched = 0;
@@ -159,20 +162,18 @@ export function createConnectionRepository(deps: RepositoryDeps): ConnectionRepo
       const sequence = 1;
       const first = { ...doc, sequence, outbox: [] };
       const withOutbox = { ...first, outbox: changeEvents(first, sequence, event) };
-      if (!(await store.insertIfAbsent(COLLECTIONS.connections, connectionId(doc.tenantId, doc.handle), withOutbox))) return false;
+      if (!(await tenantScoped(store, doc.tenantId).insertIfAbsent(COLLECTIONS.connections, doc.handle, withOutbox))) return false;
       await publish(deps, withOutbox);
       return true;
     },
     update: (tenantId, handle, change, announce) => update(deps, tenantId, handle, change, announce),
-    compareAndSet: (doc, expectedVersion) => store.compareAndSet(COLLECTIONS.connections, connectionId(doc.tenantId, doc.handle), expectedVersion, doc),
+    compareAndSet: (doc, expectedVersion) => tenantScoped(store, doc.tenantId).compareAndSet(COLLECTIONS.connections, doc.handle, expectedVersion, doc),
     async view(tenantId, handle) {
-      const stored = await store.get<ConnectionView>(COLLECTIONS.connectionViews, connectionId(tenantId, handle));
-      return stored && stored.doc.tenantId === tenantId ? stored.doc : null;
+      return (await tenantScoped(store, tenantId).get<ConnectionView>(COLLECTIONS.connectionViews, handle))?.doc ?? null;
     },
     async list(tenantId) {
-      const docs = await store.find<ConnectionView>(COLLECTIONS.connectionViews, { where: { tenantId }, orderBy: { field: 'handle', direction: 'asc' } });
-      // The where clause scopes the query; the check keeps a store bug from crossing tenants.
-      return docs.filter((d) => d.doc.tenantId === tenantId).map((d) => d.doc);
+      const docs = await tenantScoped(store, tenantId).find<ConnectionView>(COLLECTIONS.connectionViews, { orderBy: { field: 'handle', direction: 'asc' } });
+      return docs.map((d) => d.doc);
     },
     sweep: () => sweep(deps),
   };

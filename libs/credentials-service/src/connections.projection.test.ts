@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { envelope, toRecord, type Envelope } from '@codestep/events';
-import type { ProjectedRecord } from '@codestep/store';
+import { tenantScoped, type ProjectedRecord } from '@codestep/store';
 import { COLLECTIONS, connectionId, type ConnectionView } from './connection.model.ts';
 import { applyConnectionEnvelopes, connectionsProjection, viewOf, type ConnectionSnapshot } from './connections.projection.ts';
 import { memoryStore } from './testing/memory-ports.ts';
@@ -38,7 +38,7 @@ describe('connections projection', () => {
     await connectionsProjection.ensure(store);
     await applyConnectionEnvelopes(store, [changed(snapshot(2)), changed(snapshot(1))]);
     await applyConnectionEnvelopes(store, [changed(snapshot(1)), changed(snapshot(2))]);
-    const stored = await store.get<ConnectionView>(COLLECTIONS.connectionViews, connectionId(T, 'crm'));
+    const stored = await tenantScoped(store, T).get<ConnectionView>(COLLECTIONS.connectionViews, 'crm');
     assert.equal(stored?.version, 2);
     assert.deepEqual(stored?.doc, viewOf(T, snapshot(2)));
     assert.equal(stored?.doc.status, 'active');

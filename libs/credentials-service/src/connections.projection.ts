@@ -5,11 +5,15 @@
  * redelivered, replayed or directly applied event changes nothing, and a rebuild from the log
  * gives the same documents. Tokens and the refresh lease are not here: they stay sealed in the
  * broker's own connection records.
+ *
+ * The projection writes for every tenant, so each tenant's views go through
+ * `tenantScoped(store, tenantId)`, keyed by handle (stored as `<tenantId>/<handle>`, the ids the
+ * views always had, so existing data directories keep working).
  */
 import type { Logger } from '@codestep/core';
 import type { ConsumedRecord, EventLog, Subscription } from '@codestep/event-log';
 import { Topics, fromRecord, type Envelope, type EventOf } from '@codestep/events';
-import type { DocumentStore, ProjectedRecord, Projection } from '@codestep/store';
+import { tenantScoped, type DocumentStore, type ProjectedRecord, type Projection } from '@codestep/store';
 import { COLLECTIONS, connectionId, type ConnectionDoc, type ConnectionStatus, type ConnectionView } from './connection.model.ts';
 import type { GrantType } from './providers.ts';
 
@@ -63,19 +67,20 @@ export async function ensureConnectionViews(store: DocumentStore): Promise<void>
  * its sequence, so applying an event again (or an older one late) changes nothing.
  */
 export async function applyConnectionEnvelopes(store: DocumentStore, envelopes: readonly Envelope[]): Promise<void> {
-  const latest = new Map<string, { version: number; doc: ConnectionView }>();
+  const byTenant = new Map<string, Map<string, { version: number; doc: ConnectionView }>>();
   for (const env of envelopes) {
-    if (env.event.$case !== 'connectionChanged') continue;
+    if (env.event.$case !== 'connectionChanged' || !env.tenantId) continue;
     const snapshot = env.event.value;
-    const id = connectionId(env.tenantId, snapshot.handle);
-    if (id !== env.aggregateId || snapshot.sequence < 1) continue;
-    if ((latest.get(id)?.version ?? 0) >= snapshot.sequence) continue;
-    latest.set(id, { version: snapshot.sequence, doc: viewOf(env.tenantId, snapshot) });
+    // A snapshot filed under another connection's aggregate is not this connection's view.
+    if (connectionId(env.tenantId, snapshot.handle) !== env.aggregateId || snapshot.sequence < 1) continue;
+    const latest = byTenant.get(env.tenantId) ?? byTenant.set(env.tenantId, new Map()).get(env.tenantId)!;
+    if ((latest.get(snapshot.handle)?.version ?? 0) >= snapshot.sequence) continue;
+    latest.set(snapshot.handle, { version: snapshot.sequence, doc: viewOf(env.tenantId, snapshot) });
   }
-  if (latest.size)
-    await store.writeVersioned(
+  for (const [tenantId, latest] of byTenant)
+    await tenantScoped(store, tenantId).writeVersioned(
       COLLECTIONS.connectionViews,
-      [...latest].map(([id, w]) => ({ id, version: w.version, doc: w.doc })),
+      [...latest].map(([handle, w]) => ({ id: handle, version: w.version, doc: w.doc })),
     );
 }
 

@@ -2,6 +2,9 @@
  * Pending authorizations: one state per authorization link, stored by its sha256 (the state
  * itself is only ever in the link), single use (redeeming deletes it), expiring, bound to a
  * tenant and a connection, with the PKCE verifier sealed to all of these.
+ *
+ * The collection stays on the plain store, not a tenant-scoped one: a provider's callback brings
+ * only the state, and the tenant is learned from the redeemed document, not known before it.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock, Logger } from '@codestep/core';

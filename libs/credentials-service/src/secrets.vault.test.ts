@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { SECRETS_POLICY, ValidationError, silentLogger } from '@codestep/core';
-import { aad, COLLECTIONS, secretId, type SecretDoc } from './connection.model.ts';
+import { tenantScoped } from '@codestep/store';
+import { aad, COLLECTIONS, type SecretDoc } from './connection.model.ts';
 import { createSecretBox } from './secret-box.ts';
 import { createSecretsVault } from './secrets.vault.ts';
 import { memoryStore } from './testing/memory-ports.ts';
@@ -39,7 +40,7 @@ describe('secrets vault', () => {
     const { store, box, vault } = setup();
     await vault.put({ tenantId: 't', name: 'B_KEY', value: 'twelve chars' });
     const legacy: SecretDoc = { tenantId: 't', name: 'A_OLD', sealed: box.seal('four', aad.secret('t', 'A_OLD')), updatedAt: 5 };
-    await store.put(COLLECTIONS.secrets, secretId('t', 'A_OLD'), legacy);
+    await tenantScoped(store, 't').put(COLLECTIONS.secrets, 'A_OLD', legacy);
     await vault.put({ tenantId: 'other', name: 'C_KEY', value: 'not yours' });
     const listed = await vault.list('t');
     assert.deepEqual(listed, [

@@ -2,10 +2,14 @@
  * Action secrets, per tenant, sealed at rest and bound to their tenant and name. Names and
  * sizes follow `SECRETS_POLICY` (`@codestep/core`): a value longer than an action may use in
  * total is refused when saved, since it could never run.
+ *
+ * Each call works through `tenantScoped(store, tenantId)`, keyed by name: another tenant's
+ * secret is simply absent. The stored ids (`<tenantId>/<name>`) are the ones the vault always
+ * wrote, so existing data directories keep working.
  */
 import { isValidSecretName, type Clock, type Logger } from '@codestep/core';
-import type { DocumentStore } from '@codestep/store';
-import { aad, COLLECTIONS, secretId, type SecretDoc } from './connection.model.ts';
+import { tenantScoped, type DocumentStore } from '@codestep/store';
+import { aad, COLLECTIONS, type SecretDoc } from './connection.model.ts';
 import type { SecretSizeView, SecretView } from './credentials.types.ts';
 import { checkSecretName, checkSecretValue, checkTenantId } from './names.policy.ts';
 import type { SecretBox } from './secret-box.ts';
@@ -36,26 +40,24 @@ export function createSecretsVault(deps: { store: DocumentStore; box: SecretBox;
       const value = checkSecretValue(name, input.value);
       const updatedAt = clock();
       const doc: SecretDoc = { tenantId, name, sealed: box.seal(value, aad.secret(tenantId, name)), updatedAt, valueChars: value.length };
-      await store.put(COLLECTIONS.secrets, secretId(tenantId, name), doc);
+      await tenantScoped(store, tenantId).put(COLLECTIONS.secrets, name, doc);
       log.info({ tenantId, name }, 'secret stored');
       return { name, updatedAt };
     },
     async list(tenantIdInput) {
       const tenantId = checkTenantId(tenantIdInput);
-      const docs = await store.find<SecretDoc>(COLLECTIONS.secrets, { where: { tenantId }, orderBy: { field: 'name', direction: 'asc' } });
-      return docs
-        .filter((d) => d.doc.tenantId === tenantId)
-        .map(({ doc }) => ({
-          name: doc.name,
-          updatedAt: doc.updatedAt,
-          // Secrets stored before the length was kept are measured once opened.
-          valueChars: doc.valueChars ?? box.open(doc.sealed, aad.secret(tenantId, doc.name)).length,
-        }));
+      const docs = await tenantScoped(store, tenantId).find<SecretDoc>(COLLECTIONS.secrets, { orderBy: { field: 'name', direction: 'asc' } });
+      return docs.map(({ doc }) => ({
+        name: doc.name,
+        updatedAt: doc.updatedAt,
+        // Secrets stored before the length was kept are measured once opened.
+        valueChars: doc.valueChars ?? box.open(doc.sealed, aad.secret(tenantId, doc.name)).length,
+      }));
     },
     async delete(input) {
       const tenantId = checkTenantId(input.tenantId);
       const name = checkSecretName(input.name);
-      const deleted = await store.delete(COLLECTIONS.secrets, secretId(tenantId, name));
+      const deleted = await tenantScoped(store, tenantId).delete(COLLECTIONS.secrets, name);
       if (deleted) log.info({ tenantId, name }, 'secret deleted');
       return deleted;
     },
@@ -63,15 +65,12 @@ export function createSecretsVault(deps: { store: DocumentStore; box: SecretBox;
       const tenantId = checkTenantId(input.tenantId);
       const names = [...new Set(input.names)];
       const valid = names.filter((n) => isValidSecretName(n));
-      const found = await store.getMany<SecretDoc>(
-        COLLECTIONS.secrets,
-        valid.map((n) => secretId(tenantId, n)),
-      );
+      const found = await tenantScoped(store, tenantId).getMany<SecretDoc>(COLLECTIONS.secrets, valid);
       const values: Record<string, string> = {};
       const missing: string[] = [];
       for (const name of names) {
-        const stored = found.get(secretId(tenantId, name));
-        if (!stored || stored.doc.tenantId !== tenantId || stored.doc.name !== name) {
+        const stored = found.get(name);
+        if (!stored || stored.doc.name !== name) {
           missing.push(name);
           continue;
         }

@@ -1,9 +1,12 @@
 /**
  * Workflow versions as the executor looks them up: a version never changes once created, so each
  * is asked for once and kept (least recently used dropped first); a failed lookup (service down,
- * no such version) is not kept, so it is asked again next time.
+ * no such version) is not kept, so it is asked again next time. Entries are keyed by the one
+ * rule for tenant keys, `tenantKey` (tenant ids never hold "/": the tenant-scoped store refuses
+ * them), so one tenant's entry is never another's.
  */
 import type { WorkflowDefinition } from '@codestep/contracts';
+import { tenantKey } from '@codestep/store';
 
 /** Looks up one version of a tenant's workflow. */
 export type WorkflowLookup = (tenantId: string, workflowId: string, version: number) => Promise<WorkflowDefinition>;
@@ -16,7 +19,7 @@ export function createWorkflowVersionCache(lookup: WorkflowLookup, size = WORKFL
   /** Workflow versions by tenant, id and version, least recently used first. */
   const cache = new Map<string, Promise<WorkflowDefinition>>();
   return (tenantId, workflowId, version) => {
-    const key = `${tenantId}\u0000${workflowId}\u0000${version}`;
+    const key = tenantKey(tenantId, `${workflowId}@${version}`);
     let found = cache.get(key);
     if (found) {
       cache.delete(key);

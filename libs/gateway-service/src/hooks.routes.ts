@@ -3,20 +3,35 @@
  * enrolls the workflow with `data` = the JSON body merged over the query parameters and
  * `headers` = the request headers, waits for the enrollment, and answers with what the last
  * action's `start` returned. Still running after the wait: 202 with the enrollment id.
+ *
+ * Two collections. The public index (`webhooks`, token → tenant and workflow) stays on the plain
+ * store: a request to `/hooks/{token}` names no tenant, the token alone is the credential, so
+ * that lookup is not per tenant by nature. Each tenant's hook per workflow (`webhook_workflows`)
+ * is reached through `tenantScoped`, keyed by workflow id, so another tenant's workflow is simply
+ * absent. Hooks created before the per-tenant collection get their entry when the gateway starts.
  */
 import { randomBytes } from 'node:crypto';
 import type { historyV1 } from '@codestep/contracts';
 import { NotFoundError } from '@codestep/core';
-import type { DocumentStore } from '@codestep/store';
+import { tenantScoped, type DocumentStore } from '@codestep/store';
 import type { ApiClients } from './api.routes.ts';
 import type { Route } from './router.ts';
 import type { TenantLimitsOf } from './tenant-limits.routes.ts';
 
 const HOOKS = 'webhooks';
+const HOOKS_BY_WORKFLOW = 'webhook_workflows';
 
+/** The public index entry, stored under the token (the layout hooks always had). */
 interface HookDoc {
   tenantId: string;
   workflowId: string;
+  createdAt: number;
+}
+
+/** A tenant's hook of one workflow, stored under the workflow id in the tenant's scope. */
+interface WorkflowHookDoc {
+  workflowId: string;
+  token: string;
   createdAt: number;
 }
 
@@ -32,14 +47,39 @@ export interface HookOptions {
 /** Headers that say something about our own proxying, not the sender. */
 const DROP = new Set(['authorization', 'cookie', 'x-api-key', 'host', 'connection', 'content-length', 'traceparent', 'tracestate']);
 
+/**
+ * Creates the hook collections and gives every hook made before the per-tenant collection its
+ * entry there (the first token found per workflow, as the old lookup answered with).
+ */
 export async function ensureHookCollection(store: DocumentStore): Promise<void> {
   await store.ensureCollection(HOOKS, [{ fields: ['tenantId', 'workflowId'] }]);
+  await store.ensureCollection(HOOKS_BY_WORKFLOW, [{ fields: ['tenantId'] }]);
+  for (const { id, doc } of await store.find<HookDoc>(HOOKS, { limit: 1_000_000 })) {
+    if (!doc.tenantId || !doc.workflowId) continue;
+    await tenantScoped(store, doc.tenantId).insertIfAbsent<WorkflowHookDoc>(HOOKS_BY_WORKFLOW, doc.workflowId, { workflowId: doc.workflowId, token: id, createdAt: doc.createdAt });
+  }
+}
+
+/** The tenant's hook token of a workflow, made on first ask; of two concurrent first asks, one token wins. */
+async function hookToken(store: DocumentStore, tenantId: string, workflowId: string, createdAt: number): Promise<string> {
+  const tenant = tenantScoped(store, tenantId);
+  const existing = await tenant.get<WorkflowHookDoc>(HOOKS_BY_WORKFLOW, workflowId);
+  if (existing) return existing.doc.token;
+  const token = `hk_${randomBytes(24).toString('base64url')}`;
+  // The public index first, so that a token handed out always resolves.
+  await store.put<HookDoc>(HOOKS, token, { tenantId, workflowId, createdAt });
+  if (await tenant.insertIfAbsent<WorkflowHookDoc>(HOOKS_BY_WORKFLOW, workflowId, { workflowId, token, createdAt })) return token;
+  await store.delete(HOOKS, token);
+  const winner = await tenant.get<WorkflowHookDoc>(HOOKS_BY_WORKFLOW, workflowId);
+  if (!winner) throw new Error(`the webhook of workflow ${workflowId} vanished while being created`);
+  return winner.doc.token;
 }
 
 export function hookRoutes(c: ApiClients, options: HookOptions): Route[] {
   const waitMs = options.waitMs ?? 25_000;
 
   const handleHook: Route['handle'] = async (req) => {
+    // By token alone, on the plain store: the request names no tenant; the hook says whose it is.
     const hook = await options.store.get<HookDoc>(HOOKS, req.params.token!);
     if (!hook) throw new NotFoundError('unknown webhook; get the URL from POST /v1/workflows/{id}/webhook');
     const query = Object.fromEntries(req.query);
@@ -84,12 +124,7 @@ export function hookRoutes(c: ApiClients, options: HookOptions): Route[] {
       auth: 'tenant',
       handle: async (req) => {
         await c.workflows.getWorkflow({ tenantId: req.tenantId, workflowId: req.params.id!, version: 0 }); // 404 for another tenant's
-        const existing = await options.store.find<HookDoc>(HOOKS, { where: { tenantId: req.tenantId, workflowId: req.params.id! }, limit: 1 });
-        let token = existing[0]?.id;
-        if (!token) {
-          token = `hk_${randomBytes(24).toString('base64url')}`;
-          await options.store.put<HookDoc>(HOOKS, token, { tenantId: req.tenantId, workflowId: req.params.id!, createdAt: options.clock() });
-        }
+        const token = await hookToken(options.store, req.tenantId, req.params.id!, options.clock());
         return { status: 200, body: { workflowId: req.params.id, path: `/hooks/${token}` } };
       },
     },

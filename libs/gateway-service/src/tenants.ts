@@ -4,6 +4,9 @@
  * collections are its projection (`./tenants.projection.ts`), applied directly after each append
  * (read-your-writes) and by the gateway's consumer, which also applies what a process appended
  * and did not live to apply.
+ *
+ * These collections stay on the plain store, not a tenant-scoped one: tenants are the root of
+ * tenancy, and an API key is looked up by its hash before anyone knows whose it is.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { NotFoundError, newId, type Clock } from '@codestep/core';

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { createLogger } from '@codestep/core';
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
 import { fromRecord, Topics, type Envelope } from '@codestep/events';
+import { tenantScoped } from '@codestep/store';
 import { SqliteStore } from '@codestep/store-sqlite';
 import { createCredentialsService, createSecretBox, type CredentialsService, type CredentialsServiceOptions, type OAuthProvider } from '@codestep/credentials-service';
-import { aad, COLLECTIONS, connectionId, type ConnectionDoc, type StoredCredentials } from '@codestep/credentials-service/testing';
+import { aad, COLLECTIONS, type ConnectionDoc, type StoredCredentials } from '@codestep/credentials-service/testing';
 
 export interface TestClock {
   now(): number;
@@ -95,7 +96,7 @@ export async function brokerHarness(providers: OAuthProvider[], overrides: Parti
     async storedCredentials(tenantId, handle) {
       const store = new SqliteStore({ path: storePath });
       try {
-        const doc = (await store.get<ConnectionDoc>(COLLECTIONS.connections, connectionId(tenantId, handle)))?.doc;
+        const doc = (await tenantScoped(store, tenantId).get<ConnectionDoc>(COLLECTIONS.connections, handle))?.doc;
         if (!doc?.credentials) throw new Error(`connection ${tenantId}/${handle} holds no credentials`);
         return JSON.parse(createSecretBox(masterKey).open(doc.credentials, aad.connection(tenantId, handle))) as StoredCredentials;
       } finally {

@@ -4,4 +4,4 @@
  * master key and check nothing leaked in clear.
  */
 export { RESOURCE_SERVER, startOAuthTestServer, type OAuthTestServer, type OAuthTestServerOptions, type TestClient } from './oauth-test-server.ts';
-export { aad, COLLECTIONS, connectionId, type ConnectionDoc, type OAuthStateDoc, type SecretDoc, type StoredCredentials } from '../connection.model.ts';
+export { aad, COLLECTIONS, type ConnectionDoc, type OAuthStateDoc, type SecretDoc, type StoredCredentials } from '../connection.model.ts';

@@ -1,0 +1,81 @@
+/**
+ * Webhook tokens on the embedded store: each tenant's hook of a workflow is its own even when
+ * two tenants use the same workflow id, a hook URL starts its own tenant's workflow, and hooks
+ * made before the per-tenant collection keep their URL.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { NotFoundError } from '@codestep/core';
+import { SqliteStore } from '@codestep/store-sqlite';
+import type { ApiClients } from './api.routes.ts';
+import { ensureHookCollection, hookRoutes } from './hooks.routes.ts';
+import type { Route, RouteRequest } from './router.ts';
+import type { TenantLimitsOf } from './tenant-limits.routes.ts';
+
+/** Fake services: each tenant owns the workflows listed for it; enrollments finish at once. */
+function fixture(store: SqliteStore, owned: Record<string, string[]>) {
+  const enrolled: Array<{ tenantId: string; workflowId: string }> = [];
+  const clients = {
+    workflows: {
+      getWorkflow: async (req: { tenantId: string; workflowId: string }) => {
+        if (!owned[req.tenantId]?.includes(req.workflowId)) throw new NotFoundError('no such workflow');
+        return {};
+      },
+    },
+    enrollments: {
+      enroll: async (req: { tenantId: string; workflowId: string }) => {
+        enrolled.push({ tenantId: req.tenantId, workflowId: req.workflowId });
+        return { enrollmentId: `enr-${enrolled.length}` };
+      },
+    },
+    history: { getEnrollment: async () => ({ status: 'succeeded', executions: [] }) },
+  } as unknown as ApiClients;
+  const limitsOf = (async () => ({ policy: {} })) as unknown as TenantLimitsOf;
+  const routes = hookRoutes(clients, { store, clock: () => 1_000, limitsOf, waitMs: 1_000 });
+  const route = (method: Route['method'], path: string) => routes.find((r) => r.method === method && r.path === path)!;
+  const request = (tenantId: string, params: Record<string, string>): RouteRequest => ({ tenantId, params, query: new URLSearchParams(), body: undefined, headers: {} });
+  return {
+    enrolled,
+    async hookPath(tenantId: string, workflowId: string): Promise<string> {
+      const res = await route('POST', '/v1/workflows/:id/webhook').handle(request(tenantId, { id: workflowId }));
+      return (res.body as { path: string }).path;
+    },
+    call: (path: string) => route('POST', '/hooks/:token').handle(request('', { token: path.slice('/hooks/'.length) })),
+  };
+}
+
+describe('webhook routes', () => {
+  it('gives two tenants with the same workflow id each their own hook, starting their own workflow', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    await ensureHookCollection(store);
+    const f = fixture(store, { 'tenant-a': ['wf-1'], 'tenant-b': ['wf-1', 'wf-b'] });
+    const a = await f.hookPath('tenant-a', 'wf-1');
+    const b = await f.hookPath('tenant-b', 'wf-1');
+    assert.notEqual(a, b);
+    assert.equal(await f.hookPath('tenant-a', 'wf-1'), a, 'asking again gives the same hook');
+    await assert.rejects(f.hookPath('tenant-a', 'wf-b'), NotFoundError);
+
+    await f.call(b);
+    await f.call(a);
+    assert.deepEqual(f.enrolled, [
+      { tenantId: 'tenant-b', workflowId: 'wf-1' },
+      { tenantId: 'tenant-a', workflowId: 'wf-1' },
+    ]);
+    await assert.rejects(f.call('/hooks/tenant-a/wf-1'), NotFoundError);
+    await store.close();
+  });
+
+  it('keeps the URL of a hook made before hooks were kept per tenant', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    await store.ensureCollection('webhooks', []);
+    await store.put('webhooks', 'hk_earlier', { tenantId: 'tenant-a', workflowId: 'wf-1', createdAt: 500 });
+    await ensureHookCollection(store);
+    await ensureHookCollection(store);
+    const f = fixture(store, { 'tenant-a': ['wf-1'], 'tenant-b': ['wf-1'] });
+    assert.equal(await f.hookPath('tenant-a', 'wf-1'), '/hooks/hk_earlier');
+    assert.notEqual(await f.hookPath('tenant-b', 'wf-1'), '/hooks/hk_earlier');
+    assert.equal((await f.call('/hooks/hk_earlier')).status, 200);
+    assert.deepEqual(f.enrolled, [{ tenantId: 'tenant-a', workflowId: 'wf-1' }]);
+    await store.close();
+  });
+});
