@@ -3,7 +3,7 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
-/** The dependency rules between Nx project tags; `tests` relaxes them for unit tests only. */
+/** The dependency rules between Nx project tags; `tests` relaxes them for unit tests and their fixtures only. */
 function boundaries(tests) {
   return [
     'error',
@@ -56,7 +56,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts'],
+    files: ['**/*.test.ts', '**/testing.fixtures.ts'],
     rules: { '@nx/enforce-module-boundaries': boundaries(true) },
   },
 );

@@ -4,7 +4,7 @@
  * other view. An enrollment started without a request id leaves nothing here.
  */
 import { Topics, fromRecord, type Envelope } from '@codestep/events';
-import type { DocumentStore, Projection } from '@codestep/store';
+import { tenantKey, tenantScoped, type DocumentStore, type Projection } from '@codestep/store';
 
 export const ENROLL_REQUESTS = 'enroll_requests';
 
@@ -16,8 +16,8 @@ export interface EnrollRequestDoc {
   workflowVersion: number;
 }
 
-/** The id of a request's document. */
-export const requestKey = (tenantId: string, requestId: string): string => `${tenantId}/${requestId}`;
+/** The stored id of a request's document (its tenant's key: what the command outbox sees too). */
+export const requestKey = (tenantId: string, requestId: string): string => tenantKey(tenantId, requestId);
 
 export async function ensureEnrollRequests(store: DocumentStore): Promise<void> {
   await store.ensureCollection(ENROLL_REQUESTS, []);
@@ -28,7 +28,8 @@ export async function applyEnrollmentStarted(store: DocumentStore, env: Envelope
   if (env.event.$case !== 'enrollmentStarted' || !env.event.value.requestId) return;
   const { requestId, enrollmentId, workflowVersion } = env.event.value;
   // Version 1 for every write: the first start for a request id stays, duplicates change nothing.
-  await store.writeVersioned<EnrollRequestDoc>(ENROLL_REQUESTS, [{ id: requestKey(env.tenantId, requestId), version: 1, doc: { tenantId: env.tenantId, requestId, enrollmentId, workflowVersion } }]);
+  if (!env.tenantId) return;
+  await tenantScoped(store, env.tenantId).writeVersioned<EnrollRequestDoc>(ENROLL_REQUESTS, [{ id: requestId, version: 1, doc: { tenantId: env.tenantId, requestId, enrollmentId, workflowVersion } }]);
 }
 
 /** The enroll requests, for the enrollment service's consumer and for `codestep replay`. */

@@ -8,7 +8,7 @@ import type { WorkflowDefinition, enrollmentsV1 } from '@codestep/contracts';
 import { ValidationError, newId, deterministicId, type Clock } from '@codestep/core';
 import type { EventLog } from '@codestep/event-log';
 import { toRecord } from '@codestep/events';
-import type { DocumentStore } from '@codestep/store';
+import { tenantScoped, type DocumentStore } from '@codestep/store';
 import { currentTraceparent } from '@codestep/telemetry';
 import { boundPolicy, startEnrollment, type OperatorLimits } from '@codestep/workflows';
 import { createCommandOutbox, envelopesOf, reserveRecords, type Reservation } from './command.outbox.ts';
@@ -58,7 +58,7 @@ export function createEnrollCommand(deps: EnrollCommandDeps): EnrollCommand {
       return { enrollmentId, workflowVersion: wf.version };
     }
     const key = requestKey(req.tenantId, req.requestId);
-    const recorded = await store.get<EnrollRequestDoc>(ENROLL_REQUESTS, key);
+    const recorded = await tenantScoped(store, req.tenantId).get<EnrollRequestDoc>(ENROLL_REQUESTS, req.requestId);
     if (recorded) return { enrollmentId: recorded.doc.enrollmentId, workflowVersion: recorded.doc.workflowVersion };
     const enrollmentId = deterministicId('enr', req.tenantId, req.requestId);
     const envs = start(wf, req, enrollmentId);

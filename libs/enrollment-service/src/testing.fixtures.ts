@@ -11,11 +11,9 @@ import { join } from 'node:path';
 import type { ActionDefinition, workflowsV1 } from '@codestep/contracts';
 import { silentLogger } from '@codestep/core';
 import type { ConsumedRecord, EventLog, LogRecord } from '@codestep/event-log';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- test fixture: real adapters over temp files
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
 import { fromRecord, type Envelope } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- test fixture: real adapters over temp files
 import { SqliteStore } from '@codestep/store-sqlite';
 
 export interface Fixture {

@@ -4,8 +4,8 @@
  */
 import type { WorkflowDefinition } from '@codestep/contracts';
 import { NotFoundError, ValidationError } from '@codestep/core';
-import type { DocumentStore } from '@codestep/store';
-import { WORKFLOW_COLLECTIONS, headKey, versionKey, type HeadDoc, type VersionDoc } from './workflows.projection.ts';
+import { tenantScoped, type DocumentStore, type TenantStore } from '@codestep/store';
+import { WORKFLOW_COLLECTIONS, versionId, versionKey, type HeadDoc, type VersionDoc } from './workflows.projection.ts';
 
 export interface WorkflowRepository {
   /** A version of a workflow; `version` 0 means its head. Throws NotFoundError. */
@@ -19,8 +19,13 @@ export interface WorkflowRepository {
 export function createWorkflowRepository(store: DocumentStore): WorkflowRepository {
   const cache = new Map<string, WorkflowDefinition>();
 
+  const scoped = (tenantId: string): TenantStore => {
+    if (!tenantId) throw new ValidationError('tenant_id is required');
+    return tenantScoped(store, tenantId);
+  };
+
   async function headVersion(tenantId: string, workflowId: string): Promise<number> {
-    const head = await store.get<HeadDoc>(WORKFLOW_COLLECTIONS.heads, headKey(tenantId, workflowId));
+    const head = await scoped(tenantId).get<HeadDoc>(WORKFLOW_COLLECTIONS.heads, workflowId);
     return head?.doc.version ?? 0;
   }
 
@@ -31,7 +36,7 @@ export function createWorkflowRepository(store: DocumentStore): WorkflowReposito
     const key = versionKey(tenantId, workflowId, v);
     const hit = cache.get(key);
     if (hit) return hit;
-    const doc = await store.get<VersionDoc>(WORKFLOW_COLLECTIONS.versions, key);
+    const doc = await scoped(tenantId).get<VersionDoc>(WORKFLOW_COLLECTIONS.versions, versionId(workflowId, v));
     if (!doc) throw new NotFoundError(`workflow ${workflowId} version ${v} not found`);
     cache.set(key, doc.doc);
     return doc.doc;
@@ -41,8 +46,7 @@ export function createWorkflowRepository(store: DocumentStore): WorkflowReposito
     load,
     headVersion,
     async listHeads(tenantId) {
-      if (!tenantId) throw new ValidationError('tenant_id is required');
-      const heads = await store.find<HeadDoc>(WORKFLOW_COLLECTIONS.heads, { where: { tenantId }, orderBy: { field: 'createdAt', direction: 'desc' }, limit: 500 });
+      const heads = await scoped(tenantId).find<HeadDoc>(WORKFLOW_COLLECTIONS.heads, { orderBy: { field: 'createdAt', direction: 'desc' }, limit: 500 });
       return Promise.all(heads.map((h) => load(tenantId, h.doc.workflowId, h.doc.version)));
     },
   };

@@ -6,7 +6,7 @@
  */
 import type { WorkflowDefinition } from '@codestep/contracts';
 import { Topics, fromRecord, type Envelope } from '@codestep/events';
-import type { DocumentStore, ProjectedRecord, Projection } from '@codestep/store';
+import { tenantKey, tenantScoped, type DocumentStore, type ProjectedRecord, type Projection } from '@codestep/store';
 
 /** The collections of the workflows projection. */
 export const WORKFLOW_COLLECTIONS = { versions: 'workflows', heads: 'workflow_heads' } as const;
@@ -23,10 +23,12 @@ export interface HeadDoc {
 /** A stored version: the definition and its tenant. */
 export type VersionDoc = WorkflowDefinition & { tenantId: string };
 
-/** The id of one version in the versions collection. */
-export const versionKey = (tenantId: string, workflowId: string, version: number): string => `${tenantId}/${workflowId}@${version}`;
-/** The id of a workflow's head. */
-export const headKey = (tenantId: string, workflowId: string): string => `${tenantId}/${workflowId}`;
+/** A version's id within its tenant (documents are read and written through a tenant-scoped store). */
+export const versionId = (workflowId: string, version: number): string => `${workflowId}@${version}`;
+/** The stored id of one version (its tenant's key: what the plain store and the command outbox see). */
+export const versionKey = (tenantId: string, workflowId: string, version: number): string => tenantKey(tenantId, versionId(workflowId, version));
+/** The stored id of a workflow's head. */
+export const headKey = (tenantId: string, workflowId: string): string => tenantKey(tenantId, workflowId);
 
 export async function ensureWorkflowCollections(store: DocumentStore): Promise<void> {
   await store.ensureCollection(WORKFLOW_COLLECTIONS.versions, []);
@@ -38,9 +40,11 @@ export async function applyWorkflowPublished(store: DocumentStore, env: Envelope
   if (env.event.$case !== 'workflowPublished' || !env.event.value.workflow) return;
   const wf = env.event.value.workflow;
   const tenantId = env.tenantId;
-  await store.writeVersioned<VersionDoc>(WORKFLOW_COLLECTIONS.versions, [{ id: versionKey(tenantId, wf.workflowId, wf.version), version: wf.version, doc: { ...wf, tenantId } }]);
-  await store.writeVersioned<HeadDoc>(WORKFLOW_COLLECTIONS.heads, [
-    { id: headKey(tenantId, wf.workflowId), version: wf.version, doc: { tenantId, workflowId: wf.workflowId, version: wf.version, name: wf.name, createdAt: wf.createdAt } },
+  if (!tenantId) return;
+  const mine = tenantScoped(store, tenantId);
+  await mine.writeVersioned<VersionDoc>(WORKFLOW_COLLECTIONS.versions, [{ id: versionId(wf.workflowId, wf.version), version: wf.version, doc: { ...wf, tenantId } }]);
+  await mine.writeVersioned<HeadDoc>(WORKFLOW_COLLECTIONS.heads, [
+    { id: wf.workflowId, version: wf.version, doc: { tenantId, workflowId: wf.workflowId, version: wf.version, name: wf.name, createdAt: wf.createdAt } },
   ]);
 }
 
