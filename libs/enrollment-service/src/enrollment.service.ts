@@ -68,7 +68,7 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
     enrollments: { enroll },
     async start() {
       for (const ensure of [ensureWorkflowCollections, ensureWorkflowOutbox, ensureEnrollRequests, ensureEnrollOutbox, ensureRetryTimers]) await ensure(store);
-      await eventLog.ensureTopics([Topics.workflows, Topics.enrollments, Topics.actions, Topics.logs]);
+      await eventLog.ensureTopics([Topics.workflows, Topics.enrollments, Topics.actions, Topics.consoleLines]);
       subscriptions.push(await consumeEnrollmentProjections(store, eventLog, logger));
       subscriptions.push(
         await eventLog.consume({

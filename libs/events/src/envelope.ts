@@ -40,7 +40,7 @@ const TENANT_EVENTS: ReadonlySet<EventCase> = new Set(['tenantCreated', 'apiKeyC
 export function topicOf(c: EventCase): Topic {
   if (c === 'workflowPublished') return Topics.workflows;
   if (c.startsWith('enrollment')) return Topics.enrollments;
-  if (c === 'actionLogged') return Topics.logs;
+  if (c === 'actionLogged') return Topics.consoleLines;
   if (c.startsWith('action')) return Topics.actions;
   if (TENANT_EVENTS.has(c)) return Topics.tenants;
   return Topics.connections;

@@ -3,7 +3,8 @@ export const Topics = {
   workflows: 'codestep.workflows.v1',
   enrollments: 'codestep.enrollments.v1',
   actions: 'codestep.actions.v1',
-  logs: 'codestep.logs.v1',
+  /** Users' console lines (ActionLogged). The topic keeps its published name. */
+  consoleLines: 'codestep.logs.v1',
   connections: 'codestep.connections.v1',
   /** Tenants, their API keys (hashes only) and their limit settings, keyed by tenant id. */
   tenants: 'codestep.tenants.v1',

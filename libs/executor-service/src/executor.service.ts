@@ -87,7 +87,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
     async start() {
       if (typeof deps.sandbox === 'function') sandbox = await deps.sandbox(runner.hostApi);
       await claims.ensureCollection();
-      await eventLog.ensureTopics([Topics.actions, Topics.logs]);
+      await eventLog.ensureTopics([Topics.actions, Topics.consoleLines]);
       subscription = await eventLog.consume({
         group: 'codestep-executor',
         topics: [Topics.actions],

@@ -13,7 +13,7 @@ import { tenantScoped, type DocumentStore, type ProjectedRecord, type Projection
 export const HISTORY_COLLECTIONS = { enrollments: 'enrollments', executions: 'executions', consoleLines: 'execution_logs' } as const;
 
 /** The topics the history views are built from. */
-export const HISTORY_TOPICS = [Topics.enrollments, Topics.actions, Topics.logs];
+export const HISTORY_TOPICS = [Topics.enrollments, Topics.actions, Topics.consoleLines];
 
 type Reducer<D> = (doc: D | undefined, env: Envelope) => D | undefined;
 type Positioned = { env: Envelope; offset: number };
@@ -64,7 +64,7 @@ export async function applyToHistory(store: DocumentStore, batch: Array<Projecte
   }
   await project<EnrollmentDoc>(store, HISTORY_COLLECTIONS.enrollments, applyToEnrollment, byTopic.get(Topics.enrollments) ?? []);
   await project<ExecutionDoc>(store, HISTORY_COLLECTIONS.executions, applyToExecution, byTopic.get(Topics.actions) ?? []);
-  await project<ExecutionConsoleDoc>(store, HISTORY_COLLECTIONS.consoleLines, applyToConsoleLines, byTopic.get(Topics.logs) ?? []);
+  await project<ExecutionConsoleDoc>(store, HISTORY_COLLECTIONS.consoleLines, applyToConsoleLines, byTopic.get(Topics.consoleLines) ?? []);
   return decoded;
 }
 
