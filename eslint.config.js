@@ -28,7 +28,10 @@ function boundaries(tests) {
         { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:port', 'type:domain', 'type:contracts', 'type:util', 'type:testing'] },
         // The composition lib wires adapters and services; only apps use it.
         { sourceTag: 'type:composition', onlyDependOnLibsWithTags: ['type:service', 'type:adapter', 'type:port', 'type:domain', 'type:contracts', 'type:util', 'type:runtime'] },
-        { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:composition', 'type:runtime', 'type:service', 'type:adapter', 'type:port', 'type:domain', 'type:contracts', 'type:util', 'type:testing'] },
+        {
+          sourceTag: 'type:app',
+          onlyDependOnLibsWithTags: ['type:composition', 'type:runtime', 'type:service', 'type:adapter', 'type:port', 'type:domain', 'type:contracts', 'type:util', 'type:testing'],
+        },
         { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['*'] },
       ],
     },

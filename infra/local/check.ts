@@ -108,22 +108,31 @@ async function checkKafka(): Promise<void> {
   const producer = kafka.producer({ transactionalId: `codestep-infra-check-${runId}`, idempotent: true, maxInFlightRequests: 1 });
 
   try {
-    if (!(await step('kafka: admin connects and describes the cluster', async () => {
-      await admin.connect();
-      const cluster = await admin.describeCluster();
-      return `${cluster.brokers.length} broker(s) at ${brokers.join(',')}`;
-    }))) return;
+    if (
+      !(await step('kafka: admin connects and describes the cluster', async () => {
+        await admin.connect();
+        const cluster = await admin.describeCluster();
+        return `${cluster.brokers.length} broker(s) at ${brokers.join(',')}`;
+      }))
+    )
+      return;
 
-    if (!(await step('kafka: admin creates topics', async () => {
-      const created = await admin.createTopics({
-        waitForLeaders: true,
-        topics: [{ topic: input, numPartitions: 1 }, { topic: output, numPartitions: 1 }],
-      });
-      assert.equal(created, true, 'createTopics reported that the topics already existed');
-      const listed = await admin.listTopics();
-      assert.ok(listed.includes(input) && listed.includes(output), 'new topics missing from listTopics');
-      return `${input}, ${output}`;
-    }))) return;
+    if (
+      !(await step('kafka: admin creates topics', async () => {
+        const created = await admin.createTopics({
+          waitForLeaders: true,
+          topics: [
+            { topic: input, numPartitions: 1 },
+            { topic: output, numPartitions: 1 },
+          ],
+        });
+        assert.equal(created, true, 'createTopics reported that the topics already existed');
+        const listed = await admin.listTopics();
+        assert.ok(listed.includes(input) && listed.includes(output), 'new topics missing from listTopics');
+        return `${input}, ${output}`;
+      }))
+    )
+      return;
 
     await step('kafka: transactional producer commits one transaction and aborts another', async () => {
       await producer.connect();
@@ -175,16 +184,17 @@ async function checkKafka(): Promise<void> {
       }
       assert.equal(committedOffset, nextOffset, 'group offset was not committed by the transaction');
       const outputSeen = values(await consumeN(newConsumer(`${group}-verify`, false), output, 4));
-      assert.deepEqual(outputSeen, ['committed-a', 'committed-b', 'committed-c', 'committed-d'].map((v) => `processed-${v}`));
+      assert.deepEqual(
+        outputSeen,
+        ['committed-a', 'committed-b', 'committed-c', 'committed-d'].map((v) => `processed-${v}`),
+      );
       return `group offset ${nextOffset}, 4 outputs visible to read-committed`;
     });
   } finally {
     for (const consumer of consumers) await consumer.disconnect().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     await admin.deleteTopics({ topics: [input, output] }).catch(() => undefined);
-    await admin
-      .deleteGroups([group, `${group}-uncommitted`, `${group}-verify`])
-      .catch(() => undefined);
+    await admin.deleteGroups([group, `${group}-uncommitted`, `${group}-verify`]).catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
   }
 }
@@ -194,12 +204,15 @@ async function checkMongo(): Promise<void> {
   const dbName = `codestep_check_${runId.replace(/-/g, '_')}`;
   let db: Db | undefined;
   try {
-    if (!(await step('mongo: driver connects and pings', async () => {
-      await client.connect();
-      db = client.db(dbName);
-      const info: { version?: unknown; ferretdbVersion?: unknown } = await client.db('admin').command({ buildInfo: 1 });
-      return `${mongoUri} reports MongoDB ${String(info.version)}${typeof info.ferretdbVersion === 'string' ? `, FerretDB ${info.ferretdbVersion}` : ''}`;
-    }))) return;
+    if (
+      !(await step('mongo: driver connects and pings', async () => {
+        await client.connect();
+        db = client.db(dbName);
+        const info: { version?: unknown; ferretdbVersion?: unknown } = await client.db('admin').command({ buildInfo: 1 });
+        return `${mongoUri} reports MongoDB ${String(info.version)}${typeof info.ferretdbVersion === 'string' ? `, FerretDB ${info.ferretdbVersion}` : ''}`;
+      }))
+    )
+      return;
     assert.ok(db);
     type Execution = { tenantId: string; eventId: string; seq: number; status: string };
     const executions = db.collection<Execution>('executions');
@@ -207,7 +220,10 @@ async function checkMongo(): Promise<void> {
     await step('mongo: unique index is created and enforced', async () => {
       const name = await executions.createIndex({ tenantId: 1, eventId: 1 }, { unique: true, name: 'tenant_event_unique' });
       const indexes = await executions.indexes();
-      assert.ok(indexes.some((i) => i.name === name && i.unique === true), 'unique index not listed');
+      assert.ok(
+        indexes.some((i) => i.name === name && i.unique === true),
+        'unique index not listed',
+      );
       await executions.insertOne({ tenantId: 't1', eventId: 'dup', seq: -1, status: 'probe' });
       await assert.rejects(
         executions.insertOne({ tenantId: 't1', eventId: 'dup', seq: -2, status: 'probe' }),
@@ -276,18 +292,17 @@ async function checkMongo(): Promise<void> {
         await stream.close();
       }
     });
-    await probe('partial indexes (partialFilterExpression)', () =>
-      probes.createIndex({ n: 1 }, { name: 'partial_n', partialFilterExpression: { n: { $gt: 0 } } }),
-    );
+    await probe('partial indexes (partialFilterExpression)', () => probes.createIndex({ n: 1 }, { name: 'partial_n', partialFilterExpression: { n: { $gt: 0 } } }));
     await probe('TTL indexes (expireAfterSeconds)', () => probes.createIndex({ at: 1 }, { name: 'ttl_at', expireAfterSeconds: 3600 }));
     await probe('aggregation $group', () => executions.aggregate([{ $group: { _id: '$tenantId', n: { $sum: 1 } } }]).toArray());
-    await probe('aggregation $lookup', () =>
-      executions.aggregate([{ $lookup: { from: 'counters', localField: 'tenantId', foreignField: '_id', as: 'c' } }]).toArray(),
+    await probe('aggregation $lookup', () => executions.aggregate([{ $lookup: { from: 'counters', localField: 'tenantId', foreignField: '_id', as: 'c' } }]).toArray());
+    await probe('update with arrayFilters', () => probes.updateOne({ _id: 'arr' }, { $set: { 'xs.$[x].v': 1 } }, { upsert: true, arrayFilters: [{ 'x.k': 'a' }] }));
+    await probe('collation on find', () =>
+      executions
+        .find({}, { collation: { locale: 'en', strength: 2 } })
+        .limit(1)
+        .toArray(),
     );
-    await probe('update with arrayFilters', () =>
-      probes.updateOne({ _id: 'arr' }, { $set: { 'xs.$[x].v': 1 } }, { upsert: true, arrayFilters: [{ 'x.k': 'a' }] }),
-    );
-    await probe('collation on find', () => executions.find({}, { collation: { locale: 'en', strength: 2 } }).limit(1).toArray());
   } finally {
     if (db) await db.dropDatabase().catch(() => undefined);
     await client.close().catch(() => undefined);

@@ -21,7 +21,14 @@ async function measure(mode: string, url: string, apiKey: string | undefined): P
   const call = api(url, apiKey);
   const wf = await call('POST', '/v1/workflows', {
     name: 'bench',
-    actions: [{ id: 'one', code: 'exports.main = async (event) => ({ outputFields: { n: event.inputFields.n * 2 } })', inputFields: [{ name: 'n', property: 'n' }], outputFields: [{ name: 'n', type: 'number' }] }],
+    actions: [
+      {
+        id: 'one',
+        code: 'exports.main = async (event) => ({ outputFields: { n: event.inputFields.n * 2 } })',
+        inputFields: [{ name: 'n', property: 'n' }],
+        outputFields: [{ name: 'n', type: 'number' }],
+      },
+    ],
   });
   const rtt: number[] = [];
   for (let i = 0; i < 200; i++) {
@@ -45,7 +52,7 @@ async function measure(mode: string, url: string, apiKey: string | undefined): P
   // servers being measured; completion time comes from the server's own finishedAt instead.
   const t0Wall = Date.now() - (performance.now() - t0);
   let done: Array<{ startedAt: string; finishedAt: string }> | undefined;
-  for (const deadline = Date.now() + 1_800_000; !done; ) {
+  for (const deadline = Date.now() + 1_800_000; !done;) {
     await new Promise((r) => setTimeout(r, 1000));
     const r = await call('GET', `/v1/enrollments?workflowId=${wf.body.id}&status=completed&limit=5000`);
     if (r.body.enrollments.length >= N) done = r.body.enrollments;
@@ -76,7 +83,13 @@ try {
   await embedded.stop();
 }
 if (process.env.KAFKA_BROKERS && process.env.MONGODB_URI) {
-  const distributed = await startDistributedPlatform({ brokers: process.env.KAFKA_BROKERS, mongoUri: process.env.MONGODB_URI, namespace: `codestep_bench_${randomBytes(4).toString('hex')}`, executors: 2, env: { CODESTEP_EXECUTOR_CONCURRENCY: '8' } });
+  const distributed = await startDistributedPlatform({
+    brokers: process.env.KAFKA_BROKERS,
+    mongoUri: process.env.MONGODB_URI,
+    namespace: `codestep_bench_${randomBytes(4).toString('hex')}`,
+    executors: 2,
+    env: { CODESTEP_EXECUTOR_CONCURRENCY: '8' },
+  });
   try {
     results.push(await measure('distributed (Kafka + FerretDB, 2 executors)', distributed.url, distributed.apiKey));
   } finally {

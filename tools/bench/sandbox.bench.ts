@@ -83,7 +83,11 @@ function percentile(sorted: number[], p: number): number {
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index] as number;
 }
-const median = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 50);
+const median = (values: number[]): number =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 const fmt = (ms: number): string => (ms < 10 ? ms.toFixed(3) : ms.toFixed(1));
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
@@ -150,12 +154,7 @@ async function bareBaseline(serverUrl: string): Promise<Map<string, () => Promis
   const hostFetch = (url: string) => fetch(url.replace('https://api.bench.example', serverUrl));
   const calls = new Map<string, () => Promise<unknown>>();
   for (const scenario of scenarios) {
-    const factory = new vm.Script(`(function (exports, require, module, fetch) { ${scenario.code}\n})`).runInContext(context) as (
-      e: unknown,
-      r: unknown,
-      m: unknown,
-      f: unknown,
-    ) => void;
+    const factory = new vm.Script(`(function (exports, require, module, fetch) { ${scenario.code}\n})`).runInContext(context) as (e: unknown, r: unknown, m: unknown, f: unknown) => void;
     const module = { exports: {} as { main?: (event: unknown) => Promise<unknown> } };
     factory(module.exports, (name: string) => (name === 'lodash' ? lodashModule.exports : undefined), module, hostFetch);
     const main = module.exports.main;
@@ -203,7 +202,12 @@ async function main(): Promise<void> {
   const server = await startServer();
   const egress = { allowHosts: [], mapHosts: { 'api.bench.example': server.url } };
   const figures: Record<string, unknown> = { cpus: os.availableParallelism(), loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100), pool: POOL };
-  console.log(`sandbox benchmark: ${os.availableParallelism()} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, pool of ${POOL} workers, ${ROUNDS} throughput rounds`);
+  console.log(
+    `sandbox benchmark: ${os.availableParallelism()} CPUs, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}, pool of ${POOL} workers, ${ROUNDS} throughput rounds`,
+  );
 
   // Host start: the first sandbox also builds the bundles and loads the runtime (once per process).
   let started = performance.now();
@@ -266,7 +270,13 @@ async function main(): Promise<void> {
     }
     const rate = median(rates);
     const cpu = median(cpuPerExecution);
-    throughput[scenario.name] = { median: Math.round(rate), min: Math.round(Math.min(...rates)), max: Math.round(Math.max(...rates)), cpuMsPerExecution: cpu, bareCallsPerSecond: Math.round(bareRate) };
+    throughput[scenario.name] = {
+      median: Math.round(rate),
+      min: Math.round(Math.min(...rates)),
+      max: Math.round(Math.max(...rates)),
+      cpuMsPerExecution: cpu,
+      bareCallsPerSecond: Math.round(bareRate),
+    };
     console.log(
       `${scenario.name.padEnd(8)}  median ${String(Math.round(rate)).padStart(6)}/s (${Math.round(Math.min(...rates))}–${Math.round(Math.max(...rates))}); ${fmt(cpu)} ms CPU each → ${Math.round((os.availableParallelism() * 1000) / cpu)}/s if ${os.availableParallelism()} cores were free;` +
         ` bare warm context, one thread: ${Math.round(bareRate)} calls/s (ratio ${(rate / bareRate).toFixed(3)})`,
@@ -329,11 +339,18 @@ async function main(): Promise<void> {
     await box.close();
   }
   const perExecutionMb = ((rss[4] ?? 0) - (rss[1] ?? 0)) / 3 / (1024 * 1024);
-  console.log(`\nhost RSS with 1 execution running: ${((rss[1] ?? 0) / 1048576).toFixed(0)} MB; with 4: ${((rss[4] ?? 0) / 1048576).toFixed(0)} MB → ${perExecutionMb.toFixed(1)} MB per concurrent execution (one worker each)`);
+  console.log(
+    `\nhost RSS with 1 execution running: ${((rss[1] ?? 0) / 1048576).toFixed(0)} MB; with 4: ${((rss[4] ?? 0) / 1048576).toFixed(0)} MB → ${perExecutionMb.toFixed(1)} MB per concurrent execution (one worker each)`,
+  );
   figures.memory = { rss1Mb: (rss[1] ?? 0) / 1048576, rss4Mb: (rss[4] ?? 0) / 1048576, perConcurrentExecutionMb: perExecutionMb };
 
   const trivial = latencyFigures.trivial as { overheadP50: number } | undefined;
-  console.log(`\ntargets (2-core machine; load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}):`);
+  console.log(
+    `\ntargets (2-core machine; load average now ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}):`,
+  );
   console.log(`  overhead p50 ≤ 1 ms (trivial): ${trivial ? fmt(trivial.overheadP50) : '?'} ms → ${trivial && trivial.overheadP50 <= 1 ? 'met' : 'missed'}`);
   console.log(`  ≥ 2,000 trivial executions/s: median ${trivialMedian} → ${trivialMedian >= 2000 ? 'met' : 'missed'}`);
   console.log(`\n${JSON.stringify(figures)}`);

@@ -43,26 +43,29 @@ interface Service {
  * ${VAR?error}, ${VAR:+alt}, ${VAR+alt} (not nested). Any other `$` is an error, as in Compose.
  */
 function interpolate(text: string, env: Record<string, string | undefined>): string {
-  return text.replace(/\$(\$|[A-Za-z_][A-Za-z0-9_]*|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|)/g, (whole, token: string, name: string | undefined, op: string | undefined, arg: string | undefined, offset: number) => {
-    if (token === '') throw new Error(`invalid interpolation at ${JSON.stringify(text.slice(offset, offset + 20))}: write $$ for a literal $`);
-    if (token === '$') return '$';
-    if (!name) return env[token] ?? '';
-    const value = env[name];
-    const set = op?.startsWith(':') ? value !== undefined && value !== '' : value !== undefined;
-    switch (op?.replace(':', '')) {
-      case undefined:
-        return value ?? '';
-      case '-':
-        return set ? value! : (arg ?? '');
-      case '?':
-        if (!set) throw new Error(`required variable ${name} is missing a value: ${arg}`);
-        return value!;
-      case '+':
-        return set ? (arg ?? '') : '';
-      default:
-        throw new Error(`unsupported interpolation ${whole}`);
-    }
-  });
+  return text.replace(
+    /\$(\$|[A-Za-z_][A-Za-z0-9_]*|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|)/g,
+    (whole, token: string, name: string | undefined, op: string | undefined, arg: string | undefined, offset: number) => {
+      if (token === '') throw new Error(`invalid interpolation at ${JSON.stringify(text.slice(offset, offset + 20))}: write $$ for a literal $`);
+      if (token === '$') return '$';
+      if (!name) return env[token] ?? '';
+      const value = env[name];
+      const set = op?.startsWith(':') ? value !== undefined && value !== '' : value !== undefined;
+      switch (op?.replace(':', '')) {
+        case undefined:
+          return value ?? '';
+        case '-':
+          return set ? value! : (arg ?? '');
+        case '?':
+          if (!set) throw new Error(`required variable ${name} is missing a value: ${arg}`);
+          return value!;
+        case '+':
+          return set ? (arg ?? '') : '';
+        default:
+          throw new Error(`unsupported interpolation ${whole}`);
+      }
+    },
+  );
 }
 
 function interpolateAll(value: unknown, env: Record<string, string | undefined>): unknown {
@@ -186,7 +189,10 @@ function composeProblems(doc: Yaml, raw: Yaml = parseCompose(composeText)): stri
   // The gRPC servers: <NAME>_GRPC_ADDRESS is served by apps/<name> (OAUTH_BROKER → oauth-broker).
   const grpcServer = new Map<string, { service: string; address: string }>();
   for (const [, field] of GRPC_KEYS) {
-    const app = field.env.replace(/_GRPC_ADDRESS$/, '').toLowerCase().replaceAll('_', '-');
+    const app = field.env
+      .replace(/_GRPC_ADDRESS$/, '')
+      .toLowerCase()
+      .replaceAll('_', '-');
     if (!APPS.includes(app)) {
       problems.push(`${field.env}: no apps/${app} serves it; teach this test which app does`);
       continue;
@@ -284,7 +290,11 @@ describe('infra/compose/docker-compose.yml', () => {
 
   it('runs every app except the CLI, the executor twice', () => {
     const services = loadCompose(composeText).services as Record<string, Service>;
-    const ran = Object.values(services).flatMap((s) => commandOf(s).filter((a) => a.endsWith('/src/main.ts')).map((a) => a.split('/')[1]));
+    const ran = Object.values(services).flatMap((s) =>
+      commandOf(s)
+        .filter((a) => a.endsWith('/src/main.ts'))
+        .map((a) => a.split('/')[1]),
+    );
     assert.deepEqual(ran.sort(), [...APPS].sort());
     assert.ok(APPS.length >= 5, `apps found: ${APPS.join(', ')}`);
     const executor = Object.values(services).find((s) => commandOf(s).includes('apps/executor/src/main.ts'))!;
@@ -293,7 +303,7 @@ describe('infra/compose/docker-compose.yml', () => {
     assert.match(readFileSync(join(root, 'libs/platform/src/services.ts'), 'utf8'), /executorId: config\.executorId \?\? `\$\{hostname\(\)\}/);
   });
 
-  it('is read with Compose\'s interpolation rules', () => {
+  it("is read with Compose's interpolation rules", () => {
     const env = { A: 'a', EMPTY: '' };
     const cases: Array<[string, string]> = [
       ['$A ${A} $$A', 'a a $A'],
@@ -315,7 +325,10 @@ describe('infra/compose/docker-compose.yml', () => {
     for (const needle of ['npm ci', 'CODESTEP_MASTER_KEY=$(openssl rand -base64 32) docker compose', 'up -d --wait', 'logs gateway', 'not exercised by CI']) {
       assert.ok(readme.toLowerCase().includes(needle.toLowerCase()), `infra/compose/README.md does not mention ${needle}`);
     }
-    for (const [file, text] of [['README.md', readme], ['docker-compose.yml', composeText]]) {
+    for (const [file, text] of [
+      ['README.md', readme],
+      ['docker-compose.yml', composeText],
+    ]) {
       assert.ok(!text!.includes('OTEL_EXPORTER_OTLP_ENDPOINT'), `infra/compose/${file} names OTEL_EXPORTER_OTLP_ENDPOINT; the platform reads OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`);
     }
   });
@@ -328,26 +341,121 @@ describe('infra/compose/docker-compose.yml', () => {
     };
     const env = (s: Service | undefined) => s!.environment as Record<string, string>;
     const cases: Array<[string, (services: Record<string, Service>) => void, RegExp]> = [
-      ['a misspelt variable', (s) => { const e = env(s.executor); e.OTEL_EXPORTER_OTLP_ENDPOINT = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT!; delete e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; }, /executor: sets OTEL_EXPORTER_OTLP_ENDPOINT, which is not a platformSchema variable/],
-      ['a value the app refuses', (s) => { env(s.gateway).CODESTEP_LOG_LEVEL = 'loud'; }, /gateway: its environment does not load: .*CODESTEP_LOG_LEVEL/s],
-      ['a client on the wrong port', (s) => { env(s.gateway).LOG_GRPC_ADDRESS = 'log:50199'; }, /gateway: LOG_GRPC_ADDRESS=log:50199, but log binds log:50152/],
-      ['a server bound elsewhere', (s) => { env(s.enrollment).ENROLLMENT_GRPC_ADDRESS = '127.0.0.1:50151'; }, /enrollment: binds ENROLLMENT_GRPC_ADDRESS=127.0.0.1:50151, not its own service name/],
-      ['a client missing an address', (s) => { delete env(s.executor).OAUTH_BROKER_GRPC_ADDRESS; }, /executor: apps\/executor reads OAUTH_BROKER_GRPC_ADDRESS but the service does not set it/],
-      ['a missing dependency', (s) => { delete (s.executor!.depends_on as Record<string, unknown>).kafka; }, /executor: KAFKA_BROKERS=kafka:9092, but does not depend on kafka with condition service_healthy/],
-      ['a missing app', (s) => { delete s['oauth-broker']; }, /apps\/oauth-broker: no service runs apps\/oauth-broker\/src\/main\.ts/],
-      ['a command that runs nothing', (s) => { s.log!.command = ['node', 'apps/log/src/main.js']; }, /apps\/log: no service runs/],
-      ['an unpinned image', (s) => { s.mongodb!.image = 'mongo:latest'; }, /mongodb: image mongo:latest is not pinned/],
-      ['an untagged image', (s) => { s.jaeger!.image = 'jaegertracing/all-in-one'; }, /jaeger: image jaegertracing\/all-in-one has no tag/],
-      ['a port open to the network', (s) => { s.gateway!.ports = ['8080:8080']; }, /gateway: port "8080:8080" is not published on 127.0.0.1/],
-      ['a gateway on loopback only', (s) => { delete env(s.gateway).CODESTEP_HTTP_HOST; }, /gateway: CODESTEP_HTTP_HOST is 127\.0\.0\.1/],
-      ['replicas sharing an id', (s) => { env(s.executor).CODESTEP_EXECUTOR_ID = 'executor'; }, /executor: 2 replicas share CODESTEP_EXECUTOR_ID/],
-      ['no SQLite fallback', (s) => { delete env(s.log).MONGODB_URI; }, /log: MONGODB_URI is not set/],
-      ['a drain cut short', (s) => { s.executor!.stop_grace_period = '10s'; }, /executor: stop_grace_period 10s is not longer than its shutdown backstop/],
+      [
+        'a misspelt variable',
+        (s) => {
+          const e = env(s.executor);
+          e.OTEL_EXPORTER_OTLP_ENDPOINT = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT!;
+          delete e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+        },
+        /executor: sets OTEL_EXPORTER_OTLP_ENDPOINT, which is not a platformSchema variable/,
+      ],
+      [
+        'a value the app refuses',
+        (s) => {
+          env(s.gateway).CODESTEP_LOG_LEVEL = 'loud';
+        },
+        /gateway: its environment does not load: .*CODESTEP_LOG_LEVEL/s,
+      ],
+      [
+        'a client on the wrong port',
+        (s) => {
+          env(s.gateway).LOG_GRPC_ADDRESS = 'log:50199';
+        },
+        /gateway: LOG_GRPC_ADDRESS=log:50199, but log binds log:50152/,
+      ],
+      [
+        'a server bound elsewhere',
+        (s) => {
+          env(s.enrollment).ENROLLMENT_GRPC_ADDRESS = '127.0.0.1:50151';
+        },
+        /enrollment: binds ENROLLMENT_GRPC_ADDRESS=127.0.0.1:50151, not its own service name/,
+      ],
+      [
+        'a client missing an address',
+        (s) => {
+          delete env(s.executor).OAUTH_BROKER_GRPC_ADDRESS;
+        },
+        /executor: apps\/executor reads OAUTH_BROKER_GRPC_ADDRESS but the service does not set it/,
+      ],
+      [
+        'a missing dependency',
+        (s) => {
+          delete (s.executor!.depends_on as Record<string, unknown>).kafka;
+        },
+        /executor: KAFKA_BROKERS=kafka:9092, but does not depend on kafka with condition service_healthy/,
+      ],
+      [
+        'a missing app',
+        (s) => {
+          delete s['oauth-broker'];
+        },
+        /apps\/oauth-broker: no service runs apps\/oauth-broker\/src\/main\.ts/,
+      ],
+      [
+        'a command that runs nothing',
+        (s) => {
+          s.log!.command = ['node', 'apps/log/src/main.js'];
+        },
+        /apps\/log: no service runs/,
+      ],
+      [
+        'an unpinned image',
+        (s) => {
+          s.mongodb!.image = 'mongo:latest';
+        },
+        /mongodb: image mongo:latest is not pinned/,
+      ],
+      [
+        'an untagged image',
+        (s) => {
+          s.jaeger!.image = 'jaegertracing/all-in-one';
+        },
+        /jaeger: image jaegertracing\/all-in-one has no tag/,
+      ],
+      [
+        'a port open to the network',
+        (s) => {
+          s.gateway!.ports = ['8080:8080'];
+        },
+        /gateway: port "8080:8080" is not published on 127.0.0.1/,
+      ],
+      [
+        'a gateway on loopback only',
+        (s) => {
+          delete env(s.gateway).CODESTEP_HTTP_HOST;
+        },
+        /gateway: CODESTEP_HTTP_HOST is 127\.0\.0\.1/,
+      ],
+      [
+        'replicas sharing an id',
+        (s) => {
+          env(s.executor).CODESTEP_EXECUTOR_ID = 'executor';
+        },
+        /executor: 2 replicas share CODESTEP_EXECUTOR_ID/,
+      ],
+      [
+        'no SQLite fallback',
+        (s) => {
+          delete env(s.log).MONGODB_URI;
+        },
+        /log: MONGODB_URI is not set/,
+      ],
+      [
+        'a drain cut short',
+        (s) => {
+          s.executor!.stop_grace_period = '10s';
+        },
+        /executor: stop_grace_period 10s is not longer than its shutdown backstop/,
+      ],
     ];
     for (const [what, edit, expected] of cases) {
       it(what, () => {
         const problems = broken(edit);
-        assert.ok(problems.some((p) => expected.test(p)), `expected ${expected} among:\n${problems.join('\n')}`);
+        assert.ok(
+          problems.some((p) => expected.test(p)),
+          `expected ${expected} among:\n${problems.join('\n')}`,
+        );
       });
     }
   });

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's test command (`npm test`): contracts up to date, lint, typecheck, unit tests,
+# The README's test command (`npm test`): contracts up to date, formatting, lint, typecheck, unit tests,
 # integration tests against a real Kafka broker and FerretDB (started here when not running),
 # end-to-end tests over the public API. Exits non-zero on any failure.
 set -uo pipefail
@@ -18,6 +18,7 @@ codegen_check() {
 }
 step "contracts generated from proto/" codegen_check
 lint() { nx show projects >/dev/null && eslint --max-warnings=0 apps libs tools; }  # nx computes the project graph the boundary rule reads
+step "format (prettier --check; fix with npm run format)" prettier --check --log-level=warn "**/*.{ts,js,json}"
 step "lint (type-aware, module boundaries)" lint
 step "typecheck" tsc -p tsconfig.json
 

@@ -23,7 +23,15 @@ describe('Credentials over gRPC', () => {
   before(async () => {
     oauth = await startOAuthTestServer({ clients: [client], scopes: ['contacts.read'] });
     h = await brokerHarness([
-      genericOAuth2Provider({ id: 'acme', displayName: 'Acme CRM', authorizeUrl: oauth.authorizeUrl, tokenUrl: oauth.tokenUrl, clientId: client.clientId, clientSecret: client.clientSecret, scopes: ['contacts.read'] }),
+      genericOAuth2Provider({
+        id: 'acme',
+        displayName: 'Acme CRM',
+        authorizeUrl: oauth.authorizeUrl,
+        tokenUrl: oauth.tokenUrl,
+        clientId: client.clientId,
+        clientSecret: client.clientSecret,
+        scopes: ['contacts.read'],
+      }),
       hubspotPreset({ clientId: 'hs-platform-app', clientSecret: 'hs-platform-secret', authorizeUrl: 'http://127.0.0.1:1/oauth/authorize', tokenUrl: 'http://127.0.0.1:1/oauth/v1/token' }),
     ]);
     server = await serve('127.0.0.1:0', [[credentialsV1.CredentialsService, h.service.grpc]]);
@@ -38,7 +46,10 @@ describe('Credentials over gRPC', () => {
 
   it('lists the providers with the HubSpot preset’s permissions', async () => {
     const { providers } = await rpc.listProviders({});
-    assert.deepEqual(providers.map((p) => p.id), ['acme', 'hubspot']);
+    assert.deepEqual(
+      providers.map((p) => p.id),
+      ['acme', 'hubspot'],
+    );
     const hubspot = providers.find((p) => p.id === 'hubspot');
     assert.equal(hubspot?.permissions.length, 10);
     assert.deepEqual(hubspot?.permissions.find((p) => p.id === 'deals.write')?.scopes, ['crm.objects.deals.read', 'crm.objects.deals.write']);
@@ -61,7 +72,10 @@ describe('Credentials over gRPC', () => {
   });
 
   it('maps bad requests to INVALID_ARGUMENT, duplicates to ALREADY_EXISTS and other tenants’ handles to NOT_FOUND', async () => {
-    await assert.rejects(rpc.createConnection({ tenantId: A, handle: 'My_Hubspot', provider: 'acme', permissions: [], scopes: [] }), { code: 'INVALID_ARGUMENT', message: /lowercase letters, digits and hyphens only/ });
+    await assert.rejects(rpc.createConnection({ tenantId: A, handle: 'My_Hubspot', provider: 'acme', permissions: [], scopes: [] }), {
+      code: 'INVALID_ARGUMENT',
+      message: /lowercase letters, digits and hyphens only/,
+    });
     await assert.rejects(rpc.createConnection({ tenantId: A, handle: 'my-hubspot', provider: 'hubspot', permissions: ['files'], scopes: [] }), { code: 'ALREADY_EXISTS' });
     await assert.rejects(rpc.getConnection({ tenantId: B, handle: 'my-hubspot' }), { code: 'NOT_FOUND' });
     await assert.rejects(rpc.listConnections({ tenantId: '' }), { code: 'INVALID_ARGUMENT' });
@@ -107,7 +121,10 @@ describe('Credentials over gRPC', () => {
     assert.deepEqual(await rpc.resolveSecrets({ tenantId: A, names: ['API_KEY', 'MISSING'], workflowId: 'wf-1', executionId: 'x' }), { values: { API_KEY: 'tenant-a-value' }, missing: ['MISSING'] });
     assert.deepEqual(await rpc.resolveSecrets({ tenantId: B, names: ['API_KEY', 'OTHER'], workflowId: 'wf-2', executionId: 'y' }), { values: { API_KEY: 'tenant-b-value' }, missing: ['OTHER'] });
     const listed = await rpc.listSecrets({ tenantId: A });
-    assert.deepEqual(listed.secrets.map((s) => s.name), ['API_KEY', 'OTHER']);
+    assert.deepEqual(
+      listed.secrets.map((s) => s.name),
+      ['API_KEY', 'OTHER'],
+    );
     assert.equal(JSON.stringify(listed).includes('tenant-a'), false);
     await assert.rejects(rpc.putSecret({ tenantId: A, name: 'bad-name', value: 'x' }), { code: 'INVALID_ARGUMENT', message: /becomes process.env.NAME/ });
     assert.deepEqual(await rpc.deleteSecret({ tenantId: B, name: 'OTHER' }), { deleted: false });

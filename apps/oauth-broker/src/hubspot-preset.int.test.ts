@@ -108,7 +108,10 @@ describe('HubSpot preset against the HubSpot API fake', () => {
     try {
       const r = await api.getOAuthToken({ tenantId: T, handle: 'uninstalled', declaredHandles: ['uninstalled'] });
       assert.equal(!r.ok && r.errorCode, 'NEEDS_REAUTH');
-      assert.match(!r.ok ? r.error : '', /^OAuth connection "uninstalled" needs to be reconnected: HubSpot refused to refresh the token \(invalid_grant: missing or invalid refresh token\)\. Reconnect it under OAuth Connections\.$/);
+      assert.match(
+        !r.ok ? r.error : '',
+        /^OAuth connection "uninstalled" needs to be reconnected: HubSpot refused to refresh the token \(invalid_grant: missing or invalid refresh token\)\. Reconnect it under OAuth Connections\.$/,
+      );
       assert.equal((await api.getConnection({ tenantId: T, handle: 'uninstalled' })).status, 'needs_reauth');
     } finally {
       h.clock.advance(-1_600_000);
@@ -123,7 +126,10 @@ describe('HubSpot preset against the HubSpot API fake', () => {
     assert.equal(conn.status, 'revoked');
     assert.equal(conn.statusReason, 'revoked by a user');
     const deletes = fake.requests.filter((r) => r.method === 'DELETE' && r.path === `/oauth/v1/refresh-tokens/${refreshToken}`);
-    assert.deepEqual(deletes.map((r) => r.status), [204]);
+    assert.deepEqual(
+      deletes.map((r) => r.status),
+      [204],
+    );
     assert.equal((await fetch(`${fake.url}/oauth/v1/refresh-tokens/${refreshToken}`)).status, 404);
   });
 

@@ -32,7 +32,17 @@ describe('connections end to end over the gateway', () => {
     client = { clientId: 'codestep', clientSecret: 'e2e-client-secret-77', redirectUris: [`${gatewayUrl}/oauth/callback`], scope: 'contacts.read contacts.write' };
     oauth = await startOAuthTestServer({ clients: [client], scopes: ['contacts.read', 'contacts.write'] });
     h = await brokerHarness(
-      [genericOAuth2Provider({ id: 'acme', displayName: 'Acme CRM', authorizeUrl: oauth.authorizeUrl, tokenUrl: oauth.tokenUrl, revocationUrl: oauth.revocationUrl, clientId: client.clientId, clientSecret: client.clientSecret })],
+      [
+        genericOAuth2Provider({
+          id: 'acme',
+          displayName: 'Acme CRM',
+          authorizeUrl: oauth.authorizeUrl,
+          tokenUrl: oauth.tokenUrl,
+          revocationUrl: oauth.revocationUrl,
+          clientId: client.clientId,
+          clientSecret: client.clientSecret,
+        }),
+      ],
       { redirectUri: `${gatewayUrl}/oauth/callback` },
     );
     grpcServer = await serve('127.0.0.1:0', [[credentialsV1.CredentialsService, h.service.grpc]]);
@@ -95,7 +105,10 @@ describe('connections end to end over the gateway', () => {
     const callbackUrl = await oauth.authorize(authorizeUrl, 'deny');
     const page = await fetch(callbackUrl, { headers: { accept: 'text/html' } });
     assert.equal(page.status, 400);
-    assert.match(await page.text(), /Acme CRM did not grant access to &#34;declined&#34; \(access_denied: The user declined to grant access\)\. Nothing was connected; start connecting again to retry\./);
+    assert.match(
+      await page.text(),
+      /Acme CRM did not grant access to &#34;declined&#34; \(access_denied: The user declined to grant access\)\. Nothing was connected; start connecting again to retry\./,
+    );
     assert.equal(((await (await api('key-62515', '/v1/connections/declined')).json()) as { status: string }).status, 'pending');
     const again = await api('key-62515', '/v1/connections/declined/authorize', { method: 'POST' });
     assert.equal(again.status, 200);

@@ -147,10 +147,7 @@ describe('OAuth connections against a real OAuth 2.0 server', () => {
     });
     assert.equal(outcome.ok, false);
     assert.equal(!outcome.ok && outcome.errorCode, 'PROVIDER_DENIED');
-    assert.equal(
-      !outcome.ok && outcome.error,
-      'Acme CRM did not grant access to "denied" (access_denied: The user declined to grant access). Nothing was connected; start connecting again to retry.',
-    );
+    assert.equal(!outcome.ok && outcome.error, 'Acme CRM did not grant access to "denied" (access_denied: The user declined to grant access). Nothing was connected; start connecting again to retry.');
     assert.equal((await api.getConnection({ tenantId: T, handle: 'denied' })).status, 'pending');
     const r = await api.getOAuthToken({ tenantId: T, handle: 'denied', declaredHandles: ['denied'] });
     assert.deepEqual(r, {
@@ -215,7 +212,10 @@ describe('OAuth connections against a real OAuth 2.0 server', () => {
     const r = await api.getOAuthToken({ tenantId: T, handle: 'gone', declaredHandles: ['gone'] });
     assert.equal(r.ok, false);
     assert.equal(!r.ok && r.errorCode, 'NEEDS_REAUTH');
-    assert.match(!r.ok ? r.error : '', /^OAuth connection "gone" needs to be reconnected: Acme CRM refused to refresh the token \(invalid_grant: grant request is invalid\)\. Reconnect it under OAuth Connections\.$/);
+    assert.match(
+      !r.ok ? r.error : '',
+      /^OAuth connection "gone" needs to be reconnected: Acme CRM refused to refresh the token \(invalid_grant: grant request is invalid\)\. Reconnect it under OAuth Connections\.$/,
+    );
     const conn = await api.getConnection({ tenantId: T, handle: 'gone' });
     assert.equal(conn.status, 'needs_reauth');
     assert.match(conn.statusReason, /invalid_grant/);

@@ -26,7 +26,16 @@ describe('refresh coordination through a lease in the store', () => {
 
   before(async () => {
     server = await startOAuthTestServer({ clients: [client], scopes: ['contacts.read'], accessTokenTtlSeconds: TTL_S });
-    providerConfig = { id: 'acme', displayName: 'Acme CRM', authorizeUrl: server.authorizeUrl, tokenUrl: server.tokenUrl, revocationUrl: server.revocationUrl, clientId: client.clientId, clientSecret: client.clientSecret, scopes: ['contacts.read'] };
+    providerConfig = {
+      id: 'acme',
+      displayName: 'Acme CRM',
+      authorizeUrl: server.authorizeUrl,
+      tokenUrl: server.tokenUrl,
+      revocationUrl: server.revocationUrl,
+      clientId: client.clientId,
+      clientSecret: client.clientSecret,
+      scopes: ['contacts.read'],
+    };
     h = await brokerHarness([genericOAuth2Provider(providerConfig)], { refreshSkewMs: 30_000 });
     // Four broker instances over one SQLite store file, each with its own connection to it.
     instances = [h.service.api, ...(await Promise.all([1, 2, 3].map(async (i) => (await h.instance({ instanceId: `instance-${i}` })).api)))];

@@ -32,7 +32,20 @@ if (!uri) {
 
     before(async () => {
       server = await startOAuthTestServer({ clients: [client], scopes: ['contacts.read'], accessTokenTtlSeconds: TTL_S });
-      h = await brokerHarness([genericOAuth2Provider({ id: 'acme', displayName: 'Acme CRM', authorizeUrl: server.authorizeUrl, tokenUrl: server.tokenUrl, clientId: client.clientId, clientSecret: client.clientSecret, scopes: ['contacts.read'] })], { refreshSkewMs: 30_000 });
+      h = await brokerHarness(
+        [
+          genericOAuth2Provider({
+            id: 'acme',
+            displayName: 'Acme CRM',
+            authorizeUrl: server.authorizeUrl,
+            tokenUrl: server.tokenUrl,
+            clientId: client.clientId,
+            clientSecret: client.clientSecret,
+            scopes: ['contacts.read'],
+          }),
+        ],
+        { refreshSkewMs: 30_000 },
+      );
       instances = [];
       for (let i = 0; i < 4; i++) {
         const store = new MongoStore({ uri, database });

@@ -52,7 +52,9 @@ const refreshWith = async (handle: string, callers: number): Promise<number> => 
   await connect(handle);
   h.clock.advance(3600_000);
   const start = performance.now();
-  const outcomes = await Promise.all(Array.from({ length: callers }, (_, i) => (instances[i % instances.length] as CredentialsBroker).getOAuthToken({ tenantId: 't', handle, declaredHandles: [handle] })));
+  const outcomes = await Promise.all(
+    Array.from({ length: callers }, (_, i) => (instances[i % instances.length] as CredentialsBroker).getOAuthToken({ tenantId: 't', handle, declaredHandles: [handle] })),
+  );
   const ms = performance.now() - start;
   h.clock.advance(-3600_000);
   if (outcomes.some((o) => !o.ok)) throw new Error('a refresh failed');

@@ -18,11 +18,14 @@ describe('config', () => {
   });
 
   it('reports every problem at once, each naming the variable and what it means', () => {
-    assert.throws(() => parseConfig(schema, { PORT: 'eighty', MAP_HOSTS: 'nope' }), (e: Error) => {
-      assert.match(e.message, /PORT="eighty": must be a whole number \(HTTP port\)/);
-      assert.match(e.message, /MAP_HOSTS="nope": "nope" is not KEY=VALUE/);
-      assert.match(e.message, /KEY is required: the master key/);
-      return true;
-    });
+    assert.throws(
+      () => parseConfig(schema, { PORT: 'eighty', MAP_HOSTS: 'nope' }),
+      (e: Error) => {
+        assert.match(e.message, /PORT="eighty": must be a whole number \(HTTP port\)/);
+        assert.match(e.message, /MAP_HOSTS="nope": "nope" is not KEY=VALUE/);
+        assert.match(e.message, /KEY is required: the master key/);
+        return true;
+      },
+    );
   });
 });

@@ -75,10 +75,16 @@ function parseField(field: Field, raw: string): unknown {
       if (/^(0|false|no|off)$/i.test(raw)) return false;
       return new Error('must be true or false');
     case 'list':
-      return raw.split(',').map((s) => s.trim()).filter(Boolean);
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     case 'map': {
       const out: Record<string, string> = {};
-      for (const pair of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+      for (const pair of raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         const i = pair.indexOf('=');
         if (i <= 0) return new Error(`"${pair}" is not KEY=VALUE`);
         out[pair.slice(0, i)] = pair.slice(i + 1);

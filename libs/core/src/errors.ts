@@ -61,11 +61,7 @@ export class UnauthenticatedError extends CodestepError {
 }
 
 export function isCodestepError(value: unknown): value is CodestepError {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (CODESTEP_ERROR in value || (typeof (value as { code?: unknown }).code === 'string' && value instanceof Error))
-  );
+  return typeof value === 'object' && value !== null && (CODESTEP_ERROR in value || (typeof (value as { code?: unknown }).code === 'string' && value instanceof Error));
 }
 
 /** A plain, serialisable view of any thrown value. */

@@ -1,14 +1,4 @@
-export {
-  CODESTEP_ERROR,
-  CodestepError,
-  ConflictError,
-  NotFoundError,
-  UnauthenticatedError,
-  ValidationError,
-  isCodestepError,
-  serializeError,
-  type SerializedError,
-} from './errors.ts';
+export { CODESTEP_ERROR, CodestepError, ConflictError, NotFoundError, UnauthenticatedError, ValidationError, isCodestepError, serializeError, type SerializedError } from './errors.ts';
 export { DEFAULT_EXECUTION_LIMITS, DEFAULT_MAX_EXECUTION_LIMITS, MIN_EXECUTION_LIMITS } from './execution-limits.constants.ts';
 export { deterministicId, newId, randomId, systemClock, type Clock, type IdGenerator } from './ids.ts';
 export { createLogger, setLogContextProvider, silentLogger, type LogLevel, type Logger, type LoggerOptions } from './logger.ts';

@@ -55,11 +55,7 @@ describe('tenancy of the broker’s records', () => {
     assert.equal(await vault.delete({ tenantId: 'tenant-a', name: 'ONLY_B' }), false, 'another tenant’s secret is not found');
     assert.equal(await vault.delete({ tenantId: 'tenant-a', name: 'API_KEY' }), true);
     assert.deepEqual(await vault.resolve({ tenantId: 'tenant-b', names: ['API_KEY'] }), { values: { API_KEY: 'b-value' }, missing: [] });
-    assert.deepEqual(
-      (await store.find(COLLECTIONS.secrets, {})).map((d) => d.id).sort(),
-      ['tenant-b/API_KEY', 'tenant-b/ONLY_B'],
-      'stored ids keep the <tenantId>/<name> layout',
-    );
+    assert.deepEqual((await store.find(COLLECTIONS.secrets, {})).map((d) => d.id).sort(), ['tenant-b/API_KEY', 'tenant-b/ONLY_B'], 'stored ids keep the <tenantId>/<name> layout');
     await store.close();
   });
 
@@ -81,7 +77,12 @@ describe('tenancy of the broker’s records', () => {
       NotFoundError,
     );
 
-    await repo.update('tenant-a', 'crm', (d) => ({ ...d, status: 'revoked', updatedAt: 2_000 }), () => ({ $case: 'connectionRevoked', value: { handle: 'crm' } }));
+    await repo.update(
+      'tenant-a',
+      'crm',
+      (d) => ({ ...d, status: 'revoked', updatedAt: 2_000 }),
+      () => ({ $case: 'connectionRevoked', value: { handle: 'crm' } }),
+    );
     assert.equal((await repo.view('tenant-a', 'crm'))?.status, 'revoked');
     assert.deepEqual(await repo.list('tenant-b'), [toView(connection('tenant-b', 'crm', 'other')), toView(connection('tenant-b', 'only-b', 'other'))]);
     assert.deepEqual(

@@ -191,13 +191,17 @@ void describe('egress blocks non-public destinations through the real request pa
       return lookups === 1 ? [{ address: '93.184.216.34', family: 4 }] : [{ address: '127.0.0.1', family: 4 }];
     };
     const dialled: string[] = [];
-    const fetch = egress({}, {}, {
-      lookup: rebinding,
-      beforeConnect: ({ address }) => {
-        dialled.push(address);
-        throw new Error('stop before leaving the machine');
+    const fetch = egress(
+      {},
+      {},
+      {
+        lookup: rebinding,
+        beforeConnect: ({ address }) => {
+          dialled.push(address);
+          throw new Error('stop before leaving the machine');
+        },
       },
-    });
+    );
     const err = failure(await fetch({ url: 'http://rebind.example.com/' }));
     assert.equal(err.code, 'EGRESS_BLOCKED');
     assert.deepEqual(dialled, ['93.184.216.34']);
@@ -233,7 +237,9 @@ void describe('egress allow-list and host mapping', () => {
 
   void it('accepts the request as JSON text, as it arrives from the bridge', async () => {
     const fetch = egress({ allowHosts: ['127.0.0.1'] });
-    const res = success(await fetch(JSON.stringify({ url: `http://127.0.0.1:${port}/json`, method: 'post', headers: [['content-type', 'text/plain']], bodyBase64: Buffer.from('hi').toString('base64') })));
+    const res = success(
+      await fetch(JSON.stringify({ url: `http://127.0.0.1:${port}/json`, method: 'post', headers: [['content-type', 'text/plain']], bodyBase64: Buffer.from('hi').toString('base64') })),
+    );
     assert.equal(res.status, 200);
     assert.equal(seen.at(-1)?.method, 'POST');
     assert.equal(seen.at(-1)?.body, 'hi');
@@ -277,7 +283,9 @@ void describe('egress redirects', () => {
 
   void it('turns a POST into a GET without a body on 303', async () => {
     const fetch = egress({ allowHosts: [`127.0.0.1:${port}`] });
-    success(await fetch({ url: `http://127.0.0.1:${port}/redirect?status=303&to=/landed`, method: 'POST', headers: [['content-type', 'text/plain']], bodyBase64: Buffer.from('x').toString('base64') }));
+    success(
+      await fetch({ url: `http://127.0.0.1:${port}/redirect?status=303&to=/landed`, method: 'POST', headers: [['content-type', 'text/plain']], bodyBase64: Buffer.from('x').toString('base64') }),
+    );
     assert.equal(seen.at(-1)?.path, '/landed');
     assert.equal(seen.at(-1)?.method, 'GET');
     assert.equal(seen.at(-1)?.headers['content-type'], undefined);
@@ -349,7 +357,10 @@ void describe('egress caps per execution', () => {
     const fetch = egress({ allowHosts: [`127.0.0.1:${port}`] }, { maxResponseBytes: 6000 });
     const res = success(await fetch({ url: `http://127.0.0.1:${port}/gzip` }));
     assert.equal(res.text, 'y'.repeat(5000));
-    assert.equal(res.headers.find(([k]) => k === 'content-encoding'), undefined);
+    assert.equal(
+      res.headers.find(([k]) => k === 'content-encoding'),
+      undefined,
+    );
     assert.equal(failure(await fetch({ url: `http://127.0.0.1:${port}/gzip` })).code, 'EGRESS_LIMIT');
   });
 

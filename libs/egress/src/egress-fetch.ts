@@ -62,18 +62,7 @@ const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
 const NORMALISED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH']);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Hop-by-hop or connection-level headers the host sets itself (as fetch forbids them). */
-const DROPPED_REQUEST_HEADERS = new Set([
-  'host',
-  'connection',
-  'content-length',
-  'transfer-encoding',
-  'keep-alive',
-  'upgrade',
-  'te',
-  'trailer',
-  'expect',
-  'proxy-connection',
-]);
+const DROPPED_REQUEST_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect', 'proxy-connection']);
 const CROSS_ORIGIN_STRIPPED = new Set(['authorization', 'cookie', 'proxy-authorization']);
 const ADVICE = 'Sandboxed code may only reach public internet addresses; if this host is an internal service you trust, an operator can add it to the egress allowHosts setting.';
 
@@ -303,7 +292,10 @@ export function createEgressFetch(policy: EgressPolicy, limits: Partial<EgressLi
       res.stream.resume();
       return { body: Buffer.alloc(0), headers: res.headers };
     }
-    const encoding = res.headers.find(([k]) => k === 'content-encoding')?.[1].trim().toLowerCase();
+    const encoding = res.headers
+      .find(([k]) => k === 'content-encoding')?.[1]
+      .trim()
+      .toLowerCase();
     let stream: Readable = res.stream;
     let decoded = false;
     if (encoding === 'gzip' || encoding === 'x-gzip') stream = res.stream.pipe(zlib.createGunzip());

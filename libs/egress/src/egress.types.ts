@@ -68,14 +68,7 @@ export interface EgressRequest {
  * - `EGRESS_INVALID_REQUEST` — the request itself is malformed (bad URL, forbidden method).
  * - `EGRESS_ABORTED` — the execution ended (the host aborted it) while the request ran.
  */
-export type EgressErrorCode =
-  | 'EGRESS_BLOCKED'
-  | 'EGRESS_LIMIT'
-  | 'EGRESS_TIMEOUT'
-  | 'EGRESS_NETWORK'
-  | 'EGRESS_REDIRECT'
-  | 'EGRESS_INVALID_REQUEST'
-  | 'EGRESS_ABORTED';
+export type EgressErrorCode = 'EGRESS_BLOCKED' | 'EGRESS_LIMIT' | 'EGRESS_TIMEOUT' | 'EGRESS_NETWORK' | 'EGRESS_REDIRECT' | 'EGRESS_INVALID_REQUEST' | 'EGRESS_ABORTED';
 
 export type EgressResponse =
   | {

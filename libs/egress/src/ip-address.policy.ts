@@ -123,7 +123,7 @@ function prefixMatches(bytes: Uint8Array, prefix: number[], bits: number): boole
 }
 
 function v4At(bytes: Uint8Array, offset: number): number {
-  return ((bytes[offset] ?? 0) * 2 ** 24) + ((bytes[offset + 1] ?? 0) << 16) + ((bytes[offset + 2] ?? 0) << 8) + (bytes[offset + 3] ?? 0);
+  return (bytes[offset] ?? 0) * 2 ** 24 + ((bytes[offset + 1] ?? 0) << 16) + ((bytes[offset + 2] ?? 0) << 8) + (bytes[offset + 3] ?? 0);
 }
 
 function formatV4(value: number): string {

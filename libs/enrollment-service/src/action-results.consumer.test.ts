@@ -36,13 +36,19 @@ describe('action results consumer', () => {
   it('given the last action succeeded, when the batch is handled, then the enrollment completes', async () => {
     const [second] = decode(await consumer()(batchOf([succeeded(firstRequest(wf, 'enr1'))])));
     const out = decode(await consumer()(batchOf([succeeded(second!)])));
-    assert.deepEqual(out.map((e) => e.event.$case), ['enrollmentCompleted']);
+    assert.deepEqual(
+      out.map((e) => e.event.$case),
+      ['enrollmentCompleted'],
+    );
   });
 
   it('given a retryable failure, when handled, then a retry is scheduled; and given that event, a timer is set and the scheduler woken', async () => {
     const requested = firstRequest(wf, 'enr1');
     const out = decode(await consumer()(batchOf([failedRetryably(requested)])));
-    assert.deepEqual(out.map((e) => e.event.$case), ['actionRetryScheduled']);
+    assert.deepEqual(
+      out.map((e) => e.event.$case),
+      ['actionRetryScheduled'],
+    );
     assert.equal(woken, 0);
     const scheduled = retryScheduled(wf, requested, 300);
     assert.deepEqual(await consumer()(batchOf([scheduled])), []);
@@ -52,7 +58,10 @@ describe('action results consumer', () => {
 
   it('given a result for an unknown workflow version or an event it does not decide on, when handled, then nothing follows', async () => {
     const requested = firstRequest({ ...wf, version: 9 }, 'enr1');
-    const other = envelope({ eventId: 'e', tenantId: 't1', aggregateId: 'x', occurredAt: 1 }, { $case: 'actionStarted', value: { executionId: 'x', context: undefined, executorId: 'ex', traceId: '' } });
+    const other = envelope(
+      { eventId: 'e', tenantId: 't1', aggregateId: 'x', occurredAt: 1 },
+      { $case: 'actionStarted', value: { executionId: 'x', context: undefined, executorId: 'ex', traceId: '' } },
+    );
     assert.deepEqual(await consumer()(batchOf([succeeded(requested), requested, other])), []);
   });
 });

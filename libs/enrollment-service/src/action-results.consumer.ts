@@ -51,7 +51,13 @@ export function createActionResultsConsumer(deps: ActionResultsDeps): ActionResu
       const env = fromRecord(record.value);
       return env ? [{ env, headers: record.headers }] : [];
     });
-    if (await applyToRetryTimers(deps.store, decoded.map((d) => d.env))) deps.onTimersScheduled();
+    if (
+      await applyToRetryTimers(
+        deps.store,
+        decoded.map((d) => d.env),
+      )
+    )
+      deps.onTimersScheduled();
     const out: LogRecord[] = [];
     for (const { env, headers } of decoded) {
       const c = env.event.$case;

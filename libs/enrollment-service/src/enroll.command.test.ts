@@ -36,7 +36,8 @@ describe('enroll command', () => {
     for (const ensure of [ensureWorkflowCollections, ensureWorkflowOutbox, ensureEnrollOutbox, enrollRequestsProjection.ensure]) await ensure(f.store);
     await f.eventLog.ensureTopics([Topics.workflows, Topics.enrollments, Topics.actions]);
     const repository = createWorkflowRepository(f.store);
-    workflowId = (await createWorkflowCommands({ store: f.store, eventLog: f.eventLog, clock: tickingClock(), repository, limits: DEFAULT_OPERATOR_LIMITS }).createWorkflow(createRequest())).workflowId;
+    workflowId = (await createWorkflowCommands({ store: f.store, eventLog: f.eventLog, clock: tickingClock(), repository, limits: DEFAULT_OPERATOR_LIMITS }).createWorkflow(createRequest()))
+      .workflowId;
   });
   after(() => dirs.forEach(removeDir));
 

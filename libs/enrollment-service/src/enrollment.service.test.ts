@@ -31,7 +31,15 @@ describe('enrollment service', () => {
   it('given a one-action workflow, when an object is enrolled and its action succeeds, then the enrollment completes', async () => {
     const wf = await service.workflows.createWorkflow(createRequest());
     assert.equal((await service.workflows.getWorkflow({ tenantId: 't1', workflowId: wf.workflowId, version: 0 })).version, 1);
-    const { enrollmentId } = await service.enrollments.enroll({ tenantId: 't1', workflowId: wf.workflowId, object: { objectType: '', objectId: '1', properties: {} }, requestId: 'r1', portalId: 0, trigger: undefined, limits: undefined });
+    const { enrollmentId } = await service.enrollments.enroll({
+      tenantId: 't1',
+      workflowId: wf.workflowId,
+      object: { objectType: '', objectId: '1', properties: {} },
+      requestId: 'r1',
+      portalId: 0,
+      trigger: undefined,
+      limits: undefined,
+    });
     const requested = decode(await f.read([Topics.actions])).find((e) => e.event.$case === 'actionRequested');
     await f.eventLog.append([toRecord(succeeded(requested!))]);
     const completed = await eventually('the completion', async () => decode(await f.read([Topics.enrollments])).find((e) => e.event.$case === 'enrollmentCompleted'));

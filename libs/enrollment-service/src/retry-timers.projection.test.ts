@@ -32,7 +32,7 @@ describe('retry timers projection', () => {
     assert.equal(timer?.doc.kind === 'retry' && timer.doc.dueAt, scheduled.event.$case === 'actionRetryScheduled' && scheduled.event.value.dueAt);
   });
 
-  it('given the retry\'s request after it, when applied, then the timer is fired', async () => {
+  it("given the retry's request after it, when applied, then the timer is fired", async () => {
     await retryTimersProjection.apply(f.store, records([scheduled, retried]));
     assert.deepEqual((await f.store.get<TimerDoc>(RETRY_TIMERS, scheduled.eventId))?.doc, { kind: 'fired', tenantId: 't1' });
   });

@@ -49,6 +49,9 @@ export const retryTimersProjection: Projection = {
   collections: [RETRY_TIMERS],
   ensure: ensureRetryTimers,
   apply: async (store, batch) => {
-    await applyToRetryTimers(store, batch.flatMap((r) => fromRecord(r.value) ?? []));
+    await applyToRetryTimers(
+      store,
+      batch.flatMap((r) => fromRecord(r.value) ?? []),
+    );
   },
 };

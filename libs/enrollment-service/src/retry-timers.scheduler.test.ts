@@ -35,8 +35,14 @@ describe('retry timers scheduler', () => {
     now = dueAt(late);
     await schedulerOver().runDue();
     const fired = decode(f.eventLog.appended);
-    assert.deepEqual(fired.map((e) => e.correlationId), ['early', 'late']);
-    assert.deepEqual(fired.map((e) => e.causationId), [early.eventId, late.eventId]);
+    assert.deepEqual(
+      fired.map((e) => e.correlationId),
+      ['early', 'late'],
+    );
+    assert.deepEqual(
+      fired.map((e) => e.causationId),
+      [early.eventId, late.eventId],
+    );
     assert.equal((await f.store.get<TimerDoc>(RETRY_TIMERS, later.eventId))?.doc.kind, 'retry');
     assert.equal((await f.store.get<TimerDoc>(RETRY_TIMERS, early.eventId))?.doc.kind, 'fired');
   });

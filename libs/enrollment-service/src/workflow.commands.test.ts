@@ -33,7 +33,10 @@ describe('workflow commands', () => {
     const wf = await c.createWorkflow(createRequest());
     assert.equal(wf.version, 1);
     assert.deepEqual((await c.repository.load('t1', wf.workflowId, 0)).actions, wf.actions);
-    assert.deepEqual((await c.repository.listHeads('t1')).map((w) => w.workflowId), [wf.workflowId]);
+    assert.deepEqual(
+      (await c.repository.listHeads('t1')).map((w) => w.workflowId),
+      [wf.workflowId],
+    );
     const events = decode(await f.read([Topics.workflows]));
     assert.equal(events.length, 1);
     assert.equal(events[0]!.eventId, publishedId(wf.workflowId, 1));
@@ -100,14 +103,11 @@ describe('workflow commands', () => {
     const wf = await commandsOver(f).createWorkflow(createRequest());
     const a = commandsOver(f);
     const b = commandsOver(f);
-    const results = await Promise.all([
-      a.updateWorkflow(updateRequest(wf.workflowId, { name: 'From A' })),
-      b.updateWorkflow(updateRequest(wf.workflowId, { name: 'From B' })),
-    ]);
+    const results = await Promise.all([a.updateWorkflow(updateRequest(wf.workflowId, { name: 'From A' })), b.updateWorkflow(updateRequest(wf.workflowId, { name: 'From B' }))]);
     assert.deepEqual(results.map((r) => r.version).sort(), [2, 3]);
     assert.deepEqual(new Set(results.map((r) => r.name)), new Set(['From A', 'From B']));
     for (const version of [2, 3]) assert.equal(new Set(f.valuesOf(publishedId(wf.workflowId, version))).size, 1);
-    assert.equal(f.valuesOf(publishedId(wf.workflowId, 2)).length, 2, 'the loser raced for version 2 and published the winner\'s');
+    assert.equal(f.valuesOf(publishedId(wf.workflowId, 2)).length, 2, "the loser raced for version 2 and published the winner's");
     assert.equal((await a.repository.load('t1', wf.workflowId, 0)).version, 3);
   });
 });

@@ -8,7 +8,10 @@ import { WORKFLOW_COLLECTIONS, applyWorkflowPublished, ensureWorkflowCollections
 
 async function publish(f: Fixture, tenantId: string, workflowId: string, version: number, createdAt: number): Promise<void> {
   const wf: WorkflowDefinition = { workflowId, version, name: `${workflowId} v${version}`, objectType: 'CONTACT', actions: [actionDef('a')], createdAt };
-  await applyWorkflowPublished(f.store, envelope({ eventId: `e_${workflowId}_${version}`, tenantId, aggregateId: workflowId, occurredAt: createdAt }, { $case: 'workflowPublished', value: { workflow: wf } }));
+  await applyWorkflowPublished(
+    f.store,
+    envelope({ eventId: `e_${workflowId}_${version}`, tenantId, aggregateId: workflowId, occurredAt: createdAt }, { $case: 'workflowPublished', value: { workflow: wf } }),
+  );
 }
 
 describe('workflow repository', () => {
@@ -31,7 +34,7 @@ describe('workflow repository', () => {
     assert.equal(await repo.headVersion('t1', 'nope'), 0);
   });
 
-  it('given another tenant\'s workflow, when it is loaded, then it is not found', async () => {
+  it("given another tenant's workflow, when it is loaded, then it is not found", async () => {
     await publish(f, 't2', 'wf1', 1, 10);
     const repo = createWorkflowRepository(f.store);
     await assert.rejects(repo.load('t1', 'wf1', 0), { code: 'NOT_FOUND', message: 'workflow wf1 not found' });
@@ -53,6 +56,9 @@ describe('workflow repository', () => {
     await publish(f, 't1', 'new', 2, 40);
     await publish(f, 't2', 'other', 1, 50);
     const listed = await createWorkflowRepository(f.store).listHeads('t1');
-    assert.deepEqual(listed.map((w) => `${w.workflowId}@${w.version}`), ['new@2', 'old@1']);
+    assert.deepEqual(
+      listed.map((w) => `${w.workflowId}@${w.version}`),
+      ['new@2', 'old@1'],
+    );
   });
 });

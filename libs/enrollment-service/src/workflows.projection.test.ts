@@ -7,7 +7,10 @@ import { actionDef, openFixture, removeDir, type Fixture } from './testing.fixtu
 import { WORKFLOW_COLLECTIONS, headKey, versionKey, workflowsProjection, type HeadDoc } from './workflows.projection.ts';
 
 function publishedRecord(wf: WorkflowDefinition, offset: number): ProjectedRecord {
-  const env = envelope({ eventId: `evt_${wf.workflowId}_${wf.version}`, tenantId: 't1', aggregateId: wf.workflowId, occurredAt: wf.createdAt }, { $case: 'workflowPublished', value: { workflow: wf } });
+  const env = envelope(
+    { eventId: `evt_${wf.workflowId}_${wf.version}`, tenantId: 't1', aggregateId: wf.workflowId, occurredAt: wf.createdAt },
+    { $case: 'workflowPublished', value: { workflow: wf } },
+  );
   return { ...toRecord(env), partition: 0, offset };
 }
 

@@ -156,13 +156,7 @@ export class KafkaGroupMember implements Subscription {
     }
   }
 
-  private async step(
-    topic: string,
-    partition: number,
-    chunk: ConsumedRecord[],
-    heartbeat: () => Promise<void>,
-    isRunning: () => boolean,
-  ): Promise<StepOutcome> {
+  private async step(topic: string, partition: number, chunk: ConsumedRecord[], heartbeat: () => Promise<void>, isRunning: () => boolean): Promise<StepOutcome> {
     const key = tpKey(topic, partition);
     const stopHeartbeats = this.keepAlive(heartbeat);
     let entry: PartitionProducer | undefined;

@@ -26,16 +26,29 @@ void describe('kafkajs log routing', () => {
 
   void it("demotes kafkajs's warning about finite retries of idempotent producers to debug", () => {
     const { lines, log } = capture();
-    log({ namespace: 'Producer', level: logLevel.WARN, label: 'WARN', log: { message: 'Limiting retries for the idempotent producer may invalidate EoS guarantees', timestamp: 'x', logger: 'kafkajs' } });
+    log({
+      namespace: 'Producer',
+      level: logLevel.WARN,
+      label: 'WARN',
+      log: { message: 'Limiting retries for the idempotent producer may invalidate EoS guarantees', timestamp: 'x', logger: 'kafkajs' },
+    });
     assert.equal(lines[0]?.level, 'debug');
   });
 
   void it('keeps protocol error responses and retried send attempts at debug: failures that matter reach the adapter', () => {
     const { lines, log } = capture();
-    log({ namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: { message: 'Response Heartbeat(key: 12, version: 3)', timestamp: 'x', logger: 'kafkajs', error: 'The group is rebalancing' } });
+    log({
+      namespace: 'Connection',
+      level: logLevel.ERROR,
+      label: 'ERROR',
+      log: { message: 'Response Heartbeat(key: 12, version: 3)', timestamp: 'x', logger: 'kafkajs', error: 'The group is rebalancing' },
+    });
     log({ namespace: 'Producer', level: logLevel.ERROR, label: 'ERROR', log: { message: 'Failed to send messages: coordinator loading', timestamp: 'x', logger: 'kafkajs', retryCount: 0 } });
     log({ namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: { message: 'Connection error: ECONNREFUSED', timestamp: 'x', logger: 'kafkajs' } });
-    assert.deepEqual(lines.map((l) => l.level), ['debug', 'debug', 'error']);
+    assert.deepEqual(
+      lines.map((l) => l.level),
+      ['debug', 'debug', 'error'],
+    );
   });
 
   void it('maps codestep levels onto kafkajs levels', () => {

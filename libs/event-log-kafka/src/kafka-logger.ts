@@ -18,11 +18,7 @@ const IDEMPOTENT_RETRIES_WARNING = 'Limiting retries for the idempotent producer
  *   KafkaGroupMember.step).
  */
 function isNoise(namespace: string, message: string): boolean {
-  return (
-    (namespace === 'Connection' && message.startsWith('Response ')) ||
-    (namespace === 'Producer' && message.startsWith('Failed to send messages')) ||
-    message === IDEMPOTENT_RETRIES_WARNING
-  );
+  return (namespace === 'Connection' && message.startsWith('Response ')) || (namespace === 'Producer' && message.startsWith('Failed to send messages')) || message === IDEMPOTENT_RETRIES_WARNING;
 }
 
 /** The kafkajs level that matches a codestep minimum level. */

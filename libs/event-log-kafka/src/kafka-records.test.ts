@@ -43,10 +43,7 @@ void describe('Kafka record mapping', () => {
 
   void it('turns a consumed message back into the record that was appended, id out of the headers', () => {
     const r = toConsumedRecord('t', 2, consumed({ headers: { traceparent: Buffer.from('tp'), [RECORD_ID_HEADER]: Buffer.from('evt-1') } }));
-    assert.deepEqual(
-      { ...r, value: Buffer.from(r.value).toString() },
-      { topic: 't', key: 'k', value: 'v', headers: { traceparent: 'tp' }, id: 'evt-1', partition: 2, offset: 41 },
-    );
+    assert.deepEqual({ ...r, value: Buffer.from(r.value).toString() }, { topic: 't', key: 'k', value: 'v', headers: { traceparent: 'tp' }, id: 'evt-1', partition: 2, offset: 41 });
   });
 
   void it('keeps the last value of a header that arrived more than once', () => {

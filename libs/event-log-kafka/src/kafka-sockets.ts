@@ -16,9 +16,7 @@ export class SocketTracker {
 
   /** A kafkajs `socketFactory` equal to its default one, recording every socket. */
   readonly factory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
-    const socket = ssl
-      ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
-      : net.connect({ host, port }, onConnect);
+    const socket = ssl ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...ssl }, onConnect) : net.connect({ host, port }, onConnect);
     socket.setKeepAlive(true, KEEP_ALIVE_DELAY_MS);
     this.open.add(socket);
     socket.once('close', () => this.open.delete(socket));

@@ -32,8 +32,7 @@ if (brokers.length === 0) {
   });
 } else {
   // Short fetch waits keep stop() quick; everything else is the production default.
-  const open = (extra: Partial<KafkaEventLogOptions> = {}) =>
-    new KafkaEventLog({ brokers, maxWaitTimeMs: 200, transactionalIdPrefix: `test-${randomUUID().slice(0, 8)}`, ...extra });
+  const open = (extra: Partial<KafkaEventLogOptions> = {}) => new KafkaEventLog({ brokers, maxWaitTimeMs: 200, transactionalIdPrefix: `test-${randomUUID().slice(0, 8)}`, ...extra });
 
   eventLogContract('Kafka', { open: async () => open(), dedupesOnAppend: false });
 
@@ -106,7 +105,10 @@ if (brokers.length === 0) {
       await awaitOutputs(log, output, values.length);
       await sub.stop();
       assert.ok(failures > 2, 'two steps failed before their commit, later ones committed');
-      assert.deepEqual(await committedOutputs(log, output), values.map((v) => `${v}!`));
+      assert.deepEqual(
+        await committedOutputs(log, output),
+        values.map((v) => `${v}!`),
+      );
       const raw = await readUncommitted(output);
       assert.ok(raw.length > values.length, `the aborted outputs are in the log (${raw.length} raw records) but never read committed`);
     });
@@ -131,7 +133,10 @@ if (brokers.length === 0) {
         const sub = await survivor.consume({ group, topics: [input], handle: async (b) => transform(output)(b) });
         await awaitOutputs(log, output, values.length);
         await sub.stop();
-        assert.deepEqual(await committedOutputs(log, output), values.map((v) => `${v}!`));
+        assert.deepEqual(
+          await committedOutputs(log, output),
+          values.map((v) => `${v}!`),
+        );
         const raw = await readUncommitted(output);
         if (killAt === 'before-commit') assert.ok(raw.length > values.length, 'the dead member had sent outputs, which were aborted');
         else assert.equal(raw.length, values.length);
@@ -175,23 +180,30 @@ if (brokers.length === 0) {
       assert.equal(await log.readAll([`missing-${randomUUID()}`], async () => assert.fail('no records expected')), 0);
     });
 
-    void it('survives a broker restart in the middle of consume→produce', { skip: process.env.CODESTEP_KAFKA_RESTART_TEST === '1' ? false : 'set CODESTEP_KAFKA_RESTART_TEST=1 (restarts the infra/local broker)' }, async () => {
-      const kafkaScript = fileURLToPath(new URL('../../../infra/local/kafka.sh', import.meta.url));
-      const log = open();
-      logs.push(log);
-      const [input, output] = [`in-${randomUUID()}`, `out-${randomUUID()}`];
-      await log.ensureTopics([input, output]);
-      const first = await seed(log, input, 20);
-      const sub = await log.consume({ group: `g-${randomUUID()}`, topics: [input], batchSize: 5, handle: async (b) => transform(output)(b), onError: () => {} });
-      await awaitOutputs(log, output, first.length);
-      execFileSync(kafkaScript, ['stop'], { stdio: 'inherit' });
-      // In a session of its own: the broker must outlive this test process and its group.
-      execFileSync('setsid', ['-w', kafkaScript, 'start'], { stdio: 'inherit' });
-      const second = Array.from({ length: 20 }, (_, i) => `w${String(i).padStart(3, '0')}`);
-      await log.append(second.map((v, i) => ({ topic: input, key: `k${i % 7}`, value: enc(v), headers: {} })));
-      await awaitOutputs(log, output, first.length + second.length, 120_000);
-      await sub.stop();
-      assert.deepEqual(await committedOutputs(log, output), [...first, ...second].map((v) => `${v}!`));
-    });
+    void it(
+      'survives a broker restart in the middle of consume→produce',
+      { skip: process.env.CODESTEP_KAFKA_RESTART_TEST === '1' ? false : 'set CODESTEP_KAFKA_RESTART_TEST=1 (restarts the infra/local broker)' },
+      async () => {
+        const kafkaScript = fileURLToPath(new URL('../../../infra/local/kafka.sh', import.meta.url));
+        const log = open();
+        logs.push(log);
+        const [input, output] = [`in-${randomUUID()}`, `out-${randomUUID()}`];
+        await log.ensureTopics([input, output]);
+        const first = await seed(log, input, 20);
+        const sub = await log.consume({ group: `g-${randomUUID()}`, topics: [input], batchSize: 5, handle: async (b) => transform(output)(b), onError: () => {} });
+        await awaitOutputs(log, output, first.length);
+        execFileSync(kafkaScript, ['stop'], { stdio: 'inherit' });
+        // In a session of its own: the broker must outlive this test process and its group.
+        execFileSync('setsid', ['-w', kafkaScript, 'start'], { stdio: 'inherit' });
+        const second = Array.from({ length: 20 }, (_, i) => `w${String(i).padStart(3, '0')}`);
+        await log.append(second.map((v, i) => ({ topic: input, key: `k${i % 7}`, value: enc(v), headers: {} })));
+        await awaitOutputs(log, output, first.length + second.length, 120_000);
+        await sub.stop();
+        assert.deepEqual(
+          await committedOutputs(log, output),
+          [...first, ...second].map((v) => `${v}!`),
+        );
+      },
+    );
   });
 }

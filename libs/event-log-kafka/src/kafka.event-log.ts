@@ -275,9 +275,7 @@ export class KafkaEventLog implements EventLog {
         eachBatch: async ({ batch }) => {
           const end = ends.get(`${batch.topic}\u0000${batch.partition}`);
           if (failed || end === undefined) return;
-          const records = batch.messages
-            .filter((m) => Number(m.offset) < end)
-            .map((m) => toConsumedRecord(batch.topic, batch.partition, m));
+          const records = batch.messages.filter((m) => Number(m.offset) < end).map((m) => toConsumedRecord(batch.topic, batch.partition, m));
           for (let i = 0; i < records.length && !failed; i += 500) {
             const chunk = records.slice(i, i + 500);
             try {

@@ -62,9 +62,7 @@ export class SqliteEventLog implements EventLog {
       CREATE TABLE IF NOT EXISTS topics (topic TEXT PRIMARY KEY);
       CREATE TABLE IF NOT EXISTS group_positions (group_id TEXT NOT NULL, topic TEXT NOT NULL, position INTEGER NOT NULL,
         PRIMARY KEY (group_id, topic));`);
-    this.insert = this.db.prepare(
-      'INSERT OR IGNORE INTO records (topic, key, value, headers, record_id, appended_at) VALUES (?, ?, ?, ?, ?, ?)',
-    );
+    this.insert = this.db.prepare('INSERT OR IGNORE INTO records (topic, key, value, headers, record_id, appended_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.waker = wakerFor(path);
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
   }
@@ -124,9 +122,7 @@ export class SqliteEventLog implements EventLog {
 
   async consume(options: ConsumeOptions): Promise<Subscription> {
     const batchSize = options.batchSize ?? 100;
-    const setPosition = this.db.prepare(
-      'INSERT INTO group_positions (group_id, topic, position) VALUES (?, ?, ?) ON CONFLICT (group_id, topic) DO UPDATE SET position = excluded.position',
-    );
+    const setPosition = this.db.prepare('INSERT INTO group_positions (group_id, topic, position) VALUES (?, ?, ?) ON CONFLICT (group_id, topic) DO UPDATE SET position = excluded.position');
     let running = true;
     let wake: (() => void) | undefined;
     const onAppend = () => wake?.();

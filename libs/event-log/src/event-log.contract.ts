@@ -107,7 +107,10 @@ export function eventLogContract(name: string, factory: EventLogFactory): void {
       const values: string[] = [];
       const count = await log.readAll([topic], async (batch) => void values.push(...batch.map((r) => dec(r.value))));
       assert.equal(count, 25);
-      assert.deepEqual(values.map(Number).sort((a, b) => a - b), Array.from({ length: 25 }, (_, i) => i));
+      assert.deepEqual(
+        values.map(Number).sort((a, b) => a - b),
+        Array.from({ length: 25 }, (_, i) => i),
+      );
       await log.close();
     });
 

@@ -35,10 +35,26 @@ async function setup(ports: { getWorkflow?: () => Promise<WorkflowDefinition>; r
     execute: async (r): Promise<ExecutionResult> => (runs.push(r.executionId), { status: 'succeeded', outputFields: {}, logs: [], logsTruncated: false, error: null, durationMs: 1 }),
     close: async () => {},
   };
-  const prepare = createExecutionPreparer({ getWorkflow: ports.getWorkflow ?? (async () => wf), resolveSecrets: ports.resolveSecrets ?? (async () => ({ values: {}, missing: [] })), limits: OPERATOR });
+  const prepare = createExecutionPreparer({
+    getWorkflow: ports.getWorkflow ?? (async () => wf),
+    resolveSecrets: ports.resolveSecrets ?? (async () => ({ values: {}, missing: [] })),
+    limits: OPERATOR,
+  });
   const drain = new DrainController({ logger: silentLogger, concurrency: 1, drainTimeoutMs: 1_000, releaseClaim: claims.release });
-  const runOne = createActionRequestRunner({ eventLog: log, claims, drain, prepare, runner: createSandboxRunner({ getOAuthToken: async () => ({}) }), sandbox: () => sandbox, clock: Date.now, executorId: 'x1' });
-  const [started, request] = startEnrollment(wf, { tenantId: 't1', enrollmentId: 'enr1', object: { objectType: 'CONTACT', objectId: '1', properties: {} }, portalId: 0 }, Date.now()) as [Envelope, Envelope];
+  const runOne = createActionRequestRunner({
+    eventLog: log,
+    claims,
+    drain,
+    prepare,
+    runner: createSandboxRunner({ getOAuthToken: async () => ({}) }),
+    sandbox: () => sandbox,
+    clock: Date.now,
+    executorId: 'x1',
+  });
+  const [started, request] = startEnrollment(wf, { tenantId: 't1', enrollmentId: 'enr1', object: { objectType: 'CONTACT', objectId: '1', properties: {} }, portalId: 0 }, Date.now()) as [
+    Envelope,
+    Envelope,
+  ];
   const executionId = (request.event.value as { executionId: string }).executionId;
   const consumed = (e: Envelope): ConsumedRecord => ({ ...toRecord(e), partition: 0, offset: 0 });
   const appended = async (): Promise<string[]> => {
@@ -67,7 +83,11 @@ describe('action request runner', () => {
     assert.deepEqual(await t.appended(), [], 'not even reported started');
     down = false;
     const records = await t.runOne(t.consumed(t.request));
-    assert.deepEqual(records.map((r) => fromRecord(r.value)!.event.$case), ['actionSucceeded'], 'the redelivery runs it');
+    assert.deepEqual(
+      records.map((r) => fromRecord(r.value)!.event.$case),
+      ['actionSucceeded'],
+      'the redelivery runs it',
+    );
     assert.deepEqual(t.runs, [t.executionId]);
     await t.close();
   });
@@ -76,7 +96,10 @@ describe('action request runner', () => {
     const t = await setup();
     const records = await t.runOne(t.consumed(t.request));
     assert.deepEqual(await t.appended(), ['actionStarted'], 'started is appended at once, the result goes with the batch');
-    assert.deepEqual(records.map((r) => fromRecord(r.value)!.event.$case), ['actionSucceeded']);
+    assert.deepEqual(
+      records.map((r) => fromRecord(r.value)!.event.$case),
+      ['actionSucceeded'],
+    );
     const claim = await t.claims.get(t.executionId);
     assert.equal(claim?.doc.done, true);
     assert.equal(claim?.doc.records?.length, 1);

@@ -53,7 +53,10 @@ describe('claim store', () => {
     const { claims, time } = await claimsOver(store);
     await claims.claim('ex1');
     time.now += TTL - 1;
-    await assert.rejects(claims.outcomeOfClaimed('ex1', null, () => [record('lost')]), /is claimed by x1; waiting for its result/);
+    await assert.rejects(
+      claims.outcomeOfClaimed('ex1', null, () => [record('lost')]),
+      /is claimed by x1; waiting for its result/,
+    );
     assert.equal((await claims.get('ex1'))?.doc.done, undefined);
     await store.close();
   });
@@ -93,7 +96,10 @@ describe('claim store', () => {
     time.now = owner.time.now + TTL;
     const seenStale = await claims.get('ex1');
     await owner.claims.release('ex1');
-    await assert.rejects(claims.outcomeOfClaimed('ex1', seenStale, () => [record('lost')]), /changed while it was being reported lost/);
+    await assert.rejects(
+      claims.outcomeOfClaimed('ex1', seenStale, () => [record('lost')]),
+      /changed while it was being reported lost/,
+    );
     assert.equal(await claims.get('ex1'), null);
     await store.close();
   });

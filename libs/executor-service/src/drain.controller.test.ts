@@ -43,14 +43,25 @@ function heldRuns() {
 
 function controller(options: { concurrency?: number; drainTimeoutMs?: number } = {}) {
   const released: string[] = [];
-  const drain = new DrainController({ logger: silentLogger, concurrency: options.concurrency ?? 2, drainTimeoutMs: options.drainTimeoutMs ?? 10_000, releaseClaim: async (id) => void released.push(id) });
+  const drain = new DrainController({
+    logger: silentLogger,
+    concurrency: options.concurrency ?? 2,
+    drainTimeoutMs: options.drainTimeoutMs ?? 10_000,
+    releaseClaim: async (id) => void released.push(id),
+  });
   return { drain, released };
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
 /** Drains `drain` as the executor does: the subscription stops once the batch in progress is committed. */
-const drainAfter = (drain: DrainController, batch: Promise<unknown>) => drain.drain(() => batch.then(() => {}, () => {}));
+const drainAfter = (drain: DrainController, batch: Promise<unknown>) =>
+  drain.drain(() =>
+    batch.then(
+      () => {},
+      () => {},
+    ),
+  );
 
 describe('drain controller', () => {
   it('given a batch larger than the concurrency, runs at most that many at once and returns the records in batch order', async () => {
@@ -79,14 +90,21 @@ describe('drain controller', () => {
     await drained;
     assert.deepEqual(runs.started, ['k0']);
     assert.deepEqual(out.map(text), ['out-k0', 'req1', 'req2']);
-    assert.deepEqual(out.slice(1).map((r) => r.id), ['id1~again@0:11', 'id2~again@0:12'], 'a new record id, so the log keeps the copy');
+    assert.deepEqual(
+      out.slice(1).map((r) => r.id),
+      ['id1~again@0:11', 'id2~again@0:12'],
+      'a new record id, so the log keeps the copy',
+    );
     assert.deepEqual(out.slice(1), batch.slice(1).map(requeued));
   });
 
   it('given a batch arriving while draining, refuses it so it is delivered again', async () => {
     const { drain } = controller();
     await drain.drain(async () => {});
-    await assert.rejects(drain.runBatch(batchOf(1), async () => []), (e) => e instanceof Draining && e.code === 'EXECUTOR_DRAINING');
+    await assert.rejects(
+      drain.runBatch(batchOf(1), async () => []),
+      (e) => e instanceof Draining && e.code === 'EXECUTOR_DRAINING',
+    );
   });
 
   it('given a run still going at the drain timeout, releases its claim, appends its request again and drops its late result', async () => {

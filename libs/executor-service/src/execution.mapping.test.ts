@@ -77,7 +77,13 @@ describe('execution mapping: request to the sandbox', () => {
   });
 
   it('given a JsWorkflows action with a trigger payload, sends the payload and its headers', () => {
-    const built = executionRequestOf({ req: request({ trigger: { dataJson: '{"deal":7}', headers: { 'x-a': '1' } } }), tenantId: '1', action: action({ runtime: 'jsworkflows' }), secrets: {}, limits });
+    const built = executionRequestOf({
+      req: request({ trigger: { dataJson: '{"deal":7}', headers: { 'x-a': '1' } } }),
+      tenantId: '1',
+      action: action({ runtime: 'jsworkflows' }),
+      secrets: {},
+      limits,
+    });
     assert.deepEqual(built.input, { runtime: 'jsworkflows', data: { deal: 7 }, headers: { 'x-a': '1' } });
   });
 
@@ -97,7 +103,10 @@ describe('execution mapping: result to events', () => {
     assert.deepEqual(fieldMapToPlain(e.event.value.outputFields), { n: 1 });
     assert.equal(e.event.value.durationMs, 13);
     assert.equal(e.event.value.returnValueJson, '{"ok":true}');
-    assert.deepEqual({ tenant: e.tenantId, aggregate: e.aggregateId, at: e.occurredAt, causation: e.causationId, correlation: e.correlationId }, { tenant: 't1', aggregate: 'ex1', at: 1_234, causation: 'ex1', correlation: 'enr1' });
+    assert.deepEqual(
+      { tenant: e.tenantId, aggregate: e.aggregateId, at: e.occurredAt, causation: e.causationId, correlation: e.correlationId },
+      { tenant: 't1', aggregate: 'ex1', at: 1_234, causation: 'ex1', correlation: 'enr1' },
+    );
   });
 
   it('given a success with no return value, reports an empty return value', () => {
@@ -117,7 +126,15 @@ describe('execution mapping: result to events', () => {
   });
 
   it('given a failure, reports its error with defaults, its outputs, and whether the enrollment continues', () => {
-    const failed: ExecutionResult = { status: 'failed', outputFields: { n: 2 }, executionState: 'FAIL_CONTINUE', logs: [], logsTruncated: false, error: { code: 'RATE_LIMITED', message: 'slow down', retryable: true, retryAfterMs: 500 }, durationMs: 3 };
+    const failed: ExecutionResult = {
+      status: 'failed',
+      outputFields: { n: 2 },
+      executionState: 'FAIL_CONTINUE',
+      logs: [],
+      logsTruncated: false,
+      error: { code: 'RATE_LIMITED', message: 'slow down', retryable: true, retryAfterMs: 500 },
+      durationMs: 3,
+    };
     const [e] = resultEvents(request(), 't1', failed, clock);
     assert.ok(e!.event.$case === 'actionFailed');
     assert.deepEqual(e!.event.value.error, { code: 'RATE_LIMITED', message: 'slow down', retryable: true, retryAfterMs: 500 });
@@ -136,7 +153,12 @@ describe('execution mapping: result to events', () => {
   });
 
   it('gives the same event the same id every time it is produced, and different events different ids', () => {
-    const ids = () => [...resultEvents(request(), 't1', succeeded({ logs: [{ level: 'info', message: 'x', at: 1 }] }), clock), startedEvent(request(), 't1', 'x1', 'trace', clock), lostEvent(request(), 't1', clock)].map((e) => e.eventId);
+    const ids = () =>
+      [
+        ...resultEvents(request(), 't1', succeeded({ logs: [{ level: 'info', message: 'x', at: 1 }] }), clock),
+        startedEvent(request(), 't1', 'x1', 'trace', clock),
+        lostEvent(request(), 't1', clock),
+      ].map((e) => e.eventId);
     assert.deepEqual(ids(), ids());
     assert.equal(new Set(ids()).size, 4);
   });

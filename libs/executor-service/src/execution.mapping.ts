@@ -103,7 +103,13 @@ export function resultEvents(req: ActionRequested, tenantId: string, result: Exe
     out.push(executionEvent(req, tenantId, 'logged', { $case: 'actionLogged', value: { executionId: req.executionId, context: ctx, lines, truncated: result.logsTruncated } }, clock));
   }
   if (result.status === 'succeeded') {
-    const value = { executionId: req.executionId, context: ctx, outputFields: plainToFieldMap(result.outputFields), durationMs: Math.round(result.durationMs), returnValueJson: result.returnValue === undefined ? '' : JSON.stringify(result.returnValue) };
+    const value = {
+      executionId: req.executionId,
+      context: ctx,
+      outputFields: plainToFieldMap(result.outputFields),
+      durationMs: Math.round(result.durationMs),
+      returnValueJson: result.returnValue === undefined ? '' : JSON.stringify(result.returnValue),
+    };
     out.push(executionEvent(req, tenantId, 'succeeded', { $case: 'actionSucceeded', value }, clock));
   } else {
     const e = result.error ?? { code: 'UNKNOWN', message: 'the action failed' };

@@ -13,12 +13,36 @@ import { createExecutionPreparer, type ExecutionPreparerDeps, type Prepared } fr
 const OPERATOR = { defaultTimeoutMs: 20_000, defaultMemoryMb: 128, maxTimeoutMs: 60_000, maxMemoryMb: 512 };
 
 function workflow(action: Partial<ActionDefinition> = {}): WorkflowDefinition {
-  const a: ActionDefinition = { actionId: 'a', name: 'a', runtime: 'hubspot', code: 'x', inputFields: [], outputFields: [], secretNames: [], timeoutMs: 0, memoryMb: 0, connectionHandles: [], ...action };
+  const a: ActionDefinition = {
+    actionId: 'a',
+    name: 'a',
+    runtime: 'hubspot',
+    code: 'x',
+    inputFields: [],
+    outputFields: [],
+    secretNames: [],
+    timeoutMs: 0,
+    memoryMb: 0,
+    connectionHandles: [],
+    ...action,
+  };
   return { workflowId: 'wf1', version: 3, name: 'w', objectType: 'CONTACT', actions: [a], createdAt: 0 };
 }
 
 function request(stepIndex = 0, limits?: { timeoutMs: number; memoryMb: number }): ActionRequested {
-  const context = { enrollmentId: 'enr1', workflowId: 'wf1', workflowVersion: 3, stepIndex, actionId: 'a', attempt: 1, object: undefined, priorOutputs: {}, firstAttemptAt: 0, trigger: undefined, limits: undefined };
+  const context = {
+    enrollmentId: 'enr1',
+    workflowId: 'wf1',
+    workflowVersion: 3,
+    stepIndex,
+    actionId: 'a',
+    attempt: 1,
+    object: undefined,
+    priorOutputs: {},
+    firstAttemptAt: 0,
+    trigger: undefined,
+    limits: undefined,
+  };
   return { executionId: 'ex1', callbackId: '', inputFields: {}, limits, context };
 }
 
@@ -81,7 +105,8 @@ describe('execution preparer', () => {
   });
 
   it("given limits stated by the request, runs with them; without, with the action's own or the executor's defaults; never above the executor's bounds", async () => {
-    const limitsOf = async (action: Partial<ActionDefinition>, stated?: { timeoutMs: number; memoryMb: number }) => preparedOf(await preparer({ getWorkflow: async () => workflow(action) })('t1', request(0, stated))).request.limits;
+    const limitsOf = async (action: Partial<ActionDefinition>, stated?: { timeoutMs: number; memoryMb: number }) =>
+      preparedOf(await preparer({ getWorkflow: async () => workflow(action) })('t1', request(0, stated))).request.limits;
     assert.deepEqual(await limitsOf({ timeoutMs: 5_000 }, { timeoutMs: 300, memoryMb: 0 }), { timeoutMs: 300, memoryMb: 128 });
     assert.deepEqual(await limitsOf({ timeoutMs: 5_000, memoryMb: 64 }), { timeoutMs: 5_000, memoryMb: 64 });
     assert.deepEqual(await limitsOf({}), { timeoutMs: 20_000, memoryMb: 128 });

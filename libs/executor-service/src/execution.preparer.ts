@@ -47,7 +47,8 @@ export function createExecutionPreparer(deps: ExecutionPreparerDeps): ExecutionP
       if (!action) throw new Error(`workflow ${ctx.workflowId} v${ctx.workflowVersion} has no step ${ctx.stepIndex}`);
       if (!action.secretNames.length) return { action, secrets: {} };
       const resolved = await deps.resolveSecrets({ tenantId, workflowId: ctx.workflowId, executionId: req.executionId, names: action.secretNames });
-      if (resolved.missing.length) return { failure: failure('SECRET_NOT_FOUND', `secret(s) ${resolved.missing.join(', ')} selected for this action do not exist; add them with PUT /v1/secrets/{name}`) };
+      if (resolved.missing.length)
+        return { failure: failure('SECRET_NOT_FOUND', `secret(s) ${resolved.missing.join(', ')} selected for this action do not exist; add them with PUT /v1/secrets/{name}`) };
       return { action, secrets: resolved.values };
     } catch (error) {
       if (isCodestepError(error) && TRANSIENT.has(error.code)) throw error;

@@ -143,7 +143,10 @@ describe('executor claims', () => {
       const req = t.request.event.value as ActionRequested;
       const lostEvent = envelope(
         { eventId: 'lost-event', tenantId: 't1', aggregateId: executionId, occurredAt: Date.now(), correlationId: 'enr1' },
-        { $case: 'actionFailed', value: { executionId, context: req.context, error: { code: 'EXECUTOR_LOST', message: 'lost', retryable: true, retryAfterMs: 0 }, durationMs: 0, continueEnrollment: false, outputFields: {} } },
+        {
+          $case: 'actionFailed',
+          value: { executionId, context: req.context, error: { code: 'EXECUTOR_LOST', message: 'lost', retryable: true, retryAfterMs: 0 }, durationMs: 0, continueEnrollment: false, outputFields: {} },
+        },
       );
       const r = toRecord(lostEvent);
       const lostRecord = { topic: r.topic, key: r.key, value: Buffer.from(r.value).toString('base64'), headers: r.headers, ...(r.id ? { id: r.id } : {}) };
@@ -178,14 +181,19 @@ describe('executor claims', () => {
       },
     });
     try {
-      const requests = ['e1', 'e2', 'e3'].map((enrollmentId) => startEnrollment(wf, { tenantId: 't1', enrollmentId, object: { objectType: 'CONTACT', objectId: enrollmentId, properties: {} }, portalId: 0 }, Date.now())[1]!);
+      const requests = ['e1', 'e2', 'e3'].map(
+        (enrollmentId) => startEnrollment(wf, { tenantId: 't1', enrollmentId, object: { objectType: 'CONTACT', objectId: enrollmentId, properties: {} }, portalId: 0 }, Date.now())[1]!,
+      );
       await t.log.append([toRecord(requests[0]!)]);
       await t.until('the first result', async () => (await t.results()).length === 1);
       const [first] = await t.results();
       assert.equal(first!.event.$case, 'actionFailed', 'the failed lookup fails that execution');
       await t.log.append(requests.slice(1).map((r) => toRecord(r)));
       await t.until('two more results', async () => (await t.results()).length === 3);
-      assert.deepEqual((await t.results()).slice(1).map((r) => r.event.$case), ['actionSucceeded', 'actionSucceeded']);
+      assert.deepEqual(
+        (await t.results()).slice(1).map((r) => r.event.$case),
+        ['actionSucceeded', 'actionSucceeded'],
+      );
       assert.equal(lookups, 2, 'one failed lookup, then one for both later executions');
     } finally {
       await t.close();

@@ -40,7 +40,8 @@ function slowSandbox(ms: number): Sandbox & { runs: string[]; started: Promise<v
         const onClose = () => (clearTimeout(timer), resolve('closed'));
         running.add(onClose);
       });
-      if (outcome === 'closed' || closed) return { status: 'failed', outputFields: {}, logs: [], logsTruncated: false, error: { code: 'SANDBOX_CLOSED', message: 'closed', retryable: true }, durationMs: ms };
+      if (outcome === 'closed' || closed)
+        return { status: 'failed', outputFields: {}, logs: [], logsTruncated: false, error: { code: 'SANDBOX_CLOSED', message: 'closed', retryable: true }, durationMs: ms };
       return { status: 'succeeded', outputFields: { n: 42 }, logs: [], logsTruncated: false, error: null, durationMs: ms };
     },
     async close() {
@@ -143,7 +144,10 @@ describe('executor drain on stop', () => {
     await t.until('both results', async () => (await t.results()).length === 2);
     assert.equal(second.runs.length, 1, 'the next executor ran only the request that never ran');
     assert.notEqual(second.runs[0], first.runs[0]);
-    assert.deepEqual((await t.results()).map((e) => e.event.$case), ['actionSucceeded', 'actionSucceeded']);
+    assert.deepEqual(
+      (await t.results()).map((e) => e.event.$case),
+      ['actionSucceeded', 'actionSucceeded'],
+    );
     await t.close();
   });
 

@@ -46,8 +46,15 @@ describe('sandbox runner', () => {
     const otherTenant = askingSandbox(() => runner.hostApi.getOAuthToken({ tenantId: 't2', executionId: 'ex1', handle: 'crm' }));
     await runner.run(otherTenant, prepared);
     assert.deepEqual(otherTenant.answers, [{ error: 'connection "crm": no running execution asked for it' }]);
-    await runner.run(askingSandbox(async () => undefined), prepared);
-    assert.deepEqual(await runner.hostApi.getOAuthToken({ tenantId: 't1', executionId: 'ex1', handle: 'crm' }), { error: 'connection "crm": no running execution asked for it' }, 'not once it finished');
+    await runner.run(
+      askingSandbox(async () => undefined),
+      prepared,
+    );
+    assert.deepEqual(
+      await runner.hostApi.getOAuthToken({ tenantId: 't1', executionId: 'ex1', handle: 'crm' }),
+      { error: 'connection "crm": no running execution asked for it' },
+      'not once it finished',
+    );
     assert.equal(asked, false);
   });
 

@@ -84,7 +84,8 @@ function parseObject(body: unknown): { objectType: string; objectId: string; pro
   if (!isObj(body) || !isObj(body.object)) throw new ValidationError('body.object is required, like {"object": {"objectType": "CONTACT", "objectId": "123", "properties": {"email": "a@b.com"}}}');
   const o = body.object;
   const objectId = o.objectId;
-  if ((typeof objectId !== 'string' && typeof objectId !== 'number') || String(objectId).trim() === '') throw new ValidationError('object.objectId is required: the id of the CRM object to enroll (string or number)');
+  if ((typeof objectId !== 'string' && typeof objectId !== 'number') || String(objectId).trim() === '')
+    throw new ValidationError('object.objectId is required: the id of the CRM object to enroll (string or number)');
   const properties: Record<string, string> = {};
   if (o.properties !== undefined) {
     if (!isObj(o.properties)) throw new ValidationError('object.properties must be an object of property name to value');
@@ -115,7 +116,14 @@ export function apiRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
         const limits = await limitsOf(req.tenantId);
         const input = toContractActions(req.body, limits.bounds);
         if (c.credentials) await checkSecretSelections(c.credentials, req.tenantId, input.actions);
-        const wf = await c.workflows.createWorkflow({ tenantId: req.tenantId, name: input.name, objectType: input.objectType, actions: input.actions, requestId: requestId(req), limits: limits.policy });
+        const wf = await c.workflows.createWorkflow({
+          tenantId: req.tenantId,
+          name: input.name,
+          objectType: input.objectType,
+          actions: input.actions,
+          requestId: requestId(req),
+          limits: limits.policy,
+        });
         return { status: 201, body: workflowView(wf) };
       },
     },
@@ -142,7 +150,14 @@ export function apiRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
         const limits = await limitsOf(req.tenantId);
         const input = toContractActions(req.body, limits.bounds);
         if (c.credentials) await checkSecretSelections(c.credentials, req.tenantId, input.actions);
-        const wf = await c.workflows.updateWorkflow({ tenantId: req.tenantId, workflowId: req.params.id!, name: input.name, objectType: input.objectType, actions: input.actions, limits: limits.policy });
+        const wf = await c.workflows.updateWorkflow({
+          tenantId: req.tenantId,
+          workflowId: req.params.id!,
+          name: input.name,
+          objectType: input.objectType,
+          actions: input.actions,
+          limits: limits.policy,
+        });
         return { status: 200, body: workflowView(wf) };
       },
     },

@@ -130,7 +130,14 @@ describe('connection routes', () => {
     script.revokeConnection = async () => connection({ status: 'revoked', statusReason: 'revoked by a user' });
     const revoked = await api('/v1/connections/my-hubspot', { method: 'DELETE' });
     assert.deepEqual([revoked.status, ((await revoked.json()) as { status: string }).status], [200, 'revoked']);
-    assert.deepEqual(calls.map((c) => [c.method, (c.req as { tenantId: string }).tenantId]), [['listConnections', 'tenant-a'], ['startAuthorization', 'tenant-a'], ['revokeConnection', 'tenant-a']]);
+    assert.deepEqual(
+      calls.map((c) => [c.method, (c.req as { tenantId: string }).tenantId]),
+      [
+        ['listConnections', 'tenant-a'],
+        ['startAuthorization', 'tenant-a'],
+        ['revokeConnection', 'tenant-a'],
+      ],
+    );
     assert.equal((await fetch(`${base}/v1/connections`)).status, 401, 'an API key is required');
   });
 
@@ -194,7 +201,10 @@ describe('connection routes', () => {
 
   it('leaves the secret routes out on request', () => {
     const paths = connectionRoutes(rawClient, { secrets: false }).map((r) => `${r.method} ${r.path}`);
-    assert.equal(paths.some((p) => p.includes('/v1/secrets')), false);
+    assert.equal(
+      paths.some((p) => p.includes('/v1/secrets')),
+      false,
+    );
     assert.ok(paths.includes('GET /oauth/callback'));
   });
 });

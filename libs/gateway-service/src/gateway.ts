@@ -34,7 +34,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     onError: (error, req) => options.logger.error({ error, method: req.method, path: (req.url ?? '/').split('?')[0] }, 'request failed'),
   });
   const server = createServer((req, res) => {
-    void withSpan(`${req.method} ${(req.url ?? '/').split('?')[0]}`, { kind: SpanKind.SERVER, parent: { traceparent: header(req.headers.traceparent) }, attributes: { 'http.method': req.method ?? '' } }, () => router(req, res));
+    void withSpan(
+      `${req.method} ${(req.url ?? '/').split('?')[0]}`,
+      { kind: SpanKind.SERVER, parent: { traceparent: header(req.headers.traceparent) }, attributes: { 'http.method': req.method ?? '' } },
+      () => router(req, res),
+    );
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {

@@ -4,22 +4,42 @@ import { DEFAULT_OPERATOR_LIMITS as OPERATOR, LIMIT_MINIMUMS as MIN } from '@cod
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
-const errors = { '400': { description: 'Bad input: the message says which field and what to send', ...json(ref('Error')) }, '401': { description: 'Missing or unknown API key', ...json(ref('Error')) }, '404': { description: 'Not found (or another tenant\'s)', ...json(ref('Error')) } };
+const errors = {
+  '400': { description: 'Bad input: the message says which field and what to send', ...json(ref('Error')) },
+  '401': { description: 'Missing or unknown API key', ...json(ref('Error')) },
+  '404': { description: "Not found (or another tenant's)", ...json(ref('Error')) },
+};
 
 export function openApiDocument(serverUrl: string): Record<string, unknown> {
   return {
     openapi: '3.1.0',
-    info: { title: 'codestep API', version: '0.1.0', description: 'Workflows of custom code actions (HubSpot-compatible), enrollments and their history. Authenticate with `Authorization: Bearer <API key>`.' },
+    info: {
+      title: 'codestep API',
+      version: '0.1.0',
+      description: 'Workflows of custom code actions (HubSpot-compatible), enrollments and their history. Authenticate with `Authorization: Bearer <API key>`.',
+    },
     servers: [{ url: serverUrl }],
     security: [{ apiKey: [] }],
     paths: {
       '/v1/workflows': {
-        post: { summary: 'Create a workflow (version 1)', parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }], requestBody: json(ref('WorkflowInput')), responses: { '201': { description: 'Created', ...json(ref('Workflow')) }, ...errors } },
-        get: { summary: 'List workflows (latest versions)', responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflows: { type: 'array', items: ref('Workflow') } } }) }, ...errors } },
+        post: {
+          summary: 'Create a workflow (version 1)',
+          parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
+          requestBody: json(ref('WorkflowInput')),
+          responses: { '201': { description: 'Created', ...json(ref('Workflow')) }, ...errors },
+        },
+        get: {
+          summary: 'List workflows (latest versions)',
+          responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflows: { type: 'array', items: ref('Workflow') } } }) }, ...errors },
+        },
       },
       '/v1/workflows/{id}': {
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        get: { summary: 'Get a workflow (latest, or ?version=N)', parameters: [{ name: 'version', in: 'query', schema: { type: 'integer' } }], responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors } },
+        get: {
+          summary: 'Get a workflow (latest, or ?version=N)',
+          parameters: [{ name: 'version', in: 'query', schema: { type: 'integer' } }],
+          responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors },
+        },
         put: { summary: 'Publish a new version', requestBody: json(ref('WorkflowInput')), responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors } },
       },
       '/v1/workflows/{id}/enrollments': {
@@ -28,28 +48,90 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
           summary: 'Enroll a CRM object into the workflow',
           parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' }, description: 'The same key enrolls once' }],
           requestBody: json({ type: 'object', required: ['object'], properties: { object: ref('CrmObject') } }),
-          responses: { '202': { description: 'Accepted; runs asynchronously', ...json({ type: 'object', properties: { id: { type: 'string' }, workflowVersion: { type: 'integer' }, status: { type: 'string' } } }) }, ...errors },
+          responses: {
+            '202': {
+              description: 'Accepted; runs asynchronously',
+              ...json({ type: 'object', properties: { id: { type: 'string' }, workflowVersion: { type: 'integer' }, status: { type: 'string' } } }),
+            },
+            ...errors,
+          },
         },
       },
-      '/v1/enrollments': { get: { summary: 'List enrollments, newest first', parameters: ['workflowId', 'status', 'limit'].map((n) => ({ name: n, in: 'query', schema: { type: 'string' } })), responses: { '200': { description: 'OK' }, ...errors } } },
-      '/v1/enrollments/{id}': { parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], get: { summary: "An enrollment's history: status, each execution's inputs, outputs, logs and errors", responses: { '200': { description: 'OK', ...json(ref('Enrollment')) }, ...errors } } },
-      '/v1/executions/{id}': { parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], get: { summary: 'One execution', responses: { '200': { description: 'OK', ...json(ref('Execution')) }, ...errors } } },
-      '/v1/tail': { get: { summary: 'Live tail (server-sent events) of logs and status changes', parameters: [{ name: 'enrollmentId', in: 'query', schema: { type: 'string' } }], responses: { '200': { description: 'text/event-stream' } } } },
-      '/v1/secrets/{name}': { parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }], put: { summary: 'Set an action secret (encrypted at rest)', requestBody: json({ type: 'object', required: ['value'], properties: { value: { type: 'string' } } }), responses: { '200': { description: 'OK' }, ...errors } }, delete: { summary: 'Delete a secret', responses: { '200': { description: 'OK' } } } },
+      '/v1/enrollments': {
+        get: {
+          summary: 'List enrollments, newest first',
+          parameters: ['workflowId', 'status', 'limit'].map((n) => ({ name: n, in: 'query', schema: { type: 'string' } })),
+          responses: { '200': { description: 'OK' }, ...errors },
+        },
+      },
+      '/v1/enrollments/{id}': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        get: { summary: "An enrollment's history: status, each execution's inputs, outputs, logs and errors", responses: { '200': { description: 'OK', ...json(ref('Enrollment')) }, ...errors } },
+      },
+      '/v1/executions/{id}': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        get: { summary: 'One execution', responses: { '200': { description: 'OK', ...json(ref('Execution')) }, ...errors } },
+      },
+      '/v1/tail': {
+        get: {
+          summary: 'Live tail (server-sent events) of logs and status changes',
+          parameters: [{ name: 'enrollmentId', in: 'query', schema: { type: 'string' } }],
+          responses: { '200': { description: 'text/event-stream' } },
+        },
+      },
+      '/v1/secrets/{name}': {
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        put: {
+          summary: 'Set an action secret (encrypted at rest)',
+          requestBody: json({ type: 'object', required: ['value'], properties: { value: { type: 'string' } } }),
+          responses: { '200': { description: 'OK' }, ...errors },
+        },
+        delete: { summary: 'Delete a secret', responses: { '200': { description: 'OK' } } },
+      },
       '/v1/secrets': { get: { summary: 'List secret names (never values)', responses: { '200': { description: 'OK' } } } },
-      '/v1/connections': { post: { summary: 'Create an OAuth connection and get the authorize URL', responses: { '201': { description: 'Created' }, ...errors } }, get: { summary: 'List connections', responses: { '200': { description: 'OK' } } } },
-      '/v1/connections/{handle}': { parameters: [{ name: 'handle', in: 'path', required: true, schema: { type: 'string' } }], get: { summary: 'A connection', responses: { '200': { description: 'OK' } } }, delete: { summary: 'Revoke a connection', responses: { '200': { description: 'OK' } } } },
-      '/v1/workflows/{id}/webhook': { parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], post: { summary: "The workflow's secret webhook URL path (created on first call)", responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflowId: { type: 'string' }, path: { type: 'string', example: '/hooks/hk_…' } } }) }, ...errors } } },
+      '/v1/connections': {
+        post: { summary: 'Create an OAuth connection and get the authorize URL', responses: { '201': { description: 'Created' }, ...errors } },
+        get: { summary: 'List connections', responses: { '200': { description: 'OK' } } },
+      },
+      '/v1/connections/{handle}': {
+        parameters: [{ name: 'handle', in: 'path', required: true, schema: { type: 'string' } }],
+        get: { summary: 'A connection', responses: { '200': { description: 'OK' } } },
+        delete: { summary: 'Revoke a connection', responses: { '200': { description: 'OK' } } },
+      },
+      '/v1/workflows/{id}/webhook': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        post: {
+          summary: "The workflow's secret webhook URL path (created on first call)",
+          responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflowId: { type: 'string' }, path: { type: 'string', example: '/hooks/hk_…' } } }) }, ...errors },
+        },
+      },
       '/hooks/{token}': {
         parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
-        post: { summary: "Webhook trigger: data = JSON body merged over the query parameters, headers = the request's; answers with what the last action's start returned", security: [], responses: { '200': { description: "start's return value" }, '202': { description: 'Still running after the wait; the body has the enrollment id' }, '404': { description: 'Unknown hook' }, '500': { description: 'The workflow failed; the body has the error' } } },
+        post: {
+          summary: "Webhook trigger: data = JSON body merged over the query parameters, headers = the request's; answers with what the last action's start returned",
+          security: [],
+          responses: {
+            '200': { description: "start's return value" },
+            '202': { description: 'Still running after the wait; the body has the enrollment id' },
+            '404': { description: 'Unknown hook' },
+            '500': { description: 'The workflow failed; the body has the error' },
+          },
+        },
         get: { summary: 'Webhook trigger (query parameters only)', security: [], responses: { '200': { description: "start's return value" } } },
       },
       '/v1/oauth-providers': { get: { summary: 'Providers the operator configured, with the HubSpot preset permissions', responses: { '200': { description: 'OK' } } } },
-      '/v1/connections/{handle}/authorize': { parameters: [{ name: 'handle', in: 'path', required: true, schema: { type: 'string' } }], post: { summary: 'A new authorize URL (reconnect a connection that needs re-authorization)', responses: { '200': { description: 'OK' }, ...errors } } },
-      '/oauth/callback': { get: { summary: "The OAuth provider's redirect target", security: [], responses: { '200': { description: 'Connected' }, '400': { description: 'Provider error, shown plainly' } } } },
+      '/v1/connections/{handle}/authorize': {
+        parameters: [{ name: 'handle', in: 'path', required: true, schema: { type: 'string' } }],
+        post: { summary: 'A new authorize URL (reconnect a connection that needs re-authorization)', responses: { '200': { description: 'OK' }, ...errors } },
+      },
+      '/oauth/callback': {
+        get: { summary: "The OAuth provider's redirect target", security: [], responses: { '200': { description: 'Connected' }, '400': { description: 'Provider error, shown plainly' } } },
+      },
       '/v1/tenant/limits': {
-        get: { summary: "This tenant's execution limits: its settings (null = the operator's value), the effective values, and the operator's bounds", responses: { '200': { description: 'OK', ...json(ref('TenantLimits')) }, ...errors } },
+        get: {
+          summary: "This tenant's execution limits: its settings (null = the operator's value), the effective values, and the operator's bounds",
+          responses: { '200': { description: 'OK', ...json(ref('TenantLimits')) }, ...errors },
+        },
         put: {
           summary: "Set this tenant's execution limits (replaces all four; null or absent = the operator's value)",
           description:
@@ -63,14 +145,39 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } },
       schemas: {
-        Error: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string', enum: ERROR_CODES, description: 'A code of the error catalogue (libs/core/src/error-catalogue.ts)' }, message: { type: 'string' } } } } },
-        CrmObject: { type: 'object', required: ['objectId'], properties: { objectType: { type: 'string', example: 'CONTACT' }, objectId: { type: ['string', 'integer'] }, properties: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } } } },
-        OutputField: { type: 'object', required: ['name', 'type'], properties: { name: { type: 'string' }, type: { enum: ['number', 'string', 'boolean', 'datetime', 'enum', 'date', 'phone_number'] }, options: { type: 'array', items: { type: 'string' } } } },
+        Error: {
+          type: 'object',
+          properties: {
+            error: {
+              type: 'object',
+              properties: { code: { type: 'string', enum: ERROR_CODES, description: 'A code of the error catalogue (libs/core/src/error-catalogue.ts)' }, message: { type: 'string' } },
+            },
+          },
+        },
+        CrmObject: {
+          type: 'object',
+          required: ['objectId'],
+          properties: {
+            objectType: { type: 'string', example: 'CONTACT' },
+            objectId: { type: ['string', 'integer'] },
+            properties: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+          },
+        },
+        OutputField: {
+          type: 'object',
+          required: ['name', 'type'],
+          properties: { name: { type: 'string' }, type: { enum: ['number', 'string', 'boolean', 'datetime', 'enum', 'date', 'phone_number'] }, options: { type: 'array', items: { type: 'string' } } },
+        },
         InputField: {
           type: 'object',
           required: ['name'],
           description: 'Exactly one of value, property, fromAction',
-          properties: { name: { type: 'string' }, value: { type: ['string', 'number', 'boolean'] }, property: { type: 'string' }, fromAction: { type: 'object', properties: { actionId: { type: 'string' }, field: { type: 'string' } } } },
+          properties: {
+            name: { type: 'string' },
+            value: { type: ['string', 'number', 'boolean'] },
+            property: { type: 'string' },
+            fromAction: { type: 'object', properties: { actionId: { type: 'string' }, field: { type: 'string' } } },
+          },
         },
         Action: {
           type: 'object',
@@ -84,8 +191,16 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
             outputFields: { type: 'array', items: ref('OutputField') },
             secrets: { type: 'array', items: { type: 'string' } },
             connections: { type: 'array', items: { type: 'string' } },
-            timeoutMs: { type: 'integer', minimum: MIN.timeoutMs, description: `Wall time, ms. Absent: the tenant's defaultTimeoutMs (else the operator's, ${OPERATOR.defaultTimeoutMs} unless configured). At most the tenant's maxTimeoutMs; more is refused with 400` },
-            memoryMb: { type: 'integer', minimum: MIN.memoryMb, description: `Memory, MB. Absent: the tenant's defaultMemoryMb (else the operator's, ${OPERATOR.defaultMemoryMb} unless configured). At most the tenant's maxMemoryMb; more is refused with 400` },
+            timeoutMs: {
+              type: 'integer',
+              minimum: MIN.timeoutMs,
+              description: `Wall time, ms. Absent: the tenant's defaultTimeoutMs (else the operator's, ${OPERATOR.defaultTimeoutMs} unless configured). At most the tenant's maxTimeoutMs; more is refused with 400`,
+            },
+            memoryMb: {
+              type: 'integer',
+              minimum: MIN.memoryMb,
+              description: `Memory, MB. Absent: the tenant's defaultMemoryMb (else the operator's, ${OPERATOR.defaultMemoryMb} unless configured). At most the tenant's maxMemoryMb; more is refused with 400`,
+            },
           },
         },
         TenantLimitSettings: {
@@ -103,20 +218,56 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
             {
               type: 'object',
               properties: {
-                effective: { type: 'object', description: 'What applies: the settings, the operator values where unset', properties: { defaultTimeoutMs: { type: 'integer' }, defaultMemoryMb: { type: 'integer' }, maxTimeoutMs: { type: 'integer' }, maxMemoryMb: { type: 'integer' } } },
+                effective: {
+                  type: 'object',
+                  description: 'What applies: the settings, the operator values where unset',
+                  properties: { defaultTimeoutMs: { type: 'integer' }, defaultMemoryMb: { type: 'integer' }, maxTimeoutMs: { type: 'integer' }, maxMemoryMb: { type: 'integer' } },
+                },
                 operator: {
                   type: 'object',
                   description: "The operator's defaults and bounds (platform configuration)",
-                  properties: { defaultTimeoutMs: { type: 'integer' }, defaultMemoryMb: { type: 'integer' }, maxTimeoutMs: { type: 'integer' }, maxMemoryMb: { type: 'integer' }, minTimeoutMs: { type: 'integer' }, minMemoryMb: { type: 'integer' } },
+                  properties: {
+                    defaultTimeoutMs: { type: 'integer' },
+                    defaultMemoryMb: { type: 'integer' },
+                    maxTimeoutMs: { type: 'integer' },
+                    maxMemoryMb: { type: 'integer' },
+                    minTimeoutMs: { type: 'integer' },
+                    minMemoryMb: { type: 'integer' },
+                  },
                 },
               },
             },
           ],
         },
-        WorkflowInput: { type: 'object', required: ['name', 'actions'], properties: { name: { type: 'string' }, objectType: { type: 'string', default: 'CONTACT' }, actions: { type: 'array', items: ref('Action') } } },
+        WorkflowInput: {
+          type: 'object',
+          required: ['name', 'actions'],
+          properties: { name: { type: 'string' }, objectType: { type: 'string', default: 'CONTACT' }, actions: { type: 'array', items: ref('Action') } },
+        },
         Workflow: { allOf: [ref('WorkflowInput'), { type: 'object', properties: { id: { type: 'string' }, version: { type: 'integer' }, createdAt: { type: 'string', format: 'date-time' } } }] },
-        Execution: { type: 'object', properties: { id: { type: 'string' }, actionId: { type: 'string' }, status: { enum: ['requested', 'running', 'succeeded', 'failed', 'retry_scheduled'] }, inputFields: { type: 'object' }, outputFields: { type: 'object' }, logs: { type: 'array', items: { type: 'object' } }, error: { type: ['object', 'null'] }, traceId: { type: ['string', 'null'] } } },
-        Enrollment: { type: 'object', properties: { id: { type: 'string' }, workflowId: { type: 'string' }, status: { enum: ['running', 'completed', 'failed'] }, error: { type: ['object', 'null'] }, executions: { type: 'array', items: ref('Execution') } } },
+        Execution: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            actionId: { type: 'string' },
+            status: { enum: ['requested', 'running', 'succeeded', 'failed', 'retry_scheduled'] },
+            inputFields: { type: 'object' },
+            outputFields: { type: 'object' },
+            logs: { type: 'array', items: { type: 'object' } },
+            error: { type: ['object', 'null'] },
+            traceId: { type: ['string', 'null'] },
+          },
+        },
+        Enrollment: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            workflowId: { type: 'string' },
+            status: { enum: ['running', 'completed', 'failed'] },
+            error: { type: ['object', 'null'] },
+            executions: { type: 'array', items: ref('Execution') },
+          },
+        },
       },
     },
   };

@@ -7,16 +7,30 @@ import { createHistoryTail, tailEventsOf } from './history-tail.ts';
 const logged = (tenantId: string, enrollmentId: string) =>
   envelope(
     { eventId: `l-${tenantId}-${enrollmentId}`, tenantId, aggregateId: 'ex1', correlationId: enrollmentId, occurredAt: 1 },
-    { $case: 'actionLogged', value: { executionId: 'ex1', lines: [{ level: 'info', message: 'hi', at: 1 }, { level: 'warn', message: 'ho', at: 2 }], truncated: false, context: undefined } },
+    {
+      $case: 'actionLogged',
+      value: {
+        executionId: 'ex1',
+        lines: [
+          { level: 'info', message: 'hi', at: 1 },
+          { level: 'warn', message: 'ho', at: 2 },
+        ],
+        truncated: false,
+        context: undefined,
+      },
+    },
   );
 
 describe('history tail', () => {
   it('turns each console line of an ActionLogged event into its own tail event', () => {
     const events = tailEventsOf(logged('t1', 'enr1'));
-    assert.deepEqual(events.map((e) => [e.type, e.enrollmentId, e.executionId, e.line?.message]), [
-      ['log', 'enr1', 'ex1', 'hi'],
-      ['log', 'enr1', 'ex1', 'ho'],
-    ]);
+    assert.deepEqual(
+      events.map((e) => [e.type, e.enrollmentId, e.executionId, e.line?.message]),
+      [
+        ['log', 'enr1', 'ex1', 'hi'],
+        ['log', 'enr1', 'ex1', 'ho'],
+      ],
+    );
   });
 
   it('gives a follower only its tenant and enrollment, and stops when aborted', async () => {

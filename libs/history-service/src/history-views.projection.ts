@@ -44,7 +44,10 @@ async function projectTenant<D>(store: TenantStore, collection: string, reducer:
     const after = reducer(before, env);
     if (after !== undefined) next.set(id, { doc: after, version });
   }
-  await store.writeVersioned(collection, [...next].map(([id, v]) => ({ id, version: v.version, doc: v.doc })));
+  await store.writeVersioned(
+    collection,
+    [...next].map(([id, v]) => ({ id, version: v.version, doc: v.doc })),
+  );
 }
 
 /**

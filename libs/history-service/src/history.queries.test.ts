@@ -21,7 +21,10 @@ const record = (topic: string, tenantId: string, aggregateId: string, body: Even
   offset: offset++,
 });
 const started = (tenantId: string, enrollmentId: string, workflowId: string) =>
-  record(Topics.enrollments, tenantId, enrollmentId, { $case: 'enrollmentStarted', value: { enrollmentId, workflowId, workflowVersion: 1, object: { objectType: 'CONTACT', objectId: '1', properties: {} }, actionCount: 1, trigger: undefined } });
+  record(Topics.enrollments, tenantId, enrollmentId, {
+    $case: 'enrollmentStarted',
+    value: { enrollmentId, workflowId, workflowVersion: 1, object: { objectType: 'CONTACT', objectId: '1', properties: {} }, actionCount: 1, trigger: undefined },
+  });
 
 describe('history queries', () => {
   it("answers a tenant with its own enrollments only, and another tenant's id as not found", async () => {

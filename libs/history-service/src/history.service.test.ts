@@ -32,7 +32,10 @@ describe('history service projector', () => {
   it('applies the first record of a partition (Kafka offset 0)', async () => {
     const store = memoryStore();
     const service = createHistoryService({ store, eventLog: {} as EventLog, logger: silentLogger });
-    const started = envelope({ eventId: 'e1', tenantId: 't', aggregateId: 'enr1', occurredAt: 1 }, { $case: 'enrollmentStarted', value: { enrollmentId: 'enr1', workflowId: 'w', workflowVersion: 1, object: undefined, actionCount: 1, trigger: undefined } });
+    const started = envelope(
+      { eventId: 'e1', tenantId: 't', aggregateId: 'enr1', occurredAt: 1 },
+      { $case: 'enrollmentStarted', value: { enrollmentId: 'enr1', workflowId: 'w', workflowVersion: 1, object: undefined, actionCount: 1, trigger: undefined } },
+    );
     const rec: ConsumedRecord = { ...toRecord(started), topic: Topics.enrollments, partition: 2, offset: 0 };
     await service.applyBatch([rec]);
     assert.equal((await tenantScoped(store, 't').get<{ status: string }>(HISTORY_COLLECTIONS.enrollments, 'enr1'))?.doc.status, 'running');

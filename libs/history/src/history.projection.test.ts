@@ -3,13 +3,30 @@ import { describe, it } from 'node:test';
 import { envelope, plainToFieldMap, type Envelope } from '@codestep/events';
 import { applyToEnrollment, applyToExecution, applyToConsoleLines, type EnrollmentDoc, type ExecutionDoc } from './history.projection.ts';
 
-const ctx = { enrollmentId: 'enr1', workflowId: 'wf1', workflowVersion: 1, stepIndex: 0, actionId: 'a', attempt: 1, object: undefined, priorOutputs: {}, firstAttemptAt: 0, trigger: undefined, limits: undefined };
+const ctx = {
+  enrollmentId: 'enr1',
+  workflowId: 'wf1',
+  workflowVersion: 1,
+  stepIndex: 0,
+  actionId: 'a',
+  attempt: 1,
+  object: undefined,
+  priorOutputs: {},
+  firstAttemptAt: 0,
+  trigger: undefined,
+  limits: undefined,
+};
 const meta = (eventId: string, aggregateId: string, occurredAt = 10) => ({ eventId, tenantId: 't1', aggregateId, occurredAt });
-const fold = <D>(apply: (d: D | undefined, e: Envelope) => D | undefined, events: Envelope[]) =>
-  events.reduce<D | undefined>((d, e) => apply(d, e) ?? d, undefined);
+const fold = <D>(apply: (d: D | undefined, e: Envelope) => D | undefined, events: Envelope[]) => events.reduce<D | undefined>((d, e) => apply(d, e) ?? d, undefined);
 
-const started = envelope(meta('e1', 'enr1'), { $case: 'enrollmentStarted', value: { enrollmentId: 'enr1', workflowId: 'wf1', workflowVersion: 1, object: { objectType: 'CONTACT', objectId: '1', properties: {} }, actionCount: 1, trigger: undefined } });
-const failed = envelope(meta('e2', 'enr1', 20), { $case: 'enrollmentFailed', value: { enrollmentId: 'enr1', failedActionId: 'a', error: { code: 'USER_CODE_ERROR', message: 'boom', retryable: false, retryAfterMs: 0 } } });
+const started = envelope(meta('e1', 'enr1'), {
+  $case: 'enrollmentStarted',
+  value: { enrollmentId: 'enr1', workflowId: 'wf1', workflowVersion: 1, object: { objectType: 'CONTACT', objectId: '1', properties: {} }, actionCount: 1, trigger: undefined },
+});
+const failed = envelope(meta('e2', 'enr1', 20), {
+  $case: 'enrollmentFailed',
+  value: { enrollmentId: 'enr1', failedActionId: 'a', error: { code: 'USER_CODE_ERROR', message: 'boom', retryable: false, retryAfterMs: 0 } },
+});
 
 describe('history projections', () => {
   it('given a started and a failed enrollment, it shows failed with the error message', () => {
@@ -42,6 +59,9 @@ describe('history projections', () => {
   it('appends log lines once per event', () => {
     const logged = envelope(meta('l1', 'x1'), { $case: 'actionLogged', value: { executionId: 'x1', context: ctx, lines: [{ level: 'log', message: 'hi', at: 1 }], truncated: false } });
     const doc = fold(applyToConsoleLines, [logged, logged]);
-    assert.deepEqual(doc?.lines.map((l) => l.message), ['hi']);
+    assert.deepEqual(
+      doc?.lines.map((l) => l.message),
+      ['hi'],
+    );
   });
 });

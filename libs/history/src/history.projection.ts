@@ -154,7 +154,15 @@ export function applyToExecution(doc: ExecutionDoc | undefined, env: Envelope): 
     }
     case 'actionSucceeded': {
       const d = base(e.value.executionId, e.value.context);
-      return { ...d, status: 'succeeded', outputFields: fieldMapToPlain(e.value.outputFields), returnValueJson: e.value.returnValueJson, durationMs: e.value.durationMs, finishedAt: env.occurredAt, eventIds: remember(d.eventIds, env.eventId) };
+      return {
+        ...d,
+        status: 'succeeded',
+        outputFields: fieldMapToPlain(e.value.outputFields),
+        returnValueJson: e.value.returnValueJson,
+        durationMs: e.value.durationMs,
+        finishedAt: env.occurredAt,
+        eventIds: remember(d.eventIds, env.eventId),
+      };
     }
     case 'actionFailed': {
       const d = base(e.value.executionId, e.value.context);

@@ -38,15 +38,15 @@ void describe('axios against the fake', () => {
     fake.seed('contacts', { email: 'x2@beta.test', firstname: 'Xavier', lastname: 'Beta' });
     fake.seed('contacts', { email: 'x3@gamma.test', firstname: 'Yuri' });
     const found = await api().post('/crm/v3/objects/contacts/search', {
-      filterGroups: [
-        { filters: [{ propertyName: 'email', operator: 'CONTAINS_TOKEN', value: '*@alpha.test' }] },
-        { filters: [{ propertyName: 'lastname', operator: 'EQ', value: 'beta' }] },
-      ],
+      filterGroups: [{ filters: [{ propertyName: 'email', operator: 'CONTAINS_TOKEN', value: '*@alpha.test' }] }, { filters: [{ propertyName: 'lastname', operator: 'EQ', value: 'beta' }] }],
       sorts: [{ propertyName: 'firstname', direction: 'DESCENDING' }],
       properties: ['firstname'],
     });
     assert.equal(found.data.total, 2);
-    assert.deepEqual(found.data.results.map((r: { properties: { firstname: string } }) => r.properties.firstname), ['Xena', 'Xavier']);
+    assert.deepEqual(
+      found.data.results.map((r: { properties: { firstname: string } }) => r.properties.firstname),
+      ['Xena', 'Xavier'],
+    );
     assert.equal(found.headers['x-hubspot-ratelimit-secondly'], undefined, 'search answers carry no rate-limit headers');
   });
 
@@ -54,14 +54,18 @@ void describe('axios against the fake', () => {
     await api().post('/crm/v3/objects/contacts', { properties: { email: 'taken@example.com' } });
     const conflict = await api()
       .post('/crm/v3/objects/contacts', { properties: { email: 'taken@example.com' } })
-      .then(() => assert.fail('expected 409'), (error: unknown) => error);
+      .then(
+        () => assert.fail('expected 409'),
+        (error: unknown) => error,
+      );
     assert.ok(conflict instanceof AxiosError);
     assert.equal(conflict.response?.status, 409);
     assert.equal(conflict.response?.data.category, 'CONFLICT');
 
-    const unauthorized = await axios
-      .get(`${fake.url}/crm/v3/objects/contacts`, { headers: { Authorization: 'Bearer pat-na1-wrong' } })
-      .then(() => assert.fail('expected 401'), (error: unknown) => error);
+    const unauthorized = await axios.get(`${fake.url}/crm/v3/objects/contacts`, { headers: { Authorization: 'Bearer pat-na1-wrong' } }).then(
+      () => assert.fail('expected 401'),
+      (error: unknown) => error,
+    );
     assert.ok(unauthorized instanceof AxiosError);
     assert.equal(unauthorized.response?.status, 401);
     assert.equal(unauthorized.response?.headers['x-hubspot-auth-failure'], '401 Unauthorized');

@@ -29,7 +29,11 @@ export function parseTokenSpec(spec: string): [string, PrivateAppTokenConfig] {
   const config: PrivateAppTokenConfig = {};
   const portalId = integer(portal, 'token portal');
   if (portalId !== undefined) config.portalId = portalId;
-  if (scopes !== undefined && scopes !== '') config.scopes = scopes.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (scopes !== undefined && scopes !== '')
+    config.scopes = scopes
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   return [token, config];
 }
 

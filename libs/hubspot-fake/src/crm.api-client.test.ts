@@ -146,7 +146,10 @@ void describe('CRM objects through @hubspot/api-client', () => {
       limit: 10,
       after: '0',
     });
-    assert.deepEqual(bigDeals.results.map((d) => d.id), [deal.id]);
+    assert.deepEqual(
+      bigDeals.results.map((d) => d.id),
+      [deal.id],
+    );
 
     const ticket = await client.crm.tickets.basicApi.create({
       properties: { subject: 'Printer on fire', content: 'It is on fire', hs_pipeline: '0', hs_pipeline_stage: '1', hs_ticket_priority: 'HIGH' },
@@ -170,14 +173,23 @@ void describe('CRM objects through @hubspot/api-client', () => {
     for (let i = 0; i < 5; i++) fake.seed('companies', { name: `Paged ${i}` }, { portalId: 777 });
     const other = new Client({ accessToken: OTHER_PORTAL, basePath: fake.url });
     const first = await other.crm.companies.basicApi.getPage(2, undefined, ['name']);
-    assert.deepEqual(first.results.map((c) => c.properties['name']), ['Paged 0', 'Paged 1']);
+    assert.deepEqual(
+      first.results.map((c) => c.properties['name']),
+      ['Paged 0', 'Paged 1'],
+    );
     const cursor = first.paging?.next?.after;
     assert.ok(cursor);
     assert.ok(first.paging?.next?.link?.startsWith(fake.url));
     const second = await other.crm.companies.basicApi.getPage(2, cursor, ['name']);
-    assert.deepEqual(second.results.map((c) => c.properties['name']), ['Paged 2', 'Paged 3']);
+    assert.deepEqual(
+      second.results.map((c) => c.properties['name']),
+      ['Paged 2', 'Paged 3'],
+    );
     const third = await other.crm.companies.basicApi.getPage(2, second.paging?.next?.after, ['name']);
-    assert.deepEqual(third.results.map((c) => c.properties['name']), ['Paged 4']);
+    assert.deepEqual(
+      third.results.map((c) => c.properties['name']),
+      ['Paged 4'],
+    );
     assert.equal(third.paging, undefined);
   });
 
@@ -188,7 +200,10 @@ void describe('CRM objects through @hubspot/api-client', () => {
     assert.equal(all.status, 'COMPLETE');
     assert.deepEqual(all.results.map((r) => r.properties['email']).sort(), ['batch-a@example.com', 'batch-b@example.com']);
     const partial = await client.crm.contacts.batchApi.read({ inputs: [{ id: a.id }, { id: '999999' }], properties: ['email'], propertiesWithHistory: [] });
-    assert.deepEqual(partial.results.map((r) => r.id), [a.id]);
+    assert.deepEqual(
+      partial.results.map((r) => r.id),
+      [a.id],
+    );
     assert.ok('errors' in partial);
     assert.equal(partial.numErrors, 1);
     assert.equal(partial.errors?.[0]?.category, 'OBJECT_NOT_FOUND');
@@ -216,9 +231,7 @@ void describe('CRM objects through @hubspot/api-client', () => {
     const write = await rejection(readOnly.crm.contacts.basicApi.update(seeded.id, { properties: { firstname: 'No' } }));
     assert.equal(write.code, 403);
     assert.equal(write.body['category'], 'MISSING_SCOPES');
-    assert.deepEqual(write.body['errors'], [
-      { message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: ['crm.objects.contacts.write'] } },
-    ]);
+    assert.deepEqual(write.body['errors'], [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: ['crm.objects.contacts.write'] } }]);
     const deals = await rejection(readOnly.crm.deals.basicApi.getPage());
     assert.equal(deals.code, 403);
   });
@@ -247,9 +260,7 @@ void describe('CRM objects through @hubspot/api-client', () => {
     assert.equal(error.code, 400);
     assert.equal(error.body['category'], 'VALIDATION_ERROR');
     assert.match(String(error.body['message']), /^Property values were not valid: /);
-    assert.deepEqual(error.body['errors'], [
-      { message: 'Email address not-an-email is invalid', code: 'INVALID_EMAIL', context: { propertyName: ['email'] } },
-    ]);
+    assert.deepEqual(error.body['errors'], [{ message: 'Email address not-an-email is invalid', code: 'INVALID_EMAIL', context: { propertyName: ['email'] } }]);
   });
 
   void test('a non-numeric id is 404 OBJECT_NOT_FOUND and a contact can be read by email with idProperty', async () => {

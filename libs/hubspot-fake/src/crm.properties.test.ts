@@ -21,18 +21,29 @@ void describe('property values', () => {
   void test('numbers and booleans are stored as text, empty string and null clear', () => {
     const written = normalizeWrite(contacts, { numemployees: 12, hs_is_vip: true, phone: '', fax: null }, lenient);
     assert.ok(written.ok);
-    assert.deepEqual([...written.values], [['numemployees', '12'], ['hs_is_vip', 'true'], ['phone', null], ['fax', null]]);
+    assert.deepEqual(
+      [...written.values],
+      [
+        ['numemployees', '12'],
+        ['hs_is_vip', 'true'],
+        ['phone', null],
+        ['fax', null],
+      ],
+    );
   });
 
   void test('every bad property is reported at once', () => {
     const written = normalizeWrite(contacts, { email: 'nope', hs_object_id: '5', lastmodifieddate: '1', createdate: 'soon' }, lenient);
     assert.ok(!written.ok && 'problems' in written);
-    assert.deepEqual(written.problems.map((p) => [p.name, p.code]), [
-      ['email', 'INVALID_EMAIL'],
-      ['hs_object_id', 'READ_ONLY_VALUE'],
-      ['lastmodifieddate', 'READ_ONLY_VALUE'],
-      ['createdate', 'INVALID_LONG'],
-    ]);
+    assert.deepEqual(
+      written.problems.map((p) => [p.name, p.code]),
+      [
+        ['email', 'INVALID_EMAIL'],
+        ['hs_object_id', 'READ_ONLY_VALUE'],
+        ['lastmodifieddate', 'READ_ONLY_VALUE'],
+        ['createdate', 'INVALID_LONG'],
+      ],
+    );
   });
 
   void test('strict mode refuses properties the portal does not define, unless declared custom', () => {
@@ -44,7 +55,13 @@ void describe('property values', () => {
   });
 
   void test('a read returns what was asked plus createdate, hs_object_id and the last-modified date', () => {
-    const stored = new Map([['email', 'a@b.co'], ['hs_object_id', '7'], ['createdate', 'c'], ['lastmodifieddate', 'm'], ['jobtitle', 'CTO']]);
+    const stored = new Map([
+      ['email', 'a@b.co'],
+      ['hs_object_id', '7'],
+      ['createdate', 'c'],
+      ['lastmodifieddate', 'm'],
+      ['jobtitle', 'CTO'],
+    ]);
     assert.deepEqual(propertiesView(contacts, stored, ['phone', 'email']), {
       createdate: 'c',
       email: 'a@b.co',
@@ -52,7 +69,10 @@ void describe('property values', () => {
       lastmodifieddate: 'm',
       phone: null,
     });
-    assert.deepEqual(propertiesView(contacts, stored, ['nonsense'], (n) => n !== 'nonsense'), { createdate: 'c', hs_object_id: '7', lastmodifieddate: 'm' });
+    assert.deepEqual(
+      propertiesView(contacts, stored, ['nonsense'], (n) => n !== 'nonsense'),
+      { createdate: 'c', hs_object_id: '7', lastmodifieddate: 'm' },
+    );
   });
 
   void test('properties may be comma-separated or repeated in the query', () => {

@@ -33,10 +33,7 @@ export interface WriteRules {
   customProperties: ReadonlySet<string>;
 }
 
-export type NormalizedWrite =
-  | { ok: true; values: Map<string, string | null> }
-  | { ok: false; problems: PropertyProblem[] }
-  | { ok: false; invalidInput: string };
+export type NormalizedWrite = { ok: true; values: Map<string, string | null> } | { ok: false; problems: PropertyProblem[] } | { ok: false; invalidInput: string };
 
 /**
  * Turns a request's `properties` object into stored strings (`null` = clear), or the list of
@@ -100,9 +97,7 @@ export function propertiesView(
   isKnown?: (name: string) => boolean,
 ): Record<string, string | null> {
   const names =
-    requested === undefined || requested.length === 0
-      ? [...spec.defaultProperties]
-      : [...new Set([...requested, ...alwaysReturned(spec)])].filter((n) => n !== '' && (!isKnown || isKnown(n)));
+    requested === undefined || requested.length === 0 ? [...spec.defaultProperties] : [...new Set([...requested, ...alwaysReturned(spec)])].filter((n) => n !== '' && (!isKnown || isKnown(n)));
   names.sort();
   const view: Record<string, string | null> = {};
   for (const name of names) view[name] = stored.get(name) ?? null;
@@ -119,5 +114,8 @@ export function allProperties(stored: ReadonlyMap<string, string>): Record<strin
 /** `properties=a,b` and `properties=a&properties=b` both name properties. */
 export function requestedProperties(values: readonly string[] | undefined): string[] | undefined {
   if (values === undefined || values.length === 0) return undefined;
-  return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  return values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 }

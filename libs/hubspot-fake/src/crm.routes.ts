@@ -43,9 +43,7 @@ interface Route {
 export function handleCrm(ctx: FakeContext, req: FakeRequest): FakeResponse {
   const auth = ctx.tokens.authenticate(req.headers.authorization);
   if (!auth.ok) {
-    return auth.reason === 'expired'
-      ? expiredAuthentication(req.correlationId, auth.expiredAt, ctx.options.clock())
-      : invalidAuthentication(req.correlationId);
+    return auth.reason === 'expired' ? expiredAuthentication(req.correlationId, auth.expiredAt, ctx.options.clock()) : invalidAuthentication(req.correlationId);
   }
   const token = auth.record;
   req.portalId = token.portalId;
@@ -63,20 +61,11 @@ export function handleCrm(ctx: FakeContext, req: FakeRequest): FakeResponse {
   return response;
 }
 
-function dispatch(
-  ctx: FakeContext,
-  req: FakeRequest,
-  typeSegment: string,
-  rest: string[],
-  route: Route | undefined,
-  token: AccessTokenRecord,
-): FakeResponse {
+function dispatch(ctx: FakeContext, req: FakeRequest, typeSegment: string, rest: string[], route: Route | undefined, token: AccessTokenRecord): FakeResponse {
   const spec = resolveObjectType(typeSegment);
   if (!spec) return validationError(req.correlationId, `Unable to infer object type from: ${typeSegment}`);
   if (!route) {
-    return rest.length <= 1
-      ? crmError(405, req.correlationId, { message: `HTTP ${req.method} is not supported by this endpoint` })
-      : resourceNotFound(req.correlationId);
+    return rest.length <= 1 ? crmError(405, req.correlationId, { message: `HTTP ${req.method} is not supported by this endpoint` }) : resourceNotFound(req.correlationId);
   }
   const needed = route.access === 'read' ? spec.readScopes : spec.writeScopes;
   if (token.scopes !== undefined && !needed.some((s) => token.scopes?.includes(s))) {
@@ -110,9 +99,7 @@ function rateKey(token: AccessTokenRecord): string {
 }
 
 function rateGroupName(token: AccessTokenRecord): string {
-  return token.clientId !== undefined
-    ? `publicapi:oauth-api-calls-secondly:${token.appId}:${token.portalId}`
-    : `publicapi:private-app-api-calls-secondly:${token.portalId}`;
+  return token.clientId !== undefined ? `publicapi:oauth-api-calls-secondly:${token.appId}:${token.portalId}` : `publicapi:private-app-api-calls-secondly:${token.portalId}`;
 }
 
 function isKnownFor(ctx: FakeContext, spec: ObjectTypeSpec): ((name: string) => boolean) | undefined {
@@ -217,9 +204,7 @@ function readWrite(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, por
     customProperties: ctx.options.customProperties.get(spec.name) ?? new Set(),
   });
   if (!written.ok) {
-    return 'problems' in written
-      ? propertyValuesNotValid(req.correlationId, portalId, written.problems)
-      : validationError(req.correlationId, `Invalid input JSON: ${written.invalidInput}`);
+    return 'problems' in written ? propertyValuesNotValid(req.correlationId, portalId, written.problems) : validationError(req.correlationId, `Invalid input JSON: ${written.invalidInput}`);
   }
   return written.values;
 }
@@ -287,7 +272,6 @@ function searchRoute(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, t
   }
 }
 
-
 /**
  * `POST …/batch/read`: up to 100 ids (or `idProperty` values). 200 when all exist; otherwise
  * 207 with the found ones and one OBJECT_NOT_FOUND error listing the missing ids.
@@ -318,9 +302,7 @@ function batchRead(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, tok
   const results: Array<Record<string, unknown>> = [];
   const missing: string[] = [];
   for (const id of ids) {
-    const found = idProperty
-      ? ctx.store.findByProperty(token.portalId, spec.name, idProperty, id)
-      : ctx.store.list(token.portalId, spec.name).find((o) => o.id === id);
+    const found = idProperty ? ctx.store.findByProperty(token.portalId, spec.name, idProperty, id) : ctx.store.list(token.portalId, spec.name).find((o) => o.id === id);
     if (found) results.push(toWire(found, propertiesView(spec, found.properties, requested, isKnown)));
     else missing.push(id);
   }

@@ -67,7 +67,12 @@ void describe('search filters', () => {
   void test('filters in a group are AND-ed and groups are OR-ed', () => {
     const body = {
       filterGroups: [
-        { filters: [{ propertyName: 'email', operator: 'CONTAINS_TOKEN', value: 'example' }, { propertyName: 'firstname', operator: 'EQ', value: 'cy' }] },
+        {
+          filters: [
+            { propertyName: 'email', operator: 'CONTAINS_TOKEN', value: 'example' },
+            { propertyName: 'firstname', operator: 'EQ', value: 'cy' },
+          ],
+        },
         { filters: [{ propertyName: 'firstname', operator: 'EQ', value: 'bob' }] },
       ],
     };
@@ -75,7 +80,10 @@ void describe('search filters', () => {
   });
 
   void test('datetimes compare with epoch-millisecond filter values', () => {
-    const rows = [{ dealname: 'old', closedate: '2023-01-01T00:00:00Z' }, { dealname: 'new', closedate: '2025-06-01T00:00:00Z' }];
+    const rows = [
+      { dealname: 'old', closedate: '2023-01-01T00:00:00Z' },
+      { dealname: 'new', closedate: '2025-06-01T00:00:00Z' },
+    ];
     assert.deepEqual(ids(deals, rows, filter('closedate', 'GTE', String(Date.UTC(2024, 0, 1)))), ['2']);
   });
 
@@ -98,7 +106,11 @@ void describe('search sorting and paging', () => {
   });
 
   void test('only the first sort applies', () => {
-    const tied = [{ dealname: 'b', amount: '1' }, { dealname: 'a', amount: '1' }, { dealname: 'c', amount: '0' }];
+    const tied = [
+      { dealname: 'b', amount: '1' },
+      { dealname: 'a', amount: '1' },
+      { dealname: 'c', amount: '0' },
+    ];
     // The second sort (dealname) would put 'a' before 'b'; HubSpot ignores it, ties keep id order.
     assert.deepEqual(ids(deals, tied, { sorts: ['-amount', 'dealname'] }), ['1', '2', '3']);
   });
@@ -109,7 +121,10 @@ void describe('search sorting and paging', () => {
     assert.equal(first.total, 7);
     assert.equal(first.nextAfter, '3');
     const last = searchObjects(deals, objects, parseSearchRequest({ limit: 3, after: '6' }));
-    assert.deepEqual(last.results.map((o) => o.id), ['7']);
+    assert.deepEqual(
+      last.results.map((o) => o.id),
+      ['7'],
+    );
     assert.equal(last.nextAfter, undefined);
   });
 

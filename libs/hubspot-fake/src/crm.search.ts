@@ -11,10 +11,7 @@ import type { ObjectTypeSpec } from './object-types.ts';
 
 export const SEARCH_LIMITS = { groups: 5, filtersPerGroup: 6, filters: 18, defaultLimit: 10, maxLimit: 200 } as const;
 
-const OPERATORS = [
-  'EQ', 'NEQ', 'LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'IN', 'NOT_IN',
-  'HAS_PROPERTY', 'NOT_HAS_PROPERTY', 'CONTAINS_TOKEN', 'NOT_CONTAINS_TOKEN',
-] as const;
+const OPERATORS = ['EQ', 'NEQ', 'LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'IN', 'NOT_IN', 'HAS_PROPERTY', 'NOT_HAS_PROPERTY', 'CONTAINS_TOKEN', 'NOT_CONTAINS_TOKEN'] as const;
 export type FilterOperator = (typeof OPERATORS)[number];
 
 export interface SearchFilter {
@@ -155,7 +152,10 @@ export function compareValues(a: string, b: string): number {
 }
 
 function tokens(text: string): string[] {
-  return text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((t) => t !== '');
+  return text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((t) => t !== '');
 }
 
 /**
@@ -168,7 +168,13 @@ export function containsToken(stored: string, wanted: string): boolean {
   const needle = wanted.toLowerCase().trim();
   if (needle === '') return false;
   if (needle.includes('*')) {
-    const pattern = new RegExp(`^${needle.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'u');
+    const pattern = new RegExp(
+      `^${needle
+        .split('*')
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+      'u',
+    );
     return pattern.test(text) || tokens(text).some((t) => pattern.test(t));
   }
   if (text === needle) return true;
@@ -228,9 +234,7 @@ export interface SearchPage {
 
 /** Runs a parsed search over live records (in id order). */
 export function searchObjects(spec: ObjectTypeSpec, objects: readonly StoredObject[], request: SearchRequest): SearchPage {
-  let hits = objects.filter(
-    (o) => request.filterGroups.length === 0 || request.filterGroups.some((group) => group.every((f) => matches(o, f))),
-  );
+  let hits = objects.filter((o) => request.filterGroups.length === 0 || request.filterGroups.some((group) => group.every((f) => matches(o, f))));
   if (request.query !== undefined) {
     const q = request.query.toLowerCase();
     hits = hits.filter((o) => spec.queryProperties.some((p) => o.properties.get(p)?.toLowerCase().includes(q)));

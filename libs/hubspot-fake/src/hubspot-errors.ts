@@ -65,8 +65,7 @@ export function expiredAuthentication(correlationId: string, expiredAt: number, 
 
 export function missingScopes(correlationId: string, requiredScopes: readonly string[]): FakeResponse {
   return crmError(403, correlationId, {
-    message:
-      "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+    message: "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
     errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: [...requiredScopes] } }],
     links: { scopes: 'https://developers.hubspot.com/scopes' },
     category: 'MISSING_SCOPES',
@@ -155,13 +154,7 @@ export function injectedFailure(status: number, correlationId: string): FakeResp
   return crmError(status, correlationId, { message: REASONS[status] ?? `HTTP ${status}` });
 }
 
-export type OAuthErrorStatus =
-  | 'BAD_CLIENT_ID'
-  | 'BAD_CLIENT_SECRET'
-  | 'BAD_GRANT_TYPE'
-  | 'BAD_AUTH_CODE'
-  | 'BAD_REDIRECT_URI'
-  | 'BAD_REFRESH_TOKEN';
+export type OAuthErrorStatus = 'BAD_CLIENT_ID' | 'BAD_CLIENT_SECRET' | 'BAD_GRANT_TYPE' | 'BAD_AUTH_CODE' | 'BAD_REDIRECT_URI' | 'BAD_REFRESH_TOKEN';
 
 const OAUTH_MESSAGES: Record<OAuthErrorStatus, { message: string; error: string }> = {
   BAD_CLIENT_ID: { message: 'missing or unknown client id', error: 'invalid_request' },

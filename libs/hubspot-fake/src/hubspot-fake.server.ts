@@ -13,13 +13,7 @@ import { handleCrm } from './crm.routes.ts';
 import { CrmStore, toSnapshot, type CrmObjectSnapshot } from './crm.store.ts';
 import type { FakeContext, FakeRequest } from './fake-context.ts';
 import { crmError, injectedFailure, resourceNotFound, secondlyRateLimit, type FakeResponse } from './hubspot-errors.ts';
-import {
-  DEFAULT_USER_EMAIL,
-  DEFAULT_USER_ID,
-  resolveOptions,
-  type HubSpotFakeOptions,
-  type OAuthConsent,
-} from './hubspot-fake.options.ts';
+import { DEFAULT_USER_EMAIL, DEFAULT_USER_ID, resolveOptions, type HubSpotFakeOptions, type OAuthConsent } from './hubspot-fake.options.ts';
 import { resolveObjectType, type CrmObjectType, type ObjectTypeSpec } from './object-types.ts';
 import { handleOAuth } from './oauth.routes.ts';
 import { SecondlyRateLimiter } from './rate-limiter.ts';
@@ -194,9 +188,7 @@ export async function startHubSpotFake(options: HubSpotFakeOptions = {}): Promis
   function route(req: FakeRequest): FakeResponse {
     const failure = takeFailure(req.path);
     if (failure) {
-      return failure.status === 429
-        ? secondlyRateLimit(req.correlationId, 'publicapi:fake-injected-secondly', ctx.limiter.limit)
-        : injectedFailure(failure.status, req.correlationId);
+      return failure.status === 429 ? secondlyRateLimit(req.correlationId, 'publicapi:fake-injected-secondly', ctx.limiter.limit) : injectedFailure(failure.status, req.correlationId);
     }
     const [first, second, third] = req.segments;
     if (first === 'oauth') return handleOAuth(ctx, req);
@@ -209,7 +201,10 @@ export async function startHubSpotFake(options: HubSpotFakeOptions = {}): Promis
     const url = new URL(incoming.url ?? '/', 'http://fake.invalid');
     let segments: string[];
     try {
-      segments = url.pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+      segments = url.pathname
+        .split('/')
+        .filter((s) => s !== '')
+        .map((s) => decodeURIComponent(s));
     } catch {
       segments = [];
     }

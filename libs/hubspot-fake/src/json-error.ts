@@ -71,7 +71,7 @@ function walk(text: string): void {
         if (text[i] !== '"') fail('a double-quoted field name');
         string();
         ws();
-        if (text[i] !== ':') fail("a colon to separate field name and value");
+        if (text[i] !== ':') fail('a colon to separate field name and value');
         i++;
         value();
         ws();

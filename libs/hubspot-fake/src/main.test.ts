@@ -52,10 +52,7 @@ void describe('main.ts', () => {
 
 void describe('command-line flags', () => {
   void test('a token may name its portal and scopes', () => {
-    assert.deepEqual(parseTokenSpec('pat-na1-x@123:crm.objects.contacts.read,tickets'), [
-      'pat-na1-x',
-      { portalId: 123, scopes: ['crm.objects.contacts.read', 'tickets'] },
-    ]);
+    assert.deepEqual(parseTokenSpec('pat-na1-x@123:crm.objects.contacts.read,tickets'), ['pat-na1-x', { portalId: 123, scopes: ['crm.objects.contacts.read', 'tickets'] }]);
     assert.deepEqual(parseTokenSpec('pat-na1-y'), ['pat-na1-y', {}]);
   });
 

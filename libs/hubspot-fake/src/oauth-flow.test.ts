@@ -46,10 +46,9 @@ void describe('OAuth v1 against the fake', () => {
   }
 
   async function authorize(params: Record<string, string> = {}): Promise<URL> {
-    const response = await fetch(
-      installUrl({ client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, scope: 'crm.objects.contacts.read crm.objects.contacts.write', state: 'xyz-123', ...params }),
-      { redirect: 'manual' },
-    );
+    const response = await fetch(installUrl({ client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, scope: 'crm.objects.contacts.read crm.objects.contacts.write', state: 'xyz-123', ...params }), {
+      redirect: 'manual',
+    });
     assert.equal(response.status, 302);
     return new URL(response.headers.get('location') ?? '');
   }

@@ -80,7 +80,10 @@ void describe('the secondly rate limit', () => {
     const one = new Client({ accessToken: TOKEN, basePath: fake.url });
     const two = new Client({ accessToken: OTHER, basePath: fake.url });
     await Promise.all([one, one, two, two].map((c) => c.crm.contacts.basicApi.getById(contactId)));
-    assert.deepEqual(fake.requests.map((r) => r.status), [200, 200, 200, 200]);
+    assert.deepEqual(
+      fake.requests.map((r) => r.status),
+      [200, 200, 200, 200],
+    );
   });
 
   void test('two access tokens of one OAuth app installation share a bucket, another portal does not', async () => {
@@ -103,7 +106,10 @@ void describe('the secondly rate limit', () => {
     try {
       const client = new Client({ accessToken: TOKEN, basePath: fake.url, numberOfApiCallRetries: 3 });
       const contacts = await Promise.all([1, 2, 3].map(() => client.crm.contacts.basicApi.getById(contactId, ['email'])));
-      assert.deepEqual(contacts.map((c) => c.properties['email']), ['limit@example.com', 'limit@example.com', 'limit@example.com']);
+      assert.deepEqual(
+        contacts.map((c) => c.properties['email']),
+        ['limit@example.com', 'limit@example.com', 'limit@example.com'],
+      );
     } finally {
       restore();
     }
@@ -127,7 +133,10 @@ void describe('the secondly rate limit', () => {
     } finally {
       restore();
     }
-    assert.deepEqual(fake.requests.map((r) => r.status), [429, 200]);
+    assert.deepEqual(
+      fake.requests.map((r) => r.status),
+      [429, 200],
+    );
   });
 });
 
@@ -176,7 +185,10 @@ void describe('injected 5XX failures', () => {
     } finally {
       restore();
     }
-    assert.deepEqual(fake.requests.map((r) => r.status), [500, 200]);
+    assert.deepEqual(
+      fake.requests.map((r) => r.status),
+      [500, 200],
+    );
   });
 
   void test('numberOfApiCallRetries counts attempts, not retries: 1 means the 500 reaches the caller', async () => {
@@ -184,6 +196,9 @@ void describe('injected 5XX failures', () => {
     fake.failNext(500, 1);
     const client = new Client({ accessToken: TOKEN, basePath: fake.url, numberOfApiCallRetries: 1 });
     await assert.rejects(client.crm.companies.basicApi.getById(seeded.id), (error: ApiError) => error.code === 500);
-    assert.deepEqual(fake.requests.map((r) => r.status), [500]);
+    assert.deepEqual(
+      fake.requests.map((r) => r.status),
+      [500],
+    );
   });
 });

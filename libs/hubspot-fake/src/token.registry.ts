@@ -40,10 +40,7 @@ export interface AuthCodeRecord {
   readonly userId: number;
 }
 
-export type Authentication =
-  | { ok: true; record: AccessTokenRecord }
-  | { ok: false; reason: 'missing' | 'unknown' }
-  | { ok: false; reason: 'expired'; expiredAt: number };
+export type Authentication = { ok: true; record: AccessTokenRecord } | { ok: false; reason: 'missing' | 'unknown' } | { ok: false; reason: 'expired'; expiredAt: number };
 
 export interface IssueAccessTokenInput {
   portalId: number;

@@ -17,7 +17,18 @@ import { replayProjections } from './replay.ts';
 
 const ENROLLMENT_PROJECTIONS = PROJECTIONS.filter((p) => p.service === 'enrollment');
 
-const action: ActionDefinition = { actionId: 'a', name: 'a', runtime: 'hubspot', code: 'exports.main = async () => ({});', inputFields: [], outputFields: [], secretNames: [], timeoutMs: 0, memoryMb: 0, connectionHandles: [] };
+const action: ActionDefinition = {
+  actionId: 'a',
+  name: 'a',
+  runtime: 'hubspot',
+  code: 'exports.main = async () => ({});',
+  inputFields: [],
+  outputFields: [],
+  secretNames: [],
+  timeoutMs: 0,
+  memoryMb: 0,
+  connectionHandles: [],
+};
 const createReq = (requestId: string): workflowsV1.CreateWorkflowRequest => ({ tenantId: 't1', name: 'Replayed', objectType: 'CONTACT', actions: [action], requestId, limits: undefined });
 
 interface Running {
@@ -103,13 +114,24 @@ describe('replay of the enrollment service projections (embedded)', () => {
     const running = await startService(config);
     const wf = await running.service.workflows.createWorkflow(createReq('r1'));
     await running.service.workflows.updateWorkflow({ tenantId: 't1', workflowId: wf.workflowId, name: 'Replayed v2', objectType: '', actions: [action], limits: undefined });
-    await running.service.enrollments.enroll({ tenantId: 't1', workflowId: wf.workflowId, object: { objectType: '', objectId: '1', properties: {} }, requestId: 'e1', portalId: 0, trigger: undefined, limits: undefined });
+    await running.service.enrollments.enroll({
+      tenantId: 't1',
+      workflowId: wf.workflowId,
+      object: { objectType: '', objectId: '1', properties: {} },
+      requestId: 'e1',
+      portalId: 0,
+      trigger: undefined,
+      limits: undefined,
+    });
     const requested = running.log.appended.map((r) => fromRecord(r.value)).find((e) => e?.event.$case === 'actionRequested');
     assert.ok(requested?.event.$case === 'actionRequested');
     const { executionId, context } = requested.event.value;
     const failed = envelope(
       { eventId: 'evt_failed_once', tenantId: 't1', aggregateId: executionId, occurredAt: Date.now() },
-      { $case: 'actionFailed', value: { executionId, context, error: { code: 'RATE_LIMITED', message: 'later', retryable: true, retryAfterMs: 0 }, durationMs: 1, continueEnrollment: false, outputFields: {} } },
+      {
+        $case: 'actionFailed',
+        value: { executionId, context, error: { code: 'RATE_LIMITED', message: 'later', retryable: true, retryAfterMs: 0 }, durationMs: 1, continueEnrollment: false, outputFields: {} },
+      },
     );
     await running.log.append([toRecord(failed)]);
     await eventually('the retry to fire', async () => {
@@ -135,7 +157,14 @@ describe('replay of the enrollment service projections (embedded)', () => {
     const restarted = await startService(config, { clock: () => 9_000 });
     const wf = await restarted.service.workflows.createWorkflow(createReq('r1'));
     assert.equal(wf.createdAt, 1_000, 'the retry returns the payload accepted before the crash');
-    const updated = await restarted.service.workflows.updateWorkflow({ tenantId: 't1', workflowId: wf.workflowId, name: '', objectType: '', actions: [action, { ...action, actionId: 'b' }], limits: undefined });
+    const updated = await restarted.service.workflows.updateWorkflow({
+      tenantId: 't1',
+      workflowId: wf.workflowId,
+      name: '',
+      objectType: '',
+      actions: [action, { ...action, actionId: 'b' }],
+      limits: undefined,
+    });
     assert.equal(updated.version, 2);
     await restarted.stop();
 

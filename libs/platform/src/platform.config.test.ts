@@ -28,7 +28,7 @@ describe('the operator limits in the configuration', () => {
     assert.throws(() => loadPlatformConfig({ CODESTEP_ACTION_MAX_MEMORY_MB: String(LIMIT_BOUNDS.memoryMb.max + 1) }), /CODESTEP_ACTION_MAX_MEMORY_MB/);
   });
 
-  it("document their defaults from the same constants", () => {
+  it('document their defaults from the same constants', () => {
     assert.match(platformSchema.defaultTimeoutMs.doc, new RegExp(`HubSpot: ${DEFAULT_OPERATOR_LIMITS.defaultTimeoutMs}\\)`));
     assert.match(platformSchema.defaultMemoryMb.doc, new RegExp(`HubSpot: ${DEFAULT_OPERATOR_LIMITS.defaultMemoryMb}\\)`));
   });

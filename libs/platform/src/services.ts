@@ -79,7 +79,9 @@ export async function startLogApp(config: PlatformConfig, logger: Logger, shared
   const { log, owned } = await logFor(config, 'log', shared);
   const service = createHistoryService({ store, eventLog: log, logger: logger.child({ service: 'log' }) });
   await service.start();
-  const server = await serve(config.logGrpc, [[historyV1.HistoryService, implement(historyV1.HistoryService, service.history, (m, e) => logger.error({ service: 'log', method: m, error: e }, 'rpc failed'))]]);
+  const server = await serve(config.logGrpc, [
+    [historyV1.HistoryService, implement(historyV1.HistoryService, service.history, (m, e) => logger.error({ service: 'log', method: m, error: e }, 'rpc failed'))],
+  ]);
   return { ...stopper('log', [() => server.stop(), () => service.stop(), () => (owned ? log.close() : Promise.resolve()), () => store.close()]), port: server.port };
 }
 
@@ -119,7 +121,13 @@ export async function startExecutorApp(config: PlatformConfig, logger: Logger, o
   });
   await service.start();
   // The drain is bounded by the service itself (drainTimeoutMs, then the hand-back); this bound is a backstop.
-  return stopper('executor', [{ run: () => service.stop(), timeoutMs: config.drainTimeoutMs + 10_000 }, async () => workflows.close(), async () => credentials.close(), () => (owned ? log.close() : Promise.resolve()), () => store.close()]);
+  return stopper('executor', [
+    { run: () => service.stop(), timeoutMs: config.drainTimeoutMs + 10_000 },
+    async () => workflows.close(),
+    async () => credentials.close(),
+    () => (owned ? log.close() : Promise.resolve()),
+    () => store.close(),
+  ]);
 }
 
 export interface GatewayAppOptions {
@@ -154,7 +162,14 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
     ...hookRoutes(clients, { store, clock: systemClock, limitsOf }),
     ...(options.extraRoutes?.({ credentials }) ?? []),
   ];
-  const gateway = await startGateway({ host: config.httpHost, port: config.httpPort, routes, tenants, logger: logger.child({ service: 'gateway' }), ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}) });
+  const gateway = await startGateway({
+    host: config.httpHost,
+    port: config.httpPort,
+    routes,
+    tenants,
+    logger: logger.child({ service: 'gateway' }),
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+  });
   return {
     ...stopper('gateway', [
       () => gateway.close(),

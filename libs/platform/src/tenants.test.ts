@@ -62,7 +62,10 @@ describe('tenants as events and a projection', () => {
     assert.equal(await tenants.authenticate(created.apiKey), created.tenantId);
     assert.deepEqual(await tenants.getLimits(created.tenantId), { maxTimeoutMs: 5_000 });
     const events = await tenantEvents(p.log);
-    assert.deepEqual(events.map((e) => e.type), ['TenantCreated', 'ApiKeyCreated']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['TenantCreated', 'ApiKeyCreated'],
+    );
     const keyEvent = events[1]?.event;
     assert.equal(keyEvent?.$case === 'apiKeyCreated' && keyEvent.value.keyHash, createHash('sha256').update(created.apiKey).digest('hex'));
     const raw: string[] = [];
@@ -139,7 +142,10 @@ describe('tenants as events and a projection', () => {
     await p.store.put(TENANT_COLLECTIONS.apiKeys, keyHash, { tenantId: 'tnt_legacy', createdAt: 10 });
     await tenants.catchUp();
     await tenants.catchUp();
-    assert.deepEqual((await tenantEvents(p.log)).map((e) => e.type), ['TenantCreated', 'TenantLimitsSet', 'ApiKeyCreated']);
+    assert.deepEqual(
+      (await tenantEvents(p.log)).map((e) => e.type),
+      ['TenantCreated', 'TenantLimitsSet', 'ApiKeyCreated'],
+    );
     assert.deepEqual(await verify(p.config), { 'gateway/tenants': { live: 1, equal: true }, 'gateway/api_keys': { live: 1, equal: true } });
     assert.equal(await tenants.authenticate('csk_legacy'), 'tnt_legacy');
     await p.close();

@@ -81,9 +81,7 @@ export interface GrpcServer {
 export async function serve(address: string, services: Array<[grpc.ServiceDefinition, grpc.UntypedServiceImplementation]>): Promise<GrpcServer> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
   for (const [def, impl] of services) server.addService(def, impl);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   return {
     server,
     port,
@@ -125,7 +123,11 @@ export function fromServiceError(error: grpc.ServiceError, method: string): Code
   return new CodestepError(code, error.details || `${method} failed: ${error.message}`, { cause: error });
 }
 
-export function createClient<C extends grpc.Client>(Ctor: new (address: string, creds: grpc.ChannelCredentials, options?: object) => C, address: string, options: ClientOptions = {}): PromiseClient<C> {
+export function createClient<C extends grpc.Client>(
+  Ctor: new (address: string, creds: grpc.ChannelCredentials, options?: object) => C,
+  address: string,
+  options: ClientOptions = {},
+): PromiseClient<C> {
   const client = new Ctor(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
   const deadlineMs = options.deadlineMs ?? 10_000;
   const idempotent = new Set(options.idempotent ?? []);
@@ -142,9 +144,7 @@ export function createClient<C extends grpc.Client>(Ctor: new (address: string, 
           for (const [k, v] of Object.entries(injectContext())) md.set(k, v);
           try {
             return await new Promise((resolve, reject) => {
-              (fn as AnyFn).call(client, req, md, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, res: unknown) =>
-                err ? reject(err) : resolve(res),
-              );
+              (fn as AnyFn).call(client, req, md, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res)));
             });
           } catch (error) {
             const se = error as grpc.ServiceError;

@@ -56,7 +56,9 @@ if (!isMainThread) {
   const loadMs = performance.now() - loadStart;
   const runtime = await loadSandboxRuntime();
   console.log(`cold build (esbuild, all bundles): ${ms(cold.durationMs)}; read from the disk cache: ${ms(loadMs)}`);
-  console.log(`sizes: prelude ${Math.round(runtime.prelude.source.length / 1024)} KiB; web runtime ${Math.round((runtime.libraries[WEB_RUNTIME_MODULE]?.source.length ?? 0) / 1024)} KiB; ${LIBS.map((n) => `${n} ${Math.round((runtime.libraries[n]?.source.length ?? 0) / 1024)} KiB`).join(', ')}`);
+  console.log(
+    `sizes: prelude ${Math.round(runtime.prelude.source.length / 1024)} KiB; web runtime ${Math.round((runtime.libraries[WEB_RUNTIME_MODULE]?.source.length ?? 0) / 1024)} KiB; ${LIBS.map((n) => `${n} ${Math.round((runtime.libraries[n]?.source.length ?? 0) / 1024)} KiB`).join(', ')}`,
+  );
 
   // Code cache produced after running everything once, so lazily compiled functions are in it.
   const producer = new ScriptCache();

@@ -77,7 +77,10 @@ void describe('loadSandboxRuntime', () => {
     const install = new vm.Script(runtime.prelude.source).runInContext(ctx) as (g: unknown, b: unknown) => void;
     const webRuntime = new vm.Script(runtime.libraries[WEB_RUNTIME_MODULE]?.source ?? '');
     install(sandbox, { fetch() {}, randomBytes: () => 'AAAA', now: () => 0, loadModule: () => webRuntime.runInContext(ctx) });
-    assert.deepEqual([...(vm.runInContext(`[typeof URL, new TextDecoder().decode(new TextEncoder().encode('ok')), Array.from(crypto.getRandomValues(new Uint8Array(3))).join()]`, ctx) as string[])], ['function', 'ok', '0,0,0']);
+    assert.deepEqual(
+      [...(vm.runInContext(`[typeof URL, new TextDecoder().decode(new TextEncoder().encode('ok')), Array.from(crypto.getRandomValues(new Uint8Array(3))).join()]`, ctx) as string[])],
+      ['function', 'ok', '0,0,0'],
+    );
   });
 
   void it('keeps the prelude small and evaluates the web runtime in a context once, on the first use of what needs it', () => {
@@ -100,7 +103,10 @@ void describe('loadSandboxRuntime', () => {
     assert.equal(a.run(`[typeof performance.now(), navigator.platform, 'URL' in globalThis && Object.getOwnPropertyDescriptor(globalThis, 'fetch').get !== undefined].join()`), 'number,linux,true');
     assert.deepEqual(a.loads, [], 'performance, navigator and typeof reads of untouched globals need no web runtime');
     assert.equal(a.run(`new URL('http://a.com/b?c=1').searchParams.get('c')`), '1');
-    assert.equal(a.run(`[typeof fetch, Buffer.from('hi').toString('hex'), typeof crypto.subtle, globalThis[Symbol.for('codestep.runtime')].require('util').format('%s!', 'x')].join()`), 'function,6869,object,x!');
+    assert.equal(
+      a.run(`[typeof fetch, Buffer.from('hi').toString('hex'), typeof crypto.subtle, globalThis[Symbol.for('codestep.runtime')].require('util').format('%s!', 'x')].join()`),
+      'function,6869,object,x!',
+    );
     assert.deepEqual(a.loads, [WEB_RUNTIME_MODULE]);
     const b = fresh();
     assert.equal(b.run(`globalThis[Symbol.for('codestep.runtime')].require('events').name`), 'EventEmitter');
@@ -329,9 +335,37 @@ void describe("the URL parser's tr46 fast path", () => {
   });
 
   void it('gives what tr46 gives, for URL parsing and strict options alike', () => {
-    const domains = ['example.com', 'EXAMPLE.com', 'api.HubApi.com', 'a_b.example', 'a..b', '.', '', 'x.', '-a-.b', 'ab--cd.e', '1.2.3.4',
-      'xn--bcher-kva.de', 'XN--BCHER-KVA.de', 'a.xn--', 'xn--a.b', 'xn--abc-xyz.com', 'a.Xn--zz', 'bücher.de', 'BÜCHER.de', 'faß.de', 'ﬁ.com',
-      '\u200d.com', 'a\u05d0.com', 'a\u0000b', 'a%20b', 'a b', '*.x', 'a'.repeat(64) + '.com', 'x'.repeat(300)];
+    const domains = [
+      'example.com',
+      'EXAMPLE.com',
+      'api.HubApi.com',
+      'a_b.example',
+      'a..b',
+      '.',
+      '',
+      'x.',
+      '-a-.b',
+      'ab--cd.e',
+      '1.2.3.4',
+      'xn--bcher-kva.de',
+      'XN--BCHER-KVA.de',
+      'a.xn--',
+      'xn--a.b',
+      'xn--abc-xyz.com',
+      'a.Xn--zz',
+      'bücher.de',
+      'BÜCHER.de',
+      'faß.de',
+      'ﬁ.com',
+      '\u200d.com',
+      'a\u05d0.com',
+      'a\u0000b',
+      'a%20b',
+      'a b',
+      '*.x',
+      'a'.repeat(64) + '.com',
+      'x'.repeat(300),
+    ];
     for (let cp = 0; cp < 0x80; cp++) domains.push(`a${String.fromCharCode(cp)}b.test`);
     let seed = 7;
     for (let i = 0; i < 300; i++) {
@@ -444,7 +478,16 @@ void describe('Node built-in shims', () => {
       `)) as Array<[string, string]>;
       lengths.forEach((n, i) => {
         const data = 'x'.repeat(n);
-        assert.deepEqual(out[i], [createHash(algo).update(data).digest('hex'), createHmac(algo, 'k'.repeat(n % 200)).update(data).digest('base64')], `${algo} at ${n} bytes`);
+        assert.deepEqual(
+          out[i],
+          [
+            createHash(algo).update(data).digest('hex'),
+            createHmac(algo, 'k'.repeat(n % 200))
+              .update(data)
+              .digest('base64'),
+          ],
+          `${algo} at ${n} bytes`,
+        );
       });
     }
   });
@@ -574,7 +617,12 @@ void describe('isolation', () => {
       const strict = [fetch, Headers.prototype.get, crypto.getRandomValues, require('crypto').createHash].map((f) => { try { return f.caller === undefined ? 'undefined' : 'readable'; } catch (e) { return e.name; } });
       return { attempts, strict, bridgeVisible: names.some((n) => /bridge/i.test(n)), processDefined: typeof process };
     `);
-    assert.deepEqual(out, { attempts: ['EvalError', 'EvalError', 'EvalError', 'EvalError'], strict: ['TypeError', 'TypeError', 'TypeError', 'TypeError'], bridgeVisible: false, processDefined: 'undefined' });
+    assert.deepEqual(out, {
+      attempts: ['EvalError', 'EvalError', 'EvalError', 'EvalError'],
+      strict: ['TypeError', 'TypeError', 'TypeError', 'TypeError'],
+      bridgeVisible: false,
+      processDefined: 'undefined',
+    });
   });
 });
 

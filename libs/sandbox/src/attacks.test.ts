@@ -254,7 +254,9 @@ describe('escapes through what the host receives', () => {
   });
 
   it('getters and toJSON on the result run inside the context and cannot stall the host', async () => {
-    const result = await attack(`exports.main = async () => ({ outputFields: { get value() { return foreign(this) ? 'host' : 'context'; }, toJSON() { return { escaped: foreign(this), seen: 'toJSON' }; } } })`);
+    const result = await attack(
+      `exports.main = async () => ({ outputFields: { get value() { return foreign(this) ? 'host' : 'context'; }, toJSON() { return { escaped: foreign(this), seen: 'toJSON' }; } } })`,
+    );
     assertNothing(result);
     assert.equal(result.outputFields.seen, 'toJSON');
     const failing = await attack(`exports.main = async () => ({ outputFields: { get boom() { throw new Error('getter says no'); } } })`);
@@ -319,7 +321,7 @@ describe('modules, built-ins and the host environment', () => {
     await assertHealthy();
   });
 
-  it('the runtime\'s internal modules are refused by require, before and after the context loaded them', async () => {
+  it("the runtime's internal modules are refused by require, before and after the context loaded them", async () => {
     const result = await attack(`exports.main = async () => {
       const names = ['codestep:web-runtime', 'node:codestep:web-runtime', 'codestep:web', 'codestep:process', 'CODESTEP:WEB-RUNTIME', 'codestep:web-runtime/'];
       const tryAll = () => names.map((n) => { try { const m = require(n); return n + ':loaded:' + typeof m; } catch (e) { return e.code; } });
@@ -573,7 +575,8 @@ describe('server-side request forgery', () => {
       'file:///etc/passwd',
       'ftp://example.com/',
     ];
-    const result = await attack(`exports.main = async () => {
+    const result = await attack(
+      `exports.main = async () => {
       const reached = []; const codes = [];
       for (const url of ${JSON.stringify(targets)}) {
         try { const r = await fetch(url); const body = await r.text(); if (body.includes('internal data')) reached.push(url); } catch (e) { codes.push((e.cause && e.cause.code) || e.name); }
@@ -581,10 +584,16 @@ describe('server-side request forgery', () => {
       const axios = require('axios');
       try { await axios.get('http://127.0.0.1:${port}/via-axios'); reached.push('axios'); } catch (e) { codes.push('axios:' + ((e.cause && e.cause.code) || e.code)); }
       return { outputFields: { escaped: reached.length > 0, got: reached.join() + ' | ' + codes.join() } };
-    }`, { limits: { timeoutMs: 15000, memoryMb: 64 } });
+    }`,
+      { limits: { timeoutMs: 15000, memoryMb: 64 } },
+    );
     assertNothing(result);
     const reachedUrls = server.requests.slice(before).map((r) => r.url);
-    assert.deepEqual(reachedUrls.filter((u) => !u.startsWith('/redirect')), [], JSON.stringify(reachedUrls));
+    assert.deepEqual(
+      reachedUrls.filter((u) => !u.startsWith('/redirect')),
+      [],
+      JSON.stringify(reachedUrls),
+    );
     assert.equal(server.requests.length - before, 2, 'only the two public (mapped) redirects themselves were served');
     assert.match(String(result.outputFields.got), /EGRESS_BLOCKED/);
     await assertHealthy();

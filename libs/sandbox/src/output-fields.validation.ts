@@ -24,8 +24,7 @@ import type { ExecutionError, OutputFieldSpec } from './sandbox.types.ts';
 export type OutputValue = string | number | boolean;
 
 export type OutputValidation =
-  | { ok: true; outputFields: Record<string, OutputValue>; executionState?: 'SUCCESS' | 'FAIL_CONTINUE'; warnings: string[] }
-  | { ok: false; error: ExecutionError; warnings: string[] };
+  { ok: true; outputFields: Record<string, OutputValue>; executionState?: 'SUCCESS' | 'FAIL_CONTINUE'; warnings: string[] } | { ok: false; error: ExecutionError; warnings: string[] };
 
 const DAY_MS = 86_400_000;
 const MAX_TIME_MS = 8.64e15;
@@ -94,9 +93,7 @@ function checkValue(spec: OutputFieldSpec | undefined, value: unknown): Check {
     }
     case 'datetime': {
       const ms = toDatetime(value);
-      return ms === undefined
-        ? { invalid: `expected a datetime as UNIX milliseconds or an ISO 8601 string with a time zone, got ${describe(value)}` }
-        : { value: ms };
+      return ms === undefined ? { invalid: `expected a datetime as UNIX milliseconds or an ISO 8601 string with a time zone, got ${describe(value)}` } : { value: ms };
     }
     case 'date': {
       const ms = typeof value === 'string' ? (dateOnlyToMs(value.trim()) ?? toDatetime(value)) : toDatetime(value);
@@ -109,7 +106,10 @@ function checkValue(spec: OutputFieldSpec | undefined, value: unknown): Check {
       const text = typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
       if (typeof text !== 'string') return { invalid: `expected one of the enum options, got ${describe(value)}` };
       if (spec.options && spec.options.length > 0 && !spec.options.includes(text)) {
-        const shown = spec.options.slice(0, 10).map((o) => JSON.stringify(o)).join(', ');
+        const shown = spec.options
+          .slice(0, 10)
+          .map((o) => JSON.stringify(o))
+          .join(', ');
         return { invalid: `${describe(value)} is not one of the options (${shown}${spec.options.length > 10 ? ', …' : ''})` };
       }
       return checkString(text);

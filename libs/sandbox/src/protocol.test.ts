@@ -53,7 +53,10 @@ describe('Outbox', () => {
     await tick();
     outbox.send({ type: 'm', n: 2 });
     await tick();
-    assert.deepEqual(written, [{ type: 'm', n: 1 }, { type: 'm', n: 2 }]);
+    assert.deepEqual(written, [
+      { type: 'm', n: 1 },
+      { type: 'm', n: 2 },
+    ]);
   });
 
   it('splits a burst into batches of at most 64 messages, keeping the order', async () => {
@@ -61,9 +64,15 @@ describe('Outbox', () => {
     const outbox = new Outbox<Message>((message) => written.push(message));
     for (let n = 0; n < 150; n++) outbox.send({ type: 'm', n });
     outbox.flush();
-    assert.deepEqual(written.map((w) => (w.type === 'batch' ? w.messages.length : 1)), [64, 64, 22]);
+    assert.deepEqual(
+      written.map((w) => (w.type === 'batch' ? w.messages.length : 1)),
+      [64, 64, 22],
+    );
     const order = written.flatMap((w) => (w.type === 'batch' ? w.messages : [w])).map((m) => m.n);
-    assert.deepEqual(order, Array.from({ length: 150 }, (_, n) => n));
+    assert.deepEqual(
+      order,
+      Array.from({ length: 150 }, (_, n) => n),
+    );
     await tick();
     assert.equal(written.length, 3, 'a flush leaves nothing for the scheduled write');
   });

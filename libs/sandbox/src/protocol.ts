@@ -129,9 +129,7 @@ export interface SourceAnswer {
   source: string | null;
 }
 
-export type HostToWorker =
-  | { type: 'execute'; id: number; execution: WorkerExecution }
-  | { type: 'oauth-result'; id: number; callId: number; resultJson: string };
+export type HostToWorker = { type: 'execute'; id: number; execution: WorkerExecution } | { type: 'oauth-result'; id: number; callId: number; resultJson: string };
 
 export type WorkerToHost =
   /** The worker has started and compiled its runtime: it can take an execution. */
@@ -232,10 +230,5 @@ export class PendingRequests<T> {
 }
 
 export function isSerializedError(value: unknown): value is SerializedError {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as SerializedError).code === 'string' &&
-    typeof (value as SerializedError).message === 'string'
-  );
+  return typeof value === 'object' && value !== null && typeof (value as SerializedError).code === 'string' && typeof (value as SerializedError).message === 'string';
 }

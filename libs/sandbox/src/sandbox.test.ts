@@ -95,7 +95,10 @@ describe('HubSpot handler forms', () => {
   it('ignores a second callback call and says so in the logs', async () => {
     const result = await run(`exports.main = (event, callback) => { callback({ outputFields: { n: 1 } }); callback({ outputFields: { n: 2 } }); }`);
     assert.deepEqual(result.outputFields, { n: 1 });
-    assert.ok(messages(result).some((m) => m.includes('callback() was called more than once')), JSON.stringify(result.logs));
+    assert.ok(
+      messages(result).some((m) => m.includes('callback() was called more than once')),
+      JSON.stringify(result.logs),
+    );
   });
 
   it('succeeds with no outputs and a warning when main neither returns nor calls back', async () => {
@@ -117,7 +120,10 @@ describe('HubSpot handler forms', () => {
     assert.equal(result.error?.code, 'USER_CODE_ERROR');
     assert.equal(result.error?.message, 'TypeError: bad input');
     assert.equal(result.error?.retryable, undefined);
-    assert.ok(result.logs.some((l) => l.level === 'error' && l.message.includes('/action/index.js:1')), JSON.stringify(result.logs));
+    assert.ok(
+      result.logs.some((l) => l.level === 'error' && l.message.includes('/action/index.js:1')),
+      JSON.stringify(result.logs),
+    );
     assert.ok(!messages(result).join('\n').includes('codestep:bootstrap'), 'platform frames are hidden');
   });
 
@@ -176,7 +182,10 @@ describe('JsWorkflows', () => {
       failing: { token: null, error: 'Could not get a token for connection "explodes"' },
     });
     assert.deepEqual(messages(result), ['token is [REDACTED]']);
-    assert.deepEqual(tokenRequests.find((r) => r.handle === 'my-hubspot'), { tenantId: 'tenant_test', executionId: request.executionId, handle: 'my-hubspot' });
+    assert.deepEqual(
+      tokenRequests.find((r) => r.handle === 'my-hubspot'),
+      { tenantId: 'tenant_test', executionId: request.executionId, handle: 'my-hubspot' },
+    );
   });
 
   it('calls the HubSpot API with the token as in the JsWorkflows example', async () => {
@@ -254,9 +263,12 @@ describe('secrets', () => {
   });
 
   it('redacts secret values from logs and from error messages', async () => {
-    const result = await run(`exports.main = async () => { console.log('using', process.env.HAPIKEY); console.error({ auth: process.env.HAPIKEY }); throw new Error('rejected key ' + process.env.HAPIKEY) }`, {
-      secrets: { HAPIKEY: 'hk-0123456789' },
-    });
+    const result = await run(
+      `exports.main = async () => { console.log('using', process.env.HAPIKEY); console.error({ auth: process.env.HAPIKEY }); throw new Error('rejected key ' + process.env.HAPIKEY) }`,
+      {
+        secrets: { HAPIKEY: 'hk-0123456789' },
+      },
+    );
     const everything = JSON.stringify(result);
     assert.ok(!everything.includes('hk-0123456789'), everything);
     assert.equal(result.error?.message, 'Error: rejected key [REDACTED]');
@@ -366,9 +378,7 @@ describe('limits', () => {
 
 describe('randomness and module state', () => {
   it('gives each of 1,000 executions started at once its own Math.random sequence', async () => {
-    const results = await Promise.all(
-      Array.from({ length: 1000 }, () => run(`exports.main = async () => ({ outputFields: { r: String(Math.random()) + String(Math.random()) } })`)),
-    );
+    const results = await Promise.all(Array.from({ length: 1000 }, () => run(`exports.main = async () => ({ outputFields: { r: String(Math.random()) + String(Math.random()) } })`)));
     assert.ok(results.every((r) => r.status === 'succeeded'));
     const values = new Set(results.map((r) => r.outputFields.r));
     assert.equal(values.size, 1000);
@@ -408,7 +418,7 @@ describe('require', () => {
     assert.match(result.error?.message ?? '', /Cannot require "fs": it is not available to actions\. Available modules: .*lodash/);
   });
 
-  it('refuses the runtime\'s internal web runtime module like any unknown module, and lists no internal module', async () => {
+  it("refuses the runtime's internal web runtime module like any unknown module, and lists no internal module", async () => {
     for (const name of ['codestep:web-runtime', 'node:codestep:web-runtime']) {
       const result = await run(`const m = require(${JSON.stringify(name)}); exports.main = async () => ({ outputFields: { got: typeof m } })`);
       assert.equal(result.status, 'failed', JSON.stringify(result));
@@ -417,7 +427,9 @@ describe('require', () => {
       assert.doesNotMatch(result.error?.message ?? '', /Available modules: .*codestep:/);
     }
     // Still refused once the context has loaded it for its own globals.
-    const after = await run(`exports.main = async () => { const u = new URL('https://a.example/x').pathname; try { require('codestep:web-runtime'); return { outputFields: { u, got: 'loaded' } }; } catch (e) { return { outputFields: { u, got: e.code } }; } }`);
+    const after = await run(
+      `exports.main = async () => { const u = new URL('https://a.example/x').pathname; try { require('codestep:web-runtime'); return { outputFields: { u, got: 'loaded' } }; } catch (e) { return { outputFields: { u, got: e.code } }; } }`,
+    );
     assert.deepEqual(after.outputFields, { u: '/x', got: 'MODULE_NOT_ALLOWED' }, JSON.stringify(after.error));
   });
 });
@@ -452,7 +464,7 @@ describe('retryable failures', () => {
 });
 
 describe('tracing', () => {
-  it('adds the caller\'s traceparent to outbound requests that have none', async () => {
+  it("adds the caller's traceparent to outbound requests that have none", async () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const result = await run(
       `exports.main = async () => { await fetch('https://api.example.com/traced'); await fetch('https://api.example.com/own', { headers: { traceparent: 'mine' } }); return { outputFields: {} } }`,

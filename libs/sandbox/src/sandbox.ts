@@ -10,14 +10,7 @@ import { hostBundles } from './client/host-bundle.ts';
 import { loadDefaultRuntime } from './client/runtime-loader.ts';
 import { DEFAULT_LIMITS, RUNTIME_CAPS } from './limits.ts';
 import { isSerializedError, type HostSettings, type RuntimeSources } from './protocol.ts';
-import type {
-  ExecutionRequest,
-  ExecutionResult,
-  SandboxHandle,
-  SandboxOptions,
-  SandboxRuntimeSources,
-  SandboxStats,
-} from './sandbox.types.ts';
+import type { ExecutionRequest, ExecutionResult, SandboxHandle, SandboxOptions, SandboxRuntimeSources, SandboxStats } from './sandbox.types.ts';
 
 /** See `SandboxOptions.gcHeadroomMb`. */
 const DEFAULT_GC_HEADROOM_MB = 64;

@@ -86,7 +86,10 @@ if (!uri) {
       const all = await store.find<{ n: number; version: number }>(c, { where: { tenantId: 't' }, orderBy: { field: 'n', direction: 'asc' } });
       assert.equal(all.length, 200);
       assert.ok(all.every((d) => d.doc.version === 10.5));
-      assert.deepEqual(all.slice(0, 3).map((d) => d.doc.n), [0, 1, 2]);
+      assert.deepEqual(
+        all.slice(0, 3).map((d) => d.doc.n),
+        [0, 1, 2],
+      );
     });
 
     void it('leaves out undefined fields and matches a missing field when asked for null', async () => {
@@ -97,7 +100,10 @@ if (!uri) {
       await store.put(c, 'b', { owner: 'bob', n: 2 });
       const a = (await store.get(c, 'a')) as StoredDoc<Record<string, unknown>>;
       assert.equal('owner' in a.doc, false);
-      assert.deepEqual((await store.find(c, { where: { owner: null } })).map((d) => d.id), ['a']);
+      assert.deepEqual(
+        (await store.find(c, { where: { owner: null } })).map((d) => d.id),
+        ['a'],
+      );
       assert.deepEqual((await store.find(c, { where: { owner: 'bob' }, limit: 0 })).length, 0);
     });
 
@@ -134,7 +140,7 @@ if (!uri) {
       await clients[0]!.put(c, 'counter', { n: 0 });
       await Promise.all(
         clients.map(async (store) => {
-          for (let done = 0; done < 10; ) {
+          for (let done = 0; done < 10;) {
             const current = (await store.get<{ n: number }>(c, 'counter'))!;
             if (await store.compareAndSet(c, 'counter', current.version, { n: current.doc.n + 1 })) done++;
           }
@@ -181,7 +187,10 @@ if (!uri) {
       const store = await open();
       const c = `c${randomUUID().slice(0, 8)}`;
       await store.ensureCollection(c, []);
-      await store.writeVersioned(c, Array.from({ length: 20 }, (_, i) => ({ id: `x${i}`, version: 1, doc: { n: i } })));
+      await store.writeVersioned(
+        c,
+        Array.from({ length: 20 }, (_, i) => ({ id: `x${i}`, version: 1, doc: { n: i } })),
+      );
       const coll = admin.db(database).collection<{ _id: string }>(c);
       // get, getMany / writeVersioned's version read, and the version-guarded replace.
       for (const filter of [{ _id: 'x3' }, { _id: { $in: ['x3', 'x7'] } }, { _id: 'x3', v: { $lt: 2 } }]) {
@@ -208,10 +217,11 @@ if (!uri) {
       const store = await open();
       const c = `c${randomUUID().slice(0, 8)}`;
       await store.ensureCollection(c, [{ fields: ['tenantId', 'n'] }]);
-      await store.writeVersioned(c, Array.from({ length: 50 }, (_, i) => ({ id: `x${i}`, version: 1, doc: { tenantId: `t${i % 5}`, n: i } })));
-      const plan = JSON.stringify(
-        await admin.db(database).collection(c).find({ 'd.tenantId': 't1' }).sort({ 'd.n': -1, _id: -1 }).limit(3).explain('queryPlanner'),
+      await store.writeVersioned(
+        c,
+        Array.from({ length: 50 }, (_, i) => ({ id: `x${i}`, version: 1, doc: { tenantId: `t${i % 5}`, n: i } })),
       );
+      const plan = JSON.stringify(await admin.db(database).collection(c).find({ 'd.tenantId': 't1' }).sort({ 'd.n': -1, _id: -1 }).limit(3).explain('queryPlanner'));
       assert.match(plan, /IXSCAN/);
       assert.doesNotMatch(plan, /"stage":"SORT"/);
       assert.doesNotMatch(plan, /COLLSCAN/);

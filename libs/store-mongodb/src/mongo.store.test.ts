@@ -30,7 +30,10 @@ void describe('MongoDB store mapping', () => {
       { id: 'a', version: 5, doc: 'a5 again' },
       { id: 'a', version: 4, doc: 'a4' },
     ]);
-    assert.deepEqual(kept.map((w) => w.doc), ['a5', 'b1']);
+    assert.deepEqual(
+      kept.map((w) => w.doc),
+      ['a5', 'b1'],
+    );
   });
 
   void it('reads the database from the URI path, if there is one', () => {

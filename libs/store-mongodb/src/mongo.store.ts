@@ -232,43 +232,56 @@ export class MongoStore implements DocumentStore {
     const c = this.coll(collection);
     let pending = newestPerId(writes);
     let lostInserts = new Set<string>();
-    await this.exclusive(collection, pending.map((w) => w.id), async () => {
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const ids = pending.map((w) => w.id);
-        const stored = new Map<string, number>();
-        for (let i = 0; i < ids.length; i += 1000) {
-          const chunk = ids.slice(i, i + 1000);
-          const rows = await guard('read', () => c.find({ _id: { $in: chunk } }, { projection: { v: 1 } }).toArray());
-          for (const row of rows) stored.set(row._id, row.v);
+    await this.exclusive(
+      collection,
+      pending.map((w) => w.id),
+      async () => {
+        for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+          const ids = pending.map((w) => w.id);
+          const stored = new Map<string, number>();
+          for (let i = 0; i < ids.length; i += 1000) {
+            const chunk = ids.slice(i, i + 1000);
+            const rows = await guard('read', () => c.find({ _id: { $in: chunk } }, { projection: { v: 1 } }).toArray());
+            for (const row of rows) stored.set(row._id, row.v);
+          }
+          // An insert refused although its id is still absent broke another unique index.
+          const refused = ids.filter((id) => lostInserts.has(id) && !stored.has(id));
+          if (refused.length > 0) throw uniqueViolation(collection, refused);
+          const inserts: Array<VersionedWrite<T>> = [];
+          const replaces: Array<AnyBulkWriteOperation<StoredShape>> = [];
+          for (const w of pending) {
+            const version = stored.get(w.id);
+            if (version === undefined) inserts.push(w);
+            else if (version < w.version) replaces.push({ replaceOne: { filter: { _id: w.id, v: { $lt: w.version } }, replacement: { v: w.version, d: encodeKeys(w.doc) } } });
+          }
+          // A guarded replace that finds a newer version matches nothing: never an error.
+          for (let i = 0; i < replaces.length; i += this.updatesPerCommand) {
+            const chunk = replaces.slice(i, i + this.updatesPerCommand);
+            await guard('write', () => c.bulkWrite(chunk, { ordered: false }));
+          }
+          if (inserts.length === 0) return;
+          try {
+            await c.insertMany(
+              inserts.map((w) => ({ _id: w.id, v: w.version, d: encodeKeys(w.doc) })),
+              { ordered: false },
+            );
+            return;
+          } catch (error) {
+            const lost = duplicateInsertIds(
+              error,
+              inserts.map((w) => w.id),
+            );
+            if (!lost) throw unavailable('write', error);
+            lostInserts = lost;
+            pending = inserts.filter((w) => lost.has(w.id));
+          }
         }
-        // An insert refused although its id is still absent broke another unique index.
-        const refused = ids.filter((id) => lostInserts.has(id) && !stored.has(id));
-        if (refused.length > 0) throw uniqueViolation(collection, refused);
-        const inserts: Array<VersionedWrite<T>> = [];
-        const replaces: Array<AnyBulkWriteOperation<StoredShape>> = [];
-        for (const w of pending) {
-          const version = stored.get(w.id);
-          if (version === undefined) inserts.push(w);
-          else if (version < w.version) replaces.push({ replaceOne: { filter: { _id: w.id, v: { $lt: w.version } }, replacement: { v: w.version, d: encodeKeys(w.doc) } } });
-        }
-        // A guarded replace that finds a newer version matches nothing: never an error.
-        for (let i = 0; i < replaces.length; i += this.updatesPerCommand) {
-          const chunk = replaces.slice(i, i + this.updatesPerCommand);
-          await guard('write', () => c.bulkWrite(chunk, { ordered: false }));
-        }
-        if (inserts.length === 0) return;
-        try {
-          await c.insertMany(inserts.map((w) => ({ _id: w.id, v: w.version, d: encodeKeys(w.doc) })), { ordered: false });
-          return;
-        } catch (error) {
-          const lost = duplicateInsertIds(error, inserts.map((w) => w.id));
-          if (!lost) throw unavailable('write', error);
-          lostInserts = lost;
-          pending = inserts.filter((w) => lost.has(w.id));
-        }
-      }
-      throw contention(collection, pending.map((w) => w.id));
-    });
+        throw contention(
+          collection,
+          pending.map((w) => w.id),
+        );
+      },
+    );
   }
 
   async insertIfAbsent<T>(collection: string, id: string, doc: T): Promise<boolean> {
@@ -337,7 +350,9 @@ export class MongoStore implements DocumentStore {
    * record left by a failure here is taken over as stale later.
    */
   private async forgetTransition(collection: string, id: string, version: number): Promise<void> {
-    await this.transitions(collection).deleteOne({ _id: `${id}\u0000${version}` }).catch(() => {});
+    await this.transitions(collection)
+      .deleteOne({ _id: `${id}\u0000${version}` })
+      .catch(() => {});
   }
 
   private transitions(collection: string) {

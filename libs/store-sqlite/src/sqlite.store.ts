@@ -106,9 +106,7 @@ export class SqliteStore implements DocumentStore {
   }
 
   async put<T>(collection: string, id: string, doc: T): Promise<void> {
-    this.db
-      .prepare(`INSERT INTO ${this.table(collection)} (id, version, doc) VALUES (?, 1, ?) ON CONFLICT (id) DO UPDATE SET version = version + 1, doc = excluded.doc`)
-      .run(id, JSON.stringify(doc));
+    this.db.prepare(`INSERT INTO ${this.table(collection)} (id, version, doc) VALUES (?, 1, ?) ON CONFLICT (id) DO UPDATE SET version = version + 1, doc = excluded.doc`).run(id, JSON.stringify(doc));
   }
 
   async delete(collection: string, id: string): Promise<boolean> {

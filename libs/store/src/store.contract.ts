@@ -45,9 +45,15 @@ export function storeContract(name: string, factory: StoreFactory): void {
         [1, 2, 3, 4].map((n) => ({ id: `x${n}`, version: 1, doc: { tenantId: n % 2 ? 'odd' : 'even', n, label: `l${n}` } })),
       );
       const odd = await store.find<Item>(c, { where: { tenantId: 'odd' }, orderBy: { field: 'n', direction: 'desc' } });
-      assert.deepEqual(odd.map((d) => d.doc.n), [3, 1]);
+      assert.deepEqual(
+        odd.map((d) => d.doc.n),
+        [3, 1],
+      );
       const firstEven = await store.find<Item>(c, { where: { tenantId: 'even' }, orderBy: { field: 'n', direction: 'asc' }, limit: 1 });
-      assert.deepEqual(firstEven.map((d) => d.id), ['x2']);
+      assert.deepEqual(
+        firstEven.map((d) => d.id),
+        ['x2'],
+      );
       const many = await store.getMany<Item>(c, ['x1', 'x4', 'missing']);
       assert.deepEqual([...many.keys()].sort(), ['x1', 'x4']);
       await store.close();
@@ -97,7 +103,10 @@ export function storeContract(name: string, factory: StoreFactory): void {
       await store.put(c, 'p', doc);
       assert.deepEqual((await store.get(c, 'k'))?.doc, doc);
       assert.deepEqual((await store.get(c, 'p'))?.doc, doc);
-      assert.deepEqual((await store.find(c, { where: { tenantId: 't' } })).map((d) => d.doc), [doc, doc]);
+      assert.deepEqual(
+        (await store.find(c, { where: { tenantId: 't' } })).map((d) => d.doc),
+        [doc, doc],
+      );
       await store.close();
     });
     it('scopes a tenant to its own documents: same ids for two tenants, no reads, writes or deletes across', async () => {
@@ -114,7 +123,11 @@ export function storeContract(name: string, factory: StoreFactory): void {
       assert.equal((await a.get<Item>(c, 'x'))?.id, 'x');
       assert.deepEqual((await b.get<Item>(c, 'x'))?.doc, { n: 2, label: 'b', tenantId: 'tB' });
       assert.deepEqual([...(await a.getMany<Item>(c, ['x', 'y', 'z'])).keys()].sort(), ['x', 'y']);
-      assert.deepEqual((await a.find<Item>(c, { where: { tenantId: 'tB' }, orderBy: { field: 'n', direction: 'asc' } })).map((d) => d.doc.n), [1, 3], 'a query naming another tenant still sees only its own');
+      assert.deepEqual(
+        (await a.find<Item>(c, { where: { tenantId: 'tB' }, orderBy: { field: 'n', direction: 'asc' } })).map((d) => d.doc.n),
+        [1, 3],
+        'a query naming another tenant still sees only its own',
+      );
       assert.equal(await b.delete(c, 'x'), true);
       assert.equal((await a.get<Item>(c, 'x'))?.doc.n, 1, "deleting one tenant's id leaves the other's");
       const yA = await a.get<Item>(c, 'y');

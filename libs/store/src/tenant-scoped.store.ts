@@ -64,7 +64,11 @@ export function tenantScoped(store: DocumentStore, tenantId: string): TenantStor
       const docs = await store.find<T>(collection, { ...query, where: { ...query.where, tenantId } });
       return docs.map((d) => own(d)).filter((d): d is StoredDoc<T> => d !== null);
     },
-    writeVersioned: (collection, writes) => store.writeVersioned(collection, writes.map((w) => ({ id: key(w.id), version: w.version, doc: stampTenant(tenantId, w.doc) }))),
+    writeVersioned: (collection, writes) =>
+      store.writeVersioned(
+        collection,
+        writes.map((w) => ({ id: key(w.id), version: w.version, doc: stampTenant(tenantId, w.doc) })),
+      ),
     insertIfAbsent: (collection, id, doc) => store.insertIfAbsent(collection, key(id), stampTenant(tenantId, doc)),
     compareAndSet: (collection, id, expectedVersion, doc) => store.compareAndSet(collection, key(id), expectedVersion, stampTenant(tenantId, doc)),
     put: (collection, id, doc) => store.put(collection, key(id), stampTenant(tenantId, doc)),

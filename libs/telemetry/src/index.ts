@@ -1,12 +1,1 @@
-export {
-  SpanKind,
-  currentTraceId,
-  currentTraceparent,
-  extractContext,
-  injectContext,
-  startTelemetry,
-  withSpan,
-  type SpanOptions,
-  type Telemetry,
-  type TelemetryOptions,
-} from './telemetry.ts';
+export { SpanKind, currentTraceId, currentTraceparent, extractContext, injectContext, startTelemetry, withSpan, type SpanOptions, type Telemetry, type TelemetryOptions } from './telemetry.ts';

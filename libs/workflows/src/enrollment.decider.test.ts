@@ -9,7 +9,15 @@ const input = parseWorkflowInput({
   name: 'two steps',
   objectType: 'contact',
   actions: [
-    { id: 'score', code: 'exports.main = async () => ({ outputFields: { score: 1 } })', inputFields: [{ name: 'email', property: 'email' }, { name: 'tier', value: 'gold' }], outputFields: [{ name: 'score', type: 'number' }] },
+    {
+      id: 'score',
+      code: 'exports.main = async () => ({ outputFields: { score: 1 } })',
+      inputFields: [
+        { name: 'email', property: 'email' },
+        { name: 'tier', value: 'gold' },
+      ],
+      outputFields: [{ name: 'score', type: 'number' }],
+    },
     { id: 'route', code: 'exports.main = async () => ({ outputFields: {} })', inputFields: [{ name: 'score', fromAction: { actionId: 'score', field: 'score' } }] },
   ],
 });
@@ -25,7 +33,10 @@ function succeeded(request: Envelope, outputs: Record<string, string | number | 
   const req = request.event.value as { executionId: string; context: NonNullable<unknown> };
   return envelope(
     { eventId: `ok-${req.executionId}`, tenantId: 't1', aggregateId: req.executionId, occurredAt: 2000 },
-    { $case: 'actionSucceeded', value: { executionId: req.executionId, context: (request.event.value as never as { context: never }).context, outputFields: plainToFieldMap(outputs), durationMs: 5, returnValueJson: '' } },
+    {
+      $case: 'actionSucceeded',
+      value: { executionId: req.executionId, context: (request.event.value as never as { context: never }).context, outputFields: plainToFieldMap(outputs), durationMs: 5, returnValueJson: '' },
+    },
   );
 }
 

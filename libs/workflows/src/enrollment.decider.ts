@@ -53,7 +53,15 @@ export function startEnrollment(wf: WorkflowDefinition, cmd: StartCommand, now: 
     { eventId: deterministicId('evt', 'started', cmd.enrollmentId), tenantId: cmd.tenantId, aggregateId: cmd.enrollmentId, occurredAt: now, correlationId: cmd.enrollmentId },
     {
       $case: 'enrollmentStarted',
-      value: { enrollmentId: cmd.enrollmentId, workflowId: wf.workflowId, workflowVersion: wf.version, object: cmd.object, actionCount: wf.actions.length, trigger: cmd.trigger, ...(cmd.requestId ? { requestId: cmd.requestId } : {}) },
+      value: {
+        enrollmentId: cmd.enrollmentId,
+        workflowId: wf.workflowId,
+        workflowVersion: wf.version,
+        object: cmd.object,
+        actionCount: wf.actions.length,
+        trigger: cmd.trigger,
+        ...(cmd.requestId ? { requestId: cmd.requestId } : {}),
+      },
     },
   );
   const ctx: ActionContext = {

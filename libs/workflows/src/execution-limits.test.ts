@@ -17,7 +17,12 @@ import {
 import { parseWorkflowInput } from './workflow-definition.ts';
 
 const op: OperatorLimits = { defaultTimeoutMs: 20_000, defaultMemoryMb: 128, maxTimeoutMs: 60_000, maxMemoryMb: 512 };
-const ENV = { defaultTimeoutMs: 'CODESTEP_ACTION_TIMEOUT_MS', defaultMemoryMb: 'CODESTEP_ACTION_MEMORY_MB', maxTimeoutMs: 'CODESTEP_ACTION_MAX_TIMEOUT_MS', maxMemoryMb: 'CODESTEP_ACTION_MAX_MEMORY_MB' };
+const ENV = {
+  defaultTimeoutMs: 'CODESTEP_ACTION_TIMEOUT_MS',
+  defaultMemoryMb: 'CODESTEP_ACTION_MEMORY_MB',
+  maxTimeoutMs: 'CODESTEP_ACTION_MAX_TIMEOUT_MS',
+  maxMemoryMb: 'CODESTEP_ACTION_MAX_MEMORY_MB',
+};
 
 describe('execution limits', () => {
   describe('a request in the process that runs it', () => {
@@ -68,7 +73,12 @@ describe('execution limits', () => {
 
     it('given a policy from a peer, unset fields take the operator values and nothing exceeds the operator bounds', () => {
       assert.deepEqual(boundPolicy(undefined, op), { defaultTimeoutMs: 20_000, defaultMemoryMb: 128, maxTimeoutMs: 60_000, maxMemoryMb: 512 });
-      assert.deepEqual(boundPolicy({ defaultTimeoutMs: 300, defaultMemoryMb: 0, maxTimeoutMs: 900_000, maxMemoryMb: 0 }, op), { defaultTimeoutMs: 300, defaultMemoryMb: 128, maxTimeoutMs: 60_000, maxMemoryMb: 512 });
+      assert.deepEqual(boundPolicy({ defaultTimeoutMs: 300, defaultMemoryMb: 0, maxTimeoutMs: 900_000, maxMemoryMb: 0 }, op), {
+        defaultTimeoutMs: 300,
+        defaultMemoryMb: 128,
+        maxTimeoutMs: 60_000,
+        maxMemoryMb: 512,
+      });
     });
   });
 
@@ -78,11 +88,14 @@ describe('execution limits', () => {
     });
 
     it('given a value above the operator bound, refuses it naming the field and the bound', () => {
-      assert.throws(() => parseTenantLimits({ maxTimeoutMs: 120_000 }, op), (e: Error & { code?: string }) => {
-        assert.equal(e.code, 'INVALID_ARGUMENT');
-        assert.equal(e.message, "maxTimeoutMs: 120000 ms is above the operator's bound of 60000 ms; set at most 60000");
-        return true;
-      });
+      assert.throws(
+        () => parseTenantLimits({ maxTimeoutMs: 120_000 }, op),
+        (e: Error & { code?: string }) => {
+          assert.equal(e.code, 'INVALID_ARGUMENT');
+          assert.equal(e.message, "maxTimeoutMs: 120000 ms is above the operator's bound of 60000 ms; set at most 60000");
+          return true;
+        },
+      );
       assert.throws(() => parseTenantLimits({ defaultMemoryMb: 1024 }, op), /defaultMemoryMb: 1024 MB is above the operator's bound of 512 MB/);
     });
 
@@ -120,10 +133,16 @@ describe('execution limits', () => {
 
     it("given the tenant's ceiling, is refused naming the field and the tenant's ceiling", () => {
       const bounds = actionBounds(resolveLimitPolicy({ maxTimeoutMs: 5_000 }, op), op);
-      assert.throws(() => parseWorkflowInput(body(6_000), bounds), (e: Error) => {
-        assert.equal(e.message, "actions[0].timeoutMs: 6000 ms is above the limit of 5000 ms (this tenant's ceiling maxTimeoutMs, see GET /v1/tenant/limits); ask for at most 5000, or leave it out for the default");
-        return true;
-      });
+      assert.throws(
+        () => parseWorkflowInput(body(6_000), bounds),
+        (e: Error) => {
+          assert.equal(
+            e.message,
+            "actions[0].timeoutMs: 6000 ms is above the limit of 5000 ms (this tenant's ceiling maxTimeoutMs, see GET /v1/tenant/limits); ask for at most 5000, or leave it out for the default",
+          );
+          return true;
+        },
+      );
       assert.equal(parseWorkflowInput(body(5_000), bounds).actions[0]!.timeoutMs, 5_000);
     });
 
@@ -150,13 +169,26 @@ describe('execution limits', () => {
       assert.equal(first?.event.$case, 'actionRequested');
       if (first?.event.$case !== 'actionRequested') return;
       assert.deepEqual(first.event.value.limits, { timeoutMs: 2_000, memoryMb: 64 });
-      const ok = envelope({ eventId: 'ok', tenantId: 't1', aggregateId: first.event.value.executionId, occurredAt: 2000 }, { $case: 'actionSucceeded', value: { executionId: first.event.value.executionId, context: first.event.value.context, outputFields: {}, durationMs: 1, returnValueJson: '' } });
+      const ok = envelope(
+        { eventId: 'ok', tenantId: 't1', aggregateId: first.event.value.executionId, occurredAt: 2000 },
+        { $case: 'actionSucceeded', value: { executionId: first.event.value.executionId, context: first.event.value.context, outputFields: {}, durationMs: 1, returnValueJson: '' } },
+      );
       const [second] = onActionResult(wf, 't1', ok, DEFAULT_RETRY_POLICY, 3000);
       if (second?.event.$case !== 'actionRequested') return assert.fail('expected the second request');
       assert.deepEqual(second.event.value.limits, { timeoutMs: 300, memoryMb: 128 });
       const failed = envelope(
         { eventId: 'f', tenantId: 't1', aggregateId: second.event.value.executionId, occurredAt: 4000 },
-        { $case: 'actionFailed', value: { executionId: second.event.value.executionId, context: second.event.value.context, error: { code: 'RATE_LIMITED', message: '429', retryable: true, retryAfterMs: 0 }, durationMs: 1, continueEnrollment: false, outputFields: {} } },
+        {
+          $case: 'actionFailed',
+          value: {
+            executionId: second.event.value.executionId,
+            context: second.event.value.context,
+            error: { code: 'RATE_LIMITED', message: '429', retryable: true, retryAfterMs: 0 },
+            durationMs: 1,
+            continueEnrollment: false,
+            outputFields: {},
+          },
+        },
       );
       const [scheduled] = onActionResult(wf, 't1', failed, DEFAULT_RETRY_POLICY, 5000);
       const [retry] = onRetryDue(wf, 't1', scheduled!, 70_000);

@@ -64,8 +64,7 @@ export function operatorLimitProblems(op: OperatorLimits, env: Record<keyof Oper
   }
   if (op.defaultTimeoutMs > op.maxTimeoutMs)
     problems.push(`${env.defaultTimeoutMs}=${op.defaultTimeoutMs} is above ${env.maxTimeoutMs}=${op.maxTimeoutMs}: the default wall time must be within the bound`);
-  if (op.defaultMemoryMb > op.maxMemoryMb)
-    problems.push(`${env.defaultMemoryMb}=${op.defaultMemoryMb} is above ${env.maxMemoryMb}=${op.maxMemoryMb}: the default memory must be within the bound`);
+  if (op.defaultMemoryMb > op.maxMemoryMb) problems.push(`${env.defaultMemoryMb}=${op.defaultMemoryMb} is above ${env.maxMemoryMb}=${op.maxMemoryMb}: the default memory must be within the bound`);
   return problems;
 }
 
@@ -89,14 +88,19 @@ export function parseTenantLimits(body: unknown, op: OperatorLimits): TenantLimi
     const min = minOf(f);
     const max = boundOf(f, op);
     const unit = unitOf(f);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ValidationError(`${f}: must be a whole number of ${unit} from ${min} to ${max}, or null for the operator's default`, { field: f });
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+      throw new ValidationError(`${f}: must be a whole number of ${unit} from ${min} to ${max}, or null for the operator's default`, { field: f });
     if (v > max) throw new ValidationError(`${f}: ${v} ${unit} is above the operator's bound of ${max} ${unit}; set at most ${max}`, { field: f, bound: max });
     out[f] = v;
   }
-  for (const [d, m] of [['defaultTimeoutMs', 'maxTimeoutMs'], ['defaultMemoryMb', 'maxMemoryMb']] as const) {
+  for (const [d, m] of [
+    ['defaultTimeoutMs', 'maxTimeoutMs'],
+    ['defaultMemoryMb', 'maxMemoryMb'],
+  ] as const) {
     const def = out[d];
     const max = out[m];
-    if (def !== undefined && max !== undefined && def > max) throw new ValidationError(`${d}: ${def} ${unitOf(d)} is above this tenant's ${m} of ${max} ${unitOf(m)}; a default must be within the ceiling`, { field: d, bound: max });
+    if (def !== undefined && max !== undefined && def > max)
+      throw new ValidationError(`${d}: ${def} ${unitOf(d)} is above this tenant's ${m} of ${max} ${unitOf(m)}; a default must be within the ceiling`, { field: d, bound: max });
   }
   return out;
 }

@@ -15,14 +15,4 @@ export {
   type OperatorLimits,
   type TenantLimitSettings,
 } from './execution-limits.ts';
-export {
-  DEFAULT_RETRY_POLICY,
-  executionIdFor,
-  onActionResult,
-  onRetryDue,
-  resolveInputs,
-  retryDelay,
-  startEnrollment,
-  type RetryPolicy,
-  type StartCommand,
-} from './enrollment.decider.ts';
+export { DEFAULT_RETRY_POLICY, executionIdFor, onActionResult, onRetryDue, resolveInputs, retryDelay, startEnrollment, type RetryPolicy, type StartCommand } from './enrollment.decider.ts';

@@ -90,8 +90,7 @@ function parseAction(raw: unknown, path: string, index: number, earlier: Map<str
     if (!(OUTPUT_TYPES as readonly string[]).includes(type)) fail(`${p}.type`, `must be one of ${OUTPUT_TYPES.join(', ')}`);
     let options: string[] = [];
     if (type === 'enum') {
-      if (!Array.isArray(f.options) || f.options.length === 0 || !f.options.every((o) => typeof o === 'string'))
-        fail(`${p}.options`, 'an enum output needs a non-empty array of string options');
+      if (!Array.isArray(f.options) || f.options.length === 0 || !f.options.every((o) => typeof o === 'string')) fail(`${p}.options`, 'an enum output needs a non-empty array of string options');
       options = f.options as string[];
     }
     outputFields.push({ name, type, options });

@@ -169,10 +169,22 @@ describe('codestep run, the action contract', () => {
 
   it('sends the requests for a --map-host host to the given URL', async () => {
     const before = seen.length;
-    const result = await run([fixture('hubspot-contact.action.js'), '--event', fixture('contact-event.json'), '--map-host', `api.hubapi.com=${serverUrl}`, '--secret', 'HUBSPOT_TOKEN=pat-test-1234', '--json']);
+    const result = await run([
+      fixture('hubspot-contact.action.js'),
+      '--event',
+      fixture('contact-event.json'),
+      '--map-host',
+      `api.hubapi.com=${serverUrl}`,
+      '--secret',
+      'HUBSPOT_TOKEN=pat-test-1234',
+      '--json',
+    ]);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.deepEqual((JSON.parse(result.stdout) as { outputFields: unknown }).outputFields, { email: 'grace@example.com' });
-    assert.deepEqual(seen.slice(before).map((s) => [s.url.split('?')[0], s.authorization]), [['/crm/v3/objects/contacts/901', 'Bearer pat-test-1234']]);
+    assert.deepEqual(
+      seen.slice(before).map((s) => [s.url.split('?')[0], s.authorization]),
+      [['/crm/v3/objects/contacts/901', 'Bearer pat-test-1234']],
+    );
   });
 
   it('blocks a loopback address unless --allow-host lifts the block for that host', async () => {

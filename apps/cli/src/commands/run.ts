@@ -9,15 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DEFAULT_EXECUTION_LIMITS, MIN_EXECUTION_LIMITS, createLogger, isCodestepError } from '@codestep/core';
-import {
-  createSandbox,
-  detectRuntime,
-  LIMIT_BOUNDS,
-  type ExecutionInput,
-  type ExecutionResult,
-  type HubSpotEvent,
-  type SandboxHandle,
-} from '@codestep/sandbox';
+import { createSandbox, detectRuntime, LIMIT_BOUNDS, type ExecutionInput, type ExecutionResult, type HubSpotEvent, type SandboxHandle } from '@codestep/sandbox';
 
 export interface RunCommandIo {
   stdout: { write(text: string): unknown };

@@ -37,7 +37,14 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
     call = api(platform.url, platform.apiKey);
     const wf = await call('POST', '/v1/workflows', {
       name: 'double',
-      actions: [{ id: 'double', code: 'exports.main = async (event) => ({ outputFields: { doubled: Number(event.inputFields.n) * 2 } })', inputFields: [{ name: 'n', property: 'n' }], outputFields: [{ name: 'doubled', type: 'number' }] }],
+      actions: [
+        {
+          id: 'double',
+          code: 'exports.main = async (event) => ({ outputFields: { doubled: Number(event.inputFields.n) * 2 } })',
+          inputFields: [{ name: 'n', property: 'n' }],
+          outputFields: [{ name: 'doubled', type: 'number' }],
+        },
+      ],
     });
     assert.equal(wf.status, 201, JSON.stringify(wf.body));
     workflowId = wf.body.id;
@@ -57,7 +64,10 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
         while (next < to) {
           const i = next++;
           for (let attempt = 0; ; attempt++) {
-            const r = await call('POST', `/v1/workflows/${workflowId}/enrollments`, { object: { objectId: String(i), properties: { n: i } } }, { 'idempotency-key': `obj-${i}` }).catch(() => ({ status: 0, body: null }));
+            const r = await call('POST', `/v1/workflows/${workflowId}/enrollments`, { object: { objectId: String(i), properties: { n: i } } }, { 'idempotency-key': `obj-${i}` }).catch(() => ({
+              status: 0,
+              body: null,
+            }));
             if (r.status === 202) break;
             if (attempt > 600) throw new Error(`enrollment ${i} never accepted: ${r.status} ${JSON.stringify(r.body)}`);
             await new Promise((res) => setTimeout(res, 200));
@@ -69,7 +79,10 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
   }
 
   /** Reads the projections straight from MongoDB: every enrollment, every execution. */
-  async function history(): Promise<{ enrollments: Array<{ enrollmentId: string; status: string; object: { objectId: string } }>; executions: Array<{ enrollmentId: string; status: string; attempt: number; error: { code: string } | null; outputFields: Record<string, number> }> }> {
+  async function history(): Promise<{
+    enrollments: Array<{ enrollmentId: string; status: string; object: { objectId: string } }>;
+    executions: Array<{ enrollmentId: string; status: string; attempt: number; error: { code: string } | null; outputFields: Record<string, number> }>;
+  }> {
     const client = new MongoClient(mongoUri!);
     try {
       const db = client.db(`${database}_log`);
@@ -100,18 +113,28 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
 
   /** The projections are eventually consistent across topics: wait until no execution is still in flight. */
   async function settledHistory(): Promise<Awaited<ReturnType<typeof history>>> {
-    return waitFor('the execution projections to settle', async () => {
-      const h = await history();
-      return h.executions.every((x) => x.status === 'succeeded' || x.status === 'failed' || x.status === 'retry_scheduled') ? h : undefined;
-    }, 300_000);
+    return waitFor(
+      'the execution projections to settle',
+      async () => {
+        const h = await history();
+        return h.executions.every((x) => x.status === 'succeeded' || x.status === 'failed' || x.status === 'retry_scheduled') ? h : undefined;
+      },
+      300_000,
+    );
   }
 
   function assertExactlyOnce(h: Awaited<ReturnType<typeof history>>, count: number, allowLost: boolean): number {
     const byObject = new Map<string, number>();
     for (const e of h.enrollments) byObject.set(e.object.objectId, (byObject.get(e.object.objectId) ?? 0) + 1);
     assert.equal(byObject.size, count, 'one enrollment per object');
-    assert.ok([...byObject.values()].every((n) => n === 1), 'no object enrolled twice');
-    assert.ok(h.enrollments.every((e) => e.status === 'completed'), 'every enrollment completed');
+    assert.ok(
+      [...byObject.values()].every((n) => n === 1),
+      'no object enrolled twice',
+    );
+    assert.ok(
+      h.enrollments.every((e) => e.status === 'completed'),
+      'every enrollment completed',
+    );
     const succeeded = new Map<string, number>();
     let lost = 0;
     for (const x of h.executions) {
@@ -155,26 +178,30 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
   });
 
   const M = Math.max(50, Math.floor(N / 4));
-  it(`completes ${M} more exactly once while FerretDB is stopped and started again under the apps`, { skip: process.env.CODESTEP_FERRETDB_RESTART_TEST === '1' ? false : 'set CODESTEP_FERRETDB_RESTART_TEST=1 (restarts the infra/local FerretDB)' }, async () => {
-    const script = fileURLToPath(new URL('../../../../infra/local/ferretdb.sh', import.meta.url));
-    let restarted: Promise<void> | undefined;
-    const enrolling = enrollRange(2 * N, 2 * N + M, (accepted) => {
-      if (accepted === Math.floor(M / 3) && !restarted) {
-        restarted = (async () => {
-          execFileSync(script, ['stop'], { stdio: 'inherit' });
-          await new Promise((r) => setTimeout(r, 3000));
-          // In a session of its own: the server must outlive this test process.
-          execFileSync('setsid', ['-w', script, 'start'], { stdio: 'inherit' });
-        })();
-      }
-    });
-    await enrolling;
-    assert.ok(restarted, 'the restart happened while enrollments were in flight');
-    await restarted;
-    await waitAllCompleted(2 * N + M);
-    const lost = assertExactlyOnce(await settledHistory(), 2 * N + M, true);
-    console.log(`# distributed: through the FerretDB restart, ${lost} executions were reported lost and retried`);
-  });
+  it(
+    `completes ${M} more exactly once while FerretDB is stopped and started again under the apps`,
+    { skip: process.env.CODESTEP_FERRETDB_RESTART_TEST === '1' ? false : 'set CODESTEP_FERRETDB_RESTART_TEST=1 (restarts the infra/local FerretDB)' },
+    async () => {
+      const script = fileURLToPath(new URL('../../../../infra/local/ferretdb.sh', import.meta.url));
+      let restarted: Promise<void> | undefined;
+      const enrolling = enrollRange(2 * N, 2 * N + M, (accepted) => {
+        if (accepted === Math.floor(M / 3) && !restarted) {
+          restarted = (async () => {
+            execFileSync(script, ['stop'], { stdio: 'inherit' });
+            await new Promise((r) => setTimeout(r, 3000));
+            // In a session of its own: the server must outlive this test process.
+            execFileSync('setsid', ['-w', script, 'start'], { stdio: 'inherit' });
+          })();
+        }
+      });
+      await enrolling;
+      assert.ok(restarted, 'the restart happened while enrollments were in flight');
+      await restarted;
+      await waitAllCompleted(2 * N + M);
+      const lost = assertExactlyOnce(await settledHistory(), 2 * N + M, true);
+      console.log(`# distributed: through the FerretDB restart, ${lost} executions were reported lost and retried`);
+    },
+  );
 
   it('rebuilds every history projection from the topics and finds it equal to the live one', async () => {
     await new Promise((r) => setTimeout(r, 2000)); // let the log service apply the tail of the topics

@@ -41,7 +41,17 @@ describe('HubSpot custom code against the HubSpot API fake', () => {
     await call('PUT', '/v1/secrets/HUBSPOT_TOKEN', { value: TOKEN });
     const wf = await call('POST', '/v1/workflows', {
       name: 'enrich',
-      actions: [{ id: 'fetch', code: GET_BY_ID, secrets: ['HUBSPOT_TOKEN'], outputFields: [{ name: 'email', type: 'string' }, { name: 'phone', type: 'phone_number' }] }],
+      actions: [
+        {
+          id: 'fetch',
+          code: GET_BY_ID,
+          secrets: ['HUBSPOT_TOKEN'],
+          outputFields: [
+            { name: 'email', type: 'string' },
+            { name: 'phone', type: 'phone_number' },
+          ],
+        },
+      ],
     });
     assert.equal(wf.status, 201, JSON.stringify(wf.body));
     workflowId = wf.body.id;
@@ -89,9 +99,23 @@ describe('HubSpot custom code against the HubSpot API fake', () => {
   it('runs the same file with codestep run --map-host and a secret, printing the JSON contract', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'codestep-run-'));
     writeFileSync(join(dir, 'action.js'), GET_BY_ID);
-    writeFileSync(join(dir, 'event.json'), JSON.stringify({ origin: { portalId: 1, actionDefinitionId: 2 }, object: { objectType: 'CONTACT', objectId: Number(contactId) }, inputFields: {}, callbackId: 'ap-1-2-3' }));
+    writeFileSync(
+      join(dir, 'event.json'),
+      JSON.stringify({ origin: { portalId: 1, actionDefinitionId: 2 }, object: { objectType: 'CONTACT', objectId: Number(contactId) }, inputFields: {}, callbackId: 'ap-1-2-3' }),
+    );
     // Asynchronously: the fake answers from this process's event loop.
-    const child = spawn(process.execPath, ['apps/cli/src/main.ts', 'run', join(dir, 'action.js'), '--event', join(dir, 'event.json'), '--secret', `HUBSPOT_TOKEN=${TOKEN}`, '--map-host', `api.hubapi.com=${fake.url}`, '--json']);
+    const child = spawn(process.execPath, [
+      'apps/cli/src/main.ts',
+      'run',
+      join(dir, 'action.js'),
+      '--event',
+      join(dir, 'event.json'),
+      '--secret',
+      `HUBSPOT_TOKEN=${TOKEN}`,
+      '--map-host',
+      `api.hubapi.com=${fake.url}`,
+      '--json',
+    ]);
     const out = { stdout: '', stderr: '', status: null as number | null };
     child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));

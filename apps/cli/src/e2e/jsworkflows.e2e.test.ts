@@ -103,8 +103,12 @@ describe('JsWorkflows workflows over webhooks with a platform-managed HubSpot co
     assert.equal(connection.body.status, 'active');
   });
 
-  it('runs the seed\'s Shopify order → HubSpot contact example unchanged from a webhook', async () => {
-    const wf = await call('POST', '/v1/workflows', { name: 'shopify contact', objectType: 'WEBHOOK', actions: [{ id: 'contact', runtime: 'jsworkflows', code: SHOPIFY_CONTACT, connections: ['my-hubspot'] }] });
+  it("runs the seed's Shopify order → HubSpot contact example unchanged from a webhook", async () => {
+    const wf = await call('POST', '/v1/workflows', {
+      name: 'shopify contact',
+      objectType: 'WEBHOOK',
+      actions: [{ id: 'contact', runtime: 'jsworkflows', code: SHOPIFY_CONTACT, connections: ['my-hubspot'] }],
+    });
     assert.equal(wf.status, 201, JSON.stringify(wf.body));
     const hook = await call('POST', `/v1/workflows/${wf.body.id}/webhook`);
     const res = await fetch(platform.url + hook.body.path, {
@@ -118,7 +122,7 @@ describe('JsWorkflows workflows over webhooks with a platform-managed HubSpot co
     assert.equal(contacts[0]!.properties.lastname, 'Hopper');
   });
 
-  it('runs the seed\'s order → closed-won deal example, with query parameters merged into data and start\'s return value as the response', async () => {
+  it("runs the seed's order → closed-won deal example, with query parameters merged into data and start's return value as the response", async () => {
     const wf = await call('POST', '/v1/workflows', { name: 'order deal', objectType: 'WEBHOOK', actions: [{ id: 'deal', runtime: 'jsworkflows', code: ORDER_DEAL, connections: ['my-hubspot'] }] });
     const hook = await call('POST', `/v1/workflows/${wf.body.id}/webhook`);
     const res = await fetch(`${platform.url}${hook.body.path}?total_price=249.00`, {

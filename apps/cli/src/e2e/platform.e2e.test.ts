@@ -95,12 +95,23 @@ describe('embedded platform, end to end over HTTP', () => {
       name: 'score then route',
       objectType: 'CONTACT',
       actions: [
-        { id: 'score', code: SCORE, inputFields: [{ name: 'email', property: 'email' }], outputFields: [{ name: 'score', type: 'number' }, { name: 'domain', type: 'string' }] },
+        {
+          id: 'score',
+          code: SCORE,
+          inputFields: [{ name: 'email', property: 'email' }],
+          outputFields: [
+            { name: 'score', type: 'number' },
+            { name: 'domain', type: 'string' },
+          ],
+        },
         {
           id: 'route',
           code: ROUTE,
           inputFields: [{ name: 'score', fromAction: { actionId: 'score', field: 'score' } }],
-          outputFields: [{ name: 'tier', type: 'enum', options: ['gold', 'basic'] }, { name: 'greeting', type: 'string' }],
+          outputFields: [
+            { name: 'tier', type: 'enum', options: ['gold', 'basic'] },
+            { name: 'greeting', type: 'string' },
+          ],
           secrets: ['GREETING'],
         },
       ],
@@ -112,16 +123,21 @@ describe('embedded platform, end to end over HTTP', () => {
     chainEnrollment = enrolled.body.id;
     const done = await waitFor('the enrollment to finish', async () => {
       const r = await call('GET', `/v1/enrollments/${chainEnrollment}`);
-      return r.status === 200 && r.body.status !== 'running' && r.body.executions.length === 2 && r.body.executions.every((x: { status: string }) => x.status !== 'running' && x.status !== 'requested') ? r.body : undefined;
+      return r.status === 200 && r.body.status !== 'running' && r.body.executions.length === 2 && r.body.executions.every((x: { status: string }) => x.status !== 'running' && x.status !== 'requested')
+        ? r.body
+        : undefined;
     });
     assert.equal(done.status, 'completed', JSON.stringify(done, null, 2));
     const [first, second] = done.executions;
     assert.deepEqual(first.inputFields, { email: 'ada@example.com' });
     assert.deepEqual(first.outputFields, { score: 87, domain: 'example.com' });
-    assert.deepEqual(first.logs.map((l: { level: string; message: string }) => [l.level, l.message]), [
-      ['log', 'scoring ada@example.com for object 901'],
-      ['warn', 'portal 0 callback string'],
-    ]);
+    assert.deepEqual(
+      first.logs.map((l: { level: string; message: string }) => [l.level, l.message]),
+      [
+        ['log', 'scoring ada@example.com for object 901'],
+        ['warn', 'portal 0 callback string'],
+      ],
+    );
     assert.deepEqual(second.inputFields, { score: 87 });
     assert.deepEqual(second.outputFields, { tier: 'gold', greeting: 'hello-from-secret' });
   });
@@ -161,11 +177,18 @@ describe('embedded platform, end to end over HTTP', () => {
     const traceId = enrollment.executions[0].traceId;
     assert.match(traceId, /^[0-9a-f]{32}$/);
     assert.equal(enrollment.executions[1].traceId, traceId, 'both executions are in the enrollment trace');
-    const inTrace = await waitFor('spans to be exported', async () => {
-      const names = spans.filter((s) => s.traceId === traceId).map((s) => s.name);
-      return names.includes('execute action') && names.some((n) => n.startsWith('enrollment decide')) && names.some((n) => n.startsWith('POST /v1/workflows/')) ? names : undefined;
-    }, 30_000);
-    assert.ok(inTrace.some((n) => n.includes('Enroll')), `the gRPC Enroll call is in the trace: ${inTrace.join(', ')}`);
+    const inTrace = await waitFor(
+      'spans to be exported',
+      async () => {
+        const names = spans.filter((s) => s.traceId === traceId).map((s) => s.name);
+        return names.includes('execute action') && names.some((n) => n.startsWith('enrollment decide')) && names.some((n) => n.startsWith('POST /v1/workflows/')) ? names : undefined;
+      },
+      30_000,
+    );
+    assert.ok(
+      inTrace.some((n) => n.includes('Enroll')),
+      `the gRPC Enroll call is in the trace: ${inTrace.join(', ')}`,
+    );
   });
 
   it('keeps the history, the workflows and the API key across a restart', async () => {

@@ -40,10 +40,14 @@ describe('embedded platform shutdown', () => {
 
     platform = await startPlatform({ CODESTEP_DATA_DIR: dataDir });
     call = api(platform.url, key);
-    const done = await waitFor('the enrollment to finish after the restart', async () => {
-      const r = await call('GET', `/v1/enrollments/${enr.body.id}`);
-      return r.status === 200 && r.body.status !== 'running' ? r.body : undefined;
-    }, 20_000);
+    const done = await waitFor(
+      'the enrollment to finish after the restart',
+      async () => {
+        const r = await call('GET', `/v1/enrollments/${enr.body.id}`);
+        return r.status === 200 && r.body.status !== 'running' ? r.body : undefined;
+      },
+      20_000,
+    );
     assert.equal(done.status, 'completed', JSON.stringify(done));
     assert.equal(done.executions.length, 1, 'one execution: nothing failed, nothing retried');
     assert.equal(done.executions[0].attempt, 1);

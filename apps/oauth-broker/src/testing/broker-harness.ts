@@ -54,7 +54,10 @@ export async function brokerHarness(providers: OAuthProvider[], overrides: Parti
   const instance = async (more: Partial<CredentialsServiceOptions> = {}) => {
     const store = new SqliteStore({ path: storePath });
     const eventLog = new SqliteEventLog({ path: eventsPath });
-    closers.push(() => store.close(), () => eventLog.close());
+    closers.push(
+      () => store.close(),
+      () => eventLog.close(),
+    );
     return createCredentialsService({
       store,
       eventLog,

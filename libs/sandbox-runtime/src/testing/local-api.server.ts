@@ -31,8 +31,7 @@ export async function startLocalApi(): Promise<LocalApi> {
     res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', ...headers });
     res.end(JSON.stringify(body));
   };
-  const notFound = (res: http.ServerResponse, message: string) =>
-    send(res, 404, { status: 'error', message, correlationId: '00000000-0000-0000-0000-000000000000', category: 'OBJECT_NOT_FOUND' });
+  const notFound = (res: http.ServerResponse, message: string) => send(res, 404, { status: 'error', message, correlationId: '00000000-0000-0000-0000-000000000000', category: 'OBJECT_NOT_FOUND' });
   const view = (c: Contact, wanted: string[] | null) => ({
     ...c,
     properties: wanted === null ? c.properties : Object.fromEntries(wanted.filter((k) => k in c.properties).map((k) => [k, c.properties[k]])),

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { detectRuntime, toCommonJs } from './code-transform.ts';
 
 describe('toCommonJs', () => {
-  it('passes CommonJS through unchanged, so line numbers stay the author\'s', async () => {
+  it("passes CommonJS through unchanged, so line numbers stay the author's", async () => {
     const code = 'exports.main = async (event) => ({ outputFields: {} });\n// module.exports too';
     const outcome = await toCommonJs(code);
     assert.ok(outcome.ok);

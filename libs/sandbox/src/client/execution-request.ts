@@ -4,13 +4,7 @@
  * large) come back as a failed result with a clear code, like any other failure of the action.
  */
 import { isValidSecretName } from '@codestep/core';
-import {
-  DEFAULT_LIMITS,
-  LIMIT_BOUNDS,
-  MAX_CODE_CHARS,
-  MAX_INPUT_CHARS,
-  MAX_SECRETS_CHARS,
-} from '../limits.ts';
+import { DEFAULT_LIMITS, LIMIT_BOUNDS, MAX_CODE_CHARS, MAX_INPUT_CHARS, MAX_SECRETS_CHARS } from '../limits.ts';
 import type { WorkerExecution } from '../protocol.ts';
 import type { ExecutionError, ExecutionRequest, ExecutionResult } from '../sandbox.types.ts';
 import { toCommonJs } from './code-transform.ts';
@@ -31,9 +25,7 @@ function checkLimit(name: 'timeoutMs' | 'memoryMb', value: unknown): string | nu
   return null;
 }
 
-export async function prepareExecution(
-  request: ExecutionRequest,
-): Promise<{ ok: true; execution: WorkerExecution } | { ok: false; result: ExecutionResult }> {
+export async function prepareExecution(request: ExecutionRequest): Promise<{ ok: true; execution: WorkerExecution } | { ok: false; result: ExecutionResult }> {
   if (typeof request.code !== 'string' || request.code.trim() === '') return invalid('The action has no code');
   if (request.code.length > MAX_CODE_CHARS) return invalid(`The action's code is ${request.code.length} characters; the limit is ${MAX_CODE_CHARS}`);
   const timeoutMs = request.limits?.timeoutMs ?? DEFAULT_LIMITS.timeoutMs;

@@ -33,10 +33,10 @@ async function bundle(entry: URL): Promise<string> {
 
 /** The bundled host and worker scripts (built on first use, then reused). */
 export function hostBundles(): Promise<HostBundles> {
-  bundles ??= Promise.all([
-    bundle(new URL('../host/sandbox-host.main.ts', import.meta.url)),
-    bundle(new URL('../worker/sandbox-worker.main.ts', import.meta.url)),
-  ]).then(([host, worker]) => ({ host, worker }));
+  bundles ??= Promise.all([bundle(new URL('../host/sandbox-host.main.ts', import.meta.url)), bundle(new URL('../worker/sandbox-worker.main.ts', import.meta.url))]).then(([host, worker]) => ({
+    host,
+    worker,
+  }));
   bundles.catch(() => {
     bundles = undefined;
   });

@@ -20,16 +20,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '@codestep/core';
-import {
-  Outbox,
-  PendingRequests,
-  type ClientToHost,
-  type HostSettings,
-  type HostStats,
-  type HostToClient,
-  type SerializedError,
-  type WorkerExecution,
-} from '../protocol.ts';
+import { Outbox, PendingRequests, type ClientToHost, type HostSettings, type HostStats, type HostToClient, type SerializedError, type WorkerExecution } from '../protocol.ts';
 import type { ExecutionResult } from '../sandbox.types.ts';
 
 const START_TIMEOUT_MS = 30_000;

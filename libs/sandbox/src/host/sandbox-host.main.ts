@@ -60,9 +60,7 @@ function handle(message: ClientToHost): void {
       pool
         .run(message.id, message.execution)
         .then((result) => send({ type: 'result', id: message.id, result }))
-        .catch((error: unknown) =>
-          send({ type: 'error', id: message.id, error: { name: 'Error', code: 'SANDBOX_INTERNAL', message: error instanceof Error ? error.message : String(error) } }),
-        );
+        .catch((error: unknown) => send({ type: 'error', id: message.id, error: { name: 'Error', code: 'SANDBOX_INTERNAL', message: error instanceof Error ? error.message : String(error) } }));
       return;
     }
     case 'oauth-result': {

@@ -75,9 +75,7 @@ export class WorkerPool {
       return Promise.resolve(failure({ code: 'SANDBOX_CLOSED', message: 'The sandbox is shutting down' }, 0));
     }
     if (this.#queue.length >= RUNTIME_CAPS.maxQueued) {
-      return Promise.resolve(
-        failure({ code: 'SANDBOX_OVERLOADED', message: `The sandbox already has ${this.#queue.length} executions waiting; try again later`, retryable: true }, 0),
-      );
+      return Promise.resolve(failure({ code: 'SANDBOX_OVERLOADED', message: `The sandbox already has ${this.#queue.length} executions waiting; try again later`, retryable: true }, 0));
     }
     return new Promise((resolve) => {
       this.#queue.push({ id, execution, resolve, startedAt: 0, deadline: undefined, provisional: undefined, logs: { lines: [], truncated: false } });
@@ -245,7 +243,11 @@ export class WorkerPool {
     const wasStarting = entry.state === 'starting';
     entry.state = 'dead';
     entry.markStarted();
-    if (entry.job) this.#settle(entry, failure(error, Date.now() - entry.job.startedAt, entry.job.provisional ? { lines: entry.job.provisional.logs, truncated: entry.job.provisional.logsTruncated } : entry.job.logs));
+    if (entry.job)
+      this.#settle(
+        entry,
+        failure(error, Date.now() - entry.job.startedAt, entry.job.provisional ? { lines: entry.job.provisional.logs, truncated: entry.job.provisional.logsTruncated } : entry.job.logs),
+      );
     this.#workers.delete(entry);
     this.#replaced++;
     if (wasStarting) this.#options.diagnostic('error', `a sandbox worker failed to start: ${error.message}`);
@@ -332,10 +334,7 @@ export class WorkerPool {
       const provisional = job.provisional;
       this.#settle(entry, {
         ...provisional,
-        logs: [
-          ...provisional.logs,
-          { level: 'warn', message: `callback() was called but timers or requests were still pending at the time limit of ${limit} ms; they were stopped`, at: Date.now() },
-        ],
+        logs: [...provisional.logs, { level: 'warn', message: `callback() was called but timers or requests were still pending at the time limit of ${limit} ms; they were stopped`, at: Date.now() }],
       });
     } else {
       this.#settle(entry, failure({ code: 'TIMEOUT', message: `The action did not finish within its time limit of ${limit} ms` }, limit, job.logs));

@@ -42,7 +42,10 @@ describe('the context bootstrap', () => {
     assert.deepEqual(host.callsOf('timerSet'), [[1, 10, false]]);
     api.dispatch('timer', 1, '');
     await settleTurn();
-    assert.deepEqual(host.callsOf('settle'), [['nothing', '{}'], ['callback', '{"outputFields":{"ok":true}}']]);
+    assert.deepEqual(host.callsOf('settle'), [
+      ['nothing', '{}'],
+      ['callback', '{"outputFields":{"ok":true}}'],
+    ]);
     api.end();
     api.dispatch('timer', 1, '');
     assert.equal(host.callsOf('settle').length, 2);

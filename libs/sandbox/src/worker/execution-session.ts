@@ -107,10 +107,7 @@ export class ExecutionSession {
   }
 
   /** The host functions for one context; `slot` tells them which session (if any) is live. */
-  static bridgeFor(
-    slot: PreparedContext['slot'],
-    options: { loadModule: (name: string) => boolean; modulesJson: string; externalLimitBytes: number },
-  ): HostBridge {
+  static bridgeFor(slot: PreparedContext['slot'], options: { loadModule: (name: string) => boolean; modulesJson: string; externalLimitBytes: number }): HostBridge {
     const live = (): ExecutionSession | null => {
       const session = slot.session;
       return session && !session.#done ? session : null;

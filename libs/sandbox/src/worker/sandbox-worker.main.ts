@@ -69,7 +69,11 @@ const preludeScript = init.runtime.prelude ? compileRuntime(init.runtime.prelude
 const libraryScripts = new Map<string, vm.Script>();
 // What `require` accepts: the libraries, not the runtime's internal modules (`codestep:` names,
 // such as the web runtime), which only the prelude loads, through its bridge.
-const modulesJson = JSON.stringify(Object.keys(init.runtime.libraries).filter((name) => !name.startsWith('codestep:')).sort());
+const modulesJson = JSON.stringify(
+  Object.keys(init.runtime.libraries)
+    .filter((name) => !name.startsWith('codestep:'))
+    .sort(),
+);
 const actionScripts = new Map<string, vm.Script>();
 
 function diagnostic(level: 'warn' | 'error', message: string): void {
@@ -216,9 +220,10 @@ function prepareSpare(): void {
   } catch (error) {
     diagnostic('error', `could not prepare a context: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (uncached.size > 0) setImmediate(() => {
-    if (!current || current.session.done) shareCodeCache();
-  });
+  if (uncached.size > 0)
+    setImmediate(() => {
+      if (!current || current.session.done) shareCodeCache();
+    });
 }
 
 process.on('unhandledRejection', (reason: unknown) => {

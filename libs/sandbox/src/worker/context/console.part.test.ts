@@ -59,7 +59,12 @@ describe('the console part', () => {
     console.time('t');
     now += 12.5;
     console.timeEnd('t');
-    assert.deepEqual(host.callsOf('log'), [['info', 'default: 1'], ['info', 'a: 1'], ['info', 'default: 2'], ['info', 't: 12.500ms']]);
+    assert.deepEqual(host.callsOf('log'), [
+      ['info', 'default: 1'],
+      ['info', 'a: 1'],
+      ['info', 'default: 2'],
+      ['info', 't: 12.500ms'],
+    ]);
   });
 
   it('swallows a host log function that throws', () => {

@@ -94,7 +94,7 @@ export function corePart(hostBridge: HostBridge, intrinsics: Intrinsics): Contex
         code: platformCode ?? '',
       };
     }
-    return { name: 'Error', message: typeof thrown === 'symbol' ? reflectApply(symbolToString, thrown, []) as string : safeString(thrown), stack: '', code: '' };
+    return { name: 'Error', message: typeof thrown === 'symbol' ? (reflectApply(symbolToString, thrown, []) as string) : safeString(thrown), stack: '', code: '' };
   };
   core.call = call;
   core.isEnded = () => ended;

@@ -51,7 +51,10 @@ describe('the entry part', () => {
     assert.equal(missing.settled[0]?.[0], 'fail');
     assert.equal((missing.settled[0]?.[1] as { code: string }).code, 'NO_ENTRY_POINT');
     const thrown = await execute('exports.main = async () => { throw new TypeError("bad input"); };');
-    assert.deepEqual(thrown.settled.map(([kind, d]) => [kind, (d as { name: string }).name, (d as { message: string }).message]), [['fail', 'TypeError', 'bad input']]);
+    assert.deepEqual(
+      thrown.settled.map(([kind, d]) => [kind, (d as { name: string }).name, (d as { message: string }).message]),
+      [['fail', 'TypeError', 'bad input']],
+    );
   });
 
   it('runs a JsWorkflows class with data, headers and api, and settles its return value', async () => {

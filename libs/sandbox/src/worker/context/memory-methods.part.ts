@@ -37,26 +37,49 @@ export function memoryMethodsPart(core: ContextCore, memory: MemoryPart): void {
   const argBytes = (args: unknown[]): number => (args[0] === undefined ? 0 : toIndex(args[0]));
   // Methods (not arrows): like the built-ins they replace, they are not constructors.
   const ta = typedArrayProto as Record<string, unknown>;
-  const taSlice = ta.slice, taMap = ta.map, taFilter = ta.filter, taToReversed = ta.toReversed, taToSorted = ta.toSorted, taWith = ta.with;
+  const taSlice = ta.slice,
+    taMap = ta.map,
+    taFilter = ta.filter,
+    taToReversed = ta.toReversed,
+    taToSorted = ta.toSorted,
+    taWith = ta.with;
   replaceMethods(typedArrayProto, {
     __proto__: null,
-    slice(...args: unknown[]) { return chargedCall(taSlice, selfBytes(this), this, args); },
-    map(...args: unknown[]) { return chargedCall(taMap, selfBytes(this), this, args); },
-    filter(...args: unknown[]) { return chargedCall(taFilter, selfBytes(this), this, args); },
-    toReversed(...args: unknown[]) { return chargedCall(taToReversed, selfBytes(this), this, args); },
-    toSorted(...args: unknown[]) { return chargedCall(taToSorted, selfBytes(this), this, args); },
-    with(...args: unknown[]) { return chargedCall(taWith, selfBytes(this), this, args); },
+    slice(...args: unknown[]) {
+      return chargedCall(taSlice, selfBytes(this), this, args);
+    },
+    map(...args: unknown[]) {
+      return chargedCall(taMap, selfBytes(this), this, args);
+    },
+    filter(...args: unknown[]) {
+      return chargedCall(taFilter, selfBytes(this), this, args);
+    },
+    toReversed(...args: unknown[]) {
+      return chargedCall(taToReversed, selfBytes(this), this, args);
+    },
+    toSorted(...args: unknown[]) {
+      return chargedCall(taToSorted, selfBytes(this), this, args);
+    },
+    with(...args: unknown[]) {
+      return chargedCall(taWith, selfBytes(this), this, args);
+    },
   } as Record<string, unknown>);
   const ab = arrayBufferProto as Record<string, unknown>;
-  const abSlice = ab.slice, abTransfer = ab.transfer, abTransferToFixedLength = ab.transferToFixedLength;
+  const abSlice = ab.slice,
+    abTransfer = ab.transfer,
+    abTransferToFixedLength = ab.transferToFixedLength;
   replaceMethods(arrayBufferProto, {
     __proto__: null,
     slice(...args: unknown[]) {
       const n = probe(abByteLength, this);
       return chargedCall(abSlice, n > 0 ? n : 0, this, args);
     },
-    transfer(...args: unknown[]) { return chargedCall(abTransfer, argBytes(args), this, args); },
-    transferToFixedLength(...args: unknown[]) { return chargedCall(abTransferToFixedLength, argBytes(args), this, args); },
+    transfer(...args: unknown[]) {
+      return chargedCall(abTransfer, argBytes(args), this, args);
+    },
+    transferToFixedLength(...args: unknown[]) {
+      return chargedCall(abTransferToFixedLength, argBytes(args), this, args);
+    },
   } as Record<string, unknown>);
   const guardedRegistry = new Proxy(FinalizationRegistryCtor, {
     __proto__: null,

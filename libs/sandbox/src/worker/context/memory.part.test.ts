@@ -43,7 +43,10 @@ describe('the memory part', () => {
 
   it('tells the host and throws MEMORY_LIMIT past the budget', () => {
     const { host, run } = contextWithMemory(1000);
-    assert.throws(() => run('new Uint8Array(600); new Uint8Array(600);'), (error) => codeOf(error) === 'MEMORY_LIMIT');
+    assert.throws(
+      () => run('new Uint8Array(600); new Uint8Array(600);'),
+      (error) => codeOf(error) === 'MEMORY_LIMIT',
+    );
     assert.equal(host.callsOf('memoryExceeded').length, 1);
   });
 

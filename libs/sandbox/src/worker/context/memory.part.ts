@@ -124,9 +124,18 @@ export function memoryPart(core: ContextCore): MemoryPart {
   wrapConstructor('ArrayBuffer', ArrayBuffer as unknown as AnyConstructor, bufferHandler);
   wrapConstructor('SharedArrayBuffer', SharedArrayBuffer as unknown as AnyConstructor, bufferHandler);
   const typedArrays: Array<[string, unknown]> = [
-    ['Int8Array', Int8Array], ['Uint8Array', Uint8Array], ['Uint8ClampedArray', Uint8ClampedArray], ['Int16Array', Int16Array],
-    ['Uint16Array', Uint16Array], ['Int32Array', Int32Array], ['Uint32Array', Uint32Array], ['Float16Array', G.Float16Array],
-    ['Float32Array', Float32Array], ['Float64Array', Float64Array], ['BigInt64Array', BigInt64Array], ['BigUint64Array', BigUint64Array],
+    ['Int8Array', Int8Array],
+    ['Uint8Array', Uint8Array],
+    ['Uint8ClampedArray', Uint8ClampedArray],
+    ['Int16Array', Int16Array],
+    ['Uint16Array', Uint16Array],
+    ['Int32Array', Int32Array],
+    ['Uint32Array', Uint32Array],
+    ['Float16Array', G.Float16Array],
+    ['Float32Array', Float32Array],
+    ['Float64Array', Float64Array],
+    ['BigInt64Array', BigInt64Array],
+    ['BigUint64Array', BigUint64Array],
   ];
   for (let i = 0; i < typedArrays.length; i++) {
     const entry = typedArrays[i] as [string, unknown];

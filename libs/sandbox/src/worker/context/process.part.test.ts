@@ -29,7 +29,12 @@ describe('the process part', () => {
 
   it('refuses exit, abort, kill and chdir with ERR_NOT_AVAILABLE', () => {
     const proc = contextProcess().process as Record<string, () => unknown>;
-    for (const name of ['exit', 'abort', 'kill', 'chdir']) assert.throws(() => proc[name]!(), (error) => codeOf(error) === 'ERR_NOT_AVAILABLE', name);
+    for (const name of ['exit', 'abort', 'kill', 'chdir'])
+      assert.throws(
+        () => proc[name]!(),
+        (error) => codeOf(error) === 'ERR_NOT_AVAILABLE',
+        name,
+      );
   });
 
   it('writes stdout and stderr to the logs', () => {
@@ -37,6 +42,9 @@ describe('the process part', () => {
     const proc = contextProcess(host).process as { stdout: { write: (s: string) => boolean }; stderr: { write: (s: string) => boolean } };
     assert.equal(proc.stdout.write('out'), true);
     proc.stderr.write('err');
-    assert.deepEqual(host.callsOf('log'), [['log', 'out'], ['error', 'err']]);
+    assert.deepEqual(host.callsOf('log'), [
+      ['log', 'out'],
+      ['error', 'err'],
+    ]);
   });
 });

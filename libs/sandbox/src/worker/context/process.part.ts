@@ -46,13 +46,17 @@ export function processPart(core: ContextCore, logging: ConsolePart, memory: Mem
   const startedAt = call('now') as number;
   const nextTick = (fn: unknown, ...args: unknown[]): void => {
     if (typeof fn !== 'function') throw platformError(TypeErrorCtor, 'ERR_INVALID_ARG_TYPE', 'process.nextTick needs a function');
-    then(promiseResolve(undefined), () => {
-      try {
-        reflectApply(fn as (...a: unknown[]) => unknown, undefined, args);
-      } catch (error) {
-        reportUncaught(error, 'process.nextTick callback');
-      }
-    }, () => {});
+    then(
+      promiseResolve(undefined),
+      () => {
+        try {
+          reflectApply(fn as (...a: unknown[]) => unknown, undefined, args);
+        } catch (error) {
+          reportUncaught(error, 'process.nextTick callback');
+        }
+      },
+      () => {},
+    );
   };
   const processObject = ordinary({
     __proto__: null,

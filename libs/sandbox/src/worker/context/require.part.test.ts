@@ -35,8 +35,14 @@ describe('the require part', () => {
       () => part.require('fs'),
       (error) => codeOf(error) === 'MODULE_NOT_ALLOWED' && /Available modules: lodash, axios/.test((error as Error).message),
     );
-    assert.throws(() => part.require('node:child_process'), (error) => codeOf(error) === 'MODULE_NOT_ALLOWED');
-    assert.throws(() => part.require(42), (error) => codeOf(error) === 'ERR_INVALID_ARG_TYPE');
+    assert.throws(
+      () => part.require('node:child_process'),
+      (error) => codeOf(error) === 'MODULE_NOT_ALLOWED',
+    );
+    assert.throws(
+      () => part.require(42),
+      (error) => codeOf(error) === 'ERR_INVALID_ARG_TYPE',
+    );
     assert.deepEqual(loads, []);
   });
 
@@ -52,12 +58,18 @@ describe('the require part', () => {
   it('fails with MODULE_LOAD_FAILED when the host cannot load an allowed module', () => {
     const host = fakeHost({ loadModule: () => false }, { modulesJson: '["lodash"]' });
     const { result } = runParts((bridge) => requirePart(corePart(bridge, intrinsicsPart())), host.bridge);
-    assert.throws(() => result.require('lodash'), (error) => codeOf(error) === 'MODULE_LOAD_FAILED');
+    assert.throws(
+      () => result.require('lodash'),
+      (error) => codeOf(error) === 'MODULE_LOAD_FAILED',
+    );
   });
 
   it('gives internal codestep: modules to the runtime only, never through require', () => {
     const { part, loads } = contextRequire('["lodash"]');
-    assert.throws(() => part.require('codestep:web-runtime'), (error) => codeOf(error) === 'MODULE_NOT_ALLOWED');
+    assert.throws(
+      () => part.require('codestep:web-runtime'),
+      (error) => codeOf(error) === 'MODULE_NOT_ALLOWED',
+    );
     assert.equal(part.internal('lodash'), undefined);
     assert.equal(typeof part.internal('codestep:web-runtime'), 'function');
     assert.deepEqual(loads, ['codestep:web-runtime']);

@@ -47,11 +47,7 @@ export function requirePart(core: ContextCore): RequirePart {
     const cached = get(loaded, id);
     if (cached) return cached.exports;
     if (!(reflectApply(setHas, allowed, [id]) as boolean)) {
-      throw platformError(
-        ErrorCtor,
-        'MODULE_NOT_ALLOWED',
-        `Cannot require "${name}": it is not available to actions. Available modules: ${join(allowedModules, ', ') || '(none)'}`,
-      );
+      throw platformError(ErrorCtor, 'MODULE_NOT_ALLOWED', `Cannot require "${name}": it is not available to actions. Available modules: ${join(allowedModules, ', ') || '(none)'}`);
     }
     if (!has(factories, id) && call('loadModule', id) !== true) throw platformError(ErrorCtor, 'MODULE_LOAD_FAILED', `Cannot require "${name}": the module failed to load`);
     const factory = get(factories, id);

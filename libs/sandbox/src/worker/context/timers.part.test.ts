@@ -51,15 +51,24 @@ describe('the timers part', () => {
     const second = g.setTimeout!(() => {}, 5) as { close: () => unknown };
     g.clearTimeout!(1);
     second.close();
-    assert.deepEqual(host.callsOf('timerSet'), [[1, -1, false], [2, 5, false]]);
+    assert.deepEqual(host.callsOf('timerSet'), [
+      [1, -1, false],
+      [2, 5, false],
+    ]);
     assert.deepEqual(host.callsOf('timerClear'), [[1], [2]]);
   });
 
   it('throws TOO_MANY_TIMERS when the host refuses and refuses code strings', () => {
     const timers = contextTimers(fakeHost({ timerSet: () => false }));
     const g = timers.globals as Globals;
-    assert.throws(() => g.setTimeout!(() => {}, 1), (error: { code?: string }) => error.code === 'TOO_MANY_TIMERS');
-    assert.throws(() => g.setTimeout!('alert(1)', 1), (error: { code?: string }) => error.code === 'ERR_INVALID_ARG_TYPE');
+    assert.throws(
+      () => g.setTimeout!(() => {}, 1),
+      (error: { code?: string }) => error.code === 'TOO_MANY_TIMERS',
+    );
+    assert.throws(
+      () => g.setTimeout!('alert(1)', 1),
+      (error: { code?: string }) => error.code === 'ERR_INVALID_ARG_TYPE',
+    );
   });
 
   it('reports an exception thrown by a timer callback as uncaught', () => {

@@ -61,11 +61,7 @@ export function timersPart(core: ContextCore): TimersPart {
   };
   const addTimer = (fn: unknown, ms: number, repeat: boolean, args: unknown[], what: string): object => {
     if (typeof fn !== 'function') {
-      throw platformError(
-        TypeErrorCtor,
-        'ERR_INVALID_ARG_TYPE',
-        `The "callback" argument of ${what} must be a function (code strings are not evaluated in actions)`,
-      );
+      throw platformError(TypeErrorCtor, 'ERR_INVALID_ARG_TYPE', `The "callback" argument of ${what} must be a function (code strings are not evaluated in actions)`);
     }
     const id = nextTimerId++;
     if (call('timerSet', id, ms, repeat) !== true) {
@@ -94,13 +90,17 @@ export function timersPart(core: ContextCore): TimersPart {
     clearImmediate: clearTimer,
     queueMicrotask: (fn: unknown) => {
       if (typeof fn !== 'function') throw platformError(TypeErrorCtor, 'ERR_INVALID_ARG_TYPE', 'queueMicrotask needs a function');
-      then(promiseResolve(undefined), () => {
-        try {
-          (fn as () => void)();
-        } catch (error) {
-          reportUncaught(error, 'queueMicrotask callback');
-        }
-      }, () => {});
+      then(
+        promiseResolve(undefined),
+        () => {
+          try {
+            (fn as () => void)();
+          } catch (error) {
+            reportUncaught(error, 'queueMicrotask callback');
+          }
+        },
+        () => {},
+      );
     },
   };
   const fire = (id: number): void => {
