@@ -75,7 +75,7 @@ export class SqliteEventLog implements EventLog {
   async append(records: LogRecord[]): Promise<void> {
     if (records.length === 0) return;
     this.transaction(() => this.insertAll(records));
-    this.waker.emit('append');
+    this.waker.emit('append', topicsOf(records));
   }
 
   private insertAll(records: LogRecord[]): void {
@@ -125,7 +125,11 @@ export class SqliteEventLog implements EventLog {
     const setPosition = this.db.prepare('INSERT INTO group_positions (group_id, topic, position) VALUES (?, ?, ?) ON CONFLICT (group_id, topic) DO UPDATE SET position = excluded.position');
     let running = true;
     let wake: (() => void) | undefined;
-    const onAppend = () => wake?.();
+    const mine = new Set(options.topics);
+    // Woken only by appends to its own topics: every service of embedded mode shares one file.
+    const onAppend = (topics: ReadonlySet<string>) => {
+      for (const t of topics) if (mine.has(t)) return wake?.();
+    };
     this.waker.on('append', onAppend);
 
     const loop = async () => {
@@ -157,7 +161,7 @@ export class SqliteEventLog implements EventLog {
           this.insertAll(outputs);
           for (const [topic, pos] of positions) setPosition.run(options.group, topic, pos);
         });
-        if (outputs.length > 0) this.waker.emit('append');
+        if (outputs.length > 0) this.waker.emit('append', topicsOf(outputs));
       }
     };
     const done = loop();
@@ -204,4 +208,8 @@ function toConsumed(row: Row): ConsumedRecord {
     partition: 0,
     offset: row.position,
   };
+}
+
+function topicsOf(records: LogRecord[]): ReadonlySet<string> {
+  return new Set(records.map((r) => r.topic));
 }
