@@ -59,6 +59,24 @@ export default tseslint.config(
     },
   },
   {
+    // Sizes (issue 10): no function over ~80 lines and no file over ~500, outside tests, their kits and the contract suites.
+    files: ['**/*.ts'],
+    ignores: [
+      '**/*.test.ts',
+      '**/testing/**',
+      '**/testing.*.ts',
+      '**/*.contract.ts',
+      // The sandbox's in-context bootstrap parts (the TypeScript form of the in-context sources): their source text is
+      // stringified and evaluated inside each vm context, so splitting them into more functions costs time per context
+      // (libs/sandbox/ARCHITECTURE.md).
+      'libs/sandbox/src/worker/context/*.part.ts',
+    ],
+    rules: {
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+      'max-lines': ['error', { max: 500, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
     files: ['**/*.test.ts', '**/testing.fixtures.ts'],
     rules: { '@nx/enforce-module-boundaries': boundaries(true) },
   },

@@ -22,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import vm from 'node:vm';
-import { createSandbox, type ExecutionRequest, type HubSpotEvent, type SandboxHandle } from '@codestep/sandbox';
+import { createSandbox, type ExecutionRequest, type HubSpotEvent, type SandboxHandle, type SandboxOptions } from '@codestep/sandbox';
 import { loadSandboxRuntime } from '@codestep/sandbox-runtime';
 
 const args = process.argv.slice(2);
@@ -198,17 +198,12 @@ async function executeChecked(sandbox: SandboxHandle, req: ExecutionRequest): Pr
   if (result.status !== 'succeeded') throw new Error(`benchmark action failed: ${JSON.stringify(result.error)}`);
 }
 
-async function main(): Promise<void> {
-  const server = await startServer();
-  const egress = { allowHosts: [], mapHosts: { 'api.bench.example': server.url } };
-  const figures: Record<string, unknown> = { cpus: os.availableParallelism(), loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100), pool: POOL };
-  console.log(
-    `sandbox benchmark: ${os.availableParallelism()} CPUs, load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}, pool of ${POOL} workers, ${ROUNDS} throughput rounds`,
-  );
+type Figures = Record<string, unknown>;
+type Egress = SandboxOptions['egress'];
+type Baseline = Map<string, () => Promise<unknown>>;
 
+/** Sandbox start (the first one also builds the bundles and loads the runtime) and the pool's cold worker starts. */
+async function measureStart(egress: Egress, figures: Figures): Promise<{ sandbox: SandboxHandle; hostPid: number | undefined }> {
   // Host start: the first sandbox also builds the bundles and loads the runtime (once per process).
   let started = performance.now();
   const first = await createSandbox({ poolSize: POOL, egress });
@@ -223,8 +218,11 @@ async function main(): Promise<void> {
   console.log(`cold worker (new Worker → ready, pre-warm): ${coldStarts.map(fmt).join(', ')} ms`);
   figures.sandboxStartMs = { first: Math.round(firstStartMs), warm: Math.round(hostStartMs) };
   figures.coldWorkerMs = coldStarts;
+  return { sandbox, hostPid };
+}
 
-  const baseline = await bareBaseline(server.url);
+/** Latency, one execution at a time, against the same function in a warm bare context; returns the figures per action. */
+async function measureLatency(sandbox: SandboxHandle, baseline: Baseline, figures: Figures): Promise<Record<string, unknown>> {
   console.log(`\nlatency, one at a time (${SEQUENTIAL} each), ms — sandbox vs warm bare vm context in this process`);
   console.log('action    bare p50  bare p99   sandbox p50  sandbox p99   overhead p50  overhead p99');
   const latencyFigures: Record<string, unknown> = {};
@@ -242,7 +240,11 @@ async function main(): Promise<void> {
     );
   }
   figures.latency = latencyFigures;
+  return latencyFigures;
+}
 
+/** Throughput in rounds, with CPU per execution and the host's peak RSS; returns the trivial action's median rate. */
+async function measureThroughput(sandbox: SandboxHandle, baseline: Baseline, hostPid: number | undefined, figures: Figures): Promise<number> {
   console.log(`\nthroughput, all submitted at once, ${ROUNDS} rounds (pool of ${POOL} workers); CPU = client + host processes, all threads`);
   const throughput: Record<string, unknown> = {};
   for (const scenario of scenarios) {
@@ -293,8 +295,11 @@ async function main(): Promise<void> {
   figures.throughput = throughput;
   figures.hostPeakRssMb = Math.round(peakMb);
   figures.freshBareContextPerSecond = Math.round(freshRate);
-  await sandbox.close();
+  return trivialMedian;
+}
 
+/** The HubSpot client's first require in a fresh worker, in a replacement worker (code cache), then per execution. */
+async function measureHubSpotClient(egress: Egress, figures: Figures): Promise<void> {
   // A fresh worker's first require of the 10.6 MB HubSpot client, then the same worker again.
   const fresh = await createSandbox({ poolSize: 1, egress });
   const hubspot = `const hubspot = require('@hubspot/api-client'); exports.main = async () => ({ outputFields: { ok: typeof hubspot.Client === 'function' } });`;
@@ -324,7 +329,10 @@ async function main(): Promise<void> {
   figures.hubspotClient = { firstRequireMs: firstRequire, replacementWorkerFirstRequireMs: replacementRequire, perExecutionP50Ms: percentile(again, 50) };
   figures.replacementColdWorkerMs = replacementColdStarts.at(-1);
   await fresh.close();
+}
 
+/** Resident memory per concurrent execution. */
+async function measureMemory(egress: Egress, figures: Figures): Promise<void> {
   // Resident memory per concurrent execution: host RSS with 1 vs 4 workers, each holding an
   // execution that has loaded lodash and waits.
   const holding = `const _ = require('lodash'); exports.main = async () => { const data = _.range(10000).map((i) => ({ i })); await new Promise((r) => setTimeout(r, 400)); return { outputFields: { n: data.length } }; };`;
@@ -343,7 +351,10 @@ async function main(): Promise<void> {
     `\nhost RSS with 1 execution running: ${((rss[1] ?? 0) / 1048576).toFixed(0)} MB; with 4: ${((rss[4] ?? 0) / 1048576).toFixed(0)} MB → ${perExecutionMb.toFixed(1)} MB per concurrent execution (one worker each)`,
   );
   figures.memory = { rss1Mb: (rss[1] ?? 0) / 1048576, rss4Mb: (rss[4] ?? 0) / 1048576, perConcurrentExecutionMb: perExecutionMb };
+}
 
+/** The targets the figures are read against, met or missed. */
+function printTargets(latencyFigures: Record<string, unknown>, trivialMedian: number): void {
   const trivial = latencyFigures.trivial as { overheadP50: number } | undefined;
   console.log(
     `\ntargets (2-core machine; load average now ${os
@@ -353,6 +364,28 @@ async function main(): Promise<void> {
   );
   console.log(`  overhead p50 ≤ 1 ms (trivial): ${trivial ? fmt(trivial.overheadP50) : '?'} ms → ${trivial && trivial.overheadP50 <= 1 ? 'met' : 'missed'}`);
   console.log(`  ≥ 2,000 trivial executions/s: median ${trivialMedian} → ${trivialMedian >= 2000 ? 'met' : 'missed'}`);
+}
+
+async function main(): Promise<void> {
+  const server = await startServer();
+  const egress = { allowHosts: [], mapHosts: { 'api.bench.example': server.url } };
+  const figures: Figures = { cpus: os.availableParallelism(), loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100), pool: POOL };
+  console.log(
+    `sandbox benchmark: ${os.availableParallelism()} CPUs, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}, pool of ${POOL} workers, ${ROUNDS} throughput rounds`,
+  );
+
+  const { sandbox, hostPid } = await measureStart(egress, figures);
+  const baseline = await bareBaseline(server.url);
+  const latencyFigures = await measureLatency(sandbox, baseline, figures);
+  const trivialMedian = await measureThroughput(sandbox, baseline, hostPid, figures);
+  await sandbox.close();
+
+  await measureHubSpotClient(egress, figures);
+  await measureMemory(egress, figures);
+  printTargets(latencyFigures, trivialMedian);
   console.log(`\n${JSON.stringify(figures)}`);
   await server.close();
 }

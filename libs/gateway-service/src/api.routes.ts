@@ -107,6 +107,11 @@ function requestId(req: RouteRequest): string {
 
 /** The routes; `limitsOf` gives each tenant's limits, checked on save and carried by enrollments. */
 export function apiRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
+  return [...workflowsRoutes(c, limitsOf), ...enrollmentsRoutes(c, limitsOf), ...executionsRoutes(c)];
+}
+
+/** Workflows: created and updated within the tenant's limits (and secret selections, with the broker), read by id and version. */
+function workflowsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
   return [
     {
       method: 'POST',
@@ -161,6 +166,12 @@ export function apiRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
         return { status: 200, body: workflowView(wf) };
       },
     },
+  ];
+}
+
+/** Enrollments: an object enrolled in a workflow (idempotent by request id, with the tenant's limits), and their history. */
+function enrollmentsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
+  return [
     {
       method: 'POST',
       path: '/v1/workflows/:id/enrollments',
@@ -192,6 +203,12 @@ export function apiRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
       auth: 'tenant',
       handle: async (req) => ({ status: 200, body: enrollmentView(await c.history.getEnrollment({ tenantId: req.tenantId, enrollmentId: req.params.id! })) }),
     },
+  ];
+}
+
+/** Executions: one by id, or as they happen (the tail, as server-sent events). */
+function executionsRoutes(c: ApiClients): Route[] {
+  return [
     {
       method: 'GET',
       path: '/v1/executions/:id',

@@ -161,7 +161,14 @@ export interface ConnectionRoutesOptions {
  */
 export function connectionRoutes(credentials: CredentialsClientLike, options: ConnectionRoutesOptions = {}): Route[] {
   const client: credentialsV1.CredentialsClient = 'raw' in credentials ? credentials.raw : credentials;
-  const routes: Route[] = [
+  const routes: Route[] = [...connectionsRoutes(client), { method: 'GET', path: '/oauth/callback', auth: 'none', handle: (req) => oauthCallback(client, req) }];
+  if (options.secrets === false) return routes;
+  return [...routes, ...secretsRoutes(client)];
+}
+
+/** The OAuth providers, and the tenant's connections: created (with the authorize URL), listed, read, authorized again, revoked. */
+function connectionsRoutes(client: credentialsV1.CredentialsClient): Route[] {
+  return [
     {
       method: 'GET',
       path: '/v1/oauth-providers',
@@ -231,11 +238,12 @@ export function connectionRoutes(credentials: CredentialsClientLike, options: Co
         return { status: 200, body: connectionView(out) };
       },
     },
-    { method: 'GET', path: '/oauth/callback', auth: 'none', handle: (req) => oauthCallback(client, req) },
   ];
-  if (options.secrets === false) return routes;
+}
+
+/** The tenant's secrets: written, listed and deleted by name; only names and times ever come back. */
+function secretsRoutes(client: credentialsV1.CredentialsClient): Route[] {
   return [
-    ...routes,
     {
       method: 'PUT',
       path: '/v1/secrets/:name',

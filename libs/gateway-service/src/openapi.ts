@@ -10,6 +10,7 @@ const errors = {
   '404': { description: "Not found (or another tenant's)", ...json(ref('Error')) },
 };
 
+/** The document, with `serverUrl` as its one server; paths and schemas are grouped by resource below. */
 export function openApiDocument(serverUrl: string): Record<string, unknown> {
   return {
     openapi: '3.1.0',
@@ -21,125 +22,14 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
     servers: [{ url: serverUrl }],
     security: [{ apiKey: [] }],
     paths: {
-      '/v1/workflows': {
-        post: {
-          summary: 'Create a workflow (version 1)',
-          parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
-          requestBody: json(ref('WorkflowInput')),
-          responses: { '201': { description: 'Created', ...json(ref('Workflow')) }, ...errors },
-        },
-        get: {
-          summary: 'List workflows (latest versions)',
-          responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflows: { type: 'array', items: ref('Workflow') } } }) }, ...errors },
-        },
-      },
-      '/v1/workflows/{id}': {
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        get: {
-          summary: 'Get a workflow (latest, or ?version=N)',
-          parameters: [{ name: 'version', in: 'query', schema: { type: 'integer' } }],
-          responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors },
-        },
-        put: { summary: 'Publish a new version', requestBody: json(ref('WorkflowInput')), responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors } },
-      },
-      '/v1/workflows/{id}/enrollments': {
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        post: {
-          summary: 'Enroll a CRM object into the workflow',
-          parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' }, description: 'The same key enrolls once' }],
-          requestBody: json({ type: 'object', required: ['object'], properties: { object: ref('CrmObject') } }),
-          responses: {
-            '202': {
-              description: 'Accepted; runs asynchronously',
-              ...json({ type: 'object', properties: { id: { type: 'string' }, workflowVersion: { type: 'integer' }, status: { type: 'string' } } }),
-            },
-            ...errors,
-          },
-        },
-      },
-      '/v1/enrollments': {
-        get: {
-          summary: 'List enrollments, newest first',
-          parameters: ['workflowId', 'status', 'limit'].map((n) => ({ name: n, in: 'query', schema: { type: 'string' } })),
-          responses: { '200': { description: 'OK' }, ...errors },
-        },
-      },
-      '/v1/enrollments/{id}': {
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        get: { summary: "An enrollment's history: status, each execution's inputs, outputs, logs and errors", responses: { '200': { description: 'OK', ...json(ref('Enrollment')) }, ...errors } },
-      },
-      '/v1/executions/{id}': {
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        get: { summary: 'One execution', responses: { '200': { description: 'OK', ...json(ref('Execution')) }, ...errors } },
-      },
-      '/v1/tail': {
-        get: {
-          summary: 'Live tail (server-sent events) of logs and status changes',
-          parameters: [{ name: 'enrollmentId', in: 'query', schema: { type: 'string' } }],
-          responses: { '200': { description: 'text/event-stream' } },
-        },
-      },
-      '/v1/secrets/{name}': {
-        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
-        put: {
-          summary: 'Set an action secret (encrypted at rest)',
-          requestBody: json({ type: 'object', required: ['value'], properties: { value: { type: 'string' } } }),
-          responses: { '200': { description: 'OK' }, ...errors },
-        },
-        delete: { summary: 'Delete a secret', responses: { '200': { description: 'OK' } } },
-      },
-      '/v1/secrets': { get: { summary: 'List secret names (never values)', responses: { '200': { description: 'OK' } } } },
-      '/v1/connections': {
-        post: { summary: 'Create an OAuth connection and get the authorize URL', responses: { '201': { description: 'Created' }, ...errors } },
-        get: { summary: 'List connections', responses: { '200': { description: 'OK' } } },
-      },
-      '/v1/connections/{handle}': {
-        parameters: [{ name: 'handle', in: 'path', required: true, schema: { type: 'string' } }],
-        get: { summary: 'A connection', responses: { '200': { description: 'OK' } } },
-        delete: { summary: 'Revoke a connection', responses: { '200': { description: 'OK' } } },
-      },
-      '/v1/workflows/{id}/webhook': {
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        post: {
-          summary: "The workflow's secret webhook URL path (created on first call)",
-          responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflowId: { type: 'string' }, path: { type: 'string', example: '/hooks/hk_…' } } }) }, ...errors },
-        },
-      },
-      '/hooks/{token}': {
-        parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
-        post: {
-          summary: "Webhook trigger: data = JSON body merged over the query parameters, headers = the request's; answers with what the last action's start returned",
-          security: [],
-          responses: {
-            '200': { description: "start's return value" },
-            '202': { description: 'Still running after the wait; the body has the enrollment id' },
-            '404': { description: 'Unknown hook' },
-            '500': { description: 'The workflow failed; the body has the error' },
-          },
-        },
-        get: { summary: 'Webhook trigger (query parameters only)', security: [], responses: { '200': { description: "start's return value" } } },
-      },
-      '/v1/oauth-providers': { get: { summary: 'Providers the operator configured, with the HubSpot preset permissions', responses: { '200': { description: 'OK' } } } },
-      '/v1/connections/{handle}/authorize': {
-        parameters: [{ name: 'handle', in: 'path', required: true, schema: { type: 'string' } }],
-        post: { summary: 'A new authorize URL (reconnect a connection that needs re-authorization)', responses: { '200': { description: 'OK' }, ...errors } },
-      },
-      '/oauth/callback': {
-        get: { summary: "The OAuth provider's redirect target", security: [], responses: { '200': { description: 'Connected' }, '400': { description: 'Provider error, shown plainly' } } },
-      },
-      '/v1/tenant/limits': {
-        get: {
-          summary: "This tenant's execution limits: its settings (null = the operator's value), the effective values, and the operator's bounds",
-          responses: { '200': { description: 'OK', ...json(ref('TenantLimits')) }, ...errors },
-        },
-        put: {
-          summary: "Set this tenant's execution limits (replaces all four; null or absent = the operator's value)",
-          description:
-            "An action's own timeoutMs/memoryMb win if set, else the tenant's default, else the operator's default; never above the tenant's ceiling or the operator's bound. A workflow whose action asks for more than the ceiling is refused when saved; lowering the ceiling later clamps existing workflows' actions. Each enrollment keeps the limits in force when it started. A value outside the operator's bounds is refused with 400 naming the field and the bound.",
-          requestBody: json(ref('TenantLimitSettings')),
-          responses: { '200': { description: 'OK', ...json(ref('TenantLimits')) }, ...errors },
-        },
-      },
+      ...workflowsPaths(),
+      ...enrollmentsPaths(),
+      ...executionsPaths(),
+      ...secretsPaths(),
+      ...connectionsPaths(),
+      ...hooksPaths(),
+      ...oauthPaths(),
+      ...tenantPaths(),
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'OK' } } } },
     },
     components: {
@@ -163,111 +53,306 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
             properties: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
           },
         },
-        OutputField: {
-          type: 'object',
-          required: ['name', 'type'],
-          properties: { name: { type: 'string' }, type: { enum: ['number', 'string', 'boolean', 'datetime', 'enum', 'date', 'phone_number'] }, options: { type: 'array', items: { type: 'string' } } },
-        },
-        InputField: {
-          type: 'object',
-          required: ['name'],
-          description: 'Exactly one of value, property, fromAction',
-          properties: {
-            name: { type: 'string' },
-            value: { type: ['string', 'number', 'boolean'] },
-            property: { type: 'string' },
-            fromAction: { type: 'object', properties: { actionId: { type: 'string' }, field: { type: 'string' } } },
+        ...actionSchemas(),
+        ...tenantLimitsSchemas(),
+        ...workflowSchemas(),
+        ...historySchemas(),
+      },
+    },
+  };
+}
+
+/** Workflows: created, listed, read by version, published again. */
+function workflowsPaths(): Record<string, unknown> {
+  return {
+    '/v1/workflows': {
+      post: {
+        summary: 'Create a workflow (version 1)',
+        parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
+        requestBody: json(ref('WorkflowInput')),
+        responses: { '201': { description: 'Created', ...json(ref('Workflow')) }, ...errors },
+      },
+      get: {
+        summary: 'List workflows (latest versions)',
+        responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflows: { type: 'array', items: ref('Workflow') } } }) }, ...errors },
+      },
+    },
+    '/v1/workflows/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: {
+        summary: 'Get a workflow (latest, or ?version=N)',
+        parameters: [{ name: 'version', in: 'query', schema: { type: 'integer' } }],
+        responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors },
+      },
+      put: { summary: 'Publish a new version', requestBody: json(ref('WorkflowInput')), responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors } },
+    },
+  };
+}
+
+/** Enrollments: a CRM object enrolled in a workflow, listed, and one with its history. */
+function enrollmentsPaths(): Record<string, unknown> {
+  return {
+    '/v1/workflows/{id}/enrollments': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      post: {
+        summary: 'Enroll a CRM object into the workflow',
+        parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' }, description: 'The same key enrolls once' }],
+        requestBody: json({ type: 'object', required: ['object'], properties: { object: ref('CrmObject') } }),
+        responses: {
+          '202': {
+            description: 'Accepted; runs asynchronously',
+            ...json({ type: 'object', properties: { id: { type: 'string' }, workflowVersion: { type: 'integer' }, status: { type: 'string' } } }),
           },
+          ...errors,
         },
-        Action: {
+      },
+    },
+    '/v1/enrollments': {
+      get: {
+        summary: 'List enrollments, newest first',
+        parameters: ['workflowId', 'status', 'limit'].map((n) => ({ name: n, in: 'query', schema: { type: 'string' } })),
+        responses: { '200': { description: 'OK' }, ...errors },
+      },
+    },
+    '/v1/enrollments/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: { summary: "An enrollment's history: status, each execution's inputs, outputs, logs and errors", responses: { '200': { description: 'OK', ...json(ref('Enrollment')) }, ...errors } },
+    },
+  };
+}
+
+/** Executions: one by id, and the live tail of logs and status changes. */
+function executionsPaths(): Record<string, unknown> {
+  return {
+    '/v1/executions/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: { summary: 'One execution', responses: { '200': { description: 'OK', ...json(ref('Execution')) }, ...errors } },
+    },
+    '/v1/tail': {
+      get: {
+        summary: 'Live tail (server-sent events) of logs and status changes',
+        parameters: [{ name: 'enrollmentId', in: 'query', schema: { type: 'string' } }],
+        responses: { '200': { description: 'text/event-stream' } },
+      },
+    },
+  };
+}
+
+/** Action secrets: set, deleted, listed by name (never values). */
+function secretsPaths(): Record<string, unknown> {
+  return {
+    '/v1/secrets/{name}': {
+      parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+      put: {
+        summary: 'Set an action secret (encrypted at rest)',
+        requestBody: json({ type: 'object', required: ['value'], properties: { value: { type: 'string' } } }),
+        responses: { '200': { description: 'OK' }, ...errors },
+      },
+      delete: { summary: 'Delete a secret', responses: { '200': { description: 'OK' } } },
+    },
+    '/v1/secrets': { get: { summary: 'List secret names (never values)', responses: { '200': { description: 'OK' } } } },
+  };
+}
+
+/** OAuth connections: created, listed, read, revoked. */
+function connectionsPaths(): Record<string, unknown> {
+  return {
+    '/v1/connections': {
+      post: { summary: 'Create an OAuth connection and get the authorize URL', responses: { '201': { description: 'Created' }, ...errors } },
+      get: { summary: 'List connections', responses: { '200': { description: 'OK' } } },
+    },
+    '/v1/connections/{handle}': {
+      parameters: [{ name: 'handle', in: 'path', required: true, schema: { type: 'string' } }],
+      get: { summary: 'A connection', responses: { '200': { description: 'OK' } } },
+      delete: { summary: 'Revoke a connection', responses: { '200': { description: 'OK' } } },
+    },
+  };
+}
+
+/** Webhooks: a workflow's secret hook path, and the trigger itself. */
+function hooksPaths(): Record<string, unknown> {
+  return {
+    '/v1/workflows/{id}/webhook': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      post: {
+        summary: "The workflow's secret webhook URL path (created on first call)",
+        responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflowId: { type: 'string' }, path: { type: 'string', example: '/hooks/hk_…' } } }) }, ...errors },
+      },
+    },
+    '/hooks/{token}': {
+      parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
+      post: {
+        summary: "Webhook trigger: data = JSON body merged over the query parameters, headers = the request's; answers with what the last action's start returned",
+        security: [],
+        responses: {
+          '200': { description: "start's return value" },
+          '202': { description: 'Still running after the wait; the body has the enrollment id' },
+          '404': { description: 'Unknown hook' },
+          '500': { description: 'The workflow failed; the body has the error' },
+        },
+      },
+      get: { summary: 'Webhook trigger (query parameters only)', security: [], responses: { '200': { description: "start's return value" } } },
+    },
+  };
+}
+
+/** OAuth authorization: the providers, a new authorize URL, and the provider's redirect target. */
+function oauthPaths(): Record<string, unknown> {
+  return {
+    '/v1/oauth-providers': { get: { summary: 'Providers the operator configured, with the HubSpot preset permissions', responses: { '200': { description: 'OK' } } } },
+    '/v1/connections/{handle}/authorize': {
+      parameters: [{ name: 'handle', in: 'path', required: true, schema: { type: 'string' } }],
+      post: { summary: 'A new authorize URL (reconnect a connection that needs re-authorization)', responses: { '200': { description: 'OK' }, ...errors } },
+    },
+    '/oauth/callback': {
+      get: { summary: "The OAuth provider's redirect target", security: [], responses: { '200': { description: 'Connected' }, '400': { description: 'Provider error, shown plainly' } } },
+    },
+  };
+}
+
+/** The tenant's own settings: its execution limits. */
+function tenantPaths(): Record<string, unknown> {
+  return {
+    '/v1/tenant/limits': {
+      get: {
+        summary: "This tenant's execution limits: its settings (null = the operator's value), the effective values, and the operator's bounds",
+        responses: { '200': { description: 'OK', ...json(ref('TenantLimits')) }, ...errors },
+      },
+      put: {
+        summary: "Set this tenant's execution limits (replaces all four; null or absent = the operator's value)",
+        description:
+          "An action's own timeoutMs/memoryMb win if set, else the tenant's default, else the operator's default; never above the tenant's ceiling or the operator's bound. A workflow whose action asks for more than the ceiling is refused when saved; lowering the ceiling later clamps existing workflows' actions. Each enrollment keeps the limits in force when it started. A value outside the operator's bounds is refused with 400 naming the field and the bound.",
+        requestBody: json(ref('TenantLimitSettings')),
+        responses: { '200': { description: 'OK', ...json(ref('TenantLimits')) }, ...errors },
+      },
+    },
+  };
+}
+
+/** An action of a workflow: its code, fields, secrets, connections and limits. */
+function actionSchemas(): Record<string, unknown> {
+  return {
+    OutputField: {
+      type: 'object',
+      required: ['name', 'type'],
+      properties: { name: { type: 'string' }, type: { enum: ['number', 'string', 'boolean', 'datetime', 'enum', 'date', 'phone_number'] }, options: { type: 'array', items: { type: 'string' } } },
+    },
+    InputField: {
+      type: 'object',
+      required: ['name'],
+      description: 'Exactly one of value, property, fromAction',
+      properties: {
+        name: { type: 'string' },
+        value: { type: ['string', 'number', 'boolean'] },
+        property: { type: 'string' },
+        fromAction: { type: 'object', properties: { actionId: { type: 'string' }, field: { type: 'string' } } },
+      },
+    },
+    Action: {
+      type: 'object',
+      required: ['code'],
+      properties: {
+        id: { type: 'string' },
+        name: { type: 'string' },
+        runtime: { enum: ['hubspot', 'jsworkflows'], default: 'hubspot' },
+        code: { type: 'string', description: 'exports.main = async (event) => ({ outputFields })' },
+        inputFields: { type: 'array', items: ref('InputField') },
+        outputFields: { type: 'array', items: ref('OutputField') },
+        secrets: { type: 'array', items: { type: 'string' } },
+        connections: { type: 'array', items: { type: 'string' } },
+        timeoutMs: {
+          type: 'integer',
+          minimum: MIN.timeoutMs,
+          description: `Wall time, ms. Absent: the tenant's defaultTimeoutMs (else the operator's, ${OPERATOR.defaultTimeoutMs} unless configured). At most the tenant's maxTimeoutMs; more is refused with 400`,
+        },
+        memoryMb: {
+          type: 'integer',
+          minimum: MIN.memoryMb,
+          description: `Memory, MB. Absent: the tenant's defaultMemoryMb (else the operator's, ${OPERATOR.defaultMemoryMb} unless configured). At most the tenant's maxMemoryMb; more is refused with 400`,
+        },
+      },
+    },
+  };
+}
+
+/** A tenant's execution limits: its settings, and what applies. */
+function tenantLimitsSchemas(): Record<string, unknown> {
+  return {
+    TenantLimitSettings: {
+      type: 'object',
+      properties: {
+        defaultTimeoutMs: { type: ['integer', 'null'], minimum: MIN.timeoutMs, description: "Wall time of the tenant's actions that set none, ms" },
+        defaultMemoryMb: { type: ['integer', 'null'], minimum: MIN.memoryMb, description: "Memory of the tenant's actions that set none, MB" },
+        maxTimeoutMs: { type: ['integer', 'null'], minimum: MIN.timeoutMs, description: 'The most any action of the tenant may ask for, ms; at most the operator bound' },
+        maxMemoryMb: { type: ['integer', 'null'], minimum: MIN.memoryMb, description: 'The most any action of the tenant may ask for, MB; at most the operator bound' },
+      },
+    },
+    TenantLimits: {
+      allOf: [
+        ref('TenantLimitSettings'),
+        {
           type: 'object',
-          required: ['code'],
           properties: {
-            id: { type: 'string' },
-            name: { type: 'string' },
-            runtime: { enum: ['hubspot', 'jsworkflows'], default: 'hubspot' },
-            code: { type: 'string', description: 'exports.main = async (event) => ({ outputFields })' },
-            inputFields: { type: 'array', items: ref('InputField') },
-            outputFields: { type: 'array', items: ref('OutputField') },
-            secrets: { type: 'array', items: { type: 'string' } },
-            connections: { type: 'array', items: { type: 'string' } },
-            timeoutMs: {
-              type: 'integer',
-              minimum: MIN.timeoutMs,
-              description: `Wall time, ms. Absent: the tenant's defaultTimeoutMs (else the operator's, ${OPERATOR.defaultTimeoutMs} unless configured). At most the tenant's maxTimeoutMs; more is refused with 400`,
-            },
-            memoryMb: {
-              type: 'integer',
-              minimum: MIN.memoryMb,
-              description: `Memory, MB. Absent: the tenant's defaultMemoryMb (else the operator's, ${OPERATOR.defaultMemoryMb} unless configured). At most the tenant's maxMemoryMb; more is refused with 400`,
-            },
-          },
-        },
-        TenantLimitSettings: {
-          type: 'object',
-          properties: {
-            defaultTimeoutMs: { type: ['integer', 'null'], minimum: MIN.timeoutMs, description: "Wall time of the tenant's actions that set none, ms" },
-            defaultMemoryMb: { type: ['integer', 'null'], minimum: MIN.memoryMb, description: "Memory of the tenant's actions that set none, MB" },
-            maxTimeoutMs: { type: ['integer', 'null'], minimum: MIN.timeoutMs, description: 'The most any action of the tenant may ask for, ms; at most the operator bound' },
-            maxMemoryMb: { type: ['integer', 'null'], minimum: MIN.memoryMb, description: 'The most any action of the tenant may ask for, MB; at most the operator bound' },
-          },
-        },
-        TenantLimits: {
-          allOf: [
-            ref('TenantLimitSettings'),
-            {
+            effective: {
               type: 'object',
+              description: 'What applies: the settings, the operator values where unset',
+              properties: { defaultTimeoutMs: { type: 'integer' }, defaultMemoryMb: { type: 'integer' }, maxTimeoutMs: { type: 'integer' }, maxMemoryMb: { type: 'integer' } },
+            },
+            operator: {
+              type: 'object',
+              description: "The operator's defaults and bounds (platform configuration)",
               properties: {
-                effective: {
-                  type: 'object',
-                  description: 'What applies: the settings, the operator values where unset',
-                  properties: { defaultTimeoutMs: { type: 'integer' }, defaultMemoryMb: { type: 'integer' }, maxTimeoutMs: { type: 'integer' }, maxMemoryMb: { type: 'integer' } },
-                },
-                operator: {
-                  type: 'object',
-                  description: "The operator's defaults and bounds (platform configuration)",
-                  properties: {
-                    defaultTimeoutMs: { type: 'integer' },
-                    defaultMemoryMb: { type: 'integer' },
-                    maxTimeoutMs: { type: 'integer' },
-                    maxMemoryMb: { type: 'integer' },
-                    minTimeoutMs: { type: 'integer' },
-                    minMemoryMb: { type: 'integer' },
-                  },
-                },
+                defaultTimeoutMs: { type: 'integer' },
+                defaultMemoryMb: { type: 'integer' },
+                maxTimeoutMs: { type: 'integer' },
+                maxMemoryMb: { type: 'integer' },
+                minTimeoutMs: { type: 'integer' },
+                minMemoryMb: { type: 'integer' },
               },
             },
-          ],
-        },
-        WorkflowInput: {
-          type: 'object',
-          required: ['name', 'actions'],
-          properties: { name: { type: 'string' }, objectType: { type: 'string', default: 'CONTACT' }, actions: { type: 'array', items: ref('Action') } },
-        },
-        Workflow: { allOf: [ref('WorkflowInput'), { type: 'object', properties: { id: { type: 'string' }, version: { type: 'integer' }, createdAt: { type: 'string', format: 'date-time' } } }] },
-        Execution: {
-          type: 'object',
-          properties: {
-            id: { type: 'string' },
-            actionId: { type: 'string' },
-            status: { enum: ['requested', 'running', 'succeeded', 'failed', 'retry_scheduled'] },
-            inputFields: { type: 'object' },
-            outputFields: { type: 'object' },
-            logs: { type: 'array', items: { type: 'object' } },
-            error: { type: ['object', 'null'] },
-            traceId: { type: ['string', 'null'] },
           },
         },
-        Enrollment: {
-          type: 'object',
-          properties: {
-            id: { type: 'string' },
-            workflowId: { type: 'string' },
-            status: { enum: ['running', 'completed', 'failed'] },
-            error: { type: ['object', 'null'] },
-            executions: { type: 'array', items: ref('Execution') },
-          },
-        },
+      ],
+    },
+  };
+}
+
+/** A workflow as sent, and as stored (with id, version and creation time). */
+function workflowSchemas(): Record<string, unknown> {
+  return {
+    WorkflowInput: {
+      type: 'object',
+      required: ['name', 'actions'],
+      properties: { name: { type: 'string' }, objectType: { type: 'string', default: 'CONTACT' }, actions: { type: 'array', items: ref('Action') } },
+    },
+    Workflow: { allOf: [ref('WorkflowInput'), { type: 'object', properties: { id: { type: 'string' }, version: { type: 'integer' }, createdAt: { type: 'string', format: 'date-time' } } }] },
+  };
+}
+
+/** The history: an execution, and an enrollment with its executions. */
+function historySchemas(): Record<string, unknown> {
+  return {
+    Execution: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        actionId: { type: 'string' },
+        status: { enum: ['requested', 'running', 'succeeded', 'failed', 'retry_scheduled'] },
+        inputFields: { type: 'object' },
+        outputFields: { type: 'object' },
+        logs: { type: 'array', items: { type: 'object' } },
+        error: { type: ['object', 'null'] },
+        traceId: { type: ['string', 'null'] },
+      },
+    },
+    Enrollment: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        workflowId: { type: 'string' },
+        status: { enum: ['running', 'completed', 'failed'] },
+        error: { type: ['object', 'null'] },
+        executions: { type: 'array', items: ref('Execution') },
       },
     },
   };

@@ -62,12 +62,16 @@ export interface TenantsDeps extends TenantsOptions {
   clock: Clock;
 }
 
-export function createTenants(deps: TenantsDeps): Tenants {
-  const { store, eventLog, clock } = deps;
-  const keyCache = new Map<string, string>();
-  const settingsCacheMs = deps.settingsCacheMs ?? 5_000;
-  const settings = new Map<string, { limits: TenantLimitSettings; until: number }>();
+/** How a tenant's changes are written: as events on the tenants topic, with sequences of their own, applied at once. */
+interface TenantEventWriter {
+  reserve(tenantId: string, count: number): Promise<number>;
+  /** An event of the tenant (its own aggregate), now or at `occurredAt`. */
+  event(tenantId: string, body: EventBody, occurredAt?: number): Envelope;
+  record(events: Envelope[]): Promise<void>;
+  adopt(tenant: TenantDoc, updatedAt: number | undefined): Promise<void>;
+}
 
+function tenantEventWriter(store: DocumentStore, eventLog: EventLog, clock: Clock): TenantEventWriter {
   /** Hands out `count` consecutive sequence numbers of the tenant, above every one it has used. */
   async function reserve(tenantId: string, count: number): Promise<number> {
     for (;;) {
@@ -95,6 +99,18 @@ export function createTenants(deps: TenantsDeps): Tenants {
     for (const k of keys) events.push(event(tenant.tenantId, { $case: 'apiKeyCreated', value: { keyHash: k.id, sequence: seq++ } }, k.doc.createdAt));
     await record(events);
   }
+
+  return { reserve, event, record, adopt };
+}
+
+/** The tenants over the plain store and the tenants topic; see {@link Tenants}. */
+export function createTenants(deps: TenantsDeps): Tenants {
+  const { store, eventLog, clock } = deps;
+  const keyCache = new Map<string, string>();
+  const settingsCacheMs = deps.settingsCacheMs ?? 5_000;
+  const settings = new Map<string, { limits: TenantLimitSettings; until: number }>();
+
+  const { reserve, event, record, adopt } = tenantEventWriter(store, eventLog, clock);
 
   return {
     async ensureCollections() {

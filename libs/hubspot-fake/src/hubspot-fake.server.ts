@@ -5,7 +5,7 @@
  * the rate limit, injected failures).
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ValidationError } from '@codestep/core';
 import { normalizeWrite } from './crm.properties.ts';
@@ -158,10 +158,19 @@ function send(res: ServerResponse, correlationId: string, response: FakeResponse
   res.end(payload);
 }
 
+/** The fake's state behind its server and its test handles. */
+interface FakeState {
+  readonly ctx: FakeContext;
+  /** Every request so far, oldest first. */
+  readonly log: RecordedRequest[];
+  /** Failures injected by `failNext`, taken in order. */
+  readonly failures: PendingFailure[];
+}
+
 /** Starts the fake and resolves once it listens. */
 export async function startHubSpotFake(options: HubSpotFakeOptions = {}): Promise<HubSpotFake> {
   const resolved = resolveOptions(options);
-  const { clock, logger } = resolved;
+  const { clock } = resolved;
   const tokens = new TokenRegistry(clock);
   for (const [token, config] of Object.entries(resolved.accessTokens)) {
     tokens.addPrivateAppToken(token, { ...config, userId: DEFAULT_USER_ID });
@@ -174,76 +183,100 @@ export async function startHubSpotFake(options: HubSpotFakeOptions = {}): Promis
     baseUrl: '',
     consent: resolved.oauthConsent,
   };
-  const log: RecordedRequest[] = [];
-  const failures: PendingFailure[] = [];
+  const state: FakeState = { ctx, log: [], failures: [] };
+  const { server, port } = await listen(state);
+  return {
+    url: ctx.baseUrl,
+    port,
+    requests: state.log,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+    ...recordHandles(ctx),
+    ...tokenHandles(ctx),
+    ...behaviourHandles(state),
+  };
+}
 
-  function takeFailure(path: string): PendingFailure | undefined {
-    const failure = failures.find((f) => path.startsWith(f.pathPrefix));
-    if (!failure) return undefined;
-    failure.remaining -= 1;
-    if (failure.remaining <= 0) failures.splice(failures.indexOf(failure), 1);
-    return failure;
+/** The next injected failure for `path`, counted down (and dropped once used up). */
+function takeFailure(failures: PendingFailure[], path: string): PendingFailure | undefined {
+  const failure = failures.find((f) => path.startsWith(f.pathPrefix));
+  if (!failure) return undefined;
+  failure.remaining -= 1;
+  if (failure.remaining <= 0) failures.splice(failures.indexOf(failure), 1);
+  return failure;
+}
+
+/** An injected failure first, then the OAuth or CRM routes, else HubSpot's 404. */
+function route(state: FakeState, req: FakeRequest): FakeResponse {
+  const { ctx } = state;
+  const failure = takeFailure(state.failures, req.path);
+  if (failure) {
+    return failure.status === 429 ? secondlyRateLimit(req.correlationId, 'publicapi:fake-injected-secondly', ctx.limiter.limit) : injectedFailure(failure.status, req.correlationId);
   }
+  const [first, second, third] = req.segments;
+  if (first === 'oauth') return handleOAuth(ctx, req);
+  if (first === 'crm' && second === 'v3' && third === 'objects' && req.segments.length >= 4) return handleCrm(ctx, req);
+  return resourceNotFound(req.correlationId);
+}
 
-  function route(req: FakeRequest): FakeResponse {
-    const failure = takeFailure(req.path);
-    if (failure) {
-      return failure.status === 429 ? secondlyRateLimit(req.correlationId, 'publicapi:fake-injected-secondly', ctx.limiter.limit) : injectedFailure(failure.status, req.correlationId);
-    }
-    const [first, second, third] = req.segments;
-    if (first === 'oauth') return handleOAuth(ctx, req);
-    if (first === 'crm' && second === 'v3' && third === 'objects' && req.segments.length >= 4) return handleCrm(ctx, req);
-    return resourceNotFound(req.correlationId);
+/** One HTTP request: read (within the body cap), routed, recorded in the request log, answered. */
+async function handle(state: FakeState, incoming: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { clock, logger, maxBodyBytes } = state.ctx.options;
+  const correlationId = randomUUID();
+  const url = new URL(incoming.url ?? '/', 'http://fake.invalid');
+  let segments: string[];
+  try {
+    segments = url.pathname
+      .split('/')
+      .filter((s) => s !== '')
+      .map((s) => decodeURIComponent(s));
+  } catch {
+    segments = [];
   }
-
-  async function handle(incoming: IncomingMessage, res: ServerResponse): Promise<void> {
-    const correlationId = randomUUID();
-    const url = new URL(incoming.url ?? '/', 'http://fake.invalid');
-    let segments: string[];
-    try {
-      segments = url.pathname
-        .split('/')
-        .filter((s) => s !== '')
-        .map((s) => decodeURIComponent(s));
-    } catch {
-      segments = [];
-    }
-    const raw = await readRaw(incoming, resolved.maxBodyBytes);
-    const req: FakeRequest = {
-      method: (incoming.method ?? 'GET').toUpperCase(),
-      path: url.pathname,
-      segments,
-      query: url.searchParams,
-      headers: incoming.headers,
-      rawBody: raw ?? Buffer.alloc(0),
-      correlationId,
-    };
-    let response: FakeResponse;
-    try {
-      response = raw === undefined ? crmError(413, correlationId, { message: 'Payload Too Large' }) : route(req);
-    } catch (error) {
-      logger.error({ err: error, path: req.path }, 'hubspot-fake handler failed');
-      response = crmError(500, correlationId, { message: 'internal error' });
-    }
-    const authorization = incoming.headers.authorization;
-    log.push({
-      method: req.method,
-      path: req.path,
-      query: url.search.replace(/^\?/, ''),
-      authorization,
-      token: authorization ? /^Bearer\s+(\S+)/i.exec(authorization)?.[1] : undefined,
-      portalId: req.portalId,
-      status: response.status,
-      correlationId,
-      body: parseBody(req),
-      at: clock(),
-    });
-    logger.debug({ method: req.method, path: req.path, status: response.status }, 'hubspot-fake request');
-    send(res, correlationId, response);
+  const raw = await readRaw(incoming, maxBodyBytes);
+  const req: FakeRequest = {
+    method: (incoming.method ?? 'GET').toUpperCase(),
+    path: url.pathname,
+    segments,
+    query: url.searchParams,
+    headers: incoming.headers,
+    rawBody: raw ?? Buffer.alloc(0),
+    correlationId,
+  };
+  let response: FakeResponse;
+  try {
+    response = raw === undefined ? crmError(413, correlationId, { message: 'Payload Too Large' }) : route(state, req);
+  } catch (error) {
+    logger.error({ err: error, path: req.path }, 'hubspot-fake handler failed');
+    response = crmError(500, correlationId, { message: 'internal error' });
   }
+  const authorization = incoming.headers.authorization;
+  state.log.push({
+    method: req.method,
+    path: req.path,
+    query: url.search.replace(/^\?/, ''),
+    authorization,
+    token: authorization ? /^Bearer\s+(\S+)/i.exec(authorization)?.[1] : undefined,
+    portalId: req.portalId,
+    status: response.status,
+    correlationId,
+    body: parseBody(req),
+    at: clock(),
+  });
+  logger.debug({ method: req.method, path: req.path, status: response.status }, 'hubspot-fake request');
+  send(res, correlationId, response);
+}
 
+/** Starts the HTTP server on the configured host and port; sets `ctx.baseUrl` once it listens. */
+async function listen(state: FakeState): Promise<{ server: Server; port: number }> {
+  const { ctx } = state;
+  const resolved = ctx.options;
+  const { logger } = resolved;
   const server = createServer((incoming, res) => {
-    handle(incoming, res).catch((error: unknown) => {
+    handle(state, incoming, res).catch((error: unknown) => {
       logger.error({ err: error }, 'hubspot-fake request failed');
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
@@ -260,18 +293,14 @@ export async function startHubSpotFake(options: HubSpotFakeOptions = {}): Promis
   const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
   ctx.baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   logger.info({ url: ctx.baseUrl }, 'hubspot-fake listening');
+  return { server, port };
+}
 
+/** The test handles on CRM records: seed, get, list (no auth, no rate limit, not logged). */
+function recordHandles(ctx: FakeContext): Pick<HubSpotFake, 'seed' | 'get' | 'list'> {
+  const resolved = ctx.options;
   const portalOf = (o?: SeedOptions) => o?.portalId ?? resolved.portalId;
-
   return {
-    url: ctx.baseUrl,
-    port,
-    requests: log,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
     seed(objectType, properties, seedOptions) {
       const spec = specOf(objectType);
       const written = normalizeWrite(spec, properties, {
@@ -291,6 +320,14 @@ export async function startHubSpotFake(options: HubSpotFakeOptions = {}): Promis
     list(objectType, listOptions) {
       return ctx.store.list(portalOf(listOptions), specOf(objectType).name, listOptions?.archived ?? false).map(toSnapshot);
     },
+  };
+}
+
+/** The test handles on tokens: mint an expiring access token, add a private-app token, expire one. */
+function tokenHandles(ctx: FakeContext): Pick<HubSpotFake, 'issueAccessToken' | 'addPrivateAppToken' | 'expireAccessToken'> {
+  const { tokens } = ctx;
+  const resolved = ctx.options;
+  return {
     issueAccessToken(issue = {}) {
       const app = issue.clientId ? resolved.oauthClients.find((c) => c.clientId === issue.clientId) : undefined;
       if (issue.clientId && !app) throw new ValidationError(`hubspot-fake: unknown OAuth client ${issue.clientId}`);
@@ -315,6 +352,13 @@ export async function startHubSpotFake(options: HubSpotFakeOptions = {}): Promis
       });
     },
     expireAccessToken: (token) => tokens.expire(token),
+  };
+}
+
+/** The test handles on the fake's behaviour: rate limit, injected failures, OAuth consent, reset. */
+function behaviourHandles(state: FakeState): Pick<HubSpotFake, 'setRateLimit' | 'failNext' | 'setOAuthConsent' | 'reset'> {
+  const { ctx, log, failures } = state;
+  return {
     setRateLimit(perSecond) {
       if (!(perSecond >= 0)) throw new ValidationError(`hubspot-fake: rate limit must be >= 0, got ${perSecond}`);
       ctx.limiter.setLimit(perSecond);

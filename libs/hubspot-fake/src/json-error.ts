@@ -27,102 +27,125 @@ function describe(text: string, i: number): string {
   return ch === undefined ? 'end-of-input' : `character ('${ch}' (code ${ch.charCodeAt(0)}))`;
 }
 
-function walk(text: string): void {
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
-  };
-  const fail = (expected: string): never => {
-    throw new Stop(i, `Unexpected ${describe(text, i)}: expected ${expected}`);
-  };
-  const literal = (word: string) => {
+/** A pass over JSON text, value by value, that throws {@link Stop} at the first mistake. */
+class JsonWalker {
+  readonly #text: string;
+  #i = 0;
+
+  constructor(text: string) {
+    this.#text = text;
+  }
+
+  /** The whole text: one value, then only whitespace. */
+  document(): void {
+    this.#value();
+    this.#ws();
+    if (this.#i < this.#text.length) this.#fail('end-of-input');
+  }
+
+  #ws(): void {
+    while (this.#i < this.#text.length && ' \t\n\r'.includes(this.#text[this.#i] as string)) this.#i++;
+  }
+
+  #fail(expected: string): never {
+    throw new Stop(this.#i, `Unexpected ${describe(this.#text, this.#i)}: expected ${expected}`);
+  }
+
+  #literal(word: string): void {
     for (const c of word) {
-      if (text[i] !== c) fail(`'${word}'`);
-      i++;
+      if (this.#text[this.#i] !== c) this.#fail(`'${word}'`);
+      this.#i++;
     }
-  };
-  const string = () => {
-    i++; // opening quote
-    while (i < text.length && text[i] !== '"') {
-      if (text[i] === '\\') i++;
-      else if ((text.charCodeAt(i) ?? 0) < 0x20) fail('a closing quote for the string');
-      i++;
+  }
+
+  #string(): void {
+    const text = this.#text;
+    this.#i++; // opening quote
+    while (this.#i < text.length && text[this.#i] !== '"') {
+      if (text[this.#i] === '\\') this.#i++;
+      else if ((text.charCodeAt(this.#i) ?? 0) < 0x20) this.#fail('a closing quote for the string');
+      this.#i++;
     }
-    if (i >= text.length) fail('a closing quote for the string');
-    i++;
-  };
-  const number = () => {
-    const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
-    if (!match || match[0] === '-' || match[0] === '') fail('a number');
-    i += (match as RegExpExecArray)[0].length;
-  };
-  const value = (): void => {
-    ws();
-    const ch = text[i];
-    if (ch === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
+    if (this.#i >= text.length) this.#fail('a closing quote for the string');
+    this.#i++;
+  }
+
+  #number(): void {
+    const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(this.#text.slice(this.#i));
+    if (!match || match[0] === '-' || match[0] === '') this.#fail('a number');
+    this.#i += (match as RegExpExecArray)[0].length;
+  }
+
+  #object(): void {
+    const text = this.#text;
+    this.#i++;
+    this.#ws();
+    if (text[this.#i] === '}') {
+      this.#i++;
+      return;
+    }
+    for (;;) {
+      this.#ws();
+      if (text[this.#i] !== '"') this.#fail('a double-quoted field name');
+      this.#string();
+      this.#ws();
+      if (text[this.#i] !== ':') this.#fail('a colon to separate field name and value');
+      this.#i++;
+      this.#value();
+      this.#ws();
+      if (text[this.#i] === ',') {
+        this.#i++;
+        continue;
+      }
+      if (text[this.#i] === '}') {
+        this.#i++;
         return;
       }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail('a double-quoted field name');
-        string();
-        ws();
-        if (text[i] !== ':') fail('a colon to separate field name and value');
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return;
-        }
-        fail("a comma or '}'");
-      }
+      this.#fail("a comma or '}'");
     }
-    if (ch === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
+  }
+
+  #array(): void {
+    const text = this.#text;
+    this.#i++;
+    this.#ws();
+    if (text[this.#i] === ']') {
+      this.#i++;
+      return;
+    }
+    for (;;) {
+      this.#value();
+      this.#ws();
+      if (text[this.#i] === ',') {
+        this.#i++;
+        continue;
+      }
+      if (text[this.#i] === ']') {
+        this.#i++;
         return;
       }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return;
-        }
-        fail("a comma or ']'");
-      }
+      this.#fail("a comma or ']'");
     }
-    if (ch === '"') return string();
-    if (ch === 't') return literal('true');
-    if (ch === 'f') return literal('false');
-    if (ch === 'n') return literal('null');
-    if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) return number();
-    fail('a value');
-  };
-  value();
-  ws();
-  if (i < text.length) fail('end-of-input');
+  }
+
+  #value(): void {
+    this.#ws();
+    const ch = this.#text[this.#i];
+    if (ch === '{') return this.#object();
+    if (ch === '[') return this.#array();
+    if (ch === '"') return this.#string();
+    if (ch === 't') return this.#literal('true');
+    if (ch === 'f') return this.#literal('false');
+    if (ch === 'n') return this.#literal('null');
+    if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) return this.#number();
+    this.#fail('a value');
+  }
 }
 
 /** The first error in `text`, or undefined when it is valid JSON. */
 export function locateJsonError(text: string): JsonErrorLocation | undefined {
   try {
-    walk(text);
+    new JsonWalker(text).document();
     return undefined;
   } catch (error) {
     if (!(error instanceof Stop)) throw error;

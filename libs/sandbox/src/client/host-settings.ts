@@ -1,0 +1,32 @@
+/**
+ * The settings a host process is started with (`init`), built once per sandbox from its
+ * options, the worker bundle and the loaded runtime.
+ */
+import type { Logger } from '@codestep/core';
+import { DEFAULT_LIMITS } from '../limits.ts';
+import type { HostSettings, RuntimeSources } from '../protocol.ts';
+import type { SandboxOptions, SandboxRuntimeSources } from '../sandbox.types.ts';
+
+/** The host's settings; a runtime library that contains `import()` is logged as an error. */
+export function hostSettingsOf(options: SandboxOptions, workerSource: string, runtime: SandboxRuntimeSources | null, logger: Logger): HostSettings {
+  const settings: HostSettings = {
+    poolSize: Math.max(1, Math.floor(options.poolSize ?? 2)),
+    defaultMemoryMb: options.defaultMemoryMb ?? DEFAULT_LIMITS.memoryMb,
+    egress: { allowHosts: [...(options.egress?.allowHosts ?? [])], mapHosts: { ...options.egress?.mapHosts } },
+    workerSource,
+    runtime: toRuntimeSources(runtime),
+  };
+  // import() inside the sandbox would reach Node's loader (see the worker): user code has it
+  // rewritten, and the runtime's own bundles must not contain it either.
+  for (const [name, library] of Object.entries(settings.runtime.libraries)) {
+    if (/\bimport\s*\(/.test(library.source)) logger.error({ library: name }, 'a sandbox runtime library contains import(); it will fail inside the sandbox');
+  }
+  return settings;
+}
+
+function toRuntimeSources(runtime: SandboxRuntimeSources | null): RuntimeSources {
+  if (!runtime) return { prelude: null, libraries: {} };
+  const libraries: RuntimeSources['libraries'] = {};
+  for (const [name, library] of Object.entries(runtime.libraries)) libraries[name] = { filename: library.filename, source: library.source };
+  return { prelude: { filename: runtime.prelude.filename, source: runtime.prelude.source }, libraries };
+}
