@@ -7,21 +7,13 @@
  *
  * Collections that are not per tenant (claims, leases, timers) use the plain store.
  */
-import type { DocumentStore, Query, StoredDoc, VersionedWrite } from './store.port.ts';
+import type { DocumentStore, Query, StoredDoc } from './store.port.ts';
 
-/** A document store limited to one tenant. Same contract as {@link DocumentStore}'s methods. */
-export interface TenantStore {
-  readonly tenantId: string;
-  get<T>(collection: string, id: string): Promise<StoredDoc<T> | null>;
-  getMany<T>(collection: string, ids: string[]): Promise<Map<string, StoredDoc<T>>>;
-  /** `where.tenantId` is always this tenant's; a query may not name another. */
-  find<T>(collection: string, query: Query): Promise<Array<StoredDoc<T>>>;
-  writeVersioned<T>(collection: string, writes: Array<VersionedWrite<T>>): Promise<void>;
-  insertIfAbsent<T>(collection: string, id: string, doc: T): Promise<boolean>;
-  compareAndSet<T>(collection: string, id: string, expectedVersion: number, doc: T): Promise<boolean>;
-  put<T>(collection: string, id: string, doc: T): Promise<void>;
-  delete(collection: string, id: string): Promise<boolean>;
-}
+/**
+ * A document store limited to one tenant: the document methods of {@link DocumentStore}, same
+ * contract, over the tenant's own ids (`find`'s `where.tenantId` is always this tenant's).
+ */
+export type TenantStore = Pick<DocumentStore, 'get' | 'getMany' | 'find' | 'writeVersioned' | 'insertIfAbsent' | 'compareAndSet' | 'put' | 'delete'> & { readonly tenantId: string };
 
 /** The stored id of a tenant's document (what the plain store sees). */
 export function tenantKey(tenantId: string, id: string): string {
