@@ -562,6 +562,20 @@ describe('resource exhaustion', () => {
     await assertHealthy();
   });
 
+  it('a billion-laughs result (a shared object graph, or toJSON) fails with OUTPUT_VALUES_TOO_LARGE instead of growing the worker', async () => {
+    const shared = await attack(`exports.main = async () => { let o = { s: 'x'.repeat(1000) }; for (let i = 0; i < 40; i++) { const p = o; o = { a: p, b: p }; } return { outputFields: o }; }`, {
+      limits: { timeoutMs: 10000, memoryMb: 64 },
+    });
+    assert.equal(shared.error?.code, 'OUTPUT_VALUES_TOO_LARGE', JSON.stringify(shared.error));
+    assert.match(shared.error?.message ?? '', /characters of JSON; the limit is/);
+    const laughs = await attack(
+      `exports.main = async () => { let laugh = { toJSON() { return 'lol'.repeat(300); } }; for (let i = 0; i < 40; i++) { const inner = laugh; laugh = { toJSON() { return Array(10).fill(inner); } }; } return { outputFields: { laugh } }; }`,
+      { limits: { timeoutMs: 10000, memoryMb: 64 } },
+    );
+    assert.equal(laughs.error?.code, 'OUTPUT_VALUES_TOO_LARGE', JSON.stringify(laughs.error));
+    await assertHealthy();
+  });
+
   it('a request flood is capped by egress', async () => {
     const before = server.requests.length;
     const result = await attack(`exports.main = async () => {
