@@ -13,6 +13,12 @@ describe('sandboxOptionsOf', () => {
   it('pre-warms for 128 MB when the operator sets no default memory', () => {
     assert.equal(sandboxOptionsOf(loadPlatformConfig({})).defaultMemoryMb, 128);
   });
+
+  it("passes the sandbox host's memory ceiling when set, and leaves the sandbox's default otherwise", () => {
+    assert.equal(sandboxOptionsOf(loadPlatformConfig({ CODESTEP_SANDBOX_HOST_MEMORY_CEILING_MB: '2048' })).hostMemoryCeilingMb, 2048);
+    assert.equal('hostMemoryCeilingMb' in sandboxOptionsOf(loadPlatformConfig({})), false);
+    assert.throws(() => loadPlatformConfig({ CODESTEP_SANDBOX_HOST_MEMORY_CEILING_MB: '-1' }), /CODESTEP_SANDBOX_HOST_MEMORY_CEILING_MB/);
+  });
 });
 
 describe('the operator limits in the configuration', () => {

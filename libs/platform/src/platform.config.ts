@@ -49,6 +49,14 @@ export const platformSchema = {
     min: 0,
     max: 4096,
   },
+  sandboxHostMemoryCeilingMb: {
+    kind: 'int',
+    env: 'CODESTEP_SANDBOX_HOST_MEMORY_CEILING_MB',
+    doc: 'Resident memory of a sandbox host process past which the worker holding the most is ended (MEMORY_LIMIT), MB; 0 = off; default 256 + 3 × the memory limit of each live worker (1024 for 2 workers at 128 MB)',
+    optional: true,
+    min: 0,
+    max: 1_048_576,
+  },
   defaultTimeoutMs: {
     ...timeLimit,
     env: 'CODESTEP_ACTION_TIMEOUT_MS',
@@ -107,14 +115,23 @@ export function loadPlatformConfig(env: Record<string, string | undefined>): Pla
 }
 
 /** The sandbox settings of the configuration, as `createSandbox` of `@codestep/sandbox` takes them (the apps add `hostApi`). */
-export function sandboxOptionsOf(config: PlatformConfig): { poolSize: number; defaultMemoryMb: number; gcHeadroomMb: number; egress: { allowHosts: string[]; mapHosts: Record<string, string> } } {
-  return {
+export function sandboxOptionsOf(config: PlatformConfig): {
+  poolSize: number;
+  defaultMemoryMb: number;
+  gcHeadroomMb: number;
+  hostMemoryCeilingMb?: number;
+  egress: { allowHosts: string[]; mapHosts: Record<string, string> };
+} {
+  const options: ReturnType<typeof sandboxOptionsOf> = {
     poolSize: config.sandboxPoolSize,
     // The pool is pre-warmed for the memory class most actions run with: the operator's default.
     defaultMemoryMb: config.defaultMemoryMb,
     gcHeadroomMb: config.sandboxGcHeadroomMb,
     egress: { allowHosts: config.egressAllowHosts, mapHosts: config.egressMapHosts },
   };
+  // Unset: the sandbox's default, sized from the pool and the default memory class.
+  if (config.sandboxHostMemoryCeilingMb !== undefined) options.hostMemoryCeilingMb = config.sandboxHostMemoryCeilingMb;
+  return options;
 }
 
 /** The operator's execution limits: defaults for tenants and actions that set none, and the bounds over them all. */

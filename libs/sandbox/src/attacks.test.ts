@@ -481,6 +481,38 @@ describe('resource exhaustion', () => {
     await assertHealthy();
   });
 
+  // Every way a context can make memory outside the V8 heap. Each action holds up to 1 GiB (64 ×
+  // 16 MiB) under a 64 MB limit and reports success if it got there; yielding between
+  // allocations lets the collector run, which is what credits a buffer back. `constructor =
+  // undefined` makes `slice` allocate with the intrinsic constructor, not the charged one.
+  const offHeapPaths: Array<[string, string]> = [
+    ['ArrayBuffer.prototype.slice', 'const big = new ArrayBuffer(16 << 20); big.constructor = undefined; for (let i = 0; i < 64; i++) keep.push(big.slice(0));'],
+    ['ArrayBuffer.prototype.resize', 'for (let i = 0; i < 64; i++) { const b = new ArrayBuffer(0, { maxByteLength: 16 << 20 }); b.resize(16 << 20); keep.push(b); }'],
+    ['ArrayBuffer.prototype.transfer without a length', 'for (let i = 0; i < 64; i++) { keep.push(new ArrayBuffer(16 << 20).transfer()); await tick(); }'],
+    ['the SharedArrayBuffer constructor', 'for (let i = 0; i < 64; i++) keep.push(new SharedArrayBuffer(16 << 20));'],
+    ['SharedArrayBuffer.prototype.slice', 'const big = new SharedArrayBuffer(16 << 20); big.constructor = undefined; for (let i = 0; i < 64; i++) keep.push(big.slice(0));'],
+    ['SharedArrayBuffer.prototype.grow', 'for (let i = 0; i < 64; i++) { const s = new SharedArrayBuffer(0, { maxByteLength: 16 << 20 }); s.grow(16 << 20); keep.push(s); }'],
+    ['typed-array constructors with a length', 'for (let i = 0; i < 64; i++) keep.push(new Float64Array(2 << 20));'],
+    ['the buffer of a typed array, its view dropped', 'for (let i = 0; i < 64; i++) { keep.push(new Uint8Array(16 << 20).buffer); await tick(); }'],
+    ['typed-array methods that copy', 'const big = new Uint8Array(16 << 20); for (let i = 0; i < 64; i++) { keep.push(big.with(0, 1).buffer, big.filter(() => false)); await tick(); }'],
+    [
+      'Buffer.allocUnsafe, Buffer.from and Buffer.concat',
+      'const b = Buffer.alloc(8 << 20); for (let i = 0; i < 64; i++) { keep.push(Buffer.allocUnsafe(4 << 20).buffer, Buffer.from(b).buffer, Buffer.concat([b]).buffer); await tick(); }',
+    ],
+    ['TextEncoder.encode', "const s = 'x'.repeat(8 << 20); const e = new TextEncoder(); for (let i = 0; i < 64; i++) { keep.push(e.encode(s).buffer); await tick(); }"],
+    ['structuredClone', 'const big = new ArrayBuffer(16 << 20); for (let i = 0; i < 64; i++) { keep.push(structuredClone(big)); await tick(); }'],
+    ['Blob, Response and arrayBuffer()', 'const big = new Uint8Array(8 << 20); for (let i = 0; i < 64; i++) keep.push(await new Blob([big]).arrayBuffer(), await new Response(big).arrayBuffer());'],
+  ];
+  for (const [path, loop] of offHeapPaths) {
+    it(`holding far more than the limit through ${path} ends in MEMORY_LIMIT`, async () => {
+      const result = await attack(`exports.main = async () => { const keep = []; const tick = () => new Promise((r) => setTimeout(r, 1)); ${loop} return { outputFields: { held: keep.length } }; }`, {
+        limits: { timeoutMs: 15000, memoryMb: 64 },
+      });
+      assert.equal(result.error?.code, 'MEMORY_LIMIT', JSON.stringify(result.error ?? result.outputFields));
+      await assertHealthy();
+    });
+  }
+
   it('a string doubling bomb fails cleanly', async () => {
     const result = await attack(`exports.main = async () => { let s = 'x'; const keep = []; for (;;) { s = s + s; keep.push(s + '!'); } }`, { limits: { timeoutMs: 10000, memoryMb: 64 } });
     assert.equal(result.status, 'failed');
@@ -527,6 +559,20 @@ describe('resource exhaustion', () => {
     const huge = await attack(`exports.main = async () => ({ outputFields: { big: 'x'.repeat(20 * 1024 * 1024) } })`, { limits: { timeoutMs: 10000, memoryMb: 256 } });
     assert.equal(huge.status, 'failed');
     assert.ok(['OUTPUT_VALUES_TOO_LARGE', 'MEMORY_LIMIT'].includes(huge.error?.code ?? ''), JSON.stringify(huge.error));
+    await assertHealthy();
+  });
+
+  it('a billion-laughs result (a shared object graph, or toJSON) fails with OUTPUT_VALUES_TOO_LARGE instead of growing the worker', async () => {
+    const shared = await attack(`exports.main = async () => { let o = { s: 'x'.repeat(1000) }; for (let i = 0; i < 40; i++) { const p = o; o = { a: p, b: p }; } return { outputFields: o }; }`, {
+      limits: { timeoutMs: 10000, memoryMb: 64 },
+    });
+    assert.equal(shared.error?.code, 'OUTPUT_VALUES_TOO_LARGE', JSON.stringify(shared.error));
+    assert.match(shared.error?.message ?? '', /characters of JSON; the limit is/);
+    const laughs = await attack(
+      `exports.main = async () => { let laugh = { toJSON() { return 'lol'.repeat(300); } }; for (let i = 0; i < 40; i++) { const inner = laugh; laugh = { toJSON() { return Array(10).fill(inner); } }; } return { outputFields: { laugh } }; }`,
+      { limits: { timeoutMs: 10000, memoryMb: 64 } },
+    );
+    assert.equal(laughs.error?.code, 'OUTPUT_VALUES_TOO_LARGE', JSON.stringify(laughs.error));
     await assertHealthy();
   });
 

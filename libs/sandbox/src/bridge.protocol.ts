@@ -39,6 +39,8 @@ export type HostCallKind = keyof HostCalls;
 export interface HostBridge extends HostCalls {
   /** Off-heap allocation budget of the execution, bytes. */
   externalLimitBytes: number;
+  /** The most characters of JSON a result may take; serialisation stops as soon as it is passed. */
+  maxResultChars: number;
   /** JSON array of the module names `require` accepts (never an internal `codestep:` name). */
   modulesJson: string;
   nodeVersion: string;
@@ -51,7 +53,8 @@ export interface HostBridge extends HostCalls {
  * - `nothing`: `main` returned nothing and has not called back;
  * - `fail`: the action threw or rejected (a thrown-value description);
  * - `uncaught`: a timer, microtask or other callback threw (the description plus `where`);
- * - `unserialisable`: the result could not be turned into JSON (`{ message }`).
+ * - `unserialisable`: the result could not be turned into JSON (`{ message }`), or its JSON
+ *   passed `HostBridge.maxResultChars` (`{ message, tooLarge: true }`).
  */
 export type SettleKind = 'complete' | 'callback' | 'nothing' | 'fail' | 'uncaught' | 'unserialisable';
 

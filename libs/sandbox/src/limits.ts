@@ -45,6 +45,28 @@ export interface LogLimits {
 
 export const DEFAULT_LOG_LIMITS: LogLimits = { maxLineChars: 4096, maxTotalChars: 64 * 1024, maxLines: 500 };
 
+/** The host's memory backstop (see `host/memory-backstop.ts`). */
+export const MEMORY_BACKSTOP = {
+  /** How often the host's resident memory is read while executions run, ms (a read costs a few µs). */
+  sampleMs: 25,
+  /** How long a worker has to say what it holds before it is measured from outside, ms. */
+  probeTimeoutMs: 50,
+  /** A worker holding less than this is never ended by the backstop, MB. */
+  minVictimMb: 64,
+} as const;
+
+/**
+ * The default ceiling of the sandbox host's resident memory, MB, from the memory limits of its
+ * live workers: room for each to hold its heap and as much again outside it, with their fixed
+ * costs (~20 MB each) and the host's own (~100 MB): 256 + 3 × each worker's `memoryMb`
+ * (1,024 MB for 2 workers at 128 MB). It follows the memory classes the pool runs.
+ */
+export function defaultHostMemoryCeilingMb(workerMemoryMbs: Iterable<number>): number {
+  let ceiling = 256;
+  for (const memoryMb of workerMemoryMbs) ceiling += 3 * memoryMb;
+  return ceiling;
+}
+
 /** Per-execution caps on what the code can keep pending. */
 export const RUNTIME_CAPS = {
   /** Timers (setTimeout/setInterval/setImmediate) alive at once. */

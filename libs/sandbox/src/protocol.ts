@@ -59,6 +59,11 @@ export interface HostSettings {
   poolSize: number;
   /** Memory class whose workers are started before the first request. */
   defaultMemoryMb: number;
+  /**
+   * The host's resident memory past which the worker holding the most is ended, MB (see
+   * `host/memory-backstop.ts`); 0 = off; absent = `defaultHostMemoryCeilingMb` of the live workers.
+   */
+  memoryCeilingMb?: number;
   egress: EgressPolicy;
   /** The worker's bundled source (evaluated with `new Worker(source, { eval: true })`). */
   workerSource: string;
@@ -129,7 +134,11 @@ export interface SourceAnswer {
   source: string | null;
 }
 
-export type HostToWorker = { type: 'execute'; id: number; execution: WorkerExecution } | { type: 'oauth-result'; id: number; callId: number; resultJson: string };
+export type HostToWorker =
+  | { type: 'execute'; id: number; execution: WorkerExecution }
+  | { type: 'oauth-result'; id: number; callId: number; resultJson: string }
+  /** The host's memory is over its ceiling: what does this worker hold? */
+  | { type: 'memory-probe'; probe: number };
 
 export type WorkerToHost =
   /** The worker has started and compiled its runtime: it can take an execution. */
@@ -143,6 +152,8 @@ export type WorkerToHost =
   | { type: 'oauth'; id: number; callId: number; handle: string }
   /** The code tried to allocate beyond its memory limit outside the V8 heap (array buffers). */
   | { type: 'memory-exceeded'; id: number }
+  /** The answer to a `memory-probe`: V8 heap used + array buffers (shared ones included), bytes. */
+  | { type: 'memory'; probe: number; bytes: number }
   /**
    * Code cache of a runtime script this worker compiled from source, for the workers started
    * after it. It stays inside the host process: a worker could only corrupt it for workers of

@@ -17,6 +17,9 @@ import type { ExecutionRequest, ExecutionResult, SandboxHandle, SandboxOptions, 
 /** See `SandboxOptions.gcHeadroomMb`. */
 const DEFAULT_GC_HEADROOM_MB = 64;
 
+/** Below this a host ceiling would end workers that merely started (the host and 2 idle workers hold ~100 MB). */
+const MIN_HOST_MEMORY_CEILING_MB = 128;
+
 /**
  * Starts a sandbox: builds the host code, loads the runtime, starts the host process and
  * pre-warms `poolSize` workers. Resolves when the sandbox can take executions.
@@ -26,6 +29,10 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   const gcHeadroomMb = options.gcHeadroomMb ?? DEFAULT_GC_HEADROOM_MB;
   if (!Number.isFinite(gcHeadroomMb) || gcHeadroomMb < 0) {
     throw new CodestepError('SANDBOX_START_FAILED', `gcHeadroomMb must be a number of MB, 0 or more (got ${String(options.gcHeadroomMb)})`);
+  }
+  const ceilingMb = options.hostMemoryCeilingMb;
+  if (ceilingMb !== undefined && (!Number.isFinite(ceilingMb) || (ceilingMb !== 0 && ceilingMb < MIN_HOST_MEMORY_CEILING_MB))) {
+    throw new CodestepError('SANDBOX_START_FAILED', `hostMemoryCeilingMb must be 0 (off) or a number of MB of at least ${MIN_HOST_MEMORY_CEILING_MB} (got ${String(ceilingMb)})`);
   }
   const logger: Logger = options.logger ?? createLogger({ component: 'sandbox' }, { level: 'warn' });
   const [bundles, runtime] = await Promise.all([hostBundles(), options.loadRuntime ? options.loadRuntime() : loadDefaultRuntime(logger)]);

@@ -129,6 +129,15 @@ export interface SandboxOptions {
    * more resident memory under load (~+45 MB per busy worker at 64). @default 64
    */
   gcHeadroomMb?: number;
+  /**
+   * Resident memory of the sandbox host process (all its workers), MB, past which the worker
+   * holding the most is ended: its execution fails with `MEMORY_LIMIT` and the host keeps
+   * serving. A backstop under the per-execution accounting, sampled every 25 ms while
+   * executions run. Set it above what legitimate work needs: each worker may hold its memory
+   * limit in its heap and as much again in array buffers. 0 turns it off.
+   * @default 256 + 3 × the memory limit of each live worker (1,024 MB for 2 workers at 128 MB)
+   */
+  hostMemoryCeilingMb?: number;
   /** The sandbox's own diagnostics (never user logs). @default a `warn`-level logger on stderr */
   logger?: Logger;
   /** Where the in-context runtime comes from. @default `loadSandboxRuntime()` of `@codestep/sandbox-runtime` */

@@ -12,6 +12,7 @@ export function hostSettingsOf(options: SandboxOptions, workerSource: string, ru
   const settings: HostSettings = {
     poolSize: Math.max(1, Math.floor(options.poolSize ?? 2)),
     defaultMemoryMb: options.defaultMemoryMb ?? DEFAULT_LIMITS.memoryMb,
+    ...(options.hostMemoryCeilingMb === undefined ? {} : { memoryCeilingMb: options.hostMemoryCeilingMb }),
     egress: { allowHosts: [...(options.egress?.allowHosts ?? [])], mapHosts: { ...options.egress?.mapHosts } },
     workerSource,
     runtime: toRuntimeSources(runtime),

@@ -42,6 +42,7 @@ function handle(message: ClientToHost): void {
       pool = new WorkerPool({
         poolSize: settings.poolSize,
         defaultMemoryMb: settings.defaultMemoryMb,
+        ...(settings.memoryCeilingMb === undefined ? {} : { memoryCeilingMb: settings.memoryCeilingMb }),
         egress: settings.egress,
         runtime: settings.runtime,
         workerSource: settings.workerSource,

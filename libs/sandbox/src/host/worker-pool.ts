@@ -2,16 +2,21 @@
  * The sandbox host's pool of worker threads, keyed by memory class (a worker's heap limit is
  * fixed when it starts). One execution per worker at a time; the deadline is enforced here,
  * from outside the worker, by terminating it. A worker that timed out, ran out of memory,
- * crashed, or stayed busy after its result is terminated and replaced, never reused.
+ * crashed, or stayed busy after its result is terminated and replaced, never reused. The
+ * memory backstop (`memory-backstop.ts`) ends the worker holding the most when the host's
+ * memory passes its ceiling.
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { HostStats, HostToWorker, RuntimeSources, SourceAnswer, WorkerExecution, WorkerInit, WorkerToHost } from '../protocol.ts';
-import { RUNTIME_CAPS } from '../limits.ts';
+import { defaultHostMemoryCeilingMb, MEMORY_BACKSTOP, RUNTIME_CAPS } from '../limits.ts';
+import { MemoryBackstop, type Holding } from './memory-backstop.ts';
 import type { EgressPolicy, ExecutionError, ExecutionResult } from '../sandbox.types.ts';
 
 export interface WorkerPoolOptions {
   poolSize: number;
   defaultMemoryMb: number;
+  /** See `HostSettings.memoryCeilingMb`: 0 turns the backstop off; absent, it follows the live workers. */
+  memoryCeilingMb?: number;
   egress: EgressPolicy;
   runtime: RuntimeSources;
   workerSource: string;
@@ -44,7 +49,11 @@ interface PoolWorker {
   createdAt: number;
   /** When the worker last became idle (performance.now()). */
   idleSince: number;
+  /** Answers to the backstop's `memory-probe`s, by probe. */
+  probes: Map<number, (bytes: number) => void>;
 }
+
+const MB = 1024 * 1024;
 
 function failure(error: ExecutionError, durationMs: number, logs: Job['logs'] = { lines: [], truncated: false }): ExecutionResult {
   return { status: 'failed', outputFields: {}, logs: logs.lines, logsTruncated: logs.truncated, error, durationMs };
@@ -58,16 +67,29 @@ export class WorkerPool {
   readonly #codeCache: Record<string, Uint8Array> = {};
   #replaced = 0;
   #closed = false;
+  #probes = 0;
+  readonly #backstop: MemoryBackstop<PoolWorker>;
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
+    this.#backstop = new MemoryBackstop<PoolWorker>({
+      ceilingBytes: () => this.#ceilingMb() * MB,
+      sampleMs: MEMORY_BACKSTOP.sampleMs,
+      minVictimBytes: MEMORY_BACKSTOP.minVictimMb * MB,
+      rss: () => process.memoryUsage.rss(),
+      active: () => [...this.#workers].some((entry) => entry.state === 'busy'),
+      workers: () => [...this.#workers].filter((entry) => entry.state !== 'dead'),
+      measure: (entry) => this.#measure(entry),
+      end: (entry, bytes, rss) => this.#endForMemory(entry, bytes, rss),
+      warn: (message) => options.diagnostic('warn', message),
+    });
   }
 
   /** Starts `poolSize` workers of the default memory class; resolves once each is ready or gone. */
   prewarm(): Promise<void> {
     const started: PoolWorker[] = [];
     while (this.#workers.size < this.#options.poolSize) started.push(this.#spawn(this.#options.defaultMemoryMb));
-    return Promise.all(started.map((entry) => entry.started)).then(() => undefined);
+    return Promise.all(started.map((entry) => entry.started)).then(() => this.#backstop.setBaseline(process.memoryUsage.rss()));
   }
 
   run(id: number, execution: WorkerExecution): Promise<ExecutionResult> {
@@ -101,6 +123,7 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#backstop.stop();
     for (const job of this.#queue.splice(0)) job.resolve(failure({ code: 'SANDBOX_CLOSED', message: 'The sandbox is shutting down' }, 0));
     const terminations: Array<Promise<number>> = [];
     for (const entry of this.#workers) {
@@ -155,7 +178,7 @@ export class WorkerPool {
     });
     let markStarted = () => {};
     const started = new Promise<void>((resolve) => (markStarted = resolve));
-    const entry: PoolWorker = { worker, started, markStarted, memoryMb, state: 'starting', job: undefined, createdAt: performance.now(), idleSince: 0 };
+    const entry: PoolWorker = { worker, started, markStarted, memoryMb, state: 'starting', job: undefined, createdAt: performance.now(), idleSince: 0, probes: new Map() };
     this.#workers.add(entry);
     worker.stderr?.setEncoding('utf8');
     worker.stderr?.on('data', (chunk: string) => {
@@ -219,10 +242,14 @@ export class WorkerPool {
         }
         return;
       }
+      case 'memory': {
+        entry.probes.get(message.probe)?.(message.bytes);
+        return;
+      }
       case 'memory-exceeded': {
         if (entry.state !== 'busy' || entry.job?.id !== message.id) return;
         this.#settle(entry, failure({ code: 'MEMORY_LIMIT', message: `The action exceeded its memory limit of ${entry.memoryMb} MB` }, Date.now() - entry.job.startedAt, entry.job.logs));
-        this.#retire(entry);
+        void this.#retire(entry);
         return;
       }
     }
@@ -258,17 +285,61 @@ export class WorkerPool {
     }
   }
 
-  /** Terminates a worker that may not be reused, and replaces it. */
-  #retire(entry: PoolWorker): void {
-    if (entry.state === 'dead') return;
+  /** Terminates a worker that may not be reused, and replaces it; resolves once it is gone. */
+  #retire(entry: PoolWorker): Promise<void> {
+    if (entry.state === 'dead') return Promise.resolve();
     entry.state = 'dead';
     this.#workers.delete(entry);
     this.#replaced++;
-    entry.worker.terminate().catch(() => undefined);
+    const gone = entry.worker.terminate().then(
+      () => undefined,
+      () => undefined,
+    );
     if (!this.#closed) {
       this.#refill();
       this.#pump();
     }
+    return gone;
+  }
+
+  #ceilingMb(): number {
+    return this.#options.memoryCeilingMb ?? defaultHostMemoryCeilingMb([...this.#workers].map((entry) => entry.memoryMb));
+  }
+
+  /**
+   * What a worker holds, bytes: its own answer, or, when it is too busy to answer (running
+   * synchronous code), its V8 statistics read from outside ("blind": no shared array buffers).
+   */
+  #measure(entry: PoolWorker): Promise<Omit<Holding<PoolWorker>, 'worker'>> {
+    const probe = ++this.#probes;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        entry.probes.delete(probe);
+        entry.worker.getHeapStatistics().then(
+          (stats) => resolve({ bytes: stats.used_heap_size + stats.external_memory, blind: true }),
+          () => resolve({ bytes: 0, blind: false }),
+        );
+      }, MEMORY_BACKSTOP.probeTimeoutMs);
+      entry.probes.set(probe, (bytes) => {
+        entry.probes.delete(probe);
+        clearTimeout(timer);
+        resolve({ bytes, blind: false });
+      });
+      const message: HostToWorker = { type: 'memory-probe', probe };
+      entry.worker.postMessage(message);
+    });
+  }
+
+  /** The backstop's verdict: the host is over its memory ceiling and this worker holds the most. */
+  #endForMemory(entry: PoolWorker, bytes: number, rss: number): Promise<void> {
+    if (entry.state === 'dead') return Promise.resolve();
+    const held = `about ${Math.round(bytes / MB)} MB when the sandbox host passed its memory ceiling of ${this.#ceilingMb()} MB (${Math.round(rss / MB)} MB)`;
+    this.#options.diagnostic('warn', `ending a sandbox worker that held ${held}`, { memoryMb: entry.memoryMb, busy: entry.state === 'busy' });
+    if (entry.job) {
+      const job = entry.job;
+      this.#settle(entry, failure({ code: 'MEMORY_LIMIT', message: `The action exceeded its memory limit of ${entry.memoryMb} MB: it held ${held}` }, Date.now() - job.startedAt, job.logs));
+    }
+    return this.#retire(entry);
   }
 
   #refill(): void {
@@ -323,6 +394,7 @@ export class WorkerPool {
     entry.job = job;
     job.startedAt = Date.now();
     job.deadline = setTimeout(() => this.#deadline(entry, job), job.execution.timeoutMs);
+    this.#backstop.wake();
     const message: HostToWorker = { type: 'execute', id: job.id, execution: job.execution };
     entry.worker.postMessage(message);
   }
@@ -339,6 +411,6 @@ export class WorkerPool {
     } else {
       this.#settle(entry, failure({ code: 'TIMEOUT', message: `The action did not finish within its time limit of ${limit} ms` }, limit, job.logs));
     }
-    this.#retire(entry);
+    void this.#retire(entry);
   }
 }

@@ -148,6 +148,7 @@ export class ExecutionSession {
         if (session) session.#hooks.memoryExceeded();
       },
       externalLimitBytes: options.externalLimitBytes,
+      maxResultChars: MAX_RESULT_CHARS,
       modulesJson: options.modulesJson,
       nodeVersion: process.versions.node,
     };
@@ -330,10 +331,17 @@ export class ExecutionSession {
       }
       case 'unserialisable': {
         let message = 'the result could not be serialised';
+        let tooLarge = false;
         try {
-          message = String((JSON.parse(payload) as { message?: unknown }).message ?? message);
+          const parsed = JSON.parse(payload) as { message?: unknown; tooLarge?: unknown };
+          message = String(parsed.message ?? message);
+          tooLarge = parsed.tooLarge === true;
         } catch {
           // keep the generic message
+        }
+        if (tooLarge) {
+          this.#finish(this.#failed({ code: 'OUTPUT_VALUES_TOO_LARGE', message: `The action's result is more than ${MAX_RESULT_CHARS} characters of JSON; the limit is ${MAX_RESULT_CHARS}` }));
+          return;
         }
         this.#finish(this.#failed({ code: 'INVALID_OUTPUT', message: `The action's result could not be converted to JSON: ${message}` }));
         return;

@@ -251,6 +251,11 @@ port.on('message', (message: HostToWorker) => {
     execute(message.id, message.execution);
   } else if (message.type === 'oauth-result') {
     if (current && current.id === message.id) current.session.oauthAnswer(message.callId, message.resultJson);
+  } else if (message.type === 'memory-probe') {
+    // This worker's own figures, from its thread: `arrayBuffers` counts shared buffers too,
+    // which the V8 statistics the host can read from outside do not.
+    const usage = process.memoryUsage();
+    post({ type: 'memory', probe: message.probe, bytes: usage.heapUsed + Math.max(usage.arrayBuffers, usage.external) });
   }
 });
 

@@ -25,6 +25,7 @@ export interface ContextCore extends Intrinsics {
   /** Calls a host function: a primitive (or undefined) out, never a throw; nothing once ended. */
   call: (kind: HostCallKind, a?: unknown, b?: unknown, c?: unknown) => unknown;
   externalLimit: number;
+  maxResultChars: number;
   modulesJson: string;
   nodeVersion: string;
   isEnded: () => boolean;
@@ -54,6 +55,7 @@ export function corePart(hostBridge: HostBridge, intrinsics: Intrinsics): Contex
   hostCalls.memoryExceeded = hostBridge.memoryExceeded;
   const core = intrinsics as ContextCore;
   core.externalLimit = typeof hostBridge.externalLimitBytes === 'number' ? hostBridge.externalLimitBytes : 0;
+  core.maxResultChars = typeof hostBridge.maxResultChars === 'number' ? hostBridge.maxResultChars : 0;
   core.modulesJson = String(hostBridge.modulesJson);
   core.nodeVersion = String(hostBridge.nodeVersion);
   hostBridge = undefined as unknown as HostBridge;

@@ -63,6 +63,25 @@ describe('the entry part', () => {
     assert.deepEqual(settled, [['complete', { returnValue: { data: { d: 1 }, headers: { h: 'v' }, api: 'function' } }]]);
   });
 
+  it('serialises a result exactly as JSON.stringify would, toJSON and omitted values included, up to the cap', async () => {
+    const code = `exports.main = async () => ({ outputFields: { s: 'a"b', n: -1.5e-7, t: true, z: null, u: undefined, d: new Date(0), list: [1, 'x', null, { k: [] }] } });`;
+    const host = fakeHost({}, { maxResultChars: 200 });
+    const { settled } = await execute(code, 'hubspot', '{}', host);
+    assert.deepEqual(settled, [['complete', { outputFields: { s: 'a"b', n: -1.5e-7, t: true, z: null, d: '1970-01-01T00:00:00.000Z', list: [1, 'x', null, { k: [] }] } }]]);
+    const json = host.callsOf('settle')[0]?.[1] as string;
+    assert.equal(json, JSON.stringify(JSON.parse(json)));
+  });
+
+  it('stops serialising as soon as the result passes the cap: a shared object graph or a toJSON billion laughs', async () => {
+    const shared = "exports.main = async () => { let o = { s: 'x'.repeat(100) }; for (let i = 0; i < 60; i++) { const p = o; o = { a: p, b: p }; } return { outputFields: o }; };";
+    const laughs =
+      "exports.main = async () => { let laugh = { toJSON() { return 'lol'; } }; for (let i = 0; i < 60; i++) { const inner = laugh; laugh = { toJSON() { return [inner, inner, inner]; } }; } return { outputFields: { laugh } }; };";
+    for (const code of [shared, laughs]) {
+      const { settled } = await execute(code, 'hubspot', '{}', fakeHost({}, { maxResultChars: 10_000 }));
+      assert.deepEqual(settled, [['unserialisable', { message: 'more than 10000 characters of JSON', tooLarge: true }]]);
+    }
+  });
+
   it('fails a workflow without a Workflow class with NO_ENTRY_POINT', async () => {
     const { settled } = await execute('exports.main = () => {};', 'jsworkflows');
     assert.equal((settled[0]?.[1] as { code: string }).code, 'NO_ENTRY_POINT');

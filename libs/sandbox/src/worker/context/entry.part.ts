@@ -7,6 +7,10 @@
  * - JsWorkflows: `new Workflow().start(data, headers, api)` (`Workflow` or a default export).
  * The result leaves as one JSON string (`complete` or `callback`); a throw or rejection as a
  * description (`fail`). Values of user code are only read here, inside the context.
+ * Serialisation counts the characters it has produced and stops as soon as they pass the
+ * result cap: an object graph that shares one object many times (or a `toJSON` that returns
+ * its argument's children again and again, a "billion laughs") would otherwise grow the worker
+ * by its whole exponential size before any check on the finished string.
  */
 import type { BridgePart } from './bridge.part.ts';
 import type { ConsolePart } from './console.part.ts';
@@ -27,7 +31,7 @@ type Exports = Record<string, unknown>;
 /** Runs in the context (from its source text). */
 export function entryPart(core: ContextCore, logging: ConsolePart, modules: RequirePart, proc: ProcessPart, bridge: BridgePart): EntryPart {
   'use strict';
-  const { call, settle, reflectApply, reflectConstruct, jsonParse, jsonStringify, objectKeys, objectFreeze, ErrorCtor } = core;
+  const { call, settle, reflectApply, reflectConstruct, jsonParse, jsonStringify, objectKeys, objectFreeze, ErrorCtor, isArray, StringCtor } = core;
   const { promiseResolve, then, readProperty, isObjectLike, platformError, describeThrown } = core;
   const { emit } = logging;
   const requireModule = modules.require;
@@ -47,12 +51,38 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
     if (!isObjectLike(value)) return { notAnObject: value === null ? 'null' : typeof value };
     return { outputFields: readProperty(value, 'outputFields') };
   };
+  const maxChars = core.maxResultChars;
+  /** Thrown by the replacer past the cap; recognised by identity, so no user value can pass for it. */
+  const tooLarge = Object.create(null) as object;
+  /**
+   * `JSON.stringify` with a replacer that returns every value unchanged (so the output is the
+   * same) and counts what it will write: keys with their quotes, colon and comma, primitives
+   * as written (strings before escaping), braces. It runs after `toJSON`, on what is written.
+   */
+  const boundedStringify = (value: unknown): unknown => {
+    let chars = 0;
+    const count = function (this: unknown, key: string, item: unknown): unknown {
+      chars += isArray(this) ? 1 : key.length + 4;
+      const type = typeof item;
+      if (type === 'string') chars += (item as string).length + 2;
+      else if (type === 'number') chars += StringCtor(item).length;
+      else if (type === 'boolean' || item === null) chars += 5;
+      else if (type === 'object') chars += 2;
+      if (maxChars > 0 && chars > maxChars) throw tooLarge;
+      return item;
+    };
+    return jsonStringify(value, count);
+  };
   const deliver = (kind: 'complete' | 'callback', value: unknown): void => {
     let json: unknown;
     try {
-      json = jsonStringify(serialise(value));
+      json = boundedStringify(serialise(value));
     } catch (error) {
       settled = true;
+      if (error === tooLarge) {
+        settle('unserialisable', { message: `more than ${maxChars} characters of JSON`, tooLarge: true });
+        return;
+      }
       const d = describeThrown(error);
       settle('unserialisable', { message: `${d.name}: ${d.message}` });
       return;

@@ -5,7 +5,9 @@
  * (`ArrayBuffer`, `SharedArrayBuffer`, the typed arrays) is replaced by a Proxy that charges the
  * execution's budget first (`externalLimit`; past it: `memoryExceeded` to the host and a
  * `MEMORY_LIMIT` RangeError). Frees are credited back when the garbage collector reclaims the
- * buffer. The methods that allocate are wrapped by `memory-methods.part.ts`.
+ * buffer itself, never a view of it (a view can be dropped while its buffer is kept). The
+ * methods that allocate are wrapped by `memory-methods.part.ts`. The host's memory backstop
+ * (`host/memory-backstop.ts`) holds even if this accounting is ever bypassed.
  */
 import type { ContextCore } from './core.part.ts';
 
@@ -17,14 +19,19 @@ export interface MemoryPart {
   charge: (bytes: number) => void;
   /** Credits `bytes` back once `object` is collected. */
   track: <T extends object>(object: T, bytes: number) => T;
+  /** Credits `bytes` back once the buffer of the typed array `view` is collected; returns `view`. */
+  trackView: <T extends object>(view: T, bytes: number) => T;
   /** A non-negative integer from any value (0 for anything else). */
   toIndex: (value: unknown) => number;
   /** Calls a built-in getter on `value`; -1 when it throws (not that kind of object). */
   probe: (getter: () => number, value: unknown) => number;
   abByteLength: () => number;
+  abMaxByteLength: () => number;
+  sabByteLength: () => number;
   taByteLength: () => number;
-  /** `ArrayBuffer.prototype` and `%TypedArray%.prototype`, as they were before user code ran. */
+  /** `ArrayBuffer.prototype`, `SharedArrayBuffer.prototype` and `%TypedArray%.prototype`, as they were before user code ran. */
   arrayBufferProto: object;
+  sharedArrayBufferProto: object;
   typedArrayProto: object;
   /** The bytes charged and not yet credited back. */
   usedBytes: () => number;
@@ -60,16 +67,30 @@ export function memoryPart(core: ContextCore): MemoryPart {
   };
   const ArrayBufferProto = ArrayBuffer.prototype;
   const abByteLength = (getOwnPropertyDescriptor(ArrayBufferProto, 'byteLength') as PropertyDescriptor).get as () => number;
-  const sabByteLength = (getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'byteLength') as PropertyDescriptor).get as () => number;
+  const abMaxByteLength = (getOwnPropertyDescriptor(ArrayBufferProto, 'maxByteLength') as PropertyDescriptor).get as () => number;
+  const SharedArrayBufferProto = SharedArrayBuffer.prototype;
+  const sabByteLength = (getOwnPropertyDescriptor(SharedArrayBufferProto, 'byteLength') as PropertyDescriptor).get as () => number;
   const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
   const taLength = (getOwnPropertyDescriptor(TypedArrayProto, 'length') as PropertyDescriptor).get as () => number;
   const taByteLength = (getOwnPropertyDescriptor(TypedArrayProto, 'byteLength') as PropertyDescriptor).get as () => number;
+  const taBuffer = (getOwnPropertyDescriptor(TypedArrayProto, 'buffer') as PropertyDescriptor).get as () => object;
   const probe = (read: () => number, value: unknown): number => {
     try {
       return reflectApply(read, value, []) as number;
     } catch {
       return -1;
     }
+  };
+  const trackView = <T extends object>(view: T, bytes: number): T => {
+    if (!(bytes > 0)) return view;
+    let buffer: object = view;
+    try {
+      buffer = reflectApply(taBuffer, view, []) as object;
+    } catch {
+      // not a typed array: the object itself holds the memory
+    }
+    track(buffer, bytes);
+    return view;
   };
   // Proxy handlers have a null prototype, so no trap can be added through Object.prototype.
   const bufferHandler: ProxyHandler<AnyConstructor> = {
@@ -94,7 +115,7 @@ export function memoryPart(core: ContextCore): MemoryPart {
       if (!isObjectLike(first)) {
         const length = toIndex(first);
         charge(length * size);
-        return track(reflectConstruct(target, [length], newTarget) as object, length * size);
+        return trackView(reflectConstruct(target, [length], newTarget) as object, length * size);
       }
       if (probe(abByteLength, first) >= 0 || probe(sabByteLength, first) >= 0) {
         return reflectConstruct(target, args, newTarget) as object; // a view: no new memory
@@ -102,13 +123,13 @@ export function memoryPart(core: ContextCore): MemoryPart {
       const viewLength = probe(taLength, first);
       if (viewLength >= 0) {
         charge(viewLength * size);
-        return track(reflectConstruct(target, [first], newTarget) as object, viewLength * size);
+        return trackView(reflectConstruct(target, [first], newTarget) as object, viewLength * size);
       }
       // Array-likes and iterables are materialised on the heap first (where the heap limit
       // applies), so a lying `length` cannot size the buffer.
       const items = arrayFrom(first as ArrayLike<unknown>);
       charge(items.length * size);
-      return track(reflectConstruct(target, [items], newTarget) as object, items.length * size);
+      return trackView(reflectConstruct(target, [items], newTarget) as object, items.length * size);
     },
   } as ProxyHandler<AnyConstructor>;
   const wrapConstructor = (name: string, Target: AnyConstructor, handler: ProxyHandler<AnyConstructor>): void => {
@@ -147,11 +168,15 @@ export function memoryPart(core: ContextCore): MemoryPart {
   const part = Object.create(null) as MemoryPart;
   part.charge = charge;
   part.track = track;
+  part.trackView = trackView;
   part.toIndex = toIndex;
   part.probe = probe;
   part.abByteLength = abByteLength;
+  part.abMaxByteLength = abMaxByteLength;
+  part.sabByteLength = sabByteLength;
   part.taByteLength = taByteLength;
   part.arrayBufferProto = ArrayBufferProto;
+  part.sharedArrayBufferProto = SharedArrayBufferProto;
   part.typedArrayProto = TypedArrayProto;
   part.usedBytes = () => externalBytes;
   return part;

@@ -34,7 +34,7 @@ export interface FakeHost {
 const isPrimitive = (value: unknown): boolean => value === null || (typeof value !== 'object' && typeof value !== 'function');
 
 /** A fake host bridge; `answers` replaces what some host functions return (defaults: accept). */
-export function fakeHost(answers: Partial<HostCalls> = {}, settings: Partial<Pick<HostBridge, 'externalLimitBytes' | 'modulesJson'>> = {}): FakeHost {
+export function fakeHost(answers: Partial<HostCalls> = {}, settings: Partial<Pick<HostBridge, 'externalLimitBytes' | 'maxResultChars' | 'modulesJson'>> = {}): FakeHost {
   const calls: HostCall[] = [];
   const defaults: HostCalls = {
     log: () => {},
@@ -59,6 +59,7 @@ export function fakeHost(answers: Partial<HostCalls> = {}, settings: Partial<Pic
   const kinds = Object.keys(defaults) as HostCallKind[];
   const bridge = Object.fromEntries(kinds.map((kind) => [kind, record(kind)])) as unknown as HostBridge;
   bridge.externalLimitBytes = settings.externalLimitBytes ?? 1024 * 1024;
+  bridge.maxResultChars = settings.maxResultChars ?? 4 * 1024 * 1024;
   bridge.modulesJson = settings.modulesJson ?? '["lodash"]';
   bridge.nodeVersion = '24.0.0';
   return { bridge, calls, callsOf: (kind) => calls.filter((call) => call[0] === kind).map((call) => call.slice(1)) };
