@@ -19,6 +19,11 @@ describe('sandboxOptionsOf', () => {
     assert.equal('hostMemoryCeilingMb' in sandboxOptionsOf(loadPlatformConfig({})), false);
     assert.throws(() => loadPlatformConfig({ CODESTEP_SANDBOX_HOST_MEMORY_CEILING_MB: '-1' }), /CODESTEP_SANDBOX_HOST_MEMORY_CEILING_MB/);
   });
+
+  it('refuses a host memory ceiling the sandbox would refuse to start with, at start and naming the variable', () => {
+    assert.throws(() => loadPlatformConfig({ CODESTEP_SANDBOX_HOST_MEMORY_CEILING_MB: '100' }), /CODESTEP_SANDBOX_HOST_MEMORY_CEILING_MB must be 0 \(off\) or at least 128 MB/);
+    assert.equal(sandboxOptionsOf(loadPlatformConfig({ CODESTEP_SANDBOX_HOST_MEMORY_CEILING_MB: '0' })).hostMemoryCeilingMb, 0);
+  });
 });
 
 describe('the operator limits in the configuration', () => {

@@ -3,7 +3,7 @@
  * it; distributed mode is selected by KAFKA_BROKERS and MONGODB_URI.
  */
 import { ConfigError, parseConfig, type Config } from '@codestep/config';
-import { LIMIT_BOUNDS } from '@codestep/sandbox';
+import { LIMIT_BOUNDS, MIN_HOST_MEMORY_CEILING_MB } from '@codestep/sandbox';
 import { DEFAULT_OPERATOR_LIMITS, LIMIT_MINIMUMS, operatorLimitProblems, type OperatorLimits } from '@codestep/workflows';
 
 // The operator's limits: defaults from the domain, minimums from the domain's one rule, and the
@@ -110,6 +110,10 @@ export function loadPlatformConfig(env: Record<string, string | undefined>): Pla
     maxTimeoutMs: s.maxTimeoutMs.env,
     maxMemoryMb: s.maxMemoryMb.env,
   });
+  const ceiling = config.sandboxHostMemoryCeilingMb;
+  if (ceiling !== undefined && ceiling > 0 && ceiling < MIN_HOST_MEMORY_CEILING_MB) {
+    problems.push(`${s.sandboxHostMemoryCeilingMb.env} must be 0 (off) or at least ${MIN_HOST_MEMORY_CEILING_MB} MB (got ${ceiling})`);
+  }
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

@@ -82,3 +82,6 @@ export const RUNTIME_CAPS = {
   /** Compiled action scripts kept per worker. */
   scriptCacheEntries: 64,
 } as const;
+
+/** The lowest host memory ceiling (`hostMemoryCeilingMb`) that is not 0 (off), MB: below it a host could not run one default worker. */
+export const MIN_HOST_MEMORY_CEILING_MB = 128;

@@ -11,6 +11,7 @@ import { hostSettingsOf } from './client/host-settings.ts';
 import { superviseHost, type HostSupervisor } from './client/host.supervisor.ts';
 import { relayOAuthRequests, type RunningExecution } from './client/oauth-token.relay.ts';
 import { loadDefaultRuntime } from './client/runtime-loader.ts';
+import { MIN_HOST_MEMORY_CEILING_MB } from './limits.ts';
 import { isSerializedError } from './protocol.ts';
 import type { ExecutionRequest, ExecutionResult, SandboxHandle, SandboxOptions, SandboxStats } from './sandbox.types.ts';
 
@@ -18,7 +19,6 @@ import type { ExecutionRequest, ExecutionResult, SandboxHandle, SandboxOptions, 
 const DEFAULT_GC_HEADROOM_MB = 64;
 
 /** Below this a host ceiling would end workers that merely started (the host and 2 idle workers hold ~100 MB). */
-const MIN_HOST_MEMORY_CEILING_MB = 128;
 
 /**
  * Starts a sandbox: builds the host code, loads the runtime, starts the host process and
