@@ -268,6 +268,9 @@ function rewriteProgram(code: string, program: Program, found: Found): { code: s
  * string), and so does text no parser reads (V8 then reports its syntax error as Node would).
  */
 export function rewriteModuleSyntax(code: string): RewriteOutcome {
+  // Module syntax cannot be written without one of these words (keywords admit no escapes):
+  // most HubSpot actions have neither, and need no parse at all.
+  if (!code.includes('import') && !code.includes('export')) return { ok: true, code, exports: { names: [], defaultLocal: undefined } };
   const parsed = parseAction(code);
   if ('leave' in parsed) return { ok: true, code, exports: { names: [], defaultLocal: undefined } };
   if ('error' in parsed) return { ok: false, message: parsed.error };
