@@ -125,6 +125,15 @@ describe('execution mapping: result to events', () => {
     assert.deepEqual(cases(resultEvents(request(), 't1', succeeded({ logsTruncated: true }), clock)), ['actionLogged', 'actionSucceeded']);
   });
 
+  it('given a TIMEOUT with the lines logged before it, reports those lines before the failure', () => {
+    const logs = [{ level: 'log' as const, message: 'before', at: 5 }];
+    const timedOut = succeeded({ status: 'failed', outputFields: {}, logs, error: { code: 'TIMEOUT', message: 'The action did not finish within its time limit of 300 ms' } });
+    const events = resultEvents(request(), 't1', timedOut, clock);
+    assert.deepEqual(cases(events), ['actionLogged', 'actionFailed']);
+    assert.ok(events[0]!.event.$case === 'actionLogged');
+    assert.deepEqual(events[0]!.event.value.lines, logs);
+  });
+
   it('given a failure, reports its error with defaults, its outputs, and whether the enrollment continues', () => {
     const failed: ExecutionResult = {
       status: 'failed',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConsoleLineCollector } from './console-lines.collector.ts';
+import { ConsoleLineCollector, truncationMarker } from './console-lines.collector.ts';
+import type { ConsoleLine } from './sandbox.types.ts';
 import { createRedactor, REDACTED } from './redaction.ts';
 
 const clock = () => 1000;
@@ -48,6 +49,22 @@ describe('ConsoleLineCollector', () => {
     const message = logs.snapshot()[0]?.message ?? '';
     assert.ok(!message.includes('S3CRET'), message);
     assert.ok(message.startsWith(`key=${REDACTED}`.slice(0, 12)));
+  });
+
+  it('tells its listener each line it keeps, redacted and cut, and the count of lines dropped', () => {
+    const seen: ConsoleLine[] = [];
+    const dropped: number[] = [];
+    const limits = { maxLineChars: 20, maxTotalChars: 10_000, maxLines: 2 };
+    const logs = new ConsoleLineCollector(createRedactor(['S3CRET-VALUE-XYZ']), limits, clock, { line: (line) => seen.push(line), dropped: (count) => dropped.push(count) });
+    logs.add('log', 'key=S3CRET-VALUE-XYZ');
+    logs.add('info', 'second');
+    logs.add('log', 'third');
+    logs.add('log', 'fourth');
+    logs.addSystem('warn', 'from the platform');
+    assert.deepEqual(seen, logs.snapshot().slice(0, 3));
+    assert.equal(seen[0]?.message, `key=${REDACTED}`);
+    assert.deepEqual(dropped, [1, 2]);
+    assert.deepEqual(logs.snapshot()[3], truncationMarker(2, 1000, limits));
   });
 });
 

@@ -2,6 +2,10 @@
  * Collects one execution's console output with caps per line, in lines and in total
  * characters. Secrets are redacted before a line is cut, so a secret can never be half-shown
  * at a cut. Once a cap is hit, one marker line says how much was dropped.
+ *
+ * A listener sees each line kept, and the count of lines dropped, as it happens: the worker
+ * hands them to the host at once, so that an execution the host has to stop (time or memory
+ * limit) before it yields again still shows what it logged.
  */
 import type { ConsoleLevel, ConsoleLine } from './sandbox.types.ts';
 import { DEFAULT_LOG_LIMITS, type LogLimits } from './limits.ts';
@@ -11,24 +15,41 @@ const LEVELS: ReadonlySet<string> = new Set(['log', 'info', 'warn', 'error', 'de
 /** Text longer than this is cut before redaction: the line cap is far smaller anyway. */
 const MAX_SCANNED_CHARS = 64 * 1024;
 
+/** Told of each line as the collector keeps it, and of the count of lines dropped so far. */
+export interface ConsoleLineListener {
+  line(line: ConsoleLine): void;
+  dropped(count: number): void;
+}
+
+/** The line that ends a capped execution's logs, saying how many lines were dropped. */
+export function truncationMarker(dropped: number, at: number, limits: LogLimits = DEFAULT_LOG_LIMITS): ConsoleLine {
+  return {
+    level: 'warn',
+    message: `[logs truncated: ${dropped} more line(s) dropped; limits are ${limits.maxLines} lines and ${limits.maxTotalChars} characters per execution]`,
+    at,
+  };
+}
+
 export class ConsoleLineCollector {
   readonly #limits: LogLimits;
   readonly #redact: Redactor;
   readonly #clock: () => number;
+  readonly #listener: ConsoleLineListener | undefined;
   readonly #lines: ConsoleLine[] = [];
   #chars = 0;
   #dropped = 0;
 
-  constructor(redact: Redactor, limits: LogLimits = DEFAULT_LOG_LIMITS, clock: () => number = Date.now) {
+  constructor(redact: Redactor, limits: LogLimits = DEFAULT_LOG_LIMITS, clock: () => number = Date.now, listener?: ConsoleLineListener) {
     this.#redact = redact;
     this.#limits = limits;
     this.#clock = clock;
+    this.#listener = listener;
   }
 
   /** Adds a line from the code (level and text as they came over the bridge, untrusted). */
   add(level: string, message: string): void {
     if (this.#dropped > 0 || this.#lines.length >= this.#limits.maxLines) {
-      this.#dropped++;
+      this.#drop();
       return;
     }
     const safeLevel: ConsoleLevel = LEVELS.has(level) ? (level as ConsoleLevel) : 'log';
@@ -40,16 +61,26 @@ export class ConsoleLineCollector {
       text = `${text.slice(0, this.#limits.maxLineChars)}… [line truncated: ${originalLength} characters]`;
     }
     if (this.#chars + text.length > this.#limits.maxTotalChars) {
-      this.#dropped++;
+      this.#drop();
       return;
     }
     this.#chars += text.length;
-    this.#lines.push({ level: safeLevel, message: text, at: this.#clock() });
+    this.#keep({ level: safeLevel, message: text, at: this.#clock() });
   }
 
   /** A line from the platform itself (warnings about the code), never dropped by the caps. */
   addSystem(level: ConsoleLevel, message: string): void {
-    this.#lines.push({ level, message: this.#redact(message), at: this.#clock() });
+    this.#keep({ level, message: this.#redact(message), at: this.#clock() });
+  }
+
+  #keep(line: ConsoleLine): void {
+    this.#lines.push(line);
+    this.#listener?.line(line);
+  }
+
+  #drop(): void {
+    this.#dropped++;
+    this.#listener?.dropped(this.#dropped);
   }
 
   get truncated(): boolean {
@@ -59,14 +90,6 @@ export class ConsoleLineCollector {
   /** The lines so far, with a final marker when lines were dropped. */
   snapshot(): ConsoleLine[] {
     if (this.#dropped === 0) return [...this.#lines];
-    const { maxLines, maxTotalChars } = this.#limits;
-    return [
-      ...this.#lines,
-      {
-        level: 'warn',
-        message: `[logs truncated: ${this.#dropped} more line(s) dropped; limits are ${maxLines} lines and ${maxTotalChars} characters per execution]`,
-        at: this.#clock(),
-      },
-    ];
+    return [...this.#lines, truncationMarker(this.#dropped, this.#clock(), this.#limits)];
   }
 }

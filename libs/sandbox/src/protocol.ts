@@ -126,6 +126,13 @@ export interface WorkerInit {
    * `receiveMessageOnPort`. `require` is synchronous, hence the wait.
    */
   sources: { port: MessagePort; signal: SharedArrayBuffer };
+  /**
+   * The console lines of the worker's running execution, written as they are logged into
+   * memory the host reads when it ends the execution itself (time or memory limit), even one
+   * that never yielded after logging (see `console-lines.ring.ts`). Made by the host for this
+   * worker alone.
+   */
+  logRing: SharedArrayBuffer;
 }
 
 /** The host's answer on {@link WorkerInit.sources}: the source, or null for an unknown name. */
@@ -145,8 +152,6 @@ export type WorkerToHost =
   | { type: 'ready' }
   /** The callback form called `callback`: the result to deliver if the deadline comes first. */
   | { type: 'provisional'; id: number; result: ExecutionResult }
-  /** The logs so far, sent now and then while an execution runs, for a result decided by the host (timeout, memory). */
-  | { type: 'logs'; id: number; logs: ExecutionResult['logs']; truncated: boolean }
   /** The final result, posted once nothing of the execution runs any more: the worker is free. */
   | { type: 'result'; id: number; result: ExecutionResult }
   | { type: 'oauth'; id: number; callId: number; handle: string }

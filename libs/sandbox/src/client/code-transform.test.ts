@@ -26,6 +26,33 @@ describe('toCommonJs', () => {
     }
   });
 
+  it('leaves import( in strings, templates, regular expressions and comments alone, in a script and in a module', async () => {
+    const body = `const a = "import('fs')"; const b = \`import(\${a})\`; const c = /import\\(/; // import('fs')\n/* import( */`;
+    const script = `${body}\nexports.main = async () => ({ outputFields: { a, b, c: String(c) } });`;
+    const scriptOutcome = await toCommonJs(script);
+    assert.ok(scriptOutcome.ok, JSON.stringify(scriptOutcome));
+    assert.equal(scriptOutcome.code, script);
+    const moduleOutcome = await toCommonJs(`import _ from 'lodash';\n${body}\nexport const main = async () => ({ outputFields: {} });`);
+    assert.ok(moduleOutcome.ok, JSON.stringify(moduleOutcome));
+    assert.ok(moduleOutcome.code.includes(body), moduleOutcome.code);
+  });
+
+  it('rewrites module syntax line for line, so every statement stays on its line', async () => {
+    const code = "import _ from 'lodash';\nimport {\n  get,\n} from 'axios';\n\nexport const main = async () => {\n  throw new Error('x');\n};\nexport {\n  get,\n};\nexport default class {}\n";
+    const outcome = await toCommonJs(code);
+    assert.ok(outcome.ok, JSON.stringify(outcome));
+    const lines = outcome.code.split('\n');
+    assert.equal(lines.length, code.split('\n').length);
+    assert.equal(lines[6], "  throw new Error('x');");
+    assert.match(lines[11] ?? '', /= class \{\};$/);
+  });
+
+  it('refuses top-level await, which CommonJS cannot have, saying where it is', async () => {
+    const outcome = await toCommonJs('import _ from "lodash";\nfor await (const x of []) {}');
+    assert.equal(outcome.ok, false);
+    assert.match(outcome.ok ? '' : outcome.message, /^SyntaxError: top-level await is not available.*\(index\.js:2:1\)$/);
+  });
+
   it('reports a syntax error with its line and column', async () => {
     const outcome = await toCommonJs('export const x = ;');
     assert.equal(outcome.ok, false);
@@ -38,5 +65,10 @@ describe('detectRuntime', () => {
     assert.equal(detectRuntime('export class Workflow { async start() {} }'), 'jsworkflows');
     assert.equal(detectRuntime('class Workflow {}\nexport { Workflow }'), 'jsworkflows');
     assert.equal(detectRuntime('exports.main = async () => ({})'), 'hubspot');
+    assert.equal(detectRuntime('export default class Workflow { async start() {} }'), 'jsworkflows');
+  });
+
+  it('reads the exports, not the text: a Workflow class in a comment or a string is not one', () => {
+    assert.equal(detectRuntime("// export class Workflow {}\nexports.main = async () => ({ outputFields: { s: 'export { Workflow }' } })"), 'hubspot');
   });
 });

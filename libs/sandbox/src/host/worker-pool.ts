@@ -7,10 +7,12 @@
  * memory passes its ceiling.
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
+import { truncationMarker } from '../console-lines.collector.ts';
+import { clearConsoleLineRing, CONSOLE_RING_BYTES, readConsoleLineRing } from '../console-lines.ring.ts';
 import type { HostStats, HostToWorker, RuntimeSources, SourceAnswer, WorkerExecution, WorkerInit, WorkerToHost } from '../protocol.ts';
 import { defaultHostMemoryCeilingMb, MEMORY_BACKSTOP, RUNTIME_CAPS } from '../limits.ts';
 import { MemoryBackstop, type Holding } from './memory-backstop.ts';
-import type { EgressPolicy, ExecutionError, ExecutionResult } from '../sandbox.types.ts';
+import type { ConsoleLine, EgressPolicy, ExecutionError, ExecutionResult } from '../sandbox.types.ts';
 
 export interface WorkerPoolOptions {
   poolSize: number;
@@ -32,8 +34,12 @@ interface Job {
   startedAt: number;
   deadline: NodeJS.Timeout | undefined;
   provisional: ExecutionResult | undefined;
-  /** The latest logs the worker copied over, for a result the host decides itself. */
-  logs: { lines: ExecutionResult['logs']; truncated: boolean };
+}
+
+/** What an execution logged until the host ended it. */
+interface LoggedSoFar {
+  lines: ConsoleLine[];
+  truncated: boolean;
 }
 
 type WorkerState = 'starting' | 'idle' | 'busy' | 'dead';
@@ -51,11 +57,13 @@ interface PoolWorker {
   idleSince: number;
   /** Answers to the backstop's `memory-probe`s, by probe. */
   probes: Map<number, (bytes: number) => void>;
+  /** The lines of its running execution, for a result the host decides itself (see {@link WorkerInit.logRing}). */
+  logRing: SharedArrayBuffer;
 }
 
 const MB = 1024 * 1024;
 
-function failure(error: ExecutionError, durationMs: number, logs: Job['logs'] = { lines: [], truncated: false }): ExecutionResult {
+function failure(error: ExecutionError, durationMs: number, logs: LoggedSoFar = { lines: [], truncated: false }): ExecutionResult {
   return { status: 'failed', outputFields: {}, logs: logs.lines, logsTruncated: logs.truncated, error, durationMs };
 }
 
@@ -100,7 +108,7 @@ export class WorkerPool {
       return Promise.resolve(failure({ code: 'SANDBOX_OVERLOADED', message: `The sandbox already has ${this.#queue.length} executions waiting; try again later`, retryable: true }, 0));
     }
     return new Promise((resolve) => {
-      this.#queue.push({ id, execution, resolve, startedAt: 0, deadline: undefined, provisional: undefined, logs: { lines: [], truncated: false } });
+      this.#queue.push({ id, execution, resolve, startedAt: 0, deadline: undefined, provisional: undefined });
       this.#pump();
     });
   }
@@ -156,12 +164,14 @@ export class WorkerPool {
       Atomics.notify(flag, 0);
     });
     channel.port1.unref();
+    const logRing = new SharedArrayBuffer(CONSOLE_RING_BYTES);
     const init: WorkerInit = {
       memoryMb,
       egress: this.#options.egress,
       runtime: { prelude: runtime.prelude, libraries },
       codeCache: { ...this.#codeCache },
       sources: { port: channel.port2, signal },
+      logRing,
     };
     const worker = new Worker(this.#options.workerSource, {
       eval: true,
@@ -178,7 +188,7 @@ export class WorkerPool {
     });
     let markStarted = () => {};
     const started = new Promise<void>((resolve) => (markStarted = resolve));
-    const entry: PoolWorker = { worker, started, markStarted, memoryMb, state: 'starting', job: undefined, createdAt: performance.now(), idleSince: 0, probes: new Map() };
+    const entry: PoolWorker = { worker, started, markStarted, memoryMb, state: 'starting', job: undefined, createdAt: performance.now(), idleSince: 0, probes: new Map(), logRing };
     this.#workers.add(entry);
     worker.stderr?.setEncoding('utf8');
     worker.stderr?.on('data', (chunk: string) => {
@@ -215,10 +225,6 @@ export class WorkerPool {
         this.#pump();
         return;
       }
-      case 'logs': {
-        if (entry.job?.id === message.id) entry.job.logs = { lines: message.logs, truncated: message.truncated };
-        return;
-      }
       case 'provisional': {
         if (entry.job?.id === message.id) entry.job.provisional = message.result;
         return;
@@ -248,11 +254,22 @@ export class WorkerPool {
       }
       case 'memory-exceeded': {
         if (entry.state !== 'busy' || entry.job?.id !== message.id) return;
-        this.#settle(entry, failure({ code: 'MEMORY_LIMIT', message: `The action exceeded its memory limit of ${entry.memoryMb} MB` }, Date.now() - entry.job.startedAt, entry.job.logs));
+        this.#settle(entry, failure({ code: 'MEMORY_LIMIT', message: `The action exceeded its memory limit of ${entry.memoryMb} MB` }, Date.now() - entry.job.startedAt, this.#loggedSoFar(entry)));
         void this.#retire(entry);
         return;
       }
     }
+  }
+
+  /**
+   * Every line the worker's running execution logged until now, with the truncation marker if
+   * some were dropped: read from the worker's ring, where each line is as soon as it is logged,
+   * so a line logged just before a hang or a crash is kept.
+   */
+  #loggedSoFar(entry: PoolWorker): LoggedSoFar {
+    if (!entry.job) return { lines: [], truncated: false };
+    const { lines, dropped } = readConsoleLineRing(entry.logRing);
+    return dropped > 0 ? { lines: [...lines, truncationMarker(dropped, Date.now())], truncated: true } : { lines, truncated: false };
   }
 
   /** Delivers a job's result (once) and detaches it from its worker. */
@@ -270,11 +287,7 @@ export class WorkerPool {
     const wasStarting = entry.state === 'starting';
     entry.state = 'dead';
     entry.markStarted();
-    if (entry.job)
-      this.#settle(
-        entry,
-        failure(error, Date.now() - entry.job.startedAt, entry.job.provisional ? { lines: entry.job.provisional.logs, truncated: entry.job.provisional.logsTruncated } : entry.job.logs),
-      );
+    if (entry.job) this.#settle(entry, failure(error, Date.now() - entry.job.startedAt, this.#loggedSoFar(entry)));
     this.#workers.delete(entry);
     this.#replaced++;
     if (wasStarting) this.#options.diagnostic('error', `a sandbox worker failed to start: ${error.message}`);
@@ -337,7 +350,10 @@ export class WorkerPool {
     this.#options.diagnostic('warn', `ending a sandbox worker that held ${held}`, { memoryMb: entry.memoryMb, busy: entry.state === 'busy' });
     if (entry.job) {
       const job = entry.job;
-      this.#settle(entry, failure({ code: 'MEMORY_LIMIT', message: `The action exceeded its memory limit of ${entry.memoryMb} MB: it held ${held}` }, Date.now() - job.startedAt, job.logs));
+      this.#settle(
+        entry,
+        failure({ code: 'MEMORY_LIMIT', message: `The action exceeded its memory limit of ${entry.memoryMb} MB: it held ${held}` }, Date.now() - job.startedAt, this.#loggedSoFar(entry)),
+      );
     }
     return this.#retire(entry);
   }
@@ -393,6 +409,7 @@ export class WorkerPool {
     entry.state = 'busy';
     entry.job = job;
     job.startedAt = Date.now();
+    clearConsoleLineRing(entry.logRing);
     job.deadline = setTimeout(() => this.#deadline(entry, job), job.execution.timeoutMs);
     this.#backstop.wake();
     const message: HostToWorker = { type: 'execute', id: job.id, execution: job.execution };
@@ -402,14 +419,13 @@ export class WorkerPool {
   #deadline(entry: PoolWorker, job: Job): void {
     if (entry.job !== job) return;
     const limit = job.execution.timeoutMs;
+    const logged = this.#loggedSoFar(entry);
     if (job.provisional) {
-      const provisional = job.provisional;
-      this.#settle(entry, {
-        ...provisional,
-        logs: [...provisional.logs, { level: 'warn', message: `callback() was called but timers or requests were still pending at the time limit of ${limit} ms; they were stopped`, at: Date.now() }],
-      });
+      // The lines logged after callback() too, not only those the provisional result carried.
+      const warning: ConsoleLine = { level: 'warn', message: `callback() was called but timers or requests were still pending at the time limit of ${limit} ms; they were stopped`, at: Date.now() };
+      this.#settle(entry, { ...job.provisional, logs: [...logged.lines, warning], logsTruncated: logged.truncated });
     } else {
-      this.#settle(entry, failure({ code: 'TIMEOUT', message: `The action did not finish within its time limit of ${limit} ms` }, limit, job.logs));
+      this.#settle(entry, failure({ code: 'TIMEOUT', message: `The action did not finish within its time limit of ${limit} ms` }, limit, logged));
     }
     void this.#retire(entry);
   }

@@ -14,21 +14,19 @@ import { randomBytes } from 'node:crypto';
 import type { ErrorCode } from '@codestep/core';
 import type { EgressFetch, EgressResponse } from '@codestep/egress';
 import { ConsoleLineCollector } from '../console-lines.collector.ts';
-import { MAX_RESULT_CHARS, RUNTIME_CAPS } from '../limits.ts';
+import { DEFAULT_LOG_LIMITS, MAX_RESULT_CHARS, RUNTIME_CAPS } from '../limits.ts';
 import { validateOutputs } from '../output-fields.validation.ts';
 import { isSettleKind, type ContextApi, type HostBridge, type SettleKind } from '../bridge.protocol.ts';
 import type { WorkerExecution } from '../protocol.ts';
 import { createRedactor, type Redactor } from '../redaction.ts';
 import { parseRetryAfter } from '../retry-after.ts';
-import type { ExecutionError, ExecutionResult } from '../sandbox.types.ts';
+import type { ConsoleLine, ExecutionError, ExecutionResult } from '../sandbox.types.ts';
 
 /** Error codes the context may raise itself and that reach the result as they are. */
 /** Codes the context's own parts may throw with (user code throwing an error with one of these keeps USER_CODE_ERROR's meaning elsewhere). */
 const PLATFORM_CODES: ReadonlySet<string> = new Set<ErrorCode>(['MODULE_NOT_ALLOWED', 'MEMORY_LIMIT', 'NO_ENTRY_POINT', 'TOO_MANY_TIMERS', 'MODULE_LOAD_FAILED']);
 const isPlatformCode = (code: unknown): code is ErrorCode => typeof code === 'string' && PLATFORM_CODES.has(code);
 const MAX_RANDOM_BYTES = 65_536;
-/** How often logs are copied to the host while an execution runs, ms. */
-const LOG_FLUSH_MS = 50;
 const MAX_ERROR_MESSAGE_CHARS = 4096;
 
 /** Stack frames of the platform (the bootstrap, Node internals) say nothing to the action's author. */
@@ -47,8 +45,13 @@ export interface SessionHooks {
   final(result: ExecutionResult): void;
   oauth(callId: number, handle: string): void;
   memoryExceeded(): void;
-  /** The logs so far (sent at most every {@link LOG_FLUSH_MS} while lines come in). */
-  logs(logs: ExecutionResult['logs'], truncated: boolean): void;
+  /**
+   * Each line as it is kept (redacted and cut), and the count of lines dropped by the caps, for
+   * a result the host decides itself (time or memory limit). Called synchronously as the code
+   * logs: code that never yields again after logging must not take its lines with it.
+   */
+  line(line: ConsoleLine): void;
+  dropped(count: number): void;
   /** A fetch for this execution (aborted by `signal` when the session ends). */
   createFetch(signal: AbortSignal): EgressFetch;
   /** Host diagnostics (never user data). */
@@ -89,13 +92,12 @@ export class ExecutionSession {
   #waiting: { kind: 'callback'; result: ExecutionResult } | { kind: 'nothing' } | undefined;
   #done = false;
   #drainScheduled = false;
-  #logFlush: NodeJS.Timeout | undefined;
 
   constructor(execution: WorkerExecution, hooks: SessionHooks) {
     this.execution = execution;
     this.#hooks = hooks;
     this.#redact = createRedactor(Object.values(execution.secrets));
-    this.#logs = new ConsoleLineCollector(this.#redact);
+    this.#logs = new ConsoleLineCollector(this.#redact, DEFAULT_LOG_LIMITS, Date.now, { line: (line) => hooks.line(line), dropped: (count) => hooks.dropped(count) });
   }
 
   get done(): boolean {
@@ -206,7 +208,6 @@ export class ExecutionSession {
   /** Stops everything the execution left behind. Idempotent. */
   end(): void {
     this.#done = true;
-    clearTimeout(this.#logFlush);
     this.#api?.end();
     for (const { handle, immediate } of this.#timers.values()) {
       if (immediate) clearImmediate(handle as NodeJS.Immediate);
@@ -219,11 +220,6 @@ export class ExecutionSession {
 
   #log(level: string, message: string): void {
     this.#logs.add(level, message);
-    // So that an execution the host has to stop (time, memory) still shows what it printed.
-    this.#logFlush ??= setTimeout(() => {
-      this.#logFlush = undefined;
-      if (!this.#done) this.#hooks.logs(this.#logs.snapshot(), this.#logs.truncated);
-    }, LOG_FLUSH_MS);
   }
 
   #timerSet(id: number, delayMs: number, repeat: boolean): boolean {

@@ -13,6 +13,7 @@ import vm from 'node:vm';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { createEgressFetch } from '@codestep/egress';
 import { RUNTIME_CAPS } from '../limits.ts';
+import { ConsoleLineRingWriter } from '../console-lines.ring.ts';
 import type { HostToWorker, SourceAnswer, WorkerExecution, WorkerInit, WorkerToHost } from '../protocol.ts';
 import type { ContextApi, HostBridge } from '../bridge.protocol.ts';
 import { BOOTSTRAP_SOURCE } from './context-bootstrap.ts';
@@ -23,6 +24,7 @@ if (!parentPort) throw new Error('sandbox-worker must run in a worker thread');
 const port = parentPort;
 const post = (message: WorkerToHost): void => port.postMessage(message);
 const MB = 1024 * 1024;
+const logRing = new ConsoleLineRingWriter(init.logRing);
 
 let current: { id: number; session: ExecutionSession; prepared: PreparedContext } | null = null;
 let spare: PreparedContext | null = null;
@@ -174,6 +176,7 @@ function syntaxErrorMessage(error: unknown): string {
 function execute(id: number, execution: WorkerExecution): void {
   const prepared = spare ?? prepareContext();
   spare = null;
+  logRing.reset();
   const session = new ExecutionSession(execution, {
     provisional: (result) => post({ type: 'provisional', id, result }),
     final: (result) => {
@@ -187,7 +190,8 @@ function execute(id: number, execution: WorkerExecution): void {
       });
     },
     oauth: (callId, handle) => post({ type: 'oauth', id, callId, handle }),
-    logs: (logs, truncated) => post({ type: 'logs', id, logs, truncated }),
+    line: (line) => logRing.write(line),
+    dropped: (count) => logRing.dropped(count),
     memoryExceeded: () => post({ type: 'memory-exceeded', id }),
     createFetch: (signal) => createEgressFetch(init.egress, { timeoutMs: Math.min(15_000, execution.timeoutMs) }, { signal }),
     diagnostic,
