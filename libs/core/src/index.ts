@@ -3,4 +3,6 @@ export { DEFAULT_EXECUTION_LIMITS, DEFAULT_MAX_EXECUTION_LIMITS, MIN_EXECUTION_L
 export { deterministicId, newId, randomId, systemClock, type Clock, type IdGenerator } from './ids.ts';
 export { createLogger, setLogContextProvider, silentLogger, type LogLevel, type Logger, type LoggerOptions } from './logger.ts';
 export { ERROR_CATALOGUE, ERROR_CODES, GrpcCode, errorSpecOf, isErrorCode, type ErrorCode, type ErrorSpec } from './error-catalogue.ts';
+export { escapeHtml, unsafeTextProblem } from './display-text.policy.ts';
+export { OUTPUT_FIELDS_POLICY } from './output-fields.policy.ts';
 export { SECRETS_POLICY, isValidSecretName, secretNameProblem, secretSelectionProblem, secretValueProblem } from './secrets.policy.ts';

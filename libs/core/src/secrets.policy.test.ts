@@ -17,6 +17,13 @@ describe('secrets policy', () => {
     assert.match(secretNameProblem('has space') ?? '', /at most 128 characters/);
   });
 
+  it('describes a name with control or bidirectional characters without repeating it', () => {
+    const problem = secretNameProblem('API\u202eKEY') ?? '';
+    assert.match(problem, /^secret name contains the bidirectional formatting character U\+202E/);
+    assert.ok(!problem.includes('\u202e'));
+    assert.match(secretNameProblem('API_KEY\u0000') ?? '', /control character U\+0000/);
+  });
+
   it('counts each selected secret once, and unknown ones as empty, against the per-action total', () => {
     const sizes = new Map([
       ['A', 600],

@@ -5,6 +5,8 @@
  * characters of secret values, so one value longer than that could never be used at all.
  */
 
+import { unsafeTextProblem } from './display-text.policy.ts';
+
 /** What secret names and sizes may be. */
 export const SECRETS_POLICY = {
   /** Secrets become `process.env.NAME`: an identifier (letters, digits, `_`, not starting with a digit). */
@@ -22,9 +24,14 @@ export function isValidSecretName(name: unknown): boolean {
   return typeof name === 'string' && name.length <= SECRETS_POLICY.maxNameChars && SECRETS_POLICY.namePattern.test(name);
 }
 
-/** What is wrong with a secret name, as a sentence naming the fix; undefined when it is valid. */
+/**
+ * What is wrong with a secret name, as a sentence naming the fix; undefined when it is valid. A
+ * name with characters unsafe to show ({@link unsafeTextProblem}) is described, not repeated.
+ */
 export function secretNameProblem(name: string): string | undefined {
   if (isValidSecretName(name)) return undefined;
+  const unsafe = unsafeTextProblem(name);
+  if (unsafe) return `secret name ${unsafe}; a secret name is letters, digits and underscores (it becomes process.env.NAME)`;
   return `secret name ${JSON.stringify(name.slice(0, 140))} is not valid: use letters, digits and underscores, starting with a letter or underscore (it becomes process.env.NAME), at most ${SECRETS_POLICY.maxNameChars} characters`;
 }
 

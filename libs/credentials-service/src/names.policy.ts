@@ -3,7 +3,7 @@
  * `<tenant>/<name>`, so none of them may contain a slash. The secret rule itself is
  * `SECRETS_POLICY` in `@codestep/core`, shared with the workflow definition and the sandbox.
  */
-import { ValidationError, secretNameProblem, secretValueProblem } from '@codestep/core';
+import { ValidationError, secretNameProblem, secretValueProblem, unsafeTextProblem } from '@codestep/core';
 
 const TENANT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const HANDLE = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -17,7 +17,10 @@ export function isValidHandle(handle: string): boolean {
   return HANDLE.test(handle);
 }
 
+/** @throws ValidationError naming the field `handle` when it is not a valid handle; unsafe characters are described, not repeated. */
 export function checkHandle(handle: string): string {
+  const unsafe = unsafeTextProblem(handle);
+  if (unsafe) throw new ValidationError(`connection handle ${unsafe}; use lowercase letters, digits and hyphens only (e.g. my-hubspot)`, { field: 'handle' });
   if (!isValidHandle(handle)) {
     throw new ValidationError(
       `connection handle ${JSON.stringify(handle)} is not valid: use lowercase letters, digits and hyphens only (e.g. my-hubspot), starting with a letter or digit, at most 63 characters`,

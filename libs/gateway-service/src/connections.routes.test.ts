@@ -170,6 +170,18 @@ describe('connection routes', () => {
     assert.equal((await fetch(`${base}/oauth/callback?code=c&state=st`)).status, 502);
   });
 
+  it('escapes user text on the callback page: a handle or a provider message shaped like an image tag is shown as text', async () => {
+    const tag = '<img src=x onerror=alert(1)>';
+    script.completeAuthorization = async () => ({ ok: true, connection: connection({ handle: tag, status: 'active' }), errorCode: '', error: '' });
+    const connected = await (await fetch(`${base}/oauth/callback?code=c&state=st`, { headers: { accept: 'text/html' } })).text();
+    assert.equal(connected.includes('<img'), false);
+    assert.match(connected, /The connection &#34;&#60;img src=x onerror=alert\(1\)&#62;&#34; is authorized/);
+    script.completeAuthorization = async () => ({ ok: false, connection: connection(), errorCode: 'PROVIDER_DENIED', error: `refused: ${tag}` });
+    const refused = await (await fetch(`${base}/oauth/callback?error=access_denied&state=st`, { headers: { accept: 'text/html' } })).text();
+    assert.equal(refused.includes('<img'), false);
+    assert.match(refused, /refused: &#60;img src=x onerror=alert\(1\)&#62;/);
+  });
+
   it('answers the callback with a page, not an error, when the broker is down', async () => {
     const down = new credentialsV1.CredentialsClient('127.0.0.1:1', grpc.credentials.createInsecure());
     const router = createRouter(connectionRoutes(down), { authenticate: async () => undefined });

@@ -9,7 +9,7 @@
  */
 import { Metadata, type CallOptions, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import type { ActionDefinition, credentialsV1 } from '@codestep/contracts';
-import { ValidationError, secretSelectionProblem } from '@codestep/core';
+import { ValidationError, escapeHtml, secretSelectionProblem } from '@codestep/core';
 import { fromServiceError, type PromiseClient } from '@codestep/rpc';
 import { injectContext } from '@codestep/telemetry';
 import type { Route, RouteRequest, RouteResponse } from './router.ts';
@@ -69,10 +69,6 @@ function objectBody(req: RouteRequest, example: string): Record<string, unknown>
 
 /** Callback statuses: the user's browser lands here, so the page explains itself. */
 const CALLBACK_STATUS: Record<string, number> = { PROVIDER_UNAVAILABLE: 502, CONNECTION_GONE: 404 };
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 function callbackPage(ok: boolean, title: string, message: string): string {
   return [

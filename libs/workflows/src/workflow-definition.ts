@@ -3,12 +3,12 @@
  * `ActionDefinition`. Errors name the field and say what to do.
  */
 import type { ActionDefinition, InputFieldSource, OutputFieldDefinition } from '@codestep/contracts';
-import { SECRETS_POLICY, ValidationError, isValidSecretName } from '@codestep/core';
+import { OUTPUT_FIELDS_POLICY, SECRETS_POLICY, ValidationError, isValidSecretName, unsafeTextProblem } from '@codestep/core';
 import { DEFAULT_LIMIT_BOUNDS, LIMIT_MINIMUMS, type LimitBounds } from './execution-limits.ts';
 
 export const OUTPUT_TYPES = ['number', 'string', 'boolean', 'datetime', 'enum', 'date', 'phone_number'] as const;
 export const RUNTIMES = ['hubspot', 'jsworkflows'] as const;
-const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,99}$/;
+const NAME = new RegExp(`^[A-Za-z_][A-Za-z0-9_]{0,${OUTPUT_FIELDS_POLICY.maxNameChars - 1}}$`);
 const ACTION_ID = /^[a-z0-9][a-z0-9-_]{0,62}$/;
 export const MAX_CODE_BYTES = 512 * 1024;
 
@@ -25,7 +25,8 @@ function fail(path: string, message: string): never {
   throw new ValidationError(`${path}: ${message}`, { field: path });
 }
 
-function str(v: unknown, path: string, opts: { required?: boolean; max?: number } = {}): string {
+/** `shown`: a name the platform displays back, refused with control or bidirectional characters ({@link unsafeTextProblem}). */
+function str(v: unknown, path: string, opts: { required?: boolean; max?: number; shown?: boolean } = {}): string {
   if (v === undefined || v === null) {
     if (opts.required) fail(path, 'is required');
     return '';
@@ -33,6 +34,8 @@ function str(v: unknown, path: string, opts: { required?: boolean; max?: number 
   if (typeof v !== 'string') fail(path, `must be a string, got ${typeof v}`);
   if (opts.required && v.trim() === '') fail(path, 'must not be empty');
   if (opts.max !== undefined && v.length > opts.max) fail(path, `must be at most ${opts.max} characters`);
+  const unsafe = opts.shown ? unsafeTextProblem(v) : undefined;
+  if (unsafe) fail(path, unsafe);
   return v;
 }
 
@@ -46,8 +49,8 @@ function limit(v: unknown, path: string, min: number, max: number, unit: string,
 
 export function parseWorkflowInput(body: unknown, bounds: LimitBounds = DEFAULT_LIMIT_BOUNDS): WorkflowInput {
   if (!isObj(body)) fail('body', 'must be a JSON object like {"name": ..., "objectType": "CONTACT", "actions": [...]}');
-  const name = str(body.name, 'name', { required: true, max: 200 });
-  const objectType = str(body.objectType ?? 'CONTACT', 'objectType', { max: 64 }).toUpperCase();
+  const name = str(body.name, 'name', { required: true, max: 200, shown: true });
+  const objectType = str(body.objectType ?? 'CONTACT', 'objectType', { max: 64, shown: true }).toUpperCase();
   if (!Array.isArray(body.actions) || body.actions.length === 0) fail('actions', 'must be a non-empty array of actions');
   if (body.actions.length > 50) fail('actions', 'at most 50 actions per workflow');
   const actions: ActionDefinition[] = [];
@@ -78,12 +81,13 @@ function parseAction(raw: unknown, path: string, index: number, earlier: Map<str
   const outputFields: OutputFieldDefinition[] = [];
   const rawOutputs = raw.outputFields ?? [];
   if (!Array.isArray(rawOutputs)) fail(`${path}.outputFields`, 'must be an array');
+  if (rawOutputs.length > OUTPUT_FIELDS_POLICY.maxFields) fail(`${path}.outputFields`, `at most ${OUTPUT_FIELDS_POLICY.maxFields} outputs per action`);
   const outNames = new Set<string>();
   rawOutputs.forEach((f: unknown, j) => {
     const p = `${path}.outputFields[${j}]`;
     if (!isObj(f)) fail(p, 'must be an object like {"name": "score", "type": "number"}');
     const name = str(f.name, `${p}.name`, { required: true });
-    if (!NAME.test(name)) fail(`${p}.name`, 'use letters, digits and "_", starting with a letter');
+    if (!NAME.test(name)) fail(`${p}.name`, `use letters, digits and "_", starting with a letter, at most ${OUTPUT_FIELDS_POLICY.maxNameChars} characters`);
     if (outNames.has(name)) fail(`${p}.name`, `"${name}" is declared twice`);
     outNames.add(name);
     const type = str(f.type, `${p}.type`, { required: true });
@@ -105,7 +109,7 @@ function parseAction(raw: unknown, path: string, index: number, earlier: Map<str
 
   return {
     actionId,
-    name: str(raw.name ?? actionId, `${path}.name`, { max: 200 }),
+    name: str(raw.name ?? actionId, `${path}.name`, { max: 200, shown: true }),
     runtime,
     code,
     inputFields,
