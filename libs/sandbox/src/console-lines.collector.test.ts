@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConsoleLineCollector, truncationMarker } from './console-lines.collector.ts';
+import { SYSTEM_LOG_RESERVE } from './limits.ts';
 import type { ConsoleLine } from './sandbox.types.ts';
-import { createRedactor, REDACTED } from './redaction.ts';
+import { createRedactor, redactValue, REDACTED } from './redaction.ts';
 
 const clock = () => 1000;
 
@@ -39,6 +40,30 @@ describe('ConsoleLineCollector', () => {
     const logs = new ConsoleLineCollector(createRedactor([]), { maxLineChars: 100, maxTotalChars: 25, maxLines: 100 }, clock);
     for (let i = 0; i < 5; i++) logs.add('log', '0123456789');
     assert.equal(logs.snapshot().filter((l) => l.message === '0123456789').length, 2);
+    assert.equal(logs.truncated, true);
+  });
+
+  it("counts the platform's own lines in the caps, with a small reserve past them, and drops the rest into the marker", () => {
+    const logs = new ConsoleLineCollector(createRedactor([]), { maxLineChars: 100, maxTotalChars: 10_000, maxLines: 3 }, clock);
+    for (let i = 0; i < 3; i++) logs.add('log', `line ${i}`);
+    for (let i = 0; i < 150_000; i++) logs.addSystem('warn', `output "f${i}" is not declared`);
+    const lines = logs.snapshot();
+    assert.equal(lines.length, 3 + SYSTEM_LOG_RESERVE.lines + 1);
+    assert.equal(lines[3]?.message, 'output "f0" is not declared', 'the first platform lines fit in the reserve');
+    assert.match(lines.at(-1)?.message ?? '', /logs truncated: 149990 more line\(s\) dropped/);
+    logs.add('log', 'after the platform lines');
+    assert.equal(logs.snapshot().length, lines.length, 'nothing is added once lines were dropped');
+  });
+
+  it("cuts and redacts the platform's own lines like the code's, and caps their characters", () => {
+    const secret = 'S3CRET-VALUE-XYZ';
+    const logs = new ConsoleLineCollector(createRedactor([secret]), { maxLineChars: 100, maxTotalChars: 1000, maxLines: 500 }, clock);
+    logs.addSystem('error', `${secret} ${'x'.repeat(5000)}`);
+    const first = logs.snapshot()[0]?.message ?? '';
+    assert.ok(first.startsWith(REDACTED) && first.endsWith('… [line truncated: 5017 characters]'), first);
+    for (let i = 0; i < 1000; i++) logs.addSystem('warn', 'y'.repeat(100));
+    const total = logs.snapshot().reduce((sum, l) => sum + l.message.length, 0);
+    assert.ok(total <= 1000 + SYSTEM_LOG_RESERVE.chars + 200, `${total} characters`);
     assert.equal(logs.truncated, true);
   });
 
@@ -82,5 +107,26 @@ describe('createRedactor', () => {
     const redact = createRedactor([]);
     redact.add('token-123456');
     assert.equal(redact('Bearer token-123456'), `Bearer ${REDACTED}`);
+  });
+});
+
+describe('redactValue', () => {
+  const redact = createRedactor(['hk-0123456789']);
+
+  it('redacts strings and keys at any depth, but not array indices', () => {
+    const value = JSON.parse('{"a":["x hk-0123456789", {"hk-0123456789": 1}], "__proto__": "hk-0123456789", "n": 1234}') as Record<string, unknown>;
+    redactValue(value, redact);
+    assert.equal(JSON.stringify(value), `{"a":["x ${REDACTED}",{"${REDACTED}":1}],"__proto__":"${REDACTED}","n":1234}`);
+    const list = Array.from({ length: 20 }, () => 'ok');
+    assert.deepEqual(redactValue(list, createRedactor(['1234'])), list);
+  });
+
+  it('walks a result nested far deeper than the stack allows recursion', () => {
+    const depth = 200_000;
+    const value = JSON.parse(`${'['.repeat(depth)}"hk-0123456789"${']'.repeat(depth)}`) as unknown;
+    redactValue(value, redact);
+    let node: unknown = value;
+    while (Array.isArray(node)) node = node[0];
+    assert.equal(node, REDACTED);
   });
 });

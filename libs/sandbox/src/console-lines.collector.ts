@@ -1,14 +1,16 @@
 /**
  * Collects one execution's console output with caps per line, in lines and in total
  * characters. Secrets are redacted before a line is cut, so a secret can never be half-shown
- * at a cut. Once a cap is hit, one marker line says how much was dropped.
+ * at a cut. Once a cap is hit, one marker line says how much was dropped. The platform's own
+ * lines count in the same totals, with a small reserve past the caps ({@link SYSTEM_LOG_RESERVE}):
+ * whatever the code does, nothing the platform writes for it is unbounded.
  *
  * A listener sees each line kept, and the count of lines dropped, as it happens: the worker
  * hands them to the host at once, so that an execution the host has to stop (time or memory
  * limit) before it yields again still shows what it logged.
  */
 import type { ConsoleLevel, ConsoleLine } from './sandbox.types.ts';
-import { DEFAULT_LOG_LIMITS, type LogLimits } from './limits.ts';
+import { DEFAULT_LOG_LIMITS, SYSTEM_LOG_RESERVE, type LogLimits } from './limits.ts';
 import type { Redactor } from './redaction.ts';
 
 const LEVELS: ReadonlySet<string> = new Set(['log', 'info', 'warn', 'error', 'debug']);
@@ -53,24 +55,36 @@ export class ConsoleLineCollector {
       return;
     }
     const safeLevel: ConsoleLevel = LEVELS.has(level) ? (level as ConsoleLevel) : 'log';
-    let text = String(message);
+    this.#push(safeLevel, String(message), this.#limits.maxTotalChars);
+  }
+
+  /**
+   * A line from the platform itself (a stack, warnings about the result): redacted and cut like
+   * the code's, counted in the same totals, and kept while the totals are within the caps plus
+   * {@link SYSTEM_LOG_RESERVE}; past that it is dropped and counted in the marker.
+   */
+  addSystem(level: ConsoleLevel, message: string): void {
+    if (this.#lines.length >= this.#limits.maxLines + SYSTEM_LOG_RESERVE.lines) {
+      this.#drop();
+      return;
+    }
+    this.#push(level, message, this.#limits.maxTotalChars + SYSTEM_LOG_RESERVE.chars);
+  }
+
+  #push(level: ConsoleLevel, message: string, maxTotalChars: number): void {
+    let text = message;
     const originalLength = text.length;
     if (text.length > MAX_SCANNED_CHARS) text = text.slice(0, MAX_SCANNED_CHARS);
     text = this.#redact(text);
     if (text.length > this.#limits.maxLineChars) {
       text = `${text.slice(0, this.#limits.maxLineChars)}… [line truncated: ${originalLength} characters]`;
     }
-    if (this.#chars + text.length > this.#limits.maxTotalChars) {
+    if (this.#chars + text.length > maxTotalChars) {
       this.#drop();
       return;
     }
     this.#chars += text.length;
-    this.#keep({ level: safeLevel, message: text, at: this.#clock() });
-  }
-
-  /** A line from the platform itself (warnings about the code), never dropped by the caps. */
-  addSystem(level: ConsoleLevel, message: string): void {
-    this.#keep({ level, message: this.#redact(message), at: this.#clock() });
+    this.#keep({ level, message: text, at: this.#clock() });
   }
 
   #keep(line: ConsoleLine): void {

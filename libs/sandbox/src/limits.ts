@@ -45,6 +45,17 @@ export interface LogLimits {
 
 export const DEFAULT_LOG_LIMITS: LogLimits = { maxLineChars: 4096, maxTotalChars: 64 * 1024, maxLines: 500 };
 
+/**
+ * How far the platform's own lines (an error's stack, warnings about the result) may go past the
+ * caps above once the code's lines filled them, so the last words of an execution still show.
+ * They count in the same totals: an execution never has more than `maxLines` + 10 lines and
+ * `maxTotalChars` + 16 KiB characters, plus the one marker line saying what was dropped.
+ */
+export const SYSTEM_LOG_RESERVE = { lines: 10, chars: 16 * 1024 } as const;
+
+/** Undeclared outputs named in the one warning line that reports them all. */
+export const MAX_NAMED_UNDECLARED_OUTPUTS = 10;
+
 /** The host's memory backstop (see `host/memory-backstop.ts`). */
 export const MEMORY_BACKSTOP = {
   /** How often the host's resident memory is read while executions run, ms (a read costs a few µs). */

@@ -104,6 +104,38 @@ describe('validateOutputs', () => {
     assert.deepEqual(result.warnings, ['output "extra" is not declared in the action\'s outputs and was dropped']);
   });
 
+  it('reports 150,000 undeclared outputs in one warning line naming the first ten', () => {
+    const raw: Record<string, string> = { f: 'kept' };
+    for (let i = 0; i < 150_000; i++) raw[`extra${i}`] = 'x';
+    const result = ok(raw, spec('string'));
+    assert.deepEqual(result.outputFields, { f: 'kept' });
+    assert.equal(result.warnings.length, 1);
+    assert.match(result.warnings[0]!, /^150000 outputs are not declared in the action's outputs and were dropped: "extra0", "extra1", .*"extra9" and 149990 more$/);
+  });
+
+  it('shows an undeclared name longer than the name cap cut to 100 characters, with unsafe characters escaped', () => {
+    const long = `n\u202e${'x'.repeat(5000)}`;
+    const [warning] = ok({ f: 'x', [long]: 1 }, spec('string')).warnings;
+    assert.ok(warning!.length < 200, warning);
+    assert.ok(warning!.includes('\\u202e') && !warning!.includes('\u202e'), warning);
+  });
+
+  it('without a declaration, refuses more than 250 outputs or a name over 100 characters with INVALID_OUTPUT', () => {
+    const many = Object.fromEntries(Array.from({ length: 251 }, (_, i) => [`f${i}`, i]));
+    assert.match(bad(many, undefined).message, /returned 251 outputs; at most 250/);
+    assert.equal(ok(Object.fromEntries(Object.entries(many).slice(0, 250)), undefined).warnings.length, 0);
+    const error = bad({ [`n${'x'.repeat(5000)}`]: 1 }, undefined);
+    assert.equal(error.code, 'INVALID_OUTPUT');
+    assert.match(error.message, /is 5001 characters; output names are at most 100 characters/);
+    assert.ok(error.message.length < 400);
+  });
+
+  it('lists at most ten invalid fields in its message and counts the rest', () => {
+    const specs = Array.from({ length: 30 }, (_, i) => ({ name: `n${i}`, type: 'number' as const }));
+    const error = bad(Object.fromEntries(specs.map((f) => [f.name, 'text'])), specs);
+    assert.match(error.message, /n9: expected a number, got "text"; and 20 more$/);
+  });
+
   it('reports every invalid field in one message', () => {
     const error = bad({ a: 'x', b: 'y' }, [
       { name: 'a', type: 'number' },

@@ -12,13 +12,16 @@
  * | enum | one of the declared options (a number or boolean is compared as text) | string |
  * | phone_number | digits with optional `+`, spaces, dots, dashes, parentheses and an extension | string |
  *
- * `null` (or a missing value) leaves the output unset. An output that was not declared is
- * dropped with a warning line in the logs (not an error: actions often return extra fields
- * while they evolve). Strings longer than 65,000 characters fail with
+ * `null` (or a missing value) leaves the output unset. Outputs that were not declared are
+ * dropped with one warning line in the logs naming the first ten (not an error: actions often
+ * return extra fields while they evolve); a declared name is at most 100 characters, so a longer
+ * one is always undeclared. Without a declaration (the CLI), more than 250 outputs or a name
+ * over 100 characters fails with `INVALID_OUTPUT` (`OUTPUT_FIELDS_POLICY`). Strings longer than 65,000 characters fail with
  * `OUTPUT_VALUES_TOO_LARGE`; any other mismatch fails with `INVALID_OUTPUT`, naming the field.
  * `hs_execution_state` is not an output: it becomes the result's `executionState`.
  */
-import { MAX_OUTPUT_STRING_CHARS } from './limits.ts';
+import { OUTPUT_FIELDS_POLICY } from '@codestep/core';
+import { MAX_NAMED_UNDECLARED_OUTPUTS, MAX_OUTPUT_STRING_CHARS } from './limits.ts';
 import type { ExecutionError, OutputFieldSpec } from './sandbox.types.ts';
 
 export type OutputValue = string | number | boolean;
@@ -33,6 +36,8 @@ const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 const PHONE = /^\+?[\d\s().-]{3,40}(\s*(x|ext\.?|#)\s*\d{1,10})?$/i;
 const EXECUTION_STATE = 'hs_execution_state';
+/** Problems listed in one error message; the rest are counted. */
+const MAX_LISTED_PROBLEMS = 10;
 
 type Check = { value: OutputValue } | { invalid: string } | { tooLarge: number };
 
@@ -126,9 +131,39 @@ function checkValue(spec: OutputFieldSpec | undefined, value: unknown): Check {
   }
 }
 
+/** A field name as shown in a message: cut to the name cap, quoted, with invisible and bidirectional characters escaped. */
+function shownName(name: string): string {
+  const cut = name.length > OUTPUT_FIELDS_POLICY.maxNameChars ? `${name.slice(0, OUTPUT_FIELDS_POLICY.maxNameChars)}…` : name;
+  return JSON.stringify(cut).replace(/[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** At most {@link MAX_LISTED_PROBLEMS} items, then how many more. */
+function listed(items: string[], separator: string): string {
+  const shown = items.slice(0, MAX_LISTED_PROBLEMS).join(separator);
+  return items.length > MAX_LISTED_PROBLEMS ? `${shown}${separator}and ${items.length - MAX_LISTED_PROBLEMS} more` : shown;
+}
+
+/** The one warning line for every undeclared output, naming the first few. */
+function undeclaredWarning(names: string[]): string {
+  if (names.length === 1) return `output ${shownName(names[0]!)} is not declared in the action's outputs and was dropped`;
+  const named = names.slice(0, MAX_NAMED_UNDECLARED_OUTPUTS).map(shownName).join(', ');
+  const more = names.length > MAX_NAMED_UNDECLARED_OUTPUTS ? ` and ${names.length - MAX_NAMED_UNDECLARED_OUTPUTS} more` : '';
+  return `${names.length} outputs are not declared in the action's outputs and were dropped: ${named}${more}`;
+}
+
+/** Without a declaration (the CLI), what is kept must still fit the output-field caps. */
+function undeclaredShapeProblem(names: string[]): string | undefined {
+  const { maxNameChars, maxFields } = OUTPUT_FIELDS_POLICY;
+  if (names.length > maxFields) return `the action returned ${names.length} outputs; at most ${maxFields} outputs are kept: return fewer`;
+  const long = names.find((name) => name.length > maxNameChars);
+  return long === undefined ? undefined : `output name ${shownName(long)} is ${long.length} characters; output names are at most ${maxNameChars} characters`;
+}
+
 /**
  * Validates `outputFields` as the action returned it (already parsed from JSON, so plain data).
- * `spec` undefined: no declaration (the CLI without one) — any string, number or boolean goes.
+ * `spec` undefined: no declaration (the CLI without one) — any string, number or boolean goes,
+ * under the output-field caps of `OUTPUT_FIELDS_POLICY` (else `INVALID_OUTPUT`). Undeclared
+ * outputs give one warning line in all, however many there are.
  */
 export function validateOutputs(raw: unknown, spec: OutputFieldSpec[] | undefined): OutputValidation {
   const warnings: string[] = [];
@@ -140,17 +175,20 @@ export function validateOutputs(raw: unknown, spec: OutputFieldSpec[] | undefine
   const outputFields: Record<string, OutputValue> = {};
   const invalid: string[] = [];
   const tooLarge: string[] = [];
+  const undeclared: string[] = [];
   let executionState: 'SUCCESS' | 'FAIL_CONTINUE' | undefined;
-  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+  const entries = Object.entries(raw as Record<string, unknown>).filter(([name, value]) => name === EXECUTION_STATE || (value !== null && value !== undefined));
+  const shapeProblem = declared ? undefined : undeclaredShapeProblem(entries.map(([name]) => name).filter((name) => name !== EXECUTION_STATE));
+  if (shapeProblem) return { ok: false, error: { code: 'INVALID_OUTPUT', message: `Invalid outputs: ${shapeProblem}` }, warnings };
+  for (const [name, value] of entries) {
     if (name === EXECUTION_STATE) {
       if (value === 'SUCCESS' || value === 'FAIL_CONTINUE') executionState = value;
       else if (value !== null && value !== undefined) invalid.push(`${EXECUTION_STATE}: expected "SUCCESS" or "FAIL_CONTINUE", got ${describe(value)}`);
       continue;
     }
-    if (value === null || value === undefined) continue;
     const fieldSpec = declared?.get(name);
     if (declared && !fieldSpec) {
-      warnings.push(`output "${name}" is not declared in the action's outputs and was dropped`);
+      undeclared.push(name);
       continue;
     }
     const check = checkValue(fieldSpec, value);
@@ -158,18 +196,19 @@ export function validateOutputs(raw: unknown, spec: OutputFieldSpec[] | undefine
     else if ('tooLarge' in check) tooLarge.push(`${name} (${check.tooLarge} characters)`);
     else invalid.push(`${name}: ${check.invalid}`);
   }
+  if (undeclared.length > 0) warnings.push(undeclaredWarning(undeclared));
   if (tooLarge.length > 0) {
     return {
       ok: false,
       error: {
         code: 'OUTPUT_VALUES_TOO_LARGE',
-        message: `Output values are limited to ${MAX_OUTPUT_STRING_CHARS} characters; too large: ${tooLarge.join(', ')}`,
+        message: `Output values are limited to ${MAX_OUTPUT_STRING_CHARS} characters; too large: ${listed(tooLarge, ', ')}`,
       },
       warnings,
     };
   }
   if (invalid.length > 0) {
-    return { ok: false, error: { code: 'INVALID_OUTPUT', message: `Invalid output ${invalid.join('; ')}` }, warnings };
+    return { ok: false, error: { code: 'INVALID_OUTPUT', message: `Invalid output ${listed(invalid, '; ')}` }, warnings };
   }
   return executionState ? { ok: true, outputFields, executionState, warnings } : { ok: true, outputFields, warnings };
 }

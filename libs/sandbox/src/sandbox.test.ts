@@ -275,6 +275,30 @@ describe('secrets', () => {
     assert.equal(result.logs[0]?.message, 'using [REDACTED]');
   });
 
+  it('redacts secret values from outputs before the result leaves the sandbox', async () => {
+    const result = await run(`exports.main = async () => ({ outputFields: { key: process.env.HAPIKEY, header: 'Bearer ' + process.env.HAPIKEY, short: process.env.PIN, n: 7 } })`, {
+      secrets: { HAPIKEY: 'hk-0123456789', PIN: '123' },
+    });
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(result.outputFields, { key: '[REDACTED]', header: 'Bearer [REDACTED]', short: '123', n: 7 });
+  });
+
+  it('redacts secret values from a JsWorkflows return value, at any depth and in keys', async () => {
+    const request = workflowRequest(`export class Workflow { async start() { const k = process.env.HAPIKEY; return { deep: [{ auth: k }], [k]: 'as a key', list: [k, 'ok'] } } }`, {});
+    const result = await sandbox.execute({ ...request, secrets: { HAPIKEY: 'hk-0123456789' } });
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(result.returnValue, { deep: [{ auth: '[REDACTED]' }], '[REDACTED]': 'as a key', list: ['[REDACTED]', 'ok'] });
+  });
+
+  it('never shows a secret in an output validation message, even cut where the message shortens the value', async () => {
+    const result = await run(`exports.main = async () => ({ outputFields: { score: 'x'.repeat(30) + process.env.HAPIKEY } })`, {
+      secrets: { HAPIKEY: 'hk-0123456789' },
+      outputFields: [{ name: 'score', type: 'number' }],
+    });
+    assert.equal(result.error?.code, 'INVALID_OUTPUT');
+    assert.ok(!JSON.stringify(result).includes('hk-01'), JSON.stringify(result.error));
+  });
+
   it('refuses secrets totalling more than 1,000 characters with a clear error', async () => {
     const result = await run(`exports.main = async () => ({})`, { secrets: { A: 'a'.repeat(600), B: 'b'.repeat(401) } });
     assert.equal(result.error?.code, 'SECRETS_TOO_LARGE');

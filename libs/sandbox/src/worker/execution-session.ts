@@ -18,7 +18,7 @@ import { DEFAULT_LOG_LIMITS, MAX_RESULT_CHARS, RUNTIME_CAPS } from '../limits.ts
 import { validateOutputs } from '../output-fields.validation.ts';
 import { isSettleKind, type ContextApi, type HostBridge, type SettleKind } from '../bridge.protocol.ts';
 import type { WorkerExecution } from '../protocol.ts';
-import { createRedactor, type Redactor } from '../redaction.ts';
+import { createRedactor, redactResultData, type Redactor } from '../redaction.ts';
 import { parseRetryAfter } from '../retry-after.ts';
 import type { ConsoleLine, ExecutionError, ExecutionResult } from '../sandbox.types.ts';
 
@@ -389,6 +389,7 @@ export class ExecutionSession {
     } catch {
       return this.#failed({ code: 'INVALID_OUTPUT', message: 'The action returned a result that is not JSON' });
     }
+    redactResultData(parsed, createRedactor(Object.values(this.execution.secrets)));
     if (this.execution.runtime === 'jsworkflows') {
       const result: ExecutionResult = { status: 'succeeded', outputFields: {}, logs: [], logsTruncated: false, error: null, durationMs: 0 };
       if ('returnValue' in parsed) result.returnValue = parsed.returnValue;
