@@ -38,6 +38,25 @@ export function workflowView(wf: WorkflowDefinition): Record<string, unknown> {
 const fields = (m: Record<string, FieldValue>) => fieldMapToPlain(m);
 const iso = (ms: number) => (ms ? new Date(ms).toISOString() : null);
 
+/** Where `logs` sits among the execution's stored lines, and the request for the next page if any. */
+function logsPaging(x: historyV1.ExecutionView): Record<string, unknown> {
+  const next = x.logsOffset + x.logs.length;
+  const more = next < x.logsTotal;
+  return { logsTotal: x.logsTotal, logsOffset: x.logsOffset, nextLinesAfter: more ? next : null, ...(more ? { moreLogs: `/v1/executions/${x.executionId}?linesAfter=${next}` } : {}) };
+}
+
+/** A whole-number query parameter within [min, max]; absent: `fallback`. */
+function intParam(query: URLSearchParams, name: string, min: number, max: number, fallback: number): number {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) throw new ValidationError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw.slice(0, 40))}`, { field: name });
+  return n;
+}
+
+/** Most console lines one `GET /v1/executions/{id}` returns (the history service also caps a page's bytes). */
+export const MAX_LOG_PAGE_LINES = 1000;
+
 export function executionView(x: historyV1.ExecutionView): Record<string, unknown> {
   return {
     id: x.executionId,
@@ -52,6 +71,7 @@ export function executionView(x: historyV1.ExecutionView): Record<string, unknow
     outputFields: fields(x.outputFields),
     logs: x.logs.map((l) => ({ level: l.level, message: l.message, at: iso(l.at) })),
     logsTruncated: x.logsTruncated,
+    ...logsPaging(x),
     error: x.error ? { code: x.error.code, message: x.error.message, retryable: x.error.retryable } : null,
     durationMs: x.durationMs,
     traceId: x.traceId || null,
@@ -213,7 +233,11 @@ function executionsRoutes(c: ApiClients): Route[] {
       method: 'GET',
       path: '/v1/executions/:id',
       auth: 'tenant',
-      handle: async (req) => ({ status: 200, body: executionView(await c.history.getExecution({ tenantId: req.tenantId, executionId: req.params.id! })) }),
+      handle: async (req) => {
+        const linesAfter = intParam(req.query, 'linesAfter', 0, 2 ** 32 - 1, 0);
+        const limit = intParam(req.query, 'limit', 1, MAX_LOG_PAGE_LINES, MAX_LOG_PAGE_LINES);
+        return { status: 200, body: executionView(await c.history.getExecution({ tenantId: req.tenantId, executionId: req.params.id!, linesAfter, limit })) };
+      },
     },
     {
       method: 'GET',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_OPERATOR_LIMITS, LIMIT_MINIMUMS } from '@codestep/workflows';
+import { MAX_LOG_PAGE_LINES } from './api.routes.ts';
 import { openApiDocument } from './openapi.ts';
 
 type Schema = { minimum?: number; description?: string };
@@ -21,6 +22,22 @@ describe('the OpenAPI document', () => {
     assert.deepEqual(
       [tenant.defaultTimeoutMs?.minimum, tenant.maxTimeoutMs?.minimum, tenant.defaultMemoryMb?.minimum, tenant.maxMemoryMb?.minimum],
       [LIMIT_MINIMUMS.timeoutMs, LIMIT_MINIMUMS.timeoutMs, LIMIT_MINIMUMS.memoryMb, LIMIT_MINIMUMS.memoryMb],
+    );
+  });
+
+  it('documents the paging of an execution’s console lines: linesAfter and limit, and where a page sits', () => {
+    const paths = openApiDocument('http://localhost').paths as Record<string, { get?: { parameters?: Array<{ name: string; schema: { minimum?: number; maximum?: number } }> } }>;
+    const params = paths['/v1/executions/{id}']?.get?.parameters ?? [];
+    assert.deepEqual(
+      params.map((p) => [p.name, p.schema.minimum, p.schema.maximum]),
+      [
+        ['linesAfter', 0, undefined],
+        ['limit', 1, MAX_LOG_PAGE_LINES],
+      ],
+    );
+    assert.deepEqual(
+      Object.keys(schemas.Execution?.properties ?? {}).filter((k) => k.startsWith('logs') || k.endsWith('Logs') || k === 'nextLinesAfter'),
+      ['logs', 'logsTruncated', 'logsTotal', 'logsOffset', 'nextLinesAfter', 'moreLogs'],
     );
   });
 });

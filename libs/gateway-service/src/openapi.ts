@@ -1,6 +1,7 @@
 /** The OpenAPI 3.1 document of the public HTTP API, served at GET /openapi.json. */
 import { ERROR_CODES } from '@codestep/core';
 import { DEFAULT_OPERATOR_LIMITS as OPERATOR, LIMIT_MINIMUMS as MIN } from '@codestep/workflows';
+import { MAX_LOG_PAGE_LINES } from './api.routes.ts';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
@@ -126,7 +127,21 @@ function executionsPaths(): Record<string, unknown> {
   return {
     '/v1/executions/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-      get: { summary: 'One execution', responses: { '200': { description: 'OK', ...json(ref('Execution')) }, ...errors } },
+      get: {
+        summary: 'One execution, with a page of its console lines',
+        description:
+          'Console lines come in pages: `logs` starts at line `logsOffset` of `logsTotal`; when `nextLinesAfter` is not null, ask again with `?linesAfter=` set to it. An enrollment shows the first lines of each execution within a budget, with the same fields.',
+        parameters: [
+          { name: 'linesAfter', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 }, description: 'Skip this many console lines (the previous page’s nextLinesAfter)' },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: MAX_LOG_PAGE_LINES, default: MAX_LOG_PAGE_LINES },
+            description: 'Most console lines in the page (a page also stays under 1 MiB)',
+          },
+        ],
+        responses: { '200': { description: 'OK', ...json(ref('Execution')) }, ...errors },
+      },
     },
     '/v1/tail': {
       get: {
@@ -340,7 +355,12 @@ function historySchemas(): Record<string, unknown> {
         status: { enum: ['requested', 'running', 'succeeded', 'failed', 'retry_scheduled'] },
         inputFields: { type: 'object' },
         outputFields: { type: 'object' },
-        logs: { type: 'array', items: { type: 'object' } },
+        logs: { type: 'array', items: { type: 'object' }, description: 'A page of the console lines, from logsOffset' },
+        logsTruncated: { type: 'boolean', description: 'The sandbox dropped lines over its caps' },
+        logsTotal: { type: 'integer', description: 'Console lines stored for the execution' },
+        logsOffset: { type: 'integer', description: 'Index of the first line of logs' },
+        nextLinesAfter: { type: ['integer', 'null'], description: 'linesAfter for the next page; null when logs reach the last line' },
+        moreLogs: { type: 'string', description: 'The path of the next page, when there is one' },
         error: { type: ['object', 'null'] },
         traceId: { type: ['string', 'null'] },
       },

@@ -3,11 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { historyV1 } from '@codestep/contracts';
 import { NotFoundError } from '@codestep/core';
 import type { ConsumedRecord } from '@codestep/event-log';
 import { Topics, envelope, toRecord, type EventBody } from '@codestep/events';
+import type { ExecutionConsoleDoc, LogLineView } from '@codestep/history';
+import { tenantScoped } from '@codestep/store';
 import { SqliteStore } from '@codestep/store-sqlite';
-import { applyToHistory, ensureHistoryCollections } from './history-views.projection.ts';
+import { CONSOLE_PAGE_LIMITS } from './console-lines.paging.ts';
+import { HISTORY_COLLECTIONS, applyToHistory, ensureHistoryCollections } from './history-views.projection.ts';
 import { createHistoryQueries } from './history.queries.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'history-queries-'));
@@ -26,7 +30,97 @@ const started = (tenantId: string, enrollmentId: string, workflowId: string) =>
     value: { enrollmentId, workflowId, workflowVersion: 1, object: { objectType: 'CONTACT', objectId: '1', properties: {} }, actionCount: 1, trigger: undefined },
   });
 
+const requested = (tenantId: string, enrollmentId: string, executionId: string, stepIndex: number) =>
+  record(Topics.actions, tenantId, executionId, {
+    $case: 'actionRequested',
+    value: {
+      executionId,
+      context: {
+        enrollmentId,
+        workflowId: 'wf',
+        workflowVersion: 1,
+        stepIndex,
+        actionId: `a${stepIndex}`,
+        attempt: 1,
+        object: undefined,
+        priorOutputs: {},
+        firstAttemptAt: 0,
+        trigger: undefined,
+        limits: undefined,
+      },
+      inputFields: {},
+      callbackId: '',
+      limits: undefined,
+    },
+  });
+
+/** Console lines stored as an older version wrote them: as many as it liked, as long as it liked. */
+async function storeLines(store: SqliteStore, tenantId: string, enrollmentId: string, executionId: string, lines: LogLineView[]): Promise<void> {
+  await tenantScoped(store, tenantId).put<ExecutionConsoleDoc>(HISTORY_COLLECTIONS.consoleLines, executionId, { tenantId, executionId, enrollmentId, lines, truncated: false, eventIds: [] });
+}
+
+const MAX_GRPC_MESSAGE_BYTES = 8 * 1024 * 1024;
+
 describe('history queries', () => {
+  it('reads back an enrollment whose executions stored huge console output, each with a bounded first page and the count', async () => {
+    const store = new SqliteStore({ path: join(dir, 'huge.db') });
+    await ensureHistoryCollections(store);
+    await applyToHistory(store, [started('tA', 'enrH', 'wf'), ...[0, 1, 2].map((i) => requested('tA', 'enrH', `x${i}`, i))]);
+    const warning = (i: number): LogLineView => ({ level: 'warn', message: `output "field_${i}" is not declared in the action's outputs and was dropped`, at: i });
+    for (const i of [0, 1])
+      await storeLines(
+        store,
+        'tA',
+        'enrH',
+        `x${i}`,
+        Array.from({ length: 150_000 }, (_, j) => warning(j)),
+      );
+    await storeLines(store, 'tA', 'enrH', 'x2', [{ level: 'log', message: 'y'.repeat(3_000_000), at: 1 }]);
+    const queries = createHistoryQueries(store);
+    const view = await queries.getEnrollment({ tenantId: 'tA', enrollmentId: 'enrH' });
+    const bytes = historyV1.EnrollmentView.encode(view).finish().length;
+    assert.ok(bytes < CONSOLE_PAGE_LIMITS.enrollmentBytes + 64 * 1024, `the enrollment is ${bytes} bytes`);
+    assert.ok(bytes < MAX_GRPC_MESSAGE_BYTES / 4);
+    const [x0, x1, x2] = view.executions;
+    assert.equal(x0!.logsTotal, 150_000);
+    assert.equal(x0!.logsOffset, 0);
+    assert.equal(x0!.logs.length, CONSOLE_PAGE_LIMITS.enrollmentLinesPerExecution);
+    assert.deepEqual(x0!.logs[0], warning(0));
+    assert.equal(x1!.logsTotal, 150_000);
+    assert.equal(x2!.logsTotal, 1);
+    assert.equal(x2!.logs[0]!.message.length < 9000, true, 'a stored line of 3,000,000 characters is cut when read');
+    assert.match(x2!.logs[0]!.message, /\[line truncated: 3000000 characters\]$/);
+    await store.close();
+  });
+
+  it('pages through the console lines of one execution with lines_after and limit until every line was read once', async () => {
+    const store = new SqliteStore({ path: join(dir, 'pages.db') });
+    await ensureHistoryCollections(store);
+    await applyToHistory(store, [started('tA', 'enrP', 'wf'), requested('tA', 'enrP', 'xp', 0)]);
+    const stored = Array.from({ length: 5_000 }, (_, i) => ({ level: 'log', message: `${i} ${'z'.repeat(1_000)}`, at: i }));
+    await storeLines(store, 'tA', 'enrP', 'xp', stored);
+    const queries = createHistoryQueries(store);
+    const read: LogLineView[] = [];
+    let pages = 0;
+    for (let after = 0; ; pages++) {
+      const page = await queries.getExecution({ tenantId: 'tA', executionId: 'xp', linesAfter: after, limit: 0 });
+      assert.ok(historyV1.ExecutionView.encode(page).finish().length <= CONSOLE_PAGE_LIMITS.pageBytes + 4096);
+      assert.equal(page.logsOffset, after);
+      assert.equal(page.logsTotal, 5_000);
+      read.push(...page.logs);
+      after = page.logsOffset + page.logs.length;
+      if (after >= page.logsTotal) break;
+      assert.ok(page.logs.length > 0, 'every page makes progress');
+    }
+    assert.deepEqual(read, stored);
+    assert.ok(pages >= 4, `${pages + 1} pages`);
+    const small = await queries.getExecution({ tenantId: 'tA', executionId: 'xp', linesAfter: 4_998, limit: 10 });
+    assert.deepEqual(small.logs, stored.slice(4_998));
+    const beyond = await queries.getExecution({ tenantId: 'tA', executionId: 'xp', linesAfter: 9_999, limit: 10 });
+    assert.deepEqual([beyond.logs.length, beyond.logsOffset], [0, 5_000]);
+    await store.close();
+  });
+
   it("answers a tenant with its own enrollments only, and another tenant's id as not found", async () => {
     const store = new SqliteStore({ path: join(dir, 'a.db') });
     await ensureHistoryCollections(store);

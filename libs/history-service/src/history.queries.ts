@@ -1,13 +1,16 @@
 /**
  * Queries over the history views: an enrollment with its executions, a page of enrollments, one
- * execution with its console lines. Every read goes through the caller's tenant-scoped view of
- * the store, so another tenant's id is "not found", never "forbidden": ids leak nothing.
+ * execution with a page of its console lines. Every read goes through the caller's tenant-scoped
+ * view of the store, so another tenant's id is "not found", never "forbidden": ids leak nothing.
+ * Console lines are read in bounded pages (`console-lines.paging.ts`): an enrollment answers with
+ * the first lines of each execution within a budget, an execution with the page asked for.
  */
 import type { historyV1 } from '@codestep/contracts';
 import { NotFoundError, ValidationError } from '@codestep/core';
 import { plainToFieldMap } from '@codestep/events';
 import type { EnrollmentDoc, ErrorView, ExecutionDoc, ExecutionConsoleDoc } from '@codestep/history';
 import { tenantScoped, type DocumentStore, type StoredDoc, type TenantStore } from '@codestep/store';
+import { CONSOLE_PAGE_LIMITS, consoleLinesPage, pageLinesFor, type ConsoleLinesPage } from './console-lines.paging.ts';
 import { HISTORY_COLLECTIONS } from './history-views.projection.ts';
 
 /** A type alias, not an interface: gRPC's `implement` needs the index signature aliases get. */
@@ -21,8 +24,15 @@ function errorView(e: ErrorView | null): historyV1.ExecutionView['error'] {
   return e ? { code: e.code, message: e.message, retryable: e.retryable, retryAfterMs: e.retryAfterMs } : undefined;
 }
 
-/** The gRPC view of one execution and its console lines. */
-export function executionView(d: ExecutionDoc, lines: ExecutionConsoleDoc | undefined): historyV1.ExecutionView {
+/**
+ * The gRPC view of one execution with a page of its console lines (by default the first page of
+ * a `GetExecution`).
+ */
+export function executionView(
+  d: ExecutionDoc,
+  lines: ExecutionConsoleDoc | undefined,
+  page: ConsoleLinesPage = consoleLinesPage(lines?.lines, 0, CONSOLE_PAGE_LIMITS.pageLines, CONSOLE_PAGE_LIMITS.pageBytes),
+): historyV1.ExecutionView {
   return {
     executionId: d.executionId,
     enrollmentId: d.enrollmentId,
@@ -32,8 +42,10 @@ export function executionView(d: ExecutionDoc, lines: ExecutionConsoleDoc | unde
     status: d.status,
     inputFields: plainToFieldMap(d.inputFields),
     outputFields: plainToFieldMap(d.outputFields),
-    logs: lines?.lines ?? [],
+    logs: page.lines,
     logsTruncated: lines?.truncated ?? false,
+    logsTotal: page.total,
+    logsOffset: page.offset,
     error: errorView(d.error),
     durationMs: d.durationMs,
     traceId: d.traceId,
@@ -60,10 +72,17 @@ export function createHistoryQueries(root: DocumentStore): HistoryQueries {
         store.find<ExecutionConsoleDoc>(HISTORY_COLLECTIONS.consoleLines, { where: { enrollmentId: d.enrollmentId } }),
       ]);
       const linesById = new Map(lines.map((l) => [l.id, l.doc]));
+      let budget: number = CONSOLE_PAGE_LIMITS.enrollmentBytes;
       executions = execs
         .map((x) => x.doc)
         .sort((a, b) => a.stepIndex - b.stepIndex || a.attempt - b.attempt)
-        .map((x) => executionView(x, linesById.get(x.executionId)));
+        .map((x) => {
+          const stored = linesById.get(x.executionId);
+          const maxBytes = Math.min(CONSOLE_PAGE_LIMITS.enrollmentBytesPerExecution, budget);
+          const page = consoleLinesPage(stored?.lines, 0, CONSOLE_PAGE_LIMITS.enrollmentLinesPerExecution, maxBytes);
+          budget -= page.bytes;
+          return executionView(x, stored, page);
+        });
     }
     return {
       enrollmentId: d.enrollmentId,
@@ -99,7 +118,8 @@ export function createHistoryQueries(root: DocumentStore): HistoryQueries {
       const doc = await store.get<ExecutionDoc>(HISTORY_COLLECTIONS.executions, req.executionId);
       if (!doc) throw new NotFoundError(`execution ${req.executionId} not found`);
       const lines = await store.get<ExecutionConsoleDoc>(HISTORY_COLLECTIONS.consoleLines, req.executionId);
-      return executionView(doc.doc, lines?.doc);
+      const page = consoleLinesPage(lines?.doc.lines, req.linesAfter ?? 0, pageLinesFor(req.limit ?? 0), CONSOLE_PAGE_LIMITS.pageBytes);
+      return executionView(doc.doc, lines?.doc, page);
     },
   };
 }

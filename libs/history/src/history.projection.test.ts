@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { envelope, plainToFieldMap, type Envelope } from '@codestep/events';
-import { applyToEnrollment, applyToExecution, applyToConsoleLines, type EnrollmentDoc, type ExecutionDoc } from './history.projection.ts';
+import { CONSOLE_LINES_KEPT, applyToEnrollment, applyToExecution, applyToConsoleLines, type EnrollmentDoc, type ExecutionDoc } from './history.projection.ts';
 
 const ctx = {
   enrollmentId: 'enr1',
@@ -63,5 +63,18 @@ describe('history projections', () => {
       doc?.lines.map((l) => l.message),
       ['hi'],
     );
+  });
+
+  it('keeps a bounded number of lines and characters per execution, whatever the events carry, and marks the rest truncated', () => {
+    const many = Array.from({ length: 150_000 }, (_, i) => ({ level: 'warn', message: `output "f${i}" is not declared`, at: i }));
+    const huge = envelope(meta('l1', 'x1'), { $case: 'actionLogged', value: { executionId: 'x1', context: ctx, lines: many, truncated: false } });
+    const long = envelope(meta('l2', 'x1'), { $case: 'actionLogged', value: { executionId: 'x1', context: ctx, lines: [{ level: 'log', message: 'q'.repeat(100_000), at: 1 }], truncated: false } });
+    const doc = fold(applyToConsoleLines, [huge]);
+    assert.equal(doc?.lines.length, CONSOLE_LINES_KEPT.lines);
+    assert.equal(doc?.truncated, true);
+    assert.deepEqual(doc?.lines[0], many[0]);
+    const cut = fold(applyToConsoleLines, [long]);
+    assert.equal(cut?.lines[0]?.message.length, CONSOLE_LINES_KEPT.lineChars + '… [line truncated: 100000 characters]'.length);
+    assert.equal(cut?.truncated, false);
   });
 });

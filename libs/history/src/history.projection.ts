@@ -186,15 +186,36 @@ export function applyToExecution(doc: ExecutionDoc | undefined, env: Envelope): 
   }
 }
 
+/**
+ * What one execution's console document keeps, whatever its events carry: the sandbox caps an
+ * execution far below this (500 lines and 64 KiB, plus a small reserve for the platform's own
+ * lines), so only a misbehaving producer reaches it; past it lines are dropped and the document
+ * is marked truncated.
+ */
+export const CONSOLE_LINES_KEPT = { lines: 2000, chars: 1024 * 1024, lineChars: 8 * 1024 } as const;
+
+const keptLine = (l: { level: string; message: string; at: number }): LogLineView => ({
+  level: l.level.slice(0, 16),
+  message: l.message.length > CONSOLE_LINES_KEPT.lineChars ? `${l.message.slice(0, CONSOLE_LINES_KEPT.lineChars)}… [line truncated: ${l.message.length} characters]` : l.message,
+  at: l.at,
+});
+
 export function applyToConsoleLines(doc: ExecutionConsoleDoc | undefined, env: Envelope): ExecutionConsoleDoc | undefined {
   if (doc?.eventIds.includes(env.eventId)) return undefined;
   if (env.event.$case !== 'actionLogged') return undefined;
   const v = env.event.value;
   const d = doc ?? { tenantId: env.tenantId, executionId: v.executionId, enrollmentId: v.context?.enrollmentId ?? '', lines: [], truncated: false, eventIds: [] };
-  return {
-    ...d,
-    lines: [...d.lines, ...v.lines.map((l) => ({ level: l.level, message: l.message, at: l.at }))],
-    truncated: d.truncated || v.truncated,
-    eventIds: remember(d.eventIds, env.eventId),
-  };
+  const lines = [...d.lines];
+  let chars = lines.reduce((sum, l) => sum + l.message.length, 0);
+  let dropped = false;
+  for (const line of v.lines) {
+    const kept = keptLine(line);
+    if (lines.length >= CONSOLE_LINES_KEPT.lines || chars + kept.message.length > CONSOLE_LINES_KEPT.chars) {
+      dropped = true;
+      break;
+    }
+    chars += kept.message.length;
+    lines.push(kept);
+  }
+  return { ...d, lines, truncated: d.truncated || v.truncated || dropped, eventIds: remember(d.eventIds, env.eventId) };
 }

@@ -46,6 +46,12 @@ export interface ExecutionView {
   retryDueAt: number;
   callbackId: string;
   returnValueJson: string;
+  /**
+   * Console lines stored for the execution; `logs` is the page of them starting at logs_offset.
+   * More to read when logs_offset + len(logs) < logs_total: GetExecution with lines_after.
+   */
+  logsTotal: number;
+  logsOffset: number;
 }
 
 export interface ExecutionView_InputFieldsEntry {
@@ -95,6 +101,9 @@ export interface ListEnrollmentsResponse {
 export interface GetExecutionRequest {
   tenantId: string;
   executionId: string;
+  /** The page of console lines: skip this many, then at most `limit` (0: the largest page). */
+  linesAfter: number;
+  limit: number;
 }
 
 export interface TailRequest {
@@ -131,6 +140,8 @@ function createBaseExecutionView(): ExecutionView {
     retryDueAt: 0,
     callbackId: "",
     returnValueJson: "",
+    logsTotal: 0,
+    logsOffset: 0,
   };
 }
 
@@ -189,6 +200,12 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     }
     if (message.returnValueJson !== "") {
       writer.uint32(146).string(message.returnValueJson);
+    }
+    if (message.logsTotal !== 0) {
+      writer.uint32(152).uint32(message.logsTotal);
+    }
+    if (message.logsOffset !== 0) {
+      writer.uint32(160).uint32(message.logsOffset);
     }
     return writer;
   },
@@ -356,6 +373,22 @@ export const ExecutionView: MessageFns<ExecutionView> = {
             message.returnValueJson = reader.string();
             continue;
           }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.logsTotal = reader.uint32();
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.logsOffset = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -490,6 +523,16 @@ export const ExecutionView: MessageFns<ExecutionView> = {
         : isSet(object.return_value_json)
         ? globalThis.String(object.return_value_json)
         : "",
+      logsTotal: isSet(object.logsTotal)
+        ? globalThis.Number(object.logsTotal)
+        : isSet(object.logs_total)
+        ? globalThis.Number(object.logs_total)
+        : 0,
+      logsOffset: isSet(object.logsOffset)
+        ? globalThis.Number(object.logsOffset)
+        : isSet(object.logs_offset)
+        ? globalThis.Number(object.logs_offset)
+        : 0,
     };
   },
 
@@ -561,6 +604,12 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     if (message.returnValueJson !== "") {
       obj.returnValueJson = message.returnValueJson;
     }
+    if (message.logsTotal !== 0) {
+      obj.logsTotal = Math.round(message.logsTotal);
+    }
+    if (message.logsOffset !== 0) {
+      obj.logsOffset = Math.round(message.logsOffset);
+    }
     return obj;
   },
 
@@ -605,6 +654,8 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     message.retryDueAt = object.retryDueAt ?? 0;
     message.callbackId = object.callbackId ?? "";
     message.returnValueJson = object.returnValueJson ?? "";
+    message.logsTotal = object.logsTotal ?? 0;
+    message.logsOffset = object.logsOffset ?? 0;
     return message;
   },
 };
@@ -1327,7 +1378,7 @@ export const ListEnrollmentsResponse: MessageFns<ListEnrollmentsResponse> = {
 };
 
 function createBaseGetExecutionRequest(): GetExecutionRequest {
-  return { tenantId: "", executionId: "" };
+  return { tenantId: "", executionId: "", linesAfter: 0, limit: 0 };
 }
 
 export const GetExecutionRequest: MessageFns<GetExecutionRequest> = {
@@ -1337,6 +1388,12 @@ export const GetExecutionRequest: MessageFns<GetExecutionRequest> = {
     }
     if (message.executionId !== "") {
       writer.uint32(18).string(message.executionId);
+    }
+    if (message.linesAfter !== 0) {
+      writer.uint32(24).uint32(message.linesAfter);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(32).uint32(message.limit);
     }
     return writer;
   },
@@ -1370,6 +1427,22 @@ export const GetExecutionRequest: MessageFns<GetExecutionRequest> = {
             message.executionId = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.linesAfter = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1394,6 +1467,12 @@ export const GetExecutionRequest: MessageFns<GetExecutionRequest> = {
         : isSet(object.execution_id)
         ? globalThis.String(object.execution_id)
         : "",
+      linesAfter: isSet(object.linesAfter)
+        ? globalThis.Number(object.linesAfter)
+        : isSet(object.lines_after)
+        ? globalThis.Number(object.lines_after)
+        : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
     };
   },
 
@@ -1405,6 +1484,12 @@ export const GetExecutionRequest: MessageFns<GetExecutionRequest> = {
     if (message.executionId !== "") {
       obj.executionId = message.executionId;
     }
+    if (message.linesAfter !== 0) {
+      obj.linesAfter = Math.round(message.linesAfter);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
     return obj;
   },
 
@@ -1415,6 +1500,8 @@ export const GetExecutionRequest: MessageFns<GetExecutionRequest> = {
     const message = createBaseGetExecutionRequest();
     message.tenantId = object.tenantId ?? "";
     message.executionId = object.executionId ?? "";
+    message.linesAfter = object.linesAfter ?? 0;
+    message.limit = object.limit ?? 0;
     return message;
   },
 };
@@ -1655,6 +1742,7 @@ export const TailEvent: MessageFns<TailEvent> = {
 
 export type HistoryService = typeof HistoryService;
 export const HistoryService = {
+  /** Each execution carries a bounded first page of its console lines (see ExecutionView.logs_total). */
   getEnrollment: {
     path: "/codestep.history.v1.History/GetEnrollment" as const,
     requestStream: false as const,
@@ -1697,6 +1785,7 @@ export const HistoryService = {
 } as const;
 
 export interface HistoryServer extends UntypedServiceImplementation {
+  /** Each execution carries a bounded first page of its console lines (see ExecutionView.logs_total). */
   getEnrollment: handleUnaryCall<GetEnrollmentRequest, EnrollmentView>;
   listEnrollments: handleUnaryCall<ListEnrollmentsRequest, ListEnrollmentsResponse>;
   getExecution: handleUnaryCall<GetExecutionRequest, ExecutionView>;
@@ -1705,6 +1794,7 @@ export interface HistoryServer extends UntypedServiceImplementation {
 }
 
 export interface HistoryClient extends Client {
+  /** Each execution carries a bounded first page of its console lines (see ExecutionView.logs_total). */
   getEnrollment(
     request: GetEnrollmentRequest,
     callback: (error: ServiceError | null, response: EnrollmentView) => void,
