@@ -139,7 +139,80 @@ describe('embedded platform, end to end over HTTP', () => {
       ],
     );
     assert.deepEqual(second.inputFields, { score: 87 });
-    assert.deepEqual(second.outputFields, { tier: 'gold', greeting: 'hello-from-secret' });
+    // An output equal to a selected secret is redacted in the sandbox, before it is stored.
+    assert.deepEqual(second.outputFields, { tier: 'gold', greeting: '[REDACTED]' });
+  });
+
+  it('stores an output and an error message holding a selected secret redacted, in the enrollment and the execution', async () => {
+    assert.ok([200, 201].includes((await call('PUT', '/v1/secrets/LEAKY', { value: 'leaky-secret-4711' })).status));
+    const created = await call('POST', '/v1/workflows', {
+      name: 'leaks',
+      actions: [
+        { id: 'out', code: `exports.main = async () => ({ outputFields: { token: 'Bearer ' + process.env.LEAKY } })`, outputFields: [{ name: 'token', type: 'string' }], secrets: ['LEAKY'] },
+        { id: 'err', code: `exports.main = async () => { throw new Error('upstream refused ' + process.env.LEAKY) }`, secrets: ['LEAKY'] },
+      ],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const enrolled = await call('POST', `/v1/workflows/${created.body.id}/enrollments`, { object: { objectId: 11 } });
+    const failed = await waitFor('the enrollment to fail', async () => {
+      const r = await call('GET', `/v1/enrollments/${enrolled.body.id}`);
+      return r.body.status === 'failed' && r.body.executions.length === 2 ? r.body : undefined;
+    });
+    assert.deepEqual(failed.executions[0].outputFields, { token: 'Bearer [REDACTED]' });
+    assert.equal(failed.executions[1].error.message, 'Error: upstream refused [REDACTED]');
+    const execution = await call('GET', `/v1/executions/${failed.executions[0].id}`);
+    assert.ok(!JSON.stringify([failed, execution.body]).includes('leaky-secret-4711'));
+  });
+
+  it('keeps an action returning 150,000 undeclared outputs within its log caps, and its enrollment reads back with paged lines', async () => {
+    const created = await call('POST', '/v1/workflows', {
+      name: 'floods',
+      actions: [
+        {
+          id: 'flood',
+          code: `exports.main = async () => { const o = { kept: 'yes' }; for (let i = 0; i < 150000; i++) o['undeclared_' + i] = 1; console.log('returning'); return { outputFields: o }; }`,
+          outputFields: [{ name: 'kept', type: 'string' }],
+        },
+      ],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const enrolled = await call('POST', `/v1/workflows/${created.body.id}/enrollments`, { object: { objectId: 12 } });
+    const done = await waitFor('the enrollment to finish', async () => {
+      const r = await call('GET', `/v1/enrollments/${enrolled.body.id}`);
+      return r.status === 200 && r.body.status !== 'running' ? r.body : undefined;
+    });
+    assert.equal(done.status, 'completed', JSON.stringify(done).slice(0, 2000));
+    const [flood] = done.executions;
+    assert.deepEqual(flood.outputFields, { kept: 'yes' });
+    assert.deepEqual(
+      flood.logs.map((l: { message: string }) => l.message.slice(0, 72)),
+      ['returning', "150000 outputs are not declared in the action's outputs and were dropped"],
+    );
+    assert.deepEqual([flood.logsTotal, flood.logsOffset, flood.nextLinesAfter], [2, 0, null]);
+    const page = await call('GET', `/v1/executions/${flood.id}?linesAfter=1&limit=1`);
+    assert.equal(page.status, 200, JSON.stringify(page.body));
+    assert.deepEqual([page.body.logs.length, page.body.logsOffset, page.body.logsTotal, page.body.nextLinesAfter], [1, 1, 2, null]);
+    const first = await call('GET', `/v1/executions/${flood.id}?limit=1`);
+    assert.deepEqual([first.body.logs[0].message, first.body.nextLinesAfter, first.body.moreLogs], ['returning', 1, `/v1/executions/${flood.id}?linesAfter=1`]);
+    const bad = await call('GET', `/v1/executions/${flood.id}?limit=0`);
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.message, /^limit must be a whole number from 1 to 1000/);
+  });
+
+  it('refuses secret names, workflow names and connection handles with control or bidirectional characters, naming the field', async () => {
+    const secret = await call('PUT', `/v1/secrets/${encodeURIComponent('API\u202eKEY')}`, { value: 'v' });
+    assert.equal(secret.status, 400);
+    assert.match(secret.body.error.message, /^secret name contains the bidirectional formatting character U\+202E/);
+    const workflow = await call('POST', '/v1/workflows', { name: 'invoice\u202efdp.exe', actions: [{ id: 'a', code: 'exports.main = async () => ({})' }] });
+    assert.equal(workflow.status, 400);
+    assert.match(workflow.body.error.message, /^name: contains the bidirectional formatting character U\+202E/);
+    const action = await call('POST', '/v1/workflows', { name: 'ok', actions: [{ id: 'a', name: 'bell\u0007', code: 'exports.main = async () => ({})' }] });
+    assert.equal(action.status, 400);
+    assert.match(action.body.error.message, /^actions\[0\]\.name: contains the control character U\+0007/);
+    const connection = await call('POST', '/v1/connections', { handle: 'my\u2066hubspot', provider: 'hubspot', permissions: ['contacts.read'] });
+    assert.equal(connection.status, 400);
+    assert.match(connection.body.error.message, /^connection handle contains the bidirectional formatting character U\+2066/);
+    for (const body of [secret.body, workflow.body, action.body, connection.body]) assert.ok(!/[\u0007\u202e\u2066]/.test(JSON.stringify(body)));
   });
 
   it('marks the enrollment failed when the first action throws, with the error message in its history, and never runs the second', async () => {
@@ -200,7 +273,7 @@ describe('embedded platform, end to end over HTTP', () => {
     const again = await call('GET', `/v1/enrollments/${chainEnrollment}`);
     assert.equal(again.status, 200);
     assert.equal(again.body.status, 'completed');
-    assert.deepEqual(again.body.executions[1].outputFields, { tier: 'gold', greeting: 'hello-from-secret' });
+    assert.deepEqual(again.body.executions[1].outputFields, { tier: 'gold', greeting: '[REDACTED]' });
     const wf = await call('GET', `/v1/workflows/${chainId}`);
     assert.equal(wf.body.actions.length, 2);
     // And it still runs new enrollments.
