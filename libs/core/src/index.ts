@@ -4,3 +4,4 @@ export { deterministicId, newId, randomId, systemClock, type Clock, type IdGener
 export { createLogger, setLogContextProvider, silentLogger, type LogLevel, type Logger, type LoggerOptions } from './logger.ts';
 export { ERROR_CATALOGUE, ERROR_CODES, GrpcCode, errorSpecOf, isErrorCode, type ErrorCode, type ErrorSpec } from './error-catalogue.ts';
 export { SECRETS_POLICY, isValidSecretName, secretNameProblem, secretSelectionProblem, secretValueProblem } from './secrets.policy.ts';
+export { GRANT_KEY_BYTES, parseGrantKey, signGrant, verifyGrant, type ExecutionGrant } from './execution-grant.ts';
