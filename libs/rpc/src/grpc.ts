@@ -4,6 +4,7 @@
  * trace propagation and retries (idempotent calls only) on the client. Status codes are mapped
  * here, at the edge, and nowhere else.
  */
+import type { PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { CodestepError, ERROR_CATALOGUE, ERROR_CODES, isCodestepError, isErrorCode, type ErrorCode } from '@codestep/core';
 import { SpanKind, injectContext, withSpan } from '@codestep/telemetry';
@@ -92,7 +93,7 @@ function refusal(code: 'UNAUTHENTICATED' | 'PERMISSION_DENIED', message: string)
 }
 
 /** Why the caller of `call` may not call `path`, from its certificate and the access policy; undefined when it may. */
-function refusalOf(call: grpc.ServerSurfaceCall, path: string): grpc.ServiceError | undefined {
+function refusalOf(call: { getAuthContext(): { sslPeerCertificate?: PeerCertificate } | null }, path: string): grpc.ServiceError | undefined {
   const identity = identityOfPeer(call.getAuthContext()?.sslPeerCertificate);
   if (!identity) return refusal('UNAUTHENTICATED', `${path}: the caller's certificate names no codestep service identity (spiffe://codestep/<service>)`);
   if (!callersOf(path).includes(identity)) return refusal('PERMISSION_DENIED', `${path}: the ${identity} service may not call this method`);
