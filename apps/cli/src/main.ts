@@ -5,6 +5,7 @@
  *   codestep run <action.js> …   one action, locally, through the same sandbox as the executor
  *   codestep replay [--verify]   rebuild every projection from the event log
  *   codestep tenants create …    create a tenant and its API key
+ *   codestep certs create <dir>  the services' certificates (CODESTEP_TLS_DIR)
  */
 import { createLogger } from '@codestep/core';
 import { loadPlatformConfig, replayProjections, sandboxOptionsOf, shutdownBackstopMs, startEmbedded, stopOnSignal } from '@codestep/platform';
@@ -14,7 +15,8 @@ const USAGE = `usage: codestep <command>
   dev                  run the whole platform (embedded mode; data in CODESTEP_DATA_DIR)
   run <action.js> ...  run one action locally (codestep run --help)
   replay [--verify]    rebuild every projection from the event log (--verify: compare with live, change nothing)
-  tenants create <name> [--default-timeout-ms N] ...  create a tenant and print its API key (codestep tenants --help)`;
+  tenants create <name> [--default-timeout-ms N] ...  create a tenant and print its API key (codestep tenants --help)
+  certs create <dir> [--host NAME]  make the services' CA and certificates for CODESTEP_TLS_DIR (codestep certs --help)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -26,6 +28,10 @@ async function main(argv: string[]): Promise<number> {
     case 'tenants': {
       const { tenantsCommand } = await import('./commands/tenants.ts');
       return tenantsCommand(rest, process.env, process);
+    }
+    case 'certs': {
+      const { certsCommand } = await import('./commands/certs.ts');
+      return certsCommand(rest, process);
     }
     case 'dev':
       await dev();

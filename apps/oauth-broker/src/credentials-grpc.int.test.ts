@@ -19,6 +19,7 @@ describe('Credentials over gRPC', () => {
   let h: BrokerHarness;
   let server: GrpcServer;
   let rpc: PromiseClient<credentialsV1.CredentialsClient>;
+  let executorRpc: PromiseClient<credentialsV1.CredentialsClient>;
 
   before(async () => {
     oauth = await startOAuthTestServer({ clients: [client], scopes: ['contacts.read'] });
@@ -34,11 +35,13 @@ describe('Credentials over gRPC', () => {
       }),
       hubspotPreset({ clientId: 'hs-platform-app', clientSecret: 'hs-platform-secret', authorizeUrl: 'http://127.0.0.1:1/oauth/authorize', tokenUrl: 'http://127.0.0.1:1/oauth/v1/token' }),
     ]);
-    server = await serve('127.0.0.1:0', [[credentialsV1.CredentialsService, h.service.grpc]]);
-    rpc = createClient(credentialsV1.CredentialsClient, `127.0.0.1:${server.port}`, { deadlineMs: 10_000 });
+    server = await serve('127.0.0.1:0', [[credentialsV1.CredentialsService, h.service.grpc]], { tls: h.pki.tls('oauth-broker') });
+    rpc = createClient(credentialsV1.CredentialsClient, `127.0.0.1:${server.port}`, { tls: h.pki.tls('gateway'), deadlineMs: 10_000 });
+    executorRpc = createClient(credentialsV1.CredentialsClient, `127.0.0.1:${server.port}`, { tls: h.pki.tls('executor'), deadlineMs: 10_000 });
   });
   after(async () => {
     rpc.close();
+    executorRpc.close();
     await server.stop();
     await h.close();
     await oauth.close();
@@ -89,18 +92,46 @@ describe('Credentials over gRPC', () => {
     assert.equal(done.ok, true, done.error);
     assert.equal(done.connection?.status, 'active');
 
-    const ok = await rpc.getOAuthToken({ tenantId: A, workflowId: 'wf-1', handle: 'acme-crm', declaredHandles: ['acme-crm'], executionId: 'x-1' });
+    const ok = await executorRpc.getOAuthToken({
+      tenantId: A,
+      workflowId: 'wf-1',
+      handle: 'acme-crm',
+      declaredHandles: ['acme-crm'],
+      executionId: 'x-1',
+      grant: h.grant(A, 'x-1', { connections: ['acme-crm'] }),
+    });
     assert.equal(ok.error, '');
     assert.ok(ok.token.length > 20);
     assert.ok(ok.expiresAt > Date.now());
     assert.equal((await oauth.introspect(ok.token, client)).active, true);
 
-    const otherTenant = await rpc.getOAuthToken({ tenantId: B, workflowId: 'wf-9', handle: 'acme-crm', declaredHandles: ['acme-crm'], executionId: 'x-2' });
+    const otherTenant = await executorRpc.getOAuthToken({
+      tenantId: B,
+      workflowId: 'wf-9',
+      handle: 'acme-crm',
+      declaredHandles: ['acme-crm'],
+      executionId: 'x-2',
+      grant: h.grant(B, 'x-2', { connections: ['acme-crm'] }),
+    });
     assert.deepEqual({ ...otherTenant, error: otherTenant.error.slice(0, 40) }, { token: '', errorCode: 'NOT_FOUND', error: 'No OAuth connection named "acme-crm" exi', expiresAt: 0 });
-    const undeclared = await rpc.getOAuthToken({ tenantId: A, workflowId: 'wf-1', handle: 'acme-crm', declaredHandles: ['my-hubspot'], executionId: 'x-3' });
+    const undeclared = await executorRpc.getOAuthToken({
+      tenantId: A,
+      workflowId: 'wf-1',
+      handle: 'acme-crm',
+      declaredHandles: ['my-hubspot'],
+      executionId: 'x-3',
+      grant: h.grant(A, 'x-3', { connections: ['my-hubspot'] }),
+    });
     assert.equal(undeclared.token, '');
     assert.equal(undeclared.errorCode, 'NOT_DECLARED');
-    const pending = await rpc.getOAuthToken({ tenantId: A, workflowId: 'wf-1', handle: 'my-hubspot', declaredHandles: ['my-hubspot'], executionId: 'x-4' });
+    const pending = await executorRpc.getOAuthToken({
+      tenantId: A,
+      workflowId: 'wf-1',
+      handle: 'my-hubspot',
+      declaredHandles: ['my-hubspot'],
+      executionId: 'x-4',
+      grant: h.grant(A, 'x-4', { connections: ['my-hubspot'] }),
+    });
     assert.equal(pending.errorCode, 'NOT_AUTHORIZED');
   });
 
@@ -118,8 +149,14 @@ describe('Credentials over gRPC', () => {
     await rpc.putSecret({ tenantId: A, name: 'API_KEY', value: 'tenant-a-value' });
     await rpc.putSecret({ tenantId: A, name: 'OTHER', value: 'tenant-a-other' });
     await rpc.putSecret({ tenantId: B, name: 'API_KEY', value: 'tenant-b-value' });
-    assert.deepEqual(await rpc.resolveSecrets({ tenantId: A, names: ['API_KEY', 'MISSING'], workflowId: 'wf-1', executionId: 'x' }), { values: { API_KEY: 'tenant-a-value' }, missing: ['MISSING'] });
-    assert.deepEqual(await rpc.resolveSecrets({ tenantId: B, names: ['API_KEY', 'OTHER'], workflowId: 'wf-2', executionId: 'y' }), { values: { API_KEY: 'tenant-b-value' }, missing: ['OTHER'] });
+    assert.deepEqual(
+      await executorRpc.resolveSecrets({ tenantId: A, names: ['API_KEY', 'MISSING'], workflowId: 'wf-1', executionId: 'x', grant: h.grant(A, 'x', { secrets: ['API_KEY', 'MISSING'] }) }),
+      { values: { API_KEY: 'tenant-a-value' }, missing: ['MISSING'] },
+    );
+    assert.deepEqual(await executorRpc.resolveSecrets({ tenantId: B, names: ['API_KEY', 'OTHER'], workflowId: 'wf-2', executionId: 'y', grant: h.grant(B, 'y', { secrets: ['API_KEY', 'OTHER'] }) }), {
+      values: { API_KEY: 'tenant-b-value' },
+      missing: ['OTHER'],
+    });
     const listed = await rpc.listSecrets({ tenantId: A });
     assert.deepEqual(
       listed.secrets.map((s) => s.name),

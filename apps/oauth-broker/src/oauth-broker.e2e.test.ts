@@ -45,9 +45,9 @@ describe('connections end to end over the gateway', () => {
       ],
       { redirectUri: `${gatewayUrl}/oauth/callback` },
     );
-    grpcServer = await serve('127.0.0.1:0', [[credentialsV1.CredentialsService, h.service.grpc]]);
-    gatewaySide = createClient(credentialsV1.CredentialsClient, `127.0.0.1:${grpcServer.port}`);
-    executorSide = createClient(credentialsV1.CredentialsClient, `127.0.0.1:${grpcServer.port}`);
+    grpcServer = await serve('127.0.0.1:0', [[credentialsV1.CredentialsService, h.service.grpc]], { tls: h.pki.tls('oauth-broker') });
+    gatewaySide = createClient(credentialsV1.CredentialsClient, `127.0.0.1:${grpcServer.port}`, { tls: h.pki.tls('gateway') });
+    executorSide = createClient(credentialsV1.CredentialsClient, `127.0.0.1:${grpcServer.port}`, { tls: h.pki.tls('executor') });
     handler = createRouter(connectionRoutes(gatewaySide), { authenticate: async (key) => ({ 'key-62515': '62515', 'key-99': '99' })[key] });
   });
   after(async () => {
@@ -84,7 +84,14 @@ describe('connections end to end over the gateway', () => {
     assert.equal(JSON.stringify(shown).toLowerCase().includes('token"'), false);
     assert.equal((await api('key-99', '/v1/connections/my-acme')).status, 404, 'another tenant does not see it');
 
-    const token = await executorSide.getOAuthToken({ tenantId: '62515', workflowId: 'wf-1', handle: 'my-acme', declaredHandles: ['my-acme'], executionId: 'x-1' });
+    const token = await executorSide.getOAuthToken({
+      tenantId: '62515',
+      workflowId: 'wf-1',
+      handle: 'my-acme',
+      declaredHandles: ['my-acme'],
+      executionId: 'x-1',
+      grant: h.grant('62515', 'x-1', { connections: ['my-acme'] }),
+    });
     assert.equal(token.error, '');
     assert.equal((await oauth.introspect(token.token, client)).active, true);
 
@@ -95,7 +102,14 @@ describe('connections end to end over the gateway', () => {
     const revoked = await api('key-62515', '/v1/connections/my-acme', { method: 'DELETE' });
     assert.equal(((await revoked.json()) as { status: string }).status, 'revoked');
     assert.equal((await oauth.introspect(token.token, client)).active, false);
-    const after = await executorSide.getOAuthToken({ tenantId: '62515', workflowId: 'wf-1', handle: 'my-acme', declaredHandles: ['my-acme'], executionId: 'x-2' });
+    const after = await executorSide.getOAuthToken({
+      tenantId: '62515',
+      workflowId: 'wf-1',
+      handle: 'my-acme',
+      declaredHandles: ['my-acme'],
+      executionId: 'x-2',
+      grant: h.grant('62515', 'x-2', { connections: ['my-acme'] }),
+    });
     assert.equal(after.errorCode, 'REVOKED');
   });
 

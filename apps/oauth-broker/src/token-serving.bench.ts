@@ -43,9 +43,10 @@ const request = { tenantId: 't', handle: 'bench', declaredHandles: ['bench'] };
 const N = 3000;
 const bare = await time(N, () => store.get(COLLECTIONS.connections, id));
 const served = await time(N, () => api.getOAuthToken(request));
-const server = await serve('127.0.0.1:0', [[credentialsV1.CredentialsService, h.service.grpc]]);
-const rpc = createClient(credentialsV1.CredentialsClient, `127.0.0.1:${server.port}`);
-const overGrpc = await time(1000, () => rpc.getOAuthToken({ ...request, workflowId: 'wf', executionId: 'x' }));
+const server = await serve('127.0.0.1:0', [[credentialsV1.CredentialsService, h.service.grpc]], { tls: h.pki.tls('oauth-broker') });
+const rpc = createClient(credentialsV1.CredentialsClient, `127.0.0.1:${server.port}`, { tls: h.pki.tls('executor') });
+const grant = h.grant('t', 'x', { connections: ['bench'] });
+const overGrpc = await time(1000, () => rpc.getOAuthToken({ ...request, workflowId: 'wf', executionId: 'x', grant }));
 
 // One refresh with one caller, then one refresh with 100 callers over 4 instances.
 const refreshWith = async (handle: string, callers: number): Promise<number> => {

@@ -6,3 +6,4 @@ export { ERROR_CATALOGUE, ERROR_CODES, GrpcCode, errorSpecOf, isErrorCode, type 
 export { escapeHtml, unsafeTextProblem } from './display-text.policy.ts';
 export { OUTPUT_FIELDS_POLICY } from './output-fields.policy.ts';
 export { SECRETS_POLICY, isValidSecretName, secretNameProblem, secretSelectionProblem, secretValueProblem } from './secrets.policy.ts';
+export { GRANT_KEY_BYTES, parseGrantKey, signGrant, verifyGrant, type ExecutionGrant } from './execution-grant.ts';

@@ -2,10 +2,16 @@
  * The gRPC face of the broker: proto messages in, domain calls, proto messages out. Status
  * codes are mapped by `@codestep/rpc` from the errors' `code`; token and callback outcomes
  * travel in-band in their responses.
+ *
+ * Values leave only under an execution grant (`verifyGrant` of `@codestep/core`): ResolveSecrets
+ * and GetOAuthToken check it is the enrollment service's, for the tenant and execution asked
+ * about, not expired, before anything is opened; a secret name the grant does not list refuses the
+ * whole request, a connection handle it does not list is NOT_DECLARED (in-band, like any handle the
+ * action does not declare). Refusals are PERMISSION_DENIED and return nothing.
  */
 import { credentialsV1 } from '@codestep/contracts';
 import { implement } from '@codestep/rpc';
-import type { Logger } from '@codestep/core';
+import { CodestepError, verifyGrant, type Clock, type Logger } from '@codestep/core';
 import type { ConnectionView } from './connection.model.ts';
 import type { CredentialsBroker } from './credentials.service.ts';
 
@@ -43,12 +49,25 @@ export function toConnectionInfo(v: ConnectionView): credentialsV1.ConnectionInf
   };
 }
 
-export function credentialsHandlers(broker: CredentialsBroker): CredentialsHandlers {
+/** How the handlers check execution grants: the key the enrollment service signs with, and the time. */
+export interface GrantCheck {
+  key: Uint8Array;
+  clock: Clock;
+}
+
+export function credentialsHandlers(broker: CredentialsBroker, grants: GrantCheck): CredentialsHandlers {
+  const granted = (req: { tenantId: string; executionId: string; grant?: string | undefined }) =>
+    verifyGrant(grants.key, req.grant, { tenantId: req.tenantId, executionId: req.executionId, now: grants.clock() });
   return {
     putSecret: async (req) => broker.putSecret(req),
     listSecrets: async (req) => ({ secrets: await broker.listSecrets(req.tenantId) }),
     deleteSecret: async (req) => ({ deleted: await broker.deleteSecret(req) }),
-    resolveSecrets: async (req) => broker.resolveSecrets(req),
+    resolveSecrets: async (req) => {
+      const grant = granted(req);
+      const outside = req.names.filter((name) => !grant.secrets.includes(name));
+      if (outside.length) throw new CodestepError('PERMISSION_DENIED', `execution grant refused: it does not cover secret(s) ${outside.join(', ')}`);
+      return broker.resolveSecrets(req);
+    },
     listProviders: async () => ({
       providers: broker.listProviders().map((p) => ({
         id: p.id,
@@ -75,7 +94,8 @@ export function credentialsHandlers(broker: CredentialsBroker): CredentialsHandl
     getConnection: async (req) => toConnectionInfo(await broker.getConnection(req)),
     revokeConnection: async (req) => toConnectionInfo(await broker.revokeConnection(req)),
     getOAuthToken: async (req) => {
-      const r = await broker.getOAuthToken(req);
+      const grant = granted(req);
+      const r = await broker.getOAuthToken({ ...req, declaredHandles: req.declaredHandles.filter((h) => grant.connections.includes(h)) });
       return r.ok ? { token: r.token, error: '', errorCode: '', expiresAt: r.expiresAt ?? 0 } : { token: '', error: r.error, errorCode: r.errorCode, expiresAt: 0 };
     },
   };

@@ -14,6 +14,8 @@ export interface CredentialsServiceOptions {
   eventLog: EventLog;
   /** 32 bytes; see `loadOrCreateMasterKey` and `parseMasterKey`. */
   masterKey: Uint8Array;
+  /** 32 bytes, shared with the enrollment service: checks the execution grants of ResolveSecrets and GetOAuthToken. */
+  grantKey: Uint8Array;
   providers: readonly OAuthProvider[];
   /** The gateway's public `/oauth/callback` URL, registered with every provider. */
   redirectUri: string;

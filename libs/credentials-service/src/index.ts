@@ -3,6 +3,7 @@
  * providers) and action secrets, encrypted at rest, served over gRPC `Credentials`.
  */
 import type { credentialsV1 } from '@codestep/contracts';
+import { systemClock } from '@codestep/core';
 import { credentialsHandlers, credentialsServer, type CredentialsHandlers } from './credentials.grpc.ts';
 import { CredentialsBroker, type CredentialsServiceOptions } from './credentials.service.ts';
 
@@ -22,7 +23,7 @@ export interface CredentialsService {
 export async function createCredentialsService(options: CredentialsServiceOptions): Promise<CredentialsService> {
   const api = new CredentialsBroker(options);
   await api.init();
-  const handlers = credentialsHandlers(api);
+  const handlers = credentialsHandlers(api, { key: options.grantKey, clock: options.clock ?? systemClock });
   return { api, handlers, grpc: credentialsServer(handlers, options.logger) };
 }
 
@@ -40,7 +41,7 @@ export {
   type TokenOutcome,
 } from './credentials.service.ts';
 export { connectionsProjection, startConnectionsConsumer } from './connections.projection.ts';
-export { credentialsHandlers, credentialsServer, toConnectionInfo, type CredentialsHandlers } from './credentials.grpc.ts';
+export { credentialsHandlers, credentialsServer, toConnectionInfo, type CredentialsHandlers, type GrantCheck } from './credentials.grpc.ts';
 export { COLLECTIONS, type ConnectionStatus, type ConnectionView } from './connection.model.ts';
 export { HUBSPOT_PERMISSIONS, HUBSPOT_PROVIDER_ID, hubspotPreset, type HubSpotPresetOptions } from './hubspot.preset.ts';
 export { MASTER_KEY_FILE, isMasterKeyFileExposed, loadOrCreateMasterKey, parseMasterKey, type MasterKeyFile } from './master-key.ts';

@@ -5,7 +5,7 @@ import type { ConsumedRecord } from '@codestep/event-log';
 import { envelope, toRecord, type Envelope } from '@codestep/events';
 import { createActionResultsConsumer } from './action-results.consumer.ts';
 import { RETRY_TIMERS, ensureRetryTimers, type TimerDoc } from './retry-timers.projection.ts';
-import { decode, logger, openFixture, removeDir, type Fixture } from './testing.fixtures.ts';
+import { decode, logger, openFixture, stampGrants, removeDir, type Fixture } from './testing.fixtures.ts';
 import { RETRY, failedRetryably, firstRequest, retryScheduled, seedWorkflow, succeeded } from './testing.steps.ts';
 import { createWorkflowRepository } from './workflow.repository.ts';
 
@@ -16,7 +16,8 @@ describe('action results consumer', () => {
   let wf: WorkflowDefinition;
   let woken: number;
   const dirs: string[] = [];
-  const consumer = () => createActionResultsConsumer({ store: f.store, clock: () => 300, logger, retryPolicy: RETRY, repository: createWorkflowRepository(f.store), onTimersScheduled: () => woken++ });
+  const consumer = () =>
+    createActionResultsConsumer({ store: f.store, clock: () => 300, logger, retryPolicy: RETRY, repository: createWorkflowRepository(f.store), onTimersScheduled: () => woken++, stampGrants });
 
   beforeEach(async () => {
     f = openFixture();

@@ -12,6 +12,7 @@ import type { DocumentStore } from '@codestep/store';
 import { SpanKind, currentTraceparent, withSpan } from '@codestep/telemetry';
 import { onActionResult, type RetryPolicy } from '@codestep/workflows';
 import { applyToRetryTimers } from './retry-timers.projection.ts';
+import type { GrantStamper } from './execution-grant.stamper.ts';
 import type { WorkflowRepository } from './workflow.repository.ts';
 
 export interface ActionResultsDeps {
@@ -22,6 +23,7 @@ export interface ActionResultsDeps {
   repository: WorkflowRepository;
   /** Called when the batch set new retry timers. */
   onTimersScheduled(): void;
+  stampGrants: GrantStamper;
 }
 
 /** Handles one batch of the actions topic; returns the records to append. */
@@ -42,7 +44,7 @@ export function createActionResultsConsumer(deps: ActionResultsDeps): ActionResu
         return [];
       }
       const tp = currentTraceparent();
-      return onActionResult(wf, env.tenantId, env, deps.retryPolicy, deps.clock()).map((e) => toRecord(e, tp));
+      return deps.stampGrants(wf, onActionResult(wf, env.tenantId, env, deps.retryPolicy, deps.clock())).map((e) => toRecord(e, tp));
     });
   }
 

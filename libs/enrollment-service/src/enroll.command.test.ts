@@ -7,7 +7,7 @@ import type { DocumentStore } from '@codestep/store';
 import { DEFAULT_OPERATOR_LIMITS } from '@codestep/workflows';
 import { createEnrollCommand, ensureEnrollOutbox } from './enroll.command.ts';
 import { ENROLL_REQUESTS, enrollRequestsProjection } from './enroll-requests.projection.ts';
-import { createRequest, decode, failingOnce, openFixture, removeDir, tickingClock, updateRequest, type Fixture } from './testing.fixtures.ts';
+import { createRequest, decode, failingOnce, openFixture, removeDir, stampGrants, tickingClock, updateRequest, type Fixture } from './testing.fixtures.ts';
 import { createWorkflowCommands, ensureWorkflowOutbox } from './workflow.commands.ts';
 import { createWorkflowRepository } from './workflow.repository.ts';
 import { ensureWorkflowCollections } from './workflows.projection.ts';
@@ -28,7 +28,7 @@ describe('enroll command', () => {
   let workflowId: string;
   const dirs: string[] = [];
   const enrollOver = (store: DocumentStore = f.store, clock = tickingClock()) =>
-    createEnrollCommand({ store, eventLog: f.eventLog, clock, repository: createWorkflowRepository(store), limits: DEFAULT_OPERATOR_LIMITS });
+    createEnrollCommand({ store, eventLog: f.eventLog, clock, repository: createWorkflowRepository(store), limits: DEFAULT_OPERATOR_LIMITS, stampGrants });
 
   beforeEach(async () => {
     f = openFixture();

@@ -13,6 +13,7 @@ import { currentTraceparent } from '@codestep/telemetry';
 import { boundPolicy, startEnrollment, type OperatorLimits } from '@codestep/workflows';
 import { createCommandOutbox, envelopesOf, reserveRecords, type Reservation } from './command.outbox.ts';
 import { ENROLL_REQUESTS, applyEnrollmentStarted, requestKey, type EnrollRequestDoc } from './enroll-requests.projection.ts';
+import type { GrantStamper } from './execution-grant.stamper.ts';
 import type { WorkflowRepository } from './workflow.repository.ts';
 
 /** The outbox of enroll requests' starts. */
@@ -29,6 +30,7 @@ export interface EnrollCommandDeps {
   clock: Clock;
   repository: WorkflowRepository;
   limits: OperatorLimits;
+  stampGrants: GrantStamper;
 }
 
 export type EnrollCommand = (req: enrollmentsV1.EnrollRequest) => Promise<enrollmentsV1.EnrollResponse>;
@@ -45,7 +47,10 @@ export function createEnrollCommand(deps: EnrollCommandDeps): EnrollCommand {
     const object = { objectType: req.object?.objectType || wf.objectType, objectId: req.object?.objectId ?? '', properties: req.object?.properties ?? {} };
     // The tenant's policy as it is now, carried by every action request of this enrollment.
     const limits = boundPolicy(req.limits, deps.limits);
-    return startEnrollment(wf, { tenantId: req.tenantId, enrollmentId, object, portalId: req.portalId, trigger: req.trigger, limits, requestId: req.requestId || undefined }, clock());
+    return deps.stampGrants(
+      wf,
+      startEnrollment(wf, { tenantId: req.tenantId, enrollmentId, object, portalId: req.portalId, trigger: req.trigger, limits, requestId: req.requestId || undefined }, clock()),
+    );
   }
 
   return async (req) => {

@@ -17,6 +17,7 @@ import { consumeEnrollmentProjections } from './enrollment-projections.consumer.
 import { ensureRetryTimers } from './retry-timers.projection.ts';
 import { createRetryTimersScheduler } from './retry-timers.scheduler.ts';
 import { createWorkflowCommands, ensureWorkflowOutbox } from './workflow.commands.ts';
+import { createGrantStamper, type GrantSettings } from './execution-grant.stamper.ts';
 import { createWorkflowRepository } from './workflow.repository.ts';
 import { ensureWorkflowCollections } from './workflows.projection.ts';
 
@@ -33,6 +34,8 @@ export interface EnrollmentServiceDeps {
   limits?: OperatorLimits;
   /** How often due retries are looked for, ms. @default 1000 */
   timerIntervalMs?: number;
+  /** Signs the execution grant of each action request (see `./execution-grant.stamper.ts`). */
+  grants: GrantSettings;
 }
 
 export interface EnrollmentService {
@@ -54,9 +57,10 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
   const limits = deps.limits ?? DEFAULT_OPERATOR_LIMITS;
   const repository = createWorkflowRepository(store);
   const commands = createWorkflowCommands({ store, eventLog, clock, repository, limits });
-  const enroll = createEnrollCommand({ store, eventLog, clock, repository, limits });
-  const timers = createRetryTimersScheduler({ store, eventLog, clock, logger, repository });
-  const actionResults = createActionResultsConsumer({ store, clock, logger, retryPolicy: deps.retryPolicy, repository, onTimersScheduled: timers.wake });
+  const stampGrants = createGrantStamper(deps.grants);
+  const enroll = createEnrollCommand({ store, eventLog, clock, repository, limits, stampGrants });
+  const timers = createRetryTimersScheduler({ store, eventLog, clock, logger, repository, stampGrants });
+  const actionResults = createActionResultsConsumer({ store, clock, logger, retryPolicy: deps.retryPolicy, repository, onTimersScheduled: timers.wake, stampGrants });
   const subscriptions: Subscription[] = [];
 
   return {

@@ -2,3 +2,4 @@ export { createEnrollmentService, type EnrollmentService, type EnrollmentService
 export { ENROLL_REQUESTS, enrollRequestsProjection } from './enroll-requests.projection.ts';
 export { RETRY_TIMERS, retryTimersProjection } from './retry-timers.projection.ts';
 export { WORKFLOW_COLLECTIONS, workflowsProjection } from './workflows.projection.ts';
+export { createGrantStamper, type GrantSettings, type GrantStamper } from './execution-grant.stamper.ts';

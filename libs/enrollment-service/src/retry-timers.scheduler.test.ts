@@ -4,7 +4,7 @@ import type { WorkflowDefinition } from '@codestep/contracts';
 import { Topics, type Envelope } from '@codestep/events';
 import { RETRY_TIMERS, applyToRetryTimers, ensureRetryTimers, type TimerDoc } from './retry-timers.projection.ts';
 import { createRetryTimersScheduler } from './retry-timers.scheduler.ts';
-import { decode, failingOnce, logger, openFixture, removeDir, type Fixture } from './testing.fixtures.ts';
+import { decode, failingOnce, logger, openFixture, removeDir, stampGrants, type Fixture } from './testing.fixtures.ts';
 import { firstRequest, retryScheduled, seedWorkflow } from './testing.steps.ts';
 import { createWorkflowRepository } from './workflow.repository.ts';
 import type { DocumentStore } from '@codestep/store';
@@ -16,7 +16,8 @@ describe('retry timers scheduler', () => {
   let wf: WorkflowDefinition;
   let now: number;
   const dirs: string[] = [];
-  const schedulerOver = (store: DocumentStore = f.store) => createRetryTimersScheduler({ store, eventLog: f.eventLog, clock: () => now, logger, repository: createWorkflowRepository(store) });
+  const schedulerOver = (store: DocumentStore = f.store) =>
+    createRetryTimersScheduler({ store, eventLog: f.eventLog, clock: () => now, logger, repository: createWorkflowRepository(store), stampGrants });
 
   beforeEach(async () => {
     f = openFixture();

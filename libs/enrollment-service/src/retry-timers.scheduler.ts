@@ -10,6 +10,7 @@ import { toRecord, type Envelope } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
 import { onRetryDue } from '@codestep/workflows';
 import { RETRY_TIMERS, applyToRetryTimers, type TimerDoc } from './retry-timers.projection.ts';
+import type { GrantStamper } from './execution-grant.stamper.ts';
 import type { WorkflowRepository } from './workflow.repository.ts';
 
 export interface RetryTimersScheduler {
@@ -29,6 +30,7 @@ export interface RetryTimersDeps {
   clock: () => number;
   logger: Logger;
   repository: WorkflowRepository;
+  stampGrants: GrantStamper;
 }
 
 export function createRetryTimersScheduler(deps: RetryTimersDeps): RetryTimersScheduler {
@@ -41,7 +43,8 @@ export function createRetryTimersScheduler(deps: RetryTimersDeps): RetryTimersSc
     if (!ctx) return;
     let next: Envelope[];
     try {
-      next = onRetryDue(await deps.repository.load(env.tenantId, ctx.workflowId, ctx.workflowVersion), env.tenantId, env, dueAt);
+      const wf = await deps.repository.load(env.tenantId, ctx.workflowId, ctx.workflowVersion);
+      next = deps.stampGrants(wf, onRetryDue(wf, env.tenantId, env, dueAt));
     } catch (error) {
       logger.error({ timerId: id, error }, 'retry timer for an unknown workflow version; left pending');
       return;

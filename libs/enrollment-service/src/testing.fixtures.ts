@@ -15,6 +15,7 @@ import { SqliteEventLog } from '@codestep/event-log-sqlite';
 import { fromRecord, type Envelope } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
 import { SqliteStore } from '@codestep/store-sqlite';
+import { createGrantStamper, type GrantSettings } from './execution-grant.stamper.ts';
 
 export interface Fixture {
   dir: string;
@@ -29,6 +30,11 @@ export interface Fixture {
 }
 
 export const logger = silentLogger;
+
+/** The grant settings of the tests: a fixed key, an hour. */
+export const GRANTS: GrantSettings = { key: Buffer.alloc(32, 1), ttlMs: 3_600_000 };
+/** The stamper of {@link GRANTS}. */
+export const stampGrants = createGrantStamper(GRANTS);
 
 export function recordingLog(log: EventLog): EventLog & { appended: LogRecord[] } {
   const appended: LogRecord[] = [];

@@ -5,9 +5,10 @@
  * `kafka-group-member.ts` and ../ARCHITECTURE.md). Every consumer reads `read_committed`.
  */
 import { randomUUID } from 'node:crypto';
+import type { ConnectionOptions } from 'node:tls';
 import { CodestepError, createLogger, type Logger } from '@codestep/core';
 import type { ConsumeOptions, ConsumedRecord, EventLog, LogRecord, Subscription } from '@codestep/event-log';
-import { Kafka, Partitioners, type Admin, type Producer, type RetryOptions } from 'kafkajs';
+import { Kafka, Partitioners, type Admin, type Producer, type RetryOptions, type SASLOptions } from 'kafkajs';
 import { KafkaGroupMember, type GroupMemberSettings } from './kafka-group-member.ts';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.ts';
 import { SocketTracker } from './kafka-sockets.ts';
@@ -21,6 +22,10 @@ export interface KafkaEventLogOptions {
   brokers: string[];
   /** @default 'codestep' */
   clientId?: string;
+  /** TLS to the brokers: `true` (system CAs) or Node TLS options (CA, client certificate and key). */
+  ssl?: boolean | ConnectionOptions;
+  /** SASL authentication (PLAIN or SCRAM; use it over `ssl`). */
+  sasl?: SASLOptions;
   /** Partitions of a topic created by {@link KafkaEventLog.ensureTopics}. @default 3 */
   partitions?: number;
   /** Replication factor of created topics; use 3 on a real cluster. @default 1 */
@@ -104,6 +109,8 @@ export class KafkaEventLog implements EventLog {
     return new Kafka({
       clientId: this.options.clientId ?? 'codestep',
       brokers: this.options.brokers,
+      ...(this.options.ssl ? { ssl: this.options.ssl } : {}),
+      ...(this.options.sasl ? { sasl: this.options.sasl } : {}),
       connectionTimeout: this.options.connectionTimeoutMs ?? 3_000,
       retry: this.retry,
       logLevel: kafkaLogLevel(this.options.kafkaLogLevel ?? 'warn'),

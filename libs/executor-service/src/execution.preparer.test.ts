@@ -43,7 +43,7 @@ function request(stepIndex = 0, limits?: { timeoutMs: number; memoryMb: number }
     trigger: undefined,
     limits: undefined,
   };
-  return { executionId: 'ex1', callbackId: '', inputFields: {}, limits, context };
+  return { executionId: 'ex1', callbackId: '', inputFields: {}, limits, context, grant: 'g1.grant-of-ex1' };
 }
 
 function preparer(over: Partial<ExecutionPreparerDeps> = {}) {
@@ -57,16 +57,16 @@ const preparedOf = (p: Prepared | { failure: ExecutionResult }): Prepared => {
 };
 
 describe('execution preparer', () => {
-  it('given an action with secrets and connections, resolves its secrets and names its workflow and handles', async () => {
+  it('given an action with secrets and connections, resolves its secrets under the request grant and names its workflow, handles and grant', async () => {
     let asked: unknown;
     const prepare = preparer({
       getWorkflow: async () => workflow({ secretNames: ['KEY'], connectionHandles: ['crm'] }),
       resolveSecrets: async (r) => ((asked = r), { values: { KEY: 'v' }, missing: [] }),
     });
     const p = preparedOf(await prepare('t1', request()));
-    assert.deepEqual(asked, { tenantId: 't1', workflowId: 'wf1', executionId: 'ex1', names: ['KEY'] });
+    assert.deepEqual(asked, { tenantId: 't1', workflowId: 'wf1', executionId: 'ex1', names: ['KEY'], grant: 'g1.grant-of-ex1' });
     assert.deepEqual(p.request.secrets, { KEY: 'v' });
-    assert.deepEqual({ workflowId: p.workflowId, handles: p.handles }, { workflowId: 'wf1', handles: ['crm'] });
+    assert.deepEqual({ workflowId: p.workflowId, handles: p.handles, grant: p.grant }, { workflowId: 'wf1', handles: ['crm'], grant: 'g1.grant-of-ex1' });
   });
 
   it('given an action without secrets, does not ask for any', async () => {

@@ -1,6 +1,6 @@
 /**
  * Prepares an action request for the sandbox before it is claimed: the workflow version's action,
- * its secrets, and its limits. The request states the limits resolved for the tenant when the
+ * its secrets (asked for under the request's execution grant), and its limits. The request states the limits resolved for the tenant when the
  * action was requested; an older request (none stated) takes the action's own or this executor's
  * defaults; either way never above this executor's operator bounds. A peer that is down or slow
  * (TRANSIENT codes) throws, so the request is delivered again after a back-off instead of
@@ -23,12 +23,14 @@ export interface Prepared {
   workflowId: string;
   /** The OAuth connection handles the action declares. */
   handles: string[];
+  /** The request's execution grant, for the tokens the action asks for while it runs ('' when it carries none). */
+  grant: string;
 }
 
 /** What an {@link ExecutionPreparer} works with. */
 export interface ExecutionPreparerDeps {
   getWorkflow: WorkflowLookup;
-  resolveSecrets(request: { tenantId: string; workflowId: string; executionId: string; names: string[] }): Promise<{ values: Record<string, string>; missing: string[] }>;
+  resolveSecrets(request: { tenantId: string; workflowId: string; executionId: string; names: string[]; grant: string }): Promise<{ values: Record<string, string>; missing: string[] }>;
   /** This executor's operator limits. */
   limits: OperatorLimits;
 }
@@ -46,7 +48,7 @@ export function createExecutionPreparer(deps: ExecutionPreparerDeps): ExecutionP
       const action = wf.actions[ctx.stepIndex];
       if (!action) throw new Error(`workflow ${ctx.workflowId} v${ctx.workflowVersion} has no step ${ctx.stepIndex}`);
       if (!action.secretNames.length) return { action, secrets: {} };
-      const resolved = await deps.resolveSecrets({ tenantId, workflowId: ctx.workflowId, executionId: req.executionId, names: action.secretNames });
+      const resolved = await deps.resolveSecrets({ tenantId, workflowId: ctx.workflowId, executionId: req.executionId, names: action.secretNames, grant: req.grant ?? '' });
       if (resolved.missing.length)
         return { failure: failure('SECRET_NOT_FOUND', `secret(s) ${resolved.missing.join(', ')} selected for this action do not exist; add them with PUT /v1/secrets/{name}`) };
       return { action, secrets: resolved.values };
@@ -62,6 +64,6 @@ export function createExecutionPreparer(deps: ExecutionPreparerDeps): ExecutionP
     const limits = requestLimits(req.limits, action, deps.limits);
     const traceparent = currentTraceparent();
     const request = executionRequestOf({ req, tenantId, action, secrets, limits, traceparent });
-    return { request, workflowId: req.context!.workflowId, handles: action.connectionHandles };
+    return { request, workflowId: req.context!.workflowId, handles: action.connectionHandles, grant: req.grant ?? '' };
   };
 }

@@ -13,6 +13,7 @@ const prepared: Prepared = {
   request: { executionId: 'ex1', tenantId: 't1', code: '', input: { runtime: 'jsworkflows', data: {}, headers: {} }, secrets: {}, outputFields: [], limits: { timeoutMs: 1_000, memoryMb: 64 } },
   workflowId: 'wf1',
   handles: ['crm'],
+  grant: 'g1.grant-of-ex1',
 };
 const ok: ExecutionResult = { status: 'succeeded', outputFields: {}, logs: [], logsTruncated: false, error: null, durationMs: 1 };
 
@@ -30,13 +31,13 @@ function askingSandbox(ask: (request: ExecutionRequest) => Promise<unknown>): Sa
 }
 
 describe('sandbox runner', () => {
-  it('given a running execution asking for a token, asks the credentials port with its workflow and declared handles', async () => {
+  it('given a running execution asking for a token, asks the credentials port with its workflow, declared handles and grant', async () => {
     const asked: unknown[] = [];
     const runner = createSandboxRunner({ getOAuthToken: async (r) => (asked.push(r), { token: 'tok' }) });
     const sandbox = askingSandbox((r) => runner.hostApi.getOAuthToken({ tenantId: r.tenantId, executionId: r.executionId, handle: 'crm' }));
     assert.deepEqual(await runner.run(sandbox, prepared), ok);
     assert.deepEqual(sandbox.answers, [{ token: 'tok' }]);
-    assert.deepEqual(asked, [{ tenantId: 't1', workflowId: 'wf1', executionId: 'ex1', handle: 'crm', declaredHandles: ['crm'] }]);
+    assert.deepEqual(asked, [{ tenantId: 't1', workflowId: 'wf1', executionId: 'ex1', handle: 'crm', declaredHandles: ['crm'], grant: 'g1.grant-of-ex1' }]);
   });
 
   it('given no running execution of that id and tenant, refuses without asking the port', async () => {

@@ -1,7 +1,7 @@
 /**
  * Runs prepared executions in the sandbox and answers what the sandbox asks of its host
  * (JsWorkflows' `api.getOAuthToken`): only for executions running in this process, with the
- * tenant, workflow and connection handles of their action. A sandbox that throws gives the
+ * tenant, workflow, connection handles and execution grant of their action. A sandbox that throws gives the
  * action a retryable SANDBOX_UNAVAILABLE failure.
  */
 import type { ExecutionResult, Sandbox, SandboxHostApi } from '@codestep/sandbox';
@@ -20,21 +20,21 @@ export interface SandboxRunner {
 /** Creates a {@link SandboxRunner} asking `ports` for OAuth tokens. */
 export function createSandboxRunner(ports: Pick<ExecutorPorts, 'getOAuthToken'>): SandboxRunner {
   /** Executions running in this process: what their action may use. */
-  const running = new Map<string, { tenantId: string; workflowId: string; handles: string[] }>();
+  const running = new Map<string, { tenantId: string; workflowId: string; handles: string[]; grant: string }>();
   return {
     hostApi: {
       async getOAuthToken({ tenantId, executionId, handle }) {
         const run = running.get(executionId);
         if (!run || run.tenantId !== tenantId) return { error: `connection "${handle}": no running execution asked for it` };
         try {
-          return await ports.getOAuthToken({ tenantId, workflowId: run.workflowId, executionId, handle, declaredHandles: run.handles });
+          return await ports.getOAuthToken({ tenantId, workflowId: run.workflowId, executionId, handle, declaredHandles: run.handles, grant: run.grant });
         } catch (error) {
           return { error: `connection "${handle}": the credentials service could not be reached (${error instanceof Error ? error.message : String(error)}); try again later` };
         }
       },
     },
     async run(sandbox, p) {
-      running.set(p.request.executionId, { tenantId: p.request.tenantId, workflowId: p.workflowId, handles: p.handles });
+      running.set(p.request.executionId, { tenantId: p.request.tenantId, workflowId: p.workflowId, handles: p.handles, grant: p.grant });
       try {
         return await sandbox.execute(p.request);
       } catch (error) {

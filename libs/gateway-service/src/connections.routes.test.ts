@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { credentialsV1 } from '@codestep/contracts';
 import { ConflictError, NotFoundError } from '@codestep/core';
-import { grpc, implement, serve, type GrpcServer } from '@codestep/rpc';
+import { createClient, grpc, implement, serve, type GrpcServer } from '@codestep/rpc';
+import { testPki } from '@codestep/rpc/testing';
 import { connectionRoutes } from './connections.routes.ts';
 import { createRouter } from './router.ts';
 
@@ -49,8 +50,9 @@ describe('connection routes', () => {
         return fn(req);
       };
     }
-    grpcServer = await serve('127.0.0.1:0', [[credentialsV1.CredentialsService, implement(credentialsV1.CredentialsService, handlers)]]);
-    rawClient = new credentialsV1.CredentialsClient(`127.0.0.1:${grpcServer.port}`, grpc.credentials.createInsecure());
+    const pki = await testPki();
+    grpcServer = await serve('127.0.0.1:0', [[credentialsV1.CredentialsService, implement(credentialsV1.CredentialsService, handlers)]], { tls: pki.tls('oauth-broker') });
+    rawClient = createClient(credentialsV1.CredentialsClient, `127.0.0.1:${grpcServer.port}`, { tls: pki.tls('gateway') }).raw;
     const router = createRouter(connectionRoutes(rawClient), { authenticate: async (key) => (key === 'key-a' ? 'tenant-a' : undefined) });
     http = createServer((req, res) => void router(req, res));
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { credentialsV1, type WorkflowDefinition, type workflowsV1 } from '@codestep/contracts';
 import { SECRETS_POLICY } from '@codestep/core';
 import { createClient, implement, serve, type GrpcServer, type PromiseClient } from '@codestep/rpc';
+import { testPki } from '@codestep/rpc/testing';
 import { DEFAULT_LIMIT_BOUNDS } from '@codestep/workflows';
 import { apiRoutes, type ApiClients } from './api.routes.ts';
 import { createRouter } from './router.ts';
@@ -35,8 +36,9 @@ describe('secret selections on workflow save', () => {
       listed.push(req.tenantId);
       return { secrets: stored };
     };
-    grpcServer = await serve('127.0.0.1:0', [[credentialsV1.CredentialsService, implement(credentialsV1.CredentialsService, handlers as never)]]);
-    credentials = createClient(credentialsV1.CredentialsClient, `127.0.0.1:${grpcServer.port}`);
+    const pki = await testPki();
+    grpcServer = await serve('127.0.0.1:0', [[credentialsV1.CredentialsService, implement(credentialsV1.CredentialsService, handlers as never)]], { tls: pki.tls('oauth-broker') });
+    credentials = createClient(credentialsV1.CredentialsClient, `127.0.0.1:${grpcServer.port}`, { tls: pki.tls('gateway') });
     const save = async (req: { name: string }): Promise<WorkflowDefinition> => {
       saved.push(req.name);
       return { workflowId: 'wf_1', tenantId: 'tenant-a', name: req.name, objectType: 'CONTACT', version: 1, actions: [], createdAt: 0, updatedAt: 0 } as unknown as WorkflowDefinition;

@@ -1,15 +1,39 @@
 /** Picks the event log and store adapters from configuration: SQLite by default, Kafka/MongoDB when set. */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
+import type { SASLOptions } from 'kafkajs';
+import type { MongoClientOptions } from 'mongodb';
 import { namespacedEventLog, type EventLog } from '@codestep/event-log';
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
 import type { DocumentStore } from '@codestep/store';
 import { SqliteStore } from '@codestep/store-sqlite';
 import type { PlatformConfig } from './platform.config.ts';
 
+/** Kafka's TLS and SASL settings from the configuration (none: plaintext, as on infra/local). */
+export function kafkaSecurityOf(config: PlatformConfig): { ssl?: boolean | ConnectionOptions; sasl?: SASLOptions } {
+  const out: { ssl?: boolean | ConnectionOptions; sasl?: SASLOptions } = {};
+  if (config.kafkaSsl) {
+    const ca = config.kafkaSslCaFile ? { ca: readFileSync(config.kafkaSslCaFile, 'utf8') } : {};
+    const client = config.kafkaSslCertFile && config.kafkaSslKeyFile ? { cert: readFileSync(config.kafkaSslCertFile, 'utf8'), key: readFileSync(config.kafkaSslKeyFile, 'utf8') } : {};
+    out.ssl = Object.keys(ca).length || Object.keys(client).length ? { ...ca, ...client } : true;
+  }
+  if (config.kafkaSaslMechanism && config.kafkaSaslUsername && config.kafkaSaslPassword) {
+    out.sasl = { mechanism: config.kafkaSaslMechanism as 'plain', username: config.kafkaSaslUsername, password: config.kafkaSaslPassword };
+  }
+  return out;
+}
+
+/** MongoDB's TLS settings from the configuration (the URI's own `tls…` options work as well). */
+export function mongoTlsOf(config: PlatformConfig): MongoClientOptions {
+  if (!config.mongodbTls) return {};
+  return { tls: true, ...(config.mongodbTlsCaFile ? { tlsCAFile: config.mongodbTlsCaFile } : {}), ...(config.mongodbTlsCertKeyFile ? { tlsCertificateKeyFile: config.mongodbTlsCertKeyFile } : {}) };
+}
+
 export async function openEventLog(config: PlatformConfig, clientId: string): Promise<EventLog> {
   if (config.kafkaBrokers?.length) {
     const { KafkaEventLog } = await import('@codestep/event-log-kafka');
-    const kafka = new KafkaEventLog({ brokers: config.kafkaBrokers, clientId, partitions: config.kafkaPartitions, transactionalIdPrefix: config.namespace || 'codestep' });
+    const kafka = new KafkaEventLog({ brokers: config.kafkaBrokers, clientId, partitions: config.kafkaPartitions, transactionalIdPrefix: config.namespace || 'codestep', ...kafkaSecurityOf(config) });
     return namespacedEventLog(kafka, config.namespace);
   }
   return new SqliteEventLog({ path: join(config.dataDir, 'events.db') });
@@ -19,7 +43,7 @@ export async function openEventLog(config: PlatformConfig, clientId: string): Pr
 export async function openStore(config: PlatformConfig, service: string): Promise<DocumentStore> {
   if (config.mongodbUri) {
     const { MongoStore } = await import('@codestep/store-mongodb');
-    return new MongoStore({ uri: config.mongodbUri, database: `${config.mongodbDatabase}_${service.replaceAll('-', '_')}` });
+    return new MongoStore({ uri: config.mongodbUri, database: `${config.mongodbDatabase}_${service.replaceAll('-', '_')}`, clientOptions: mongoTlsOf(config) });
   }
   return new SqliteStore({ path: join(config.dataDir, `${service}.db`) });
 }

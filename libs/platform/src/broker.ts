@@ -6,7 +6,8 @@ import { connectionRoutes, type Route } from '@codestep/gateway-service';
 import { serve, type PromiseClient } from '@codestep/rpc';
 import { openEventLog, openStore } from './adapters.ts';
 import type { PlatformConfig } from './platform.config.ts';
-import type { Running, Shared } from './services.ts';
+import { grantKeyOf } from './grant.key.ts';
+import { tlsFor, type Running, type Shared } from './services.ts';
 
 export function providersFrom(config: PlatformConfig): OAuthProvider[] {
   const providers: OAuthProvider[] = [];
@@ -30,6 +31,7 @@ export function publicUrlOf(config: PlatformConfig): string {
 }
 
 export async function startBrokerApp(config: PlatformConfig, logger: Logger, shared: Shared = {}): Promise<Running & { port: number }> {
+  const tls = tlsFor(config, 'oauth-broker', shared);
   const masterKey = config.masterKey ? parseMasterKey(config.masterKey) : loadOrCreateMasterKey(config.dataDir).key;
   const store = await openStore(config, 'broker');
   const owned = !shared.eventLog;
@@ -38,6 +40,7 @@ export async function startBrokerApp(config: PlatformConfig, logger: Logger, sha
     store,
     eventLog,
     masterKey,
+    grantKey: grantKeyOf(config),
     providers: providersFrom(config),
     redirectUri: `${publicUrlOf(config)}/oauth/callback`,
     clock: systemClock,
@@ -45,7 +48,7 @@ export async function startBrokerApp(config: PlatformConfig, logger: Logger, sha
   });
   // The connections view follows the log too: events other instances appended, outboxes flushed late.
   const consumer = await startConnectionsConsumer({ store, eventLog, logger });
-  const server = await serve(config.brokerGrpc, [[credentialsV1.CredentialsService, service.grpc as never]]);
+  const server = await serve(config.brokerGrpc, [[credentialsV1.CredentialsService, service.grpc as never]], { tls });
   let stopped: Promise<void> | undefined;
   return {
     name: 'oauth-broker',

@@ -1,13 +1,17 @@
 /**
  * Embedded mode: every service in this one process (the sandbox host is its own child
- * process), talking gRPC on loopback, one SQLite event log shared in-process, one SQLite store
+ * process), talking gRPC over mutual TLS on loopback, each with its own certificate from the
+ * data directory (as in distributed mode, so the access policy holds here too), one SQLite event log shared in-process, one SQLite store
  * per service under the data directory. Nothing to install; data survives a restart.
  */
+import { join } from 'node:path';
 import type { Logger } from '@codestep/core';
+import { SERVICE_IDENTITIES, type ServiceIdentity } from '@codestep/rpc';
 import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
 import { openEventLog } from './adapters.ts';
 import { startBrokerApp, brokerRoutes } from './broker.ts';
 import type { PlatformConfig } from './platform.config.ts';
+import { ensureServiceCertificates, readServiceTls } from './service.certificates.ts';
 import { startEnrollmentApp, startExecutorApp, startGatewayApp, startLogApp, type Running } from './services.ts';
 
 export interface EmbeddedOptions {
@@ -23,8 +27,12 @@ export interface Embedded {
 export async function startEmbedded(base: PlatformConfig, logger: Logger, options: EmbeddedOptions): Promise<Embedded> {
   // Loopback on ports the OS picks: two embedded platforms never collide.
   const config: PlatformConfig = { ...base, enrollmentGrpc: '127.0.0.1:0', logGrpc: '127.0.0.1:0', brokerGrpc: '127.0.0.1:0' };
+  // Every service identity runs here: their certificates live in the data directory (made on first start).
+  const tlsDir = config.tlsDir ?? join(config.dataDir, 'tls');
+  await ensureServiceCertificates(tlsDir);
+  const tls = new Map(SERVICE_IDENTITIES.map((id) => [id, readServiceTls(tlsDir, id)]));
   const eventLog = await openEventLog(config, 'codestep-embedded');
-  const shared = { eventLog };
+  const shared = { eventLog, tls: (id: ServiceIdentity) => tls.get(id)! };
   const running: Running[] = [];
   try {
     const broker = await startBrokerApp(config, logger, shared);

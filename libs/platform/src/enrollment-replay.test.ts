@@ -64,7 +64,15 @@ async function startService(config: PlatformConfig, options: { crashAfterAppend?
     close: () => inner.close(),
   };
   const retryPolicy = { ...DEFAULT_RETRY_POLICY, initialDelayMs: 20 };
-  const service = createEnrollmentService({ store, eventLog: log, clock: options.clock ?? systemClock, logger: silentLogger, retryPolicy, timerIntervalMs: 20 });
+  const service = createEnrollmentService({
+    store,
+    eventLog: log,
+    clock: options.clock ?? systemClock,
+    logger: silentLogger,
+    retryPolicy,
+    timerIntervalMs: 20,
+    grants: { key: Buffer.alloc(32, 1), ttlMs: 3_600_000 },
+  });
   await service.start();
   return {
     store,

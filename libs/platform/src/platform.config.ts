@@ -31,6 +31,44 @@ export const platformSchema = {
   logGrpc: { kind: 'string', env: 'LOG_GRPC_ADDRESS', doc: 'host:port of the log service (History)', default: '127.0.0.1:50152' },
   brokerGrpc: { kind: 'string', env: 'OAUTH_BROKER_GRPC_ADDRESS', doc: 'host:port of the OAuth broker (Credentials)', default: '127.0.0.1:50153' },
   masterKey: { kind: 'string', env: 'CODESTEP_MASTER_KEY', doc: 'Base64 of 32 bytes encrypting tokens and secrets at rest; embedded mode creates one in the data directory', optional: true },
+  tlsDir: {
+    kind: 'string',
+    env: 'CODESTEP_TLS_DIR',
+    doc: 'Directory of the internal CA (ca.crt) and one certificate and key per service (<service>.crt, <service>.key), as `codestep certs create` writes it; embedded default <data dir>/tls, created on first start',
+    optional: true,
+  },
+  tlsCaFile: { kind: 'string', env: 'CODESTEP_TLS_CA_FILE', doc: "PEM file of the CA that signs every service's certificate (with the two below, instead of CODESTEP_TLS_DIR)", optional: true },
+  tlsCertFile: { kind: 'string', env: 'CODESTEP_TLS_CERT_FILE', doc: "PEM file of this service's certificate, naming spiffe://codestep/<service> as a URI subject alternative name", optional: true },
+  tlsKeyFile: { kind: 'string', env: 'CODESTEP_TLS_KEY_FILE', doc: "PEM file of this service's private key", optional: true },
+  grantKey: {
+    kind: 'string',
+    env: 'CODESTEP_GRANT_KEY',
+    doc: 'Base64 of 32 bytes signing execution grants, the same for the enrollment service and the OAuth broker; embedded mode creates one in the data directory',
+    optional: true,
+  },
+  grantTtlMs: {
+    kind: 'int',
+    env: 'CODESTEP_GRANT_TTL_MS',
+    doc: 'How long after an action is requested the broker accepts its grant, ms (a request run later fails retryably and is retried with a new one)',
+    default: 15 * 60_000,
+    min: 1_000,
+  },
+  kafkaSsl: { kind: 'bool', env: 'KAFKA_SSL', doc: 'Connect to Kafka over TLS', default: false },
+  kafkaSslCaFile: { kind: 'string', env: 'KAFKA_SSL_CA_FILE', doc: "PEM file of the CA of Kafka's certificates (default: the system's)", optional: true },
+  kafkaSslCertFile: { kind: 'string', env: 'KAFKA_SSL_CERT_FILE', doc: 'PEM client certificate for Kafka (mutual TLS)', optional: true },
+  kafkaSslKeyFile: { kind: 'string', env: 'KAFKA_SSL_KEY_FILE', doc: 'PEM private key of KAFKA_SSL_CERT_FILE', optional: true },
+  kafkaSaslMechanism: {
+    kind: 'enum',
+    env: 'KAFKA_SASL_MECHANISM',
+    doc: 'SASL mechanism: plain, scram-sha-256 or scram-sha-512 (with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD)',
+    values: ['plain', 'scram-sha-256', 'scram-sha-512'],
+    optional: true,
+  },
+  kafkaSaslUsername: { kind: 'string', env: 'KAFKA_SASL_USERNAME', doc: 'SASL user name', optional: true },
+  kafkaSaslPassword: { kind: 'string', env: 'KAFKA_SASL_PASSWORD', doc: 'SASL password', optional: true },
+  mongodbTls: { kind: 'bool', env: 'MONGODB_TLS', doc: 'Connect to MongoDB over TLS (as tls=true in MONGODB_URI)', default: false },
+  mongodbTlsCaFile: { kind: 'string', env: 'MONGODB_TLS_CA_FILE', doc: "PEM file of the CA of MongoDB's certificate (default: the system's)", optional: true },
+  mongodbTlsCertKeyFile: { kind: 'string', env: 'MONGODB_TLS_CERT_KEY_FILE', doc: 'PEM file holding a client certificate and its key for MongoDB (X.509 / mutual TLS)', optional: true },
   executorId: { kind: 'string', env: 'CODESTEP_EXECUTOR_ID', doc: 'Name of this executor process (claims, logs)', optional: true },
   claimTtlMs: {
     kind: 'int',
@@ -114,8 +152,20 @@ export function loadPlatformConfig(env: Record<string, string | undefined>): Pla
   if (ceiling !== undefined && ceiling > 0 && ceiling < MIN_HOST_MEMORY_CEILING_MB) {
     problems.push(`${s.sandboxHostMemoryCeilingMb.env} must be 0 (off) or at least ${MIN_HOST_MEMORY_CEILING_MB} MB (got ${ceiling})`);
   }
+  problems.push(...connectionProblems(config));
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+/** Settings that only make sense together: each problem names the variables and what to set. */
+function connectionProblems(c: PlatformConfig): string[] {
+  const s = platformSchema;
+  const problems: string[] = [];
+  const files = [c.tlsCaFile, c.tlsCertFile, c.tlsKeyFile].filter((f) => f !== undefined).length;
+  if (files !== 0 && files !== 3) problems.push(`${s.tlsCaFile.env}, ${s.tlsCertFile.env} and ${s.tlsKeyFile.env} go together: set all three, or ${s.tlsDir.env} instead`);
+  if (c.kafkaSaslMechanism && (!c.kafkaSaslUsername || !c.kafkaSaslPassword)) problems.push(`${s.kafkaSaslMechanism.env} needs ${s.kafkaSaslUsername.env} and ${s.kafkaSaslPassword.env}`);
+  if ((c.kafkaSslCertFile === undefined) !== (c.kafkaSslKeyFile === undefined)) problems.push(`${s.kafkaSslCertFile.env} and ${s.kafkaSslKeyFile.env} go together`);
+  return problems;
 }
 
 /** The sandbox settings of the configuration, as `createSandbox` of `@codestep/sandbox` takes them (the apps add `hostApi`). */

@@ -10,12 +10,14 @@ import type { EventLog } from '@codestep/event-log';
 import { createExecutorService } from '@codestep/executor-service';
 import { apiRoutes, createTenants, ensureHookCollection, hookRoutes, startGateway, tenantLimitsOf, tenantLimitsRoutes, type Route } from '@codestep/gateway-service';
 import { createHistoryService } from '@codestep/history-service';
-import { createClient, implement, serve, type PromiseClient } from '@codestep/rpc';
+import { createClient, implement, serve, type PromiseClient, type ServiceIdentity, type TlsIdentity } from '@codestep/rpc';
 import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
 import type { DocumentStore } from '@codestep/store';
 import { DEFAULT_RETRY_POLICY } from '@codestep/workflows';
 import { openEventLog, openStore } from './adapters.ts';
+import { grantKeyOf } from './grant.key.ts';
 import { operatorLimitsOf, type PlatformConfig } from './platform.config.ts';
+import { serviceTlsOf } from './service.certificates.ts';
 
 export interface Running {
   name: string;
@@ -47,6 +49,13 @@ export function shutdownBackstopMs(config: PlatformConfig): number {
 
 export interface Shared {
   eventLog?: EventLog;
+  /** Embedded mode: each service's TLS material (every identity runs in this process). */
+  tls?: (identity: ServiceIdentity) => TlsIdentity;
+}
+
+/** The TLS material a service presents and trusts: embedded mode's, or the configuration's. */
+export function tlsFor(config: PlatformConfig, identity: ServiceIdentity, shared: Shared): TlsIdentity {
+  return shared.tls?.(identity) ?? serviceTlsOf(config, identity);
 }
 
 async function logFor(config: PlatformConfig, name: string, shared: Shared): Promise<{ log: EventLog; owned: boolean }> {
@@ -55,6 +64,8 @@ async function logFor(config: PlatformConfig, name: string, shared: Shared): Pro
 }
 
 export async function startEnrollmentApp(config: PlatformConfig, logger: Logger, shared: Shared = {}): Promise<Running & { port: number }> {
+  const tls = tlsFor(config, 'enrollment', shared);
+  const grants = { key: grantKeyOf(config), ttlMs: config.grantTtlMs };
   const store = await openStore(config, 'enrollment');
   const { log, owned } = await logFor(config, 'enrollment', shared);
   const service = createEnrollmentService({
@@ -64,24 +75,32 @@ export async function startEnrollmentApp(config: PlatformConfig, logger: Logger,
     logger: logger.child({ service: 'enrollment' }),
     retryPolicy: { ...DEFAULT_RETRY_POLICY, initialDelayMs: config.retryInitialMs, maxDelayMs: config.retryMaxMs, giveUpAfterMs: config.retryGiveUpMs },
     limits: operatorLimitsOf(config),
+    grants,
   });
   await service.start();
   const onError = (method: string, error: unknown) => logger.error({ service: 'enrollment', method, error }, 'rpc failed');
-  const server = await serve(config.enrollmentGrpc, [
-    [workflowsV1.WorkflowsService, implement(workflowsV1.WorkflowsService, service.workflows, onError)],
-    [enrollmentsV1.EnrollmentsService, implement(enrollmentsV1.EnrollmentsService, service.enrollments, onError)],
-  ]);
+  const server = await serve(
+    config.enrollmentGrpc,
+    [
+      [workflowsV1.WorkflowsService, implement(workflowsV1.WorkflowsService, service.workflows, onError)],
+      [enrollmentsV1.EnrollmentsService, implement(enrollmentsV1.EnrollmentsService, service.enrollments, onError)],
+    ],
+    { tls },
+  );
   return { ...stopper('enrollment', [() => server.stop(), () => service.stop(), () => (owned ? log.close() : Promise.resolve()), () => store.close()]), port: server.port };
 }
 
 export async function startLogApp(config: PlatformConfig, logger: Logger, shared: Shared = {}): Promise<Running & { port: number }> {
+  const tls = tlsFor(config, 'log', shared);
   const store = await openStore(config, 'log');
   const { log, owned } = await logFor(config, 'log', shared);
   const service = createHistoryService({ store, eventLog: log, logger: logger.child({ service: 'log' }) });
   await service.start();
-  const server = await serve(config.logGrpc, [
-    [historyV1.HistoryService, implement(historyV1.HistoryService, service.history, (m, e) => logger.error({ service: 'log', method: m, error: e }, 'rpc failed'))],
-  ]);
+  const server = await serve(
+    config.logGrpc,
+    [[historyV1.HistoryService, implement(historyV1.HistoryService, service.history, (m, e) => logger.error({ service: 'log', method: m, error: e }, 'rpc failed'))]],
+    { tls },
+  );
   return { ...stopper('log', [() => server.stop(), () => service.stop(), () => (owned ? log.close() : Promise.resolve()), () => store.close()]), port: server.port };
 }
 
@@ -91,11 +110,12 @@ export interface ExecutorAppOptions {
 }
 
 export async function startExecutorApp(config: PlatformConfig, logger: Logger, options: ExecutorAppOptions, shared: Shared = {}): Promise<Running> {
+  const tls = tlsFor(config, 'executor', shared);
   const store = await openStore(config, 'executor');
   const { log, owned } = await logFor(config, 'executor', shared);
-  const workflows = createClient(workflowsV1.WorkflowsClient, config.enrollmentGrpc, { idempotent: ['getWorkflow'] });
+  const workflows = createClient(workflowsV1.WorkflowsClient, config.enrollmentGrpc, { tls, idempotent: ['getWorkflow'] });
   // GetOAuthToken may wait for another instance's refresh (up to ~9 s): a longer deadline.
-  const credentials = createClient(credentialsV1.CredentialsClient, config.brokerGrpc, { idempotent: ['resolveSecrets', 'getOAuthToken'], deadlineMs: 15_000 });
+  const credentials = createClient(credentialsV1.CredentialsClient, config.brokerGrpc, { tls, idempotent: ['resolveSecrets', 'getOAuthToken'], deadlineMs: 15_000 });
   const service = createExecutorService({
     eventLog: log,
     store,
@@ -110,7 +130,14 @@ export async function startExecutorApp(config: PlatformConfig, logger: Logger, o
     ports: {
       getWorkflow: (tenantId, workflowId, version) => workflows.getWorkflow({ tenantId, workflowId, version }),
       getOAuthToken: async (r) => {
-        const out = await credentials.getOAuthToken({ tenantId: r.tenantId, workflowId: r.workflowId, handle: r.handle, declaredHandles: r.declaredHandles, executionId: r.executionId });
+        const out = await credentials.getOAuthToken({
+          tenantId: r.tenantId,
+          workflowId: r.workflowId,
+          handle: r.handle,
+          declaredHandles: r.declaredHandles,
+          executionId: r.executionId,
+          grant: r.grant,
+        });
         return out.error ? { error: out.error } : { token: out.token };
       },
       resolveSecrets: async (request) => {
@@ -137,6 +164,7 @@ export interface GatewayAppOptions {
 }
 
 export async function startGatewayApp(config: PlatformConfig, logger: Logger, options: GatewayAppOptions = {}, shared: Shared = {}): Promise<Running & { url: string }> {
+  const tls = tlsFor(config, 'gateway', shared);
   const store = await openStore(config, 'gateway');
   const { log, owned } = await logFor(config, 'gateway', shared);
   const tenants = createTenants({ store, eventLog: log, clock: systemClock });
@@ -148,10 +176,10 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
     options.onBootstrap?.(created);
   }
   const tenantEvents = await tenants.follow((error) => logger.error({ service: 'gateway', error }, 'tenants projection batch failed; will retry'));
-  const workflows: PromiseClient<workflowsV1.WorkflowsClient> = createClient(workflowsV1.WorkflowsClient, config.enrollmentGrpc, { idempotent: ['getWorkflow', 'listWorkflows'] });
-  const enrollments = createClient(enrollmentsV1.EnrollmentsClient, config.enrollmentGrpc);
-  const history = createClient(historyV1.HistoryClient, config.logGrpc, { idempotent: ['getEnrollment', 'listEnrollments', 'getExecution'] });
-  const credentials = createClient(credentialsV1.CredentialsClient, config.brokerGrpc);
+  const workflows: PromiseClient<workflowsV1.WorkflowsClient> = createClient(workflowsV1.WorkflowsClient, config.enrollmentGrpc, { tls, idempotent: ['getWorkflow', 'listWorkflows'] });
+  const enrollments = createClient(enrollmentsV1.EnrollmentsClient, config.enrollmentGrpc, { tls });
+  const history = createClient(historyV1.HistoryClient, config.logGrpc, { tls, idempotent: ['getEnrollment', 'listEnrollments', 'getExecution'] });
+  const credentials = createClient(credentialsV1.CredentialsClient, config.brokerGrpc, { tls });
   const clients = { workflows, enrollments, history, historyRaw: history.raw, credentials };
   await ensureHookCollection(store);
   const operator = operatorLimitsOf(config);

@@ -1,11 +1,15 @@
 /**
- * gRPC glue shared by every service: async handlers with tracing and error mapping on the
- * server, promise clients with deadlines, trace propagation and retries (idempotent calls
- * only) on the client. Status codes are mapped here, at the edge, and nowhere else.
+ * gRPC glue shared by every service: mutual TLS and the access policy on every server and client,
+ * async handlers with tracing and error mapping on the server, promise clients with deadlines,
+ * trace propagation and retries (idempotent calls only) on the client. Status codes are mapped
+ * here, at the edge, and nowhere else.
  */
+import type { PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { CodestepError, ERROR_CATALOGUE, ERROR_CODES, isCodestepError, isErrorCode, type ErrorCode } from '@codestep/core';
 import { SpanKind, injectContext, withSpan } from '@codestep/telemetry';
+import { callersOf, servedBy } from './access.policy.ts';
+import { clientChannelOptions, clientCredentials, identityOfPeer, serverCredentials, type TlsIdentity } from './mtls.credentials.ts';
 
 /** gRPC status of a code, from the catalogue; a code it does not know is UNKNOWN. */
 const toStatus = (code: string): grpc.status => (isErrorCode(code) ? (ERROR_CATALOGUE[code].grpc as number as grpc.status) : grpc.status.UNKNOWN);
@@ -77,11 +81,56 @@ export interface GrpcServer {
   stop(): Promise<void>;
 }
 
-/** Binds a server with the given services on `address` (host:port; port 0 = any free one). */
-export async function serve(address: string, services: Array<[grpc.ServiceDefinition, grpc.UntypedServiceImplementation]>): Promise<GrpcServer> {
+/** How a server authenticates its callers: mutual TLS with the deployment's CA (see `./mtls.credentials.ts`). */
+export interface ServerSecurity {
+  tls: TlsIdentity;
+}
+
+function refusal(code: 'UNAUTHENTICATED' | 'PERMISSION_DENIED', message: string): grpc.ServiceError {
+  const md = new grpc.Metadata();
+  md.set('codestep-code', code);
+  return Object.assign(new Error(message), { code: toStatus(code), details: message, metadata: md });
+}
+
+/** Why the caller of `call` may not call `path`, from its certificate and the access policy; undefined when it may. */
+function refusalOf(call: { getAuthContext(): { sslPeerCertificate?: PeerCertificate } | null }, path: string): grpc.ServiceError | undefined {
+  const identity = identityOfPeer(call.getAuthContext()?.sslPeerCertificate);
+  if (!identity) return refusal('UNAUTHENTICATED', `${path}: the caller's certificate names no codestep service identity (spiffe://codestep/<service>)`);
+  if (!callersOf(path).includes(identity)) return refusal('PERMISSION_DENIED', `${path}: the ${identity} service may not call this method`);
+  return undefined;
+}
+
+/** The implementation with every method behind the access policy: refused callers never reach a handler. */
+function guarded(definition: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = {};
+  for (const [name, method] of Object.entries(definition)) {
+    if (!callersOf(method.path).length) throw new Error(`${method.path} is not in the access policy (libs/rpc/src/access.policy.ts): decide who may call it`);
+    const handler = impl[name] as (...args: unknown[]) => void;
+    out[name] = method.responseStream
+      ? (((call: grpc.ServerWritableStream<unknown, unknown>) => {
+          const refused = refusalOf(call, method.path);
+          if (refused) call.destroy(refused);
+          else handler(call);
+        }) as grpc.handleServerStreamingCall<unknown, unknown>)
+      : (((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+          const refused = refusalOf(call, method.path);
+          if (refused) callback(refused, null);
+          else handler(call, callback);
+        }) as grpc.handleUnaryCall<unknown, unknown>);
+  }
+  return out;
+}
+
+/**
+ * Binds a server with the given services on `address` (host:port; port 0 = any free one), over
+ * mutual TLS: a caller without a certificate of the deployment's CA fails the handshake, and each
+ * call is checked against the access policy (`./access.policy.ts`) before its handler runs.
+ * @throws Error when a method of a service is not in the access policy.
+ */
+export async function serve(address: string, services: Array<[grpc.ServiceDefinition, grpc.UntypedServiceImplementation]>, security: ServerSecurity): Promise<GrpcServer> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
-  for (const [def, impl] of services) server.addService(def, impl);
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  for (const [def, impl] of services) server.addService(def, guarded(def, impl));
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(address, serverCredentials(security.tls), (err, p) => (err ? reject(err) : resolve(p))));
   return {
     server,
     port,
@@ -107,6 +156,8 @@ type UnaryOf<F> = F extends (req: infer Req, md: grpc.Metadata, opts: Partial<gr
 export type PromiseClient<C> = { [K in Exclude<keyof C, keyof grpc.Client> as C[K] extends AnyFn ? K : never]: UnaryOf<C[K]> } & { close(): void; raw: C };
 
 export interface ClientOptions {
+  /** This service's certificate, key and the CA: the server must present the identity that serves the client's gRPC service. */
+  tls: TlsIdentity;
   /** Deadline of every call, ms. @default 10000 */
   deadlineMs?: number;
   /** Methods safe to retry on UNAVAILABLE (idempotent ones only). */
@@ -123,12 +174,18 @@ export function fromServiceError(error: grpc.ServiceError, method: string): Code
   return new CodestepError(code, error.details || `${method} failed: ${error.message}`, { cause: error });
 }
 
+/**
+ * A promise client of a generated gRPC client, over mutual TLS with `options.tls`.
+ * @throws Error when the access policy names no service identity serving the client's gRPC service.
+ */
 export function createClient<C extends grpc.Client>(
-  Ctor: new (address: string, creds: grpc.ChannelCredentials, options?: object) => C,
+  Ctor: (new (address: string, creds: grpc.ChannelCredentials, options?: object) => C) & { serviceName: string },
   address: string,
-  options: ClientOptions = {},
+  options: ClientOptions,
 ): PromiseClient<C> {
-  const client = new Ctor(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+  const server = servedBy(Ctor.serviceName);
+  if (!server) throw new Error(`${Ctor.serviceName} is not in the access policy (libs/rpc/src/access.policy.ts)`);
+  const client = new Ctor(address, clientCredentials(options.tls, server), { 'grpc.max_receive_message_length': 8 * 1024 * 1024, ...clientChannelOptions(server) });
   const deadlineMs = options.deadlineMs ?? 10_000;
   const idempotent = new Set(options.idempotent ?? []);
   const maxAttempts = options.maxAttempts ?? 4;

@@ -1,1 +1,4 @@
-export { createClient, fromServiceError, grpc, implement, serve, type ClientOptions, type GrpcServer, type PromiseClient } from './grpc.ts';
+export { createClient, fromServiceError, grpc, implement, serve, type ClientOptions, type GrpcServer, type PromiseClient, type ServerSecurity } from './grpc.ts';
+export { ACCESS_POLICY, SERVICE_IDENTITIES, callersOf, identityUri, isServiceIdentity, servedBy, type ServiceIdentity } from './access.policy.ts';
+export { certificateExpiry, createCertificateAuthority, issueServiceCertificate, type PemPair } from './certificate.authority.ts';
+export { identityOfCertificate, type TlsIdentity } from './mtls.credentials.ts';

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { MongoClient } from 'mongodb';
+import { ensureServiceCertificates } from '@codestep/platform';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const main = join(root, 'apps/cli/src/main.ts');
@@ -117,7 +118,7 @@ export async function dropNamespaceDatabases(uri: string, namespace: string): Pr
 
 /**
  * Every app as its own process (distributed mode) over the given Kafka and MongoDB, in its own
- * namespace and databases: the OAuth broker, the enrollment and log services, `executors`
+ * namespace and databases, talking gRPC over mutual TLS (a CA and certificates made for the run): the OAuth broker, the enrollment and log services, `executors`
  * executors and the gateway.
  */
 export async function startDistributedPlatform(options: { brokers: string; mongoUri: string; namespace: string; executors: number; env?: Record<string, string> }): Promise<DistributedPlatform> {
@@ -125,6 +126,10 @@ export async function startDistributedPlatform(options: { brokers: string; mongo
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const [enrollment, log, broker, http] = await Promise.all([freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort()]);
+  const dataDir = mkdtempSync(join(tmpdir(), 'codestep-dist-'));
+  // Mutual TLS between the apps, with the certificates embedded mode would make (`codestep certs create`).
+  const tlsDir = join(dataDir, 'tls');
+  await ensureServiceCertificates(tlsDir);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
@@ -136,8 +141,10 @@ export async function startDistributedPlatform(options: { brokers: string; mongo
     LOG_GRPC_ADDRESS: `127.0.0.1:${log}`,
     OAUTH_BROKER_GRPC_ADDRESS: `127.0.0.1:${broker}`,
     CODESTEP_HTTP_PORT: String(http),
-    CODESTEP_DATA_DIR: mkdtempSync(join(tmpdir(), 'codestep-dist-')),
+    CODESTEP_DATA_DIR: dataDir,
+    CODESTEP_TLS_DIR: tlsDir,
     CODESTEP_MASTER_KEY: randomBytes(32).toString('base64'),
+    CODESTEP_GRANT_KEY: randomBytes(32).toString('base64'),
     CODESTEP_LOG_LEVEL: 'info',
     ...options.env,
   };

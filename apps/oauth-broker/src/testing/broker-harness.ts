@@ -6,10 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '@codestep/core';
+import { createLogger, signGrant } from '@codestep/core';
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
 import { fromRecord, Topics, type Envelope } from '@codestep/events';
 import { tenantScoped } from '@codestep/store';
+import { testPki, type TestPki } from '@codestep/rpc/testing';
 import { SqliteStore } from '@codestep/store-sqlite';
 import { createCredentialsService, createSecretBox, type CredentialsService, type CredentialsServiceOptions, type OAuthProvider } from '@codestep/credentials-service';
 import { aad, COLLECTIONS, type ConnectionDoc, type StoredCredentials } from '@codestep/credentials-service/testing';
@@ -28,6 +29,12 @@ export function testClock(): TestClock {
 export interface BrokerHarness {
   dir: string;
   masterKey: Buffer;
+  /** Signs the execution grants the broker's gRPC face checks (the enrollment service's key). */
+  grantKey: Buffer;
+  /** An execution grant for one execution, as the enrollment service would stamp it (an hour long). */
+  grant(tenantId: string, executionId: string, allows: { secrets?: string[]; connections?: string[] }): string;
+  /** The TLS identities of the test CA: serve the broker as `oauth-broker`, call it as `gateway` or `executor`. */
+  pki: TestPki;
   clock: TestClock;
   logs: string[];
   service: CredentialsService;
@@ -46,6 +53,8 @@ export const REDIRECT_URI = 'http://127.0.0.1:8080/oauth/callback';
 export async function brokerHarness(providers: OAuthProvider[], overrides: Partial<CredentialsServiceOptions> = {}): Promise<BrokerHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'codestep-credentials-'));
   const masterKey = randomBytes(32);
+  const grantKey = randomBytes(32);
+  const pki = await testPki();
   const clock = testClock();
   const logs: string[] = [];
   const closers: Array<() => Promise<void>> = [];
@@ -62,6 +71,7 @@ export async function brokerHarness(providers: OAuthProvider[], overrides: Parti
       store,
       eventLog,
       masterKey,
+      grantKey,
       providers,
       redirectUri: REDIRECT_URI,
       clock: clock.now,
@@ -77,6 +87,9 @@ export async function brokerHarness(providers: OAuthProvider[], overrides: Parti
   return {
     dir,
     masterKey,
+    grantKey,
+    grant: (tenantId, executionId, allows) => signGrant(grantKey, { tenantId, executionId, secrets: allows.secrets ?? [], connections: allows.connections ?? [], expiresAt: clock.now() + 3_600_000 }),
+    pki,
     clock,
     logs,
     service,

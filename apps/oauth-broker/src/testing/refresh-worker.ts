@@ -25,6 +25,8 @@ const service = await createCredentialsService({
   store,
   eventLog,
   masterKey: Buffer.from(env.WORKER_MASTER_KEY ?? '', 'base64'),
+  // Only the domain API is used here: no gRPC, so no grant is ever checked.
+  grantKey: Buffer.alloc(32),
   providers: [genericOAuth2Provider(JSON.parse(env.WORKER_PROVIDER ?? '{}') as GenericProviderConfig)],
   redirectUri: 'http://127.0.0.1:8080/oauth/callback',
   clock: () => Date.now() + offset,

@@ -64,6 +64,11 @@ export interface ResolveSecretsRequest {
   workflowId: string;
   /** for the audit log */
   executionId: string;
+  /**
+   * The execution grant of the action request (ActionRequested.grant): the broker resolves only
+   * names it lists, for its tenant and execution, before it expires (PERMISSION_DENIED otherwise).
+   */
+  grant?: string | undefined;
 }
 
 export interface ResolveSecretsResponse {
@@ -208,6 +213,11 @@ export interface GetOAuthTokenRequest {
   declaredHandles: string[];
   /** for the audit log */
   executionId: string;
+  /**
+   * The execution grant of the action request: required (PERMISSION_DENIED otherwise); a handle
+   * it does not list is NOT_DECLARED.
+   */
+  grant?: string | undefined;
 }
 
 export interface GetOAuthTokenResponse {
@@ -734,7 +744,7 @@ export const DeleteSecretResponse: MessageFns<DeleteSecretResponse> = {
 };
 
 function createBaseResolveSecretsRequest(): ResolveSecretsRequest {
-  return { tenantId: "", names: [], workflowId: "", executionId: "" };
+  return { tenantId: "", names: [], workflowId: "", executionId: "", grant: undefined };
 }
 
 export const ResolveSecretsRequest: MessageFns<ResolveSecretsRequest> = {
@@ -750,6 +760,9 @@ export const ResolveSecretsRequest: MessageFns<ResolveSecretsRequest> = {
     }
     if (message.executionId !== "") {
       writer.uint32(34).string(message.executionId);
+    }
+    if (message.grant !== undefined) {
+      writer.uint32(42).string(message.grant);
     }
     return writer;
   },
@@ -799,6 +812,14 @@ export const ResolveSecretsRequest: MessageFns<ResolveSecretsRequest> = {
             message.executionId = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.grant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -829,6 +850,7 @@ export const ResolveSecretsRequest: MessageFns<ResolveSecretsRequest> = {
         : isSet(object.execution_id)
         ? globalThis.String(object.execution_id)
         : "",
+      grant: isSet(object.grant) ? globalThis.String(object.grant) : undefined,
     };
   },
 
@@ -846,6 +868,9 @@ export const ResolveSecretsRequest: MessageFns<ResolveSecretsRequest> = {
     if (message.executionId !== "") {
       obj.executionId = message.executionId;
     }
+    if (message.grant !== undefined) {
+      obj.grant = message.grant;
+    }
     return obj;
   },
 
@@ -858,6 +883,7 @@ export const ResolveSecretsRequest: MessageFns<ResolveSecretsRequest> = {
     message.names = object.names?.map((e) => e) || [];
     message.workflowId = object.workflowId ?? "";
     message.executionId = object.executionId ?? "";
+    message.grant = object.grant ?? undefined;
     return message;
   },
 };
@@ -2755,7 +2781,7 @@ export const RevokeConnectionRequest: MessageFns<RevokeConnectionRequest> = {
 };
 
 function createBaseGetOAuthTokenRequest(): GetOAuthTokenRequest {
-  return { tenantId: "", workflowId: "", handle: "", declaredHandles: [], executionId: "" };
+  return { tenantId: "", workflowId: "", handle: "", declaredHandles: [], executionId: "", grant: undefined };
 }
 
 export const GetOAuthTokenRequest: MessageFns<GetOAuthTokenRequest> = {
@@ -2774,6 +2800,9 @@ export const GetOAuthTokenRequest: MessageFns<GetOAuthTokenRequest> = {
     }
     if (message.executionId !== "") {
       writer.uint32(42).string(message.executionId);
+    }
+    if (message.grant !== undefined) {
+      writer.uint32(50).string(message.grant);
     }
     return writer;
   },
@@ -2831,6 +2860,14 @@ export const GetOAuthTokenRequest: MessageFns<GetOAuthTokenRequest> = {
             message.executionId = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.grant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2866,6 +2903,7 @@ export const GetOAuthTokenRequest: MessageFns<GetOAuthTokenRequest> = {
         : isSet(object.execution_id)
         ? globalThis.String(object.execution_id)
         : "",
+      grant: isSet(object.grant) ? globalThis.String(object.grant) : undefined,
     };
   },
 
@@ -2886,6 +2924,9 @@ export const GetOAuthTokenRequest: MessageFns<GetOAuthTokenRequest> = {
     if (message.executionId !== "") {
       obj.executionId = message.executionId;
     }
+    if (message.grant !== undefined) {
+      obj.grant = message.grant;
+    }
     return obj;
   },
 
@@ -2899,6 +2940,7 @@ export const GetOAuthTokenRequest: MessageFns<GetOAuthTokenRequest> = {
     message.handle = object.handle ?? "";
     message.declaredHandles = object.declaredHandles?.map((e) => e) || [];
     message.executionId = object.executionId ?? "";
+    message.grant = object.grant ?? undefined;
     return message;
   },
 };

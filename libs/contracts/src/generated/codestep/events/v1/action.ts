@@ -71,7 +71,16 @@ export interface ActionRequested {
    * Resolved when the action was requested: the action's own limits, else the tenant's
    * defaults, at most the tenant's ceilings. Unset in events written before limits were carried.
    */
-  limits: ExecutionLimits | undefined;
+  limits:
+    | ExecutionLimits
+    | undefined;
+  /**
+   * The execution grant (see libs/core/src/execution-grant.ts): signed by the enrollment service
+   * when it requested the action, naming the tenant, this execution, the secrets and connections
+   * its workflow version selected, and an expiry. The OAuth broker resolves secrets and tokens
+   * only against it. It carries no secret material. Unset in events written before grants.
+   */
+  grant?: string | undefined;
 }
 
 export interface ActionRequested_InputFieldsEntry {
@@ -763,7 +772,7 @@ export const ExecutionLimits: MessageFns<ExecutionLimits> = {
 };
 
 function createBaseActionRequested(): ActionRequested {
-  return { executionId: "", context: undefined, inputFields: {}, callbackId: "", limits: undefined };
+  return { executionId: "", context: undefined, inputFields: {}, callbackId: "", limits: undefined, grant: undefined };
 }
 
 export const ActionRequested: MessageFns<ActionRequested> = {
@@ -782,6 +791,9 @@ export const ActionRequested: MessageFns<ActionRequested> = {
     }
     if (message.limits !== undefined) {
       ExecutionLimits.encode(message.limits, writer.uint32(42).fork()).join();
+    }
+    if (message.grant !== undefined) {
+      writer.uint32(50).string(message.grant);
     }
     return writer;
   },
@@ -842,6 +854,14 @@ export const ActionRequested: MessageFns<ActionRequested> = {
             message.limits = ExecutionLimits.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.grant = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -895,6 +915,7 @@ export const ActionRequested: MessageFns<ActionRequested> = {
         ? globalThis.String(object.callback_id)
         : "",
       limits: isSet(object.limits) ? ExecutionLimits.fromJSON(object.limits) : undefined,
+      grant: isSet(object.grant) ? globalThis.String(object.grant) : undefined,
     };
   },
 
@@ -921,6 +942,9 @@ export const ActionRequested: MessageFns<ActionRequested> = {
     if (message.limits !== undefined) {
       obj.limits = ExecutionLimits.toJSON(message.limits);
     }
+    if (message.grant !== undefined) {
+      obj.grant = message.grant;
+    }
     return obj;
   },
 
@@ -946,6 +970,7 @@ export const ActionRequested: MessageFns<ActionRequested> = {
     message.limits = (object.limits !== undefined && object.limits !== null)
       ? ExecutionLimits.fromPartial(object.limits)
       : undefined;
+    message.grant = object.grant ?? undefined;
     return message;
   },
 };

@@ -1,0 +1,39 @@
+/**
+ * Stamps an execution grant on each action request the decider produced: signed with the grant
+ * key (shared with the OAuth broker only), naming the tenant, the execution, and the secrets and
+ * connections the action of that workflow version selected. The decider stays pure; this runs
+ * right after it, before anything is reserved or appended. The expiry counts from the request's
+ * own `occurredAt`, so deciding the same request again (a retry timer fired twice) stamps the
+ * same bytes.
+ */
+import type { WorkflowDefinition } from '@codestep/contracts';
+import { signGrant } from '@codestep/core';
+import type { Envelope } from '@codestep/events';
+
+/** The grant key and how long a grant lasts. */
+export interface GrantSettings {
+  /** 32 bytes, shared with the OAuth broker. */
+  key: Uint8Array;
+  /** How long after the action was requested its grant is accepted, ms. */
+  ttlMs: number;
+}
+
+/** Returns the events with a grant on every `ActionRequested` of `wf`. */
+export type GrantStamper = (wf: WorkflowDefinition, envs: Envelope[]) => Envelope[];
+
+export function createGrantStamper(settings: GrantSettings): GrantStamper {
+  return (wf, envs) =>
+    envs.map((env) => {
+      if (env.event.$case !== 'actionRequested') return env;
+      const req = env.event.value;
+      const action = req.context ? wf.actions[req.context.stepIndex] : undefined;
+      const grant = signGrant(settings.key, {
+        tenantId: env.tenantId,
+        executionId: req.executionId,
+        secrets: action?.secretNames ?? [],
+        connections: action?.connectionHandles ?? [],
+        expiresAt: env.occurredAt + settings.ttlMs,
+      });
+      return { ...env, event: { $case: 'actionRequested', value: { ...req, grant } } };
+    });
+}
