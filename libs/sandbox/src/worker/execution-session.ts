@@ -31,11 +31,14 @@ const MAX_ERROR_MESSAGE_CHARS = 4096;
 
 /** Stack frames of the platform (the bootstrap, Node internals) say nothing to the action's author. */
 function userStack(stack: string): string {
-  return stack
-    .split('\n')
-    .filter((line) => !line.includes('codestep:bootstrap') && !line.includes('(node:internal/') && !line.includes(' node:internal/'))
-    .join('\n')
-    .slice(0, MAX_ERROR_MESSAGE_CHARS);
+  return (
+    stack
+      .split('\n')
+      // The worker's own frames ([worker eval]) and Node's say nothing about the user's code.
+      .filter((line) => !line.includes('codestep:bootstrap') && !line.includes('[worker eval]') && !line.includes('(node:internal/') && !line.includes(' node:internal/'))
+      .join('\n')
+      .slice(0, MAX_ERROR_MESSAGE_CHARS)
+  );
 }
 
 export interface SessionHooks {
