@@ -44,6 +44,9 @@ export class SqliteEventLog implements EventLog {
   private readonly waker: EventEmitter;
   private readonly pollIntervalMs: number;
   private readonly insert: StatementSync;
+  private readonly readPosition: StatementSync;
+  /** The consumers' fetch statements, prepared once per number of topics (the SQL depends on nothing else). */
+  private readonly fetchByTopicCount = new Map<number, StatementSync>();
   private readonly subscriptions = new Set<Subscription>();
   private closed = false;
 
@@ -63,6 +66,7 @@ export class SqliteEventLog implements EventLog {
       CREATE TABLE IF NOT EXISTS group_positions (group_id TEXT NOT NULL, topic TEXT NOT NULL, position INTEGER NOT NULL,
         PRIMARY KEY (group_id, topic));`);
     this.insert = this.db.prepare('INSERT OR IGNORE INTO records (topic, key, value, headers, record_id, appended_at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.readPosition = this.db.prepare('SELECT position FROM group_positions WHERE group_id = ? AND topic = ?');
     this.waker = wakerFor(path);
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
   }
@@ -98,26 +102,28 @@ export class SqliteEventLog implements EventLog {
   }
 
   private positions(group: string, topics: string[]): Map<string, number> {
-    const stmt = this.db.prepare('SELECT position FROM group_positions WHERE group_id = ? AND topic = ?');
     const out = new Map<string, number>();
     for (const t of topics) {
-      const row = stmt.get(group, t) as { position: number } | undefined;
+      const row = this.readPosition.get(group, t) as { position: number } | undefined;
       out.set(t, row?.position ?? 0);
     }
     return out;
   }
 
   private fetch(positions: Map<string, number>, limit: number): ConsumedRecord[] {
-    const clauses: string[] = [];
     const params: Array<string | number> = [];
-    for (const [topic, pos] of positions) {
-      clauses.push('(topic = ? AND position > ?)');
-      params.push(topic, pos);
+    for (const [topic, pos] of positions) params.push(topic, pos);
+    return (this.fetchStatement(positions.size).all(...params, limit) as unknown as Row[]).map(toConsumed);
+  }
+
+  private fetchStatement(topicCount: number): StatementSync {
+    let stmt = this.fetchByTopicCount.get(topicCount);
+    if (!stmt) {
+      const clauses = Array.from({ length: topicCount }, () => '(topic = ? AND position > ?)');
+      stmt = this.db.prepare(`SELECT position, topic, key, value, headers, record_id FROM records WHERE ${clauses.join(' OR ')} ORDER BY position LIMIT ?`);
+      this.fetchByTopicCount.set(topicCount, stmt);
     }
-    const rows = this.db
-      .prepare(`SELECT position, topic, key, value, headers, record_id FROM records WHERE ${clauses.join(' OR ')} ORDER BY position LIMIT ?`)
-      .all(...params, limit) as unknown as Row[];
-    return rows.map(toConsumed);
+    return stmt;
   }
 
   async consume(options: ConsumeOptions): Promise<Subscription> {

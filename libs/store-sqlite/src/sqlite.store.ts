@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { DocumentStore, IndexSpec, Query, StoredDoc, VersionedWrite } from '@codestep/store';
 
 export interface SqliteStoreOptions {
@@ -20,12 +20,25 @@ function ident(name: string): string {
 export class SqliteStore implements DocumentStore {
   private readonly db: DatabaseSync;
   private readonly known = new Set<string>();
+  /** Statements prepared once per SQL text (SQLite re-prepares them itself after a schema change). */
+  private readonly statements = new Map<string, StatementSync>();
 
   constructor(options: SqliteStoreOptions) {
     const path = options.path === ':memory:' ? options.path : resolve(options.path);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+  }
+
+  private prepare(sql: string): StatementSync {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      // Bounded: `getMany` and `find` make SQL of a few shapes each, but never cache without limit.
+      if (this.statements.size >= 512) this.statements.clear();
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
   }
 
   private table(collection: string): string {
@@ -47,7 +60,7 @@ export class SqliteStore implements DocumentStore {
   }
 
   async get<T>(collection: string, id: string): Promise<StoredDoc<T> | null> {
-    const row = this.db.prepare(`SELECT id, version, doc FROM ${this.table(collection)} WHERE id = ?`).get(id) as RawRow | undefined;
+    const row = this.prepare(`SELECT id, version, doc FROM ${this.table(collection)} WHERE id = ?`).get(id) as RawRow | undefined;
     return row ? parse<T>(row) : null;
   }
 
@@ -57,7 +70,7 @@ export class SqliteStore implements DocumentStore {
     const t = this.table(collection);
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      const rows = this.db.prepare(`SELECT id, version, doc FROM ${t} WHERE id IN (${chunk.map(() => '?').join(',')})`).all(...chunk) as unknown as RawRow[];
+      const rows = this.prepare(`SELECT id, version, doc FROM ${t} WHERE id IN (${chunk.map(() => '?').join(',')})`).all(...chunk) as unknown as RawRow[];
       for (const row of rows) out.set(row.id, parse<T>(row));
     }
     return out;
@@ -79,12 +92,12 @@ export class SqliteStore implements DocumentStore {
     if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
     if (query.orderBy) sql += ` ORDER BY json_extract(doc, '$.${ident(query.orderBy.field)}') ${query.orderBy.direction === 'desc' ? 'DESC' : 'ASC'}, id`;
     if (query.limit !== undefined) sql += ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
-    return (this.db.prepare(sql).all(...params) as unknown as RawRow[]).map((r) => parse<T>(r));
+    return (this.prepare(sql).all(...params) as unknown as RawRow[]).map((r) => parse<T>(r));
   }
 
   async writeVersioned<T>(collection: string, writes: Array<VersionedWrite<T>>): Promise<void> {
     if (writes.length === 0) return;
-    const stmt = this.db.prepare(
+    const stmt = this.prepare(
       `INSERT INTO ${this.table(collection)} (id, version, doc) VALUES (?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET version = excluded.version, doc = excluded.doc WHERE excluded.version > version`,
     );
@@ -94,23 +107,23 @@ export class SqliteStore implements DocumentStore {
   }
 
   async insertIfAbsent<T>(collection: string, id: string, doc: T): Promise<boolean> {
-    const r = this.db.prepare(`INSERT OR IGNORE INTO ${this.table(collection)} (id, version, doc) VALUES (?, 1, ?)`).run(id, JSON.stringify(doc));
+    const r = this.prepare(`INSERT OR IGNORE INTO ${this.table(collection)} (id, version, doc) VALUES (?, 1, ?)`).run(id, JSON.stringify(doc));
     return Number(r.changes) === 1;
   }
 
   async compareAndSet<T>(collection: string, id: string, expectedVersion: number, doc: T): Promise<boolean> {
     const t = this.table(collection);
     if (expectedVersion === 0) return this.insertIfAbsent(collection, id, doc);
-    const r = this.db.prepare(`UPDATE ${t} SET version = version + 1, doc = ? WHERE id = ? AND version = ?`).run(JSON.stringify(doc), id, expectedVersion);
+    const r = this.prepare(`UPDATE ${t} SET version = version + 1, doc = ? WHERE id = ? AND version = ?`).run(JSON.stringify(doc), id, expectedVersion);
     return Number(r.changes) === 1;
   }
 
   async put<T>(collection: string, id: string, doc: T): Promise<void> {
-    this.db.prepare(`INSERT INTO ${this.table(collection)} (id, version, doc) VALUES (?, 1, ?) ON CONFLICT (id) DO UPDATE SET version = version + 1, doc = excluded.doc`).run(id, JSON.stringify(doc));
+    this.prepare(`INSERT INTO ${this.table(collection)} (id, version, doc) VALUES (?, 1, ?) ON CONFLICT (id) DO UPDATE SET version = version + 1, doc = excluded.doc`).run(id, JSON.stringify(doc));
   }
 
   async delete(collection: string, id: string): Promise<boolean> {
-    return Number(this.db.prepare(`DELETE FROM ${this.table(collection)} WHERE id = ?`).run(id).changes) === 1;
+    return Number(this.prepare(`DELETE FROM ${this.table(collection)} WHERE id = ?`).run(id).changes) === 1;
   }
 
   async clear(collection: string): Promise<void> {
