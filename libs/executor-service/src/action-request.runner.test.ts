@@ -28,7 +28,7 @@ const wf: WorkflowDefinition = { workflowId: 'wf1', version: 1, name: input.name
 async function setup(ports: { getWorkflow?: () => Promise<WorkflowDefinition>; resolveSecrets?: () => Promise<{ values: Record<string, string>; missing: string[] }> } = {}) {
   const log = new SqliteEventLog({ path: ':memory:' });
   const store = new SqliteStore({ path: ':memory:' });
-  const claims = createClaimStore({ store, clock: Date.now, logger: silentLogger, executorId: 'x1', claimTtlMs: 60_000 });
+  const claims = createClaimStore({ store, clock: Date.now, logger: silentLogger, executorId: 'x1', leaseMs: 60_000 });
   await claims.ensureCollection();
   const runs: string[] = [];
   const sandbox: Sandbox = {
@@ -49,7 +49,10 @@ async function setup(ports: { getWorkflow?: () => Promise<WorkflowDefinition>; r
     runner: createSandboxRunner({ getOAuthToken: async () => ({}) }),
     sandbox: () => sandbox,
     clock: Date.now,
+    logger: silentLogger,
     executorId: 'x1',
+    leaseMs: 60_000,
+    holdMs: 120_000,
   });
   const [started, request] = startEnrollment(wf, { tenantId: 't1', enrollmentId: 'enr1', object: { objectType: 'CONTACT', objectId: '1', properties: {} }, portalId: 0 }, Date.now()) as [
     Envelope,

@@ -19,7 +19,7 @@ const names = (records: LogRecord[]) => records.map((r) => new TextDecoder().dec
 /** A claim store of executor `executorId` over `store`, on a clock the test moves. */
 async function claimsOver(store: DocumentStore, executorId = 'x1', logger: Logger = silentLogger) {
   const time = { now: 10_000 };
-  const claims = createClaimStore({ store, clock: () => time.now, logger, executorId, claimTtlMs: TTL });
+  const claims = createClaimStore({ store, clock: () => time.now, logger, executorId, leaseMs: TTL });
   await claims.ensureCollection();
   return { claims, time };
 }

@@ -50,7 +50,7 @@ function heldSandbox(): Sandbox & { runs: number; release(): void } {
   return s;
 }
 
-async function setup(claimTtlMs = 60_000, reuse?: { store?: SqliteStore; sandbox?: Sandbox & { runs: number }; getWorkflow?: () => Promise<WorkflowDefinition> }) {
+async function setup(claimLeaseMs = 60_000, reuse?: { store?: SqliteStore; sandbox?: Sandbox & { runs: number }; getWorkflow?: () => Promise<WorkflowDefinition> }) {
   const dir = mkdtempSync(join(tmpdir(), 'codestep-exec-'));
   const log = new SqliteEventLog({ path: join(dir, 'events.db'), pollIntervalMs: 20 });
   const store = reuse?.store ?? new SqliteStore({ path: join(dir, 'executor.db') });
@@ -62,7 +62,7 @@ async function setup(claimTtlMs = 60_000, reuse?: { store?: SqliteStore; sandbox
     clock: Date.now,
     logger: silentLogger,
     executorId: 'test',
-    claimTtlMs,
+    claimLeaseMs,
     limits: { defaultTimeoutMs: 20_000, defaultMemoryMb: 128, maxTimeoutMs: 60_000, maxMemoryMb: 512 },
     ports: {
       getWorkflow: reuse?.getWorkflow ?? (async () => wf),
