@@ -35,7 +35,14 @@ export async function openEventLog(config: PlatformConfig, clientId: string): Pr
     const { KafkaEventLog } = await import('@codestep/event-log-kafka');
     // A short session: the partitions of an app that died go to another member within seconds.
     const failover = { sessionTimeoutMs: config.kafkaSessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(config.kafkaSessionTimeoutMs / 3)) };
-    const kafka = new KafkaEventLog({ brokers: config.kafkaBrokers, clientId, partitions: config.kafkaPartitions, transactionalIdPrefix: config.namespace || 'codestep', ...failover, ...kafkaSecurityOf(config) });
+    const kafka = new KafkaEventLog({
+      brokers: config.kafkaBrokers,
+      clientId,
+      partitions: config.kafkaPartitions,
+      transactionalIdPrefix: config.namespace || 'codestep',
+      ...failover,
+      ...kafkaSecurityOf(config),
+    });
     return namespacedEventLog(kafka, config.namespace);
   }
   return new SqliteEventLog({ path: join(config.dataDir, 'events.db') });
