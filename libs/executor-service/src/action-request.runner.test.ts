@@ -14,9 +14,9 @@ import { Topics, fromRecord, toRecord, type Envelope } from '@codestep/events';
 import type { ExecutionResult, Sandbox } from '@codestep/sandbox';
 import { SqliteStore } from '@codestep/store-sqlite';
 import { parseWorkflowInput, startEnrollment } from '@codestep/workflows';
-import { createActionRequestRunner } from './action-request.runner.ts';
-import { createClaimStore } from './claim.store.ts';
-import { DrainController } from './drain.controller.ts';
+import { HELD_CLAIM_WAIT_MS, createActionRequestRunner } from './action-request.runner.ts';
+import { CLAIMS, createClaimStore, type ClaimDoc } from './claim.store.ts';
+import { DrainController, Requeue } from './drain.controller.ts';
 import { createExecutionPreparer } from './execution.preparer.ts';
 import { createSandboxRunner } from './sandbox.runner.ts';
 
@@ -25,10 +25,11 @@ const input = parseWorkflowInput({ name: 'one', actions: [{ id: 'a', code: 'expo
 const wf: WorkflowDefinition = { workflowId: 'wf1', version: 1, name: input.name, objectType: input.objectType, actions: input.actions, createdAt: 0 };
 
 /** A runner over fresh in-memory adapters; `getWorkflow` and `resolveSecrets` as the test needs. */
-async function setup(ports: { getWorkflow?: () => Promise<WorkflowDefinition>; resolveSecrets?: () => Promise<{ values: Record<string, string>; missing: string[] }> } = {}) {
+async function setup(ports: { getWorkflow?: () => Promise<WorkflowDefinition>; resolveSecrets?: () => Promise<{ values: Record<string, string>; missing: string[] }>; leaseMs?: number } = {}) {
+  const leaseMs = ports.leaseMs ?? 60_000;
   const log = new SqliteEventLog({ path: ':memory:' });
   const store = new SqliteStore({ path: ':memory:' });
-  const claims = createClaimStore({ store, clock: Date.now, logger: silentLogger, executorId: 'x1', claimTtlMs: 60_000 });
+  const claims = createClaimStore({ store, clock: Date.now, logger: silentLogger, executorId: 'x1', leaseMs });
   await claims.ensureCollection();
   const runs: string[] = [];
   const sandbox: Sandbox = {
@@ -49,7 +50,10 @@ async function setup(ports: { getWorkflow?: () => Promise<WorkflowDefinition>; r
     runner: createSandboxRunner({ getOAuthToken: async () => ({}) }),
     sandbox: () => sandbox,
     clock: Date.now,
+    logger: silentLogger,
     executorId: 'x1',
+    leaseMs,
+    holdMs: 120_000,
   });
   const [started, request] = startEnrollment(wf, { tenantId: 't1', enrollmentId: 'enr1', object: { objectType: 'CONTACT', objectId: '1', properties: {} }, portalId: 0 }, Date.now()) as [
     Envelope,
@@ -62,7 +66,7 @@ async function setup(ports: { getWorkflow?: () => Promise<WorkflowDefinition>; r
     await log.readAll([Topics.actions], async (batch) => void out.push(...batch.map((r) => fromRecord(r.value)!.event.$case)));
     return out;
   };
-  return { runOne, claims, runs, started, request, executionId, consumed, appended, close: async () => (await log.close(), await store.close()) };
+  return { runOne, store, claims, runs, started, request, executionId, consumed, appended, close: async () => (await log.close(), await store.close()) };
 }
 
 describe('action request runner', () => {
@@ -116,6 +120,34 @@ describe('action request runner', () => {
     assert.ok(event.$case === 'actionFailed');
     assert.equal(event.value.error?.code, 'SECRET_NOT_FOUND');
     assert.deepEqual(await t.appended(), ['actionStarted']);
+    assert.deepEqual(t.runs, []);
+    await t.close();
+  });
+
+  it('given a request claimed by another run whose lease still runs, looks again briefly, then asks for it to be appended again without reporting anything', async () => {
+    const t = await setup();
+    await t.store.insertIfAbsent<ClaimDoc>(CLAIMS, t.executionId, { executorId: 'x2', claimedAt: Date.now(), renewedAt: Date.now(), token: 'x2/1' });
+    const startedAt = Date.now();
+    await assert.rejects(t.runOne(t.consumed(t.request)), (e: unknown) => e instanceof Requeue && /claimed by x2/.test(e.message));
+    const waited = Date.now() - startedAt;
+    assert.ok(waited >= HELD_CLAIM_WAIT_MS - 50 && waited < HELD_CLAIM_WAIT_MS + 1_000, `looked again for about ${HELD_CLAIM_WAIT_MS} ms (${waited} ms)`);
+    assert.deepEqual(t.runs, []);
+    assert.deepEqual(await t.appended(), []);
+    assert.equal((await t.claims.get(t.executionId))?.doc.done, undefined, 'the claim is left to its run');
+    await t.close();
+  });
+
+  it('given a request whose claim was renewed last by an executor that died, reports it lost as soon as the lease runs out', async () => {
+    const t = await setup({ leaseMs: 1_000 });
+    const renewedAt = Date.now() - 800;
+    await t.store.insertIfAbsent<ClaimDoc>(CLAIMS, t.executionId, { executorId: 'dead', claimedAt: renewedAt - 30_000, renewedAt, token: 'dead/1' });
+    const startedAt = Date.now();
+    const records = await t.runOne(t.consumed(t.request));
+    const waited = Date.now() - startedAt;
+    const event = fromRecord(records[0]!.value)!.event;
+    assert.ok(event.$case === 'actionFailed');
+    assert.equal(event.value.error?.code, 'EXECUTOR_LOST');
+    assert.ok(waited >= 150 && waited < 800, `waited for the rest of the lease only (${waited} ms)`);
     assert.deepEqual(t.runs, []);
     await t.close();
   });

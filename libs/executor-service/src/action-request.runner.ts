@@ -3,19 +3,26 @@
  * peer that is down (the enrollment or credentials service) redelivers the request after a
  * back-off instead of spending an attempt of the action. Claimed before it runs, so a redelivery
  * produces the recorded outcome again instead of running the action twice; the started event goes
- * out at once (history shows running executions), the result with the batch.
+ * out at once (history shows running executions), the result with the batch. The claim's lease is
+ * renewed while the action runs. A request found claimed by a run whose lease still runs (an
+ * executor that may be alive, or one that died a moment ago) is looked at again for a short while,
+ * then appended again for later ({@link Requeue}): the batch's other requests never wait for it.
  */
 import type { ActionRequested } from '@codestep/contracts';
-import type { Clock } from '@codestep/core';
+import type { Clock, Logger } from '@codestep/core';
 import type { ConsumedRecord, EventLog, LogRecord } from '@codestep/event-log';
 import { fromRecord, toRecord } from '@codestep/events';
 import type { Sandbox } from '@codestep/sandbox';
 import { SpanKind, currentTraceId, currentTraceparent, withSpan } from '@codestep/telemetry';
-import type { ClaimStore } from './claim.store.ts';
-import type { DrainController } from './drain.controller.ts';
+import { ClaimHeld, type ClaimStore } from './claim.store.ts';
+import { Requeue, type DrainController } from './drain.controller.ts';
 import { lostEvent, resultEvents, startedEvent } from './execution.mapping.ts';
 import type { ExecutionPreparer } from './execution.preparer.ts';
+import { startLeaseHeartbeat } from './lease.heartbeat.ts';
 import type { SandboxRunner } from './sandbox.runner.ts';
+
+/** How long a request claimed by a live lease is looked at again before it is appended again, ms. */
+export const HELD_CLAIM_WAIT_MS = 1_000;
 
 /** What {@link createActionRequestRunner} works with. */
 export interface ActionRequestRunnerDeps {
@@ -27,7 +34,12 @@ export interface ActionRequestRunnerDeps {
   /** The sandbox, once the service started. */
   sandbox(): Sandbox;
   clock: Clock;
+  logger: Logger;
   executorId: string;
+  /** The claims' lease, ms (see `claim.store.ts`). */
+  leaseMs: number;
+  /** How long a run may renew its claim at most, ms: above the longest wall time the sandbox allows. */
+  holdMs: number;
 }
 
 /** Runs one consumed record: the records to commit for it (none for anything but an action request). */
@@ -37,15 +49,41 @@ export type ActionRequestRunner = (record: ConsumedRecord) => Promise<LogRecord[
 export function createActionRequestRunner(deps: ActionRequestRunnerDeps): ActionRequestRunner {
   const { eventLog, claims, drain, clock } = deps;
 
+  /**
+   * The outcome of an execution claimed already: its records once it finished or its lease ran
+   * out, looked at again until then for up to {@link HELD_CLAIM_WAIT_MS}; then {@link Requeue}.
+   */
+  async function outcomeOfClaimed(req: ActionRequested, tenantId: string, seen: Awaited<ReturnType<ClaimStore['get']>>): Promise<LogRecord[]> {
+    const lost = () => [toRecord(lostEvent(req, tenantId, clock), currentTraceparent())];
+    const giveUpAt = Date.now() + HELD_CLAIM_WAIT_MS;
+    for (let claim = seen; ; claim = null) {
+      try {
+        return await claims.outcomeOfClaimed(req.executionId, claim, lost);
+      } catch (error) {
+        if (!(error instanceof ClaimHeld)) throw error;
+        const left = giveUpAt - Date.now();
+        if (left <= 0) throw new Requeue(`${error.message}; its request is appended again`);
+        // Just past the lease's end if that comes first: a lease left by a dead executor is resolved at once.
+        await new Promise((r) => setTimeout(r, Math.min(left, error.leaseLeftMs + 10)));
+      }
+    }
+  }
+
   async function runClaimed(req: ActionRequested, tenantId: string): Promise<LogRecord[]> {
     const existing = await claims.get(req.executionId);
     const prepared = existing ? undefined : await deps.prepare(tenantId, req);
     drain.assertNotHandingBack(req.executionId);
     const token = existing ? undefined : await claims.claim(req.executionId);
-    if (!token) return claims.outcomeOfClaimed(req.executionId, existing, () => [toRecord(lostEvent(req, tenantId, clock), currentTraceparent())]);
+    if (!token) return outcomeOfClaimed(req, tenantId, existing);
     await drain.claimed(req.executionId);
-    await eventLog.append([toRecord(startedEvent(req, tenantId, deps.executorId, currentTraceId(), clock), currentTraceparent())]);
-    const result = 'failure' in prepared! ? prepared.failure : await deps.runner.run(deps.sandbox(), prepared!);
+    const lease = startLeaseHeartbeat({ claims, logger: deps.logger, leaseMs: deps.leaseMs, holdMs: deps.holdMs }, req.executionId, token);
+    let result;
+    try {
+      await eventLog.append([toRecord(startedEvent(req, tenantId, deps.executorId, currentTraceId(), clock), currentTraceparent())]);
+      result = 'failure' in prepared! ? prepared.failure : await deps.runner.run(deps.sandbox(), prepared!);
+    } finally {
+      await lease.stop();
+    }
     drain.finished(req.executionId);
     const records = resultEvents(req, tenantId, result, clock).map((e) => toRecord(e, currentTraceparent()));
     return claims.recordOutcome(req.executionId, token, records);

@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '@codestep/core';
 import type { LogRecord } from '@codestep/event-log';
 import type { DocumentStore } from '@codestep/store';
 import { SqliteStore } from '@codestep/store-sqlite';
-import { CLAIMS, createClaimStore, fromStored, toStored, type ClaimDoc } from './claim.store.ts';
+import { CLAIMS, ClaimHeld, createClaimStore, fromStored, toStored, type ClaimDoc } from './claim.store.ts';
 
 const TTL = 1_000;
 
@@ -19,7 +19,7 @@ const names = (records: LogRecord[]) => records.map((r) => new TextDecoder().dec
 /** A claim store of executor `executorId` over `store`, on a clock the test moves. */
 async function claimsOver(store: DocumentStore, executorId = 'x1', logger: Logger = silentLogger) {
   const time = { now: 10_000 };
-  const claims = createClaimStore({ store, clock: () => time.now, logger, executorId, claimTtlMs: TTL });
+  const claims = createClaimStore({ store, clock: () => time.now, logger, executorId, leaseMs: TTL });
   await claims.ensureCollection();
   return { claims, time };
 }
@@ -72,6 +72,39 @@ describe('claim store', () => {
     assert.equal(claim?.doc.done, true);
     assert.equal(claim?.doc.executorId, 'x2');
     assert.deepEqual(names(claim!.doc.records!.map(fromStored)), ['lost']);
+    await store.close();
+  });
+
+  it('given a run that renews its lease, its claim is held past the lease and reported lost only once renewals stop', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const owner = await claimsOver(store, 'owner');
+    const token = (await owner.claims.claim('ex1'))!;
+    const other = await claimsOver(store, 'x2');
+    for (let i = 0; i < 5; i++) {
+      owner.time.now += TTL / 2;
+      assert.equal(await owner.claims.renew('ex1', token), true);
+    }
+    other.time.now = owner.time.now + TTL - 1;
+    const held = await other.claims.outcomeOfClaimed('ex1', null, () => [record('lost')]).catch((e: unknown) => e);
+    assert.ok(held instanceof ClaimHeld, 'renewed 2.5 leases after the claim, it is still held');
+    assert.equal(held.leaseLeftMs, 1);
+    other.time.now += 1;
+    assert.deepEqual(names(await other.claims.outcomeOfClaimed('ex1', null, () => [record('lost')])), ['lost']);
+    assert.equal(await owner.claims.renew('ex1', token), false, 'the owner learns at its next renewal that the claim is no longer its own');
+    await store.close();
+  });
+
+  it('given a claim released or taken by another run, renewing it with the old token answers false and changes nothing', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const { claims } = await claimsOver(store);
+    const first = (await claims.claim('ex1'))!;
+    await claims.release('ex1');
+    assert.equal(await claims.renew('ex1', first), false);
+    const second = (await claims.claim('ex1'))!;
+    const before = await claims.get('ex1');
+    assert.equal(await claims.renew('ex1', first), false);
+    assert.deepEqual(await claims.get('ex1'), before);
+    assert.equal(await claims.renew('ex1', second), true);
     await store.close();
   });
 

@@ -2,9 +2,12 @@
  * The claims of executions, the one decision record of each execution's outcome. A request is
  * claimed (insert-if-absent) before it runs, so a redelivered request never runs an action twice.
  * A finished run records its outcome on its claim by compare-and-set, together with the records it
- * produced: an outbox that a redelivery produces again. A claim older than the TTL with no outcome
- * was left by an executor that died mid-run: it is reported lost, again by compare-and-set over the
- * very claim version seen stale, so an owner that finished in the meantime wins.
+ * produced: an outbox that a redelivery produces again. A claim is a short lease that its running
+ * executor renews (compare-and-set, which also tells it when the claim is no longer its own); a
+ * claim whose lease ran out with no outcome was left by an executor that died mid-run: it is
+ * reported lost, again by compare-and-set over the very claim version seen stale, so an owner that
+ * finished in the meantime wins. A claim whose lease still runs is {@link ClaimHeld}: the caller
+ * decides how to wait, so one lost execution never holds up work that was not in flight.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock, Logger } from '@codestep/core';
@@ -28,6 +31,8 @@ export interface StoredRecord {
 export interface ClaimDoc {
   executorId: string;
   claimedAt: number;
+  /** Last renewal of the lease by the running executor (claims of older versions: `claimedAt`). */
+  renewedAt?: number;
   /** Unique per claim: only the run that took this claim may record its outcome. */
   token?: string;
   /** Set once the execution finished: the records it produced (an outbox for redelivery). */
@@ -47,8 +52,19 @@ export interface ClaimStoreDeps {
   logger: Logger;
   /** Recorded on the claims this executor takes. */
   executorId: string;
-  /** A claim older than this with no outcome is considered lost, ms. */
-  claimTtlMs: number;
+  /** A claim not renewed for this long with no outcome is considered lost, ms. */
+  leaseMs: number;
+}
+
+/** The execution is claimed by a run whose lease still runs: its outcome is not known yet. */
+export class ClaimHeld extends Error {
+  /** How long until the lease runs out unless it is renewed, ms. */
+  readonly leaseLeftMs: number;
+  constructor(executionId: string, executorId: string | undefined, leaseLeftMs: number) {
+    super(`execution ${executionId} is claimed by ${executorId}; waiting for its result`);
+    this.name = 'ClaimHeld';
+    this.leaseLeftMs = leaseLeftMs;
+  }
 }
 
 /** Claims of executions over a {@link DocumentStore} (see the module comment). */
@@ -61,28 +77,33 @@ export interface ClaimStore {
   /**
    * What to produce for an execution claimed already (`seen`, or read again when null): the
    * records of its outcome if it finished; the `lost` records, recorded as its outcome, if its
-   * claim aged past the TTL with none. Throws while its claim is younger (another member may be
-   * running it), or when the claim changed under the lost report, so the request comes again.
+   * claim's lease ran out with none. Throws {@link ClaimHeld} while the lease runs (another run
+   * may still finish it), and an error when the claim changed under the lost report.
    */
   outcomeOfClaimed(executionId: string, seen: StoredDoc<ClaimDoc> | null, lost: () => LogRecord[]): Promise<LogRecord[]>;
   /**
    * Records a finished run's outcome on its claim, compare-and-set, and returns the records to
    * produce. If the claim was meanwhile declared lost by another executor (this one stalled past
-   * the claim TTL), that outcome stands and is produced again instead, so the log never holds two
+   * its lease), that outcome stands and is produced again instead, so the log never holds two
    * different results for one execution; if the claim was released and taken by another run, this
    * run produces nothing and that run's result will.
    */
   recordOutcome(executionId: string, token: string, records: LogRecord[]): Promise<LogRecord[]>;
+  /**
+   * Renews the lease of the run holding `token`, compare-and-set: false once the claim is no
+   * longer that run's (reported lost, released, or taken by another run), so it stops renewing.
+   */
+  renew(executionId: string, token: string): Promise<boolean>;
   /** Deletes the claim so a redelivery runs the execution at once; never throws. */
   release(executionId: string): Promise<void>;
 }
 
-/** Compare-and-set attempts of {@link ClaimStore.recordOutcome} before it gives up. */
+/** Compare-and-set attempts of {@link ClaimStore.recordOutcome} and {@link ClaimStore.renew} before they give up. */
 const RECORD_ATTEMPTS = 5;
 
 /** Creates the {@link ClaimStore} of one executor. */
 export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
-  const { store, clock, logger, executorId, claimTtlMs } = deps;
+  const { store, clock, logger, executorId, leaseMs } = deps;
   const get = (id: string) => store.get<ClaimDoc>(CLAIMS, id);
   const recordsOf = (claim: StoredDoc<ClaimDoc>) => (claim.doc.records ?? []).map(fromStored);
   return {
@@ -90,18 +111,17 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
     get,
     async claim(executionId) {
       const token = `${executorId}/${randomUUID()}`;
-      return (await store.insertIfAbsent<ClaimDoc>(CLAIMS, executionId, { executorId, claimedAt: clock(), token })) ? token : undefined;
+      const now = clock();
+      return (await store.insertIfAbsent<ClaimDoc>(CLAIMS, executionId, { executorId, claimedAt: now, renewedAt: now, token })) ? token : undefined;
     },
     async outcomeOfClaimed(executionId, seen, lost) {
       const claim = seen ?? (await get(executionId));
-      const age = claim ? clock() - claim.doc.claimedAt : Infinity;
+      const sinceRenewed = claim ? clock() - (claim.doc.renewedAt ?? claim.doc.claimedAt) : Infinity;
       // Already ran: produce its records again (same event ids, so consumers drop them if the
       // first commit did land; if the executor died before committing, this is the only copy).
       if (claim?.doc.done) return recordsOf(claim);
-      if (age < claimTtlMs) {
-        // Another member may still be running it; let the lease age out before declaring it lost.
-        throw new Error(`execution ${executionId} is claimed by ${claim?.doc.executorId}; waiting for its result`);
-      }
+      // Another run may still be going (its executor renews the lease); only a lapsed lease is lost.
+      if (sinceRenewed < leaseMs) throw new ClaimHeld(executionId, claim?.doc.executorId, leaseMs - sinceRenewed);
       logger.warn({ executionId }, 'execution claimed by an executor that did not finish it; reporting it lost');
       const records = lost();
       // "Lost" is recorded only over the very claim version seen stale, so an owner that
@@ -126,11 +146,19 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
       }
       throw new Error(`the claim of execution ${executionId} kept changing while its result was being recorded`);
     },
+    async renew(executionId, token) {
+      for (let attempt = 0; attempt < RECORD_ATTEMPTS; attempt++) {
+        const current = await get(executionId);
+        if (!current || current.doc.token !== token || current.doc.done) return false;
+        if (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, current.version, { ...current.doc, renewedAt: clock() })) return true;
+      }
+      throw new Error(`the claim of execution ${executionId} kept changing while its lease was being renewed`);
+    },
     async release(executionId) {
       try {
         await store.delete(CLAIMS, executionId);
       } catch (error) {
-        // The claim then ages out (claimTtlMs) and the execution is reported EXECUTOR_LOST, retryable.
+        // The lease then runs out (nothing renews it) and the execution is reported EXECUTOR_LOST, retryable.
         logger.warn({ executionId, error }, 'could not release the claim of a handed-back execution');
       }
     },

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '@codestep/core';
 import type { ConsumedRecord, LogRecord } from '@codestep/event-log';
-import { DrainController, Draining, HandedBack, requeued } from './drain.controller.ts';
+import { DrainController, Draining, HandedBack, Requeue, requeued } from './drain.controller.ts';
 
 const text = (r: LogRecord) => new TextDecoder().decode(r.value);
 
@@ -162,6 +162,22 @@ describe('drain controller', () => {
       drain.runBatch(batchOf(2), async () => Promise.reject(new Error('store down'))),
       /store down/,
     );
+  });
+
+  it('given a request that asks to be appended again (held by another run), commits the rest of the batch and appends that request again', async () => {
+    const { drain } = controller({ concurrency: 2 });
+    const out = await drain.runBatch(batchOf(3), async (r) => {
+      if (r.key === 'k1') throw new Requeue('execution ex1 is claimed by x2; waiting for its result');
+      return [{ topic: 'codestep.actions', key: r.key, value: new TextEncoder().encode(`out-${r.key}`), headers: {} }];
+    });
+    assert.deepEqual(out.map(text), ['out-k0', 'out-k2', 'req1']);
+    assert.equal(out[2]!.id, 'id1~again@0:11');
+  });
+
+  it('given a request appended again more than once, keeps one suffix naming its latest position', () => {
+    const [first] = batchOf(1);
+    const again = { ...first!, ...requeued(first!), partition: 0, offset: 40 };
+    assert.equal(requeued(again).id, 'id0~again@0:40');
   });
 
   it('appends a request without a record id again under its key', () => {

@@ -15,8 +15,19 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 25_000;
 /** How long {@link DrainController.settle} waits for handed-back runs, ms. */
 const SETTLE_BOUND_MS = 5_000;
 
+/**
+ * The request has no result here: it is appended again at the end of its topic, committed with
+ * the batch, so the batch's other requests are not held up by it and it comes again later.
+ */
+export class Requeue extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'Requeue';
+  }
+}
+
 /** The execution was handed back by a drain that timed out: its result is not this executor's to report. */
-export class HandedBack extends Error {
+export class HandedBack extends Requeue {
   constructor(executionId: string) {
     super(`execution ${executionId} was handed back at the drain timeout`);
     this.name = 'HandedBack';
@@ -46,10 +57,12 @@ export interface DrainControllerDeps {
 /**
  * The request again, at the end of its topic, committed with the batch. The envelope (and its
  * event id) is unchanged, so history drops it as a duplicate; only the log record id differs,
- * which the SQLite log would otherwise ignore as already appended.
+ * which the SQLite log would otherwise ignore as already appended (a request appended again more
+ * than once keeps one suffix: the latest position).
  */
 export function requeued(record: ConsumedRecord): LogRecord {
-  return { topic: record.topic, key: record.key, value: record.value, headers: record.headers, id: `${record.id ?? record.key}~again@${record.partition}:${record.offset}` };
+  const base = (record.id ?? record.key).replace(/~again@\d+:\d+$/, '');
+  return { topic: record.topic, key: record.key, value: record.value, headers: record.headers, id: `${base}~again@${record.partition}:${record.offset}` };
 }
 
 /** Batches, the claimed runs within them, and the drain of one executor (see the module comment). */
@@ -70,8 +83,9 @@ export class DrainController {
 
   /**
    * Runs the batch's records with `runOne` and returns what to commit: their records, and the
-   * records not run here (not started, or handed back) appended again. Throws {@link Draining}
-   * for a batch arriving while draining, and whatever `runOne` throws other than {@link HandedBack}.
+   * records not run here (not started, handed back, or any other {@link Requeue}) appended again.
+   * Throws {@link Draining} for a batch arriving while draining, and whatever `runOne` throws other
+   * than a {@link Requeue}.
    */
   async runBatch(batch: ConsumedRecord[], runOne: (record: ConsumedRecord) => Promise<LogRecord[]>): Promise<LogRecord[]> {
     if (this.#draining) throw new Draining();
@@ -88,7 +102,7 @@ export class DrainController {
       else again.push(record);
     });
     if (again.length) {
-      this.#deps.logger.info({ requests: again.length }, 'executor stopping: requests not run here are appended again for redelivery');
+      this.#deps.logger.info({ requests: again.length, draining: this.#draining }, 'requests not run here are appended again for redelivery');
       out.push(...again.map(requeued));
     }
     return out;
@@ -150,8 +164,8 @@ export class DrainController {
           try {
             results[i] = await one;
           } catch (error) {
-            // Handed back: no result here, its request goes out again below.
-            if (!(error instanceof HandedBack)) throw error;
+            // Handed back, or held by another run: no result here, its request goes out again below.
+            if (!(error instanceof Requeue)) throw error;
           } finally {
             this.#inFlight.delete(one);
           }

@@ -1,7 +1,8 @@
 /**
  * The executor's claims over the embedded adapters: a redelivered request never runs the action
- * again but produces its result again (the claim is the outbox), and a claim left by an executor
- * that died is reported as a retryable EXECUTOR_LOST.
+ * again but produces its result again (the claim is the outbox), a running action's claim is
+ * renewed past its lease, and a claim left by an executor that died is reported as a retryable
+ * EXECUTOR_LOST.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { Topics, envelope, fromRecord, toRecord, type Envelope } from '@codestep
 import type { ExecutionResult, Sandbox } from '@codestep/sandbox';
 import { SqliteStore } from '@codestep/store-sqlite';
 import { parseWorkflowInput, startEnrollment } from '@codestep/workflows';
+import { ClaimHeld, createClaimStore } from './claim.store.ts';
 import { createExecutorService } from './executor.service.ts';
 
 const input = parseWorkflowInput({ name: 'one', actions: [{ id: 'a', code: 'exports.main = async () => ({ outputFields: { n: 1 } })', outputFields: [{ name: 'n', type: 'number' }] }] });
@@ -50,7 +52,7 @@ function heldSandbox(): Sandbox & { runs: number; release(): void } {
   return s;
 }
 
-async function setup(claimTtlMs = 60_000, reuse?: { store?: SqliteStore; sandbox?: Sandbox & { runs: number }; getWorkflow?: () => Promise<WorkflowDefinition> }) {
+async function setup(claimLeaseMs = 60_000, reuse?: { store?: SqliteStore; sandbox?: Sandbox & { runs: number }; getWorkflow?: () => Promise<WorkflowDefinition> }) {
   const dir = mkdtempSync(join(tmpdir(), 'codestep-exec-'));
   const log = new SqliteEventLog({ path: join(dir, 'events.db'), pollIntervalMs: 20 });
   const store = reuse?.store ?? new SqliteStore({ path: join(dir, 'executor.db') });
@@ -62,7 +64,7 @@ async function setup(claimTtlMs = 60_000, reuse?: { store?: SqliteStore; sandbox
     clock: Date.now,
     logger: silentLogger,
     executorId: 'test',
-    claimTtlMs,
+    claimLeaseMs,
     limits: { defaultTimeoutMs: 20_000, defaultMemoryMb: 128, maxTimeoutMs: 60_000, maxMemoryMb: 512 },
     ports: {
       getWorkflow: reuse?.getWorkflow ?? (async () => wf),
@@ -113,6 +115,28 @@ describe('executor claims', () => {
     assert.equal(lost!.event.value.error?.retryable, true);
     assert.equal(t.sandbox.runs, 0);
     await t.close();
+  });
+
+  it('given an action running for several leases, renews its claim: another executor looking at it waits instead of reporting it lost', async () => {
+    const sandbox = heldSandbox();
+    const t = await setup(1_000, { sandbox });
+    try {
+      const executionId = (t.request.event.value as { executionId: string }).executionId;
+      await t.log.append([toRecord(t.request)]);
+      await t.until('the run to start', async () => sandbox.runs === 1);
+      await new Promise((r) => setTimeout(r, 2_500));
+      const other = createClaimStore({ store: t.store, clock: Date.now, logger: silentLogger, executorId: 'other', leaseMs: 1_000 });
+      await assert.rejects(
+        other.outcomeOfClaimed(executionId, null, () => []),
+        (e: unknown) => e instanceof ClaimHeld,
+      );
+      sandbox.release();
+      await t.until('the result', async () => (await t.results()).length === 1);
+      assert.equal((await t.results())[0]!.event.$case, 'actionSucceeded');
+    } finally {
+      sandbox.release();
+      await t.close();
+    }
   });
 
   it('given an executor that finished but died before its results were committed, a redelivery produces them without running again', async () => {

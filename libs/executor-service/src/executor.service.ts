@@ -1,9 +1,11 @@
 /**
  * The executor: consumes action requests, runs each in the sandbox, and produces the action's
  * started / logged / succeeded / failed events. A request is claimed in the store before it
- * runs, so a redelivered request never runs an action twice; a claim left by an executor that
- * died mid-run turns into a retryable `EXECUTOR_LOST` failure, and the enrollment service
- * decides whether to retry (see `claim.store.ts`).
+ * runs, so a redelivered request never runs an action twice. A claim is a short lease renewed
+ * while its action runs; one left by an executor that died mid-run lapses within `claimLeaseMs`
+ * and turns into a retryable `EXECUTOR_LOST` failure, and the enrollment service decides whether
+ * to retry (see `claim.store.ts`). A request found under a lease still running is appended again
+ * for later rather than holding up its batch (see `action-request.runner.ts`).
  *
  * `stop()` drains: no new request is started, running ones finish (up to `drainTimeoutMs`) and
  * their results are committed with the batch; requests of the batch that were not started, and
@@ -29,6 +31,12 @@ import { createWorkflowVersionCache } from './workflow-version.cache.ts';
 export type { ExecutorPorts } from './executor.ports.ts';
 export { DEFAULT_DRAIN_TIMEOUT_MS } from './drain.controller.ts';
 
+/** How long a claim lasts unless its running executor renews it, ms (renewed three times per lease). */
+export const DEFAULT_CLAIM_LEASE_MS = 5_000;
+
+/** How long past the operator's longest wall time a run may keep renewing its claim, ms. */
+const HOLD_MARGIN_MS = 60_000;
+
 /** The operator's limits as this executor applies them (requests normally state their own, resolved per tenant). */
 export type ExecutorLimits = OperatorLimits;
 
@@ -45,8 +53,11 @@ export interface ExecutorServiceDeps {
   limits: ExecutorLimits;
   /** Executions in flight at once. @default 4 */
   concurrency?: number;
-  /** A claim older than this with no result is considered lost, ms. @default limits.maxTimeoutMs + 60000 */
-  claimTtlMs?: number;
+  /**
+   * The lease of a claim, renewed while its action runs: an execution in flight on an executor
+   * that died is reported lost this long after its last renewal, ms. @default 5000
+   */
+  claimLeaseMs?: number;
   /**
    * How long `stop()` lets running executions finish before handing them back for redelivery, ms.
    * @default 25000 (a little above HubSpot's 20 s default limit)
@@ -75,11 +86,13 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
   const concurrency = deps.concurrency ?? 4;
   const ownsSandbox = typeof deps.sandbox === 'function';
   let sandbox: Sandbox | undefined = typeof deps.sandbox === 'function' ? undefined : deps.sandbox;
-  const claims = createClaimStore({ store, clock, logger, executorId: deps.executorId, claimTtlMs: deps.claimTtlMs ?? deps.limits.maxTimeoutMs + 60_000 });
+  const leaseMs = deps.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS;
+  const claims = createClaimStore({ store, clock, logger, executorId: deps.executorId, leaseMs });
   const drain = new DrainController({ logger, concurrency, drainTimeoutMs: deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, releaseClaim: claims.release });
   const prepare = createExecutionPreparer({ getWorkflow: createWorkflowVersionCache((...a) => ports.getWorkflow(...a)), resolveSecrets: (r) => ports.resolveSecrets(r), limits: deps.limits });
   const runner = createSandboxRunner(ports);
-  const runOne = createActionRequestRunner({ eventLog, claims, drain, prepare, runner, sandbox: () => sandbox!, clock, executorId: deps.executorId });
+  const holdMs = deps.limits.maxTimeoutMs + HOLD_MARGIN_MS;
+  const runOne = createActionRequestRunner({ eventLog, claims, drain, prepare, runner, sandbox: () => sandbox!, clock, logger, executorId: deps.executorId, leaseMs, holdMs });
   let subscription: Subscription | undefined;
   let stopped: Promise<void> | undefined;
   return {

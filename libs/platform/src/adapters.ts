@@ -33,7 +33,16 @@ export function mongoTlsOf(config: PlatformConfig): MongoClientOptions {
 export async function openEventLog(config: PlatformConfig, clientId: string): Promise<EventLog> {
   if (config.kafkaBrokers?.length) {
     const { KafkaEventLog } = await import('@codestep/event-log-kafka');
-    const kafka = new KafkaEventLog({ brokers: config.kafkaBrokers, clientId, partitions: config.kafkaPartitions, transactionalIdPrefix: config.namespace || 'codestep', ...kafkaSecurityOf(config) });
+    // A short session: the partitions of an app that died go to another member within seconds.
+    const failover = { sessionTimeoutMs: config.kafkaSessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(config.kafkaSessionTimeoutMs / 3)) };
+    const kafka = new KafkaEventLog({
+      brokers: config.kafkaBrokers,
+      clientId,
+      partitions: config.kafkaPartitions,
+      transactionalIdPrefix: config.namespace || 'codestep',
+      ...failover,
+      ...kafkaSecurityOf(config),
+    });
     return namespacedEventLog(kafka, config.namespace);
   }
   return new SqliteEventLog({ path: join(config.dataDir, 'events.db') });

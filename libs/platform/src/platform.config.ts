@@ -3,6 +3,7 @@
  * it; distributed mode is selected by KAFKA_BROKERS and MONGODB_URI.
  */
 import { ConfigError, parseConfig, type Config } from '@codestep/config';
+import { DEFAULT_CLAIM_LEASE_MS } from '@codestep/executor-service';
 import { LIMIT_BOUNDS, MIN_HOST_MEMORY_CEILING_MB } from '@codestep/sandbox';
 import { DEFAULT_OPERATOR_LIMITS, LIMIT_MINIMUMS, operatorLimitProblems, type OperatorLimits } from '@codestep/workflows';
 
@@ -23,6 +24,14 @@ export const platformSchema = {
     env: 'CODESTEP_NAMESPACE',
     doc: "Prefix of this deployment's Kafka topics, consumer groups and transactional ids, for a cluster shared by several deployments",
     default: '',
+  },
+  kafkaSessionTimeoutMs: {
+    kind: 'int',
+    env: 'KAFKA_SESSION_TIMEOUT_MS',
+    doc: "How long Kafka waits for a silent consumer (an app that died) before giving its partitions to another member, ms; within the broker's group.min/max.session.timeout.ms (6 s to 30 min by default); heartbeats go every third of it",
+    default: 6_000,
+    min: 1000,
+    max: 1_800_000,
   },
   kafkaPartitions: { kind: 'int', env: 'KAFKA_PARTITIONS', doc: 'Partitions of each topic created', default: 3, min: 1, max: 256 },
   mongodbUri: { kind: 'string', env: 'MONGODB_URI', doc: 'MongoDB connection string — set to use MongoDB as the store', optional: true },
@@ -70,12 +79,13 @@ export const platformSchema = {
   mongodbTlsCaFile: { kind: 'string', env: 'MONGODB_TLS_CA_FILE', doc: "PEM file of the CA of MongoDB's certificate (default: the system's)", optional: true },
   mongodbTlsCertKeyFile: { kind: 'string', env: 'MONGODB_TLS_CERT_KEY_FILE', doc: 'PEM file holding a client certificate and its key for MongoDB (X.509 / mutual TLS)', optional: true },
   executorId: { kind: 'string', env: 'CODESTEP_EXECUTOR_ID', doc: 'Name of this executor process (claims, logs)', optional: true },
-  claimTtlMs: {
+  claimLeaseMs: {
     kind: 'int',
-    env: 'CODESTEP_CLAIM_TTL_MS',
-    doc: 'After this long, an execution claimed by an executor that never finished it is reported lost (retryable), ms; default max timeout + 60 s',
-    optional: true,
+    env: 'CODESTEP_CLAIM_LEASE_MS',
+    doc: 'Lease of an execution claimed by an executor, renewed while it runs: an execution in flight on an executor that died is reported lost (retryable) this long after its last renewal, ms',
+    default: DEFAULT_CLAIM_LEASE_MS,
     min: 1000,
+    max: 600_000,
   },
   executorConcurrency: { kind: 'int', env: 'CODESTEP_EXECUTOR_CONCURRENCY', doc: 'Executions in flight per executor process', default: 4, min: 1, max: 256 },
   sandboxPoolSize: { kind: 'int', env: 'CODESTEP_SANDBOX_POOL_SIZE', doc: 'Pre-warmed sandbox workers per executor', default: 2, min: 1, max: 64 },

@@ -124,7 +124,7 @@ export async function startExecutorApp(config: PlatformConfig, logger: Logger, o
     logger: logger.child({ service: 'executor' }),
     executorId: config.executorId ?? `${hostname()}-${process.pid}-${newId('x').slice(2, 8)}`,
     concurrency: config.executorConcurrency,
-    ...(config.claimTtlMs ? { claimTtlMs: config.claimTtlMs } : {}),
+    claimLeaseMs: config.claimLeaseMs,
     drainTimeoutMs: config.drainTimeoutMs,
     limits: { defaultTimeoutMs: config.defaultTimeoutMs, defaultMemoryMb: config.defaultMemoryMb, maxTimeoutMs: config.maxTimeoutMs, maxMemoryMb: config.maxMemoryMb },
     ports: {

@@ -32,7 +32,7 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
       mongoUri: mongoUri!,
       namespace: database,
       executors: 2,
-      env: { CODESTEP_CLAIM_TTL_MS: '8000', CODESTEP_RETRY_INITIAL_MS: '500', CODESTEP_EXECUTOR_CONCURRENCY: '8' },
+      env: { CODESTEP_RETRY_INITIAL_MS: '500', CODESTEP_EXECUTOR_CONCURRENCY: '8' },
     });
     call = api(platform.url, platform.apiKey);
     const wf = await call('POST', '/v1/workflows', {
