@@ -81,6 +81,7 @@ describe('embedded platform shutdown', () => {
   });
 
   it('given SIGTERM while 40 clients enroll, every client either got its 202 for an enrollment that exists or a connection error for one that does not', async () => {
+    await platform?.stop();
     const dataDir = mkdtempSync(join(tmpdir(), 'codestep-http-drain-e2e-'));
     platform = await startPlatform({ CODESTEP_DATA_DIR: dataDir });
     const key = platform.apiKey!;
