@@ -1,6 +1,6 @@
 /** The gateway (public HTTP API) as its own process (distributed mode). */
 import { createLogger } from '@codestep/core';
-import { brokerRoutes, loadPlatformConfig, startGatewayApp, stopOnSignal } from '@codestep/platform';
+import { brokerRoutes, loadPlatformConfig, shutdownBackstopMs, startGatewayApp, stopOnSignal } from '@codestep/platform';
 import { startTelemetry } from '@codestep/telemetry';
 
 const config = loadPlatformConfig(process.env);
@@ -11,7 +11,11 @@ const running = await startGatewayApp(config, logger, {
   onBootstrap: (t) => process.stdout.write(`created tenant ${t.tenantId}\nAPI key (shown once): ${t.apiKey}\n`),
 });
 logger.info({ url: running.url }, 'gateway started');
-stopOnSignal(async () => {
-  await running.stop();
-  await telemetry.shutdown();
-}, logger);
+stopOnSignal(
+  async () => {
+    await running.stop();
+    await telemetry.shutdown();
+  },
+  logger,
+  shutdownBackstopMs(config),
+);

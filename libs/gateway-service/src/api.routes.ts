@@ -9,6 +9,7 @@ import { fieldMapToPlain } from '@codestep/events';
 import type { PromiseClient } from '@codestep/rpc';
 import { actionToInput, parseWorkflowInput, type LimitBounds } from '@codestep/workflows';
 import { checkSecretSelections } from './connections.routes.ts';
+import { queryEnum, queryInteger } from './request-input.parser.ts';
 import type { Route, RouteRequest } from './router.ts';
 import type { TenantLimitsOf } from './tenant-limits.routes.ts';
 
@@ -21,6 +22,13 @@ export interface ApiClients {
   /** The broker: with it, a workflow whose action selects more secrets than an action may use is refused at save. */
   credentials?: PromiseClient<credentialsV1.CredentialsClient>;
 }
+
+/** `GET /v1/enrollments?limit=`: the history service answers at most 5,000. */
+export const LIMIT_PARAM = { min: 1, max: 5000, default: 50 } as const;
+/** `GET /v1/workflows/{id}?version=`: 0 (or none) is the latest; the field is a uint32. */
+export const VERSION_PARAM = { min: 0, max: 2 ** 32 - 1, default: 0 } as const;
+/** The statuses an enrollment has (`GET /v1/enrollments?status=`). */
+export const ENROLLMENT_STATUSES = ['running', 'completed', 'failed'] as const;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -164,7 +172,7 @@ function workflowsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
       auth: 'tenant',
       handle: async (req) => ({
         status: 200,
-        body: workflowView(await c.workflows.getWorkflow({ tenantId: req.tenantId, workflowId: req.params.id!, version: Number(req.query.get('version') ?? 0) || 0 })),
+        body: workflowView(await c.workflows.getWorkflow({ tenantId: req.tenantId, workflowId: req.params.id!, version: queryInteger(req.query, 'version', VERSION_PARAM) })),
       }),
     },
     {
@@ -211,8 +219,8 @@ function enrollmentsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
         const out = await c.history.listEnrollments({
           tenantId: req.tenantId,
           workflowId: req.query.get('workflowId') ?? '',
-          status: req.query.get('status') ?? '',
-          limit: Number(req.query.get('limit') ?? 50) || 50,
+          status: queryEnum(req.query, 'status', ENROLLMENT_STATUSES),
+          limit: queryInteger(req.query, 'limit', LIMIT_PARAM),
         });
         return { status: 200, body: { enrollments: out.enrollments.map(enrollmentView) } };
       },

@@ -1,5 +1,12 @@
-/** The gateway's HTTP server: public API routes, health and the OpenAPI document. */
-import { createServer, type Server } from 'node:http';
+/**
+ * The gateway's HTTP server: public API routes, health and the OpenAPI document.
+ *
+ * Stopping drains: a request the gateway has started may already have committed (an enrollment),
+ * so dropping its connection would tell the client it failed when it did not, and a client that
+ * retries without an Idempotency-Key would enroll twice. So `close` stops accepting, answers every
+ * request in flight (bounded by the drain timeout), and only then closes the connections.
+ */
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '@codestep/core';
 import { SpanKind, withSpan } from '@codestep/telemetry';
 import { openApiDocument } from './openapi.ts';
@@ -13,11 +20,14 @@ export interface GatewayOptions {
   tenants: Tenants;
   logger: Logger;
   publicUrl?: string;
+  /** On close, how long requests in flight may take to be answered before their connections are cut, ms. @default 10000 */
+  drainTimeoutMs?: number;
 }
 
 export interface Gateway {
   server: Server;
   url: string;
+  /** Stops accepting, answers what is in flight (within the drain timeout), closes every connection; idempotent. */
   close(): Promise<void>;
 }
 
@@ -28,12 +38,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     { method: 'GET', path: '/openapi.json', auth: 'none', handle: async () => ({ status: 200, body: openApiDocument(url) }) },
     ...options.routes,
   ];
+  const shutdown = new AbortController();
   const router = createRouter(routes, {
     authenticate: (key) => options.tenants.authenticate(key),
     // The path only: query strings can carry OAuth codes and state.
     onError: (error, req) => options.logger.error({ error, method: req.method, path: (req.url ?? '/').split('?')[0] }, 'request failed'),
+    shutdown: shutdown.signal,
   });
+  const inFlight = new InFlight();
   const server = createServer((req, res) => {
+    inFlight.add(res);
     void withSpan(
       `${req.method} ${(req.url ?? '/').split('?')[0]}`,
       { kind: SpanKind.SERVER, parent: { traceparent: header(req.headers.traceparent) }, attributes: { 'http.method': req.method ?? '' } },
@@ -48,15 +62,59 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : options.port;
   url ||= `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
-  return {
-    server,
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    shutdown.abort();
+    inFlight.closeAfterAnswer();
+    server.closeIdleConnections();
+    const drained = await inFlight.drained(options.drainTimeoutMs ?? 10_000);
+    if (!drained) options.logger.warn({ inFlight: inFlight.size, drainTimeoutMs: options.drainTimeoutMs ?? 10_000 }, 'requests still in flight at the drain timeout; closing their connections');
+    server.closeAllConnections();
+    await closed;
   };
+  return { server, url, close: () => (closing ??= close()) };
+}
+
+/**
+ * The responses not yet finished. Once draining, each is sent with `Connection: close` (so a
+ * keep-alive client sends nothing more on that connection), and `drained` resolves when the last
+ * one is done, in the same turn: no new request can start between that and the close after it.
+ */
+class InFlight {
+  readonly #open = new Set<ServerResponse>();
+  #draining = false;
+  #onEmpty: (() => void) | undefined;
+
+  get size(): number {
+    return this.#open.size;
+  }
+
+  add(res: ServerResponse): void {
+    this.#open.add(res);
+    if (this.#draining) res.setHeader('connection', 'close');
+    res.once('close', () => {
+      this.#open.delete(res);
+      if (this.#open.size === 0) this.#onEmpty?.();
+    });
+  }
+
+  closeAfterAnswer(): void {
+    this.#draining = true;
+    for (const res of this.#open) if (!res.headersSent) res.setHeader('connection', 'close');
+  }
+
+  /** True once nothing is in flight, false if something still is after `timeoutMs`. */
+  drained(timeoutMs: number): Promise<boolean> {
+    if (this.#open.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.#onEmpty = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+  }
 }
 
 function header(v: string | string[] | undefined): string | undefined {

@@ -1,7 +1,8 @@
 /**
  * Webhook tokens on the embedded store: each tenant's hook of a workflow is its own even when
- * two tenants use the same workflow id, a hook URL starts its own tenant's workflow, and hooks
- * made before the per-tenant collection keep their URL.
+ * two tenants use the same workflow id, a hook URL starts its own tenant's workflow, hooks
+ * made before the per-tenant collection keep their URL, and a hook request answers at once when
+ * the gateway is stopping.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -76,6 +77,29 @@ describe('webhook routes', () => {
     assert.notEqual(await f.hookPath('tenant-b', 'wf-1'), '/hooks/hk_earlier');
     assert.equal((await f.call('/hooks/hk_earlier')).status, 200);
     assert.deepEqual(f.enrolled, [{ tenantId: 'tenant-a', workflowId: 'wf-1' }]);
+    await store.close();
+  });
+
+  it('answers 202 with the enrollment id, without waiting for the workflow, when the gateway is stopping', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    await ensureHookCollection(store);
+    let polls = 0;
+    const clients = {
+      workflows: { getWorkflow: async () => ({}) },
+      enrollments: { enroll: async () => ({ enrollmentId: 'enr-1' }) },
+      history: { getEnrollment: async () => (polls++, { status: 'running', executions: [] }) },
+    } as unknown as ApiClients;
+    const limitsOf = (async () => ({ policy: {} })) as unknown as TenantLimitsOf;
+    const routes = hookRoutes(clients, { store, clock: () => 1_000, limitsOf, waitMs: 60_000 });
+    const created = await routes.find((r) => r.path === '/v1/workflows/:id/webhook')!.handle({ tenantId: 't', params: { id: 'wf-1' }, query: new URLSearchParams(), body: undefined, headers: {} });
+    const token = (created.body as { path: string }).path.slice('/hooks/'.length);
+    const stopping = new AbortController();
+    stopping.abort();
+    const res = await routes
+      .find((r) => r.method === 'POST' && r.path === '/hooks/:token')!
+      .handle({ tenantId: '', params: { token }, query: new URLSearchParams(), body: {}, headers: {}, signal: stopping.signal });
+    assert.deepEqual(res, { status: 202, body: { enrollmentId: 'enr-1', status: 'running' } });
+    assert.equal(polls, 0, 'the stopping gateway did not wait for the workflow');
     await store.close();
   });
 });

@@ -99,7 +99,8 @@ export function hookRoutes(c: ApiClients, options: HookOptions): Route[] {
     });
     const deadline = Date.now() + waitMs;
     let view: historyV1.EnrollmentView | undefined;
-    while (Date.now() < deadline) {
+    // A gateway that is stopping answers at once with what it has: the enrollment is committed.
+    while (Date.now() < deadline && !req.signal?.aborted) {
       try {
         view = await c.history.getEnrollment({ tenantId, enrollmentId: out.enrollmentId });
         if (view.status !== 'running') break;

@@ -1,7 +1,7 @@
 /** The OpenAPI 3.1 document of the public HTTP API, served at GET /openapi.json. */
 import { ERROR_CODES } from '@codestep/core';
 import { DEFAULT_OPERATOR_LIMITS as OPERATOR, LIMIT_MINIMUMS as MIN } from '@codestep/workflows';
-import { MAX_LOG_PAGE_LINES } from './api.routes.ts';
+import { ENROLLMENT_STATUSES, LIMIT_PARAM, MAX_LOG_PAGE_LINES, VERSION_PARAM } from './api.routes.ts';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
@@ -82,7 +82,7 @@ function workflowsPaths(): Record<string, unknown> {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       get: {
         summary: 'Get a workflow (latest, or ?version=N)',
-        parameters: [{ name: 'version', in: 'query', schema: { type: 'integer' } }],
+        parameters: [{ name: 'version', in: 'query', schema: { type: 'integer', minimum: VERSION_PARAM.min, maximum: VERSION_PARAM.max, description: '0 or absent: the latest' } }],
         responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors },
       },
       put: { summary: 'Publish a new version', requestBody: json(ref('WorkflowInput')), responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors } },
@@ -111,7 +111,11 @@ function enrollmentsPaths(): Record<string, unknown> {
     '/v1/enrollments': {
       get: {
         summary: 'List enrollments, newest first',
-        parameters: ['workflowId', 'status', 'limit'].map((n) => ({ name: n, in: 'query', schema: { type: 'string' } })),
+        parameters: [
+          { name: 'workflowId', in: 'query', schema: { type: 'string' } },
+          { name: 'status', in: 'query', schema: { type: 'string', enum: [...ENROLLMENT_STATUSES] } },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: LIMIT_PARAM.min, maximum: LIMIT_PARAM.max, default: LIMIT_PARAM.default } },
+        ],
         responses: { '200': { description: 'OK' }, ...errors },
       },
     },

@@ -4,7 +4,8 @@
  * a JSON body. Errors with a code map to HTTP statuses here, at the edge.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ERROR_CATALOGUE, isCodestepError, isErrorCode } from '@codestep/core';
+import { ERROR_CATALOGUE, UnauthenticatedError, isCodestepError, isErrorCode } from '@codestep/core';
+import { HttpInputError, decodeSegment, parseJsonBody, parseTarget } from './request-input.parser.ts';
 
 export interface RouteRequest {
   tenantId: string;
@@ -12,6 +13,8 @@ export interface RouteRequest {
   query: URLSearchParams;
   body: unknown;
   headers: Record<string, string | undefined>;
+  /** Aborted when the server starts stopping: a handler that waits (a webhook) answers with what it has. */
+  signal?: AbortSignal;
 }
 
 export interface RouteResponse {
@@ -46,6 +49,8 @@ export interface RouterOptions {
   /** Request bodies above this are refused, bytes. @default 1048576 */
   maxBodyBytes?: number;
   onError?(error: unknown, req: IncomingMessage): void;
+  /** Aborted when the server starts stopping: ends streams and tells waiting handlers to answer. */
+  shutdown?: AbortSignal;
 }
 
 export function createRouter(routes: Route[], options: RouterOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
@@ -57,7 +62,6 @@ export function createRouter(routes: Route[], options: RouterOptions): (req: Inc
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
 
   return async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       if (res.headersSent) return;
       const text = body === undefined ? '' : JSON.stringify(body, null, 2);
@@ -66,28 +70,21 @@ export function createRouter(routes: Route[], options: RouterOptions): (req: Inc
     };
     const error = (status: number, code: string, message: string) => send(status, { error: { code, message } });
     try {
-      const matches = compiled.filter((c) => c.regex.test(url.pathname));
-      if (matches.length === 0) return error(404, 'NOT_FOUND', `no route for ${url.pathname}; see GET /openapi.json`);
+      const { path, query } = parseTarget(req.url ?? '/');
+      const matches = compiled.filter((c) => c.regex.test(path));
+      if (matches.length === 0) return error(404, 'NOT_FOUND', `no route for ${path.slice(0, 200)}; see GET /openapi.json`);
       const match = matches.find((c) => c.route.method === req.method);
-      if (!match) return error(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}; use ${matches.map((m) => m.route.method).join(', ')}`);
-      let tenantId = '';
-      if (match.route.auth === 'tenant') {
-        const header = req.headers.authorization ?? '';
-        const key = header.startsWith('Bearer ') ? header.slice(7).trim() : String(req.headers['x-api-key'] ?? '');
-        if (!key) return error(401, 'UNAUTHENTICATED', 'missing API key: send "Authorization: Bearer <key>" (embedded mode prints a key on first start)');
-        const t = await options.authenticate(key);
-        if (!t) return error(401, 'UNAUTHENTICATED', 'unknown API key');
-        tenantId = t;
-      }
+      if (!match) return error(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path.slice(0, 200)}; use ${matches.map((m) => m.route.method).join(', ')}`);
+      const tenantId = await authenticate(match.route, req, options);
+      const values = match.regex.exec(path)!.slice(1);
+      const params = Object.fromEntries(match.names.map((n, i) => [n, decodeSegment(n, values[i] ?? '')]));
       const body = req.method === 'GET' || req.method === 'DELETE' ? undefined : await readJson(req, maxBody);
-      const values = match.regex.exec(url.pathname)!.slice(1);
-      const params = Object.fromEntries(match.names.map((n, i) => [n, decodeURIComponent(values[i] ?? '')]));
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
-      const out = await match.route.handle({ tenantId, params, query: url.searchParams, body, headers });
+      const out = await match.route.handle({ tenantId, params, query, body, headers, ...(options.shutdown ? { signal: options.shutdown } : {}) });
       if (out.stream) {
         const ac = new AbortController();
         res.on('close', () => ac.abort());
-        await out.stream(res, ac.signal);
+        await out.stream(res, options.shutdown ? AbortSignal.any([ac.signal, options.shutdown]) : ac.signal);
         return;
       }
       if (out.headers?.['content-type'] && typeof out.body === 'string') {
@@ -104,12 +101,15 @@ export function createRouter(routes: Route[], options: RouterOptions): (req: Inc
   };
 }
 
-class HttpInputError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
+/** The tenant of a route that needs one, from its API key; '' for a public route. */
+async function authenticate(route: Route, req: IncomingMessage, options: RouterOptions): Promise<string> {
+  if (route.auth !== 'tenant') return '';
+  const header = req.headers.authorization ?? '';
+  const key = header.startsWith('Bearer ') ? header.slice(7).trim() : String(req.headers['x-api-key'] ?? '');
+  if (!key) throw new UnauthenticatedError('missing API key: send "Authorization: Bearer <key>" (embedded mode prints a key on first start)');
+  const tenantId = await options.authenticate(key);
+  if (!tenantId) throw new UnauthenticatedError('unknown API key');
+  return tenantId;
 }
 
 async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
@@ -121,10 +121,5 @@ async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return undefined;
-  const text = Buffer.concat(chunks).toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new HttpInputError('INVALID_JSON', `request body is not valid JSON (${e instanceof Error ? e.message : String(e)}); send Content-Type: application/json`);
-  }
+  return parseJsonBody(Buffer.concat(chunks).toString('utf8'));
 }

@@ -42,9 +42,9 @@ function stopper(name: string, steps: Step[]): Running {
   };
 }
 
-/** How long a process running an executor may take to stop: the drain, then closing the rest. */
+/** How long a process may take to stop: the gateway's and the executor's drains, then closing the rest. */
 export function shutdownBackstopMs(config: PlatformConfig): number {
-  return config.drainTimeoutMs + 15_000;
+  return config.httpDrainTimeoutMs + config.drainTimeoutMs + 15_000;
 }
 
 export interface Shared {
@@ -197,10 +197,11 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
     tenants,
     logger: logger.child({ service: 'gateway' }),
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    drainTimeoutMs: config.httpDrainTimeoutMs,
   });
   return {
     ...stopper('gateway', [
-      () => gateway.close(),
+      { run: () => gateway.close(), timeoutMs: config.httpDrainTimeoutMs + 5_000 },
       async () => [workflows, enrollments, history, credentials].forEach((c) => c.close()),
       () => tenantEvents.stop(),
       () => (owned ? log.close() : Promise.resolve()),

@@ -17,11 +17,21 @@ const toStatus = (code: string): grpc.status => (isErrorCode(code) ? (ERROR_CATA
 const FROM_STATUS = new Map<number, ErrorCode>();
 for (const code of ERROR_CODES) if (ERROR_CATALOGUE[code].kind === 'api' && !FROM_STATUS.has(ERROR_CATALOGUE[code].grpc)) FROM_STATUS.set(ERROR_CATALOGUE[code].grpc, code);
 
+/**
+ * Longest status message sent, characters. The message travels in the trailers, percent-encoded
+ * (up to 9 bytes a character): past the peer's header-list limit (16 KiB) the whole call fails as
+ * a protocol error, and a message echoing a huge input would turn a refusal into an INTERNAL.
+ */
+export const MAX_STATUS_MESSAGE_CHARS = 1_000;
+
+const bounded = (message: string): string =>
+  message.length <= MAX_STATUS_MESSAGE_CHARS ? message : `${message.slice(0, MAX_STATUS_MESSAGE_CHARS)}… (message cut at ${MAX_STATUS_MESSAGE_CHARS} of ${message.length} characters)`;
+
 function toServiceError(error: unknown): Partial<grpc.StatusObject> {
   if (isCodestepError(error)) {
     const md = new grpc.Metadata();
     md.set('codestep-code', error.code);
-    return { code: toStatus(error.code), details: error.message, metadata: md };
+    return { code: toStatus(error.code), details: bounded(error.message), metadata: md };
   }
   return { code: grpc.status.INTERNAL, details: 'internal error' };
 }

@@ -1,0 +1,88 @@
+/**
+ * Query parameters of the public API reach the gRPC services only within what their fields hold:
+ * a limit or version that is negative, too large, fractional or not a number, and a status that
+ * is not one of the enrollment statuses, are a 400 naming the parameter (a negative limit used to
+ * reach the uint32 encoder and come back as a 500 saying "invalid uint32").
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isCodestepError } from '@codestep/core';
+import { apiRoutes, type ApiClients } from './api.routes.ts';
+import type { Route, RouteRequest } from './router.ts';
+import type { TenantLimitsOf } from './tenant-limits.routes.ts';
+
+function fixture() {
+  const calls: Array<Record<string, unknown>> = [];
+  const clients = {
+    history: {
+      listEnrollments: async (req: Record<string, unknown>) => (calls.push(req), { enrollments: [] }),
+    },
+    workflows: {
+      getWorkflow: async (req: Record<string, unknown>) => (calls.push(req), { workflowId: 'wf-1', version: 1, name: 'n', objectType: 'CONTACT', createdAt: 1, actions: [] }),
+    },
+  } as unknown as ApiClients;
+  const routes = apiRoutes(clients, (async () => ({})) as unknown as TenantLimitsOf);
+  const route = (method: Route['method'], path: string) => routes.find((r) => r.method === method && r.path === path)!;
+  const request = (query: string, params: Record<string, string> = {}): RouteRequest => ({ tenantId: 't-1', params, query: new URLSearchParams(query), body: undefined, headers: {} });
+  return {
+    calls,
+    list: (query: string) => route('GET', '/v1/enrollments').handle(request(query)),
+    getWorkflow: (query: string) => route('GET', '/v1/workflows/:id').handle(request(query, { id: 'wf-1' })),
+  };
+}
+
+async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    if (isCodestepError(e)) return { code: e.code, message: e.message };
+    throw e;
+  }
+  assert.fail('the request was accepted');
+}
+
+describe('query parameters of the API routes', () => {
+  it('refuses a limit that is negative, zero, too large, fractional or not a number with 400 naming "limit"', async () => {
+    const f = fixture();
+    for (const limit of ['-1', '0', '5001', '4294967296', '1.5', 'ten', '', '1e3', '0x10']) {
+      const r = await refusal(f.list(`limit=${encodeURIComponent(limit)}`));
+      assert.equal(r.code, 'INVALID_ARGUMENT', limit);
+      assert.match(r.message, /query parameter "limit" must be an integer from 1 to 5000/, limit);
+    }
+    assert.deepEqual(f.calls, [], 'nothing reached the history service');
+  });
+
+  it('passes a limit within range, and 50 when none is given', async () => {
+    const f = fixture();
+    await f.list('limit=5000');
+    await f.list('');
+    assert.deepEqual(
+      f.calls.map((c) => c.limit),
+      [5000, 50],
+    );
+  });
+
+  it('refuses a status that is not an enrollment status with 400 naming "status" and the values', async () => {
+    const f = fixture();
+    const r = await refusal(f.list('status=done'));
+    assert.equal(r.code, 'INVALID_ARGUMENT');
+    assert.match(r.message, /query parameter "status" must be one of running, completed, failed/);
+    await f.list('status=failed');
+    assert.equal(f.calls[0]?.status, 'failed');
+  });
+
+  it('refuses a workflow version that is negative or not an integer, and reads the latest without one', async () => {
+    const f = fixture();
+    for (const version of ['-1', 'latest', '2.5', '4294967296']) {
+      const r = await refusal(f.getWorkflow(`version=${version}`));
+      assert.equal(r.code, 'INVALID_ARGUMENT', version);
+      assert.match(r.message, /query parameter "version"/);
+    }
+    await f.getWorkflow('');
+    await f.getWorkflow('version=3');
+    assert.deepEqual(
+      f.calls.map((c) => c.version),
+      [0, 3],
+    );
+  });
+});
