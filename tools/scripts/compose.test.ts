@@ -273,11 +273,12 @@ function composeProblems(doc: Yaml, raw: Yaml = parseCompose(composeText)): stri
     }
     // Several executors: each must get its own id (left unset, each derives one from its hostname).
     if ((s.deploy?.replicas ?? 1) > 1 && env.CODESTEP_EXECUTOR_ID) problems.push(`${name}: ${s.deploy!.replicas} replicas share CODESTEP_EXECUTOR_ID=${env.CODESTEP_EXECUTOR_ID}`);
-    // An app that bounds its shutdown by shutdownBackstopMs (the executor: its drain, then closing)
-    // must not be killed by Docker before that bound.
+    // An app that bounds its shutdown by shutdownBackstopMs (the executor and the gateway: their
+    // drains, then closing) must not be killed by Docker before that bound.
     const main = readFileSync(join(root, 'apps', app, 'src/main.ts'), 'utf8');
-    if (main.includes('shutdownBackstopMs(config)') && config && seconds(s.stop_grace_period ?? '10s') * 1000 <= shutdownBackstopMs(config)) {
-      problems.push(`${name}: stop_grace_period ${s.stop_grace_period ?? '10s (default)'} is not longer than its shutdown backstop (${shutdownBackstopMs(config)} ms: the drain, then closing)`);
+    const runs = /shutdownBackstopMs\(config, '(gateway|executor|embedded)'\)/.exec(main)?.[1] as 'gateway' | 'executor' | 'embedded' | undefined;
+    if (runs && config && seconds(s.stop_grace_period ?? '10s') * 1000 <= shutdownBackstopMs(config, runs)) {
+      problems.push(`${name}: stop_grace_period ${s.stop_grace_period ?? '10s (default)'} is not longer than its shutdown backstop (${shutdownBackstopMs(config, runs)} ms: the drain, then closing)`);
     }
   }
   return problems;

@@ -78,7 +78,7 @@ async function dev(): Promise<void> {
       await telemetry.shutdown();
     },
     logger,
-    shutdownBackstopMs(config),
+    shutdownBackstopMs(config, 'embedded'),
   );
 }
 

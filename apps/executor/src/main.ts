@@ -18,5 +18,5 @@ stopOnSignal(
     await telemetry.shutdown();
   },
   logger,
-  shutdownBackstopMs(config),
+  shutdownBackstopMs(config, 'executor'),
 );

@@ -17,5 +17,5 @@ stopOnSignal(
     await telemetry.shutdown();
   },
   logger,
-  shutdownBackstopMs(config),
+  shutdownBackstopMs(config, 'gateway'),
 );

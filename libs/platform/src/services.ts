@@ -42,9 +42,14 @@ function stopper(name: string, steps: Step[]): Running {
   };
 }
 
-/** How long a process may take to stop: the gateway's and the executor's drains, then closing the rest. */
-export function shutdownBackstopMs(config: PlatformConfig): number {
-  return config.httpDrainTimeoutMs + config.drainTimeoutMs + 15_000;
+/**
+ * How long a process may take to stop before its backstop exits it: the drains of what it runs
+ * (the gateway answers its requests in flight, the executor lets running executions finish;
+ * embedded mode runs both), then 15 s to close the rest.
+ */
+export function shutdownBackstopMs(config: PlatformConfig, runs: 'gateway' | 'executor' | 'embedded'): number {
+  const drains = runs === 'gateway' ? config.httpDrainTimeoutMs : runs === 'executor' ? config.drainTimeoutMs : config.httpDrainTimeoutMs + config.drainTimeoutMs;
+  return drains + 15_000;
 }
 
 export interface Shared {
