@@ -57,21 +57,6 @@ describe('action results consumer', () => {
     assert.equal((await f.store.get<TimerDoc>(RETRY_TIMERS, scheduled.eventId))?.doc.kind, 'retry');
   });
 
-  it('given the same lost report appended twice (a lease reaper, then the redelivered request), then one retry follows', async () => {
-    const requested = firstRequest(wf, 'enr1');
-    const lost = failedRetryably(requested);
-    const first = decode(await consumer()(batchOf([lost])));
-    const again = decode(await consumer()(batchOf([lost])));
-    assert.deepEqual(
-      [...first, ...again].map((e) => e.event.$case),
-      ['actionRetryScheduled', 'actionRetryScheduled'],
-    );
-    assert.equal(again[0]!.eventId, first[0]!.eventId, 'the same retry, which consumers drop as a duplicate');
-    await consumer()(batchOf([first[0]!, again[0]!]));
-    await consumer()(batchOf([again[0]!]));
-    assert.equal((await f.store.find<TimerDoc>(RETRY_TIMERS, {})).length, 1, 'one retry timer');
-  });
-
   it('given a result for an unknown workflow version or an event it does not decide on, when handled, then nothing follows', async () => {
     const requested = firstRequest({ ...wf, version: 9 }, 'enr1');
     const other = envelope(

@@ -48,14 +48,13 @@ export type ActionRequestRunner = (record: ConsumedRecord) => Promise<LogRecord[
 /** Creates the {@link ActionRequestRunner} of one executor. */
 export function createActionRequestRunner(deps: ActionRequestRunnerDeps): ActionRequestRunner {
   const { eventLog, claims, drain, clock } = deps;
-  const lostRecords = (req: ActionRequested, tenantId: string) => [toRecord(lostEvent(req, tenantId, clock), currentTraceparent())];
 
   /**
    * The outcome of an execution claimed already: its records once it finished or its lease ran
    * out, looked at again until then for up to {@link HELD_CLAIM_WAIT_MS}; then {@link Requeue}.
    */
   async function outcomeOfClaimed(req: ActionRequested, tenantId: string, seen: Awaited<ReturnType<ClaimStore['get']>>): Promise<LogRecord[]> {
-    const lost = () => lostRecords(req, tenantId);
+    const lost = () => [toRecord(lostEvent(req, tenantId, clock), currentTraceparent())];
     const giveUpAt = Date.now() + HELD_CLAIM_WAIT_MS;
     for (let claim = seen; ; claim = null) {
       try {
@@ -74,8 +73,7 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
     const existing = await claims.get(req.executionId);
     const prepared = existing ? undefined : await deps.prepare(tenantId, req);
     drain.assertNotHandingBack(req.executionId);
-    // The claim carries its lost report, so a lease reaper can report it without the request.
-    const token = existing ? undefined : await claims.claim(req.executionId, lostRecords(req, tenantId));
+    const token = existing ? undefined : await claims.claim(req.executionId);
     if (!token) return outcomeOfClaimed(req, tenantId, existing);
     await drain.claimed(req.executionId);
     const lease = startLeaseHeartbeat({ claims, logger: deps.logger, leaseMs: deps.leaseMs, holdMs: deps.holdMs }, req.executionId, token);

@@ -28,9 +28,9 @@ describe('claim store', () => {
   it('given an execution claimed once, a second claim of it is refused', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const { claims } = await claimsOver(store);
-    const token = await claims.claim('ex1', [record('lost')]);
+    const token = await claims.claim('ex1');
     assert.ok(token?.startsWith('x1/'), 'the token names the executor');
-    assert.equal(await claims.claim('ex1', [record('lost')]), undefined);
+    assert.equal(await claims.claim('ex1'), undefined);
     assert.equal((await claims.get('ex1'))?.doc.token, token);
     await store.close();
   });
@@ -38,7 +38,7 @@ describe('claim store', () => {
   it('given a run holding its claim, records its outcome and a redelivery produces that outcome again without reporting it lost', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const { claims, time } = await claimsOver(store);
-    const token = (await claims.claim('ex1', [record('lost')]))!;
+    const token = (await claims.claim('ex1'))!;
     assert.deepEqual(names(await claims.recordOutcome('ex1', token, [record('succeeded')])), ['succeeded']);
     time.now += 10 * TTL;
     let lostAsked = false;
@@ -51,7 +51,7 @@ describe('claim store', () => {
   it('given a claim younger than the TTL with no outcome, waits for its owner: throws and reports nothing', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const { claims, time } = await claimsOver(store);
-    await claims.claim('ex1', [record('lost')]);
+    await claims.claim('ex1');
     time.now += TTL - 1;
     await assert.rejects(
       claims.outcomeOfClaimed('ex1', null, () => [record('lost')]),
@@ -64,7 +64,7 @@ describe('claim store', () => {
   it('given a claim older than the TTL with no outcome, records the lost outcome over it and produces it', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const dead = await claimsOver(store, 'dead');
-    await dead.claims.claim('ex1', [record('lost')]);
+    await dead.claims.claim('ex1');
     const { claims, time } = await claimsOver(store, 'x2');
     time.now = dead.time.now + TTL;
     assert.deepEqual(names(await claims.outcomeOfClaimed('ex1', null, () => [record('lost')])), ['lost']);
@@ -78,7 +78,7 @@ describe('claim store', () => {
   it('given a run that renews its lease, its claim is held past the lease and reported lost only once renewals stop', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const owner = await claimsOver(store, 'owner');
-    const token = (await owner.claims.claim('ex1', [record('lost')]))!;
+    const token = (await owner.claims.claim('ex1'))!;
     const other = await claimsOver(store, 'x2');
     for (let i = 0; i < 5; i++) {
       owner.time.now += TTL / 2;
@@ -97,10 +97,10 @@ describe('claim store', () => {
   it('given a claim released or taken by another run, renewing it with the old token answers false and changes nothing', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const { claims } = await claimsOver(store);
-    const first = (await claims.claim('ex1', [record('lost')]))!;
+    const first = (await claims.claim('ex1'))!;
     await claims.release('ex1');
     assert.equal(await claims.renew('ex1', first), false);
-    const second = (await claims.claim('ex1', [record('lost')]))!;
+    const second = (await claims.claim('ex1'))!;
     const before = await claims.get('ex1');
     assert.equal(await claims.renew('ex1', first), false);
     assert.deepEqual(await claims.get('ex1'), before);
@@ -111,7 +111,7 @@ describe('claim store', () => {
   it('given an owner that finishes after its claim was seen stale, its outcome stands over the lost report', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const owner = await claimsOver(store, 'owner');
-    const token = (await owner.claims.claim('ex1', [record('lost')]))!;
+    const token = (await owner.claims.claim('ex1'))!;
     const { claims, time } = await claimsOver(store, 'x2');
     time.now = owner.time.now + TTL;
     const seenStale = await claims.get('ex1');
@@ -124,7 +124,7 @@ describe('claim store', () => {
   it('given a stale claim released by its owner while it was being reported lost, throws so the request comes again', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const owner = await claimsOver(store, 'owner');
-    await owner.claims.claim('ex1', [record('lost')]);
+    await owner.claims.claim('ex1');
     const { claims, time } = await claimsOver(store, 'x2');
     time.now = owner.time.now + TTL;
     const seenStale = await claims.get('ex1');
@@ -140,7 +140,7 @@ describe('claim store', () => {
   it('given a run whose claim was reported lost meanwhile, produces the lost outcome and drops its own result', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const stalled = await claimsOver(store, 'stalled');
-    const token = (await stalled.claims.claim('ex1', [record('lost')]))!;
+    const token = (await stalled.claims.claim('ex1'))!;
     const other = await claimsOver(store, 'other');
     other.time.now = stalled.time.now + TTL;
     await other.claims.outcomeOfClaimed('ex1', null, () => [record('lost')]);
@@ -152,9 +152,9 @@ describe('claim store', () => {
   it('given a run whose claim was released and taken by another run, produces nothing and leaves that claim open', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const { claims } = await claimsOver(store);
-    const first = (await claims.claim('ex1', [record('lost')]))!;
+    const first = (await claims.claim('ex1'))!;
     await claims.release('ex1');
-    const second = (await claims.claim('ex1', [record('lost')]))!;
+    const second = (await claims.claim('ex1'))!;
     assert.deepEqual(await claims.recordOutcome('ex1', first, [record('succeeded')]), []);
     const claim = await claims.get('ex1');
     assert.equal(claim?.doc.token, second);
@@ -170,7 +170,7 @@ describe('claim store', () => {
     // The SQLite store, but its delete fails (a store that is down).
     const failing: DocumentStore = Object.assign(Object.create(store) as DocumentStore, { delete: () => Promise.reject(new Error('down')) });
     const { claims } = await claimsOver(failing, 'x1', logger);
-    await claims.claim('ex1', [record('lost')]);
+    await claims.claim('ex1');
     await claims.release('ex1');
     assert.deepEqual(warnings, ['could not release the claim of a handed-back execution']);
     assert.notEqual(await claims.get('ex1'), null);
@@ -187,7 +187,7 @@ describe('claim store', () => {
   it('stores claims in the execution_claims collection', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const { claims } = await claimsOver(store);
-    await claims.claim('ex1', [record('lost')]);
+    await claims.claim('ex1');
     assert.equal((await store.get<ClaimDoc>(CLAIMS, 'ex1'))?.doc.executorId, 'x1');
     await store.close();
   });

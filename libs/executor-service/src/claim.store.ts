@@ -7,11 +7,7 @@
  * claim whose lease ran out with no outcome was left by an executor that died mid-run: it is
  * reported lost, again by compare-and-set over the very claim version seen stale, so an owner that
  * finished in the meantime wins. A claim whose lease still runs is {@link ClaimHeld}: the caller
- * decides how to wait, so one lost execution never holds up work that was not in flight. An open
- * claim carries its own lost report (`lostRecords`, built when it is taken) and is marked
- * `leaseOpen`, so a lease reaper finds lapsed claims by an index and reports them lost without the
- * request ({@link ClaimStore.reapLapsed}); a redelivery later finds the claim done and produces the
- * same records again (same event ids).
+ * decides how to wait, so one lost execution never holds up work that was not in flight.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock, Logger } from '@codestep/core';
@@ -42,16 +38,6 @@ export interface ClaimDoc {
   /** Set once the execution finished: the records it produced (an outbox for redelivery). */
   done?: boolean;
   records?: StoredRecord[];
-  /** Set while the claim has no outcome (indexed with `renewedAt`: the lease reaper's query). */
-  leaseOpen?: true;
-  /** What reporting this execution lost produces, built when it was claimed. */
-  lostRecords?: StoredRecord[];
-}
-
-/** A closed claim: its outcome and the records it produced, nothing of its open lease. */
-function closed(doc: ClaimDoc, executorId: string, at: number, records: LogRecord[]): ClaimDoc {
-  const { leaseOpen: _open, lostRecords: _lost, ...rest } = doc;
-  return { ...rest, executorId, claimedAt: at, done: true, records: records.map(toStored) };
 }
 
 /** A log record as kept on a claim. */
@@ -86,11 +72,8 @@ export interface ClaimStore {
   ensureCollection(): Promise<void>;
   /** The claim of the execution, if any. */
   get(executionId: string): Promise<StoredDoc<ClaimDoc> | null>;
-  /**
-   * Claims the execution for one run of this executor: the run's token, or undefined if it was
-   * claimed already. `lost` is what reporting it lost would produce, kept on the open claim.
-   */
-  claim(executionId: string, lost: LogRecord[]): Promise<string | undefined>;
+  /** Claims the execution for one run of this executor: the run's token, or undefined if it was claimed already. */
+  claim(executionId: string): Promise<string | undefined>;
   /**
    * What to produce for an execution claimed already (`seen`, or read again when null): the
    * records of its outcome if it finished; the `lost` records, recorded as its outcome, if its
@@ -113,12 +96,6 @@ export interface ClaimStore {
   renew(executionId: string, token: string): Promise<boolean>;
   /** Deletes the claim so a redelivery runs the execution at once; never throws. */
   release(executionId: string): Promise<void>;
-  /**
-   * Reports lost up to `limit` open claims whose lease ran out, oldest renewal first: each by
-   * compare-and-set over the version seen, storing its `lostRecords` as its outcome. Returns the
-   * records of the claims this call won (a claim renewed, finished or reaped meanwhile is skipped).
-   */
-  reapLapsed(limit: number): Promise<LogRecord[][]>;
 }
 
 /** Compare-and-set attempts of {@link ClaimStore.recordOutcome} and {@link ClaimStore.renew} before they give up. */
@@ -130,13 +107,12 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
   const get = (id: string) => store.get<ClaimDoc>(CLAIMS, id);
   const recordsOf = (claim: StoredDoc<ClaimDoc>) => (claim.doc.records ?? []).map(fromStored);
   return {
-    ensureCollection: () => store.ensureCollection(CLAIMS, [{ fields: ['leaseOpen', 'renewedAt'] }]),
+    ensureCollection: () => store.ensureCollection(CLAIMS, []),
     get,
-    async claim(executionId, lost) {
+    async claim(executionId) {
       const token = `${executorId}/${randomUUID()}`;
       const now = clock();
-      const doc: ClaimDoc = { executorId, claimedAt: now, renewedAt: now, token, leaseOpen: true, lostRecords: lost.map(toStored) };
-      return (await store.insertIfAbsent<ClaimDoc>(CLAIMS, executionId, doc)) ? token : undefined;
+      return (await store.insertIfAbsent<ClaimDoc>(CLAIMS, executionId, { executorId, claimedAt: now, renewedAt: now, token })) ? token : undefined;
     },
     async outcomeOfClaimed(executionId, seen, lost) {
       const claim = seen ?? (await get(executionId));
@@ -147,11 +123,10 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
       // Another run may still be going (its executor renews the lease); only a lapsed lease is lost.
       if (sinceRenewed < leaseMs) throw new ClaimHeld(executionId, claim?.doc.executorId, leaseMs - sinceRenewed);
       logger.warn({ executionId }, 'execution claimed by an executor that did not finish it; reporting it lost');
-      // The report built when it was claimed, the same one a lease reaper produces.
-      const records = claim?.doc.lostRecords ? claim.doc.lostRecords.map(fromStored) : lost();
+      const records = lost();
       // "Lost" is recorded only over the very claim version seen stale, so an owner that
       // finished in the meantime wins.
-      if (claim && (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, claim.version, closed(claim.doc, executorId, clock(), records)))) return records;
+      if (claim && (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, claim.version, { executorId, claimedAt: clock(), done: true, records: records.map(toStored) }))) return records;
       const now = await get(executionId);
       if (now?.doc.done) return recordsOf(now);
       throw new Error(`the claim of execution ${executionId} changed while it was being reported lost; looking again`);
@@ -167,7 +142,7 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
           logger.warn({ executionId }, 'the claim of this run was released and taken by another run; its result is dropped');
           return [];
         }
-        if (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, current.version, closed(current.doc, current.doc.executorId, clock(), records))) return records;
+        if (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, current.version, { ...current.doc, claimedAt: clock(), done: true, records: records.map(toStored) })) return records;
       }
       throw new Error(`the claim of execution ${executionId} kept changing while its result was being recorded`);
     },
@@ -186,22 +161,6 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
         // The lease then runs out (nothing renews it) and the execution is reported EXECUTOR_LOST, retryable.
         logger.warn({ executionId, error }, 'could not release the claim of a handed-back execution');
       }
-    },
-    async reapLapsed(limit) {
-      const open = await store.find<ClaimDoc>(CLAIMS, { where: { leaseOpen: true }, orderBy: { field: 'renewedAt', direction: 'asc' }, limit });
-      const won: LogRecord[][] = [];
-      for (const claim of open) {
-        const { done, lostRecords, renewedAt = claim.doc.claimedAt } = claim.doc;
-        // Ordered by last renewal: the first lease still running ends the lapsed ones.
-        if (clock() - renewedAt < leaseMs) break;
-        if (done || !lostRecords) continue;
-        const records = lostRecords.map(fromStored);
-        // Over the very version seen lapsed: a renewal, an outcome or another reaper wins.
-        if (!(await store.compareAndSet<ClaimDoc>(CLAIMS, claim.id, claim.version, closed(claim.doc, executorId, clock(), records)))) continue;
-        logger.warn({ executionId: claim.id, owner: claim.doc.executorId }, 'the lease of an execution ran out with no outcome (its executor died or stalled); reported lost');
-        won.push(records);
-      }
-      return won;
     },
   };
 }

@@ -4,8 +4,7 @@
  * runs, so a redelivered request never runs an action twice. A claim is a short lease renewed
  * while its action runs; one left by an executor that died mid-run lapses within `claimLeaseMs`
  * and turns into a retryable `EXECUTOR_LOST` failure, and the enrollment service decides whether
- * to retry (see `claim.store.ts`): every executor's lease reaper reports it within about a second
- * of the lapse (see `lease.reaper.ts`), and a redelivery of its request does too. A request found under a lease still running is appended again
+ * to retry (see `claim.store.ts`). A request found under a lease still running is appended again
  * for later rather than holding up its batch (see `action-request.runner.ts`).
  *
  * `stop()` drains: no new request is started, running ones finish (up to `drainTimeoutMs`) and
@@ -26,13 +25,11 @@ import { createClaimStore } from './claim.store.ts';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DrainController, Draining } from './drain.controller.ts';
 import { createExecutionPreparer } from './execution.preparer.ts';
 import type { ExecutorPorts } from './executor.ports.ts';
-import { DEFAULT_LEASE_REAPER_INTERVAL_MS, startLeaseReaper, type LeaseReaper } from './lease.reaper.ts';
 import { createSandboxRunner } from './sandbox.runner.ts';
 import { createWorkflowVersionCache } from './workflow-version.cache.ts';
 
 export type { ExecutorPorts } from './executor.ports.ts';
 export { DEFAULT_DRAIN_TIMEOUT_MS } from './drain.controller.ts';
-export { DEFAULT_LEASE_REAPER_INTERVAL_MS } from './lease.reaper.ts';
 
 /** How long a claim lasts unless its running executor renews it, ms (renewed three times per lease). */
 export const DEFAULT_CLAIM_LEASE_MS = 5_000;
@@ -61,11 +58,6 @@ export interface ExecutorServiceDeps {
    * that died is reported lost this long after its last renewal, ms. @default 5000
    */
   claimLeaseMs?: number;
-  /**
-   * How often this executor looks for claims whose lease ran out (any executor's) and reports
-   * them lost, ms (see `lease.reaper.ts`). @default 1000
-   */
-  leaseReaperIntervalMs?: number;
   /**
    * How long `stop()` lets running executions finish before handing them back for redelivery, ms.
    * @default 25000 (a little above HubSpot's 20 s default limit)
@@ -102,7 +94,6 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
   const holdMs = deps.limits.maxTimeoutMs + HOLD_MARGIN_MS;
   const runOne = createActionRequestRunner({ eventLog, claims, drain, prepare, runner, sandbox: () => sandbox!, clock, logger, executorId: deps.executorId, leaseMs, holdMs });
   let subscription: Subscription | undefined;
-  let reaper: LeaseReaper | undefined;
   let stopped: Promise<void> | undefined;
   return {
     hostApi: runner.hostApi,
@@ -110,7 +101,6 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
       if (typeof deps.sandbox === 'function') sandbox = await deps.sandbox(runner.hostApi);
       await claims.ensureCollection();
       await eventLog.ensureTopics([Topics.actions, Topics.consoleLines]);
-      reaper = startLeaseReaper({ claims, eventLog, logger, intervalMs: deps.leaseReaperIntervalMs ?? DEFAULT_LEASE_REAPER_INTERVAL_MS });
       subscription = await eventLog.consume({
         group: 'codestep-executor',
         topics: [Topics.actions],
@@ -122,7 +112,6 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
     stop() {
       return (stopped ??= (async () => {
         await drain.drain(async () => subscription?.stop());
-        await reaper?.stop();
         if (ownsSandbox) await sandbox?.close();
         // Runs handed back settle once the sandbox is closed under them; bounded all the same.
         await drain.settle();
