@@ -121,6 +121,14 @@ describe('redactValue', () => {
     assert.deepEqual(redactValue(list, createRedactor(['1234'])), list);
   });
 
+  it('redacts numbers whose text holds a secret (a numeric secret returned as a number)', () => {
+    const numeric = createRedactor(['98765432']);
+    const value = JSON.parse('{"pin":98765432,"other":98765,"list":[198765432],"f":1.5}') as Record<string, unknown>;
+    redactValue(value, numeric);
+    assert.deepEqual(value, { pin: REDACTED, other: 98765, list: [`1${REDACTED}`], f: 1.5 });
+    assert.equal(redactValue(98765432, numeric), REDACTED);
+  });
+
   it('walks a result nested far deeper than the stack allows recursion', () => {
     const depth = 200_000;
     const value = JSON.parse(`${'['.repeat(depth)}"hk-0123456789"${']'.repeat(depth)}`) as unknown;

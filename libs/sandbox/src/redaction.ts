@@ -32,13 +32,25 @@ export function createRedactor(values: Iterable<string>): Redactor {
 }
 
 /**
- * Redacts every string in `value` (JSON data the worker parsed, so plain, acyclic and its own):
+ * A number whose decimal text holds a secret (a numeric PIN or account number returned as a
+ * number) becomes the redacted text: the value must not be stored, so its type gives way (a
+ * declared `number` output then fails validation naming the field rather than keeping it).
+ */
+function redactNumber(value: number, redact: Redactor): number | string {
+  const text = String(value);
+  const clean = redact(text);
+  return clean === text ? value : clean;
+}
+
+/**
+ * Redacts every string (and number whose text holds a secret) in `value` (JSON data the worker parsed, so plain, acyclic and its own):
  * string values and object keys (not array indices), at any depth, in place. Iterative, so a
  * deeply nested result cannot overflow the stack; properties are defined, not assigned, so a
  * `__proto__` key is redacted like any other. Returns the value (a string is returned redacted).
  */
 export function redactValue(value: unknown, redact: Redactor): unknown {
   if (typeof value === 'string') return redact(value);
+  if (typeof value === 'number') return redactNumber(value, redact);
   const pending: unknown[] = [value];
   while (pending.length > 0) {
     const node = pending.pop();
@@ -49,7 +61,7 @@ export function redactValue(value: unknown, redact: Redactor): unknown {
       const item = record[key];
       if (typeof item === 'object' && item !== null) pending.push(item);
       const cleanKey = isArray ? key : redact(key);
-      const cleanItem = typeof item === 'string' ? redact(item) : item;
+      const cleanItem = typeof item === 'string' ? redact(item) : typeof item === 'number' ? redactNumber(item, redact) : item;
       if (cleanKey === key && cleanItem === item) continue;
       if (cleanKey !== key) delete record[key];
       Object.defineProperty(record, cleanKey, { value: cleanItem, writable: true, enumerable: true, configurable: true });
