@@ -5,7 +5,7 @@
  * in `errors` with a 207, as HubSpot reports them.
  */
 import { batchInputs, withAuth } from './api-auth.ts';
-import { describeType, pairTypes, parseTypeName } from './association-types.ts';
+import { describeType, pairTypes, parseTypeName, reverseTypeId } from './association-types.ts';
 import { existing, liveAssociations } from './associations.read.ts';
 import { resolveType } from './custom-objects.ts';
 import { idOf, type FakeContext, type FakeRequest } from './fake-context.ts';
@@ -113,7 +113,15 @@ function batchCreate({ ctx, req, token, from, to, v4 }: Pair, asDefault: boolean
     if (!asDefault) for (const typeId of typeIds) ctx.associations.associate(token.portalId, ends[0], ends[1], typeId);
     if (asDefault)
       return added.map((typeId) => ({ from: { id: fromId }, to: { id: toId }, associationSpec: { associationCategory: pairTypes(from.singular, to.singular).category, associationTypeId: typeId } }));
-    if (!v4) return [{ from: { id: fromId }, to: { id: toId }, type: describeType(from.singular, to.singular, typeIds[0] as number).name }];
+    // v3 answers both directions, as a captured HubSpot response shows (hubspot-api-nodejs #656).
+    if (!v4) {
+      const forward = describeType(from.singular, to.singular, typeIds[0] as number);
+      const back = describeType(to.singular, from.singular, reverseTypeId(forward.typeId));
+      return [
+        { from: { id: fromId }, to: { id: toId }, type: forward.name },
+        { from: { id: toId }, to: { id: fromId }, type: back.name },
+      ];
+    }
     const labels = typeIds.map((t) => describeType(from.singular, to.singular, t).label).filter((l) => l !== null);
     return [{ fromObjectTypeId: from.objectTypeId, fromObjectId: Number(fromId), toObjectTypeId: to.objectTypeId, toObjectId: Number(toId), labels }];
   });
