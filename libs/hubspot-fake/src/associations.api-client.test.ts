@@ -142,6 +142,23 @@ void describe('associations through @hubspot/api-client 10 and 13', () => {
     assert.deepEqual(fake.associatedIds({ objectType: 'deals', id: deal.id }, 'contacts'), [c2!.id]);
   });
 
+  test('v4 getPage pages with limit and after, as paging loops in actions expect', async () => {
+    const company = fake.seed('companies', { name: 'Paged' });
+    const ids = ['p1', 'p2', 'p3'].map((n) => fake.seed('contacts', { email: `${n}@paged.com` }).id);
+    for (const id of ids) fake.associate({ objectType: 'companies', id: company.id }, { objectType: 'contacts', id });
+    const seen: string[] = [];
+    let after: string | undefined;
+    let pages = 0;
+    do {
+      const page = await v13.crm.associations.v4.basicApi.getPage('companies', company.id, 'contacts', after, 2);
+      seen.push(...page.results.map((r) => String(r.toObjectId)));
+      after = page.paging?.next?.after;
+      pages += 1;
+    } while (after);
+    assert.deepEqual(seen, ids);
+    assert.equal(pages, 2);
+  });
+
   test('notes created with inline associations show on the contact (activities are CRM objects)', async () => {
     const contact = fake.seed('contacts', { email: 'n1@example.com' });
     const note = await v13.crm.objects.notes.basicApi.create({

@@ -37,7 +37,7 @@ export function handleAssociations(ctx: FakeContext, req: FakeRequest): FakeResp
     const scopes = req.method === 'GET' ? from.readScopes : from.writeScopes;
     if (token.scopes !== undefined && !scopes.some((sc) => token.scopes?.includes(sc))) return missingScopes(req.correlationId, [scopes[0] as string]);
     if (isDefault) return req.method === 'PUT' && rest.length === 2 ? v4Default(ctx, req, token, record, to, rest[1] as string) : notSupported(req);
-    if (rest.length === 1 && req.method === 'GET') return v4 ? v4List(ctx, token, record, to) : v3List(ctx, token, record, to);
+    if (rest.length === 1 && req.method === 'GET') return v4 ? v4List(ctx, req, token, record, to) : v3List(ctx, token, record, to);
     if (v4 && rest.length === 2) return v4Write(ctx, req, token, record, to, rest[1] as string);
     if (!v4 && rest.length === 3) return v3Write(ctx, req, token, record, to, rest[1] as string, rest[2] as string);
     return notSupported(req);
@@ -53,12 +53,21 @@ function v3List(ctx: FakeContext, token: AccessTokenRecord, record: StoredObject
   return { status: 200, body: { results } };
 }
 
-function v4List(ctx: FakeContext, token: AccessTokenRecord, record: StoredObject, to: ObjectTypeSpec): FakeResponse {
-  const results = liveAssociations(ctx, token.portalId, record, to).map((r) => ({
+/** Pages of `limit` (default and most 500) records; `paging.next.after` (an offset) only while more remain. */
+function v4List(ctx: FakeContext, req: FakeRequest, token: AccessTokenRecord, record: StoredObject, to: ObjectTypeSpec): FakeResponse {
+  const limitText = req.query.get('limit');
+  const limit = limitText === null ? 500 : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1) return validationError(req.correlationId, `limit must be a positive integer, got ${limitText}`);
+  const after = Number(req.query.get('after') ?? 0) || 0;
+  const all = liveAssociations(ctx, token.portalId, record, to);
+  const page = all.slice(after, after + Math.min(limit, 500)).map((r) => ({
     toObjectId: Number(r.toId),
     associationTypes: r.types.map((t) => ({ category: t.category, typeId: t.typeId, label: t.label })),
   }));
-  return { status: 200, body: { results } };
+  const body: Record<string, unknown> = { results: page };
+  const next = after + page.length;
+  if (next < all.length) body['paging'] = { next: { after: String(next), link: `${ctx.baseUrl}${req.path}?after=${next}` } };
+  return { status: 200, body };
 }
 
 /** `PUT|DELETE /crm/v3/objects/{type}/{id}/associations/{toType}/{toId}/{associationType}`. */
