@@ -6,6 +6,7 @@
  *   codestep replay [--verify]   rebuild every projection from the event log
  *   codestep tenants create …    create a tenant and its API key
  *   codestep certs create <dir>  the services' certificates (CODESTEP_TLS_DIR)
+ *   codestep hubspot-fake        a local HubSpot API to test actions against
  */
 import { createLogger } from '@codestep/core';
 import { loadPlatformConfig, replayProjections, sandboxOptionsOf, shutdownBackstopMs, startEmbedded, stopOnSignal } from '@codestep/platform';
@@ -16,7 +17,8 @@ const USAGE = `usage: codestep <command>
   run <action.js> ...  run one action locally (codestep run --help)
   replay [--verify]    rebuild every projection from the event log (--verify: compare with live, change nothing)
   tenants create <name> [--default-timeout-ms N] ...  create a tenant and print its API key (codestep tenants --help)
-  certs create <dir> [--host NAME]  make the services' CA and certificates for CODESTEP_TLS_DIR (codestep certs --help)`;
+  certs create <dir> [--host NAME]  make the services' CA and certificates for CODESTEP_TLS_DIR (codestep certs --help)
+  hubspot-fake [--port N] [--seed FILE]  serve a local HubSpot API to test actions against (codestep hubspot-fake --help)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -32,6 +34,15 @@ async function main(argv: string[]): Promise<number> {
     case 'certs': {
       const { certsCommand } = await import('./commands/certs.ts');
       return certsCommand(rest, process);
+    }
+    case 'hubspot-fake': {
+      const { startFakeCommand } = await import('./commands/hubspot-fake.ts');
+      const fake = await startFakeCommand(rest, process);
+      if (typeof fake === 'number') return fake;
+      const stop = () => void fake.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      return -1; // keeps running until a signal
     }
     case 'dev':
       await dev();

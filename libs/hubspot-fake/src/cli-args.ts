@@ -9,6 +9,7 @@
  *   --rate-limit 100                  requests per rolling second (0 = off)
  *   --token-ttl 1800                  OAuth access token lifetime, seconds
  *   --strict-properties               reject properties a standard portal lacks
+ *   --seed seed.json                  a seed document to load (README: "Seed document")
  */
 import { parseArgs } from 'node:util';
 import { ValidationError } from '@codestep/core';
@@ -51,7 +52,7 @@ export function parseClientSpec(spec: string): OAuthClientConfig {
   };
 }
 
-export function parseCliArgs(argv: readonly string[]): HubSpotFakeOptions {
+export function parseCliArgs(argv: readonly string[]): HubSpotFakeOptions & { seedFile?: string } {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -63,11 +64,13 @@ export function parseCliArgs(argv: readonly string[]): HubSpotFakeOptions {
       'rate-limit': { type: 'string' },
       'token-ttl': { type: 'string' },
       'strict-properties': { type: 'boolean' },
+      seed: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
   });
-  const options: HubSpotFakeOptions = {};
+  const options: HubSpotFakeOptions & { seedFile?: string } = {};
+  if (values.seed !== undefined) options.seedFile = values.seed;
   const port = integer(values.port, 'port');
   if (port !== undefined) options.port = port;
   if (values.host !== undefined) options.host = values.host;

@@ -7,6 +7,7 @@ import { parseSearchRequest, searchObjects, SearchRequestError } from './crm.sea
 import { toWire, type StoredObject } from './crm.store.ts';
 import { isJson, type FakeContext, type FakeRequest } from './fake-context.ts';
 import { locateJsonError } from './json-error.ts';
+import { extrasFromBody, extrasFromQuery, readExtras } from './read-extras.ts';
 import {
   contactExists,
   crmError,
@@ -21,7 +22,9 @@ import {
   validationError,
   type FakeResponse,
 } from './hubspot-errors.ts';
-import { resolveObjectType, type ObjectTypeSpec } from './object-types.ts';
+import { planInlineAssociations } from './associations.inline.ts';
+import { resolveType } from './custom-objects.ts';
+import type { ObjectTypeSpec } from './object-types.ts';
 import type { AccessTokenRecord } from './token.registry.ts';
 
 const LIST_LIMITS = { defaultLimit: 10, maxLimit: 100 } as const;
@@ -62,7 +65,7 @@ export function handleCrm(ctx: FakeContext, req: FakeRequest): FakeResponse {
 }
 
 function dispatch(ctx: FakeContext, req: FakeRequest, typeSegment: string, rest: string[], route: Route | undefined, token: AccessTokenRecord): FakeResponse {
-  const spec = resolveObjectType(typeSegment);
+  const spec = resolveType(ctx, token.portalId, typeSegment);
   if (!spec) return validationError(req.correlationId, `Unable to infer object type from: ${typeSegment}`);
   if (!route) {
     return rest.length <= 1 ? crmError(405, req.correlationId, { message: `HTTP ${req.method} is not supported by this endpoint` }) : resourceNotFound(req.correlationId);
@@ -94,11 +97,11 @@ function pickRoute(method: string, rest: string[]): Route | undefined {
  * Private-app tokens are limited each on its own; tokens of an OAuth app per installation
  * (app + portal), so a refreshed token shares its predecessor's window.
  */
-function rateKey(token: AccessTokenRecord): string {
+export function rateKey(token: AccessTokenRecord): string {
   return token.clientId !== undefined ? `oauth:${token.appId}:${token.portalId}` : `token:${token.token}`;
 }
 
-function rateGroupName(token: AccessTokenRecord): string {
+export function rateGroupName(token: AccessTokenRecord): string {
   return token.clientId !== undefined ? `publicapi:oauth-api-calls-secondly:${token.appId}:${token.portalId}` : `publicapi:private-app-api-calls-secondly:${token.portalId}`;
 }
 
@@ -108,10 +111,10 @@ function isKnownFor(ctx: FakeContext, spec: ObjectTypeSpec): ((name: string) => 
   return (name) => spec.knownProperties.includes(name) || (custom?.has(name) ?? false);
 }
 
-type JsonBody = { ok: true; value: unknown } | { ok: false; response: FakeResponse };
+export type JsonBody = { ok: true; value: unknown } | { ok: false; response: FakeResponse };
 
 /** Parses a JSON body the way HubSpot reports failures: `Invalid input JSON on line L, column C: …`. */
-function readJson(req: FakeRequest): JsonBody {
+export function readJson(req: FakeRequest): JsonBody {
   if (req.rawBody.length > 0 && !isJson(req.headers)) {
     return { ok: false, response: crmError(415, req.correlationId, { message: 'HTTP 415 Unsupported Media Type' }) };
   }
@@ -166,7 +169,7 @@ function getObject(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, tok
   const found = lookup(ctx, req, spec, token.portalId, queryFlag(req, 'archived'));
   if (isResponse(found)) return found;
   const requested = requestedProperties(req.query.getAll('properties'));
-  return { status: 200, body: toWire(found, propertiesView(spec, found.properties, requested, isKnownFor(ctx, spec))) };
+  return { status: 200, body: { ...toWire(found, propertiesView(spec, found.properties, requested, isKnownFor(ctx, spec))), ...readExtras(ctx, found, extrasFromQuery(req)) } };
 }
 
 function listObjects(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, token: AccessTokenRecord): FakeResponse {
@@ -181,7 +184,8 @@ function listObjects(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, t
   const page = candidates.slice(0, pageSize);
   const requested = requestedProperties(req.query.getAll('properties'));
   const isKnown = isKnownFor(ctx, spec);
-  const body: Record<string, unknown> = { results: page.map((o) => toWire(o, propertiesView(spec, o.properties, requested, isKnown))) };
+  const extras = extrasFromQuery(req);
+  const body: Record<string, unknown> = { results: page.map((o) => ({ ...toWire(o, propertiesView(spec, o.properties, requested, isKnown)), ...readExtras(ctx, o, extras) })) };
   const next = candidates[pageSize];
   if (next) {
     const link = new URL(req.path, ctx.baseUrl);
@@ -224,8 +228,10 @@ function createObject(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, 
     const conflict = emailConflict(ctx, req, token.portalId, values);
     if (conflict) return conflict;
   }
-  // Inline `associations` are accepted and not stored: the fake has no associations API yet.
+  const inline = planInlineAssociations(ctx, req, token.portalId, spec);
+  if (!inline.ok) return inline.response;
   const created = ctx.store.create(token.portalId, spec, values);
+  inline.apply(created);
   return {
     status: 201,
     body: toWire(created, allProperties(created.properties)),
@@ -258,7 +264,11 @@ function searchRoute(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, t
   if (!json.ok) return json.response;
   try {
     const request = parseSearchRequest(json.value);
-    const page = searchObjects(spec, ctx.store.list(token.portalId, spec.name), request);
+    const associated = (o: StoredObject, toType: string) => {
+      const toSpec = resolveType(ctx, token.portalId, toType);
+      return toSpec ? ctx.associations.list(token.portalId, { spec, id: o.id }, toSpec).map((r) => r.toId) : [];
+    };
+    const page = searchObjects(spec, ctx.store.list(token.portalId, spec.name), request, associated);
     const isKnown = isKnownFor(ctx, spec);
     const body: Record<string, unknown> = {
       total: page.total,
@@ -280,7 +290,7 @@ function batchRead(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, tok
   const startedAt = ctx.options.clock();
   const json = readJson(req);
   if (!json.ok) return json.response;
-  const body = json.value as { inputs?: unknown; properties?: unknown; idProperty?: unknown } | null;
+  const body = json.value as { inputs?: unknown; properties?: unknown; idProperty?: unknown; propertiesWithHistory?: unknown } | null;
   if (typeof body !== 'object' || body === null || !Array.isArray(body.inputs)) {
     return validationError(req.correlationId, 'Invalid input JSON: inputs must be an array of { id }');
   }
@@ -303,7 +313,7 @@ function batchRead(ctx: FakeContext, req: FakeRequest, spec: ObjectTypeSpec, tok
   const missing: string[] = [];
   for (const id of ids) {
     const found = idProperty ? ctx.store.findByProperty(token.portalId, spec.name, idProperty, id) : ctx.store.list(token.portalId, spec.name).find((o) => o.id === id);
-    if (found) results.push(toWire(found, propertiesView(spec, found.properties, requested, isKnown)));
+    if (found) results.push({ ...toWire(found, propertiesView(spec, found.properties, requested, isKnown)), ...readExtras(ctx, found, extrasFromBody(body)) });
     else missing.push(id);
   }
   const timing = { startedAt: formatInstant(startedAt), completedAt: formatInstant(ctx.options.clock()) };

@@ -225,6 +225,29 @@ function matches(object: StoredObject, filter: SearchFilter): boolean {
   }
 }
 
+/** Ids of the records of `toType` (`contact`, `companies`, `2-3456`) associated with a record. */
+export type AssociatedIds = (object: StoredObject, toType: string) => string[];
+
+/** A filter on `associations.{type}`: the value is an associated record's id. */
+function matchesAssociation(ids: readonly string[], filter: SearchFilter): boolean {
+  switch (filter.operator) {
+    case 'EQ':
+      return ids.includes(filter.value ?? '');
+    case 'NEQ':
+      return !ids.includes(filter.value ?? '');
+    case 'IN':
+      return (filter.values ?? []).some((v) => ids.includes(v));
+    case 'NOT_IN':
+      return !(filter.values ?? []).some((v) => ids.includes(v));
+    case 'HAS_PROPERTY':
+      return ids.length > 0;
+    case 'NOT_HAS_PROPERTY':
+      return ids.length === 0;
+    default:
+      return false;
+  }
+}
+
 export interface SearchPage {
   total: number;
   results: StoredObject[];
@@ -233,8 +256,9 @@ export interface SearchPage {
 }
 
 /** Runs a parsed search over live records (in id order). */
-export function searchObjects(spec: ObjectTypeSpec, objects: readonly StoredObject[], request: SearchRequest): SearchPage {
-  let hits = objects.filter((o) => request.filterGroups.length === 0 || request.filterGroups.some((group) => group.every((f) => matches(o, f))));
+export function searchObjects(spec: ObjectTypeSpec, objects: readonly StoredObject[], request: SearchRequest, associated?: AssociatedIds): SearchPage {
+  const test = (o: StoredObject, f: SearchFilter) => (f.propertyName.startsWith('associations.') && associated ? matchesAssociation(associated(o, f.propertyName.slice(13)), f) : matches(o, f));
+  let hits = objects.filter((o) => request.filterGroups.length === 0 || request.filterGroups.some((group) => group.every((f) => test(o, f))));
   if (request.query !== undefined) {
     const q = request.query.toLowerCase();
     hits = hits.filter((o) => spec.queryProperties.some((p) => o.properties.get(p)?.toLowerCase().includes(q)));

@@ -15,6 +15,15 @@ export interface StoredObject {
   readonly createdAt: number;
   updatedAt: number;
   archivedAt: number | undefined;
+  /** Every value each property had, oldest first (for `propertiesWithHistory`). */
+  readonly history: Map<string, PropertyVersion[]>;
+}
+
+/** One value a property held, as `propertiesWithHistory` reports it. */
+export interface PropertyVersion {
+  value: string;
+  timestamp: number;
+  sourceType: string;
 }
 
 /** A record as a test sees it: every stored property, ISO timestamps. */
@@ -86,7 +95,9 @@ export class CrmStore {
     properties.set('hs_object_id', id);
     if (!properties.has('createdate')) properties.set('createdate', formatInstant(now));
     properties.set(spec.lastModifiedProperty, formatInstant(now));
-    const object: StoredObject = { id, portalId, spec, properties, createdAt: now, updatedAt: now, archivedAt: undefined };
+    computeDerived(spec.name, properties);
+    const object: StoredObject = { id, portalId, spec, properties, createdAt: now, updatedAt: now, archivedAt: undefined, history: new Map() };
+    for (const [name, value] of properties) recordVersion(object, name, value, now);
     this.#collection(portalId, spec.name).set(id, object);
     return object;
   }
@@ -96,9 +107,14 @@ export class CrmStore {
     for (const [name, value] of values) {
       if (value === null) object.properties.delete(name);
       else object.properties.set(name, value);
+      recordVersion(object, name, value ?? '', now);
     }
     object.updatedAt = now;
     object.properties.set(object.spec.lastModifiedProperty, formatInstant(now));
+    const before = object.properties.get('amount');
+    computeDerived(object.spec.name, object.properties);
+    const after = object.properties.get('amount');
+    if (after !== undefined && after !== before) recordVersion(object, 'amount', after, now);
     return object;
   }
 
@@ -106,6 +122,20 @@ export class CrmStore {
     const now = this.#clock();
     object.archivedAt = now;
     object.updatedAt = now;
+  }
+
+  /** Deletes for good (GDPR delete): the id is not found afterwards, archived or not. */
+  remove(object: StoredObject): void {
+    this.#collection(object.portalId, object.spec.name).delete(object.id);
+  }
+
+  /** The record with this id in any type of the portal (engagement ids are shared by the activity types). */
+  findAnyType(portalId: number, id: string, types: readonly CrmObjectType[]): StoredObject | undefined {
+    for (const type of types) {
+      const found = this.#collection(portalId, type).get(id);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   find(portalId: number, type: CrmObjectType, id: string): StoredObject | undefined {
@@ -127,4 +157,29 @@ export class CrmStore {
   clear(): void {
     this.#collections.clear();
   }
+}
+
+function recordVersion(object: StoredObject, name: string, value: string, timestamp: number): void {
+  let versions = object.history.get(name);
+  if (!versions) {
+    versions = [];
+    object.history.set(name, versions);
+  }
+  versions.push({ value, timestamp, sourceType: 'API' });
+}
+
+/**
+ * Values HubSpot computes from others: a line item's `amount` is `price × quantity` less its
+ * discount (`discount` per unit, or `hs_discount_percentage`).
+ */
+function computeDerived(type: CrmObjectType, properties: Map<string, string>): void {
+  if (type !== 'line_items') return;
+  const price = Number(properties.get('price'));
+  const quantity = Number(properties.get('quantity') ?? '1');
+  if (!properties.has('price') || !Number.isFinite(price) || !Number.isFinite(quantity)) return;
+  const discount = Number(properties.get('discount') ?? '0') || 0;
+  const percentage = Number(properties.get('hs_discount_percentage') ?? '0') || 0;
+  const gross = price * quantity;
+  const amount = gross - discount * quantity - (gross * percentage) / 100;
+  properties.set('amount', String(Math.round(amount * 100) / 100));
 }

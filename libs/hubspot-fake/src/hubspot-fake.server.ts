@@ -8,15 +8,18 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ValidationError } from '@codestep/core';
+import { clearAreaState, createAreaState, routeAreas } from './areas.ts';
 import { normalizeWrite } from './crm.properties.ts';
 import { handleCrm } from './crm.routes.ts';
 import { CrmStore, toSnapshot, type CrmObjectSnapshot } from './crm.store.ts';
 import type { FakeContext, FakeRequest } from './fake-context.ts';
 import { crmError, injectedFailure, resourceNotFound, secondlyRateLimit, type FakeResponse } from './hubspot-errors.ts';
 import { DEFAULT_USER_EMAIL, DEFAULT_USER_ID, resolveOptions, type HubSpotFakeOptions, type OAuthConsent } from './hubspot-fake.options.ts';
-import { resolveObjectType, type CrmObjectType, type ObjectTypeSpec } from './object-types.ts';
+import { resolveType } from './custom-objects.ts';
+import type { CrmObjectType, ObjectTypeSpec } from './object-types.ts';
 import { handleOAuth } from './oauth.routes.ts';
 import { SecondlyRateLimiter } from './rate-limiter.ts';
+import { seedHandles, type SeedHandles } from './seed-handles.ts';
 import { TokenRegistry } from './token.registry.ts';
 
 /** One request as the fake saw it, in arrival order. */
@@ -62,6 +65,8 @@ export interface IssuedAccessToken {
 export interface FailNextOptions {
   /** Only requests whose path starts with this count (and fail). @default every path */
   pathPrefix?: string;
+  /** Only requests with this bearer token count (and fail). @default any token */
+  token?: string;
 }
 
 export interface SeedOptions {
@@ -69,7 +74,7 @@ export interface SeedOptions {
   portalId?: number;
 }
 
-export interface HubSpotFake {
+export interface HubSpotFake extends SeedHandles {
   /** `http://127.0.0.1:<port>`: use as `basePath` of the api-client or as the `api.hubapi.com` replacement. */
   readonly url: string;
   readonly port: number;
@@ -106,11 +111,13 @@ interface PendingFailure {
   status: number;
   remaining: number;
   pathPrefix: string;
+  token: string | undefined;
 }
 
-function specOf(objectType: string): ObjectTypeSpec {
-  const spec = resolveObjectType(objectType);
-  if (!spec) throw new ValidationError(`hubspot-fake: unknown object type ${objectType}; use contacts, companies, deals or tickets`);
+function specOf(ctx: FakeContext, portalId: number, objectType: string): ObjectTypeSpec {
+  const spec = resolveType(ctx, portalId, objectType);
+  if (!spec)
+    throw new ValidationError(`hubspot-fake: unknown object type ${objectType}; use a standard type (contacts, companies, deals, tickets, line_items, notes, …) or define a custom object first`);
   return spec;
 }
 
@@ -182,6 +189,7 @@ export async function startHubSpotFake(options: HubSpotFakeOptions = {}): Promis
     limiter: new SecondlyRateLimiter(resolved.rateLimitPerSecond, clock),
     baseUrl: '',
     consent: resolved.oauthConsent,
+    ...createAreaState(),
   };
   const state: FakeState = { ctx, log: [], failures: [] };
   const { server, port } = await listen(state);
@@ -197,12 +205,14 @@ export async function startHubSpotFake(options: HubSpotFakeOptions = {}): Promis
     ...recordHandles(ctx),
     ...tokenHandles(ctx),
     ...behaviourHandles(state),
+    ...seedHandles(ctx),
   };
 }
 
 /** The next injected failure for `path`, counted down (and dropped once used up). */
-function takeFailure(failures: PendingFailure[], path: string): PendingFailure | undefined {
-  const failure = failures.find((f) => path.startsWith(f.pathPrefix));
+function takeFailure(failures: PendingFailure[], req: FakeRequest): PendingFailure | undefined {
+  const token = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '')?.[1];
+  const failure = failures.find((f) => req.path.startsWith(f.pathPrefix) && (f.token === undefined || f.token === token));
   if (!failure) return undefined;
   failure.remaining -= 1;
   if (failure.remaining <= 0) failures.splice(failures.indexOf(failure), 1);
@@ -212,12 +222,14 @@ function takeFailure(failures: PendingFailure[], path: string): PendingFailure |
 /** An injected failure first, then the OAuth or CRM routes, else HubSpot's 404. */
 function route(state: FakeState, req: FakeRequest): FakeResponse {
   const { ctx } = state;
-  const failure = takeFailure(state.failures, req.path);
+  const failure = takeFailure(state.failures, req);
   if (failure) {
     return failure.status === 429 ? secondlyRateLimit(req.correlationId, 'publicapi:fake-injected-secondly', ctx.limiter.limit) : injectedFailure(failure.status, req.correlationId);
   }
   const [first, second, third] = req.segments;
   if (first === 'oauth') return handleOAuth(ctx, req);
+  const area = routeAreas(ctx, req);
+  if (area) return area;
   if (first === 'crm' && second === 'v3' && third === 'objects' && req.segments.length >= 4) return handleCrm(ctx, req);
   return resourceNotFound(req.correlationId);
 }
@@ -302,7 +314,7 @@ function recordHandles(ctx: FakeContext): Pick<HubSpotFake, 'seed' | 'get' | 'li
   const portalOf = (o?: SeedOptions) => o?.portalId ?? resolved.portalId;
   return {
     seed(objectType, properties, seedOptions) {
-      const spec = specOf(objectType);
+      const spec = specOf(ctx, portalOf(seedOptions), objectType);
       const written = normalizeWrite(spec, properties, {
         strict: resolved.strictProperties,
         customProperties: resolved.customProperties.get(spec.name) ?? new Set(),
@@ -314,11 +326,11 @@ function recordHandles(ctx: FakeContext): Pick<HubSpotFake, 'seed' | 'get' | 'li
       return toSnapshot(ctx.store.create(portalOf(seedOptions), spec, written.values));
     },
     get(objectType, id, getOptions) {
-      const found = ctx.store.find(portalOf(getOptions), specOf(objectType).name, id);
+      const found = ctx.store.find(portalOf(getOptions), specOf(ctx, portalOf(getOptions), objectType).name, id);
       return found ? toSnapshot(found) : undefined;
     },
     list(objectType, listOptions) {
-      return ctx.store.list(portalOf(listOptions), specOf(objectType).name, listOptions?.archived ?? false).map(toSnapshot);
+      return ctx.store.list(portalOf(listOptions), specOf(ctx, portalOf(listOptions), objectType).name, listOptions?.archived ?? false).map(toSnapshot);
     },
   };
 }
@@ -367,13 +379,14 @@ function behaviourHandles(state: FakeState): Pick<HubSpotFake, 'setRateLimit' | 
       if (!Number.isInteger(status) || status < 400 || status > 599) {
         throw new ValidationError(`hubspot-fake: failNext takes a 4XX or 5XX status, got ${status}`);
       }
-      if (count > 0) failures.push({ status, remaining: count, pathPrefix: failOptions.pathPrefix ?? '/' });
+      if (count > 0) failures.push({ status, remaining: count, pathPrefix: failOptions.pathPrefix ?? '/', token: failOptions.token });
     },
     setOAuthConsent(consent) {
       ctx.consent = consent;
     },
     reset() {
       ctx.store.clear();
+      clearAreaState(ctx);
       log.length = 0;
       failures.length = 0;
       ctx.limiter.reset();

@@ -48,6 +48,39 @@ void describe('main.ts', () => {
     assert.equal(code, 2);
     assert.match(stderr, /--port takes a non-negative integer, got eighty/);
   });
+
+  void test('--seed loads a seed document; a seed naming an unknown ref exits 2', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'hs-main-seed-'));
+    writeFileSync(join(dir, 'good.json'), JSON.stringify({ owners: [{ id: 42, email: 'seeded@example.com' }] }));
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ associations: [{ from: 'x', to: 'y' }] }));
+    const child = spawn(process.execPath, [MAIN, '--port', '0', '--token', 'pat-seeded', '--seed', join(dir, 'good.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let stdout = '';
+      child.stdout.setEncoding('utf8');
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: string) => {
+          stdout += chunk;
+          const match = /hubspot-fake listening on (http:\/\/\S+)/.exec(stdout);
+          if (match?.[1]) resolve(match[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`main.ts exited early with ${code}: ${stdout}`)));
+      });
+      const owners = await fetch(`${url}/crm/v3/owners/42`, { headers: { Authorization: 'Bearer pat-seeded' } });
+      assert.equal(((await owners.json()) as { email: string }).email, 'seeded@example.com');
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const bad = spawn(process.execPath, [MAIN, '--port', '0', '--seed', join(dir, 'bad.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    bad.stderr.setEncoding('utf8');
+    bad.stderr.on('data', (chunk: string) => (stderr += chunk));
+    const [code] = await once(bad, 'exit');
+    assert.equal(code, 2);
+    assert.match(stderr, /unknown ref/);
+  });
 });
 
 void describe('command-line flags', () => {

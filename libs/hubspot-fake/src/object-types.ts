@@ -1,15 +1,20 @@
+import { MORE_OBJECT_TYPES } from './object-types.more.ts';
+
 /**
  * The CRM object types the fake serves, with what HubSpot ties to each: the path names and
  * `0-N` ids that address it, the properties a read returns by default, the property that holds
  * the last-modified time (contacts differ from the rest), and the scopes a token needs.
  */
 
-export type CrmObjectType = 'contacts' | 'companies' | 'deals' | 'tickets';
+/** `contacts`, `companies`, …, the activity types, or a custom object's name (its schema's). */
+export type CrmObjectType = string;
 
 export interface ObjectTypeSpec {
   readonly name: CrmObjectType;
   /** HubSpot's object type id, accepted in the path instead of the name. */
   readonly objectTypeId: string;
+  /** `contact`, `line_item`, …: the word HubSpot's association type names use. */
+  readonly singular: string;
   /** Contacts keep `lastmodifieddate`; companies, deals and tickets `hs_lastmodifieddate`. */
   readonly lastModifiedProperty: 'lastmodifieddate' | 'hs_lastmodifieddate';
   /** Returned by a read or search that names no properties. */
@@ -27,6 +32,7 @@ export interface ObjectTypeSpec {
 const CONTACTS: ObjectTypeSpec = {
   name: 'contacts',
   objectTypeId: '0-1',
+  singular: 'contact',
   lastModifiedProperty: 'lastmodifieddate',
   defaultProperties: ['createdate', 'email', 'firstname', 'hs_object_id', 'lastmodifieddate', 'lastname'],
   knownProperties: [
@@ -72,6 +78,7 @@ const CONTACTS: ObjectTypeSpec = {
 const COMPANIES: ObjectTypeSpec = {
   name: 'companies',
   objectTypeId: '0-2',
+  singular: 'company',
   lastModifiedProperty: 'hs_lastmodifieddate',
   defaultProperties: ['createdate', 'domain', 'hs_lastmodifieddate', 'hs_object_id', 'name'],
   knownProperties: [
@@ -109,6 +116,7 @@ const COMPANIES: ObjectTypeSpec = {
 const DEALS: ObjectTypeSpec = {
   name: 'deals',
   objectTypeId: '0-3',
+  singular: 'deal',
   lastModifiedProperty: 'hs_lastmodifieddate',
   defaultProperties: ['amount', 'closedate', 'createdate', 'dealname', 'dealstage', 'hs_lastmodifieddate', 'hs_object_id', 'pipeline'],
   knownProperties: [
@@ -141,6 +149,7 @@ const DEALS: ObjectTypeSpec = {
 const TICKETS: ObjectTypeSpec = {
   name: 'tickets',
   objectTypeId: '0-5',
+  singular: 'ticket',
   lastModifiedProperty: 'hs_lastmodifieddate',
   defaultProperties: ['content', 'createdate', 'hs_lastmodifieddate', 'hs_object_id', 'hs_pipeline', 'hs_pipeline_stage', 'hs_ticket_category', 'hs_ticket_priority', 'subject'],
   knownProperties: [
@@ -166,7 +175,7 @@ const TICKETS: ObjectTypeSpec = {
   queryProperties: ['subject', 'content'],
 };
 
-export const OBJECT_TYPES: readonly ObjectTypeSpec[] = [CONTACTS, COMPANIES, DEALS, TICKETS];
+export const OBJECT_TYPES: readonly ObjectTypeSpec[] = [CONTACTS, COMPANIES, DEALS, TICKETS, ...MORE_OBJECT_TYPES];
 
 /** Every scope the fake checks; what a token configured without scopes reports holding. */
 export const ALL_SCOPES: readonly string[] = [...new Set(OBJECT_TYPES.flatMap((t) => [...t.readScopes, ...t.writeScopes]))].sort();
@@ -174,7 +183,7 @@ export const ALL_SCOPES: readonly string[] = [...new Set(OBJECT_TYPES.flatMap((t
 const BY_SEGMENT = new Map<string, ObjectTypeSpec>();
 for (const spec of OBJECT_TYPES) {
   BY_SEGMENT.set(spec.name, spec);
-  BY_SEGMENT.set(spec.name.replace(/s$/, '').replace(/ie$/, 'y'), spec); // contact, company, deal, ticket
+  BY_SEGMENT.set(spec.singular, spec); // contact, company, line_item, …
   BY_SEGMENT.set(spec.objectTypeId, spec);
 }
 
@@ -189,4 +198,15 @@ export function isReadOnlyProperty(spec: ObjectTypeSpec, name: string): boolean 
 }
 
 /** Properties HubSpot stores as datetimes; writes accept epoch milliseconds or ISO 8601. */
-export const DATETIME_PROPERTIES: ReadonlySet<string> = new Set(['createdate', 'closedate', 'closed_date', 'notes_last_updated', 'lastmodifieddate', 'hs_lastmodifieddate']);
+export const DATETIME_PROPERTIES: ReadonlySet<string> = new Set([
+  'createdate',
+  'closedate',
+  'closed_date',
+  'notes_last_updated',
+  'lastmodifieddate',
+  'hs_lastmodifieddate',
+  'hs_timestamp',
+  'hs_meeting_start_time',
+  'hs_meeting_end_time',
+  'hs_task_completion_date',
+]);
