@@ -13,7 +13,12 @@ export function hostSettingsOf(options: SandboxOptions, workerSource: string, ru
     poolSize: Math.max(1, Math.floor(options.poolSize ?? 2)),
     defaultMemoryMb: options.defaultMemoryMb ?? DEFAULT_LIMITS.memoryMb,
     ...(options.hostMemoryCeilingMb === undefined ? {} : { memoryCeilingMb: options.hostMemoryCeilingMb }),
-    egress: { allowHosts: [...(options.egress?.allowHosts ?? [])], mapHosts: { ...options.egress?.mapHosts } },
+    egress: {
+      allowHosts: [...(options.egress?.allowHosts ?? [])],
+      mapHosts: { ...options.egress?.mapHosts },
+      allowSockets: [...(options.egress?.allowSockets ?? [])],
+      socketLimits: { ...options.egress?.socketLimits },
+    },
     workerSource,
     runtime: toRuntimeSources(runtime),
   };
