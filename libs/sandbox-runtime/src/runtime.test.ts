@@ -47,7 +47,7 @@ void describe('loadSandboxRuntime', () => {
     assert.match(runtime.prelude.source, /^\(function \(\) \{/);
     assert.deepEqual(Object.keys(runtime.libraries).sort(), [...ALLOWED_LIBRARIES, ...NODE_BUILTIN_SHIMS, WEB_RUNTIME_MODULE, NET_RUNTIME_MODULE].sort());
     assert.deepEqual(Object.keys(runtime.libraries).filter(isInternalModule).sort(), [NET_RUNTIME_MODULE, WEB_RUNTIME_MODULE].sort());
-    for (const name of ['http', 'https', 'net', 'fs', 'child_process', 'tls', 'dns']) assert.equal(runtime.libraries[name], undefined);
+    for (const name of ['http', 'https', 'fs', 'child_process', 'dns']) assert.equal(runtime.libraries[name], undefined);
     for (const script of Object.values(runtime.libraries)) assert.match(script.source, /^\(function \(module, exports, require\) \{/);
   });
 
