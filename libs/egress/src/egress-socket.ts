@@ -71,7 +71,7 @@ export function createSocketEgress(policy: Pick<EgressPolicy, 'allowSockets'>, l
   const logger = options.logger ?? silentLogger;
   const stats: SocketStats = { opened: 0, open: 0, bytesIn: 0, bytesOut: 0, blocked: 0 };
   const shared: Shared = {
-    caps: { ...DEFAULT_SOCKET_LIMITS, ...limits },
+    caps: capsOf(limits),
     stats,
     target: {
       allow: compileSocketAllowList(policy.allowSockets ?? []),
@@ -176,6 +176,16 @@ function openSocket(shared: Shared, request: SocketRequest, events: SocketEvents
     })
     .catch(fail);
   return handle;
+}
+
+/** The defaults, with each limit given as a positive number replaced (anything else is ignored). */
+function capsOf(limits: Partial<SocketLimits>): SocketLimits {
+  const caps = { ...DEFAULT_SOCKET_LIMITS };
+  for (const key of Object.keys(caps) as Array<keyof SocketLimits>) {
+    const value = limits[key];
+    if (typeof value === 'number' && Number.isFinite(value) && value > 0) caps[key] = value;
+  }
+  return caps;
 }
 
 /** Why a new connection is refused at once (ended execution, a count cap), or null. */

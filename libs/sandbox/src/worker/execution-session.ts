@@ -92,14 +92,8 @@ export class ExecutionSession {
   /** Created on the first request: most executions make none. */
   #fetch: EgressFetch | undefined;
   #fetchesInFlight = 0;
-  readonly #sockets = new ExecutionSockets(
-    () => this.#hooks.createSockets(),
-    (id, payload) => {
-      this.#api?.dispatch('socket', id, payload);
-      this.#scheduleDrainCheck();
-    },
-    () => this.#scheduleDrainCheck(),
-  );
+  /** Made on the first socket call: most executions open none. */
+  #sockets: ExecutionSockets | undefined;
   #api: ContextApi | null = null;
   #lastHttp: { status: number; retryAfterMs: number | undefined } | undefined;
   /** `callback` was called (result waits for drain) or main returned nothing. */
@@ -165,7 +159,7 @@ export class ExecutionSession {
       },
       socket: (id, op, arg) => {
         const session = live();
-        return session ? session.#sockets.call(Number(id), String(op), String(arg)) : false;
+        return session ? session.#socketsOf().call(Number(id), String(op), String(arg)) : false;
       },
       externalLimitBytes: options.externalLimitBytes,
       maxResultChars: MAX_RESULT_CHARS,
@@ -234,7 +228,19 @@ export class ExecutionSession {
     this.#timers.clear();
     this.#oauthPending.clear();
     this.#abort?.abort();
-    this.#sockets.end();
+    this.#sockets?.end();
+  }
+
+  #socketsOf(): ExecutionSockets {
+    this.#sockets ??= new ExecutionSockets(
+      () => this.#hooks.createSockets(),
+      (id, payload) => {
+        this.#api?.dispatch('socket', id, payload);
+        this.#scheduleDrainCheck();
+      },
+      () => this.#scheduleDrainCheck(),
+    );
+    return this.#sockets;
   }
 
   #log(level: string, message: string): void {
@@ -443,7 +449,7 @@ export class ExecutionSession {
   }
 
   #pendingWork(): number {
-    return this.#timers.size + this.#fetchesInFlight + this.#oauthPending.size + this.#sockets.pending;
+    return this.#timers.size + this.#fetchesInFlight + this.#oauthPending.size + (this.#sockets?.pending ?? 0);
   }
 
   #scheduleDrainCheck(): void {
