@@ -121,6 +121,59 @@ describe('net in the sandbox', () => {
   });
 });
 
+describe('net in the sandbox: streams, errors, what is not given', () => {
+  it('a large echo with the reader paused arrives whole and in order (backpressure pauses the host socket)', async () => {
+    const result = await run(`
+      const net = require('net');
+      exports.main = async () => {
+        const socket = net.connect(${echo.port}, '127.0.0.1');
+        const sent = Buffer.alloc(3 * 1024 * 1024);
+        for (let i = 0; i < sent.length; i++) sent[i] = i % 251;
+        socket.pause();
+        socket.end(sent);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const chunks = [];
+        for await (const chunk of socket) chunks.push(chunk);
+        const got = Buffer.concat(chunks);
+        return { outputFields: { length: got.length, same: got.equals(sent), chunks: chunks.length > 1 } };
+      };`);
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(result.outputFields, { length: 3 * 1024 * 1024, same: true, chunks: true });
+  });
+
+  it('an exception thrown in a data listener fails the execution, as it crashes a Node process', async () => {
+    const result = await run(`
+      exports.main = async () => {
+        const socket = require('net').connect(${echo.port}, '127.0.0.1');
+        socket.on('data', () => { throw new Error('boom in data'); });
+        socket.write('x');
+        await new Promise(() => {});
+      };`);
+    assert.equal(result.status, 'failed');
+    assert.equal(result.error?.code, 'USER_CODE_ERROR');
+    assert.match(result.error?.message ?? '', /boom in data/);
+  });
+
+  it('servers, Unix sockets and TLS upgrades say they are not available; bad ports throw as in Node', async () => {
+    const result = await run(`
+      const net = require('net'), tls = require('tls');
+      const codeOf = (fn) => { try { fn(); return 'no error'; } catch (e) { return e.code; } };
+      exports.main = async () => ({ outputFields: {
+        server: codeOf(() => net.createServer()),
+        unix: codeOf(() => net.connect('/var/run/docker.sock')),
+        upgrade: codeOf(() => tls.connect({ socket: new net.Socket() })),
+        badPort: codeOf(() => net.connect(70000, 'example.com')),
+      } });`);
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(result.outputFields, {
+      server: 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM',
+      unix: 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM',
+      upgrade: 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM',
+      badPort: 'ERR_SOCKET_BAD_PORT',
+    });
+  });
+});
+
 describe('tls in the sandbox', () => {
   it('connects with servername and the user CA, verifies the certificate, echoes', async () => {
     const result = await run(`
