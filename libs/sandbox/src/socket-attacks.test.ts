@@ -36,6 +36,7 @@ const attack = (code: string, overrides: Partial<ExecutionRequest> = {}): Promis
   sandbox.execute(hubspotRequest(code, { limits: { timeoutMs: 5000, memoryMb: 64 }, ...overrides }));
 
 async function assertHealthy(): Promise<void> {
+  const closedBefore = echo.closed;
   const result = await attack(`exports.main = async () => {
     const socket = require('net').connect(${echo.port}, '127.0.0.1');
     socket.write('ok');
@@ -45,6 +46,8 @@ async function assertHealthy(): Promise<void> {
   }`);
   assert.equal(result.status, 'succeeded', `well-behaved execution after the attack: ${JSON.stringify(result.error)}`);
   assert.equal(result.outputFields.echoed, 'ok');
+  // The server has seen this connection end before the next test counts its connections.
+  await echo.waitForClosed(closedBefore + 1);
 }
 
 /** In-context: opens a socket and resolves with how it ended (`connected`, or the error code). */
@@ -109,6 +112,7 @@ describe('socket attacks', () => {
 
   it('a connection flood stops at the per-execution connection cap', async () => {
     const acceptedBefore = echo.accepted;
+    const closedBefore = echo.closed;
     const result = await attack(`${TRY}
       const net = require('net');
       exports.main = async () => {
@@ -121,6 +125,7 @@ describe('socket attacks', () => {
     const counts = JSON.parse(String(result.outputFields.counts)) as Record<string, number>;
     assert.equal(counts.connected, LIMITS.maxConnections, JSON.stringify(counts));
     assert.equal(counts.EGRESS_LIMIT, 200 - LIMITS.maxConnections, JSON.stringify(counts));
+    await echo.waitForClosed(closedBefore + LIMITS.maxConnections);
     assert.equal(echo.accepted - acceptedBefore, LIMITS.maxConnections);
     await assertHealthy();
   });
@@ -170,7 +175,8 @@ describe('socket attacks', () => {
     await assertHealthy();
   });
 
-  it('bytes received count against the execution memory: holding them past the limit fails with MEMORY_LIMIT', async () => {
+  it('bytes received count against the execution memory: holding them past the limit fails with MEMORY_LIMIT; the socket closes with the worker', async () => {
+    const closedBefore = flood.closed;
     const roomy = await createSandbox({
       poolSize: 1,
       egress: { allowHosts: [], mapHosts: {}, allowSockets: [`127.0.0.1:${flood.port}`], socketLimits: { maxBytesIn: 256 * 1024 * 1024 } },
@@ -190,6 +196,7 @@ describe('socket attacks', () => {
       );
       assert.equal(result.status, 'failed', JSON.stringify(result.outputFields));
       assert.equal(result.error?.code, 'MEMORY_LIMIT', JSON.stringify(result.error));
+      await flood.waitForClosed(closedBefore + 1);
     } finally {
       await roomy.close();
     }
