@@ -75,7 +75,9 @@ describe('net in the sandbox', () => {
     const result = await run(`
       const net = require('net');
       exports.main = async () => {
-        const socket = net.createConnection({ port: ${echo.port}, host: '127.0.0.1' });
+        const socket = new net.Socket();
+        const returned = socket.connect({ port: ${echo.port}, host: '127.0.0.1' });
+        if (returned !== socket || socket.readyState !== 'opening') throw new Error('connect did not return the opening socket');
         await new Promise((resolve) => socket.once('connect', resolve));
         const fired = await new Promise((resolve) => socket.setTimeout(50, () => resolve('timeout')));
         socket.destroy();
