@@ -210,7 +210,7 @@ describe('socket egress caps and closing', () => {
 
   it('a trickling server cannot hold a connection past maxConnectionMs; the server sees the close', async () => {
     const closedBefore = trickle.closed;
-    const egress = egressWith([`127.0.0.1:${trickle.port}`], { maxConnectionMs: 200 });
+    const egress = egressWith([`127.0.0.1:${trickle.port}`], { maxConnectionMs: 500 });
     const outcome = await exchange(egress, { host: '127.0.0.1', port: trickle.port });
     assert.equal(outcome.error?.code, 'EGRESS_TIMEOUT');
     assert.ok(outcome.data.length > 0, 'bytes were trickling in');

@@ -17,7 +17,7 @@ let forbidden: SocketServer;
 let trickle: SocketServer;
 let flood: SocketServer;
 
-const LIMITS = { maxConnections: 10, maxOpen: 10, maxBytesIn: 2 * 1024 * 1024, maxBytesOut: 1024 * 1024, connectTimeoutMs: 5000, maxConnectionMs: 400 };
+const LIMITS = { maxConnections: 10, maxOpen: 10, maxBytesIn: 2 * 1024 * 1024, maxBytesOut: 1024 * 1024, connectTimeoutMs: 5000, maxConnectionMs: 3000 };
 
 before(async () => {
   [echo, forbidden, trickle, flood] = await Promise.all([startEchoServer(), startEchoServer(), startTrickleServer(), startFloodServer(64 * 1024 * 1024)]);
@@ -62,6 +62,48 @@ const attempt = (connect) => new Promise((resolve) => {
 `;
 
 describe('socket attacks', () => {
+  it("nothing reachable from net, tls, a live socket, its data and a refused socket's error belongs to the host", async () => {
+    const result = await attack(`
+      const __OP = Object.prototype, __gp = Reflect.getPrototypeOf;
+      function foreign(value) {
+        if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
+        let p = value;
+        for (let i = 0; i < 64; i++) { let next; try { next = __gp(p); } catch { return false; } if (next === null) break; p = next; }
+        return p !== value && p !== __OP;
+      }
+      const net = require('net'), tls = require('tls');
+      exports.main = async () => {
+        const live = net.connect(${echo.port}, '127.0.0.1');
+        live.write('x');
+        const data = await new Promise((resolve) => live.once('data', resolve));
+        const refused = net.connect(1, '10.0.0.1');
+        const error = await new Promise((resolve) => refused.once('error', resolve));
+        const roots = [net, tls, live, data, refused, error, live.address(), new tls.TLSSocket()];
+        const seen = new Set(); const queue = [...roots]; const found = [];
+        while (queue.length && seen.size < 60000) {
+          const v = queue.shift();
+          if ((typeof v !== 'object' && typeof v !== 'function') || v === null || seen.has(v)) continue;
+          seen.add(v);
+          if (foreign(v)) { found.push(Object.prototype.toString.call(v)); continue; }
+          let keys = [];
+          try { keys = Reflect.ownKeys(v); } catch {}
+          for (const k of keys) {
+            let d; try { d = Reflect.getOwnPropertyDescriptor(v, k); } catch { continue; }
+            if (!d) continue;
+            if ('value' in d) queue.push(d.value); else { queue.push(d.get, d.set); try { queue.push(v[k]); } catch {} }
+          }
+          try { queue.push(Reflect.getPrototypeOf(v)); } catch {}
+        }
+        live.destroy();
+        return { outputFields: { escaped: found.length > 0, seen: seen.size, got: found.slice(0, 5).join(), code: error.code } };
+      };`);
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.equal(result.outputFields.escaped, false, String(result.outputFields.got));
+    assert.equal(result.outputFields.code, 'EGRESS_BLOCKED');
+    assert.ok(Number(result.outputFields.seen) > 500, String(result.outputFields.seen));
+    await assertHealthy();
+  });
+
   it('sockets to loopback, private and metadata addresses without the allow-list are refused, and nothing reaches them', async () => {
     const port = forbidden.port;
     const targets = ['127.0.0.1', 'localhost', '127.1', '2130706433', '0.0.0.0', '::1', '::ffff:127.0.0.1', '169.254.169.254', 'fd00:ec2::254', '10.0.0.1', '192.168.1.1', '172.16.0.1', '100.64.0.1'];
