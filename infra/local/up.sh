@@ -4,6 +4,10 @@
 #
 #   eval "$(infra/local/up.sh)"     # sets KAFKA_BROKERS and MONGODB_URI
 #
+# Redis and MariaDB (the sandbox socket tests' servers; redis.sh, mariadb.sh)
+# are started too when their Debian packages are installed
+# (tools/scripts/ensure-packages.sh), adding REDIS_URL and MYSQL_URL.
+#
 # stdout carries only the `export` lines; progress and errors go to stderr.
 # Idempotent: servers already running from this cache are health-checked and
 # reused. Ports come from KAFKA_PORT, KAFKA_CONTROLLER_PORT and FERRETDB_PORT
@@ -42,5 +46,15 @@ if ! both start; then
 fi
 log "Kafka and FerretDB are up after $((SECONDS - started))s (fetch $((fetched - started))s, start $((SECONDS - fetched))s)"
 
+# The socket tests' servers: quick to start, so after the others; skipped (with a
+# warning) where their packages are not installed, and those tests then say so.
+if command -v redis-server >/dev/null 2>&1 && command -v mariadbd >/dev/null 2>&1; then
+  "$INFRA_LOCAL_DIR/redis.sh" start >&2 || die "Redis failed to start (see above)"
+  "$INFRA_LOCAL_DIR/mariadb.sh" start >&2 || die "MariaDB failed to start (see above)"
+  printf 'export REDIS_URL=%s\n' "redis://127.0.0.1:${REDIS_PORT:-16379}"
+  printf 'export MYSQL_URL=%s\n' "mysql://codestep:codestep@127.0.0.1:${MARIADB_PORT:-13306}/codestep"
+else
+  log "warning: redis-server or mariadbd is not installed (run tools/scripts/ensure-packages.sh); Redis and MariaDB not started"
+fi
 printf 'export KAFKA_BROKERS=%s\n' "127.0.0.1:${KAFKA_PORT:-19092}"
 printf 'export MONGODB_URI=%s\n' "mongodb://127.0.0.1:${FERRETDB_PORT:-27018}/"

@@ -33,9 +33,9 @@ if [ "${CODESTEP_SKIP_INFRA:-}" != "1" ] && [ ${#integ[@]} -gt 0 ]; then
   if env_lines=$(bash infra/local/up.sh); then
     started_infra=1
     eval "$env_lines"
-    step "integration tests (real Kafka + FerretDB)" env CODESTEP_DIST_N="${CODESTEP_DIST_N:-1000}" CODESTEP_KAFKA_RESTART_TEST=1 CODESTEP_FERRETDB_RESTART_TEST=1 node --test --test-concurrency=1 --test-timeout=900000 "${integ[@]}"
+    step "integration tests (real Kafka, FerretDB, Redis, MariaDB)" env CODESTEP_DIST_N="${CODESTEP_DIST_N:-1000}" CODESTEP_KAFKA_RESTART_TEST=1 CODESTEP_FERRETDB_RESTART_TEST=1 node --test --test-concurrency=1 --test-timeout=900000 "${integ[@]}"
   else
-    failed+=("starting Kafka and FerretDB (infra/local/up.sh)")
+    failed+=("starting Kafka, FerretDB, Redis and MariaDB (infra/local/up.sh)")
   fi
 fi
 

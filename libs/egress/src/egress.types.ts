@@ -18,6 +18,12 @@ export interface EgressPolicy {
    * sandbox still sees the original URL in `response.url`.
    */
   mapHosts: Record<string, string>;
+  /**
+   * `host:port` entries (`127.0.0.1:6379`, `db.internal:3306`, `[::1]:27017`) that sandbox
+   * sockets (`net`/`tls`) may reach even when they resolve to non-public addresses. A port is
+   * required: allowing a database does not allow the rest of its machine. @default []
+   */
+  allowSockets?: string[];
 }
 
 /** Caps for one execution; every {@link EgressFetch} counts against its own. */

@@ -13,3 +13,19 @@ export {
   type ResolvedAddress,
 } from './egress.types.ts';
 export { classifyAddress, ipLiteralOf, parseIPv4, parseIPv6, type AddressVerdict } from './ip-address.policy.ts';
+export { createSocketEgress } from './egress-socket.ts';
+export {
+  DEFAULT_SOCKET_LIMITS,
+  type EgressSocket,
+  type PeerCertificate,
+  type SocketConnectInfo,
+  type SocketEgress,
+  type SocketEgressOptions,
+  type SocketErrorCode,
+  type SocketEvents,
+  type SocketLimits,
+  type SocketRequest,
+  type SocketSecureInfo,
+  type SocketStats,
+} from './egress-socket.types.ts';
+export { compileSocketAllowList, normaliseSocketHost } from './socket-target.policy.ts';

@@ -136,6 +136,12 @@ export const platformSchema = {
     max: 900_000,
   },
   egressAllowHosts: { kind: 'list', env: 'CODESTEP_EGRESS_ALLOW_HOSTS', doc: 'Hosts actions may reach even if they resolve to non-public addresses', default: [] },
+  egressAllowSockets: {
+    kind: 'list',
+    env: 'CODESTEP_EGRESS_ALLOW_SOCKETS',
+    doc: "host:port pairs actions' sockets (net/tls: database clients) may reach even on non-public addresses, e.g. 127.0.0.1:6379,db.internal:3306",
+    default: [],
+  },
   egressMapHosts: { kind: 'map', env: 'CODESTEP_EGRESS_MAP_HOSTS', doc: "host=baseURL rewrites of actions' requests, e.g. api.hubapi.com=http://127.0.0.1:4010", default: {} },
   retryInitialMs: { kind: 'int', env: 'CODESTEP_RETRY_INITIAL_MS', doc: 'First retry delay of a rate-limited action, ms (HubSpot: 1 minute)', default: 60_000, min: 0 },
   retryMaxMs: { kind: 'int', env: 'CODESTEP_RETRY_MAX_MS', doc: 'Longest delay between retries, ms (HubSpot: 8 hours)', default: 8 * 3600_000, min: 0 },
@@ -192,14 +198,14 @@ export function sandboxOptionsOf(config: PlatformConfig): {
   defaultMemoryMb: number;
   gcHeadroomMb: number;
   hostMemoryCeilingMb?: number;
-  egress: { allowHosts: string[]; mapHosts: Record<string, string> };
+  egress: { allowHosts: string[]; mapHosts: Record<string, string>; allowSockets: string[] };
 } {
   const options: ReturnType<typeof sandboxOptionsOf> = {
     poolSize: config.sandboxPoolSize,
     // The pool is pre-warmed for the memory class most actions run with: the operator's default.
     defaultMemoryMb: config.defaultMemoryMb,
     gcHeadroomMb: config.sandboxGcHeadroomMb,
-    egress: { allowHosts: config.egressAllowHosts, mapHosts: config.egressMapHosts },
+    egress: { allowHosts: config.egressAllowHosts, mapHosts: config.egressMapHosts, allowSockets: config.egressAllowSockets },
   };
   // Unset: the sandbox's default, sized from the pool and the default memory class.
   if (config.sandboxHostMemoryCeilingMb !== undefined) options.hostMemoryCeilingMb = config.sandboxHostMemoryCeilingMb;

@@ -15,7 +15,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CodestepError } from '@codestep/core';
 import type * as Esbuild from 'esbuild';
-import { ALLOWED_LIBRARIES, NODE_BUILTIN_SHIMS, WEB_RUNTIME_MODULE, type SandboxRuntime, type Script } from './runtime.types.ts';
+import { ALLOWED_LIBRARIES, NET_RUNTIME_MODULE, NODE_BUILTIN_SHIMS, WEB_RUNTIME_MODULE, type SandboxRuntime, type Script } from './runtime.types.ts';
 
 type EsbuildModule = typeof Esbuild;
 
@@ -29,7 +29,9 @@ export const DEFAULT_CACHE_DIR = path.join(REPO_ROOT, '.cache', 'sandbox-runtime
 const PRELUDE_FILENAME = 'codestep-runtime/prelude.js';
 const WEB_RUNTIME_FILENAME = 'codestep-runtime/web-runtime.js';
 const WEB_RUNTIME_FILE = 'web-runtime.js';
-const libraryFilename = (name: string) => (name === WEB_RUNTIME_MODULE ? WEB_RUNTIME_FILENAME : `codestep-runtime/node_modules/${name}/index.js`);
+const NET_RUNTIME_FILE = 'net-runtime.js';
+const libraryFilename = (name: string) =>
+  name === WEB_RUNTIME_MODULE ? WEB_RUNTIME_FILENAME : name === NET_RUNTIME_MODULE ? 'codestep-runtime/net.js' : `codestep-runtime/node_modules/${name}/index.js`;
 const libraryFile = (name: string) => `lib-${name.replace(/[^a-z0-9.-]/gi, '_')}.js`;
 
 /** Node built-in names a bundle may leave to `require` (resolved to the shims at run time). */
@@ -93,8 +95,28 @@ const sourceEdits: Esbuild.Plugin = {
   },
 };
 
+/**
+ * The `net` bundle's packages that the context's runtime already has (readable-stream asks for
+ * them): resolved at run time through the runtime registry, so sockets use the context's own
+ * `Buffer` and `EventEmitter`; `process/` is a microtask `nextTick`.
+ */
+const NET_RUNTIME_SHARED: Record<string, string> = {
+  buffer: "module.exports = globalThis[Symbol.for('codestep.runtime')].require('buffer');",
+  events: "module.exports = globalThis[Symbol.for('codestep.runtime')].require('events');",
+  'process/': 'module.exports = { nextTick: (fn, ...args) => queueMicrotask(() => fn(...args)), env: {}, version: "", versions: {}, browser: true };',
+  'abort-controller': 'module.exports = { AbortController: globalThis.AbortController, AbortSignal: globalThis.AbortSignal };',
+};
+
+const netRuntimeShared: Esbuild.Plugin = {
+  name: 'codestep-net-shared',
+  setup(build) {
+    build.onResolve({ filter: /^(buffer|events|process\/|abort-controller)$/ }, (args) => ({ path: args.path, namespace: 'codestep-net-shared' }));
+    build.onLoad({ filter: /.*/, namespace: 'codestep-net-shared' }, (args) => ({ contents: NET_RUNTIME_SHARED[args.path] ?? '', loader: 'js' }));
+  },
+};
+
 /** Bundle-time packages whose versions key the cache (their dependencies are walked too). */
-const KEYED_PACKAGES = [...ALLOWED_LIBRARIES, 'buffer', 'events', 'querystring-es3', 'whatwg-url', 'esbuild'];
+const KEYED_PACKAGES = [...ALLOWED_LIBRARIES, 'buffer', 'events', 'querystring-es3', 'whatwg-url', 'readable-stream', 'esbuild'];
 
 export interface BuildOptions {
   /** @default `<repo>/.cache/sandbox-runtime` */
@@ -184,7 +206,7 @@ function asModuleFunction(code: string, strict = false): string {
  * `runtime`: the prelude and the web runtime (the in-context sources and the packages they use,
  * all bundled in, with the build-time edits); otherwise an allow-listed library.
  */
-async function bundle(esbuild: EsbuildModule, contents: string, options: { runtime: boolean; library?: string }): Promise<string> {
+async function bundle(esbuild: EsbuildModule, contents: string, options: { runtime: boolean; library?: string; net?: boolean }): Promise<string> {
   const result = await esbuild.build({
     stdin: { contents, resolveDir: IN_CONTEXT_DIR, sourcefile: 'entry.cjs', loader: 'js' },
     bundle: true,
@@ -201,7 +223,7 @@ async function bundle(esbuild: EsbuildModule, contents: string, options: { runti
     charset: 'ascii',
     define: { global: 'globalThis', 'process.env.NODE_ENV': '"production"' },
     ...(options.runtime
-      ? { plugins: [tr46Shim, sourceEdits] }
+      ? { plugins: options.net === true ? [netRuntimeShared] : [tr46Shim, sourceEdits] }
       : {
           // Sibling allow-listed libraries stay external: one shared instance per context.
           external: [...EXTERNAL_BUILTINS, ...ALLOWED_LIBRARIES.filter((n) => n !== options.library)],
@@ -237,6 +259,8 @@ async function buildInto(dir: string, key: string): Promise<void> {
   const libraries: Record<string, string> = {};
   files[WEB_RUNTIME_FILE] = asModuleFunction(webRuntimeHelpers(await bundle(esbuild, "module.exports = require('./web-runtime.cjs');", { runtime: true })), true);
   libraries[WEB_RUNTIME_MODULE] = WEB_RUNTIME_FILE;
+  files[NET_RUNTIME_FILE] = asModuleFunction(await bundle(esbuild, "module.exports = require('./net.cjs');", { runtime: true, net: true }), true);
+  libraries[NET_RUNTIME_MODULE] = NET_RUNTIME_FILE;
   for (const name of ALLOWED_LIBRARIES) {
     const code = await bundle(esbuild, `module.exports = require(${JSON.stringify(name)});`, { runtime: false, library: name });
     const file = libraryFile(name);

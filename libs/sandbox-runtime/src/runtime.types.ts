@@ -53,6 +53,15 @@ export interface SandboxBridge {
    * `URL`, `fetch`, `Buffer`, `require('util')`, ...), so it may be slow.
    */
   loadModule(name: string): unknown;
+  /**
+   * A socket operation for `net`/`tls` (`open` with the JSON of a `SocketRequest` of
+   * `@codestep/egress`, `write` with base64, `end`, `destroy`, `pause`, `resume`, `ref`, `unref`,
+   * `nodelay`, `keepalive`); true when the host accepted it. Optional: without it every
+   * connection is refused.
+   */
+  socket?(op: string, id: number, arg: string): boolean;
+  /** Sets the handler of socket events, `(id, '<type>\n<data>')`; called once per context. */
+  onSocketEvent?(handler: (id: number, payload: string) => void): void;
 }
 
 /**
@@ -61,6 +70,9 @@ export interface SandboxBridge {
  */
 export const WEB_RUNTIME_MODULE = 'codestep:web-runtime';
 
+/** `net` and `tls` over the bridge's sockets (`in-context/net.cjs`): internal, loaded on their first `require`. */
+export const NET_RUNTIME_MODULE = 'codestep:net';
+
 /** Whether a key of {@link SandboxRuntime.libraries} is the runtime's own (not requirable) module. */
 export const isInternalModule = (name: string): boolean => name.startsWith('codestep:');
 
@@ -68,4 +80,4 @@ export const isInternalModule = (name: string): boolean => name.startsWith('code
 export const ALLOWED_LIBRARIES = ['@hubspot/api-client', 'axios', 'lodash', 'async', 'bluebird', 'random-number-csprng'] as const;
 
 /** Node built-ins that resolve to in-context shims. `http`, `https`, `net`, `fs`, `child_process` and the rest do not. */
-export const NODE_BUILTIN_SHIMS = ['buffer', 'crypto', 'events', 'querystring', 'url', 'util'] as const;
+export const NODE_BUILTIN_SHIMS = ['buffer', 'crypto', 'events', 'querystring', 'url', 'util', 'net', 'tls'] as const;

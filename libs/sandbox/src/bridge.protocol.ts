@@ -30,6 +30,14 @@ export interface HostCalls {
   /** The execution's outcome, or a step towards it. */
   settle: (kind: SettleKind, payloadJson: string) => void;
   memoryExceeded: () => void;
+  /**
+   * A socket operation (`net`/`tls` in the context): `open` (arg: the JSON of a
+   * `SocketRequest` of `@codestep/egress`), `write` (arg: base64), `end`, `destroy`, `pause`,
+   * `resume`, `ref`, `unref`, `nodelay` / `keepalive` (arg `'1'`/`'0'`, keepalive `'1:<ms>'`).
+   * False when refused at once. Events come back as `dispatch('socket', id, payload)` (see
+   * {@link SocketEventType}).
+   */
+  socket: (id: number, op: string, arg: string) => boolean;
 }
 
 /** The name of a host function the context may call. */
@@ -66,7 +74,14 @@ export function isSettleKind(kind: string): kind is SettleKind {
 }
 
 /** What the worker delivers to the context (`ContextApi.dispatch`): a timer tick, a response, an OAuth answer. */
-export type DispatchKind = 'timer' | 'fetch' | 'oauth';
+export type DispatchKind = 'timer' | 'fetch' | 'oauth' | 'socket';
+
+/**
+ * A `socket` dispatch's payload is `<type>\n<data>`: `connect` / `secure` (JSON of
+ * `SocketConnectInfo` / `SocketSecureInfo`), `data` (base64), `end`, `error` (JSON
+ * `{ code, message, systemCode }`), `close` (`1` after an error, else `0`).
+ */
+export type SocketEventType = 'connect' | 'secure' | 'data' | 'end' | 'error' | 'close';
 
 /** What the bootstrap hands back to the worker: context-realm functions, called with primitives. */
 export interface ContextApi {
@@ -75,7 +90,7 @@ export interface ContextApi {
   provideModule: (name: string, factory: unknown) => void;
   /** Runs the action. `factory` is the compiled CommonJS wrapper of the user's code. */
   start: (configJson: string, inputJson: string, headersJson: string, factory: unknown) => void;
-  /** Delivers a timer tick, a fetch response or an OAuth answer. */
+  /** Delivers a timer tick, a fetch response, an OAuth answer or a socket event. */
   dispatch: (kind: DispatchKind, id: number, payload: string) => void;
   /** Formats a value (an unhandled rejection reason) as a JSON error description. */
   describeError: (reason: unknown) => string;

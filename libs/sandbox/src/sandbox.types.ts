@@ -4,6 +4,7 @@
  * thread boundaries and never carries a live object into or out of user code.
  */
 import type { ErrorCode, Logger } from '@codestep/core';
+import type { SocketLimits } from '@codestep/egress';
 
 /** HubSpot's output types. */
 export type OutputType = 'number' | 'string' | 'boolean' | 'datetime' | 'enum' | 'date' | 'phone_number';
@@ -87,6 +88,13 @@ export interface EgressPolicy {
   allowHosts: string[];
   /** Host → base URL rewrites, e.g. `api.hubapi.com` → `http://127.0.0.1:4010` (tests, staging). Mapped targets are allowed. */
   mapHosts: Record<string, string>;
+  /**
+   * `host:port` entries sockets (`net`/`tls`) may reach even on non-public addresses, e.g.
+   * `127.0.0.1:6379` (`CODESTEP_EGRESS_ALLOW_SOCKETS`). A port is required. @default []
+   */
+  allowSockets?: string[];
+  /** Per-execution socket caps (partial; defaults in `DEFAULT_SOCKET_LIMITS` of `@codestep/egress`). */
+  socketLimits?: Partial<SocketLimits>;
 }
 
 /** What the sandbox asks of its host, over the bridge (primitives only). */

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -195,6 +196,26 @@ describe('codestep run, the action contract', () => {
     const allowed = await run([fixture('fetch-url.action.js'), '--event', event, '--allow-host', new URL(serverUrl).host, '--json']);
     assert.equal(allowed.code, 0, allowed.stdout);
     assert.deepEqual((JSON.parse(allowed.stdout) as { outputFields: unknown }).outputFields, { status: 200, body: '{"hello":"from the local server"}' });
+  });
+
+  it('refuses a socket to a loopback address unless --allow-socket lists that host:port; a bad entry is a clear error', async () => {
+    const echo = net.createServer((socket) => socket.pipe(socket));
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const port = (echo.address() as net.AddressInfo).port;
+    try {
+      const event = await eventFile('socket-local.json', { inputFields: { host: '127.0.0.1', port: String(port) } });
+      const blocked = await run([fixture('socket-echo.action.js'), '--event', event, '--json']);
+      assert.equal(blocked.code, 1);
+      assert.match((JSON.parse(blocked.stdout) as { error: { message: string } }).error.message, /Connection to 127\.0\.0\.1:\d+ was blocked.*allowSockets/);
+      const allowed = await run([fixture('socket-echo.action.js'), '--event', event, '--allow-socket', `127.0.0.1:${port}`, '--json']);
+      assert.equal(allowed.code, 0, allowed.stdout);
+      assert.deepEqual((JSON.parse(allowed.stdout) as { outputFields: unknown }).outputFields, { reply: 'ping' });
+      const bad = await run([fixture('socket-echo.action.js'), '--event', event, '--allow-socket', '127.0.0.1', '--json']);
+      assert.equal(bad.code, 1);
+      assert.match((JSON.parse(bad.stdout) as { error: { message: string } }).error.message, /allowSockets entry "127\.0\.0\.1" is not host:port/);
+    } finally {
+      echo.close();
+    }
   });
 
   it('applies --timeout and --memory, naming the limit that was hit', async () => {

@@ -1,5 +1,5 @@
 /**
- * `codestep run <action.js> [--event <event.json>] [--secret NAME=VALUE]... [--allow-host HOST]...
+ * `codestep run <action.js> [--event <event.json>] [--secret NAME=VALUE]... [--allow-host HOST]... [--allow-socket HOST:PORT]...
  *   [--map-host HOST=URL]... [--timeout <ms>] [--memory <mb>] [--runtime hubspot|jsworkflows] [--json]`
  *
  * Runs one action locally in the same sandbox the executor uses. Exit code 0 when the action
@@ -26,6 +26,8 @@ Options:
   --secret NAME=VALUE      A secret, as process.env.NAME (repeatable)
   --allow-host HOST        Let the action reach HOST even if it is a private address (repeatable)
   --map-host HOST=URL      Send the action's requests for HOST to URL instead (repeatable)
+  --allow-socket HOST:PORT Let the action's sockets (net/tls: database clients) reach HOST:PORT
+                           even if it is a private address, e.g. 127.0.0.1:6379 (repeatable)
   --timeout <ms>           Time limit (default ${DEFAULT_EXECUTION_LIMITS.timeoutMs})
   --memory <mb>            Memory limit (default ${DEFAULT_EXECUTION_LIMITS.memoryMb})
   --runtime <name>         hubspot or jsworkflows (default: detected from the code)
@@ -52,6 +54,7 @@ interface RunOptions {
   eventFile: string | undefined;
   secrets: Record<string, string>;
   allowHosts: string[];
+  allowSockets: string[];
   mapHosts: Record<string, string>;
   timeoutMs: number | undefined;
   memoryMb: number | undefined;
@@ -86,6 +89,7 @@ function parseOptions(argv: string[]): RunOptions {
         secret: { type: 'string', multiple: true },
         'allow-host': { type: 'string', multiple: true },
         'map-host': { type: 'string', multiple: true },
+        'allow-socket': { type: 'string', multiple: true },
         timeout: { type: 'string' },
         memory: { type: 'string' },
         runtime: { type: 'string' },
@@ -98,7 +102,7 @@ function parseOptions(argv: string[]): RunOptions {
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    return { file: '', eventFile: undefined, secrets: {}, allowHosts: [], mapHosts: {}, timeoutMs: undefined, memoryMb: undefined, runtime: undefined, json: false, help: true };
+    return { file: '', eventFile: undefined, secrets: {}, allowHosts: [], allowSockets: [], mapHosts: {}, timeoutMs: undefined, memoryMb: undefined, runtime: undefined, json: false, help: true };
   }
   if (positionals.length === 0) throw new UsageError('missing the action file: codestep run <action.js>');
   if (positionals.length > 1) throw new UsageError(`expected one action file, got ${positionals.length}: ${positionals.join(' ')}`);
@@ -129,6 +133,7 @@ function parseOptions(argv: string[]): RunOptions {
     eventFile: values.event,
     secrets,
     allowHosts: values['allow-host'] ?? [],
+    allowSockets: values['allow-socket'] ?? [],
     mapHosts,
     // The platform's minimums, up to the sandbox's hard caps: what the platform itself accepts.
     timeoutMs: parseIntegerFlag('timeout', values.timeout, { min: MIN_EXECUTION_LIMITS.timeoutMs, max: LIMIT_BOUNDS.timeoutMs.max }),
@@ -231,7 +236,7 @@ export async function runCommand(argv: string[], io: RunCommandIo = { stdout: pr
     sandbox = await createSandbox({
       poolSize: 1,
       defaultMemoryMb: options.memoryMb ?? DEFAULT_EXECUTION_LIMITS.memoryMb,
-      egress: { allowHosts: options.allowHosts, mapHosts: options.mapHosts },
+      egress: { allowHosts: options.allowHosts, mapHosts: options.mapHosts, allowSockets: options.allowSockets },
       logger,
     });
     const limits = { timeoutMs: options.timeoutMs ?? DEFAULT_EXECUTION_LIMITS.timeoutMs, memoryMb: options.memoryMb ?? DEFAULT_EXECUTION_LIMITS.memoryMb };

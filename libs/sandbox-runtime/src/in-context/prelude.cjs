@@ -14,12 +14,15 @@
 
 const RUNTIME = Symbol.for('codestep.runtime');
 const WEB_RUNTIME = 'codestep:web-runtime';
+const NET_RUNTIME = 'codestep:net';
 
 function install(global, bridge) {
   const bridgeFetch = typeof bridge.fetch === 'function' ? bridge.fetch : null;
   const bridgeRandomBytes = typeof bridge.randomBytes === 'function' ? bridge.randomBytes : null;
   const bridgeNow = typeof bridge.now === 'function' ? bridge.now : null;
   const bridgeLoadModule = typeof bridge.loadModule === 'function' ? bridge.loadModule : null;
+  const bridgeSocket = typeof bridge.socket === 'function' ? bridge.socket : null;
+  const bridgeOnSocketEvent = typeof bridge.onSocketEvent === 'function' ? bridge.onSocketEvent : null;
   // Read now, before any user code runs, for the web runtime's module wrappers (see 'web' below).
   const getOwnPropertyNames = Object.getOwnPropertyNames;
 
@@ -101,6 +104,25 @@ function install(global, bridge) {
         return use('web').crypto().createNodeCrypto(use('webCrypto'));
       case 'module:codestep:web':
         return { ...use('fetchModule'), ...use('events'), fetch: use('fetch'), crypto: use('webCrypto').crypto };
+      // `net` and `tls` (net.cjs): their own bundle, loaded on a context's first require of either.
+      case 'netModules': {
+        const factory = bridgeLoadModule === null ? undefined : bridgeLoadModule(NET_RUNTIME);
+        if (typeof factory !== 'function') throw new Error('codestep runtime: the net module failed to load');
+        const module = { exports: {} };
+        factory(module, module.exports, (name) => {
+          throw new Error(`codestep runtime: no module "${name}"`);
+        });
+        return module.exports.createNet({
+          socket: (op, id, arg) => bridgeSocket !== null && bridgeSocket(String(op), Number(id), String(arg)) === true,
+          onSocketEvent: (handler) => {
+            if (bridgeOnSocketEvent !== null) bridgeOnSocketEvent((id, payload) => handler(Number(id), String(payload)));
+          },
+        });
+      }
+      case 'module:net':
+        return use('netModules').net;
+      case 'module:tls':
+        return use('netModules').tls;
       case 'module:codestep:process':
         return createLibraryProcess(global);
     }
@@ -165,6 +187,8 @@ function install(global, bridge) {
     url: 'module:url',
     querystring: 'module:querystring',
     crypto: 'module:crypto',
+    net: 'module:net',
+    tls: 'module:tls',
     'codestep:web': 'module:codestep:web',
     'codestep:process': 'module:codestep:process',
   };
@@ -175,7 +199,7 @@ function install(global, bridge) {
       return use(key);
     },
     // The keys of `modules` without the internal `codestep:` ones.
-    builtins: Object.freeze(['buffer', 'events', 'util', 'url', 'querystring', 'crypto']),
+    builtins: Object.freeze(['buffer', 'events', 'util', 'url', 'querystring', 'crypto', 'net', 'tls']),
   });
   Object.defineProperty(global, RUNTIME, { value: runtime, enumerable: false, writable: false, configurable: false });
 }

@@ -3,17 +3,25 @@
  * options, the worker bundle and the loaded runtime.
  */
 import type { Logger } from '@codestep/core';
+import { compileSocketAllowList } from '@codestep/egress';
 import { DEFAULT_LIMITS } from '../limits.ts';
 import type { HostSettings, RuntimeSources } from '../protocol.ts';
 import type { SandboxOptions, SandboxRuntimeSources } from '../sandbox.types.ts';
 
 /** The host's settings; a runtime library that contains `import()` is logged as an error. */
 export function hostSettingsOf(options: SandboxOptions, workerSource: string, runtime: SandboxRuntimeSources | null, logger: Logger): HostSettings {
+  // A bad entry fails here, when the sandbox is created, not at an action's first connection.
+  compileSocketAllowList(options.egress?.allowSockets ?? []);
   const settings: HostSettings = {
     poolSize: Math.max(1, Math.floor(options.poolSize ?? 2)),
     defaultMemoryMb: options.defaultMemoryMb ?? DEFAULT_LIMITS.memoryMb,
     ...(options.hostMemoryCeilingMb === undefined ? {} : { memoryCeilingMb: options.hostMemoryCeilingMb }),
-    egress: { allowHosts: [...(options.egress?.allowHosts ?? [])], mapHosts: { ...options.egress?.mapHosts } },
+    egress: {
+      allowHosts: [...(options.egress?.allowHosts ?? [])],
+      mapHosts: { ...options.egress?.mapHosts },
+      allowSockets: [...(options.egress?.allowSockets ?? [])],
+      socketLimits: { ...options.egress?.socketLimits },
+    },
     workerSource,
     runtime: toRuntimeSources(runtime),
   };

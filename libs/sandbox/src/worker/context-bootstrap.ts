@@ -62,6 +62,7 @@ export function contextBootstrap(hostBridge: HostBridge): ContextApi {
   dispatchers.timer = timers.fire;
   dispatchers.fetch = bridge.fetchDone;
   dispatchers.oauth = bridge.oauthDone;
+  dispatchers.socket = bridge.socketEvent;
   // Frozen, null prototype: the worker reads nothing through it but these functions.
   return objectFreeze({
     __proto__: null,

@@ -12,12 +12,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ErrorCode } from '@codestep/core';
-import type { EgressFetch, EgressResponse } from '@codestep/egress';
+import type { EgressFetch, EgressResponse, SocketEgress } from '@codestep/egress';
 import { ConsoleLineCollector } from '../console-lines.collector.ts';
 import { DEFAULT_LOG_LIMITS, MAX_RESULT_CHARS, RUNTIME_CAPS } from '../limits.ts';
 import { validateOutputs } from '../output-fields.validation.ts';
 import { isSettleKind, type ContextApi, type HostBridge, type SettleKind } from '../bridge.protocol.ts';
 import type { WorkerExecution } from '../protocol.ts';
+import { ExecutionSockets } from './execution-sockets.ts';
 import { createRedactor, redactResultData, type Redactor } from '../redaction.ts';
 import { parseRetryAfter } from '../retry-after.ts';
 import type { ConsoleLine, ExecutionError, ExecutionResult } from '../sandbox.types.ts';
@@ -57,6 +58,8 @@ export interface SessionHooks {
   dropped(count: number): void;
   /** A fetch for this execution (aborted by `signal` when the session ends). */
   createFetch(signal: AbortSignal): EgressFetch;
+  /** The execution's sockets (made on its first `net`/`tls` connection). */
+  createSockets(): SocketEgress;
   /** Host diagnostics (never user data). */
   diagnostic(level: 'warn' | 'error', message: string): void;
 }
@@ -89,6 +92,8 @@ export class ExecutionSession {
   /** Created on the first request: most executions make none. */
   #fetch: EgressFetch | undefined;
   #fetchesInFlight = 0;
+  /** Made on the first socket call: most executions open none. */
+  #sockets: ExecutionSockets | undefined;
   #api: ContextApi | null = null;
   #lastHttp: { status: number; retryAfterMs: number | undefined } | undefined;
   /** `callback` was called (result waits for drain) or main returned nothing. */
@@ -151,6 +156,10 @@ export class ExecutionSession {
       memoryExceeded: () => {
         const session = live();
         if (session) session.#hooks.memoryExceeded();
+      },
+      socket: (id, op, arg) => {
+        const session = live();
+        return session ? session.#socketsOf().call(Number(id), String(op), String(arg)) : false;
       },
       externalLimitBytes: options.externalLimitBytes,
       maxResultChars: MAX_RESULT_CHARS,
@@ -219,6 +228,19 @@ export class ExecutionSession {
     this.#timers.clear();
     this.#oauthPending.clear();
     this.#abort?.abort();
+    this.#sockets?.end();
+  }
+
+  #socketsOf(): ExecutionSockets {
+    this.#sockets ??= new ExecutionSockets(
+      () => this.#hooks.createSockets(),
+      (id, payload) => {
+        this.#api?.dispatch('socket', id, payload);
+        this.#scheduleDrainCheck();
+      },
+      () => this.#scheduleDrainCheck(),
+    );
+    return this.#sockets;
   }
 
   #log(level: string, message: string): void {
@@ -427,7 +449,7 @@ export class ExecutionSession {
   }
 
   #pendingWork(): number {
-    return this.#timers.size + this.#fetchesInFlight + this.#oauthPending.size;
+    return this.#timers.size + this.#fetchesInFlight + this.#oauthPending.size + (this.#sockets?.pending ?? 0);
   }
 
   #scheduleDrainCheck(): void {

@@ -19,12 +19,18 @@ export interface BridgePart {
     randomBytes: (size: unknown) => string;
     now: () => number;
     loadModule: (name: unknown) => unknown;
+    /** A socket operation (`HostCalls.socket`); true when the host accepted it. */
+    socket: (op: unknown, id: unknown, arg: unknown) => boolean;
+    /** Sets the one handler of this context's socket events, `(id, payload)`; later calls are ignored. */
+    onSocketEvent: (handler: unknown) => void;
   };
   getOAuthToken: (handle: unknown) => Promise<unknown>;
   /** Delivers the host's answer to request `id` (the `fetch` dispatch). */
   fetchDone: (id: number, responseJson: string) => void;
   /** Delivers the host's answer to OAuth call `id` (the `oauth` dispatch). */
   oauthDone: (id: number, answerJson: string) => void;
+  /** Delivers an event of socket `id` (the `socket` dispatch) to the runtime's `net` module. */
+  socketEvent: (id: number, payload: string) => void;
 }
 
 /** Runs in the context (from its source text). */
@@ -36,6 +42,7 @@ export function bridgePart(core: ContextCore, modules: RequirePart, memory: Memo
   const oauthCallbacks = new MapCtor<number, (value: unknown) => void>();
   let nextFetchId = 1;
   let nextOauthId = 1;
+  let socketHandler: ((id: number, payload: string) => void) | null = null;
   const prelude = objectFreeze({
     fetch: (requestJson: unknown, onDone: unknown): void => {
       if (typeof onDone !== 'function') return;
@@ -54,6 +61,10 @@ export function bridgePart(core: ContextCore, modules: RequirePart, memory: Memo
     // The runtime's internal modules: the prelude loads the web runtime this way on a
     // context's first use of it.
     loadModule: modules.internal,
+    socket: (op: unknown, id: unknown, arg: unknown): boolean => call('socket', typeof id === 'number' ? id : -1, safeString(op), typeof arg === 'string' ? arg : '') === true,
+    onSocketEvent: (handler: unknown): void => {
+      if (socketHandler === null && typeof handler === 'function') socketHandler = handler as (id: number, payload: string) => void;
+    },
   });
   const getOAuthToken = (handle: unknown): Promise<unknown> =>
     new PromiseCtor((resolve) => {
@@ -92,7 +103,16 @@ export function bridgePart(core: ContextCore, modules: RequirePart, memory: Memo
     const error = typeof answer.error === 'string' && answer.error !== '' ? answer.error : token === null ? 'No token' : null;
     resolve(objectFreeze({ token, error }));
   };
+  const socketEvent = (id: number, payload: string): void => {
+    if (socketHandler === null) return;
+    try {
+      socketHandler(id, payload);
+    } catch (error) {
+      reportUncaught(error, 'socket event');
+    }
+  };
   const part = Object.create(null) as BridgePart;
+  part.socketEvent = socketEvent;
   part.prelude = prelude;
   part.getOAuthToken = getOAuthToken;
   part.fetchDone = fetchDone;

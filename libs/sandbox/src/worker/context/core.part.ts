@@ -53,6 +53,7 @@ export function corePart(hostBridge: HostBridge, intrinsics: Intrinsics): Contex
   hostCalls.loadModule = hostBridge.loadModule;
   hostCalls.settle = hostBridge.settle;
   hostCalls.memoryExceeded = hostBridge.memoryExceeded;
+  hostCalls.socket = hostBridge.socket;
   const core = intrinsics as ContextCore;
   core.externalLimit = typeof hostBridge.externalLimitBytes === 'number' ? hostBridge.externalLimitBytes : 0;
   core.maxResultChars = typeof hostBridge.maxResultChars === 'number' ? hostBridge.maxResultChars : 0;

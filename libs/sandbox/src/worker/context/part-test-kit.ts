@@ -47,6 +47,7 @@ export function fakeHost(answers: Partial<HostCalls> = {}, settings: Partial<Pic
     loadModule: () => false,
     settle: () => {},
     memoryExceeded: () => {},
+    socket: () => true,
   };
   const record = <K extends HostCallKind>(kind: K) =>
     ((...args: unknown[]) => {
