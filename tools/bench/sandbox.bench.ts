@@ -331,6 +331,40 @@ async function measureHubSpotClient(egress: Egress, figures: Figures): Promise<v
   await fresh.close();
 }
 
+/** The Node built-ins (each its own bundle, loaded on first `require`): first require in a worker, then per execution. */
+async function measureBuiltins(egress: Egress, figures: Figures): Promise<void> {
+  const box = await createSandbox({ poolSize: 1, egress });
+  const names = ['crypto', 'zlib', 'stream', 'http', 'https', 'dns', 'fs', 'path', 'os', 'assert', 'string_decoder', 'timers', 'util', 'events', 'buffer', 'url', 'querystring'];
+  console.log('\nNode built-ins, in this order in one fresh worker: first require (source sent, compiled, run; what it requires in turn included) / then per execution (fresh context) p50');
+  const builtins: Record<string, { firstMs: number; perExecutionP50Ms: number }> = {};
+  const base = [] as number[];
+  const trivial = `exports.main = async () => ({ outputFields: { ok: true } });`;
+  for (let i = 0; i < 15; i++) {
+    const t = performance.now();
+    await executeChecked(box, request(trivial));
+    base.push(performance.now() - t);
+  }
+  for (const name of names) {
+    const code = `const m = require(${JSON.stringify(name)}); exports.main = async () => ({ outputFields: { ok: typeof m } });`;
+    let t = performance.now();
+    await executeChecked(box, request(code));
+    const firstMs = performance.now() - t;
+    const again: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      t = performance.now();
+      await executeChecked(box, request(code));
+      again.push(performance.now() - t);
+    }
+    again.sort((a, b) => a - b);
+    builtins[name] = { firstMs, perExecutionP50Ms: percentile(again, 50) };
+    console.log(`  ${name.padEnd(15)} ${fmt(firstMs).padStart(7)} ms / ${fmt(percentile(again, 50)).padStart(6)} ms`);
+  }
+  base.sort((a, b) => a - b);
+  console.log(`  (a trivial execution in the same worker, p50: ${fmt(percentile(base, 50))} ms)`);
+  figures.builtins = { ...builtins, trivialP50Ms: percentile(base, 50) };
+  await box.close();
+}
+
 /** Resident memory per concurrent execution. */
 async function measureMemory(egress: Egress, figures: Figures): Promise<void> {
   // Resident memory per concurrent execution: host RSS with 1 vs 4 workers, each holding an
@@ -385,6 +419,7 @@ async function main(): Promise<void> {
 
   await measureHubSpotClient(egress, figures);
   await measureMemory(egress, figures);
+  await measureBuiltins(egress, figures);
   printTargets(latencyFigures, trivialMedian);
   console.log(`\n${JSON.stringify(figures)}`);
   await server.close();

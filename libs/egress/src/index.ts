@@ -29,3 +29,4 @@ export {
   type SocketStats,
 } from './egress-socket.types.ts';
 export { compileSocketAllowList, normaliseSocketHost } from './socket-target.policy.ts';
+export { createEgressDns, DNS_CAPS, type EgressDns, type EgressDnsOptions } from './egress-dns.ts';

@@ -15,7 +15,8 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CodestepError } from '@codestep/core';
 import type * as Esbuild from 'esbuild';
-import { ALLOWED_LIBRARIES, NET_RUNTIME_MODULE, NODE_BUILTIN_SHIMS, WEB_RUNTIME_MODULE, type SandboxRuntime, type Script } from './runtime.types.ts';
+import { nodeBundleDefines } from './node-bundle.defines.ts';
+import { ALLOWED_LIBRARIES, NET_RUNTIME_MODULE, NODE_BUILTIN_BUNDLES, NODE_BUILTIN_SHIMS, WEB_RUNTIME_MODULE, type SandboxRuntime, type Script } from './runtime.types.ts';
 
 type EsbuildModule = typeof Esbuild;
 
@@ -31,7 +32,7 @@ const WEB_RUNTIME_FILENAME = 'codestep-runtime/web-runtime.js';
 const WEB_RUNTIME_FILE = 'web-runtime.js';
 const NET_RUNTIME_FILE = 'net-runtime.js';
 const libraryFilename = (name: string) =>
-  name === WEB_RUNTIME_MODULE ? WEB_RUNTIME_FILENAME : name === NET_RUNTIME_MODULE ? 'codestep-runtime/net.js' : `codestep-runtime/node_modules/${name}/index.js`;
+  name === WEB_RUNTIME_MODULE ? WEB_RUNTIME_FILENAME : name.startsWith('codestep:') ? `codestep-runtime/${name.slice(9)}.js` : `codestep-runtime/node_modules/${name}/index.js`;
 const libraryFile = (name: string) => `lib-${name.replace(/[^a-z0-9.-]/gi, '_')}.js`;
 
 /** Node built-in names a bundle may leave to `require` (resolved to the shims at run time). */
@@ -44,6 +45,8 @@ const ALIASES: Record<string, string> = {
 /** In-context stand-in for whatwg-url's `tr46` (see the file: an exact fast path for ASCII domains). */
 const TR46_SHIM = path.join(IN_CONTEXT_DIR, 'tr46.cjs');
 const KEEP_RESOLVING = Symbol('tr46-real');
+/** `process` inside the built-ins' bundles (readable-stream requires the npm `process`): the runtime's library process. */
+const PROCESS_SHIM = path.join(IN_CONTEXT_DIR, 'node', 'process-shim.cjs');
 
 /**
  * Routes `require('tr46')` to {@link TR46_SHIM}, except from the shim itself, whose
@@ -62,6 +65,14 @@ const tr46Shim: Esbuild.Plugin = {
       const resolved = await build.resolve('tr46', { kind: args.kind, resolveDir: requester, pluginData: KEEP_RESOLVING });
       return resolved.errors.length > 0 ? { errors: resolved.errors } : { path: resolved.path };
     });
+  },
+};
+
+/** `require('process')` / `require('process/')` (readable-stream) → {@link PROCESS_SHIM}. */
+const processShim: Esbuild.Plugin = {
+  name: 'codestep-process',
+  setup(build) {
+    build.onResolve({ filter: /^process\/?$/ }, () => ({ path: PROCESS_SHIM }));
   },
 };
 
@@ -116,7 +127,7 @@ const netRuntimeShared: Esbuild.Plugin = {
 };
 
 /** Bundle-time packages whose versions key the cache (their dependencies are walked too). */
-const KEYED_PACKAGES = [...ALLOWED_LIBRARIES, 'buffer', 'events', 'querystring-es3', 'whatwg-url', 'readable-stream', 'esbuild'];
+const KEYED_PACKAGES = [...ALLOWED_LIBRARIES, 'buffer', 'events', 'querystring-es3', 'whatwg-url', 'readable-stream', 'string_decoder', 'esbuild'];
 
 export interface BuildOptions {
   /** @default `<repo>/.cache/sandbox-runtime` */
@@ -169,9 +180,13 @@ export function runtimeCacheKey(): string {
   const hash = createHash('sha256');
   hash.update('codestep-sandbox-runtime/1\n');
   hash.update(readFileSync(import.meta.filename));
-  for (const file of readdirSync(IN_CONTEXT_DIR).sort()) {
+  hash.update(readFileSync(path.join(SRC_DIR, 'node-bundle.defines.ts')));
+  hash.update(`node ${process.versions.node}\n`);
+  for (const file of (readdirSync(IN_CONTEXT_DIR, { recursive: true }) as string[]).sort()) {
+    const full = path.join(IN_CONTEXT_DIR, file);
+    if (!file.endsWith('.cjs') && !file.endsWith('.mjs')) continue;
     hash.update(`\n${file}\n`);
-    hash.update(readFileSync(path.join(IN_CONTEXT_DIR, file)));
+    hash.update(readFileSync(full));
   }
   for (const line of packageFingerprints()) hash.update(`\n${line}`);
   return hash.digest('hex').slice(0, 24);
@@ -206,7 +221,7 @@ function asModuleFunction(code: string, strict = false): string {
  * `runtime`: the prelude and the web runtime (the in-context sources and the packages they use,
  * all bundled in, with the build-time edits); otherwise an allow-listed library.
  */
-async function bundle(esbuild: EsbuildModule, contents: string, options: { runtime: boolean; library?: string; net?: boolean }): Promise<string> {
+async function bundle(esbuild: EsbuildModule, contents: string, options: { runtime: boolean; library?: string; builtin?: boolean; net?: boolean }): Promise<string> {
   const result = await esbuild.build({
     stdin: { contents, resolveDir: IN_CONTEXT_DIR, sourcefile: 'entry.cjs', loader: 'js' },
     bundle: true,
@@ -221,15 +236,18 @@ async function bundle(esbuild: EsbuildModule, contents: string, options: { runti
     minifyWhitespace: true,
     minifySyntax: true,
     charset: 'ascii',
-    define: { global: 'globalThis', 'process.env.NODE_ENV': '"production"' },
-    ...(options.runtime
-      ? { plugins: options.net === true ? [netRuntimeShared] : [tr46Shim, sourceEdits] }
-      : {
-          // Sibling allow-listed libraries stay external: one shared instance per context.
-          external: [...EXTERNAL_BUILTINS, ...ALLOWED_LIBRARIES.filter((n) => n !== options.library)],
-          alias: ALIASES,
-          inject: [path.join(IN_CONTEXT_DIR, 'library-process.mjs')],
-        }),
+    define: { global: 'globalThis', 'process.env.NODE_ENV': '"production"', ...(options.builtin ? nodeBundleDefines() : {}) },
+    ...(options.builtin
+      ? // A built-in's bundle: the other built-ins are `require`d from the registry at run time.
+        { external: [...EXTERNAL_BUILTINS], plugins: [processShim], inject: [path.join(IN_CONTEXT_DIR, 'library-process.mjs')] }
+      : options.runtime
+        ? { plugins: options.net === true ? [netRuntimeShared] : [tr46Shim, sourceEdits] }
+        : {
+            // Sibling allow-listed libraries stay external: one shared instance per context.
+            external: [...EXTERNAL_BUILTINS, ...ALLOWED_LIBRARIES.filter((n) => n !== options.library)],
+            alias: ALIASES,
+            inject: [path.join(IN_CONTEXT_DIR, 'library-process.mjs')],
+          }),
   });
   const out = result.outputFiles[0];
   if (out === undefined) throw new CodestepError('RUNTIME_BUILD_FAILED', 'esbuild produced no output');
@@ -266,6 +284,12 @@ async function buildInto(dir: string, key: string): Promise<void> {
     const file = libraryFile(name);
     files[file] = asModuleFunction(code);
     libraries[name] = file;
+  }
+  for (const name of NODE_BUILTIN_BUNDLES) {
+    const code = await bundle(esbuild, `require('./node/host-ref.cjs').host = module.host;\nmodule.exports = require('./node/${name}.cjs');`, { runtime: false, builtin: true });
+    const file = libraryFile(`builtin-${name}`);
+    files[file] = asModuleFunction(code, true);
+    libraries[`codestep:node-${name}`] = file;
   }
   for (const name of NODE_BUILTIN_SHIMS) {
     const file = libraryFile(`node-${name}`);

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import vm from 'node:vm';
 import { createEgressFetch } from '@codestep/egress';
 import { buildSandboxRuntime, loadSandboxRuntime } from './runtime.build.ts';
-import { ALLOWED_LIBRARIES, isInternalModule, NET_RUNTIME_MODULE, NODE_BUILTIN_SHIMS, WEB_RUNTIME_MODULE, type SandboxRuntime } from './runtime.types.ts';
+import { ALLOWED_LIBRARIES, isInternalModule, NET_RUNTIME_MODULE, NODE_BUILTIN_BUNDLES, NODE_BUILTIN_SHIMS, WEB_RUNTIME_MODULE, type SandboxRuntime } from './runtime.types.ts';
 import { startLocalApi, type LocalApi } from './testing/local-api.server.ts';
 import { createRuntimeContext, ScriptCache, type RuntimeContext } from './testing/runtime-context.ts';
 
@@ -43,11 +43,12 @@ after(async () => {
 });
 
 void describe('loadSandboxRuntime', () => {
-  void it('gives a prelude, the web runtime and a library for every allow-listed package and Node shim, and nothing for http or fs', () => {
+  void it('gives a prelude, the web runtime, a bundle per built-in and a library for every allow-listed package and Node shim, and nothing for child_process or vm', () => {
     assert.match(runtime.prelude.source, /^\(function \(\) \{/);
-    assert.deepEqual(Object.keys(runtime.libraries).sort(), [...ALLOWED_LIBRARIES, ...NODE_BUILTIN_SHIMS, WEB_RUNTIME_MODULE, NET_RUNTIME_MODULE].sort());
-    assert.deepEqual(Object.keys(runtime.libraries).filter(isInternalModule).sort(), [NET_RUNTIME_MODULE, WEB_RUNTIME_MODULE].sort());
-    for (const name of ['http', 'https', 'fs', 'child_process', 'dns']) assert.equal(runtime.libraries[name], undefined);
+    const bundles = NODE_BUILTIN_BUNDLES.map((name) => `codestep:node-${name}`);
+    assert.deepEqual(Object.keys(runtime.libraries).sort(), [...ALLOWED_LIBRARIES, ...NODE_BUILTIN_SHIMS, WEB_RUNTIME_MODULE, NET_RUNTIME_MODULE, ...bundles].sort());
+    assert.deepEqual(Object.keys(runtime.libraries).filter(isInternalModule).sort(), [WEB_RUNTIME_MODULE, NET_RUNTIME_MODULE, ...bundles].sort());
+    for (const name of ['child_process', 'vm', 'worker_threads', 'cluster', 'v8']) assert.equal(runtime.libraries[name], undefined);
     for (const script of Object.values(runtime.libraries)) assert.match(script.source, /^\(function \(module, exports, require\) \{/);
   });
 

@@ -62,6 +62,13 @@ export interface SandboxBridge {
   socket?(op: string, id: number, arg: string): boolean;
   /** Sets the handler of socket events, `(id, '<type>\n<data>')`; called once per context. */
   onSocketEvent?(handler: (id: number, payload: string) => void): void;
+  /**
+   * A synchronous operation of a built-in done by Node on the host (`crypto.*`, `zlib`; see
+   * `@codestep/sandbox-runtime/host`): JSON arguments (bytes as base64) in, JSON answer out.
+   */
+  builtin?(op: string, payloadJson: string): string;
+  /** A DNS query under the egress policy (`createEgressDns` of `@codestep/egress`); `onDone` gets the JSON answer. */
+  dns?(requestJson: string, onDone: (answerJson: string) => void): void;
 }
 
 /**
@@ -79,5 +86,43 @@ export const isInternalModule = (name: string): boolean => name.startsWith('code
 /** Packages from the HubSpot custom-code allow-list that run in the sandbox. */
 export const ALLOWED_LIBRARIES = ['@hubspot/api-client', 'axios', 'lodash', 'async', 'bluebird', 'random-number-csprng'] as const;
 
-/** Node built-ins that resolve to in-context shims. `http`, `https`, `net`, `fs`, `child_process` and the rest do not. */
-export const NODE_BUILTIN_SHIMS = ['buffer', 'crypto', 'events', 'querystring', 'url', 'util', 'net', 'tls'] as const;
+/** Node built-ins that resolve to in-context shims. `child_process`, `vm` and the rest do not. */
+export const NODE_BUILTIN_SHIMS = [
+  'buffer',
+  'crypto',
+  'events',
+  'querystring',
+  'url',
+  'util',
+  'util/types',
+  // Each of these is an internal bundle of its own, evaluated on first `require` (NODE_BUILTIN_BUNDLES).
+  'assert',
+  'assert/strict',
+  'dgram',
+  'dns',
+  'dns/promises',
+  'domain',
+  'fs',
+  'fs/promises',
+  'http',
+  'https',
+  'os',
+  'path',
+  'path/posix',
+  'stream',
+  'stream/promises',
+  'string_decoder',
+  'timers',
+  'timers/promises',
+  'zlib',
+  // Host sockets under the egress policy: the internal bundle NET_RUNTIME_MODULE.
+  'net',
+  'tls',
+] as const;
+
+/**
+ * The internal bundles behind the newer built-ins, `codestep:node-<name>` in
+ * {@link SandboxRuntime.libraries}, each built from `in-context/node/<name>.cjs` and loaded by the
+ * prelude on first use (`crypto` holds the ciphers, KDFs and signatures added to the web runtime's `crypto`).
+ */
+export const NODE_BUILTIN_BUNDLES = ['assert', 'crypto', 'dgram', 'dns', 'domain', 'fs', 'http', 'os', 'path', 'stream', 'string_decoder', 'timers', 'zlib'] as const;

@@ -21,6 +21,13 @@ export interface HostCalls {
   /** Asks for an OAuth token; false when refused at once. Answer: `dispatch('oauth', id, json)`. */
   oauth: (id: number, handle: string) => boolean;
   randomBytes: (size: number) => string;
+  /**
+   * A synchronous operation of an in-context built-in done by Node in the worker (`crypto.*`
+   * ciphers, KDFs and signatures, `zlib`): arguments and answer are JSON text, bytes as base64.
+   */
+  builtin: (op: string, payloadJson: string) => string;
+  /** Starts a DNS query under the egress policy; the answer comes back as `dispatch('dns', id, json)`. */
+  dns: (id: number, requestJson: string) => void;
   now: () => number;
   /**
    * Runs the named library's compiled factory in this context and hands it to `provideModule`:
@@ -74,7 +81,7 @@ export function isSettleKind(kind: string): kind is SettleKind {
 }
 
 /** What the worker delivers to the context (`ContextApi.dispatch`): a timer tick, a response, an OAuth answer. */
-export type DispatchKind = 'timer' | 'fetch' | 'oauth' | 'socket';
+export type DispatchKind = 'timer' | 'fetch' | 'oauth' | 'socket' | 'dns';
 
 /**
  * A `socket` dispatch's payload is `<type>\n<data>`: `connect` / `secure` (JSON of

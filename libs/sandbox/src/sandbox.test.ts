@@ -437,9 +437,11 @@ describe('require', () => {
   });
 
   it('fails with MODULE_NOT_ALLOWED naming the module and the allowed list', async () => {
-    const result = await run(`const fs = require('fs'); exports.main = async () => ({})`);
+    const result = await run(`const cp = require('child_process'); exports.main = async () => ({})`);
     assert.equal(result.error?.code, 'MODULE_NOT_ALLOWED');
-    assert.match(result.error?.message ?? '', /Cannot require "fs": it is not available to actions\. Available modules: .*lodash/);
+    assert.match(result.error?.message ?? '', /Cannot require "child_process": it is not available to actions: actions cannot start processes\. Available modules: .*lodash/);
+    const other = await run(`const x = require('left-pad'); exports.main = async () => ({})`);
+    assert.match(other.error?.message ?? '', /Cannot require "left-pad": it is not available to actions\. Available modules: .*zlib/);
   });
 
   it("refuses the runtime's internal web runtime module like any unknown module, and lists no internal module", async () => {

@@ -23,6 +23,8 @@ function install(global, bridge) {
   const bridgeLoadModule = typeof bridge.loadModule === 'function' ? bridge.loadModule : null;
   const bridgeSocket = typeof bridge.socket === 'function' ? bridge.socket : null;
   const bridgeOnSocketEvent = typeof bridge.onSocketEvent === 'function' ? bridge.onSocketEvent : null;
+  const bridgeBuiltin = typeof bridge.builtin === 'function' ? bridge.builtin : null;
+  const bridgeDns = typeof bridge.dns === 'function' ? bridge.dns : null;
   // Read now, before any user code runs, for the web runtime's module wrappers (see 'web' below).
   const getOwnPropertyNames = Object.getOwnPropertyNames;
 
@@ -94,14 +96,28 @@ function install(global, bridge) {
         return use('web').eventEmitter();
       case 'module:util':
         return use('web').util();
+      case 'module:util/types':
+        return use('module:util').types;
       case 'module:url':
         return use('web').url();
       case 'module:querystring': {
         const qs = use('web').querystring();
         return { ...qs, escape: (s) => encodeURIComponent(s), unescape: (s) => decodeURIComponent(s) };
       }
-      case 'module:crypto':
-        return use('web').crypto().createNodeCrypto(use('webCrypto'));
+      case 'module:crypto': {
+        // Hashes, HMAC and random values are the web runtime's; the rest (ciphers, KDFs,
+        // signatures) is a bundle of its own, loaded on first use of one of its names.
+        const crypto = use('web').crypto().createNodeCrypto(use('webCrypto'));
+        for (const key of CRYPTO_BUNDLE_NAMES.split(' ')) {
+          Object.defineProperty(crypto, key, {
+            enumerable: true,
+            configurable: true,
+            get: () => use('bundle:crypto')[key],
+            set: (value) => Object.defineProperty(crypto, key, { value, writable: true, enumerable: true, configurable: true }),
+          });
+        }
+        return crypto;
+      }
       case 'module:codestep:web':
         return { ...use('fetchModule'), ...use('events'), fetch: use('fetch'), crypto: use('webCrypto').crypto };
       // `net` and `tls` (net.cjs): their own bundle, loaded on a context's first require of either.
@@ -125,8 +141,50 @@ function install(global, bridge) {
         return use('netModules').tls;
       case 'module:codestep:process':
         return createLibraryProcess(global);
+      case 'host':
+        return makeHost();
+    }
+    // The Node built-ins that are internal bundles of their own (`codestep:node-<bundle>`),
+    // evaluated in a context on the first `require` of one of their names (see NODE_MODULES).
+    if (name.startsWith('bundle:')) return loadNodeBundle(name.slice(7));
+    if (name.startsWith('module:') && name.slice(7) in NODE_MODULES) {
+      const [bundle, member] = NODE_MODULES[name.slice(7)].split(' ');
+      const exports = use(`bundle:${bundle}`);
+      return member === undefined ? exports : exports[member];
     }
     throw new Error(`codestep runtime: nothing is named "${name}"`);
+  };
+
+  // What a built-in bundle may ask of the host: primitives in, primitives out (see SandboxBridge).
+  // Made on a context's first built-in bundle.
+  const makeHost = () => Object.freeze({
+    __proto__: null,
+    builtin: (op, payloadJson) => {
+      if (bridgeBuiltin === null) return '{"ok":false,"error":{"code":"ERR_SANDBOX","message":"not available here"}}';
+      return String(bridgeBuiltin(String(op), String(payloadJson)));
+    },
+    dns: (requestJson, onDone) => {
+      if (bridgeDns === null) {
+        queueMicrotask(() => onDone('{"ok":false,"error":{"code":"EGRESS_BLOCKED","message":"DNS is not available here"}}'));
+        return;
+      }
+      bridgeDns(String(requestJson), (answerJson) => onDone(String(answerJson)));
+    },
+    fetch: (requestJson, onDone) => {
+      if (bridgeFetch === null) {
+        queueMicrotask(() => onDone(JSON.stringify({ ok: false, error: { code: 'EGRESS_BLOCKED', message: 'network access is disabled for this execution' } })));
+        return;
+      }
+      bridgeFetch(String(requestJson), (responseJson) => onDone(String(responseJson)));
+    },
+  });
+  const loadNodeBundle = (bundle) => {
+    const factory = bridgeLoadModule === null ? undefined : bridgeLoadModule(`codestep:node-${bundle}`);
+    if (typeof factory !== 'function') throw new Error(`codestep runtime: the built-in module ${bundle} failed to load`);
+    const module = { exports: {}, host: use('host') };
+    // Bundled packages ask for `buffer/` or `string_decoder/` (the npm package): the built-in.
+    factory(module, module.exports, (name) => runtime.require(name.endsWith('/') ? name.slice(0, -1) : name));
+    return module.exports;
   };
 
   // The lazy globals: each getter asks `globalValue` for its own name.
@@ -191,18 +249,52 @@ function install(global, bridge) {
     tls: 'module:tls',
     'codestep:web': 'module:codestep:web',
     'codestep:process': 'module:codestep:process',
+    'util/types': 'module:util/types',
   };
   const runtime = Object.freeze({
     require(name) {
-      const key = Object.prototype.hasOwnProperty.call(modules, name) ? modules[name] : undefined;
+      const key = Object.prototype.hasOwnProperty.call(modules, name) ? modules[name] : typeof name === 'string' && name in NODE_MODULES ? `module:${name}` : undefined;
       if (key === undefined) throw new Error(`codestep runtime has no built-in module "${name}"`);
       return use(key);
     },
     // The keys of `modules` without the internal `codestep:` ones.
-    builtins: Object.freeze(['buffer', 'events', 'util', 'url', 'querystring', 'crypto', 'net', 'tls']),
+    get builtins() {
+      return Object.freeze(['buffer', 'events', 'util', 'util/types', 'url', 'querystring', 'crypto', 'net', 'tls', ...Object.keys(NODE_MODULES)]);
+    },
   });
   Object.defineProperty(global, RUNTIME, { value: runtime, enumerable: false, writable: false, configurable: false });
 }
+
+/**
+ * Node built-ins in bundles of their own: `require` name → 'bundle' (all its exports) or
+ * 'bundle member'. A bundle is `SandboxRuntime.libraries['codestep:node-<bundle>']`. Strings,
+ * not arrays: this runs in every context, and most never require one of these.
+ */
+const NODE_MODULES = {
+  __proto__: null,
+  stream: 'stream',
+  'stream/promises': 'stream promises',
+  string_decoder: 'string_decoder',
+  path: 'path',
+  'path/posix': 'path',
+  os: 'os',
+  timers: 'timers',
+  'timers/promises': 'timers promises',
+  assert: 'assert',
+  'assert/strict': 'assert strict',
+  zlib: 'zlib',
+  http: 'http http',
+  https: 'http https',
+  dns: 'dns',
+  'dns/promises': 'dns promises',
+  domain: 'domain',
+  dgram: 'dgram',
+  fs: 'fs',
+  'fs/promises': 'fs promises',
+};
+
+/** What the `crypto` bundle adds to the web runtime's `crypto` (in-context/node/crypto.cjs). */
+const CRYPTO_BUNDLE_NAMES = 'createCipheriv createDecipheriv Cipheriv Decipheriv getCiphers getCurves pbkdf2 pbkdf2Sync scrypt scryptSync hkdf hkdfSync createSign createVerify Sign Verify sign verify KeyObject createPrivateKey createPublicKey createSecretKey';
 
 /** The globals `install` defines, in this order (each a case of its `globalValue`). */
 const GLOBALS = ['URL', 'URLSearchParams', 'TextEncoder', 'TextDecoder', 'atob', 'btoa', 'Buffer', 'DOMException', 'Event', 'EventTarget', 'AbortController', 'AbortSignal', 'Headers', 'Request', 'Response', 'Blob', 'File', 'FormData', 'fetch', 'crypto', 'Crypto', 'structuredClone', 'performance', 'navigator'];

@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import vm from 'node:vm';
+import { BuiltinHost } from '../host/builtin-host.ts';
 import { isInternalModule, type SandboxRuntime, type Script } from '../runtime.types.ts';
 
 export interface RuntimeContextOptions {
@@ -17,6 +18,10 @@ export interface RuntimeContextOptions {
   /** Default: node:crypto's randomBytes. */
   randomBytes?: (n: number) => string;
   now?: () => number;
+  /** The host side of `bridge.builtin` (crypto, zlib). Default: a {@link BuiltinHost} with a 128 MiB output ceiling. */
+  builtin?: (op: string, payloadJson: string) => string;
+  /** The host side of `bridge.dns`: request JSON in, answer JSON out. Default: every query is refused. */
+  dns?: (requestJson: string) => Promise<string>;
   /** Compiled scripts shared across contexts (as a worker would keep them). */
   scripts?: ScriptCache;
 }
@@ -95,6 +100,19 @@ export function createRuntimeContext(runtime: SandboxRuntime, options: RuntimeCo
       );
     },
     randomBytes: options.randomBytes ?? ((n: number) => randomBytes(n).toString('base64')),
+    builtin:
+      options.builtin ??
+      (
+        (host: BuiltinHost) => (op: string, payloadJson: string) =>
+          host.call(String(op), String(payloadJson))
+      )(new BuiltinHost(128 * 1024 * 1024)),
+    dns(requestJson: string, onDone: (answerJson: string) => void): void {
+      const hostDns = options.dns ?? (async () => JSON.stringify({ ok: false, error: { code: 'EGRESS_BLOCKED', message: 'no DNS in this test' } }));
+      hostDns(String(requestJson)).then(
+        (json) => onDone(json),
+        (error: unknown) => onDone(JSON.stringify({ ok: false, error: { code: 'EGRESS_NETWORK', message: String(error) } })),
+      );
+    },
     now: options.now ?? (() => performance.timeOrigin + performance.now()),
     // Evaluated in this context: the module function is a value of the context's realm.
     loadModule(name: string): unknown {

@@ -63,6 +63,7 @@ export function contextBootstrap(hostBridge: HostBridge): ContextApi {
   dispatchers.fetch = bridge.fetchDone;
   dispatchers.oauth = bridge.oauthDone;
   dispatchers.socket = bridge.socketEvent;
+  dispatchers.dns = bridge.dnsDone;
   // Frozen, null prototype: the worker reads nothing through it but these functions.
   return objectFreeze({
     __proto__: null,

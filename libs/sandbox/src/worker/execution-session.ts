@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ErrorCode } from '@codestep/core';
-import type { EgressFetch, EgressResponse, SocketEgress } from '@codestep/egress';
+import type { EgressDns, EgressFetch, EgressResponse, SocketEgress } from '@codestep/egress';
 import { ConsoleLineCollector } from '../console-lines.collector.ts';
 import { DEFAULT_LOG_LIMITS, MAX_RESULT_CHARS, RUNTIME_CAPS } from '../limits.ts';
 import { validateOutputs } from '../output-fields.validation.ts';
@@ -22,6 +22,7 @@ import { ExecutionSockets } from './execution-sockets.ts';
 import { createRedactor, redactResultData, type Redactor } from '../redaction.ts';
 import { parseRetryAfter } from '../retry-after.ts';
 import type { ConsoleLine, ExecutionError, ExecutionResult } from '../sandbox.types.ts';
+import { SessionBuiltins } from './session-builtins.ts';
 
 /** Error codes the context may raise itself and that reach the result as they are. */
 /** Codes the context's own parts may throw with (user code throwing an error with one of these keeps USER_CODE_ERROR's meaning elsewhere). */
@@ -60,6 +61,8 @@ export interface SessionHooks {
   createFetch(signal: AbortSignal): EgressFetch;
   /** The execution's sockets (made on its first `net`/`tls` connection). */
   createSockets(): SocketEgress;
+  /** DNS for this execution, under the same policy as its requests. */
+  createDns(): EgressDns;
   /** Host diagnostics (never user data). */
   diagnostic(level: 'warn' | 'error', message: string): void;
 }
@@ -95,6 +98,8 @@ export class ExecutionSession {
   /** Made on the first socket call: most executions open none. */
   #sockets: ExecutionSockets | undefined;
   #api: ContextApi | null = null;
+  /** Crypto/zlib host calls and DNS, made on first use. */
+  #builtins: SessionBuiltins | undefined;
   #lastHttp: { status: number; retryAfterMs: number | undefined } | undefined;
   /** `callback` was called (result waits for drain) or main returned nothing. */
   #waiting: { kind: 'callback'; result: ExecutionResult } | { kind: 'nothing' } | undefined;
@@ -142,6 +147,18 @@ export class ExecutionSession {
       oauth: (id, handle) => {
         const session = live();
         return session ? session.#oauthStart(Number(id), String(handle)) : false;
+      },
+      builtin: (op, payloadJson) => {
+        const session = live();
+        return session ? session.#builtinsFor(options.externalLimitBytes).call(String(op), String(payloadJson)) : '';
+      },
+      dns: (id, requestJson) => {
+        const session = live();
+        if (!session) return;
+        session.#builtinsFor(options.externalLimitBytes).dns(String(requestJson), (answer) => {
+          session.#api?.dispatch('dns', Number(id), answer);
+          session.#scheduleDrainCheck();
+        });
       },
       randomBytes: (size) => randomBytes(Math.max(0, Math.min(MAX_RANDOM_BYTES, Math.floor(Number(size)) || 0))).toString('base64'),
       now: () => performance.timeOrigin + performance.now(),
@@ -229,6 +246,7 @@ export class ExecutionSession {
     this.#oauthPending.clear();
     this.#abort?.abort();
     this.#sockets?.end();
+    this.#builtins?.end();
   }
 
   #socketsOf(): ExecutionSockets {
@@ -241,6 +259,11 @@ export class ExecutionSession {
       () => this.#scheduleDrainCheck(),
     );
     return this.#sockets;
+  }
+
+  #builtinsFor(maxOutputBytes: number): SessionBuiltins {
+    this.#builtins ??= new SessionBuiltins(maxOutputBytes, () => this.#hooks.createDns());
+    return this.#builtins;
   }
 
   #log(level: string, message: string): void {
@@ -449,7 +472,7 @@ export class ExecutionSession {
   }
 
   #pendingWork(): number {
-    return this.#timers.size + this.#fetchesInFlight + this.#oauthPending.size + (this.#sockets?.pending ?? 0);
+    return this.#timers.size + this.#fetchesInFlight + this.#oauthPending.size + (this.#sockets?.pending ?? 0) + (this.#builtins?.dnsInFlight ?? 0);
   }
 
   #scheduleDrainCheck(): void {

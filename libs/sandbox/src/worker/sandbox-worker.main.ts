@@ -11,7 +11,7 @@
  */
 import vm from 'node:vm';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { createEgressFetch, createSocketEgress } from '@codestep/egress';
+import { createEgressDns, createEgressFetch, createSocketEgress } from '@codestep/egress';
 import { RUNTIME_CAPS } from '../limits.ts';
 import { ConsoleLineRingWriter } from '../console-lines.ring.ts';
 import type { HostToWorker, SourceAnswer, WorkerExecution, WorkerInit, WorkerToHost } from '../protocol.ts';
@@ -195,6 +195,7 @@ function execute(id: number, execution: WorkerExecution): void {
     memoryExceeded: () => post({ type: 'memory-exceeded', id }),
     createFetch: (signal) => createEgressFetch(init.egress, { timeoutMs: Math.min(15_000, execution.timeoutMs) }, { signal }),
     createSockets: () => createSocketEgress(init.egress, init.egress.socketLimits),
+    createDns: () => createEgressDns(init.egress),
     diagnostic,
   });
   prepared.slot.session = session;

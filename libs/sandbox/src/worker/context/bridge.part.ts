@@ -23,10 +23,14 @@ export interface BridgePart {
     socket: (op: unknown, id: unknown, arg: unknown) => boolean;
     /** Sets the one handler of this context's socket events, `(id, payload)`; later calls are ignored. */
     onSocketEvent: (handler: unknown) => void;
+    builtin: (op: unknown, payloadJson: unknown) => string;
+    dns: (requestJson: unknown, onDone: unknown) => void;
   };
   getOAuthToken: (handle: unknown) => Promise<unknown>;
   /** Delivers the host's answer to request `id` (the `fetch` dispatch). */
   fetchDone: (id: number, responseJson: string) => void;
+  /** Delivers the host's answer to DNS query `id` (the `dns` dispatch). */
+  dnsDone: (id: number, answerJson: string) => void;
   /** Delivers the host's answer to OAuth call `id` (the `oauth` dispatch). */
   oauthDone: (id: number, answerJson: string) => void;
   /** Delivers an event of socket `id` (the `socket` dispatch) to the runtime's `net` module. */
@@ -39,6 +43,8 @@ export function bridgePart(core: ContextCore, modules: RequirePart, memory: Memo
   const { call, MapCtor, PromiseCtor, objectFreeze, jsonParse, get, put, del, safeString, reportUncaught } = core;
   const toIndex = memory.toIndex;
   const fetchCallbacks = new MapCtor<number, (responseJson: string) => void>();
+  const dnsCallbacks = new MapCtor<number, (answerJson: string) => void>();
+  let nextDnsId = 1;
   const oauthCallbacks = new MapCtor<number, (value: unknown) => void>();
   let nextFetchId = 1;
   let nextOauthId = 1;
@@ -65,6 +71,17 @@ export function bridgePart(core: ContextCore, modules: RequirePart, memory: Memo
     onSocketEvent: (handler: unknown): void => {
       if (socketHandler === null && typeof handler === 'function') socketHandler = handler as (id: number, payload: string) => void;
     },
+    // The built-ins' synchronous host operations (crypto ciphers, zlib): JSON in, JSON out.
+    builtin: (op: unknown, payloadJson: unknown): string => {
+      const result = call('builtin', safeString(op), typeof payloadJson === 'string' ? payloadJson : safeString(payloadJson));
+      return typeof result === 'string' ? result : '{"ok":false,"error":{"code":"ERR_SANDBOX","message":"the host did not answer"}}';
+    },
+    dns: (requestJson: unknown, onDone: unknown): void => {
+      if (typeof onDone !== 'function') return;
+      const id = nextDnsId++;
+      put(dnsCallbacks, id, onDone as (answerJson: string) => void);
+      call('dns', id, typeof requestJson === 'string' ? requestJson : safeString(requestJson));
+    },
   });
   const getOAuthToken = (handle: unknown): Promise<unknown> =>
     new PromiseCtor((resolve) => {
@@ -87,6 +104,16 @@ export function bridgePart(core: ContextCore, modules: RequirePart, memory: Memo
       onDone(responseJson);
     } catch (error) {
       reportUncaught(error, 'fetch completion');
+    }
+  };
+  const dnsDone = (id: number, answerJson: string): void => {
+    const onDone = get(dnsCallbacks, id);
+    if (!onDone) return;
+    del(dnsCallbacks, id);
+    try {
+      onDone(answerJson);
+    } catch (error) {
+      reportUncaught(error, 'dns completion');
     }
   };
   const oauthDone = (id: number, answerJson: string): void => {
@@ -116,6 +143,7 @@ export function bridgePart(core: ContextCore, modules: RequirePart, memory: Memo
   part.prelude = prelude;
   part.getOAuthToken = getOAuthToken;
   part.fetchDone = fetchDone;
+  part.dnsDone = dnsDone;
   part.oauthDone = oauthDone;
   return part;
 }

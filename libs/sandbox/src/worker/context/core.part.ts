@@ -49,6 +49,8 @@ export function corePart(hostBridge: HostBridge, intrinsics: Intrinsics): Contex
   hostCalls.fetch = hostBridge.fetch;
   hostCalls.oauth = hostBridge.oauth;
   hostCalls.randomBytes = hostBridge.randomBytes;
+  hostCalls.builtin = hostBridge.builtin;
+  hostCalls.dns = hostBridge.dns;
   hostCalls.now = hostBridge.now;
   hostCalls.loadModule = hostBridge.loadModule;
   hostCalls.settle = hostBridge.settle;

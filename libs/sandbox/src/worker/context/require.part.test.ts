@@ -29,6 +29,25 @@ function contextRequire(modulesJson: string): { host: FakeHost; part: RequirePar
 const codeOf = (error: unknown): unknown => (error as { code?: unknown }).code;
 
 describe('the require part', () => {
+  it('says why a Node built-in that actions cannot have is refused, for its subpaths and node: spelling too, and is silent for unknown names', () => {
+    const { part } = contextRequire('["lodash"]');
+    const messageOf = (name: string): string => {
+      try {
+        part.require(name);
+      } catch (error) {
+        assert.equal(codeOf(error), 'MODULE_NOT_ALLOWED');
+        return (error as Error).message;
+      }
+      return 'loaded';
+    };
+    assert.match(messageOf('child_process'), /^Cannot require "child_process": it is not available to actions: actions cannot start processes\. Available modules: lodash$/);
+    assert.match(messageOf('node:vm'), /: actions cannot compile code at run time/);
+    assert.match(messageOf('worker_threads'), /: actions cannot start threads/);
+    assert.match(messageOf('inspector/promises'), /: the engine's internals are not exposed/);
+    assert.match(messageOf('left-pad'), /^Cannot require "left-pad": it is not available to actions\. Available/);
+    assert.match(messageOf('constructor'), /^Cannot require "constructor": it is not available to actions\. Available/);
+  });
+
   it('refuses a module outside the allow-list, naming the modules that are available', () => {
     const { part, loads } = contextRequire('["lodash","axios"]');
     assert.throws(

@@ -29,6 +29,7 @@ export function requirePart(core: ContextCore): RequirePart {
   const { call, reflectApply, defineProperty, jsonParse, isArray, ErrorCtor, TypeErrorCtor, MapCtor, stringStartsWith } = core;
   const { get, put, has, del, slice, join, safeString, platformError } = core;
   const setHas = Set.prototype.has;
+  const stringIndexOf = String.prototype.indexOf;
   const setAdd = Set.prototype.add;
   let allowedModules: string[] = [];
   try {
@@ -39,6 +40,32 @@ export function requirePart(core: ContextCore): RequirePart {
   }
   const allowed = new Set<string>();
   for (let i = 0; i < allowedModules.length; i++) reflectApply(setAdd, allowed, [allowedModules[i]]);
+  // Why a Node built-in that actions cannot have is refused (a `node:` name or a subpath of it).
+  const refusals = Object.create(null) as Record<string, string>;
+  refusals.child_process = 'actions cannot start processes';
+  refusals.cluster = 'actions cannot start processes';
+  refusals.worker_threads = 'actions cannot start threads; each execution is single-threaded';
+  refusals.vm = 'actions cannot compile code at run time (string code generation is off)';
+  refusals.v8 = "the engine's internals are not exposed to actions";
+  refusals.inspector = "the engine's internals are not exposed to actions";
+  refusals.module = 'modules are resolved by the sandbox; require one of the available modules by name';
+  refusals.repl = 'actions have no terminal';
+  refusals.readline = 'actions have no terminal';
+  refusals.tty = 'actions have no terminal';
+  refusals.process = 'use the global process';
+  refusals.http2 = 'use http, https or fetch (egress speaks HTTP/1.1)';
+  refusals.wasi = 'WebAssembly is off in actions';
+  refusals.perf_hooks = 'use the global performance';
+  refusals.async_hooks = "the engine's internals are not exposed to actions";
+  refusals.diagnostics_channel = "the engine's internals are not exposed to actions";
+  refusals.trace_events = "the engine's internals are not exposed to actions";
+  refusals.sqlite = 'actions have no local database';
+  const refusalOf = (id: string): string => {
+    const slash = reflectApply(stringIndexOf, id, ['/']) as number;
+    const base = slash > 0 ? slice(id, 0, slash) : id;
+    const reason = refusals[base];
+    return typeof reason === 'string' ? `: ${reason}` : '';
+  };
   const factories = new MapCtor<string, ModuleFactory>();
   const loaded = new MapCtor<string, { exports: unknown; id: string; loaded: boolean }>();
   const requireModule = function require(name: unknown): unknown {
@@ -47,7 +74,7 @@ export function requirePart(core: ContextCore): RequirePart {
     const cached = get(loaded, id);
     if (cached) return cached.exports;
     if (!(reflectApply(setHas, allowed, [id]) as boolean)) {
-      throw platformError(ErrorCtor, 'MODULE_NOT_ALLOWED', `Cannot require "${name}": it is not available to actions. Available modules: ${join(allowedModules, ', ') || '(none)'}`);
+      throw platformError(ErrorCtor, 'MODULE_NOT_ALLOWED', `Cannot require "${name}": it is not available to actions${refusalOf(id)}. Available modules: ${join(allowedModules, ', ') || '(none)'}`);
     }
     if (!has(factories, id) && call('loadModule', id) !== true) throw platformError(ErrorCtor, 'MODULE_LOAD_FAILED', `Cannot require "${name}": the module failed to load`);
     const factory = get(factories, id);
