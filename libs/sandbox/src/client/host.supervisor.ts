@@ -18,6 +18,8 @@ export interface HostSupervisorOptions {
   logger: Logger;
   /** The OAuth handler of a host process, given a way to reach that process once it is up. */
   onOAuth: (connection: () => HostConnection | undefined) => OAuthRequestHandler;
+  /** A library's source for the host (see `HostConnectionOptions.librarySource`). */
+  librarySource: (name: string) => string | null;
 }
 
 /** The current host process, and the supervisor's state. */
@@ -50,6 +52,7 @@ export function superviseHost(options: HostSupervisorOptions): HostSupervisor {
       settings: options.settings,
       logger,
       onOAuth: options.onOAuth(() => current),
+      librarySource: options.librarySource,
       onExit: (description) => {
         logger.error({ description }, 'sandbox host process exited; starting a new one');
         if (host === starting) host = undefined;

@@ -47,6 +47,7 @@ function handle(message: ClientToHost): void {
         runtime: settings.runtime,
         workerSource: settings.workerSource,
         onOAuth: (id, callId, handle) => send({ type: 'oauth', id, callId, handle }),
+        requestSource: (name) => send({ type: 'source-request', name }),
         diagnostic,
       });
       // Ready once the pre-warmed workers are: the first executions find them waiting.
@@ -62,6 +63,10 @@ function handle(message: ClientToHost): void {
         .run(message.id, message.execution)
         .then((result) => send({ type: 'result', id: message.id, result }))
         .catch((error: unknown) => send({ type: 'error', id: message.id, error: { name: 'Error', code: 'SANDBOX_INTERNAL', message: error instanceof Error ? error.message : String(error) } }));
+      return;
+    }
+    case 'source': {
+      pool?.sourceArrived(String(message.name), typeof message.source === 'string' ? message.source : null);
       return;
     }
     case 'oauth-result': {

@@ -189,7 +189,7 @@ export class ExecutionSession {
   start(factory: unknown): void {
     const api = this.#api;
     if (!api) throw new Error('session has no context');
-    const config = JSON.stringify({ runtime: this.execution.runtime, env: this.execution.secrets });
+    const config = JSON.stringify({ runtime: this.execution.runtime, runtimeVersion: this.execution.runtimeVersion, env: this.execution.secrets });
     // Whatever the start leads to schedules its own drain check (callback, nothing, timers, requests).
     api.start(config, this.execution.inputJson, this.execution.headersJson, factory);
   }
