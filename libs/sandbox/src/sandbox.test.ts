@@ -596,3 +596,85 @@ describe('runtime versions', () => {
     assert.deepEqual(result.outputFields, { got: 'MODULE_NOT_ALLOWED' });
   });
 });
+
+describe("the seed libraries' own dependencies and sub-paths", () => {
+  it("requires qs, uuid, form-data, mime-types, tslib, debug, node-fetch, xml2js, url-parse and bottleneck as on HubSpot's runtime", async () => {
+    const result = await run(
+      `exports.main = async () => {
+        const qs = require('qs');
+        const FormData = require('form-data');
+        const form = new FormData();
+        form.append('name', 'Ada');
+        const parsed = await require('xml2js').parseStringPromise('<a><b>1</b></a>');
+        return { outputFields: {
+          qs: qs.stringify({ filter: { email: 'a@b.c' } }),
+          uuid: /^[0-9a-f-]{36}$/.test(require('uuid').v4()),
+          form: typeof form.getHeaders()['content-type'],
+          mime: require('mime-types').lookup('report.csv'),
+          tslib: typeof require('tslib').__awaiter,
+          debug: typeof require('debug')('codestep'),
+          fetch: typeof require('node-fetch'),
+          xml: parsed.a.b[0],
+          url: new (require('url-parse'))('https://a.example/x?y=1').pathname,
+          bottleneck: typeof new (require('bottleneck'))({ maxConcurrent: 1 }).schedule,
+        } };
+      }`,
+      { limits: { timeoutMs: 30_000, memoryMb: 128 } },
+    );
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(result.outputFields, {
+      qs: 'filter%5Bemail%5D=a%40b.c',
+      uuid: true,
+      form: 'string',
+      mime: 'text/csv',
+      tslib: 'function',
+      debug: 'function',
+      fetch: 'function',
+      xml: '1',
+      url: '/x',
+      bottleneck: 'function',
+    });
+  });
+
+  it('answers lodash/<fn>, async/<fn> and aws-sdk/clients/<service> from the library, and refuses other sub-paths', async () => {
+    const result = await run(
+      `exports.main = async () => {
+        const refused = (name) => { try { require(name); return 'loaded'; } catch (e) { return e.code; } };
+        return { outputFields: {
+          get: require('lodash/get')({ a: { b: 2 } }, 'a.b'),
+          same: require('lodash/get') === require('lodash').get,
+          waterfall: typeof require('async/waterfall'),
+          s3: require('aws-sdk/clients/s3') === require('aws-sdk').S3,
+          dynamodb: require('aws-sdk/clients/dynamodb') === require('aws-sdk').DynamoDB,
+          missing: refused('lodash/noSuchFunction'),
+          deep: refused('lodash/fp/get'),
+          other: refused('axios/lib/core'),
+        } };
+      }`,
+      { limits: { timeoutMs: 30_000, memoryMb: 256 } },
+    );
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(result.outputFields, {
+      get: 2,
+      same: true,
+      waterfall: 'function',
+      s3: true,
+      dynamodb: true,
+      missing: 'MODULE_NOT_ALLOWED',
+      deep: 'MODULE_NOT_ALLOWED',
+      other: 'MODULE_NOT_ALLOWED',
+    });
+  });
+
+  it('loads every seed library of both runtime versions in the sandbox', async () => {
+    const names = ['@hubspot/api-client', 'async', 'aws-sdk', 'axios', 'bluebird', 'googleapis', 'lodash', 'mongoose', 'mysql', 'random-number-csprng', 'redis', 'request'];
+    for (const runtimeVersion of ['node20', 'node24']) {
+      const result = await run(`exports.main = async () => { const got = {}; for (const n of ${JSON.stringify(names)}) { const m = require(n); got[n] = typeof m; } return { outputFields: got }; }`, {
+        runtimeVersion,
+        limits: { timeoutMs: 60_000, memoryMb: 512 },
+      });
+      assert.equal(result.status, 'succeeded', `${runtimeVersion}: ${JSON.stringify(result.error)}`);
+      for (const n of names) assert.ok(['function', 'object'].includes(String(result.outputFields[n])), `${runtimeVersion} ${n}: ${String(result.outputFields[n])}`);
+    }
+  });
+});
