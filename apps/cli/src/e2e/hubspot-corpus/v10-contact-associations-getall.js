@@ -6,7 +6,8 @@ exports.main = async (event) => {
   const hubspotClient = new hubspot.Client({ accessToken: process.env.HUBSPOT_TOKEN });
   const contactId = String(event.object.objectId);
   const companies = await hubspotClient.crm.objects.associationsApi.getAll('contacts', contactId, 'companies');
-  const companyIds = companies.results.map((r) => r.id);
+  // v3 lists an associated record once per association type (primary and unlabeled): dedupe.
+  const companyIds = [...new Set(companies.results.map((r) => r.id))];
   let primaryName = '';
   if (companyIds.length) {
     const company = await hubspotClient.crm.companies.basicApi.getById(companyIds[0], ['name']);
