@@ -1,0 +1,4 @@
+/** The app shell: sign-in, navigation, and the view of the current URL. */
+export function App() {
+  return <main>codestep console</main>;
+}
