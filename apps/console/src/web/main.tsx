@@ -2,4 +2,6 @@
 import { render } from 'preact';
 import { App } from './app.tsx';
 
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+root.textContent = ''; // the static "Loading…" line
+render(<App />, root);

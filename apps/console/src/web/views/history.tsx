@@ -228,7 +228,9 @@ function ExecutionItem(props: { execution: Execution }) {
         <Fields title="Inputs" value={x.inputFields} />
         <Fields title="Outputs" value={x.outputFields} />
       </div>
-      <h4>Console ({x.logsTotal} lines)</h4>
+      <h4>
+        Console ({x.logsTotal} {x.logsTotal === 1 ? 'line' : 'lines'})
+      </h4>
       {logs.length ? (
         <ul class="logs" aria-label={`Console of step ${x.step + 1}, attempt ${x.attempt}`}>
           {logs.map((l, i) => (
