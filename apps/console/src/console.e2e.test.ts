@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { createServer as createNetServer } from 'node:net';
+import { startHubSpotFake, type HubSpotFake } from '@codestep/hubspot-fake';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -28,10 +30,19 @@ const SECOND = `exports.main = async (event) => {
   return { outputFields: { length: event.inputFields.g.length } };
 };`;
 
-async function startDev(dataDir: string): Promise<{ child: ChildProcess; url: string; apiKey: string }> {
+/** A free loopback port (the platform's public URL, which the OAuth app's redirect URI names, must be known before it starts). */
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function startDev(dataDir: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string; apiKey: string }> {
   const child = spawn(process.execPath, [join(root, 'apps/cli/src/main.ts'), 'dev'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', CODESTEP_HTTP_PORT: '0', CODESTEP_LOG_LEVEL: 'warn', CODESTEP_DATA_DIR: dataDir },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', CODESTEP_HTTP_PORT: '0', CODESTEP_LOG_LEVEL: 'warn', CODESTEP_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -59,6 +70,7 @@ async function typeCode(page: Page, label: string, code: string): Promise<void> 
 describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromium at ${CHROMIUM} (tools/scripts/ensure-packages.sh installs it)` }, () => {
   let dataDir: string;
   let dev: Awaited<ReturnType<typeof startDev>>;
+  let fake: HubSpotFake;
   let browser: Browser;
   let page: Page;
   let workflowUrl = '';
@@ -67,7 +79,19 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     dataDir = mkdtempSync(join(tmpdir(), 'console-e2e-'));
-    dev = await startDev(dataDir);
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    // The local HubSpot's OAuth app (its consent page approves at once) for the connection the console makes.
+    fake = await startHubSpotFake({ oauthClients: [{ clientId: 'codestep-app', clientSecret: 'app-secret', redirectUris: [`${publicUrl}/oauth/callback`] }] });
+    dev = await startDev(dataDir, {
+      CODESTEP_HTTP_PORT: String(port),
+      CODESTEP_PUBLIC_URL: publicUrl,
+      HUBSPOT_CLIENT_ID: 'codestep-app',
+      HUBSPOT_CLIENT_SECRET: 'app-secret',
+      HUBSPOT_AUTHORIZE_URL: `${fake.url}/oauth/authorize`,
+      HUBSPOT_TOKEN_URL: `${fake.url}/oauth/v1/token`,
+      HUBSPOT_REFRESH_TOKEN_REVOKE_URL: `${fake.url}/oauth/v1/refresh-tokens`,
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
     const context = await browser.newContext({ viewport: { width: 1366, height: 800 } });
     page = await context.newPage();
@@ -79,6 +103,7 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
       dev.child.kill('SIGTERM');
       await exited;
     }
+    await fake?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -128,6 +153,8 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     await page.getByRole('button', { name: 'Add output field' }).nth(1).click();
     await page.locator('#action-1-out-0-name').fill('length');
     await page.locator('#action-1-out-0-type').selectOption('number');
+    await page.locator('#wf-title').scrollIntoViewIfNeeded();
+    await page.mouse.wheel(0, -100_000);
     await shot(page, 'workflow-editor');
     await page.getByRole('button', { name: 'Create workflow' }).click();
     await page.getByRole('heading', { name: 'Workflow Greet and measure' }).or(page.locator('.alert')).first().waitFor();
@@ -181,6 +208,19 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     await page.getByRole('link', { name: 'Greet and measure' }).waitFor();
     await page.locator('tbody .status.completed').first().waitFor();
     await shot(page, 'workflows');
+  });
+
+  it('connects HubSpot through the OAuth pop-up against the local HubSpot, then revokes it', async () => {
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await page.locator('#conn-handle').fill('my-hubspot');
+    await page.getByRole('checkbox').first().check();
+    await shot(page, 'connections');
+    await page.getByRole('button', { name: /^Connect/ }).click();
+    const row = page.getByRole('row').filter({ hasText: 'my-hubspot' });
+    await row.locator('.status.active').waitFor({ timeout: 60_000 });
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Revoke my-hubspot' }).click();
+    await row.locator('.status.revoked').waitFor({ timeout: 30_000 });
   });
 
   it('sets a secret (its value never shown back) and signs out', async () => {
