@@ -8,6 +8,7 @@ import { parseWorkflowInput, actionToInput } from '@codestep/workflows';
 import { apiErrorOf, errorLocation, fieldOfMessage } from './web/lib/api-errors.ts';
 import { clearDraft, loadDraft, saveDraft, type KeyValueStore } from './web/lib/drafts.ts';
 import { hrefOf, parseLocation, type View } from './web/lib/routes.ts';
+import { loadTraceTemplate, saveTraceTemplate, traceUrl } from './web/lib/trace-url.ts';
 import { earlierOutputs, emptyAction, emptyWorkflow, fromApi, toApiBody, type WorkflowForm } from './web/lib/workflow-form.ts';
 
 describe("the API's refusals", () => {
@@ -96,6 +97,7 @@ describe("the console's URLs", () => {
       { name: 'tail', enrollmentId: '' },
       { name: 'secrets' },
       { name: 'connections' },
+      { name: 'settings' },
     ];
     for (const v of views) {
       const url = new URL(hrefOf(v), 'http://console');
@@ -106,12 +108,33 @@ describe("the console's URLs", () => {
   });
 });
 
-describe('drafts', () => {
-  const memory = (): KeyValueStore & { data: Map<string, string> } => {
-    const data = new Map<string, string>();
-    return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v), removeItem: (k) => void data.delete(k) };
-  };
+const memory = (): KeyValueStore & { data: Map<string, string> } => {
+  const data = new Map<string, string>();
+  return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v), removeItem: (k) => void data.delete(k) };
+};
 
+describe('the link to a trace', () => {
+  const id = '4bf92f3577b34da6a3ce929d0e0e4736';
+  it("fills the operator's template with the trace id, only for an http(s) link and a real trace id", () => {
+    assert.equal(traceUrl('http://localhost:16686/trace/{traceId}', id), `http://localhost:16686/trace/${id}`);
+    assert.equal(traceUrl('https://grafana.example/explore?trace={traceId}&x={traceId}', id), `https://grafana.example/explore?trace=${id}&x=${id}`);
+    assert.equal(traceUrl('javascript:alert({traceId})', id), undefined);
+    assert.equal(traceUrl('http://jaeger/trace/', id), undefined);
+    assert.equal(traceUrl('http://jaeger/trace/{traceId}', 'not-a-trace'), undefined);
+  });
+
+  it('keeps a template that makes such links, refuses one that does not, forgets a blank one', () => {
+    const store = memory();
+    assert.match(saveTraceTemplate(store, 'ftp://x/{traceId}') ?? '', /http\(s\) URL containing \{traceId\}/);
+    assert.equal(loadTraceTemplate(store), '');
+    assert.equal(saveTraceTemplate(store, ' http://jaeger:16686/trace/{traceId} '), undefined);
+    assert.equal(loadTraceTemplate(store), 'http://jaeger:16686/trace/{traceId}');
+    saveTraceTemplate(store, '');
+    assert.equal(loadTraceTemplate(store), '');
+  });
+});
+
+describe('drafts', () => {
   it('keep a form per workflow until cleared, and ignore what is not a draft', () => {
     const store = memory();
     const form = { ...emptyWorkflow(), name: 'typed, not saved' };

@@ -11,6 +11,7 @@ import { SignIn } from './views/sign-in.tsx';
 import { ConnectionsView } from './views/connections.tsx';
 import { EnrollmentView, HistoryView } from './views/history.tsx';
 import { SecretsView } from './views/secrets.tsx';
+import { SettingsView } from './views/settings.tsx';
 import { TailView } from './views/tail.tsx';
 import { WorkflowEditor } from './views/workflow-editor.tsx';
 import { WorkflowsView } from './views/workflows.tsx';
@@ -78,6 +79,7 @@ function Header(props: { view: View; onSignOut: () => void }) {
     ['/tail', 'Live tail', v === 'tail'],
     ['/secrets', 'Secrets', v === 'secrets'],
     ['/connections', 'Connections', v === 'connections'],
+    ['/settings', 'Settings', v === 'settings'],
   ];
   return (
     <header class="top">
@@ -121,6 +123,8 @@ function Page(props: { view: View }) {
       return <SecretsView />;
     case 'connections':
       return <ConnectionsView />;
+    case 'settings':
+      return <SettingsView />;
     case 'not-found':
       return (
         <>

@@ -7,6 +7,7 @@ export type View =
   | { name: 'tail'; enrollmentId: string }
   | { name: 'secrets' }
   | { name: 'connections' }
+  | { name: 'settings' }
   | { name: 'not-found'; path: string };
 
 export function parseLocation(pathname: string, search: string): View {
@@ -20,6 +21,7 @@ export function parseLocation(pathname: string, search: string): View {
   if (first === 'tail' && parts.length === 1) return { name: 'tail', enrollmentId: q.get('enrollmentId') ?? '' };
   if (first === 'secrets' && parts.length === 1) return { name: 'secrets' };
   if (first === 'connections' && parts.length === 1) return { name: 'connections' };
+  if (first === 'settings' && parts.length === 1) return { name: 'settings' };
   return { name: 'not-found', path: pathname };
 }
 
@@ -44,6 +46,8 @@ export function hrefOf(view: View): string {
       return '/secrets';
     case 'connections':
       return '/connections';
+    case 'settings':
+      return '/settings';
     case 'not-found':
       return view.path;
   }

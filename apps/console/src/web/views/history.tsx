@@ -7,6 +7,7 @@ import { useState } from 'preact/hooks';
 import type { Json } from '../api.ts';
 import { useLoad, useSession, when } from '../hooks.ts';
 import { hrefOf } from '../lib/routes.ts';
+import { loadTraceTemplate, traceUrl } from '../lib/trace-url.ts';
 import { ErrorNote, Link, Loading, Status } from '../widgets.tsx';
 import type { WorkflowSummary } from './workflows.tsx';
 
@@ -213,7 +214,7 @@ function ExecutionItem(props: { execution: Execution }) {
       </h3>
       <p class="muted">
         requested {when(x.requestedAt)} · finished {when(x.finishedAt)} · {x.durationMs} ms{x.retryDueAt ? ` · retry due ${when(x.retryDueAt)}` : ''}
-        {x.traceId ? ` · trace ${x.traceId}` : ''}
+        {x.traceId ? <TraceLink traceId={x.traceId} /> : null}
       </p>
       {x.error ? (
         <p class="alert">
@@ -259,5 +260,21 @@ function Fields(props: { title: string; value: Json }) {
       <strong>{props.title}</strong>
       {entries.length ? <pre>{JSON.stringify(props.value, null, 2)}</pre> : <p class="muted">none</p>}
     </div>
+  );
+}
+
+function TraceLink(props: { traceId: string }) {
+  const url = traceUrl(loadTraceTemplate(localStorage), props.traceId);
+  return (
+    <>
+      {' · trace '}
+      {url ? (
+        <a href={url} target="_blank" rel="noopener noreferrer">
+          {props.traceId}
+        </a>
+      ) : (
+        <code>{props.traceId}</code>
+      )}
+    </>
   );
 }
