@@ -210,6 +210,26 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     await shot(page, 'workflows');
   });
 
+  it("refuses limits above the operator's bound with the API's message, and links executions to their traces", async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.locator('#limit-maxTimeoutMs').fill('99999999');
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/maxTimeoutMs: 99999999 ms is above the operator's bound/)
+      .waitFor();
+    await page.locator('#limit-maxTimeoutMs').fill('30000');
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    await page.getByText('Limits saved.').waitFor();
+    await page.locator('#trace-template').fill('http://localhost:16686/trace/{traceId}');
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await shot(page, 'settings');
+    await page.goto(`${dev.url}/enrollments/${enrollmentId}`);
+    const trace = page.locator('a[href^="http://localhost:16686/trace/"]').first();
+    await trace.waitFor();
+    assert.match((await trace.getAttribute('href'))!, /^http:\/\/localhost:16686\/trace\/[0-9a-f]{32}$/);
+  });
+
   it('connects HubSpot through the OAuth pop-up against the local HubSpot, then revokes it', async () => {
     await page.getByRole('link', { name: 'Connections' }).click();
     await page.locator('#conn-handle').fill('my-hubspot');
