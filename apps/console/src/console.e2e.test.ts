@@ -39,7 +39,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startDev(dataDir: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string; apiKey: string }> {
+async function startDev(dataDir: string, env: Record<string, string>, restart = false): Promise<{ child: ChildProcess; url: string; apiKey: string }> {
   const child = spawn(process.execPath, [join(root, 'apps/cli/src/main.ts'), 'dev'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', CODESTEP_HTTP_PORT: '0', CODESTEP_LOG_LEVEL: 'warn', CODESTEP_DATA_DIR: dataDir, ...env },
@@ -49,12 +49,19 @@ async function startDev(dataDir: string, env: Record<string, string>): Promise<{
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const deadline = Date.now() + 120_000;
-  while (!/API key \(shown once, keep it\): (\S+)/.test(out)) {
+  while (!/HTTP API: (\S+)/.test(out) || (!restart && !/API key \(shown once, keep it\): (\S+)/.test(out))) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`codestep dev did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.match(out, /Console: http:\/\/\S+\//, 'npm start prints the console URL');
-  return { child, url: /HTTP API: (\S+)/.exec(out)![1]!, apiKey: /API key \(shown once, keep it\): (\S+)/.exec(out)![1]! };
+  return { child, url: /HTTP API: (\S+)/.exec(out)![1]!, apiKey: /API key \(shown once, keep it\): (\S+)/.exec(out)?.[1] ?? '' };
+}
+
+async function stopDev(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
@@ -71,6 +78,7 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
   let dataDir: string;
   let dev: Awaited<ReturnType<typeof startDev>>;
   let fake: HubSpotFake;
+  let devEnv: Record<string, string> = {};
   let browser: Browser;
   let page: Page;
   let workflowUrl = '';
@@ -83,7 +91,7 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     const publicUrl = `http://127.0.0.1:${port}`;
     // The local HubSpot's OAuth app (its consent page approves at once) for the connection the console makes.
     fake = await startHubSpotFake({ oauthClients: [{ clientId: 'codestep-app', clientSecret: 'app-secret', redirectUris: [`${publicUrl}/oauth/callback`] }] });
-    dev = await startDev(dataDir, {
+    devEnv = {
       CODESTEP_HTTP_PORT: String(port),
       CODESTEP_PUBLIC_URL: publicUrl,
       HUBSPOT_CLIENT_ID: 'codestep-app',
@@ -91,18 +99,15 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
       HUBSPOT_AUTHORIZE_URL: `${fake.url}/oauth/authorize`,
       HUBSPOT_TOKEN_URL: `${fake.url}/oauth/v1/token`,
       HUBSPOT_REFRESH_TOKEN_REVOKE_URL: `${fake.url}/oauth/v1/refresh-tokens`,
-    });
+    };
+    dev = await startDev(dataDir, devEnv);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
     const context = await browser.newContext({ viewport: { width: 1366, height: 800 } });
     page = await context.newPage();
   });
   after(async () => {
     await browser?.close();
-    if (dev && dev.child.exitCode === null) {
-      const exited = new Promise((r) => dev.child.once('exit', r));
-      dev.child.kill('SIGTERM');
-      await exited;
-    }
+    if (dev) await stopDev(dev.child);
     await fake?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -208,6 +213,24 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     await page.getByRole('link', { name: 'Greet and measure' }).waitFor();
     await page.locator('tbody .status.completed').first().waitFor();
     await shot(page, 'workflows');
+  });
+
+  it('says so plainly when the server restarts under the open page, and carries on once it is back', async () => {
+    await page.getByRole('link', { name: 'Live tail' }).click();
+    await page.getByRole('status').getByText('Live').waitFor();
+    await stopDev(dev.child);
+    await page.getByRole('status').getByText('Disconnected, reconnecting…').waitFor();
+    await page.getByRole('link', { name: 'Workflows' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/The server did not answer \(it may be restarting\)/)
+      .waitFor();
+    const key = dev.apiKey;
+    dev = { ...(await startDev(dataDir, devEnv, true)), apiKey: key };
+    await page.getByRole('link', { name: 'Live tail' }).click();
+    await page.getByRole('status').getByText('Live').waitFor({ timeout: 30_000 });
+    await page.getByRole('link', { name: 'Workflows' }).click();
+    await page.getByRole('link', { name: 'Greet and measure' }).waitFor();
   });
 
   it("refuses limits above the operator's bound with the API's message, and links executions to their traces", async () => {
