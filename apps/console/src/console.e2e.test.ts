@@ -276,5 +276,16 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     await shot(page, 'secrets');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to codestep' }).waitFor();
+    assert.equal(await page.evaluate("sessionStorage.getItem('codestep.apiKey')"), null, 'sign-out forgets the key');
+  });
+
+  it('sends a session whose key the API no longer accepts back to sign-in, saying why', async () => {
+    await page.evaluate("sessionStorage.setItem('codestep.apiKey', 'csk_revoked_or_expired')");
+    await page.goto(`${dev.url}/history`);
+    await page
+      .getByRole('status')
+      .getByText(/The API refused this key/)
+      .waitFor();
+    await page.getByRole('heading', { name: 'Sign in to codestep' }).waitFor();
   });
 });
