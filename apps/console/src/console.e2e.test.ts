@@ -142,7 +142,12 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
 
   it("creates a two-action workflow, the second taking the first one's output", async () => {
     await page.locator('[data-editor-state=ready]').first().waitFor();
+    await typeCode(page, 'Code of action 1', 'exports.main = async (event, callback) => {\n  callback({ outputFields: { x: 1 }) });\n};');
+    const marker = page.locator('.editor').first().locator('.cm-lint-marker-error');
+    await marker.waitFor();
+    assert.equal(await marker.count(), 1, 'the syntax error is marked in the gutter at its line');
     await typeCode(page, 'Code of action 1', FIRST);
+    await marker.waitFor({ state: 'detached' });
     await page.getByRole('button', { name: 'Add input field' }).first().click();
     await page.locator('#action-0-in-0-name').fill('email');
     await page.locator('#action-0-in-0-property').fill('email');

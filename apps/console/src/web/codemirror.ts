@@ -6,10 +6,26 @@
  */
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { javascript } from '@codemirror/lang-javascript';
-import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
-import { lintGutter, setDiagnostics, type Diagnostic } from '@codemirror/lint';
+import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting, syntaxTree } from '@codemirror/language';
+import { linter, lintGutter, setDiagnostics, type Diagnostic } from '@codemirror/lint';
 import { EditorState } from '@codemirror/state';
 import { EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers } from '@codemirror/view';
+
+/** Syntax errors as the JavaScript parser sees them while typing (the first few), before any save. */
+const syntaxErrors = linter(
+  (view) => {
+    const found: Diagnostic[] = [];
+    syntaxTree(view.state).iterate({
+      enter: (node) => {
+        if (!node.type.isError || found.length >= 5) return;
+        const line = view.state.doc.lineAt(node.from);
+        found.push({ from: node.from, to: Math.max(node.to, Math.min(node.from + 1, line.to)), severity: 'error', source: 'syntax', message: `Syntax error on line ${line.number}` });
+      },
+    });
+    return found;
+  },
+  { delay: 400 },
+);
 
 export interface CodeEditorHandle {
   setValue(text: string): void;
@@ -33,6 +49,7 @@ export function mountEditor(parent: HTMLElement, options: { value: string; label
         syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
         javascript(),
         lintGutter(),
+        syntaxErrors,
         keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
         EditorView.contentAttributes.of({ 'aria-label': options.label, ...(options.describedBy ? { 'aria-describedby': options.describedBy } : {}) }),
         EditorView.updateListener.of((u) => {
