@@ -18,7 +18,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const CHROMIUM = process.env.CODESTEP_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = join(root, 'docs/console');
+/** The README's screenshots are rewritten only when asked (`CODESTEP_SCREENSHOTS=docs/console`), so a test run leaves the tree clean. */
+const SHOTS = process.env.CODESTEP_SCREENSHOTS ? join(root, process.env.CODESTEP_SCREENSHOTS) : join(tmpdir(), 'codestep-console-shots');
 
 const FIRST = `exports.main = async (event, callback) => {
   const email = event.inputFields.email;
