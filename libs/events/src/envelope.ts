@@ -34,6 +34,7 @@ const TYPE_NAMES: Record<EventCase, string> = {
   apiKeyCreated: 'ApiKeyCreated',
   tenantLimitsSet: 'TenantLimitsSet',
   hubspotCallbackCompleted: 'HubSpotCallbackCompleted',
+  hubspotTriggerSet: 'HubSpotTriggerSet',
 };
 
 const TENANT_EVENTS: ReadonlySet<EventCase> = new Set(['tenantCreated', 'apiKeyCreated', 'tenantLimitsSet']);
@@ -44,7 +45,7 @@ export function topicOf(c: EventCase): Topic {
   if (c === 'actionLogged') return Topics.consoleLines;
   if (c.startsWith('action')) return Topics.actions;
   if (TENANT_EVENTS.has(c)) return Topics.tenants;
-  if (c === 'hubspotCallbackCompleted') return Topics.hubspot;
+  if (c === 'hubspotCallbackCompleted' || c === 'hubspotTriggerSet') return Topics.hubspot;
   return Topics.connections;
 }
 

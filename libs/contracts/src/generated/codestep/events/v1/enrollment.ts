@@ -57,6 +57,22 @@ export interface EnrollmentFailed {
 }
 
 /**
+ * A workflow's HubSpot CRM trigger was set (or removed): HubSpot webhook events of
+ * `subscription` (e.g. contact.creation, contact.propertyChange) from the tenant's portal enroll
+ * the object. Keyed by workflow id; the latest per workflow wins (by occurred_at).
+ */
+export interface HubSpotTriggerSet {
+  workflowId: string;
+  /** <object>.<event>: contact.creation, deal.propertyChange, … */
+  subscription: string;
+  /** propertyChange only: the one property, empty for any */
+  propertyName: string;
+  /** never (once per object) | always (on every event) */
+  reenroll: string;
+  removed: boolean;
+}
+
+/**
  * A HubSpot workflow action's callback was completed with the enrollment's outcome (through
  * HubSpot's callbacks API), or given up. Keyed by callback id; at most one per callback id.
  */
@@ -638,6 +654,147 @@ export const EnrollmentFailed: MessageFns<EnrollmentFailed> = {
     message.hubspot = (object.hubspot !== undefined && object.hubspot !== null)
       ? HubSpotOrigin.fromPartial(object.hubspot)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseHubSpotTriggerSet(): HubSpotTriggerSet {
+  return { workflowId: "", subscription: "", propertyName: "", reenroll: "", removed: false };
+}
+
+export const HubSpotTriggerSet: MessageFns<HubSpotTriggerSet> = {
+  encode(message: HubSpotTriggerSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflowId !== "") {
+      writer.uint32(10).string(message.workflowId);
+    }
+    if (message.subscription !== "") {
+      writer.uint32(18).string(message.subscription);
+    }
+    if (message.propertyName !== "") {
+      writer.uint32(26).string(message.propertyName);
+    }
+    if (message.reenroll !== "") {
+      writer.uint32(34).string(message.reenroll);
+    }
+    if (message.removed !== false) {
+      writer.uint32(40).bool(message.removed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HubSpotTriggerSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHubSpotTriggerSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subscription = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.propertyName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reenroll = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.removed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HubSpotTriggerSet {
+    return {
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      subscription: isSet(object.subscription) ? globalThis.String(object.subscription) : "",
+      propertyName: isSet(object.propertyName)
+        ? globalThis.String(object.propertyName)
+        : isSet(object.property_name)
+        ? globalThis.String(object.property_name)
+        : "",
+      reenroll: isSet(object.reenroll) ? globalThis.String(object.reenroll) : "",
+      removed: isSet(object.removed) ? globalThis.Boolean(object.removed) : false,
+    };
+  },
+
+  toJSON(message: HubSpotTriggerSet): unknown {
+    const obj: any = {};
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.subscription !== "") {
+      obj.subscription = message.subscription;
+    }
+    if (message.propertyName !== "") {
+      obj.propertyName = message.propertyName;
+    }
+    if (message.reenroll !== "") {
+      obj.reenroll = message.reenroll;
+    }
+    if (message.removed !== false) {
+      obj.removed = message.removed;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HubSpotTriggerSet>): HubSpotTriggerSet {
+    return HubSpotTriggerSet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HubSpotTriggerSet>): HubSpotTriggerSet {
+    const message = createBaseHubSpotTriggerSet();
+    message.workflowId = object.workflowId ?? "";
+    message.subscription = object.subscription ?? "";
+    message.propertyName = object.propertyName ?? "";
+    message.reenroll = object.reenroll ?? "";
+    message.removed = object.removed ?? false;
     return message;
   },
 };

@@ -21,7 +21,13 @@ import {
   ConnectionRefreshed,
   ConnectionRevoked,
 } from "./connection.ts";
-import { EnrollmentCompleted, EnrollmentFailed, EnrollmentStarted, HubSpotCallbackCompleted } from "./enrollment.ts";
+import {
+  EnrollmentCompleted,
+  EnrollmentFailed,
+  EnrollmentStarted,
+  HubSpotCallbackCompleted,
+  HubSpotTriggerSet,
+} from "./enrollment.ts";
 import { ApiKeyCreated, TenantCreated, TenantLimitsSet } from "./tenant.ts";
 import { WorkflowPublished } from "./workflow.ts";
 
@@ -69,6 +75,7 @@ export interface EventEnvelope {
     | { $case: "apiKeyCreated"; value: ApiKeyCreated }
     | { $case: "tenantLimitsSet"; value: TenantLimitsSet }
     | { $case: "hubspotCallbackCompleted"; value: HubSpotCallbackCompleted }
+    | { $case: "hubspotTriggerSet"; value: HubSpotTriggerSet }
     | undefined;
 }
 
@@ -169,6 +176,9 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         break;
       case "hubspotCallbackCompleted":
         HubSpotCallbackCompleted.encode(message.event.value, writer.uint32(642).fork()).join();
+        break;
+      case "hubspotTriggerSet":
+        HubSpotTriggerSet.encode(message.event.value, writer.uint32(650).fork()).join();
         break;
     }
     return writer;
@@ -421,6 +431,14 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
             };
             continue;
           }
+          case 81: {
+            if (tag !== 650) {
+              break;
+            }
+
+            message.event = { $case: "hubspotTriggerSet", value: HubSpotTriggerSet.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -553,6 +571,10 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
           $case: "hubspotCallbackCompleted",
           value: HubSpotCallbackCompleted.fromJSON(object.hubspot_callback_completed),
         }
+        : isSet(object.hubspotTriggerSet)
+        ? { $case: "hubspotTriggerSet", value: HubSpotTriggerSet.fromJSON(object.hubspotTriggerSet) }
+        : isSet(object.hubspot_trigger_set)
+        ? { $case: "hubspotTriggerSet", value: HubSpotTriggerSet.fromJSON(object.hubspot_trigger_set) }
         : undefined,
     };
   },
@@ -621,6 +643,8 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       obj.tenantLimitsSet = TenantLimitsSet.toJSON(message.event.value);
     } else if (message.event?.$case === "hubspotCallbackCompleted") {
       obj.hubspotCallbackCompleted = HubSpotCallbackCompleted.toJSON(message.event.value);
+    } else if (message.event?.$case === "hubspotTriggerSet") {
+      obj.hubspotTriggerSet = HubSpotTriggerSet.toJSON(message.event.value);
     }
     return obj;
   },
@@ -762,6 +786,12 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
             $case: "hubspotCallbackCompleted",
             value: HubSpotCallbackCompleted.fromPartial(object.event.value),
           };
+        }
+        break;
+      }
+      case "hubspotTriggerSet": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "hubspotTriggerSet", value: HubSpotTriggerSet.fromPartial(object.event.value) };
         }
         break;
       }
