@@ -248,4 +248,15 @@ describe('codestep as a HubSpot app (workflow action, callbacks, webhooks, the p
     const enrolled = await enrollmentsOf(wf.body.id);
     assert.equal(enrolled.length, 1, 'one enrollment for the event, however often it was delivered');
   });
+
+  it('rebuilds the portal index and the HubSpot triggers (with every other projection) from the log, equal to the live ones', async () => {
+    await platform.stop('SIGTERM');
+    const { spawnSync } = await import('node:child_process');
+    const out = spawnSync(process.execPath, ['apps/cli/src/main.ts', 'replay', '--verify'], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stdout + out.stderr);
+    const report = JSON.parse(out.stdout) as { equal: boolean; collections: Record<string, { live: number }> };
+    assert.equal(report.equal, true);
+    assert.equal(report.collections['broker/credential_provider_accounts']?.live, 1);
+    assert.equal(report.collections['gateway/hubspot_triggers']?.live, 1);
+  });
 });
