@@ -56,7 +56,8 @@ export function hubspotActionDefinition(input: ActionDefinitionInput): Record<st
     { name: 'firstname', type: 'string' },
     { name: 'lastname', type: 'string' },
   ];
-  const outputs = input.outputs ?? [];
+  // `codestep_error` carries a failed workflow's error (with hs_execution_state FAIL_CONTINUE), so later actions and branches can see it.
+  const outputs = [...(input.outputs ?? []).filter((o) => o.name !== 'codestep_error'), { name: 'codestep_error', type: 'string' }];
   return {
     actionUrl: `${base}/integrations/hubspot/actions`,
     published: input.published ?? true,

@@ -115,16 +115,21 @@ function propertiesOf(inputFields: Record<string, unknown>): Record<string, stri
   return out;
 }
 
-/** Polls the enrollment until it finishes or the budget runs out. */
+/**
+ * Polls the enrollment until it finishes or the budget runs out, backing off (10 ms, growing by
+ * half up to 100 ms) so that many waiting requests do not keep the history service busy.
+ */
 async function waitFor(deps: HubSpotRouteDeps, tenantId: string, enrollmentId: string, until: number, signal?: AbortSignal): Promise<historyV1.EnrollmentView | undefined> {
+  let pause = 10;
   while (deps.clock() < until && !signal?.aborted) {
+    await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(0, until - deps.clock()))));
+    pause = Math.min(pause * 1.5, 100);
     try {
       const view = await deps.clients.history.getEnrollment({ tenantId, enrollmentId });
       if (view.status !== 'running') return view;
     } catch {
       // Not projected yet.
     }
-    await new Promise((r) => setTimeout(r, 15));
   }
   return undefined;
 }

@@ -100,9 +100,16 @@ async function handleWebhooks(deps: HubSpotRouteDeps, req: RouteRequest) {
     throw new CodestepError('NOT_FOUND', `${String(first)}. HubSpot will retry this delivery; nothing was enrolled.`);
   }
   const ignored: Ignored[] = events.filter((e) => typeof owners.get(e.portalId) === 'string').map((e) => ({ eventId: e.eventId, reason: owners.get(e.portalId) as string }));
+  // Up to 16 events at once; the answer waits for all of them (a 200 loses nothing).
   let enrolled = 0;
-  // Sequentially within a batch: HubSpot's batches are small and its retries cover a slow answer.
-  for (const e of known) enrolled += await enrollEvent(deps, owners.get(e.portalId) as { tenantId: string; handle: string }, e);
+  let next = 0;
+  const worker = async () => {
+    while (next < known.length) {
+      const e = known[next++]!;
+      enrolled += await enrollEvent(deps, owners.get(e.portalId) as { tenantId: string; handle: string }, e);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, known.length) }, worker));
   return { status: 200, body: { accepted: known.length, enrolled, ignored } };
 }
 
