@@ -153,4 +153,18 @@ describe('HubSpot callback completer', () => {
     assert.match(gaveUp?.error ?? '', /reconnect HubSpot: the connection "hubspot" was revoked/);
     assert.equal((await tenantScoped(store, T).get<CallbackDoc>(CALLBACKS, noToken))?.doc.state, 'gave_up');
   });
+
+  it('finishes a completion a crashed replica left under an expired lease, and waits out a live one', async () => {
+    const crashed = await blockedCallback('completing');
+    const busy = await blockedCallback('completing');
+    await tenantScoped(store, T).compareAndSet(CALLBACKS, busy, 1, { ...(await tenantScoped(store, T).get<CallbackDoc>(CALLBACKS, busy))!.doc, leaseUntil: Date.now() + 500 });
+    const c = await completer('replica-restarted');
+    const started = Date.now();
+    await log.append([finished(crashed, { outputs: { score: 5 } }), finished(busy, { outputs: { score: 6 } })].map((e) => toRecord(e)));
+    await until('both completed', () => completions(crashed).length === 1 && completions(busy).length === 1);
+    await c.stop();
+    assert.ok(Date.now() - started >= 450, 'the live lease was waited out');
+    assert.deepEqual([completions(crashed)[0]!.outputFields, completions(busy)[0]!.outputFields], [{ score: 5 }, { score: 6 }]);
+    assert.equal((await tenantScoped(store, T).get<CallbackDoc>(CALLBACKS, crashed))?.doc.attempts, 1);
+  });
 });
