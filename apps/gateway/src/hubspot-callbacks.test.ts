@@ -87,7 +87,6 @@ describe('HubSpot callback completer', () => {
       workflowId: '9',
       subscriptionType: '',
       eventId: '',
-      blockUntil: 0,
     };
     const meta = { eventId: `evt-done-${callbackId}`, tenantId: T, aggregateId: `enr-${callbackId}`, occurredAt: Date.now() };
     return 'outputs' in outcome

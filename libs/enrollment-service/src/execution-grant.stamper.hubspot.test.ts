@@ -30,7 +30,6 @@ const HUBSPOT: HubSpotOrigin = {
   workflowId: '',
   subscriptionType: '',
   eventId: '',
-  blockUntil: 0,
 };
 
 function connectionsGranted(secretNames: string[], hubspot?: HubSpotOrigin): string[] {

@@ -30,7 +30,6 @@ const HUBSPOT: HubSpotOrigin = {
   workflowId: '9',
   subscriptionType: '',
   eventId: '',
-  blockUntil: 0,
 };
 
 function request(hubspot?: HubSpotOrigin): ActionRequested {

@@ -179,7 +179,6 @@ async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
       workflowId: exec.hubspotWorkflowId,
       subscriptionType: '',
       eventId: '',
-      blockUntil: 0,
     },
   });
   await moveCallback(deps.store, tenantId, exec.callbackId, (d) => d.state === 'waiting' && d.enrollmentId === '', 'waiting', { enrollmentId: out.enrollmentId });

@@ -76,7 +76,6 @@ async function enrollEvent(deps: HubSpotRouteDeps, owner: { tenantId: string; ha
         workflowId: '',
         subscriptionType: e.subscriptionType,
         eventId: e.eventId,
-        blockUntil: 0,
       },
     });
   }

@@ -81,8 +81,6 @@ export interface HubSpotOrigin {
   subscriptionType: string;
   /** webhooks: HubSpot's eventId */
   eventId: string;
-  /** UNIX ms: the action answered BLOCK; the callback expires after this */
-  blockUntil: number;
 }
 
 /** What a webhook trigger received: `data` and `headers` of a JsWorkflows `start`. */
@@ -868,7 +866,6 @@ function createBaseHubSpotOrigin(): HubSpotOrigin {
     workflowId: "",
     subscriptionType: "",
     eventId: "",
-    blockUntil: 0,
   };
 }
 
@@ -900,9 +897,6 @@ export const HubSpotOrigin: MessageFns<HubSpotOrigin> = {
     }
     if (message.eventId !== "") {
       writer.uint32(74).string(message.eventId);
-    }
-    if (message.blockUntil !== 0) {
-      writer.uint32(80).int64(message.blockUntil);
     }
     return writer;
   },
@@ -992,14 +986,6 @@ export const HubSpotOrigin: MessageFns<HubSpotOrigin> = {
             message.eventId = reader.string();
             continue;
           }
-          case 10: {
-            if (tag !== 80) {
-              break;
-            }
-
-            message.blockUntil = longToNumber(reader.int64());
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1055,11 +1041,6 @@ export const HubSpotOrigin: MessageFns<HubSpotOrigin> = {
         : isSet(object.event_id)
         ? globalThis.String(object.event_id)
         : "",
-      blockUntil: isSet(object.blockUntil)
-        ? globalThis.Number(object.blockUntil)
-        : isSet(object.block_until)
-        ? globalThis.Number(object.block_until)
-        : 0,
     };
   },
 
@@ -1092,9 +1073,6 @@ export const HubSpotOrigin: MessageFns<HubSpotOrigin> = {
     if (message.eventId !== "") {
       obj.eventId = message.eventId;
     }
-    if (message.blockUntil !== 0) {
-      obj.blockUntil = Math.round(message.blockUntil);
-    }
     return obj;
   },
 
@@ -1112,7 +1090,6 @@ export const HubSpotOrigin: MessageFns<HubSpotOrigin> = {
     message.workflowId = object.workflowId ?? "";
     message.subscriptionType = object.subscriptionType ?? "";
     message.eventId = object.eventId ?? "";
-    message.blockUntil = object.blockUntil ?? 0;
     return message;
   },
 };
