@@ -7,6 +7,7 @@
  *   codestep tenants create …    create a tenant and its API key
  *   codestep certs create <dir>  the services' certificates (CODESTEP_TLS_DIR)
  *   codestep hubspot-fake        a local HubSpot API to test actions against
+ *   codestep hubspot publish-action   the HubSpot app's workflow action definition
  */
 import { createLogger } from '@codestep/core';
 import { loadPlatformConfig, replayProjections, sandboxOptionsOf, shutdownBackstopMs, startEmbedded, stopOnSignal } from '@codestep/platform';
@@ -18,7 +19,8 @@ const USAGE = `usage: codestep <command>
   replay [--verify]    rebuild every projection from the event log (--verify: compare with live, change nothing)
   tenants create <name> [--default-timeout-ms N] ...  create a tenant and print its API key (codestep tenants --help)
   certs create <dir> [--host NAME]  make the services' CA and certificates for CODESTEP_TLS_DIR (codestep certs --help)
-  hubspot-fake [--port N] [--seed FILE]  serve a local HubSpot API to test actions against (codestep hubspot-fake --help)`;
+  hubspot-fake [--port N] [--seed FILE]  serve a local HubSpot API to test actions against (codestep hubspot-fake --help)
+  hubspot publish-action [--input name:type] [--output name:type]  create or update the HubSpot app's workflow action (codestep hubspot --help)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -34,6 +36,10 @@ async function main(argv: string[]): Promise<number> {
     case 'certs': {
       const { certsCommand } = await import('./commands/certs.ts');
       return certsCommand(rest, process);
+    }
+    case 'hubspot': {
+      const { hubspotCommand } = await import('./commands/hubspot.ts');
+      return hubspotCommand(rest, process.env, process);
     }
     case 'hubspot-fake': {
       const { startFakeCommand } = await import('./commands/hubspot-fake.ts');

@@ -15,5 +15,5 @@ export { createLogger, setLogContextProvider, silentLogger, type LogLevel, type 
 export { ERROR_CATALOGUE, ERROR_CODES, GrpcCode, errorSpecOf, isErrorCode, type ErrorCode, type ErrorSpec } from './error-catalogue.ts';
 export { escapeHtml, unsafeTextProblem } from './display-text.policy.ts';
 export { OUTPUT_FIELDS_POLICY } from './output-fields.policy.ts';
-export { SECRETS_POLICY, isValidSecretName, secretNameProblem, secretSelectionProblem, secretValueProblem } from './secrets.policy.ts';
+export { HUBSPOT_TOKEN_SECRET, SECRETS_POLICY, isValidSecretName, secretNameProblem, secretSelectionProblem, secretValueProblem } from './secrets.policy.ts';
 export { GRANT_KEY_BYTES, parseGrantKey, signGrant, verifyGrant, type ExecutionGrant } from './execution-grant.ts';

@@ -50,3 +50,11 @@ export function secretSelectionProblem(actionId: string, selected: readonly stri
   if (total <= SECRETS_POLICY.maxTotalCharsPerAction) return undefined;
   return `the secrets selected for action "${actionId}" total ${total} characters; an action can use at most ${SECRETS_POLICY.maxTotalCharsPerAction} characters of secrets in total, so it could never run: select fewer or shorter secrets for this action`;
 }
+
+/**
+ * The pseudo-secret an action selects to get, as `process.env.HUBSPOT_ACCESS_TOKEN`, the access
+ * token of the HubSpot account that enrolled the object (the codestep HubSpot app's workflow action
+ * or webhook), through the tenant's connection installed in that portal and refreshed by the
+ * broker. For enrollments that did not come from HubSpot it is an ordinary secret of that name.
+ */
+export const HUBSPOT_TOKEN_SECRET = 'HUBSPOT_ACCESS_TOKEN';

@@ -44,9 +44,10 @@ function newConnectionDoc(tenantId: string, handle: string, provider: OAuthProvi
 }
 
 /** The record with fresh tokens (after a code exchange or a new client-credentials token). */
-function withTokens(ctx: BrokerContext, doc: ConnectionDoc, tokens: TokenSet, now: number): ConnectionDoc {
+function withTokens(ctx: BrokerContext, doc: ConnectionDoc, tokens: TokenSet, now: number, accountId?: string): ConnectionDoc {
   return {
     ...doc,
+    ...(accountId ? { accountId } : {}),
     status: 'active',
     statusReason: '',
     credentials: sealCredentials(ctx.box, doc.tenantId, doc.handle, credentialsOf(tokens)),
@@ -117,12 +118,12 @@ async function authorizeClientCredentials(ctx: BrokerContext, tenantId: string, 
 }
 
 /** Writes fresh tokens and announces the authorization. */
-async function storeTokens(ctx: BrokerContext, tenantId: string, handle: string, tokens: TokenSet, provider: OAuthProvider): Promise<ConnectionDoc> {
+async function storeTokens(ctx: BrokerContext, tenantId: string, handle: string, tokens: TokenSet, provider: OAuthProvider, accountId?: string): Promise<ConnectionDoc> {
   const now = ctx.clock();
   const written = await ctx.connections.update(
     tenantId,
     handle,
-    (doc) => withTokens(ctx, doc, tokens, now),
+    (doc) => withTokens(ctx, doc, tokens, now, accountId),
     (next) => ({ $case: 'connectionAuthorized', value: { handle, provider: provider.id, scopes: next.grantedScopes } }),
   );
   return written.doc;
@@ -215,7 +216,10 @@ async function exchangeCode(ctx: BrokerContext, conn: ConnectionDoc, provider: O
           connection: toView(conn),
         };
   }
-  const doc = await storeTokens(ctx, conn.tenantId, conn.handle, result.tokens, provider);
-  ctx.log.info({ ...log, expiresAt: doc.expiresAt }, 'connection authorized');
+  // Which account the install is for (HubSpot: the portal), so the account's calls find this tenant.
+  const account = await ctx.oauth.accountOf(provider, result.tokens.accessToken);
+  if (!account.ok) ctx.log.warn({ ...log, reason: account.description }, 'the account of the new token is unknown; calls from that account will not find this connection until it is reconnected');
+  const doc = await storeTokens(ctx, conn.tenantId, conn.handle, result.tokens, provider, account.ok ? account.accountId : undefined);
+  ctx.log.info({ ...log, expiresAt: doc.expiresAt, accountId: doc.accountId }, 'connection authorized');
   return { ok: true, connection: toView(doc) };
 }

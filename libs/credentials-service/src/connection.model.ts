@@ -10,7 +10,27 @@ export const COLLECTIONS = {
   states: 'credential_oauth_states',
   /** The queryable connections: a projection of `codestep.connections.v1`, no token material. */
   connectionViews: 'credential_connection_views',
+  /**
+   * Provider account → connections (HubSpot portal → the tenants' connections installed in it):
+   * a projection of `codestep.connections.v1`, one document per connection, across tenants by
+   * nature (a HubSpot call names a portal, not a tenant), like the webhook token index.
+   */
+  providerAccounts: 'credential_provider_accounts',
 } as const;
+
+/** A connection's entry in the provider-accounts index. */
+export interface ProviderAccountDoc {
+  tenantId: string;
+  handle: string;
+  provider: string;
+  accountId: string;
+  /** `<provider>:<accountId>`, the indexed lookup key; '' when the account is unknown. */
+  accountKey: string;
+  status: ConnectionStatus;
+  authorizedAt: number;
+}
+
+export const accountKey = (provider: string, accountId: string): string => (accountId ? `${provider}:${accountId}` : '');
 
 export type ConnectionStatus = 'pending' | 'active' | 'needs_reauth' | 'revoked';
 
@@ -45,6 +65,8 @@ export interface ConnectionDoc {
   lease: RefreshLease | null;
   /** The last refresh that failed for a reason that may pass (outage), shown to waiters. */
   lastRefreshFailure: { at: number; code: string; message: string } | null;
+  /** The provider account the tokens act for (HubSpot: the portal's hub id); absent when unknown. */
+  accountId?: string;
   /** Visible changes so far: the `sequence` of the last `ConnectionChanged`. Absent on records older than the projection. */
   sequence?: number;
   /**
@@ -100,6 +122,8 @@ export interface ConnectionView {
   authorizedAt: number | null;
   expiresAt: number | null;
   refreshedAt: number | null;
+  /** The provider account the tokens act for (HubSpot: the portal's hub id); '' when unknown. */
+  accountId: string;
 }
 
 export function toView(doc: ConnectionDoc): ConnectionView {
@@ -117,6 +141,7 @@ export function toView(doc: ConnectionDoc): ConnectionView {
     authorizedAt: doc.authorizedAt,
     expiresAt: doc.expiresAt,
     refreshedAt: doc.refreshedAt,
+    accountId: doc.accountId ?? '',
   };
 }
 

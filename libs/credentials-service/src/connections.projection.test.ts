@@ -23,6 +23,7 @@ function snapshot(sequence: number, over: Partial<ConnectionSnapshot> = {}): Con
     authorizedAt: sequence > 1 ? 2_000 : 0,
     expiresAt: sequence > 1 ? 9_000 : 0,
     refreshedAt: 0,
+    accountId: '',
     ...over,
   };
 }
@@ -67,7 +68,8 @@ describe('connections projection', () => {
     for (const r of batch) await connectionsProjection.apply(live, [r]);
     await connectionsProjection.apply(rebuilt, batch);
     assert.deepEqual(await rebuilt.find(COLLECTIONS.connectionViews, {}), await live.find(COLLECTIONS.connectionViews, {}));
-    assert.deepEqual(connectionsProjection.collections, [COLLECTIONS.connectionViews]);
+    assert.deepEqual(await rebuilt.find(COLLECTIONS.providerAccounts, {}), await live.find(COLLECTIONS.providerAccounts, {}));
+    assert.deepEqual(connectionsProjection.collections, [COLLECTIONS.connectionViews, COLLECTIONS.providerAccounts]);
     assert.equal(connectionsProjection.service, 'broker');
   });
 });

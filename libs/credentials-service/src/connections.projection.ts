@@ -14,7 +14,7 @@ import type { Logger } from '@codestep/core';
 import type { ConsumedRecord, EventLog, Subscription } from '@codestep/event-log';
 import { Topics, fromRecord, type Envelope, type EventOf } from '@codestep/events';
 import { tenantScoped, type DocumentStore, type ProjectedRecord, type Projection } from '@codestep/store';
-import { COLLECTIONS, connectionId, type ConnectionDoc, type ConnectionStatus, type ConnectionView } from './connection.model.ts';
+import { COLLECTIONS, accountKey, connectionId, type ConnectionDoc, type ConnectionStatus, type ConnectionView, type ProviderAccountDoc } from './connection.model.ts';
 import type { GrantType } from './providers.ts';
 
 /** The event that carries a connection's view. */
@@ -36,6 +36,7 @@ export function snapshotOf(doc: ConnectionDoc, sequence: number): ConnectionSnap
     authorizedAt: doc.authorizedAt ?? 0,
     expiresAt: doc.expiresAt ?? 0,
     refreshedAt: doc.refreshedAt ?? 0,
+    accountId: doc.accountId ?? '',
   };
 }
 
@@ -55,11 +56,26 @@ export function viewOf(tenantId: string, s: ConnectionSnapshot): ConnectionView 
     authorizedAt: s.authorizedAt || null,
     expiresAt: s.expiresAt || null,
     refreshedAt: s.refreshedAt || null,
+    accountId: s.accountId,
   };
 }
 
 export async function ensureConnectionViews(store: DocumentStore): Promise<void> {
   await store.ensureCollection(COLLECTIONS.connectionViews, [{ fields: ['tenantId'] }]);
+  await store.ensureCollection(COLLECTIONS.providerAccounts, [{ fields: ['accountKey'] }]);
+}
+
+/** The provider-accounts entry of a connection view, keyed by connection id. */
+function accountEntry(view: ConnectionView): ProviderAccountDoc {
+  return {
+    tenantId: view.tenantId,
+    handle: view.handle,
+    provider: view.provider,
+    accountId: view.accountId,
+    accountKey: accountKey(view.provider, view.accountId),
+    status: view.status,
+    authorizedAt: view.authorizedAt ?? 0,
+  };
 }
 
 /**
@@ -77,11 +93,17 @@ export async function applyConnectionEnvelopes(store: DocumentStore, envelopes: 
     if ((latest.get(snapshot.handle)?.version ?? 0) >= snapshot.sequence) continue;
     latest.set(snapshot.handle, { version: snapshot.sequence, doc: viewOf(env.tenantId, snapshot) });
   }
-  for (const [tenantId, latest] of byTenant)
+  for (const [tenantId, latest] of byTenant) {
     await tenantScoped(store, tenantId).writeVersioned(
       COLLECTIONS.connectionViews,
       [...latest].map(([handle, w]) => ({ id: handle, version: w.version, doc: w.doc })),
     );
+    // Across tenants by nature (looked up by account), one entry per connection, versioned alike.
+    await store.writeVersioned(
+      COLLECTIONS.providerAccounts,
+      [...latest].map(([handle, w]) => ({ id: connectionId(tenantId, handle), version: w.version, doc: accountEntry(w.doc) })),
+    );
+  }
 }
 
 function decodeAll(batch: ReadonlyArray<ProjectedRecord | ConsumedRecord>): Envelope[] {
@@ -98,7 +120,7 @@ export const connectionsProjection: Projection = {
   name: 'connections',
   service: 'broker',
   topics: [Topics.connections],
-  collections: [COLLECTIONS.connectionViews],
+  collections: [COLLECTIONS.connectionViews, COLLECTIONS.providerAccounts],
   ensure: ensureConnectionViews,
   apply: (store, batch) => applyConnectionEnvelopes(store, decodeAll(batch)),
 };

@@ -29,6 +29,8 @@ export interface CredentialsHandlers {
   getConnection(req: credentialsV1.GetConnectionRequest): Promise<credentialsV1.ConnectionInfo>;
   revokeConnection(req: credentialsV1.RevokeConnectionRequest): Promise<credentialsV1.ConnectionInfo>;
   getOAuthToken(req: credentialsV1.GetOAuthTokenRequest): Promise<credentialsV1.GetOAuthTokenResponse>;
+  findAccountConnection(req: credentialsV1.FindAccountConnectionRequest): Promise<credentialsV1.ConnectionInfo>;
+  getConnectionToken(req: credentialsV1.GetConnectionTokenRequest): Promise<credentialsV1.GetOAuthTokenResponse>;
 }
 
 export function toConnectionInfo(v: ConnectionView): credentialsV1.ConnectionInfo {
@@ -46,6 +48,7 @@ export function toConnectionInfo(v: ConnectionView): credentialsV1.ConnectionInf
     authorizedAt: v.authorizedAt ?? 0,
     expiresAt: v.expiresAt ?? 0,
     refreshedAt: v.refreshedAt ?? 0,
+    accountId: v.accountId,
   };
 }
 
@@ -96,6 +99,11 @@ export function credentialsHandlers(broker: CredentialsBroker, grants: GrantChec
     getOAuthToken: async (req) => {
       const grant = granted(req);
       const r = await broker.getOAuthToken({ ...req, declaredHandles: req.declaredHandles.filter((h) => grant.connections.includes(h)) });
+      return r.ok ? { token: r.token, error: '', errorCode: '', expiresAt: r.expiresAt ?? 0 } : { token: '', error: r.error, errorCode: r.errorCode, expiresAt: 0 };
+    },
+    findAccountConnection: async (req) => toConnectionInfo(await broker.findAccountConnection(req)),
+    getConnectionToken: async (req) => {
+      const r = await broker.getConnectionToken(req);
       return r.ok ? { token: r.token, error: '', errorCode: '', expiresAt: r.expiresAt ?? 0 } : { token: '', error: r.error, errorCode: r.errorCode, expiresAt: 0 };
     },
   };

@@ -10,6 +10,7 @@ import { completeAuthorization, createConnection, startAuthorization, type Creat
 import type { BrokerContext } from './broker.context.ts';
 import type { ConnectionView } from './connection.model.ts';
 import { createConnectionRepository } from './connection.repository.ts';
+import { findAccountConnection } from './provider-accounts.ts';
 import type { CompleteAuthorizationInput, CompleteOutcome, CredentialsServiceOptions, GetOAuthTokenInput, ProviderView, SecretSizeView, SecretView, TokenOutcome } from './credentials.types.ts';
 import { checkHandle, checkTenantId } from './names.policy.ts';
 import { OAuthClient } from './oauth.client.ts';
@@ -49,6 +50,7 @@ export class CredentialsBroker {
     const log = (options.logger ?? createLogger({ service: 'oauth-broker' })).child({ component: 'credentials', instance: instanceId });
     const { store, eventLog } = options;
     this.#ctx = {
+      store,
       connections: createConnectionRepository({ store, eventLog, log }),
       states: createOAuthStateStore({ store, box, clock, ttlMs: options.stateTtlMs ?? 10 * 60_000, log }),
       box,
@@ -127,6 +129,25 @@ export class CredentialsBroker {
   /** A usable access token for an action, refreshed first when it expires within the skew. Never throws. */
   getOAuthToken(input: GetOAuthTokenInput): Promise<TokenOutcome> {
     return this.#refresher.getOAuthToken(input);
+  }
+
+  /**
+   * The connection a provider account (a HubSpot portal) belongs to, from the provider-accounts
+   * projection: the tenant's active connection (or, failing that, the one that needs
+   * re-authorization, so callers can say "reconnect").
+   * @throws NotFoundError when no tenant has connected the account.
+   * @throws CodestepError `FAILED_PRECONDITION` when connections of two tenants act for it.
+   */
+  findAccountConnection(input: { provider: string; accountId: string }): Promise<ConnectionView> {
+    return findAccountConnection(this.#ctx, input);
+  }
+
+  /**
+   * A usable access token of a tenant's connection for the platform's own calls on the tenant's
+   * behalf (completing HubSpot callbacks); never handed to an action. Never throws.
+   */
+  getConnectionToken(input: { tenantId: string; handle: string; purpose?: string }): Promise<TokenOutcome> {
+    return this.#refresher.getOAuthToken({ tenantId: input.tenantId, handle: input.handle, declaredHandles: [input.handle], ...(input.purpose ? { executionId: input.purpose } : {}) });
   }
 
   /** Deletes authorization states past their expiry (links never used). Returns how many. */

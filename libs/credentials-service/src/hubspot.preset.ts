@@ -34,6 +34,12 @@ export interface HubSpotPresetOptions {
    */
   refreshTokenRevocationUrl?: string;
   /**
+   * Token metadata (`GET <this>/<access token>` answers the portal's `hub_id`): how an install
+   * learns which HubSpot account it is for.
+   * @default the token URL's `/oauth/v1/access-tokens` (https://api.hubapi.com/oauth/v1/access-tokens)
+   */
+  accessTokenInfoUrl?: string;
+  /**
    * Send a PKCE S256 challenge. HubSpot does not document PKCE for its public apps, so it is
    * off; the client secret binds the code exchange.
    * @default false
@@ -42,12 +48,14 @@ export interface HubSpotPresetOptions {
 }
 
 export function hubspotPreset(options: HubSpotPresetOptions): OAuthProvider {
+  const tokenUrl = options.tokenUrl ?? 'https://api.hubapi.com/oauth/v1/token';
   return {
     id: HUBSPOT_PROVIDER_ID,
     displayName: 'HubSpot',
     grantType: 'authorization_code',
     authorizeUrl: options.authorizeUrl ?? 'https://app.hubspot.com/oauth/authorize',
-    tokenUrl: options.tokenUrl ?? 'https://api.hubapi.com/oauth/v1/token',
+    tokenUrl,
+    accessTokenInfoUrl: options.accessTokenInfoUrl ?? new URL('access-tokens', tokenUrl.replace(/\/token\/*$/, '/')).toString(),
     revocation: { style: 'hubspot', url: options.refreshTokenRevocationUrl ?? 'https://api.hubapi.com/oauth/v1/refresh-tokens' },
     clientId: options.clientId,
     clientSecret: options.clientSecret,

@@ -97,6 +97,28 @@ export class OAuthClient {
     return this.#token(provider, form, []);
   }
 
+  /**
+   * The provider account an access token acts for (HubSpot's `hub_id`), from the provider's
+   * token metadata; undefined when the provider has no such endpoint or did not say.
+   */
+  async accountOf(provider: OAuthProvider, accessToken: string): Promise<{ ok: true; accountId: string | undefined } | { ok: false; description: string }> {
+    if (!provider.accessTokenInfoUrl) return { ok: true, accountId: undefined };
+    try {
+      const res = await this.#fetch(`${provider.accessTokenInfoUrl.replace(/\/+$/, '')}/${encodeURIComponent(accessToken)}`, {
+        method: 'GET',
+        headers: { accept: 'application/json' },
+        redirect: 'error',
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      const body = parseBody(await res.text());
+      if (!res.ok) return { ok: false, description: redact(`the token metadata answered HTTP ${res.status}${describeError(body)}`, [accessToken, provider.clientSecret]) };
+      const id = body?.hub_id;
+      return { ok: true, accountId: typeof id === 'number' || (typeof id === 'string' && /^\d+$/.test(id)) ? String(id) : undefined };
+    } catch (error) {
+      return { ok: false, description: networkReason(error) };
+    }
+  }
+
   /** Revokes `token` at the provider's revocation endpoint (the caller checks there is one). */
   async revoke(provider: OAuthProvider, token: string, hint: 'refresh_token' | 'access_token'): Promise<RevokeResult> {
     const endpoint = provider.revocation;

@@ -44,6 +44,11 @@ export interface OAuthProvider {
   allowedScopes?: readonly string[];
   /** Added to the authorize URL, e.g. `{ access_type: 'offline' }` for Google. */
   extraAuthorizeParams: Readonly<Record<string, string>>;
+  /**
+   * Where the provider tells which account a fresh access token acts for (HubSpot:
+   * `GET <this>/<access token>` answers `hub_id`). Unset: the account is not recorded.
+   */
+  accessTokenInfoUrl?: string;
 }
 
 /** Operator configuration of a generic OAuth 2.0 provider. */

@@ -49,7 +49,7 @@ export function createEnrollCommand(deps: EnrollCommandDeps): EnrollCommand {
     const limits = boundPolicy(req.limits, deps.limits);
     return deps.stampGrants(
       wf,
-      startEnrollment(wf, { tenantId: req.tenantId, enrollmentId, object, portalId: req.portalId, trigger: req.trigger, limits, requestId: req.requestId || undefined }, clock()),
+      startEnrollment(wf, { tenantId: req.tenantId, enrollmentId, object, portalId: req.portalId, trigger: req.trigger, limits, requestId: req.requestId || undefined, hubspot: req.hubspot }, clock()),
     );
   }
 

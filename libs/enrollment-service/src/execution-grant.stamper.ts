@@ -7,7 +7,7 @@
  * same bytes.
  */
 import type { WorkflowDefinition } from '@codestep/contracts';
-import { signGrant } from '@codestep/core';
+import { HUBSPOT_TOKEN_SECRET, signGrant } from '@codestep/core';
 import type { Envelope } from '@codestep/events';
 
 /** The grant key and how long a grant lasts. */
@@ -21,6 +21,14 @@ export interface GrantSettings {
 /** Returns the events with a grant on every `ActionRequested` of `wf`. */
 export type GrantStamper = (wf: WorkflowDefinition, envs: Envelope[]) => Envelope[];
 
+/**
+ * The action's connections, plus the HubSpot connection of the portal that enrolled the object
+ * when the action selects its token (`HUBSPOT_ACCESS_TOKEN`): that one the executor fetches for it.
+ */
+function grantedConnections(declared: readonly string[], secrets: readonly string[], hubspotHandle: string | undefined): string[] {
+  return hubspotHandle && secrets.includes(HUBSPOT_TOKEN_SECRET) && !declared.includes(hubspotHandle) ? [...declared, hubspotHandle] : [...declared];
+}
+
 export function createGrantStamper(settings: GrantSettings): GrantStamper {
   return (wf, envs) =>
     envs.map((env) => {
@@ -31,7 +39,7 @@ export function createGrantStamper(settings: GrantSettings): GrantStamper {
         tenantId: env.tenantId,
         executionId: req.executionId,
         secrets: action?.secretNames ?? [],
-        connections: action?.connectionHandles ?? [],
+        connections: grantedConnections(action?.connectionHandles ?? [], action?.secretNames ?? [], req.context?.hubspot?.connectionHandle),
         expiresAt: env.occurredAt + settings.ttlMs,
       });
       return { ...env, event: { $case: 'actionRequested', value: { ...req, grant } } };

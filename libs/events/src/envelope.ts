@@ -33,6 +33,8 @@ const TYPE_NAMES: Record<EventCase, string> = {
   tenantCreated: 'TenantCreated',
   apiKeyCreated: 'ApiKeyCreated',
   tenantLimitsSet: 'TenantLimitsSet',
+  hubspotCallbackCompleted: 'HubSpotCallbackCompleted',
+  hubspotTriggerSet: 'HubSpotTriggerSet',
 };
 
 const TENANT_EVENTS: ReadonlySet<EventCase> = new Set(['tenantCreated', 'apiKeyCreated', 'tenantLimitsSet']);
@@ -43,6 +45,7 @@ export function topicOf(c: EventCase): Topic {
   if (c === 'actionLogged') return Topics.consoleLines;
   if (c.startsWith('action')) return Topics.actions;
   if (TENANT_EVENTS.has(c)) return Topics.tenants;
+  if (c === 'hubspotCallbackCompleted' || c === 'hubspotTriggerSet') return Topics.hubspot;
   return Topics.connections;
 }
 

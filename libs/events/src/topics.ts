@@ -8,6 +8,8 @@ export const Topics = {
   connections: 'codestep.connections.v1',
   /** Tenants, their API keys (hashes only) and their limit settings, keyed by tenant id. */
   tenants: 'codestep.tenants.v1',
+  /** The HubSpot app's own state: callbacks completed (keyed by HubSpot's callback id), workflows' CRM triggers (keyed by workflow id). */
+  hubspot: 'codestep.hubspot.v1',
 } as const;
 export type Topic = (typeof Topics)[keyof typeof Topics];
 export const ALL_TOPICS: Topic[] = Object.values(Topics);

@@ -70,7 +70,9 @@ export function executionRequestOf({ req, tenantId, action, secrets, limits, tra
   const ctx = req.context!;
   const outputFields: OutputFieldSpec[] = action.outputFields.map((o) => ({ name: o.name, type: o.type as OutputFieldSpec['type'], ...(o.type === 'enum' ? { options: o.options } : {}) }));
   const inputFields = fieldMapToPlain(req.inputFields);
-  const portalId = Number(tenantPortal(tenantId));
+  // From HubSpot (the app's workflow action or a webhook): HubSpot's own origin and callback id.
+  const hs = ctx.hubspot;
+  const portalId = hs ? hs.portalId : Number(tenantPortal(tenantId));
   return {
     executionId: req.executionId,
     tenantId,
@@ -81,10 +83,12 @@ export function executionRequestOf({ req, tenantId, action, secrets, limits, tra
         : {
             runtime: 'hubspot',
             event: {
-              origin: { portalId, actionDefinitionId: action.actionId },
+              origin: hs?.actionDefinitionId
+                ? { portalId, actionDefinitionId: asId(hs.actionDefinitionId), actionDefinitionVersion: hs.actionDefinitionVersion }
+                : { portalId, actionDefinitionId: action.actionId },
               object: { objectType: ctx.object?.objectType ?? '', objectId: asId(ctx.object?.objectId ?? '') },
               inputFields,
-              callbackId: req.callbackId,
+              callbackId: hs?.callbackId || req.callbackId,
             },
           },
     secrets,

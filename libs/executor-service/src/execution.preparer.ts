@@ -7,7 +7,7 @@
  * spending an attempt of the action; any other problem becomes the action's failure.
  */
 import type { ActionDefinition, ActionRequested } from '@codestep/contracts';
-import { isCodestepError } from '@codestep/core';
+import { HUBSPOT_TOKEN_SECRET, isCodestepError } from '@codestep/core';
 import type { ExecutionRequest, ExecutionResult } from '@codestep/sandbox';
 import { currentTraceparent } from '@codestep/telemetry';
 import { requestLimits, type OperatorLimits } from '@codestep/workflows';
@@ -31,6 +31,8 @@ export interface Prepared {
 export interface ExecutionPreparerDeps {
   getWorkflow: WorkflowLookup;
   resolveSecrets(request: { tenantId: string; workflowId: string; executionId: string; names: string[]; grant: string }): Promise<{ values: Record<string, string>; missing: string[] }>;
+  /** A connection's token under the request's grant (the HubSpot portal's token, `HUBSPOT_ACCESS_TOKEN`). */
+  getOAuthToken?(request: { tenantId: string; workflowId: string; executionId: string; handle: string; declaredHandles: string[]; grant: string }): Promise<{ token?: string; error?: string }>;
   /** This executor's operator limits. */
   limits: OperatorLimits;
 }
@@ -48,15 +50,32 @@ export function createExecutionPreparer(deps: ExecutionPreparerDeps): ExecutionP
       const action = wf.actions[ctx.stepIndex];
       if (!action) throw new Error(`workflow ${ctx.workflowId} v${ctx.workflowVersion} has no step ${ctx.stepIndex}`);
       if (!action.secretNames.length) return { action, secrets: {} };
-      const resolved = await deps.resolveSecrets({ tenantId, workflowId: ctx.workflowId, executionId: req.executionId, names: action.secretNames, grant: req.grant ?? '' });
+      const portalToken = await hubspotToken(tenantId, req, action);
+      if (portalToken && 'failure' in portalToken) return portalToken;
+      const names = portalToken ? action.secretNames.filter((n) => n !== HUBSPOT_TOKEN_SECRET) : action.secretNames;
+      const resolved = names.length ? await deps.resolveSecrets({ tenantId, workflowId: ctx.workflowId, executionId: req.executionId, names, grant: req.grant ?? '' }) : { values: {}, missing: [] };
       if (resolved.missing.length)
         return { failure: failure('SECRET_NOT_FOUND', `secret(s) ${resolved.missing.join(', ')} selected for this action do not exist; add them with PUT /v1/secrets/{name}`) };
-      return { action, secrets: resolved.values };
+      return { action, secrets: { ...resolved.values, ...portalToken?.secrets } };
     } catch (error) {
       if (isCodestepError(error) && TRANSIENT.has(error.code)) throw error;
       return { failure: failure('EXECUTOR_ERROR', `could not prepare the action: ${error instanceof Error ? error.message : String(error)}`) };
     }
   }
+  /**
+   * `HUBSPOT_ACCESS_TOKEN` of an enrollment that came from HubSpot: the token of the connection
+   * installed in that portal (undefined: not selected, or not from HubSpot — an ordinary secret).
+   */
+  async function hubspotToken(tenantId: string, req: ActionRequested, action: ActionDefinition): Promise<{ secrets: Record<string, string> } | { failure: ExecutionResult } | undefined> {
+    const handle = req.context?.hubspot?.connectionHandle;
+    if (!handle || !action.secretNames.includes(HUBSPOT_TOKEN_SECRET) || !deps.getOAuthToken) return undefined;
+    const out = await deps.getOAuthToken({ tenantId, workflowId: req.context!.workflowId, executionId: req.executionId, handle, declaredHandles: [handle], grant: req.grant ?? '' });
+    if (out.token) return { secrets: { [HUBSPOT_TOKEN_SECRET]: out.token } };
+    return {
+      failure: failure('NEEDS_REAUTH', `no HubSpot token for portal ${req.context?.hubspot?.portalId ?? ''}: reconnect HubSpot (POST /v1/connections/${handle}/authorize). ${out.error ?? ''}`.trim()),
+    };
+  }
+
   return async (tenantId, req) => {
     const resolved = await resolve(tenantId, req);
     if ('failure' in resolved) return resolved;

@@ -89,7 +89,12 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
   const leaseMs = deps.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS;
   const claims = createClaimStore({ store, clock, logger, executorId: deps.executorId, leaseMs });
   const drain = new DrainController({ logger, concurrency, drainTimeoutMs: deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, releaseClaim: claims.release });
-  const prepare = createExecutionPreparer({ getWorkflow: createWorkflowVersionCache((...a) => ports.getWorkflow(...a)), resolveSecrets: (r) => ports.resolveSecrets(r), limits: deps.limits });
+  const prepare = createExecutionPreparer({
+    getWorkflow: createWorkflowVersionCache((...a) => ports.getWorkflow(...a)),
+    resolveSecrets: (r) => ports.resolveSecrets(r),
+    getOAuthToken: (r) => ports.getOAuthToken(r),
+    limits: deps.limits,
+  });
   const runner = createSandboxRunner(ports);
   const holdMs = deps.limits.maxTimeoutMs + HOLD_MARGIN_MS;
   const runOne = createActionRequestRunner({ eventLog, claims, drain, prepare, runner, sandbox: () => sandbox!, clock, logger, executorId: deps.executorId, leaseMs, holdMs });

@@ -27,6 +27,7 @@ const connection = (over: Partial<credentialsV1.ConnectionInfo> = {}): credentia
   authorizedAt: 0,
   expiresAt: 0,
   refreshedAt: 0,
+  accountId: '',
   ...over,
 });
 
@@ -92,6 +93,7 @@ describe('connection routes', () => {
         authorizedAt: null,
         expiresAt: null,
         refreshedAt: null,
+        accountId: null,
       },
     });
     assert.deepEqual(calls, [{ method: 'createConnection', req: { tenantId: 'tenant-a', handle: 'my-hubspot', provider: 'hubspot', permissions: ['contacts.read'], scopes: [] } }]);

@@ -44,6 +44,8 @@ export function connectionView(c: credentialsV1.ConnectionInfo): Record<string, 
     authorizedAt: iso(c.authorizedAt),
     expiresAt: iso(c.expiresAt),
     refreshedAt: iso(c.refreshedAt),
+    // The provider account it acts for (HubSpot: the portal id the app was installed in).
+    accountId: c.accountId || null,
   };
 }
 

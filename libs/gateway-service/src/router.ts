@@ -15,6 +15,10 @@ export interface RouteRequest {
   headers: Record<string, string | undefined>;
   /** Aborted when the server starts stopping: a handler that waits (a webhook) answers with what it has. */
   signal?: AbortSignal;
+  /** The body's bytes, unparsed (`body` is then undefined): routes with `rawBody`, which check a signature over them. */
+  rawBody?: Buffer;
+  /** The request target as received (path and query), for signatures over the URL. */
+  target?: string;
 }
 
 export interface RouteResponse {
@@ -29,6 +33,8 @@ export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   auth: 'tenant' | 'none';
+  /** Hand the body over unparsed (`rawBody`): the route checks a signature over its exact bytes before reading it. */
+  rawBody?: boolean;
   handle(req: RouteRequest): Promise<RouteResponse>;
 }
 
@@ -78,9 +84,18 @@ export function createRouter(routes: Route[], options: RouterOptions): (req: Inc
       const tenantId = await authenticate(match.route, req, options);
       const values = match.regex.exec(path)!.slice(1);
       const params = Object.fromEntries(match.names.map((n, i) => [n, decodeSegment(n, values[i] ?? '')]));
-      const body = req.method === 'GET' || req.method === 'DELETE' ? undefined : await readJson(req, maxBody);
+      const raw = req.method === 'GET' || req.method === 'DELETE' ? undefined : await readBody(req, maxBody);
+      const body = match.route.rawBody || !raw?.length ? undefined : parseJsonBody(raw.toString('utf8'));
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
-      const out = await match.route.handle({ tenantId, params, query, body, headers, ...(options.shutdown ? { signal: options.shutdown } : {}) });
+      const out = await match.route.handle({
+        tenantId,
+        params,
+        query,
+        body,
+        headers,
+        ...(options.shutdown ? { signal: options.shutdown } : {}),
+        ...(match.route.rawBody ? { rawBody: raw ?? Buffer.alloc(0), target: req.url ?? '/' } : {}),
+      });
       if (out.stream) {
         const ac = new AbortController();
         res.on('close', () => ac.abort());
@@ -112,7 +127,7 @@ async function authenticate(route: Route, req: IncomingMessage, options: RouterO
   return tenantId;
 }
 
-async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
+async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -120,6 +135,5 @@ async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
     if (size > max) throw new HttpInputError('PAYLOAD_TOO_LARGE', `request body is over ${max} bytes`);
     chunks.push(chunk as Buffer);
   }
-  if (size === 0) return undefined;
-  return parseJsonBody(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks);
 }

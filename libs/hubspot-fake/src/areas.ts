@@ -4,6 +4,7 @@
  * what `reset()` clears.
  */
 import { AssociationStore } from './associations.store.ts';
+import { AutomationStore, handleAutomation } from './automation.routes.ts';
 import { handleAssociations } from './associations.routes.ts';
 import { CommunicationPreferences, handleCommunicationPreferences } from './communication-preferences.routes.ts';
 import { handleContactsV1 } from './contacts-v1.routes.ts';
@@ -30,6 +31,7 @@ export const AREA_ROUTES: readonly AreaRoute[] = [
   handleEngagementsV1,
   handleContactsV1,
   handleCommunicationPreferences,
+  handleAutomation,
 ];
 
 export function createAreaState() {
@@ -40,6 +42,7 @@ export function createAreaState() {
     pipelines: new PipelineStore(),
     hubdb: new HubDbStore(),
     subscriptions: new CommunicationPreferences(),
+    automation: new AutomationStore(),
   };
 }
 
@@ -50,6 +53,7 @@ export function clearAreaState(ctx: FakeContext): void {
   ctx.pipelines.clear();
   ctx.hubdb.clear();
   ctx.subscriptions.clear();
+  ctx.automation.clear();
 }
 
 /** The first area router that answers the request, if any. */

@@ -67,10 +67,15 @@ export function toSnapshot(object: StoredObject): CrmObjectSnapshot {
   return snapshot;
 }
 
+/** A record created, or one of its properties changed (what HubSpot's webhook subscriptions report). */
+export type CrmChange = { kind: 'creation'; object: StoredObject } | { kind: 'propertyChange'; object: StoredObject; propertyName: string; propertyValue: string };
+
 export class CrmStore {
   readonly #clock: Clock;
   #nextId: number;
   readonly #collections = new Map<string, Map<string, StoredObject>>();
+  /** Told of every record created or property changed (the webhook subscriptions listen). */
+  onChange: ((change: CrmChange) => void) | undefined;
 
   constructor(clock: Clock, firstId: number) {
     this.#clock = clock;
@@ -99,16 +104,20 @@ export class CrmStore {
     const object: StoredObject = { id, portalId, spec, properties, createdAt: now, updatedAt: now, archivedAt: undefined, history: new Map() };
     for (const [name, value] of properties) recordVersion(object, name, value, now);
     this.#collection(portalId, spec.name).set(id, object);
+    this.onChange?.({ kind: 'creation', object });
     return object;
   }
 
   update(object: StoredObject, values: ReadonlyMap<string, string | null>): StoredObject {
     const now = this.#clock();
+    const changed: Array<[string, string]> = [];
     for (const [name, value] of values) {
+      if ((object.properties.get(name) ?? null) !== value) changed.push([name, value ?? '']);
       if (value === null) object.properties.delete(name);
       else object.properties.set(name, value);
       recordVersion(object, name, value ?? '', now);
     }
+    for (const [propertyName, propertyValue] of changed) this.onChange?.({ kind: 'propertyChange', object, propertyName, propertyValue });
     object.updatedAt = now;
     object.properties.set(object.spec.lastModifiedProperty, formatInstant(now));
     const before = object.properties.get('amount');

@@ -1,6 +1,7 @@
 /** What the route handlers share: parsed request, state, resolved options. */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AssociationStore } from './associations.store.ts';
+import type { AutomationStore } from './automation.routes.ts';
 import type { CommunicationPreferences } from './communication-preferences.routes.ts';
 import type { CrmStore } from './crm.store.ts';
 import type { SchemaRegistry } from './custom-objects.ts';
@@ -33,6 +34,7 @@ export interface FakeContext {
   readonly pipelines: PipelineStore;
   readonly hubdb: HubDbStore;
   readonly subscriptions: CommunicationPreferences;
+  readonly automation: AutomationStore;
   readonly tokens: TokenRegistry;
   readonly limiter: SecondlyRateLimiter;
   /** `http://host:port`, known once the server listens. */

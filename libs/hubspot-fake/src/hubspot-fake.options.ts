@@ -82,6 +82,8 @@ export interface HubSpotFakeOptions {
   logger?: Logger;
   /** Largest request body accepted, bytes. @default 5 MiB */
   maxBodyBytes?: number;
+  /** The developer API key (`hapikey`) the automation definitions API accepts. @default 'dev-api-key-local' */
+  developerApiKey?: string;
 }
 
 export interface ResolvedOptions {
@@ -99,6 +101,7 @@ export interface ResolvedOptions {
   clock: Clock;
   logger: Logger;
   maxBodyBytes: number;
+  developerApiKey: string;
 }
 
 export const DEFAULT_PORTAL_ID = 62515;
@@ -159,5 +162,6 @@ export function resolveOptions(options: HubSpotFakeOptions = {}): ResolvedOption
     clock: options.clock ?? systemClock,
     logger: options.logger ?? silentLogger,
     maxBodyBytes: positiveInteger(options.maxBodyBytes, 5 * 1024 * 1024, 'maxBodyBytes'),
+    developerApiKey: options.developerApiKey ?? 'dev-api-key-local',
   };
 }

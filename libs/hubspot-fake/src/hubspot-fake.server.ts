@@ -4,6 +4,7 @@
  * the handles tests need to arrange and inspect state (seeding, the request log, token expiry,
  * the rate limit, injected failures).
  */
+import { appCallHandles, type AppCallHandles } from './app-calls.ts';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -105,6 +106,11 @@ export interface HubSpotFake extends SeedHandles {
   setOAuthConsent(consent: OAuthConsent): void;
   /** Drops records, the request log, pending failures and rate windows; tokens stay. */
   reset(): void;
+  /**
+   * HubSpot calling an app: runs its published workflow action (signed), delivers CRM webhook
+   * batches (signed), and shows the callbacks the app completed through the automation v4 API.
+   */
+  readonly app: AppCallHandles;
 }
 
 interface PendingFailure {
@@ -206,6 +212,7 @@ export async function startHubSpotFake(options: HubSpotFakeOptions = {}): Promis
     ...tokenHandles(ctx),
     ...behaviourHandles(state),
     ...seedHandles(ctx),
+    app: appCallHandles(ctx),
   };
 }
 

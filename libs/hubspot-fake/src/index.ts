@@ -6,3 +6,6 @@ export type { SeedDocument, SeededRecord, SeedHandles } from './seed-handles.ts'
 export type { OwnerInput } from './owners.routes.ts';
 export type { SchemaInput } from './custom-objects.ts';
 export type { HubDbTableInput } from './hubdb.routes.ts';
+export type { ActionCallResult, AppCallHandles, ExecuteActionInput, Tamper, WebhookDelivery, WebhookEvent, WebhookSubscriptionInput } from './app-calls.ts';
+export type { ActionDefinition, CallbackCompletion, IssuedCallback } from './automation.routes.ts';
+export { hubspotSignature, signatureHeaders, v3Uri, type SignatureVersion, type SignInput } from './request-signing.ts';

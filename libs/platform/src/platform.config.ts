@@ -2,6 +2,7 @@
  * The platform's configuration: one schema, parsed once at start. Embedded mode needs none of
  * it; distributed mode is selected by KAFKA_BROKERS and MONGODB_URI.
  */
+import type { HubSpotAppSettings } from '@codestep/gateway-service';
 import { ConfigError, parseConfig, type Config } from '@codestep/config';
 import { DEFAULT_CLAIM_LEASE_MS } from '@codestep/executor-service';
 import { LIMIT_BOUNDS, MIN_HOST_MEMORY_CEILING_MB } from '@codestep/sandbox';
@@ -159,6 +160,24 @@ export const platformSchema = {
   hubspotAuthorizeUrl: { kind: 'string', env: 'HUBSPOT_AUTHORIZE_URL', doc: 'HubSpot authorize URL', default: 'https://app.hubspot.com/oauth/authorize' },
   hubspotTokenUrl: { kind: 'string', env: 'HUBSPOT_TOKEN_URL', doc: 'HubSpot token URL', default: 'https://api.hubapi.com/oauth/v1/token' },
   hubspotRevokeUrl: { kind: 'string', env: 'HUBSPOT_REFRESH_TOKEN_REVOKE_URL', doc: 'HubSpot refresh-token revocation URL', default: 'https://api.hubapi.com/oauth/v1/refresh-tokens' },
+  hubspotAppId: {
+    kind: 'int',
+    env: 'HUBSPOT_APP_ID',
+    doc: "The platform's HubSpot app id: with HUBSPOT_CLIENT_SECRET, enables the HubSpot workflow action and webhooks (/integrations/hubspot/…)",
+    optional: true,
+    min: 1,
+  },
+  hubspotApiBaseUrl: { kind: 'string', env: 'HUBSPOT_API_BASE_URL', doc: "HubSpot's API, for completing workflow action callbacks", default: 'https://api.hubapi.com' },
+  hubspotActionAnswerMs: {
+    kind: 'int',
+    env: 'HUBSPOT_ACTION_ANSWER_MS',
+    doc: 'How long a HubSpot workflow action request waits for its enrollment before answering BLOCK (then the callback completes it), ms',
+    default: 3_000,
+    min: 0,
+    max: 20_000,
+  },
+  hubspotBlockExpiration: { kind: 'string', env: 'HUBSPOT_BLOCK_EXPIRATION', doc: 'How long HubSpot waits for a BLOCKed action’s callback (ISO 8601 duration)', default: 'P1D' },
+  hubspotDeveloperApiKey: { kind: 'string', env: 'HUBSPOT_DEVELOPER_API_KEY', doc: 'Developer API key of the HubSpot app account: `codestep hubspot publish-action` uses it', optional: true },
   oauthProviders: { kind: 'string', env: 'OAUTH_PROVIDERS', doc: 'JSON array of generic OAuth 2.0 providers (id, authorizeUrl, tokenUrl, clientId, clientSecret, scopes, pkce)', optional: true },
   bootstrapTenant: { kind: 'bool', env: 'CODESTEP_BOOTSTRAP_TENANT', doc: 'Create a tenant and API key on first start (embedded default)', default: true },
 } as const;
@@ -216,6 +235,19 @@ export function sandboxOptionsOf(config: PlatformConfig): {
   // Unset: the sandbox's default, sized from the pool and the default memory class.
   if (config.sandboxHostMemoryCeilingMb !== undefined) options.hostMemoryCeilingMb = config.sandboxHostMemoryCeilingMb;
   return options;
+}
+
+/** The operator's HubSpot app for the gateway's HubSpot receivers, or undefined when it is not set up. */
+export function hubspotAppSettingsOf(config: PlatformConfig): HubSpotAppSettings | undefined {
+  if (!config.hubspotAppId || !config.hubspotClientSecret) return undefined;
+  return {
+    appId: config.hubspotAppId,
+    clientSecret: config.hubspotClientSecret,
+    publicUrl: config.publicUrl ?? `http://${config.httpHost}:${config.httpPort}`,
+    apiBaseUrl: config.hubspotApiBaseUrl,
+    answerWithinMs: config.hubspotActionAnswerMs,
+    blockExpiration: config.hubspotBlockExpiration,
+  };
 }
 
 /** The operator's execution limits: defaults for tenants and actions that set none, and the bounds over them all. */

@@ -8,7 +8,21 @@ import { newId, systemClock, type Logger } from '@codestep/core';
 import { createEnrollmentService } from '@codestep/enrollment-service';
 import type { EventLog } from '@codestep/event-log';
 import { createExecutorService } from '@codestep/executor-service';
-import { apiRoutes, createTenants, ensureHookCollection, hookRoutes, startGateway, tenantLimitsOf, tenantLimitsRoutes, type Route } from '@codestep/gateway-service';
+import {
+  apiRoutes,
+  createTenants,
+  ensureHookCollection,
+  followTriggers,
+  hookRoutes,
+  hubspotActionRoutes,
+  hubspotTriggerRoutes,
+  hubspotWebhookRoutes,
+  startCallbackCompleter,
+  startGateway,
+  tenantLimitsOf,
+  tenantLimitsRoutes,
+  type Route,
+} from '@codestep/gateway-service';
 import { createHistoryService } from '@codestep/history-service';
 import { createClient, implement, serve, type PromiseClient, type ServiceIdentity, type TlsIdentity } from '@codestep/rpc';
 import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
@@ -17,7 +31,7 @@ import { DEFAULT_RETRY_POLICY } from '@codestep/workflows';
 import { openEventLog, openStore } from './adapters.ts';
 import { ensureConsole } from './console.ts';
 import { grantKeyOf } from './grant.key.ts';
-import { operatorLimitsOf, type PlatformConfig } from './platform.config.ts';
+import { hubspotAppSettingsOf, operatorLimitsOf, type PlatformConfig } from './platform.config.ts';
 import { serviceTlsOf } from './service.certificates.ts';
 
 export interface Running {
@@ -190,10 +204,12 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   await ensureHookCollection(store);
   const operator = operatorLimitsOf(config);
   const limitsOf = tenantLimitsOf(tenants, operator);
+  const hubspot = await startHubSpotApp(config, logger, { clients, store, eventLog: log, limitsOf });
   const routes = [
     ...apiRoutes(clients, limitsOf),
     ...tenantLimitsRoutes(tenants, operator),
     ...hookRoutes(clients, { store, clock: systemClock, limitsOf }),
+    ...hubspot.routes,
     ...(options.extraRoutes?.({ credentials }) ?? []),
   ];
   const consoleDir = ensureConsole(config, logger);
@@ -212,10 +228,53 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
       { run: () => gateway.close(), timeoutMs: config.httpDrainTimeoutMs + 5_000 },
       async () => [workflows, enrollments, history, credentials].forEach((c) => c.close()),
       () => tenantEvents.stop(),
+      () => hubspot.stop(),
       () => (owned ? log.close() : Promise.resolve()),
       () => store.close(),
     ]),
     url: gateway.url,
+  };
+}
+
+/**
+ * The HubSpot app in the gateway: the workflow action and webhook receivers, the workflows'
+ * HubSpot triggers (and their projection following the log), and the callback completer (any
+ * replica may run it: the callback records decide who calls HubSpot).
+ */
+async function startHubSpotApp(
+  config: PlatformConfig,
+  logger: Logger,
+  deps: {
+    clients: Parameters<typeof apiRoutes>[0] & { credentials: PromiseClient<credentialsV1.CredentialsClient> };
+    store: DocumentStore;
+    eventLog: EventLog;
+    limitsOf: Parameters<typeof hookRoutes>[1]['limitsOf'];
+  },
+): Promise<{ routes: Route[]; stop(): Promise<void> }> {
+  const settings = hubspotAppSettingsOf(config);
+  const log = logger.child({ service: 'gateway', component: 'hubspot' });
+  const routeDeps = { ...deps, clock: systemClock, settings };
+  const routes = [...(await hubspotActionRoutes(routeDeps)), ...hubspotWebhookRoutes(routeDeps), ...hubspotTriggerRoutes(deps.clients, { ...deps, clock: systemClock })];
+  const triggers = await followTriggers({ ...deps, onError: (error) => log.error({ error }, 'HubSpot triggers projection batch failed; will retry') });
+  const completer = settings
+    ? await startCallbackCompleter({
+        store: deps.store,
+        eventLog: deps.eventLog,
+        apiBaseUrl: settings.apiBaseUrl,
+        clock: systemClock,
+        logger: log,
+        tokenOf: async (tenantId, handle, callbackId) => {
+          const out = await deps.clients.credentials.getConnectionToken({ tenantId, handle, purpose: `hubspot callback ${callbackId}` });
+          return out.error ? { error: out.error, errorCode: out.errorCode } : { token: out.token };
+        },
+      })
+    : undefined;
+  return {
+    routes,
+    stop: async () => {
+      await completer?.stop();
+      await triggers.stop();
+    },
   };
 }
 

@@ -59,6 +59,10 @@ export const ACCESS_POLICY: Record<string, { servedBy: ServiceIdentity; methods:
       // Values leave the broker to executors only, and only under an execution grant.
       ResolveSecrets: ['executor'],
       GetOAuthToken: ['executor'],
+      // The HubSpot receivers (portal → tenant) and the callback completer, in the gateway; tokens
+      // for the platform's own calls on a tenant's behalf, never an action's.
+      FindAccountConnection: ['gateway'],
+      GetConnectionToken: ['gateway'],
     },
   },
 };

@@ -18,7 +18,7 @@ export interface OutputFieldSpec {
 
 /** The HubSpot custom code event, exactly as user code sees it. */
 export interface HubSpotEvent {
-  origin: { portalId: number; actionDefinitionId: number | string };
+  origin: { portalId: number; actionDefinitionId: number | string; actionDefinitionVersion?: number };
   object: { objectType: string; objectId: number | string };
   inputFields: Record<string, string | number | boolean | null>;
   callbackId: string;

@@ -4,7 +4,7 @@
  * earlier outputs), so no other state is needed, and every id is derived from its inputs, so a
  * redelivered input yields the very same events (downstream deduplicates by event id).
  */
-import type { ActionContext, ActionDefinition, CrmObject, ErrorInfo, FieldMap, FieldValue, LimitPolicy, TriggerPayload, WorkflowDefinition } from '@codestep/contracts';
+import type { ActionContext, ActionDefinition, CrmObject, ErrorInfo, FieldMap, FieldValue, HubSpotOrigin, LimitPolicy, TriggerPayload, WorkflowDefinition } from '@codestep/contracts';
 import { deterministicId } from '@codestep/core';
 import { envelope, fieldValue, type Envelope, type EventOf } from '@codestep/events';
 import { effectiveLimits } from './execution-limits.ts';
@@ -41,6 +41,8 @@ export interface StartCommand {
   limits?: LimitPolicy | undefined;
   /** The caller's idempotency key, carried by EnrollmentStarted (the request records are its projection). */
   requestId?: string | undefined;
+  /** Where in HubSpot the enrollment came from (the app's workflow action or a webhook), carried by every event. */
+  hubspot?: HubSpotOrigin | undefined;
 }
 
 export function executionIdFor(enrollmentId: string, stepIndex: number, attempt: number): string {
@@ -61,6 +63,7 @@ export function startEnrollment(wf: WorkflowDefinition, cmd: StartCommand, now: 
         actionCount: wf.actions.length,
         trigger: cmd.trigger,
         ...(cmd.requestId ? { requestId: cmd.requestId } : {}),
+        hubspot: cmd.hubspot,
       },
     },
   );
@@ -76,6 +79,7 @@ export function startEnrollment(wf: WorkflowDefinition, cmd: StartCommand, now: 
     firstAttemptAt: now,
     trigger: cmd.trigger,
     limits: cmd.limits,
+    hubspot: cmd.hubspot,
   };
   return [started, ...nextStep(wf, cmd.tenantId, ctx, 0, started.eventId, now)];
 }
@@ -136,7 +140,7 @@ function nextStep(wf: WorkflowDefinition, tenantId: string, ctx: ActionContext, 
     return [
       envelope(
         { eventId: deterministicId('evt', 'completed', ctx.enrollmentId), tenantId, aggregateId: ctx.enrollmentId, occurredAt: now, causationId, correlationId: ctx.enrollmentId },
-        { $case: 'enrollmentCompleted', value: { enrollmentId: ctx.enrollmentId, outputs: ctx.priorOutputs } },
+        { $case: 'enrollmentCompleted', value: { enrollmentId: ctx.enrollmentId, outputs: ctx.priorOutputs, hubspot: ctx.hubspot } },
       ),
     ];
   }
@@ -178,7 +182,7 @@ export function resolveInputs(action: ActionDefinition, ctx: ActionContext): Rec
 function enrollmentFailed(tenantId: string, ctx: ActionContext, error: ErrorInfo, causationId: string, now: number): Envelope {
   return envelope(
     { eventId: deterministicId('evt', 'failed', ctx.enrollmentId), tenantId, aggregateId: ctx.enrollmentId, occurredAt: now, causationId, correlationId: ctx.enrollmentId },
-    { $case: 'enrollmentFailed', value: { enrollmentId: ctx.enrollmentId, failedActionId: ctx.actionId, error } },
+    { $case: 'enrollmentFailed', value: { enrollmentId: ctx.enrollmentId, failedActionId: ctx.actionId, error, hubspot: ctx.hubspot } },
   );
 }
 

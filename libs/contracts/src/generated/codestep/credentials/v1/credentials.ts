@@ -23,6 +23,20 @@ export const protobufPackage = "codestep.credentials.v1";
 
 export const protobufFileName = "codestep/credentials/v1/credentials.proto";
 
+export interface FindAccountConnectionRequest {
+  /** e.g. "hubspot" */
+  provider: string;
+  /** e.g. the portal id "62515" */
+  accountId: string;
+}
+
+export interface GetConnectionTokenRequest {
+  tenantId: string;
+  handle: string;
+  /** for the audit log, e.g. "hubspot callback cb_…" */
+  purpose: string;
+}
+
 export interface PutSecretRequest {
   tenantId: string;
   name: string;
@@ -135,6 +149,8 @@ export interface ConnectionInfo {
   expiresAt: number;
   /** UNIX ms, 0 = never */
   refreshedAt: number;
+  /** the provider's account (HubSpot: hub id), empty when unknown */
+  accountId: string;
 }
 
 export interface CreateConnectionRequest {
@@ -230,6 +246,200 @@ export interface GetOAuthTokenResponse {
   /** UNIX ms, 0 = unknown */
   expiresAt: number;
 }
+
+function createBaseFindAccountConnectionRequest(): FindAccountConnectionRequest {
+  return { provider: "", accountId: "" };
+}
+
+export const FindAccountConnectionRequest: MessageFns<FindAccountConnectionRequest> = {
+  encode(message: FindAccountConnectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.provider !== "") {
+      writer.uint32(10).string(message.provider);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(18).string(message.accountId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FindAccountConnectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFindAccountConnectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FindAccountConnectionRequest {
+    return {
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+    };
+  },
+
+  toJSON(message: FindAccountConnectionRequest): unknown {
+    const obj: any = {};
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FindAccountConnectionRequest>): FindAccountConnectionRequest {
+    return FindAccountConnectionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FindAccountConnectionRequest>): FindAccountConnectionRequest {
+    const message = createBaseFindAccountConnectionRequest();
+    message.provider = object.provider ?? "";
+    message.accountId = object.accountId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetConnectionTokenRequest(): GetConnectionTokenRequest {
+  return { tenantId: "", handle: "", purpose: "" };
+}
+
+export const GetConnectionTokenRequest: MessageFns<GetConnectionTokenRequest> = {
+  encode(message: GetConnectionTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.handle !== "") {
+      writer.uint32(18).string(message.handle);
+    }
+    if (message.purpose !== "") {
+      writer.uint32(26).string(message.purpose);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConnectionTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConnectionTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.handle = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.purpose = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConnectionTokenRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      handle: isSet(object.handle) ? globalThis.String(object.handle) : "",
+      purpose: isSet(object.purpose) ? globalThis.String(object.purpose) : "",
+    };
+  },
+
+  toJSON(message: GetConnectionTokenRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.handle !== "") {
+      obj.handle = message.handle;
+    }
+    if (message.purpose !== "") {
+      obj.purpose = message.purpose;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetConnectionTokenRequest>): GetConnectionTokenRequest {
+    return GetConnectionTokenRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetConnectionTokenRequest>): GetConnectionTokenRequest {
+    const message = createBaseGetConnectionTokenRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.handle = object.handle ?? "";
+    message.purpose = object.purpose ?? "";
+    return message;
+  },
+};
 
 function createBasePutSecretRequest(): PutSecretRequest {
   return { tenantId: "", name: "", value: "" };
@@ -1490,6 +1700,7 @@ function createBaseConnectionInfo(): ConnectionInfo {
     authorizedAt: 0,
     expiresAt: 0,
     refreshedAt: 0,
+    accountId: "",
   };
 }
 
@@ -1533,6 +1744,9 @@ export const ConnectionInfo: MessageFns<ConnectionInfo> = {
     }
     if (message.refreshedAt !== 0) {
       writer.uint32(104).int64(message.refreshedAt);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(114).string(message.accountId);
     }
     return writer;
   },
@@ -1654,6 +1868,14 @@ export const ConnectionInfo: MessageFns<ConnectionInfo> = {
             message.refreshedAt = longToNumber(reader.int64());
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1715,6 +1937,11 @@ export const ConnectionInfo: MessageFns<ConnectionInfo> = {
         : isSet(object.refreshed_at)
         ? globalThis.Number(object.refreshed_at)
         : 0,
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
     };
   },
 
@@ -1759,6 +1986,9 @@ export const ConnectionInfo: MessageFns<ConnectionInfo> = {
     if (message.refreshedAt !== 0) {
       obj.refreshedAt = Math.round(message.refreshedAt);
     }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
     return obj;
   },
 
@@ -1780,6 +2010,7 @@ export const ConnectionInfo: MessageFns<ConnectionInfo> = {
     message.authorizedAt = object.authorizedAt ?? 0;
     message.expiresAt = object.expiresAt ?? 0;
     message.refreshedAt = object.refreshedAt ?? 0;
+    message.accountId = object.accountId ?? "";
     return message;
   },
 };
@@ -3218,6 +3449,37 @@ export const CredentialsService = {
       Buffer.from(GetOAuthTokenResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetOAuthTokenResponse => GetOAuthTokenResponse.decode(value),
   },
+  /**
+   * Which tenant's connection a provider account (a HubSpot portal) belongs to: what the HubSpot
+   * receivers ask before anything else. NOT_FOUND when no active connection of any tenant acts for
+   * it; FAILED_PRECONDITION when connections of two tenants do (nothing is answered for either).
+   */
+  findAccountConnection: {
+    path: "/codestep.credentials.v1.Credentials/FindAccountConnection" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FindAccountConnectionRequest): Buffer =>
+      Buffer.from(FindAccountConnectionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FindAccountConnectionRequest => FindAccountConnectionRequest.decode(value),
+    responseSerialize: (value: ConnectionInfo): Buffer => Buffer.from(ConnectionInfo.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConnectionInfo => ConnectionInfo.decode(value),
+  },
+  /**
+   * A fresh access token of a tenant's connection, for the platform's own calls to the provider
+   * on that tenant's behalf (completing HubSpot workflow callbacks), never for an action. Expected
+   * failures in-band, as GetOAuthToken.
+   */
+  getConnectionToken: {
+    path: "/codestep.credentials.v1.Credentials/GetConnectionToken" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetConnectionTokenRequest): Buffer =>
+      Buffer.from(GetConnectionTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetConnectionTokenRequest => GetConnectionTokenRequest.decode(value),
+    responseSerialize: (value: GetOAuthTokenResponse): Buffer =>
+      Buffer.from(GetOAuthTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetOAuthTokenResponse => GetOAuthTokenResponse.decode(value),
+  },
 } as const;
 
 export interface CredentialsServer extends UntypedServiceImplementation {
@@ -3248,6 +3510,18 @@ export interface CredentialsServer extends UntypedServiceImplementation {
   revokeConnection: handleUnaryCall<RevokeConnectionRequest, ConnectionInfo>;
   /** A fresh access token for an action (refreshed first when it is about to expire). */
   getOAuthToken: handleUnaryCall<GetOAuthTokenRequest, GetOAuthTokenResponse>;
+  /**
+   * Which tenant's connection a provider account (a HubSpot portal) belongs to: what the HubSpot
+   * receivers ask before anything else. NOT_FOUND when no active connection of any tenant acts for
+   * it; FAILED_PRECONDITION when connections of two tenants do (nothing is answered for either).
+   */
+  findAccountConnection: handleUnaryCall<FindAccountConnectionRequest, ConnectionInfo>;
+  /**
+   * A fresh access token of a tenant's connection, for the platform's own calls to the provider
+   * on that tenant's behalf (completing HubSpot workflow callbacks), never for an action. Expected
+   * failures in-band, as GetOAuthToken.
+   */
+  getConnectionToken: handleUnaryCall<GetConnectionTokenRequest, GetOAuthTokenResponse>;
 }
 
 export interface CredentialsClient extends Client {
@@ -3442,6 +3716,46 @@ export interface CredentialsClient extends Client {
   ): ClientUnaryCall;
   getOAuthToken(
     request: GetOAuthTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetOAuthTokenResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Which tenant's connection a provider account (a HubSpot portal) belongs to: what the HubSpot
+   * receivers ask before anything else. NOT_FOUND when no active connection of any tenant acts for
+   * it; FAILED_PRECONDITION when connections of two tenants do (nothing is answered for either).
+   */
+  findAccountConnection(
+    request: FindAccountConnectionRequest,
+    callback: (error: ServiceError | null, response: ConnectionInfo) => void,
+  ): ClientUnaryCall;
+  findAccountConnection(
+    request: FindAccountConnectionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConnectionInfo) => void,
+  ): ClientUnaryCall;
+  findAccountConnection(
+    request: FindAccountConnectionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConnectionInfo) => void,
+  ): ClientUnaryCall;
+  /**
+   * A fresh access token of a tenant's connection, for the platform's own calls to the provider
+   * on that tenant's behalf (completing HubSpot workflow callbacks), never for an action. Expected
+   * failures in-band, as GetOAuthToken.
+   */
+  getConnectionToken(
+    request: GetConnectionTokenRequest,
+    callback: (error: ServiceError | null, response: GetOAuthTokenResponse) => void,
+  ): ClientUnaryCall;
+  getConnectionToken(
+    request: GetConnectionTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetOAuthTokenResponse) => void,
+  ): ClientUnaryCall;
+  getConnectionToken(
+    request: GetConnectionTokenRequest,
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetOAuthTokenResponse) => void,

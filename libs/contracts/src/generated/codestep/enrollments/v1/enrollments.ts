@@ -19,7 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { LimitPolicy } from "../../events/v1/action.ts";
-import { CrmObject, TriggerPayload } from "../../events/v1/common.ts";
+import { CrmObject, HubSpotOrigin, TriggerPayload } from "../../events/v1/common.ts";
 
 export const protobufPackage = "codestep.enrollments.v1";
 
@@ -39,7 +39,11 @@ export interface EnrollRequest {
     | TriggerPayload
     | undefined;
   /** The tenant's limits, carried by every action request of the enrollment. Unset: the operator's. */
-  limits: LimitPolicy | undefined;
+  limits:
+    | LimitPolicy
+    | undefined;
+  /** Set when HubSpot asked (the app's workflow action or a webhook): carried by every event. */
+  hubspot?: HubSpotOrigin | undefined;
 }
 
 export interface EnrollResponse {
@@ -56,6 +60,7 @@ function createBaseEnrollRequest(): EnrollRequest {
     portalId: 0,
     trigger: undefined,
     limits: undefined,
+    hubspot: undefined,
   };
 }
 
@@ -81,6 +86,9 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     }
     if (message.limits !== undefined) {
       LimitPolicy.encode(message.limits, writer.uint32(58).fork()).join();
+    }
+    if (message.hubspot !== undefined) {
+      HubSpotOrigin.encode(message.hubspot, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -154,6 +162,14 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
             message.limits = LimitPolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.hubspot = HubSpotOrigin.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -191,6 +207,7 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
         : 0,
       trigger: isSet(object.trigger) ? TriggerPayload.fromJSON(object.trigger) : undefined,
       limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
+      hubspot: isSet(object.hubspot) ? HubSpotOrigin.fromJSON(object.hubspot) : undefined,
     };
   },
 
@@ -217,6 +234,9 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     if (message.limits !== undefined) {
       obj.limits = LimitPolicy.toJSON(message.limits);
     }
+    if (message.hubspot !== undefined) {
+      obj.hubspot = HubSpotOrigin.toJSON(message.hubspot);
+    }
     return obj;
   },
 
@@ -237,6 +257,9 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
       : undefined;
     message.limits = (object.limits !== undefined && object.limits !== null)
       ? LimitPolicy.fromPartial(object.limits)
+      : undefined;
+    message.hubspot = (object.hubspot !== undefined && object.hubspot !== null)
+      ? HubSpotOrigin.fromPartial(object.hubspot)
       : undefined;
     return message;
   },

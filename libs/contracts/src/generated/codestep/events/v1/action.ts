@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { CrmObject, ErrorInfo, FieldMap, FieldValue, LogLine, TriggerPayload } from "./common.ts";
+import { CrmObject, ErrorInfo, FieldMap, FieldValue, HubSpotOrigin, LogLine, TriggerPayload } from "./common.ts";
 
 export const protobufPackage = "codestep.events.v1";
 
@@ -36,7 +36,11 @@ export interface ActionContext {
     | TriggerPayload
     | undefined;
   /** the tenant's limits when the enrollment started (unset: the executor's own) */
-  limits: LimitPolicy | undefined;
+  limits:
+    | LimitPolicy
+    | undefined;
+  /** set when HubSpot started the enrollment (workflow action or webhook) */
+  hubspot?: HubSpotOrigin | undefined;
 }
 
 export interface ActionContext_PriorOutputsEntry {
@@ -157,6 +161,7 @@ function createBaseActionContext(): ActionContext {
     firstAttemptAt: 0,
     trigger: undefined,
     limits: undefined,
+    hubspot: undefined,
   };
 }
 
@@ -194,6 +199,9 @@ export const ActionContext: MessageFns<ActionContext> = {
     }
     if (message.limits !== undefined) {
       LimitPolicy.encode(message.limits, writer.uint32(90).fork()).join();
+    }
+    if (message.hubspot !== undefined) {
+      HubSpotOrigin.encode(message.hubspot, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -302,6 +310,14 @@ export const ActionContext: MessageFns<ActionContext> = {
             message.limits = LimitPolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.hubspot = HubSpotOrigin.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -377,6 +393,7 @@ export const ActionContext: MessageFns<ActionContext> = {
         : 0,
       trigger: isSet(object.trigger) ? TriggerPayload.fromJSON(object.trigger) : undefined,
       limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
+      hubspot: isSet(object.hubspot) ? HubSpotOrigin.fromJSON(object.hubspot) : undefined,
     };
   },
 
@@ -421,6 +438,9 @@ export const ActionContext: MessageFns<ActionContext> = {
     if (message.limits !== undefined) {
       obj.limits = LimitPolicy.toJSON(message.limits);
     }
+    if (message.hubspot !== undefined) {
+      obj.hubspot = HubSpotOrigin.toJSON(message.hubspot);
+    }
     return obj;
   },
 
@@ -453,6 +473,9 @@ export const ActionContext: MessageFns<ActionContext> = {
       : undefined;
     message.limits = (object.limits !== undefined && object.limits !== null)
       ? LimitPolicy.fromPartial(object.limits)
+      : undefined;
+    message.hubspot = (object.hubspot !== undefined && object.hubspot !== null)
+      ? HubSpotOrigin.fromPartial(object.hubspot)
       : undefined;
     return message;
   },

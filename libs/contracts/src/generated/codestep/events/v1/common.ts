@@ -59,6 +59,30 @@ export interface LogLine {
   at: number;
 }
 
+/**
+ * Where in HubSpot an enrollment came from: the app's custom workflow action (callback_id set)
+ * or a CRM webhook subscription (event_id set). Carried by the enrollment's events and every
+ * action event, so the action sees HubSpot's `origin` and `callbackId`, the executor can give it
+ * the portal's token, and the callback is completed with the enrollment's outcome.
+ */
+export interface HubSpotOrigin {
+  portalId: number;
+  /** the tenant's HubSpot connection installed in that portal */
+  connectionHandle: string;
+  /** the workflow action execution's callbackId, as HubSpot sent it */
+  callbackId: string;
+  actionDefinitionId: string;
+  actionDefinitionVersion: number;
+  /** context.source, e.g. WORKFLOWS */
+  source: string;
+  /** HubSpot's workflow id (context.workflowId) */
+  workflowId: string;
+  /** webhooks: e.g. contact.creation */
+  subscriptionType: string;
+  /** webhooks: HubSpot's eventId */
+  eventId: string;
+}
+
 /** What a webhook trigger received: `data` and `headers` of a JsWorkflows `start`. */
 export interface TriggerPayload {
   /** the JSON body merged with the query parameters */
@@ -827,6 +851,245 @@ export const LogLine: MessageFns<LogLine> = {
     message.level = object.level ?? "";
     message.message = object.message ?? "";
     message.at = object.at ?? 0;
+    return message;
+  },
+};
+
+function createBaseHubSpotOrigin(): HubSpotOrigin {
+  return {
+    portalId: 0,
+    connectionHandle: "",
+    callbackId: "",
+    actionDefinitionId: "",
+    actionDefinitionVersion: 0,
+    source: "",
+    workflowId: "",
+    subscriptionType: "",
+    eventId: "",
+  };
+}
+
+export const HubSpotOrigin: MessageFns<HubSpotOrigin> = {
+  encode(message: HubSpotOrigin, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portalId !== 0) {
+      writer.uint32(8).uint32(message.portalId);
+    }
+    if (message.connectionHandle !== "") {
+      writer.uint32(18).string(message.connectionHandle);
+    }
+    if (message.callbackId !== "") {
+      writer.uint32(26).string(message.callbackId);
+    }
+    if (message.actionDefinitionId !== "") {
+      writer.uint32(34).string(message.actionDefinitionId);
+    }
+    if (message.actionDefinitionVersion !== 0) {
+      writer.uint32(40).uint32(message.actionDefinitionVersion);
+    }
+    if (message.source !== "") {
+      writer.uint32(50).string(message.source);
+    }
+    if (message.workflowId !== "") {
+      writer.uint32(58).string(message.workflowId);
+    }
+    if (message.subscriptionType !== "") {
+      writer.uint32(66).string(message.subscriptionType);
+    }
+    if (message.eventId !== "") {
+      writer.uint32(74).string(message.eventId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HubSpotOrigin {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHubSpotOrigin();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.portalId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.connectionHandle = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.callbackId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.actionDefinitionId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.actionDefinitionVersion = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.subscriptionType = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HubSpotOrigin {
+    return {
+      portalId: isSet(object.portalId)
+        ? globalThis.Number(object.portalId)
+        : isSet(object.portal_id)
+        ? globalThis.Number(object.portal_id)
+        : 0,
+      connectionHandle: isSet(object.connectionHandle)
+        ? globalThis.String(object.connectionHandle)
+        : isSet(object.connection_handle)
+        ? globalThis.String(object.connection_handle)
+        : "",
+      callbackId: isSet(object.callbackId)
+        ? globalThis.String(object.callbackId)
+        : isSet(object.callback_id)
+        ? globalThis.String(object.callback_id)
+        : "",
+      actionDefinitionId: isSet(object.actionDefinitionId)
+        ? globalThis.String(object.actionDefinitionId)
+        : isSet(object.action_definition_id)
+        ? globalThis.String(object.action_definition_id)
+        : "",
+      actionDefinitionVersion: isSet(object.actionDefinitionVersion)
+        ? globalThis.Number(object.actionDefinitionVersion)
+        : isSet(object.action_definition_version)
+        ? globalThis.Number(object.action_definition_version)
+        : 0,
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      subscriptionType: isSet(object.subscriptionType)
+        ? globalThis.String(object.subscriptionType)
+        : isSet(object.subscription_type)
+        ? globalThis.String(object.subscription_type)
+        : "",
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+    };
+  },
+
+  toJSON(message: HubSpotOrigin): unknown {
+    const obj: any = {};
+    if (message.portalId !== 0) {
+      obj.portalId = Math.round(message.portalId);
+    }
+    if (message.connectionHandle !== "") {
+      obj.connectionHandle = message.connectionHandle;
+    }
+    if (message.callbackId !== "") {
+      obj.callbackId = message.callbackId;
+    }
+    if (message.actionDefinitionId !== "") {
+      obj.actionDefinitionId = message.actionDefinitionId;
+    }
+    if (message.actionDefinitionVersion !== 0) {
+      obj.actionDefinitionVersion = Math.round(message.actionDefinitionVersion);
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.subscriptionType !== "") {
+      obj.subscriptionType = message.subscriptionType;
+    }
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HubSpotOrigin>): HubSpotOrigin {
+    return HubSpotOrigin.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HubSpotOrigin>): HubSpotOrigin {
+    const message = createBaseHubSpotOrigin();
+    message.portalId = object.portalId ?? 0;
+    message.connectionHandle = object.connectionHandle ?? "";
+    message.callbackId = object.callbackId ?? "";
+    message.actionDefinitionId = object.actionDefinitionId ?? "";
+    message.actionDefinitionVersion = object.actionDefinitionVersion ?? 0;
+    message.source = object.source ?? "";
+    message.workflowId = object.workflowId ?? "";
+    message.subscriptionType = object.subscriptionType ?? "";
+    message.eventId = object.eventId ?? "";
     return message;
   },
 };

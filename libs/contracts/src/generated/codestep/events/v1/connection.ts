@@ -56,6 +56,12 @@ export interface ConnectionChanged {
   expiresAt: number;
   /** 0 = never */
   refreshedAt: number;
+  /**
+   * The provider account the tokens act for, as the provider names it (HubSpot: the portal's
+   * hub id, read from the token's metadata when authorized); empty when unknown. What maps a
+   * HubSpot portal to the tenant that installed the app (the provider-accounts projection).
+   */
+  accountId: string;
 }
 
 function createBaseConnectionAuthorized(): ConnectionAuthorized {
@@ -415,6 +421,7 @@ function createBaseConnectionChanged(): ConnectionChanged {
     authorizedAt: 0,
     expiresAt: 0,
     refreshedAt: 0,
+    accountId: "",
   };
 }
 
@@ -458,6 +465,9 @@ export const ConnectionChanged: MessageFns<ConnectionChanged> = {
     }
     if (message.refreshedAt !== 0) {
       writer.uint32(104).int64(message.refreshedAt);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(114).string(message.accountId);
     }
     return writer;
   },
@@ -579,6 +589,14 @@ export const ConnectionChanged: MessageFns<ConnectionChanged> = {
             message.refreshedAt = longToNumber(reader.int64());
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -636,6 +654,11 @@ export const ConnectionChanged: MessageFns<ConnectionChanged> = {
         : isSet(object.refreshed_at)
         ? globalThis.Number(object.refreshed_at)
         : 0,
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
     };
   },
 
@@ -680,6 +703,9 @@ export const ConnectionChanged: MessageFns<ConnectionChanged> = {
     if (message.refreshedAt !== 0) {
       obj.refreshedAt = Math.round(message.refreshedAt);
     }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
     return obj;
   },
 
@@ -701,6 +727,7 @@ export const ConnectionChanged: MessageFns<ConnectionChanged> = {
     message.authorizedAt = object.authorizedAt ?? 0;
     message.expiresAt = object.expiresAt ?? 0;
     message.refreshedAt = object.refreshedAt ?? 0;
+    message.accountId = object.accountId ?? "";
     return message;
   },
 };

@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { CrmObject, ErrorInfo, FieldMap, TriggerPayload } from "./common.ts";
+import { CrmObject, ErrorInfo, FieldMap, HubSpotOrigin, TriggerPayload } from "./common.ts";
 
 export const protobufPackage = "codestep.events.v1";
 
@@ -26,13 +26,19 @@ export interface EnrollmentStarted {
    * The caller's idempotency key, when the enroll request carried one: the enrollment service's
    * request records are a projection of it.
    */
-  requestId?: string | undefined;
+  requestId?:
+    | string
+    | undefined;
+  /** set when HubSpot started the enrollment */
+  hubspot?: HubSpotOrigin | undefined;
 }
 
 export interface EnrollmentCompleted {
   enrollmentId: string;
   /** Every action's outputs, keyed by action id. */
   outputs: { [key: string]: FieldMap };
+  /** as on EnrollmentStarted: whose callback this completes */
+  hubspot?: HubSpotOrigin | undefined;
 }
 
 export interface EnrollmentCompleted_OutputsEntry {
@@ -43,7 +49,44 @@ export interface EnrollmentCompleted_OutputsEntry {
 export interface EnrollmentFailed {
   enrollmentId: string;
   failedActionId: string;
-  error: ErrorInfo | undefined;
+  error:
+    | ErrorInfo
+    | undefined;
+  /** as on EnrollmentStarted: whose callback this fails */
+  hubspot?: HubSpotOrigin | undefined;
+}
+
+/**
+ * A workflow's HubSpot CRM trigger was set (or removed): HubSpot webhook events of
+ * `subscription` (e.g. contact.creation, contact.propertyChange) from the tenant's portal enroll
+ * the object. Keyed by workflow id; the latest per workflow wins (by occurred_at).
+ */
+export interface HubSpotTriggerSet {
+  workflowId: string;
+  /** <object>.<event>: contact.creation, deal.propertyChange, … */
+  subscription: string;
+  /** propertyChange only: the one property, empty for any */
+  propertyName: string;
+  /** never (once per object) | always (on every event) */
+  reenroll: string;
+  removed: boolean;
+}
+
+/**
+ * A HubSpot workflow action's callback was completed with the enrollment's outcome (through
+ * HubSpot's callbacks API), or given up. Keyed by callback id; at most one per callback id.
+ */
+export interface HubSpotCallbackCompleted {
+  callbackId: string;
+  enrollmentId: string;
+  portalId: number;
+  /** SUCCESS | FAIL_CONTINUE */
+  executionState: string;
+  /** completed | answered (synchronously) | gave_up */
+  outcome: string;
+  /** why it gave up (HubSpot's answer), or the enrollment's failure sent */
+  error: string;
+  attempts: number;
 }
 
 function createBaseEnrollmentStarted(): EnrollmentStarted {
@@ -55,6 +98,7 @@ function createBaseEnrollmentStarted(): EnrollmentStarted {
     actionCount: 0,
     trigger: undefined,
     requestId: undefined,
+    hubspot: undefined,
   };
 }
 
@@ -80,6 +124,9 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
     }
     if (message.requestId !== undefined) {
       writer.uint32(58).string(message.requestId);
+    }
+    if (message.hubspot !== undefined) {
+      HubSpotOrigin.encode(message.hubspot, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -153,6 +200,14 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
             message.requestId = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.hubspot = HubSpotOrigin.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -194,6 +249,7 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
         : isSet(object.request_id)
         ? globalThis.String(object.request_id)
         : undefined,
+      hubspot: isSet(object.hubspot) ? HubSpotOrigin.fromJSON(object.hubspot) : undefined,
     };
   },
 
@@ -220,6 +276,9 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
     if (message.requestId !== undefined) {
       obj.requestId = message.requestId;
     }
+    if (message.hubspot !== undefined) {
+      obj.hubspot = HubSpotOrigin.toJSON(message.hubspot);
+    }
     return obj;
   },
 
@@ -239,12 +298,15 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
       ? TriggerPayload.fromPartial(object.trigger)
       : undefined;
     message.requestId = object.requestId ?? undefined;
+    message.hubspot = (object.hubspot !== undefined && object.hubspot !== null)
+      ? HubSpotOrigin.fromPartial(object.hubspot)
+      : undefined;
     return message;
   },
 };
 
 function createBaseEnrollmentCompleted(): EnrollmentCompleted {
-  return { enrollmentId: "", outputs: {} };
+  return { enrollmentId: "", outputs: {}, hubspot: undefined };
 }
 
 export const EnrollmentCompleted: MessageFns<EnrollmentCompleted> = {
@@ -255,6 +317,9 @@ export const EnrollmentCompleted: MessageFns<EnrollmentCompleted> = {
     globalThis.Object.entries(message.outputs).forEach(([key, value]: [string, FieldMap]) => {
       EnrollmentCompleted_OutputsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
     });
+    if (message.hubspot !== undefined) {
+      HubSpotOrigin.encode(message.hubspot, writer.uint32(26).fork()).join();
+    }
     return writer;
   },
 
@@ -290,6 +355,14 @@ export const EnrollmentCompleted: MessageFns<EnrollmentCompleted> = {
             }
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.hubspot = HubSpotOrigin.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -323,6 +396,7 @@ export const EnrollmentCompleted: MessageFns<EnrollmentCompleted> = {
           {},
         )
         : {},
+      hubspot: isSet(object.hubspot) ? HubSpotOrigin.fromJSON(object.hubspot) : undefined,
     };
   },
 
@@ -339,6 +413,9 @@ export const EnrollmentCompleted: MessageFns<EnrollmentCompleted> = {
           obj.outputs[k] = FieldMap.toJSON(v);
         });
       }
+    }
+    if (message.hubspot !== undefined) {
+      obj.hubspot = HubSpotOrigin.toJSON(message.hubspot);
     }
     return obj;
   },
@@ -358,6 +435,9 @@ export const EnrollmentCompleted: MessageFns<EnrollmentCompleted> = {
       },
       {},
     );
+    message.hubspot = (object.hubspot !== undefined && object.hubspot !== null)
+      ? HubSpotOrigin.fromPartial(object.hubspot)
+      : undefined;
     return message;
   },
 };
@@ -450,7 +530,7 @@ export const EnrollmentCompleted_OutputsEntry: MessageFns<EnrollmentCompleted_Ou
 };
 
 function createBaseEnrollmentFailed(): EnrollmentFailed {
-  return { enrollmentId: "", failedActionId: "", error: undefined };
+  return { enrollmentId: "", failedActionId: "", error: undefined, hubspot: undefined };
 }
 
 export const EnrollmentFailed: MessageFns<EnrollmentFailed> = {
@@ -463,6 +543,9 @@ export const EnrollmentFailed: MessageFns<EnrollmentFailed> = {
     }
     if (message.error !== undefined) {
       ErrorInfo.encode(message.error, writer.uint32(26).fork()).join();
+    }
+    if (message.hubspot !== undefined) {
+      HubSpotOrigin.encode(message.hubspot, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -504,6 +587,14 @@ export const EnrollmentFailed: MessageFns<EnrollmentFailed> = {
             message.error = ErrorInfo.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.hubspot = HubSpotOrigin.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -529,6 +620,7 @@ export const EnrollmentFailed: MessageFns<EnrollmentFailed> = {
         ? globalThis.String(object.failed_action_id)
         : "",
       error: isSet(object.error) ? ErrorInfo.fromJSON(object.error) : undefined,
+      hubspot: isSet(object.hubspot) ? HubSpotOrigin.fromJSON(object.hubspot) : undefined,
     };
   },
 
@@ -543,6 +635,9 @@ export const EnrollmentFailed: MessageFns<EnrollmentFailed> = {
     if (message.error !== undefined) {
       obj.error = ErrorInfo.toJSON(message.error);
     }
+    if (message.hubspot !== undefined) {
+      obj.hubspot = HubSpotOrigin.toJSON(message.hubspot);
+    }
     return obj;
   },
 
@@ -556,6 +651,331 @@ export const EnrollmentFailed: MessageFns<EnrollmentFailed> = {
     message.error = (object.error !== undefined && object.error !== null)
       ? ErrorInfo.fromPartial(object.error)
       : undefined;
+    message.hubspot = (object.hubspot !== undefined && object.hubspot !== null)
+      ? HubSpotOrigin.fromPartial(object.hubspot)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseHubSpotTriggerSet(): HubSpotTriggerSet {
+  return { workflowId: "", subscription: "", propertyName: "", reenroll: "", removed: false };
+}
+
+export const HubSpotTriggerSet: MessageFns<HubSpotTriggerSet> = {
+  encode(message: HubSpotTriggerSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflowId !== "") {
+      writer.uint32(10).string(message.workflowId);
+    }
+    if (message.subscription !== "") {
+      writer.uint32(18).string(message.subscription);
+    }
+    if (message.propertyName !== "") {
+      writer.uint32(26).string(message.propertyName);
+    }
+    if (message.reenroll !== "") {
+      writer.uint32(34).string(message.reenroll);
+    }
+    if (message.removed !== false) {
+      writer.uint32(40).bool(message.removed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HubSpotTriggerSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHubSpotTriggerSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subscription = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.propertyName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reenroll = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.removed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HubSpotTriggerSet {
+    return {
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      subscription: isSet(object.subscription) ? globalThis.String(object.subscription) : "",
+      propertyName: isSet(object.propertyName)
+        ? globalThis.String(object.propertyName)
+        : isSet(object.property_name)
+        ? globalThis.String(object.property_name)
+        : "",
+      reenroll: isSet(object.reenroll) ? globalThis.String(object.reenroll) : "",
+      removed: isSet(object.removed) ? globalThis.Boolean(object.removed) : false,
+    };
+  },
+
+  toJSON(message: HubSpotTriggerSet): unknown {
+    const obj: any = {};
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.subscription !== "") {
+      obj.subscription = message.subscription;
+    }
+    if (message.propertyName !== "") {
+      obj.propertyName = message.propertyName;
+    }
+    if (message.reenroll !== "") {
+      obj.reenroll = message.reenroll;
+    }
+    if (message.removed !== false) {
+      obj.removed = message.removed;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HubSpotTriggerSet>): HubSpotTriggerSet {
+    return HubSpotTriggerSet.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HubSpotTriggerSet>): HubSpotTriggerSet {
+    const message = createBaseHubSpotTriggerSet();
+    message.workflowId = object.workflowId ?? "";
+    message.subscription = object.subscription ?? "";
+    message.propertyName = object.propertyName ?? "";
+    message.reenroll = object.reenroll ?? "";
+    message.removed = object.removed ?? false;
+    return message;
+  },
+};
+
+function createBaseHubSpotCallbackCompleted(): HubSpotCallbackCompleted {
+  return { callbackId: "", enrollmentId: "", portalId: 0, executionState: "", outcome: "", error: "", attempts: 0 };
+}
+
+export const HubSpotCallbackCompleted: MessageFns<HubSpotCallbackCompleted> = {
+  encode(message: HubSpotCallbackCompleted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.callbackId !== "") {
+      writer.uint32(10).string(message.callbackId);
+    }
+    if (message.enrollmentId !== "") {
+      writer.uint32(18).string(message.enrollmentId);
+    }
+    if (message.portalId !== 0) {
+      writer.uint32(24).uint32(message.portalId);
+    }
+    if (message.executionState !== "") {
+      writer.uint32(34).string(message.executionState);
+    }
+    if (message.outcome !== "") {
+      writer.uint32(42).string(message.outcome);
+    }
+    if (message.error !== "") {
+      writer.uint32(50).string(message.error);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(56).uint32(message.attempts);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HubSpotCallbackCompleted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHubSpotCallbackCompleted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.callbackId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.enrollmentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.portalId = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.executionState = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.attempts = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HubSpotCallbackCompleted {
+    return {
+      callbackId: isSet(object.callbackId)
+        ? globalThis.String(object.callbackId)
+        : isSet(object.callback_id)
+        ? globalThis.String(object.callback_id)
+        : "",
+      enrollmentId: isSet(object.enrollmentId)
+        ? globalThis.String(object.enrollmentId)
+        : isSet(object.enrollment_id)
+        ? globalThis.String(object.enrollment_id)
+        : "",
+      portalId: isSet(object.portalId)
+        ? globalThis.Number(object.portalId)
+        : isSet(object.portal_id)
+        ? globalThis.Number(object.portal_id)
+        : 0,
+      executionState: isSet(object.executionState)
+        ? globalThis.String(object.executionState)
+        : isSet(object.execution_state)
+        ? globalThis.String(object.execution_state)
+        : "",
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "",
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+    };
+  },
+
+  toJSON(message: HubSpotCallbackCompleted): unknown {
+    const obj: any = {};
+    if (message.callbackId !== "") {
+      obj.callbackId = message.callbackId;
+    }
+    if (message.enrollmentId !== "") {
+      obj.enrollmentId = message.enrollmentId;
+    }
+    if (message.portalId !== 0) {
+      obj.portalId = Math.round(message.portalId);
+    }
+    if (message.executionState !== "") {
+      obj.executionState = message.executionState;
+    }
+    if (message.outcome !== "") {
+      obj.outcome = message.outcome;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HubSpotCallbackCompleted>): HubSpotCallbackCompleted {
+    return HubSpotCallbackCompleted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HubSpotCallbackCompleted>): HubSpotCallbackCompleted {
+    const message = createBaseHubSpotCallbackCompleted();
+    message.callbackId = object.callbackId ?? "";
+    message.enrollmentId = object.enrollmentId ?? "";
+    message.portalId = object.portalId ?? 0;
+    message.executionState = object.executionState ?? "";
+    message.outcome = object.outcome ?? "";
+    message.error = object.error ?? "";
+    message.attempts = object.attempts ?? 0;
     return message;
   },
 };

@@ -21,7 +21,13 @@ import {
   ConnectionRefreshed,
   ConnectionRevoked,
 } from "./connection.ts";
-import { EnrollmentCompleted, EnrollmentFailed, EnrollmentStarted } from "./enrollment.ts";
+import {
+  EnrollmentCompleted,
+  EnrollmentFailed,
+  EnrollmentStarted,
+  HubSpotCallbackCompleted,
+  HubSpotTriggerSet,
+} from "./enrollment.ts";
 import { ApiKeyCreated, TenantCreated, TenantLimitsSet } from "./tenant.ts";
 import { WorkflowPublished } from "./workflow.ts";
 
@@ -68,6 +74,8 @@ export interface EventEnvelope {
     | { $case: "tenantCreated"; value: TenantCreated }
     | { $case: "apiKeyCreated"; value: ApiKeyCreated }
     | { $case: "tenantLimitsSet"; value: TenantLimitsSet }
+    | { $case: "hubspotCallbackCompleted"; value: HubSpotCallbackCompleted }
+    | { $case: "hubspotTriggerSet"; value: HubSpotTriggerSet }
     | undefined;
 }
 
@@ -165,6 +173,12 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         break;
       case "tenantLimitsSet":
         TenantLimitsSet.encode(message.event.value, writer.uint32(498).fork()).join();
+        break;
+      case "hubspotCallbackCompleted":
+        HubSpotCallbackCompleted.encode(message.event.value, writer.uint32(642).fork()).join();
+        break;
+      case "hubspotTriggerSet":
+        HubSpotTriggerSet.encode(message.event.value, writer.uint32(650).fork()).join();
         break;
     }
     return writer;
@@ -406,6 +420,25 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
             message.event = { $case: "tenantLimitsSet", value: TenantLimitsSet.decode(reader, reader.uint32()) };
             continue;
           }
+          case 80: {
+            if (tag !== 642) {
+              break;
+            }
+
+            message.event = {
+              $case: "hubspotCallbackCompleted",
+              value: HubSpotCallbackCompleted.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 81: {
+            if (tag !== 650) {
+              break;
+            }
+
+            message.event = { $case: "hubspotTriggerSet", value: HubSpotTriggerSet.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -528,6 +561,20 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         ? { $case: "tenantLimitsSet", value: TenantLimitsSet.fromJSON(object.tenantLimitsSet) }
         : isSet(object.tenant_limits_set)
         ? { $case: "tenantLimitsSet", value: TenantLimitsSet.fromJSON(object.tenant_limits_set) }
+        : isSet(object.hubspotCallbackCompleted)
+        ? {
+          $case: "hubspotCallbackCompleted",
+          value: HubSpotCallbackCompleted.fromJSON(object.hubspotCallbackCompleted),
+        }
+        : isSet(object.hubspot_callback_completed)
+        ? {
+          $case: "hubspotCallbackCompleted",
+          value: HubSpotCallbackCompleted.fromJSON(object.hubspot_callback_completed),
+        }
+        : isSet(object.hubspotTriggerSet)
+        ? { $case: "hubspotTriggerSet", value: HubSpotTriggerSet.fromJSON(object.hubspotTriggerSet) }
+        : isSet(object.hubspot_trigger_set)
+        ? { $case: "hubspotTriggerSet", value: HubSpotTriggerSet.fromJSON(object.hubspot_trigger_set) }
         : undefined,
     };
   },
@@ -594,6 +641,10 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       obj.apiKeyCreated = ApiKeyCreated.toJSON(message.event.value);
     } else if (message.event?.$case === "tenantLimitsSet") {
       obj.tenantLimitsSet = TenantLimitsSet.toJSON(message.event.value);
+    } else if (message.event?.$case === "hubspotCallbackCompleted") {
+      obj.hubspotCallbackCompleted = HubSpotCallbackCompleted.toJSON(message.event.value);
+    } else if (message.event?.$case === "hubspotTriggerSet") {
+      obj.hubspotTriggerSet = HubSpotTriggerSet.toJSON(message.event.value);
     }
     return obj;
   },
@@ -726,6 +777,21 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       case "tenantLimitsSet": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "tenantLimitsSet", value: TenantLimitsSet.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "hubspotCallbackCompleted": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = {
+            $case: "hubspotCallbackCompleted",
+            value: HubSpotCallbackCompleted.fromPartial(object.event.value),
+          };
+        }
+        break;
+      }
+      case "hubspotTriggerSet": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "hubspotTriggerSet", value: HubSpotTriggerSet.fromPartial(object.event.value) };
         }
         break;
       }

@@ -1,0 +1,169 @@
+/**
+ * The callback completer against the HubSpot fake: two replicas that both see every finished
+ * enrollment complete each BLOCKed callback exactly once (one HubSpot call, the other stands
+ * back), with the workflow's outputs or its failure; HubSpot's 429s are waited out; a record still
+ * waiting for a synchronous answer is left alone until its budget ran out; a connection without a
+ * token gives up with "reconnect HubSpot"; every outcome is one event.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { silentLogger } from '@codestep/core';
+import { SqliteEventLog } from '@codestep/event-log-sqlite';
+import { Topics, envelope, fromRecord, plainToFieldMap, toRecord, type Envelope } from '@codestep/events';
+import { startHubSpotFake, type HubSpotFake } from '@codestep/hubspot-fake';
+import { tenantScoped } from '@codestep/store';
+import { SqliteStore } from '@codestep/store-sqlite';
+import { CALLBACKS, startCallbackCompleter, type CallbackDoc } from '@codestep/gateway-service';
+
+const APP = { clientId: 'app', clientSecret: 'secret-9a', redirectUris: ['http://127.0.0.1/cb'], appId: 8200001 };
+const T = 'tenant-a';
+
+describe('HubSpot callback completer', () => {
+  let dir: string;
+  let fake: HubSpotFake;
+  let app: Server;
+  let store: SqliteStore;
+  let log: SqliteEventLog;
+  let token: string;
+  let definitionId: string;
+  let revoked = false;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'codestep-callbacks-'));
+    fake = await startHubSpotFake({ oauthClients: [APP], developerApiKey: 'k', rateLimitPerSecond: 0 });
+    app = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ outputFields: { hs_execution_state: 'BLOCK' } })));
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+    const actionUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/integrations/hubspot/actions`;
+    const res = await fetch(`${fake.url}/automation/v4/actions/${APP.appId}?hapikey=k`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ actionUrl, labels: { en: { actionName: 'x' } } }),
+    });
+    definitionId = ((await res.json()) as { id: string }).id;
+    token = fake.issueAccessToken({ clientId: APP.clientId, scopes: ['automation'] }).accessToken;
+    store = new SqliteStore({ path: join(dir, 'gateway.db') });
+    log = new SqliteEventLog({ path: join(dir, 'events.db') });
+  });
+  after(async () => {
+    await log.close();
+    await store.close();
+    await fake.close();
+    app.closeAllConnections();
+    await new Promise((r) => app.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const completer = (group: string) =>
+    startCallbackCompleter({
+      store,
+      eventLog: log,
+      apiBaseUrl: fake.url,
+      clock: Date.now,
+      logger: silentLogger,
+      group,
+      tokenOf: async () => (revoked ? { error: 'the connection "hubspot" was revoked', errorCode: 'REVOKED' } : { token }),
+    });
+
+  async function blockedCallback(state: CallbackDoc['state'] = 'blocked', answerBy = Date.now()): Promise<string> {
+    const { callbackId } = await fake.app.executeAction({ definitionId, objectId: 1 });
+    const doc: CallbackDoc = { callbackId, enrollmentId: `enr-${callbackId}`, portalId: 62515, handle: 'hubspot', state, receivedAt: Date.now(), answerBy, leaseUntil: 0, attempts: 0 };
+    await tenantScoped(store, T).insertIfAbsent(CALLBACKS, callbackId, doc);
+    return callbackId;
+  }
+
+  function finished(callbackId: string, outcome: { outputs: Record<string, number> } | { error: string }): Envelope {
+    const hubspot = {
+      portalId: 62515,
+      connectionHandle: 'hubspot',
+      callbackId,
+      actionDefinitionId: definitionId,
+      actionDefinitionVersion: 1,
+      source: 'WORKFLOWS',
+      workflowId: '9',
+      subscriptionType: '',
+      eventId: '',
+    };
+    const meta = { eventId: `evt-done-${callbackId}`, tenantId: T, aggregateId: `enr-${callbackId}`, occurredAt: Date.now() };
+    return 'outputs' in outcome
+      ? envelope(meta, { $case: 'enrollmentCompleted', value: { enrollmentId: `enr-${callbackId}`, outputs: { score: { fields: plainToFieldMap(outcome.outputs) } }, hubspot } })
+      : envelope(meta, {
+          $case: 'enrollmentFailed',
+          value: { enrollmentId: `enr-${callbackId}`, failedActionId: 'score', error: { code: 'ACTION_FAILED', message: outcome.error, retryable: false, retryAfterMs: 0 }, hubspot },
+        });
+  }
+
+  const completions = (id: string) => fake.app.callback(id)?.completions ?? [];
+  const until = async (what: string, ok: () => boolean) => {
+    for (let i = 0; i < 600 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(ok(), `timed out: ${what}`);
+  };
+  async function outcomes(): Promise<Array<{ callbackId: string; outcome: string; executionState: string; error: string }>> {
+    const out: Array<{ callbackId: string; outcome: string; executionState: string; error: string }> = [];
+    await log.readAll([Topics.hubspot], async (batch) => {
+      for (const r of batch) {
+        const env = fromRecord(r.value);
+        if (env?.event.$case === 'hubspotCallbackCompleted') out.push(env.event.value);
+      }
+    });
+    return out;
+  }
+
+  it('completes each callback once across two replicas, with outputs or the failure, waiting out 429s and a pending synchronous answer', async () => {
+    const ok = await blockedCallback();
+    const failed = await blockedCallback();
+    const waiting = await blockedCallback('waiting', Date.now() + 400);
+    fake.failNext(429, 2, { pathPrefix: '/automation/v4/actions/callbacks' });
+    const [a, b] = [await completer('replica-a'), await completer('replica-b')];
+    const started = Date.now();
+    await log.append([finished(ok, { outputs: { score: 87 } }), finished(failed, { error: 'no credit left' }), finished(waiting, { outputs: { score: 1 } })].map((e) => toRecord(e)));
+    await until('three completions', () => [ok, failed, waiting].every((id) => completions(id).length === 1));
+    assert.ok(Date.now() - started >= 350, 'the waiting one was left to its synchronous answer until its budget ran out');
+    await new Promise((r) => setTimeout(r, 300));
+    await a.stop();
+    await b.stop();
+    assert.deepEqual(completions(ok)[0]!.outputFields, { score: 87 });
+    assert.deepEqual(completions(failed)[0]!.outputFields, { hs_execution_state: 'FAIL_CONTINUE', codestep_error: 'no credit left' });
+    for (const id of [ok, failed, waiting]) assert.deepEqual([completions(id).length, fake.app.callback(id)!.refused], [1, 0], `${id}: one call to HubSpot`);
+    const events = await outcomes();
+    assert.deepEqual(events.map((e) => [e.callbackId, e.outcome]).sort(), [ok, failed, waiting].map((id) => [id, 'completed']).sort());
+  });
+
+  it('leaves a callback that was answered synchronously alone, and gives up with "reconnect HubSpot" without a token', async () => {
+    const answered = await blockedCallback('answered');
+    const noToken = await blockedCallback();
+    revoked = true;
+    const c = await completer('replica-c');
+    await log.append([finished(answered, { outputs: { score: 2 } }), finished(noToken, { outputs: { score: 3 } })].map((e) => toRecord(e)));
+    for (let i = 0; i < 200; i++) {
+      if ((await outcomes()).some((e) => e.callbackId === noToken)) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await c.stop();
+    revoked = false;
+    assert.equal(completions(answered).length, 0);
+    assert.equal(completions(noToken).length, 0);
+    const gaveUp = (await outcomes()).find((e) => e.callbackId === noToken);
+    assert.equal(gaveUp?.outcome, 'gave_up');
+    assert.match(gaveUp?.error ?? '', /reconnect HubSpot: the connection "hubspot" was revoked/);
+    assert.equal((await tenantScoped(store, T).get<CallbackDoc>(CALLBACKS, noToken))?.doc.state, 'gave_up');
+  });
+
+  it('finishes a completion a crashed replica left under an expired lease, and waits out a live one', async () => {
+    const crashed = await blockedCallback('completing');
+    const busy = await blockedCallback('completing');
+    await tenantScoped(store, T).compareAndSet(CALLBACKS, busy, 1, { ...(await tenantScoped(store, T).get<CallbackDoc>(CALLBACKS, busy))!.doc, leaseUntil: Date.now() + 500 });
+    const c = await completer('replica-restarted');
+    const started = Date.now();
+    await log.append([finished(crashed, { outputs: { score: 5 } }), finished(busy, { outputs: { score: 6 } })].map((e) => toRecord(e)));
+    await until('both completed', () => completions(crashed).length === 1 && completions(busy).length === 1);
+    await c.stop();
+    assert.ok(Date.now() - started >= 450, 'the live lease was waited out');
+    assert.deepEqual([completions(crashed)[0]!.outputFields, completions(busy)[0]!.outputFields], [{ score: 5 }, { score: 6 }]);
+    assert.equal((await tenantScoped(store, T).get<CallbackDoc>(CALLBACKS, crashed))?.doc.attempts, 1);
+  });
+});

@@ -1,0 +1,229 @@
+/**
+ * The HubSpot app's receivers for its custom workflow action (automation v4), outside `/v1`
+ * because HubSpot calls them, not a tenant's API key:
+ *
+ * - `POST /integrations/hubspot/actions`: one execution of the action in a HubSpot workflow.
+ *   Signature checked (v3 when sent, else v2), portal → tenant through the broker's connection,
+ *   the chosen codestep workflow (input field `codestep_workflow`) enrolled with HubSpot's
+ *   object, input fields, portal id and callback id — once per callback id, however often HubSpot
+ *   retries. Finished within the answer budget: `{ outputFields }`; otherwise
+ *   `hs_execution_state: BLOCK` and the callback is completed later (`hubspot-callbacks.ts`).
+ * - `POST /integrations/hubspot/actions/workflow-options`: the `optionsUrl` of that input field,
+ *   the tenant's workflows.
+ *
+ * Nothing is enrolled for a request that fails its signature (401), names a portal no tenant
+ * installed the app in (404), or a workflow the tenant does not have (404).
+ */
+import type { historyV1 } from '@codestep/contracts';
+import { CodestepError, NotFoundError, UnauthenticatedError, ValidationError } from '@codestep/core';
+import { fieldMapToPlain, toRecord } from '@codestep/events';
+import type { EventLog } from '@codestep/event-log';
+import { tenantScoped, type DocumentStore } from '@codestep/store';
+import type { ApiClients } from '../api.routes.ts';
+import { parseJsonBody } from '../request-input.parser.ts';
+import type { Route, RouteRequest } from '../router.ts';
+import type { TenantLimitsOf } from '../tenant-limits.routes.ts';
+import { CALLBACKS, callbackOutcome, ensureCallbackCollection, moveCallback, outputFieldsOf, type CallbackDoc } from './hubspot-callbacks.ts';
+import { verifyHubSpotSignature } from './hubspot-signature.ts';
+import type { HubSpotAppSettings } from './hubspot.settings.ts';
+
+/** The action's input field that names the codestep workflow to run. */
+export const WORKFLOW_INPUT = 'codestep_workflow';
+
+export interface HubSpotRouteDeps {
+  clients: ApiClients & { credentials: NonNullable<ApiClients['credentials']> };
+  store: DocumentStore;
+  eventLog: EventLog;
+  limitsOf: TenantLimitsOf;
+  clock: () => number;
+  /** The operator's HubSpot app; absent: the routes answer 503 saying what to configure. */
+  settings: HubSpotAppSettings | undefined;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The app's settings, or a 503 naming what the operator must set. */
+export function requireSettings(deps: HubSpotRouteDeps): HubSpotAppSettings {
+  if (!deps.settings) {
+    throw new CodestepError(
+      'FAILED_PRECONDITION',
+      'this codestep is not set up as a HubSpot app: the operator must set HUBSPOT_APP_ID, HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET and CODESTEP_PUBLIC_URL',
+    );
+  }
+  return deps.settings;
+}
+
+/** The request's JSON after its HubSpot signature checked out (401 otherwise). */
+export function verifiedBody(deps: HubSpotRouteDeps, req: RouteRequest): unknown {
+  const settings = requireSettings(deps);
+  const url = `${settings.publicUrl.replace(/\/+$/, '')}${req.target ?? ''}`;
+  const check = verifyHubSpotSignature({ method: 'POST', url, body: req.rawBody ?? Buffer.alloc(0), headers: req.headers }, settings.clientSecret, deps.clock());
+  if (!check.ok) throw new UnauthenticatedError(`HubSpot signature refused: ${check.reason}. Nothing was enrolled. (Signed URL checked: ${url}; CODESTEP_PUBLIC_URL must be the base HubSpot calls.)`);
+  return parseJsonBody((req.rawBody ?? Buffer.alloc(0)).toString('utf8'));
+}
+
+/** The tenant and connection that installed the app in `portalId` (404 / 409 from the broker otherwise). */
+export async function portalOwner(deps: HubSpotRouteDeps, portalId: number): Promise<{ tenantId: string; handle: string }> {
+  const c = await deps.clients.credentials.findAccountConnection({ provider: 'hubspot', accountId: String(portalId) });
+  return { tenantId: c.tenantId, handle: c.handle };
+}
+
+export interface ActionExecution {
+  callbackId: string;
+  portalId: number;
+  actionDefinitionId: string;
+  actionDefinitionVersion: number;
+  source: string;
+  hubspotWorkflowId: string;
+  objectId: string;
+  objectType: string;
+  inputFields: Record<string, unknown>;
+}
+
+/** HubSpot's execution request, checked field by field. */
+export function parseExecution(body: unknown): ActionExecution {
+  if (!isObj(body)) throw new ValidationError('the body must be HubSpot’s action execution object ({ callbackId, origin, object, inputFields })');
+  const { callbackId, origin, context, object, inputFields } = body;
+  if (typeof callbackId !== 'string' || !/^[\w.:-]{1,200}$/.test(callbackId)) throw new ValidationError('callbackId must be HubSpot’s callback id (a string)', { field: 'callbackId' });
+  if (!isObj(origin) || !Number.isSafeInteger(origin.portalId) || (origin.portalId as number) <= 0 || (origin.portalId as number) > 0xffffffff) {
+    throw new ValidationError('origin.portalId must be the HubSpot portal id (a positive integer)', { field: 'origin.portalId' });
+  }
+  if (!isObj(object) || (typeof object.objectId !== 'number' && typeof object.objectId !== 'string') || String(object.objectId) === '') {
+    throw new ValidationError('object.objectId must be the enrolled record’s id', { field: 'object.objectId' });
+  }
+  if (inputFields !== undefined && !isObj(inputFields)) throw new ValidationError('inputFields must be an object', { field: 'inputFields' });
+  return {
+    callbackId,
+    portalId: origin.portalId as number,
+    actionDefinitionId: String(origin.actionDefinitionId ?? ''),
+    actionDefinitionVersion: Number.isSafeInteger(origin.actionDefinitionVersion) ? (origin.actionDefinitionVersion as number) : 0,
+    source: isObj(context) && typeof context.source === 'string' ? context.source : '',
+    hubspotWorkflowId: isObj(context) && context.workflowId !== undefined ? String(context.workflowId) : '',
+    objectId: String(object.objectId),
+    objectType: typeof object.objectType === 'string' ? object.objectType.toUpperCase() : 'CONTACT',
+    inputFields: inputFields ?? {},
+  };
+}
+
+/** Input fields as object properties (strings, as CRM properties are); the workflow choice left out. */
+function propertiesOf(inputFields: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(inputFields)) {
+    if (k === WORKFLOW_INPUT || v === null || v === undefined) continue;
+    out[k] = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+  }
+  return out;
+}
+
+/**
+ * Polls the enrollment until it finishes or the budget runs out, backing off (10 ms, growing by
+ * half up to 100 ms) so that many waiting requests do not keep the history service busy.
+ */
+async function waitFor(deps: HubSpotRouteDeps, tenantId: string, enrollmentId: string, until: number, signal?: AbortSignal): Promise<historyV1.EnrollmentView | undefined> {
+  let pause = 10;
+  while (deps.clock() < until && !signal?.aborted) {
+    await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(0, until - deps.clock()))));
+    pause = Math.min(pause * 1.5, 100);
+    try {
+      const view = await deps.clients.history.getEnrollment({ tenantId, enrollmentId });
+      if (view.status !== 'running') return view;
+    } catch {
+      // Not projected yet.
+    }
+  }
+  return undefined;
+}
+
+function outputsOf(view: historyV1.EnrollmentView): Record<string, unknown> {
+  if (view.status === 'failed') return outputFieldsOf({ error: view.error?.message ?? 'the workflow failed' });
+  const byAction: Record<string, Record<string, unknown>> = {};
+  for (const x of view.executions) if (x.status === 'succeeded') byAction[x.actionId] = fieldMapToPlain(x.outputFields);
+  return outputFieldsOf({ outputs: byAction });
+}
+
+async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
+  const settings = requireSettings(deps);
+  const exec = parseExecution(verifiedBody(deps, req));
+  const { tenantId, handle } = await portalOwner(deps, exec.portalId);
+  const workflowId = exec.inputFields[WORKFLOW_INPUT];
+  if (typeof workflowId !== 'string' || workflowId === '') {
+    throw new ValidationError(`the action's input field "${WORKFLOW_INPUT}" must name a codestep workflow: choose one in the HubSpot workflow's action`, { field: `inputFields.${WORKFLOW_INPUT}` });
+  }
+  await deps.clients.workflows.getWorkflow({ tenantId, workflowId, version: 0 }).catch((e: unknown) => {
+    throw e instanceof CodestepError && e.code === 'NOT_FOUND'
+      ? new NotFoundError(`workflow ${workflowId} chosen in the HubSpot action does not exist in the codestep account that installed the app in portal ${exec.portalId}; choose another`)
+      : e;
+  });
+  const now = deps.clock();
+  const answerBy = now + settings.answerWithinMs;
+  const record: CallbackDoc = { callbackId: exec.callbackId, enrollmentId: '', portalId: exec.portalId, handle, state: 'waiting', receivedAt: now, answerBy, leaseUntil: 0, attempts: 0 };
+  const scoped = tenantScoped(deps.store, tenantId);
+  // A retry of HubSpot's finds the record (and the enrollment, by request id) of the first request.
+  await scoped.insertIfAbsent(CALLBACKS, exec.callbackId, record);
+  const { policy } = await deps.limitsOf(tenantId);
+  const out = await deps.clients.enrollments.enroll({
+    tenantId,
+    workflowId,
+    object: { objectType: exec.objectType, objectId: exec.objectId, properties: propertiesOf(exec.inputFields) },
+    requestId: `hubspot-callback:${exec.callbackId}`,
+    portalId: exec.portalId,
+    trigger: undefined,
+    limits: policy,
+    hubspot: {
+      portalId: exec.portalId,
+      connectionHandle: handle,
+      callbackId: exec.callbackId,
+      actionDefinitionId: exec.actionDefinitionId,
+      actionDefinitionVersion: exec.actionDefinitionVersion,
+      source: exec.source,
+      workflowId: exec.hubspotWorkflowId,
+      subscriptionType: '',
+      eventId: '',
+    },
+  });
+  await moveCallback(deps.store, tenantId, exec.callbackId, (d) => d.state === 'waiting' && d.enrollmentId === '', 'waiting', { enrollmentId: out.enrollmentId });
+  const state = (await scoped.get<CallbackDoc>(CALLBACKS, exec.callbackId))?.doc.state;
+  if (state !== 'waiting' && state !== 'answered') return block(settings, out.enrollmentId);
+  const view = await waitFor(deps, tenantId, out.enrollmentId, answerBy, req.signal);
+  if (view) {
+    // Answered before (HubSpot retried because our answer got lost): the same answer again.
+    const answered = await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting', 'answered'], 'answered', { enrollmentId: out.enrollmentId });
+    if (answered) {
+      const outputFields = outputsOf(view);
+      const outcome = callbackOutcome(tenantId, answered, { executionState: String(outputFields['hs_execution_state'] ?? 'SUCCESS'), outcome: 'answered' }, deps.clock());
+      await deps.eventLog.append([toRecord(outcome)]);
+      return { status: 200, body: { outputFields }, headers: { 'x-codestep-enrollment-id': out.enrollmentId } };
+    }
+  } else {
+    // Nobody answered yet: this request answers BLOCK, the completer calls HubSpot back when it is done.
+    await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting'], 'blocked', { enrollmentId: out.enrollmentId });
+  }
+  return block(settings, out.enrollmentId);
+}
+
+/** HubSpot's "wait for my callback" answer. */
+function block(settings: HubSpotAppSettings, enrollmentId: string) {
+  return { status: 200, body: { outputFields: { hs_execution_state: 'BLOCK', hs_expiration_duration: settings.blockExpiration } }, headers: { 'x-codestep-enrollment-id': enrollmentId } };
+}
+
+async function handleOptions(deps: HubSpotRouteDeps, req: RouteRequest) {
+  const body = verifiedBody(deps, req);
+  const origin = isObj(body) && isObj(body.origin) ? body.origin : {};
+  const portalId = Number(origin.portalId ?? (isObj(body) ? body.portalId : undefined));
+  if (!Number.isSafeInteger(portalId) || portalId <= 0) throw new ValidationError('origin.portalId must be the HubSpot portal id', { field: 'origin.portalId' });
+  const { tenantId } = await portalOwner(deps, portalId);
+  const q = isObj(body) && isObj(body.fetchOptions) && typeof body.fetchOptions.q === 'string' ? body.fetchOptions.q.toLowerCase() : '';
+  const { workflows } = await deps.clients.workflows.listWorkflows({ tenantId });
+  const options = workflows
+    .filter((w) => !q || w.name.toLowerCase().includes(q) || w.workflowId.includes(q))
+    .map((w) => ({ label: w.name, value: w.workflowId, description: `${w.actions.length} action(s), version ${w.version}` }));
+  return { status: 200, body: { options, searchable: true } };
+}
+
+export async function hubspotActionRoutes(deps: HubSpotRouteDeps): Promise<Route[]> {
+  await ensureCallbackCollection(deps.store, deps.eventLog);
+  return [
+    { method: 'POST', path: '/integrations/hubspot/actions', auth: 'none', rawBody: true, handle: (req) => handleExecution(deps, req) },
+    { method: 'POST', path: '/integrations/hubspot/actions/workflow-options', auth: 'none', rawBody: true, handle: (req) => handleOptions(deps, req) },
+  ];
+}

@@ -1,0 +1,146 @@
+/**
+ * Workflows' HubSpot CRM triggers: "enroll the object when HubSpot reports `contact.creation`
+ * (or `deal.propertyChange` of `amount`, …) in my portal". Set with the tenant's API key
+ * (`PUT /v1/workflows/{id}/hubspot-trigger`), each change a `HubSpotTriggerSet` event on
+ * `codestep.hubspot.v1`; the queryable triggers (`hubspot_triggers`, per tenant, keyed by workflow
+ * id) are a projection of them, versioned by the event's time, rebuilt by `codestep replay`.
+ */
+import { ValidationError, deterministicId, type Clock } from '@codestep/core';
+import type { EventLog } from '@codestep/event-log';
+import { Topics, envelope, fromRecord, toRecord, type Envelope } from '@codestep/events';
+import { tenantScoped, type DocumentStore, type ProjectedRecord, type Projection } from '@codestep/store';
+import type { ApiClients } from '../api.routes.ts';
+import type { Route } from '../router.ts';
+
+export const TRIGGERS = 'hubspot_triggers';
+
+/** The CRM objects whose webhook subscriptions a trigger can name, and their codestep object types. */
+export const TRIGGER_OBJECTS: Readonly<Record<string, string>> = { contact: 'CONTACT', company: 'COMPANY', deal: 'DEAL', ticket: 'TICKET', product: 'PRODUCT', line_item: 'LINE_ITEM' };
+const EVENTS = ['creation', 'deletion', 'propertyChange', 'merge', 'restore', 'associationChange'] as const;
+const REENROLL = ['never', 'always'] as const;
+
+export interface TriggerDoc {
+  workflowId: string;
+  subscription: string;
+  propertyName: string;
+  reenroll: (typeof REENROLL)[number];
+  updatedAt: number;
+}
+
+export async function ensureTriggers(store: DocumentStore): Promise<void> {
+  await store.ensureCollection(TRIGGERS, [{ fields: ['tenantId'] }, { fields: ['tenantId', 'subscription'] }]);
+}
+
+/** Applies trigger events: the latest per workflow (by time) wins; a removal deletes by writing a tombstone-free doc. */
+export async function applyTriggerEnvelopes(store: DocumentStore, envelopes: readonly Envelope[]): Promise<void> {
+  for (const env of envelopes) {
+    if (env.event.$case !== 'hubspotTriggerSet' || !env.tenantId) continue;
+    const t = env.event.value;
+    const doc: TriggerDoc = {
+      workflowId: t.workflowId,
+      subscription: t.removed ? '' : t.subscription,
+      propertyName: t.propertyName,
+      reenroll: t.reenroll === 'never' ? 'never' : 'always',
+      updatedAt: env.occurredAt,
+    };
+    await tenantScoped(store, env.tenantId).writeVersioned(TRIGGERS, [{ id: t.workflowId, version: env.occurredAt, doc }]);
+  }
+}
+
+export const hubspotTriggersProjection: Projection = {
+  name: 'hubspot-triggers',
+  service: 'gateway',
+  topics: [Topics.hubspot],
+  collections: [TRIGGERS],
+  ensure: ensureTriggers,
+  apply: (store, batch: ProjectedRecord[]) =>
+    applyTriggerEnvelopes(
+      store,
+      batch.map((r) => fromRecord(r.value)).filter((e): e is Envelope => e !== undefined),
+    ),
+};
+
+/** The tenant's workflows a webhook event of `subscription` (with `propertyName`, for changes) enrolls. */
+export async function triggersFor(store: DocumentStore, tenantId: string, subscription: string, propertyName: string | undefined): Promise<TriggerDoc[]> {
+  const docs = await tenantScoped(store, tenantId).find<TriggerDoc>(TRIGGERS, { where: { subscription } });
+  return docs.map((d) => d.doc).filter((t) => !t.propertyName || t.propertyName === propertyName);
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parseTrigger(body: unknown): Pick<TriggerDoc, 'subscription' | 'propertyName' | 'reenroll'> {
+  if (!isObj(body)) throw new ValidationError('send {"subscription": "contact.creation", "propertyName"?: "...", "reenroll"?: "never" | "always"}');
+  const { subscription, propertyName, reenroll } = body;
+  const [object = '', event = ''] = typeof subscription === 'string' ? subscription.split('.') : [];
+  if (!(object in TRIGGER_OBJECTS) || !(EVENTS as readonly string[]).includes(event)) {
+    throw new ValidationError(`subscription must be <object>.<event> with object one of ${Object.keys(TRIGGER_OBJECTS).join(', ')} and event one of ${EVENTS.join(', ')}, e.g. "contact.creation"`, {
+      field: 'subscription',
+    });
+  }
+  if (propertyName !== undefined && (typeof propertyName !== 'string' || !/^[a-z0-9_]{1,100}$/.test(propertyName) || event !== 'propertyChange')) {
+    throw new ValidationError('propertyName must be a HubSpot property name (lowercase letters, digits, _) and only goes with a propertyChange subscription', { field: 'propertyName' });
+  }
+  if (reenroll !== undefined && !(REENROLL as readonly unknown[]).includes(reenroll))
+    throw new ValidationError('reenroll must be "never" (once per object) or "always" (every event)', { field: 'reenroll' });
+  return { subscription: `${object}.${event}`, propertyName: (propertyName as string | undefined) ?? '', reenroll: (reenroll as TriggerDoc['reenroll'] | undefined) ?? 'always' };
+}
+
+function view(doc: TriggerDoc | undefined, workflowId: string) {
+  return doc?.subscription
+    ? { workflowId, subscription: doc.subscription, propertyName: doc.propertyName || null, reenroll: doc.reenroll, updatedAt: new Date(doc.updatedAt).toISOString() }
+    : { workflowId, subscription: null };
+}
+
+/** The tenant's routes for a workflow's HubSpot trigger. */
+export function hubspotTriggerRoutes(c: ApiClients, deps: { store: DocumentStore; eventLog: EventLog; clock: Clock }): Route[] {
+  const set = async (tenantId: string, workflowId: string, t: Pick<TriggerDoc, 'subscription' | 'propertyName' | 'reenroll'>, removed: boolean) => {
+    await c.workflows.getWorkflow({ tenantId, workflowId, version: 0 }); // 404 for another tenant's
+    const now = deps.clock();
+    const env = envelope(
+      { eventId: deterministicId('evt', 'hubspot-trigger', tenantId, workflowId, now), tenantId, aggregateId: workflowId, occurredAt: now },
+      { $case: 'hubspotTriggerSet', value: { workflowId, subscription: t.subscription, propertyName: t.propertyName, reenroll: t.reenroll, removed } },
+    );
+    await deps.eventLog.append([toRecord(env)]);
+    await applyTriggerEnvelopes(deps.store, [env]);
+    return (await tenantScoped(deps.store, tenantId).get<TriggerDoc>(TRIGGERS, workflowId))?.doc;
+  };
+  return [
+    {
+      method: 'PUT',
+      path: '/v1/workflows/:id/hubspot-trigger',
+      auth: 'tenant',
+      handle: async (req) => ({ status: 200, body: view(await set(req.tenantId, req.params.id!, parseTrigger(req.body), false), req.params.id!) }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/workflows/:id/hubspot-trigger',
+      auth: 'tenant',
+      handle: async (req) => {
+        await c.workflows.getWorkflow({ tenantId: req.tenantId, workflowId: req.params.id!, version: 0 });
+        return { status: 200, body: view((await tenantScoped(deps.store, req.tenantId).get<TriggerDoc>(TRIGGERS, req.params.id!))?.doc, req.params.id!) };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/workflows/:id/hubspot-trigger',
+      auth: 'tenant',
+      handle: async (req) => ({ status: 200, body: view(await set(req.tenantId, req.params.id!, { subscription: '', propertyName: '', reenroll: 'always' }, true), req.params.id!) }),
+    },
+  ];
+}
+
+/** Keeps the triggers following the log (set through another gateway replica); this one applies its own directly too. */
+export async function followTriggers(deps: { store: DocumentStore; eventLog: EventLog; onError(error: unknown): void }) {
+  await ensureTriggers(deps.store);
+  await deps.eventLog.ensureTopics([Topics.hubspot]);
+  return deps.eventLog.consume({
+    group: 'codestep-gateway-hubspot-triggers',
+    topics: [Topics.hubspot],
+    batchSize: 500,
+    handle: async (batch) => {
+      await hubspotTriggersProjection.apply(deps.store, batch);
+      return [];
+    },
+    onError: deps.onError,
+  });
+}

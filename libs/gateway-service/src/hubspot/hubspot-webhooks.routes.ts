@@ -1,0 +1,117 @@
+/**
+ * `POST /integrations/hubspot/webhooks`: HubSpot's CRM webhook batches (up to 100 events a
+ * request, signed v3 — v1 accepted where it comes alone). Each event's portal maps to the tenant
+ * that installed the app; each workflow with a matching trigger enrolls the object, by a request
+ * id derived from HubSpot's `eventId` (or, for triggers that never re-enroll, from the object),
+ * so a retried delivery or a duplicate event enrolls nothing twice. The answer comes once every
+ * enrollment is durably requested: a 200 means nothing accepted can be lost.
+ */
+import { CodestepError, ValidationError } from '@codestep/core';
+import type { Route, RouteRequest } from '../router.ts';
+import { portalOwner, verifiedBody, type HubSpotRouteDeps } from './hubspot-actions.routes.ts';
+import { TRIGGER_OBJECTS, triggersFor } from './hubspot-triggers.ts';
+
+/** HubSpot sends at most this many events per request. */
+export const MAX_WEBHOOK_BATCH = 100;
+
+interface WebhookEvent {
+  eventId: string;
+  portalId: number;
+  subscriptionType: string;
+  objectId: string;
+  propertyName?: string;
+  propertyValue?: string;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parseEvents(body: unknown): WebhookEvent[] {
+  if (!Array.isArray(body)) throw new ValidationError('the body must be HubSpot’s array of webhook events');
+  if (body.length > MAX_WEBHOOK_BATCH) throw new ValidationError(`a webhook request holds at most ${MAX_WEBHOOK_BATCH} events (HubSpot’s batch size); this one has ${body.length}`);
+  return body.map((e, i) => {
+    const where = `[${i}]`;
+    if (!isObj(e)) throw new ValidationError(`${where} must be a webhook event object`);
+    const id = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'string' && /^\d{1,20}$/.test(v));
+    if (!id(e.eventId)) throw new ValidationError(`${where}.eventId must be HubSpot's event id`, { field: `${where}.eventId` });
+    if (!id(e.portalId) || Number(e.portalId) <= 0) throw new ValidationError(`${where}.portalId must be the HubSpot portal id`, { field: `${where}.portalId` });
+    if (!id(e.objectId)) throw new ValidationError(`${where}.objectId must be the record's id`, { field: `${where}.objectId` });
+    if (typeof e.subscriptionType !== 'string' || e.subscriptionType.length > 100)
+      throw new ValidationError(`${where}.subscriptionType must be e.g. "contact.creation"`, { field: `${where}.subscriptionType` });
+    return {
+      eventId: String(e.eventId),
+      portalId: Number(e.portalId),
+      subscriptionType: e.subscriptionType,
+      objectId: String(e.objectId),
+      ...(typeof e.propertyName === 'string' ? { propertyName: e.propertyName } : {}),
+      ...(typeof e.propertyValue === 'string' ? { propertyValue: e.propertyValue } : {}),
+    };
+  });
+}
+
+type Ignored = { eventId: string; reason: string };
+
+/** Enrolls what one event triggers; how many enrollments it requested. */
+async function enrollEvent(deps: HubSpotRouteDeps, owner: { tenantId: string; handle: string }, e: WebhookEvent): Promise<number> {
+  const objectType = TRIGGER_OBJECTS[e.subscriptionType.split('.')[0] ?? ''] ?? e.subscriptionType.split('.')[0]!.toUpperCase();
+  const triggers = await triggersFor(deps.store, owner.tenantId, e.subscriptionType, e.propertyName);
+  if (!triggers.length) return 0;
+  const { policy } = await deps.limitsOf(owner.tenantId);
+  for (const t of triggers) {
+    const requestId = t.reenroll === 'never' ? `hubspot-trigger:${t.workflowId}:${objectType}:${e.objectId}` : `hubspot-event:${e.eventId}:${t.workflowId}`;
+    await deps.clients.enrollments.enroll({
+      tenantId: owner.tenantId,
+      workflowId: t.workflowId,
+      object: { objectType, objectId: e.objectId, properties: e.propertyName && e.propertyValue !== undefined ? { [e.propertyName]: e.propertyValue } : {} },
+      requestId,
+      portalId: e.portalId,
+      trigger: undefined,
+      limits: policy,
+      hubspot: {
+        portalId: e.portalId,
+        connectionHandle: owner.handle,
+        callbackId: '',
+        actionDefinitionId: '',
+        actionDefinitionVersion: 0,
+        source: 'WEBHOOK',
+        workflowId: '',
+        subscriptionType: e.subscriptionType,
+        eventId: e.eventId,
+      },
+    });
+  }
+  return triggers.length;
+}
+
+async function handleWebhooks(deps: HubSpotRouteDeps, req: RouteRequest) {
+  const events = parseEvents(verifiedBody(deps, req));
+  const owners = new Map<number, { tenantId: string; handle: string } | Ignored['reason']>();
+  for (const portalId of new Set(events.map((e) => e.portalId))) {
+    try {
+      owners.set(portalId, await portalOwner(deps, portalId));
+    } catch (error) {
+      if (!(error instanceof CodestepError) || (error.code !== 'NOT_FOUND' && error.code !== 'FAILED_PRECONDITION')) throw error;
+      owners.set(portalId, error.message);
+    }
+  }
+  const known = events.filter((e) => typeof owners.get(e.portalId) === 'object');
+  if (events.length && !known.length) {
+    const [first] = [...owners.values()];
+    throw new CodestepError('NOT_FOUND', `${String(first)}. HubSpot will retry this delivery; nothing was enrolled.`);
+  }
+  const ignored: Ignored[] = events.filter((e) => typeof owners.get(e.portalId) === 'string').map((e) => ({ eventId: e.eventId, reason: owners.get(e.portalId) as string }));
+  // Up to 16 events at once; the answer waits for all of them (a 200 loses nothing).
+  let enrolled = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < known.length) {
+      const e = known[next++]!;
+      enrolled += await enrollEvent(deps, owners.get(e.portalId) as { tenantId: string; handle: string }, e);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, known.length) }, worker));
+  return { status: 200, body: { accepted: known.length, enrolled, ignored } };
+}
+
+export function hubspotWebhookRoutes(deps: HubSpotRouteDeps): Route[] {
+  return [{ method: 'POST', path: '/integrations/hubspot/webhooks', auth: 'none', rawBody: true, handle: (req) => handleWebhooks(deps, req) }];
+}
