@@ -332,6 +332,9 @@ async function bundleForNode(esbuild: EsbuildModule, contents: string, library: 
     minifySyntax: true,
     keepNames: true,
     charset: 'ascii',
+    // import() of what stays outside the bundle (an optional add-on, a built-in) becomes a
+    // promise of require(): the sandbox has no module loader behind import().
+    supported: { 'dynamic-import': false },
     define: { global: 'globalThis' },
     // `punycode/` is the npm package (whatwg-url asks for it so), bundled rather than the built-in.
     external: [...NODE_BUILTINS.filter((n) => n !== 'punycode'), ...ALLOWED_LIBRARIES.filter((n) => n !== library)],

@@ -69,6 +69,8 @@ void describe('loadSandboxRuntime', () => {
     assert.match(runtime.runtimeVersions.node20.mongoose ?? '', /^mongoose@6\./);
     assert.match(runtime.runtimeVersions.node24.mongoose ?? '', /^mongoose@9\./);
     assert.equal(runtime.runtimeVersions.node20.lodash, runtime.runtimeVersions.node24.lodash, 'a package both sets share is one bundle');
+    // No library keeps a dynamic import() (the sandbox has no loader behind it): esbuild turns them into require().
+    for (const [key, script] of Object.entries(runtime.libraries)) assert.doesNotMatch(script.source, /(?<![.\w$}{,])import\s*\(/, key);
     for (const script of Object.values(runtime.libraries)) assert.match(script.source, /^\(function \(module, exports, require\) \{/);
   });
 
