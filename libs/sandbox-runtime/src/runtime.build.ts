@@ -207,7 +207,7 @@ function packageFingerprints(names: readonly string[] = KEYED_PACKAGES): string[
 }
 
 /** What a library bundle is built with besides its package: the alias and injected files. */
-const LIBRARY_INPUT_FILES = ['node-fetch.cjs', 'form-data.cjs', 'library-process.mjs'];
+const LIBRARY_INPUT_FILES = ['node-fetch.cjs', 'form-data.cjs', 'library-process.mjs', 'node-library-globals.mjs'];
 
 /**
  * The key of one library's bundle in `<cacheDir>/libraries/`: this build configuration, Node's
@@ -366,6 +366,8 @@ async function bundleForNode(esbuild: EsbuildModule, contents: string, library: 
     // `punycode/` is the npm package (whatwg-url asks for it so), bundled rather than the built-in.
     external: [...NODE_BUILTINS.filter((n) => n !== 'punycode'), ...ALLOWED_LIBRARIES.filter((n) => n !== library)],
     alias: { 'node-fetch': ALIASES['node-fetch'] ?? 'node-fetch' },
+    // Node 24's globals these libraries read and the sandbox lacks (`ReadableStream`).
+    inject: [path.join(IN_CONTEXT_DIR, 'node-library-globals.mjs')],
     plugins: [optionalPeers],
   });
   const out = result.outputFiles[0];
