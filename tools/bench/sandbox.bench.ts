@@ -146,7 +146,7 @@ async function bareBaseline(serverUrl: string): Promise<Map<string, () => Promis
     return script === undefined ? undefined : new vm.Script(script.source).runInContext(context);
   };
   install(vm.runInContext('globalThis', context), { fetch: () => undefined, randomBytes: () => '', now: () => performance.timeOrigin + performance.now(), loadModule });
-  const lodashSource = runtime.libraries.lodash?.source;
+  const lodashSource = runtime.libraries[runtime.runtimeVersions.node20.lodash ?? '']?.source;
   if (!lodashSource) throw new Error('the runtime has no lodash');
   const lodashFactory = new vm.Script(lodashSource).runInContext(context) as (m: unknown, e: unknown, r: unknown) => void;
   const lodashModule = { exports: {} as unknown };

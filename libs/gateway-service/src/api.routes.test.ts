@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isCodestepError } from '@codestep/core';
-import { apiRoutes, type ApiClients } from './api.routes.ts';
+import { apiRoutes, workflowView, type ApiClients } from './api.routes.ts';
 import type { Route, RouteRequest } from './router.ts';
 import type { TenantLimitsOf } from './tenant-limits.routes.ts';
 
@@ -111,6 +111,25 @@ describe('runtime versions of the workflow routes', () => {
     assert.deepEqual(
       (f.calls[0]?.actions as Array<{ runtimeVersion: string }>).map((a) => a.runtimeVersion),
       ['node20', 'node24'],
+    );
+  });
+
+  it('shows an action saved before runtime versions existed with the version it runs, node24', () => {
+    const action = { actionId: 'a', name: 'a', runtime: 'hubspot', code, inputFields: [], outputFields: [], secretNames: [], timeoutMs: 0, memoryMb: 0, connectionHandles: [] };
+    const view = workflowView({
+      workflowId: 'wf-1',
+      version: 1,
+      name: 'n',
+      objectType: 'CONTACT',
+      createdAt: 1,
+      actions: [
+        { ...action, runtimeVersion: '' },
+        { ...action, runtimeVersion: 'node20' },
+      ],
+    });
+    assert.deepEqual(
+      (view.actions as Array<{ runtimeVersion: string }>).map((a) => a.runtimeVersion),
+      ['node24', 'node20'],
     );
   });
 });

@@ -7,7 +7,7 @@ import type { ActionDefinition, FieldValue, WorkflowDefinition, credentialsV1, e
 import { ValidationError } from '@codestep/core';
 import { fieldMapToPlain } from '@codestep/events';
 import type { PromiseClient } from '@codestep/rpc';
-import { actionToInput, parseWorkflowInput, type LimitBounds } from '@codestep/workflows';
+import { actionToInput, parseWorkflowInput, runtimeVersionOf, type LimitBounds } from '@codestep/workflows';
 import { checkSecretSelections } from './connections.routes.ts';
 import { queryEnum, queryInteger } from './request-input.parser.ts';
 import type { Route, RouteRequest } from './router.ts';
@@ -39,7 +39,8 @@ export function workflowView(wf: WorkflowDefinition): Record<string, unknown> {
     name: wf.name,
     objectType: wf.objectType,
     createdAt: new Date(wf.createdAt).toISOString(),
-    actions: wf.actions.map(actionToInput),
+    // An action saved before runtime versions shows the version it runs (node24).
+    actions: wf.actions.map((a) => ({ ...actionToInput(a), runtimeVersion: runtimeVersionOf(a) })),
   };
 }
 

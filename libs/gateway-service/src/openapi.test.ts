@@ -17,6 +17,13 @@ describe('the OpenAPI document', () => {
     assert.match(action.memoryMb?.description ?? '', new RegExp(`the operator's, ${DEFAULT_OPERATOR_LIMITS.defaultMemoryMb} unless configured`));
   });
 
+  it("states an action's runtime version: the accepted values and the default", () => {
+    const runtimeVersion = (schemas.Action?.properties ?? {}).runtimeVersion as Schema & { enum?: string[]; default?: string };
+    assert.deepEqual(runtimeVersion.enum, ['node20', 'node24', 'latest']);
+    assert.equal(runtimeVersion.default, 'node20');
+    assert.match(runtimeVersion.description ?? '', /keeps the version it was saved with/);
+  });
+
   it("states a tenant's limit settings with the platform's minimums", () => {
     const tenant = schemas.TenantLimitSettings?.properties ?? {};
     assert.deepEqual(

@@ -276,26 +276,12 @@ void describe('http and https built-ins (over the egress fetch)', () => {
     assert.match(String(got), /^EGRESS_BLOCKED: .*169\.254\.169\.254/);
   });
 
-  void it('the npm request package (2.88) works unchanged over it: GET JSON, POST form, errors', async () => {
-    const esbuild = await import('esbuild');
-    const bundled = await esbuild.build({
-      stdin: { contents: "module.exports = require('request');", resolveDir: import.meta.dirname },
-      bundle: true,
-      write: false,
-      format: 'cjs',
-      platform: 'node',
-      logLevel: 'silent',
-    });
-    const source = bundled.outputFiles[0]?.text ?? '';
+  void it('the request seed library (2.88, as the runtime ships it) works unchanged over it: GET JSON, POST form, errors', async () => {
     const ctx = context();
     ctx.run(PROCESS_STANDIN);
-    ctx.run(`globalThis.__requestFactory = (function (module, exports, require) {\n${source}\n});`);
     seen.length = 0;
     const got = (await ctx.runAsync(`
-      // net and tls are only used by tunnel-agent for proxies (the sockets built-ins are another module).
-      const m = { exports: {} };
-      __requestFactory(m, m.exports, (n) => (n === 'net' || n === 'tls' ? {} : require(n)));
-      const request = m.exports;
+      const request = require('request');
       const call = (options) => new Promise((resolve) => request(options, (error, response, body) => resolve(error ? { error: error.code } : { status: response.statusCode, body })));
       return {
         json: await call({ url: 'https://secure.example.com/things?q=1', json: true }),
@@ -314,25 +300,13 @@ void describe('http and https built-ins (over the egress fetch)', () => {
 });
 
 void describe('aws-sdk v2 over the http built-in', () => {
-  void it('S3 putObject and listObjectsV2 against a local server: SigV4-signed requests, XML parsed', async () => {
-    const esbuild = await import('esbuild');
-    const bundled = await esbuild.build({
-      stdin: { contents: "module.exports = require('aws-sdk/clients/s3');", resolveDir: import.meta.dirname },
-      bundle: true,
-      write: false,
-      format: 'cjs',
-      platform: 'node',
-      logLevel: 'silent',
-    });
+  void it('S3 putObject and listObjectsV2 against a local server (the aws-sdk seed library as the runtime ships it): SigV4-signed requests, XML parsed', async () => {
     const ctx = context();
     ctx.run(PROCESS_STANDIN);
-    ctx.run(`globalThis.__s3Factory = (function (module, exports, require) {\n${bundled.outputFiles[0]?.text ?? ''}\n});`);
     seen.length = 0;
     const got = (await ctx.runAsync(`
-      // aws-sdk's process-credentials provider requires child_process at load (never used with keys given).
-      const m = { exports: {} };
-      __s3Factory(m, m.exports, (n) => (n === 'child_process' ? {} : require(n)));
-      const S3 = m.exports;
+      // aws-sdk's process-credentials provider requires child_process at load: the load-only built-in.
+      const S3 = require('aws-sdk').S3;
       const s3 = new S3({ endpoint: 'http://api.example.com', s3ForcePathStyle: true, region: 'us-east-1', accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sslEnabled: false });
       await s3.putObject({ Bucket: 'reports-bucket', Key: 'hello.txt', Body: 'hello from the sandbox' }).promise();
       const listed = await s3.listObjectsV2({ Bucket: 'reports-bucket' }).promise();

@@ -193,7 +193,7 @@ function findPackageJson(name: string, fromDir: string): string | null {
   }
 }
 
-function packageFingerprints(): string[] {
+function packageFingerprints(names: readonly string[] = KEYED_PACKAGES): string[] {
   const seen = new Map<string, string>();
   const visit = (name: string, fromDir: string) => {
     const pkgPath = findPackageJson(name, fromDir);
@@ -202,8 +202,35 @@ function packageFingerprints(): string[] {
     seen.set(pkgPath, `${path.relative(REPO_ROOT, pkgPath)}@${pkg.version ?? '?'}`);
     for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep, path.dirname(pkgPath));
   };
-  for (const name of KEYED_PACKAGES) visit(name, LIB_DIR);
+  for (const name of names) visit(name, LIB_DIR);
   return [...seen.values()].sort();
+}
+
+/** What a library bundle is built with besides its package: the alias and injected files. */
+const LIBRARY_INPUT_FILES = ['node-fetch.cjs', 'form-data.cjs', 'library-process.mjs', 'node-library-globals.mjs'];
+
+/**
+ * The key of one library's bundle in `<cacheDir>/libraries/`: this build configuration, Node's
+ * and esbuild's versions, the files the bundle takes from `in-context/`, and the package with
+ * every dependency. A change to the rest of the runtime (the prelude, a built-in) does not
+ * rebuild the ~60 MB of libraries.
+ */
+function libraryBuildKey(dir: string): string {
+  const hash = createHash('sha256');
+  hash.update('codestep-sandbox-library/1\n');
+  hash.update(readFileSync(import.meta.filename));
+  hash.update(`node ${process.versions.node}\n${dir}\n`);
+  for (const file of LIBRARY_INPUT_FILES) hash.update(readFileSync(path.join(IN_CONTEXT_DIR, file)));
+  for (const line of packageFingerprints([dir, 'esbuild'])) hash.update(`\n${line}`);
+  return hash.digest('hex').slice(0, 24);
+}
+
+/** Writes `text` to `file` through a temporary file and a rename (concurrent builders are safe). */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
 }
 
 /** The cache key: a hash over every input of the build. */
@@ -332,10 +359,15 @@ async function bundleForNode(esbuild: EsbuildModule, contents: string, library: 
     minifySyntax: true,
     keepNames: true,
     charset: 'ascii',
+    // import() of what stays outside the bundle (an optional add-on, a built-in) becomes a
+    // promise of require(): the sandbox has no module loader behind import().
+    supported: { 'dynamic-import': false },
     define: { global: 'globalThis' },
     // `punycode/` is the npm package (whatwg-url asks for it so), bundled rather than the built-in.
     external: [...NODE_BUILTINS.filter((n) => n !== 'punycode'), ...ALLOWED_LIBRARIES.filter((n) => n !== library)],
     alias: { 'node-fetch': ALIASES['node-fetch'] ?? 'node-fetch' },
+    // Node 24's globals these libraries read and the sandbox lacks (`ReadableStream`).
+    inject: [path.join(IN_CONTEXT_DIR, 'node-library-globals.mjs')],
     plugins: [optionalPeers],
   });
   const out = result.outputFiles[0];
@@ -371,7 +403,7 @@ function webRuntimeHelpers(code: string): string {
   return `var __getOwnPropNames=module.getOwnPropertyNames||Object.getOwnPropertyNames;${code.slice(helper.length)}`;
 }
 
-async function buildInto(dir: string, key: string): Promise<void> {
+async function buildInto(dir: string, key: string, force: boolean): Promise<void> {
   const esbuild = await import('esbuild');
   const files: Record<string, string> = {};
   // The prelude runs in every context, so it is only `install` and its lazy definitions; the
@@ -401,12 +433,17 @@ async function buildInto(dir: string, key: string): Promise<void> {
     }
     runtimeVersions[runtimeVersion] = table;
   }
+  // Each library is built once per library key, in `<cacheDir>/libraries/`, and shared by every
+  // runtime build that has the same package (the manifest points there).
+  const librariesDir = path.join(path.dirname(dir), 'libraries');
   await inPool(
-    [...builds].map(([key, { name, dir }]) => async () => {
-      const code = await bundle(esbuild, `module.exports = require(${JSON.stringify(dir)});`, { runtime: false, library: name });
-      const file = libraryFile(key);
-      files[file] = asModuleFunction(code);
-      libraries[key] = file;
+    [...builds].map(([libraryName, { name, dir: packageDir }]) => async () => {
+      const relative = path.join('..', 'libraries', libraryBuildKey(packageDir), libraryFile(libraryName));
+      libraries[libraryName] = relative;
+      const target = path.join(librariesDir, path.relative(path.join('..', 'libraries'), relative));
+      if (!force && existsSync(target)) return;
+      const code = await bundle(esbuild, `module.exports = require(${JSON.stringify(packageDir)});`, { runtime: false, library: name });
+      await writeAtomically(target, asModuleFunction(code));
     }),
     2,
   );
@@ -450,7 +487,7 @@ export async function buildSandboxRuntime(options: BuildOptions = {}): Promise<B
   if (cached !== null) return { runtime: cached, dir, built: false, durationMs: performance.now() - started };
   await mkdir(cacheDir, { recursive: true });
   try {
-    await buildInto(dir, key);
+    await buildInto(dir, key, options.force === true);
   } catch (error) {
     throw new CodestepError('RUNTIME_BUILD_FAILED', `building the sandbox runtime failed: ${(error as Error).message}`, { cause: error });
   }

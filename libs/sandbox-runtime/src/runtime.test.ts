@@ -69,6 +69,8 @@ void describe('loadSandboxRuntime', () => {
     assert.match(runtime.runtimeVersions.node20.mongoose ?? '', /^mongoose@6\./);
     assert.match(runtime.runtimeVersions.node24.mongoose ?? '', /^mongoose@9\./);
     assert.equal(runtime.runtimeVersions.node20.lodash, runtime.runtimeVersions.node24.lodash, 'a package both sets share is one bundle');
+    // No library keeps a dynamic import() (the sandbox has no loader behind it): esbuild turns them into require().
+    for (const [key, script] of Object.entries(runtime.libraries)) assert.doesNotMatch(script.source, /(?<![.\w$}{,])import\s*\(/, key);
     for (const script of Object.values(runtime.libraries)) assert.match(script.source, /^\(function \(module, exports, require\) \{/);
   });
 
@@ -601,7 +603,7 @@ const CRAWLER = `(function crawl(roots, limit) {
 /**
  * What the isolation crawl requires in its bare test context: the built-ins, the browser-built
  * libraries and the dependencies. The Node-built seed libraries (mongoose, aws-sdk, ...) need
- * the sandbox's global `process`, which this context lacks; the sandbox's own attack tests load them.
+ * the sandbox's global `process`, which this context lacks: the tests after this one give them one.
  */
 const requirableInTestContext = (): string[] => [
   ...Object.keys(runtime.libraries).filter((name) => !isInternalModule(name) && !isLibraryKey(name)),
@@ -630,6 +632,23 @@ void describe('isolation', () => {
     assert.deepEqual([...result.foreign], [], `host objects reachable: ${result.foreign.join(', ')}`);
     assert.ok(result.visited > 2000, `crawled ${result.visited} objects`);
   });
+
+  for (const runtimeVersion of ['node20', 'node24'] as const) {
+    void it(`reaches no host-realm object from the Node-built seed libraries of ${runtimeVersion} (aws-sdk, googleapis, mongoose, mysql, redis, request)`, () => {
+      const ctx = createRuntimeContext(runtime, { runtimeVersion });
+      // The sandbox's global process, as far as these libraries read it at load (made in the context).
+      ctx.run(`globalThis.process = { env: {}, version: 'v24.0.0', versions: { node: '24.0.0' }, platform: 'linux', arch: 'x64', argv: [], execArgv: [], pid: 1,
+        cwd: () => '/action', nextTick: (f, ...a) => queueMicrotask(() => f(...a)), emitWarning() {}, on() { return this; }, once() { return this; }, off() { return this; },
+        hrtime: Object.assign(() => [0, 0], { bigint: () => 0n }), memoryUsage: () => ({ rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 }), stdout: { write() {} }, stderr: { write() {} } };`);
+      ctx.run(`globalThis.__probe = {}; for (const name of ${JSON.stringify([...NODE_PLATFORM_LIBRARIES])}) globalThis.__probe[name] = require(name);`);
+      const result = vm.runInContext(`${CRAWLER}([['probe', globalThis.__probe], ['runtime', globalThis[Symbol.for('codestep.runtime')]]], 1500000)`, ctx.context) as {
+        visited: number;
+        foreign: string[];
+      };
+      assert.deepEqual([...result.foreign], [], `host objects reachable: ${result.foreign.join(', ')}`);
+      assert.ok(result.visited > 10000, `crawled ${result.visited} objects`);
+    });
+  }
 
   void it('the isolation crawl does catch a host object when one is planted (negative control)', () => {
     const ctx = context();

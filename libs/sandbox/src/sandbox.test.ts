@@ -29,7 +29,7 @@ before(async () => {
   });
   sandbox = await createSandbox({
     poolSize: 2,
-    egress: { allowHosts: [], mapHosts: { 'api.example.com': server.url, 'api.hubapi.com': server.url } },
+    egress: { allowHosts: [], mapHosts: { 'api.example.com': server.url, 'api.hubapi.com': server.url, 'sheets.googleapis.com': server.url } },
     hostApi: {
       getOAuthToken: async (request) => {
         tokenRequests.push(request);
@@ -664,6 +664,23 @@ describe("the seed libraries' own dependencies and sub-paths", () => {
       deep: 'MODULE_NOT_ALLOWED',
       other: 'MODULE_NOT_ALLOWED',
     });
+  });
+
+  it('calls a Google API with googleapis 67 (node20) and 171 (node24), over the sandbox egress', async () => {
+    for (const runtimeVersion of ['node20', 'node24']) {
+      const result = await run(
+        `const { google } = require('googleapis');
+        exports.main = async () => {
+          const sheets = google.sheets({ version: 'v4', auth: 'api-key-1' });
+          const res = await sheets.spreadsheets.get({ spreadsheetId: 'sheet-1' });
+          return { outputFields: { status: res.status, url: res.data.url } };
+        };`,
+        { runtimeVersion, limits: { timeoutMs: 60_000, memoryMb: 512 } },
+      );
+      assert.equal(result.status, 'succeeded', `${runtimeVersion}: ${JSON.stringify(result.error)} ${JSON.stringify(result.logs)}`);
+      assert.equal(result.outputFields.status, 200);
+      assert.match(String(result.outputFields.url), /^\/v4\/spreadsheets\/sheet-1\?key=api-key-1$/);
+    }
   });
 
   it('loads every seed library of both runtime versions in the sandbox', async () => {

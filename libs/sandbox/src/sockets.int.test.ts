@@ -5,9 +5,9 @@
  *
  * Two kinds of client run inside the sandbox: our own protocol code (RESP, the MySQL
  * handshake with mysql_native_password, an OP_MSG with hand-made BSON), each cross-checked
- * from the host with the real client library; and the real client libraries (`redis` 4,
- * `mysql` 2.18, `mongoose` 6) bundled into the action's source (`testing/client-bundle.ts`)
- * until the runtime ships them.
+ * from the host with the real client library; and the seed libraries the runtime ships, as an
+ * action requires them: `redis` 4 and `mongoose` 6 on `node20`, `redis` 5 and `mongoose` 9 on
+ * `node24`, `mysql` 2.18 on both.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -17,7 +17,6 @@ import { createRequire } from 'node:module';
 import { createClient } from 'redis';
 import { createSandbox } from './sandbox.ts';
 import type { ExecutionResult, SandboxHandle } from './sandbox.types.ts';
-import { bundledClient } from './testing/client-bundle.ts';
 import { hubspotRequest } from './testing/sandbox-test-kit.ts';
 
 function required(name: string): URL {
@@ -50,7 +49,8 @@ after(async () => {
   await sandbox.close();
 });
 
-const execute = (code: string, memoryMb = 128): Promise<ExecutionResult> => sandbox.execute(hubspotRequest(code, { limits: { timeoutMs: 20_000, memoryMb } }));
+const execute = (code: string, memoryMb = 128, runtimeVersion = 'node20'): Promise<ExecutionResult> =>
+  sandbox.execute(hubspotRequest(code, { limits: { timeoutMs: 20_000, memoryMb }, runtimeVersion }));
 
 function succeeded(result: ExecutionResult): Record<string, unknown> {
   assert.equal(result.status, 'succeeded', `${JSON.stringify(result.error)}\n${result.logs.map((l) => l.message).join('\n')}`);
@@ -98,9 +98,14 @@ describe('Redis', () => {
     }
   });
 
-  it('the real redis 4 client runs in the sandbox over net', async () => {
-    const out = succeeded(
-      await execute(`${await bundledClient('redis', 'redis')}
+  for (const [runtimeVersion, major] of [
+    ['node20', 4],
+    ['node24', 5],
+  ] as const)
+    it(`the real redis ${major} client (${runtimeVersion}) runs in the sandbox over net`, async () => {
+      const out = succeeded(
+        await execute(
+          `const redis = require('redis');
       exports.main = async () => {
         const client = redis.createClient({ url: '${redisUrl.href}' });
         client.on('error', (e) => console.error('redis error', e));
@@ -110,17 +115,20 @@ describe('Redis', () => {
         const [value, hash] = await client.multi().get('sockets:${run}:client').hGetAll('sockets:${run}:hash').exec();
         await client.quit();
         return { outputFields: { value, hash: JSON.stringify(hash) } };
-      };`),
-    );
-    assert.deepEqual(out, { value: 'v1', hash: '{"a":"1","b":"2"}' });
-    const host = createClient({ url: redisUrl.href });
-    await host.connect();
-    try {
-      assert.deepEqual({ ...(await host.hGetAll(`sockets:${run}:hash`)) }, { a: '1', b: '2' });
-    } finally {
-      await host.quit();
-    }
-  });
+      };`,
+          128,
+          runtimeVersion,
+        ),
+      );
+      assert.deepEqual(out, { value: 'v1', hash: '{"a":"1","b":"2"}' });
+      const host = createClient({ url: redisUrl.href });
+      await host.connect();
+      try {
+        assert.deepEqual({ ...(await host.hGetAll(`sockets:${run}:hash`)) }, { a: '1', b: '2' });
+      } finally {
+        await host.quit();
+      }
+    });
 });
 
 describe('MariaDB', () => {
@@ -172,7 +180,7 @@ describe('MariaDB', () => {
   it('the real mysql 2.18 client runs in the sandbox over net; the host reads its rows', async () => {
     const table = `sockets_${run}`;
     const out = succeeded(
-      await execute(`${await bundledClient('mysql', 'mysql')}
+      await execute(`const mysql = require('mysql');
       exports.main = (event, callback) => {
         const db = mysql.createConnection({ host: '${mysqlUrl.hostname}', port: ${mysqlUrl.port}, user: 'codestep', password: 'codestep', database: 'codestep' });
         db.query('CREATE TABLE ${table} (id INT PRIMARY KEY, name VARCHAR(50))', (error) => {
@@ -258,11 +266,15 @@ describe('MongoDB wire (FerretDB)', () => {
     }
   });
 
-  it('mongoose 6 runs in the sandbox over net; the real mongodb driver finds what it saved', async () => {
-    const collection = `sockets_cats_${run}`;
-    const out = succeeded(
-      await execute(
-        `${await bundledClient('mongoose', 'mongoose')}
+  for (const [runtimeVersion, major] of [
+    ['node20', 6],
+    ['node24', 9],
+  ] as const)
+    it(`mongoose ${major} (${runtimeVersion}) runs in the sandbox over net; the real mongodb driver finds what it saved`, async () => {
+      const collection = `sockets_cats_${runtimeVersion}_${run}`;
+      const out = succeeded(
+        await execute(
+          `const mongoose = require('mongoose');
       exports.main = async () => {
         mongoose.set('strictQuery', true);
         await mongoose.connect('${mongoUrl.href}codestep_sockets', { serverSelectionTimeoutMS: 5000 });
@@ -271,19 +283,21 @@ describe('MongoDB wire (FerretDB)', () => {
         const tom = await Cat.findOne({ name: 'tom' }).lean();
         const count = await Cat.countDocuments({ lives: { $gt: 1 } });
         await mongoose.disconnect();
-        return { outputFields: { tom: tom.lives, count } };
+        return { outputFields: { tom: tom.lives, count, version: mongoose.version } };
       };`,
-        256,
-      ),
-    );
-    assert.deepEqual(out, { tom: 9, count: 2 });
-    const client = await MongoClient.connect(mongoUrl.href);
-    try {
-      const names = (await client.db('codestep_sockets').collection(collection).find({}).sort({ name: 1 }).toArray()).map((d) => d.name as string);
-      assert.deepEqual(names, ['felix', 'tom']);
-      await client.db('codestep_sockets').collection(collection).drop();
-    } finally {
-      await client.close();
-    }
-  });
+          256,
+          runtimeVersion,
+        ),
+      );
+      assert.deepEqual(out, { tom: 9, count: 2, version: out.version });
+      assert.match(String(out.version), new RegExp(`^${major}\\.`));
+      const client = await MongoClient.connect(mongoUrl.href);
+      try {
+        const names = (await client.db('codestep_sockets').collection(collection).find({}).sort({ name: 1 }).toArray()).map((d) => d.name as string);
+        assert.deepEqual(names, ['felix', 'tom']);
+        await client.db('codestep_sockets').collection(collection).drop();
+      } finally {
+        await client.close();
+      }
+    });
 });

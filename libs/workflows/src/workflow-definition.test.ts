@@ -64,7 +64,10 @@ describe('workflow definition', () => {
   it('runs an action saved before runtime versions existed (none stored) on the set it had then, node24', () => {
     assert.equal(runtimeVersionOf({ runtimeVersion: '' }), 'node24');
     assert.equal(runtimeVersionOf({ runtimeVersion: 'node20' }), 'node20');
+    // Saved again (a new version through the API, or the enrollment service re-checking a request), an
+    // action that states none gets the default: only what was stored before versions existed means node24.
     const legacy = { ...parseWorkflowInput({ name: 'w', actions: [action] }).actions[0]!, runtimeVersion: '' };
-    assert.equal(actionToInput(legacy).runtimeVersion, 'node24');
+    assert.equal(actionToInput(legacy).runtimeVersion, undefined);
+    assert.equal(parseWorkflowInput({ name: 'w', actions: [actionToInput(legacy)] }).actions[0]?.runtimeVersion, 'node20');
   });
 });

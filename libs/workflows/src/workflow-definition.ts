@@ -190,6 +190,8 @@ export function actionToInput(a: ActionDefinition): Record<string, unknown> {
     connections: a.connectionHandles,
     ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
     ...(a.memoryMb ? { memoryMb: a.memoryMb } : {}),
-    runtimeVersion: runtimeVersionOf(a),
+    // As stored: empty for an action saved before runtime versions, which a view shows as
+    // runtimeVersionOf(a) and a new save (parseWorkflowInput) turns into the default.
+    ...(a.runtimeVersion ? { runtimeVersion: a.runtimeVersion } : {}),
   };
 }

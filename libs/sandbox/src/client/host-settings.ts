@@ -35,7 +35,8 @@ export function hostSettingsOf(options: SandboxOptions, workerSource: string, ru
 }
 
 function checkNoImport(name: string, source: string, logger: Logger): void {
-  if (/\bimport\s*\(/.test(source)) logger.error({ library: name }, 'a sandbox runtime library contains import(); it will fail inside the sandbox');
+  // Not a method named `import` (googleapis has one): `}import(`, `{import(`, `,import(`, `.import(`.
+  if (/(?<![.\w$}{,])import\s*\(/.test(source)) logger.error({ library: name }, 'a sandbox runtime library contains import(); it will fail inside the sandbox');
 }
 
 /** A library (`name@version`) travels to the host only when a worker first needs it. */
