@@ -7,7 +7,7 @@
  * spending an attempt of the action; any other problem becomes the action's failure.
  */
 import type { ActionDefinition, ActionRequested } from '@codestep/contracts';
-import { isCodestepError } from '@codestep/core';
+import { isCodestepError, type StepSchedulingBounds } from '@codestep/core';
 import type { ExecutionRequest, ExecutionResult } from '@codestep/sandbox';
 import { currentTraceparent } from '@codestep/telemetry';
 import { requestLimits, type OperatorLimits } from '@codestep/workflows';
@@ -33,6 +33,8 @@ export interface ExecutionPreparerDeps {
   resolveSecrets(request: { tenantId: string; workflowId: string; executionId: string; names: string[]; grant: string }): Promise<{ values: Record<string, string>; missing: string[] }>;
   /** This executor's operator limits. */
   limits: OperatorLimits;
+  /** The bounds JsWorkflows' `api.scheduleNextStep` is held to. @default `DEFAULT_STEP_POLICY` of `@codestep/core` */
+  steps?: StepSchedulingBounds;
 }
 
 /** What the sandbox needs, or the failure to report; throws only for a peer that is down (`req.context` must be set). */
@@ -63,7 +65,7 @@ export function createExecutionPreparer(deps: ExecutionPreparerDeps): ExecutionP
     const { action, secrets } = resolved;
     const limits = requestLimits(req.limits, action, deps.limits);
     const traceparent = currentTraceparent();
-    const request = executionRequestOf({ req, tenantId, action, secrets, limits, traceparent });
+    const request = executionRequestOf({ req, tenantId, action, secrets, limits, traceparent, steps: deps.steps });
     return { request, workflowId: req.context!.workflowId, handles: action.connectionHandles, grant: req.grant ?? '' };
   };
 }

@@ -14,7 +14,7 @@
  * same attempt: nothing is lost, nothing is reported as the action's failure (see
  * `drain.controller.ts`).
  */
-import type { Clock, Logger } from '@codestep/core';
+import type { Clock, Logger, StepSchedulingBounds } from '@codestep/core';
 import type { EventLog, Subscription } from '@codestep/event-log';
 import { Topics } from '@codestep/events';
 import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
@@ -63,6 +63,8 @@ export interface ExecutorServiceDeps {
    * @default 25000 (a little above HubSpot's 20 s default limit)
    */
   drainTimeoutMs?: number;
+  /** The bounds JsWorkflows' `api.scheduleNextStep` is held to. @default `DEFAULT_STEP_POLICY` of `@codestep/core` */
+  steps?: StepSchedulingBounds;
 }
 
 /** A running executor (see the module comment). */
@@ -89,7 +91,12 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
   const leaseMs = deps.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS;
   const claims = createClaimStore({ store, clock, logger, executorId: deps.executorId, leaseMs });
   const drain = new DrainController({ logger, concurrency, drainTimeoutMs: deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, releaseClaim: claims.release });
-  const prepare = createExecutionPreparer({ getWorkflow: createWorkflowVersionCache((...a) => ports.getWorkflow(...a)), resolveSecrets: (r) => ports.resolveSecrets(r), limits: deps.limits });
+  const prepare = createExecutionPreparer({
+    getWorkflow: createWorkflowVersionCache((...a) => ports.getWorkflow(...a)),
+    resolveSecrets: (r) => ports.resolveSecrets(r),
+    limits: deps.limits,
+    steps: deps.steps,
+  });
   const runner = createSandboxRunner(ports);
   const holdMs = deps.limits.maxTimeoutMs + HOLD_MARGIN_MS;
   const runOne = createActionRequestRunner({ eventLog, claims, drain, prepare, runner, sandbox: () => sandbox!, clock, logger, executorId: deps.executorId, leaseMs, holdMs });

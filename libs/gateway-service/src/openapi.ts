@@ -356,7 +356,7 @@ function historySchemas(): Record<string, unknown> {
       properties: {
         id: { type: 'string' },
         actionId: { type: 'string' },
-        status: { enum: ['requested', 'running', 'succeeded', 'failed', 'retry_scheduled'] },
+        status: { enum: ['scheduled', 'requested', 'running', 'succeeded', 'failed', 'retry_scheduled'], description: 'scheduled: a JsWorkflows step waiting for its due time' },
         inputFields: { type: 'object' },
         outputFields: { type: 'object' },
         logs: { type: 'array', items: { type: 'object' }, description: 'A page of the console lines, from logsOffset' },
@@ -367,6 +367,18 @@ function historySchemas(): Record<string, unknown> {
         moreLogs: { type: 'string', description: 'The path of the next page, when there is one' },
         error: { type: ['object', 'null'] },
         traceId: { type: ['string', 'null'] },
+        workflowStep: {
+          type: 'object',
+          description:
+            'JsWorkflows only: the step (method of the Workflow class) this execution ran and its place in the run: its branch (root for start), its chain depth, the execution that scheduled it and when it was due',
+          properties: {
+            name: { type: 'string' },
+            branch: { type: 'string' },
+            depth: { type: 'integer' },
+            scheduledBy: { type: ['string', 'null'] },
+            dueAt: { type: ['string', 'null'], format: 'date-time' },
+          },
+        },
       },
     },
     Enrollment: {

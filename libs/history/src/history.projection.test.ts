@@ -15,6 +15,7 @@ const ctx = {
   firstAttemptAt: 0,
   trigger: undefined,
   limits: undefined,
+  step: undefined,
 };
 const meta = (eventId: string, aggregateId: string, occurredAt = 10) => ({ eventId, tenantId: 't1', aggregateId, occurredAt });
 const fold = <D>(apply: (d: D | undefined, e: Envelope) => D | undefined, events: Envelope[]) => events.reduce<D | undefined>((d, e) => apply(d, e) ?? d, undefined);
@@ -47,7 +48,10 @@ describe('history projections', () => {
     const events = [
       envelope(meta('a1', 'x1'), { $case: 'actionRequested', value: { executionId: 'x1', context: ctx, inputFields: plainToFieldMap({ email: 'a@b.c' }), callbackId: 'cb1', limits: undefined } }),
       envelope(meta('a2', 'x1'), { $case: 'actionStarted', value: { executionId: 'x1', context: ctx, executorId: 'ex', traceId: 'trace' } }),
-      envelope(meta('a3', 'x1', 30), { $case: 'actionSucceeded', value: { executionId: 'x1', context: ctx, outputFields: plainToFieldMap({ n: 2 }), durationMs: 4, returnValueJson: '' } }),
+      envelope(meta('a3', 'x1', 30), {
+        $case: 'actionSucceeded',
+        value: { executionId: 'x1', context: ctx, outputFields: plainToFieldMap({ n: 2 }), durationMs: 4, returnValueJson: '', nextSteps: [] },
+      }),
     ];
     const doc = fold<ExecutionDoc>(applyToExecution, events);
     assert.equal(doc?.status, 'succeeded');

@@ -16,7 +16,7 @@ import type { DocumentStore } from '@codestep/store';
 import { DEFAULT_RETRY_POLICY } from '@codestep/workflows';
 import { openEventLog, openStore } from './adapters.ts';
 import { grantKeyOf } from './grant.key.ts';
-import { operatorLimitsOf, type PlatformConfig } from './platform.config.ts';
+import { operatorLimitsOf, stepPolicyOf, type PlatformConfig } from './platform.config.ts';
 import { serviceTlsOf } from './service.certificates.ts';
 
 export interface Running {
@@ -80,6 +80,7 @@ export async function startEnrollmentApp(config: PlatformConfig, logger: Logger,
     logger: logger.child({ service: 'enrollment' }),
     retryPolicy: { ...DEFAULT_RETRY_POLICY, initialDelayMs: config.retryInitialMs, maxDelayMs: config.retryMaxMs, giveUpAfterMs: config.retryGiveUpMs },
     limits: operatorLimitsOf(config),
+    steps: stepPolicyOf(config),
     grants,
   });
   await service.start();
@@ -131,6 +132,7 @@ export async function startExecutorApp(config: PlatformConfig, logger: Logger, o
     concurrency: config.executorConcurrency,
     claimLeaseMs: config.claimLeaseMs,
     drainTimeoutMs: config.drainTimeoutMs,
+    steps: stepPolicyOf(config),
     limits: { defaultTimeoutMs: config.defaultTimeoutMs, defaultMemoryMb: config.defaultMemoryMb, maxTimeoutMs: config.maxTimeoutMs, maxMemoryMb: config.maxMemoryMb },
     ports: {
       getWorkflow: (tenantId, workflowId, version) => workflows.getWorkflow({ tenantId, workflowId, version }),

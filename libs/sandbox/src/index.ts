@@ -10,6 +10,7 @@ export type {
   ExecutionLimits,
   ExecutionRequest,
   ExecutionResult,
+  NextStepRequest,
   HubSpotEvent,
   ConsoleLevel,
   ConsoleLine,

@@ -11,6 +11,7 @@
  * {@link PendingRequests}).
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { StepSchedulingBounds } from '@codestep/core';
 import type { EgressPolicy, ExecutionResult, OutputFieldSpec } from './sandbox.types.ts';
 
 /** An error as it crosses a boundary: recognise it by `code`, never by class (the one type, from `@codestep/core`). */
@@ -46,6 +47,8 @@ export interface WorkerExecution {
   inputJson: string;
   /** JsWorkflows request headers, JSON text. */
   headersJson: string;
+  /** JsWorkflows: the method of the Workflow class to run, and the bounds of `api.scheduleNextStep`. */
+  step?: { name: string; scheduling: StepSchedulingBounds };
   secrets: Record<string, string>;
   outputFields?: OutputFieldSpec[];
   timeoutMs: number;

@@ -3,7 +3,7 @@
  * Everything here is plain data (structured-clone safe, JSON safe): it crosses process and
  * thread boundaries and never carries a live object into or out of user code.
  */
-import type { ErrorCode, Logger } from '@codestep/core';
+import type { ErrorCode, Logger, StepSchedulingBounds } from '@codestep/core';
 import type { SocketLimits } from '@codestep/egress';
 
 /** HubSpot's output types. */
@@ -26,8 +26,20 @@ export interface HubSpotEvent {
 
 export type ExecutionInput =
   | { runtime: 'hubspot'; event: HubSpotEvent }
-  /** JsWorkflows: `export class Workflow { async start(data, headers, api) {} }`. */
-  | { runtime: 'jsworkflows'; data: unknown; headers: Record<string, string> };
+  /**
+   * JsWorkflows: `class Workflow { async start(data, headers, api) {} … }` (exported or not).
+   * `step`: the method to run (@default 'start'); `scheduling`: the bounds `api.scheduleNextStep`
+   * checks (@default `DEFAULT_STEP_POLICY` of `@codestep/core`).
+   */
+  | { runtime: 'jsworkflows'; data: unknown; headers: Record<string, string>; step?: string; scheduling?: StepSchedulingBounds };
+
+/** A next step a JsWorkflows step asked for with `api.scheduleNextStep` (one per call). */
+export interface NextStepRequest {
+  action: string;
+  delayMs: number;
+  /** The payload (the next step's `data`), JSON text. */
+  payloadJson: string;
+}
 
 export interface ExecutionLimits {
   /** Wall time, ms. @default `DEFAULT_EXECUTION_LIMITS.timeoutMs` of `@codestep/core` */
@@ -76,6 +88,8 @@ export interface ExecutionResult {
   executionState?: 'SUCCESS' | 'FAIL_CONTINUE';
   /** JsWorkflows: the JSON value `start` returned (becomes the HTTP response of a webhook trigger). */
   returnValue?: unknown;
+  /** JsWorkflows: the next steps the step scheduled, in call order (only on success). */
+  nextSteps?: NextStepRequest[];
   logs: ConsoleLine[];
   logsTruncated: boolean;
   error: ExecutionError | null;

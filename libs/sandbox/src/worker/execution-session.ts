@@ -21,12 +21,20 @@ import type { WorkerExecution } from '../protocol.ts';
 import { ExecutionSockets } from './execution-sockets.ts';
 import { createRedactor, redactResultData, type Redactor } from '../redaction.ts';
 import { parseRetryAfter } from '../retry-after.ts';
-import type { ConsoleLine, ExecutionError, ExecutionResult } from '../sandbox.types.ts';
+import type { ConsoleLine, ExecutionError, ExecutionResult, NextStepRequest } from '../sandbox.types.ts';
 import { SessionBuiltins } from './session-builtins.ts';
 
 /** Error codes the context may raise itself and that reach the result as they are. */
 /** Codes the context's own parts may throw with (user code throwing an error with one of these keeps USER_CODE_ERROR's meaning elsewhere). */
-const PLATFORM_CODES: ReadonlySet<string> = new Set<ErrorCode>(['MODULE_NOT_ALLOWED', 'MEMORY_LIMIT', 'NO_ENTRY_POINT', 'TOO_MANY_TIMERS', 'MODULE_LOAD_FAILED']);
+const PLATFORM_CODES: ReadonlySet<string> = new Set<ErrorCode>(['MODULE_NOT_ALLOWED', 'MEMORY_LIMIT', 'NO_ENTRY_POINT', 'TOO_MANY_TIMERS', 'MODULE_LOAD_FAILED', 'INVALID_STEP']);
+/** The next steps as the entry part recorded them (anything else is dropped: the part made them). */
+function nextStepsOf(value: unknown): NextStepRequest[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((v: unknown) => {
+    const s = v as Partial<NextStepRequest> | null;
+    return s && typeof s.action === 'string' && typeof s.delayMs === 'number' && typeof s.payloadJson === 'string' ? [{ action: s.action, delayMs: s.delayMs, payloadJson: s.payloadJson }] : [];
+  });
+}
 const isPlatformCode = (code: unknown): code is ErrorCode => typeof code === 'string' && PLATFORM_CODES.has(code);
 const MAX_RANDOM_BYTES = 65_536;
 const MAX_ERROR_MESSAGE_CHARS = 4096;
@@ -189,7 +197,7 @@ export class ExecutionSession {
   start(factory: unknown): void {
     const api = this.#api;
     if (!api) throw new Error('session has no context');
-    const config = JSON.stringify({ runtime: this.execution.runtime, env: this.execution.secrets });
+    const config = JSON.stringify({ runtime: this.execution.runtime, env: this.execution.secrets, step: this.execution.step });
     // Whatever the start leads to schedules its own drain check (callback, nothing, timers, requests).
     api.start(config, this.execution.inputJson, this.execution.headersJson, factory);
   }
@@ -431,7 +439,7 @@ export class ExecutionSession {
         message: `The action's result is ${payload.length} characters of JSON; the limit is ${MAX_RESULT_CHARS}`,
       });
     }
-    let parsed: { outputFields?: unknown; returnValue?: unknown; notAnObject?: string };
+    let parsed: { outputFields?: unknown; returnValue?: unknown; notAnObject?: string; nextSteps?: unknown };
     try {
       parsed = JSON.parse(payload) as typeof parsed;
     } catch {
@@ -441,6 +449,8 @@ export class ExecutionSession {
     if (this.execution.runtime === 'jsworkflows') {
       const result: ExecutionResult = { status: 'succeeded', outputFields: {}, logs: [], logsTruncated: false, error: null, durationMs: 0 };
       if ('returnValue' in parsed) result.returnValue = parsed.returnValue;
+      const nextSteps = nextStepsOf(parsed.nextSteps);
+      if (nextSteps.length) result.nextSteps = nextSteps;
       return result;
     }
     if (parsed.notAnObject !== undefined) {
