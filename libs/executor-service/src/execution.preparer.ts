@@ -21,6 +21,7 @@ export const TRANSIENT = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED']);
 export interface Prepared {
   request: ExecutionRequest;
   workflowId: string;
+  enrollmentId: string;
   /** The OAuth connection handles the action declares. */
   handles: string[];
   /** The request's execution grant, for the tokens the action asks for while it runs ('' when it carries none). */
@@ -66,6 +67,6 @@ export function createExecutionPreparer(deps: ExecutionPreparerDeps): ExecutionP
     const limits = requestLimits(req.limits, action, deps.limits);
     const traceparent = currentTraceparent();
     const request = executionRequestOf({ req, tenantId, action, secrets, limits, traceparent, steps: deps.steps });
-    return { request, workflowId: req.context!.workflowId, handles: action.connectionHandles, grant: req.grant ?? '' };
+    return { request, workflowId: req.context!.workflowId, enrollmentId: req.context!.enrollmentId, handles: action.connectionHandles, grant: req.grant ?? '' };
   };
 }

@@ -4,7 +4,7 @@
  */
 import { ConfigError, parseConfig, type Config } from '@codestep/config';
 import { DEFAULT_STEP_POLICY, type StepPolicy } from '@codestep/core';
-import { DEFAULT_CLAIM_LEASE_MS } from '@codestep/executor-service';
+import { DEFAULT_CLAIM_LEASE_MS, DEFAULT_RUN_STATE_SETTINGS } from '@codestep/executor-service';
 import { LIMIT_BOUNDS, MIN_HOST_MEMORY_CEILING_MB } from '@codestep/sandbox';
 import { DEFAULT_OPERATOR_LIMITS, LIMIT_MINIMUMS, operatorLimitProblems, type OperatorLimits } from '@codestep/workflows';
 
@@ -178,6 +178,21 @@ export const platformSchema = {
     min: 1,
   },
   stepMaxBranches: { kind: 'int', env: 'CODESTEP_STEP_MAX_BRANCHES', doc: 'JsWorkflows: most steps scheduled over a whole run', default: DEFAULT_STEP_POLICY.maxBranches, min: 1 },
+  runStoreMaxChars: {
+    kind: 'int',
+    env: 'CODESTEP_RUN_STORE_MAX_CHARS',
+    doc: 'JsWorkflows: largest api.runStore of one run, characters of JSON over all its keys',
+    default: DEFAULT_RUN_STATE_SETTINGS.maxChars,
+    min: 2,
+    max: 16 * 1024 * 1024,
+  },
+  dedupeWindowMs: {
+    kind: 'int',
+    env: 'CODESTEP_DEDUPE_WINDOW_MS',
+    doc: 'JsWorkflows: how long api.dedupe(key) keeps a key locked per workflow, ms (24 hours)',
+    default: DEFAULT_RUN_STATE_SETTINGS.dedupeWindowMs,
+    min: 1,
+  },
   otlpEndpoint: { kind: 'string', env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', doc: 'OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces; unset = no export', optional: true },
   logLevel: { kind: 'enum', env: 'CODESTEP_LOG_LEVEL', doc: 'debug, info, warn or error', default: 'info', values: ['debug', 'info', 'warn', 'error'] },
   hubspotClientId: { kind: 'string', env: 'HUBSPOT_CLIENT_ID', doc: "The platform's HubSpot app client id (enables the HubSpot preset)", optional: true },

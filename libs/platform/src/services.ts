@@ -133,6 +133,7 @@ export async function startExecutorApp(config: PlatformConfig, logger: Logger, o
     claimLeaseMs: config.claimLeaseMs,
     drainTimeoutMs: config.drainTimeoutMs,
     steps: stepPolicyOf(config),
+    runState: { maxChars: config.runStoreMaxChars, dedupeWindowMs: config.dedupeWindowMs },
     limits: { defaultTimeoutMs: config.defaultTimeoutMs, defaultMemoryMb: config.defaultMemoryMb, maxTimeoutMs: config.maxTimeoutMs, maxMemoryMb: config.maxMemoryMb },
     ports: {
       getWorkflow: (tenantId, workflowId, version) => workflows.getWorkflow({ tenantId, workflowId, version }),

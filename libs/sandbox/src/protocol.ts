@@ -87,6 +87,7 @@ export type ClientToHost =
   | { type: 'init'; settings: HostSettings }
   | { type: 'execute'; id: number; execution: WorkerExecution }
   | { type: 'oauth-result'; id: number; callId: number; resultJson: string }
+  | { type: 'run-state-result'; id: number; callId: number; answerJson: string }
   | { type: 'stats'; id: number }
   | { type: 'shutdown' };
 
@@ -107,6 +108,7 @@ export type HostToClient =
   | { type: 'result'; id: number; result: ExecutionResult }
   | { type: 'error'; id: number; error: SerializedError }
   | { type: 'oauth'; id: number; callId: number; handle: string }
+  | { type: 'run-state'; id: number; callId: number; requestJson: string }
   | { type: 'stats'; id: number; stats: HostStats }
   | { type: 'diagnostic'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields?: Record<string, string | number | boolean> };
 
@@ -147,6 +149,7 @@ export interface SourceAnswer {
 export type HostToWorker =
   | { type: 'execute'; id: number; execution: WorkerExecution }
   | { type: 'oauth-result'; id: number; callId: number; resultJson: string }
+  | { type: 'run-state-result'; id: number; callId: number; answerJson: string }
   /** The host's memory is over its ceiling: what does this worker hold? */
   | { type: 'memory-probe'; probe: number };
 
@@ -158,6 +161,7 @@ export type WorkerToHost =
   /** The final result, posted once nothing of the execution runs any more: the worker is free. */
   | { type: 'result'; id: number; result: ExecutionResult }
   | { type: 'oauth'; id: number; callId: number; handle: string }
+  | { type: 'run-state'; id: number; callId: number; requestJson: string }
   /** The code tried to allocate beyond its memory limit outside the V8 heap (array buffers). */
   | { type: 'memory-exceeded'; id: number }
   /** The answer to a `memory-probe`: V8 heap used + array buffers (shared ones included), bytes. */

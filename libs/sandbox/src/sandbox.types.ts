@@ -115,6 +115,12 @@ export interface EgressPolicy {
 export interface SandboxHostApi {
   /** JsWorkflows' `api.getOAuthToken(handle)`; must never throw. */
   getOAuthToken?(request: { tenantId: string; executionId: string; handle: string }): Promise<{ token?: string; error?: string }>;
+  /**
+   * JsWorkflows' `api.runStore.*` and `api.dedupe(key)`: `requestJson` is `{ op, key, value? }`
+   * (`op`: get, set, push, increment, delete, dedupe); resolves with `{ value }` or `{ error }`
+   * (a message the step's code sees as the rejection). Unset: those calls fail in the step.
+   */
+  runState?(request: { tenantId: string; executionId: string; requestJson: string }): Promise<{ value?: unknown; error?: string }>;
 }
 
 /** One source of the in-context runtime (see `@codestep/sandbox-runtime`). */

@@ -19,8 +19,26 @@ function runStep(code: string, step: string, data: unknown, secrets: Record<stri
   return sandbox.execute(request);
 }
 
+/** The host's side of `api.runStore` / `api.dedupe`: a map, and what was asked. */
+const runStateRequests: Array<{ tenantId: string; executionId: string; request: { op: string; key: string; value?: unknown } }> = [];
+const values = new Map<string, unknown>();
+
 before(async () => {
-  sandbox = await createSandbox({ poolSize: 1 });
+  sandbox = await createSandbox({
+    poolSize: 1,
+    hostApi: {
+      runState: async ({ tenantId, executionId, requestJson }) => {
+        const request = JSON.parse(requestJson) as { op: string; key: string; value?: unknown };
+        runStateRequests.push({ tenantId, executionId, request });
+        if (request.key === 'boom') return { error: 'the store is down' };
+        if (request.op === 'get') return { value: values.get(request.key) ?? null };
+        if (request.op === 'set') return (values.set(request.key, request.value), { value: null });
+        if (request.op === 'increment') return (values.set(request.key, ((values.get(request.key) as number) ?? 0) + (request.value as number)), { value: values.get(request.key) });
+        if (request.op === 'dedupe') return { value: { locked: values.has(`dedupe:${request.key}`) || (values.set(`dedupe:${request.key}`, true), false) } };
+        return { value: null };
+      },
+    },
+  });
 });
 after(() => sandbox.close());
 
@@ -137,6 +155,51 @@ describe('JsWorkflows steps', () => {
     const first = await runStep(code, 'start', {});
     const second = await runStep(code, 'start', {});
     assert.deepEqual([first.returnValue, second.returnValue], [{ calls: 1 }, { calls: 1 }]);
+  });
+});
+
+describe('api.runStore and api.dedupe in a step', () => {
+  it('reaches the host with the operation and gives the step its answer', async () => {
+    const code = `class Workflow { async start(d, h, api) {
+      await api.runStore.set('order', { id: 7 });
+      const order = await api.runStore.get('order');
+      const missing = await api.runStore.get('missing');
+      const n1 = await api.runStore.increment('count');
+      const n2 = await api.runStore.increment('count', 5);
+      const first = await api.dedupe('evt-1');
+      const second = await api.dedupe('evt-1');
+      return { order, missing, n1, n2, first, second };
+    } }`;
+    const result = await runStep(code, 'start', {});
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(result.returnValue, { order: { id: 7 }, missing: null, n1: 1, n2: 6, first: { locked: false }, second: { locked: true } });
+    assert.deepEqual(
+      runStateRequests.slice(0, 4).map((r) => r.request),
+      [
+        { op: 'set', key: 'order', value: { id: 7 } },
+        { op: 'get', key: 'order' },
+        { op: 'get', key: 'missing' },
+        { op: 'increment', key: 'count', value: 1 },
+      ],
+    );
+    assert.equal(runStateRequests[0]?.tenantId, 'tenant_test');
+  });
+
+  it("rejects a bad key or delta in the step, and passes on the host's error as the rejection", async () => {
+    const code = `class Workflow { async start(d, h, api) {
+      const errors = [];
+      for (const attempt of [() => api.runStore.get(''), () => api.runStore.increment('n', 'x'), () => api.runStore.set('k', { n: 1n }), () => api.runStore.get('boom')]) {
+        try { await attempt(); } catch (e) { errors.push(e.message); }
+      }
+      return errors;
+    } }`;
+    const result = await runStep(code, 'start', {});
+    assert.deepEqual(result.returnValue, [
+      'api.runStore.get: key must be a non-empty string of at most 200 characters',
+      'api.runStore.increment: delta must be a finite number',
+      'api.runStore.set: the value is not JSON: Do not know how to serialize a BigInt',
+      'the store is down',
+    ]);
   });
 });
 

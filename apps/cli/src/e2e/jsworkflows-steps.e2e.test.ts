@@ -44,6 +44,33 @@ const FOREVER = `class Workflow {
   async again({ n }, headers, api) { await api.scheduleNextStep({ delay: 0, action: 'again', payload: { n: n + 1 } }); }
 }`;
 
+// The documented fan-out pattern: each branch pushes its result and counts itself; the branch
+// that brings the count to the total schedules the step that gathers the results.
+const GATHER = `class Workflow {
+  async start(data, headers, api) {
+    const total = Number(data.object.properties.items);
+    await api.runStore.set('total', total);
+    for (let i = 0; i < total; i++) await api.scheduleNextStep({ delay: 0, action: 'processItem', payload: { i } });
+  }
+  async processItem({ i }, headers, api) {
+    await api.runStore.push('results', i * 2);
+    const done = await api.runStore.increment('done');
+    if (done === (await api.runStore.get('total'))) await api.scheduleNextStep({ delay: 0, action: 'summarize' });
+  }
+  async summarize(data, headers, api) {
+    const results = await api.runStore.get('results');
+    return { done: await api.runStore.get('done'), count: results.length, sum: results.reduce((a, b) => a + b, 0) };
+  }
+}`;
+
+const DEDUPED = `class Workflow {
+  async start(data, headers, api) {
+    const { locked } = await api.dedupe('order-' + data.object.properties.order);
+    if (locked) return { skipped: true };
+    return { processed: data.object.properties.order };
+  }
+}`;
+
 type Call = ReturnType<typeof api>;
 
 async function createWorkflow(call: Call, name: string, code: string): Promise<string> {
@@ -114,6 +141,26 @@ describe('JsWorkflows steps, delays and fan-out (embedded)', () => {
     // Completion is the last thing: after every branch's execution finished.
     const lastFinished = Math.max(...enrollment.executions.map((x: any) => Date.parse(x.finishedAt)));
     assert.ok(Date.parse(enrollment.finishedAt) >= lastFinished);
+  });
+
+  it('gathers a fan-out of 100 branches through api.runStore: the counter ends at exactly 100 and the final step sees every result', async () => {
+    const wf = await createWorkflow(call, 'gather', GATHER);
+    const enrollment = await finished(call, await enroll(call, wf, { items: '100' }), 120_000);
+    assert.equal(enrollment.status, 'completed', JSON.stringify(enrollment.error));
+    const summarize = enrollment.executions.filter((x: any) => x.workflowStep?.name === 'summarize');
+    assert.equal(summarize.length, 1);
+    assert.deepEqual(summarize[0].returnValue, { done: 100, count: 100, sum: 9900 });
+  });
+
+  it('dedupes a business event sent twice (a retried webhook): the second run sees the key locked', async () => {
+    const wf = await createWorkflow(call, 'dedupe', DEDUPED);
+    const first = await finished(call, await enroll(call, wf, { order: '1001' }));
+    const second = await finished(call, await enroll(call, wf, { order: '1001' }));
+    const other = await finished(call, await enroll(call, wf, { order: '1002' }));
+    assert.deepEqual(
+      [first, second, other].map((e) => e.executions[0].returnValue),
+      [{ processed: '1001' }, { skipped: true }, { processed: '1002' }],
+    );
   });
 
   it('fails a run whose step schedules itself forever at the chain depth cap, with WORKFLOW_LIMIT', async () => {

@@ -57,6 +57,8 @@ export interface SessionHooks {
   /** The final result; called once. */
   final(result: ExecutionResult): void;
   oauth(callId: number, handle: string): void;
+  /** A run-state operation (JsWorkflows' `api.runStore`, `api.dedupe`), JSON. */
+  runState(callId: number, requestJson: string): void;
   memoryExceeded(): void;
   /**
    * Each line as it is kept (redacted and cut), and the count of lines dropped by the caps, for
@@ -100,6 +102,8 @@ export class ExecutionSession {
   #abort: AbortController | undefined;
   readonly #oauthPending = new Set<number>();
   #oauthCalls = 0;
+  readonly #runStatePending = new Set<number>();
+  #runStateCalls = 0;
   /** Created on the first request: most executions make none. */
   #fetch: EgressFetch | undefined;
   #fetchesInFlight = 0;
@@ -155,6 +159,10 @@ export class ExecutionSession {
       oauth: (id, handle) => {
         const session = live();
         return session ? session.#oauthStart(Number(id), String(handle)) : false;
+      },
+      runState: (id, requestJson) => {
+        const session = live();
+        return session ? session.#runStateStart(Number(id), String(requestJson)) : false;
       },
       builtin: (op, payloadJson) => {
         const session = live();
@@ -242,6 +250,12 @@ export class ExecutionSession {
     this.#scheduleDrainCheck();
   }
 
+  runStateAnswer(callId: number, answerJson: string): void {
+    if (this.#done || !this.#runStatePending.delete(callId)) return;
+    this.#api?.dispatch('runState', callId, answerJson);
+    this.#scheduleDrainCheck();
+  }
+
   /** Stops everything the execution left behind. Idempotent. */
   end(): void {
     this.#done = true;
@@ -252,6 +266,7 @@ export class ExecutionSession {
     }
     this.#timers.clear();
     this.#oauthPending.clear();
+    this.#runStatePending.clear();
     this.#abort?.abort();
     this.#sockets?.end();
     this.#builtins?.end();
@@ -343,6 +358,15 @@ export class ExecutionSession {
     if (++this.#oauthCalls > RUNTIME_CAPS.maxOAuthCalls) return false;
     this.#oauthPending.add(callId);
     this.#hooks.oauth(callId, handle.slice(0, 200));
+    return true;
+  }
+
+  #runStateStart(callId: number, requestJson: string): boolean {
+    if (this.execution.runtime !== 'jsworkflows') return false;
+    if (this.#runStatePending.size >= RUNTIME_CAPS.maxPendingRunState || this.#runStatePending.has(callId)) return false;
+    if (++this.#runStateCalls > RUNTIME_CAPS.maxRunStateCalls || requestJson.length > MAX_RESULT_CHARS) return false;
+    this.#runStatePending.add(callId);
+    this.#hooks.runState(callId, requestJson);
     return true;
   }
 
@@ -482,7 +506,7 @@ export class ExecutionSession {
   }
 
   #pendingWork(): number {
-    return this.#timers.size + this.#fetchesInFlight + this.#oauthPending.size + (this.#sockets?.pending ?? 0) + (this.#builtins?.dnsInFlight ?? 0);
+    return this.#timers.size + this.#fetchesInFlight + this.#oauthPending.size + this.#runStatePending.size + (this.#sockets?.pending ?? 0) + (this.#builtins?.dnsInFlight ?? 0);
   }
 
   #scheduleDrainCheck(): void {

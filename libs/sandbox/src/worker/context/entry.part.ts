@@ -46,6 +46,7 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
   const requireModule = modules.require;
   const env = proc.env;
   const getOAuthToken = bridge.getOAuthToken;
+  const runState = bridge.runState;
   const getPrototypeOf = Object.getPrototypeOf;
   const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
   const objectPrototype = Object.prototype;
@@ -192,6 +193,29 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
       reflectApply(arrayPush, nextSteps, [{ action, delayMs, payloadJson }]);
       return promiseResolve(undefined);
     };
+  const rejected = (message: string): Promise<unknown> => new core.PromiseCtor((_resolve, reject) => reject(new core.TypeErrorCtor(message)));
+  /** One run-state operation, checked here (key, JSON value) and done by the host. */
+  const runStateCall = (what: string, op: string, key: unknown, value?: unknown): Promise<unknown> => {
+    if (typeof key !== 'string' || key === '' || key.length > 200) return rejected(`${what}: key must be a non-empty string of at most 200 characters`);
+    let requestJson: unknown;
+    try {
+      requestJson = boundedStringify(value === undefined ? { op, key } : { op, key, value });
+    } catch (error) {
+      return rejected(`${what}: the value is not JSON${error === tooLarge ? ` (more than ${maxChars} characters)` : `: ${describeThrown(error).message}`}`);
+    }
+    return runState(typeof requestJson === 'string' ? requestJson : '{}');
+  };
+  /** JsWorkflows' `api.runStore`: run-scoped JSON values, shared by every step and branch of the run. */
+  const runStore = objectFreeze({
+    get: (key: unknown) => runStateCall('api.runStore.get', 'get', key),
+    set: (key: unknown, value: unknown) => runStateCall('api.runStore.set', 'set', key, value === undefined ? null : value),
+    push: (key: unknown, item: unknown) => runStateCall('api.runStore.push', 'push', key, item === undefined ? null : item),
+    increment: (key: unknown, delta: unknown = 1) =>
+      typeof delta === 'number' && numberIsFinite(delta) ? runStateCall('api.runStore.increment', 'increment', key, delta) : rejected('api.runStore.increment: delta must be a finite number'),
+    delete: (key: unknown) => runStateCall('api.runStore.delete', 'delete', key),
+  });
+  /** JsWorkflows' `api.dedupe(key)`: `{ locked: false }` the first time within the window, `{ locked: true }` after. */
+  const dedupe = (key: unknown): Promise<unknown> => runStateCall('api.dedupe', 'dedupe', key);
   const runWorkflow = (exported: Exports, inputJson: string, headersJson: string): void => {
     const Workflow = readProperty(exported, 'Workflow') ?? readProperty(exported, 'default');
     if (typeof Workflow !== 'function') {
@@ -213,7 +237,7 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
       const data = jsonParse(inputJson) as unknown;
       const headers = jsonParse(headersJson) as unknown;
       const log = (...args: unknown[]): void => emit('log', args);
-      const api = objectFreeze({ getOAuthToken, scheduleNextStep: scheduleNextStepOf(instance), log });
+      const api = objectFreeze({ getOAuthToken, scheduleNextStep: scheduleNextStepOf(instance), log, runStore, dedupe });
       result = reflectApply(method, instance, [data, headers, api]);
     } catch (error) {
       fail(error);
