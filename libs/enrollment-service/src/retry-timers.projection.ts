@@ -26,6 +26,9 @@ export async function ensureRetryTimers(store: DocumentStore): Promise<void> {
   await store.ensureCollection(RETRY_TIMERS, [{ fields: ['kind', 'dueAt'] }]);
 }
 
+/** A JsWorkflows step on a branch of its own is requested by its timer (start and the lifecycle hooks are not). */
+const isScheduledStep = (branchId: string | undefined): boolean => !!branchId && !branchId.startsWith('hook-');
+
 /** Applies envelopes in log order; others than the two above are ignored. Idempotent. */
 export async function applyToRetryTimers(store: DocumentStore, envs: Envelope[]): Promise<boolean> {
   let scheduled = false;
@@ -33,7 +36,7 @@ export async function applyToRetryTimers(store: DocumentStore, envs: Envelope[])
     const body = env.event;
     if (body.$case === 'actionRetryScheduled' || body.$case === 'stepScheduled') {
       scheduled = (await store.insertIfAbsent<TimerDoc>(RETRY_TIMERS, env.eventId, { kind: 'retry', tenantId: env.tenantId, dueAt: body.value.dueAt, envelope: JSON.stringify(env) })) || scheduled;
-    } else if (body.$case === 'actionRequested' && ((body.value.context?.attempt ?? 1) > 1 || body.value.context?.step?.branchId) && env.causationId) {
+    } else if (body.$case === 'actionRequested' && ((body.value.context?.attempt ?? 1) > 1 || isScheduledStep(body.value.context?.step?.branchId)) && env.causationId) {
       const fired: TimerDoc = { kind: 'fired', tenantId: env.tenantId };
       const current = await store.get<TimerDoc>(RETRY_TIMERS, env.causationId);
       if (current?.doc.kind !== 'fired') await store.put<TimerDoc>(RETRY_TIMERS, env.causationId, fired);

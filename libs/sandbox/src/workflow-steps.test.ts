@@ -203,6 +203,39 @@ describe('api.runStore and api.dedupe in a step', () => {
   });
 });
 
+describe('lifecycle hooks in the sandbox', () => {
+  const HOOKS = `class Workflow {
+    async start() {}
+    async onWorkflowComplete(api) { api.log('complete', typeof api.scheduleNextStep, typeof api.runStore.get, arguments.length); return { hook: 'complete' }; }
+    async onWorkflowError(err, api) { api.log('error', err instanceof Error, err.message, err.code, err.actionId, typeof api.scheduleNextStep); }
+  }`;
+
+  it('calls onWorkflowComplete(api) with a restricted api: no scheduling', async () => {
+    const result = await runStep(HOOKS, 'onWorkflowComplete', null);
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(result.returnValue, { hook: 'complete' });
+    assert.deepEqual(
+      result.logs.map((l) => l.message),
+      ['complete undefined function 1'],
+    );
+  });
+
+  it('calls onWorkflowError(err, api) with an Error carrying the failure', async () => {
+    const result = await runStep(HOOKS, 'onWorkflowError', { error: { code: 'USER_CODE_ERROR', message: 'boom' }, failedActionId: 'flow' });
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(
+      result.logs.map((l) => l.message),
+      ['error true boom USER_CODE_ERROR flow undefined'],
+    );
+  });
+
+  it('succeeds doing nothing when the class has no such hook', async () => {
+    const result = await runStep('class Workflow { async start() {} }', 'onWorkflowComplete', null);
+    assert.equal(result.status, 'succeeded');
+    assert.deepEqual(result.logs, []);
+  });
+});
+
 describe('step delays', () => {
   it('reads seconds and the documented duration strings', () => {
     const cases: Array<[unknown, number]> = [

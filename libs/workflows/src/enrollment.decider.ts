@@ -150,7 +150,7 @@ function nextStep(wf: WorkflowDefinition, tenantId: string, ctx: ActionContext, 
   return [actionRequested(wf, tenantId, stepCtx, causationId, now)];
 }
 
-function actionRequested(wf: WorkflowDefinition, tenantId: string, ctx: ActionContext, causationId: string, now: number): Envelope {
+export function actionRequested(wf: WorkflowDefinition, tenantId: string, ctx: ActionContext, causationId: string, now: number): Envelope {
   const action = wf.actions[ctx.stepIndex];
   if (!action) throw new Error(`workflow ${wf.workflowId} v${wf.version} has no step ${ctx.stepIndex}`);
   const executionId = executionIdFor(ctx.enrollmentId, ctx.stepIndex, ctx.attempt, ctx.step?.branchId);

@@ -4,7 +4,7 @@ import type { NextStep, WorkflowDefinition } from '@codestep/contracts';
 import { DEFAULT_STEP_POLICY, type RunBounds } from '@codestep/core';
 import { envelope, type Envelope } from '@codestep/events';
 import { DEFAULT_RETRY_POLICY, onRetryDue, startEnrollment } from './enrollment.decider.ts';
-import { applyToRunState, decideStepResult, emptyRunState, type RunState, type StepDecision } from './workflow-run.decider.ts';
+import { applyToRunState, decideStepResult, definesHook, emptyRunState, type RunState, type StepDecision } from './workflow-run.decider.ts';
 import { parseWorkflowInput } from './workflow-definition.ts';
 
 const input = parseWorkflowInput({
@@ -167,5 +167,53 @@ describe('JsWorkflows run decider', () => {
     assert.deepEqual(forward, backward);
     const end = envelope({ eventId: 'done', tenantId: 't1', aggregateId: 'enr1', occurredAt: 1 }, { $case: 'enrollmentCompleted', value: { enrollmentId: 'enr1', outputs: {} } });
     assert.deepEqual([...events, end].reduce(applyToRunState, emptyRunState('t1')), [end, ...events].reduce(applyToRunState, emptyRunState('t1')));
+  });
+
+  describe('lifecycle hooks', () => {
+    const hooked = (code: string): WorkflowDefinition => ({ ...wf, actions: [{ ...wf.actions[0]!, code }, wf.actions[1]!] });
+    const withHooks = hooked('class Workflow { async start() {} async next() {} async onWorkflowComplete(api) {} async onWorkflowError(err, api) {} }');
+    const decideIn = (w: WorkflowDefinition, state: RunState, result: Envelope) => decideStepResult(w, 't1', result, DEFAULT_RETRY_POLICY, BOUNDS, state, 5000);
+    const requestOf = (e: Envelope | undefined) => (e?.event.$case === 'actionRequested' ? e.event.value : assert.fail(`expected a request, got ${e?.event.$case}`));
+
+    it('finds a hook method in the source, not a mere mention', () => {
+      assert.equal(definesHook('class Workflow { async onWorkflowComplete(api) {} }', 'onWorkflowComplete'), true);
+      assert.equal(definesHook('class Workflow { onWorkflowError (err, api) {} }', 'onWorkflowError'), true);
+      assert.equal(definesHook('class Workflow { async start() { /* onWorkflowCompleted */ } }', 'onWorkflowComplete'), false);
+    });
+
+    it('given the last branch finishes, runs onWorkflowComplete once, then goes on when it has run, even if it failed', () => {
+      const first = decideIn(withHooks, emptyRunState('t1'), succeeded(started(), [{}]));
+      const [branch] = fire(first.events);
+      const last = decideIn(withHooks, first.state, succeeded(branch!));
+      const hook = requestOf(last.events[0]);
+      assert.equal(last.events.length, 1);
+      assert.equal(hook.context?.step?.name, 'onWorkflowComplete');
+      const again = decideIn(withHooks, last.state, succeeded(branch!));
+      assert.equal(requestOf(again.events[0]).executionId, hook.executionId, 'decided twice, the same hook execution');
+      const hookRequest = last.events[0]!;
+      const afterHook = decideIn(withHooks, last.state, failed(hookRequest, true));
+      assert.equal(requestOf(afterHook.events[0]).context?.actionId, 'after');
+    });
+
+    it('given a failure that ends the run, runs onWorkflowError with it, then fails the run with the original error', () => {
+      const first = decideIn(withHooks, emptyRunState('t1'), succeeded(started(), [{}, {}]));
+      const [a, b] = fire(first.events);
+      const failure = decideIn(withHooks, first.state, failed(a!, false));
+      const hook = requestOf(failure.events[0]);
+      assert.equal(hook.context?.step?.name, 'onWorkflowError');
+      assert.deepEqual(JSON.parse(hook.context?.step?.dataJson ?? ''), { error: { code: 'USER_CODE_ERROR', message: 'boom', retryable: false, retryAfterMs: 0 }, failedActionId: 'flow' });
+      assert.deepEqual(decideIn(withHooks, failure.state, succeeded(b!)).events, [], 'another branch reporting later schedules nothing');
+      const ended = decideIn(withHooks, failure.state, succeeded(failure.events[0]!));
+      assert.deepEqual(cases(ended.events), ['enrollmentFailed']);
+      if (ended.events[0]?.event.$case === 'enrollmentFailed') {
+        assert.equal(ended.events[0].event.value.error?.message, 'boom');
+        assert.equal(ended.events[0].event.value.failedActionId, 'flow');
+      }
+    });
+
+    it('given a class without hooks, ends the run directly', () => {
+      const first = decideIn(wf, emptyRunState('t1'), succeeded(started()));
+      assert.equal(requestOf(first.events[0]).context?.actionId, 'after');
+    });
   });
 });

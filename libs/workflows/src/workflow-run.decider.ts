@@ -14,7 +14,7 @@
 import type { ActionContext, ErrorInfo, WorkflowDefinition, WorkflowStep } from '@codestep/contracts';
 import { deterministicId, type RunBounds } from '@codestep/core';
 import { envelope, type Envelope } from '@codestep/events';
-import { advance, enrollmentFailed, executionIdFor, onActionResult, requireContext, type RetryPolicy } from './enrollment.decider.ts';
+import { actionRequested, advance, enrollmentFailed, executionIdFor, onActionResult, requireContext, type RetryPolicy } from './enrollment.decider.ts';
 
 /** The root branch: the run's `start`. */
 export const ROOT_BRANCH = 'root';
@@ -85,11 +85,60 @@ export interface StepDecision {
   events: Envelope[];
 }
 
+/** The lifecycle hooks of the Workflow class: run once, at the end of the run, with a restricted `api`. */
+export const WORKFLOW_HOOKS = ['onWorkflowComplete', 'onWorkflowError'] as const;
+export type WorkflowHook = (typeof WORKFLOW_HOOKS)[number];
+
+/**
+ * Whether the action's code defines the hook (a method of that name). Read from the source: a
+ * false positive costs one execution that finds no such method and does nothing.
+ */
+export function definesHook(code: string, hook: WorkflowHook): boolean {
+  return new RegExp(`\\b${hook}\\s*\\(`).test(code);
+}
+
+/** What an `onWorkflowError` hook's step carries: the failure that ends the run, applied once the hook has run. */
+interface HookErrorData {
+  error: ErrorInfo;
+  failedActionId: string;
+}
+
 /**
  * Decides what follows a JsWorkflows step's result, given the run state before it (the caller
- * writes `state` under compare-and-set and decides again if it lost).
+ * writes `state` under compare-and-set and decides again if it lost). The end of a run goes
+ * through its lifecycle hook when the class defines one: `onWorkflowComplete` once every branch
+ * has finished, `onWorkflowError` on the failure that ends it; the hook's own result (whatever
+ * it is: a hook that throws changes nothing) then completes or fails the run as decided.
  */
 export function decideStepResult(wf: WorkflowDefinition, tenantId: string, result: Envelope, retry: RetryPolicy, bounds: RunBounds, before: RunState, now: number): StepDecision {
+  const body = result.event;
+  if (body.$case !== 'actionSucceeded' && body.$case !== 'actionFailed') return { state: before, events: [] };
+  const ctx = requireContext(body.value.context);
+  const hook = ctx.step?.name;
+  if (hook === 'onWorkflowComplete') return { state: applyToRunState(before, result), events: advance(wf, tenantId, { ...ctx, step: undefined }, {}, result.eventId, now) };
+  if (hook === 'onWorkflowError') {
+    const { error, failedActionId } = JSON.parse(ctx.step?.dataJson || '{}') as HookErrorData;
+    return { state: applyToRunState(before, result), events: [enrollmentFailed(tenantId, { ...ctx, actionId: failedActionId }, error, result.eventId, now)] };
+  }
+  const decision = decideStep(wf, tenantId, result, retry, bounds, before, now);
+  const code = wf.actions[ctx.stepIndex]?.code ?? '';
+  const [only] = decision.events;
+  if (decision.events.length === 1 && only?.event.$case === 'enrollmentFailed' && definesHook(code, 'onWorkflowError')) {
+    const failed = only.event.value;
+    const data: HookErrorData = { error: failed.error!, failedActionId: failed.failedActionId };
+    return { state: decision.state, events: [hookRequest(wf, tenantId, ctx, 'onWorkflowError', data, result, now)] };
+  }
+  if (decision.completes && definesHook(code, 'onWorkflowComplete')) return { state: decision.state, events: [hookRequest(wf, tenantId, ctx, 'onWorkflowComplete', null, result, now)] };
+  return decision;
+}
+
+/** The hook's execution (one per run: its branch and id are fixed, so deciding it twice appends it once). */
+function hookRequest(wf: WorkflowDefinition, tenantId: string, ctx: ActionContext, hook: WorkflowHook, data: unknown, result: Envelope, now: number): Envelope {
+  const step: WorkflowStep = { name: hook, branchId: `hook-${hook}`, depth: ctx.step?.depth ?? 0, dataJson: JSON.stringify(data), parentExecutionId: result.aggregateId };
+  return actionRequested(wf, tenantId, { ...ctx, attempt: 1, firstAttemptAt: now, step }, result.eventId, now);
+}
+
+function decideStep(wf: WorkflowDefinition, tenantId: string, result: Envelope, retry: RetryPolicy, bounds: RunBounds, before: RunState, now: number): StepDecision & { completes?: boolean } {
   const body = result.event;
   if (body.$case !== 'actionSucceeded' && body.$case !== 'actionFailed') return { state: before, events: [] };
   const ctx = requireContext(body.value.context);
@@ -120,7 +169,7 @@ export function decideStepResult(wf: WorkflowDefinition, tenantId: string, resul
     return { state, events: succeeded.nextSteps.map((next, i) => stepScheduled(tenantId, ctx, succeeded.executionId, i, next, depth, result.eventId, result.occurredAt, now)) };
   }
   if (openBranches(run) > 0) return { state, events: [] };
-  return { state, events: advance(wf, tenantId, { ...ctx, step: undefined }, succeeded.outputFields, result.eventId, now) };
+  return { state, events: advance(wf, tenantId, { ...ctx, step: undefined }, succeeded.outputFields, result.eventId, now), completes: true };
 }
 
 function stepScheduled(

@@ -71,6 +71,23 @@ const DEDUPED = `class Workflow {
   }
 }`;
 
+const HOOKED = `class Workflow {
+  async start(data, headers, api) {
+    for (let i = 0; i < 3; i++) await api.scheduleNextStep({ delay: 0, action: 'work', payload: { i, fail: data.object.properties.fail === 'yes' && i === 1 } });
+  }
+  async work({ i, fail }, headers, api) {
+    await api.runStore.increment('worked');
+    if (fail) throw new Error('item ' + i + ' is broken');
+  }
+  async onWorkflowComplete(api) {
+    api.log('all done after', await api.runStore.get('worked'), 'steps; can schedule:', typeof api.scheduleNextStep);
+    throw new Error('a hook that throws changes nothing');
+  }
+  async onWorkflowError(err, api) {
+    api.log('failed:', err.message, err.code);
+  }
+}`;
+
 type Call = ReturnType<typeof api>;
 
 async function createWorkflow(call: Call, name: string, code: string): Promise<string> {
@@ -161,6 +178,27 @@ describe('JsWorkflows steps, delays and fan-out (embedded)', () => {
       [first, second, other].map((e) => e.executions[0].returnValue),
       [{ processed: '1001' }, { skipped: true }, { processed: '1002' }],
     );
+  });
+
+  it('runs onWorkflowComplete once when every branch has finished (a hook that throws leaves the run completed), and onWorkflowError once on the failure that ends a run', async () => {
+    const wf = await createWorkflow(call, 'hooks', HOOKED);
+    const ok = await finished(call, await enroll(call, wf, { fail: 'no' }));
+    assert.equal(ok.status, 'completed', JSON.stringify(ok.error));
+    const complete = ok.executions.filter((x: any) => x.workflowStep?.name === 'onWorkflowComplete');
+    assert.equal(complete.length, 1);
+    assert.equal(complete[0].status, 'failed');
+    assert.ok(Date.parse(complete[0].requestedAt) >= Math.max(...ok.executions.filter((x: any) => x.workflowStep?.name === 'work').map((x: any) => Date.parse(x.finishedAt))));
+    const logs = (await call('GET', `/v1/executions/${complete[0].id}`)).body.logs.map((l: any) => l.message);
+    assert.equal(logs[0], 'all done after 3 steps; can schedule: undefined');
+
+    const ko = await finished(call, await enroll(call, wf, { fail: 'yes' }));
+    assert.equal(ko.status, 'failed');
+    assert.match(ko.error.message, /item 1 is broken/);
+    const onError = ko.executions.filter((x: any) => x.workflowStep?.name === 'onWorkflowError');
+    assert.equal(onError.length, 1);
+    assert.equal(ko.executions.filter((x: any) => x.workflowStep?.name === 'onWorkflowComplete').length, 0);
+    const errorLogs = (await call('GET', `/v1/executions/${onError[0].id}`)).body.logs.map((l: any) => l.message);
+    assert.match(errorLogs[0], /^failed: Error: item 1 is broken USER_CODE_ERROR$/);
   });
 
   it('fails a run whose step schedules itself forever at the chain depth cap, with WORKFLOW_LIMIT', async () => {

@@ -216,6 +216,17 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
   });
   /** JsWorkflows' `api.dedupe(key)`: `{ locked: false }` the first time within the window, `{ locked: true }` after. */
   const dedupe = (key: unknown): Promise<unknown> => runStateCall('api.dedupe', 'dedupe', key);
+  /** The error an `onWorkflowError` hook receives: an Error with the failure's message and `code`. */
+  const errorOf = (data: unknown): Error => {
+    const failure = isObjectLike(data) ? readProperty(data, 'error') : undefined;
+    const message = isObjectLike(failure) ? readProperty(failure, 'message') : undefined;
+    const error = new ErrorCtor(typeof message === 'string' ? message : 'the workflow failed');
+    const code = isObjectLike(failure) ? readProperty(failure, 'code') : undefined;
+    core.defineProperty(error, 'code', { value: typeof code === 'string' ? code : 'UNKNOWN', writable: true, configurable: true, enumerable: true });
+    const actionId = isObjectLike(data) ? readProperty(data, 'failedActionId') : undefined;
+    if (typeof actionId === 'string') core.defineProperty(error, 'actionId', { value: actionId, writable: true, configurable: true, enumerable: true });
+    return error;
+  };
   const runWorkflow = (exported: Exports, inputJson: string, headersJson: string): void => {
     const Workflow = readProperty(exported, 'Workflow') ?? readProperty(exported, 'default');
     if (typeof Workflow !== 'function') {
@@ -226,6 +237,13 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
     try {
       const instance = reflectConstruct(Workflow as new () => object, []) as Record<string, unknown>;
       const method = methodOf(instance, step.name);
+      const isHook = step.name === 'onWorkflowComplete' || step.name === 'onWorkflowError';
+      if (typeof method !== 'function' && isHook) {
+        // The platform guessed the hook from the source; a class without it has nothing to run.
+        settled = true;
+        deliver('complete', undefined);
+        return;
+      }
       if (typeof method !== 'function') {
         const message =
           step.name === 'start'
@@ -237,8 +255,10 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
       const data = jsonParse(inputJson) as unknown;
       const headers = jsonParse(headersJson) as unknown;
       const log = (...args: unknown[]): void => emit('log', args);
-      const api = objectFreeze({ getOAuthToken, scheduleNextStep: scheduleNextStepOf(instance), log, runStore, dedupe });
-      result = reflectApply(method, instance, [data, headers, api]);
+      // Hooks get a restricted api: no scheduling (the run is ending).
+      const api = isHook ? objectFreeze({ getOAuthToken, log, runStore, dedupe }) : objectFreeze({ getOAuthToken, scheduleNextStep: scheduleNextStepOf(instance), log, runStore, dedupe });
+      const args = step.name === 'onWorkflowComplete' ? [api] : step.name === 'onWorkflowError' ? [errorOf(data), api] : [data, headers, api];
+      result = reflectApply(method as (...a: unknown[]) => unknown, instance, args);
     } catch (error) {
       fail(error);
       return;
