@@ -201,10 +201,11 @@ function hooksPaths(): Record<string, unknown> {
     '/hooks/{token}': {
       parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
       post: {
-        summary: "Webhook trigger: data = JSON body merged over the query parameters, headers = the request's; answers with what the last action's start returned",
+        summary:
+          "Webhook trigger: data = JSON body merged over the query parameters, headers = the request's; answers with what the last action's start returned, as soon as it returned (a JsWorkflows run's later steps go on)",
         security: [],
         responses: {
-          '200': { description: "start's return value" },
+          '200': { description: 'start\'s return value as JSON; {"success": true} when it returned nothing. A Response start returned is sent as it is (its status, headers and body)' },
           '202': { description: 'Still running after the wait; the body has the enrollment id' },
           '404': { description: 'Unknown hook' },
           '500': { description: 'The workflow failed; the body has the error' },

@@ -59,6 +59,7 @@ export function executionView(
     stepDepth: d.step?.depth ?? 0,
     parentExecutionId: d.step?.parentExecutionId ?? '',
     dueAt: d.step?.dueAt ?? 0,
+    httpResponseJson: d.httpResponseJson ?? '',
   };
 }
 

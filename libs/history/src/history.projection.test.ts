@@ -50,7 +50,7 @@ describe('history projections', () => {
       envelope(meta('a2', 'x1'), { $case: 'actionStarted', value: { executionId: 'x1', context: ctx, executorId: 'ex', traceId: 'trace' } }),
       envelope(meta('a3', 'x1', 30), {
         $case: 'actionSucceeded',
-        value: { executionId: 'x1', context: ctx, outputFields: plainToFieldMap({ n: 2 }), durationMs: 4, returnValueJson: '', nextSteps: [] },
+        value: { executionId: 'x1', context: ctx, outputFields: plainToFieldMap({ n: 2 }), durationMs: 4, returnValueJson: '', nextSteps: [], httpResponseJson: '' },
       }),
     ];
     const doc = fold<ExecutionDoc>(applyToExecution, events);

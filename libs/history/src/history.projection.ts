@@ -55,6 +55,8 @@ export interface ExecutionDoc {
   outputFields: PlainFields;
   /** JsWorkflows: JSON of what `start` returned ('' if nothing). */
   returnValueJson: string;
+  /** JsWorkflows: the `Response` the step returned, JSON of `{ status, headers, body }` (absent if none). */
+  httpResponseJson?: string;
   error: ErrorView | null;
   continueEnrollment: boolean;
   durationMs: number;
@@ -199,6 +201,7 @@ export function applyToExecution(doc: ExecutionDoc | undefined, env: Envelope): 
         status: 'succeeded',
         outputFields: fieldMapToPlain(e.value.outputFields),
         returnValueJson: e.value.returnValueJson,
+        ...(e.value.httpResponseJson ? { httpResponseJson: e.value.httpResponseJson } : {}),
         durationMs: e.value.durationMs,
         finishedAt: env.occurredAt,
         eventIds: remember(d.eventIds, env.eventId),

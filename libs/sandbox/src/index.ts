@@ -11,6 +11,7 @@ export type {
   ExecutionRequest,
   ExecutionResult,
   NextStepRequest,
+  HttpResponseValue,
   HubSpotEvent,
   ConsoleLevel,
   ConsoleLine,

@@ -33,6 +33,13 @@ export type ExecutionInput =
    */
   | { runtime: 'jsworkflows'; data: unknown; headers: Record<string, string>; step?: string; scheduling?: StepSchedulingBounds };
 
+/** A `Response` a JsWorkflows step returned: its status, headers and body (read as text). */
+export interface HttpResponseValue {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
 /** A next step a JsWorkflows step asked for with `api.scheduleNextStep` (one per call). */
 export interface NextStepRequest {
   action: string;
@@ -88,6 +95,8 @@ export interface ExecutionResult {
   executionState?: 'SUCCESS' | 'FAIL_CONTINUE';
   /** JsWorkflows: the JSON value `start` returned (becomes the HTTP response of a webhook trigger). */
   returnValue?: unknown;
+  /** JsWorkflows: the step returned a `Response` (an HTTP trigger sends it as it is); `returnValue` is then unset. */
+  httpResponse?: HttpResponseValue;
   /** JsWorkflows: the next steps the step scheduled, in call order (only on success). */
   nextSteps?: NextStepRequest[];
   logs: ConsoleLine[];

@@ -236,6 +236,23 @@ describe('lifecycle hooks in the sandbox', () => {
   });
 });
 
+describe('a Response returned by a step', () => {
+  it('is read and sent back as status, headers and body, not as a return value', async () => {
+    const code = `class Workflow { async start() { return new Response('<h1>thanks</h1>', { status: 201, headers: { 'Content-Type': 'text/html', 'X-Order': '7' } }); } }`;
+    const result = await runStep(code, 'start', {});
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.equal(result.returnValue, undefined);
+    assert.deepEqual(result.httpResponse, { status: 201, headers: { 'content-type': 'text/html', 'x-order': '7' }, body: '<h1>thanks</h1>' });
+  });
+
+  it('reads a JSON Response too (Response.json)', async () => {
+    const result = await runStep(`class Workflow { async start() { return Response.json({ ok: true }, { status: 202 }); } }`, 'start', {});
+    assert.equal(result.httpResponse?.status, 202);
+    assert.equal(result.httpResponse?.body, '{"ok":true}');
+    assert.match(result.httpResponse?.headers['content-type'] ?? '', /application\/json/);
+  });
+});
+
 describe('step delays', () => {
   it('reads seconds and the documented duration strings', () => {
     const cases: Array<[unknown, number]> = [

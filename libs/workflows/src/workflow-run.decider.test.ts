@@ -29,7 +29,7 @@ function succeeded(request: Envelope, next: Array<Partial<NextStep>> = [], at = 
   const nextSteps = next.map((n) => ({ action: n.action ?? 'next', delayMs: n.delayMs ?? 10_000, payloadJson: n.payloadJson ?? 'null' }));
   return envelope(
     { eventId: `ok-${executionId}`, tenantId: 't1', aggregateId: executionId, occurredAt: at },
-    { $case: 'actionSucceeded', value: { executionId, context, outputFields: {}, durationMs: 1, returnValueJson: '', nextSteps } },
+    { $case: 'actionSucceeded', value: { executionId, context, outputFields: {}, durationMs: 1, returnValueJson: '', nextSteps, httpResponseJson: '' } },
   );
 }
 

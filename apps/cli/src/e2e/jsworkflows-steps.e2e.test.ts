@@ -201,6 +201,37 @@ describe('JsWorkflows steps, delays and fan-out (embedded)', () => {
     assert.match(errorLogs[0], /^failed: Error: item 1 is broken USER_CODE_ERROR$/);
   });
 
+  it("answers an HTTP trigger with start's return value as soon as start returned: an object as JSON, nothing as {success:true}, a Response as it is", async () => {
+    const hookOf = async (code: string) => {
+      const wf = await createWorkflow(call, 'http', code);
+      return platform.url + (await call('POST', `/v1/workflows/${wf}/webhook`)).body.path;
+    };
+    const post = (url: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 42 }) });
+
+    // start schedules a step a minute away: the caller gets start's answer now, the run goes on.
+    const object = await post(
+      await hookOf(`class Workflow { async start(data, h, api) { await api.scheduleNextStep({ delay: '1 min', action: 'later' }); return { received: data.id }; } async later() {} }`),
+    );
+    assert.equal(object.status, 200);
+    assert.deepEqual(await object.json(), { received: 42 });
+    const running = await call('GET', `/v1/enrollments/${object.headers.get('x-codestep-enrollment-id')}`);
+    assert.equal(running.body.status, 'running');
+    assert.equal(running.body.executions.find((x: any) => x.workflowStep?.name === 'later')?.status, 'scheduled');
+
+    const nothing = await post(await hookOf(`class Workflow { async start() {} }`));
+    assert.deepEqual([nothing.status, await nothing.json()], [200, { success: true }]);
+
+    const response = await post(
+      await hookOf(
+        `class Workflow { async start(data) { return new Response('<p>order ' + data.id + '</p>', { status: 201, headers: { 'content-type': 'text/html', 'x-order': String(data.id) } }); } }`,
+      ),
+    );
+    assert.equal(response.status, 201);
+    assert.equal(response.headers.get('content-type'), 'text/html');
+    assert.equal(response.headers.get('x-order'), '42');
+    assert.equal(await response.text(), '<p>order 42</p>');
+  });
+
   it('fails a run whose step schedules itself forever at the chain depth cap, with WORKFLOW_LIMIT', async () => {
     const wf = await createWorkflow(call, 'forever', FOREVER);
     const enrollment = await finished(call, await enroll(call, wf, {}));

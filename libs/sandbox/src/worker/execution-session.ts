@@ -21,12 +21,22 @@ import type { WorkerExecution } from '../protocol.ts';
 import { ExecutionSockets } from './execution-sockets.ts';
 import { createRedactor, redactResultData, type Redactor } from '../redaction.ts';
 import { parseRetryAfter } from '../retry-after.ts';
-import type { ConsoleLine, ExecutionError, ExecutionResult, NextStepRequest } from '../sandbox.types.ts';
+import type { ConsoleLine, ExecutionError, ExecutionResult, HttpResponseValue, NextStepRequest } from '../sandbox.types.ts';
 import { SessionBuiltins } from './session-builtins.ts';
 
 /** Error codes the context may raise itself and that reach the result as they are. */
 /** Codes the context's own parts may throw with (user code throwing an error with one of these keeps USER_CODE_ERROR's meaning elsewhere). */
 const PLATFORM_CODES: ReadonlySet<string> = new Set<ErrorCode>(['MODULE_NOT_ALLOWED', 'MEMORY_LIMIT', 'NO_ENTRY_POINT', 'TOO_MANY_TIMERS', 'MODULE_LOAD_FAILED', 'INVALID_STEP']);
+/** A read `Response` as the entry part sent it; a status outside 200–599 is sent as 500 (as `new Response` refuses it). */
+function httpResponseOf(value: unknown): HttpResponseValue | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const r = value as { status?: unknown; headers?: unknown; body?: unknown };
+  const status = typeof r.status === 'number' && Number.isInteger(r.status) && r.status >= 200 && r.status <= 599 ? r.status : 500;
+  const headers: Record<string, string> = {};
+  if (typeof r.headers === 'object' && r.headers !== null) for (const [k, v] of Object.entries(r.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+  return { status, headers, body: typeof r.body === 'string' ? r.body : '' };
+}
+
 /** The next steps as the entry part recorded them (anything else is dropped: the part made them). */
 function nextStepsOf(value: unknown): NextStepRequest[] {
   if (!Array.isArray(value)) return [];
@@ -463,7 +473,7 @@ export class ExecutionSession {
         message: `The action's result is ${payload.length} characters of JSON; the limit is ${MAX_RESULT_CHARS}`,
       });
     }
-    let parsed: { outputFields?: unknown; returnValue?: unknown; notAnObject?: string; nextSteps?: unknown };
+    let parsed: { outputFields?: unknown; returnValue?: unknown; notAnObject?: string; nextSteps?: unknown; httpResponse?: unknown };
     try {
       parsed = JSON.parse(payload) as typeof parsed;
     } catch {
@@ -473,6 +483,8 @@ export class ExecutionSession {
     if (this.execution.runtime === 'jsworkflows') {
       const result: ExecutionResult = { status: 'succeeded', outputFields: {}, logs: [], logsTruncated: false, error: null, durationMs: 0 };
       if ('returnValue' in parsed) result.returnValue = parsed.returnValue;
+      const response = httpResponseOf(parsed.httpResponse);
+      if (response) result.httpResponse = response;
       const nextSteps = nextStepsOf(parsed.nextSteps);
       if (nextSteps.length) result.nextSteps = nextSteps;
       return result;

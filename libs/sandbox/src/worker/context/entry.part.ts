@@ -63,6 +63,8 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
   units.h = units.hr = units.hrs = units.hour = units.hours = 3_600_000;
   units.d = units.day = units.days = 86_400_000;
   units.w = units.week = units.weeks = 604_800_000;
+  /** A `Response` the step returned, once read (`{ status, headers, body }`): what `serialise` sends instead of a return value. */
+  let httpResponse: unknown;
   let settled = false;
   let callbackCalled = false;
   let runtime = 'hubspot';
@@ -77,7 +79,7 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
   };
   const serialise = (value: unknown): unknown => {
     if (runtime === 'jsworkflows') {
-      const out = value === undefined ? {} : { returnValue: value };
+      const out = httpResponse !== undefined ? { httpResponse } : value === undefined ? {} : { returnValue: value };
       return nextSteps.length ? { ...out, nextSteps } : out;
     }
     if (!isObjectLike(value)) return { notAnObject: value === null ? 'null' : typeof value };
@@ -227,6 +229,39 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
     if (typeof actionId === 'string') core.defineProperty(error, 'actionId', { value: actionId, writable: true, configurable: true, enumerable: true });
     return error;
   };
+  /** A `Response` (the runtime's, or one shaped like it): a numeric status, headers with forEach, text(). */
+  const isResponse = (value: unknown): boolean => {
+    if (!isObjectLike(value) || typeof readProperty(value, 'status') !== 'number' || typeof readProperty(value, 'text') !== 'function') return false;
+    const headers = readProperty(value, 'headers');
+    return isObjectLike(headers) && typeof readProperty(headers, 'forEach') === 'function';
+  };
+  /** Reads the Response's body as text, then settles with `{ httpResponse: { status, headers, body } }`. */
+  const deliverResponse = (response: object): void => {
+    const status = readProperty(response, 'status') as number;
+    const headers = Object.create(null) as Record<string, string>;
+    let body: unknown;
+    try {
+      reflectApply(readProperty(readProperty(response, 'headers'), 'forEach') as (cb: (value: unknown, name: unknown) => void) => void, readProperty(response, 'headers'), [
+        (value: unknown, name: unknown) => {
+          if (typeof name === 'string' && typeof value === 'string') headers[name] = value;
+        },
+      ]);
+      body = reflectApply(readProperty(response, 'text') as () => unknown, response, []);
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    then(
+      promiseResolve(body),
+      (text) => {
+        if (settled) return;
+        settled = true;
+        httpResponse = { status, headers, body: typeof text === 'string' ? text : StringCtor(text) };
+        deliver('complete', undefined);
+      },
+      fail,
+    );
+  };
   const runWorkflow = (exported: Exports, inputJson: string, headersJson: string): void => {
     const Workflow = readProperty(exported, 'Workflow') ?? readProperty(exported, 'default');
     if (typeof Workflow !== 'function') {
@@ -267,6 +302,10 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
       promiseResolve(result),
       (value) => {
         if (settled) return;
+        if (isResponse(value)) {
+          deliverResponse(value as object);
+          return;
+        }
         settled = true;
         deliver('complete', value);
       },

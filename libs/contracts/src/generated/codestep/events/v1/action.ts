@@ -142,6 +142,11 @@ export interface ActionSucceeded {
    * step that crashed scheduled nothing and a redelivered one schedules nothing twice).
    */
   nextSteps: NextStep[];
+  /**
+   * JsWorkflows: the step returned a `Response`: JSON of { status, headers, body } (body as text),
+   * sent as it is by an HTTP trigger; return_value_json is then empty.
+   */
+  httpResponseJson: string;
 }
 
 export interface ActionSucceeded_OutputFieldsEntry {
@@ -1640,7 +1645,15 @@ export const ActionLogged: MessageFns<ActionLogged> = {
 };
 
 function createBaseActionSucceeded(): ActionSucceeded {
-  return { executionId: "", context: undefined, outputFields: {}, durationMs: 0, returnValueJson: "", nextSteps: [] };
+  return {
+    executionId: "",
+    context: undefined,
+    outputFields: {},
+    durationMs: 0,
+    returnValueJson: "",
+    nextSteps: [],
+    httpResponseJson: "",
+  };
 }
 
 export const ActionSucceeded: MessageFns<ActionSucceeded> = {
@@ -1662,6 +1675,9 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     }
     for (const v of message.nextSteps) {
       NextStep.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.httpResponseJson !== "") {
+      writer.uint32(58).string(message.httpResponseJson);
     }
     return writer;
   },
@@ -1730,6 +1746,14 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
             message.nextSteps.push(NextStep.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.httpResponseJson = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1792,6 +1816,11 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
         : globalThis.Array.isArray(object?.next_steps)
         ? object.next_steps.map((e: any) => NextStep.fromJSON(e))
         : [],
+      httpResponseJson: isSet(object.httpResponseJson)
+        ? globalThis.String(object.httpResponseJson)
+        : isSet(object.http_response_json)
+        ? globalThis.String(object.http_response_json)
+        : "",
     };
   },
 
@@ -1821,6 +1850,9 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     if (message.nextSteps?.length) {
       obj.nextSteps = message.nextSteps.map((e) => NextStep.toJSON(e));
     }
+    if (message.httpResponseJson !== "") {
+      obj.httpResponseJson = message.httpResponseJson;
+    }
     return obj;
   },
 
@@ -1845,6 +1877,7 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     message.durationMs = object.durationMs ?? 0;
     message.returnValueJson = object.returnValueJson ?? "";
     message.nextSteps = object.nextSteps?.map((e) => NextStep.fromPartial(e)) || [];
+    message.httpResponseJson = object.httpResponseJson ?? "";
     return message;
   },
 };

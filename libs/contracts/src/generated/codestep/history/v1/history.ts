@@ -61,6 +61,8 @@ export interface ExecutionView {
   stepDepth: number;
   parentExecutionId: string;
   dueAt: number;
+  /** JsWorkflows: the `Response` the step returned, JSON of { status, headers, body }. */
+  httpResponseJson: string;
 }
 
 export interface ExecutionView_InputFieldsEntry {
@@ -156,6 +158,7 @@ function createBaseExecutionView(): ExecutionView {
     stepDepth: 0,
     parentExecutionId: "",
     dueAt: 0,
+    httpResponseJson: "",
   };
 }
 
@@ -235,6 +238,9 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     }
     if (message.dueAt !== 0) {
       writer.uint32(200).int64(message.dueAt);
+    }
+    if (message.httpResponseJson !== "") {
+      writer.uint32(210).string(message.httpResponseJson);
     }
     return writer;
   },
@@ -458,6 +464,14 @@ export const ExecutionView: MessageFns<ExecutionView> = {
             message.dueAt = longToNumber(reader.int64());
             continue;
           }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.httpResponseJson = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -627,6 +641,11 @@ export const ExecutionView: MessageFns<ExecutionView> = {
         : isSet(object.due_at)
         ? globalThis.Number(object.due_at)
         : 0,
+      httpResponseJson: isSet(object.httpResponseJson)
+        ? globalThis.String(object.httpResponseJson)
+        : isSet(object.http_response_json)
+        ? globalThis.String(object.http_response_json)
+        : "",
     };
   },
 
@@ -719,6 +738,9 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     if (message.dueAt !== 0) {
       obj.dueAt = Math.round(message.dueAt);
     }
+    if (message.httpResponseJson !== "") {
+      obj.httpResponseJson = message.httpResponseJson;
+    }
     return obj;
   },
 
@@ -770,6 +792,7 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     message.stepDepth = object.stepDepth ?? 0;
     message.parentExecutionId = object.parentExecutionId ?? "";
     message.dueAt = object.dueAt ?? 0;
+    message.httpResponseJson = object.httpResponseJson ?? "";
     return message;
   },
 };
