@@ -201,14 +201,23 @@ describe('JsWorkflows run decider', () => {
       const failure = decideIn(withHooks, first.state, failed(a!, false));
       const hook = requestOf(failure.events[0]);
       assert.equal(hook.context?.step?.name, 'onWorkflowError');
-      assert.deepEqual(JSON.parse(hook.context?.step?.dataJson ?? ''), { error: { code: 'USER_CODE_ERROR', message: 'boom', retryable: false, retryAfterMs: 0 }, failedActionId: 'flow' });
-      assert.deepEqual(decideIn(withHooks, failure.state, succeeded(b!)).events, [], 'another branch reporting later schedules nothing');
-      const ended = decideIn(withHooks, failure.state, succeeded(failure.events[0]!));
+      assert.deepEqual(JSON.parse(hook.context?.step?.dataJson ?? ''), {
+        error: { code: 'USER_CODE_ERROR', message: 'boom', retryable: false, retryAfterMs: 0 },
+        failedActionId: 'flow',
+        failedBy: failed(a!, false).eventId,
+      });
+      const late = decideIn(withHooks, failure.state, succeeded(b!));
+      assert.deepEqual(late.events, [], 'another branch reporting later schedules nothing');
+      const ended = decideIn(withHooks, late.state, succeeded(failure.events[0]!));
       assert.deepEqual(cases(ended.events), ['enrollmentFailed']);
       if (ended.events[0]?.event.$case === 'enrollmentFailed') {
         assert.equal(ended.events[0].event.value.error?.message, 'boom');
         assert.equal(ended.events[0].event.value.failedActionId, 'flow');
       }
+      // Replayed from the log in either order, the run state is the one the decisions wrote.
+      const log = [succeeded(started(), [{}, {}]), failed(a!, false), succeeded(b!), succeeded(failure.events[0]!), ...ended.events];
+      assert.deepEqual(log.reduce(applyToRunState, emptyRunState('t1')), ended.state);
+      assert.deepEqual([...log].reverse().reduce(applyToRunState, emptyRunState('t1')), ended.state);
     });
 
     it('given a class without hooks, ends the run directly', () => {

@@ -101,6 +101,8 @@ export function definesHook(code: string, hook: WorkflowHook): boolean {
 interface HookErrorData {
   error: ErrorInfo;
   failedActionId: string;
+  /** The result whose failure ended the run: the cause of the enrollment's failure (as without a hook). */
+  failedBy: string;
 }
 
 /**
@@ -117,15 +119,15 @@ export function decideStepResult(wf: WorkflowDefinition, tenantId: string, resul
   const hook = ctx.step?.name;
   if (hook === 'onWorkflowComplete') return { state: applyToRunState(before, result), events: advance(wf, tenantId, { ...ctx, step: undefined }, {}, result.eventId, now) };
   if (hook === 'onWorkflowError') {
-    const { error, failedActionId } = JSON.parse(ctx.step?.dataJson || '{}') as HookErrorData;
-    return { state: applyToRunState(before, result), events: [enrollmentFailed(tenantId, { ...ctx, actionId: failedActionId }, error, result.eventId, now)] };
+    const { error, failedActionId, failedBy } = JSON.parse(ctx.step?.dataJson || '{}') as HookErrorData;
+    return { state: applyToRunState(before, result), events: [enrollmentFailed(tenantId, { ...ctx, actionId: failedActionId }, error, failedBy || result.eventId, now)] };
   }
   const decision = decideStep(wf, tenantId, result, retry, bounds, before, now);
   const code = wf.actions[ctx.stepIndex]?.code ?? '';
   const [only] = decision.events;
   if (decision.events.length === 1 && only?.event.$case === 'enrollmentFailed' && definesHook(code, 'onWorkflowError')) {
     const failed = only.event.value;
-    const data: HookErrorData = { error: failed.error!, failedActionId: failed.failedActionId };
+    const data: HookErrorData = { error: failed.error!, failedActionId: failed.failedActionId, failedBy: result.eventId };
     return { state: decision.state, events: [hookRequest(wf, tenantId, ctx, 'onWorkflowError', data, result, now)] };
   }
   if (decision.completes && definesHook(code, 'onWorkflowComplete')) return { state: decision.state, events: [hookRequest(wf, tenantId, ctx, 'onWorkflowComplete', null, result, now)] };

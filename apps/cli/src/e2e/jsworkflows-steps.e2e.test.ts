@@ -7,6 +7,7 @@
  * start's `data` is the enrolled object (`data.object.properties`).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -275,5 +276,22 @@ describe('JsWorkflows steps, delays and fan-out (embedded)', () => {
     const enrollment = await finished(call, id);
     assert.equal(enrollment.status, 'completed');
     assert.deepEqual(enrollment.executions.at(-1).returnValue, { v: 1 });
+  });
+
+  it('rebuilds the run states, timers and history from the log, equal to the live ones (codestep replay --verify)', async () => {
+    await new Promise((r) => setTimeout(r, 1500)); // let the projections apply the tail of the log
+    assert.equal(await platform.stop(), 0);
+    const child = spawn(process.execPath, ['apps/cli/src/main.ts', 'replay', '--verify'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, out);
+    const report = JSON.parse(out.slice(out.indexOf('{'))) as { equal: boolean; collections: Record<string, { live: number; differing: number }> };
+    assert.equal(report.equal, true, JSON.stringify(report.collections));
+    assert.ok(report.collections['enrollment/workflow_runs']!.live > 0);
   });
 });
