@@ -41,7 +41,7 @@ function boundaries(tests) {
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/generated/**', '**/*.bundle.js', 'infra/**', '.nx/**'] },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.base],
     plugins: { '@nx': nx },
     languageOptions: {
@@ -60,7 +60,7 @@ export default tseslint.config(
   },
   {
     // Sizes (issue 10): no function over ~80 lines and no file over ~500, outside tests, their kits and the contract suites.
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     ignores: [
       '**/*.test.ts',
       '**/testing/**',

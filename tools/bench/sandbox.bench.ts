@@ -12,7 +12,8 @@
  *   execution is steadier than executions/s when other work shares the cores: cores / CPU per
  *   execution is what the sandbox would do on an otherwise idle machine;
  * and, for the sandbox as a whole: host start, cold worker start, first `require` of the
- * HubSpot client in a fresh worker, and resident memory per concurrent execution.
+ * HubSpot client in a fresh worker, first `require` of each seed library of each runtime version
+ * (`--libraries-only` runs just that), and resident memory per concurrent execution.
  *
  * Baselines, in this process and in the same run: a warm bare `vm` context (the function alone)
  * and, for the trivial action, a fresh bare context per call (`vm.createContext` + running the
@@ -365,6 +366,42 @@ async function measureBuiltins(egress: Egress, figures: Figures): Promise<void> 
   await box.close();
 }
 
+/**
+ * The seed libraries of each runtime version (`node20`, `node24`): in one fresh worker per
+ * version, each library's first `require` (its source sent from the client through the host,
+ * compiled from source, run; what it requires in turn included), then per execution (fresh
+ * context, compiled script kept) p50.
+ */
+async function measureSeedLibraries(egress: Egress, figures: Figures): Promise<void> {
+  const names = ['@hubspot/api-client', 'async', 'aws-sdk', 'axios', 'bluebird', 'googleapis', 'lodash', 'mongoose', 'mysql', 'random-number-csprng', 'redis', 'request'];
+  const limits = { timeoutMs: 60_000, memoryMb: 512 };
+  const all: Record<string, Record<string, { firstMs: number; perExecutionP50Ms: number }>> = {};
+  for (const runtimeVersion of ['node20', 'node24']) {
+    const box = await createSandbox({ poolSize: 1, egress, defaultMemoryMb: limits.memoryMb });
+    console.log(`
+seed libraries on ${runtimeVersion}, in this order in one fresh worker: first require / then per execution (fresh context) p50`);
+    const libraries: Record<string, { firstMs: number; perExecutionP50Ms: number }> = {};
+    for (const name of names) {
+      const code = `const m = require(${JSON.stringify(name)}); exports.main = async () => ({ outputFields: { ok: typeof m } });`;
+      let t = performance.now();
+      await executeChecked(box, { ...request(code, limits), runtimeVersion });
+      const firstMs = performance.now() - t;
+      const again: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        t = performance.now();
+        await executeChecked(box, { ...request(code, limits), runtimeVersion });
+        again.push(performance.now() - t);
+      }
+      again.sort((a, b) => a - b);
+      libraries[name] = { firstMs, perExecutionP50Ms: percentile(again, 50) };
+      console.log(`  ${name.padEnd(21)} ${fmt(firstMs).padStart(8)} ms / ${fmt(percentile(again, 50)).padStart(7)} ms`);
+    }
+    all[runtimeVersion] = libraries;
+    await box.close();
+  }
+  figures.seedLibraries = all;
+}
+
 /** Resident memory per concurrent execution. */
 async function measureMemory(egress: Egress, figures: Figures): Promise<void> {
   // Resident memory per concurrent execution: host RSS with 1 vs 4 workers, each holding an
@@ -403,6 +440,14 @@ function printTargets(latencyFigures: Record<string, unknown>, trivialMedian: nu
 async function main(): Promise<void> {
   const server = await startServer();
   const egress = { allowHosts: [], mapHosts: { 'api.bench.example': server.url } };
+  if (process.argv.includes('--libraries-only')) {
+    // `npm run bench:sandbox -- --libraries-only`: the seed libraries' first require, nothing else.
+    const figures: Figures = { cpus: os.availableParallelism(), loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100) };
+    await measureSeedLibraries(egress, figures);
+    console.log(`\n${JSON.stringify(figures)}`);
+    await server.close();
+    return;
+  }
   const figures: Figures = { cpus: os.availableParallelism(), loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100), pool: POOL };
   console.log(
     `sandbox benchmark: ${os.availableParallelism()} CPUs, load average ${os
@@ -420,6 +465,7 @@ async function main(): Promise<void> {
   await measureHubSpotClient(egress, figures);
   await measureMemory(egress, figures);
   await measureBuiltins(egress, figures);
+  await measureSeedLibraries(egress, figures);
   printTargets(latencyFigures, trivialMedian);
   console.log(`\n${JSON.stringify(figures)}`);
   await server.close();

@@ -18,9 +18,11 @@ codegen_check() {
 }
 step "contracts generated from proto/" codegen_check
 lint() { nx show projects >/dev/null && eslint --max-warnings=0 apps libs tools; }  # nx computes the project graph the boundary rule reads
-step "format (prettier --check; fix with npm run format)" prettier --check --log-level=warn "**/*.{ts,js,json}"
+step "format (prettier --check; fix with npm run format)" prettier --check --log-level=warn "**/*.{ts,tsx,js,json,css}"
 step "lint (type-aware, module boundaries)" lint
 step "typecheck" tsc -p tsconfig.json
+step "typecheck (console, browser)" tsc -p apps/console/src/web/tsconfig.json
+step "build the console (apps/console/dist, served by the gateway)" node apps/console/src/build.ts
 
 mapfile -t unit < <(find libs apps tools -path '*/node_modules' -prune -o -name '*.test.ts' ! -name '*.int.test.ts' ! -name '*.e2e.test.ts' -print | sort)
 mapfile -t integ < <(find libs apps tools -path '*/node_modules' -prune -o -name '*.int.test.ts' -print | sort)

@@ -82,7 +82,9 @@ async function dev(): Promise<void> {
       bootstrap = `\nFirst start: created tenant ${t.tenantId}.\nAPI key (shown once, keep it): ${t.apiKey}\n  export CODESTEP_API_KEY=${t.apiKey}\n`;
     },
   });
-  process.stdout.write(`codestep is running (embedded mode)\n  HTTP API: ${platform.url}   OpenAPI: ${platform.url}/openapi.json\n  data: ${config.dataDir}\n${bootstrap}`);
+  process.stdout.write(
+    `codestep is running (embedded mode)\n  Console: ${platform.url}/\n  HTTP API: ${platform.url}   OpenAPI: ${platform.url}/openapi.json\n  data: ${config.dataDir}\n${bootstrap}`,
+  );
   stopOnSignal(
     async () => {
       await platform.stop();

@@ -10,7 +10,7 @@ const running = await startGatewayApp(config, logger, {
   extraRoutes: brokerRoutes,
   onBootstrap: (t) => process.stdout.write(`created tenant ${t.tenantId}\nAPI key (shown once): ${t.apiKey}\n`),
 });
-logger.info({ url: running.url }, 'gateway started');
+logger.info({ url: running.url, console: `${running.url}/` }, 'gateway started');
 stopOnSignal(
   async () => {
     await running.stop();

@@ -1,5 +1,15 @@
 export { CODESTEP_ERROR, CodestepError, ConflictError, NotFoundError, UnauthenticatedError, ValidationError, isCodestepError, serializeError, type SerializedError } from './errors.ts';
 export { DEFAULT_EXECUTION_LIMITS, DEFAULT_MAX_EXECUTION_LIMITS, MIN_EXECUTION_LIMITS } from './execution-limits.constants.ts';
+export {
+  ACCEPTED_RUNTIME_VERSIONS,
+  DEFAULT_RUNTIME_VERSION,
+  LEGACY_RUNTIME_VERSION,
+  RUNTIME_VERSIONS,
+  RUNTIME_VERSION_ALIASES,
+  resolveRuntimeVersion,
+  runtimeVersionProblem,
+  type RuntimeVersion,
+} from './runtime-versions.constants.ts';
 export { deterministicId, newId, randomId, systemClock, type Clock, type IdGenerator } from './ids.ts';
 export { createLogger, setLogContextProvider, silentLogger, type LogLevel, type Logger, type LoggerOptions } from './logger.ts';
 export { ERROR_CATALOGUE, ERROR_CODES, GrpcCode, errorSpecOf, isErrorCode, type ErrorCode, type ErrorSpec } from './error-catalogue.ts';

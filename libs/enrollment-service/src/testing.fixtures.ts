@@ -112,6 +112,7 @@ export function actionDef(actionId: string): ActionDefinition {
     timeoutMs: 0,
     memoryMb: 0,
     connectionHandles: [],
+    runtimeVersion: 'node20',
   };
 }
 

@@ -3,6 +3,7 @@ import { after, beforeEach, describe, it } from 'node:test';
 import type { WorkflowDefinition } from '@codestep/contracts';
 import { Topics, envelope, toRecord } from '@codestep/events';
 import type { ProjectedRecord } from '@codestep/store';
+import { runtimeVersionOf } from '@codestep/workflows';
 import { actionDef, openFixture, removeDir, type Fixture } from './testing.fixtures.ts';
 import { WORKFLOW_COLLECTIONS, headKey, versionKey, workflowsProjection, type HeadDoc } from './workflows.projection.ts';
 
@@ -39,6 +40,25 @@ describe('workflows projection', () => {
     const head = await f.store.get<HeadDoc>(WORKFLOW_COLLECTIONS.heads, headKey('t1', 'wf1'));
     assert.equal(head?.doc.version, 2);
     assert.equal((await f.store.get<WorkflowDefinition>(WORKFLOW_COLLECTIONS.versions, versionKey('t1', 'wf1', 2)))?.doc.name, 'v2');
+  });
+
+  it('given versions saved with a runtime version and one saved before versions existed, when replayed into an empty store, then each keeps the libraries it was saved with', async () => {
+    const on = (version: number, runtimeVersion: string): WorkflowDefinition => ({ ...wf(version), actions: [{ ...actionDef('a'), runtimeVersion }] });
+    // Version 1 predates runtime versions: its event has no runtime_version field at all.
+    const records = [publishedRecord(on(1, ''), 0), publishedRecord(on(2, 'node20'), 1), publishedRecord(on(3, 'node24'), 2)];
+    await workflowsProjection.apply(f.store, records);
+    const replayed = openFixture();
+    dirs.push(replayed.dir);
+    await workflowsProjection.ensure(replayed.store);
+    await workflowsProjection.apply(replayed.store, records);
+    for (const store of [f.store, replayed.store]) {
+      const saved: string[] = [];
+      for (const version of [1, 2, 3]) {
+        const doc = (await store.get<WorkflowDefinition>(WORKFLOW_COLLECTIONS.versions, versionKey('t1', 'wf1', version)))?.doc;
+        saved.push(runtimeVersionOf(doc!.actions[0]!));
+      }
+      assert.deepEqual(saved, ['node24', 'node20', 'node24']);
+    }
   });
 
   it('reads the workflows topic only', () => {

@@ -24,6 +24,7 @@ function action(overrides: Partial<ActionDefinition> = {}): ActionDefinition {
     timeoutMs: 0,
     memoryMb: 0,
     connectionHandles: [],
+    runtimeVersion: 'node20',
     ...overrides,
   };
 }
@@ -99,6 +100,17 @@ describe('execution mapping: request to the sandbox', () => {
   it('given a JsWorkflows action without a trigger payload, sends the input fields and the object as its data', () => {
     const built = executionRequestOf({ req: request(), tenantId: '1', action: action({ runtime: 'jsworkflows' }), secrets: {}, limits });
     assert.deepEqual(built.input, { runtime: 'jsworkflows', data: { email: 'a@b.c', score: 3, object: { objectType: 'CONTACT', objectId: '42', properties: {} } }, headers: {}, step: 'start' });
+  });
+});
+
+describe('execution mapping: runtime version', () => {
+  it('given an action saved with a runtime version, sends that version', () => {
+    assert.equal(executionRequestOf({ req: request(), tenantId: '777', action: action({ runtimeVersion: 'node20' }), secrets: {}, limits }).runtimeVersion, 'node20');
+    assert.equal(executionRequestOf({ req: request(), tenantId: '777', action: action({ runtimeVersion: 'node24' }), secrets: {}, limits }).runtimeVersion, 'node24');
+  });
+
+  it('given an action saved before runtime versions existed (none in its event), sends node24, the libraries it ran then', () => {
+    assert.equal(executionRequestOf({ req: request(), tenantId: '777', action: action({ runtimeVersion: '' }), secrets: {}, limits }).runtimeVersion, 'node24');
   });
 });
 

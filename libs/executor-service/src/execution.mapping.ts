@@ -5,7 +5,7 @@
  * so an execution's events produced again (a redelivery) are the same events.
  */
 import type { ActionDefinition, ActionRequested } from '@codestep/contracts';
-import { deterministicId, type Clock, type ErrorCode, type StepSchedulingBounds } from '@codestep/core';
+import { LEGACY_RUNTIME_VERSION, deterministicId, resolveRuntimeVersion, type Clock, type ErrorCode, type StepSchedulingBounds } from '@codestep/core';
 import { envelope, fieldMapToPlain, plainToFieldMap, type Envelope, type EventBody } from '@codestep/events';
 import type { ExecutionLimits, ExecutionRequest, ExecutionResult, OutputFieldSpec } from '@codestep/sandbox';
 
@@ -104,6 +104,9 @@ export function executionRequestOf({ req, tenantId, action, secrets, limits, tra
     secrets,
     outputFields,
     limits,
+    // Saved with the workflow version; empty in actions saved before runtime versions existed,
+    // which keep the libraries they ran then, so a replayed or retried action runs the same code.
+    runtimeVersion: resolveRuntimeVersion(action.runtimeVersion) ?? LEGACY_RUNTIME_VERSION,
     ...(traceparent ? { traceparent } : {}),
   };
 }

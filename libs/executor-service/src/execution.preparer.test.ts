@@ -24,6 +24,7 @@ function workflow(action: Partial<ActionDefinition> = {}): WorkflowDefinition {
     timeoutMs: 0,
     memoryMb: 0,
     connectionHandles: [],
+    runtimeVersion: 'node20',
     ...action,
   };
   return { workflowId: 'wf1', version: 3, name: 'w', objectType: 'CONTACT', actions: [a], createdAt: 0 };

@@ -19,15 +19,17 @@ function fixture() {
     },
     workflows: {
       getWorkflow: async (req: Record<string, unknown>) => (calls.push(req), { workflowId: 'wf-1', version: 1, name: 'n', objectType: 'CONTACT', createdAt: 1, actions: [] }),
+      createWorkflow: async (req: Record<string, unknown>) => (calls.push(req), { workflowId: 'wf-1', version: 1, name: 'n', objectType: 'CONTACT', createdAt: 1, actions: req.actions }),
     },
   } as unknown as ApiClients;
-  const routes = apiRoutes(clients, (async () => ({})) as unknown as TenantLimitsOf);
+  const routes = apiRoutes(clients, (async () => ({ bounds: undefined, policy: undefined })) as unknown as TenantLimitsOf);
   const route = (method: Route['method'], path: string) => routes.find((r) => r.method === method && r.path === path)!;
   const request = (query: string, params: Record<string, string> = {}): RouteRequest => ({ tenantId: 't-1', params, query: new URLSearchParams(query), body: undefined, headers: {} });
   return {
     calls,
     list: (query: string) => route('GET', '/v1/enrollments').handle(request(query)),
     getWorkflow: (query: string) => route('GET', '/v1/workflows/:id').handle(request(query, { id: 'wf-1' })),
+    createWorkflow: (body: unknown) => route('POST', '/v1/workflows').handle({ ...request(''), body }),
   };
 }
 
@@ -83,6 +85,32 @@ describe('query parameters of the API routes', () => {
     assert.deepEqual(
       f.calls.map((c) => c.version),
       [0, 3],
+    );
+  });
+});
+
+describe('runtime versions of the workflow routes', () => {
+  const code = 'exports.main = async () => ({})';
+  it('refuses an unknown runtimeVersion with 400 naming the field and the allowed values, before reaching the workflows service', async () => {
+    const f = fixture();
+    const r = await refusal(f.createWorkflow({ name: 'w', actions: [{ id: 'a', code, runtimeVersion: 'node16' }] }));
+    assert.equal(r.code, 'INVALID_ARGUMENT');
+    assert.match(r.message, /^actions\[0\]\.runtimeVersion: "node16" is not a runtime version; use one of node20, node24, latest/);
+    assert.deepEqual(f.calls, []);
+  });
+
+  it("saves node20 (HubSpot's documented set) for an action that chooses none, and node24 for latest", async () => {
+    const f = fixture();
+    await f.createWorkflow({
+      name: 'w',
+      actions: [
+        { id: 'a', code },
+        { id: 'b', code, runtimeVersion: 'latest' },
+      ],
+    });
+    assert.deepEqual(
+      (f.calls[0]?.actions as Array<{ runtimeVersion: string }>).map((a) => a.runtimeVersion),
+      ['node20', 'node24'],
     );
   });
 });

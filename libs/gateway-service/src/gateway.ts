@@ -9,6 +9,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '@codestep/core';
 import { SpanKind, withSpan } from '@codestep/telemetry';
+import { consoleHandler } from './console.static.ts';
 import { openApiDocument } from './openapi.ts';
 import { createRouter, type Route } from './router.ts';
 import type { Tenants } from './tenants.ts';
@@ -20,6 +21,8 @@ export interface GatewayOptions {
   tenants: Tenants;
   logger: Logger;
   publicUrl?: string;
+  /** The web console's built files (apps/console/dist), served at `/` and every path outside the API; none: no console. */
+  consoleDir?: string;
   /** On close, how long requests in flight may take to be answered before their connections are cut, ms. @default 10000 */
   drainTimeoutMs?: number;
 }
@@ -46,12 +49,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     shutdown: shutdown.signal,
   });
   const inFlight = new InFlight();
+  const serveConsole = options.consoleDir ? consoleHandler(options.consoleDir) : undefined;
   const server = createServer((req, res) => {
     inFlight.add(res);
     void withSpan(
       `${req.method} ${(req.url ?? '/').split('?')[0]}`,
       { kind: SpanKind.SERVER, parent: { traceparent: header(req.headers.traceparent) }, attributes: { 'http.method': req.method ?? '' } },
-      () => router(req, res),
+      async () => {
+        if (serveConsole && (await serveConsole(req, res).catch(() => false))) return;
+        await router(req, res);
+      },
     );
   });
   server.keepAliveTimeout = 5_000;

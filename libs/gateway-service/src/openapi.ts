@@ -1,5 +1,5 @@
 /** The OpenAPI 3.1 document of the public HTTP API, served at GET /openapi.json. */
-import { ERROR_CODES } from '@codestep/core';
+import { ACCEPTED_RUNTIME_VERSIONS, DEFAULT_RUNTIME_VERSION, ERROR_CODES } from '@codestep/core';
 import { DEFAULT_OPERATOR_LIMITS as OPERATOR, LIMIT_MINIMUMS as MIN } from '@codestep/workflows';
 import { ENROLLMENT_STATUSES, LIMIT_PARAM, MAX_LOG_PAGE_LINES, VERSION_PARAM } from './api.routes.ts';
 
@@ -275,6 +275,12 @@ function actionSchemas(): Record<string, unknown> {
         id: { type: 'string' },
         name: { type: 'string' },
         runtime: { enum: ['hubspot', 'jsworkflows'], default: 'hubspot' },
+        runtimeVersion: {
+          enum: [...ACCEPTED_RUNTIME_VERSIONS],
+          default: DEFAULT_RUNTIME_VERSION,
+          description:
+            "The libraries `require` gives, as HubSpot's Node version choice: node20 = HubSpot's documented set (@hubspot/api-client 10, mongoose 6, redis 4, googleapis 67, ...), node24 = today's versions (@hubspot/api-client 13, mongoose 9, redis 5, googleapis 171, ...), latest = node24. Saved resolved (latest is saved as node24); a workflow keeps the version it was saved with. Actions saved before runtime versions existed show node24, what they ran then. Another value is refused with 400",
+        },
         code: { type: 'string', description: 'exports.main = async (event) => ({ outputFields })' },
         inputFields: { type: 'array', items: ref('InputField') },
         outputFields: { type: 'array', items: ref('OutputField') },

@@ -28,6 +28,7 @@ const action: ActionDefinition = {
   timeoutMs: 0,
   memoryMb: 0,
   connectionHandles: [],
+  runtimeVersion: 'node20',
 };
 const createReq = (requestId: string): workflowsV1.CreateWorkflowRequest => ({ tenantId: 't1', name: 'Replayed', objectType: 'CONTACT', actions: [action], requestId, limits: undefined });
 

@@ -19,6 +19,12 @@ export const platformSchema = {
   httpHost: { kind: 'string', env: 'CODESTEP_HTTP_HOST', doc: 'Address the HTTP API listens on', default: '127.0.0.1' },
   httpPort: { kind: 'int', env: 'CODESTEP_HTTP_PORT', doc: 'Port of the HTTP API (0 = any free port)', default: 8080, min: 0, max: 65535 },
   publicUrl: { kind: 'string', env: 'CODESTEP_PUBLIC_URL', doc: 'Public base URL (OAuth redirect URIs, OpenAPI servers); default http://host:port', optional: true },
+  consoleDir: {
+    kind: 'string',
+    env: 'CODESTEP_CONSOLE_DIR',
+    doc: "The web console's built files, served by the gateway at / (default: apps/console/dist, built on first start)",
+    optional: true,
+  },
   kafkaBrokers: { kind: 'list', env: 'KAFKA_BROKERS', doc: 'Kafka bootstrap servers host:port,... — set to use Kafka as the event log', optional: true },
   namespace: {
     kind: 'string',

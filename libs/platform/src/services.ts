@@ -15,6 +15,7 @@ import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
 import type { DocumentStore } from '@codestep/store';
 import { DEFAULT_RETRY_POLICY } from '@codestep/workflows';
 import { openEventLog, openStore } from './adapters.ts';
+import { ensureConsole } from './console.ts';
 import { grantKeyOf } from './grant.key.ts';
 import { operatorLimitsOf, stepPolicyOf, type PlatformConfig } from './platform.config.ts';
 import { serviceTlsOf } from './service.certificates.ts';
@@ -198,6 +199,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
     ...hookRoutes(clients, { store, clock: systemClock, limitsOf }),
     ...(options.extraRoutes?.({ credentials }) ?? []),
   ];
+  const consoleDir = ensureConsole(config, logger);
   const gateway = await startGateway({
     host: config.httpHost,
     port: config.httpPort,
@@ -205,6 +207,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
     tenants,
     logger: logger.child({ service: 'gateway' }),
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    ...(consoleDir ? { consoleDir } : {}),
     drainTimeoutMs: config.httpDrainTimeoutMs,
   });
   return {

@@ -11,12 +11,27 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CodestepError } from '@codestep/core';
 import type * as Esbuild from 'esbuild';
 import { nodeBundleDefines } from './node-bundle.defines.ts';
-import { ALLOWED_LIBRARIES, NET_RUNTIME_MODULE, NODE_BUILTIN_BUNDLES, NODE_BUILTIN_SHIMS, WEB_RUNTIME_MODULE, type SandboxRuntime, type Script } from './runtime.types.ts';
+import { RUNTIME_VERSIONS, type RuntimeVersion } from '@codestep/core';
+import {
+  ALLOWED_LIBRARIES,
+  DEPENDENCY_LIBRARIES,
+  NODE_PLATFORM_LIBRARIES,
+  RUNTIME_LIBRARY_SETS,
+  isLibraryKey,
+  libraryKey,
+  NET_RUNTIME_MODULE,
+  NODE_BUILTIN_BUNDLES,
+  NODE_BUILTIN_SHIMS,
+  WEB_RUNTIME_MODULE,
+  type SandboxRuntime,
+  type Script,
+} from './runtime.types.ts';
 
 type EsbuildModule = typeof Esbuild;
 
@@ -73,6 +88,8 @@ const processShim: Esbuild.Plugin = {
   name: 'codestep-process',
   setup(build) {
     build.onResolve({ filter: /^process\/?$/ }, () => ({ path: PROCESS_SHIM }));
+    // The npm package behind the `punycode` built-in (whose own name is left to the registry).
+    build.onResolve({ filter: /^punycode\/$/ }, () => ({ path: path.join(path.dirname(findPackageJson('punycode', LIB_DIR) ?? ''), 'punycode.js') }));
   },
 };
 
@@ -127,7 +144,8 @@ const netRuntimeShared: Esbuild.Plugin = {
 };
 
 /** Bundle-time packages whose versions key the cache (their dependencies are walked too). */
-const KEYED_PACKAGES = [...ALLOWED_LIBRARIES, 'buffer', 'events', 'querystring-es3', 'whatwg-url', 'readable-stream', 'string_decoder', 'esbuild'];
+const LIBRARY_DIRS = [...new Set(RUNTIME_VERSIONS.flatMap((v) => Object.values(RUNTIME_LIBRARY_SETS[v])))];
+const KEYED_PACKAGES = [...LIBRARY_DIRS, ...DEPENDENCY_LIBRARIES, 'buffer', 'events', 'querystring-es3', 'whatwg-url', 'readable-stream', 'string_decoder', 'punycode', 'esbuild'];
 
 export interface BuildOptions {
   /** @default `<repo>/.cache/sandbox-runtime` */
@@ -148,6 +166,19 @@ interface Manifest {
   key: string;
   prelude: string;
   libraries: Record<string, string>;
+  runtimeVersions: Record<RuntimeVersion, Record<string, string>>;
+}
+
+/** A library's source is read from the cache on first use: most processes need few of them. */
+function lazyScript(filename: string, file: string): Script {
+  let source: string | undefined;
+  return {
+    filename,
+    get source(): string {
+      source ??= readFileSync(file, 'utf8');
+      return source;
+    },
+  };
 }
 
 /** Locate `<name>/package.json` the way Node's resolver walks `node_modules` upwards. */
@@ -199,13 +230,13 @@ async function readCached(dir: string, key: string): Promise<SandboxRuntime | nu
   } catch {
     return null;
   }
-  if (manifest.key !== key) return null;
+  if (manifest.key !== key || manifest.runtimeVersions === undefined) return null;
   const prelude: Script = { filename: PRELUDE_FILENAME, source: await readFile(path.join(dir, manifest.prelude), 'utf8') };
   const libraries: Record<string, Script> = {};
   for (const [name, file] of Object.entries(manifest.libraries)) {
-    libraries[name] = { filename: libraryFilename(name), source: await readFile(path.join(dir, file), 'utf8') };
+    libraries[name] = isLibraryKey(name) ? lazyScript(libraryFilename(name), path.join(dir, file)) : { filename: libraryFilename(name), source: await readFile(path.join(dir, file), 'utf8') };
   }
-  return { prelude, libraries, version: key };
+  return { prelude, libraries, runtimeVersions: manifest.runtimeVersions, version: key };
 }
 
 /**
@@ -222,10 +253,13 @@ function asModuleFunction(code: string, strict = false): string {
  * all bundled in, with the build-time edits); otherwise an allow-listed library.
  */
 async function bundle(esbuild: EsbuildModule, contents: string, options: { runtime: boolean; library?: string; builtin?: boolean; net?: boolean }): Promise<string> {
+  if (options.library !== undefined && NODE_PLATFORM_LIBRARIES.has(options.library)) return bundleForNode(esbuild, contents, options.library);
   const result = await esbuild.build({
     stdin: { contents, resolveDir: IN_CONTEXT_DIR, sourcefile: 'entry.cjs', loader: 'js' },
     bundle: true,
     write: false,
+    // Module paths in the output are relative to this: the same bundles whatever the caller's cwd.
+    absWorkingDir: REPO_ROOT,
     format: 'cjs',
     platform: 'browser',
     mainFields: ['browser', 'main'],
@@ -254,6 +288,77 @@ async function bundle(esbuild: EsbuildModule, contents: string, options: { runti
   return out.text;
 }
 
+/** Node's built-in names, with and without `node:`, left to the sandbox's `require`. */
+const NODE_BUILTINS = [...new Set([...builtinModules, ...builtinModules.map((n) => `node:${n}`)])];
+
+/**
+ * Optional packages the Node-platform libraries try to load inside `try` (native add-ons,
+ * compression and auth plug-ins the sandbox cannot run): left as `require`s, which the sandbox
+ * refuses with MODULE_NOT_ALLOWED, so each library takes its path for "not installed".
+ */
+const OPTIONAL_PEERS =
+  /^(kerberos|snappy|snappy\/package\.json|@mongodb-js\/zstd|@mongodb-js\/saslprep|bson-ext|mongodb-client-encryption|aws4|gcp-metadata|socks|@aws-sdk\/credential-providers|@aws-sdk\/.*|encoding|supports-color|bufferutil|utf-8-validate)$/;
+
+const optionalPeers: Esbuild.Plugin = {
+  name: 'codestep-optional-peers',
+  setup(build) {
+    build.onResolve({ filter: OPTIONAL_PEERS }, async (args) => {
+      if (args.pluginData === KEEP_RESOLVING) return undefined;
+      const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: KEEP_RESOLVING });
+      return resolved.errors.length > 0 ? { path: args.path, external: true } : { path: resolved.path };
+    });
+  },
+};
+
+/**
+ * A seed library that talks to the network through Node's own modules (`net`, `http`, ...):
+ * built for Node, its built-ins (and the other seed libraries) left to the sandbox's `require`,
+ * `process` the sandbox's global one. Names are kept: `mysql` dispatches packets by their
+ * constructor's name, which esbuild's renaming of clashing top-level names would change.
+ */
+async function bundleForNode(esbuild: EsbuildModule, contents: string, library: string): Promise<string> {
+  const result = await esbuild.build({
+    stdin: { contents, resolveDir: IN_CONTEXT_DIR, sourcefile: 'entry.cjs', loader: 'js' },
+    bundle: true,
+    write: false,
+    // Module paths in the output are relative to this: the same bundles whatever the caller's cwd.
+    absWorkingDir: REPO_ROOT,
+    format: 'cjs',
+    platform: 'node',
+    target: 'es2022',
+    legalComments: 'none',
+    logLevel: 'silent',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
+    charset: 'ascii',
+    define: { global: 'globalThis' },
+    // `punycode/` is the npm package (whatwg-url asks for it so), bundled rather than the built-in.
+    external: [...NODE_BUILTINS.filter((n) => n !== 'punycode'), ...ALLOWED_LIBRARIES.filter((n) => n !== library)],
+    alias: { 'node-fetch': ALIASES['node-fetch'] ?? 'node-fetch' },
+    plugins: [optionalPeers],
+  });
+  const out = result.outputFiles[0];
+  if (out === undefined) throw new CodestepError('RUNTIME_BUILD_FAILED', 'esbuild produced no output');
+  return out.text;
+}
+
+/** The version of the package in `node_modules/<dir>`. */
+function packageVersion(dir: string): string {
+  const pkgPath = findPackageJson(dir, LIB_DIR);
+  if (pkgPath === null) throw new Error(`the package ${dir} is not installed (npm install)`);
+  return (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version?: string }).version ?? '0.0.0';
+}
+
+/** Runs `tasks` with at most `limit` at once (esbuild uses every core for each build already). */
+async function inPool(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
+  const queue = [...tasks];
+  const run = async (): Promise<void> => {
+    for (let task = queue.shift(); task !== undefined; task = queue.shift()) await task();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, run));
+}
+
 /**
  * esbuild's module wrapper reads `Object.getOwnPropertyNames` when the bundle is evaluated: in
  * the web runtime that is a context's first use of it, after user code ran and may have replaced
@@ -279,12 +384,32 @@ async function buildInto(dir: string, key: string): Promise<void> {
   libraries[WEB_RUNTIME_MODULE] = WEB_RUNTIME_FILE;
   files[NET_RUNTIME_FILE] = asModuleFunction(await bundle(esbuild, "module.exports = require('./net.cjs');", { runtime: true, net: true }), true);
   libraries[NET_RUNTIME_MODULE] = NET_RUNTIME_FILE;
-  for (const name of ALLOWED_LIBRARIES) {
-    const code = await bundle(esbuild, `module.exports = require(${JSON.stringify(name)});`, { runtime: false, library: name });
-    const file = libraryFile(name);
-    files[file] = asModuleFunction(code);
-    libraries[name] = file;
+  // Each runtime version's libraries, keyed name@version: a package two sets share is built once.
+  const runtimeVersions = {} as Record<RuntimeVersion, Record<string, string>>;
+  const builds = new Map<string, { name: string; dir: string }>();
+  for (const runtimeVersion of RUNTIME_VERSIONS) {
+    const table: Record<string, string> = {};
+    for (const [name, dir] of Object.entries(RUNTIME_LIBRARY_SETS[runtimeVersion])) {
+      const key = libraryKey(name, packageVersion(dir));
+      table[name] = key;
+      builds.set(key, { name, dir });
+    }
+    for (const name of DEPENDENCY_LIBRARIES) {
+      const key = libraryKey(name, packageVersion(name));
+      table[name] = key;
+      builds.set(key, { name, dir: name });
+    }
+    runtimeVersions[runtimeVersion] = table;
   }
+  await inPool(
+    [...builds].map(([key, { name, dir }]) => async () => {
+      const code = await bundle(esbuild, `module.exports = require(${JSON.stringify(dir)});`, { runtime: false, library: name });
+      const file = libraryFile(key);
+      files[file] = asModuleFunction(code);
+      libraries[key] = file;
+    }),
+    2,
+  );
   for (const name of NODE_BUILTIN_BUNDLES) {
     const code = await bundle(esbuild, `require('./node/host-ref.cjs').host = module.host;\nmodule.exports = require('./node/${name}.cjs');`, { runtime: false, builtin: true });
     const file = libraryFile(`builtin-${name}`);
@@ -296,7 +421,7 @@ async function buildInto(dir: string, key: string): Promise<void> {
     files[file] = asModuleFunction(`module.exports = globalThis[Symbol.for('codestep.runtime')].require(${JSON.stringify(name)});`);
     libraries[name] = file;
   }
-  const manifest: Manifest = { key, prelude: 'prelude.js', libraries };
+  const manifest: Manifest = { key, prelude: 'prelude.js', libraries, runtimeVersions };
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(tmp, { recursive: true });
   for (const [file, text] of Object.entries(files)) await writeFile(path.join(tmp, file), text);

@@ -12,7 +12,19 @@ import { after, before, describe, it } from 'node:test';
 import vm from 'node:vm';
 import { createEgressFetch } from '@codestep/egress';
 import { buildSandboxRuntime, loadSandboxRuntime } from './runtime.build.ts';
-import { ALLOWED_LIBRARIES, isInternalModule, NET_RUNTIME_MODULE, NODE_BUILTIN_BUNDLES, NODE_BUILTIN_SHIMS, WEB_RUNTIME_MODULE, type SandboxRuntime } from './runtime.types.ts';
+import { RUNTIME_VERSIONS } from '@codestep/core';
+import {
+  ALLOWED_LIBRARIES,
+  DEPENDENCY_LIBRARIES,
+  NODE_PLATFORM_LIBRARIES,
+  isInternalModule,
+  isLibraryKey,
+  NET_RUNTIME_MODULE,
+  NODE_BUILTIN_BUNDLES,
+  NODE_BUILTIN_SHIMS,
+  WEB_RUNTIME_MODULE,
+  type SandboxRuntime,
+} from './runtime.types.ts';
 import { startLocalApi, type LocalApi } from './testing/local-api.server.ts';
 import { createRuntimeContext, ScriptCache, type RuntimeContext } from './testing/runtime-context.ts';
 
@@ -46,9 +58,17 @@ void describe('loadSandboxRuntime', () => {
   void it('gives a prelude, the web runtime, a bundle per built-in and a library for every allow-listed package and Node shim, and nothing for child_process or vm', () => {
     assert.match(runtime.prelude.source, /^\(function \(\) \{/);
     const bundles = NODE_BUILTIN_BUNDLES.map((name) => `codestep:node-${name}`);
-    assert.deepEqual(Object.keys(runtime.libraries).sort(), [...ALLOWED_LIBRARIES, ...NODE_BUILTIN_SHIMS, WEB_RUNTIME_MODULE, NET_RUNTIME_MODULE, ...bundles].sort());
+    const libraryKeys = new Set(RUNTIME_VERSIONS.flatMap((v) => Object.values(runtime.runtimeVersions[v])));
+    assert.deepEqual(Object.keys(runtime.libraries).sort(), [...libraryKeys, ...NODE_BUILTIN_SHIMS, WEB_RUNTIME_MODULE, NET_RUNTIME_MODULE, ...bundles].sort());
     assert.deepEqual(Object.keys(runtime.libraries).filter(isInternalModule).sort(), [WEB_RUNTIME_MODULE, NET_RUNTIME_MODULE, ...bundles].sort());
-    for (const name of ['child_process', 'vm', 'worker_threads', 'cluster', 'v8']) assert.equal(runtime.libraries[name], undefined);
+    for (const name of ['vm', 'cluster', 'v8', 'inspector']) assert.equal(runtime.libraries[name], undefined);
+    // Every runtime version has every seed library and every listed dependency, keyed name@version.
+    for (const v of RUNTIME_VERSIONS) assert.deepEqual(Object.keys(runtime.runtimeVersions[v]).sort(), [...ALLOWED_LIBRARIES, ...DEPENDENCY_LIBRARIES].sort());
+    assert.equal(runtime.runtimeVersions.node20['@hubspot/api-client'], '@hubspot/api-client@10.2.1');
+    assert.equal(runtime.runtimeVersions.node24['@hubspot/api-client'], '@hubspot/api-client@13.5.0');
+    assert.match(runtime.runtimeVersions.node20.mongoose ?? '', /^mongoose@6\./);
+    assert.match(runtime.runtimeVersions.node24.mongoose ?? '', /^mongoose@9\./);
+    assert.equal(runtime.runtimeVersions.node20.lodash, runtime.runtimeVersions.node24.lodash, 'a package both sets share is one bundle');
     for (const script of Object.values(runtime.libraries)) assert.match(script.source, /^\(function \(module, exports, require\) \{/);
   });
 
@@ -56,7 +76,8 @@ void describe('loadSandboxRuntime', () => {
     const again = await buildSandboxRuntime();
     assert.equal(again.built, false);
     assert.equal(again.runtime.version, runtime.version);
-    assert.equal(again.runtime.libraries['lodash']?.source, runtime.libraries['lodash']?.source);
+    const lodash = runtime.runtimeVersions.node24.lodash ?? '';
+    assert.equal(again.runtime.libraries[lodash]?.source, runtime.libraries[lodash]?.source);
   });
 
   void it('builds from scratch into an empty cache directory, as on a fresh clone', async () => {
@@ -139,7 +160,7 @@ void describe('loadSandboxRuntime', () => {
   void it('evaluates the prelude to an install function and each library to a module function', () => {
     const ctx = vm.createContext(Object.create(null) as object, { codeGeneration: { strings: false, wasm: false } });
     assert.equal(typeof new vm.Script(runtime.prelude.source).runInContext(ctx), 'function');
-    assert.equal(typeof new vm.Script(runtime.libraries['axios']?.source ?? '').runInContext(ctx), 'function');
+    assert.equal(typeof new vm.Script(runtime.libraries[runtime.runtimeVersions.node20.axios ?? '']?.source ?? '').runInContext(ctx), 'function');
   });
 });
 
@@ -577,6 +598,16 @@ const CRAWLER = `(function crawl(roots, limit) {
   return { visited: seen.size, foreign: foreign.slice(0, 20) };
 })`;
 
+/**
+ * What the isolation crawl requires in its bare test context: the built-ins, the browser-built
+ * libraries and the dependencies. The Node-built seed libraries (mongoose, aws-sdk, ...) need
+ * the sandbox's global `process`, which this context lacks; the sandbox's own attack tests load them.
+ */
+const requirableInTestContext = (): string[] => [
+  ...Object.keys(runtime.libraries).filter((name) => !isInternalModule(name) && !isLibraryKey(name)),
+  ...Object.keys(runtime.runtimeVersions.node24).filter((name) => !NODE_PLATFORM_LIBRARIES.has(name)),
+];
+
 void describe('isolation', () => {
   void it('reaches no host-realm object from any global, shim or library export', async () => {
     const ctx = context();
@@ -590,7 +621,7 @@ void describe('isolation', () => {
         hubspot: new (require('@hubspot/api-client').Client)({ accessToken: 'x' }), axiosRes: await require('axios').get('${api.url}/echo'),
         csprng: await require('random-number-csprng')(1, 2),
       };
-      for (const name of ${JSON.stringify(Object.keys(runtime.libraries).filter((name) => !isInternalModule(name)))}) globalThis.__probe['lib:' + name] = require(name);
+      for (const name of ${JSON.stringify(requirableInTestContext())}) globalThis.__probe['lib:' + name] = require(name);
     `);
     const result = vm.runInContext(
       `${CRAWLER}(Reflect.ownKeys(globalThis).map((k) => [String(k), globalThis[k]]).concat([['runtime', globalThis[Symbol.for('codestep.runtime')]]]), 400000)`,
@@ -642,6 +673,6 @@ void describe('code cache', () => {
     `);
     assert.deepEqual(out, ['ada@example.com', 'a-b']);
     assert.ok(fromCache.fromCache.has(runtime.prelude.filename), 'prelude compiled from cache');
-    assert.ok(fromCache.fromCache.has(runtime.libraries['@hubspot/api-client']?.filename ?? ''), 'HubSpot bundle compiled from cache');
+    assert.ok(fromCache.fromCache.has(runtime.libraries[runtime.runtimeVersions.node24['@hubspot/api-client'] ?? '']?.filename ?? ''), 'HubSpot bundle compiled from cache');
   });
 });

@@ -1,3 +1,5 @@
+import type { RuntimeVersion } from '@codestep/core';
+
 /** A script for the sandbox core to compile with `new vm.Script(source, { filename, cachedData })`. */
 export interface Script {
   filename: string;
@@ -22,7 +24,15 @@ export interface Script {
  */
 export interface SandboxRuntime {
   prelude: Script;
+  /**
+   * The Node built-in shims and internal modules by name, and the libraries by `name@version`
+   * ({@link libraryKey}); which library key a `require(name)` gets depends on the execution's
+   * runtime version ({@link SandboxRuntime.runtimeVersions}). A library's `source` is read from
+   * the cache when first used (the bundles of both sets are ~60 MB together).
+   */
   libraries: Record<string, Script>;
+  /** For each runtime version, `require` name → key of {@link SandboxRuntime.libraries} (its library set and the dependencies). */
+  runtimeVersions: Record<RuntimeVersion, Record<string, string>>;
   /** Hash of every build input; changes whenever any bundle may differ (use it to key code caches). */
   version: string;
 }
@@ -83,8 +93,73 @@ export const NET_RUNTIME_MODULE = 'codestep:net';
 /** Whether a key of {@link SandboxRuntime.libraries} is the runtime's own (not requirable) module. */
 export const isInternalModule = (name: string): boolean => name.startsWith('codestep:');
 
-/** Packages from the HubSpot custom-code allow-list that run in the sandbox. */
-export const ALLOWED_LIBRARIES = ['@hubspot/api-client', 'axios', 'lodash', 'async', 'bluebird', 'random-number-csprng'] as const;
+/**
+ * Each runtime version's seed libraries: `require` name → the directory in `node_modules` the
+ * bundle is built from (npm aliases hold the second version of a package). `node20` is
+ * HubSpot's documented Node 20 set (`@hubspot/api-client` ^10, `mongoose` ^6.8, `redis` ^4.5,
+ * `googleapis` ^67, ...); `node24` today's versions. The versions themselves are read from the
+ * packages when building (`package.json` pins the ranges); the README lists them.
+ */
+export const RUNTIME_LIBRARY_SETS: Record<RuntimeVersion, Record<string, string>> = {
+  node20: {
+    '@hubspot/api-client': '@hubspot/api-client-v10',
+    async: 'async',
+    'aws-sdk': 'aws-sdk',
+    axios: 'axios',
+    bluebird: 'bluebird',
+    googleapis: 'googleapis',
+    lodash: 'lodash',
+    mongoose: 'mongoose',
+    mysql: 'mysql',
+    'random-number-csprng': 'random-number-csprng',
+    redis: 'redis',
+    request: 'request',
+  },
+  node24: {
+    '@hubspot/api-client': '@hubspot/api-client',
+    async: 'async',
+    'aws-sdk': 'aws-sdk',
+    axios: 'axios',
+    bluebird: 'bluebird',
+    googleapis: 'googleapis-v171',
+    lodash: 'lodash',
+    mongoose: 'mongoose-v9',
+    mysql: 'mysql',
+    'random-number-csprng': 'random-number-csprng',
+    redis: 'redis-v5',
+    request: 'request',
+  },
+};
+
+/** The seed libraries' names (the same in every runtime version). */
+export const ALLOWED_LIBRARIES = Object.keys(RUNTIME_LIBRARY_SETS.node20).sort();
+
+/**
+ * Seed libraries built for Node (`platform: 'node'`: Node's built-ins stay `require`s, answered
+ * by the sandbox's); the others are browser builds whose HTTP goes through the sandbox `fetch`.
+ */
+export const NODE_PLATFORM_LIBRARIES: ReadonlySet<string> = new Set(['aws-sdk', 'googleapis', 'mongoose', 'mysql', 'redis', 'request']);
+
+/**
+ * The seed libraries' own dependencies that actions `require` directly, as they can on HubSpot's
+ * Lambda runtime (where every package of the runtime's `node_modules` resolves): the same in
+ * every runtime version. `form-data` and `node-fetch` are the sandbox's own (over its `FormData`
+ * and `fetch`, as inside the libraries); the others are the npm packages.
+ */
+export const DEPENDENCY_LIBRARIES = ['bottleneck', 'debug', 'form-data', 'mime-types', 'node-fetch', 'qs', 'tslib', 'url-parse', 'uuid', 'xml2js'] as const;
+
+/**
+ * Sub-paths of a library answered by a property of the library (`require('lodash/get')` is
+ * `require('lodash').get`, `require('aws-sdk/clients/s3')` is `require('aws-sdk').S3`): prefix
+ * → library; the property is matched without regard to case.
+ */
+export const LIBRARY_SUBPATHS: Readonly<Record<string, string>> = { 'lodash/': 'lodash', 'async/': 'async', 'aws-sdk/clients/': 'aws-sdk' };
+
+/** A library's key in {@link SandboxRuntime.libraries}: `name@version`. */
+export const libraryKey = (name: string, version: string): string => `${name}@${version}`;
+
+/** Whether a key of {@link SandboxRuntime.libraries} is a library (`name@version`), not a built-in or internal module. */
+export const isLibraryKey = (key: string): boolean => key.lastIndexOf('@') > 0;
 
 /** Node built-ins that resolve to in-context shims. `child_process`, `vm` and the rest do not. */
 export const NODE_BUILTIN_SHIMS = [
@@ -115,6 +190,16 @@ export const NODE_BUILTIN_SHIMS = [
   'timers',
   'timers/promises',
   'zlib',
+  // Load-only stand-ins (in-context/node/load-only.cjs): libraries load them, actions cannot use them.
+  'async_hooks',
+  'child_process',
+  'diagnostics_channel',
+  'http2',
+  'perf_hooks',
+  'process',
+  'punycode',
+  'tty',
+  'worker_threads',
   // Host sockets under the egress policy: the internal bundle NET_RUNTIME_MODULE.
   'net',
   'tls',
@@ -125,4 +210,4 @@ export const NODE_BUILTIN_SHIMS = [
  * {@link SandboxRuntime.libraries}, each built from `in-context/node/<name>.cjs` and loaded by the
  * prelude on first use (`crypto` holds the ciphers, KDFs and signatures added to the web runtime's `crypto`).
  */
-export const NODE_BUILTIN_BUNDLES = ['assert', 'crypto', 'dgram', 'dns', 'domain', 'fs', 'http', 'os', 'path', 'stream', 'string_decoder', 'timers', 'zlib'] as const;
+export const NODE_BUILTIN_BUNDLES = ['assert', 'crypto', 'dgram', 'dns', 'domain', 'fs', 'http', 'load-only', 'os', 'path', 'stream', 'string_decoder', 'timers', 'zlib'] as const;

@@ -193,7 +193,8 @@ describe('escapes through errors and stack traces', () => {
     const result = await attack(`exports.main = async () => {
       const errors = [];
       const grab = (f) => { try { f(); } catch (e) { errors.push(e); } };
-      grab(() => require('child_process'));
+      grab(() => require('child_process').exec('cat /etc/passwd'));
+      grab(() => new (require('worker_threads').Worker)('x'));
       grab(() => require('fs').readFileSync('/etc/passwd'));
       grab(() => setTimeout('x'));
       grab(() => process.exit(1));
@@ -313,12 +314,31 @@ describe('escapes through what the host receives', () => {
 describe('modules, built-ins and the host environment', () => {
   it('require of Node built-ins fails with MODULE_NOT_ALLOWED, whatever the spelling', async () => {
     const result = await attack(`exports.main = async () => {
-      const names = ['child_process', 'node:child_process', 'cluster', 'module', 'vm', 'worker_threads', 'process', 'v8', 'inspector', 'http2', '../../../etc/passwd', '/etc/passwd', 'lodash/../fs', 'fs/../child_process', 'codestep:node-fs', 'node:codestep:node-http'];
+      const names = ['cluster', 'node:cluster', 'module', 'vm', 'v8', 'inspector', 'repl', 'wasi', '../../../etc/passwd', '/etc/passwd', 'lodash/../fs', 'fs/../child_process', 'codestep:node-fs', 'node:codestep:node-http'];
       const got = names.map((n) => { try { require(n); return n + ':loaded'; } catch (e) { return e.code; } });
       return { outputFields: { escaped: got.some((g) => g.endsWith(':loaded')), got: [...new Set(got)].join() } };
     }`);
     assertNothing(result);
     assert.equal(result.outputFields.got, 'MODULE_NOT_ALLOWED');
+    await assertHealthy();
+  });
+
+  it('the load-only built-ins load, and everything in them that would act throws MODULE_NOT_ALLOWED with an error of the context', async () => {
+    const result = await attack(`exports.main = async () => {
+      const got = [];
+      const attempt = (f) => { try { f(); got.push('ran'); } catch (e) { got.push(e.code); if (foreign(e)) got.push('foreign'); } };
+      const cp = require('node:child_process');
+      for (const name of ['exec', 'execSync', 'spawn', 'spawnSync', 'fork', 'execFile', 'execFileSync']) attempt(() => cp[name]('id'));
+      attempt(() => new cp.ChildProcess());
+      attempt(() => new (require('worker_threads').Worker)('while(1){}', { eval: true }));
+      attempt(() => require('http2').connect('https://example.com'));
+      attempt(() => new (require('tty').WriteStream)(1));
+      const facts = [require('process') === process, require('tty').isatty(1), require('worker_threads').isMainThread, require('diagnostics_channel').channel('x').hasSubscribers, require('perf_hooks').performance === performance, require('punycode').toASCII('bücher.example')].join();
+      return { outputFields: { escaped: got.some((g) => g === 'ran' || g === 'foreign'), got: [...new Set(got)].join(), facts } };
+    }`);
+    assertNothing(result);
+    assert.equal(result.outputFields.got, 'MODULE_NOT_ALLOWED');
+    assert.equal(result.outputFields.facts, 'true,false,true,false,true,xn--bcher-kva.example');
     await assertHealthy();
   });
 
@@ -341,7 +361,7 @@ describe('modules, built-ins and the host environment', () => {
   it('import() of built-ins is rewritten to require() and refused', async () => {
     const result = await attack(`exports.main = async () => {
       const got = [];
-      for (const load of [() => import('vm'), () => import('node:child_process'), () => import(/* sneaky */ 'worker_threads')]) {
+      for (const load of [() => import('vm'), () => import('node:cluster'), () => import(/* sneaky */ 'v8')]) {
         try { const m = await load(); got.push('loaded:' + typeof m); } catch (e) { got.push(e.code); if (foreign(e)) got.push('foreign'); }
       }
       return { outputFields: { escaped: got.some((g) => g.startsWith('loaded') || g === 'foreign'), got: got.join() } };

@@ -20,9 +20,19 @@ describe('validateOutputs', () => {
     assert.deepEqual(ok({ a: 'x', b: 2, c: false }).outputFields, { a: 'x', b: 2, c: false });
   });
 
-  it('rejects objects and non-finite numbers when no outputs are declared, naming the field', () => {
-    assert.match(bad({ nested: { a: 1 } }).message, /nested: expected a string, number or boolean, got an object/);
+  it('keeps an object or array as its JSON text when no outputs are declared, and rejects non-finite numbers naming the field', () => {
+    assert.deepEqual(ok({ nested: { a: 1 }, list: ['1', 2] }).outputFields, { nested: '{"a":1}', list: '["1",2]' });
     assert.match(bad({ n: Number.POSITIVE_INFINITY }).message, /n: number Infinity is not a finite number/);
+  });
+
+  it('stores an object or array given for a string output as its JSON text, as HubSpot passes it on, within the string cap', () => {
+    assert.deepEqual(ok({ f: { properties: { name: 'Acme' } } }, spec('string')).outputFields, { f: '{"properties":{"name":"Acme"}}' });
+    assert.deepEqual(ok({ f: ['101', '102'] }, spec('string')).outputFields, { f: '["101","102"]' });
+    assert.deepEqual(ok({ f: [] }, spec('string')).outputFields, { f: '[]' });
+    assert.equal(bad({ f: { big: 'x'.repeat(70_000) } }, spec('string')).code, 'OUTPUT_VALUES_TOO_LARGE');
+    // Other types keep refusing objects: a number or an enum has no JSON-text form.
+    assert.match(bad({ f: { a: 1 } }, spec('number')).message, /f: expected a number, got an object/);
+    assert.match(bad({ f: ['gold'] }, spec('enum', ['gold'])).message, /f: expected one of the enum options/);
   });
 
   it('treats a missing or null outputFields as no outputs, and anything else that is not an object as invalid', () => {

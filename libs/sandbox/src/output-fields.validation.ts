@@ -4,7 +4,7 @@
  *
  * | type | accepted | stored as |
  * |---|---|---|
- * | string | string; a number or boolean is converted | string |
+ * | string | string; a number or boolean is converted; an object or array is stored as its JSON text (HubSpot passes such a value to the next action as text, and real actions parse it there) | string |
  * | number | finite number; a numeric string | number |
  * | boolean | boolean; `"true"` / `"false"` (any case) | boolean |
  * | datetime | integer UNIX ms; a digits-only string; an ISO 8601 string with a time zone (`2024-05-01T10:00:00Z`) or a date alone (midnight UTC) | UNIX ms |
@@ -12,7 +12,8 @@
  * | enum | one of the declared options (a number or boolean is compared as text) | string |
  * | phone_number | digits with optional `+`, spaces, dots, dashes, parentheses and an extension | string |
  *
- * `null` (or a missing value) leaves the output unset. Outputs that were not declared are
+ * Without a declaration (the CLI), a string, number or boolean is kept as it is and an object
+ * or array becomes its JSON text, as for a string output. `null` (or a missing value) leaves the output unset. Outputs that were not declared are
  * dropped with one warning line in the logs naming the first ten (not an error: actions often
  * return extra fields while they evolve); a declared name is at most 100 characters, so a longer
  * one is always undeclared. Without a declaration (the CLI), more than 250 outputs or a name
@@ -72,6 +73,8 @@ function toDatetime(value: unknown): number | undefined {
 function checkString(value: unknown): Check {
   if (typeof value === 'number' && !Number.isFinite(value)) return { invalid: `${describe(value)} is not a finite number` };
   if (typeof value === 'number' || typeof value === 'boolean') return { value: String(value) };
+  // Plain data (parsed from the action's JSON result): an object or array is kept as its JSON text.
+  if (typeof value === 'object' && value !== null) return checkString(JSON.stringify(value));
   if (typeof value !== 'string') return { invalid: `expected a string, got ${describe(value)}` };
   return value.length > MAX_OUTPUT_STRING_CHARS ? { tooLarge: value.length } : { value };
 }
@@ -81,6 +84,7 @@ function checkValue(spec: OutputFieldSpec | undefined, value: unknown): Check {
     if (typeof value === 'string') return checkString(value);
     if (typeof value === 'boolean') return { value };
     if (typeof value === 'number') return Number.isFinite(value) ? { value } : { invalid: `${describe(value)} is not a finite number` };
+    if (typeof value === 'object' && value !== null) return checkString(value);
     return { invalid: `expected a string, number or boolean, got ${describe(value)}` };
   }
   switch (spec.type) {

@@ -11,7 +11,7 @@
  * {@link PendingRequests}).
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { StepSchedulingBounds } from '@codestep/core';
+import type { RuntimeVersion, StepSchedulingBounds } from '@codestep/core';
 import type { EgressPolicy, ExecutionResult, OutputFieldSpec } from './sandbox.types.ts';
 
 /** An error as it crosses a boundary: recognise it by `code`, never by class (the one type, from `@codestep/core`). */
@@ -28,10 +28,16 @@ export interface RuntimeSources {
   /** Evaluates to `install(global, bridge)`; null when the runtime package is not available. */
   prelude: RuntimeSource | null;
   /**
-   * Module name → source evaluating to `(function (module, exports, require) {...})`: the
-   * allow-listed libraries, the Node built-in shims and internal `codestep:` modules.
+   * Module key → source evaluating to `(function (module, exports, require) {...})`: the Node
+   * built-in shims, internal `codestep:` modules, and the libraries by `name@version`. A
+   * library's source is left out (`source` undefined): the host asks the client for it when a
+   * worker first needs it ({@link HostToClient} `source-request`).
    */
-  libraries: Record<string, RuntimeSource>;
+  libraries: Record<string, { filename: string; source?: string }>;
+  /** Per runtime version, `require` name → library key (see `@codestep/sandbox-runtime`). */
+  runtimeVersions: Record<string, Record<string, string>>;
+  /** Library sub-paths answered by a property of the library: prefix → library name. */
+  subpaths: Record<string, string>;
 }
 
 /** What a worker needs to run one execution: the request, already validated and normalised. */
@@ -43,6 +49,8 @@ export interface WorkerExecution {
   /** Key of the compiled-script cache (sha256 of `code`). */
   codeHash: string;
   runtime: 'hubspot' | 'jsworkflows';
+  /** Which version of each library `require` gives (a key of `RuntimeSources.runtimeVersions`). */
+  runtimeVersion: RuntimeVersion;
   /** The event (hubspot) or data (jsworkflows), as JSON text: parsed inside the context. */
   inputJson: string;
   /** JsWorkflows request headers, JSON text. */
@@ -88,6 +96,8 @@ export type ClientToHost =
   | { type: 'execute'; id: number; execution: WorkerExecution }
   | { type: 'oauth-result'; id: number; callId: number; resultJson: string }
   | { type: 'run-state-result'; id: number; callId: number; answerJson: string }
+  /** The answer to a `source-request`: the library's source, or null when the client has none. */
+  | { type: 'source'; name: string; source: string | null }
   | { type: 'stats'; id: number }
   | { type: 'shutdown' };
 
@@ -110,6 +120,8 @@ export type HostToClient =
   | { type: 'oauth'; id: number; callId: number; handle: string }
   | { type: 'run-state'; id: number; callId: number; requestJson: string }
   | { type: 'stats'; id: number; stats: HostStats }
+  /** A worker needs a library whose source the host has not been sent yet. */
+  | { type: 'source-request'; name: string }
   | { type: 'diagnostic'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields?: Record<string, string | number | boolean> };
 
 /** Data handed to a new worker (`workerData`). */
@@ -121,7 +133,7 @@ export interface WorkerInit {
    * client's is 7.7 MB) is copied into a worker when its code first requires it, through
    * {@link WorkerInit.sources}, so a worker holds only the libraries it has used.
    */
-  runtime: { prelude: RuntimeSource | null; libraries: Record<string, { filename: string }> };
+  runtime: { prelude: RuntimeSource | null; libraries: Record<string, { filename: string }>; runtimeVersions: Record<string, Record<string, string>>; subpaths: Record<string, string> };
   /** V8 code cache by script filename, made by earlier workers of this host process. */
   codeCache: Record<string, Uint8Array>;
   /**

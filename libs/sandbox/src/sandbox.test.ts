@@ -54,6 +54,19 @@ describe('HubSpot handler forms', () => {
     assert.equal(result.error, null);
   });
 
+  it("gives event.fields the same values as event.inputFields, as practitioners' actions read them", async () => {
+    const result = await run(
+      `exports.main = async (event) => ({ outputFields: { same: JSON.stringify(event.fields) === JSON.stringify(event.inputFields), name: event.fields.firstname, separate: event.fields !== event.inputFields } })`,
+    );
+    assert.deepEqual(result.outputFields, { same: true, name: 'Ada', separate: true }, JSON.stringify(result.error));
+  });
+
+  it('stores an object or array output as its JSON text', async () => {
+    const result = await run(`exports.main = async () => ({ outputFields: { raw: { properties: { name: 'Acme' } }, ids: ['1', '2'] } })`);
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(result.outputFields, { raw: '{"properties":{"name":"Acme"}}', ids: '["1","2"]' });
+  });
+
   it('runs the callback form', async () => {
     const result = await run(`exports.main = (event, callback) => callback({ outputFields: { amount: event.inputFields.amount * 2 } })`);
     assert.deepEqual(result.outputFields, { amount: 24 });
@@ -436,12 +449,12 @@ describe('require', () => {
     for (const result of [...first, ...later]) assert.deepEqual(result.outputFields, { s: 'aB', ok: true }, JSON.stringify(result.error));
   });
 
-  it('fails with MODULE_NOT_ALLOWED naming the module and the allowed list', async () => {
-    const result = await run(`const cp = require('child_process'); exports.main = async () => ({})`);
+  it('fails with MODULE_NOT_ALLOWED naming the module, the runtime version and the allowed list', async () => {
+    const result = await run(`const cp = require('cluster'); exports.main = async () => ({})`);
     assert.equal(result.error?.code, 'MODULE_NOT_ALLOWED');
-    assert.match(result.error?.message ?? '', /Cannot require "child_process": it is not available to actions: actions cannot start processes\. Available modules: .*lodash/);
-    const other = await run(`const x = require('left-pad'); exports.main = async () => ({})`);
-    assert.match(other.error?.message ?? '', /Cannot require "left-pad": it is not available to actions\. Available modules: .*zlib/);
+    assert.match(result.error?.message ?? '', /Cannot require "cluster": it is not available to actions on runtime node20: actions cannot start processes\. Available modules: .*lodash/);
+    const other = await run(`const x = require('left-pad'); exports.main = async () => ({})`, { runtimeVersion: 'node24' });
+    assert.match(other.error?.message ?? '', /Cannot require "left-pad": it is not available to actions on runtime node24\. Available modules: .*zlib/);
   });
 
   it("refuses the runtime's internal web runtime module like any unknown module, and lists no internal module", async () => {
@@ -449,7 +462,7 @@ describe('require', () => {
       const result = await run(`const m = require(${JSON.stringify(name)}); exports.main = async () => ({ outputFields: { got: typeof m } })`);
       assert.equal(result.status, 'failed', JSON.stringify(result));
       assert.equal(result.error?.code, 'MODULE_NOT_ALLOWED');
-      assert.match(result.error?.message ?? '', new RegExp(`Cannot require "${name}": it is not available to actions\\. Available modules: `));
+      assert.match(result.error?.message ?? '', new RegExp(`Cannot require "${name}": it is not available to actions on runtime node20\\. Available modules: `));
       assert.doesNotMatch(result.error?.message ?? '', /Available modules: .*codestep:/);
     }
     // Still refused once the context has loaded it for its own globals.
@@ -535,5 +548,133 @@ describe('the host process', () => {
     const stats = await sandbox.stats();
     assert.notEqual(stats.hostPid, hostPid);
     assert.equal(stats.hostStarts, hostStarts + 1);
+  });
+});
+
+describe('runtime versions', () => {
+  const versions = `
+    const hubspot = require('@hubspot/api-client');
+    const client = new hubspot.Client({ accessToken: 'x' });
+    exports.main = async () => ({ outputFields: {
+      objectsAssociationsApi: typeof client.crm.objects.associationsApi,
+      mongoose: require('mongoose').version,
+      redis: typeof require('redis').createClient,
+      googleapis: typeof require('googleapis').google.sheets,
+      lodash: require('lodash').VERSION,
+    } })`;
+
+  it("gives HubSpot's documented Node 20 set by default: api-client 10 (crm.objects.associationsApi), mongoose 6", async () => {
+    const result = await run(versions, { limits: { timeoutMs: 30_000, memoryMb: 256 } });
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(result.outputFields, { objectsAssociationsApi: 'object', mongoose: '6.13.11', redis: 'function', googleapis: 'function', lodash: '4.18.1' });
+  });
+
+  it("gives today's versions on node24 and on its alias latest: api-client 13 (no crm.objects.associationsApi), mongoose 9", async () => {
+    for (const runtimeVersion of ['node24', 'latest']) {
+      // The first require of each library reads, compiles and runs megabytes: room for a loaded machine.
+      const result = await run(versions, { runtimeVersion, limits: { timeoutMs: 30_000, memoryMb: 256 } });
+      assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+      assert.deepEqual(result.outputFields, { objectsAssociationsApi: 'undefined', mongoose: '9.13.2', redis: 'function', googleapis: 'function', lodash: '4.18.1' });
+    }
+  });
+
+  it('keeps each execution to its own version when the same worker runs both, one after the other', async () => {
+    const code = `exports.main = async () => ({ outputFields: { v: require('mongoose').version } })`;
+    const got: unknown[] = [];
+    for (const runtimeVersion of ['node20', 'node24', 'node20', 'node24']) got.push((await run(code, { runtimeVersion, limits: { timeoutMs: 30_000, memoryMb: 256 } })).outputFields.v);
+    assert.deepEqual(got, ['6.13.11', '9.13.2', '6.13.11', '9.13.2']);
+  });
+
+  it('refuses an unknown runtime version with INVALID_REQUEST naming the field and the allowed values', async () => {
+    const result = await run(`exports.main = async () => ({})`, { runtimeVersion: 'node18' });
+    assert.equal(result.error?.code, 'INVALID_REQUEST');
+    assert.match(result.error?.message ?? '', /runtimeVersion: "node18" is not a runtime version; use one of node20, node24, latest/);
+  });
+
+  it('does not let code require a library by its versioned key', async () => {
+    const result = await run(`exports.main = async () => { try { require('mongoose@9.13.2'); return { outputFields: { got: 'loaded' } }; } catch (e) { return { outputFields: { got: e.code } }; } }`);
+    assert.deepEqual(result.outputFields, { got: 'MODULE_NOT_ALLOWED' });
+  });
+});
+
+describe("the seed libraries' own dependencies and sub-paths", () => {
+  it("requires qs, uuid, form-data, mime-types, tslib, debug, node-fetch, xml2js, url-parse and bottleneck as on HubSpot's runtime", async () => {
+    const result = await run(
+      `exports.main = async () => {
+        const qs = require('qs');
+        const FormData = require('form-data');
+        const form = new FormData();
+        form.append('name', 'Ada');
+        const parsed = await require('xml2js').parseStringPromise('<a><b>1</b></a>');
+        return { outputFields: {
+          qs: qs.stringify({ filter: { email: 'a@b.c' } }),
+          uuid: /^[0-9a-f-]{36}$/.test(require('uuid').v4()),
+          form: typeof form.getHeaders()['content-type'],
+          mime: require('mime-types').lookup('report.csv'),
+          tslib: typeof require('tslib').__awaiter,
+          debug: typeof require('debug')('codestep'),
+          fetch: typeof require('node-fetch'),
+          xml: parsed.a.b[0],
+          url: new (require('url-parse'))('https://a.example/x?y=1').pathname,
+          bottleneck: typeof new (require('bottleneck'))({ maxConcurrent: 1 }).schedule,
+        } };
+      }`,
+      { limits: { timeoutMs: 30_000, memoryMb: 128 } },
+    );
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(result.outputFields, {
+      qs: 'filter%5Bemail%5D=a%40b.c',
+      uuid: true,
+      form: 'string',
+      mime: 'text/csv',
+      tslib: 'function',
+      debug: 'function',
+      fetch: 'function',
+      xml: '1',
+      url: '/x',
+      bottleneck: 'function',
+    });
+  });
+
+  it('answers lodash/<fn>, async/<fn> and aws-sdk/clients/<service> from the library, and refuses other sub-paths', async () => {
+    const result = await run(
+      `exports.main = async () => {
+        const refused = (name) => { try { require(name); return 'loaded'; } catch (e) { return e.code; } };
+        return { outputFields: {
+          get: require('lodash/get')({ a: { b: 2 } }, 'a.b'),
+          same: require('lodash/get') === require('lodash').get,
+          waterfall: typeof require('async/waterfall'),
+          s3: require('aws-sdk/clients/s3') === require('aws-sdk').S3,
+          dynamodb: require('aws-sdk/clients/dynamodb') === require('aws-sdk').DynamoDB,
+          missing: refused('lodash/noSuchFunction'),
+          deep: refused('lodash/fp/get'),
+          other: refused('axios/lib/core'),
+        } };
+      }`,
+      { limits: { timeoutMs: 30_000, memoryMb: 256 } },
+    );
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(result.outputFields, {
+      get: 2,
+      same: true,
+      waterfall: 'function',
+      s3: true,
+      dynamodb: true,
+      missing: 'MODULE_NOT_ALLOWED',
+      deep: 'MODULE_NOT_ALLOWED',
+      other: 'MODULE_NOT_ALLOWED',
+    });
+  });
+
+  it('loads every seed library of both runtime versions in the sandbox', async () => {
+    const names = ['@hubspot/api-client', 'async', 'aws-sdk', 'axios', 'bluebird', 'googleapis', 'lodash', 'mongoose', 'mysql', 'random-number-csprng', 'redis', 'request'];
+    for (const runtimeVersion of ['node20', 'node24']) {
+      const result = await run(`exports.main = async () => { const got = {}; for (const n of ${JSON.stringify(names)}) { const m = require(n); got[n] = typeof m; } return { outputFields: got }; }`, {
+        runtimeVersion,
+        limits: { timeoutMs: 60_000, memoryMb: 512 },
+      });
+      assert.equal(result.status, 'succeeded', `${runtimeVersion}: ${JSON.stringify(result.error)}`);
+      for (const n of names) assert.ok(['function', 'object'].includes(String(result.outputFields[n])), `${runtimeVersion} ${n}: ${String(result.outputFields[n])}`);
+    }
   });
 });

@@ -7,7 +7,7 @@ import { CodestepError, createLogger, type Logger } from '@codestep/core';
 import { failedResult, prepareExecution } from './client/execution-request.ts';
 import type { HostConnection } from './client/host-connection.ts';
 import { hostBundles } from './client/host-bundle.ts';
-import { hostSettingsOf } from './client/host-settings.ts';
+import { hostSettingsOf, librarySourceOf } from './client/host-settings.ts';
 import { superviseHost, type HostSupervisor } from './client/host.supervisor.ts';
 import { relayOAuthRequests, relayRunStateRequests, type RunningExecution } from './client/oauth-token.relay.ts';
 import { loadDefaultRuntime } from './client/runtime-loader.ts';
@@ -45,6 +45,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     logger,
     onOAuth: relayOAuthRequests(running, options.hostApi, logger),
     onRunState: relayRunStateRequests(running, options.hostApi, logger),
+    librarySource: librarySourceOf(runtime, logger),
   });
 
   try {

@@ -65,6 +65,12 @@ export interface ExecutionRequest {
   /** Declared outputs. Undefined: accept any JSON-primitive outputs (the CLI without a spec). */
   outputFields?: OutputFieldSpec[];
   limits: ExecutionLimits;
+  /**
+   * The runtime version whose libraries `require` gives (`node20`, `node24`, or the alias
+   * `latest`); an unknown one fails the request with INVALID_REQUEST.
+   * @default DEFAULT_RUNTIME_VERSION of `@codestep/core` (`node20`, HubSpot's documented set)
+   */
+  runtimeVersion?: string;
   /** W3C traceparent of the caller's span, so outbound calls join the trace. */
   traceparent?: string;
 }
@@ -145,7 +151,12 @@ export interface SandboxRuntimeSource {
  */
 export interface SandboxRuntimeSources {
   prelude: SandboxRuntimeSource;
+  /** A library's (`name@version`) `source` is read only when a worker first needs it. */
   libraries: Record<string, SandboxRuntimeSource>;
+  /** Per runtime version, `require` name → library key. */
+  runtimeVersions: Record<string, Record<string, string>>;
+  /** Library sub-paths answered by a property of the library (`lodash/` → `lodash`). @default {} */
+  subpaths?: Record<string, string>;
 }
 
 export interface SandboxOptions {

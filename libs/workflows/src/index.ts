@@ -1,4 +1,4 @@
-export { MAX_CODE_BYTES, OUTPUT_TYPES, RUNTIMES, actionToInput, parseWorkflowInput, type WorkflowInput } from './workflow-definition.ts';
+export { MAX_CODE_BYTES, OUTPUT_TYPES, RUNTIMES, actionToInput, parseWorkflowInput, runtimeVersionOf, type WorkflowInput } from './workflow-definition.ts';
 export {
   DEFAULT_LIMIT_BOUNDS,
   DEFAULT_OPERATOR_LIMITS,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isCodestepError } from '@codestep/core';
-import { parseWorkflowInput } from './workflow-definition.ts';
+import { actionToInput, parseWorkflowInput, runtimeVersionOf } from './workflow-definition.ts';
 
 const action = { id: 'a', code: 'exports.main = async () => ({ outputFields: {} })' };
 
@@ -36,5 +36,35 @@ describe('workflow definition', () => {
     const long = [{ name: `f${'x'.repeat(100)}`, type: 'string' }];
     assert.equal(refusedField({ name: 'ok', actions: [{ ...action, outputFields: long }] }).field, 'actions[0].outputFields[0].name');
     assert.equal(parseWorkflowInput({ name: 'ok', actions: [{ ...action, outputFields: many.slice(0, 250) }] }).actions[0]!.outputFields.length, 250);
+  });
+
+  it("saves a new action on HubSpot's documented Node 20 set unless it chooses another runtime version; latest is saved as node24", () => {
+    const saved = parseWorkflowInput({
+      name: 'w',
+      actions: [action, { ...action, id: 'b', runtimeVersion: 'node24' }, { ...action, id: 'c', runtimeVersion: 'latest' }, { ...action, id: 'd', runtimeVersion: 'node20' }],
+    });
+    assert.deepEqual(
+      saved.actions.map((a) => a.runtimeVersion),
+      ['node20', 'node24', 'node24', 'node20'],
+    );
+    assert.deepEqual(
+      saved.actions.map((a) => actionToInput(a).runtimeVersion),
+      ['node20', 'node24', 'node24', 'node20'],
+    );
+  });
+
+  it('refuses an unknown runtime version, naming the field and the allowed values', () => {
+    for (const runtimeVersion of ['node18', 'NODE20', '', 20, true]) {
+      const refused = refusedField({ name: 'w', actions: [action, { ...action, id: 'b', runtimeVersion }] });
+      assert.equal(refused.field, 'actions[1].runtimeVersion');
+      assert.match(refused.message, /^actions\[1\]\.runtimeVersion: .* is not a runtime version; use one of node20, node24, latest/);
+    }
+  });
+
+  it('runs an action saved before runtime versions existed (none stored) on the set it had then, node24', () => {
+    assert.equal(runtimeVersionOf({ runtimeVersion: '' }), 'node24');
+    assert.equal(runtimeVersionOf({ runtimeVersion: 'node20' }), 'node20');
+    const legacy = { ...parseWorkflowInput({ name: 'w', actions: [action] }).actions[0]!, runtimeVersion: '' };
+    assert.equal(actionToInput(legacy).runtimeVersion, 'node24');
   });
 });

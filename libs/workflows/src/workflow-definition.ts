@@ -3,7 +3,18 @@
  * `ActionDefinition`. Errors name the field and say what to do.
  */
 import type { ActionDefinition, InputFieldSource, OutputFieldDefinition } from '@codestep/contracts';
-import { OUTPUT_FIELDS_POLICY, SECRETS_POLICY, ValidationError, isValidSecretName, unsafeTextProblem } from '@codestep/core';
+import {
+  DEFAULT_RUNTIME_VERSION,
+  LEGACY_RUNTIME_VERSION,
+  OUTPUT_FIELDS_POLICY,
+  SECRETS_POLICY,
+  ValidationError,
+  isValidSecretName,
+  resolveRuntimeVersion,
+  runtimeVersionProblem,
+  unsafeTextProblem,
+  type RuntimeVersion,
+} from '@codestep/core';
 import { DEFAULT_LIMIT_BOUNDS, LIMIT_MINIMUMS, type LimitBounds } from './execution-limits.ts';
 
 export const OUTPUT_TYPES = ['number', 'string', 'boolean', 'datetime', 'enum', 'date', 'phone_number'] as const;
@@ -70,6 +81,7 @@ function parseAction(raw: unknown, path: string, index: number, earlier: Map<str
   if (earlier.has(actionId)) fail(`${path}.id`, `"${actionId}" is used by an earlier action; ids must be unique`);
   const runtime = str(raw.runtime ?? 'hubspot', `${path}.runtime`);
   if (!(RUNTIMES as readonly string[]).includes(runtime)) fail(`${path}.runtime`, `must be one of ${RUNTIMES.join(', ')}`);
+  const runtimeVersion = parseRuntimeVersion(raw.runtimeVersion, `${path}.runtimeVersion`);
   const code = str(raw.code, `${path}.code`, { required: true });
   if (Buffer.byteLength(code) > MAX_CODE_BYTES) fail(`${path}.code`, `must be at most ${MAX_CODE_BYTES} bytes`);
 
@@ -118,7 +130,21 @@ function parseAction(raw: unknown, path: string, index: number, earlier: Map<str
     timeoutMs: limit(raw.timeoutMs, `${path}.timeoutMs`, LIMIT_MINIMUMS.timeoutMs, bounds.maxTimeoutMs, 'ms', bounds.timeoutBound),
     memoryMb: limit(raw.memoryMb, `${path}.memoryMb`, LIMIT_MINIMUMS.memoryMb, bounds.maxMemoryMb, 'MB', bounds.memoryBound),
     connectionHandles: [...new Set(connections as string[])],
+    runtimeVersion,
   };
+}
+
+/** An action's runtime version as saved: absent → the default (HubSpot's Node 20 set); an alias → the version it stands for. */
+function parseRuntimeVersion(v: unknown, path: string): RuntimeVersion {
+  if (v === undefined || v === null) return DEFAULT_RUNTIME_VERSION;
+  const resolved = typeof v === 'string' ? resolveRuntimeVersion(v) : undefined;
+  if (resolved === undefined) throw new ValidationError(runtimeVersionProblem(path, v), { field: path });
+  return resolved;
+}
+
+/** The runtime version a saved action runs: its own, or the set of its time if it was saved before versions existed. */
+export function runtimeVersionOf(a: Pick<ActionDefinition, 'runtimeVersion'>): RuntimeVersion {
+  return resolveRuntimeVersion(a.runtimeVersion) ?? LEGACY_RUNTIME_VERSION;
 }
 
 function parseInput(f: unknown, p: string, earlier: Map<string, ActionDefinition>): InputFieldSource {
@@ -164,5 +190,6 @@ export function actionToInput(a: ActionDefinition): Record<string, unknown> {
     connections: a.connectionHandles,
     ...(a.timeoutMs ? { timeoutMs: a.timeoutMs } : {}),
     ...(a.memoryMb ? { memoryMb: a.memoryMb } : {}),
+    runtimeVersion: runtimeVersionOf(a),
   };
 }

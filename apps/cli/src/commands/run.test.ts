@@ -123,6 +123,7 @@ describe('codestep run, usage errors', () => {
     ['a timeout that is not a number', [fixture('hello.action.js'), '--timeout', 'soon'], /--timeout must be a whole number, got "soon"/],
     ['a memory limit out of bounds', [fixture('hello.action.js'), '--memory', '999999'], /--memory must be from 16 to 4096, got 999999/],
     ['an unknown runtime', [fixture('hello.action.js'), '--runtime', 'deno'], /--runtime must be hubspot or jsworkflows/],
+    ['an unknown runtime version', [fixture('hello.action.js'), '--runtime-version', 'node18'], /--runtime-version must be one of node20, node24, latest, got "node18"/],
   ];
   for (const [what, args, message] of cases) {
     it(`exits 2 for ${what}`, async () => {
@@ -216,6 +217,18 @@ describe('codestep run, the action contract', () => {
     } finally {
       echo.close();
     }
+  });
+
+  it("runs on HubSpot's documented Node 20 libraries by default, and on today's with --runtime-version node24 or latest", async () => {
+    const outputs = async (args: string[]): Promise<unknown> => {
+      const result = await run([fixture('versions.action.js'), '--json', ...args]);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      return (JSON.parse(result.stdout) as { outputFields: unknown }).outputFields;
+    };
+    assert.deepEqual(await outputs([]), { associationsApi: 'object', mongoose: '6.13.11' });
+    assert.deepEqual(await outputs(['--runtime-version', 'node20']), { associationsApi: 'object', mongoose: '6.13.11' });
+    assert.deepEqual(await outputs(['--runtime-version', 'node24']), { associationsApi: 'undefined', mongoose: '9.13.2' });
+    assert.deepEqual(await outputs(['--runtime-version', 'latest']), { associationsApi: 'undefined', mongoose: '9.13.2' });
   });
 
   it('applies --timeout and --memory, naming the limit that was hit', async () => {

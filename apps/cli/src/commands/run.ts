@@ -1,6 +1,6 @@
 /**
  * `codestep run <action.js> [--event <event.json>] [--secret NAME=VALUE]... [--allow-host HOST]... [--allow-socket HOST:PORT]...
- *   [--map-host HOST=URL]... [--timeout <ms>] [--memory <mb>] [--runtime hubspot|jsworkflows] [--json]`
+ *   [--map-host HOST=URL]... [--timeout <ms>] [--memory <mb>] [--runtime hubspot|jsworkflows] [--runtime-version node20|node24|latest] [--json]`
  *
  * Runs one action locally in the same sandbox the executor uses. Exit code 0 when the action
  * succeeded, 1 when it failed, 2 when the command line is wrong (and nothing ran).
@@ -8,7 +8,16 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { DEFAULT_EXECUTION_LIMITS, MIN_EXECUTION_LIMITS, createLogger, isCodestepError } from '@codestep/core';
+import {
+  ACCEPTED_RUNTIME_VERSIONS,
+  DEFAULT_EXECUTION_LIMITS,
+  DEFAULT_RUNTIME_VERSION,
+  MIN_EXECUTION_LIMITS,
+  createLogger,
+  isCodestepError,
+  resolveRuntimeVersion,
+  type RuntimeVersion,
+} from '@codestep/core';
 import { createSandbox, detectRuntime, LIMIT_BOUNDS, type ExecutionInput, type ExecutionResult, type HubSpotEvent, type SandboxHandle } from '@codestep/sandbox';
 
 export interface RunCommandIo {
@@ -31,6 +40,8 @@ Options:
   --timeout <ms>           Time limit (default ${DEFAULT_EXECUTION_LIMITS.timeoutMs})
   --memory <mb>            Memory limit (default ${DEFAULT_EXECUTION_LIMITS.memoryMb})
   --runtime <name>         hubspot or jsworkflows (default: detected from the code)
+  --runtime-version <v>    the libraries require gives: node20 (HubSpot's documented set, the
+                           default), node24 (today's versions) or latest (= node24)
   --json                   Print one JSON object with the result
   --help                   Show this help
 `;
@@ -59,6 +70,7 @@ interface RunOptions {
   timeoutMs: number | undefined;
   memoryMb: number | undefined;
   runtime: 'hubspot' | 'jsworkflows' | undefined;
+  runtimeVersion: RuntimeVersion;
   json: boolean;
   help: boolean;
 }
@@ -93,6 +105,7 @@ function parseOptions(argv: string[]): RunOptions {
         timeout: { type: 'string' },
         memory: { type: 'string' },
         runtime: { type: 'string' },
+        'runtime-version': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -102,7 +115,20 @@ function parseOptions(argv: string[]): RunOptions {
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    return { file: '', eventFile: undefined, secrets: {}, allowHosts: [], allowSockets: [], mapHosts: {}, timeoutMs: undefined, memoryMb: undefined, runtime: undefined, json: false, help: true };
+    return {
+      file: '',
+      eventFile: undefined,
+      secrets: {},
+      allowHosts: [],
+      allowSockets: [],
+      mapHosts: {},
+      timeoutMs: undefined,
+      memoryMb: undefined,
+      runtime: undefined,
+      runtimeVersion: DEFAULT_RUNTIME_VERSION,
+      json: false,
+      help: true,
+    };
   }
   if (positionals.length === 0) throw new UsageError('missing the action file: codestep run <action.js>');
   if (positionals.length > 1) throw new UsageError(`expected one action file, got ${positionals.length}: ${positionals.join(' ')}`);
@@ -139,9 +165,16 @@ function parseOptions(argv: string[]): RunOptions {
     timeoutMs: parseIntegerFlag('timeout', values.timeout, { min: MIN_EXECUTION_LIMITS.timeoutMs, max: LIMIT_BOUNDS.timeoutMs.max }),
     memoryMb: parseIntegerFlag('memory', values.memory, { min: MIN_EXECUTION_LIMITS.memoryMb, max: LIMIT_BOUNDS.memoryMb.max }),
     runtime,
+    runtimeVersion: parseRuntimeVersion(values['runtime-version']),
     json: values.json === true,
     help: false,
   };
+}
+
+function parseRuntimeVersion(given: string | undefined): RuntimeVersion {
+  const runtimeVersion = resolveRuntimeVersion(given ?? DEFAULT_RUNTIME_VERSION);
+  if (runtimeVersion === undefined) throw new UsageError(`--runtime-version must be one of ${ACCEPTED_RUNTIME_VERSIONS.join(', ')}, got "${given}"`);
+  return runtimeVersion;
 }
 
 async function readText(path: string, what: string): Promise<string> {
@@ -255,6 +288,7 @@ export async function runCommand(argv: string[], io: RunCommandIo = { stdout: pr
       input,
       secrets: options.secrets,
       limits,
+      runtimeVersion: options.runtimeVersion,
     });
     io.stdout.write(options.json ? jsonResult(result) : summary(result, runtime));
     return result.status === 'succeeded' ? 0 : 1;

@@ -64,6 +64,7 @@ describe('HubSpot action corpus through codestep run', { concurrency: 3 }, () =>
         writeFileSync(eventFile, JSON.stringify(eventOf(action, run)));
         const argv = [join(CORPUS_DIR, action.file ?? `${action.id}.js`), '--event', eventFile, '--map-host', `api.hubapi.com=${fake.url}`, '--json'];
         for (const [name, value] of Object.entries(run.secrets)) argv.push('--secret', `${name}=${value}`);
+        if (action.runtimeVersion) argv.push('--runtime-version', action.runtimeVersion);
         let stdout = '';
         let stderr = '';
         const code = await runCommand(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
@@ -116,6 +117,7 @@ describe('HubSpot action corpus through the platform (embedded, enrolled over th
             {
               id: 'action',
               code: actionCode(action),
+              ...(action.runtimeVersion ? { runtimeVersion: action.runtimeVersion } : {}),
               secrets: Object.keys(run.secrets),
               inputFields: Object.entries(run.inputFields).map(([name, value]) => ({ name, value })),
               outputFields: Object.entries(action.outputs).map(([name, type]) => ({ name, type })),

@@ -291,6 +291,15 @@ const NODE_MODULES = {
   dgram: 'dgram',
   fs: 'fs',
   'fs/promises': 'fs promises',
+  child_process: 'load-only child_process',
+  http2: 'load-only http2',
+  tty: 'load-only tty',
+  async_hooks: 'load-only async_hooks',
+  diagnostics_channel: 'load-only diagnostics_channel',
+  perf_hooks: 'load-only perf_hooks',
+  process: 'load-only process',
+  punycode: 'load-only punycode',
+  worker_threads: 'load-only worker_threads',
 };
 
 /** What the `crypto` bundle adds to the web runtime's `crypto` (in-context/node/crypto.cjs). */

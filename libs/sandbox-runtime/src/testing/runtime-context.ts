@@ -10,7 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import vm from 'node:vm';
 import { BuiltinHost } from '../host/builtin-host.ts';
-import { isInternalModule, type SandboxRuntime, type Script } from '../runtime.types.ts';
+import type { RuntimeVersion } from '@codestep/core';
+import { isInternalModule, isLibraryKey, type SandboxRuntime, type Script } from '../runtime.types.ts';
 
 export interface RuntimeContextOptions {
   /** The host side of `bridge.fetch`: request JSON in, response JSON out. Default: every request fails. */
@@ -24,6 +25,8 @@ export interface RuntimeContextOptions {
   dns?: (requestJson: string) => Promise<string>;
   /** Compiled scripts shared across contexts (as a worker would keep them). */
   scripts?: ScriptCache;
+  /** Whose libraries `require` gives. @default 'node24' (the versions these tests were written against) */
+  runtimeVersion?: RuntimeVersion;
 }
 
 /** Compiles each script once per process, from V8 code cache when one is given. */
@@ -140,9 +143,10 @@ export function createRuntimeContext(runtime: SandboxRuntime, options: RuntimeCo
     (fn, ms) => setTimeout(fn, ms) as unknown as number,
     (id) => clearTimeout(id),
   );
-  const names = Object.keys(runtime.libraries).filter((name) => !isInternalModule(name));
+  const table = runtime.runtimeVersions[options.runtimeVersion ?? 'node24'];
+  const names = [...Object.keys(runtime.libraries).filter((name) => !isInternalModule(name) && !isLibraryKey(name)), ...Object.keys(table)];
   const load = (name: string): unknown => {
-    const script = runtime.libraries[name];
+    const script = runtime.libraries[Object.hasOwn(table, name) ? (table[name] as string) : name];
     if (script === undefined) throw new Error(`no library ${name}`);
     return scripts.get(script).runInContext(context);
   };

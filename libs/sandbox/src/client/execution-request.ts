@@ -3,7 +3,7 @@
  * action's author or the operator can fix (secrets too long, limits out of bounds, code too
  * large) come back as a failed result with a clear code, like any other failure of the action.
  */
-import { DEFAULT_STEP_POLICY, isValidSecretName } from '@codestep/core';
+import { DEFAULT_RUNTIME_VERSION, DEFAULT_STEP_POLICY, isValidSecretName, resolveRuntimeVersion, runtimeVersionProblem } from '@codestep/core';
 import { DEFAULT_LIMITS, LIMIT_BOUNDS, MAX_CODE_CHARS, MAX_INPUT_CHARS, MAX_SECRETS_CHARS } from '../limits.ts';
 import type { WorkerExecution } from '../protocol.ts';
 import type { ExecutionError, ExecutionRequest, ExecutionResult } from '../sandbox.types.ts';
@@ -32,6 +32,8 @@ export async function prepareExecution(request: ExecutionRequest): Promise<{ ok:
   const memoryMb = request.limits?.memoryMb ?? DEFAULT_LIMITS.memoryMb;
   const limitProblem = checkLimit('timeoutMs', timeoutMs) ?? checkLimit('memoryMb', memoryMb);
   if (limitProblem) return invalid(limitProblem);
+  const runtimeVersion = resolveRuntimeVersion(request.runtimeVersion ?? DEFAULT_RUNTIME_VERSION);
+  if (runtimeVersion === undefined) return invalid(runtimeVersionProblem('runtimeVersion', request.runtimeVersion));
 
   const secrets: Record<string, string> = {};
   let secretChars = 0;
@@ -76,6 +78,7 @@ export async function prepareExecution(request: ExecutionRequest): Promise<{ ok:
     code: transformed.code,
     codeHash: transformed.hash,
     runtime: input.runtime,
+    runtimeVersion,
     inputJson,
     headersJson,
     secrets,

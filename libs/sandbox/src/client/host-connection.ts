@@ -50,6 +50,8 @@ export interface HostConnectionOptions {
   onOAuth: (id: number, callId: number, handle: string) => void;
   /** Run-state operations (JsWorkflows' `api.runStore`, `api.dedupe`) from running executions. */
   onRunState: (id: number, callId: number, requestJson: string) => void;
+  /** A library's source the host asks for (see `RuntimeSources.libraries`); null when unknown. */
+  librarySource: (name: string) => string | null;
   /** The process is gone (after pending requests were rejected). */
   onExit: (description: string) => void;
 }
@@ -157,6 +159,16 @@ export class HostConnection {
       case 'diagnostic':
         this.#options.logger[message.level]({ pid: this.#child.pid, ...message.fields }, `sandbox host: ${message.message}`);
         return;
+      case 'source-request': {
+        let source: string | null = null;
+        try {
+          source = this.#options.librarySource(String(message.name));
+        } catch (error) {
+          this.#options.logger.error({ library: message.name, err: error instanceof Error ? error.message : String(error) }, 'a sandbox library could not be read');
+        }
+        this.#send({ type: 'source', name: message.name, source });
+        return;
+      }
       case 'ready':
         return;
     }

@@ -26,16 +26,39 @@ export function hostSettingsOf(options: SandboxOptions, workerSource: string, ru
     runtime: toRuntimeSources(runtime),
   };
   // import() inside the sandbox would reach Node's loader (see the worker): user code has it
-  // rewritten, and the runtime's own bundles must not contain it either.
+  // rewritten, and the runtime's own bundles must not contain it either (the libraries are
+  // checked when they are first sent, see librarySourceOf).
   for (const [name, library] of Object.entries(settings.runtime.libraries)) {
-    if (/\bimport\s*\(/.test(library.source)) logger.error({ library: name }, 'a sandbox runtime library contains import(); it will fail inside the sandbox');
+    if (library.source !== undefined) checkNoImport(name, library.source, logger);
   }
   return settings;
 }
 
+function checkNoImport(name: string, source: string, logger: Logger): void {
+  if (/\bimport\s*\(/.test(source)) logger.error({ library: name }, 'a sandbox runtime library contains import(); it will fail inside the sandbox');
+}
+
+/** A library (`name@version`) travels to the host only when a worker first needs it. */
+const isLibraryKey = (key: string): boolean => key.lastIndexOf('@') > 0;
+
 function toRuntimeSources(runtime: SandboxRuntimeSources | null): RuntimeSources {
-  if (!runtime) return { prelude: null, libraries: {} };
+  if (!runtime) return { prelude: null, libraries: {}, runtimeVersions: {}, subpaths: {} };
   const libraries: RuntimeSources['libraries'] = {};
-  for (const [name, library] of Object.entries(runtime.libraries)) libraries[name] = { filename: library.filename, source: library.source };
-  return { prelude: { filename: runtime.prelude.filename, source: runtime.prelude.source }, libraries };
+  for (const [name, library] of Object.entries(runtime.libraries)) libraries[name] = isLibraryKey(name) ? { filename: library.filename } : { filename: library.filename, source: library.source };
+  return { prelude: { filename: runtime.prelude.filename, source: runtime.prelude.source }, libraries, runtimeVersions: runtime.runtimeVersions, subpaths: { ...runtime.subpaths } };
+}
+
+/** The host's `source-request` answered from the loaded runtime (read from its cache on first use). */
+export function librarySourceOf(runtime: SandboxRuntimeSources | null, logger: Logger): (name: string) => string | null {
+  const checked = new Set<string>();
+  return (name) => {
+    const library = runtime !== null && Object.hasOwn(runtime.libraries, name) ? runtime.libraries[name] : undefined;
+    if (library === undefined) return null;
+    const source = library.source;
+    if (!checked.has(name)) {
+      checked.add(name);
+      checkNoImport(name, source, logger);
+    }
+    return source;
+  };
 }

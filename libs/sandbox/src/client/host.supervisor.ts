@@ -19,6 +19,8 @@ export interface HostSupervisorOptions {
   /** The OAuth handler of a host process, given a way to reach that process once it is up. */
   onOAuth: (connection: () => HostConnection | undefined) => OAuthRequestHandler;
   onRunState: (connection: () => HostConnection | undefined) => RunStateRequestHandler;
+  /** A library's source for the host (see `HostConnectionOptions.librarySource`). */
+  librarySource: (name: string) => string | null;
 }
 
 /** The current host process, and the supervisor's state. */
@@ -52,6 +54,7 @@ export function superviseHost(options: HostSupervisorOptions): HostSupervisor {
       logger,
       onOAuth: options.onOAuth(() => current),
       onRunState: options.onRunState(() => current),
+      librarySource: options.librarySource,
       onExit: (description) => {
         logger.error({ description }, 'sandbox host process exited; starting a new one');
         if (host === starting) host = undefined;

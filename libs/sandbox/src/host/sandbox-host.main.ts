@@ -48,6 +48,7 @@ function handle(message: ClientToHost): void {
         workerSource: settings.workerSource,
         onOAuth: (id, callId, handle) => send({ type: 'oauth', id, callId, handle }),
         onRunState: (id, callId, requestJson) => send({ type: 'run-state', id, callId, requestJson }),
+        requestSource: (name) => send({ type: 'source-request', name }),
         diagnostic,
       });
       // Ready once the pre-warmed workers are: the first executions find them waiting.
@@ -63,6 +64,10 @@ function handle(message: ClientToHost): void {
         .run(message.id, message.execution)
         .then((result) => send({ type: 'result', id: message.id, result }))
         .catch((error: unknown) => send({ type: 'error', id: message.id, error: { name: 'Error', code: 'SANDBOX_INTERNAL', message: error instanceof Error ? error.message : String(error) } }));
+      return;
+    }
+    case 'source': {
+      pool?.sourceArrived(String(message.name), typeof message.source === 'string' ? message.source : null);
       return;
     }
     case 'oauth-result': {

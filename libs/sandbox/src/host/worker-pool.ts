@@ -26,6 +26,8 @@ export interface WorkerPoolOptions {
   onOAuth: (jobId: number, callId: number, handle: string) => void;
   /** Run-state operations of running executions, answered with {@link WorkerPool.runStateAnswer}. */
   onRunState: (jobId: number, callId: number, requestJson: string) => void;
+  /** Asks the client for a library's source (answered with {@link WorkerPool.sourceArrived}). */
+  requestSource: (name: string) => void;
   diagnostic: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, string | number | boolean>) => void;
 }
 
@@ -74,6 +76,10 @@ export class WorkerPool {
   readonly #workers = new Set<PoolWorker>();
   readonly #queue: Job[] = [];
   readonly #coldStartsMs: number[] = [];
+  /** Libraries' sources the client has sent, by key. */
+  readonly #sources = new Map<string, string | null>();
+  /** Workers waiting for a library's source from the client, by key. */
+  readonly #sourceWaiters = new Map<string, Array<(source: string | null) => void>>();
   readonly #codeCache: Record<string, Uint8Array> = {};
   #replaced = 0;
   #closed = false;
@@ -166,21 +172,24 @@ export class WorkerPool {
     const signal = new SharedArrayBuffer(4);
     const flag = new Int32Array(signal);
     const sent = new Set<string>();
+    const answer = (name: string, source: string | null): void => {
+      channel.port1.postMessage({ name, source } satisfies SourceAnswer);
+      Atomics.store(flag, 0, 1);
+      Atomics.notify(flag, 0);
+    };
     channel.port1.on('message', (request: { name?: unknown }) => {
       const name = typeof request?.name === 'string' ? request.name.slice(0, 200) : '';
       const library = Object.hasOwn(runtime.libraries, name) && !sent.has(name) ? runtime.libraries[name] : undefined;
       if (library) sent.add(name);
-      const answer: SourceAnswer = { name, source: library ? library.source : null };
-      channel.port1.postMessage(answer);
-      Atomics.store(flag, 0, 1);
-      Atomics.notify(flag, 0);
+      if (!library) answer(name, null);
+      else this.#sourceOf(name, library.source, (source) => answer(name, source));
     });
     channel.port1.unref();
     const logRing = new SharedArrayBuffer(CONSOLE_RING_BYTES);
     const init: WorkerInit = {
       memoryMb,
       egress: this.#options.egress,
-      runtime: { prelude: runtime.prelude, libraries },
+      runtime: { prelude: runtime.prelude, libraries, runtimeVersions: runtime.runtimeVersions, subpaths: runtime.subpaths },
       codeCache: { ...this.#codeCache },
       sources: { port: channel.port2, signal },
       logRing,
@@ -221,6 +230,28 @@ export class WorkerPool {
       this.#lose(entry, { code: 'SANDBOX_WORKER_CRASHED', message: `The sandbox worker exited (code ${code}) while the action ran`, retryable: true });
     });
     return entry;
+  }
+
+  /** A library's source: sent in `init`, already received, or asked of the client now. */
+  #sourceOf(name: string, inInit: string | undefined, done: (source: string | null) => void): void {
+    if (inInit !== undefined) return done(inInit);
+    const known = this.#sources.get(name);
+    if (known !== undefined) return done(known);
+    const waiting = this.#sourceWaiters.get(name);
+    if (waiting) {
+      waiting.push(done);
+      return;
+    }
+    this.#sourceWaiters.set(name, [done]);
+    this.#options.requestSource(name);
+  }
+
+  /** The client's answer to a source request: kept for every later worker (a failure is not). */
+  sourceArrived(name: string, source: string | null): void {
+    if (source !== null) this.#sources.set(name, source);
+    const waiting = this.#sourceWaiters.get(name) ?? [];
+    this.#sourceWaiters.delete(name);
+    for (const done of waiting) done(source);
   }
 
   #onMessage(entry: PoolWorker, message: WorkerToHost): void {

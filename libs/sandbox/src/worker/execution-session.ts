@@ -215,7 +215,7 @@ export class ExecutionSession {
   start(factory: unknown): void {
     const api = this.#api;
     if (!api) throw new Error('session has no context');
-    const config = JSON.stringify({ runtime: this.execution.runtime, env: this.execution.secrets, step: this.execution.step });
+    const config = JSON.stringify({ runtime: this.execution.runtime, runtimeVersion: this.execution.runtimeVersion, env: this.execution.secrets, step: this.execution.step });
     // Whatever the start leads to schedules its own drain check (callback, nothing, timers, requests).
     api.start(config, this.execution.inputJson, this.execution.headersJson, factory);
   }

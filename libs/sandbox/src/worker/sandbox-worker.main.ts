@@ -69,13 +69,20 @@ function shareCodeCache(): void {
 const bootstrapScript = compile(BOOTSTRAP_SOURCE, 'codestep:bootstrap');
 const preludeScript = init.runtime.prelude ? compileRuntime(init.runtime.prelude.source, init.runtime.prelude.filename) : null;
 const libraryScripts = new Map<string, vm.Script>();
-// What `require` accepts: the libraries, not the runtime's internal modules (`codestep:` names,
-// such as the web runtime), which only the prelude loads, through its bridge.
-const modulesJson = JSON.stringify(
-  Object.keys(init.runtime.libraries)
-    .filter((name) => !name.startsWith('codestep:'))
-    .sort(),
-);
+// What `require` accepts: the built-ins and every runtime version's library names (the same
+// names in each; which version a name loads is the execution's, see loadModule), never the
+// runtime's internal modules (`codestep:` names, such as the web runtime), which only the
+// prelude loads, through its bridge, nor a library's `name@version` key.
+const isLibraryKey = (key: string): boolean => key.lastIndexOf('@') > 0;
+const modulesJson = JSON.stringify({
+  modules: [
+    ...new Set([
+      ...Object.keys(init.runtime.libraries).filter((name) => !name.startsWith('codestep:') && !isLibraryKey(name)),
+      ...Object.values(init.runtime.runtimeVersions).flatMap((table) => Object.keys(table)),
+    ]),
+  ].sort(),
+  subpaths: init.runtime.subpaths,
+});
 const actionScripts = new Map<string, vm.Script>();
 
 function diagnostic(level: 'warn' | 'error', message: string): void {
@@ -105,7 +112,17 @@ function librarySource(name: string): string | null {
   }
 }
 
-function loadModule(prepared: PreparedContext, name: string): boolean {
+/** The key of the module `require(name)` loads for the context's execution: its runtime version's library, or the built-in itself. */
+function moduleKey(prepared: PreparedContext, name: string): string {
+  const runtimeVersion = prepared.slot.session?.execution.runtimeVersion;
+  const table = runtimeVersion !== undefined && Object.hasOwn(init.runtime.runtimeVersions, runtimeVersion) ? init.runtime.runtimeVersions[runtimeVersion] : undefined;
+  return table !== undefined && Object.hasOwn(table, name) ? (table[name] as string) : name;
+}
+
+function loadModule(prepared: PreparedContext, requested: string): boolean {
+  const name = moduleKey(prepared, requested);
+  // A library's own key is never requirable: only the name, through the execution's version.
+  if (isLibraryKey(requested)) return false;
   const library = Object.hasOwn(init.runtime.libraries, name) ? init.runtime.libraries[name] : undefined;
   if (!library) return false;
   try {
@@ -120,7 +137,7 @@ function loadModule(prepared: PreparedContext, name: string): boolean {
       libraryScripts.set(name, script);
     }
     const factory: unknown = script.runInContext(prepared.context);
-    prepared.api.provideModule(name, factory);
+    prepared.api.provideModule(requested, factory);
     return true;
   } catch {
     // A value thrown by the library's top level belongs to the context: not read here.

@@ -25,6 +25,8 @@ export interface CorpusAction {
   file?: string;
   covers: string;
   needs?: string[];
+  /** The action's runtime version (`--runtime-version`, the workflow's `runtimeVersion`); absent: the default, node20. */
+  runtimeVersion?: string;
   object: { type: string; ref: string };
   inputFields?: Record<string, string>;
   secrets?: Record<string, string>;

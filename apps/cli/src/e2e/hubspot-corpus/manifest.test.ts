@@ -4,6 +4,7 @@
  * there are 40+ actions with at least one for each pattern issue 12 lists.
  */
 import assert from 'node:assert/strict';
+import { ACCEPTED_RUNTIME_VERSIONS } from '@codestep/core';
 import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { CORPUS_DIR, loadCorpus, type CorpusAction } from './corpus.ts';
@@ -80,6 +81,7 @@ describe('the HubSpot action corpus manifest', () => {
       for (const [name, type] of Object.entries(action.outputs)) assert.ok(TYPES.has(type), `${action.id}: output ${name} has type ${type}`);
       assert.deepEqual(Object.keys(action.expect.outputFields).sort(), Object.keys(action.outputs).sort(), `${action.id}: expected outputs are the declared ones`);
       for (const need of action.needs ?? []) assert.ok(NEEDS.has(need), `${action.id}: unknown need ${need}`);
+      if (action.runtimeVersion !== undefined) assert.ok(ACCEPTED_RUNTIME_VERSIONS.includes(action.runtimeVersion), `${action.id}: unknown runtimeVersion ${action.runtimeVersion}`);
     }
   });
 

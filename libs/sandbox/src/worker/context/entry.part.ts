@@ -343,7 +343,10 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
     }
     let result: unknown;
     try {
-      const event = jsonParse(inputJson) as unknown;
+      const event = jsonParse(inputJson) as Record<string, unknown>;
+      // `event.fields`: the same values as `event.inputFields`, as practitioners' actions read them.
+      const inputFields = event !== null && typeof event === 'object' ? event.inputFields : undefined;
+      if (inputFields !== null && typeof inputFields === 'object' && !('fields' in event)) event.fields = { ...(inputFields as Record<string, unknown>) };
       result = reflectApply(main, exported, [event, callback]);
     } catch (error) {
       fail(error);
@@ -362,8 +365,9 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
     } else if (!callbackCalled && !settled) returned(result);
   };
   const start = (configJson: string, inputJson: string, headersJson: string, factory: unknown): void => {
-    const config = jsonParse(configJson) as { runtime: string; env: Record<string, string>; step?: StepConfig };
+    const config = jsonParse(configJson) as { runtime: string; runtimeVersion?: string; env: Record<string, string>; step?: StepConfig };
     runtime = config.runtime;
+    if (typeof config.runtimeVersion === 'string') modules.setRuntimeVersion(config.runtimeVersion);
     if (config.step) step = config.step;
     const secretNames = objectKeys(config.env);
     for (let i = 0; i < secretNames.length; i++) {

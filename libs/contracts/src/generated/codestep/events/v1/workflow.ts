@@ -53,6 +53,12 @@ export interface ActionDefinition {
   memoryMb: number;
   /** OAuth connections the action may use */
   connectionHandles: string[];
+  /**
+   * The runtime version whose libraries the action's `require` gets (node20 | node24), as saved:
+   * aliases are resolved before saving. Empty in actions saved before runtime versions existed,
+   * which run the set every action had then (LEGACY_RUNTIME_VERSION, node24).
+   */
+  runtimeVersion: string;
 }
 
 export interface WorkflowDefinition {
@@ -412,6 +418,7 @@ function createBaseActionDefinition(): ActionDefinition {
     timeoutMs: 0,
     memoryMb: 0,
     connectionHandles: [],
+    runtimeVersion: "",
   };
 }
 
@@ -446,6 +453,9 @@ export const ActionDefinition: MessageFns<ActionDefinition> = {
     }
     for (const v of message.connectionHandles) {
       writer.uint32(82).string(v!);
+    }
+    if (message.runtimeVersion !== "") {
+      writer.uint32(90).string(message.runtimeVersion);
     }
     return writer;
   },
@@ -543,6 +553,14 @@ export const ActionDefinition: MessageFns<ActionDefinition> = {
             message.connectionHandles.push(reader.string());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.runtimeVersion = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -595,6 +613,11 @@ export const ActionDefinition: MessageFns<ActionDefinition> = {
         : globalThis.Array.isArray(object?.connection_handles)
         ? object.connection_handles.map((e: any) => globalThis.String(e))
         : [],
+      runtimeVersion: isSet(object.runtimeVersion)
+        ? globalThis.String(object.runtimeVersion)
+        : isSet(object.runtime_version)
+        ? globalThis.String(object.runtime_version)
+        : "",
     };
   },
 
@@ -630,6 +653,9 @@ export const ActionDefinition: MessageFns<ActionDefinition> = {
     if (message.connectionHandles?.length) {
       obj.connectionHandles = message.connectionHandles;
     }
+    if (message.runtimeVersion !== "") {
+      obj.runtimeVersion = message.runtimeVersion;
+    }
     return obj;
   },
 
@@ -648,6 +674,7 @@ export const ActionDefinition: MessageFns<ActionDefinition> = {
     message.timeoutMs = object.timeoutMs ?? 0;
     message.memoryMb = object.memoryMb ?? 0;
     message.connectionHandles = object.connectionHandles?.map((e) => e) || [];
+    message.runtimeVersion = object.runtimeVersion ?? "";
     return message;
   },
 };

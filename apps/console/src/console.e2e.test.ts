@@ -1,0 +1,297 @@
+/**
+ * The console in a real browser (Debian's chromium, driven by playwright-core) against `codestep
+ * dev` run as a real process: sign in (a wrong key first), a refused save shown on its field, a
+ * draft that survives a reload, a two-action workflow (the second action's input picked from the
+ * first's output), an enrollment seen in the live tail and completed in the history, its timeline,
+ * a reload at a deep URL, secrets. Screenshots of the main views go to docs/console/.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createServer as createNetServer } from 'node:net';
+import { startHubSpotFake, type HubSpotFake } from '@codestep/hubspot-fake';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const CHROMIUM = process.env.CODESTEP_CHROMIUM ?? '/usr/bin/chromium';
+/** The README's screenshots are rewritten only when asked (`CODESTEP_SCREENSHOTS=docs/console`), so a test run leaves the tree clean. */
+const SHOTS = process.env.CODESTEP_SCREENSHOTS ? join(root, process.env.CODESTEP_SCREENSHOTS) : join(tmpdir(), 'codestep-console-shots');
+
+const FIRST = `exports.main = async (event, callback) => {
+  const email = event.inputFields.email;
+  console.log('greeting', email);
+  callback({ outputFields: { greeting: 'hello ' + email } });
+};`;
+const SECOND = `exports.main = async (event) => {
+  console.warn('second step got', event.inputFields.g);
+  return { outputFields: { length: event.inputFields.g.length } };
+};`;
+
+/** A free loopback port (the platform's public URL, which the OAuth app's redirect URI names, must be known before it starts). */
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function startDev(dataDir: string, env: Record<string, string>, restart = false): Promise<{ child: ChildProcess; url: string; apiKey: string }> {
+  const child = spawn(process.execPath, [join(root, 'apps/cli/src/main.ts'), 'dev'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', CODESTEP_HTTP_PORT: '0', CODESTEP_LOG_LEVEL: 'warn', CODESTEP_DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const deadline = Date.now() + 120_000;
+  while (!/HTTP API: (\S+)/.test(out) || (!restart && !/API key \(shown once, keep it\): (\S+)/.test(out))) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`codestep dev did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.match(out, /Console: http:\/\/\S+\//, 'npm start prints the console URL');
+  return { child, url: /HTTP API: (\S+)/.exec(out)![1]!, apiKey: /API key \(shown once, keep it\): (\S+)/.exec(out)?.[1] ?? '' };
+}
+
+async function stopDev(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+
+/** Replaces the text of the code editor of `label` (CodeMirror, loaded on demand) with `code`. */
+async function typeCode(page: Page, label: string, code: string): Promise<void> {
+  const editor = page.getByRole('textbox', { name: label });
+  await editor.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(code);
+}
+
+describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromium at ${CHROMIUM} (tools/scripts/ensure-packages.sh installs it)` }, () => {
+  let dataDir: string;
+  let dev: Awaited<ReturnType<typeof startDev>>;
+  let fake: HubSpotFake;
+  let devEnv: Record<string, string> = {};
+  let browser: Browser;
+  let page: Page;
+  let workflowUrl = '';
+  let enrollmentId = '';
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    dataDir = mkdtempSync(join(tmpdir(), 'console-e2e-'));
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    // The local HubSpot's OAuth app (its consent page approves at once) for the connection the console makes.
+    fake = await startHubSpotFake({ oauthClients: [{ clientId: 'codestep-app', clientSecret: 'app-secret', redirectUris: [`${publicUrl}/oauth/callback`] }] });
+    devEnv = {
+      CODESTEP_HTTP_PORT: String(port),
+      CODESTEP_PUBLIC_URL: publicUrl,
+      HUBSPOT_CLIENT_ID: 'codestep-app',
+      HUBSPOT_CLIENT_SECRET: 'app-secret',
+      HUBSPOT_AUTHORIZE_URL: `${fake.url}/oauth/authorize`,
+      HUBSPOT_TOKEN_URL: `${fake.url}/oauth/v1/token`,
+      HUBSPOT_REFRESH_TOKEN_REVOKE_URL: `${fake.url}/oauth/v1/refresh-tokens`,
+    };
+    dev = await startDev(dataDir, devEnv);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    const context = await browser.newContext({ viewport: { width: 1366, height: 800 } });
+    page = await context.newPage();
+  });
+  after(async () => {
+    await browser?.close();
+    if (dev) await stopDev(dev.child);
+    await fake?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses a wrong key plainly, then signs in with the right one', async () => {
+    await page.goto(dev.url + '/');
+    await page.getByLabel('API key').fill('csk_not_a_real_key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText('unknown API key').waitFor();
+    await shot(page, 'sign-in');
+    await page.getByLabel('API key').fill(dev.apiKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Workflows' }).waitFor();
+    await page.getByText('No workflows yet').waitFor();
+    assert.equal(await page.getByText('Loading the codestep console').count(), 0, 'the static loading line is replaced');
+  });
+
+  it("shows the API's refusal on its field, and keeps a draft across a reload", async () => {
+    await page.getByRole('link', { name: 'New workflow' }).click();
+    await page.getByRole('heading', { name: 'New workflow' }).waitFor();
+    await page.getByRole('button', { name: 'Create workflow' }).click();
+    await page
+      .locator('#wf-name-error')
+      .getByText(/^name: (is required|must not be empty)/)
+      .waitFor();
+    assert.equal(await page.getByLabel('Name', { exact: true }).first().getAttribute('aria-invalid'), 'true');
+    await page.locator('#wf-name').fill('Greet and measure');
+    await page.reload();
+    await page.getByText('Restored your unsaved draft.').waitFor();
+    assert.equal(await page.locator('#wf-name').inputValue(), 'Greet and measure');
+  });
+
+  it("creates a two-action workflow, the second taking the first one's output", async () => {
+    await page.locator('[data-editor-state=ready]').first().waitFor();
+    await typeCode(page, 'Code of action 1', 'exports.main = async (event, callback) => {\n  callback({ outputFields: { x: 1 }) });\n};');
+    const marker = page.locator('.editor').first().locator('.cm-lint-marker-error');
+    await marker.waitFor();
+    assert.equal(await marker.count(), 1, 'the syntax error is marked in the gutter at its line');
+    await typeCode(page, 'Code of action 1', FIRST);
+    await marker.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Add input field' }).first().click();
+    await page.locator('#action-0-in-0-name').fill('email');
+    await page.locator('#action-0-in-0-property').fill('email');
+    await page.getByRole('button', { name: 'Add output field' }).first().click();
+    await page.locator('#action-0-out-0-name').fill('greeting');
+    await page.getByRole('button', { name: 'Add action' }).click();
+    await page.locator('[data-editor-state=ready]').nth(1).waitFor();
+    await typeCode(page, 'Code of action 2', SECOND);
+    await page.getByRole('button', { name: 'Add input field' }).nth(1).click();
+    await page.locator('#action-1-in-0-name').fill('g');
+    await page.locator('#action-1-in-0-source').selectOption('fromAction');
+    await page.locator('#action-1-in-0-output').selectOption({ label: 'action-1 → greeting' });
+    await page.getByRole('button', { name: 'Add output field' }).nth(1).click();
+    await page.locator('#action-1-out-0-name').fill('length');
+    await page.locator('#action-1-out-0-type').selectOption('number');
+    await page.locator('#wf-title').scrollIntoViewIfNeeded();
+    await page.mouse.wheel(0, -100_000);
+    await shot(page, 'workflow-editor');
+    await page.getByRole('button', { name: 'Create workflow' }).click();
+    await page.getByRole('heading', { name: 'Workflow Greet and measure' }).or(page.locator('.alert')).first().waitFor();
+    assert.equal(await page.locator('.alert').count(), 0, `refused: ${await page.locator('.alert').allTextContents()}`);
+    assert.match(page.url(), /\/workflows\/[^/]+$/);
+    workflowUrl = page.url();
+    assert.equal(await page.getByText('Restored your unsaved draft.').count(), 0, 'the draft is dropped once saved');
+  });
+
+  it('enrolls an object, sees it in the live tail, and completed in the history', async () => {
+    // A second tab of the same browser: the key lives in each tab's sessionStorage, so it signs in too.
+    const tail = await page.context().newPage();
+    await tail.goto(dev.url + '/tail');
+    await tail.getByLabel('API key').fill(dev.apiKey);
+    await tail.getByRole('button', { name: 'Sign in' }).click();
+    await tail.getByRole('status').getByText('Live').waitFor();
+    await page.locator('#enroll-object-id').fill('101');
+    await page.getByRole('button', { name: 'Enroll', exact: true }).click();
+    const enrolled = page.getByRole('list', { name: 'Enrolled' }).getByRole('link').first();
+    await enrolled.waitFor();
+    enrollmentId = (await enrolled.textContent())!.trim();
+    await tail.getByText('[warn] second step got hello ada@example.com').waitFor({ timeout: 60_000 });
+    assert.ok((await tail.getByRole('link', { name: enrollmentId }).count()) > 0, 'the tail names the enrollment');
+    await shot(tail, 'live-tail');
+    await tail.close();
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.locator('#history-workflow').selectOption({ label: 'Greet and measure' });
+    for (let i = 0; i < 100 && (await page.locator('tbody .status.completed').count()) === 0; i++) {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.waitForTimeout(200);
+    }
+    await page.locator('tbody .status.completed').first().waitFor();
+    await shot(page, 'history');
+  });
+
+  it("opens the enrollment's timeline: both steps, their outputs and logs; a reload at its URL works", async () => {
+    await page.getByRole('link', { name: enrollmentId }).click();
+    await page.getByRole('heading', { name: `Enrollment ${enrollmentId}` }).waitFor();
+    const steps = page.getByRole('list', { name: 'Executions in order' }).locator(':scope > li');
+    await steps.nth(1).waitFor();
+    assert.equal(await steps.count(), 2);
+    await page.getByText('"greeting": "hello ada@example.com"').waitFor();
+    await page.getByText('"length": 21').waitFor();
+    await page.getByText('[info] greeting ada@example.com').or(page.getByText('[log] greeting ada@example.com')).first().waitFor();
+    await shot(page, 'enrollment-timeline');
+    await page.reload();
+    await page.getByRole('heading', { name: `Enrollment ${enrollmentId}` }).waitFor();
+    await page.goto(workflowUrl);
+    await page.getByRole('heading', { name: 'Workflow Greet and measure' }).waitFor();
+    await page.getByRole('link', { name: 'Workflows' }).click();
+    await page.getByRole('link', { name: 'Greet and measure' }).waitFor();
+    await page.locator('tbody .status.completed').first().waitFor();
+    await shot(page, 'workflows');
+  });
+
+  it('says so plainly when the server restarts under the open page, and carries on once it is back', async () => {
+    await page.getByRole('link', { name: 'Live tail' }).click();
+    await page.getByRole('status').getByText('Live').waitFor();
+    await stopDev(dev.child);
+    await page.getByRole('status').getByText('Disconnected, reconnecting…').waitFor();
+    await page.getByRole('link', { name: 'Workflows' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/The server did not answer \(it may be restarting\)/)
+      .waitFor();
+    const key = dev.apiKey;
+    dev = { ...(await startDev(dataDir, devEnv, true)), apiKey: key };
+    await page.getByRole('link', { name: 'Live tail' }).click();
+    await page.getByRole('status').getByText('Live').waitFor({ timeout: 30_000 });
+    await page.getByRole('link', { name: 'Workflows' }).click();
+    await page.getByRole('link', { name: 'Greet and measure' }).waitFor();
+  });
+
+  it("refuses limits above the operator's bound with the API's message, and links executions to their traces", async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.locator('#limit-maxTimeoutMs').fill('99999999');
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/maxTimeoutMs: 99999999 ms is above the operator's bound/)
+      .waitFor();
+    await page.locator('#limit-maxTimeoutMs').fill('30000');
+    await page.getByRole('button', { name: 'Save limits' }).click();
+    await page.getByText('Limits saved.').waitFor();
+    await page.locator('#trace-template').fill('http://localhost:16686/trace/{traceId}');
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await shot(page, 'settings');
+    await page.goto(`${dev.url}/enrollments/${enrollmentId}`);
+    const trace = page.locator('a[href^="http://localhost:16686/trace/"]').first();
+    await trace.waitFor();
+    assert.match((await trace.getAttribute('href'))!, /^http:\/\/localhost:16686\/trace\/[0-9a-f]{32}$/);
+  });
+
+  it('connects HubSpot through the OAuth pop-up against the local HubSpot, then revokes it', async () => {
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await page.locator('#conn-handle').fill('my-hubspot');
+    await page.getByRole('checkbox').first().check();
+    await shot(page, 'connections');
+    await page.getByRole('button', { name: /^Connect/ }).click();
+    const row = page.getByRole('row').filter({ hasText: 'my-hubspot' });
+    await row.locator('.status.active').waitFor({ timeout: 60_000 });
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Revoke my-hubspot' }).click();
+    await row.locator('.status.revoked').waitFor({ timeout: 30_000 });
+  });
+
+  it('sets a secret (its value never shown back) and signs out', async () => {
+    await page.getByRole('link', { name: 'Secrets' }).click();
+    await page.locator('#secret-name').fill('CRM_TOKEN');
+    await page.locator('#secret-value').fill('s3cret-value');
+    await page.getByRole('button', { name: 'Save secret' }).click();
+    await page.getByRole('cell', { name: 'CRM_TOKEN', exact: true }).waitFor();
+    assert.equal(await page.getByText('s3cret-value').count(), 0);
+    await shot(page, 'secrets');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to codestep' }).waitFor();
+    assert.equal(await page.evaluate("sessionStorage.getItem('codestep.apiKey')"), null, 'sign-out forgets the key');
+  });
+
+  it('sends a session whose key the API no longer accepts back to sign-in, saying why', async () => {
+    await page.evaluate("sessionStorage.setItem('codestep.apiKey', 'csk_revoked_or_expired')");
+    await page.goto(`${dev.url}/history`);
+    await page
+      .getByRole('status')
+      .getByText(/The API refused this key/)
+      .waitFor();
+    await page.getByRole('heading', { name: 'Sign in to codestep' }).waitFor();
+  });
+});

@@ -1,0 +1,54 @@
+/** The console's URLs (all served index.html by the gateway, so a reload at any of them works). */
+export type View =
+  | { name: 'workflows' }
+  | { name: 'workflow'; id: string }
+  | { name: 'history'; workflowId: string; status: string }
+  | { name: 'enrollment'; id: string }
+  | { name: 'tail'; enrollmentId: string }
+  | { name: 'secrets' }
+  | { name: 'connections' }
+  | { name: 'settings' }
+  | { name: 'not-found'; path: string };
+
+export function parseLocation(pathname: string, search: string): View {
+  const q = new URLSearchParams(search);
+  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const [first, second] = parts;
+  if (parts.length === 0 || (first === 'workflows' && parts.length === 1)) return { name: 'workflows' };
+  if (first === 'workflows' && second && parts.length === 2) return { name: 'workflow', id: second };
+  if (first === 'history' && parts.length === 1) return { name: 'history', workflowId: q.get('workflowId') ?? '', status: q.get('status') ?? '' };
+  if (first === 'enrollments' && second && parts.length === 2) return { name: 'enrollment', id: second };
+  if (first === 'tail' && parts.length === 1) return { name: 'tail', enrollmentId: q.get('enrollmentId') ?? '' };
+  if (first === 'secrets' && parts.length === 1) return { name: 'secrets' };
+  if (first === 'connections' && parts.length === 1) return { name: 'connections' };
+  if (first === 'settings' && parts.length === 1) return { name: 'settings' };
+  return { name: 'not-found', path: pathname };
+}
+
+export function hrefOf(view: View): string {
+  switch (view.name) {
+    case 'workflows':
+      return '/workflows';
+    case 'workflow':
+      return `/workflows/${encodeURIComponent(view.id)}`;
+    case 'history': {
+      const q = new URLSearchParams();
+      if (view.workflowId) q.set('workflowId', view.workflowId);
+      if (view.status) q.set('status', view.status);
+      const s = q.toString();
+      return `/history${s ? `?${s}` : ''}`;
+    }
+    case 'enrollment':
+      return `/enrollments/${encodeURIComponent(view.id)}`;
+    case 'tail':
+      return `/tail${view.enrollmentId ? `?enrollmentId=${encodeURIComponent(view.enrollmentId)}` : ''}`;
+    case 'secrets':
+      return '/secrets';
+    case 'connections':
+      return '/connections';
+    case 'settings':
+      return '/settings';
+    case 'not-found':
+      return view.path;
+  }
+}
