@@ -93,6 +93,8 @@ export const ERROR_CATALOGUE = {
   SANDBOX_INTERNAL: exec('The sandbox failed internally: report it.'),
   RUNTIME_BUILD_FAILED: exec("The sandbox's runtime could not be built: the operator must check its logs."),
   ACTION_FAILED: exec('The workflow failed: see its history for the failing action.'),
+  INVALID_STEP: exec('A call to api.scheduleNextStep named an unknown action, a delay out of bounds or a payload too large: see the message.'),
+  WORKFLOW_LIMIT: exec("The run went over a cap on its chain depth or its branches: end the chain (don't schedule a step from itself forever) or ask the operator for more."),
 
   EGRESS_BLOCKED: egress('The address is not allowed: only public http(s) hosts, or hosts the operator allow-lists.'),
   EGRESS_INVALID_REQUEST: egress('The outbound request is not valid: check the URL and method.'),

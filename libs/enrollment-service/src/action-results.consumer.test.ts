@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import type { WorkflowDefinition } from '@codestep/contracts';
+import { DEFAULT_STEP_POLICY } from '@codestep/core';
 import type { ConsumedRecord } from '@codestep/event-log';
 import { envelope, toRecord, type Envelope } from '@codestep/events';
 import { createActionResultsConsumer } from './action-results.consumer.ts';
@@ -17,7 +18,16 @@ describe('action results consumer', () => {
   let woken: number;
   const dirs: string[] = [];
   const consumer = () =>
-    createActionResultsConsumer({ store: f.store, clock: () => 300, logger, retryPolicy: RETRY, repository: createWorkflowRepository(f.store), onTimersScheduled: () => woken++, stampGrants });
+    createActionResultsConsumer({
+      store: f.store,
+      clock: () => 300,
+      logger,
+      retryPolicy: RETRY,
+      runBounds: DEFAULT_STEP_POLICY,
+      repository: createWorkflowRepository(f.store),
+      onTimersScheduled: () => woken++,
+      stampGrants,
+    });
 
   beforeEach(async () => {
     f = openFixture();

@@ -5,21 +5,24 @@
  * same batch feeds the retry timers projection, whose new timers wake the scheduler.
  */
 import type { WorkflowDefinition } from '@codestep/contracts';
-import type { Logger } from '@codestep/core';
+import type { Logger, RunBounds } from '@codestep/core';
 import type { ConsumedRecord, LogRecord } from '@codestep/event-log';
 import { fromRecord, toRecord, type Envelope } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
 import { SpanKind, currentTraceparent, withSpan } from '@codestep/telemetry';
-import { onActionResult, type RetryPolicy } from '@codestep/workflows';
+import { decideStepResult, onActionResult, type RetryPolicy } from '@codestep/workflows';
 import { applyToRetryTimers } from './retry-timers.projection.ts';
 import type { GrantStamper } from './execution-grant.stamper.ts';
 import type { WorkflowRepository } from './workflow.repository.ts';
+import { decideWithRunState } from './workflow-runs.projection.ts';
 
 export interface ActionResultsDeps {
   store: DocumentStore;
   clock: () => number;
   logger: Logger;
   retryPolicy: RetryPolicy;
+  /** JsWorkflows: the caps on a run's chain depth and branches. */
+  runBounds: RunBounds;
   repository: WorkflowRepository;
   /** Called when the batch set new retry timers. */
   onTimersScheduled(): void;
@@ -34,7 +37,7 @@ export function createActionResultsConsumer(deps: ActionResultsDeps): ActionResu
 
   async function decide(env: Envelope, headers: Record<string, string>): Promise<LogRecord[]> {
     return withSpan(`enrollment decide ${env.type}`, { kind: SpanKind.CONSUMER, parent: headers }, async () => {
-      const ctx = (env.event.value as { context?: { workflowId: string; workflowVersion: number } }).context;
+      const ctx = (env.event.value as { context?: { workflowId: string; workflowVersion: number; enrollmentId: string; step?: unknown } }).context;
       if (!ctx) return [];
       let wf: WorkflowDefinition;
       try {
@@ -44,7 +47,12 @@ export function createActionResultsConsumer(deps: ActionResultsDeps): ActionResu
         return [];
       }
       const tp = currentTraceparent();
-      return deps.stampGrants(wf, onActionResult(wf, env.tenantId, env, deps.retryPolicy, deps.clock())).map((e) => toRecord(e, tp));
+      const now = deps.clock();
+      // A JsWorkflows step: decided against the run's branches, written under compare-and-set.
+      const events = ctx.step
+        ? (await decideWithRunState(deps.store, env.tenantId, ctx.enrollmentId, (before) => decideStepResult(wf, env.tenantId, env, deps.retryPolicy, deps.runBounds, before, now))).events
+        : onActionResult(wf, env.tenantId, env, deps.retryPolicy, now);
+      return deps.stampGrants(wf, events).map((e) => toRecord(e, tp));
     });
   }
 

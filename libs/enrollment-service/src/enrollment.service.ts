@@ -5,7 +5,7 @@
  * enroll requests, retry timers) is made of projections of the log, rebuilt by `codestep replay`.
  */
 import type { WorkflowDefinition, enrollmentsV1, workflowsV1 } from '@codestep/contracts';
-import type { Logger, Clock } from '@codestep/core';
+import { DEFAULT_STEP_POLICY, type Logger, type Clock, type RunBounds } from '@codestep/core';
 import type { EventLog, Subscription } from '@codestep/event-log';
 import { Topics } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
@@ -15,6 +15,7 @@ import { createEnrollCommand, ensureEnrollOutbox } from './enroll.command.ts';
 import { ensureEnrollRequests } from './enroll-requests.projection.ts';
 import { consumeEnrollmentProjections } from './enrollment-projections.consumer.ts';
 import { ensureRetryTimers } from './retry-timers.projection.ts';
+import { ensureWorkflowRuns } from './workflow-runs.projection.ts';
 import { createRetryTimersScheduler } from './retry-timers.scheduler.ts';
 import { createWorkflowCommands, ensureWorkflowOutbox } from './workflow.commands.ts';
 import { createGrantStamper, type GrantSettings } from './execution-grant.stamper.ts';
@@ -32,7 +33,9 @@ export interface EnrollmentServiceDeps {
    * brought within these bounds, and stands in for a request that carries none. @default DEFAULT_OPERATOR_LIMITS
    */
   limits?: OperatorLimits;
-  /** How often due retries are looked for, ms. @default 1000 */
+  /** JsWorkflows: the caps on a run's chain depth and branches. @default `DEFAULT_STEP_POLICY` of `@codestep/core` */
+  steps?: RunBounds;
+  /** How often due retries and scheduled steps are looked for, ms. @default 1000 */
   timerIntervalMs?: number;
   /** Signs the execution grant of each action request (see `./execution-grant.stamper.ts`). */
   grants: GrantSettings;
@@ -60,7 +63,16 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
   const stampGrants = createGrantStamper(deps.grants);
   const enroll = createEnrollCommand({ store, eventLog, clock, repository, limits, stampGrants });
   const timers = createRetryTimersScheduler({ store, eventLog, clock, logger, repository, stampGrants });
-  const actionResults = createActionResultsConsumer({ store, clock, logger, retryPolicy: deps.retryPolicy, repository, onTimersScheduled: timers.wake, stampGrants });
+  const actionResults = createActionResultsConsumer({
+    store,
+    clock,
+    logger,
+    retryPolicy: deps.retryPolicy,
+    runBounds: deps.steps ?? DEFAULT_STEP_POLICY,
+    repository,
+    onTimersScheduled: timers.wake,
+    stampGrants,
+  });
   const subscriptions: Subscription[] = [];
 
   return {
@@ -71,7 +83,7 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
     },
     enrollments: { enroll },
     async start() {
-      for (const ensure of [ensureWorkflowCollections, ensureWorkflowOutbox, ensureEnrollRequests, ensureEnrollOutbox, ensureRetryTimers]) await ensure(store);
+      for (const ensure of [ensureWorkflowCollections, ensureWorkflowOutbox, ensureEnrollRequests, ensureEnrollOutbox, ensureRetryTimers, ensureWorkflowRuns]) await ensure(store);
       await eventLog.ensureTopics([Topics.workflows, Topics.enrollments, Topics.actions, Topics.consoleLines]);
       subscriptions.push(await consumeEnrollmentProjections(store, eventLog, logger));
       subscriptions.push(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
-import { toRecord, type Envelope } from '@codestep/events';
+import { envelope, toRecord, type Envelope } from '@codestep/events';
 import { onRetryDue } from '@codestep/workflows';
 import type { WorkflowDefinition } from '@codestep/contracts';
 import { RETRY_TIMERS, retryTimersProjection, type TimerDoc } from './retry-timers.projection.ts';
@@ -46,5 +46,35 @@ describe('retry timers projection', () => {
   it('given first attempts only, when applied, then no timer is written', async () => {
     await retryTimersProjection.apply(f.store, records([firstRequest(wf, 'enr2')]));
     assert.equal((await f.store.find(RETRY_TIMERS, {})).length, 0);
+  });
+
+  it('given a JsWorkflows step scheduled, holds it as a pending timer until its request fires it; a hook request leaves no marker', async () => {
+    const request = firstRequest(wf, 'enr3');
+    if (request.event.$case !== 'actionRequested') return assert.fail('expected a request');
+    const context = { ...request.event.value.context!, step: { name: 'later', branchId: 'br_1', depth: 1, dataJson: '{}', parentExecutionId: request.event.value.executionId } };
+    const step = envelope(
+      { eventId: 'evt-step', tenantId: 't1', aggregateId: 'exe-step', occurredAt: 1_000 },
+      { $case: 'stepScheduled', value: { executionId: 'exe-step', context, dueAt: 61_000, scheduledBy: request.event.value.executionId } },
+    );
+    await retryTimersProjection.apply(f.store, records([step]));
+    assert.deepEqual((await f.store.get<TimerDoc>(RETRY_TIMERS, 'evt-step'))?.doc, { kind: 'retry', tenantId: 't1', dueAt: 61_000, envelope: JSON.stringify(step) });
+    const [due] = onRetryDue(wf, 't1', step, 61_000);
+    await retryTimersProjection.apply(f.store, records([due!]));
+    assert.deepEqual((await f.store.get<TimerDoc>(RETRY_TIMERS, 'evt-step'))?.doc, { kind: 'fired', tenantId: 't1' });
+    const hook = envelope(
+      { eventId: 'evt-hook', tenantId: 't1', aggregateId: 'exe-hook', occurredAt: 1_000, causationId: 'evt-result' },
+      {
+        $case: 'actionRequested',
+        value: {
+          executionId: 'exe-hook',
+          context: { ...context, step: { ...context.step, name: 'onWorkflowComplete', branchId: 'hook-onWorkflowComplete' } },
+          inputFields: {},
+          callbackId: '',
+          limits: undefined,
+        },
+      },
+    );
+    await retryTimersProjection.apply(f.store, records([hook]));
+    assert.equal(await f.store.get(RETRY_TIMERS, 'evt-result'), null);
   });
 });

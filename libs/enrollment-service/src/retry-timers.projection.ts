@@ -1,7 +1,8 @@
 /**
- * The retry timers as a projection of the actions topic: an `ActionRetryScheduled` sets a timer
- * (keyed by its event id); the retry's `ActionRequested` (attempt > 1, caused by that event)
- * marks it fired. A fired timer stays as a marker rather than being deleted, so the two events
+ * The durable timers as a projection of the actions topic: an `ActionRetryScheduled`, or a
+ * JsWorkflows `StepScheduled` (`api.scheduleNextStep`), sets a timer (keyed by its event id,
+ * indexed by due time); the request it becomes (a retry's `ActionRequested`, attempt > 1, or a
+ * scheduled step's, caused by that event) marks it fired. A fired timer stays as a marker rather than being deleted, so the two events
  * give the same document in either order: they have different keys, so they may sit in different
  * partitions, and a redelivered or replayed `ActionRetryScheduled` never re-arms a fired timer.
  */
@@ -16,7 +17,7 @@ export type TimerDoc =
       kind: 'retry';
       tenantId: string;
       dueAt: number;
-      /** The ActionRetryScheduled envelope, JSON. */
+      /** The ActionRetryScheduled (or StepScheduled) envelope, JSON. */
       envelope: string;
     }
   | { kind: 'fired'; tenantId: string };
@@ -25,14 +26,17 @@ export async function ensureRetryTimers(store: DocumentStore): Promise<void> {
   await store.ensureCollection(RETRY_TIMERS, [{ fields: ['kind', 'dueAt'] }]);
 }
 
+/** A JsWorkflows step on a branch of its own is requested by its timer (start and the lifecycle hooks are not). */
+const isScheduledStep = (branchId: string | undefined): boolean => !!branchId && !branchId.startsWith('hook-');
+
 /** Applies envelopes in log order; others than the two above are ignored. Idempotent. */
 export async function applyToRetryTimers(store: DocumentStore, envs: Envelope[]): Promise<boolean> {
   let scheduled = false;
   for (const env of envs) {
     const body = env.event;
-    if (body.$case === 'actionRetryScheduled') {
+    if (body.$case === 'actionRetryScheduled' || body.$case === 'stepScheduled') {
       scheduled = (await store.insertIfAbsent<TimerDoc>(RETRY_TIMERS, env.eventId, { kind: 'retry', tenantId: env.tenantId, dueAt: body.value.dueAt, envelope: JSON.stringify(env) })) || scheduled;
-    } else if (body.$case === 'actionRequested' && (body.value.context?.attempt ?? 1) > 1 && env.causationId) {
+    } else if (body.$case === 'actionRequested' && ((body.value.context?.attempt ?? 1) > 1 || isScheduledStep(body.value.context?.step?.branchId)) && env.causationId) {
       const fired: TimerDoc = { kind: 'fired', tenantId: env.tenantId };
       const current = await store.get<TimerDoc>(RETRY_TIMERS, env.causationId);
       if (current?.doc.kind !== 'fired') await store.put<TimerDoc>(RETRY_TIMERS, env.causationId, fired);

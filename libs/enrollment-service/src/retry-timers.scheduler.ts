@@ -38,27 +38,34 @@ export function createRetryTimersScheduler(deps: RetryTimersDeps): RetryTimersSc
   let timer: NodeJS.Timeout | undefined;
   let run: Promise<void> = Promise.resolve();
 
-  async function fire(id: string, dueAt: number, env: Envelope): Promise<void> {
-    const ctx = env.event.$case === 'actionRetryScheduled' ? env.event.value.context : undefined;
-    if (!ctx) return;
+  /** True when the timer fired (false: left pending, logged). */
+  async function fire(id: string, dueAt: number, env: Envelope): Promise<boolean> {
+    const ctx = env.event.$case === 'actionRetryScheduled' || env.event.$case === 'stepScheduled' ? env.event.value.context : undefined;
+    if (!ctx) return false;
     let next: Envelope[];
     try {
       const wf = await deps.repository.load(env.tenantId, ctx.workflowId, ctx.workflowVersion);
       next = deps.stampGrants(wf, onRetryDue(wf, env.tenantId, env, dueAt));
     } catch (error) {
       logger.error({ timerId: id, error }, 'retry timer for an unknown workflow version; left pending');
-      return;
+      return false;
     }
     await eventLog.append(next.map((e) => toRecord(e)));
     await applyToRetryTimers(store, next);
+    return true;
   }
 
+  /** Fires the due timers, earliest first, 100 at a time until none is due (a fan-out may make thousands). */
   async function runDue(): Promise<void> {
-    const timers = await store.find<TimerDoc>(RETRY_TIMERS, { where: { kind: 'retry' }, orderBy: { field: 'dueAt', direction: 'asc' }, limit: 100 });
-    const now = deps.clock();
-    for (const t of timers) {
-      if (t.doc.kind !== 'retry' || t.doc.dueAt > now) break;
-      await fire(t.id, t.doc.dueAt, JSON.parse(t.doc.envelope) as Envelope);
+    for (;;) {
+      const timers = await store.find<TimerDoc>(RETRY_TIMERS, { where: { kind: 'retry' }, orderBy: { field: 'dueAt', direction: 'asc' }, limit: 100 });
+      const now = deps.clock();
+      let fired = 0;
+      for (const t of timers) {
+        if (t.doc.kind !== 'retry' || t.doc.dueAt > now) return;
+        if (await fire(t.id, t.doc.dueAt, JSON.parse(t.doc.envelope) as Envelope)) fired++;
+      }
+      if (timers.length < 100 || fired === 0) return;
     }
   }
 

@@ -25,6 +25,7 @@ const TYPE_NAMES: Record<EventCase, string> = {
   actionSucceeded: 'ActionSucceeded',
   actionFailed: 'ActionFailed',
   actionRetryScheduled: 'ActionRetryScheduled',
+  stepScheduled: 'StepScheduled',
   connectionAuthorized: 'ConnectionAuthorized',
   connectionRefreshed: 'ConnectionRefreshed',
   connectionNeedsReauth: 'ConnectionNeedsReauth',
@@ -43,7 +44,7 @@ export function topicOf(c: EventCase): Topic {
   if (c === 'workflowPublished') return Topics.workflows;
   if (c.startsWith('enrollment')) return Topics.enrollments;
   if (c === 'actionLogged') return Topics.consoleLines;
-  if (c.startsWith('action')) return Topics.actions;
+  if (c.startsWith('action') || c === 'stepScheduled') return Topics.actions;
   if (TENANT_EVENTS.has(c)) return Topics.tenants;
   if (c === 'hubspotCallbackCompleted' || c === 'hubspotTriggerSet') return Topics.hubspot;
   return Topics.connections;

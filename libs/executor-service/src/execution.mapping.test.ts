@@ -47,6 +47,7 @@ function request(overrides: { objectId?: string; trigger?: { dataJson: string; h
       firstAttemptAt: 0,
       trigger: overrides.trigger,
       limits: undefined,
+      step: undefined,
     },
   };
 }
@@ -85,12 +86,20 @@ describe('execution mapping: request to the sandbox', () => {
       secrets: {},
       limits,
     });
-    assert.deepEqual(built.input, { runtime: 'jsworkflows', data: { deal: 7 }, headers: { 'x-a': '1' } });
+    assert.deepEqual(built.input, { runtime: 'jsworkflows', data: { deal: 7 }, headers: { 'x-a': '1' }, step: 'start' });
+  });
+
+  it('given a scheduled JsWorkflows step, sends its payload as data, the trigger headers, the method and the scheduling bounds', () => {
+    const req = request({ trigger: { dataJson: '{"deal":7}', headers: { 'x-a': '1' } } });
+    req.context!.step = { name: 'processItem', branchId: 'br_1', depth: 1, dataJson: '{"item":3}', parentExecutionId: 'ex0' };
+    const steps = { minDelayMs: 0, maxDelayMs: 1000, maxPayloadChars: 10, maxNextSteps: 2 };
+    const built = executionRequestOf({ req, tenantId: '1', action: action({ runtime: 'jsworkflows' }), secrets: {}, limits, steps });
+    assert.deepEqual(built.input, { runtime: 'jsworkflows', data: { item: 3 }, headers: { 'x-a': '1' }, step: 'processItem', scheduling: steps });
   });
 
   it('given a JsWorkflows action without a trigger payload, sends the input fields and the object as its data', () => {
     const built = executionRequestOf({ req: request(), tenantId: '1', action: action({ runtime: 'jsworkflows' }), secrets: {}, limits });
-    assert.deepEqual(built.input, { runtime: 'jsworkflows', data: { email: 'a@b.c', score: 3, object: { objectType: 'CONTACT', objectId: '42', properties: {} } }, headers: {} });
+    assert.deepEqual(built.input, { runtime: 'jsworkflows', data: { email: 'a@b.c', score: 3, object: { objectType: 'CONTACT', objectId: '42', properties: {} } }, headers: {}, step: 'start' });
   });
 });
 
@@ -119,6 +128,16 @@ describe('execution mapping: result to events', () => {
       { tenant: e.tenantId, aggregate: e.aggregateId, at: e.occurredAt, causation: e.causationId, correlation: e.correlationId },
       { tenant: 't1', aggregate: 'ex1', at: 1_234, causation: 'ex1', correlation: 'enr1' },
     );
+  });
+
+  it('given a JsWorkflows success with next steps, reports them in call order', () => {
+    const nextSteps = [
+      { action: 'a', delayMs: 10_000, payloadJson: '{"n":1}' },
+      { action: 'b', delayMs: 0, payloadJson: 'null' },
+    ];
+    const [e] = resultEvents(request(), 't1', succeeded({ nextSteps }), clock);
+    assert.equal(e?.event.$case, 'actionSucceeded');
+    if (e?.event.$case === 'actionSucceeded') assert.deepEqual(e.event.value.nextSteps, nextSteps);
   });
 
   it('given a success with no return value, reports an empty return value', () => {

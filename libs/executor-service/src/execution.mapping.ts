@@ -5,7 +5,7 @@
  * so an execution's events produced again (a redelivery) are the same events.
  */
 import type { ActionDefinition, ActionRequested } from '@codestep/contracts';
-import { LEGACY_RUNTIME_VERSION, deterministicId, resolveRuntimeVersion, type Clock, type ErrorCode } from '@codestep/core';
+import { LEGACY_RUNTIME_VERSION, deterministicId, resolveRuntimeVersion, type Clock, type ErrorCode, type StepSchedulingBounds } from '@codestep/core';
 import { envelope, fieldMapToPlain, plainToFieldMap, type Envelope, type EventBody } from '@codestep/events';
 import type { ExecutionLimits, ExecutionRequest, ExecutionResult, OutputFieldSpec } from '@codestep/sandbox';
 
@@ -63,10 +63,12 @@ export interface ExecutionRequestSource {
   secrets: Record<string, string>;
   limits: ExecutionLimits;
   traceparent?: string | undefined;
+  /** JsWorkflows: the bounds of `api.scheduleNextStep` (unset: the sandbox's defaults). */
+  steps?: StepSchedulingBounds | undefined;
 }
 
 /** The sandbox request running `action` for `req` (`req.context` must be set). */
-export function executionRequestOf({ req, tenantId, action, secrets, limits, traceparent }: ExecutionRequestSource): ExecutionRequest {
+export function executionRequestOf({ req, tenantId, action, secrets, limits, traceparent, steps }: ExecutionRequestSource): ExecutionRequest {
   const ctx = req.context!;
   const outputFields: OutputFieldSpec[] = action.outputFields.map((o) => ({ name: o.name, type: o.type as OutputFieldSpec['type'], ...(o.type === 'enum' ? { options: o.options } : {}) }));
   const inputFields = fieldMapToPlain(req.inputFields);
@@ -79,7 +81,19 @@ export function executionRequestOf({ req, tenantId, action, secrets, limits, tra
     code: action.code,
     input:
       action.runtime === 'jsworkflows'
-        ? { runtime: 'jsworkflows', data: ctx.trigger?.dataJson ? (JSON.parse(ctx.trigger.dataJson) as unknown) : { ...inputFields, object: ctx.object }, headers: ctx.trigger?.headers ?? {} }
+        ? {
+            runtime: 'jsworkflows',
+            // A scheduled step's data is its payload; start's is the trigger's (or the enrolled object).
+            data:
+              ctx.step && ctx.step.name !== 'start'
+                ? (JSON.parse(ctx.step.dataJson || 'null') as unknown)
+                : ctx.trigger?.dataJson
+                  ? (JSON.parse(ctx.trigger.dataJson) as unknown)
+                  : { ...inputFields, object: ctx.object },
+            headers: ctx.trigger?.headers ?? {},
+            step: ctx.step?.name || 'start',
+            ...(steps ? { scheduling: steps } : {}),
+          }
         : {
             runtime: 'hubspot',
             event: {
@@ -116,6 +130,8 @@ export function resultEvents(req: ActionRequested, tenantId: string, result: Exe
       outputFields: plainToFieldMap(result.outputFields),
       durationMs: Math.round(result.durationMs),
       returnValueJson: result.returnValue === undefined ? '' : JSON.stringify(result.returnValue),
+      nextSteps: (result.nextSteps ?? []).map((s) => ({ action: s.action, delayMs: s.delayMs, payloadJson: s.payloadJson })),
+      httpResponseJson: result.httpResponse ? JSON.stringify(result.httpResponse) : '',
     };
     out.push(executionEvent(req, tenantId, 'succeeded', { $case: 'actionSucceeded', value }, clock));
   } else {

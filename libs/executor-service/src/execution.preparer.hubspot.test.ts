@@ -58,6 +58,7 @@ function request(hubspot?: HubSpotOrigin): ActionRequested {
     trigger: undefined,
     limits: undefined,
     hubspot,
+    step: undefined,
   };
   return { executionId: 'ex1', callbackId: 'cb_x', inputFields: {}, limits: undefined, context, grant: 'g' };
 }

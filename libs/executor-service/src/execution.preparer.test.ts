@@ -43,6 +43,7 @@ function request(stepIndex = 0, limits?: { timeoutMs: number; memoryMb: number }
     firstAttemptAt: 0,
     trigger: undefined,
     limits: undefined,
+    step: undefined,
   };
   return { executionId: 'ex1', callbackId: '', inputFields: {}, limits, context, grant: 'g1.grant-of-ex1' };
 }

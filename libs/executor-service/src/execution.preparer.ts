@@ -7,7 +7,7 @@
  * spending an attempt of the action; any other problem becomes the action's failure.
  */
 import type { ActionDefinition, ActionRequested } from '@codestep/contracts';
-import { HUBSPOT_TOKEN_SECRET, isCodestepError } from '@codestep/core';
+import { HUBSPOT_TOKEN_SECRET, isCodestepError, type StepSchedulingBounds } from '@codestep/core';
 import type { ExecutionRequest, ExecutionResult } from '@codestep/sandbox';
 import { currentTraceparent } from '@codestep/telemetry';
 import { requestLimits, type OperatorLimits } from '@codestep/workflows';
@@ -21,6 +21,7 @@ export const TRANSIENT = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED']);
 export interface Prepared {
   request: ExecutionRequest;
   workflowId: string;
+  enrollmentId: string;
   /** The OAuth connection handles the action declares. */
   handles: string[];
   /** The request's execution grant, for the tokens the action asks for while it runs ('' when it carries none). */
@@ -35,6 +36,8 @@ export interface ExecutionPreparerDeps {
   getOAuthToken?(request: { tenantId: string; workflowId: string; executionId: string; handle: string; declaredHandles: string[]; grant: string }): Promise<{ token?: string; error?: string }>;
   /** This executor's operator limits. */
   limits: OperatorLimits;
+  /** The bounds JsWorkflows' `api.scheduleNextStep` is held to. @default `DEFAULT_STEP_POLICY` of `@codestep/core` */
+  steps?: StepSchedulingBounds;
 }
 
 /** What the sandbox needs, or the failure to report; throws only for a peer that is down (`req.context` must be set). */
@@ -82,7 +85,7 @@ export function createExecutionPreparer(deps: ExecutionPreparerDeps): ExecutionP
     const { action, secrets } = resolved;
     const limits = requestLimits(req.limits, action, deps.limits);
     const traceparent = currentTraceparent();
-    const request = executionRequestOf({ req, tenantId, action, secrets, limits, traceparent });
-    return { request, workflowId: req.context!.workflowId, handles: action.connectionHandles, grant: req.grant ?? '' };
+    const request = executionRequestOf({ req, tenantId, action, secrets, limits, traceparent, steps: deps.steps });
+    return { request, workflowId: req.context!.workflowId, enrollmentId: req.context!.enrollmentId, handles: action.connectionHandles, grant: req.grant ?? '' };
   };
 }

@@ -14,7 +14,7 @@
  * same attempt: nothing is lost, nothing is reported as the action's failure (see
  * `drain.controller.ts`).
  */
-import type { Clock, Logger } from '@codestep/core';
+import type { Clock, Logger, StepSchedulingBounds } from '@codestep/core';
 import type { EventLog, Subscription } from '@codestep/event-log';
 import { Topics } from '@codestep/events';
 import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
@@ -24,6 +24,7 @@ import { createActionRequestRunner } from './action-request.runner.ts';
 import { createClaimStore } from './claim.store.ts';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DrainController, Draining } from './drain.controller.ts';
 import { createExecutionPreparer } from './execution.preparer.ts';
+import { createRunStateStore, removeEndedRunStores, type RunStateSettings } from './run-state.store.ts';
 import type { ExecutorPorts } from './executor.ports.ts';
 import { createSandboxRunner } from './sandbox.runner.ts';
 import { createWorkflowVersionCache } from './workflow-version.cache.ts';
@@ -63,6 +64,10 @@ export interface ExecutorServiceDeps {
    * @default 25000 (a little above HubSpot's 20 s default limit)
    */
   drainTimeoutMs?: number;
+  /** The bounds JsWorkflows' `api.scheduleNextStep` is held to. @default `DEFAULT_STEP_POLICY` of `@codestep/core` */
+  steps?: StepSchedulingBounds;
+  /** JsWorkflows' run store cap and dedupe window. @default `DEFAULT_RUN_STATE_SETTINGS` */
+  runState?: RunStateSettings;
 }
 
 /** A running executor (see the module comment). */
@@ -94,18 +99,33 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
     resolveSecrets: (r) => ports.resolveSecrets(r),
     getOAuthToken: (r) => ports.getOAuthToken(r),
     limits: deps.limits,
+    steps: deps.steps,
   });
-  const runner = createSandboxRunner(ports);
+  const runState = createRunStateStore(store, clock, deps.runState);
+  const runner = createSandboxRunner(ports, runState);
   const holdMs = deps.limits.maxTimeoutMs + HOLD_MARGIN_MS;
   const runOne = createActionRequestRunner({ eventLog, claims, drain, prepare, runner, sandbox: () => sandbox!, clock, logger, executorId: deps.executorId, leaseMs, holdMs });
   let subscription: Subscription | undefined;
+  let runStoreCleanup: Subscription | undefined;
   let stopped: Promise<void> | undefined;
   return {
     hostApi: runner.hostApi,
     async start() {
       if (typeof deps.sandbox === 'function') sandbox = await deps.sandbox(runner.hostApi);
       await claims.ensureCollection();
-      await eventLog.ensureTopics([Topics.actions, Topics.consoleLines]);
+      await runState.ensureCollections();
+      await eventLog.ensureTopics([Topics.actions, Topics.consoleLines, Topics.enrollments]);
+      // A run's store goes when its enrollment ends (any executor of the group removes it).
+      runStoreCleanup = await eventLog.consume({
+        group: 'codestep-executor-run-stores',
+        topics: [Topics.enrollments],
+        batchSize: 500,
+        handle: async (batch) => {
+          await removeEndedRunStores(store, batch);
+          return [];
+        },
+        onError: (error) => logger.warn({ error }, 'removing ended run stores failed; will retry the batch'),
+      });
       subscription = await eventLog.consume({
         group: 'codestep-executor',
         topics: [Topics.actions],
@@ -116,6 +136,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
     },
     stop() {
       return (stopped ??= (async () => {
+        await runStoreCleanup?.stop();
         await drain.drain(async () => subscription?.stop());
         if (ownsSandbox) await sandbox?.close();
         // Runs handed back settle once the sandbox is closed under them; bounded all the same.

@@ -12,6 +12,7 @@ import { createSandboxRunner } from './sandbox.runner.ts';
 const prepared: Prepared = {
   request: { executionId: 'ex1', tenantId: 't1', code: '', input: { runtime: 'jsworkflows', data: {}, headers: {} }, secrets: {}, outputFields: [], limits: { timeoutMs: 1_000, memoryMb: 64 } },
   workflowId: 'wf1',
+  enrollmentId: 'enr1',
   handles: ['crm'],
   grant: 'g1.grant-of-ex1',
 };

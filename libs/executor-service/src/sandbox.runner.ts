@@ -8,6 +8,7 @@ import type { ExecutionResult, Sandbox, SandboxHostApi } from '@codestep/sandbox
 import type { ExecutorPorts } from './executor.ports.ts';
 import { failure } from './execution.mapping.ts';
 import type { Prepared } from './execution.preparer.ts';
+import type { RunStateStore } from './run-state.store.ts';
 
 /** Runs executions in a sandbox created (or given) later, see {@link createSandboxRunner}. */
 export interface SandboxRunner {
@@ -17,12 +18,21 @@ export interface SandboxRunner {
   run(sandbox: Sandbox, prepared: Prepared): Promise<ExecutionResult>;
 }
 
-/** Creates a {@link SandboxRunner} asking `ports` for OAuth tokens. */
-export function createSandboxRunner(ports: Pick<ExecutorPorts, 'getOAuthToken'>): SandboxRunner {
+/** Creates a {@link SandboxRunner} asking `ports` for OAuth tokens and `runState` for JsWorkflows' run state. */
+export function createSandboxRunner(ports: Pick<ExecutorPorts, 'getOAuthToken'>, runState?: RunStateStore): SandboxRunner {
   /** Executions running in this process: what their action may use. */
-  const running = new Map<string, { tenantId: string; workflowId: string; handles: string[]; grant: string }>();
+  const running = new Map<string, { tenantId: string; workflowId: string; enrollmentId: string; handles: string[]; grant: string }>();
   return {
     hostApi: {
+      async runState({ tenantId, executionId, requestJson }) {
+        const run = running.get(executionId);
+        if (!run || run.tenantId !== tenantId || !runState) return { error: 'api.runStore and api.dedupe are not available to this execution' };
+        try {
+          return await runState.apply({ tenantId, workflowId: run.workflowId, enrollmentId: run.enrollmentId }, requestJson);
+        } catch (error) {
+          return { error: `the run state could not be reached (${error instanceof Error ? error.message : String(error)}); try again` };
+        }
+      },
       async getOAuthToken({ tenantId, executionId, handle }) {
         const run = running.get(executionId);
         if (!run || run.tenantId !== tenantId) return { error: `connection "${handle}": no running execution asked for it` };
@@ -34,7 +44,7 @@ export function createSandboxRunner(ports: Pick<ExecutorPorts, 'getOAuthToken'>)
       },
     },
     async run(sandbox, p) {
-      running.set(p.request.executionId, { tenantId: p.request.tenantId, workflowId: p.workflowId, handles: p.handles, grant: p.grant });
+      running.set(p.request.executionId, { tenantId: p.request.tenantId, workflowId: p.workflowId, enrollmentId: p.enrollmentId, handles: p.handles, grant: p.grant });
       try {
         return await sandbox.execute(p.request);
       } catch (error) {

@@ -87,6 +87,7 @@ export function executionView(x: historyV1.ExecutionView): Record<string, unknow
     requestedAt: iso(x.requestedAt),
     finishedAt: iso(x.finishedAt),
     ...(x.retryDueAt ? { retryDueAt: iso(x.retryDueAt) } : {}),
+    ...(x.stepName ? { workflowStep: { name: x.stepName, branch: x.branchId || 'root', depth: x.stepDepth, scheduledBy: x.parentExecutionId || null, dueAt: x.dueAt ? iso(x.dueAt) : null } } : {}),
   };
 }
 

@@ -15,7 +15,7 @@ import type { historyV1 } from '@codestep/contracts';
 import { NotFoundError } from '@codestep/core';
 import { tenantScoped, type DocumentStore } from '@codestep/store';
 import type { ApiClients } from './api.routes.ts';
-import type { Route } from './router.ts';
+import type { Route, RouteResponse } from './router.ts';
 import type { TenantLimitsOf } from './tenant-limits.routes.ts';
 
 const HOOKS = 'webhooks';
@@ -75,6 +75,30 @@ async function hookToken(store: DocumentStore, tenantId: string, workflowId: str
   return winner.doc.token;
 }
 
+/** The workflow version's last action: its index, and whether it is a JsWorkflows run of steps. */
+async function lastActionOf(c: ApiClients, tenantId: string, workflowId: string, version: number): Promise<{ index: number; steps: boolean }> {
+  const wf = await c.workflows.getWorkflow({ tenantId, workflowId, version });
+  const actions = wf.actions ?? [];
+  return { index: actions.length - 1, steps: actions.at(-1)?.runtime === 'jsworkflows' };
+}
+
+/** Headers a `Response` may not set on ours: the connection's own. */
+const HOP_BY_HOP = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'trailer']);
+
+/**
+ * What JsWorkflows answers an HTTP trigger with: the `Response` start returned as it is, an
+ * object (any JSON value) as JSON, nothing as `{"success":true}`.
+ */
+function startResponse(start: historyV1.ExecutionView, extra: Record<string, string>): RouteResponse {
+  if (start.httpResponseJson) {
+    const r = JSON.parse(start.httpResponseJson) as { status: number; headers: Record<string, string>; body: string };
+    const headers = Object.fromEntries(Object.entries(r.headers).filter(([k]) => !HOP_BY_HOP.has(k.toLowerCase())));
+    return { status: r.status, body: r.body, headers: { 'content-type': 'text/plain;charset=UTF-8', ...headers, ...extra } };
+  }
+  if (!start.returnValueJson) return { status: 200, body: { success: true }, headers: extra };
+  return { status: 200, body: JSON.parse(start.returnValueJson) as unknown, headers: extra };
+}
+
 export function hookRoutes(c: ApiClients, options: HookOptions): Route[] {
   const waitMs = options.waitMs ?? 25_000;
 
@@ -99,23 +123,30 @@ export function hookRoutes(c: ApiClients, options: HookOptions): Route[] {
     });
     const deadline = Date.now() + waitMs;
     let view: historyV1.EnrollmentView | undefined;
+    let lastAction: { index: number; steps: boolean } | undefined;
+    let start: historyV1.ExecutionView | undefined;
     // A gateway that is stopping answers at once with what it has: the enrollment is committed.
     while (Date.now() < deadline && !req.signal?.aborted) {
       try {
         view = await c.history.getEnrollment({ tenantId, enrollmentId: out.enrollmentId });
-        if (view.status !== 'running') break;
+        lastAction ??= await lastActionOf(c, tenantId, workflowId, view.workflowVersion);
+        // A JsWorkflows run answers once its start has returned: its later steps may run for days.
+        start = lastAction.steps ? view.executions.find((x) => x.stepIndex === lastAction!.index && x.stepName === 'start' && x.status === 'succeeded') : undefined;
+        if (view.status !== 'running' || start) break;
       } catch {
         // Not projected yet.
       }
       await new Promise((r) => setTimeout(r, 50));
     }
+    const enrollmentHeader = { 'x-codestep-enrollment-id': out.enrollmentId };
+    if (start) return startResponse(start, enrollmentHeader);
     if (!view || view.status === 'running') return { status: 202, body: { enrollmentId: out.enrollmentId, status: 'running' } };
     if (view.status === 'failed') {
       return { status: 500, body: { error: { code: view.error?.code ?? 'ACTION_FAILED', message: view.error?.message ?? 'the workflow failed' }, enrollmentId: out.enrollmentId } };
     }
     const last = [...view.executions].reverse().find((x) => x.status === 'succeeded');
     const value: unknown = last?.returnValueJson ? JSON.parse(last.returnValueJson) : null;
-    return { status: 200, body: value ?? null, headers: { 'x-codestep-enrollment-id': out.enrollmentId } };
+    return { status: 200, body: value ?? null, headers: enrollmentHeader };
   };
 
   return [

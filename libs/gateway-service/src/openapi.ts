@@ -202,10 +202,11 @@ function hooksPaths(): Record<string, unknown> {
     '/hooks/{token}': {
       parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
       post: {
-        summary: "Webhook trigger: data = JSON body merged over the query parameters, headers = the request's; answers with what the last action's start returned",
+        summary:
+          "Webhook trigger: data = JSON body merged over the query parameters, headers = the request's; answers with what the last action's start returned, as soon as it returned (a JsWorkflows run's later steps go on)",
         security: [],
         responses: {
-          '200': { description: "start's return value" },
+          '200': { description: 'start\'s return value as JSON; {"success": true} when it returned nothing. A Response start returned is sent as it is (its status, headers and body)' },
           '202': { description: 'Still running after the wait; the body has the enrollment id' },
           '404': { description: 'Unknown hook' },
           '500': { description: 'The workflow failed; the body has the error' },
@@ -437,7 +438,7 @@ function historySchemas(): Record<string, unknown> {
       properties: {
         id: { type: 'string' },
         actionId: { type: 'string' },
-        status: { enum: ['requested', 'running', 'succeeded', 'failed', 'retry_scheduled'] },
+        status: { enum: ['scheduled', 'requested', 'running', 'succeeded', 'failed', 'retry_scheduled'], description: 'scheduled: a JsWorkflows step waiting for its due time' },
         inputFields: { type: 'object' },
         outputFields: { type: 'object' },
         logs: { type: 'array', items: { type: 'object' }, description: 'A page of the console lines, from logsOffset' },
@@ -448,6 +449,18 @@ function historySchemas(): Record<string, unknown> {
         moreLogs: { type: 'string', description: 'The path of the next page, when there is one' },
         error: { type: ['object', 'null'] },
         traceId: { type: ['string', 'null'] },
+        workflowStep: {
+          type: 'object',
+          description:
+            'JsWorkflows only: the step (method of the Workflow class) this execution ran and its place in the run: its branch (root for start), its chain depth, the execution that scheduled it and when it was due',
+          properties: {
+            name: { type: 'string' },
+            branch: { type: 'string' },
+            depth: { type: 'integer' },
+            scheduledBy: { type: ['string', 'null'] },
+            dueAt: { type: ['string', 'null'], format: 'date-time' },
+          },
+        },
       },
     },
     Enrollment: {

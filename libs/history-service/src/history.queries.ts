@@ -54,6 +54,12 @@ export function executionView(
     retryDueAt: d.retryDueAt,
     callbackId: d.callbackId,
     returnValueJson: d.returnValueJson ?? '',
+    stepName: d.step?.name ?? '',
+    branchId: d.step?.branchId ?? '',
+    stepDepth: d.step?.depth ?? 0,
+    parentExecutionId: d.step?.parentExecutionId ?? '',
+    dueAt: d.step?.dueAt ?? 0,
+    httpResponseJson: d.httpResponseJson ?? '',
   };
 }
 

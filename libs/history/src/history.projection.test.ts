@@ -15,6 +15,7 @@ const ctx = {
   firstAttemptAt: 0,
   trigger: undefined,
   limits: undefined,
+  step: undefined,
 };
 const meta = (eventId: string, aggregateId: string, occurredAt = 10) => ({ eventId, tenantId: 't1', aggregateId, occurredAt });
 const fold = <D>(apply: (d: D | undefined, e: Envelope) => D | undefined, events: Envelope[]) => events.reduce<D | undefined>((d, e) => apply(d, e) ?? d, undefined);
@@ -43,11 +44,35 @@ describe('history projections', () => {
     assert.equal(applyToEnrollment(once, failed), undefined);
   });
 
+  it('shows a scheduled JsWorkflows step as scheduled until its request, with its place in the run and a returned Response', () => {
+    const step = { name: 'remind', branchId: 'br1', depth: 1, dataJson: '{"o":1}', parentExecutionId: 'x0' };
+    const stepCtx = { ...ctx, step };
+    const scheduled = envelope(meta('s1', 'x2'), { $case: 'stepScheduled', value: { executionId: 'x2', context: stepCtx, dueAt: 600_000, scheduledBy: 'x0' } });
+    const waiting = fold<ExecutionDoc>(applyToExecution, [scheduled]);
+    assert.equal(waiting?.status, 'scheduled');
+    assert.deepEqual(waiting?.step, { name: 'remind', branchId: 'br1', depth: 1, parentExecutionId: 'x0', dueAt: 600_000 });
+    const response = JSON.stringify({ status: 201, headers: { 'content-type': 'text/html' }, body: '<p>ok</p>' });
+    const done = fold<ExecutionDoc>(applyToExecution, [
+      scheduled,
+      envelope(meta('s2', 'x2'), { $case: 'actionRequested', value: { executionId: 'x2', context: stepCtx, inputFields: {}, callbackId: 'cb2', limits: undefined } }),
+      envelope(meta('s3', 'x2', 40), {
+        $case: 'actionSucceeded',
+        value: { executionId: 'x2', context: stepCtx, outputFields: {}, durationMs: 3, returnValueJson: '', nextSteps: [], httpResponseJson: response },
+      }),
+    ]);
+    assert.equal(done?.status, 'succeeded');
+    assert.equal(done?.step?.dueAt, 600_000);
+    assert.equal(done?.httpResponseJson, response);
+  });
+
   it('follows an execution from requested to succeeded with its inputs and outputs', () => {
     const events = [
       envelope(meta('a1', 'x1'), { $case: 'actionRequested', value: { executionId: 'x1', context: ctx, inputFields: plainToFieldMap({ email: 'a@b.c' }), callbackId: 'cb1', limits: undefined } }),
       envelope(meta('a2', 'x1'), { $case: 'actionStarted', value: { executionId: 'x1', context: ctx, executorId: 'ex', traceId: 'trace' } }),
-      envelope(meta('a3', 'x1', 30), { $case: 'actionSucceeded', value: { executionId: 'x1', context: ctx, outputFields: plainToFieldMap({ n: 2 }), durationMs: 4, returnValueJson: '' } }),
+      envelope(meta('a3', 'x1', 30), {
+        $case: 'actionSucceeded',
+        value: { executionId: 'x1', context: ctx, outputFields: plainToFieldMap({ n: 2 }), durationMs: 4, returnValueJson: '', nextSteps: [], httpResponseJson: '' },
+      }),
     ];
     const doc = fold<ExecutionDoc>(applyToExecution, events);
     assert.equal(doc?.status, 'succeeded');

@@ -29,7 +29,18 @@ export interface EnrollmentDoc {
   eventIds: string[];
 }
 
-export type ExecutionStatus = 'requested' | 'running' | 'succeeded' | 'failed' | 'retry_scheduled';
+/** `scheduled`: a JsWorkflows step waiting for its due time. */
+export type ExecutionStatus = 'scheduled' | 'requested' | 'running' | 'succeeded' | 'failed' | 'retry_scheduled';
+
+/** JsWorkflows: the step an execution runs and where it sits in the run's tree. */
+export interface ExecutionStepView {
+  name: string;
+  branchId: string;
+  depth: number;
+  parentExecutionId: string;
+  /** When a scheduled step is due, UNIX ms (0 for start). */
+  dueAt: number;
+}
 
 export interface ExecutionDoc {
   tenantId: string;
@@ -44,6 +55,8 @@ export interface ExecutionDoc {
   outputFields: PlainFields;
   /** JsWorkflows: JSON of what `start` returned ('' if nothing). */
   returnValueJson: string;
+  /** JsWorkflows: the `Response` the step returned, JSON of `{ status, headers, body }` (absent if none). */
+  httpResponseJson?: string;
   error: ErrorView | null;
   continueEnrollment: boolean;
   durationMs: number;
@@ -52,6 +65,8 @@ export interface ExecutionDoc {
   requestedAt: number;
   finishedAt: number;
   retryDueAt: number;
+  /** JsWorkflows only. */
+  step?: ExecutionStepView;
   eventIds: string[];
 }
 
@@ -117,36 +132,63 @@ export function applyToEnrollment(doc: EnrollmentDoc | undefined, env: Envelope)
 
 const FINAL: ExecutionStatus[] = ['succeeded', 'failed', 'retry_scheduled'];
 
+type ExecutionContext = {
+  enrollmentId: string;
+  workflowId: string;
+  actionId: string;
+  stepIndex: number;
+  attempt: number;
+  step?: { name: string; branchId: string; depth: number; parentExecutionId: string } | undefined;
+};
+
+/** The document of an execution first seen (with its JsWorkflows step, if it has one). */
+function newExecution(tenantId: string, executionId: string, ctx: ExecutionContext | undefined): ExecutionDoc {
+  const doc: ExecutionDoc = {
+    tenantId,
+    executionId,
+    enrollmentId: ctx?.enrollmentId ?? '',
+    workflowId: ctx?.workflowId ?? '',
+    actionId: ctx?.actionId ?? '',
+    stepIndex: ctx?.stepIndex ?? 0,
+    attempt: ctx?.attempt ?? 0,
+    status: 'requested',
+    inputFields: {},
+    outputFields: {},
+    returnValueJson: '',
+    error: null,
+    continueEnrollment: false,
+    durationMs: 0,
+    traceId: '',
+    callbackId: '',
+    requestedAt: 0,
+    finishedAt: 0,
+    retryDueAt: 0,
+    eventIds: [],
+  };
+  const step = ctx?.step;
+  return step ? { ...doc, step: { name: step.name, branchId: step.branchId, depth: step.depth, parentExecutionId: step.parentExecutionId, dueAt: 0 } } : doc;
+}
+
 export function applyToExecution(doc: ExecutionDoc | undefined, env: Envelope): ExecutionDoc | undefined {
   if (doc?.eventIds.includes(env.eventId)) return undefined;
   const e = env.event;
-  const base = (executionId: string, ctx: { enrollmentId: string; workflowId: string; actionId: string; stepIndex: number; attempt: number } | undefined): ExecutionDoc =>
-    doc ?? {
-      tenantId: env.tenantId,
-      executionId,
-      enrollmentId: ctx?.enrollmentId ?? '',
-      workflowId: ctx?.workflowId ?? '',
-      actionId: ctx?.actionId ?? '',
-      stepIndex: ctx?.stepIndex ?? 0,
-      attempt: ctx?.attempt ?? 0,
-      status: 'requested',
-      inputFields: {},
-      outputFields: {},
-      returnValueJson: '',
-      error: null,
-      continueEnrollment: false,
-      durationMs: 0,
-      traceId: '',
-      callbackId: '',
-      requestedAt: 0,
-      finishedAt: 0,
-      retryDueAt: 0,
-      eventIds: [],
-    };
+  const base = (executionId: string, ctx: ExecutionContext | undefined): ExecutionDoc => doc ?? newExecution(env.tenantId, executionId, ctx);
   switch (e.$case) {
+    case 'stepScheduled': {
+      const d = base(e.value.executionId, e.value.context);
+      const step = d.step ? { ...d.step, dueAt: e.value.dueAt } : undefined;
+      return { ...d, status: d.status === 'requested' && !d.requestedAt ? 'scheduled' : d.status, ...(step ? { step } : {}), eventIds: remember(d.eventIds, env.eventId) };
+    }
     case 'actionRequested': {
       const d = base(e.value.executionId, e.value.context);
-      return { ...d, inputFields: fieldMapToPlain(e.value.inputFields), callbackId: e.value.callbackId, requestedAt: env.occurredAt, eventIds: remember(d.eventIds, env.eventId) };
+      return {
+        ...d,
+        status: d.status === 'scheduled' ? 'requested' : d.status,
+        inputFields: fieldMapToPlain(e.value.inputFields),
+        callbackId: e.value.callbackId,
+        requestedAt: env.occurredAt,
+        eventIds: remember(d.eventIds, env.eventId),
+      };
     }
     case 'actionStarted': {
       const d = base(e.value.executionId, e.value.context);
@@ -159,6 +201,7 @@ export function applyToExecution(doc: ExecutionDoc | undefined, env: Envelope): 
         status: 'succeeded',
         outputFields: fieldMapToPlain(e.value.outputFields),
         returnValueJson: e.value.returnValueJson,
+        ...(e.value.httpResponseJson ? { httpResponseJson: e.value.httpResponseJson } : {}),
         durationMs: e.value.durationMs,
         finishedAt: env.occurredAt,
         eventIds: remember(d.eventIds, env.eventId),

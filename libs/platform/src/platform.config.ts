@@ -4,7 +4,8 @@
  */
 import type { HubSpotAppSettings } from '@codestep/gateway-service';
 import { ConfigError, parseConfig, type Config } from '@codestep/config';
-import { DEFAULT_CLAIM_LEASE_MS } from '@codestep/executor-service';
+import { DEFAULT_STEP_POLICY, type StepPolicy } from '@codestep/core';
+import { DEFAULT_CLAIM_LEASE_MS, DEFAULT_RUN_STATE_SETTINGS } from '@codestep/executor-service';
 import { LIMIT_BOUNDS, MIN_HOST_MEMORY_CEILING_MB } from '@codestep/sandbox';
 import { DEFAULT_OPERATOR_LIMITS, LIMIT_MINIMUMS, operatorLimitProblems, type OperatorLimits } from '@codestep/workflows';
 
@@ -153,6 +154,52 @@ export const platformSchema = {
   retryInitialMs: { kind: 'int', env: 'CODESTEP_RETRY_INITIAL_MS', doc: 'First retry delay of a rate-limited action, ms (HubSpot: 1 minute)', default: 60_000, min: 0 },
   retryMaxMs: { kind: 'int', env: 'CODESTEP_RETRY_MAX_MS', doc: 'Longest delay between retries, ms (HubSpot: 8 hours)', default: 8 * 3600_000, min: 0 },
   retryGiveUpMs: { kind: 'int', env: 'CODESTEP_RETRY_GIVE_UP_MS', doc: 'Give up retrying this long after the first attempt, ms (HubSpot: 3 days)', default: 3 * 24 * 3600_000, min: 0 },
+  stepMinDelayMs: {
+    kind: 'int',
+    env: 'CODESTEP_STEP_MIN_DELAY_MS',
+    doc: "JsWorkflows: shortest delay api.scheduleNextStep accepts, ms (JsWorkflows' 10 s; 0 for tests)",
+    default: DEFAULT_STEP_POLICY.minDelayMs,
+    min: 0,
+  },
+  stepMaxDelayMs: { kind: 'int', env: 'CODESTEP_STEP_MAX_DELAY_MS', doc: 'JsWorkflows: longest delay api.scheduleNextStep accepts, ms (400 days)', default: DEFAULT_STEP_POLICY.maxDelayMs, min: 0 },
+  stepMaxPayloadChars: {
+    kind: 'int',
+    env: 'CODESTEP_STEP_MAX_PAYLOAD_CHARS',
+    doc: 'JsWorkflows: largest payload of one scheduled step, characters of JSON',
+    default: DEFAULT_STEP_POLICY.maxPayloadChars,
+    min: 2,
+    max: 4 * 1024 * 1024,
+  },
+  stepMaxNextSteps: {
+    kind: 'int',
+    env: 'CODESTEP_STEP_MAX_NEXT_STEPS',
+    doc: 'JsWorkflows: most api.scheduleNextStep calls in one step (a fan-out)',
+    default: DEFAULT_STEP_POLICY.maxNextSteps,
+    min: 1,
+  },
+  stepMaxDepth: {
+    kind: 'int',
+    env: 'CODESTEP_STEP_MAX_DEPTH',
+    doc: 'JsWorkflows: longest chain of scheduled steps in a run (a fan-out shares its depth)',
+    default: DEFAULT_STEP_POLICY.maxDepth,
+    min: 1,
+  },
+  stepMaxBranches: { kind: 'int', env: 'CODESTEP_STEP_MAX_BRANCHES', doc: 'JsWorkflows: most steps scheduled over a whole run', default: DEFAULT_STEP_POLICY.maxBranches, min: 1 },
+  runStoreMaxChars: {
+    kind: 'int',
+    env: 'CODESTEP_RUN_STORE_MAX_CHARS',
+    doc: 'JsWorkflows: largest api.runStore of one run, characters of JSON over all its keys',
+    default: DEFAULT_RUN_STATE_SETTINGS.maxChars,
+    min: 2,
+    max: 16 * 1024 * 1024,
+  },
+  dedupeWindowMs: {
+    kind: 'int',
+    env: 'CODESTEP_DEDUPE_WINDOW_MS',
+    doc: 'JsWorkflows: how long api.dedupe(key) keeps a key locked per workflow, ms (24 hours)',
+    default: DEFAULT_RUN_STATE_SETTINGS.dedupeWindowMs,
+    min: 1,
+  },
   otlpEndpoint: { kind: 'string', env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', doc: 'OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces; unset = no export', optional: true },
   logLevel: { kind: 'enum', env: 'CODESTEP_LOG_LEVEL', doc: 'debug, info, warn or error', default: 'info', values: ['debug', 'info', 'warn', 'error'] },
   hubspotClientId: { kind: 'string', env: 'HUBSPOT_CLIENT_ID', doc: "The platform's HubSpot app client id (enables the HubSpot preset)", optional: true },
@@ -201,6 +248,7 @@ export function loadPlatformConfig(env: Record<string, string | undefined>): Pla
   if (ceiling !== undefined && ceiling > 0 && ceiling < MIN_HOST_MEMORY_CEILING_MB) {
     problems.push(`${s.sandboxHostMemoryCeilingMb.env} must be 0 (off) or at least ${MIN_HOST_MEMORY_CEILING_MB} MB (got ${ceiling})`);
   }
+  if (config.stepMinDelayMs > config.stepMaxDelayMs) problems.push(`${s.stepMinDelayMs.env} (${config.stepMinDelayMs}) must not be above ${s.stepMaxDelayMs.env} (${config.stepMaxDelayMs})`);
   problems.push(...connectionProblems(config));
   if (problems.length) throw new ConfigError(problems);
   return config;
@@ -253,4 +301,16 @@ export function hubspotAppSettingsOf(config: PlatformConfig): HubSpotAppSettings
 /** The operator's execution limits: defaults for tenants and actions that set none, and the bounds over them all. */
 export function operatorLimitsOf(config: PlatformConfig): OperatorLimits {
   return { defaultTimeoutMs: config.defaultTimeoutMs, defaultMemoryMb: config.defaultMemoryMb, maxTimeoutMs: config.maxTimeoutMs, maxMemoryMb: config.maxMemoryMb };
+}
+
+/** The JsWorkflows step bounds of the configuration (`CODESTEP_STEP_*`). */
+export function stepPolicyOf(config: PlatformConfig): StepPolicy {
+  return {
+    minDelayMs: config.stepMinDelayMs,
+    maxDelayMs: config.stepMaxDelayMs,
+    maxPayloadChars: config.stepMaxPayloadChars,
+    maxNextSteps: config.stepMaxNextSteps,
+    maxDepth: config.stepMaxDepth,
+    maxBranches: config.stepMaxBranches,
+  };
 }

@@ -31,7 +31,7 @@ import { DEFAULT_RETRY_POLICY } from '@codestep/workflows';
 import { openEventLog, openStore } from './adapters.ts';
 import { ensureConsole } from './console.ts';
 import { grantKeyOf } from './grant.key.ts';
-import { hubspotAppSettingsOf, operatorLimitsOf, type PlatformConfig } from './platform.config.ts';
+import { hubspotAppSettingsOf, operatorLimitsOf, stepPolicyOf, type PlatformConfig } from './platform.config.ts';
 import { serviceTlsOf } from './service.certificates.ts';
 
 export interface Running {
@@ -95,6 +95,7 @@ export async function startEnrollmentApp(config: PlatformConfig, logger: Logger,
     logger: logger.child({ service: 'enrollment' }),
     retryPolicy: { ...DEFAULT_RETRY_POLICY, initialDelayMs: config.retryInitialMs, maxDelayMs: config.retryMaxMs, giveUpAfterMs: config.retryGiveUpMs },
     limits: operatorLimitsOf(config),
+    steps: stepPolicyOf(config),
     grants,
   });
   await service.start();
@@ -146,6 +147,8 @@ export async function startExecutorApp(config: PlatformConfig, logger: Logger, o
     concurrency: config.executorConcurrency,
     claimLeaseMs: config.claimLeaseMs,
     drainTimeoutMs: config.drainTimeoutMs,
+    steps: stepPolicyOf(config),
+    runState: { maxChars: config.runStoreMaxChars, dedupeWindowMs: config.dedupeWindowMs },
     limits: { defaultTimeoutMs: config.defaultTimeoutMs, defaultMemoryMb: config.defaultMemoryMb, maxTimeoutMs: config.maxTimeoutMs, maxMemoryMb: config.maxMemoryMb },
     ports: {
       getWorkflow: (tenantId, workflowId, version) => workflows.getWorkflow({ tenantId, workflowId, version }),

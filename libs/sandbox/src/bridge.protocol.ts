@@ -20,6 +20,11 @@ export interface HostCalls {
   fetch: (id: number, requestJson: string) => void;
   /** Asks for an OAuth token; false when refused at once. Answer: `dispatch('oauth', id, json)`. */
   oauth: (id: number, handle: string) => boolean;
+  /**
+   * A JsWorkflows run-state operation (`api.runStore.*`, `api.dedupe`), JSON `{ op, key, value? }`;
+   * false when refused at once. Answer: `dispatch('runState', id, json)`, `{ value }` or `{ error }`.
+   */
+  runState: (id: number, requestJson: string) => boolean;
   randomBytes: (size: number) => string;
   /**
    * A synchronous operation of an in-context built-in done by Node in the worker (`crypto.*`
@@ -81,7 +86,7 @@ export function isSettleKind(kind: string): kind is SettleKind {
 }
 
 /** What the worker delivers to the context (`ContextApi.dispatch`): a timer tick, a response, an OAuth answer. */
-export type DispatchKind = 'timer' | 'fetch' | 'oauth' | 'socket' | 'dns';
+export type DispatchKind = 'timer' | 'fetch' | 'oauth' | 'runState' | 'socket' | 'dns';
 
 /**
  * A `socket` dispatch's payload is `<type>\n<data>`: `connect` / `secure` (JSON of

@@ -10,6 +10,8 @@ export type {
   ExecutionLimits,
   ExecutionRequest,
   ExecutionResult,
+  NextStepRequest,
+  HttpResponseValue,
   HubSpotEvent,
   ConsoleLevel,
   ConsoleLine,

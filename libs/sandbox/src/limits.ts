@@ -86,6 +86,12 @@ export const RUNTIME_CAPS = {
   maxPendingOAuth: 20,
   /** OAuth token requests per execution, in all. */
   maxOAuthCalls: 100,
+  /** JsWorkflows run-state operations (`api.runStore`, `api.dedupe`) in flight at once. */
+  maxPendingRunState: 50,
+  /** Run-state operations per execution, in all. */
+  maxRunStateCalls: 10_000,
+  /** How long the host waits for a run-state operation before failing it, ms. */
+  runStateTimeoutMs: 10_000,
   /** Executions waiting for a worker in one host; more are refused at once (`SANDBOX_OVERLOADED`, retryable). */
   maxQueued: 10_000,
   /** How long the host waits for `getOAuthToken`, ms. */

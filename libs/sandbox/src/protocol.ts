@@ -11,7 +11,7 @@
  * {@link PendingRequests}).
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { RuntimeVersion } from '@codestep/core';
+import type { RuntimeVersion, StepSchedulingBounds } from '@codestep/core';
 import type { EgressPolicy, ExecutionResult, OutputFieldSpec } from './sandbox.types.ts';
 
 /** An error as it crosses a boundary: recognise it by `code`, never by class (the one type, from `@codestep/core`). */
@@ -55,6 +55,8 @@ export interface WorkerExecution {
   inputJson: string;
   /** JsWorkflows request headers, JSON text. */
   headersJson: string;
+  /** JsWorkflows: the method of the Workflow class to run, and the bounds of `api.scheduleNextStep`. */
+  step?: { name: string; scheduling: StepSchedulingBounds };
   secrets: Record<string, string>;
   outputFields?: OutputFieldSpec[];
   timeoutMs: number;
@@ -93,6 +95,7 @@ export type ClientToHost =
   | { type: 'init'; settings: HostSettings }
   | { type: 'execute'; id: number; execution: WorkerExecution }
   | { type: 'oauth-result'; id: number; callId: number; resultJson: string }
+  | { type: 'run-state-result'; id: number; callId: number; answerJson: string }
   /** The answer to a `source-request`: the library's source, or null when the client has none. */
   | { type: 'source'; name: string; source: string | null }
   | { type: 'stats'; id: number }
@@ -115,6 +118,7 @@ export type HostToClient =
   | { type: 'result'; id: number; result: ExecutionResult }
   | { type: 'error'; id: number; error: SerializedError }
   | { type: 'oauth'; id: number; callId: number; handle: string }
+  | { type: 'run-state'; id: number; callId: number; requestJson: string }
   | { type: 'stats'; id: number; stats: HostStats }
   /** A worker needs a library whose source the host has not been sent yet. */
   | { type: 'source-request'; name: string }
@@ -157,6 +161,7 @@ export interface SourceAnswer {
 export type HostToWorker =
   | { type: 'execute'; id: number; execution: WorkerExecution }
   | { type: 'oauth-result'; id: number; callId: number; resultJson: string }
+  | { type: 'run-state-result'; id: number; callId: number; answerJson: string }
   /** The host's memory is over its ceiling: what does this worker hold? */
   | { type: 'memory-probe'; probe: number };
 
@@ -168,6 +173,7 @@ export type WorkerToHost =
   /** The final result, posted once nothing of the execution runs any more: the worker is free. */
   | { type: 'result'; id: number; result: ExecutionResult }
   | { type: 'oauth'; id: number; callId: number; handle: string }
+  | { type: 'run-state'; id: number; callId: number; requestJson: string }
   /** The code tried to allocate beyond its memory limit outside the V8 heap (array buffers). */
   | { type: 'memory-exceeded'; id: number }
   /** The answer to a `memory-probe`: V8 heap used + array buffers (shared ones included), bytes. */

@@ -9,7 +9,7 @@ import type { HostConnection } from './client/host-connection.ts';
 import { hostBundles } from './client/host-bundle.ts';
 import { hostSettingsOf, librarySourceOf } from './client/host-settings.ts';
 import { superviseHost, type HostSupervisor } from './client/host.supervisor.ts';
-import { relayOAuthRequests, type RunningExecution } from './client/oauth-token.relay.ts';
+import { relayOAuthRequests, relayRunStateRequests, type RunningExecution } from './client/oauth-token.relay.ts';
 import { loadDefaultRuntime } from './client/runtime-loader.ts';
 import { MIN_HOST_MEMORY_CEILING_MB } from './limits.ts';
 import { isSerializedError } from './protocol.ts';
@@ -44,6 +44,7 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     settings,
     logger,
     onOAuth: relayOAuthRequests(running, options.hostApi, logger),
+    onRunState: relayRunStateRequests(running, options.hostApi, logger),
     librarySource: librarySourceOf(runtime, logger),
   });
 

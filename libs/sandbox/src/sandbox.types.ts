@@ -3,7 +3,7 @@
  * Everything here is plain data (structured-clone safe, JSON safe): it crosses process and
  * thread boundaries and never carries a live object into or out of user code.
  */
-import type { ErrorCode, Logger } from '@codestep/core';
+import type { ErrorCode, Logger, StepSchedulingBounds } from '@codestep/core';
 import type { SocketLimits } from '@codestep/egress';
 
 /** HubSpot's output types. */
@@ -26,8 +26,27 @@ export interface HubSpotEvent {
 
 export type ExecutionInput =
   | { runtime: 'hubspot'; event: HubSpotEvent }
-  /** JsWorkflows: `export class Workflow { async start(data, headers, api) {} }`. */
-  | { runtime: 'jsworkflows'; data: unknown; headers: Record<string, string> };
+  /**
+   * JsWorkflows: `class Workflow { async start(data, headers, api) {} … }` (exported or not).
+   * `step`: the method to run (@default 'start'); `scheduling`: the bounds `api.scheduleNextStep`
+   * checks (@default `DEFAULT_STEP_POLICY` of `@codestep/core`).
+   */
+  | { runtime: 'jsworkflows'; data: unknown; headers: Record<string, string>; step?: string; scheduling?: StepSchedulingBounds };
+
+/** A `Response` a JsWorkflows step returned: its status, headers and body (read as text). */
+export interface HttpResponseValue {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A next step a JsWorkflows step asked for with `api.scheduleNextStep` (one per call). */
+export interface NextStepRequest {
+  action: string;
+  delayMs: number;
+  /** The payload (the next step's `data`), JSON text. */
+  payloadJson: string;
+}
 
 export interface ExecutionLimits {
   /** Wall time, ms. @default `DEFAULT_EXECUTION_LIMITS.timeoutMs` of `@codestep/core` */
@@ -82,6 +101,10 @@ export interface ExecutionResult {
   executionState?: 'SUCCESS' | 'FAIL_CONTINUE';
   /** JsWorkflows: the JSON value `start` returned (becomes the HTTP response of a webhook trigger). */
   returnValue?: unknown;
+  /** JsWorkflows: the step returned a `Response` (an HTTP trigger sends it as it is); `returnValue` is then unset. */
+  httpResponse?: HttpResponseValue;
+  /** JsWorkflows: the next steps the step scheduled, in call order (only on success). */
+  nextSteps?: NextStepRequest[];
   logs: ConsoleLine[];
   logsTruncated: boolean;
   error: ExecutionError | null;
@@ -107,6 +130,12 @@ export interface EgressPolicy {
 export interface SandboxHostApi {
   /** JsWorkflows' `api.getOAuthToken(handle)`; must never throw. */
   getOAuthToken?(request: { tenantId: string; executionId: string; handle: string }): Promise<{ token?: string; error?: string }>;
+  /**
+   * JsWorkflows' `api.runStore.*` and `api.dedupe(key)`: `requestJson` is `{ op, key, value? }`
+   * (`op`: get, set, push, increment, delete, dedupe); resolves with `{ value }` or `{ error }`
+   * (a message the step's code sees as the rejection). Unset: those calls fail in the step.
+   */
+  runState?(request: { tenantId: string; executionId: string; requestJson: string }): Promise<{ value?: unknown; error?: string }>;
 }
 
 /** One source of the in-context runtime (see `@codestep/sandbox-runtime`). */

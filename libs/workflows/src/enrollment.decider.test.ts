@@ -35,7 +35,15 @@ function succeeded(request: Envelope, outputs: Record<string, string | number | 
     { eventId: `ok-${req.executionId}`, tenantId: 't1', aggregateId: req.executionId, occurredAt: 2000 },
     {
       $case: 'actionSucceeded',
-      value: { executionId: req.executionId, context: (request.event.value as never as { context: never }).context, outputFields: plainToFieldMap(outputs), durationMs: 5, returnValueJson: '' },
+      value: {
+        executionId: req.executionId,
+        context: (request.event.value as never as { context: never }).context,
+        outputFields: plainToFieldMap(outputs),
+        durationMs: 5,
+        returnValueJson: '',
+        nextSteps: [],
+        httpResponseJson: '',
+      },
     },
   );
 }

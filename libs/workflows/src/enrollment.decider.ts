@@ -45,8 +45,9 @@ export interface StartCommand {
   hubspot?: HubSpotOrigin | undefined;
 }
 
-export function executionIdFor(enrollmentId: string, stepIndex: number, attempt: number): string {
-  return deterministicId('exe', enrollmentId, stepIndex, attempt);
+/** An execution's id; `branchId`: a JsWorkflows step's branch ('' for the root: start, and every HubSpot action). */
+export function executionIdFor(enrollmentId: string, stepIndex: number, attempt: number, branchId = ''): string {
+  return branchId ? deterministicId('exe', enrollmentId, stepIndex, branchId, attempt) : deterministicId('exe', enrollmentId, stepIndex, attempt);
 }
 
 /** EnrollmentStarted, then the first action's request (or completion for an empty workflow). */
@@ -80,6 +81,7 @@ export function startEnrollment(wf: WorkflowDefinition, cmd: StartCommand, now: 
     trigger: cmd.trigger,
     limits: cmd.limits,
     hubspot: cmd.hubspot,
+    step: undefined,
   };
   return [started, ...nextStep(wf, cmd.tenantId, ctx, 0, started.eventId, now)];
 }
@@ -106,7 +108,7 @@ export function onActionResult(wf: WorkflowDefinition, tenantId: string, result:
           { eventId: deterministicId('evt', 'retry', failed.executionId), tenantId, aggregateId: failed.executionId, occurredAt: now, causationId: result.eventId, correlationId: ctx.enrollmentId },
           {
             $case: 'actionRetryScheduled',
-            value: { executionId: failed.executionId, context: next, dueAt, error, nextExecutionId: executionIdFor(ctx.enrollmentId, ctx.stepIndex, next.attempt) },
+            value: { executionId: failed.executionId, context: next, dueAt, error, nextExecutionId: executionIdFor(ctx.enrollmentId, ctx.stepIndex, next.attempt, ctx.step?.branchId) },
           },
         ),
       ];
@@ -116,10 +118,11 @@ export function onActionResult(wf: WorkflowDefinition, tenantId: string, result:
   return [enrollmentFailed(tenantId, ctx, error, result.eventId, now)];
 }
 
-/** A due retry becomes the next attempt's request. */
+/** A due timer (a retry, or a JsWorkflows step scheduled with `api.scheduleNextStep`) becomes its request. */
 export function onRetryDue(wf: WorkflowDefinition, tenantId: string, scheduled: Envelope, now: number): Envelope[] {
-  if (scheduled.event.$case !== 'actionRetryScheduled') return [];
-  const ctx = requireContext(scheduled.event.value.context);
+  const body = scheduled.event;
+  if (body.$case !== 'actionRetryScheduled' && body.$case !== 'stepScheduled') return [];
+  const ctx = requireContext(body.value.context);
   return [actionRequested(wf, tenantId, ctx, scheduled.eventId, now)];
 }
 
@@ -128,7 +131,8 @@ export function retryDelay(policy: RetryPolicy, attempt: number, retryAfterMs: n
   return Math.min(Math.max(exp, retryAfterMs), policy.maxDelayMs);
 }
 
-function advance(wf: WorkflowDefinition, tenantId: string, ctx: ActionContext, outputs: Record<string, FieldValue>, causationId: string, now: number): Envelope[] {
+/** The action of `ctx` is done with `outputs`: the next action's request, or the enrollment's completion. */
+export function advance(wf: WorkflowDefinition, tenantId: string, ctx: ActionContext, outputs: Record<string, FieldValue>, causationId: string, now: number): Envelope[] {
   const priorOutputs: Record<string, FieldMap> = { ...ctx.priorOutputs, [ctx.actionId]: { fields: outputs } };
   const next: ActionContext = { ...ctx, priorOutputs };
   return nextStep(wf, tenantId, next, ctx.stepIndex + 1, causationId, now);
@@ -144,14 +148,16 @@ function nextStep(wf: WorkflowDefinition, tenantId: string, ctx: ActionContext, 
       ),
     ];
   }
-  const stepCtx: ActionContext = { ...ctx, stepIndex, actionId: action.actionId, attempt: 1, firstAttemptAt: now };
+  // A JsWorkflows action starts as its `start` step on the root branch.
+  const step = action.runtime === 'jsworkflows' ? { name: 'start', branchId: '', depth: 0, dataJson: '', parentExecutionId: '' } : undefined;
+  const stepCtx: ActionContext = { ...ctx, stepIndex, actionId: action.actionId, attempt: 1, firstAttemptAt: now, step };
   return [actionRequested(wf, tenantId, stepCtx, causationId, now)];
 }
 
-function actionRequested(wf: WorkflowDefinition, tenantId: string, ctx: ActionContext, causationId: string, now: number): Envelope {
+export function actionRequested(wf: WorkflowDefinition, tenantId: string, ctx: ActionContext, causationId: string, now: number): Envelope {
   const action = wf.actions[ctx.stepIndex];
   if (!action) throw new Error(`workflow ${wf.workflowId} v${wf.version} has no step ${ctx.stepIndex}`);
-  const executionId = executionIdFor(ctx.enrollmentId, ctx.stepIndex, ctx.attempt);
+  const executionId = executionIdFor(ctx.enrollmentId, ctx.stepIndex, ctx.attempt, ctx.step?.branchId);
   return envelope(
     { eventId: deterministicId('evt', 'requested', executionId), tenantId, aggregateId: executionId, occurredAt: now, causationId, correlationId: ctx.enrollmentId },
     {
@@ -179,14 +185,14 @@ export function resolveInputs(action: ActionDefinition, ctx: ActionContext): Rec
   return out;
 }
 
-function enrollmentFailed(tenantId: string, ctx: ActionContext, error: ErrorInfo, causationId: string, now: number): Envelope {
+export function enrollmentFailed(tenantId: string, ctx: ActionContext, error: ErrorInfo, causationId: string, now: number): Envelope {
   return envelope(
     { eventId: deterministicId('evt', 'failed', ctx.enrollmentId), tenantId, aggregateId: ctx.enrollmentId, occurredAt: now, causationId, correlationId: ctx.enrollmentId },
     { $case: 'enrollmentFailed', value: { enrollmentId: ctx.enrollmentId, failedActionId: ctx.actionId, error, hubspot: ctx.hubspot } },
   );
 }
 
-function requireContext(ctx: ActionContext | undefined): ActionContext {
+export function requireContext(ctx: ActionContext | undefined): ActionContext {
   if (!ctx) throw new Error('action event without context');
   return ctx;
 }

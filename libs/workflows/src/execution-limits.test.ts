@@ -171,7 +171,10 @@ describe('execution limits', () => {
       assert.deepEqual(first.event.value.limits, { timeoutMs: 2_000, memoryMb: 64 });
       const ok = envelope(
         { eventId: 'ok', tenantId: 't1', aggregateId: first.event.value.executionId, occurredAt: 2000 },
-        { $case: 'actionSucceeded', value: { executionId: first.event.value.executionId, context: first.event.value.context, outputFields: {}, durationMs: 1, returnValueJson: '' } },
+        {
+          $case: 'actionSucceeded',
+          value: { executionId: first.event.value.executionId, context: first.event.value.context, outputFields: {}, durationMs: 1, returnValueJson: '', nextSteps: [], httpResponseJson: '' },
+        },
       );
       const [second] = onActionResult(wf, 't1', ok, DEFAULT_RETRY_POLICY, 3000);
       if (second?.event.$case !== 'actionRequested') return assert.fail('expected the second request');

@@ -16,3 +16,4 @@ export {
   type TenantLimitSettings,
 } from './execution-limits.ts';
 export { DEFAULT_RETRY_POLICY, executionIdFor, onActionResult, onRetryDue, resolveInputs, retryDelay, startEnrollment, type RetryPolicy, type StartCommand } from './enrollment.decider.ts';
+export { ROOT_BRANCH, applyToRunState, branchOf, childBranchId, decideStepResult, emptyRunState, openBranches, type RunState, type StepDecision, type StepRun } from './workflow-run.decider.ts';

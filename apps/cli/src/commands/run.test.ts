@@ -247,6 +247,16 @@ describe('codestep run, the action contract', () => {
     assert.deepEqual(parsed.returnValue, { summary: 'Order #1001 for 19.90', hasToken: false, error: 'OAuth connections are not available in this environment' });
   });
 
+  it('runs a JsWorkflows class declared without export and shows the next steps it scheduled, without running them', async () => {
+    const json = await run([fixture('chain.workflow.js'), '--event', fixture('order.json'), '--json']);
+    assert.equal(json.code, 0, json.stdout);
+    const parsed = JSON.parse(json.stdout) as { returnValue: unknown; nextSteps: unknown };
+    assert.deepEqual(parsed.returnValue, { accepted: '#1001' });
+    assert.deepEqual(parsed.nextSteps, [{ action: 'remind', delayMs: 300_000, payload: { order: '#1001' } }]);
+    const text = await run([fixture('chain.workflow.js'), '--event', fixture('order.json')]);
+    assert.match(text.stdout, /Scheduled next steps \(not run here\):\n {2}remind in 300 s with \{"order":"#1001"\}/);
+  });
+
   it('prints a readable summary without --json', async () => {
     const ok = await run([fixture('hello.action.js')]);
     assert.equal(ok.code, 0);

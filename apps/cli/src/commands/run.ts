@@ -218,6 +218,12 @@ function summary(result: ExecutionResult, runtime: 'hubspot' | 'jsworkflows'): s
   } else if ('returnValue' in result) {
     lines.push(`Return value: ${JSON.stringify(result.returnValue)}`);
   }
+  if (result.httpResponse) lines.push(`Response: ${result.httpResponse.status} ${JSON.stringify(result.httpResponse.body)}`);
+  if (result.nextSteps?.length) {
+    // codestep run runs one step; the platform runs the ones it schedules.
+    lines.push('Scheduled next steps (not run here):');
+    for (const step of result.nextSteps) lines.push(`  ${step.action} in ${step.delayMs / 1000} s with ${step.payloadJson}`);
+  }
   if (result.logs.length) {
     lines.push('Logs:');
     for (const line of result.logs) lines.push(`  [${line.level}] ${line.message.replaceAll('\n', '\n    ')}`);
@@ -236,6 +242,8 @@ function jsonResult(result: ExecutionResult): string {
   if (result.logsTruncated) out.logsTruncated = true;
   if (result.executionState) out.executionState = result.executionState;
   if ('returnValue' in result) out.returnValue = result.returnValue;
+  if (result.httpResponse) out.httpResponse = result.httpResponse;
+  if (result.nextSteps?.length) out.nextSteps = result.nextSteps.map((s) => ({ action: s.action, delayMs: s.delayMs, payload: JSON.parse(s.payloadJson) as unknown }));
   return JSON.stringify(out) + '\n';
 }
 

@@ -66,6 +66,8 @@ describe('detectRuntime', () => {
     assert.equal(detectRuntime('class Workflow {}\nexport { Workflow }'), 'jsworkflows');
     assert.equal(detectRuntime('exports.main = async () => ({})'), 'hubspot');
     assert.equal(detectRuntime('export default class Workflow { async start() {} }'), 'jsworkflows');
+    assert.equal(detectRuntime('class Workflow { async start() {} }'), 'jsworkflows', 'declared without export, as JsWorkflows documents it too');
+    assert.equal(detectRuntime('function f() { class Workflow {} }\nexports.main = async () => ({})'), 'hubspot', 'only at the top level');
   });
 
   it('reads the exports, not the text: a Workflow class in a comment or a string is not one', () => {

@@ -6,6 +6,7 @@
  * cheap next to an execution and done once per distinct source (cached by content).
  */
 import { createHash } from 'node:crypto';
+import { parse } from 'acorn';
 import { rewriteModuleSyntax } from './module-syntax.rewriter.ts';
 
 export type TransformOutcome = { ok: true; code: string; hash: string } | { ok: false; message: string };
@@ -40,8 +41,23 @@ export function toCommonJs(code: string): Promise<TransformOutcome> {
   return outcome;
 }
 
-/** A module exporting `Workflow` (`export class Workflow`, `export { Workflow }`, or as its default) is JsWorkflows code. */
+/**
+ * A module exporting `Workflow` (`export class Workflow`, `export { Workflow }`, or as its
+ * default), or declaring `class Workflow` at its top level without exporting it (JsWorkflows'
+ * documentation shows both), is JsWorkflows code.
+ */
 export function detectRuntime(code: string): 'hubspot' | 'jsworkflows' {
   const outcome = rewriteModuleSyntax(code);
-  return outcome.ok && (outcome.exports.names.includes('Workflow') || outcome.exports.defaultLocal === 'Workflow') ? 'jsworkflows' : 'hubspot';
+  if (!outcome.ok) return 'hubspot';
+  if (outcome.exports.names.includes('Workflow') || outcome.exports.defaultLocal === 'Workflow') return 'jsworkflows';
+  return declaresWorkflowClass(code) ? 'jsworkflows' : 'hubspot';
+}
+
+function declaresWorkflowClass(code: string): boolean {
+  try {
+    const program = parse(code, { ecmaVersion: 'latest', sourceType: 'module', allowHashBang: true, allowAwaitOutsideFunction: true });
+    return program.body.some((node) => node.type === 'ClassDeclaration' && node.id?.name === 'Workflow');
+  } catch {
+    return false;
+  }
 }

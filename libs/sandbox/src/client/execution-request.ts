@@ -3,7 +3,7 @@
  * action's author or the operator can fix (secrets too long, limits out of bounds, code too
  * large) come back as a failed result with a clear code, like any other failure of the action.
  */
-import { DEFAULT_RUNTIME_VERSION, isValidSecretName, resolveRuntimeVersion, runtimeVersionProblem } from '@codestep/core';
+import { DEFAULT_RUNTIME_VERSION, DEFAULT_STEP_POLICY, isValidSecretName, resolveRuntimeVersion, runtimeVersionProblem } from '@codestep/core';
 import { DEFAULT_LIMITS, LIMIT_BOUNDS, MAX_CODE_CHARS, MAX_INPUT_CHARS, MAX_SECRETS_CHARS } from '../limits.ts';
 import type { WorkerExecution } from '../protocol.ts';
 import type { ExecutionError, ExecutionRequest, ExecutionResult } from '../sandbox.types.ts';
@@ -69,7 +69,7 @@ export async function prepareExecution(request: ExecutionRequest): Promise<{ ok:
   if (typeof inputJson !== 'string') return invalid("The action's input is missing");
   if (inputJson.length + headersJson.length > MAX_INPUT_CHARS) return invalid(`The action's input is ${inputJson.length} characters of JSON; the limit is ${MAX_INPUT_CHARS}`);
 
-  const transformed = await toCommonJs(request.code);
+  const transformed = await toCommonJs(input.runtime === 'jsworkflows' ? withUnexportedWorkflow(request.code) : request.code);
   if (!transformed.ok) return { ok: false, result: failedResult({ code: 'USER_CODE_ERROR', message: transformed.message }) };
 
   const execution: WorkerExecution = {
@@ -85,7 +85,22 @@ export async function prepareExecution(request: ExecutionRequest): Promise<{ ok:
     timeoutMs,
     memoryMb,
   };
+  if (input.runtime === 'jsworkflows') {
+    const { minDelayMs, maxDelayMs, maxPayloadChars, maxNextSteps } = input.scheduling ?? DEFAULT_STEP_POLICY;
+    execution.step = { name: input.step ?? 'start', scheduling: { minDelayMs, maxDelayMs, maxPayloadChars, maxNextSteps } };
+  }
   if (request.outputFields) execution.outputFields = request.outputFields;
   if (request.traceparent) execution.traceparent = request.traceparent;
   return { ok: true, execution };
+}
+
+/**
+ * JsWorkflows' documentation shows the class with and without `export`: a module that declares
+ * `class Workflow` at its top level without exporting it gets it exported at its end (a line
+ * appended, so the author's line numbers stay). Module scope is the CommonJS wrapper's, so the
+ * declaration is visible there; `typeof` of an undeclared name is harmless.
+ */
+export function withUnexportedWorkflow(code: string): string {
+  if (!/(^|[\n;}])\s*class\s+Workflow\b/.test(code)) return code;
+  return `${code}\n;if (typeof Workflow === 'function' && module.exports.Workflow === undefined && module.exports.default === undefined) module.exports.Workflow = Workflow;`;
 }

@@ -48,6 +48,8 @@ export interface HostConnectionOptions {
   logger: Logger;
   /** OAuth requests from running executions. */
   onOAuth: (id: number, callId: number, handle: string) => void;
+  /** Run-state operations (JsWorkflows' `api.runStore`, `api.dedupe`) from running executions. */
+  onRunState: (id: number, callId: number, requestJson: string) => void;
   /** A library's source the host asks for (see `RuntimeSources.libraries`); null when unknown. */
   librarySource: (name: string) => string | null;
   /** The process is gone (after pending requests were rejected). */
@@ -148,6 +150,9 @@ export class HostConnection {
       case 'oauth':
         this.#options.onOAuth(message.id, message.callId, message.handle);
         return;
+      case 'run-state':
+        this.#options.onRunState(message.id, message.callId, message.requestJson);
+        return;
       case 'stats':
         this.#stats.resolve(message.id, message.stats);
         return;
@@ -193,6 +198,10 @@ export class HostConnection {
 
   oauthResult(id: number, callId: number, result: { token?: string; error?: string }): void {
     this.#send({ type: 'oauth-result', id, callId, resultJson: JSON.stringify(result) });
+  }
+
+  runStateResult(id: number, callId: number, answerJson: string): void {
+    this.#send({ type: 'run-state-result', id, callId, answerJson });
   }
 
   stats(): Promise<HostStats> {

@@ -5,7 +5,7 @@
 import type { Logger } from '@codestep/core';
 import type { HostSettings } from '../protocol.ts';
 import { HostConnection } from './host-connection.ts';
-import type { OAuthRequestHandler } from './oauth-token.relay.ts';
+import type { OAuthRequestHandler, RunStateRequestHandler } from './oauth-token.relay.ts';
 
 /** A crashed host is restarted at once, but not more often than this. */
 const MIN_RESTART_INTERVAL_MS = 1000;
@@ -18,6 +18,7 @@ export interface HostSupervisorOptions {
   logger: Logger;
   /** The OAuth handler of a host process, given a way to reach that process once it is up. */
   onOAuth: (connection: () => HostConnection | undefined) => OAuthRequestHandler;
+  onRunState: (connection: () => HostConnection | undefined) => RunStateRequestHandler;
   /** A library's source for the host (see `HostConnectionOptions.librarySource`). */
   librarySource: (name: string) => string | null;
 }
@@ -52,6 +53,7 @@ export function superviseHost(options: HostSupervisorOptions): HostSupervisor {
       settings: options.settings,
       logger,
       onOAuth: options.onOAuth(() => current),
+      onRunState: options.onRunState(() => current),
       librarySource: options.librarySource,
       onExit: (description) => {
         logger.error({ description }, 'sandbox host process exited; starting a new one');

@@ -51,3 +51,46 @@ export function relayOAuthRequests(
       .finally(() => clearTimeout(timer));
   };
 }
+
+/** A run-state request from the host: the execution's id, the call's id and the operation (JSON). */
+export type RunStateRequestHandler = (id: number, callId: number, requestJson: string) => void;
+
+/**
+ * The run-state handler (JsWorkflows' `api.runStore`, `api.dedupe`) for the host process
+ * `connection()` returns: mapped to the execution it came from, bounded by the runtime's
+ * run-state timeout; only `{ value }` or `{ error }` goes back.
+ */
+export function relayRunStateRequests(
+  running: ReadonlyMap<number, RunningExecution>,
+  hostApi: SandboxHostApi | undefined,
+  logger: Logger,
+): (connection: () => HostConnection | undefined) => RunStateRequestHandler {
+  return (connection) => (id, callId, requestJson) => {
+    const execution = running.get(id);
+    const answer = (result: { value?: unknown; error?: string }) => {
+      let json: string;
+      try {
+        json = JSON.stringify(result.error !== undefined ? { error: result.error } : { value: result.value ?? null });
+      } catch {
+        json = JSON.stringify({ error: 'the run state answered with a value that is not JSON' });
+      }
+      connection()?.runStateResult(id, callId, json);
+    };
+    const runState = hostApi?.runState;
+    if (!execution || !runState) {
+      answer({ error: 'api.runStore and api.dedupe are not available here (they need a workflow run)' });
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<{ error: string }>((resolve) => {
+      timer = setTimeout(() => resolve({ error: `the run state did not answer within ${RUNTIME_CAPS.runStateTimeoutMs} ms; try again` }), RUNTIME_CAPS.runStateTimeoutMs);
+    });
+    Promise.race([runState.call(hostApi, { tenantId: execution.tenantId, executionId: execution.executionId, requestJson }), timeout])
+      .then((result) => answer(typeof result?.error === 'string' ? { error: result.error } : { value: (result as { value?: unknown }).value }))
+      .catch((error: unknown) => {
+        logger.warn({ executionId: execution.executionId }, `run state failed: ${error instanceof Error ? error.message : String(error)}`);
+        answer({ error: 'the run state could not be reached; try again' });
+      })
+      .finally(() => clearTimeout(timer));
+  };
+}

@@ -47,6 +47,7 @@ function handle(message: ClientToHost): void {
         runtime: settings.runtime,
         workerSource: settings.workerSource,
         onOAuth: (id, callId, handle) => send({ type: 'oauth', id, callId, handle }),
+        onRunState: (id, callId, requestJson) => send({ type: 'run-state', id, callId, requestJson }),
         requestSource: (name) => send({ type: 'source-request', name }),
         diagnostic,
       });
@@ -71,6 +72,10 @@ function handle(message: ClientToHost): void {
     }
     case 'oauth-result': {
       pool?.oauthAnswer(message.id, message.callId, message.resultJson);
+      return;
+    }
+    case 'run-state-result': {
+      pool?.runStateAnswer(message.id, message.callId, message.answerJson);
       return;
     }
     case 'stats': {

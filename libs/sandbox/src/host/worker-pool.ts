@@ -24,6 +24,8 @@ export interface WorkerPoolOptions {
   workerSource: string;
   /** OAuth requests of running executions, answered with {@link WorkerPool.oauthAnswer}. */
   onOAuth: (jobId: number, callId: number, handle: string) => void;
+  /** Run-state operations of running executions, answered with {@link WorkerPool.runStateAnswer}. */
+  onRunState: (jobId: number, callId: number, requestJson: string) => void;
   /** Asks the client for a library's source (answered with {@link WorkerPool.sourceArrived}). */
   requestSource: (name: string) => void;
   diagnostic: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, string | number | boolean>) => void;
@@ -123,6 +125,16 @@ export class WorkerPool {
     for (const entry of this.#workers) {
       if (entry.job?.id === jobId && entry.state === 'busy') {
         const message: HostToWorker = { type: 'oauth-result', id: jobId, callId, resultJson };
+        entry.worker.postMessage(message);
+        return;
+      }
+    }
+  }
+
+  runStateAnswer(jobId: number, callId: number, answerJson: string): void {
+    for (const entry of this.#workers) {
+      if (entry.job?.id === jobId && entry.state === 'busy') {
+        const message: HostToWorker = { type: 'run-state-result', id: jobId, callId, answerJson };
         entry.worker.postMessage(message);
         return;
       }
@@ -270,6 +282,10 @@ export class WorkerPool {
       }
       case 'oauth': {
         if (entry.state === 'busy' && entry.job?.id === message.id) this.#options.onOAuth(message.id, message.callId, message.handle);
+        return;
+      }
+      case 'run-state': {
+        if (entry.state === 'busy' && entry.job?.id === message.id) this.#options.onRunState(message.id, message.callId, message.requestJson);
         return;
       }
       case 'code-cache': {

@@ -62,6 +62,7 @@ export function contextBootstrap(hostBridge: HostBridge): ContextApi {
   dispatchers.timer = timers.fire;
   dispatchers.fetch = bridge.fetchDone;
   dispatchers.oauth = bridge.oauthDone;
+  dispatchers.runState = bridge.runStateDone;
   dispatchers.socket = bridge.socketEvent;
   dispatchers.dns = bridge.dnsDone;
   // Frozen, null prototype: the worker reads nothing through it but these functions.

@@ -21,12 +21,30 @@ import type { WorkerExecution } from '../protocol.ts';
 import { ExecutionSockets } from './execution-sockets.ts';
 import { createRedactor, redactResultData, type Redactor } from '../redaction.ts';
 import { parseRetryAfter } from '../retry-after.ts';
-import type { ConsoleLine, ExecutionError, ExecutionResult } from '../sandbox.types.ts';
+import type { ConsoleLine, ExecutionError, ExecutionResult, HttpResponseValue, NextStepRequest } from '../sandbox.types.ts';
 import { SessionBuiltins } from './session-builtins.ts';
 
 /** Error codes the context may raise itself and that reach the result as they are. */
 /** Codes the context's own parts may throw with (user code throwing an error with one of these keeps USER_CODE_ERROR's meaning elsewhere). */
-const PLATFORM_CODES: ReadonlySet<string> = new Set<ErrorCode>(['MODULE_NOT_ALLOWED', 'MEMORY_LIMIT', 'NO_ENTRY_POINT', 'TOO_MANY_TIMERS', 'MODULE_LOAD_FAILED']);
+const PLATFORM_CODES: ReadonlySet<string> = new Set<ErrorCode>(['MODULE_NOT_ALLOWED', 'MEMORY_LIMIT', 'NO_ENTRY_POINT', 'TOO_MANY_TIMERS', 'MODULE_LOAD_FAILED', 'INVALID_STEP']);
+/** A read `Response` as the entry part sent it; a status outside 200–599 is sent as 500 (as `new Response` refuses it). */
+function httpResponseOf(value: unknown): HttpResponseValue | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const r = value as { status?: unknown; headers?: unknown; body?: unknown };
+  const status = typeof r.status === 'number' && Number.isInteger(r.status) && r.status >= 200 && r.status <= 599 ? r.status : 500;
+  const headers: Record<string, string> = {};
+  if (typeof r.headers === 'object' && r.headers !== null) for (const [k, v] of Object.entries(r.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+  return { status, headers, body: typeof r.body === 'string' ? r.body : '' };
+}
+
+/** The next steps as the entry part recorded them (anything else is dropped: the part made them). */
+function nextStepsOf(value: unknown): NextStepRequest[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((v: unknown) => {
+    const s = v as Partial<NextStepRequest> | null;
+    return s && typeof s.action === 'string' && typeof s.delayMs === 'number' && typeof s.payloadJson === 'string' ? [{ action: s.action, delayMs: s.delayMs, payloadJson: s.payloadJson }] : [];
+  });
+}
 const isPlatformCode = (code: unknown): code is ErrorCode => typeof code === 'string' && PLATFORM_CODES.has(code);
 const MAX_RANDOM_BYTES = 65_536;
 const MAX_ERROR_MESSAGE_CHARS = 4096;
@@ -49,6 +67,8 @@ export interface SessionHooks {
   /** The final result; called once. */
   final(result: ExecutionResult): void;
   oauth(callId: number, handle: string): void;
+  /** A run-state operation (JsWorkflows' `api.runStore`, `api.dedupe`), JSON. */
+  runState(callId: number, requestJson: string): void;
   memoryExceeded(): void;
   /**
    * Each line as it is kept (redacted and cut), and the count of lines dropped by the caps, for
@@ -92,6 +112,8 @@ export class ExecutionSession {
   #abort: AbortController | undefined;
   readonly #oauthPending = new Set<number>();
   #oauthCalls = 0;
+  readonly #runStatePending = new Set<number>();
+  #runStateCalls = 0;
   /** Created on the first request: most executions make none. */
   #fetch: EgressFetch | undefined;
   #fetchesInFlight = 0;
@@ -148,6 +170,10 @@ export class ExecutionSession {
         const session = live();
         return session ? session.#oauthStart(Number(id), String(handle)) : false;
       },
+      runState: (id, requestJson) => {
+        const session = live();
+        return session ? session.#runStateStart(Number(id), String(requestJson)) : false;
+      },
       builtin: (op, payloadJson) => {
         const session = live();
         return session ? session.#builtinsFor(options.externalLimitBytes).call(String(op), String(payloadJson)) : '';
@@ -189,7 +215,7 @@ export class ExecutionSession {
   start(factory: unknown): void {
     const api = this.#api;
     if (!api) throw new Error('session has no context');
-    const config = JSON.stringify({ runtime: this.execution.runtime, runtimeVersion: this.execution.runtimeVersion, env: this.execution.secrets });
+    const config = JSON.stringify({ runtime: this.execution.runtime, runtimeVersion: this.execution.runtimeVersion, env: this.execution.secrets, step: this.execution.step });
     // Whatever the start leads to schedules its own drain check (callback, nothing, timers, requests).
     api.start(config, this.execution.inputJson, this.execution.headersJson, factory);
   }
@@ -234,6 +260,12 @@ export class ExecutionSession {
     this.#scheduleDrainCheck();
   }
 
+  runStateAnswer(callId: number, answerJson: string): void {
+    if (this.#done || !this.#runStatePending.delete(callId)) return;
+    this.#api?.dispatch('runState', callId, answerJson);
+    this.#scheduleDrainCheck();
+  }
+
   /** Stops everything the execution left behind. Idempotent. */
   end(): void {
     this.#done = true;
@@ -244,6 +276,7 @@ export class ExecutionSession {
     }
     this.#timers.clear();
     this.#oauthPending.clear();
+    this.#runStatePending.clear();
     this.#abort?.abort();
     this.#sockets?.end();
     this.#builtins?.end();
@@ -335,6 +368,15 @@ export class ExecutionSession {
     if (++this.#oauthCalls > RUNTIME_CAPS.maxOAuthCalls) return false;
     this.#oauthPending.add(callId);
     this.#hooks.oauth(callId, handle.slice(0, 200));
+    return true;
+  }
+
+  #runStateStart(callId: number, requestJson: string): boolean {
+    if (this.execution.runtime !== 'jsworkflows') return false;
+    if (this.#runStatePending.size >= RUNTIME_CAPS.maxPendingRunState || this.#runStatePending.has(callId)) return false;
+    if (++this.#runStateCalls > RUNTIME_CAPS.maxRunStateCalls || requestJson.length > MAX_RESULT_CHARS) return false;
+    this.#runStatePending.add(callId);
+    this.#hooks.runState(callId, requestJson);
     return true;
   }
 
@@ -431,7 +473,7 @@ export class ExecutionSession {
         message: `The action's result is ${payload.length} characters of JSON; the limit is ${MAX_RESULT_CHARS}`,
       });
     }
-    let parsed: { outputFields?: unknown; returnValue?: unknown; notAnObject?: string };
+    let parsed: { outputFields?: unknown; returnValue?: unknown; notAnObject?: string; nextSteps?: unknown; httpResponse?: unknown };
     try {
       parsed = JSON.parse(payload) as typeof parsed;
     } catch {
@@ -441,6 +483,10 @@ export class ExecutionSession {
     if (this.execution.runtime === 'jsworkflows') {
       const result: ExecutionResult = { status: 'succeeded', outputFields: {}, logs: [], logsTruncated: false, error: null, durationMs: 0 };
       if ('returnValue' in parsed) result.returnValue = parsed.returnValue;
+      const response = httpResponseOf(parsed.httpResponse);
+      if (response) result.httpResponse = response;
+      const nextSteps = nextStepsOf(parsed.nextSteps);
+      if (nextSteps.length) result.nextSteps = nextSteps;
       return result;
     }
     if (parsed.notAnObject !== undefined) {
@@ -472,7 +518,7 @@ export class ExecutionSession {
   }
 
   #pendingWork(): number {
-    return this.#timers.size + this.#fetchesInFlight + this.#oauthPending.size + (this.#sockets?.pending ?? 0) + (this.#builtins?.dnsInFlight ?? 0);
+    return this.#timers.size + this.#fetchesInFlight + this.#oauthPending.size + this.#runStatePending.size + (this.#sockets?.pending ?? 0) + (this.#builtins?.dnsInFlight ?? 0);
   }
 
   #scheduleDrainCheck(): void {

@@ -207,6 +207,7 @@ function execute(id: number, execution: WorkerExecution): void {
       });
     },
     oauth: (callId, handle) => post({ type: 'oauth', id, callId, handle }),
+    runState: (callId, requestJson) => post({ type: 'run-state', id, callId, requestJson }),
     line: (line) => logRing.write(line),
     dropped: (count) => logRing.dropped(count),
     memoryExceeded: () => post({ type: 'memory-exceeded', id }),
@@ -274,6 +275,8 @@ port.on('message', (message: HostToWorker) => {
     execute(message.id, message.execution);
   } else if (message.type === 'oauth-result') {
     if (current && current.id === message.id) current.session.oauthAnswer(message.callId, message.resultJson);
+  } else if (message.type === 'run-state-result') {
+    if (current && current.id === message.id) current.session.runStateAnswer(message.callId, message.answerJson);
   } else if (message.type === 'memory-probe') {
     // This worker's own figures, from its thread: `arrayBuffers` counts shared buffers too,
     // which the V8 statistics the host can read from outside do not.

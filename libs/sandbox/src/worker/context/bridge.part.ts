@@ -27,6 +27,10 @@ export interface BridgePart {
     dns: (requestJson: unknown, onDone: unknown) => void;
   };
   getOAuthToken: (handle: unknown) => Promise<unknown>;
+  /** A run-state operation (JsWorkflows' `api.runStore`, `api.dedupe`): resolves with its value, rejects with the host's error. */
+  runState: (requestJson: string) => Promise<unknown>;
+  /** Delivers the host's answer to run-state call `id` (the `runState` dispatch). */
+  runStateDone: (id: number, answerJson: string) => void;
   /** Delivers the host's answer to request `id` (the `fetch` dispatch). */
   fetchDone: (id: number, responseJson: string) => void;
   /** Delivers the host's answer to DNS query `id` (the `dns` dispatch). */
@@ -40,12 +44,14 @@ export interface BridgePart {
 /** Runs in the context (from its source text). */
 export function bridgePart(core: ContextCore, modules: RequirePart, memory: MemoryPart): BridgePart {
   'use strict';
-  const { call, MapCtor, PromiseCtor, objectFreeze, jsonParse, get, put, del, safeString, reportUncaught } = core;
+  const { call, MapCtor, PromiseCtor, ErrorCtor, objectFreeze, jsonParse, get, put, del, safeString, reportUncaught } = core;
   const toIndex = memory.toIndex;
   const fetchCallbacks = new MapCtor<number, (responseJson: string) => void>();
   const dnsCallbacks = new MapCtor<number, (answerJson: string) => void>();
   let nextDnsId = 1;
   const oauthCallbacks = new MapCtor<number, (value: unknown) => void>();
+  const runStateCallbacks = new MapCtor<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
+  let nextRunStateId = 1;
   let nextFetchId = 1;
   let nextOauthId = 1;
   let socketHandler: ((id: number, payload: string) => void) | null = null;
@@ -96,6 +102,28 @@ export function bridgePart(core: ContextCore, modules: RequirePart, memory: Memo
         resolve(objectFreeze({ token: null, error: 'Too many OAuth token requests from this execution' }));
       }
     });
+  const runState = (requestJson: string): Promise<unknown> =>
+    new PromiseCtor((resolve, reject) => {
+      const id = nextRunStateId++;
+      put(runStateCallbacks, id, { resolve, reject });
+      if (call('runState', id, requestJson) !== true) {
+        del(runStateCallbacks, id);
+        reject(new ErrorCtor('api.runStore / api.dedupe: too many calls from this step (or the run state is not available here)'));
+      }
+    });
+  const runStateDone = (id: number, answerJson: string): void => {
+    const pending = get(runStateCallbacks, id);
+    if (!pending) return;
+    del(runStateCallbacks, id);
+    let answer: { value?: unknown; error?: unknown } = {};
+    try {
+      answer = jsonParse(answerJson) as { value?: unknown; error?: unknown };
+    } catch {
+      answer = { error: 'the run state service sent an unreadable answer' };
+    }
+    if (typeof answer.error === 'string') pending.reject(new ErrorCtor(answer.error));
+    else pending.resolve(answer.value === undefined ? null : answer.value);
+  };
   const fetchDone = (id: number, responseJson: string): void => {
     const onDone = get(fetchCallbacks, id);
     if (!onDone) return;
@@ -145,5 +173,7 @@ export function bridgePart(core: ContextCore, modules: RequirePart, memory: Memo
   part.fetchDone = fetchDone;
   part.dnsDone = dnsDone;
   part.oauthDone = oauthDone;
+  part.runState = runState;
+  part.runStateDone = runStateDone;
   return part;
 }

@@ -48,6 +48,7 @@ export function corePart(hostBridge: HostBridge, intrinsics: Intrinsics): Contex
   hostCalls.timerClear = hostBridge.timerClear;
   hostCalls.fetch = hostBridge.fetch;
   hostCalls.oauth = hostBridge.oauth;
+  hostCalls.runState = hostBridge.runState;
   hostCalls.randomBytes = hostBridge.randomBytes;
   hostCalls.builtin = hostBridge.builtin;
   hostCalls.dns = hostBridge.dns;

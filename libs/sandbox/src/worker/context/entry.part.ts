@@ -4,7 +4,10 @@
  * of the action (module scope, `require`, `process.env` = the secrets), then calls
  * - HubSpot: `exports.main(event, callback)`: async, callback (`callback(result)` or
  *   `callback(null, result)`), or synchronous; returning nothing settles `nothing`;
- * - JsWorkflows: `new Workflow().start(data, headers, api)` (`Workflow` or a default export).
+ * - JsWorkflows: `new Workflow()[step](data, headers, api)` (`Workflow` or a default export;
+ *   `step` is `start` unless the request names another method). `api.scheduleNextStep` checks
+ *   each call against the bounds it is given and records it; the calls leave with the result
+ *   (`nextSteps`), so a step that fails schedules nothing. `env` is a global of the secrets.
  * The result leaves as one JSON string (`complete` or `callback`); a throw or rejection as a
  * description (`fail`). Values of user code are only read here, inside the context.
  * Serialisation counts the characters it has produced and stops as soon as they pass the
@@ -20,13 +23,19 @@ import type { RequirePart } from './require.part.ts';
 
 /** What the entry part gives the bootstrap (a context-realm object). */
 export interface EntryPart {
-  /** Runs the action (`configJson`: `{ runtime, env }`). */
+  /** Runs the action (`configJson`: `{ runtime, env, step? }`). */
   start: (configJson: string, inputJson: string, headersJson: string, factory: unknown) => void;
   /** Fails the execution with a thrown value (once). */
   fail: (thrown: unknown) => void;
 }
 
 type Exports = Record<string, unknown>;
+
+/** What the worker passes for a JsWorkflows step (see `WorkerExecution.step`). */
+interface StepConfig {
+  name: string;
+  scheduling: { minDelayMs: number; maxDelayMs: number; maxPayloadChars: number; maxNextSteps: number };
+}
 
 /** Runs in the context (from its source text). */
 export function entryPart(core: ContextCore, logging: ConsolePart, modules: RequirePart, proc: ProcessPart, bridge: BridgePart): EntryPart {
@@ -37,9 +46,31 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
   const requireModule = modules.require;
   const env = proc.env;
   const getOAuthToken = bridge.getOAuthToken;
+  const runState = bridge.runState;
+  const getPrototypeOf = Object.getPrototypeOf;
+  const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+  const objectPrototype = Object.prototype;
+  const numberIsFinite = Number.isFinite;
+  const mathRound = Math.round;
+  const regexpExec = RegExp.prototype.exec;
+  const toLowerCase = String.prototype.toLowerCase;
+  const arrayPush = Array.prototype.push;
+  /** Methods that are not steps: the entry (never scheduled again), the lifecycle hooks, the constructor. */
+  const NOT_SCHEDULABLE = ['start', 'constructor', 'onWorkflowComplete', 'onWorkflowError'];
+  const units = Object.create(null) as Record<string, number>;
+  units.s = units.sec = units.secs = units.second = units.seconds = 1000;
+  units.m = units.min = units.mins = units.minute = units.minutes = 60_000;
+  units.h = units.hr = units.hrs = units.hour = units.hours = 3_600_000;
+  units.d = units.day = units.days = 86_400_000;
+  units.w = units.week = units.weeks = 604_800_000;
+  /** A `Response` the step returned, once read (`{ status, headers, body }`): what `serialise` sends instead of a return value. */
+  let httpResponse: unknown;
   let settled = false;
   let callbackCalled = false;
   let runtime = 'hubspot';
+  let step: StepConfig = { name: 'start', scheduling: { minDelayMs: 10_000, maxDelayMs: 400 * 86_400_000, maxPayloadChars: 262_144, maxNextSteps: 1000 } };
+  /** The next steps scheduled so far (JSON-ready: payloads already serialised). */
+  const nextSteps: Array<{ action: string; delayMs: number; payloadJson: string }> = [];
   const fail = (thrown: unknown): void => {
     if (settled) return;
     settled = true;
@@ -47,7 +78,10 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
     settle('fail', { name: d.name, message: d.message, stack: d.stack, code: d.code });
   };
   const serialise = (value: unknown): unknown => {
-    if (runtime === 'jsworkflows') return value === undefined ? {} : { returnValue: value };
+    if (runtime === 'jsworkflows') {
+      const out = httpResponse !== undefined ? { httpResponse } : value === undefined ? {} : { returnValue: value };
+      return nextSteps.length ? { ...out, nextSteps } : out;
+    }
     if (!isObjectLike(value)) return { notAnObject: value === null ? 'null' : typeof value };
     return { outputFields: readProperty(value, 'outputFields') };
   };
@@ -59,7 +93,7 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
    * same) and counts what it will write: keys with their quotes, colon and comma, primitives
    * as written (strings before escaping), braces. It runs after `toJSON`, on what is written.
    */
-  const boundedStringify = (value: unknown): unknown => {
+  const boundedStringify = (value: unknown, cap = maxChars): unknown => {
     let chars = 0;
     const count = function (this: unknown, key: string, item: unknown): unknown {
       chars += isArray(this) ? 1 : key.length + 4;
@@ -68,7 +102,7 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
       else if (type === 'number') chars += StringCtor(item).length;
       else if (type === 'boolean' || item === null) chars += 5;
       else if (type === 'object') chars += 2;
-      if (maxChars > 0 && chars > maxChars) throw tooLarge;
+      if (cap > 0 && chars > cap) throw tooLarge;
       return item;
     };
     return jsonStringify(value, count);
@@ -107,24 +141,159 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
     }
     return module.exports;
   };
+  /** A method of the Workflow class (own, or on its prototype chain below `Object.prototype`). */
+  const methodOf = (instance: object, name: string): unknown => {
+    const own = getOwnPropertyDescriptor(instance, name);
+    if (own) return own.value;
+    for (let proto = getPrototypeOf(instance) as object | null; proto !== null && proto !== objectPrototype; proto = getPrototypeOf(proto) as object | null) {
+      const d = getOwnPropertyDescriptor(proto, name);
+      if (d) return d.value;
+    }
+    return undefined;
+  };
+  /** A delay as JsWorkflows takes it (seconds, or "5 min"), ms; a message when it is not one (same rule as `parseStepDelay` of `@codestep/core`). */
+  const delayOf = (delay: unknown): number | string => {
+    if (typeof delay === 'number') {
+      if (!numberIsFinite(delay) || delay < 0) return `delay must be a number of seconds (0 or more) or a duration like "5 min", got ${StringCtor(delay)}`;
+      return mathRound(delay * 1000);
+    }
+    if (typeof delay !== 'string') return `delay must be a number of seconds or a duration like "5 min", got ${delay === null ? 'null' : typeof delay}`;
+    const match = reflectApply(regexpExec, /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/, [delay]) as string[] | null;
+    const unitName = match ? (reflectApply(toLowerCase, match[2] ?? '', []) as string) || 's' : '';
+    const unit = units[unitName];
+    if (!match || unit === undefined) return `delay ${jsonStringify(core.slice(delay, 0, 40))} is not a duration: use seconds or "<n> sec|min|hr|days|weeks"`;
+    return mathRound(core.NumberCtor(match[1]) * unit);
+  };
+  const seconds = (ms: number): string => `${ms / 1000} s`;
+  /** `api.scheduleNextStep({ delay, action, payload })`: checked here, so a bad call fails the step where it is. */
+  const scheduleNextStepOf = (instance: object) =>
+    function scheduleNextStep(options: unknown): Promise<unknown> {
+      const invalid = (message: string): Error => platformError(ErrorCtor, 'INVALID_STEP', `api.scheduleNextStep: ${message}`);
+      if (!isObjectLike(options)) throw invalid('pass an object like { delay: "5 min", action: "nextStep", payload: {...} }');
+      const action = readProperty(options, 'action');
+      if (typeof action !== 'string' || action === '') throw invalid('action must be the name of a method of your Workflow class');
+      for (let i = 0; i < NOT_SCHEDULABLE.length; i++) {
+        if (action === NOT_SCHEDULABLE[i]) throw invalid(`"${action}" cannot be scheduled: ${action === 'start' ? 'start is the entry point of a run' : 'it is not a step'}; schedule another method`);
+      }
+      if (typeof methodOf(instance, action) !== 'function') throw invalid(`the Workflow class has no method ${jsonStringify(core.slice(action, 0, 80))}`);
+      const delayMs = delayOf(readProperty(options, 'delay') ?? 0);
+      if (typeof delayMs === 'string') throw invalid(delayMs);
+      const { minDelayMs, maxDelayMs, maxPayloadChars, maxNextSteps } = step.scheduling;
+      if (delayMs < minDelayMs || delayMs > maxDelayMs) throw invalid(`delay of ${seconds(delayMs)} is outside the allowed ${seconds(minDelayMs)} to ${seconds(maxDelayMs)}`);
+      if (nextSteps.length >= maxNextSteps) throw invalid(`a step may schedule at most ${maxNextSteps} next steps`);
+      const payload = readProperty(options, 'payload');
+      let payloadJson: unknown;
+      try {
+        payloadJson = payload === undefined ? 'null' : boundedStringify(payload, maxPayloadChars);
+      } catch (error) {
+        if (error === tooLarge) throw invalid(`payload is over ${maxPayloadChars} characters of JSON; keep large data elsewhere (api.runStore, your own storage)`);
+        throw invalid(`payload is not JSON: ${describeThrown(error).message}`);
+      }
+      if (typeof payloadJson !== 'string') payloadJson = 'null';
+      if ((payloadJson as string).length > maxPayloadChars)
+        throw invalid(`payload is ${(payloadJson as string).length} characters of JSON, over the limit of ${maxPayloadChars}; keep large data elsewhere`);
+      reflectApply(arrayPush, nextSteps, [{ action, delayMs, payloadJson }]);
+      return promiseResolve(undefined);
+    };
+  const rejected = (message: string): Promise<unknown> => new core.PromiseCtor((_resolve, reject) => reject(new core.TypeErrorCtor(message)));
+  /** One run-state operation, checked here (key, JSON value) and done by the host. */
+  const runStateCall = (what: string, op: string, key: unknown, value?: unknown): Promise<unknown> => {
+    if (typeof key !== 'string' || key === '' || key.length > 200) return rejected(`${what}: key must be a non-empty string of at most 200 characters`);
+    let requestJson: unknown;
+    try {
+      requestJson = boundedStringify(value === undefined ? { op, key } : { op, key, value });
+    } catch (error) {
+      return rejected(`${what}: the value is not JSON${error === tooLarge ? ` (more than ${maxChars} characters)` : `: ${describeThrown(error).message}`}`);
+    }
+    return runState(typeof requestJson === 'string' ? requestJson : '{}');
+  };
+  /** JsWorkflows' `api.runStore`: run-scoped JSON values, shared by every step and branch of the run. */
+  const runStore = objectFreeze({
+    get: (key: unknown) => runStateCall('api.runStore.get', 'get', key),
+    set: (key: unknown, value: unknown) => runStateCall('api.runStore.set', 'set', key, value === undefined ? null : value),
+    push: (key: unknown, item: unknown) => runStateCall('api.runStore.push', 'push', key, item === undefined ? null : item),
+    increment: (key: unknown, delta: unknown = 1) =>
+      typeof delta === 'number' && numberIsFinite(delta) ? runStateCall('api.runStore.increment', 'increment', key, delta) : rejected('api.runStore.increment: delta must be a finite number'),
+    delete: (key: unknown) => runStateCall('api.runStore.delete', 'delete', key),
+  });
+  /** JsWorkflows' `api.dedupe(key)`: `{ locked: false }` the first time within the window, `{ locked: true }` after. */
+  const dedupe = (key: unknown): Promise<unknown> => runStateCall('api.dedupe', 'dedupe', key);
+  /** The error an `onWorkflowError` hook receives: an Error with the failure's message and `code`. */
+  const errorOf = (data: unknown): Error => {
+    const failure = isObjectLike(data) ? readProperty(data, 'error') : undefined;
+    const message = isObjectLike(failure) ? readProperty(failure, 'message') : undefined;
+    const error = new ErrorCtor(typeof message === 'string' ? message : 'the workflow failed');
+    const code = isObjectLike(failure) ? readProperty(failure, 'code') : undefined;
+    core.defineProperty(error, 'code', { value: typeof code === 'string' ? code : 'UNKNOWN', writable: true, configurable: true, enumerable: true });
+    const actionId = isObjectLike(data) ? readProperty(data, 'failedActionId') : undefined;
+    if (typeof actionId === 'string') core.defineProperty(error, 'actionId', { value: actionId, writable: true, configurable: true, enumerable: true });
+    return error;
+  };
+  /** A `Response` (the runtime's, or one shaped like it): a numeric status, headers with forEach, text(). */
+  const isResponse = (value: unknown): boolean => {
+    if (!isObjectLike(value) || typeof readProperty(value, 'status') !== 'number' || typeof readProperty(value, 'text') !== 'function') return false;
+    const headers = readProperty(value, 'headers');
+    return isObjectLike(headers) && typeof readProperty(headers, 'forEach') === 'function';
+  };
+  /** Reads the Response's body as text, then settles with `{ httpResponse: { status, headers, body } }`. */
+  const deliverResponse = (response: object): void => {
+    const status = readProperty(response, 'status') as number;
+    const headers = Object.create(null) as Record<string, string>;
+    let body: unknown;
+    try {
+      reflectApply(readProperty(readProperty(response, 'headers'), 'forEach') as (cb: (value: unknown, name: unknown) => void) => void, readProperty(response, 'headers'), [
+        (value: unknown, name: unknown) => {
+          if (typeof name === 'string' && typeof value === 'string') headers[name] = value;
+        },
+      ]);
+      body = reflectApply(readProperty(response, 'text') as () => unknown, response, []);
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    then(
+      promiseResolve(body),
+      (text) => {
+        if (settled) return;
+        settled = true;
+        httpResponse = { status, headers, body: typeof text === 'string' ? text : StringCtor(text) };
+        deliver('complete', undefined);
+      },
+      fail,
+    );
+  };
   const runWorkflow = (exported: Exports, inputJson: string, headersJson: string): void => {
     const Workflow = readProperty(exported, 'Workflow') ?? readProperty(exported, 'default');
     if (typeof Workflow !== 'function') {
-      fail(platformError(ErrorCtor, 'NO_ENTRY_POINT', 'The workflow must export a class named Workflow (export class Workflow { async start(data, headers, api) {} })'));
+      fail(platformError(ErrorCtor, 'NO_ENTRY_POINT', 'The workflow must define a class named Workflow (class Workflow { async start(data, headers, api) {} }, exported or not)'));
       return;
     }
     let result: unknown;
     try {
       const instance = reflectConstruct(Workflow as new () => object, []) as Record<string, unknown>;
-      const startMethod = instance.start;
-      if (typeof startMethod !== 'function') {
-        fail(platformError(ErrorCtor, 'NO_ENTRY_POINT', 'The Workflow class must have a start(data, headers, api) method'));
+      const method = methodOf(instance, step.name);
+      const isHook = step.name === 'onWorkflowComplete' || step.name === 'onWorkflowError';
+      if (typeof method !== 'function' && isHook) {
+        // The platform guessed the hook from the source; a class without it has nothing to run.
+        settled = true;
+        deliver('complete', undefined);
+        return;
+      }
+      if (typeof method !== 'function') {
+        const message =
+          step.name === 'start'
+            ? 'The Workflow class must have a start(data, headers, api) method'
+            : `The Workflow class has no method ${step.name}(data, headers, api) (was it renamed in a later version?)`;
+        fail(platformError(ErrorCtor, 'NO_ENTRY_POINT', message));
         return;
       }
       const data = jsonParse(inputJson) as unknown;
       const headers = jsonParse(headersJson) as unknown;
-      const api = objectFreeze({ getOAuthToken });
-      result = reflectApply(startMethod, instance, [data, headers, api]);
+      const log = (...args: unknown[]): void => emit('log', args);
+      // Hooks get a restricted api: no scheduling (the run is ending).
+      const api = isHook ? objectFreeze({ getOAuthToken, log, runStore, dedupe }) : objectFreeze({ getOAuthToken, scheduleNextStep: scheduleNextStepOf(instance), log, runStore, dedupe });
+      const args = step.name === 'onWorkflowComplete' ? [api] : step.name === 'onWorkflowError' ? [errorOf(data), api] : [data, headers, api];
+      result = reflectApply(method as (...a: unknown[]) => unknown, instance, args);
     } catch (error) {
       fail(error);
       return;
@@ -133,6 +302,10 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
       promiseResolve(result),
       (value) => {
         if (settled) return;
+        if (isResponse(value)) {
+          deliverResponse(value as object);
+          return;
+        }
         settled = true;
         deliver('complete', value);
       },
@@ -192,13 +365,20 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
     } else if (!callbackCalled && !settled) returned(result);
   };
   const start = (configJson: string, inputJson: string, headersJson: string, factory: unknown): void => {
-    const config = jsonParse(configJson) as { runtime: string; runtimeVersion?: string; env: Record<string, string> };
+    const config = jsonParse(configJson) as { runtime: string; runtimeVersion?: string; env: Record<string, string>; step?: StepConfig };
     runtime = config.runtime;
     if (typeof config.runtimeVersion === 'string') modules.setRuntimeVersion(config.runtimeVersion);
+    if (config.step) step = config.step;
     const secretNames = objectKeys(config.env);
     for (let i = 0; i < secretNames.length; i++) {
       const name = secretNames[i] as string;
       env[name] = config.env[name] as string;
+    }
+    if (runtime === 'jsworkflows') {
+      // JsWorkflows' global `env`: the selected secrets (process.env has them too).
+      const globalEnv = Object.create(null) as Record<string, string>;
+      for (let i = 0; i < secretNames.length; i++) globalEnv[secretNames[i] as string] = config.env[secretNames[i] as string] as string;
+      core.defineProperty(core.G, 'env', { value: objectFreeze(globalEnv), writable: true, configurable: true, enumerable: false });
     }
     const exported = evaluate(factory);
     if (exported === null) return;

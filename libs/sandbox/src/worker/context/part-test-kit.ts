@@ -42,6 +42,7 @@ export function fakeHost(answers: Partial<HostCalls> = {}, settings: Partial<Pic
     timerClear: () => {},
     fetch: () => {},
     oauth: () => true,
+    runState: () => true,
     randomBytes: () => 'AAAA',
     builtin: () => '{"ok":false,"error":{"code":"","message":"no host in this test"}}',
     dns: () => {},

@@ -40,12 +40,40 @@ export interface ActionContext {
     | LimitPolicy
     | undefined;
   /** set when HubSpot started the enrollment (workflow action or webhook) */
-  hubspot?: HubSpotOrigin | undefined;
+  hubspot?:
+    | HubSpotOrigin
+    | undefined;
+  /**
+   * JsWorkflows: which step (method of the Workflow class) this execution runs, on which branch.
+   * Unset: `start` on the root branch (and every HubSpot action).
+   */
+  step: WorkflowStep | undefined;
 }
 
 export interface ActionContext_PriorOutputsEntry {
   key: string;
   value: FieldMap | undefined;
+}
+
+/** One step of a JsWorkflows run: a method of the Workflow class, run as its own execution. */
+export interface WorkflowStep {
+  /** the method; "start" for the entry */
+  name: string;
+  /** "" for the root branch (start); derived from the parent's execution and call index */
+  branchId: string;
+  /** scheduleNextStep calls that led here (start: 0; a fan-out shares its depth) */
+  depth: number;
+  /** the payload given to scheduleNextStep: the step's `data` */
+  dataJson: string;
+  parentExecutionId: string;
+}
+
+/** A next step a JsWorkflows step asked for with api.scheduleNextStep (one per call: a fan-out). */
+export interface NextStep {
+  /** the method to run */
+  action: string;
+  delayMs: number;
+  payloadJson: string;
 }
 
 /**
@@ -113,6 +141,16 @@ export interface ActionSucceeded {
   durationMs: number;
   /** JsWorkflows: what `start` returned */
   returnValueJson: string;
+  /**
+   * JsWorkflows: the next steps the step scheduled, in call order (recorded with its result, so a
+   * step that crashed scheduled nothing and a redelivered one schedules nothing twice).
+   */
+  nextSteps: NextStep[];
+  /**
+   * JsWorkflows: the step returned a `Response`: JSON of { status, headers, body } (body as text),
+   * sent as it is by an HTTP trigger; return_value_json is then empty.
+   */
+  httpResponseJson: string;
 }
 
 export interface ActionSucceeded_OutputFieldsEntry {
@@ -148,6 +186,23 @@ export interface ActionRetryScheduled {
   nextExecutionId: string;
 }
 
+/**
+ * JsWorkflows: a step scheduled by api.scheduleNextStep, waiting for its due time (a durable
+ * timer of the enrollment service, fired as the step's ActionRequested).
+ */
+export interface StepScheduled {
+  /** the step's execution (attempt 1) */
+  executionId: string;
+  /** the step's context (step set, attempt 1) */
+  context:
+    | ActionContext
+    | undefined;
+  /** UNIX ms */
+  dueAt: number;
+  /** the execution that called scheduleNextStep */
+  scheduledBy: string;
+}
+
 function createBaseActionContext(): ActionContext {
   return {
     enrollmentId: "",
@@ -162,6 +217,7 @@ function createBaseActionContext(): ActionContext {
     trigger: undefined,
     limits: undefined,
     hubspot: undefined,
+    step: undefined,
   };
 }
 
@@ -202,6 +258,9 @@ export const ActionContext: MessageFns<ActionContext> = {
     }
     if (message.hubspot !== undefined) {
       HubSpotOrigin.encode(message.hubspot, writer.uint32(98).fork()).join();
+    }
+    if (message.step !== undefined) {
+      WorkflowStep.encode(message.step, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -318,6 +377,14 @@ export const ActionContext: MessageFns<ActionContext> = {
             message.hubspot = HubSpotOrigin.decode(reader, reader.uint32());
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.step = WorkflowStep.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -394,6 +461,7 @@ export const ActionContext: MessageFns<ActionContext> = {
       trigger: isSet(object.trigger) ? TriggerPayload.fromJSON(object.trigger) : undefined,
       limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
       hubspot: isSet(object.hubspot) ? HubSpotOrigin.fromJSON(object.hubspot) : undefined,
+      step: isSet(object.step) ? WorkflowStep.fromJSON(object.step) : undefined,
     };
   },
 
@@ -441,6 +509,9 @@ export const ActionContext: MessageFns<ActionContext> = {
     if (message.hubspot !== undefined) {
       obj.hubspot = HubSpotOrigin.toJSON(message.hubspot);
     }
+    if (message.step !== undefined) {
+      obj.step = WorkflowStep.toJSON(message.step);
+    }
     return obj;
   },
 
@@ -476,6 +547,9 @@ export const ActionContext: MessageFns<ActionContext> = {
       : undefined;
     message.hubspot = (object.hubspot !== undefined && object.hubspot !== null)
       ? HubSpotOrigin.fromPartial(object.hubspot)
+      : undefined;
+    message.step = (object.step !== undefined && object.step !== null)
+      ? WorkflowStep.fromPartial(object.step)
       : undefined;
     return message;
   },
@@ -564,6 +638,260 @@ export const ActionContext_PriorOutputsEntry: MessageFns<ActionContext_PriorOutp
     message.value = (object.value !== undefined && object.value !== null)
       ? FieldMap.fromPartial(object.value)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseWorkflowStep(): WorkflowStep {
+  return { name: "", branchId: "", depth: 0, dataJson: "", parentExecutionId: "" };
+}
+
+export const WorkflowStep: MessageFns<WorkflowStep> = {
+  encode(message: WorkflowStep, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.branchId !== "") {
+      writer.uint32(18).string(message.branchId);
+    }
+    if (message.depth !== 0) {
+      writer.uint32(24).uint32(message.depth);
+    }
+    if (message.dataJson !== "") {
+      writer.uint32(34).string(message.dataJson);
+    }
+    if (message.parentExecutionId !== "") {
+      writer.uint32(42).string(message.parentExecutionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkflowStep {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkflowStep();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.branchId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.depth = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.dataJson = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.parentExecutionId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkflowStep {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      branchId: isSet(object.branchId)
+        ? globalThis.String(object.branchId)
+        : isSet(object.branch_id)
+        ? globalThis.String(object.branch_id)
+        : "",
+      depth: isSet(object.depth) ? globalThis.Number(object.depth) : 0,
+      dataJson: isSet(object.dataJson)
+        ? globalThis.String(object.dataJson)
+        : isSet(object.data_json)
+        ? globalThis.String(object.data_json)
+        : "",
+      parentExecutionId: isSet(object.parentExecutionId)
+        ? globalThis.String(object.parentExecutionId)
+        : isSet(object.parent_execution_id)
+        ? globalThis.String(object.parent_execution_id)
+        : "",
+    };
+  },
+
+  toJSON(message: WorkflowStep): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.branchId !== "") {
+      obj.branchId = message.branchId;
+    }
+    if (message.depth !== 0) {
+      obj.depth = Math.round(message.depth);
+    }
+    if (message.dataJson !== "") {
+      obj.dataJson = message.dataJson;
+    }
+    if (message.parentExecutionId !== "") {
+      obj.parentExecutionId = message.parentExecutionId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WorkflowStep>): WorkflowStep {
+    return WorkflowStep.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WorkflowStep>): WorkflowStep {
+    const message = createBaseWorkflowStep();
+    message.name = object.name ?? "";
+    message.branchId = object.branchId ?? "";
+    message.depth = object.depth ?? 0;
+    message.dataJson = object.dataJson ?? "";
+    message.parentExecutionId = object.parentExecutionId ?? "";
+    return message;
+  },
+};
+
+function createBaseNextStep(): NextStep {
+  return { action: "", delayMs: 0, payloadJson: "" };
+}
+
+export const NextStep: MessageFns<NextStep> = {
+  encode(message: NextStep, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.action !== "") {
+      writer.uint32(10).string(message.action);
+    }
+    if (message.delayMs !== 0) {
+      writer.uint32(16).int64(message.delayMs);
+    }
+    if (message.payloadJson !== "") {
+      writer.uint32(26).string(message.payloadJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NextStep {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNextStep();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.delayMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.payloadJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NextStep {
+    return {
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      delayMs: isSet(object.delayMs)
+        ? globalThis.Number(object.delayMs)
+        : isSet(object.delay_ms)
+        ? globalThis.Number(object.delay_ms)
+        : 0,
+      payloadJson: isSet(object.payloadJson)
+        ? globalThis.String(object.payloadJson)
+        : isSet(object.payload_json)
+        ? globalThis.String(object.payload_json)
+        : "",
+    };
+  },
+
+  toJSON(message: NextStep): unknown {
+    const obj: any = {};
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.delayMs !== 0) {
+      obj.delayMs = Math.round(message.delayMs);
+    }
+    if (message.payloadJson !== "") {
+      obj.payloadJson = message.payloadJson;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<NextStep>): NextStep {
+    return NextStep.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NextStep>): NextStep {
+    const message = createBaseNextStep();
+    message.action = object.action ?? "";
+    message.delayMs = object.delayMs ?? 0;
+    message.payloadJson = object.payloadJson ?? "";
     return message;
   },
 };
@@ -1340,7 +1668,15 @@ export const ActionLogged: MessageFns<ActionLogged> = {
 };
 
 function createBaseActionSucceeded(): ActionSucceeded {
-  return { executionId: "", context: undefined, outputFields: {}, durationMs: 0, returnValueJson: "" };
+  return {
+    executionId: "",
+    context: undefined,
+    outputFields: {},
+    durationMs: 0,
+    returnValueJson: "",
+    nextSteps: [],
+    httpResponseJson: "",
+  };
 }
 
 export const ActionSucceeded: MessageFns<ActionSucceeded> = {
@@ -1359,6 +1695,12 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     }
     if (message.returnValueJson !== "") {
       writer.uint32(42).string(message.returnValueJson);
+    }
+    for (const v of message.nextSteps) {
+      NextStep.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.httpResponseJson !== "") {
+      writer.uint32(58).string(message.httpResponseJson);
     }
     return writer;
   },
@@ -1419,6 +1761,22 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
             message.returnValueJson = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.nextSteps.push(NextStep.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.httpResponseJson = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1476,6 +1834,16 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
         : isSet(object.return_value_json)
         ? globalThis.String(object.return_value_json)
         : "",
+      nextSteps: globalThis.Array.isArray(object?.nextSteps)
+        ? object.nextSteps.map((e: any) => NextStep.fromJSON(e))
+        : globalThis.Array.isArray(object?.next_steps)
+        ? object.next_steps.map((e: any) => NextStep.fromJSON(e))
+        : [],
+      httpResponseJson: isSet(object.httpResponseJson)
+        ? globalThis.String(object.httpResponseJson)
+        : isSet(object.http_response_json)
+        ? globalThis.String(object.http_response_json)
+        : "",
     };
   },
 
@@ -1502,6 +1870,12 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     if (message.returnValueJson !== "") {
       obj.returnValueJson = message.returnValueJson;
     }
+    if (message.nextSteps?.length) {
+      obj.nextSteps = message.nextSteps.map((e) => NextStep.toJSON(e));
+    }
+    if (message.httpResponseJson !== "") {
+      obj.httpResponseJson = message.httpResponseJson;
+    }
     return obj;
   },
 
@@ -1525,6 +1899,8 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     );
     message.durationMs = object.durationMs ?? 0;
     message.returnValueJson = object.returnValueJson ?? "";
+    message.nextSteps = object.nextSteps?.map((e) => NextStep.fromPartial(e)) || [];
+    message.httpResponseJson = object.httpResponseJson ?? "";
     return message;
   },
 };
@@ -2063,6 +2439,137 @@ export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
       ? ErrorInfo.fromPartial(object.error)
       : undefined;
     message.nextExecutionId = object.nextExecutionId ?? "";
+    return message;
+  },
+};
+
+function createBaseStepScheduled(): StepScheduled {
+  return { executionId: "", context: undefined, dueAt: 0, scheduledBy: "" };
+}
+
+export const StepScheduled: MessageFns<StepScheduled> = {
+  encode(message: StepScheduled, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.executionId !== "") {
+      writer.uint32(10).string(message.executionId);
+    }
+    if (message.context !== undefined) {
+      ActionContext.encode(message.context, writer.uint32(18).fork()).join();
+    }
+    if (message.dueAt !== 0) {
+      writer.uint32(24).int64(message.dueAt);
+    }
+    if (message.scheduledBy !== "") {
+      writer.uint32(34).string(message.scheduledBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepScheduled {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepScheduled();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.executionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.context = ActionContext.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.dueAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.scheduledBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StepScheduled {
+    return {
+      executionId: isSet(object.executionId)
+        ? globalThis.String(object.executionId)
+        : isSet(object.execution_id)
+        ? globalThis.String(object.execution_id)
+        : "",
+      context: isSet(object.context) ? ActionContext.fromJSON(object.context) : undefined,
+      dueAt: isSet(object.dueAt)
+        ? globalThis.Number(object.dueAt)
+        : isSet(object.due_at)
+        ? globalThis.Number(object.due_at)
+        : 0,
+      scheduledBy: isSet(object.scheduledBy)
+        ? globalThis.String(object.scheduledBy)
+        : isSet(object.scheduled_by)
+        ? globalThis.String(object.scheduled_by)
+        : "",
+    };
+  },
+
+  toJSON(message: StepScheduled): unknown {
+    const obj: any = {};
+    if (message.executionId !== "") {
+      obj.executionId = message.executionId;
+    }
+    if (message.context !== undefined) {
+      obj.context = ActionContext.toJSON(message.context);
+    }
+    if (message.dueAt !== 0) {
+      obj.dueAt = Math.round(message.dueAt);
+    }
+    if (message.scheduledBy !== "") {
+      obj.scheduledBy = message.scheduledBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StepScheduled>): StepScheduled {
+    return StepScheduled.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StepScheduled>): StepScheduled {
+    const message = createBaseStepScheduled();
+    message.executionId = object.executionId ?? "";
+    message.context = (object.context !== undefined && object.context !== null)
+      ? ActionContext.fromPartial(object.context)
+      : undefined;
+    message.dueAt = object.dueAt ?? 0;
+    message.scheduledBy = object.scheduledBy ?? "";
     return message;
   },
 };

@@ -13,6 +13,7 @@ import {
   ActionRetryScheduled,
   ActionStarted,
   ActionSucceeded,
+  StepScheduled,
 } from "./action.ts";
 import {
   ConnectionAuthorized,
@@ -66,6 +67,7 @@ export interface EventEnvelope {
     | { $case: "actionSucceeded"; value: ActionSucceeded }
     | { $case: "actionFailed"; value: ActionFailed }
     | { $case: "actionRetryScheduled"; value: ActionRetryScheduled }
+    | { $case: "stepScheduled"; value: StepScheduled }
     | { $case: "connectionAuthorized"; value: ConnectionAuthorized }
     | { $case: "connectionRefreshed"; value: ConnectionRefreshed }
     | { $case: "connectionNeedsReauth"; value: ConnectionNeedsReauth }
@@ -149,6 +151,9 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         break;
       case "actionRetryScheduled":
         ActionRetryScheduled.encode(message.event.value, writer.uint32(362).fork()).join();
+        break;
+      case "stepScheduled":
+        StepScheduled.encode(message.event.value, writer.uint32(370).fork()).join();
         break;
       case "connectionAuthorized":
         ConnectionAuthorized.encode(message.event.value, writer.uint32(402).fork()).join();
@@ -347,6 +352,14 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
             };
             continue;
           }
+          case 46: {
+            if (tag !== 370) {
+              break;
+            }
+
+            message.event = { $case: "stepScheduled", value: StepScheduled.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 50: {
             if (tag !== 402) {
               break;
@@ -529,6 +542,10 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         ? { $case: "actionRetryScheduled", value: ActionRetryScheduled.fromJSON(object.actionRetryScheduled) }
         : isSet(object.action_retry_scheduled)
         ? { $case: "actionRetryScheduled", value: ActionRetryScheduled.fromJSON(object.action_retry_scheduled) }
+        : isSet(object.stepScheduled)
+        ? { $case: "stepScheduled", value: StepScheduled.fromJSON(object.stepScheduled) }
+        : isSet(object.step_scheduled)
+        ? { $case: "stepScheduled", value: StepScheduled.fromJSON(object.step_scheduled) }
         : isSet(object.connectionAuthorized)
         ? { $case: "connectionAuthorized", value: ConnectionAuthorized.fromJSON(object.connectionAuthorized) }
         : isSet(object.connection_authorized)
@@ -625,6 +642,8 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       obj.actionFailed = ActionFailed.toJSON(message.event.value);
     } else if (message.event?.$case === "actionRetryScheduled") {
       obj.actionRetryScheduled = ActionRetryScheduled.toJSON(message.event.value);
+    } else if (message.event?.$case === "stepScheduled") {
+      obj.stepScheduled = StepScheduled.toJSON(message.event.value);
     } else if (message.event?.$case === "connectionAuthorized") {
       obj.connectionAuthorized = ConnectionAuthorized.toJSON(message.event.value);
     } else if (message.event?.$case === "connectionRefreshed") {
@@ -723,6 +742,12 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
             $case: "actionRetryScheduled",
             value: ActionRetryScheduled.fromPartial(object.event.value),
           };
+        }
+        break;
+      }
+      case "stepScheduled": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "stepScheduled", value: StepScheduled.fromPartial(object.event.value) };
         }
         break;
       }

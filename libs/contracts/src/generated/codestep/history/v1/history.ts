@@ -52,6 +52,17 @@ export interface ExecutionView {
    */
   logsTotal: number;
   logsOffset: number;
+  /**
+   * JsWorkflows: the step (method) this execution ran, its branch and the execution that
+   * scheduled it ("" for start); `due_at`: when a scheduled step is (or was) due, UNIX ms.
+   */
+  stepName: string;
+  branchId: string;
+  stepDepth: number;
+  parentExecutionId: string;
+  dueAt: number;
+  /** JsWorkflows: the `Response` the step returned, JSON of { status, headers, body }. */
+  httpResponseJson: string;
 }
 
 export interface ExecutionView_InputFieldsEntry {
@@ -142,6 +153,12 @@ function createBaseExecutionView(): ExecutionView {
     returnValueJson: "",
     logsTotal: 0,
     logsOffset: 0,
+    stepName: "",
+    branchId: "",
+    stepDepth: 0,
+    parentExecutionId: "",
+    dueAt: 0,
+    httpResponseJson: "",
   };
 }
 
@@ -206,6 +223,24 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     }
     if (message.logsOffset !== 0) {
       writer.uint32(160).uint32(message.logsOffset);
+    }
+    if (message.stepName !== "") {
+      writer.uint32(170).string(message.stepName);
+    }
+    if (message.branchId !== "") {
+      writer.uint32(178).string(message.branchId);
+    }
+    if (message.stepDepth !== 0) {
+      writer.uint32(184).uint32(message.stepDepth);
+    }
+    if (message.parentExecutionId !== "") {
+      writer.uint32(194).string(message.parentExecutionId);
+    }
+    if (message.dueAt !== 0) {
+      writer.uint32(200).int64(message.dueAt);
+    }
+    if (message.httpResponseJson !== "") {
+      writer.uint32(210).string(message.httpResponseJson);
     }
     return writer;
   },
@@ -389,6 +424,54 @@ export const ExecutionView: MessageFns<ExecutionView> = {
             message.logsOffset = reader.uint32();
             continue;
           }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.stepName = reader.string();
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.branchId = reader.string();
+            continue;
+          }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.stepDepth = reader.uint32();
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.parentExecutionId = reader.string();
+            continue;
+          }
+          case 25: {
+            if (tag !== 200) {
+              break;
+            }
+
+            message.dueAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.httpResponseJson = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -533,6 +616,36 @@ export const ExecutionView: MessageFns<ExecutionView> = {
         : isSet(object.logs_offset)
         ? globalThis.Number(object.logs_offset)
         : 0,
+      stepName: isSet(object.stepName)
+        ? globalThis.String(object.stepName)
+        : isSet(object.step_name)
+        ? globalThis.String(object.step_name)
+        : "",
+      branchId: isSet(object.branchId)
+        ? globalThis.String(object.branchId)
+        : isSet(object.branch_id)
+        ? globalThis.String(object.branch_id)
+        : "",
+      stepDepth: isSet(object.stepDepth)
+        ? globalThis.Number(object.stepDepth)
+        : isSet(object.step_depth)
+        ? globalThis.Number(object.step_depth)
+        : 0,
+      parentExecutionId: isSet(object.parentExecutionId)
+        ? globalThis.String(object.parentExecutionId)
+        : isSet(object.parent_execution_id)
+        ? globalThis.String(object.parent_execution_id)
+        : "",
+      dueAt: isSet(object.dueAt)
+        ? globalThis.Number(object.dueAt)
+        : isSet(object.due_at)
+        ? globalThis.Number(object.due_at)
+        : 0,
+      httpResponseJson: isSet(object.httpResponseJson)
+        ? globalThis.String(object.httpResponseJson)
+        : isSet(object.http_response_json)
+        ? globalThis.String(object.http_response_json)
+        : "",
     };
   },
 
@@ -610,6 +723,24 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     if (message.logsOffset !== 0) {
       obj.logsOffset = Math.round(message.logsOffset);
     }
+    if (message.stepName !== "") {
+      obj.stepName = message.stepName;
+    }
+    if (message.branchId !== "") {
+      obj.branchId = message.branchId;
+    }
+    if (message.stepDepth !== 0) {
+      obj.stepDepth = Math.round(message.stepDepth);
+    }
+    if (message.parentExecutionId !== "") {
+      obj.parentExecutionId = message.parentExecutionId;
+    }
+    if (message.dueAt !== 0) {
+      obj.dueAt = Math.round(message.dueAt);
+    }
+    if (message.httpResponseJson !== "") {
+      obj.httpResponseJson = message.httpResponseJson;
+    }
     return obj;
   },
 
@@ -656,6 +787,12 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     message.returnValueJson = object.returnValueJson ?? "";
     message.logsTotal = object.logsTotal ?? 0;
     message.logsOffset = object.logsOffset ?? 0;
+    message.stepName = object.stepName ?? "";
+    message.branchId = object.branchId ?? "";
+    message.stepDepth = object.stepDepth ?? 0;
+    message.parentExecutionId = object.parentExecutionId ?? "";
+    message.dueAt = object.dueAt ?? 0;
+    message.httpResponseJson = object.httpResponseJson ?? "";
     return message;
   },
 };

@@ -1,0 +1,91 @@
+/**
+ * JsWorkflows steps in distributed mode: every app its own process over real Kafka and FerretDB,
+ * two executors. A fan-out of 50 branches, each incrementing one `api.runStore` counter from
+ * whichever executor runs it, completes through `onWorkflowComplete` with the counter at exactly
+ * 50; a chain with a delay fires from the enrollment service's timers; the projections are then
+ * rebuilt from the topics and found equal to the live ones.
+ * Needs KAFKA_BROKERS and MONGODB_URI (npm test sets them).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { api, dropNamespaceDatabases, startDistributedPlatform, waitFor, type DistributedPlatform } from './platform-process.ts';
+
+const brokers = process.env.KAFKA_BROKERS;
+const mongoUri = process.env.MONGODB_URI;
+
+const FAN_OUT = `class Workflow {
+  async start(data, headers, api) {
+    for (let i = 0; i < 50; i++) await api.scheduleNextStep({ delay: 0, action: 'count', payload: { i } });
+  }
+  async count({ i }, headers, api) {
+    await api.runStore.increment('n');
+  }
+  async onWorkflowComplete(api) {
+    return { n: await api.runStore.get('n') };
+  }
+}`;
+
+const CHAIN = `class Workflow {
+  async start(data, headers, api) { await api.scheduleNextStep({ delay: 2, action: 'later', payload: { at: Date.now() } }); }
+  async later({ at }) { return { waitedMs: Date.now() - at }; }
+}`;
+
+describe('JsWorkflows steps in distributed mode', { skip: !brokers || !mongoUri ? 'KAFKA_BROKERS and MONGODB_URI are not set (npm test starts the servers)' : false }, () => {
+  let platform: DistributedPlatform;
+  let call: ReturnType<typeof api>;
+  const database = `codestep_jsw_${randomBytes(4).toString('hex')}`;
+
+  before(async () => {
+    platform = await startDistributedPlatform({ brokers: brokers!, mongoUri: mongoUri!, namespace: database, executors: 2, env: { CODESTEP_STEP_MIN_DELAY_MS: '0' } });
+    call = api(platform.url, platform.apiKey);
+  });
+
+  after(async () => {
+    await platform?.stop();
+    await dropNamespaceDatabases(mongoUri!, database);
+  });
+
+  async function run(code: string): Promise<any> {
+    const wf = await call('POST', '/v1/workflows', { name: 'steps', objectType: 'WEBHOOK', actions: [{ id: 'flow', runtime: 'jsworkflows', code }] });
+    assert.equal(wf.status, 201, JSON.stringify(wf.body));
+    const enrolled = await call('POST', `/v1/workflows/${wf.body.id}/enrollments`, { object: { objectType: 'WEBHOOK', objectId: randomBytes(4).toString('hex'), properties: {} } });
+    assert.equal(enrolled.status, 202, JSON.stringify(enrolled.body));
+    return waitFor(
+      'the run to finish',
+      async () => {
+        const res = await call('GET', `/v1/enrollments/${enrolled.body.id}`);
+        return res.status === 200 && res.body.status !== 'running' ? res.body : undefined;
+      },
+      120_000,
+    );
+  }
+
+  it('completes a fan-out of 50 branches over two executors, the run store counter at exactly 50', async () => {
+    const enrollment = await run(FAN_OUT);
+    assert.equal(enrollment.status, 'completed', JSON.stringify(enrollment.error));
+    const counted = enrollment.executions.filter((x: any) => x.workflowStep?.name === 'count');
+    assert.equal(counted.length, 50);
+    const hook = enrollment.executions.find((x: any) => x.workflowStep?.name === 'onWorkflowComplete');
+    assert.deepEqual(hook?.returnValue, { n: 50 });
+  });
+
+  it('fires a delayed step from the durable timers', async () => {
+    const enrollment = await run(CHAIN);
+    assert.equal(enrollment.status, 'completed', JSON.stringify(enrollment.error));
+    assert.ok(enrollment.executions.at(-1).returnValue.waitedMs >= 2000);
+  });
+
+  it('rebuilds every projection from the topics, equal to the live ones', async () => {
+    await new Promise((r) => setTimeout(r, 2000));
+    const child = spawn(process.execPath, ['apps/cli/src/main.ts', 'replay', '--verify'], { env: platform.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, out);
+    const report = JSON.parse(out.slice(out.indexOf('{'))) as { equal: boolean; collections: Record<string, unknown> };
+    assert.equal(report.equal, true, JSON.stringify(report.collections));
+  });
+});

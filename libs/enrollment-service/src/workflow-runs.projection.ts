@@ -1,0 +1,82 @@
+/**
+ * The JsWorkflows run state of each enrollment (which branches of its runs started and
+ * finished, whether it failed), a projection of the actions and enrollments topics rebuilt by
+ * `codestep replay`. The step machine reads and writes it under compare-and-set
+ * ({@link decideWithRunState}) so results of concurrent branches, on any replica, see each other;
+ * every change is a set union or a final marker, so the same events give the same document in
+ * any order and applying one twice changes nothing.
+ */
+import { Topics, fromRecord, type Envelope } from '@codestep/events';
+import type { DocumentStore, Projection } from '@codestep/store';
+import { applyToRunState, emptyRunState, type RunState, type StepDecision } from '@codestep/workflows';
+
+export const WORKFLOW_RUNS = 'workflow_runs';
+
+/** Compare-and-set attempts before a write is given up (and the batch retried). */
+const MAX_ATTEMPTS = 100;
+
+export async function ensureWorkflowRuns(store: DocumentStore): Promise<void> {
+  await store.ensureCollection(WORKFLOW_RUNS, []);
+}
+
+/**
+ * Does this event touch a run state? Step results, and the end of every enrollment: an end is
+ * recorded even for an enrollment that ran no step (a small marker), because the log may give
+ * it before the step results (two topics) and the document must come out the same either way.
+ */
+function touchesRun(env: Envelope): string | undefined {
+  const body = env.event;
+  if (body.$case === 'actionSucceeded') return body.value.context?.step ? body.value.context.enrollmentId : undefined;
+  if (body.$case === 'enrollmentCompleted' || body.$case === 'enrollmentFailed') return body.value.enrollmentId;
+  return undefined;
+}
+
+/**
+ * Reads the enrollment's run state, decides, and writes the decided state if nobody wrote in
+ * between; decides again from the newer state otherwise. Returns the decision that was written.
+ */
+export async function decideWithRunState(store: DocumentStore, tenantId: string, enrollmentId: string, decide: (before: RunState) => StepDecision): Promise<StepDecision> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const current = await store.get<RunState>(WORKFLOW_RUNS, enrollmentId);
+    const decision = decide(current?.doc ?? emptyRunState(tenantId));
+    if (current && JSON.stringify(current.doc) === JSON.stringify(decision.state)) return decision;
+    if (await store.compareAndSet<RunState>(WORKFLOW_RUNS, enrollmentId, current?.version ?? 0, decision.state)) return decision;
+  }
+  throw new Error(`the run state of enrollment ${enrollmentId} kept changing under ${MAX_ATTEMPTS} writes`);
+}
+
+/** Applies envelopes (idempotent; the same state in any order). */
+export async function applyToWorkflowRuns(store: DocumentStore, envs: Envelope[]): Promise<void> {
+  for (const env of envs) {
+    const enrollmentId = touchesRun(env);
+    if (!enrollmentId) continue;
+    for (let attempt = 0; ; attempt++) {
+      const current = await store.get<RunState>(WORKFLOW_RUNS, enrollmentId);
+      const next = applyToRunState(current?.doc ?? emptyRunState(env.tenantId), env);
+      if (current && JSON.stringify(current.doc) === JSON.stringify(next)) break;
+      if (await store.compareAndSet<RunState>(WORKFLOW_RUNS, enrollmentId, current?.version ?? 0, next)) break;
+      if (attempt >= MAX_ATTEMPTS) throw new Error(`the run state of enrollment ${enrollmentId} kept changing under ${MAX_ATTEMPTS} writes`);
+    }
+  }
+}
+
+/** The run states, for `codestep replay` (the live path writes them in the step machine and the projections consumer). */
+export const workflowRunsProjection: Projection = {
+  name: 'workflow-runs',
+  service: 'enrollment',
+  topics: [Topics.actions, Topics.enrollments],
+  collections: [WORKFLOW_RUNS],
+  ensure: ensureWorkflowRuns,
+  apply: async (store, batch) => {
+    await applyToWorkflowRuns(
+      store,
+      batch.flatMap((r) => fromRecord(r.value) ?? []),
+    );
+  },
+};
+
+/**
+ * The live half of {@link workflowRunsProjection} that the step machine does not write: the ends
+ * of enrollments (the enrollment projections consumer applies it).
+ */
+export const workflowRunEndsProjection: Projection = { ...workflowRunsProjection, name: 'workflow-run-ends', topics: [Topics.enrollments] };
