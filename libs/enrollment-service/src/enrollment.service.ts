@@ -44,6 +44,10 @@ export interface EnrollmentService {
     updateWorkflow(req: workflowsV1.UpdateWorkflowRequest): Promise<WorkflowDefinition>;
     getWorkflow(req: workflowsV1.GetWorkflowRequest): Promise<WorkflowDefinition>;
     listWorkflows(req: workflowsV1.ListWorkflowsRequest): Promise<workflowsV1.ListWorkflowsResponse>;
+    setWorkflowStatus(req: workflowsV1.SetWorkflowStatusRequest): Promise<workflowsV1.WorkflowState>;
+    getWorkflowState(req: workflowsV1.GetWorkflowRequest): Promise<workflowsV1.WorkflowState>;
+    listWorkflowVersions(req: workflowsV1.ListWorkflowVersionsRequest): Promise<workflowsV1.ListWorkflowVersionsResponse>;
+    rollbackWorkflow(req: workflowsV1.RollbackWorkflowRequest): Promise<WorkflowDefinition>;
   };
   enrollments: {
     enroll(req: enrollmentsV1.EnrollRequest): Promise<enrollmentsV1.EnrollResponse>;
@@ -67,7 +71,14 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
     workflows: {
       ...commands,
       getWorkflow: (req) => repository.load(req.tenantId, req.workflowId, req.version),
-      listWorkflows: async (req) => ({ workflows: await repository.listHeads(req.tenantId) }),
+      listWorkflows: async (req) => {
+        const heads = await repository.listHeads(req.tenantId);
+        const states = await Promise.all(heads.map((h) => repository.state(req.tenantId, h.workflowId)));
+        const shown = heads.map((wf, i) => ({ wf, state: states[i]! })).filter((x) => req.includeArchived || x.state.status !== 'archived');
+        return { workflows: shown.map((x) => x.wf), states: shown.map((x) => x.state) };
+      },
+      getWorkflowState: (req) => repository.state(req.tenantId, req.workflowId),
+      listWorkflowVersions: async (req) => ({ versions: await repository.listVersions(req.tenantId, req.workflowId) }),
     },
     enrollments: { enroll },
     async start() {

@@ -16,6 +16,7 @@ export const SCHEMA_VERSION = 1;
 
 const TYPE_NAMES: Record<EventCase, string> = {
   workflowPublished: 'WorkflowPublished',
+  workflowStatusChanged: 'WorkflowStatusChanged',
   enrollmentStarted: 'EnrollmentStarted',
   enrollmentCompleted: 'EnrollmentCompleted',
   enrollmentFailed: 'EnrollmentFailed',
@@ -38,7 +39,7 @@ const TYPE_NAMES: Record<EventCase, string> = {
 const TENANT_EVENTS: ReadonlySet<EventCase> = new Set(['tenantCreated', 'apiKeyCreated', 'tenantLimitsSet']);
 
 export function topicOf(c: EventCase): Topic {
-  if (c === 'workflowPublished') return Topics.workflows;
+  if (c === 'workflowPublished' || c === 'workflowStatusChanged') return Topics.workflows;
   if (c.startsWith('enrollment')) return Topics.enrollments;
   if (c === 'actionLogged') return Topics.consoleLines;
   if (c.startsWith('action')) return Topics.actions;

@@ -1,4 +1,5 @@
-export { apiRoutes, enrollmentView, executionView, workflowView, type ApiClients } from './api.routes.ts';
+export { apiRoutes, enrollmentView, executionView, stateView, workflowView, type ApiClients } from './api.routes.ts';
+export { versionSummary, workflowLifecycleRoutes } from './workflow-lifecycle.routes.ts';
 export { startGateway, type Gateway, type GatewayOptions } from './gateway.ts';
 export { openApiDocument } from './openapi.ts';
 export { createRouter, statusFor, type Route, type RouteRequest, type RouteResponse, type RouterOptions } from './router.ts';

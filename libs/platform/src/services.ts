@@ -8,7 +8,7 @@ import { newId, systemClock, type Logger } from '@codestep/core';
 import { createEnrollmentService } from '@codestep/enrollment-service';
 import type { EventLog } from '@codestep/event-log';
 import { createExecutorService } from '@codestep/executor-service';
-import { apiRoutes, createTenants, ensureHookCollection, hookRoutes, startGateway, tenantLimitsOf, tenantLimitsRoutes, type Route } from '@codestep/gateway-service';
+import { apiRoutes, createTenants, ensureHookCollection, hookRoutes, startGateway, tenantLimitsOf, tenantLimitsRoutes, workflowLifecycleRoutes, type Route } from '@codestep/gateway-service';
 import { createHistoryService } from '@codestep/history-service';
 import { createClient, implement, serve, type PromiseClient, type ServiceIdentity, type TlsIdentity } from '@codestep/rpc';
 import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
@@ -181,7 +181,10 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
     options.onBootstrap?.(created);
   }
   const tenantEvents = await tenants.follow((error) => logger.error({ service: 'gateway', error }, 'tenants projection batch failed; will retry'));
-  const workflows: PromiseClient<workflowsV1.WorkflowsClient> = createClient(workflowsV1.WorkflowsClient, config.enrollmentGrpc, { tls, idempotent: ['getWorkflow', 'listWorkflows'] });
+  const workflows: PromiseClient<workflowsV1.WorkflowsClient> = createClient(workflowsV1.WorkflowsClient, config.enrollmentGrpc, {
+    tls,
+    idempotent: ['getWorkflow', 'listWorkflows', 'getWorkflowState', 'listWorkflowVersions'],
+  });
   const enrollments = createClient(enrollmentsV1.EnrollmentsClient, config.enrollmentGrpc, { tls });
   const history = createClient(historyV1.HistoryClient, config.logGrpc, { tls, idempotent: ['getEnrollment', 'listEnrollments', 'getExecution'] });
   const credentials = createClient(credentialsV1.CredentialsClient, config.brokerGrpc, { tls });
@@ -191,6 +194,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   const limitsOf = tenantLimitsOf(tenants, operator);
   const routes = [
     ...apiRoutes(clients, limitsOf),
+    ...workflowLifecycleRoutes(clients, limitsOf),
     ...tenantLimitsRoutes(tenants, operator),
     ...hookRoutes(clients, { store, clock: systemClock, limitsOf }),
     ...(options.extraRoutes?.({ credentials }) ?? []),

@@ -32,6 +32,10 @@ export const ACCESS_POLICY: Record<string, { servedBy: ServiceIdentity; methods:
       // The executor loads the version an action request names.
       GetWorkflow: ['gateway', 'executor'],
       ListWorkflows: ['gateway'],
+      SetWorkflowStatus: ['gateway'],
+      GetWorkflowState: ['gateway'],
+      ListWorkflowVersions: ['gateway'],
+      RollbackWorkflow: ['gateway'],
     },
   },
   'codestep.enrollments.v1.Enrollments': {

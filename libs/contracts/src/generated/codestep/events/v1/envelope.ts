@@ -23,7 +23,7 @@ import {
 } from "./connection.ts";
 import { EnrollmentCompleted, EnrollmentFailed, EnrollmentStarted } from "./enrollment.ts";
 import { ApiKeyCreated, TenantCreated, TenantLimitsSet } from "./tenant.ts";
-import { WorkflowPublished } from "./workflow.ts";
+import { WorkflowPublished, WorkflowStatusChanged } from "./workflow.ts";
 
 export const protobufPackage = "codestep.events.v1";
 
@@ -51,6 +51,7 @@ export interface EventEnvelope {
   correlationId: string;
   event:
     | { $case: "workflowPublished"; value: WorkflowPublished }
+    | { $case: "workflowStatusChanged"; value: WorkflowStatusChanged }
     | { $case: "enrollmentStarted"; value: EnrollmentStarted }
     | { $case: "enrollmentCompleted"; value: EnrollmentCompleted }
     | { $case: "enrollmentFailed"; value: EnrollmentFailed }
@@ -114,6 +115,9 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
     switch (message.event?.$case) {
       case "workflowPublished":
         WorkflowPublished.encode(message.event.value, writer.uint32(162).fork()).join();
+        break;
+      case "workflowStatusChanged":
+        WorkflowStatusChanged.encode(message.event.value, writer.uint32(170).fork()).join();
         break;
       case "enrollmentStarted":
         EnrollmentStarted.encode(message.event.value, writer.uint32(242).fork()).join();
@@ -253,6 +257,17 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
             }
 
             message.event = { $case: "workflowPublished", value: WorkflowPublished.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.event = {
+              $case: "workflowStatusChanged",
+              value: WorkflowStatusChanged.decode(reader, reader.uint32()),
+            };
             continue;
           }
           case 30: {
@@ -460,6 +475,10 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         ? { $case: "workflowPublished", value: WorkflowPublished.fromJSON(object.workflowPublished) }
         : isSet(object.workflow_published)
         ? { $case: "workflowPublished", value: WorkflowPublished.fromJSON(object.workflow_published) }
+        : isSet(object.workflowStatusChanged)
+        ? { $case: "workflowStatusChanged", value: WorkflowStatusChanged.fromJSON(object.workflowStatusChanged) }
+        : isSet(object.workflow_status_changed)
+        ? { $case: "workflowStatusChanged", value: WorkflowStatusChanged.fromJSON(object.workflow_status_changed) }
         : isSet(object.enrollmentStarted)
         ? { $case: "enrollmentStarted", value: EnrollmentStarted.fromJSON(object.enrollmentStarted) }
         : isSet(object.enrollment_started)
@@ -560,6 +579,8 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
     }
     if (message.event?.$case === "workflowPublished") {
       obj.workflowPublished = WorkflowPublished.toJSON(message.event.value);
+    } else if (message.event?.$case === "workflowStatusChanged") {
+      obj.workflowStatusChanged = WorkflowStatusChanged.toJSON(message.event.value);
     } else if (message.event?.$case === "enrollmentStarted") {
       obj.enrollmentStarted = EnrollmentStarted.toJSON(message.event.value);
     } else if (message.event?.$case === "enrollmentCompleted") {
@@ -615,6 +636,15 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       case "workflowPublished": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "workflowPublished", value: WorkflowPublished.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "workflowStatusChanged": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = {
+            $case: "workflowStatusChanged",
+            value: WorkflowStatusChanged.fromPartial(object.event.value),
+          };
         }
         break;
       }

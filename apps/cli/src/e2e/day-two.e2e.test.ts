@@ -1,0 +1,152 @@
+/**
+ * Day-two operations over the public API of an embedded platform: versions, an identical PUT,
+ * diff, rollback, disable (enrollments and webhook calls refused with 409, a running enrollment
+ * finishes), enable, archive and restore, webhook rotation and revocation, and the 4xx answers to
+ * bad input.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { api, startPlatform, waitFor, type PlatformProcess } from './platform-process.ts';
+
+const SCORE_V1 = 'exports.main = async (event) => {\n  return { outputFields: { score: 10 } };\n};';
+const SCORE_V2 = 'exports.main = async (event) => {\n  console.log("v2");\n  return { outputFields: { score: 20 } };\n};';
+// Waits long enough for the test to disable its workflow while it runs.
+const SLOW = 'exports.main = async () => { await new Promise((r) => setTimeout(r, 1500)); return { outputFields: { done: true } }; };';
+const HOOK = 'export class Workflow { async start(data) { return { got: data.n }; } }';
+
+const workflow = (code: string) => ({ name: 'score', objectType: 'CONTACT', actions: [{ id: 'score', code, outputFields: [{ name: 'score', type: 'number' }] }] });
+const contact = (id: string) => ({ object: { objectType: 'CONTACT', objectId: id, properties: {} } });
+
+describe('day-two operations on workflows', () => {
+  let platform: PlatformProcess;
+  let call: ReturnType<typeof api>;
+
+  before(async () => {
+    platform = await startPlatform({ CODESTEP_DATA_DIR: mkdtempSync(join(tmpdir(), 'codestep-day-two-')) });
+    call = api(platform.url, platform.apiKey);
+  });
+  after(async () => {
+    await platform?.stop();
+  });
+
+  it('keeps versions: an identical PUT makes none, a diff shows the code change, a rollback is a new version equal to the old one', async () => {
+    const created = await call('POST', '/v1/workflows', workflow(SCORE_V1));
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.id as string;
+    assert.equal(created.body.status, 'enabled');
+
+    const same = await call('PUT', `/v1/workflows/${id}`, workflow(SCORE_V1));
+    assert.equal(same.status, 200);
+    assert.equal(same.body.version, 1, 'an identical PUT creates no version');
+    const v2 = await call('PUT', `/v1/workflows/${id}`, workflow(SCORE_V2));
+    assert.equal(v2.body.version, 2);
+
+    const diff = await call('GET', `/v1/workflows/${id}/diff?from=1&to=2`);
+    assert.equal(diff.status, 200, JSON.stringify(diff.body));
+    assert.equal(diff.body.identical, false);
+    assert.equal(diff.body.actions[0].actionId, 'score');
+    assert.match(diff.body.actions[0].codeDiff, /^\+ {2}console\.log\("v2"\);$/m);
+    assert.match(diff.body.actions[0].codeDiff, /^- {2}return \{ outputFields: \{ score: 10 \} \};$/m);
+
+    const rolled = await call('POST', `/v1/workflows/${id}/rollback`, { toVersion: 1 });
+    assert.equal(rolled.status, 200, JSON.stringify(rolled.body));
+    assert.deepEqual([rolled.body.version, rolled.body.rolledBackFrom, rolled.body.actions[0].code], [3, 1, SCORE_V1]);
+    const versions = await call('GET', `/v1/workflows/${id}/versions`);
+    assert.deepEqual(
+      versions.body.versions.map((v: { version: number; rolledBackFrom: number | null }) => [v.version, v.rolledBackFrom]),
+      [
+        [3, 1],
+        [2, null],
+        [1, null],
+      ],
+    );
+    assert.equal((await call('GET', `/v1/workflows/${id}/diff?from=1&to=3`)).body.identical, true);
+
+    // Bad input: a clear 4xx naming what to fix.
+    const missing = await call('POST', `/v1/workflows/${id}/rollback`, { toVersion: 7 });
+    assert.equal(missing.status, 404);
+    assert.match(missing.body.error.message, /has no version 7: its versions are 1 to 3/);
+    const bad = await call('POST', `/v1/workflows/${id}/rollback`, { toVersion: 'one' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.message, /toVersion must be a whole number/);
+    const typo = await call('POST', `/v1/workflows/${id}/rollback`, { toVershun: 1 });
+    assert.equal(typo.status, 400);
+    assert.equal((await call('GET', `/v1/workflows/${id}/diff?from=9`)).status, 404);
+    assert.equal((await call('GET', `/v1/workflows/${id}/diff?to=x`)).status, 400);
+    assert.equal((await call('GET', '/v1/workflows/wf_nope/versions')).status, 404);
+  });
+
+  it('disabled, a workflow refuses enrollments and webhook calls with 409 WORKFLOW_DISABLED; one already running finishes; enabled, it enrolls again', async () => {
+    const wf = await call('POST', '/v1/workflows', { name: 'slow', actions: [{ id: 'slow', code: SLOW, outputFields: [{ name: 'done', type: 'boolean' }] }] });
+    const id = wf.body.id as string;
+    const running = await call('POST', `/v1/workflows/${id}/enrollments`, contact('1'));
+    assert.equal(running.status, 202);
+
+    const disabled = await call('POST', `/v1/workflows/${id}/disable`, { reason: 'bad deploy' });
+    assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
+    assert.equal(disabled.body.status, 'disabled');
+    const refused = await call('POST', `/v1/workflows/${id}/enrollments`, contact('2'));
+    assert.equal(refused.status, 409);
+    assert.equal(refused.body.error.code, 'WORKFLOW_DISABLED');
+    assert.match(refused.body.error.message, /is disabled since .*: it takes no new enrollments \(enrollments already running finish\)\. Enable it with POST \/v1\/workflows\/.*\/enable/);
+    assert.equal((await call('GET', `/v1/workflows/${id}`)).body.status, 'disabled');
+
+    const finished = await waitFor('the running enrollment to finish', async () => {
+      const e = await call('GET', `/v1/enrollments/${running.body.id}`);
+      return e.body.status === 'running' ? undefined : e.body;
+    });
+    assert.equal(finished.status, 'completed', 'an enrollment running when the workflow was disabled finishes');
+
+    const hooked = await call('POST', '/v1/workflows', { name: 'hook', objectType: 'WEBHOOK', actions: [{ id: 'h', runtime: 'jsworkflows', code: HOOK }] });
+    const hook = await call('POST', `/v1/workflows/${hooked.body.id}/webhook`);
+    await call('POST', `/v1/workflows/${hooked.body.id}/disable`);
+    const hookRefused = await fetch(`${platform.url}${hook.body.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":1}' });
+    assert.equal(hookRefused.status, 409);
+    assert.equal(((await hookRefused.json()) as { error: { code: string } }).error.code, 'WORKFLOW_DISABLED');
+    await call('POST', `/v1/workflows/${hooked.body.id}/enable`);
+    const hookOk = await fetch(`${platform.url}${hook.body.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":2}' });
+    assert.equal(hookOk.status, 200);
+    assert.deepEqual(await hookOk.json(), { got: 2 });
+
+    const enabled = await call('POST', `/v1/workflows/${id}/enable`);
+    assert.equal(enabled.body.status, 'enabled');
+    assert.equal((await call('POST', `/v1/workflows/${id}/enrollments`, contact('3'))).status, 202);
+    assert.equal((await call('POST', `/v1/workflows/${id}/disable`, { reasn: 'x' })).status, 400, 'an unknown field is refused');
+  });
+
+  it('archived, a workflow leaves the list and refuses enrollments and updates, keeps its history, and enabling restores it', async () => {
+    const wf = await call('POST', '/v1/workflows', workflow(SCORE_V1));
+    const id = wf.body.id as string;
+    const enrolled = await call('POST', `/v1/workflows/${id}/enrollments`, contact('9'));
+    const archived = await call('DELETE', `/v1/workflows/${id}`);
+    assert.equal(archived.status, 200);
+    assert.equal(archived.body.status, 'archived');
+    const ids = async (q = '') => ((await call('GET', `/v1/workflows${q}`)).body.workflows as Array<{ id: string }>).map((w) => w.id);
+    assert.ok(!(await ids()).includes(id));
+    assert.ok((await ids('?includeArchived=true')).includes(id));
+    assert.equal((await call('GET', '/v1/workflows?includeArchived=maybe')).status, 400);
+    assert.equal((await call('POST', `/v1/workflows/${id}/enrollments`, contact('10'))).body.error.code, 'WORKFLOW_ARCHIVED');
+    assert.equal((await call('PUT', `/v1/workflows/${id}`, workflow(SCORE_V2))).status, 409);
+    assert.equal((await call('GET', `/v1/enrollments/${enrolled.body.id}`)).status, 200, 'its history is kept');
+    await call('POST', `/v1/workflows/${id}/enable`);
+    assert.ok((await ids()).includes(id));
+  });
+
+  it('rotates a webhook URL (the old one is refused at once) and revokes it', async () => {
+    const wf = await call('POST', '/v1/workflows', { name: 'hook2', objectType: 'WEBHOOK', actions: [{ id: 'h', runtime: 'jsworkflows', code: HOOK }] });
+    const id = wf.body.id as string;
+    const first = (await call('POST', `/v1/workflows/${id}/webhook`)).body.path as string;
+    const rotated = await call('POST', `/v1/workflows/${id}/webhook/rotate`);
+    assert.equal(rotated.status, 200);
+    assert.notEqual(rotated.body.path, first);
+    assert.equal((await fetch(platform.url + first, { method: 'POST' })).status, 404);
+    assert.equal((await fetch(platform.url + rotated.body.path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":3}' })).status, 200);
+    assert.equal((await call('POST', `/v1/workflows/${id}/webhook`)).body.path, rotated.body.path, 'the rotated URL is the current one');
+    assert.equal((await call('DELETE', `/v1/workflows/${id}/webhook`)).status, 200);
+    assert.equal((await fetch(platform.url + rotated.body.path, { method: 'POST' })).status, 404);
+    assert.equal((await call('DELETE', `/v1/workflows/${id}/webhook`)).status, 404, 'nothing left to revoke');
+  });
+});

@@ -1,0 +1,109 @@
+/** The OpenAPI sections of day-two operations on workflows: lifecycle, versions, diff, rollback. */
+import { conflict, errors, idParam, json, ref } from './openapi.parts.ts';
+
+/** Day-two operations on a workflow: enable, disable, versions, diff, rollback. */
+export function workflowOpsPaths(): Record<string, unknown> {
+  const reason = json({ type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } });
+  return {
+    '/v1/workflows/{id}/enable': {
+      parameters: [idParam],
+      post: {
+        operationId: 'enableWorkflow',
+        summary: 'Enable the workflow (or restore an archived one): enrollments and webhook calls are accepted again (a WorkflowStatusChanged event)',
+        requestBody: { required: false, ...reason },
+        responses: { '200': { description: 'OK', ...json(ref('WorkflowState')) }, ...errors },
+      },
+    },
+    '/v1/workflows/{id}/disable': {
+      parameters: [idParam],
+      post: {
+        operationId: 'disableWorkflow',
+        summary: 'Disable the workflow: new enrollments and webhook calls get 409 WORKFLOW_DISABLED; enrollments already running finish (a WorkflowStatusChanged event)',
+        requestBody: { required: false, ...reason },
+        responses: { '200': { description: 'OK', ...json(ref('WorkflowState')) }, ...errors },
+      },
+    },
+    '/v1/workflows/{id}/versions': {
+      parameters: [idParam],
+      get: {
+        operationId: 'listWorkflowVersions',
+        summary: 'Every version of the workflow, newest first (without code)',
+        responses: {
+          '200': { description: 'OK', ...json({ type: 'object', properties: { workflowId: { type: 'string' }, versions: { type: 'array', items: ref('WorkflowVersionSummary') } } }) },
+          ...errors,
+        },
+      },
+    },
+    '/v1/workflows/{id}/diff': {
+      parameters: [idParam],
+      get: {
+        operationId: 'diffWorkflowVersions',
+        summary: 'What changed from one version to another: name, object type, actions added, removed, moved or changed, each changed field, and a unified diff of the code',
+        parameters: [
+          { name: 'from', in: 'query', schema: { type: 'integer', minimum: 0, description: 'Absent or 0: the version before `to`' } },
+          { name: 'to', in: 'query', schema: { type: 'integer', minimum: 0, description: 'Absent or 0: the latest' } },
+        ],
+        responses: { '200': { description: 'OK', ...json(ref('WorkflowDiff')) }, ...errors },
+      },
+    },
+    '/v1/workflows/{id}/rollback': {
+      parameters: [idParam],
+      post: {
+        operationId: 'rollbackWorkflow',
+        summary: 'Publish a new version equal to an older one (marked rolledBackFrom); none when the latest already equals it',
+        requestBody: json({ type: 'object', required: ['toVersion'], additionalProperties: false, properties: { toVersion: { type: 'integer', minimum: 1 } } }),
+        responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors, ...conflict },
+      },
+    },
+  };
+}
+
+/** The schemas of those operations. */
+export function workflowOpsSchemas(): Record<string, unknown> {
+  return {
+    WorkflowState: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        status: { enum: ['enabled', 'disabled', 'archived'] },
+        statusChangedAt: { type: ['string', 'null'], format: 'date-time' },
+        headVersion: { type: 'integer' },
+      },
+    },
+    WorkflowVersionSummary: {
+      type: 'object',
+      properties: {
+        version: { type: 'integer' },
+        name: { type: 'string' },
+        objectType: { type: 'string' },
+        createdAt: { type: 'string', format: 'date-time' },
+        rolledBackFrom: { type: ['integer', 'null'] },
+        actions: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, runtime: { type: 'string' }, codeBytes: { type: 'integer' } } } },
+      },
+    },
+    WorkflowDiff: {
+      type: 'object',
+      properties: {
+        workflowId: { type: 'string' },
+        from: { type: 'integer' },
+        to: { type: 'integer' },
+        identical: { type: 'boolean' },
+        changes: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, from: {}, to: {} } } },
+        actions: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              actionId: { type: 'string' },
+              change: { enum: ['added', 'removed', 'changed'] },
+              fromIndex: { type: ['integer', 'null'] },
+              toIndex: { type: ['integer', 'null'] },
+              fields: { type: 'array', items: { type: 'object' } },
+              codeDiff: { type: 'string', description: "Unified diff of the action's code ('' when unchanged)" },
+            },
+          },
+        },
+      },
+    },
+  };
+}
