@@ -12,6 +12,7 @@ import type { DocumentStore } from '@codestep/store';
 import { DEFAULT_OPERATOR_LIMITS, type OperatorLimits, type RetryPolicy } from '@codestep/workflows';
 import { createActionResultsConsumer } from './action-results.consumer.ts';
 import { createEnrollCommand, ensureEnrollOutbox } from './enroll.command.ts';
+import { createTestActionCommand } from './test-action.command.ts';
 import { ensureEnrollRequests } from './enroll-requests.projection.ts';
 import { consumeEnrollmentProjections } from './enrollment-projections.consumer.ts';
 import { ensureRetryTimers } from './retry-timers.projection.ts';
@@ -51,6 +52,7 @@ export interface EnrollmentService {
   };
   enrollments: {
     enroll(req: enrollmentsV1.EnrollRequest): Promise<enrollmentsV1.EnrollResponse>;
+    testAction(req: enrollmentsV1.TestActionRequest): Promise<enrollmentsV1.TestActionResponse>;
   };
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -80,7 +82,7 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
       getWorkflowState: (req) => repository.state(req.tenantId, req.workflowId),
       listWorkflowVersions: async (req) => ({ versions: await repository.listVersions(req.tenantId, req.workflowId) }),
     },
-    enrollments: { enroll },
+    enrollments: { enroll, testAction: createTestActionCommand({ eventLog, clock, repository, limits, stampGrants }) },
     async start() {
       for (const ensure of [ensureWorkflowCollections, ensureWorkflowOutbox, ensureEnrollRequests, ensureEnrollOutbox, ensureRetryTimers]) await ensure(store);
       await eventLog.ensureTopics([Topics.workflows, Topics.enrollments, Topics.actions, Topics.consoleLines]);

@@ -8,3 +8,4 @@ export { TENANT_COLLECTIONS, applyTenantEvents, tenantsProjection, type KeyDoc, 
 export { tenantLimitsOf, tenantLimitsRoutes, type TenantLimits, type TenantLimitsOf } from './tenant-limits.routes.ts';
 export { checkSecretSelections, connectionRoutes, connectionView } from './connections.routes.ts';
 export { ensureHookCollection, hookRoutes, type HookOptions } from './hooks.routes.ts';
+export { actionTestRoutes, parseTestInput, type ActionTestOptions } from './action-test.routes.ts';

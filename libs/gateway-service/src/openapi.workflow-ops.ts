@@ -3,6 +3,11 @@ import { conflict, errors, idParam, json, ref } from './openapi.parts.ts';
 
 /** Day-two operations on a workflow: enable, disable, versions, diff, rollback. */
 export function workflowOpsPaths(): Record<string, unknown> {
+  return { ...lifecyclePaths(), ...actionTestPaths() };
+}
+
+/** Enable, disable, versions, diff, rollback. */
+function lifecyclePaths(): Record<string, unknown> {
   const reason = json({ type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } });
   return {
     '/v1/workflows/{id}/enable': {
@@ -58,6 +63,39 @@ export function workflowOpsPaths(): Record<string, unknown> {
   };
 }
 
+/** Testing one action of a saved version. */
+function actionTestPaths(): Record<string, unknown> {
+  return {
+    '/v1/workflows/{id}/actions/{actionId}/test': {
+      parameters: [idParam, { name: 'actionId', in: 'path', required: true, schema: { type: 'string' } }],
+      post: {
+        operationId: 'testAction',
+        summary: "Test one action of a saved version with the tenant's secrets and connections: outputs, logs, error and duration; in no enrollment's history, nothing runs after it",
+        parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 }, description: 'The same key runs one test' }],
+        requestBody: {
+          required: false,
+          ...json({
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              version: { type: 'integer', minimum: 0, description: '0 or absent: the latest' },
+              object: ref('CrmObject'),
+              inputFields: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: "Over the inputs the action's definition resolves from the object" },
+              data: { description: 'JsWorkflows: the data start receives' },
+              headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'JsWorkflows: the headers start receives' },
+            },
+          }),
+        },
+        responses: {
+          '200': { description: 'The action finished (succeeded or failed)', ...json(ref('ActionTestResult')) },
+          '202': { description: 'Still running after the wait: follow links.execution' },
+          ...errors,
+        },
+      },
+    },
+  };
+}
+
 /** The schemas of those operations. */
 export function workflowOpsSchemas(): Record<string, unknown> {
   return {
@@ -79,6 +117,21 @@ export function workflowOpsSchemas(): Record<string, unknown> {
         createdAt: { type: 'string', format: 'date-time' },
         rolledBackFrom: { type: ['integer', 'null'] },
         actions: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, runtime: { type: 'string' }, codeBytes: { type: 'integer' } } } },
+      },
+    },
+    ActionTestResult: {
+      type: 'object',
+      properties: {
+        executionId: { type: 'string' },
+        testId: { type: 'string' },
+        workflowVersion: { type: 'integer' },
+        actionId: { type: 'string' },
+        status: { enum: ['succeeded', 'failed'] },
+        outputFields: { type: 'object' },
+        returnValue: { description: 'JsWorkflows: what start returned' },
+        logs: { type: 'array', items: { type: 'object', properties: { level: { type: 'string' }, message: { type: 'string' } } } },
+        error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
+        durationMs: { type: 'integer' },
       },
     },
     WorkflowDiff: {

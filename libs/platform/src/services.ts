@@ -8,7 +8,18 @@ import { newId, systemClock, type Logger } from '@codestep/core';
 import { createEnrollmentService } from '@codestep/enrollment-service';
 import type { EventLog } from '@codestep/event-log';
 import { createExecutorService } from '@codestep/executor-service';
-import { apiRoutes, createTenants, ensureHookCollection, hookRoutes, startGateway, tenantLimitsOf, tenantLimitsRoutes, workflowLifecycleRoutes, type Route } from '@codestep/gateway-service';
+import {
+  actionTestRoutes,
+  apiRoutes,
+  createTenants,
+  ensureHookCollection,
+  hookRoutes,
+  startGateway,
+  tenantLimitsOf,
+  tenantLimitsRoutes,
+  workflowLifecycleRoutes,
+  type Route,
+} from '@codestep/gateway-service';
 import { createHistoryService } from '@codestep/history-service';
 import { createClient, implement, serve, type PromiseClient, type ServiceIdentity, type TlsIdentity } from '@codestep/rpc';
 import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
@@ -195,6 +206,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   const routes = [
     ...apiRoutes(clients, limitsOf),
     ...workflowLifecycleRoutes(clients, limitsOf),
+    ...actionTestRoutes(clients, { limitsOf }),
     ...tenantLimitsRoutes(tenants, operator),
     ...hookRoutes(clients, { store, clock: systemClock, limitsOf }),
     ...(options.extraRoutes?.({ credentials }) ?? []),

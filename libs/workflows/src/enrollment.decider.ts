@@ -83,6 +83,8 @@ export function startEnrollment(wf: WorkflowDefinition, cmd: StartCommand, now: 
 /** Decides what follows an action's result. */
 export function onActionResult(wf: WorkflowDefinition, tenantId: string, result: Envelope, retry: RetryPolicy, now: number): Envelope[] {
   const body = result.event;
+  // A test run of one action (see ./action-test.ts): nothing follows it.
+  if ((body.$case === 'actionSucceeded' || body.$case === 'actionFailed') && body.value.context?.test) return [];
   if (body.$case === 'actionSucceeded') {
     const ctx = requireContext(body.value.context);
     return advance(wf, tenantId, ctx, body.value.outputFields, result.eventId, now);

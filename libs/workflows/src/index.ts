@@ -19,3 +19,4 @@ export { DEFAULT_RETRY_POLICY, executionIdFor, onActionResult, onRetryDue, resol
 export { MAX_EDIT_DISTANCE, diffLines, unifiedDiff, type DiffOp } from './line-diff.ts';
 export { diffWorkflows, sameDefinition, type ActionChange, type FieldChange, type WorkflowDiff } from './workflow-diff.ts';
 export { WORKFLOW_STATUSES, isWorkflowStatus, type WorkflowStatus } from './workflow-status.ts';
+export { testActionRequested, type TestActionCommand } from './action-test.ts';

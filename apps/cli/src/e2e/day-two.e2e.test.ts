@@ -150,3 +150,86 @@ describe('day-two operations on workflows', () => {
     assert.equal((await call('DELETE', `/v1/workflows/${id}/webhook`)).status, 404, 'nothing left to revoke');
   });
 });
+
+describe('testing a saved action', () => {
+  let platform: PlatformProcess;
+  let call: ReturnType<typeof api>;
+
+  before(async () => {
+    platform = await startPlatform({ CODESTEP_DATA_DIR: mkdtempSync(join(tmpdir(), 'codestep-action-test-')) });
+    call = api(platform.url, platform.apiKey);
+  });
+  after(async () => {
+    await platform?.stop();
+  });
+
+  it("runs one action of a version with the tenant's secrets and the caller's object and inputs, and it is in no enrollment's history", async () => {
+    assert.equal((await call('PUT', '/v1/secrets/GREETING', { value: 'hello there' })).status, 200);
+    const code = [
+      'exports.main = async (event) => {',
+      '  console.log("testing", event.object.objectId, event.inputFields.email);',
+      '  return { outputFields: { domain: event.inputFields.email.split("@")[1], greeting: process.env.GREETING.length, tier: event.inputFields.tier } };',
+      '};',
+    ].join('\n');
+    const wf = await call('POST', '/v1/workflows', {
+      name: 'tested',
+      actions: [
+        { id: 'first', code: 'exports.main = async () => ({ outputFields: { tier: "gold" } });', outputFields: [{ name: 'tier', type: 'string' }] },
+        {
+          id: 'second',
+          code,
+          secrets: ['GREETING'],
+          inputFields: [
+            { name: 'email', property: 'email' },
+            { name: 'tier', fromAction: { actionId: 'first', field: 'tier' } },
+          ],
+          outputFields: [
+            { name: 'domain', type: 'string' },
+            { name: 'greeting', type: 'number' },
+            { name: 'tier', type: 'string' },
+          ],
+        },
+      ],
+    });
+    const id = wf.body.id as string;
+    const tested = await call('POST', `/v1/workflows/${id}/actions/second/test`, { object: { objectId: 77, properties: { email: 'ada@example.com' } }, inputFields: { tier: 'silver' } });
+    assert.equal(tested.status, 200, JSON.stringify(tested.body));
+    assert.equal(tested.body.status, 'succeeded');
+    assert.deepEqual(tested.body.outputFields, { domain: 'example.com', greeting: 11, tier: 'silver' });
+    assert.deepEqual(
+      tested.body.logs.map((l: { message: string }) => l.message),
+      ['testing 77 ada@example.com'],
+    );
+    assert.equal(tested.body.error, null);
+    assert.equal(tested.body.workflowVersion, 1);
+    assert.equal((await call('GET', `/v1/executions/${tested.body.executionId}`)).body.status, 'succeeded');
+    assert.deepEqual((await call('GET', `/v1/enrollments?workflowId=${id}`)).body.enrollments, [], 'a test is in no enrollment history');
+    assert.equal((await call('GET', `/v1/enrollments/${tested.body.testId}`)).status, 404);
+
+    const failing = await call('PUT', `/v1/workflows/${id}`, { name: 'tested', actions: [{ id: 'first', code: 'exports.main = async () => { throw new Error("boom"); };' }] });
+    assert.equal(failing.body.version, 2);
+    const failed = await call('POST', `/v1/workflows/${id}/actions/first/test`, {});
+    assert.equal(failed.body.status, 'failed');
+    assert.match(failed.body.error.message, /boom/);
+    const older = await call('POST', `/v1/workflows/${id}/actions/first/test`, { version: 1 });
+    assert.deepEqual([older.body.status, older.body.outputFields, older.body.workflowVersion], ['succeeded', { tier: 'gold' }, 1]);
+
+    const again = await call('POST', `/v1/workflows/${id}/actions/first/test`, { version: 1 }, { 'idempotency-key': 'k1' });
+    const same = await call('POST', `/v1/workflows/${id}/actions/first/test`, { version: 1 }, { 'idempotency-key': 'k1' });
+    assert.equal(same.body.executionId, again.body.executionId, 'the same Idempotency-Key runs one test');
+  });
+
+  it('refuses a test of an action, version or workflow that does not exist, and a body with unknown fields, with a 4xx naming it', async () => {
+    const wf = await call('POST', '/v1/workflows', { name: 't', actions: [{ id: 'only', code: 'exports.main = async () => ({ outputFields: {} });' }] });
+    const id = wf.body.id as string;
+    const noAction = await call('POST', `/v1/workflows/${id}/actions/nope/test`, {});
+    assert.equal(noAction.status, 400);
+    assert.match(noAction.body.error.message, /has no action "nope"; its actions are "only"/);
+    assert.equal((await call('POST', `/v1/workflows/${id}/actions/only/test`, { version: 5 })).status, 404);
+    assert.equal((await call('POST', '/v1/workflows/wf_nope/actions/only/test', {})).status, 404);
+    const typo = await call('POST', `/v1/workflows/${id}/actions/only/test`, { inputFeilds: {} });
+    assert.equal(typo.status, 400);
+    assert.match(typo.body.error.message, /body\.inputFeilds is not a field of a test/);
+    assert.equal((await call('POST', `/v1/workflows/${id}/actions/only/test`, { inputFields: { a: { nested: true } } })).status, 400);
+  });
+});

@@ -19,11 +19,45 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { LimitPolicy } from "../../events/v1/action.ts";
-import { CrmObject, TriggerPayload } from "../../events/v1/common.ts";
+import { CrmObject, FieldValue, TriggerPayload } from "../../events/v1/common.ts";
 
 export const protobufPackage = "codestep.enrollments.v1";
 
 export const protobufFileName = "codestep/enrollments/v1/enrollments.proto";
+
+export interface TestActionRequest {
+  tenantId: string;
+  workflowId: string;
+  /** 0 = latest */
+  version: number;
+  actionId: string;
+  object:
+    | CrmObject
+    | undefined;
+  /**
+   * Inputs given by the caller, over those resolved from the action's definition (literals, the
+   * object's properties); an input taken from an earlier action's output must be given here.
+   */
+  inputFields: { [key: string]: FieldValue };
+  /** idempotency key: the same request id runs one test */
+  requestId: string;
+  limits:
+    | LimitPolicy
+    | undefined;
+  /** JsWorkflows: the data and headers start receives */
+  trigger: TriggerPayload | undefined;
+}
+
+export interface TestActionRequest_InputFieldsEntry {
+  key: string;
+  value: FieldValue | undefined;
+}
+
+export interface TestActionResponse {
+  executionId: string;
+  workflowVersion: number;
+  testId: string;
+}
 
 export interface EnrollRequest {
   tenantId: string;
@@ -46,6 +80,478 @@ export interface EnrollResponse {
   enrollmentId: string;
   workflowVersion: number;
 }
+
+function createBaseTestActionRequest(): TestActionRequest {
+  return {
+    tenantId: "",
+    workflowId: "",
+    version: 0,
+    actionId: "",
+    object: undefined,
+    inputFields: {},
+    requestId: "",
+    limits: undefined,
+    trigger: undefined,
+  };
+}
+
+export const TestActionRequest: MessageFns<TestActionRequest> = {
+  encode(message: TestActionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.workflowId !== "") {
+      writer.uint32(18).string(message.workflowId);
+    }
+    if (message.version !== 0) {
+      writer.uint32(24).uint32(message.version);
+    }
+    if (message.actionId !== "") {
+      writer.uint32(34).string(message.actionId);
+    }
+    if (message.object !== undefined) {
+      CrmObject.encode(message.object, writer.uint32(42).fork()).join();
+    }
+    globalThis.Object.entries(message.inputFields).forEach(([key, value]: [string, FieldValue]) => {
+      TestActionRequest_InputFieldsEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    if (message.requestId !== "") {
+      writer.uint32(58).string(message.requestId);
+    }
+    if (message.limits !== undefined) {
+      LimitPolicy.encode(message.limits, writer.uint32(66).fork()).join();
+    }
+    if (message.trigger !== undefined) {
+      TriggerPayload.encode(message.trigger, writer.uint32(74).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TestActionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTestActionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.version = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.actionId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.object = CrmObject.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = TestActionRequest_InputFieldsEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.inputFields[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.limits = LimitPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.trigger = TriggerPayload.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TestActionRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      actionId: isSet(object.actionId)
+        ? globalThis.String(object.actionId)
+        : isSet(object.action_id)
+        ? globalThis.String(object.action_id)
+        : "",
+      object: isSet(object.object) ? CrmObject.fromJSON(object.object) : undefined,
+      inputFields: isObject(object.inputFields)
+        ? (globalThis.Object.entries(object.inputFields) as [string, any][]).reduce(
+          (acc: { [key: string]: FieldValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: FieldValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.input_fields)
+        ? (globalThis.Object.entries(object.input_fields) as [string, any][]).reduce(
+          (acc: { [key: string]: FieldValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: FieldValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
+      trigger: isSet(object.trigger) ? TriggerPayload.fromJSON(object.trigger) : undefined,
+    };
+  },
+
+  toJSON(message: TestActionRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.actionId !== "") {
+      obj.actionId = message.actionId;
+    }
+    if (message.object !== undefined) {
+      obj.object = CrmObject.toJSON(message.object);
+    }
+    if (message.inputFields) {
+      const entries = globalThis.Object.entries(message.inputFields) as [string, FieldValue][];
+      if (entries.length > 0) {
+        obj.inputFields = {};
+        entries.forEach(([k, v]) => {
+          obj.inputFields[k] = FieldValue.toJSON(v);
+        });
+      }
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.limits !== undefined) {
+      obj.limits = LimitPolicy.toJSON(message.limits);
+    }
+    if (message.trigger !== undefined) {
+      obj.trigger = TriggerPayload.toJSON(message.trigger);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TestActionRequest>): TestActionRequest {
+    return TestActionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TestActionRequest>): TestActionRequest {
+    const message = createBaseTestActionRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.workflowId = object.workflowId ?? "";
+    message.version = object.version ?? 0;
+    message.actionId = object.actionId ?? "";
+    message.object = (object.object !== undefined && object.object !== null)
+      ? CrmObject.fromPartial(object.object)
+      : undefined;
+    message.inputFields = (globalThis.Object.entries(object.inputFields ?? {}) as [string, FieldValue][]).reduce(
+      (acc: { [key: string]: FieldValue }, [key, value]: [string, FieldValue]) => {
+        if (value !== undefined) {
+          acc[key] = FieldValue.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.requestId = object.requestId ?? "";
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? LimitPolicy.fromPartial(object.limits)
+      : undefined;
+    message.trigger = (object.trigger !== undefined && object.trigger !== null)
+      ? TriggerPayload.fromPartial(object.trigger)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTestActionRequest_InputFieldsEntry(): TestActionRequest_InputFieldsEntry {
+  return { key: "", value: undefined };
+}
+
+export const TestActionRequest_InputFieldsEntry: MessageFns<TestActionRequest_InputFieldsEntry> = {
+  encode(message: TestActionRequest_InputFieldsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      FieldValue.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TestActionRequest_InputFieldsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTestActionRequest_InputFieldsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = FieldValue.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TestActionRequest_InputFieldsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? FieldValue.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: TestActionRequest_InputFieldsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = FieldValue.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TestActionRequest_InputFieldsEntry>): TestActionRequest_InputFieldsEntry {
+    return TestActionRequest_InputFieldsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TestActionRequest_InputFieldsEntry>): TestActionRequest_InputFieldsEntry {
+    const message = createBaseTestActionRequest_InputFieldsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? FieldValue.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTestActionResponse(): TestActionResponse {
+  return { executionId: "", workflowVersion: 0, testId: "" };
+}
+
+export const TestActionResponse: MessageFns<TestActionResponse> = {
+  encode(message: TestActionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.executionId !== "") {
+      writer.uint32(10).string(message.executionId);
+    }
+    if (message.workflowVersion !== 0) {
+      writer.uint32(16).uint32(message.workflowVersion);
+    }
+    if (message.testId !== "") {
+      writer.uint32(26).string(message.testId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TestActionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTestActionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.executionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.workflowVersion = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.testId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TestActionResponse {
+    return {
+      executionId: isSet(object.executionId)
+        ? globalThis.String(object.executionId)
+        : isSet(object.execution_id)
+        ? globalThis.String(object.execution_id)
+        : "",
+      workflowVersion: isSet(object.workflowVersion)
+        ? globalThis.Number(object.workflowVersion)
+        : isSet(object.workflow_version)
+        ? globalThis.Number(object.workflow_version)
+        : 0,
+      testId: isSet(object.testId)
+        ? globalThis.String(object.testId)
+        : isSet(object.test_id)
+        ? globalThis.String(object.test_id)
+        : "",
+    };
+  },
+
+  toJSON(message: TestActionResponse): unknown {
+    const obj: any = {};
+    if (message.executionId !== "") {
+      obj.executionId = message.executionId;
+    }
+    if (message.workflowVersion !== 0) {
+      obj.workflowVersion = Math.round(message.workflowVersion);
+    }
+    if (message.testId !== "") {
+      obj.testId = message.testId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TestActionResponse>): TestActionResponse {
+    return TestActionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TestActionResponse>): TestActionResponse {
+    const message = createBaseTestActionResponse();
+    message.executionId = object.executionId ?? "";
+    message.workflowVersion = object.workflowVersion ?? 0;
+    message.testId = object.testId ?? "";
+    return message;
+  },
+};
 
 function createBaseEnrollRequest(): EnrollRequest {
   return {
@@ -346,10 +852,28 @@ export const EnrollmentsService = {
     responseSerialize: (value: EnrollResponse): Buffer => Buffer.from(EnrollResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): EnrollResponse => EnrollResponse.decode(value),
   },
+  /**
+   * Runs one action of a saved workflow version as a test: an ActionRequested marked `test`, with
+   * the tenant's secrets and connections; no enrollment, no next step.
+   */
+  testAction: {
+    path: "/codestep.enrollments.v1.Enrollments/TestAction" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: TestActionRequest): Buffer => Buffer.from(TestActionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TestActionRequest => TestActionRequest.decode(value),
+    responseSerialize: (value: TestActionResponse): Buffer => Buffer.from(TestActionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TestActionResponse => TestActionResponse.decode(value),
+  },
 } as const;
 
 export interface EnrollmentsServer extends UntypedServiceImplementation {
   enroll: handleUnaryCall<EnrollRequest, EnrollResponse>;
+  /**
+   * Runs one action of a saved workflow version as a test: an ActionRequested marked `test`, with
+   * the tenant's secrets and connections; no enrollment, no next step.
+   */
+  testAction: handleUnaryCall<TestActionRequest, TestActionResponse>;
 }
 
 export interface EnrollmentsClient extends Client {
@@ -367,6 +891,25 @@ export interface EnrollmentsClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: EnrollResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Runs one action of a saved workflow version as a test: an ActionRequested marked `test`, with
+   * the tenant's secrets and connections; no enrollment, no next step.
+   */
+  testAction(
+    request: TestActionRequest,
+    callback: (error: ServiceError | null, response: TestActionResponse) => void,
+  ): ClientUnaryCall;
+  testAction(
+    request: TestActionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TestActionResponse) => void,
+  ): ClientUnaryCall;
+  testAction(
+    request: TestActionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TestActionResponse) => void,
   ): ClientUnaryCall;
 }
 
@@ -387,6 +930,10 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -36,7 +36,14 @@ export interface ActionContext {
     | TriggerPayload
     | undefined;
   /** the tenant's limits when the enrollment started (unset: the executor's own) */
-  limits: LimitPolicy | undefined;
+  limits:
+    | LimitPolicy
+    | undefined;
+  /**
+   * A test run of one action (POST /v1/workflows/{id}/actions/{actionId}/test): `enrollment_id`
+   * is the test's own id, no enrollment exists, and nothing follows its result.
+   */
+  test?: boolean | undefined;
 }
 
 export interface ActionContext_PriorOutputsEntry {
@@ -157,6 +164,7 @@ function createBaseActionContext(): ActionContext {
     firstAttemptAt: 0,
     trigger: undefined,
     limits: undefined,
+    test: undefined,
   };
 }
 
@@ -194,6 +202,9 @@ export const ActionContext: MessageFns<ActionContext> = {
     }
     if (message.limits !== undefined) {
       LimitPolicy.encode(message.limits, writer.uint32(90).fork()).join();
+    }
+    if (message.test !== undefined) {
+      writer.uint32(96).bool(message.test);
     }
     return writer;
   },
@@ -302,6 +313,14 @@ export const ActionContext: MessageFns<ActionContext> = {
             message.limits = LimitPolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.test = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -377,6 +396,7 @@ export const ActionContext: MessageFns<ActionContext> = {
         : 0,
       trigger: isSet(object.trigger) ? TriggerPayload.fromJSON(object.trigger) : undefined,
       limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
+      test: isSet(object.test) ? globalThis.Boolean(object.test) : undefined,
     };
   },
 
@@ -421,6 +441,9 @@ export const ActionContext: MessageFns<ActionContext> = {
     if (message.limits !== undefined) {
       obj.limits = LimitPolicy.toJSON(message.limits);
     }
+    if (message.test !== undefined) {
+      obj.test = message.test;
+    }
     return obj;
   },
 
@@ -454,6 +477,7 @@ export const ActionContext: MessageFns<ActionContext> = {
     message.limits = (object.limits !== undefined && object.limits !== null)
       ? LimitPolicy.fromPartial(object.limits)
       : undefined;
+    message.test = object.test ?? undefined;
     return message;
   },
 };
