@@ -13,6 +13,8 @@ import { DEFAULT_OPERATOR_LIMITS, type OperatorLimits, type RetryPolicy } from '
 import { createActionResultsConsumer } from './action-results.consumer.ts';
 import { createEnrollCommand, ensureEnrollOutbox } from './enroll.command.ts';
 import { createTestActionCommand } from './test-action.command.ts';
+import { ensureEnrollmentStates } from './enrollment-states.projection.ts';
+import { createRetryCommands, ensureRetryOutbox } from './retry.commands.ts';
 import { ensureEnrollRequests } from './enroll-requests.projection.ts';
 import { consumeEnrollmentProjections } from './enrollment-projections.consumer.ts';
 import { ensureRetryTimers } from './retry-timers.projection.ts';
@@ -53,6 +55,9 @@ export interface EnrollmentService {
   enrollments: {
     enroll(req: enrollmentsV1.EnrollRequest): Promise<enrollmentsV1.EnrollResponse>;
     testAction(req: enrollmentsV1.TestActionRequest): Promise<enrollmentsV1.TestActionResponse>;
+    retryEnrollment(req: enrollmentsV1.RetryEnrollmentRequest): Promise<enrollmentsV1.RetryEnrollmentResponse>;
+    startRetryJob(req: enrollmentsV1.StartRetryJobRequest): Promise<enrollmentsV1.RetryJob>;
+    getRetryJob(req: enrollmentsV1.GetRetryJobRequest): Promise<enrollmentsV1.RetryJob>;
   };
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -67,6 +72,7 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
   const enroll = createEnrollCommand({ store, eventLog, clock, repository, limits, stampGrants });
   const timers = createRetryTimersScheduler({ store, eventLog, clock, logger, repository, stampGrants });
   const actionResults = createActionResultsConsumer({ store, clock, logger, retryPolicy: deps.retryPolicy, repository, onTimersScheduled: timers.wake, stampGrants });
+  const retries = createRetryCommands({ store, eventLog, clock, logger, repository, stampGrants });
   const subscriptions: Subscription[] = [];
 
   return {
@@ -82,9 +88,16 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
       getWorkflowState: (req) => repository.state(req.tenantId, req.workflowId),
       listWorkflowVersions: async (req) => ({ versions: await repository.listVersions(req.tenantId, req.workflowId) }),
     },
-    enrollments: { enroll, testAction: createTestActionCommand({ eventLog, clock, repository, limits, stampGrants }) },
+    enrollments: {
+      enroll,
+      testAction: createTestActionCommand({ eventLog, clock, repository, limits, stampGrants }),
+      retryEnrollment: retries.retryEnrollment,
+      startRetryJob: retries.startRetryJob,
+      getRetryJob: retries.getRetryJob,
+    },
     async start() {
-      for (const ensure of [ensureWorkflowCollections, ensureWorkflowOutbox, ensureEnrollRequests, ensureEnrollOutbox, ensureRetryTimers]) await ensure(store);
+      for (const ensure of [ensureWorkflowCollections, ensureWorkflowOutbox, ensureEnrollRequests, ensureEnrollOutbox, ensureRetryTimers, ensureEnrollmentStates, ensureRetryOutbox])
+        await ensure(store);
       await eventLog.ensureTopics([Topics.workflows, Topics.enrollments, Topics.actions, Topics.consoleLines]);
       subscriptions.push(await consumeEnrollmentProjections(store, eventLog, logger));
       subscriptions.push(
@@ -96,10 +109,12 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
         }),
       );
       timers.start(deps.timerIntervalMs ?? 1000);
+      await retries.resume();
     },
     async stop() {
       for (const s of subscriptions.splice(0)) await s.stop();
       await timers.stop();
+      await retries.idle();
     },
   };
 }

@@ -20,6 +20,8 @@ const TYPE_NAMES: Record<EventCase, string> = {
   enrollmentStarted: 'EnrollmentStarted',
   enrollmentCompleted: 'EnrollmentCompleted',
   enrollmentFailed: 'EnrollmentFailed',
+  enrollmentRetried: 'EnrollmentRetried',
+  retryJobStarted: 'RetryJobStarted',
   actionRequested: 'ActionRequested',
   actionStarted: 'ActionStarted',
   actionLogged: 'ActionLogged',
@@ -40,7 +42,7 @@ const TENANT_EVENTS: ReadonlySet<EventCase> = new Set(['tenantCreated', 'apiKeyC
 
 export function topicOf(c: EventCase): Topic {
   if (c === 'workflowPublished' || c === 'workflowStatusChanged') return Topics.workflows;
-  if (c.startsWith('enrollment')) return Topics.enrollments;
+  if (c.startsWith('enrollment') || c === 'retryJobStarted') return Topics.enrollments;
   if (c === 'actionLogged') return Topics.consoleLines;
   if (c.startsWith('action')) return Topics.actions;
   if (TENANT_EVENTS.has(c)) return Topics.tenants;

@@ -9,3 +9,4 @@ export { tenantLimitsOf, tenantLimitsRoutes, type TenantLimits, type TenantLimit
 export { checkSecretSelections, connectionRoutes, connectionView } from './connections.routes.ts';
 export { ensureHookCollection, hookRoutes, type HookOptions } from './hooks.routes.ts';
 export { actionTestRoutes, parseTestInput, type ActionTestOptions } from './action-test.routes.ts';
+export { MAX_RETRY_JOB, RETRY_VERSIONS, retryRoutes } from './retry.routes.ts';

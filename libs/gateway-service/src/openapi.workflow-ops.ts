@@ -3,7 +3,68 @@ import { conflict, errors, idParam, json, ref } from './openapi.parts.ts';
 
 /** Day-two operations on a workflow: enable, disable, versions, diff, rollback. */
 export function workflowOpsPaths(): Record<string, unknown> {
-  return { ...lifecyclePaths(), ...actionTestPaths() };
+  return { ...lifecyclePaths(), ...actionTestPaths(), ...retryPaths() };
+}
+
+/** Re-running what failed: one enrollment, or a bulk job. */
+function retryPaths(): Record<string, unknown> {
+  const version = { enum: ['original', 'latest'], default: 'original', description: 'Run on the version the enrollment failed on, or the latest' };
+  return {
+    '/v1/enrollments/{id}/retry': {
+      parameters: [idParam],
+      post: {
+        operationId: 'retryEnrollment',
+        summary: 'Re-run a failed enrollment from its failed step (earlier outputs kept), optionally with edited inputs for that step: a new attempt in the same history (an EnrollmentRetried event)',
+        requestBody: {
+          required: false,
+          ...json({
+            type: 'object',
+            additionalProperties: false,
+            properties: { version, inputFields: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } }, reason: { type: 'string', maxLength: 500 } },
+          }),
+        },
+        responses: {
+          '202': {
+            description: 'Running again',
+            ...json({
+              type: 'object',
+              properties: { id: { type: 'string' }, round: { type: 'integer' }, executionId: { type: 'string' }, workflowVersion: { type: 'integer' }, actionId: { type: 'string' } },
+            }),
+          },
+          ...errors,
+          '409': { description: 'Not failed (running or completed), disabled workflow, or the latest version lacks the failed action', ...json(ref('Error')) },
+        },
+      },
+    },
+    '/v1/workflows/{id}/retries': {
+      parameters: [idParam],
+      post: {
+        operationId: 'startRetryJob',
+        summary: 'Retry every failed enrollment of the workflow a filter matches (newest failures first, at most limit), as a job',
+        parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 }, description: 'The same key starts one job' }],
+        requestBody: {
+          required: false,
+          ...json({
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              status: { enum: ['failed'] },
+              errorCode: { type: 'string', description: 'A code of the error catalogue' },
+              failedAfter: { type: 'string', format: 'date-time' },
+              failedBefore: { type: 'string', format: 'date-time' },
+              limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+              version,
+            },
+          }),
+        },
+        responses: { '202': { description: 'Started', ...json(ref('RetryJob')) }, ...errors },
+      },
+    },
+    '/v1/retries/{id}': {
+      parameters: [idParam],
+      get: { operationId: 'getRetryJob', summary: "A bulk retry job's progress and each enrollment's outcome", responses: { '200': { description: 'OK', ...json(ref('RetryJob')) }, ...errors } },
+    },
+  };
 }
 
 /** Enable, disable, versions, diff, rollback. */
@@ -99,6 +160,7 @@ function actionTestPaths(): Record<string, unknown> {
 /** The schemas of those operations. */
 export function workflowOpsSchemas(): Record<string, unknown> {
   return {
+    ...retrySchemas(),
     WorkflowState: {
       type: 'object',
       properties: {
@@ -155,6 +217,30 @@ export function workflowOpsSchemas(): Record<string, unknown> {
               codeDiff: { type: 'string', description: "Unified diff of the action's code ('' when unchanged)" },
             },
           },
+        },
+      },
+    },
+  };
+}
+
+/** A bulk retry job. */
+function retrySchemas(): Record<string, unknown> {
+  return {
+    RetryJob: {
+      type: 'object',
+      properties: {
+        jobId: { type: 'string' },
+        workflowId: { type: 'string' },
+        total: { type: 'integer', description: 'Enrollments the job retries' },
+        matched: { type: 'integer', description: 'Matches before the cap' },
+        retried: { type: 'integer' },
+        refused: { type: 'integer', description: 'No longer failed when the job reached them' },
+        completed: { type: 'integer' },
+        failed: { type: 'integer', description: 'Retried and failed again' },
+        running: { type: 'integer' },
+        items: {
+          type: 'array',
+          items: { type: 'object', properties: { enrollmentId: { type: 'string' }, status: { enum: ['pending', 'running', 'completed', 'failed', 'refused'] }, message: { type: 'string' } } },
         },
       },
     },

@@ -3,9 +3,17 @@
  * `--verify` compares. A service that adds queryable state adds its projection here.
  */
 import { connectionsProjection } from '@codestep/credentials-service';
-import { enrollRequestsProjection, retryTimersProjection, workflowsProjection } from '@codestep/enrollment-service';
+import { enrollRequestsProjection, enrollmentStatesProjection, retryTimersProjection, workflowsProjection } from '@codestep/enrollment-service';
 import { tenantsProjection } from '@codestep/gateway-service';
 import { historyProjection } from '@codestep/history-service';
 import type { Projection } from '@codestep/store';
 
-export const PROJECTIONS: readonly Projection[] = [historyProjection, tenantsProjection, connectionsProjection, workflowsProjection, enrollRequestsProjection, retryTimersProjection];
+export const PROJECTIONS: readonly Projection[] = [
+  historyProjection,
+  tenantsProjection,
+  connectionsProjection,
+  workflowsProjection,
+  enrollRequestsProjection,
+  retryTimersProjection,
+  enrollmentStatesProjection,
+];

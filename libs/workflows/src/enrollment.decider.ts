@@ -5,7 +5,7 @@
  * redelivered input yields the very same events (downstream deduplicates by event id).
  */
 import type { ActionContext, ActionDefinition, CrmObject, ErrorInfo, FieldMap, FieldValue, LimitPolicy, TriggerPayload, WorkflowDefinition } from '@codestep/contracts';
-import { deterministicId } from '@codestep/core';
+import { CodestepError, deterministicId } from '@codestep/core';
 import { envelope, fieldValue, type Envelope, type EventOf } from '@codestep/events';
 import { effectiveLimits } from './execution-limits.ts';
 
@@ -43,8 +43,9 @@ export interface StartCommand {
   requestId?: string | undefined;
 }
 
-export function executionIdFor(enrollmentId: string, stepIndex: number, attempt: number): string {
-  return deterministicId('exe', enrollmentId, stepIndex, attempt);
+/** An execution's id; a manual retry's (`round` > 0) are their own, whatever step and attempt they share with earlier ones. */
+export function executionIdFor(enrollmentId: string, stepIndex: number, attempt: number, round = 0): string {
+  return round ? deterministicId('exe', enrollmentId, stepIndex, attempt, `round-${round}`) : deterministicId('exe', enrollmentId, stepIndex, attempt);
 }
 
 /** EnrollmentStarted, then the first action's request (or completion for an empty workflow). */
@@ -104,7 +105,7 @@ export function onActionResult(wf: WorkflowDefinition, tenantId: string, result:
           { eventId: deterministicId('evt', 'retry', failed.executionId), tenantId, aggregateId: failed.executionId, occurredAt: now, causationId: result.eventId, correlationId: ctx.enrollmentId },
           {
             $case: 'actionRetryScheduled',
-            value: { executionId: failed.executionId, context: next, dueAt, error, nextExecutionId: executionIdFor(ctx.enrollmentId, ctx.stepIndex, next.attempt) },
+            value: { executionId: failed.executionId, context: next, dueAt, error, nextExecutionId: executionIdFor(ctx.enrollmentId, ctx.stepIndex, next.attempt, ctx.retryRound ?? 0) },
           },
         ),
       ];
@@ -143,13 +144,15 @@ function nextStep(wf: WorkflowDefinition, tenantId: string, ctx: ActionContext, 
     ];
   }
   const stepCtx: ActionContext = { ...ctx, stepIndex, actionId: action.actionId, attempt: 1, firstAttemptAt: now };
+  // Edited inputs belong to the retried step only.
+  delete stepCtx.inputOverrides;
   return [actionRequested(wf, tenantId, stepCtx, causationId, now)];
 }
 
 function actionRequested(wf: WorkflowDefinition, tenantId: string, ctx: ActionContext, causationId: string, now: number): Envelope {
   const action = wf.actions[ctx.stepIndex];
   if (!action) throw new Error(`workflow ${wf.workflowId} v${wf.version} has no step ${ctx.stepIndex}`);
-  const executionId = executionIdFor(ctx.enrollmentId, ctx.stepIndex, ctx.attempt);
+  const executionId = executionIdFor(ctx.enrollmentId, ctx.stepIndex, ctx.attempt, ctx.retryRound ?? 0);
   return envelope(
     { eventId: deterministicId('evt', 'requested', executionId), tenantId, aggregateId: executionId, occurredAt: now, causationId, correlationId: ctx.enrollmentId },
     {
@@ -174,14 +177,50 @@ export function resolveInputs(action: ActionDefinition, ctx: ActionContext): Rec
       if (v !== undefined) out[input.name] = v;
     }
   }
-  return out;
+  return ctx.inputOverrides ? { ...out, ...ctx.inputOverrides.fields } : out;
 }
 
 function enrollmentFailed(tenantId: string, ctx: ActionContext, error: ErrorInfo, causationId: string, now: number): Envelope {
+  const round = ctx.retryRound ?? 0;
+  const eventId = round ? deterministicId('evt', 'failed', ctx.enrollmentId, `round-${round}`) : deterministicId('evt', 'failed', ctx.enrollmentId);
   return envelope(
-    { eventId: deterministicId('evt', 'failed', ctx.enrollmentId), tenantId, aggregateId: ctx.enrollmentId, occurredAt: now, causationId, correlationId: ctx.enrollmentId },
-    { $case: 'enrollmentFailed', value: { enrollmentId: ctx.enrollmentId, failedActionId: ctx.actionId, error } },
+    { eventId, tenantId, aggregateId: ctx.enrollmentId, occurredAt: now, causationId, correlationId: ctx.enrollmentId },
+    // The failed step's context travels with the failure: a retry resumes from it.
+    { $case: 'enrollmentFailed', value: { enrollmentId: ctx.enrollmentId, failedActionId: ctx.actionId, error, context: ctx } },
   );
+}
+
+export interface RetryCommand {
+  tenantId: string;
+  /** Edited inputs of the failed step, over those resolved. */
+  inputFields?: Record<string, FieldValue> | undefined;
+  reason?: string | undefined;
+  jobId?: string | undefined;
+}
+
+/**
+ * A failed enrollment runs again from its failed step, on `wf` (its original version, or a later
+ * one that has the failed action): `EnrollmentRetried`, then the step's request as the next
+ * attempt, earlier outputs kept. Ids derive from the enrollment and the retry round, so deciding
+ * the same retry twice yields the same events. Throws FAILED_PRECONDITION when `wf` lacks the step.
+ */
+export function retryFailedEnrollment(wf: WorkflowDefinition, failed: ActionContext, cmd: RetryCommand, now: number): Envelope[] {
+  const stepIndex = wf.actions.findIndex((a) => a.actionId === failed.actionId);
+  if (stepIndex < 0)
+    throw new CodestepError('FAILED_PRECONDITION', `version ${wf.version} of workflow ${wf.workflowId} has no action "${failed.actionId}" to resume at; retry on the version it failed on`);
+  const round = (failed.retryRound ?? 0) + 1;
+  const ctx: ActionContext = { ...failed, workflowVersion: wf.version, stepIndex, attempt: failed.attempt + 1, firstAttemptAt: now, retryRound: round };
+  if (cmd.inputFields && Object.keys(cmd.inputFields).length) ctx.inputOverrides = { fields: cmd.inputFields };
+  else delete ctx.inputOverrides;
+  const executionId = executionIdFor(ctx.enrollmentId, stepIndex, ctx.attempt, round);
+  const retried = envelope(
+    { eventId: deterministicId('evt', 'retried', ctx.enrollmentId, round), tenantId: cmd.tenantId, aggregateId: ctx.enrollmentId, occurredAt: now, correlationId: ctx.enrollmentId },
+    {
+      $case: 'enrollmentRetried',
+      value: { enrollmentId: ctx.enrollmentId, round, actionId: failed.actionId, workflowVersion: wf.version, executionId, jobId: cmd.jobId ?? '', reason: cmd.reason ?? '' },
+    },
+  );
+  return [retried, actionRequested(wf, cmd.tenantId, ctx, retried.eventId, now)];
 }
 
 function requireContext(ctx: ActionContext | undefined): ActionContext {

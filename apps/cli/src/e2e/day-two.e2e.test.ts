@@ -233,3 +233,89 @@ describe('testing a saved action', () => {
     assert.equal((await call('POST', `/v1/workflows/${id}/actions/only/test`, { inputFields: { a: { nested: true } } })).status, 400);
   });
 });
+
+describe('re-running what failed', () => {
+  let platform: PlatformProcess;
+  let call: ReturnType<typeof api>;
+  const STRICT = 'exports.main = async (event) => { if (!event.inputFields.email.includes("@")) throw new Error("not an email: " + event.inputFields.email); return { outputFields: { ok: true } }; };';
+  const LENIENT = 'exports.main = async () => ({ outputFields: { ok: true } });';
+  const twoSteps = (second: string) => ({
+    name: 'retry me',
+    actions: [
+      { id: 'first', code: 'exports.main = async () => ({ outputFields: { n: Date.now() } });', outputFields: [{ name: 'n', type: 'number' }] },
+      { id: 'second', code: second, inputFields: [{ name: 'email', property: 'email' }], outputFields: [{ name: 'ok', type: 'boolean' }] },
+    ],
+  });
+  const settled = (id: string) =>
+    waitFor(`enrollment ${id} to settle`, async () => {
+      const e = await call('GET', `/v1/enrollments/${id}`);
+      return e.body.status === 'running' ? undefined : e.body;
+    });
+
+  before(async () => {
+    platform = await startPlatform({ CODESTEP_DATA_DIR: mkdtempSync(join(tmpdir(), 'codestep-retry-')) });
+    call = api(platform.url, platform.apiKey);
+  });
+  after(async () => {
+    await platform?.stop();
+  });
+
+  it('retries one failed enrollment from its failed step with edited inputs: earlier outputs kept, the new attempt in the same history', async () => {
+    const wf = await call('POST', '/v1/workflows', twoSteps(STRICT));
+    const enr = await call('POST', `/v1/workflows/${wf.body.id}/enrollments`, { object: { objectId: '5', properties: { email: 'nope' } } });
+    const failed = await settled(enr.body.id);
+    assert.equal(failed.status, 'failed');
+    assert.equal((await call('POST', `/v1/enrollments/${enr.body.id}/retry`, { version: 'newest' })).status, 400);
+    assert.equal((await call('POST', `/v1/enrollments/${enr.body.id}/retry`, { inputFeilds: {} })).status, 400);
+
+    const retried = await call('POST', `/v1/enrollments/${enr.body.id}/retry`, { inputFields: { email: 'fixed@example.com' }, reason: 'typo in email' });
+    assert.equal(retried.status, 202, JSON.stringify(retried.body));
+    assert.deepEqual([retried.body.round, retried.body.actionId, retried.body.workflowVersion], [1, 'second', 1]);
+    const again = await call('POST', `/v1/enrollments/${enr.body.id}/retry`, { inputFields: { email: 'fixed@example.com' } });
+    assert.ok(again.status === 202 ? again.body.executionId === retried.body.executionId : again.status === 409, 'a repeated retry runs the same round once, or finds it running');
+
+    const done = await settled(enr.body.id);
+    assert.equal(done.status, 'completed', JSON.stringify(done));
+    const byAction = (id: string) => done.executions.filter((x: { actionId: string }) => x.actionId === id);
+    assert.equal(byAction('first').length, 1, 'the step that succeeded does not run again');
+    assert.deepEqual(
+      byAction('second').map((x: { attempt: number; status: string; inputFields: { email: string } }) => [x.attempt, x.status, x.inputFields.email]),
+      [
+        [1, 'failed', 'nope'],
+        [2, 'succeeded', 'fixed@example.com'],
+      ],
+    );
+    const completed = await call('POST', `/v1/enrollments/${enr.body.id}/retry`, {});
+    assert.equal(completed.status, 409);
+    assert.match(completed.body.error.message, /is completed: only a failed enrollment can be retried/);
+    assert.equal((await call('POST', '/v1/enrollments/enr_nope/retry', {})).status, 404);
+  });
+
+  it('retries every failed enrollment a filter matches on the latest version, as a job with progress', async () => {
+    const wf = await call('POST', '/v1/workflows', twoSteps(STRICT));
+    const id = wf.body.id as string;
+    const bad = [];
+    for (const n of [1, 2, 3]) bad.push((await call('POST', `/v1/workflows/${id}/enrollments`, { object: { objectId: `b${n}`, properties: { email: `bad${n}` } } })).body.id as string);
+    const good = (await call('POST', `/v1/workflows/${id}/enrollments`, { object: { objectId: 'g', properties: { email: 'g@example.com' } } })).body.id as string;
+    for (const e of [...bad, good]) await settled(e);
+    await call('PUT', `/v1/workflows/${id}`, twoSteps(LENIENT));
+
+    assert.equal((await call('POST', `/v1/workflows/${id}/retries`, { errorCode: 'NOPE' })).status, 400);
+    assert.equal((await call('POST', `/v1/workflows/${id}/retries`, { limit: 100000 })).status, 400);
+    assert.equal((await call('POST', `/v1/workflows/${id}/retries`, { failedAfter: 'yesterday' })).status, 400);
+    const none = await call('POST', `/v1/workflows/${id}/retries`, { errorCode: 'TIMEOUT' });
+    assert.equal(none.body.total, 0);
+
+    const job = await call('POST', `/v1/workflows/${id}/retries`, { errorCode: 'USER_CODE_ERROR', failedAfter: new Date(Date.now() - 3_600_000).toISOString(), version: 'latest' });
+    assert.equal(job.status, 202, JSON.stringify(job.body));
+    assert.deepEqual([job.body.total, job.body.matched], [3, 3]);
+    const finished = await waitFor('the retry job to finish', async () => {
+      const j = await call('GET', `/v1/retries/${job.body.jobId}`);
+      return j.body.completed + j.body.failed + j.body.refused === j.body.total ? j.body : undefined;
+    });
+    assert.deepEqual([finished.retried, finished.completed, finished.failed, finished.refused], [3, 3, 0, 0]);
+    assert.deepEqual(finished.items.map((i: { enrollmentId: string }) => i.enrollmentId).sort(), [...bad].sort());
+    for (const e of bad) assert.equal((await call('GET', `/v1/enrollments/${e}`)).body.status, 'completed');
+    assert.equal((await call('GET', '/v1/retries/rjob_nope')).status, 404);
+  });
+});

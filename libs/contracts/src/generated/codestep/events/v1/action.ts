@@ -43,7 +43,18 @@ export interface ActionContext {
    * A test run of one action (POST /v1/workflows/{id}/actions/{actionId}/test): `enrollment_id`
    * is the test's own id, no enrollment exists, and nothing follows its result.
    */
-  test?: boolean | undefined;
+  test?:
+    | boolean
+    | undefined;
+  /**
+   * Manual retries of the enrollment so far (POST /v1/enrollments/{id}/retry): 0 or unset before
+   * the first. Part of execution and terminal event ids, so each round's events are new.
+   */
+  retryRound?:
+    | number
+    | undefined;
+  /** A manual retry's edited inputs of this step, over those resolved; cleared for the next step. */
+  inputOverrides?: FieldMap | undefined;
 }
 
 export interface ActionContext_PriorOutputsEntry {
@@ -165,6 +176,8 @@ function createBaseActionContext(): ActionContext {
     trigger: undefined,
     limits: undefined,
     test: undefined,
+    retryRound: undefined,
+    inputOverrides: undefined,
   };
 }
 
@@ -205,6 +218,12 @@ export const ActionContext: MessageFns<ActionContext> = {
     }
     if (message.test !== undefined) {
       writer.uint32(96).bool(message.test);
+    }
+    if (message.retryRound !== undefined) {
+      writer.uint32(104).uint32(message.retryRound);
+    }
+    if (message.inputOverrides !== undefined) {
+      FieldMap.encode(message.inputOverrides, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -321,6 +340,22 @@ export const ActionContext: MessageFns<ActionContext> = {
             message.test = reader.bool();
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.retryRound = reader.uint32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.inputOverrides = FieldMap.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -397,6 +432,16 @@ export const ActionContext: MessageFns<ActionContext> = {
       trigger: isSet(object.trigger) ? TriggerPayload.fromJSON(object.trigger) : undefined,
       limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
       test: isSet(object.test) ? globalThis.Boolean(object.test) : undefined,
+      retryRound: isSet(object.retryRound)
+        ? globalThis.Number(object.retryRound)
+        : isSet(object.retry_round)
+        ? globalThis.Number(object.retry_round)
+        : undefined,
+      inputOverrides: isSet(object.inputOverrides)
+        ? FieldMap.fromJSON(object.inputOverrides)
+        : isSet(object.input_overrides)
+        ? FieldMap.fromJSON(object.input_overrides)
+        : undefined,
     };
   },
 
@@ -444,6 +489,12 @@ export const ActionContext: MessageFns<ActionContext> = {
     if (message.test !== undefined) {
       obj.test = message.test;
     }
+    if (message.retryRound !== undefined) {
+      obj.retryRound = Math.round(message.retryRound);
+    }
+    if (message.inputOverrides !== undefined) {
+      obj.inputOverrides = FieldMap.toJSON(message.inputOverrides);
+    }
     return obj;
   },
 
@@ -478,6 +529,10 @@ export const ActionContext: MessageFns<ActionContext> = {
       ? LimitPolicy.fromPartial(object.limits)
       : undefined;
     message.test = object.test ?? undefined;
+    message.retryRound = object.retryRound ?? undefined;
+    message.inputOverrides = (object.inputOverrides !== undefined && object.inputOverrides !== null)
+      ? FieldMap.fromPartial(object.inputOverrides)
+      : undefined;
     return message;
   },
 };

@@ -21,7 +21,13 @@ import {
   ConnectionRefreshed,
   ConnectionRevoked,
 } from "./connection.ts";
-import { EnrollmentCompleted, EnrollmentFailed, EnrollmentStarted } from "./enrollment.ts";
+import {
+  EnrollmentCompleted,
+  EnrollmentFailed,
+  EnrollmentRetried,
+  EnrollmentStarted,
+  RetryJobStarted,
+} from "./enrollment.ts";
 import { ApiKeyCreated, TenantCreated, TenantLimitsSet } from "./tenant.ts";
 import { WorkflowPublished, WorkflowStatusChanged } from "./workflow.ts";
 
@@ -55,6 +61,8 @@ export interface EventEnvelope {
     | { $case: "enrollmentStarted"; value: EnrollmentStarted }
     | { $case: "enrollmentCompleted"; value: EnrollmentCompleted }
     | { $case: "enrollmentFailed"; value: EnrollmentFailed }
+    | { $case: "enrollmentRetried"; value: EnrollmentRetried }
+    | { $case: "retryJobStarted"; value: RetryJobStarted }
     | { $case: "actionRequested"; value: ActionRequested }
     | { $case: "actionStarted"; value: ActionStarted }
     | { $case: "actionLogged"; value: ActionLogged }
@@ -127,6 +135,12 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         break;
       case "enrollmentFailed":
         EnrollmentFailed.encode(message.event.value, writer.uint32(258).fork()).join();
+        break;
+      case "enrollmentRetried":
+        EnrollmentRetried.encode(message.event.value, writer.uint32(266).fork()).join();
+        break;
+      case "retryJobStarted":
+        RetryJobStarted.encode(message.event.value, writer.uint32(274).fork()).join();
         break;
       case "actionRequested":
         ActionRequested.encode(message.event.value, writer.uint32(322).fork()).join();
@@ -295,6 +309,22 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
             }
 
             message.event = { $case: "enrollmentFailed", value: EnrollmentFailed.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 33: {
+            if (tag !== 266) {
+              break;
+            }
+
+            message.event = { $case: "enrollmentRetried", value: EnrollmentRetried.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 34: {
+            if (tag !== 274) {
+              break;
+            }
+
+            message.event = { $case: "retryJobStarted", value: RetryJobStarted.decode(reader, reader.uint32()) };
             continue;
           }
           case 40: {
@@ -491,6 +521,14 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         ? { $case: "enrollmentFailed", value: EnrollmentFailed.fromJSON(object.enrollmentFailed) }
         : isSet(object.enrollment_failed)
         ? { $case: "enrollmentFailed", value: EnrollmentFailed.fromJSON(object.enrollment_failed) }
+        : isSet(object.enrollmentRetried)
+        ? { $case: "enrollmentRetried", value: EnrollmentRetried.fromJSON(object.enrollmentRetried) }
+        : isSet(object.enrollment_retried)
+        ? { $case: "enrollmentRetried", value: EnrollmentRetried.fromJSON(object.enrollment_retried) }
+        : isSet(object.retryJobStarted)
+        ? { $case: "retryJobStarted", value: RetryJobStarted.fromJSON(object.retryJobStarted) }
+        : isSet(object.retry_job_started)
+        ? { $case: "retryJobStarted", value: RetryJobStarted.fromJSON(object.retry_job_started) }
         : isSet(object.actionRequested)
         ? { $case: "actionRequested", value: ActionRequested.fromJSON(object.actionRequested) }
         : isSet(object.action_requested)
@@ -587,6 +625,10 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       obj.enrollmentCompleted = EnrollmentCompleted.toJSON(message.event.value);
     } else if (message.event?.$case === "enrollmentFailed") {
       obj.enrollmentFailed = EnrollmentFailed.toJSON(message.event.value);
+    } else if (message.event?.$case === "enrollmentRetried") {
+      obj.enrollmentRetried = EnrollmentRetried.toJSON(message.event.value);
+    } else if (message.event?.$case === "retryJobStarted") {
+      obj.retryJobStarted = RetryJobStarted.toJSON(message.event.value);
     } else if (message.event?.$case === "actionRequested") {
       obj.actionRequested = ActionRequested.toJSON(message.event.value);
     } else if (message.event?.$case === "actionStarted") {
@@ -663,6 +705,18 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       case "enrollmentFailed": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "enrollmentFailed", value: EnrollmentFailed.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "enrollmentRetried": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "enrollmentRetried", value: EnrollmentRetried.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "retryJobStarted": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "retryJobStarted", value: RetryJobStarted.fromPartial(object.event.value) };
         }
         break;
       }
