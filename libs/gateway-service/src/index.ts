@@ -10,3 +10,4 @@ export { checkSecretSelections, connectionRoutes, connectionView } from './conne
 export { ensureHookCollection, hookRoutes, type HookOptions } from './hooks.routes.ts';
 export { actionTestRoutes, parseTestInput, type ActionTestOptions } from './action-test.routes.ts';
 export { MAX_RETRY_JOB, RETRY_VERSIONS, retryRoutes } from './retry.routes.ts';
+export { MAX_BATCH_BYTES, MAX_BATCH_ROWS, enrollmentBatches, parseBatch, type EnrollmentBatches, type EnrollmentBatchOptions } from './enrollment-batch.ts';

@@ -3,7 +3,37 @@ import { conflict, errors, idParam, json, ref } from './openapi.parts.ts';
 
 /** Day-two operations on a workflow: enable, disable, versions, diff, rollback. */
 export function workflowOpsPaths(): Record<string, unknown> {
-  return { ...lifecyclePaths(), ...actionTestPaths(), ...retryPaths() };
+  return { ...lifecyclePaths(), ...actionTestPaths(), ...retryPaths(), ...batchPaths() };
+}
+
+/** Bulk enrollment. */
+function batchPaths(): Record<string, unknown> {
+  const row = {
+    type: 'object',
+    required: ['objectId'],
+    properties: {
+      objectId: { type: ['string', 'integer'] },
+      objectType: { type: 'string' },
+      properties: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+      idempotencyKey: { type: 'string', maxLength: 200, description: 'Enrolls once across batches; absent: one derived from the job and the line' },
+    },
+  };
+  return {
+    '/v1/workflows/{id}/enrollments:batch': {
+      parameters: [idParam],
+      post: {
+        operationId: 'enrollBatch',
+        summary: 'Enroll up to 100,000 objects (a JSON array, or NDJSON: one object per line), answered at once with a job; bad rows are reported with their line and never stop the good ones',
+        parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 }, description: 'The same key is the same job' }],
+        requestBody: { content: { 'application/json': { schema: { type: 'array', maxItems: 100000, items: row } }, 'application/x-ndjson': { schema: { type: 'string' } } } },
+        responses: { '202': { description: 'Accepted: the job', ...json(ref('EnrollmentBatch')) }, ...errors, '413': { description: 'Body over 64 MiB', ...json(ref('Error')) } },
+      },
+    },
+    '/v1/enrollment-batches/{id}': {
+      parameters: [idParam],
+      get: { operationId: 'getEnrollmentBatch', summary: "A bulk enrollment's progress and row errors", responses: { '200': { description: 'OK', ...json(ref('EnrollmentBatch')) }, ...errors } },
+    },
+  };
 }
 
 /** Re-running what failed: one enrollment, or a bulk job. */
@@ -223,9 +253,24 @@ export function workflowOpsSchemas(): Record<string, unknown> {
   };
 }
 
-/** A bulk retry job. */
+/** A bulk retry job, and a bulk enrollment. */
 function retrySchemas(): Record<string, unknown> {
   return {
+    EnrollmentBatch: {
+      type: 'object',
+      properties: {
+        jobId: { type: 'string' },
+        workflowId: { type: 'string' },
+        status: { enum: ['running', 'done'] },
+        total: { type: 'integer', description: 'Rows in the body' },
+        accepted: { type: 'integer', description: 'Rows that passed the checks' },
+        processed: { type: 'integer' },
+        enrolled: { type: 'integer' },
+        failed: { type: 'integer', description: 'Rows refused (bad rows, and rows the enrollment refused)' },
+        errors: { type: 'array', items: { type: 'object', properties: { line: { type: 'integer' }, reason: { type: 'string' } } }, description: 'The first 1,000, by line' },
+        errorsTruncated: { type: 'boolean' },
+      },
+    },
     RetryJob: {
       type: 'object',
       properties: {

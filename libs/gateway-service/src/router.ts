@@ -27,8 +27,11 @@ export interface RouteResponse {
 
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** `/v1/workflows/:id`; a `:name` right after a `/` is a parameter (`…/enrollments:batch` is literal). */
   path: string;
   auth: 'tenant' | 'none';
+  /** The body is handed over as text (up to `maxBytes`), not parsed as JSON: NDJSON and other line formats. */
+  rawBody?: { maxBytes: number };
   handle(req: RouteRequest): Promise<RouteResponse>;
 }
 
@@ -56,7 +59,7 @@ export interface RouterOptions {
 export function createRouter(routes: Route[], options: RouterOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const compiled: Compiled[] = routes.map((route) => {
     const names: string[] = [];
-    const pattern = route.path.replace(/:([A-Za-z]+)/g, (_m, n: string) => (names.push(n), '([^/]+)'));
+    const pattern = route.path.replace(/\/:([A-Za-z]+)/g, (_m, n: string) => (names.push(n), '/([^/]+)'));
     return { route, regex: new RegExp(`^${pattern}/?$`), names };
   });
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
@@ -78,7 +81,7 @@ export function createRouter(routes: Route[], options: RouterOptions): (req: Inc
       const tenantId = await authenticate(match.route, req, options);
       const values = match.regex.exec(path)!.slice(1);
       const params = Object.fromEntries(match.names.map((n, i) => [n, decodeSegment(n, values[i] ?? '')]));
-      const body = req.method === 'GET' || req.method === 'DELETE' ? undefined : await readJson(req, maxBody);
+      const body = req.method === 'GET' || req.method === 'DELETE' ? undefined : match.route.rawBody ? await readText(req, match.route.rawBody.maxBytes) : await readJson(req, maxBody);
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
       const out = await match.route.handle({ tenantId, params, query, body, headers, ...(options.shutdown ? { signal: options.shutdown } : {}) });
       if (out.stream) {
@@ -113,6 +116,12 @@ async function authenticate(route: Route, req: IncomingMessage, options: RouterO
 }
 
 async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
+  const text = await readText(req, max);
+  if (text === undefined) return undefined;
+  return parseJsonBody(text);
+}
+
+async function readText(req: IncomingMessage, max: number): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -121,5 +130,5 @@ async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return undefined;
-  return parseJsonBody(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -13,6 +13,7 @@ import {
   apiRoutes,
   createTenants,
   ensureHookCollection,
+  enrollmentBatches,
   hookRoutes,
   retryRoutes,
   startGateway,
@@ -204,11 +205,14 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   await ensureHookCollection(store);
   const operator = operatorLimitsOf(config);
   const limitsOf = tenantLimitsOf(tenants, operator);
+  const batches = enrollmentBatches(clients, { store, clock: systemClock, logger: logger.child({ service: 'gateway' }), limitsOf });
+  await batches.start();
   const routes = [
     ...apiRoutes(clients, limitsOf),
     ...workflowLifecycleRoutes(clients, limitsOf),
     ...actionTestRoutes(clients, { limitsOf }),
     ...retryRoutes(clients),
+    ...batches.routes,
     ...tenantLimitsRoutes(tenants, operator),
     ...hookRoutes(clients, { store, clock: systemClock, limitsOf }),
     ...(options.extraRoutes?.({ credentials }) ?? []),
@@ -225,6 +229,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   return {
     ...stopper('gateway', [
       { run: () => gateway.close(), timeoutMs: config.httpDrainTimeoutMs + 5_000 },
+      () => batches.stop(),
       async () => [workflows, enrollments, history, credentials].forEach((c) => c.close()),
       () => tenantEvents.stop(),
       () => (owned ? log.close() : Promise.resolve()),

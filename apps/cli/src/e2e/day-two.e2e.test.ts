@@ -319,3 +319,89 @@ describe('re-running what failed', () => {
     assert.equal((await call('GET', '/v1/retries/rjob_nope')).status, 404);
   });
 });
+
+describe('bulk enrollment', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'codestep-batch-'));
+  let platform: PlatformProcess;
+  let call: ReturnType<typeof api>;
+  let key: string | undefined;
+  const ndjson = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n');
+  const batch = (workflowId: string, body: string, headers: Record<string, string> = {}) =>
+    call('POST', `/v1/workflows/${workflowId}/enrollments:batch`, body, { 'content-type': 'application/x-ndjson', ...headers });
+  const finished = (jobId: string) =>
+    waitFor(
+      `batch ${jobId} to finish`,
+      async () => {
+        const j = await call('GET', `/v1/enrollment-batches/${jobId}`);
+        return j.body.status === 'done' ? j.body : undefined;
+      },
+      120_000,
+    );
+  const enrolledCount = async (workflowId: string) => ((await call('GET', `/v1/enrollments?workflowId=${workflowId}&limit=5000`)).body.enrollments as unknown[]).length;
+
+  before(async () => {
+    platform = await startPlatform({ CODESTEP_DATA_DIR: dataDir });
+    key = platform.apiKey;
+    call = api(platform.url, key);
+  });
+  after(async () => {
+    await platform?.stop();
+  });
+
+  it('enrolls the good rows of an NDJSON batch and reports each bad one with its line and reason; a resent batch and a known row key enroll nothing twice', async () => {
+    const wf = await call('POST', '/v1/workflows', { name: 'bulk', actions: [{ id: 'a', code: 'exports.main = async () => ({ outputFields: {} });' }] });
+    const id = wf.body.id as string;
+    const body = [ndjson([{ objectId: 1 }, { objectId: 2, properties: { email: 'x@y.z' } }]), '{oops', ndjson([{ properties: {} }, { objectId: 3, idempotencyKey: 'row-3' }])].join('\n');
+    const job = await batch(id, body, { 'idempotency-key': 'import-1' });
+    assert.equal(job.status, 202, JSON.stringify(job.body));
+    assert.deepEqual([job.body.total, job.body.accepted], [5, 3]);
+    const done = await finished(job.body.jobId);
+    assert.deepEqual([done.enrolled, done.failed], [3, 2]);
+    assert.deepEqual(
+      done.errors.map((e: { line: number; reason: string }) => e.line),
+      [3, 4],
+    );
+    assert.match(done.errors[0].reason, /not valid JSON/);
+    assert.match(done.errors[1].reason, /objectId is required/);
+
+    const resent = await batch(id, body, { 'idempotency-key': 'import-1' });
+    assert.equal(resent.body.jobId, job.body.jobId, 'the same Idempotency-Key is the same job');
+    const other = await call('POST', `/v1/workflows/${id}/enrollments:batch`, [{ objectId: 3, idempotencyKey: 'row-3' }, { objectId: 4 }]);
+    assert.equal(other.status, 202, JSON.stringify(other.body));
+    assert.equal((await finished(other.body.jobId)).enrolled, 2);
+    await waitFor('the enrollments to be projected', async () => ((await enrolledCount(id)) === 4 ? true : undefined));
+
+    assert.equal((await batch(id, '')).status, 400);
+    assert.equal((await batch('wf_nope', ndjson([{ objectId: 1 }]))).status, 404);
+    assert.equal((await call('GET', '/v1/enrollment-batches/bat_nope')).status, 404);
+    await call('POST', `/v1/workflows/${id}/disable`);
+    const refused = await finished((await batch(id, ndjson([{ objectId: 9 }]))).body.jobId);
+    assert.deepEqual([refused.enrolled, refused.failed], [0, 1]);
+    assert.match(refused.errors[0].reason, /WORKFLOW_DISABLED/);
+  });
+
+  it('given a kill -9 while a batch runs, when the platform starts again, then the batch finishes and enrolls each row exactly once', async (t) => {
+    const wf = await call('POST', '/v1/workflows', { name: 'bulk-crash', actions: [{ id: 'a', code: 'exports.main = async () => ({ outputFields: {} });' }] });
+    const id = wf.body.id as string;
+    const rows = Array.from({ length: 600 }, (_, i) => ({ objectId: `c${i}` }));
+    const job = await batch(id, ndjson(rows));
+    assert.equal(job.body.accepted, 600);
+    // Killed once some rows are enrolled (the rest in flight or waiting).
+    const progressed = {
+      body: await waitFor('the batch to start', async () => {
+        const j = await call('GET', `/v1/enrollment-batches/${job.body.jobId}`);
+        return j.body.processed > 0 ? j.body : undefined;
+      }),
+    };
+    t.diagnostic(`rows processed when killed: ${progressed.body.processed} of 600`);
+    await platform.stop('SIGKILL');
+    platform = await startPlatform({ CODESTEP_DATA_DIR: dataDir });
+    assert.equal(platform.apiKey, undefined, 'the second start creates no tenant');
+    call = api(platform.url, key);
+    const done = await finished(job.body.jobId);
+    assert.deepEqual([done.enrolled, done.failed], [600, 0], `before the kill it had processed ${progressed.body.processed}`);
+    await waitFor('600 enrollments', async () => ((await enrolledCount(id)) === 600 ? true : undefined), 120_000);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await enrolledCount(id), 600, 'no row enrolled twice');
+  });
+});
