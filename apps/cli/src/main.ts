@@ -7,6 +7,7 @@
  *   codestep tenants create …    create a tenant and its API key
  *   codestep certs create <dir>  the services' certificates (CODESTEP_TLS_DIR)
  *   codestep hubspot-fake        a local HubSpot API to test actions against
+ *   codestep workflows …         day-two operations over the HTTP API (versions, rollback, tests, retries, bulk enroll)
  */
 import { createLogger } from '@codestep/core';
 import { loadPlatformConfig, replayProjections, sandboxOptionsOf, shutdownBackstopMs, startEmbedded, stopOnSignal } from '@codestep/platform';
@@ -18,7 +19,8 @@ const USAGE = `usage: codestep <command>
   replay [--verify]    rebuild every projection from the event log (--verify: compare with live, change nothing)
   tenants create <name> [--default-timeout-ms N] ...  create a tenant and print its API key (codestep tenants --help)
   certs create <dir> [--host NAME]  make the services' CA and certificates for CODESTEP_TLS_DIR (codestep certs --help)
-  hubspot-fake [--port N] [--seed FILE]  serve a local HubSpot API to test actions against (codestep hubspot-fake --help)`;
+  hubspot-fake [--port N] [--seed FILE]  serve a local HubSpot API to test actions against (codestep hubspot-fake --help)
+  workflows <subcommand> ...  versions, diff, rollback, enable/disable/archive, test, retry, bulk enroll (codestep workflows --help)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -30,6 +32,10 @@ async function main(argv: string[]): Promise<number> {
     case 'tenants': {
       const { tenantsCommand } = await import('./commands/tenants.ts');
       return tenantsCommand(rest, process.env, process);
+    }
+    case 'workflows': {
+      const { workflowsCommand } = await import('./commands/workflows.ts');
+      return workflowsCommand(rest, process.env, process);
     }
     case 'certs': {
       const { certsCommand } = await import('./commands/certs.ts');

@@ -9,6 +9,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { api, startPlatform, waitFor, type PlatformProcess } from './platform-process.ts';
 
 const SCORE_V1 = 'exports.main = async (event) => {\n  return { outputFields: { score: 10 } };\n};';
@@ -16,6 +20,18 @@ const SCORE_V2 = 'exports.main = async (event) => {\n  console.log("v2");\n  ret
 // Waits long enough for the test to disable its workflow while it runs.
 const SLOW = 'exports.main = async () => { await new Promise((r) => setTimeout(r, 1500)); return { outputFields: { done: true } }; };';
 const HOOK = 'export class Workflow { async start(data) { return { got: data.n }; } }';
+
+const CLI = fileURLToPath(new URL('../main.ts', import.meta.url));
+/** `codestep workflows …` as its own process against the platform: exit code, stdout, stderr. */
+async function cli(url: string, key: string | undefined, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, 'workflows', ...args], { env: { ...process.env, CODESTEP_URL: url, CODESTEP_API_KEY: key ?? '' } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
 
 const workflow = (code: string) => ({ name: 'score', objectType: 'CONTACT', actions: [{ id: 'score', code, outputFields: [{ name: 'score', type: 'number' }] }] });
 const contact = (id: string) => ({ object: { objectType: 'CONTACT', objectId: id, properties: {} } });
@@ -378,6 +394,30 @@ describe('bulk enrollment', () => {
     const refused = await finished((await batch(id, ndjson([{ objectId: 9 }]))).body.jobId);
     assert.deepEqual([refused.enrolled, refused.failed], [0, 1]);
     assert.match(refused.errors[0].reason, /WORKFLOW_DISABLED/);
+  });
+
+  it('codestep workflows: enroll --file a CSV with a progress bar and the bad rows named; versions, disable and rollback with --json', async () => {
+    const wf = await call('POST', '/v1/workflows', { name: 'cli', actions: [{ id: 'a', code: 'exports.main = async () => ({ outputFields: {} });' }] });
+    const id = wf.body.id as string;
+    const file = join(dataDir, 'objects.csv');
+    writeFileSync(file, 'objectId,email\n1,a@example.com\n,missing@example.com\n3,c@example.com\n');
+    const enrolled = await cli(platform.url, key, ['enroll', id, '--file', file]);
+    assert.equal(enrolled.code, 1, 'a failed row makes the exit code 1');
+    assert.match(enrolled.stdout, /enrolled 2 of 3; 1 failed\n {2}line 3: objectId is required/);
+    assert.match(enrolled.stderr, /\[#+\] 3\/3/);
+    assert.equal((await cli(platform.url, key, ['disable', id, '--reason', 'maintenance'])).stdout, `✔ ${id} is disabled\n`);
+    await call('PUT', `/v1/workflows/${id}`, { name: 'cli', actions: [{ id: 'a', code: 'exports.main = async () => ({ outputFields: { v: 2 } });' }] });
+    const rolled = await cli(platform.url, key, ['rollback', id, '--to', '1', '--json']);
+    assert.equal(rolled.code, 0, rolled.stderr);
+    assert.equal(JSON.parse(rolled.stdout).rolledBackFrom, 1);
+    const versions = JSON.parse((await cli(platform.url, key, ['versions', id, '--json'])).stdout) as { versions: Array<{ version: number }> };
+    assert.deepEqual(
+      versions.versions.map((x) => x.version),
+      [3, 2, 1],
+    );
+    const missing = await cli(platform.url, key, ['versions', 'wf_nope']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /404 NOT_FOUND/);
   });
 
   it('given a kill -9 while a batch runs, when the platform starts again, then the batch finishes and enrolls each row exactly once', async (t) => {
