@@ -4,6 +4,7 @@
  */
 import type { ActionDefinition, InputFieldSource, OutputFieldDefinition } from '@codestep/contracts';
 import { OUTPUT_FIELDS_POLICY, SECRETS_POLICY, ValidationError, isValidSecretName, unsafeTextProblem } from '@codestep/core';
+import { codeSyntaxProblem } from './code-syntax.check.ts';
 import { DEFAULT_LIMIT_BOUNDS, LIMIT_MINIMUMS, type LimitBounds } from './execution-limits.ts';
 
 export const OUTPUT_TYPES = ['number', 'string', 'boolean', 'datetime', 'enum', 'date', 'phone_number'] as const;
@@ -72,6 +73,8 @@ function parseAction(raw: unknown, path: string, index: number, earlier: Map<str
   if (!(RUNTIMES as readonly string[]).includes(runtime)) fail(`${path}.runtime`, `must be one of ${RUNTIMES.join(', ')}`);
   const code = str(raw.code, `${path}.code`, { required: true });
   if (Buffer.byteLength(code) > MAX_CODE_BYTES) fail(`${path}.code`, `must be at most ${MAX_CODE_BYTES} bytes`);
+  const syntax = codeSyntaxProblem(code);
+  if (syntax) fail(`${path}.code`, `${syntax} of the action's code; fix it and save again`);
 
   const inputFields: InputFieldSource[] = [];
   const rawInputs = raw.inputFields ?? [];

@@ -93,6 +93,9 @@ describe('day-two operations on workflows', () => {
     assert.equal((await call('GET', `/v1/workflows/${id}/diff?from=9`)).status, 404);
     assert.equal((await call('GET', `/v1/workflows/${id}/diff?to=x`)).status, 400);
     assert.equal((await call('GET', '/v1/workflows/wf_nope/versions')).status, 404);
+    const broken = await call('PUT', `/v1/workflows/${id}`, workflow('exports.main = async (event) => {\n  return { outputFields: { score: } };\n};'));
+    assert.equal(broken.status, 400);
+    assert.match(broken.body.error.message, /^actions\[0\]\.code: SyntaxError: Unexpected token at line 2, column 35/);
   });
 
   it('disabled, a workflow refuses enrollments and webhook calls with 409 WORKFLOW_DISABLED; one already running finishes; enabled, it enrolls again', async () => {
