@@ -20,6 +20,36 @@ export interface WorkflowInput {
 }
 
 type Json = Record<string, unknown>;
+
+/**
+ * The fields of a workflow body, of an action, and of its input and output fields. Anything else
+ * (`outputFeilds`) is refused naming it. A workflow's read-only fields (as `GET` shows them) are
+ * accepted and ignored, so what was read can be sent back.
+ */
+export const KNOWN_FIELDS = {
+  workflow: ['name', 'objectType', 'actions', 'id', 'version', 'createdAt', 'status', 'statusChangedAt', 'rolledBackFrom', 'requestId'],
+  action: ['id', 'name', 'runtime', 'code', 'inputFields', 'outputFields', 'secrets', 'connections', 'timeoutMs', 'memoryMb'],
+  inputField: ['name', 'value', 'property', 'fromAction'],
+  outputField: ['name', 'type', 'options'],
+} as const;
+
+/** Levenshtein distance (names are short). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+function refuseUnknown(obj: Json, known: readonly string[], path: string): void {
+  const unknown = Object.keys(obj).find((k) => !known.includes(k));
+  if (unknown === undefined) return;
+  const near = known.find((k) => editDistance(k.toLowerCase(), unknown.toLowerCase()) <= 2);
+  fail(path ? `${path}.${unknown}` : unknown, `is not a field here${near ? ` (did you mean "${near}"?)` : ''}; the fields are ${known.join(', ')}`);
+}
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function fail(path: string, message: string): never {
@@ -50,6 +80,7 @@ function limit(v: unknown, path: string, min: number, max: number, unit: string,
 
 export function parseWorkflowInput(body: unknown, bounds: LimitBounds = DEFAULT_LIMIT_BOUNDS): WorkflowInput {
   if (!isObj(body)) fail('body', 'must be a JSON object like {"name": ..., "objectType": "CONTACT", "actions": [...]}');
+  refuseUnknown(body, KNOWN_FIELDS.workflow, '');
   const name = str(body.name, 'name', { required: true, max: 200, shown: true });
   const objectType = str(body.objectType ?? 'CONTACT', 'objectType', { max: 64, shown: true }).toUpperCase();
   if (!Array.isArray(body.actions) || body.actions.length === 0) fail('actions', 'must be a non-empty array of actions');
@@ -66,6 +97,7 @@ export function parseWorkflowInput(body: unknown, bounds: LimitBounds = DEFAULT_
 
 function parseAction(raw: unknown, path: string, index: number, earlier: Map<string, ActionDefinition>, bounds: LimitBounds): ActionDefinition {
   if (!isObj(raw)) fail(path, 'must be an object');
+  refuseUnknown(raw, KNOWN_FIELDS.action, path);
   const actionId = str(raw.id ?? `action-${index + 1}`, `${path}.id`);
   if (!ACTION_ID.test(actionId)) fail(`${path}.id`, 'use lowercase letters, digits, "-" and "_" (at most 63)');
   if (earlier.has(actionId)) fail(`${path}.id`, `"${actionId}" is used by an earlier action; ids must be unique`);
@@ -89,6 +121,7 @@ function parseAction(raw: unknown, path: string, index: number, earlier: Map<str
   rawOutputs.forEach((f: unknown, j) => {
     const p = `${path}.outputFields[${j}]`;
     if (!isObj(f)) fail(p, 'must be an object like {"name": "score", "type": "number"}');
+    refuseUnknown(f, KNOWN_FIELDS.outputField, p);
     const name = str(f.name, `${p}.name`, { required: true });
     if (!NAME.test(name)) fail(`${p}.name`, `use letters, digits and "_", starting with a letter, at most ${OUTPUT_FIELDS_POLICY.maxNameChars} characters`);
     if (outNames.has(name)) fail(`${p}.name`, `"${name}" is declared twice`);
@@ -126,6 +159,7 @@ function parseAction(raw: unknown, path: string, index: number, earlier: Map<str
 
 function parseInput(f: unknown, p: string, earlier: Map<string, ActionDefinition>): InputFieldSource {
   if (!isObj(f)) fail(p, 'must be an object like {"name": "email", "property": "email"}');
+  refuseUnknown(f, KNOWN_FIELDS.inputField, p);
   const name = str(f.name, `${p}.name`, { required: true });
   if (!NAME.test(name)) fail(`${p}.name`, 'use letters, digits and "_", starting with a letter');
   const given = ['value', 'property', 'fromAction'].filter((k) => f[k] !== undefined);
