@@ -45,7 +45,7 @@ describe('unknown fields of a workflow body', () => {
     assert.deepEqual(refusedField({ name: 'w', actions: [{ id: 'a', code, outputFeilds: [] }] }), {
       field: 'actions[0].outputFeilds',
       message:
-        'actions[0].outputFeilds: is not a field here (did you mean "outputFields"?); the fields are id, name, runtime, code, inputFields, outputFields, secrets, connections, timeoutMs, memoryMb',
+        'actions[0].outputFeilds: is not a field here (did you mean "outputFields"?); the fields are id, name, runtime, runtimeVersion, code, inputFields, outputFields, secrets, connections, timeoutMs, memoryMb',
     });
     assert.equal(refusedField({ name: 'w', objecttype: 'DEAL', actions: [{ id: 'a', code }] }).field, 'objecttype');
     assert.equal(refusedField({ name: 'w', actions: [{ id: 'a', code, outputFields: [{ name: 'x', type: 'string', option: [] }] }] }).field, 'actions[0].outputFields[0].option');

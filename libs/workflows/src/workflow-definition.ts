@@ -28,7 +28,8 @@ type Json = Record<string, unknown>;
  */
 export const KNOWN_FIELDS = {
   workflow: ['name', 'objectType', 'actions', 'id', 'version', 'createdAt', 'status', 'statusChangedAt', 'rolledBackFrom', 'requestId'],
-  action: ['id', 'name', 'runtime', 'code', 'inputFields', 'outputFields', 'secrets', 'connections', 'timeoutMs', 'memoryMb'],
+  // runtimeVersion: the runtime versions' field (h/runtimes), known here so a merge keeps accepting it.
+  action: ['id', 'name', 'runtime', 'runtimeVersion', 'code', 'inputFields', 'outputFields', 'secrets', 'connections', 'timeoutMs', 'memoryMb'],
   inputField: ['name', 'value', 'property', 'fromAction'],
   outputField: ['name', 'type', 'options'],
 } as const;

@@ -217,13 +217,13 @@ export const ActionContext: MessageFns<ActionContext> = {
       LimitPolicy.encode(message.limits, writer.uint32(90).fork()).join();
     }
     if (message.test !== undefined) {
-      writer.uint32(96).bool(message.test);
+      writer.uint32(104).bool(message.test);
     }
     if (message.retryRound !== undefined) {
-      writer.uint32(104).uint32(message.retryRound);
+      writer.uint32(112).uint32(message.retryRound);
     }
     if (message.inputOverrides !== undefined) {
-      FieldMap.encode(message.inputOverrides, writer.uint32(114).fork()).join();
+      FieldMap.encode(message.inputOverrides, writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -332,24 +332,24 @@ export const ActionContext: MessageFns<ActionContext> = {
             message.limits = LimitPolicy.decode(reader, reader.uint32());
             continue;
           }
-          case 12: {
-            if (tag !== 96) {
+          case 13: {
+            if (tag !== 104) {
               break;
             }
 
             message.test = reader.bool();
             continue;
           }
-          case 13: {
-            if (tag !== 104) {
+          case 14: {
+            if (tag !== 112) {
               break;
             }
 
             message.retryRound = reader.uint32();
             continue;
           }
-          case 14: {
-            if (tag !== 114) {
+          case 15: {
+            if (tag !== 122) {
               break;
             }
 

@@ -500,7 +500,7 @@ export const EnrollmentFailed: MessageFns<EnrollmentFailed> = {
       ErrorInfo.encode(message.error, writer.uint32(26).fork()).join();
     }
     if (message.context !== undefined) {
-      ActionContext.encode(message.context, writer.uint32(34).fork()).join();
+      ActionContext.encode(message.context, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -542,8 +542,8 @@ export const EnrollmentFailed: MessageFns<EnrollmentFailed> = {
             message.error = ErrorInfo.decode(reader, reader.uint32());
             continue;
           }
-          case 4: {
-            if (tag !== 34) {
+          case 5: {
+            if (tag !== 42) {
               break;
             }
 
