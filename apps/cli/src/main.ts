@@ -8,6 +8,7 @@
  *   codestep certs create <dir>  the services' certificates (CODESTEP_TLS_DIR)
  *   codestep hubspot-fake        a local HubSpot API to test actions against
  *   codestep hubspot publish-action   the HubSpot app's workflow action definition
+ *   codestep workflows …         day-two operations over the HTTP API (versions, rollback, tests, retries, bulk enroll)
  */
 import { createLogger } from '@codestep/core';
 import { loadPlatformConfig, replayProjections, sandboxOptionsOf, shutdownBackstopMs, startEmbedded, stopOnSignal } from '@codestep/platform';
@@ -20,7 +21,8 @@ const USAGE = `usage: codestep <command>
   tenants create <name> [--default-timeout-ms N] ...  create a tenant and print its API key (codestep tenants --help)
   certs create <dir> [--host NAME]  make the services' CA and certificates for CODESTEP_TLS_DIR (codestep certs --help)
   hubspot-fake [--port N] [--seed FILE]  serve a local HubSpot API to test actions against (codestep hubspot-fake --help)
-  hubspot publish-action [--input name:type] [--output name:type]  create or update the HubSpot app's workflow action (codestep hubspot --help)`;
+  hubspot publish-action [--input name:type] [--output name:type]  create or update the HubSpot app's workflow action (codestep hubspot --help)
+  workflows <subcommand> ...  versions, diff, rollback, enable/disable/archive, test, retry, bulk enroll (codestep workflows --help)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -32,6 +34,10 @@ async function main(argv: string[]): Promise<number> {
     case 'tenants': {
       const { tenantsCommand } = await import('./commands/tenants.ts');
       return tenantsCommand(rest, process.env, process);
+    }
+    case 'workflows': {
+      const { workflowsCommand } = await import('./commands/workflows.ts');
+      return workflowsCommand(rest, process.env, process);
     }
     case 'certs': {
       const { certsCommand } = await import('./commands/certs.ts');

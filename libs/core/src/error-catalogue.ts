@@ -54,6 +54,8 @@ export const ERROR_CATALOGUE = {
   ALREADY_EXISTS: api(409, GrpcCode.ALREADY_EXISTS, 'It exists already: use another name or update the existing one.'),
   CONFLICT: api(409, GrpcCode.ABORTED, 'It changed while this request ran: read it again and retry.', true),
   FAILED_PRECONDITION: api(409, GrpcCode.FAILED_PRECONDITION, 'It is not in a state that allows this: see the message.'),
+  WORKFLOW_DISABLED: api(409, GrpcCode.FAILED_PRECONDITION, 'The workflow is disabled: enable it (POST /v1/workflows/{id}/enable) to enroll again.'),
+  WORKFLOW_ARCHIVED: api(409, GrpcCode.FAILED_PRECONDITION, 'The workflow is archived: restore it (POST /v1/workflows/{id}/enable) to use it again.'),
   PAYLOAD_TOO_LARGE: api(413, GrpcCode.INVALID_ARGUMENT, 'The body is too large: send less.'),
   RESOURCE_EXHAUSTED: api(429, GrpcCode.RESOURCE_EXHAUSTED, 'Too many requests: wait and retry.', true),
   UNAVAILABLE: api(503, GrpcCode.UNAVAILABLE, 'A part of the platform is not reachable right now: retry shortly.', true),

@@ -5,7 +5,7 @@
  * enrollment, or re-appends the reserved events if a crash came before they were recorded.
  */
 import type { WorkflowDefinition, enrollmentsV1 } from '@codestep/contracts';
-import { ValidationError, newId, deterministicId, type Clock } from '@codestep/core';
+import { CodestepError, ValidationError, newId, deterministicId, type Clock } from '@codestep/core';
 import type { EventLog } from '@codestep/event-log';
 import { toRecord } from '@codestep/events';
 import { tenantScoped, type DocumentStore } from '@codestep/store';
@@ -39,6 +39,22 @@ export async function ensureEnrollOutbox(store: DocumentStore): Promise<void> {
   await store.ensureCollection(ENROLL_OUTBOX, []);
 }
 
+/**
+ * A disabled or archived workflow takes no new enrollment (nor webhook call): 409 with the way
+ * back. A request already recorded before it was disabled still answers with its enrollment.
+ */
+export async function refuseUnlessEnabled(repository: WorkflowRepository, tenantId: string, workflowId: string): Promise<void> {
+  const { status, changedAt } = await repository.state(tenantId, workflowId);
+  const since = changedAt ? ` since ${new Date(changedAt).toISOString()}` : '';
+  if (status === 'disabled')
+    throw new CodestepError(
+      'WORKFLOW_DISABLED',
+      `workflow ${workflowId} is disabled${since}: it takes no new enrollments (enrollments already running finish). Enable it with POST /v1/workflows/${workflowId}/enable`,
+    );
+  if (status === 'archived')
+    throw new CodestepError('WORKFLOW_ARCHIVED', `workflow ${workflowId} is archived${since}: it takes no enrollments. Restore it with POST /v1/workflows/${workflowId}/enable`);
+}
+
 export function createEnrollCommand(deps: EnrollCommandDeps): EnrollCommand {
   const { store, clock } = deps;
   const outbox = createCommandOutbox<StartReservation>(store, deps.eventLog, ENROLL_OUTBOX);
@@ -57,6 +73,7 @@ export function createEnrollCommand(deps: EnrollCommandDeps): EnrollCommand {
     if (!req.object || !req.object.objectId) throw new ValidationError('object.objectId is required: the id of the CRM object to enroll');
     const wf = await deps.repository.load(req.tenantId, req.workflowId, 0);
     if (!req.requestId) {
+      await refuseUnlessEnabled(deps.repository, req.tenantId, req.workflowId);
       const enrollmentId = newId('enr');
       const tp = currentTraceparent();
       await deps.eventLog.append(start(wf, req, enrollmentId).map((e) => toRecord(e, tp)));
@@ -65,6 +82,7 @@ export function createEnrollCommand(deps: EnrollCommandDeps): EnrollCommand {
     const key = requestKey(req.tenantId, req.requestId);
     const recorded = await tenantScoped(store, req.tenantId).get<EnrollRequestDoc>(ENROLL_REQUESTS, req.requestId);
     if (recorded) return { enrollmentId: recorded.doc.enrollmentId, workflowVersion: recorded.doc.workflowVersion };
+    await refuseUnlessEnabled(deps.repository, req.tenantId, req.workflowId);
     const enrollmentId = deterministicId('enr', req.tenantId, req.requestId);
     const envs = start(wf, req, enrollmentId);
     const { reservation } = await outbox.reserve(key, { tenantId: req.tenantId, enrollmentId, workflowVersion: wf.version, records: reserveRecords(envs) });

@@ -8,10 +8,11 @@ import type { Logger } from '@codestep/core';
 import type { EventLog, Subscription } from '@codestep/event-log';
 import type { DocumentStore } from '@codestep/store';
 import { enrollRequestsProjection } from './enroll-requests.projection.ts';
+import { enrollmentStatesProjection } from './enrollment-states.projection.ts';
 import { workflowRunEndsProjection } from './workflow-runs.projection.ts';
 import { workflowsProjection } from './workflows.projection.ts';
 
-const PROJECTIONS = [workflowsProjection, enrollRequestsProjection, workflowRunEndsProjection];
+const PROJECTIONS = [workflowsProjection, enrollRequestsProjection, workflowRunEndsProjection, enrollmentStatesProjection];
 
 /** The topics this consumer reads. */
 export const PROJECTED_TOPICS = [...new Set(PROJECTIONS.flatMap((p) => p.topics))];

@@ -12,6 +12,9 @@ import type { DocumentStore } from '@codestep/store';
 import { DEFAULT_OPERATOR_LIMITS, type OperatorLimits, type RetryPolicy } from '@codestep/workflows';
 import { createActionResultsConsumer } from './action-results.consumer.ts';
 import { createEnrollCommand, ensureEnrollOutbox } from './enroll.command.ts';
+import { createTestActionCommand } from './test-action.command.ts';
+import { ensureEnrollmentStates } from './enrollment-states.projection.ts';
+import { createRetryCommands, ensureRetryOutbox } from './retry.commands.ts';
 import { ensureEnrollRequests } from './enroll-requests.projection.ts';
 import { consumeEnrollmentProjections } from './enrollment-projections.consumer.ts';
 import { ensureRetryTimers } from './retry-timers.projection.ts';
@@ -47,9 +50,17 @@ export interface EnrollmentService {
     updateWorkflow(req: workflowsV1.UpdateWorkflowRequest): Promise<WorkflowDefinition>;
     getWorkflow(req: workflowsV1.GetWorkflowRequest): Promise<WorkflowDefinition>;
     listWorkflows(req: workflowsV1.ListWorkflowsRequest): Promise<workflowsV1.ListWorkflowsResponse>;
+    setWorkflowStatus(req: workflowsV1.SetWorkflowStatusRequest): Promise<workflowsV1.WorkflowState>;
+    getWorkflowState(req: workflowsV1.GetWorkflowRequest): Promise<workflowsV1.WorkflowState>;
+    listWorkflowVersions(req: workflowsV1.ListWorkflowVersionsRequest): Promise<workflowsV1.ListWorkflowVersionsResponse>;
+    rollbackWorkflow(req: workflowsV1.RollbackWorkflowRequest): Promise<WorkflowDefinition>;
   };
   enrollments: {
     enroll(req: enrollmentsV1.EnrollRequest): Promise<enrollmentsV1.EnrollResponse>;
+    testAction(req: enrollmentsV1.TestActionRequest): Promise<enrollmentsV1.TestActionResponse>;
+    retryEnrollment(req: enrollmentsV1.RetryEnrollmentRequest): Promise<enrollmentsV1.RetryEnrollmentResponse>;
+    startRetryJob(req: enrollmentsV1.StartRetryJobRequest): Promise<enrollmentsV1.RetryJob>;
+    getRetryJob(req: enrollmentsV1.GetRetryJobRequest): Promise<enrollmentsV1.RetryJob>;
   };
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -73,17 +84,41 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
     onTimersScheduled: timers.wake,
     stampGrants,
   });
+  const retries = createRetryCommands({ store, eventLog, clock, logger, repository, stampGrants });
   const subscriptions: Subscription[] = [];
 
   return {
     workflows: {
       ...commands,
       getWorkflow: (req) => repository.load(req.tenantId, req.workflowId, req.version),
-      listWorkflows: async (req) => ({ workflows: await repository.listHeads(req.tenantId) }),
+      listWorkflows: async (req) => {
+        const heads = await repository.listHeads(req.tenantId);
+        const states = await Promise.all(heads.map((h) => repository.state(req.tenantId, h.workflowId)));
+        const shown = heads.map((wf, i) => ({ wf, state: states[i]! })).filter((x) => req.includeArchived || x.state.status !== 'archived');
+        return { workflows: shown.map((x) => x.wf), states: shown.map((x) => x.state) };
+      },
+      getWorkflowState: (req) => repository.state(req.tenantId, req.workflowId),
+      listWorkflowVersions: async (req) => ({ versions: await repository.listVersions(req.tenantId, req.workflowId) }),
     },
-    enrollments: { enroll },
+    enrollments: {
+      enroll,
+      testAction: createTestActionCommand({ eventLog, clock, repository, limits, stampGrants }),
+      retryEnrollment: retries.retryEnrollment,
+      startRetryJob: retries.startRetryJob,
+      getRetryJob: retries.getRetryJob,
+    },
     async start() {
-      for (const ensure of [ensureWorkflowCollections, ensureWorkflowOutbox, ensureEnrollRequests, ensureEnrollOutbox, ensureRetryTimers, ensureWorkflowRuns]) await ensure(store);
+      for (const ensure of [
+        ensureWorkflowCollections,
+        ensureWorkflowOutbox,
+        ensureEnrollRequests,
+        ensureEnrollOutbox,
+        ensureRetryTimers,
+        ensureWorkflowRuns,
+        ensureEnrollmentStates,
+        ensureRetryOutbox,
+      ])
+        await ensure(store);
       await eventLog.ensureTopics([Topics.workflows, Topics.enrollments, Topics.actions, Topics.consoleLines]);
       subscriptions.push(await consumeEnrollmentProjections(store, eventLog, logger));
       subscriptions.push(
@@ -95,10 +130,12 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
         }),
       );
       timers.start(deps.timerIntervalMs ?? 1000);
+      await retries.resume();
     },
     async stop() {
       for (const s of subscriptions.splice(0)) await s.stop();
       await timers.stop();
+      await retries.idle();
     },
   };
 }

@@ -5,16 +5,20 @@
  * reads its own write. A reservation left unapplied by a crash is published by the retry, or by
  * the next update of that workflow, before it goes on. Of two replicas updating one workflow at
  * once, one wins the version; the other publishes the winner's and takes the next one.
+ *
+ * An update whose definition equals the head's publishes nothing (the head is the answer); a
+ * rollback publishes a new version equal to an older one, marked `rolledBackFrom`. Lifecycle
+ * changes (enable, disable, archive) go the same way, numbered by their own sequence.
  */
 import type { WorkflowDefinition, workflowsV1 } from '@codestep/contracts';
-import { ConflictError, NotFoundError, ValidationError, deterministicId, newId, type Clock } from '@codestep/core';
+import { CodestepError, ConflictError, NotFoundError, ValidationError, deterministicId, newId, type Clock } from '@codestep/core';
 import type { EventLog } from '@codestep/event-log';
 import { envelope } from '@codestep/events';
-import type { DocumentStore } from '@codestep/store';
-import { actionBounds, actionToInput, boundPolicy, parseWorkflowInput, type OperatorLimits } from '@codestep/workflows';
+import { tenantKey, type DocumentStore } from '@codestep/store';
+import { WORKFLOW_STATUSES, actionBounds, actionToInput, boundPolicy, isWorkflowStatus, parseWorkflowInput, sameDefinition, type OperatorLimits } from '@codestep/workflows';
 import { createCommandOutbox, envelopesOf, reserveRecords, type Reservation } from './command.outbox.ts';
 import type { WorkflowRepository } from './workflow.repository.ts';
-import { applyWorkflowPublished, versionKey } from './workflows.projection.ts';
+import { applyWorkflowPublished, applyWorkflowStatusChanged, versionKey } from './workflows.projection.ts';
 
 /** The outbox of workflow versions (see `./command.outbox.ts`). */
 export const WORKFLOW_OUTBOX = 'workflow_outbox';
@@ -29,7 +33,12 @@ interface VersionReservation extends Reservation {
 
 export interface WorkflowCommands {
   createWorkflow(req: workflowsV1.CreateWorkflowRequest): Promise<WorkflowDefinition>;
+  /** A new version; none when the definition equals the head's (the head is returned). Refused for an archived workflow. */
   updateWorkflow(req: workflowsV1.UpdateWorkflowRequest): Promise<WorkflowDefinition>;
+  /** A new version equal to `toVersion` (none when the head already is). Refused for an archived workflow. */
+  rollbackWorkflow(req: workflowsV1.RollbackWorkflowRequest): Promise<WorkflowDefinition>;
+  /** Enable, disable or archive; nothing is published when the status is already that. */
+  setWorkflowStatus(req: workflowsV1.SetWorkflowStatusRequest): Promise<workflowsV1.WorkflowState>;
 }
 
 export interface WorkflowCommandsDeps {
@@ -42,17 +51,102 @@ export interface WorkflowCommandsDeps {
 
 export async function ensureWorkflowOutbox(store: DocumentStore): Promise<void> {
   await store.ensureCollection(WORKFLOW_OUTBOX, []);
+  await store.ensureCollection(WORKFLOW_STATUS_OUTBOX, []);
+}
+
+/** The outbox of workflow status changes (one reservation per tenant/workflow/sequence). */
+export const WORKFLOW_STATUS_OUTBOX = 'workflow_status_outbox';
+
+interface StatusReservation extends Reservation {
+  workflowId: string;
+  sequence: number;
+}
+
+/**
+ * Enable, disable, archive: the next status change of a workflow is reserved under its sequence
+ * number, appended as `WorkflowStatusChanged`, then applied. A status equal to the current one
+ * publishes nothing; of two concurrent changes, one takes the sequence and the other the next.
+ */
+function createWorkflowStatusCommand(deps: WorkflowCommandsDeps): WorkflowCommands['setWorkflowStatus'] {
+  const { store, clock, repository } = deps;
+  const statusOutbox = createCommandOutbox<StatusReservation>(store, deps.eventLog, WORKFLOW_STATUS_OUTBOX);
+  const statusKey = (tenantId: string, workflowId: string, sequence: number) => tenantKey(tenantId, `${workflowId}#status@${sequence}`);
+
+  /** Publishes (again) a reserved change: append, then apply. */
+  async function publish(reservation: StatusReservation): Promise<void> {
+    await statusOutbox.append(reservation);
+    for (const env of envelopesOf(reservation)) await applyWorkflowStatusChanged(store, env);
+  }
+
+  /** Publishes the reserved status changes past the projected one; returns the settled sequence. */
+  async function settleStatus(tenantId: string, workflowId: string): Promise<number> {
+    let sequence = (await repository.state(tenantId, workflowId)).sequence;
+    for (;;) {
+      const pending = await statusOutbox.get(statusKey(tenantId, workflowId, sequence + 1));
+      if (!pending) return sequence;
+      await publish(pending);
+      sequence++;
+    }
+  }
+
+  return async (req) => {
+    if (!req.tenantId) throw new ValidationError('tenant_id is required');
+    if (!isWorkflowStatus(req.status)) throw new ValidationError(`status must be one of ${WORKFLOW_STATUSES.join(', ')}, got ${JSON.stringify(req.status.slice(0, 40))}`, { field: 'status' });
+    if (req.reason.length > 500) throw new ValidationError('reason must be at most 500 characters', { field: 'reason' });
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const sequence = await settleStatus(req.tenantId, req.workflowId);
+      const state = await repository.state(req.tenantId, req.workflowId);
+      if (state.status === req.status) return state;
+      const next = sequence + 1;
+      const env = envelope(
+        { eventId: deterministicId('evt', 'status', req.tenantId, req.workflowId, next), tenantId: req.tenantId, aggregateId: req.workflowId, occurredAt: clock() },
+        { $case: 'workflowStatusChanged', value: { workflowId: req.workflowId, status: req.status, sequence: next, reason: req.reason } },
+      );
+      const { reservation, won } = await statusOutbox.reserve(statusKey(req.tenantId, req.workflowId, next), {
+        tenantId: req.tenantId,
+        workflowId: req.workflowId,
+        sequence: next,
+        records: reserveRecords([env]),
+      });
+      await publish(reservation);
+      if (won) return repository.state(req.tenantId, req.workflowId);
+    }
+    throw new ConflictError(`workflow ${req.workflowId} is being changed by others at the same time; try again`);
+  };
+}
+
+/** An archived workflow takes no new version until it is restored. */
+function refuseArchived(workflowId: string, status: string): void {
+  if (status === 'archived') throw new CodestepError('WORKFLOW_ARCHIVED', `workflow ${workflowId} is archived: restore it with POST /v1/workflows/${workflowId}/enable before changing it`);
 }
 
 function published(reservation: VersionReservation): WorkflowDefinition {
   const env = envelopesOf(reservation)[0];
   if (env?.event.$case !== 'workflowPublished' || !env.event.value.workflow) throw new Error(`reservation ${reservation.workflowId}@${reservation.version} holds no WorkflowPublished`);
-  return env.event.value.workflow;
+  // Decoded, an absent optional field is an own `undefined`; stored, it is no field: answer as stored.
+  const { rolledBackFrom, ...definition } = env.event.value.workflow;
+  return rolledBackFrom ? { ...definition, rolledBackFrom } : definition;
 }
 
 export function createWorkflowCommands(deps: WorkflowCommandsDeps): WorkflowCommands {
   const { store, clock, repository } = deps;
   const outbox = createCommandOutbox<VersionReservation>(store, deps.eventLog, WORKFLOW_OUTBOX);
+  const setWorkflowStatus = createWorkflowStatusCommand(deps);
+
+  /** Updates to `wf` (a version past the head) unless it equals the head: the version published, or the head. */
+  async function publishVersion(tenantId: string, workflowId: string, next: (head: WorkflowDefinition) => WorkflowDefinition): Promise<WorkflowDefinition> {
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const head = await settle(tenantId, workflowId);
+      if (!head) throw new NotFoundError(`workflow ${workflowId} not found`);
+      refuseArchived(workflowId, (await repository.state(tenantId, workflowId)).status);
+      const current = await repository.load(tenantId, workflowId, head);
+      const wf = next(current);
+      if (sameDefinition(wf, current)) return current;
+      const { workflow, won } = await reserveAndPublish(tenantId, { ...wf, version: head + 1 });
+      if (won) return workflow;
+    }
+    throw new ConflictError(`workflow ${workflowId} is being updated by others at the same time; try again`);
+  }
 
   function reservationOf(tenantId: string, wf: WorkflowDefinition): VersionReservation {
     const env = envelope(
@@ -97,19 +191,26 @@ export function createWorkflowCommands(deps: WorkflowCommandsDeps): WorkflowComm
     },
     async updateWorkflow(req) {
       if (!req.tenantId) throw new ValidationError('tenant_id is required');
-      for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
-        const head = await settle(req.tenantId, req.workflowId);
-        if (!head) throw new NotFoundError(`workflow ${req.workflowId} not found`);
-        const current = await repository.load(req.tenantId, req.workflowId, head);
-        const input = parseWorkflowInput(
-          { name: req.name || current.name, objectType: req.objectType || current.objectType, actions: req.actions.map(actionToInput) },
-          actionBounds(boundPolicy(req.limits, deps.limits), deps.limits),
-        );
-        const wf: WorkflowDefinition = { workflowId: current.workflowId, version: head + 1, name: input.name, objectType: input.objectType, actions: input.actions, createdAt: clock() };
-        const { workflow, won } = await reserveAndPublish(req.tenantId, wf);
-        if (won) return workflow;
-      }
-      throw new ConflictError(`workflow ${req.workflowId} is being updated by others at the same time; try again`);
+      const bounds = actionBounds(boundPolicy(req.limits, deps.limits), deps.limits);
+      return publishVersion(req.tenantId, req.workflowId, (current) => {
+        const input = parseWorkflowInput({ name: req.name || current.name, objectType: req.objectType || current.objectType, actions: req.actions.map(actionToInput) }, bounds);
+        return { workflowId: current.workflowId, version: 0, name: input.name, objectType: input.objectType, actions: input.actions, createdAt: clock() };
+      });
     },
+    async rollbackWorkflow(req) {
+      if (!req.tenantId) throw new ValidationError('tenant_id is required');
+      if (!req.toVersion) throw new ValidationError('toVersion is required: the version to roll back to (see GET /v1/workflows/{id}/versions)', { field: 'toVersion' });
+      const head = await repository.headVersion(req.tenantId, req.workflowId);
+      if (!head) throw new NotFoundError(`workflow ${req.workflowId} not found`);
+      if (req.toVersion > head) throw new NotFoundError(`workflow ${req.workflowId} has no version ${req.toVersion}: its versions are 1 to ${head} (GET /v1/workflows/${req.workflowId}/versions)`);
+      const target = await repository.load(req.tenantId, req.workflowId, req.toVersion);
+      const bounds = actionBounds(boundPolicy(req.limits, deps.limits), deps.limits);
+      return publishVersion(req.tenantId, req.workflowId, (current) => {
+        // Checked again: the tenant's ceilings may have been lowered since that version was saved.
+        const input = parseWorkflowInput({ name: target.name, objectType: target.objectType, actions: target.actions.map(actionToInput) }, bounds);
+        return { workflowId: current.workflowId, version: 0, name: input.name, objectType: input.objectType, actions: input.actions, createdAt: clock(), rolledBackFrom: target.version };
+      });
+    },
+    setWorkflowStatus,
   };
 }

@@ -2,10 +2,13 @@
  * Reads of the workflows projection: heads and versions, with an in-memory cache of versions
  * (immutable once published, so never invalidated).
  */
-import type { WorkflowDefinition } from '@codestep/contracts';
+import type { WorkflowDefinition, workflowsV1 } from '@codestep/contracts';
 import { NotFoundError, ValidationError } from '@codestep/core';
 import { tenantScoped, type DocumentStore, type TenantStore } from '@codestep/store';
-import { WORKFLOW_COLLECTIONS, versionId, versionKey, type HeadDoc, type VersionDoc } from './workflows.projection.ts';
+import { WORKFLOW_COLLECTIONS, versionId, versionKey, type HeadDoc, type StatusDoc, type VersionDoc } from './workflows.projection.ts';
+
+/** Most versions `listVersions` returns. */
+export const MAX_LISTED_VERSIONS = 1000;
 
 export interface WorkflowRepository {
   /** A version of a workflow; `version` 0 means its head. Throws NotFoundError. */
@@ -14,6 +17,10 @@ export interface WorkflowRepository {
   headVersion(tenantId: string, workflowId: string): Promise<number>;
   /** The tenant's workflows at their heads, newest first (at most 500). */
   listHeads(tenantId: string): Promise<WorkflowDefinition[]>;
+  /** A workflow's lifecycle state (enabled, never changed, when it has no status event); throws NotFoundError for no workflow. */
+  state(tenantId: string, workflowId: string): Promise<workflowsV1.WorkflowState>;
+  /** Every version of a workflow, newest first (at most {@link MAX_LISTED_VERSIONS}); throws NotFoundError for no workflow. */
+  listVersions(tenantId: string, workflowId: string): Promise<WorkflowDefinition[]>;
 }
 
 export function createWorkflowRepository(store: DocumentStore): WorkflowRepository {
@@ -42,9 +49,23 @@ export function createWorkflowRepository(store: DocumentStore): WorkflowReposito
     return doc.doc;
   }
 
+  async function state(tenantId: string, workflowId: string): Promise<workflowsV1.WorkflowState> {
+    const headVer = await headVersion(tenantId, workflowId);
+    if (!headVer) throw new NotFoundError(`workflow ${workflowId} not found`);
+    const doc = await scoped(tenantId).get<StatusDoc>(WORKFLOW_COLLECTIONS.status, workflowId);
+    return { workflowId, status: doc?.doc.status ?? 'enabled', sequence: doc?.doc.sequence ?? 0, changedAt: doc?.doc.changedAt ?? 0, headVersion: headVer };
+  }
+
   return {
     load,
     headVersion,
+    state,
+    async listVersions(tenantId, workflowId) {
+      const head = await headVersion(tenantId, workflowId);
+      if (!head) throw new NotFoundError(`workflow ${workflowId} not found`);
+      const docs = await scoped(tenantId).find<VersionDoc>(WORKFLOW_COLLECTIONS.versions, { where: { workflowId }, orderBy: { field: 'version', direction: 'desc' }, limit: MAX_LISTED_VERSIONS });
+      return docs.map((d) => d.doc);
+    },
     async listHeads(tenantId) {
       const heads = await scoped(tenantId).find<HeadDoc>(WORKFLOW_COLLECTIONS.heads, { orderBy: { field: 'createdAt', direction: 'desc' }, limit: 500 });
       return Promise.all(heads.map((h) => load(tenantId, h.doc.workflowId, h.doc.version)));

@@ -1,6 +1,7 @@
 /**
  * The workflow definitions as a projection of `codestep.workflows.v1`: every `WorkflowPublished`
- * writes its (immutable) version and moves the workflow's head. Writes are versioned by the
+ * writes its (immutable) version and moves the workflow's head; every `WorkflowStatusChanged`
+ * sets its lifecycle status (enabled, disabled, archived). Writes are versioned by the
  * workflow version, so a duplicate or replayed event changes nothing, and the first event for a
  * version wins (the command path makes sure there is only ever one payload per version).
  */
@@ -9,7 +10,7 @@ import { Topics, fromRecord, type Envelope } from '@codestep/events';
 import { tenantKey, tenantScoped, type DocumentStore, type ProjectedRecord, type Projection } from '@codestep/store';
 
 /** The collections of the workflows projection. */
-export const WORKFLOW_COLLECTIONS = { versions: 'workflows', heads: 'workflow_heads' } as const;
+export const WORKFLOW_COLLECTIONS = { versions: 'workflows', heads: 'workflow_heads', status: 'workflow_status' } as const;
 
 /** A workflow's latest version, one per workflow. */
 export interface HeadDoc {
@@ -18,6 +19,16 @@ export interface HeadDoc {
   version: number;
   name: string;
   createdAt: number;
+}
+
+/** A workflow's lifecycle status, from its `WorkflowStatusChanged` events (absent: enabled, never changed). */
+export interface StatusDoc {
+  tenantId: string;
+  workflowId: string;
+  status: string;
+  sequence: number;
+  reason: string;
+  changedAt: number;
 }
 
 /** A stored version: the definition and its tenant. */
@@ -31,8 +42,24 @@ export const versionKey = (tenantId: string, workflowId: string, version: number
 export const headKey = (tenantId: string, workflowId: string): string => tenantKey(tenantId, workflowId);
 
 export async function ensureWorkflowCollections(store: DocumentStore): Promise<void> {
-  await store.ensureCollection(WORKFLOW_COLLECTIONS.versions, []);
+  await store.ensureCollection(WORKFLOW_COLLECTIONS.versions, [{ fields: ['tenantId', 'workflowId', 'version'] }]);
   await store.ensureCollection(WORKFLOW_COLLECTIONS.heads, [{ fields: ['tenantId', 'createdAt'] }]);
+  await store.ensureCollection(WORKFLOW_COLLECTIONS.status, []);
+}
+
+/** Applies one `WorkflowStatusChanged` (any other event is ignored); the highest sequence stays, so it is idempotent. */
+export async function applyWorkflowStatusChanged(store: DocumentStore, env: Envelope): Promise<void> {
+  if (env.event.$case !== 'workflowStatusChanged' || !env.tenantId) return;
+  const { workflowId, status, sequence, reason } = env.event.value;
+  await tenantScoped(store, env.tenantId).writeVersioned<StatusDoc>(WORKFLOW_COLLECTIONS.status, [
+    { id: workflowId, version: sequence, doc: { tenantId: env.tenantId, workflowId, status, sequence, reason, changedAt: env.occurredAt } },
+  ]);
+}
+
+/** Applies any event of the workflows topic. */
+export async function applyWorkflowEvent(store: DocumentStore, env: Envelope): Promise<void> {
+  await applyWorkflowPublished(store, env);
+  await applyWorkflowStatusChanged(store, env);
 }
 
 /** Applies one `WorkflowPublished` envelope (any other event is ignored); idempotent. */
@@ -58,7 +85,7 @@ export const workflowsProjection: Projection = {
   apply: async (store, batch: ProjectedRecord[]) => {
     for (const record of batch) {
       const env = fromRecord(record.value);
-      if (env) await applyWorkflowPublished(store, env);
+      if (env) await applyWorkflowEvent(store, env);
     }
   },
 };

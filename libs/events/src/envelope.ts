@@ -16,9 +16,12 @@ export const SCHEMA_VERSION = 1;
 
 const TYPE_NAMES: Record<EventCase, string> = {
   workflowPublished: 'WorkflowPublished',
+  workflowStatusChanged: 'WorkflowStatusChanged',
   enrollmentStarted: 'EnrollmentStarted',
   enrollmentCompleted: 'EnrollmentCompleted',
   enrollmentFailed: 'EnrollmentFailed',
+  enrollmentRetried: 'EnrollmentRetried',
+  retryJobStarted: 'RetryJobStarted',
   actionRequested: 'ActionRequested',
   actionStarted: 'ActionStarted',
   actionLogged: 'ActionLogged',
@@ -41,8 +44,8 @@ const TYPE_NAMES: Record<EventCase, string> = {
 const TENANT_EVENTS: ReadonlySet<EventCase> = new Set(['tenantCreated', 'apiKeyCreated', 'tenantLimitsSet']);
 
 export function topicOf(c: EventCase): Topic {
-  if (c === 'workflowPublished') return Topics.workflows;
-  if (c.startsWith('enrollment')) return Topics.enrollments;
+  if (c === 'workflowPublished' || c === 'workflowStatusChanged') return Topics.workflows;
+  if (c.startsWith('enrollment') || c === 'retryJobStarted') return Topics.enrollments;
   if (c === 'actionLogged') return Topics.consoleLines;
   if (c.startsWith('action') || c === 'stepScheduled') return Topics.actions;
   if (TENANT_EVENTS.has(c)) return Topics.tenants;

@@ -20,6 +20,7 @@ function fixture() {
     workflows: {
       getWorkflow: async (req: Record<string, unknown>) => (calls.push(req), { workflowId: 'wf-1', version: 1, name: 'n', objectType: 'CONTACT', createdAt: 1, actions: [] }),
       createWorkflow: async (req: Record<string, unknown>) => (calls.push(req), { workflowId: 'wf-1', version: 1, name: 'n', objectType: 'CONTACT', createdAt: 1, actions: req.actions }),
+      getWorkflowState: async () => ({ workflowId: 'wf-1', status: 'enabled', sequence: 0, changedAt: 0, headVersion: 1 }),
     },
   } as unknown as ApiClients;
   const routes = apiRoutes(clients, (async () => ({ bounds: undefined, policy: undefined })) as unknown as TenantLimitsOf);

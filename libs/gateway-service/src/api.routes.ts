@@ -32,13 +32,21 @@ export const ENROLLMENT_STATUSES = ['running', 'completed', 'failed'] as const;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function workflowView(wf: WorkflowDefinition): Record<string, unknown> {
+/** A workflow's lifecycle state as the API shows it. */
+export function stateView(s: workflowsV1.WorkflowState): Record<string, unknown> {
+  return { status: s.status, statusChangedAt: s.changedAt ? new Date(s.changedAt).toISOString() : null, headVersion: s.headVersion };
+}
+
+/** A version of a workflow as the API shows it; with its lifecycle state when known. */
+export function workflowView(wf: WorkflowDefinition, state?: workflowsV1.WorkflowState): Record<string, unknown> {
   return {
     id: wf.workflowId,
     version: wf.version,
     name: wf.name,
     objectType: wf.objectType,
     createdAt: new Date(wf.createdAt).toISOString(),
+    ...(wf.rolledBackFrom ? { rolledBackFrom: wf.rolledBackFrom } : {}),
+    ...(state ? { status: state.status, statusChangedAt: state.changedAt ? new Date(state.changedAt).toISOString() : null } : {}),
     // An action saved before runtime versions shows the version it runs (node24).
     actions: wf.actions.map((a) => ({ ...actionToInput(a), runtimeVersion: runtimeVersionOf(a) })),
   };
@@ -159,23 +167,28 @@ function workflowsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
           requestId: requestId(req),
           limits: limits.policy,
         });
-        return { status: 201, body: workflowView(wf) };
+        return { status: 201, body: workflowView(wf, await c.workflows.getWorkflowState({ tenantId: req.tenantId, workflowId: wf.workflowId, version: 0 })) };
       },
     },
     {
       method: 'GET',
       path: '/v1/workflows',
       auth: 'tenant',
-      handle: async (req) => ({ status: 200, body: { workflows: (await c.workflows.listWorkflows({ tenantId: req.tenantId })).workflows.map(workflowView) } }),
+      handle: async (req) => {
+        const includeArchived = queryEnum(req.query, 'includeArchived', ['true', 'false']) === 'true';
+        const out = await c.workflows.listWorkflows({ tenantId: req.tenantId, includeArchived });
+        return { status: 200, body: { workflows: out.workflows.map((wf, i) => workflowView(wf, out.states[i])) } };
+      },
     },
     {
       method: 'GET',
       path: '/v1/workflows/:id',
       auth: 'tenant',
-      handle: async (req) => ({
-        status: 200,
-        body: workflowView(await c.workflows.getWorkflow({ tenantId: req.tenantId, workflowId: req.params.id!, version: queryInteger(req.query, 'version', VERSION_PARAM) })),
-      }),
+      handle: async (req) => {
+        const query = { tenantId: req.tenantId, workflowId: req.params.id!, version: queryInteger(req.query, 'version', VERSION_PARAM) };
+        const [wf, state] = await Promise.all([c.workflows.getWorkflow(query), c.workflows.getWorkflowState(query)]);
+        return { status: 200, body: workflowView(wf, state) };
+      },
     },
     {
       method: 'PUT',
@@ -193,7 +206,7 @@ function workflowsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
           actions: input.actions,
           limits: limits.policy,
         });
-        return { status: 200, body: workflowView(wf) };
+        return { status: 200, body: workflowView(wf, await c.workflows.getWorkflowState({ tenantId: req.tenantId, workflowId: wf.workflowId, version: 0 })) };
       },
     },
   ];

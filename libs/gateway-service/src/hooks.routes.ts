@@ -9,10 +9,14 @@
  * that lookup is not per tenant by nature. Each tenant's hook per workflow (`webhook_workflows`)
  * is reached through `tenantScoped`, keyed by workflow id, so another tenant's workflow is simply
  * absent. Hooks created before the per-tenant collection get their entry when the gateway starts.
+ *
+ * A hook URL can be rotated (a new token; the old one is refused at once) and revoked (no token
+ * until the next `POST …/webhook`). A disabled or archived workflow refuses hook calls with 409,
+ * like any enrollment.
  */
 import { randomBytes } from 'node:crypto';
 import type { historyV1 } from '@codestep/contracts';
-import { NotFoundError } from '@codestep/core';
+import { CodestepError, NotFoundError } from '@codestep/core';
 import { tenantScoped, type DocumentStore } from '@codestep/store';
 import type { ApiClients } from './api.routes.ts';
 import type { Route, RouteResponse } from './router.ts';
@@ -99,6 +103,32 @@ function startResponse(start: historyV1.ExecutionView, extra: Record<string, str
   return { status: 200, body: JSON.parse(start.returnValueJson) as unknown, headers: extra };
 }
 
+/** Replaces the tenant's hook token of a workflow (rotation), or removes it (`next` undefined: revocation); the old token stops resolving. */
+async function replaceHookToken(store: DocumentStore, tenantId: string, workflowId: string, createdAt: number, rotate: boolean): Promise<string | undefined> {
+  const tenant = tenantScoped(store, tenantId);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const existing = await tenant.get<WorkflowHookDoc>(HOOKS_BY_WORKFLOW, workflowId);
+    if (!existing) {
+      if (!rotate) throw new NotFoundError(`workflow ${workflowId} has no webhook to revoke; POST /v1/workflows/${workflowId}/webhook creates one`);
+      return hookToken(store, tenantId, workflowId, createdAt);
+    }
+    if (!rotate) {
+      // The public entry first: from here the old URL is refused.
+      await store.delete(HOOKS, existing.doc.token);
+      await tenant.delete(HOOKS_BY_WORKFLOW, workflowId);
+      return undefined;
+    }
+    const token = `hk_${randomBytes(24).toString('base64url')}`;
+    await store.put<HookDoc>(HOOKS, token, { tenantId, workflowId, createdAt });
+    if (await tenant.compareAndSet<WorkflowHookDoc>(HOOKS_BY_WORKFLOW, workflowId, existing.version, { workflowId, token, createdAt })) {
+      await store.delete(HOOKS, existing.doc.token);
+      return token;
+    }
+    await store.delete(HOOKS, token);
+  }
+  throw new CodestepError('CONFLICT', `the webhook of workflow ${workflowId} is being changed by others at the same time; try again`);
+}
+
 export function hookRoutes(c: ApiClients, options: HookOptions): Route[] {
   const waitMs = options.waitMs ?? 25_000;
 
@@ -158,6 +188,26 @@ export function hookRoutes(c: ApiClients, options: HookOptions): Route[] {
         await c.workflows.getWorkflow({ tenantId: req.tenantId, workflowId: req.params.id!, version: 0 }); // 404 for another tenant's
         const token = await hookToken(options.store, req.tenantId, req.params.id!, options.clock());
         return { status: 200, body: { workflowId: req.params.id, path: `/hooks/${token}` } };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/workflows/:id/webhook/rotate',
+      auth: 'tenant',
+      handle: async (req) => {
+        await c.workflows.getWorkflow({ tenantId: req.tenantId, workflowId: req.params.id!, version: 0 }); // 404 for another tenant's
+        const token = await replaceHookToken(options.store, req.tenantId, req.params.id!, options.clock(), true);
+        return { status: 200, body: { workflowId: req.params.id, path: `/hooks/${token}`, rotated: true } };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v1/workflows/:id/webhook',
+      auth: 'tenant',
+      handle: async (req) => {
+        await c.workflows.getWorkflow({ tenantId: req.tenantId, workflowId: req.params.id!, version: 0 });
+        await replaceHookToken(options.store, req.tenantId, req.params.id!, options.clock(), false);
+        return { status: 200, body: { workflowId: req.params.id, revoked: true } };
       },
     },
     { method: 'POST', path: '/hooks/:token', auth: 'none', handle: handleHook },

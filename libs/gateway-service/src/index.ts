@@ -1,4 +1,5 @@
-export { apiRoutes, enrollmentView, executionView, workflowView, type ApiClients } from './api.routes.ts';
+export { apiRoutes, enrollmentView, executionView, stateView, workflowView, type ApiClients } from './api.routes.ts';
+export { versionSummary, workflowLifecycleRoutes } from './workflow-lifecycle.routes.ts';
 export { startGateway, type Gateway, type GatewayOptions } from './gateway.ts';
 export { openApiDocument } from './openapi.ts';
 export { createRouter, statusFor, type Route, type RouteRequest, type RouteResponse, type RouterOptions } from './router.ts';
@@ -14,3 +15,6 @@ export { CALLBACKS, startCallbackCompleter, type CallbackDoc } from './hubspot/h
 export { verifyHubSpotSignature, MAX_SIGNATURE_AGE_MS } from './hubspot/hubspot-signature.ts';
 export type { HubSpotAppSettings } from './hubspot/hubspot.settings.ts';
 export { hubspotActionDefinition, publishHubSpotAction, type ActionDefinitionInput, type ActionFieldSpec } from './hubspot/hubspot-action.definition.ts';
+export { actionTestRoutes, parseTestInput, type ActionTestOptions } from './action-test.routes.ts';
+export { MAX_RETRY_JOB, RETRY_VERSIONS, retryRoutes } from './retry.routes.ts';
+export { MAX_BATCH_BYTES, MAX_BATCH_ROWS, enrollmentBatches, parseBatch, type EnrollmentBatches, type EnrollmentBatchOptions } from './enrollment-batch.ts';

@@ -2,14 +2,8 @@
 import { ACCEPTED_RUNTIME_VERSIONS, DEFAULT_RUNTIME_VERSION, ERROR_CODES } from '@codestep/core';
 import { DEFAULT_OPERATOR_LIMITS as OPERATOR, LIMIT_MINIMUMS as MIN } from '@codestep/workflows';
 import { ENROLLMENT_STATUSES, LIMIT_PARAM, MAX_LOG_PAGE_LINES, VERSION_PARAM } from './api.routes.ts';
-
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
-const errors = {
-  '400': { description: 'Bad input: the message says which field and what to send', ...json(ref('Error')) },
-  '401': { description: 'Missing or unknown API key', ...json(ref('Error')) },
-  '404': { description: "Not found (or another tenant's)", ...json(ref('Error')) },
-};
+import { conflict, errors, idParam, json, ref } from './openapi.parts.ts';
+import { workflowOpsPaths, workflowOpsSchemas } from './openapi.workflow-ops.ts';
 
 /** The document, with `serverUrl` as its one server; paths and schemas are grouped by resource below. */
 export function openApiDocument(serverUrl: string): Record<string, unknown> {
@@ -24,6 +18,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
     security: [{ apiKey: [] }],
     paths: {
       ...workflowsPaths(),
+      ...workflowOpsPaths(),
       ...enrollmentsPaths(),
       ...executionsPaths(),
       ...secretsPaths(),
@@ -58,6 +53,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
         ...actionSchemas(),
         ...tenantLimitsSchemas(),
         ...workflowSchemas(),
+        ...workflowOpsSchemas(),
         ...historySchemas(),
       },
     },
@@ -75,7 +71,8 @@ function workflowsPaths(): Record<string, unknown> {
         responses: { '201': { description: 'Created', ...json(ref('Workflow')) }, ...errors },
       },
       get: {
-        summary: 'List workflows (latest versions)',
+        summary: 'List workflows (latest versions; archived ones with ?includeArchived=true)',
+        parameters: [{ name: 'includeArchived', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } }],
         responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflows: { type: 'array', items: ref('Workflow') } } }) }, ...errors },
       },
     },
@@ -86,7 +83,16 @@ function workflowsPaths(): Record<string, unknown> {
         parameters: [{ name: 'version', in: 'query', schema: { type: 'integer', minimum: VERSION_PARAM.min, maximum: VERSION_PARAM.max, description: '0 or absent: the latest' } }],
         responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors },
       },
-      put: { summary: 'Publish a new version', requestBody: json(ref('WorkflowInput')), responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors } },
+      put: {
+        summary: 'Publish a new version (none when the body equals the latest version: that version is the answer)',
+        requestBody: json(ref('WorkflowInput')),
+        responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors, ...conflict },
+      },
+      delete: {
+        operationId: 'archiveWorkflow',
+        summary: 'Archive the workflow: gone from the list, refuses enrollments and webhook calls (409 WORKFLOW_ARCHIVED); its versions and history are kept; POST …/enable restores it',
+        responses: { '200': { description: 'Archived', ...json(ref('WorkflowState')) }, ...errors },
+      },
     },
   };
 }
@@ -106,6 +112,7 @@ function enrollmentsPaths(): Record<string, unknown> {
             ...json({ type: 'object', properties: { id: { type: 'string' }, workflowVersion: { type: 'integer' }, status: { type: 'string' } } }),
           },
           ...errors,
+          ...conflict,
         },
       },
     },
@@ -198,6 +205,23 @@ function hooksPaths(): Record<string, unknown> {
         summary: "The workflow's secret webhook URL path (created on first call)",
         responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflowId: { type: 'string' }, path: { type: 'string', example: '/hooks/hk_…' } } }) }, ...errors },
       },
+      delete: {
+        operationId: 'revokeWebhook',
+        summary: "Revoke the workflow's webhook URL: it is refused (404) at once; POST …/webhook makes a new one",
+        responses: { '200': { description: 'Revoked' }, ...errors },
+      },
+    },
+    '/v1/workflows/{id}/webhook/rotate': {
+      parameters: [idParam],
+      post: {
+        operationId: 'rotateWebhook',
+        summary: 'A new webhook URL for the workflow; the old one is refused (404) at once',
+        responses: {
+          '200': { description: 'OK', ...json({ type: 'object', properties: { workflowId: { type: 'string' }, path: { type: 'string' }, rotated: { type: 'boolean' } } }) },
+          ...errors,
+          ...conflict,
+        },
+      },
     },
     '/hooks/{token}': {
       parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
@@ -208,7 +232,8 @@ function hooksPaths(): Record<string, unknown> {
         responses: {
           '200': { description: 'start\'s return value as JSON; {"success": true} when it returned nothing. A Response start returned is sent as it is (its status, headers and body)' },
           '202': { description: 'Still running after the wait; the body has the enrollment id' },
-          '404': { description: 'Unknown hook' },
+          '404': { description: 'Unknown hook (or rotated, or revoked)' },
+          '409': { description: 'The workflow is disabled or archived' },
           '500': { description: 'The workflow failed; the body has the error' },
         },
       },
@@ -426,7 +451,22 @@ function workflowSchemas(): Record<string, unknown> {
       required: ['name', 'actions'],
       properties: { name: { type: 'string' }, objectType: { type: 'string', default: 'CONTACT' }, actions: { type: 'array', items: ref('Action') } },
     },
-    Workflow: { allOf: [ref('WorkflowInput'), { type: 'object', properties: { id: { type: 'string' }, version: { type: 'integer' }, createdAt: { type: 'string', format: 'date-time' } } }] },
+    Workflow: {
+      allOf: [
+        ref('WorkflowInput'),
+        {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            version: { type: 'integer' },
+            createdAt: { type: 'string', format: 'date-time' },
+            rolledBackFrom: { type: 'integer', description: 'Set on a rollback: the version this one restores' },
+            status: { enum: ['enabled', 'disabled', 'archived'] },
+            statusChangedAt: { type: ['string', 'null'], format: 'date-time' },
+          },
+        },
+      ],
+    },
   };
 }
 

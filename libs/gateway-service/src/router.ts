@@ -31,10 +31,15 @@ export interface RouteResponse {
 
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** `/v1/workflows/:id`; a `:name` right after a `/` is a parameter (`…/enrollments:batch` is literal). */
   path: string;
   auth: 'tenant' | 'none';
-  /** Hand the body over unparsed (`rawBody`): the route checks a signature over its exact bytes before reading it. */
-  rawBody?: boolean;
+  /**
+   * `true`: the body is handed over unparsed as `rawBody` (the route checks a signature over its exact
+   * bytes before reading it); `{ maxBytes }`: the body is text (up to `maxBytes`), not parsed as JSON:
+   * NDJSON and other line formats.
+   */
+  rawBody?: boolean | { maxBytes: number };
   handle(req: RouteRequest): Promise<RouteResponse>;
 }
 
@@ -62,7 +67,7 @@ export interface RouterOptions {
 export function createRouter(routes: Route[], options: RouterOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const compiled: Compiled[] = routes.map((route) => {
     const names: string[] = [];
-    const pattern = route.path.replace(/:([A-Za-z]+)/g, (_m, n: string) => (names.push(n), '([^/]+)'));
+    const pattern = route.path.replace(/\/:([A-Za-z]+)/g, (_m, n: string) => (names.push(n), '/([^/]+)'));
     return { route, regex: new RegExp(`^${pattern}/?$`), names };
   });
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
@@ -84,8 +89,10 @@ export function createRouter(routes: Route[], options: RouterOptions): (req: Inc
       const tenantId = await authenticate(match.route, req, options);
       const values = match.regex.exec(path)!.slice(1);
       const params = Object.fromEntries(match.names.map((n, i) => [n, decodeSegment(n, values[i] ?? '')]));
-      const raw = req.method === 'GET' || req.method === 'DELETE' ? undefined : await readBody(req, maxBody);
-      const body = match.route.rawBody || !raw?.length ? undefined : parseJsonBody(raw.toString('utf8'));
+      const rawOption = match.route.rawBody;
+      const raw = req.method === 'GET' || req.method === 'DELETE' ? undefined : await readBody(req, typeof rawOption === 'object' ? rawOption.maxBytes : maxBody);
+      const text = raw?.length ? raw.toString('utf8') : undefined;
+      const body = typeof rawOption === 'object' ? text : rawOption || text === undefined ? undefined : parseJsonBody(text);
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));
       const out = await match.route.handle({
         tenantId,
@@ -94,7 +101,7 @@ export function createRouter(routes: Route[], options: RouterOptions): (req: Inc
         body,
         headers,
         ...(options.shutdown ? { signal: options.shutdown } : {}),
-        ...(match.route.rawBody ? { rawBody: raw ?? Buffer.alloc(0), target: req.url ?? '/' } : {}),
+        ...(rawOption === true ? { rawBody: raw ?? Buffer.alloc(0), target: req.url ?? '/' } : {}),
       });
       if (out.stream) {
         const ac = new AbortController();

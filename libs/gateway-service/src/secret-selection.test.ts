@@ -44,7 +44,8 @@ describe('secret selections on workflow save', () => {
       return { workflowId: 'wf_1', tenantId: 'tenant-a', name: req.name, objectType: 'CONTACT', version: 1, actions: [], createdAt: 0, updatedAt: 0 } as unknown as WorkflowDefinition;
     };
     // Only the workflow writes are reached in these tests; the enrollment service is out of scope.
-    const workflows = { createWorkflow: save, updateWorkflow: save } as unknown as PromiseClient<workflowsV1.WorkflowsClient>;
+    const getWorkflowState = async () => ({ workflowId: 'wf_1', status: 'enabled', sequence: 0, changedAt: 0, headVersion: 1 });
+    const workflows = { createWorkflow: save, updateWorkflow: save, getWorkflowState } as unknown as PromiseClient<workflowsV1.WorkflowsClient>;
     const clients = { workflows, credentials } as unknown as ApiClients;
     const limitsOf = async () => ({ settings: {}, policy: { defaultTimeoutMs: 20_000, defaultMemoryMb: 128, maxTimeoutMs: 60_000, maxMemoryMb: 512 }, bounds: DEFAULT_LIMIT_BOUNDS });
     const router = createRouter(apiRoutes(clients, limitsOf as never), { authenticate: async (key) => (key === 'key-a' ? 'tenant-a' : undefined) });

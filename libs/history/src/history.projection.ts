@@ -26,6 +26,8 @@ export interface EnrollmentDoc {
   outputs: Record<string, PlainFields>;
   startedAt: number;
   finishedAt: number;
+  /** Manual retries so far (absent: none). */
+  retries?: number;
   eventIds: string[];
 }
 
@@ -125,6 +127,10 @@ export function applyToEnrollment(doc: EnrollmentDoc | undefined, env: Envelope)
     case 'enrollmentFailed':
       if (!doc) return undefined;
       return { ...doc, status: 'failed', error: err(e.value.error), failedActionId: e.value.failedActionId, finishedAt: env.occurredAt, eventIds: remember(doc.eventIds, env.eventId) };
+    case 'enrollmentRetried':
+      // Running again from the failed step: the next attempt is in the same history.
+      if (!doc) return undefined;
+      return { ...doc, status: 'running', error: null, failedActionId: '', finishedAt: 0, retries: e.value.round, eventIds: remember(doc.eventIds, env.eventId) };
     default:
       return undefined;
   }

@@ -157,6 +157,67 @@ describe('replay of the enrollment service projections (embedded)', () => {
     assert.equal(report.collections['enrollment/retry_timers']?.live, 1);
   });
 
+  it('given a disable, a rollback, a failed enrollment retried and a bulk retry job, when replayed with verify, then statuses, enrollment states and jobs are rebuilt equal', async () => {
+    const config = configIn();
+    const running = await startService(config);
+    const wf = await running.service.workflows.createWorkflow(createReq('d1'));
+    await running.service.workflows.updateWorkflow({ tenantId: 't1', workflowId: wf.workflowId, name: 'v2', objectType: '', actions: [action], limits: undefined });
+    await running.service.workflows.rollbackWorkflow({ tenantId: 't1', workflowId: wf.workflowId, toVersion: 1, limits: undefined });
+    await running.service.workflows.setWorkflowStatus({ tenantId: 't1', workflowId: wf.workflowId, status: 'disabled', reason: 'replay test' });
+    await running.service.workflows.setWorkflowStatus({ tenantId: 't1', workflowId: wf.workflowId, status: 'enabled', reason: '' });
+    const enrolled = await running.service.enrollments.enroll({
+      tenantId: 't1',
+      workflowId: wf.workflowId,
+      object: { objectType: '', objectId: '1', properties: {} },
+      requestId: 'd-e1',
+      portalId: 0,
+      trigger: undefined,
+      limits: undefined,
+    });
+    const requested = running.log.appended.map((r) => fromRecord(r.value)).find((e) => e?.event.$case === 'actionRequested');
+    assert.ok(requested?.event.$case === 'actionRequested');
+    const { executionId, context } = requested.event.value;
+    await running.log.append([
+      toRecord(
+        envelope(
+          { eventId: 'evt_failed_for_good', tenantId: 't1', aggregateId: executionId, occurredAt: Date.now() },
+          {
+            $case: 'actionFailed',
+            value: { executionId, context, error: { code: 'USER_CODE_ERROR', message: 'no', retryable: false, retryAfterMs: 0 }, durationMs: 1, continueEnrollment: false, outputFields: {} },
+          },
+        ),
+      ),
+    ]);
+    await eventually('the enrollment to be failed', async () => {
+      const state = await running.store.get<{ status: string }>('enrollment_states', `t1/${enrolled.enrollmentId}`);
+      return state?.doc.status === 'failed' ? true : undefined;
+    });
+    const retried = await running.service.enrollments.retryEnrollment({ tenantId: 't1', enrollmentId: enrolled.enrollmentId, onLatestVersion: true, inputFields: undefined, reason: '', jobId: '' });
+    assert.equal(retried.round, 1);
+    await running.service.enrollments.startRetryJob({
+      tenantId: 't1',
+      workflowId: wf.workflowId,
+      errorCode: '',
+      failedAfter: 0,
+      failedBefore: 0,
+      limit: 10,
+      onLatestVersion: false,
+      requestId: 'job-1',
+    });
+    await eventually('the retry to be projected', async () => {
+      const state = await running.store.get<{ status: string }>('enrollment_states', `t1/${enrolled.enrollmentId}`);
+      return state?.doc.status === 'running' ? true : undefined;
+    });
+    await running.stop();
+
+    const report = await replayProjections(config, silentLogger, { verify: true, projections: ENROLLMENT_PROJECTIONS });
+    assert.equal(report.equal, true, JSON.stringify(report.collections));
+    assert.equal(report.collections['enrollment/workflow_status']?.live, 1);
+    assert.equal(report.collections['enrollment/workflows']?.live, 3);
+    assert.equal(report.collections['enrollment/enrollment_states']?.live, 1);
+    assert.equal(report.collections['enrollment/retry_jobs']?.live, 1);
+  });
+
   it('given a crash between the append and the store write, when restarted and retried, then nothing is lost, the event id keeps one payload and replay is equal', async () => {
     const config = configIn();
     const crashed = await startService(config, { crashAfterAppend: true, clock: () => 1_000 });

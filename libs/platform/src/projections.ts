@@ -3,7 +3,7 @@
  * `--verify` compares. A service that adds queryable state adds its projection here.
  */
 import { connectionsProjection } from '@codestep/credentials-service';
-import { enrollRequestsProjection, retryTimersProjection, workflowRunsProjection, workflowsProjection } from '@codestep/enrollment-service';
+import { enrollRequestsProjection, enrollmentStatesProjection, retryTimersProjection, workflowRunsProjection, workflowsProjection } from '@codestep/enrollment-service';
 import { hubspotTriggersProjection, tenantsProjection } from '@codestep/gateway-service';
 import { historyProjection } from '@codestep/history-service';
 import type { Projection } from '@codestep/store';
@@ -17,4 +17,5 @@ export const PROJECTIONS: readonly Projection[] = [
   retryTimersProjection,
   hubspotTriggersProjection,
   workflowRunsProjection,
+  enrollmentStatesProjection,
 ];

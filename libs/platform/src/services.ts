@@ -9,18 +9,22 @@ import { createEnrollmentService } from '@codestep/enrollment-service';
 import type { EventLog } from '@codestep/event-log';
 import { createExecutorService } from '@codestep/executor-service';
 import {
+  actionTestRoutes,
   apiRoutes,
   createTenants,
   ensureHookCollection,
+  enrollmentBatches,
   followTriggers,
   hookRoutes,
   hubspotActionRoutes,
   hubspotTriggerRoutes,
   hubspotWebhookRoutes,
+  retryRoutes,
   startCallbackCompleter,
   startGateway,
   tenantLimitsOf,
   tenantLimitsRoutes,
+  workflowLifecycleRoutes,
   type Route,
 } from '@codestep/gateway-service';
 import { createHistoryService } from '@codestep/history-service';
@@ -199,7 +203,10 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
     options.onBootstrap?.(created);
   }
   const tenantEvents = await tenants.follow((error) => logger.error({ service: 'gateway', error }, 'tenants projection batch failed; will retry'));
-  const workflows: PromiseClient<workflowsV1.WorkflowsClient> = createClient(workflowsV1.WorkflowsClient, config.enrollmentGrpc, { tls, idempotent: ['getWorkflow', 'listWorkflows'] });
+  const workflows: PromiseClient<workflowsV1.WorkflowsClient> = createClient(workflowsV1.WorkflowsClient, config.enrollmentGrpc, {
+    tls,
+    idempotent: ['getWorkflow', 'listWorkflows', 'getWorkflowState', 'listWorkflowVersions'],
+  });
   const enrollments = createClient(enrollmentsV1.EnrollmentsClient, config.enrollmentGrpc, { tls });
   const history = createClient(historyV1.HistoryClient, config.logGrpc, { tls, idempotent: ['getEnrollment', 'listEnrollments', 'getExecution'] });
   const credentials = createClient(credentialsV1.CredentialsClient, config.brokerGrpc, { tls });
@@ -208,8 +215,14 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   const operator = operatorLimitsOf(config);
   const limitsOf = tenantLimitsOf(tenants, operator);
   const hubspot = await startHubSpotApp(config, logger, { clients, store, eventLog: log, limitsOf });
+  const batches = enrollmentBatches(clients, { store, clock: systemClock, logger: logger.child({ service: 'gateway' }), limitsOf });
+  await batches.start();
   const routes = [
     ...apiRoutes(clients, limitsOf),
+    ...workflowLifecycleRoutes(clients, limitsOf),
+    ...actionTestRoutes(clients, { limitsOf }),
+    ...retryRoutes(clients),
+    ...batches.routes,
     ...tenantLimitsRoutes(tenants, operator),
     ...hookRoutes(clients, { store, clock: systemClock, limitsOf }),
     ...hubspot.routes,
@@ -229,6 +242,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   return {
     ...stopper('gateway', [
       { run: () => gateway.close(), timeoutMs: config.httpDrainTimeoutMs + 5_000 },
+      () => batches.stop(),
       async () => [workflows, enrollments, history, credentials].forEach((c) => c.close()),
       () => tenantEvents.stop(),
       () => hubspot.stop(),

@@ -32,11 +32,15 @@ export const ACCESS_POLICY: Record<string, { servedBy: ServiceIdentity; methods:
       // The executor loads the version an action request names.
       GetWorkflow: ['gateway', 'executor'],
       ListWorkflows: ['gateway'],
+      SetWorkflowStatus: ['gateway'],
+      GetWorkflowState: ['gateway'],
+      ListWorkflowVersions: ['gateway'],
+      RollbackWorkflow: ['gateway'],
     },
   },
   'codestep.enrollments.v1.Enrollments': {
     servedBy: 'enrollment',
-    methods: { Enroll: ['gateway'] },
+    methods: { Enroll: ['gateway'], TestAction: ['gateway'], RetryEnrollment: ['gateway'], StartRetryJob: ['gateway'], GetRetryJob: ['gateway'] },
   },
   'codestep.history.v1.History': {
     servedBy: 'log',

@@ -5,7 +5,7 @@
  * redelivered input yields the very same events (downstream deduplicates by event id).
  */
 import type { ActionContext, ActionDefinition, CrmObject, ErrorInfo, FieldMap, FieldValue, HubSpotOrigin, LimitPolicy, TriggerPayload, WorkflowDefinition } from '@codestep/contracts';
-import { deterministicId } from '@codestep/core';
+import { CodestepError, deterministicId } from '@codestep/core';
 import { envelope, fieldValue, type Envelope, type EventOf } from '@codestep/events';
 import { effectiveLimits } from './execution-limits.ts';
 
@@ -45,9 +45,15 @@ export interface StartCommand {
   hubspot?: HubSpotOrigin | undefined;
 }
 
-/** An execution's id; `branchId`: a JsWorkflows step's branch ('' for the root: start, and every HubSpot action). */
-export function executionIdFor(enrollmentId: string, stepIndex: number, attempt: number, branchId = ''): string {
-  return branchId ? deterministicId('exe', enrollmentId, stepIndex, branchId, attempt) : deterministicId('exe', enrollmentId, stepIndex, attempt);
+/**
+ * An execution's id. `branchId`: a JsWorkflows step's branch ('' for the root: start, and every
+ * HubSpot action); `round`: a manual retry's (> 0) are their own, whatever step and attempt they
+ * share with earlier ones. Both unset give the ids of before either existed.
+ */
+export function executionIdFor(enrollmentId: string, stepIndex: number, attempt: number, branchId = '', round = 0): string {
+  const parts: (string | number)[] = branchId ? [enrollmentId, stepIndex, branchId, attempt] : [enrollmentId, stepIndex, attempt];
+  if (round) parts.push(`round-${round}`);
+  return deterministicId('exe', ...parts);
 }
 
 /** EnrollmentStarted, then the first action's request (or completion for an empty workflow). */
@@ -89,6 +95,8 @@ export function startEnrollment(wf: WorkflowDefinition, cmd: StartCommand, now: 
 /** Decides what follows an action's result. */
 export function onActionResult(wf: WorkflowDefinition, tenantId: string, result: Envelope, retry: RetryPolicy, now: number): Envelope[] {
   const body = result.event;
+  // A test run of one action (see ./action-test.ts): nothing follows it.
+  if ((body.$case === 'actionSucceeded' || body.$case === 'actionFailed') && body.value.context?.test) return [];
   if (body.$case === 'actionSucceeded') {
     const ctx = requireContext(body.value.context);
     return advance(wf, tenantId, ctx, body.value.outputFields, result.eventId, now);
@@ -108,7 +116,13 @@ export function onActionResult(wf: WorkflowDefinition, tenantId: string, result:
           { eventId: deterministicId('evt', 'retry', failed.executionId), tenantId, aggregateId: failed.executionId, occurredAt: now, causationId: result.eventId, correlationId: ctx.enrollmentId },
           {
             $case: 'actionRetryScheduled',
-            value: { executionId: failed.executionId, context: next, dueAt, error, nextExecutionId: executionIdFor(ctx.enrollmentId, ctx.stepIndex, next.attempt, ctx.step?.branchId) },
+            value: {
+              executionId: failed.executionId,
+              context: next,
+              dueAt,
+              error,
+              nextExecutionId: executionIdFor(ctx.enrollmentId, ctx.stepIndex, next.attempt, ctx.step?.branchId, ctx.retryRound ?? 0),
+            },
           },
         ),
       ];
@@ -151,13 +165,15 @@ function nextStep(wf: WorkflowDefinition, tenantId: string, ctx: ActionContext, 
   // A JsWorkflows action starts as its `start` step on the root branch.
   const step = action.runtime === 'jsworkflows' ? { name: 'start', branchId: '', depth: 0, dataJson: '', parentExecutionId: '' } : undefined;
   const stepCtx: ActionContext = { ...ctx, stepIndex, actionId: action.actionId, attempt: 1, firstAttemptAt: now, step };
+  // Edited inputs belong to the retried step only.
+  delete stepCtx.inputOverrides;
   return [actionRequested(wf, tenantId, stepCtx, causationId, now)];
 }
 
 export function actionRequested(wf: WorkflowDefinition, tenantId: string, ctx: ActionContext, causationId: string, now: number): Envelope {
   const action = wf.actions[ctx.stepIndex];
   if (!action) throw new Error(`workflow ${wf.workflowId} v${wf.version} has no step ${ctx.stepIndex}`);
-  const executionId = executionIdFor(ctx.enrollmentId, ctx.stepIndex, ctx.attempt, ctx.step?.branchId);
+  const executionId = executionIdFor(ctx.enrollmentId, ctx.stepIndex, ctx.attempt, ctx.step?.branchId, ctx.retryRound ?? 0);
   return envelope(
     { eventId: deterministicId('evt', 'requested', executionId), tenantId, aggregateId: executionId, occurredAt: now, causationId, correlationId: ctx.enrollmentId },
     {
@@ -182,14 +198,50 @@ export function resolveInputs(action: ActionDefinition, ctx: ActionContext): Rec
       if (v !== undefined) out[input.name] = v;
     }
   }
-  return out;
+  return ctx.inputOverrides ? { ...out, ...ctx.inputOverrides.fields } : out;
 }
 
 export function enrollmentFailed(tenantId: string, ctx: ActionContext, error: ErrorInfo, causationId: string, now: number): Envelope {
+  const round = ctx.retryRound ?? 0;
+  const eventId = round ? deterministicId('evt', 'failed', ctx.enrollmentId, `round-${round}`) : deterministicId('evt', 'failed', ctx.enrollmentId);
   return envelope(
-    { eventId: deterministicId('evt', 'failed', ctx.enrollmentId), tenantId, aggregateId: ctx.enrollmentId, occurredAt: now, causationId, correlationId: ctx.enrollmentId },
-    { $case: 'enrollmentFailed', value: { enrollmentId: ctx.enrollmentId, failedActionId: ctx.actionId, error, hubspot: ctx.hubspot } },
+    { eventId, tenantId, aggregateId: ctx.enrollmentId, occurredAt: now, causationId, correlationId: ctx.enrollmentId },
+    // The failed step's context travels with the failure: a retry resumes from it.
+    { $case: 'enrollmentFailed', value: { enrollmentId: ctx.enrollmentId, failedActionId: ctx.actionId, error, context: ctx, hubspot: ctx.hubspot } },
   );
+}
+
+export interface RetryCommand {
+  tenantId: string;
+  /** Edited inputs of the failed step, over those resolved. */
+  inputFields?: Record<string, FieldValue> | undefined;
+  reason?: string | undefined;
+  jobId?: string | undefined;
+}
+
+/**
+ * A failed enrollment runs again from its failed step, on `wf` (its original version, or a later
+ * one that has the failed action): `EnrollmentRetried`, then the step's request as the next
+ * attempt, earlier outputs kept. Ids derive from the enrollment and the retry round, so deciding
+ * the same retry twice yields the same events. Throws FAILED_PRECONDITION when `wf` lacks the step.
+ */
+export function retryFailedEnrollment(wf: WorkflowDefinition, failed: ActionContext, cmd: RetryCommand, now: number): Envelope[] {
+  const stepIndex = wf.actions.findIndex((a) => a.actionId === failed.actionId);
+  if (stepIndex < 0)
+    throw new CodestepError('FAILED_PRECONDITION', `version ${wf.version} of workflow ${wf.workflowId} has no action "${failed.actionId}" to resume at; retry on the version it failed on`);
+  const round = (failed.retryRound ?? 0) + 1;
+  const ctx: ActionContext = { ...failed, workflowVersion: wf.version, stepIndex, attempt: failed.attempt + 1, firstAttemptAt: now, retryRound: round };
+  if (cmd.inputFields && Object.keys(cmd.inputFields).length) ctx.inputOverrides = { fields: cmd.inputFields };
+  else delete ctx.inputOverrides;
+  const executionId = executionIdFor(ctx.enrollmentId, stepIndex, ctx.attempt, ctx.step?.branchId, round);
+  const retried = envelope(
+    { eventId: deterministicId('evt', 'retried', ctx.enrollmentId, round), tenantId: cmd.tenantId, aggregateId: ctx.enrollmentId, occurredAt: now, correlationId: ctx.enrollmentId },
+    {
+      $case: 'enrollmentRetried',
+      value: { enrollmentId: ctx.enrollmentId, round, actionId: failed.actionId, workflowVersion: wf.version, executionId, jobId: cmd.jobId ?? '', reason: cmd.reason ?? '' },
+    },
+  );
+  return [retried, actionRequested(wf, cmd.tenantId, ctx, retried.eventId, now)];
 }
 
 export function requireContext(ctx: ActionContext | undefined): ActionContext {

@@ -15,5 +15,21 @@ export {
   type OperatorLimits,
   type TenantLimitSettings,
 } from './execution-limits.ts';
-export { DEFAULT_RETRY_POLICY, executionIdFor, onActionResult, onRetryDue, resolveInputs, retryDelay, startEnrollment, type RetryPolicy, type StartCommand } from './enrollment.decider.ts';
+export {
+  DEFAULT_RETRY_POLICY,
+  executionIdFor,
+  onActionResult,
+  onRetryDue,
+  resolveInputs,
+  retryDelay,
+  retryFailedEnrollment,
+  startEnrollment,
+  type RetryCommand,
+  type RetryPolicy,
+  type StartCommand,
+} from './enrollment.decider.ts';
+export { MAX_EDIT_DISTANCE, diffLines, unifiedDiff, type DiffOp } from './line-diff.ts';
+export { diffWorkflows, sameDefinition, type ActionChange, type FieldChange, type WorkflowDiff } from './workflow-diff.ts';
+export { WORKFLOW_STATUSES, isWorkflowStatus, type WorkflowStatus } from './workflow-status.ts';
+export { testActionRequested, type TestActionCommand } from './action-test.ts';
 export { ROOT_BRANCH, applyToRunState, branchOf, childBranchId, decideStepResult, emptyRunState, openBranches, type RunState, type StepDecision, type StepRun } from './workflow-run.decider.ts';

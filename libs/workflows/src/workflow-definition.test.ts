@@ -71,3 +71,32 @@ describe('workflow definition', () => {
     assert.equal(parseWorkflowInput({ name: 'w', actions: [actionToInput(legacy)] }).actions[0]?.runtimeVersion, 'node20');
   });
 });
+
+describe('unknown fields of a workflow body', () => {
+  const code = 'exports.main = async () => ({ outputFields: {} })';
+  it('refuses a misspelt field naming it and the field it likely meant, at every level', () => {
+    assert.deepEqual(refusedField({ name: 'w', actions: [{ id: 'a', code, outputFeilds: [] }] }), {
+      field: 'actions[0].outputFeilds',
+      message:
+        'actions[0].outputFeilds: is not a field here (did you mean "outputFields"?); the fields are id, name, runtime, runtimeVersion, code, inputFields, outputFields, secrets, connections, timeoutMs, memoryMb',
+    });
+    assert.equal(refusedField({ name: 'w', objecttype: 'DEAL', actions: [{ id: 'a', code }] }).field, 'objecttype');
+    assert.equal(refusedField({ name: 'w', actions: [{ id: 'a', code, outputFields: [{ name: 'x', type: 'string', option: [] }] }] }).field, 'actions[0].outputFields[0].option');
+    assert.equal(refusedField({ name: 'w', actions: [{ id: 'a', code, inputFields: [{ name: 'x', propery: 'email' }] }] }).field, 'actions[0].inputFields[0].propery');
+  });
+
+  it('accepts a workflow as GET shows it (id, version, status and the like are read-only and ignored)', () => {
+    const out = parseWorkflowInput({
+      id: 'wf_1',
+      version: 3,
+      createdAt: 'x',
+      status: 'enabled',
+      statusChangedAt: null,
+      rolledBackFrom: 1,
+      name: 'w',
+      objectType: 'CONTACT',
+      actions: [{ id: 'a', code }],
+    });
+    assert.equal(out.name, 'w');
+  });
+});

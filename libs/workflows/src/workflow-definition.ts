@@ -15,6 +15,7 @@ import {
   unsafeTextProblem,
   type RuntimeVersion,
 } from '@codestep/core';
+import { codeSyntaxProblem } from './code-syntax.check.ts';
 import { DEFAULT_LIMIT_BOUNDS, LIMIT_MINIMUMS, type LimitBounds } from './execution-limits.ts';
 
 export const OUTPUT_TYPES = ['number', 'string', 'boolean', 'datetime', 'enum', 'date', 'phone_number'] as const;
@@ -30,6 +31,37 @@ export interface WorkflowInput {
 }
 
 type Json = Record<string, unknown>;
+
+/**
+ * The fields of a workflow body, of an action, and of its input and output fields. Anything else
+ * (`outputFeilds`) is refused naming it. A workflow's read-only fields (as `GET` shows them) are
+ * accepted and ignored, so what was read can be sent back.
+ */
+export const KNOWN_FIELDS = {
+  workflow: ['name', 'objectType', 'actions', 'id', 'version', 'createdAt', 'status', 'statusChangedAt', 'rolledBackFrom', 'requestId'],
+  // runtimeVersion: the runtime versions' field (h/runtimes), known here so a merge keeps accepting it.
+  action: ['id', 'name', 'runtime', 'runtimeVersion', 'code', 'inputFields', 'outputFields', 'secrets', 'connections', 'timeoutMs', 'memoryMb'],
+  inputField: ['name', 'value', 'property', 'fromAction'],
+  outputField: ['name', 'type', 'options'],
+} as const;
+
+/** Levenshtein distance (names are short). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+function refuseUnknown(obj: Json, known: readonly string[], path: string): void {
+  const unknown = Object.keys(obj).find((k) => !known.includes(k));
+  if (unknown === undefined) return;
+  const near = known.find((k) => editDistance(k.toLowerCase(), unknown.toLowerCase()) <= 2);
+  fail(path ? `${path}.${unknown}` : unknown, `is not a field here${near ? ` (did you mean "${near}"?)` : ''}; the fields are ${known.join(', ')}`);
+}
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function fail(path: string, message: string): never {
@@ -60,6 +92,7 @@ function limit(v: unknown, path: string, min: number, max: number, unit: string,
 
 export function parseWorkflowInput(body: unknown, bounds: LimitBounds = DEFAULT_LIMIT_BOUNDS): WorkflowInput {
   if (!isObj(body)) fail('body', 'must be a JSON object like {"name": ..., "objectType": "CONTACT", "actions": [...]}');
+  refuseUnknown(body, KNOWN_FIELDS.workflow, '');
   const name = str(body.name, 'name', { required: true, max: 200, shown: true });
   const objectType = str(body.objectType ?? 'CONTACT', 'objectType', { max: 64, shown: true }).toUpperCase();
   if (!Array.isArray(body.actions) || body.actions.length === 0) fail('actions', 'must be a non-empty array of actions');
@@ -76,6 +109,7 @@ export function parseWorkflowInput(body: unknown, bounds: LimitBounds = DEFAULT_
 
 function parseAction(raw: unknown, path: string, index: number, earlier: Map<string, ActionDefinition>, bounds: LimitBounds): ActionDefinition {
   if (!isObj(raw)) fail(path, 'must be an object');
+  refuseUnknown(raw, KNOWN_FIELDS.action, path);
   const actionId = str(raw.id ?? `action-${index + 1}`, `${path}.id`);
   if (!ACTION_ID.test(actionId)) fail(`${path}.id`, 'use lowercase letters, digits, "-" and "_" (at most 63)');
   if (earlier.has(actionId)) fail(`${path}.id`, `"${actionId}" is used by an earlier action; ids must be unique`);
@@ -84,6 +118,8 @@ function parseAction(raw: unknown, path: string, index: number, earlier: Map<str
   const runtimeVersion = parseRuntimeVersion(raw.runtimeVersion, `${path}.runtimeVersion`);
   const code = str(raw.code, `${path}.code`, { required: true });
   if (Buffer.byteLength(code) > MAX_CODE_BYTES) fail(`${path}.code`, `must be at most ${MAX_CODE_BYTES} bytes`);
+  const syntax = codeSyntaxProblem(code);
+  if (syntax) fail(`${path}.code`, `${syntax} of the action's code; fix it and save again`);
 
   const inputFields: InputFieldSource[] = [];
   const rawInputs = raw.inputFields ?? [];
@@ -98,6 +134,7 @@ function parseAction(raw: unknown, path: string, index: number, earlier: Map<str
   rawOutputs.forEach((f: unknown, j) => {
     const p = `${path}.outputFields[${j}]`;
     if (!isObj(f)) fail(p, 'must be an object like {"name": "score", "type": "number"}');
+    refuseUnknown(f, KNOWN_FIELDS.outputField, p);
     const name = str(f.name, `${p}.name`, { required: true });
     if (!NAME.test(name)) fail(`${p}.name`, `use letters, digits and "_", starting with a letter, at most ${OUTPUT_FIELDS_POLICY.maxNameChars} characters`);
     if (outNames.has(name)) fail(`${p}.name`, `"${name}" is declared twice`);
@@ -149,6 +186,7 @@ export function runtimeVersionOf(a: Pick<ActionDefinition, 'runtimeVersion'>): R
 
 function parseInput(f: unknown, p: string, earlier: Map<string, ActionDefinition>): InputFieldSource {
   if (!isObj(f)) fail(p, 'must be an object like {"name": "email", "property": "email"}');
+  refuseUnknown(f, KNOWN_FIELDS.inputField, p);
   const name = str(f.name, `${p}.name`, { required: true });
   if (!NAME.test(name)) fail(`${p}.name`, 'use letters, digits and "_", starting with a letter');
   const given = ['value', 'property', 'fromAction'].filter((k) => f[k] !== undefined);

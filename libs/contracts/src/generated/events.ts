@@ -2,7 +2,7 @@
 export { ActionContext, ActionContext_PriorOutputsEntry, ActionFailed, ActionFailed_OutputFieldsEntry, ActionLogged, ActionRequested, ActionRequested_InputFieldsEntry, ActionRetryScheduled, ActionStarted, ActionSucceeded, ActionSucceeded_OutputFieldsEntry, ExecutionLimits, LimitPolicy, NextStep, StepScheduled, WorkflowStep } from './codestep/events/v1/action.ts';
 export { CrmObject, CrmObject_PropertiesEntry, ErrorInfo, FieldMap, FieldMap_FieldsEntry, FieldValue, HubSpotOrigin, LogLine, TriggerPayload, TriggerPayload_HeadersEntry } from './codestep/events/v1/common.ts';
 export { ConnectionAuthorized, ConnectionChanged, ConnectionNeedsReauth, ConnectionRefreshed, ConnectionRevoked } from './codestep/events/v1/connection.ts';
-export { EnrollmentCompleted, EnrollmentCompleted_OutputsEntry, EnrollmentFailed, EnrollmentStarted, HubSpotCallbackCompleted, HubSpotTriggerSet } from './codestep/events/v1/enrollment.ts';
+export { EnrollmentCompleted, EnrollmentCompleted_OutputsEntry, EnrollmentFailed, EnrollmentRetried, EnrollmentStarted, HubSpotCallbackCompleted, HubSpotTriggerSet, RetryJobStarted } from './codestep/events/v1/enrollment.ts';
 export { EventEnvelope } from './codestep/events/v1/envelope.ts';
 export { ApiKeyCreated, TenantCreated, TenantLimitsSet } from './codestep/events/v1/tenant.ts';
-export { ActionDefinition, InputFieldSource, OutputFieldDefinition, OutputRef, WorkflowDefinition, WorkflowPublished } from './codestep/events/v1/workflow.ts';
+export { ActionDefinition, InputFieldSource, OutputFieldDefinition, OutputRef, WorkflowDefinition, WorkflowPublished, WorkflowStatusChanged } from './codestep/events/v1/workflow.ts';

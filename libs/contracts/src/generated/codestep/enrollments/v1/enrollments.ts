@@ -19,11 +19,111 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { LimitPolicy } from "../../events/v1/action.ts";
-import { CrmObject, HubSpotOrigin, TriggerPayload } from "../../events/v1/common.ts";
+import { CrmObject, FieldMap, FieldValue, HubSpotOrigin, TriggerPayload } from "../../events/v1/common.ts";
 
 export const protobufPackage = "codestep.enrollments.v1";
 
 export const protobufFileName = "codestep/enrollments/v1/enrollments.proto";
+
+export interface RetryEnrollmentRequest {
+  tenantId: string;
+  enrollmentId: string;
+  /** false: the version it failed on */
+  onLatestVersion: boolean;
+  /** edited inputs of the failed step */
+  inputFields: FieldMap | undefined;
+  reason: string;
+  jobId: string;
+}
+
+export interface RetryEnrollmentResponse {
+  enrollmentId: string;
+  round: number;
+  executionId: string;
+  workflowVersion: number;
+  actionId: string;
+}
+
+export interface StartRetryJobRequest {
+  tenantId: string;
+  workflowId: string;
+  /** '' = any */
+  errorCode: string;
+  /** UNIX ms, 0 = no bound */
+  failedAfter: number;
+  /** UNIX ms, 0 = no bound */
+  failedBefore: number;
+  /** the cap */
+  limit: number;
+  onLatestVersion: boolean;
+  /** idempotency key: the same request id starts one job */
+  requestId: string;
+}
+
+export interface GetRetryJobRequest {
+  tenantId: string;
+  jobId: string;
+}
+
+export interface RetryJob {
+  jobId: string;
+  workflowId: string;
+  /** enrollments the job retries */
+  total: number;
+  /** matches before the cap */
+  matched: number;
+  /** retries started */
+  retried: number;
+  /** not retried (no longer failed, no context) */
+  refused: number;
+  /** retried and completed since */
+  completed: number;
+  /** retried and failed again */
+  failed: number;
+  running: number;
+  items: RetryJobItem[];
+}
+
+export interface RetryJobItem {
+  enrollmentId: string;
+  /** pending | running | completed | failed | refused */
+  status: string;
+  message: string;
+}
+
+export interface TestActionRequest {
+  tenantId: string;
+  workflowId: string;
+  /** 0 = latest */
+  version: number;
+  actionId: string;
+  object:
+    | CrmObject
+    | undefined;
+  /**
+   * Inputs given by the caller, over those resolved from the action's definition (literals, the
+   * object's properties); an input taken from an earlier action's output must be given here.
+   */
+  inputFields: { [key: string]: FieldValue };
+  /** idempotency key: the same request id runs one test */
+  requestId: string;
+  limits:
+    | LimitPolicy
+    | undefined;
+  /** JsWorkflows: the data and headers start receives */
+  trigger: TriggerPayload | undefined;
+}
+
+export interface TestActionRequest_InputFieldsEntry {
+  key: string;
+  value: FieldValue | undefined;
+}
+
+export interface TestActionResponse {
+  executionId: string;
+  workflowVersion: number;
+  testId: string;
+}
 
 export interface EnrollRequest {
   tenantId: string;
@@ -50,6 +150,1446 @@ export interface EnrollResponse {
   enrollmentId: string;
   workflowVersion: number;
 }
+
+function createBaseRetryEnrollmentRequest(): RetryEnrollmentRequest {
+  return { tenantId: "", enrollmentId: "", onLatestVersion: false, inputFields: undefined, reason: "", jobId: "" };
+}
+
+export const RetryEnrollmentRequest: MessageFns<RetryEnrollmentRequest> = {
+  encode(message: RetryEnrollmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.enrollmentId !== "") {
+      writer.uint32(18).string(message.enrollmentId);
+    }
+    if (message.onLatestVersion !== false) {
+      writer.uint32(24).bool(message.onLatestVersion);
+    }
+    if (message.inputFields !== undefined) {
+      FieldMap.encode(message.inputFields, writer.uint32(34).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(42).string(message.reason);
+    }
+    if (message.jobId !== "") {
+      writer.uint32(50).string(message.jobId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryEnrollmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryEnrollmentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.enrollmentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.onLatestVersion = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.inputFields = FieldMap.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetryEnrollmentRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      enrollmentId: isSet(object.enrollmentId)
+        ? globalThis.String(object.enrollmentId)
+        : isSet(object.enrollment_id)
+        ? globalThis.String(object.enrollment_id)
+        : "",
+      onLatestVersion: isSet(object.onLatestVersion)
+        ? globalThis.Boolean(object.onLatestVersion)
+        : isSet(object.on_latest_version)
+        ? globalThis.Boolean(object.on_latest_version)
+        : false,
+      inputFields: isSet(object.inputFields)
+        ? FieldMap.fromJSON(object.inputFields)
+        : isSet(object.input_fields)
+        ? FieldMap.fromJSON(object.input_fields)
+        : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RetryEnrollmentRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.enrollmentId !== "") {
+      obj.enrollmentId = message.enrollmentId;
+    }
+    if (message.onLatestVersion !== false) {
+      obj.onLatestVersion = message.onLatestVersion;
+    }
+    if (message.inputFields !== undefined) {
+      obj.inputFields = FieldMap.toJSON(message.inputFields);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RetryEnrollmentRequest>): RetryEnrollmentRequest {
+    return RetryEnrollmentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RetryEnrollmentRequest>): RetryEnrollmentRequest {
+    const message = createBaseRetryEnrollmentRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.enrollmentId = object.enrollmentId ?? "";
+    message.onLatestVersion = object.onLatestVersion ?? false;
+    message.inputFields = (object.inputFields !== undefined && object.inputFields !== null)
+      ? FieldMap.fromPartial(object.inputFields)
+      : undefined;
+    message.reason = object.reason ?? "";
+    message.jobId = object.jobId ?? "";
+    return message;
+  },
+};
+
+function createBaseRetryEnrollmentResponse(): RetryEnrollmentResponse {
+  return { enrollmentId: "", round: 0, executionId: "", workflowVersion: 0, actionId: "" };
+}
+
+export const RetryEnrollmentResponse: MessageFns<RetryEnrollmentResponse> = {
+  encode(message: RetryEnrollmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enrollmentId !== "") {
+      writer.uint32(10).string(message.enrollmentId);
+    }
+    if (message.round !== 0) {
+      writer.uint32(16).uint32(message.round);
+    }
+    if (message.executionId !== "") {
+      writer.uint32(26).string(message.executionId);
+    }
+    if (message.workflowVersion !== 0) {
+      writer.uint32(32).uint32(message.workflowVersion);
+    }
+    if (message.actionId !== "") {
+      writer.uint32(42).string(message.actionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryEnrollmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryEnrollmentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.enrollmentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.round = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.executionId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.workflowVersion = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.actionId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetryEnrollmentResponse {
+    return {
+      enrollmentId: isSet(object.enrollmentId)
+        ? globalThis.String(object.enrollmentId)
+        : isSet(object.enrollment_id)
+        ? globalThis.String(object.enrollment_id)
+        : "",
+      round: isSet(object.round) ? globalThis.Number(object.round) : 0,
+      executionId: isSet(object.executionId)
+        ? globalThis.String(object.executionId)
+        : isSet(object.execution_id)
+        ? globalThis.String(object.execution_id)
+        : "",
+      workflowVersion: isSet(object.workflowVersion)
+        ? globalThis.Number(object.workflowVersion)
+        : isSet(object.workflow_version)
+        ? globalThis.Number(object.workflow_version)
+        : 0,
+      actionId: isSet(object.actionId)
+        ? globalThis.String(object.actionId)
+        : isSet(object.action_id)
+        ? globalThis.String(object.action_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RetryEnrollmentResponse): unknown {
+    const obj: any = {};
+    if (message.enrollmentId !== "") {
+      obj.enrollmentId = message.enrollmentId;
+    }
+    if (message.round !== 0) {
+      obj.round = Math.round(message.round);
+    }
+    if (message.executionId !== "") {
+      obj.executionId = message.executionId;
+    }
+    if (message.workflowVersion !== 0) {
+      obj.workflowVersion = Math.round(message.workflowVersion);
+    }
+    if (message.actionId !== "") {
+      obj.actionId = message.actionId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RetryEnrollmentResponse>): RetryEnrollmentResponse {
+    return RetryEnrollmentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RetryEnrollmentResponse>): RetryEnrollmentResponse {
+    const message = createBaseRetryEnrollmentResponse();
+    message.enrollmentId = object.enrollmentId ?? "";
+    message.round = object.round ?? 0;
+    message.executionId = object.executionId ?? "";
+    message.workflowVersion = object.workflowVersion ?? 0;
+    message.actionId = object.actionId ?? "";
+    return message;
+  },
+};
+
+function createBaseStartRetryJobRequest(): StartRetryJobRequest {
+  return {
+    tenantId: "",
+    workflowId: "",
+    errorCode: "",
+    failedAfter: 0,
+    failedBefore: 0,
+    limit: 0,
+    onLatestVersion: false,
+    requestId: "",
+  };
+}
+
+export const StartRetryJobRequest: MessageFns<StartRetryJobRequest> = {
+  encode(message: StartRetryJobRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.workflowId !== "") {
+      writer.uint32(18).string(message.workflowId);
+    }
+    if (message.errorCode !== "") {
+      writer.uint32(26).string(message.errorCode);
+    }
+    if (message.failedAfter !== 0) {
+      writer.uint32(32).int64(message.failedAfter);
+    }
+    if (message.failedBefore !== 0) {
+      writer.uint32(40).int64(message.failedBefore);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(48).uint32(message.limit);
+    }
+    if (message.onLatestVersion !== false) {
+      writer.uint32(56).bool(message.onLatestVersion);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(66).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartRetryJobRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartRetryJobRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.errorCode = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.failedAfter = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.failedBefore = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.onLatestVersion = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartRetryJobRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      errorCode: isSet(object.errorCode)
+        ? globalThis.String(object.errorCode)
+        : isSet(object.error_code)
+        ? globalThis.String(object.error_code)
+        : "",
+      failedAfter: isSet(object.failedAfter)
+        ? globalThis.Number(object.failedAfter)
+        : isSet(object.failed_after)
+        ? globalThis.Number(object.failed_after)
+        : 0,
+      failedBefore: isSet(object.failedBefore)
+        ? globalThis.Number(object.failedBefore)
+        : isSet(object.failed_before)
+        ? globalThis.Number(object.failed_before)
+        : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      onLatestVersion: isSet(object.onLatestVersion)
+        ? globalThis.Boolean(object.onLatestVersion)
+        : isSet(object.on_latest_version)
+        ? globalThis.Boolean(object.on_latest_version)
+        : false,
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+    };
+  },
+
+  toJSON(message: StartRetryJobRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.errorCode !== "") {
+      obj.errorCode = message.errorCode;
+    }
+    if (message.failedAfter !== 0) {
+      obj.failedAfter = Math.round(message.failedAfter);
+    }
+    if (message.failedBefore !== 0) {
+      obj.failedBefore = Math.round(message.failedBefore);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.onLatestVersion !== false) {
+      obj.onLatestVersion = message.onLatestVersion;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StartRetryJobRequest>): StartRetryJobRequest {
+    return StartRetryJobRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StartRetryJobRequest>): StartRetryJobRequest {
+    const message = createBaseStartRetryJobRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.workflowId = object.workflowId ?? "";
+    message.errorCode = object.errorCode ?? "";
+    message.failedAfter = object.failedAfter ?? 0;
+    message.failedBefore = object.failedBefore ?? 0;
+    message.limit = object.limit ?? 0;
+    message.onLatestVersion = object.onLatestVersion ?? false;
+    message.requestId = object.requestId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetRetryJobRequest(): GetRetryJobRequest {
+  return { tenantId: "", jobId: "" };
+}
+
+export const GetRetryJobRequest: MessageFns<GetRetryJobRequest> = {
+  encode(message: GetRetryJobRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.jobId !== "") {
+      writer.uint32(18).string(message.jobId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRetryJobRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRetryJobRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetRetryJobRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetRetryJobRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetRetryJobRequest>): GetRetryJobRequest {
+    return GetRetryJobRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetRetryJobRequest>): GetRetryJobRequest {
+    const message = createBaseGetRetryJobRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.jobId = object.jobId ?? "";
+    return message;
+  },
+};
+
+function createBaseRetryJob(): RetryJob {
+  return {
+    jobId: "",
+    workflowId: "",
+    total: 0,
+    matched: 0,
+    retried: 0,
+    refused: 0,
+    completed: 0,
+    failed: 0,
+    running: 0,
+    items: [],
+  };
+}
+
+export const RetryJob: MessageFns<RetryJob> = {
+  encode(message: RetryJob, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jobId !== "") {
+      writer.uint32(10).string(message.jobId);
+    }
+    if (message.workflowId !== "") {
+      writer.uint32(18).string(message.workflowId);
+    }
+    if (message.total !== 0) {
+      writer.uint32(24).uint32(message.total);
+    }
+    if (message.matched !== 0) {
+      writer.uint32(32).uint32(message.matched);
+    }
+    if (message.retried !== 0) {
+      writer.uint32(40).uint32(message.retried);
+    }
+    if (message.refused !== 0) {
+      writer.uint32(48).uint32(message.refused);
+    }
+    if (message.completed !== 0) {
+      writer.uint32(56).uint32(message.completed);
+    }
+    if (message.failed !== 0) {
+      writer.uint32(64).uint32(message.failed);
+    }
+    if (message.running !== 0) {
+      writer.uint32(72).uint32(message.running);
+    }
+    for (const v of message.items) {
+      RetryJobItem.encode(v!, writer.uint32(82).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryJob {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryJob();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.total = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.matched = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.retried = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.refused = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.completed = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.failed = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.running = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.items.push(RetryJobItem.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetryJob {
+    return {
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      matched: isSet(object.matched) ? globalThis.Number(object.matched) : 0,
+      retried: isSet(object.retried) ? globalThis.Number(object.retried) : 0,
+      refused: isSet(object.refused) ? globalThis.Number(object.refused) : 0,
+      completed: isSet(object.completed) ? globalThis.Number(object.completed) : 0,
+      failed: isSet(object.failed) ? globalThis.Number(object.failed) : 0,
+      running: isSet(object.running) ? globalThis.Number(object.running) : 0,
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => RetryJobItem.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: RetryJob): unknown {
+    const obj: any = {};
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    if (message.matched !== 0) {
+      obj.matched = Math.round(message.matched);
+    }
+    if (message.retried !== 0) {
+      obj.retried = Math.round(message.retried);
+    }
+    if (message.refused !== 0) {
+      obj.refused = Math.round(message.refused);
+    }
+    if (message.completed !== 0) {
+      obj.completed = Math.round(message.completed);
+    }
+    if (message.failed !== 0) {
+      obj.failed = Math.round(message.failed);
+    }
+    if (message.running !== 0) {
+      obj.running = Math.round(message.running);
+    }
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => RetryJobItem.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RetryJob>): RetryJob {
+    return RetryJob.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RetryJob>): RetryJob {
+    const message = createBaseRetryJob();
+    message.jobId = object.jobId ?? "";
+    message.workflowId = object.workflowId ?? "";
+    message.total = object.total ?? 0;
+    message.matched = object.matched ?? 0;
+    message.retried = object.retried ?? 0;
+    message.refused = object.refused ?? 0;
+    message.completed = object.completed ?? 0;
+    message.failed = object.failed ?? 0;
+    message.running = object.running ?? 0;
+    message.items = object.items?.map((e) => RetryJobItem.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRetryJobItem(): RetryJobItem {
+  return { enrollmentId: "", status: "", message: "" };
+}
+
+export const RetryJobItem: MessageFns<RetryJobItem> = {
+  encode(message: RetryJobItem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enrollmentId !== "") {
+      writer.uint32(10).string(message.enrollmentId);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryJobItem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryJobItem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.enrollmentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetryJobItem {
+    return {
+      enrollmentId: isSet(object.enrollmentId)
+        ? globalThis.String(object.enrollmentId)
+        : isSet(object.enrollment_id)
+        ? globalThis.String(object.enrollment_id)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: RetryJobItem): unknown {
+    const obj: any = {};
+    if (message.enrollmentId !== "") {
+      obj.enrollmentId = message.enrollmentId;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RetryJobItem>): RetryJobItem {
+    return RetryJobItem.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RetryJobItem>): RetryJobItem {
+    const message = createBaseRetryJobItem();
+    message.enrollmentId = object.enrollmentId ?? "";
+    message.status = object.status ?? "";
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseTestActionRequest(): TestActionRequest {
+  return {
+    tenantId: "",
+    workflowId: "",
+    version: 0,
+    actionId: "",
+    object: undefined,
+    inputFields: {},
+    requestId: "",
+    limits: undefined,
+    trigger: undefined,
+  };
+}
+
+export const TestActionRequest: MessageFns<TestActionRequest> = {
+  encode(message: TestActionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.workflowId !== "") {
+      writer.uint32(18).string(message.workflowId);
+    }
+    if (message.version !== 0) {
+      writer.uint32(24).uint32(message.version);
+    }
+    if (message.actionId !== "") {
+      writer.uint32(34).string(message.actionId);
+    }
+    if (message.object !== undefined) {
+      CrmObject.encode(message.object, writer.uint32(42).fork()).join();
+    }
+    globalThis.Object.entries(message.inputFields).forEach(([key, value]: [string, FieldValue]) => {
+      TestActionRequest_InputFieldsEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    if (message.requestId !== "") {
+      writer.uint32(58).string(message.requestId);
+    }
+    if (message.limits !== undefined) {
+      LimitPolicy.encode(message.limits, writer.uint32(66).fork()).join();
+    }
+    if (message.trigger !== undefined) {
+      TriggerPayload.encode(message.trigger, writer.uint32(74).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TestActionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTestActionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.version = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.actionId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.object = CrmObject.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = TestActionRequest_InputFieldsEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.inputFields[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.limits = LimitPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.trigger = TriggerPayload.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TestActionRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      actionId: isSet(object.actionId)
+        ? globalThis.String(object.actionId)
+        : isSet(object.action_id)
+        ? globalThis.String(object.action_id)
+        : "",
+      object: isSet(object.object) ? CrmObject.fromJSON(object.object) : undefined,
+      inputFields: isObject(object.inputFields)
+        ? (globalThis.Object.entries(object.inputFields) as [string, any][]).reduce(
+          (acc: { [key: string]: FieldValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: FieldValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.input_fields)
+        ? (globalThis.Object.entries(object.input_fields) as [string, any][]).reduce(
+          (acc: { [key: string]: FieldValue }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: FieldValue.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
+      trigger: isSet(object.trigger) ? TriggerPayload.fromJSON(object.trigger) : undefined,
+    };
+  },
+
+  toJSON(message: TestActionRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.actionId !== "") {
+      obj.actionId = message.actionId;
+    }
+    if (message.object !== undefined) {
+      obj.object = CrmObject.toJSON(message.object);
+    }
+    if (message.inputFields) {
+      const entries = globalThis.Object.entries(message.inputFields) as [string, FieldValue][];
+      if (entries.length > 0) {
+        obj.inputFields = {};
+        entries.forEach(([k, v]) => {
+          obj.inputFields[k] = FieldValue.toJSON(v);
+        });
+      }
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.limits !== undefined) {
+      obj.limits = LimitPolicy.toJSON(message.limits);
+    }
+    if (message.trigger !== undefined) {
+      obj.trigger = TriggerPayload.toJSON(message.trigger);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TestActionRequest>): TestActionRequest {
+    return TestActionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TestActionRequest>): TestActionRequest {
+    const message = createBaseTestActionRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.workflowId = object.workflowId ?? "";
+    message.version = object.version ?? 0;
+    message.actionId = object.actionId ?? "";
+    message.object = (object.object !== undefined && object.object !== null)
+      ? CrmObject.fromPartial(object.object)
+      : undefined;
+    message.inputFields = (globalThis.Object.entries(object.inputFields ?? {}) as [string, FieldValue][]).reduce(
+      (acc: { [key: string]: FieldValue }, [key, value]: [string, FieldValue]) => {
+        if (value !== undefined) {
+          acc[key] = FieldValue.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.requestId = object.requestId ?? "";
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? LimitPolicy.fromPartial(object.limits)
+      : undefined;
+    message.trigger = (object.trigger !== undefined && object.trigger !== null)
+      ? TriggerPayload.fromPartial(object.trigger)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTestActionRequest_InputFieldsEntry(): TestActionRequest_InputFieldsEntry {
+  return { key: "", value: undefined };
+}
+
+export const TestActionRequest_InputFieldsEntry: MessageFns<TestActionRequest_InputFieldsEntry> = {
+  encode(message: TestActionRequest_InputFieldsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      FieldValue.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TestActionRequest_InputFieldsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTestActionRequest_InputFieldsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = FieldValue.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TestActionRequest_InputFieldsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? FieldValue.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: TestActionRequest_InputFieldsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = FieldValue.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TestActionRequest_InputFieldsEntry>): TestActionRequest_InputFieldsEntry {
+    return TestActionRequest_InputFieldsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TestActionRequest_InputFieldsEntry>): TestActionRequest_InputFieldsEntry {
+    const message = createBaseTestActionRequest_InputFieldsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? FieldValue.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTestActionResponse(): TestActionResponse {
+  return { executionId: "", workflowVersion: 0, testId: "" };
+}
+
+export const TestActionResponse: MessageFns<TestActionResponse> = {
+  encode(message: TestActionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.executionId !== "") {
+      writer.uint32(10).string(message.executionId);
+    }
+    if (message.workflowVersion !== 0) {
+      writer.uint32(16).uint32(message.workflowVersion);
+    }
+    if (message.testId !== "") {
+      writer.uint32(26).string(message.testId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TestActionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTestActionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.executionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.workflowVersion = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.testId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TestActionResponse {
+    return {
+      executionId: isSet(object.executionId)
+        ? globalThis.String(object.executionId)
+        : isSet(object.execution_id)
+        ? globalThis.String(object.execution_id)
+        : "",
+      workflowVersion: isSet(object.workflowVersion)
+        ? globalThis.Number(object.workflowVersion)
+        : isSet(object.workflow_version)
+        ? globalThis.Number(object.workflow_version)
+        : 0,
+      testId: isSet(object.testId)
+        ? globalThis.String(object.testId)
+        : isSet(object.test_id)
+        ? globalThis.String(object.test_id)
+        : "",
+    };
+  },
+
+  toJSON(message: TestActionResponse): unknown {
+    const obj: any = {};
+    if (message.executionId !== "") {
+      obj.executionId = message.executionId;
+    }
+    if (message.workflowVersion !== 0) {
+      obj.workflowVersion = Math.round(message.workflowVersion);
+    }
+    if (message.testId !== "") {
+      obj.testId = message.testId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TestActionResponse>): TestActionResponse {
+    return TestActionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TestActionResponse>): TestActionResponse {
+    const message = createBaseTestActionResponse();
+    message.executionId = object.executionId ?? "";
+    message.workflowVersion = object.workflowVersion ?? 0;
+    message.testId = object.testId ?? "";
+    return message;
+  },
+};
 
 function createBaseEnrollRequest(): EnrollRequest {
   return {
@@ -369,10 +1909,64 @@ export const EnrollmentsService = {
     responseSerialize: (value: EnrollResponse): Buffer => Buffer.from(EnrollResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): EnrollResponse => EnrollResponse.decode(value),
   },
+  /**
+   * Runs one action of a saved workflow version as a test: an ActionRequested marked `test`, with
+   * the tenant's secrets and connections; no enrollment, no next step.
+   */
+  testAction: {
+    path: "/codestep.enrollments.v1.Enrollments/TestAction" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: TestActionRequest): Buffer => Buffer.from(TestActionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TestActionRequest => TestActionRequest.decode(value),
+    responseSerialize: (value: TestActionResponse): Buffer => Buffer.from(TestActionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TestActionResponse => TestActionResponse.decode(value),
+  },
+  /** Re-runs a failed enrollment from its failed step: an EnrollmentRetried and the step's request. */
+  retryEnrollment: {
+    path: "/codestep.enrollments.v1.Enrollments/RetryEnrollment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RetryEnrollmentRequest): Buffer =>
+      Buffer.from(RetryEnrollmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RetryEnrollmentRequest => RetryEnrollmentRequest.decode(value),
+    responseSerialize: (value: RetryEnrollmentResponse): Buffer =>
+      Buffer.from(RetryEnrollmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RetryEnrollmentResponse => RetryEnrollmentResponse.decode(value),
+  },
+  /** Retries every failed enrollment of a workflow its filter matches (at most `limit`). */
+  startRetryJob: {
+    path: "/codestep.enrollments.v1.Enrollments/StartRetryJob" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StartRetryJobRequest): Buffer => Buffer.from(StartRetryJobRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StartRetryJobRequest => StartRetryJobRequest.decode(value),
+    responseSerialize: (value: RetryJob): Buffer => Buffer.from(RetryJob.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RetryJob => RetryJob.decode(value),
+  },
+  getRetryJob: {
+    path: "/codestep.enrollments.v1.Enrollments/GetRetryJob" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetRetryJobRequest): Buffer => Buffer.from(GetRetryJobRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRetryJobRequest => GetRetryJobRequest.decode(value),
+    responseSerialize: (value: RetryJob): Buffer => Buffer.from(RetryJob.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RetryJob => RetryJob.decode(value),
+  },
 } as const;
 
 export interface EnrollmentsServer extends UntypedServiceImplementation {
   enroll: handleUnaryCall<EnrollRequest, EnrollResponse>;
+  /**
+   * Runs one action of a saved workflow version as a test: an ActionRequested marked `test`, with
+   * the tenant's secrets and connections; no enrollment, no next step.
+   */
+  testAction: handleUnaryCall<TestActionRequest, TestActionResponse>;
+  /** Re-runs a failed enrollment from its failed step: an EnrollmentRetried and the step's request. */
+  retryEnrollment: handleUnaryCall<RetryEnrollmentRequest, RetryEnrollmentResponse>;
+  /** Retries every failed enrollment of a workflow its filter matches (at most `limit`). */
+  startRetryJob: handleUnaryCall<StartRetryJobRequest, RetryJob>;
+  getRetryJob: handleUnaryCall<GetRetryJobRequest, RetryJob>;
 }
 
 export interface EnrollmentsClient extends Client {
@@ -390,6 +1984,72 @@ export interface EnrollmentsClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: EnrollResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Runs one action of a saved workflow version as a test: an ActionRequested marked `test`, with
+   * the tenant's secrets and connections; no enrollment, no next step.
+   */
+  testAction(
+    request: TestActionRequest,
+    callback: (error: ServiceError | null, response: TestActionResponse) => void,
+  ): ClientUnaryCall;
+  testAction(
+    request: TestActionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TestActionResponse) => void,
+  ): ClientUnaryCall;
+  testAction(
+    request: TestActionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TestActionResponse) => void,
+  ): ClientUnaryCall;
+  /** Re-runs a failed enrollment from its failed step: an EnrollmentRetried and the step's request. */
+  retryEnrollment(
+    request: RetryEnrollmentRequest,
+    callback: (error: ServiceError | null, response: RetryEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  retryEnrollment(
+    request: RetryEnrollmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RetryEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  retryEnrollment(
+    request: RetryEnrollmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RetryEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  /** Retries every failed enrollment of a workflow its filter matches (at most `limit`). */
+  startRetryJob(
+    request: StartRetryJobRequest,
+    callback: (error: ServiceError | null, response: RetryJob) => void,
+  ): ClientUnaryCall;
+  startRetryJob(
+    request: StartRetryJobRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RetryJob) => void,
+  ): ClientUnaryCall;
+  startRetryJob(
+    request: StartRetryJobRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RetryJob) => void,
+  ): ClientUnaryCall;
+  getRetryJob(
+    request: GetRetryJobRequest,
+    callback: (error: ServiceError | null, response: RetryJob) => void,
+  ): ClientUnaryCall;
+  getRetryJob(
+    request: GetRetryJobRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RetryJob) => void,
+  ): ClientUnaryCall;
+  getRetryJob(
+    request: GetRetryJobRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RetryJob) => void,
   ): ClientUnaryCall;
 }
 
@@ -410,6 +2070,21 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -47,7 +47,25 @@ export interface ActionContext {
    * JsWorkflows: which step (method of the Workflow class) this execution runs, on which branch.
    * Unset: `start` on the root branch (and every HubSpot action).
    */
-  step: WorkflowStep | undefined;
+  step:
+    | WorkflowStep
+    | undefined;
+  /**
+   * A test run of one action (POST /v1/workflows/{id}/actions/{actionId}/test): `enrollment_id`
+   * is the test's own id, no enrollment exists, and nothing follows its result.
+   */
+  test?:
+    | boolean
+    | undefined;
+  /**
+   * Manual retries of the enrollment so far (POST /v1/enrollments/{id}/retry): 0 or unset before
+   * the first. Part of execution and terminal event ids, so each round's events are new.
+   */
+  retryRound?:
+    | number
+    | undefined;
+  /** A manual retry's edited inputs of this step, over those resolved; cleared for the next step. */
+  inputOverrides?: FieldMap | undefined;
 }
 
 export interface ActionContext_PriorOutputsEntry {
@@ -218,6 +236,9 @@ function createBaseActionContext(): ActionContext {
     limits: undefined,
     hubspot: undefined,
     step: undefined,
+    test: undefined,
+    retryRound: undefined,
+    inputOverrides: undefined,
   };
 }
 
@@ -261,6 +282,15 @@ export const ActionContext: MessageFns<ActionContext> = {
     }
     if (message.step !== undefined) {
       WorkflowStep.encode(message.step, writer.uint32(106).fork()).join();
+    }
+    if (message.test !== undefined) {
+      writer.uint32(112).bool(message.test);
+    }
+    if (message.retryRound !== undefined) {
+      writer.uint32(120).uint32(message.retryRound);
+    }
+    if (message.inputOverrides !== undefined) {
+      FieldMap.encode(message.inputOverrides, writer.uint32(130).fork()).join();
     }
     return writer;
   },
@@ -385,6 +415,30 @@ export const ActionContext: MessageFns<ActionContext> = {
             message.step = WorkflowStep.decode(reader, reader.uint32());
             continue;
           }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.test = reader.bool();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.retryRound = reader.uint32();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.inputOverrides = FieldMap.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -462,6 +516,17 @@ export const ActionContext: MessageFns<ActionContext> = {
       limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
       hubspot: isSet(object.hubspot) ? HubSpotOrigin.fromJSON(object.hubspot) : undefined,
       step: isSet(object.step) ? WorkflowStep.fromJSON(object.step) : undefined,
+      test: isSet(object.test) ? globalThis.Boolean(object.test) : undefined,
+      retryRound: isSet(object.retryRound)
+        ? globalThis.Number(object.retryRound)
+        : isSet(object.retry_round)
+        ? globalThis.Number(object.retry_round)
+        : undefined,
+      inputOverrides: isSet(object.inputOverrides)
+        ? FieldMap.fromJSON(object.inputOverrides)
+        : isSet(object.input_overrides)
+        ? FieldMap.fromJSON(object.input_overrides)
+        : undefined,
     };
   },
 
@@ -512,6 +577,15 @@ export const ActionContext: MessageFns<ActionContext> = {
     if (message.step !== undefined) {
       obj.step = WorkflowStep.toJSON(message.step);
     }
+    if (message.test !== undefined) {
+      obj.test = message.test;
+    }
+    if (message.retryRound !== undefined) {
+      obj.retryRound = Math.round(message.retryRound);
+    }
+    if (message.inputOverrides !== undefined) {
+      obj.inputOverrides = FieldMap.toJSON(message.inputOverrides);
+    }
     return obj;
   },
 
@@ -550,6 +624,11 @@ export const ActionContext: MessageFns<ActionContext> = {
       : undefined;
     message.step = (object.step !== undefined && object.step !== null)
       ? WorkflowStep.fromPartial(object.step)
+      : undefined;
+    message.test = object.test ?? undefined;
+    message.retryRound = object.retryRound ?? undefined;
+    message.inputOverrides = (object.inputOverrides !== undefined && object.inputOverrides !== null)
+      ? FieldMap.fromPartial(object.inputOverrides)
       : undefined;
     return message;
   },

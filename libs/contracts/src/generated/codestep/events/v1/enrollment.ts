@@ -6,6 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import { ActionContext } from "./action.ts";
 import { CrmObject, ErrorInfo, FieldMap, HubSpotOrigin, TriggerPayload } from "./common.ts";
 
 export const protobufPackage = "codestep.events.v1";
@@ -53,7 +54,41 @@ export interface EnrollmentFailed {
     | ErrorInfo
     | undefined;
   /** as on EnrollmentStarted: whose callback this fails */
-  hubspot?: HubSpotOrigin | undefined;
+  hubspot?:
+    | HubSpotOrigin
+    | undefined;
+  /** The failed step's context (earlier outputs, attempt, version): what a retry resumes from. */
+  context?: ActionContext | undefined;
+}
+
+/**
+ * A failed enrollment runs again from its failed step (earlier outputs kept), as a new attempt in
+ * the same enrollment's history.
+ */
+export interface EnrollmentRetried {
+  enrollmentId: string;
+  /** 1 for the first manual retry */
+  round: number;
+  /** the step it resumes at */
+  actionId: string;
+  /** the version it runs on (the original, or the latest) */
+  workflowVersion: number;
+  /** the new attempt's execution */
+  executionId: string;
+  /** set when a bulk retry (POST /v1/workflows/{id}/retries) asked for it */
+  jobId: string;
+  reason: string;
+}
+
+/** A bulk retry: the failed enrollments its filter matched, retried one by one. */
+export interface RetryJobStarted {
+  jobId: string;
+  workflowId: string;
+  enrollmentIds: string[];
+  /** the filter as sent, for the job's view */
+  filterJson: string;
+  /** matches before the cap */
+  matched: number;
 }
 
 /**
@@ -530,7 +565,7 @@ export const EnrollmentCompleted_OutputsEntry: MessageFns<EnrollmentCompleted_Ou
 };
 
 function createBaseEnrollmentFailed(): EnrollmentFailed {
-  return { enrollmentId: "", failedActionId: "", error: undefined, hubspot: undefined };
+  return { enrollmentId: "", failedActionId: "", error: undefined, hubspot: undefined, context: undefined };
 }
 
 export const EnrollmentFailed: MessageFns<EnrollmentFailed> = {
@@ -546,6 +581,9 @@ export const EnrollmentFailed: MessageFns<EnrollmentFailed> = {
     }
     if (message.hubspot !== undefined) {
       HubSpotOrigin.encode(message.hubspot, writer.uint32(34).fork()).join();
+    }
+    if (message.context !== undefined) {
+      ActionContext.encode(message.context, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -595,6 +633,14 @@ export const EnrollmentFailed: MessageFns<EnrollmentFailed> = {
             message.hubspot = HubSpotOrigin.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.context = ActionContext.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -621,6 +667,7 @@ export const EnrollmentFailed: MessageFns<EnrollmentFailed> = {
         : "",
       error: isSet(object.error) ? ErrorInfo.fromJSON(object.error) : undefined,
       hubspot: isSet(object.hubspot) ? HubSpotOrigin.fromJSON(object.hubspot) : undefined,
+      context: isSet(object.context) ? ActionContext.fromJSON(object.context) : undefined,
     };
   },
 
@@ -638,6 +685,9 @@ export const EnrollmentFailed: MessageFns<EnrollmentFailed> = {
     if (message.hubspot !== undefined) {
       obj.hubspot = HubSpotOrigin.toJSON(message.hubspot);
     }
+    if (message.context !== undefined) {
+      obj.context = ActionContext.toJSON(message.context);
+    }
     return obj;
   },
 
@@ -654,6 +704,343 @@ export const EnrollmentFailed: MessageFns<EnrollmentFailed> = {
     message.hubspot = (object.hubspot !== undefined && object.hubspot !== null)
       ? HubSpotOrigin.fromPartial(object.hubspot)
       : undefined;
+    message.context = (object.context !== undefined && object.context !== null)
+      ? ActionContext.fromPartial(object.context)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseEnrollmentRetried(): EnrollmentRetried {
+  return { enrollmentId: "", round: 0, actionId: "", workflowVersion: 0, executionId: "", jobId: "", reason: "" };
+}
+
+export const EnrollmentRetried: MessageFns<EnrollmentRetried> = {
+  encode(message: EnrollmentRetried, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enrollmentId !== "") {
+      writer.uint32(10).string(message.enrollmentId);
+    }
+    if (message.round !== 0) {
+      writer.uint32(16).uint32(message.round);
+    }
+    if (message.actionId !== "") {
+      writer.uint32(26).string(message.actionId);
+    }
+    if (message.workflowVersion !== 0) {
+      writer.uint32(32).uint32(message.workflowVersion);
+    }
+    if (message.executionId !== "") {
+      writer.uint32(42).string(message.executionId);
+    }
+    if (message.jobId !== "") {
+      writer.uint32(50).string(message.jobId);
+    }
+    if (message.reason !== "") {
+      writer.uint32(58).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EnrollmentRetried {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnrollmentRetried();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.enrollmentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.round = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.actionId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.workflowVersion = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.executionId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EnrollmentRetried {
+    return {
+      enrollmentId: isSet(object.enrollmentId)
+        ? globalThis.String(object.enrollmentId)
+        : isSet(object.enrollment_id)
+        ? globalThis.String(object.enrollment_id)
+        : "",
+      round: isSet(object.round) ? globalThis.Number(object.round) : 0,
+      actionId: isSet(object.actionId)
+        ? globalThis.String(object.actionId)
+        : isSet(object.action_id)
+        ? globalThis.String(object.action_id)
+        : "",
+      workflowVersion: isSet(object.workflowVersion)
+        ? globalThis.Number(object.workflowVersion)
+        : isSet(object.workflow_version)
+        ? globalThis.Number(object.workflow_version)
+        : 0,
+      executionId: isSet(object.executionId)
+        ? globalThis.String(object.executionId)
+        : isSet(object.execution_id)
+        ? globalThis.String(object.execution_id)
+        : "",
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: EnrollmentRetried): unknown {
+    const obj: any = {};
+    if (message.enrollmentId !== "") {
+      obj.enrollmentId = message.enrollmentId;
+    }
+    if (message.round !== 0) {
+      obj.round = Math.round(message.round);
+    }
+    if (message.actionId !== "") {
+      obj.actionId = message.actionId;
+    }
+    if (message.workflowVersion !== 0) {
+      obj.workflowVersion = Math.round(message.workflowVersion);
+    }
+    if (message.executionId !== "") {
+      obj.executionId = message.executionId;
+    }
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EnrollmentRetried>): EnrollmentRetried {
+    return EnrollmentRetried.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EnrollmentRetried>): EnrollmentRetried {
+    const message = createBaseEnrollmentRetried();
+    message.enrollmentId = object.enrollmentId ?? "";
+    message.round = object.round ?? 0;
+    message.actionId = object.actionId ?? "";
+    message.workflowVersion = object.workflowVersion ?? 0;
+    message.executionId = object.executionId ?? "";
+    message.jobId = object.jobId ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseRetryJobStarted(): RetryJobStarted {
+  return { jobId: "", workflowId: "", enrollmentIds: [], filterJson: "", matched: 0 };
+}
+
+export const RetryJobStarted: MessageFns<RetryJobStarted> = {
+  encode(message: RetryJobStarted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jobId !== "") {
+      writer.uint32(10).string(message.jobId);
+    }
+    if (message.workflowId !== "") {
+      writer.uint32(18).string(message.workflowId);
+    }
+    for (const v of message.enrollmentIds) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.filterJson !== "") {
+      writer.uint32(34).string(message.filterJson);
+    }
+    if (message.matched !== 0) {
+      writer.uint32(40).uint32(message.matched);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryJobStarted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryJobStarted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.enrollmentIds.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.filterJson = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.matched = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetryJobStarted {
+    return {
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      enrollmentIds: globalThis.Array.isArray(object?.enrollmentIds)
+        ? object.enrollmentIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.enrollment_ids)
+        ? object.enrollment_ids.map((e: any) => globalThis.String(e))
+        : [],
+      filterJson: isSet(object.filterJson)
+        ? globalThis.String(object.filterJson)
+        : isSet(object.filter_json)
+        ? globalThis.String(object.filter_json)
+        : "",
+      matched: isSet(object.matched) ? globalThis.Number(object.matched) : 0,
+    };
+  },
+
+  toJSON(message: RetryJobStarted): unknown {
+    const obj: any = {};
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.enrollmentIds?.length) {
+      obj.enrollmentIds = message.enrollmentIds;
+    }
+    if (message.filterJson !== "") {
+      obj.filterJson = message.filterJson;
+    }
+    if (message.matched !== 0) {
+      obj.matched = Math.round(message.matched);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RetryJobStarted>): RetryJobStarted {
+    return RetryJobStarted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RetryJobStarted>): RetryJobStarted {
+    const message = createBaseRetryJobStarted();
+    message.jobId = object.jobId ?? "";
+    message.workflowId = object.workflowId ?? "";
+    message.enrollmentIds = object.enrollmentIds?.map((e) => e) || [];
+    message.filterJson = object.filterJson ?? "";
+    message.matched = object.matched ?? 0;
     return message;
   },
 };

@@ -25,12 +25,14 @@ import {
 import {
   EnrollmentCompleted,
   EnrollmentFailed,
+  EnrollmentRetried,
   EnrollmentStarted,
   HubSpotCallbackCompleted,
   HubSpotTriggerSet,
+  RetryJobStarted,
 } from "./enrollment.ts";
 import { ApiKeyCreated, TenantCreated, TenantLimitsSet } from "./tenant.ts";
-import { WorkflowPublished } from "./workflow.ts";
+import { WorkflowPublished, WorkflowStatusChanged } from "./workflow.ts";
 
 export const protobufPackage = "codestep.events.v1";
 
@@ -58,9 +60,12 @@ export interface EventEnvelope {
   correlationId: string;
   event:
     | { $case: "workflowPublished"; value: WorkflowPublished }
+    | { $case: "workflowStatusChanged"; value: WorkflowStatusChanged }
     | { $case: "enrollmentStarted"; value: EnrollmentStarted }
     | { $case: "enrollmentCompleted"; value: EnrollmentCompleted }
     | { $case: "enrollmentFailed"; value: EnrollmentFailed }
+    | { $case: "enrollmentRetried"; value: EnrollmentRetried }
+    | { $case: "retryJobStarted"; value: RetryJobStarted }
     | { $case: "actionRequested"; value: ActionRequested }
     | { $case: "actionStarted"; value: ActionStarted }
     | { $case: "actionLogged"; value: ActionLogged }
@@ -125,6 +130,9 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       case "workflowPublished":
         WorkflowPublished.encode(message.event.value, writer.uint32(162).fork()).join();
         break;
+      case "workflowStatusChanged":
+        WorkflowStatusChanged.encode(message.event.value, writer.uint32(170).fork()).join();
+        break;
       case "enrollmentStarted":
         EnrollmentStarted.encode(message.event.value, writer.uint32(242).fork()).join();
         break;
@@ -133,6 +141,12 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         break;
       case "enrollmentFailed":
         EnrollmentFailed.encode(message.event.value, writer.uint32(258).fork()).join();
+        break;
+      case "enrollmentRetried":
+        EnrollmentRetried.encode(message.event.value, writer.uint32(266).fork()).join();
+        break;
+      case "retryJobStarted":
+        RetryJobStarted.encode(message.event.value, writer.uint32(274).fork()).join();
         break;
       case "actionRequested":
         ActionRequested.encode(message.event.value, writer.uint32(322).fork()).join();
@@ -274,6 +288,17 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
             message.event = { $case: "workflowPublished", value: WorkflowPublished.decode(reader, reader.uint32()) };
             continue;
           }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.event = {
+              $case: "workflowStatusChanged",
+              value: WorkflowStatusChanged.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
           case 30: {
             if (tag !== 242) {
               break;
@@ -299,6 +324,22 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
             }
 
             message.event = { $case: "enrollmentFailed", value: EnrollmentFailed.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 33: {
+            if (tag !== 266) {
+              break;
+            }
+
+            message.event = { $case: "enrollmentRetried", value: EnrollmentRetried.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 34: {
+            if (tag !== 274) {
+              break;
+            }
+
+            message.event = { $case: "retryJobStarted", value: RetryJobStarted.decode(reader, reader.uint32()) };
             continue;
           }
           case 40: {
@@ -506,6 +547,10 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         ? { $case: "workflowPublished", value: WorkflowPublished.fromJSON(object.workflowPublished) }
         : isSet(object.workflow_published)
         ? { $case: "workflowPublished", value: WorkflowPublished.fromJSON(object.workflow_published) }
+        : isSet(object.workflowStatusChanged)
+        ? { $case: "workflowStatusChanged", value: WorkflowStatusChanged.fromJSON(object.workflowStatusChanged) }
+        : isSet(object.workflow_status_changed)
+        ? { $case: "workflowStatusChanged", value: WorkflowStatusChanged.fromJSON(object.workflow_status_changed) }
         : isSet(object.enrollmentStarted)
         ? { $case: "enrollmentStarted", value: EnrollmentStarted.fromJSON(object.enrollmentStarted) }
         : isSet(object.enrollment_started)
@@ -518,6 +563,14 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         ? { $case: "enrollmentFailed", value: EnrollmentFailed.fromJSON(object.enrollmentFailed) }
         : isSet(object.enrollment_failed)
         ? { $case: "enrollmentFailed", value: EnrollmentFailed.fromJSON(object.enrollment_failed) }
+        : isSet(object.enrollmentRetried)
+        ? { $case: "enrollmentRetried", value: EnrollmentRetried.fromJSON(object.enrollmentRetried) }
+        : isSet(object.enrollment_retried)
+        ? { $case: "enrollmentRetried", value: EnrollmentRetried.fromJSON(object.enrollment_retried) }
+        : isSet(object.retryJobStarted)
+        ? { $case: "retryJobStarted", value: RetryJobStarted.fromJSON(object.retryJobStarted) }
+        : isSet(object.retry_job_started)
+        ? { $case: "retryJobStarted", value: RetryJobStarted.fromJSON(object.retry_job_started) }
         : isSet(object.actionRequested)
         ? { $case: "actionRequested", value: ActionRequested.fromJSON(object.actionRequested) }
         : isSet(object.action_requested)
@@ -624,12 +677,18 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
     }
     if (message.event?.$case === "workflowPublished") {
       obj.workflowPublished = WorkflowPublished.toJSON(message.event.value);
+    } else if (message.event?.$case === "workflowStatusChanged") {
+      obj.workflowStatusChanged = WorkflowStatusChanged.toJSON(message.event.value);
     } else if (message.event?.$case === "enrollmentStarted") {
       obj.enrollmentStarted = EnrollmentStarted.toJSON(message.event.value);
     } else if (message.event?.$case === "enrollmentCompleted") {
       obj.enrollmentCompleted = EnrollmentCompleted.toJSON(message.event.value);
     } else if (message.event?.$case === "enrollmentFailed") {
       obj.enrollmentFailed = EnrollmentFailed.toJSON(message.event.value);
+    } else if (message.event?.$case === "enrollmentRetried") {
+      obj.enrollmentRetried = EnrollmentRetried.toJSON(message.event.value);
+    } else if (message.event?.$case === "retryJobStarted") {
+      obj.retryJobStarted = RetryJobStarted.toJSON(message.event.value);
     } else if (message.event?.$case === "actionRequested") {
       obj.actionRequested = ActionRequested.toJSON(message.event.value);
     } else if (message.event?.$case === "actionStarted") {
@@ -688,6 +747,15 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         }
         break;
       }
+      case "workflowStatusChanged": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = {
+            $case: "workflowStatusChanged",
+            value: WorkflowStatusChanged.fromPartial(object.event.value),
+          };
+        }
+        break;
+      }
       case "enrollmentStarted": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "enrollmentStarted", value: EnrollmentStarted.fromPartial(object.event.value) };
@@ -703,6 +771,18 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       case "enrollmentFailed": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "enrollmentFailed", value: EnrollmentFailed.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "enrollmentRetried": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "enrollmentRetried", value: EnrollmentRetried.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "retryJobStarted": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "retryJobStarted", value: RetryJobStarted.fromPartial(object.event.value) };
         }
         break;
       }

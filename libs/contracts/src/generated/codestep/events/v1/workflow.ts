@@ -68,10 +68,26 @@ export interface WorkflowDefinition {
   objectType: string;
   actions: ActionDefinition[];
   createdAt: number;
+  /** a rollback: the older version this one restores (0: none) */
+  rolledBackFrom?: number | undefined;
 }
 
 export interface WorkflowPublished {
   workflow: WorkflowDefinition | undefined;
+}
+
+/**
+ * A workflow was enabled, disabled or archived. `sequence` counts the workflow's status changes
+ * (1 for the first): the projection keeps the highest, so a replay or a duplicate changes nothing.
+ * A disabled or archived workflow refuses new enrollments; enrollments already running finish.
+ */
+export interface WorkflowStatusChanged {
+  workflowId: string;
+  /** enabled | disabled | archived */
+  status: string;
+  sequence: number;
+  /** the caller's note, optional */
+  reason: string;
 }
 
 function createBaseInputFieldSource(): InputFieldSource {
@@ -680,7 +696,7 @@ export const ActionDefinition: MessageFns<ActionDefinition> = {
 };
 
 function createBaseWorkflowDefinition(): WorkflowDefinition {
-  return { workflowId: "", version: 0, name: "", objectType: "", actions: [], createdAt: 0 };
+  return { workflowId: "", version: 0, name: "", objectType: "", actions: [], createdAt: 0, rolledBackFrom: undefined };
 }
 
 export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
@@ -702,6 +718,9 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
     }
     if (message.createdAt !== 0) {
       writer.uint32(48).int64(message.createdAt);
+    }
+    if (message.rolledBackFrom !== undefined) {
+      writer.uint32(56).uint32(message.rolledBackFrom);
     }
     return writer;
   },
@@ -767,6 +786,14 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
             message.createdAt = longToNumber(reader.int64());
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.rolledBackFrom = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -801,6 +828,11 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
         : isSet(object.created_at)
         ? globalThis.Number(object.created_at)
         : 0,
+      rolledBackFrom: isSet(object.rolledBackFrom)
+        ? globalThis.Number(object.rolledBackFrom)
+        : isSet(object.rolled_back_from)
+        ? globalThis.Number(object.rolled_back_from)
+        : undefined,
     };
   },
 
@@ -824,6 +856,9 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
     if (message.createdAt !== 0) {
       obj.createdAt = Math.round(message.createdAt);
     }
+    if (message.rolledBackFrom !== undefined) {
+      obj.rolledBackFrom = Math.round(message.rolledBackFrom);
+    }
     return obj;
   },
 
@@ -838,6 +873,7 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
     message.objectType = object.objectType ?? "";
     message.actions = object.actions?.map((e) => ActionDefinition.fromPartial(e)) || [];
     message.createdAt = object.createdAt ?? 0;
+    message.rolledBackFrom = object.rolledBackFrom ?? undefined;
     return message;
   },
 };
@@ -907,6 +943,127 @@ export const WorkflowPublished: MessageFns<WorkflowPublished> = {
     message.workflow = (object.workflow !== undefined && object.workflow !== null)
       ? WorkflowDefinition.fromPartial(object.workflow)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseWorkflowStatusChanged(): WorkflowStatusChanged {
+  return { workflowId: "", status: "", sequence: 0, reason: "" };
+}
+
+export const WorkflowStatusChanged: MessageFns<WorkflowStatusChanged> = {
+  encode(message: WorkflowStatusChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflowId !== "") {
+      writer.uint32(10).string(message.workflowId);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(24).uint32(message.sequence);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkflowStatusChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkflowStatusChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sequence = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkflowStatusChanged {
+    return {
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: WorkflowStatusChanged): unknown {
+    const obj: any = {};
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WorkflowStatusChanged>): WorkflowStatusChanged {
+    return WorkflowStatusChanged.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WorkflowStatusChanged>): WorkflowStatusChanged {
+    const message = createBaseWorkflowStatusChanged();
+    message.workflowId = object.workflowId ?? "";
+    message.status = object.status ?? "";
+    message.sequence = object.sequence ?? 0;
+    message.reason = object.reason ?? "";
     return message;
   },
 };

@@ -25,6 +25,43 @@ export const protobufPackage = "codestep.workflows.v1";
 
 export const protobufFileName = "codestep/workflows/v1/workflows.proto";
 
+/** A workflow's lifecycle state. */
+export interface WorkflowState {
+  workflowId: string;
+  /** enabled | disabled | archived */
+  status: string;
+  /** status changes so far (0: never changed, enabled) */
+  sequence: number;
+  /** UNIX ms of the last change (0: never) */
+  changedAt: number;
+  headVersion: number;
+}
+
+export interface SetWorkflowStatusRequest {
+  tenantId: string;
+  workflowId: string;
+  /** enabled | disabled | archived */
+  status: string;
+  reason: string;
+}
+
+export interface ListWorkflowVersionsRequest {
+  tenantId: string;
+  workflowId: string;
+}
+
+export interface ListWorkflowVersionsResponse {
+  versions: WorkflowDefinition[];
+}
+
+export interface RollbackWorkflowRequest {
+  tenantId: string;
+  workflowId: string;
+  toVersion: number;
+  /** as in CreateWorkflowRequest */
+  limits: LimitPolicy | undefined;
+}
+
 export interface CreateWorkflowRequest {
   tenantId: string;
   name: string;
@@ -55,11 +92,579 @@ export interface GetWorkflowRequest {
 
 export interface ListWorkflowsRequest {
   tenantId: string;
+  includeArchived?: boolean | undefined;
 }
 
 export interface ListWorkflowsResponse {
   workflows: WorkflowDefinition[];
+  /** one per workflow, in the same order */
+  states: WorkflowState[];
 }
+
+function createBaseWorkflowState(): WorkflowState {
+  return { workflowId: "", status: "", sequence: 0, changedAt: 0, headVersion: 0 };
+}
+
+export const WorkflowState: MessageFns<WorkflowState> = {
+  encode(message: WorkflowState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflowId !== "") {
+      writer.uint32(10).string(message.workflowId);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(24).uint32(message.sequence);
+    }
+    if (message.changedAt !== 0) {
+      writer.uint32(32).int64(message.changedAt);
+    }
+    if (message.headVersion !== 0) {
+      writer.uint32(40).uint32(message.headVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkflowState {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkflowState();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sequence = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.changedAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.headVersion = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkflowState {
+    return {
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      changedAt: isSet(object.changedAt)
+        ? globalThis.Number(object.changedAt)
+        : isSet(object.changed_at)
+        ? globalThis.Number(object.changed_at)
+        : 0,
+      headVersion: isSet(object.headVersion)
+        ? globalThis.Number(object.headVersion)
+        : isSet(object.head_version)
+        ? globalThis.Number(object.head_version)
+        : 0,
+    };
+  },
+
+  toJSON(message: WorkflowState): unknown {
+    const obj: any = {};
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.changedAt !== 0) {
+      obj.changedAt = Math.round(message.changedAt);
+    }
+    if (message.headVersion !== 0) {
+      obj.headVersion = Math.round(message.headVersion);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WorkflowState>): WorkflowState {
+    return WorkflowState.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WorkflowState>): WorkflowState {
+    const message = createBaseWorkflowState();
+    message.workflowId = object.workflowId ?? "";
+    message.status = object.status ?? "";
+    message.sequence = object.sequence ?? 0;
+    message.changedAt = object.changedAt ?? 0;
+    message.headVersion = object.headVersion ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetWorkflowStatusRequest(): SetWorkflowStatusRequest {
+  return { tenantId: "", workflowId: "", status: "", reason: "" };
+}
+
+export const SetWorkflowStatusRequest: MessageFns<SetWorkflowStatusRequest> = {
+  encode(message: SetWorkflowStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.workflowId !== "") {
+      writer.uint32(18).string(message.workflowId);
+    }
+    if (message.status !== "") {
+      writer.uint32(26).string(message.status);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetWorkflowStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetWorkflowStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetWorkflowStatusRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: SetWorkflowStatusRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetWorkflowStatusRequest>): SetWorkflowStatusRequest {
+    return SetWorkflowStatusRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetWorkflowStatusRequest>): SetWorkflowStatusRequest {
+    const message = createBaseSetWorkflowStatusRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.workflowId = object.workflowId ?? "";
+    message.status = object.status ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseListWorkflowVersionsRequest(): ListWorkflowVersionsRequest {
+  return { tenantId: "", workflowId: "" };
+}
+
+export const ListWorkflowVersionsRequest: MessageFns<ListWorkflowVersionsRequest> = {
+  encode(message: ListWorkflowVersionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.workflowId !== "") {
+      writer.uint32(18).string(message.workflowId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWorkflowVersionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWorkflowVersionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListWorkflowVersionsRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ListWorkflowVersionsRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListWorkflowVersionsRequest>): ListWorkflowVersionsRequest {
+    return ListWorkflowVersionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListWorkflowVersionsRequest>): ListWorkflowVersionsRequest {
+    const message = createBaseListWorkflowVersionsRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.workflowId = object.workflowId ?? "";
+    return message;
+  },
+};
+
+function createBaseListWorkflowVersionsResponse(): ListWorkflowVersionsResponse {
+  return { versions: [] };
+}
+
+export const ListWorkflowVersionsResponse: MessageFns<ListWorkflowVersionsResponse> = {
+  encode(message: ListWorkflowVersionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.versions) {
+      WorkflowDefinition.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWorkflowVersionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWorkflowVersionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.versions.push(WorkflowDefinition.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListWorkflowVersionsResponse {
+    return {
+      versions: globalThis.Array.isArray(object?.versions)
+        ? object.versions.map((e: any) => WorkflowDefinition.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListWorkflowVersionsResponse): unknown {
+    const obj: any = {};
+    if (message.versions?.length) {
+      obj.versions = message.versions.map((e) => WorkflowDefinition.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListWorkflowVersionsResponse>): ListWorkflowVersionsResponse {
+    return ListWorkflowVersionsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListWorkflowVersionsResponse>): ListWorkflowVersionsResponse {
+    const message = createBaseListWorkflowVersionsResponse();
+    message.versions = object.versions?.map((e) => WorkflowDefinition.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRollbackWorkflowRequest(): RollbackWorkflowRequest {
+  return { tenantId: "", workflowId: "", toVersion: 0, limits: undefined };
+}
+
+export const RollbackWorkflowRequest: MessageFns<RollbackWorkflowRequest> = {
+  encode(message: RollbackWorkflowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.workflowId !== "") {
+      writer.uint32(18).string(message.workflowId);
+    }
+    if (message.toVersion !== 0) {
+      writer.uint32(24).uint32(message.toVersion);
+    }
+    if (message.limits !== undefined) {
+      LimitPolicy.encode(message.limits, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollbackWorkflowRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollbackWorkflowRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.toVersion = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.limits = LimitPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RollbackWorkflowRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      toVersion: isSet(object.toVersion)
+        ? globalThis.Number(object.toVersion)
+        : isSet(object.to_version)
+        ? globalThis.Number(object.to_version)
+        : 0,
+      limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
+    };
+  },
+
+  toJSON(message: RollbackWorkflowRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.toVersion !== 0) {
+      obj.toVersion = Math.round(message.toVersion);
+    }
+    if (message.limits !== undefined) {
+      obj.limits = LimitPolicy.toJSON(message.limits);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RollbackWorkflowRequest>): RollbackWorkflowRequest {
+    return RollbackWorkflowRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RollbackWorkflowRequest>): RollbackWorkflowRequest {
+    const message = createBaseRollbackWorkflowRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.workflowId = object.workflowId ?? "";
+    message.toVersion = object.toVersion ?? 0;
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? LimitPolicy.fromPartial(object.limits)
+      : undefined;
+    return message;
+  },
+};
 
 function createBaseCreateWorkflowRequest(): CreateWorkflowRequest {
   return { tenantId: "", name: "", objectType: "", actions: [], requestId: "", limits: undefined };
@@ -501,13 +1106,16 @@ export const GetWorkflowRequest: MessageFns<GetWorkflowRequest> = {
 };
 
 function createBaseListWorkflowsRequest(): ListWorkflowsRequest {
-  return { tenantId: "" };
+  return { tenantId: "", includeArchived: undefined };
 }
 
 export const ListWorkflowsRequest: MessageFns<ListWorkflowsRequest> = {
   encode(message: ListWorkflowsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.tenantId !== "") {
       writer.uint32(10).string(message.tenantId);
+    }
+    if (message.includeArchived !== undefined) {
+      writer.uint32(16).bool(message.includeArchived);
     }
     return writer;
   },
@@ -533,6 +1141,14 @@ export const ListWorkflowsRequest: MessageFns<ListWorkflowsRequest> = {
             message.tenantId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.includeArchived = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -552,6 +1168,11 @@ export const ListWorkflowsRequest: MessageFns<ListWorkflowsRequest> = {
         : isSet(object.tenant_id)
         ? globalThis.String(object.tenant_id)
         : "",
+      includeArchived: isSet(object.includeArchived)
+        ? globalThis.Boolean(object.includeArchived)
+        : isSet(object.include_archived)
+        ? globalThis.Boolean(object.include_archived)
+        : undefined,
     };
   },
 
@@ -559,6 +1180,9 @@ export const ListWorkflowsRequest: MessageFns<ListWorkflowsRequest> = {
     const obj: any = {};
     if (message.tenantId !== "") {
       obj.tenantId = message.tenantId;
+    }
+    if (message.includeArchived !== undefined) {
+      obj.includeArchived = message.includeArchived;
     }
     return obj;
   },
@@ -569,18 +1193,22 @@ export const ListWorkflowsRequest: MessageFns<ListWorkflowsRequest> = {
   fromPartial(object: DeepPartial<ListWorkflowsRequest>): ListWorkflowsRequest {
     const message = createBaseListWorkflowsRequest();
     message.tenantId = object.tenantId ?? "";
+    message.includeArchived = object.includeArchived ?? undefined;
     return message;
   },
 };
 
 function createBaseListWorkflowsResponse(): ListWorkflowsResponse {
-  return { workflows: [] };
+  return { workflows: [], states: [] };
 }
 
 export const ListWorkflowsResponse: MessageFns<ListWorkflowsResponse> = {
   encode(message: ListWorkflowsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.workflows) {
       WorkflowDefinition.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.states) {
+      WorkflowState.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -606,6 +1234,14 @@ export const ListWorkflowsResponse: MessageFns<ListWorkflowsResponse> = {
             message.workflows.push(WorkflowDefinition.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.states.push(WorkflowState.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -623,6 +1259,7 @@ export const ListWorkflowsResponse: MessageFns<ListWorkflowsResponse> = {
       workflows: globalThis.Array.isArray(object?.workflows)
         ? object.workflows.map((e: any) => WorkflowDefinition.fromJSON(e))
         : [],
+      states: globalThis.Array.isArray(object?.states) ? object.states.map((e: any) => WorkflowState.fromJSON(e)) : [],
     };
   },
 
@@ -630,6 +1267,9 @@ export const ListWorkflowsResponse: MessageFns<ListWorkflowsResponse> = {
     const obj: any = {};
     if (message.workflows?.length) {
       obj.workflows = message.workflows.map((e) => WorkflowDefinition.toJSON(e));
+    }
+    if (message.states?.length) {
+      obj.states = message.states.map((e) => WorkflowState.toJSON(e));
     }
     return obj;
   },
@@ -640,6 +1280,7 @@ export const ListWorkflowsResponse: MessageFns<ListWorkflowsResponse> = {
   fromPartial(object: DeepPartial<ListWorkflowsResponse>): ListWorkflowsResponse {
     const message = createBaseListWorkflowsResponse();
     message.workflows = object.workflows?.map((e) => WorkflowDefinition.fromPartial(e)) || [];
+    message.states = object.states?.map((e) => WorkflowState.fromPartial(e)) || [];
     return message;
   },
 };
@@ -686,6 +1327,49 @@ export const WorkflowsService = {
       Buffer.from(ListWorkflowsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListWorkflowsResponse => ListWorkflowsResponse.decode(value),
   },
+  /** Enable, disable or archive: a WorkflowStatusChanged (none when the status is already that). */
+  setWorkflowStatus: {
+    path: "/codestep.workflows.v1.Workflows/SetWorkflowStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetWorkflowStatusRequest): Buffer =>
+      Buffer.from(SetWorkflowStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetWorkflowStatusRequest => SetWorkflowStatusRequest.decode(value),
+    responseSerialize: (value: WorkflowState): Buffer => Buffer.from(WorkflowState.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WorkflowState => WorkflowState.decode(value),
+  },
+  getWorkflowState: {
+    path: "/codestep.workflows.v1.Workflows/GetWorkflowState" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetWorkflowRequest): Buffer => Buffer.from(GetWorkflowRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetWorkflowRequest => GetWorkflowRequest.decode(value),
+    responseSerialize: (value: WorkflowState): Buffer => Buffer.from(WorkflowState.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WorkflowState => WorkflowState.decode(value),
+  },
+  /** Every version of a workflow, newest first. */
+  listWorkflowVersions: {
+    path: "/codestep.workflows.v1.Workflows/ListWorkflowVersions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListWorkflowVersionsRequest): Buffer =>
+      Buffer.from(ListWorkflowVersionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListWorkflowVersionsRequest => ListWorkflowVersionsRequest.decode(value),
+    responseSerialize: (value: ListWorkflowVersionsResponse): Buffer =>
+      Buffer.from(ListWorkflowVersionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListWorkflowVersionsResponse => ListWorkflowVersionsResponse.decode(value),
+  },
+  /** A new version equal to an older one. */
+  rollbackWorkflow: {
+    path: "/codestep.workflows.v1.Workflows/RollbackWorkflow" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RollbackWorkflowRequest): Buffer =>
+      Buffer.from(RollbackWorkflowRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RollbackWorkflowRequest => RollbackWorkflowRequest.decode(value),
+    responseSerialize: (value: WorkflowDefinition): Buffer => Buffer.from(WorkflowDefinition.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WorkflowDefinition => WorkflowDefinition.decode(value),
+  },
 } as const;
 
 export interface WorkflowsServer extends UntypedServiceImplementation {
@@ -693,6 +1377,13 @@ export interface WorkflowsServer extends UntypedServiceImplementation {
   updateWorkflow: handleUnaryCall<UpdateWorkflowRequest, WorkflowDefinition>;
   getWorkflow: handleUnaryCall<GetWorkflowRequest, WorkflowDefinition>;
   listWorkflows: handleUnaryCall<ListWorkflowsRequest, ListWorkflowsResponse>;
+  /** Enable, disable or archive: a WorkflowStatusChanged (none when the status is already that). */
+  setWorkflowStatus: handleUnaryCall<SetWorkflowStatusRequest, WorkflowState>;
+  getWorkflowState: handleUnaryCall<GetWorkflowRequest, WorkflowState>;
+  /** Every version of a workflow, newest first. */
+  listWorkflowVersions: handleUnaryCall<ListWorkflowVersionsRequest, ListWorkflowVersionsResponse>;
+  /** A new version equal to an older one. */
+  rollbackWorkflow: handleUnaryCall<RollbackWorkflowRequest, WorkflowDefinition>;
 }
 
 export interface WorkflowsClient extends Client {
@@ -756,6 +1447,69 @@ export interface WorkflowsClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListWorkflowsResponse) => void,
   ): ClientUnaryCall;
+  /** Enable, disable or archive: a WorkflowStatusChanged (none when the status is already that). */
+  setWorkflowStatus(
+    request: SetWorkflowStatusRequest,
+    callback: (error: ServiceError | null, response: WorkflowState) => void,
+  ): ClientUnaryCall;
+  setWorkflowStatus(
+    request: SetWorkflowStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WorkflowState) => void,
+  ): ClientUnaryCall;
+  setWorkflowStatus(
+    request: SetWorkflowStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WorkflowState) => void,
+  ): ClientUnaryCall;
+  getWorkflowState(
+    request: GetWorkflowRequest,
+    callback: (error: ServiceError | null, response: WorkflowState) => void,
+  ): ClientUnaryCall;
+  getWorkflowState(
+    request: GetWorkflowRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WorkflowState) => void,
+  ): ClientUnaryCall;
+  getWorkflowState(
+    request: GetWorkflowRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WorkflowState) => void,
+  ): ClientUnaryCall;
+  /** Every version of a workflow, newest first. */
+  listWorkflowVersions(
+    request: ListWorkflowVersionsRequest,
+    callback: (error: ServiceError | null, response: ListWorkflowVersionsResponse) => void,
+  ): ClientUnaryCall;
+  listWorkflowVersions(
+    request: ListWorkflowVersionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListWorkflowVersionsResponse) => void,
+  ): ClientUnaryCall;
+  listWorkflowVersions(
+    request: ListWorkflowVersionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListWorkflowVersionsResponse) => void,
+  ): ClientUnaryCall;
+  /** A new version equal to an older one. */
+  rollbackWorkflow(
+    request: RollbackWorkflowRequest,
+    callback: (error: ServiceError | null, response: WorkflowDefinition) => void,
+  ): ClientUnaryCall;
+  rollbackWorkflow(
+    request: RollbackWorkflowRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WorkflowDefinition) => void,
+  ): ClientUnaryCall;
+  rollbackWorkflow(
+    request: RollbackWorkflowRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WorkflowDefinition) => void,
+  ): ClientUnaryCall;
 }
 
 export const WorkflowsClient = makeGenericClientConstructor(
@@ -775,6 +1529,17 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -1,0 +1,293 @@
+/** The OpenAPI sections of day-two operations on workflows: lifecycle, versions, diff, rollback. */
+import { conflict, errors, idParam, json, ref } from './openapi.parts.ts';
+
+/** Day-two operations on a workflow: enable, disable, versions, diff, rollback. */
+export function workflowOpsPaths(): Record<string, unknown> {
+  return { ...lifecyclePaths(), ...actionTestPaths(), ...retryPaths(), ...batchPaths() };
+}
+
+/** Bulk enrollment. */
+function batchPaths(): Record<string, unknown> {
+  const row = {
+    type: 'object',
+    required: ['objectId'],
+    properties: {
+      objectId: { type: ['string', 'integer'] },
+      objectType: { type: 'string' },
+      properties: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+      idempotencyKey: { type: 'string', maxLength: 200, description: 'Enrolls once across batches; absent: one derived from the job and the line' },
+    },
+  };
+  return {
+    '/v1/workflows/{id}/enrollments:batch': {
+      parameters: [idParam],
+      post: {
+        operationId: 'enrollBatch',
+        summary: 'Enroll up to 100,000 objects (a JSON array, or NDJSON: one object per line), answered at once with a job; bad rows are reported with their line and never stop the good ones',
+        parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 }, description: 'The same key is the same job' }],
+        requestBody: { content: { 'application/json': { schema: { type: 'array', maxItems: 100000, items: row } }, 'application/x-ndjson': { schema: { type: 'string' } } } },
+        responses: { '202': { description: 'Accepted: the job', ...json(ref('EnrollmentBatch')) }, ...errors, '413': { description: 'Body over 64 MiB', ...json(ref('Error')) } },
+      },
+    },
+    '/v1/enrollment-batches/{id}': {
+      parameters: [idParam],
+      get: { operationId: 'getEnrollmentBatch', summary: "A bulk enrollment's progress and row errors", responses: { '200': { description: 'OK', ...json(ref('EnrollmentBatch')) }, ...errors } },
+    },
+  };
+}
+
+/** Re-running what failed: one enrollment, or a bulk job. */
+function retryPaths(): Record<string, unknown> {
+  const version = { enum: ['original', 'latest'], default: 'original', description: 'Run on the version the enrollment failed on, or the latest' };
+  return {
+    '/v1/enrollments/{id}/retry': {
+      parameters: [idParam],
+      post: {
+        operationId: 'retryEnrollment',
+        summary: 'Re-run a failed enrollment from its failed step (earlier outputs kept), optionally with edited inputs for that step: a new attempt in the same history (an EnrollmentRetried event)',
+        requestBody: {
+          required: false,
+          ...json({
+            type: 'object',
+            additionalProperties: false,
+            properties: { version, inputFields: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } }, reason: { type: 'string', maxLength: 500 } },
+          }),
+        },
+        responses: {
+          '202': {
+            description: 'Running again',
+            ...json({
+              type: 'object',
+              properties: { id: { type: 'string' }, round: { type: 'integer' }, executionId: { type: 'string' }, workflowVersion: { type: 'integer' }, actionId: { type: 'string' } },
+            }),
+          },
+          ...errors,
+          '409': { description: 'Not failed (running or completed), disabled workflow, or the latest version lacks the failed action', ...json(ref('Error')) },
+        },
+      },
+    },
+    '/v1/workflows/{id}/retries': {
+      parameters: [idParam],
+      post: {
+        operationId: 'startRetryJob',
+        summary: 'Retry every failed enrollment of the workflow a filter matches (newest failures first, at most limit), as a job',
+        parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 }, description: 'The same key starts one job' }],
+        requestBody: {
+          required: false,
+          ...json({
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              status: { enum: ['failed'] },
+              errorCode: { type: 'string', description: 'A code of the error catalogue' },
+              failedAfter: { type: 'string', format: 'date-time' },
+              failedBefore: { type: 'string', format: 'date-time' },
+              limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+              version,
+            },
+          }),
+        },
+        responses: { '202': { description: 'Started', ...json(ref('RetryJob')) }, ...errors },
+      },
+    },
+    '/v1/retries/{id}': {
+      parameters: [idParam],
+      get: { operationId: 'getRetryJob', summary: "A bulk retry job's progress and each enrollment's outcome", responses: { '200': { description: 'OK', ...json(ref('RetryJob')) }, ...errors } },
+    },
+  };
+}
+
+/** Enable, disable, versions, diff, rollback. */
+function lifecyclePaths(): Record<string, unknown> {
+  const reason = json({ type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } });
+  return {
+    '/v1/workflows/{id}/enable': {
+      parameters: [idParam],
+      post: {
+        operationId: 'enableWorkflow',
+        summary: 'Enable the workflow (or restore an archived one): enrollments and webhook calls are accepted again (a WorkflowStatusChanged event)',
+        requestBody: { required: false, ...reason },
+        responses: { '200': { description: 'OK', ...json(ref('WorkflowState')) }, ...errors },
+      },
+    },
+    '/v1/workflows/{id}/disable': {
+      parameters: [idParam],
+      post: {
+        operationId: 'disableWorkflow',
+        summary: 'Disable the workflow: new enrollments and webhook calls get 409 WORKFLOW_DISABLED; enrollments already running finish (a WorkflowStatusChanged event)',
+        requestBody: { required: false, ...reason },
+        responses: { '200': { description: 'OK', ...json(ref('WorkflowState')) }, ...errors },
+      },
+    },
+    '/v1/workflows/{id}/versions': {
+      parameters: [idParam],
+      get: {
+        operationId: 'listWorkflowVersions',
+        summary: 'Every version of the workflow, newest first (without code)',
+        responses: {
+          '200': { description: 'OK', ...json({ type: 'object', properties: { workflowId: { type: 'string' }, versions: { type: 'array', items: ref('WorkflowVersionSummary') } } }) },
+          ...errors,
+        },
+      },
+    },
+    '/v1/workflows/{id}/diff': {
+      parameters: [idParam],
+      get: {
+        operationId: 'diffWorkflowVersions',
+        summary: 'What changed from one version to another: name, object type, actions added, removed, moved or changed, each changed field, and a unified diff of the code',
+        parameters: [
+          { name: 'from', in: 'query', schema: { type: 'integer', minimum: 0, description: 'Absent or 0: the version before `to`' } },
+          { name: 'to', in: 'query', schema: { type: 'integer', minimum: 0, description: 'Absent or 0: the latest' } },
+        ],
+        responses: { '200': { description: 'OK', ...json(ref('WorkflowDiff')) }, ...errors },
+      },
+    },
+    '/v1/workflows/{id}/rollback': {
+      parameters: [idParam],
+      post: {
+        operationId: 'rollbackWorkflow',
+        summary: 'Publish a new version equal to an older one (marked rolledBackFrom); none when the latest already equals it',
+        requestBody: json({ type: 'object', required: ['toVersion'], additionalProperties: false, properties: { toVersion: { type: 'integer', minimum: 1 } } }),
+        responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors, ...conflict },
+      },
+    },
+  };
+}
+
+/** Testing one action of a saved version. */
+function actionTestPaths(): Record<string, unknown> {
+  return {
+    '/v1/workflows/{id}/actions/{actionId}/test': {
+      parameters: [idParam, { name: 'actionId', in: 'path', required: true, schema: { type: 'string' } }],
+      post: {
+        operationId: 'testAction',
+        summary: "Test one action of a saved version with the tenant's secrets and connections: outputs, logs, error and duration; in no enrollment's history, nothing runs after it",
+        parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 200 }, description: 'The same key runs one test' }],
+        requestBody: {
+          required: false,
+          ...json({
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              version: { type: 'integer', minimum: 0, description: '0 or absent: the latest' },
+              object: ref('CrmObject'),
+              inputFields: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: "Over the inputs the action's definition resolves from the object" },
+              data: { description: 'JsWorkflows: the data start receives' },
+              headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'JsWorkflows: the headers start receives' },
+            },
+          }),
+        },
+        responses: {
+          '200': { description: 'The action finished (succeeded or failed)', ...json(ref('ActionTestResult')) },
+          '202': { description: 'Still running after the wait: follow links.execution' },
+          ...errors,
+        },
+      },
+    },
+  };
+}
+
+/** The schemas of those operations. */
+export function workflowOpsSchemas(): Record<string, unknown> {
+  return {
+    ...retrySchemas(),
+    WorkflowState: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        status: { enum: ['enabled', 'disabled', 'archived'] },
+        statusChangedAt: { type: ['string', 'null'], format: 'date-time' },
+        headVersion: { type: 'integer' },
+      },
+    },
+    WorkflowVersionSummary: {
+      type: 'object',
+      properties: {
+        version: { type: 'integer' },
+        name: { type: 'string' },
+        objectType: { type: 'string' },
+        createdAt: { type: 'string', format: 'date-time' },
+        rolledBackFrom: { type: ['integer', 'null'] },
+        actions: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, runtime: { type: 'string' }, codeBytes: { type: 'integer' } } } },
+      },
+    },
+    ActionTestResult: {
+      type: 'object',
+      properties: {
+        executionId: { type: 'string' },
+        testId: { type: 'string' },
+        workflowVersion: { type: 'integer' },
+        actionId: { type: 'string' },
+        status: { enum: ['succeeded', 'failed'] },
+        outputFields: { type: 'object' },
+        returnValue: { description: 'JsWorkflows: what start returned' },
+        logs: { type: 'array', items: { type: 'object', properties: { level: { type: 'string' }, message: { type: 'string' } } } },
+        error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
+        durationMs: { type: 'integer' },
+      },
+    },
+    WorkflowDiff: {
+      type: 'object',
+      properties: {
+        workflowId: { type: 'string' },
+        from: { type: 'integer' },
+        to: { type: 'integer' },
+        identical: { type: 'boolean' },
+        changes: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, from: {}, to: {} } } },
+        actions: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              actionId: { type: 'string' },
+              change: { enum: ['added', 'removed', 'changed'] },
+              fromIndex: { type: ['integer', 'null'] },
+              toIndex: { type: ['integer', 'null'] },
+              fields: { type: 'array', items: { type: 'object' } },
+              codeDiff: { type: 'string', description: "Unified diff of the action's code ('' when unchanged)" },
+            },
+          },
+        },
+      },
+    },
+  };
+}
+
+/** A bulk retry job, and a bulk enrollment. */
+function retrySchemas(): Record<string, unknown> {
+  return {
+    EnrollmentBatch: {
+      type: 'object',
+      properties: {
+        jobId: { type: 'string' },
+        workflowId: { type: 'string' },
+        status: { enum: ['running', 'done'] },
+        total: { type: 'integer', description: 'Rows in the body' },
+        accepted: { type: 'integer', description: 'Rows that passed the checks' },
+        processed: { type: 'integer' },
+        enrolled: { type: 'integer' },
+        failed: { type: 'integer', description: 'Rows refused (bad rows, and rows the enrollment refused)' },
+        errors: { type: 'array', items: { type: 'object', properties: { line: { type: 'integer' }, reason: { type: 'string' } } }, description: 'The first 1,000, by line' },
+        errorsTruncated: { type: 'boolean' },
+      },
+    },
+    RetryJob: {
+      type: 'object',
+      properties: {
+        jobId: { type: 'string' },
+        workflowId: { type: 'string' },
+        total: { type: 'integer', description: 'Enrollments the job retries' },
+        matched: { type: 'integer', description: 'Matches before the cap' },
+        retried: { type: 'integer' },
+        refused: { type: 'integer', description: 'No longer failed when the job reached them' },
+        completed: { type: 'integer' },
+        failed: { type: 'integer', description: 'Retried and failed again' },
+        running: { type: 'integer' },
+        items: {
+          type: 'array',
+          items: { type: 'object', properties: { enrollmentId: { type: 'string' }, status: { enum: ['pending', 'running', 'completed', 'failed', 'refused'] }, message: { type: 'string' } } },
+        },
+      },
+    },
+  };
+}
