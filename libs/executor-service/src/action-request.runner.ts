@@ -53,8 +53,9 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
    * The outcome of an execution claimed already: its records once it finished or its lease ran
    * out, looked at again until then for up to {@link HELD_CLAIM_WAIT_MS}; then {@link Requeue}.
    */
-  async function outcomeOfClaimed(req: ActionRequested, tenantId: string, seen: Awaited<ReturnType<ClaimStore['get']>>): Promise<LogRecord[]> {
-    const lost = () => [toRecord(lostEvent(req, tenantId, clock), currentTraceparent())];
+  async function outcomeOfClaimed(req: ActionRequested, tenantId: string, partition: number, seen: Awaited<ReturnType<ClaimStore['get']>>): Promise<LogRecord[]> {
+    // Reported by this executor, which consumes the request's partition: the retry is appended there.
+    const lost = () => [toRecord(lostEvent(req, tenantId, clock, partition), currentTraceparent())];
     const giveUpAt = Date.now() + HELD_CLAIM_WAIT_MS;
     for (let claim = seen; ; claim = null) {
       try {
@@ -69,12 +70,13 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
     }
   }
 
-  async function runClaimed(req: ActionRequested, tenantId: string): Promise<LogRecord[]> {
+  async function runClaimed(req: ActionRequested, tenantId: string, record: ConsumedRecord): Promise<LogRecord[]> {
     const existing = await claims.get(req.executionId);
     const prepared = existing ? undefined : await deps.prepare(tenantId, req);
     drain.assertNotHandingBack(req.executionId);
-    const token = existing ? undefined : await claims.claim(req.executionId);
-    if (!token) return outcomeOfClaimed(req, tenantId, existing);
+    // The claim keeps the request, so a lease reaper can report it lost without it (see `lease.reaper.ts`).
+    const token = existing ? undefined : await claims.claim(req.executionId, record.value);
+    if (!token) return outcomeOfClaimed(req, tenantId, record.partition, existing);
     await drain.claimed(req.executionId);
     const lease = startLeaseHeartbeat({ claims, logger: deps.logger, leaseMs: deps.leaseMs, holdMs: deps.holdMs }, req.executionId, token);
     let result;
@@ -95,7 +97,7 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
     const req = env.event.value;
     return withSpan('execute action', { kind: SpanKind.CONSUMER, parent: record.headers, attributes: { 'codestep.execution_id': req.executionId } }, async () => {
       if (!req.context) return [];
-      return runClaimed(req, env.tenantId);
+      return runClaimed(req, env.tenantId, record);
     });
   };
 }

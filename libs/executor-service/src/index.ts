@@ -1,1 +1,9 @@
-export { DEFAULT_CLAIM_LEASE_MS, createExecutorService, type ExecutorPorts, type ExecutorService, type ExecutorServiceDeps, type ExecutorLimits } from './executor.service.ts';
+export {
+  DEFAULT_CLAIM_LEASE_MS,
+  DEFAULT_LEASE_REAPER_INTERVAL_MS,
+  createExecutorService,
+  type ExecutorPorts,
+  type ExecutorService,
+  type ExecutorServiceDeps,
+  type ExecutorLimits,
+} from './executor.service.ts';

@@ -130,6 +130,7 @@ export async function startExecutorApp(config: PlatformConfig, logger: Logger, o
     executorId: config.executorId ?? `${hostname()}-${process.pid}-${newId('x').slice(2, 8)}`,
     concurrency: config.executorConcurrency,
     claimLeaseMs: config.claimLeaseMs,
+    leaseReaperIntervalMs: config.leaseReaperIntervalMs,
     drainTimeoutMs: config.drainTimeoutMs,
     limits: { defaultTimeoutMs: config.defaultTimeoutMs, defaultMemoryMb: config.defaultMemoryMb, maxTimeoutMs: config.maxTimeoutMs, maxMemoryMb: config.maxMemoryMb },
     ports: {

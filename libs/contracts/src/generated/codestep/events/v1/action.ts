@@ -124,6 +124,12 @@ export interface ActionFailed {
   /** hs_execution_state = FAIL_CONTINUE: the action failed but the workflow goes on. */
   continueEnrollment: boolean;
   outputFields: { [key: string]: FieldValue };
+  /**
+   * EXECUTOR_LOST reported by a live executor: a partition of the actions topic it consumes, where
+   * the retry's request is best appended (it runs there without waiting for the dead executor's
+   * partitions to be handed over). Unset: the request goes to its key's partition.
+   */
+  retryPartition?: number | undefined;
 }
 
 export interface ActionFailed_OutputFieldsEntry {
@@ -142,6 +148,11 @@ export interface ActionRetryScheduled {
   dueAt: number;
   error: ErrorInfo | undefined;
   nextExecutionId: string;
+  /**
+   * The partition of the actions topic the retry's request is appended to (from the failure's
+   * retry_partition); unset: its key's partition.
+   */
+  requestPartition?: number | undefined;
 }
 
 function createBaseActionContext(): ActionContext {
@@ -1601,6 +1612,7 @@ function createBaseActionFailed(): ActionFailed {
     durationMs: 0,
     continueEnrollment: false,
     outputFields: {},
+    retryPartition: undefined,
   };
 }
 
@@ -1624,6 +1636,9 @@ export const ActionFailed: MessageFns<ActionFailed> = {
     globalThis.Object.entries(message.outputFields).forEach(([key, value]: [string, FieldValue]) => {
       ActionFailed_OutputFieldsEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
     });
+    if (message.retryPartition !== undefined) {
+      writer.uint32(56).uint32(message.retryPartition);
+    }
     return writer;
   },
 
@@ -1691,6 +1706,14 @@ export const ActionFailed: MessageFns<ActionFailed> = {
             }
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.retryPartition = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1749,6 +1772,11 @@ export const ActionFailed: MessageFns<ActionFailed> = {
           {},
         )
         : {},
+      retryPartition: isSet(object.retryPartition)
+        ? globalThis.Number(object.retryPartition)
+        : isSet(object.retry_partition)
+        ? globalThis.Number(object.retry_partition)
+        : undefined,
     };
   },
 
@@ -1778,6 +1806,9 @@ export const ActionFailed: MessageFns<ActionFailed> = {
         });
       }
     }
+    if (message.retryPartition !== undefined) {
+      obj.retryPartition = Math.round(message.retryPartition);
+    }
     return obj;
   },
 
@@ -1804,6 +1835,7 @@ export const ActionFailed: MessageFns<ActionFailed> = {
       },
       {},
     );
+    message.retryPartition = object.retryPartition ?? undefined;
     return message;
   },
 };
@@ -1896,7 +1928,14 @@ export const ActionFailed_OutputFieldsEntry: MessageFns<ActionFailed_OutputField
 };
 
 function createBaseActionRetryScheduled(): ActionRetryScheduled {
-  return { executionId: "", context: undefined, dueAt: 0, error: undefined, nextExecutionId: "" };
+  return {
+    executionId: "",
+    context: undefined,
+    dueAt: 0,
+    error: undefined,
+    nextExecutionId: "",
+    requestPartition: undefined,
+  };
 }
 
 export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
@@ -1915,6 +1954,9 @@ export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
     }
     if (message.nextExecutionId !== "") {
       writer.uint32(42).string(message.nextExecutionId);
+    }
+    if (message.requestPartition !== undefined) {
+      writer.uint32(48).uint32(message.requestPartition);
     }
     return writer;
   },
@@ -1972,6 +2014,14 @@ export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
             message.nextExecutionId = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.requestPartition = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2003,6 +2053,11 @@ export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
         : isSet(object.next_execution_id)
         ? globalThis.String(object.next_execution_id)
         : "",
+      requestPartition: isSet(object.requestPartition)
+        ? globalThis.Number(object.requestPartition)
+        : isSet(object.request_partition)
+        ? globalThis.Number(object.request_partition)
+        : undefined,
     };
   },
 
@@ -2023,6 +2078,9 @@ export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
     if (message.nextExecutionId !== "") {
       obj.nextExecutionId = message.nextExecutionId;
     }
+    if (message.requestPartition !== undefined) {
+      obj.requestPartition = Math.round(message.requestPartition);
+    }
     return obj;
   },
 
@@ -2040,6 +2098,7 @@ export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
       ? ErrorInfo.fromPartial(object.error)
       : undefined;
     message.nextExecutionId = object.nextExecutionId ?? "";
+    message.requestPartition = object.requestPartition ?? undefined;
     return message;
   },
 };
