@@ -29,6 +29,8 @@ export interface StoredRecord {
   value: string;
   headers: Record<string, string>;
   id?: string;
+  /** The record's `targetPartition`, if any. */
+  partition?: number;
 }
 
 /** The claim of one execution. */
@@ -46,18 +48,34 @@ export interface ClaimDoc {
   leaseOpen?: true;
   /** The consumed request record's value (an encoded envelope), base64: what a lost report is built from. */
   request?: string;
+  /** The partition the request was consumed from, where the execution's events go (see `action-request.runner.ts`). */
+  requestPartition?: number;
 }
 
 /** A claim closed with an outcome: the records it produced, nothing of its open lease. */
 function closed(doc: ClaimDoc, executorId: string, at: number, records: LogRecord[]): ClaimDoc {
-  const { leaseOpen: _open, request: _request, ...rest } = doc;
+  const { leaseOpen: _open, request: _request, requestPartition: _partition, ...rest } = doc;
   return { ...rest, executorId, claimedAt: at, done: true, records: records.map(toStored) };
 }
 
 /** A log record as kept on a claim. */
-export const toStored = (r: LogRecord): StoredRecord => ({ topic: r.topic, key: r.key, value: Buffer.from(r.value).toString('base64'), headers: r.headers, ...(r.id ? { id: r.id } : {}) });
+export const toStored = (r: LogRecord): StoredRecord => ({
+  topic: r.topic,
+  key: r.key,
+  value: Buffer.from(r.value).toString('base64'),
+  headers: r.headers,
+  ...(r.id ? { id: r.id } : {}),
+  ...(r.targetPartition !== undefined ? { partition: r.targetPartition } : {}),
+});
 /** A log record kept on a claim, as produced again. */
-export const fromStored = (r: StoredRecord): LogRecord => ({ topic: r.topic, key: r.key, value: new Uint8Array(Buffer.from(r.value, 'base64')), headers: r.headers, ...(r.id ? { id: r.id } : {}) });
+export const fromStored = (r: StoredRecord): LogRecord => ({
+  topic: r.topic,
+  key: r.key,
+  value: new Uint8Array(Buffer.from(r.value, 'base64')),
+  headers: r.headers,
+  ...(r.id ? { id: r.id } : {}),
+  ...(r.partition !== undefined ? { targetPartition: r.partition } : {}),
+});
 
 /** What a {@link ClaimStore} works with. */
 export interface ClaimStoreDeps {
@@ -90,7 +108,7 @@ export interface ClaimStore {
    * Claims the execution for one run of this executor: the run's token, or undefined if it was
    * claimed already. `request` (the consumed request's value) is kept on the open claim.
    */
-  claim(executionId: string, request?: Uint8Array): Promise<string | undefined>;
+  claim(executionId: string, request?: { value: Uint8Array; partition: number }): Promise<string | undefined>;
   /**
    * What to produce for an execution claimed already (`seen`, or read again when null): the
    * records of its outcome if it finished; the `lost` records, recorded as its outcome, if its
@@ -118,7 +136,7 @@ export interface ClaimStore {
    * the request it was taken for (claims of older versions, without one, are left to the
    * request's redelivery).
    */
-  lapsed(now: number, limit: number): Promise<Array<{ claim: StoredDoc<ClaimDoc>; request: Uint8Array }>>;
+  lapsed(now: number, limit: number): Promise<Array<{ claim: StoredDoc<ClaimDoc>; request: Uint8Array; partition: number | undefined }>>;
   /**
    * Records `records` (a lost report) as the outcome of a lapsed claim, compare-and-set over the
    * version seen lapsed: false if it was renewed, finished or reported meanwhile.
@@ -140,7 +158,14 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
     async claim(executionId, request) {
       const token = `${executorId}/${randomUUID()}`;
       const now = clock();
-      const doc: ClaimDoc = { executorId, claimedAt: now, renewedAt: now, token, leaseOpen: true, ...(request ? { request: Buffer.from(request).toString('base64') } : {}) };
+      const doc: ClaimDoc = {
+        executorId,
+        claimedAt: now,
+        renewedAt: now,
+        token,
+        leaseOpen: true,
+        ...(request ? { request: Buffer.from(request.value).toString('base64'), requestPartition: request.partition } : {}),
+      };
       return (await store.insertIfAbsent<ClaimDoc>(CLAIMS, executionId, doc)) ? token : undefined;
     },
     async outcomeOfClaimed(executionId, seen, lost) {
@@ -193,12 +218,12 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
     },
     async lapsed(now, limit) {
       const open = await store.find<ClaimDoc>(CLAIMS, { where: { leaseOpen: true }, orderBy: { field: 'renewedAt', direction: 'asc' }, limit });
-      const out: Array<{ claim: StoredDoc<ClaimDoc>; request: Uint8Array }> = [];
+      const out: Array<{ claim: StoredDoc<ClaimDoc>; request: Uint8Array; partition: number | undefined }> = [];
       for (const claim of open) {
         // Oldest renewal first: the first lease still running ends the lapsed ones.
         if (now - (claim.doc.renewedAt ?? claim.doc.claimedAt) < leaseMs) break;
         if (claim.doc.done || !claim.doc.request) continue;
-        out.push({ claim, request: new Uint8Array(Buffer.from(claim.doc.request, 'base64')) });
+        out.push({ claim, request: new Uint8Array(Buffer.from(claim.doc.request, 'base64')), partition: claim.doc.requestPartition });
       }
       return out;
     },

@@ -22,11 +22,11 @@ const INTERVAL = 100;
 const input = parseWorkflowInput({ name: 'one', actions: [{ id: 'a', code: 'exports.main = async () => ({ outputFields: {} })' }] });
 const wf: WorkflowDefinition = { workflowId: 'wf1', version: 1, name: input.name, objectType: input.objectType, actions: input.actions, createdAt: 0 };
 
-/** The request of enrollment `enrollmentId`'s first action, as a consumed record's value, and its execution id. */
-function request(enrollmentId: string): { executionId: string; value: Uint8Array } {
+/** The request of enrollment `enrollmentId`'s first action as consumed from partition 0 (its value and partition), and its execution id. */
+function request(enrollmentId: string): { executionId: string; request: { value: Uint8Array; partition: number } } {
   const [, requested] = startEnrollment(wf, { tenantId: 't1', enrollmentId, object: { objectType: 'CONTACT', objectId: '1', properties: {} }, portalId: 0 }, 0) as [Envelope, Envelope];
   if (requested.event.$case !== 'actionRequested') throw new Error('no request');
-  return { executionId: requested.event.value.executionId, value: toRecord(requested).value };
+  return { executionId: requested.event.value.executionId, request: { value: toRecord(requested).value, partition: 0 } };
 }
 
 /** What the appended records say: execution id, error code and retry partition of each failure. */
@@ -70,11 +70,12 @@ describe('lease reaper', () => {
     const dead = await executorOver(store, 'dead', time, appended);
     const live = await executorOver(store, 'live', time, appended, [2]);
     const req = request('enr1');
-    await dead.claims.claim(req.executionId, req.value);
+    await dead.claims.claim(req.executionId, req.request);
     assert.equal(await live.lookFor(LEASE - INTERVAL), 0, 'the lease still runs');
     assert.equal(await live.lookFor(2 * INTERVAL), 1);
     assert.equal(await live.lookFor(LEASE), 0, 'reported once');
     assert.deepEqual(reports(appended), [{ executionId: req.executionId, code: 'EXECUTOR_LOST', retryPartition: 2 }]);
+    assert.equal(appended[0]![0]!.targetPartition, 0, "in the request's partition, with the execution's other events");
     const claim = (await live.claims.get(req.executionId))!.doc;
     assert.equal(claim.done, true);
     assert.equal(claim.leaseOpen, undefined);
@@ -91,7 +92,7 @@ describe('lease reaper', () => {
     const appended: LogRecord[][] = [];
     const { claims, reaper, lookFor } = await executorOver(store, 'x1', time, appended);
     const req = request('enr1');
-    const token = (await claims.claim(req.executionId, req.value))!;
+    const token = (await claims.claim(req.executionId, req.request))!;
     for (let i = 0; i < 9; i++) {
       assert.equal(await lookFor(LEASE / 3), 0);
       assert.equal(await claims.renew(req.executionId, token), true);
@@ -111,8 +112,8 @@ describe('lease reaper', () => {
     const a = await executorOver(store, 'x1', time, appended);
     const b = await executorOver(store, 'x2', time, appended);
     const [r1, r2] = [request('enr1'), request('enr2')];
-    await a.claims.claim(r1.executionId, r1.value);
-    await a.claims.claim(r2.executionId, r2.value);
+    await a.claims.claim(r1.executionId, r1.request);
+    await a.claims.claim(r2.executionId, r2.request);
     for (let t = 0; t <= 2 * LEASE; t += INTERVAL) {
       time.now += INTERVAL;
       await Promise.all([a.reaper.reapOnce(), b.reaper.reapOnce()]);
@@ -133,7 +134,7 @@ describe('lease reaper', () => {
     const appended: LogRecord[][] = [];
     const { claims, reaper, lookFor } = await executorOver(store, 'x1', time, appended);
     const req = request('enr1');
-    const token = (await claims.claim(req.executionId, req.value))!;
+    const token = (await claims.claim(req.executionId, req.request))!;
     assert.equal(await lookFor(LEASE + INTERVAL), 1);
     assert.equal(await claims.renew(req.executionId, token), false, 'the owner learns the claim is no longer its own');
     assert.deepEqual(await claims.recordOutcome(req.executionId, token, [{ topic: 't', key: 'k', value: new Uint8Array([1]), headers: {} }]), appended[0]);
@@ -151,7 +152,7 @@ describe('lease reaper', () => {
     });
     const { claims, reaper, lookFor } = await executorOver(failing, 'x1', time, appended);
     const req = request('enr1');
-    await claims.claim(req.executionId, req.value);
+    await claims.claim(req.executionId, req.request);
     await lookFor(LEASE / 2);
     down = true;
     time.now += 10 * LEASE;
@@ -161,7 +162,7 @@ describe('lease reaper', () => {
     assert.equal(await lookFor(2 * INTERVAL), 1);
     // A gap between looks (this process or the store stalled) counts as being out of touch.
     const again = request('enr2');
-    await claims.claim(again.executionId, again.value);
+    await claims.claim(again.executionId, again.request);
     time.now += 10 * LEASE;
     assert.equal(await lookFor(LEASE - INTERVAL), 0);
     assert.equal(await lookFor(2 * INTERVAL), 1);

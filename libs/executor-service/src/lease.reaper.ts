@@ -81,12 +81,13 @@ export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
     lastLookEnded = clock();
     if (lastLookEnded - inContactSince < leaseMs) return 0;
     const won: LogRecord[] = [];
-    for (const { claim, request } of lapsed) {
+    for (const { claim, request, partition } of lapsed) {
       const env = fromRecord(request);
       if (!env || env.event.$case !== 'actionRequested' || !env.event.value.context) continue;
       const req = env.event.value;
       const retryPartition = partitionFor(req.executionId, deps.partitions());
-      const records = [toRecord(lostEvent(req, env.tenantId, clock, retryPartition))];
+      // In the request's partition, with the execution's other events (history applies them in that order).
+      const records = [{ ...toRecord(lostEvent(req, env.tenantId, clock, retryPartition)), ...(partition !== undefined ? { targetPartition: partition } : {}) }];
       if (!(await claims.reportLost(claim, records))) continue;
       logger.info({ executionId: req.executionId, retryPartition }, 'reported lost; its retry is to be requested on a partition this executor consumes');
       won.push(...records);
