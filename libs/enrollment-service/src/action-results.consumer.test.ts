@@ -67,6 +67,15 @@ describe('action results consumer', () => {
     assert.equal((await f.store.get<TimerDoc>(RETRY_TIMERS, scheduled.eventId))?.doc.kind, 'retry');
   });
 
+  it("given results consumed from a partition, what follows about the same execution goes to that partition, and the next step's request to its own key's", async () => {
+    const fromPartition2 = (e: Envelope) => batchOf([e]).map((r) => ({ ...r, partition: 2 }));
+    const [retry] = await consumer()(fromPartition2(failedRetryably(firstRequest(wf, 'enr1'))));
+    assert.deepEqual([decode([retry!])[0]!.event.$case, retry!.targetPartition], ['actionRetryScheduled', 2]);
+    const [next] = await consumer()(fromPartition2(succeeded(firstRequest(wf, 'enr2'))));
+    assert.ok(['enrollmentCompleted', 'actionRequested'].includes(decode([next!])[0]!.event.$case), 'the next step or the end');
+    assert.equal(next!.targetPartition, undefined, 'another aggregate: its key decides');
+  });
+
   it('given a result for an unknown workflow version or an event it does not decide on, when handled, then nothing follows', async () => {
     const requested = firstRequest({ ...wf, version: 9 }, 'enr1');
     const other = envelope(

@@ -2,7 +2,9 @@
  * The step machine's consume→produce step over the actions topic: each action result goes
  * through the pure decider (`@codestep/workflows`) and the events that follow are returned, to be
  * appended atomically with the consumer's position (exactly once per the log's contract). The
- * same batch feeds the retry timers projection, whose new timers wake the scheduler.
+ * same batch feeds the retry timers projection, whose new timers wake the scheduler. What follows
+ * about the same execution (its retry being scheduled) goes to the partition of its result, where
+ * its other events are (a retry routed to a live executor's partition keeps them there).
  */
 import type { WorkflowDefinition } from '@codestep/contracts';
 import type { Logger, RunBounds } from '@codestep/core';
@@ -35,7 +37,7 @@ export type ActionResultsHandler = (batch: ConsumedRecord[]) => Promise<LogRecor
 export function createActionResultsConsumer(deps: ActionResultsDeps): ActionResultsHandler {
   const { repository, logger } = deps;
 
-  async function decide(env: Envelope, headers: Record<string, string>): Promise<LogRecord[]> {
+  async function decide(env: Envelope, headers: Record<string, string>, partition: number): Promise<LogRecord[]> {
     return withSpan(`enrollment decide ${env.type}`, { kind: SpanKind.CONSUMER, parent: headers }, async () => {
       const ctx = (env.event.value as { context?: { workflowId: string; workflowVersion: number; enrollmentId: string; step?: unknown } }).context;
       if (!ctx) return [];
@@ -52,14 +54,14 @@ export function createActionResultsConsumer(deps: ActionResultsDeps): ActionResu
       const events = ctx.step
         ? (await decideWithRunState(deps.store, env.tenantId, ctx.enrollmentId, (before) => decideStepResult(wf, env.tenantId, env, deps.retryPolicy, deps.runBounds, before, now))).events
         : onActionResult(wf, env.tenantId, env, deps.retryPolicy, now);
-      return deps.stampGrants(wf, events).map((e) => toRecord(e, tp));
+      return deps.stampGrants(wf, events).map((e) => (e.aggregateId === env.aggregateId ? { ...toRecord(e, tp), targetPartition: partition } : toRecord(e, tp)));
     });
   }
 
   return async (batch) => {
     const decoded = batch.flatMap((record) => {
       const env = fromRecord(record.value);
-      return env ? [{ env, headers: record.headers }] : [];
+      return env ? [{ env, headers: record.headers, partition: record.partition }] : [];
     });
     if (
       await applyToRetryTimers(
@@ -69,9 +71,9 @@ export function createActionResultsConsumer(deps: ActionResultsDeps): ActionResu
     )
       deps.onTimersScheduled();
     const out: LogRecord[] = [];
-    for (const { env, headers } of decoded) {
+    for (const { env, headers, partition } of decoded) {
       const c = env.event.$case;
-      if (c === 'actionSucceeded' || c === 'actionFailed') out.push(...(await decide(env, headers)));
+      if (c === 'actionSucceeded' || c === 'actionFailed') out.push(...(await decide(env, headers, partition)));
     }
     return out;
   };

@@ -48,6 +48,17 @@ describe('retry timers scheduler', () => {
     assert.equal((await f.store.get<TimerDoc>(RETRY_TIMERS, early.eventId))?.doc.kind, 'fired');
   });
 
+  it('given a retry that asks for a partition (its execution reported lost by a live executor), then its request is appended there, and one that does not asks for none', async () => {
+    const routed = retryScheduled(wf, firstRequest(wf, 'routed'));
+    if (routed.event.$case === 'actionRetryScheduled') routed.event.value.requestPartition = 2;
+    const plain = retryScheduled(wf, firstRequest(wf, 'plain'));
+    await applyToRetryTimers(f.store, [routed, plain]);
+    now = Math.max(dueAt(routed), dueAt(plain));
+    await schedulerOver().runDue();
+    const byEnrollment = new Map(f.eventLog.appended.map((r) => [decode([r])[0]!.correlationId, r.targetPartition]));
+    assert.deepEqual(Object.fromEntries(byEnrollment), { routed: 2, plain: undefined });
+  });
+
   it('given a crash between the append and marking the timer fired, when it fires again later, then the same record is appended', async () => {
     const scheduled = retryScheduled(wf, firstRequest(wf, 'enr1'));
     await applyToRetryTimers(f.store, [scheduled]);

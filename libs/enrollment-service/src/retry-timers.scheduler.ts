@@ -2,7 +2,9 @@
  * Fires due retry timers, earliest first: each becomes the next attempt's `ActionRequested`
  * (through the pure decider), appended, then marked fired in the timers projection. The request
  * is stamped with the timer's due time, not the clock, so firing a timer again after a crash
- * between the two writes appends the very same record (same id, same bytes).
+ * between the two writes appends the very same record (same id, same bytes). A retry scheduled
+ * with a `requestPartition` (an execution reported lost by a live executor) has its request
+ * appended to that partition, which that executor consumes.
  */
 import type { Logger } from '@codestep/core';
 import type { EventLog } from '@codestep/event-log';
@@ -50,7 +52,9 @@ export function createRetryTimersScheduler(deps: RetryTimersDeps): RetryTimersSc
       logger.error({ timerId: id, error }, 'retry timer for an unknown workflow version; left pending');
       return false;
     }
-    await eventLog.append(next.map((e) => toRecord(e)));
+    // The request goes where the failure asked (a partition a live executor consumes), if anywhere.
+    const partition = env.event.$case === 'actionRetryScheduled' ? env.event.value.requestPartition : undefined;
+    await eventLog.append(next.map((e) => ({ ...toRecord(e), ...(partition !== undefined && e.event.$case === 'actionRequested' ? { targetPartition: partition } : {}) })));
     await applyToRetryTimers(store, next);
     return true;
   }

@@ -10,8 +10,8 @@
  */
 import type { Logger } from '@codestep/core';
 import type { ConsumeOptions, ConsumedRecord, LogRecord, Subscription } from '@codestep/event-log';
-import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type Producer, type RetryOptions, type Transaction } from 'kafkajs';
-import { byTopic, toConsumedRecord, transactionalIdFor } from './kafka-records.ts';
+import type { Admin, Consumer, EachBatchPayload, Kafka, Producer, RetryOptions, Transaction } from 'kafkajs';
+import { byTopic, targetPartitioner, toConsumedRecord, transactionalIdFor } from './kafka-records.ts';
 
 /** What a member needs from the log that created it; all values already defaulted. */
 export interface GroupMemberSettings {
@@ -105,6 +105,14 @@ export class KafkaGroupMember implements Subscription {
       throw error;
     }
     this.restartDelayMs = MIN_BACKOFF_MS;
+  }
+
+  /** The partitions of `topic` assigned to this member at its last group join. */
+  partitionsOf(topic: string): number[] {
+    return [...this.assigned].flatMap((key) => {
+      const [t, p] = key.split('\u0000');
+      return t === topic ? [Number(p)] : [];
+    });
   }
 
   async stop(): Promise<void> {
@@ -232,7 +240,7 @@ export class KafkaGroupMember implements Subscription {
       maxInFlightRequests: 1,
       transactionTimeout: s.transactionTimeoutMs,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: targetPartitioner,
       retry: s.retry,
     });
     const entry: PartitionProducer = { producer, generation: this.generation, validated: false, busy: false };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KafkaMessage } from 'kafkajs';
-import { RECORD_ID_HEADER, byTopic, toConsumedRecord, toKafkaMessage, transactionalIdFor } from './kafka-records.ts';
+import { RECORD_ID_HEADER, byTopic, targetPartitioner, toConsumedRecord, toKafkaMessage, transactionalIdFor } from './kafka-records.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -22,6 +22,22 @@ void describe('Kafka record mapping', () => {
     const view = backing.subarray(2, 9);
     const m = toKafkaMessage({ topic: 't', key: 'k', value: view, headers: {} });
     assert.equal((m.value as Buffer).toString(), 'payload');
+  });
+
+  void it('sends a record with a target partition there when the topic has it, and by its key otherwise', () => {
+    const partitionMetadata = [0, 1, 2].map((partitionId) => ({ partitionId, leader: 1, replicas: [1], isr: [1], offlineReplicas: [], partitionErrorCode: 0 }));
+    const partition = targetPartitioner();
+    const byKey = (key: string) => partition({ topic: 't', partitionMetadata, message: toKafkaMessage({ topic: 't', key, value: enc(''), headers: {} }) });
+    const keys = Array.from({ length: 30 }, (_, i) => `exe_${i}`);
+    for (const target of [0, 1, 2]) {
+      const key = keys.find((k) => byKey(k) !== target)!;
+      const message = toKafkaMessage({ topic: 't', key, value: enc(''), headers: {}, targetPartition: target });
+      assert.equal(message.partition, target);
+      assert.equal(partition({ topic: 't', partitionMetadata, message }), target);
+    }
+    const missing = toKafkaMessage({ topic: 't', key: 'exe_1', value: enc(''), headers: {}, targetPartition: 7 });
+    assert.equal(partition({ topic: 't', partitionMetadata, message: missing }), byKey('exe_1'), 'a partition the topic lacks: the key decides');
+    assert.equal(toKafkaMessage({ topic: 't', key: 'k', value: enc(''), headers: {} }).partition, undefined);
   });
 
   void it('adds no id header when the record has no id', () => {

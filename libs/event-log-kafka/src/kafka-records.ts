@@ -3,7 +3,7 @@
  * (transactional ids). Pure functions, so they are unit-tested without a broker.
  */
 import type { ConsumedRecord, LogRecord } from '@codestep/event-log';
-import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import { Partitioners, type ICustomPartitioner, type IHeaders, type KafkaMessage, type Message } from 'kafkajs';
 
 /**
  * Header carrying `LogRecord.id`. Kafka does not dedupe on append, so the id travels with the
@@ -11,7 +11,10 @@ import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
  */
 export const RECORD_ID_HEADER = 'codestep-record-id';
 
-/** A Kafka message for a record: key = record key, headers as strings, id as a header. */
+/**
+ * A Kafka message for a record: key = record key, headers as strings, id as a header, and the
+ * record's `targetPartition` as the message's partition (see {@link targetPartitioner}).
+ */
 export function toKafkaMessage(record: LogRecord): Message {
   const headers: IHeaders = { ...record.headers };
   if (record.id !== undefined) headers[RECORD_ID_HEADER] = record.id;
@@ -20,8 +23,23 @@ export function toKafkaMessage(record: LogRecord): Message {
     // A view over the same memory: no copy of the payload.
     value: Buffer.from(record.value.buffer, record.value.byteOffset, record.value.byteLength),
     headers,
+    ...(record.targetPartition !== undefined ? { partition: record.targetPartition } : {}),
   };
 }
+
+/**
+ * kafkajs's default partitioner (the key's murmur2 hash), except that a message naming a
+ * partition the topic has goes there; one naming a partition it does not have (the topic was
+ * recreated with fewer) goes to its key's.
+ */
+export const targetPartitioner: ICustomPartitioner = () => {
+  const byKey = Partitioners.DefaultPartitioner();
+  return ({ topic, partitionMetadata, message }) => {
+    const target = message.partition;
+    if (target !== undefined && target !== null && partitionMetadata.some((p) => p.partitionId === target)) return target;
+    return byKey({ topic, partitionMetadata, message: { ...message, partition: undefined } });
+  };
+};
 
 /** Groups records by topic, keeping their order within each topic (and so within each key). */
 export function byTopic(records: LogRecord[]): Array<{ topic: string; messages: Message[] }> {

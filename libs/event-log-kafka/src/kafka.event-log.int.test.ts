@@ -168,6 +168,44 @@ if (brokers.length === 0) {
       assert.deepEqual(state, { state: 'Stable', members: 1 });
     });
 
+    void it('appends a record naming a partition there, from a plain append and from a step, and tells a member which partitions it holds', async () => {
+      const log = open();
+      logs.push(log);
+      const [input, output] = [`in-${randomUUID()}`, `out-${randomUUID()}`];
+      await log.ensureTopics([input, output]);
+      // The same key in all three partitions: only the target decides.
+      await log.append([0, 1, 2].map((p) => ({ topic: input, key: 'k', value: enc(`to-${p}`), headers: {}, targetPartition: p })));
+      const seen: Array<[string, number]> = [];
+      const step = await log.consume({
+        group: `g-${randomUUID()}`,
+        topics: [input],
+        handle: async (batch) => (
+          seen.push(...batch.map((r): [string, number] => [dec(r.value), r.partition])),
+          batch.map((r) => ({ topic: output, key: 'k', value: r.value, headers: {}, targetPartition: r.partition }))
+        ),
+      });
+      await until(() => seen.length === 3, 'the three records');
+      assert.deepEqual(step.partitionsOf?.(input).sort(), [0, 1, 2], 'the only member holds every partition');
+      assert.deepEqual(step.partitionsOf?.(output), []);
+      await step.stop();
+      assert.deepEqual(seen.sort(), [
+        ['to-0', 0],
+        ['to-1', 1],
+        ['to-2', 2],
+      ]);
+      const outputs: Array<[string, number]> = [];
+      await log.readAll([output], async (batch) => void outputs.push(...batch.map((r): [string, number] => [dec(r.value), r.partition])));
+      assert.deepEqual(
+        outputs.sort(),
+        [
+          ['to-0', 0],
+          ['to-1', 1],
+          ['to-2', 2],
+        ],
+        "a step's outputs go where they name too",
+      );
+    });
+
     void it('tells a caller why a topic it appends to does not exist', async () => {
       const log = open({ retry: { retries: 1, initialRetryTime: 100 } });
       logs.push(log);

@@ -8,14 +8,14 @@ import { randomUUID } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import { CodestepError, createLogger, type Logger } from '@codestep/core';
 import type { ConsumeOptions, ConsumedRecord, EventLog, LogRecord, Subscription } from '@codestep/event-log';
-import { Kafka, Partitioners, type Admin, type Producer, type RetryOptions, type SASLOptions } from 'kafkajs';
+import { Kafka, type Admin, type Producer, type RetryOptions, type SASLOptions } from 'kafkajs';
 import { KafkaGroupMember, type GroupMemberSettings } from './kafka-group-member.ts';
 import { kafkaLogCreator, kafkaLogLevel } from './kafka-logger.ts';
 import { SocketTracker } from './kafka-sockets.ts';
 import { patchKafkajsRequestQueue } from './kafkajs-patches.ts';
 
 patchKafkajsRequestQueue();
-import { byTopic, toConsumedRecord } from './kafka-records.ts';
+import { byTopic, targetPartitioner, toConsumedRecord } from './kafka-records.ts';
 
 export interface KafkaEventLogOptions {
   /** Bootstrap brokers, `host:port`. */
@@ -139,7 +139,7 @@ export class KafkaEventLog implements EventLog {
           idempotent: true,
           maxInFlightRequests: 1,
           allowAutoTopicCreation: false,
-          createPartitioner: Partitioners.DefaultPartitioner,
+          createPartitioner: targetPartitioner,
           retry: this.retry,
         });
         await producer.connect();
@@ -204,6 +204,7 @@ export class KafkaEventLog implements EventLog {
         this.members.delete(member);
         await member.stop();
       },
+      partitionsOf: (topic) => member.partitionsOf(topic),
     };
   }
 

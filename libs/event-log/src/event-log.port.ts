@@ -18,6 +18,13 @@ export interface LogRecord {
    * log is at-least-once.
    */
   id?: string;
+  /**
+   * Where the log has partitions, append the record to this one instead of its key's (an
+   * adapter without partitions, or a partition the topic does not have, ignores it). For a
+   * record that starts an aggregate's stream and should be consumed by a given member (a retry
+   * routed to a live executor); the key's other records stay in the key's partition.
+   */
+  targetPartition?: number;
 }
 
 export interface ConsumedRecord extends LogRecord {
@@ -45,6 +52,11 @@ export interface ConsumeOptions {
 export interface Subscription {
   /** Stops after the batch in progress is committed. */
   stop(): Promise<void>;
+  /**
+   * The partitions of `topic` this member is consuming now (as of its last group join); empty
+   * while it has none. Undefined where the adapter has no partitions to speak of.
+   */
+  partitionsOf?(topic: string): number[];
 }
 
 export interface EventLog {

@@ -15,13 +15,16 @@ export function namespacedEventLog(log: EventLog, namespace: string): EventLog {
   return {
     ensureTopics: (topics) => log.ensureTopics(topics.map(out)),
     append: (records) => log.append(records.map(outRecord)),
-    consume: (o) =>
-      log.consume({
+    consume: async (o) => {
+      const subscription = await log.consume({
         ...o,
         group: out(o.group),
         topics: o.topics.map(out),
         handle: async (batch) => (await o.handle(batch.map(backRecord))).map(outRecord),
-      }),
+      });
+      const partitionsOf = subscription.partitionsOf?.bind(subscription);
+      return { stop: () => subscription.stop(), ...(partitionsOf ? { partitionsOf: (topic: string) => partitionsOf(out(topic)) } : {}) };
+    },
     readAll: (topics, handle) => log.readAll(topics.map(out), (batch) => handle(batch.map(backRecord))),
     close: () => log.close(),
   };

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { WorkflowDefinition } from '@codestep/contracts';
 import { CodestepError, silentLogger } from '@codestep/core';
-import type { ConsumedRecord } from '@codestep/event-log';
+import type { ConsumedRecord, EventLog, LogRecord } from '@codestep/event-log';
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
 import { Topics, fromRecord, toRecord, type Envelope } from '@codestep/events';
 import type { ExecutionResult, Sandbox } from '@codestep/sandbox';
@@ -42,8 +42,17 @@ async function setup(ports: { getWorkflow?: () => Promise<WorkflowDefinition>; r
     limits: OPERATOR,
   });
   const drain = new DrainController({ logger: silentLogger, concurrency: 1, drainTimeoutMs: 1_000, releaseClaim: claims.release });
+  // The log, remembering the records appended through it (the SQLite log keeps no partitions).
+  const appendedRecords: LogRecord[] = [];
+  const eventLog: EventLog = {
+    ensureTopics: (t) => log.ensureTopics(t),
+    append: async (records) => (appendedRecords.push(...records), log.append(records)),
+    consume: (o) => log.consume(o),
+    readAll: (t, h) => log.readAll(t, h),
+    close: () => log.close(),
+  };
   const runOne = createActionRequestRunner({
-    eventLog: log,
+    eventLog,
     claims,
     drain,
     prepare,
@@ -66,7 +75,7 @@ async function setup(ports: { getWorkflow?: () => Promise<WorkflowDefinition>; r
     await log.readAll([Topics.actions], async (batch) => void out.push(...batch.map((r) => fromRecord(r.value)!.event.$case)));
     return out;
   };
-  return { runOne, store, claims, runs, started, request, executionId, consumed, appended, close: async () => (await log.close(), await store.close()) };
+  return { runOne, store, claims, runs, started, request, executionId, consumed, appended, appendedRecords, close: async () => (await log.close(), await store.close()) };
 }
 
 describe('action request runner', () => {
@@ -93,6 +102,22 @@ describe('action request runner', () => {
       'the redelivery runs it',
     );
     assert.deepEqual(t.runs, [t.executionId]);
+    await t.close();
+  });
+
+  it("given a request consumed from a partition, its execution's events go to that partition, and so does a redelivery's", async () => {
+    const t = await setup();
+    const fromPartition2 = { ...t.consumed(t.request), partition: 2 };
+    const records = await t.runOne(fromPartition2);
+    assert.deepEqual(
+      records.map((r) => [fromRecord(r.value)!.event.$case, r.targetPartition]),
+      [['actionSucceeded', 2]],
+    );
+    assert.deepEqual(
+      t.appendedRecords.map((r) => [fromRecord(r.value)!.event.$case, r.targetPartition]),
+      [['actionStarted', 2]],
+    );
+    assert.deepEqual(await t.runOne({ ...fromPartition2, offset: 9 }), records, 'produced again from the claim, partition included');
     await t.close();
   });
 

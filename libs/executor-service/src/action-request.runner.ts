@@ -7,11 +7,13 @@
  * renewed while the action runs. A request found claimed by a run whose lease still runs (an
  * executor that may be alive, or one that died a moment ago) is looked at again for a short while,
  * then appended again for later ({@link Requeue}): the batch's other requests never wait for it.
+ * An execution's events go to the partition its request was consumed from: a retry routed to a
+ * live executor's partition (see `lease.reaper.ts`) keeps all its events in one ordered stream.
  */
 import type { ActionRequested } from '@codestep/contracts';
 import type { Clock, Logger } from '@codestep/core';
 import type { ConsumedRecord, EventLog, LogRecord } from '@codestep/event-log';
-import { fromRecord, toRecord } from '@codestep/events';
+import { Topics, fromRecord, toRecord } from '@codestep/events';
 import type { Sandbox } from '@codestep/sandbox';
 import { SpanKind, currentTraceId, currentTraceparent, withSpan } from '@codestep/telemetry';
 import { ClaimHeld, type ClaimStore } from './claim.store.ts';
@@ -45,6 +47,11 @@ export interface ActionRequestRunnerDeps {
 /** Runs one consumed record: the records to commit for it (none for anything but an action request). */
 export type ActionRequestRunner = (record: ConsumedRecord) => Promise<LogRecord[]>;
 
+/** `records`, those of the actions topic in `partition` (the request's; see the module comment). */
+function inPartition(records: LogRecord[], partition: number): LogRecord[] {
+  return records.map((r) => (r.topic === Topics.actions ? { ...r, targetPartition: partition } : r));
+}
+
 /** Creates the {@link ActionRequestRunner} of one executor. */
 export function createActionRequestRunner(deps: ActionRequestRunnerDeps): ActionRequestRunner {
   const { eventLog, claims, drain, clock } = deps;
@@ -53,8 +60,9 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
    * The outcome of an execution claimed already: its records once it finished or its lease ran
    * out, looked at again until then for up to {@link HELD_CLAIM_WAIT_MS}; then {@link Requeue}.
    */
-  async function outcomeOfClaimed(req: ActionRequested, tenantId: string, seen: Awaited<ReturnType<ClaimStore['get']>>): Promise<LogRecord[]> {
-    const lost = () => [toRecord(lostEvent(req, tenantId, clock), currentTraceparent())];
+  async function outcomeOfClaimed(req: ActionRequested, tenantId: string, partition: number, seen: Awaited<ReturnType<ClaimStore['get']>>): Promise<LogRecord[]> {
+    // Reported by this executor, which consumes the request's partition: the retry is appended there.
+    const lost = () => inPartition([toRecord(lostEvent(req, tenantId, clock, partition), currentTraceparent())], partition);
     const giveUpAt = Date.now() + HELD_CLAIM_WAIT_MS;
     for (let claim = seen; ; claim = null) {
       try {
@@ -69,23 +77,27 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
     }
   }
 
-  async function runClaimed(req: ActionRequested, tenantId: string): Promise<LogRecord[]> {
+  async function runClaimed(req: ActionRequested, tenantId: string, record: ConsumedRecord): Promise<LogRecord[]> {
     const existing = await claims.get(req.executionId);
     const prepared = existing ? undefined : await deps.prepare(tenantId, req);
     drain.assertNotHandingBack(req.executionId);
-    const token = existing ? undefined : await claims.claim(req.executionId);
-    if (!token) return outcomeOfClaimed(req, tenantId, existing);
+    // The claim keeps the request, so a lease reaper can report it lost without it (see `lease.reaper.ts`).
+    const token = existing ? undefined : await claims.claim(req.executionId, { value: record.value, partition: record.partition });
+    if (!token) return outcomeOfClaimed(req, tenantId, record.partition, existing);
     await drain.claimed(req.executionId);
     const lease = startLeaseHeartbeat({ claims, logger: deps.logger, leaseMs: deps.leaseMs, holdMs: deps.holdMs }, req.executionId, token);
     let result;
     try {
-      await eventLog.append([toRecord(startedEvent(req, tenantId, deps.executorId, currentTraceId(), clock), currentTraceparent())]);
+      await eventLog.append(inPartition([toRecord(startedEvent(req, tenantId, deps.executorId, currentTraceId(), clock), currentTraceparent())], record.partition));
       result = 'failure' in prepared! ? prepared.failure : await deps.runner.run(deps.sandbox(), prepared!);
     } finally {
       await lease.stop();
     }
     drain.finished(req.executionId);
-    const records = resultEvents(req, tenantId, result, clock).map((e) => toRecord(e, currentTraceparent()));
+    const records = inPartition(
+      resultEvents(req, tenantId, result, clock).map((e) => toRecord(e, currentTraceparent())),
+      record.partition,
+    );
     return claims.recordOutcome(req.executionId, token, records);
   }
 
@@ -95,7 +107,7 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
     const req = env.event.value;
     return withSpan('execute action', { kind: SpanKind.CONSUMER, parent: record.headers, attributes: { 'codestep.execution_id': req.executionId } }, async () => {
       if (!req.context) return [];
-      return runClaimed(req, env.tenantId);
+      return runClaimed(req, env.tenantId, record);
     });
   };
 }

@@ -7,7 +7,11 @@
  * claim whose lease ran out with no outcome was left by an executor that died mid-run: it is
  * reported lost, again by compare-and-set over the very claim version seen stale, so an owner that
  * finished in the meantime wins. A claim whose lease still runs is {@link ClaimHeld}: the caller
- * decides how to wait, so one lost execution never holds up work that was not in flight.
+ * decides how to wait, so one lost execution never holds up work that was not in flight. An open
+ * claim keeps the request it was taken for and is marked `leaseOpen` (indexed with `renewedAt`),
+ * so a lease reaper finds lapsed claims without waiting for their request to be consumed again
+ * ({@link ClaimStore.reapLapsed}, see `lease.reaper.ts`); the request, when consumed again, finds
+ * its claim done and produces the same records (same event ids).
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock, Logger } from '@codestep/core';
@@ -25,6 +29,8 @@ export interface StoredRecord {
   value: string;
   headers: Record<string, string>;
   id?: string;
+  /** The record's `targetPartition`, if any. */
+  partition?: number;
 }
 
 /** The claim of one execution. */
@@ -38,12 +44,38 @@ export interface ClaimDoc {
   /** Set once the execution finished: the records it produced (an outbox for redelivery). */
   done?: boolean;
   records?: StoredRecord[];
+  /** Set while the claim has no outcome: the lease reaper's query (indexed with `renewedAt`). */
+  leaseOpen?: true;
+  /** The consumed request record's value (an encoded envelope), base64: what a lost report is built from. */
+  request?: string;
+  /** The partition the request was consumed from, where the execution's events go (see `action-request.runner.ts`). */
+  requestPartition?: number;
+}
+
+/** A claim closed with an outcome: the records it produced, nothing of its open lease. */
+function closed(doc: ClaimDoc, executorId: string, at: number, records: LogRecord[]): ClaimDoc {
+  const { leaseOpen: _open, request: _request, requestPartition: _partition, ...rest } = doc;
+  return { ...rest, executorId, claimedAt: at, done: true, records: records.map(toStored) };
 }
 
 /** A log record as kept on a claim. */
-export const toStored = (r: LogRecord): StoredRecord => ({ topic: r.topic, key: r.key, value: Buffer.from(r.value).toString('base64'), headers: r.headers, ...(r.id ? { id: r.id } : {}) });
+export const toStored = (r: LogRecord): StoredRecord => ({
+  topic: r.topic,
+  key: r.key,
+  value: Buffer.from(r.value).toString('base64'),
+  headers: r.headers,
+  ...(r.id ? { id: r.id } : {}),
+  ...(r.targetPartition !== undefined ? { partition: r.targetPartition } : {}),
+});
 /** A log record kept on a claim, as produced again. */
-export const fromStored = (r: StoredRecord): LogRecord => ({ topic: r.topic, key: r.key, value: new Uint8Array(Buffer.from(r.value, 'base64')), headers: r.headers, ...(r.id ? { id: r.id } : {}) });
+export const fromStored = (r: StoredRecord): LogRecord => ({
+  topic: r.topic,
+  key: r.key,
+  value: new Uint8Array(Buffer.from(r.value, 'base64')),
+  headers: r.headers,
+  ...(r.id ? { id: r.id } : {}),
+  ...(r.partition !== undefined ? { targetPartition: r.partition } : {}),
+});
 
 /** What a {@link ClaimStore} works with. */
 export interface ClaimStoreDeps {
@@ -72,8 +104,11 @@ export interface ClaimStore {
   ensureCollection(): Promise<void>;
   /** The claim of the execution, if any. */
   get(executionId: string): Promise<StoredDoc<ClaimDoc> | null>;
-  /** Claims the execution for one run of this executor: the run's token, or undefined if it was claimed already. */
-  claim(executionId: string): Promise<string | undefined>;
+  /**
+   * Claims the execution for one run of this executor: the run's token, or undefined if it was
+   * claimed already. `request` (the consumed request's value) is kept on the open claim.
+   */
+  claim(executionId: string, request?: { value: Uint8Array; partition: number }): Promise<string | undefined>;
   /**
    * What to produce for an execution claimed already (`seen`, or read again when null): the
    * records of its outcome if it finished; the `lost` records, recorded as its outcome, if its
@@ -96,6 +131,17 @@ export interface ClaimStore {
   renew(executionId: string, token: string): Promise<boolean>;
   /** Deletes the claim so a redelivery runs the execution at once; never throws. */
   release(executionId: string): Promise<void>;
+  /**
+   * The open claims whose lease ran out at `now`, oldest renewal first, up to `limit`: each with
+   * the request it was taken for (claims of older versions, without one, are left to the
+   * request's redelivery).
+   */
+  lapsed(now: number, limit: number): Promise<Array<{ claim: StoredDoc<ClaimDoc>; request: Uint8Array; partition: number | undefined }>>;
+  /**
+   * Records `records` (a lost report) as the outcome of a lapsed claim, compare-and-set over the
+   * version seen lapsed: false if it was renewed, finished or reported meanwhile.
+   */
+  reportLost(claim: StoredDoc<ClaimDoc>, records: LogRecord[]): Promise<boolean>;
 }
 
 /** Compare-and-set attempts of {@link ClaimStore.recordOutcome} and {@link ClaimStore.renew} before they give up. */
@@ -107,12 +153,20 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
   const get = (id: string) => store.get<ClaimDoc>(CLAIMS, id);
   const recordsOf = (claim: StoredDoc<ClaimDoc>) => (claim.doc.records ?? []).map(fromStored);
   return {
-    ensureCollection: () => store.ensureCollection(CLAIMS, []),
+    ensureCollection: () => store.ensureCollection(CLAIMS, [{ fields: ['leaseOpen', 'renewedAt'] }]),
     get,
-    async claim(executionId) {
+    async claim(executionId, request) {
       const token = `${executorId}/${randomUUID()}`;
       const now = clock();
-      return (await store.insertIfAbsent<ClaimDoc>(CLAIMS, executionId, { executorId, claimedAt: now, renewedAt: now, token })) ? token : undefined;
+      const doc: ClaimDoc = {
+        executorId,
+        claimedAt: now,
+        renewedAt: now,
+        token,
+        leaseOpen: true,
+        ...(request ? { request: Buffer.from(request.value).toString('base64'), requestPartition: request.partition } : {}),
+      };
+      return (await store.insertIfAbsent<ClaimDoc>(CLAIMS, executionId, doc)) ? token : undefined;
     },
     async outcomeOfClaimed(executionId, seen, lost) {
       const claim = seen ?? (await get(executionId));
@@ -126,7 +180,7 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
       const records = lost();
       // "Lost" is recorded only over the very claim version seen stale, so an owner that
       // finished in the meantime wins.
-      if (claim && (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, claim.version, { executorId, claimedAt: clock(), done: true, records: records.map(toStored) }))) return records;
+      if (claim && (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, claim.version, closed(claim.doc, executorId, clock(), records)))) return records;
       const now = await get(executionId);
       if (now?.doc.done) return recordsOf(now);
       throw new Error(`the claim of execution ${executionId} changed while it was being reported lost; looking again`);
@@ -142,7 +196,7 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
           logger.warn({ executionId }, 'the claim of this run was released and taken by another run; its result is dropped');
           return [];
         }
-        if (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, current.version, { ...current.doc, claimedAt: clock(), done: true, records: records.map(toStored) })) return records;
+        if (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, current.version, closed(current.doc, current.doc.executorId, clock(), records))) return records;
       }
       throw new Error(`the claim of execution ${executionId} kept changing while its result was being recorded`);
     },
@@ -161,6 +215,23 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
         // The lease then runs out (nothing renews it) and the execution is reported EXECUTOR_LOST, retryable.
         logger.warn({ executionId, error }, 'could not release the claim of a handed-back execution');
       }
+    },
+    async lapsed(now, limit) {
+      const open = await store.find<ClaimDoc>(CLAIMS, { where: { leaseOpen: true }, orderBy: { field: 'renewedAt', direction: 'asc' }, limit });
+      const out: Array<{ claim: StoredDoc<ClaimDoc>; request: Uint8Array; partition: number | undefined }> = [];
+      for (const claim of open) {
+        // Oldest renewal first: the first lease still running ends the lapsed ones.
+        if (now - (claim.doc.renewedAt ?? claim.doc.claimedAt) < leaseMs) break;
+        if (claim.doc.done || !claim.doc.request) continue;
+        out.push({ claim, request: new Uint8Array(Buffer.from(claim.doc.request, 'base64')), partition: claim.doc.requestPartition });
+      }
+      return out;
+    },
+    async reportLost(claim, records) {
+      // Over the very version seen lapsed: a renewal, an outcome or another reaper wins.
+      if (!(await store.compareAndSet<ClaimDoc>(CLAIMS, claim.id, claim.version, closed(claim.doc, executorId, clock(), records)))) return false;
+      logger.warn({ executionId: claim.id, owner: claim.doc.executorId }, 'the lease of an execution ran out with no outcome (its executor died or stalled); reported lost');
+      return true;
     },
   };
 }

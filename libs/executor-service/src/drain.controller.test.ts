@@ -180,6 +180,11 @@ describe('drain controller', () => {
     assert.equal(requeued(again).id, 'id0~again@0:40');
   });
 
+  it('appends a request again to the partition it was consumed from (a retry routed there stays there)', () => {
+    const [record] = batchOf(1);
+    assert.equal(requeued({ ...record!, partition: 2 }).targetPartition, 2);
+  });
+
   it('appends a request without a record id again under its key', () => {
     const [record] = batchOf(1);
     const { id: _id, ...withoutId } = record!;

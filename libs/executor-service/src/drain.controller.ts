@@ -62,7 +62,8 @@ export interface DrainControllerDeps {
  */
 export function requeued(record: ConsumedRecord): LogRecord {
   const base = (record.id ?? record.key).replace(/~again@\d+:\d+$/, '');
-  return { topic: record.topic, key: record.key, value: record.value, headers: record.headers, id: `${base}~again@${record.partition}:${record.offset}` };
+  // In the partition it was in: a retry routed to a live executor's partition keeps its execution's events there.
+  return { topic: record.topic, key: record.key, value: record.value, headers: record.headers, id: `${base}~again@${record.partition}:${record.offset}`, targetPartition: record.partition };
 }
 
 /** Batches, the claimed runs within them, and the drain of one executor (see the module comment). */

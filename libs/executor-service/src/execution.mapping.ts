@@ -29,8 +29,12 @@ export function startedEvent(req: ActionRequested, tenantId: string, executorId:
   return executionEvent(req, tenantId, 'started', { $case: 'actionStarted', value: { executionId: req.executionId, context: req.context!, executorId, traceId } }, clock);
 }
 
-/** The execution was claimed by an executor that never finished it: a retryable EXECUTOR_LOST failure. */
-export function lostEvent(req: ActionRequested, tenantId: string, clock: Clock): Envelope {
+/**
+ * The execution was claimed by an executor that never finished it: a retryable EXECUTOR_LOST
+ * failure. `retryPartition`: a partition of the actions topic the reporting executor consumes,
+ * where the retry's request is best appended.
+ */
+export function lostEvent(req: ActionRequested, tenantId: string, clock: Clock, retryPartition?: number): Envelope {
   return executionEvent(
     req,
     tenantId,
@@ -44,6 +48,7 @@ export function lostEvent(req: ActionRequested, tenantId: string, clock: Clock):
         durationMs: 0,
         continueEnrollment: false,
         outputFields: {},
+        ...(retryPartition !== undefined ? { retryPartition } : {}),
       },
     },
     clock,

@@ -4,7 +4,10 @@
  * runs, so a redelivered request never runs an action twice. A claim is a short lease renewed
  * while its action runs; one left by an executor that died mid-run lapses within `claimLeaseMs`
  * and turns into a retryable `EXECUTOR_LOST` failure, and the enrollment service decides whether
- * to retry (see `claim.store.ts`). A request found under a lease still running is appended again
+ * to retry (see `claim.store.ts`): every executor's lease reaper reports it within about a second
+ * of the lapse, naming a partition it consumes for the retry's request, so the retry need not
+ * wait for the dead executor's partitions to be handed over (see `lease.reaper.ts`); a redelivery
+ * of its request reports it too. A request found under a lease still running is appended again
  * for later rather than holding up its batch (see `action-request.runner.ts`).
  *
  * `stop()` drains: no new request is started, running ones finish (up to `drainTimeoutMs`) and
@@ -26,11 +29,13 @@ import { DEFAULT_DRAIN_TIMEOUT_MS, DrainController, Draining } from './drain.con
 import { createExecutionPreparer } from './execution.preparer.ts';
 import { createRunStateStore, removeEndedRunStores, type RunStateSettings } from './run-state.store.ts';
 import type { ExecutorPorts } from './executor.ports.ts';
+import { DEFAULT_LEASE_REAPER_INTERVAL_MS, startLeaseReaper, type LeaseReaper } from './lease.reaper.ts';
 import { createSandboxRunner } from './sandbox.runner.ts';
 import { createWorkflowVersionCache } from './workflow-version.cache.ts';
 
 export type { ExecutorPorts } from './executor.ports.ts';
 export { DEFAULT_DRAIN_TIMEOUT_MS } from './drain.controller.ts';
+export { DEFAULT_LEASE_REAPER_INTERVAL_MS } from './lease.reaper.ts';
 
 /** How long a claim lasts unless its running executor renews it, ms (renewed three times per lease). */
 export const DEFAULT_CLAIM_LEASE_MS = 5_000;
@@ -59,6 +64,11 @@ export interface ExecutorServiceDeps {
    * that died is reported lost this long after its last renewal, ms. @default 5000
    */
   claimLeaseMs?: number;
+  /**
+   * How often this executor looks for claims whose lease ran out (any executor's) and reports
+   * them lost, ms (see `lease.reaper.ts`). @default 1000
+   */
+  leaseReaperIntervalMs?: number;
   /**
    * How long `stop()` lets running executions finish before handing them back for redelivery, ms.
    * @default 25000 (a little above HubSpot's 20 s default limit)
@@ -107,6 +117,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
   const runOne = createActionRequestRunner({ eventLog, claims, drain, prepare, runner, sandbox: () => sandbox!, clock, logger, executorId: deps.executorId, leaseMs, holdMs });
   let subscription: Subscription | undefined;
   let runStoreCleanup: Subscription | undefined;
+  let reaper: LeaseReaper | undefined;
   let stopped: Promise<void> | undefined;
   return {
     hostApi: runner.hostApi,
@@ -133,9 +144,19 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
         handle: (batch) => drain.runBatch(batch, runOne),
         onError: (error) => (error instanceof Draining ? logger.info({}, error.message) : logger.warn({ error }, 'executor batch will be retried')),
       });
+      reaper = startLeaseReaper({
+        claims,
+        eventLog,
+        logger,
+        clock,
+        leaseMs,
+        intervalMs: deps.leaseReaperIntervalMs ?? DEFAULT_LEASE_REAPER_INTERVAL_MS,
+        partitions: () => subscription?.partitionsOf?.(Topics.actions) ?? [],
+      });
     },
     stop() {
       return (stopped ??= (async () => {
+        await reaper?.stop();
         await runStoreCleanup?.stop();
         await drain.drain(async () => subscription?.stop());
         if (ownsSandbox) await sandbox?.close();

@@ -5,7 +5,7 @@
 import type { HubSpotAppSettings } from '@codestep/gateway-service';
 import { ConfigError, parseConfig, type Config } from '@codestep/config';
 import { DEFAULT_STEP_POLICY, type StepPolicy } from '@codestep/core';
-import { DEFAULT_CLAIM_LEASE_MS, DEFAULT_RUN_STATE_SETTINGS } from '@codestep/executor-service';
+import { DEFAULT_CLAIM_LEASE_MS, DEFAULT_LEASE_REAPER_INTERVAL_MS, DEFAULT_RUN_STATE_SETTINGS } from '@codestep/executor-service';
 import { LIMIT_BOUNDS, MIN_HOST_MEMORY_CEILING_MB } from '@codestep/sandbox';
 import { DEFAULT_OPERATOR_LIMITS, LIMIT_MINIMUMS, operatorLimitProblems, type OperatorLimits } from '@codestep/workflows';
 
@@ -93,6 +93,14 @@ export const platformSchema = {
     doc: 'Lease of an execution claimed by an executor, renewed while it runs: an execution in flight on an executor that died is reported lost (retryable) this long after its last renewal, ms',
     default: DEFAULT_CLAIM_LEASE_MS,
     min: 1000,
+    max: 600_000,
+  },
+  leaseReaperIntervalMs: {
+    kind: 'int',
+    env: 'CODESTEP_LEASE_REAPER_INTERVAL_MS',
+    doc: "How often each executor looks for claims whose lease ran out (any executor's) and reports their executions lost, ms",
+    default: DEFAULT_LEASE_REAPER_INTERVAL_MS,
+    min: 100,
     max: 600_000,
   },
   executorConcurrency: { kind: 'int', env: 'CODESTEP_EXECUTOR_CONCURRENCY', doc: 'Executions in flight per executor process', default: 4, min: 1, max: 256 },

@@ -150,6 +150,7 @@ export async function startExecutorApp(config: PlatformConfig, logger: Logger, o
     executorId: config.executorId ?? `${hostname()}-${process.pid}-${newId('x').slice(2, 8)}`,
     concurrency: config.executorConcurrency,
     claimLeaseMs: config.claimLeaseMs,
+    leaseReaperIntervalMs: config.leaseReaperIntervalMs,
     drainTimeoutMs: config.drainTimeoutMs,
     steps: stepPolicyOf(config),
     runState: { maxChars: config.runStoreMaxChars, dedupeWindowMs: config.dedupeWindowMs },

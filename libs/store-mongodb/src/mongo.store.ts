@@ -24,6 +24,11 @@
  *   commands of `updatesPerCommand`;
  * - `createIndexes` for indexes that already exist can crash the connection, so only missing
  *   indexes are created.
+ *
+ * When the server restarts under load, the driver can keep handing out a connection the server
+ * closed: every operation then fails ("connection N … closed") or waits out server selection,
+ * for good. Operations failing on the connection for {@link RECONNECT_AFTER_MS} with none
+ * succeeding replace the client with a new one (the old one is closed under whatever it holds).
  */
 import { CodestepError, ConflictError, ValidationError } from '@codestep/core';
 import type { DocumentStore, IndexSpec, Query, StoredDoc, VersionedWrite } from '@codestep/store';
@@ -134,22 +139,70 @@ function toStored<T>(raw: StoredShape): StoredDoc<T> {
 /** Attempts of an optimistic write before it gives up under constant contention. */
 const MAX_ATTEMPTS = 10;
 
+/** How long operations may keep failing on the connection, none succeeding, before the client is replaced, ms. */
+export const RECONNECT_AFTER_MS = 5_000;
+
+/** Errors of the connection to the server, not of the operation. */
+const CONNECTION_ERRORS = new Set(['MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoServerSelectionError', 'MongoTopologyClosedError', 'MongoPoolClearedError', 'MongoNotConnectedError']);
+
 export class MongoStore implements DocumentStore {
-  private readonly client: MongoClient;
-  private readonly db: Db;
+  private client: MongoClient;
+  private db: Db;
+  private readonly newClient: () => MongoClient;
+  private readonly database: string;
   private readonly locks = new KeyedLock();
   private readonly updatesPerCommand: number;
+  /** Since when operations have failed on the connection with none succeeding. */
+  private failingSince: number | undefined;
+  private closing = false;
 
   constructor(options: MongoStoreOptions) {
-    this.client = new MongoClient(options.uri, {
-      // JSON semantics: a key whose value is undefined is left out, as JSON.stringify does,
-      // rather than stored as null.
-      ignoreUndefined: true,
-      serverSelectionTimeoutMS: 10_000,
-      ...options.clientOptions,
-    });
-    this.db = this.client.db(options.database ?? databaseFromUri(options.uri) ?? 'codestep');
+    this.newClient = () =>
+      new MongoClient(options.uri, {
+        // JSON semantics: a key whose value is undefined is left out, as JSON.stringify does,
+        // rather than stored as null.
+        ignoreUndefined: true,
+        serverSelectionTimeoutMS: 10_000,
+        ...options.clientOptions,
+      });
+    this.client = this.newClient();
+    this.database = options.database ?? databaseFromUri(options.uri) ?? 'codestep';
+    this.db = this.client.db(this.database);
     this.updatesPerCommand = Math.max(1, options.updatesPerCommand ?? 16);
+  }
+
+  /** Runs a driver operation: its errors as STORE_UNAVAILABLE, the client replaced if the connection keeps failing (see the header). */
+  private async guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const client = this.client;
+    try {
+      const out = await fn();
+      if (client === this.client) this.failingSince = undefined;
+      return out;
+    } catch (error) {
+      if (client === this.client) this.noteFailure(error);
+      throw unavailable(what, error);
+    }
+  }
+
+  /** An operation that failed outside {@link guard}: its error as STORE_UNAVAILABLE, counted if the connection failed. */
+  private unavailable(what: string, error: unknown): unknown {
+    this.noteFailure(error);
+    return unavailable(what, error);
+  }
+
+  private noteFailure(error: unknown): void {
+    if (error instanceof Error && CONNECTION_ERRORS.has(error.name)) this.connectionFailed();
+  }
+
+  private connectionFailed(): void {
+    const now = Date.now();
+    this.failingSince ??= now;
+    if (now - this.failingSince < RECONNECT_AFTER_MS || this.closing) return;
+    const old = this.client;
+    this.client = this.newClient();
+    this.db = this.client.db(this.database);
+    this.failingSince = undefined;
+    void old.close(true).catch(() => {});
   }
 
   private coll(collection: string): Collection<StoredShape> {
@@ -165,7 +218,7 @@ export class MongoStore implements DocumentStore {
   async ensureCollection(collection: string, indexes: IndexSpec[]): Promise<void> {
     const c = this.coll(collection);
     const wanted = indexes.map(indexFor);
-    await guard('create indexes', async () => {
+    await this.guard('create indexes', async () => {
       const existing = new Map<string, IndexDescription>();
       try {
         for (const ix of await c.listIndexes().toArray()) existing.set(ix.name as string, ix as IndexDescription);
@@ -192,7 +245,7 @@ export class MongoStore implements DocumentStore {
   }
 
   async get<T>(collection: string, id: string): Promise<StoredDoc<T> | null> {
-    const raw = await guard('read', () => this.coll(collection).findOne({ _id: id }));
+    const raw = await this.guard('read', () => this.coll(collection).findOne({ _id: id }));
     return raw ? toStored<T>(raw) : null;
   }
 
@@ -201,7 +254,7 @@ export class MongoStore implements DocumentStore {
     const c = this.coll(collection);
     for (let i = 0; i < ids.length; i += 1000) {
       const chunk = ids.slice(i, i + 1000);
-      const rows = await guard('read', () => c.find({ _id: { $in: chunk } }).toArray());
+      const rows = await this.guard('read', () => c.find({ _id: { $in: chunk } }).toArray());
       for (const raw of rows) out.set(raw._id, toStored<T>(raw));
     }
     return out;
@@ -217,7 +270,7 @@ export class MongoStore implements DocumentStore {
       if (limit === 0) return [];
       cursor = cursor.limit(limit);
     }
-    const rows = await guard('query', () => cursor.toArray());
+    const rows = await this.guard('query', () => cursor.toArray());
     return rows.map((raw) => toStored<T>(raw));
   }
 
@@ -241,7 +294,7 @@ export class MongoStore implements DocumentStore {
           const stored = new Map<string, number>();
           for (let i = 0; i < ids.length; i += 1000) {
             const chunk = ids.slice(i, i + 1000);
-            const rows = await guard('read', () => c.find({ _id: { $in: chunk } }, { projection: { v: 1 } }).toArray());
+            const rows = await this.guard('read', () => c.find({ _id: { $in: chunk } }, { projection: { v: 1 } }).toArray());
             for (const row of rows) stored.set(row._id, row.v);
           }
           // An insert refused although its id is still absent broke another unique index.
@@ -257,7 +310,7 @@ export class MongoStore implements DocumentStore {
           // A guarded replace that finds a newer version matches nothing: never an error.
           for (let i = 0; i < replaces.length; i += this.updatesPerCommand) {
             const chunk = replaces.slice(i, i + this.updatesPerCommand);
-            await guard('write', () => c.bulkWrite(chunk, { ordered: false }));
+            await this.guard('write', () => c.bulkWrite(chunk, { ordered: false }));
           }
           if (inserts.length === 0) return;
           try {
@@ -271,7 +324,7 @@ export class MongoStore implements DocumentStore {
               error,
               inserts.map((w) => w.id),
             );
-            if (!lost) throw unavailable('write', error);
+            if (!lost) throw this.unavailable('write', error);
             lostInserts = lost;
             pending = inserts.filter((w) => lost.has(w.id));
           }
@@ -289,10 +342,10 @@ export class MongoStore implements DocumentStore {
       await this.coll(collection).insertOne({ _id: id, v: 1, d: encodeKeys(doc) });
       return true;
     } catch (error) {
-      if (!isDuplicateKey(error)) throw unavailable('insert', error);
+      if (!isDuplicateKey(error)) throw this.unavailable('insert', error);
       // E11000 comes from any unique index, and FerretDB does not say which (no keyPattern):
       // the id being there is what makes it "absent no more".
-      if (await guard('read', () => this.coll(collection).countDocuments({ _id: id }, { limit: 1 }))) return false;
+      if (await this.guard('read', () => this.coll(collection).countDocuments({ _id: id }, { limit: 1 }))) return false;
       throw uniqueViolation(collection, [id]);
     }
   }
@@ -300,7 +353,7 @@ export class MongoStore implements DocumentStore {
   async compareAndSet<T>(collection: string, id: string, expectedVersion: number, doc: T): Promise<boolean> {
     if (expectedVersion === 0) return this.insertIfAbsent(collection, id, doc);
     return this.exclusive(collection, [id], async () => {
-      const current = await guard('read', () => this.coll(collection).findOne({ _id: id }, { projection: { v: 1 } }));
+      const current = await this.guard('read', () => this.coll(collection).findOne({ _id: id }, { projection: { v: 1 } }));
       if (!current || current.v !== expectedVersion) return false;
       return this.replaceAt(collection, id, expectedVersion, doc);
     });
@@ -314,7 +367,7 @@ export class MongoStore implements DocumentStore {
    */
   private async replaceAt<T>(collection: string, id: string, version: number, doc: T): Promise<boolean> {
     if (!(await this.claimTransition(collection, id, version + 1))) return false;
-    const result = await guard('update', () => this.coll(collection).replaceOne({ _id: id, v: version }, { v: version + 1, d: encodeKeys(doc) }));
+    const result = await this.guard('update', () => this.coll(collection).replaceOne({ _id: id, v: version }, { v: version + 1, d: encodeKeys(doc) }));
     await this.forgetTransition(collection, id, version + 1);
     return result.matchedCount === 1;
   }
@@ -332,12 +385,12 @@ export class MongoStore implements DocumentStore {
         await t.insertOne({ _id: key, v: 1, d: Date.now() });
         return true;
       } catch (error) {
-        if (!isDuplicateKey(error)) throw unavailable('insert', error);
+        if (!isDuplicateKey(error)) throw this.unavailable('insert', error);
       }
-      const stale = await guard('read', () => t.findOne({ _id: key }));
-      const doc = await guard('read', () => this.coll(collection).findOne({ _id: id }, { projection: { v: 1 } }));
+      const stale = await this.guard('read', () => t.findOne({ _id: key }));
+      const doc = await this.guard('read', () => this.coll(collection).findOne({ _id: id }, { projection: { v: 1 } }));
       if (!stale || !doc || doc.v !== version - 1 || Date.now() - Number(stale.d) < STALE_TRANSITION_MS) return false;
-      await guard('delete', () => t.deleteOne({ _id: key, d: stale.d }));
+      await this.guard('delete', () => t.deleteOne({ _id: key, d: stale.d }));
     }
     return false;
   }
@@ -364,7 +417,7 @@ export class MongoStore implements DocumentStore {
     const c = this.coll(collection);
     await this.exclusive(collection, [id], async () => {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const current = await guard('read', () => c.findOne({ _id: id }, { projection: { v: 1 } }));
+        const current = await this.guard('read', () => c.findOne({ _id: id }, { projection: { v: 1 } }));
         if (!current) {
           if (await this.insertIfAbsent(collection, id, doc)) return;
           continue;
@@ -377,17 +430,18 @@ export class MongoStore implements DocumentStore {
 
   async delete(collection: string, id: string): Promise<boolean> {
     // A document created again starts over at version 1: forget its recorded transitions.
-    await guard('delete', () => this.transitions(collection).deleteMany({ _id: { $gte: `${id}\u0000`, $lt: `${id}\u0001` } }));
-    const result = await guard('delete', () => this.coll(collection).deleteOne({ _id: id }));
+    await this.guard('delete', () => this.transitions(collection).deleteMany({ _id: { $gte: `${id}\u0000`, $lt: `${id}\u0001` } }));
+    const result = await this.guard('delete', () => this.coll(collection).deleteOne({ _id: id }));
     return result.deletedCount === 1;
   }
 
   async clear(collection: string): Promise<void> {
-    await guard('clear', () => this.coll(collection).deleteMany({}));
-    await guard('clear', () => this.transitions(collection).deleteMany({}));
+    await this.guard('clear', () => this.coll(collection).deleteMany({}));
+    await this.guard('clear', () => this.transitions(collection).deleteMany({}));
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.client.close();
   }
 }
@@ -415,14 +469,6 @@ function unavailable(what: string, error: unknown): unknown {
   if (error instanceof CodestepError) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new CodestepError(STORE_UNAVAILABLE, `MongoDB ${what} failed: ${message}`, { cause: error });
-}
-
-async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw unavailable(what, error);
-  }
 }
 
 /**

@@ -113,6 +113,23 @@ describe('enrollment decider', () => {
     assert.notEqual(retry.event.value.executionId, r1.event.value.executionId);
   });
 
+  it('retries an execution whose executor was lost at once the first time, then with the usual back-off, and asks for its request where the reporting executor consumes', () => {
+    const lost = { code: 'EXECUTOR_LOST', message: 'lost', retryable: true, retryAfterMs: 0 };
+    const [, r1] = given();
+    const report = failed(r1!, lost);
+    if (report.event.$case !== 'actionFailed') return;
+    report.event.value.retryPartition = 2;
+    const [scheduled] = onActionResult(wf, 't1', report, DEFAULT_RETRY_POLICY, 3000);
+    if (scheduled?.event.$case !== 'actionRetryScheduled') return assert.fail(`expected a retry, got ${scheduled?.event.$case}`);
+    assert.equal(scheduled.event.value.dueAt, 3000, 'no back-off for the first loss');
+    assert.equal(scheduled.event.value.requestPartition, 2);
+    const [r2] = onRetryDue(wf, 't1', scheduled, 3000);
+    const [again] = onActionResult(wf, 't1', failed(r2!, lost), DEFAULT_RETRY_POLICY, 4000);
+    if (again?.event.$case !== 'actionRetryScheduled') return assert.fail(`expected a retry, got ${again?.event.$case}`);
+    assert.equal(again.event.value.dueAt, 4000 + retryDelay(DEFAULT_RETRY_POLICY, 2, 0), 'an action lost again backs off (it may be what kills executors)');
+    assert.equal(again.event.value.requestPartition, undefined, 'no partition asked for: its key decides');
+  });
+
   it('grows the delay from 1 minute up to 8 hours', () => {
     assert.equal(retryDelay(DEFAULT_RETRY_POLICY, 1, 0), 60_000);
     assert.equal(retryDelay(DEFAULT_RETRY_POLICY, 2, 0), 120_000);

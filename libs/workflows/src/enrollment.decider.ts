@@ -107,7 +107,8 @@ export function onActionResult(wf: WorkflowDefinition, tenantId: string, result:
   if (failed.continueEnrollment) return advance(wf, tenantId, ctx, failed.outputFields, result.eventId, now);
   const error = failed.error ?? { code: 'UNKNOWN', message: 'the action failed', retryable: false, retryAfterMs: 0 };
   if (error.retryable) {
-    const delay = retryDelay(retry, ctx.attempt, error.retryAfterMs);
+    // An executor that died under the first attempt says nothing about the action: retried at once.
+    const delay = error.code === 'EXECUTOR_LOST' && ctx.attempt === 1 ? 0 : retryDelay(retry, ctx.attempt, error.retryAfterMs);
     const dueAt = now + delay;
     if (dueAt - ctx.firstAttemptAt <= retry.giveUpAfterMs) {
       const next: ActionContext = { ...ctx, attempt: ctx.attempt + 1 };
@@ -122,6 +123,8 @@ export function onActionResult(wf: WorkflowDefinition, tenantId: string, result:
               dueAt,
               error,
               nextExecutionId: executionIdFor(ctx.enrollmentId, ctx.stepIndex, next.attempt, ctx.step?.branchId, ctx.retryRound ?? 0),
+              // Where the live executor that reported it lost consumes: the retry need not wait for a rebalance.
+              ...(failed.retryPartition !== undefined ? { requestPartition: failed.retryPartition } : {}),
             },
           },
         ),

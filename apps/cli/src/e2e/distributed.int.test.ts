@@ -206,12 +206,14 @@ describe('distributed mode over real Kafka and FerretDB', { skip: !brokers || !m
   it('rebuilds every history projection from the topics and finds it equal to the live one', async () => {
     await new Promise((r) => setTimeout(r, 2000)); // let the log service apply the tail of the topics
     const child = spawn(process.execPath, ['apps/cli/src/main.ts', 'replay', '--verify'], { env: platform.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    // The report is stdout; log lines (JSON too, a Kafka warning, say) go to stderr.
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    assert.equal(code, 0, out);
-    const report = JSON.parse(out.slice(out.indexOf('{'))) as { equal: boolean; collections: Record<string, { live: number }> };
+    assert.equal(code, 0, `${stdout}\n${stderr}`);
+    const report = JSON.parse(stdout) as { equal: boolean; collections: Record<string, { live: number }> };
     assert.equal(report.equal, true);
     assert.equal(report.collections['log/enrollments']!.live, process.env.CODESTEP_FERRETDB_RESTART_TEST === '1' ? 2 * N + M : 2 * N);
   });

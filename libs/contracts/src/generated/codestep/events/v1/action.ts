@@ -184,6 +184,12 @@ export interface ActionFailed {
   /** hs_execution_state = FAIL_CONTINUE: the action failed but the workflow goes on. */
   continueEnrollment: boolean;
   outputFields: { [key: string]: FieldValue };
+  /**
+   * EXECUTOR_LOST reported by a live executor: a partition of the actions topic it consumes, where
+   * the retry's request is best appended (it runs there without waiting for the dead executor's
+   * partitions to be handed over). Unset: the request goes to its key's partition.
+   */
+  retryPartition?: number | undefined;
 }
 
 export interface ActionFailed_OutputFieldsEntry {
@@ -202,6 +208,11 @@ export interface ActionRetryScheduled {
   dueAt: number;
   error: ErrorInfo | undefined;
   nextExecutionId: string;
+  /**
+   * The partition of the actions topic the retry's request is appended to (from the failure's
+   * retry_partition); unset: its key's partition.
+   */
+  requestPartition?: number | undefined;
 }
 
 /**
@@ -2079,6 +2090,7 @@ function createBaseActionFailed(): ActionFailed {
     durationMs: 0,
     continueEnrollment: false,
     outputFields: {},
+    retryPartition: undefined,
   };
 }
 
@@ -2102,6 +2114,9 @@ export const ActionFailed: MessageFns<ActionFailed> = {
     globalThis.Object.entries(message.outputFields).forEach(([key, value]: [string, FieldValue]) => {
       ActionFailed_OutputFieldsEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
     });
+    if (message.retryPartition !== undefined) {
+      writer.uint32(56).uint32(message.retryPartition);
+    }
     return writer;
   },
 
@@ -2169,6 +2184,14 @@ export const ActionFailed: MessageFns<ActionFailed> = {
             }
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.retryPartition = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2227,6 +2250,11 @@ export const ActionFailed: MessageFns<ActionFailed> = {
           {},
         )
         : {},
+      retryPartition: isSet(object.retryPartition)
+        ? globalThis.Number(object.retryPartition)
+        : isSet(object.retry_partition)
+        ? globalThis.Number(object.retry_partition)
+        : undefined,
     };
   },
 
@@ -2256,6 +2284,9 @@ export const ActionFailed: MessageFns<ActionFailed> = {
         });
       }
     }
+    if (message.retryPartition !== undefined) {
+      obj.retryPartition = Math.round(message.retryPartition);
+    }
     return obj;
   },
 
@@ -2282,6 +2313,7 @@ export const ActionFailed: MessageFns<ActionFailed> = {
       },
       {},
     );
+    message.retryPartition = object.retryPartition ?? undefined;
     return message;
   },
 };
@@ -2374,7 +2406,14 @@ export const ActionFailed_OutputFieldsEntry: MessageFns<ActionFailed_OutputField
 };
 
 function createBaseActionRetryScheduled(): ActionRetryScheduled {
-  return { executionId: "", context: undefined, dueAt: 0, error: undefined, nextExecutionId: "" };
+  return {
+    executionId: "",
+    context: undefined,
+    dueAt: 0,
+    error: undefined,
+    nextExecutionId: "",
+    requestPartition: undefined,
+  };
 }
 
 export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
@@ -2393,6 +2432,9 @@ export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
     }
     if (message.nextExecutionId !== "") {
       writer.uint32(42).string(message.nextExecutionId);
+    }
+    if (message.requestPartition !== undefined) {
+      writer.uint32(48).uint32(message.requestPartition);
     }
     return writer;
   },
@@ -2450,6 +2492,14 @@ export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
             message.nextExecutionId = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.requestPartition = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2481,6 +2531,11 @@ export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
         : isSet(object.next_execution_id)
         ? globalThis.String(object.next_execution_id)
         : "",
+      requestPartition: isSet(object.requestPartition)
+        ? globalThis.Number(object.requestPartition)
+        : isSet(object.request_partition)
+        ? globalThis.Number(object.request_partition)
+        : undefined,
     };
   },
 
@@ -2501,6 +2556,9 @@ export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
     if (message.nextExecutionId !== "") {
       obj.nextExecutionId = message.nextExecutionId;
     }
+    if (message.requestPartition !== undefined) {
+      obj.requestPartition = Math.round(message.requestPartition);
+    }
     return obj;
   },
 
@@ -2518,6 +2576,7 @@ export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
       ? ErrorInfo.fromPartial(object.error)
       : undefined;
     message.nextExecutionId = object.nextExecutionId ?? "";
+    message.requestPartition = object.requestPartition ?? undefined;
     return message;
   },
 };

@@ -1,0 +1,179 @@
+/**
+ * The lease reaper over the claim store on SQLite (in memory), on a clock the test moves: a claim
+ * whose lease ran out with no outcome is reported lost once (EXECUTOR_LOST naming a partition the
+ * reaper consumes, recorded as its outcome and appended), a renewed or finished claim is left
+ * alone, of two reapers only one appends, and a reaper that lost touch with the store reports
+ * nothing until it has been in touch for a whole lease again.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { WorkflowDefinition } from '@codestep/contracts';
+import { silentLogger } from '@codestep/core';
+import type { LogRecord } from '@codestep/event-log';
+import { fromRecord, toRecord, type Envelope } from '@codestep/events';
+import type { DocumentStore } from '@codestep/store';
+import { SqliteStore } from '@codestep/store-sqlite';
+import { parseWorkflowInput, startEnrollment } from '@codestep/workflows';
+import { createClaimStore, type ClaimStore } from './claim.store.ts';
+import { partitionFor, startLeaseReaper } from './lease.reaper.ts';
+
+const LEASE = 1_000;
+const INTERVAL = 100;
+const input = parseWorkflowInput({ name: 'one', actions: [{ id: 'a', code: 'exports.main = async () => ({ outputFields: {} })' }] });
+const wf: WorkflowDefinition = { workflowId: 'wf1', version: 1, name: input.name, objectType: input.objectType, actions: input.actions, createdAt: 0 };
+
+/** The request of enrollment `enrollmentId`'s first action as consumed from partition 0 (its value and partition), and its execution id. */
+function request(enrollmentId: string): { executionId: string; request: { value: Uint8Array; partition: number } } {
+  const [, requested] = startEnrollment(wf, { tenantId: 't1', enrollmentId, object: { objectType: 'CONTACT', objectId: '1', properties: {} }, portalId: 0 }, 0) as [Envelope, Envelope];
+  if (requested.event.$case !== 'actionRequested') throw new Error('no request');
+  return { executionId: requested.event.value.executionId, request: { value: toRecord(requested).value, partition: 0 } };
+}
+
+/** What the appended records say: execution id, error code and retry partition of each failure. */
+const reports = (appended: LogRecord[][]) =>
+  appended.flat().map((r) => {
+    const env = fromRecord(r.value);
+    if (env?.event.$case !== 'actionFailed') throw new Error(`not a failure: ${env?.event.$case}`);
+    return { executionId: env.event.value.executionId, code: env.event.value.error?.code, retryPartition: env.event.value.retryPartition };
+  });
+
+/** An executor's claim store and reaper over `store`, consuming `partitions`, appending to `appended`, on the clock `time`. */
+async function executorOver(store: DocumentStore, executorId: string, time: { now: number }, appended: LogRecord[][], partitions = [1, 2]) {
+  const claims: ClaimStore = createClaimStore({ store, clock: () => time.now, logger: silentLogger, executorId, leaseMs: LEASE });
+  await claims.ensureCollection();
+  const reaper = startLeaseReaper({
+    claims,
+    eventLog: { append: async (records) => void appended.push(records) },
+    logger: silentLogger,
+    clock: () => time.now,
+    leaseMs: LEASE,
+    intervalMs: INTERVAL,
+    partitions: () => partitions,
+  });
+  /** Looks every interval for `ms`, as the timer would: the claims reported lost. */
+  const lookFor = async (ms: number) => {
+    let reported = 0;
+    for (let t = 0; t < ms; t += INTERVAL) {
+      time.now += INTERVAL;
+      reported += await reaper.reapOnce();
+    }
+    return reported;
+  };
+  return { claims, reaper, lookFor };
+}
+
+describe('lease reaper', () => {
+  it('given a claim not renewed for a whole lease, reports it lost once, naming a partition it consumes, and a redelivery produces the same report', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000 };
+    const appended: LogRecord[][] = [];
+    const dead = await executorOver(store, 'dead', time, appended);
+    const live = await executorOver(store, 'live', time, appended, [2]);
+    const req = request('enr1');
+    await dead.claims.claim(req.executionId, req.request);
+    assert.equal(await live.lookFor(LEASE - INTERVAL), 0, 'the lease still runs');
+    assert.equal(await live.lookFor(2 * INTERVAL), 1);
+    assert.equal(await live.lookFor(LEASE), 0, 'reported once');
+    assert.deepEqual(reports(appended), [{ executionId: req.executionId, code: 'EXECUTOR_LOST', retryPartition: 2 }]);
+    assert.equal(appended[0]![0]!.targetPartition, 0, "in the request's partition, with the execution's other events");
+    const claim = (await live.claims.get(req.executionId))!.doc;
+    assert.equal(claim.done, true);
+    assert.equal(claim.leaseOpen, undefined);
+    assert.equal(claim.request, undefined);
+    // The request consumed again produces the same records, without a second report.
+    assert.deepEqual(await live.claims.outcomeOfClaimed(req.executionId, null, () => []), appended[0]);
+    await Promise.all([dead.reaper.stop(), live.reaper.stop()]);
+    await store.close();
+  });
+
+  it('given a claim renewed by its live owner, leaves it alone; and its outcome recorded later stands', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000 };
+    const appended: LogRecord[][] = [];
+    const { claims, reaper, lookFor } = await executorOver(store, 'x1', time, appended);
+    const req = request('enr1');
+    const token = (await claims.claim(req.executionId, req.request))!;
+    for (let i = 0; i < 9; i++) {
+      assert.equal(await lookFor(LEASE / 3), 0);
+      assert.equal(await claims.renew(req.executionId, token), true);
+    }
+    const succeeded: LogRecord = { topic: 't', key: 'k', value: new Uint8Array([1]), headers: {} };
+    assert.deepEqual(await claims.recordOutcome(req.executionId, token, [succeeded]), [succeeded]);
+    assert.equal(await lookFor(3 * LEASE), 0, 'a finished claim is left alone however old');
+    assert.deepEqual(appended, []);
+    await reaper.stop();
+    await store.close();
+  });
+
+  it('given two reapers racing over the same lapsed claims, each claim is appended once', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000 };
+    const appended: LogRecord[][] = [];
+    const a = await executorOver(store, 'x1', time, appended);
+    const b = await executorOver(store, 'x2', time, appended);
+    const [r1, r2] = [request('enr1'), request('enr2')];
+    await a.claims.claim(r1.executionId, r1.request);
+    await a.claims.claim(r2.executionId, r2.request);
+    for (let t = 0; t <= 2 * LEASE; t += INTERVAL) {
+      time.now += INTERVAL;
+      await Promise.all([a.reaper.reapOnce(), b.reaper.reapOnce()]);
+    }
+    assert.deepEqual(
+      reports(appended)
+        .map((r) => r.executionId)
+        .sort(),
+      [r1.executionId, r2.executionId].sort(),
+    );
+    await Promise.all([a.reaper.stop(), b.reaper.stop()]);
+    await store.close();
+  });
+
+  it('given a stalled owner finishing after its claim was reported lost, the lost outcome stands', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000 };
+    const appended: LogRecord[][] = [];
+    const { claims, reaper, lookFor } = await executorOver(store, 'x1', time, appended);
+    const req = request('enr1');
+    const token = (await claims.claim(req.executionId, req.request))!;
+    assert.equal(await lookFor(LEASE + INTERVAL), 1);
+    assert.equal(await claims.renew(req.executionId, token), false, 'the owner learns the claim is no longer its own');
+    assert.deepEqual(await claims.recordOutcome(req.executionId, token, [{ topic: 't', key: 'k', value: new Uint8Array([1]), headers: {} }]), appended[0]);
+    await reaper.stop();
+    await store.close();
+  });
+
+  it('given a store that was away, reports nothing until it has reached the store for a whole lease without a gap', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000 };
+    const appended: LogRecord[][] = [];
+    let down = false;
+    const failing: DocumentStore = Object.assign(Object.create(store) as DocumentStore, {
+      find: (...args: Parameters<DocumentStore['find']>) => (down ? Promise.reject(new Error('down')) : store.find(...args)),
+    });
+    const { claims, reaper, lookFor } = await executorOver(failing, 'x1', time, appended);
+    const req = request('enr1');
+    await claims.claim(req.executionId, req.request);
+    await lookFor(LEASE / 2);
+    down = true;
+    time.now += 10 * LEASE;
+    await assert.rejects(reaper.reapOnce(), /down/);
+    down = false;
+    assert.equal(await lookFor(LEASE - INTERVAL), 0, 'back in touch for less than a lease: the owner may not have renewed yet');
+    assert.equal(await lookFor(2 * INTERVAL), 1);
+    // A gap between looks (this process or the store stalled) counts as being out of touch.
+    const again = request('enr2');
+    await claims.claim(again.executionId, again.request);
+    time.now += 10 * LEASE;
+    assert.equal(await lookFor(LEASE - INTERVAL), 0);
+    assert.equal(await lookFor(2 * INTERVAL), 1);
+    await reaper.stop();
+    await store.close();
+  });
+
+  it('spreads retries over the partitions it is given, whatever their order, and names none when it has none', () => {
+    const ids = Array.from({ length: 50 }, (_, i) => `exe_${i}`);
+    assert.deepEqual(new Set(ids.map((id) => partitionFor(id, [0, 2, 5]))), new Set([0, 2, 5]));
+    assert.ok(ids.every((id) => partitionFor(id, [5, 0, 2]) === partitionFor(id, [0, 2, 5])));
+    assert.equal(partitionFor('exe_1', []), undefined);
+  });
+});

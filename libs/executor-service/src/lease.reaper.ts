@@ -1,0 +1,122 @@
+/**
+ * The lease reaper of an executor: every `intervalMs` it reports lost the open claims whose lease
+ * ran out (their executor died or stalled mid-run) and appends the lost events, so an execution in
+ * flight on a dead executor is retried about a lease after its last renewal, without waiting for
+ * the event log's consumer group to hand the dead executor's partitions over. Each lost report
+ * names a partition of the actions topic this executor consumes (`retryPartition`), so the retry's
+ * request is appended where a live executor reads it. Every executor runs one; two that find the
+ * same claim race by compare-and-set and only the winner appends. The request, when consumed
+ * again, finds its claim done and produces the same records (same event ids: consumers drop the
+ * duplicate).
+ *
+ * A live owner renews its claims three times per lease, so only an owner that could not reach
+ * the store for a whole lease loses one. The reaper judges others by the store's clock-free view
+ * only while it reaches the store itself: it reports nothing until its own looks have succeeded,
+ * without a gap of half a lease, for a whole lease. After an outage of the store every owner
+ * has had a lease to renew before any claim is reported lost.
+ */
+import type { Clock, Logger } from '@codestep/core';
+import type { EventLog, LogRecord } from '@codestep/event-log';
+import { fromRecord, toRecord } from '@codestep/events';
+import type { ClaimStore } from './claim.store.ts';
+import { lostEvent } from './execution.mapping.ts';
+
+/** How often an executor looks for claims whose lease ran out, ms. */
+export const DEFAULT_LEASE_REAPER_INTERVAL_MS = 1_000;
+
+/** Lapsed claims reported per look. */
+const REAP_BATCH = 100;
+
+/** What {@link startLeaseReaper} works with. */
+export interface LeaseReaperDeps {
+  claims: Pick<ClaimStore, 'lapsed' | 'reportLost'>;
+  eventLog: Pick<EventLog, 'append'>;
+  logger: Logger;
+  clock: Clock;
+  /** The claims' lease, ms. */
+  leaseMs: number;
+  /** How often to look, ms. */
+  intervalMs: number;
+  /** The partitions of the actions topic this executor consumes now (empty: none, or not known). */
+  partitions(): number[];
+}
+
+/** A running reaper; `stop()` resolves once no look is in progress. */
+export interface LeaseReaper {
+  /** One look, as the timer runs it: the number of claims reported lost (and appended). */
+  reapOnce(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** A partition of `partitions` for `executionId`, spreading retries over them; undefined if none. */
+export function partitionFor(executionId: string, partitions: number[]): number | undefined {
+  if (partitions.length === 0) return undefined;
+  let h = 0;
+  for (let i = 0; i < executionId.length; i++) h = (h * 31 + executionId.charCodeAt(i)) >>> 0;
+  return [...partitions].sort((a, b) => a - b)[h % partitions.length];
+}
+
+/** Looks for lapsed claims every `intervalMs` until stopped (see the module comment). */
+export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
+  const { claims, eventLog, logger, clock, leaseMs, intervalMs } = deps;
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  /** Since when this reaper's looks have reached the store without a gap; undefined after a failure. */
+  let inContactSince: number | undefined;
+  let lastLookEnded = 0;
+
+  /** A gap between looks longer than this breaks the contact (the store or this process stalled). */
+  const maxGapMs = Math.max(leaseMs / 2, 2 * intervalMs);
+
+  const reapOnce = async () => {
+    const lookStarted = clock();
+    let lapsed;
+    try {
+      lapsed = await claims.lapsed(lookStarted, REAP_BATCH);
+    } catch (error) {
+      inContactSince = undefined;
+      throw error;
+    }
+    if (inContactSince === undefined || lookStarted - lastLookEnded > maxGapMs) inContactSince = lookStarted;
+    lastLookEnded = clock();
+    if (lastLookEnded - inContactSince < leaseMs) return 0;
+    const won: LogRecord[] = [];
+    for (const { claim, request, partition } of lapsed) {
+      const env = fromRecord(request);
+      if (!env || env.event.$case !== 'actionRequested' || !env.event.value.context) continue;
+      const req = env.event.value;
+      const retryPartition = partitionFor(req.executionId, deps.partitions());
+      // In the request's partition, with the execution's other events (history applies them in that order).
+      const records = [{ ...toRecord(lostEvent(req, env.tenantId, clock, retryPartition)), ...(partition !== undefined ? { targetPartition: partition } : {}) }];
+      if (!(await claims.reportLost(claim, records))) continue;
+      logger.info({ executionId: req.executionId, retryPartition }, 'reported lost; its retry is to be requested on a partition this executor consumes');
+      won.push(...records);
+    }
+    // Recorded on the claims first: if this append fails, each request's redelivery produces them.
+    if (won.length) await eventLog.append(won);
+    return won.length;
+  };
+  const tick = async () => {
+    try {
+      await reapOnce();
+    } catch (error) {
+      // The store or the log is away: look again at the next tick.
+      logger.warn({ error }, 'could not report lapsed execution claims lost');
+    }
+  };
+  let busy = false;
+  const timer = setInterval(() => {
+    if (stopped || busy) return;
+    busy = true;
+    running = tick().finally(() => (busy = false));
+  }, intervalMs);
+  timer.unref();
+  return {
+    reapOnce,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
