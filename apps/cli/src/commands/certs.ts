@@ -6,8 +6,8 @@
  * does in its data directory. What is there already is kept; missing or soon-expiring service
  * certificates are made again. Exit 0 when done, 1 when it failed, 2 on a bad command line.
  */
-import { parseArgs } from 'node:util';
 import { ensureServiceCertificates } from '@codestep/platform';
+import { parseCommandLine } from './command-line.ts';
 import type { RunCommandIo } from './run.ts';
 
 export const CERTS_USAGE = `Usage: codestep certs create <dir> [--host <name>]...
@@ -23,17 +23,8 @@ Options:
 `;
 
 export async function certsCommand(argv: string[], io: RunCommandIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { host: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } } });
-  } catch (error) {
-    io.stderr.write(`codestep certs: ${error instanceof Error ? error.message : String(error)}\n${CERTS_USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    io.stdout.write(CERTS_USAGE);
-    return 0;
-  }
+  const parsed = parseCommandLine('certs', CERTS_USAGE, argv, { host: { type: 'string', multiple: true } }, io);
+  if (typeof parsed === 'number') return parsed;
   const [sub, dir, ...extra] = parsed.positionals;
   if (sub !== 'create' || !dir || extra.length) {
     io.stderr.write(`codestep certs: expected "create <dir>"\n${CERTS_USAGE}`);

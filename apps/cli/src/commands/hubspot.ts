@@ -7,10 +7,10 @@
  * HUBSPOT_API_BASE_URL, CODESTEP_PUBLIC_URL from the same configuration as the platform).
  * `--print` shows the definition without sending it. Exit 0 published, 1 HubSpot refused, 2 usage.
  */
-import { parseArgs } from 'node:util';
 import { isCodestepError } from '@codestep/core';
 import { hubspotActionDefinition, publishHubSpotAction } from '@codestep/gateway-service';
 import { loadPlatformConfig } from '@codestep/platform';
+import { parseCommandLine } from './command-line.ts';
 import type { RunCommandIo } from './run.ts';
 
 export const HUBSPOT_USAGE = `Usage: codestep hubspot publish-action [options]
@@ -38,30 +38,21 @@ function fields(values: string[] | undefined, flag: string): Array<{ name: strin
 }
 
 export async function hubspotCommand(argv: string[], env: Record<string, string | undefined>, io: RunCommandIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        input: { type: 'string', multiple: true },
-        output: { type: 'string', multiple: true },
-        'object-type': { type: 'string', multiple: true },
-        print: { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    io.stderr.write(`codestep hubspot: ${error instanceof Error ? error.message : String(error)}\n${HUBSPOT_USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandLine(
+    'hubspot',
+    HUBSPOT_USAGE,
+    argv,
+    {
+      input: { type: 'string', multiple: true },
+      output: { type: 'string', multiple: true },
+      'object-type': { type: 'string', multiple: true },
+      print: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    io,
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(HUBSPOT_USAGE);
-    return 0;
-  }
   if (positionals.length !== 1 || positionals[0] !== 'publish-action') {
     io.stderr.write(`codestep hubspot: expected "publish-action"\n${HUBSPOT_USAGE}`);
     return 2;

@@ -6,9 +6,9 @@
  * (CODESTEP_DATA_DIR or MONGODB_URI) and may run while it runs. Exit 0 when created, 1 when the
  * store failed, 2 when the command line or a limit is wrong (nothing created).
  */
-import { parseArgs } from 'node:util';
 import { isCodestepError } from '@codestep/core';
 import { createTenant, loadPlatformConfig } from '@codestep/platform';
+import { parseCommandLine } from './command-line.ts';
 import type { RunCommandIo } from './run.ts';
 
 export const TENANTS_USAGE = `Usage: codestep tenants create <name> [options]
@@ -26,30 +26,21 @@ Options (limits within the operator's bounds; left out: the operator's values):
 const FLAGS = { 'default-timeout-ms': 'defaultTimeoutMs', 'max-timeout-ms': 'maxTimeoutMs', 'default-memory-mb': 'defaultMemoryMb', 'max-memory-mb': 'maxMemoryMb' } as const;
 
 export async function tenantsCommand(argv: string[], env: Record<string, string | undefined>, io: RunCommandIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        'default-timeout-ms': { type: 'string' },
-        'max-timeout-ms': { type: 'string' },
-        'default-memory-mb': { type: 'string' },
-        'max-memory-mb': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    io.stderr.write(`codestep tenants: ${error instanceof Error ? error.message : String(error)}\n${TENANTS_USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandLine(
+    'tenants',
+    TENANTS_USAGE,
+    argv,
+    {
+      'default-timeout-ms': { type: 'string' },
+      'max-timeout-ms': { type: 'string' },
+      'default-memory-mb': { type: 'string' },
+      'max-memory-mb': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    io,
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(TENANTS_USAGE);
-    return 0;
-  }
   const [sub, name, ...extra] = positionals;
   if (sub !== 'create' || !name?.trim() || extra.length) {
     io.stderr.write(`codestep tenants: expected "create <name>"\n${TENANTS_USAGE}`);
