@@ -57,7 +57,7 @@ describe('history projections', () => {
       envelope(meta('s2', 'x2'), { $case: 'actionRequested', value: { executionId: 'x2', context: stepCtx, inputFields: {}, callbackId: 'cb2', limits: undefined } }),
       envelope(meta('s3', 'x2', 40), {
         $case: 'actionSucceeded',
-        value: { executionId: 'x2', context: stepCtx, outputFields: {}, durationMs: 3, returnValueJson: '', nextSteps: [], httpResponseJson: response },
+        value: { executionId: 'x2', context: stepCtx, outputFields: {}, durationMs: 3, returnValueJson: '', nextSteps: [], waits: [], httpResponseJson: response },
       }),
     ]);
     assert.equal(done?.status, 'succeeded');
@@ -71,7 +71,7 @@ describe('history projections', () => {
       envelope(meta('a2', 'x1'), { $case: 'actionStarted', value: { executionId: 'x1', context: ctx, executorId: 'ex', traceId: 'trace' } }),
       envelope(meta('a3', 'x1', 30), {
         $case: 'actionSucceeded',
-        value: { executionId: 'x1', context: ctx, outputFields: plainToFieldMap({ n: 2 }), durationMs: 4, returnValueJson: '', nextSteps: [], httpResponseJson: '' },
+        value: { executionId: 'x1', context: ctx, outputFields: plainToFieldMap({ n: 2 }), durationMs: 4, returnValueJson: '', nextSteps: [], waits: [], httpResponseJson: '' },
       }),
     ];
     const doc = fold<ExecutionDoc>(applyToExecution, events);
