@@ -51,7 +51,8 @@ export function resumePaths(): Record<string, unknown> {
       },
       get: {
         operationId: 'resumeWaitFromBrowser',
-        summary: 'Resumes a JsWorkflows wait with the query parameters merged into its payload, for a person clicking a link: then redirects to its redirect_url, or shows a confirmation page',
+        summary:
+          "Resumes a JsWorkflows wait with the query parameters merged into its payload, for a person clicking a link: then redirects to its redirect_url, or shows a confirmation page. A link preview's fetch (Slackbot-LinkExpanding, Twitterbot, …, by user agent) gets a page and resumes nothing",
         security: [],
         responses: {
           '200': { description: 'Resumed: a confirmation page (HTML)' },

@@ -4,12 +4,17 @@
  * `GET /resume/{token}` resumes it with the query parameters, then redirects the browser to the
  * wait's `redirect_url` or shows a small confirmation page. No API key: the token is the
  * credential, and the enrollment service finds the tenant from it. A URL used twice answers 409,
- * one that timed out 410 (a GET as a page, a POST as JSON).
+ * one that timed out 410 (a GET as a page, a POST as JSON). Chat apps fetch the links posted in
+ * them to show a preview (Slack's unfurler first of all, where approval links are sent): such a
+ * GET is answered with a page and resumes nothing.
  */
 import { isCodestepError } from '@codestep/core';
 import type { ApiClients } from './api.routes.ts';
 import type { Route, RouteResponse } from './router.ts';
 import { statusFor } from './router.ts';
+
+/** The user agents of link previews (chat and social unfurlers): they fetch a link nobody clicked. */
+const LINK_PREVIEW = /slackbot|slack-imgproxy|facebookexternalhit|twitterbot|discordbot|linkedinbot|telegrambot|whatsapp|skypeuripreview|microsoftpreview|teams|googlebot|bingbot|embedly|redditbot/i;
 
 /** Most bytes of a resume request's body (the resumed step's data is capped again, merged). */
 const MAX_RESUME_BODY = 1024 * 1024;
@@ -58,6 +63,7 @@ export function resumeRoutes(c: Pick<ApiClients, 'enrollments'>): Route[] {
       path: '/resume/:token',
       auth: 'none',
       handle: async (req) => {
+        if (LINK_PREVIEW.test(req.headers['user-agent'] ?? '')) return page(200, 'Your response is needed', 'Open this link in a browser to respond.');
         try {
           const out = await resume(req.params.token!, 'GET', Object.fromEntries(req.query));
           if (out.redirectUrl) return { status: 302, body: '', headers: { location: out.redirectUrl, 'content-type': 'text/plain', 'cache-control': 'no-store' } };

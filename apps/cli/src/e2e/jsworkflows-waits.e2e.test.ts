@@ -133,8 +133,12 @@ describe('JsWorkflows api.waitForEvent (embedded)', () => {
     assert.equal((await enrollment(enrollmentId)).executions.length, 2, 'nothing ran twice');
   });
 
-  it('a browser GET resumes with the query parameters, then goes to redirect_url or sees a confirmation page; the run completes when both waits have', async () => {
+  it("a browser GET resumes with the query parameters (a chat app's link preview does not), then goes to redirect_url or sees a confirmation page; the run completes when both waits have", async () => {
     const { enrollmentId, answer } = await trigger(await hookOf('browser', BROWSER), {});
+    // Slack unfurls the links posted in it: that fetch resumes nothing.
+    const preview = await fetch(`${answer.a}?choice=bot`, { headers: { 'user-agent': 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)' } });
+    assert.equal(preview.status, 200);
+    assert.match(await preview.text(), /Open this link in a browser/);
     const redirected = await fetch(`${answer.a}?choice=yes`, { redirect: 'manual' });
     assert.equal(redirected.status, 302);
     assert.equal(redirected.headers.get('location'), 'https://shop.example.com/thanks');
