@@ -49,6 +49,15 @@ const TIMEOUT = `class Workflow {
   async other() { return { ran: true }; }
 }`;
 
+const RESTART = `class Workflow {
+  async start(data, headers, api) {
+    const long = await api.waitForEvent({ action: 'resumed', payload: { which: 'long' }, timeout: '1 day' });
+    const short = await api.waitForEvent({ action: 'resumed', payload: { which: 'short' }, timeout: 3 });
+    return { long: long.resumeUrl, short: short.resumeUrl };
+  }
+  async resumed(data) { return data; }
+}`;
+
 type Call = ReturnType<typeof api>;
 
 async function freePort(): Promise<number> {
@@ -62,13 +71,15 @@ async function freePort(): Promise<number> {
 describe('JsWorkflows api.waitForEvent (embedded)', () => {
   let platform: PlatformProcess;
   let call: Call;
+  let apiKey: string | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'codestep-jsw-waits-'));
   const env: Record<string, string> = { CODESTEP_DATA_DIR: dataDir, CODESTEP_STEP_MIN_DELAY_MS: '0' };
 
   before(async () => {
     env.CODESTEP_HTTP_PORT = String(await freePort());
     platform = await startPlatform(env);
-    call = api(platform.url, platform.apiKey);
+    apiKey = platform.apiKey;
+    call = api(platform.url, apiKey);
   });
 
   after(async () => {
@@ -193,6 +204,29 @@ describe('JsWorkflows api.waitForEvent (embedded)', () => {
     const array = await post(answer.resumeUrl, [1, 2]);
     assert.equal(array.status, 400);
     assert.match(((await array.json()) as any).error.message, /must be a JSON object/);
+  });
+
+  it('keeps waiting across a restart: a timeout due while the platform was stopped fires after it starts, and the other wait resumes then', async () => {
+    const { enrollmentId, answer } = await trigger(await hookOf('restart', RESTART), {});
+    assert.equal(await platform.stop(), 0);
+    await new Promise((r) => setTimeout(r, 3500));
+    platform = await startPlatform(env);
+    // The restarted platform prints no API key: the first one stays valid.
+    call = api(platform.url, apiKey);
+    await waitFor('the short wait to time out', async () => ((await enrollment(enrollmentId)).executions?.some((x: any) => x.wait?.state === 'timed_out') ? true : undefined));
+    assert.equal((await post(answer.long, { at: 'after restart' })).status, 200);
+    const done = await finished(enrollmentId);
+    assert.equal(done.status, 'completed', JSON.stringify(done.error));
+    assert.deepEqual(
+      done.executions
+        .filter((x: any) => x.wait)
+        .map((x: any) => [x.wait.state, x.returnValue ?? null])
+        .sort((a: any[], b: any[]) => String(a[0]).localeCompare(String(b[0]))),
+      [
+        ['resumed', { which: 'long', at: 'after restart' }],
+        ['timed_out', null],
+      ],
+    );
   });
 
   it('rebuilds the waits, timers, run states and history from the log, equal to the live ones (codestep replay --verify)', async () => {
