@@ -13,7 +13,7 @@ import { CodestepError, NotFoundError, ValidationError, type Clock, type Logger 
 import type { EventLog } from '@codestep/event-log';
 import type { Envelope } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
-import { mergeWaitData, waitResumed, waitTimedOut, type RunState } from '@codestep/workflows';
+import { mergeWaitData, runHasFailed, waitResumed, waitTimedOut, type RunState } from '@codestep/workflows';
 import { createCommandOutbox, envelopesOf, reserveRecords, type Reservation } from './command.outbox.ts';
 import { applyToRetryTimers } from './retry-timers.projection.ts';
 import { WORKFLOW_RUNS } from './workflow-runs.projection.ts';
@@ -103,8 +103,8 @@ export function createWaitCommands(deps: WaitCommandDeps): WaitCommands {
       const now = clock();
       if (doc.dueAt <= now) throw expired(doc);
       const run = await store.get<RunState>(WORKFLOW_RUNS, doc.enrollmentId);
-      if (run?.doc.failedBy || run?.doc.completed)
-        throw new CodestepError('WAIT_EXPIRED', `the run this wait belongs to has ended (${run.doc.failedBy ? 'it failed' : 'it completed'}): nothing can resume it`);
+      if (run && (runHasFailed(run.doc) || run.doc.completed))
+        throw new CodestepError('WAIT_EXPIRED', `the run this wait belongs to has ended (${run.doc.completed ? 'it completed' : 'it failed'}): nothing can resume it`);
       const started = JSON.parse(doc.envelope) as Envelope;
       const payloadJson = started.event.$case === 'waitStarted' ? (started.event.value.context?.step?.dataJson ?? '{}') : '{}';
       const dataJson = JSON.stringify(mergeWaitData(payloadJson, data as Record<string, unknown>));

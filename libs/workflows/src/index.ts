@@ -41,6 +41,7 @@ export {
   emptyRunState,
   mergeWaitData,
   openBranches,
+  runHasFailed,
   waitResumed,
   waitTimedOut,
   type RunState,

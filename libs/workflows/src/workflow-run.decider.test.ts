@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { NextStep, WaitRequest, WorkflowDefinition } from '@codestep/contracts';
 import { DEFAULT_STEP_POLICY, type RunBounds } from '@codestep/core';
 import { envelope, type Envelope } from '@codestep/events';
-import { DEFAULT_RETRY_POLICY, onRetryDue, startEnrollment } from './enrollment.decider.ts';
+import { DEFAULT_RETRY_POLICY, onRetryDue, retryFailedEnrollment, startEnrollment } from './enrollment.decider.ts';
 import { applyToRunState, decideStepResult, definesHook, emptyRunState, mergeWaitData, waitResumed, waitTimedOut, type RunState, type StepDecision } from './workflow-run.decider.ts';
 import { parseWorkflowInput } from './workflow-definition.ts';
 
@@ -163,6 +163,22 @@ describe('JsWorkflows run decider', () => {
     assert.equal(retry.event.value.context?.step?.branchId, a.event.value.context?.step?.branchId);
     assert.notEqual(retry.event.value.executionId, a.event.value.executionId);
     assert.deepEqual(cases(decide(d.state, succeeded(retry)).events), ['actionRequested']);
+  });
+
+  it('given a failed run retried by hand, the retried step goes on, whether its EnrollmentRetried reached the state before its result or not', () => {
+    const request = started();
+    const failure = decide(emptyRunState('t1'), failed(request, false));
+    const failedState = failure.events.reduce(applyToRunState, failure.state);
+    assert.deepEqual(decide(failedState, succeeded(request)).events, [], 'a late result of the failed round runs nothing');
+    if (request.event.$case !== 'actionRequested') return assert.fail('expected a request');
+    const [retried, again] = retryFailedEnrollment(wf, request.event.value.context!, { tenantId: 't1' }, 3000);
+    for (const state of [applyToRunState(failedState, retried!), failedState]) {
+      const d = decide(state, succeeded(again!));
+      assert.equal(d.events[0]?.event.$case === 'actionRequested' && d.events[0].event.value.context?.actionId, 'after');
+    }
+    // Replayed in either order, the failure and the retry give the same state.
+    const log = [failed(request, false), ...failure.events, retried!];
+    assert.deepEqual(log.reduce(applyToRunState, emptyRunState('t1')), [...log].reverse().reduce(applyToRunState, emptyRunState('t1')));
   });
 
   it('gives the same run state whatever order its events are applied in (replay)', () => {

@@ -38,6 +38,10 @@ export interface RunState {
   runs: Record<string, StepRun>;
   /** The event id of the result whose decision failed the enrollment: later results are ignored. */
   failedBy?: string;
+  /** The manual retry round (`ActionContext.retryRound`) of that failure (absent: 0). */
+  failedRound?: number;
+  /** The latest manual retry of the enrollment (`EnrollmentRetried.round`; absent: none): a failure of an earlier round no longer ends the run. */
+  retried?: number;
   /** The enrollment completed: nothing more is kept (its runs are dropped). */
   completed?: boolean;
 }
@@ -59,6 +63,21 @@ export function childBranchId(executionId: string, index: number): string {
 /** Sorted, so that the same sets give the same document whatever order they were built in. */
 const union = (a: string[], b: string[]): string[] => (b.every((x) => a.includes(x)) ? a : [...new Set([...a, ...b])].sort());
 
+/**
+ * The run has failed, and no manual retry (`POST /v1/enrollments/{id}/retry`) came after that
+ * failure. `round`: the retry round of the result being decided, proof of a retry even before its
+ * `EnrollmentRetried` (another topic) has reached the state.
+ */
+export function runHasFailed(state: RunState, round = 0): boolean {
+  return !!state.failedBy && (state.failedRound ?? 0) >= Math.max(state.retried ?? 0, round);
+}
+
+/** The state marked failed by `failedBy` in retry round `round` (the latest round's failure is kept, whatever the order). */
+function failedIn(state: RunState, failedBy: string, round: number): RunState {
+  if (state.failedBy && (state.failedRound ?? 0) >= round) return state;
+  return round ? { ...state, failedBy, failedRound: round } : { ...state, failedBy };
+}
+
 /** The branches still running in `run`. */
 export function openBranches(run: StepRun): number {
   const finished = new Set(run.finished);
@@ -74,7 +93,9 @@ export function openBranches(run: StepRun): number {
 export function applyToRunState(state: RunState, env: Envelope): RunState {
   const body = env.event;
   if (body.$case === 'enrollmentCompleted') return { tenantId: state.tenantId, runs: {}, completed: true };
-  if (body.$case === 'enrollmentFailed') return state.failedBy ? state : { ...state, failedBy: env.causationId || env.eventId };
+  if (body.$case === 'enrollmentFailed') return failedIn(state, env.causationId || env.eventId, body.value.context?.retryRound ?? 0);
+  // A manual retry runs the failed step again: the failure of an earlier round no longer ends the run.
+  if (body.$case === 'enrollmentRetried') return (state.retried ?? 0) >= body.value.round ? state : { ...state, retried: body.value.round };
   if (state.completed) return state;
   // A wait that timed out ends its branch (its step never runs).
   if (body.$case === 'waitTimedOut') {
@@ -167,16 +188,17 @@ function decideStep(wf: WorkflowDefinition, tenantId: string, result: Envelope, 
   const ctx = requireContext(body.value.context);
   const state = applyToRunState(before, result);
   // A run that failed ends there: what its other branches still report schedules nothing.
-  if ((before.failedBy && before.failedBy !== result.eventId) || before.completed) return { state, events: [] };
+  const round = ctx.retryRound ?? 0;
+  if ((runHasFailed(before, round) && before.failedBy !== result.eventId) || before.completed) return { state, events: [] };
   if (body.$case === 'actionFailed') {
     const events = onActionResult(wf, tenantId, result, retry, now);
-    return { state: events.some((e) => e.event.$case === 'enrollmentFailed') ? { ...state, failedBy: result.eventId } : state, events };
+    return { state: events.some((e) => e.event.$case === 'enrollmentFailed') ? failedIn(state, result.eventId, round) : state, events };
   }
   const succeeded = body.value;
   const run = state.runs[String(ctx.stepIndex)]!;
   const depth = (ctx.step?.depth ?? 0) + 1;
   const fail = (message: string): StepDecision => ({
-    state: { ...state, failedBy: result.eventId },
+    state: failedIn(state, result.eventId, round),
     events: [enrollmentFailed(tenantId, ctx, { code: 'WORKFLOW_LIMIT', message, retryable: false, retryAfterMs: 0 } satisfies ErrorInfo, result.eventId, now)],
   });
   if (succeeded.nextSteps.length || succeeded.waits.length) {
@@ -209,7 +231,7 @@ function decideWaitEnd(wf: WorkflowDefinition, tenantId: string, ended: Envelope
   if (body.$case !== 'waitResumed' && body.$case !== 'waitTimedOut') return { state: before, events: [] };
   const ctx = requireContext(body.value.context);
   const state = applyToRunState(before, ended);
-  if (before.failedBy || before.completed) return { state, events: [] };
+  if (runHasFailed(before, ctx.retryRound ?? 0) || before.completed) return { state, events: [] };
   const run = state.runs[String(ctx.stepIndex)];
   if (body.$case === 'waitResumed') {
     // A branch already finished (it cannot be: one outcome per wait) schedules nothing.
