@@ -248,7 +248,7 @@ function decideWaitEnd(wf: WorkflowDefinition, tenantId: string, ended: Envelope
 function waitStep(parent: ActionContext, parentExecutionId: string, index: number, wait: WaitRequest, depth: number, from: number): { executionId: string; context: ActionContext } {
   const branchId = childBranchId(parentExecutionId, index);
   const step: WorkflowStep = { name: wait.action, branchId, depth, dataJson: wait.payloadJson, parentExecutionId };
-  return { executionId: executionIdFor(parent.enrollmentId, parent.stepIndex, 1, branchId), context: { ...parent, attempt: 1, firstAttemptAt: from, step } };
+  return { executionId: executionIdFor(parent.enrollmentId, parent.stepIndex, 1, branchId, parent.retryRound ?? 0), context: { ...parent, attempt: 1, firstAttemptAt: from, step } };
 }
 
 function waitStarted(tenantId: string, parent: ActionContext, parentExecutionId: string, index: number, wait: WaitRequest, depth: number, causationId: string, from: number, now: number): Envelope {
@@ -325,7 +325,8 @@ function stepScheduled(
   const dueAt = from + Math.max(0, next.delayMs);
   const step: WorkflowStep = { name: next.action, branchId, depth, dataJson: next.payloadJson, parentExecutionId };
   const context: ActionContext = { ...parent, attempt: 1, firstAttemptAt: dueAt, step };
-  const executionId = executionIdFor(parent.enrollmentId, parent.stepIndex, 1, branchId);
+  // The id its request will have (a manual retry's round is part of it).
+  const executionId = executionIdFor(parent.enrollmentId, parent.stepIndex, 1, branchId, parent.retryRound ?? 0);
   return envelope(
     { eventId: deterministicId('evt', 'step-scheduled', executionId), tenantId, aggregateId: executionId, occurredAt: now, causationId, correlationId: parent.enrollmentId },
     { $case: 'stepScheduled', value: { executionId, context, dueAt, scheduledBy: parentExecutionId } },
