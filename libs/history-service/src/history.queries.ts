@@ -60,6 +60,10 @@ export function executionView(
     parentExecutionId: d.step?.parentExecutionId ?? '',
     dueAt: d.step?.dueAt ?? 0,
     httpResponseJson: d.httpResponseJson ?? '',
+    ...(d.dryRun ? { dryRun: true } : {}),
+    ...(d.dryRunLedger
+      ? { dryRunLedger: { writes: d.dryRunLedger.writes.map((w) => ({ ...w, headers: w.headers.map(([name, value]) => ({ name, value })) })), dropped: d.dryRunLedger.dropped } }
+      : {}),
   };
 }
 
@@ -101,6 +105,7 @@ export function createHistoryQueries(root: DocumentStore): HistoryQueries {
       startedAt: d.startedAt,
       finishedAt: d.finishedAt,
       failedActionId: d.failedActionId,
+      ...(d.dryRun ? { dryRun: true } : {}),
     };
   }
 

@@ -6,7 +6,17 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { CrmObject, ErrorInfo, FieldMap, FieldValue, HubSpotOrigin, LogLine, TriggerPayload } from "./common.ts";
+import {
+  CrmObject,
+  DryRunLedger,
+  ErrorInfo,
+  FieldMap,
+  FieldValue,
+  HubSpotOrigin,
+  LogLine,
+  TriggerPayload,
+} from "./common.ts";
+import { ActionDefinition } from "./workflow.ts";
 
 export const protobufPackage = "codestep.events.v1";
 
@@ -65,7 +75,15 @@ export interface ActionContext {
     | number
     | undefined;
   /** A manual retry's edited inputs of this step, over those resolved; cleared for the next step. */
-  inputOverrides?: FieldMap | undefined;
+  inputOverrides?:
+    | FieldMap
+    | undefined;
+  /**
+   * A dry run (a test with dryRun, or an enrollment started with ?dryRun=true): the action's HTTP
+   * requests that read go out, those that write are not sent but answered with a synthetic
+   * response and recorded (ActionSucceeded/ActionFailed dry_run_writes); sockets are refused.
+   */
+  dryRun?: boolean | undefined;
 }
 
 export interface ActionContext_PriorOutputsEntry {
@@ -130,7 +148,14 @@ export interface ActionRequested {
    * its workflow version selected, and an expiry. The OAuth broker resolves secrets and tokens
    * only against it. It carries no secret material. Unset in events written before grants.
    */
-  grant?: string | undefined;
+  grant?:
+    | string
+    | undefined;
+  /**
+   * A test of a draft not yet saved (POST …/actions/{actionId}/test with `action`): the action to
+   * run, in place of the saved version's action `context.action_id`. Unset: the saved action.
+   */
+  draftAction?: ActionDefinition | undefined;
 }
 
 export interface ActionRequested_InputFieldsEntry {
@@ -169,6 +194,11 @@ export interface ActionSucceeded {
    * sent as it is by an HTTP trigger; return_value_json is then empty.
    */
   httpResponseJson: string;
+  /**
+   * A dry run: the writes held back. Unset when not a dry run, or when the executor ended the
+   * action itself (timeout, memory, crash: the ledger went with the worker).
+   */
+  dryRun?: DryRunLedger | undefined;
 }
 
 export interface ActionSucceeded_OutputFieldsEntry {
@@ -189,7 +219,14 @@ export interface ActionFailed {
    * the retry's request is best appended (it runs there without waiting for the dead executor's
    * partitions to be handed over). Unset: the request goes to its key's partition.
    */
-  retryPartition?: number | undefined;
+  retryPartition?:
+    | number
+    | undefined;
+  /**
+   * A dry run: the writes held back. Unset when not a dry run, or when the executor ended the
+   * action itself (timeout, memory, crash: the ledger went with the worker).
+   */
+  dryRun?: DryRunLedger | undefined;
 }
 
 export interface ActionFailed_OutputFieldsEntry {
@@ -250,6 +287,7 @@ function createBaseActionContext(): ActionContext {
     test: undefined,
     retryRound: undefined,
     inputOverrides: undefined,
+    dryRun: undefined,
   };
 }
 
@@ -302,6 +340,9 @@ export const ActionContext: MessageFns<ActionContext> = {
     }
     if (message.inputOverrides !== undefined) {
       FieldMap.encode(message.inputOverrides, writer.uint32(130).fork()).join();
+    }
+    if (message.dryRun !== undefined) {
+      writer.uint32(136).bool(message.dryRun);
     }
     return writer;
   },
@@ -450,6 +491,14 @@ export const ActionContext: MessageFns<ActionContext> = {
             message.inputOverrides = FieldMap.decode(reader, reader.uint32());
             continue;
           }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -538,6 +587,11 @@ export const ActionContext: MessageFns<ActionContext> = {
         : isSet(object.input_overrides)
         ? FieldMap.fromJSON(object.input_overrides)
         : undefined,
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : undefined,
     };
   },
 
@@ -597,6 +651,9 @@ export const ActionContext: MessageFns<ActionContext> = {
     if (message.inputOverrides !== undefined) {
       obj.inputOverrides = FieldMap.toJSON(message.inputOverrides);
     }
+    if (message.dryRun !== undefined) {
+      obj.dryRun = message.dryRun;
+    }
     return obj;
   },
 
@@ -641,6 +698,7 @@ export const ActionContext: MessageFns<ActionContext> = {
     message.inputOverrides = (object.inputOverrides !== undefined && object.inputOverrides !== null)
       ? FieldMap.fromPartial(object.inputOverrides)
       : undefined;
+    message.dryRun = object.dryRun ?? undefined;
     return message;
   },
 };
@@ -1213,7 +1271,15 @@ export const ExecutionLimits: MessageFns<ExecutionLimits> = {
 };
 
 function createBaseActionRequested(): ActionRequested {
-  return { executionId: "", context: undefined, inputFields: {}, callbackId: "", limits: undefined, grant: undefined };
+  return {
+    executionId: "",
+    context: undefined,
+    inputFields: {},
+    callbackId: "",
+    limits: undefined,
+    grant: undefined,
+    draftAction: undefined,
+  };
 }
 
 export const ActionRequested: MessageFns<ActionRequested> = {
@@ -1235,6 +1301,9 @@ export const ActionRequested: MessageFns<ActionRequested> = {
     }
     if (message.grant !== undefined) {
       writer.uint32(50).string(message.grant);
+    }
+    if (message.draftAction !== undefined) {
+      ActionDefinition.encode(message.draftAction, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -1303,6 +1372,14 @@ export const ActionRequested: MessageFns<ActionRequested> = {
             message.grant = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.draftAction = ActionDefinition.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1357,6 +1434,11 @@ export const ActionRequested: MessageFns<ActionRequested> = {
         : "",
       limits: isSet(object.limits) ? ExecutionLimits.fromJSON(object.limits) : undefined,
       grant: isSet(object.grant) ? globalThis.String(object.grant) : undefined,
+      draftAction: isSet(object.draftAction)
+        ? ActionDefinition.fromJSON(object.draftAction)
+        : isSet(object.draft_action)
+        ? ActionDefinition.fromJSON(object.draft_action)
+        : undefined,
     };
   },
 
@@ -1386,6 +1468,9 @@ export const ActionRequested: MessageFns<ActionRequested> = {
     if (message.grant !== undefined) {
       obj.grant = message.grant;
     }
+    if (message.draftAction !== undefined) {
+      obj.draftAction = ActionDefinition.toJSON(message.draftAction);
+    }
     return obj;
   },
 
@@ -1412,6 +1497,9 @@ export const ActionRequested: MessageFns<ActionRequested> = {
       ? ExecutionLimits.fromPartial(object.limits)
       : undefined;
     message.grant = object.grant ?? undefined;
+    message.draftAction = (object.draftAction !== undefined && object.draftAction !== null)
+      ? ActionDefinition.fromPartial(object.draftAction)
+      : undefined;
     return message;
   },
 };
@@ -1766,6 +1854,7 @@ function createBaseActionSucceeded(): ActionSucceeded {
     returnValueJson: "",
     nextSteps: [],
     httpResponseJson: "",
+    dryRun: undefined,
   };
 }
 
@@ -1791,6 +1880,9 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     }
     if (message.httpResponseJson !== "") {
       writer.uint32(58).string(message.httpResponseJson);
+    }
+    if (message.dryRun !== undefined) {
+      DryRunLedger.encode(message.dryRun, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1867,6 +1959,14 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
             message.httpResponseJson = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.dryRun = DryRunLedger.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1934,6 +2034,11 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
         : isSet(object.http_response_json)
         ? globalThis.String(object.http_response_json)
         : "",
+      dryRun: isSet(object.dryRun)
+        ? DryRunLedger.fromJSON(object.dryRun)
+        : isSet(object.dry_run)
+        ? DryRunLedger.fromJSON(object.dry_run)
+        : undefined,
     };
   },
 
@@ -1966,6 +2071,9 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     if (message.httpResponseJson !== "") {
       obj.httpResponseJson = message.httpResponseJson;
     }
+    if (message.dryRun !== undefined) {
+      obj.dryRun = DryRunLedger.toJSON(message.dryRun);
+    }
     return obj;
   },
 
@@ -1991,6 +2099,9 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     message.returnValueJson = object.returnValueJson ?? "";
     message.nextSteps = object.nextSteps?.map((e) => NextStep.fromPartial(e)) || [];
     message.httpResponseJson = object.httpResponseJson ?? "";
+    message.dryRun = (object.dryRun !== undefined && object.dryRun !== null)
+      ? DryRunLedger.fromPartial(object.dryRun)
+      : undefined;
     return message;
   },
 };
@@ -2091,6 +2202,7 @@ function createBaseActionFailed(): ActionFailed {
     continueEnrollment: false,
     outputFields: {},
     retryPartition: undefined,
+    dryRun: undefined,
   };
 }
 
@@ -2116,6 +2228,9 @@ export const ActionFailed: MessageFns<ActionFailed> = {
     });
     if (message.retryPartition !== undefined) {
       writer.uint32(56).uint32(message.retryPartition);
+    }
+    if (message.dryRun !== undefined) {
+      DryRunLedger.encode(message.dryRun, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -2192,6 +2307,14 @@ export const ActionFailed: MessageFns<ActionFailed> = {
             message.retryPartition = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.dryRun = DryRunLedger.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2255,6 +2378,11 @@ export const ActionFailed: MessageFns<ActionFailed> = {
         : isSet(object.retry_partition)
         ? globalThis.Number(object.retry_partition)
         : undefined,
+      dryRun: isSet(object.dryRun)
+        ? DryRunLedger.fromJSON(object.dryRun)
+        : isSet(object.dry_run)
+        ? DryRunLedger.fromJSON(object.dry_run)
+        : undefined,
     };
   },
 
@@ -2287,6 +2415,9 @@ export const ActionFailed: MessageFns<ActionFailed> = {
     if (message.retryPartition !== undefined) {
       obj.retryPartition = Math.round(message.retryPartition);
     }
+    if (message.dryRun !== undefined) {
+      obj.dryRun = DryRunLedger.toJSON(message.dryRun);
+    }
     return obj;
   },
 
@@ -2314,6 +2445,9 @@ export const ActionFailed: MessageFns<ActionFailed> = {
       {},
     );
     message.retryPartition = object.retryPartition ?? undefined;
+    message.dryRun = (object.dryRun !== undefined && object.dryRun !== null)
+      ? DryRunLedger.fromPartial(object.dryRun)
+      : undefined;
     return message;
   },
 };

@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { CrmObject, ErrorInfo, FieldValue, LogLine } from "../../events/v1/common.ts";
+import { CrmObject, DryRunLedger, ErrorInfo, FieldValue, LogLine } from "../../events/v1/common.ts";
 
 export const protobufPackage = "codestep.history.v1";
 
@@ -63,6 +63,9 @@ export interface ExecutionView {
   dueAt: number;
   /** JsWorkflows: the `Response` the step returned, JSON of { status, headers, body }. */
   httpResponseJson: string;
+  /** A dry run: the writes held back (see codestep.events.v1.DryRunWrite). */
+  dryRun?: boolean | undefined;
+  dryRunLedger?: DryRunLedger | undefined;
 }
 
 export interface ExecutionView_InputFieldsEntry {
@@ -89,6 +92,8 @@ export interface EnrollmentView {
   startedAt: number;
   finishedAt: number;
   failedActionId: string;
+  /** started with ?dryRun=true */
+  dryRun?: boolean | undefined;
 }
 
 export interface GetEnrollmentRequest {
@@ -159,6 +164,8 @@ function createBaseExecutionView(): ExecutionView {
     parentExecutionId: "",
     dueAt: 0,
     httpResponseJson: "",
+    dryRun: undefined,
+    dryRunLedger: undefined,
   };
 }
 
@@ -241,6 +248,12 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     }
     if (message.httpResponseJson !== "") {
       writer.uint32(210).string(message.httpResponseJson);
+    }
+    if (message.dryRun !== undefined) {
+      writer.uint32(216).bool(message.dryRun);
+    }
+    if (message.dryRunLedger !== undefined) {
+      DryRunLedger.encode(message.dryRunLedger, writer.uint32(226).fork()).join();
     }
     return writer;
   },
@@ -472,6 +485,22 @@ export const ExecutionView: MessageFns<ExecutionView> = {
             message.httpResponseJson = reader.string();
             continue;
           }
+          case 27: {
+            if (tag !== 216) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+          case 28: {
+            if (tag !== 226) {
+              break;
+            }
+
+            message.dryRunLedger = DryRunLedger.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -646,6 +675,16 @@ export const ExecutionView: MessageFns<ExecutionView> = {
         : isSet(object.http_response_json)
         ? globalThis.String(object.http_response_json)
         : "",
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : undefined,
+      dryRunLedger: isSet(object.dryRunLedger)
+        ? DryRunLedger.fromJSON(object.dryRunLedger)
+        : isSet(object.dry_run_ledger)
+        ? DryRunLedger.fromJSON(object.dry_run_ledger)
+        : undefined,
     };
   },
 
@@ -741,6 +780,12 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     if (message.httpResponseJson !== "") {
       obj.httpResponseJson = message.httpResponseJson;
     }
+    if (message.dryRun !== undefined) {
+      obj.dryRun = message.dryRun;
+    }
+    if (message.dryRunLedger !== undefined) {
+      obj.dryRunLedger = DryRunLedger.toJSON(message.dryRunLedger);
+    }
     return obj;
   },
 
@@ -793,6 +838,10 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     message.parentExecutionId = object.parentExecutionId ?? "";
     message.dueAt = object.dueAt ?? 0;
     message.httpResponseJson = object.httpResponseJson ?? "";
+    message.dryRun = object.dryRun ?? undefined;
+    message.dryRunLedger = (object.dryRunLedger !== undefined && object.dryRunLedger !== null)
+      ? DryRunLedger.fromPartial(object.dryRunLedger)
+      : undefined;
     return message;
   },
 };
@@ -983,6 +1032,7 @@ function createBaseEnrollmentView(): EnrollmentView {
     startedAt: 0,
     finishedAt: 0,
     failedActionId: "",
+    dryRun: undefined,
   };
 }
 
@@ -1017,6 +1067,9 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
     }
     if (message.failedActionId !== "") {
       writer.uint32(82).string(message.failedActionId);
+    }
+    if (message.dryRun !== undefined) {
+      writer.uint32(88).bool(message.dryRun);
     }
     return writer;
   },
@@ -1114,6 +1167,14 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
             message.failedActionId = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1164,6 +1225,11 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
         : isSet(object.failed_action_id)
         ? globalThis.String(object.failed_action_id)
         : "",
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : undefined,
     };
   },
 
@@ -1199,6 +1265,9 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
     if (message.failedActionId !== "") {
       obj.failedActionId = message.failedActionId;
     }
+    if (message.dryRun !== undefined) {
+      obj.dryRun = message.dryRun;
+    }
     return obj;
   },
 
@@ -1221,6 +1290,7 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
     message.startedAt = object.startedAt ?? 0;
     message.finishedAt = object.finishedAt ?? 0;
     message.failedActionId = object.failedActionId ?? "";
+    message.dryRun = object.dryRun ?? undefined;
     return message;
   },
 };
