@@ -8,12 +8,15 @@
  * at run; a stack trace points at the user's line.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { startHubSpotFake, type HubSpotFake } from '@codestep/hubspot-fake';
 import { api, freeLoopbackPort, startPlatform, waitFor, type PlatformProcess } from './platform-process.ts';
 
@@ -31,6 +34,18 @@ const SYNC = `exports.main = async (event) => {
   await fetch('https://api.example.com/audit', { method: 'PUT', body: 'token=' + process.env.SHOP_TOKEN });
   return { outputFields: { plan: read.plan, orderId: created.id } };
 };`;
+
+const CLI = fileURLToPath(new URL('../main.ts', import.meta.url));
+/** `codestep workflows …` as its own process: exit code and stdout. */
+async function cli(url: string, key: string | undefined, args: string[]): Promise<{ code: number; stdout: string }> {
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'workflows', ...args], { env: { ...process.env, CODESTEP_URL: url, CODESTEP_API_KEY: key ?? '' } });
+    return { code: 0, stdout };
+  } catch (error) {
+    const e = error as { code: number; stdout: string };
+    return { code: e.code, stdout: e.stdout };
+  }
+}
 
 interface Seen {
   method: string;
@@ -164,6 +179,27 @@ describe('dry runs, drafts and real records', () => {
     const bad = await call('POST', `/v1/workflows/${wfId}/enrollments?dryRun=yes`, { object: { objectId: '1' } });
     assert.equal(bad.status, 400);
     assert.match(bad.body.error.message, /dryRun/);
+  });
+
+  it('codestep workflows test --dry-run lists what was not sent; --code tests a local draft', async () => {
+    const before = seen.length;
+    const event = join(mkdtempSync(join(tmpdir(), 'codestep-dry-cli-')), 'event.json');
+    writeFileSync(event, JSON.stringify({ object: { objectId: 4, properties: { email: 'di@example.com' } } }));
+    const dry = await cli(platform.url, platform.apiKey, ['test', wfId, 'sync', '--event', event, '--dry-run']);
+    assert.equal(dry.code, 0, dry.stdout);
+    assert.match(dry.stdout, /^✔ succeeded in \d+ ms \(v1, dry run, execution exe_\S+\)$/m);
+    assert.match(dry.stdout, /^ {2}not sent: POST https:\/\/api\.example\.com\/orders \(\d+ bytes; answered 201\)$/m);
+    assert.match(dry.stdout, /^ {2}not sent: PUT https:\/\/api\.example\.com\/audit/m);
+    assert.deepEqual(
+      seen.slice(before).map((x) => x.method),
+      ['GET'],
+    );
+    const draftFile = join(mkdtempSync(join(tmpdir(), 'codestep-dry-cli-')), 'draft.js');
+    writeFileSync(draftFile, 'exports.main = async (event) => ({ outputFields: { plan: "local", orderId: String(event.object.objectId) } });');
+    const draft = await cli(platform.url, platform.apiKey, ['test', wfId, 'sync', '--event', event, '--code', draftFile, '--json']);
+    assert.equal(draft.code, 0, draft.stdout);
+    const out = JSON.parse(draft.stdout) as { draft: boolean; outputFields: Record<string, unknown> };
+    assert.deepEqual([out.draft, out.outputFields], [true, { plan: 'local', orderId: '4' }]);
   });
 
   it('tests a draft not saved, checked as a save checks it', async () => {
