@@ -296,6 +296,10 @@ describe('save-time checks of objectType, secrets and connections', () => {
       assert.equal(ok.status, 202, `${objectType}: ${JSON.stringify(ok.body)}`);
     }
     assert.equal((await call('POST', `/v1/workflows/${wf.body.id}/enrollments`, { object: { objectId: '6' } })).status, 202, "no objectType: the workflow's");
+    const trigger = await call('PUT', `/v1/workflows/${wf.body.id}/hubspot-trigger`, { subscription: 'deal.creation' });
+    assert.equal(trigger.status, 400);
+    assert.match(trigger.body.error.message, /"deal\.creation" enrolls DEAL objects but workflow wf_\S+ enrolls CONTACT objects/);
+    assert.equal((await call('PUT', `/v1/workflows/${wf.body.id}/hubspot-trigger`, { subscription: 'contact.creation' })).status, 200);
   });
 
   it('warns at save about selected secrets and connections that do not exist; the run fails naming the secret', async () => {
