@@ -42,6 +42,8 @@ Options:
   --runtime <name>         hubspot or jsworkflows (default: detected from the code)
   --runtime-version <v>    the libraries require gives: node20 (HubSpot's documented set, the
                            default), node24 (today's versions) or latest (= node24)
+  --dry-run                Send only the requests that read (GET, HEAD, OPTIONS); list the writes
+                           instead of sending them (answered with a synthetic response)
   --json                   Print one JSON object with the result
   --help                   Show this help
 `;
@@ -72,6 +74,7 @@ interface RunOptions {
   runtime: 'hubspot' | 'jsworkflows' | undefined;
   runtimeVersion: RuntimeVersion;
   json: boolean;
+  dryRun: boolean;
   help: boolean;
 }
 
@@ -107,6 +110,7 @@ function parseOptions(argv: string[]): RunOptions {
         runtime: { type: 'string' },
         'runtime-version': { type: 'string' },
         json: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -127,6 +131,7 @@ function parseOptions(argv: string[]): RunOptions {
       runtime: undefined,
       runtimeVersion: DEFAULT_RUNTIME_VERSION,
       json: false,
+      dryRun: false,
       help: true,
     };
   }
@@ -167,6 +172,7 @@ function parseOptions(argv: string[]): RunOptions {
     runtime,
     runtimeVersion: parseRuntimeVersion(values['runtime-version']),
     json: values.json === true,
+    dryRun: values['dry-run'] === true,
     help: false,
   };
 }
@@ -228,6 +234,12 @@ function summary(result: ExecutionResult, runtime: 'hubspot' | 'jsworkflows'): s
     lines.push('Logs:');
     for (const line of result.logs) lines.push(`  [${line.level}] ${line.message.replaceAll('\n', '\n    ')}`);
   }
+  if (result.dryRun) {
+    const { writes, dropped } = result.dryRun;
+    lines.push(writes.length ? 'Not sent (dry run):' : 'Not sent (dry run): nothing');
+    for (const w of writes) lines.push(`  ${w.method} ${w.url} (${w.bodyBytes} bytes; answered ${w.status})`);
+    if (dropped) lines.push(`  … and ${dropped} more`);
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -244,6 +256,7 @@ function jsonResult(result: ExecutionResult): string {
   if ('returnValue' in result) out.returnValue = result.returnValue;
   if (result.httpResponse) out.httpResponse = result.httpResponse;
   if (result.nextSteps?.length) out.nextSteps = result.nextSteps.map((s) => ({ action: s.action, delayMs: s.delayMs, payload: JSON.parse(s.payloadJson) as unknown }));
+  if (result.dryRun) out.dryRunLedger = result.dryRun;
   return JSON.stringify(out) + '\n';
 }
 
@@ -289,6 +302,7 @@ export async function runCommand(argv: string[], io: RunCommandIo = { stdout: pr
       secrets: options.secrets,
       limits,
       runtimeVersion: options.runtimeVersion,
+      ...(options.dryRun ? { dryRun: true } : {}),
     });
     io.stdout.write(options.json ? jsonResult(result) : summary(result, runtime));
     return result.status === 'succeeded' ? 0 : 1;
