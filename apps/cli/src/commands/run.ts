@@ -92,6 +92,23 @@ function splitPair(flag: string, value: string): [string, string] {
   return [value.slice(0, at), value.slice(at + 1)];
 }
 
+/** The options of `--help`: nothing runs. */
+const HELP_ONLY: RunOptions = {
+  file: '',
+  eventFile: undefined,
+  secrets: {},
+  allowHosts: [],
+  allowSockets: [],
+  mapHosts: {},
+  timeoutMs: undefined,
+  memoryMb: undefined,
+  runtime: undefined,
+  runtimeVersion: DEFAULT_RUNTIME_VERSION,
+  json: false,
+  dryRun: false,
+  help: true,
+};
+
 function parseOptions(argv: string[]): RunOptions {
   let parsed;
   try {
@@ -118,23 +135,7 @@ function parseOptions(argv: string[]): RunOptions {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   const { values, positionals } = parsed;
-  if (values.help) {
-    return {
-      file: '',
-      eventFile: undefined,
-      secrets: {},
-      allowHosts: [],
-      allowSockets: [],
-      mapHosts: {},
-      timeoutMs: undefined,
-      memoryMb: undefined,
-      runtime: undefined,
-      runtimeVersion: DEFAULT_RUNTIME_VERSION,
-      json: false,
-      dryRun: false,
-      help: true,
-    };
-  }
+  if (values.help) return { ...HELP_ONLY };
   if (positionals.length === 0) throw new UsageError('missing the action file: codestep run <action.js>');
   if (positionals.length > 1) throw new UsageError(`expected one action file, got ${positionals.length}: ${positionals.join(' ')}`);
   const secrets: Record<string, string> = {};
