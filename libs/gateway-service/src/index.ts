@@ -17,5 +17,6 @@ export { verifyHubSpotSignature, MAX_SIGNATURE_AGE_MS } from './hubspot/hubspot-
 export type { HubSpotAppSettings } from './hubspot/hubspot.settings.ts';
 export { hubspotActionDefinition, publishHubSpotAction, type ActionDefinitionInput, type ActionFieldSpec } from './hubspot/hubspot-action.definition.ts';
 export { actionTestRoutes, parseTestInput, type ActionTestOptions } from './action-test.routes.ts';
+export { createHubSpotObjectReader, type HubSpotObjectReader, type HubSpotObjectReaderDeps } from './hubspot/hubspot-object.reader.ts';
 export { MAX_RETRY_JOB, RETRY_VERSIONS, retryRoutes } from './retry.routes.ts';
 export { MAX_BATCH_BYTES, MAX_BATCH_ROWS, enrollmentBatches, parseBatch, type EnrollmentBatches, type EnrollmentBatchOptions } from './enrollment-batch.ts';

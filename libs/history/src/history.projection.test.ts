@@ -37,6 +37,26 @@ describe('history projections', () => {
     assert.equal(doc?.finishedAt, 20);
   });
 
+  it('given a dry run, marks the enrollment and its execution, and keeps the ledger the result carried', () => {
+    const dryStarted = envelope(meta('d1', 'enr2'), {
+      $case: 'enrollmentStarted',
+      value: { enrollmentId: 'enr2', workflowId: 'wf1', workflowVersion: 1, object: undefined, actionCount: 1, trigger: undefined, dryRun: true },
+    });
+    assert.equal(fold<EnrollmentDoc>(applyToEnrollment, [dryStarted])?.dryRun, true);
+    assert.equal(fold<EnrollmentDoc>(applyToEnrollment, [started])?.dryRun, undefined);
+    const dryCtx = { ...ctx, enrollmentId: 'enr2', dryRun: true };
+    const ledger = { writes: [{ method: 'DELETE', url: 'https://x.test/1', headers: [{ name: 'x-a', value: '1' }], body: '', bodyBytes: 0, status: 204 }], dropped: 0 };
+    const doc = fold<ExecutionDoc>(applyToExecution, [
+      envelope(meta('d2', 'x9'), { $case: 'actionRequested', value: { executionId: 'x9', context: dryCtx, inputFields: {}, callbackId: 'cb9', limits: undefined } }),
+      envelope(meta('d3', 'x9', 30), {
+        $case: 'actionSucceeded',
+        value: { executionId: 'x9', context: dryCtx, outputFields: {}, durationMs: 3, returnValueJson: '', nextSteps: [], httpResponseJson: '', waits: [], dryRun: ledger },
+      }),
+    ]);
+    assert.equal(doc?.dryRun, true);
+    assert.deepEqual(doc?.dryRunLedger, { writes: [{ method: 'DELETE', url: 'https://x.test/1', headers: [['x-a', '1']], body: '', bodyBytes: 0, status: 204 }], dropped: 0 });
+  });
+
   it('applies a redelivered event once', () => {
     const once = fold<EnrollmentDoc>(applyToEnrollment, [started, failed]);
     const twice = fold<EnrollmentDoc>(applyToEnrollment, [started, started, failed, failed]);

@@ -4,7 +4,7 @@
  * stream), and remembers the ids of the events it applied, so a redelivered event changes
  * nothing. Nothing here reads the clock: replaying the log rebuilds identical documents.
  */
-import type { CrmObject } from '@codestep/contracts';
+import type { CrmObject, DryRunLedger } from '@codestep/contracts';
 import { fieldMapToPlain, type Envelope, type PlainFields } from '@codestep/events';
 
 export interface ErrorView {
@@ -28,6 +28,8 @@ export interface EnrollmentDoc {
   finishedAt: number;
   /** Manual retries so far (absent: none). */
   retries?: number;
+  /** Started with `?dryRun=true` (absent: a real run). */
+  dryRun?: boolean;
   eventIds: string[];
 }
 
@@ -86,8 +88,37 @@ export interface ExecutionDoc {
   step?: ExecutionStepView;
   /** JsWorkflows: the execution is the step a wait resumes. */
   wait?: WaitView;
+  /** A dry run (absent: a real run). */
+  dryRun?: boolean;
+  /** A dry run's writes held back, as its result carried them. */
+  dryRunLedger?: DryRunLedgerView;
   eventIds: string[];
 }
+
+/** A write a dry run held back (credentials already redacted by the sandbox). */
+export interface DryRunWriteView {
+  method: string;
+  url: string;
+  headers: Array<[string, string]>;
+  body: string;
+  bodyBytes: number;
+  status: number;
+}
+
+export interface DryRunLedgerView {
+  writes: DryRunWriteView[];
+  dropped: number;
+}
+
+const ledgerView = (l: DryRunLedger | undefined): { dryRunLedger: DryRunLedgerView } | Record<string, never> =>
+  l
+    ? {
+        dryRunLedger: {
+          writes: l.writes.map((w) => ({ method: w.method, url: w.url, headers: w.headers.map((h): [string, string] => [h.name, h.value]), body: w.body, bodyBytes: w.bodyBytes, status: w.status })),
+          dropped: l.dropped,
+        },
+      }
+    : {};
 
 export interface LogLineView {
   level: string;
@@ -130,6 +161,7 @@ export function applyToEnrollment(doc: EnrollmentDoc | undefined, env: Envelope)
         outputs: {},
         startedAt: env.occurredAt,
         finishedAt: 0,
+        ...(e.value.dryRun ? { dryRun: true } : {}),
         eventIds: [env.eventId],
       };
     case 'enrollmentCompleted':
@@ -162,6 +194,7 @@ type ExecutionContext = {
   stepIndex: number;
   attempt: number;
   step?: { name: string; branchId: string; depth: number; parentExecutionId: string } | undefined;
+  dryRun?: boolean | undefined;
 };
 
 /** The document of an execution first seen (with its JsWorkflows step, if it has one). */
@@ -188,6 +221,7 @@ function newExecution(tenantId: string, executionId: string, ctx: ExecutionConte
     retryDueAt: 0,
     eventIds: [],
   };
+  if (ctx?.dryRun) doc.dryRun = true;
   const step = ctx?.step;
   return step ? { ...doc, step: { name: step.name, branchId: step.branchId, depth: step.depth, parentExecutionId: step.parentExecutionId, dueAt: 0 } } : doc;
 }
@@ -240,6 +274,7 @@ export function applyToExecution(doc: ExecutionDoc | undefined, env: Envelope): 
         outputFields: fieldMapToPlain(e.value.outputFields),
         returnValueJson: e.value.returnValueJson,
         ...(e.value.httpResponseJson ? { httpResponseJson: e.value.httpResponseJson } : {}),
+        ...ledgerView(e.value.dryRun),
         durationMs: e.value.durationMs,
         finishedAt: env.occurredAt,
         eventIds: remember(d.eventIds, env.eventId),
@@ -253,6 +288,7 @@ export function applyToExecution(doc: ExecutionDoc | undefined, env: Envelope): 
         error: err(e.value.error),
         continueEnrollment: e.value.continueEnrollment,
         outputFields: fieldMapToPlain(e.value.outputFields),
+        ...ledgerView(e.value.dryRun),
         durationMs: e.value.durationMs,
         finishedAt: env.occurredAt,
         eventIds: remember(d.eventIds, env.eventId),

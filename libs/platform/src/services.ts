@@ -10,6 +10,7 @@ import type { EventLog } from '@codestep/event-log';
 import { createExecutorService } from '@codestep/executor-service';
 import {
   actionTestRoutes,
+  createHubSpotObjectReader,
   apiRoutes,
   createTenants,
   ensureHookCollection,
@@ -222,7 +223,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   const routes = [
     ...apiRoutes(clients, limitsOf),
     ...workflowLifecycleRoutes(clients, limitsOf),
-    ...actionTestRoutes(clients, { limitsOf }),
+    ...actionTestRoutes(clients, { limitsOf, readObject: createHubSpotObjectReader({ credentials, apiBaseUrl: config.hubspotApiBaseUrl }) }),
     ...retryRoutes(clients),
     ...batches.routes,
     ...tenantLimitsRoutes(tenants, operator),

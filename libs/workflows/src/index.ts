@@ -1,4 +1,5 @@
-export { MAX_CODE_BYTES, OUTPUT_TYPES, RUNTIMES, actionToInput, parseWorkflowInput, runtimeVersionOf, type WorkflowInput } from './workflow-definition.ts';
+export { MAX_CODE_BYTES, OUTPUT_TYPES, RUNTIMES, actionToInput, parseDraftAction, parseWorkflowInput, runtimeVersionOf, type WorkflowInput } from './workflow-definition.ts';
+export { CRM_OBJECT_TYPES, crmObjectPath, objectTypeProblem, parseObjectType, sameObjectType } from './crm-object-types.ts';
 export {
   DEFAULT_LIMIT_BOUNDS,
   DEFAULT_OPERATOR_LIMITS,

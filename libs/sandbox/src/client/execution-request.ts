@@ -92,6 +92,7 @@ export async function prepareExecution(request: ExecutionRequest): Promise<{ ok:
   }
   if (request.outputFields) execution.outputFields = request.outputFields;
   if (request.traceparent) execution.traceparent = request.traceparent;
+  if (request.dryRun === true) execution.dryRun = true;
   return { ok: true, execution };
 }
 

@@ -12,7 +12,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { ErrorCode } from '@codestep/core';
-import type { EgressDns, EgressFetch, EgressResponse, SocketEgress } from '@codestep/egress';
+import { DryRunLedger, type EgressDns, type EgressFetch, type EgressResponse, type SocketEgress } from '@codestep/egress';
 import { ConsoleLineCollector } from '../console-lines.collector.ts';
 import { DEFAULT_LOG_LIMITS, MAX_RESULT_CHARS, RUNTIME_CAPS } from '../limits.ts';
 import { validateOutputs } from '../output-fields.validation.ts';
@@ -87,10 +87,13 @@ export interface SessionHooks {
    */
   line(line: ConsoleLine): void;
   dropped(count: number): void;
-  /** A fetch for this execution (aborted by `signal` when the session ends). */
-  createFetch(signal: AbortSignal): EgressFetch;
+  /**
+   * A fetch for this execution (aborted by `signal` when the session ends); with `dryRun`, the
+   * writes are held back and recorded there.
+   */
+  createFetch(signal: AbortSignal, dryRun: DryRunLedger | undefined): EgressFetch;
   /** The execution's sockets (made on its first `net`/`tls` connection). */
-  createSockets(): SocketEgress;
+  createSockets(dryRun: boolean): SocketEgress;
   /** DNS for this execution, under the same policy as its requests. */
   createDns(): EgressDns;
   /** Host diagnostics (never user data). */
@@ -133,6 +136,8 @@ export class ExecutionSession {
   /** Crypto/zlib host calls and DNS, made on first use. */
   #builtins: SessionBuiltins | undefined;
   #lastHttp: { status: number; retryAfterMs: number | undefined } | undefined;
+  /** A dry run's writes held back by egress (credentials and secret values redacted). */
+  readonly #dryRun: DryRunLedger | undefined;
   /** `callback` was called (result waits for drain) or main returned nothing. */
   #waiting: { kind: 'callback'; result: ExecutionResult } | { kind: 'nothing' } | undefined;
   #done = false;
@@ -143,6 +148,7 @@ export class ExecutionSession {
     this.#hooks = hooks;
     this.#redact = createRedactor(Object.values(execution.secrets));
     this.#logs = new ConsoleLineCollector(this.#redact, DEFAULT_LOG_LIMITS, Date.now, { line: (line) => hooks.line(line), dropped: (count) => hooks.dropped(count) });
+    this.#dryRun = execution.dryRun ? new DryRunLedger(this.#redact) : undefined;
   }
 
   get done(): boolean {
@@ -294,7 +300,7 @@ export class ExecutionSession {
 
   #socketsOf(): ExecutionSockets {
     this.#sockets ??= new ExecutionSockets(
-      () => this.#hooks.createSockets(),
+      () => this.#hooks.createSockets(this.#dryRun !== undefined),
       (id, payload) => {
         this.#api?.dispatch('socket', id, payload);
         this.#scheduleDrainCheck();
@@ -339,7 +345,7 @@ export class ExecutionSession {
     this.#fetchesInFlight++;
     if (!this.#fetch) {
       this.#abort = new AbortController();
-      this.#fetch = this.#hooks.createFetch(this.#abort.signal);
+      this.#fetch = this.#hooks.createFetch(this.#abort.signal, this.#dryRun);
     }
     this.#fetch(this.#withTraceparent(requestJson))
       .catch((error: unknown): EgressResponse => ({
@@ -550,7 +556,9 @@ export class ExecutionSession {
 
   /** Logs collected so far, for a result decided elsewhere (the provisional one at the deadline). */
   withLogs(result: ExecutionResult): ExecutionResult {
-    return { ...result, logs: this.#logs.snapshot(), logsTruncated: this.#logs.truncated };
+    const out: ExecutionResult = { ...result, logs: this.#logs.snapshot(), logsTruncated: this.#logs.truncated };
+    if (this.#dryRun) out.dryRun = { writes: [...this.#dryRun.entries], dropped: this.#dryRun.dropped };
+    return out;
   }
 
   #finish(result: ExecutionResult): void {

@@ -20,6 +20,7 @@ import {
 } from "@grpc/grpc-js";
 import { LimitPolicy } from "../../events/v1/action.ts";
 import { CrmObject, FieldMap, FieldValue, HubSpotOrigin, TriggerPayload } from "../../events/v1/common.ts";
+import { ActionDefinition } from "../../events/v1/workflow.ts";
 
 export const protobufPackage = "codestep.enrollments.v1";
 
@@ -128,7 +129,18 @@ export interface TestActionRequest {
     | LimitPolicy
     | undefined;
   /** JsWorkflows: the data and headers start receives */
-  trigger: TriggerPayload | undefined;
+  trigger:
+    | TriggerPayload
+    | undefined;
+  /** writes held back and recorded (ActionContext.dry_run) */
+  dryRun?:
+    | boolean
+    | undefined;
+  /**
+   * A draft of the action not yet saved, checked by the caller: run in place of the saved
+   * action with this id (or as a new action after the saved ones).
+   */
+  draft?: ActionDefinition | undefined;
 }
 
 export interface TestActionRequest_InputFieldsEntry {
@@ -160,7 +172,11 @@ export interface EnrollRequest {
     | LimitPolicy
     | undefined;
   /** Set when HubSpot asked (the app's workflow action or a webhook): carried by every event. */
-  hubspot?: HubSpotOrigin | undefined;
+  hubspot?:
+    | HubSpotOrigin
+    | undefined;
+  /** Every action of the enrollment runs as a dry run (writes held back and recorded). */
+  dryRun?: boolean | undefined;
 }
 
 export interface EnrollResponse {
@@ -1401,6 +1417,8 @@ function createBaseTestActionRequest(): TestActionRequest {
     requestId: "",
     limits: undefined,
     trigger: undefined,
+    dryRun: undefined,
+    draft: undefined,
   };
 }
 
@@ -1432,6 +1450,12 @@ export const TestActionRequest: MessageFns<TestActionRequest> = {
     }
     if (message.trigger !== undefined) {
       TriggerPayload.encode(message.trigger, writer.uint32(74).fork()).join();
+    }
+    if (message.dryRun !== undefined) {
+      writer.uint32(80).bool(message.dryRun);
+    }
+    if (message.draft !== undefined) {
+      ActionDefinition.encode(message.draft, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -1524,6 +1548,22 @@ export const TestActionRequest: MessageFns<TestActionRequest> = {
             message.trigger = TriggerPayload.decode(reader, reader.uint32());
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.draft = ActionDefinition.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1589,6 +1629,12 @@ export const TestActionRequest: MessageFns<TestActionRequest> = {
         : "",
       limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
       trigger: isSet(object.trigger) ? TriggerPayload.fromJSON(object.trigger) : undefined,
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : undefined,
+      draft: isSet(object.draft) ? ActionDefinition.fromJSON(object.draft) : undefined,
     };
   },
 
@@ -1627,6 +1673,12 @@ export const TestActionRequest: MessageFns<TestActionRequest> = {
     if (message.trigger !== undefined) {
       obj.trigger = TriggerPayload.toJSON(message.trigger);
     }
+    if (message.dryRun !== undefined) {
+      obj.dryRun = message.dryRun;
+    }
+    if (message.draft !== undefined) {
+      obj.draft = ActionDefinition.toJSON(message.draft);
+    }
     return obj;
   },
 
@@ -1657,6 +1709,10 @@ export const TestActionRequest: MessageFns<TestActionRequest> = {
       : undefined;
     message.trigger = (object.trigger !== undefined && object.trigger !== null)
       ? TriggerPayload.fromPartial(object.trigger)
+      : undefined;
+    message.dryRun = object.dryRun ?? undefined;
+    message.draft = (object.draft !== undefined && object.draft !== null)
+      ? ActionDefinition.fromPartial(object.draft)
       : undefined;
     return message;
   },
@@ -1872,6 +1928,7 @@ function createBaseEnrollRequest(): EnrollRequest {
     trigger: undefined,
     limits: undefined,
     hubspot: undefined,
+    dryRun: undefined,
   };
 }
 
@@ -1900,6 +1957,9 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     }
     if (message.hubspot !== undefined) {
       HubSpotOrigin.encode(message.hubspot, writer.uint32(66).fork()).join();
+    }
+    if (message.dryRun !== undefined) {
+      writer.uint32(72).bool(message.dryRun);
     }
     return writer;
   },
@@ -1981,6 +2041,14 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
             message.hubspot = HubSpotOrigin.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2019,6 +2087,11 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
       trigger: isSet(object.trigger) ? TriggerPayload.fromJSON(object.trigger) : undefined,
       limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
       hubspot: isSet(object.hubspot) ? HubSpotOrigin.fromJSON(object.hubspot) : undefined,
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : undefined,
     };
   },
 
@@ -2048,6 +2121,9 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     if (message.hubspot !== undefined) {
       obj.hubspot = HubSpotOrigin.toJSON(message.hubspot);
     }
+    if (message.dryRun !== undefined) {
+      obj.dryRun = message.dryRun;
+    }
     return obj;
   },
 
@@ -2072,6 +2148,7 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     message.hubspot = (object.hubspot !== undefined && object.hubspot !== null)
       ? HubSpotOrigin.fromPartial(object.hubspot)
       : undefined;
+    message.dryRun = object.dryRun ?? undefined;
     return message;
   },
 };

@@ -6,7 +6,17 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { CrmObject, ErrorInfo, FieldMap, FieldValue, HubSpotOrigin, LogLine, TriggerPayload } from "./common.ts";
+import {
+  CrmObject,
+  DryRunLedger,
+  ErrorInfo,
+  FieldMap,
+  FieldValue,
+  HubSpotOrigin,
+  LogLine,
+  TriggerPayload,
+} from "./common.ts";
+import { ActionDefinition } from "./workflow.ts";
 
 export const protobufPackage = "codestep.events.v1";
 
@@ -65,7 +75,15 @@ export interface ActionContext {
     | number
     | undefined;
   /** A manual retry's edited inputs of this step, over those resolved; cleared for the next step. */
-  inputOverrides?: FieldMap | undefined;
+  inputOverrides?:
+    | FieldMap
+    | undefined;
+  /**
+   * A dry run (a test with dryRun, or an enrollment started with ?dryRun=true): the action's HTTP
+   * requests that read go out, those that write are not sent but answered with a synthetic
+   * response and recorded (ActionSucceeded/ActionFailed dry_run_writes); sockets are refused.
+   */
+  dryRun?: boolean | undefined;
 }
 
 export interface ActionContext_PriorOutputsEntry {
@@ -143,7 +161,14 @@ export interface ActionRequested {
    * its workflow version selected, and an expiry. The OAuth broker resolves secrets and tokens
    * only against it. It carries no secret material. Unset in events written before grants.
    */
-  grant?: string | undefined;
+  grant?:
+    | string
+    | undefined;
+  /**
+   * A test of a draft not yet saved (POST …/actions/{actionId}/test with `action`): the action to
+   * run, in place of the saved version's action `context.action_id`. Unset: the saved action.
+   */
+  draftAction?: ActionDefinition | undefined;
 }
 
 export interface ActionRequested_InputFieldsEntry {
@@ -187,6 +212,11 @@ export interface ActionSucceeded {
    * paused until its resume URL is called or it times out).
    */
   waits: WaitRequest[];
+  /**
+   * A dry run: the writes held back. Unset when not a dry run, or when the executor ended the
+   * action itself (timeout, memory, crash: the ledger went with the worker).
+   */
+  dryRun?: DryRunLedger | undefined;
 }
 
 export interface ActionSucceeded_OutputFieldsEntry {
@@ -207,7 +237,14 @@ export interface ActionFailed {
    * the retry's request is best appended (it runs there without waiting for the dead executor's
    * partitions to be handed over). Unset: the request goes to its key's partition.
    */
-  retryPartition?: number | undefined;
+  retryPartition?:
+    | number
+    | undefined;
+  /**
+   * A dry run: the writes held back. Unset when not a dry run, or when the executor ended the
+   * action itself (timeout, memory, crash: the ledger went with the worker).
+   */
+  dryRun?: DryRunLedger | undefined;
 }
 
 export interface ActionFailed_OutputFieldsEntry {
@@ -307,6 +344,7 @@ function createBaseActionContext(): ActionContext {
     test: undefined,
     retryRound: undefined,
     inputOverrides: undefined,
+    dryRun: undefined,
   };
 }
 
@@ -359,6 +397,9 @@ export const ActionContext: MessageFns<ActionContext> = {
     }
     if (message.inputOverrides !== undefined) {
       FieldMap.encode(message.inputOverrides, writer.uint32(130).fork()).join();
+    }
+    if (message.dryRun !== undefined) {
+      writer.uint32(136).bool(message.dryRun);
     }
     return writer;
   },
@@ -507,6 +548,14 @@ export const ActionContext: MessageFns<ActionContext> = {
             message.inputOverrides = FieldMap.decode(reader, reader.uint32());
             continue;
           }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -595,6 +644,11 @@ export const ActionContext: MessageFns<ActionContext> = {
         : isSet(object.input_overrides)
         ? FieldMap.fromJSON(object.input_overrides)
         : undefined,
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : undefined,
     };
   },
 
@@ -654,6 +708,9 @@ export const ActionContext: MessageFns<ActionContext> = {
     if (message.inputOverrides !== undefined) {
       obj.inputOverrides = FieldMap.toJSON(message.inputOverrides);
     }
+    if (message.dryRun !== undefined) {
+      obj.dryRun = message.dryRun;
+    }
     return obj;
   },
 
@@ -698,6 +755,7 @@ export const ActionContext: MessageFns<ActionContext> = {
     message.inputOverrides = (object.inputOverrides !== undefined && object.inputOverrides !== null)
       ? FieldMap.fromPartial(object.inputOverrides)
       : undefined;
+    message.dryRun = object.dryRun ?? undefined;
     return message;
   },
 };
@@ -1419,7 +1477,15 @@ export const ExecutionLimits: MessageFns<ExecutionLimits> = {
 };
 
 function createBaseActionRequested(): ActionRequested {
-  return { executionId: "", context: undefined, inputFields: {}, callbackId: "", limits: undefined, grant: undefined };
+  return {
+    executionId: "",
+    context: undefined,
+    inputFields: {},
+    callbackId: "",
+    limits: undefined,
+    grant: undefined,
+    draftAction: undefined,
+  };
 }
 
 export const ActionRequested: MessageFns<ActionRequested> = {
@@ -1441,6 +1507,9 @@ export const ActionRequested: MessageFns<ActionRequested> = {
     }
     if (message.grant !== undefined) {
       writer.uint32(50).string(message.grant);
+    }
+    if (message.draftAction !== undefined) {
+      ActionDefinition.encode(message.draftAction, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -1509,6 +1578,14 @@ export const ActionRequested: MessageFns<ActionRequested> = {
             message.grant = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.draftAction = ActionDefinition.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1563,6 +1640,11 @@ export const ActionRequested: MessageFns<ActionRequested> = {
         : "",
       limits: isSet(object.limits) ? ExecutionLimits.fromJSON(object.limits) : undefined,
       grant: isSet(object.grant) ? globalThis.String(object.grant) : undefined,
+      draftAction: isSet(object.draftAction)
+        ? ActionDefinition.fromJSON(object.draftAction)
+        : isSet(object.draft_action)
+        ? ActionDefinition.fromJSON(object.draft_action)
+        : undefined,
     };
   },
 
@@ -1592,6 +1674,9 @@ export const ActionRequested: MessageFns<ActionRequested> = {
     if (message.grant !== undefined) {
       obj.grant = message.grant;
     }
+    if (message.draftAction !== undefined) {
+      obj.draftAction = ActionDefinition.toJSON(message.draftAction);
+    }
     return obj;
   },
 
@@ -1618,6 +1703,9 @@ export const ActionRequested: MessageFns<ActionRequested> = {
       ? ExecutionLimits.fromPartial(object.limits)
       : undefined;
     message.grant = object.grant ?? undefined;
+    message.draftAction = (object.draftAction !== undefined && object.draftAction !== null)
+      ? ActionDefinition.fromPartial(object.draftAction)
+      : undefined;
     return message;
   },
 };
@@ -1973,6 +2061,7 @@ function createBaseActionSucceeded(): ActionSucceeded {
     nextSteps: [],
     httpResponseJson: "",
     waits: [],
+    dryRun: undefined,
   };
 }
 
@@ -2001,6 +2090,9 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     }
     for (const v of message.waits) {
       WaitRequest.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.dryRun !== undefined) {
+      DryRunLedger.encode(message.dryRun, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -2085,6 +2177,14 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
             message.waits.push(WaitRequest.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.dryRun = DryRunLedger.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2155,6 +2255,11 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
       waits: globalThis.Array.isArray(object?.waits)
         ? object.waits.map((e: any) => WaitRequest.fromJSON(e))
         : [],
+      dryRun: isSet(object.dryRun)
+        ? DryRunLedger.fromJSON(object.dryRun)
+        : isSet(object.dry_run)
+        ? DryRunLedger.fromJSON(object.dry_run)
+        : undefined,
     };
   },
 
@@ -2190,6 +2295,9 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     if (message.waits?.length) {
       obj.waits = message.waits.map((e) => WaitRequest.toJSON(e));
     }
+    if (message.dryRun !== undefined) {
+      obj.dryRun = DryRunLedger.toJSON(message.dryRun);
+    }
     return obj;
   },
 
@@ -2216,6 +2324,9 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     message.nextSteps = object.nextSteps?.map((e) => NextStep.fromPartial(e)) || [];
     message.httpResponseJson = object.httpResponseJson ?? "";
     message.waits = object.waits?.map((e) => WaitRequest.fromPartial(e)) || [];
+    message.dryRun = (object.dryRun !== undefined && object.dryRun !== null)
+      ? DryRunLedger.fromPartial(object.dryRun)
+      : undefined;
     return message;
   },
 };
@@ -2316,6 +2427,7 @@ function createBaseActionFailed(): ActionFailed {
     continueEnrollment: false,
     outputFields: {},
     retryPartition: undefined,
+    dryRun: undefined,
   };
 }
 
@@ -2341,6 +2453,9 @@ export const ActionFailed: MessageFns<ActionFailed> = {
     });
     if (message.retryPartition !== undefined) {
       writer.uint32(56).uint32(message.retryPartition);
+    }
+    if (message.dryRun !== undefined) {
+      DryRunLedger.encode(message.dryRun, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -2417,6 +2532,14 @@ export const ActionFailed: MessageFns<ActionFailed> = {
             message.retryPartition = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.dryRun = DryRunLedger.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2480,6 +2603,11 @@ export const ActionFailed: MessageFns<ActionFailed> = {
         : isSet(object.retry_partition)
         ? globalThis.Number(object.retry_partition)
         : undefined,
+      dryRun: isSet(object.dryRun)
+        ? DryRunLedger.fromJSON(object.dryRun)
+        : isSet(object.dry_run)
+        ? DryRunLedger.fromJSON(object.dry_run)
+        : undefined,
     };
   },
 
@@ -2512,6 +2640,9 @@ export const ActionFailed: MessageFns<ActionFailed> = {
     if (message.retryPartition !== undefined) {
       obj.retryPartition = Math.round(message.retryPartition);
     }
+    if (message.dryRun !== undefined) {
+      obj.dryRun = DryRunLedger.toJSON(message.dryRun);
+    }
     return obj;
   },
 
@@ -2539,6 +2670,9 @@ export const ActionFailed: MessageFns<ActionFailed> = {
       {},
     );
     message.retryPartition = object.retryPartition ?? undefined;
+    message.dryRun = (object.dryRun !== undefined && object.dryRun !== null)
+      ? DryRunLedger.fromPartial(object.dryRun)
+      : undefined;
     return message;
   },
 };

@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { CrmObject, ErrorInfo, FieldValue, LogLine } from "../../events/v1/common.ts";
+import { CrmObject, DryRunLedger, ErrorInfo, FieldValue, LogLine } from "../../events/v1/common.ts";
 
 export const protobufPackage = "codestep.history.v1";
 
@@ -64,7 +64,12 @@ export interface ExecutionView {
   /** JsWorkflows: the `Response` the step returned, JSON of { status, headers, body }. */
   httpResponseJson: string;
   /** JsWorkflows: the execution is the step a wait (api.waitForEvent) resumes; unset otherwise. */
-  wait: WaitView | undefined;
+  wait:
+    | WaitView
+    | undefined;
+  /** A dry run: the writes held back (see codestep.events.v1.DryRunWrite). */
+  dryRun?: boolean | undefined;
+  dryRunLedger?: DryRunLedger | undefined;
 }
 
 export interface ExecutionView_InputFieldsEntry {
@@ -104,6 +109,8 @@ export interface EnrollmentView {
   startedAt: number;
   finishedAt: number;
   failedActionId: string;
+  /** started with ?dryRun=true */
+  dryRun?: boolean | undefined;
 }
 
 export interface GetEnrollmentRequest {
@@ -175,6 +182,8 @@ function createBaseExecutionView(): ExecutionView {
     dueAt: 0,
     httpResponseJson: "",
     wait: undefined,
+    dryRun: undefined,
+    dryRunLedger: undefined,
   };
 }
 
@@ -260,6 +269,12 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     }
     if (message.wait !== undefined) {
       WaitView.encode(message.wait, writer.uint32(218).fork()).join();
+    }
+    if (message.dryRun !== undefined) {
+      writer.uint32(224).bool(message.dryRun);
+    }
+    if (message.dryRunLedger !== undefined) {
+      DryRunLedger.encode(message.dryRunLedger, writer.uint32(234).fork()).join();
     }
     return writer;
   },
@@ -499,6 +514,22 @@ export const ExecutionView: MessageFns<ExecutionView> = {
             message.wait = WaitView.decode(reader, reader.uint32());
             continue;
           }
+          case 28: {
+            if (tag !== 224) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+          case 29: {
+            if (tag !== 234) {
+              break;
+            }
+
+            message.dryRunLedger = DryRunLedger.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -674,6 +705,16 @@ export const ExecutionView: MessageFns<ExecutionView> = {
         ? globalThis.String(object.http_response_json)
         : "",
       wait: isSet(object.wait) ? WaitView.fromJSON(object.wait) : undefined,
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : undefined,
+      dryRunLedger: isSet(object.dryRunLedger)
+        ? DryRunLedger.fromJSON(object.dryRunLedger)
+        : isSet(object.dry_run_ledger)
+        ? DryRunLedger.fromJSON(object.dry_run_ledger)
+        : undefined,
     };
   },
 
@@ -772,6 +813,12 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     if (message.wait !== undefined) {
       obj.wait = WaitView.toJSON(message.wait);
     }
+    if (message.dryRun !== undefined) {
+      obj.dryRun = message.dryRun;
+    }
+    if (message.dryRunLedger !== undefined) {
+      obj.dryRunLedger = DryRunLedger.toJSON(message.dryRunLedger);
+    }
     return obj;
   },
 
@@ -825,6 +872,10 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     message.dueAt = object.dueAt ?? 0;
     message.httpResponseJson = object.httpResponseJson ?? "";
     message.wait = (object.wait !== undefined && object.wait !== null) ? WaitView.fromPartial(object.wait) : undefined;
+    message.dryRun = object.dryRun ?? undefined;
+    message.dryRunLedger = (object.dryRunLedger !== undefined && object.dryRunLedger !== null)
+      ? DryRunLedger.fromPartial(object.dryRunLedger)
+      : undefined;
     return message;
   },
 };
@@ -1164,6 +1215,7 @@ function createBaseEnrollmentView(): EnrollmentView {
     startedAt: 0,
     finishedAt: 0,
     failedActionId: "",
+    dryRun: undefined,
   };
 }
 
@@ -1198,6 +1250,9 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
     }
     if (message.failedActionId !== "") {
       writer.uint32(82).string(message.failedActionId);
+    }
+    if (message.dryRun !== undefined) {
+      writer.uint32(88).bool(message.dryRun);
     }
     return writer;
   },
@@ -1295,6 +1350,14 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
             message.failedActionId = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1345,6 +1408,11 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
         : isSet(object.failed_action_id)
         ? globalThis.String(object.failed_action_id)
         : "",
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : undefined,
     };
   },
 
@@ -1380,6 +1448,9 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
     if (message.failedActionId !== "") {
       obj.failedActionId = message.failedActionId;
     }
+    if (message.dryRun !== undefined) {
+      obj.dryRun = message.dryRun;
+    }
     return obj;
   },
 
@@ -1402,6 +1473,7 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
     message.startedAt = object.startedAt ?? 0;
     message.finishedAt = object.finishedAt ?? 0;
     message.failedActionId = object.failedActionId ?? "";
+    message.dryRun = object.dryRun ?? undefined;
     return message;
   },
 };
