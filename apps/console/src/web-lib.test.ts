@@ -4,10 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseWorkflowInput, actionToInput } from '@codestep/workflows';
+import { parseWorkflowInput, actionToInput, unifiedDiff } from '@codestep/workflows';
 import { apiErrorOf, errorLocation, fieldOfMessage } from './web/lib/api-errors.ts';
 import { clearDraft, loadDraft, saveDraft, type KeyValueStore } from './web/lib/drafts.ts';
 import { hrefOf, parseLocation, type View } from './web/lib/routes.ts';
+import { sideBySide, type SideRow } from './web/lib/side-by-side.ts';
 import { loadTraceTemplate, saveTraceTemplate, traceUrl } from './web/lib/trace-url.ts';
 import { earlierOutputs, emptyAction, emptyWorkflow, fromApi, toApiBody, type WorkflowForm } from './web/lib/workflow-form.ts';
 
@@ -91,8 +92,10 @@ describe("the console's URLs", () => {
     const views: View[] = [
       { name: 'workflows' },
       { name: 'workflow', id: 'wf 1/x' },
-      { name: 'history', workflowId: 'wf-1', status: 'failed' },
-      { name: 'history', workflowId: '', status: '' },
+      { name: 'history', workflowId: 'wf-1', status: 'failed', since: '2026-12-01T00:00', until: '2026-12-02T00:00', objectId: '901' },
+      { name: 'history', workflowId: '', status: '', since: '', until: '', objectId: '' },
+      { name: 'versions', id: 'wf-1', from: 2, to: 5 },
+      { name: 'versions', id: 'wf-1', from: 0, to: 0 },
       { name: 'enrollment', id: 'e-1' },
       { name: 'tail', enrollmentId: '' },
       { name: 'secrets' },
@@ -105,6 +108,43 @@ describe("the console's URLs", () => {
     }
     assert.deepEqual(parseLocation('/', ''), { name: 'workflows' });
     assert.deepEqual(parseLocation('/nope/x/y', ''), { name: 'not-found', path: '/nope/x/y' });
+    assert.deepEqual(parseLocation('/workflows/wf-1/versions', '?from=x&to=-1'), { name: 'versions', id: 'wf-1', from: 0, to: 0 }, 'a version that is not a number is none');
+  });
+});
+
+describe('a code diff side by side', () => {
+  /** The rows as `left | right` text: `-n text` removed, `+n text` added, ` n text` unchanged, `·` nothing. */
+  const render = (rows: SideRow[]) =>
+    rows.map((r) => {
+      if (r.type === 'hunk') return r.header;
+      const side = (l: (typeof r)['left']) => (l ? `${l.kind === 'removed' ? '-' : l.kind === 'added' ? '+' : ' '}${l.n} ${l.text}` : '·');
+      return `${side(r.left)} | ${side(r.right)}`;
+    });
+
+  it("pairs each hunk's removed lines with its added lines, numbering each side in its own version", () => {
+    const before = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l'].join('\n');
+    const after = ['a', 'B', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n'].join('\n');
+    const diff = unifiedDiff(before, after, { from: 'v1/x', to: 'v2/x' });
+    assert.deepEqual(render(sideBySide(diff)), [
+      '@@ -1,5 +1,5 @@',
+      ' 1 a |  1 a',
+      '-2 b | +2 B',
+      ' 3 c |  3 c',
+      ' 4 d |  4 d',
+      ' 5 e |  5 e',
+      '@@ -10,3 +10,5 @@',
+      ' 10 j |  10 j',
+      ' 11 k |  11 k',
+      ' 12 l |  12 l',
+      '· | +13 m',
+      '· | +14 n',
+    ]);
+  });
+
+  it('shows an added action all on the right and a removed one all on the left', () => {
+    assert.deepEqual(render(sideBySide(unifiedDiff('', 'x\ny', { from: '/dev/null', to: 'v2/a' }))), ['@@ -0,0 +1,2 @@', '· | +1 x', '· | +2 y']);
+    assert.deepEqual(render(sideBySide(unifiedDiff('x\ny\nz', 'x', { from: 'v1/a', to: 'v2/a' }))), ['@@ -1,3 +1,1 @@', ' 1 x |  1 x', '-2 y | ·', '-3 z | ·']);
+    assert.deepEqual(sideBySide(''), []);
   });
 });
 

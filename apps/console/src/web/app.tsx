@@ -13,6 +13,7 @@ import { EnrollmentView, HistoryView } from './views/history.tsx';
 import { SecretsView } from './views/secrets.tsx';
 import { SettingsView } from './views/settings.tsx';
 import { TailView } from './views/tail.tsx';
+import { VersionsView } from './views/versions.tsx';
 import { WorkflowEditor } from './views/workflow-editor.tsx';
 import { WorkflowsView } from './views/workflows.tsx';
 import { Link } from './widgets.tsx';
@@ -74,7 +75,7 @@ export function App() {
 function Header(props: { view: View; onSignOut: () => void }) {
   const v = props.view.name;
   const items: [string, string, boolean][] = [
-    ['/workflows', 'Workflows', v === 'workflows' || v === 'workflow'],
+    ['/workflows', 'Workflows', v === 'workflows' || v === 'workflow' || v === 'versions'],
     ['/history', 'History', v === 'history' || v === 'enrollment'],
     ['/tail', 'Live tail', v === 'tail'],
     ['/secrets', 'Secrets', v === 'secrets'],
@@ -113,8 +114,10 @@ function Page(props: { view: View }) {
       return <WorkflowsView />;
     case 'workflow':
       return <WorkflowEditor key={v.id} id={v.id} />;
+    case 'versions':
+      return <VersionsView key={v.id} id={v.id} from={v.from} to={v.to} />;
     case 'history':
-      return <HistoryView workflowId={v.workflowId} status={v.status} />;
+      return <HistoryView workflowId={v.workflowId} status={v.status} since={v.since} until={v.until} objectId={v.objectId} />;
     case 'enrollment':
       return <EnrollmentView key={v.id} id={v.id} />;
     case 'tail':

@@ -6,7 +6,7 @@
 import { useState } from 'preact/hooks';
 import type { Json } from '../api.ts';
 import { useLoad, useSession, when } from '../hooks.ts';
-import { hrefOf } from '../lib/routes.ts';
+import { hrefOf, type View } from '../lib/routes.ts';
 import { loadTraceTemplate, traceUrl } from '../lib/trace-url.ts';
 import { ErrorNote, Link, Loading, Status } from '../widgets.tsx';
 import type { WorkflowSummary } from './workflows.tsx';
@@ -51,7 +51,10 @@ export interface Enrollment {
 
 const PAGE = 50;
 
-export function HistoryView(props: { workflowId: string; status: string }) {
+/** The history's filters, as its URL carries them. */
+export type HistoryFilters = Omit<Extract<View, { name: 'history' }>, 'name'>;
+
+export function HistoryView(props: HistoryFilters) {
   const { api, navigate } = useSession();
   const [limit, setLimit] = useState(PAGE);
   const workflows = useLoad(() => api.get<{ workflows: WorkflowSummary[] }>('/v1/workflows'), []);
@@ -62,7 +65,7 @@ export function HistoryView(props: { workflowId: string; status: string }) {
     return api.get<{ enrollments: Enrollment[] }>(`/v1/enrollments?${q}`);
   }, [props.workflowId, props.status, limit]);
   const names = new Map((workflows.data?.workflows ?? []).map((w) => [w.id, w.name]));
-  const filter = (patch: { workflowId?: string; status?: string }) => navigate(hrefOf({ name: 'history', workflowId: props.workflowId, status: props.status, ...patch }));
+  const filter = (patch: Partial<HistoryFilters>) => navigate(hrefOf({ name: 'history', ...props, ...patch }));
   const rows = list.data?.enrollments ?? [];
   return (
     <>

@@ -10,7 +10,8 @@ import { useLoad, useSession } from '../hooks.ts';
 import { errorLocation, fieldOfMessage } from '../lib/api-errors.ts';
 import { clearDraft, loadDraft, saveDraft } from '../lib/drafts.ts';
 import { emptyAction, emptyWorkflow, fromApi, toApiBody, type WorkflowForm } from '../lib/workflow-form.ts';
-import { ErrorNote, Link, Loading } from '../widgets.tsx';
+import { hrefOf } from '../lib/routes.ts';
+import { ErrorNote, Link, Loading, Status } from '../widgets.tsx';
 import { ActionCard, TextField, type Choices } from './action-card.tsx';
 import { RunPanel } from './run-panel.tsx';
 
@@ -18,6 +19,7 @@ interface Saved {
   id: string;
   version: number;
   name: string;
+  status?: string;
 }
 
 function useChoices(): Choices {
@@ -113,7 +115,11 @@ function EditorForm(props: { id: string; form: WorkflowForm; setForm(f: Workflow
       <form onSubmit={save} aria-labelledby="wf-title" noValidate>
         <div class="row" style="justify-content: space-between">
           <h1 id="wf-title">{props.id === 'new' ? 'New workflow' : `Workflow ${props.saved?.name ?? ''}`}</h1>
-          {props.saved ? <span class="muted">saved version {props.saved.version}</span> : null}
+          {props.saved ? (
+            <span class="muted">
+              saved version {props.saved.version} · <Status value={props.saved.status ?? 'enabled'} /> · <Link href={hrefOf({ name: 'versions', id: props.id, from: 0, to: 0 })}>Versions</Link>
+            </span>
+          ) : null}
         </div>
         {draftShown ? <DraftNotice onDiscard={discard} /> : null}
         <div class="row">

@@ -9,6 +9,7 @@ export interface WorkflowSummary {
   name: string;
   objectType: string;
   createdAt: string;
+  status?: string;
   actions: Json[];
 }
 
@@ -42,6 +43,7 @@ export function WorkflowsView() {
             <tr>
               <th scope="col">Name</th>
               <th scope="col">Object</th>
+              <th scope="col">Status</th>
               <th scope="col">Version</th>
               <th scope="col">Actions</th>
               <th scope="col">Last run</th>
@@ -83,7 +85,12 @@ function WorkflowRow(props: { workflow: WorkflowSummary }) {
         </div>
       </td>
       <td>{w.objectType}</td>
-      <td>{w.version}</td>
+      <td>
+        <Status value={w.status ?? 'enabled'} />
+      </td>
+      <td>
+        <Link href={`/workflows/${encodeURIComponent(w.id)}/versions`}>{w.version}</Link>
+      </td>
       <td>{w.actions.length}</td>
       <td>
         {runs.error ? <span class="status failed">unavailable: {runs.error.message}</span> : null}
