@@ -8,6 +8,7 @@ import { parseWorkflowInput, actionToInput, unifiedDiff } from '@codestep/workfl
 import { apiErrorOf, errorLocation, fieldOfMessage } from './web/lib/api-errors.ts';
 import { clearDraft, loadDraft, saveDraft, type KeyValueStore } from './web/lib/drafts.ts';
 import { hrefOf, parseLocation, type View } from './web/lib/routes.ts';
+import { hoursAgo, isoToLocal, listQuery, localToIso, takePage, type HistoryFilters, type PageCursor } from './web/lib/history-query.ts';
 import { sideBySide, type SideRow } from './web/lib/side-by-side.ts';
 import { loadTraceTemplate, saveTraceTemplate, traceUrl } from './web/lib/trace-url.ts';
 import { earlierOutputs, emptyAction, emptyWorkflow, fromApi, toApiBody, type WorkflowForm } from './web/lib/workflow-form.ts';
@@ -145,6 +146,69 @@ describe('a code diff side by side', () => {
     assert.deepEqual(render(sideBySide(unifiedDiff('', 'x\ny', { from: '/dev/null', to: 'v2/a' }))), ['@@ -0,0 +1,2 @@', '· | +1 x', '· | +2 y']);
     assert.deepEqual(render(sideBySide(unifiedDiff('x\ny\nz', 'x', { from: 'v1/a', to: 'v2/a' }))), ['@@ -1,3 +1,1 @@', ' 1 x |  1 x', '-2 y | ·', '-3 z | ·']);
     assert.deepEqual(sideBySide(''), []);
+  });
+});
+
+describe("the history list's requests", () => {
+  const none: HistoryFilters = { workflowId: '', status: '', objectId: '', since: '', until: '' };
+  const local = isoToLocal(Date.parse('2026-12-07T15:30:00Z'));
+
+  it("sends the filters as the API's query, the browser's local times as ISO 8601", () => {
+    assert.equal(listQuery(none, 50).toString(), 'limit=50');
+    const q = listQuery({ workflowId: 'wf-1', status: 'failed', objectId: ' 901 ', since: local, until: '' }, 50);
+    assert.equal(q.get('workflowId'), 'wf-1');
+    assert.equal(q.get('status'), 'failed');
+    assert.equal(q.get('objectId'), '901');
+    assert.equal(q.get('startedAfter'), '2026-12-07T15:30:00.000Z', 'the local time round-trips to the same instant');
+    assert.equal(q.has('startedBefore'), false);
+    assert.equal(localToIso('not a time'), undefined);
+    assert.equal(localToIso(''), undefined);
+    assert.equal(Date.parse(localToIso(hoursAgo(24, Date.parse('2026-12-07T15:30:00Z')))!), Date.parse('2026-12-06T15:30:00Z'));
+  });
+
+  /** Pages through `all` (newest first, as the API orders them) the way the view does, answering each query from `all`. */
+  function pageThrough(all: { id: string; startedAt: string }[], size: number, filters = none): string[][] {
+    const pages: string[][] = [];
+    let cursor: PageCursor | undefined;
+    do {
+      const q = listQuery(filters, size, cursor);
+      const before = q.get('startedBefore');
+      const answer = all.filter((r) => !before || Date.parse(r.startedAt) < Date.parse(before)).slice(0, Number(q.get('limit')));
+      const page = takePage(answer, size, cursor);
+      pages.push(page.rows.map((r) => r.id));
+      cursor = page.next;
+    } while (cursor && pages.length < 100);
+    return pages;
+  }
+
+  it('pages newest first by start time, never skipping or repeating an enrollment, however many start in the same millisecond', () => {
+    const at = (ms: number) => new Date(Date.parse('2026-12-07T00:00:00Z') + ms).toISOString();
+    // 23 enrollments: 9 in one millisecond (across page boundaries), the rest one per millisecond.
+    const all = [
+      ...Array.from({ length: 7 }, (_, i) => ({ id: `a${i}`, startedAt: at(100 - i) })),
+      ...Array.from({ length: 9 }, (_, i) => ({ id: `b${i}`, startedAt: at(50) })),
+      ...Array.from({ length: 7 }, (_, i) => ({ id: `c${i}`, startedAt: at(40 - i) })),
+    ];
+    for (const size of [1, 2, 4, 5, 50]) {
+      const pages = pageThrough(all, size);
+      assert.deepEqual(
+        pages.flat(),
+        all.map((r) => r.id),
+        `page size ${size}`,
+      );
+      assert.ok(
+        pages.slice(0, -1).every((p) => p.length === size),
+        `full pages of ${size}`,
+      );
+    }
+  });
+
+  it('keeps the upper bound of the filter on later pages', () => {
+    const q = listQuery({ ...none, until: local }, 10, { startedAtMs: Date.parse('2026-12-08T00:00:00Z'), seen: ['x'] });
+    assert.equal(q.get('startedBefore'), '2026-12-07T15:30:00.000Z', 'the filter is earlier than the cursor');
+    assert.equal(q.get('limit'), '11');
+    const later = listQuery({ ...none, until: local }, 10, { startedAtMs: Date.parse('2026-12-07T10:00:00Z'), seen: [] });
+    assert.equal(later.get('startedBefore'), '2026-12-07T10:00:00.001Z');
   });
 });
 

@@ -17,4 +17,5 @@ export type { HubSpotAppSettings } from './hubspot/hubspot.settings.ts';
 export { hubspotActionDefinition, publishHubSpotAction, type ActionDefinitionInput, type ActionFieldSpec } from './hubspot/hubspot-action.definition.ts';
 export { actionTestRoutes, parseTestInput, type ActionTestOptions } from './action-test.routes.ts';
 export { MAX_RETRY_JOB, RETRY_VERSIONS, retryRoutes } from './retry.routes.ts';
+export { clientConfigRoutes, traceTemplateProblem, type ClientConfig } from './client-config.routes.ts';
 export { MAX_BATCH_BYTES, MAX_BATCH_ROWS, enrollmentBatches, parseBatch, type EnrollmentBatches, type EnrollmentBatchOptions } from './enrollment-batch.ts';

@@ -123,6 +123,9 @@ function enrollmentsPaths(): Record<string, unknown> {
           { name: 'workflowId', in: 'query', schema: { type: 'string' } },
           { name: 'status', in: 'query', schema: { type: 'string', enum: [...ENROLLMENT_STATUSES] } },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: LIMIT_PARAM.min, maximum: LIMIT_PARAM.max, default: LIMIT_PARAM.default } },
+          { name: 'objectId', in: 'query', schema: { type: 'string', maxLength: 200 }, description: "The enrolled object's id" },
+          { name: 'startedAfter', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'Started at or after this time (ISO 8601 with its zone)' },
+          { name: 'startedBefore', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'Started before this time (ISO 8601 with its zone); after startedAfter' },
         ],
         responses: { '200': { description: 'OK' }, ...errors },
       },
@@ -330,9 +333,16 @@ function hubspotPaths(): Record<string, unknown> {
   };
 }
 
-/** The tenant's own settings: its execution limits. */
+/** The tenant's own settings: its execution limits; and what the operator configured for clients. */
 function tenantPaths(): Record<string, unknown> {
   return {
+    '/v1/config': {
+      get: {
+        operationId: 'getClientConfig',
+        summary: "What the operator configured for clients: the tracing UI's URL template (CODESTEP_TRACE_URL_TEMPLATE), `{traceId}` replaced by an execution's traceId; null when none",
+        responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { traceUrlTemplate: { type: ['string', 'null'] } } }) }, ...errors },
+      },
+    },
     '/v1/tenant/limits': {
       get: {
         summary: "This tenant's execution limits: its settings (null = the operator's value), the effective values, and the operator's bounds",

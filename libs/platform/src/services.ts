@@ -24,6 +24,7 @@ import {
   startGateway,
   tenantLimitsOf,
   tenantLimitsRoutes,
+  clientConfigRoutes,
   workflowLifecycleRoutes,
   type Route,
 } from '@codestep/gateway-service';
@@ -225,6 +226,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
     ...retryRoutes(clients),
     ...batches.routes,
     ...tenantLimitsRoutes(tenants, operator),
+    ...clientConfigRoutes({ traceUrlTemplate: config.traceUrlTemplate }),
     ...hookRoutes(clients, { store, clock: systemClock, limitsOf }),
     ...hubspot.routes,
     ...(options.extraRoutes?.({ credentials }) ?? []),

@@ -103,6 +103,13 @@ export interface ListEnrollmentsRequest {
   /** optional filter */
   status: string;
   limit: number;
+  /**
+   * Optional filters: the enrolled object's id, and when the enrollment started (UNIX ms,
+   * `started_after` inclusive, `started_before` exclusive; 0: no bound).
+   */
+  objectId: string;
+  startedAfter: number;
+  startedBefore: number;
 }
 
 export interface ListEnrollmentsResponse {
@@ -1319,7 +1326,7 @@ export const GetEnrollmentRequest: MessageFns<GetEnrollmentRequest> = {
 };
 
 function createBaseListEnrollmentsRequest(): ListEnrollmentsRequest {
-  return { tenantId: "", workflowId: "", status: "", limit: 0 };
+  return { tenantId: "", workflowId: "", status: "", limit: 0, objectId: "", startedAfter: 0, startedBefore: 0 };
 }
 
 export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
@@ -1335,6 +1342,15 @@ export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
     }
     if (message.limit !== 0) {
       writer.uint32(32).uint32(message.limit);
+    }
+    if (message.objectId !== "") {
+      writer.uint32(82).string(message.objectId);
+    }
+    if (message.startedAfter !== 0) {
+      writer.uint32(88).int64(message.startedAfter);
+    }
+    if (message.startedBefore !== 0) {
+      writer.uint32(96).int64(message.startedBefore);
     }
     return writer;
   },
@@ -1384,6 +1400,30 @@ export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
             message.limit = reader.uint32();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.objectId = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.startedAfter = longToNumber(reader.int64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.startedBefore = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1410,6 +1450,21 @@ export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
         : "",
       status: isSet(object.status) ? globalThis.String(object.status) : "",
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      objectId: isSet(object.objectId)
+        ? globalThis.String(object.objectId)
+        : isSet(object.object_id)
+        ? globalThis.String(object.object_id)
+        : "",
+      startedAfter: isSet(object.startedAfter)
+        ? globalThis.Number(object.startedAfter)
+        : isSet(object.started_after)
+        ? globalThis.Number(object.started_after)
+        : 0,
+      startedBefore: isSet(object.startedBefore)
+        ? globalThis.Number(object.startedBefore)
+        : isSet(object.started_before)
+        ? globalThis.Number(object.started_before)
+        : 0,
     };
   },
 
@@ -1427,6 +1482,15 @@ export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
+    if (message.objectId !== "") {
+      obj.objectId = message.objectId;
+    }
+    if (message.startedAfter !== 0) {
+      obj.startedAfter = Math.round(message.startedAfter);
+    }
+    if (message.startedBefore !== 0) {
+      obj.startedBefore = Math.round(message.startedBefore);
+    }
     return obj;
   },
 
@@ -1439,6 +1503,9 @@ export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
     message.workflowId = object.workflowId ?? "";
     message.status = object.status ?? "";
     message.limit = object.limit ?? 0;
+    message.objectId = object.objectId ?? "";
+    message.startedAfter = object.startedAfter ?? 0;
+    message.startedBefore = object.startedBefore ?? 0;
     return message;
   },
 };
