@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseWorkflowInput, actionToInput, unifiedDiff } from '@codestep/workflows';
+import { failureLine, sampleTestBody, testRequestBody } from './web/lib/action-test.ts';
 import { apiErrorOf, errorLocation, fieldOfMessage } from './web/lib/api-errors.ts';
 import { clearDraft, loadDraft, saveDraft, type KeyValueStore } from './web/lib/drafts.ts';
 import { hrefOf, parseLocation, type View } from './web/lib/routes.ts';
@@ -209,6 +210,49 @@ describe("the history list's requests", () => {
     assert.equal(q.get('limit'), '11');
     const later = listQuery({ ...none, until: local }, 10, { startedAtMs: Date.parse('2026-12-07T10:00:00Z'), seen: [] });
     assert.equal(later.get('startedBefore'), '2026-12-07T10:00:00.001Z');
+  });
+});
+
+describe('testing an action from the editor', () => {
+  it("makes a sample event from the action's inputs: the properties it reads, and values for the outputs it takes", () => {
+    const action = {
+      ...emptyAction(1),
+      inputFields: [
+        { name: 'email', source: 'property' as const, property: 'email', value: '', fromAction: '', fromField: '' },
+        { name: 'co', source: 'property' as const, property: 'company', value: '', fromAction: '', fromField: '' },
+        { name: 'g', source: 'fromAction' as const, property: '', value: '', fromAction: 'action-1', fromField: 'greeting' },
+        { name: 'n', source: 'value' as const, property: '', value: '42', fromAction: '', fromField: '' },
+      ],
+    };
+    assert.deepEqual(sampleTestBody(action, 'DEAL'), {
+      object: { objectType: 'DEAL', objectId: '123', properties: { email: 'ada@example.com', company: 'sample company' } },
+      inputFields: { g: 'sample greeting' },
+    });
+    assert.deepEqual(Object.keys(sampleTestBody({ ...emptyAction(0), runtime: 'jsworkflows' }, 'CONTACT')), ['data', 'headers']);
+  });
+
+  it('sends the edited JSON with dryRun when asked, and says plainly what is wrong with JSON that is not an object', () => {
+    assert.deepEqual(testRequestBody('{"object": {"objectId": "7"}}', true), { body: { object: { objectId: '7' }, dryRun: true } });
+    assert.deepEqual(testRequestBody('{"dryRun": true}', false), { body: {} });
+    assert.deepEqual(testRequestBody('', false), { body: {} });
+    assert.match((testRequestBody('{"object": ', false) as { problem: string }).problem, /^The test event is not JSON/);
+    assert.match((testRequestBody('[1]', false) as { problem: string }).problem, /must be a JSON object/);
+  });
+
+  it("finds the line of the user's code a failure points at, in the error or in the stack logged at error level", () => {
+    const failed = {
+      executionId: 'x',
+      status: 'failed',
+      error: { code: 'USER_CODE_ERROR', message: "TypeError: Cannot read properties of null (reading 'foo')" },
+      logs: [
+        { level: 'log', message: 'at 1:1 nothing' },
+        { level: 'error', message: "TypeError: Cannot read properties of null (reading 'foo')\n    at exports.main (/action/index.js:3:8)" },
+      ],
+    };
+    assert.deepEqual(failureLine(failed), { line: 3, column: 8, message: failed.error.message });
+    assert.deepEqual(failureLine({ ...failed, logs: [], error: { code: 'USER_CODE_ERROR', message: 'boom at line 9' } }), { line: 9, message: 'boom at line 9' });
+    assert.equal(failureLine({ ...failed, logs: [], error: { code: 'TIMEOUT', message: 'did not finish within its time limit of 300 ms' } }), undefined);
+    assert.equal(failureLine({ executionId: 'x', status: 'succeeded', error: null }), undefined);
   });
 });
 

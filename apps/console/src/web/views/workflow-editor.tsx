@@ -9,11 +9,12 @@ import { ApiError } from '../api.ts';
 import { useLoad, useSession } from '../hooks.ts';
 import { errorLocation, fieldOfMessage } from '../lib/api-errors.ts';
 import { clearDraft, loadDraft, saveDraft } from '../lib/drafts.ts';
-import { emptyAction, emptyWorkflow, fromApi, toApiBody, type WorkflowForm } from '../lib/workflow-form.ts';
+import { emptyAction, emptyWorkflow, fromApi, toApiBody, type ActionForm, type WorkflowForm } from '../lib/workflow-form.ts';
 import { hrefOf } from '../lib/routes.ts';
 import { ErrorNote, Link, Loading, Status } from '../widgets.tsx';
 import { ActionCard, TextField, type Choices } from './action-card.tsx';
 import { RunPanel } from './run-panel.tsx';
+import type { TestTarget } from './test-panel.tsx';
 
 interface Saved {
   id: string;
@@ -135,7 +136,7 @@ function EditorForm(props: { id: string; form: WorkflowForm; setForm(f: Workflow
         </div>
         <h2>Actions, in order</h2>
         {refusal.workflowField('actions') ? <p class="field-error">{refusal.workflowField('actions')}</p> : null}
-        <Actions form={form} choices={choices} update={update} errorOf={refusal.actionError} />
+        <Actions form={form} choices={choices} update={update} errorOf={refusal.actionError} testOf={(a) => testTarget(props.id, props.saved, a)} />
         {error ? (
           <div class="alert" role="alert">
             <strong>Not saved:</strong> {error.message}
@@ -159,7 +160,21 @@ function EditorForm(props: { id: string; form: WorkflowForm; setForm(f: Workflow
   );
 }
 
-function Actions(props: { form: WorkflowForm; choices: Choices; update(f: WorkflowForm): void; errorOf: ReturnType<typeof refusalOf>['actionError'] }) {
+/** Where an action of the form can be tested: the saved version, when it has an action of that id. */
+function testTarget(id: string, saved: Saved | undefined, action: ActionForm): TestTarget | undefined {
+  if (id === 'new' || !saved) return undefined;
+  const savedAction = fromApi(saved).actions.find((x) => x.id === action.id);
+  if (!savedAction) return undefined;
+  return { workflowId: id, savedVersion: saved.version, unsaved: JSON.stringify(savedAction) !== JSON.stringify(action) };
+}
+
+function Actions(props: {
+  form: WorkflowForm;
+  choices: Choices;
+  update(f: WorkflowForm): void;
+  errorOf: ReturnType<typeof refusalOf>['actionError'];
+  testOf(action: ActionForm): TestTarget | undefined;
+}) {
   const { form, update } = props;
   return (
     <>
@@ -170,6 +185,7 @@ function Actions(props: { form: WorkflowForm; choices: Choices; update(f: Workfl
           index={i}
           choices={props.choices}
           error={props.errorOf(i)}
+          test={props.testOf(form.actions[i]!)}
           onChange={(a) => update({ ...form, actions: form.actions.map((x, k) => (k === i ? a : x)) })}
           onMove={(d) => {
             const actions = [...form.actions];
