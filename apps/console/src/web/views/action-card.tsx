@@ -74,12 +74,12 @@ export function ActionCard(props: ActionProps) {
       </div>
       <CodeEditor id={`${p}-code`} label={`Code of action ${props.index + 1}`} value={a.code} onChange={(code) => set({ code })} error={props.error?.code ?? testLine} invalid={!!err('code')} />
       {err('code') && !props.error?.code ? <p class="field-error">{err('code')}</p> : null}
+      {props.test ? <TestPanel target={props.test} action={a} objectType={props.form.objectType} prefix={p} onFailureLine={setTestLine} /> : null}
       <Inputs form={props.form} index={props.index} action={a} set={set} error={err('inputFields')} />
       <Outputs action={a} set={set} prefix={p} error={err('outputFields')} />
       <Picks legend="Secrets" names={props.choices.secrets} chosen={a.secrets} onChange={(secrets) => set({ secrets })} error={err('secrets')} empty="No secrets yet (add them under Secrets)." />
       <Picks legend="Connections" names={props.choices.connections} chosen={a.connections} onChange={(connections) => set({ connections })} error={err('connections')} empty="No connections yet." />
       <Limits action={a} set={set} prefix={p} limits={props.choices.limits} err={err} />
-      {props.test ? <TestPanel target={props.test} action={a} objectType={props.form.objectType} prefix={p} onFailureLine={setTestLine} /> : null}
     </section>
   );
 }

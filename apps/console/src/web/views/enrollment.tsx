@@ -8,6 +8,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Json } from '../api.ts';
 import { useLoad, useSession, useTraceTemplate, when } from '../hooks.ts';
+import { failureLine } from '../lib/action-test.ts';
 import { hrefOf } from '../lib/routes.ts';
 import { traceUrl } from '../lib/trace-url.ts';
 import { ErrorNote, Link, Loading, Status } from '../widgets.tsx';
@@ -145,6 +146,7 @@ function ExecutionItem(props: { execution: Execution }) {
   const [logs, setLogs] = useState<LogLine[]>(x.logs);
   const [next, setNext] = useState<number | null>(x.nextLinesAfter);
   const [error, setError] = useState<Error | undefined>();
+  const line = failureLine({ executionId: x.id, status: x.status, error: x.error, logs: x.logs });
   // A running step's console grows: take what a refresh brings, unless more pages were read by hand.
   useEffect(() => {
     if (logs.length <= x.logs.length) {
@@ -172,6 +174,7 @@ function ExecutionItem(props: { execution: Execution }) {
       </p>
       {x.error ? (
         <p class="alert">
+          {line ? <strong>Line {line.line}: </strong> : null}
           {x.error.message}{' '}
           <span class="muted">
             ({x.error.code}

@@ -334,7 +334,8 @@ function RetryProgress(props: { job: RetryJob }) {
       </label>
       <progress id="bulk-progress" max={Math.max(1, job.total)} value={done} />
       <p>
-        <span class="status completed">{job.completed} completed</span> · <span class="status failed">{job.failed} failed again</span> · {job.running} running · {job.refused} refused
+        <span class={job.completed ? 'status completed' : ''}>{job.completed} completed</span> · <span class={job.failed ? 'status failed' : ''}>{job.failed} failed again</span> · {job.running}{' '}
+        running · {job.refused} refused
       </p>
       {job.items.length ? (
         <ul class="compact" aria-label="Enrollments of the retry">

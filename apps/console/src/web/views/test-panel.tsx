@@ -74,7 +74,7 @@ export function TestPanel(props: { target: TestTarget; action: ActionForm; objec
         {props.target.unsaved ? <strong> Unsaved changes are not tested: save a new version first.</strong> : null}
       </p>
       <label for={`${p}-event`}>Test event (JSON: {a.runtime === 'jsworkflows' ? 'data and headers' : 'object and inputFields'})</label>
-      <textarea id={`${p}-event`} rows={8} style="width: 100%" value={text} onInput={(e) => edit(e.currentTarget.value)} spellcheck={false} />
+      <textarea id={`${p}-event`} rows={5} style="width: 100%" value={text} onInput={(e) => edit(e.currentTarget.value)} spellcheck={false} />
       <div class="row">
         <button type="button" class="secondary" onClick={() => edit(sample())}>
           Sample event
