@@ -282,7 +282,7 @@ function executionsRoutes(c: ApiClients): Route[] {
         stream: async (res: ServerResponse, signal: AbortSignal) => {
           res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
           res.write(': tail started\n\n');
-          const call = c.historyRaw.tail({ tenantId: req.tenantId, enrollmentId: req.query.get('enrollmentId') ?? '' });
+          const call = c.historyRaw.tail({ tenantId: req.tenantId, enrollmentId: req.query.get('enrollmentId') ?? '', workflowId: req.query.get('workflowId') ?? '' });
           signal.addEventListener('abort', () => call.cancel());
           await new Promise<void>((resolve) => {
             call.on('data', (e: historyV1.TailEvent) => res.write(`event: ${e.type}\ndata: ${JSON.stringify({ enrollmentId: e.enrollmentId, executionId: e.executionId, line: e.line ?? null })}\n\n`));

@@ -3,6 +3,7 @@
  * UI's URL template (`{traceId}` replaced by an execution's trace id) the console links each
  * execution to. Public like every other route: a script reads the same.
  */
+import { errors, json } from './openapi.parts.ts';
 import type { Route } from './router.ts';
 
 export interface ClientConfig {
@@ -21,4 +22,17 @@ export function traceTemplateProblem(template: string): string | undefined {
 export function clientConfigRoutes(config: ClientConfig): Route[] {
   const body = { traceUrlTemplate: config.traceUrlTemplate || null };
   return [{ method: 'GET', path: '/v1/config', auth: 'tenant', handle: async () => ({ status: 200, body }) }];
+}
+
+/** The OpenAPI section of GET /v1/config. */
+export function clientConfigPaths(): Record<string, unknown> {
+  return {
+    '/v1/config': {
+      get: {
+        operationId: 'getClientConfig',
+        summary: "What the operator configured for clients: the tracing UI's URL template (CODESTEP_TRACE_URL_TEMPLATE), `{traceId}` replaced by an execution's traceId; null when none",
+        responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { traceUrlTemplate: { type: ['string', 'null'] } } }) }, ...errors },
+      },
+    },
+  };
 }

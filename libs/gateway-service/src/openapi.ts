@@ -3,6 +3,7 @@ import { ACCEPTED_RUNTIME_VERSIONS, DEFAULT_RUNTIME_VERSION, ERROR_CODES } from 
 import { DEFAULT_OPERATOR_LIMITS as OPERATOR, LIMIT_MINIMUMS as MIN } from '@codestep/workflows';
 import { ENROLLMENT_STATUSES, LIMIT_PARAM, MAX_LOG_PAGE_LINES, VERSION_PARAM } from './api.routes.ts';
 import { conflict, errors, idParam, json, ref } from './openapi.parts.ts';
+import { clientConfigPaths } from './client-config.routes.ts';
 import { workflowOpsPaths, workflowOpsSchemas } from './openapi.workflow-ops.ts';
 
 /** The document, with `serverUrl` as its one server; paths and schemas are grouped by resource below. */
@@ -26,6 +27,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       ...hooksPaths(),
       ...oauthPaths(),
       ...tenantPaths(),
+      ...clientConfigPaths(),
       ...hubspotPaths(),
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'OK' } } } },
     },
@@ -161,7 +163,10 @@ function executionsPaths(): Record<string, unknown> {
     '/v1/tail': {
       get: {
         summary: 'Live tail (server-sent events) of logs and status changes',
-        parameters: [{ name: 'enrollmentId', in: 'query', schema: { type: 'string' } }],
+        parameters: [
+          { name: 'enrollmentId', in: 'query', schema: { type: 'string' } },
+          { name: 'workflowId', in: 'query', schema: { type: 'string' }, description: "The runs of one workflow (from each run's next event after the stream opens)" },
+        ],
         responses: { '200': { description: 'text/event-stream' } },
       },
     },
@@ -333,16 +338,9 @@ function hubspotPaths(): Record<string, unknown> {
   };
 }
 
-/** The tenant's own settings: its execution limits; and what the operator configured for clients. */
+/** The tenant's own settings: its execution limits. */
 function tenantPaths(): Record<string, unknown> {
   return {
-    '/v1/config': {
-      get: {
-        operationId: 'getClientConfig',
-        summary: "What the operator configured for clients: the tracing UI's URL template (CODESTEP_TRACE_URL_TEMPLATE), `{traceId}` replaced by an execution's traceId; null when none",
-        responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { traceUrlTemplate: { type: ['string', 'null'] } } }) }, ...errors },
-      },
-    },
     '/v1/tenant/limits': {
       get: {
         summary: "This tenant's execution limits: its settings (null = the operator's value), the effective values, and the operator's bounds",

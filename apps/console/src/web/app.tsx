@@ -122,7 +122,7 @@ function Page(props: { view: View }) {
     case 'enrollment':
       return <EnrollmentView key={v.id} id={v.id} />;
     case 'tail':
-      return <TailView enrollmentId={v.enrollmentId} />;
+      return <TailView enrollmentId={v.enrollmentId} workflowId={v.workflowId} />;
     case 'secrets':
       return <SecretsView />;
     case 'connections':

@@ -5,7 +5,7 @@ export type View =
   | { name: 'versions'; id: string; from: number; to: number }
   | { name: 'history'; workflowId: string; status: string; since: string; until: string; objectId: string }
   | { name: 'enrollment'; id: string }
-  | { name: 'tail'; enrollmentId: string }
+  | { name: 'tail'; enrollmentId: string; workflowId: string }
   | { name: 'secrets' }
   | { name: 'connections' }
   | { name: 'settings' }
@@ -24,7 +24,7 @@ export function parseLocation(pathname: string, search: string): View {
   if (first === 'history' && parts.length === 1)
     return { name: 'history', workflowId: q.get('workflowId') ?? '', status: q.get('status') ?? '', since: q.get('since') ?? '', until: q.get('until') ?? '', objectId: q.get('objectId') ?? '' };
   if (first === 'enrollments' && second && parts.length === 2) return { name: 'enrollment', id: second };
-  if (first === 'tail' && parts.length === 1) return { name: 'tail', enrollmentId: q.get('enrollmentId') ?? '' };
+  if (first === 'tail' && parts.length === 1) return { name: 'tail', enrollmentId: q.get('enrollmentId') ?? '', workflowId: q.get('workflowId') ?? '' };
   if (first === 'secrets' && parts.length === 1) return { name: 'secrets' };
   if (first === 'connections' && parts.length === 1) return { name: 'connections' };
   if (first === 'settings' && parts.length === 1) return { name: 'settings' };
@@ -56,8 +56,13 @@ export function hrefOf(view: View): string {
     }
     case 'enrollment':
       return `/enrollments/${encodeURIComponent(view.id)}`;
-    case 'tail':
-      return `/tail${view.enrollmentId ? `?enrollmentId=${encodeURIComponent(view.enrollmentId)}` : ''}`;
+    case 'tail': {
+      const q = new URLSearchParams();
+      if (view.enrollmentId) q.set('enrollmentId', view.enrollmentId);
+      if (view.workflowId) q.set('workflowId', view.workflowId);
+      const s = q.toString();
+      return `/tail${s ? `?${s}` : ''}`;
+    }
     case 'secrets':
       return '/secrets';
     case 'connections':

@@ -41,7 +41,7 @@ export function EnrollmentView(props: { id: string }) {
             <button type="button" class="secondary" onClick={e.reload}>
               Refresh
             </button>{' '}
-            <Link href={hrefOf({ name: 'tail', enrollmentId: d.id })}>Watch live</Link>
+            <Link href={hrefOf({ name: 'tail', enrollmentId: d.id, workflowId: '' })}>Watch live</Link>
             {d.status === 'running' ? <span class="muted"> (refreshing while it runs)</span> : null}
           </p>
           {d.error ? (

@@ -124,9 +124,15 @@ function usePages(filters: HistoryFilters) {
       setState((s) => ({ ...s, loading: false, error: e instanceof Error ? e : new Error(String(e)) }));
     }
   };
+  const filterKey = [filters.workflowId, filters.status, filters.objectId, filters.since, filters.until].join('\u0000');
+  // Other filters: the rows of the last ones go at once (a refresh keeps them until the answer).
+  useEffect(() => {
+    setRows([]);
+    setCursor(undefined);
+  }, [filterKey]);
   useEffect(() => {
     void load(undefined, false);
-  }, [filters.workflowId, filters.status, filters.objectId, filters.since, filters.until, tick]);
+  }, [filterKey, tick]);
   return { rows, ...state, more: cursor !== undefined, loadMore: () => void load(cursor, true), reload: () => setTick((t) => t + 1) };
 }
 
@@ -187,7 +193,7 @@ function Filters(props: { filters: HistoryFilters; workflows: WorkflowSummary[];
         <button type="button" class="secondary" onClick={props.onRefresh}>
           Refresh
         </button>
-        <Link href={hrefOf({ name: 'tail', enrollmentId: '' })}>Live tail</Link>
+        <Link href={hrefOf({ name: 'tail', enrollmentId: '', workflowId: f.workflowId })}>Live tail</Link>
       </div>
       <p class="row quick" aria-label="Quick time ranges">
         {QUICK_RANGES.map(([label, hours]) => (

@@ -153,6 +153,7 @@ function EditorForm(props: { id: string; form: WorkflowForm; setForm(f: Workflow
             {busy ? 'Saving…' : props.id === 'new' ? 'Create workflow' : 'Save new version'}
           </button>
           {props.id !== 'new' ? <Link href={`/history?workflowId=${encodeURIComponent(props.id)}`}>Runs of this workflow</Link> : null}
+          {props.id !== 'new' ? <Link href={hrefOf({ name: 'tail', enrollmentId: '', workflowId: props.id })}>Watch its runs live</Link> : null}
         </p>
       </form>
       {props.saved ? <RunPanel workflowId={props.id} objectType={form.objectType} /> : null}

@@ -128,6 +128,8 @@ export interface TailRequest {
   tenantId: string;
   /** optional */
   enrollmentId: string;
+  /** Optional: the runs of one workflow (enrollments the tail has seen start or run a step of it). */
+  workflowId: string;
 }
 
 export interface TailEvent {
@@ -1711,7 +1713,7 @@ export const GetExecutionRequest: MessageFns<GetExecutionRequest> = {
 };
 
 function createBaseTailRequest(): TailRequest {
-  return { tenantId: "", enrollmentId: "" };
+  return { tenantId: "", enrollmentId: "", workflowId: "" };
 }
 
 export const TailRequest: MessageFns<TailRequest> = {
@@ -1721,6 +1723,9 @@ export const TailRequest: MessageFns<TailRequest> = {
     }
     if (message.enrollmentId !== "") {
       writer.uint32(18).string(message.enrollmentId);
+    }
+    if (message.workflowId !== "") {
+      writer.uint32(82).string(message.workflowId);
     }
     return writer;
   },
@@ -1754,6 +1759,14 @@ export const TailRequest: MessageFns<TailRequest> = {
             message.enrollmentId = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1778,6 +1791,11 @@ export const TailRequest: MessageFns<TailRequest> = {
         : isSet(object.enrollment_id)
         ? globalThis.String(object.enrollment_id)
         : "",
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
     };
   },
 
@@ -1789,6 +1807,9 @@ export const TailRequest: MessageFns<TailRequest> = {
     if (message.enrollmentId !== "") {
       obj.enrollmentId = message.enrollmentId;
     }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
     return obj;
   },
 
@@ -1799,6 +1820,7 @@ export const TailRequest: MessageFns<TailRequest> = {
     const message = createBaseTailRequest();
     message.tenantId = object.tenantId ?? "";
     message.enrollmentId = object.enrollmentId ?? "";
+    message.workflowId = object.workflowId ?? "";
     return message;
   },
 };
