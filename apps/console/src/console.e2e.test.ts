@@ -215,7 +215,6 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
       await page.waitForTimeout(200);
     }
     await page.locator('tbody .status.completed').first().waitFor();
-    await shot(page, 'history');
   });
 
   it("opens the enrollment's timeline: both steps, their outputs and logs; a reload at its URL works", async () => {
@@ -332,6 +331,9 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     await page.getByRole('status').getByText('Done: 2 of 2').waitFor({ timeout: 90_000 });
     await page.getByText('2 completed').waitFor();
     await shot(page, 'bulk-retry');
+    await page.goto(`${dev.url}/history?workflowId=${encodeURIComponent(workflowUrl.split('/').pop()!)}`);
+    await page.locator('tbody tr').nth(3).waitFor();
+    await shot(page, 'history');
   });
 
   it('compares two versions side by side, rolls back to the first, and disables then enables the workflow', async () => {

@@ -193,7 +193,6 @@ function Filters(props: { filters: HistoryFilters; workflows: WorkflowSummary[];
         <button type="button" class="secondary" onClick={props.onRefresh}>
           Refresh
         </button>
-        <Link href={hrefOf({ name: 'tail', enrollmentId: '', workflowId: f.workflowId })}>Live tail</Link>
       </div>
       <p class="row quick" aria-label="Quick time ranges">
         {QUICK_RANGES.map(([label, hours]) => (
@@ -204,6 +203,7 @@ function Filters(props: { filters: HistoryFilters; workflows: WorkflowSummary[];
         <button type="button" class="secondary" onClick={() => props.onFilter({ since: '', until: '', objectId: '' })} disabled={!f.since && !f.until && !f.objectId}>
           Clear object and time
         </button>
+        <Link href={hrefOf({ name: 'tail', enrollmentId: '', workflowId: f.workflowId })}>Watch live</Link>
       </p>
     </form>
   );
