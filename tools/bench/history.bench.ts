@@ -85,7 +85,7 @@ async function pagesOf(url: string, filters: HistoryFilters, pages: number): Pro
     let cursor: PageCursor | undefined;
     for (let p = 0; p < pages; p++) {
       const t = performance.now();
-      const res = await fetch(`${url}/v1/enrollments?${listQuery(filters, PAGE, cursor)}`, { headers: { authorization: 'Bearer csk_bench' } });
+      const res = await fetch(`${url}/v1/enrollments?${listQuery(filters, PAGE, cursor)}`, { headers: { authorization: 'Bearer csk_bench' }, signal: AbortSignal.timeout(60_000) });
       const body = (await res.json()) as { enrollments: { id: string; startedAt: string | null }[]; error?: { message: string } };
       if (!res.ok) throw new Error(`GET /v1/enrollments answered ${res.status}: ${body.error?.message}`);
       const page = takePage(body.enrollments, PAGE, cursor);
@@ -149,27 +149,47 @@ async function measure(name: string, store: DocumentStore): Promise<Record<strin
   return out;
 }
 
+/** Each store's report as soon as it is done (a store that fails says why; the others still report). */
+async function report(name: string, run: () => Promise<Record<string, unknown>>): Promise<boolean> {
+  let out: Record<string, unknown>;
+  try {
+    out = await run();
+  } catch (error) {
+    out = { store: name, failed: error instanceof Error ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}` : String(error) };
+  }
+  process.stdout.write(JSON.stringify({ budgetMsPerPage: BUDGET_MS, pageSize: PAGE, requestsPerCase: REQUESTS, ...out }, null, 2) + '\n');
+  return out.allWithinBudget === true;
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'history-bench-'));
-const reports: Record<string, unknown>[] = [];
+let ok = true;
 try {
-  const sqlite = new SqliteStore({ path: join(dir, 'history.db') });
-  reports.push(await measure('sqlite', sqlite));
-  await sqlite.close();
-  if (process.env.MONGODB_URI) {
-    const database = `codestep_bench_${randomUUID().slice(0, 8)}`;
-    const mongo = new MongoStore({ uri: process.env.MONGODB_URI, database });
+  ok = await report('sqlite', async () => {
+    const sqlite = new SqliteStore({ path: join(dir, 'history.db') });
     try {
-      reports.push(await measure('mongodb', mongo));
+      return await measure('sqlite', sqlite);
     } finally {
-      await mongo.close();
-      const { MongoClient } = await import('mongodb');
-      const admin = new MongoClient(process.env.MONGODB_URI);
-      await admin.db(database).dropDatabase();
-      await admin.close();
+      await sqlite.close();
     }
+  });
+  const uri = process.env.MONGODB_URI;
+  if (uri) {
+    const database = `codestep_bench_${randomUUID().slice(0, 8)}`;
+    ok =
+      (await report('mongodb', async () => {
+        const mongo = new MongoStore({ uri, database });
+        try {
+          return await measure('mongodb', mongo);
+        } finally {
+          await mongo.close();
+          const { MongoClient } = await import('mongodb');
+          const admin = new MongoClient(uri);
+          await admin.db(database).dropDatabase();
+          await admin.close();
+        }
+      })) && ok;
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-process.stdout.write(JSON.stringify({ budgetMsPerPage: BUDGET_MS, pageSize: PAGE, requestsPerCase: REQUESTS, reports }, null, 2) + '\n');
-if (!reports.every((r) => r.allWithinBudget)) process.exitCode = 1;
+if (!ok) process.exitCode = 1;
