@@ -3,7 +3,10 @@
  * dev` run as a real process: sign in (a wrong key first), a refused save shown on its field, a
  * draft that survives a reload, a two-action workflow (the second action's input picked from the
  * first's output), an enrollment seen in the live tail and completed in the history, its timeline,
- * a reload at a deep URL, secrets. Screenshots of the main views go to docs/console/.
+ * a reload at a deep URL, an action tested from the editor (a failure marked at its line), a
+ * failing action fixed and its enrollments re-run (one from its failed step, the rest in bulk), two
+ * versions compared side by side, a rollback, disable and enable, secrets. Screenshots of the main
+ * views go to docs/console/.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -30,6 +33,18 @@ const SECOND = `exports.main = async (event) => {
   console.warn('second step got', event.inputFields.g);
   return { outputFields: { length: event.inputFields.g.length } };
 };`;
+/** The second action broken (version 2: it fails at line 4), then fixed (version 3). */
+const BROKEN = `exports.main = async (event) => {
+  console.warn('second step got', event.inputFields.g);
+  const measured = null;
+  return { outputFields: { length: measured.length } };
+};`;
+const FIXED = `exports.main = async (event) => {
+  console.warn('second step (fixed) got', event.inputFields.g);
+  return { outputFields: { length: event.inputFields.g.length } };
+};`;
+/** The operator's tracing UI (CODESTEP_TRACE_URL_TEMPLATE), served to the console by GET /v1/config. */
+const OPERATOR_TRACES = 'http://jaeger.example:16686/trace/{traceId}';
 
 /** A free loopback port (the platform's public URL, which the OAuth app's redirect URI names, must be known before it starts). */
 async function freePort(): Promise<number> {
@@ -100,6 +115,7 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
       HUBSPOT_AUTHORIZE_URL: `${fake.url}/oauth/authorize`,
       HUBSPOT_TOKEN_URL: `${fake.url}/oauth/v1/token`,
       HUBSPOT_REFRESH_TOKEN_REVOKE_URL: `${fake.url}/oauth/v1/refresh-tokens`,
+      CODESTEP_TRACE_URL_TEMPLATE: OPERATOR_TRACES,
     };
     dev = await startDev(dataDir, devEnv);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
@@ -178,9 +194,10 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
   it('enrolls an object, sees it in the live tail, and completed in the history', async () => {
     // A second tab of the same browser: the key lives in each tab's sessionStorage, so it signs in too.
     const tail = await page.context().newPage();
-    await tail.goto(dev.url + '/tail');
+    await tail.goto(`${dev.url}/tail?workflowId=${workflowUrl.split('/').pop()}`);
     await tail.getByLabel('API key').fill(dev.apiKey);
     await tail.getByRole('button', { name: 'Sign in' }).click();
+    await tail.getByRole('heading', { name: 'Live tail of Greet and measure' }).waitFor();
     await tail.getByRole('status').getByText('Live').waitFor();
     await page.locator('#enroll-object-id').fill('101');
     await page.getByRole('button', { name: 'Enroll', exact: true }).click();
@@ -198,7 +215,6 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
       await page.waitForTimeout(200);
     }
     await page.locator('tbody .status.completed').first().waitFor();
-    await shot(page, 'history');
   });
 
   it("opens the enrollment's timeline: both steps, their outputs and logs; a reload at its URL works", async () => {
@@ -210,6 +226,9 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     await page.getByText('"greeting": "hello ada@example.com"').waitFor();
     await page.getByText('"length": 21').waitFor();
     await page.getByText('[info] greeting ada@example.com').or(page.getByText('[log] greeting ada@example.com')).first().waitFor();
+    const operatorTrace = page.locator('a[href^="http://jaeger.example:16686/trace/"]').first();
+    await operatorTrace.waitFor();
+    assert.match((await operatorTrace.getAttribute('href'))!, /^http:\/\/jaeger\.example:16686\/trace\/[0-9a-f]{32}$/, "the operator's template links the enrollment to its trace");
     await shot(page, 'enrollment-timeline');
     await page.reload();
     await page.getByRole('heading', { name: `Enrollment ${enrollmentId}` }).waitFor();
@@ -219,6 +238,133 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     await page.getByRole('link', { name: 'Greet and measure' }).waitFor();
     await page.locator('tbody .status.completed').first().waitFor();
     await shot(page, 'workflows');
+  });
+
+  it('tests an action from the editor: its outputs and console lines, then a failure shown at its line', async () => {
+    await page.goto(workflowUrl);
+    await page.getByRole('heading', { name: 'Workflow Greet and measure' }).waitFor();
+    const first = page.locator('section', { has: page.locator('#action-0-title') });
+    await first.getByText('Test action action-1').click();
+    assert.match(await page.locator('#action-0-test-event').inputValue(), /"email": "ada@example.com"/, "the sample event has the property the action's input reads");
+    await first.getByRole('button', { name: 'Run test' }).click();
+    const result = first.getByRole('status', { name: 'Test result of action-1' });
+    await result.locator('.status.succeeded').waitFor({ timeout: 60_000 });
+    await result.getByText('"greeting": "hello ada@example.com"').waitFor();
+    await result.getByText(/\[(info|log)\] greeting ada@example.com/).waitFor();
+    await result.getByText(/in \d+ ms/).waitFor();
+    const second = page.locator('section', { has: page.locator('#action-1-title') });
+    await second.getByText('Test action action-2').click();
+    // No input g: the second action reads .length of undefined on its line 3.
+    await page.locator('#action-1-test-event').fill('{ "object": { "objectType": "CONTACT", "objectId": "555", "properties": {} } }');
+    await second.getByRole('button', { name: 'Run test' }).click();
+    const failed = second.getByRole('status', { name: 'Test result of action-2' });
+    await failed.locator('.status.failed').waitFor({ timeout: 60_000 });
+    await failed
+      .locator('.alert')
+      .getByText(/^Line 3: TypeError/)
+      .waitFor();
+    await second.locator('.editor .cm-lint-marker-error').waitFor();
+    await page.evaluate("document.getElementById('action-1-code-label').scrollIntoView()");
+    await shot(page, 'test-panel');
+  });
+
+  it('fixes a failing action, re-runs a failed enrollment from its failed step, and retries the other failures in bulk', async () => {
+    await page.goto(workflowUrl);
+    await page.getByRole('heading', { name: 'Workflow Greet and measure' }).waitFor();
+    await page.locator('[data-editor-state=ready]').nth(1).waitFor();
+    await typeCode(page, 'Code of action 2', BROKEN);
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByText('Saved: version 2.').waitFor();
+    const failedIds: string[] = [];
+    for (const objectId of ['102', '103', '104']) {
+      await page.locator('#enroll-object-id').fill(objectId);
+      await page.getByRole('button', { name: 'Enroll', exact: true }).click();
+      const link = page.getByRole('list', { name: 'Enrolled' }).getByRole('link').first();
+      await page.waitForFunction(`document.querySelectorAll('[aria-label="Enrolled"] li').length === ${failedIds.length + 1}`);
+      failedIds.push((await link.textContent())!.trim());
+    }
+    // The history, filtered to the failures of object 102 in the last hour.
+    await page.getByRole('link', { name: 'History', exact: true }).click();
+    await page.locator('#history-workflow').selectOption({ label: 'Greet and measure' });
+    await page.locator('#history-status').selectOption('failed');
+    await page.getByRole('button', { name: 'Last hour' }).click();
+    await page.locator('#history-object').fill('102');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForURL(/objectId=102/);
+    assert.match(page.url(), /status=failed/, 'the filters are in the URL');
+    assert.match(page.url(), /since=/);
+    // Until its enrollment has failed (and the list of the earlier filters is replaced), read again.
+    const row = page.getByRole('row').filter({ hasText: failedIds[0]! });
+    const rows = page.locator('tbody tr');
+    for (let i = 0; i < 100 && !((await row.count()) === 1 && (await rows.count()) === 1); i++) {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.waitForTimeout(300);
+    }
+    await row.waitFor();
+    assert.equal(await rows.count(), 1, 'only object 102 matches');
+    // Fix the action (version 3), then re-run 102 from its failed step on the latest version.
+    await page.goto(workflowUrl);
+    await page.locator('[data-editor-state=ready]').nth(1).waitFor();
+    await typeCode(page, 'Code of action 2', FIXED);
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByText('Saved: version 3.').waitFor();
+    await page.goto(`${dev.url}/enrollments/${failedIds[0]}`);
+    await page.getByRole('heading', { name: 'Re-run from the failed step' }).waitFor();
+    await page
+      .locator('.alert')
+      .getByText(/Failed at action-2/)
+      .waitFor();
+    await page
+      .locator('.timeline .alert')
+      .getByText(/^Line 4: TypeError/)
+      .waitFor();
+    await shot(page, 'enrollment-retry');
+    await page.getByRole('button', { name: 'Re-run from the failed step' }).click();
+    await page.locator('p > .status.completed').waitFor({ timeout: 60_000 });
+    await page.getByText('"length": 21').waitFor();
+    const steps = page.getByRole('list', { name: 'Executions in order' }).locator(':scope > li');
+    assert.ok((await steps.count()) >= 3, 'the failed attempt and the re-run are both in the timeline');
+    // The two other failures, retried in bulk from the history, with their progress.
+    await page.goto(`${dev.url}/history?workflowId=${encodeURIComponent(workflowUrl.split('/').pop()!)}&status=failed`);
+    await page.getByRole('heading', { name: 'Retry the failures of Greet and measure' }).waitFor();
+    await page.getByRole('button', { name: 'Retry failed enrollments' }).click();
+    await page.getByRole('status').getByText('Done: 2 of 2').waitFor({ timeout: 90_000 });
+    await page.getByText('2 completed').waitFor();
+    await shot(page, 'bulk-retry');
+    await page.goto(`${dev.url}/history?workflowId=${encodeURIComponent(workflowUrl.split('/').pop()!)}`);
+    await page.locator('tbody tr').nth(3).waitFor();
+    await shot(page, 'history');
+  });
+
+  it('compares two versions side by side, rolls back to the first, and disables then enables the workflow', async () => {
+    await page.goto(workflowUrl);
+    await page.getByRole('link', { name: 'Versions' }).click();
+    await page.getByRole('heading', { name: 'Versions of Greet and measure' }).waitFor();
+    await page.getByRole('heading', { name: 'Version 2 → version 3' }).waitFor();
+    const code = page.getByRole('table', { name: /Code of action-2: version 2 on the left, version 3 on the right/ });
+    await code.locator('td.removed', { hasText: 'const measured = null;' }).waitFor();
+    await code.locator('td.added', { hasText: "console.warn('second step (fixed) got'" }).waitFor();
+    await page.getByRole('radio', { name: 'Compare from version 1' }).check();
+    await page.getByRole('heading', { name: 'Version 1 → version 3' }).waitFor();
+    assert.match(page.url(), /versions\?from=1&to=3$/, 'the compared versions are in the URL');
+    await shot(page, 'versions');
+    await page.getByRole('button', { name: 'Roll back to version 1' }).click();
+    await page.getByText('Rolled back: version 4 is a copy of version 1.').waitFor();
+    await page.getByRole('row').filter({ hasText: 'rollback to 1' }).waitFor();
+    await page.getByRole('heading', { name: 'Version 3 → version 4' }).waitFor();
+    await page.locator('#status-reason').fill('paused for the demo');
+    await page.getByRole('button', { name: 'Disable workflow' }).click();
+    await page.locator('.status.disabled').first().waitFor();
+    await page.goto(workflowUrl);
+    await page.locator('#enroll-object-id').fill('105');
+    await page.getByRole('button', { name: 'Enroll', exact: true }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/disabled/i)
+      .waitFor();
+    await page.getByRole('link', { name: 'Versions' }).click();
+    await page.getByRole('button', { name: 'Enable workflow' }).click();
+    await page.locator('.status.enabled').first().waitFor();
   });
 
   it('says so plainly when the server restarts under the open page, and carries on once it is back', async () => {

@@ -4,10 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseWorkflowInput, actionToInput } from '@codestep/workflows';
+import { parseWorkflowInput, actionToInput, unifiedDiff } from '@codestep/workflows';
+import { failureLine, sampleTestBody, testRequestBody } from './web/lib/action-test.ts';
 import { apiErrorOf, errorLocation, fieldOfMessage } from './web/lib/api-errors.ts';
 import { clearDraft, loadDraft, saveDraft, type KeyValueStore } from './web/lib/drafts.ts';
 import { hrefOf, parseLocation, type View } from './web/lib/routes.ts';
+import { hoursAgo, isoToLocal, listQuery, localToIso, takePage, type HistoryFilters, type PageCursor } from './web/lib/history-query.ts';
+import { sideBySide, type SideRow } from './web/lib/side-by-side.ts';
 import { loadTraceTemplate, saveTraceTemplate, traceUrl } from './web/lib/trace-url.ts';
 import { earlierOutputs, emptyAction, emptyWorkflow, fromApi, toApiBody, type WorkflowForm } from './web/lib/workflow-form.ts';
 
@@ -91,10 +94,13 @@ describe("the console's URLs", () => {
     const views: View[] = [
       { name: 'workflows' },
       { name: 'workflow', id: 'wf 1/x' },
-      { name: 'history', workflowId: 'wf-1', status: 'failed' },
-      { name: 'history', workflowId: '', status: '' },
+      { name: 'history', workflowId: 'wf-1', status: 'failed', since: '2026-12-01T00:00', until: '2026-12-02T00:00', objectId: '901' },
+      { name: 'history', workflowId: '', status: '', since: '', until: '', objectId: '' },
+      { name: 'versions', id: 'wf-1', from: 2, to: 5 },
+      { name: 'versions', id: 'wf-1', from: 0, to: 0 },
       { name: 'enrollment', id: 'e-1' },
-      { name: 'tail', enrollmentId: '' },
+      { name: 'tail', enrollmentId: '', workflowId: '' },
+      { name: 'tail', enrollmentId: 'enr 1', workflowId: 'wf-1' },
       { name: 'secrets' },
       { name: 'connections' },
       { name: 'settings' },
@@ -105,6 +111,149 @@ describe("the console's URLs", () => {
     }
     assert.deepEqual(parseLocation('/', ''), { name: 'workflows' });
     assert.deepEqual(parseLocation('/nope/x/y', ''), { name: 'not-found', path: '/nope/x/y' });
+    assert.deepEqual(parseLocation('/workflows/wf-1/versions', '?from=x&to=-1'), { name: 'versions', id: 'wf-1', from: 0, to: 0 }, 'a version that is not a number is none');
+  });
+});
+
+describe('a code diff side by side', () => {
+  /** The rows as `left | right` text: `-n text` removed, `+n text` added, ` n text` unchanged, `·` nothing. */
+  const render = (rows: SideRow[]) =>
+    rows.map((r) => {
+      if (r.type === 'hunk') return r.header;
+      const side = (l: (typeof r)['left']) => (l ? `${l.kind === 'removed' ? '-' : l.kind === 'added' ? '+' : ' '}${l.n} ${l.text}` : '·');
+      return `${side(r.left)} | ${side(r.right)}`;
+    });
+
+  it("pairs each hunk's removed lines with its added lines, numbering each side in its own version", () => {
+    const before = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l'].join('\n');
+    const after = ['a', 'B', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n'].join('\n');
+    const diff = unifiedDiff(before, after, { from: 'v1/x', to: 'v2/x' });
+    assert.deepEqual(render(sideBySide(diff)), [
+      '@@ -1,5 +1,5 @@',
+      ' 1 a |  1 a',
+      '-2 b | +2 B',
+      ' 3 c |  3 c',
+      ' 4 d |  4 d',
+      ' 5 e |  5 e',
+      '@@ -10,3 +10,5 @@',
+      ' 10 j |  10 j',
+      ' 11 k |  11 k',
+      ' 12 l |  12 l',
+      '· | +13 m',
+      '· | +14 n',
+    ]);
+  });
+
+  it('shows an added action all on the right and a removed one all on the left', () => {
+    assert.deepEqual(render(sideBySide(unifiedDiff('', 'x\ny', { from: '/dev/null', to: 'v2/a' }))), ['@@ -0,0 +1,2 @@', '· | +1 x', '· | +2 y']);
+    assert.deepEqual(render(sideBySide(unifiedDiff('x\ny\nz', 'x', { from: 'v1/a', to: 'v2/a' }))), ['@@ -1,3 +1,1 @@', ' 1 x |  1 x', '-2 y | ·', '-3 z | ·']);
+    assert.deepEqual(sideBySide(''), []);
+  });
+});
+
+describe("the history list's requests", () => {
+  const none: HistoryFilters = { workflowId: '', status: '', objectId: '', since: '', until: '' };
+  const local = isoToLocal(Date.parse('2026-12-07T15:30:00Z'));
+
+  it("sends the filters as the API's query, the browser's local times as ISO 8601", () => {
+    assert.equal(listQuery(none, 50).toString(), 'limit=50');
+    const q = listQuery({ workflowId: 'wf-1', status: 'failed', objectId: ' 901 ', since: local, until: '' }, 50);
+    assert.equal(q.get('workflowId'), 'wf-1');
+    assert.equal(q.get('status'), 'failed');
+    assert.equal(q.get('objectId'), '901');
+    assert.equal(q.get('startedAfter'), '2026-12-07T15:30:00.000Z', 'the local time round-trips to the same instant');
+    assert.equal(q.has('startedBefore'), false);
+    assert.equal(localToIso('not a time'), undefined);
+    assert.equal(localToIso(''), undefined);
+    assert.equal(Date.parse(localToIso(hoursAgo(24, Date.parse('2026-12-07T15:30:00Z')))!), Date.parse('2026-12-06T15:30:00Z'));
+  });
+
+  /** Pages through `all` (newest first, as the API orders them) the way the view does, answering each query from `all`. */
+  function pageThrough(all: { id: string; startedAt: string }[], size: number, filters = none): string[][] {
+    const pages: string[][] = [];
+    let cursor: PageCursor | undefined;
+    do {
+      const q = listQuery(filters, size, cursor);
+      const before = q.get('startedBefore');
+      const answer = all.filter((r) => !before || Date.parse(r.startedAt) < Date.parse(before)).slice(0, Number(q.get('limit')));
+      const page = takePage(answer, size, cursor);
+      pages.push(page.rows.map((r) => r.id));
+      cursor = page.next;
+    } while (cursor && pages.length < 100);
+    return pages;
+  }
+
+  it('pages newest first by start time, never skipping or repeating an enrollment, however many start in the same millisecond', () => {
+    const at = (ms: number) => new Date(Date.parse('2026-12-07T00:00:00Z') + ms).toISOString();
+    // 23 enrollments: 9 in one millisecond (across page boundaries), the rest one per millisecond.
+    const all = [
+      ...Array.from({ length: 7 }, (_, i) => ({ id: `a${i}`, startedAt: at(100 - i) })),
+      ...Array.from({ length: 9 }, (_, i) => ({ id: `b${i}`, startedAt: at(50) })),
+      ...Array.from({ length: 7 }, (_, i) => ({ id: `c${i}`, startedAt: at(40 - i) })),
+    ];
+    for (const size of [1, 2, 4, 5, 50]) {
+      const pages = pageThrough(all, size);
+      assert.deepEqual(
+        pages.flat(),
+        all.map((r) => r.id),
+        `page size ${size}`,
+      );
+      assert.ok(
+        pages.slice(0, -1).every((p) => p.length === size),
+        `full pages of ${size}`,
+      );
+    }
+  });
+
+  it('keeps the upper bound of the filter on later pages', () => {
+    const q = listQuery({ ...none, until: local }, 10, { startedAtMs: Date.parse('2026-12-08T00:00:00Z'), seen: ['x'] });
+    assert.equal(q.get('startedBefore'), '2026-12-07T15:30:00.000Z', 'the filter is earlier than the cursor');
+    assert.equal(q.get('limit'), '11');
+    const later = listQuery({ ...none, until: local }, 10, { startedAtMs: Date.parse('2026-12-07T10:00:00Z'), seen: [] });
+    assert.equal(later.get('startedBefore'), '2026-12-07T10:00:00.001Z');
+  });
+});
+
+describe('testing an action from the editor', () => {
+  it("makes a sample event from the action's inputs: the properties it reads, and values for the outputs it takes", () => {
+    const action = {
+      ...emptyAction(1),
+      inputFields: [
+        { name: 'email', source: 'property' as const, property: 'email', value: '', fromAction: '', fromField: '' },
+        { name: 'co', source: 'property' as const, property: 'company', value: '', fromAction: '', fromField: '' },
+        { name: 'g', source: 'fromAction' as const, property: '', value: '', fromAction: 'action-1', fromField: 'greeting' },
+        { name: 'n', source: 'value' as const, property: '', value: '42', fromAction: '', fromField: '' },
+      ],
+    };
+    assert.deepEqual(sampleTestBody(action, 'DEAL'), {
+      object: { objectType: 'DEAL', objectId: '123', properties: { email: 'ada@example.com', company: 'sample company' } },
+      inputFields: { g: 'sample greeting' },
+    });
+    assert.deepEqual(Object.keys(sampleTestBody({ ...emptyAction(0), runtime: 'jsworkflows' }, 'CONTACT')), ['data', 'headers']);
+  });
+
+  it('sends the edited JSON with dryRun when asked, and says plainly what is wrong with JSON that is not an object', () => {
+    assert.deepEqual(testRequestBody('{"object": {"objectId": "7"}}', true), { body: { object: { objectId: '7' }, dryRun: true } });
+    assert.deepEqual(testRequestBody('{"dryRun": true}', false), { body: {} });
+    assert.deepEqual(testRequestBody('', false), { body: {} });
+    assert.match((testRequestBody('{"object": ', false) as { problem: string }).problem, /^The test event is not JSON/);
+    assert.match((testRequestBody('[1]', false) as { problem: string }).problem, /must be a JSON object/);
+  });
+
+  it("finds the line of the user's code a failure points at, in the error or in the stack logged at error level", () => {
+    const failed = {
+      executionId: 'x',
+      status: 'failed',
+      error: { code: 'USER_CODE_ERROR', message: "TypeError: Cannot read properties of null (reading 'foo')" },
+      logs: [
+        { level: 'log', message: 'at 1:1 nothing' },
+        { level: 'error', message: "TypeError: Cannot read properties of null (reading 'foo')\n    at exports.main (/action/index.js:3:8)" },
+      ],
+    };
+    assert.deepEqual(failureLine(failed), { line: 3, column: 8, message: failed.error.message });
+    assert.deepEqual(failureLine({ ...failed, logs: [], error: { code: 'USER_CODE_ERROR', message: 'boom at line 9' } }), { line: 9, message: 'boom at line 9' });
+    assert.equal(failureLine({ ...failed, logs: [], error: { code: 'TIMEOUT', message: 'did not finish within its time limit of 300 ms' } }), undefined);
+    assert.equal(failureLine({ executionId: 'x', status: 'succeeded', error: null }), undefined);
   });
 });
 

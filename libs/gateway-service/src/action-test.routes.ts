@@ -101,7 +101,7 @@ function resultView(x: historyV1.ExecutionView, workflowVersion: number, testId:
     status: x.status,
     outputFields: fieldMapToPlain(x.outputFields),
     ...(x.returnValueJson ? { returnValue: JSON.parse(x.returnValueJson) as unknown } : {}),
-    logs: x.logs.map((l) => ({ level: l.level, message: l.message })),
+    logs: x.logs.map((l) => ({ level: l.level, message: l.message, at: l.at ? new Date(l.at).toISOString() : null })),
     error: x.error ? { code: x.error.code, message: x.error.message } : null,
     durationMs: x.durationMs,
     ...dryRunView(x),

@@ -74,6 +74,27 @@ describe('query parameters of the API routes', () => {
     assert.equal(f.calls[0]?.status, 'failed');
   });
 
+  it('passes the object id and the time range as UNIX ms, and refuses a time that is not ISO 8601 with its zone, or a range that holds nothing', async () => {
+    const f = fixture();
+    await f.list('objectId=901&startedAfter=2026-12-01T00:00:00Z&startedBefore=2026-12-01T01:00:00.500%2B01:00');
+    assert.deepEqual([f.calls[0]?.objectId, f.calls[0]?.startedAfter, f.calls[0]?.startedBefore], ['901', Date.parse('2026-12-01T00:00:00Z'), Date.parse('2026-12-01T00:00:00.500Z')]);
+    await f.list('');
+    assert.deepEqual([f.calls[1]?.objectId, f.calls[1]?.startedAfter, f.calls[1]?.startedBefore], ['', 0, 0]);
+    for (const [query, message] of [
+      ['startedAfter=yesterday', /query parameter "startedAfter" must be an ISO 8601 time with its zone/],
+      ['startedBefore=2026-12-01', /query parameter "startedBefore" must be an ISO 8601 time/],
+      ['startedBefore=2026-12-01T10:00:00', /"startedBefore" must be an ISO 8601 time with its zone/],
+      ['startedAfter=2026-13-45T10:00:00Z', /"startedAfter" must be an ISO 8601 time/],
+      ['startedAfter=2026-12-02T00:00:00Z&startedBefore=2026-12-01T00:00:00Z', /"startedAfter" must be before "startedBefore"/],
+      [`objectId=${'9'.repeat(201)}`, /"objectId" must be at most 200 characters/],
+    ] as const) {
+      const r = await refusal(f.list(query));
+      assert.equal(r.code, 'INVALID_ARGUMENT', query);
+      assert.match(r.message, message, query);
+    }
+    assert.equal(f.calls.length, 2, 'nothing refused reached the history service');
+  });
+
   it('refuses a workflow version that is negative or not an integer, and reads the latest without one', async () => {
     const f = fixture();
     for (const version of ['-1', 'latest', '2.5', '4294967296']) {

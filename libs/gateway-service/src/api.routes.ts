@@ -9,7 +9,7 @@ import { fieldMapToPlain } from '@codestep/events';
 import type { PromiseClient } from '@codestep/rpc';
 import { actionToInput, parseWorkflowInput, runtimeVersionOf, type LimitBounds } from '@codestep/workflows';
 import { checkSecretSelections, type SaveWarning } from './connections.routes.ts';
-import { queryEnum, queryInteger } from './request-input.parser.ts';
+import { queryEnum, queryInteger, queryTime } from './request-input.parser.ts';
 import type { Route, RouteRequest } from './router.ts';
 import type { TenantLimitsOf } from './tenant-limits.routes.ts';
 
@@ -27,6 +27,8 @@ export interface ApiClients {
 export const LIMIT_PARAM = { min: 1, max: 5000, default: 50 } as const;
 /** `GET /v1/workflows/{id}?version=`: 0 (or none) is the latest; the field is a uint32. */
 export const VERSION_PARAM = { min: 0, max: 2 ** 32 - 1, default: 0 } as const;
+/** `GET /v1/enrollments?objectId=`: longer than any CRM object id. */
+const MAX_OBJECT_ID = 200;
 /** The statuses an enrollment has (`GET /v1/enrollments?status=`). */
 export const ENROLLMENT_STATUSES = ['running', 'completed', 'failed'] as const;
 
@@ -282,11 +284,20 @@ function enrollmentsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
       path: '/v1/enrollments',
       auth: 'tenant',
       handle: async (req) => {
+        const startedAfter = queryTime(req.query, 'startedAfter');
+        const startedBefore = queryTime(req.query, 'startedBefore');
+        if (startedAfter && startedBefore && startedAfter >= startedBefore)
+          throw new ValidationError('query parameter "startedAfter" must be before "startedBefore": the range would hold no enrollment', { field: 'startedAfter' });
+        const objectId = req.query.get('objectId') ?? '';
+        if (objectId.length > MAX_OBJECT_ID) throw new ValidationError(`query parameter "objectId" must be at most ${MAX_OBJECT_ID} characters`, { field: 'objectId' });
         const out = await c.history.listEnrollments({
           tenantId: req.tenantId,
           workflowId: req.query.get('workflowId') ?? '',
           status: queryEnum(req.query, 'status', ENROLLMENT_STATUSES),
           limit: queryInteger(req.query, 'limit', LIMIT_PARAM),
+          objectId,
+          startedAfter,
+          startedBefore,
         });
         return { status: 200, body: { enrollments: out.enrollments.map(enrollmentView) } };
       },
@@ -322,7 +333,7 @@ function executionsRoutes(c: ApiClients): Route[] {
         stream: async (res: ServerResponse, signal: AbortSignal) => {
           res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
           res.write(': tail started\n\n');
-          const call = c.historyRaw.tail({ tenantId: req.tenantId, enrollmentId: req.query.get('enrollmentId') ?? '' });
+          const call = c.historyRaw.tail({ tenantId: req.tenantId, enrollmentId: req.query.get('enrollmentId') ?? '', workflowId: req.query.get('workflowId') ?? '' });
           signal.addEventListener('abort', () => call.cancel());
           await new Promise<void>((resolve) => {
             call.on('data', (e: historyV1.TailEvent) => res.write(`event: ${e.type}\ndata: ${JSON.stringify({ enrollmentId: e.enrollmentId, executionId: e.executionId, line: e.line ?? null })}\n\n`));

@@ -19,4 +19,5 @@ export { hubspotActionDefinition, publishHubSpotAction, type ActionDefinitionInp
 export { actionTestRoutes, parseTestInput, type ActionTestOptions } from './action-test.routes.ts';
 export { createHubSpotObjectReader, type HubSpotObjectReader, type HubSpotObjectReaderDeps } from './hubspot/hubspot-object.reader.ts';
 export { MAX_RETRY_JOB, RETRY_VERSIONS, retryRoutes } from './retry.routes.ts';
+export { clientConfigRoutes, traceTemplateProblem, type ClientConfig } from './client-config.routes.ts';
 export { MAX_BATCH_BYTES, MAX_BATCH_ROWS, enrollmentBatches, parseBatch, type EnrollmentBatches, type EnrollmentBatchOptions } from './enrollment-batch.ts';

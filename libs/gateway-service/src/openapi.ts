@@ -3,6 +3,8 @@ import { ACCEPTED_RUNTIME_VERSIONS, DEFAULT_RUNTIME_VERSION, ERROR_CODES } from 
 import { DEFAULT_OPERATOR_LIMITS as OPERATOR, LIMIT_MINIMUMS as MIN } from '@codestep/workflows';
 import { ENROLLMENT_STATUSES, LIMIT_PARAM, MAX_LOG_PAGE_LINES, VERSION_PARAM } from './api.routes.ts';
 import { conflict, errors, idParam, json, ref } from './openapi.parts.ts';
+import { clientConfigPaths } from './client-config.routes.ts';
+import { tenantLimitsSchemas } from './openapi.tenant-limits.ts';
 import { resumePaths, waitSchema } from './openapi.resume.ts';
 import { DRY_RUN_QUERY_PARAM, OBJECT_TYPE_SCHEMA, SAVE_WARNINGS_SCHEMA, workflowOpsPaths, workflowOpsSchemas } from './openapi.workflow-ops.ts';
 
@@ -28,6 +30,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       ...resumePaths(),
       ...oauthPaths(),
       ...tenantPaths(),
+      ...clientConfigPaths(),
       ...hubspotPaths(),
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'OK' } } } },
     },
@@ -125,6 +128,9 @@ function enrollmentsPaths(): Record<string, unknown> {
           { name: 'workflowId', in: 'query', schema: { type: 'string' } },
           { name: 'status', in: 'query', schema: { type: 'string', enum: [...ENROLLMENT_STATUSES] } },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: LIMIT_PARAM.min, maximum: LIMIT_PARAM.max, default: LIMIT_PARAM.default } },
+          { name: 'objectId', in: 'query', schema: { type: 'string', maxLength: 200 }, description: "The enrolled object's id" },
+          { name: 'startedAfter', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'Started at or after this time (ISO 8601 with its zone)' },
+          { name: 'startedBefore', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'Started before this time (ISO 8601 with its zone); after startedAfter' },
         ],
         responses: { '200': { description: 'OK' }, ...errors },
       },
@@ -160,7 +166,10 @@ function executionsPaths(): Record<string, unknown> {
     '/v1/tail': {
       get: {
         summary: 'Live tail (server-sent events) of logs and status changes',
-        parameters: [{ name: 'enrollmentId', in: 'query', schema: { type: 'string' } }],
+        parameters: [
+          { name: 'enrollmentId', in: 'query', schema: { type: 'string' } },
+          { name: 'workflowId', in: 'query', schema: { type: 'string' }, description: "The runs of one workflow (from each run's next event after the stream opens)" },
+        ],
         responses: { '200': { description: 'text/event-stream' } },
       },
     },
@@ -399,48 +408,6 @@ function actionSchemas(): Record<string, unknown> {
           description: `Memory, MB. Absent: the tenant's defaultMemoryMb (else the operator's, ${OPERATOR.defaultMemoryMb} unless configured). At most the tenant's maxMemoryMb; more is refused with 400`,
         },
       },
-    },
-  };
-}
-
-/** A tenant's execution limits: its settings, and what applies. */
-function tenantLimitsSchemas(): Record<string, unknown> {
-  return {
-    TenantLimitSettings: {
-      type: 'object',
-      properties: {
-        defaultTimeoutMs: { type: ['integer', 'null'], minimum: MIN.timeoutMs, description: "Wall time of the tenant's actions that set none, ms" },
-        defaultMemoryMb: { type: ['integer', 'null'], minimum: MIN.memoryMb, description: "Memory of the tenant's actions that set none, MB" },
-        maxTimeoutMs: { type: ['integer', 'null'], minimum: MIN.timeoutMs, description: 'The most any action of the tenant may ask for, ms; at most the operator bound' },
-        maxMemoryMb: { type: ['integer', 'null'], minimum: MIN.memoryMb, description: 'The most any action of the tenant may ask for, MB; at most the operator bound' },
-      },
-    },
-    TenantLimits: {
-      allOf: [
-        ref('TenantLimitSettings'),
-        {
-          type: 'object',
-          properties: {
-            effective: {
-              type: 'object',
-              description: 'What applies: the settings, the operator values where unset',
-              properties: { defaultTimeoutMs: { type: 'integer' }, defaultMemoryMb: { type: 'integer' }, maxTimeoutMs: { type: 'integer' }, maxMemoryMb: { type: 'integer' } },
-            },
-            operator: {
-              type: 'object',
-              description: "The operator's defaults and bounds (platform configuration)",
-              properties: {
-                defaultTimeoutMs: { type: 'integer' },
-                defaultMemoryMb: { type: 'integer' },
-                maxTimeoutMs: { type: 'integer' },
-                maxMemoryMb: { type: 'integer' },
-                minTimeoutMs: { type: 'integer' },
-                minMemoryMb: { type: 'integer' },
-              },
-            },
-          },
-        },
-      ],
     },
   };
 }

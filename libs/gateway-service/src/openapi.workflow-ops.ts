@@ -312,7 +312,7 @@ function actionTestSchemas(): Record<string, unknown> {
         status: { enum: ['succeeded', 'failed'] },
         outputFields: { type: 'object' },
         returnValue: { description: 'JsWorkflows: what start returned' },
-        logs: { type: 'array', items: { type: 'object', properties: { level: { type: 'string' }, message: { type: 'string' } } } },
+        logs: { type: 'array', items: { type: 'object', properties: { level: { type: 'string' }, message: { type: 'string' }, at: { type: ['string', 'null'], format: 'date-time' } } } },
         error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
         durationMs: { type: 'integer' },
         draft: { type: 'boolean', description: 'The draft sent in `action` ran' },

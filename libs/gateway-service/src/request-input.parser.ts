@@ -107,3 +107,21 @@ export function queryEnum<T extends string>(query: URLSearchParams, name: string
     throw new ValidationError(`query parameter "${name}" must be one of ${values.join(', ')}, not ${JSON.stringify(raw.slice(0, 100))}`, { field: name });
   return raw as T;
 }
+
+/** An ISO 8601 time with a date, a time and a zone: `2026-01-31T12:00:00Z`, `2026-01-31T13:00:00.5+01:00`. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A point in time of a query parameter as UNIX ms, or 0 when absent or empty.
+ * @throws ValidationError naming the parameter and the format when it is not an ISO 8601 time with a zone.
+ */
+export function queryTime(query: URLSearchParams, name: string): number {
+  const raw = query.get(name);
+  if (raw === null || raw === '') return 0;
+  const ms = ISO_TIME.test(raw) ? Date.parse(raw) : NaN;
+  if (!Number.isFinite(ms) || ms <= 0)
+    throw new ValidationError(`query parameter "${name}" must be an ISO 8601 time with its zone, like "2026-01-31T12:00:00Z", not ${JSON.stringify(raw.slice(0, 100))}`, {
+      field: name,
+    });
+  return ms;
+}

@@ -19,7 +19,15 @@ type Reducer<D> = (doc: D | undefined, env: Envelope) => D | undefined;
 type Positioned = { env: Envelope; offset: number };
 
 export async function ensureHistoryCollections(store: DocumentStore): Promise<void> {
-  await store.ensureCollection(HISTORY_COLLECTIONS.enrollments, [{ fields: ['tenantId', 'startedAt'] }, { fields: ['tenantId', 'workflowId'] }, { fields: ['tenantId', 'status'] }]);
+  // Each filter of GET /v1/enrollments (workflow, status, both, object id) has an index ending in
+  // startedAt, so a page of the newest is read from the index in order, however many match.
+  await store.ensureCollection(HISTORY_COLLECTIONS.enrollments, [
+    { fields: ['tenantId', 'startedAt'] },
+    { fields: ['tenantId', 'workflowId', 'startedAt'] },
+    { fields: ['tenantId', 'workflowId', 'status', 'startedAt'] },
+    { fields: ['tenantId', 'status', 'startedAt'] },
+    { fields: ['tenantId', 'objectId', 'startedAt'] },
+  ]);
   await store.ensureCollection(HISTORY_COLLECTIONS.executions, [{ fields: ['tenantId', 'enrollmentId'] }]);
   await store.ensureCollection(HISTORY_COLLECTIONS.consoleLines, [{ fields: ['tenantId', 'enrollmentId'] }]);
 }

@@ -24,11 +24,17 @@ const record = (topic: string, tenantId: string, aggregateId: string, body: Even
   partition: 0,
   offset: offset++,
 });
-const started = (tenantId: string, enrollmentId: string, workflowId: string) =>
+const started = (tenantId: string, enrollmentId: string, workflowId: string, objectId = '1') =>
   record(Topics.enrollments, tenantId, enrollmentId, {
     $case: 'enrollmentStarted',
-    value: { enrollmentId, workflowId, workflowVersion: 1, object: { objectType: 'CONTACT', objectId: '1', properties: {} }, actionCount: 1, trigger: undefined },
+    value: { enrollmentId, workflowId, workflowVersion: 1, object: { objectType: 'CONTACT', objectId, properties: {} }, actionCount: 1, trigger: undefined },
   });
+const failed = (tenantId: string, enrollmentId: string) =>
+  record(Topics.enrollments, tenantId, enrollmentId, {
+    $case: 'enrollmentFailed',
+    value: { enrollmentId, failedActionId: 'a0', error: { code: 'ACTION_FAILED', message: 'boom', retryable: false, retryAfterMs: 0 } },
+  });
+const noFilter = { workflowId: '', status: '', objectId: '', startedAfter: 0, startedBefore: 0 };
 
 const requested = (tenantId: string, enrollmentId: string, executionId: string, stepIndex: number) =>
   record(Topics.actions, tenantId, executionId, {
@@ -131,9 +137,41 @@ describe('history queries', () => {
     assert.equal((await queries.getEnrollment({ tenantId: 'tA', enrollmentId: 'enr1' })).workflowId, 'wfA');
     assert.equal((await queries.getEnrollment({ tenantId: 'tB', enrollmentId: 'enr1' })).workflowId, 'wfB');
     await assert.rejects(queries.getEnrollment({ tenantId: 'tB', enrollmentId: 'enr2' }), NotFoundError);
-    const listed = await queries.listEnrollments({ tenantId: 'tA', workflowId: '', status: '', limit: 10 });
+    const listed = await queries.listEnrollments({ ...noFilter, tenantId: 'tA', limit: 10 });
     assert.deepEqual(listed.enrollments.map((e) => e.enrollmentId).sort(), ['enr1', 'enr2']);
-    await assert.rejects(queries.listEnrollments({ tenantId: '', workflowId: '', status: '', limit: 10 }), /tenant_id is required/);
+    await assert.rejects(queries.listEnrollments({ ...noFilter, tenantId: '', limit: 10 }), /tenant_id is required/);
+    await store.close();
+  });
+
+  it('lists the newest first, filtered by workflow, status, object id and a time range together', async () => {
+    const store = new SqliteStore({ path: join(dir, 'filters.db') });
+    await ensureHistoryCollections(store);
+    const base = offset;
+    // Started at 1000 + offset: e0 … e5 one millisecond apart, then e2 and e4 fail.
+    await applyToHistory(store, [
+      started('tA', 'e0', 'wf1', '901'),
+      started('tA', 'e1', 'wf1', '902'),
+      started('tA', 'e2', 'wf1', '901'),
+      started('tA', 'e3', 'wf2', '901'),
+      started('tA', 'e4', 'wf1', '901'),
+      started('tB', 'e5', 'wf1', '901'),
+      failed('tA', 'e2'),
+      failed('tA', 'e4'),
+    ]);
+    const queries = createHistoryQueries(store);
+    const ids = async (filter: Partial<typeof noFilter> & { limit?: number }) =>
+      (await queries.listEnrollments({ ...noFilter, tenantId: 'tA', limit: 50, ...filter })).enrollments.map((e) => e.enrollmentId);
+    const at = (i: number) => 1000 + base + i;
+    assert.deepEqual(await ids({}), ['e4', 'e3', 'e2', 'e1', 'e0']);
+    assert.deepEqual(await ids({ objectId: '901' }), ['e4', 'e3', 'e2', 'e0']);
+    assert.deepEqual(await ids({ objectId: '901', workflowId: 'wf1' }), ['e4', 'e2', 'e0']);
+    assert.deepEqual(await ids({ objectId: '901', workflowId: 'wf1', status: 'failed' }), ['e4', 'e2']);
+    assert.deepEqual(await ids({ startedAfter: at(1), startedBefore: at(4) }), ['e3', 'e2', 'e1'], 'after is inclusive, before exclusive');
+    assert.deepEqual(await ids({ workflowId: 'wf1', startedAfter: at(2) }), ['e4', 'e2']);
+    assert.deepEqual(await ids({ workflowId: 'wf1', startedBefore: at(2) }), ['e1', 'e0']);
+    assert.deepEqual(await ids({ startedBefore: at(4), limit: 2 }), ['e3', 'e2'], 'a page older than a time');
+    assert.deepEqual(await ids({ objectId: 'nobody' }), []);
+    await assert.rejects(queries.listEnrollments({ ...noFilter, tenantId: 'tA', limit: 5, startedAfter: at(3), startedBefore: at(3) }), /startedAfter must be before startedBefore/);
     await store.close();
   });
 });

@@ -122,7 +122,17 @@ export function createHistoryQueries(root: DocumentStore): HistoryQueries {
       const where: Record<string, string> = {};
       if (req.workflowId) where.workflowId = req.workflowId;
       if (req.status) where.status = req.status;
-      const docs = await store.find<EnrollmentDoc>(HISTORY_COLLECTIONS.enrollments, { where, orderBy: { field: 'startedAt', direction: 'desc' }, limit: Math.min(req.limit || 50, 5000) });
+      if (req.objectId) where.objectId = req.objectId;
+      const after = req.startedAfter || 0;
+      const before = req.startedBefore || 0;
+      if (after && before && after >= before) throw new ValidationError('startedAfter must be before startedBefore');
+      const range = after || before ? { field: 'startedAt', ...(after ? { gte: after } : {}), ...(before ? { lt: before } : {}) } : undefined;
+      const docs = await store.find<EnrollmentDoc>(HISTORY_COLLECTIONS.enrollments, {
+        where,
+        ...(range ? { range } : {}),
+        orderBy: { field: 'startedAt', direction: 'desc' },
+        limit: Math.min(req.limit || 50, 5000),
+      });
       return { enrollments: await Promise.all(docs.map((d) => enrollmentView(store, d, false))) };
     },
     async getExecution(req) {

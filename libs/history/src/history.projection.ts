@@ -20,6 +20,8 @@ export interface EnrollmentDoc {
   workflowId: string;
   workflowVersion: number;
   object: { objectType: string; objectId: string; properties: Record<string, string> };
+  /** `object.objectId` again, at the top level, where the store can filter and index on it. */
+  objectId: string;
   status: 'running' | 'completed' | 'failed';
   error: ErrorView | null;
   failedActionId: string;
@@ -155,6 +157,7 @@ export function applyToEnrollment(doc: EnrollmentDoc | undefined, env: Envelope)
         workflowId: e.value.workflowId,
         workflowVersion: e.value.workflowVersion,
         object: obj(e.value.object),
+        objectId: e.value.object?.objectId ?? '',
         status: 'running',
         error: null,
         failedActionId: '',

@@ -44,3 +44,12 @@ describe('the operator limits in the configuration', () => {
     assert.match(platformSchema.defaultMemoryMb.doc, new RegExp(`HubSpot: ${DEFAULT_OPERATOR_LIMITS.defaultMemoryMb}\\)`));
   });
 });
+
+describe("the tracing UI's URL template", () => {
+  it('is taken when it makes an http(s) link from a trace id, and refused at start naming the variable otherwise', () => {
+    assert.equal(loadPlatformConfig({ CODESTEP_TRACE_URL_TEMPLATE: 'http://localhost:16686/trace/{traceId}' }).traceUrlTemplate, 'http://localhost:16686/trace/{traceId}');
+    assert.equal(loadPlatformConfig({}).traceUrlTemplate, undefined);
+    assert.throws(() => loadPlatformConfig({ CODESTEP_TRACE_URL_TEMPLATE: 'http://localhost:16686/trace/' }), /CODESTEP_TRACE_URL_TEMPLATE must contain \{traceId\}/);
+    assert.throws(() => loadPlatformConfig({ CODESTEP_TRACE_URL_TEMPLATE: 'javascript:alert({traceId})' }), /CODESTEP_TRACE_URL_TEMPLATE must be an http\(s\) URL/);
+  });
+});

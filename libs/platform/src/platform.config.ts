@@ -2,7 +2,7 @@
  * The platform's configuration: one schema, parsed once at start. Embedded mode needs none of
  * it; distributed mode is selected by KAFKA_BROKERS and MONGODB_URI.
  */
-import type { HubSpotAppSettings } from '@codestep/gateway-service';
+import { traceTemplateProblem, type HubSpotAppSettings } from '@codestep/gateway-service';
 import { ConfigError, parseConfig, type Config } from '@codestep/config';
 import { DEFAULT_STEP_POLICY, type StepPolicy } from '@codestep/core';
 import { DEFAULT_CLAIM_LEASE_MS, DEFAULT_LEASE_REAPER_INTERVAL_MS, DEFAULT_RUN_STATE_SETTINGS } from '@codestep/executor-service';
@@ -24,6 +24,12 @@ export const platformSchema = {
     kind: 'string',
     env: 'CODESTEP_CONSOLE_DIR',
     doc: "The web console's built files, served by the gateway at / (default: apps/console/dist, built on first start)",
+    optional: true,
+  },
+  traceUrlTemplate: {
+    kind: 'string',
+    env: 'CODESTEP_TRACE_URL_TEMPLATE',
+    doc: "The tracing UI's URL of a trace, with {traceId} where the trace id goes (Jaeger: http://localhost:16686/trace/{traceId}); the console links each execution to it (GET /v1/config)",
     optional: true,
   },
   kafkaBrokers: { kind: 'list', env: 'KAFKA_BROKERS', doc: 'Kafka bootstrap servers host:port,... — set to use Kafka as the event log', optional: true },
@@ -265,6 +271,8 @@ export function loadPlatformConfig(env: Record<string, string | undefined>): Pla
   }
   if (config.stepMinDelayMs > config.stepMaxDelayMs) problems.push(`${s.stepMinDelayMs.env} (${config.stepMinDelayMs}) must not be above ${s.stepMaxDelayMs.env} (${config.stepMaxDelayMs})`);
   problems.push(...connectionProblems(config));
+  const trace = config.traceUrlTemplate === undefined ? undefined : traceTemplateProblem(config.traceUrlTemplate);
+  if (trace) problems.push(`${s.traceUrlTemplate.env} ${trace}`);
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

@@ -26,6 +26,7 @@ import {
   startGateway,
   tenantLimitsOf,
   tenantLimitsRoutes,
+  clientConfigRoutes,
   workflowLifecycleRoutes,
   type Route,
 } from '@codestep/gateway-service';
@@ -227,6 +228,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
     ...retryRoutes(clients),
     ...batches.routes,
     ...tenantLimitsRoutes(tenants, operator),
+    ...clientConfigRoutes({ traceUrlTemplate: config.traceUrlTemplate }),
     ...hookRoutes(clients, { store, clock: systemClock, limitsOf }),
     ...resumeRoutes(clients),
     ...hubspot.routes,

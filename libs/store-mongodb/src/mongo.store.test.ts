@@ -16,6 +16,12 @@ void describe('MongoDB store mapping', () => {
     assert.deepEqual(toMongoQuery({}), { filter: {}, sort: undefined });
   });
 
+  void it('turns a range into bounds on its d. field that a missing field never meets', () => {
+    assert.deepEqual(toMongoQuery({ where: { tenantId: 't' }, range: { field: 'at', gte: 10, lt: 20 } }).filter, { 'd.tenantId': 't', 'd.at': { $exists: true, $ne: null, $gte: 10, $lt: 20 } });
+    assert.deepEqual(toMongoQuery({ range: { field: 'at', lt: 'm' } }).filter, { 'd.at': { $exists: true, $ne: null, $lt: 'm' } });
+    assert.throws(() => toMongoQuery({ range: { field: 'a.b', gte: 1 } }), { code: 'INVALID_ARGUMENT' });
+  });
+
   void it('refuses field names that could smuggle an operator or a path into a query', () => {
     assert.throws(() => toMongoQuery({ where: { $where: 'x' } }), { code: 'INVALID_ARGUMENT' });
     assert.throws(() => toMongoQuery({ where: { 'a.b': 1 } }), { code: 'INVALID_ARGUMENT' });

@@ -107,6 +107,11 @@ export function toMongoQuery(query: Query): { filter: Filter<StoredShape>; sort:
   const filter: Record<string, unknown> = {};
   // `{ 'd.f': null }` matches a null or a missing field, like SQLite's `json_extract(...) IS NULL`.
   for (const [field, value] of Object.entries(query.where ?? {})) filter[`d.${ident(field)}`] = value;
+  if (query.range) {
+    const { field, gte, lt } = query.range;
+    // `$exists` too: a missing field never matches, as with SQLite's comparisons on NULL.
+    filter[`d.${ident(field)}`] = { $exists: true, $ne: null, ...(gte !== undefined ? { $gte: gte } : {}), ...(lt !== undefined ? { $lt: lt } : {}) };
+  }
   let sort: Sort | undefined;
   if (query.orderBy) {
     const direction = query.orderBy.direction === 'desc' ? -1 : 1;

@@ -88,6 +88,19 @@ export class SqliteStore implements DocumentStore {
         params.push(typeof value === 'boolean' ? Number(value) : value);
       }
     }
+    const range = query.range;
+    if (range) {
+      const column = `json_extract(doc, '$.${ident(range.field)}')`;
+      if (range.gte === undefined && range.lt === undefined) where.push(`${column} IS NOT NULL`);
+      if (range.gte !== undefined) {
+        where.push(`${column} >= ?`);
+        params.push(range.gte);
+      }
+      if (range.lt !== undefined) {
+        where.push(`${column} < ?`);
+        params.push(range.lt);
+      }
+    }
     let sql = `SELECT id, version, doc FROM ${t}`;
     if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
     if (query.orderBy) sql += ` ORDER BY json_extract(doc, '$.${ident(query.orderBy.field)}') ${query.orderBy.direction === 'desc' ? 'DESC' : 'ASC'}, id`;

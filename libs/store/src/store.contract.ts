@@ -59,6 +59,28 @@ export function storeContract(name: string, factory: StoreFactory): void {
       await store.close();
     });
 
+    it('finds within a range of one field (lower bound inclusive, upper exclusive), with equality and order', async () => {
+      const store = await factory.open();
+      const c = `c${randomUUID().slice(0, 8)}`;
+      await store.ensureCollection(c, [{ fields: ['tenantId', 'n'] }]);
+      await store.writeVersioned<Partial<Item>>(c, [
+        ...[1, 2, 3, 4, 5, 6].map((n) => ({ id: `x${n}`, version: 1, doc: { tenantId: n === 6 ? 'other' : 't', n, label: `l${n}` } })),
+        { id: 'none', version: 1, doc: { tenantId: 't', label: 'no n' } },
+      ]);
+      const ns = async (range: { gte?: number; lt?: number }) =>
+        (await store.find<Item>(c, { where: { tenantId: 't' }, range: { field: 'n', ...range }, orderBy: { field: 'n', direction: 'desc' } })).map((d) => d.doc.n);
+      assert.deepEqual(await ns({ gte: 2, lt: 5 }), [4, 3, 2]);
+      assert.deepEqual(await ns({ gte: 4 }), [5, 4]);
+      assert.deepEqual(await ns({ lt: 3 }), [2, 1]);
+      assert.deepEqual(await ns({}), [5, 4, 3, 2, 1], 'no bound: every document that has the field');
+      const page = await store.find<Item>(c, { where: { tenantId: 't' }, range: { field: 'n', lt: 5 }, orderBy: { field: 'n', direction: 'desc' }, limit: 2 });
+      assert.deepEqual(
+        page.map((d) => d.id),
+        ['x4', 'x3'],
+      );
+      await store.close();
+    });
+
     it('inserts if absent exactly once', async () => {
       const store = await factory.open();
       const c = `c${randomUUID().slice(0, 8)}`;

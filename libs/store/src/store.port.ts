@@ -13,9 +13,18 @@ export interface StoredDoc<T> {
   doc: T;
 }
 
+/** Bounds on one top-level field: `gte` inclusive, `lt` exclusive (either may be absent). */
+export interface RangeBound {
+  field: string;
+  gte?: number | string;
+  lt?: number | string;
+}
+
 export interface Query {
   /** Equality on top-level fields. */
   where?: Record<string, Scalar>;
+  /** A range on one top-level field, with `where` (a document without the field never matches). */
+  range?: RangeBound;
   orderBy?: { field: string; direction: 'asc' | 'desc' };
   limit?: number;
 }

@@ -9,10 +9,12 @@ import { SessionContext, type Session } from './hooks.ts';
 import { parseLocation, type View } from './lib/routes.ts';
 import { SignIn } from './views/sign-in.tsx';
 import { ConnectionsView } from './views/connections.tsx';
-import { EnrollmentView, HistoryView } from './views/history.tsx';
+import { EnrollmentView } from './views/enrollment.tsx';
+import { HistoryView } from './views/history.tsx';
 import { SecretsView } from './views/secrets.tsx';
 import { SettingsView } from './views/settings.tsx';
 import { TailView } from './views/tail.tsx';
+import { VersionsView } from './views/versions.tsx';
 import { WorkflowEditor } from './views/workflow-editor.tsx';
 import { WorkflowsView } from './views/workflows.tsx';
 import { Link } from './widgets.tsx';
@@ -74,7 +76,7 @@ export function App() {
 function Header(props: { view: View; onSignOut: () => void }) {
   const v = props.view.name;
   const items: [string, string, boolean][] = [
-    ['/workflows', 'Workflows', v === 'workflows' || v === 'workflow'],
+    ['/workflows', 'Workflows', v === 'workflows' || v === 'workflow' || v === 'versions'],
     ['/history', 'History', v === 'history' || v === 'enrollment'],
     ['/tail', 'Live tail', v === 'tail'],
     ['/secrets', 'Secrets', v === 'secrets'],
@@ -113,12 +115,14 @@ function Page(props: { view: View }) {
       return <WorkflowsView />;
     case 'workflow':
       return <WorkflowEditor key={v.id} id={v.id} />;
+    case 'versions':
+      return <VersionsView key={v.id} id={v.id} from={v.from} to={v.to} />;
     case 'history':
-      return <HistoryView workflowId={v.workflowId} status={v.status} />;
+      return <HistoryView workflowId={v.workflowId} status={v.status} since={v.since} until={v.until} objectId={v.objectId} />;
     case 'enrollment':
       return <EnrollmentView key={v.id} id={v.id} />;
     case 'tail':
-      return <TailView enrollmentId={v.enrollmentId} />;
+      return <TailView enrollmentId={v.enrollmentId} workflowId={v.workflowId} />;
     case 'secrets':
       return <SecretsView />;
     case 'connections':

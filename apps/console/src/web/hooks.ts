@@ -2,6 +2,7 @@
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from './api.ts';
+import { loadTraceTemplate } from './lib/trace-url.ts';
 
 export interface Session {
   api: Api;
@@ -44,4 +45,40 @@ export function when(iso: unknown): string {
   if (typeof iso !== 'string' || !iso) return '—';
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}
+
+/** What the operator configured for clients (GET /v1/config). */
+export interface ClientConfig {
+  traceUrlTemplate: string | null;
+}
+
+const configs = new WeakMap<Api, Promise<ClientConfig>>();
+
+/** GET /v1/config, read once per signed-in session; undefined until it has answered (or when it failed). */
+export function useClientConfig(): ClientConfig | undefined {
+  const { api } = useSession();
+  const [config, setConfig] = useState<ClientConfig | undefined>();
+  useEffect(() => {
+    let p = configs.get(api);
+    if (!p) {
+      p = api.get<ClientConfig>('/v1/config');
+      configs.set(api, p);
+      p.catch(() => configs.delete(api));
+    }
+    let live = true;
+    p.then(
+      (c) => live && setConfig(c),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [api]);
+  return config;
+}
+
+/** The trace URL template in force: this browser's own (Settings), else the operator's. */
+export function useTraceTemplate(): string {
+  const config = useClientConfig();
+  return loadTraceTemplate(localStorage) || config?.traceUrlTemplate || '';
 }

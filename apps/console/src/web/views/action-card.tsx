@@ -3,8 +3,10 @@
  * object, a literal, or an earlier action's output, picked from a list), typed outputs, the
  * tenant's secrets and connections to pick from, and limits within the tenant's ceilings.
  */
+import { useState } from 'preact/hooks';
 import { CodeEditor, type CodeError } from '../code-editor.tsx';
 import { earlierOutputs, emptyInput, OUTPUT_TYPES, RUNTIMES, type ActionForm, type InputForm, type OutputForm, type WorkflowForm } from '../lib/workflow-form.ts';
+import { TestPanel, type TestTarget } from './test-panel.tsx';
 
 export interface Choices {
   secrets: string[];
@@ -18,6 +20,8 @@ export interface ActionProps {
   choices: Choices;
   /** The field of this action the API refused (`code`, `inputFields`, ...), with its message. */
   error?: { field: string; message: string; code?: CodeError | undefined } | undefined;
+  /** The saved workflow this action can be tested in; none for a workflow not created yet or an action not saved. */
+  test?: TestTarget | undefined;
   onChange(next: ActionForm): void;
   onMove(delta: -1 | 1): void;
   onRemove(): void;
@@ -29,6 +33,8 @@ export function ActionCard(props: ActionProps) {
   const set = (patch: Partial<ActionForm>) => props.onChange({ ...a, ...patch });
   const err = (field: string) => (props.error?.field === field ? props.error.message : undefined);
   const last = props.form.actions.length - 1;
+  // A failed test's line is marked in the editor, unless a refused save marks one.
+  const [testLine, setTestLine] = useState<CodeError | undefined>();
   return (
     <section class={`card${props.error ? ' invalid' : ''}`} aria-labelledby={`${p}-title`}>
       <div class="row" style="justify-content: space-between">
@@ -66,8 +72,9 @@ export function ActionCard(props: ActionProps) {
           </select>
         </div>
       </div>
-      <CodeEditor id={`${p}-code`} label={`Code of action ${props.index + 1}`} value={a.code} onChange={(code) => set({ code })} error={props.error?.code} invalid={!!err('code')} />
+      <CodeEditor id={`${p}-code`} label={`Code of action ${props.index + 1}`} value={a.code} onChange={(code) => set({ code })} error={props.error?.code ?? testLine} invalid={!!err('code')} />
       {err('code') && !props.error?.code ? <p class="field-error">{err('code')}</p> : null}
+      {props.test ? <TestPanel target={props.test} action={a} objectType={props.form.objectType} prefix={p} onFailureLine={setTestLine} /> : null}
       <Inputs form={props.form} index={props.index} action={a} set={set} error={err('inputFields')} />
       <Outputs action={a} set={set} prefix={p} error={err('outputFields')} />
       <Picks legend="Secrets" names={props.choices.secrets} chosen={a.secrets} onChange={(secrets) => set({ secrets })} error={err('secrets')} empty="No secrets yet (add them under Secrets)." />

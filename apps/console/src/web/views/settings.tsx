@@ -3,7 +3,7 @@
  * within the operator's bounds), and this browser's link to the tracing UI.
  */
 import { useState } from 'preact/hooks';
-import { useLoad, useSession } from '../hooks.ts';
+import { useClientConfig, useLoad, useSession } from '../hooks.ts';
 import { loadTraceTemplate, saveTraceTemplate } from '../lib/trace-url.ts';
 import { ErrorNote, Loading } from '../widgets.tsx';
 import { TextField } from './action-card.tsx';
@@ -79,6 +79,7 @@ function LimitsForm() {
 }
 
 function TraceForm() {
+  const operator = useClientConfig()?.traceUrlTemplate;
   const [template, setTemplate] = useState(() => loadTraceTemplate(localStorage));
   const [problem, setProblem] = useState<string | undefined>();
   const [saved, setSaved] = useState(false);
@@ -93,10 +94,14 @@ function TraceForm() {
         setSaved(!p);
       }}
     >
-      <h2 id="trace-title">Tracing UI (this browser)</h2>
+      <h2 id="trace-title">Tracing UI</h2>
+      <p>
+        The operator's template: {operator ? <code>{operator}</code> : <span class="muted">none (the operator sets CODESTEP_TRACE_URL_TEMPLATE)</span>}. A template set here, in this browser only,
+        takes its place.
+      </p>
       <TextField
         id="trace-template"
-        label="Trace URL template"
+        label="This browser's trace URL template"
         value={template}
         onInput={(v) => {
           setTemplate(v);

@@ -1,10 +1,10 @@
 /**
  * The live tail: GET /v1/tail (server-sent events, read over fetch so the key goes in a header),
- * for the whole account or one enrollment. A dropped stream (a server restart) is reconnected,
- * and the view says so.
+ * for the whole account, one workflow's runs, or one enrollment. A dropped stream (a server
+ * restart) is reconnected, and the view says so.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { useSession } from '../hooks.ts';
+import { useLoad, useSession } from '../hooks.ts';
 import { hrefOf } from '../lib/routes.ts';
 import { ErrorNote, Link } from '../widgets.tsx';
 
@@ -20,7 +20,7 @@ interface TailItem {
 const KEEP = 500;
 
 /** The tail's events, kept to the last 500; reconnects every 2 s while the stream is down. */
-function useTail(enrollmentId: string, paused: boolean) {
+function useTail(enrollmentId: string, workflowId: string, paused: boolean) {
   const { api } = useSession();
   const [items, setItems] = useState<TailItem[]>([]);
   const [state, setState] = useState<'connecting' | 'live' | 'reconnecting' | 'paused'>('connecting');
@@ -36,8 +36,10 @@ function useTail(enrollmentId: string, paused: boolean) {
       while (!ac.signal.aborted) {
         setState((s) => (s === 'live' ? 'reconnecting' : s));
         try {
-          const q = enrollmentId ? `?enrollmentId=${encodeURIComponent(enrollmentId)}` : '';
-          const stream = api.events(`/v1/tail${q}`, ac.signal, (type, data) => {
+          const q = new URLSearchParams();
+          if (enrollmentId) q.set('enrollmentId', enrollmentId);
+          if (workflowId) q.set('workflowId', workflowId);
+          const stream = api.events(q.size ? `/v1/tail?${q}` : '/v1/tail', ac.signal, (type, data) => {
             const parsed = JSON.parse(data) as Omit<TailItem, 'n' | 'type' | 'receivedAt'>;
             setItems((xs) => [...xs.slice(-(KEEP - 1)), { ...parsed, n: ++n, type, receivedAt: new Date().toISOString() }]);
           });
@@ -55,16 +57,32 @@ function useTail(enrollmentId: string, paused: boolean) {
     };
     void run();
     return () => ac.abort();
-  }, [enrollmentId, paused]);
+  }, [enrollmentId, workflowId, paused]);
   return { items, state, error, clear: () => setItems([]) };
 }
 
-export function TailView(props: { enrollmentId: string }) {
+export function TailView(props: { enrollmentId: string; workflowId: string }) {
+  const { api, navigate } = useSession();
   const [paused, setPaused] = useState(false);
-  const { items, state, error, clear } = useTail(props.enrollmentId, paused);
+  const { items, state, error, clear } = useTail(props.enrollmentId, props.workflowId, paused);
+  const workflows = useLoad(() => api.get<{ workflows: { id: string; name: string }[] }>('/v1/workflows'), []);
+  const name = workflows.data?.workflows.find((w) => w.id === props.workflowId)?.name ?? props.workflowId;
   return (
     <>
-      <h1>Live tail{props.enrollmentId ? ` of ${props.enrollmentId}` : ''}</h1>
+      <h1>Live tail{props.enrollmentId ? ` of ${props.enrollmentId}` : props.workflowId ? ` of ${name}` : ''}</h1>
+      {props.enrollmentId ? null : (
+        <div>
+          <label for="tail-workflow">Runs of</label>
+          <select id="tail-workflow" value={props.workflowId} onChange={(e) => navigate(hrefOf({ name: 'tail', enrollmentId: '', workflowId: e.currentTarget.value }))}>
+            <option value="">every workflow</option>
+            {(workflows.data?.workflows ?? []).map((w) => (
+              <option key={w.id} value={w.id}>
+                {w.name}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
       <p class="row">
         <span role="status" class={`status ${state === 'live' ? 'completed' : 'running'}`}>
           {state === 'live' ? 'Live' : state === 'paused' ? 'Paused' : state === 'connecting' ? 'Connecting…' : 'Disconnected, reconnecting…'}
@@ -76,7 +94,7 @@ export function TailView(props: { enrollmentId: string }) {
           Clear
         </button>
         {props.enrollmentId ? <Link href={hrefOf({ name: 'enrollment', id: props.enrollmentId })}>Open its timeline</Link> : null}
-        {props.enrollmentId ? <Link href="/tail">Tail every enrollment</Link> : null}
+        {props.enrollmentId || props.workflowId ? <Link href="/tail">Tail every enrollment</Link> : null}
       </p>
       <ErrorNote error={error} what="The tail stopped" />
       {items.length === 0 ? <p class="muted">Waiting for runs… Enroll an object to see its steps here as they happen.</p> : null}

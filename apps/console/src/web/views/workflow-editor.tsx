@@ -9,15 +9,18 @@ import { ApiError } from '../api.ts';
 import { useLoad, useSession } from '../hooks.ts';
 import { errorLocation, fieldOfMessage } from '../lib/api-errors.ts';
 import { clearDraft, loadDraft, saveDraft } from '../lib/drafts.ts';
-import { emptyAction, emptyWorkflow, fromApi, toApiBody, type WorkflowForm } from '../lib/workflow-form.ts';
-import { ErrorNote, Link, Loading } from '../widgets.tsx';
+import { emptyAction, emptyWorkflow, fromApi, toApiBody, type ActionForm, type WorkflowForm } from '../lib/workflow-form.ts';
+import { hrefOf } from '../lib/routes.ts';
+import { ErrorNote, Link, Loading, Status } from '../widgets.tsx';
 import { ActionCard, TextField, type Choices } from './action-card.tsx';
 import { RunPanel } from './run-panel.tsx';
+import type { TestTarget } from './test-panel.tsx';
 
 interface Saved {
   id: string;
   version: number;
   name: string;
+  status?: string;
 }
 
 function useChoices(): Choices {
@@ -113,7 +116,11 @@ function EditorForm(props: { id: string; form: WorkflowForm; setForm(f: Workflow
       <form onSubmit={save} aria-labelledby="wf-title" noValidate>
         <div class="row" style="justify-content: space-between">
           <h1 id="wf-title">{props.id === 'new' ? 'New workflow' : `Workflow ${props.saved?.name ?? ''}`}</h1>
-          {props.saved ? <span class="muted">saved version {props.saved.version}</span> : null}
+          {props.saved ? (
+            <span class="muted">
+              saved version {props.saved.version} · <Status value={props.saved.status ?? 'enabled'} /> · <Link href={hrefOf({ name: 'versions', id: props.id, from: 0, to: 0 })}>Versions</Link>
+            </span>
+          ) : null}
         </div>
         {draftShown ? <DraftNotice onDiscard={discard} /> : null}
         <div class="row">
@@ -129,7 +136,7 @@ function EditorForm(props: { id: string; form: WorkflowForm; setForm(f: Workflow
         </div>
         <h2>Actions, in order</h2>
         {refusal.workflowField('actions') ? <p class="field-error">{refusal.workflowField('actions')}</p> : null}
-        <Actions form={form} choices={choices} update={update} errorOf={refusal.actionError} />
+        <Actions form={form} choices={choices} update={update} errorOf={refusal.actionError} testOf={(a) => testTarget(props.id, props.saved, a)} />
         {error ? (
           <div class="alert" role="alert">
             <strong>Not saved:</strong> {error.message}
@@ -146,6 +153,7 @@ function EditorForm(props: { id: string; form: WorkflowForm; setForm(f: Workflow
             {busy ? 'Saving…' : props.id === 'new' ? 'Create workflow' : 'Save new version'}
           </button>
           {props.id !== 'new' ? <Link href={`/history?workflowId=${encodeURIComponent(props.id)}`}>Runs of this workflow</Link> : null}
+          {props.id !== 'new' ? <Link href={hrefOf({ name: 'tail', enrollmentId: '', workflowId: props.id })}>Watch its runs live</Link> : null}
         </p>
       </form>
       {props.saved ? <RunPanel workflowId={props.id} objectType={form.objectType} /> : null}
@@ -153,7 +161,21 @@ function EditorForm(props: { id: string; form: WorkflowForm; setForm(f: Workflow
   );
 }
 
-function Actions(props: { form: WorkflowForm; choices: Choices; update(f: WorkflowForm): void; errorOf: ReturnType<typeof refusalOf>['actionError'] }) {
+/** Where an action of the form can be tested: the saved version, when it has an action of that id. */
+function testTarget(id: string, saved: Saved | undefined, action: ActionForm): TestTarget | undefined {
+  if (id === 'new' || !saved) return undefined;
+  const savedAction = fromApi(saved).actions.find((x) => x.id === action.id);
+  if (!savedAction) return undefined;
+  return { workflowId: id, savedVersion: saved.version, unsaved: JSON.stringify(savedAction) !== JSON.stringify(action) };
+}
+
+function Actions(props: {
+  form: WorkflowForm;
+  choices: Choices;
+  update(f: WorkflowForm): void;
+  errorOf: ReturnType<typeof refusalOf>['actionError'];
+  testOf(action: ActionForm): TestTarget | undefined;
+}) {
   const { form, update } = props;
   return (
     <>
@@ -164,6 +186,7 @@ function Actions(props: { form: WorkflowForm; choices: Choices; update(f: Workfl
           index={i}
           choices={props.choices}
           error={props.errorOf(i)}
+          test={props.testOf(form.actions[i]!)}
           onChange={(a) => update({ ...form, actions: form.actions.map((x, k) => (k === i ? a : x)) })}
           onMove={(d) => {
             const actions = [...form.actions];

@@ -1,6 +1,8 @@
 /** The tenant's workflows: each with its version, its last run and its failures in the last 24 hours. */
 import type { Json } from '../api.ts';
 import { useLoad, useSession, when } from '../hooks.ts';
+import { hoursAgo } from '../lib/history-query.ts';
+import { hrefOf } from '../lib/routes.ts';
 import { ErrorNote, Link, Loading, Status } from '../widgets.tsx';
 
 export interface WorkflowSummary {
@@ -9,6 +11,7 @@ export interface WorkflowSummary {
   name: string;
   objectType: string;
   createdAt: string;
+  status?: string;
   actions: Json[];
 }
 
@@ -19,6 +22,8 @@ interface EnrollmentSummary {
 }
 
 const DAY_MS = 24 * 3600 * 1000;
+/** Failures counted per workflow (shown as "500+" past it). */
+const FAILURES_CAP = 500;
 
 export function WorkflowsView() {
   const { api } = useSession();
@@ -42,6 +47,7 @@ export function WorkflowsView() {
             <tr>
               <th scope="col">Name</th>
               <th scope="col">Object</th>
+              <th scope="col">Status</th>
               <th scope="col">Version</th>
               <th scope="col">Actions</th>
               <th scope="col">Last run</th>
@@ -65,13 +71,12 @@ function WorkflowRow(props: { workflow: WorkflowSummary }) {
   const w = props.workflow;
   const runs = useLoad(async () => {
     const q = `workflowId=${encodeURIComponent(w.id)}`;
+    const since = new Date(Date.now() - DAY_MS).toISOString();
     const [last, failed] = await Promise.all([
       api.get<{ enrollments: EnrollmentSummary[] }>(`/v1/enrollments?${q}&limit=1`),
-      api.get<{ enrollments: EnrollmentSummary[] }>(`/v1/enrollments?${q}&status=failed&limit=500`),
+      api.get<{ enrollments: EnrollmentSummary[] }>(`/v1/enrollments?${q}&status=failed&startedAfter=${encodeURIComponent(since)}&limit=${FAILURES_CAP}`),
     ]);
-    const since = Date.now() - DAY_MS;
-    const recent = failed.enrollments.filter((e) => e.startedAt && Date.parse(e.startedAt) >= since);
-    return { last: last.enrollments[0], failures: recent.length, capped: failed.enrollments.length === 500 && recent.length === 500 };
+    return { last: last.enrollments[0], failures: failed.enrollments.length, capped: failed.enrollments.length === FAILURES_CAP };
   }, [w.id]);
   const last = runs.data?.last;
   return (
@@ -83,7 +88,12 @@ function WorkflowRow(props: { workflow: WorkflowSummary }) {
         </div>
       </td>
       <td>{w.objectType}</td>
-      <td>{w.version}</td>
+      <td>
+        <Status value={w.status ?? 'enabled'} />
+      </td>
+      <td>
+        <Link href={`/workflows/${encodeURIComponent(w.id)}/versions`}>{w.version}</Link>
+      </td>
       <td>{w.actions.length}</td>
       <td>
         {runs.error ? <span class="status failed">unavailable: {runs.error.message}</span> : null}
@@ -95,7 +105,17 @@ function WorkflowRow(props: { workflow: WorkflowSummary }) {
           <span class="muted">never run</span>
         ) : null}
       </td>
-      <td>{runs.data ? `${runs.data.failures}${runs.data.capped ? '+' : ''}` : ''}</td>
+      <td>
+        {runs.data ? (
+          runs.data.failures ? (
+            <Link href={hrefOf({ name: 'history', workflowId: w.id, status: 'failed', since: hoursAgo(24), until: '', objectId: '' })}>{`${runs.data.failures}${runs.data.capped ? '+' : ''}`}</Link>
+          ) : (
+            '0'
+          )
+        ) : (
+          ''
+        )}
+      </td>
       <td>
         <Link href={`/history?workflowId=${encodeURIComponent(w.id)}`}>Runs</Link>
       </td>

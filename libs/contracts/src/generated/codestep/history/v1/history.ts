@@ -125,6 +125,13 @@ export interface ListEnrollmentsRequest {
   /** optional filter */
   status: string;
   limit: number;
+  /**
+   * Optional filters: the enrolled object's id, and when the enrollment started (UNIX ms,
+   * `started_after` inclusive, `started_before` exclusive; 0: no bound).
+   */
+  objectId: string;
+  startedAfter: number;
+  startedBefore: number;
 }
 
 export interface ListEnrollmentsResponse {
@@ -143,6 +150,8 @@ export interface TailRequest {
   tenantId: string;
   /** optional */
   enrollmentId: string;
+  /** Optional: the runs of one workflow (enrollments the tail has seen start or run a step of it). */
+  workflowId: string;
 }
 
 export interface TailEvent {
@@ -1572,7 +1581,7 @@ export const GetEnrollmentRequest: MessageFns<GetEnrollmentRequest> = {
 };
 
 function createBaseListEnrollmentsRequest(): ListEnrollmentsRequest {
-  return { tenantId: "", workflowId: "", status: "", limit: 0 };
+  return { tenantId: "", workflowId: "", status: "", limit: 0, objectId: "", startedAfter: 0, startedBefore: 0 };
 }
 
 export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
@@ -1588,6 +1597,15 @@ export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
     }
     if (message.limit !== 0) {
       writer.uint32(32).uint32(message.limit);
+    }
+    if (message.objectId !== "") {
+      writer.uint32(82).string(message.objectId);
+    }
+    if (message.startedAfter !== 0) {
+      writer.uint32(88).int64(message.startedAfter);
+    }
+    if (message.startedBefore !== 0) {
+      writer.uint32(96).int64(message.startedBefore);
     }
     return writer;
   },
@@ -1637,6 +1655,30 @@ export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
             message.limit = reader.uint32();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.objectId = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.startedAfter = longToNumber(reader.int64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.startedBefore = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1663,6 +1705,21 @@ export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
         : "",
       status: isSet(object.status) ? globalThis.String(object.status) : "",
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      objectId: isSet(object.objectId)
+        ? globalThis.String(object.objectId)
+        : isSet(object.object_id)
+        ? globalThis.String(object.object_id)
+        : "",
+      startedAfter: isSet(object.startedAfter)
+        ? globalThis.Number(object.startedAfter)
+        : isSet(object.started_after)
+        ? globalThis.Number(object.started_after)
+        : 0,
+      startedBefore: isSet(object.startedBefore)
+        ? globalThis.Number(object.startedBefore)
+        : isSet(object.started_before)
+        ? globalThis.Number(object.started_before)
+        : 0,
     };
   },
 
@@ -1680,6 +1737,15 @@ export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
+    if (message.objectId !== "") {
+      obj.objectId = message.objectId;
+    }
+    if (message.startedAfter !== 0) {
+      obj.startedAfter = Math.round(message.startedAfter);
+    }
+    if (message.startedBefore !== 0) {
+      obj.startedBefore = Math.round(message.startedBefore);
+    }
     return obj;
   },
 
@@ -1692,6 +1758,9 @@ export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
     message.workflowId = object.workflowId ?? "";
     message.status = object.status ?? "";
     message.limit = object.limit ?? 0;
+    message.objectId = object.objectId ?? "";
+    message.startedAfter = object.startedAfter ?? 0;
+    message.startedBefore = object.startedBefore ?? 0;
     return message;
   },
 };
@@ -1897,7 +1966,7 @@ export const GetExecutionRequest: MessageFns<GetExecutionRequest> = {
 };
 
 function createBaseTailRequest(): TailRequest {
-  return { tenantId: "", enrollmentId: "" };
+  return { tenantId: "", enrollmentId: "", workflowId: "" };
 }
 
 export const TailRequest: MessageFns<TailRequest> = {
@@ -1907,6 +1976,9 @@ export const TailRequest: MessageFns<TailRequest> = {
     }
     if (message.enrollmentId !== "") {
       writer.uint32(18).string(message.enrollmentId);
+    }
+    if (message.workflowId !== "") {
+      writer.uint32(82).string(message.workflowId);
     }
     return writer;
   },
@@ -1940,6 +2012,14 @@ export const TailRequest: MessageFns<TailRequest> = {
             message.enrollmentId = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1964,6 +2044,11 @@ export const TailRequest: MessageFns<TailRequest> = {
         : isSet(object.enrollment_id)
         ? globalThis.String(object.enrollment_id)
         : "",
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
     };
   },
 
@@ -1975,6 +2060,9 @@ export const TailRequest: MessageFns<TailRequest> = {
     if (message.enrollmentId !== "") {
       obj.enrollmentId = message.enrollmentId;
     }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
     return obj;
   },
 
@@ -1985,6 +2073,7 @@ export const TailRequest: MessageFns<TailRequest> = {
     const message = createBaseTailRequest();
     message.tenantId = object.tenantId ?? "";
     message.enrollmentId = object.enrollmentId ?? "";
+    message.workflowId = object.workflowId ?? "";
     return message;
   },
 };
