@@ -1,12 +1,12 @@
 /** An executor as its own process (distributed mode); run several to share the work. */
 import { createLogger } from '@codestep/core';
-import { loadPlatformConfig, sandboxOptionsOf, shutdownBackstopMs, startExecutorApp, stopOnSignal } from '@codestep/platform';
+import { loadPlatformConfig, sandboxOptionsOf, shutdownBackstopMs, startExecutorApp, stopOnSignal, telemetryOptionsOf } from '@codestep/platform';
 import { createSandbox } from '@codestep/sandbox';
 import { startTelemetry } from '@codestep/telemetry';
 
 const config = loadPlatformConfig(process.env);
 const logger = createLogger({ app: 'executor' }, { level: config.logLevel });
-const telemetry = startTelemetry({ serviceName: 'codestep-executor', otlpEndpoint: config.otlpEndpoint });
+const telemetry = startTelemetry(telemetryOptionsOf(config, 'codestep-executor'));
 const running = await startExecutorApp(config, logger, {
   createSandbox: (hostApi) => createSandbox({ ...sandboxOptionsOf(config), hostApi }),
 });

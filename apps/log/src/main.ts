@@ -1,11 +1,11 @@
 /** The log service as its own process (distributed mode). Configuration: see the README. */
 import { createLogger } from '@codestep/core';
-import { loadPlatformConfig, startLogApp, stopOnSignal } from '@codestep/platform';
+import { loadPlatformConfig, startLogApp, stopOnSignal, telemetryOptionsOf } from '@codestep/platform';
 import { startTelemetry } from '@codestep/telemetry';
 
 const config = loadPlatformConfig(process.env);
 const logger = createLogger({ app: 'log' }, { level: config.logLevel });
-const telemetry = startTelemetry({ serviceName: 'codestep-log', otlpEndpoint: config.otlpEndpoint });
+const telemetry = startTelemetry(telemetryOptionsOf(config, 'codestep-log'));
 const running = await startLogApp(config, logger);
 logger.info({ port: running.port }, 'log service started');
 stopOnSignal(async () => {

@@ -109,6 +109,8 @@ export interface ExecutionResult {
   logsTruncated: boolean;
   error: ExecutionError | null;
   durationMs: number;
+  /** Outbound requests the egress policy refused during the execution (`EGRESS_BLOCKED`); absent: none. */
+  egressBlocked?: number;
 }
 
 /** Operator-level egress policy. */

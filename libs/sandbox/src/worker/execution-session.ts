@@ -117,6 +117,8 @@ export class ExecutionSession {
   /** Created on the first request: most executions make none. */
   #fetch: EgressFetch | undefined;
   #fetchesInFlight = 0;
+  /** Requests the egress policy refused (reported with the result, counted by the executor). */
+  #egressBlocked = 0;
   /** Made on the first socket call: most executions open none. */
   #sockets: ExecutionSockets | undefined;
   #api: ContextApi | null = null;
@@ -338,6 +340,7 @@ export class ExecutionSession {
       }))
       .then((response) => {
         this.#fetchesInFlight--;
+        if (!response.ok && response.error.code === 'EGRESS_BLOCKED') this.#egressBlocked++;
         if (this.#done) return;
         if (response.ok) {
           const retryAfter = response.headers.find(([name]) => name.toLowerCase() === 'retry-after')?.[1];
@@ -538,7 +541,7 @@ export class ExecutionSession {
 
   /** Logs collected so far, for a result decided elsewhere (the provisional one at the deadline). */
   withLogs(result: ExecutionResult): ExecutionResult {
-    return { ...result, logs: this.#logs.snapshot(), logsTruncated: this.#logs.truncated };
+    return { ...result, logs: this.#logs.snapshot(), logsTruncated: this.#logs.truncated, ...(this.#egressBlocked ? { egressBlocked: this.#egressBlocked } : {}) };
   }
 
   #finish(result: ExecutionResult): void {
