@@ -52,10 +52,12 @@ describe('an outside consumer of the published events', { skip: !brokers || !mon
   let consumer: EventsConsumer;
   let call: ReturnType<typeof api>;
   const enrollments: string[] = [];
+  const metricsPorts: Record<string, number> = {};
 
   before(async () => {
     const port = await freeLoopbackPort();
     const publicUrl = `http://127.0.0.1:${port}`;
+    for (const app of ['log', 'oauth-broker', 'executor-0']) metricsPorts[app] = await freeLoopbackPort();
     // Tokens live 30 s, inside the broker's 60 s refresh margin: every use refreshes one.
     fake = await startHubSpotFake({ accessTokenTtlSeconds: 30, oauthClients: [{ clientId: 'codestep-app', clientSecret, redirectUris: [`${publicUrl}/oauth/callback`] }] });
     platform = await startDistributedPlatform({
@@ -63,6 +65,7 @@ describe('an outside consumer of the published events', { skip: !brokers || !mon
       mongoUri: mongoUri!,
       namespace,
       executors: 1,
+      appEnv: Object.fromEntries(Object.entries(metricsPorts).map(([app, p]) => [app, { CODESTEP_METRICS_PORT: String(p) }])),
       env: {
         CODESTEP_HTTP_PORT: String(port),
         CODESTEP_PUBLIC_URL: publicUrl,
@@ -255,5 +258,33 @@ describe('an outside consumer of the published events', { skip: !brokers || !mon
       for (const [what, value] of sensitive) assert.ok(!texts.some((t) => t.includes(value)), `${what} is in ${e.envelope.type} (${e.topic}@${e.partition}/${e.offset})`);
     }
     console.log(`# events contract: ${events.length} records of ${new Set(events.map((e) => e.envelope.type)).size} event types checked for ${new Set(sensitive.values()).size} sensitive values`);
+  });
+
+  it("serves each app's metrics in distributed mode: the run's enrollments, the Kafka lag per topic and partition of the log service, token refreshes, the executor's sandbox pool", async () => {
+    const scrape = async (app: string) => (await (await fetch(`http://127.0.0.1:${metricsPorts[app]}/metrics`)).text()).split('\n');
+    const log = await scrape('log');
+    const finished = log.find((l) => l.startsWith('codestep_enrollments_finished_total{codestep_status="completed"'));
+    assert.equal(finished?.split(' ').pop(), String(enrollments.length), log.join('\n'));
+    const lag = log.filter((l) => l.startsWith('codestep_consumer_lag{') && l.includes(`messaging_consumer_group_name="${namespace}.codestep-log"`));
+    for (const topic of ['codestep.enrollments.v1', 'codestep.actions.v1', 'codestep.logs.v1']) {
+      assert.ok(
+        lag.some((l) => l.includes(`messaging_destination_name="${namespace}.${topic}"`) && /messaging_destination_partition_id="\d+"/.test(l)),
+        `lag of ${topic} by partition: ${lag.join('\n')}`,
+      );
+    }
+    assert.ok(
+      lag.every((l) => Number(l.split(' ').pop()) >= 0),
+      lag.join('\n'),
+    );
+    const broker = await scrape('oauth-broker');
+    assert.ok(
+      broker.some((l) => l.startsWith('codestep_oauth_token_refreshes_total{') && l.includes('codestep_outcome="refreshed"') && Number(l.split(' ').pop()) >= 1),
+      broker.filter((l) => l.includes('refreshes')).join('\n'),
+    );
+    const executor = await scrape('executor-0');
+    assert.ok(
+      executor.some((l) => l.startsWith('codestep_sandbox_workers{') && l.includes('codestep_executor_id="executor-0"')),
+      executor.filter((l) => l.includes('sandbox')).join('\n'),
+    );
   });
 });
