@@ -86,6 +86,7 @@ async function dev(): Promise<void> {
   const config = loadPlatformConfig(process.env);
   const logger = createLogger({ app: 'codestep' }, { level: config.logLevel });
   const telemetry = startTelemetry(telemetryOptionsOf(config, 'codestep'));
+  const metricsUrl = await telemetry.metricsUrl(); // fails the start when the port is taken
   const { createSandbox } = await import('@codestep/sandbox');
   let bootstrap = '';
   const platform = await startEmbedded(config, logger, {
@@ -94,7 +95,6 @@ async function dev(): Promise<void> {
       bootstrap = `\nFirst start: created tenant ${t.tenantId}.\nAPI key (shown once, keep it): ${t.apiKey}\n  export CODESTEP_API_KEY=${t.apiKey}\n`;
     },
   });
-  const metricsUrl = await telemetry.metricsUrl();
   process.stdout.write(
     `codestep is running (embedded mode)\n  Console: ${platform.url}/\n  HTTP API: ${platform.url}   OpenAPI: ${platform.url}/openapi.json\n${metricsUrl ? `  Metrics: ${metricsUrl}\n` : ''}  data: ${config.dataDir}\n${bootstrap}`,
   );

@@ -6,8 +6,9 @@ import { startTelemetry } from '@codestep/telemetry';
 const config = loadPlatformConfig(process.env);
 const logger = createLogger({ app: 'enrollment' }, { level: config.logLevel });
 const telemetry = startTelemetry(telemetryOptionsOf(config, 'codestep-enrollment'));
+const metrics = await telemetry.metricsUrl(); // fails the start when the port is taken
 const running = await startEnrollmentApp(config, logger);
-logger.info({ port: running.port }, 'enrollment service started');
+logger.info({ port: running.port, metrics }, 'enrollment service started');
 stopOnSignal(async () => {
   await running.stop();
   await telemetry.shutdown();

@@ -7,10 +7,11 @@ import { startTelemetry } from '@codestep/telemetry';
 const config = loadPlatformConfig(process.env);
 const logger = createLogger({ app: 'executor' }, { level: config.logLevel });
 const telemetry = startTelemetry(telemetryOptionsOf(config, 'codestep-executor'));
+const metrics = await telemetry.metricsUrl(); // fails the start when the port is taken
 const running = await startExecutorApp(config, logger, {
   createSandbox: (hostApi) => createSandbox({ ...sandboxOptionsOf(config), hostApi }),
 });
-logger.info({}, 'executor started');
+logger.info({ metrics }, 'executor started');
 // SIGTERM drains: running executions finish (CODESTEP_DRAIN_TIMEOUT_MS) before the process exits.
 stopOnSignal(
   async () => {

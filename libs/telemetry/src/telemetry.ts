@@ -57,7 +57,12 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     const exporter = new PrometheusExporter({ host, port: options.metricsPort, preventServerStart: true });
     metricReaders.push(exporter);
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${options.metricsPort}/metrics`;
-    metricsUrl = exporter.startServer().then(() => url);
+    metricsUrl = exporter.startServer().then(
+      () => url,
+      (error: unknown) => {
+        throw new Error(`the metrics endpoint could not listen on ${host}:${options.metricsPort}: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    );
     metricsUrl.catch(() => {}); // reported to whoever awaits metricsUrl()
   }
   if (options.otlpMetricsEndpoint) {
