@@ -71,7 +71,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
     spanProcessors: processors,
-    ...(metricReaders.length ? { metricReaders } : {}),
+    // Always given: without it sdk-node reads OTEL_METRICS_EXPORTER and, unset, pushes OTLP to localhost every minute.
+    metricReaders,
     instrumentations: [],
     textMapPropagator: new W3CTraceContextPropagator(),
   });
