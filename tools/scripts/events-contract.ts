@@ -185,7 +185,7 @@ function typeOf(f: FieldDescriptor, messages: Map<string, Message>): string {
   const entry = f.typeName ? messages.get(f.typeName) : undefined;
   if (f.label === 'LABEL_REPEATED' && entry?.desc.options?.mapEntry) {
     const [k, v] = entry.desc.field!;
-    return `map<${one(k!.type)}, ${one(v!.type, v!.typeName)}>`;
+    return `map&lt;${one(k!.type)}, ${one(v!.type, v!.typeName)}&gt;`; // escaped: a bare <string, …> can read as an HTML tag
   }
   const base = one(f.type, f.typeName);
   if (f.label === 'LABEL_REPEATED') return `repeated ${base}`;
