@@ -51,6 +51,9 @@ export const EVENT_KEYS: Record<string, string> = {
   TenantLimitsSet: 'tenant id',
   HubSpotCallbackCompleted: "HubSpot's callback id",
   HubSpotTriggerSet: 'workflow id',
+  WaitStarted: 'the execution the wait resumes',
+  WaitResumed: 'the execution the wait resumes',
+  WaitTimedOut: 'the execution the wait resumes',
 };
 
 // The parts of a protobuf FileDescriptorSet (as `buf build` writes it in JSON) this script reads.
