@@ -11,7 +11,7 @@
  *   codestep workflows …         day-two operations over the HTTP API (versions, rollback, tests, retries, bulk enroll)
  */
 import { createLogger } from '@codestep/core';
-import { loadPlatformConfig, replayProjections, sandboxOptionsOf, shutdownBackstopMs, startEmbedded, stopOnSignal } from '@codestep/platform';
+import { loadPlatformConfig, replayProjections, sandboxOptionsOf, shutdownBackstopMs, startEmbedded, stopOnSignal, telemetryOptionsOf } from '@codestep/platform';
 import { startTelemetry } from '@codestep/telemetry';
 
 const USAGE = `usage: codestep <command>
@@ -85,7 +85,8 @@ async function main(argv: string[]): Promise<number> {
 async function dev(): Promise<void> {
   const config = loadPlatformConfig(process.env);
   const logger = createLogger({ app: 'codestep' }, { level: config.logLevel });
-  const telemetry = startTelemetry({ serviceName: 'codestep', otlpEndpoint: config.otlpEndpoint });
+  const telemetry = startTelemetry(telemetryOptionsOf(config, 'codestep'));
+  const metricsUrl = await telemetry.metricsUrl(); // fails the start when the port is taken
   const { createSandbox } = await import('@codestep/sandbox');
   let bootstrap = '';
   const platform = await startEmbedded(config, logger, {
@@ -95,7 +96,7 @@ async function dev(): Promise<void> {
     },
   });
   process.stdout.write(
-    `codestep is running (embedded mode)\n  Console: ${platform.url}/\n  HTTP API: ${platform.url}   OpenAPI: ${platform.url}/openapi.json\n  data: ${config.dataDir}\n${bootstrap}`,
+    `codestep is running (embedded mode)\n  Console: ${platform.url}/\n  HTTP API: ${platform.url}   OpenAPI: ${platform.url}/openapi.json\n${metricsUrl ? `  Metrics: ${metricsUrl}\n` : ''}  data: ${config.dataDir}\n${bootstrap}`,
   );
   stopOnSignal(
     async () => {

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CodestepError } from '@codestep/core';
+import { MetricAttributes, codestepMetrics } from '@codestep/telemetry';
 import type { BrokerContext } from './broker.context.ts';
 import { needsReauthMessage, statusOutcome } from './connection-status.ts';
 import type { ConnectionDoc, StoredCredentials } from './connection.model.ts';
@@ -106,8 +107,13 @@ async function refreshHolding(ctx: BrokerContext, doc: ConnectionDoc, creds: Sto
     result = { ok: false, kind: 'rejected', status: 0, error: 'no_refresh_token', description: `${provider.displayName} issued no refresh token, so the expired access token cannot be renewed` };
   }
   const now = ctx.clock();
-  if (result.ok) return refreshed(ctx, doc, creds, provider, result.tokens, now, mine, log);
+  const counted = (outcome: 'refreshed' | 'needs_reauth' | 'failed') => codestepMetrics().tokenRefreshes.add(1, { [MetricAttributes.provider]: doc.provider, [MetricAttributes.outcome]: outcome });
+  if (result.ok) {
+    counted('refreshed');
+    return refreshed(ctx, doc, creds, provider, result.tokens, now, mine, log);
+  }
   if (result.kind === 'rejected' && doc.grantType === 'authorization_code' && GRANT_GONE.has(result.error)) {
+    counted('needs_reauth');
     const reason = `${provider.displayName} refused to refresh the token (${describeRejection(result)})`;
     const written = await ctx.connections.update(
       doc.tenantId,
@@ -129,6 +135,7 @@ async function refreshHolding(ctx: BrokerContext, doc: ConnectionDoc, creds: Sto
           message: `${provider.displayName} rejected the token refresh of OAuth connection "${doc.handle}" (${describeRejection(result)}). This is a platform configuration problem: contact your administrator.`,
         };
   ctx.log.warn({ ...log, kind: result.kind, status: result.status }, 'token refresh failed');
+  counted('failed');
   await ctx.connections.update(doc.tenantId, doc.handle, (cur) => (mine(cur) ? { ...cur, lease: null, lastRefreshFailure: { at: now, ...failure }, updatedAt: now } : null));
   return stillValidOr(doc, creds, now, fail(failure.code as TokenErrorCode, failure.message));
 }

@@ -8,6 +8,7 @@
  * anywhere before the commit aborts the transaction and leaves the in-memory position where it
  * was, so kafkajs fetches the same records again. See ../ARCHITECTURE.md for fencing.
  */
+import { MetricAttributes, codestepMetrics } from '@codestep/telemetry';
 import type { Logger } from '@codestep/core';
 import type { ConsumeOptions, ConsumedRecord, LogRecord, Subscription } from '@codestep/event-log';
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer, RetryOptions, Transaction } from 'kafkajs';
@@ -161,6 +162,13 @@ export class KafkaGroupMember implements Subscription {
       // last resolved offset (or from where `step` moved the position).
       if (outcome !== 'committed') return;
       resolveOffset(String(chunk[chunk.length - 1]!.offset));
+      // The group's lag on this partition as of this commit: what the fetch saw after it (docs/metrics.md).
+      const lag = Number(batch.highWatermark) - (chunk[chunk.length - 1]!.offset + 1);
+      codestepMetrics().consumerLag.record(Math.max(0, lag), {
+        [MetricAttributes.consumerGroup]: this.options.group,
+        [MetricAttributes.topic]: topic,
+        [MetricAttributes.partition]: String(partition),
+      });
     }
   }
 

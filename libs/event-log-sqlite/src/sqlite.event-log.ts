@@ -4,6 +4,7 @@
  * position in one SQLite transaction, so a crash at any moment neither loses nor repeats it.
  * Consumers in this process are woken on append; other processes sharing the file poll.
  */
+import { MetricAttributes, codestepMetrics } from '@codestep/telemetry';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -138,12 +139,28 @@ export class SqliteEventLog implements EventLog {
     };
     this.waker.on('append', onAppend);
 
+    // The group's lag per topic (docs/metrics.md): 0 when a fetch comes back empty, otherwise
+    // counted after a commit at most once a second (a count over the topic's index).
+    const countAfter = this.db.prepare('SELECT COUNT(*) AS n FROM records WHERE topic = ? AND position > ?');
+    let countedAt = 0;
+    let idle = false;
+    const recordLag = (positions: Map<string, number>, caughtUp: boolean) => {
+      if (caughtUp ? idle : Date.now() - countedAt < 1_000) return;
+      idle = caughtUp;
+      if (!caughtUp) countedAt = Date.now();
+      for (const [topic, pos] of positions) {
+        const lag = caughtUp ? 0 : (countAfter.get(topic, pos) as { n: number }).n;
+        codestepMetrics().consumerLag.record(lag, { [MetricAttributes.consumerGroup]: options.group, [MetricAttributes.topic]: topic });
+      }
+    };
+
     const loop = async () => {
       let backoff = 100;
       while (running) {
         const positions = this.positions(options.group, options.topics);
         const batch = this.fetch(positions, batchSize);
         if (batch.length === 0) {
+          recordLag(positions, true); // once per idle spell
           await new Promise<void>((r) => {
             const timer = setTimeout(r, this.pollIntervalMs);
             wake = () => (clearTimeout(timer), r());
@@ -167,6 +184,8 @@ export class SqliteEventLog implements EventLog {
           this.insertAll(outputs);
           for (const [topic, pos] of positions) setPosition.run(options.group, topic, pos);
         });
+        idle = false;
+        recordLag(positions, false);
         if (outputs.length > 0) this.waker.emit('append', topicsOf(outputs));
       }
     };

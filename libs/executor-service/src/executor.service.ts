@@ -20,7 +20,8 @@
 import type { Clock, Logger, StepSchedulingBounds } from '@codestep/core';
 import type { EventLog, Subscription } from '@codestep/event-log';
 import { Topics } from '@codestep/events';
-import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
+import type { Sandbox, SandboxHandle, SandboxHostApi } from '@codestep/sandbox';
+import { MetricAttributes, observeSandboxPool } from '@codestep/telemetry';
 import type { DocumentStore } from '@codestep/store';
 import type { OperatorLimits } from '@codestep/workflows';
 import { createActionRequestRunner } from './action-request.runner.ts';
@@ -119,10 +120,15 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
   let runStoreCleanup: Subscription | undefined;
   let reaper: LeaseReaper | undefined;
   let stopped: Promise<void> | undefined;
+  let stopObservingPool: (() => void) | undefined;
   return {
     hostApi: runner.hostApi,
     async start() {
       if (typeof deps.sandbox === 'function') sandbox = await deps.sandbox(runner.hostApi);
+      stopObservingPool = observeSandboxPool(
+        async () => (sandbox && 'stats' in sandbox ? (sandbox as SandboxHandle).stats() : undefined),
+        deps.executorId ? { [MetricAttributes.executor]: deps.executorId } : {},
+      );
       await claims.ensureCollection();
       await runState.ensureCollections();
       await eventLog.ensureTopics([Topics.actions, Topics.consoleLines, Topics.enrollments]);
@@ -156,6 +162,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
     },
     stop() {
       return (stopped ??= (async () => {
+        stopObservingPool?.();
         await reaper?.stop();
         await runStoreCleanup?.stop();
         await drain.drain(async () => subscription?.stop());

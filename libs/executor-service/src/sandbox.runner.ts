@@ -4,6 +4,7 @@
  * tenant, workflow, connection handles and execution grant of their action. A sandbox that throws gives the
  * action a retryable SANDBOX_UNAVAILABLE failure.
  */
+import { codestepMetrics } from '@codestep/telemetry';
 import type { ExecutionResult, Sandbox, SandboxHostApi } from '@codestep/sandbox';
 import type { ExecutorPorts } from './executor.ports.ts';
 import { failure } from './execution.mapping.ts';
@@ -46,7 +47,9 @@ export function createSandboxRunner(ports: Pick<ExecutorPorts, 'getOAuthToken'>,
     async run(sandbox, p) {
       running.set(p.request.executionId, { tenantId: p.request.tenantId, workflowId: p.workflowId, enrollmentId: p.enrollmentId, handles: p.handles, grant: p.grant });
       try {
-        return await sandbox.execute(p.request);
+        const result = await sandbox.execute(p.request);
+        if (result.egressBlocked) codestepMetrics().egressBlocked.add(result.egressBlocked);
+        return result;
       } catch (error) {
         return failure('SANDBOX_UNAVAILABLE', `the sandbox could not run the action: ${error instanceof Error ? error.message : String(error)}`, true);
       } finally {

@@ -8,6 +8,7 @@ import type { ConsumedRecord } from '@codestep/event-log';
 import { Topics, fromRecord, type Envelope } from '@codestep/events';
 import { applyToEnrollment, applyToExecution, applyToConsoleLines, type EnrollmentDoc, type ExecutionDoc, type ExecutionConsoleDoc } from '@codestep/history';
 import { tenantScoped, type DocumentStore, type ProjectedRecord, type Projection, type TenantStore } from '@codestep/store';
+import { MetricAttributes, codestepMetrics } from '@codestep/telemetry';
 
 /** The collections of the history views. */
 export const HISTORY_COLLECTIONS = { enrollments: 'enrollments', executions: 'executions', consoleLines: 'execution_logs' } as const;
@@ -17,6 +18,35 @@ export const HISTORY_TOPICS = [Topics.enrollments, Topics.actions, Topics.consol
 
 type Reducer<D> = (doc: D | undefined, env: Envelope) => D | undefined;
 type Positioned = { env: Envelope; offset: number };
+/** Records the metrics of an event newly applied to `before` (run once its write is durable). */
+type Observer<D> = (before: D | undefined, env: Envelope) => void;
+
+const seen = (doc: { eventIds: string[] } | undefined, env: Envelope) => !!doc?.eventIds.includes(env.eventId);
+
+/** Enrollments started and finished, and how long they ran (docs/metrics.md). */
+const observeEnrollment: Observer<EnrollmentDoc> = (before, env) => {
+  if (seen(before, env)) return; // the same event appended twice (at least once)
+  const m = codestepMetrics();
+  const e = env.event;
+  if (e.$case === 'enrollmentStarted' && !before) m.enrollmentsStarted.add(1);
+  if ((e.$case === 'enrollmentCompleted' || e.$case === 'enrollmentFailed') && before?.status === 'running') {
+    const status = e.$case === 'enrollmentCompleted' ? 'completed' : 'failed';
+    const attributes = { [MetricAttributes.status]: status, ...(e.$case === 'enrollmentFailed' ? { [MetricAttributes.errorType]: e.value.error?.code || 'UNKNOWN' } : {}) };
+    m.enrollmentsFinished.add(1, attributes);
+    if (before.startedAt > 0) m.enrollmentDuration.record(Math.max(0, env.occurredAt - before.startedAt) / 1000, { [MetricAttributes.status]: status });
+  }
+};
+
+/** Executions that ended, by status and error code, and their run time. */
+const observeExecution: Observer<ExecutionDoc> = (before, env) => {
+  if (seen(before, env)) return;
+  const e = env.event;
+  if (e.$case !== 'actionSucceeded' && e.$case !== 'actionFailed') return;
+  const m = codestepMetrics();
+  const status = e.$case === 'actionSucceeded' ? 'succeeded' : 'failed';
+  m.executions.add(1, { [MetricAttributes.status]: status, ...(e.$case === 'actionFailed' ? { [MetricAttributes.errorType]: e.value.error?.code || 'UNKNOWN' } : {}) });
+  m.executionDuration.record(e.value.durationMs / 1000, { [MetricAttributes.status]: status });
+};
 
 export async function ensureHistoryCollections(store: DocumentStore): Promise<void> {
   // Each filter of GET /v1/enrollments (workflow, status, both, object id) has an index ending in
@@ -32,13 +62,14 @@ export async function ensureHistoryCollections(store: DocumentStore): Promise<vo
   await store.ensureCollection(HISTORY_COLLECTIONS.consoleLines, [{ fields: ['tenantId', 'enrollmentId'] }]);
 }
 
-async function project<D>(store: DocumentStore, collection: string, reducer: Reducer<D>, items: Positioned[]): Promise<void> {
+async function project<D>(store: DocumentStore, collection: string, reducer: Reducer<D>, items: Positioned[], observe?: Observer<D>): Promise<void> {
   const byTenant = new Map<string, Positioned[]>();
   for (const item of items) byTenant.set(item.env.tenantId, [...(byTenant.get(item.env.tenantId) ?? []), item]);
-  for (const [tenantId, mine] of byTenant) if (tenantId) await projectTenant(tenantScoped(store, tenantId), collection, reducer, mine);
+  for (const [tenantId, mine] of byTenant) if (tenantId) await projectTenant(tenantScoped(store, tenantId), collection, reducer, mine, observe);
 }
 
-async function projectTenant<D>(store: TenantStore, collection: string, reducer: Reducer<D>, items: Positioned[]): Promise<void> {
+async function projectTenant<D>(store: TenantStore, collection: string, reducer: Reducer<D>, items: Positioned[], observe?: Observer<D>): Promise<void> {
+  const observed: Array<() => void> = [];
   const ids = [...new Set(items.map((i) => i.env.aggregateId))];
   const current = await store.getMany<D>(collection, ids);
   const next = new Map<string, { doc: D; version: number }>();
@@ -51,11 +82,13 @@ async function projectTenant<D>(store: TenantStore, collection: string, reducer:
     if (version <= storedVersion && !next.has(id)) continue; // applied before (by offset)
     const after = reducer(before, env);
     if (after !== undefined) next.set(id, { doc: after, version });
+    if (observe) observed.push(() => observe(before, env));
   }
   await store.writeVersioned(
     collection,
     [...next].map(([id, v]) => ({ id, version: v.version, doc: v.doc })),
   );
+  for (const o of observed) o();
 }
 
 /**
@@ -73,8 +106,8 @@ export async function applyToHistory(store: DocumentStore, batch: Array<Projecte
     list.push({ env, offset: r.offset });
     byTopic.set(r.topic, list);
   }
-  await project<EnrollmentDoc>(store, HISTORY_COLLECTIONS.enrollments, applyToEnrollment, byTopic.get(Topics.enrollments) ?? []);
-  await project<ExecutionDoc>(store, HISTORY_COLLECTIONS.executions, applyToExecution, byTopic.get(Topics.actions) ?? []);
+  await project<EnrollmentDoc>(store, HISTORY_COLLECTIONS.enrollments, applyToEnrollment, byTopic.get(Topics.enrollments) ?? [], observeEnrollment);
+  await project<ExecutionDoc>(store, HISTORY_COLLECTIONS.executions, applyToExecution, byTopic.get(Topics.actions) ?? [], observeExecution);
   await project<ExecutionConsoleDoc>(store, HISTORY_COLLECTIONS.consoleLines, applyToConsoleLines, byTopic.get(Topics.consoleLines) ?? []);
   return decoded;
 }

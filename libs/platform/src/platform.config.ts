@@ -4,6 +4,7 @@
  */
 import { traceTemplateProblem, type HubSpotAppSettings } from '@codestep/gateway-service';
 import { ConfigError, parseConfig, type Config } from '@codestep/config';
+import type { TelemetryOptions } from '@codestep/telemetry';
 import { DEFAULT_STEP_POLICY, type StepPolicy } from '@codestep/core';
 import { DEFAULT_CLAIM_LEASE_MS, DEFAULT_LEASE_REAPER_INTERVAL_MS, DEFAULT_RUN_STATE_SETTINGS } from '@codestep/executor-service';
 import { LIMIT_BOUNDS, MIN_HOST_MEMORY_CEILING_MB } from '@codestep/sandbox';
@@ -222,6 +223,17 @@ export const platformSchema = {
     min: 1,
   },
   otlpEndpoint: { kind: 'string', env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', doc: 'OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces; unset = no export', optional: true },
+  metricsPort: {
+    kind: 'int',
+    env: 'CODESTEP_METRICS_PORT',
+    doc: "Port of this process's Prometheus endpoint (GET /metrics, docs/metrics.md); unset = none. One per process: each app of a distributed installation its own",
+    optional: true,
+    min: 1,
+    max: 65535,
+  },
+  metricsHost: { kind: 'string', env: 'CODESTEP_METRICS_HOST', doc: 'Address the Prometheus endpoint listens on (0.0.0.0 in a container)', default: '127.0.0.1' },
+  otlpMetricsEndpoint: { kind: 'string', env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', doc: 'OTLP/HTTP metrics endpoint, e.g. http://127.0.0.1:4318/v1/metrics; unset = no push', optional: true },
+  otlpMetricsIntervalMs: { kind: 'int', env: 'OTEL_METRIC_EXPORT_INTERVAL', doc: 'How often metrics are pushed over OTLP, ms', default: 15_000, min: 100 },
   logLevel: { kind: 'enum', env: 'CODESTEP_LOG_LEVEL', doc: 'debug, info, warn or error', default: 'info', values: ['debug', 'info', 'warn', 'error'] },
   hubspotClientId: { kind: 'string', env: 'HUBSPOT_CLIENT_ID', doc: "The platform's HubSpot app client id (enables the HubSpot preset)", optional: true },
   hubspotClientSecret: { kind: 'string', env: 'HUBSPOT_CLIENT_SECRET', doc: "The platform's HubSpot app client secret", optional: true },
@@ -286,6 +298,18 @@ function connectionProblems(c: PlatformConfig): string[] {
   if (c.kafkaSaslMechanism && (!c.kafkaSaslUsername || !c.kafkaSaslPassword)) problems.push(`${s.kafkaSaslMechanism.env} needs ${s.kafkaSaslUsername.env} and ${s.kafkaSaslPassword.env}`);
   if ((c.kafkaSslCertFile === undefined) !== (c.kafkaSslKeyFile === undefined)) problems.push(`${s.kafkaSslCertFile.env} and ${s.kafkaSslKeyFile.env} go together`);
   return problems;
+}
+
+/** The telemetry settings of the configuration, as `startTelemetry` of `@codestep/telemetry` takes them. */
+export function telemetryOptionsOf(config: PlatformConfig, serviceName: string): TelemetryOptions {
+  return {
+    serviceName,
+    otlpEndpoint: config.otlpEndpoint,
+    metricsPort: config.metricsPort,
+    metricsHost: config.metricsHost,
+    otlpMetricsEndpoint: config.otlpMetricsEndpoint,
+    otlpMetricsIntervalMs: config.otlpMetricsIntervalMs,
+  };
 }
 
 /** The sandbox settings of the configuration, as `createSandbox` of `@codestep/sandbox` takes them (the apps add `hostApi`). */

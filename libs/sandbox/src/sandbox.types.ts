@@ -136,6 +136,8 @@ export interface ExecutionResult {
    * itself (timeout, memory, crash): the worker's ledger went with it.
    */
   dryRun?: { writes: DryRunWrite[]; dropped: number };
+  /** Outbound requests the egress policy refused during the execution (`EGRESS_BLOCKED`); absent: none. */
+  egressBlocked?: number;
 }
 
 /** Operator-level egress policy. */

@@ -2,12 +2,16 @@
  * OpenTelemetry for every app: one trace per enrollment, across gRPC calls (metadata) and
  * event-log hops (record headers, W3C `traceparent`). Spans are always created so that every
  * execution can record its trace id; they are exported over OTLP/HTTP only when an endpoint
- * is configured (off by default).
+ * is configured (off by default). Metrics (./metrics.ts) are served on a Prometheus endpoint
+ * and/or pushed over OTLP/HTTP when either is configured, and not collected otherwise.
  */
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
@@ -15,9 +19,19 @@ export interface TelemetryOptions {
   serviceName: string;
   /** OTLP/HTTP traces endpoint, e.g. `http://127.0.0.1:4318/v1/traces`. Unset: no export. */
   otlpEndpoint?: string | undefined;
+  /** Port of the Prometheus endpoint (`GET /metrics`); unset: none. */
+  metricsPort?: number | undefined;
+  /** Address the Prometheus endpoint listens on. @default 127.0.0.1 */
+  metricsHost?: string | undefined;
+  /** OTLP/HTTP metrics endpoint, e.g. `http://127.0.0.1:4318/v1/metrics`. Unset: no push. */
+  otlpMetricsEndpoint?: string | undefined;
+  /** How often metrics are pushed over OTLP, ms. @default 15000 */
+  otlpMetricsIntervalMs?: number | undefined;
 }
 
 export interface Telemetry {
+  /** The Prometheus endpoint's URL once it listens (`http://host:port/metrics`); undefined without one. */
+  metricsUrl(): Promise<string | undefined>;
   shutdown(): Promise<void>;
 }
 
@@ -36,14 +50,35 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const processors: SpanProcessor[] = options.otlpEndpoint
     ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlpEndpoint }), { scheduledDelayMillis: 500 })]
     : [new DiscardingSpanProcessor()];
+  const metricReaders: IMetricReader[] = [];
+  let metricsUrl: Promise<string | undefined> = Promise.resolve(undefined);
+  if (options.metricsPort !== undefined) {
+    const host = options.metricsHost ?? '127.0.0.1';
+    const exporter = new PrometheusExporter({ host, port: options.metricsPort, preventServerStart: true });
+    metricReaders.push(exporter);
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${options.metricsPort}/metrics`;
+    metricsUrl = exporter.startServer().then(
+      () => url,
+      (error: unknown) => {
+        throw new Error(`the metrics endpoint could not listen on ${host}:${options.metricsPort}: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    );
+    metricsUrl.catch(() => {}); // reported to whoever awaits metricsUrl()
+  }
+  if (options.otlpMetricsEndpoint) {
+    metricReaders.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: options.otlpMetricsEndpoint }), exportIntervalMillis: options.otlpMetricsIntervalMs ?? 15_000 }));
+  }
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
     spanProcessors: processors,
+    // Always given: without it sdk-node reads OTEL_METRICS_EXPORTER and, unset, pushes OTLP to localhost every minute.
+    metricReaders,
     instrumentations: [],
     textMapPropagator: new W3CTraceContextPropagator(),
   });
   sdk.start();
   started = {
+    metricsUrl: () => metricsUrl,
     shutdown: async () => {
       started = undefined;
       await sdk.shutdown();

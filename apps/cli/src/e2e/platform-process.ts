@@ -93,6 +93,16 @@ export interface DistributedPlatform {
   stop(): Promise<void>;
 }
 
+export interface DistributedPlatformOptions {
+  brokers: string;
+  mongoUri: string;
+  namespace: string;
+  executors: number;
+  env?: Record<string, string>;
+  /** More variables for one app, by its key (`log`, `executor-0`, …): a metrics port, say. */
+  appEnv?: Record<string, Record<string, string>>;
+}
+
 /** A TCP port free on loopback right now. */
 export async function freeLoopbackPort(): Promise<number> {
   const { createServer } = await import('node:net');
@@ -121,7 +131,7 @@ export async function dropNamespaceDatabases(uri: string, namespace: string): Pr
  * namespace and databases, talking gRPC over mutual TLS (a CA and certificates made for the run): the OAuth broker, the enrollment and log services, `executors`
  * executors and the gateway.
  */
-export async function startDistributedPlatform(options: { brokers: string; mongoUri: string; namespace: string; executors: number; env?: Record<string, string> }): Promise<DistributedPlatform> {
+export async function startDistributedPlatform(options: DistributedPlatformOptions): Promise<DistributedPlatform> {
   const { randomBytes } = await import('node:crypto');
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
@@ -150,7 +160,7 @@ export async function startDistributedPlatform(options: { brokers: string; mongo
   };
   const apps = new Map<string, AppProcess>();
   const startApp = async (key: string, app: string, extra: Record<string, string> = {}): Promise<AppProcess> => {
-    const child = spawn(process.execPath, [join(root, 'apps', app, 'src/main.ts')], { cwd: root, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(root, 'apps', app, 'src/main.ts')], { cwd: root, env: { ...env, ...options.appEnv?.[key], ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

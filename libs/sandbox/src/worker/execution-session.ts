@@ -130,6 +130,8 @@ export class ExecutionSession {
   /** Created on the first request: most executions make none. */
   #fetch: EgressFetch | undefined;
   #fetchesInFlight = 0;
+  /** Requests the egress policy refused (reported with the result, counted by the executor). */
+  #egressBlocked = 0;
   /** Made on the first socket call: most executions open none. */
   #sockets: ExecutionSockets | undefined;
   #api: ContextApi | null = null;
@@ -354,6 +356,7 @@ export class ExecutionSession {
       }))
       .then((response) => {
         this.#fetchesInFlight--;
+        if (!response.ok && response.error.code === 'EGRESS_BLOCKED') this.#egressBlocked++;
         if (this.#done) return;
         if (response.ok) {
           const retryAfter = response.headers.find(([name]) => name.toLowerCase() === 'retry-after')?.[1];
@@ -556,7 +559,7 @@ export class ExecutionSession {
 
   /** Logs collected so far, for a result decided elsewhere (the provisional one at the deadline). */
   withLogs(result: ExecutionResult): ExecutionResult {
-    const out: ExecutionResult = { ...result, logs: this.#logs.snapshot(), logsTruncated: this.#logs.truncated };
+    const out: ExecutionResult = { ...result, logs: this.#logs.snapshot(), logsTruncated: this.#logs.truncated, ...(this.#egressBlocked ? { egressBlocked: this.#egressBlocked } : {}) };
     if (this.#dryRun) out.dryRun = { writes: [...this.#dryRun.entries], dropped: this.#dryRun.dropped };
     return out;
   }
