@@ -18,3 +18,13 @@ export { hubspotActionDefinition, publishHubSpotAction, type ActionDefinitionInp
 export { actionTestRoutes, parseTestInput, type ActionTestOptions } from './action-test.routes.ts';
 export { MAX_RETRY_JOB, RETRY_VERSIONS, retryRoutes } from './retry.routes.ts';
 export { MAX_BATCH_BYTES, MAX_BATCH_ROWS, enrollmentBatches, parseBatch, type EnrollmentBatches, type EnrollmentBatchOptions } from './enrollment-batch.ts';
+export {
+  FALLBACK_READ_MS,
+  createHistoryChangesHub,
+  historyChangesOf,
+  tailHistoryChanges,
+  type HistoryChange,
+  type HistoryChanges,
+  type HistoryChangesHub,
+  type HistoryWatch,
+} from './history-changes.ts';

@@ -7,6 +7,7 @@ import { credentialsV1, enrollmentsV1, historyV1, workflowsV1 } from '@codestep/
 import { newId, systemClock, type Logger } from '@codestep/core';
 import { createEnrollmentService } from '@codestep/enrollment-service';
 import type { EventLog } from '@codestep/event-log';
+import type { Envelope } from '@codestep/events';
 import { createExecutorService } from '@codestep/executor-service';
 import {
   actionTestRoutes,
@@ -25,6 +26,7 @@ import {
   tenantLimitsOf,
   tenantLimitsRoutes,
   workflowLifecycleRoutes,
+  type HistoryChangesHub,
   type Route,
 } from '@codestep/gateway-service';
 import { createHistoryService } from '@codestep/history-service';
@@ -75,6 +77,11 @@ export interface Shared {
   eventLog?: EventLog;
   /** Embedded mode: each service's TLS material (every identity runs in this process). */
   tls?: (identity: ServiceIdentity) => TlsIdentity;
+  /**
+   * Embedded mode: the history service pushes what its views applied here, and the gateway's
+   * requests waiting for an outcome are told at once (distributed: they follow the log app's tail).
+   */
+  historyChanges?: HistoryChangesHub;
 }
 
 /** The TLS material a service presents and trusts: embedded mode's, or the configuration's. */
@@ -119,7 +126,13 @@ export async function startLogApp(config: PlatformConfig, logger: Logger, shared
   const tls = tlsFor(config, 'log', shared);
   const store = await openStore(config, 'log');
   const { log, owned } = await logFor(config, 'log', shared);
-  const service = createHistoryService({ store, eventLog: log, logger: logger.child({ service: 'log' }) });
+  const hub = shared.historyChanges;
+  const service = createHistoryService({
+    store,
+    eventLog: log,
+    logger: logger.child({ service: 'log' }),
+    ...(hub ? { onApplied: (events: Envelope[]) => hub.publish(events.map((e) => ({ tenantId: e.tenantId, runId: e.correlationId || e.aggregateId, type: e.type }))) } : {}),
+  });
   await service.start();
   const server = await serve(
     config.logGrpc,
@@ -211,7 +224,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   const enrollments = createClient(enrollmentsV1.EnrollmentsClient, config.enrollmentGrpc, { tls });
   const history = createClient(historyV1.HistoryClient, config.logGrpc, { tls, idempotent: ['getEnrollment', 'listEnrollments', 'getExecution'] });
   const credentials = createClient(credentialsV1.CredentialsClient, config.brokerGrpc, { tls });
-  const clients = { workflows, enrollments, history, historyRaw: history.raw, credentials };
+  const clients = { workflows, enrollments, history, historyRaw: history.raw, credentials, ...(shared.historyChanges ? { changes: shared.historyChanges } : {}) };
   await ensureHookCollection(store);
   const operator = operatorLimitsOf(config);
   const limitsOf = tenantLimitsOf(tenants, operator);
