@@ -1,15 +1,17 @@
 /**
  * OpenTelemetry for every app: one trace per enrollment, across gRPC calls (metadata) and
- * event-log hops (record headers, W3C `traceparent`). Spans are always created so that every
- * execution can record its trace id; they are exported over OTLP/HTTP only when an endpoint
- * is configured (off by default).
+ * event-log hops (record headers, W3C `traceparent`). Every span has its ids, so that every
+ * execution can record its trace id; spans are recorded and exported over OTLP/HTTP only when an
+ * endpoint is configured (off by default). Without one, nothing is recorded: spans are
+ * non-recording (the `AlwaysOff` sampler), which only carry their ids and propagate the context
+ * (their `traceparent` says "not sampled"), so tracing costs next to nothing.
  */
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -21,24 +23,19 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
-/** Keeps spans (and their ids) without exporting anything. */
-class DiscardingSpanProcessor implements SpanProcessor {
-  onStart(): void {}
-  onEnd(_span: ReadableSpan): void {}
-  async forceFlush(): Promise<void> {}
-  async shutdown(): Promise<void> {}
-}
+/** Never called (nothing is recorded); its presence is what gives spans their ids (no processor: no tracer provider at all). */
+const NOTHING_RECORDED: SpanProcessor = { onStart() {}, onEnd() {}, forceFlush: async () => {}, shutdown: async () => {} };
 
 let started: Telemetry | undefined;
 
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (started) return started;
-  const processors: SpanProcessor[] = options.otlpEndpoint
-    ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlpEndpoint }), { scheduledDelayMillis: 500 })]
-    : [new DiscardingSpanProcessor()];
+  const exporting = options.otlpEndpoint
+    ? { spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlpEndpoint }), { scheduledDelayMillis: 500 })] }
+    : { spanProcessors: [NOTHING_RECORDED], sampler: new AlwaysOffSampler() };
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
-    spanProcessors: processors,
+    ...exporting,
     instrumentations: [],
     textMapPropagator: new W3CTraceContextPropagator(),
   });
