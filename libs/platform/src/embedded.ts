@@ -33,7 +33,7 @@ export async function startEmbedded(base: PlatformConfig, logger: Logger, option
   await ensureServiceCertificates(tlsDir);
   const tls = new Map(SERVICE_IDENTITIES.map((id) => [id, readServiceTls(tlsDir, id)]));
   const eventLog = await openEventLog(config, 'codestep-embedded');
-  const shared = { eventLog, tls: (id: ServiceIdentity) => tls.get(id)!, historyChanges: createHistoryChangesHub() };
+  const shared = { eventLog, tls: (id: ServiceIdentity) => tls.get(id)!, historyChanges: createHistoryChangesHub(), local: new Map() };
   const running: Running[] = [];
   try {
     const broker = await startBrokerApp(config, logger, shared);
