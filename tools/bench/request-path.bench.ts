@@ -11,7 +11,8 @@
  * Printed per target and concurrency: req/s (for enrollments: completed/s), p50/p99, CPU per
  * request from /proc (utime + stime of the server process and every descendant, the sandbox host
  * included; for enrollments until the last one completed), peak RSS (VmHWM, summed over the
- * tree), and the ratios to the floor of the same round; then min/median/max over the rounds.
+ * tree, and of the main process alone), and the ratios to the floor of the same round; then
+ * min/median/max over the rounds.
  *   node tools/bench/request-path.bench.ts [rounds=3] [requests at 16=2000] [requests at 1=300]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -65,10 +66,10 @@ function cpuSeconds(root: number): number {
   return ticks / CLK_TCK;
 }
 
-/** Peak resident memory of the tree (sum of each process's VmHWM), MB. */
-function peakRssMb(root: number): number {
+/** Peak resident memory (VmHWM) of the server process alone, or summed over its tree, MB. */
+function peakRssMb(root: number, whole = true): number {
   let kb = 0;
-  for (const pid of tree(root)) {
+  for (const pid of whole ? tree(root) : [root]) {
     try {
       kb += Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
     } catch {
@@ -117,6 +118,8 @@ interface Sample {
   p99Ms: number;
   cpuMsPerReq: number;
   peakRssMb: number;
+  /** The server process alone (the platform's main process, without the sandbox host and its workers). */
+  mainPeakRssMb: number;
 }
 
 /** Sends n requests with `concurrency` in flight; `settle` waits for work the answers left running. */
@@ -140,7 +143,14 @@ async function drive(pid: number, n: number, concurrency: number, send: (i: numb
   }
   const cpu = cpuSeconds(pid) - cpu0;
   agent.destroy();
-  return { reqPerS: Math.round(n / seconds), p50Ms: round2(pct(lat, 50)), p99Ms: round2(pct(lat, 99)), cpuMsPerReq: round2((cpu * 1000) / n), peakRssMb: peakRssMb(pid) };
+  return {
+    reqPerS: Math.round(n / seconds),
+    p50Ms: round2(pct(lat, 50)),
+    p99Ms: round2(pct(lat, 99)),
+    cpuMsPerReq: round2((cpu * 1000) / n),
+    peakRssMb: peakRssMb(pid),
+    mainPeakRssMb: peakRssMb(pid, false),
+  };
 }
 
 const floor = await startFloor();
@@ -237,6 +247,7 @@ for (const concurrency of [1, 16]) {
       'p99 ms': stat(mine.map((r) => r.p99Ms)),
       'CPU ms/req': stat(mine.map((r) => r.cpuMsPerReq)),
       'peak RSS MB': stat(mine.map((r) => r.peakRssMb)),
+      'peak RSS MB, main process': stat(mine.map((r) => r.mainPeakRssMb)),
       ...(target === 'floor' ? {} : { 'req/s ÷ floor': ratio((r) => r.reqPerS), 'CPU ÷ floor': ratio((r) => r.cpuMsPerReq), 'p50 ÷ floor': ratio((r) => r.p50Ms) }),
     });
   }
