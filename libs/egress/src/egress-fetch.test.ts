@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
+import { DRY_RUN_BODY_CHARS, DRY_RUN_MAX_ENTRIES, DryRunLedger } from './dry-run.ledger.ts';
 import { createEgressFetch, type EgressOptions } from './egress-fetch.ts';
 import type { EgressLimits, EgressLookup, EgressPolicy, EgressResponse } from './egress.types.ts';
 
@@ -408,5 +409,108 @@ void describe('egress caps per execution', () => {
     const err = failure(await fetch({ url: `http://127.0.0.1:${deadPort}/` }));
     assert.equal(err.code, 'EGRESS_NETWORK');
     assert.match(err.message, /ECONNREFUSED/);
+  });
+});
+
+void describe('a dry run sends what reads and holds back what writes', () => {
+  void it('GET and HEAD reach the server; POST, PUT, PATCH and DELETE do not, and are answered and recorded with credentials redacted', async () => {
+    const ledger = new DryRunLedger((text) => text.replaceAll('s3cr3t-value', '[REDACTED]'));
+    const fetch = egress({ allowHosts: [`127.0.0.1:${port}`] }, {}, { dryRun: ledger });
+    const before = seen.length;
+    const read = success(await fetch({ url: `http://127.0.0.1:${port}/read?q=1`, headers: [['authorization', 'Bearer tok']] }));
+    assert.equal(read.status, 200);
+    assert.equal(JSON.parse(read.text).path, '/read?q=1');
+    success(await fetch({ url: `http://127.0.0.1:${port}/head`, method: 'HEAD' }));
+    assert.deepEqual(
+      seen.slice(before).map((s) => `${s.method} ${s.path}`),
+      ['GET /read?q=1', 'HEAD /head'],
+    );
+    const body = JSON.stringify({ properties: { email: 'a@b.c', note: 'uses s3cr3t-value' } });
+    const written = success(
+      await fetch({
+        url: `http://127.0.0.1:${port}/crm/v3/objects/contacts?hapikey=abc123&limit=1`,
+        method: 'post',
+        headers: [
+          ['Authorization', 'Bearer pat-123'],
+          ['content-type', 'application/json'],
+          ['X-Api-Key', 'k-1'],
+          ['x-note', 'has s3cr3t-value inside'],
+        ],
+        bodyBase64: Buffer.from(body).toString('base64'),
+      }),
+    );
+    for (const method of ['PUT', 'PATCH', 'DELETE']) success(await fetch({ url: `http://127.0.0.1:${port}/w`, method }));
+    assert.equal(seen.length, before + 2, 'no write reached the server');
+    assert.equal(written.status, 201);
+    assert.deepEqual(
+      written.headers.find(([k]) => k === 'x-codestep-dry-run'),
+      ['x-codestep-dry-run', 'true'],
+    );
+    const answer = JSON.parse(written.text) as Record<string, unknown>;
+    assert.equal(answer.dryRun, true);
+    assert.equal(answer.id, 'dry-run-1');
+    assert.equal(answer.method, 'POST');
+    assert.deepEqual(
+      ledger.entries.map((e) => e.method),
+      ['POST', 'PUT', 'PATCH', 'DELETE'],
+    );
+    const post = ledger.entries[0]!;
+    assert.equal(post.url, `http://127.0.0.1:${port}/crm/v3/objects/contacts?hapikey=%5BREDACTED%5D&limit=1`);
+    assert.deepEqual(post.headers, [
+      ['authorization', '[REDACTED]'],
+      ['content-type', 'application/json'],
+      ['x-api-key', '[REDACTED]'],
+      ['x-note', 'has [REDACTED] inside'],
+    ]);
+    assert.equal(post.body, body.replace('s3cr3t-value', '[REDACTED]'));
+    assert.equal(post.bodyBytes, Buffer.byteLength(body));
+    assert.equal(post.status, 201);
+    assert.deepEqual(
+      ledger.entries.map((e) => e.status),
+      [201, 200, 200, 204],
+    );
+    assert.equal(ledger.entries[3]!.body, '');
+  });
+
+  void it("sends HubSpot's searches and batch reads over POST, and holds back its other POSTs", async () => {
+    const ledger = new DryRunLedger();
+    const fetch = egress({ mapHosts: { 'api.hubapi.com': `http://127.0.0.1:${port}` } }, {}, { dryRun: ledger });
+    const before = seen.length;
+    for (const path of [
+      '/crm/v3/objects/contacts/search',
+      '/crm/v3/objects/deals/batch/read',
+      '/crm/v4/associations/contacts/companies/batch/read',
+      '/crm/v3/objects/contacts',
+      '/crm/v3/objects/contacts/batch/create',
+    ])
+      success(await fetch({ url: `https://api.hubapi.com${path}`, method: 'POST', bodyBase64: Buffer.from('{}').toString('base64') }));
+    assert.deepEqual(
+      seen.slice(before).map((s) => s.path),
+      ['/crm/v3/objects/contacts/search', '/crm/v3/objects/deals/batch/read', '/crm/v4/associations/contacts/companies/batch/read'],
+    );
+    assert.deepEqual(
+      ledger.entries.map((e) => e.url),
+      ['https://api.hubapi.com/crm/v3/objects/contacts', 'https://api.hubapi.com/crm/v3/objects/contacts/batch/create'],
+    );
+  });
+
+  void it('a held-back write is still checked by the policy: a blocked address is refused, not recorded', async () => {
+    const ledger = new DryRunLedger();
+    const fetch = egress({}, {}, { dryRun: ledger });
+    assert.equal(failure(await fetch({ url: `http://127.0.0.1:${port}/w`, method: 'POST' })).code, 'EGRESS_BLOCKED');
+    assert.equal(ledger.entries.length, 0);
+  });
+
+  void it('keeps at most DRY_RUN_MAX_ENTRIES entries and cuts long bodies, still holding back every write', async () => {
+    const ledger = new DryRunLedger();
+    const fetch = egress({ allowHosts: [`127.0.0.1:${port}`] }, { maxRequests: DRY_RUN_MAX_ENTRIES + 5 }, { dryRun: ledger });
+    const before = seen.length;
+    const big = 'b'.repeat(DRY_RUN_BODY_CHARS + 10);
+    for (let i = 0; i < DRY_RUN_MAX_ENTRIES + 3; i++) success(await fetch({ url: `http://127.0.0.1:${port}/w`, method: 'POST', bodyBase64: Buffer.from(big).toString('base64') }));
+    assert.equal(seen.length, before);
+    assert.equal(ledger.entries.length, DRY_RUN_MAX_ENTRIES);
+    assert.equal(ledger.dropped, 3);
+    assert.equal(ledger.entries[0]!.body.length, DRY_RUN_BODY_CHARS);
+    assert.equal(ledger.entries[0]!.bodyBytes, big.length);
   });
 });

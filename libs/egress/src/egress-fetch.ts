@@ -14,6 +14,7 @@
  */
 import dns from 'node:dns';
 import { silentLogger, type Logger } from '@codestep/core';
+import { DryRunLedger } from './dry-run.ledger.ts';
 import { blockRequest, type EgressContext } from './egress.context.ts';
 import { EgressError } from './egress.error.ts';
 import { cleanHeaders, normaliseMethod, parseRequest } from './egress-request.validation.ts';
@@ -36,6 +37,11 @@ export interface EgressOptions {
    * EGRESS_BLOCKED; tests use this to guarantee nothing but loopback is ever dialled.
    */
   beforeConnect?: (target: { url: string; host: string; address: string; family: 4 | 6 }) => void;
+  /**
+   * A dry run: writes (every method but GET, HEAD, OPTIONS) are checked by the policy like any
+   * request, then not sent: recorded here and answered with the documented synthetic response.
+   */
+  dryRun?: DryRunLedger;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -50,7 +56,7 @@ export const defaultLookup: EgressLookup = async (hostname) => {
  * One request from the sandbox to its final response: each hop checked and counted like a
  * first request, redirects followed by hand (or refused, or returned, by `redirect` mode).
  */
-async function followRedirects(ctx: EgressContext, beforeConnect: EgressOptions['beforeConnect'], request: EgressRequest, signal: AbortSignal): Promise<EgressResponse> {
+async function followRedirects(ctx: EgressContext, options: EgressOptions, request: EgressRequest, signal: AbortSignal): Promise<EgressResponse> {
   const { caps, stats } = ctx;
   let url: URL;
   try {
@@ -77,8 +83,9 @@ async function followRedirects(ctx: EgressContext, beforeConnect: EgressOptions[
     }
     stats.requests++;
     const { target, pinned } = await resolveTarget(ctx, url);
+    if (options.dryRun && DryRunLedger.holdsBack(method, url)) return options.dryRun.record(method, url, headers, body);
     try {
-      beforeConnect?.({ url: target.href, host: target.host, address: pinned.address, family: pinned.family });
+      options.beforeConnect?.({ url: target.href, host: target.host, address: pinned.address, family: pinned.family });
     } catch (error) {
       blockRequest(ctx, url, `the connection to ${pinned.address} was refused by the host (${(error as Error).message})`);
     }
@@ -144,7 +151,7 @@ async function fetchWithinLimits(ctx: EgressContext, options: EgressOptions, inp
     const onOuterAbort = () => controller.abort(new EgressError('EGRESS_ABORTED', 'the execution has ended'));
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     try {
-      return await followRedirects(ctx, options.beforeConnect, request, controller.signal);
+      return await followRedirects(ctx, options, request, controller.signal);
     } catch (error) {
       if (controller.signal.aborted && controller.signal.reason instanceof EgressError && !(error instanceof EgressError && error.code === 'EGRESS_BLOCKED')) {
         throw controller.signal.reason;

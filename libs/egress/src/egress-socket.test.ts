@@ -136,6 +136,16 @@ describe('socket egress policy', () => {
     assert.equal(echo.accepted, 1, 'only the first test reached the server');
   });
 
+  it('in a dry run no socket is opened, even to an allow-listed host:port', async () => {
+    const egress = createSocketEgress({ allowSockets: [`127.0.0.1:${echo.port}`] }, {}, { beforeConnect: loopbackOnly, dryRun: true });
+    const before = dialled.length;
+    const outcome = await exchange(egress, { host: '127.0.0.1', port: echo.port }, 'ping');
+    assert.equal(outcome.error?.code, 'EGRESS_BLOCKED');
+    assert.match(outcome.error?.message ?? '', /dry run/);
+    assert.deepEqual(outcome.events, ['error', 'close']);
+    assert.equal(dialled.length, before, 'nothing was dialled');
+  });
+
   it('allow-listing a host:port allows only that port; a name allowed through its address is dialled at the checked address', async () => {
     const lookup: EgressLookup = async () => [{ address: '127.0.0.1', family: 4 }];
     const egress = egressWith([`db.test:${echo.port}`, `127.0.0.1:${trickle.port}`], {}, lookup);

@@ -189,8 +189,14 @@ function capsOf(limits: Partial<SocketLimits>): SocketLimits {
 }
 
 /** Why a new connection is refused at once (ended execution, a count cap), or null. */
-function refusalOf({ ended, stats, caps }: Shared): EgressError | null {
+function refusalOf({ ended, stats, caps, options }: Shared): EgressError | null {
   if (ended) return new EgressError('EGRESS_ABORTED', 'The execution has ended; no new connections');
+  if (options.dryRun) {
+    return new EgressError(
+      'EGRESS_BLOCKED',
+      'This is a dry run: sockets (net, tls, database clients) are not opened, since their reads and writes cannot be told apart. Only HTTP requests that read go out in a dry run.',
+    );
+  }
   if (stats.opened >= caps.maxConnections) {
     return new EgressError(
       'EGRESS_LIMIT',

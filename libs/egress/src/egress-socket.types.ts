@@ -123,6 +123,11 @@ export interface SocketEgressOptions {
    */
   beforeConnect?: (target: { host: string; port: number } & ResolvedAddress) => void;
   logger?: Logger;
+  /**
+   * A dry run: no socket is opened (EGRESS_BLOCKED), since what a raw protocol reads and what it
+   * writes cannot be told apart from outside.
+   */
+  dryRun?: boolean;
 }
 
 /** The sockets of one execution. */

@@ -30,3 +30,4 @@ export {
 } from './egress-socket.types.ts';
 export { compileSocketAllowList, normaliseSocketHost } from './socket-target.policy.ts';
 export { createEgressDns, DNS_CAPS, type EgressDns, type EgressDnsOptions } from './egress-dns.ts';
+export { DRY_RUN_BODY_CHARS, DRY_RUN_MAX_ENTRIES, DRY_RUN_REDACTED, DryRunLedger, dryRunResponse, dryRunStatus, type DryRunWrite } from './dry-run.ledger.ts';

@@ -10,7 +10,7 @@ import type { EventLog } from '@codestep/event-log';
 import { toRecord } from '@codestep/events';
 import { tenantScoped, type DocumentStore } from '@codestep/store';
 import { currentTraceparent } from '@codestep/telemetry';
-import { boundPolicy, startEnrollment, type OperatorLimits } from '@codestep/workflows';
+import { boundPolicy, sameObjectType, startEnrollment, type OperatorLimits } from '@codestep/workflows';
 import { createCommandOutbox, envelopesOf, reserveRecords, type Reservation } from './command.outbox.ts';
 import { ENROLL_REQUESTS, applyEnrollmentStarted, requestKey, type EnrollRequestDoc } from './enroll-requests.projection.ts';
 import type { GrantStamper } from './execution-grant.stamper.ts';
@@ -55,6 +55,19 @@ export async function refuseUnlessEnabled(repository: WorkflowRepository, tenant
     throw new CodestepError('WORKFLOW_ARCHIVED', `workflow ${workflowId} is archived${since}: it takes no enrollments. Restore it with POST /v1/workflows/${workflowId}/enable`);
 }
 
+/**
+ * An enrollment is about an object of the workflow's type (in any of its spellings: `contacts`,
+ * `CONTACT`, `0-1`); a webhook payload fits any workflow.
+ * @throws ValidationError naming `object.objectType`, both types and what to do.
+ */
+export function refuseOtherObjectType(wf: WorkflowDefinition, objectType: string): void {
+  if (sameObjectType(wf.objectType, objectType)) return;
+  throw new ValidationError(
+    `object.objectType: ${JSON.stringify(objectType)} does not match workflow ${wf.workflowId}, which enrolls ${wf.objectType} objects; enroll a ${wf.objectType} (or leave objectType out), or use a workflow of ${objectType} objects`,
+    { field: 'object.objectType' },
+  );
+}
+
 export function createEnrollCommand(deps: EnrollCommandDeps): EnrollCommand {
   const { store, clock } = deps;
   const outbox = createCommandOutbox<StartReservation>(store, deps.eventLog, ENROLL_OUTBOX);
@@ -65,13 +78,18 @@ export function createEnrollCommand(deps: EnrollCommandDeps): EnrollCommand {
     const limits = boundPolicy(req.limits, deps.limits);
     return deps.stampGrants(
       wf,
-      startEnrollment(wf, { tenantId: req.tenantId, enrollmentId, object, portalId: req.portalId, trigger: req.trigger, limits, requestId: req.requestId || undefined, hubspot: req.hubspot }, clock()),
+      startEnrollment(
+        wf,
+        { tenantId: req.tenantId, enrollmentId, object, portalId: req.portalId, trigger: req.trigger, limits, requestId: req.requestId || undefined, hubspot: req.hubspot, dryRun: req.dryRun },
+        clock(),
+      ),
     );
   }
 
   return async (req) => {
     if (!req.object || !req.object.objectId) throw new ValidationError('object.objectId is required: the id of the CRM object to enroll');
     const wf = await deps.repository.load(req.tenantId, req.workflowId, 0);
+    refuseOtherObjectType(wf, req.object.objectType);
     if (!req.requestId) {
       await refuseUnlessEnabled(deps.repository, req.tenantId, req.workflowId);
       const enrollmentId = newId('enr');

@@ -5,7 +5,7 @@
  * enroll requests, retry timers) is made of projections of the log, rebuilt by `codestep replay`.
  */
 import type { WorkflowDefinition, enrollmentsV1, workflowsV1 } from '@codestep/contracts';
-import { DEFAULT_STEP_POLICY, type Logger, type Clock, type RunBounds } from '@codestep/core';
+import { DEFAULT_STEP_POLICY, type Logger, type Clock, type RunBounds, type StepPolicy } from '@codestep/core';
 import type { EventLog, Subscription } from '@codestep/event-log';
 import { Topics } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
@@ -21,6 +21,8 @@ import { ensureRetryTimers } from './retry-timers.projection.ts';
 import { ensureWorkflowRuns } from './workflow-runs.projection.ts';
 import { createRetryTimersScheduler } from './retry-timers.scheduler.ts';
 import { createWorkflowCommands, ensureWorkflowOutbox } from './workflow.commands.ts';
+import { createWaitCommands, ensureWaitOutbox } from './wait.commands.ts';
+import { ensureWorkflowWaits } from './workflow-waits.projection.ts';
 import { createGrantStamper, type GrantSettings } from './execution-grant.stamper.ts';
 import { createWorkflowRepository } from './workflow.repository.ts';
 import { ensureWorkflowCollections } from './workflows.projection.ts';
@@ -36,8 +38,11 @@ export interface EnrollmentServiceDeps {
    * brought within these bounds, and stands in for a request that carries none. @default DEFAULT_OPERATOR_LIMITS
    */
   limits?: OperatorLimits;
-  /** JsWorkflows: the caps on a run's chain depth and branches. @default `DEFAULT_STEP_POLICY` of `@codestep/core` */
-  steps?: RunBounds;
+  /**
+   * JsWorkflows: the caps on a run's chain depth and branches (and, with a whole `StepPolicy`, the
+   * largest data of a resumed wait). @default `DEFAULT_STEP_POLICY` of `@codestep/core`
+   */
+  steps?: RunBounds | StepPolicy;
   /** How often due retries and scheduled steps are looked for, ms. @default 1000 */
   timerIntervalMs?: number;
   /** Signs the execution grant of each action request (see `./execution-grant.stamper.ts`). */
@@ -61,6 +66,7 @@ export interface EnrollmentService {
     retryEnrollment(req: enrollmentsV1.RetryEnrollmentRequest): Promise<enrollmentsV1.RetryEnrollmentResponse>;
     startRetryJob(req: enrollmentsV1.StartRetryJobRequest): Promise<enrollmentsV1.RetryJob>;
     getRetryJob(req: enrollmentsV1.GetRetryJobRequest): Promise<enrollmentsV1.RetryJob>;
+    resumeWait(req: enrollmentsV1.ResumeWaitRequest): Promise<enrollmentsV1.ResumeWaitResponse>;
   };
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -73,13 +79,15 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
   const commands = createWorkflowCommands({ store, eventLog, clock, repository, limits });
   const stampGrants = createGrantStamper(deps.grants);
   const enroll = createEnrollCommand({ store, eventLog, clock, repository, limits, stampGrants });
-  const timers = createRetryTimersScheduler({ store, eventLog, clock, logger, repository, stampGrants });
+  const steps = deps.steps ?? DEFAULT_STEP_POLICY;
+  const waits = createWaitCommands({ store, eventLog, clock, logger, maxPayloadChars: 'maxPayloadChars' in steps ? (steps as StepPolicy).maxPayloadChars : DEFAULT_STEP_POLICY.maxPayloadChars });
+  const timers = createRetryTimersScheduler({ store, eventLog, clock, logger, repository, stampGrants, timeOutWait: waits.timeOut });
   const actionResults = createActionResultsConsumer({
     store,
     clock,
     logger,
     retryPolicy: deps.retryPolicy,
-    runBounds: deps.steps ?? DEFAULT_STEP_POLICY,
+    runBounds: steps,
     repository,
     onTimersScheduled: timers.wake,
     stampGrants,
@@ -106,6 +114,7 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
       retryEnrollment: retries.retryEnrollment,
       startRetryJob: retries.startRetryJob,
       getRetryJob: retries.getRetryJob,
+      resumeWait: waits.resume,
     },
     async start() {
       for (const ensure of [
@@ -117,6 +126,8 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
         ensureWorkflowRuns,
         ensureEnrollmentStates,
         ensureRetryOutbox,
+        ensureWorkflowWaits,
+        ensureWaitOutbox,
       ])
         await ensure(store);
       await eventLog.ensureTopics([Topics.workflows, Topics.enrollments, Topics.actions, Topics.consoleLines]);

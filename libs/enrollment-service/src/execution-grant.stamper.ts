@@ -34,7 +34,8 @@ export function createGrantStamper(settings: GrantSettings): GrantStamper {
     envs.map((env) => {
       if (env.event.$case !== 'actionRequested') return env;
       const req = env.event.value;
-      const action = req.context ? wf.actions[req.context.stepIndex] : undefined;
+      // A test of a draft carries its action: its secrets and connections are the ones granted.
+      const action = req.draftAction ?? (req.context ? wf.actions[req.context.stepIndex] : undefined);
       const grant = signGrant(settings.key, {
         tenantId: env.tenantId,
         executionId: req.executionId,

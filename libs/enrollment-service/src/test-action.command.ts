@@ -31,7 +31,17 @@ export function createTestActionCommand(deps: TestActionDeps): TestActionCommand
     const object = { objectType: req.object?.objectType || wf.objectType, objectId: req.object?.objectId || 'test', properties: req.object?.properties ?? {} };
     const requested = testActionRequested(
       wf,
-      { tenantId: req.tenantId, testId, actionId: req.actionId, object, inputFields: req.inputFields, limits: boundPolicy(req.limits, deps.limits), trigger: req.trigger },
+      {
+        tenantId: req.tenantId,
+        testId,
+        actionId: req.actionId,
+        object,
+        inputFields: req.inputFields,
+        limits: boundPolicy(req.limits, deps.limits),
+        trigger: req.trigger,
+        dryRun: req.dryRun,
+        draft: req.draft ? { ...req.draft, actionId: req.actionId } : undefined,
+      },
       deps.clock(),
     );
     const [stamped] = deps.stampGrants(wf, [requested]);

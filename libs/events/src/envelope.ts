@@ -29,6 +29,9 @@ const TYPE_NAMES: Record<EventCase, string> = {
   actionFailed: 'ActionFailed',
   actionRetryScheduled: 'ActionRetryScheduled',
   stepScheduled: 'StepScheduled',
+  waitStarted: 'WaitStarted',
+  waitResumed: 'WaitResumed',
+  waitTimedOut: 'WaitTimedOut',
   connectionAuthorized: 'ConnectionAuthorized',
   connectionRefreshed: 'ConnectionRefreshed',
   connectionNeedsReauth: 'ConnectionNeedsReauth',
@@ -47,7 +50,7 @@ export function topicOf(c: EventCase): Topic {
   if (c === 'workflowPublished' || c === 'workflowStatusChanged') return Topics.workflows;
   if (c.startsWith('enrollment') || c === 'retryJobStarted') return Topics.enrollments;
   if (c === 'actionLogged') return Topics.consoleLines;
-  if (c.startsWith('action') || c === 'stepScheduled') return Topics.actions;
+  if (c.startsWith('action') || c === 'stepScheduled' || c.startsWith('wait')) return Topics.actions;
   if (TENANT_EVENTS.has(c)) return Topics.tenants;
   if (c === 'hubspotCallbackCompleted' || c === 'hubspotTriggerSet') return Topics.hubspot;
   return Topics.connections;

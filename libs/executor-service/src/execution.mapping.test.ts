@@ -92,7 +92,7 @@ describe('execution mapping: request to the sandbox', () => {
   it('given a scheduled JsWorkflows step, sends its payload as data, the trigger headers, the method and the scheduling bounds', () => {
     const req = request({ trigger: { dataJson: '{"deal":7}', headers: { 'x-a': '1' } } });
     req.context!.step = { name: 'processItem', branchId: 'br_1', depth: 1, dataJson: '{"item":3}', parentExecutionId: 'ex0' };
-    const steps = { minDelayMs: 0, maxDelayMs: 1000, maxPayloadChars: 10, maxNextSteps: 2 };
+    const steps = { minDelayMs: 0, maxDelayMs: 1000, maxPayloadChars: 10, maxNextSteps: 2, maxWaitTimeoutMs: 5000 };
     const built = executionRequestOf({ req, tenantId: '1', action: action({ runtime: 'jsworkflows' }), secrets: {}, limits, steps });
     assert.deepEqual(built.input, { runtime: 'jsworkflows', data: { item: 3 }, headers: { 'x-a': '1' }, step: 'processItem', scheduling: steps });
   });
@@ -138,6 +138,23 @@ describe('execution mapping: result to events', () => {
     const [e] = resultEvents(request(), 't1', succeeded({ nextSteps }), clock);
     assert.equal(e?.event.$case, 'actionSucceeded');
     if (e?.event.$case === 'actionSucceeded') assert.deepEqual(e.event.value.nextSteps, nextSteps);
+  });
+
+  it('given a dry run, asks the sandbox for one, and reports its ledger on the success and on the failure', () => {
+    const req = request();
+    req.context!.dryRun = true;
+    assert.equal(executionRequestOf({ req, tenantId: 't1', action: action(), secrets: {}, limits }).dryRun, true);
+    assert.equal(executionRequestOf({ req: request(), tenantId: 't1', action: action(), secrets: {}, limits }).dryRun, undefined);
+    const dryRun = { writes: [{ method: 'POST', url: 'https://x.test/a', headers: [['authorization', '[REDACTED]']] as Array<[string, string]>, body: '{}', bodyBytes: 2, status: 201 }], dropped: 1 };
+    const ledger = { writes: [{ method: 'POST', url: 'https://x.test/a', headers: [{ name: 'authorization', value: '[REDACTED]' }], body: '{}', bodyBytes: 2, status: 201 }], dropped: 1 };
+    const [ok] = resultEvents(req, 't1', succeeded({ dryRun }), clock);
+    assert.ok(ok?.event.$case === 'actionSucceeded');
+    assert.deepEqual(ok.event.value.dryRun, ledger);
+    const [failed] = resultEvents(req, 't1', { ...succeeded({ dryRun }), status: 'failed', error: { code: 'USER_CODE_ERROR', message: 'x' } }, clock);
+    assert.ok(failed?.event.$case === 'actionFailed');
+    assert.deepEqual(failed.event.value.dryRun, ledger);
+    const [real] = resultEvents(request(), 't1', succeeded(), clock);
+    assert.ok(real?.event.$case === 'actionSucceeded' && real.event.value.dryRun === undefined);
   });
 
   it('given a success with no return value, reports an empty return value', () => {

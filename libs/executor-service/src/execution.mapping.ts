@@ -4,7 +4,7 @@
  * succeeded / failed envelopes. Event ids are derived from the execution id and the event kind,
  * so an execution's events produced again (a redelivery) are the same events.
  */
-import type { ActionDefinition, ActionRequested } from '@codestep/contracts';
+import type { ActionDefinition, ActionRequested, DryRunLedger } from '@codestep/contracts';
 import { LEGACY_RUNTIME_VERSION, deterministicId, resolveRuntimeVersion, type Clock, type ErrorCode, type StepSchedulingBounds } from '@codestep/core';
 import { envelope, fieldMapToPlain, plainToFieldMap, type Envelope, type EventBody } from '@codestep/events';
 import type { ExecutionLimits, ExecutionRequest, ExecutionResult, OutputFieldSpec } from '@codestep/sandbox';
@@ -117,7 +117,15 @@ export function executionRequestOf({ req, tenantId, action, secrets, limits, tra
     // which keep the libraries they ran then, so a replayed or retried action runs the same code.
     runtimeVersion: resolveRuntimeVersion(action.runtimeVersion) ?? LEGACY_RUNTIME_VERSION,
     ...(traceparent ? { traceparent } : {}),
+    ...(ctx.dryRun ? { dryRun: true } : {}),
   };
+}
+
+/** A dry run's ledger as the events carry it (unset when the result has none). */
+function dryRunLedgerOf(result: ExecutionResult): { dryRun: DryRunLedger } | Record<string, never> {
+  if (!result.dryRun) return {};
+  const writes = result.dryRun.writes.map((w) => ({ ...w, headers: w.headers.map(([name, value]) => ({ name, value })) }));
+  return { dryRun: { writes, dropped: result.dryRun.dropped } };
 }
 
 /** The events reporting a sandbox result: logged (if it logged), then succeeded or failed. */
@@ -136,7 +144,9 @@ export function resultEvents(req: ActionRequested, tenantId: string, result: Exe
       durationMs: Math.round(result.durationMs),
       returnValueJson: result.returnValue === undefined ? '' : JSON.stringify(result.returnValue),
       nextSteps: (result.nextSteps ?? []).map((s) => ({ action: s.action, delayMs: s.delayMs, payloadJson: s.payloadJson })),
+      waits: (result.waits ?? []).map((w) => ({ action: w.action, payloadJson: w.payloadJson, timeoutMs: w.timeoutMs, redirectUrl: w.redirectUrl, tokenHash: w.tokenHash })),
       httpResponseJson: result.httpResponse ? JSON.stringify(result.httpResponse) : '',
+      ...dryRunLedgerOf(result),
     };
     out.push(executionEvent(req, tenantId, 'succeeded', { $case: 'actionSucceeded', value }, clock));
   } else {
@@ -148,6 +158,7 @@ export function resultEvents(req: ActionRequested, tenantId: string, result: Exe
       durationMs: Math.round(result.durationMs),
       continueEnrollment: result.executionState === 'FAIL_CONTINUE',
       outputFields: plainToFieldMap(result.outputFields),
+      ...dryRunLedgerOf(result),
     };
     out.push(executionEvent(req, tenantId, 'failed', { $case: 'actionFailed', value }, clock));
   }

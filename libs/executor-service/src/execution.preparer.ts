@@ -49,8 +49,8 @@ export function createExecutionPreparer(deps: ExecutionPreparerDeps): ExecutionP
   async function resolve(tenantId: string, req: ActionRequested): Promise<{ action: ActionDefinition; secrets: Record<string, string> } | { failure: ExecutionResult }> {
     const ctx = req.context!;
     try {
-      const wf = await deps.getWorkflow(tenantId, ctx.workflowId, ctx.workflowVersion);
-      const action = wf.actions[ctx.stepIndex];
+      // A test of a draft not yet saved carries its action; otherwise the saved version's.
+      const action = req.draftAction ?? (await deps.getWorkflow(tenantId, ctx.workflowId, ctx.workflowVersion)).actions[ctx.stepIndex];
       if (!action) throw new Error(`workflow ${ctx.workflowId} v${ctx.workflowVersion} has no step ${ctx.stepIndex}`);
       if (!action.secretNames.length) return { action, secrets: {} };
       const portalToken = await hubspotToken(tenantId, req, action);

@@ -1,33 +1,47 @@
 /**
  * `POST /v1/workflows/{id}/actions/{actionId}/test`: HubSpot's "Test action" button. Runs one
- * action of a saved version (the latest unless `version` is given) with the tenant's secrets and
- * connections, against the object and inputs the caller sends, and answers with what
- * `codestep run --json` prints (status, outputs, logs, error, duration). It is an execution of no
- * enrollment: it is in no enrollment's history and nothing runs after it. An action still running
- * after the wait answers 202 with the execution's link.
+ * action of a saved version (the latest unless `version` is given), or a draft of it not saved
+ * yet (`action`), with the tenant's secrets and connections, against the object and inputs the
+ * caller sends or a real record read from HubSpot (`object.objectId` without `properties`), and
+ * answers with what `codestep run --json` prints (status, outputs, logs, error, duration). With
+ * `dryRun`, writes are held back and listed in `dryRunLedger` (see `@codestep/egress`). It is an
+ * execution of no enrollment: it is in no enrollment's history and nothing runs after it. An
+ * action still running after the wait answers 202 with the execution's link.
  */
-import type { FieldValue, historyV1 } from '@codestep/contracts';
+import type { ActionDefinition, FieldValue, historyV1 } from '@codestep/contracts';
 import { ValidationError } from '@codestep/core';
 import { fieldMapToPlain, fieldValue } from '@codestep/events';
-import { VERSION_PARAM, type ApiClients } from './api.routes.ts';
+import { parseDraftAction } from '@codestep/workflows';
+import { VERSION_PARAM, dryRunView, type ApiClients } from './api.routes.ts';
 import { historyChangesOf, readUntil } from './history-changes.ts';
+import type { HubSpotObjectReader } from './hubspot/hubspot-object.reader.ts';
 import type { Route } from './router.ts';
 import type { TenantLimitsOf } from './tenant-limits.routes.ts';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const FIELDS = ['version', 'object', 'inputFields', 'data', 'headers'] as const;
+const FIELDS = ['version', 'object', 'inputFields', 'data', 'headers', 'dryRun', 'action'] as const;
+const OBJECT_FIELDS = ['objectType', 'objectId', 'properties', 'connection'];
 
 export interface ActionTestOptions {
   limitsOf: TenantLimitsOf;
   /** How long the request waits for the execution, ms. @default 25000 */
   waitMs?: number;
+  /** Reads a real record from HubSpot (`object.objectId` without `properties`). Unset: the object is used as sent. */
+  readObject?: HubSpotObjectReader;
 }
 
 interface TestInput {
   version: number;
   object: { objectType: string; objectId: string; properties: Record<string, string> };
+  /** No `object.properties` were sent: read the record from HubSpot, if the account is connected. */
+  readRecord: boolean;
+  /** The HubSpot connection to read the record with (unset: the account's only active one). */
+  connection: string | undefined;
   inputFields: Record<string, FieldValue>;
   trigger: { dataJson: string; headers: Record<string, string> } | undefined;
+  dryRun: boolean;
+  /** A draft of the action, unparsed (checked against the saved version by {@link parseDraftAction}). */
+  draft: unknown;
 }
 
 const scalar = (v: unknown, path: string): string => {
@@ -46,6 +60,13 @@ export function parseTestInput(body: unknown): TestInput {
     throw new ValidationError('version must be a whole number (0 or absent: the latest)', { field: 'version' });
   const o = body.object ?? {};
   if (!isObj(o)) throw new ValidationError('object must be an object like {"objectType": "CONTACT", "objectId": "123", "properties": {"email": "a@b.c"}}', { field: 'object' });
+  const unknownInObject = Object.keys(o).find((k) => !OBJECT_FIELDS.includes(k));
+  if (unknownInObject) throw new ValidationError(`object.${unknownInObject} is not a field of the object; use ${OBJECT_FIELDS.join(', ')}`, { field: `object.${unknownInObject}` });
+  if (o.connection !== undefined && (typeof o.connection !== 'string' || !/^[a-z0-9-]{1,63}$/.test(o.connection)))
+    throw new ValidationError('object.connection must be the handle of a HubSpot connection (lowercase letters, digits, "-")', { field: 'object.connection' });
+  if (body.dryRun !== undefined && typeof body.dryRun !== 'boolean') throw new ValidationError('dryRun must be true or false', { field: 'dryRun' });
+  if (body.action !== undefined && !isObj(body.action))
+    throw new ValidationError('action must be the draft action as a workflow body holds it, like {"code": "exports.main = …", "inputFields": [...]}', { field: 'action' });
   const properties: Record<string, string> = {};
   if (o.properties !== undefined && !isObj(o.properties)) throw new ValidationError('object.properties must be an object of property name to value', { field: 'object.properties' });
   for (const [k, v] of Object.entries(o.properties ?? {})) if (v !== null && v !== undefined) properties[k] = scalar(v, `object.properties.${k}`);
@@ -61,17 +82,22 @@ export function parseTestInput(body: unknown): TestInput {
   return {
     version,
     object: { objectType: typeof o.objectType === 'string' ? o.objectType.toUpperCase() : '', objectId: o.objectId === undefined ? '' : scalar(o.objectId, 'object.objectId'), properties },
+    readRecord: o.objectId !== undefined && o.properties === undefined,
+    connection: o.connection as string | undefined,
     inputFields,
     trigger,
+    dryRun: body.dryRun === true,
+    draft: body.action,
   };
 }
 
 /** The answer, in the shape of `codestep run --json`, with the execution's ids. */
-function resultView(x: historyV1.ExecutionView, workflowVersion: number, testId: string): Record<string, unknown> {
+function resultView(x: historyV1.ExecutionView, workflowVersion: number, testId: string, extra: Record<string, unknown>): Record<string, unknown> {
   return {
     executionId: x.executionId,
     testId,
     workflowVersion,
+    ...extra,
     actionId: x.actionId,
     status: x.status,
     outputFields: fieldMapToPlain(x.outputFields),
@@ -79,12 +105,16 @@ function resultView(x: historyV1.ExecutionView, workflowVersion: number, testId:
     logs: x.logs.map((l) => ({ level: l.level, message: l.message })),
     error: x.error ? { code: x.error.code, message: x.error.message } : null,
     durationMs: x.durationMs,
+    ...dryRunView(x),
     links: { execution: `/v1/executions/${x.executionId}` },
   };
 }
 
 /** The events after which a test's execution may have ended (its events carry the test id as correlation id). */
 const TEST_DONE_EVENTS: ReadonlySet<string> = new Set(['ActionSucceeded', 'ActionFailed', 'ActionRetryScheduled']);
+
+/** The object properties an action reads (its inputs taken from the enrolled object). */
+const propertiesRead = (action: ActionDefinition | undefined): string[] => (action?.inputFields ?? []).flatMap((f) => (f.source?.$case === 'objectProperty' ? [f.source.value] : []));
 
 export function actionTestRoutes(c: ApiClients, options: ActionTestOptions): Route[] {
   const waitMs = options.waitMs ?? 25_000;
@@ -98,18 +128,41 @@ export function actionTestRoutes(c: ApiClients, options: ActionTestOptions): Rou
         const input = parseTestInput(req.body);
         const key = req.headers['idempotency-key'] ?? '';
         if (key.length > 200) throw new ValidationError('Idempotency-Key must be at most 200 characters');
-        const { policy } = await options.limitsOf(req.tenantId);
+        const { policy, bounds } = await options.limitsOf(req.tenantId);
+        const actionId = req.params.actionId!;
+        const readRecord = input.readRecord && options.readObject !== undefined && (input.connection !== undefined || (await hasHubSpot(c, req.tenantId)));
+        const wf = input.draft !== undefined || readRecord ? await c.workflows.getWorkflow({ tenantId: req.tenantId, workflowId: req.params.id!, version: input.version }) : undefined;
+        const draft = wf && input.draft !== undefined ? parseDraftAction(input.draft, actionId, wf.actions, bounds) : undefined;
+        const object = { ...input.object };
+        let source = 'request';
+        if (wf && readRecord) {
+          const objectType = object.objectType || wf.objectType;
+          const read = await options.readObject!({
+            tenantId: req.tenantId,
+            objectType,
+            objectId: object.objectId,
+            properties: propertiesRead(draft ?? wf.actions.find((a) => a.actionId === actionId)),
+            connection: input.connection,
+            purpose: `test of action ${actionId} of workflow ${wf.workflowId}`,
+          });
+          object.objectType = objectType;
+          object.properties = read.properties;
+          source = `hubspot:${read.connection}`;
+        }
         const out = await c.enrollments.testAction({
           tenantId: req.tenantId,
           workflowId: req.params.id!,
-          version: input.version,
-          actionId: req.params.actionId!,
-          object: input.object,
+          version: wf?.version ?? input.version,
+          actionId,
+          object,
           inputFields: input.inputFields,
           requestId: key,
           limits: policy,
           trigger: input.trigger,
+          ...(input.dryRun ? { dryRun: true } : {}),
+          ...(draft ? { draft } : {}),
         });
+        const extra = { ...(draft ? { draft: true } : {}), object: { ...object, source } };
         const watch = changes.watch(req.tenantId, out.testId, TEST_DONE_EVENTS);
         try {
           const x = await readUntil(
@@ -120,15 +173,30 @@ export function actionTestRoutes(c: ApiClients, options: ActionTestOptions): Rou
             Date.now,
             req.signal,
           );
-          if (x && (x.status === 'succeeded' || x.status === 'failed')) return { status: 200, body: resultView(x, out.workflowVersion, out.testId) };
+          if (x && (x.status === 'succeeded' || x.status === 'failed')) return { status: 200, body: resultView(x, out.workflowVersion, out.testId, extra) };
         } finally {
           watch.close();
         }
         return {
           status: 202,
-          body: { executionId: out.executionId, testId: out.testId, workflowVersion: out.workflowVersion, status: 'running', links: { execution: `/v1/executions/${out.executionId}` } },
+          body: {
+            executionId: out.executionId,
+            testId: out.testId,
+            workflowVersion: out.workflowVersion,
+            ...extra,
+            status: 'running',
+            ...(input.dryRun ? { dryRun: true } : {}),
+            links: { execution: `/v1/executions/${out.executionId}` },
+          },
         };
       },
     },
   ];
+}
+
+/** Whether the account has a HubSpot connection to read a record with (false without a broker). */
+async function hasHubSpot(c: ApiClients, tenantId: string): Promise<boolean> {
+  if (!c.credentials) return false;
+  const { connections } = await c.credentials.listConnections({ tenantId });
+  return connections.some((x) => x.provider === 'hubspot' && x.status === 'active');
 }

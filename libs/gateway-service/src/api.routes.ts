@@ -8,7 +8,7 @@ import { ValidationError } from '@codestep/core';
 import { fieldMapToPlain } from '@codestep/events';
 import type { PromiseClient } from '@codestep/rpc';
 import { actionToInput, parseWorkflowInput, runtimeVersionOf, type LimitBounds } from '@codestep/workflows';
-import { checkSecretSelections } from './connections.routes.ts';
+import { checkSecretSelections, type SaveWarning } from './connections.routes.ts';
 import type { HistoryChanges } from './history-changes.ts';
 import { queryEnum, queryInteger } from './request-input.parser.ts';
 import type { Route, RouteRequest } from './router.ts';
@@ -99,6 +99,37 @@ export function executionView(x: historyV1.ExecutionView): Record<string, unknow
     finishedAt: iso(x.finishedAt),
     ...(x.retryDueAt ? { retryDueAt: iso(x.retryDueAt) } : {}),
     ...(x.stepName ? { workflowStep: { name: x.stepName, branch: x.branchId || 'root', depth: x.stepDepth, scheduledBy: x.parentExecutionId || null, dueAt: x.dueAt ? iso(x.dueAt) : null } } : {}),
+    ...(x.wait
+      ? {
+          wait: {
+            state: x.wait.state,
+            timeoutAt: iso(x.wait.timeoutAt),
+            endedAt: x.wait.endedAt ? iso(x.wait.endedAt) : null,
+            resumedBy: x.wait.resumedBy || null,
+            redirectUrl: x.wait.redirectUrl || null,
+          },
+        }
+      : {}),
+    ...dryRunView(x),
+  };
+}
+
+/**
+ * A dry run's marks on an execution: `dryRun: true` and the writes it held back
+ * (`dryRunLedger: { writes: [{ method, url, headers, body, bodyBytes, status }], dropped }`,
+ * credentials redacted). Nothing on a real run.
+ */
+export function dryRunView(x: historyV1.ExecutionView): Record<string, unknown> {
+  if (!x.dryRun) return {};
+  const l = x.dryRunLedger;
+  return {
+    dryRun: true,
+    dryRunLedger: l
+      ? {
+          writes: l.writes.map((w) => ({ method: w.method, url: w.url, headers: w.headers.map((h) => [h.name, h.value]), body: w.body, bodyBytes: w.bodyBytes, status: w.status })),
+          dropped: l.dropped,
+        }
+      : null,
   };
 }
 
@@ -112,6 +143,7 @@ export function enrollmentView(e: historyV1.EnrollmentView): Record<string, unkn
     error: e.error ? { code: e.error.code, message: e.error.message, actionId: e.failedActionId } : null,
     startedAt: iso(e.startedAt),
     finishedAt: iso(e.finishedAt),
+    ...(e.dryRun ? { dryRun: true } : {}),
     executions: e.executions.map(executionView),
   };
 }
@@ -161,7 +193,7 @@ function workflowsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
       handle: async (req) => {
         const limits = await limitsOf(req.tenantId);
         const input = toContractActions(req.body, limits.bounds);
-        if (c.credentials) await checkSecretSelections(c.credentials, req.tenantId, input.actions);
+        const warnings = c.credentials ? await checkSecretSelections(c.credentials, req.tenantId, input.actions) : [];
         const wf = await c.workflows.createWorkflow({
           tenantId: req.tenantId,
           name: input.name,
@@ -170,7 +202,7 @@ function workflowsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
           requestId: requestId(req),
           limits: limits.policy,
         });
-        return { status: 201, body: workflowView(wf, await c.workflows.getWorkflowState({ tenantId: req.tenantId, workflowId: wf.workflowId, version: 0 })) };
+        return { status: 201, body: withWarnings(workflowView(wf, await c.workflows.getWorkflowState({ tenantId: req.tenantId, workflowId: wf.workflowId, version: 0 })), warnings) };
       },
     },
     {
@@ -200,7 +232,7 @@ function workflowsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
       handle: async (req) => {
         const limits = await limitsOf(req.tenantId);
         const input = toContractActions(req.body, limits.bounds);
-        if (c.credentials) await checkSecretSelections(c.credentials, req.tenantId, input.actions);
+        const warnings = c.credentials ? await checkSecretSelections(c.credentials, req.tenantId, input.actions) : [];
         const wf = await c.workflows.updateWorkflow({
           tenantId: req.tenantId,
           workflowId: req.params.id!,
@@ -209,10 +241,15 @@ function workflowsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
           actions: input.actions,
           limits: limits.policy,
         });
-        return { status: 200, body: workflowView(wf, await c.workflows.getWorkflowState({ tenantId: req.tenantId, workflowId: wf.workflowId, version: 0 })) };
+        return { status: 200, body: withWarnings(workflowView(wf, await c.workflows.getWorkflowState({ tenantId: req.tenantId, workflowId: wf.workflowId, version: 0 })), warnings) };
       },
     },
   ];
+}
+
+/** A saved workflow's view with the save's warnings (selected secrets and connections that do not exist), when there are any. */
+function withWarnings(view: Record<string, unknown>, warnings: SaveWarning[]): Record<string, unknown> {
+  return warnings.length ? { ...view, warnings } : view;
 }
 
 /** Enrollments: an object enrolled in a workflow (idempotent by request id, with the tenant's limits), and their history. */
@@ -224,9 +261,23 @@ function enrollmentsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
       auth: 'tenant',
       handle: async (req) => {
         const object = parseObject(req.body);
+        // A dry run: every action's writes are held back and recorded (see @codestep/egress).
+        const dryRun = queryEnum(req.query, 'dryRun', ['true', 'false']) === 'true';
         const { policy } = await limitsOf(req.tenantId);
-        const out = await c.enrollments.enroll({ tenantId: req.tenantId, workflowId: req.params.id!, object, requestId: requestId(req), portalId: 0, trigger: undefined, limits: policy });
-        return { status: 202, body: { id: out.enrollmentId, workflowVersion: out.workflowVersion, status: 'running', links: { self: `/v1/enrollments/${out.enrollmentId}` } } };
+        const out = await c.enrollments.enroll({
+          tenantId: req.tenantId,
+          workflowId: req.params.id!,
+          object,
+          requestId: requestId(req),
+          portalId: 0,
+          trigger: undefined,
+          limits: policy,
+          ...(dryRun ? { dryRun } : {}),
+        });
+        return {
+          status: 202,
+          body: { id: out.enrollmentId, workflowVersion: out.workflowVersion, status: 'running', ...(dryRun ? { dryRun } : {}), links: { self: `/v1/enrollments/${out.enrollmentId}` } },
+        };
       },
     },
     {

@@ -9,7 +9,7 @@
  */
 import { Metadata, type CallOptions, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import type { ActionDefinition, credentialsV1 } from '@codestep/contracts';
-import { ValidationError, escapeHtml, secretSelectionProblem } from '@codestep/core';
+import { HUBSPOT_TOKEN_SECRET, ValidationError, escapeHtml, secretSelectionProblem } from '@codestep/core';
 import { fromServiceError, type PromiseClient } from '@codestep/rpc';
 import { injectContext } from '@codestep/telemetry';
 import type { Route, RouteRequest, RouteResponse } from './router.ts';
@@ -128,21 +128,52 @@ async function oauthCallback(client: credentialsV1.CredentialsClient, req: Route
 
 type CredentialsClientLike = credentialsV1.CredentialsClient | PromiseClient<credentialsV1.CredentialsClient>;
 
+/** Something about a workflow being saved that will fail when it runs, unless fixed first. */
+export interface SaveWarning {
+  /** The field it is about, e.g. `actions[1].secrets`. */
+  field: string;
+  message: string;
+}
+
 /**
  * Refuses, before it is saved, a workflow with an action whose selected secrets together are
  * longer than an action may use (`SECRETS_POLICY`): it could never run. Sizes come from the
- * broker (lengths only, never values); secrets not stored yet count as empty.
+ * broker (lengths only, never values); secrets not stored yet count as empty. Returns the
+ * warnings of the save: selected secrets and connections that do not exist (yet), which would
+ * fail the action when it runs (`SECRET_NOT_FOUND`, a token error naming the connection).
+ * `HUBSPOT_ACCESS_TOKEN` is not warned about: a HubSpot enrollment gets the portal's token.
  * @throws ValidationError naming the action and the total.
  */
-export async function checkSecretSelections(credentials: CredentialsClientLike, tenantId: string, actions: readonly ActionDefinition[]): Promise<void> {
-  if (!actions.some((a) => a.secretNames.length > 0)) return;
+export async function checkSecretSelections(credentials: CredentialsClientLike, tenantId: string, actions: readonly ActionDefinition[]): Promise<SaveWarning[]> {
   const client: credentialsV1.CredentialsClient = 'raw' in credentials ? credentials.raw : credentials;
-  const { secrets } = await call(client, 'listSecrets', client.listSecrets, { tenantId });
-  const sizes = new Map(secrets.map((s) => [s.name, s.valueChars ?? 0]));
-  actions.forEach((action, i) => {
-    const problem = secretSelectionProblem(action.actionId, action.secretNames, sizes);
-    if (problem) throw new ValidationError(`actions[${i}].secrets: ${problem}`, { field: `actions[${i}].secrets` });
-  });
+  const warnings: SaveWarning[] = [];
+  if (actions.some((a) => a.secretNames.length > 0)) {
+    const { secrets } = await call(client, 'listSecrets', client.listSecrets, { tenantId });
+    const sizes = new Map(secrets.map((s) => [s.name, s.valueChars ?? 0]));
+    actions.forEach((action, i) => {
+      const problem = secretSelectionProblem(action.actionId, action.secretNames, sizes);
+      if (problem) throw new ValidationError(`actions[${i}].secrets: ${problem}`, { field: `actions[${i}].secrets` });
+      const missing = action.secretNames.filter((n) => !sizes.has(n) && n !== HUBSPOT_TOKEN_SECRET);
+      if (missing.length)
+        warnings.push({
+          field: `actions[${i}].secrets`,
+          message: `action "${action.actionId}" selects ${missing.map((n) => `"${n}"`).join(', ')}, which this account does not have: it will fail with SECRET_NOT_FOUND until ${missing.length > 1 ? 'they are' : 'it is'} added (PUT /v1/secrets/{name})`,
+        });
+    });
+  }
+  if (actions.some((a) => a.connectionHandles.length > 0)) {
+    const { connections } = await call(client, 'listConnections', client.listConnections, { tenantId });
+    const status = new Map(connections.map((c) => [c.handle, c.status]));
+    actions.forEach((action, i) => {
+      const missing = action.connectionHandles.filter((h) => !status.has(h) || status.get(h) === 'revoked');
+      if (missing.length)
+        warnings.push({
+          field: `actions[${i}].connections`,
+          message: `action "${action.actionId}" declares ${missing.map((h) => `"${h}"`).join(', ')}, which this account has no (active or pending) connection named: api.getOAuthToken will answer an error until it is connected (POST /v1/connections)`,
+        });
+    });
+  }
+  return warnings;
 }
 
 export interface ConnectionRoutesOptions {

@@ -3,7 +3,8 @@ import { ACCEPTED_RUNTIME_VERSIONS, DEFAULT_RUNTIME_VERSION, ERROR_CODES } from 
 import { DEFAULT_OPERATOR_LIMITS as OPERATOR, LIMIT_MINIMUMS as MIN } from '@codestep/workflows';
 import { ENROLLMENT_STATUSES, LIMIT_PARAM, MAX_LOG_PAGE_LINES, VERSION_PARAM } from './api.routes.ts';
 import { conflict, errors, idParam, json, ref } from './openapi.parts.ts';
-import { workflowOpsPaths, workflowOpsSchemas } from './openapi.workflow-ops.ts';
+import { resumePaths, waitSchema } from './openapi.resume.ts';
+import { DRY_RUN_QUERY_PARAM, OBJECT_TYPE_SCHEMA, SAVE_WARNINGS_SCHEMA, workflowOpsPaths, workflowOpsSchemas } from './openapi.workflow-ops.ts';
 
 /** The document, with `serverUrl` as its one server; paths and schemas are grouped by resource below. */
 export function openApiDocument(serverUrl: string): Record<string, unknown> {
@@ -24,6 +25,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       ...secretsPaths(),
       ...connectionsPaths(),
       ...hooksPaths(),
+      ...resumePaths(),
       ...oauthPaths(),
       ...tenantPaths(),
       ...hubspotPaths(),
@@ -104,7 +106,7 @@ function enrollmentsPaths(): Record<string, unknown> {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       post: {
         summary: 'Enroll a CRM object into the workflow',
-        parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' }, description: 'The same key enrolls once' }],
+        parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' }, description: 'The same key enrolls once' }, DRY_RUN_QUERY_PARAM],
         requestBody: json({ type: 'object', required: ['object'], properties: { object: ref('CrmObject') } }),
         responses: {
           '202': {
@@ -449,7 +451,11 @@ function workflowSchemas(): Record<string, unknown> {
     WorkflowInput: {
       type: 'object',
       required: ['name', 'actions'],
-      properties: { name: { type: 'string' }, objectType: { type: 'string', default: 'CONTACT' }, actions: { type: 'array', items: ref('Action') } },
+      properties: {
+        name: { type: 'string' },
+        objectType: OBJECT_TYPE_SCHEMA,
+        actions: { type: 'array', items: ref('Action') },
+      },
     },
     Workflow: {
       allOf: [
@@ -463,6 +469,7 @@ function workflowSchemas(): Record<string, unknown> {
             rolledBackFrom: { type: 'integer', description: 'Set on a rollback: the version this one restores' },
             status: { enum: ['enabled', 'disabled', 'archived'] },
             statusChangedAt: { type: ['string', 'null'], format: 'date-time' },
+            warnings: SAVE_WARNINGS_SCHEMA,
           },
         },
       ],
@@ -478,7 +485,11 @@ function historySchemas(): Record<string, unknown> {
       properties: {
         id: { type: 'string' },
         actionId: { type: 'string' },
-        status: { enum: ['scheduled', 'requested', 'running', 'succeeded', 'failed', 'retry_scheduled'], description: 'scheduled: a JsWorkflows step waiting for its due time' },
+        status: {
+          enum: ['scheduled', 'waiting', 'timed_out', 'requested', 'running', 'succeeded', 'failed', 'retry_scheduled'],
+          description:
+            'scheduled: a JsWorkflows step waiting for its due time; waiting: the step of an api.waitForEvent wait whose resume URL was not called yet; timed_out: one whose timeout came first (it never runs)',
+        },
         inputFields: { type: 'object' },
         outputFields: { type: 'object' },
         logs: { type: 'array', items: { type: 'object' }, description: 'A page of the console lines, from logsOffset' },
@@ -489,6 +500,8 @@ function historySchemas(): Record<string, unknown> {
         moreLogs: { type: 'string', description: 'The path of the next page, when there is one' },
         error: { type: ['object', 'null'] },
         traceId: { type: ['string', 'null'] },
+        dryRun: { type: 'boolean', description: 'A dry run (absent otherwise)' },
+        dryRunLedger: ref('DryRunLedger'),
         workflowStep: {
           type: 'object',
           description:
@@ -501,6 +514,7 @@ function historySchemas(): Record<string, unknown> {
             dueAt: { type: ['string', 'null'], format: 'date-time' },
           },
         },
+        wait: waitSchema,
       },
     },
     Enrollment: {
@@ -510,6 +524,7 @@ function historySchemas(): Record<string, unknown> {
         workflowId: { type: 'string' },
         status: { enum: ['running', 'completed', 'failed'] },
         error: { type: ['object', 'null'] },
+        dryRun: { type: 'boolean', description: 'Started with ?dryRun=true (absent otherwise)' },
         executions: { type: 'array', items: ref('Execution') },
       },
     },

@@ -170,7 +170,28 @@ function actionTestPaths(): Record<string, unknown> {
             additionalProperties: false,
             properties: {
               version: { type: 'integer', minimum: 0, description: '0 or absent: the latest' },
-              object: ref('CrmObject'),
+              object: {
+                type: 'object',
+                additionalProperties: false,
+                description:
+                  "The record the action runs for. With objectId and no properties, the record's properties (those the action reads, and HubSpot's defaults) are read from HubSpot through the account's HubSpot connection (`connection`, or its only active one); without a HubSpot connection it runs with no properties",
+                properties: {
+                  objectType: { type: 'string', example: 'CONTACT', description: "Absent: the workflow's" },
+                  objectId: { type: ['string', 'integer'] },
+                  properties: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+                  connection: { type: 'string', description: 'The HubSpot connection to read the record with' },
+                },
+              },
+              dryRun: {
+                type: 'boolean',
+                description:
+                  'HTTP requests that read (GET, HEAD, OPTIONS; HubSpot searches and batch reads) go out; the others are not sent, answered with the synthetic response (201 to a POST, 204 to a DELETE, 200 otherwise; header x-codestep-dry-run: true; body {"dryRun": true, "id": "dry-run-<n>", "method", "url"}) and listed in dryRunLedger; sockets are refused',
+              },
+              action: {
+                ...ref('Action'),
+                description:
+                  'A draft of the action, not saved: checked as a save checks it (400 naming action.<field>) and run in place of the saved action (or after the saved ones when it is new), with the secrets and connections it selects',
+              },
               inputFields: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] }, description: "Over the inputs the action's definition resolves from the object" },
               data: { description: 'JsWorkflows: the data start receives' },
               headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'JsWorkflows: the headers start receives' },
@@ -191,6 +212,7 @@ function actionTestPaths(): Record<string, unknown> {
 export function workflowOpsSchemas(): Record<string, unknown> {
   return {
     ...retrySchemas(),
+    ...actionTestSchemas(),
     WorkflowState: {
       type: 'object',
       properties: {
@@ -209,21 +231,6 @@ export function workflowOpsSchemas(): Record<string, unknown> {
         createdAt: { type: 'string', format: 'date-time' },
         rolledBackFrom: { type: ['integer', 'null'] },
         actions: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, runtime: { type: 'string' }, codeBytes: { type: 'integer' } } } },
-      },
-    },
-    ActionTestResult: {
-      type: 'object',
-      properties: {
-        executionId: { type: 'string' },
-        testId: { type: 'string' },
-        workflowVersion: { type: 'integer' },
-        actionId: { type: 'string' },
-        status: { enum: ['succeeded', 'failed'] },
-        outputFields: { type: 'object' },
-        returnValue: { description: 'JsWorkflows: what start returned' },
-        logs: { type: 'array', items: { type: 'object', properties: { level: { type: 'string' }, message: { type: 'string' } } } },
-        error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
-        durationMs: { type: 'integer' },
       },
     },
     WorkflowDiff: {
@@ -291,3 +298,76 @@ function retrySchemas(): Record<string, unknown> {
     },
   };
 }
+
+/** A test's answer, and a dry run's ledger (on a test and on an execution). */
+function actionTestSchemas(): Record<string, unknown> {
+  return {
+    ActionTestResult: {
+      type: 'object',
+      properties: {
+        executionId: { type: 'string' },
+        testId: { type: 'string' },
+        workflowVersion: { type: 'integer' },
+        actionId: { type: 'string' },
+        status: { enum: ['succeeded', 'failed'] },
+        outputFields: { type: 'object' },
+        returnValue: { description: 'JsWorkflows: what start returned' },
+        logs: { type: 'array', items: { type: 'object', properties: { level: { type: 'string' }, message: { type: 'string' } } } },
+        error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
+        durationMs: { type: 'integer' },
+        draft: { type: 'boolean', description: 'The draft sent in `action` ran' },
+        object: { type: 'object', description: 'The object it ran for; source: "request", or "hubspot:<connection>" when read from HubSpot' },
+        dryRun: { type: 'boolean' },
+        dryRunLedger: ref('DryRunLedger'),
+      },
+    },
+    DryRunLedger: {
+      type: ['object', 'null'],
+      description: 'The writes a dry run held back, in order (at most 100; dropped counts the others); null when the execution was ended by the platform (timeout, memory)',
+      properties: {
+        writes: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              method: { type: 'string' },
+              url: { type: 'string', description: 'As the code addressed it; credential query parameters redacted' },
+              headers: {
+                type: 'array',
+                items: { type: 'array', items: { type: 'string' } },
+                description: '[name, value] pairs; credential headers (auth, token, key, secret, cookie, signature, …) are [REDACTED]',
+              },
+              body: { type: 'string', description: "UTF-8 text (or base64: and the bytes), at most 4,096 characters; the action's secret values redacted" },
+              bodyBytes: { type: 'integer' },
+              status: { type: 'integer', description: 'The synthetic status it was answered with' },
+            },
+          },
+        },
+        dropped: { type: 'integer' },
+      },
+    },
+  };
+}
+
+/** `POST /v1/workflows/{id}/enrollments?dryRun=`. */
+export const DRY_RUN_QUERY_PARAM = {
+  name: 'dryRun',
+  in: 'query',
+  schema: { type: 'string', enum: ['true', 'false'] },
+  description: "true: every action runs as a dry run (writes held back and listed in each execution's dryRunLedger)",
+};
+
+/** A workflow's `objectType`, as saved and checked. */
+export const OBJECT_TYPE_SCHEMA = {
+  type: 'string',
+  default: 'CONTACT',
+  description:
+    'A CRM object type: contacts, companies, deals, tickets, products, line_items, quotes, calls, emails, meetings, notes, tasks, communications, … (or CONTACT, COMPANY, …, or 0-1, 0-2, …: saved as CONTACT, COMPANY, …), a custom object (2-123456, p_cars), or WEBHOOK for a workflow its webhook starts. Enrollments of another type are refused (400)',
+};
+
+/** The warnings of a save. */
+export const SAVE_WARNINGS_SCHEMA = {
+  type: 'array',
+  description: 'Only in the answer to a save, when there are any: selected secrets and connections that do not exist (the action fails at run until they do)',
+  items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+};

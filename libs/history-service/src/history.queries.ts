@@ -60,6 +60,11 @@ export function executionView(
     parentExecutionId: d.step?.parentExecutionId ?? '',
     dueAt: d.step?.dueAt ?? 0,
     httpResponseJson: d.httpResponseJson ?? '',
+    wait: d.wait ? { state: d.wait.state, timeoutAt: d.wait.timeoutAt, endedAt: d.wait.endedAt, resumedBy: d.wait.resumedBy, redirectUrl: d.wait.redirectUrl } : undefined,
+    ...(d.dryRun ? { dryRun: true } : {}),
+    ...(d.dryRunLedger
+      ? { dryRunLedger: { writes: d.dryRunLedger.writes.map((w) => ({ ...w, headers: w.headers.map(([name, value]) => ({ name, value })) })), dropped: d.dryRunLedger.dropped } }
+      : {}),
   };
 }
 
@@ -101,6 +106,7 @@ export function createHistoryQueries(root: DocumentStore): HistoryQueries {
       startedAt: d.startedAt,
       finishedAt: d.finishedAt,
       failedActionId: d.failedActionId,
+      ...(d.dryRun ? { dryRun: true } : {}),
     };
   }
 

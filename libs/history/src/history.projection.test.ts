@@ -37,11 +37,51 @@ describe('history projections', () => {
     assert.equal(doc?.finishedAt, 20);
   });
 
+  it('given a dry run, marks the enrollment and its execution, and keeps the ledger the result carried', () => {
+    const dryStarted = envelope(meta('d1', 'enr2'), {
+      $case: 'enrollmentStarted',
+      value: { enrollmentId: 'enr2', workflowId: 'wf1', workflowVersion: 1, object: undefined, actionCount: 1, trigger: undefined, dryRun: true },
+    });
+    assert.equal(fold<EnrollmentDoc>(applyToEnrollment, [dryStarted])?.dryRun, true);
+    assert.equal(fold<EnrollmentDoc>(applyToEnrollment, [started])?.dryRun, undefined);
+    const dryCtx = { ...ctx, enrollmentId: 'enr2', dryRun: true };
+    const ledger = { writes: [{ method: 'DELETE', url: 'https://x.test/1', headers: [{ name: 'x-a', value: '1' }], body: '', bodyBytes: 0, status: 204 }], dropped: 0 };
+    const doc = fold<ExecutionDoc>(applyToExecution, [
+      envelope(meta('d2', 'x9'), { $case: 'actionRequested', value: { executionId: 'x9', context: dryCtx, inputFields: {}, callbackId: 'cb9', limits: undefined } }),
+      envelope(meta('d3', 'x9', 30), {
+        $case: 'actionSucceeded',
+        value: { executionId: 'x9', context: dryCtx, outputFields: {}, durationMs: 3, returnValueJson: '', nextSteps: [], httpResponseJson: '', waits: [], dryRun: ledger },
+      }),
+    ]);
+    assert.equal(doc?.dryRun, true);
+    assert.deepEqual(doc?.dryRunLedger, { writes: [{ method: 'DELETE', url: 'https://x.test/1', headers: [['x-a', '1']], body: '', bodyBytes: 0, status: 204 }], dropped: 0 });
+  });
+
   it('applies a redelivered event once', () => {
     const once = fold<EnrollmentDoc>(applyToEnrollment, [started, failed]);
     const twice = fold<EnrollmentDoc>(applyToEnrollment, [started, started, failed, failed]);
     assert.deepEqual(twice, once);
     assert.equal(applyToEnrollment(once, failed), undefined);
+  });
+
+  it('shows the step of a wait as waiting, then requested once its URL was called (resumed by POST), or timed out', () => {
+    const step = { name: 'onApproved', branchId: 'br2', depth: 1, dataJson: '{"o":1}', parentExecutionId: 'x0' };
+    const stepCtx = { ...ctx, step };
+    const waitStarted = envelope(meta('w1', 'x3', 10), {
+      $case: 'waitStarted',
+      value: { executionId: 'x3', context: stepCtx, dueAt: 90_000, tokenHash: 'h', redirectUrl: 'https://example.com/ok', startedBy: 'x0' },
+    });
+    const waiting = fold<ExecutionDoc>(applyToExecution, [waitStarted]);
+    assert.equal(waiting?.status, 'waiting');
+    assert.deepEqual(waiting?.wait, { state: 'waiting', timeoutAt: 90_000, endedAt: 0, resumedBy: '', redirectUrl: 'https://example.com/ok' });
+    const resumed = fold<ExecutionDoc>(applyToExecution, [
+      waitStarted,
+      envelope(meta('w2', 'x3', 50), { $case: 'waitResumed', value: { executionId: 'x3', context: stepCtx, method: 'POST' } }),
+      envelope(meta('w3', 'x3', 51), { $case: 'actionRequested', value: { executionId: 'x3', context: stepCtx, inputFields: {}, callbackId: 'cb3', limits: undefined } }),
+    ]);
+    assert.deepEqual([resumed?.status, resumed?.wait?.state, resumed?.wait?.endedAt, resumed?.wait?.resumedBy], ['requested', 'resumed', 50, 'POST']);
+    const timedOut = fold<ExecutionDoc>(applyToExecution, [waitStarted, envelope(meta('w4', 'x3', 90_000), { $case: 'waitTimedOut', value: { executionId: 'x3', context: stepCtx, dueAt: 90_000 } })]);
+    assert.deepEqual([timedOut?.status, timedOut?.wait?.state, timedOut?.finishedAt, timedOut?.requestedAt], ['timed_out', 'timed_out', 90_000, 0]);
   });
 
   it('shows a scheduled JsWorkflows step as scheduled until its request, with its place in the run and a returned Response', () => {
@@ -57,7 +97,7 @@ describe('history projections', () => {
       envelope(meta('s2', 'x2'), { $case: 'actionRequested', value: { executionId: 'x2', context: stepCtx, inputFields: {}, callbackId: 'cb2', limits: undefined } }),
       envelope(meta('s3', 'x2', 40), {
         $case: 'actionSucceeded',
-        value: { executionId: 'x2', context: stepCtx, outputFields: {}, durationMs: 3, returnValueJson: '', nextSteps: [], httpResponseJson: response },
+        value: { executionId: 'x2', context: stepCtx, outputFields: {}, durationMs: 3, returnValueJson: '', nextSteps: [], waits: [], httpResponseJson: response },
       }),
     ]);
     assert.equal(done?.status, 'succeeded');
@@ -71,7 +111,7 @@ describe('history projections', () => {
       envelope(meta('a2', 'x1'), { $case: 'actionStarted', value: { executionId: 'x1', context: ctx, executorId: 'ex', traceId: 'trace' } }),
       envelope(meta('a3', 'x1', 30), {
         $case: 'actionSucceeded',
-        value: { executionId: 'x1', context: ctx, outputFields: plainToFieldMap({ n: 2 }), durationMs: 4, returnValueJson: '', nextSteps: [], httpResponseJson: '' },
+        value: { executionId: 'x1', context: ctx, outputFields: plainToFieldMap({ n: 2 }), durationMs: 4, returnValueJson: '', nextSteps: [], waits: [], httpResponseJson: '' },
       }),
     ];
     const doc = fold<ExecutionDoc>(applyToExecution, events);

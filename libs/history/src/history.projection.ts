@@ -4,7 +4,7 @@
  * stream), and remembers the ids of the events it applied, so a redelivered event changes
  * nothing. Nothing here reads the clock: replaying the log rebuilds identical documents.
  */
-import type { CrmObject } from '@codestep/contracts';
+import type { CrmObject, DryRunLedger } from '@codestep/contracts';
 import { fieldMapToPlain, type Envelope, type PlainFields } from '@codestep/events';
 
 export interface ErrorView {
@@ -28,11 +28,28 @@ export interface EnrollmentDoc {
   finishedAt: number;
   /** Manual retries so far (absent: none). */
   retries?: number;
+  /** Started with `?dryRun=true` (absent: a real run). */
+  dryRun?: boolean;
   eventIds: string[];
 }
 
-/** `scheduled`: a JsWorkflows step waiting for its due time. */
-export type ExecutionStatus = 'scheduled' | 'requested' | 'running' | 'succeeded' | 'failed' | 'retry_scheduled';
+/**
+ * `scheduled`: a JsWorkflows step waiting for its due time; `waiting`: the step of a wait
+ * (`api.waitForEvent`) whose resume URL has not been called; `timed_out`: one that never was.
+ */
+export type ExecutionStatus = 'scheduled' | 'waiting' | 'timed_out' | 'requested' | 'running' | 'succeeded' | 'failed' | 'retry_scheduled';
+
+/** JsWorkflows: a wait and the state of its resume URL. */
+export interface WaitView {
+  state: 'waiting' | 'resumed' | 'timed_out';
+  /** When it times out, UNIX ms. */
+  timeoutAt: number;
+  /** When it was resumed or timed out, UNIX ms (0 while waiting). */
+  endedAt: number;
+  /** GET or POST, once resumed. */
+  resumedBy: string;
+  redirectUrl: string;
+}
 
 /** JsWorkflows: the step an execution runs and where it sits in the run's tree. */
 export interface ExecutionStepView {
@@ -69,8 +86,39 @@ export interface ExecutionDoc {
   retryDueAt: number;
   /** JsWorkflows only. */
   step?: ExecutionStepView;
+  /** JsWorkflows: the execution is the step a wait resumes. */
+  wait?: WaitView;
+  /** A dry run (absent: a real run). */
+  dryRun?: boolean;
+  /** A dry run's writes held back, as its result carried them. */
+  dryRunLedger?: DryRunLedgerView;
   eventIds: string[];
 }
+
+/** A write a dry run held back (credentials already redacted by the sandbox). */
+export interface DryRunWriteView {
+  method: string;
+  url: string;
+  headers: Array<[string, string]>;
+  body: string;
+  bodyBytes: number;
+  status: number;
+}
+
+export interface DryRunLedgerView {
+  writes: DryRunWriteView[];
+  dropped: number;
+}
+
+const ledgerView = (l: DryRunLedger | undefined): { dryRunLedger: DryRunLedgerView } | Record<string, never> =>
+  l
+    ? {
+        dryRunLedger: {
+          writes: l.writes.map((w) => ({ method: w.method, url: w.url, headers: w.headers.map((h): [string, string] => [h.name, h.value]), body: w.body, bodyBytes: w.bodyBytes, status: w.status })),
+          dropped: l.dropped,
+        },
+      }
+    : {};
 
 export interface LogLineView {
   level: string;
@@ -113,6 +161,7 @@ export function applyToEnrollment(doc: EnrollmentDoc | undefined, env: Envelope)
         outputs: {},
         startedAt: env.occurredAt,
         finishedAt: 0,
+        ...(e.value.dryRun ? { dryRun: true } : {}),
         eventIds: [env.eventId],
       };
     case 'enrollmentCompleted':
@@ -145,6 +194,7 @@ type ExecutionContext = {
   stepIndex: number;
   attempt: number;
   step?: { name: string; branchId: string; depth: number; parentExecutionId: string } | undefined;
+  dryRun?: boolean | undefined;
 };
 
 /** The document of an execution first seen (with its JsWorkflows step, if it has one). */
@@ -171,6 +221,7 @@ function newExecution(tenantId: string, executionId: string, ctx: ExecutionConte
     retryDueAt: 0,
     eventIds: [],
   };
+  if (ctx?.dryRun) doc.dryRun = true;
   const step = ctx?.step;
   return step ? { ...doc, step: { name: step.name, branchId: step.branchId, depth: step.depth, parentExecutionId: step.parentExecutionId, dueAt: 0 } } : doc;
 }
@@ -185,11 +236,26 @@ export function applyToExecution(doc: ExecutionDoc | undefined, env: Envelope): 
       const step = d.step ? { ...d.step, dueAt: e.value.dueAt } : undefined;
       return { ...d, status: d.status === 'requested' && !d.requestedAt ? 'scheduled' : d.status, ...(step ? { step } : {}), eventIds: remember(d.eventIds, env.eventId) };
     }
+    case 'waitStarted': {
+      const d = base(e.value.executionId, e.value.context);
+      const wait: WaitView = { state: 'waiting', timeoutAt: e.value.dueAt, endedAt: 0, resumedBy: '', redirectUrl: e.value.redirectUrl };
+      return { ...d, status: d.status === 'requested' && !d.requestedAt ? 'waiting' : d.status, wait, eventIds: remember(d.eventIds, env.eventId) };
+    }
+    case 'waitResumed': {
+      const d = base(e.value.executionId, e.value.context);
+      const wait: WaitView = { ...(d.wait ?? { timeoutAt: 0, redirectUrl: '' }), state: 'resumed', endedAt: env.occurredAt, resumedBy: e.value.method };
+      return { ...d, status: d.status === 'waiting' ? 'requested' : d.status, wait, eventIds: remember(d.eventIds, env.eventId) };
+    }
+    case 'waitTimedOut': {
+      const d = base(e.value.executionId, e.value.context);
+      const wait: WaitView = { ...(d.wait ?? { timeoutAt: e.value.dueAt, redirectUrl: '' }), state: 'timed_out', endedAt: env.occurredAt, resumedBy: '' };
+      return { ...d, status: 'timed_out', wait, finishedAt: env.occurredAt, eventIds: remember(d.eventIds, env.eventId) };
+    }
     case 'actionRequested': {
       const d = base(e.value.executionId, e.value.context);
       return {
         ...d,
-        status: d.status === 'scheduled' ? 'requested' : d.status,
+        status: d.status === 'scheduled' || d.status === 'waiting' ? 'requested' : d.status,
         inputFields: fieldMapToPlain(e.value.inputFields),
         callbackId: e.value.callbackId,
         requestedAt: env.occurredAt,
@@ -208,6 +274,7 @@ export function applyToExecution(doc: ExecutionDoc | undefined, env: Envelope): 
         outputFields: fieldMapToPlain(e.value.outputFields),
         returnValueJson: e.value.returnValueJson,
         ...(e.value.httpResponseJson ? { httpResponseJson: e.value.httpResponseJson } : {}),
+        ...ledgerView(e.value.dryRun),
         durationMs: e.value.durationMs,
         finishedAt: env.occurredAt,
         eventIds: remember(d.eventIds, env.eventId),
@@ -221,6 +288,7 @@ export function applyToExecution(doc: ExecutionDoc | undefined, env: Envelope): 
         error: err(e.value.error),
         continueEnrollment: e.value.continueEnrollment,
         outputFields: fieldMapToPlain(e.value.outputFields),
+        ...ledgerView(e.value.dryRun),
         durationMs: e.value.durationMs,
         finishedAt: env.occurredAt,
         eventIds: remember(d.eventIds, env.eventId),

@@ -11,12 +11,14 @@ import type { Envelope } from '@codestep/events';
 import { createExecutorService } from '@codestep/executor-service';
 import {
   actionTestRoutes,
+  createHubSpotObjectReader,
   apiRoutes,
   createTenants,
   ensureHookCollection,
   enrollmentBatches,
   followTriggers,
   hookRoutes,
+  resumeRoutes,
   hubspotActionRoutes,
   hubspotTriggerRoutes,
   hubspotWebhookRoutes,
@@ -261,11 +263,12 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   const routes = [
     ...apiRoutes(clients, limitsOf),
     ...workflowLifecycleRoutes(clients, limitsOf),
-    ...actionTestRoutes(clients, { limitsOf }),
+    ...actionTestRoutes(clients, { limitsOf, readObject: createHubSpotObjectReader({ credentials, apiBaseUrl: config.hubspotApiBaseUrl }) }),
     ...retryRoutes(clients),
     ...batches.routes,
     ...tenantLimitsRoutes(tenants, operator),
     ...hookRoutes(clients, { store, clock: systemClock, limitsOf }),
+    ...resumeRoutes(clients),
     ...hubspot.routes,
     ...(options.extraRoutes?.({ credentials }) ?? []),
   ];

@@ -62,6 +62,8 @@ export interface WorkerExecution {
   timeoutMs: number;
   memoryMb: number;
   traceparent?: string;
+  /** A dry run: HTTP writes are held back and recorded (`ExecutionResult.dryRun`), sockets refused. */
+  dryRun?: boolean;
 }
 
 /** Host-process settings, sent once in `init`. */

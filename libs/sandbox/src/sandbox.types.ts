@@ -4,7 +4,7 @@
  * thread boundaries and never carries a live object into or out of user code.
  */
 import type { ErrorCode, Logger, StepSchedulingBounds } from '@codestep/core';
-import type { SocketLimits } from '@codestep/egress';
+import type { DryRunWrite, SocketLimits } from '@codestep/egress';
 
 /** HubSpot's output types. */
 export type OutputType = 'number' | 'string' | 'boolean' | 'datetime' | 'enum' | 'date' | 'phone_number';
@@ -48,6 +48,19 @@ export interface NextStepRequest {
   payloadJson: string;
 }
 
+/** A wait a JsWorkflows step asked for with `api.waitForEvent` (one per call). */
+export interface WaitRequest {
+  /** The method to run when resumed. */
+  action: string;
+  /** The payload, JSON text (an object): merged with what the resume URL receives. */
+  payloadJson: string;
+  timeoutMs: number;
+  /** Where a browser is sent after resuming ('' = a confirmation page). */
+  redirectUrl: string;
+  /** SHA-256 (hex) of the resume token: the token itself never leaves the sandbox worker but in what the step does with it. */
+  tokenHash: string;
+}
+
 export interface ExecutionLimits {
   /** Wall time, ms. @default `DEFAULT_EXECUTION_LIMITS.timeoutMs` of `@codestep/core` */
   timeoutMs: number;
@@ -73,6 +86,12 @@ export interface ExecutionRequest {
   runtimeVersion?: string;
   /** W3C traceparent of the caller's span, so outbound calls join the trace. */
   traceparent?: string;
+  /**
+   * A dry run: HTTP requests that read (GET, HEAD, OPTIONS) go out; those that write are not
+   * sent, answered with the synthetic response of `@codestep/egress` (`dryRunResponse`) and
+   * recorded in the result's `dryRun.writes`; sockets are refused (EGRESS_BLOCKED). @default false
+   */
+  dryRun?: boolean;
 }
 
 export type ConsoleLevel = 'log' | 'info' | 'warn' | 'error' | 'debug';
@@ -105,10 +124,18 @@ export interface ExecutionResult {
   httpResponse?: HttpResponseValue;
   /** JsWorkflows: the next steps the step scheduled, in call order (only on success). */
   nextSteps?: NextStepRequest[];
+  /** JsWorkflows: the waits the step asked for, in call order (only on success). */
+  waits?: WaitRequest[];
   logs: ConsoleLine[];
   logsTruncated: boolean;
   error: ExecutionError | null;
   durationMs: number;
+  /**
+   * Set on a dry run the worker finished: the writes held back, in order (at most
+   * DRY_RUN_MAX_ENTRIES; `dropped` counts the others). Unset when the host ended the execution
+   * itself (timeout, memory, crash): the worker's ledger went with it.
+   */
+  dryRun?: { writes: DryRunWrite[]; dropped: number };
 }
 
 /** Operator-level egress policy. */

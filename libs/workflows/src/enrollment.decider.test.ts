@@ -42,6 +42,7 @@ function succeeded(request: Envelope, outputs: Record<string, string | number | 
         durationMs: 5,
         returnValueJson: '',
         nextSteps: [],
+        waits: [],
         httpResponseJson: '',
       },
     },
@@ -64,6 +65,16 @@ describe('enrollment decider', () => {
     if (request?.event.$case !== 'actionRequested') return;
     assert.deepEqual(fieldMapToPlain(request.event.value.inputFields), { email: 'a@example.com', tier: 'gold' });
     assert.equal(request.event.value.context?.stepIndex, 0);
+  });
+
+  it('given a dry run, marks EnrollmentStarted and every action’s context, the next step’s too', () => {
+    const [started, request] = startEnrollment(wf, { tenantId: 't1', enrollmentId: 'enr2', object, portalId: 7, dryRun: true }, 1000);
+    assert.ok(started?.event.$case === 'enrollmentStarted' && started.event.value.dryRun === true);
+    assert.ok(request?.event.$case === 'actionRequested' && request.event.value.context?.dryRun === true);
+    const [next] = onActionResult(wf, 't1', succeeded(request, { score: 87 }), DEFAULT_RETRY_POLICY, 3000);
+    assert.ok(next?.event.$case === 'actionRequested' && next.event.value.context?.dryRun === true);
+    const [real] = given();
+    assert.ok(real?.event.$case === 'enrollmentStarted' && real.event.value.dryRun === undefined);
   });
 
   it('gives the second action the first action outputs as inputs', () => {

@@ -43,6 +43,8 @@ export interface StartCommand {
   requestId?: string | undefined;
   /** Where in HubSpot the enrollment came from (the app's workflow action or a webhook), carried by every event. */
   hubspot?: HubSpotOrigin | undefined;
+  /** A dry run (`?dryRun=true`): marked on EnrollmentStarted and on every action's context. */
+  dryRun?: boolean | undefined;
 }
 
 /**
@@ -71,6 +73,7 @@ export function startEnrollment(wf: WorkflowDefinition, cmd: StartCommand, now: 
         trigger: cmd.trigger,
         ...(cmd.requestId ? { requestId: cmd.requestId } : {}),
         hubspot: cmd.hubspot,
+        ...(cmd.dryRun ? { dryRun: true } : {}),
       },
     },
   );
@@ -88,6 +91,7 @@ export function startEnrollment(wf: WorkflowDefinition, cmd: StartCommand, now: 
     limits: cmd.limits,
     hubspot: cmd.hubspot,
     step: undefined,
+    ...(cmd.dryRun ? { dryRun: true } : {}),
   };
   return [started, ...nextStep(wf, cmd.tenantId, ctx, 0, started.eventId, now)];
 }

@@ -1,4 +1,5 @@
-export { MAX_CODE_BYTES, OUTPUT_TYPES, RUNTIMES, actionToInput, parseWorkflowInput, runtimeVersionOf, type WorkflowInput } from './workflow-definition.ts';
+export { MAX_CODE_BYTES, OUTPUT_TYPES, RUNTIMES, actionToInput, parseDraftAction, parseWorkflowInput, runtimeVersionOf, type WorkflowInput } from './workflow-definition.ts';
+export { CRM_OBJECT_TYPES, crmObjectPath, objectTypeProblem, parseObjectType, sameObjectType } from './crm-object-types.ts';
 export {
   DEFAULT_LIMIT_BOUNDS,
   DEFAULT_OPERATOR_LIMITS,
@@ -32,4 +33,19 @@ export { MAX_EDIT_DISTANCE, diffLines, unifiedDiff, type DiffOp } from './line-d
 export { diffWorkflows, sameDefinition, type ActionChange, type FieldChange, type WorkflowDiff } from './workflow-diff.ts';
 export { WORKFLOW_STATUSES, isWorkflowStatus, type WorkflowStatus } from './workflow-status.ts';
 export { testActionRequested, type TestActionCommand } from './action-test.ts';
-export { ROOT_BRANCH, applyToRunState, branchOf, childBranchId, decideStepResult, emptyRunState, openBranches, type RunState, type StepDecision, type StepRun } from './workflow-run.decider.ts';
+export {
+  ROOT_BRANCH,
+  applyToRunState,
+  branchOf,
+  childBranchId,
+  decideStepResult,
+  emptyRunState,
+  mergeWaitData,
+  openBranches,
+  runHasFailed,
+  waitResumed,
+  waitTimedOut,
+  type RunState,
+  type StepDecision,
+  type StepRun,
+} from './workflow-run.decider.ts';

@@ -16,6 +16,7 @@ import {
   type RuntimeVersion,
 } from '@codestep/core';
 import { codeSyntaxProblem } from './code-syntax.check.ts';
+import { parseObjectType } from './crm-object-types.ts';
 import { DEFAULT_LIMIT_BOUNDS, LIMIT_MINIMUMS, type LimitBounds } from './execution-limits.ts';
 
 export const OUTPUT_TYPES = ['number', 'string', 'boolean', 'datetime', 'enum', 'date', 'phone_number'] as const;
@@ -94,7 +95,7 @@ export function parseWorkflowInput(body: unknown, bounds: LimitBounds = DEFAULT_
   if (!isObj(body)) fail('body', 'must be a JSON object like {"name": ..., "objectType": "CONTACT", "actions": [...]}');
   refuseUnknown(body, KNOWN_FIELDS.workflow, '');
   const name = str(body.name, 'name', { required: true, max: 200, shown: true });
-  const objectType = str(body.objectType ?? 'CONTACT', 'objectType', { max: 64, shown: true }).toUpperCase();
+  const objectType = parseObjectType(body.objectType ?? 'CONTACT', 'objectType');
   if (!Array.isArray(body.actions) || body.actions.length === 0) fail('actions', 'must be a non-empty array of actions');
   if (body.actions.length > 50) fail('actions', 'at most 50 actions per workflow');
   const actions: ActionDefinition[] = [];
@@ -105,6 +106,19 @@ export function parseWorkflowInput(body: unknown, bounds: LimitBounds = DEFAULT_
     actions.push(action);
   });
   return { name, objectType, actions };
+}
+
+/**
+ * A draft of one action, not saved (a test of `action` in `POST …/actions/{actionId}/test`),
+ * checked as a save would check it, under the field path `action`. Its inputs may take outputs of
+ * the saved actions before the one it replaces (all of them when it is new); its id is `actionId`.
+ */
+export function parseDraftAction(raw: unknown, actionId: string, saved: readonly ActionDefinition[], bounds: LimitBounds = DEFAULT_LIMIT_BOUNDS): ActionDefinition {
+  if (!isObj(raw)) fail('action', 'must be an action object like {"code": "exports.main = …", "inputFields": [...], "outputFields": [...]}');
+  if (raw.id !== undefined && raw.id !== actionId) fail('action.id', `is "${String(raw.id)}" but the test is of action "${actionId}"; leave it out or make them equal`);
+  const at = saved.findIndex((a) => a.actionId === actionId);
+  const earlier = new Map((at < 0 ? saved : saved.slice(0, at)).map((a) => [a.actionId, a]));
+  return parseAction({ ...raw, id: actionId }, 'action', at < 0 ? saved.length : at, earlier, bounds);
 }
 
 function parseAction(raw: unknown, path: string, index: number, earlier: Map<string, ActionDefinition>, bounds: LimitBounds): ActionDefinition {

@@ -189,6 +189,35 @@ describe('codestep run, the action contract', () => {
     );
   });
 
+  it('with --dry-run sends the GET, lists the POST instead of sending it, and redacts the --secret', async () => {
+    const action = join(dir, 'dry.action.js');
+    await writeFile(
+      action,
+      `exports.main = async () => {
+        const got = await (await fetch('https://api.hubapi.com/crm/v3/objects/contacts/901', { headers: { authorization: 'Bearer ' + process.env.HUBSPOT_TOKEN } })).json();
+        const made = await (await fetch('https://api.hubapi.com/crm/v3/objects/notes', { method: 'POST', body: JSON.stringify({ note: 'for ' + got.properties.email, key: process.env.HUBSPOT_TOKEN }) })).json();
+        return { outputFields: { email: got.properties.email, noteId: made.id } };
+      };`,
+    );
+    const before = seen.length;
+    const args = [action, '--map-host', `api.hubapi.com=${serverUrl}`, '--secret', 'HUBSPOT_TOKEN=pat-test-9876', '--dry-run'];
+    const result = await run([...args, '--json']);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const out = JSON.parse(result.stdout) as { outputFields: unknown; dryRunLedger: { writes: Array<{ method: string; url: string; body: string; status: number }>; dropped: number } };
+    assert.deepEqual(out.outputFields, { email: 'grace@example.com', noteId: 'dry-run-1' });
+    assert.deepEqual(
+      seen.slice(before).map((s) => s.url),
+      ['/crm/v3/objects/contacts/901'],
+      'only the GET went out',
+    );
+    assert.deepEqual(
+      out.dryRunLedger.writes.map((w) => [w.method, w.url, w.status, w.body]),
+      [['POST', 'https://api.hubapi.com/crm/v3/objects/notes', 201, '{"note":"for grace@example.com","key":"[REDACTED]"}']],
+    );
+    const text = await run(args);
+    assert.match(text.stdout, /^Not sent \(dry run\):\n {2}POST https:\/\/api\.hubapi\.com\/crm\/v3\/objects\/notes \(\d+ bytes; answered 201\)$/m);
+  });
+
   it('blocks a loopback address unless --allow-host lifts the block for that host', async () => {
     const event = await eventFile('fetch-local.json', { inputFields: { url: `${serverUrl}/direct` } });
     const blocked = await run([fixture('fetch-url.action.js'), '--event', event, '--json']);
@@ -255,6 +284,16 @@ describe('codestep run, the action contract', () => {
     assert.deepEqual(parsed.nextSteps, [{ action: 'remind', delayMs: 300_000, payload: { order: '#1001' } }]);
     const text = await run([fixture('chain.workflow.js'), '--event', fixture('order.json')]);
     assert.match(text.stdout, /Scheduled next steps \(not run here\):\n {2}remind in 300 s with \{"order":"#1001"\}/);
+  });
+
+  it('shows the waits a JsWorkflows step asked for (api.waitForEvent), without a resume token', async () => {
+    const json = await run([fixture('approval.workflow.js'), '--event', fixture('order.json'), '--json']);
+    assert.equal(json.code, 0, json.stdout);
+    const parsed = JSON.parse(json.stdout) as { returnValue: unknown; waits: unknown };
+    assert.deepEqual(parsed.returnValue, { approvalRequested: true });
+    assert.deepEqual(parsed.waits, [{ action: 'onApproved', timeoutMs: 7_200_000, payload: { order: '#1001' }, redirectUrl: null }]);
+    const text = await run([fixture('approval.workflow.js'), '--event', fixture('order.json')]);
+    assert.match(text.stdout, /Waits \(api\.waitForEvent; not resumable here\):\n {2}onApproved with \{"order":"#1001"\}, timing out in 7200 s/);
   });
 
   it('prints a readable summary without --json', async () => {

@@ -42,6 +42,8 @@ Options:
   --runtime <name>         hubspot or jsworkflows (default: detected from the code)
   --runtime-version <v>    the libraries require gives: node20 (HubSpot's documented set, the
                            default), node24 (today's versions) or latest (= node24)
+  --dry-run                Send only the requests that read (GET, HEAD, OPTIONS); list the writes
+                           instead of sending them (answered with a synthetic response)
   --json                   Print one JSON object with the result
   --help                   Show this help
 `;
@@ -72,6 +74,7 @@ interface RunOptions {
   runtime: 'hubspot' | 'jsworkflows' | undefined;
   runtimeVersion: RuntimeVersion;
   json: boolean;
+  dryRun: boolean;
   help: boolean;
 }
 
@@ -88,6 +91,23 @@ function splitPair(flag: string, value: string): [string, string] {
   if (at <= 0) throw new UsageError(`--${flag} expects NAME=VALUE, got "${value}"`);
   return [value.slice(0, at), value.slice(at + 1)];
 }
+
+/** The options of `--help`: nothing runs. */
+const HELP_ONLY: RunOptions = {
+  file: '',
+  eventFile: undefined,
+  secrets: {},
+  allowHosts: [],
+  allowSockets: [],
+  mapHosts: {},
+  timeoutMs: undefined,
+  memoryMb: undefined,
+  runtime: undefined,
+  runtimeVersion: DEFAULT_RUNTIME_VERSION,
+  json: false,
+  dryRun: false,
+  help: true,
+};
 
 function parseOptions(argv: string[]): RunOptions {
   let parsed;
@@ -107,6 +127,7 @@ function parseOptions(argv: string[]): RunOptions {
         runtime: { type: 'string' },
         'runtime-version': { type: 'string' },
         json: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -114,22 +135,7 @@ function parseOptions(argv: string[]): RunOptions {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   const { values, positionals } = parsed;
-  if (values.help) {
-    return {
-      file: '',
-      eventFile: undefined,
-      secrets: {},
-      allowHosts: [],
-      allowSockets: [],
-      mapHosts: {},
-      timeoutMs: undefined,
-      memoryMb: undefined,
-      runtime: undefined,
-      runtimeVersion: DEFAULT_RUNTIME_VERSION,
-      json: false,
-      help: true,
-    };
-  }
+  if (values.help) return { ...HELP_ONLY };
   if (positionals.length === 0) throw new UsageError('missing the action file: codestep run <action.js>');
   if (positionals.length > 1) throw new UsageError(`expected one action file, got ${positionals.length}: ${positionals.join(' ')}`);
   const secrets: Record<string, string> = {};
@@ -167,6 +173,7 @@ function parseOptions(argv: string[]): RunOptions {
     runtime,
     runtimeVersion: parseRuntimeVersion(values['runtime-version']),
     json: values.json === true,
+    dryRun: values['dry-run'] === true,
     help: false,
   };
 }
@@ -224,9 +231,20 @@ function summary(result: ExecutionResult, runtime: 'hubspot' | 'jsworkflows'): s
     lines.push('Scheduled next steps (not run here):');
     for (const step of result.nextSteps) lines.push(`  ${step.action} in ${step.delayMs / 1000} s with ${step.payloadJson}`);
   }
+  if (result.waits?.length) {
+    // Nothing listens to a resume URL here: the platform does.
+    lines.push('Waits (api.waitForEvent; not resumable here):');
+    for (const wait of result.waits) lines.push(`  ${wait.action} with ${wait.payloadJson}, timing out in ${wait.timeoutMs / 1000} s`);
+  }
   if (result.logs.length) {
     lines.push('Logs:');
     for (const line of result.logs) lines.push(`  [${line.level}] ${line.message.replaceAll('\n', '\n    ')}`);
+  }
+  if (result.dryRun) {
+    const { writes, dropped } = result.dryRun;
+    lines.push(writes.length ? 'Not sent (dry run):' : 'Not sent (dry run): nothing');
+    for (const w of writes) lines.push(`  ${w.method} ${w.url} (${w.bodyBytes} bytes; answered ${w.status})`);
+    if (dropped) lines.push(`  … and ${dropped} more`);
   }
   return lines.join('\n') + '\n';
 }
@@ -244,6 +262,8 @@ function jsonResult(result: ExecutionResult): string {
   if ('returnValue' in result) out.returnValue = result.returnValue;
   if (result.httpResponse) out.httpResponse = result.httpResponse;
   if (result.nextSteps?.length) out.nextSteps = result.nextSteps.map((s) => ({ action: s.action, delayMs: s.delayMs, payload: JSON.parse(s.payloadJson) as unknown }));
+  if (result.waits?.length) out.waits = result.waits.map((w) => ({ action: w.action, timeoutMs: w.timeoutMs, payload: JSON.parse(w.payloadJson) as unknown, redirectUrl: w.redirectUrl || null }));
+  if (result.dryRun) out.dryRunLedger = result.dryRun;
   return JSON.stringify(out) + '\n';
 }
 
@@ -289,6 +309,7 @@ export async function runCommand(argv: string[], io: RunCommandIo = { stdout: pr
       secrets: options.secrets,
       limits,
       runtimeVersion: options.runtimeVersion,
+      ...(options.dryRun ? { dryRun: true } : {}),
     });
     io.stdout.write(options.json ? jsonResult(result) : summary(result, runtime));
     return result.status === 'succeeded' ? 0 : 1;

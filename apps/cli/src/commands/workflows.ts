@@ -12,8 +12,11 @@ export const WORKFLOWS_USAGE = `usage: codestep workflows <subcommand> [--json]
   diff <workflowId> [--from N] [--to N]        what changed between two versions (default: the last two)
   rollback <workflowId> --to N                 a new version equal to version N
   enable|disable|archive <workflowId> [--reason TEXT]
-  test <workflowId> <actionId> [--event FILE] [--version N] [--input name=value ...]
-                                               run one action as saved (FILE: {"object": {...}, "inputFields": {...}})
+  test <workflowId> <actionId> [--event FILE] [--version N] [--input name=value ...] [--dry-run]
+       [--object-id ID [--object-type TYPE] [--connection HANDLE]] [--code FILE]
+                                               run one action as saved (FILE: {"object": {...}, "inputFields": {...}});
+                                               --dry-run: writes are not sent, listed instead; --object-id: a real record
+                                               read from HubSpot; --code: a draft of the action's code, not saved
   retry <enrollmentId> [--latest] [--input name=value ...]
                                                re-run a failed enrollment from its failed step
   retry-failed <workflowId> [--error-code CODE] [--since ISO] [--until ISO] [--limit N] [--latest]
@@ -138,6 +141,11 @@ export async function workflowsCommand(argv: string[], env: NodeJS.ProcessEnv, i
         limit: { type: 'string' },
         file: { type: 'string' },
         key: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        'object-id': { type: 'string' },
+        'object-type': { type: 'string' },
+        connection: { type: 'string' },
+        code: { type: 'string' },
       },
     });
   } catch (error) {
@@ -257,13 +265,31 @@ async function jobOps(sub: string, { call, json, need, int, show, v, io }: Conte
       const body: Record<string, unknown> = typeof v.event === 'string' ? (JSON.parse(readFileSync(v.event, 'utf8')) as Record<string, unknown>) : {};
       if (int('version') !== undefined) body.version = int('version');
       if (Array.isArray(v.input)) body.inputFields = { ...(body.inputFields as object | undefined), ...inputsOf(v.input) };
+      if (v['dry-run']) body.dryRun = true;
+      if (typeof v['object-id'] === 'string') {
+        // No properties: the platform reads the record from HubSpot.
+        body.object = {
+          objectId: v['object-id'],
+          ...(typeof v['object-type'] === 'string' ? { objectType: v['object-type'] } : {}),
+          ...(typeof v.connection === 'string' ? { connection: v.connection } : {}),
+        };
+      }
+      if (typeof v.code === 'string') {
+        // A draft: the saved action with this code, not saved.
+        const saved = await call('GET', `/v1/workflows/${encodeURIComponent(id!)}${int('version') ? `?version=${int('version')}` : ''}`);
+        if (saved.status >= 400) return show(saved, () => '');
+        const action = (saved.body.actions as Array<Record<string, unknown>>).find((x) => x.id === actionId);
+        if (!action) throw new UsageError(`workflow ${id} has no action "${actionId}" to draft`);
+        body.action = { ...action, code: readFileSync(v.code, 'utf8') };
+      }
       const a = await call('POST', `/v1/workflows/${encodeURIComponent(id!)}/actions/${encodeURIComponent(actionId!)}/test`, body);
       const code = show(a, (b) =>
         [
-          `${b.status === 'succeeded' ? '✔' : b.status === 'failed' ? '✖' : '…'} ${b.status} in ${b.durationMs ?? '?'} ms (v${b.workflowVersion}, execution ${b.executionId})`,
+          `${b.status === 'succeeded' ? '✔' : b.status === 'failed' ? '✖' : '…'} ${b.status} in ${b.durationMs ?? '?'} ms (v${b.workflowVersion}${b.draft ? ', draft' : ''}${b.dryRun ? ', dry run' : ''}, execution ${b.executionId})`,
           ...Object.entries(b.outputFields ?? {}).map(([k, x]) => `  ${k} = ${JSON.stringify(x)}`),
           ...(b.logs ?? []).map((l: any) => `  [${l.level}] ${l.message}`),
           ...(b.error ? [`  ${b.error.code}: ${b.error.message}`] : []),
+          ...(b.dryRunLedger?.writes ?? []).map((w: any) => `  not sent: ${w.method} ${w.url} (${w.bodyBytes} bytes; answered ${w.status})`),
         ].join('\n'),
       );
       return code || (a.body?.status === 'failed' ? 1 : 0);

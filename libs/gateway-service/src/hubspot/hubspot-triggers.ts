@@ -9,6 +9,7 @@ import { ValidationError, deterministicId, type Clock } from '@codestep/core';
 import type { EventLog } from '@codestep/event-log';
 import { Topics, envelope, fromRecord, toRecord, type Envelope } from '@codestep/events';
 import { tenantScoped, type DocumentStore, type ProjectedRecord, type Projection } from '@codestep/store';
+import { sameObjectType } from '@codestep/workflows';
 import type { ApiClients } from '../api.routes.ts';
 import type { Route } from '../router.ts';
 
@@ -94,7 +95,12 @@ function view(doc: TriggerDoc | undefined, workflowId: string) {
 /** The tenant's routes for a workflow's HubSpot trigger. */
 export function hubspotTriggerRoutes(c: ApiClients, deps: { store: DocumentStore; eventLog: EventLog; clock: Clock }): Route[] {
   const set = async (tenantId: string, workflowId: string, t: Pick<TriggerDoc, 'subscription' | 'propertyName' | 'reenroll'>, removed: boolean) => {
-    await c.workflows.getWorkflow({ tenantId, workflowId, version: 0 }); // 404 for another tenant's
+    const wf = await c.workflows.getWorkflow({ tenantId, workflowId, version: 0 }); // 404 for another tenant's
+    const object = TRIGGER_OBJECTS[t.subscription.split('.')[0] ?? ''];
+    if (!removed && object && !sameObjectType(wf.objectType, object))
+      throw new ValidationError(`subscription: "${t.subscription}" enrolls ${object} objects but workflow ${workflowId} enrolls ${wf.objectType} objects; subscribe to its own object's events`, {
+        field: 'subscription',
+      });
     const now = deps.clock();
     const env = envelope(
       { eventId: deterministicId('evt', 'hubspot-trigger', tenantId, workflowId, now), tenantId, aggregateId: workflowId, occurredAt: now },

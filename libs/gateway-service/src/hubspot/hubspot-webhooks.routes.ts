@@ -56,9 +56,10 @@ async function enrollEvent(deps: HubSpotRouteDeps, owner: { tenantId: string; ha
   const triggers = await triggersFor(deps.store, owner.tenantId, e.subscriptionType, e.propertyName);
   if (!triggers.length) return 0;
   const { policy } = await deps.limitsOf(owner.tenantId);
+  let skipped = 0;
   for (const t of triggers) {
     const requestId = t.reenroll === 'never' ? `hubspot-trigger:${t.workflowId}:${objectType}:${e.objectId}` : `hubspot-event:${e.eventId}:${t.workflowId}`;
-    await deps.clients.enrollments.enroll({
+    const enrolled = await enrollOne(deps, {
       tenantId: owner.tenantId,
       workflowId: t.workflowId,
       object: { objectType, objectId: e.objectId, properties: e.propertyName && e.propertyValue !== undefined ? { [e.propertyName]: e.propertyValue } : {} },
@@ -78,8 +79,23 @@ async function enrollEvent(deps: HubSpotRouteDeps, owner: { tenantId: string; ha
         eventId: e.eventId,
       },
     });
+    if (!enrolled) skipped++;
   }
-  return triggers.length;
+  return triggers.length - skipped;
+}
+
+/**
+ * One enrollment of a webhook event; false when the workflow refused the event's object type (its
+ * type changed since the trigger was set): skipped, so HubSpot is not asked to retry for nothing.
+ */
+async function enrollOne(deps: HubSpotRouteDeps, req: Parameters<HubSpotRouteDeps['clients']['enrollments']['enroll']>[0]): Promise<boolean> {
+  try {
+    await deps.clients.enrollments.enroll(req);
+    return true;
+  } catch (error) {
+    if (error instanceof CodestepError && error.code === 'INVALID_ARGUMENT' && error.message.startsWith('object.objectType:')) return false;
+    throw error;
+  }
 }
 
 async function handleWebhooks(deps: HubSpotRouteDeps, req: RouteRequest) {

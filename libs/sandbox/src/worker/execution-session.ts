@@ -10,9 +10,9 @@
  * - an error was thrown, rejected, or raised in a timer → at once, as a failure.
  * After that, the session ignores anything the context still does.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ErrorCode } from '@codestep/core';
-import type { EgressDns, EgressFetch, EgressResponse, SocketEgress } from '@codestep/egress';
+import { DryRunLedger, type EgressDns, type EgressFetch, type EgressResponse, type SocketEgress } from '@codestep/egress';
 import { ConsoleLineCollector } from '../console-lines.collector.ts';
 import { DEFAULT_LOG_LIMITS, MAX_RESULT_CHARS, RUNTIME_CAPS } from '../limits.ts';
 import { validateOutputs } from '../output-fields.validation.ts';
@@ -21,7 +21,7 @@ import type { WorkerExecution } from '../protocol.ts';
 import { ExecutionSockets } from './execution-sockets.ts';
 import { createRedactor, redactResultData, type Redactor } from '../redaction.ts';
 import { parseRetryAfter } from '../retry-after.ts';
-import type { ConsoleLine, ExecutionError, ExecutionResult, HttpResponseValue, NextStepRequest } from '../sandbox.types.ts';
+import type { ConsoleLine, ExecutionError, ExecutionResult, HttpResponseValue, NextStepRequest, WaitRequest } from '../sandbox.types.ts';
 import { SessionBuiltins } from './session-builtins.ts';
 
 /** Error codes the context may raise itself and that reach the result as they are. */
@@ -43,6 +43,16 @@ function nextStepsOf(value: unknown): NextStepRequest[] {
   return value.flatMap((v: unknown) => {
     const s = v as Partial<NextStepRequest> | null;
     return s && typeof s.action === 'string' && typeof s.delayMs === 'number' && typeof s.payloadJson === 'string' ? [{ action: s.action, delayMs: s.delayMs, payloadJson: s.payloadJson }] : [];
+  });
+}
+/** The waits as the entry part recorded them, each token replaced by its hash (what the platform keeps). */
+function waitsOf(value: unknown): WaitRequest[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((v: unknown) => {
+    const w = v as { action?: unknown; payloadJson?: unknown; timeoutMs?: unknown; redirectUrl?: unknown; token?: unknown } | null;
+    if (!w || typeof w.action !== 'string' || typeof w.payloadJson !== 'string' || typeof w.timeoutMs !== 'number' || typeof w.token !== 'string' || w.token === '') return [];
+    const tokenHash = createHash('sha256').update(w.token).digest('hex');
+    return [{ action: w.action, payloadJson: w.payloadJson, timeoutMs: w.timeoutMs, redirectUrl: typeof w.redirectUrl === 'string' ? w.redirectUrl : '', tokenHash }];
   });
 }
 const isPlatformCode = (code: unknown): code is ErrorCode => typeof code === 'string' && PLATFORM_CODES.has(code);
@@ -77,10 +87,13 @@ export interface SessionHooks {
    */
   line(line: ConsoleLine): void;
   dropped(count: number): void;
-  /** A fetch for this execution (aborted by `signal` when the session ends). */
-  createFetch(signal: AbortSignal): EgressFetch;
+  /**
+   * A fetch for this execution (aborted by `signal` when the session ends); with `dryRun`, the
+   * writes are held back and recorded there.
+   */
+  createFetch(signal: AbortSignal, dryRun: DryRunLedger | undefined): EgressFetch;
   /** The execution's sockets (made on its first `net`/`tls` connection). */
-  createSockets(): SocketEgress;
+  createSockets(dryRun: boolean): SocketEgress;
   /** DNS for this execution, under the same policy as its requests. */
   createDns(): EgressDns;
   /** Host diagnostics (never user data). */
@@ -123,6 +136,8 @@ export class ExecutionSession {
   /** Crypto/zlib host calls and DNS, made on first use. */
   #builtins: SessionBuiltins | undefined;
   #lastHttp: { status: number; retryAfterMs: number | undefined } | undefined;
+  /** A dry run's writes held back by egress (credentials and secret values redacted). */
+  readonly #dryRun: DryRunLedger | undefined;
   /** `callback` was called (result waits for drain) or main returned nothing. */
   #waiting: { kind: 'callback'; result: ExecutionResult } | { kind: 'nothing' } | undefined;
   #done = false;
@@ -133,6 +148,7 @@ export class ExecutionSession {
     this.#hooks = hooks;
     this.#redact = createRedactor(Object.values(execution.secrets));
     this.#logs = new ConsoleLineCollector(this.#redact, DEFAULT_LOG_LIMITS, Date.now, { line: (line) => hooks.line(line), dropped: (count) => hooks.dropped(count) });
+    this.#dryRun = execution.dryRun ? new DryRunLedger(this.#redact) : undefined;
   }
 
   get done(): boolean {
@@ -284,7 +300,7 @@ export class ExecutionSession {
 
   #socketsOf(): ExecutionSockets {
     this.#sockets ??= new ExecutionSockets(
-      () => this.#hooks.createSockets(),
+      () => this.#hooks.createSockets(this.#dryRun !== undefined),
       (id, payload) => {
         this.#api?.dispatch('socket', id, payload);
         this.#scheduleDrainCheck();
@@ -329,7 +345,7 @@ export class ExecutionSession {
     this.#fetchesInFlight++;
     if (!this.#fetch) {
       this.#abort = new AbortController();
-      this.#fetch = this.#hooks.createFetch(this.#abort.signal);
+      this.#fetch = this.#hooks.createFetch(this.#abort.signal, this.#dryRun);
     }
     this.#fetch(this.#withTraceparent(requestJson))
       .catch((error: unknown): EgressResponse => ({
@@ -473,7 +489,7 @@ export class ExecutionSession {
         message: `The action's result is ${payload.length} characters of JSON; the limit is ${MAX_RESULT_CHARS}`,
       });
     }
-    let parsed: { outputFields?: unknown; returnValue?: unknown; notAnObject?: string; nextSteps?: unknown; httpResponse?: unknown };
+    let parsed: { outputFields?: unknown; returnValue?: unknown; notAnObject?: string; nextSteps?: unknown; waits?: unknown; httpResponse?: unknown };
     try {
       parsed = JSON.parse(payload) as typeof parsed;
     } catch {
@@ -487,6 +503,8 @@ export class ExecutionSession {
       if (response) result.httpResponse = response;
       const nextSteps = nextStepsOf(parsed.nextSteps);
       if (nextSteps.length) result.nextSteps = nextSteps;
+      const waits = waitsOf(parsed.waits);
+      if (waits.length) result.waits = waits;
       return result;
     }
     if (parsed.notAnObject !== undefined) {
@@ -538,7 +556,9 @@ export class ExecutionSession {
 
   /** Logs collected so far, for a result decided elsewhere (the provisional one at the deadline). */
   withLogs(result: ExecutionResult): ExecutionResult {
-    return { ...result, logs: this.#logs.snapshot(), logsTruncated: this.#logs.truncated };
+    const out: ExecutionResult = { ...result, logs: this.#logs.snapshot(), logsTruncated: this.#logs.truncated };
+    if (this.#dryRun) out.dryRun = { writes: [...this.#dryRun.entries], dropped: this.#dryRun.dropped };
+    return out;
   }
 
   #finish(result: ExecutionResult): void {

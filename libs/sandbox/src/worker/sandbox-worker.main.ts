@@ -211,8 +211,8 @@ function execute(id: number, execution: WorkerExecution): void {
     line: (line) => logRing.write(line),
     dropped: (count) => logRing.dropped(count),
     memoryExceeded: () => post({ type: 'memory-exceeded', id }),
-    createFetch: (signal) => createEgressFetch(init.egress, { timeoutMs: Math.min(15_000, execution.timeoutMs) }, { signal }),
-    createSockets: () => createSocketEgress(init.egress, init.egress.socketLimits),
+    createFetch: (signal, dryRun) => createEgressFetch(init.egress, { timeoutMs: Math.min(15_000, execution.timeoutMs) }, { signal, ...(dryRun ? { dryRun } : {}) }),
+    createSockets: (dryRun) => createSocketEgress(init.egress, init.egress.socketLimits, { dryRun }),
     createDns: () => createEgressDns(init.egress),
     diagnostic,
   });

@@ -20,10 +20,28 @@ import {
 } from "@grpc/grpc-js";
 import { LimitPolicy } from "../../events/v1/action.ts";
 import { CrmObject, FieldMap, FieldValue, HubSpotOrigin, TriggerPayload } from "../../events/v1/common.ts";
+import { ActionDefinition } from "../../events/v1/workflow.ts";
 
 export const protobufPackage = "codestep.enrollments.v1";
 
 export const protobufFileName = "codestep/enrollments/v1/enrollments.proto";
+
+export interface ResumeWaitRequest {
+  token: string;
+  /** GET or POST */
+  method: string;
+  /** a JSON object: the POSTed body, or the query parameters of a GET */
+  dataJson: string;
+}
+
+export interface ResumeWaitResponse {
+  tenantId: string;
+  enrollmentId: string;
+  /** the step the wait resumes */
+  executionId: string;
+  action: string;
+  redirectUrl: string;
+}
 
 export interface RetryEnrollmentRequest {
   tenantId: string;
@@ -111,7 +129,18 @@ export interface TestActionRequest {
     | LimitPolicy
     | undefined;
   /** JsWorkflows: the data and headers start receives */
-  trigger: TriggerPayload | undefined;
+  trigger:
+    | TriggerPayload
+    | undefined;
+  /** writes held back and recorded (ActionContext.dry_run) */
+  dryRun?:
+    | boolean
+    | undefined;
+  /**
+   * A draft of the action not yet saved, checked by the caller: run in place of the saved
+   * action with this id (or as a new action after the saved ones).
+   */
+  draft?: ActionDefinition | undefined;
 }
 
 export interface TestActionRequest_InputFieldsEntry {
@@ -143,13 +172,271 @@ export interface EnrollRequest {
     | LimitPolicy
     | undefined;
   /** Set when HubSpot asked (the app's workflow action or a webhook): carried by every event. */
-  hubspot?: HubSpotOrigin | undefined;
+  hubspot?:
+    | HubSpotOrigin
+    | undefined;
+  /** Every action of the enrollment runs as a dry run (writes held back and recorded). */
+  dryRun?: boolean | undefined;
 }
 
 export interface EnrollResponse {
   enrollmentId: string;
   workflowVersion: number;
 }
+
+function createBaseResumeWaitRequest(): ResumeWaitRequest {
+  return { token: "", method: "", dataJson: "" };
+}
+
+export const ResumeWaitRequest: MessageFns<ResumeWaitRequest> = {
+  encode(message: ResumeWaitRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== "") {
+      writer.uint32(10).string(message.token);
+    }
+    if (message.method !== "") {
+      writer.uint32(18).string(message.method);
+    }
+    if (message.dataJson !== "") {
+      writer.uint32(26).string(message.dataJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeWaitRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeWaitRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.dataJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeWaitRequest {
+    return {
+      token: isSet(object.token) ? globalThis.String(object.token) : "",
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      dataJson: isSet(object.dataJson)
+        ? globalThis.String(object.dataJson)
+        : isSet(object.data_json)
+        ? globalThis.String(object.data_json)
+        : "",
+    };
+  },
+
+  toJSON(message: ResumeWaitRequest): unknown {
+    const obj: any = {};
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.dataJson !== "") {
+      obj.dataJson = message.dataJson;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResumeWaitRequest>): ResumeWaitRequest {
+    return ResumeWaitRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResumeWaitRequest>): ResumeWaitRequest {
+    const message = createBaseResumeWaitRequest();
+    message.token = object.token ?? "";
+    message.method = object.method ?? "";
+    message.dataJson = object.dataJson ?? "";
+    return message;
+  },
+};
+
+function createBaseResumeWaitResponse(): ResumeWaitResponse {
+  return { tenantId: "", enrollmentId: "", executionId: "", action: "", redirectUrl: "" };
+}
+
+export const ResumeWaitResponse: MessageFns<ResumeWaitResponse> = {
+  encode(message: ResumeWaitResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.enrollmentId !== "") {
+      writer.uint32(18).string(message.enrollmentId);
+    }
+    if (message.executionId !== "") {
+      writer.uint32(26).string(message.executionId);
+    }
+    if (message.action !== "") {
+      writer.uint32(34).string(message.action);
+    }
+    if (message.redirectUrl !== "") {
+      writer.uint32(42).string(message.redirectUrl);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeWaitResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeWaitResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.enrollmentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.executionId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.redirectUrl = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeWaitResponse {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      enrollmentId: isSet(object.enrollmentId)
+        ? globalThis.String(object.enrollmentId)
+        : isSet(object.enrollment_id)
+        ? globalThis.String(object.enrollment_id)
+        : "",
+      executionId: isSet(object.executionId)
+        ? globalThis.String(object.executionId)
+        : isSet(object.execution_id)
+        ? globalThis.String(object.execution_id)
+        : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      redirectUrl: isSet(object.redirectUrl)
+        ? globalThis.String(object.redirectUrl)
+        : isSet(object.redirect_url)
+        ? globalThis.String(object.redirect_url)
+        : "",
+    };
+  },
+
+  toJSON(message: ResumeWaitResponse): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.enrollmentId !== "") {
+      obj.enrollmentId = message.enrollmentId;
+    }
+    if (message.executionId !== "") {
+      obj.executionId = message.executionId;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.redirectUrl !== "") {
+      obj.redirectUrl = message.redirectUrl;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResumeWaitResponse>): ResumeWaitResponse {
+    return ResumeWaitResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResumeWaitResponse>): ResumeWaitResponse {
+    const message = createBaseResumeWaitResponse();
+    message.tenantId = object.tenantId ?? "";
+    message.enrollmentId = object.enrollmentId ?? "";
+    message.executionId = object.executionId ?? "";
+    message.action = object.action ?? "";
+    message.redirectUrl = object.redirectUrl ?? "";
+    return message;
+  },
+};
 
 function createBaseRetryEnrollmentRequest(): RetryEnrollmentRequest {
   return { tenantId: "", enrollmentId: "", onLatestVersion: false, inputFields: undefined, reason: "", jobId: "" };
@@ -1130,6 +1417,8 @@ function createBaseTestActionRequest(): TestActionRequest {
     requestId: "",
     limits: undefined,
     trigger: undefined,
+    dryRun: undefined,
+    draft: undefined,
   };
 }
 
@@ -1161,6 +1450,12 @@ export const TestActionRequest: MessageFns<TestActionRequest> = {
     }
     if (message.trigger !== undefined) {
       TriggerPayload.encode(message.trigger, writer.uint32(74).fork()).join();
+    }
+    if (message.dryRun !== undefined) {
+      writer.uint32(80).bool(message.dryRun);
+    }
+    if (message.draft !== undefined) {
+      ActionDefinition.encode(message.draft, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -1253,6 +1548,22 @@ export const TestActionRequest: MessageFns<TestActionRequest> = {
             message.trigger = TriggerPayload.decode(reader, reader.uint32());
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.draft = ActionDefinition.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1318,6 +1629,12 @@ export const TestActionRequest: MessageFns<TestActionRequest> = {
         : "",
       limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
       trigger: isSet(object.trigger) ? TriggerPayload.fromJSON(object.trigger) : undefined,
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : undefined,
+      draft: isSet(object.draft) ? ActionDefinition.fromJSON(object.draft) : undefined,
     };
   },
 
@@ -1356,6 +1673,12 @@ export const TestActionRequest: MessageFns<TestActionRequest> = {
     if (message.trigger !== undefined) {
       obj.trigger = TriggerPayload.toJSON(message.trigger);
     }
+    if (message.dryRun !== undefined) {
+      obj.dryRun = message.dryRun;
+    }
+    if (message.draft !== undefined) {
+      obj.draft = ActionDefinition.toJSON(message.draft);
+    }
     return obj;
   },
 
@@ -1386,6 +1709,10 @@ export const TestActionRequest: MessageFns<TestActionRequest> = {
       : undefined;
     message.trigger = (object.trigger !== undefined && object.trigger !== null)
       ? TriggerPayload.fromPartial(object.trigger)
+      : undefined;
+    message.dryRun = object.dryRun ?? undefined;
+    message.draft = (object.draft !== undefined && object.draft !== null)
+      ? ActionDefinition.fromPartial(object.draft)
       : undefined;
     return message;
   },
@@ -1601,6 +1928,7 @@ function createBaseEnrollRequest(): EnrollRequest {
     trigger: undefined,
     limits: undefined,
     hubspot: undefined,
+    dryRun: undefined,
   };
 }
 
@@ -1629,6 +1957,9 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     }
     if (message.hubspot !== undefined) {
       HubSpotOrigin.encode(message.hubspot, writer.uint32(66).fork()).join();
+    }
+    if (message.dryRun !== undefined) {
+      writer.uint32(72).bool(message.dryRun);
     }
     return writer;
   },
@@ -1710,6 +2041,14 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
             message.hubspot = HubSpotOrigin.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1748,6 +2087,11 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
       trigger: isSet(object.trigger) ? TriggerPayload.fromJSON(object.trigger) : undefined,
       limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
       hubspot: isSet(object.hubspot) ? HubSpotOrigin.fromJSON(object.hubspot) : undefined,
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : undefined,
     };
   },
 
@@ -1777,6 +2121,9 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     if (message.hubspot !== undefined) {
       obj.hubspot = HubSpotOrigin.toJSON(message.hubspot);
     }
+    if (message.dryRun !== undefined) {
+      obj.dryRun = message.dryRun;
+    }
     return obj;
   },
 
@@ -1801,6 +2148,7 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     message.hubspot = (object.hubspot !== undefined && object.hubspot !== null)
       ? HubSpotOrigin.fromPartial(object.hubspot)
       : undefined;
+    message.dryRun = object.dryRun ?? undefined;
     return message;
   },
 };
@@ -1953,6 +2301,19 @@ export const EnrollmentsService = {
     responseSerialize: (value: RetryJob): Buffer => Buffer.from(RetryJob.encode(value).finish()),
     responseDeserialize: (value: Buffer): RetryJob => RetryJob.decode(value),
   },
+  /**
+   * JsWorkflows: the resume URL of a wait was called (the token is the credential; its tenant is
+   * the wait's). Resumes the wait once; refused once it was resumed or timed out.
+   */
+  resumeWait: {
+    path: "/codestep.enrollments.v1.Enrollments/ResumeWait" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResumeWaitRequest): Buffer => Buffer.from(ResumeWaitRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResumeWaitRequest => ResumeWaitRequest.decode(value),
+    responseSerialize: (value: ResumeWaitResponse): Buffer => Buffer.from(ResumeWaitResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResumeWaitResponse => ResumeWaitResponse.decode(value),
+  },
 } as const;
 
 export interface EnrollmentsServer extends UntypedServiceImplementation {
@@ -1967,6 +2328,11 @@ export interface EnrollmentsServer extends UntypedServiceImplementation {
   /** Retries every failed enrollment of a workflow its filter matches (at most `limit`). */
   startRetryJob: handleUnaryCall<StartRetryJobRequest, RetryJob>;
   getRetryJob: handleUnaryCall<GetRetryJobRequest, RetryJob>;
+  /**
+   * JsWorkflows: the resume URL of a wait was called (the token is the credential; its tenant is
+   * the wait's). Resumes the wait once; refused once it was resumed or timed out.
+   */
+  resumeWait: handleUnaryCall<ResumeWaitRequest, ResumeWaitResponse>;
 }
 
 export interface EnrollmentsClient extends Client {
@@ -2050,6 +2416,25 @@ export interface EnrollmentsClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RetryJob) => void,
+  ): ClientUnaryCall;
+  /**
+   * JsWorkflows: the resume URL of a wait was called (the token is the credential; its tenant is
+   * the wait's). Resumes the wait once; refused once it was resumed or timed out.
+   */
+  resumeWait(
+    request: ResumeWaitRequest,
+    callback: (error: ServiceError | null, response: ResumeWaitResponse) => void,
+  ): ClientUnaryCall;
+  resumeWait(
+    request: ResumeWaitRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResumeWaitResponse) => void,
+  ): ClientUnaryCall;
+  resumeWait(
+    request: ResumeWaitRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResumeWaitResponse) => void,
   ): ClientUnaryCall;
 }
 

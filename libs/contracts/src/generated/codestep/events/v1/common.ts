@@ -95,6 +95,37 @@ export interface TriggerPayload_HeadersEntry {
   value: string;
 }
 
+/** One HTTP request header, in order. */
+export interface HttpHeader {
+  /** lower-cased */
+  name: string;
+  value: string;
+}
+
+/**
+ * A write a dry run held back: never sent, answered with the synthetic response (status).
+ * Credentials are redacted: headers named like auth/token/key/secret/cookie/signature, query
+ * parameters named so, and the values of the action's secrets and tokens anywhere.
+ */
+export interface DryRunWrite {
+  method: string;
+  /** as the code addressed it */
+  url: string;
+  headers: HttpHeader[];
+  /** UTF-8 text (or "base64:" and the bytes), at most 4,096 characters */
+  body: string;
+  /** the body's full size */
+  bodyBytes: number;
+  /** the synthetic response's status */
+  status: number;
+}
+
+/** The writes a dry run held back, in order: at most 100, `dropped` counts the others. */
+export interface DryRunLedger {
+  writes: DryRunWrite[];
+  dropped: number;
+}
+
 function createBaseFieldValue(): FieldValue {
   return { kind: undefined };
 }
@@ -1294,6 +1325,329 @@ export const TriggerPayload_HeadersEntry: MessageFns<TriggerPayload_HeadersEntry
     const message = createBaseTriggerPayload_HeadersEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseHttpHeader(): HttpHeader {
+  return { name: "", value: "" };
+}
+
+export const HttpHeader: MessageFns<HttpHeader> = {
+  encode(message: HttpHeader, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HttpHeader {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHttpHeader();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HttpHeader {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: HttpHeader): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HttpHeader>): HttpHeader {
+    return HttpHeader.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HttpHeader>): HttpHeader {
+    const message = createBaseHttpHeader();
+    message.name = object.name ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseDryRunWrite(): DryRunWrite {
+  return { method: "", url: "", headers: [], body: "", bodyBytes: 0, status: 0 };
+}
+
+export const DryRunWrite: MessageFns<DryRunWrite> = {
+  encode(message: DryRunWrite, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.method !== "") {
+      writer.uint32(10).string(message.method);
+    }
+    if (message.url !== "") {
+      writer.uint32(18).string(message.url);
+    }
+    for (const v of message.headers) {
+      HttpHeader.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.body !== "") {
+      writer.uint32(34).string(message.body);
+    }
+    if (message.bodyBytes !== 0) {
+      writer.uint32(40).uint32(message.bodyBytes);
+    }
+    if (message.status !== 0) {
+      writer.uint32(48).uint32(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DryRunWrite {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDryRunWrite();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.headers.push(HttpHeader.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.body = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.bodyBytes = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.status = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DryRunWrite {
+    return {
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      headers: globalThis.Array.isArray(object?.headers) ? object.headers.map((e: any) => HttpHeader.fromJSON(e)) : [],
+      body: isSet(object.body) ? globalThis.String(object.body) : "",
+      bodyBytes: isSet(object.bodyBytes)
+        ? globalThis.Number(object.bodyBytes)
+        : isSet(object.body_bytes)
+        ? globalThis.Number(object.body_bytes)
+        : 0,
+      status: isSet(object.status) ? globalThis.Number(object.status) : 0,
+    };
+  },
+
+  toJSON(message: DryRunWrite): unknown {
+    const obj: any = {};
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.headers?.length) {
+      obj.headers = message.headers.map((e) => HttpHeader.toJSON(e));
+    }
+    if (message.body !== "") {
+      obj.body = message.body;
+    }
+    if (message.bodyBytes !== 0) {
+      obj.bodyBytes = Math.round(message.bodyBytes);
+    }
+    if (message.status !== 0) {
+      obj.status = Math.round(message.status);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DryRunWrite>): DryRunWrite {
+    return DryRunWrite.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DryRunWrite>): DryRunWrite {
+    const message = createBaseDryRunWrite();
+    message.method = object.method ?? "";
+    message.url = object.url ?? "";
+    message.headers = object.headers?.map((e) => HttpHeader.fromPartial(e)) || [];
+    message.body = object.body ?? "";
+    message.bodyBytes = object.bodyBytes ?? 0;
+    message.status = object.status ?? 0;
+    return message;
+  },
+};
+
+function createBaseDryRunLedger(): DryRunLedger {
+  return { writes: [], dropped: 0 };
+}
+
+export const DryRunLedger: MessageFns<DryRunLedger> = {
+  encode(message: DryRunLedger, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.writes) {
+      DryRunWrite.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.dropped !== 0) {
+      writer.uint32(16).uint32(message.dropped);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DryRunLedger {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDryRunLedger();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.writes.push(DryRunWrite.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.dropped = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DryRunLedger {
+    return {
+      writes: globalThis.Array.isArray(object?.writes) ? object.writes.map((e: any) => DryRunWrite.fromJSON(e)) : [],
+      dropped: isSet(object.dropped) ? globalThis.Number(object.dropped) : 0,
+    };
+  },
+
+  toJSON(message: DryRunLedger): unknown {
+    const obj: any = {};
+    if (message.writes?.length) {
+      obj.writes = message.writes.map((e) => DryRunWrite.toJSON(e));
+    }
+    if (message.dropped !== 0) {
+      obj.dropped = Math.round(message.dropped);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DryRunLedger>): DryRunLedger {
+    return DryRunLedger.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DryRunLedger>): DryRunLedger {
+    const message = createBaseDryRunLedger();
+    message.writes = object.writes?.map((e) => DryRunWrite.fromPartial(e)) || [];
+    message.dropped = object.dropped ?? 0;
     return message;
   },
 };

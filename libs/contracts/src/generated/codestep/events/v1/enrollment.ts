@@ -31,7 +31,11 @@ export interface EnrollmentStarted {
     | string
     | undefined;
   /** set when HubSpot started the enrollment */
-  hubspot?: HubSpotOrigin | undefined;
+  hubspot?:
+    | HubSpotOrigin
+    | undefined;
+  /** Started with ?dryRun=true: every action runs as a dry run (ActionContext.dry_run). */
+  dryRun?: boolean | undefined;
 }
 
 export interface EnrollmentCompleted {
@@ -134,6 +138,7 @@ function createBaseEnrollmentStarted(): EnrollmentStarted {
     trigger: undefined,
     requestId: undefined,
     hubspot: undefined,
+    dryRun: undefined,
   };
 }
 
@@ -162,6 +167,9 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
     }
     if (message.hubspot !== undefined) {
       HubSpotOrigin.encode(message.hubspot, writer.uint32(66).fork()).join();
+    }
+    if (message.dryRun !== undefined) {
+      writer.uint32(72).bool(message.dryRun);
     }
     return writer;
   },
@@ -243,6 +251,14 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
             message.hubspot = HubSpotOrigin.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -285,6 +301,11 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
         ? globalThis.String(object.request_id)
         : undefined,
       hubspot: isSet(object.hubspot) ? HubSpotOrigin.fromJSON(object.hubspot) : undefined,
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : undefined,
     };
   },
 
@@ -314,6 +335,9 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
     if (message.hubspot !== undefined) {
       obj.hubspot = HubSpotOrigin.toJSON(message.hubspot);
     }
+    if (message.dryRun !== undefined) {
+      obj.dryRun = message.dryRun;
+    }
     return obj;
   },
 
@@ -336,6 +360,7 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
     message.hubspot = (object.hubspot !== undefined && object.hubspot !== null)
       ? HubSpotOrigin.fromPartial(object.hubspot)
       : undefined;
+    message.dryRun = object.dryRun ?? undefined;
     return message;
   },
 };

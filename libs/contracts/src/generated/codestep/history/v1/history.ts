@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { CrmObject, ErrorInfo, FieldValue, LogLine } from "../../events/v1/common.ts";
+import { CrmObject, DryRunLedger, ErrorInfo, FieldValue, LogLine } from "../../events/v1/common.ts";
 
 export const protobufPackage = "codestep.history.v1";
 
@@ -32,7 +32,7 @@ export interface ExecutionView {
   actionId: string;
   stepIndex: number;
   attempt: number;
-  /** requested | running | succeeded | failed | retry_scheduled */
+  /** scheduled | waiting | timed_out | requested | running | succeeded | failed | retry_scheduled */
   status: string;
   inputFields: { [key: string]: FieldValue };
   outputFields: { [key: string]: FieldValue };
@@ -63,6 +63,13 @@ export interface ExecutionView {
   dueAt: number;
   /** JsWorkflows: the `Response` the step returned, JSON of { status, headers, body }. */
   httpResponseJson: string;
+  /** JsWorkflows: the execution is the step a wait (api.waitForEvent) resumes; unset otherwise. */
+  wait:
+    | WaitView
+    | undefined;
+  /** A dry run: the writes held back (see codestep.events.v1.DryRunWrite). */
+  dryRun?: boolean | undefined;
+  dryRunLedger?: DryRunLedger | undefined;
 }
 
 export interface ExecutionView_InputFieldsEntry {
@@ -73,6 +80,19 @@ export interface ExecutionView_InputFieldsEntry {
 export interface ExecutionView_OutputFieldsEntry {
   key: string;
   value: FieldValue | undefined;
+}
+
+/** A wait and the state of its resume URL. */
+export interface WaitView {
+  /** waiting | resumed | timed_out */
+  state: string;
+  /** UNIX ms */
+  timeoutAt: number;
+  /** when it was resumed or timed out, UNIX ms (0 while waiting) */
+  endedAt: number;
+  /** GET or POST ("" unless resumed) */
+  resumedBy: string;
+  redirectUrl: string;
 }
 
 export interface EnrollmentView {
@@ -89,6 +109,8 @@ export interface EnrollmentView {
   startedAt: number;
   finishedAt: number;
   failedActionId: string;
+  /** started with ?dryRun=true */
+  dryRun?: boolean | undefined;
 }
 
 export interface GetEnrollmentRequest {
@@ -159,6 +181,9 @@ function createBaseExecutionView(): ExecutionView {
     parentExecutionId: "",
     dueAt: 0,
     httpResponseJson: "",
+    wait: undefined,
+    dryRun: undefined,
+    dryRunLedger: undefined,
   };
 }
 
@@ -241,6 +266,15 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     }
     if (message.httpResponseJson !== "") {
       writer.uint32(210).string(message.httpResponseJson);
+    }
+    if (message.wait !== undefined) {
+      WaitView.encode(message.wait, writer.uint32(218).fork()).join();
+    }
+    if (message.dryRun !== undefined) {
+      writer.uint32(224).bool(message.dryRun);
+    }
+    if (message.dryRunLedger !== undefined) {
+      DryRunLedger.encode(message.dryRunLedger, writer.uint32(234).fork()).join();
     }
     return writer;
   },
@@ -472,6 +506,30 @@ export const ExecutionView: MessageFns<ExecutionView> = {
             message.httpResponseJson = reader.string();
             continue;
           }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.wait = WaitView.decode(reader, reader.uint32());
+            continue;
+          }
+          case 28: {
+            if (tag !== 224) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+          case 29: {
+            if (tag !== 234) {
+              break;
+            }
+
+            message.dryRunLedger = DryRunLedger.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -646,6 +704,17 @@ export const ExecutionView: MessageFns<ExecutionView> = {
         : isSet(object.http_response_json)
         ? globalThis.String(object.http_response_json)
         : "",
+      wait: isSet(object.wait) ? WaitView.fromJSON(object.wait) : undefined,
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : undefined,
+      dryRunLedger: isSet(object.dryRunLedger)
+        ? DryRunLedger.fromJSON(object.dryRunLedger)
+        : isSet(object.dry_run_ledger)
+        ? DryRunLedger.fromJSON(object.dry_run_ledger)
+        : undefined,
     };
   },
 
@@ -741,6 +810,15 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     if (message.httpResponseJson !== "") {
       obj.httpResponseJson = message.httpResponseJson;
     }
+    if (message.wait !== undefined) {
+      obj.wait = WaitView.toJSON(message.wait);
+    }
+    if (message.dryRun !== undefined) {
+      obj.dryRun = message.dryRun;
+    }
+    if (message.dryRunLedger !== undefined) {
+      obj.dryRunLedger = DryRunLedger.toJSON(message.dryRunLedger);
+    }
     return obj;
   },
 
@@ -793,6 +871,11 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     message.parentExecutionId = object.parentExecutionId ?? "";
     message.dueAt = object.dueAt ?? 0;
     message.httpResponseJson = object.httpResponseJson ?? "";
+    message.wait = (object.wait !== undefined && object.wait !== null) ? WaitView.fromPartial(object.wait) : undefined;
+    message.dryRun = object.dryRun ?? undefined;
+    message.dryRunLedger = (object.dryRunLedger !== undefined && object.dryRunLedger !== null)
+      ? DryRunLedger.fromPartial(object.dryRunLedger)
+      : undefined;
     return message;
   },
 };
@@ -971,6 +1054,155 @@ export const ExecutionView_OutputFieldsEntry: MessageFns<ExecutionView_OutputFie
   },
 };
 
+function createBaseWaitView(): WaitView {
+  return { state: "", timeoutAt: 0, endedAt: 0, resumedBy: "", redirectUrl: "" };
+}
+
+export const WaitView: MessageFns<WaitView> = {
+  encode(message: WaitView, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== "") {
+      writer.uint32(10).string(message.state);
+    }
+    if (message.timeoutAt !== 0) {
+      writer.uint32(16).int64(message.timeoutAt);
+    }
+    if (message.endedAt !== 0) {
+      writer.uint32(24).int64(message.endedAt);
+    }
+    if (message.resumedBy !== "") {
+      writer.uint32(34).string(message.resumedBy);
+    }
+    if (message.redirectUrl !== "") {
+      writer.uint32(42).string(message.redirectUrl);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WaitView {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWaitView();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.timeoutAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.endedAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.resumedBy = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.redirectUrl = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WaitView {
+    return {
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      timeoutAt: isSet(object.timeoutAt)
+        ? globalThis.Number(object.timeoutAt)
+        : isSet(object.timeout_at)
+        ? globalThis.Number(object.timeout_at)
+        : 0,
+      endedAt: isSet(object.endedAt)
+        ? globalThis.Number(object.endedAt)
+        : isSet(object.ended_at)
+        ? globalThis.Number(object.ended_at)
+        : 0,
+      resumedBy: isSet(object.resumedBy)
+        ? globalThis.String(object.resumedBy)
+        : isSet(object.resumed_by)
+        ? globalThis.String(object.resumed_by)
+        : "",
+      redirectUrl: isSet(object.redirectUrl)
+        ? globalThis.String(object.redirectUrl)
+        : isSet(object.redirect_url)
+        ? globalThis.String(object.redirect_url)
+        : "",
+    };
+  },
+
+  toJSON(message: WaitView): unknown {
+    const obj: any = {};
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.timeoutAt !== 0) {
+      obj.timeoutAt = Math.round(message.timeoutAt);
+    }
+    if (message.endedAt !== 0) {
+      obj.endedAt = Math.round(message.endedAt);
+    }
+    if (message.resumedBy !== "") {
+      obj.resumedBy = message.resumedBy;
+    }
+    if (message.redirectUrl !== "") {
+      obj.redirectUrl = message.redirectUrl;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WaitView>): WaitView {
+    return WaitView.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WaitView>): WaitView {
+    const message = createBaseWaitView();
+    message.state = object.state ?? "";
+    message.timeoutAt = object.timeoutAt ?? 0;
+    message.endedAt = object.endedAt ?? 0;
+    message.resumedBy = object.resumedBy ?? "";
+    message.redirectUrl = object.redirectUrl ?? "";
+    return message;
+  },
+};
+
 function createBaseEnrollmentView(): EnrollmentView {
   return {
     enrollmentId: "",
@@ -983,6 +1215,7 @@ function createBaseEnrollmentView(): EnrollmentView {
     startedAt: 0,
     finishedAt: 0,
     failedActionId: "",
+    dryRun: undefined,
   };
 }
 
@@ -1017,6 +1250,9 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
     }
     if (message.failedActionId !== "") {
       writer.uint32(82).string(message.failedActionId);
+    }
+    if (message.dryRun !== undefined) {
+      writer.uint32(88).bool(message.dryRun);
     }
     return writer;
   },
@@ -1114,6 +1350,14 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
             message.failedActionId = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1164,6 +1408,11 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
         : isSet(object.failed_action_id)
         ? globalThis.String(object.failed_action_id)
         : "",
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : undefined,
     };
   },
 
@@ -1199,6 +1448,9 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
     if (message.failedActionId !== "") {
       obj.failedActionId = message.failedActionId;
     }
+    if (message.dryRun !== undefined) {
+      obj.dryRun = message.dryRun;
+    }
     return obj;
   },
 
@@ -1221,6 +1473,7 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
     message.startedAt = object.startedAt ?? 0;
     message.finishedAt = object.finishedAt ?? 0;
     message.failedActionId = object.failedActionId ?? "";
+    message.dryRun = object.dryRun ?? undefined;
     return message;
   },
 };

@@ -1,0 +1,86 @@
+/**
+ * Reads one CRM record's properties from HubSpot through the tenant's HubSpot connection, for a
+ * test of an action against a real record (HubSpot's "Test action" with a record picked). The
+ * token comes from the broker (`GetConnectionToken`, audited with the purpose); the properties
+ * asked for are those the action reads.
+ */
+import type { credentialsV1 } from '@codestep/contracts';
+import { CodestepError, NotFoundError, ValidationError } from '@codestep/core';
+import type { PromiseClient } from '@codestep/rpc';
+import { crmObjectPath } from '@codestep/workflows';
+
+export interface HubSpotObjectReaderDeps {
+  credentials: PromiseClient<credentialsV1.CredentialsClient>;
+  /** HubSpot's API (`HUBSPOT_API_BASE_URL`). @default https://api.hubapi.com */
+  apiBaseUrl?: string;
+  /** Per request, ms. @default 10000 */
+  timeoutMs?: number;
+}
+
+export interface ObjectRead {
+  properties: Record<string, string>;
+  /** The connection whose token read it. */
+  connection: string;
+}
+
+/** Reads `objectType` `objectId` (the `properties` named, HubSpot's defaults too) for `tenantId`. */
+export type HubSpotObjectReader = (input: { tenantId: string; objectType: string; objectId: string; properties: string[]; connection?: string | undefined; purpose: string }) => Promise<ObjectRead>;
+
+/** The tenant's HubSpot connection to read with: the one named, or its only active one. */
+async function connectionOf(deps: HubSpotObjectReaderDeps, tenantId: string, named: string | undefined): Promise<string> {
+  const { connections } = await deps.credentials.listConnections({ tenantId });
+  const hubspot = connections.filter((c) => c.provider === 'hubspot');
+  if (named) {
+    const found = hubspot.find((c) => c.handle === named);
+    if (!found) throw new ValidationError(`object.connection: this account has no HubSpot connection "${named}"; its HubSpot connections are ${names(hubspot)}`, { field: 'object.connection' });
+    return found.handle;
+  }
+  const active = hubspot.filter((c) => c.status === 'active');
+  if (active.length === 1) return active[0]!.handle;
+  if (active.length === 0)
+    throw new ValidationError(
+      'object.objectId: to read the record from HubSpot this account needs an active HubSpot connection (POST /v1/connections with provider "hubspot"); or send the record\'s properties in object.properties',
+      { field: 'object.objectId' },
+    );
+  throw new ValidationError(`object.connection: this account has several HubSpot connections (${names(active)}); name the one to read the record with`, { field: 'object.connection' });
+}
+
+const names = (cs: Array<{ handle: string }>) => (cs.length ? cs.map((c) => `"${c.handle}"`).join(', ') : 'none');
+
+export function createHubSpotObjectReader(deps: HubSpotObjectReaderDeps): HubSpotObjectReader {
+  const base = (deps.apiBaseUrl ?? 'https://api.hubapi.com').replace(/\/+$/, '');
+  return async ({ tenantId, objectType, objectId, properties, connection, purpose }) => {
+    const path = crmObjectPath(objectType);
+    if (!path) throw new ValidationError(`object.objectType: ${JSON.stringify(objectType)} is not a CRM object type HubSpot can read a record of`, { field: 'object.objectType' });
+    const handle = await connectionOf(deps, tenantId, connection);
+    const token = await deps.credentials.getConnectionToken({ tenantId, handle, purpose });
+    if (!token.token)
+      throw new CodestepError(
+        'NEEDS_REAUTH',
+        `could not read the record with HubSpot connection "${handle}": ${token.error || 'no token'} (reconnect it with POST /v1/connections/${handle}/authorize)`,
+      );
+    const url = new URL(`${base}/crm/v3/objects/${encodeURIComponent(path)}/${encodeURIComponent(objectId)}`);
+    if (properties.length) url.searchParams.set('properties', [...new Set(properties)].join(','));
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: { authorization: `Bearer ${token.token}`, accept: 'application/json' }, signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000) });
+    } catch (error) {
+      throw new CodestepError('UNAVAILABLE', `HubSpot did not answer reading ${path} ${objectId}: ${error instanceof Error ? error.message : String(error)}; try again`);
+    }
+    const text = await res.text();
+    if (res.status === 404) throw new NotFoundError(`HubSpot has no ${path} record ${objectId} (read with connection "${handle}"); pick a record that exists in that portal`);
+    if (res.status === 401 || res.status === 403)
+      throw new CodestepError('NEEDS_REAUTH', `HubSpot refused connection "${handle}" reading ${path} ${objectId} (${res.status}); reconnect it with the permissions to read ${path}`);
+    if (!res.ok) throw new CodestepError('UNAVAILABLE', `HubSpot answered ${res.status} reading ${path} ${objectId}: ${text.slice(0, 200)}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new CodestepError('UNAVAILABLE', `HubSpot answered reading ${path} ${objectId} with a body that is not JSON`);
+    }
+    const props = (body as { properties?: unknown }).properties;
+    const out: Record<string, string> = {};
+    if (typeof props === 'object' && props !== null) for (const [k, v] of Object.entries(props)) if (v !== null && v !== undefined) out[k] = String(v);
+    return { properties: out, connection: handle };
+  };
+}
