@@ -3,6 +3,13 @@
  * one table of group positions. A consume→produce step commits its outputs and the group's new
  * position in one SQLite transaction, so a crash at any moment neither loses nor repeats it.
  * Consumers in this process are woken on append; other processes sharing the file poll.
+ *
+ * What a consumer costs per batch is kept small: it is woken only by appends to its own topics,
+ * once per turn of the event loop however many appends that turn made, keeps its position in
+ * memory, and commits the position of a batch whose handler appended nothing at most every
+ * `positionCommitMs` (and when it stops); a batch with outputs commits them with its position at
+ * once. A crash may so re-deliver the last such batches: the log is at-least-once, and every
+ * consumer skips what it has applied.
  */
 import { MetricAttributes, codestepMetrics } from '@codestep/telemetry';
 import { EventEmitter } from 'node:events';
@@ -18,6 +25,8 @@ export interface SqliteEventLogOptions {
   pollIntervalMs?: number;
   /** `FULL` survives power loss; `NORMAL` (WAL) survives process crashes. @default 'NORMAL' */
   synchronous?: 'NORMAL' | 'FULL';
+  /** How long a consumer may keep the position of batches that appended nothing before committing it, ms. @default 100 */
+  positionCommitMs?: number;
 }
 
 const wakers = new Map<string, EventEmitter>();
@@ -44,6 +53,7 @@ export class SqliteEventLog implements EventLog {
   private readonly db: DatabaseSync;
   private readonly waker: EventEmitter;
   private readonly pollIntervalMs: number;
+  private readonly positionCommitMs: number;
   private readonly insert: StatementSync;
   private readonly readPosition: StatementSync;
   /** The consumers' fetch statements, prepared once per number of topics (the SQL depends on nothing else). */
@@ -70,6 +80,7 @@ export class SqliteEventLog implements EventLog {
     this.readPosition = this.db.prepare('SELECT position FROM group_positions WHERE group_id = ? AND topic = ?');
     this.waker = wakerFor(path);
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.positionCommitMs = options.positionCommitMs ?? 100;
   }
 
   async ensureTopics(topics: string[]): Promise<void> {
@@ -127,6 +138,26 @@ export class SqliteEventLog implements EventLog {
     return stmt;
   }
 
+  /**
+   * The group's lag per topic (docs/metrics.md): 0 when a fetch comes back empty, otherwise
+   * counted after a commit at most once a second (a count over the topic's index).
+   */
+  private lagRecorder(group: string): (positions: Map<string, number>, caughtUp: boolean) => void {
+    const countAfter = this.db.prepare('SELECT COUNT(*) AS n FROM records WHERE topic = ? AND position > ?');
+    let countedAt = 0;
+    let idle = false;
+    return (positions: Map<string, number>, caughtUp: boolean) => {
+      if (!caughtUp) idle = false; // a batch handled: the next idle spell records 0 again
+      if (caughtUp ? idle : Date.now() - countedAt < 1_000) return;
+      idle = caughtUp;
+      if (!caughtUp) countedAt = Date.now();
+      for (const [topic, pos] of positions) {
+        const lag = caughtUp ? 0 : (countAfter.get(topic, pos) as { n: number }).n;
+        codestepMetrics().consumerLag.record(lag, { [MetricAttributes.consumerGroup]: group, [MetricAttributes.topic]: topic });
+      }
+    };
+  }
+
   async consume(options: ConsumeOptions): Promise<Subscription> {
     const batchSize = options.batchSize ?? 100;
     const setPosition = this.db.prepare('INSERT INTO group_positions (group_id, topic, position) VALUES (?, ?, ?) ON CONFLICT (group_id, topic) DO UPDATE SET position = excluded.position');
@@ -139,33 +170,34 @@ export class SqliteEventLog implements EventLog {
     };
     this.waker.on('append', onAppend);
 
-    // The group's lag per topic (docs/metrics.md): 0 when a fetch comes back empty, otherwise
-    // counted after a commit at most once a second (a count over the topic's index).
-    const countAfter = this.db.prepare('SELECT COUNT(*) AS n FROM records WHERE topic = ? AND position > ?');
-    let countedAt = 0;
-    let idle = false;
-    const recordLag = (positions: Map<string, number>, caughtUp: boolean) => {
-      if (caughtUp ? idle : Date.now() - countedAt < 1_000) return;
-      idle = caughtUp;
-      if (!caughtUp) countedAt = Date.now();
-      for (const [topic, pos] of positions) {
-        const lag = caughtUp ? 0 : (countAfter.get(topic, pos) as { n: number }).n;
-        codestepMetrics().consumerLag.record(lag, { [MetricAttributes.consumerGroup]: options.group, [MetricAttributes.topic]: topic });
-      }
+    const recordLag = this.lagRecorder(options.group);
+
+    // The group's position, read once: this member is the one moving it from here on.
+    const positions = this.positions(options.group, options.topics);
+    let uncommittedSince: number | undefined;
+    const commit = (outputs: LogRecord[]) => {
+      this.transaction(() => {
+        this.insertAll(outputs);
+        for (const [topic, pos] of positions) setPosition.run(options.group, topic, pos);
+      });
+      uncommittedSince = undefined;
     };
 
     const loop = async () => {
       let backoff = 100;
       while (running) {
-        const positions = this.positions(options.group, options.topics);
         const batch = this.fetch(positions, batchSize);
         if (batch.length === 0) {
           recordLag(positions, true); // once per idle spell
-          await new Promise<void>((r) => {
-            const timer = setTimeout(r, this.pollIntervalMs);
-            wake = () => (clearTimeout(timer), r());
+          const waitMs = uncommittedSince === undefined ? this.pollIntervalMs : Math.max(0, uncommittedSince + this.positionCommitMs - Date.now());
+          const woken = await new Promise<boolean>((r) => {
+            const timer = setTimeout(() => r(false), waitMs);
+            wake = () => (clearTimeout(timer), r(true));
           });
           wake = undefined;
+          if (uncommittedSince !== undefined && (!woken || Date.now() - uncommittedSince >= this.positionCommitMs) && !this.closed) commit([]);
+          // Appends of the same turn of the event loop read in one batch.
+          if (woken) await new Promise((r) => setImmediate(r));
           continue;
         }
         let outputs: LogRecord[];
@@ -180,14 +212,15 @@ export class SqliteEventLog implements EventLog {
         backoff = 100;
         if (this.closed) return;
         for (const r of batch) positions.set(r.topic, Math.max(positions.get(r.topic) ?? 0, r.offset));
-        this.transaction(() => {
-          this.insertAll(outputs);
-          for (const [topic, pos] of positions) setPosition.run(options.group, topic, pos);
-        });
-        idle = false;
+        if (outputs.length > 0 || (uncommittedSince !== undefined && Date.now() - uncommittedSince >= this.positionCommitMs)) {
+          commit(outputs);
+          if (outputs.length > 0) this.waker.emit('append', topicsOf(outputs));
+        } else {
+          uncommittedSince ??= Date.now();
+        }
         recordLag(positions, false);
-        if (outputs.length > 0) this.waker.emit('append', topicsOf(outputs));
       }
+      if (uncommittedSince !== undefined && !this.closed) commit([]);
     };
     const done = loop();
     const subscription: Subscription = {

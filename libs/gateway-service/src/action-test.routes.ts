@@ -13,6 +13,7 @@ import { ValidationError } from '@codestep/core';
 import { fieldMapToPlain, fieldValue } from '@codestep/events';
 import { parseDraftAction } from '@codestep/workflows';
 import { VERSION_PARAM, dryRunView, type ApiClients } from './api.routes.ts';
+import { historyChangesOf, readUntil } from './history-changes.ts';
 import type { HubSpotObjectReader } from './hubspot/hubspot-object.reader.ts';
 import type { Route } from './router.ts';
 import type { TenantLimitsOf } from './tenant-limits.routes.ts';
@@ -109,11 +110,15 @@ function resultView(x: historyV1.ExecutionView, workflowVersion: number, testId:
   };
 }
 
+/** The events after which a test's execution may have ended (its events carry the test id as correlation id). */
+const TEST_DONE_EVENTS: ReadonlySet<string> = new Set(['ActionSucceeded', 'ActionFailed', 'ActionRetryScheduled']);
+
 /** The object properties an action reads (its inputs taken from the enrolled object). */
 const propertiesRead = (action: ActionDefinition | undefined): string[] => (action?.inputFields ?? []).flatMap((f) => (f.source?.$case === 'objectProperty' ? [f.source.value] : []));
 
 export function actionTestRoutes(c: ApiClients, options: ActionTestOptions): Route[] {
   const waitMs = options.waitMs ?? 25_000;
+  const changes = historyChangesOf(c);
   return [
     {
       method: 'POST',
@@ -158,15 +163,19 @@ export function actionTestRoutes(c: ApiClients, options: ActionTestOptions): Rou
           ...(draft ? { draft } : {}),
         });
         const extra = { ...(draft ? { draft: true } : {}), object: { ...object, source } };
-        const deadline = Date.now() + waitMs;
-        while (Date.now() < deadline && !req.signal?.aborted) {
-          try {
-            const x = await c.history.getExecution({ tenantId: req.tenantId, executionId: out.executionId, linesAfter: 0, limit: 1000 });
-            if (x.status === 'succeeded' || x.status === 'failed') return { status: 200, body: resultView(x, out.workflowVersion, out.testId, extra) };
-          } catch {
-            // Not projected yet.
-          }
-          await new Promise((r) => setTimeout(r, 50));
+        const watch = changes.watch(req.tenantId, out.testId, TEST_DONE_EVENTS);
+        try {
+          const x = await readUntil(
+            watch,
+            () => c.history.getExecution({ tenantId: req.tenantId, executionId: out.executionId, linesAfter: 0, limit: 1000 }),
+            (v) => v.status === 'succeeded' || v.status === 'failed',
+            Date.now() + waitMs,
+            Date.now,
+            req.signal,
+          );
+          if (x && (x.status === 'succeeded' || x.status === 'failed')) return { status: 200, body: resultView(x, out.workflowVersion, out.testId, extra) };
+        } finally {
+          watch.close();
         }
         return {
           status: 202,

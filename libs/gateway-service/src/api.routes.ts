@@ -9,6 +9,7 @@ import { fieldMapToPlain } from '@codestep/events';
 import type { PromiseClient } from '@codestep/rpc';
 import { actionToInput, parseWorkflowInput, runtimeVersionOf, type LimitBounds } from '@codestep/workflows';
 import { checkSecretSelections, type SaveWarning } from './connections.routes.ts';
+import type { HistoryChanges } from './history-changes.ts';
 import { queryEnum, queryInteger, queryTime } from './request-input.parser.ts';
 import type { Route, RouteRequest } from './router.ts';
 import type { TenantLimitsOf } from './tenant-limits.routes.ts';
@@ -19,6 +20,8 @@ export interface ApiClients {
   history: PromiseClient<historyV1.HistoryClient>;
   /** The raw client, for the server-streamed tail. */
   historyRaw: historyV1.HistoryClient;
+  /** The history's changes pushed in this process (embedded mode); without it, waits follow the tail. */
+  changes?: HistoryChanges;
   /** The broker: with it, a workflow whose action selects more secrets than an action may use is refused at save. */
   credentials?: PromiseClient<credentialsV1.CredentialsClient>;
 }

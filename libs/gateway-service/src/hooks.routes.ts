@@ -19,6 +19,7 @@ import type { historyV1 } from '@codestep/contracts';
 import { CodestepError, NotFoundError } from '@codestep/core';
 import { tenantScoped, type DocumentStore } from '@codestep/store';
 import type { ApiClients } from './api.routes.ts';
+import { historyChangesOf, readUntil, type HistoryChanges } from './history-changes.ts';
 import type { Route, RouteResponse } from './router.ts';
 import type { TenantLimitsOf } from './tenant-limits.routes.ts';
 
@@ -129,8 +130,49 @@ async function replaceHookToken(store: DocumentStore, tenantId: string, workflow
   throw new CodestepError('CONFLICT', `the webhook of workflow ${workflowId} is being changed by others at the same time; try again`);
 }
 
+/** The events after which a hook's answer may be ready: the run finished (or was retried), or an action returned. */
+const HOOK_ANSWER_EVENTS: ReadonlySet<string> = new Set(['EnrollmentCompleted', 'EnrollmentFailed', 'EnrollmentRetried', 'ActionSucceeded']);
+
+/**
+ * The enrollment once the hook can answer (finished, or its JsWorkflows `start` returned), read
+ * again each time its history says it may be, until `until`; the last view read otherwise.
+ */
+async function answerOf(
+  c: ApiClients,
+  changes: HistoryChanges,
+  tenantId: string,
+  workflowId: string,
+  enrollmentId: string,
+  until: number,
+  signal?: AbortSignal,
+): Promise<{ view: historyV1.EnrollmentView | undefined; start: historyV1.ExecutionView | undefined }> {
+  let lastAction: { index: number; steps: boolean } | undefined;
+  let start: historyV1.ExecutionView | undefined;
+  const watch = changes.watch(tenantId, enrollmentId, HOOK_ANSWER_EVENTS);
+  try {
+    const view = await readUntil(
+      watch,
+      async () => {
+        const v = await c.history.getEnrollment({ tenantId, enrollmentId });
+        lastAction ??= await lastActionOf(c, tenantId, workflowId, v.workflowVersion);
+        // A JsWorkflows run answers once its start has returned: its later steps may run for days.
+        start = lastAction.steps ? v.executions.find((x) => x.stepIndex === lastAction!.index && x.stepName === 'start' && x.status === 'succeeded') : undefined;
+        return v;
+      },
+      (v) => v.status !== 'running' || start !== undefined,
+      until,
+      Date.now,
+      signal,
+    );
+    return { view, start };
+  } finally {
+    watch.close();
+  }
+}
+
 export function hookRoutes(c: ApiClients, options: HookOptions): Route[] {
   const waitMs = options.waitMs ?? 25_000;
+  const changes = historyChangesOf(c);
 
   const handleHook: Route['handle'] = async (req) => {
     // By token alone, on the plain store: the request names no tenant; the hook says whose it is.
@@ -151,23 +193,8 @@ export function hookRoutes(c: ApiClients, options: HookOptions): Route[] {
       trigger: { dataJson: JSON.stringify(data), headers },
       limits: policy,
     });
-    const deadline = Date.now() + waitMs;
-    let view: historyV1.EnrollmentView | undefined;
-    let lastAction: { index: number; steps: boolean } | undefined;
-    let start: historyV1.ExecutionView | undefined;
     // A gateway that is stopping answers at once with what it has: the enrollment is committed.
-    while (Date.now() < deadline && !req.signal?.aborted) {
-      try {
-        view = await c.history.getEnrollment({ tenantId, enrollmentId: out.enrollmentId });
-        lastAction ??= await lastActionOf(c, tenantId, workflowId, view.workflowVersion);
-        // A JsWorkflows run answers once its start has returned: its later steps may run for days.
-        start = lastAction.steps ? view.executions.find((x) => x.stepIndex === lastAction!.index && x.stepName === 'start' && x.status === 'succeeded') : undefined;
-        if (view.status !== 'running' || start) break;
-      } catch {
-        // Not projected yet.
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const { view, start } = await answerOf(c, changes, tenantId, workflowId, out.enrollmentId, Date.now() + waitMs, req.signal);
     const enrollmentHeader = { 'x-codestep-enrollment-id': out.enrollmentId };
     if (start) return startResponse(start, enrollmentHeader);
     if (!view || view.status === 'running') return { status: 202, body: { enrollmentId: out.enrollmentId, status: 'running' } };

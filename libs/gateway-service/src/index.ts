@@ -21,3 +21,13 @@ export { createHubSpotObjectReader, type HubSpotObjectReader, type HubSpotObject
 export { MAX_RETRY_JOB, RETRY_VERSIONS, retryRoutes } from './retry.routes.ts';
 export { clientConfigRoutes, traceTemplateProblem, type ClientConfig } from './client-config.routes.ts';
 export { MAX_BATCH_BYTES, MAX_BATCH_ROWS, enrollmentBatches, parseBatch, type EnrollmentBatches, type EnrollmentBatchOptions } from './enrollment-batch.ts';
+export {
+  FALLBACK_READ_MS,
+  createHistoryChangesHub,
+  historyChangesOf,
+  tailHistoryChanges,
+  type HistoryChange,
+  type HistoryChanges,
+  type HistoryChangesHub,
+  type HistoryWatch,
+} from './history-changes.ts';

@@ -5,6 +5,7 @@
  */
 import type { historyV1 } from '@codestep/contracts';
 import { ValidationError, type Logger } from '@codestep/core';
+import type { Envelope } from '@codestep/events';
 import type { ConsumedRecord, EventLog, LogRecord, Subscription } from '@codestep/event-log';
 import type { DocumentStore } from '@codestep/store';
 import { createHistoryTail } from './history-tail.ts';
@@ -17,6 +18,11 @@ export interface HistoryServiceDeps {
   logger: Logger;
   /** Consumer group. @default 'codestep-log' */
   group?: string;
+  /**
+   * Told of each batch once the views hold it (in log order), as the tail is: embedded mode
+   * pushes it to the requests waiting in this process for an outcome.
+   */
+  onApplied?(events: Envelope[]): void;
 }
 
 export interface HistoryService {
@@ -35,7 +41,9 @@ export function createHistoryService(deps: HistoryServiceDeps): HistoryService {
   let subscription: Subscription | undefined;
 
   async function applyBatch(batch: ConsumedRecord[]): Promise<void> {
-    tail.publish(await applyToHistory(store, batch));
+    const events = await applyToHistory(store, batch);
+    tail.publish(events);
+    deps.onApplied?.(events);
   }
 
   return {

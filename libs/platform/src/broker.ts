@@ -7,7 +7,7 @@ import { serve, type PromiseClient } from '@codestep/rpc';
 import { openEventLog, openStore } from './adapters.ts';
 import type { PlatformConfig } from './platform.config.ts';
 import { grantKeyOf } from './grant.key.ts';
-import { tlsFor, type Running, type Shared } from './services.ts';
+import { registerLocal, tlsFor, type Running, type Shared } from './services.ts';
 
 export function providersFrom(config: PlatformConfig): OAuthProvider[] {
   const providers: OAuthProvider[] = [];
@@ -49,6 +49,7 @@ export async function startBrokerApp(config: PlatformConfig, logger: Logger, sha
   // The connections view follows the log too: events other instances appended, outboxes flushed late.
   const consumer = await startConnectionsConsumer({ store, eventLog, logger });
   const server = await serve(config.brokerGrpc, [[credentialsV1.CredentialsService, service.grpc as never]], { tls });
+  registerLocal(shared, [[credentialsV1.CredentialsClient, service.grpc as never]]);
   let stopped: Promise<void> | undefined;
   return {
     name: 'oauth-broker',

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import type { Logger } from '@codestep/core';
+import { createHistoryChangesHub } from '@codestep/gateway-service';
 import { SERVICE_IDENTITIES, type ServiceIdentity } from '@codestep/rpc';
 import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
 import { openEventLog } from './adapters.ts';
@@ -32,7 +33,7 @@ export async function startEmbedded(base: PlatformConfig, logger: Logger, option
   await ensureServiceCertificates(tlsDir);
   const tls = new Map(SERVICE_IDENTITIES.map((id) => [id, readServiceTls(tlsDir, id)]));
   const eventLog = await openEventLog(config, 'codestep-embedded');
-  const shared = { eventLog, tls: (id: ServiceIdentity) => tls.get(id)! };
+  const shared = { eventLog, tls: (id: ServiceIdentity) => tls.get(id)!, historyChanges: createHistoryChangesHub(), local: new Map() };
   const running: Running[] = [];
   try {
     const broker = await startBrokerApp(config, logger, shared);

@@ -7,6 +7,7 @@ import { credentialsV1, enrollmentsV1, historyV1, workflowsV1 } from '@codestep/
 import { newId, systemClock, type Logger } from '@codestep/core';
 import { createEnrollmentService } from '@codestep/enrollment-service';
 import type { EventLog } from '@codestep/event-log';
+import type { Envelope } from '@codestep/events';
 import { createExecutorService } from '@codestep/executor-service';
 import {
   actionTestRoutes,
@@ -28,10 +29,11 @@ import {
   tenantLimitsRoutes,
   clientConfigRoutes,
   workflowLifecycleRoutes,
+  type HistoryChangesHub,
   type Route,
 } from '@codestep/gateway-service';
 import { createHistoryService } from '@codestep/history-service';
-import { createClient, implement, serve, type PromiseClient, type ServiceIdentity, type TlsIdentity } from '@codestep/rpc';
+import { createClient, createLocalClient, implement, serve, type ClientOptions, type grpc, type PromiseClient, type ServiceIdentity, type TlsIdentity } from '@codestep/rpc';
 import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
 import type { DocumentStore } from '@codestep/store';
 import { DEFAULT_RETRY_POLICY } from '@codestep/workflows';
@@ -78,6 +80,31 @@ export interface Shared {
   eventLog?: EventLog;
   /** Embedded mode: each service's TLS material (every identity runs in this process). */
   tls?: (identity: ServiceIdentity) => TlsIdentity;
+  /**
+   * Embedded mode: the history service pushes what its views applied here, and the gateway's
+   * requests waiting for an outcome are told at once (distributed: they follow the log app's tail).
+   */
+  historyChanges?: HistoryChangesHub;
+  /**
+   * Embedded mode: the services started in this process (gRPC service name → the implementation
+   * its server runs). A client of one of them calls it in-process (`createLocalClient`: same
+   * access policy, serialisers, handlers and deadline, no loopback HTTP/2); the rest over gRPC.
+   */
+  local?: Map<string, grpc.UntypedServiceImplementation>;
+}
+
+type GeneratedClient<C extends grpc.Client> = Parameters<typeof createLocalClient<C>>[0];
+
+/** A client of `Ctor`'s service for `caller`: in-process when the service runs here (embedded mode), else over gRPC. */
+function clientOf<C extends grpc.Client>(Ctor: GeneratedClient<C>, address: string, options: ClientOptions, caller: ServiceIdentity, shared: Shared): PromiseClient<C> {
+  const overGrpc = createClient(Ctor, address, options);
+  const impl = shared.local?.get(Ctor.serviceName);
+  return impl ? createLocalClient(Ctor, impl, { caller, raw: overGrpc.raw, ...(options.deadlineMs ? { deadlineMs: options.deadlineMs } : {}) }) : overGrpc;
+}
+
+/** Registers what a server of this process runs, for the in-process clients (embedded mode). */
+export function registerLocal(shared: Shared, services: Array<[{ serviceName: string }, grpc.UntypedServiceImplementation]>): void {
+  for (const [Ctor, impl] of services) shared.local?.set(Ctor.serviceName, impl);
 }
 
 /** The TLS material a service presents and trusts: embedded mode's, or the configuration's. */
@@ -107,14 +134,20 @@ export async function startEnrollmentApp(config: PlatformConfig, logger: Logger,
   });
   await service.start();
   const onError = (method: string, error: unknown) => logger.error({ service: 'enrollment', method, error }, 'rpc failed');
+  const workflowsImpl = implement(workflowsV1.WorkflowsService, service.workflows, onError);
+  const enrollmentsImpl = implement(enrollmentsV1.EnrollmentsService, service.enrollments, onError);
   const server = await serve(
     config.enrollmentGrpc,
     [
-      [workflowsV1.WorkflowsService, implement(workflowsV1.WorkflowsService, service.workflows, onError)],
-      [enrollmentsV1.EnrollmentsService, implement(enrollmentsV1.EnrollmentsService, service.enrollments, onError)],
+      [workflowsV1.WorkflowsService, workflowsImpl],
+      [enrollmentsV1.EnrollmentsService, enrollmentsImpl],
     ],
     { tls },
   );
+  registerLocal(shared, [
+    [workflowsV1.WorkflowsClient, workflowsImpl],
+    [enrollmentsV1.EnrollmentsClient, enrollmentsImpl],
+  ]);
   return { ...stopper('enrollment', [() => server.stop(), () => service.stop(), () => (owned ? log.close() : Promise.resolve()), () => store.close()]), port: server.port };
 }
 
@@ -122,13 +155,17 @@ export async function startLogApp(config: PlatformConfig, logger: Logger, shared
   const tls = tlsFor(config, 'log', shared);
   const store = await openStore(config, 'log');
   const { log, owned } = await logFor(config, 'log', shared);
-  const service = createHistoryService({ store, eventLog: log, logger: logger.child({ service: 'log' }) });
+  const hub = shared.historyChanges;
+  const service = createHistoryService({
+    store,
+    eventLog: log,
+    logger: logger.child({ service: 'log' }),
+    ...(hub ? { onApplied: (events: Envelope[]) => hub.publish(events.map((e) => ({ tenantId: e.tenantId, runId: e.correlationId || e.aggregateId, type: e.type }))) } : {}),
+  });
   await service.start();
-  const server = await serve(
-    config.logGrpc,
-    [[historyV1.HistoryService, implement(historyV1.HistoryService, service.history, (m, e) => logger.error({ service: 'log', method: m, error: e }, 'rpc failed'))]],
-    { tls },
-  );
+  const historyImpl = implement(historyV1.HistoryService, service.history, (m, e) => logger.error({ service: 'log', method: m, error: e }, 'rpc failed'));
+  const server = await serve(config.logGrpc, [[historyV1.HistoryService, historyImpl]], { tls });
+  registerLocal(shared, [[historyV1.HistoryClient, historyImpl]]);
   return { ...stopper('log', [() => server.stop(), () => service.stop(), () => (owned ? log.close() : Promise.resolve()), () => store.close()]), port: server.port };
 }
 
@@ -141,9 +178,9 @@ export async function startExecutorApp(config: PlatformConfig, logger: Logger, o
   const tls = tlsFor(config, 'executor', shared);
   const store = await openStore(config, 'executor');
   const { log, owned } = await logFor(config, 'executor', shared);
-  const workflows = createClient(workflowsV1.WorkflowsClient, config.enrollmentGrpc, { tls, idempotent: ['getWorkflow'] });
+  const workflows = clientOf(workflowsV1.WorkflowsClient, config.enrollmentGrpc, { tls, idempotent: ['getWorkflow'] }, 'executor', shared);
   // GetOAuthToken may wait for another instance's refresh (up to ~9 s): a longer deadline.
-  const credentials = createClient(credentialsV1.CredentialsClient, config.brokerGrpc, { tls, idempotent: ['resolveSecrets', 'getOAuthToken'], deadlineMs: 15_000 });
+  const credentials = clientOf(credentialsV1.CredentialsClient, config.brokerGrpc, { tls, idempotent: ['resolveSecrets', 'getOAuthToken'], deadlineMs: 15_000 }, 'executor', shared);
   const service = createExecutorService({
     eventLog: log,
     store,
@@ -207,14 +244,17 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
     options.onBootstrap?.(created);
   }
   const tenantEvents = await tenants.follow((error) => logger.error({ service: 'gateway', error }, 'tenants projection batch failed; will retry'));
-  const workflows: PromiseClient<workflowsV1.WorkflowsClient> = createClient(workflowsV1.WorkflowsClient, config.enrollmentGrpc, {
-    tls,
-    idempotent: ['getWorkflow', 'listWorkflows', 'getWorkflowState', 'listWorkflowVersions'],
-  });
-  const enrollments = createClient(enrollmentsV1.EnrollmentsClient, config.enrollmentGrpc, { tls });
-  const history = createClient(historyV1.HistoryClient, config.logGrpc, { tls, idempotent: ['getEnrollment', 'listEnrollments', 'getExecution'] });
-  const credentials = createClient(credentialsV1.CredentialsClient, config.brokerGrpc, { tls });
-  const clients = { workflows, enrollments, history, historyRaw: history.raw, credentials };
+  const workflows: PromiseClient<workflowsV1.WorkflowsClient> = clientOf(
+    workflowsV1.WorkflowsClient,
+    config.enrollmentGrpc,
+    { tls, idempotent: ['getWorkflow', 'listWorkflows', 'getWorkflowState', 'listWorkflowVersions'] },
+    'gateway',
+    shared,
+  );
+  const enrollments = clientOf(enrollmentsV1.EnrollmentsClient, config.enrollmentGrpc, { tls }, 'gateway', shared);
+  const history = clientOf(historyV1.HistoryClient, config.logGrpc, { tls, idempotent: ['getEnrollment', 'listEnrollments', 'getExecution'] }, 'gateway', shared);
+  const credentials = clientOf(credentialsV1.CredentialsClient, config.brokerGrpc, { tls }, 'gateway', shared);
+  const clients = { workflows, enrollments, history, historyRaw: history.raw, credentials, ...(shared.historyChanges ? { changes: shared.historyChanges } : {}) };
   await ensureHookCollection(store);
   const operator = operatorLimitsOf(config);
   const limitsOf = tenantLimitsOf(tenants, operator);

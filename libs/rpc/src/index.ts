@@ -2,3 +2,4 @@ export { createClient, fromServiceError, grpc, implement, serve, type ClientOpti
 export { ACCESS_POLICY, SERVICE_IDENTITIES, callersOf, identityUri, isServiceIdentity, servedBy, type ServiceIdentity } from './access.policy.ts';
 export { certificateExpiry, createCertificateAuthority, issueServiceCertificate, type PemPair } from './certificate.authority.ts';
 export { identityOfCertificate, type TlsIdentity } from './mtls.credentials.ts';
+export { createLocalClient, type LocalClientOptions } from './local.client.ts';

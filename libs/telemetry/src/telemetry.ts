@@ -1,9 +1,12 @@
 /**
  * OpenTelemetry for every app: one trace per enrollment, across gRPC calls (metadata) and
- * event-log hops (record headers, W3C `traceparent`). Spans are always created so that every
- * execution can record its trace id; they are exported over OTLP/HTTP only when an endpoint
- * is configured (off by default). Metrics (./metrics.ts) are served on a Prometheus endpoint
- * and/or pushed over OTLP/HTTP when either is configured, and not collected otherwise.
+ * event-log hops (record headers, W3C `traceparent`). Every span has its ids, so that every
+ * execution can record its trace id; spans are recorded and exported over OTLP/HTTP only when an
+ * endpoint is configured (off by default). Without one, nothing is recorded: spans are
+ * non-recording (the `AlwaysOff` sampler), which only carry their ids and propagate the context
+ * (their `traceparent` says "not sampled"), so tracing costs next to nothing.
+ * Metrics (./metrics.ts) are served on a Prometheus endpoint and/or pushed over OTLP/HTTP when
+ * either is configured, and not collected otherwise.
  */
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
@@ -13,7 +16,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -35,21 +38,16 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
-/** Keeps spans (and their ids) without exporting anything. */
-class DiscardingSpanProcessor implements SpanProcessor {
-  onStart(): void {}
-  onEnd(_span: ReadableSpan): void {}
-  async forceFlush(): Promise<void> {}
-  async shutdown(): Promise<void> {}
-}
+/** Never called (nothing is recorded); its presence is what gives spans their ids (no processor: no tracer provider at all). */
+const NOTHING_RECORDED: SpanProcessor = { onStart() {}, onEnd() {}, forceFlush: async () => {}, shutdown: async () => {} };
 
 let started: Telemetry | undefined;
 
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (started) return started;
-  const processors: SpanProcessor[] = options.otlpEndpoint
-    ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlpEndpoint }), { scheduledDelayMillis: 500 })]
-    : [new DiscardingSpanProcessor()];
+  const exporting = options.otlpEndpoint
+    ? { spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlpEndpoint }), { scheduledDelayMillis: 500 })] }
+    : { spanProcessors: [NOTHING_RECORDED], sampler: new AlwaysOffSampler() };
   const metricReaders: IMetricReader[] = [];
   let metricsUrl: Promise<string | undefined> = Promise.resolve(undefined);
   if (options.metricsPort !== undefined) {
@@ -70,7 +68,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   }
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
-    spanProcessors: processors,
+    ...exporting,
     // Always given: without it sdk-node reads OTEL_METRICS_EXPORTER and, unset, pushes OTLP to localhost every minute.
     metricReaders,
     instrumentations: [],

@@ -20,6 +20,7 @@ import { fieldMapToPlain, toRecord } from '@codestep/events';
 import type { EventLog } from '@codestep/event-log';
 import { tenantScoped, type DocumentStore } from '@codestep/store';
 import type { ApiClients } from '../api.routes.ts';
+import { historyChangesOf, readUntil } from '../history-changes.ts';
 import { parseJsonBody } from '../request-input.parser.ts';
 import type { Route, RouteRequest } from '../router.ts';
 import type { TenantLimitsOf } from '../tenant-limits.routes.ts';
@@ -115,23 +116,25 @@ function propertiesOf(inputFields: Record<string, unknown>): Record<string, stri
   return out;
 }
 
-/**
- * Polls the enrollment until it finishes or the budget runs out, backing off (10 ms, growing by
- * half up to 100 ms) so that many waiting requests do not keep the history service busy.
- */
+/** The events after which the enrollment may have finished. */
+const FINISHED_EVENTS: ReadonlySet<string> = new Set(['EnrollmentCompleted', 'EnrollmentFailed']);
+
+/** The enrollment once it finished within the budget (read again each time its history says it may have), else undefined. */
 async function waitFor(deps: HubSpotRouteDeps, tenantId: string, enrollmentId: string, until: number, signal?: AbortSignal): Promise<historyV1.EnrollmentView | undefined> {
-  let pause = 10;
-  while (deps.clock() < until && !signal?.aborted) {
-    await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(0, until - deps.clock()))));
-    pause = Math.min(pause * 1.5, 100);
-    try {
-      const view = await deps.clients.history.getEnrollment({ tenantId, enrollmentId });
-      if (view.status !== 'running') return view;
-    } catch {
-      // Not projected yet.
-    }
+  const watch = historyChangesOf(deps.clients).watch(tenantId, enrollmentId, FINISHED_EVENTS);
+  try {
+    const view = await readUntil(
+      watch,
+      () => deps.clients.history.getEnrollment({ tenantId, enrollmentId }),
+      (v) => v.status !== 'running',
+      until,
+      deps.clock,
+      signal,
+    );
+    return view && view.status !== 'running' ? view : undefined;
+  } finally {
+    watch.close();
   }
-  return undefined;
 }
 
 function outputsOf(view: historyV1.EnrollmentView): Record<string, unknown> {
