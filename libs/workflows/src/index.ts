@@ -33,3 +33,16 @@ export { diffWorkflows, sameDefinition, type ActionChange, type FieldChange, typ
 export { WORKFLOW_STATUSES, isWorkflowStatus, type WorkflowStatus } from './workflow-status.ts';
 export { testActionRequested, type TestActionCommand } from './action-test.ts';
 export { ROOT_BRANCH, applyToRunState, branchOf, childBranchId, decideStepResult, emptyRunState, openBranches, type RunState, type StepDecision, type StepRun } from './workflow-run.decider.ts';
+export {
+  DEFAULT_MISSED_POLICY,
+  DEFAULT_SCHEDULE_BOUNDS,
+  MISSED_POLICIES,
+  decideTick,
+  nextFireTime,
+  nextFireTimes,
+  parseTrigger,
+  triggerToInput,
+  type MissedPolicy,
+  type ScheduleBounds,
+  type TickDecision,
+} from './schedule-trigger.ts';

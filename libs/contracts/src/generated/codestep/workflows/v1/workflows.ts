@@ -19,7 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { LimitPolicy } from "../../events/v1/action.ts";
-import { ActionDefinition, WorkflowDefinition } from "../../events/v1/workflow.ts";
+import { ActionDefinition, WorkflowDefinition, WorkflowTrigger } from "../../events/v1/workflow.ts";
 
 export const protobufPackage = "codestep.workflows.v1";
 
@@ -70,7 +70,11 @@ export interface CreateWorkflowRequest {
   /** idempotency key: the same request id creates one workflow */
   requestId: string;
   /** The tenant's limits: actions asking for more than its ceilings are refused. Unset: the operator's. */
-  limits: LimitPolicy | undefined;
+  limits:
+    | LimitPolicy
+    | undefined;
+  /** a schedule trigger */
+  trigger?: WorkflowTrigger | undefined;
 }
 
 export interface UpdateWorkflowRequest {
@@ -80,7 +84,11 @@ export interface UpdateWorkflowRequest {
   objectType: string;
   actions: ActionDefinition[];
   /** as in CreateWorkflowRequest */
-  limits: LimitPolicy | undefined;
+  limits:
+    | LimitPolicy
+    | undefined;
+  /** the new version's trigger (absent: none) */
+  trigger?: WorkflowTrigger | undefined;
 }
 
 export interface GetWorkflowRequest {
@@ -667,7 +675,7 @@ export const RollbackWorkflowRequest: MessageFns<RollbackWorkflowRequest> = {
 };
 
 function createBaseCreateWorkflowRequest(): CreateWorkflowRequest {
-  return { tenantId: "", name: "", objectType: "", actions: [], requestId: "", limits: undefined };
+  return { tenantId: "", name: "", objectType: "", actions: [], requestId: "", limits: undefined, trigger: undefined };
 }
 
 export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
@@ -689,6 +697,9 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
     }
     if (message.limits !== undefined) {
       LimitPolicy.encode(message.limits, writer.uint32(50).fork()).join();
+    }
+    if (message.trigger !== undefined) {
+      WorkflowTrigger.encode(message.trigger, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -754,6 +765,14 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
             message.limits = LimitPolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.trigger = WorkflowTrigger.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -788,6 +807,7 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
         ? globalThis.String(object.request_id)
         : "",
       limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
+      trigger: isSet(object.trigger) ? WorkflowTrigger.fromJSON(object.trigger) : undefined,
     };
   },
 
@@ -811,6 +831,9 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
     if (message.limits !== undefined) {
       obj.limits = LimitPolicy.toJSON(message.limits);
     }
+    if (message.trigger !== undefined) {
+      obj.trigger = WorkflowTrigger.toJSON(message.trigger);
+    }
     return obj;
   },
 
@@ -827,12 +850,15 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
     message.limits = (object.limits !== undefined && object.limits !== null)
       ? LimitPolicy.fromPartial(object.limits)
       : undefined;
+    message.trigger = (object.trigger !== undefined && object.trigger !== null)
+      ? WorkflowTrigger.fromPartial(object.trigger)
+      : undefined;
     return message;
   },
 };
 
 function createBaseUpdateWorkflowRequest(): UpdateWorkflowRequest {
-  return { tenantId: "", workflowId: "", name: "", objectType: "", actions: [], limits: undefined };
+  return { tenantId: "", workflowId: "", name: "", objectType: "", actions: [], limits: undefined, trigger: undefined };
 }
 
 export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
@@ -854,6 +880,9 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
     }
     if (message.limits !== undefined) {
       LimitPolicy.encode(message.limits, writer.uint32(50).fork()).join();
+    }
+    if (message.trigger !== undefined) {
+      WorkflowTrigger.encode(message.trigger, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -919,6 +948,14 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
             message.limits = LimitPolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.trigger = WorkflowTrigger.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -953,6 +990,7 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
         ? object.actions.map((e: any) => ActionDefinition.fromJSON(e))
         : [],
       limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
+      trigger: isSet(object.trigger) ? WorkflowTrigger.fromJSON(object.trigger) : undefined,
     };
   },
 
@@ -976,6 +1014,9 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
     if (message.limits !== undefined) {
       obj.limits = LimitPolicy.toJSON(message.limits);
     }
+    if (message.trigger !== undefined) {
+      obj.trigger = WorkflowTrigger.toJSON(message.trigger);
+    }
     return obj;
   },
 
@@ -991,6 +1032,9 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
     message.actions = object.actions?.map((e) => ActionDefinition.fromPartial(e)) || [];
     message.limits = (object.limits !== undefined && object.limits !== null)
       ? LimitPolicy.fromPartial(object.limits)
+      : undefined;
+    message.trigger = (object.trigger !== undefined && object.trigger !== null)
+      ? WorkflowTrigger.fromPartial(object.trigger)
       : undefined;
     return message;
   },
