@@ -1,15 +1,15 @@
 /**
  * The enrollment service: owns workflow definitions (immutable versions) and the step machine.
  * gRPC `Workflows` and `Enrollments`; consumes action results and turns them, through the pure
- * decider, into the next requests; fires scheduled retries. Its queryable state (workflows,
- * enroll requests, retry timers) is made of projections of the log, rebuilt by `codestep replay`.
+ * decider, into the next requests; fires scheduled retries and schedule triggers' ticks. Its
+ * queryable state (workflows, schedules, enroll requests, retry timers) is made of projections of the log, rebuilt by `codestep replay`.
  */
 import type { WorkflowDefinition, enrollmentsV1, workflowsV1 } from '@codestep/contracts';
 import { DEFAULT_STEP_POLICY, type Logger, type Clock, type RunBounds } from '@codestep/core';
 import type { EventLog, Subscription } from '@codestep/event-log';
 import { Topics } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
-import { DEFAULT_OPERATOR_LIMITS, type OperatorLimits, type RetryPolicy } from '@codestep/workflows';
+import { DEFAULT_OPERATOR_LIMITS, DEFAULT_SCHEDULE_BOUNDS, type OperatorLimits, type RetryPolicy, type ScheduleBounds } from '@codestep/workflows';
 import { createActionResultsConsumer } from './action-results.consumer.ts';
 import { createEnrollCommand, ensureEnrollOutbox } from './enroll.command.ts';
 import { createTestActionCommand } from './test-action.command.ts';
@@ -20,6 +20,8 @@ import { consumeEnrollmentProjections } from './enrollment-projections.consumer.
 import { ensureRetryTimers } from './retry-timers.projection.ts';
 import { ensureWorkflowRuns } from './workflow-runs.projection.ts';
 import { createRetryTimersScheduler } from './retry-timers.scheduler.ts';
+import { createScheduleTicker, ensureScheduleOutbox } from './schedule.ticker.ts';
+import { ensureSchedules } from './schedules.projection.ts';
 import { createWorkflowCommands, ensureWorkflowOutbox } from './workflow.commands.ts';
 import { createGrantStamper, type GrantSettings } from './execution-grant.stamper.ts';
 import { createWorkflowRepository } from './workflow.repository.ts';
@@ -38,8 +40,10 @@ export interface EnrollmentServiceDeps {
   limits?: OperatorLimits;
   /** JsWorkflows: the caps on a run's chain depth and branches. @default `DEFAULT_STEP_POLICY` of `@codestep/core` */
   steps?: RunBounds;
-  /** How often due retries and scheduled steps are looked for, ms. @default 1000 */
+  /** How often due retries, scheduled steps and schedule ticks are looked for, ms. @default 1000 */
   timerIntervalMs?: number;
+  /** Schedule triggers: the shortest interval a workflow may ask for, and how late a tick is still on time. @default DEFAULT_SCHEDULE_BOUNDS */
+  schedule?: ScheduleBounds;
   /** Signs the execution grant of each action request (see `./execution-grant.stamper.ts`). */
   grants: GrantSettings;
 }
@@ -70,10 +74,12 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
   const { store, eventLog, clock, logger } = deps;
   const limits = deps.limits ?? DEFAULT_OPERATOR_LIMITS;
   const repository = createWorkflowRepository(store);
-  const commands = createWorkflowCommands({ store, eventLog, clock, repository, limits });
+  const scheduleBounds = deps.schedule ?? DEFAULT_SCHEDULE_BOUNDS;
+  const commands = createWorkflowCommands({ store, eventLog, clock, repository, limits, schedule: scheduleBounds });
   const stampGrants = createGrantStamper(deps.grants);
   const enroll = createEnrollCommand({ store, eventLog, clock, repository, limits, stampGrants });
   const timers = createRetryTimersScheduler({ store, eventLog, clock, logger, repository, stampGrants });
+  const ticker = createScheduleTicker({ store, eventLog, clock, logger, enroll, bounds: scheduleBounds });
   const actionResults = createActionResultsConsumer({
     store,
     clock,
@@ -117,6 +123,8 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
         ensureWorkflowRuns,
         ensureEnrollmentStates,
         ensureRetryOutbox,
+        ensureSchedules,
+        ensureScheduleOutbox,
       ])
         await ensure(store);
       await eventLog.ensureTopics([Topics.workflows, Topics.enrollments, Topics.actions, Topics.consoleLines]);
@@ -130,11 +138,13 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
         }),
       );
       timers.start(deps.timerIntervalMs ?? 1000);
+      ticker.start(deps.timerIntervalMs ?? 1000);
       await retries.resume();
     },
     async stop() {
       for (const s of subscriptions.splice(0)) await s.stop();
       await timers.stop();
+      await ticker.stop();
       await retries.idle();
     },
   };

@@ -30,6 +30,7 @@ import {
   type WorkflowInput,
 } from '@codestep/workflows';
 import { createCommandOutbox, envelopesOf, reserveRecords, type Reservation } from './command.outbox.ts';
+import { applyToSchedule } from './schedules.projection.ts';
 import type { WorkflowRepository } from './workflow.repository.ts';
 import { applyWorkflowPublished, applyWorkflowStatusChanged, versionKey } from './workflows.projection.ts';
 
@@ -90,7 +91,10 @@ function createWorkflowStatusCommand(deps: WorkflowCommandsDeps): WorkflowComman
   /** Publishes (again) a reserved change: append, then apply. */
   async function publish(reservation: StatusReservation): Promise<void> {
     await statusOutbox.append(reservation);
-    for (const env of envelopesOf(reservation)) await applyWorkflowStatusChanged(store, env);
+    for (const env of envelopesOf(reservation)) {
+      await applyWorkflowStatusChanged(store, env);
+      await applyToSchedule(store, env);
+    }
   }
 
   /** Publishes the reserved status changes past the projected one; returns the settled sequence. */
@@ -149,6 +153,14 @@ const triggerInput = (t: WorkflowDefinition['trigger']) => (t ? triggerToInput(t
 const definitionOf = (input: WorkflowInput): Pick<WorkflowDefinition, 'name' | 'objectType' | 'actions' | 'trigger'> =>
   input.trigger ? { name: input.name, objectType: input.objectType, actions: input.actions, trigger: input.trigger } : { name: input.name, objectType: input.objectType, actions: input.actions };
 
+/** A version's events applied to the workflows and schedules projections (the caller reads its write). */
+async function applyPublished(store: DocumentStore, reservation: VersionReservation): Promise<void> {
+  for (const env of envelopesOf(reservation)) {
+    await applyWorkflowPublished(store, env);
+    await applyToSchedule(store, env);
+  }
+}
+
 export function createWorkflowCommands(deps: WorkflowCommandsDeps): WorkflowCommands {
   const { store, clock, repository } = deps;
   const outbox = createCommandOutbox<VersionReservation>(store, deps.eventLog, WORKFLOW_OUTBOX);
@@ -181,7 +193,7 @@ export function createWorkflowCommands(deps: WorkflowCommandsDeps): WorkflowComm
   /** Append, then apply: the event is the source of truth, the store its projection. */
   async function publish(reservation: VersionReservation): Promise<WorkflowDefinition> {
     await outbox.append(reservation);
-    for (const env of envelopesOf(reservation)) await applyWorkflowPublished(store, env);
+    await applyPublished(store, reservation);
     return published(reservation);
   }
 
