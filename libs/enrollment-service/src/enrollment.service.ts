@@ -21,7 +21,7 @@ import { ensureRetryTimers } from './retry-timers.projection.ts';
 import { ensureWorkflowRuns } from './workflow-runs.projection.ts';
 import { createRetryTimersScheduler } from './retry-timers.scheduler.ts';
 import { createScheduleTicker, ensureScheduleOutbox } from './schedule.ticker.ts';
-import { ensureSchedules } from './schedules.projection.ts';
+import { ensureSchedules, workflowSchedule } from './schedules.projection.ts';
 import { createWorkflowCommands, ensureWorkflowOutbox } from './workflow.commands.ts';
 import { createGrantStamper, type GrantSettings } from './execution-grant.stamper.ts';
 import { createWorkflowRepository } from './workflow.repository.ts';
@@ -58,6 +58,7 @@ export interface EnrollmentService {
     getWorkflowState(req: workflowsV1.GetWorkflowRequest): Promise<workflowsV1.WorkflowState>;
     listWorkflowVersions(req: workflowsV1.ListWorkflowVersionsRequest): Promise<workflowsV1.ListWorkflowVersionsResponse>;
     rollbackWorkflow(req: workflowsV1.RollbackWorkflowRequest): Promise<WorkflowDefinition>;
+    getWorkflowSchedule(req: workflowsV1.GetWorkflowRequest): Promise<workflowsV1.WorkflowSchedule>;
   };
   enrollments: {
     enroll(req: enrollmentsV1.EnrollRequest): Promise<enrollmentsV1.EnrollResponse>;
@@ -105,6 +106,7 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
       },
       getWorkflowState: (req) => repository.state(req.tenantId, req.workflowId),
       listWorkflowVersions: async (req) => ({ versions: await repository.listVersions(req.tenantId, req.workflowId) }),
+      getWorkflowSchedule: (req) => workflowSchedule(store, repository, req.tenantId, req.workflowId),
     },
     enrollments: {
       enroll,

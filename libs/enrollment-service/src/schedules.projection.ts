@@ -12,10 +12,11 @@
  * projection consumer (possibly on another replica) applies status changes, and neither may
  * undo the other.
  */
-import type { WorkflowTrigger } from '@codestep/contracts';
+import type { WorkflowTrigger, workflowsV1 } from '@codestep/contracts';
 import { Topics, fromRecord, type Envelope } from '@codestep/events';
 import { tenantKey, type DocumentStore, type ProjectedRecord, type Projection } from '@codestep/store';
-import { nextFireTime, triggerToInput } from '@codestep/workflows';
+import { nextFireTime, nextFireTimes, triggerToInput } from '@codestep/workflows';
+import type { WorkflowRepository } from './workflow.repository.ts';
 import { isDeepStrictEqual } from 'node:util';
 
 export const SCHEDULES = 'schedules';
@@ -126,3 +127,30 @@ export const schedulesProjection: Projection = {
     }
   },
 };
+
+/** How many next fire times a schedule shows. */
+export const SHOWN_FIRE_TIMES = 5;
+
+/**
+ * A workflow's schedule as it will fire: the head's trigger, armed or not, the next
+ * {@link SHOWN_FIRE_TIMES} ticks from the projection's next due time (one due now comes first),
+ * and the last tick decided. Throws NotFoundError for no workflow (another tenant's included).
+ */
+export async function workflowSchedule(store: DocumentStore, repository: WorkflowRepository, tenantId: string, workflowId: string): Promise<workflowsV1.WorkflowSchedule> {
+  const state = await repository.state(tenantId, workflowId);
+  const doc = (await store.get<ScheduleDoc>(SCHEDULES, scheduleKey(tenantId, workflowId)))?.doc;
+  const trigger = doc?.trigger ?? (await repository.load(tenantId, workflowId, 0)).trigger;
+  const armed = !!doc?.armed && state.status === 'enabled';
+  const next = armed && doc?.trigger ? [doc.nextDueAt, ...nextFireTimes(doc.trigger, doc.nextDueAt, SHOWN_FIRE_TIMES - 1)] : [];
+  return {
+    workflowId,
+    ...(trigger ? { trigger } : {}),
+    armed,
+    status: state.status,
+    nextFireTimes: next,
+    lastTickAt: doc?.last?.tickAt ?? 0,
+    lastOutcome: doc?.last?.outcome ?? '',
+    lastEnrollmentId: doc?.last?.enrollmentId ?? '',
+    lastMissed: doc?.last?.missed ?? 0,
+  };
+}

@@ -449,7 +449,7 @@ function workflowSchemas(): Record<string, unknown> {
     WorkflowInput: {
       type: 'object',
       required: ['name', 'actions'],
-      properties: { name: { type: 'string' }, objectType: { type: 'string', default: 'CONTACT' }, actions: { type: 'array', items: ref('Action') } },
+      properties: { name: { type: 'string' }, objectType: { type: 'string', default: 'CONTACT' }, actions: { type: 'array', items: ref('Action') }, trigger: ref('ScheduleTrigger') },
     },
     Workflow: {
       allOf: [

@@ -35,7 +35,7 @@ import { DEFAULT_RETRY_POLICY } from '@codestep/workflows';
 import { openEventLog, openStore } from './adapters.ts';
 import { ensureConsole } from './console.ts';
 import { grantKeyOf } from './grant.key.ts';
-import { hubspotAppSettingsOf, operatorLimitsOf, stepPolicyOf, type PlatformConfig } from './platform.config.ts';
+import { hubspotAppSettingsOf, operatorLimitsOf, scheduleBoundsOf, stepPolicyOf, type PlatformConfig } from './platform.config.ts';
 import { serviceTlsOf } from './service.certificates.ts';
 
 export interface Running {
@@ -100,6 +100,7 @@ export async function startEnrollmentApp(config: PlatformConfig, logger: Logger,
     retryPolicy: { ...DEFAULT_RETRY_POLICY, initialDelayMs: config.retryInitialMs, maxDelayMs: config.retryMaxMs, giveUpAfterMs: config.retryGiveUpMs },
     limits: operatorLimitsOf(config),
     steps: stepPolicyOf(config),
+    schedule: scheduleBoundsOf(config),
     grants,
   });
   await service.start();
@@ -206,7 +207,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   const tenantEvents = await tenants.follow((error) => logger.error({ service: 'gateway', error }, 'tenants projection batch failed; will retry'));
   const workflows: PromiseClient<workflowsV1.WorkflowsClient> = createClient(workflowsV1.WorkflowsClient, config.enrollmentGrpc, {
     tls,
-    idempotent: ['getWorkflow', 'listWorkflows', 'getWorkflowState', 'listWorkflowVersions'],
+    idempotent: ['getWorkflow', 'listWorkflows', 'getWorkflowState', 'listWorkflowVersions', 'getWorkflowSchedule'],
   });
   const enrollments = createClient(enrollmentsV1.EnrollmentsClient, config.enrollmentGrpc, { tls });
   const history = createClient(historyV1.HistoryClient, config.logGrpc, { tls, idempotent: ['getEnrollment', 'listEnrollments', 'getExecution'] });
