@@ -112,7 +112,7 @@ describe('schedule triggers', () => {
       });
     });
 
-    it('skips ticks missed while down (skip), but fires the latest if it is still on time', () => {
+    it('skips ticks missed while down (skip), and fires the ones still on time', () => {
       assert.deepEqual(decideTick(hourlySkip, at('2026-12-07T10:00:00Z'), at('2026-12-07T13:20:00Z'), grace), {
         outcome: 'skipped',
         tickAt: at('2026-12-07T13:00:00Z'),
@@ -120,11 +120,23 @@ describe('schedule triggers', () => {
         coveredUntil: at('2026-12-07T13:00:00Z'),
       });
       assert.deepEqual(decideTick(hourlySkip, at('2026-12-07T10:00:00Z'), at('2026-12-07T13:00:30Z'), grace), {
-        outcome: 'fired',
-        tickAt: at('2026-12-07T13:00:00Z'),
+        outcome: 'skipped',
+        tickAt: at('2026-12-07T12:00:00Z'),
         missed: 3,
-        coveredUntil: at('2026-12-07T13:00:00Z'),
+        coveredUntil: at('2026-12-07T12:00:00Z'),
       });
+      assert.deepEqual(decideTick(hourlySkip, at('2026-12-07T13:00:00Z'), at('2026-12-07T13:00:30Z'), grace)?.outcome, 'fired');
+    });
+
+    it('fires each on-time tick on its own when the scheduler runs behind', () => {
+      const minutely = parseTrigger({ type: 'schedule', every: '1 min' }, { minIntervalMs: 1000 })!;
+      assert.deepEqual(decideTick(minutely, at('2026-12-07T10:00:00Z'), at('2026-12-07T10:00:50Z'), 120_000), {
+        outcome: 'fired',
+        tickAt: at('2026-12-07T10:00:00Z'),
+        missed: 0,
+        coveredUntil: at('2026-12-07T10:00:00Z'),
+      });
+      assert.deepEqual(decideTick(minutely, at('2026-12-07T10:00:00Z'), at('2026-12-07T10:01:50Z'), 120_000)?.tickAt, at('2026-12-07T10:00:00Z'));
     });
 
     it('counts missed cron ticks in their time zone', () => {

@@ -121,17 +121,17 @@ export type TickDecision =
 const MAX_COUNTED = 10_000;
 
 /**
- * The decision for a due schedule: the latest tick at or before `now` is the one that fires;
- * earlier due ticks were missed. A tick is on time while `now - tick <= graceMs`. Missed ticks
- * never run one by one: with `runOnce` the latest fires however late it is (once, counting the
- * others as missed); with `skip` it fires only if on time, else everything due is skipped.
- * Undefined when nothing is due.
+ * The decision for a due schedule whose next tick is `dueAt`. A tick is on time while
+ * `now - tick <= graceMs`: the earliest due tick, on time, fires alone (a scheduler running
+ * behind fires each on-time tick, one by one). Ticks later than that were missed (the platform
+ * was down): they never run one by one; with `runOnce` the latest of them fires once, counting
+ * the others as missed, with `skip` they are all skipped. Undefined when nothing is due.
  */
 export function decideTick(t: WorkflowTrigger, dueAt: number, now: number, graceMs: number): TickDecision | undefined {
   if (dueAt > now) return undefined;
-  const { latest, due } = latestDue(t, dueAt, now);
-  const onTime = now - latest <= graceMs;
-  if (onTime || (t.missed || DEFAULT_MISSED_POLICY) === 'runOnce') return { outcome: 'fired', tickAt: latest, missed: due - 1, coveredUntil: latest };
+  if (now - dueAt <= graceMs) return { outcome: 'fired', tickAt: dueAt, missed: 0, coveredUntil: dueAt };
+  const { latest, due } = latestDue(t, dueAt, now - graceMs - 1);
+  if ((t.missed || DEFAULT_MISSED_POLICY) === 'runOnce') return { outcome: 'fired', tickAt: latest, missed: due - 1, coveredUntil: latest };
   return { outcome: 'skipped', tickAt: latest, missed: due, coveredUntil: latest };
 }
 
