@@ -58,6 +58,7 @@ describe('schedule triggers', () => {
     assert.equal(refused({ type: 'schedule', cron: '0 9 * * *', timezone: 'Mars/Olympus' }).field, 'trigger.timezone');
     assert.equal(refused({ type: 'schedule', every: 'often' }).field, 'trigger.every');
     assert.equal(refused({ type: 'schedule', every: '5 sec' }).field, 'trigger.every');
+    assert.match(refused({ type: 'schedule', every: '99999999999999999999 days' }).message, /^trigger\.every: must be at most 400 days/);
     assert.match(refused({ type: 'schedule', every: '5 sec' }).message, /at least 1 min/);
     assert.equal(refused({ type: 'schedule', cron: '* * * * * *' }).field, 'trigger.cron');
     assert.equal(refused({ type: 'schedule', cron: '0 9 * * *', every: '1 hr' }).field, 'trigger');

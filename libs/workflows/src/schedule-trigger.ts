@@ -30,6 +30,9 @@ export interface ScheduleBounds {
 
 export const DEFAULT_SCHEDULE_BOUNDS: ScheduleBounds = { minIntervalMs: 60_000, graceMs: 60_000 };
 
+/** The longest `every`: 400 days (rarer ticks are a cron expression's job). */
+export const MAX_EVERY_MS = 400 * 86_400_000;
+
 /** The fields of a trigger body. */
 export const TRIGGER_FIELDS = ['type', 'cron', 'timezone', 'every', 'missed'] as const;
 
@@ -67,6 +70,7 @@ export function parseTrigger(raw: unknown, bounds: Pick<ScheduleBounds, 'minInte
     const ms = parseStepDelay(raw.every);
     if (typeof ms === 'string') fail(`${path}.every`, ms.replace(/^delay/, 'every'));
     if (ms < bounds.minIntervalMs) fail(`${path}.every`, `must be at least ${min} (the operator's minimum interval)`);
+    if (ms > MAX_EVERY_MS) fail(`${path}.every`, `must be at most ${describeDuration(MAX_EVERY_MS)}; for rarer ticks use "cron"`);
     return { type: 'schedule', cron: '', timezone: '', every: String(raw.every).trim(), missed: missed as MissedPolicy };
   }
   if (typeof raw.cron !== 'string' || raw.cron.length > 200) fail(`${path}.cron`, 'must be a cron expression string like "0 9 * * MON-FRI" (at most 200 characters)');
