@@ -56,6 +56,8 @@ export const ERROR_CATALOGUE = {
   FAILED_PRECONDITION: api(409, GrpcCode.FAILED_PRECONDITION, 'It is not in a state that allows this: see the message.'),
   WORKFLOW_DISABLED: api(409, GrpcCode.FAILED_PRECONDITION, 'The workflow is disabled: enable it (POST /v1/workflows/{id}/enable) to enroll again.'),
   WORKFLOW_ARCHIVED: api(409, GrpcCode.FAILED_PRECONDITION, 'The workflow is archived: restore it (POST /v1/workflows/{id}/enable) to use it again.'),
+  WAIT_ALREADY_RESUMED: api(409, GrpcCode.FAILED_PRECONDITION, 'This resume URL was used already: a wait resumes its run once.'),
+  WAIT_EXPIRED: api(410, GrpcCode.FAILED_PRECONDITION, 'This wait timed out (or its run ended): nothing can resume it now.'),
   PAYLOAD_TOO_LARGE: api(413, GrpcCode.INVALID_ARGUMENT, 'The body is too large: send less.'),
   RESOURCE_EXHAUSTED: api(429, GrpcCode.RESOURCE_EXHAUSTED, 'Too many requests: wait and retry.', true),
   UNAVAILABLE: api(503, GrpcCode.UNAVAILABLE, 'A part of the platform is not reachable right now: retry shortly.', true),
@@ -95,7 +97,7 @@ export const ERROR_CATALOGUE = {
   SANDBOX_INTERNAL: exec('The sandbox failed internally: report it.'),
   RUNTIME_BUILD_FAILED: exec("The sandbox's runtime could not be built: the operator must check its logs."),
   ACTION_FAILED: exec('The workflow failed: see its history for the failing action.'),
-  INVALID_STEP: exec('A call to api.scheduleNextStep named an unknown action, a delay out of bounds or a payload too large: see the message.'),
+  INVALID_STEP: exec('A call to api.scheduleNextStep or api.waitForEvent named an unknown action, a delay or timeout out of bounds or a payload too large: see the message.'),
   WORKFLOW_LIMIT: exec("The run went over a cap on its chain depth or its branches: end the chain (don't schedule a step from itself forever) or ask the operator for more."),
 
   EGRESS_BLOCKED: egress('The address is not allowed: only public http(s) hosts, or hosts the operator allow-lists.'),

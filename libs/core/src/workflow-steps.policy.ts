@@ -1,5 +1,5 @@
 /**
- * The bounds of JsWorkflows steps (`api.scheduleNextStep`), written once: the sandbox checks a
+ * The bounds of JsWorkflows steps (`api.scheduleNextStep`, `api.waitForEvent`), written once: the sandbox checks a
  * call against them inside the step (so the step fails where the call is), the enrollment
  * service holds a run to the depth and branch caps. The operator may configure each
  * (`CODESTEP_STEP_*`); the defaults are JsWorkflows' documented ones where it documents them.
@@ -13,8 +13,15 @@ export interface StepSchedulingBounds {
   maxDelayMs: number;
   /** Largest payload of one next step, characters of JSON. @default 262144 (256 KiB) */
   maxPayloadChars: number;
-  /** Most scheduleNextStep calls in one step (a fan-out). @default 1000 */
+  /** Most scheduleNextStep and waitForEvent calls in one step (a fan-out). @default 1000 */
   maxNextSteps: number;
+  /** Longest timeout of `api.waitForEvent`, ms (its shortest is `minDelayMs`). @default 2592000000 (JsWorkflows: 30 days) */
+  maxWaitTimeoutMs: number;
+  /**
+   * The base of the resume URLs `api.waitForEvent` returns (`<base>/resume/<token>`): the
+   * platform's public URL. @default 'http://127.0.0.1:8080'
+   */
+  resumeBaseUrl?: string;
 }
 
 /** What a whole run may grow to, held by the enrollment service. */
@@ -32,6 +39,7 @@ export const DEFAULT_STEP_POLICY: StepPolicy = {
   maxDelayMs: 400 * 24 * 3600_000,
   maxPayloadChars: 256 * 1024,
   maxNextSteps: 1000,
+  maxWaitTimeoutMs: 30 * 24 * 3600_000,
   maxDepth: 100,
   maxBranches: 10_000,
 };

@@ -2,7 +2,8 @@
  * The step machine's consume→produce step over the actions topic: each action result goes
  * through the pure decider (`@codestep/workflows`) and the events that follow are returned, to be
  * appended atomically with the consumer's position (exactly once per the log's contract). The
- * same batch feeds the retry timers projection, whose new timers wake the scheduler. What follows
+ * same batch feeds the retry timers projection, whose new timers wake the scheduler, and the
+ * waits projection (a resume URL works once its WaitStarted is there). What follows
  * about the same execution (its retry being scheduled) goes to the partition of its result, where
  * its other events are (a retry routed to a live executor's partition keeps them there).
  */
@@ -17,6 +18,7 @@ import { applyToRetryTimers } from './retry-timers.projection.ts';
 import type { GrantStamper } from './execution-grant.stamper.ts';
 import type { WorkflowRepository } from './workflow.repository.ts';
 import { decideWithRunState } from './workflow-runs.projection.ts';
+import { applyToWorkflowWaits } from './workflow-waits.projection.ts';
 
 export interface ActionResultsDeps {
   store: DocumentStore;
@@ -63,17 +65,14 @@ export function createActionResultsConsumer(deps: ActionResultsDeps): ActionResu
       const env = fromRecord(record.value);
       return env ? [{ env, headers: record.headers, partition: record.partition }] : [];
     });
-    if (
-      await applyToRetryTimers(
-        deps.store,
-        decoded.map((d) => d.env),
-      )
-    )
-      deps.onTimersScheduled();
+    const envs = decoded.map((d) => d.env);
+    await applyToWorkflowWaits(deps.store, envs);
+    if (await applyToRetryTimers(deps.store, envs)) deps.onTimersScheduled();
     const out: LogRecord[] = [];
     for (const { env, headers, partition } of decoded) {
       const c = env.event.$case;
-      if (c === 'actionSucceeded' || c === 'actionFailed') out.push(...(await decide(env, headers, partition)));
+      // A wait's end is decided here too: its step's request, or the end of its branch.
+      if (c === 'actionSucceeded' || c === 'actionFailed' || c === 'waitResumed' || c === 'waitTimedOut') out.push(...(await decide(env, headers, partition)));
     }
     return out;
   };

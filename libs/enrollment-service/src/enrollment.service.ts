@@ -5,7 +5,7 @@
  * queryable state (workflows, schedules, enroll requests, retry timers) is made of projections of the log, rebuilt by `codestep replay`.
  */
 import type { WorkflowDefinition, enrollmentsV1, workflowsV1 } from '@codestep/contracts';
-import { DEFAULT_STEP_POLICY, type Logger, type Clock, type RunBounds } from '@codestep/core';
+import { DEFAULT_STEP_POLICY, type Logger, type Clock, type RunBounds, type StepPolicy } from '@codestep/core';
 import type { EventLog, Subscription } from '@codestep/event-log';
 import { Topics } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
@@ -23,6 +23,8 @@ import { createRetryTimersScheduler } from './retry-timers.scheduler.ts';
 import { createScheduleTicker, ensureScheduleOutbox } from './schedule.ticker.ts';
 import { ensureSchedules, workflowSchedule } from './schedules.projection.ts';
 import { createWorkflowCommands, ensureWorkflowOutbox } from './workflow.commands.ts';
+import { createWaitCommands, ensureWaitOutbox } from './wait.commands.ts';
+import { ensureWorkflowWaits } from './workflow-waits.projection.ts';
 import { createGrantStamper, type GrantSettings } from './execution-grant.stamper.ts';
 import { createWorkflowRepository } from './workflow.repository.ts';
 import { ensureWorkflowCollections } from './workflows.projection.ts';
@@ -38,8 +40,11 @@ export interface EnrollmentServiceDeps {
    * brought within these bounds, and stands in for a request that carries none. @default DEFAULT_OPERATOR_LIMITS
    */
   limits?: OperatorLimits;
-  /** JsWorkflows: the caps on a run's chain depth and branches. @default `DEFAULT_STEP_POLICY` of `@codestep/core` */
-  steps?: RunBounds;
+  /**
+   * JsWorkflows: the caps on a run's chain depth and branches (and, with a whole `StepPolicy`, the
+   * largest data of a resumed wait). @default `DEFAULT_STEP_POLICY` of `@codestep/core`
+   */
+  steps?: RunBounds | StepPolicy;
   /** How often due retries, scheduled steps and schedule ticks are looked for, ms. @default 1000 */
   timerIntervalMs?: number;
   /** Schedule triggers: the shortest interval a workflow may ask for, and how late a tick is still on time. @default DEFAULT_SCHEDULE_BOUNDS */
@@ -66,10 +71,27 @@ export interface EnrollmentService {
     retryEnrollment(req: enrollmentsV1.RetryEnrollmentRequest): Promise<enrollmentsV1.RetryEnrollmentResponse>;
     startRetryJob(req: enrollmentsV1.StartRetryJobRequest): Promise<enrollmentsV1.RetryJob>;
     getRetryJob(req: enrollmentsV1.GetRetryJobRequest): Promise<enrollmentsV1.RetryJob>;
+    resumeWait(req: enrollmentsV1.ResumeWaitRequest): Promise<enrollmentsV1.ResumeWaitResponse>;
   };
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** Every collection the service keeps, created (with its indexes) at start. */
+const ENSURE_COLLECTIONS = [
+  ensureWorkflowCollections,
+  ensureWorkflowOutbox,
+  ensureEnrollRequests,
+  ensureEnrollOutbox,
+  ensureRetryTimers,
+  ensureWorkflowRuns,
+  ensureEnrollmentStates,
+  ensureRetryOutbox,
+  ensureSchedules,
+  ensureScheduleOutbox,
+  ensureWorkflowWaits,
+  ensureWaitOutbox,
+];
 
 export function createEnrollmentService(deps: EnrollmentServiceDeps): EnrollmentService {
   const { store, eventLog, clock, logger } = deps;
@@ -79,14 +101,16 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
   const commands = createWorkflowCommands({ store, eventLog, clock, repository, limits, schedule: scheduleBounds });
   const stampGrants = createGrantStamper(deps.grants);
   const enroll = createEnrollCommand({ store, eventLog, clock, repository, limits, stampGrants });
-  const timers = createRetryTimersScheduler({ store, eventLog, clock, logger, repository, stampGrants });
+  const steps = deps.steps ?? DEFAULT_STEP_POLICY;
+  const waits = createWaitCommands({ store, eventLog, clock, logger, maxPayloadChars: 'maxPayloadChars' in steps ? (steps as StepPolicy).maxPayloadChars : DEFAULT_STEP_POLICY.maxPayloadChars });
+  const timers = createRetryTimersScheduler({ store, eventLog, clock, logger, repository, stampGrants, timeOutWait: waits.timeOut });
   const ticker = createScheduleTicker({ store, eventLog, clock, logger, enroll, bounds: scheduleBounds });
   const actionResults = createActionResultsConsumer({
     store,
     clock,
     logger,
     retryPolicy: deps.retryPolicy,
-    runBounds: deps.steps ?? DEFAULT_STEP_POLICY,
+    runBounds: steps,
     repository,
     onTimersScheduled: timers.wake,
     stampGrants,
@@ -114,21 +138,10 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
       retryEnrollment: retries.retryEnrollment,
       startRetryJob: retries.startRetryJob,
       getRetryJob: retries.getRetryJob,
+      resumeWait: waits.resume,
     },
     async start() {
-      for (const ensure of [
-        ensureWorkflowCollections,
-        ensureWorkflowOutbox,
-        ensureEnrollRequests,
-        ensureEnrollOutbox,
-        ensureRetryTimers,
-        ensureWorkflowRuns,
-        ensureEnrollmentStates,
-        ensureRetryOutbox,
-        ensureSchedules,
-        ensureScheduleOutbox,
-      ])
-        await ensure(store);
+      for (const ensure of ENSURE_COLLECTIONS) await ensure(store);
       await eventLog.ensureTopics([Topics.workflows, Topics.enrollments, Topics.actions, Topics.consoleLines]);
       subscriptions.push(await consumeEnrollmentProjections(store, eventLog, logger));
       subscriptions.push(

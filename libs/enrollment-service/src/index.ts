@@ -7,3 +7,4 @@ export { ENROLLMENT_STATE_COLLECTIONS, enrollmentStatesProjection } from './enro
 export { WORKFLOW_RUNS, workflowRunsProjection } from './workflow-runs.projection.ts';
 export { SCHEDULES, schedulesProjection, type ScheduleDoc } from './schedules.projection.ts';
 export { tickRequestId } from './schedule.ticker.ts';
+export { WORKFLOW_WAITS, workflowWaitsProjection } from './workflow-waits.projection.ts';

@@ -2,7 +2,9 @@
  * The durable timers as a projection of the actions topic: an `ActionRetryScheduled`, or a
  * JsWorkflows `StepScheduled` (`api.scheduleNextStep`), sets a timer (keyed by its event id,
  * indexed by due time); the request it becomes (a retry's `ActionRequested`, attempt > 1, or a
- * scheduled step's, caused by that event) marks it fired. A fired timer stays as a marker rather than being deleted, so the two events
+ * scheduled step's, caused by that event) marks it fired. A JsWorkflows wait's timeout is one too
+ * (`WaitStarted`, due when the wait times out), fired by whichever of its `WaitResumed` or
+ * `WaitTimedOut` comes (both are caused by it). A fired timer stays as a marker rather than being deleted, so the two events
  * give the same document in either order: they have different keys, so they may sit in different
  * partitions, and a redelivered or replayed `ActionRetryScheduled` never re-arms a fired timer.
  */
@@ -17,7 +19,7 @@ export type TimerDoc =
       kind: 'retry';
       tenantId: string;
       dueAt: number;
-      /** The ActionRetryScheduled (or StepScheduled) envelope, JSON. */
+      /** The ActionRetryScheduled (or StepScheduled, or WaitStarted) envelope, JSON. */
       envelope: string;
     }
   | { kind: 'fired'; tenantId: string };
@@ -34,9 +36,14 @@ export async function applyToRetryTimers(store: DocumentStore, envs: Envelope[])
   let scheduled = false;
   for (const env of envs) {
     const body = env.event;
-    if (body.$case === 'actionRetryScheduled' || body.$case === 'stepScheduled') {
+    if (body.$case === 'actionRetryScheduled' || body.$case === 'stepScheduled' || body.$case === 'waitStarted') {
       scheduled = (await store.insertIfAbsent<TimerDoc>(RETRY_TIMERS, env.eventId, { kind: 'retry', tenantId: env.tenantId, dueAt: body.value.dueAt, envelope: JSON.stringify(env) })) || scheduled;
-    } else if (body.$case === 'actionRequested' && ((body.value.context?.attempt ?? 1) > 1 || isScheduledStep(body.value.context?.step?.branchId)) && env.causationId) {
+    } else if (
+      ((body.$case === 'actionRequested' && ((body.value.context?.attempt ?? 1) > 1 || isScheduledStep(body.value.context?.step?.branchId))) ||
+        body.$case === 'waitResumed' ||
+        body.$case === 'waitTimedOut') &&
+      env.causationId
+    ) {
       const fired: TimerDoc = { kind: 'fired', tenantId: env.tenantId };
       const current = await store.get<TimerDoc>(RETRY_TIMERS, env.causationId);
       if (current?.doc.kind !== 'fired') await store.put<TimerDoc>(RETRY_TIMERS, env.causationId, fired);

@@ -17,7 +17,7 @@ describe('retry timers scheduler', () => {
   let now: number;
   const dirs: string[] = [];
   const schedulerOver = (store: DocumentStore = f.store) =>
-    createRetryTimersScheduler({ store, eventLog: f.eventLog, clock: () => now, logger, repository: createWorkflowRepository(store), stampGrants });
+    createRetryTimersScheduler({ store, eventLog: f.eventLog, clock: () => now, logger, repository: createWorkflowRepository(store), stampGrants, timeOutWait: async () => [] });
 
   beforeEach(async () => {
     f = openFixture();

@@ -1,5 +1,6 @@
 /**
- * Fires due retry timers, earliest first: each becomes the next attempt's `ActionRequested`
+ * Fires due retry timers, earliest first: each becomes the next attempt's `ActionRequested` (a
+ * wait's timeout, its `WaitTimedOut`)
  * (through the pure decider), appended, then marked fired in the timers projection. The request
  * is stamped with the timer's due time, not the clock, so firing a timer again after a crash
  * between the two writes appends the very same record (same id, same bytes). A retry scheduled
@@ -28,6 +29,8 @@ export interface RetryTimersScheduler {
 
 export interface RetryTimersDeps {
   store: DocumentStore;
+  /** Ends a wait whose timeout came (a WaitStarted timer), unless it was resumed first. */
+  timeOutWait(started: Envelope): Promise<Envelope[]>;
   eventLog: EventLog;
   clock: () => number;
   logger: Logger;
@@ -42,6 +45,8 @@ export function createRetryTimersScheduler(deps: RetryTimersDeps): RetryTimersSc
 
   /** True when the timer fired (false: left pending, logged). */
   async function fire(id: string, dueAt: number, env: Envelope): Promise<boolean> {
+    // A wait's timeout: its outcome is reserved and appended there (it marks this timer fired).
+    if (env.event.$case === 'waitStarted') return (await deps.timeOutWait(env)).length > 0;
     const ctx = env.event.$case === 'actionRetryScheduled' || env.event.$case === 'stepScheduled' ? env.event.value.context : undefined;
     if (!ctx) return false;
     let next: Envelope[];

@@ -36,7 +36,7 @@ export function succeeded(requested: Envelope, now = 200): Envelope {
   const { executionId, context } = contextOf(requested);
   return envelope(
     { eventId: `evt_ok_${executionId}`, tenantId: 't1', aggregateId: executionId, occurredAt: now },
-    { $case: 'actionSucceeded', value: { executionId, context, outputFields: {}, durationMs: 1, returnValueJson: '', nextSteps: [], httpResponseJson: '' } },
+    { $case: 'actionSucceeded', value: { executionId, context, outputFields: {}, durationMs: 1, returnValueJson: '', nextSteps: [], waits: [], httpResponseJson: '' } },
   );
 }
 

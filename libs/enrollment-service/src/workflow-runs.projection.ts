@@ -26,8 +26,8 @@ export async function ensureWorkflowRuns(store: DocumentStore): Promise<void> {
  */
 function touchesRun(env: Envelope): string | undefined {
   const body = env.event;
-  if (body.$case === 'actionSucceeded') return body.value.context?.step ? body.value.context.enrollmentId : undefined;
-  if (body.$case === 'enrollmentCompleted' || body.$case === 'enrollmentFailed') return body.value.enrollmentId;
+  if (body.$case === 'actionSucceeded' || body.$case === 'waitTimedOut') return body.value.context?.step ? body.value.context.enrollmentId : undefined;
+  if (body.$case === 'enrollmentCompleted' || body.$case === 'enrollmentFailed' || body.$case === 'enrollmentRetried') return body.value.enrollmentId;
   return undefined;
 }
 

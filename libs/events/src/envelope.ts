@@ -30,6 +30,9 @@ const TYPE_NAMES: Record<EventCase, string> = {
   actionFailed: 'ActionFailed',
   actionRetryScheduled: 'ActionRetryScheduled',
   stepScheduled: 'StepScheduled',
+  waitStarted: 'WaitStarted',
+  waitResumed: 'WaitResumed',
+  waitTimedOut: 'WaitTimedOut',
   connectionAuthorized: 'ConnectionAuthorized',
   connectionRefreshed: 'ConnectionRefreshed',
   connectionNeedsReauth: 'ConnectionNeedsReauth',
@@ -48,7 +51,7 @@ export function topicOf(c: EventCase): Topic {
   if (c === 'workflowPublished' || c === 'workflowStatusChanged' || c === 'scheduleTicked') return Topics.workflows;
   if (c.startsWith('enrollment') || c === 'retryJobStarted') return Topics.enrollments;
   if (c === 'actionLogged') return Topics.consoleLines;
-  if (c.startsWith('action') || c === 'stepScheduled') return Topics.actions;
+  if (c.startsWith('action') || c === 'stepScheduled' || c.startsWith('wait')) return Topics.actions;
   if (TENANT_EVENTS.has(c)) return Topics.tenants;
   if (c === 'hubspotCallbackCompleted' || c === 'hubspotTriggerSet') return Topics.hubspot;
   return Topics.connections;

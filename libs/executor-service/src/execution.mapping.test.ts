@@ -92,7 +92,7 @@ describe('execution mapping: request to the sandbox', () => {
   it('given a scheduled JsWorkflows step, sends its payload as data, the trigger headers, the method and the scheduling bounds', () => {
     const req = request({ trigger: { dataJson: '{"deal":7}', headers: { 'x-a': '1' } } });
     req.context!.step = { name: 'processItem', branchId: 'br_1', depth: 1, dataJson: '{"item":3}', parentExecutionId: 'ex0' };
-    const steps = { minDelayMs: 0, maxDelayMs: 1000, maxPayloadChars: 10, maxNextSteps: 2 };
+    const steps = { minDelayMs: 0, maxDelayMs: 1000, maxPayloadChars: 10, maxNextSteps: 2, maxWaitTimeoutMs: 5000 };
     const built = executionRequestOf({ req, tenantId: '1', action: action({ runtime: 'jsworkflows' }), secrets: {}, limits, steps });
     assert.deepEqual(built.input, { runtime: 'jsworkflows', data: { item: 3 }, headers: { 'x-a': '1' }, step: 'processItem', scheduling: steps });
   });

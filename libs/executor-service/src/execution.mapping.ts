@@ -136,6 +136,7 @@ export function resultEvents(req: ActionRequested, tenantId: string, result: Exe
       durationMs: Math.round(result.durationMs),
       returnValueJson: result.returnValue === undefined ? '' : JSON.stringify(result.returnValue),
       nextSteps: (result.nextSteps ?? []).map((s) => ({ action: s.action, delayMs: s.delayMs, payloadJson: s.payloadJson })),
+      waits: (result.waits ?? []).map((w) => ({ action: w.action, payloadJson: w.payloadJson, timeoutMs: w.timeoutMs, redirectUrl: w.redirectUrl, tokenHash: w.tokenHash })),
       httpResponseJson: result.httpResponse ? JSON.stringify(result.httpResponse) : '',
     };
     out.push(executionEvent(req, tenantId, 'succeeded', { $case: 'actionSucceeded', value }, clock));

@@ -97,6 +97,17 @@ export function executionView(x: historyV1.ExecutionView): Record<string, unknow
     finishedAt: iso(x.finishedAt),
     ...(x.retryDueAt ? { retryDueAt: iso(x.retryDueAt) } : {}),
     ...(x.stepName ? { workflowStep: { name: x.stepName, branch: x.branchId || 'root', depth: x.stepDepth, scheduledBy: x.parentExecutionId || null, dueAt: x.dueAt ? iso(x.dueAt) : null } } : {}),
+    ...(x.wait
+      ? {
+          wait: {
+            state: x.wait.state,
+            timeoutAt: iso(x.wait.timeoutAt),
+            endedAt: x.wait.endedAt ? iso(x.wait.endedAt) : null,
+            resumedBy: x.wait.resumedBy || null,
+            redirectUrl: x.wait.redirectUrl || null,
+          },
+        }
+      : {}),
   };
 }
 

@@ -22,7 +22,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** Paths that are the API's (or the gateway's own), never the console's. */
-const API_PREFIXES = ['/v1/', '/hooks/', '/oauth/'];
+const API_PREFIXES = ['/v1/', '/hooks/', '/oauth/', '/resume/'];
 const API_PATHS = new Set(['/v1', '/healthz', '/openapi.json']);
 
 export function isConsolePath(path: string): boolean {

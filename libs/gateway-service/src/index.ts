@@ -8,6 +8,7 @@ export { TENANT_COLLECTIONS, applyTenantEvents, tenantsProjection, type KeyDoc, 
 export { tenantLimitsOf, tenantLimitsRoutes, type TenantLimits, type TenantLimitsOf } from './tenant-limits.routes.ts';
 export { checkSecretSelections, connectionRoutes, connectionView } from './connections.routes.ts';
 export { ensureHookCollection, hookRoutes, type HookOptions } from './hooks.routes.ts';
+export { resumeRoutes } from './resume.routes.ts';
 export { hubspotActionRoutes, WORKFLOW_INPUT, type HubSpotRouteDeps } from './hubspot/hubspot-actions.routes.ts';
 export { hubspotWebhookRoutes, MAX_WEBHOOK_BATCH } from './hubspot/hubspot-webhooks.routes.ts';
 export { followTriggers, hubspotTriggerRoutes, hubspotTriggersProjection } from './hubspot/hubspot-triggers.ts';

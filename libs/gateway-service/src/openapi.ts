@@ -3,6 +3,7 @@ import { ACCEPTED_RUNTIME_VERSIONS, DEFAULT_RUNTIME_VERSION, ERROR_CODES } from 
 import { DEFAULT_OPERATOR_LIMITS as OPERATOR, LIMIT_MINIMUMS as MIN } from '@codestep/workflows';
 import { ENROLLMENT_STATUSES, LIMIT_PARAM, MAX_LOG_PAGE_LINES, VERSION_PARAM } from './api.routes.ts';
 import { conflict, errors, idParam, json, ref } from './openapi.parts.ts';
+import { resumePaths, waitSchema } from './openapi.resume.ts';
 import { workflowOpsPaths, workflowOpsSchemas } from './openapi.workflow-ops.ts';
 
 /** The document, with `serverUrl` as its one server; paths and schemas are grouped by resource below. */
@@ -24,6 +25,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       ...secretsPaths(),
       ...connectionsPaths(),
       ...hooksPaths(),
+      ...resumePaths(),
       ...oauthPaths(),
       ...tenantPaths(),
       ...hubspotPaths(),
@@ -478,7 +480,11 @@ function historySchemas(): Record<string, unknown> {
       properties: {
         id: { type: 'string' },
         actionId: { type: 'string' },
-        status: { enum: ['scheduled', 'requested', 'running', 'succeeded', 'failed', 'retry_scheduled'], description: 'scheduled: a JsWorkflows step waiting for its due time' },
+        status: {
+          enum: ['scheduled', 'waiting', 'timed_out', 'requested', 'running', 'succeeded', 'failed', 'retry_scheduled'],
+          description:
+            'scheduled: a JsWorkflows step waiting for its due time; waiting: the step of an api.waitForEvent wait whose resume URL was not called yet; timed_out: one whose timeout came first (it never runs)',
+        },
         inputFields: { type: 'object' },
         outputFields: { type: 'object' },
         logs: { type: 'array', items: { type: 'object' }, description: 'A page of the console lines, from logsOffset' },
@@ -501,6 +507,7 @@ function historySchemas(): Record<string, unknown> {
             dueAt: { type: ['string', 'null'], format: 'date-time' },
           },
         },
+        wait: waitSchema,
       },
     },
     Enrollment: {

@@ -60,6 +60,7 @@ export function executionView(
     parentExecutionId: d.step?.parentExecutionId ?? '',
     dueAt: d.step?.dueAt ?? 0,
     httpResponseJson: d.httpResponseJson ?? '',
+    wait: d.wait ? { state: d.wait.state, timeoutAt: d.wait.timeoutAt, endedAt: d.wait.endedAt, resumedBy: d.wait.resumedBy, redirectUrl: d.wait.redirectUrl } : undefined,
   };
 }
 

@@ -44,6 +44,26 @@ describe('history projections', () => {
     assert.equal(applyToEnrollment(once, failed), undefined);
   });
 
+  it('shows the step of a wait as waiting, then requested once its URL was called (resumed by POST), or timed out', () => {
+    const step = { name: 'onApproved', branchId: 'br2', depth: 1, dataJson: '{"o":1}', parentExecutionId: 'x0' };
+    const stepCtx = { ...ctx, step };
+    const waitStarted = envelope(meta('w1', 'x3', 10), {
+      $case: 'waitStarted',
+      value: { executionId: 'x3', context: stepCtx, dueAt: 90_000, tokenHash: 'h', redirectUrl: 'https://example.com/ok', startedBy: 'x0' },
+    });
+    const waiting = fold<ExecutionDoc>(applyToExecution, [waitStarted]);
+    assert.equal(waiting?.status, 'waiting');
+    assert.deepEqual(waiting?.wait, { state: 'waiting', timeoutAt: 90_000, endedAt: 0, resumedBy: '', redirectUrl: 'https://example.com/ok' });
+    const resumed = fold<ExecutionDoc>(applyToExecution, [
+      waitStarted,
+      envelope(meta('w2', 'x3', 50), { $case: 'waitResumed', value: { executionId: 'x3', context: stepCtx, method: 'POST' } }),
+      envelope(meta('w3', 'x3', 51), { $case: 'actionRequested', value: { executionId: 'x3', context: stepCtx, inputFields: {}, callbackId: 'cb3', limits: undefined } }),
+    ]);
+    assert.deepEqual([resumed?.status, resumed?.wait?.state, resumed?.wait?.endedAt, resumed?.wait?.resumedBy], ['requested', 'resumed', 50, 'POST']);
+    const timedOut = fold<ExecutionDoc>(applyToExecution, [waitStarted, envelope(meta('w4', 'x3', 90_000), { $case: 'waitTimedOut', value: { executionId: 'x3', context: stepCtx, dueAt: 90_000 } })]);
+    assert.deepEqual([timedOut?.status, timedOut?.wait?.state, timedOut?.finishedAt, timedOut?.requestedAt], ['timed_out', 'timed_out', 90_000, 0]);
+  });
+
   it('shows a scheduled JsWorkflows step as scheduled until its request, with its place in the run and a returned Response', () => {
     const step = { name: 'remind', branchId: 'br1', depth: 1, dataJson: '{"o":1}', parentExecutionId: 'x0' };
     const stepCtx = { ...ctx, step };
@@ -57,7 +77,7 @@ describe('history projections', () => {
       envelope(meta('s2', 'x2'), { $case: 'actionRequested', value: { executionId: 'x2', context: stepCtx, inputFields: {}, callbackId: 'cb2', limits: undefined } }),
       envelope(meta('s3', 'x2', 40), {
         $case: 'actionSucceeded',
-        value: { executionId: 'x2', context: stepCtx, outputFields: {}, durationMs: 3, returnValueJson: '', nextSteps: [], httpResponseJson: response },
+        value: { executionId: 'x2', context: stepCtx, outputFields: {}, durationMs: 3, returnValueJson: '', nextSteps: [], waits: [], httpResponseJson: response },
       }),
     ]);
     assert.equal(done?.status, 'succeeded');
@@ -71,7 +91,7 @@ describe('history projections', () => {
       envelope(meta('a2', 'x1'), { $case: 'actionStarted', value: { executionId: 'x1', context: ctx, executorId: 'ex', traceId: 'trace' } }),
       envelope(meta('a3', 'x1', 30), {
         $case: 'actionSucceeded',
-        value: { executionId: 'x1', context: ctx, outputFields: plainToFieldMap({ n: 2 }), durationMs: 4, returnValueJson: '', nextSteps: [], httpResponseJson: '' },
+        value: { executionId: 'x1', context: ctx, outputFields: plainToFieldMap({ n: 2 }), durationMs: 4, returnValueJson: '', nextSteps: [], waits: [], httpResponseJson: '' },
       }),
     ];
     const doc = fold<ExecutionDoc>(applyToExecution, events);

@@ -31,8 +31,23 @@ export interface EnrollmentDoc {
   eventIds: string[];
 }
 
-/** `scheduled`: a JsWorkflows step waiting for its due time. */
-export type ExecutionStatus = 'scheduled' | 'requested' | 'running' | 'succeeded' | 'failed' | 'retry_scheduled';
+/**
+ * `scheduled`: a JsWorkflows step waiting for its due time; `waiting`: the step of a wait
+ * (`api.waitForEvent`) whose resume URL has not been called; `timed_out`: one that never was.
+ */
+export type ExecutionStatus = 'scheduled' | 'waiting' | 'timed_out' | 'requested' | 'running' | 'succeeded' | 'failed' | 'retry_scheduled';
+
+/** JsWorkflows: a wait and the state of its resume URL. */
+export interface WaitView {
+  state: 'waiting' | 'resumed' | 'timed_out';
+  /** When it times out, UNIX ms. */
+  timeoutAt: number;
+  /** When it was resumed or timed out, UNIX ms (0 while waiting). */
+  endedAt: number;
+  /** GET or POST, once resumed. */
+  resumedBy: string;
+  redirectUrl: string;
+}
 
 /** JsWorkflows: the step an execution runs and where it sits in the run's tree. */
 export interface ExecutionStepView {
@@ -69,6 +84,8 @@ export interface ExecutionDoc {
   retryDueAt: number;
   /** JsWorkflows only. */
   step?: ExecutionStepView;
+  /** JsWorkflows: the execution is the step a wait resumes. */
+  wait?: WaitView;
   eventIds: string[];
 }
 
@@ -185,11 +202,26 @@ export function applyToExecution(doc: ExecutionDoc | undefined, env: Envelope): 
       const step = d.step ? { ...d.step, dueAt: e.value.dueAt } : undefined;
       return { ...d, status: d.status === 'requested' && !d.requestedAt ? 'scheduled' : d.status, ...(step ? { step } : {}), eventIds: remember(d.eventIds, env.eventId) };
     }
+    case 'waitStarted': {
+      const d = base(e.value.executionId, e.value.context);
+      const wait: WaitView = { state: 'waiting', timeoutAt: e.value.dueAt, endedAt: 0, resumedBy: '', redirectUrl: e.value.redirectUrl };
+      return { ...d, status: d.status === 'requested' && !d.requestedAt ? 'waiting' : d.status, wait, eventIds: remember(d.eventIds, env.eventId) };
+    }
+    case 'waitResumed': {
+      const d = base(e.value.executionId, e.value.context);
+      const wait: WaitView = { ...(d.wait ?? { timeoutAt: 0, redirectUrl: '' }), state: 'resumed', endedAt: env.occurredAt, resumedBy: e.value.method };
+      return { ...d, status: d.status === 'waiting' ? 'requested' : d.status, wait, eventIds: remember(d.eventIds, env.eventId) };
+    }
+    case 'waitTimedOut': {
+      const d = base(e.value.executionId, e.value.context);
+      const wait: WaitView = { ...(d.wait ?? { timeoutAt: e.value.dueAt, redirectUrl: '' }), state: 'timed_out', endedAt: env.occurredAt, resumedBy: '' };
+      return { ...d, status: 'timed_out', wait, finishedAt: env.occurredAt, eventIds: remember(d.eventIds, env.eventId) };
+    }
     case 'actionRequested': {
       const d = base(e.value.executionId, e.value.context);
       return {
         ...d,
-        status: d.status === 'scheduled' ? 'requested' : d.status,
+        status: d.status === 'scheduled' || d.status === 'waiting' ? 'requested' : d.status,
         inputFields: fieldMapToPlain(e.value.inputFields),
         callbackId: e.value.callbackId,
         requestedAt: env.occurredAt,

@@ -185,6 +185,13 @@ export const platformSchema = {
     default: DEFAULT_STEP_POLICY.maxNextSteps,
     min: 1,
   },
+  waitMaxTimeoutMs: {
+    kind: 'int',
+    env: 'CODESTEP_WAIT_MAX_TIMEOUT_MS',
+    doc: 'JsWorkflows: longest timeout api.waitForEvent accepts, ms (30 days; the shortest is CODESTEP_STEP_MIN_DELAY_MS)',
+    default: DEFAULT_STEP_POLICY.maxWaitTimeoutMs,
+    min: 0,
+  },
   stepMaxDepth: {
     kind: 'int',
     env: 'CODESTEP_STEP_MAX_DEPTH',
@@ -337,6 +344,8 @@ export function stepPolicyOf(config: PlatformConfig): StepPolicy {
     maxDelayMs: config.stepMaxDelayMs,
     maxPayloadChars: config.stepMaxPayloadChars,
     maxNextSteps: config.stepMaxNextSteps,
+    maxWaitTimeoutMs: config.waitMaxTimeoutMs,
+    resumeBaseUrl: config.publicUrl ?? `http://${config.httpHost}:${config.httpPort}`,
     maxDepth: config.stepMaxDepth,
     maxBranches: config.stepMaxBranches,
   };

@@ -3,7 +3,15 @@
  * `--verify` compares. A service that adds queryable state adds its projection here.
  */
 import { connectionsProjection } from '@codestep/credentials-service';
-import { enrollRequestsProjection, enrollmentStatesProjection, retryTimersProjection, schedulesProjection, workflowRunsProjection, workflowsProjection } from '@codestep/enrollment-service';
+import {
+  enrollRequestsProjection,
+  enrollmentStatesProjection,
+  retryTimersProjection,
+  schedulesProjection,
+  workflowRunsProjection,
+  workflowWaitsProjection,
+  workflowsProjection,
+} from '@codestep/enrollment-service';
 import { hubspotTriggersProjection, tenantsProjection } from '@codestep/gateway-service';
 import { historyProjection } from '@codestep/history-service';
 import type { Projection } from '@codestep/store';
@@ -19,4 +27,5 @@ export const PROJECTIONS: readonly Projection[] = [
   hubspotTriggersProjection,
   workflowRunsProjection,
   enrollmentStatesProjection,
+  workflowWaitsProjection,
 ];

@@ -16,6 +16,7 @@ import {
   enrollmentBatches,
   followTriggers,
   hookRoutes,
+  resumeRoutes,
   hubspotActionRoutes,
   hubspotTriggerRoutes,
   hubspotWebhookRoutes,
@@ -227,6 +228,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
     ...batches.routes,
     ...tenantLimitsRoutes(tenants, operator),
     ...hookRoutes(clients, { store, clock: systemClock, limitsOf }),
+    ...resumeRoutes(clients),
     ...hubspot.routes,
     ...(options.extraRoutes?.({ credentials }) ?? []),
   ];

@@ -41,7 +41,7 @@ export const ACCESS_POLICY: Record<string, { servedBy: ServiceIdentity; methods:
   },
   'codestep.enrollments.v1.Enrollments': {
     servedBy: 'enrollment',
-    methods: { Enroll: ['gateway'], TestAction: ['gateway'], RetryEnrollment: ['gateway'], StartRetryJob: ['gateway'], GetRetryJob: ['gateway'] },
+    methods: { Enroll: ['gateway'], TestAction: ['gateway'], RetryEnrollment: ['gateway'], StartRetryJob: ['gateway'], GetRetryJob: ['gateway'], ResumeWait: ['gateway'] },
   },
   'codestep.history.v1.History': {
     servedBy: 'log',

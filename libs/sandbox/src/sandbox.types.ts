@@ -48,6 +48,19 @@ export interface NextStepRequest {
   payloadJson: string;
 }
 
+/** A wait a JsWorkflows step asked for with `api.waitForEvent` (one per call). */
+export interface WaitRequest {
+  /** The method to run when resumed. */
+  action: string;
+  /** The payload, JSON text (an object): merged with what the resume URL receives. */
+  payloadJson: string;
+  timeoutMs: number;
+  /** Where a browser is sent after resuming ('' = a confirmation page). */
+  redirectUrl: string;
+  /** SHA-256 (hex) of the resume token: the token itself never leaves the sandbox worker but in what the step does with it. */
+  tokenHash: string;
+}
+
 export interface ExecutionLimits {
   /** Wall time, ms. @default `DEFAULT_EXECUTION_LIMITS.timeoutMs` of `@codestep/core` */
   timeoutMs: number;
@@ -105,6 +118,8 @@ export interface ExecutionResult {
   httpResponse?: HttpResponseValue;
   /** JsWorkflows: the next steps the step scheduled, in call order (only on success). */
   nextSteps?: NextStepRequest[];
+  /** JsWorkflows: the waits the step asked for, in call order (only on success). */
+  waits?: WaitRequest[];
   logs: ConsoleLine[];
   logsTruncated: boolean;
   error: ExecutionError | null;

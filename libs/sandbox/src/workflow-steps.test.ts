@@ -6,12 +6,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parseStepDelay } from '@codestep/core';
+import { createHash } from 'node:crypto';
 import { createSandbox } from './sandbox.ts';
 import type { ExecutionInput, ExecutionResult, SandboxHandle } from './sandbox.types.ts';
 import { workflowRequest } from './testing/sandbox-test-kit.ts';
 
 let sandbox: SandboxHandle;
-const scheduling = { minDelayMs: 10_000, maxDelayMs: 400 * 86_400_000, maxPayloadChars: 200, maxNextSteps: 5 };
+const scheduling = { minDelayMs: 10_000, maxDelayMs: 400 * 86_400_000, maxPayloadChars: 200, maxNextSteps: 5, maxWaitTimeoutMs: 30 * 86_400_000, resumeBaseUrl: 'https://codestep.example.com/' };
 
 function runStep(code: string, step: string, data: unknown, secrets: Record<string, string> = {}): Promise<ExecutionResult> {
   const request = workflowRequest(code, data, { secrets });
@@ -206,17 +207,17 @@ describe('api.runStore and api.dedupe in a step', () => {
 describe('lifecycle hooks in the sandbox', () => {
   const HOOKS = `class Workflow {
     async start() {}
-    async onWorkflowComplete(api) { api.log('complete', typeof api.scheduleNextStep, typeof api.runStore.get, arguments.length); return { hook: 'complete' }; }
+    async onWorkflowComplete(api) { api.log('complete', typeof api.scheduleNextStep, typeof api.waitForEvent, typeof api.runStore.get, arguments.length); return { hook: 'complete' }; }
     async onWorkflowError(err, api) { api.log('error', err instanceof Error, err.message, err.code, err.actionId, typeof api.scheduleNextStep); }
   }`;
 
-  it('calls onWorkflowComplete(api) with a restricted api: no scheduling', async () => {
+  it('calls onWorkflowComplete(api) with a restricted api: no scheduling, no waits', async () => {
     const result = await runStep(HOOKS, 'onWorkflowComplete', null);
     assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
     assert.deepEqual(result.returnValue, { hook: 'complete' });
     assert.deepEqual(
       result.logs.map((l) => l.message),
-      ['complete undefined function 1'],
+      ['complete undefined undefined function 1'],
     );
   });
 
@@ -282,5 +283,74 @@ describe('step delays', () => {
       result.nextSteps?.map((s) => s.delayMs),
       forms.slice(0, 5).map((f) => parseStepDelay(f)),
     );
+  });
+});
+
+describe('api.waitForEvent in the sandbox', () => {
+  const APPROVAL = `class Workflow {
+    async start(data, headers, api) {
+      const { token, resumeUrl } = await api.waitForEvent({ action: 'onApproved', payload: { orderId: data.id }, timeout: '2 days', redirect_url: 'https://shop.example.com/thanks' });
+      api.log(resumeUrl === 'https://codestep.example.com/resume/' + token);
+      return { resumeUrl };
+    }
+    async onApproved(data, headers, api) {}
+  }`;
+
+  it('returns a fresh unguessable token and its resume URL, and records the wait with the token hashed', async () => {
+    const first = await runStep(APPROVAL, 'start', { id: 7 });
+    assert.equal(first.status, 'succeeded', JSON.stringify(first.error));
+    const url = (first.returnValue as { resumeUrl: string }).resumeUrl;
+    const token = url.slice(url.lastIndexOf('/') + 1);
+    assert.match(token, /^rt_[A-Za-z0-9_-]{32}$/, '192 random bits, base64url');
+    assert.deepEqual(
+      first.logs.map((l) => l.message),
+      ['true'],
+    );
+    assert.deepEqual(first.waits, [
+      { action: 'onApproved', payloadJson: '{"orderId":7}', timeoutMs: 2 * 86_400_000, redirectUrl: 'https://shop.example.com/thanks', tokenHash: createHash('sha256').update(token).digest('hex') },
+    ]);
+    assert.ok(!JSON.stringify(first.waits).includes(token), 'the token itself is not in the recorded wait');
+    const second = await runStep(APPROVAL, 'start', { id: 7 });
+    assert.notEqual((second.returnValue as { resumeUrl: string }).resumeUrl, url);
+  });
+
+  it('defaults the timeout to a day and the payload to {}', async () => {
+    const result = await runStep(`class Workflow { async start(d, h, api) { await api.waitForEvent({ action: 'next' }); } async next() {} }`, 'start', null);
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    assert.deepEqual(
+      result.waits?.map((w) => [w.timeoutMs, w.payloadJson, w.redirectUrl]),
+      [[86_400_000, '{}', '']],
+    );
+  });
+
+  const bad: Array<[string, string, RegExp]> = [
+    ['an unknown action', `{ action: 'nope' }`, /api\.waitForEvent: the Workflow class has no method "nope"/],
+    ['start', `{ action: 'start' }`, /"start" cannot be scheduled/],
+    ['a timeout over 30 days', `{ action: 'next', timeout: '31 days' }`, /timeout of 2678400 s is outside the allowed 10 s to 2592000 s/],
+    ['a timeout that is no duration', `{ action: 'next', timeout: 'soon' }`, /timeout "soon" is not a duration/],
+    ['a payload that is not an object', `{ action: 'next', payload: [1] }`, /payload must be an object/],
+    ['a payload over the cap', `{ action: 'next', payload: { x: 'x'.repeat(500) } }`, /payload is over 200 characters/],
+    ['a redirect that is not an http(s) URL', `{ action: 'next', redirect_url: 'javascript:alert(1)' }`, /redirect_url must be an absolute http\(s\) URL/],
+  ];
+  for (const [what, options, message] of bad) {
+    it(`fails the step with INVALID_STEP for ${what}`, async () => {
+      const result = await runStep(`class Workflow { async start(d, h, api) { await api.waitForEvent(${options}); } async next() {} }`, 'start', null);
+      assert.equal(result.status, 'failed');
+      assert.equal(result.error?.code, 'INVALID_STEP');
+      assert.match(result.error?.message ?? '', message);
+    });
+  }
+
+  it('counts waits with next steps against the per-step cap, and records nothing when the step fails after waiting', async () => {
+    const many = await runStep(
+      `class Workflow { async start(d, h, api) { for (let i = 0; i < 3; i++) await api.scheduleNextStep({ delay: 10, action: 'next' }); for (let i = 0; i < 3; i++) await api.waitForEvent({ action: 'next' }); } async next() {} }`,
+      'start',
+      null,
+    );
+    assert.equal(many.error?.code, 'INVALID_STEP');
+    assert.match(many.error?.message ?? '', /at most 5 next steps/);
+    const failing = await runStep(`class Workflow { async start(d, h, api) { await api.waitForEvent({ action: 'next' }); throw new Error('after'); } async next() {} }`, 'start', null);
+    assert.equal(failing.status, 'failed');
+    assert.equal(failing.waits, undefined);
   });
 });

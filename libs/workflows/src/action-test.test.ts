@@ -51,7 +51,7 @@ describe('testing one action', () => {
     const { executionId, context } = env.event.value;
     const ok = envelope(
       { eventId: 'e1', tenantId: 't1', aggregateId: executionId, occurredAt: 2 },
-      { $case: 'actionSucceeded', value: { executionId, context, outputFields: {}, durationMs: 1, returnValueJson: '', nextSteps: [], httpResponseJson: '' } },
+      { $case: 'actionSucceeded', value: { executionId, context, outputFields: {}, durationMs: 1, returnValueJson: '', nextSteps: [], waits: [], httpResponseJson: '' } },
     );
     const failed = envelope(
       { eventId: 'e2', tenantId: 't1', aggregateId: executionId, occurredAt: 2 },

@@ -42,6 +42,7 @@ const result = (request: Envelope, ok: boolean, outputs: Record<string, number> 
           durationMs: 1,
           returnValueJson: '',
           nextSteps: [],
+          waits: [],
           httpResponseJson: '',
         },
       })

@@ -42,6 +42,7 @@ function succeeded(request: Envelope, outputs: Record<string, string | number | 
         durationMs: 5,
         returnValueJson: '',
         nextSteps: [],
+        waits: [],
         httpResponseJson: '',
       },
     },

@@ -173,7 +173,16 @@ describe('execution limits', () => {
         { eventId: 'ok', tenantId: 't1', aggregateId: first.event.value.executionId, occurredAt: 2000 },
         {
           $case: 'actionSucceeded',
-          value: { executionId: first.event.value.executionId, context: first.event.value.context, outputFields: {}, durationMs: 1, returnValueJson: '', nextSteps: [], httpResponseJson: '' },
+          value: {
+            executionId: first.event.value.executionId,
+            context: first.event.value.context,
+            outputFields: {},
+            durationMs: 1,
+            returnValueJson: '',
+            nextSteps: [],
+            waits: [],
+            httpResponseJson: '',
+          },
         },
       );
       const [second] = onActionResult(wf, 't1', ok, DEFAULT_RETRY_POLICY, 3000);

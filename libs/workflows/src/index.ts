@@ -32,7 +32,22 @@ export { MAX_EDIT_DISTANCE, diffLines, unifiedDiff, type DiffOp } from './line-d
 export { diffWorkflows, sameDefinition, type ActionChange, type FieldChange, type WorkflowDiff } from './workflow-diff.ts';
 export { WORKFLOW_STATUSES, isWorkflowStatus, type WorkflowStatus } from './workflow-status.ts';
 export { testActionRequested, type TestActionCommand } from './action-test.ts';
-export { ROOT_BRANCH, applyToRunState, branchOf, childBranchId, decideStepResult, emptyRunState, openBranches, type RunState, type StepDecision, type StepRun } from './workflow-run.decider.ts';
+export {
+  ROOT_BRANCH,
+  applyToRunState,
+  branchOf,
+  childBranchId,
+  decideStepResult,
+  emptyRunState,
+  mergeWaitData,
+  openBranches,
+  runHasFailed,
+  waitResumed,
+  waitTimedOut,
+  type RunState,
+  type StepDecision,
+  type StepRun,
+} from './workflow-run.decider.ts';
 export {
   DEFAULT_MISSED_POLICY,
   DEFAULT_SCHEDULE_BOUNDS,

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { NextStep, WorkflowDefinition } from '@codestep/contracts';
+import type { NextStep, WaitRequest, WorkflowDefinition } from '@codestep/contracts';
 import { DEFAULT_STEP_POLICY, type RunBounds } from '@codestep/core';
 import { envelope, type Envelope } from '@codestep/events';
-import { DEFAULT_RETRY_POLICY, onRetryDue, startEnrollment } from './enrollment.decider.ts';
-import { applyToRunState, decideStepResult, definesHook, emptyRunState, type RunState, type StepDecision } from './workflow-run.decider.ts';
+import { DEFAULT_RETRY_POLICY, onRetryDue, retryFailedEnrollment, startEnrollment } from './enrollment.decider.ts';
+import { applyToRunState, decideStepResult, definesHook, emptyRunState, mergeWaitData, waitResumed, waitTimedOut, type RunState, type StepDecision } from './workflow-run.decider.ts';
 import { parseWorkflowInput } from './workflow-definition.ts';
 
 const input = parseWorkflowInput({
@@ -23,13 +23,20 @@ function started(): Envelope {
 }
 
 /** The success of the execution `request` asked for, scheduling `next`. */
-function succeeded(request: Envelope, next: Array<Partial<NextStep>> = [], at = 2000): Envelope {
+function succeeded(request: Envelope, next: Array<Partial<NextStep>> = [], at = 2000, waitsFor: Array<Partial<WaitRequest>> = []): Envelope {
   if (request.event.$case !== 'actionRequested') throw new Error('not a request');
   const { executionId, context } = request.event.value;
   const nextSteps = next.map((n) => ({ action: n.action ?? 'next', delayMs: n.delayMs ?? 10_000, payloadJson: n.payloadJson ?? 'null' }));
+  const waits = waitsFor.map((w, i) => ({
+    action: w.action ?? 'next',
+    payloadJson: w.payloadJson ?? '{}',
+    timeoutMs: w.timeoutMs ?? 86_400_000,
+    redirectUrl: w.redirectUrl ?? '',
+    tokenHash: `hash-${i}`,
+  }));
   return envelope(
     { eventId: `ok-${executionId}`, tenantId: 't1', aggregateId: executionId, occurredAt: at },
-    { $case: 'actionSucceeded', value: { executionId, context, outputFields: {}, durationMs: 1, returnValueJson: '', nextSteps, httpResponseJson: '' } },
+    { $case: 'actionSucceeded', value: { executionId, context, outputFields: {}, durationMs: 1, returnValueJson: '', nextSteps, waits, httpResponseJson: '' } },
   );
 }
 
@@ -158,6 +165,22 @@ describe('JsWorkflows run decider', () => {
     assert.deepEqual(cases(decide(d.state, succeeded(retry)).events), ['actionRequested']);
   });
 
+  it('given a failed run retried by hand, the retried step goes on, whether its EnrollmentRetried reached the state before its result or not', () => {
+    const request = started();
+    const failure = decide(emptyRunState('t1'), failed(request, false));
+    const failedState = failure.events.reduce(applyToRunState, failure.state);
+    assert.deepEqual(decide(failedState, succeeded(request)).events, [], 'a late result of the failed round runs nothing');
+    if (request.event.$case !== 'actionRequested') return assert.fail('expected a request');
+    const [retried, again] = retryFailedEnrollment(wf, request.event.value.context!, { tenantId: 't1' }, 3000);
+    for (const state of [applyToRunState(failedState, retried!), failedState]) {
+      const d = decide(state, succeeded(again!));
+      assert.equal(d.events[0]?.event.$case === 'actionRequested' && d.events[0].event.value.context?.actionId, 'after');
+    }
+    // Replayed in either order, the failure and the retry give the same state.
+    const log = [failed(request, false), ...failure.events, retried!];
+    assert.deepEqual(log.reduce(applyToRunState, emptyRunState('t1')), [...log].reverse().reduce(applyToRunState, emptyRunState('t1')));
+  });
+
   it('gives the same run state whatever order its events are applied in (replay)', () => {
     const first = decide(emptyRunState('t1'), succeeded(started(), [{}, {}]));
     const [a, b] = fire(first.events);
@@ -223,6 +246,66 @@ describe('JsWorkflows run decider', () => {
     it('given a class without hooks, ends the run directly', () => {
       const first = decideIn(wf, emptyRunState('t1'), succeeded(started()));
       assert.equal(requestOf(first.events[0]).context?.actionId, 'after');
+    });
+  });
+
+  describe('waits (api.waitForEvent)', () => {
+    const waitOf = (e: Envelope | undefined) => (e?.event.$case === 'waitStarted' ? e.event.value : assert.fail(`expected a WaitStarted, got ${e?.event.$case}`));
+    const requestOf = (e: Envelope | undefined) => (e?.event.$case === 'actionRequested' ? e.event.value : assert.fail(`expected a request, got ${e?.event.$case}`));
+
+    it('given start waits for an event, starts the wait on a branch of its own, timing out after its timeout from when start finished; the run stays open', () => {
+      const { state, events } = decide(emptyRunState('t1'), succeeded(started(), [], 2000, [{ payloadJson: '{"orderId":7}', timeoutMs: 60_000 }]));
+      assert.deepEqual(cases(events), ['waitStarted']);
+      const wait = waitOf(events[0]);
+      assert.deepEqual([wait.dueAt, wait.tokenHash, wait.context?.step?.name, wait.context?.step?.depth, wait.context?.step?.dataJson], [62_000, 'hash-0', 'next', 1, '{"orderId":7}']);
+      assert.equal(events[0]!.aggregateId, wait.executionId, 'keyed by the execution it resumes');
+      assert.equal(state.runs['0']?.started.length, 2);
+    });
+
+    it('given the wait is resumed, runs its step on the wait branch with the merged data; its success ends the action', () => {
+      const first = decide(emptyRunState('t1'), succeeded(started(), [], 2000, [{ payloadJson: '{"orderId":7,"by":"nobody"}' }]));
+      const resumed = waitResumed(first.events[0]!, JSON.stringify(mergeWaitData('{"orderId":7,"by":"nobody"}', { by: 'ada', approved: true })), 'POST', 3000);
+      const d = decide(first.state, resumed);
+      const request = requestOf(d.events[0]);
+      assert.equal(request.executionId, waitOf(first.events[0]).executionId);
+      assert.deepEqual(JSON.parse(request.context?.step?.dataJson ?? ''), { orderId: 7, by: 'ada', approved: true });
+      assert.deepEqual(cases(decide(d.state, succeeded(d.events[0]!)).events), ['actionRequested'], 'the next action of the workflow');
+    });
+
+    it('given the wait times out, ends its branch there: the run goes on once no other branch is open', () => {
+      const first = decide(emptyRunState('t1'), succeeded(started(), [{}], 2000, [{}]));
+      assert.deepEqual(cases(first.events), ['stepScheduled', 'waitStarted']);
+      const timedOut = waitTimedOut(first.events[1]!);
+      assert.equal(timedOut.occurredAt, waitOf(first.events[1]).dueAt);
+      const afterTimeout = decide(first.state, timedOut);
+      assert.deepEqual(afterTimeout.events, [], 'the scheduled branch is still open');
+      const [branch] = fire([first.events[0]!]);
+      const last = decide(afterTimeout.state, succeeded(branch!));
+      assert.equal(requestOf(last.events[0]).context?.actionId, 'after');
+      // A redelivered timeout changes nothing, and the state is the same in any order.
+      assert.deepEqual(decide(last.state, timedOut).state, last.state);
+      const log = [succeeded(started(), [{}], 2000, [{}]), timedOut, succeeded(branch!)];
+      assert.deepEqual([...log].reverse().reduce(applyToRunState, emptyRunState('t1')), last.state);
+    });
+
+    it('given the last wait times out and the class has onWorkflowComplete, runs the hook', () => {
+      const w: WorkflowDefinition = { ...wf, actions: [{ ...wf.actions[0]!, code: 'class Workflow { async start() {} async next() {} async onWorkflowComplete(api) {} }' }, wf.actions[1]!] };
+      const first = decideStepResult(w, 't1', succeeded(started(), [], 2000, [{}]), DEFAULT_RETRY_POLICY, BOUNDS, emptyRunState('t1'), 5000);
+      const d = decideStepResult(w, 't1', waitTimedOut(first.events[0]!), DEFAULT_RETRY_POLICY, BOUNDS, first.state, 5000);
+      assert.equal(requestOf(d.events[0]).context?.step?.name, 'onWorkflowComplete');
+    });
+
+    it('given the run failed meanwhile, a resumed wait runs nothing', () => {
+      const first = decide(emptyRunState('t1'), succeeded(started(), [{}], 2000, [{}]));
+      const [branch] = fire([first.events[0]!]);
+      const failure = decide(first.state, failed(branch!, false));
+      assert.deepEqual(decide(failure.state, waitResumed(first.events[1]!, '{}', 'GET', 3000)).events, []);
+    });
+
+    it('merges the payload with the request data, the request winning', () => {
+      assert.deepEqual(mergeWaitData('{"a":1,"b":1}', { b: 2 }), { a: 1, b: 2 });
+      assert.deepEqual(mergeWaitData('null', { b: 2 }), { b: 2 });
+      assert.deepEqual(mergeWaitData('{"a":1}', {}), { a: 1 });
     });
   });
 });

@@ -10,8 +10,14 @@
  * set union (branches started, branches finished), so applying a result twice changes nothing,
  * and a result's children are derived from the result itself: applying it starts them and
  * finishes its own branch in one write, so no other branch can see the run empty in between.
+ *
+ * A wait (`api.waitForEvent`) is a branch too: `WaitStarted` when its step's result is decided,
+ * then either `WaitResumed` (its resume URL was called: its step is requested on that branch) or
+ * `WaitTimedOut` (its timeout came: the branch finishes there). Which of the two happens is
+ * decided once, outside (the enrollment service reserves one outcome per wait); both are keyed
+ * by the execution the wait resumes, so a wait's events stay in order.
  */
-import type { ActionContext, ErrorInfo, WorkflowDefinition, WorkflowStep } from '@codestep/contracts';
+import type { ActionContext, ErrorInfo, WaitRequest, WorkflowDefinition, WorkflowStep } from '@codestep/contracts';
 import { deterministicId, type RunBounds } from '@codestep/core';
 import { envelope, type Envelope } from '@codestep/events';
 import { actionRequested, advance, enrollmentFailed, executionIdFor, onActionResult, requireContext, type RetryPolicy } from './enrollment.decider.ts';
@@ -32,6 +38,10 @@ export interface RunState {
   runs: Record<string, StepRun>;
   /** The event id of the result whose decision failed the enrollment: later results are ignored. */
   failedBy?: string;
+  /** The manual retry round (`ActionContext.retryRound`) of that failure (absent: 0). */
+  failedRound?: number;
+  /** The latest manual retry of the enrollment (`EnrollmentRetried.round`; absent: none): a failure of an earlier round no longer ends the run. */
+  retried?: number;
   /** The enrollment completed: nothing more is kept (its runs are dropped). */
   completed?: boolean;
 }
@@ -53,6 +63,21 @@ export function childBranchId(executionId: string, index: number): string {
 /** Sorted, so that the same sets give the same document whatever order they were built in. */
 const union = (a: string[], b: string[]): string[] => (b.every((x) => a.includes(x)) ? a : [...new Set([...a, ...b])].sort());
 
+/**
+ * The run has failed, and no manual retry (`POST /v1/enrollments/{id}/retry`) came after that
+ * failure. `round`: the retry round of the result being decided, proof of a retry even before its
+ * `EnrollmentRetried` (another topic) has reached the state.
+ */
+export function runHasFailed(state: RunState, round = 0): boolean {
+  return !!state.failedBy && (state.failedRound ?? 0) >= Math.max(state.retried ?? 0, round);
+}
+
+/** The state marked failed by `failedBy` in retry round `round` (the latest round's failure is kept, whatever the order). */
+function failedIn(state: RunState, failedBy: string, round: number): RunState {
+  if (state.failedBy && (state.failedRound ?? 0) >= round) return state;
+  return round ? { ...state, failedBy, failedRound: round } : { ...state, failedBy };
+}
+
 /** The branches still running in `run`. */
 export function openBranches(run: StepRun): number {
   const finished = new Set(run.finished);
@@ -68,15 +93,31 @@ export function openBranches(run: StepRun): number {
 export function applyToRunState(state: RunState, env: Envelope): RunState {
   const body = env.event;
   if (body.$case === 'enrollmentCompleted') return { tenantId: state.tenantId, runs: {}, completed: true };
-  if (body.$case === 'enrollmentFailed') return state.failedBy ? state : { ...state, failedBy: env.causationId || env.eventId };
-  if (body.$case !== 'actionSucceeded' || state.completed) return state;
+  if (body.$case === 'enrollmentFailed') return failedIn(state, env.causationId || env.eventId, body.value.context?.retryRound ?? 0);
+  // A manual retry runs the failed step again: the failure of an earlier round no longer ends the run.
+  if (body.$case === 'enrollmentRetried') return (state.retried ?? 0) >= body.value.round ? state : { ...state, retried: body.value.round };
+  if (state.completed) return state;
+  // A wait that timed out ends its branch (its step never runs).
+  if (body.$case === 'waitTimedOut') {
+    const ctx = body.value.context;
+    if (!ctx?.step) return state;
+    const key = String(ctx.stepIndex);
+    const run = state.runs[key] ?? { started: [ROOT_BRANCH], finished: [] };
+    return { ...state, runs: { ...state.runs, [key]: { started: union(run.started, [branchOf(ctx)]), finished: union(run.finished, [branchOf(ctx)]) } } };
+  }
+  if (body.$case !== 'actionSucceeded') return state;
   const ctx = body.value.context;
   if (!ctx?.step) return state;
   const key = String(ctx.stepIndex);
   const run = state.runs[key] ?? { started: [ROOT_BRANCH], finished: [] };
-  const children = body.value.nextSteps.map((_, i) => childBranchId(body.value.executionId, i));
+  const children = childBranches(body.value.executionId, body.value.nextSteps.length + body.value.waits.length);
   const next: StepRun = { started: union(run.started, children), finished: union(run.finished, [branchOf(ctx)]) };
   return { ...state, runs: { ...state.runs, [key]: next } };
+}
+
+/** The branches a step's result starts: its next steps', then its waits' (in call order). */
+function childBranches(executionId: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => childBranchId(executionId, i));
 }
 
 /** What {@link decideStepResult} returns: the state to write and the events to append. */
@@ -114,6 +155,7 @@ interface HookErrorData {
  */
 export function decideStepResult(wf: WorkflowDefinition, tenantId: string, result: Envelope, retry: RetryPolicy, bounds: RunBounds, before: RunState, now: number): StepDecision {
   const body = result.event;
+  if (body.$case === 'waitResumed' || body.$case === 'waitTimedOut') return decideWaitEnd(wf, tenantId, result, before, now);
   if (body.$case !== 'actionSucceeded' && body.$case !== 'actionFailed') return { state: before, events: [] };
   const ctx = requireContext(body.value.context);
   const hook = ctx.step?.name;
@@ -146,32 +188,126 @@ function decideStep(wf: WorkflowDefinition, tenantId: string, result: Envelope, 
   const ctx = requireContext(body.value.context);
   const state = applyToRunState(before, result);
   // A run that failed ends there: what its other branches still report schedules nothing.
-  if ((before.failedBy && before.failedBy !== result.eventId) || before.completed) return { state, events: [] };
+  const round = ctx.retryRound ?? 0;
+  if ((runHasFailed(before, round) && before.failedBy !== result.eventId) || before.completed) return { state, events: [] };
   if (body.$case === 'actionFailed') {
     const events = onActionResult(wf, tenantId, result, retry, now);
-    return { state: events.some((e) => e.event.$case === 'enrollmentFailed') ? { ...state, failedBy: result.eventId } : state, events };
+    return { state: events.some((e) => e.event.$case === 'enrollmentFailed') ? failedIn(state, result.eventId, round) : state, events };
   }
   const succeeded = body.value;
   const run = state.runs[String(ctx.stepIndex)]!;
   const depth = (ctx.step?.depth ?? 0) + 1;
   const fail = (message: string): StepDecision => ({
-    state: { ...state, failedBy: result.eventId },
+    state: failedIn(state, result.eventId, round),
     events: [enrollmentFailed(tenantId, ctx, { code: 'WORKFLOW_LIMIT', message, retryable: false, retryAfterMs: 0 } satisfies ErrorInfo, result.eventId, now)],
   });
-  if (succeeded.nextSteps.length) {
+  if (succeeded.nextSteps.length || succeeded.waits.length) {
     if (depth > bounds.maxDepth) {
+      const first = succeeded.nextSteps[0]?.action ?? `a wait for ${succeeded.waits[0]!.action}`;
       return fail(
-        `step ${ctx.step?.name ?? 'start'} scheduled ${succeeded.nextSteps[0]!.action} at chain depth ${depth}, over the cap of ${bounds.maxDepth} (CODESTEP_STEP_MAX_DEPTH): a step that schedules itself must stop at some point`,
+        `step ${ctx.step?.name ?? 'start'} scheduled ${first} at chain depth ${depth}, over the cap of ${bounds.maxDepth} (CODESTEP_STEP_MAX_DEPTH): a step that schedules itself must stop at some point`,
       );
     }
     if (run.started.length - 1 > bounds.maxBranches) {
       return fail(`the run scheduled ${run.started.length - 1} steps in all, over the cap of ${bounds.maxBranches} (CODESTEP_STEP_MAX_BRANCHES)`);
     }
     // Due times count from when the step finished (its result's time), so a redelivered result schedules the same timers.
-    return { state, events: succeeded.nextSteps.map((next, i) => stepScheduled(tenantId, ctx, succeeded.executionId, i, next, depth, result.eventId, result.occurredAt, now)) };
+    const from = result.occurredAt;
+    const scheduled = succeeded.nextSteps.map((next, i) => stepScheduled(tenantId, ctx, succeeded.executionId, i, next, depth, result.eventId, from, now));
+    const waits = succeeded.waits.map((wait, i) => waitStarted(tenantId, ctx, succeeded.executionId, succeeded.nextSteps.length + i, wait, depth, result.eventId, from, now));
+    return { state, events: [...scheduled, ...waits] };
   }
   if (openBranches(run) > 0) return { state, events: [] };
   return { state, events: advance(wf, tenantId, { ...ctx, step: undefined }, succeeded.outputFields, result.eventId, now), completes: true };
+}
+
+/**
+ * A wait ended. Resumed: its step is requested on the wait's branch (unless the run has ended).
+ * Timed out: its branch finishes there, and the run completes if it was the last one open
+ * (through `onWorkflowComplete` when the class defines it).
+ */
+function decideWaitEnd(wf: WorkflowDefinition, tenantId: string, ended: Envelope, before: RunState, now: number): StepDecision {
+  const body = ended.event;
+  if (body.$case !== 'waitResumed' && body.$case !== 'waitTimedOut') return { state: before, events: [] };
+  const ctx = requireContext(body.value.context);
+  const state = applyToRunState(before, ended);
+  if (runHasFailed(before, ctx.retryRound ?? 0) || before.completed) return { state, events: [] };
+  const run = state.runs[String(ctx.stepIndex)];
+  if (body.$case === 'waitResumed') {
+    // A branch already finished (it cannot be: one outcome per wait) schedules nothing.
+    if (run?.finished.includes(branchOf(ctx))) return { state, events: [] };
+    return { state, events: [actionRequested(wf, tenantId, { ...ctx, attempt: 1, firstAttemptAt: ended.occurredAt }, ended.eventId, now)] };
+  }
+  if (run && openBranches(run) > 0) return { state, events: [] };
+  const code = wf.actions[ctx.stepIndex]?.code ?? '';
+  if (definesHook(code, 'onWorkflowComplete')) return { state, events: [hookRequest(wf, tenantId, ctx, 'onWorkflowComplete', null, ended, now)] };
+  return { state, events: advance(wf, tenantId, { ...ctx, step: undefined }, {}, ended.eventId, now) };
+}
+
+/** The step a wait resumes: its execution id and context (attempt 1 on the wait's own branch). */
+function waitStep(parent: ActionContext, parentExecutionId: string, index: number, wait: WaitRequest, depth: number, from: number): { executionId: string; context: ActionContext } {
+  const branchId = childBranchId(parentExecutionId, index);
+  const step: WorkflowStep = { name: wait.action, branchId, depth, dataJson: wait.payloadJson, parentExecutionId };
+  return { executionId: executionIdFor(parent.enrollmentId, parent.stepIndex, 1, branchId, parent.retryRound ?? 0), context: { ...parent, attempt: 1, firstAttemptAt: from, step } };
+}
+
+function waitStarted(tenantId: string, parent: ActionContext, parentExecutionId: string, index: number, wait: WaitRequest, depth: number, causationId: string, from: number, now: number): Envelope {
+  const dueAt = from + Math.max(0, wait.timeoutMs);
+  const { executionId, context } = waitStep(parent, parentExecutionId, index, wait, depth, from);
+  return envelope(
+    { eventId: deterministicId('evt', 'wait-started', executionId), tenantId, aggregateId: executionId, occurredAt: now, causationId, correlationId: parent.enrollmentId },
+    { $case: 'waitStarted', value: { executionId, context, dueAt, tokenHash: wait.tokenHash, redirectUrl: wait.redirectUrl, startedBy: parentExecutionId } },
+  );
+}
+
+/**
+ * A wait's data once resumed: its payload with the request's fields over it (an object), or the
+ * request's data alone when the payload is not an object.
+ */
+export function mergeWaitData(payloadJson: string, data: Record<string, unknown>): unknown {
+  const payload = JSON.parse(payloadJson || 'null') as unknown;
+  return typeof payload === 'object' && payload !== null && !Array.isArray(payload)
+    ? { ...(payload as Record<string, unknown>), ...data }
+    : Object.keys(data).length || payload === null
+      ? data
+      : payload;
+}
+
+/** The wait `started` was resumed with `dataJson` (the step's data, merged) by a `method` request. */
+export function waitResumed(started: Envelope, dataJson: string, method: string, now: number): Envelope {
+  if (started.event.$case !== 'waitStarted') throw new Error('not a WaitStarted');
+  const { executionId, context } = started.event.value;
+  const ctx = requireContext(context);
+  const step = { ...ctx.step!, dataJson };
+  return envelope(
+    {
+      eventId: deterministicId('evt', 'wait-resumed', executionId),
+      tenantId: started.tenantId,
+      aggregateId: executionId,
+      occurredAt: now,
+      causationId: started.eventId,
+      correlationId: ctx.enrollmentId,
+    },
+    { $case: 'waitResumed', value: { executionId, context: { ...ctx, step }, method } },
+  );
+}
+
+/** The wait `started` timed out (stamped with its due time, so deciding it twice gives the same record). */
+export function waitTimedOut(started: Envelope): Envelope {
+  if (started.event.$case !== 'waitStarted') throw new Error('not a WaitStarted');
+  const { executionId, context, dueAt } = started.event.value;
+  const ctx = requireContext(context);
+  return envelope(
+    {
+      eventId: deterministicId('evt', 'wait-timed-out', executionId),
+      tenantId: started.tenantId,
+      aggregateId: executionId,
+      occurredAt: dueAt,
+      causationId: started.eventId,
+      correlationId: ctx.enrollmentId,
+    },
+    { $case: 'waitTimedOut', value: { executionId, context: ctx, dueAt } },
+  );
 }
 
 function stepScheduled(
@@ -189,7 +325,8 @@ function stepScheduled(
   const dueAt = from + Math.max(0, next.delayMs);
   const step: WorkflowStep = { name: next.action, branchId, depth, dataJson: next.payloadJson, parentExecutionId };
   const context: ActionContext = { ...parent, attempt: 1, firstAttemptAt: dueAt, step };
-  const executionId = executionIdFor(parent.enrollmentId, parent.stepIndex, 1, branchId);
+  // The id its request will have (a manual retry's round is part of it).
+  const executionId = executionIdFor(parent.enrollmentId, parent.stepIndex, 1, branchId, parent.retryRound ?? 0);
   return envelope(
     { eventId: deterministicId('evt', 'step-scheduled', executionId), tenantId, aggregateId: executionId, occurredAt: now, causationId, correlationId: parent.enrollmentId },
     { $case: 'stepScheduled', value: { executionId, context, dueAt, scheduledBy: parentExecutionId } },

@@ -257,6 +257,16 @@ describe('codestep run, the action contract', () => {
     assert.match(text.stdout, /Scheduled next steps \(not run here\):\n {2}remind in 300 s with \{"order":"#1001"\}/);
   });
 
+  it('shows the waits a JsWorkflows step asked for (api.waitForEvent), without a resume token', async () => {
+    const json = await run([fixture('approval.workflow.js'), '--event', fixture('order.json'), '--json']);
+    assert.equal(json.code, 0, json.stdout);
+    const parsed = JSON.parse(json.stdout) as { returnValue: unknown; waits: unknown };
+    assert.deepEqual(parsed.returnValue, { approvalRequested: true });
+    assert.deepEqual(parsed.waits, [{ action: 'onApproved', timeoutMs: 7_200_000, payload: { order: '#1001' }, redirectUrl: null }]);
+    const text = await run([fixture('approval.workflow.js'), '--event', fixture('order.json')]);
+    assert.match(text.stdout, /Waits \(api\.waitForEvent; not resumable here\):\n {2}onApproved with \{"order":"#1001"\}, timing out in 7200 s/);
+  });
+
   it('prints a readable summary without --json', async () => {
     const ok = await run([fixture('hello.action.js')]);
     assert.equal(ok.code, 0);

@@ -224,6 +224,11 @@ function summary(result: ExecutionResult, runtime: 'hubspot' | 'jsworkflows'): s
     lines.push('Scheduled next steps (not run here):');
     for (const step of result.nextSteps) lines.push(`  ${step.action} in ${step.delayMs / 1000} s with ${step.payloadJson}`);
   }
+  if (result.waits?.length) {
+    // Nothing listens to a resume URL here: the platform does.
+    lines.push('Waits (api.waitForEvent; not resumable here):');
+    for (const wait of result.waits) lines.push(`  ${wait.action} with ${wait.payloadJson}, timing out in ${wait.timeoutMs / 1000} s`);
+  }
   if (result.logs.length) {
     lines.push('Logs:');
     for (const line of result.logs) lines.push(`  [${line.level}] ${line.message.replaceAll('\n', '\n    ')}`);
@@ -244,6 +249,7 @@ function jsonResult(result: ExecutionResult): string {
   if ('returnValue' in result) out.returnValue = result.returnValue;
   if (result.httpResponse) out.httpResponse = result.httpResponse;
   if (result.nextSteps?.length) out.nextSteps = result.nextSteps.map((s) => ({ action: s.action, delayMs: s.delayMs, payload: JSON.parse(s.payloadJson) as unknown }));
+  if (result.waits?.length) out.waits = result.waits.map((w) => ({ action: w.action, timeoutMs: w.timeoutMs, payload: JSON.parse(w.payloadJson) as unknown, redirectUrl: w.redirectUrl || null }));
   return JSON.stringify(out) + '\n';
 }
 

@@ -278,6 +278,36 @@ describe('JsWorkflows steps, delays and fan-out (embedded)', () => {
     assert.deepEqual(enrollment.executions.at(-1).returnValue, { v: 1 });
   });
 
+  it('completes a failed run retried by hand: its failed step runs again and the run goes on to its next step', async () => {
+    const wf = await createWorkflow(
+      call,
+      'retried',
+      `class Workflow {
+        async start(d, h, api) { await api.scheduleNextStep({ delay: 0, action: 'flaky' }); }
+        async flaky(d, h, api) {
+          // Fails the first time only: the dedupe key outlives the failed run.
+          if (!(await api.dedupe('flaky')).locked) throw new Error('not yet');
+          await api.scheduleNextStep({ delay: 0, action: 'last' });
+        }
+        async last() { return { done: true }; }
+      }`,
+    );
+    const id = await enroll(call, wf, {});
+    const failed = await finished(call, id);
+    assert.equal(failed.status, 'failed');
+    const retry = await call('POST', `/v1/enrollments/${id}/retry`, {});
+    assert.equal(retry.status, 202, JSON.stringify(retry.body));
+    const done = await finished(call, id);
+    assert.equal(done.status, 'completed', JSON.stringify(done.error));
+    assert.deepEqual(done.executions.map((x: any) => [x.workflowStep.name, x.status]).sort(), [
+      ['flaky', 'failed'],
+      ['flaky', 'succeeded'],
+      ['last', 'succeeded'],
+      ['start', 'succeeded'],
+    ]);
+    assert.deepEqual(done.executions.find((x: any) => x.workflowStep.name === 'last').returnValue, { done: true });
+  });
+
   it('rebuilds the run states, timers and history from the log, equal to the live ones (codestep replay --verify)', async () => {
     await new Promise((r) => setTimeout(r, 1500)); // let the projections apply the tail of the log
     assert.equal(await platform.stop(), 0);

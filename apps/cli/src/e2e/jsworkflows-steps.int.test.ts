@@ -2,8 +2,9 @@
  * JsWorkflows steps in distributed mode: every app its own process over real Kafka and FerretDB,
  * two executors. A fan-out of 50 branches, each incrementing one `api.runStore` counter from
  * whichever executor runs it, completes through `onWorkflowComplete` with the counter at exactly
- * 50; a chain with a delay fires from the enrollment service's timers; the projections are then
- * rebuilt from the topics and found equal to the live ones.
+ * 50; a chain with a delay fires from the enrollment service's timers; an approval waits for
+ * its resume URL (POSTed through the gateway, once) and another wait times out; the projections
+ * are then rebuilt from the topics and found equal to the live ones.
  * Needs KAFKA_BROKERS and MONGODB_URI (npm test sets them).
  */
 import assert from 'node:assert/strict';
@@ -30,6 +31,15 @@ const FAN_OUT = `class Workflow {
 const CHAIN = `class Workflow {
   async start(data, headers, api) { await api.scheduleNextStep({ delay: 2, action: 'later', payload: { at: Date.now() } }); }
   async later({ at }) { return { waitedMs: Date.now() - at }; }
+}`;
+
+const APPROVAL = `class Workflow {
+  async start(data, headers, api) {
+    const approval = await api.waitForEvent({ action: 'approved', payload: { order: 7 } });
+    const ignored = await api.waitForEvent({ action: 'approved', payload: { order: 8 }, timeout: 2 });
+    return { approve: approval.resumeUrl, ignore: ignored.resumeUrl };
+  }
+  async approved(data) { return data; }
 }`;
 
 describe('JsWorkflows steps in distributed mode', { skip: !brokers || !mongoUri ? 'KAFKA_BROKERS and MONGODB_URI are not set (npm test starts the servers)' : false }, () => {
@@ -75,6 +85,38 @@ describe('JsWorkflows steps in distributed mode', { skip: !brokers || !mongoUri 
     const enrollment = await run(CHAIN);
     assert.equal(enrollment.status, 'completed', JSON.stringify(enrollment.error));
     assert.ok(enrollment.executions.at(-1).returnValue.waitedMs >= 2000);
+  });
+
+  it('resumes a wait once through the gateway and times out another from the timers; the run completes when both have ended', async () => {
+    const wf = await call('POST', '/v1/workflows', { name: 'approval', objectType: 'WEBHOOK', actions: [{ id: 'flow', runtime: 'jsworkflows', code: APPROVAL }] });
+    assert.equal(wf.status, 201, JSON.stringify(wf.body));
+    const enrolled = await call('POST', `/v1/workflows/${wf.body.id}/enrollments`, { object: { objectType: 'WEBHOOK', objectId: randomBytes(4).toString('hex'), properties: {} } });
+    const urls = await waitFor('start to hand out the resume URLs', async () => {
+      const res = await call('GET', `/v1/enrollments/${enrolled.body.id}`);
+      return res.body.executions?.[0]?.returnValue;
+    });
+    assert.ok(urls.approve.startsWith(`${platform.url}/resume/rt_`), urls.approve);
+    const post = (url: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'ada' }) });
+    const [first, second] = await Promise.all([post(urls.approve), post(urls.approve)]);
+    assert.deepEqual([first.status, second.status].sort(), [200, 409]);
+    const done = await waitFor(
+      'the run to finish',
+      async () => {
+        const res = await call('GET', `/v1/enrollments/${enrolled.body.id}`);
+        return res.body.status !== 'running' ? res.body : undefined;
+      },
+      60_000,
+    );
+    assert.equal(done.status, 'completed', JSON.stringify(done.error));
+    const waits = done.executions.filter((x: any) => x.wait).map((x: any) => [x.wait.state, x.status, x.returnValue ?? null]);
+    assert.deepEqual(
+      waits.sort((a: any[], b: any[]) => String(a[0]).localeCompare(String(b[0]))),
+      [
+        ['resumed', 'succeeded', { order: 7, by: 'ada' }],
+        ['timed_out', 'timed_out', null],
+      ],
+    );
+    assert.equal((await post(urls.ignore)).status, 410);
   });
 
   it('rebuilds every projection from the topics, equal to the live ones', async () => {

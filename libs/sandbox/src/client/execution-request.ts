@@ -86,8 +86,9 @@ export async function prepareExecution(request: ExecutionRequest): Promise<{ ok:
     memoryMb,
   };
   if (input.runtime === 'jsworkflows') {
-    const { minDelayMs, maxDelayMs, maxPayloadChars, maxNextSteps } = input.scheduling ?? DEFAULT_STEP_POLICY;
-    execution.step = { name: input.step ?? 'start', scheduling: { minDelayMs, maxDelayMs, maxPayloadChars, maxNextSteps } };
+    const { minDelayMs, maxDelayMs, maxPayloadChars, maxNextSteps, maxWaitTimeoutMs, resumeBaseUrl } = { ...DEFAULT_STEP_POLICY, ...input.scheduling };
+    const resumeBase = (resumeBaseUrl ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
+    execution.step = { name: input.step ?? 'start', scheduling: { minDelayMs, maxDelayMs, maxPayloadChars, maxNextSteps, maxWaitTimeoutMs, resumeBaseUrl: resumeBase } };
   }
   if (request.outputFields) execution.outputFields = request.outputFields;
   if (request.traceparent) execution.traceparent = request.traceparent;

@@ -10,7 +10,7 @@
  * - an error was thrown, rejected, or raised in a timer → at once, as a failure.
  * After that, the session ignores anything the context still does.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { ErrorCode } from '@codestep/core';
 import type { EgressDns, EgressFetch, EgressResponse, SocketEgress } from '@codestep/egress';
 import { ConsoleLineCollector } from '../console-lines.collector.ts';
@@ -21,7 +21,7 @@ import type { WorkerExecution } from '../protocol.ts';
 import { ExecutionSockets } from './execution-sockets.ts';
 import { createRedactor, redactResultData, type Redactor } from '../redaction.ts';
 import { parseRetryAfter } from '../retry-after.ts';
-import type { ConsoleLine, ExecutionError, ExecutionResult, HttpResponseValue, NextStepRequest } from '../sandbox.types.ts';
+import type { ConsoleLine, ExecutionError, ExecutionResult, HttpResponseValue, NextStepRequest, WaitRequest } from '../sandbox.types.ts';
 import { SessionBuiltins } from './session-builtins.ts';
 
 /** Error codes the context may raise itself and that reach the result as they are. */
@@ -43,6 +43,16 @@ function nextStepsOf(value: unknown): NextStepRequest[] {
   return value.flatMap((v: unknown) => {
     const s = v as Partial<NextStepRequest> | null;
     return s && typeof s.action === 'string' && typeof s.delayMs === 'number' && typeof s.payloadJson === 'string' ? [{ action: s.action, delayMs: s.delayMs, payloadJson: s.payloadJson }] : [];
+  });
+}
+/** The waits as the entry part recorded them, each token replaced by its hash (what the platform keeps). */
+function waitsOf(value: unknown): WaitRequest[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((v: unknown) => {
+    const w = v as { action?: unknown; payloadJson?: unknown; timeoutMs?: unknown; redirectUrl?: unknown; token?: unknown } | null;
+    if (!w || typeof w.action !== 'string' || typeof w.payloadJson !== 'string' || typeof w.timeoutMs !== 'number' || typeof w.token !== 'string' || w.token === '') return [];
+    const tokenHash = createHash('sha256').update(w.token).digest('hex');
+    return [{ action: w.action, payloadJson: w.payloadJson, timeoutMs: w.timeoutMs, redirectUrl: typeof w.redirectUrl === 'string' ? w.redirectUrl : '', tokenHash }];
   });
 }
 const isPlatformCode = (code: unknown): code is ErrorCode => typeof code === 'string' && PLATFORM_CODES.has(code);
@@ -473,7 +483,7 @@ export class ExecutionSession {
         message: `The action's result is ${payload.length} characters of JSON; the limit is ${MAX_RESULT_CHARS}`,
       });
     }
-    let parsed: { outputFields?: unknown; returnValue?: unknown; notAnObject?: string; nextSteps?: unknown; httpResponse?: unknown };
+    let parsed: { outputFields?: unknown; returnValue?: unknown; notAnObject?: string; nextSteps?: unknown; waits?: unknown; httpResponse?: unknown };
     try {
       parsed = JSON.parse(payload) as typeof parsed;
     } catch {
@@ -487,6 +497,8 @@ export class ExecutionSession {
       if (response) result.httpResponse = response;
       const nextSteps = nextStepsOf(parsed.nextSteps);
       if (nextSteps.length) result.nextSteps = nextSteps;
+      const waits = waitsOf(parsed.waits);
+      if (waits.length) result.waits = waits;
       return result;
     }
     if (parsed.notAnObject !== undefined) {

@@ -7,7 +7,9 @@
  * - JsWorkflows: `new Workflow()[step](data, headers, api)` (`Workflow` or a default export;
  *   `step` is `start` unless the request names another method). `api.scheduleNextStep` checks
  *   each call against the bounds it is given and records it; the calls leave with the result
- *   (`nextSteps`), so a step that fails schedules nothing. `env` is a global of the secrets.
+ *   (`nextSteps`), so a step that fails schedules nothing. `api.waitForEvent` likewise records
+ *   its waits (`waits`), each with a resume token made here from the host's random bytes (the
+ *   worker keeps only its hash). `env` is a global of the secrets.
  * The result leaves as one JSON string (`complete` or `callback`); a throw or rejection as a
  * description (`fail`). Values of user code are only read here, inside the context.
  * Serialisation counts the characters it has produced and stops as soon as they pass the
@@ -34,7 +36,7 @@ type Exports = Record<string, unknown>;
 /** What the worker passes for a JsWorkflows step (see `WorkerExecution.step`). */
 interface StepConfig {
   name: string;
-  scheduling: { minDelayMs: number; maxDelayMs: number; maxPayloadChars: number; maxNextSteps: number };
+  scheduling: { minDelayMs: number; maxDelayMs: number; maxPayloadChars: number; maxNextSteps: number; maxWaitTimeoutMs?: number; resumeBaseUrl?: string };
 }
 
 /** Runs in the context (from its source text). */
@@ -71,6 +73,8 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
   let step: StepConfig = { name: 'start', scheduling: { minDelayMs: 10_000, maxDelayMs: 400 * 86_400_000, maxPayloadChars: 262_144, maxNextSteps: 1000 } };
   /** The next steps scheduled so far (JSON-ready: payloads already serialised). */
   const nextSteps: Array<{ action: string; delayMs: number; payloadJson: string }> = [];
+  /** The waits asked for so far (`api.waitForEvent`), with their tokens (hashed by the worker). */
+  const waits: Array<{ action: string; payloadJson: string; timeoutMs: number; redirectUrl: string; token: string }> = [];
   const fail = (thrown: unknown): void => {
     if (settled) return;
     settled = true;
@@ -80,7 +84,8 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
   const serialise = (value: unknown): unknown => {
     if (runtime === 'jsworkflows') {
       const out = httpResponse !== undefined ? { httpResponse } : value === undefined ? {} : { returnValue: value };
-      return nextSteps.length ? { ...out, nextSteps } : out;
+      const withSteps = nextSteps.length ? { ...out, nextSteps } : out;
+      return waits.length ? { ...withSteps, waits } : withSteps;
     }
     if (!isObjectLike(value)) return { notAnObject: value === null ? 'null' : typeof value };
     return { outputFields: readProperty(value, 'outputFields') };
@@ -165,22 +170,78 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
     return mathRound(core.NumberCtor(match[1]) * unit);
   };
   const seconds = (ms: number): string => `${ms / 1000} s`;
+  /** The step a call names: a method of the class other than start and the hooks. */
+  const stepActionOf = (instance: object, options: object, invalid: (message: string) => Error): string => {
+    const action = readProperty(options, 'action');
+    if (typeof action !== 'string' || action === '') throw invalid('action must be the name of a method of your Workflow class');
+    for (let i = 0; i < NOT_SCHEDULABLE.length; i++) {
+      if (action === NOT_SCHEDULABLE[i]) throw invalid(`"${action}" cannot be scheduled: ${action === 'start' ? 'start is the entry point of a run' : 'it is not a step'}; schedule another method`);
+    }
+    if (typeof methodOf(instance, action) !== 'function') throw invalid(`the Workflow class has no method ${jsonStringify(core.slice(action, 0, 80))}`);
+    return action;
+  };
+  /** A resume token: 24 random bytes of the host (192 bits), base64url. */
+  const resumeToken = (): string => {
+    const b64 = core.call('randomBytes', 24);
+    if (typeof b64 !== 'string' || b64.length !== 32) throw platformError(ErrorCtor, 'INVALID_STEP', 'api.waitForEvent: no random bytes for the resume token');
+    let out = 'rt_';
+    for (let i = 0; i < b64.length; i++) {
+      const c = core.slice(b64, i, i + 1);
+      out += c === '+' ? '-' : c === '/' ? '_' : c;
+    }
+    return out;
+  };
+  /**
+   * `api.waitForEvent({ action, payload, timeout, redirect_url })`: checked here (a bad call fails
+   * the step where it is); resolves with `{ token, resumeUrl }` at once, the wait itself starting
+   * when the step's result is recorded.
+   */
+  const waitForEventOf = (instance: object) =>
+    function waitForEvent(options: unknown): Promise<unknown> {
+      const invalid = (message: string): Error => platformError(ErrorCtor, 'INVALID_STEP', `api.waitForEvent: ${message}`);
+      if (!isObjectLike(options)) throw invalid('pass an object like { action: "onApproved", payload: {...}, timeout: "2 days" }');
+      const action = stepActionOf(instance, options as object, invalid);
+      const timeout = readProperty(options, 'timeout');
+      const timeoutMs = delayOf(timeout === undefined || timeout === null ? 86_400 : timeout);
+      if (typeof timeoutMs === 'string') throw invalid(core.slice(timeoutMs, 0, 5) === 'delay' ? `timeout${core.slice(timeoutMs, 5)}` : timeoutMs);
+      const { minDelayMs, maxPayloadChars, maxNextSteps } = step.scheduling;
+      const maxTimeoutMs = step.scheduling.maxWaitTimeoutMs ?? 30 * 86_400_000;
+      if (timeoutMs < minDelayMs || timeoutMs > maxTimeoutMs) throw invalid(`timeout of ${seconds(timeoutMs)} is outside the allowed ${seconds(minDelayMs)} to ${seconds(maxTimeoutMs)}`);
+      if (nextSteps.length + waits.length >= maxNextSteps) throw invalid(`a step may schedule and wait for at most ${maxNextSteps} next steps`);
+      const payload = readProperty(options, 'payload');
+      if (payload !== undefined && payload !== null && (!isObjectLike(payload) || typeof payload === 'function' || isArray(payload)))
+        throw invalid('payload must be an object: its fields are merged with what the resume URL receives (pass {} for none)');
+      let payloadJson: unknown;
+      try {
+        payloadJson = payload === undefined || payload === null ? '{}' : boundedStringify(payload, maxPayloadChars);
+      } catch (error) {
+        if (error === tooLarge) throw invalid(`payload is over ${maxPayloadChars} characters of JSON; keep large data elsewhere (api.runStore, your own storage)`);
+        throw invalid(`payload is not JSON: ${describeThrown(error).message}`);
+      }
+      if (typeof payloadJson !== 'string') payloadJson = '{}';
+      const redirect = readProperty(options, 'redirect_url');
+      let redirectUrl = '';
+      if (redirect !== undefined && redirect !== null && redirect !== '') {
+        if (typeof redirect !== 'string' || redirect.length > 2048 || reflectApply(regexpExec, /^https?:\/\/[^\s/]+/i, [redirect]) === null)
+          throw invalid('redirect_url must be an absolute http(s) URL (at most 2048 characters), or null for the confirmation page');
+        redirectUrl = redirect;
+      }
+      const token = resumeToken();
+      const base = typeof step.scheduling.resumeBaseUrl === 'string' ? step.scheduling.resumeBaseUrl : 'http://127.0.0.1:8080';
+      reflectApply(arrayPush, waits, [{ action, payloadJson: payloadJson as string, timeoutMs, redirectUrl, token }]);
+      return promiseResolve(objectFreeze({ token, resumeUrl: `${base}/resume/${token}` }));
+    };
   /** `api.scheduleNextStep({ delay, action, payload })`: checked here, so a bad call fails the step where it is. */
   const scheduleNextStepOf = (instance: object) =>
     function scheduleNextStep(options: unknown): Promise<unknown> {
       const invalid = (message: string): Error => platformError(ErrorCtor, 'INVALID_STEP', `api.scheduleNextStep: ${message}`);
       if (!isObjectLike(options)) throw invalid('pass an object like { delay: "5 min", action: "nextStep", payload: {...} }');
-      const action = readProperty(options, 'action');
-      if (typeof action !== 'string' || action === '') throw invalid('action must be the name of a method of your Workflow class');
-      for (let i = 0; i < NOT_SCHEDULABLE.length; i++) {
-        if (action === NOT_SCHEDULABLE[i]) throw invalid(`"${action}" cannot be scheduled: ${action === 'start' ? 'start is the entry point of a run' : 'it is not a step'}; schedule another method`);
-      }
-      if (typeof methodOf(instance, action) !== 'function') throw invalid(`the Workflow class has no method ${jsonStringify(core.slice(action, 0, 80))}`);
+      const action = stepActionOf(instance, options as object, invalid);
       const delayMs = delayOf(readProperty(options, 'delay') ?? 0);
       if (typeof delayMs === 'string') throw invalid(delayMs);
       const { minDelayMs, maxDelayMs, maxPayloadChars, maxNextSteps } = step.scheduling;
       if (delayMs < minDelayMs || delayMs > maxDelayMs) throw invalid(`delay of ${seconds(delayMs)} is outside the allowed ${seconds(minDelayMs)} to ${seconds(maxDelayMs)}`);
-      if (nextSteps.length >= maxNextSteps) throw invalid(`a step may schedule at most ${maxNextSteps} next steps`);
+      if (nextSteps.length + waits.length >= maxNextSteps) throw invalid(`a step may schedule at most ${maxNextSteps} next steps`);
       const payload = readProperty(options, 'payload');
       let payloadJson: unknown;
       try {
@@ -290,8 +351,10 @@ export function entryPart(core: ContextCore, logging: ConsolePart, modules: Requ
       const data = jsonParse(inputJson) as unknown;
       const headers = jsonParse(headersJson) as unknown;
       const log = (...args: unknown[]): void => emit('log', args);
-      // Hooks get a restricted api: no scheduling (the run is ending).
-      const api = isHook ? objectFreeze({ getOAuthToken, log, runStore, dedupe }) : objectFreeze({ getOAuthToken, scheduleNextStep: scheduleNextStepOf(instance), log, runStore, dedupe });
+      // Hooks get a restricted api: no scheduling, no waits (the run is ending).
+      const api = isHook
+        ? objectFreeze({ getOAuthToken, log, runStore, dedupe })
+        : objectFreeze({ getOAuthToken, scheduleNextStep: scheduleNextStepOf(instance), waitForEvent: waitForEventOf(instance), log, runStore, dedupe });
       const args = step.name === 'onWorkflowComplete' ? [api] : step.name === 'onWorkflowError' ? [errorOf(data), api] : [data, headers, api];
       result = reflectApply(method as (...a: unknown[]) => unknown, instance, args);
     } catch (error) {

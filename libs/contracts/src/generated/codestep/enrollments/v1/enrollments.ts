@@ -25,6 +25,23 @@ export const protobufPackage = "codestep.enrollments.v1";
 
 export const protobufFileName = "codestep/enrollments/v1/enrollments.proto";
 
+export interface ResumeWaitRequest {
+  token: string;
+  /** GET or POST */
+  method: string;
+  /** a JSON object: the POSTed body, or the query parameters of a GET */
+  dataJson: string;
+}
+
+export interface ResumeWaitResponse {
+  tenantId: string;
+  enrollmentId: string;
+  /** the step the wait resumes */
+  executionId: string;
+  action: string;
+  redirectUrl: string;
+}
+
 export interface RetryEnrollmentRequest {
   tenantId: string;
   enrollmentId: string;
@@ -150,6 +167,260 @@ export interface EnrollResponse {
   enrollmentId: string;
   workflowVersion: number;
 }
+
+function createBaseResumeWaitRequest(): ResumeWaitRequest {
+  return { token: "", method: "", dataJson: "" };
+}
+
+export const ResumeWaitRequest: MessageFns<ResumeWaitRequest> = {
+  encode(message: ResumeWaitRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== "") {
+      writer.uint32(10).string(message.token);
+    }
+    if (message.method !== "") {
+      writer.uint32(18).string(message.method);
+    }
+    if (message.dataJson !== "") {
+      writer.uint32(26).string(message.dataJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeWaitRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeWaitRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.dataJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeWaitRequest {
+    return {
+      token: isSet(object.token) ? globalThis.String(object.token) : "",
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      dataJson: isSet(object.dataJson)
+        ? globalThis.String(object.dataJson)
+        : isSet(object.data_json)
+        ? globalThis.String(object.data_json)
+        : "",
+    };
+  },
+
+  toJSON(message: ResumeWaitRequest): unknown {
+    const obj: any = {};
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.dataJson !== "") {
+      obj.dataJson = message.dataJson;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResumeWaitRequest>): ResumeWaitRequest {
+    return ResumeWaitRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResumeWaitRequest>): ResumeWaitRequest {
+    const message = createBaseResumeWaitRequest();
+    message.token = object.token ?? "";
+    message.method = object.method ?? "";
+    message.dataJson = object.dataJson ?? "";
+    return message;
+  },
+};
+
+function createBaseResumeWaitResponse(): ResumeWaitResponse {
+  return { tenantId: "", enrollmentId: "", executionId: "", action: "", redirectUrl: "" };
+}
+
+export const ResumeWaitResponse: MessageFns<ResumeWaitResponse> = {
+  encode(message: ResumeWaitResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.enrollmentId !== "") {
+      writer.uint32(18).string(message.enrollmentId);
+    }
+    if (message.executionId !== "") {
+      writer.uint32(26).string(message.executionId);
+    }
+    if (message.action !== "") {
+      writer.uint32(34).string(message.action);
+    }
+    if (message.redirectUrl !== "") {
+      writer.uint32(42).string(message.redirectUrl);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeWaitResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeWaitResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.enrollmentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.executionId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.redirectUrl = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeWaitResponse {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      enrollmentId: isSet(object.enrollmentId)
+        ? globalThis.String(object.enrollmentId)
+        : isSet(object.enrollment_id)
+        ? globalThis.String(object.enrollment_id)
+        : "",
+      executionId: isSet(object.executionId)
+        ? globalThis.String(object.executionId)
+        : isSet(object.execution_id)
+        ? globalThis.String(object.execution_id)
+        : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      redirectUrl: isSet(object.redirectUrl)
+        ? globalThis.String(object.redirectUrl)
+        : isSet(object.redirect_url)
+        ? globalThis.String(object.redirect_url)
+        : "",
+    };
+  },
+
+  toJSON(message: ResumeWaitResponse): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.enrollmentId !== "") {
+      obj.enrollmentId = message.enrollmentId;
+    }
+    if (message.executionId !== "") {
+      obj.executionId = message.executionId;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.redirectUrl !== "") {
+      obj.redirectUrl = message.redirectUrl;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResumeWaitResponse>): ResumeWaitResponse {
+    return ResumeWaitResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResumeWaitResponse>): ResumeWaitResponse {
+    const message = createBaseResumeWaitResponse();
+    message.tenantId = object.tenantId ?? "";
+    message.enrollmentId = object.enrollmentId ?? "";
+    message.executionId = object.executionId ?? "";
+    message.action = object.action ?? "";
+    message.redirectUrl = object.redirectUrl ?? "";
+    return message;
+  },
+};
 
 function createBaseRetryEnrollmentRequest(): RetryEnrollmentRequest {
   return { tenantId: "", enrollmentId: "", onLatestVersion: false, inputFields: undefined, reason: "", jobId: "" };
@@ -1953,6 +2224,19 @@ export const EnrollmentsService = {
     responseSerialize: (value: RetryJob): Buffer => Buffer.from(RetryJob.encode(value).finish()),
     responseDeserialize: (value: Buffer): RetryJob => RetryJob.decode(value),
   },
+  /**
+   * JsWorkflows: the resume URL of a wait was called (the token is the credential; its tenant is
+   * the wait's). Resumes the wait once; refused once it was resumed or timed out.
+   */
+  resumeWait: {
+    path: "/codestep.enrollments.v1.Enrollments/ResumeWait" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResumeWaitRequest): Buffer => Buffer.from(ResumeWaitRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResumeWaitRequest => ResumeWaitRequest.decode(value),
+    responseSerialize: (value: ResumeWaitResponse): Buffer => Buffer.from(ResumeWaitResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResumeWaitResponse => ResumeWaitResponse.decode(value),
+  },
 } as const;
 
 export interface EnrollmentsServer extends UntypedServiceImplementation {
@@ -1967,6 +2251,11 @@ export interface EnrollmentsServer extends UntypedServiceImplementation {
   /** Retries every failed enrollment of a workflow its filter matches (at most `limit`). */
   startRetryJob: handleUnaryCall<StartRetryJobRequest, RetryJob>;
   getRetryJob: handleUnaryCall<GetRetryJobRequest, RetryJob>;
+  /**
+   * JsWorkflows: the resume URL of a wait was called (the token is the credential; its tenant is
+   * the wait's). Resumes the wait once; refused once it was resumed or timed out.
+   */
+  resumeWait: handleUnaryCall<ResumeWaitRequest, ResumeWaitResponse>;
 }
 
 export interface EnrollmentsClient extends Client {
@@ -2050,6 +2339,25 @@ export interface EnrollmentsClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RetryJob) => void,
+  ): ClientUnaryCall;
+  /**
+   * JsWorkflows: the resume URL of a wait was called (the token is the credential; its tenant is
+   * the wait's). Resumes the wait once; refused once it was resumed or timed out.
+   */
+  resumeWait(
+    request: ResumeWaitRequest,
+    callback: (error: ServiceError | null, response: ResumeWaitResponse) => void,
+  ): ClientUnaryCall;
+  resumeWait(
+    request: ResumeWaitRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResumeWaitResponse) => void,
+  ): ClientUnaryCall;
+  resumeWait(
+    request: ResumeWaitRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResumeWaitResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -94,6 +94,19 @@ export interface NextStep {
   payloadJson: string;
 }
 
+/** A wait a JsWorkflows step asked for with api.waitForEvent (one per call). */
+export interface WaitRequest {
+  /** the method to run when resumed */
+  action: string;
+  /** merged with what the resume URL receives: the step's `data` */
+  payloadJson: string;
+  timeoutMs: number;
+  /** where a browser goes after resuming ("" = a confirmation page) */
+  redirectUrl: string;
+  /** SHA-256 (hex) of the resume token: the token itself (the credential) is never recorded. */
+  tokenHash: string;
+}
+
 /**
  * A tenant's execution limits, resolved within the operator's bounds: the defaults of an action
  * that sets none, and the ceilings no action goes above.
@@ -169,6 +182,11 @@ export interface ActionSucceeded {
    * sent as it is by an HTTP trigger; return_value_json is then empty.
    */
   httpResponseJson: string;
+  /**
+   * JsWorkflows: the waits the step asked for with api.waitForEvent, in call order (each a branch
+   * paused until its resume URL is called or it times out).
+   */
+  waits: WaitRequest[];
 }
 
 export interface ActionSucceeded_OutputFieldsEntry {
@@ -230,6 +248,45 @@ export interface StepScheduled {
   dueAt: number;
   /** the execution that called scheduleNextStep */
   scheduledBy: string;
+}
+
+/**
+ * JsWorkflows: a branch paused by api.waitForEvent until its resume URL is called (WaitResumed)
+ * or its timeout comes (WaitTimedOut, a durable timer of the enrollment service at due_at).
+ * Keyed by the execution the wait resumes (execution_id), like that execution's own events.
+ */
+export interface WaitStarted {
+  /** the step the wait resumes (attempt 1 on the wait's branch) */
+  executionId: string;
+  /** that step's context (step set; its data_json the wait's payload) */
+  context:
+    | ActionContext
+    | undefined;
+  /** when it times out, UNIX ms */
+  dueAt: number;
+  /** SHA-256 (hex) of the resume token */
+  tokenHash: string;
+  redirectUrl: string;
+  /** the execution that called waitForEvent */
+  startedBy: string;
+}
+
+/** The resume URL of a wait was called: its step runs with the payload merged with what came. */
+export interface WaitResumed {
+  executionId: string;
+  /** the step's context, data_json = the wait's payload merged with the request's data */
+  context:
+    | ActionContext
+    | undefined;
+  /** GET or POST */
+  method: string;
+}
+
+/** A wait's timeout came before its resume URL was called: its branch ends as timed out. */
+export interface WaitTimedOut {
+  executionId: string;
+  context: ActionContext | undefined;
+  dueAt: number;
 }
 
 function createBaseActionContext(): ActionContext {
@@ -982,6 +1039,155 @@ export const NextStep: MessageFns<NextStep> = {
     message.action = object.action ?? "";
     message.delayMs = object.delayMs ?? 0;
     message.payloadJson = object.payloadJson ?? "";
+    return message;
+  },
+};
+
+function createBaseWaitRequest(): WaitRequest {
+  return { action: "", payloadJson: "", timeoutMs: 0, redirectUrl: "", tokenHash: "" };
+}
+
+export const WaitRequest: MessageFns<WaitRequest> = {
+  encode(message: WaitRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.action !== "") {
+      writer.uint32(10).string(message.action);
+    }
+    if (message.payloadJson !== "") {
+      writer.uint32(18).string(message.payloadJson);
+    }
+    if (message.timeoutMs !== 0) {
+      writer.uint32(24).int64(message.timeoutMs);
+    }
+    if (message.redirectUrl !== "") {
+      writer.uint32(34).string(message.redirectUrl);
+    }
+    if (message.tokenHash !== "") {
+      writer.uint32(42).string(message.tokenHash);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WaitRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWaitRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.payloadJson = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.timeoutMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.redirectUrl = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.tokenHash = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WaitRequest {
+    return {
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      payloadJson: isSet(object.payloadJson)
+        ? globalThis.String(object.payloadJson)
+        : isSet(object.payload_json)
+        ? globalThis.String(object.payload_json)
+        : "",
+      timeoutMs: isSet(object.timeoutMs)
+        ? globalThis.Number(object.timeoutMs)
+        : isSet(object.timeout_ms)
+        ? globalThis.Number(object.timeout_ms)
+        : 0,
+      redirectUrl: isSet(object.redirectUrl)
+        ? globalThis.String(object.redirectUrl)
+        : isSet(object.redirect_url)
+        ? globalThis.String(object.redirect_url)
+        : "",
+      tokenHash: isSet(object.tokenHash)
+        ? globalThis.String(object.tokenHash)
+        : isSet(object.token_hash)
+        ? globalThis.String(object.token_hash)
+        : "",
+    };
+  },
+
+  toJSON(message: WaitRequest): unknown {
+    const obj: any = {};
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.payloadJson !== "") {
+      obj.payloadJson = message.payloadJson;
+    }
+    if (message.timeoutMs !== 0) {
+      obj.timeoutMs = Math.round(message.timeoutMs);
+    }
+    if (message.redirectUrl !== "") {
+      obj.redirectUrl = message.redirectUrl;
+    }
+    if (message.tokenHash !== "") {
+      obj.tokenHash = message.tokenHash;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WaitRequest>): WaitRequest {
+    return WaitRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WaitRequest>): WaitRequest {
+    const message = createBaseWaitRequest();
+    message.action = object.action ?? "";
+    message.payloadJson = object.payloadJson ?? "";
+    message.timeoutMs = object.timeoutMs ?? 0;
+    message.redirectUrl = object.redirectUrl ?? "";
+    message.tokenHash = object.tokenHash ?? "";
     return message;
   },
 };
@@ -1766,6 +1972,7 @@ function createBaseActionSucceeded(): ActionSucceeded {
     returnValueJson: "",
     nextSteps: [],
     httpResponseJson: "",
+    waits: [],
   };
 }
 
@@ -1791,6 +1998,9 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     }
     if (message.httpResponseJson !== "") {
       writer.uint32(58).string(message.httpResponseJson);
+    }
+    for (const v of message.waits) {
+      WaitRequest.encode(v!, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1867,6 +2077,14 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
             message.httpResponseJson = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.waits.push(WaitRequest.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1934,6 +2152,9 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
         : isSet(object.http_response_json)
         ? globalThis.String(object.http_response_json)
         : "",
+      waits: globalThis.Array.isArray(object?.waits)
+        ? object.waits.map((e: any) => WaitRequest.fromJSON(e))
+        : [],
     };
   },
 
@@ -1966,6 +2187,9 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     if (message.httpResponseJson !== "") {
       obj.httpResponseJson = message.httpResponseJson;
     }
+    if (message.waits?.length) {
+      obj.waits = message.waits.map((e) => WaitRequest.toJSON(e));
+    }
     return obj;
   },
 
@@ -1991,6 +2215,7 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     message.returnValueJson = object.returnValueJson ?? "";
     message.nextSteps = object.nextSteps?.map((e) => NextStep.fromPartial(e)) || [];
     message.httpResponseJson = object.httpResponseJson ?? "";
+    message.waits = object.waits?.map((e) => WaitRequest.fromPartial(e)) || [];
     return message;
   },
 };
@@ -2708,6 +2933,395 @@ export const StepScheduled: MessageFns<StepScheduled> = {
       : undefined;
     message.dueAt = object.dueAt ?? 0;
     message.scheduledBy = object.scheduledBy ?? "";
+    return message;
+  },
+};
+
+function createBaseWaitStarted(): WaitStarted {
+  return { executionId: "", context: undefined, dueAt: 0, tokenHash: "", redirectUrl: "", startedBy: "" };
+}
+
+export const WaitStarted: MessageFns<WaitStarted> = {
+  encode(message: WaitStarted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.executionId !== "") {
+      writer.uint32(10).string(message.executionId);
+    }
+    if (message.context !== undefined) {
+      ActionContext.encode(message.context, writer.uint32(18).fork()).join();
+    }
+    if (message.dueAt !== 0) {
+      writer.uint32(24).int64(message.dueAt);
+    }
+    if (message.tokenHash !== "") {
+      writer.uint32(34).string(message.tokenHash);
+    }
+    if (message.redirectUrl !== "") {
+      writer.uint32(42).string(message.redirectUrl);
+    }
+    if (message.startedBy !== "") {
+      writer.uint32(50).string(message.startedBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WaitStarted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWaitStarted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.executionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.context = ActionContext.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.dueAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tokenHash = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.redirectUrl = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.startedBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WaitStarted {
+    return {
+      executionId: isSet(object.executionId)
+        ? globalThis.String(object.executionId)
+        : isSet(object.execution_id)
+        ? globalThis.String(object.execution_id)
+        : "",
+      context: isSet(object.context) ? ActionContext.fromJSON(object.context) : undefined,
+      dueAt: isSet(object.dueAt)
+        ? globalThis.Number(object.dueAt)
+        : isSet(object.due_at)
+        ? globalThis.Number(object.due_at)
+        : 0,
+      tokenHash: isSet(object.tokenHash)
+        ? globalThis.String(object.tokenHash)
+        : isSet(object.token_hash)
+        ? globalThis.String(object.token_hash)
+        : "",
+      redirectUrl: isSet(object.redirectUrl)
+        ? globalThis.String(object.redirectUrl)
+        : isSet(object.redirect_url)
+        ? globalThis.String(object.redirect_url)
+        : "",
+      startedBy: isSet(object.startedBy)
+        ? globalThis.String(object.startedBy)
+        : isSet(object.started_by)
+        ? globalThis.String(object.started_by)
+        : "",
+    };
+  },
+
+  toJSON(message: WaitStarted): unknown {
+    const obj: any = {};
+    if (message.executionId !== "") {
+      obj.executionId = message.executionId;
+    }
+    if (message.context !== undefined) {
+      obj.context = ActionContext.toJSON(message.context);
+    }
+    if (message.dueAt !== 0) {
+      obj.dueAt = Math.round(message.dueAt);
+    }
+    if (message.tokenHash !== "") {
+      obj.tokenHash = message.tokenHash;
+    }
+    if (message.redirectUrl !== "") {
+      obj.redirectUrl = message.redirectUrl;
+    }
+    if (message.startedBy !== "") {
+      obj.startedBy = message.startedBy;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WaitStarted>): WaitStarted {
+    return WaitStarted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WaitStarted>): WaitStarted {
+    const message = createBaseWaitStarted();
+    message.executionId = object.executionId ?? "";
+    message.context = (object.context !== undefined && object.context !== null)
+      ? ActionContext.fromPartial(object.context)
+      : undefined;
+    message.dueAt = object.dueAt ?? 0;
+    message.tokenHash = object.tokenHash ?? "";
+    message.redirectUrl = object.redirectUrl ?? "";
+    message.startedBy = object.startedBy ?? "";
+    return message;
+  },
+};
+
+function createBaseWaitResumed(): WaitResumed {
+  return { executionId: "", context: undefined, method: "" };
+}
+
+export const WaitResumed: MessageFns<WaitResumed> = {
+  encode(message: WaitResumed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.executionId !== "") {
+      writer.uint32(10).string(message.executionId);
+    }
+    if (message.context !== undefined) {
+      ActionContext.encode(message.context, writer.uint32(18).fork()).join();
+    }
+    if (message.method !== "") {
+      writer.uint32(26).string(message.method);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WaitResumed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWaitResumed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.executionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.context = ActionContext.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WaitResumed {
+    return {
+      executionId: isSet(object.executionId)
+        ? globalThis.String(object.executionId)
+        : isSet(object.execution_id)
+        ? globalThis.String(object.execution_id)
+        : "",
+      context: isSet(object.context) ? ActionContext.fromJSON(object.context) : undefined,
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+    };
+  },
+
+  toJSON(message: WaitResumed): unknown {
+    const obj: any = {};
+    if (message.executionId !== "") {
+      obj.executionId = message.executionId;
+    }
+    if (message.context !== undefined) {
+      obj.context = ActionContext.toJSON(message.context);
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WaitResumed>): WaitResumed {
+    return WaitResumed.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WaitResumed>): WaitResumed {
+    const message = createBaseWaitResumed();
+    message.executionId = object.executionId ?? "";
+    message.context = (object.context !== undefined && object.context !== null)
+      ? ActionContext.fromPartial(object.context)
+      : undefined;
+    message.method = object.method ?? "";
+    return message;
+  },
+};
+
+function createBaseWaitTimedOut(): WaitTimedOut {
+  return { executionId: "", context: undefined, dueAt: 0 };
+}
+
+export const WaitTimedOut: MessageFns<WaitTimedOut> = {
+  encode(message: WaitTimedOut, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.executionId !== "") {
+      writer.uint32(10).string(message.executionId);
+    }
+    if (message.context !== undefined) {
+      ActionContext.encode(message.context, writer.uint32(18).fork()).join();
+    }
+    if (message.dueAt !== 0) {
+      writer.uint32(24).int64(message.dueAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WaitTimedOut {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWaitTimedOut();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.executionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.context = ActionContext.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.dueAt = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WaitTimedOut {
+    return {
+      executionId: isSet(object.executionId)
+        ? globalThis.String(object.executionId)
+        : isSet(object.execution_id)
+        ? globalThis.String(object.execution_id)
+        : "",
+      context: isSet(object.context) ? ActionContext.fromJSON(object.context) : undefined,
+      dueAt: isSet(object.dueAt)
+        ? globalThis.Number(object.dueAt)
+        : isSet(object.due_at)
+        ? globalThis.Number(object.due_at)
+        : 0,
+    };
+  },
+
+  toJSON(message: WaitTimedOut): unknown {
+    const obj: any = {};
+    if (message.executionId !== "") {
+      obj.executionId = message.executionId;
+    }
+    if (message.context !== undefined) {
+      obj.context = ActionContext.toJSON(message.context);
+    }
+    if (message.dueAt !== 0) {
+      obj.dueAt = Math.round(message.dueAt);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WaitTimedOut>): WaitTimedOut {
+    return WaitTimedOut.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WaitTimedOut>): WaitTimedOut {
+    const message = createBaseWaitTimedOut();
+    message.executionId = object.executionId ?? "";
+    message.context = (object.context !== undefined && object.context !== null)
+      ? ActionContext.fromPartial(object.context)
+      : undefined;
+    message.dueAt = object.dueAt ?? 0;
     return message;
   },
 };

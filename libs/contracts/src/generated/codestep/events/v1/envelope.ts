@@ -14,6 +14,9 @@ import {
   ActionStarted,
   ActionSucceeded,
   StepScheduled,
+  WaitResumed,
+  WaitStarted,
+  WaitTimedOut,
 } from "./action.ts";
 import {
   ConnectionAuthorized,
@@ -84,6 +87,11 @@ export interface EventEnvelope {
     | { $case: "tenantLimitsSet"; value: TenantLimitsSet }
     | { $case: "hubspotCallbackCompleted"; value: HubSpotCallbackCompleted }
     | { $case: "hubspotTriggerSet"; value: HubSpotTriggerSet }
+    | //
+    /** JsWorkflows waits (api.waitForEvent), on the actions topic. */
+    { $case: "waitStarted"; value: WaitStarted }
+    | { $case: "waitResumed"; value: WaitResumed }
+    | { $case: "waitTimedOut"; value: WaitTimedOut }
     | undefined;
 }
 
@@ -202,6 +210,15 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         break;
       case "hubspotTriggerSet":
         HubSpotTriggerSet.encode(message.event.value, writer.uint32(650).fork()).join();
+        break;
+      case "waitStarted":
+        WaitStarted.encode(message.event.value, writer.uint32(722).fork()).join();
+        break;
+      case "waitResumed":
+        WaitResumed.encode(message.event.value, writer.uint32(730).fork()).join();
+        break;
+      case "waitTimedOut":
+        WaitTimedOut.encode(message.event.value, writer.uint32(738).fork()).join();
         break;
     }
     return writer;
@@ -505,6 +522,30 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
             message.event = { $case: "hubspotTriggerSet", value: HubSpotTriggerSet.decode(reader, reader.uint32()) };
             continue;
           }
+          case 90: {
+            if (tag !== 722) {
+              break;
+            }
+
+            message.event = { $case: "waitStarted", value: WaitStarted.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 91: {
+            if (tag !== 730) {
+              break;
+            }
+
+            message.event = { $case: "waitResumed", value: WaitResumed.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 92: {
+            if (tag !== 738) {
+              break;
+            }
+
+            message.event = { $case: "waitTimedOut", value: WaitTimedOut.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -661,6 +702,18 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         ? { $case: "hubspotTriggerSet", value: HubSpotTriggerSet.fromJSON(object.hubspotTriggerSet) }
         : isSet(object.hubspot_trigger_set)
         ? { $case: "hubspotTriggerSet", value: HubSpotTriggerSet.fromJSON(object.hubspot_trigger_set) }
+        : isSet(object.waitStarted)
+        ? { $case: "waitStarted", value: WaitStarted.fromJSON(object.waitStarted) }
+        : isSet(object.wait_started)
+        ? { $case: "waitStarted", value: WaitStarted.fromJSON(object.wait_started) }
+        : isSet(object.waitResumed)
+        ? { $case: "waitResumed", value: WaitResumed.fromJSON(object.waitResumed) }
+        : isSet(object.wait_resumed)
+        ? { $case: "waitResumed", value: WaitResumed.fromJSON(object.wait_resumed) }
+        : isSet(object.waitTimedOut)
+        ? { $case: "waitTimedOut", value: WaitTimedOut.fromJSON(object.waitTimedOut) }
+        : isSet(object.wait_timed_out)
+        ? { $case: "waitTimedOut", value: WaitTimedOut.fromJSON(object.wait_timed_out) }
         : undefined,
     };
   },
@@ -741,6 +794,12 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       obj.hubspotCallbackCompleted = HubSpotCallbackCompleted.toJSON(message.event.value);
     } else if (message.event?.$case === "hubspotTriggerSet") {
       obj.hubspotTriggerSet = HubSpotTriggerSet.toJSON(message.event.value);
+    } else if (message.event?.$case === "waitStarted") {
+      obj.waitStarted = WaitStarted.toJSON(message.event.value);
+    } else if (message.event?.$case === "waitResumed") {
+      obj.waitResumed = WaitResumed.toJSON(message.event.value);
+    } else if (message.event?.$case === "waitTimedOut") {
+      obj.waitTimedOut = WaitTimedOut.toJSON(message.event.value);
     }
     return obj;
   },
@@ -921,6 +980,24 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       case "hubspotTriggerSet": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "hubspotTriggerSet", value: HubSpotTriggerSet.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "waitStarted": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "waitStarted", value: WaitStarted.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "waitResumed": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "waitResumed", value: WaitResumed.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "waitTimedOut": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "waitTimedOut", value: WaitTimedOut.fromPartial(object.event.value) };
         }
         break;
       }

@@ -32,7 +32,7 @@ export interface ExecutionView {
   actionId: string;
   stepIndex: number;
   attempt: number;
-  /** requested | running | succeeded | failed | retry_scheduled */
+  /** scheduled | waiting | timed_out | requested | running | succeeded | failed | retry_scheduled */
   status: string;
   inputFields: { [key: string]: FieldValue };
   outputFields: { [key: string]: FieldValue };
@@ -63,6 +63,8 @@ export interface ExecutionView {
   dueAt: number;
   /** JsWorkflows: the `Response` the step returned, JSON of { status, headers, body }. */
   httpResponseJson: string;
+  /** JsWorkflows: the execution is the step a wait (api.waitForEvent) resumes; unset otherwise. */
+  wait: WaitView | undefined;
 }
 
 export interface ExecutionView_InputFieldsEntry {
@@ -73,6 +75,19 @@ export interface ExecutionView_InputFieldsEntry {
 export interface ExecutionView_OutputFieldsEntry {
   key: string;
   value: FieldValue | undefined;
+}
+
+/** A wait and the state of its resume URL. */
+export interface WaitView {
+  /** waiting | resumed | timed_out */
+  state: string;
+  /** UNIX ms */
+  timeoutAt: number;
+  /** when it was resumed or timed out, UNIX ms (0 while waiting) */
+  endedAt: number;
+  /** GET or POST ("" unless resumed) */
+  resumedBy: string;
+  redirectUrl: string;
 }
 
 export interface EnrollmentView {
@@ -159,6 +174,7 @@ function createBaseExecutionView(): ExecutionView {
     parentExecutionId: "",
     dueAt: 0,
     httpResponseJson: "",
+    wait: undefined,
   };
 }
 
@@ -241,6 +257,9 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     }
     if (message.httpResponseJson !== "") {
       writer.uint32(210).string(message.httpResponseJson);
+    }
+    if (message.wait !== undefined) {
+      WaitView.encode(message.wait, writer.uint32(218).fork()).join();
     }
     return writer;
   },
@@ -472,6 +491,14 @@ export const ExecutionView: MessageFns<ExecutionView> = {
             message.httpResponseJson = reader.string();
             continue;
           }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.wait = WaitView.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -646,6 +673,7 @@ export const ExecutionView: MessageFns<ExecutionView> = {
         : isSet(object.http_response_json)
         ? globalThis.String(object.http_response_json)
         : "",
+      wait: isSet(object.wait) ? WaitView.fromJSON(object.wait) : undefined,
     };
   },
 
@@ -741,6 +769,9 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     if (message.httpResponseJson !== "") {
       obj.httpResponseJson = message.httpResponseJson;
     }
+    if (message.wait !== undefined) {
+      obj.wait = WaitView.toJSON(message.wait);
+    }
     return obj;
   },
 
@@ -793,6 +824,7 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     message.parentExecutionId = object.parentExecutionId ?? "";
     message.dueAt = object.dueAt ?? 0;
     message.httpResponseJson = object.httpResponseJson ?? "";
+    message.wait = (object.wait !== undefined && object.wait !== null) ? WaitView.fromPartial(object.wait) : undefined;
     return message;
   },
 };
@@ -967,6 +999,155 @@ export const ExecutionView_OutputFieldsEntry: MessageFns<ExecutionView_OutputFie
     message.value = (object.value !== undefined && object.value !== null)
       ? FieldValue.fromPartial(object.value)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseWaitView(): WaitView {
+  return { state: "", timeoutAt: 0, endedAt: 0, resumedBy: "", redirectUrl: "" };
+}
+
+export const WaitView: MessageFns<WaitView> = {
+  encode(message: WaitView, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== "") {
+      writer.uint32(10).string(message.state);
+    }
+    if (message.timeoutAt !== 0) {
+      writer.uint32(16).int64(message.timeoutAt);
+    }
+    if (message.endedAt !== 0) {
+      writer.uint32(24).int64(message.endedAt);
+    }
+    if (message.resumedBy !== "") {
+      writer.uint32(34).string(message.resumedBy);
+    }
+    if (message.redirectUrl !== "") {
+      writer.uint32(42).string(message.redirectUrl);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WaitView {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWaitView();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.timeoutAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.endedAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.resumedBy = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.redirectUrl = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WaitView {
+    return {
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      timeoutAt: isSet(object.timeoutAt)
+        ? globalThis.Number(object.timeoutAt)
+        : isSet(object.timeout_at)
+        ? globalThis.Number(object.timeout_at)
+        : 0,
+      endedAt: isSet(object.endedAt)
+        ? globalThis.Number(object.endedAt)
+        : isSet(object.ended_at)
+        ? globalThis.Number(object.ended_at)
+        : 0,
+      resumedBy: isSet(object.resumedBy)
+        ? globalThis.String(object.resumedBy)
+        : isSet(object.resumed_by)
+        ? globalThis.String(object.resumed_by)
+        : "",
+      redirectUrl: isSet(object.redirectUrl)
+        ? globalThis.String(object.redirectUrl)
+        : isSet(object.redirect_url)
+        ? globalThis.String(object.redirect_url)
+        : "",
+    };
+  },
+
+  toJSON(message: WaitView): unknown {
+    const obj: any = {};
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.timeoutAt !== 0) {
+      obj.timeoutAt = Math.round(message.timeoutAt);
+    }
+    if (message.endedAt !== 0) {
+      obj.endedAt = Math.round(message.endedAt);
+    }
+    if (message.resumedBy !== "") {
+      obj.resumedBy = message.resumedBy;
+    }
+    if (message.redirectUrl !== "") {
+      obj.redirectUrl = message.redirectUrl;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WaitView>): WaitView {
+    return WaitView.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WaitView>): WaitView {
+    const message = createBaseWaitView();
+    message.state = object.state ?? "";
+    message.timeoutAt = object.timeoutAt ?? 0;
+    message.endedAt = object.endedAt ?? 0;
+    message.resumedBy = object.resumedBy ?? "";
+    message.redirectUrl = object.redirectUrl ?? "";
     return message;
   },
 };
