@@ -29,6 +29,7 @@ const END = '<!-- END GENERATED -->';
 export const EVENT_KEYS: Record<string, string> = {
   WorkflowPublished: 'workflow id',
   WorkflowStatusChanged: 'workflow id',
+  ScheduleTicked: 'workflow id',
   EnrollmentStarted: 'enrollment id',
   EnrollmentCompleted: 'enrollment id',
   EnrollmentFailed: 'enrollment id',

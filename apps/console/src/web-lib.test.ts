@@ -78,6 +78,13 @@ describe("the workflow editor's form", () => {
     assert.equal(back.actions[1]!.runtime, 'jsworkflows');
   });
 
+  it('keeps a schedule trigger the editor does not show, so saving does not drop it', () => {
+    const trigger = { type: 'schedule', cron: '0 9 * * MON-FRI', timezone: 'Europe/Paris', missed: 'runOnce' };
+    const back = fromApi(JSON.parse(JSON.stringify({ ...toApiBody(form), trigger })));
+    assert.deepEqual(parseWorkflowInput(toApiBody(back)).trigger, { type: 'schedule', cron: '0 9 * * MON-FRI', timezone: 'Europe/Paris', every: '', missed: 'runOnce' });
+    assert.equal(toApiBody(fromApi(toApiBody(form))).trigger, undefined);
+  });
+
   it('sends a limit typed as text as typed, for the API to say what is wrong', () => {
     const body = toApiBody({ ...emptyWorkflow(), name: 'x', actions: [{ ...emptyAction(0), memoryMb: 'lots' }] });
     assert.throws(() => parseWorkflowInput(body), /actions\[0\]\.memoryMb/);

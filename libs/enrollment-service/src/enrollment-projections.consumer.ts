@@ -1,6 +1,6 @@
 /**
  * Keeps the enrollment service's projections of the workflows and enrollments topics current
- * (workflow definitions, enroll requests). The command path applies its own events as well, so
+ * (workflow definitions and their schedules, enroll requests). The command path applies its own events as well, so
  * callers read their writes; this consumer covers everything else (events appended by another
  * replica, or appended before a crash kept them from being applied).
  */
@@ -9,10 +9,11 @@ import type { EventLog, Subscription } from '@codestep/event-log';
 import type { DocumentStore } from '@codestep/store';
 import { enrollRequestsProjection } from './enroll-requests.projection.ts';
 import { enrollmentStatesProjection } from './enrollment-states.projection.ts';
+import { schedulesProjection } from './schedules.projection.ts';
 import { workflowRunEndsProjection } from './workflow-runs.projection.ts';
 import { workflowsProjection } from './workflows.projection.ts';
 
-const PROJECTIONS = [workflowsProjection, enrollRequestsProjection, workflowRunEndsProjection, enrollmentStatesProjection];
+const PROJECTIONS = [workflowsProjection, schedulesProjection, enrollRequestsProjection, workflowRunEndsProjection, enrollmentStatesProjection];
 
 /** The topics this consumer reads. */
 export const PROJECTED_TOPICS = [...new Set(PROJECTIONS.flatMap((p) => p.topics))];

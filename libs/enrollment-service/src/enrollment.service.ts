@@ -1,15 +1,15 @@
 /**
  * The enrollment service: owns workflow definitions (immutable versions) and the step machine.
  * gRPC `Workflows` and `Enrollments`; consumes action results and turns them, through the pure
- * decider, into the next requests; fires scheduled retries. Its queryable state (workflows,
- * enroll requests, retry timers) is made of projections of the log, rebuilt by `codestep replay`.
+ * decider, into the next requests; fires scheduled retries and schedule triggers' ticks. Its
+ * queryable state (workflows, schedules, enroll requests, retry timers) is made of projections of the log, rebuilt by `codestep replay`.
  */
 import type { WorkflowDefinition, enrollmentsV1, workflowsV1 } from '@codestep/contracts';
 import { DEFAULT_STEP_POLICY, type Logger, type Clock, type RunBounds, type StepPolicy } from '@codestep/core';
 import type { EventLog, Subscription } from '@codestep/event-log';
 import { Topics } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
-import { DEFAULT_OPERATOR_LIMITS, type OperatorLimits, type RetryPolicy } from '@codestep/workflows';
+import { DEFAULT_OPERATOR_LIMITS, DEFAULT_SCHEDULE_BOUNDS, type OperatorLimits, type RetryPolicy, type ScheduleBounds } from '@codestep/workflows';
 import { createActionResultsConsumer } from './action-results.consumer.ts';
 import { createEnrollCommand, ensureEnrollOutbox } from './enroll.command.ts';
 import { createTestActionCommand } from './test-action.command.ts';
@@ -20,6 +20,8 @@ import { consumeEnrollmentProjections } from './enrollment-projections.consumer.
 import { ensureRetryTimers } from './retry-timers.projection.ts';
 import { ensureWorkflowRuns } from './workflow-runs.projection.ts';
 import { createRetryTimersScheduler } from './retry-timers.scheduler.ts';
+import { createScheduleTicker, ensureScheduleOutbox } from './schedule.ticker.ts';
+import { ensureSchedules, workflowSchedule } from './schedules.projection.ts';
 import { createWorkflowCommands, ensureWorkflowOutbox } from './workflow.commands.ts';
 import { createWaitCommands, ensureWaitOutbox } from './wait.commands.ts';
 import { ensureWorkflowWaits } from './workflow-waits.projection.ts';
@@ -43,8 +45,10 @@ export interface EnrollmentServiceDeps {
    * largest data of a resumed wait). @default `DEFAULT_STEP_POLICY` of `@codestep/core`
    */
   steps?: RunBounds | StepPolicy;
-  /** How often due retries and scheduled steps are looked for, ms. @default 1000 */
+  /** How often due retries, scheduled steps and schedule ticks are looked for, ms. @default 1000 */
   timerIntervalMs?: number;
+  /** Schedule triggers: the shortest interval a workflow may ask for, and how late a tick is still on time. @default DEFAULT_SCHEDULE_BOUNDS */
+  schedule?: ScheduleBounds;
   /** Signs the execution grant of each action request (see `./execution-grant.stamper.ts`). */
   grants: GrantSettings;
 }
@@ -59,6 +63,7 @@ export interface EnrollmentService {
     getWorkflowState(req: workflowsV1.GetWorkflowRequest): Promise<workflowsV1.WorkflowState>;
     listWorkflowVersions(req: workflowsV1.ListWorkflowVersionsRequest): Promise<workflowsV1.ListWorkflowVersionsResponse>;
     rollbackWorkflow(req: workflowsV1.RollbackWorkflowRequest): Promise<WorkflowDefinition>;
+    getWorkflowSchedule(req: workflowsV1.GetWorkflowRequest): Promise<workflowsV1.WorkflowSchedule>;
   };
   enrollments: {
     enroll(req: enrollmentsV1.EnrollRequest): Promise<enrollmentsV1.EnrollResponse>;
@@ -72,16 +77,34 @@ export interface EnrollmentService {
   stop(): Promise<void>;
 }
 
+/** Every collection the service keeps, created (with its indexes) at start. */
+const ENSURE_COLLECTIONS = [
+  ensureWorkflowCollections,
+  ensureWorkflowOutbox,
+  ensureEnrollRequests,
+  ensureEnrollOutbox,
+  ensureRetryTimers,
+  ensureWorkflowRuns,
+  ensureEnrollmentStates,
+  ensureRetryOutbox,
+  ensureSchedules,
+  ensureScheduleOutbox,
+  ensureWorkflowWaits,
+  ensureWaitOutbox,
+];
+
 export function createEnrollmentService(deps: EnrollmentServiceDeps): EnrollmentService {
   const { store, eventLog, clock, logger } = deps;
   const limits = deps.limits ?? DEFAULT_OPERATOR_LIMITS;
   const repository = createWorkflowRepository(store);
-  const commands = createWorkflowCommands({ store, eventLog, clock, repository, limits });
+  const scheduleBounds = deps.schedule ?? DEFAULT_SCHEDULE_BOUNDS;
+  const commands = createWorkflowCommands({ store, eventLog, clock, repository, limits, schedule: scheduleBounds });
   const stampGrants = createGrantStamper(deps.grants);
   const enroll = createEnrollCommand({ store, eventLog, clock, repository, limits, stampGrants });
   const steps = deps.steps ?? DEFAULT_STEP_POLICY;
   const waits = createWaitCommands({ store, eventLog, clock, logger, maxPayloadChars: 'maxPayloadChars' in steps ? (steps as StepPolicy).maxPayloadChars : DEFAULT_STEP_POLICY.maxPayloadChars });
   const timers = createRetryTimersScheduler({ store, eventLog, clock, logger, repository, stampGrants, timeOutWait: waits.timeOut });
+  const ticker = createScheduleTicker({ store, eventLog, clock, logger, enroll, bounds: scheduleBounds });
   const actionResults = createActionResultsConsumer({
     store,
     clock,
@@ -107,6 +130,7 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
       },
       getWorkflowState: (req) => repository.state(req.tenantId, req.workflowId),
       listWorkflowVersions: async (req) => ({ versions: await repository.listVersions(req.tenantId, req.workflowId) }),
+      getWorkflowSchedule: (req) => workflowSchedule(store, repository, req.tenantId, req.workflowId),
     },
     enrollments: {
       enroll,
@@ -117,19 +141,7 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
       resumeWait: waits.resume,
     },
     async start() {
-      for (const ensure of [
-        ensureWorkflowCollections,
-        ensureWorkflowOutbox,
-        ensureEnrollRequests,
-        ensureEnrollOutbox,
-        ensureRetryTimers,
-        ensureWorkflowRuns,
-        ensureEnrollmentStates,
-        ensureRetryOutbox,
-        ensureWorkflowWaits,
-        ensureWaitOutbox,
-      ])
-        await ensure(store);
+      for (const ensure of ENSURE_COLLECTIONS) await ensure(store);
       await eventLog.ensureTopics([Topics.workflows, Topics.enrollments, Topics.actions, Topics.consoleLines]);
       subscriptions.push(await consumeEnrollmentProjections(store, eventLog, logger));
       subscriptions.push(
@@ -141,11 +153,13 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
         }),
       );
       timers.start(deps.timerIntervalMs ?? 1000);
+      ticker.start(deps.timerIntervalMs ?? 1000);
       await retries.resume();
     },
     async stop() {
       for (const s of subscriptions.splice(0)) await s.stop();
       await timers.stop();
+      await ticker.stop();
       await retries.idle();
     },
   };

@@ -5,4 +5,6 @@ export { WORKFLOW_COLLECTIONS, workflowsProjection } from './workflows.projectio
 export { createGrantStamper, type GrantSettings, type GrantStamper } from './execution-grant.stamper.ts';
 export { ENROLLMENT_STATE_COLLECTIONS, enrollmentStatesProjection } from './enrollment-states.projection.ts';
 export { WORKFLOW_RUNS, workflowRunsProjection } from './workflow-runs.projection.ts';
+export { SCHEDULES, schedulesProjection, type ScheduleDoc } from './schedules.projection.ts';
+export { tickRequestId } from './schedule.ticker.ts';
 export { WORKFLOW_WAITS, workflowWaitsProjection } from './workflow-waits.projection.ts';

@@ -15,8 +15,22 @@ import { CodestepError, ConflictError, NotFoundError, ValidationError, determini
 import type { EventLog } from '@codestep/event-log';
 import { envelope } from '@codestep/events';
 import { tenantKey, type DocumentStore } from '@codestep/store';
-import { WORKFLOW_STATUSES, actionBounds, actionToInput, boundPolicy, isWorkflowStatus, parseWorkflowInput, sameDefinition, type OperatorLimits } from '@codestep/workflows';
+import {
+  DEFAULT_SCHEDULE_BOUNDS,
+  WORKFLOW_STATUSES,
+  actionBounds,
+  actionToInput,
+  boundPolicy,
+  isWorkflowStatus,
+  parseWorkflowInput,
+  sameDefinition,
+  triggerToInput,
+  type OperatorLimits,
+  type ScheduleBounds,
+  type WorkflowInput,
+} from '@codestep/workflows';
 import { createCommandOutbox, envelopesOf, reserveRecords, type Reservation } from './command.outbox.ts';
+import { applyToSchedule } from './schedules.projection.ts';
 import type { WorkflowRepository } from './workflow.repository.ts';
 import { applyWorkflowPublished, applyWorkflowStatusChanged, versionKey } from './workflows.projection.ts';
 
@@ -47,6 +61,8 @@ export interface WorkflowCommandsDeps {
   clock: Clock;
   repository: WorkflowRepository;
   limits: OperatorLimits;
+  /** The operator's bounds on schedule triggers. @default DEFAULT_SCHEDULE_BOUNDS */
+  schedule?: Pick<ScheduleBounds, 'minIntervalMs'>;
 }
 
 export async function ensureWorkflowOutbox(store: DocumentStore): Promise<void> {
@@ -75,7 +91,10 @@ function createWorkflowStatusCommand(deps: WorkflowCommandsDeps): WorkflowComman
   /** Publishes (again) a reserved change: append, then apply. */
   async function publish(reservation: StatusReservation): Promise<void> {
     await statusOutbox.append(reservation);
-    for (const env of envelopesOf(reservation)) await applyWorkflowStatusChanged(store, env);
+    for (const env of envelopesOf(reservation)) {
+      await applyWorkflowStatusChanged(store, env);
+      await applyToSchedule(store, env);
+    }
   }
 
   /** Publishes the reserved status changes past the projected one; returns the settled sequence. */
@@ -124,14 +143,29 @@ function published(reservation: VersionReservation): WorkflowDefinition {
   const env = envelopesOf(reservation)[0];
   if (env?.event.$case !== 'workflowPublished' || !env.event.value.workflow) throw new Error(`reservation ${reservation.workflowId}@${reservation.version} holds no WorkflowPublished`);
   // Decoded, an absent optional field is an own `undefined`; stored, it is no field: answer as stored.
-  const { rolledBackFrom, ...definition } = env.event.value.workflow;
-  return rolledBackFrom ? { ...definition, rolledBackFrom } : definition;
+  const { rolledBackFrom, trigger, ...definition } = env.event.value.workflow;
+  return { ...definition, ...(rolledBackFrom ? { rolledBackFrom } : {}), ...(trigger ? { trigger } : {}) };
+}
+
+const triggerInput = (t: WorkflowDefinition['trigger']) => (t ? triggerToInput(t) : undefined);
+
+/** A parsed body as a definition's fields (the trigger only when there is one, as stored). */
+const definitionOf = (input: WorkflowInput): Pick<WorkflowDefinition, 'name' | 'objectType' | 'actions' | 'trigger'> =>
+  input.trigger ? { name: input.name, objectType: input.objectType, actions: input.actions, trigger: input.trigger } : { name: input.name, objectType: input.objectType, actions: input.actions };
+
+/** A version's events applied to the workflows and schedules projections (the caller reads its write). */
+async function applyPublished(store: DocumentStore, reservation: VersionReservation): Promise<void> {
+  for (const env of envelopesOf(reservation)) {
+    await applyWorkflowPublished(store, env);
+    await applyToSchedule(store, env);
+  }
 }
 
 export function createWorkflowCommands(deps: WorkflowCommandsDeps): WorkflowCommands {
   const { store, clock, repository } = deps;
   const outbox = createCommandOutbox<VersionReservation>(store, deps.eventLog, WORKFLOW_OUTBOX);
   const setWorkflowStatus = createWorkflowStatusCommand(deps);
+  const parse = (body: Record<string, unknown>, bounds: ReturnType<typeof actionBounds>) => definitionOf(parseWorkflowInput(body, bounds, deps.schedule ?? DEFAULT_SCHEDULE_BOUNDS));
 
   /** Updates to `wf` (a version past the head) unless it equals the head: the version published, or the head. */
   async function publishVersion(tenantId: string, workflowId: string, next: (head: WorkflowDefinition) => WorkflowDefinition): Promise<WorkflowDefinition> {
@@ -159,7 +193,7 @@ export function createWorkflowCommands(deps: WorkflowCommandsDeps): WorkflowComm
   /** Append, then apply: the event is the source of truth, the store its projection. */
   async function publish(reservation: VersionReservation): Promise<WorkflowDefinition> {
     await outbox.append(reservation);
-    for (const env of envelopesOf(reservation)) await applyWorkflowPublished(store, env);
+    await applyPublished(store, reservation);
     return published(reservation);
   }
 
@@ -183,18 +217,21 @@ export function createWorkflowCommands(deps: WorkflowCommandsDeps): WorkflowComm
   return {
     async createWorkflow(req) {
       if (!req.tenantId) throw new ValidationError('tenant_id is required');
-      const input = parseWorkflowInput({ name: req.name, objectType: req.objectType, actions: req.actions.map(actionToInput) }, actionBounds(boundPolicy(req.limits, deps.limits), deps.limits));
+      const input = parse(
+        { name: req.name, objectType: req.objectType, actions: req.actions.map(actionToInput), trigger: triggerInput(req.trigger) },
+        actionBounds(boundPolicy(req.limits, deps.limits), deps.limits),
+      );
       const workflowId = req.requestId ? deterministicId('wf', req.tenantId, req.requestId) : newId('wf');
       if (await repository.headVersion(req.tenantId, workflowId)) return repository.load(req.tenantId, workflowId, 1);
-      const wf: WorkflowDefinition = { workflowId, version: 1, name: input.name, objectType: input.objectType, actions: input.actions, createdAt: clock() };
+      const wf: WorkflowDefinition = { workflowId, version: 1, ...input, createdAt: clock() };
       return (await reserveAndPublish(req.tenantId, wf)).workflow;
     },
     async updateWorkflow(req) {
       if (!req.tenantId) throw new ValidationError('tenant_id is required');
       const bounds = actionBounds(boundPolicy(req.limits, deps.limits), deps.limits);
       return publishVersion(req.tenantId, req.workflowId, (current) => {
-        const input = parseWorkflowInput({ name: req.name || current.name, objectType: req.objectType || current.objectType, actions: req.actions.map(actionToInput) }, bounds);
-        return { workflowId: current.workflowId, version: 0, name: input.name, objectType: input.objectType, actions: input.actions, createdAt: clock() };
+        const input = parse({ name: req.name || current.name, objectType: req.objectType || current.objectType, actions: req.actions.map(actionToInput), trigger: triggerInput(req.trigger) }, bounds);
+        return { workflowId: current.workflowId, version: 0, ...input, createdAt: clock() };
       });
     },
     async rollbackWorkflow(req) {
@@ -207,8 +244,8 @@ export function createWorkflowCommands(deps: WorkflowCommandsDeps): WorkflowComm
       const bounds = actionBounds(boundPolicy(req.limits, deps.limits), deps.limits);
       return publishVersion(req.tenantId, req.workflowId, (current) => {
         // Checked again: the tenant's ceilings may have been lowered since that version was saved.
-        const input = parseWorkflowInput({ name: target.name, objectType: target.objectType, actions: target.actions.map(actionToInput) }, bounds);
-        return { workflowId: current.workflowId, version: 0, name: input.name, objectType: input.objectType, actions: input.actions, createdAt: clock(), rolledBackFrom: target.version };
+        const input = parse({ name: target.name, objectType: target.objectType, actions: target.actions.map(actionToInput), trigger: triggerInput(target.trigger) }, bounds);
+        return { workflowId: current.workflowId, version: 0, ...input, createdAt: clock(), rolledBackFrom: target.version };
       });
     },
     setWorkflowStatus,

@@ -17,6 +17,7 @@ export const SCHEMA_VERSION = 1;
 const TYPE_NAMES: Record<EventCase, string> = {
   workflowPublished: 'WorkflowPublished',
   workflowStatusChanged: 'WorkflowStatusChanged',
+  scheduleTicked: 'ScheduleTicked',
   enrollmentStarted: 'EnrollmentStarted',
   enrollmentCompleted: 'EnrollmentCompleted',
   enrollmentFailed: 'EnrollmentFailed',
@@ -47,7 +48,7 @@ const TYPE_NAMES: Record<EventCase, string> = {
 const TENANT_EVENTS: ReadonlySet<EventCase> = new Set(['tenantCreated', 'apiKeyCreated', 'tenantLimitsSet']);
 
 export function topicOf(c: EventCase): Topic {
-  if (c === 'workflowPublished' || c === 'workflowStatusChanged') return Topics.workflows;
+  if (c === 'workflowPublished' || c === 'workflowStatusChanged' || c === 'scheduleTicked') return Topics.workflows;
   if (c.startsWith('enrollment') || c === 'retryJobStarted') return Topics.enrollments;
   if (c === 'actionLogged') return Topics.consoleLines;
   if (c.startsWith('action') || c === 'stepScheduled' || c.startsWith('wait')) return Topics.actions;

@@ -7,7 +7,7 @@ import type { ActionDefinition, FieldValue, WorkflowDefinition, credentialsV1, e
 import { ValidationError } from '@codestep/core';
 import { fieldMapToPlain } from '@codestep/events';
 import type { PromiseClient } from '@codestep/rpc';
-import { actionToInput, parseWorkflowInput, runtimeVersionOf, type LimitBounds } from '@codestep/workflows';
+import { actionToInput, parseWorkflowInput, runtimeVersionOf, triggerToInput, type LimitBounds, type WorkflowInput } from '@codestep/workflows';
 import { checkSecretSelections, type SaveWarning } from './connections.routes.ts';
 import type { HistoryChanges } from './history-changes.ts';
 import { queryEnum, queryInteger, queryTime } from './request-input.parser.ts';
@@ -49,6 +49,7 @@ export function workflowView(wf: WorkflowDefinition, state?: workflowsV1.Workflo
     version: wf.version,
     name: wf.name,
     objectType: wf.objectType,
+    ...(wf.trigger ? { trigger: triggerToInput(wf.trigger) } : {}),
     createdAt: new Date(wf.createdAt).toISOString(),
     ...(wf.rolledBackFrom ? { rolledBackFrom: wf.rolledBackFrom } : {}),
     ...(state ? { status: state.status, statusChangedAt: state.changedAt ? new Date(state.changedAt).toISOString() : null } : {}),
@@ -150,9 +151,10 @@ export function enrollmentView(e: historyV1.EnrollmentView): Record<string, unkn
   };
 }
 
-function toContractActions(body: unknown, bounds: LimitBounds): { name: string; objectType: string; actions: ActionDefinition[] } {
-  // Validated here for a precise message, and again by the enrollment service, which owns the rules.
-  return parseWorkflowInput(body, bounds);
+function toContractActions(body: unknown, bounds: LimitBounds): WorkflowInput {
+  // Validated here for a precise message, and again by the enrollment service, which owns the
+  // rules (and the operator's shortest schedule interval: here, only the lowest one configurable).
+  return parseWorkflowInput(body, bounds, { minIntervalMs: 1000 });
 }
 
 function parseObject(body: unknown): { objectType: string; objectId: string; properties: Record<string, string> } {
@@ -203,6 +205,7 @@ function workflowsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
           actions: input.actions,
           requestId: requestId(req),
           limits: limits.policy,
+          trigger: input.trigger,
         });
         return { status: 201, body: withWarnings(workflowView(wf, await c.workflows.getWorkflowState({ tenantId: req.tenantId, workflowId: wf.workflowId, version: 0 })), warnings) };
       },
@@ -242,6 +245,7 @@ function workflowsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
           objectType: input.objectType,
           actions: input.actions,
           limits: limits.policy,
+          trigger: input.trigger,
         });
         return { status: 200, body: withWarnings(workflowView(wf, await c.workflows.getWorkflowState({ tenantId: req.tenantId, workflowId: wf.workflowId, version: 0 })), warnings) };
       },

@@ -422,6 +422,7 @@ function workflowSchemas(): Record<string, unknown> {
         name: { type: 'string' },
         objectType: OBJECT_TYPE_SCHEMA,
         actions: { type: 'array', items: ref('Action') },
+        trigger: ref('ScheduleTrigger'),
       },
     },
     Workflow: {

@@ -119,6 +119,14 @@ function lifecyclePaths(): Record<string, unknown> {
         responses: { '200': { description: 'OK', ...json(ref('WorkflowState')) }, ...errors },
       },
     },
+    '/v1/workflows/{id}/schedule': {
+      parameters: [idParam],
+      get: {
+        operationId: 'getWorkflowSchedule',
+        summary: "The workflow's schedule trigger as it will fire: armed or not (a trigger, and the workflow enabled), the next 5 fire times, the last tick (fired or skipped)",
+        responses: { '200': { description: 'OK', ...json(ref('WorkflowSchedule')) }, ...errors },
+      },
+    },
     '/v1/workflows/{id}/versions': {
       parameters: [idParam],
       get: {
@@ -213,6 +221,7 @@ export function workflowOpsSchemas(): Record<string, unknown> {
   return {
     ...retrySchemas(),
     ...actionTestSchemas(),
+    ...scheduleSchemas(),
     WorkflowState: {
       type: 'object',
       properties: {
@@ -344,6 +353,49 @@ function actionTestSchemas(): Record<string, unknown> {
           },
         },
         dropped: { type: 'integer' },
+      },
+    },
+  };
+}
+
+/** A workflow's schedule trigger, and its schedule as the enrollment service fires it. */
+function scheduleSchemas(): Record<string, unknown> {
+  return {
+    ScheduleTrigger: {
+      type: 'object',
+      required: ['type'],
+      additionalProperties: false,
+      description:
+        'Enrolls the workflow on a clock: `cron` (5 fields, or 6 with seconds first; day-of-month and weekday combine with OR) in `timezone`, or `every` (ticks at whole multiples of the interval since the UNIX epoch). Each tick enrolls once, with the idempotency key `schedule:<workflowId>:<tickISO>`; a disabled workflow does not fire. 400 names the field (`trigger.cron`, `trigger.timezone`, `trigger.every`)',
+      properties: {
+        type: { enum: ['schedule'] },
+        cron: { type: 'string', example: '0 9 * * MON-FRI' },
+        timezone: { type: 'string', default: 'UTC', example: 'Europe/Paris', description: 'IANA time zone of `cron`' },
+        every: { type: 'string', example: '15 min', description: 'A duration ("30 sec", "15 min", "2 hr", "1 day"), at least CODESTEP_SCHEDULE_MIN_INTERVAL_MS (1 minute)' },
+        missed: {
+          enum: ['runOnce', 'skip'],
+          default: 'runOnce',
+          description: 'Ticks missed while the platform was down (found later than CODESTEP_SCHEDULE_GRACE_MS, 1 minute): runOnce runs them once, as the latest; skip skips them',
+        },
+      },
+    },
+    WorkflowSchedule: {
+      type: 'object',
+      properties: {
+        workflowId: { type: 'string' },
+        trigger: { oneOf: [ref('ScheduleTrigger'), { type: 'null' }] },
+        status: { enum: ['enabled', 'disabled', 'archived'] },
+        armed: { type: 'boolean', description: 'True when it fires: a trigger, and the workflow enabled' },
+        nextFireTimes: { type: 'array', maxItems: 5, items: { type: 'string', format: 'date-time' }, description: 'The next 5 ticks (a tick due now first); empty when not armed' },
+        lastTick: {
+          type: ['object', 'null'],
+          properties: {
+            tickAt: { type: 'string', format: 'date-time' },
+            outcome: { enum: ['fired', 'skipped'] },
+            enrollmentId: { type: ['string', 'null'] },
+            missed: { type: 'integer', description: 'Ticks missed while the platform was down, collapsed into this one' },
+          },
+        },
       },
     },
   };

@@ -1,12 +1,12 @@
 /**
  * Day-two operations on a workflow: enable, disable, archive (DELETE; its versions and history are
  * kept, enabling restores it), its versions, the diff of two versions, and rollback (a new version
- * equal to an older one). The enrollment service owns the state and publishes every change as an
+ * equal to an older one), its schedule (a schedule trigger's next fire times and last tick). The enrollment service owns the state and publishes every change as an
  * event; these routes check the input and shape the answers.
  */
-import type { WorkflowDefinition } from '@codestep/contracts';
+import type { WorkflowDefinition, workflowsV1 } from '@codestep/contracts';
 import { NotFoundError, ValidationError } from '@codestep/core';
-import { diffWorkflows } from '@codestep/workflows';
+import { diffWorkflows, triggerToInput } from '@codestep/workflows';
 import { VERSION_PARAM, stateView, workflowView, type ApiClients } from './api.routes.ts';
 import { queryInteger } from './request-input.parser.ts';
 import type { Route, RouteRequest } from './router.ts';
@@ -38,6 +38,20 @@ function reasonOf(req: RouteRequest): string {
   return reason;
 }
 
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A workflow's schedule as `GET /v1/workflows/{id}/schedule` shows it. */
+export function scheduleView(s: workflowsV1.WorkflowSchedule): Record<string, unknown> {
+  return {
+    workflowId: s.workflowId,
+    trigger: s.trigger ? triggerToInput(s.trigger) : null,
+    status: s.status,
+    armed: s.armed,
+    nextFireTimes: s.nextFireTimes.map(iso),
+    lastTick: s.lastTickAt ? { tickAt: iso(s.lastTickAt), outcome: s.lastOutcome, enrollmentId: s.lastEnrollmentId || null, missed: s.lastMissed } : null,
+  };
+}
+
 export function workflowLifecycleRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
   const setStatus =
     (status: 'enabled' | 'disabled' | 'archived'): Route['handle'] =>
@@ -58,6 +72,12 @@ export function workflowLifecycleRoutes(c: ApiClients, limitsOf: TenantLimitsOf)
         const { versions } = await c.workflows.listWorkflowVersions({ tenantId: req.tenantId, workflowId: req.params.id! });
         return { status: 200, body: { workflowId: req.params.id, versions: versions.map(versionSummary) } };
       },
+    },
+    {
+      method: 'GET',
+      path: '/v1/workflows/:id/schedule',
+      auth: 'tenant',
+      handle: async (req) => ({ status: 200, body: scheduleView(await c.workflows.getWorkflowSchedule({ tenantId: req.tenantId, workflowId: req.params.id!, version: 0 })) }),
     },
     {
       method: 'GET',

@@ -8,7 +8,7 @@ import type { TelemetryOptions } from '@codestep/telemetry';
 import { DEFAULT_STEP_POLICY, type StepPolicy } from '@codestep/core';
 import { DEFAULT_CLAIM_LEASE_MS, DEFAULT_LEASE_REAPER_INTERVAL_MS, DEFAULT_RUN_STATE_SETTINGS } from '@codestep/executor-service';
 import { LIMIT_BOUNDS, MIN_HOST_MEMORY_CEILING_MB } from '@codestep/sandbox';
-import { DEFAULT_OPERATOR_LIMITS, LIMIT_MINIMUMS, operatorLimitProblems, type OperatorLimits } from '@codestep/workflows';
+import { DEFAULT_OPERATOR_LIMITS, DEFAULT_SCHEDULE_BOUNDS, LIMIT_MINIMUMS, operatorLimitProblems, type OperatorLimits, type ScheduleBounds } from '@codestep/workflows';
 
 // The operator's limits: defaults from the domain, minimums from the domain's one rule, and the
 // sandbox's hard caps as the most an operator may configure.
@@ -207,6 +207,20 @@ export const platformSchema = {
     min: 1,
   },
   stepMaxBranches: { kind: 'int', env: 'CODESTEP_STEP_MAX_BRANCHES', doc: 'JsWorkflows: most steps scheduled over a whole run', default: DEFAULT_STEP_POLICY.maxBranches, min: 1 },
+  scheduleMinIntervalMs: {
+    kind: 'int',
+    env: 'CODESTEP_SCHEDULE_MIN_INTERVAL_MS',
+    doc: "Schedule triggers: shortest interval between two ticks a workflow may ask for (every, or a cron's gaps), ms (1 minute; tests may set 1000)",
+    default: DEFAULT_SCHEDULE_BOUNDS.minIntervalMs,
+    min: 1000,
+  },
+  scheduleGraceMs: {
+    kind: 'int',
+    env: 'CODESTEP_SCHEDULE_GRACE_MS',
+    doc: "Schedule triggers: how late a tick may fire and still be on time, ms; a later one was missed (the trigger's missed: runOnce | skip decides)",
+    default: DEFAULT_SCHEDULE_BOUNDS.graceMs,
+    min: 0,
+  },
   runStoreMaxChars: {
     kind: 'int',
     env: 'CODESTEP_RUN_STORE_MAX_CHARS',
@@ -348,6 +362,11 @@ export function hubspotAppSettingsOf(config: PlatformConfig): HubSpotAppSettings
 /** The operator's execution limits: defaults for tenants and actions that set none, and the bounds over them all. */
 export function operatorLimitsOf(config: PlatformConfig): OperatorLimits {
   return { defaultTimeoutMs: config.defaultTimeoutMs, defaultMemoryMb: config.defaultMemoryMb, maxTimeoutMs: config.maxTimeoutMs, maxMemoryMb: config.maxMemoryMb };
+}
+
+/** The schedule triggers' bounds of the configuration (`CODESTEP_SCHEDULE_*`). */
+export function scheduleBoundsOf(config: PlatformConfig): ScheduleBounds {
+  return { minIntervalMs: config.scheduleMinIntervalMs, graceMs: config.scheduleGraceMs };
 }
 
 /** The JsWorkflows step bounds of the configuration (`CODESTEP_STEP_*`). */

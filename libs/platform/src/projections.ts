@@ -3,7 +3,15 @@
  * `--verify` compares. A service that adds queryable state adds its projection here.
  */
 import { connectionsProjection } from '@codestep/credentials-service';
-import { enrollRequestsProjection, enrollmentStatesProjection, retryTimersProjection, workflowRunsProjection, workflowWaitsProjection, workflowsProjection } from '@codestep/enrollment-service';
+import {
+  enrollRequestsProjection,
+  enrollmentStatesProjection,
+  retryTimersProjection,
+  schedulesProjection,
+  workflowRunsProjection,
+  workflowWaitsProjection,
+  workflowsProjection,
+} from '@codestep/enrollment-service';
 import { hubspotTriggersProjection, tenantsProjection } from '@codestep/gateway-service';
 import { historyProjection } from '@codestep/history-service';
 import type { Projection } from '@codestep/store';
@@ -13,6 +21,7 @@ export const PROJECTIONS: readonly Projection[] = [
   tenantsProjection,
   connectionsProjection,
   workflowsProjection,
+  schedulesProjection,
   enrollRequestsProjection,
   retryTimersProjection,
   hubspotTriggersProjection,

@@ -40,7 +40,7 @@ import { DEFAULT_RETRY_POLICY } from '@codestep/workflows';
 import { openEventLog, openStore } from './adapters.ts';
 import { ensureConsole } from './console.ts';
 import { grantKeyOf } from './grant.key.ts';
-import { hubspotAppSettingsOf, operatorLimitsOf, stepPolicyOf, type PlatformConfig } from './platform.config.ts';
+import { hubspotAppSettingsOf, operatorLimitsOf, scheduleBoundsOf, stepPolicyOf, type PlatformConfig } from './platform.config.ts';
 import { serviceTlsOf } from './service.certificates.ts';
 
 export interface Running {
@@ -130,6 +130,7 @@ export async function startEnrollmentApp(config: PlatformConfig, logger: Logger,
     retryPolicy: { ...DEFAULT_RETRY_POLICY, initialDelayMs: config.retryInitialMs, maxDelayMs: config.retryMaxMs, giveUpAfterMs: config.retryGiveUpMs },
     limits: operatorLimitsOf(config),
     steps: stepPolicyOf(config),
+    schedule: scheduleBoundsOf(config),
     grants,
   });
   await service.start();
@@ -247,7 +248,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   const workflows: PromiseClient<workflowsV1.WorkflowsClient> = clientOf(
     workflowsV1.WorkflowsClient,
     config.enrollmentGrpc,
-    { tls, idempotent: ['getWorkflow', 'listWorkflows', 'getWorkflowState', 'listWorkflowVersions'] },
+    { tls, idempotent: ['getWorkflow', 'listWorkflows', 'getWorkflowState', 'listWorkflowVersions', 'getWorkflowSchedule'] },
     'gateway',
     shared,
   );

@@ -36,6 +36,7 @@ export const ACCESS_POLICY: Record<string, { servedBy: ServiceIdentity; methods:
       GetWorkflowState: ['gateway'],
       ListWorkflowVersions: ['gateway'],
       RollbackWorkflow: ['gateway'],
+      GetWorkflowSchedule: ['gateway'],
     },
   },
   'codestep.enrollments.v1.Enrollments': {

@@ -49,3 +49,16 @@ export {
   type StepDecision,
   type StepRun,
 } from './workflow-run.decider.ts';
+export {
+  DEFAULT_MISSED_POLICY,
+  DEFAULT_SCHEDULE_BOUNDS,
+  MISSED_POLICIES,
+  decideTick,
+  nextFireTime,
+  nextFireTimes,
+  parseTrigger,
+  triggerToInput,
+  type MissedPolicy,
+  type ScheduleBounds,
+  type TickDecision,
+} from './schedule-trigger.ts';

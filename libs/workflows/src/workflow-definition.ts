@@ -2,7 +2,7 @@
  * Validation of workflow definitions as users send them, and their mapping to the contract's
  * `ActionDefinition`. Errors name the field and say what to do.
  */
-import type { ActionDefinition, InputFieldSource, OutputFieldDefinition } from '@codestep/contracts';
+import type { ActionDefinition, InputFieldSource, OutputFieldDefinition, WorkflowTrigger } from '@codestep/contracts';
 import {
   DEFAULT_RUNTIME_VERSION,
   LEGACY_RUNTIME_VERSION,
@@ -18,6 +18,7 @@ import {
 import { codeSyntaxProblem } from './code-syntax.check.ts';
 import { parseObjectType } from './crm-object-types.ts';
 import { DEFAULT_LIMIT_BOUNDS, LIMIT_MINIMUMS, type LimitBounds } from './execution-limits.ts';
+import { DEFAULT_SCHEDULE_BOUNDS, parseTrigger, type ScheduleBounds } from './schedule-trigger.ts';
 
 export const OUTPUT_TYPES = ['number', 'string', 'boolean', 'datetime', 'enum', 'date', 'phone_number'] as const;
 export const RUNTIMES = ['hubspot', 'jsworkflows'] as const;
@@ -29,6 +30,8 @@ export interface WorkflowInput {
   name: string;
   objectType: string;
   actions: ActionDefinition[];
+  /** A schedule trigger (`./schedule-trigger.ts`), when the body has one. */
+  trigger?: WorkflowTrigger;
 }
 
 type Json = Record<string, unknown>;
@@ -39,7 +42,7 @@ type Json = Record<string, unknown>;
  * accepted and ignored, so what was read can be sent back.
  */
 export const KNOWN_FIELDS = {
-  workflow: ['name', 'objectType', 'actions', 'id', 'version', 'createdAt', 'status', 'statusChangedAt', 'rolledBackFrom', 'requestId'],
+  workflow: ['name', 'objectType', 'actions', 'trigger', 'id', 'version', 'createdAt', 'status', 'statusChangedAt', 'rolledBackFrom', 'requestId', 'schedule'],
   // runtimeVersion: the runtime versions' field (h/runtimes), known here so a merge keeps accepting it.
   action: ['id', 'name', 'runtime', 'runtimeVersion', 'code', 'inputFields', 'outputFields', 'secrets', 'connections', 'timeoutMs', 'memoryMb'],
   inputField: ['name', 'value', 'property', 'fromAction'],
@@ -91,7 +94,7 @@ function limit(v: unknown, path: string, min: number, max: number, unit: string,
   return v;
 }
 
-export function parseWorkflowInput(body: unknown, bounds: LimitBounds = DEFAULT_LIMIT_BOUNDS): WorkflowInput {
+export function parseWorkflowInput(body: unknown, bounds: LimitBounds = DEFAULT_LIMIT_BOUNDS, schedule: Pick<ScheduleBounds, 'minIntervalMs'> = DEFAULT_SCHEDULE_BOUNDS): WorkflowInput {
   if (!isObj(body)) fail('body', 'must be a JSON object like {"name": ..., "objectType": "CONTACT", "actions": [...]}');
   refuseUnknown(body, KNOWN_FIELDS.workflow, '');
   const name = str(body.name, 'name', { required: true, max: 200, shown: true });
@@ -105,7 +108,8 @@ export function parseWorkflowInput(body: unknown, bounds: LimitBounds = DEFAULT_
     seen.set(action.actionId, action);
     actions.push(action);
   });
-  return { name, objectType, actions };
+  const trigger = parseTrigger(body.trigger, schedule);
+  return trigger ? { name, objectType, actions, trigger } : { name, objectType, actions };
 }
 
 /**

@@ -6,6 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { WorkflowDefinition } from '@codestep/contracts';
 import { unifiedDiff } from './line-diff.ts';
+import { triggerToInput } from './schedule-trigger.ts';
 import { actionToInput } from './workflow-definition.ts';
 
 export interface FieldChange {
@@ -40,6 +41,7 @@ export function diffWorkflows(a: WorkflowDefinition, b: WorkflowDefinition): Wor
   const changes: FieldChange[] = [];
   if (a.name !== b.name) changes.push({ field: 'name', from: a.name, to: b.name });
   if (a.objectType !== b.objectType) changes.push({ field: 'objectType', from: a.objectType, to: b.objectType });
+  if (!isDeepStrictEqual(triggerOf(a), triggerOf(b))) changes.push({ field: 'trigger', from: triggerOf(a), to: triggerOf(b) });
   const order = (w: WorkflowDefinition) => w.actions.map((x) => x.actionId);
   const actions: ActionChange[] = [];
   const fromById = new Map(a.actions.map((x, i) => [x.actionId, { x, i }]));
@@ -68,7 +70,10 @@ export function diffWorkflows(a: WorkflowDefinition, b: WorkflowDefinition): Wor
   return { workflowId: b.workflowId, from: a.version, to: b.version, identical: changes.length === 0 && actions.length === 0, changes, actions };
 }
 
-/** True when two definitions would run the same: name, object type and actions equal (version, time and origin aside). */
-export function sameDefinition(a: Pick<WorkflowDefinition, 'name' | 'objectType' | 'actions'>, b: Pick<WorkflowDefinition, 'name' | 'objectType' | 'actions'>): boolean {
-  return a.name === b.name && a.objectType === b.objectType && isDeepStrictEqual(a.actions.map(actionToInput), b.actions.map(actionToInput));
+/** A definition's trigger as users write it, null for none. */
+const triggerOf = (w: Pick<WorkflowDefinition, 'trigger'>): Record<string, unknown> | null => (w.trigger ? triggerToInput(w.trigger) : null);
+
+/** True when two definitions would run the same: name, object type, trigger and actions equal (version, time and origin aside). */
+export function sameDefinition(a: Pick<WorkflowDefinition, 'name' | 'objectType' | 'actions' | 'trigger'>, b: Pick<WorkflowDefinition, 'name' | 'objectType' | 'actions' | 'trigger'>): boolean {
+  return a.name === b.name && a.objectType === b.objectType && isDeepStrictEqual(triggerOf(a), triggerOf(b)) && isDeepStrictEqual(a.actions.map(actionToInput), b.actions.map(actionToInput));
 }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { csvToNdjson, workflowsCommand } from './workflows.ts';
 
@@ -32,5 +34,42 @@ describe('codestep workflows', () => {
     assert.match(bad.out.stderr, /needs --to N/);
     const unknown = io();
     assert.equal(await workflowsCommand(['frobnicate'], {}, unknown.io), 2);
+  });
+
+  it('prints a workflow schedule: its trigger, the next fire times and the last tick', async () => {
+    const schedule = {
+      workflowId: 'wf_1',
+      trigger: { type: 'schedule', cron: '0 9 * * MON-FRI', timezone: 'Europe/Paris', missed: 'runOnce' },
+      status: 'enabled',
+      armed: true,
+      nextFireTimes: ['2026-12-08T08:00:00.000Z', '2026-12-09T08:00:00.000Z'],
+      lastTick: { tickAt: '2026-12-07T08:00:00.000Z', outcome: 'fired', enrollmentId: 'enr_1', missed: 2 },
+    };
+    const paths: string[] = [];
+    const server = createServer((req, res) => {
+      paths.push(req.url ?? '');
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(schedule));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const out = io();
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      assert.equal(await workflowsCommand(['schedule', 'wf_1'], { CODESTEP_URL: url }, out.io), 0);
+      assert.deepEqual(paths, ['/v1/workflows/wf_1/schedule']);
+      assert.equal(
+        out.out.stdout,
+        [
+          'wf_1: cron "0 9 * * MON-FRI" in Europe/Paris, missed ticks: runOnce',
+          'next:',
+          '  2026-12-08T08:00:00.000Z',
+          '  2026-12-09T08:00:00.000Z',
+          'last tick 2026-12-07T08:00:00.000Z: fired (enr_1), 2 missed',
+          '',
+        ].join('\n'),
+      );
+    } finally {
+      server.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 export const WORKFLOWS_USAGE = `usage: codestep workflows <subcommand> [--json]
   list [--all]                                 workflows (--all: archived too)
   versions <workflowId>                        every version, newest first
+  schedule <workflowId>                        its schedule trigger: next 5 fire times, last tick
   diff <workflowId> [--from N] [--to N]        what changed between two versions (default: the last two)
   rollback <workflowId> --to N                 a new version equal to version N
   enable|disable|archive <workflowId> [--reason TEXT]
@@ -193,6 +194,17 @@ function contextOf(args: string[], v: Values, env: NodeJS.ProcessEnv, io: Io) {
 
 type Context = ReturnType<typeof contextOf>;
 
+/** A schedule as `codestep workflows schedule` prints it. */
+function scheduleText(b: any): string {
+  if (!b.trigger) return `${b.workflowId} has no schedule trigger`;
+  const what = b.trigger.every ? `every ${b.trigger.every}` : `cron "${b.trigger.cron}" in ${b.trigger.timezone}`;
+  const last = b.lastTick
+    ? `last tick ${b.lastTick.tickAt}: ${b.lastTick.outcome}${b.lastTick.enrollmentId ? ` (${b.lastTick.enrollmentId})` : ''}${b.lastTick.missed ? `, ${b.lastTick.missed} missed` : ''}`
+    : 'no tick yet';
+  const next = b.armed ? ['next:', ...b.nextFireTimes.map((t: string) => `  ${t}`)] : [`not firing: the workflow is ${b.status}`];
+  return [`${b.workflowId}: ${what}, missed ticks: ${b.trigger.missed}`, ...next, last].join('\n');
+}
+
 async function run(sub: string, args: string[], v: Values, env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   const ctx = contextOf(args, v, env, io);
   const out = (await workflowOps(sub, ctx)) ?? (await jobOps(sub, ctx));
@@ -211,6 +223,10 @@ async function workflowOps(sub: string, { call, need, int, show, v }: Context): 
       return show(await call('GET', `/v1/workflows/${encodeURIComponent(id!)}/versions`), (b) =>
         b.versions.map((x: any) => `v${x.version}  ${x.createdAt}${x.rolledBackFrom ? `  (rollback to v${x.rolledBackFrom})` : ''}  ${x.actions.map((a: any) => a.id).join(', ')}`).join('\n'),
       );
+    }
+    case 'schedule': {
+      const [id] = need(1, 'a workflow id');
+      return show(await call('GET', `/v1/workflows/${encodeURIComponent(id!)}/schedule`), scheduleText);
     }
     case 'diff': {
       const [id] = need(1, 'a workflow id');

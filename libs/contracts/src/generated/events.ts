@@ -5,4 +5,4 @@ export { ConnectionAuthorized, ConnectionChanged, ConnectionNeedsReauth, Connect
 export { EnrollmentCompleted, EnrollmentCompleted_OutputsEntry, EnrollmentFailed, EnrollmentRetried, EnrollmentStarted, HubSpotCallbackCompleted, HubSpotTriggerSet, RetryJobStarted } from './codestep/events/v1/enrollment.ts';
 export { EventEnvelope } from './codestep/events/v1/envelope.ts';
 export { ApiKeyCreated, TenantCreated, TenantLimitsSet } from './codestep/events/v1/tenant.ts';
-export { ActionDefinition, InputFieldSource, OutputFieldDefinition, OutputRef, WorkflowDefinition, WorkflowPublished, WorkflowStatusChanged } from './codestep/events/v1/workflow.ts';
+export { ActionDefinition, InputFieldSource, OutputFieldDefinition, OutputRef, ScheduleTicked, WorkflowDefinition, WorkflowPublished, WorkflowStatusChanged, WorkflowTrigger } from './codestep/events/v1/workflow.ts';

@@ -38,6 +38,8 @@ export interface WorkflowForm {
   name: string;
   objectType: string;
   actions: ActionForm[];
+  /** The workflow's schedule trigger as the API shows it, kept as it is so a save does not drop it (the editor has no view of it yet). */
+  trigger?: Record<string, unknown>;
 }
 
 export const SAMPLE_CODE = `exports.main = async (event, callback) => {
@@ -76,6 +78,7 @@ export function toApiBody(form: WorkflowForm): Record<string, unknown> {
   return {
     name: form.name,
     objectType: form.objectType,
+    ...(form.trigger ? { trigger: form.trigger } : {}),
     actions: form.actions.map((a) => {
       const out: Record<string, unknown> = {
         id: a.id,
@@ -125,6 +128,7 @@ export function fromApi(workflow: unknown): WorkflowForm {
   return {
     name: str(w.name),
     objectType: str(w.objectType) || 'CONTACT',
+    ...(w.trigger && typeof w.trigger === 'object' ? { trigger: obj(w.trigger) } : {}),
     actions: list(w.actions).map((raw, i) => {
       const a = obj(raw);
       return {

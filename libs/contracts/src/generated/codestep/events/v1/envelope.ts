@@ -35,7 +35,7 @@ import {
   RetryJobStarted,
 } from "./enrollment.ts";
 import { ApiKeyCreated, TenantCreated, TenantLimitsSet } from "./tenant.ts";
-import { WorkflowPublished, WorkflowStatusChanged } from "./workflow.ts";
+import { ScheduleTicked, WorkflowPublished, WorkflowStatusChanged } from "./workflow.ts";
 
 export const protobufPackage = "codestep.events.v1";
 
@@ -64,6 +64,7 @@ export interface EventEnvelope {
   event:
     | { $case: "workflowPublished"; value: WorkflowPublished }
     | { $case: "workflowStatusChanged"; value: WorkflowStatusChanged }
+    | { $case: "scheduleTicked"; value: ScheduleTicked }
     | { $case: "enrollmentStarted"; value: EnrollmentStarted }
     | { $case: "enrollmentCompleted"; value: EnrollmentCompleted }
     | { $case: "enrollmentFailed"; value: EnrollmentFailed }
@@ -140,6 +141,9 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         break;
       case "workflowStatusChanged":
         WorkflowStatusChanged.encode(message.event.value, writer.uint32(170).fork()).join();
+        break;
+      case "scheduleTicked":
+        ScheduleTicked.encode(message.event.value, writer.uint32(178).fork()).join();
         break;
       case "enrollmentStarted":
         EnrollmentStarted.encode(message.event.value, writer.uint32(242).fork()).join();
@@ -314,6 +318,14 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
               $case: "workflowStatusChanged",
               value: WorkflowStatusChanged.decode(reader, reader.uint32()),
             };
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.event = { $case: "scheduleTicked", value: ScheduleTicked.decode(reader, reader.uint32()) };
             continue;
           }
           case 30: {
@@ -592,6 +604,10 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         ? { $case: "workflowStatusChanged", value: WorkflowStatusChanged.fromJSON(object.workflowStatusChanged) }
         : isSet(object.workflow_status_changed)
         ? { $case: "workflowStatusChanged", value: WorkflowStatusChanged.fromJSON(object.workflow_status_changed) }
+        : isSet(object.scheduleTicked)
+        ? { $case: "scheduleTicked", value: ScheduleTicked.fromJSON(object.scheduleTicked) }
+        : isSet(object.schedule_ticked)
+        ? { $case: "scheduleTicked", value: ScheduleTicked.fromJSON(object.schedule_ticked) }
         : isSet(object.enrollmentStarted)
         ? { $case: "enrollmentStarted", value: EnrollmentStarted.fromJSON(object.enrollmentStarted) }
         : isSet(object.enrollment_started)
@@ -732,6 +748,8 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       obj.workflowPublished = WorkflowPublished.toJSON(message.event.value);
     } else if (message.event?.$case === "workflowStatusChanged") {
       obj.workflowStatusChanged = WorkflowStatusChanged.toJSON(message.event.value);
+    } else if (message.event?.$case === "scheduleTicked") {
+      obj.scheduleTicked = ScheduleTicked.toJSON(message.event.value);
     } else if (message.event?.$case === "enrollmentStarted") {
       obj.enrollmentStarted = EnrollmentStarted.toJSON(message.event.value);
     } else if (message.event?.$case === "enrollmentCompleted") {
@@ -812,6 +830,12 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
             $case: "workflowStatusChanged",
             value: WorkflowStatusChanged.fromPartial(object.event.value),
           };
+        }
+        break;
+      }
+      case "scheduleTicked": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "scheduleTicked", value: ScheduleTicked.fromPartial(object.event.value) };
         }
         break;
       }

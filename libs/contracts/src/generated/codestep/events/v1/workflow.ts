@@ -69,7 +69,51 @@ export interface WorkflowDefinition {
   actions: ActionDefinition[];
   createdAt: number;
   /** a rollback: the older version this one restores (0: none) */
-  rolledBackFrom?: number | undefined;
+  rolledBackFrom?:
+    | number
+    | undefined;
+  /** a schedule trigger; absent: enrolled by API, webhook or HubSpot only */
+  trigger?: WorkflowTrigger | undefined;
+}
+
+/**
+ * A workflow's own trigger, saved with each version. Only `schedule` today (webhook and HubSpot
+ * triggers are set through their own routes): a cron expression in a time zone, or a fixed
+ * interval (`every`, ticks at whole multiples of it since the UNIX epoch).
+ */
+export interface WorkflowTrigger {
+  /** schedule */
+  type: string;
+  /** 5 fields (minute hour day month weekday) or 6 (seconds first); empty with `every` */
+  cron: string;
+  /** IANA time zone of `cron` (default UTC) */
+  timezone: string;
+  /** a duration, "15 min"; empty with `cron` */
+  every: string;
+  /** runOnce | skip: what becomes of ticks missed while the platform was down */
+  missed: string;
+}
+
+/**
+ * A schedule tick of a workflow was decided: fired (an enrollment started, `enrollment_id`) or
+ * skipped (missed while the platform was down, `missed: skip`). Keyed by workflow id; the event id
+ * derives from (tenant, workflow, tick_at), so every replica deciding the same tick appends the
+ * same record. `covered_until`: the latest tick this decision accounts for (older missed ticks
+ * collapse into it); the schedule's next tick is the first after it.
+ */
+export interface ScheduleTicked {
+  workflowId: string;
+  workflowVersion: number;
+  /** UNIX ms: the tick's scheduled time */
+  tickAt: number;
+  /** fired | skipped */
+  outcome: string;
+  /** fired: the enrollment it started */
+  enrollmentId: string;
+  /** ticks missed while the platform was down, collapsed into this one */
+  missed: number;
+  /** UNIX ms */
+  coveredUntil: number;
 }
 
 export interface WorkflowPublished {
@@ -696,7 +740,16 @@ export const ActionDefinition: MessageFns<ActionDefinition> = {
 };
 
 function createBaseWorkflowDefinition(): WorkflowDefinition {
-  return { workflowId: "", version: 0, name: "", objectType: "", actions: [], createdAt: 0, rolledBackFrom: undefined };
+  return {
+    workflowId: "",
+    version: 0,
+    name: "",
+    objectType: "",
+    actions: [],
+    createdAt: 0,
+    rolledBackFrom: undefined,
+    trigger: undefined,
+  };
 }
 
 export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
@@ -721,6 +774,9 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
     }
     if (message.rolledBackFrom !== undefined) {
       writer.uint32(56).uint32(message.rolledBackFrom);
+    }
+    if (message.trigger !== undefined) {
+      WorkflowTrigger.encode(message.trigger, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -794,6 +850,14 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
             message.rolledBackFrom = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.trigger = WorkflowTrigger.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -833,6 +897,7 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
         : isSet(object.rolled_back_from)
         ? globalThis.Number(object.rolled_back_from)
         : undefined,
+      trigger: isSet(object.trigger) ? WorkflowTrigger.fromJSON(object.trigger) : undefined,
     };
   },
 
@@ -859,6 +924,9 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
     if (message.rolledBackFrom !== undefined) {
       obj.rolledBackFrom = Math.round(message.rolledBackFrom);
     }
+    if (message.trigger !== undefined) {
+      obj.trigger = WorkflowTrigger.toJSON(message.trigger);
+    }
     return obj;
   },
 
@@ -874,6 +942,327 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
     message.actions = object.actions?.map((e) => ActionDefinition.fromPartial(e)) || [];
     message.createdAt = object.createdAt ?? 0;
     message.rolledBackFrom = object.rolledBackFrom ?? undefined;
+    message.trigger = (object.trigger !== undefined && object.trigger !== null)
+      ? WorkflowTrigger.fromPartial(object.trigger)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWorkflowTrigger(): WorkflowTrigger {
+  return { type: "", cron: "", timezone: "", every: "", missed: "" };
+}
+
+export const WorkflowTrigger: MessageFns<WorkflowTrigger> = {
+  encode(message: WorkflowTrigger, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.cron !== "") {
+      writer.uint32(18).string(message.cron);
+    }
+    if (message.timezone !== "") {
+      writer.uint32(26).string(message.timezone);
+    }
+    if (message.every !== "") {
+      writer.uint32(34).string(message.every);
+    }
+    if (message.missed !== "") {
+      writer.uint32(42).string(message.missed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkflowTrigger {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkflowTrigger();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cron = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.timezone = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.every = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.missed = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkflowTrigger {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      cron: isSet(object.cron) ? globalThis.String(object.cron) : "",
+      timezone: isSet(object.timezone) ? globalThis.String(object.timezone) : "",
+      every: isSet(object.every) ? globalThis.String(object.every) : "",
+      missed: isSet(object.missed) ? globalThis.String(object.missed) : "",
+    };
+  },
+
+  toJSON(message: WorkflowTrigger): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.cron !== "") {
+      obj.cron = message.cron;
+    }
+    if (message.timezone !== "") {
+      obj.timezone = message.timezone;
+    }
+    if (message.every !== "") {
+      obj.every = message.every;
+    }
+    if (message.missed !== "") {
+      obj.missed = message.missed;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WorkflowTrigger>): WorkflowTrigger {
+    return WorkflowTrigger.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WorkflowTrigger>): WorkflowTrigger {
+    const message = createBaseWorkflowTrigger();
+    message.type = object.type ?? "";
+    message.cron = object.cron ?? "";
+    message.timezone = object.timezone ?? "";
+    message.every = object.every ?? "";
+    message.missed = object.missed ?? "";
+    return message;
+  },
+};
+
+function createBaseScheduleTicked(): ScheduleTicked {
+  return { workflowId: "", workflowVersion: 0, tickAt: 0, outcome: "", enrollmentId: "", missed: 0, coveredUntil: 0 };
+}
+
+export const ScheduleTicked: MessageFns<ScheduleTicked> = {
+  encode(message: ScheduleTicked, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflowId !== "") {
+      writer.uint32(10).string(message.workflowId);
+    }
+    if (message.workflowVersion !== 0) {
+      writer.uint32(16).uint32(message.workflowVersion);
+    }
+    if (message.tickAt !== 0) {
+      writer.uint32(24).int64(message.tickAt);
+    }
+    if (message.outcome !== "") {
+      writer.uint32(34).string(message.outcome);
+    }
+    if (message.enrollmentId !== "") {
+      writer.uint32(42).string(message.enrollmentId);
+    }
+    if (message.missed !== 0) {
+      writer.uint32(48).uint32(message.missed);
+    }
+    if (message.coveredUntil !== 0) {
+      writer.uint32(56).int64(message.coveredUntil);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScheduleTicked {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScheduleTicked();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.workflowVersion = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.tickAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.enrollmentId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.missed = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.coveredUntil = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScheduleTicked {
+    return {
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      workflowVersion: isSet(object.workflowVersion)
+        ? globalThis.Number(object.workflowVersion)
+        : isSet(object.workflow_version)
+        ? globalThis.Number(object.workflow_version)
+        : 0,
+      tickAt: isSet(object.tickAt)
+        ? globalThis.Number(object.tickAt)
+        : isSet(object.tick_at)
+        ? globalThis.Number(object.tick_at)
+        : 0,
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "",
+      enrollmentId: isSet(object.enrollmentId)
+        ? globalThis.String(object.enrollmentId)
+        : isSet(object.enrollment_id)
+        ? globalThis.String(object.enrollment_id)
+        : "",
+      missed: isSet(object.missed) ? globalThis.Number(object.missed) : 0,
+      coveredUntil: isSet(object.coveredUntil)
+        ? globalThis.Number(object.coveredUntil)
+        : isSet(object.covered_until)
+        ? globalThis.Number(object.covered_until)
+        : 0,
+    };
+  },
+
+  toJSON(message: ScheduleTicked): unknown {
+    const obj: any = {};
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.workflowVersion !== 0) {
+      obj.workflowVersion = Math.round(message.workflowVersion);
+    }
+    if (message.tickAt !== 0) {
+      obj.tickAt = Math.round(message.tickAt);
+    }
+    if (message.outcome !== "") {
+      obj.outcome = message.outcome;
+    }
+    if (message.enrollmentId !== "") {
+      obj.enrollmentId = message.enrollmentId;
+    }
+    if (message.missed !== 0) {
+      obj.missed = Math.round(message.missed);
+    }
+    if (message.coveredUntil !== 0) {
+      obj.coveredUntil = Math.round(message.coveredUntil);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ScheduleTicked>): ScheduleTicked {
+    return ScheduleTicked.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ScheduleTicked>): ScheduleTicked {
+    const message = createBaseScheduleTicked();
+    message.workflowId = object.workflowId ?? "";
+    message.workflowVersion = object.workflowVersion ?? 0;
+    message.tickAt = object.tickAt ?? 0;
+    message.outcome = object.outcome ?? "";
+    message.enrollmentId = object.enrollmentId ?? "";
+    message.missed = object.missed ?? 0;
+    message.coveredUntil = object.coveredUntil ?? 0;
     return message;
   },
 };

@@ -19,11 +19,31 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { LimitPolicy } from "../../events/v1/action.ts";
-import { ActionDefinition, WorkflowDefinition } from "../../events/v1/workflow.ts";
+import { ActionDefinition, WorkflowDefinition, WorkflowTrigger } from "../../events/v1/workflow.ts";
 
 export const protobufPackage = "codestep.workflows.v1";
 
 export const protobufFileName = "codestep/workflows/v1/workflows.proto";
+
+/**
+ * A workflow's schedule: its trigger (absent: none), whether it fires (a trigger and the workflow
+ * enabled), its next fire times and the last tick decided.
+ */
+export interface WorkflowSchedule {
+  workflowId: string;
+  trigger?: WorkflowTrigger | undefined;
+  armed: boolean;
+  /** enabled | disabled | archived */
+  status: string;
+  /** UNIX ms, the next 5 (none when not armed) */
+  nextFireTimes: number[];
+  /** UNIX ms of the last tick decided (0: none) */
+  lastTickAt: number;
+  /** fired | skipped */
+  lastOutcome: string;
+  lastEnrollmentId: string;
+  lastMissed: number;
+}
 
 /** A workflow's lifecycle state. */
 export interface WorkflowState {
@@ -70,7 +90,11 @@ export interface CreateWorkflowRequest {
   /** idempotency key: the same request id creates one workflow */
   requestId: string;
   /** The tenant's limits: actions asking for more than its ceilings are refused. Unset: the operator's. */
-  limits: LimitPolicy | undefined;
+  limits:
+    | LimitPolicy
+    | undefined;
+  /** a schedule trigger */
+  trigger?: WorkflowTrigger | undefined;
 }
 
 export interface UpdateWorkflowRequest {
@@ -80,7 +104,11 @@ export interface UpdateWorkflowRequest {
   objectType: string;
   actions: ActionDefinition[];
   /** as in CreateWorkflowRequest */
-  limits: LimitPolicy | undefined;
+  limits:
+    | LimitPolicy
+    | undefined;
+  /** the new version's trigger (absent: none) */
+  trigger?: WorkflowTrigger | undefined;
 }
 
 export interface GetWorkflowRequest {
@@ -100,6 +128,253 @@ export interface ListWorkflowsResponse {
   /** one per workflow, in the same order */
   states: WorkflowState[];
 }
+
+function createBaseWorkflowSchedule(): WorkflowSchedule {
+  return {
+    workflowId: "",
+    trigger: undefined,
+    armed: false,
+    status: "",
+    nextFireTimes: [],
+    lastTickAt: 0,
+    lastOutcome: "",
+    lastEnrollmentId: "",
+    lastMissed: 0,
+  };
+}
+
+export const WorkflowSchedule: MessageFns<WorkflowSchedule> = {
+  encode(message: WorkflowSchedule, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflowId !== "") {
+      writer.uint32(10).string(message.workflowId);
+    }
+    if (message.trigger !== undefined) {
+      WorkflowTrigger.encode(message.trigger, writer.uint32(18).fork()).join();
+    }
+    if (message.armed !== false) {
+      writer.uint32(24).bool(message.armed);
+    }
+    if (message.status !== "") {
+      writer.uint32(34).string(message.status);
+    }
+    if (message.nextFireTimes.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.nextFireTimes) {
+        writer.int64(v);
+      }
+      writer.join();
+    }
+    if (message.lastTickAt !== 0) {
+      writer.uint32(48).int64(message.lastTickAt);
+    }
+    if (message.lastOutcome !== "") {
+      writer.uint32(58).string(message.lastOutcome);
+    }
+    if (message.lastEnrollmentId !== "") {
+      writer.uint32(66).string(message.lastEnrollmentId);
+    }
+    if (message.lastMissed !== 0) {
+      writer.uint32(72).uint32(message.lastMissed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkflowSchedule {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkflowSchedule();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.trigger = WorkflowTrigger.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.armed = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag === 40) {
+              message.nextFireTimes.push(longToNumber(reader.int64()));
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.nextFireTimes.push(longToNumber(reader.int64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.lastTickAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.lastOutcome = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.lastEnrollmentId = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.lastMissed = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkflowSchedule {
+    return {
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      trigger: isSet(object.trigger) ? WorkflowTrigger.fromJSON(object.trigger) : undefined,
+      armed: isSet(object.armed) ? globalThis.Boolean(object.armed) : false,
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      nextFireTimes: globalThis.Array.isArray(object?.nextFireTimes)
+        ? object.nextFireTimes.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.next_fire_times)
+        ? object.next_fire_times.map((e: any) => globalThis.Number(e))
+        : [],
+      lastTickAt: isSet(object.lastTickAt)
+        ? globalThis.Number(object.lastTickAt)
+        : isSet(object.last_tick_at)
+        ? globalThis.Number(object.last_tick_at)
+        : 0,
+      lastOutcome: isSet(object.lastOutcome)
+        ? globalThis.String(object.lastOutcome)
+        : isSet(object.last_outcome)
+        ? globalThis.String(object.last_outcome)
+        : "",
+      lastEnrollmentId: isSet(object.lastEnrollmentId)
+        ? globalThis.String(object.lastEnrollmentId)
+        : isSet(object.last_enrollment_id)
+        ? globalThis.String(object.last_enrollment_id)
+        : "",
+      lastMissed: isSet(object.lastMissed)
+        ? globalThis.Number(object.lastMissed)
+        : isSet(object.last_missed)
+        ? globalThis.Number(object.last_missed)
+        : 0,
+    };
+  },
+
+  toJSON(message: WorkflowSchedule): unknown {
+    const obj: any = {};
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.trigger !== undefined) {
+      obj.trigger = WorkflowTrigger.toJSON(message.trigger);
+    }
+    if (message.armed !== false) {
+      obj.armed = message.armed;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.nextFireTimes?.length) {
+      obj.nextFireTimes = message.nextFireTimes.map((e) => Math.round(e));
+    }
+    if (message.lastTickAt !== 0) {
+      obj.lastTickAt = Math.round(message.lastTickAt);
+    }
+    if (message.lastOutcome !== "") {
+      obj.lastOutcome = message.lastOutcome;
+    }
+    if (message.lastEnrollmentId !== "") {
+      obj.lastEnrollmentId = message.lastEnrollmentId;
+    }
+    if (message.lastMissed !== 0) {
+      obj.lastMissed = Math.round(message.lastMissed);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WorkflowSchedule>): WorkflowSchedule {
+    return WorkflowSchedule.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WorkflowSchedule>): WorkflowSchedule {
+    const message = createBaseWorkflowSchedule();
+    message.workflowId = object.workflowId ?? "";
+    message.trigger = (object.trigger !== undefined && object.trigger !== null)
+      ? WorkflowTrigger.fromPartial(object.trigger)
+      : undefined;
+    message.armed = object.armed ?? false;
+    message.status = object.status ?? "";
+    message.nextFireTimes = object.nextFireTimes?.map((e) => e) || [];
+    message.lastTickAt = object.lastTickAt ?? 0;
+    message.lastOutcome = object.lastOutcome ?? "";
+    message.lastEnrollmentId = object.lastEnrollmentId ?? "";
+    message.lastMissed = object.lastMissed ?? 0;
+    return message;
+  },
+};
 
 function createBaseWorkflowState(): WorkflowState {
   return { workflowId: "", status: "", sequence: 0, changedAt: 0, headVersion: 0 };
@@ -667,7 +942,7 @@ export const RollbackWorkflowRequest: MessageFns<RollbackWorkflowRequest> = {
 };
 
 function createBaseCreateWorkflowRequest(): CreateWorkflowRequest {
-  return { tenantId: "", name: "", objectType: "", actions: [], requestId: "", limits: undefined };
+  return { tenantId: "", name: "", objectType: "", actions: [], requestId: "", limits: undefined, trigger: undefined };
 }
 
 export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
@@ -689,6 +964,9 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
     }
     if (message.limits !== undefined) {
       LimitPolicy.encode(message.limits, writer.uint32(50).fork()).join();
+    }
+    if (message.trigger !== undefined) {
+      WorkflowTrigger.encode(message.trigger, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -754,6 +1032,14 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
             message.limits = LimitPolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.trigger = WorkflowTrigger.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -788,6 +1074,7 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
         ? globalThis.String(object.request_id)
         : "",
       limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
+      trigger: isSet(object.trigger) ? WorkflowTrigger.fromJSON(object.trigger) : undefined,
     };
   },
 
@@ -811,6 +1098,9 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
     if (message.limits !== undefined) {
       obj.limits = LimitPolicy.toJSON(message.limits);
     }
+    if (message.trigger !== undefined) {
+      obj.trigger = WorkflowTrigger.toJSON(message.trigger);
+    }
     return obj;
   },
 
@@ -827,12 +1117,15 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
     message.limits = (object.limits !== undefined && object.limits !== null)
       ? LimitPolicy.fromPartial(object.limits)
       : undefined;
+    message.trigger = (object.trigger !== undefined && object.trigger !== null)
+      ? WorkflowTrigger.fromPartial(object.trigger)
+      : undefined;
     return message;
   },
 };
 
 function createBaseUpdateWorkflowRequest(): UpdateWorkflowRequest {
-  return { tenantId: "", workflowId: "", name: "", objectType: "", actions: [], limits: undefined };
+  return { tenantId: "", workflowId: "", name: "", objectType: "", actions: [], limits: undefined, trigger: undefined };
 }
 
 export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
@@ -854,6 +1147,9 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
     }
     if (message.limits !== undefined) {
       LimitPolicy.encode(message.limits, writer.uint32(50).fork()).join();
+    }
+    if (message.trigger !== undefined) {
+      WorkflowTrigger.encode(message.trigger, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -919,6 +1215,14 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
             message.limits = LimitPolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.trigger = WorkflowTrigger.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -953,6 +1257,7 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
         ? object.actions.map((e: any) => ActionDefinition.fromJSON(e))
         : [],
       limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
+      trigger: isSet(object.trigger) ? WorkflowTrigger.fromJSON(object.trigger) : undefined,
     };
   },
 
@@ -976,6 +1281,9 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
     if (message.limits !== undefined) {
       obj.limits = LimitPolicy.toJSON(message.limits);
     }
+    if (message.trigger !== undefined) {
+      obj.trigger = WorkflowTrigger.toJSON(message.trigger);
+    }
     return obj;
   },
 
@@ -991,6 +1299,9 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
     message.actions = object.actions?.map((e) => ActionDefinition.fromPartial(e)) || [];
     message.limits = (object.limits !== undefined && object.limits !== null)
       ? LimitPolicy.fromPartial(object.limits)
+      : undefined;
+    message.trigger = (object.trigger !== undefined && object.trigger !== null)
+      ? WorkflowTrigger.fromPartial(object.trigger)
       : undefined;
     return message;
   },
@@ -1370,6 +1681,16 @@ export const WorkflowsService = {
     responseSerialize: (value: WorkflowDefinition): Buffer => Buffer.from(WorkflowDefinition.encode(value).finish()),
     responseDeserialize: (value: Buffer): WorkflowDefinition => WorkflowDefinition.decode(value),
   },
+  /** The workflow's schedule trigger as the enrollment service fires it: next fire times, last tick. */
+  getWorkflowSchedule: {
+    path: "/codestep.workflows.v1.Workflows/GetWorkflowSchedule" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetWorkflowRequest): Buffer => Buffer.from(GetWorkflowRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetWorkflowRequest => GetWorkflowRequest.decode(value),
+    responseSerialize: (value: WorkflowSchedule): Buffer => Buffer.from(WorkflowSchedule.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WorkflowSchedule => WorkflowSchedule.decode(value),
+  },
 } as const;
 
 export interface WorkflowsServer extends UntypedServiceImplementation {
@@ -1384,6 +1705,8 @@ export interface WorkflowsServer extends UntypedServiceImplementation {
   listWorkflowVersions: handleUnaryCall<ListWorkflowVersionsRequest, ListWorkflowVersionsResponse>;
   /** A new version equal to an older one. */
   rollbackWorkflow: handleUnaryCall<RollbackWorkflowRequest, WorkflowDefinition>;
+  /** The workflow's schedule trigger as the enrollment service fires it: next fire times, last tick. */
+  getWorkflowSchedule: handleUnaryCall<GetWorkflowRequest, WorkflowSchedule>;
 }
 
 export interface WorkflowsClient extends Client {
@@ -1509,6 +1832,22 @@ export interface WorkflowsClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: WorkflowDefinition) => void,
+  ): ClientUnaryCall;
+  /** The workflow's schedule trigger as the enrollment service fires it: next fire times, last tick. */
+  getWorkflowSchedule(
+    request: GetWorkflowRequest,
+    callback: (error: ServiceError | null, response: WorkflowSchedule) => void,
+  ): ClientUnaryCall;
+  getWorkflowSchedule(
+    request: GetWorkflowRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WorkflowSchedule) => void,
+  ): ClientUnaryCall;
+  getWorkflowSchedule(
+    request: GetWorkflowRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WorkflowSchedule) => void,
   ): ClientUnaryCall;
 }
 
