@@ -5,6 +5,7 @@
  *   codestep run <action.js> …   one action, locally, through the same sandbox as the executor
  *   codestep replay [--verify]   rebuild every projection from the event log
  *   codestep tenants create …    create a tenant and its API key
+ *   codestep keys …              the tenant's API keys over the HTTP API (create, list, revoke)
  *   codestep certs create <dir>  the services' certificates (CODESTEP_TLS_DIR)
  *   codestep hubspot-fake        a local HubSpot API to test actions against
  *   codestep hubspot publish-action   the HubSpot app's workflow action definition
@@ -19,6 +20,7 @@ const USAGE = `usage: codestep <command>
   run <action.js> ...  run one action locally (codestep run --help)
   replay [--verify]    rebuild every projection from the event log (--verify: compare with live, change nothing)
   tenants create <name> [--default-timeout-ms N] ...  create a tenant and print its API key (codestep tenants --help)
+  keys create <name> | list | revoke <keyId>  your tenant's API keys, over the HTTP API (codestep keys --help)
   certs create <dir> [--host NAME]  make the services' CA and certificates for CODESTEP_TLS_DIR (codestep certs --help)
   hubspot-fake [--port N] [--seed FILE]  serve a local HubSpot API to test actions against (codestep hubspot-fake --help)
   hubspot publish-action [--input name:type] [--output name:type]  create or update the HubSpot app's workflow action (codestep hubspot --help)
@@ -34,6 +36,10 @@ async function main(argv: string[]): Promise<number> {
     case 'tenants': {
       const { tenantsCommand } = await import('./commands/tenants.ts');
       return tenantsCommand(rest, process.env, process);
+    }
+    case 'keys': {
+      const { keysCommand } = await import('./commands/keys.ts');
+      return keysCommand(rest, process.env, process);
     }
     case 'workflows': {
       const { workflowsCommand } = await import('./commands/workflows.ts');

@@ -8,3 +8,11 @@ export const errors = {
 };
 export const conflict = { '409': { description: 'Not in a state that allows this (WORKFLOW_DISABLED, WORKFLOW_ARCHIVED, CONFLICT): the message says how to get there', ...json(ref('Error')) } };
 export const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+
+/** `?limit=` and `?cursor=` of a list that pages with a cursor (see `./paging.ts`). */
+export const pageParams = (bounds: { min: number; max: number; default: number }) => [
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: bounds.min, maximum: bounds.max, default: bounds.default }, description: 'Most items in the page' },
+  { name: 'cursor', in: 'query', schema: { type: 'string' }, description: "The previous page's nextCursor; none for the first page" },
+];
+/** The `nextCursor` property of a page. */
+export const nextCursor = { type: ['string', 'null'], description: 'Send as ?cursor= for the next page; null on the last page' };

@@ -2,6 +2,7 @@
 import { ACCEPTED_RUNTIME_VERSIONS, DEFAULT_RUNTIME_VERSION, ERROR_CODES } from '@codestep/core';
 import { DEFAULT_OPERATOR_LIMITS as OPERATOR, LIMIT_MINIMUMS as MIN } from '@codestep/workflows';
 import { ENROLLMENT_STATUSES, LIMIT_PARAM, MAX_LOG_PAGE_LINES, VERSION_PARAM } from './api.routes.ts';
+import { apiKeySchemas, apiKeysPaths } from './openapi.api-keys.ts';
 import { conflict, errors, idParam, json, ref } from './openapi.parts.ts';
 import { workflowOpsPaths, workflowOpsSchemas } from './openapi.workflow-ops.ts';
 
@@ -26,6 +27,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       ...hooksPaths(),
       ...oauthPaths(),
       ...tenantPaths(),
+      ...apiKeysPaths(),
       ...hubspotPaths(),
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'OK' } } } },
     },
@@ -52,6 +54,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
         },
         ...actionSchemas(),
         ...tenantLimitsSchemas(),
+        ...apiKeySchemas(),
         ...workflowSchemas(),
         ...workflowOpsSchemas(),
         ...historySchemas(),

@@ -10,6 +10,7 @@ import type { EventLog } from '@codestep/event-log';
 import { createExecutorService } from '@codestep/executor-service';
 import {
   actionTestRoutes,
+  apiKeyRoutes,
   apiRoutes,
   createTenants,
   ensureHookCollection,
@@ -225,6 +226,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
     ...retryRoutes(clients),
     ...batches.routes,
     ...tenantLimitsRoutes(tenants, operator),
+    ...apiKeyRoutes(tenants),
     ...hookRoutes(clients, { store, clock: systemClock, limitsOf }),
     ...hubspot.routes,
     ...(options.extraRoutes?.({ credentials }) ?? []),
