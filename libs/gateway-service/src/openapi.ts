@@ -2,7 +2,7 @@
 import { ACCEPTED_RUNTIME_VERSIONS, DEFAULT_RUNTIME_VERSION, ERROR_CODES } from '@codestep/core';
 import { DEFAULT_OPERATOR_LIMITS as OPERATOR, LIMIT_MINIMUMS as MIN } from '@codestep/workflows';
 import { ENROLLMENT_STATUSES, LIMIT_PARAM, MAX_LOG_PAGE_LINES, VERSION_PARAM } from './api.routes.ts';
-import { apiKeySchemas, apiKeysPaths } from './openapi.api-keys.ts';
+import { apiKeySchemas, apiKeysPaths, tenantLimitsSchemas, tenantPaths } from './openapi.tenant.ts';
 import { conflict, errors, idParam, json, ref } from './openapi.parts.ts';
 import { workflowOpsPaths, workflowOpsSchemas } from './openapi.workflow-ops.ts';
 
@@ -14,6 +14,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       title: 'codestep API',
       version: '0.1.0',
       description: 'Workflows of custom code actions (HubSpot-compatible), enrollments and their history. Authenticate with `Authorization: Bearer <API key>`.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [{ url: serverUrl }],
     security: [{ apiKey: [] }],
@@ -29,7 +30,14 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       ...tenantPaths(),
       ...apiKeysPaths(),
       ...hubspotPaths(),
-      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'OK' } } } },
+      '/healthz': {
+        get: {
+          operationId: 'health',
+          summary: 'Liveness',
+          security: [],
+          responses: { '200': { description: 'OK' }, '400': { description: 'The request target is not a path', ...json(ref('Error')) } },
+        },
+      },
     },
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } },
@@ -68,12 +76,14 @@ function workflowsPaths(): Record<string, unknown> {
   return {
     '/v1/workflows': {
       post: {
+        operationId: 'createWorkflow',
         summary: 'Create a workflow (version 1)',
         parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
         requestBody: json(ref('WorkflowInput')),
         responses: { '201': { description: 'Created', ...json(ref('Workflow')) }, ...errors },
       },
       get: {
+        operationId: 'listWorkflows',
         summary: 'List workflows (latest versions; archived ones with ?includeArchived=true)',
         parameters: [{ name: 'includeArchived', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } }],
         responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflows: { type: 'array', items: ref('Workflow') } } }) }, ...errors },
@@ -82,11 +92,13 @@ function workflowsPaths(): Record<string, unknown> {
     '/v1/workflows/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       get: {
+        operationId: 'getWorkflow',
         summary: 'Get a workflow (latest, or ?version=N)',
         parameters: [{ name: 'version', in: 'query', schema: { type: 'integer', minimum: VERSION_PARAM.min, maximum: VERSION_PARAM.max, description: '0 or absent: the latest' } }],
         responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors },
       },
       put: {
+        operationId: 'publishWorkflowVersion',
         summary: 'Publish a new version (none when the body equals the latest version: that version is the answer)',
         requestBody: json(ref('WorkflowInput')),
         responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors, ...conflict },
@@ -106,6 +118,7 @@ function enrollmentsPaths(): Record<string, unknown> {
     '/v1/workflows/{id}/enrollments': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       post: {
+        operationId: 'enroll',
         summary: 'Enroll a CRM object into the workflow',
         parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' }, description: 'The same key enrolls once' }],
         requestBody: json({ type: 'object', required: ['object'], properties: { object: ref('CrmObject') } }),
@@ -121,6 +134,7 @@ function enrollmentsPaths(): Record<string, unknown> {
     },
     '/v1/enrollments': {
       get: {
+        operationId: 'listEnrollments',
         summary: 'List enrollments, newest first',
         parameters: [
           { name: 'workflowId', in: 'query', schema: { type: 'string' } },
@@ -132,7 +146,11 @@ function enrollmentsPaths(): Record<string, unknown> {
     },
     '/v1/enrollments/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-      get: { summary: "An enrollment's history: status, each execution's inputs, outputs, logs and errors", responses: { '200': { description: 'OK', ...json(ref('Enrollment')) }, ...errors } },
+      get: {
+        operationId: 'getEnrollment',
+        summary: "An enrollment's history: status, each execution's inputs, outputs, logs and errors",
+        responses: { '200': { description: 'OK', ...json(ref('Enrollment')) }, ...errors },
+      },
     },
   };
 }
@@ -143,6 +161,7 @@ function executionsPaths(): Record<string, unknown> {
     '/v1/executions/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       get: {
+        operationId: 'getExecution',
         summary: 'One execution, with a page of its console lines',
         description:
           'Console lines come in pages: `logs` starts at line `logsOffset` of `logsTotal`; when `nextLinesAfter` is not null, ask again with `?linesAfter=` set to it. An enrollment shows the first lines of each execution within a budget, with the same fields.',
@@ -160,9 +179,10 @@ function executionsPaths(): Record<string, unknown> {
     },
     '/v1/tail': {
       get: {
+        operationId: 'tail',
         summary: 'Live tail (server-sent events) of logs and status changes',
         parameters: [{ name: 'enrollmentId', in: 'query', schema: { type: 'string' } }],
-        responses: { '200': { description: 'text/event-stream' } },
+        responses: { '200': { description: 'text/event-stream' }, ...errors },
       },
     },
   };
@@ -174,13 +194,14 @@ function secretsPaths(): Record<string, unknown> {
     '/v1/secrets/{name}': {
       parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
       put: {
+        operationId: 'setSecret',
         summary: 'Set an action secret (encrypted at rest)',
         requestBody: json({ type: 'object', required: ['value'], properties: { value: { type: 'string' } } }),
         responses: { '200': { description: 'OK' }, ...errors },
       },
-      delete: { summary: 'Delete a secret', responses: { '200': { description: 'OK' } } },
+      delete: { operationId: 'deleteSecret', summary: 'Delete a secret', responses: { '200': { description: 'OK' }, ...errors } },
     },
-    '/v1/secrets': { get: { summary: 'List secret names (never values)', responses: { '200': { description: 'OK' } } } },
+    '/v1/secrets': { get: { operationId: 'listSecrets', summary: 'List secret names (never values)', responses: { '200': { description: 'OK' }, ...errors } } },
   };
 }
 
@@ -188,13 +209,13 @@ function secretsPaths(): Record<string, unknown> {
 function connectionsPaths(): Record<string, unknown> {
   return {
     '/v1/connections': {
-      post: { summary: 'Create an OAuth connection and get the authorize URL', responses: { '201': { description: 'Created' }, ...errors } },
-      get: { summary: 'List connections', responses: { '200': { description: 'OK' } } },
+      post: { operationId: 'createConnection', summary: 'Create an OAuth connection and get the authorize URL', responses: { '201': { description: 'Created' }, ...errors } },
+      get: { operationId: 'listConnections', summary: 'List connections', responses: { '200': { description: 'OK' }, ...errors } },
     },
     '/v1/connections/{handle}': {
       parameters: [{ name: 'handle', in: 'path', required: true, schema: { type: 'string' } }],
-      get: { summary: 'A connection', responses: { '200': { description: 'OK' } } },
-      delete: { summary: 'Revoke a connection', responses: { '200': { description: 'OK' } } },
+      get: { operationId: 'getConnection', summary: 'A connection', responses: { '200': { description: 'OK' }, ...errors } },
+      delete: { operationId: 'revokeConnection', summary: 'Revoke a connection', responses: { '200': { description: 'OK' }, ...errors } },
     },
   };
 }
@@ -205,6 +226,7 @@ function hooksPaths(): Record<string, unknown> {
     '/v1/workflows/{id}/webhook': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       post: {
+        operationId: 'createWebhook',
         summary: "The workflow's secret webhook URL path (created on first call)",
         responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflowId: { type: 'string' }, path: { type: 'string', example: '/hooks/hk_…' } } }) }, ...errors },
       },
@@ -229,6 +251,7 @@ function hooksPaths(): Record<string, unknown> {
     '/hooks/{token}': {
       parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
       post: {
+        operationId: 'callWebhook',
         summary:
           "Webhook trigger: data = JSON body merged over the query parameters, headers = the request's; answers with what the last action's start returned, as soon as it returned (a JsWorkflows run's later steps go on)",
         security: [],
@@ -240,7 +263,12 @@ function hooksPaths(): Record<string, unknown> {
           '500': { description: 'The workflow failed; the body has the error' },
         },
       },
-      get: { summary: 'Webhook trigger (query parameters only)', security: [], responses: { '200': { description: "start's return value" } } },
+      get: {
+        operationId: 'callWebhookGet',
+        summary: 'Webhook trigger (query parameters only)',
+        security: [],
+        responses: { '200': { description: "start's return value" }, '404': { description: 'Unknown hook (or rotated, or revoked)', ...json(ref('Error')) } },
+      },
     },
   };
 }
@@ -248,13 +276,20 @@ function hooksPaths(): Record<string, unknown> {
 /** OAuth authorization: the providers, a new authorize URL, and the provider's redirect target. */
 function oauthPaths(): Record<string, unknown> {
   return {
-    '/v1/oauth-providers': { get: { summary: 'Providers the operator configured, with the HubSpot preset permissions', responses: { '200': { description: 'OK' } } } },
+    '/v1/oauth-providers': {
+      get: { operationId: 'listOAuthProviders', summary: 'Providers the operator configured, with the HubSpot preset permissions', responses: { '200': { description: 'OK' }, ...errors } },
+    },
     '/v1/connections/{handle}/authorize': {
       parameters: [{ name: 'handle', in: 'path', required: true, schema: { type: 'string' } }],
-      post: { summary: 'A new authorize URL (reconnect a connection that needs re-authorization)', responses: { '200': { description: 'OK' }, ...errors } },
+      post: { operationId: 'authorizeConnection', summary: 'A new authorize URL (reconnect a connection that needs re-authorization)', responses: { '200': { description: 'OK' }, ...errors } },
     },
     '/oauth/callback': {
-      get: { summary: "The OAuth provider's redirect target", security: [], responses: { '200': { description: 'Connected' }, '400': { description: 'Provider error, shown plainly' } } },
+      get: {
+        operationId: 'oauthCallback',
+        summary: "The OAuth provider's redirect target",
+        security: [],
+        responses: { '200': { description: 'Connected' }, '400': { description: 'Provider error, shown plainly' } },
+      },
     },
   };
 }
@@ -297,6 +332,7 @@ function hubspotPaths(): Record<string, unknown> {
   return {
     '/integrations/hubspot/actions': {
       post: {
+        operationId: 'hubspotExecuteAction',
         ...signed,
         summary: 'One execution of the codestep workflow action in a HubSpot workflow (HubSpot calls it)',
         description:
@@ -311,6 +347,7 @@ function hubspotPaths(): Record<string, unknown> {
     },
     '/integrations/hubspot/actions/workflow-options': {
       post: {
+        operationId: 'hubspotWorkflowOptions',
         ...signed,
         summary: 'The optionsUrl of the action’s workflow field: the installing account’s workflows',
         responses: { '200': { description: '`{ options: [{ label, value }] }`' }, ...refused },
@@ -318,6 +355,7 @@ function hubspotPaths(): Record<string, unknown> {
     },
     '/integrations/hubspot/webhooks': {
       post: {
+        operationId: 'hubspotWebhooks',
         ...signed,
         summary: 'HubSpot CRM webhook batches (up to 100 events): each event enrolls the object into the workflows whose HubSpot trigger matches, once per eventId',
         requestBody: json({ type: 'array', maxItems: 100, items: { type: 'object' } }),
@@ -326,28 +364,14 @@ function hubspotPaths(): Record<string, unknown> {
     },
     '/v1/workflows/{id}/hubspot-trigger': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-      get: { summary: "The workflow's HubSpot CRM trigger (subscription null when none)", responses: { '200': { description: 'OK' }, ...errors } },
-      put: { summary: 'Enroll objects of HubSpot webhook events of this subscription from the installing portal', requestBody: json(trigger), responses: { '200': { description: 'OK' }, ...errors } },
-      delete: { summary: "Remove the workflow's HubSpot trigger", responses: { '200': { description: 'OK' }, ...errors } },
-    },
-  };
-}
-
-/** The tenant's own settings: its execution limits. */
-function tenantPaths(): Record<string, unknown> {
-  return {
-    '/v1/tenant/limits': {
-      get: {
-        summary: "This tenant's execution limits: its settings (null = the operator's value), the effective values, and the operator's bounds",
-        responses: { '200': { description: 'OK', ...json(ref('TenantLimits')) }, ...errors },
-      },
+      get: { operationId: 'getHubSpotTrigger', summary: "The workflow's HubSpot CRM trigger (subscription null when none)", responses: { '200': { description: 'OK' }, ...errors } },
       put: {
-        summary: "Set this tenant's execution limits (replaces all four; null or absent = the operator's value)",
-        description:
-          "An action's own timeoutMs/memoryMb win if set, else the tenant's default, else the operator's default; never above the tenant's ceiling or the operator's bound. A workflow whose action asks for more than the ceiling is refused when saved; lowering the ceiling later clamps existing workflows' actions. Each enrollment keeps the limits in force when it started. A value outside the operator's bounds is refused with 400 naming the field and the bound.",
-        requestBody: json(ref('TenantLimitSettings')),
-        responses: { '200': { description: 'OK', ...json(ref('TenantLimits')) }, ...errors },
+        operationId: 'setHubSpotTrigger',
+        summary: 'Enroll objects of HubSpot webhook events of this subscription from the installing portal',
+        requestBody: json(trigger),
+        responses: { '200': { description: 'OK' }, ...errors },
       },
+      delete: { operationId: 'deleteHubSpotTrigger', summary: "Remove the workflow's HubSpot trigger", responses: { '200': { description: 'OK' }, ...errors } },
     },
   };
 }
@@ -400,48 +424,6 @@ function actionSchemas(): Record<string, unknown> {
           description: `Memory, MB. Absent: the tenant's defaultMemoryMb (else the operator's, ${OPERATOR.defaultMemoryMb} unless configured). At most the tenant's maxMemoryMb; more is refused with 400`,
         },
       },
-    },
-  };
-}
-
-/** A tenant's execution limits: its settings, and what applies. */
-function tenantLimitsSchemas(): Record<string, unknown> {
-  return {
-    TenantLimitSettings: {
-      type: 'object',
-      properties: {
-        defaultTimeoutMs: { type: ['integer', 'null'], minimum: MIN.timeoutMs, description: "Wall time of the tenant's actions that set none, ms" },
-        defaultMemoryMb: { type: ['integer', 'null'], minimum: MIN.memoryMb, description: "Memory of the tenant's actions that set none, MB" },
-        maxTimeoutMs: { type: ['integer', 'null'], minimum: MIN.timeoutMs, description: 'The most any action of the tenant may ask for, ms; at most the operator bound' },
-        maxMemoryMb: { type: ['integer', 'null'], minimum: MIN.memoryMb, description: 'The most any action of the tenant may ask for, MB; at most the operator bound' },
-      },
-    },
-    TenantLimits: {
-      allOf: [
-        ref('TenantLimitSettings'),
-        {
-          type: 'object',
-          properties: {
-            effective: {
-              type: 'object',
-              description: 'What applies: the settings, the operator values where unset',
-              properties: { defaultTimeoutMs: { type: 'integer' }, defaultMemoryMb: { type: 'integer' }, maxTimeoutMs: { type: 'integer' }, maxMemoryMb: { type: 'integer' } },
-            },
-            operator: {
-              type: 'object',
-              description: "The operator's defaults and bounds (platform configuration)",
-              properties: {
-                defaultTimeoutMs: { type: 'integer' },
-                defaultMemoryMb: { type: 'integer' },
-                maxTimeoutMs: { type: 'integer' },
-                maxMemoryMb: { type: 'integer' },
-                minTimeoutMs: { type: 'integer' },
-                minMemoryMb: { type: 'integer' },
-              },
-            },
-          },
-        },
-      ],
     },
   };
 }
