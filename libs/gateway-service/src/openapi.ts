@@ -3,7 +3,8 @@ import { ACCEPTED_RUNTIME_VERSIONS, DEFAULT_RUNTIME_VERSION, ERROR_CODES } from 
 import { DEFAULT_OPERATOR_LIMITS as OPERATOR, LIMIT_MINIMUMS as MIN } from '@codestep/workflows';
 import { ENROLLMENT_STATUSES, LIMIT_PARAM, MAX_LOG_PAGE_LINES, VERSION_PARAM } from './api.routes.ts';
 import { apiKeySchemas, apiKeysPaths, tenantLimitsSchemas, tenantPaths } from './openapi.tenant.ts';
-import { conflict, errors, idParam, json, ref } from './openapi.parts.ts';
+import { conflict, errors, idParam, json, nextCursor, pageParams, ref } from './openapi.parts.ts';
+import { PAGE_LIMIT } from './paging.ts';
 import { workflowOpsPaths, workflowOpsSchemas } from './openapi.workflow-ops.ts';
 
 /** The document, with `serverUrl` as its one server; paths and schemas are grouped by resource below. */
@@ -84,9 +85,9 @@ function workflowsPaths(): Record<string, unknown> {
       },
       get: {
         operationId: 'listWorkflows',
-        summary: 'List workflows (latest versions; archived ones with ?includeArchived=true)',
-        parameters: [{ name: 'includeArchived', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } }],
-        responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflows: { type: 'array', items: ref('Workflow') } } }) }, ...errors },
+        summary: 'List workflows (latest versions, by id, in pages; archived ones with ?includeArchived=true)',
+        parameters: [{ name: 'includeArchived', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } }, ...pageParams(PAGE_LIMIT)],
+        responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflows: { type: 'array', items: ref('Workflow') }, nextCursor } }) }, ...errors },
       },
     },
     '/v1/workflows/{id}': {
@@ -201,7 +202,23 @@ function secretsPaths(): Record<string, unknown> {
       },
       delete: { operationId: 'deleteSecret', summary: 'Delete a secret', responses: { '200': { description: 'OK' }, ...errors } },
     },
-    '/v1/secrets': { get: { operationId: 'listSecrets', summary: 'List secret names (never values)', responses: { '200': { description: 'OK' }, ...errors } } },
+    '/v1/secrets': {
+      get: {
+        operationId: 'listSecrets',
+        summary: 'List secret names (never values), by name, in pages',
+        parameters: pageParams(PAGE_LIMIT),
+        responses: {
+          '200': {
+            description: 'OK',
+            ...json({
+              type: 'object',
+              properties: { secrets: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, updatedAt: { type: ['string', 'null'] } } } }, nextCursor },
+            }),
+          },
+          ...errors,
+        },
+      },
+    },
   };
 }
 
@@ -210,7 +227,12 @@ function connectionsPaths(): Record<string, unknown> {
   return {
     '/v1/connections': {
       post: { operationId: 'createConnection', summary: 'Create an OAuth connection and get the authorize URL', responses: { '201': { description: 'Created' }, ...errors } },
-      get: { operationId: 'listConnections', summary: 'List connections', responses: { '200': { description: 'OK' }, ...errors } },
+      get: {
+        operationId: 'listConnections',
+        summary: 'List connections, by handle, in pages',
+        parameters: pageParams(PAGE_LIMIT),
+        responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { connections: { type: 'array', items: { type: 'object' } }, nextCursor } }) }, ...errors },
+      },
     },
     '/v1/connections/{handle}': {
       parameters: [{ name: 'handle', in: 'path', required: true, schema: { type: 'string' } }],

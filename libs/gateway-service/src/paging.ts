@@ -7,8 +7,11 @@
 import { ValidationError } from '@codestep/core';
 import { queryInteger } from './request-input.parser.ts';
 
-/** `?limit=` of the list endpoints that page in the gateway. */
-export const PAGE_LIMIT = { min: 1, max: 1000, default: 100 } as const;
+/**
+ * `?limit=` of the list endpoints that page in the gateway. The default is the largest page, so
+ * a client written before paging sees what it saw (and a `nextCursor` when there is more).
+ */
+export const PAGE_LIMIT = { min: 1, max: 1000, default: 1000 } as const;
 
 /** An opaque cursor for the sort key of a page's last item. */
 export function encodeCursor(key: ReadonlyArray<string | number>): string {
