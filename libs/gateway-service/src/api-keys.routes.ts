@@ -30,7 +30,7 @@ export function parseKeyName(body: unknown): string {
   if (typeof name !== 'string' || !name.trim()) throw new ValidationError('name is required: a string telling what the key is for, like "ci deploys"', { field: 'name' });
   const trimmed = name.trim();
   if (trimmed.length > MAX_KEY_NAME) throw new ValidationError(`name is ${trimmed.length} characters long; at most ${MAX_KEY_NAME} are accepted`, { field: 'name' });
-  if (/\p{Cc}/u.test(trimmed)) throw new ValidationError('name must not contain control characters', { field: 'name' });
+  if (/\p{Cc}/u.test(trimmed) || !trimmed.isWellFormed()) throw new ValidationError('name must be readable text: no control characters or unpaired surrogates', { field: 'name' });
   return trimmed;
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodeCursor, pageOf } from './paging.ts';
+import { encodeCursor, pageOf, type Page } from './paging.ts';
 
 const q = (s: string) => new URLSearchParams(s);
 
@@ -11,7 +11,7 @@ describe('cursor paging', () => {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const page = pageOf(items, (x) => [x.id], q(`limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`));
+        const page: Page<{ id: string }> = pageOf(items, (x) => [x.id], q(`limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`));
         assert.ok(page.items.length <= limit);
         seen.push(...page.items.map((x) => x.id));
         cursor = page.nextCursor;
