@@ -3,7 +3,7 @@ export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 export const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 export const errors = {
   '400': { description: 'Bad input: the message says which field and what to send', ...json(ref('Error')) },
-  '401': { description: 'Missing or unknown API key', ...json(ref('Error')) },
+  '401': { description: 'Missing, unknown or revoked API key', ...json(ref('Error')) },
   '404': { description: "Not found (or another tenant's)", ...json(ref('Error')) },
 };
 export const conflict = { '409': { description: 'Not in a state that allows this (WORKFLOW_DISABLED, WORKFLOW_ARCHIVED, CONFLICT): the message says how to get there', ...json(ref('Error')) } };
