@@ -49,6 +49,7 @@ export const EVENT_KEYS: Record<string, string> = {
   ConnectionChanged: '`<tenant id>/<handle>`',
   TenantCreated: 'tenant id',
   ApiKeyCreated: 'tenant id',
+  ApiKeyRevoked: 'tenant id',
   TenantLimitsSet: 'tenant id',
   HubSpotCallbackCompleted: "HubSpot's callback id",
   HubSpotTriggerSet: 'workflow id',

@@ -23,6 +23,7 @@ lint() { nx show projects >/dev/null && NODE_OPTIONS="${NODE_OPTIONS:-} --max-ol
 step "format (prettier --check; fix with npm run format)" prettier --check --log-level=warn "**/*.{ts,tsx,js,json,css}"
 step "lint (type-aware, module boundaries)" lint
 step "typecheck" tsc -p tsconfig.json
+step "OpenAPI lint (Redocly recommended rules, 0 warnings; the document in .cache/openapi.json)" node tools/scripts/lint-openapi.ts
 step "typecheck (console, browser)" tsc -p apps/console/src/web/tsconfig.json
 step "build the console (apps/console/dist, served by the gateway)" node apps/console/src/build.ts
 

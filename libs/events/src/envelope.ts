@@ -41,11 +41,12 @@ const TYPE_NAMES: Record<EventCase, string> = {
   tenantCreated: 'TenantCreated',
   apiKeyCreated: 'ApiKeyCreated',
   tenantLimitsSet: 'TenantLimitsSet',
+  apiKeyRevoked: 'ApiKeyRevoked',
   hubspotCallbackCompleted: 'HubSpotCallbackCompleted',
   hubspotTriggerSet: 'HubSpotTriggerSet',
 };
 
-const TENANT_EVENTS: ReadonlySet<EventCase> = new Set(['tenantCreated', 'apiKeyCreated', 'tenantLimitsSet']);
+const TENANT_EVENTS: ReadonlySet<EventCase> = new Set(['tenantCreated', 'apiKeyCreated', 'tenantLimitsSet', 'apiKeyRevoked']);
 
 export function topicOf(c: EventCase): Topic {
   if (c === 'workflowPublished' || c === 'workflowStatusChanged' || c === 'scheduleTicked') return Topics.workflows;

@@ -10,6 +10,7 @@ import type { PromiseClient } from '@codestep/rpc';
 import { actionToInput, parseWorkflowInput, runtimeVersionOf, triggerToInput, type LimitBounds, type WorkflowInput } from '@codestep/workflows';
 import { checkSecretSelections, type SaveWarning } from './connections.routes.ts';
 import type { HistoryChanges } from './history-changes.ts';
+import { pageOf } from './paging.ts';
 import { queryEnum, queryInteger, queryTime } from './request-input.parser.ts';
 import type { Route, RouteRequest } from './router.ts';
 import type { TenantLimitsOf } from './tenant-limits.routes.ts';
@@ -217,7 +218,12 @@ function workflowsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
       handle: async (req) => {
         const includeArchived = queryEnum(req.query, 'includeArchived', ['true', 'false']) === 'true';
         const out = await c.workflows.listWorkflows({ tenantId: req.tenantId, includeArchived });
-        return { status: 200, body: { workflows: out.workflows.map((wf, i) => workflowView(wf, out.states[i])) } };
+        const page = pageOf(
+          out.workflows.map((wf, i) => ({ wf, state: out.states[i] })),
+          ({ wf }) => [wf.workflowId],
+          req.query,
+        );
+        return { status: 200, body: { workflows: page.items.map(({ wf, state }) => workflowView(wf, state)), nextCursor: page.nextCursor } };
       },
     },
     {

@@ -208,11 +208,34 @@ describe('connection routes', () => {
     assert.deepEqual(calls.at(-1), { method: 'putSecret', req: { tenantId: 'tenant-a', name: 'API_KEY', value: 's3cr3t' } });
     assert.equal((await api('/v1/secrets/API_KEY', { method: 'PUT', body: JSON.stringify({ value: 42 }) })).status, 400);
     script.listSecrets = async () => ({ secrets: [{ name: 'API_KEY', updatedAt: Date.UTC(2026, 0, 1) }] });
-    assert.deepEqual(await (await api('/v1/secrets')).json(), { secrets: [{ name: 'API_KEY', updatedAt: '2026-01-01T00:00:00.000Z' }] });
+    assert.deepEqual(await (await api('/v1/secrets')).json(), { secrets: [{ name: 'API_KEY', updatedAt: '2026-01-01T00:00:00.000Z' }], nextCursor: null });
     script.deleteSecret = async () => ({ deleted: false });
     assert.equal((await api('/v1/secrets/NOPE', { method: 'DELETE' })).status, 404);
     script.deleteSecret = async () => ({ deleted: true });
     assert.deepEqual(await (await api('/v1/secrets/API_KEY', { method: 'DELETE' })).json(), { deleted: true, name: 'API_KEY' });
+  });
+
+  it('pages the secrets by name with a cursor, and refuses a bad limit or cursor naming the parameter', async () => {
+    script.listSecrets = async () => ({ secrets: ['E', 'A', 'D', 'C', 'B'].map((name) => ({ name, updatedAt: 0 })) });
+    const names: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = (await (await api(`/v1/secrets?limit=2${cursor ? `&cursor=${cursor}` : ''}`)).json()) as { secrets: Array<{ name: string }>; nextCursor: string | null };
+      names.push(...page.secrets.map((x) => x.name));
+      cursor = page.nextCursor;
+    } while (cursor);
+    assert.deepEqual(names, ['A', 'B', 'C', 'D', 'E']);
+    const all = (await (await api('/v1/secrets')).json()) as { secrets: unknown[]; nextCursor: string | null };
+    assert.deepEqual([all.secrets.length, all.nextCursor], [5, null]);
+    for (const [query, parameter] of [
+      ['limit=0', 'limit'],
+      ['limit=abc', 'limit'],
+      ['cursor=%25%25', 'cursor'],
+    ]) {
+      const res = await api(`/v1/secrets?${query}`);
+      assert.equal(res.status, 400, query);
+      assert.match(((await res.json()) as { error: { message: string } }).error.message, new RegExp(`"${parameter}"`));
+    }
   });
 
   it('leaves the secret routes out on request', () => {

@@ -12,6 +12,7 @@ import type { ActionDefinition, credentialsV1 } from '@codestep/contracts';
 import { HUBSPOT_TOKEN_SECRET, ValidationError, escapeHtml, secretSelectionProblem } from '@codestep/core';
 import { fromServiceError, type PromiseClient } from '@codestep/rpc';
 import { injectContext } from '@codestep/telemetry';
+import { pageOf } from './paging.ts';
 import type { Route, RouteRequest, RouteResponse } from './router.ts';
 
 /** Deadline of broker calls, ms: the callback's code exchange waits for the provider. */
@@ -234,7 +235,8 @@ function connectionsRoutes(client: credentialsV1.CredentialsClient): Route[] {
       auth: 'tenant',
       handle: async (req) => {
         const out = await call(client, 'listConnections', client.listConnections, { tenantId: req.tenantId });
-        return { status: 200, body: { connections: out.connections.map(connectionView) } };
+        const page = pageOf(out.connections, (x) => [x.handle], req.query);
+        return { status: 200, body: { connections: page.items.map(connectionView), nextCursor: page.nextCursor } };
       },
     },
     {
@@ -290,7 +292,8 @@ function secretsRoutes(client: credentialsV1.CredentialsClient): Route[] {
       auth: 'tenant',
       handle: async (req) => {
         const out = await call(client, 'listSecrets', client.listSecrets, { tenantId: req.tenantId });
-        return { status: 200, body: { secrets: out.secrets.map((s) => ({ name: s.name, updatedAt: iso(s.updatedAt) })) } };
+        const page = pageOf(out.secrets, (x) => [x.name], req.query);
+        return { status: 200, body: { secrets: page.items.map((x) => ({ name: x.name, updatedAt: iso(x.updatedAt) })), nextCursor: page.nextCursor } };
       },
     },
     {

@@ -3,8 +3,10 @@ export { versionSummary, workflowLifecycleRoutes } from './workflow-lifecycle.ro
 export { startGateway, type Gateway, type GatewayOptions } from './gateway.ts';
 export { openApiDocument } from './openapi.ts';
 export { createRouter, statusFor, type Route, type RouteRequest, type RouteResponse, type RouterOptions } from './router.ts';
-export { createTenants, type Tenants, type TenantsDeps, type TenantsOptions } from './tenants.ts';
-export { TENANT_COLLECTIONS, applyTenantEvents, tenantsProjection, type KeyDoc, type TenantDoc } from './tenants.projection.ts';
+export { apiKeyRoutes, apiKeyView, parseKeyName, MAX_KEY_NAME } from './api-keys.routes.ts';
+export { PAGE_LIMIT, decodeCursor, encodeCursor, pageOf, type Page } from './paging.ts';
+export { createTenants, type ApiKeyInfo, type Tenants, type TenantsDeps, type TenantsOptions } from './tenants.ts';
+export { DEFAULT_KEY_NAME, TENANT_COLLECTIONS, applyTenantEvents, legacyKeyId, tenantsProjection, type KeyDoc, type TenantDoc } from './tenants.projection.ts';
 export { tenantLimitsOf, tenantLimitsRoutes, type TenantLimits, type TenantLimitsOf } from './tenant-limits.routes.ts';
 export { checkSecretSelections, connectionRoutes, connectionView } from './connections.routes.ts';
 export { ensureHookCollection, hookRoutes, type HookOptions } from './hooks.routes.ts';

@@ -47,4 +47,33 @@ describe('the OpenAPI document', () => {
       ['logs', 'logsTruncated', 'logsTotal', 'logsOffset', 'nextLinesAfter', 'moreLogs'],
     );
   });
+
+  it('gives every operation a unique operationId and its 4XX answers', () => {
+    const paths = openApiDocument('http://localhost').paths as Record<string, Record<string, { operationId?: string; responses?: Record<string, unknown> }>>;
+    const ids: string[] = [];
+    for (const [path, item] of Object.entries(paths)) {
+      for (const method of ['get', 'post', 'put', 'delete', 'patch'] as const) {
+        const op = item[method];
+        if (!op) continue;
+        assert.match(op.operationId ?? '', /^[a-z][A-Za-z]+$/, `${method.toUpperCase()} ${path} has no operationId`);
+        ids.push(op.operationId!);
+        assert.ok(
+          Object.keys(op.responses ?? {}).some((s) => /^4(\d\d|XX)$/.test(s)),
+          `${method.toUpperCase()} ${path} documents no 4XX answer`,
+        );
+      }
+    }
+    assert.equal(new Set(ids).size, ids.length, `operationIds repeat: ${ids.filter((id, i) => ids.indexOf(id) !== i).join(', ')}`);
+    assert.ok(ids.length >= 40);
+  });
+
+  it('documents cursor paging (limit, cursor → nextCursor) on the API keys list', () => {
+    const paths = openApiDocument('http://localhost').paths as Record<string, { get?: { parameters?: Array<{ name: string }>; responses: Record<string, any> } }>;
+    const list = paths['/v1/api-keys']?.get;
+    assert.deepEqual(
+      list?.parameters?.map((p) => p.name),
+      ['limit', 'cursor'],
+    );
+    assert.ok(list?.responses['200'].content['application/json'].schema.properties.nextCursor);
+  });
 });

@@ -2,9 +2,11 @@
 import { ACCEPTED_RUNTIME_VERSIONS, DEFAULT_RUNTIME_VERSION, ERROR_CODES } from '@codestep/core';
 import { DEFAULT_OPERATOR_LIMITS as OPERATOR, LIMIT_MINIMUMS as MIN } from '@codestep/workflows';
 import { ENROLLMENT_STATUSES, LIMIT_PARAM, MAX_LOG_PAGE_LINES, VERSION_PARAM } from './api.routes.ts';
-import { conflict, errors, idParam, json, ref } from './openapi.parts.ts';
 import { clientConfigPaths } from './client-config.routes.ts';
-import { tenantLimitsSchemas } from './openapi.tenant-limits.ts';
+import { apiKeySchemas, apiKeysPaths, tenantLimitsSchemas, tenantPaths } from './openapi.tenant.ts';
+import { conflict, errors, idParam, json, nextCursor, pageParams, ref } from './openapi.parts.ts';
+import { PAGE_LIMIT } from './paging.ts';
+import { hubspotPaths } from './openapi.hubspot.ts';
 import { resumePaths, waitSchema } from './openapi.resume.ts';
 import { DRY_RUN_QUERY_PARAM, OBJECT_TYPE_SCHEMA, SAVE_WARNINGS_SCHEMA, workflowOpsPaths, workflowOpsSchemas } from './openapi.workflow-ops.ts';
 
@@ -16,6 +18,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       title: 'codestep API',
       version: '0.1.0',
       description: 'Workflows of custom code actions (HubSpot-compatible), enrollments and their history. Authenticate with `Authorization: Bearer <API key>`.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [{ url: serverUrl }],
     security: [{ apiKey: [] }],
@@ -31,8 +34,16 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
       ...oauthPaths(),
       ...tenantPaths(),
       ...clientConfigPaths(),
+      ...apiKeysPaths(),
       ...hubspotPaths(),
-      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'OK' } } } },
+      '/healthz': {
+        get: {
+          operationId: 'health',
+          summary: 'Liveness',
+          security: [],
+          responses: { '200': { description: 'OK' }, '400': { description: 'The request target is not a path', ...json(ref('Error')) } },
+        },
+      },
     },
     components: {
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } },
@@ -57,6 +68,7 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
         },
         ...actionSchemas(),
         ...tenantLimitsSchemas(),
+        ...apiKeySchemas(),
         ...workflowSchemas(),
         ...workflowOpsSchemas(),
         ...historySchemas(),
@@ -70,25 +82,29 @@ function workflowsPaths(): Record<string, unknown> {
   return {
     '/v1/workflows': {
       post: {
+        operationId: 'createWorkflow',
         summary: 'Create a workflow (version 1)',
         parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
         requestBody: json(ref('WorkflowInput')),
         responses: { '201': { description: 'Created', ...json(ref('Workflow')) }, ...errors },
       },
       get: {
-        summary: 'List workflows (latest versions; archived ones with ?includeArchived=true)',
-        parameters: [{ name: 'includeArchived', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } }],
-        responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflows: { type: 'array', items: ref('Workflow') } } }) }, ...errors },
+        operationId: 'listWorkflows',
+        summary: 'List workflows (latest versions, by id, in pages; archived ones with ?includeArchived=true)',
+        parameters: [{ name: 'includeArchived', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } }, ...pageParams(PAGE_LIMIT)],
+        responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflows: { type: 'array', items: ref('Workflow') }, nextCursor } }) }, ...errors },
       },
     },
     '/v1/workflows/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       get: {
+        operationId: 'getWorkflow',
         summary: 'Get a workflow (latest, or ?version=N)',
         parameters: [{ name: 'version', in: 'query', schema: { type: 'integer', minimum: VERSION_PARAM.min, maximum: VERSION_PARAM.max, description: '0 or absent: the latest' } }],
         responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors },
       },
       put: {
+        operationId: 'publishWorkflowVersion',
         summary: 'Publish a new version (none when the body equals the latest version: that version is the answer)',
         requestBody: json(ref('WorkflowInput')),
         responses: { '200': { description: 'OK', ...json(ref('Workflow')) }, ...errors, ...conflict },
@@ -108,6 +124,7 @@ function enrollmentsPaths(): Record<string, unknown> {
     '/v1/workflows/{id}/enrollments': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       post: {
+        operationId: 'enroll',
         summary: 'Enroll a CRM object into the workflow',
         parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' }, description: 'The same key enrolls once' }, DRY_RUN_QUERY_PARAM],
         requestBody: json({ type: 'object', required: ['object'], properties: { object: ref('CrmObject') } }),
@@ -123,6 +140,7 @@ function enrollmentsPaths(): Record<string, unknown> {
     },
     '/v1/enrollments': {
       get: {
+        operationId: 'listEnrollments',
         summary: 'List enrollments, newest first',
         parameters: [
           { name: 'workflowId', in: 'query', schema: { type: 'string' } },
@@ -137,7 +155,11 @@ function enrollmentsPaths(): Record<string, unknown> {
     },
     '/v1/enrollments/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-      get: { summary: "An enrollment's history: status, each execution's inputs, outputs, logs and errors", responses: { '200': { description: 'OK', ...json(ref('Enrollment')) }, ...errors } },
+      get: {
+        operationId: 'getEnrollment',
+        summary: "An enrollment's history: status, each execution's inputs, outputs, logs and errors",
+        responses: { '200': { description: 'OK', ...json(ref('Enrollment')) }, ...errors },
+      },
     },
   };
 }
@@ -148,6 +170,7 @@ function executionsPaths(): Record<string, unknown> {
     '/v1/executions/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       get: {
+        operationId: 'getExecution',
         summary: 'One execution, with a page of its console lines',
         description:
           'Console lines come in pages: `logs` starts at line `logsOffset` of `logsTotal`; when `nextLinesAfter` is not null, ask again with `?linesAfter=` set to it. An enrollment shows the first lines of each execution within a budget, with the same fields.',
@@ -165,12 +188,13 @@ function executionsPaths(): Record<string, unknown> {
     },
     '/v1/tail': {
       get: {
+        operationId: 'tail',
         summary: 'Live tail (server-sent events) of logs and status changes',
         parameters: [
           { name: 'enrollmentId', in: 'query', schema: { type: 'string' } },
           { name: 'workflowId', in: 'query', schema: { type: 'string' }, description: "The runs of one workflow (from each run's next event after the stream opens)" },
         ],
-        responses: { '200': { description: 'text/event-stream' } },
+        responses: { '200': { description: 'text/event-stream' }, ...errors },
       },
     },
   };
@@ -182,13 +206,30 @@ function secretsPaths(): Record<string, unknown> {
     '/v1/secrets/{name}': {
       parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
       put: {
+        operationId: 'setSecret',
         summary: 'Set an action secret (encrypted at rest)',
         requestBody: json({ type: 'object', required: ['value'], properties: { value: { type: 'string' } } }),
         responses: { '200': { description: 'OK' }, ...errors },
       },
-      delete: { summary: 'Delete a secret', responses: { '200': { description: 'OK' } } },
+      delete: { operationId: 'deleteSecret', summary: 'Delete a secret', responses: { '200': { description: 'OK' }, ...errors } },
     },
-    '/v1/secrets': { get: { summary: 'List secret names (never values)', responses: { '200': { description: 'OK' } } } },
+    '/v1/secrets': {
+      get: {
+        operationId: 'listSecrets',
+        summary: 'List secret names (never values), by name, in pages',
+        parameters: pageParams(PAGE_LIMIT),
+        responses: {
+          '200': {
+            description: 'OK',
+            ...json({
+              type: 'object',
+              properties: { secrets: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, updatedAt: { type: ['string', 'null'] } } } }, nextCursor },
+            }),
+          },
+          ...errors,
+        },
+      },
+    },
   };
 }
 
@@ -196,13 +237,18 @@ function secretsPaths(): Record<string, unknown> {
 function connectionsPaths(): Record<string, unknown> {
   return {
     '/v1/connections': {
-      post: { summary: 'Create an OAuth connection and get the authorize URL', responses: { '201': { description: 'Created' }, ...errors } },
-      get: { summary: 'List connections', responses: { '200': { description: 'OK' } } },
+      post: { operationId: 'createConnection', summary: 'Create an OAuth connection and get the authorize URL', responses: { '201': { description: 'Created' }, ...errors } },
+      get: {
+        operationId: 'listConnections',
+        summary: 'List connections, by handle, in pages',
+        parameters: pageParams(PAGE_LIMIT),
+        responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { connections: { type: 'array', items: { type: 'object' } }, nextCursor } }) }, ...errors },
+      },
     },
     '/v1/connections/{handle}': {
       parameters: [{ name: 'handle', in: 'path', required: true, schema: { type: 'string' } }],
-      get: { summary: 'A connection', responses: { '200': { description: 'OK' } } },
-      delete: { summary: 'Revoke a connection', responses: { '200': { description: 'OK' } } },
+      get: { operationId: 'getConnection', summary: 'A connection', responses: { '200': { description: 'OK' }, ...errors } },
+      delete: { operationId: 'revokeConnection', summary: 'Revoke a connection', responses: { '200': { description: 'OK' }, ...errors } },
     },
   };
 }
@@ -213,6 +259,7 @@ function hooksPaths(): Record<string, unknown> {
     '/v1/workflows/{id}/webhook': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       post: {
+        operationId: 'createWebhook',
         summary: "The workflow's secret webhook URL path (created on first call)",
         responses: { '200': { description: 'OK', ...json({ type: 'object', properties: { workflowId: { type: 'string' }, path: { type: 'string', example: '/hooks/hk_…' } } }) }, ...errors },
       },
@@ -237,6 +284,7 @@ function hooksPaths(): Record<string, unknown> {
     '/hooks/{token}': {
       parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
       post: {
+        operationId: 'callWebhook',
         summary:
           "Webhook trigger: data = JSON body merged over the query parameters, headers = the request's; answers with what the last action's start returned, as soon as it returned (a JsWorkflows run's later steps go on)",
         security: [],
@@ -248,7 +296,12 @@ function hooksPaths(): Record<string, unknown> {
           '500': { description: 'The workflow failed; the body has the error' },
         },
       },
-      get: { summary: 'Webhook trigger (query parameters only)', security: [], responses: { '200': { description: "start's return value" } } },
+      get: {
+        operationId: 'callWebhookGet',
+        summary: 'Webhook trigger (query parameters only)',
+        security: [],
+        responses: { '200': { description: "start's return value" }, '404': { description: 'Unknown hook (or rotated, or revoked)', ...json(ref('Error')) } },
+      },
     },
   };
 }
@@ -256,105 +309,19 @@ function hooksPaths(): Record<string, unknown> {
 /** OAuth authorization: the providers, a new authorize URL, and the provider's redirect target. */
 function oauthPaths(): Record<string, unknown> {
   return {
-    '/v1/oauth-providers': { get: { summary: 'Providers the operator configured, with the HubSpot preset permissions', responses: { '200': { description: 'OK' } } } },
+    '/v1/oauth-providers': {
+      get: { operationId: 'listOAuthProviders', summary: 'Providers the operator configured, with the HubSpot preset permissions', responses: { '200': { description: 'OK' }, ...errors } },
+    },
     '/v1/connections/{handle}/authorize': {
       parameters: [{ name: 'handle', in: 'path', required: true, schema: { type: 'string' } }],
-      post: { summary: 'A new authorize URL (reconnect a connection that needs re-authorization)', responses: { '200': { description: 'OK' }, ...errors } },
+      post: { operationId: 'authorizeConnection', summary: 'A new authorize URL (reconnect a connection that needs re-authorization)', responses: { '200': { description: 'OK' }, ...errors } },
     },
     '/oauth/callback': {
-      get: { summary: "The OAuth provider's redirect target", security: [], responses: { '200': { description: 'Connected' }, '400': { description: 'Provider error, shown plainly' } } },
-    },
-  };
-}
-
-/** The HubSpot app: what HubSpot calls (signed, no API key), and a workflow's HubSpot CRM trigger. */
-function hubspotPaths(): Record<string, unknown> {
-  const signed = {
-    security: [],
-    parameters: [
-      {
-        name: 'X-HubSpot-Signature-v3',
-        in: 'header',
-        required: false,
-        schema: { type: 'string' },
-        description: 'base64 HMAC-SHA256 (client secret) of method + URL + body + timestamp; decides when sent',
-      },
-      { name: 'X-HubSpot-Request-Timestamp', in: 'header', required: false, schema: { type: 'string' }, description: 'UNIX ms; refused when more than 5 minutes old' },
-      { name: 'X-HubSpot-Signature', in: 'header', required: false, schema: { type: 'string' }, description: 'v1 (webhooks) or v2 (workflow actions), as X-HubSpot-Signature-Version says' },
-    ],
-  };
-  const refused = {
-    '400': { description: 'Malformed payload: the message names the field', ...json(ref('Error')) },
-    '401': { description: 'Missing, wrong or stale HubSpot signature: nothing was enrolled', ...json(ref('Error')) },
-    '404': { description: 'No codestep account installed the app in that portal (connect HubSpot from it), or the chosen workflow does not exist', ...json(ref('Error')) },
-    '409': { description: 'The portal is connected by two codestep accounts, or this codestep is not set up as a HubSpot app', ...json(ref('Error')) },
-  };
-  const trigger = {
-    type: 'object',
-    properties: {
-      subscription: {
-        type: 'string',
-        example: 'contact.creation',
-        description: '<object>.<event>: contact, company, deal, ticket, product, line_item × creation, deletion, propertyChange, merge, restore, associationChange',
-      },
-      propertyName: { type: 'string', description: 'propertyChange only: the one property (any when absent)' },
-      reenroll: { type: 'string', enum: ['never', 'always'], default: 'always', description: 'never: an object enrolls once; always: on every event' },
-    },
-    required: ['subscription'],
-  };
-  return {
-    '/integrations/hubspot/actions': {
-      post: {
-        ...signed,
-        summary: 'One execution of the codestep workflow action in a HubSpot workflow (HubSpot calls it)',
-        description:
-          'Enrolls the object into the workflow chosen in the input field `codestep_workflow`, once per callbackId. Answers `{ outputFields }` when the enrollment finishes within HUBSPOT_ACTION_ANSWER_MS, otherwise `hs_execution_state: BLOCK` and completes the callback later through HubSpot’s callbacks API.',
-        requestBody: json({
-          type: 'object',
-          required: ['callbackId', 'origin', 'object'],
-          properties: { callbackId: { type: 'string' }, origin: { type: 'object' }, context: { type: 'object' }, object: { type: 'object' }, inputFields: { type: 'object' } },
-        }),
-        responses: { '200': { description: '`{ outputFields }`, or BLOCK', ...json({ type: 'object', properties: { outputFields: { type: 'object' } } }) }, ...refused },
-      },
-    },
-    '/integrations/hubspot/actions/workflow-options': {
-      post: {
-        ...signed,
-        summary: 'The optionsUrl of the action’s workflow field: the installing account’s workflows',
-        responses: { '200': { description: '`{ options: [{ label, value }] }`' }, ...refused },
-      },
-    },
-    '/integrations/hubspot/webhooks': {
-      post: {
-        ...signed,
-        summary: 'HubSpot CRM webhook batches (up to 100 events): each event enrolls the object into the workflows whose HubSpot trigger matches, once per eventId',
-        requestBody: json({ type: 'array', maxItems: 100, items: { type: 'object' } }),
-        responses: { '200': { description: '`{ accepted, enrolled, ignored }`' }, ...refused },
-      },
-    },
-    '/v1/workflows/{id}/hubspot-trigger': {
-      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-      get: { summary: "The workflow's HubSpot CRM trigger (subscription null when none)", responses: { '200': { description: 'OK' }, ...errors } },
-      put: { summary: 'Enroll objects of HubSpot webhook events of this subscription from the installing portal', requestBody: json(trigger), responses: { '200': { description: 'OK' }, ...errors } },
-      delete: { summary: "Remove the workflow's HubSpot trigger", responses: { '200': { description: 'OK' }, ...errors } },
-    },
-  };
-}
-
-/** The tenant's own settings: its execution limits. */
-function tenantPaths(): Record<string, unknown> {
-  return {
-    '/v1/tenant/limits': {
       get: {
-        summary: "This tenant's execution limits: its settings (null = the operator's value), the effective values, and the operator's bounds",
-        responses: { '200': { description: 'OK', ...json(ref('TenantLimits')) }, ...errors },
-      },
-      put: {
-        summary: "Set this tenant's execution limits (replaces all four; null or absent = the operator's value)",
-        description:
-          "An action's own timeoutMs/memoryMb win if set, else the tenant's default, else the operator's default; never above the tenant's ceiling or the operator's bound. A workflow whose action asks for more than the ceiling is refused when saved; lowering the ceiling later clamps existing workflows' actions. Each enrollment keeps the limits in force when it started. A value outside the operator's bounds is refused with 400 naming the field and the bound.",
-        requestBody: json(ref('TenantLimitSettings')),
-        responses: { '200': { description: 'OK', ...json(ref('TenantLimits')) }, ...errors },
+        operationId: 'oauthCallback',
+        summary: "The OAuth provider's redirect target",
+        security: [],
+        responses: { '200': { description: 'Connected' }, '400': { description: 'Provider error, shown plainly' } },
       },
     },
   };

@@ -1,5 +1,6 @@
 /** The OpenAPI sections of day-two operations on workflows: lifecycle, versions, diff, rollback. */
-import { conflict, errors, idParam, json, ref } from './openapi.parts.ts';
+import { conflict, errors, idParam, json, nextCursor, pageParams, ref } from './openapi.parts.ts';
+import { PAGE_LIMIT } from './paging.ts';
 
 /** Day-two operations on a workflow: enable, disable, versions, diff, rollback. */
 export function workflowOpsPaths(): Record<string, unknown> {
@@ -131,9 +132,10 @@ function lifecyclePaths(): Record<string, unknown> {
       parameters: [idParam],
       get: {
         operationId: 'listWorkflowVersions',
-        summary: 'Every version of the workflow, newest first (without code)',
+        summary: 'Every version of the workflow, newest first (without code), in pages',
+        parameters: pageParams(PAGE_LIMIT),
         responses: {
-          '200': { description: 'OK', ...json({ type: 'object', properties: { workflowId: { type: 'string' }, versions: { type: 'array', items: ref('WorkflowVersionSummary') } } }) },
+          '200': { description: 'OK', ...json({ type: 'object', properties: { workflowId: { type: 'string' }, versions: { type: 'array', items: ref('WorkflowVersionSummary') }, nextCursor } }) },
           ...errors,
         },
       },

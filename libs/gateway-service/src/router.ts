@@ -130,7 +130,7 @@ async function authenticate(route: Route, req: IncomingMessage, options: RouterO
   const key = header.startsWith('Bearer ') ? header.slice(7).trim() : String(req.headers['x-api-key'] ?? '');
   if (!key) throw new UnauthenticatedError('missing API key: send "Authorization: Bearer <key>" (embedded mode prints a key on first start)');
   const tenantId = await options.authenticate(key);
-  if (!tenantId) throw new UnauthenticatedError('unknown API key');
+  if (!tenantId) throw new UnauthenticatedError('unknown API key (or revoked): send a working key of the tenant; GET /v1/api-keys lists them');
   return tenantId;
 }
 

@@ -27,7 +27,20 @@ export interface TenantDoc {
 export interface KeyDoc {
   tenantId: string;
   createdAt: number;
+  /** Its public id (`key_…`). */
+  keyId: string;
+  name: string;
+  /** Its first characters (empty for a key created before keys had ids). */
+  prefix: string;
+  /** When it was revoked: it is refused from then on. */
+  revokedAt?: number;
 }
+
+/** The name of a key created without one (the first key of a tenant, and keys older than names). */
+export const DEFAULT_KEY_NAME = 'default';
+
+/** The id of a key created before keys had ids: derived from its hash, so a rebuild gives the same one. */
+export const legacyKeyId = (keyHash: string) => `key_${keyHash.slice(0, 24)}`;
 
 /** A tenant's settings as events carry them: 0 for a field the tenant did not set. */
 export function toLimitPolicy(settings: TenantLimitSettings = {}): LimitPolicy {
@@ -74,11 +87,18 @@ export async function applyTenantEvents(store: DocumentStore, events: Envelope[]
       const limits = fromLimitPolicy(event.value.limits);
       tenants.set(tenantId, { id: tenantId, version: event.value.sequence, doc: { tenantId, name, createdAt, ...(limits ? { limits } : {}), updatedAt: occurredAt } });
     } else if (event.$case === 'apiKeyCreated') {
-      keys.push({ id: event.value.keyHash, version: event.value.sequence, doc: { tenantId, createdAt: occurredAt } });
+      const { keyHash, keyId, name, prefix, sequence } = event.value;
+      keys.push({ id: keyHash, version: sequence, doc: { tenantId, createdAt: occurredAt, keyId: keyId || legacyKeyId(keyHash), name: name || DEFAULT_KEY_NAME, prefix } });
+    } else if (event.$case === 'apiKeyRevoked') {
+      const { keyHash, keyId, name, prefix, createdAt, sequence } = event.value;
+      keys.push({ id: keyHash, version: sequence, doc: { tenantId, createdAt, keyId: keyId || legacyKeyId(keyHash), name: name || DEFAULT_KEY_NAME, prefix, revokedAt: occurredAt } });
     }
   }
   await store.writeVersioned(TENANT_COLLECTIONS.tenants, [...tenants.values()]);
-  await store.writeVersioned(TENANT_COLLECTIONS.apiKeys, keys);
+  // Two events of one key in a batch (created, then revoked): the later one only, as a store write would end.
+  const latest = new Map<string, VersionedWrite<KeyDoc>>();
+  for (const k of keys) if ((latest.get(k.id)?.version ?? -1) < k.version) latest.set(k.id, k);
+  await store.writeVersioned(TENANT_COLLECTIONS.apiKeys, [...latest.values()]);
 }
 
 /** Decodes records and applies the tenant events among them; returns the decoded envelopes. */

@@ -1,20 +1,24 @@
 /**
  * Tenants, their API keys and their settings (execution limits). Keys are random, shown once,
- * and only their SHA-256 hashes are kept. Every change is an event on the tenants topic; the
+ * and only their SHA-256 hashes are kept; a tenant has several, named, each revocable. Every change is an event on the tenants topic; the
  * collections are its projection (`./tenants.projection.ts`), applied directly after each append
  * (read-your-writes) and by the gateway's consumer, which also applies what a process appended
  * and did not live to apply.
  *
  * These collections stay on the plain store, not a tenant-scoped one: tenants are the root of
  * tenancy, and an API key is looked up by its hash before anyone knows whose it is.
+ *
+ * A key is checked against the store on every request, never a per-process cache: the store is
+ * what every gateway replica shares, and a revocation is written to it before the revoking
+ * request is answered, so a revoked key is refused at once everywhere.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { NotFoundError, newId, type Clock } from '@codestep/core';
+import { ConflictError, CodestepError, NotFoundError, newId, type Clock } from '@codestep/core';
 import type { EventLog, Subscription } from '@codestep/event-log';
 import { Topics, envelope, toRecord, type Envelope, type EventBody } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
 import type { TenantLimitSettings } from '@codestep/workflows';
-import { TENANT_COLLECTIONS, applyTenantEvents, applyTenantRecords, ensureTenantCollections, toLimitPolicy, type KeyDoc, type TenantDoc } from './tenants.projection.ts';
+import { DEFAULT_KEY_NAME, TENANT_COLLECTIONS, applyTenantEvents, applyTenantRecords, ensureTenantCollections, legacyKeyId, toLimitPolicy, type KeyDoc, type TenantDoc } from './tenants.projection.ts';
 
 /**
  * The last sequence number handed out per tenant. Coordination, not a projection (like a lease):
@@ -23,6 +27,27 @@ import { TENANT_COLLECTIONS, applyTenantEvents, applyTenantRecords, ensureTenant
 const SEQUENCES = 'tenant_sequences';
 
 const hash = (key: string) => createHash('sha256').update(key).digest('hex');
+
+/** How many characters of a key are kept to tell it apart: `csk_` and 8 of its 32 random ones. */
+const PREFIX_CHARS = 12;
+
+const newKey = () => `csk_${randomBytes(24).toString('base64url')}`;
+
+/** An API key as its tenant sees it: never its value. */
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  /** Its first characters, to tell keys apart (empty for keys older than prefixes). */
+  prefix: string;
+  createdAt: number;
+  /** When it was revoked (refused from then on); undefined while it works. */
+  revokedAt?: number;
+}
+
+/** A stored key with the fields older keys lack filled in as a rebuild would fill them. */
+function keyInfo(hashHex: string, doc: KeyDoc): ApiKeyInfo {
+  return { id: doc.keyId || legacyKeyId(hashHex), name: doc.name || DEFAULT_KEY_NAME, prefix: doc.prefix ?? '', createdAt: doc.createdAt, ...(doc.revokedAt ? { revokedAt: doc.revokedAt } : {}) };
+}
 
 export interface Tenants {
   /** Creates the collections and the tenants topic if missing. */
@@ -34,14 +59,25 @@ export interface Tenants {
   catchUp(): Promise<void>;
   /** Follows the tenants topic: applies what other processes append. */
   follow(onError: (error: unknown) => void): Promise<Subscription>;
+  /** The tenant whose key this is; undefined for an unknown or revoked key. Reads the shared store every time. */
   authenticate(key: string): Promise<string | undefined>;
-  /** Creates a tenant with one API key; returns the key (the only time it is visible). */
+  /** Creates a tenant with one API key (named "default"); returns the key (the only time it is visible). */
   create(name: string, tenantId?: string, limits?: TenantLimitSettings): Promise<{ tenantId: string; apiKey: string }>;
   count(): Promise<number>;
   /** The tenant's limit settings (empty: the operator's values). */
   getLimits(tenantId: string): Promise<TenantLimitSettings>;
   /** Replaces the tenant's limit settings (already checked against the operator's bounds). @throws NotFoundError */
   setLimits(tenantId: string, limits: TenantLimitSettings): Promise<void>;
+  /** Creates another API key of the tenant; returns it with its value (the only time it is visible). @throws ConflictError when a working key has that name */
+  createKey(tenantId: string, name: string): Promise<{ key: ApiKeyInfo; apiKey: string }>;
+  /** The tenant's keys, working and revoked, oldest first. */
+  listKeys(tenantId: string): Promise<ApiKeyInfo[]>;
+  /**
+   * Revokes one of the tenant's keys; revoking a revoked key answers it as it is.
+   * @throws NotFoundError when the tenant has no key with that id
+   * @throws CodestepError FAILED_PRECONDITION for the tenant's last working key
+   */
+  revokeKey(tenantId: string, keyId: string): Promise<ApiKeyInfo>;
 }
 
 export interface TenantsOptions {
@@ -96,21 +132,63 @@ function tenantEventWriter(store: DocumentStore, eventLog: EventLog, clock: Cloc
     const limits = toLimitPolicy(tenant.limits);
     const events = [event(tenant.tenantId, { $case: 'tenantCreated', value: { name: tenant.name, limits, sequence: seq++ } }, tenant.createdAt)];
     if (updatedAt !== undefined) events.push(event(tenant.tenantId, { $case: 'tenantLimitsSet', value: { limits, sequence: seq++ } }, updatedAt));
-    for (const k of keys) events.push(event(tenant.tenantId, { $case: 'apiKeyCreated', value: { keyHash: k.id, sequence: seq++ } }, k.doc.createdAt));
+    for (const k of keys) {
+      const { id, name, prefix } = keyInfo(k.id, k.doc);
+      events.push(event(tenant.tenantId, { $case: 'apiKeyCreated', value: { keyHash: k.id, sequence: seq++, keyId: id, name, prefix } }, k.doc.createdAt));
+    }
     await record(events);
   }
 
   return { reserve, event, record, adopt };
 }
 
+/** A tenant's further keys: created and revoked as events, listed from the projection. */
+function tenantKeys(store: DocumentStore, { reserve, event, record }: TenantEventWriter): Pick<Tenants, 'createKey' | 'listKeys' | 'revokeKey'> {
+  async function listKeys(tenantId: string): Promise<ApiKeyInfo[]> {
+    const docs = await store.find<KeyDoc>(TENANT_COLLECTIONS.apiKeys, { where: { tenantId } });
+    return docs.map((d) => keyInfo(d.id, d.doc)).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  return {
+    listKeys,
+    async createKey(tenantId, name) {
+      if ((await listKeys(tenantId)).some((k) => !k.revokedAt && k.name === name)) {
+        throw new ConflictError(`a working API key is named "${name}" already: choose another name, or revoke that one first`);
+      }
+      const apiKey = newKey();
+      const keyId = newId('key');
+      const prefix = apiKey.slice(0, PREFIX_CHARS);
+      const sequence = await reserve(tenantId, 1);
+      const created = event(tenantId, { $case: 'apiKeyCreated', value: { keyHash: hash(apiKey), sequence, keyId, name, prefix } });
+      await record([created]);
+      return { key: { id: keyId, name, prefix, createdAt: created.occurredAt }, apiKey };
+    },
+    async revokeKey(tenantId, keyId) {
+      const keys = await store.find<KeyDoc>(TENANT_COLLECTIONS.apiKeys, { where: { tenantId } });
+      const found = keys.find((k) => keyInfo(k.id, k.doc).id === keyId);
+      if (!found) throw new NotFoundError(`API key ${keyId} not found: GET /v1/api-keys lists this tenant's keys`);
+      const key = keyInfo(found.id, found.doc);
+      if (key.revokedAt) return key;
+      if (!keys.some((k) => k.id !== found.id && !k.doc.revokedAt)) {
+        throw new CodestepError('FAILED_PRECONDITION', `API key ${keyId} ("${key.name}") is this tenant's last working key: create another (POST /v1/api-keys) before revoking it`);
+      }
+      const sequence = await reserve(tenantId, 1);
+      const revoked = event(tenantId, { $case: 'apiKeyRevoked', value: { keyHash: found.id, keyId: key.id, name: key.name, prefix: key.prefix, createdAt: key.createdAt, sequence } });
+      await record([revoked]);
+      return { ...key, revokedAt: revoked.occurredAt };
+    },
+  };
+}
+
 /** The tenants over the plain store and the tenants topic; see {@link Tenants}. */
 export function createTenants(deps: TenantsDeps): Tenants {
   const { store, eventLog, clock } = deps;
-  const keyCache = new Map<string, string>();
   const settingsCacheMs = deps.settingsCacheMs ?? 5_000;
   const settings = new Map<string, { limits: TenantLimitSettings; until: number }>();
 
-  const { reserve, event, record, adopt } = tenantEventWriter(store, eventLog, clock);
+  const writer = tenantEventWriter(store, eventLog, clock);
+  const { reserve, event, record, adopt } = writer;
+  const keys = tenantKeys(store, writer);
 
   return {
     async ensureCollections() {
@@ -139,22 +217,19 @@ export function createTenants(deps: TenantsDeps): Tenants {
       });
     },
     async authenticate(key) {
-      const h = hash(key);
-      const hit = keyCache.get(h);
-      if (hit) return hit;
-      const doc = await store.get<KeyDoc>(TENANT_COLLECTIONS.apiKeys, h);
-      if (doc) keyCache.set(h, doc.doc.tenantId);
-      return doc?.doc.tenantId;
+      const doc = await store.get<KeyDoc>(TENANT_COLLECTIONS.apiKeys, hash(key));
+      return doc && !doc.doc.revokedAt ? doc.doc.tenantId : undefined;
     },
     async create(name, tenantId = newId('tnt'), limits) {
-      const apiKey = `csk_${randomBytes(24).toString('base64url')}`;
+      const apiKey = newKey();
       const seq = await reserve(tenantId, 2);
       await record([
         event(tenantId, { $case: 'tenantCreated', value: { name, limits: toLimitPolicy(limits), sequence: seq } }),
-        event(tenantId, { $case: 'apiKeyCreated', value: { keyHash: hash(apiKey), sequence: seq + 1 } }),
+        event(tenantId, { $case: 'apiKeyCreated', value: { keyHash: hash(apiKey), sequence: seq + 1, keyId: newId('key'), name: DEFAULT_KEY_NAME, prefix: apiKey.slice(0, PREFIX_CHARS) } }),
       ]);
       return { tenantId, apiKey };
     },
+    ...keys,
     async count() {
       return (await store.find(TENANT_COLLECTIONS.tenants, { limit: 1 })).length;
     },

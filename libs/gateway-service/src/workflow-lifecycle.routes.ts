@@ -8,6 +8,7 @@ import type { WorkflowDefinition, workflowsV1 } from '@codestep/contracts';
 import { NotFoundError, ValidationError } from '@codestep/core';
 import { diffWorkflows, triggerToInput } from '@codestep/workflows';
 import { VERSION_PARAM, stateView, workflowView, type ApiClients } from './api.routes.ts';
+import { pageOf } from './paging.ts';
 import { queryInteger } from './request-input.parser.ts';
 import type { Route, RouteRequest } from './router.ts';
 import type { TenantLimitsOf } from './tenant-limits.routes.ts';
@@ -70,7 +71,9 @@ export function workflowLifecycleRoutes(c: ApiClients, limitsOf: TenantLimitsOf)
       auth: 'tenant',
       handle: async (req) => {
         const { versions } = await c.workflows.listWorkflowVersions({ tenantId: req.tenantId, workflowId: req.params.id! });
-        return { status: 200, body: { workflowId: req.params.id, versions: versions.map(versionSummary) } };
+        // Newest first, as before paging.
+        const page = pageOf(versions, (v) => [-v.version], req.query);
+        return { status: 200, body: { workflowId: req.params.id, versions: page.items.map(versionSummary), nextCursor: page.nextCursor } };
       },
     },
     {

@@ -12,6 +12,7 @@ import { createExecutorService } from '@codestep/executor-service';
 import {
   actionTestRoutes,
   createHubSpotObjectReader,
+  apiKeyRoutes,
   apiRoutes,
   createTenants,
   ensureHookCollection,
@@ -270,6 +271,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
     ...batches.routes,
     ...tenantLimitsRoutes(tenants, operator),
     ...clientConfigRoutes({ traceUrlTemplate: config.traceUrlTemplate }),
+    ...apiKeyRoutes(tenants),
     ...hookRoutes(clients, { store, clock: systemClock, limitsOf }),
     ...resumeRoutes(clients),
     ...hubspot.routes,

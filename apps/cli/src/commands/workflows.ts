@@ -32,9 +32,10 @@ interface Io {
   stderr: { write(s: string): unknown; isTTY?: boolean };
 }
 
-type Answer = { status: number; body: any };
+export type Answer = { status: number; body: any };
 
-function client(env: NodeJS.ProcessEnv) {
+/** A client of the HTTP API of a running platform (CODESTEP_URL, CODESTEP_API_KEY): status and parsed body. */
+export function client(env: NodeJS.ProcessEnv) {
   const base = (env.CODESTEP_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
   return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
     const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);

@@ -4,5 +4,5 @@ export { CrmObject, CrmObject_PropertiesEntry, DryRunLedger, DryRunWrite, ErrorI
 export { ConnectionAuthorized, ConnectionChanged, ConnectionNeedsReauth, ConnectionRefreshed, ConnectionRevoked } from './codestep/events/v1/connection.ts';
 export { EnrollmentCompleted, EnrollmentCompleted_OutputsEntry, EnrollmentFailed, EnrollmentRetried, EnrollmentStarted, HubSpotCallbackCompleted, HubSpotTriggerSet, RetryJobStarted } from './codestep/events/v1/enrollment.ts';
 export { EventEnvelope } from './codestep/events/v1/envelope.ts';
-export { ApiKeyCreated, TenantCreated, TenantLimitsSet } from './codestep/events/v1/tenant.ts';
+export { ApiKeyCreated, ApiKeyRevoked, TenantCreated, TenantLimitsSet } from './codestep/events/v1/tenant.ts';
 export { ActionDefinition, InputFieldSource, OutputFieldDefinition, OutputRef, ScheduleTicked, WorkflowDefinition, WorkflowPublished, WorkflowStatusChanged, WorkflowTrigger } from './codestep/events/v1/workflow.ts';

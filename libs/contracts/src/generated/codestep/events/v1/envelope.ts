@@ -34,7 +34,7 @@ import {
   HubSpotTriggerSet,
   RetryJobStarted,
 } from "./enrollment.ts";
-import { ApiKeyCreated, TenantCreated, TenantLimitsSet } from "./tenant.ts";
+import { ApiKeyCreated, ApiKeyRevoked, TenantCreated, TenantLimitsSet } from "./tenant.ts";
 import { ScheduleTicked, WorkflowPublished, WorkflowStatusChanged } from "./workflow.ts";
 
 export const protobufPackage = "codestep.events.v1";
@@ -85,6 +85,7 @@ export interface EventEnvelope {
     | { $case: "tenantCreated"; value: TenantCreated }
     | { $case: "apiKeyCreated"; value: ApiKeyCreated }
     | { $case: "tenantLimitsSet"; value: TenantLimitsSet }
+    | { $case: "apiKeyRevoked"; value: ApiKeyRevoked }
     | { $case: "hubspotCallbackCompleted"; value: HubSpotCallbackCompleted }
     | { $case: "hubspotTriggerSet"; value: HubSpotTriggerSet }
     | //
@@ -204,6 +205,9 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         break;
       case "tenantLimitsSet":
         TenantLimitsSet.encode(message.event.value, writer.uint32(498).fork()).join();
+        break;
+      case "apiKeyRevoked":
+        ApiKeyRevoked.encode(message.event.value, writer.uint32(506).fork()).join();
         break;
       case "hubspotCallbackCompleted":
         HubSpotCallbackCompleted.encode(message.event.value, writer.uint32(642).fork()).join();
@@ -503,6 +507,14 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
             message.event = { $case: "tenantLimitsSet", value: TenantLimitsSet.decode(reader, reader.uint32()) };
             continue;
           }
+          case 63: {
+            if (tag !== 506) {
+              break;
+            }
+
+            message.event = { $case: "apiKeyRevoked", value: ApiKeyRevoked.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 80: {
             if (tag !== 642) {
               break;
@@ -688,6 +700,10 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         ? { $case: "tenantLimitsSet", value: TenantLimitsSet.fromJSON(object.tenantLimitsSet) }
         : isSet(object.tenant_limits_set)
         ? { $case: "tenantLimitsSet", value: TenantLimitsSet.fromJSON(object.tenant_limits_set) }
+        : isSet(object.apiKeyRevoked)
+        ? { $case: "apiKeyRevoked", value: ApiKeyRevoked.fromJSON(object.apiKeyRevoked) }
+        : isSet(object.api_key_revoked)
+        ? { $case: "apiKeyRevoked", value: ApiKeyRevoked.fromJSON(object.api_key_revoked) }
         : isSet(object.hubspotCallbackCompleted)
         ? {
           $case: "hubspotCallbackCompleted",
@@ -790,6 +806,8 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       obj.apiKeyCreated = ApiKeyCreated.toJSON(message.event.value);
     } else if (message.event?.$case === "tenantLimitsSet") {
       obj.tenantLimitsSet = TenantLimitsSet.toJSON(message.event.value);
+    } else if (message.event?.$case === "apiKeyRevoked") {
+      obj.apiKeyRevoked = ApiKeyRevoked.toJSON(message.event.value);
     } else if (message.event?.$case === "hubspotCallbackCompleted") {
       obj.hubspotCallbackCompleted = HubSpotCallbackCompleted.toJSON(message.event.value);
     } else if (message.event?.$case === "hubspotTriggerSet") {
@@ -965,6 +983,12 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       case "tenantLimitsSet": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "tenantLimitsSet", value: TenantLimitsSet.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "apiKeyRevoked": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "apiKeyRevoked", value: ApiKeyRevoked.fromPartial(object.event.value) };
         }
         break;
       }

@@ -23,6 +23,29 @@ export interface ApiKeyCreated {
   /** hex SHA-256 of the key; the key itself is shown once and never stored */
   keyHash: string;
   sequence: number;
+  /**
+   * The key's public id (`key_…`, what `DELETE /v1/api-keys/{id}` names); empty for keys created
+   * before keys had ids: the projection then derives one from the hash.
+   */
+  keyId: string;
+  /** the tenant's name for it (empty: "default") */
+  name: string;
+  /** its first characters (`csk_` and 8 more), to tell keys apart; not enough to use it */
+  prefix: string;
+}
+
+/**
+ * A key revoked: refused from now on by every gateway (they read the shared projection on each
+ * request). It repeats what the key's creation said, so the projection is the same in any order.
+ */
+export interface ApiKeyRevoked {
+  keyHash: string;
+  keyId: string;
+  name: string;
+  prefix: string;
+  /** UNIX ms, the creation's occurred_at */
+  createdAt: number;
+  sequence: number;
 }
 
 export interface TenantLimitsSet {
@@ -135,7 +158,7 @@ export const TenantCreated: MessageFns<TenantCreated> = {
 };
 
 function createBaseApiKeyCreated(): ApiKeyCreated {
-  return { keyHash: "", sequence: 0 };
+  return { keyHash: "", sequence: 0, keyId: "", name: "", prefix: "" };
 }
 
 export const ApiKeyCreated: MessageFns<ApiKeyCreated> = {
@@ -145,6 +168,15 @@ export const ApiKeyCreated: MessageFns<ApiKeyCreated> = {
     }
     if (message.sequence !== 0) {
       writer.uint32(16).uint64(message.sequence);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(26).string(message.keyId);
+    }
+    if (message.name !== "") {
+      writer.uint32(34).string(message.name);
+    }
+    if (message.prefix !== "") {
+      writer.uint32(42).string(message.prefix);
     }
     return writer;
   },
@@ -178,6 +210,30 @@ export const ApiKeyCreated: MessageFns<ApiKeyCreated> = {
             message.sequence = longToNumber(reader.uint64());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.prefix = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -198,6 +254,13 @@ export const ApiKeyCreated: MessageFns<ApiKeyCreated> = {
         ? globalThis.String(object.key_hash)
         : "",
       sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      prefix: isSet(object.prefix) ? globalThis.String(object.prefix) : "",
     };
   },
 
@@ -209,6 +272,15 @@ export const ApiKeyCreated: MessageFns<ApiKeyCreated> = {
     if (message.sequence !== 0) {
       obj.sequence = Math.round(message.sequence);
     }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.prefix !== "") {
+      obj.prefix = message.prefix;
+    }
     return obj;
   },
 
@@ -218,6 +290,170 @@ export const ApiKeyCreated: MessageFns<ApiKeyCreated> = {
   fromPartial(object: DeepPartial<ApiKeyCreated>): ApiKeyCreated {
     const message = createBaseApiKeyCreated();
     message.keyHash = object.keyHash ?? "";
+    message.sequence = object.sequence ?? 0;
+    message.keyId = object.keyId ?? "";
+    message.name = object.name ?? "";
+    message.prefix = object.prefix ?? "";
+    return message;
+  },
+};
+
+function createBaseApiKeyRevoked(): ApiKeyRevoked {
+  return { keyHash: "", keyId: "", name: "", prefix: "", createdAt: 0, sequence: 0 };
+}
+
+export const ApiKeyRevoked: MessageFns<ApiKeyRevoked> = {
+  encode(message: ApiKeyRevoked, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyHash !== "") {
+      writer.uint32(10).string(message.keyHash);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(18).string(message.keyId);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.prefix !== "") {
+      writer.uint32(34).string(message.prefix);
+    }
+    if (message.createdAt !== 0) {
+      writer.uint32(40).int64(message.createdAt);
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(48).uint64(message.sequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApiKeyRevoked {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApiKeyRevoked();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keyHash = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.prefix = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.createdAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApiKeyRevoked {
+    return {
+      keyHash: isSet(object.keyHash)
+        ? globalThis.String(object.keyHash)
+        : isSet(object.key_hash)
+        ? globalThis.String(object.key_hash)
+        : "",
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      prefix: isSet(object.prefix) ? globalThis.String(object.prefix) : "",
+      createdAt: isSet(object.createdAt)
+        ? globalThis.Number(object.createdAt)
+        : isSet(object.created_at)
+        ? globalThis.Number(object.created_at)
+        : 0,
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+    };
+  },
+
+  toJSON(message: ApiKeyRevoked): unknown {
+    const obj: any = {};
+    if (message.keyHash !== "") {
+      obj.keyHash = message.keyHash;
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.prefix !== "") {
+      obj.prefix = message.prefix;
+    }
+    if (message.createdAt !== 0) {
+      obj.createdAt = Math.round(message.createdAt);
+    }
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ApiKeyRevoked>): ApiKeyRevoked {
+    return ApiKeyRevoked.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ApiKeyRevoked>): ApiKeyRevoked {
+    const message = createBaseApiKeyRevoked();
+    message.keyHash = object.keyHash ?? "";
+    message.keyId = object.keyId ?? "";
+    message.name = object.name ?? "";
+    message.prefix = object.prefix ?? "";
+    message.createdAt = object.createdAt ?? 0;
     message.sequence = object.sequence ?? 0;
     return message;
   },
