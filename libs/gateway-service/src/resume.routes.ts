@@ -4,7 +4,7 @@
  * `GET /resume/{token}` resumes it with the query parameters, then redirects the browser to the
  * wait's `redirect_url` or shows a small confirmation page. No API key: the token is the
  * credential, and the enrollment service finds the tenant from it. A URL used twice answers 409,
- * one that timed out 410 (a GET as a page, a POST as JSON). Chat apps fetch the links posted in
+ * one that timed out 410 (a browser's GET as a page, otherwise JSON). Chat apps fetch the links posted in
  * them to show a preview (Slack's unfurler first of all, where approval links are sent): such a
  * GET is answered with a page and resumes nothing.
  */
@@ -69,8 +69,9 @@ export function resumeRoutes(c: Pick<ApiClients, 'enrollments'>): Route[] {
           if (out.redirectUrl) return { status: 302, body: '', headers: { location: out.redirectUrl, 'content-type': 'text/plain', 'cache-control': 'no-store' } };
           return page(200, 'Thank you', 'Your response was received: the workflow goes on. You can close this page.');
         } catch (error) {
-          // A person opened the link: the refusal as a page, with its status.
-          if (!isCodestepError(error)) throw error;
+          // A person opened the link (a browser asks for text/html): the refusal as a page, with its
+          // status; a program gets the catalogue's JSON error like any other route.
+          if (!isCodestepError(error) || !(req.headers.accept ?? '').includes('text/html')) throw error;
           const status = statusFor(error.code);
           const title = status === 409 ? 'Already done' : status === 410 ? 'This link has expired' : status === 404 ? 'Unknown link' : 'Something went wrong';
           return page(status, title, error.message);

@@ -133,14 +133,18 @@ describe('JsWorkflows api.waitForEvent (embedded)', () => {
     const logs = (await call('GET', `/v1/executions/${approved.id}`)).body.logs.map((l: any) => l.message);
     assert.deepEqual(logs, ['approved by ada']);
 
-    // Single use: the same URL again is refused, as JSON for a POST and as a page for a browser.
+    // Single use: the same URL again is refused, as JSON for a POST or a program's GET and as a page for a browser.
     const again = await post(answer.resumeUrl, { approved: false });
     assert.equal(again.status, 409);
     assert.equal(((await again.json()) as any).error.code, 'WAIT_ALREADY_RESUMED');
-    const page = await fetch(answer.resumeUrl);
+    const page = await fetch(answer.resumeUrl, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
     assert.equal(page.status, 409);
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
     assert.match(await page.text(), /already used/);
+    // A GET from a program (no text/html in Accept): the catalogue's JSON error.
+    const plain = await fetch(answer.resumeUrl, { headers: { accept: 'application/json' } });
+    assert.equal(plain.status, 409);
+    assert.equal(((await plain.json()) as any).error.code, 'WAIT_ALREADY_RESUMED');
     assert.equal((await enrollment(enrollmentId)).executions.length, 2, 'nothing ran twice');
   });
 
