@@ -97,7 +97,7 @@ export class KafkaGroupMember implements Subscription {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: s.partitionsConsumedConcurrently,
+        partitionsConsumedConcurrently: Math.max(1, this.options.partitionsConcurrently ?? s.partitionsConsumedConcurrently),
         eachBatch: (payload) => this.onBatch(payload),
       });
     } catch (error) {

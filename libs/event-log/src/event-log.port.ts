@@ -40,6 +40,11 @@ export interface ConsumeOptions {
   /** Max records per batch. @default 100 */
   batchSize?: number;
   /**
+   * Partitions this member handles at once (each still in order), where the adapter has
+   * partitions. @default the adapter's setting (Kafka: `partitionsConsumedConcurrently`, 1)
+   */
+  partitionsConcurrently?: number;
+  /**
    * Called with records in log order (per partition). The records it returns are appended
    * atomically with the group's new position: a crash before that commit re-delivers the batch
    * and discards the outputs, so consume→produce steps happen exactly once. Throwing re-delivers

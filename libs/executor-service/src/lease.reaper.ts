@@ -9,6 +9,9 @@
  * again, finds its claim done and produces the same records (same event ids: consumers drop the
  * duplicate).
  *
+ * A claim whose outcome was recorded by a run that appends it itself (its batch left it, see
+ * `drain.controller.ts`) and that did not say it did within a lease has its records appended here.
+ *
  * A live owner renews its claims three times per lease, so only an owner that could not reach
  * the store for a whole lease loses one. The reaper judges others by the store's clock-free view
  * only while it reaches the store itself: it reports nothing until its own looks have succeeded,
@@ -29,7 +32,7 @@ const REAP_BATCH = 100;
 
 /** What {@link startLeaseReaper} works with. */
 export interface LeaseReaperDeps {
-  claims: Pick<ClaimStore, 'lapsed' | 'reportLost'>;
+  claims: Pick<ClaimStore, 'lapsed' | 'reportLost' | 'markPublished'>;
   eventLog: Pick<EventLog, 'append'>;
   logger: Logger;
   clock: Clock;
@@ -81,7 +84,16 @@ export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
     lastLookEnded = clock();
     if (lastLookEnded - inContactSince < leaseMs) return 0;
     const won: LogRecord[] = [];
+    const outcomes = lapsed.flatMap((l) => (l.records ? [l] : []));
+    if (outcomes.length) {
+      // Recorded by a run that died (or stalled) before saying it appended them: appended here
+      // (again, maybe: the same event ids, which consumers drop), then marked appended.
+      await eventLog.append(outcomes.flatMap((l) => l.records));
+      for (const { claim } of outcomes) await claims.markPublished({ claim });
+      logger.info({ executionIds: outcomes.map((l) => l.claim.id) }, 'appended outcomes their runs recorded but did not say they appended');
+    }
     for (const { claim, request, partition } of lapsed) {
+      if (!request) continue;
       const env = fromRecord(request);
       if (!env || env.event.$case !== 'actionRequested' || !env.event.value.context) continue;
       const req = env.event.value;
