@@ -162,7 +162,8 @@ export interface ClaimStore {
   lapsed(now: number, limit: number): Promise<LapsedClaim[]>;
   /**
    * Records `records` (a lost report) as the outcome of a lapsed claim, compare-and-set over the
-   * version seen lapsed: false if it was renewed, finished or reported meanwhile.
+   * version seen lapsed: false if it was renewed, finished or reported meanwhile. Recorded as
+   * `unpublished`: the reaper marks it appended once it is (see {@link markPublished}).
    */
   reportLost(claim: StoredDoc<ClaimDoc>, records: LogRecord[]): Promise<boolean>;
 }
@@ -268,7 +269,8 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
     },
     async reportLost(claim, records) {
       // Over the very version seen lapsed: a renewal, an outcome or another reaper wins.
-      if (!(await store.compareAndSet<ClaimDoc>(CLAIMS, claim.id, claim.version, closed(claim.doc, executorId, clock(), records)))) return false;
+      // Unpublished until the reaper appended it: if that append fails, a reaper appends it a lease later.
+      if (!(await store.compareAndSet<ClaimDoc>(CLAIMS, claim.id, claim.version, closed(claim.doc, executorId, clock(), records, true)))) return false;
       logger.warn({ executionId: claim.id, owner: claim.doc.executorId }, 'the lease of an execution ran out with no outcome (its executor died or stalled); reported lost');
       return true;
     },

@@ -196,6 +196,40 @@ describe('lease reaper', () => {
     await store.close();
   });
 
+  it('given a lost report whose append failed, appends it again a lease later', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000 };
+    const appended: LogRecord[][] = [];
+    const claims: ClaimStore = createClaimStore({ store, clock: () => time.now, logger: silentLogger, executorId: 'x1', leaseMs: LEASE });
+    await claims.ensureCollection();
+    let logDown = true;
+    const reaper = startLeaseReaper({
+      claims,
+      eventLog: { append: async (records) => (logDown ? Promise.reject(new Error('kafka away')) : void appended.push(records)) },
+      logger: silentLogger,
+      clock: () => time.now,
+      leaseMs: LEASE,
+      intervalMs: INTERVAL,
+      partitions: () => [1],
+    });
+    const req = request('enr1');
+    await claims.claim(req.executionId, req.request);
+    let failures = 0;
+    for (let t = 0; t < 3 * LEASE && failures === 0; t += INTERVAL) {
+      time.now += INTERVAL;
+      await reaper.reapOnce().catch(() => failures++);
+    }
+    assert.equal(failures, 1, 'reported lost, its append failed');
+    logDown = false;
+    for (let t = 0; t < 2 * LEASE; t += INTERVAL) {
+      time.now += INTERVAL;
+      await reaper.reapOnce();
+    }
+    assert.deepEqual(reports(appended), [{ executionId: req.executionId, code: 'EXECUTOR_LOST', retryPartition: 1 }]);
+    await reaper.stop();
+    await store.close();
+  });
+
   it('spreads retries over the partitions it is given, whatever their order, and names none when it has none', () => {
     const ids = Array.from({ length: 50 }, (_, i) => `exe_${i}`);
     assert.deepEqual(new Set(ids.map((id) => partitionFor(id, [0, 2, 5]))), new Set([0, 2, 5]));
