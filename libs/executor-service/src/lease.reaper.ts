@@ -59,6 +59,31 @@ export function partitionFor(executionId: string, partitions: number[]): number 
   return [...partitions].sort((a, b) => a - b)[h % partitions.length];
 }
 
+/** What a look found: lost reports to append (and the claims they close), outcomes to append again. */
+interface Found {
+  lost: LogRecord[];
+  reported: Array<{ executionId: string; token: string }>;
+  outcomes: LapsedClaim[];
+}
+
+/** The log's part of a look: what it found appended, then marked so on the claims. */
+async function publishFound({ claims, eventLog, logger }: LeaseReaperDeps, { lost, reported, outcomes }: Found, publishing: Set<string>): Promise<void> {
+  try {
+    if (outcomes.length) {
+      // Recorded by a run that died (or stalled) before saying it appended them: appended here
+      // (again, maybe: the same event ids, which consumers drop), then marked appended.
+      await eventLog.append(outcomes.flatMap((l) => l.records ?? []));
+      for (const { claim } of outcomes) await claims.markPublished({ claim });
+      logger.info({ executionIds: outcomes.map((l) => l.claim.id) }, 'appended outcomes their runs recorded but did not say they appended');
+    }
+    // Recorded on the claims first, unpublished: if this append fails, a look a lease later appends them.
+    if (lost.length) await eventLog.append(lost);
+    for (const target of reported) await claims.markPublished(target);
+  } finally {
+    for (const { claim } of outcomes) publishing.delete(claim.id);
+  }
+}
+
 /** Looks for lapsed claims every `intervalMs` until stopped (see the module comment). */
 export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
   const { claims, eventLog, logger, clock, leaseMs, intervalMs } = deps;
@@ -78,7 +103,7 @@ export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
    * The store's part of a look: the lapsed claims, those without an outcome reported lost (by
    * compare-and-set; their records kept on the claims), and the unpublished outcomes found.
    */
-  const look = async (): Promise<{ lost: LogRecord[]; reported: Array<{ executionId: string; token: string }>; outcomes: LapsedClaim[] }> => {
+  const look = async (): Promise<Found> => {
     const lookStarted = clock();
     let lapsed;
     try {
@@ -112,24 +137,7 @@ export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
     return { lost, reported, outcomes };
   };
 
-  /** The log's part of a look: what it found appended. */
-  const publish = async ({ lost, reported, outcomes }: Awaited<ReturnType<typeof look>>) => {
-    try {
-      if (outcomes.length) {
-        // Recorded by a run that died (or stalled) before saying it appended them: appended here
-        // (again, maybe: the same event ids, which consumers drop), then marked appended.
-        await eventLog.append(outcomes.flatMap((l) => l.records ?? []));
-        for (const { claim } of outcomes) await claims.markPublished({ claim });
-        logger.info({ executionIds: outcomes.map((l) => l.claim.id) }, 'appended outcomes their runs recorded but did not say they appended');
-      }
-      // Recorded on the claims first, unpublished: if this append fails, a look a lease later appends them.
-      if (lost.length) await eventLog.append(lost);
-      for (const target of reported) await claims.markPublished(target);
-    } finally {
-      for (const { claim } of outcomes) publishing.delete(claim.id);
-    }
-  };
-
+  const publish = (found: Found) => publishFound(deps, found, publishing);
   const reapOnce = async () => {
     const found = await look();
     await publish(found);
