@@ -313,3 +313,28 @@ describe('drain controller: runs a batch leaves', () => {
     assert.equal(appended.length, 1, 'appended again once');
   });
 });
+
+describe('drain controller: urgent requests', () => {
+  it('given a retry behind first attempts, starts it first in its batch and gives it the next free slot over other batches', async () => {
+    const runs = heldRuns();
+    const drain = new DrainController({ logger: silentLogger, concurrency: 1, drainTimeoutMs: 10_000, releaseClaim: async () => {}, urgent: (r) => r.key.startsWith('retry') });
+    const first = drain.runBatch(batchOf(2), (r) => runs.runOne(r));
+    await tick();
+    const other = drain.runBatch(
+      batchOf(2).map((r) => ({ ...r, key: `b${r.key}` })),
+      (r) => runs.runOne(r),
+    );
+    const retries = drain.runBatch(
+      batchOf(2).map((r, i) => ({ ...r, key: i === 1 ? 'retry1' : `c${r.key}` })),
+      (r) => runs.runOne(r),
+    );
+    await tick();
+    for (const key of ['k0', 'retry1', 'k1', 'bk0', 'ck0', 'bk1']) {
+      runs.release(key);
+      await tick();
+    }
+    await Promise.all([first, other, retries]);
+    assert.deepEqual(runs.started.slice(0, 2), ['k0', 'retry1'], 'the retry took the first free slot, ahead of the batches waiting before it');
+    assert.deepEqual(runs.started.slice(2).sort(), ['bk0', 'bk1', 'ck0', 'k1']);
+  });
+});

@@ -67,6 +67,11 @@ export interface DrainControllerDeps {
   detachAfterMs?: number;
   /** Appends records at once, outside any batch: the requests of detached runs to run again. Needed with `detachAfterMs`. */
   appendAgain?(records: LogRecord[]): Promise<void>;
+  /**
+   * Requests that start first in their batch and take the next free slot before any other (a
+   * retry, whose wait already happened: a lost execution's is not held up by the backlog).
+   */
+  urgent?(record: ConsumedRecord): boolean;
 }
 
 /**
@@ -213,8 +218,8 @@ export class DrainController {
   }
 
   /** A slot of the executor's concurrency; resolves false (and holds none) once draining. */
-  async #acquire(): Promise<boolean> {
-    while (this.#free === 0 && !this.#draining) await new Promise<void>((wake) => this.#waiters.push(wake));
+  async #acquire(urgent: boolean): Promise<boolean> {
+    while (this.#free === 0 && !this.#draining) await new Promise<void>((wake) => (urgent ? this.#waiters.unshift(wake) : this.#waiters.push(wake)));
     if (this.#draining) return false;
     this.#free--;
     return true;
@@ -226,15 +231,17 @@ export class DrainController {
   }
 
   /**
-   * Runs the batch's records in order, each once a slot is free, until all ran or draining
-   * starts; waits for each run up to `detachAfterMs`, then leaves it (its index in `left`).
+   * Runs the batch's records in order (urgent ones first), each once a slot is free, until all
+   * ran or draining starts; waits for each run up to `detachAfterMs`, then leaves it (its index in `left`).
    */
   async #runAll(batch: ConsumedRecord[], runOne: (record: ConsumedRecord, run: BatchRun) => Promise<LogRecord[]>, results: Array<LogRecord[] | undefined>, left: Set<number>): Promise<void> {
     const waits: Promise<void>[] = [];
     let failure: { error: unknown } | undefined;
     // Draining: what is running finishes, nothing new starts.
-    for (let i = 0; i < batch.length && !failure; i++) {
-      if (!(await this.#acquire())) break;
+    const urgent = batch.map((r) => this.#deps.urgent?.(r) ?? false);
+    const order = [...batch.keys()].sort((a, b) => Number(urgent[b]) - Number(urgent[a]) || a - b);
+    for (const i of order) {
+      if (failure || !(await this.#acquire(urgent[i]!))) break;
       const run: Run = { record: batch[i]!, phase: 'running' };
       const control: BatchRun = {
         leftByBatch: () => {

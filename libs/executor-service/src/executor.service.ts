@@ -21,8 +21,8 @@
  * `drain.controller.ts`).
  */
 import type { Clock, Logger, StepSchedulingBounds } from '@codestep/core';
-import type { EventLog, Subscription } from '@codestep/event-log';
-import { Topics } from '@codestep/events';
+import type { ConsumedRecord, EventLog, Subscription } from '@codestep/event-log';
+import { Topics, fromRecord } from '@codestep/events';
 import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
 import type { DocumentStore } from '@codestep/store';
 import type { OperatorLimits } from '@codestep/workflows';
@@ -107,6 +107,12 @@ export interface ExecutorService {
   stop(): Promise<void>;
 }
 
+/** A retry's request (a later attempt): it runs before the backlog of first attempts. */
+function isRetry(record: ConsumedRecord): boolean {
+  const env = fromRecord(record.value);
+  return env?.event.$case === 'actionRequested' && (env.event.value.context?.attempt ?? 1) > 1;
+}
+
 /** Creates an executor; it consumes nothing until `start()`. */
 export function createExecutorService(deps: ExecutorServiceDeps): ExecutorService {
   const { eventLog, store, ports, clock, logger } = deps;
@@ -122,6 +128,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
     releaseClaim: claims.release,
     detachAfterMs: deps.detachAfterMs ?? DEFAULT_DETACH_AFTER_MS,
     appendAgain: (records) => eventLog.append(records),
+    urgent: isRetry,
   });
   const prepare = createExecutionPreparer({
     getWorkflow: createWorkflowVersionCache((...a) => ports.getWorkflow(...a)),
