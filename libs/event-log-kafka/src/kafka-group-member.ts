@@ -80,6 +80,7 @@ export class KafkaGroupMember implements Subscription {
       heartbeatInterval: s.heartbeatIntervalMs,
       rebalanceTimeout: s.rebalanceTimeoutMs,
       maxWaitTimeInMs: s.maxWaitTimeMs,
+      ...(this.options.fetchBytesPerPartition ? { maxBytesPerPartition: this.options.fetchBytesPerPartition } : {}),
       allowAutoTopicCreation: false,
       retry: s.retry,
     });

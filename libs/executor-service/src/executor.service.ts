@@ -107,6 +107,9 @@ export interface ExecutorService {
   stop(): Promise<void>;
 }
 
+/** How much of a partition the executor fetches at once, bytes (a request is a few hundred bytes to a few KB: about a batch). */
+const FETCH_BYTES_PER_PARTITION = 8 * 1024;
+
 /** A retry's request (a later attempt): it runs before the backlog of first attempts. */
 function isRetry(record: ConsumedRecord): boolean {
   const env = fromRecord(record.value);
@@ -170,6 +173,9 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
         // Partitions side by side: a lost execution's retry, appended to one this executor
         // consumes, never waits behind another partition's batch.
         partitionsConcurrently: concurrency,
+        // Small fetches: the next one (with a retry appended meanwhile) comes after a batch or
+        // two, not after a whole backlog fetched at once.
+        fetchBytesPerPartition: FETCH_BYTES_PER_PARTITION,
         handle: (batch) => drain.runBatch(batch, runOne),
         onError: (error) => (error instanceof Draining ? logger.info({}, error.message) : logger.warn({ error }, 'executor batch will be retried')),
       });
