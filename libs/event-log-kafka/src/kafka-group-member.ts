@@ -81,6 +81,7 @@ export class KafkaGroupMember implements Subscription {
       heartbeatInterval: s.heartbeatIntervalMs,
       rebalanceTimeout: s.rebalanceTimeoutMs,
       maxWaitTimeInMs: s.maxWaitTimeMs,
+      ...(this.options.fetchBytesPerPartition ? { maxBytesPerPartition: this.options.fetchBytesPerPartition } : {}),
       allowAutoTopicCreation: false,
       retry: s.retry,
     });
@@ -98,7 +99,7 @@ export class KafkaGroupMember implements Subscription {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: s.partitionsConsumedConcurrently,
+        partitionsConsumedConcurrently: Math.max(1, this.options.partitionsConcurrently ?? s.partitionsConsumedConcurrently),
         eachBatch: (payload) => this.onBatch(payload),
       });
     } catch (error) {

@@ -40,6 +40,17 @@ export interface ConsumeOptions {
   /** Max records per batch. @default 100 */
   batchSize?: number;
   /**
+   * Partitions this member handles at once (each still in order), where the adapter has
+   * partitions. @default the adapter's setting (Kafka: `partitionsConsumedConcurrently`, 1)
+   */
+  partitionsConcurrently?: number;
+  /**
+   * How much one fetch takes of a partition at most, bytes, where the adapter fetches (at least
+   * one record is always taken): small, a fetch is soon worked through, and what was appended
+   * meanwhile comes with the next one. @default the adapter's (Kafka: 1 MiB)
+   */
+  fetchBytesPerPartition?: number;
+  /**
    * Called with records in log order (per partition). The records it returns are appended
    * atomically with the group's new position: a crash before that commit re-delivers the batch
    * and discards the outputs, so consume→produce steps happen exactly once. Throwing re-delivers

@@ -9,6 +9,9 @@
  * then appended again for later ({@link Requeue}): the batch's other requests never wait for it.
  * An execution's events go to the partition its request was consumed from: a retry routed to a
  * live executor's partition (see `lease.reaper.ts`) keeps all its events in one ordered stream.
+ * A run its batch left (it outlasted `detachAfterMs`, see `drain.controller.ts`) records its
+ * outcome as not yet appended, appends it, then says so on its claim: an executor dying in between
+ * leaves it to a lease reaper, which appends it a lease later.
  */
 import type { ActionRequested } from '@codestep/contracts';
 import type { Clock, Logger } from '@codestep/core';
@@ -17,7 +20,7 @@ import { Topics, fromRecord, toRecord } from '@codestep/events';
 import type { Sandbox } from '@codestep/sandbox';
 import { SpanKind, currentTraceId, currentTraceparent, withSpan } from '@codestep/telemetry';
 import { ClaimHeld, type ClaimStore } from './claim.store.ts';
-import { Requeue, type DrainController } from './drain.controller.ts';
+import { Requeue, type BatchRun, type DrainController } from './drain.controller.ts';
 import { lostEvent, resultEvents, startedEvent } from './execution.mapping.ts';
 import type { ExecutionPreparer } from './execution.preparer.ts';
 import { startLeaseHeartbeat } from './lease.heartbeat.ts';
@@ -44,8 +47,11 @@ export interface ActionRequestRunnerDeps {
   holdMs: number;
 }
 
-/** Runs one consumed record: the records to commit for it (none for anything but an action request). */
-export type ActionRequestRunner = (record: ConsumedRecord) => Promise<LogRecord[]>;
+/**
+ * Runs one consumed record: the records to commit for it (none for anything but an action
+ * request); `run`, given by the batch, says whether the batch left it (see the module comment).
+ */
+export type ActionRequestRunner = (record: ConsumedRecord, run?: BatchRun) => Promise<LogRecord[]>;
 
 /** `records`, those of the actions topic in `partition` (the request's; see the module comment). */
 function inPartition(records: LogRecord[], partition: number): LogRecord[] {
@@ -60,7 +66,9 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
    * The outcome of an execution claimed already: its records once it finished or its lease ran
    * out, looked at again until then for up to {@link HELD_CLAIM_WAIT_MS}; then {@link Requeue}.
    */
-  async function outcomeOfClaimed(req: ActionRequested, tenantId: string, partition: number, seen: Awaited<ReturnType<ClaimStore['get']>>): Promise<LogRecord[]> {
+  async function outcomeOfClaimed(req: ActionRequested, tenantId: string, partition: number, seen: Awaited<ReturnType<ClaimStore['get']>>, run?: BatchRun): Promise<LogRecord[]> {
+    // Its batch waits for it from here (a second at most): what it produces goes out with the batch.
+    if (run?.leftByBatch()) throw new Requeue(`execution ${req.executionId} was left by its batch before it was looked at; its request is appended again`);
     // Reported by this executor, which consumes the request's partition: the retry is appended there.
     const lost = () => inPartition([toRecord(lostEvent(req, tenantId, clock, partition), currentTraceparent())], partition);
     const giveUpAt = Date.now() + HELD_CLAIM_WAIT_MS;
@@ -77,14 +85,14 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
     }
   }
 
-  async function runClaimed(req: ActionRequested, tenantId: string, record: ConsumedRecord): Promise<LogRecord[]> {
+  async function runClaimed(req: ActionRequested, tenantId: string, record: ConsumedRecord, run?: BatchRun): Promise<LogRecord[]> {
     const existing = await claims.get(req.executionId);
     const prepared = existing ? undefined : await deps.prepare(tenantId, req);
     drain.assertNotHandingBack(req.executionId);
     // The claim keeps the request, so a lease reaper can report it lost without it (see `lease.reaper.ts`).
     const token = existing ? undefined : await claims.claim(req.executionId, { value: record.value, partition: record.partition });
-    if (!token) return outcomeOfClaimed(req, tenantId, record.partition, existing);
-    await drain.claimed(req.executionId);
+    if (!token) return outcomeOfClaimed(req, tenantId, record.partition, existing, run);
+    await drain.claimed(req.executionId, run);
     const lease = startLeaseHeartbeat({ claims, logger: deps.logger, leaseMs: deps.leaseMs, holdMs: deps.holdMs }, req.executionId, token);
     let result;
     try {
@@ -98,16 +106,21 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
       resultEvents(req, tenantId, result, clock).map((e) => toRecord(e, currentTraceparent())),
       record.partition,
     );
-    return claims.recordOutcome(req.executionId, token, records);
+    if (!run?.leftByBatch()) return claims.recordOutcome(req.executionId, token, records);
+    // Its batch was committed without it: recorded as not yet appended, appended, then marked so.
+    const out = await claims.recordOutcome(req.executionId, token, records, { unpublished: true });
+    if (out.length) await eventLog.append(out);
+    await claims.markPublished({ executionId: req.executionId, token });
+    return out;
   }
 
-  return async (record) => {
+  return async (record, run) => {
     const env = fromRecord(record.value);
     if (!env || env.event.$case !== 'actionRequested') return [];
     const req = env.event.value;
     return withSpan('execute action', { kind: SpanKind.CONSUMER, parent: record.headers, attributes: { 'codestep.execution_id': req.executionId } }, async () => {
       if (!req.context) return [];
-      return runClaimed(req, env.tenantId, record);
+      return runClaimed(req, env.tenantId, record, run);
     });
   };
 }

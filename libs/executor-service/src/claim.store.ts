@@ -44,19 +44,35 @@ export interface ClaimDoc {
   /** Set once the execution finished: the records it produced (an outbox for redelivery). */
   done?: boolean;
   records?: StoredRecord[];
-  /** Set while the claim has no outcome: the lease reaper's query (indexed with `renewedAt`). */
+  /**
+   * Set while the claim has no outcome, or has one not appended yet (`unpublished`): the lease
+   * reaper's query (indexed with `renewedAt`).
+   */
   leaseOpen?: true;
+  /**
+   * The outcome was recorded by a run that appends its records itself (its batch left it, see
+   * `drain.controller.ts`) and has not said it did: a reaper appends them a lease after `renewedAt`.
+   */
+  unpublished?: true;
   /** The consumed request record's value (an encoded envelope), base64: what a lost report is built from. */
   request?: string;
   /** The partition the request was consumed from, where the execution's events go (see `action-request.runner.ts`). */
   requestPartition?: number;
 }
 
-/** A claim closed with an outcome: the records it produced, nothing of its open lease. */
-function closed(doc: ClaimDoc, executorId: string, at: number, records: LogRecord[]): ClaimDoc {
-  const { leaseOpen: _open, request: _request, requestPartition: _partition, ...rest } = doc;
-  return { ...rest, executorId, claimedAt: at, done: true, records: records.map(toStored) };
+/**
+ * A claim closed with an outcome: the records it produced, nothing of its open lease; `unpublished`
+ * keeps it in the reaper's query until its run says the records were appended.
+ */
+function closed(doc: ClaimDoc, executorId: string, at: number, records: LogRecord[], unpublished = false): ClaimDoc {
+  const { leaseOpen: _open, request: _request, requestPartition: _partition, unpublished: _unpublished, ...rest } = doc;
+  return { ...rest, executorId, claimedAt: at, done: true, records: records.map(toStored), ...(unpublished ? { leaseOpen: true as const, unpublished: true as const, renewedAt: at } : {}) };
 }
+
+/** A lapsed claim, as the reaper gets it: one to report lost (with its request), or an outcome to append. */
+export type LapsedClaim =
+  | { claim: StoredDoc<ClaimDoc>; request: Uint8Array; partition: number | undefined; records?: undefined }
+  | { claim: StoredDoc<ClaimDoc>; records: LogRecord[]; request?: undefined; partition?: undefined };
 
 /** A log record as kept on a claim. */
 export const toStored = (r: LogRecord): StoredRecord => ({
@@ -121,9 +137,16 @@ export interface ClaimStore {
    * produce. If the claim was meanwhile declared lost by another executor (this one stalled past
    * its lease), that outcome stands and is produced again instead, so the log never holds two
    * different results for one execution; if the claim was released and taken by another run, this
-   * run produces nothing and that run's result will.
+   * run produces nothing and that run's result will. `unpublished`: the run appends the records
+   * itself, then calls {@link markPublished}; until then a reaper appends them a lease later.
    */
-  recordOutcome(executionId: string, token: string, records: LogRecord[]): Promise<LogRecord[]>;
+  recordOutcome(executionId: string, token: string, records: LogRecord[], options?: { unpublished?: boolean }): Promise<LogRecord[]>;
+  /**
+   * The records of an `unpublished` outcome were appended: the claim leaves the reaper's query.
+   * `token`: the run's (only its own outcome), or `claim`: the very version a reaper saw. Never
+   * throws (a reaper then appends them again: the same event ids, dropped by consumers).
+   */
+  markPublished(target: { executionId: string; token: string } | { claim: StoredDoc<ClaimDoc> }): Promise<void>;
   /**
    * Renews the lease of the run holding `token`, compare-and-set: false once the claim is no
    * longer that run's (reported lost, released, or taken by another run), so it stops renewing.
@@ -134,14 +157,30 @@ export interface ClaimStore {
   /**
    * The open claims whose lease ran out at `now`, oldest renewal first, up to `limit`: each with
    * the request it was taken for (claims of older versions, without one, are left to the
-   * request's redelivery).
+   * request's redelivery), or with its recorded records if its outcome is still `unpublished`.
    */
-  lapsed(now: number, limit: number): Promise<Array<{ claim: StoredDoc<ClaimDoc>; request: Uint8Array; partition: number | undefined }>>;
+  lapsed(now: number, limit: number): Promise<LapsedClaim[]>;
   /**
    * Records `records` (a lost report) as the outcome of a lapsed claim, compare-and-set over the
-   * version seen lapsed: false if it was renewed, finished or reported meanwhile.
+   * version seen lapsed: false if it was renewed, finished or reported meanwhile. Recorded as
+   * `unpublished`: the reaper marks it appended once it is (see {@link markPublished}).
    */
   reportLost(claim: StoredDoc<ClaimDoc>, records: LogRecord[]): Promise<boolean>;
+}
+
+/** The records kept on a claim, as produced again. */
+const recordsOf = (claim: StoredDoc<ClaimDoc>) => (claim.doc.records ?? []).map(fromStored);
+
+/** {@link ClaimStore.markPublished} over `store`. */
+async function markPublished(store: DocumentStore, logger: Logger, target: { executionId: string; token: string } | { claim: StoredDoc<ClaimDoc> }): Promise<void> {
+  try {
+    const current = 'claim' in target ? target.claim : await store.get<ClaimDoc>(CLAIMS, target.executionId);
+    if (!current?.doc.unpublished || ('token' in target && current.doc.token !== target.token)) return;
+    const { leaseOpen: _open, unpublished: _unpublished, ...rest } = current.doc;
+    await store.compareAndSet<ClaimDoc>(CLAIMS, current.id, current.version, rest);
+  } catch (error) {
+    logger.warn({ error }, 'could not mark an execution outcome appended; a lease reaper appends it again');
+  }
 }
 
 /** Compare-and-set attempts of {@link ClaimStore.recordOutcome} and {@link ClaimStore.renew} before they give up. */
@@ -151,7 +190,6 @@ const RECORD_ATTEMPTS = 5;
 export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
   const { store, clock, logger, executorId, leaseMs } = deps;
   const get = (id: string) => store.get<ClaimDoc>(CLAIMS, id);
-  const recordsOf = (claim: StoredDoc<ClaimDoc>) => (claim.doc.records ?? []).map(fromStored);
   return {
     ensureCollection: () => store.ensureCollection(CLAIMS, [{ fields: ['leaseOpen', 'renewedAt'] }]),
     get,
@@ -185,7 +223,7 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
       if (now?.doc.done) return recordsOf(now);
       throw new Error(`the claim of execution ${executionId} changed while it was being reported lost; looking again`);
     },
-    async recordOutcome(executionId, token, records) {
+    async recordOutcome(executionId, token, records, options) {
       for (let attempt = 0; attempt < RECORD_ATTEMPTS; attempt++) {
         const current = await get(executionId);
         if (current?.doc.done) {
@@ -196,10 +234,11 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
           logger.warn({ executionId }, 'the claim of this run was released and taken by another run; its result is dropped');
           return [];
         }
-        if (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, current.version, closed(current.doc, current.doc.executorId, clock(), records))) return records;
+        if (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, current.version, closed(current.doc, current.doc.executorId, clock(), records, options?.unpublished))) return records;
       }
       throw new Error(`the claim of execution ${executionId} kept changing while its result was being recorded`);
     },
+    markPublished: (target) => markPublished(store, logger, target),
     async renew(executionId, token) {
       for (let attempt = 0; attempt < RECORD_ATTEMPTS; attempt++) {
         const current = await get(executionId);
@@ -218,10 +257,11 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
     },
     async lapsed(now, limit) {
       const open = await store.find<ClaimDoc>(CLAIMS, { where: { leaseOpen: true }, orderBy: { field: 'renewedAt', direction: 'asc' }, limit });
-      const out: Array<{ claim: StoredDoc<ClaimDoc>; request: Uint8Array; partition: number | undefined }> = [];
+      const out: LapsedClaim[] = [];
       for (const claim of open) {
         // Oldest renewal first: the first lease still running ends the lapsed ones.
         if (now - (claim.doc.renewedAt ?? claim.doc.claimedAt) < leaseMs) break;
+        if (claim.doc.done && claim.doc.unpublished) out.push({ claim, records: recordsOf(claim) });
         if (claim.doc.done || !claim.doc.request) continue;
         out.push({ claim, request: new Uint8Array(Buffer.from(claim.doc.request, 'base64')), partition: claim.doc.requestPartition });
       }
@@ -229,7 +269,8 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
     },
     async reportLost(claim, records) {
       // Over the very version seen lapsed: a renewal, an outcome or another reaper wins.
-      if (!(await store.compareAndSet<ClaimDoc>(CLAIMS, claim.id, claim.version, closed(claim.doc, executorId, clock(), records)))) return false;
+      // Unpublished until the reaper appended it: if that append fails, a reaper appends it a lease later.
+      if (!(await store.compareAndSet<ClaimDoc>(CLAIMS, claim.id, claim.version, closed(claim.doc, executorId, clock(), records, true)))) return false;
       logger.warn({ executionId: claim.id, owner: claim.doc.executorId }, 'the lease of an execution ran out with no outcome (its executor died or stalled); reported lost');
       return true;
     },

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '@codestep/core';
 import type { ConsumedRecord, LogRecord } from '@codestep/event-log';
-import { DrainController, Draining, HandedBack, Requeue, requeued } from './drain.controller.ts';
+import { DrainController, Draining, HandedBack, Requeue, requeued, type BatchRun } from './drain.controller.ts';
 
 const text = (r: LogRecord) => new TextDecoder().decode(r.value);
 
@@ -189,5 +189,152 @@ describe('drain controller', () => {
     const [record] = batchOf(1);
     const { id: _id, ...withoutId } = record!;
     assert.equal(requeued(withoutId).id, 'k0~again@0:10');
+  });
+});
+
+describe('drain controller: runs a batch leaves', () => {
+  /** A controller leaving runs after 30 ms; what it appends again outside a batch is kept. */
+  function leaving(options: { concurrency?: number; drainTimeoutMs?: number } = {}) {
+    const released: string[] = [];
+    const appended: LogRecord[] = [];
+    const drain = new DrainController({
+      logger: silentLogger,
+      concurrency: options.concurrency ?? 2,
+      drainTimeoutMs: options.drainTimeoutMs ?? 10_000,
+      releaseClaim: async (id) => void released.push(id),
+      detachAfterMs: 30,
+      appendAgain: async (records) => void appended.push(...records),
+    });
+    return { drain, released, appended };
+  }
+  /** A run as the executor's: claims, runs (held), then asks whether its batch left it; if so, "publishes" its own outcome. */
+  function claimingRuns(drain: DrainController) {
+    const runs = heldRuns();
+    const published: string[] = [];
+    const outcomes: unknown[] = [];
+    const runOne = async (record: ConsumedRecord, run: BatchRun) => {
+      await drain.claimed(`ex-${record.key}`, run);
+      try {
+        const out = await runs.runOne(record);
+        drain.finished(`ex-${record.key}`);
+        if (!run.leftByBatch()) return out;
+        published.push(...out.map(text));
+        return out;
+      } catch (error) {
+        outcomes.push(error);
+        throw error;
+      }
+    };
+    return { runs, runOne, published, outcomes };
+  }
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('given a run outlasting its batch, commits the batch without it; the run appends its own outcome and holds its slot until then', async () => {
+    const { drain, appended } = leaving({ concurrency: 2 });
+    const { runs, runOne, published } = claimingRuns(drain);
+    const first = drain.runBatch(batchOf(2), runOne);
+    await tick();
+    runs.release('k1');
+    assert.deepEqual((await first).map(text), ['out-k1'], 'committed without the long run: neither its result nor its request');
+    // The next batch of the partition runs while k0 goes on, in the one slot left.
+    const next = batchOf(3)
+      .slice(1)
+      .map((r) => ({ ...r, key: `n${r.key}`, offset: r.offset + 10 }));
+    const second = drain.runBatch(next, runOne);
+    await tick();
+    assert.deepEqual(runs.started, ['k0', 'k1', 'nk1'], 'at most the concurrency at once, the run left behind included');
+    runs.release('nk1');
+    await tick();
+    runs.release('nk2');
+    assert.deepEqual((await second).map(text), ['out-nk1', 'out-nk2']);
+    runs.release('k0');
+    await tick();
+    assert.deepEqual(published, ['out-k0'], 'the run left behind appends its outcome itself');
+    assert.deepEqual(appended, [], 'and its request is not appended again');
+    assert.equal(runs.maxActive, 2);
+  });
+
+  it('given a run its batch left ending with no outcome (a peer down, a held claim), appends its request again', async () => {
+    const { drain, appended } = leaving();
+    const batch = batchOf(1);
+    const gate = Promise.withResolvers<void>();
+    assert.deepEqual(
+      await drain.runBatch(batch, async () => {
+        await gate.promise;
+        throw new Error('the credentials service is down');
+      }),
+      [],
+    );
+    gate.resolve();
+    await tick();
+    assert.deepEqual(appended, batch.map(requeued));
+  });
+
+  it('given a run recording its outcome when its time is up, waits for it and commits its result with the batch', async () => {
+    const { drain } = leaving();
+    const recorded = Promise.withResolvers<void>();
+    const out = drain.runBatch(batchOf(1), async (record, run) => {
+      assert.equal(run.leftByBatch(), false);
+      await recorded.promise;
+      return [{ topic: 'codestep.actions', key: record.key, value: new TextEncoder().encode('out-k0'), headers: {} }];
+    });
+    await wait(60);
+    recorded.resolve();
+    assert.deepEqual((await out).map(text), ['out-k0']);
+  });
+
+  it('given a drain, waits for the runs batches left before it resolves', async () => {
+    const { drain, released, appended } = leaving();
+    const { runs, runOne, published } = claimingRuns(drain);
+    assert.deepEqual(await drain.runBatch(batchOf(1), runOne), []);
+    let drained = false;
+    const stopping = drain.drain(async () => {}).then(() => (drained = true));
+    await wait(20);
+    assert.equal(drained, false, 'the drain waits for the run left behind');
+    runs.release('k0');
+    await stopping;
+    assert.deepEqual(published, ['out-k0']);
+    assert.deepEqual(released, []);
+    assert.deepEqual(appended, []);
+  });
+
+  it('given a run its batch left still going at the drain timeout, appends its request again, then releases its claim and drops its late result', async () => {
+    const { drain, released, appended } = leaving({ drainTimeoutMs: 50 });
+    const { runs, runOne, published, outcomes } = claimingRuns(drain);
+    const batch = batchOf(1);
+    assert.deepEqual(await drain.runBatch(batch, runOne), []);
+    await drain.drain(async () => {});
+    assert.deepEqual(appended, batch.map(requeued), 'appended again at once: no batch will commit it');
+    assert.deepEqual(released, ['ex-k0']);
+    runs.release('k0');
+    await drain.settle();
+    assert.ok(outcomes[0] instanceof HandedBack);
+    assert.deepEqual(published, []);
+    assert.equal(appended.length, 1, 'appended again once');
+  });
+});
+
+describe('drain controller: urgent requests', () => {
+  it('given a retry behind first attempts, starts it first in its batch and gives it the next free slot over other batches', async () => {
+    const runs = heldRuns();
+    const drain = new DrainController({ logger: silentLogger, concurrency: 1, drainTimeoutMs: 10_000, releaseClaim: async () => {}, urgent: (r) => r.key.startsWith('retry') });
+    const first = drain.runBatch(batchOf(2), (r) => runs.runOne(r));
+    await tick();
+    const other = drain.runBatch(
+      batchOf(2).map((r) => ({ ...r, key: `b${r.key}` })),
+      (r) => runs.runOne(r),
+    );
+    const retries = drain.runBatch(
+      batchOf(2).map((r, i) => ({ ...r, key: i === 1 ? 'retry1' : `c${r.key}` })),
+      (r) => runs.runOne(r),
+    );
+    await tick();
+    for (const key of ['k0', 'retry1', 'k1', 'bk0', 'ck0', 'bk1']) {
+      runs.release(key);
+      await tick();
+    }
+    await Promise.all([first, other, retries]);
+    assert.deepEqual(runs.started.slice(0, 2), ['k0', 'retry1'], 'the retry took the first free slot, ahead of the batches waiting before it');
+    assert.deepEqual(runs.started.slice(2).sort(), ['bk0', 'bk1', 'ck0', 'k1']);
   });
 });

@@ -1,10 +1,18 @@
 /**
- * Runs the executor's batches and drains them on stop. While running, a batch's requests run up
- * to `concurrency` at a time. Draining, no new request is started and running ones finish (up to
- * `drainTimeoutMs`), their results committed with the batch. Requests of the batch that were not
- * started, and executions still running at the timeout (their claims released: "handed back"),
- * are appended to the topic again in the same commit, so another executor, or this one after a
- * restart, runs them as the same attempt: nothing is lost, nothing is reported as a failure.
+ * Runs the executor's batches and drains them on stop. While running, requests run up to
+ * `concurrency` at a time over every batch in progress (several partitions may be consumed at
+ * once) and over the runs batches left behind. A batch waits for its runs up to `detachAfterMs`
+ * each; a run still going then is left to finish on its own ("detached": its request is committed
+ * with the batch, its claim's lease still renewed, and it records and appends its outcome itself),
+ * so one long action never holds its partition, and what was appended behind it (another
+ * enrollment's request, a lost execution's retry) runs meanwhile. A detached run that ends with no
+ * outcome of its own (a peer was down, its claim was held elsewhere) has its request appended
+ * again. Draining, no new request is started and running ones, detached or not, finish (up to
+ * `drainTimeoutMs`), their results committed with the batch or appended. Requests of the batch
+ * that were not started, and executions still running at the timeout (their claims released:
+ * "handed back"), are appended to the topic again (with the batch, or at once for a detached run),
+ * so another executor, or this one after a restart, runs them as the same attempt: nothing is
+ * lost, nothing is reported as a failure.
  */
 import type { Logger } from '@codestep/core';
 import type { ConsumedRecord, LogRecord } from '@codestep/event-log';
@@ -52,7 +60,43 @@ export interface DrainControllerDeps {
   drainTimeoutMs: number;
   /** Releases the claim of an execution handed back; never throws. */
   releaseClaim(executionId: string): Promise<void>;
+  /**
+   * How long a batch waits for one of its runs before leaving it to finish on its own, ms
+   * (see the module comment). @default never: the batch waits for every run
+   */
+  detachAfterMs?: number;
+  /** Appends records at once, outside any batch: the requests of detached runs to run again. Needed with `detachAfterMs`. */
+  appendAgain?(records: LogRecord[]): Promise<void>;
+  /**
+   * Requests that start first in their batch and take the next free slot before any other (a
+   * retry, whose wait already happened: a lost execution's is not held up by the backlog).
+   */
+  urgent?(record: ConsumedRecord): boolean;
 }
+
+/**
+ * One run of a batch's record, as `runOne` sees it. Once it has its result, before recording it,
+ * the run asks {@link leftByBatch}: true if its batch left it (it ran past `detachAfterMs`), and
+ * it records and appends its outcome itself; false, and from then on its batch waits for it.
+ */
+export interface BatchRun {
+  leftByBatch(): boolean;
+}
+
+/** A run in progress, as the controller tracks it. */
+interface Run {
+  record: ConsumedRecord;
+  /** Set once it claimed its execution (see {@link DrainController.claimed}). */
+  executionId?: string;
+  /** `finishing`: it asked {@link BatchRun.leftByBatch} while attached; its batch waits for it. */
+  phase: 'running' | 'finishing' | 'detached';
+  /** Its request was appended again at the drain timeout. */
+  handedBack?: boolean;
+  settled?: Promise<void>;
+}
+
+/** Attempts at appending a detached run's request again before giving it up to its claim's lease. */
+const APPEND_AGAIN_ATTEMPTS = 6;
 
 /**
  * The request again, at the end of its topic, committed with the batch. The envelope (and its
@@ -77,21 +121,29 @@ export class DrainController {
   readonly #claimedRuns = new Set<string>();
   /** Every run in progress, so stopping closes nothing under them. */
   readonly #inFlight = new Set<Promise<unknown>>();
+  /** Runs their batch left to finish on their own. */
+  readonly #detached = new Set<Run>();
+  /** Free slots of the executor's concurrency, and the runs waiting for one. */
+  #free: number;
+  readonly #waiters: Array<() => void> = [];
 
   constructor(deps: DrainControllerDeps) {
     this.#deps = deps;
+    this.#free = Math.max(1, deps.concurrency);
   }
 
   /**
    * Runs the batch's records with `runOne` and returns what to commit: their records, and the
    * records not run here (not started, handed back, or any other {@link Requeue}) appended again.
-   * Throws {@link Draining} for a batch arriving while draining, and whatever `runOne` throws other
-   * than a {@link Requeue}.
+   * Runs past `detachAfterMs` are left to finish on their own (see the module comment). Throws
+   * {@link Draining} for a batch arriving while draining, and whatever a run of the batch throws
+   * other than a {@link Requeue}.
    */
-  async runBatch(batch: ConsumedRecord[], runOne: (record: ConsumedRecord) => Promise<LogRecord[]>): Promise<LogRecord[]> {
+  async runBatch(batch: ConsumedRecord[], runOne: (record: ConsumedRecord, run: BatchRun) => Promise<LogRecord[]>): Promise<LogRecord[]> {
     if (this.#draining) throw new Draining();
     const results: Array<LogRecord[] | undefined> = new Array(batch.length);
-    const all = this.#runAll(batch, runOne, results);
+    const left = new Set<number>();
+    const all = this.#runAll(batch, runOne, results, left);
     // A drain that times out stops the wait; runs still going are abandoned to the closing sandbox.
     all.catch(() => {});
     await Promise.race([all, this.#handedBack.promise]);
@@ -100,7 +152,7 @@ export class DrainController {
     batch.forEach((record, i) => {
       const r = results[i];
       if (r) out.push(...r);
-      else again.push(record);
+      else if (!left.has(i)) again.push(record);
     });
     if (again.length) {
       this.#deps.logger.info({ requests: again.length, draining: this.#draining }, 'requests not run here are appended again for redelivery');
@@ -114,8 +166,14 @@ export class DrainController {
     if (this.#handingBack) throw new HandedBack(executionId);
   }
 
-  /** A run claimed the execution; if the drain just timed out, releases the claim and throws {@link HandedBack}. */
-  async claimed(executionId: string): Promise<void> {
+  /**
+   * A run claimed the execution; if the drain just timed out, releases the claim and throws
+   * {@link HandedBack}. `run`: the run's {@link BatchRun}, so a drain that times out after its
+   * batch left it releases its claim only once its request is appended again.
+   */
+  async claimed(executionId: string, run?: BatchRun): Promise<void> {
+    const tracked = run && runs.get(run);
+    if (tracked) tracked.executionId = executionId;
     this.#claimedRuns.add(executionId);
     if (!this.#handingBack) return;
     // Claimed just after the drain timed out: give it straight back.
@@ -131,16 +189,23 @@ export class DrainController {
     if (!this.#claimedRuns.delete(executionId)) throw new HandedBack(executionId);
   }
 
-  /** Drains: stops new starts, then `stopConsuming()` (which commits the batch in progress), handing back at the timeout. */
+  /**
+   * Drains: stops new starts, then `stopConsuming()` (which commits the batch in progress), then
+   * waits for the runs batches left; hands back at the timeout.
+   */
   async drain(stopConsuming: () => Promise<void>): Promise<void> {
     const { logger, drainTimeoutMs } = this.#deps;
     this.#draining = true;
+    // Acquirers waiting for a slot see the drain and start nothing.
+    for (const wake of this.#waiters.splice(0)) wake();
     if (this.#inFlight.size) logger.info({ running: this.#inFlight.size, drainTimeoutMs }, 'executor draining: letting running executions finish');
     const timer = setTimeout(() => void this.#handBack(), drainTimeoutMs);
     try {
       // Resolves once the batch in progress is committed: finished results, and the requests
       // to run again (not started, or handed back at the timeout).
       await stopConsuming();
+      // Runs their batches left record and append their outcomes themselves.
+      await Promise.race([Promise.allSettled([...this.#detached].map((r) => r.settled)), this.#handedBack.promise]);
     } finally {
       clearTimeout(timer);
     }
@@ -152,36 +217,120 @@ export class DrainController {
     await Promise.race([Promise.allSettled([...this.#inFlight]), new Promise((r) => setTimeout(r, SETTLE_BOUND_MS).unref())]);
   }
 
-  /** Runs the batch's records, up to `concurrency` at once, until all ran or draining starts. */
-  async #runAll(batch: ConsumedRecord[], runOne: (record: ConsumedRecord) => Promise<LogRecord[]>, results: Array<LogRecord[] | undefined>): Promise<void> {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(this.#deps.concurrency, batch.length) }, async () => {
-        // Draining: what is running finishes, nothing new starts.
-        while (next < batch.length && !this.#draining) {
-          const i = next++;
-          const one = runOne(batch[i]!);
-          this.#inFlight.add(one);
-          try {
-            results[i] = await one;
-          } catch (error) {
-            // Handed back, or held by another run: no result here, its request goes out again below.
-            if (!(error instanceof Requeue)) throw error;
-          } finally {
-            this.#inFlight.delete(one);
-          }
-        }
-      }),
-    );
+  /** A slot of the executor's concurrency; resolves false (and holds none) once draining. */
+  async #acquire(urgent: boolean): Promise<boolean> {
+    while (this.#free === 0 && !this.#draining) await new Promise<void>((wake) => (urgent ? this.#waiters.unshift(wake) : this.#waiters.push(wake)));
+    if (this.#draining) return false;
+    this.#free--;
+    return true;
   }
 
-  /** The drain timed out: release the claims of executions still running so a redelivery runs them at once. */
+  #release(): void {
+    this.#free++;
+    this.#waiters.shift()?.();
+  }
+
+  /**
+   * Runs the batch's records in order (urgent ones first), each once a slot is free, until all
+   * ran or draining starts; waits for each run up to `detachAfterMs`, then leaves it (its index in `left`).
+   */
+  async #runAll(batch: ConsumedRecord[], runOne: (record: ConsumedRecord, run: BatchRun) => Promise<LogRecord[]>, results: Array<LogRecord[] | undefined>, left: Set<number>): Promise<void> {
+    const waits: Promise<void>[] = [];
+    let failure: { error: unknown } | undefined;
+    // Draining: what is running finishes, nothing new starts.
+    const urgent = batch.map((r) => this.#deps.urgent?.(r) ?? false);
+    const order = [...batch.keys()].sort((a, b) => Number(urgent[b]) - Number(urgent[a]) || a - b);
+    for (const i of order) {
+      if (failure || !(await this.#acquire(urgent[i]!))) break;
+      const run: Run = { record: batch[i]!, phase: 'running' };
+      const control: BatchRun = {
+        leftByBatch: () => {
+          if (run.phase === 'detached') return true;
+          run.phase = 'finishing';
+          return false;
+        },
+      };
+      runs.set(control, run);
+      const one = runOne(batch[i]!, control);
+      this.#inFlight.add(one);
+      const settled = one
+        .then(
+          (records) => {
+            if (run.phase !== 'detached') results[i] = records;
+          },
+          async (error: unknown) => {
+            if (run.phase === 'detached') return this.#runAgain(run, error);
+            // Handed back, or held by another run: no result here, its request goes out again with the batch.
+            if (!(error instanceof Requeue)) failure ??= { error };
+          },
+        )
+        .finally(() => {
+          this.#inFlight.delete(one);
+          this.#detached.delete(run);
+          this.#release();
+        });
+      run.settled = settled;
+      waits.push(this.#waitOrLeave(run, settled, () => left.add(i)));
+    }
+    await Promise.all(waits);
+    if (failure) throw failure.error;
+  }
+
+  /** Waits for the run, or leaves it once it ran `detachAfterMs` (unless it is recording its outcome). */
+  async #waitOrLeave(run: Run, settled: Promise<void>, leave: () => void): Promise<void> {
+    const after = this.#deps.detachAfterMs;
+    if (after === undefined || !this.#deps.appendAgain) return settled;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), after)));
+    const first = await Promise.race([settled.then(() => 'done' as const), late]);
+    clearTimeout(timer);
+    if (first === 'done' || run.phase !== 'running') return settled;
+    run.phase = 'detached';
+    this.#detached.add(run);
+    leave();
+    this.#deps.logger.debug({ executionId: run.executionId, detachAfterMs: after }, 'a run outlasted its batch: left to finish on its own');
+  }
+
+  /** A detached run ended with no outcome of its own: its request is appended again (unless handed back already). */
+  async #runAgain(run: Run, error: unknown): Promise<void> {
+    const { logger } = this.#deps;
+    if (run.handedBack) return;
+    if (!(error instanceof Requeue)) logger.warn({ error, executionId: run.executionId }, 'a run its batch had left failed; its request is appended again');
+    if (!(await this.#appendAgain([run.record])))
+      logger.error({ executionId: run.executionId }, 'could not append the request of a detached run again; its claim, if any, is reported lost once its lease runs out');
+  }
+
+  async #appendAgain(records: ConsumedRecord[]): Promise<boolean> {
+    for (let attempt = 0; attempt < APPEND_AGAIN_ATTEMPTS; attempt++) {
+      try {
+        await this.#deps.appendAgain!(records.map(requeued));
+        return true;
+      } catch (error) {
+        this.#deps.logger.warn({ error }, 'could not append requests again; retrying');
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The drain timed out: release the claims of executions still running so a redelivery runs them
+   * at once. Those of runs their batch left have their requests appended again first (no batch
+   * commits them); if that fails their claims are kept, to be reported lost at their lease's end.
+   */
   async #handBack(): Promise<void> {
     this.#handingBack = true;
-    const ids = [...this.#claimedRuns];
+    const left = [...this.#detached];
+    for (const run of left) run.handedBack = true;
+    const appended = left.length === 0 || (await this.#appendAgain(left.map((r) => r.record)));
+    const keep = new Set(appended ? [] : left.flatMap((r) => (r.executionId ? [r.executionId] : [])));
+    const ids = [...this.#claimedRuns].filter((id) => !keep.has(id));
     this.#claimedRuns.clear();
     if (ids.length) this.#deps.logger.warn({ executionIds: ids, drainTimeoutMs: this.#deps.drainTimeoutMs }, 'drain timeout: handing running executions back for redelivery');
     await Promise.all(ids.map(this.#deps.releaseClaim));
     this.#handedBack.resolve();
   }
 }
+
+/** Each {@link BatchRun} handed to `runOne`, to its run. */
+const runs = new WeakMap<BatchRun, Run>();

@@ -223,4 +223,33 @@ describe('executor claims', () => {
       await t.close();
     }
   });
+  it('given a long action, the requests behind it in its partition run meanwhile; its result lands once it ends, appended by the run itself', async () => {
+    // The first run is held; every later one answers at once.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const sandbox = {
+      runs: 0,
+      async execute(): Promise<ExecutionResult> {
+        if (sandbox.runs++ === 0) await held;
+        return { status: 'succeeded' as const, outputFields: { n: 1 }, logs: [], logsTruncated: false, error: null, durationMs: 1 };
+      },
+      async close() {},
+    };
+    const t = await setup(60_000, { sandbox });
+    const long = (t.request.event.value as { executionId: string }).executionId;
+    await t.log.append([toRecord(t.request)]);
+    await t.until('the long action started', async () => sandbox.runs === 1);
+    const behind = startEnrollment(wf, { tenantId: 't1', enrollmentId: 'enr2', object: { objectType: 'CONTACT', objectId: '2', properties: {} }, portalId: 0 }, Date.now())[1]!;
+    await t.log.append([toRecord(behind)]);
+    await t.until('the request behind it completed while it runs', async () => (await t.results()).length === 1);
+    assert.equal((await t.results())[0]!.aggregateId, (behind.event.value as { executionId: string }).executionId);
+    release();
+    await t.until("the long action's result", async () => (await t.results()).length === 2);
+    await t.until(
+      'its claim marked appended',
+      async () => (await createClaimStore({ store: t.store, clock: Date.now, logger: silentLogger, executorId: 'reader', leaseMs: 60_000 }).get(long))?.doc.unpublished === undefined,
+    );
+    assert.equal(sandbox.runs, 2);
+    await t.close();
+  });
 });

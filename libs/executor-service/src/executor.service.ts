@@ -8,7 +8,10 @@
  * of the lapse, naming a partition it consumes for the retry's request, so the retry need not
  * wait for the dead executor's partitions to be handed over (see `lease.reaper.ts`); a redelivery
  * of its request reports it too. A request found under a lease still running is appended again
- * for later rather than holding up its batch (see `action-request.runner.ts`).
+ * for later rather than holding up its batch (see `action-request.runner.ts`). Partitions are
+ * consumed side by side, and a batch waits for a run only up to `detachAfterMs`: a run that
+ * outlasts it finishes on its own and appends its outcome itself (see `drain.controller.ts`), so
+ * a long action holds up neither its partition nor a retry appended behind it.
  *
  * `stop()` drains: no new request is started, running ones finish (up to `drainTimeoutMs`) and
  * their results are committed with the batch; requests of the batch that were not started, and
@@ -18,8 +21,8 @@
  * `drain.controller.ts`).
  */
 import type { Clock, Logger, StepSchedulingBounds } from '@codestep/core';
-import type { EventLog, Subscription } from '@codestep/event-log';
-import { Topics } from '@codestep/events';
+import type { ConsumedRecord, EventLog, Subscription } from '@codestep/event-log';
+import { Topics, fromRecord } from '@codestep/events';
 import type { Sandbox, SandboxHandle, SandboxHostApi } from '@codestep/sandbox';
 import { MetricAttributes, observeSandboxPool } from '@codestep/telemetry';
 import type { DocumentStore } from '@codestep/store';
@@ -41,6 +44,9 @@ export { DEFAULT_LEASE_REAPER_INTERVAL_MS } from './lease.reaper.ts';
 /** How long a claim lasts unless its running executor renews it, ms (renewed three times per lease). */
 export const DEFAULT_CLAIM_LEASE_MS = 5_000;
 
+/** How long a batch waits for a run before leaving it to finish on its own, ms. */
+export const DEFAULT_DETACH_AFTER_MS = 1_000;
+
 /** How long past the operator's longest wall time a run may keep renewing its claim, ms. */
 const HOLD_MARGIN_MS = 60_000;
 
@@ -58,8 +64,14 @@ export interface ExecutorServiceDeps {
   logger: Logger;
   executorId: string;
   limits: ExecutorLimits;
-  /** Executions in flight at once. @default 4 */
+  /** Executions in flight at once (over every partition consumed at once, and runs their batch left). @default 4 */
   concurrency?: number;
+  /**
+   * How long a batch of requests waits for one run before committing without it and leaving it to
+   * finish on its own, ms: a long action never holds up what was appended behind it in its
+   * partition (see `drain.controller.ts`). @default 1000
+   */
+  detachAfterMs?: number;
   /**
    * The lease of a claim, renewed while its action runs: an execution in flight on an executor
    * that died is reported lost this long after its last renewal, ms. @default 5000
@@ -96,6 +108,29 @@ export interface ExecutorService {
   stop(): Promise<void>;
 }
 
+/** How much of a partition the executor fetches at once, bytes (a request is a few hundred bytes to a few KB: about a batch). */
+const FETCH_BYTES_PER_PARTITION = 8 * 1024;
+
+/** A retry's request (a later attempt): it runs before the backlog of first attempts. */
+function isRetry(record: ConsumedRecord): boolean {
+  const env = fromRecord(record.value);
+  return env?.event.$case === 'actionRequested' && (env.event.value.context?.attempt ?? 1) > 1;
+}
+
+/** A run's store goes when its enrollment ends (any executor of the group removes it). */
+function consumeEndedRuns(eventLog: EventLog, store: DocumentStore, logger: Logger): Promise<Subscription> {
+  return eventLog.consume({
+    group: 'codestep-executor-run-stores',
+    topics: [Topics.enrollments],
+    batchSize: 500,
+    handle: async (batch) => {
+      await removeEndedRunStores(store, batch);
+      return [];
+    },
+    onError: (error) => logger.warn({ error }, 'removing ended run stores failed; will retry the batch'),
+  });
+}
+
 /** Creates an executor; it consumes nothing until `start()`. */
 export function createExecutorService(deps: ExecutorServiceDeps): ExecutorService {
   const { eventLog, store, ports, clock, logger } = deps;
@@ -104,7 +139,15 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
   let sandbox: Sandbox | undefined = typeof deps.sandbox === 'function' ? undefined : deps.sandbox;
   const leaseMs = deps.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS;
   const claims = createClaimStore({ store, clock, logger, executorId: deps.executorId, leaseMs });
-  const drain = new DrainController({ logger, concurrency, drainTimeoutMs: deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, releaseClaim: claims.release });
+  const drain = new DrainController({
+    logger,
+    concurrency,
+    drainTimeoutMs: deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
+    releaseClaim: claims.release,
+    detachAfterMs: deps.detachAfterMs ?? DEFAULT_DETACH_AFTER_MS,
+    appendAgain: (records) => eventLog.append(records),
+    urgent: isRetry,
+  });
   const prepare = createExecutionPreparer({
     getWorkflow: createWorkflowVersionCache((...a) => ports.getWorkflow(...a)),
     resolveSecrets: (r) => ports.resolveSecrets(r),
@@ -132,21 +175,17 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
       await claims.ensureCollection();
       await runState.ensureCollections();
       await eventLog.ensureTopics([Topics.actions, Topics.consoleLines, Topics.enrollments]);
-      // A run's store goes when its enrollment ends (any executor of the group removes it).
-      runStoreCleanup = await eventLog.consume({
-        group: 'codestep-executor-run-stores',
-        topics: [Topics.enrollments],
-        batchSize: 500,
-        handle: async (batch) => {
-          await removeEndedRunStores(store, batch);
-          return [];
-        },
-        onError: (error) => logger.warn({ error }, 'removing ended run stores failed; will retry the batch'),
-      });
+      runStoreCleanup = await consumeEndedRuns(eventLog, store, logger);
       subscription = await eventLog.consume({
         group: 'codestep-executor',
         topics: [Topics.actions],
         batchSize: concurrency * 4,
+        // Partitions side by side: a lost execution's retry, appended to one this executor
+        // consumes, never waits behind another partition's batch.
+        partitionsConcurrently: concurrency,
+        // Small fetches: the next one (with a retry appended meanwhile) comes after a batch or
+        // two, not after a whole backlog fetched at once.
+        fetchBytesPerPartition: FETCH_BYTES_PER_PARTITION,
         handle: (batch) => drain.runBatch(batch, runOne),
         onError: (error) => (error instanceof Draining ? logger.info({}, error.message) : logger.warn({ error }, 'executor batch will be retried')),
       });

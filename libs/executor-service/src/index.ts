@@ -1,5 +1,6 @@
 export {
   DEFAULT_CLAIM_LEASE_MS,
+  DEFAULT_DETACH_AFTER_MS,
   DEFAULT_LEASE_REAPER_INTERVAL_MS,
   createExecutorService,
   type ExecutorPorts,

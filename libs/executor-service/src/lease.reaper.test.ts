@@ -170,6 +170,66 @@ describe('lease reaper', () => {
     await store.close();
   });
 
+  it('given an outcome recorded by a run that appends it itself and never said it did (it died), appends it a lease later, once; said in time, leaves it alone', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000 };
+    const appended: LogRecord[][] = [];
+    const { claims, reaper, lookFor } = await executorOver(store, 'x1', time, appended);
+    const dying = request('enr1');
+    const live = request('enr2');
+    const succeeded = (n: number): LogRecord => ({ topic: 'codestep.actions', key: 'k', value: new Uint8Array([n]), headers: {}, id: `ok-${n}` });
+    const dyingToken = (await claims.claim(dying.executionId, dying.request))!;
+    const liveToken = (await claims.claim(live.executionId, live.request))!;
+    assert.deepEqual(await claims.recordOutcome(dying.executionId, dyingToken, [succeeded(1)], { unpublished: true }), [succeeded(1)]);
+    assert.deepEqual(await claims.recordOutcome(live.executionId, liveToken, [succeeded(2)], { unpublished: true }), [succeeded(2)]);
+    await claims.markPublished({ executionId: live.executionId, token: liveToken });
+    assert.equal(await lookFor(LEASE / 2), 0);
+    assert.deepEqual(appended, [], 'nothing within a lease of the outcome');
+    await lookFor(LEASE);
+    assert.deepEqual(appended, [[succeeded(1)]], 'the outcome its run never said it appended, nothing reported lost');
+    await lookFor(3 * LEASE);
+    assert.equal(appended.length, 1, 'appended once');
+    let lostAsked = false;
+    assert.deepEqual(await claims.outcomeOfClaimed(dying.executionId, null, () => ((lostAsked = true), [])), [succeeded(1)], 'a redelivery of its request produces the same outcome');
+    assert.equal(lostAsked, false);
+    await reaper.stop();
+    await store.close();
+  });
+
+  it('given a lost report whose append failed, appends it again a lease later', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000 };
+    const appended: LogRecord[][] = [];
+    const claims: ClaimStore = createClaimStore({ store, clock: () => time.now, logger: silentLogger, executorId: 'x1', leaseMs: LEASE });
+    await claims.ensureCollection();
+    let logDown = true;
+    const reaper = startLeaseReaper({
+      claims,
+      eventLog: { append: async (records) => (logDown ? Promise.reject(new Error('kafka away')) : void appended.push(records)) },
+      logger: silentLogger,
+      clock: () => time.now,
+      leaseMs: LEASE,
+      intervalMs: INTERVAL,
+      partitions: () => [1],
+    });
+    const req = request('enr1');
+    await claims.claim(req.executionId, req.request);
+    let failures = 0;
+    for (let t = 0; t < 3 * LEASE && failures === 0; t += INTERVAL) {
+      time.now += INTERVAL;
+      await reaper.reapOnce().catch(() => failures++);
+    }
+    assert.equal(failures, 1, 'reported lost, its append failed');
+    logDown = false;
+    for (let t = 0; t < 2 * LEASE; t += INTERVAL) {
+      time.now += INTERVAL;
+      await reaper.reapOnce();
+    }
+    assert.deepEqual(reports(appended), [{ executionId: req.executionId, code: 'EXECUTOR_LOST', retryPartition: 1 }]);
+    await reaper.stop();
+    await store.close();
+  });
+
   it('spreads retries over the partitions it is given, whatever their order, and names none when it has none', () => {
     const ids = Array.from({ length: 50 }, (_, i) => `exe_${i}`);
     assert.deepEqual(new Set(ids.map((id) => partitionFor(id, [0, 2, 5]))), new Set([0, 2, 5]));

@@ -9,6 +9,9 @@
  * again, finds its claim done and produces the same records (same event ids: consumers drop the
  * duplicate).
  *
+ * A claim whose outcome was recorded by a run that appends it itself (its batch left it, see
+ * `drain.controller.ts`) and that did not say it did within a lease has its records appended here.
+ *
  * A live owner renews its claims three times per lease, so only an owner that could not reach
  * the store for a whole lease loses one. The reaper judges others by the store's clock-free view
  * only while it reaches the store itself: it reports nothing until its own looks have succeeded,
@@ -18,7 +21,7 @@
 import type { Clock, Logger } from '@codestep/core';
 import type { EventLog, LogRecord } from '@codestep/event-log';
 import { fromRecord, toRecord } from '@codestep/events';
-import type { ClaimStore } from './claim.store.ts';
+import type { ClaimStore, LapsedClaim } from './claim.store.ts';
 import { lostEvent } from './execution.mapping.ts';
 
 /** How often an executor looks for claims whose lease ran out, ms. */
@@ -29,7 +32,7 @@ const REAP_BATCH = 100;
 
 /** What {@link startLeaseReaper} works with. */
 export interface LeaseReaperDeps {
-  claims: Pick<ClaimStore, 'lapsed' | 'reportLost'>;
+  claims: Pick<ClaimStore, 'lapsed' | 'reportLost' | 'markPublished'>;
   eventLog: Pick<EventLog, 'append'>;
   logger: Logger;
   clock: Clock;
@@ -56,6 +59,31 @@ export function partitionFor(executionId: string, partitions: number[]): number 
   return [...partitions].sort((a, b) => a - b)[h % partitions.length];
 }
 
+/** What a look found: lost reports to append (and the claims they close), outcomes to append again. */
+interface Found {
+  lost: LogRecord[];
+  reported: Array<{ executionId: string; token: string }>;
+  outcomes: LapsedClaim[];
+}
+
+/** The log's part of a look: what it found appended, then marked so on the claims. */
+async function publishFound({ claims, eventLog, logger }: LeaseReaperDeps, { lost, reported, outcomes }: Found, publishing: Set<string>): Promise<void> {
+  try {
+    if (outcomes.length) {
+      // Recorded by a run that died (or stalled) before saying it appended them: appended here
+      // (again, maybe: the same event ids, which consumers drop), then marked appended.
+      await eventLog.append(outcomes.flatMap((l) => l.records ?? []));
+      for (const { claim } of outcomes) await claims.markPublished({ claim });
+      logger.info({ executionIds: outcomes.map((l) => l.claim.id) }, 'appended outcomes their runs recorded but did not say they appended');
+    }
+    // Recorded on the claims first, unpublished: if this append fails, a look a lease later appends them.
+    if (lost.length) await eventLog.append(lost);
+    for (const target of reported) await claims.markPublished(target);
+  } finally {
+    for (const { claim } of outcomes) publishing.delete(claim.id);
+  }
+}
+
 /** Looks for lapsed claims every `intervalMs` until stopped (see the module comment). */
 export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
   const { claims, eventLog, logger, clock, leaseMs, intervalMs } = deps;
@@ -68,7 +96,14 @@ export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
   /** A gap between looks longer than this breaks the contact (the store or this process stalled). */
   const maxGapMs = Math.max(leaseMs / 2, 2 * intervalMs);
 
-  const reapOnce = async () => {
+  /** Outcomes being appended (a look meanwhile leaves them to that append). */
+  const publishing = new Set<string>();
+
+  /**
+   * The store's part of a look: the lapsed claims, those without an outcome reported lost (by
+   * compare-and-set; their records kept on the claims), and the unpublished outcomes found.
+   */
+  const look = async (): Promise<Found> => {
     const lookStarted = clock();
     let lapsed;
     try {
@@ -79,9 +114,12 @@ export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
     }
     if (inContactSince === undefined || lookStarted - lastLookEnded > maxGapMs) inContactSince = lookStarted;
     lastLookEnded = clock();
-    if (lastLookEnded - inContactSince < leaseMs) return 0;
-    const won: LogRecord[] = [];
+    if (lastLookEnded - inContactSince < leaseMs) return { lost: [], reported: [], outcomes: [] };
+    const lost: LogRecord[] = [];
+    const reported: Array<{ executionId: string; token: string }> = [];
+    const outcomes = lapsed.filter((l) => l.records && !publishing.has(l.claim.id));
     for (const { claim, request, partition } of lapsed) {
+      if (!request) continue;
       const env = fromRecord(request);
       if (!env || env.event.$case !== 'actionRequested' || !env.event.value.context) continue;
       const req = env.event.value;
@@ -90,17 +128,31 @@ export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
       const records = [{ ...toRecord(lostEvent(req, env.tenantId, clock, retryPartition)), ...(partition !== undefined ? { targetPartition: partition } : {}) }];
       if (!(await claims.reportLost(claim, records))) continue;
       logger.info({ executionId: req.executionId, retryPartition }, 'reported lost; its retry is to be requested on a partition this executor consumes');
-      won.push(...records);
+      lost.push(...records);
+      reported.push({ executionId: claim.id, token: claim.doc.token ?? '' });
     }
-    // Recorded on the claims first: if this append fails, each request's redelivery produces them.
-    if (won.length) await eventLog.append(won);
-    return won.length;
+    // Compare-and-sets reach the store too: a look that took long did not lose the contact.
+    lastLookEnded = clock();
+    for (const { claim } of outcomes) publishing.add(claim.id);
+    return { lost, reported, outcomes };
   };
+
+  const publish = (found: Found) => publishFound(deps, found, publishing);
+  const reapOnce = async () => {
+    const found = await look();
+    await publish(found);
+    return found.lost.length;
+  };
+  /** Appends in progress, one after the other: a slow log never delays the next look. */
+  let appending: Promise<void> = Promise.resolve();
   const tick = async () => {
     try {
-      await reapOnce();
+      const found = await look();
+      if (found.lost.length || found.outcomes.length) {
+        appending = appending.then(() => publish(found).catch((error: unknown) => logger.warn({ error }, 'could not append what the lease reaper found; a look a lease later appends it again')));
+      }
     } catch (error) {
-      // The store or the log is away: look again at the next tick.
+      // The store is away: look again at the next tick.
       logger.warn({ error }, 'could not report lapsed execution claims lost');
     }
   };
@@ -117,6 +169,7 @@ export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
       stopped = true;
       clearInterval(timer);
       await running;
+      await appending;
     },
   };
 }

@@ -6,7 +6,7 @@ import { traceTemplateProblem, type HubSpotAppSettings } from '@codestep/gateway
 import { ConfigError, parseConfig, type Config } from '@codestep/config';
 import type { TelemetryOptions } from '@codestep/telemetry';
 import { DEFAULT_STEP_POLICY, type StepPolicy } from '@codestep/core';
-import { DEFAULT_CLAIM_LEASE_MS, DEFAULT_LEASE_REAPER_INTERVAL_MS, DEFAULT_RUN_STATE_SETTINGS } from '@codestep/executor-service';
+import { DEFAULT_CLAIM_LEASE_MS, DEFAULT_DETACH_AFTER_MS, DEFAULT_LEASE_REAPER_INTERVAL_MS, DEFAULT_RUN_STATE_SETTINGS } from '@codestep/executor-service';
 import { LIMIT_BOUNDS, MIN_HOST_MEMORY_CEILING_MB } from '@codestep/sandbox';
 import { DEFAULT_OPERATOR_LIMITS, DEFAULT_SCHEDULE_BOUNDS, LIMIT_MINIMUMS, operatorLimitProblems, type OperatorLimits, type ScheduleBounds } from '@codestep/workflows';
 
@@ -111,6 +111,14 @@ export const platformSchema = {
     max: 600_000,
   },
   executorConcurrency: { kind: 'int', env: 'CODESTEP_EXECUTOR_CONCURRENCY', doc: 'Executions in flight per executor process', default: 4, min: 1, max: 256 },
+  executorDetachAfterMs: {
+    kind: 'int',
+    env: 'CODESTEP_EXECUTOR_DETACH_AFTER_MS',
+    doc: "How long an executor's batch of requests waits for one execution before committing without it (the execution finishes on its own and appends its result itself), ms: a long action never holds up its partition",
+    default: DEFAULT_DETACH_AFTER_MS,
+    min: 50,
+    max: 600_000,
+  },
   sandboxPoolSize: { kind: 'int', env: 'CODESTEP_SANDBOX_POOL_SIZE', doc: 'Pre-warmed sandbox workers per executor', default: 2, min: 1, max: 64 },
   sandboxGcHeadroomMb: {
     kind: 'int',

@@ -191,6 +191,7 @@ export async function startExecutorApp(config: PlatformConfig, logger: Logger, o
     logger: logger.child({ service: 'executor' }),
     executorId: config.executorId ?? `${hostname()}-${process.pid}-${newId('x').slice(2, 8)}`,
     concurrency: config.executorConcurrency,
+    detachAfterMs: config.executorDetachAfterMs,
     claimLeaseMs: config.claimLeaseMs,
     leaseReaperIntervalMs: config.leaseReaperIntervalMs,
     drainTimeoutMs: config.drainTimeoutMs,

@@ -52,6 +52,15 @@ function failed(request: Envelope, retryable: boolean): Envelope {
   );
 }
 
+/** The executor running `request` died under it: reported lost by a live one consuming `partition`. */
+function lost(request: Envelope, partition: number): Envelope {
+  const report = failed(request, true);
+  if (report.event.$case !== 'actionFailed') throw new Error('not a failure');
+  report.event.value.error = { code: 'EXECUTOR_LOST', message: 'the executor stopped', retryable: true, retryAfterMs: 0 };
+  report.event.value.retryPartition = partition;
+  return report;
+}
+
 /** Decides `result` against `state`, as the enrollment service does. */
 function decide(state: RunState, result: Envelope, bounds = BOUNDS): StepDecision {
   return decideStepResult(wf, 't1', result, DEFAULT_RETRY_POLICY, bounds, state, 5000);
@@ -181,6 +190,22 @@ describe('JsWorkflows run decider', () => {
     assert.deepEqual(log.reduce(applyToRunState, emptyRunState('t1')), [...log].reverse().reduce(applyToRunState, emptyRunState('t1')));
   });
 
+  it('given a step whose executor died under it, retries it at once on its own branch, its request asked for where the reporting executor consumes', () => {
+    const first = decide(emptyRunState('t1'), succeeded(started(), [{}]));
+    const [a] = fire(first.events);
+    const d = decide(first.state, lost(a!, 2));
+    const [scheduled] = d.events;
+    if (scheduled?.event.$case !== 'actionRetryScheduled') return assert.fail(`expected a retry, got ${cases(d.events).join()}`);
+    assert.equal(scheduled.event.value.dueAt, 5000, 'no back-off for the first loss');
+    assert.equal(scheduled.event.value.requestPartition, 2);
+    const [retry] = fire(d.events);
+    if (retry?.event.$case !== 'actionRequested' || a?.event.$case !== 'actionRequested') return assert.fail('expected requests');
+    assert.equal(retry.event.value.context?.step?.branchId, a.event.value.context?.step?.branchId);
+    const again = decide(d.state, lost(retry, 1));
+    if (again.events[0]?.event.$case !== 'actionRetryScheduled') return assert.fail(`expected a retry, got ${cases(again.events).join()}`);
+    assert.ok(again.events[0].event.value.dueAt > 5000, 'lost again, it backs off (it may be what kills executors)');
+  });
+
   it('gives the same run state whatever order its events are applied in (replay)', () => {
     const first = decide(emptyRunState('t1'), succeeded(started(), [{}, {}]));
     const [a, b] = fire(first.events);
@@ -241,6 +266,37 @@ describe('JsWorkflows run decider', () => {
       const log = [succeeded(started(), [{}, {}]), failed(a!, false), succeeded(b!), succeeded(failure.events[0]!), ...ended.events];
       assert.deepEqual(log.reduce(applyToRunState, emptyRunState('t1')), ended.state);
       assert.deepEqual([...log].reverse().reduce(applyToRunState, emptyRunState('t1')), ended.state);
+    });
+
+    it('given a hook whose executor died under it, retries it at once where the reporting executor consumes, then goes on once it ran', () => {
+      const first = decideIn(withHooks, emptyRunState('t1'), succeeded(started()));
+      const hookRequest = first.events[0]!;
+      assert.equal(requestOf(hookRequest).context?.step?.name, 'onWorkflowComplete');
+      const report = decideIn(withHooks, first.state, lost(hookRequest, 2));
+      const [retry] = report.events;
+      if (retry?.event.$case !== 'actionRetryScheduled') return assert.fail(`expected the hook's retry, got ${cases(report.events).join()}`);
+      assert.equal(report.events.length, 1, 'the run neither goes on nor fails while its hook has not run');
+      assert.equal(retry.event.value.dueAt, 5000, 'no back-off for the first loss');
+      assert.equal(retry.event.value.requestPartition, 2);
+      const [again] = onRetryDue(withHooks, 't1', retry, 5000);
+      assert.equal(requestOf(again).context?.step?.name, 'onWorkflowComplete');
+      assert.equal(requestOf(again).context?.attempt, 2);
+      const done = decideIn(withHooks, report.state, succeeded(again!));
+      assert.equal(requestOf(done.events[0]).context?.actionId, 'after');
+    });
+
+    it('given onWorkflowError lost, retries it at once and then fails the run with the original error', () => {
+      const first = decideIn(withHooks, emptyRunState('t1'), succeeded(started(), [{}]));
+      const [branch] = fire(first.events);
+      const failure = decideIn(withHooks, first.state, failed(branch!, false));
+      const report = decideIn(withHooks, failure.state, lost(failure.events[0]!, 1));
+      const [retry] = report.events;
+      if (retry?.event.$case !== 'actionRetryScheduled') return assert.fail(`expected the hook's retry, got ${cases(report.events).join()}`);
+      assert.equal(retry.event.value.requestPartition, 1);
+      const [again] = onRetryDue(withHooks, 't1', retry, 5000);
+      const ended = decideIn(withHooks, report.state, succeeded(again!));
+      assert.deepEqual(cases(ended.events), ['enrollmentFailed']);
+      if (ended.events[0]?.event.$case === 'enrollmentFailed') assert.equal(ended.events[0].event.value.error?.message, 'boom');
     });
 
     it('given a class without hooks, ends the run directly', () => {

@@ -151,20 +151,29 @@ interface HookErrorData {
  * writes `state` under compare-and-set and decides again if it lost). The end of a run goes
  * through its lifecycle hook when the class defines one: `onWorkflowComplete` once every branch
  * has finished, `onWorkflowError` on the failure that ends it; the hook's own result (whatever
- * it is: a hook that throws changes nothing) then completes or fails the run as decided.
+ * it is: a hook that throws changes nothing) then completes or fails the run as decided. An
+ * execution whose executor died under it (`EXECUTOR_LOST`), a step's or a hook's, is retried at
+ * once the first time, its request asked for on the partition of the executor that reported it
+ * (see `onActionResult`), so a lost step does not wait for the dead executor's partitions.
  */
-export function decideStepResult(wf: WorkflowDefinition, tenantId: string, result: Envelope, retry: RetryPolicy, bounds: RunBounds, before: RunState, now: number): StepDecision {
+export function decideStepResult(wf: WorkflowDefinition, tenantId: string, result: Envelope, retryPolicy: RetryPolicy, bounds: RunBounds, before: RunState, now: number): StepDecision {
   const body = result.event;
   if (body.$case === 'waitResumed' || body.$case === 'waitTimedOut') return decideWaitEnd(wf, tenantId, result, before, now);
   if (body.$case !== 'actionSucceeded' && body.$case !== 'actionFailed') return { state: before, events: [] };
   const ctx = requireContext(body.value.context);
   const hook = ctx.step?.name;
+  // A hook whose executor died under it never ran: retried as any lost step is (at once the first
+  // time, where the reporting executor consumes), rather than the run ending without it.
+  if ((hook === 'onWorkflowComplete' || hook === 'onWorkflowError') && body.$case === 'actionFailed' && body.value.error?.code === 'EXECUTOR_LOST') {
+    const retry = onActionResult(wf, tenantId, result, retryPolicy, now).filter((e) => e.event.$case === 'actionRetryScheduled');
+    if (retry.length) return { state: before, events: retry };
+  }
   if (hook === 'onWorkflowComplete') return { state: applyToRunState(before, result), events: advance(wf, tenantId, { ...ctx, step: undefined }, {}, result.eventId, now) };
   if (hook === 'onWorkflowError') {
     const { error, failedActionId, failedBy } = JSON.parse(ctx.step?.dataJson || '{}') as HookErrorData;
     return { state: applyToRunState(before, result), events: [enrollmentFailed(tenantId, { ...ctx, actionId: failedActionId }, error, failedBy || result.eventId, now)] };
   }
-  const decision = decideStep(wf, tenantId, result, retry, bounds, before, now);
+  const decision = decideStep(wf, tenantId, result, retryPolicy, bounds, before, now);
   const code = wf.actions[ctx.stepIndex]?.code ?? '';
   const [only] = decision.events;
   if (decision.events.length === 1 && only?.event.$case === 'enrollmentFailed' && definesHook(code, 'onWorkflowError')) {

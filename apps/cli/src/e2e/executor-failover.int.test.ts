@@ -7,9 +7,10 @@
  * loss is retried at once, its request appended to a partition the survivor consumes) while the
  * other enrollments keep completing. The goal is under 10 s; the times measured are printed (when
  * the executions were reported lost, when their retries were requested and when the survivor
- * claimed them) and the assertion is a generous bound: the survivor takes the retry up only once
- * its batch in progress is committed and what was appended to that partition before it has run,
- * slow on a busy machine.
+ * claimed them) and the assertion is a generous bound: on a busy machine the survivor's sandbox
+ * and store are slow to take the retry up, however early it comes (the survivor's batches do not
+ * wait for its long actions, and retries take its next free slot).
+ * `FAILOVER_QUIET=1` streams no other enrollments (the failover alone, for measuring).
  * Needs KAFKA_BROKERS and MONGODB_URI (npm test sets them).
  */
 import assert from 'node:assert/strict';
@@ -101,7 +102,8 @@ describe('executor failover over real Kafka and FerretDB', { skip: !brokers || !
     const workflowId = wf.body.id as string;
 
     // Other work streams in throughout: enrollments whose action returns at once.
-    let streaming = true;
+    const quiet = process.env.FAILOVER_QUIET === '1';
+    let streaming = !quiet;
     const others: string[] = [];
     const stream = (async () => {
       for (let i = 0; streaming; i++) {
@@ -183,7 +185,7 @@ describe('executor failover over real Kafka and FerretDB', { skip: !brokers || !
     for (const e of done.enrollments.filter((x) => all.includes(x.enrollmentId))) assert.equal(e.status, 'completed', JSON.stringify(e));
     for (const id of lost) assert.equal(done.executions.find((x) => x.executionId === id)?.error?.code, 'EXECUTOR_LOST', 'the execution in flight at the kill is reported lost');
     assert.ok(lost.size > 0, 'the killed executor had executions in flight');
-    assert.ok(completedDuring > 0, 'other enrollments kept completing while the executor was being replaced');
+    if (!quiet) assert.ok(completedDuring > 0, 'other enrollments kept completing while the executor was being replaced');
     // The goal is 10 s; on a loaded machine the rebalance and the retry path take longer (see the
     // module comment). Before short leases the lost executions waited for the claim TTL (max
     // timeout + 60 s = 2 min) and Kafka's 30 s session: this bound fails on that.
