@@ -152,6 +152,20 @@ export class KafkaEventLog implements EventLog {
 
   async ensureTopics(topics: string[]): Promise<void> {
     this.assertOpen();
+    // Several apps create the same topics as they start: the broker can answer a metadata request
+    // about a topic just created (by us or a peer) with UNKNOWN_TOPIC_OR_PARTITION until its
+    // leaders are elected. Such retriable answers are tried again, a few times, before failing.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.ensureTopicsOnce(topics);
+      } catch (error) {
+        if (attempt >= ENSURE_TOPICS_ATTEMPTS || !isRetriableKafkaError(error)) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 3_000)));
+      }
+    }
+  }
+
+  private async ensureTopicsOnce(topics: string[]): Promise<void> {
     await unavailableOnError('could not create Kafka topics', async () => {
       const admin = await this.admin();
       const existing = new Set(await admin.listTopics());
@@ -320,6 +334,17 @@ export class KafkaEventLog implements EventLog {
   private assertOpen(): void {
     if (this.closed) throw new CodestepError('FAILED_PRECONDITION', 'the Kafka event log is closed');
   }
+}
+
+const ENSURE_TOPICS_ATTEMPTS = 8;
+
+/** A kafkajs error (or its cause, as wrapped by unavailableOnError or kafkajs' retrier) the broker says may pass. */
+function isRetriableKafkaError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if ((e as { retriable?: unknown }).retriable === true) return true;
+    if (e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSTopicMetadataNotLoaded') return true;
+  }
+  return false;
 }
 
 /** A memoisable connection that is forgotten when it fails, so the next call tries again. */

@@ -416,7 +416,7 @@ export const OBJECT_TYPE_SCHEMA = {
   type: 'string',
   default: 'CONTACT',
   description:
-    'A CRM object type: contacts, companies, deals, tickets, products, line_items, quotes, calls, emails, meetings, notes, tasks, communications, … (or CONTACT, COMPANY, …, or 0-1, 0-2, …: saved as CONTACT, COMPANY, …), a custom object (2-123456, p_cars), or WEBHOOK for a workflow its webhook starts. Enrollments of another type are refused (400)',
+    'A CRM object type: contacts, companies, deals, tickets, products, line_items, quotes, calls, emails, meetings, notes, tasks, communications, … (or CONTACT, COMPANY, …, or 0-1, 0-2, …: saved as CONTACT, COMPANY, …), a custom object (2-123456, p_cars), WEBHOOK for a workflow its webhook starts, or SCHEDULE for one only its schedule starts. Enrollments of another type are refused (400)',
 };
 
 /** The warnings of a save. */

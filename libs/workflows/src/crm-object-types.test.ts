@@ -15,6 +15,7 @@ describe('CRM object types', () => {
       ['tasks', 'TASK'],
       ['Meetings', 'MEETING'],
       ['webhook', 'WEBHOOK'],
+      ['schedule', 'SCHEDULE'],
     ])
       assert.equal(parseObjectType(given, 'objectType'), saved, given);
   });
@@ -38,6 +39,7 @@ describe('CRM object types', () => {
     assert.ok(sameObjectType('CONTACT', '0-1'));
     assert.ok(sameObjectType('CONTACT', 'WEBHOOK'));
     assert.ok(sameObjectType('WEBHOOK', 'DEAL'));
+    assert.ok(sameObjectType('SCHEDULE', 'DEAL'));
     assert.ok(sameObjectType('CONTACT', ''));
     assert.ok(!sameObjectType('CONTACT', 'DEAL'));
     assert.ok(!sameObjectType('p_cars', 'p_boats'));

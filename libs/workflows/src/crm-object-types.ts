@@ -33,6 +33,10 @@ type StandardType = keyof typeof CRM_OBJECT_TYPES;
  * CRM record, so it matches a workflow of any type (and a WEBHOOK workflow takes any object).
  */
 export const WEBHOOK_OBJECT_TYPE = 'WEBHOOK';
+/** A workflow only its schedule trigger starts (a tick's object is not a CRM record either). */
+export const SCHEDULE_OBJECT_TYPE = 'SCHEDULE';
+/** The object types that are not CRM records: they match a workflow of any type. */
+const NOT_CRM = new Set([WEBHOOK_OBJECT_TYPE, SCHEDULE_OBJECT_TYPE]);
 
 const CUSTOM_ID = /^2-\d{1,12}$/;
 const CUSTOM_NAME = /^p\d*_[a-z][a-z0-9_]{0,99}$/i;
@@ -49,7 +53,7 @@ function canonical(value: string): string | undefined {
   const v = value.trim();
   const standard = ALIASES.get(v.toUpperCase());
   if (standard) return standard;
-  if (v.toUpperCase() === WEBHOOK_OBJECT_TYPE) return WEBHOOK_OBJECT_TYPE;
+  if (NOT_CRM.has(v.toUpperCase())) return v.toUpperCase();
   if (CUSTOM_ID.test(v)) return v;
   if (CUSTOM_NAME.test(v)) return v.toLowerCase();
   return undefined;
@@ -60,7 +64,9 @@ export function objectTypeProblem(value: unknown): string | undefined {
   if (typeof value !== 'string' || canonical(value) === undefined)
     return `${JSON.stringify(value)} is not a CRM object type: use one of ${Object.values(CRM_OBJECT_TYPES)
       .map((t) => t.path)
-      .join(', ')} (or CONTACT, COMPANY, … or their ids 0-1, 0-2, …), a custom object's id ("2-123456") or fully qualified name ("p_cars"), or WEBHOOK for a workflow its webhook starts`;
+      .join(
+        ', ',
+      )} (or CONTACT, COMPANY, … or their ids 0-1, 0-2, …), a custom object's id ("2-123456") or fully qualified name ("p_cars"), WEBHOOK for a workflow its webhook starts, or SCHEDULE for one only its schedule starts`;
   return undefined;
 }
 
@@ -76,11 +82,11 @@ export function parseObjectType(value: unknown, field: string): string {
 
 /**
  * Whether an enrollment's object type fits a workflow's: the same type in any spelling, a webhook
- * payload (any workflow), or a workflow saved before types were checked whose type is not one of
+ * payload or a schedule tick (any workflow), or a workflow saved before types were checked whose type is not one of
  * them (compared as text, case aside).
  */
 export function sameObjectType(workflowType: string, objectType: string): boolean {
-  if (!objectType || !workflowType || objectType.toUpperCase() === WEBHOOK_OBJECT_TYPE || workflowType.toUpperCase() === WEBHOOK_OBJECT_TYPE) return true;
+  if (!objectType || !workflowType || NOT_CRM.has(objectType.toUpperCase()) || NOT_CRM.has(workflowType.toUpperCase())) return true;
   const a = canonical(workflowType);
   const b = canonical(objectType);
   if (a === undefined) return workflowType.toUpperCase() === objectType.toUpperCase();
@@ -90,6 +96,6 @@ export function sameObjectType(workflowType: string, objectType: string): boolea
 /** The CRM API's path segment of a type (`contacts`, `2-123456`, `p_cars`), or undefined when it is none. */
 export function crmObjectPath(objectType: string): string | undefined {
   const c = canonical(objectType);
-  if (c === undefined || c === WEBHOOK_OBJECT_TYPE) return undefined;
+  if (c === undefined || NOT_CRM.has(c)) return undefined;
   return c in CRM_OBJECT_TYPES ? CRM_OBJECT_TYPES[c as StandardType].path : c;
 }
