@@ -162,6 +162,51 @@ describe('API keys per tenant', () => {
     assert.equal((await call(a, 'csk_not-a-key', 'GET', '/v1/api-keys')).status, 401);
   });
 
+  it('given a tenant with two keys, when each is revoked at once through its own gateway, then one revocation wins and the other is refused as the last working key', async () => {
+    const config = newConfig();
+    const a = await replica(config);
+    const b = await replica(config);
+    for (let round = 0; round < 5; round++) {
+      const { tenantId, apiKey: first } = await a.tenants.create(`acme-${round}`);
+      const created = await call(a, first, 'POST', '/v1/api-keys', { name: 'second' });
+      const second = created.body.key as string;
+      const [k1, k2] = (await a.tenants.listKeys(tenantId)).map((k) => k.id);
+      // Both requests are sent before either is answered: each replica reads two working keys.
+      const answers = await Promise.all([call(a, first, 'DELETE', `/v1/api-keys/${k1}`), call(b, second, 'DELETE', `/v1/api-keys/${k2}`)]);
+      assert.deepEqual(answers.map((r) => r.status).sort(), [200, 409], JSON.stringify(answers.map((r) => r.body)));
+      assert.match(answers.find((r) => r.status === 409)!.body.error.message, /last working key/);
+      const working = (await a.tenants.listKeys(tenantId)).filter((k) => !k.revokedAt);
+      assert.equal(working.length, 1, 'the tenant keeps one working key');
+      const stillWorks = answers[0]!.status === 200 ? second : first;
+      assert.equal(await b.tenants.authenticate(stillWorks), tenantId);
+    }
+  });
+
+  it('in one process, two revocations at once leave one working key; a revocation reserved by a writer that died before appending is done again', async () => {
+    const config = newConfig();
+    const a = await replica(config);
+    const { tenantId } = await a.tenants.create('acme');
+    const { key: second } = await a.tenants.createKey(tenantId, 'second');
+    const [k1] = (await a.tenants.listKeys(tenantId)).map((k) => k.id);
+    const outcomes = await Promise.allSettled([a.tenants.revokeKey(tenantId, k1!), a.tenants.revokeKey(tenantId, second.id)]);
+    assert.deepEqual(outcomes.map((o) => o.status).sort(), ['fulfilled', 'rejected']);
+    const working = (await a.tenants.listKeys(tenantId)).filter((k) => !k.revokedAt);
+    assert.equal(working.length, 1, 'the tenant keeps one working key');
+    await assert.rejects(a.tenants.revokeKey(tenantId, working[0]!.id), /last working key/);
+
+    // A third key, then a writer that reserved its revocation (the working set without it) and
+    // died before the append: the key still works, and revoking it again appends the event.
+    const { key: third, apiKey: thirdValue } = await a.tenants.createKey(tenantId, 'third');
+    const thirdHash = (await a.store.find<KeyDoc>(TENANT_COLLECTIONS.apiKeys, { where: { tenantId } })).find((d) => d.doc.keyId === third.id)!.id;
+    const sequences = await a.store.get<{ last: number; workingKeys: string[] }>('tenant_sequences', tenantId);
+    if (!sequences) assert.fail('a key change keeps the working keys beside the sequence');
+    assert.ok(sequences.doc.workingKeys.includes(thirdHash));
+    assert.ok(await a.store.compareAndSet('tenant_sequences', tenantId, sequences.version, { last: sequences.doc.last + 1, workingKeys: sequences.doc.workingKeys.filter((h) => h !== thirdHash) }));
+    assert.equal(await a.tenants.authenticate(thirdValue), tenantId);
+    assert.equal((await a.tenants.revokeKey(tenantId, third.id)).revokedAt !== undefined, true);
+    assert.equal(await a.tenants.authenticate(thirdValue), undefined);
+  });
+
   it('pages the keys with a cursor: every key once, in the order of the whole list', async () => {
     const config = newConfig();
     const a = await replica(config);
