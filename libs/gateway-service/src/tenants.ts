@@ -39,6 +39,22 @@ interface SequenceDoc {
   workingKeys?: string[];
 }
 
+/**
+ * When each key was last used, by key hash: `{ tenantId, lastUsedAt }`. An observation kept
+ * coarsely in the store, not an event nor the keys projection: see {@link USAGE_EVERY_MS}.
+ */
+const KEY_USAGE = 'api_key_usage';
+
+/**
+ * A gateway records a key's use at most once per this many ms (it remembers what it wrote), so
+ * `lastUsedAt` costs one store write per key per minute per gateway, not one per request; it is
+ * at most this stale, and two gateways may write within it in either order.
+ */
+export const USAGE_EVERY_MS = 60_000;
+
+/** The most keys a gateway remembers writing the use of; past it, it forgets them all (and writes again). */
+const USAGE_MEMORY = 10_000;
+
 const hash = (key: string) => createHash('sha256').update(key).digest('hex');
 
 /** How many characters of a key are kept to tell it apart: `csk_` and 8 of its 32 random ones. */
@@ -55,6 +71,8 @@ export interface ApiKeyInfo {
   createdAt: number;
   /** When it was revoked (refused from then on); undefined while it works. */
   revokedAt?: number;
+  /** When a request last used it, within {@link USAGE_EVERY_MS}; undefined if never since uses were recorded. */
+  lastUsedAt?: number;
 }
 
 /** A stored key with the fields older keys lack filled in as a rebuild would fill them. */
@@ -169,7 +187,15 @@ function tenantKeys(store: DocumentStore, { reserve, event, record }: TenantEven
 
   async function listKeys(tenantId: string): Promise<ApiKeyInfo[]> {
     const docs = await store.find<KeyDoc>(TENANT_COLLECTIONS.apiKeys, { where: { tenantId } });
-    return docs.map((d) => keyInfo(d.id, d.doc)).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    const used = await store.getMany<{ tenantId: string; lastUsedAt: number }>(
+      KEY_USAGE,
+      docs.map((d) => d.id),
+    );
+    const lastUsedAt = (h: string) => {
+      const u = used.get(h)?.doc;
+      return u && u.tenantId === tenantId ? { lastUsedAt: u.lastUsedAt } : {};
+    };
+    return docs.map((d) => ({ ...keyInfo(d.id, d.doc), ...lastUsedAt(d.id) })).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   }
 
   return {
@@ -221,10 +247,22 @@ export function createTenants(deps: TenantsDeps): Tenants {
   const { reserve, event, record, adopt } = writer;
   const keys = tenantKeys(store, writer);
 
+  /** When this gateway last wrote each key's use (see {@link USAGE_EVERY_MS}). */
+  const usageWritten = new Map<string, number>();
+  async function recordUse(keyHash: string, tenantId: string): Promise<void> {
+    const now = clock();
+    if (now - (usageWritten.get(keyHash) ?? -Infinity) < USAGE_EVERY_MS) return;
+    if (usageWritten.size >= USAGE_MEMORY) usageWritten.clear();
+    usageWritten.set(keyHash, now);
+    // Best effort: a failed write never fails the request; it is tried again on the next one.
+    await store.put(KEY_USAGE, keyHash, { tenantId, lastUsedAt: now }).catch(() => usageWritten.delete(keyHash));
+  }
+
   return {
     async ensureCollections() {
       await ensureTenantCollections(store);
       await store.ensureCollection(SEQUENCES, []);
+      await store.ensureCollection(KEY_USAGE, []);
       await eventLog.ensureTopics([Topics.tenants]);
     },
     async catchUp() {
@@ -248,8 +286,11 @@ export function createTenants(deps: TenantsDeps): Tenants {
       });
     },
     async authenticate(key) {
-      const doc = await store.get<KeyDoc>(TENANT_COLLECTIONS.apiKeys, hash(key));
-      return doc && !doc.doc.revokedAt ? doc.doc.tenantId : undefined;
+      const h = hash(key);
+      const doc = await store.get<KeyDoc>(TENANT_COLLECTIONS.apiKeys, h);
+      if (!doc || doc.doc.revokedAt) return undefined;
+      await recordUse(h, doc.doc.tenantId);
+      return doc.doc.tenantId;
     },
     async create(name, tenantId = newId('tnt'), limits) {
       const apiKey = newKey();

@@ -12,7 +12,7 @@ import { after, afterEach, describe, it } from 'node:test';
 import { silentLogger, systemClock } from '@codestep/core';
 import type { EventLog } from '@codestep/event-log';
 import { Topics, fromRecord, type Envelope } from '@codestep/events';
-import { TENANT_COLLECTIONS, apiKeyRoutes, applyTenantEvents, createTenants, startGateway, tenantsProjection, type Gateway, type KeyDoc, type Tenants } from '@codestep/gateway-service';
+import { TENANT_COLLECTIONS, apiKeyRoutes, apiKeyView, applyTenantEvents, createTenants, startGateway, tenantsProjection, type Gateway, type KeyDoc, type Tenants } from '@codestep/gateway-service';
 import type { DocumentStore } from '@codestep/store';
 import { openEventLog, openStore } from './adapters.ts';
 import { loadPlatformConfig, type PlatformConfig } from './platform.config.ts';
@@ -99,6 +99,10 @@ describe('API keys per tenant', () => {
       ],
     );
     assert.equal(listed.body.nextCursor, null);
+    assert.ok(
+      listed.body.apiKeys.every((k: any) => typeof k.lastUsedAt === 'string'),
+      'both keys were used (one to create the other, which lists them)',
+    );
     assert.ok(!JSON.stringify(listed.body).includes(second), 'a listed key never shows its value');
 
     // Revoked through B while A has just authenticated it: A refuses it on its next request.
@@ -205,6 +209,43 @@ describe('API keys per tenant', () => {
     assert.equal(await a.tenants.authenticate(thirdValue), tenantId);
     assert.equal((await a.tenants.revokeKey(tenantId, third.id)).revokedAt !== undefined, true);
     assert.equal(await a.tenants.authenticate(thirdValue), undefined);
+  });
+
+  it('shows when each key was last used, writing it at most once a minute per gateway and never as an event', async () => {
+    const config = newConfig();
+    const store = await openStore(config, 'gateway');
+    const log = await openEventLog(config, 'test');
+    let now = Date.parse('2026-12-07T10:00:00Z');
+    const tenants = createTenants({ store, eventLog: log, clock: () => now });
+    await tenants.ensureCollections();
+    try {
+      const { tenantId, apiKey } = await tenants.create('acme');
+      const { key: unused } = await tenants.createKey(tenantId, 'unused');
+      const eventsBefore = (await tenantEvents(log)).length;
+      const lastUsed = async () => Object.fromEntries((await tenants.listKeys(tenantId)).map((k) => [k.name, k.lastUsedAt]));
+      assert.deepEqual(await lastUsed(), { default: undefined, unused: undefined });
+
+      assert.equal(await tenants.authenticate(apiKey), tenantId);
+      const first = now;
+      now += 30_000;
+      for (let i = 0; i < 20; i++) await tenants.authenticate(apiKey);
+      assert.deepEqual(await lastUsed(), { default: first, unused: undefined }, 'within the minute, the first use stands');
+      const usage = await store.find<{ lastUsedAt: number }>('api_key_usage', {});
+      assert.deepEqual(
+        usage.map((u) => u.version),
+        [1],
+        'one write for 21 requests within a minute',
+      );
+      now += 31_000;
+      await tenants.authenticate(apiKey);
+      assert.deepEqual(await lastUsed(), { default: now, unused: undefined }, 'a minute later, written again');
+      assert.equal((await tenantEvents(log)).length, eventsBefore, 'using a key appends no event');
+      const view = apiKeyView((await tenants.listKeys(tenantId)).find((k) => k.id === unused.id)!);
+      assert.equal(view.lastUsedAt, null);
+    } finally {
+      await store.close();
+      await log.close();
+    }
   });
 
   it('pages the keys with a cursor: every key once, in the order of the whole list', async () => {
