@@ -226,6 +226,13 @@ describe('history queries', () => {
     }
     const everything = await whole({});
     assert.equal(everything.length, 23);
+    const newest = (await queries.listEnrollments({ ...noFilter, tenantId: 'tK', limit: 1 })).enrollments[0]!;
+    const fromNewest = { afterStartedAt: newest.startedAt, afterEnrollmentId: newest.enrollmentId };
+    assert.deepEqual(
+      (await queries.listEnrollments({ ...noFilter, tenantId: 'tK', limit: 50, startedBefore: 5020, ...fromNewest })).enrollments.map((e) => e.enrollmentId),
+      await whole({ startedBefore: 5020 }),
+      'after a cursor newer than the range: the whole range',
+    );
     assert.deepEqual(
       (await queries.listEnrollments({ ...noFilter, tenantId: 'tK', limit: 50 })).enrollments.map((e) => e.startedAt),
       [...all.map((e) => e.at)].sort((a, b) => b - a),

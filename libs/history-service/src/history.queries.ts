@@ -159,16 +159,19 @@ async function findEnrollmentsAfter(
   const docs: Array<StoredDoc<EnrollmentDoc>> = [];
   let upper = before;
   if (cursor.enrollmentId) {
-    // A cursor outside the time range (the filters changed between pages) names nothing in it.
-    if ((after && cursor.startedAt < after) || (before && cursor.startedAt >= before)) return [];
-    const ties = await store.find<EnrollmentDoc>(HISTORY_COLLECTIONS.enrollments, {
-      where: { ...where, startedAt: cursor.startedAt },
-      range: { field: 'enrollmentId', lt: cursor.enrollmentId },
-      orderBy: newestFirst,
-      limit: count,
-    });
-    docs.push(...ties);
-    upper = cursor.startedAt;
+    // The filters may have changed between pages: after a cursor older than the range there is
+    // nothing; after one newer than it, the whole range.
+    if (after && cursor.startedAt < after) return [];
+    if (!before || cursor.startedAt < before) {
+      const ties = await store.find<EnrollmentDoc>(HISTORY_COLLECTIONS.enrollments, {
+        where: { ...where, startedAt: cursor.startedAt },
+        range: { field: 'enrollmentId', lt: cursor.enrollmentId },
+        orderBy: newestFirst,
+        limit: count,
+      });
+      docs.push(...ties);
+      upper = cursor.startedAt;
+    }
   }
   if (docs.length < count) {
     const range = after || upper ? { field: 'startedAt', ...(after ? { gte: after } : {}), ...(upper ? { lt: upper } : {}) } : undefined;
