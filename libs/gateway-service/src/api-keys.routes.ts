@@ -15,7 +15,7 @@ const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null)
 
 /** A key as the API shows it. */
 export function apiKeyView(k: ApiKeyInfo): Record<string, unknown> {
-  return { id: k.id, name: k.name, prefix: k.prefix, createdAt: iso(k.createdAt), revokedAt: iso(k.revokedAt), status: k.revokedAt ? 'revoked' : 'active' };
+  return { id: k.id, name: k.name, prefix: k.prefix, createdAt: iso(k.createdAt), revokedAt: iso(k.revokedAt), lastUsedAt: iso(k.lastUsedAt), status: k.revokedAt ? 'revoked' : 'active' };
 }
 
 /**

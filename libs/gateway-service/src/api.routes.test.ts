@@ -15,7 +15,7 @@ function fixture() {
   const calls: Array<Record<string, unknown>> = [];
   const clients = {
     history: {
-      listEnrollments: async (req: Record<string, unknown>) => (calls.push(req), { enrollments: [] }),
+      listEnrollments: async (req: Record<string, unknown>) => (calls.push(req), { enrollments: [], more: false }),
     },
     workflows: {
       getWorkflow: async (req: Record<string, unknown>) => (calls.push(req), { workflowId: 'wf-1', version: 1, name: 'n', objectType: 'CONTACT', createdAt: 1, actions: [] }),
@@ -91,6 +91,26 @@ describe('query parameters of the API routes', () => {
       const r = await refusal(f.list(query));
       assert.equal(r.code, 'INVALID_ARGUMENT', query);
       assert.match(r.message, message, query);
+    }
+    assert.equal(f.calls.length, 2, 'nothing refused reached the history service');
+  });
+
+  it('passes the cursor as the last enrollment of the previous page, and refuses one it did not hand out with 400 naming "cursor"', async () => {
+    const f = fixture();
+    const cursor = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    await f.list(`status=failed&cursor=${cursor([1_765_000_000_000, 'enr_9'])}`);
+    await f.list('');
+    assert.deepEqual(
+      f.calls.map((c) => [c.status, c.afterStartedAt, c.afterEnrollmentId]),
+      [
+        ['failed', 1_765_000_000_000, 'enr_9'],
+        ['', 0, ''],
+      ],
+    );
+    for (const bad of ['not-a-cursor', cursor(['enr_9']), cursor(['x', 'enr_9']), cursor([1.5, 'enr_9']), cursor([-1, 'enr_9']), cursor([1, ''])]) {
+      const r = await refusal(f.list(`cursor=${bad}`));
+      assert.equal(r.code, 'INVALID_ARGUMENT', bad);
+      assert.match(r.message, /query parameter "cursor" is not a cursor/, bad);
     }
     assert.equal(f.calls.length, 2, 'nothing refused reached the history service');
   });

@@ -10,7 +10,7 @@ import type { PromiseClient } from '@codestep/rpc';
 import { actionToInput, parseWorkflowInput, runtimeVersionOf, triggerToInput, type LimitBounds, type WorkflowInput } from '@codestep/workflows';
 import { checkSecretSelections, type SaveWarning } from './connections.routes.ts';
 import type { HistoryChanges } from './history-changes.ts';
-import { pageOf } from './paging.ts';
+import { decodeCursor, encodeCursor, pageOf } from './paging.ts';
 import { queryEnum, queryInteger, queryTime } from './request-input.parser.ts';
 import type { Route, RouteRequest } from './router.ts';
 import type { TenantLimitsOf } from './tenant-limits.routes.ts';
@@ -311,8 +311,11 @@ function enrollmentsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
           objectId,
           startedAfter,
           startedBefore,
+          ...enrollmentsCursor(req.query),
         });
-        return { status: 200, body: { enrollments: out.enrollments.map(enrollmentView) } };
+        const last = out.enrollments.at(-1);
+        const nextCursor = out.more && last ? encodeCursor([last.startedAt, last.enrollmentId]) : null;
+        return { status: 200, body: { enrollments: out.enrollments.map(enrollmentView), nextCursor } };
       },
     },
     {
@@ -322,6 +325,21 @@ function enrollmentsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
       handle: async (req) => ({ status: 200, body: enrollmentView(await c.history.getEnrollment({ tenantId: req.tenantId, enrollmentId: req.params.id! })) }),
     },
   ];
+}
+
+/**
+ * The enrollment `?cursor=` names: the last one of the previous page by (startedAt, id).
+ * @throws ValidationError when it is not a cursor of this list.
+ */
+function enrollmentsCursor(query: URLSearchParams): { afterStartedAt: number; afterEnrollmentId: string } {
+  const key = decodeCursor(query);
+  if (!key) return { afterStartedAt: 0, afterEnrollmentId: '' };
+  const [startedAt, enrollmentId] = key;
+  if (key.length !== 2 || typeof startedAt !== 'number' || !Number.isSafeInteger(startedAt) || startedAt <= 0 || typeof enrollmentId !== 'string' || enrollmentId === '')
+    throw new ValidationError('query parameter "cursor" is not a cursor of the enrollments list: send the nextCursor of the previous page as it was, or none for the first page', {
+      field: 'cursor',
+    });
+  return { afterStartedAt: startedAt, afterEnrollmentId: enrollmentId };
 }
 
 /** Executions: one by id, or as they happen (the tail, as server-sent events). */

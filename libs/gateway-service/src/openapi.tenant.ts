@@ -49,13 +49,18 @@ export function apiKeySchemas(): Record<string, unknown> {
   return {
     ApiKey: {
       type: 'object',
-      required: ['id', 'name', 'prefix', 'createdAt', 'revokedAt', 'status'],
+      required: ['id', 'name', 'prefix', 'createdAt', 'revokedAt', 'lastUsedAt', 'status'],
       properties: {
         id: { type: 'string', example: 'key_…' },
         name: { type: 'string' },
         prefix: { type: 'string', description: "The key's first characters, to tell keys apart (empty for a key created before prefixes)" },
         createdAt: { type: 'string', format: 'date-time' },
         revokedAt: { type: ['string', 'null'], format: 'date-time' },
+        lastUsedAt: {
+          type: ['string', 'null'],
+          format: 'date-time',
+          description: 'When a request last used the key, recorded at most once a minute per gateway (so up to a minute stale); null if never used since uses were recorded',
+        },
         status: { type: 'string', enum: ['active', 'revoked'] },
       },
     },

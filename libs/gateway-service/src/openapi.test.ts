@@ -76,4 +76,14 @@ describe('the OpenAPI document', () => {
     );
     assert.ok(list?.responses['200'].content['application/json'].schema.properties.nextCursor);
   });
+
+  it('documents cursor paging on the enrollments list beside its filters', () => {
+    const paths = openApiDocument('http://localhost').paths as Record<string, { get?: { parameters?: Array<{ name: string }>; responses: Record<string, any> } }>;
+    const list = paths['/v1/enrollments']?.get;
+    assert.deepEqual(
+      list?.parameters?.map((p) => p.name),
+      ['workflowId', 'status', 'limit', 'cursor', 'objectId', 'startedAfter', 'startedBefore'],
+    );
+    assert.deepEqual(list?.responses['200'].content['application/json'].schema.required, ['enrollments', 'nextCursor']);
+  });
 });

@@ -145,12 +145,20 @@ function enrollmentsPaths(): Record<string, unknown> {
         parameters: [
           { name: 'workflowId', in: 'query', schema: { type: 'string' } },
           { name: 'status', in: 'query', schema: { type: 'string', enum: [...ENROLLMENT_STATUSES] } },
-          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: LIMIT_PARAM.min, maximum: LIMIT_PARAM.max, default: LIMIT_PARAM.default } },
+          ...pageParams(LIMIT_PARAM),
           { name: 'objectId', in: 'query', schema: { type: 'string', maxLength: 200 }, description: "The enrolled object's id" },
           { name: 'startedAfter', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'Started at or after this time (ISO 8601 with its zone)' },
           { name: 'startedBefore', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'Started before this time (ISO 8601 with its zone); after startedAfter' },
         ],
-        responses: { '200': { description: 'OK' }, ...errors },
+        description:
+          "Pages with a cursor that works with every filter: send the same filters with the previous page's nextCursor. Ties of startedAt are ordered by id, so no enrollment is repeated or skipped between pages.",
+        responses: {
+          '200': {
+            description: 'OK',
+            ...json({ type: 'object', required: ['enrollments', 'nextCursor'], properties: { enrollments: { type: 'array', items: ref('Enrollment') }, nextCursor } }),
+          },
+          ...errors,
+        },
       },
     },
     '/v1/enrollments/{id}': {

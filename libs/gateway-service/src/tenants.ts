@@ -16,7 +16,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ConflictError, CodestepError, NotFoundError, newId, type Clock } from '@codestep/core';
 import type { EventLog, Subscription } from '@codestep/event-log';
 import { Topics, envelope, toRecord, type Envelope, type EventBody } from '@codestep/events';
-import type { DocumentStore } from '@codestep/store';
+import type { DocumentStore, StoredDoc } from '@codestep/store';
 import type { TenantLimitSettings } from '@codestep/workflows';
 import { DEFAULT_KEY_NAME, TENANT_COLLECTIONS, applyTenantEvents, applyTenantRecords, ensureTenantCollections, legacyKeyId, toLimitPolicy, type KeyDoc, type TenantDoc } from './tenants.projection.ts';
 
@@ -25,6 +25,35 @@ import { DEFAULT_KEY_NAME, TENANT_COLLECTIONS, applyTenantEvents, applyTenantRec
  * it only makes sure two writers never give two events of one tenant the same sequence.
  */
 const SEQUENCES = 'tenant_sequences';
+
+/**
+ * A tenant's entry in {@link SEQUENCES}. `workingKeys` holds the hashes of its working keys,
+ * changed by each key creation and revocation in the same compare-and-set that reserves the
+ * event's sequence: so "not the last working key" is checked and acted on atomically, and two
+ * revocations at once cannot both leave the tenant without one (a check on the projection
+ * alone, then an append, could). Absent until the tenant's first key change; then taken from
+ * the projection.
+ */
+interface SequenceDoc {
+  last: number;
+  workingKeys?: string[];
+}
+
+/**
+ * When each key was last used, by key hash: `{ tenantId, lastUsedAt }`. An observation kept
+ * coarsely in the store, not an event nor the keys projection: see {@link USAGE_EVERY_MS}.
+ */
+const KEY_USAGE = 'api_key_usage';
+
+/**
+ * A gateway records a key's use at most once per this many ms (it remembers what it wrote), so
+ * `lastUsedAt` costs one store write per key per minute per gateway, not one per request; it is
+ * at most this stale, and two gateways may write within it in either order.
+ */
+export const USAGE_EVERY_MS = 60_000;
+
+/** The most keys a gateway remembers writing the use of; past it, it forgets them all (and writes again). */
+const USAGE_MEMORY = 10_000;
 
 const hash = (key: string) => createHash('sha256').update(key).digest('hex');
 
@@ -42,6 +71,8 @@ export interface ApiKeyInfo {
   createdAt: number;
   /** When it was revoked (refused from then on); undefined while it works. */
   revokedAt?: number;
+  /** When a request last used it, within {@link USAGE_EVERY_MS}; undefined if never since uses were recorded. */
+  lastUsedAt?: number;
 }
 
 /** A stored key with the fields older keys lack filled in as a rebuild would fill them. */
@@ -100,7 +131,12 @@ export interface TenantsDeps extends TenantsOptions {
 
 /** How a tenant's changes are written: as events on the tenants topic, with sequences of their own, applied at once. */
 interface TenantEventWriter {
-  reserve(tenantId: string, count: number): Promise<number>;
+  /**
+   * Reserves `count` sequence numbers; with `keys`, also replaces the tenant's working key
+   * hashes by what it returns from the stored ones (see {@link SequenceDoc}), in the same
+   * compare-and-set (retried on a conflict: `keys` may run several times, and what it throws is thrown).
+   */
+  reserve(tenantId: string, count: number, keys?: (stored: string[] | undefined) => string[]): Promise<number>;
   /** An event of the tenant (its own aggregate), now or at `occurredAt`. */
   event(tenantId: string, body: EventBody, occurredAt?: number): Envelope;
   record(events: Envelope[]): Promise<void>;
@@ -109,11 +145,13 @@ interface TenantEventWriter {
 
 function tenantEventWriter(store: DocumentStore, eventLog: EventLog, clock: Clock): TenantEventWriter {
   /** Hands out `count` consecutive sequence numbers of the tenant, above every one it has used. */
-  async function reserve(tenantId: string, count: number): Promise<number> {
+  async function reserve(tenantId: string, count: number, keys?: (stored: string[] | undefined) => string[]): Promise<number> {
     for (;;) {
-      const [reserved, tenant] = await Promise.all([store.get<{ last: number }>(SEQUENCES, tenantId), store.get<TenantDoc>(TENANT_COLLECTIONS.tenants, tenantId)]);
+      const [reserved, tenant] = await Promise.all([store.get<SequenceDoc>(SEQUENCES, tenantId), store.get<TenantDoc>(TENANT_COLLECTIONS.tenants, tenantId)]);
       const last = Math.max(reserved?.doc.last ?? 0, tenant?.version ?? 0);
-      if (await store.compareAndSet(SEQUENCES, tenantId, reserved?.version ?? 0, { last: last + count })) return last + 1;
+      const workingKeys = keys ? keys(reserved?.doc.workingKeys) : reserved?.doc.workingKeys;
+      const next: SequenceDoc = { last: last + count, ...(workingKeys ? { workingKeys } : {}) };
+      if (await store.compareAndSet(SEQUENCES, tenantId, reserved?.version ?? 0, next)) return last + 1;
     }
   }
 
@@ -144,22 +182,35 @@ function tenantEventWriter(store: DocumentStore, eventLog: EventLog, clock: Cloc
 
 /** A tenant's further keys: created and revoked as events, listed from the projection. */
 function tenantKeys(store: DocumentStore, { reserve, event, record }: TenantEventWriter): Pick<Tenants, 'createKey' | 'listKeys' | 'revokeKey'> {
+  /** The hashes of the tenant's working keys as the projection has them. */
+  const workingIn = (docs: Array<StoredDoc<KeyDoc>>) => docs.filter((d) => !d.doc.revokedAt).map((d) => d.id);
+
   async function listKeys(tenantId: string): Promise<ApiKeyInfo[]> {
     const docs = await store.find<KeyDoc>(TENANT_COLLECTIONS.apiKeys, { where: { tenantId } });
-    return docs.map((d) => keyInfo(d.id, d.doc)).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    const used = await store.getMany<{ tenantId: string; lastUsedAt: number }>(
+      KEY_USAGE,
+      docs.map((d) => d.id),
+    );
+    const lastUsedAt = (h: string) => {
+      const u = used.get(h)?.doc;
+      return u && u.tenantId === tenantId ? { lastUsedAt: u.lastUsedAt } : {};
+    };
+    return docs.map((d) => ({ ...keyInfo(d.id, d.doc), ...lastUsedAt(d.id) })).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   }
 
   return {
     listKeys,
     async createKey(tenantId, name) {
-      if ((await listKeys(tenantId)).some((k) => !k.revokedAt && k.name === name)) {
+      const docs = await store.find<KeyDoc>(TENANT_COLLECTIONS.apiKeys, { where: { tenantId } });
+      if (docs.some((d) => !d.doc.revokedAt && keyInfo(d.id, d.doc).name === name)) {
         throw new ConflictError(`a working API key is named "${name}" already: choose another name, or revoke that one first`);
       }
       const apiKey = newKey();
       const keyId = newId('key');
       const prefix = apiKey.slice(0, PREFIX_CHARS);
-      const sequence = await reserve(tenantId, 1);
-      const created = event(tenantId, { $case: 'apiKeyCreated', value: { keyHash: hash(apiKey), sequence, keyId, name, prefix } });
+      const keyHash = hash(apiKey);
+      const sequence = await reserve(tenantId, 1, (stored) => [...(stored ?? workingIn(docs)), keyHash]);
+      const created = event(tenantId, { $case: 'apiKeyCreated', value: { keyHash, sequence, keyId, name, prefix } });
       await record([created]);
       return { key: { id: keyId, name, prefix, createdAt: created.occurredAt }, apiKey };
     },
@@ -169,10 +220,16 @@ function tenantKeys(store: DocumentStore, { reserve, event, record }: TenantEven
       if (!found) throw new NotFoundError(`API key ${keyId} not found: GET /v1/api-keys lists this tenant's keys`);
       const key = keyInfo(found.id, found.doc);
       if (key.revokedAt) return key;
-      if (!keys.some((k) => k.id !== found.id && !k.doc.revokedAt)) {
-        throw new CodestepError('FAILED_PRECONDITION', `API key ${keyId} ("${key.name}") is this tenant's last working key: create another (POST /v1/api-keys) before revoking it`);
-      }
-      const sequence = await reserve(tenantId, 1);
+      const projected = new Set(workingIn(keys));
+      const sequence = await reserve(tenantId, 1, (stored) => {
+        const working = stored ?? [...projected];
+        // Another working key must remain: one the stored set holds and the projection shows (a
+        // key whose creation did not reach the log is not one).
+        if (!working.some((h) => h !== found.id && projected.has(h))) {
+          throw new CodestepError('FAILED_PRECONDITION', `API key ${keyId} ("${key.name}") is this tenant's last working key: create another (POST /v1/api-keys) before revoking it`);
+        }
+        return working.filter((h) => h !== found.id);
+      });
       const revoked = event(tenantId, { $case: 'apiKeyRevoked', value: { keyHash: found.id, keyId: key.id, name: key.name, prefix: key.prefix, createdAt: key.createdAt, sequence } });
       await record([revoked]);
       return { ...key, revokedAt: revoked.occurredAt };
@@ -190,10 +247,22 @@ export function createTenants(deps: TenantsDeps): Tenants {
   const { reserve, event, record, adopt } = writer;
   const keys = tenantKeys(store, writer);
 
+  /** When this gateway last wrote each key's use (see {@link USAGE_EVERY_MS}). */
+  const usageWritten = new Map<string, number>();
+  async function recordUse(keyHash: string, tenantId: string): Promise<void> {
+    const now = clock();
+    if (now - (usageWritten.get(keyHash) ?? -Infinity) < USAGE_EVERY_MS) return;
+    if (usageWritten.size >= USAGE_MEMORY) usageWritten.clear();
+    usageWritten.set(keyHash, now);
+    // Best effort: a failed write never fails the request; it is tried again on the next one.
+    await store.put(KEY_USAGE, keyHash, { tenantId, lastUsedAt: now }).catch(() => usageWritten.delete(keyHash));
+  }
+
   return {
     async ensureCollections() {
       await ensureTenantCollections(store);
       await store.ensureCollection(SEQUENCES, []);
+      await store.ensureCollection(KEY_USAGE, []);
       await eventLog.ensureTopics([Topics.tenants]);
     },
     async catchUp() {
@@ -217,12 +286,15 @@ export function createTenants(deps: TenantsDeps): Tenants {
       });
     },
     async authenticate(key) {
-      const doc = await store.get<KeyDoc>(TENANT_COLLECTIONS.apiKeys, hash(key));
-      return doc && !doc.doc.revokedAt ? doc.doc.tenantId : undefined;
+      const h = hash(key);
+      const doc = await store.get<KeyDoc>(TENANT_COLLECTIONS.apiKeys, h);
+      if (!doc || doc.doc.revokedAt) return undefined;
+      await recordUse(h, doc.doc.tenantId);
+      return doc.doc.tenantId;
     },
     async create(name, tenantId = newId('tnt'), limits) {
       const apiKey = newKey();
-      const seq = await reserve(tenantId, 2);
+      const seq = await reserve(tenantId, 2, () => [hash(apiKey)]);
       await record([
         event(tenantId, { $case: 'tenantCreated', value: { name, limits: toLimitPolicy(limits), sequence: seq } }),
         event(tenantId, { $case: 'apiKeyCreated', value: { keyHash: hash(apiKey), sequence: seq + 1, keyId: newId('key'), name: DEFAULT_KEY_NAME, prefix: apiKey.slice(0, PREFIX_CHARS) } }),

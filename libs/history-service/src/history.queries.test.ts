@@ -34,7 +34,7 @@ const failed = (tenantId: string, enrollmentId: string) =>
     $case: 'enrollmentFailed',
     value: { enrollmentId, failedActionId: 'a0', error: { code: 'ACTION_FAILED', message: 'boom', retryable: false, retryAfterMs: 0 } },
   });
-const noFilter = { workflowId: '', status: '', objectId: '', startedAfter: 0, startedBefore: 0 };
+const noFilter = { workflowId: '', status: '', objectId: '', startedAfter: 0, startedBefore: 0, afterStartedAt: 0, afterEnrollmentId: '' };
 
 const requested = (tenantId: string, enrollmentId: string, executionId: string, stepIndex: number) =>
   record(Topics.actions, tenantId, executionId, {
@@ -172,6 +172,72 @@ describe('history queries', () => {
     assert.deepEqual(await ids({ startedBefore: at(4), limit: 2 }), ['e3', 'e2'], 'a page older than a time');
     assert.deepEqual(await ids({ objectId: 'nobody' }), []);
     await assert.rejects(queries.listEnrollments({ ...noFilter, tenantId: 'tA', limit: 5, startedAfter: at(3), startedBefore: at(3) }), /startedAfter must be before startedBefore/);
+    await store.close();
+  });
+
+  it('pages with a keyset cursor through equal start times, with any filter, losing and repeating none', async () => {
+    const store = new SqliteStore({ path: join(dir, 'keyset.db') });
+    await ensureHistoryCollections(store);
+    // 23 enrollments over 4 start times (ties of up to 8), mixed workflows and statuses.
+    const startedAtTime = (enrollmentId: string, workflowId: string, at: number) => ({
+      ...started('tK', enrollmentId, workflowId),
+      ...toRecord(
+        envelope(
+          { eventId: `k-${enrollmentId}`, tenantId: 'tK', aggregateId: enrollmentId, correlationId: enrollmentId, occurredAt: at },
+          {
+            $case: 'enrollmentStarted',
+            value: { enrollmentId, workflowId, workflowVersion: 1, object: { objectType: 'CONTACT', objectId: '7', properties: {} }, actionCount: 1, trigger: undefined },
+          },
+        ),
+      ),
+    });
+    const all = Array.from({ length: 23 }, (_, i) => ({ id: `k${String((i * 7) % 23).padStart(2, '0')}`, wf: i % 3 ? 'wfK' : 'wfL', at: 5000 + (i % 4) * 10 }));
+    await applyToHistory(store, [...all.map((e) => startedAtTime(e.id, e.wf, e.at)), ...all.filter((_, i) => i % 2).map((e) => failed('tK', e.id))]);
+    const queries = createHistoryQueries(store);
+    const walk = async (filter: Partial<typeof noFilter>, limit: number) => {
+      const seen: string[] = [];
+      let cursor = { afterStartedAt: 0, afterEnrollmentId: '' };
+      for (let pages = 0; pages < 50; pages++) {
+        const page = await queries.listEnrollments({ ...noFilter, tenantId: 'tK', limit, ...filter, ...cursor });
+        seen.push(...page.enrollments.map((e) => e.enrollmentId));
+        const last = page.enrollments.at(-1);
+        if (!page.more || !last) return seen;
+        assert.equal(page.enrollments.length, limit, 'a page that is not the last is full');
+        cursor = { afterStartedAt: last.startedAt, afterEnrollmentId: last.enrollmentId };
+      }
+      throw new Error('paging never ended');
+    };
+    const whole = async (filter: Partial<typeof noFilter>) => (await queries.listEnrollments({ ...noFilter, tenantId: 'tK', limit: 5000, ...filter })).enrollments.map((e) => e.enrollmentId);
+    const filters: Array<Partial<typeof noFilter>> = [
+      {},
+      { workflowId: 'wfK' },
+      { status: 'failed' },
+      { workflowId: 'wfK', status: 'running' },
+      { objectId: '7' },
+      { startedAfter: 5010, startedBefore: 5030 },
+    ];
+    for (const filter of filters) {
+      const expected = await whole(filter);
+      assert.ok(expected.length > 3, `the filter ${JSON.stringify(filter)} matches several`);
+      for (const limit of [1, 2, 3, 5, 8]) {
+        const seen = await walk(filter, limit);
+        assert.deepEqual(seen, expected, `filter ${JSON.stringify(filter)}, pages of ${limit}: every enrollment once, in order`);
+      }
+    }
+    const everything = await whole({});
+    assert.equal(everything.length, 23);
+    const newest = (await queries.listEnrollments({ ...noFilter, tenantId: 'tK', limit: 1 })).enrollments[0]!;
+    const fromNewest = { afterStartedAt: newest.startedAt, afterEnrollmentId: newest.enrollmentId };
+    assert.deepEqual(
+      (await queries.listEnrollments({ ...noFilter, tenantId: 'tK', limit: 50, startedBefore: 5020, ...fromNewest })).enrollments.map((e) => e.enrollmentId),
+      await whole({ startedBefore: 5020 }),
+      'after a cursor newer than the range: the whole range',
+    );
+    assert.deepEqual(
+      (await queries.listEnrollments({ ...noFilter, tenantId: 'tK', limit: 50 })).enrollments.map((e) => e.startedAt),
+      [...all.map((e) => e.at)].sort((a, b) => b - a),
+      'newest first',
+    );
     await store.close();
   });
 });

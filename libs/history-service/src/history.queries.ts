@@ -9,7 +9,7 @@ import type { historyV1 } from '@codestep/contracts';
 import { NotFoundError, ValidationError } from '@codestep/core';
 import { plainToFieldMap } from '@codestep/events';
 import type { EnrollmentDoc, ErrorView, ExecutionDoc, ExecutionConsoleDoc } from '@codestep/history';
-import { tenantScoped, type DocumentStore, type StoredDoc, type TenantStore } from '@codestep/store';
+import { tenantScoped, type DocumentStore, type Scalar, type StoredDoc, type TenantStore } from '@codestep/store';
 import { CONSOLE_PAGE_LIMITS, consoleLinesPage, pageLinesFor, type ConsoleLinesPage } from './console-lines.paging.ts';
 import { HISTORY_COLLECTIONS } from './history-views.projection.ts';
 
@@ -119,21 +119,17 @@ export function createHistoryQueries(root: DocumentStore): HistoryQueries {
     },
     async listEnrollments(req) {
       const store = scoped(req.tenantId);
-      const where: Record<string, string> = {};
+      const where: Record<string, Scalar> = {};
       if (req.workflowId) where.workflowId = req.workflowId;
       if (req.status) where.status = req.status;
       if (req.objectId) where.objectId = req.objectId;
       const after = req.startedAfter || 0;
       const before = req.startedBefore || 0;
       if (after && before && after >= before) throw new ValidationError('startedAfter must be before startedBefore');
-      const range = after || before ? { field: 'startedAt', ...(after ? { gte: after } : {}), ...(before ? { lt: before } : {}) } : undefined;
-      const docs = await store.find<EnrollmentDoc>(HISTORY_COLLECTIONS.enrollments, {
-        where,
-        ...(range ? { range } : {}),
-        orderBy: { field: 'startedAt', direction: 'desc' },
-        limit: Math.min(req.limit || 50, 5000),
-      });
-      return { enrollments: await Promise.all(docs.map((d) => enrollmentView(store, d, false))) };
+      const limit = Math.min(req.limit || 50, 5000);
+      const docs = await findEnrollmentsAfter(store, where, { after, before }, { startedAt: req.afterStartedAt, enrollmentId: req.afterEnrollmentId }, limit + 1);
+      const page = docs.slice(0, limit);
+      return { enrollments: await Promise.all(page.map((d) => enrollmentView(store, d, false))), more: docs.length > limit };
     },
     async getExecution(req) {
       const store = scoped(req.tenantId);
@@ -144,4 +140,42 @@ export function createHistoryQueries(root: DocumentStore): HistoryQueries {
       return executionView(doc.doc, lines?.doc, page);
     },
   };
+}
+
+/**
+ * Up to `count` enrollments matching `where`, started within [after, before) (0: no bound),
+ * newest first with ties by id descending (the store's tie order), after the one a cursor names
+ * (an empty id: from the newest). Keyset paging: first the rest of the cursor's startedAt, then
+ * what started before it, each read bounded by `count`, so a deep page costs what the first does.
+ */
+async function findEnrollmentsAfter(
+  store: TenantStore,
+  where: Record<string, Scalar>,
+  { after, before }: { after: number; before: number },
+  cursor: { startedAt: number; enrollmentId: string },
+  count: number,
+): Promise<Array<StoredDoc<EnrollmentDoc>>> {
+  const newestFirst = { field: 'startedAt', direction: 'desc' } as const;
+  const docs: Array<StoredDoc<EnrollmentDoc>> = [];
+  let upper = before;
+  if (cursor.enrollmentId) {
+    // The filters may have changed between pages: after a cursor older than the range there is
+    // nothing; after one newer than it, the whole range.
+    if (after && cursor.startedAt < after) return [];
+    if (!before || cursor.startedAt < before) {
+      const ties = await store.find<EnrollmentDoc>(HISTORY_COLLECTIONS.enrollments, {
+        where: { ...where, startedAt: cursor.startedAt },
+        range: { field: 'enrollmentId', lt: cursor.enrollmentId },
+        orderBy: newestFirst,
+        limit: count,
+      });
+      docs.push(...ties);
+      upper = cursor.startedAt;
+    }
+  }
+  if (docs.length < count) {
+    const range = after || upper ? { field: 'startedAt', ...(after ? { gte: after } : {}), ...(upper ? { lt: upper } : {}) } : undefined;
+    docs.push(...(await store.find<EnrollmentDoc>(HISTORY_COLLECTIONS.enrollments, { where, ...(range ? { range } : {}), orderBy: newestFirst, limit: count - docs.length })));
+  }
+  return docs;
 }

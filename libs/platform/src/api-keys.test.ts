@@ -12,7 +12,7 @@ import { after, afterEach, describe, it } from 'node:test';
 import { silentLogger, systemClock } from '@codestep/core';
 import type { EventLog } from '@codestep/event-log';
 import { Topics, fromRecord, type Envelope } from '@codestep/events';
-import { TENANT_COLLECTIONS, apiKeyRoutes, applyTenantEvents, createTenants, startGateway, tenantsProjection, type Gateway, type KeyDoc, type Tenants } from '@codestep/gateway-service';
+import { TENANT_COLLECTIONS, apiKeyRoutes, apiKeyView, applyTenantEvents, createTenants, startGateway, tenantsProjection, type Gateway, type KeyDoc, type Tenants } from '@codestep/gateway-service';
 import type { DocumentStore } from '@codestep/store';
 import { openEventLog, openStore } from './adapters.ts';
 import { loadPlatformConfig, type PlatformConfig } from './platform.config.ts';
@@ -99,6 +99,10 @@ describe('API keys per tenant', () => {
       ],
     );
     assert.equal(listed.body.nextCursor, null);
+    assert.ok(
+      listed.body.apiKeys.every((k: any) => typeof k.lastUsedAt === 'string'),
+      'both keys were used (one to create the other, which lists them)',
+    );
     assert.ok(!JSON.stringify(listed.body).includes(second), 'a listed key never shows its value');
 
     // Revoked through B while A has just authenticated it: A refuses it on its next request.
@@ -160,6 +164,88 @@ describe('API keys per tenant', () => {
     assert.equal(badCursor.status, 400);
     assert.match(badCursor.body.error.message, /"cursor"/);
     assert.equal((await call(a, 'csk_not-a-key', 'GET', '/v1/api-keys')).status, 401);
+  });
+
+  it('given a tenant with two keys, when each is revoked at once through its own gateway, then one revocation wins and the other is refused as the last working key', async () => {
+    const config = newConfig();
+    const a = await replica(config);
+    const b = await replica(config);
+    for (let round = 0; round < 5; round++) {
+      const { tenantId, apiKey: first } = await a.tenants.create(`acme-${round}`);
+      const created = await call(a, first, 'POST', '/v1/api-keys', { name: 'second' });
+      const second = created.body.key as string;
+      const [k1, k2] = (await a.tenants.listKeys(tenantId)).map((k) => k.id);
+      // Both requests are sent before either is answered: each replica reads two working keys.
+      const answers = await Promise.all([call(a, first, 'DELETE', `/v1/api-keys/${k1}`), call(b, second, 'DELETE', `/v1/api-keys/${k2}`)]);
+      assert.deepEqual(answers.map((r) => r.status).sort(), [200, 409], JSON.stringify(answers.map((r) => r.body)));
+      assert.match(answers.find((r) => r.status === 409)!.body.error.message, /last working key/);
+      const working = (await a.tenants.listKeys(tenantId)).filter((k) => !k.revokedAt);
+      assert.equal(working.length, 1, 'the tenant keeps one working key');
+      const stillWorks = answers[0]!.status === 200 ? second : first;
+      assert.equal(await b.tenants.authenticate(stillWorks), tenantId);
+    }
+  });
+
+  it('in one process, two revocations at once leave one working key; a revocation reserved by a writer that died before appending is done again', async () => {
+    const config = newConfig();
+    const a = await replica(config);
+    const { tenantId } = await a.tenants.create('acme');
+    const { key: second } = await a.tenants.createKey(tenantId, 'second');
+    const [k1] = (await a.tenants.listKeys(tenantId)).map((k) => k.id);
+    const outcomes = await Promise.allSettled([a.tenants.revokeKey(tenantId, k1!), a.tenants.revokeKey(tenantId, second.id)]);
+    assert.deepEqual(outcomes.map((o) => o.status).sort(), ['fulfilled', 'rejected']);
+    const working = (await a.tenants.listKeys(tenantId)).filter((k) => !k.revokedAt);
+    assert.equal(working.length, 1, 'the tenant keeps one working key');
+    await assert.rejects(a.tenants.revokeKey(tenantId, working[0]!.id), /last working key/);
+
+    // A third key, then a writer that reserved its revocation (the working set without it) and
+    // died before the append: the key still works, and revoking it again appends the event.
+    const { key: third, apiKey: thirdValue } = await a.tenants.createKey(tenantId, 'third');
+    const thirdHash = (await a.store.find<KeyDoc>(TENANT_COLLECTIONS.apiKeys, { where: { tenantId } })).find((d) => d.doc.keyId === third.id)!.id;
+    const sequences = await a.store.get<{ last: number; workingKeys: string[] }>('tenant_sequences', tenantId);
+    if (!sequences) assert.fail('a key change keeps the working keys beside the sequence');
+    assert.ok(sequences.doc.workingKeys.includes(thirdHash));
+    assert.ok(await a.store.compareAndSet('tenant_sequences', tenantId, sequences.version, { last: sequences.doc.last + 1, workingKeys: sequences.doc.workingKeys.filter((h) => h !== thirdHash) }));
+    assert.equal(await a.tenants.authenticate(thirdValue), tenantId);
+    assert.equal((await a.tenants.revokeKey(tenantId, third.id)).revokedAt !== undefined, true);
+    assert.equal(await a.tenants.authenticate(thirdValue), undefined);
+  });
+
+  it('shows when each key was last used, writing it at most once a minute per gateway and never as an event', async () => {
+    const config = newConfig();
+    const store = await openStore(config, 'gateway');
+    const log = await openEventLog(config, 'test');
+    let now = Date.parse('2026-12-07T10:00:00Z');
+    const tenants = createTenants({ store, eventLog: log, clock: () => now });
+    await tenants.ensureCollections();
+    try {
+      const { tenantId, apiKey } = await tenants.create('acme');
+      const { key: unused } = await tenants.createKey(tenantId, 'unused');
+      const eventsBefore = (await tenantEvents(log)).length;
+      const lastUsed = async () => Object.fromEntries((await tenants.listKeys(tenantId)).map((k) => [k.name, k.lastUsedAt]));
+      assert.deepEqual(await lastUsed(), { default: undefined, unused: undefined });
+
+      assert.equal(await tenants.authenticate(apiKey), tenantId);
+      const first = now;
+      now += 30_000;
+      for (let i = 0; i < 20; i++) await tenants.authenticate(apiKey);
+      assert.deepEqual(await lastUsed(), { default: first, unused: undefined }, 'within the minute, the first use stands');
+      const usage = await store.find<{ lastUsedAt: number }>('api_key_usage', {});
+      assert.deepEqual(
+        usage.map((u) => u.version),
+        [1],
+        'one write for 21 requests within a minute',
+      );
+      now += 31_000;
+      await tenants.authenticate(apiKey);
+      assert.deepEqual(await lastUsed(), { default: now, unused: undefined }, 'a minute later, written again');
+      assert.equal((await tenantEvents(log)).length, eventsBefore, 'using a key appends no event');
+      const view = apiKeyView((await tenants.listKeys(tenantId)).find((k) => k.id === unused.id)!);
+      assert.equal(view.lastUsedAt, null);
+    } finally {
+      await store.close();
+      await log.close();
+    }
   });
 
   it('pages the keys with a cursor: every key once, in the order of the whole list', async () => {

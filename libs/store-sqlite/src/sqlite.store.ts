@@ -103,7 +103,10 @@ export class SqliteStore implements DocumentStore {
     }
     let sql = `SELECT id, version, doc FROM ${t}`;
     if (where.length) sql += ` WHERE ${where.join(' AND ')}`;
-    if (query.orderBy) sql += ` ORDER BY json_extract(doc, '$.${ident(query.orderBy.field)}') ${query.orderBy.direction === 'desc' ? 'DESC' : 'ASC'}, id`;
+    if (query.orderBy) {
+      const direction = query.orderBy.direction === 'desc' ? 'DESC' : 'ASC';
+      sql += ` ORDER BY json_extract(doc, '$.${ident(query.orderBy.field)}') ${direction}, id ${direction}`;
+    }
     if (query.limit !== undefined) sql += ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
     return (this.prepare(sql).all(...params) as unknown as RawRow[]).map((r) => parse<T>(r));
   }

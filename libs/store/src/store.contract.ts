@@ -81,6 +81,20 @@ export function storeContract(name: string, factory: StoreFactory): void {
       await store.close();
     });
 
+    it('breaks ties of the order by id in the same direction (keyset paging resumes after field and id)', async () => {
+      const store = await factory.open();
+      const c = `c${randomUUID().slice(0, 8)}`;
+      await store.ensureCollection(c, [{ fields: ['tenantId', 'n'] }]);
+      await store.writeVersioned<Item>(
+        c,
+        ['b', 'd', 'a', 'c'].map((id, i) => ({ id, version: 1, doc: { tenantId: 't', n: i < 3 ? 7 : 8, label: id } })),
+      );
+      const ids = async (direction: 'asc' | 'desc') => (await store.find<Item>(c, { where: { tenantId: 't' }, orderBy: { field: 'n', direction } })).map((d) => d.id);
+      assert.deepEqual(await ids('desc'), ['c', 'd', 'b', 'a']);
+      assert.deepEqual(await ids('asc'), ['a', 'b', 'd', 'c']);
+      await store.close();
+    });
+
     it('inserts if absent exactly once', async () => {
       const store = await factory.open();
       const c = `c${randomUUID().slice(0, 8)}`;

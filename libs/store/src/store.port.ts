@@ -25,6 +25,7 @@ export interface Query {
   where?: Record<string, Scalar>;
   /** A range on one top-level field, with `where` (a document without the field never matches). */
   range?: RangeBound;
+  /** Ties are broken by id in the same direction, so keyset paging can resume after (field, id). */
   orderBy?: { field: string; direction: 'asc' | 'desc' };
   limit?: number;
 }

@@ -38,7 +38,7 @@ describe('codestep keys', () => {
       assert.equal(await keysCommand(['list'], { ...env, CODESTEP_API_KEY: key.key }, listed.io), 0);
       const lines = listed.out.stdout.trim().split('\n');
       assert.equal(lines.length, 2);
-      assert.match(lines[1] ?? '', new RegExp(`^${key.id}  active .* ci deploys$`));
+      assert.match(lines[1] ?? '', new RegExp(`^${key.id}  active .* ci deploys  \\(last used \\d{4}-\\d\\d-\\d\\dT\\S+Z\\)$`), 'the key listing is the one in use');
       assert.ok(!listed.out.stdout.includes(key.key), 'list never prints a value');
 
       const revoked = io();

@@ -16,9 +16,10 @@ export const KEYS_USAGE = `Usage: codestep keys <subcommand> [--json]
 Environment: CODESTEP_URL (default http://127.0.0.1:8080), CODESTEP_API_KEY (one of the tenant's keys)
 `;
 
-type Key = { id: string; name: string; prefix: string; createdAt: string; revokedAt: string | null; status: string };
+type Key = { id: string; name: string; prefix: string; createdAt: string; revokedAt: string | null; lastUsedAt?: string | null; status: string };
 
-const row = (k: Key) => `${k.id}  ${k.status.padEnd(7)}  ${(k.prefix || '(no prefix)').padEnd(12)}  ${k.createdAt}  ${k.name}${k.revokedAt ? `  (revoked ${k.revokedAt})` : ''}`;
+const row = (k: Key) =>
+  `${k.id}  ${k.status.padEnd(7)}  ${(k.prefix || '(no prefix)').padEnd(12)}  ${k.createdAt}  ${k.name}${k.revokedAt ? `  (revoked ${k.revokedAt})` : ''}${k.lastUsedAt ? `  (last used ${k.lastUsedAt})` : ''}`;
 
 export async function keysCommand(argv: string[], env: NodeJS.ProcessEnv, io: RunCommandIo): Promise<number> {
   const parsed = parseCommandLine('keys', KEYS_USAGE, argv, { json: { type: 'boolean' }, all: { type: 'boolean' } }, io);

@@ -399,6 +399,37 @@ describe('bulk enrollment', () => {
     assert.match(refused.errors[0].reason, /WORKFLOW_DISABLED/);
   });
 
+  it('pages GET /v1/enrollments with a cursor under any filter, every enrollment once, and refuses a cursor it did not hand out with 400 naming "cursor"', async () => {
+    const wf = await call('POST', '/v1/workflows', { name: 'paged', actions: [{ id: 'a', code: 'exports.main = async () => ({ outputFields: {} });' }] });
+    const id = wf.body.id as string;
+    const job = await batch(id, ndjson(Array.from({ length: 30 }, (_, i) => ({ objectId: 100 + (i % 7) }))));
+    assert.equal((await finished(job.body.jobId)).enrolled, 30);
+    await waitFor('the enrollments to complete', async () => {
+      const all = (await call('GET', `/v1/enrollments?workflowId=${id}&status=completed&limit=5000`)).body.enrollments as unknown[];
+      return all.length === 30 ? true : undefined;
+    });
+    for (const filter of [`workflowId=${id}`, `workflowId=${id}&status=completed`, `workflowId=${id}&objectId=101`]) {
+      const whole = await call('GET', `/v1/enrollments?${filter}&limit=5000`);
+      assert.equal(whole.body.nextCursor, null, 'one page holds them all');
+      const expected = (whole.body.enrollments as Array<{ id: string }>).map((e) => e.id);
+      const seen: string[] = [];
+      let cursor = '';
+      for (let pages = 0; pages < 40; pages++) {
+        const page = await call('GET', `/v1/enrollments?${filter}&limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+        assert.equal(page.status, 200, JSON.stringify(page.body));
+        seen.push(...(page.body.enrollments as Array<{ id: string }>).map((e) => e.id));
+        if (page.body.nextCursor === null) break;
+        cursor = encodeURIComponent(page.body.nextCursor as string);
+      }
+      assert.deepEqual(seen, expected, `${filter}: the pages hold every enrollment once, newest first`);
+    }
+    for (const bad of ['nope', Buffer.from('["x"]').toString('base64url'), Buffer.from('[1, ""]').toString('base64url')]) {
+      const refused = await call('GET', `/v1/enrollments?workflowId=${id}&cursor=${bad}`);
+      assert.equal(refused.status, 400, bad);
+      assert.match(JSON.stringify(refused.body), /cursor/, bad);
+    }
+  });
+
   it('codestep workflows: enroll --file a CSV with a progress bar and the bad rows named; versions, disable and rollback with --json', async () => {
     const wf = await call('POST', '/v1/workflows', { name: 'cli', actions: [{ id: 'a', code: 'exports.main = async () => ({ outputFields: {} });' }] });
     const id = wf.body.id as string;

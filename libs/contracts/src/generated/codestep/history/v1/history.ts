@@ -132,10 +132,19 @@ export interface ListEnrollmentsRequest {
   objectId: string;
   startedAfter: number;
   startedBefore: number;
+  /**
+   * Keyset paging (newest first, ties by enrollment id descending): only what sorts after the
+   * enrollment that started at `after_started_at` (UNIX ms) with id `after_enrollment_id`, the
+   * last one of the previous page. Empty id: from the first page.
+   */
+  afterStartedAt: number;
+  afterEnrollmentId: string;
 }
 
 export interface ListEnrollmentsResponse {
   enrollments: EnrollmentView[];
+  /** True when more enrollments match after the last one of this page. */
+  more: boolean;
 }
 
 export interface GetExecutionRequest {
@@ -1581,7 +1590,17 @@ export const GetEnrollmentRequest: MessageFns<GetEnrollmentRequest> = {
 };
 
 function createBaseListEnrollmentsRequest(): ListEnrollmentsRequest {
-  return { tenantId: "", workflowId: "", status: "", limit: 0, objectId: "", startedAfter: 0, startedBefore: 0 };
+  return {
+    tenantId: "",
+    workflowId: "",
+    status: "",
+    limit: 0,
+    objectId: "",
+    startedAfter: 0,
+    startedBefore: 0,
+    afterStartedAt: 0,
+    afterEnrollmentId: "",
+  };
 }
 
 export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
@@ -1606,6 +1625,12 @@ export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
     }
     if (message.startedBefore !== 0) {
       writer.uint32(96).int64(message.startedBefore);
+    }
+    if (message.afterStartedAt !== 0) {
+      writer.uint32(104).int64(message.afterStartedAt);
+    }
+    if (message.afterEnrollmentId !== "") {
+      writer.uint32(114).string(message.afterEnrollmentId);
     }
     return writer;
   },
@@ -1679,6 +1704,22 @@ export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
             message.startedBefore = longToNumber(reader.int64());
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.afterStartedAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.afterEnrollmentId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1720,6 +1761,16 @@ export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
         : isSet(object.started_before)
         ? globalThis.Number(object.started_before)
         : 0,
+      afterStartedAt: isSet(object.afterStartedAt)
+        ? globalThis.Number(object.afterStartedAt)
+        : isSet(object.after_started_at)
+        ? globalThis.Number(object.after_started_at)
+        : 0,
+      afterEnrollmentId: isSet(object.afterEnrollmentId)
+        ? globalThis.String(object.afterEnrollmentId)
+        : isSet(object.after_enrollment_id)
+        ? globalThis.String(object.after_enrollment_id)
+        : "",
     };
   },
 
@@ -1746,6 +1797,12 @@ export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
     if (message.startedBefore !== 0) {
       obj.startedBefore = Math.round(message.startedBefore);
     }
+    if (message.afterStartedAt !== 0) {
+      obj.afterStartedAt = Math.round(message.afterStartedAt);
+    }
+    if (message.afterEnrollmentId !== "") {
+      obj.afterEnrollmentId = message.afterEnrollmentId;
+    }
     return obj;
   },
 
@@ -1761,18 +1818,23 @@ export const ListEnrollmentsRequest: MessageFns<ListEnrollmentsRequest> = {
     message.objectId = object.objectId ?? "";
     message.startedAfter = object.startedAfter ?? 0;
     message.startedBefore = object.startedBefore ?? 0;
+    message.afterStartedAt = object.afterStartedAt ?? 0;
+    message.afterEnrollmentId = object.afterEnrollmentId ?? "";
     return message;
   },
 };
 
 function createBaseListEnrollmentsResponse(): ListEnrollmentsResponse {
-  return { enrollments: [] };
+  return { enrollments: [], more: false };
 }
 
 export const ListEnrollmentsResponse: MessageFns<ListEnrollmentsResponse> = {
   encode(message: ListEnrollmentsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.enrollments) {
       EnrollmentView.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.more !== false) {
+      writer.uint32(16).bool(message.more);
     }
     return writer;
   },
@@ -1798,6 +1860,14 @@ export const ListEnrollmentsResponse: MessageFns<ListEnrollmentsResponse> = {
             message.enrollments.push(EnrollmentView.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.more = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1815,6 +1885,7 @@ export const ListEnrollmentsResponse: MessageFns<ListEnrollmentsResponse> = {
       enrollments: globalThis.Array.isArray(object?.enrollments)
         ? object.enrollments.map((e: any) => EnrollmentView.fromJSON(e))
         : [],
+      more: isSet(object.more) ? globalThis.Boolean(object.more) : false,
     };
   },
 
@@ -1822,6 +1893,9 @@ export const ListEnrollmentsResponse: MessageFns<ListEnrollmentsResponse> = {
     const obj: any = {};
     if (message.enrollments?.length) {
       obj.enrollments = message.enrollments.map((e) => EnrollmentView.toJSON(e));
+    }
+    if (message.more !== false) {
+      obj.more = message.more;
     }
     return obj;
   },
@@ -1832,6 +1906,7 @@ export const ListEnrollmentsResponse: MessageFns<ListEnrollmentsResponse> = {
   fromPartial(object: DeepPartial<ListEnrollmentsResponse>): ListEnrollmentsResponse {
     const message = createBaseListEnrollmentsResponse();
     message.enrollments = object.enrollments?.map((e) => EnrollmentView.fromPartial(e)) || [];
+    message.more = object.more ?? false;
     return message;
   },
 };
