@@ -111,6 +111,7 @@ describe("the console's URLs", () => {
       { name: 'secrets' },
       { name: 'connections' },
       { name: 'settings' },
+      { name: 'api-keys' },
     ];
     for (const v of views) {
       const url = new URL(hrefOf(v), 'http://console');
