@@ -5,7 +5,8 @@
  * first's output), an enrollment seen in the live tail and completed in the history, its timeline,
  * a reload at a deep URL, an action tested from the editor (a failure marked at its line), a
  * failing action fixed and its enrollments re-run (one from its failed step, the rest in bulk), two
- * versions compared side by side, a rollback, disable and enable, secrets. Screenshots of the main
+ * versions compared side by side, a rollback, disable and enable, an API key created and revoked, a
+ * schedule trigger and its next fire times, secrets. Screenshots of the main
  * views go to docs/console/.
  */
 import assert from 'node:assert/strict';
@@ -416,6 +417,74 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Revoke my-hubspot' }).click();
     await row.locator('.status.revoked').waitFor({ timeout: 30_000 });
+  });
+
+  it('creates an API key (its value shown once, and working), then revokes it', async () => {
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await page.locator('tbody .status.active').first().waitFor();
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    await page
+      .locator('#key-name-error')
+      .getByText(/^name is required/)
+      .waitFor();
+    assert.equal(await page.locator('#key-name').getAttribute('aria-invalid'), 'true');
+    await page.locator('#key-name').fill('ci deploys');
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    await page.getByRole('heading', { name: 'New API key "ci deploys"' }).waitFor();
+    await page.getByText('Shown once:').waitFor();
+    const value = await page.getByLabel('Value of the new API key').inputValue();
+    assert.ok(value.length >= 20, `the new key's value is shown (${value.length} characters)`);
+    const row = page.getByRole('row').filter({ hasText: 'ci deploys' });
+    await row.locator('.status.active').waitFor();
+    const prefix = (await row.locator('code').textContent())!.replace(/…$/, '');
+    assert.ok(prefix.length > 0 && value.startsWith(prefix), 'the list shows the first characters of the key, not the key');
+    assert.equal(await page.locator('tbody').getByText(value).count(), 0, 'the list never shows the value');
+    const asNewKey = () => fetch(`${dev.url}/v1/workflows`, { headers: { authorization: `Bearer ${value}` } }).then((r) => r.status);
+    assert.equal(await asNewKey(), 200, 'the new key signs in to the API');
+    await shot(page, 'api-keys');
+    await page.getByRole('button', { name: 'I have kept it' }).click();
+    assert.equal(await page.getByLabel('Value of the new API key').count(), 0, 'the value is gone once dismissed');
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Revoke API key ci deploys' }).click();
+    await row.locator('.status.revoked').waitFor();
+    await page.getByText('Revoked ci deploys.').waitFor();
+    assert.equal(await asNewKey(), 401, 'the revoked key is refused');
+  });
+
+  it("sets a schedule trigger (the API's refusal on its field first) and shows the next 5 fire times", async () => {
+    await page.goto(workflowUrl);
+    await page.getByRole('heading', { name: 'Workflow Greet and measure' }).waitFor();
+    await page.getByText('The saved version has no schedule.').waitFor();
+    await page.locator('#trigger-kind').selectOption('cron');
+    await page.locator('#trigger-cron').fill('0 9 * *');
+    await page.locator('#trigger-timezone').fill('Europe/Paris');
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page
+      .locator('#trigger-cron-error')
+      .getByText(/^trigger\.cron: has 4 fields/)
+      .waitFor();
+    assert.equal(await page.locator('#trigger-cron').getAttribute('aria-invalid'), 'true');
+    await page.locator('#trigger-cron').fill('0 9 * * MON-FRI');
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByText(/^Saved: version \d+\.$/).waitFor();
+    await page.getByRole('heading', { name: 'Saved schedule: armed' }).waitFor();
+    const times = page.getByRole('list', { name: 'Saved schedule: armed' }).locator('time');
+    await times.nth(4).waitFor();
+    assert.equal(await times.count(), 5);
+    for (const t of await times.evaluateAll((els) => els.map((e) => e.getAttribute('datetime')!))) {
+      // 09:00 in Paris in winter is 08:00 UTC, on a weekday.
+      assert.match(t, /T08:00:00\.000Z$/);
+      assert.ok(![0, 6].includes(new Date(t).getUTCDay()), `${t} is a weekday`);
+    }
+    await page.locator('#trigger-kind').scrollIntoViewIfNeeded();
+    await shot(page, 'schedule-trigger');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Saved schedule: armed' }).waitFor();
+    assert.equal(await page.locator('#trigger-cron').inputValue(), '0 9 * * MON-FRI', 'the saved trigger comes back in the form');
+    await page.locator('#trigger-kind').selectOption('none');
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByText('The saved version has no schedule.').waitFor();
   });
 
   it('sets a secret (its value never shown back) and signs out', async () => {

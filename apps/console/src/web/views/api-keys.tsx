@@ -112,9 +112,7 @@ function KeyTable(props: { keys: ApiKeyInfo[]; onRevoke(k: ApiKeyInfo): void }) 
         {props.keys.map((k) => (
           <tr key={k.id}>
             <td>{k.name}</td>
-            <td>
-              <code>{k.prefix}…</code>
-            </td>
+            <td>{k.prefix ? <code>{k.prefix}…</code> : <span class="muted">—</span>}</td>
             <td>{when(k.createdAt)}</td>
             <td>
               <Status value={k.status} />
