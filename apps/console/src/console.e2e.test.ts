@@ -6,7 +6,7 @@
  * a reload at a deep URL, an action tested from the editor (a failure marked at its line), a
  * failing action fixed and its enrollments re-run (one from its failed step, the rest in bulk), two
  * versions compared side by side, a rollback, disable and enable, an API key created and revoked, a
- * schedule trigger and its next fire times, secrets. Screenshots of the main
+ * schedule trigger and its next fire times, a dry-run enrollment's marks, secrets. Screenshots of the main
  * views go to docs/console/.
  */
 import assert from 'node:assert/strict';
@@ -330,7 +330,7 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     await page.getByRole('heading', { name: 'Retry the failures of Greet and measure' }).waitFor();
     await page.getByRole('button', { name: 'Retry failed enrollments' }).click();
     await page.getByRole('status').getByText('Done: 2 of 2').waitFor({ timeout: 90_000 });
-    await page.getByText('2 completed').waitFor();
+    await page.getByText('2 completed', { exact: true }).waitFor();
     await shot(page, 'bulk-retry');
     await page.goto(`${dev.url}/history?workflowId=${encodeURIComponent(workflowUrl.split('/').pop()!)}`);
     await page.locator('tbody tr').nth(3).waitFor();
@@ -485,6 +485,21 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     await page.locator('#trigger-kind').selectOption('none');
     await page.getByRole('button', { name: 'Save new version' }).click();
     await page.getByText('The saved version has no schedule.').waitFor();
+  });
+
+  it("enrolls an object as a dry run, marked so in its timeline with each step's write ledger", async () => {
+    await page.goto(workflowUrl);
+    await page.getByRole('heading', { name: 'Workflow Greet and measure' }).waitFor();
+    await page.locator('#enroll-object-id').fill('106');
+    await page.getByRole('checkbox', { name: /Dry run/ }).check();
+    await page.getByRole('button', { name: 'Enroll', exact: true }).click();
+    await page.getByRole('list', { name: 'Enrolled' }).getByRole('link').first().click();
+    await page.locator('p > .status.completed').waitFor({ timeout: 60_000 });
+    await page.getByText('dry run (writes held back)').waitFor();
+    const steps = page.getByRole('list', { name: 'Executions in order' }).locator(':scope > li');
+    assert.equal(await steps.count(), 2);
+    assert.equal(await page.locator('.timeline h3 .dry-run').count(), 2, 'each execution is marked a dry run');
+    assert.equal(await page.getByRole('heading', { name: 'Write ledger (no writes)' }).count(), 2, "each step's ledger is shown (these actions write nothing)");
   });
 
   it('sets a secret (its value never shown back) and signs out', async () => {
