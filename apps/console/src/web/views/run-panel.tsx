@@ -30,8 +30,9 @@ function Enroll(props: { workflowId: string; objectType: string }) {
       return setError(new Error(`The properties are not JSON: ${e instanceof Error ? e.message : String(e)}`));
     }
     setBusy(true);
+    const query = dryRun ? '?dryRun=true' : '';
     try {
-      const out = await api.send<{ id: string }>('POST', `/v1/workflows/${encodeURIComponent(props.workflowId)}/enrollments${dryRun ? '?dryRun=true' : ''}`, {
+      const out = await api.send<{ id: string }>('POST', `/v1/workflows/${encodeURIComponent(props.workflowId)}/enrollments${query}`, {
         object: { objectType: props.objectType, objectId, properties: props2 },
       });
       setEnrolled((xs) => [out.id, ...xs].slice(0, 5));
