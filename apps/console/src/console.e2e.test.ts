@@ -6,7 +6,8 @@
  * a reload at a deep URL, an action tested from the editor (a failure marked at its line), a
  * failing action fixed and its enrollments re-run (one from its failed step, the rest in bulk), two
  * versions compared side by side, a rollback, disable and enable, an API key created and revoked, a
- * schedule trigger and its next fire times, a dry-run enrollment's marks, secrets. Screenshots of the main
+ * schedule trigger and its next fire times, a dry-run enrollment's marks, a JsWorkflows wait
+ * and its resume, secrets. Screenshots of the main
  * views go to docs/console/.
  */
 import assert from 'node:assert/strict';
@@ -44,6 +45,16 @@ const FIXED = `exports.main = async (event) => {
   console.warn('second step (fixed) got', event.inputFields.g);
   return { outputFields: { length: event.inputFields.g.length } };
 };`;
+/** A JsWorkflows run that waits for its resume URL (a POST to it runs onApproved). */
+const APPROVAL = `class Workflow {
+  async start(data, headers, api) {
+    const { resumeUrl } = await api.waitForEvent({ action: 'onApproved', payload: { orderId: data.id }, timeout: '1 day' });
+    return { resumeUrl };
+  }
+  async onApproved(data, headers, api) {
+    api.log('approved by', data.by);
+  }
+}`;
 /** The operator's tracing UI (CODESTEP_TRACE_URL_TEMPLATE), served to the console by GET /v1/config. */
 const OPERATOR_TRACES = 'http://jaeger.example:16686/trace/{traceId}';
 
@@ -500,6 +511,36 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     assert.equal(await steps.count(), 2);
     assert.equal(await page.locator('.timeline h3 .dry-run').count(), 2, 'each execution is marked a dry run');
     assert.equal(await page.getByRole('heading', { name: 'Write ledger (no writes)' }).count(), 2, "each step's ledger is shown (these actions write nothing)");
+  });
+
+  it("shows a JsWorkflows run's wait in its timeline: waiting with its timeout, then resumed by a POST to its resume URL", async () => {
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(dev.url + path, {
+        method,
+        headers: { authorization: `Bearer ${dev.apiKey}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
+      return (await res.json()) as Record<string, unknown>;
+    };
+    const wf = await call('POST', '/v1/workflows', { name: 'Approval', objectType: 'WEBHOOK', actions: [{ id: 'flow', runtime: 'jsworkflows', code: APPROVAL }] });
+    const hook = (await call('POST', `/v1/workflows/${String(wf.id)}/webhook`)).path as string;
+    const started = await fetch(dev.url + hook, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 42 }) });
+    assert.equal(started.status, 200);
+    const waitingId = started.headers.get('x-codestep-enrollment-id')!;
+    const { resumeUrl } = (await started.json()) as { resumeUrl: string };
+    await page.goto(`${dev.url}/enrollments/${waitingId}`);
+    const wait = page.getByRole('note', { name: 'Wait' });
+    await wait.getByText('Waiting for its resume URL').waitFor({ timeout: 30_000 });
+    assert.match((await wait.textContent())!, /times out /);
+    await page.locator('.timeline h3', { hasText: 'onApproved' }).waitFor();
+    await shot(page, 'enrollment-wait');
+    const resumed = await fetch(resumeUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'ada' }) });
+    assert.equal(resumed.status, 200);
+    await page.locator('p > .status.completed').waitFor({ timeout: 60_000 });
+    await wait.getByText('Resumed').waitFor();
+    assert.match((await wait.textContent())!, /resumed by a POST to its resume URL/);
+    await page.getByText('[info] approved by ada').or(page.getByText('[log] approved by ada')).first().waitFor();
   });
 
   it('sets a secret (its value never shown back) and signs out', async () => {
