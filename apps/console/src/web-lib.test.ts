@@ -320,4 +320,13 @@ describe('drafts', () => {
     store.setItem('codestep.draft.bad', '{not json');
     assert.equal(loadDraft(store, 'bad'), undefined);
   });
+
+  it('bring the trigger of a draft kept before the editor showed schedules into its schedule form', () => {
+    const store = memory();
+    const trigger = { type: 'schedule', every: '15 min', missed: 'skip' };
+    store.setItem('codestep.draft.wf-3', JSON.stringify({ form: { ...emptyWorkflow(), name: 'old draft', trigger } }));
+    const draft = loadDraft(store, 'wf-3')!;
+    assert.equal(draft.schedule?.kind, 'every');
+    assert.deepEqual(toApiBody(draft).trigger, trigger, 'saving the old draft keeps its trigger');
+  });
 });
