@@ -434,6 +434,7 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     await page.getByRole('link', { name: 'API keys' }).click();
     await page.getByRole('heading', { name: 'API keys' }).waitFor();
     await page.locator('tbody .status.active').first().waitFor();
+    await page.getByRole('row').filter({ hasText: "this console's key" }).locator('.status.active').waitFor();
     await page.getByRole('button', { name: 'Create API key' }).click();
     await page
       .locator('#key-name-error')
@@ -451,6 +452,7 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     const prefix = (await row.locator('code').textContent())!.replace(/…$/, '');
     assert.ok(prefix.length > 0 && value.startsWith(prefix), 'the list shows the first characters of the key, not the key');
     assert.equal(await page.locator('tbody').getByText(value).count(), 0, 'the list never shows the value');
+    assert.equal(await row.getByText("this console's key").count(), 0, 'only the key this console signed in with is marked');
     const asNewKey = () => fetch(`${dev.url}/v1/workflows`, { headers: { authorization: `Bearer ${value}` } }).then((r) => r.status);
     assert.equal(await asNewKey(), 200, 'the new key signs in to the API');
     await shot(page, 'api-keys');

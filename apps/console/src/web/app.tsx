@@ -48,7 +48,7 @@ export function App() {
       setView(currentView());
       scrollTo(0, 0);
     };
-    return { api, navigate };
+    return { api, navigate, signedInWith: (prefix: string) => prefix.length > 0 && key.startsWith(prefix) };
   }, [key]);
   if (!session)
     return (

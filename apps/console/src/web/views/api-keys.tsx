@@ -47,13 +47,14 @@ function useKeyPages() {
 }
 
 export function ApiKeysView() {
-  const { api } = useSession();
+  const { api, signedInWith } = useSession();
   const pages = useKeyPages();
   const [created, setCreated] = useState<(ApiKeyInfo & { key: string }) | undefined>();
   const [error, setError] = useState<Error | undefined>();
   const [notice, setNotice] = useState('');
   const revoke = async (k: ApiKeyInfo) => {
-    if (!confirm(`Revoke the API key "${k.name}" (${k.prefix}…)? Every request made with it is refused from now on; if this console signed in with it, you are signed out.`)) return;
+    const own = signedInWith(k.prefix) ? ' This console signed in with it: you will be signed out.' : '';
+    if (!confirm(`Revoke the API key "${k.name}" (${k.prefix}…)? Every request made with it is refused from now on.${own}`)) return;
     setError(undefined);
     try {
       await api.send('DELETE', `/v1/api-keys/${encodeURIComponent(k.id)}`);
@@ -96,6 +97,7 @@ export function ApiKeysView() {
 }
 
 function KeyTable(props: { keys: ApiKeyInfo[]; onRevoke(k: ApiKeyInfo): void }) {
+  const { signedInWith } = useSession();
   return (
     <table>
       <caption class="sr-only">API keys</caption>
@@ -111,7 +113,10 @@ function KeyTable(props: { keys: ApiKeyInfo[]; onRevoke(k: ApiKeyInfo): void }) 
       <tbody>
         {props.keys.map((k) => (
           <tr key={k.id}>
-            <td>{k.name}</td>
+            <td>
+              {k.name}
+              {signedInWith(k.prefix) ? <span class="muted"> (this console's key)</span> : null}
+            </td>
             <td>{k.prefix ? <code>{k.prefix}…</code> : <span class="muted">—</span>}</td>
             <td>{when(k.createdAt)}</td>
             <td>
