@@ -5,7 +5,9 @@
  * first's output), an enrollment seen in the live tail and completed in the history, its timeline,
  * a reload at a deep URL, an action tested from the editor (a failure marked at its line), a
  * failing action fixed and its enrollments re-run (one from its failed step, the rest in bulk), two
- * versions compared side by side, a rollback, disable and enable, secrets. Screenshots of the main
+ * versions compared side by side, a rollback, disable and enable, an API key created and revoked, a
+ * schedule trigger and its next fire times, a dry-run enrollment's marks, a JsWorkflows wait
+ * and its resume, secrets. Screenshots of the main
  * views go to docs/console/.
  */
 import assert from 'node:assert/strict';
@@ -43,6 +45,16 @@ const FIXED = `exports.main = async (event) => {
   console.warn('second step (fixed) got', event.inputFields.g);
   return { outputFields: { length: event.inputFields.g.length } };
 };`;
+/** A JsWorkflows run that waits for its resume URL (a POST to it runs onApproved). */
+const APPROVAL = `class Workflow {
+  async start(data, headers, api) {
+    const { resumeUrl } = await api.waitForEvent({ action: 'onApproved', payload: { orderId: data.id }, timeout: '1 day' });
+    return { resumeUrl };
+  }
+  async onApproved(data, headers, api) {
+    api.log('approved by', data.by);
+  }
+}`;
 /** The operator's tracing UI (CODESTEP_TRACE_URL_TEMPLATE), served to the console by GET /v1/config. */
 const OPERATOR_TRACES = 'http://jaeger.example:16686/trace/{traceId}';
 
@@ -329,7 +341,7 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     await page.getByRole('heading', { name: 'Retry the failures of Greet and measure' }).waitFor();
     await page.getByRole('button', { name: 'Retry failed enrollments' }).click();
     await page.getByRole('status').getByText('Done: 2 of 2').waitFor({ timeout: 90_000 });
-    await page.getByText('2 completed').waitFor();
+    await page.getByText('2 completed', { exact: true }).waitFor();
     await shot(page, 'bulk-retry');
     await page.goto(`${dev.url}/history?workflowId=${encodeURIComponent(workflowUrl.split('/').pop()!)}`);
     await page.locator('tbody tr').nth(3).waitFor();
@@ -416,6 +428,121 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Revoke my-hubspot' }).click();
     await row.locator('.status.revoked').waitFor({ timeout: 30_000 });
+  });
+
+  it('creates an API key (its value shown once, and working), then revokes it', async () => {
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await page.locator('tbody .status.active').first().waitFor();
+    await page.getByRole('row').filter({ hasText: "this console's key" }).locator('.status.active').waitFor();
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    await page
+      .locator('#key-name-error')
+      .getByText(/^name is required/)
+      .waitFor();
+    assert.equal(await page.locator('#key-name').getAttribute('aria-invalid'), 'true');
+    await page.locator('#key-name').fill('ci deploys');
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    await page.getByRole('heading', { name: 'New API key "ci deploys"' }).waitFor();
+    await page.getByText('Shown once:').waitFor();
+    const value = await page.getByLabel('Value of the new API key').inputValue();
+    assert.ok(value.length >= 20, `the new key's value is shown (${value.length} characters)`);
+    const row = page.getByRole('row').filter({ hasText: 'ci deploys' });
+    await row.locator('.status.active').waitFor();
+    const prefix = (await row.locator('code').textContent())!.replace(/…$/, '');
+    assert.ok(prefix.length > 0 && value.startsWith(prefix), 'the list shows the first characters of the key, not the key');
+    assert.equal(await page.locator('tbody').getByText(value).count(), 0, 'the list never shows the value');
+    assert.equal(await row.getByText("this console's key").count(), 0, 'only the key this console signed in with is marked');
+    const asNewKey = () => fetch(`${dev.url}/v1/workflows`, { headers: { authorization: `Bearer ${value}` } }).then((r) => r.status);
+    assert.equal(await asNewKey(), 200, 'the new key signs in to the API');
+    await shot(page, 'api-keys');
+    await page.getByRole('button', { name: 'I have kept it' }).click();
+    assert.equal(await page.getByLabel('Value of the new API key').count(), 0, 'the value is gone once dismissed');
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Revoke API key ci deploys' }).click();
+    await row.locator('.status.revoked').waitFor();
+    await page.getByText('Revoked ci deploys.').waitFor();
+    assert.equal(await asNewKey(), 401, 'the revoked key is refused');
+  });
+
+  it("sets a schedule trigger (the API's refusal on its field first) and shows the next 5 fire times", async () => {
+    await page.goto(workflowUrl);
+    await page.getByRole('heading', { name: 'Workflow Greet and measure' }).waitFor();
+    await page.getByText('The saved version has no schedule.').waitFor();
+    await page.locator('#trigger-kind').selectOption('cron');
+    await page.locator('#trigger-cron').fill('0 9 * *');
+    await page.locator('#trigger-timezone').fill('Europe/Paris');
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page
+      .locator('#trigger-cron-error')
+      .getByText(/^trigger\.cron: has 4 fields/)
+      .waitFor();
+    assert.equal(await page.locator('#trigger-cron').getAttribute('aria-invalid'), 'true');
+    await page.locator('#trigger-cron').fill('0 9 * * MON-FRI');
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByText(/^Saved: version \d+\.$/).waitFor();
+    await page.getByRole('heading', { name: 'Saved schedule: armed' }).waitFor();
+    const times = page.getByRole('list', { name: 'Saved schedule: armed' }).locator('time');
+    await times.nth(4).waitFor();
+    assert.equal(await times.count(), 5);
+    for (const t of await times.evaluateAll((els) => els.map((e) => e.getAttribute('datetime')!))) {
+      // 09:00 in Paris in winter is 08:00 UTC, on a weekday.
+      assert.match(t, /T08:00:00\.000Z$/);
+      assert.ok(![0, 6].includes(new Date(t).getUTCDay()), `${t} is a weekday`);
+    }
+    await page.locator('#trigger-kind').scrollIntoViewIfNeeded();
+    await shot(page, 'schedule-trigger');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Saved schedule: armed' }).waitFor();
+    assert.equal(await page.locator('#trigger-cron').inputValue(), '0 9 * * MON-FRI', 'the saved trigger comes back in the form');
+    await page.locator('#trigger-kind').selectOption('none');
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByText('The saved version has no schedule.').waitFor();
+  });
+
+  it("enrolls an object as a dry run, marked so in its timeline with each step's write ledger", async () => {
+    await page.goto(workflowUrl);
+    await page.getByRole('heading', { name: 'Workflow Greet and measure' }).waitFor();
+    await page.locator('#enroll-object-id').fill('106');
+    await page.getByRole('checkbox', { name: /Dry run/ }).check();
+    await page.getByRole('button', { name: 'Enroll', exact: true }).click();
+    await page.getByRole('list', { name: 'Enrolled' }).getByRole('link').first().click();
+    await page.locator('p > .status.completed').waitFor({ timeout: 60_000 });
+    await page.getByText('dry run (writes held back)').waitFor();
+    const steps = page.getByRole('list', { name: 'Executions in order' }).locator(':scope > li');
+    assert.equal(await steps.count(), 2);
+    assert.equal(await page.locator('.timeline h3 .dry-run').count(), 2, 'each execution is marked a dry run');
+    assert.equal(await page.getByRole('heading', { name: 'Write ledger (no writes)' }).count(), 2, "each step's ledger is shown (these actions write nothing)");
+  });
+
+  it("shows a JsWorkflows run's wait in its timeline: waiting with its timeout, then resumed by a POST to its resume URL", async () => {
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(dev.url + path, {
+        method,
+        headers: { authorization: `Bearer ${dev.apiKey}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
+      return (await res.json()) as Record<string, unknown>;
+    };
+    const wf = await call('POST', '/v1/workflows', { name: 'Approval', objectType: 'WEBHOOK', actions: [{ id: 'flow', runtime: 'jsworkflows', code: APPROVAL }] });
+    const hook = (await call('POST', `/v1/workflows/${String(wf.id)}/webhook`)).path as string;
+    const started = await fetch(dev.url + hook, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 42 }) });
+    assert.equal(started.status, 200);
+    const waitingId = started.headers.get('x-codestep-enrollment-id')!;
+    const { resumeUrl } = (await started.json()) as { resumeUrl: string };
+    await page.goto(`${dev.url}/enrollments/${waitingId}`);
+    const wait = page.getByRole('note', { name: 'Wait' });
+    await wait.getByText('Waiting for its resume URL').waitFor({ timeout: 30_000 });
+    assert.match((await wait.textContent())!, /times out /);
+    await page.locator('.timeline h3', { hasText: 'onApproved' }).waitFor();
+    await shot(page, 'enrollment-wait');
+    const resumed = await fetch(resumeUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'ada' }) });
+    assert.equal(resumed.status, 200);
+    await page.locator('p > .status.completed').waitFor({ timeout: 60_000 });
+    await wait.getByText('Resumed').waitFor();
+    assert.match((await wait.textContent())!, /resumed by a POST to its resume URL/);
+    await page.getByText('[info] approved by ada').or(page.getByText('[log] approved by ada')).first().waitFor();
   });
 
   it('sets a secret (its value never shown back) and signs out', async () => {

@@ -12,7 +12,7 @@ import { hrefOf, parseLocation, type View } from './web/lib/routes.ts';
 import { hoursAgo, isoToLocal, listQuery, localToIso, takePage, type HistoryFilters, type PageCursor } from './web/lib/history-query.ts';
 import { sideBySide, type SideRow } from './web/lib/side-by-side.ts';
 import { loadTraceTemplate, saveTraceTemplate, traceUrl } from './web/lib/trace-url.ts';
-import { earlierOutputs, emptyAction, emptyWorkflow, fromApi, toApiBody, type WorkflowForm } from './web/lib/workflow-form.ts';
+import { earlierOutputs, emptyAction, emptySchedule, emptyWorkflow, fromApi, toApiBody, type WorkflowForm } from './web/lib/workflow-form.ts';
 
 describe("the API's refusals", () => {
   it("takes the API's code and message, and says something plain when the body has none", () => {
@@ -78,11 +78,28 @@ describe("the workflow editor's form", () => {
     assert.equal(back.actions[1]!.runtime, 'jsworkflows');
   });
 
-  it('keeps a schedule trigger the editor does not show, so saving does not drop it', () => {
+  it('keeps a schedule trigger through the form (cron or every), and none removes it', () => {
     const trigger = { type: 'schedule', cron: '0 9 * * MON-FRI', timezone: 'Europe/Paris', missed: 'runOnce' };
     const back = fromApi(JSON.parse(JSON.stringify({ ...toApiBody(form), trigger })));
+    assert.deepEqual(back.schedule, { kind: 'cron', cron: '0 9 * * MON-FRI', timezone: 'Europe/Paris', every: '1 h', missed: 'runOnce' });
     assert.deepEqual(parseWorkflowInput(toApiBody(back)).trigger, { type: 'schedule', cron: '0 9 * * MON-FRI', timezone: 'Europe/Paris', every: '', missed: 'runOnce' });
+    const every = fromApi({ ...toApiBody(form), trigger: { type: 'schedule', every: '15 min', missed: 'skip' } });
+    assert.deepEqual(parseWorkflowInput(toApiBody(every)).trigger, { type: 'schedule', cron: '', timezone: '', every: '15 min', missed: 'skip' });
     assert.equal(toApiBody(fromApi(toApiBody(form))).trigger, undefined);
+    assert.equal(toApiBody({ ...back, schedule: { ...back.schedule!, kind: 'none' } }).trigger, undefined, 'choosing none drops the trigger');
+  });
+
+  it("puts the API's refusal of a schedule on its field", () => {
+    const body = toApiBody({ ...form, schedule: { ...emptySchedule(), kind: 'cron', cron: '0 9 * *' } });
+    assert.throws(
+      () => parseWorkflowInput(body),
+      (e: Error) => {
+        assert.deepEqual(fieldOfMessage(e.message), { field: 'trigger.cron' });
+        return true;
+      },
+    );
+    assert.deepEqual(fieldOfMessage('trigger: give exactly one of "cron" (with an optional "timezone") or "every"'), { field: 'trigger' });
+    assert.deepEqual(fieldOfMessage('trigger.timezone: "Mars/Olympus" is not an IANA time zone'), { field: 'trigger.timezone' });
   });
 
   it('sends a limit typed as text as typed, for the API to say what is wrong', () => {
@@ -111,6 +128,7 @@ describe("the console's URLs", () => {
       { name: 'secrets' },
       { name: 'connections' },
       { name: 'settings' },
+      { name: 'api-keys' },
     ];
     for (const v of views) {
       const url = new URL(hrefOf(v), 'http://console');
@@ -301,5 +319,14 @@ describe('drafts', () => {
     assert.equal(loadDraft(store, 'new'), undefined);
     store.setItem('codestep.draft.bad', '{not json');
     assert.equal(loadDraft(store, 'bad'), undefined);
+  });
+
+  it('bring the trigger of a draft kept before the editor showed schedules into its schedule form', () => {
+    const store = memory();
+    const trigger = { type: 'schedule', every: '15 min', missed: 'skip' };
+    store.setItem('codestep.draft.wf-3', JSON.stringify({ form: { ...emptyWorkflow(), name: 'old draft', trigger } }));
+    const draft = loadDraft(store, 'wf-3')!;
+    assert.equal(draft.schedule?.kind, 'every');
+    assert.deepEqual(toApiBody(draft).trigger, trigger, 'saving the old draft keeps its trigger');
   });
 });

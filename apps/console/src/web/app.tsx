@@ -8,6 +8,7 @@ import { createApi } from './api.ts';
 import { SessionContext, type Session } from './hooks.ts';
 import { parseLocation, type View } from './lib/routes.ts';
 import { SignIn } from './views/sign-in.tsx';
+import { ApiKeysView } from './views/api-keys.tsx';
 import { ConnectionsView } from './views/connections.tsx';
 import { EnrollmentView } from './views/enrollment.tsx';
 import { HistoryView } from './views/history.tsx';
@@ -47,7 +48,7 @@ export function App() {
       setView(currentView());
       scrollTo(0, 0);
     };
-    return { api, navigate };
+    return { api, navigate, signedInWith: (prefix: string) => prefix.length > 0 && key.startsWith(prefix) };
   }, [key]);
   if (!session)
     return (
@@ -81,6 +82,7 @@ function Header(props: { view: View; onSignOut: () => void }) {
     ['/tail', 'Live tail', v === 'tail'],
     ['/secrets', 'Secrets', v === 'secrets'],
     ['/connections', 'Connections', v === 'connections'],
+    ['/api-keys', 'API keys', v === 'api-keys'],
     ['/settings', 'Settings', v === 'settings'],
   ];
   return (
@@ -108,7 +110,7 @@ function Header(props: { view: View; onSignOut: () => void }) {
 function Page(props: { view: View }) {
   const v = props.view;
   useEffect(() => {
-    document.title = `${v.name === 'not-found' ? 'Not found' : v.name[0]!.toUpperCase() + v.name.slice(1)} · codestep console`;
+    document.title = `${v.name === 'not-found' ? 'Not found' : v.name === 'api-keys' ? 'API keys' : v.name[0]!.toUpperCase() + v.name.slice(1)} · codestep console`;
   }, [v]);
   switch (v.name) {
     case 'workflows':
@@ -129,6 +131,8 @@ function Page(props: { view: View }) {
       return <ConnectionsView />;
     case 'settings':
       return <SettingsView />;
+    case 'api-keys':
+      return <ApiKeysView />;
     case 'not-found':
       return (
         <>

@@ -7,6 +7,8 @@ import { loadTraceTemplate } from './lib/trace-url.ts';
 export interface Session {
   api: Api;
   navigate(href: string): void;
+  /** Whether this session signed in with the key whose first characters are `prefix`. */
+  signedInWith(prefix: string): boolean;
 }
 
 export const SessionContext = createContext<Session | undefined>(undefined);

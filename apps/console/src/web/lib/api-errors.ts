@@ -20,9 +20,9 @@ export interface FieldPath {
   field: string;
 }
 
-/** The field path a message starts with (`name: ...`, `actions[0].code: ...`, `actions[2].inputFields[0].name: ...`). */
+/** The field path a message starts with (`name: ...`, `actions[0].code: ...`, `actions[2].inputFields[0].name: ...`, `trigger.cron: ...`). */
 export function fieldOfMessage(message: string): FieldPath | undefined {
-  const m = /^(actions\[(\d+)\](?:\.([A-Za-z]+))?|name|objectType|actions)(?![A-Za-z0-9_])[^:]*:/.exec(message);
+  const m = /^(actions\[(\d+)\](?:\.([A-Za-z]+))?|name|objectType|actions|trigger(?:\.[A-Za-z]+)?)(?![A-Za-z0-9_])[^:]*:/.exec(message);
   if (!m) return undefined;
   if (m[2] !== undefined) return { action: Number(m[2]), field: m[3] ?? 'action' };
   return { field: m[1]! };

@@ -2,7 +2,7 @@
  * Drafts of the workflow editor in localStorage, by workflow id ("new" for one not yet created):
  * a reload, a refused save or a server restart loses nothing typed. A draft is dropped once saved.
  */
-import type { WorkflowForm } from './workflow-form.ts';
+import { scheduleForm, type WorkflowForm } from './workflow-form.ts';
 
 export interface KeyValueStore {
   getItem(key: string): string | null;
@@ -16,8 +16,12 @@ export function loadDraft(store: KeyValueStore, workflowId: string): WorkflowFor
   const raw = store.getItem(key(workflowId));
   if (!raw) return undefined;
   try {
-    const parsed = JSON.parse(raw) as { form?: WorkflowForm };
-    return parsed.form && Array.isArray(parsed.form.actions) ? parsed.form : undefined;
+    const parsed = JSON.parse(raw) as { form?: WorkflowForm & { trigger?: unknown } };
+    const form = parsed.form;
+    if (!form || !Array.isArray(form.actions)) return undefined;
+    // A draft kept before the editor showed schedules carries the trigger as the API gave it.
+    const { trigger, ...rest } = form;
+    return trigger !== undefined && !rest.schedule ? { ...rest, ...(scheduleForm(trigger) ? { schedule: scheduleForm(trigger) } : {}) } : rest;
   } catch {
     return undefined;
   }

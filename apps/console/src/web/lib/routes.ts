@@ -9,6 +9,7 @@ export type View =
   | { name: 'secrets' }
   | { name: 'connections' }
   | { name: 'settings' }
+  | { name: 'api-keys' }
   | { name: 'not-found'; path: string };
 
 /** A version number of the query (0: none given). */
@@ -28,6 +29,7 @@ export function parseLocation(pathname: string, search: string): View {
   if (first === 'secrets' && parts.length === 1) return { name: 'secrets' };
   if (first === 'connections' && parts.length === 1) return { name: 'connections' };
   if (first === 'settings' && parts.length === 1) return { name: 'settings' };
+  if (first === 'api-keys' && parts.length === 1) return { name: 'api-keys' };
   return { name: 'not-found', path: pathname };
 }
 
@@ -69,6 +71,8 @@ export function hrefOf(view: View): string {
       return '/connections';
     case 'settings':
       return '/settings';
+    case 'api-keys':
+      return '/api-keys';
     case 'not-found':
       return view.path;
   }

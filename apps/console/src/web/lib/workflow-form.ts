@@ -38,8 +38,41 @@ export interface WorkflowForm {
   name: string;
   objectType: string;
   actions: ActionForm[];
-  /** The workflow's schedule trigger as the API shows it, kept as it is so a save does not drop it (the editor has no view of it yet). */
-  trigger?: Record<string, unknown>;
+  /** Its schedule trigger; absent (or kind "none"): enrolled by hand, by the API, a webhook or a HubSpot event only. */
+  schedule?: ScheduleForm;
+}
+
+/** A schedule trigger as typed: a cron expression in a time zone, or a fixed interval; what is missed while down run once or skipped. */
+export interface ScheduleForm {
+  kind: 'none' | 'cron' | 'every';
+  cron: string;
+  timezone: string;
+  every: string;
+  missed: string;
+}
+
+export const MISSED_POLICIES = ['runOnce', 'skip'] as const;
+
+export function emptySchedule(timezone = 'UTC'): ScheduleForm {
+  return { kind: 'none', cron: '0 9 * * MON-FRI', timezone, every: '1 h', missed: 'runOnce' };
+}
+
+/** The API's `trigger` of a schedule form; undefined for none (a save then removes the trigger). */
+export function triggerBody(s: ScheduleForm | undefined): Record<string, unknown> | undefined {
+  if (!s || s.kind === 'none') return undefined;
+  if (s.kind === 'every') return { type: 'schedule', every: s.every.trim(), missed: s.missed };
+  return { type: 'schedule', cron: s.cron.trim(), ...(s.timezone.trim() ? { timezone: s.timezone.trim() } : {}), missed: s.missed };
+}
+
+/** A trigger as the API shows it, as the form edits it (undefined: none). */
+export function scheduleForm(raw: unknown): ScheduleForm | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const t = raw as Record<string, unknown>;
+  if (t.type !== 'schedule') return undefined;
+  const base = emptySchedule(typeof t.timezone === 'string' && t.timezone ? t.timezone : 'UTC');
+  const missed = typeof t.missed === 'string' && t.missed ? t.missed : 'runOnce';
+  if (typeof t.every === 'string' && t.every) return { ...base, kind: 'every', every: t.every, missed };
+  return { ...base, kind: 'cron', cron: typeof t.cron === 'string' ? t.cron : '', missed };
 }
 
 export const SAMPLE_CODE = `exports.main = async (event, callback) => {
@@ -75,10 +108,11 @@ function limitValue(text: string): unknown {
 }
 
 export function toApiBody(form: WorkflowForm): Record<string, unknown> {
+  const trigger = triggerBody(form.schedule);
   return {
     name: form.name,
     objectType: form.objectType,
-    ...(form.trigger ? { trigger: form.trigger } : {}),
+    ...(trigger ? { trigger } : {}),
     actions: form.actions.map((a) => {
       const out: Record<string, unknown> = {
         id: a.id,
@@ -128,7 +162,7 @@ export function fromApi(workflow: unknown): WorkflowForm {
   return {
     name: str(w.name),
     objectType: str(w.objectType) || 'CONTACT',
-    ...(w.trigger && typeof w.trigger === 'object' ? { trigger: obj(w.trigger) } : {}),
+    ...(scheduleForm(w.trigger) ? { schedule: scheduleForm(w.trigger) } : {}),
     actions: list(w.actions).map((raw, i) => {
       const a = obj(raw);
       return {

@@ -84,13 +84,14 @@ export function ActionCard(props: ActionProps) {
   );
 }
 
-export function TextField(props: { id: string; label: string; value: string; onInput(v: string): void; error?: string | undefined; hint?: string; type?: string }) {
+export function TextField(props: { id: string; label: string; value: string; onInput(v: string): void; error?: string | undefined; hint?: string; type?: string; list?: string }) {
   return (
     <div>
       <label for={props.id}>{props.label}</label>
       <input
         id={props.id}
         type={props.type ?? 'text'}
+        list={props.list}
         value={props.value}
         onInput={(e) => props.onInput(e.currentTarget.value)}
         aria-invalid={props.error ? 'true' : undefined}

@@ -35,7 +35,9 @@ export function EnrollmentView(props: { id: string }) {
       {d ? (
         <>
           <p>
-            <Status value={d.status} /> · workflow <Link href={hrefOf({ name: 'workflow', id: d.workflowId })}>{d.workflowId}</Link> version {d.workflowVersion} · started {when(d.startedAt)}
+            <Status value={d.status} />
+            {d.dryRun ? <span class="badge dry-run"> dry run (writes held back)</span> : null} · workflow <Link href={hrefOf({ name: 'workflow', id: d.workflowId })}>{d.workflowId}</Link> version{' '}
+            {d.workflowVersion} · started {when(d.startedAt)}
             {d.finishedAt ? ` · finished ${when(d.finishedAt)}` : ''}
             {traced?.traceId ? <TraceLink traceId={traced.traceId} label="Its trace" /> : null} ·{' '}
             <button type="button" class="secondary" onClick={e.reload}>
@@ -166,12 +168,28 @@ function ExecutionItem(props: { execution: Execution }) {
   return (
     <li>
       <h3>
-        Step {x.step + 1}: <code>{x.actionId}</code> · attempt {x.attempt} · <Status value={x.status} />
+        Step {x.step + 1}: <code>{x.actionId}</code>
+        {x.workflowStep ? (
+          <>
+            {' '}
+            → <code>{x.workflowStep.name}</code>
+          </>
+        ) : null}{' '}
+        · attempt {x.attempt} · <Status value={x.status} />
+        {x.dryRun ? <span class="badge dry-run"> dry run</span> : null}
       </h3>
       <p class="muted">
         requested {when(x.requestedAt)} · finished {when(x.finishedAt)} · {x.durationMs} ms{x.retryDueAt ? ` · retry due ${when(x.retryDueAt)}` : ''}
         {x.traceId ? <TraceLink traceId={x.traceId} label="trace" /> : null}
       </p>
+      {x.workflowStep ? (
+        <p class="muted">
+          branch {x.workflowStep.branch} · depth {x.workflowStep.depth}
+          {x.workflowStep.scheduledBy ? ` · scheduled by ${x.workflowStep.scheduledBy}` : ''}
+          {x.workflowStep.dueAt ? ` · due ${when(x.workflowStep.dueAt)}` : ''}
+        </p>
+      ) : null}
+      {x.wait ? <WaitNote wait={x.wait} /> : null}
       {x.error ? (
         <p class="alert">
           {line ? <strong>Line {line.line}: </strong> : null}
@@ -186,6 +204,7 @@ function ExecutionItem(props: { execution: Execution }) {
         <Fields title="Inputs" value={x.inputFields} />
         <Fields title="Outputs" value={x.outputFields} />
       </div>
+      {x.dryRun ? <Ledger entries={x.dryRunLedger?.writes ?? []} dropped={x.dryRunLedger?.dropped ?? 0} lost={x.dryRunLedger === null} /> : null}
       <h4>
         Console ({x.logsTotal} {x.logsTotal === 1 ? 'line' : 'lines'})
       </h4>
@@ -197,6 +216,27 @@ function ExecutionItem(props: { execution: Execution }) {
       ) : null}
       <ErrorNote error={error} />
     </li>
+  );
+}
+
+const WAIT_STATES: Record<string, string> = { waiting: 'Waiting for its resume URL', resumed: 'Resumed', timed_out: 'Timed out' };
+
+/** A JsWorkflows wait: its state, when it times out, and how (and when) it ended. */
+function WaitNote(props: { wait: NonNullable<Execution['wait']> }) {
+  const w = props.wait;
+  return (
+    <p class={`wait ${w.state}`} role="note" aria-label="Wait">
+      <strong>{WAIT_STATES[w.state] ?? w.state}</strong>
+      {w.state === 'waiting' ? ` · times out ${when(w.timeoutAt)}` : ` · timeout was ${when(w.timeoutAt)}`}
+      {w.endedAt ? ` · ended ${when(w.endedAt)}` : ''}
+      {w.resumedBy ? ` · resumed by a ${w.resumedBy} to its resume URL` : ''}
+      {w.redirectUrl ? (
+        <>
+          {' '}
+          · redirects to <code>{w.redirectUrl}</code>
+        </>
+      ) : null}
+    </p>
   );
 }
 
@@ -237,6 +277,47 @@ function TraceLink(props: { traceId: string; label: string }) {
       ) : (
         <code>{props.traceId}</code>
       )}
+    </>
+  );
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
+
+/** A dry run's write ledger: the requests that would have written, none of them sent. */
+export function Ledger(props: { entries: unknown[]; dropped: number; lost: boolean }) {
+  return (
+    <>
+      <h4>Write ledger ({props.lost ? 'lost: the platform ended the action' : props.entries.length === 0 ? 'no writes' : `${props.entries.length + props.dropped} not sent`})</h4>
+      {props.entries.length ? (
+        <table class="ledger">
+          <caption class="sr-only">Writes of the dry run, in order</caption>
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">Method</th>
+              <th scope="col">URL</th>
+              <th scope="col">Details</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.entries.map((e, i) => {
+              const { method, url, ...rest } = (typeof e === 'object' && e !== null ? e : { details: e }) as Record<string, unknown>;
+              return (
+                <tr key={i}>
+                  <td>{i + 1}</td>
+                  <td>{str(method)}</td>
+                  <td>
+                    <code>{str(url)}</code>
+                  </td>
+                  <td>
+                    <pre>{JSON.stringify(rest, null, 2)}</pre>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      ) : null}
     </>
   );
 }

@@ -35,6 +35,13 @@ export interface Execution {
   requestedAt: string | null;
   finishedAt: string | null;
   retryDueAt?: string | null;
+  /** JsWorkflows: the step (method) this execution ran, its branch and chain depth, and when it was due. */
+  workflowStep?: { name: string; branch: string; depth: number; scheduledBy: string | null; dueAt: string | null };
+  /** JsWorkflows: the wait for a resume URL this step started (waiting, resumed or timed out). */
+  wait?: { state: string; timeoutAt: string | null; endedAt: string | null; resumedBy: string | null; redirectUrl: string | null };
+  /** A dry run: its writes held back (null when the platform ended the action). */
+  dryRun?: boolean;
+  dryRunLedger?: { writes: unknown[]; dropped: number } | null;
 }
 
 export interface Enrollment {
@@ -46,6 +53,7 @@ export interface Enrollment {
   error: { code: string; message: string; actionId: string } | null;
   startedAt: string | null;
   finishedAt: string | null;
+  dryRun?: boolean;
   executions: Execution[];
 }
 

@@ -1,4 +1,4 @@
-/** Running a saved workflow: enroll an object (POST /v1/workflows/{id}/enrollments), or get its webhook URL to copy. */
+/** Running a saved workflow: enroll an object (POST /v1/workflows/{id}/enrollments, optionally as a dry run), or get its webhook URL to copy. */
 import { useState } from 'preact/hooks';
 import { useSession } from '../hooks.ts';
 import { ErrorNote, Link } from '../widgets.tsx';
@@ -20,6 +20,7 @@ function Enroll(props: { workflowId: string; objectType: string }) {
   const [error, setError] = useState<Error | undefined>();
   const [enrolled, setEnrolled] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
+  const [dryRun, setDryRun] = useState(false);
   const enroll = async () => {
     setError(undefined);
     let props2: unknown;
@@ -29,8 +30,9 @@ function Enroll(props: { workflowId: string; objectType: string }) {
       return setError(new Error(`The properties are not JSON: ${e instanceof Error ? e.message : String(e)}`));
     }
     setBusy(true);
+    const query = dryRun ? '?dryRun=true' : '';
     try {
-      const out = await api.send<{ id: string }>('POST', `/v1/workflows/${encodeURIComponent(props.workflowId)}/enrollments`, {
+      const out = await api.send<{ id: string }>('POST', `/v1/workflows/${encodeURIComponent(props.workflowId)}/enrollments${query}`, {
         object: { objectType: props.objectType, objectId, properties: props2 },
       });
       setEnrolled((xs) => [out.id, ...xs].slice(0, 5));
@@ -54,6 +56,11 @@ function Enroll(props: { workflowId: string; objectType: string }) {
         </div>
       </div>
       <ErrorNote error={error} what="Not enrolled" />
+      <p class="row">
+        <label>
+          <input type="checkbox" checked={dryRun} onChange={(e) => setDryRun(e.currentTarget.checked)} /> Dry run (reads go out; writes are held back and listed in each step's write ledger)
+        </label>
+      </p>
       <p>
         <button type="button" onClick={enroll} disabled={busy}>
           {busy ? 'Enrolling…' : 'Enroll'}

@@ -11,7 +11,7 @@ import { useSession } from '../hooks.ts';
 import { failureLine, sampleTestBody, testRequestBody, type ActionTestResult } from '../lib/action-test.ts';
 import type { ActionForm } from '../lib/workflow-form.ts';
 import { ErrorNote, Status } from '../widgets.tsx';
-import { Fields, LogList } from './enrollment.tsx';
+import { Fields, Ledger, LogList } from './enrollment.tsx';
 
 export interface TestTarget {
   workflowId: string;
@@ -160,46 +160,5 @@ function TestResult(props: { result: ActionTestResult; actionId: string }) {
       <LogList logs={r.logs ?? []} label={`Console of the test of ${props.actionId}`} />
       {r.dryRun ? <Ledger entries={r.dryRunLedger?.writes ?? []} dropped={r.dryRunLedger?.dropped ?? 0} lost={r.dryRunLedger === null} /> : null}
     </section>
-  );
-}
-
-const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v));
-
-/** A dry run's write ledger: the requests that would have written, none of them sent. */
-function Ledger(props: { entries: unknown[]; dropped: number; lost: boolean }) {
-  return (
-    <>
-      <h4>Write ledger ({props.lost ? 'lost: the platform ended the action' : props.entries.length === 0 ? 'no writes' : `${props.entries.length + props.dropped} not sent`})</h4>
-      {props.entries.length ? (
-        <table class="ledger">
-          <caption class="sr-only">Writes of the dry run, in order</caption>
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Method</th>
-              <th scope="col">URL</th>
-              <th scope="col">Details</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.entries.map((e, i) => {
-              const { method, url, ...rest } = (typeof e === 'object' && e !== null ? e : { details: e }) as Record<string, unknown>;
-              return (
-                <tr key={i}>
-                  <td>{i + 1}</td>
-                  <td>{str(method)}</td>
-                  <td>
-                    <code>{str(url)}</code>
-                  </td>
-                  <td>
-                    <pre>{JSON.stringify(rest, null, 2)}</pre>
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      ) : null}
-    </>
   );
 }

@@ -14,6 +14,7 @@ import { hrefOf } from '../lib/routes.ts';
 import { ErrorNote, Link, Loading, Status } from '../widgets.tsx';
 import { ActionCard, TextField, type Choices } from './action-card.tsx';
 import { RunPanel } from './run-panel.tsx';
+import { ScheduleTrigger } from './schedule-trigger.tsx';
 import type { TestTarget } from './test-panel.tsx';
 
 interface Saved {
@@ -134,6 +135,13 @@ function EditorForm(props: { id: string; form: WorkflowForm; setForm(f: Workflow
             hint="CONTACT, COMPANY, DEAL, TICKET…"
           />
         </div>
+        <ScheduleTrigger
+          value={form.schedule}
+          onChange={(schedule) => update({ ...form, schedule })}
+          errorOf={refusal.workflowField}
+          workflowId={props.saved ? props.id : undefined}
+          savedVersion={props.saved?.version}
+        />
         <h2>Actions, in order</h2>
         {refusal.workflowField('actions') ? <p class="field-error">{refusal.workflowField('actions')}</p> : null}
         <Actions form={form} choices={choices} update={update} errorOf={refusal.actionError} testOf={(a) => testTarget(props.id, props.saved, a)} />
