@@ -51,6 +51,7 @@ export function workflowView(wf: WorkflowDefinition, state?: workflowsV1.Workflo
     name: wf.name,
     objectType: wf.objectType,
     ...(wf.trigger ? { trigger: triggerToInput(wf.trigger) } : {}),
+    ...(wf.crmProperties?.names.length ? { crmProperties: wf.crmProperties.names } : {}),
     createdAt: new Date(wf.createdAt).toISOString(),
     ...(wf.rolledBackFrom ? { rolledBackFrom: wf.rolledBackFrom } : {}),
     ...(state ? { status: state.status, statusChangedAt: state.changedAt ? new Date(state.changedAt).toISOString() : null } : {}),
@@ -148,6 +149,9 @@ export function enrollmentView(e: historyV1.EnrollmentView): Record<string, unkn
     startedAt: iso(e.startedAt),
     finishedAt: iso(e.finishedAt),
     ...(e.dryRun ? { dryRun: true } : {}),
+    ...(e.crmRead
+      ? { crmRead: { connection: e.crmRead.connection, properties: e.crmRead.names, values: e.crmRead.values, readAt: iso(e.crmRead.readAt), ...(e.crmRead.error ? { error: e.crmRead.error } : {}) } }
+      : {}),
     executions: e.executions.map(executionView),
   };
 }
@@ -207,6 +211,7 @@ function workflowsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
           requestId: requestId(req),
           limits: limits.policy,
           trigger: input.trigger,
+          ...(input.crmProperties ? { crmProperties: { names: input.crmProperties } } : {}),
         });
         return { status: 201, body: withWarnings(workflowView(wf, await c.workflows.getWorkflowState({ tenantId: req.tenantId, workflowId: wf.workflowId, version: 0 })), warnings) };
       },
@@ -252,6 +257,7 @@ function workflowsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
           actions: input.actions,
           limits: limits.policy,
           trigger: input.trigger,
+          ...(input.crmProperties ? { crmProperties: { names: input.crmProperties } } : {}),
         });
         return { status: 200, body: withWarnings(workflowView(wf, await c.workflows.getWorkflowState({ tenantId: req.tenantId, workflowId: wf.workflowId, version: 0 })), warnings) };
       },
