@@ -9,6 +9,7 @@ import { fieldMapToPlain } from '@codestep/events';
 import type { PromiseClient } from '@codestep/rpc';
 import { actionToInput, parseWorkflowInput, runtimeVersionOf, triggerToInput, type LimitBounds, type WorkflowInput } from '@codestep/workflows';
 import { checkSecretSelections, type SaveWarning } from './connections.routes.ts';
+import type { CrmPropertiesFetcher } from './hubspot/crm-properties.ts';
 import type { HistoryChanges } from './history-changes.ts';
 import { pageOf } from './paging.ts';
 import { queryEnum, queryInteger, queryTime } from './request-input.parser.ts';
@@ -187,9 +188,12 @@ function requestId(req: RouteRequest): string {
   return id;
 }
 
-/** The routes; `limitsOf` gives each tenant's limits, checked on save and carried by enrollments. */
-export function apiRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
-  return [...workflowsRoutes(c, limitsOf), ...enrollmentsRoutes(c, limitsOf), ...executionsRoutes(c)];
+/**
+ * The routes; `limitsOf` gives each tenant's limits, checked on save and carried by enrollments;
+ * `fetchCrmProperties` reads a workflow's `crmProperties` an enrolled object lacks from HubSpot.
+ */
+export function apiRoutes(c: ApiClients, limitsOf: TenantLimitsOf, fetchCrmProperties?: CrmPropertiesFetcher): Route[] {
+  return [...workflowsRoutes(c, limitsOf), ...enrollmentsRoutes(c, limitsOf, fetchCrmProperties), ...executionsRoutes(c)];
 }
 
 /** Workflows: created and updated within the tenant's limits (and secret selections, with the broker), read by id and version. */
@@ -271,14 +275,15 @@ function withWarnings(view: Record<string, unknown>, warnings: SaveWarning[]): R
 }
 
 /** Enrollments: an object enrolled in a workflow (idempotent by request id, with the tenant's limits), and their history. */
-function enrollmentsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
+function enrollmentsRoutes(c: ApiClients, limitsOf: TenantLimitsOf, fetchCrmProperties: CrmPropertiesFetcher | undefined): Route[] {
   return [
     {
       method: 'POST',
       path: '/v1/workflows/:id/enrollments',
       auth: 'tenant',
       handle: async (req) => {
-        const object = parseObject(req.body);
+        const sent = parseObject(req.body);
+        const { object, crmRead } = fetchCrmProperties ? await fetchCrmProperties({ tenantId: req.tenantId, workflowId: req.params.id!, object: sent }) : { object: sent, crmRead: undefined };
         // A dry run: every action's writes are held back and recorded (see @codestep/egress).
         const dryRun = queryEnum(req.query, 'dryRun', ['true', 'false']) === 'true';
         const { policy } = await limitsOf(req.tenantId);
@@ -286,6 +291,7 @@ function enrollmentsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
           tenantId: req.tenantId,
           workflowId: req.params.id!,
           object,
+          crmRead,
           requestId: requestId(req),
           portalId: 0,
           trigger: undefined,

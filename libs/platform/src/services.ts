@@ -12,6 +12,8 @@ import { createExecutorService } from '@codestep/executor-service';
 import {
   actionTestRoutes,
   createHubSpotObjectReader,
+  createCrmPropertiesFetcher,
+  type CrmPropertiesFetcher,
   apiKeyRoutes,
   apiRoutes,
   createTenants,
@@ -261,13 +263,15 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   await ensureHookCollection(store);
   const operator = operatorLimitsOf(config);
   const limitsOf = tenantLimitsOf(tenants, operator);
-  const hubspot = await startHubSpotApp(config, logger, { clients, store, eventLog: log, limitsOf });
+  const readObject = createHubSpotObjectReader({ credentials, apiBaseUrl: config.hubspotApiBaseUrl });
+  const fetchCrmProperties = createCrmPropertiesFetcher({ clients, readObject, clock: systemClock });
+  const hubspot = await startHubSpotApp(config, logger, { clients, store, eventLog: log, limitsOf, fetchCrmProperties });
   const batches = enrollmentBatches(clients, { store, clock: systemClock, logger: logger.child({ service: 'gateway' }), limitsOf });
   await batches.start();
   const routes = [
-    ...apiRoutes(clients, limitsOf),
+    ...apiRoutes(clients, limitsOf, fetchCrmProperties),
     ...workflowLifecycleRoutes(clients, limitsOf),
-    ...actionTestRoutes(clients, { limitsOf, readObject: createHubSpotObjectReader({ credentials, apiBaseUrl: config.hubspotApiBaseUrl }) }),
+    ...actionTestRoutes(clients, { limitsOf, readObject }),
     ...retryRoutes(clients),
     ...batches.routes,
     ...tenantLimitsRoutes(tenants, operator),
@@ -316,6 +320,7 @@ async function startHubSpotApp(
     store: DocumentStore;
     eventLog: EventLog;
     limitsOf: Parameters<typeof hookRoutes>[1]['limitsOf'];
+    fetchCrmProperties: CrmPropertiesFetcher;
   },
 ): Promise<{ routes: Route[]; stop(): Promise<void> }> {
   const settings = hubspotAppSettingsOf(config);

@@ -59,10 +59,15 @@ async function enrollEvent(deps: HubSpotRouteDeps, owner: { tenantId: string; ha
   let skipped = 0;
   for (const t of triggers) {
     const requestId = t.reenroll === 'never' ? `hubspot-trigger:${t.workflowId}:${objectType}:${e.objectId}` : `hubspot-event:${e.eventId}:${t.workflowId}`;
+    const sent = { objectType, objectId: e.objectId, properties: e.propertyName && e.propertyValue !== undefined ? { [e.propertyName]: e.propertyValue } : {} };
+    const { object, crmRead } = deps.fetchCrmProperties
+      ? await deps.fetchCrmProperties({ tenantId: owner.tenantId, workflowId: t.workflowId, object: sent, connection: owner.handle })
+      : { object: sent, crmRead: undefined };
     const enrolled = await enrollOne(deps, {
       tenantId: owner.tenantId,
       workflowId: t.workflowId,
-      object: { objectType, objectId: e.objectId, properties: e.propertyName && e.propertyValue !== undefined ? { [e.propertyName]: e.propertyValue } : {} },
+      object,
+      crmRead,
       requestId,
       portalId: e.portalId,
       trigger: undefined,
