@@ -13,6 +13,9 @@ import {
   actionTestRoutes,
   createHubSpotObjectReader,
   createCrmPropertiesFetcher,
+  createCrmPrefetcher,
+  createHubSpotBatchReader,
+  type CrmPrefetcher,
   type CrmPropertiesFetcher,
   apiKeyRoutes,
   apiRoutes,
@@ -265,7 +268,8 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   const limitsOf = tenantLimitsOf(tenants, operator);
   const readObject = createHubSpotObjectReader({ credentials, apiBaseUrl: config.hubspotApiBaseUrl });
   const fetchCrmProperties = createCrmPropertiesFetcher({ clients, readObject, clock: systemClock });
-  const hubspot = await startHubSpotApp(config, logger, { clients, store, eventLog: log, limitsOf, fetchCrmProperties });
+  const prefetchCrmProperties = createCrmPrefetcher({ clients, readBatch: createHubSpotBatchReader({ credentials, apiBaseUrl: config.hubspotApiBaseUrl }) });
+  const hubspot = await startHubSpotApp(config, logger, { clients, store, eventLog: log, limitsOf, fetchCrmProperties, prefetchCrmProperties });
   const batches = enrollmentBatches(clients, { store, clock: systemClock, logger: logger.child({ service: 'gateway' }), limitsOf });
   await batches.start();
   const routes = [
@@ -321,6 +325,7 @@ async function startHubSpotApp(
     eventLog: EventLog;
     limitsOf: Parameters<typeof hookRoutes>[1]['limitsOf'];
     fetchCrmProperties: CrmPropertiesFetcher;
+    prefetchCrmProperties: CrmPrefetcher;
   },
 ): Promise<{ routes: Route[]; stop(): Promise<void> }> {
   const settings = hubspotAppSettingsOf(config);

@@ -324,6 +324,25 @@ describe('codestep as a HubSpot app (workflow action, callbacks, webhooks, the p
     const viaWebhook = await enrollmentOf((await enrolledFor(id))[0]!.id);
     assert.deepEqual(viaWebhook.crmRead.values, { email: 'linus@example.com', firstname: 'Linus' });
     assert.deepEqual(viaWebhook.executions[0].outputFields, { email: 'linus@example.com', firstname: 'Linus' });
+
+    // A delivery of several events: their records read in one batch read, not one GET each.
+    const trio = ['Ken', 'Barbara', 'Edsger'].map((firstname) => fake.seed('contacts', { email: `${firstname.toLowerCase()}@example.com`, firstname }));
+    const readsBefore = fake.requests.filter((q) => q.path.startsWith('/crm/v3/objects/contacts')).length;
+    const delivery = await fake.app.sendWebhooks(
+      `${platform.url}/integrations/hubspot/webhooks`,
+      trio.map((c) => fake.app.webhookEvent({ subscriptionType: 'contact.creation', objectId: Number(c.id) })),
+      { clientId: APP.clientId },
+    );
+    assert.equal(delivery.status, 200, delivery.body);
+    const reads = fake.requests.filter((q) => q.path.startsWith('/crm/v3/objects/contacts')).slice(readsBefore);
+    assert.deepEqual(
+      reads.map((q) => `${q.method} ${q.path}`),
+      ['POST /crm/v3/objects/contacts/batch/read'],
+    );
+    for (const c of trio) {
+      const view = await enrollmentOf((await enrolledFor(c.id))[0]!.id);
+      assert.deepEqual(view.crmRead.values, { email: c.properties.email, firstname: c.properties.firstname });
+    }
   });
 
   it('rebuilds the portal index and the HubSpot triggers (with every other projection) from the log, equal to the live ones', async () => {

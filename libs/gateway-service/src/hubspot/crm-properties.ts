@@ -12,7 +12,15 @@
 import type { CrmPropertiesRead, WorkflowDefinition } from '@codestep/contracts';
 import { CodestepError } from '@codestep/core';
 import type { ApiClients } from '../api.routes.ts';
-import type { HubSpotObjectReader } from './hubspot-object.reader.ts';
+import { MAX_BATCH_READ, type HubSpotBatchReader, type HubSpotObjectReader } from './hubspot-object.reader.ts';
+
+/** What one batch read got: the properties asked for, and each record HubSpot has (by id). */
+export interface BatchRead {
+  connection: string;
+  objectType: string;
+  names: string[];
+  records: Map<string, Record<string, string>>;
+}
 
 export interface CrmObjectInput {
   objectType: string;
@@ -32,6 +40,8 @@ export type CrmPropertiesFetcher = (input: {
   connection?: string | undefined;
   /** The workflow's head, when the caller has it already. */
   workflow?: WorkflowDefinition | undefined;
+  /** Read already with others of its type in one batch ({@link CrmPrefetcher}): used when it covers the object. */
+  batch?: BatchRead | undefined;
 }) => Promise<{ object: CrmObjectInput; crmRead?: CrmPropertiesRead }>;
 
 /** The properties of `wf` that `object` lacks. */
@@ -40,7 +50,7 @@ export function missingProperties(wf: Pick<WorkflowDefinition, 'crmProperties'>,
 }
 
 export function createCrmPropertiesFetcher(deps: { clients: Pick<ApiClients, 'workflows' | 'credentials'>; readObject: HubSpotObjectReader; clock: () => number }): CrmPropertiesFetcher {
-  return async ({ tenantId, workflowId, object, connection, workflow }) => {
+  return async ({ tenantId, workflowId, object, connection, workflow, batch }) => {
     const wf = workflow ?? (await deps.clients.workflows.getWorkflow({ tenantId, workflowId, version: 0 }));
     const names = missingProperties(wf, object);
     if (!names.length) return { object };
@@ -50,6 +60,12 @@ export function createCrmPropertiesFetcher(deps: { clients: Pick<ApiClients, 'wo
       if (!connections.some((c) => c.provider === 'hubspot')) return { object };
     }
     const readAt = deps.clock();
+    if (batch && batch.connection === connection && batch.objectType === object.objectType && names.every((n) => batch.names.includes(n))) {
+      const record = batch.records.get(object.objectId);
+      if (!record) return { object, crmRead: { connection, names, values: {}, readAt, error: `HubSpot has no ${object.objectType} record ${object.objectId} (read with connection "${connection}")` } };
+      const values = Object.fromEntries(names.filter((n) => record[n] !== undefined).map((n) => [n, record[n]!]));
+      return { object: { ...object, properties: { ...values, ...object.properties } }, crmRead: { connection, names, values, readAt, error: '' } };
+    }
     try {
       const read = await deps.readObject({
         tenantId,
@@ -65,5 +81,73 @@ export function createCrmPropertiesFetcher(deps: { clients: Pick<ApiClients, 'wo
       if (!(error instanceof CodestepError)) throw error;
       return { object, crmRead: { connection: connection ?? '', names, values: {}, readAt, error: error.message } };
     }
+  };
+}
+
+/** One object a batch of enrollments (a webhook delivery) is about to enroll into a workflow. */
+export interface PlannedEnrollment {
+  tenantId: string;
+  connection: string;
+  workflowId: string;
+  object: CrmObjectInput;
+}
+
+/**
+ * Reads, ahead of a batch of enrollments, what their workflows' `crmProperties` need: one batch
+ * read per tenant, connection and object type (up to {@link MAX_BATCH_READ} records a request)
+ * wherever several objects need some. Answers the batch read covering each planned enrollment
+ * (by its index); a batch that fails is left out, and those enrollments read one by one.
+ */
+export type CrmPrefetcher = (planned: readonly PlannedEnrollment[]) => Promise<Map<number, BatchRead>>;
+
+export function createCrmPrefetcher(deps: { clients: Pick<ApiClients, 'workflows'>; readBatch: HubSpotBatchReader }): CrmPrefetcher {
+  return async (planned) => {
+    const workflows = new Map<string, Promise<WorkflowDefinition | undefined>>();
+    const workflowOf = (tenantId: string, workflowId: string) => {
+      const key = JSON.stringify([tenantId, workflowId]);
+      if (!workflows.has(key))
+        workflows.set(
+          key,
+          deps.clients.workflows.getWorkflow({ tenantId, workflowId, version: 0 }).catch(() => undefined),
+        );
+      return workflows.get(key)!;
+    };
+    const groups = new Map<string, { p: PlannedEnrollment; names: Set<string>; ids: Set<string>; members: number[] }>();
+    for (const [i, p] of planned.entries()) {
+      const wf = await workflowOf(p.tenantId, p.workflowId);
+      const names = wf ? missingProperties(wf, p.object) : [];
+      if (!names.length || !p.object.objectType) continue;
+      const key = JSON.stringify([p.tenantId, p.connection, p.object.objectType]);
+      const g = groups.get(key) ?? { p, names: new Set<string>(), ids: new Set<string>(), members: [] };
+      names.forEach((n) => g.names.add(n));
+      g.ids.add(p.object.objectId);
+      g.members.push(i);
+      groups.set(key, g);
+    }
+    const out = new Map<number, BatchRead>();
+    for (const g of groups.values()) {
+      if (g.ids.size < 2) continue;
+      const ids = [...g.ids];
+      const records = new Map<string, Record<string, string>>();
+      try {
+        for (let i = 0; i < ids.length; i += MAX_BATCH_READ) {
+          const got = await deps.readBatch({
+            tenantId: g.p.tenantId,
+            objectType: g.p.object.objectType,
+            objectIds: ids.slice(i, i + MAX_BATCH_READ),
+            properties: [...g.names],
+            connection: g.p.connection,
+            purpose: 'crm-properties:batch',
+          });
+          for (const [id, props] of got) records.set(id, props);
+        }
+      } catch (error) {
+        if (error instanceof CodestepError) continue;
+        throw error;
+      }
+      const read: BatchRead = { connection: g.p.connection, objectType: g.p.object.objectType, names: [...g.names], records };
+      for (const m of g.members) out.set(m, read);
+    }
+    return out;
   };
 }

@@ -24,7 +24,7 @@ import { historyChangesOf, readUntil } from '../history-changes.ts';
 import { parseJsonBody } from '../request-input.parser.ts';
 import type { Route, RouteRequest } from '../router.ts';
 import type { TenantLimitsOf } from '../tenant-limits.routes.ts';
-import type { CrmPropertiesFetcher } from './crm-properties.ts';
+import type { CrmPrefetcher, CrmPropertiesFetcher } from './crm-properties.ts';
 import { CALLBACKS, callbackOutcome, ensureCallbackCollection, moveCallback, outputFieldsOf, type CallbackDoc } from './hubspot-callbacks.ts';
 import { verifyHubSpotSignature } from './hubspot-signature.ts';
 import type { HubSpotAppSettings } from './hubspot.settings.ts';
@@ -42,6 +42,8 @@ export interface HubSpotRouteDeps {
   settings: HubSpotAppSettings | undefined;
   /** Reads workflows' `crmProperties` from HubSpot before they enroll (`./crm-properties.ts`); absent: nothing read. */
   fetchCrmProperties?: CrmPropertiesFetcher;
+  /** Batch-reads what several enrollments of one webhook delivery need (`./crm-properties.ts`). */
+  prefetchCrmProperties?: CrmPrefetcher;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
