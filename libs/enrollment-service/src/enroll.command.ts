@@ -80,7 +80,18 @@ export function createEnrollCommand(deps: EnrollCommandDeps): EnrollCommand {
       wf,
       startEnrollment(
         wf,
-        { tenantId: req.tenantId, enrollmentId, object, portalId: req.portalId, trigger: req.trigger, limits, requestId: req.requestId || undefined, hubspot: req.hubspot, dryRun: req.dryRun },
+        {
+          tenantId: req.tenantId,
+          enrollmentId,
+          object,
+          portalId: req.portalId,
+          trigger: req.trigger,
+          limits,
+          requestId: req.requestId || undefined,
+          hubspot: req.hubspot,
+          dryRun: req.dryRun,
+          crmRead: req.crmRead,
+        },
         clock(),
       ),
     );

@@ -143,15 +143,29 @@ function published(reservation: VersionReservation): WorkflowDefinition {
   const env = envelopesOf(reservation)[0];
   if (env?.event.$case !== 'workflowPublished' || !env.event.value.workflow) throw new Error(`reservation ${reservation.workflowId}@${reservation.version} holds no WorkflowPublished`);
   // Decoded, an absent optional field is an own `undefined`; stored, it is no field: answer as stored.
-  const { rolledBackFrom, trigger, ...definition } = env.event.value.workflow;
-  return { ...definition, ...(rolledBackFrom ? { rolledBackFrom } : {}), ...(trigger ? { trigger } : {}) };
+  const { rolledBackFrom, trigger, crmProperties, ...definition } = env.event.value.workflow;
+  return { ...definition, ...(rolledBackFrom ? { rolledBackFrom } : {}), ...(trigger ? { trigger } : {}), ...(crmProperties ? { crmProperties } : {}) };
 }
 
 const triggerInput = (t: WorkflowDefinition['trigger']) => (t ? triggerToInput(t) : undefined);
 
+/** A request's or a saved version's fields as the body the rules check. */
+const bodyOf = (x: Pick<WorkflowDefinition, 'name' | 'objectType' | 'actions' | 'trigger' | 'crmProperties'>) => ({
+  name: x.name,
+  objectType: x.objectType,
+  actions: x.actions.map(actionToInput),
+  trigger: triggerInput(x.trigger),
+  crmProperties: x.crmProperties?.names,
+});
+
 /** A parsed body as a definition's fields (the trigger only when there is one, as stored). */
-const definitionOf = (input: WorkflowInput): Pick<WorkflowDefinition, 'name' | 'objectType' | 'actions' | 'trigger'> =>
-  input.trigger ? { name: input.name, objectType: input.objectType, actions: input.actions, trigger: input.trigger } : { name: input.name, objectType: input.objectType, actions: input.actions };
+const definitionOf = (input: WorkflowInput): Pick<WorkflowDefinition, 'name' | 'objectType' | 'actions' | 'trigger' | 'crmProperties'> => ({
+  name: input.name,
+  objectType: input.objectType,
+  actions: input.actions,
+  ...(input.trigger ? { trigger: input.trigger } : {}),
+  ...(input.crmProperties?.length ? { crmProperties: { names: input.crmProperties } } : {}),
+});
 
 /** A version's events applied to the workflows and schedules projections (the caller reads its write). */
 async function applyPublished(store: DocumentStore, reservation: VersionReservation): Promise<void> {
@@ -217,10 +231,7 @@ export function createWorkflowCommands(deps: WorkflowCommandsDeps): WorkflowComm
   return {
     async createWorkflow(req) {
       if (!req.tenantId) throw new ValidationError('tenant_id is required');
-      const input = parse(
-        { name: req.name, objectType: req.objectType, actions: req.actions.map(actionToInput), trigger: triggerInput(req.trigger) },
-        actionBounds(boundPolicy(req.limits, deps.limits), deps.limits),
-      );
+      const input = parse(bodyOf(req), actionBounds(boundPolicy(req.limits, deps.limits), deps.limits));
       const workflowId = req.requestId ? deterministicId('wf', req.tenantId, req.requestId) : newId('wf');
       if (await repository.headVersion(req.tenantId, workflowId)) return repository.load(req.tenantId, workflowId, 1);
       const wf: WorkflowDefinition = { workflowId, version: 1, ...input, createdAt: clock() };
@@ -230,7 +241,7 @@ export function createWorkflowCommands(deps: WorkflowCommandsDeps): WorkflowComm
       if (!req.tenantId) throw new ValidationError('tenant_id is required');
       const bounds = actionBounds(boundPolicy(req.limits, deps.limits), deps.limits);
       return publishVersion(req.tenantId, req.workflowId, (current) => {
-        const input = parse({ name: req.name || current.name, objectType: req.objectType || current.objectType, actions: req.actions.map(actionToInput), trigger: triggerInput(req.trigger) }, bounds);
+        const input = parse(bodyOf({ ...req, name: req.name || current.name, objectType: req.objectType || current.objectType }), bounds);
         return { workflowId: current.workflowId, version: 0, ...input, createdAt: clock() };
       });
     },
@@ -244,7 +255,7 @@ export function createWorkflowCommands(deps: WorkflowCommandsDeps): WorkflowComm
       const bounds = actionBounds(boundPolicy(req.limits, deps.limits), deps.limits);
       return publishVersion(req.tenantId, req.workflowId, (current) => {
         // Checked again: the tenant's ceilings may have been lowered since that version was saved.
-        const input = parse({ name: target.name, objectType: target.objectType, actions: target.actions.map(actionToInput), trigger: triggerInput(target.trigger) }, bounds);
+        const input = parse(bodyOf(target), bounds);
         return { workflowId: current.workflowId, version: 0, ...input, createdAt: clock(), rolledBackFrom: target.version };
       });
     },

@@ -9,6 +9,7 @@ import { fieldMapToPlain } from '@codestep/events';
 import type { PromiseClient } from '@codestep/rpc';
 import { actionToInput, parseWorkflowInput, runtimeVersionOf, triggerToInput, type LimitBounds, type WorkflowInput } from '@codestep/workflows';
 import { checkSecretSelections, type SaveWarning } from './connections.routes.ts';
+import type { CrmPropertiesFetcher } from './hubspot/crm-properties.ts';
 import type { HistoryChanges } from './history-changes.ts';
 import { decodeCursor, encodeCursor, pageOf } from './paging.ts';
 import { queryEnum, queryInteger, queryTime } from './request-input.parser.ts';
@@ -51,6 +52,7 @@ export function workflowView(wf: WorkflowDefinition, state?: workflowsV1.Workflo
     name: wf.name,
     objectType: wf.objectType,
     ...(wf.trigger ? { trigger: triggerToInput(wf.trigger) } : {}),
+    ...(wf.crmProperties?.names.length ? { crmProperties: wf.crmProperties.names } : {}),
     createdAt: new Date(wf.createdAt).toISOString(),
     ...(wf.rolledBackFrom ? { rolledBackFrom: wf.rolledBackFrom } : {}),
     ...(state ? { status: state.status, statusChangedAt: state.changedAt ? new Date(state.changedAt).toISOString() : null } : {}),
@@ -148,6 +150,9 @@ export function enrollmentView(e: historyV1.EnrollmentView): Record<string, unkn
     startedAt: iso(e.startedAt),
     finishedAt: iso(e.finishedAt),
     ...(e.dryRun ? { dryRun: true } : {}),
+    ...(e.crmRead
+      ? { crmRead: { connection: e.crmRead.connection, properties: e.crmRead.names, values: e.crmRead.values, readAt: iso(e.crmRead.readAt), ...(e.crmRead.error ? { error: e.crmRead.error } : {}) } }
+      : {}),
     executions: e.executions.map(executionView),
   };
 }
@@ -183,9 +188,12 @@ function requestId(req: RouteRequest): string {
   return id;
 }
 
-/** The routes; `limitsOf` gives each tenant's limits, checked on save and carried by enrollments. */
-export function apiRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
-  return [...workflowsRoutes(c, limitsOf), ...enrollmentsRoutes(c, limitsOf), ...executionsRoutes(c)];
+/**
+ * The routes; `limitsOf` gives each tenant's limits, checked on save and carried by enrollments;
+ * `fetchCrmProperties` reads a workflow's `crmProperties` an enrolled object lacks from HubSpot.
+ */
+export function apiRoutes(c: ApiClients, limitsOf: TenantLimitsOf, fetchCrmProperties?: CrmPropertiesFetcher): Route[] {
+  return [...workflowsRoutes(c, limitsOf), ...enrollmentsRoutes(c, limitsOf, fetchCrmProperties), ...executionsRoutes(c)];
 }
 
 /** Workflows: created and updated within the tenant's limits (and secret selections, with the broker), read by id and version. */
@@ -207,6 +215,7 @@ function workflowsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
           requestId: requestId(req),
           limits: limits.policy,
           trigger: input.trigger,
+          ...(input.crmProperties ? { crmProperties: { names: input.crmProperties } } : {}),
         });
         return { status: 201, body: withWarnings(workflowView(wf, await c.workflows.getWorkflowState({ tenantId: req.tenantId, workflowId: wf.workflowId, version: 0 })), warnings) };
       },
@@ -252,6 +261,7 @@ function workflowsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
           actions: input.actions,
           limits: limits.policy,
           trigger: input.trigger,
+          ...(input.crmProperties ? { crmProperties: { names: input.crmProperties } } : {}),
         });
         return { status: 200, body: withWarnings(workflowView(wf, await c.workflows.getWorkflowState({ tenantId: req.tenantId, workflowId: wf.workflowId, version: 0 })), warnings) };
       },
@@ -265,14 +275,15 @@ function withWarnings(view: Record<string, unknown>, warnings: SaveWarning[]): R
 }
 
 /** Enrollments: an object enrolled in a workflow (idempotent by request id, with the tenant's limits), and their history. */
-function enrollmentsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
+function enrollmentsRoutes(c: ApiClients, limitsOf: TenantLimitsOf, fetchCrmProperties: CrmPropertiesFetcher | undefined): Route[] {
   return [
     {
       method: 'POST',
       path: '/v1/workflows/:id/enrollments',
       auth: 'tenant',
       handle: async (req) => {
-        const object = parseObject(req.body);
+        const sent = parseObject(req.body);
+        const { object, crmRead } = fetchCrmProperties ? await fetchCrmProperties({ tenantId: req.tenantId, workflowId: req.params.id!, object: sent }) : { object: sent, crmRead: undefined };
         // A dry run: every action's writes are held back and recorded (see @codestep/egress).
         const dryRun = queryEnum(req.query, 'dryRun', ['true', 'false']) === 'true';
         const { policy } = await limitsOf(req.tenantId);
@@ -280,6 +291,7 @@ function enrollmentsRoutes(c: ApiClients, limitsOf: TenantLimitsOf): Route[] {
           tenantId: req.tenantId,
           workflowId: req.params.id!,
           object,
+          crmRead,
           requestId: requestId(req),
           portalId: 0,
           trigger: undefined,

@@ -12,6 +12,7 @@ export { checkSecretSelections, connectionRoutes, connectionView } from './conne
 export { ensureHookCollection, hookRoutes, type HookOptions } from './hooks.routes.ts';
 export { resumeRoutes } from './resume.routes.ts';
 export { hubspotActionRoutes, WORKFLOW_INPUT, type HubSpotRouteDeps } from './hubspot/hubspot-actions.routes.ts';
+export { createCrmPrefetcher, createCrmPropertiesFetcher, missingProperties, type CrmPrefetcher, type CrmPropertiesFetcher } from './hubspot/crm-properties.ts';
 export { hubspotWebhookRoutes, MAX_WEBHOOK_BATCH } from './hubspot/hubspot-webhooks.routes.ts';
 export { followTriggers, hubspotTriggerRoutes, hubspotTriggersProjection } from './hubspot/hubspot-triggers.ts';
 export { CALLBACKS, startCallbackCompleter, type CallbackDoc } from './hubspot/hubspot-callbacks.ts';
@@ -19,7 +20,7 @@ export { verifyHubSpotSignature, MAX_SIGNATURE_AGE_MS } from './hubspot/hubspot-
 export type { HubSpotAppSettings } from './hubspot/hubspot.settings.ts';
 export { hubspotActionDefinition, publishHubSpotAction, type ActionDefinitionInput, type ActionFieldSpec } from './hubspot/hubspot-action.definition.ts';
 export { actionTestRoutes, parseTestInput, type ActionTestOptions } from './action-test.routes.ts';
-export { createHubSpotObjectReader, type HubSpotObjectReader, type HubSpotObjectReaderDeps } from './hubspot/hubspot-object.reader.ts';
+export { createHubSpotBatchReader, createHubSpotObjectReader, type HubSpotBatchReader, type HubSpotObjectReader, type HubSpotObjectReaderDeps } from './hubspot/hubspot-object.reader.ts';
 export { MAX_RETRY_JOB, RETRY_VERSIONS, retryRoutes } from './retry.routes.ts';
 export { clientConfigRoutes, traceTemplateProblem, type ClientConfig } from './client-config.routes.ts';
 export { MAX_BATCH_BYTES, MAX_BATCH_ROWS, enrollmentBatches, parseBatch, type EnrollmentBatches, type EnrollmentBatchOptions } from './enrollment-batch.ts';

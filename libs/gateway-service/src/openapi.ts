@@ -398,6 +398,13 @@ function workflowSchemas(): Record<string, unknown> {
         objectType: OBJECT_TYPE_SCHEMA,
         actions: { type: 'array', items: ref('Action') },
         trigger: ref('ScheduleTrigger'),
+        crmProperties: {
+          type: 'array',
+          maxItems: 100,
+          items: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$' },
+          description:
+            "HubSpot properties the actions need (internal names, e.g. email, firstname). An enrollment whose object lacks some of them, in an account with a HubSpot connection, reads them from HubSpot with that connection's token before the first action; what was read is the enrollment's crmRead",
+        },
       },
     },
     Workflow: {
@@ -468,6 +475,17 @@ function historySchemas(): Record<string, unknown> {
         status: { enum: ['running', 'completed', 'failed'] },
         error: { type: ['object', 'null'] },
         dryRun: { type: 'boolean', description: 'Started with ?dryRun=true (absent otherwise)' },
+        crmRead: {
+          type: 'object',
+          description: "The workflow's crmProperties the object lacked, read from HubSpot before the first action (absent: nothing read)",
+          properties: {
+            connection: { type: 'string', description: 'The HubSpot connection whose token read them' },
+            properties: { type: 'array', items: { type: 'string' }, description: 'The properties asked for' },
+            values: { type: 'object', additionalProperties: { type: 'string' }, description: 'Those HubSpot had a value for (also in object.properties)' },
+            readAt: { type: ['string', 'null'], format: 'date-time' },
+            error: { type: 'string', description: 'Why they could not be read; the enrollment ran with the object as it came' },
+          },
+        },
         executions: { type: 'array', items: ref('Execution') },
       },
     },

@@ -107,6 +107,7 @@ export function createHistoryQueries(root: DocumentStore): HistoryQueries {
       finishedAt: d.finishedAt,
       failedActionId: d.failedActionId,
       ...(d.dryRun ? { dryRun: true } : {}),
+      ...(d.crmRead ? { crmRead: d.crmRead } : {}),
     };
   }
 

@@ -32,6 +32,8 @@ export interface EnrollmentDoc {
   retries?: number;
   /** Started with `?dryRun=true` (absent: a real run). */
   dryRun?: boolean;
+  /** The workflow's `crmProperties` read from HubSpot before the first action (absent: none read). */
+  crmRead?: { connection: string; names: string[]; values: Record<string, string>; readAt: number; error: string };
   eventIds: string[];
 }
 
@@ -165,6 +167,17 @@ export function applyToEnrollment(doc: EnrollmentDoc | undefined, env: Envelope)
         startedAt: env.occurredAt,
         finishedAt: 0,
         ...(e.value.dryRun ? { dryRun: true } : {}),
+        ...(e.value.crmRead
+          ? {
+              crmRead: {
+                connection: e.value.crmRead.connection,
+                names: [...e.value.crmRead.names],
+                values: { ...e.value.crmRead.values },
+                readAt: e.value.crmRead.readAt,
+                error: e.value.crmRead.error,
+              },
+            }
+          : {}),
         eventIds: [env.eventId],
       };
     case 'enrollmentCompleted':

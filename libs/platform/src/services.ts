@@ -12,6 +12,11 @@ import { createExecutorService } from '@codestep/executor-service';
 import {
   actionTestRoutes,
   createHubSpotObjectReader,
+  createCrmPropertiesFetcher,
+  createCrmPrefetcher,
+  createHubSpotBatchReader,
+  type CrmPrefetcher,
+  type CrmPropertiesFetcher,
   apiKeyRoutes,
   apiRoutes,
   createTenants,
@@ -261,13 +266,16 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   await ensureHookCollection(store);
   const operator = operatorLimitsOf(config);
   const limitsOf = tenantLimitsOf(tenants, operator);
-  const hubspot = await startHubSpotApp(config, logger, { clients, store, eventLog: log, limitsOf });
+  const readObject = createHubSpotObjectReader({ credentials, apiBaseUrl: config.hubspotApiBaseUrl });
+  const fetchCrmProperties = createCrmPropertiesFetcher({ clients, readObject, clock: systemClock });
+  const prefetchCrmProperties = createCrmPrefetcher({ clients, readBatch: createHubSpotBatchReader({ credentials, apiBaseUrl: config.hubspotApiBaseUrl }) });
+  const hubspot = await startHubSpotApp(config, logger, { clients, store, eventLog: log, limitsOf, fetchCrmProperties, prefetchCrmProperties });
   const batches = enrollmentBatches(clients, { store, clock: systemClock, logger: logger.child({ service: 'gateway' }), limitsOf });
   await batches.start();
   const routes = [
-    ...apiRoutes(clients, limitsOf),
+    ...apiRoutes(clients, limitsOf, fetchCrmProperties),
     ...workflowLifecycleRoutes(clients, limitsOf),
-    ...actionTestRoutes(clients, { limitsOf, readObject: createHubSpotObjectReader({ credentials, apiBaseUrl: config.hubspotApiBaseUrl }) }),
+    ...actionTestRoutes(clients, { limitsOf, readObject }),
     ...retryRoutes(clients),
     ...batches.routes,
     ...tenantLimitsRoutes(tenants, operator),
@@ -316,6 +324,8 @@ async function startHubSpotApp(
     store: DocumentStore;
     eventLog: EventLog;
     limitsOf: Parameters<typeof hookRoutes>[1]['limitsOf'];
+    fetchCrmProperties: CrmPropertiesFetcher;
+    prefetchCrmProperties: CrmPrefetcher;
   },
 ): Promise<{ routes: Route[]; stop(): Promise<void> }> {
   const settings = hubspotAppSettingsOf(config);

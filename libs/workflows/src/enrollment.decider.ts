@@ -4,7 +4,19 @@
  * earlier outputs), so no other state is needed, and every id is derived from its inputs, so a
  * redelivered input yields the very same events (downstream deduplicates by event id).
  */
-import type { ActionContext, ActionDefinition, CrmObject, ErrorInfo, FieldMap, FieldValue, HubSpotOrigin, LimitPolicy, TriggerPayload, WorkflowDefinition } from '@codestep/contracts';
+import type {
+  ActionContext,
+  ActionDefinition,
+  CrmObject,
+  CrmPropertiesRead,
+  ErrorInfo,
+  FieldMap,
+  FieldValue,
+  HubSpotOrigin,
+  LimitPolicy,
+  TriggerPayload,
+  WorkflowDefinition,
+} from '@codestep/contracts';
 import { CodestepError, deterministicId } from '@codestep/core';
 import { envelope, fieldValue, type Envelope, type EventOf } from '@codestep/events';
 import { effectiveLimits } from './execution-limits.ts';
@@ -45,6 +57,8 @@ export interface StartCommand {
   hubspot?: HubSpotOrigin | undefined;
   /** A dry run (`?dryRun=true`): marked on EnrollmentStarted and on every action's context. */
   dryRun?: boolean | undefined;
+  /** The workflow's `crmProperties` read from HubSpot before the start, carried by EnrollmentStarted. */
+  crmRead?: CrmPropertiesRead | undefined;
 }
 
 /**
@@ -74,6 +88,7 @@ export function startEnrollment(wf: WorkflowDefinition, cmd: StartCommand, now: 
         ...(cmd.requestId ? { requestId: cmd.requestId } : {}),
         hubspot: cmd.hubspot,
         ...(cmd.dryRun ? { dryRun: true } : {}),
+        ...(cmd.crmRead ? { crmRead: cmd.crmRead } : {}),
       },
     },
   );

@@ -26,6 +26,16 @@ describe('workflow definition', () => {
     assert.equal(refusedField({ name: 'ok', objectType: 'CONTACT\u0000', actions: [action] }).field, 'objectType');
   });
 
+  it('takes crmProperties as HubSpot property names, each once, and refuses anything else naming the entry', () => {
+    assert.deepEqual(parseWorkflowInput({ name: 'ok', actions: [action], crmProperties: ['email', 'firstname', 'email'] }).crmProperties, ['email', 'firstname']);
+    assert.equal(parseWorkflowInput({ name: 'ok', actions: [action] }).crmProperties, undefined);
+    assert.equal(refusedField({ name: 'ok', actions: [action], crmProperties: 'email' }).field, 'crmProperties');
+    const bad = refusedField({ name: 'ok', actions: [action], crmProperties: ['email', 'first name'] });
+    assert.equal(bad.field, 'crmProperties[1]');
+    assert.match(bad.message, /internal name.*"first name"/);
+    assert.match(refusedField({ name: 'ok', actions: [action], crmProperies: ['email'] }).message, /did you mean "crmProperties"/);
+  });
+
   it('keeps names that merely look like markup: they are escaped where shown, not refused', () => {
     assert.equal(parseWorkflowInput({ name: '<img src=x onerror=alert(1)>', actions: [action] }).name, '<img src=x onerror=alert(1)>');
   });

@@ -32,7 +32,13 @@ export interface WorkflowInput {
   actions: ActionDefinition[];
   /** A schedule trigger (`./schedule-trigger.ts`), when the body has one. */
   trigger?: WorkflowTrigger;
+  /** CRM properties read from HubSpot before the first action when the object lacks them. */
+  crmProperties?: string[];
 }
+
+/** At most this many `crmProperties` (HubSpot reads a record's properties in one request). */
+export const MAX_CRM_PROPERTIES = 100;
+const PROPERTY_NAME = /^[a-z0-9_][a-z0-9_.-]{0,99}$/i;
 
 type Json = Record<string, unknown>;
 
@@ -42,7 +48,7 @@ type Json = Record<string, unknown>;
  * accepted and ignored, so what was read can be sent back.
  */
 export const KNOWN_FIELDS = {
-  workflow: ['name', 'objectType', 'actions', 'trigger', 'id', 'version', 'createdAt', 'status', 'statusChangedAt', 'rolledBackFrom', 'requestId', 'schedule'],
+  workflow: ['name', 'objectType', 'actions', 'trigger', 'crmProperties', 'id', 'version', 'createdAt', 'status', 'statusChangedAt', 'rolledBackFrom', 'requestId', 'schedule'],
   // runtimeVersion: the runtime versions' field (h/runtimes), known here so a merge keeps accepting it.
   action: ['id', 'name', 'runtime', 'runtimeVersion', 'code', 'inputFields', 'outputFields', 'secrets', 'connections', 'timeoutMs', 'memoryMb'],
   inputField: ['name', 'value', 'property', 'fromAction'],
@@ -109,7 +115,22 @@ export function parseWorkflowInput(body: unknown, bounds: LimitBounds = DEFAULT_
     actions.push(action);
   });
   const trigger = parseTrigger(body.trigger, schedule);
-  return trigger ? { name, objectType, actions, trigger } : { name, objectType, actions };
+  const crmProperties = parseCrmProperties(body.crmProperties);
+  return { name, objectType, actions, ...(trigger ? { trigger } : {}), ...(crmProperties.length ? { crmProperties } : {}) };
+}
+
+/** `crmProperties`: HubSpot property names (`email`, `hs_lead_status`), each once. */
+function parseCrmProperties(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) fail('crmProperties', 'must be an array of HubSpot property names, like ["email", "firstname"]');
+  if (v.length > MAX_CRM_PROPERTIES) fail('crmProperties', `at most ${MAX_CRM_PROPERTIES} properties; this has ${v.length}`);
+  const out: string[] = [];
+  v.forEach((name: unknown, i) => {
+    if (typeof name !== 'string' || !PROPERTY_NAME.test(name))
+      fail(`crmProperties[${i}]`, `must be a HubSpot property's internal name (letters, digits, _ . -), like "email"; got ${JSON.stringify(name)}`);
+    if (!out.includes(name)) out.push(name);
+  });
+  return out;
 }
 
 /**

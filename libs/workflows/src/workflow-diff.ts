@@ -73,7 +73,15 @@ export function diffWorkflows(a: WorkflowDefinition, b: WorkflowDefinition): Wor
 /** A definition's trigger as users write it, null for none. */
 const triggerOf = (w: Pick<WorkflowDefinition, 'trigger'>): Record<string, unknown> | null => (w.trigger ? triggerToInput(w.trigger) : null);
 
-/** True when two definitions would run the same: name, object type, trigger and actions equal (version, time and origin aside). */
-export function sameDefinition(a: Pick<WorkflowDefinition, 'name' | 'objectType' | 'actions' | 'trigger'>, b: Pick<WorkflowDefinition, 'name' | 'objectType' | 'actions' | 'trigger'>): boolean {
-  return a.name === b.name && a.objectType === b.objectType && isDeepStrictEqual(triggerOf(a), triggerOf(b)) && isDeepStrictEqual(a.actions.map(actionToInput), b.actions.map(actionToInput));
+type Compared = Pick<WorkflowDefinition, 'name' | 'objectType' | 'actions' | 'trigger' | 'crmProperties'>;
+
+/** True when two definitions would run the same: name, object type, trigger, CRM properties and actions equal (version, time and origin aside). */
+export function sameDefinition(a: Compared, b: Compared): boolean {
+  return (
+    a.name === b.name &&
+    a.objectType === b.objectType &&
+    isDeepStrictEqual(triggerOf(a), triggerOf(b)) &&
+    isDeepStrictEqual(a.crmProperties?.names ?? [], b.crmProperties?.names ?? []) &&
+    isDeepStrictEqual(a.actions.map(actionToInput), b.actions.map(actionToInput))
+  );
 }

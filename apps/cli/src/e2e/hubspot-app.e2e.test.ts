@@ -249,6 +249,102 @@ describe('codestep as a HubSpot app (workflow action, callbacks, webhooks, the p
     assert.equal(enrolled.length, 1, 'one enrollment for the event, however often it was delivered');
   });
 
+  it('reads the workflow’s crmProperties from HubSpot before the first action (action URL, webhook trigger, API), recorded in the enrollment', async () => {
+    const wf = await call('POST', '/v1/workflows', {
+      name: 'greet by name',
+      crmProperties: ['email', 'firstname'],
+      actions: [
+        {
+          id: 'echo',
+          code: 'exports.main = async (event) => ({ outputFields: { email: event.inputFields.email ?? "", firstname: event.inputFields.firstname ?? "" } });',
+          inputFields: [
+            { name: 'email', property: 'email' },
+            { name: 'firstname', property: 'firstname' },
+          ],
+          outputFields: [
+            { name: 'email', type: 'string' },
+            { name: 'firstname', type: 'string' },
+          ],
+        },
+      ],
+    });
+    assert.equal(wf.status, 201, JSON.stringify(wf.body));
+    assert.deepEqual(wf.body.crmProperties, ['email', 'firstname']);
+    const refused = await call('POST', '/v1/workflows', { name: 'bad', crmProperties: ['first name'], actions: [{ id: 'a', code: 'exports.main = async () => ({ outputFields: {} })' }] });
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.error.message, /crmProperties\[0\]: must be a HubSpot property's internal name/);
+    const enrollmentOf = async (enrollmentId: string) =>
+      waitFor('the enrollment finished', async () => {
+        const r = await call('GET', `/v1/enrollments/${enrollmentId}`);
+        return r.status === 200 && r.body.status !== 'running' ? r.body : undefined;
+      });
+
+    const enrolledFor = (objectId: string) =>
+      waitFor(`contact ${objectId} enrolled`, async () => {
+        const list = (await call('GET', `/v1/enrollments?workflowId=${wf.body.id}&objectId=${objectId}`)).body.enrollments as Array<{ id: string }>;
+        return list.length ? list : undefined;
+      });
+
+    // The action URL: HubSpot sent no property; codestep read both with the portal's connection.
+    const ada = fake.seed('contacts', { email: 'ada@example.com', firstname: 'Ada' });
+    const r = await fake.app.executeAction({ definitionId, objectId: Number(ada.id), inputFields: { codestep_workflow: wf.body.id } });
+    assert.equal(r.status, 200);
+    const viaAction = await enrollmentOf((await enrolledFor(ada.id))[0]!.id);
+    assert.equal(viaAction.status, 'completed', JSON.stringify(viaAction));
+    assert.deepEqual(viaAction.crmRead.values, { email: 'ada@example.com', firstname: 'Ada' });
+    assert.deepEqual([viaAction.crmRead.connection, viaAction.crmRead.properties], ['hubspot', ['email', 'firstname']]);
+    assert.deepEqual(viaAction.executions[0].outputFields, { email: 'ada@example.com', firstname: 'Ada' });
+
+    // The API: only what the object lacks is read; what was sent stays.
+    const grace = fake.seed('contacts', { email: 'grace@example.com', firstname: 'Grace' });
+    const viaApi = await call('POST', `/v1/workflows/${wf.body.id}/enrollments`, { object: { objectId: grace.id, properties: { email: 'sent@example.org' } } });
+    assert.equal(viaApi.status, 202, JSON.stringify(viaApi.body));
+    const apiView = await enrollmentOf(viaApi.body.id);
+    assert.deepEqual(apiView.crmRead.properties, ['firstname']);
+    assert.deepEqual(apiView.object.properties, { email: 'sent@example.org', firstname: 'Grace' });
+    // A record HubSpot does not have: the enrollment runs as sent, the read's error in its history.
+    const missing = await call('POST', `/v1/workflows/${wf.body.id}/enrollments`, { object: { objectId: '987654321' } });
+    const missingView = await enrollmentOf(missing.body.id);
+    assert.match(missingView.crmRead.error, /HubSpot has no contacts record 987654321/);
+    assert.deepEqual(missingView.crmRead.values, {});
+    // Everything sent: nothing read.
+    const full = await call('POST', `/v1/workflows/${wf.body.id}/enrollments`, { object: { objectId: grace.id, properties: { email: 'a@b.c', firstname: 'A' } } });
+    assert.equal((await enrollmentOf(full.body.id)).crmRead, undefined);
+
+    // The webhook trigger: the event carries no property; both read before the action.
+    assert.equal((await call('PUT', `/v1/workflows/${wf.body.id}/hubspot-trigger`, { subscription: 'contact.creation' })).status, 200);
+    const token = fake.issueAccessToken({ clientId: APP.clientId }).accessToken;
+    const created = await fetch(`${fake.url}/crm/v3/objects/contacts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ properties: { email: 'linus@example.com', firstname: 'Linus' } }),
+    });
+    const { id } = (await created.json()) as { id: string };
+    await fake.app.webhooksSettled();
+    const viaWebhook = await enrollmentOf((await enrolledFor(id))[0]!.id);
+    assert.deepEqual(viaWebhook.crmRead.values, { email: 'linus@example.com', firstname: 'Linus' });
+    assert.deepEqual(viaWebhook.executions[0].outputFields, { email: 'linus@example.com', firstname: 'Linus' });
+
+    // A delivery of several events: their records read in one batch read, not one GET each.
+    const trio = ['Ken', 'Barbara', 'Edsger'].map((firstname) => fake.seed('contacts', { email: `${firstname.toLowerCase()}@example.com`, firstname }));
+    const readsBefore = fake.requests.filter((q) => q.path.startsWith('/crm/v3/objects/contacts')).length;
+    const delivery = await fake.app.sendWebhooks(
+      `${platform.url}/integrations/hubspot/webhooks`,
+      trio.map((c) => fake.app.webhookEvent({ subscriptionType: 'contact.creation', objectId: Number(c.id) })),
+      { clientId: APP.clientId },
+    );
+    assert.equal(delivery.status, 200, delivery.body);
+    const reads = fake.requests.filter((q) => q.path.startsWith('/crm/v3/objects/contacts')).slice(readsBefore);
+    assert.deepEqual(
+      reads.map((q) => `${q.method} ${q.path}`),
+      ['POST /crm/v3/objects/contacts/batch/read'],
+    );
+    for (const c of trio) {
+      const view = await enrollmentOf((await enrolledFor(c.id))[0]!.id);
+      assert.deepEqual(view.crmRead.values, { email: c.properties.email, firstname: c.properties.firstname });
+    }
+  });
+
   it('rebuilds the portal index and the HubSpot triggers (with every other projection) from the log, equal to the live ones', async () => {
     await platform.stop('SIGTERM');
     const { spawnSync } = await import('node:child_process');
@@ -257,6 +353,6 @@ describe('codestep as a HubSpot app (workflow action, callbacks, webhooks, the p
     const report = JSON.parse(out.stdout) as { equal: boolean; collections: Record<string, { live: number }> };
     assert.equal(report.equal, true);
     assert.equal(report.collections['broker/credential_provider_accounts']?.live, 1);
-    assert.equal(report.collections['gateway/hubspot_triggers']?.live, 1);
+    assert.equal(report.collections['gateway/hubspot_triggers']?.live, 2);
   });
 });

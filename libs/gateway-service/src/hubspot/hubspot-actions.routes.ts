@@ -24,6 +24,7 @@ import { historyChangesOf, readUntil } from '../history-changes.ts';
 import { parseJsonBody } from '../request-input.parser.ts';
 import type { Route, RouteRequest } from '../router.ts';
 import type { TenantLimitsOf } from '../tenant-limits.routes.ts';
+import type { CrmPrefetcher, CrmPropertiesFetcher } from './crm-properties.ts';
 import { CALLBACKS, callbackOutcome, ensureCallbackCollection, moveCallback, outputFieldsOf, type CallbackDoc } from './hubspot-callbacks.ts';
 import { verifyHubSpotSignature } from './hubspot-signature.ts';
 import type { HubSpotAppSettings } from './hubspot.settings.ts';
@@ -39,6 +40,10 @@ export interface HubSpotRouteDeps {
   clock: () => number;
   /** The operator's HubSpot app; absent: the routes answer 503 saying what to configure. */
   settings: HubSpotAppSettings | undefined;
+  /** Reads workflows' `crmProperties` from HubSpot before they enroll (`./crm-properties.ts`); absent: nothing read. */
+  fetchCrmProperties?: CrmPropertiesFetcher;
+  /** Batch-reads what several enrollments of one webhook delivery need (`./crm-properties.ts`). */
+  prefetchCrmProperties?: CrmPrefetcher;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -152,7 +157,7 @@ async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
   if (typeof workflowId !== 'string' || workflowId === '') {
     throw new ValidationError(`the action's input field "${WORKFLOW_INPUT}" must name a codestep workflow: choose one in the HubSpot workflow's action`, { field: `inputFields.${WORKFLOW_INPUT}` });
   }
-  await deps.clients.workflows.getWorkflow({ tenantId, workflowId, version: 0 }).catch((e: unknown) => {
+  const workflow = await deps.clients.workflows.getWorkflow({ tenantId, workflowId, version: 0 }).catch((e: unknown) => {
     throw e instanceof CodestepError && e.code === 'NOT_FOUND'
       ? new NotFoundError(`workflow ${workflowId} chosen in the HubSpot action does not exist in the codestep account that installed the app in portal ${exec.portalId}; choose another`)
       : e;
@@ -164,10 +169,13 @@ async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
   // A retry of HubSpot's finds the record (and the enrollment, by request id) of the first request.
   await scoped.insertIfAbsent(CALLBACKS, exec.callbackId, record);
   const { policy } = await deps.limitsOf(tenantId);
+  const sent = { objectType: exec.objectType, objectId: exec.objectId, properties: propertiesOf(exec.inputFields) };
+  const { object, crmRead } = deps.fetchCrmProperties ? await deps.fetchCrmProperties({ tenantId, workflowId, object: sent, connection: handle, workflow }) : { object: sent, crmRead: undefined };
   const out = await deps.clients.enrollments.enroll({
     tenantId,
     workflowId,
-    object: { objectType: exec.objectType, objectId: exec.objectId, properties: propertiesOf(exec.inputFields) },
+    object,
+    crmRead,
     requestId: `hubspot-callback:${exec.callbackId}`,
     portalId: exec.portalId,
     trigger: undefined,

@@ -84,3 +84,65 @@ export function createHubSpotObjectReader(deps: HubSpotObjectReaderDeps): HubSpo
     return { properties: out, connection: handle };
   };
 }
+
+/** HubSpot's batch read takes at most this many records a request. */
+export const MAX_BATCH_READ = 100;
+
+/**
+ * Reads the `properties` of up to {@link MAX_BATCH_READ} records of one type in one request
+ * (`POST /crm/v3/objects/{type}/batch/read`) with connection `connection`'s token; records HubSpot
+ * does not have are absent from the answer.
+ */
+export type HubSpotBatchReader = (input: {
+  tenantId: string;
+  objectType: string;
+  objectIds: string[];
+  properties: string[];
+  connection: string;
+  purpose: string;
+}) => Promise<Map<string, Record<string, string>>>;
+
+export function createHubSpotBatchReader(deps: HubSpotObjectReaderDeps): HubSpotBatchReader {
+  const base = (deps.apiBaseUrl ?? 'https://api.hubapi.com').replace(/\/+$/, '');
+  return async ({ tenantId, objectType, objectIds, properties, connection, purpose }) => {
+    const path = crmObjectPath(objectType);
+    if (!path) throw new ValidationError(`object.objectType: ${JSON.stringify(objectType)} is not a CRM object type HubSpot can read records of`, { field: 'object.objectType' });
+    if (objectIds.length > MAX_BATCH_READ) throw new ValidationError(`a batch read takes at most ${MAX_BATCH_READ} records; this one has ${objectIds.length}`);
+    const token = await deps.credentials.getConnectionToken({ tenantId, handle: connection, purpose });
+    if (!token.token)
+      throw new CodestepError(
+        'NEEDS_REAUTH',
+        `could not read ${path} with HubSpot connection "${connection}": ${token.error || 'no token'} (reconnect it with POST /v1/connections/${connection}/authorize)`,
+      );
+    let res: Response;
+    try {
+      res = await fetch(`${base}/crm/v3/objects/${encodeURIComponent(path)}/batch/read`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token.token}`, accept: 'application/json', 'content-type': 'application/json' },
+        body: JSON.stringify({ properties: [...new Set(properties)], inputs: objectIds.map((id) => ({ id })) }),
+        signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
+      });
+    } catch (error) {
+      throw new CodestepError('UNAVAILABLE', `HubSpot did not answer a batch read of ${path}: ${error instanceof Error ? error.message : String(error)}; try again`);
+    }
+    const text = await res.text();
+    if (res.status === 401 || res.status === 403)
+      throw new CodestepError('NEEDS_REAUTH', `HubSpot refused connection "${connection}" reading ${path} (${res.status}); reconnect it with the permissions to read ${path}`);
+    if (!res.ok) throw new CodestepError('UNAVAILABLE', `HubSpot answered ${res.status} to a batch read of ${path}: ${text.slice(0, 200)}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new CodestepError('UNAVAILABLE', `HubSpot answered a batch read of ${path} with a body that is not JSON`);
+    }
+    const out = new Map<string, Record<string, string>>();
+    const results = (body as { results?: unknown }).results;
+    for (const r of Array.isArray(results) ? (results as Array<{ id?: unknown; properties?: unknown }>) : []) {
+      if (r.id === undefined || typeof r.properties !== 'object' || r.properties === null) continue;
+      const props: Record<string, string> = {};
+      for (const [k, v] of Object.entries(r.properties)) if (v !== null && v !== undefined) props[k] = String(v);
+      out.set(String(r.id), props);
+    }
+    return out;
+  };
+}

@@ -9,6 +9,7 @@
 import { CodestepError, ValidationError } from '@codestep/core';
 import type { Route, RouteRequest } from '../router.ts';
 import { portalOwner, verifiedBody, type HubSpotRouteDeps } from './hubspot-actions.routes.ts';
+import type { BatchRead, PlannedEnrollment } from './crm-properties.ts';
 import { TRIGGER_OBJECTS, triggersFor } from './hubspot-triggers.ts';
 
 /** HubSpot sends at most this many events per request. */
@@ -50,38 +51,60 @@ function parseEvents(body: unknown): WebhookEvent[] {
 
 type Ignored = { eventId: string; reason: string };
 
-/** Enrolls what one event triggers; how many enrollments it requested. */
-async function enrollEvent(deps: HubSpotRouteDeps, owner: { tenantId: string; handle: string }, e: WebhookEvent): Promise<number> {
-  const objectType = TRIGGER_OBJECTS[e.subscriptionType.split('.')[0] ?? ''] ?? e.subscriptionType.split('.')[0]!.toUpperCase();
-  const triggers = await triggersFor(deps.store, owner.tenantId, e.subscriptionType, e.propertyName);
-  if (!triggers.length) return 0;
-  const { policy } = await deps.limitsOf(owner.tenantId);
-  let skipped = 0;
-  for (const t of triggers) {
-    const requestId = t.reenroll === 'never' ? `hubspot-trigger:${t.workflowId}:${objectType}:${e.objectId}` : `hubspot-event:${e.eventId}:${t.workflowId}`;
-    const enrolled = await enrollOne(deps, {
-      tenantId: owner.tenantId,
-      workflowId: t.workflowId,
-      object: { objectType, objectId: e.objectId, properties: e.propertyName && e.propertyValue !== undefined ? { [e.propertyName]: e.propertyValue } : {} },
-      requestId,
-      portalId: e.portalId,
-      trigger: undefined,
-      limits: policy,
-      hubspot: {
-        portalId: e.portalId,
-        connectionHandle: owner.handle,
-        callbackId: '',
-        actionDefinitionId: '',
-        actionDefinitionVersion: 0,
-        source: 'WEBHOOK',
-        workflowId: '',
-        subscriptionType: e.subscriptionType,
-        eventId: e.eventId,
-      },
-    });
-    if (!enrolled) skipped++;
+/** One enrollment a webhook event asks for: the workflow its trigger names, the object as the event tells it. */
+interface Planned extends PlannedEnrollment {
+  event: WebhookEvent;
+  requestId: string;
+}
+
+/** The enrollments the events trigger, in the events' order. */
+async function plan(deps: HubSpotRouteDeps, owners: Map<number, unknown>, events: readonly WebhookEvent[]): Promise<Planned[]> {
+  const out: Planned[] = [];
+  for (const e of events) {
+    const owner = owners.get(e.portalId) as { tenantId: string; handle: string };
+    const objectType = TRIGGER_OBJECTS[e.subscriptionType.split('.')[0] ?? ''] ?? e.subscriptionType.split('.')[0]!.toUpperCase();
+    for (const t of await triggersFor(deps.store, owner.tenantId, e.subscriptionType, e.propertyName)) {
+      out.push({
+        tenantId: owner.tenantId,
+        connection: owner.handle,
+        workflowId: t.workflowId,
+        object: { objectType, objectId: e.objectId, properties: e.propertyName && e.propertyValue !== undefined ? { [e.propertyName]: e.propertyValue } : {} },
+        event: e,
+        requestId: t.reenroll === 'never' ? `hubspot-trigger:${t.workflowId}:${objectType}:${e.objectId}` : `hubspot-event:${e.eventId}:${t.workflowId}`,
+      });
+    }
   }
-  return triggers.length - skipped;
+  return out;
+}
+
+/** Requests one planned enrollment (its crmProperties read first); false when the workflow refused the object's type. */
+async function enrollPlanned(deps: HubSpotRouteDeps, p: Planned, batch: BatchRead | undefined): Promise<boolean> {
+  const { policy } = await deps.limitsOf(p.tenantId);
+  const { object, crmRead } = deps.fetchCrmProperties
+    ? await deps.fetchCrmProperties({ tenantId: p.tenantId, workflowId: p.workflowId, object: p.object, connection: p.connection, batch })
+    : { object: p.object, crmRead: undefined };
+  const e = p.event;
+  return enrollOne(deps, {
+    tenantId: p.tenantId,
+    workflowId: p.workflowId,
+    object,
+    crmRead,
+    requestId: p.requestId,
+    portalId: e.portalId,
+    trigger: undefined,
+    limits: policy,
+    hubspot: {
+      portalId: e.portalId,
+      connectionHandle: p.connection,
+      callbackId: '',
+      actionDefinitionId: '',
+      actionDefinitionVersion: 0,
+      source: 'WEBHOOK',
+      workflowId: '',
+      subscriptionType: e.subscriptionType,
+      eventId: e.eventId,
+    },
+  });
 }
 
 /**
@@ -115,16 +138,19 @@ async function handleWebhooks(deps: HubSpotRouteDeps, req: RouteRequest) {
     throw new CodestepError('NOT_FOUND', `${String(first)}. HubSpot will retry this delivery; nothing was enrolled.`);
   }
   const ignored: Ignored[] = events.filter((e) => typeof owners.get(e.portalId) === 'string').map((e) => ({ eventId: e.eventId, reason: owners.get(e.portalId) as string }));
-  // Up to 16 events at once; the answer waits for all of them (a 200 loses nothing).
+  const planned = await plan(deps, owners, known);
+  // Several records of a type needing crmProperties: read together (batch read) before enrolling.
+  const batches = deps.prefetchCrmProperties && planned.length > 1 ? await deps.prefetchCrmProperties(planned) : new Map<number, BatchRead>();
+  // Up to 16 enrollments at once; the answer waits for all of them (a 200 loses nothing).
   let enrolled = 0;
   let next = 0;
   const worker = async () => {
-    while (next < known.length) {
-      const e = known[next++]!;
-      enrolled += await enrollEvent(deps, owners.get(e.portalId) as { tenantId: string; handle: string }, e);
+    while (next < planned.length) {
+      const i = next++;
+      if (await enrollPlanned(deps, planned[i]!, batches.get(i))) enrolled++;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(16, known.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(16, planned.length) }, worker));
   return { status: 200, body: { accepted: known.length, enrolled, ignored } };
 }
 

@@ -19,7 +19,14 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { LimitPolicy } from "../../events/v1/action.ts";
-import { CrmObject, FieldMap, FieldValue, HubSpotOrigin, TriggerPayload } from "../../events/v1/common.ts";
+import {
+  CrmObject,
+  CrmPropertiesRead,
+  FieldMap,
+  FieldValue,
+  HubSpotOrigin,
+  TriggerPayload,
+} from "../../events/v1/common.ts";
 import { ActionDefinition } from "../../events/v1/workflow.ts";
 
 export const protobufPackage = "codestep.enrollments.v1";
@@ -176,7 +183,11 @@ export interface EnrollRequest {
     | HubSpotOrigin
     | undefined;
   /** Every action of the enrollment runs as a dry run (writes held back and recorded). */
-  dryRun?: boolean | undefined;
+  dryRun?:
+    | boolean
+    | undefined;
+  /** The workflow's crmProperties read from HubSpot by the caller (already merged into `object`). */
+  crmRead?: CrmPropertiesRead | undefined;
 }
 
 export interface EnrollResponse {
@@ -1929,6 +1940,7 @@ function createBaseEnrollRequest(): EnrollRequest {
     limits: undefined,
     hubspot: undefined,
     dryRun: undefined,
+    crmRead: undefined,
   };
 }
 
@@ -1960,6 +1972,9 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     }
     if (message.dryRun !== undefined) {
       writer.uint32(72).bool(message.dryRun);
+    }
+    if (message.crmRead !== undefined) {
+      CrmPropertiesRead.encode(message.crmRead, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -2049,6 +2064,14 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
             message.dryRun = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.crmRead = CrmPropertiesRead.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2092,6 +2115,11 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
         : isSet(object.dry_run)
         ? globalThis.Boolean(object.dry_run)
         : undefined,
+      crmRead: isSet(object.crmRead)
+        ? CrmPropertiesRead.fromJSON(object.crmRead)
+        : isSet(object.crm_read)
+        ? CrmPropertiesRead.fromJSON(object.crm_read)
+        : undefined,
     };
   },
 
@@ -2124,6 +2152,9 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
     if (message.dryRun !== undefined) {
       obj.dryRun = message.dryRun;
     }
+    if (message.crmRead !== undefined) {
+      obj.crmRead = CrmPropertiesRead.toJSON(message.crmRead);
+    }
     return obj;
   },
 
@@ -2149,6 +2180,9 @@ export const EnrollRequest: MessageFns<EnrollRequest> = {
       ? HubSpotOrigin.fromPartial(object.hubspot)
       : undefined;
     message.dryRun = object.dryRun ?? undefined;
+    message.crmRead = (object.crmRead !== undefined && object.crmRead !== null)
+      ? CrmPropertiesRead.fromPartial(object.crmRead)
+      : undefined;
     return message;
   },
 };

@@ -83,6 +83,29 @@ export interface HubSpotOrigin {
   eventId: string;
 }
 
+/**
+ * The CRM properties a workflow declares (`crmProperties`) that the enrolled object lacked, read
+ * from HubSpot with the tenant's connection before the first action. `values`: what HubSpot had
+ * (merged into the object's properties); `error`: why they could not be read (the enrollment ran
+ * with the object as it came).
+ */
+export interface CrmPropertiesRead {
+  /** the HubSpot connection whose token read them */
+  connection: string;
+  /** the properties asked for */
+  names: string[];
+  /** those HubSpot has a value for */
+  values: { [key: string]: string };
+  /** UNIX ms */
+  readAt: number;
+  error: string;
+}
+
+export interface CrmPropertiesRead_ValuesEntry {
+  key: string;
+  value: string;
+}
+
 /** What a webhook trigger received: `data` and `headers` of a JsWorkflows `start`. */
 export interface TriggerPayload {
   /** the JSON body merged with the query parameters */
@@ -1121,6 +1144,258 @@ export const HubSpotOrigin: MessageFns<HubSpotOrigin> = {
     message.workflowId = object.workflowId ?? "";
     message.subscriptionType = object.subscriptionType ?? "";
     message.eventId = object.eventId ?? "";
+    return message;
+  },
+};
+
+function createBaseCrmPropertiesRead(): CrmPropertiesRead {
+  return { connection: "", names: [], values: {}, readAt: 0, error: "" };
+}
+
+export const CrmPropertiesRead: MessageFns<CrmPropertiesRead> = {
+  encode(message: CrmPropertiesRead, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.connection !== "") {
+      writer.uint32(10).string(message.connection);
+    }
+    for (const v of message.names) {
+      writer.uint32(18).string(v!);
+    }
+    globalThis.Object.entries(message.values).forEach(([key, value]: [string, string]) => {
+      CrmPropertiesRead_ValuesEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    if (message.readAt !== 0) {
+      writer.uint32(32).int64(message.readAt);
+    }
+    if (message.error !== "") {
+      writer.uint32(42).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CrmPropertiesRead {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCrmPropertiesRead();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.connection = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.names.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = CrmPropertiesRead_ValuesEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.values[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.readAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CrmPropertiesRead {
+    return {
+      connection: isSet(object.connection) ? globalThis.String(object.connection) : "",
+      names: globalThis.Array.isArray(object?.names) ? object.names.map((e: any) => globalThis.String(e)) : [],
+      values: isObject(object.values)
+        ? (globalThis.Object.entries(object.values) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      readAt: isSet(object.readAt)
+        ? globalThis.Number(object.readAt)
+        : isSet(object.read_at)
+        ? globalThis.Number(object.read_at)
+        : 0,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: CrmPropertiesRead): unknown {
+    const obj: any = {};
+    if (message.connection !== "") {
+      obj.connection = message.connection;
+    }
+    if (message.names?.length) {
+      obj.names = message.names;
+    }
+    if (message.values) {
+      const entries = globalThis.Object.entries(message.values) as [string, string][];
+      if (entries.length > 0) {
+        obj.values = {};
+        entries.forEach(([k, v]) => {
+          obj.values[k] = v;
+        });
+      }
+    }
+    if (message.readAt !== 0) {
+      obj.readAt = Math.round(message.readAt);
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CrmPropertiesRead>): CrmPropertiesRead {
+    return CrmPropertiesRead.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CrmPropertiesRead>): CrmPropertiesRead {
+    const message = createBaseCrmPropertiesRead();
+    message.connection = object.connection ?? "";
+    message.names = object.names?.map((e) => e) || [];
+    message.values = (globalThis.Object.entries(object.values ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.readAt = object.readAt ?? 0;
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
+function createBaseCrmPropertiesRead_ValuesEntry(): CrmPropertiesRead_ValuesEntry {
+  return { key: "", value: "" };
+}
+
+export const CrmPropertiesRead_ValuesEntry: MessageFns<CrmPropertiesRead_ValuesEntry> = {
+  encode(message: CrmPropertiesRead_ValuesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CrmPropertiesRead_ValuesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCrmPropertiesRead_ValuesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CrmPropertiesRead_ValuesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: CrmPropertiesRead_ValuesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CrmPropertiesRead_ValuesEntry>): CrmPropertiesRead_ValuesEntry {
+    return CrmPropertiesRead_ValuesEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CrmPropertiesRead_ValuesEntry>): CrmPropertiesRead_ValuesEntry {
+    const message = createBaseCrmPropertiesRead_ValuesEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };

@@ -7,7 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { ActionContext } from "./action.ts";
-import { CrmObject, ErrorInfo, FieldMap, HubSpotOrigin, TriggerPayload } from "./common.ts";
+import { CrmObject, CrmPropertiesRead, ErrorInfo, FieldMap, HubSpotOrigin, TriggerPayload } from "./common.ts";
 
 export const protobufPackage = "codestep.events.v1";
 
@@ -35,7 +35,11 @@ export interface EnrollmentStarted {
     | HubSpotOrigin
     | undefined;
   /** Started with ?dryRun=true: every action runs as a dry run (ActionContext.dry_run). */
-  dryRun?: boolean | undefined;
+  dryRun?:
+    | boolean
+    | undefined;
+  /** The workflow's crmProperties the object lacked, read from HubSpot before the first action. */
+  crmRead?: CrmPropertiesRead | undefined;
 }
 
 export interface EnrollmentCompleted {
@@ -139,6 +143,7 @@ function createBaseEnrollmentStarted(): EnrollmentStarted {
     requestId: undefined,
     hubspot: undefined,
     dryRun: undefined,
+    crmRead: undefined,
   };
 }
 
@@ -170,6 +175,9 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
     }
     if (message.dryRun !== undefined) {
       writer.uint32(72).bool(message.dryRun);
+    }
+    if (message.crmRead !== undefined) {
+      CrmPropertiesRead.encode(message.crmRead, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -259,6 +267,14 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
             message.dryRun = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.crmRead = CrmPropertiesRead.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -306,6 +322,11 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
         : isSet(object.dry_run)
         ? globalThis.Boolean(object.dry_run)
         : undefined,
+      crmRead: isSet(object.crmRead)
+        ? CrmPropertiesRead.fromJSON(object.crmRead)
+        : isSet(object.crm_read)
+        ? CrmPropertiesRead.fromJSON(object.crm_read)
+        : undefined,
     };
   },
 
@@ -338,6 +359,9 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
     if (message.dryRun !== undefined) {
       obj.dryRun = message.dryRun;
     }
+    if (message.crmRead !== undefined) {
+      obj.crmRead = CrmPropertiesRead.toJSON(message.crmRead);
+    }
     return obj;
   },
 
@@ -361,6 +385,9 @@ export const EnrollmentStarted: MessageFns<EnrollmentStarted> = {
       ? HubSpotOrigin.fromPartial(object.hubspot)
       : undefined;
     message.dryRun = object.dryRun ?? undefined;
+    message.crmRead = (object.crmRead !== undefined && object.crmRead !== null)
+      ? CrmPropertiesRead.fromPartial(object.crmRead)
+      : undefined;
     return message;
   },
 };

@@ -73,7 +73,19 @@ export interface WorkflowDefinition {
     | number
     | undefined;
   /** a schedule trigger; absent: enrolled by API, webhook or HubSpot only */
-  trigger?: WorkflowTrigger | undefined;
+  trigger?:
+    | WorkflowTrigger
+    | undefined;
+  /**
+   * CRM properties its actions need: read from HubSpot before the first action when an
+   * enrollment's object lacks them (the tenant's HubSpot connection; CrmPropertiesRead).
+   */
+  crmProperties?: CrmProperties | undefined;
+}
+
+/** Property names of a CRM object (a message, so a workflow without any stays as it was). */
+export interface CrmProperties {
+  names: string[];
 }
 
 /**
@@ -749,6 +761,7 @@ function createBaseWorkflowDefinition(): WorkflowDefinition {
     createdAt: 0,
     rolledBackFrom: undefined,
     trigger: undefined,
+    crmProperties: undefined,
   };
 }
 
@@ -777,6 +790,9 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
     }
     if (message.trigger !== undefined) {
       WorkflowTrigger.encode(message.trigger, writer.uint32(66).fork()).join();
+    }
+    if (message.crmProperties !== undefined) {
+      CrmProperties.encode(message.crmProperties, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -858,6 +874,14 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
             message.trigger = WorkflowTrigger.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.crmProperties = CrmProperties.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -898,6 +922,11 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
         ? globalThis.Number(object.rolled_back_from)
         : undefined,
       trigger: isSet(object.trigger) ? WorkflowTrigger.fromJSON(object.trigger) : undefined,
+      crmProperties: isSet(object.crmProperties)
+        ? CrmProperties.fromJSON(object.crmProperties)
+        : isSet(object.crm_properties)
+        ? CrmProperties.fromJSON(object.crm_properties)
+        : undefined,
     };
   },
 
@@ -927,6 +956,9 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
     if (message.trigger !== undefined) {
       obj.trigger = WorkflowTrigger.toJSON(message.trigger);
     }
+    if (message.crmProperties !== undefined) {
+      obj.crmProperties = CrmProperties.toJSON(message.crmProperties);
+    }
     return obj;
   },
 
@@ -945,6 +977,76 @@ export const WorkflowDefinition: MessageFns<WorkflowDefinition> = {
     message.trigger = (object.trigger !== undefined && object.trigger !== null)
       ? WorkflowTrigger.fromPartial(object.trigger)
       : undefined;
+    message.crmProperties = (object.crmProperties !== undefined && object.crmProperties !== null)
+      ? CrmProperties.fromPartial(object.crmProperties)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCrmProperties(): CrmProperties {
+  return { names: [] };
+}
+
+export const CrmProperties: MessageFns<CrmProperties> = {
+  encode(message: CrmProperties, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.names) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CrmProperties {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCrmProperties();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.names.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CrmProperties {
+    return { names: globalThis.Array.isArray(object?.names) ? object.names.map((e: any) => globalThis.String(e)) : [] };
+  },
+
+  toJSON(message: CrmProperties): unknown {
+    const obj: any = {};
+    if (message.names?.length) {
+      obj.names = message.names;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CrmProperties>): CrmProperties {
+    return CrmProperties.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CrmProperties>): CrmProperties {
+    const message = createBaseCrmProperties();
+    message.names = object.names?.map((e) => e) || [];
     return message;
   },
 };

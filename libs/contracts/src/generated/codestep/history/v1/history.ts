@@ -20,7 +20,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { CrmObject, DryRunLedger, ErrorInfo, FieldValue, LogLine } from "../../events/v1/common.ts";
+import { CrmObject, CrmPropertiesRead, DryRunLedger, ErrorInfo, FieldValue, LogLine } from "../../events/v1/common.ts";
 
 export const protobufPackage = "codestep.history.v1";
 
@@ -110,7 +110,11 @@ export interface EnrollmentView {
   finishedAt: number;
   failedActionId: string;
   /** started with ?dryRun=true */
-  dryRun?: boolean | undefined;
+  dryRun?:
+    | boolean
+    | undefined;
+  /** The workflow's crmProperties read from HubSpot before the first action (EnrollmentStarted). */
+  crmRead?: CrmPropertiesRead | undefined;
 }
 
 export interface GetEnrollmentRequest {
@@ -1234,6 +1238,7 @@ function createBaseEnrollmentView(): EnrollmentView {
     finishedAt: 0,
     failedActionId: "",
     dryRun: undefined,
+    crmRead: undefined,
   };
 }
 
@@ -1271,6 +1276,9 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
     }
     if (message.dryRun !== undefined) {
       writer.uint32(88).bool(message.dryRun);
+    }
+    if (message.crmRead !== undefined) {
+      CrmPropertiesRead.encode(message.crmRead, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -1376,6 +1384,14 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
             message.dryRun = reader.bool();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.crmRead = CrmPropertiesRead.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1431,6 +1447,11 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
         : isSet(object.dry_run)
         ? globalThis.Boolean(object.dry_run)
         : undefined,
+      crmRead: isSet(object.crmRead)
+        ? CrmPropertiesRead.fromJSON(object.crmRead)
+        : isSet(object.crm_read)
+        ? CrmPropertiesRead.fromJSON(object.crm_read)
+        : undefined,
     };
   },
 
@@ -1469,6 +1490,9 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
     if (message.dryRun !== undefined) {
       obj.dryRun = message.dryRun;
     }
+    if (message.crmRead !== undefined) {
+      obj.crmRead = CrmPropertiesRead.toJSON(message.crmRead);
+    }
     return obj;
   },
 
@@ -1492,6 +1516,9 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
     message.finishedAt = object.finishedAt ?? 0;
     message.failedActionId = object.failedActionId ?? "";
     message.dryRun = object.dryRun ?? undefined;
+    message.crmRead = (object.crmRead !== undefined && object.crmRead !== null)
+      ? CrmPropertiesRead.fromPartial(object.crmRead)
+      : undefined;
     return message;
   },
 };

@@ -19,7 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { LimitPolicy } from "../../events/v1/action.ts";
-import { ActionDefinition, WorkflowDefinition, WorkflowTrigger } from "../../events/v1/workflow.ts";
+import { ActionDefinition, CrmProperties, WorkflowDefinition, WorkflowTrigger } from "../../events/v1/workflow.ts";
 
 export const protobufPackage = "codestep.workflows.v1";
 
@@ -94,7 +94,11 @@ export interface CreateWorkflowRequest {
     | LimitPolicy
     | undefined;
   /** a schedule trigger */
-  trigger?: WorkflowTrigger | undefined;
+  trigger?:
+    | WorkflowTrigger
+    | undefined;
+  /** read from HubSpot before the first action */
+  crmProperties?: CrmProperties | undefined;
 }
 
 export interface UpdateWorkflowRequest {
@@ -108,7 +112,11 @@ export interface UpdateWorkflowRequest {
     | LimitPolicy
     | undefined;
   /** the new version's trigger (absent: none) */
-  trigger?: WorkflowTrigger | undefined;
+  trigger?:
+    | WorkflowTrigger
+    | undefined;
+  /** as in CreateWorkflowRequest */
+  crmProperties?: CrmProperties | undefined;
 }
 
 export interface GetWorkflowRequest {
@@ -942,7 +950,16 @@ export const RollbackWorkflowRequest: MessageFns<RollbackWorkflowRequest> = {
 };
 
 function createBaseCreateWorkflowRequest(): CreateWorkflowRequest {
-  return { tenantId: "", name: "", objectType: "", actions: [], requestId: "", limits: undefined, trigger: undefined };
+  return {
+    tenantId: "",
+    name: "",
+    objectType: "",
+    actions: [],
+    requestId: "",
+    limits: undefined,
+    trigger: undefined,
+    crmProperties: undefined,
+  };
 }
 
 export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
@@ -967,6 +984,9 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
     }
     if (message.trigger !== undefined) {
       WorkflowTrigger.encode(message.trigger, writer.uint32(58).fork()).join();
+    }
+    if (message.crmProperties !== undefined) {
+      CrmProperties.encode(message.crmProperties, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1040,6 +1060,14 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
             message.trigger = WorkflowTrigger.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.crmProperties = CrmProperties.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1075,6 +1103,11 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
         : "",
       limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
       trigger: isSet(object.trigger) ? WorkflowTrigger.fromJSON(object.trigger) : undefined,
+      crmProperties: isSet(object.crmProperties)
+        ? CrmProperties.fromJSON(object.crmProperties)
+        : isSet(object.crm_properties)
+        ? CrmProperties.fromJSON(object.crm_properties)
+        : undefined,
     };
   },
 
@@ -1101,6 +1134,9 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
     if (message.trigger !== undefined) {
       obj.trigger = WorkflowTrigger.toJSON(message.trigger);
     }
+    if (message.crmProperties !== undefined) {
+      obj.crmProperties = CrmProperties.toJSON(message.crmProperties);
+    }
     return obj;
   },
 
@@ -1120,12 +1156,24 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
     message.trigger = (object.trigger !== undefined && object.trigger !== null)
       ? WorkflowTrigger.fromPartial(object.trigger)
       : undefined;
+    message.crmProperties = (object.crmProperties !== undefined && object.crmProperties !== null)
+      ? CrmProperties.fromPartial(object.crmProperties)
+      : undefined;
     return message;
   },
 };
 
 function createBaseUpdateWorkflowRequest(): UpdateWorkflowRequest {
-  return { tenantId: "", workflowId: "", name: "", objectType: "", actions: [], limits: undefined, trigger: undefined };
+  return {
+    tenantId: "",
+    workflowId: "",
+    name: "",
+    objectType: "",
+    actions: [],
+    limits: undefined,
+    trigger: undefined,
+    crmProperties: undefined,
+  };
 }
 
 export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
@@ -1150,6 +1198,9 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
     }
     if (message.trigger !== undefined) {
       WorkflowTrigger.encode(message.trigger, writer.uint32(58).fork()).join();
+    }
+    if (message.crmProperties !== undefined) {
+      CrmProperties.encode(message.crmProperties, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1223,6 +1274,14 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
             message.trigger = WorkflowTrigger.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.crmProperties = CrmProperties.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1258,6 +1317,11 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
         : [],
       limits: isSet(object.limits) ? LimitPolicy.fromJSON(object.limits) : undefined,
       trigger: isSet(object.trigger) ? WorkflowTrigger.fromJSON(object.trigger) : undefined,
+      crmProperties: isSet(object.crmProperties)
+        ? CrmProperties.fromJSON(object.crmProperties)
+        : isSet(object.crm_properties)
+        ? CrmProperties.fromJSON(object.crm_properties)
+        : undefined,
     };
   },
 
@@ -1284,6 +1348,9 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
     if (message.trigger !== undefined) {
       obj.trigger = WorkflowTrigger.toJSON(message.trigger);
     }
+    if (message.crmProperties !== undefined) {
+      obj.crmProperties = CrmProperties.toJSON(message.crmProperties);
+    }
     return obj;
   },
 
@@ -1302,6 +1369,9 @@ export const UpdateWorkflowRequest: MessageFns<UpdateWorkflowRequest> = {
       : undefined;
     message.trigger = (object.trigger !== undefined && object.trigger !== null)
       ? WorkflowTrigger.fromPartial(object.trigger)
+      : undefined;
+    message.crmProperties = (object.crmProperties !== undefined && object.crmProperties !== null)
+      ? CrmProperties.fromPartial(object.crmProperties)
       : undefined;
     return message;
   },
