@@ -50,6 +50,8 @@ describe('codestep --help and --version', () => {
       ['tenants', 'create', '--help'],
       ['keys', 'create', '--help'],
       ['workflows', 'rollback', '--help'],
+      ['test', 'wf_1', 'a', '--help'],
+      ['enroll', 'wf_1', '--help'],
       ['hubspot', 'publish-action', '--help'],
       ['replay', '--verify', '--help'],
     ]) {

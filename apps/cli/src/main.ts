@@ -10,6 +10,7 @@
  *   codestep hubspot-fake        a local HubSpot API to test actions against
  *   codestep hubspot publish-action   the HubSpot app's workflow action definition
  *   codestep workflows …         day-two operations over the HTTP API (versions, rollback, tests, retries, bulk enroll)
+ *   codestep test … / enroll …   the same as codestep workflows test / enroll
  */
 import { readFileSync } from 'node:fs';
 import { createLogger } from '@codestep/core';
@@ -24,6 +25,8 @@ const USAGE = `usage: codestep <command>
   hubspot-fake [--port N] [--seed FILE]  serve a local HubSpot API to test actions against (codestep hubspot-fake --help)
   hubspot publish-action [--input name:type] [--output name:type]  create or update the HubSpot app's workflow action (codestep hubspot --help)
   workflows <subcommand> ...  versions, diff, rollback, enable/disable/archive, test, retry, bulk enroll (codestep workflows --help)
+  test <workflowId> <actionId> [--dry-run] ...  test a saved action (or a draft: --code FILE), as codestep workflows test
+  enroll <workflowId> --file objects.csv|.ndjson  bulk enrollment with a progress bar, as codestep workflows enroll
   --version            print codestep's version
 Every command answers --help without starting anything.`;
 
@@ -71,6 +74,12 @@ async function main(argv: string[]): Promise<number> {
     case 'workflows': {
       const { workflowsCommand } = await import('./commands/workflows.ts');
       return workflowsCommand(rest, process.env, process);
+    }
+    case 'test':
+    case 'enroll': {
+      // The two day-two commands used most, at the top level too (HubSpot's "Test" button, a list import).
+      const { workflowsCommand } = await import('./commands/workflows.ts');
+      return workflowsCommand([command, ...rest], process.env, process);
     }
     case 'certs': {
       const { certsCommand } = await import('./commands/certs.ts');
