@@ -71,15 +71,11 @@ async function main(argv: string[]): Promise<number> {
       const { keysCommand } = await import('./commands/keys.ts');
       return keysCommand(rest, process.env, process);
     }
-    case 'workflows': {
-      const { workflowsCommand } = await import('./commands/workflows.ts');
-      return workflowsCommand(rest, process.env, process);
-    }
-    case 'test':
+    case 'workflows':
+    case 'test': // the two day-two commands used most are at the top level too
     case 'enroll': {
-      // The two day-two commands used most, at the top level too (HubSpot's "Test" button, a list import).
       const { workflowsCommand } = await import('./commands/workflows.ts');
-      return workflowsCommand([command, ...rest], process.env, process);
+      return workflowsCommand(command === 'workflows' ? rest : [command, ...rest], process.env, process);
     }
     case 'certs': {
       const { certsCommand } = await import('./commands/certs.ts');
