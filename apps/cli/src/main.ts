@@ -51,6 +51,26 @@ function version(): string {
 /** True when the command line asks for help: the command answers it and starts nothing. */
 const wantsHelp = (args: string[]) => args.includes('--help') || args.includes('-h');
 
+/** `codestep replay [--verify]`: every projection rebuilt from the event log. */
+async function replay(rest: string[]): Promise<number> {
+  if (wantsHelp(rest)) {
+    process.stdout.write(REPLAY_USAGE);
+    return 0;
+  }
+  const verify = rest.includes('--verify');
+  const unknown = rest.filter((a) => a !== '--verify');
+  if (unknown.length) {
+    process.stderr.write(`codestep replay: unknown argument ${unknown[0]}\n${USAGE}\n`);
+    return 2;
+  }
+  // Imported here, not at the top: a command (or --help) that does not need the platform starts at once.
+  const { loadPlatformConfig, replayProjections } = await import('@codestep/platform');
+  const config = loadPlatformConfig(process.env);
+  const report = await replayProjections(config, createLogger({ app: 'replay' }, { level: 'warn' }), { verify });
+  process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  return report.equal ? 0 : 1;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -105,24 +125,8 @@ async function main(argv: string[]): Promise<number> {
       }
       await dev();
       return -1; // keeps running until a signal
-    case 'replay': {
-      if (wantsHelp(rest)) {
-        process.stdout.write(REPLAY_USAGE);
-        return 0;
-      }
-      const verify = rest.includes('--verify');
-      const unknown = rest.filter((a) => a !== '--verify');
-      if (unknown.length) {
-        process.stderr.write(`codestep replay: unknown argument ${unknown[0]}\n${USAGE}\n`);
-        return 2;
-      }
-      // Imported here, not at the top: a command (or --help) that does not need the platform starts at once.
-      const { loadPlatformConfig, replayProjections } = await import('@codestep/platform');
-      const config = loadPlatformConfig(process.env);
-      const report = await replayProjections(config, createLogger({ app: 'replay' }, { level: 'warn' }), { verify });
-      process.stdout.write(JSON.stringify(report, null, 2) + '\n');
-      return report.equal ? 0 : 1;
-    }
+    case 'replay':
+      return replay(rest);
     case undefined:
     case '--help':
     case '-h':
