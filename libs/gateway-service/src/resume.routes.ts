@@ -11,6 +11,7 @@
 import { isCodestepError } from '@codestep/core';
 import type { ApiClients } from './api.routes.ts';
 import type { Route, RouteResponse } from './router.ts';
+import { jsonDepth, MAX_JSON_DEPTH } from './request-input.parser.ts';
 import { statusFor } from './router.ts';
 
 /** The user agents of link previews (chat and social unfurlers): they fetch a link nobody clicked. */
@@ -30,6 +31,9 @@ function page(status: number, title: string, message: string): RouteResponse {
 function bodyData(text: string | undefined, contentType: string): Record<string, unknown> | string {
   if (text === undefined || text.trim() === '') return {};
   if (contentType.includes('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(text));
+  // Nested deeper than any parser or serialiser copes with: refused before it becomes a value.
+  const depth = jsonDepth(text);
+  if (depth > MAX_JSON_DEPTH) return `the body is nested ${depth} levels deep; at most ${MAX_JSON_DEPTH} levels of arrays and objects are accepted`;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
