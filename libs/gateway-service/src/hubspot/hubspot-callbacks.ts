@@ -111,27 +111,11 @@ export interface CompleterDeps {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** HubSpot's batch completion takes at most this many callbacks a request. */
-export const MAX_CALLBACKS_PER_BATCH = 100;
-
-/** One callback's completion as HubSpot takes it (a failed workflow says so). */
-const completionBody = (outputFields: Record<string, unknown>) =>
-  outputFields['hs_execution_state'] === 'FAIL_CONTINUE' ? { outputFields, failureReasonType: 'CODESTEP_WORKFLOW_FAILED' } : { outputFields };
-
-/**
- * POSTs a completion (one callback: `…/callbacks/{callbackId}/complete`; several:
- * `…/callbacks/complete` with `inputs`), retrying 429 and 5XX as `Retry-After` says; the outcome in words.
- */
-async function postCompletion(
-  deps: CompleterDeps,
-  token: string,
-  completions: ReadonlyArray<{ callbackId: string; outputFields: Record<string, unknown> }>,
-): Promise<{ ok: true } | { ok: false; retry: boolean; error: string }> {
+/** POSTs the completion, retrying 429 and 5XX as `Retry-After` says; the outcome in words. */
+async function postCompletion(deps: CompleterDeps, token: string, callbackId: string, outputFields: Record<string, unknown>): Promise<{ ok: true } | { ok: false; retry: boolean; error: string }> {
   const doFetch = deps.fetch ?? fetch;
-  const base = `${deps.apiBaseUrl.replace(/\/+$/, '')}/automation/v4/actions/callbacks`;
-  const single = completions.length === 1 ? completions[0]! : undefined;
-  const url = single ? `${base}/${encodeURIComponent(single.callbackId)}/complete` : `${base}/complete`;
-  const body = JSON.stringify(single ? completionBody(single.outputFields) : { inputs: completions.map((c) => ({ callbackId: c.callbackId, ...completionBody(c.outputFields) })) });
+  const url = `${deps.apiBaseUrl.replace(/\/+$/, '')}/automation/v4/actions/callbacks/${encodeURIComponent(callbackId)}/complete`;
+  const body = JSON.stringify(outputFields['hs_execution_state'] === 'FAIL_CONTINUE' ? { outputFields, failureReasonType: 'CODESTEP_WORKFLOW_FAILED' } : { outputFields });
   let last = '';
   for (let attempt = 1; attempt <= (deps.maxAttempts ?? 5); attempt++) {
     let res: Response;
@@ -145,7 +129,7 @@ async function postCompletion(
     const text = await res.text().catch(() => '');
     if (res.ok) return { ok: true };
     // A completion already recorded (our own earlier call that crashed before it was noted).
-    if (single && res.status === 400 && /already completed/i.test(text)) return { ok: true };
+    if (res.status === 400 && /already completed/i.test(text)) return { ok: true };
     last = `HubSpot answered HTTP ${res.status}: ${text.slice(0, 300)}`;
     if (res.status !== 429 && res.status < 500) return { ok: false, retry: false, error: last };
     const retryAfter = Number(res.headers.get('retry-after'));
@@ -194,36 +178,31 @@ async function claim(deps: CompleterDeps, tenantId: string, origin: HubSpotOrigi
   }
 }
 
-/** A callback this completer holds (`completing`), with what HubSpot is to get. */
-interface Claimed {
-  tenantId: string;
-  doc: CallbackDoc;
-  outputFields: Record<string, unknown>;
-  executionState: string;
-}
-
-/** Claims one finished enrollment's callback; undefined when it is not HubSpot's or another answered. */
-async function claimFinished(deps: CompleterDeps, env: Envelope): Promise<Claimed | undefined> {
+/** Completes one finished enrollment's callback; the outcome event, or none when another answered. */
+async function completeOne(deps: CompleterDeps, env: Envelope): Promise<Envelope | undefined> {
   const e = env.event;
   if (e.$case !== 'enrollmentCompleted' && e.$case !== 'enrollmentFailed') return undefined;
   const origin = e.value.hubspot;
   if (!origin?.callbackId) return undefined;
-  const doc = await claim(deps, env.tenantId, origin, e.value.enrollmentId);
+  const tenantId = env.tenantId;
+  const doc = await claim(deps, tenantId, origin, e.value.enrollmentId);
   if (!doc) return undefined;
   const outputFields =
     e.$case === 'enrollmentCompleted'
       ? outputFieldsOf({ outputs: Object.fromEntries(Object.entries(e.value.outputs).map(([k, v]) => [k, fieldMapToPlain(v.fields)])) })
       : outputFieldsOf({ error: e.value.error?.message ?? 'the workflow failed' });
-  return { tenantId: env.tenantId, doc, outputFields, executionState: String(outputFields['hs_execution_state'] ?? 'SUCCESS') };
-}
-
-/** Records what HubSpot answered for a claimed callback: its outcome event, or a throw to have the batch delivered again. */
-async function settle(deps: CompleterDeps, c: Claimed, sent: { ok: true } | { ok: false; retry: boolean; error: string }, batched: boolean): Promise<Envelope | undefined> {
-  const { tenantId, doc, executionState } = c;
+  const executionState = String(outputFields['hs_execution_state'] ?? 'SUCCESS');
+  const token = await deps.tokenOf(tenantId, doc.handle, doc.callbackId);
   const log = { tenantId, callbackId: doc.callbackId, enrollmentId: doc.enrollmentId };
+  if ('error' in token) {
+    deps.logger.warn({ ...log, errorCode: token.errorCode }, 'HubSpot callback not completed: no token for the connection');
+    const gaveUp = await moveCallback(deps.store, tenantId, doc.callbackId, ['completing'], 'gave_up');
+    return gaveUp ? callbackOutcome(tenantId, gaveUp, { executionState, outcome: 'gave_up', error: `reconnect HubSpot: ${token.error}` }, deps.clock()) : undefined;
+  }
+  const sent = await postCompletion(deps, token.token, doc.callbackId, outputFields);
   if (sent.ok) {
     const done = await moveCallback(deps.store, tenantId, doc.callbackId, ['completing'], 'completed');
-    deps.logger.info({ ...log, executionState, batched }, 'HubSpot callback completed');
+    deps.logger.info({ ...log, executionState }, 'HubSpot callback completed');
     return done ? callbackOutcome(tenantId, done, { executionState, outcome: 'completed' }, deps.clock()) : undefined;
   }
   deps.logger.warn({ ...log, error: sent.error }, 'HubSpot callback not completed');
@@ -234,46 +213,6 @@ async function settle(deps: CompleterDeps, c: Claimed, sent: { ok: true } | { ok
   }
   const gaveUp = await moveCallback(deps.store, tenantId, doc.callbackId, ['completing'], 'gave_up');
   return gaveUp ? callbackOutcome(tenantId, gaveUp, { executionState, outcome: 'gave_up', error: sent.error }, deps.clock()) : undefined;
-}
-
-/**
- * Completes claimed callbacks of one connection: one request when there is one, the batch
- * endpoint (up to {@link MAX_CALLBACKS_PER_BATCH} a request) when several are ready together. A
- * batch HubSpot refuses (one of its callbacks already completed, say) is completed one by one,
- * where an already completed callback counts as done.
- */
-async function completeGroup(deps: CompleterDeps, group: readonly Claimed[]): Promise<Envelope[]> {
-  const first = group[0]!;
-  const token = await deps.tokenOf(first.tenantId, first.doc.handle, group.length === 1 ? first.doc.callbackId : `${first.doc.callbackId} and ${group.length - 1} more`);
-  if ('error' in token) {
-    const out: Envelope[] = [];
-    for (const { tenantId, doc, executionState } of group) {
-      deps.logger.warn({ tenantId, callbackId: doc.callbackId, errorCode: token.errorCode }, 'HubSpot callback not completed: no token for the connection');
-      const gaveUp = await moveCallback(deps.store, tenantId, doc.callbackId, ['completing'], 'gave_up');
-      if (gaveUp) out.push(callbackOutcome(tenantId, gaveUp, { executionState, outcome: 'gave_up', error: `reconnect HubSpot: ${token.error}` }, deps.clock()));
-    }
-    return out;
-  }
-  const out: Envelope[] = [];
-  const one = async (c: Claimed) => settle(deps, c, await postCompletion(deps, token.token, [{ callbackId: c.doc.callbackId, outputFields: c.outputFields }]), false);
-  for (let i = 0; i < group.length; i += MAX_CALLBACKS_PER_BATCH) {
-    const chunk = group.slice(i, i + MAX_CALLBACKS_PER_BATCH);
-    if (chunk.length === 1) {
-      const o = await one(chunk[0]!);
-      if (o) out.push(o);
-      continue;
-    }
-    const sent = await postCompletion(
-      deps,
-      token.token,
-      chunk.map((c) => ({ callbackId: c.doc.callbackId, outputFields: c.outputFields })),
-    );
-    for (const c of chunk) {
-      const o = sent.ok || sent.retry ? await settle(deps, c, sent, true) : await one(c);
-      if (o) out.push(o);
-    }
-  }
-  return out;
 }
 
 /** Runs `fn` over `items`, at most `limit` at once. */
@@ -303,15 +242,8 @@ export async function startCallbackCompleter(deps: CompleterDeps): Promise<Subsc
     batchSize: 200,
     handle: async (batch: ConsumedRecord[]): Promise<LogRecord[]> => {
       const finished = batch.map((r) => fromRecord(r.value)).filter((env): env is Envelope => env?.event.$case === 'enrollmentCompleted' || env?.event.$case === 'enrollmentFailed');
-      const claimed = (await inParallel(finished, 16, (env) => claimFinished(deps, env))).filter((c): c is Claimed => c !== undefined);
-      // The callbacks ready together, per connection (one token): completed in batches.
-      const groups = new Map<string, Claimed[]>();
-      for (const c of claimed) {
-        const key = JSON.stringify([c.tenantId, c.doc.handle]);
-        groups.set(key, [...(groups.get(key) ?? []), c]);
-      }
-      const outcomes = await inParallel([...groups.values()], 4, (group) => completeGroup(deps, group));
-      return outcomes.flat().map((o) => toRecord(o));
+      const outcomes = await inParallel(finished, 16, (env) => completeOne(deps, env));
+      return outcomes.filter((o): o is Envelope => o !== undefined).map((o) => toRecord(o));
     },
     onError: (error) => deps.logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'HubSpot callbacks batch failed; will retry'),
   });
