@@ -18,3 +18,4 @@ export { OUTPUT_FIELDS_POLICY } from './output-fields.policy.ts';
 export { HUBSPOT_TOKEN_SECRET, SECRETS_POLICY, isValidSecretName, secretNameProblem, secretSelectionProblem, secretValueProblem } from './secrets.policy.ts';
 export { GRANT_KEY_BYTES, parseGrantKey, signGrant, verifyGrant, type ExecutionGrant } from './execution-grant.ts';
 export { DEFAULT_STEP_POLICY, describeDuration, parseStepDelay, type RunBounds, type StepPolicy, type StepSchedulingBounds } from './workflow-steps.policy.ts';
+export type { DryRunWrite } from './dry-run.types.ts';

@@ -7,6 +7,7 @@
  * client included), so no client can write around it.
  */
 import type { EgressResponse } from './egress.types.ts';
+import type { DryRunWrite } from '@codestep/core';
 
 /** Methods that only read: sent in a dry run. Everything else is held back and recorded. */
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -33,20 +34,8 @@ export const DRY_RUN_BODY_CHARS = 4096;
 /** Entries kept per execution; later writes are still held back and counted in `dropped`. @default 100 */
 export const DRY_RUN_MAX_ENTRIES = 100;
 
-/** One write that was not sent. */
-export interface DryRunWrite {
-  method: string;
-  /** As the code asked for it (before host mapping), credential query parameters redacted. */
-  url: string;
-  /** Lower-cased names, in order; credential headers' values are `[REDACTED]`. */
-  headers: Array<[string, string]>;
-  /** The body as UTF-8 text (or `base64:` and the bytes when it is not text), cut at {@link DRY_RUN_BODY_CHARS}. */
-  body: string;
-  /** The body's full size in bytes. */
-  bodyBytes: number;
-  /** The synthetic status it was answered with. */
-  status: number;
-}
+/** One write that was not sent (the type is shared with history, in `@codestep/core`). */
+export type { DryRunWrite };
 
 /**
  * One execution's ledger. `redact` removes other known secret values (the action's selected

@@ -6,6 +6,7 @@
  */
 import type { CrmObject, DryRunLedger } from '@codestep/contracts';
 import { fieldMapToPlain, type Envelope, type PlainFields } from '@codestep/events';
+import type { DryRunWrite } from '@codestep/core';
 
 export interface ErrorView {
   code: string;
@@ -99,18 +100,8 @@ export interface ExecutionDoc {
   eventIds: string[];
 }
 
-/** A write a dry run held back (credentials already redacted by the sandbox). */
-export interface DryRunWriteView {
-  method: string;
-  url: string;
-  headers: Array<[string, string]>;
-  body: string;
-  bodyBytes: number;
-  status: number;
-}
-
 export interface DryRunLedgerView {
-  writes: DryRunWriteView[];
+  writes: DryRunWrite[];
   dropped: number;
 }
 
