@@ -270,7 +270,13 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   const fetchCrmProperties = createCrmPropertiesFetcher({ clients, readObject, clock: systemClock });
   const prefetchCrmProperties = createCrmPrefetcher({ clients, readBatch: createHubSpotBatchReader({ credentials, apiBaseUrl: config.hubspotApiBaseUrl }) });
   const hubspot = await startHubSpotApp(config, logger, { clients, store, eventLog: log, limitsOf, fetchCrmProperties, prefetchCrmProperties });
-  const batches = enrollmentBatches(clients, { store, clock: systemClock, logger: logger.child({ service: 'gateway' }), limitsOf });
+  const batches = enrollmentBatches(clients, {
+    store,
+    clock: systemClock,
+    logger: logger.child({ service: 'gateway' }),
+    limitsOf,
+    crm: { fetch: fetchCrmProperties, prefetch: prefetchCrmProperties },
+  });
   await batches.start();
   const routes = [
     ...apiRoutes(clients, limitsOf, fetchCrmProperties),
