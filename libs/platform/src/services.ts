@@ -22,6 +22,7 @@ import {
   createTenants,
   ensureHookCollection,
   enrollmentBatches,
+  followTriggerEnrollments,
   followTriggers,
   hookRoutes,
   resumeRoutes,
@@ -339,6 +340,7 @@ async function startHubSpotApp(
   const routeDeps = { ...deps, clock: systemClock, settings };
   const routes = [...(await hubspotActionRoutes(routeDeps)), ...hubspotWebhookRoutes(routeDeps), ...hubspotTriggerRoutes(deps.clients, { ...deps, clock: systemClock })];
   const triggers = await followTriggers({ ...deps, onError: (error) => log.error({ error }, 'HubSpot triggers projection batch failed; will retry') });
+  const triggerEnrollments = await followTriggerEnrollments({ ...deps, onError: (error) => log.error({ error }, 'HubSpot trigger enrollments projection batch failed; will retry') });
   const completer = settings
     ? await startCallbackCompleter({
         store: deps.store,
@@ -357,6 +359,7 @@ async function startHubSpotApp(
     stop: async () => {
       await completer?.stop();
       await triggers.stop();
+      await triggerEnrollments.stop();
     },
   };
 }
