@@ -354,5 +354,6 @@ describe('codestep as a HubSpot app (workflow action, callbacks, webhooks, the p
     assert.equal(report.equal, true);
     assert.equal(report.collections['broker/credential_provider_accounts']?.live, 1);
     assert.equal(report.collections['gateway/hubspot_triggers']?.live, 2);
+    assert.ok((report.collections['gateway/hubspot_trigger_enrollments']?.live ?? 0) > 0, 'the objects the triggers enrolled, rebuilt equal');
   });
 });
