@@ -5,10 +5,11 @@
  * workflow, object type and object id, versioned by the event's time (the latest wins), rebuilt
  * by `codestep replay` and followed by the gateway.
  *
- * Only the log writes it, never the request path: a decision made while this lags behind is
- * still right, because the enroll request id of an "after" trigger names the enrollment it
+ * Only the log writes it, never the request path. A decision made while this lags behind
+ * starts nothing twice: the enroll request id of an "after" trigger names the enrollment it
  * follows (`hubspot-webhooks.routes.ts`), so every event deciding from the same last enrollment
- * asks for the same next one, which the enrollment service starts once.
+ * asks for the same next one, which the enrollment service starts once. Lagging by more than
+ * the trigger's minutes would hold back a due re-enrollment (it finds the one already started).
  */
 import type { EventLog } from '@codestep/event-log';
 import { Topics, fromRecord, type Envelope } from '@codestep/events';
