@@ -9,11 +9,17 @@
  *
  * The job's bookkeeping (chunks, counts) lives in the gateway's store, like webhook tokens; what
  * it causes (each EnrollmentStarted, with its request id) is in the log.
+ *
+ * A workflow with `crmProperties` gets them read from HubSpot as for a single enrollment, with the
+ * account's only active HubSpot connection: the rows of a block of up to 100 that lack some are
+ * read together (one batch read per object type), each row's read recorded on its enrollment.
  */
 import { NotFoundError, ValidationError, deterministicId, isCodestepError, newId, type Logger } from '@codestep/core';
 import type { LimitPolicy } from '@codestep/contracts';
 import { tenantScoped, type DocumentStore } from '@codestep/store';
 import type { ApiClients } from './api.routes.ts';
+import { defaultHubSpotConnection, type BatchRead, type CrmObjectInput, type CrmPrefetcher, type CrmPropertiesFetcher } from './hubspot/crm-properties.ts';
+import { MAX_BATCH_READ } from './hubspot/hubspot-object.reader.ts';
 import type { Route, RouteRequest } from './router.ts';
 import type { TenantLimitsOf } from './tenant-limits.routes.ts';
 
@@ -150,6 +156,41 @@ export interface EnrollmentBatchOptions {
   clock: () => number;
   logger: Logger;
   limitsOf: TenantLimitsOf;
+  /** Reads the workflow's `crmProperties` rows lack from HubSpot (`./hubspot/crm-properties.ts`); absent: nothing read. */
+  crm?: { fetch: CrmPropertiesFetcher; prefetch: CrmPrefetcher };
+}
+
+/** A row's object as it is enrolled: completed with what was read from HubSpot, and the read's record. */
+type Prepared = Awaited<ReturnType<CrmPropertiesFetcher>>;
+
+/** The rows `from` to `to` (excluded) of a chunk, and each one's object prepared for enrolling (`i`: its index in the chunk). */
+interface CrmBlock {
+  from: number;
+  to: number;
+  prepare(i: number): Promise<Prepared>;
+}
+
+/**
+ * The block of up to {@link MAX_BATCH_READ} rows from `from`: each row's object with the
+ * workflow's `crmProperties` it lacks, the rows needing some read together. A block whose batch
+ * read could not be prepared (the workflow or connections unreachable) reads row by row, each
+ * retried with its enrollment.
+ */
+async function crmBlock(c: ApiClients, crm: NonNullable<EnrollmentBatchOptions['crm']>, tenantId: string, workflowId: string, chunk: readonly BatchRow[], from: number): Promise<CrmBlock> {
+  const rows = chunk.slice(from, from + MAX_BATCH_READ);
+  const block = (prepare: (k: number) => Promise<Prepared>): CrmBlock => ({ from, to: from + rows.length, prepare: (i) => prepare(i - from) });
+  const one = (k: number, extra: Partial<Parameters<CrmPropertiesFetcher>[0]> = {}) => crm.fetch({ tenantId, workflowId, object: rows[k]!.object, ...extra });
+  try {
+    const workflow = await c.workflows.getWorkflow({ tenantId, workflowId, version: 0 });
+    const connection = workflow.crmProperties?.names.length ? await defaultHubSpotConnection(c, tenantId) : undefined;
+    if (connection === undefined) return block(async (k) => ({ object: rows[k]!.object }));
+    const typed = (o: CrmObjectInput) => ({ ...o, objectType: o.objectType || workflow.objectType });
+    const batches = connection ? await crm.prefetch(rows.map((r) => ({ tenantId, connection, workflowId, object: typed(r.object) }))) : new Map<number, BatchRead>();
+    return block((k) => one(k, { workflow, connection: connection || undefined, batch: batches.get(k) }));
+  } catch (error) {
+    if (!isCodestepError(error)) throw error;
+    return block((k) => one(k));
+  }
 }
 
 export interface EnrollmentBatches {
@@ -229,11 +270,14 @@ async function acceptBatch(c: ApiClients, options: EnrollmentBatchOptions, req: 
 }
 
 /** Enrolls one row: undefined when enrolled, its error when refused, 'stopped' when the gateway stopped first (the row stays to do). */
-async function enrollRow(c: ApiClients, stopped: () => boolean, tenantId: string, job: JobDoc, row: BatchRow): Promise<RowError | undefined | 'stopped'> {
+async function enrollRow(c: ApiClients, stopped: () => boolean, tenantId: string, job: JobDoc, row: BatchRow, prepare?: () => Promise<Prepared>): Promise<RowError | undefined | 'stopped'> {
+  let prepared: Prepared | undefined;
   for (let attempt = 1; ; attempt++) {
     if (stopped()) return 'stopped';
     try {
-      await c.enrollments.enroll({ tenantId, workflowId: job.workflowId, object: row.object, requestId: row.key, portalId: 0, trigger: undefined, limits: job.limits ?? undefined });
+      prepared ??= prepare ? await prepare() : { object: row.object };
+      const { object, crmRead } = prepared;
+      await c.enrollments.enroll({ tenantId, workflowId: job.workflowId, object, crmRead, requestId: row.key, portalId: 0, trigger: undefined, limits: job.limits ?? undefined });
       return undefined;
     } catch (error) {
       const code = isCodestepError(error) ? error.code : 'INTERNAL';
@@ -259,9 +303,13 @@ export function enrollmentBatches(c: ApiClients, options: EnrollmentBatchOptions
         const [rows, stored] = await Promise.all([mine.get<ChunkDoc>(CHUNKS, chunkId), mine.get<ProgressDoc>(PROGRESS, chunkId)]);
         if (!rows) continue;
         const progress: ProgressDoc = stored?.doc ?? { jobId: job.jobId, done: 0, enrolled: 0, refused: [] };
+        let block: CrmBlock | undefined;
         while (progress.done < rows.doc.rows.length) {
-          const slice = rows.doc.rows.slice(progress.done, progress.done + CONCURRENCY);
-          const outcomes = await Promise.all(slice.map((row) => enrollRow(c, () => stopped, tenantId, job, row)));
+          if (options.crm && (!block || progress.done >= block.to)) block = await crmBlock(c, options.crm, tenantId, job.workflowId, rows.doc.rows, progress.done);
+          const slice = rows.doc.rows.slice(progress.done, Math.min(progress.done + CONCURRENCY, block?.to ?? Infinity));
+          const at = progress.done;
+          const current = block;
+          const outcomes = await Promise.all(slice.map((row, k) => enrollRow(c, () => stopped, tenantId, job, row, current && (() => current.prepare(at + k)))));
           // Stopping: this slice is recorded by nobody and done again at the next start (the keys make that safe).
           if (outcomes.includes('stopped')) return;
           const results = outcomes as Array<RowError | undefined>;

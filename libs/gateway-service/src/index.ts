@@ -15,6 +15,7 @@ export { hubspotActionRoutes, WORKFLOW_INPUT, type HubSpotRouteDeps } from './hu
 export { createCrmPrefetcher, createCrmPropertiesFetcher, missingProperties, type CrmPrefetcher, type CrmPropertiesFetcher } from './hubspot/crm-properties.ts';
 export { hubspotWebhookRoutes, MAX_WEBHOOK_BATCH } from './hubspot/hubspot-webhooks.routes.ts';
 export { followTriggers, hubspotTriggerRoutes, hubspotTriggersProjection } from './hubspot/hubspot-triggers.ts';
+export { followTriggerEnrollments, hubspotTriggerEnrollmentsProjection } from './hubspot/hubspot-trigger-enrollments.projection.ts';
 export { CALLBACKS, startCallbackCompleter, type CallbackDoc } from './hubspot/hubspot-callbacks.ts';
 export { verifyHubSpotSignature, MAX_SIGNATURE_AGE_MS } from './hubspot/hubspot-signature.ts';
 export type { HubSpotAppSettings } from './hubspot/hubspot.settings.ts';

@@ -1,5 +1,33 @@
 import { errors, json, ref } from './openapi.parts.ts';
 
+/** A workflow's HubSpot CRM trigger, as set with PUT. */
+const trigger = {
+  type: 'object',
+  properties: {
+    subscription: {
+      type: 'string',
+      example: 'contact.creation',
+      description: '<object>.<event>: contact, company, deal, ticket, product, line_item × creation, deletion, propertyChange, merge, restore, associationChange',
+    },
+    propertyName: { type: 'string', description: 'propertyChange only: the one property (any when absent)' },
+    reenroll: {
+      type: 'string',
+      enum: ['never', 'always', 'after'],
+      default: 'always',
+      description:
+        'never: an object enrolls once; always: on every event; after: again only once reenrollAfterMinutes have passed since its last enrollment by this trigger (events before that are skipped)',
+    },
+    reenrollAfterMinutes: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 525600,
+      example: 60,
+      description: 'With reenroll "after" only (and required there): the minutes an object waits before it enrolls again',
+    },
+  },
+  required: ['subscription'],
+};
+
 /** The HubSpot app: what HubSpot calls (signed, no API key), and a workflow's HubSpot CRM trigger. */
 export function hubspotPaths(): Record<string, unknown> {
   const signed = {
@@ -21,19 +49,6 @@ export function hubspotPaths(): Record<string, unknown> {
     '401': { description: 'Missing, wrong or stale HubSpot signature: nothing was enrolled', ...json(ref('Error')) },
     '404': { description: 'No codestep account installed the app in that portal (connect HubSpot from it), or the chosen workflow does not exist', ...json(ref('Error')) },
     '409': { description: 'The portal is connected by two codestep accounts, or this codestep is not set up as a HubSpot app', ...json(ref('Error')) },
-  };
-  const trigger = {
-    type: 'object',
-    properties: {
-      subscription: {
-        type: 'string',
-        example: 'contact.creation',
-        description: '<object>.<event>: contact, company, deal, ticket, product, line_item × creation, deletion, propertyChange, merge, restore, associationChange',
-      },
-      propertyName: { type: 'string', description: 'propertyChange only: the one property (any when absent)' },
-      reenroll: { type: 'string', enum: ['never', 'always'], default: 'always', description: 'never: an object enrolls once; always: on every event' },
-    },
-    required: ['subscription'],
   };
   return {
     '/integrations/hubspot/actions': {
@@ -65,7 +80,13 @@ export function hubspotPaths(): Record<string, unknown> {
         ...signed,
         summary: 'HubSpot CRM webhook batches (up to 100 events): each event enrolls the object into the workflows whose HubSpot trigger matches, once per eventId',
         requestBody: json({ type: 'array', maxItems: 100, items: { type: 'object' } }),
-        responses: { '200': { description: '`{ accepted, enrolled, ignored }`' }, ...refused },
+        responses: {
+          '200': {
+            description:
+              '`{ accepted, enrolled, ignored, skipped }`: `ignored`, events of portals no account installed the app in (`{ eventId, reason }`); `skipped`, matches that enrolled nothing, with why (`{ eventId, workflowId, reason }`: the trigger re-enrolls after N minutes, or an earlier event of the delivery enrolls the object)',
+          },
+          ...refused,
+        },
       },
     },
     '/v1/workflows/{id}/hubspot-trigger': {

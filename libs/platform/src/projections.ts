@@ -12,7 +12,7 @@ import {
   workflowWaitsProjection,
   workflowsProjection,
 } from '@codestep/enrollment-service';
-import { hubspotTriggersProjection, tenantsProjection } from '@codestep/gateway-service';
+import { hubspotTriggerEnrollmentsProjection, hubspotTriggersProjection, tenantsProjection } from '@codestep/gateway-service';
 import { historyProjection } from '@codestep/history-service';
 import type { Projection } from '@codestep/store';
 
@@ -25,6 +25,7 @@ export const PROJECTIONS: readonly Projection[] = [
   enrollRequestsProjection,
   retryTimersProjection,
   hubspotTriggersProjection,
+  hubspotTriggerEnrollmentsProjection,
   workflowRunsProjection,
   enrollmentStatesProjection,
   workflowWaitsProjection,

@@ -22,6 +22,7 @@ import {
   createTenants,
   ensureHookCollection,
   enrollmentBatches,
+  followTriggerEnrollments,
   followTriggers,
   hookRoutes,
   resumeRoutes,
@@ -270,7 +271,13 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   const fetchCrmProperties = createCrmPropertiesFetcher({ clients, readObject, clock: systemClock });
   const prefetchCrmProperties = createCrmPrefetcher({ clients, readBatch: createHubSpotBatchReader({ credentials, apiBaseUrl: config.hubspotApiBaseUrl }) });
   const hubspot = await startHubSpotApp(config, logger, { clients, store, eventLog: log, limitsOf, fetchCrmProperties, prefetchCrmProperties });
-  const batches = enrollmentBatches(clients, { store, clock: systemClock, logger: logger.child({ service: 'gateway' }), limitsOf });
+  const batches = enrollmentBatches(clients, {
+    store,
+    clock: systemClock,
+    logger: logger.child({ service: 'gateway' }),
+    limitsOf,
+    crm: { fetch: fetchCrmProperties, prefetch: prefetchCrmProperties },
+  });
   await batches.start();
   const routes = [
     ...apiRoutes(clients, limitsOf, fetchCrmProperties),
@@ -333,6 +340,7 @@ async function startHubSpotApp(
   const routeDeps = { ...deps, clock: systemClock, settings };
   const routes = [...(await hubspotActionRoutes(routeDeps)), ...hubspotWebhookRoutes(routeDeps), ...hubspotTriggerRoutes(deps.clients, { ...deps, clock: systemClock })];
   const triggers = await followTriggers({ ...deps, onError: (error) => log.error({ error }, 'HubSpot triggers projection batch failed; will retry') });
+  const triggerEnrollments = await followTriggerEnrollments({ ...deps, onError: (error) => log.error({ error }, 'HubSpot trigger enrollments projection batch failed; will retry') });
   const completer = settings
     ? await startCallbackCompleter({
         store: deps.store,
@@ -351,6 +359,7 @@ async function startHubSpotApp(
     stop: async () => {
       await completer?.stop();
       await triggers.stop();
+      await triggerEnrollments.stop();
     },
   };
 }

@@ -345,6 +345,74 @@ describe('codestep as a HubSpot app (workflow action, callbacks, webhooks, the p
     }
   });
 
+  it('reads crmProperties for a bulk enrollment in one batch read (asked again after a 429), and a trigger that re-enrolls after 60 minutes skips the object meanwhile', async () => {
+    const wf = await call('POST', '/v1/workflows', {
+      name: 'bulk greet',
+      crmProperties: ['email', 'firstname'],
+      actions: [
+        {
+          id: 'echo',
+          code: 'exports.main = async (event) => ({ outputFields: { firstname: event.inputFields.firstname ?? "" } });',
+          inputFields: [{ name: 'firstname', property: 'firstname' }],
+          outputFields: [{ name: 'firstname', type: 'string' }],
+        },
+      ],
+    });
+    assert.equal(wf.status, 201, JSON.stringify(wf.body));
+    const pair = ['Hedy', 'Radia'].map((firstname) => fake.seed('contacts', { email: `${firstname.toLowerCase()}@example.com`, firstname }));
+    // Seeding is a creation HubSpot reports to the subscribed webhooks: those enrollments (and their reads) first.
+    await fake.app.webhooksSettled();
+    const reads = () => fake.requests.filter((q) => q.path.startsWith('/crm/v3/objects/contacts') && q.method !== 'PATCH');
+    const readsBefore = reads().length;
+    // HubSpot's secondly limit hit once: the batch read is asked again, not given up.
+    fake.failNext(429, 1, { pathPrefix: '/crm/v3/objects/contacts/batch/read' });
+    const job = await call(
+      'POST',
+      `/v1/workflows/${wf.body.id}/enrollments:batch`,
+      pair.map((c) => ({ objectId: c.id })),
+    );
+    assert.equal(job.status, 202, JSON.stringify(job.body));
+    await waitFor('the bulk enrollment done', async () => ((await call('GET', `/v1/enrollment-batches/${job.body.jobId}`)).body.status === 'done' ? true : undefined));
+    assert.deepEqual(
+      reads()
+        .slice(readsBefore)
+        .map((q) => `${q.status} ${q.method} ${q.path}`),
+      ['429 POST /crm/v3/objects/contacts/batch/read', '200 POST /crm/v3/objects/contacts/batch/read'],
+    );
+    for (const c of pair) {
+      const [listed] = (await call('GET', `/v1/enrollments?workflowId=${wf.body.id}&objectId=${c.id}`)).body.enrollments as Array<{ id: string }>;
+      const view = (await call('GET', `/v1/enrollments/${listed!.id}`)).body;
+      assert.deepEqual(view.crmRead.values, { email: c.properties.email, firstname: c.properties.firstname });
+    }
+
+    const trigger = await call('PUT', `/v1/workflows/${wf.body.id}/hubspot-trigger`, {
+      subscription: 'contact.propertyChange',
+      propertyName: 'lifecyclestage',
+      reenroll: 'after',
+      reenrollAfterMinutes: 60,
+    });
+    assert.deepEqual([trigger.status, trigger.body.reenroll, trigger.body.reenrollAfterMinutes], [200, 'after', 60]);
+    const changed = (objectId: string) =>
+      fake.app.sendWebhooks(
+        `${platform.url}/integrations/hubspot/webhooks`,
+        [fake.app.webhookEvent({ subscriptionType: 'contact.propertyChange', objectId: Number(objectId), propertyName: 'lifecyclestage', propertyValue: 'lead' })],
+        { clientId: APP.clientId },
+      );
+    const [hedy] = pair;
+    const first = await changed(hedy!.id);
+    assert.equal(JSON.parse(first.body).enrolled, 1, first.body);
+    // Once the gateway's projection has that enrollment, later changes within the hour are skipped, saying why.
+    const skipped = await waitFor('a change within the hour skipped', async () => {
+      const again = JSON.parse((await changed(hedy!.id)).body) as { enrolled: number; skipped: Array<{ reason: string }> };
+      return again.skipped[0] ? again : undefined;
+    });
+    assert.equal(skipped.enrolled, 0);
+    assert.match(skipped.skipped[0]!.reason, /re-enrolls an object 60 minutes after its last enrollment/);
+    const enrollmentsOfHedy = async () => ((await call('GET', `/v1/enrollments?workflowId=${wf.body.id}&objectId=${hedy!.id}`)).body.enrollments as unknown[]).length;
+    await waitFor('the trigger’s enrollment listed', async () => ((await enrollmentsOfHedy()) >= 2 ? true : undefined));
+    assert.equal(await enrollmentsOfHedy(), 2, 'the bulk enrollment and one by the trigger');
+  });
+
   it('rebuilds the portal index and the HubSpot triggers (with every other projection) from the log, equal to the live ones', async () => {
     await platform.stop('SIGTERM');
     const { spawnSync } = await import('node:child_process');
@@ -353,6 +421,7 @@ describe('codestep as a HubSpot app (workflow action, callbacks, webhooks, the p
     const report = JSON.parse(out.stdout) as { equal: boolean; collections: Record<string, { live: number }> };
     assert.equal(report.equal, true);
     assert.equal(report.collections['broker/credential_provider_accounts']?.live, 1);
-    assert.equal(report.collections['gateway/hubspot_triggers']?.live, 2);
+    assert.equal(report.collections['gateway/hubspot_triggers']?.live, 3);
+    assert.ok((report.collections['gateway/hubspot_trigger_enrollments']?.live ?? 0) > 0, 'the objects the triggers enrolled, rebuilt equal');
   });
 });

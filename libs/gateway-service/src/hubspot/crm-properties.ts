@@ -1,7 +1,8 @@
 /**
  * A workflow's `crmProperties`, read from HubSpot before its first action. Runs in the gateway,
- * on every path that enrolls (the app's action URL, the CRM webhook triggers, `POST
- * /v1/workflows/{id}/enrollments`), before the enroll request: the gateway already holds the
+ * on every path that enrolls a CRM object (the app's action URL, the CRM webhook triggers, `POST
+ * /v1/workflows/{id}/enrollments` and its bulk form `…/enrollments:batch`), before the enroll
+ * request (a JsWorkflows hook call or a schedule tick enrolls no CRM object: nothing to read): the gateway already holds the
  * broker's client that hands out a connection's token (`GetConnectionToken`, audited with the
  * purpose), and what was read goes into the request, hence into EnrollmentStarted (`crm_read`),
  * the enrollment's history. Only the properties the object lacks are read; an account without a
@@ -60,16 +61,17 @@ export function createCrmPropertiesFetcher(deps: { clients: Pick<ApiClients, 'wo
       if (!connections.some((c) => c.provider === 'hubspot')) return { object };
     }
     const readAt = deps.clock();
-    if (batch && batch.connection === connection && batch.objectType === object.objectType && names.every((n) => batch.names.includes(n))) {
+    const objectType = object.objectType || wf.objectType;
+    if (batch && batch.connection === connection && batch.objectType === objectType && names.every((n) => batch.names.includes(n))) {
       const record = batch.records.get(object.objectId);
-      if (!record) return { object, crmRead: { connection, names, values: {}, readAt, error: `HubSpot has no ${object.objectType} record ${object.objectId} (read with connection "${connection}")` } };
+      if (!record) return { object, crmRead: { connection, names, values: {}, readAt, error: `HubSpot has no ${objectType} record ${object.objectId} (read with connection "${connection}")` } };
       const values = Object.fromEntries(names.filter((n) => record[n] !== undefined).map((n) => [n, record[n]!]));
       return { object: { ...object, properties: { ...values, ...object.properties } }, crmRead: { connection, names, values, readAt, error: '' } };
     }
     try {
       const read = await deps.readObject({
         tenantId,
-        objectType: object.objectType || wf.objectType,
+        objectType,
         objectId: object.objectId,
         properties: names,
         connection,
@@ -150,4 +152,17 @@ export function createCrmPrefetcher(deps: { clients: Pick<ApiClients, 'workflows
     }
     return out;
   };
+}
+
+/**
+ * The HubSpot connection an enrollment that names none (the API's, a bulk one) reads with: the
+ * account's only active HubSpot connection; `''` when it has several (each read then fails
+ * saying to name one, recorded in its `crm_read`); undefined when it has none (nothing is read).
+ */
+export async function defaultHubSpotConnection(clients: Pick<ApiClients, 'credentials'>, tenantId: string): Promise<string | undefined> {
+  if (!clients.credentials) return undefined;
+  const hubspot = (await clients.credentials.listConnections({ tenantId })).connections.filter((c) => c.provider === 'hubspot');
+  if (!hubspot.length) return undefined;
+  const active = hubspot.filter((c) => c.status === 'active');
+  return active.length === 1 ? active[0]!.handle : '';
 }

@@ -2,7 +2,9 @@
  * Reads one CRM record's properties from HubSpot through the tenant's HubSpot connection, for a
  * test of an action against a real record (HubSpot's "Test action" with a record picked). The
  * token comes from the broker (`GetConnectionToken`, audited with the purpose); the properties
- * asked for are those the action reads.
+ * asked for are those the action reads. HubSpot's 429 (its secondly limit) and 5XX answers are
+ * retried a bounded number of times, waiting as `Retry-After` says (else a short backoff); a
+ * wait longer than the cap (a daily limit) is not waited for: the read fails with HubSpot's answer.
  */
 import type { credentialsV1 } from '@codestep/contracts';
 import { CodestepError, NotFoundError, ValidationError } from '@codestep/core';
@@ -15,6 +17,44 @@ export interface HubSpotObjectReaderDeps {
   apiBaseUrl?: string;
   /** Per request, ms. @default 10000 */
   timeoutMs?: number;
+  /** Retries of a read HubSpot answered 429 or 5XX. */
+  retry?: ReadRetryOptions;
+}
+
+export interface ReadRetryOptions {
+  /** Requests in all, the first included. @default 4 */
+  attempts?: number;
+  /** The longest wait between two, ms; HubSpot asking for longer ends the tries at once. @default 2000 */
+  maxWaitMs?: number;
+  /** Waits `ms` (tests pass one that records and returns at once). @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** `Retry-After` as ms from `now` (delta-seconds or an HTTP date); undefined when absent or unparsable. */
+export function retryAfterMs(value: string | null, now: number): number | undefined {
+  const text = value?.trim() ?? '';
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = text ? Date.parse(text) : NaN;
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * `fetch`, again while HubSpot answers 429 or 5XX and tries are left: after the wait its
+ * `Retry-After` asks for, else 250 ms doubling. Answers the last response, and why the tries ended when it is still a 429 or 5XX.
+ */
+async function fetchRetried(url: URL | string, init: () => RequestInit, options: ReadRetryOptions = {}): Promise<{ res: Response; gaveUp: string }> {
+  const attempts = Math.max(1, options.attempts ?? 4);
+  const maxWaitMs = options.maxWaitMs ?? 2_000;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(url, init());
+    if (res.status !== 429 && res.status < 500) return { res, gaveUp: '' };
+    if (attempt >= attempts) return { res, gaveUp: `after ${attempt} attempts` };
+    const asked = retryAfterMs(res.headers.get('retry-after'), Date.now());
+    if (asked !== undefined && asked > maxWaitMs) return { res, gaveUp: `HubSpot asks to wait ${Math.ceil(asked / 1000)} s (Retry-After), longer than codestep waits` };
+    await res.body?.cancel();
+    await sleep(asked ?? 250 * 2 ** (attempt - 1));
+  }
 }
 
 export interface ObjectRead {
@@ -62,8 +102,13 @@ export function createHubSpotObjectReader(deps: HubSpotObjectReaderDeps): HubSpo
     const url = new URL(`${base}/crm/v3/objects/${encodeURIComponent(path)}/${encodeURIComponent(objectId)}`);
     if (properties.length) url.searchParams.set('properties', [...new Set(properties)].join(','));
     let res: Response;
+    let gaveUp: string;
     try {
-      res = await fetch(url, { headers: { authorization: `Bearer ${token.token}`, accept: 'application/json' }, signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000) });
+      ({ res, gaveUp } = await fetchRetried(
+        url,
+        () => ({ headers: { authorization: `Bearer ${token.token}`, accept: 'application/json' }, signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000) }),
+        deps.retry,
+      ));
     } catch (error) {
       throw new CodestepError('UNAVAILABLE', `HubSpot did not answer reading ${path} ${objectId}: ${error instanceof Error ? error.message : String(error)}; try again`);
     }
@@ -71,7 +116,7 @@ export function createHubSpotObjectReader(deps: HubSpotObjectReaderDeps): HubSpo
     if (res.status === 404) throw new NotFoundError(`HubSpot has no ${path} record ${objectId} (read with connection "${handle}"); pick a record that exists in that portal`);
     if (res.status === 401 || res.status === 403)
       throw new CodestepError('NEEDS_REAUTH', `HubSpot refused connection "${handle}" reading ${path} ${objectId} (${res.status}); reconnect it with the permissions to read ${path}`);
-    if (!res.ok) throw new CodestepError('UNAVAILABLE', `HubSpot answered ${res.status} reading ${path} ${objectId}: ${text.slice(0, 200)}`);
+    if (!res.ok) throw new CodestepError('UNAVAILABLE', `HubSpot answered ${res.status} reading ${path} ${objectId}${gaveUp ? ` (${gaveUp})` : ''}: ${text.slice(0, 200)}`);
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -115,20 +160,25 @@ export function createHubSpotBatchReader(deps: HubSpotObjectReaderDeps): HubSpot
         `could not read ${path} with HubSpot connection "${connection}": ${token.error || 'no token'} (reconnect it with POST /v1/connections/${connection}/authorize)`,
       );
     let res: Response;
+    let gaveUp: string;
     try {
-      res = await fetch(`${base}/crm/v3/objects/${encodeURIComponent(path)}/batch/read`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token.token}`, accept: 'application/json', 'content-type': 'application/json' },
-        body: JSON.stringify({ properties: [...new Set(properties)], inputs: objectIds.map((id) => ({ id })) }),
-        signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
-      });
+      ({ res, gaveUp } = await fetchRetried(
+        `${base}/crm/v3/objects/${encodeURIComponent(path)}/batch/read`,
+        () => ({
+          method: 'POST',
+          headers: { authorization: `Bearer ${token.token}`, accept: 'application/json', 'content-type': 'application/json' },
+          body: JSON.stringify({ properties: [...new Set(properties)], inputs: objectIds.map((id) => ({ id })) }),
+          signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
+        }),
+        deps.retry,
+      ));
     } catch (error) {
       throw new CodestepError('UNAVAILABLE', `HubSpot did not answer a batch read of ${path}: ${error instanceof Error ? error.message : String(error)}; try again`);
     }
     const text = await res.text();
     if (res.status === 401 || res.status === 403)
       throw new CodestepError('NEEDS_REAUTH', `HubSpot refused connection "${connection}" reading ${path} (${res.status}); reconnect it with the permissions to read ${path}`);
-    if (!res.ok) throw new CodestepError('UNAVAILABLE', `HubSpot answered ${res.status} to a batch read of ${path}: ${text.slice(0, 200)}`);
+    if (!res.ok) throw new CodestepError('UNAVAILABLE', `HubSpot answered ${res.status} to a batch read of ${path}${gaveUp ? ` (${gaveUp})` : ''}: ${text.slice(0, 200)}`);
     let body: unknown;
     try {
       body = JSON.parse(text);

@@ -3,14 +3,19 @@
  * request, signed v3 — v1 accepted where it comes alone). Each event's portal maps to the tenant
  * that installed the app; each workflow with a matching trigger enrolls the object, by a request
  * id derived from HubSpot's `eventId` (or, for triggers that never re-enroll, from the object),
- * so a retried delivery or a duplicate event enrolls nothing twice. The answer comes once every
- * enrollment is durably requested: a 200 means nothing accepted can be lost.
+ * so a retried delivery or a duplicate event enrolls nothing twice. A trigger that re-enrolls
+ * "after N minutes" skips an object whose last enrollment by it (a projection of the log, so it
+ * holds across restarts) is younger than that, and otherwise asks with a request id naming that
+ * last enrollment: events deciding from the same one (concurrent deliveries, two replicas, a
+ * projection lagging behind) ask for the same next enrollment, started once. The answer comes
+ * once every enrollment is durably requested: a 200 means nothing accepted can be lost.
  */
 import { CodestepError, ValidationError } from '@codestep/core';
 import type { Route, RouteRequest } from '../router.ts';
 import { portalOwner, verifiedBody, type HubSpotRouteDeps } from './hubspot-actions.routes.ts';
 import type { BatchRead, PlannedEnrollment } from './crm-properties.ts';
-import { TRIGGER_OBJECTS, triggersFor } from './hubspot-triggers.ts';
+import { lastTriggerEnrollment } from './hubspot-trigger-enrollments.projection.ts';
+import { TRIGGER_OBJECTS, triggersFor, type TriggerDoc } from './hubspot-triggers.ts';
 
 /** HubSpot sends at most this many events per request. */
 export const MAX_WEBHOOK_BATCH = 100;
@@ -50,6 +55,8 @@ function parseEvents(body: unknown): WebhookEvent[] {
 }
 
 type Ignored = { eventId: string; reason: string };
+/** An event a matching trigger enrolled nothing for, and why (its re-enrollment rule, a repeat in the delivery). */
+type Skipped = { eventId: string; workflowId: string; reason: string };
 
 /** One enrollment a webhook event asks for: the workflow its trigger names, the object as the event tells it. */
 interface Planned extends PlannedEnrollment {
@@ -57,24 +64,58 @@ interface Planned extends PlannedEnrollment {
   requestId: string;
 }
 
-/** The enrollments the events trigger, in the events' order. */
-async function plan(deps: HubSpotRouteDeps, owners: Map<number, unknown>, events: readonly WebhookEvent[]): Promise<Planned[]> {
-  const out: Planned[] = [];
+/**
+ * The request id trigger `t` enrolls the event's object with, or why it enrolls nothing now:
+ * `never`, one per object; `always`, one per event; `after`, none while the object's last
+ * enrollment by the trigger is younger than `reenrollAfterMinutes` (by `deps.clock`), else one
+ * per last enrollment.
+ */
+async function requestIdFor(deps: HubSpotRouteDeps, tenantId: string, t: TriggerDoc, e: WebhookEvent, objectType: string): Promise<{ requestId: string } | { skipped: string }> {
+  if (t.reenroll === 'never') return { requestId: `hubspot-trigger:${t.workflowId}:${objectType}:${e.objectId}` };
+  if (t.reenroll !== 'after') return { requestId: `hubspot-event:${e.eventId}:${t.workflowId}` };
+  const last = await lastTriggerEnrollment(deps.store, tenantId, t.workflowId, objectType, e.objectId);
+  if (last?.eventId === e.eventId) return { skipped: `event ${e.eventId} already enrolled ${objectType} ${e.objectId} (enrollment ${last.enrollmentId})` };
+  const minutes = t.reenrollAfterMinutes ?? 0;
+  if (last && deps.clock() - last.startedAt < minutes * 60_000) {
+    return {
+      skipped: `${objectType} ${e.objectId} enrolled into workflow ${t.workflowId} at ${new Date(last.startedAt).toISOString()} (enrollment ${last.enrollmentId}); its trigger re-enrolls an object ${minutes} minutes after its last enrollment`,
+    };
+  }
+  return { requestId: `hubspot-trigger:${t.workflowId}:${objectType}:${e.objectId}:after:${last?.enrollmentId ?? 'none'}` };
+}
+
+/** The enrollments the events trigger, in the events' order, and the matches that enroll nothing. */
+async function plan(deps: HubSpotRouteDeps, owners: Map<number, unknown>, events: readonly WebhookEvent[]): Promise<{ planned: Planned[]; skipped: Skipped[] }> {
+  const planned: Planned[] = [];
+  const skipped: Skipped[] = [];
+  const asked = new Set<string>();
   for (const e of events) {
     const owner = owners.get(e.portalId) as { tenantId: string; handle: string };
     const objectType = TRIGGER_OBJECTS[e.subscriptionType.split('.')[0] ?? ''] ?? e.subscriptionType.split('.')[0]!.toUpperCase();
     for (const t of await triggersFor(deps.store, owner.tenantId, e.subscriptionType, e.propertyName)) {
-      out.push({
+      const decided = await requestIdFor(deps, owner.tenantId, t, e, objectType);
+      if ('skipped' in decided) {
+        skipped.push({ eventId: e.eventId, workflowId: t.workflowId, reason: decided.skipped });
+        continue;
+      }
+      // The same enrollment asked for again in this delivery (the same object, or a repeated event).
+      const key = JSON.stringify([owner.tenantId, decided.requestId]);
+      if (asked.has(key)) {
+        skipped.push({ eventId: e.eventId, workflowId: t.workflowId, reason: `an earlier event of this delivery enrolls ${objectType} ${e.objectId} into workflow ${t.workflowId}` });
+        continue;
+      }
+      asked.add(key);
+      planned.push({
         tenantId: owner.tenantId,
         connection: owner.handle,
         workflowId: t.workflowId,
         object: { objectType, objectId: e.objectId, properties: e.propertyName && e.propertyValue !== undefined ? { [e.propertyName]: e.propertyValue } : {} },
         event: e,
-        requestId: t.reenroll === 'never' ? `hubspot-trigger:${t.workflowId}:${objectType}:${e.objectId}` : `hubspot-event:${e.eventId}:${t.workflowId}`,
+        requestId: decided.requestId,
       });
     }
   }
-  return out;
+  return { planned, skipped };
 }
 
 /** Requests one planned enrollment (its crmProperties read first); false when the workflow refused the object's type. */
@@ -138,7 +179,7 @@ async function handleWebhooks(deps: HubSpotRouteDeps, req: RouteRequest) {
     throw new CodestepError('NOT_FOUND', `${String(first)}. HubSpot will retry this delivery; nothing was enrolled.`);
   }
   const ignored: Ignored[] = events.filter((e) => typeof owners.get(e.portalId) === 'string').map((e) => ({ eventId: e.eventId, reason: owners.get(e.portalId) as string }));
-  const planned = await plan(deps, owners, known);
+  const { planned, skipped } = await plan(deps, owners, known);
   // Several records of a type needing crmProperties: read together (batch read) before enrolling.
   const batches = deps.prefetchCrmProperties && planned.length > 1 ? await deps.prefetchCrmProperties(planned) : new Map<number, BatchRead>();
   // Up to 16 enrollments at once; the answer waits for all of them (a 200 loses nothing).
@@ -151,7 +192,7 @@ async function handleWebhooks(deps: HubSpotRouteDeps, req: RouteRequest) {
     }
   };
   await Promise.all(Array.from({ length: Math.min(16, planned.length) }, worker));
-  return { status: 200, body: { accepted: known.length, enrolled, ignored } };
+  return { status: 200, body: { accepted: known.length, enrolled, ignored, skipped } };
 }
 
 export function hubspotWebhookRoutes(deps: HubSpotRouteDeps): Route[] {

@@ -110,9 +110,14 @@ export interface HubSpotTriggerSet {
   subscription: string;
   /** propertyChange only: the one property, empty for any */
   propertyName: string;
-  /** never (once per object) | always (on every event) */
+  /**
+   * never (once per object) | always (on every event) | after (again only once
+   * reenroll_after_minutes have passed since the object's last enrollment by this trigger)
+   */
   reenroll: string;
   removed: boolean;
+  /** reenroll "after" only: the minutes an object waits to enroll again */
+  reenrollAfterMinutes: number;
 }
 
 /**
@@ -1098,7 +1103,7 @@ export const RetryJobStarted: MessageFns<RetryJobStarted> = {
 };
 
 function createBaseHubSpotTriggerSet(): HubSpotTriggerSet {
-  return { workflowId: "", subscription: "", propertyName: "", reenroll: "", removed: false };
+  return { workflowId: "", subscription: "", propertyName: "", reenroll: "", removed: false, reenrollAfterMinutes: 0 };
 }
 
 export const HubSpotTriggerSet: MessageFns<HubSpotTriggerSet> = {
@@ -1117,6 +1122,9 @@ export const HubSpotTriggerSet: MessageFns<HubSpotTriggerSet> = {
     }
     if (message.removed !== false) {
       writer.uint32(40).bool(message.removed);
+    }
+    if (message.reenrollAfterMinutes !== 0) {
+      writer.uint32(48).uint32(message.reenrollAfterMinutes);
     }
     return writer;
   },
@@ -1174,6 +1182,14 @@ export const HubSpotTriggerSet: MessageFns<HubSpotTriggerSet> = {
             message.removed = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.reenrollAfterMinutes = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1201,6 +1217,11 @@ export const HubSpotTriggerSet: MessageFns<HubSpotTriggerSet> = {
         : "",
       reenroll: isSet(object.reenroll) ? globalThis.String(object.reenroll) : "",
       removed: isSet(object.removed) ? globalThis.Boolean(object.removed) : false,
+      reenrollAfterMinutes: isSet(object.reenrollAfterMinutes)
+        ? globalThis.Number(object.reenrollAfterMinutes)
+        : isSet(object.reenroll_after_minutes)
+        ? globalThis.Number(object.reenroll_after_minutes)
+        : 0,
     };
   },
 
@@ -1221,6 +1242,9 @@ export const HubSpotTriggerSet: MessageFns<HubSpotTriggerSet> = {
     if (message.removed !== false) {
       obj.removed = message.removed;
     }
+    if (message.reenrollAfterMinutes !== 0) {
+      obj.reenrollAfterMinutes = Math.round(message.reenrollAfterMinutes);
+    }
     return obj;
   },
 
@@ -1234,6 +1258,7 @@ export const HubSpotTriggerSet: MessageFns<HubSpotTriggerSet> = {
     message.propertyName = object.propertyName ?? "";
     message.reenroll = object.reenroll ?? "";
     message.removed = object.removed ?? false;
+    message.reenrollAfterMinutes = object.reenrollAfterMinutes ?? 0;
     return message;
   },
 };
