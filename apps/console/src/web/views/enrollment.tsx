@@ -7,6 +7,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { Json } from '../api.ts';
+import { Field, SelectField, TextField } from '../fields.tsx';
 import { useLoad, useSession, useTraceTemplate, when } from '../hooks.ts';
 import { failureLine } from '../lib/action-test.ts';
 import { hrefOf } from '../lib/routes.ts';
@@ -88,17 +89,19 @@ function RetryPanel(props: { enrollment: Enrollment; onRetried(): void }) {
   const [version, setVersion] = useState<'latest' | 'original'>('latest');
   const [reason, setReason] = useState('');
   const [error, setError] = useState<Error | undefined>();
+  const [inputsError, setInputsError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const retry = async (e: Event) => {
     e.preventDefault();
     setError(undefined);
+    setInputsError(undefined);
     const body: Record<string, unknown> = { version };
     if (reason.trim()) body.reason = reason.trim();
     if (inputs.trim() !== original.trim()) {
       try {
         body.inputFields = JSON.parse(inputs) as Json;
       } catch (err) {
-        return setError(new Error(`The inputs are not JSON: ${err instanceof Error ? err.message : String(err)}`));
+        return setInputsError(`The inputs are not JSON: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
     setBusy(true);
@@ -118,20 +121,23 @@ function RetryPanel(props: { enrollment: Enrollment; onRetried(): void }) {
         Runs <code>{d.error?.actionId ?? failed?.actionId}</code> again, then the steps after it; the outputs of the steps before it are kept. The new attempt is added to this timeline.
       </p>
       <div class="row">
-        <div>
-          <label for="retry-version">On</label>
-          <select id="retry-version" value={version} onChange={(ev) => setVersion(ev.currentTarget.value as 'latest' | 'original')}>
-            <option value="latest">the latest version (with your fix)</option>
-            <option value="original">version {d.workflowVersion}, the one it failed on</option>
-          </select>
-        </div>
-        <div>
-          <label for="retry-reason">Reason (optional)</label>
-          <input id="retry-reason" value={reason} maxLength={500} onInput={(ev) => setReason(ev.currentTarget.value)} />
-        </div>
+        <SelectField<'latest' | 'original'>
+          id="retry-version"
+          label="On"
+          value={version}
+          options={[
+            ['latest', 'the latest version (with your fix)'],
+            ['original', `version ${d.workflowVersion}, the one it failed on`],
+          ]}
+          onChange={setVersion}
+        />
+        <TextField id="retry-reason" label="Reason (optional)" value={reason} maxLength={500} onInput={setReason} />
       </div>
-      <label for="retry-inputs">Inputs of the failed step (JSON; edit to run it with other values)</label>
-      <textarea id="retry-inputs" rows={Math.min(10, original.split('\n').length + 1)} style="width: 100%" value={inputs} onInput={(ev) => setInputs(ev.currentTarget.value)} spellcheck={false} />
+      <Field id="retry-inputs" label="Inputs of the failed step (JSON; edit to run it with other values)" error={inputsError}>
+        {(control) => (
+          <textarea {...control} rows={Math.min(10, original.split('\n').length + 1)} style="width: 100%" value={inputs} onInput={(ev) => setInputs(ev.currentTarget.value)} spellcheck={false} />
+        )}
+      </Field>
       <ErrorNote error={error} what="Not re-run" />
       <p>
         <button type="submit" disabled={busy}>
