@@ -14,6 +14,7 @@ import { hrefOf } from '../lib/routes.ts';
 import { ErrorNote, Link, Loading, Status } from '../widgets.tsx';
 import { FieldError, Notice, TextField } from '../fields.tsx';
 import { ActionCard, type Choices } from './action-card.tsx';
+import { HubSpotTrigger } from './hubspot-trigger.tsx';
 import { RunPanel } from './run-panel.tsx';
 import { ScheduleTrigger } from './schedule-trigger.tsx';
 import type { TestTarget } from './test-panel.tsx';
@@ -22,6 +23,7 @@ interface Saved {
   id: string;
   version: number;
   name: string;
+  objectType?: string;
   status?: string;
 }
 
@@ -161,6 +163,7 @@ function EditorForm(props: { id: string; form: WorkflowForm; setForm(f: Workflow
           {props.id !== 'new' ? <Link href={hrefOf({ name: 'tail', enrollmentId: '', workflowId: props.id })}>Watch its runs live</Link> : null}
         </p>
       </form>
+      {props.saved ? <HubSpotTrigger workflowId={props.id} objectType={props.saved.objectType ?? form.objectType} /> : null}
       {props.saved ? <RunPanel workflowId={props.id} objectType={form.objectType} /> : null}
     </>
   );
