@@ -11,9 +11,11 @@ import { Field, SelectField, TextField } from '../fields.tsx';
 import { useLoad, useSession, useTraceTemplate, when } from '../hooks.ts';
 import { failureLine } from '../lib/action-test.ts';
 import { hrefOf } from '../lib/routes.ts';
+import { hasWorkflowSteps } from '../lib/run-tree.ts';
 import { traceUrl } from '../lib/trace-url.ts';
 import { ErrorNote, Link, Loading, Status } from '../widgets.tsx';
 import type { Enrollment, Execution, LogLine } from './history.tsx';
+import { RunTree } from './run-tree.tsx';
 
 /** How often a running enrollment's timeline is read again, ms. */
 const REFRESH_MS = 1500;
@@ -61,15 +63,40 @@ export function EnrollmentView(props: { id: string }) {
               <pre>{JSON.stringify(d.object.properties, null, 2)}</pre>
             </details>
           ) : null}
-          <h2>Timeline</h2>
-          <ol class="timeline" aria-label="Executions in order">
-            {d.executions.map((x) => (
-              <ExecutionItem key={x.id} execution={x} />
-            ))}
-          </ol>
+          <Steps executions={d.executions} />
           {d.executions.length === 0 ? <p class="muted">No step has run yet.</p> : null}
         </>
       ) : null}
+    </>
+  );
+}
+
+/** The steps as a tree (a JsWorkflows run's default: its branches and waits nested) or as a flat timeline in the order they ran. */
+function Steps(props: { executions: Execution[] }) {
+  const [picked, setPicked] = useState<'tree' | 'timeline' | undefined>();
+  const shape = picked ?? (hasWorkflowSteps(props.executions) ? 'tree' : 'timeline');
+  return (
+    <>
+      <div class="row" style="justify-content: space-between">
+        <h2>{shape === 'tree' ? 'Run tree' : 'Timeline'}</h2>
+        <div class="row" role="group" aria-label="Show the steps as">
+          <button type="button" class="secondary" aria-pressed={shape === 'tree'} onClick={() => setPicked('tree')}>
+            Tree
+          </button>
+          <button type="button" class="secondary" aria-pressed={shape === 'timeline'} onClick={() => setPicked('timeline')}>
+            Timeline
+          </button>
+        </div>
+      </div>
+      {shape === 'tree' ? (
+        <RunTree executions={props.executions} details={(x) => <ExecutionItem key={x.id} execution={x} waitShown />} waitNote={(x) => (x.wait ? <WaitNote wait={x.wait} /> : null)} />
+      ) : (
+        <ol class="timeline" aria-label="Executions in order">
+          {props.executions.map((x) => (
+            <ExecutionItem key={x.id} execution={x} />
+          ))}
+        </ol>
+      )}
     </>
   );
 }
@@ -148,7 +175,8 @@ function RetryPanel(props: { enrollment: Enrollment; onRetried(): void }) {
   );
 }
 
-function ExecutionItem(props: { execution: Execution }) {
+/** One execution's details; `waitShown`: its wait is shown already (on its node of the run tree). */
+function ExecutionItem(props: { execution: Execution; waitShown?: boolean }) {
   const { api } = useSession();
   const x = props.execution;
   const [logs, setLogs] = useState<LogLine[]>(x.logs);
@@ -195,7 +223,7 @@ function ExecutionItem(props: { execution: Execution }) {
           {x.workflowStep.dueAt ? ` · due ${when(x.workflowStep.dueAt)}` : ''}
         </p>
       ) : null}
-      {x.wait ? <WaitNote wait={x.wait} /> : null}
+      {x.wait && !props.waitShown ? <WaitNote wait={x.wait} /> : null}
       {x.error ? (
         <p class="alert">
           {line ? <strong>Line {line.line}: </strong> : null}
