@@ -58,7 +58,7 @@ describe('the console in chromium: HubSpot triggers and run trees', { skip: !exi
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("sets a workflow's HubSpot event trigger: refusals on their fields, then saved, kept across a reload, and removed", async () => {
+  it("sets a workflow's HubSpot event trigger: refusals on their fields, a draft across a reload, then saved, shown again, and removed", async () => {
     const wf = await call('POST', '/v1/workflows', {
       name: 'New leads',
       objectType: 'CONTACT',
@@ -89,6 +89,11 @@ describe('the console in chromium: HubSpot triggers and run trees', { skip: !exi
     assert.equal(await page.locator('#hs-trigger-object').getAttribute('aria-invalid'), null, 'the earlier refusal is gone from the object field');
     await page.getByLabel('Property (optional)').fill('lifecyclestage');
     await page.locator('#hs-trigger-reenroll').selectOption('never');
+    // Not saved yet: a reload keeps what was typed.
+    await page.reload();
+    await section.getByText('Restored your unsaved HubSpot trigger.').waitFor();
+    assert.equal(await page.getByLabel('Property (optional)').inputValue(), 'lifecyclestage');
+    assert.equal(await page.locator('#hs-trigger-reenroll').inputValue(), 'never');
     await section.getByRole('button', { name: 'Save HubSpot trigger' }).click();
     await section
       .getByRole('status')
@@ -103,6 +108,7 @@ describe('the console in chromium: HubSpot triggers and run trees', { skip: !exi
     await page.screenshot({ path: join(SHOTS, 'hubspot-trigger.png') });
     await page.reload();
     await section.getByText(/^Saved: contact\.propertyChange of lifecyclestage/).waitFor();
+    assert.equal(await section.getByText('Restored your unsaved HubSpot trigger.').count(), 0, 'the draft is dropped once saved');
     assert.equal(await page.locator('#hs-trigger-event').inputValue(), 'propertyChange', 'the saved trigger comes back in the form');
     assert.equal(await page.getByLabel('Property (optional)').inputValue(), 'lifecyclestage');
     assert.equal(await page.locator('#hs-trigger-reenroll').inputValue(), 'never');

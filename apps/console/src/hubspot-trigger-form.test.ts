@@ -5,7 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { emptyHubSpotTrigger, hubspotTriggerBody, hubspotTriggerFieldOf, hubspotTriggerForm, objectOfType, REENROLL_OPTIONS, type ReenrollOption } from './web/lib/hubspot-trigger-form.ts';
+import {
+  clearTriggerDraft,
+  emptyHubSpotTrigger,
+  hubspotTriggerBody,
+  hubspotTriggerFieldOf,
+  hubspotTriggerForm,
+  loadTriggerDraft,
+  objectOfType,
+  REENROLL_OPTIONS,
+  saveTriggerDraft,
+  type ReenrollOption,
+} from './web/lib/hubspot-trigger-form.ts';
 
 describe("the HubSpot trigger's form", () => {
   it("starts off, on the workflow's own object's creation, enrolling on every event", () => {
@@ -56,5 +67,18 @@ describe("the HubSpot trigger's form", () => {
     assert.deepEqual(hubspotTriggerBody({ ...form, reenroll: 'never' }, options), { subscription: 'contact.creation', reenroll: 'never' }, "another policy's field is not sent");
     assert.deepEqual(hubspotTriggerForm({ subscription: 'contact.creation', reenroll: 'after', reenrollAfterMinutes: 30 }, 'CONTACT', options).params, { reenrollAfterMinutes: '30' });
     assert.equal(hubspotTriggerFieldOf('reenrollAfterMinutes must be a whole number of minutes', options), 'reenrollAfterMinutes', 'the longest field name a message starts with wins');
+  });
+
+  it('keeps an unsaved trigger as a draft per workflow, and reads nothing from a draft that is not one', () => {
+    const map = new Map<string, string>();
+    const store = { getItem: (k: string) => map.get(k) ?? null, setItem: (k: string, v: string) => void map.set(k, v), removeItem: (k: string) => void map.delete(k) };
+    const form = { ...emptyHubSpotTrigger('CONTACT'), enabled: true, event: 'propertyChange', propertyName: 'email' };
+    saveTriggerDraft(store, 'wf_1', form);
+    assert.deepEqual(loadTriggerDraft(store, 'wf_1'), form);
+    assert.equal(loadTriggerDraft(store, 'wf_2'), undefined, "another workflow's draft is its own");
+    clearTriggerDraft(store, 'wf_1');
+    assert.equal(loadTriggerDraft(store, 'wf_1'), undefined);
+    map.set('codestep.hubspot-trigger-draft.wf_3', '{not json');
+    assert.equal(loadTriggerDraft(store, 'wf_3'), undefined);
   });
 });

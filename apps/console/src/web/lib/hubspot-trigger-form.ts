@@ -5,6 +5,7 @@
  * API is one more row, with the extra field it takes (if any) named there; the form, the body and
  * the refusal shown on its field follow from the row.
  */
+import type { KeyValueStore } from './drafts.ts';
 
 /** The CRM objects a subscription can name (the API's list; it refuses any other with its own message). */
 export const TRIGGER_OBJECTS = [
@@ -92,4 +93,36 @@ export function hubspotTriggerFieldOf(message: string, options: readonly Reenrol
   const fields = ['subscription', 'propertyName', 'reenroll', ...options.flatMap((o) => (o.param ? [o.param.field] : []))];
   const named = fields.filter((f) => new RegExp(`^${f}(?![A-Za-z0-9_])`).test(message));
   return named.sort((a, b) => b.length - a.length)[0];
+}
+
+/** Where a workflow's unsaved HubSpot trigger is kept (localStorage), so a reload or a refused save loses nothing typed. */
+const draftKey = (workflowId: string) => `codestep.hubspot-trigger-draft.${workflowId}`;
+
+export function loadTriggerDraft(store: KeyValueStore, workflowId: string): HubSpotTriggerForm | undefined {
+  try {
+    const f = JSON.parse(store.getItem(draftKey(workflowId)) ?? 'null') as Partial<HubSpotTriggerForm> | null;
+    if (!f || typeof f.object !== 'string' || typeof f.event !== 'string') return undefined;
+    return {
+      enabled: f.enabled === true,
+      object: f.object,
+      event: f.event,
+      propertyName: str(f.propertyName),
+      reenroll: str(f.reenroll) || 'always',
+      params: typeof f.params === 'object' && f.params ? f.params : {},
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export function saveTriggerDraft(store: KeyValueStore, workflowId: string, form: HubSpotTriggerForm): void {
+  try {
+    store.setItem(draftKey(workflowId), JSON.stringify(form));
+  } catch {
+    // A full or disabled storage: the draft lives only in the page.
+  }
+}
+
+export function clearTriggerDraft(store: KeyValueStore, workflowId: string): void {
+  store.removeItem(draftKey(workflowId));
 }

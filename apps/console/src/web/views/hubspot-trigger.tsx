@@ -10,11 +10,14 @@ import { ApiError } from '../api.ts';
 import { Notice, SelectField, TextField } from '../fields.tsx';
 import { useLoad, useSession, when } from '../hooks.ts';
 import {
+  clearTriggerDraft,
   emptyHubSpotTrigger,
   hubspotTriggerBody,
   hubspotTriggerFieldOf,
   hubspotTriggerForm,
+  loadTriggerDraft,
   REENROLL_OPTIONS,
+  saveTriggerDraft,
   TRIGGER_EVENTS,
   TRIGGER_OBJECTS,
   type HubSpotTriggerForm,
@@ -44,7 +47,8 @@ export function HubSpotTrigger(props: { workflowId: string; objectType: string }
   const { api } = useSession();
   const path = `/v1/workflows/${encodeURIComponent(props.workflowId)}/hubspot-trigger`;
   const saved = useLoad(() => api.get<SavedTrigger>(path), [props.workflowId]);
-  const [form, setForm] = useState<HubSpotTriggerForm | undefined>();
+  const [form, setForm] = useState<HubSpotTriggerForm | undefined>(() => loadTriggerDraft(localStorage, props.workflowId));
+  const [fromDraft, setFromDraft] = useState(() => form !== undefined);
   const [error, setError] = useState<Error | undefined>();
   const [notice, setNotice] = useState('');
   const [busy, setBusy] = useState(false);
@@ -54,7 +58,13 @@ export function HubSpotTrigger(props: { workflowId: string; objectType: string }
   const f = form ?? emptyHubSpotTrigger(props.objectType);
   const set = (patch: Partial<HubSpotTriggerForm>) => {
     setForm({ ...f, ...patch });
+    saveTriggerDraft(localStorage, props.workflowId, { ...f, ...patch });
     setNotice('');
+  };
+  const discard = () => {
+    clearTriggerDraft(localStorage, props.workflowId);
+    setFromDraft(false);
+    setForm(hubspotTriggerForm(saved.data, props.objectType));
   };
   const field = error instanceof ApiError && error.status === 400 ? hubspotTriggerFieldOf(error.message) : undefined;
   const errorOf = (name: string) => (field === name ? error?.message : undefined);
@@ -64,6 +74,8 @@ export function HubSpotTrigger(props: { workflowId: string; objectType: string }
     setError(undefined);
     try {
       const out = f.enabled ? await api.send<SavedTrigger>('PUT', path, hubspotTriggerBody(f)) : await api.send<SavedTrigger>('DELETE', path);
+      clearTriggerDraft(localStorage, props.workflowId);
+      setFromDraft(false);
       setNotice(out.subscription ? `HubSpot trigger saved: ${describe(out)}.` : 'HubSpot trigger removed.');
       saved.reload();
     } catch (err) {
@@ -78,6 +90,14 @@ export function HubSpotTrigger(props: { workflowId: string; objectType: string }
       <p class="muted">Enrolls the object when HubSpot reports this event in the portal that installed codestep (its CRM webhooks). Kept per workflow, apart from its versions.</p>
       <ErrorNote error={saved.error} what="HubSpot trigger" />
       <Loading loading={saved.loading && !saved.data} />
+      {fromDraft ? (
+        <p class="notice" role="status">
+          Restored your unsaved HubSpot trigger.{' '}
+          <button type="button" class="secondary" onClick={discard}>
+            Discard it
+          </button>
+        </p>
+      ) : null}
       <label class="inline">
         <input type="checkbox" checked={f.enabled} onChange={(e) => set({ enabled: e.currentTarget.checked })} /> Enroll on a HubSpot event
       </label>
