@@ -37,7 +37,7 @@ const EVENTS = TRIGGER_EVENTS.map(([value, label]) => [value as string, label as
 const REENROLL = REENROLL_OPTIONS.map((o) => [o.value, o.label] as const);
 
 /** How the saved trigger reads: "contact.propertyChange of email, on every event". */
-function describe(t: SavedTrigger): string {
+function describeTrigger(t: SavedTrigger): string {
   const option = REENROLL_OPTIONS.find((o) => o.value === t.reenroll);
   const param = option?.param ? (t as unknown as Record<string, unknown>)[option.param.field] : undefined;
   return `${t.subscription}${t.propertyName ? ` of ${t.propertyName}` : ''}, ${option?.label ?? t.reenroll}${param !== undefined ? ` (${option?.param?.label}: ${String(param)})` : ''}`;
@@ -76,7 +76,7 @@ export function HubSpotTrigger(props: { workflowId: string; objectType: string }
       const out = f.enabled ? await api.send<SavedTrigger>('PUT', path, hubspotTriggerBody(f)) : await api.send<SavedTrigger>('DELETE', path);
       clearTriggerDraft(localStorage, props.workflowId);
       setFromDraft(false);
-      setNotice(out.subscription ? `HubSpot trigger saved: ${describe(out)}.` : 'HubSpot trigger removed.');
+      setNotice(out.subscription ? `HubSpot trigger saved: ${describeTrigger(out)}.` : 'HubSpot trigger removed.');
       saved.reload();
     } catch (err) {
       setError(err instanceof Error ? err : new Error(String(err)));
@@ -109,7 +109,7 @@ export function HubSpotTrigger(props: { workflowId: string; objectType: string }
           {busy ? 'Saving…' : f.enabled ? 'Save HubSpot trigger' : 'Remove HubSpot trigger'}
         </button>
         <span class="muted">
-          {saved.data?.subscription ? `Saved: ${describe(saved.data)}${saved.data.updatedAt ? `, since ${when(saved.data.updatedAt)}` : ''}.` : saved.data ? 'No HubSpot trigger saved.' : ''}
+          {saved.data?.subscription ? `Saved: ${describeTrigger(saved.data)}${saved.data.updatedAt ? `, since ${when(saved.data.updatedAt)}` : ''}.` : saved.data ? 'No HubSpot trigger saved.' : ''}
         </span>
       </p>
     </form>
