@@ -118,6 +118,23 @@ describe('the console in chromium: HubSpot triggers and run trees', { skip: !exi
     assert.equal((await call('GET', `/v1/workflows/${id}/hubspot-trigger`)).subscription, null);
   });
 
+  it('puts what is wrong on the field it is about in the run panel too (the shared field component)', async () => {
+    await page.locator('#enroll-object-id').fill('8');
+    await page.locator('#enroll-properties').fill('{ "email": ');
+    await page.getByRole('button', { name: 'Enroll', exact: true }).click();
+    await page
+      .locator('#enroll-properties-error')
+      .getByText(/^The properties are not JSON/)
+      .waitFor();
+    assert.equal(await page.locator('#enroll-properties').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator('#enroll-properties').getAttribute('aria-describedby'), 'enroll-properties-error');
+    await page.locator('#enroll-properties').fill('{ "email": "ada@example.com" }');
+    await page.getByRole('button', { name: 'Enroll', exact: true }).click();
+    await page.getByRole('list', { name: 'Enrolled' }).getByRole('link').first().waitFor();
+    assert.equal(await page.locator('#enroll-properties-error').count(), 0, 'the error is gone once the JSON is fixed');
+    assert.equal(await page.locator('#enroll-properties').getAttribute('aria-invalid'), null);
+  });
+
   it('shows a JsWorkflows run as a tree: steps under the step that scheduled them, with statuses and durations, collapsible', async () => {
     const wf = await call('POST', '/v1/workflows', { name: 'Order', objectType: 'CONTACT', actions: [{ id: 'flow', runtime: 'jsworkflows', code: BRANCHES }] });
     const enrolled = await call('POST', `/v1/workflows/${String(wf.id)}/enrollments`, { object: { objectId: '7', properties: {} } });
