@@ -1,9 +1,11 @@
 /**
  * The console in Debian's chromium against `codestep dev`: a workflow's HubSpot event trigger set
- * in the editor (the API's refusals on their fields first, then saved, shown again after a reload
- * and removed), and a JsWorkflows run with branches shown as a tree (steps under the step that
- * scheduled them, statuses and durations, branches collapsed and expanded, a step's details, the
- * flat timeline on demand). Screenshots go to docs/console/ when CODESTEP_SCREENSHOTS says so.
+ * in the editor (the API's refusals on their fields first, a draft across a reload, then saved,
+ * shown again after a reload and removed), a refusal on its field in the run panel (the views'
+ * shared field component), and a JsWorkflows run with branches shown as a tree (steps under the
+ * step that scheduled them, statuses and durations, branches collapsed and expanded, a step's
+ * details, the flat timeline on demand). Screenshots go to docs/console/ when
+ * CODESTEP_SCREENSHOTS says so.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
