@@ -11,18 +11,14 @@
  * views go to docs/console/.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { createServer as createNetServer } from 'node:net';
 import { startHubSpotFake, type HubSpotFake } from '@codestep/hubspot-fake';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, freePort, root, startDev, stopDev } from './console-browser.testing.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CHROMIUM = process.env.CODESTEP_CHROMIUM ?? '/usr/bin/chromium';
 /** The README's screenshots are rewritten only when asked (`CODESTEP_SCREENSHOTS=docs/console`), so a test run leaves the tree clean. */
 const SHOTS = process.env.CODESTEP_SCREENSHOTS ? join(root, process.env.CODESTEP_SCREENSHOTS) : join(tmpdir(), 'codestep-console-shots');
 
@@ -57,40 +53,6 @@ const APPROVAL = `class Workflow {
 }`;
 /** The operator's tracing UI (CODESTEP_TRACE_URL_TEMPLATE), served to the console by GET /v1/config. */
 const OPERATOR_TRACES = 'http://jaeger.example:16686/trace/{traceId}';
-
-/** A free loopback port (the platform's public URL, which the OAuth app's redirect URI names, must be known before it starts). */
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-async function startDev(dataDir: string, env: Record<string, string>, restart = false): Promise<{ child: ChildProcess; url: string; apiKey: string }> {
-  const child = spawn(process.execPath, [join(root, 'apps/cli/src/main.ts'), 'dev'], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', CODESTEP_HTTP_PORT: '0', CODESTEP_LOG_LEVEL: 'warn', CODESTEP_DATA_DIR: dataDir, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const deadline = Date.now() + 120_000;
-  while (!/HTTP API: (\S+)/.test(out) || (!restart && !/API key \(shown once, keep it\): (\S+)/.test(out))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`codestep dev did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.match(out, /Console: http:\/\/\S+\//, 'npm start prints the console URL');
-  return { child, url: /HTTP API: (\S+)/.exec(out)![1]!, apiKey: /API key \(shown once, keep it\): (\S+)/.exec(out)?.[1] ?? '' };
-}
-
-async function stopDev(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
 
@@ -515,7 +477,7 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     assert.equal(await page.getByRole('heading', { name: 'Write ledger (no writes)' }).count(), 2, "each step's ledger is shown (these actions write nothing)");
   });
 
-  it("shows a JsWorkflows run's wait in its timeline: waiting with its timeout, then resumed by a POST to its resume URL", async () => {
+  it("shows a JsWorkflows run's wait in its run tree: waiting with its timeout, then resumed by a POST to its resume URL", async () => {
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(dev.url + path, {
         method,
@@ -535,13 +497,15 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     const wait = page.getByRole('note', { name: 'Wait' });
     await wait.getByText('Waiting for its resume URL').waitFor({ timeout: 30_000 });
     assert.match((await wait.textContent())!, /times out /);
-    await page.locator('.timeline h3', { hasText: 'onApproved' }).waitFor();
+    await page.getByRole('heading', { name: 'Run tree' }).waitFor();
+    await page.getByRole('list', { name: 'Scheduled by start' }).locator('.run-node[data-step=onApproved] .status.waiting').waitFor();
     await shot(page, 'enrollment-wait');
     const resumed = await fetch(resumeUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'ada' }) });
     assert.equal(resumed.status, 200);
     await page.locator('p > .status.completed').waitFor({ timeout: 60_000 });
     await wait.getByText('Resumed').waitFor();
     assert.match((await wait.textContent())!, /resumed by a POST to its resume URL/);
+    await page.getByRole('button', { name: 'Details of onApproved' }).click();
     await page.getByText('[info] approved by ada').or(page.getByText('[log] approved by ada')).first().waitFor();
   });
 

@@ -6,6 +6,7 @@
 import { useState } from 'preact/hooks';
 import { CodeEditor, type CodeError } from '../code-editor.tsx';
 import { earlierOutputs, emptyInput, OUTPUT_TYPES, RUNTIMES, type ActionForm, type InputForm, type OutputForm, type WorkflowForm } from '../lib/workflow-form.ts';
+import { FieldError, SelectField, TextField } from '../fields.tsx';
 import { TestPanel, type TestTarget } from './test-panel.tsx';
 
 export interface Choices {
@@ -13,6 +14,11 @@ export interface Choices {
   connections: string[];
   limits?: { maxTimeoutMs?: number; maxMemoryMb?: number; defaultTimeoutMs?: number; defaultMemoryMb?: number } | undefined;
 }
+
+const RUNTIME_LABELS = RUNTIMES.map((r) => [r as string, r === 'hubspot' ? 'HubSpot custom code' : 'JsWorkflows'] as const);
+
+/** The fields an action shows its own refusal on; a refusal of any other is shown at the top of the action. */
+const OWN_FIELDS = ['id', 'name', 'runtime', 'code', 'inputFields', 'outputFields', 'secrets', 'connections', 'timeoutMs', 'memoryMb'];
 
 export interface ActionProps {
   form: WorkflowForm;
@@ -53,27 +59,14 @@ export function ActionCard(props: ActionProps) {
           </button>
         </div>
       </div>
-      {props.error && !['id', 'name', 'runtime', 'code', 'inputFields', 'outputFields', 'secrets', 'connections', 'timeoutMs', 'memoryMb'].includes(props.error.field) ? (
-        <p class="field-error" role="alert">
-          {props.error.message}
-        </p>
-      ) : null}
+      <FieldError message={props.error && !OWN_FIELDS.includes(props.error.field) ? props.error.message : undefined} />
       <div class="row">
         <TextField id={`${p}-id`} label="Id" value={a.id} onInput={(id) => set({ id })} error={err('id')} />
         <TextField id={`${p}-name`} label="Name (optional)" value={a.name} onInput={(name) => set({ name })} error={err('name')} />
-        <div>
-          <label for={`${p}-runtime`}>Runtime</label>
-          <select id={`${p}-runtime`} value={a.runtime} onChange={(e) => set({ runtime: e.currentTarget.value })} aria-invalid={err('runtime') ? 'true' : undefined}>
-            {RUNTIMES.map((r) => (
-              <option key={r} value={r}>
-                {r === 'hubspot' ? 'HubSpot custom code' : 'JsWorkflows'}
-              </option>
-            ))}
-          </select>
-        </div>
+        <SelectField id={`${p}-runtime`} label="Runtime" value={a.runtime} options={RUNTIME_LABELS} onChange={(runtime) => set({ runtime })} error={err('runtime')} />
       </div>
       <CodeEditor id={`${p}-code`} label={`Code of action ${props.index + 1}`} value={a.code} onChange={(code) => set({ code })} error={props.error?.code ?? testLine} invalid={!!err('code')} />
-      {err('code') && !props.error?.code ? <p class="field-error">{err('code')}</p> : null}
+      <FieldError message={props.error?.code ? undefined : err('code')} />
       {props.test ? <TestPanel target={props.test} action={a} objectType={props.form.objectType} prefix={p} onFailureLine={setTestLine} /> : null}
       <Inputs form={props.form} index={props.index} action={a} set={set} error={err('inputFields')} />
       <Outputs action={a} set={set} prefix={p} error={err('outputFields')} />
@@ -81,33 +74,6 @@ export function ActionCard(props: ActionProps) {
       <Picks legend="Connections" names={props.choices.connections} chosen={a.connections} onChange={(connections) => set({ connections })} error={err('connections')} empty="No connections yet." />
       <Limits action={a} set={set} prefix={p} limits={props.choices.limits} err={err} />
     </section>
-  );
-}
-
-export function TextField(props: { id: string; label: string; value: string; onInput(v: string): void; error?: string | undefined; hint?: string; type?: string; list?: string }) {
-  return (
-    <div>
-      <label for={props.id}>{props.label}</label>
-      <input
-        id={props.id}
-        type={props.type ?? 'text'}
-        list={props.list}
-        value={props.value}
-        onInput={(e) => props.onInput(e.currentTarget.value)}
-        aria-invalid={props.error ? 'true' : undefined}
-        aria-describedby={props.error ? `${props.id}-error` : props.hint ? `${props.id}-hint` : undefined}
-      />
-      {props.hint ? (
-        <div id={`${props.id}-hint`} class="muted">
-          {props.hint}
-        </div>
-      ) : null}
-      {props.error ? (
-        <div id={`${props.id}-error`} class="field-error" role="alert">
-          {props.error}
-        </div>
-      ) : null}
-    </div>
   );
 }
 
@@ -119,11 +85,7 @@ function Inputs(props: { form: WorkflowForm; index: number; action: ActionForm; 
   return (
     <fieldset>
       <legend>Input fields</legend>
-      {props.error ? (
-        <p class="field-error" role="alert">
-          {props.error}
-        </p>
-      ) : null}
+      <FieldError message={props.error} />
       {a.inputFields.map((f, j) => (
         <div class="row" key={j}>
           <TextField id={`${p}-${j}-name`} label="Name" value={f.name} onInput={(name) => update(j, { name })} />
@@ -176,11 +138,7 @@ function Outputs(props: { action: ActionForm; set(patch: Partial<ActionForm>): v
   return (
     <fieldset>
       <legend>Output fields</legend>
-      {props.error ? (
-        <p class="field-error" role="alert">
-          {props.error}
-        </p>
-      ) : null}
+      <FieldError message={props.error} />
       {a.outputFields.map((f, j) => (
         <div class="row" key={j}>
           <TextField id={`${p}-${j}-name`} label="Name" value={f.name} onInput={(name) => update(j, { name })} />
@@ -212,11 +170,7 @@ function Picks(props: { legend: string; names: string[]; chosen: string[]; onCha
   return (
     <fieldset>
       <legend>{props.legend}</legend>
-      {props.error ? (
-        <p class="field-error" role="alert">
-          {props.error}
-        </p>
-      ) : null}
+      <FieldError message={props.error} />
       {all.length === 0 ? <p class="muted">{props.empty}</p> : null}
       <div class="chips">
         {all.map((n) => (

@@ -5,6 +5,7 @@
  * DELETE /v1/api-keys/{id}, refused at once by every gateway.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { Notice, TextField } from '../fields.tsx';
 import { useSession, when } from '../hooks.ts';
 import { ErrorNote, Loading, Status } from '../widgets.tsx';
 
@@ -77,11 +78,7 @@ export function ApiKeysView() {
         }}
       />
       {created ? <NewKey created={created} onDone={() => setCreated(undefined)} /> : null}
-      {notice ? (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      ) : null}
+      <Notice message={notice} />
       <ErrorNote error={error} what="Not revoked" />
       <ErrorNote error={pages.error} what="API keys" />
       <Loading loading={pages.loading && !pages.keys} />
@@ -159,29 +156,11 @@ function KeyForm(props: { onCreated(k: ApiKeyInfo & { key: string }): void }) {
   return (
     <form onSubmit={submit} class="card" aria-label="Create an API key" noValidate>
       <div class="row">
-        <div>
-          <label for="key-name">Name</label>
-          <input
-            id="key-name"
-            value={name}
-            maxLength={100}
-            onInput={(e) => setName(e.currentTarget.value)}
-            aria-describedby={error ? 'key-name-hint key-name-error' : 'key-name-hint'}
-            aria-invalid={error ? 'true' : undefined}
-          />
-          <div id="key-name-hint" class="muted">
-            What the key is for, like "ci deploys".
-          </div>
-        </div>
+        <TextField id="key-name" label="Name" value={name} maxLength={100} onInput={setName} hint='What the key is for, like "ci deploys".' error={error?.message} />
         <button type="submit" disabled={busy}>
           {busy ? 'Creating…' : 'Create API key'}
         </button>
       </div>
-      {error ? (
-        <p id="key-name-error" class="field-error" role="alert">
-          {error.message}
-        </p>
-      ) : null}
     </form>
   );
 }

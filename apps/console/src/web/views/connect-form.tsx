@@ -1,5 +1,6 @@
 /** Connecting a new OAuth connection: a handle, a provider, and its permission presets (resource × operation, with their scopes). */
 import { useState } from 'preact/hooks';
+import { SelectField, TextField } from '../fields.tsx';
 import { useSession } from '../hooks.ts';
 import { authorizeInPopup } from './oauth-popup.ts';
 
@@ -29,30 +30,17 @@ export function ConnectForm(props: { providers: Provider[]; onConnect(what: stri
     <form class="card" onSubmit={submit} aria-label="Connect an account">
       <h2>Connect</h2>
       <div class="row">
-        <div>
-          <label for="conn-handle">Handle</label>
-          <input id="conn-handle" value={handle} onInput={(e) => setHandle(e.currentTarget.value)} aria-describedby="conn-handle-hint" />
-          <div id="conn-handle-hint" class="muted">
-            lowercase letters, digits and -, e.g. my-hubspot
-          </div>
-        </div>
-        <div>
-          <label for="conn-provider">Provider</label>
-          <select
-            id="conn-provider"
-            value={provider?.id ?? ''}
-            onChange={(e) => {
-              setProviderId(e.currentTarget.value);
-              setChosen([]);
-            }}
-          >
-            {props.providers.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.displayName || p.id}
-              </option>
-            ))}
-          </select>
-        </div>
+        <TextField id="conn-handle" label="Handle" value={handle} onInput={setHandle} hint="lowercase letters, digits and -, e.g. my-hubspot" />
+        <SelectField
+          id="conn-provider"
+          label="Provider"
+          value={provider?.id ?? ''}
+          options={props.providers.map((p) => [p.id, p.displayName || p.id] as const)}
+          onChange={(id) => {
+            setProviderId(id);
+            setChosen([]);
+          }}
+        />
       </div>
       {provider && provider.permissions.length ? <Permissions provider={provider} chosen={chosen} setChosen={setChosen} /> : null}
       <p>

@@ -5,6 +5,7 @@
  * (DELETE). The providers' permission presets (HubSpot's) are shown as a table to pick from.
  */
 import { useState } from 'preact/hooks';
+import { Notice } from '../fields.tsx';
 import { useLoad, useSession, when } from '../hooks.ts';
 import { ErrorNote, Loading, Status } from '../widgets.tsx';
 import { ConnectForm, type Provider } from './connect-form.tsx';
@@ -40,11 +41,7 @@ export function ConnectionsView() {
     <>
       <h1>Connections</h1>
       <ConnectForm providers={providers.data?.providers ?? []} onConnect={act} />
-      {notice ? (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      ) : null}
+      <Notice message={notice} />
       <ErrorNote error={error ?? list.error ?? providers.error} what="Connections" />
       <Loading loading={list.loading && !list.data} />
       {list.data && list.data.connections.length === 0 ? <p>No connections yet.</p> : null}

@@ -7,12 +7,15 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { Json } from '../api.ts';
+import { Field, SelectField, TextField } from '../fields.tsx';
 import { useLoad, useSession, useTraceTemplate, when } from '../hooks.ts';
 import { failureLine } from '../lib/action-test.ts';
 import { hrefOf } from '../lib/routes.ts';
+import { hasWorkflowSteps } from '../lib/run-tree.ts';
 import { traceUrl } from '../lib/trace-url.ts';
 import { ErrorNote, Link, Loading, Status } from '../widgets.tsx';
 import type { Enrollment, Execution, LogLine } from './history.tsx';
+import { RunTree } from './run-tree.tsx';
 
 /** How often a running enrollment's timeline is read again, ms. */
 const REFRESH_MS = 1500;
@@ -60,15 +63,40 @@ export function EnrollmentView(props: { id: string }) {
               <pre>{JSON.stringify(d.object.properties, null, 2)}</pre>
             </details>
           ) : null}
-          <h2>Timeline</h2>
-          <ol class="timeline" aria-label="Executions in order">
-            {d.executions.map((x) => (
-              <ExecutionItem key={x.id} execution={x} />
-            ))}
-          </ol>
+          <Steps executions={d.executions} />
           {d.executions.length === 0 ? <p class="muted">No step has run yet.</p> : null}
         </>
       ) : null}
+    </>
+  );
+}
+
+/** The steps as a tree (a JsWorkflows run's default: its branches and waits nested) or as a flat timeline in the order they ran. */
+function Steps(props: { executions: Execution[] }) {
+  const [picked, setPicked] = useState<'tree' | 'timeline' | undefined>();
+  const shape = picked ?? (hasWorkflowSteps(props.executions) ? 'tree' : 'timeline');
+  return (
+    <>
+      <div class="row" style="justify-content: space-between">
+        <h2>{shape === 'tree' ? 'Run tree' : 'Timeline'}</h2>
+        <div class="row" role="group" aria-label="Show the steps as">
+          <button type="button" class="secondary" aria-pressed={shape === 'tree'} onClick={() => setPicked('tree')}>
+            Tree
+          </button>
+          <button type="button" class="secondary" aria-pressed={shape === 'timeline'} onClick={() => setPicked('timeline')}>
+            Timeline
+          </button>
+        </div>
+      </div>
+      {shape === 'tree' ? (
+        <RunTree executions={props.executions} details={(x) => <ExecutionItem key={x.id} execution={x} waitShown />} waitNote={(x) => (x.wait ? <WaitNote wait={x.wait} /> : null)} />
+      ) : (
+        <ol class="timeline" aria-label="Executions in order">
+          {props.executions.map((x) => (
+            <ExecutionItem key={x.id} execution={x} />
+          ))}
+        </ol>
+      )}
     </>
   );
 }
@@ -88,17 +116,19 @@ function RetryPanel(props: { enrollment: Enrollment; onRetried(): void }) {
   const [version, setVersion] = useState<'latest' | 'original'>('latest');
   const [reason, setReason] = useState('');
   const [error, setError] = useState<Error | undefined>();
+  const [inputsError, setInputsError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const retry = async (e: Event) => {
     e.preventDefault();
     setError(undefined);
+    setInputsError(undefined);
     const body: Record<string, unknown> = { version };
     if (reason.trim()) body.reason = reason.trim();
     if (inputs.trim() !== original.trim()) {
       try {
         body.inputFields = JSON.parse(inputs) as Json;
       } catch (err) {
-        return setError(new Error(`The inputs are not JSON: ${err instanceof Error ? err.message : String(err)}`));
+        return setInputsError(`The inputs are not JSON: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
     setBusy(true);
@@ -118,20 +148,23 @@ function RetryPanel(props: { enrollment: Enrollment; onRetried(): void }) {
         Runs <code>{d.error?.actionId ?? failed?.actionId}</code> again, then the steps after it; the outputs of the steps before it are kept. The new attempt is added to this timeline.
       </p>
       <div class="row">
-        <div>
-          <label for="retry-version">On</label>
-          <select id="retry-version" value={version} onChange={(ev) => setVersion(ev.currentTarget.value as 'latest' | 'original')}>
-            <option value="latest">the latest version (with your fix)</option>
-            <option value="original">version {d.workflowVersion}, the one it failed on</option>
-          </select>
-        </div>
-        <div>
-          <label for="retry-reason">Reason (optional)</label>
-          <input id="retry-reason" value={reason} maxLength={500} onInput={(ev) => setReason(ev.currentTarget.value)} />
-        </div>
+        <SelectField<'latest' | 'original'>
+          id="retry-version"
+          label="On"
+          value={version}
+          options={[
+            ['latest', 'the latest version (with your fix)'],
+            ['original', `version ${d.workflowVersion}, the one it failed on`],
+          ]}
+          onChange={setVersion}
+        />
+        <TextField id="retry-reason" label="Reason (optional)" value={reason} maxLength={500} onInput={setReason} />
       </div>
-      <label for="retry-inputs">Inputs of the failed step (JSON; edit to run it with other values)</label>
-      <textarea id="retry-inputs" rows={Math.min(10, original.split('\n').length + 1)} style="width: 100%" value={inputs} onInput={(ev) => setInputs(ev.currentTarget.value)} spellcheck={false} />
+      <Field id="retry-inputs" label="Inputs of the failed step (JSON; edit to run it with other values)" error={inputsError}>
+        {(control) => (
+          <textarea {...control} rows={Math.min(10, original.split('\n').length + 1)} style="width: 100%" value={inputs} onInput={(ev) => setInputs(ev.currentTarget.value)} spellcheck={false} />
+        )}
+      </Field>
       <ErrorNote error={error} what="Not re-run" />
       <p>
         <button type="submit" disabled={busy}>
@@ -142,7 +175,8 @@ function RetryPanel(props: { enrollment: Enrollment; onRetried(): void }) {
   );
 }
 
-function ExecutionItem(props: { execution: Execution }) {
+/** One execution's details; `waitShown`: its wait is shown already (on its node of the run tree). */
+function ExecutionItem(props: { execution: Execution; waitShown?: boolean }) {
   const { api } = useSession();
   const x = props.execution;
   const [logs, setLogs] = useState<LogLine[]>(x.logs);
@@ -189,7 +223,7 @@ function ExecutionItem(props: { execution: Execution }) {
           {x.workflowStep.dueAt ? ` · due ${when(x.workflowStep.dueAt)}` : ''}
         </p>
       ) : null}
-      {x.wait ? <WaitNote wait={x.wait} /> : null}
+      {x.wait && !props.waitShown ? <WaitNote wait={x.wait} /> : null}
       {x.error ? (
         <p class="alert">
           {line ? <strong>Line {line.line}: </strong> : null}

@@ -1,5 +1,6 @@
 /** Running a saved workflow: enroll an object (POST /v1/workflows/{id}/enrollments, optionally as a dry run), or get its webhook URL to copy. */
 import { useState } from 'preact/hooks';
+import { Field, TextField } from '../fields.tsx';
 import { useSession } from '../hooks.ts';
 import { ErrorNote, Link } from '../widgets.tsx';
 
@@ -18,16 +19,18 @@ function Enroll(props: { workflowId: string; objectType: string }) {
   const [objectId, setObjectId] = useState('');
   const [properties, setProperties] = useState('{\n  "email": "ada@example.com"\n}');
   const [error, setError] = useState<Error | undefined>();
+  const [propertiesError, setPropertiesError] = useState<string | undefined>();
   const [enrolled, setEnrolled] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
   const [dryRun, setDryRun] = useState(false);
   const enroll = async () => {
     setError(undefined);
+    setPropertiesError(undefined);
     let props2: unknown;
     try {
       props2 = properties.trim() ? JSON.parse(properties) : {};
     } catch (e) {
-      return setError(new Error(`The properties are not JSON: ${e instanceof Error ? e.message : String(e)}`));
+      return setPropertiesError(`The properties are not JSON: ${e instanceof Error ? e.message : String(e)}`);
     }
     setBusy(true);
     const query = dryRun ? '?dryRun=true' : '';
@@ -46,13 +49,11 @@ function Enroll(props: { workflowId: string; objectType: string }) {
     <div>
       <h3>Enroll an object</h3>
       <div class="row">
-        <div>
-          <label for="enroll-object-id">Object id</label>
-          <input id="enroll-object-id" value={objectId} onInput={(e) => setObjectId(e.currentTarget.value)} />
-        </div>
+        <TextField id="enroll-object-id" label="Object id" value={objectId} onInput={setObjectId} />
         <div style="flex: 1">
-          <label for="enroll-properties">Properties (JSON)</label>
-          <textarea id="enroll-properties" rows={3} style="width: 100%" value={properties} onInput={(e) => setProperties(e.currentTarget.value)} spellcheck={false} />
+          <Field id="enroll-properties" label="Properties (JSON)" error={propertiesError}>
+            {(control) => <textarea {...control} rows={3} style="width: 100%" value={properties} onInput={(e) => setProperties(e.currentTarget.value)} spellcheck={false} />}
+          </Field>
         </div>
       </div>
       <ErrorNote error={error} what="Not enrolled" />

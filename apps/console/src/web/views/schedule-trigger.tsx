@@ -6,8 +6,8 @@
  */
 import { useLoad, useSession, when } from '../hooks.ts';
 import { emptySchedule, MISSED_POLICIES, type ScheduleForm } from '../lib/workflow-form.ts';
+import { FieldError, SelectField, TextField } from '../fields.tsx';
 import { ErrorNote } from '../widgets.tsx';
-import { TextField } from './action-card.tsx';
 
 interface Schedule {
   trigger: Record<string, unknown> | null;
@@ -21,6 +21,12 @@ const MISSED_LABELS: Record<(typeof MISSED_POLICIES)[number], string> = {
   runOnce: 'run once (the latest missed tick fires, the others are counted)',
   skip: 'skip (none of them fires)',
 };
+
+const KINDS: readonly (readonly [ScheduleForm['kind'], string])[] = [
+  ['none', 'none (manual, API, webhook)'],
+  ['cron', 'on a cron expression'],
+  ['every', 'at a fixed interval'],
+];
 
 /** The time zones the browser knows, for the time zone field's suggestions. */
 function timeZones(): string[] {
@@ -40,14 +46,7 @@ export function ScheduleTrigger(props: { value: ScheduleForm | undefined; onChan
       <legend>Trigger</legend>
       <p class="muted">Every workflow can be enrolled from this page, by the API and by its webhook URL (below, once saved). A schedule also enrolls it on a clock while it is enabled.</p>
       <div class="row">
-        <div>
-          <label for="trigger-kind">Schedule</label>
-          <select id="trigger-kind" value={s.kind} onChange={(e) => set({ kind: e.currentTarget.value as ScheduleForm['kind'] })}>
-            <option value="none">none (manual, API, webhook)</option>
-            <option value="cron">on a cron expression</option>
-            <option value="every">at a fixed interval</option>
-          </select>
-        </div>
+        <SelectField id="trigger-kind" label="Schedule" value={s.kind} options={KINDS} onChange={(kind) => set({ kind })} />
         {s.kind === 'cron' ? (
           <>
             <TextField
@@ -86,35 +85,20 @@ export function ScheduleTrigger(props: { value: ScheduleForm | undefined; onChan
             hint='like "15 min", "1 h" or "1 d"; ticks at whole multiples since 1970 UTC'
           />
         ) : null}
-        {s.kind !== 'none' ? <MissedPolicy value={s.missed} onChange={(missed) => set({ missed })} error={props.errorOf('trigger.missed')} /> : null}
+        {s.kind !== 'none' ? (
+          <SelectField
+            id="trigger-missed"
+            label="Ticks missed while down"
+            value={s.missed as (typeof MISSED_POLICIES)[number]}
+            options={MISSED_POLICIES.map((m) => [m, MISSED_LABELS[m]] as const)}
+            onChange={(missed) => set({ missed })}
+            error={props.errorOf('trigger.missed')}
+          />
+        ) : null}
       </div>
-      {whole ? (
-        <p id="trigger-error" class="field-error" role="alert">
-          {whole}
-        </p>
-      ) : null}
+      <FieldError id="trigger-error" message={whole} />
       {props.workflowId ? <NextFireTimes workflowId={props.workflowId} savedVersion={props.savedVersion ?? 0} /> : null}
     </fieldset>
-  );
-}
-
-function MissedPolicy(props: { value: string; onChange(v: string): void; error: string | undefined }) {
-  return (
-    <div>
-      <label for="trigger-missed">Ticks missed while down</label>
-      <select id="trigger-missed" value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
-        {MISSED_POLICIES.map((m) => (
-          <option key={m} value={m}>
-            {MISSED_LABELS[m]}
-          </option>
-        ))}
-      </select>
-      {props.error ? (
-        <p class="field-error" role="alert">
-          {props.error}
-        </p>
-      ) : null}
-    </div>
   );
 }
 

@@ -4,6 +4,7 @@
  * select it (from GET /v1/workflows).
  */
 import { useState } from 'preact/hooks';
+import { Field, Notice, TextField } from '../fields.tsx';
 import { useLoad, useSession, when } from '../hooks.ts';
 import { ErrorNote, Link, Loading } from '../widgets.tsx';
 import type { WorkflowSummary } from './workflows.tsx';
@@ -36,11 +37,7 @@ export function SecretsView() {
           list.reload();
         }}
       />
-      {notice ? (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      ) : null}
+      <Notice message={notice} />
       <ErrorNote error={error ?? list.error} what="Secrets" />
       <Loading loading={list.loading && !list.data} />
       {list.data && list.data.secrets.length === 0 ? <p>No secrets yet.</p> : null}
@@ -103,17 +100,10 @@ function SecretForm(props: { onSaved(name: string): void }) {
   return (
     <form onSubmit={submit} class="card" aria-label="Set or replace a secret">
       <div class="row">
-        <div>
-          <label for="secret-name">Name</label>
-          <input id="secret-name" value={name} onInput={(e) => setName(e.currentTarget.value)} aria-describedby="secret-name-hint" />
-          <div id="secret-name-hint" class="muted">
-            Letters, digits and _; an existing name is replaced.
-          </div>
-        </div>
-        <div>
-          <label for="secret-value">Value</label>
-          <input id="secret-value" type="password" autoComplete="off" value={value} onInput={(e) => setValue(e.currentTarget.value)} />
-        </div>
+        <TextField id="secret-name" label="Name" value={name} onInput={setName} hint="Letters, digits and _; an existing name is replaced." />
+        <Field id="secret-value" label="Value">
+          {(control) => <input {...control} type="password" autoComplete="off" value={value} onInput={(e) => setValue(e.currentTarget.value)} />}
+        </Field>
         <button type="submit">Save secret</button>
       </div>
       <ErrorNote error={error} what="Not saved" />

@@ -3,10 +3,10 @@
  * within the operator's bounds), and this browser's link to the tracing UI.
  */
 import { useState } from 'preact/hooks';
+import { Notice, TextField } from '../fields.tsx';
 import { useClientConfig, useLoad, useSession } from '../hooks.ts';
 import { loadTraceTemplate, saveTraceTemplate } from '../lib/trace-url.ts';
 import { ErrorNote, Loading } from '../widgets.tsx';
-import { TextField } from './action-card.tsx';
 
 const FIELDS = [
   ['defaultTimeoutMs', 'Default time limit, ms'],
@@ -66,11 +66,7 @@ function LimitsForm() {
         </>
       ) : null}
       <ErrorNote error={error} what="Not saved" />
-      {notice ? (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      ) : null}
+      <Notice message={notice} />
       <p>
         <button type="submit">Save limits</button>
       </p>
@@ -110,11 +106,7 @@ function TraceForm() {
         error={problem}
         hint="With {traceId}, e.g. http://localhost:16686/trace/{traceId} (Jaeger). Each execution in a timeline then links to its trace."
       />
-      {saved ? (
-        <p class="notice" role="status">
-          Saved.
-        </p>
-      ) : null}
+      <Notice message={saved ? 'Saved.' : ''} />
       <p>
         <button type="submit">Save template</button>
       </p>

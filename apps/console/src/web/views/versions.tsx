@@ -6,6 +6,7 @@
  * workflow (POST …/enable, …/disable) with an optional reason.
  */
 import { useState } from 'preact/hooks';
+import { Notice, TextField } from '../fields.tsx';
 import { useLoad, useSession, when } from '../hooks.ts';
 import { hrefOf } from '../lib/routes.ts';
 import { sideBySide, type SideLine } from '../lib/side-by-side.ts';
@@ -95,11 +96,7 @@ export function VersionsView(props: { id: string; from: number; to: number }) {
         />
       ) : null}
       <ErrorNote error={error} what="Not done" />
-      {notice ? (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      ) : null}
+      <Notice message={notice} />
       {versions.length ? <VersionTable versions={versions} from={from} to={to} busy={busy} onPick={pick} onRollback={rollback} /> : null}
       {from && to && from !== to ? <DiffSection workflowId={props.id} from={from} to={to} /> : versions.length === 1 ? <p class="muted">Only one version so far: save a change to compare.</p> : null}
     </>
@@ -117,10 +114,7 @@ function Lifecycle(props: { workflow: WorkflowHead; busy: boolean; onChange(stat
         {w.statusChangedAt ? <span class="muted"> since {when(w.statusChangedAt)}</span> : null} · latest version {w.version} · <Link href={hrefOf({ name: 'workflow', id: w.id })}>Edit</Link> ·{' '}
         <Link href={hrefOf({ name: 'history', workflowId: w.id, status: '', since: '', until: '', objectId: '' })}>Runs</Link>
       </p>
-      <div>
-        <label for="status-reason">Reason (optional)</label>
-        <input id="status-reason" value={reason} maxLength={500} onInput={(e) => setReason(e.currentTarget.value)} />
-      </div>
+      <TextField id="status-reason" label="Reason (optional)" value={reason} maxLength={500} onInput={setReason} />
       <button type="button" class={enabled ? 'danger' : ''} disabled={props.busy} onClick={() => props.onChange(enabled ? 'disabled' : 'enabled', reason.trim())}>
         {enabled ? 'Disable workflow' : w.status === 'archived' ? 'Restore and enable' : 'Enable workflow'}
       </button>

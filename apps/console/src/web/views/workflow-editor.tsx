@@ -12,7 +12,9 @@ import { clearDraft, loadDraft, saveDraft } from '../lib/drafts.ts';
 import { emptyAction, emptyWorkflow, fromApi, toApiBody, type ActionForm, type WorkflowForm } from '../lib/workflow-form.ts';
 import { hrefOf } from '../lib/routes.ts';
 import { ErrorNote, Link, Loading, Status } from '../widgets.tsx';
-import { ActionCard, TextField, type Choices } from './action-card.tsx';
+import { FieldError, Notice, TextField } from '../fields.tsx';
+import { ActionCard, type Choices } from './action-card.tsx';
+import { HubSpotTrigger } from './hubspot-trigger.tsx';
 import { RunPanel } from './run-panel.tsx';
 import { ScheduleTrigger } from './schedule-trigger.tsx';
 import type { TestTarget } from './test-panel.tsx';
@@ -21,6 +23,7 @@ interface Saved {
   id: string;
   version: number;
   name: string;
+  objectType?: string;
   status?: string;
 }
 
@@ -143,7 +146,7 @@ function EditorForm(props: { id: string; form: WorkflowForm; setForm(f: Workflow
           savedVersion={props.saved?.version}
         />
         <h2>Actions, in order</h2>
-        {refusal.workflowField('actions') ? <p class="field-error">{refusal.workflowField('actions')}</p> : null}
+        <FieldError message={refusal.workflowField('actions')} />
         <Actions form={form} choices={choices} update={update} errorOf={refusal.actionError} testOf={(a) => testTarget(props.id, props.saved, a)} />
         {error ? (
           <div class="alert" role="alert">
@@ -151,11 +154,7 @@ function EditorForm(props: { id: string; form: WorkflowForm; setForm(f: Workflow
             {error instanceof ApiError && !refusal.where ? <span class="muted"> ({error.code})</span> : null}
           </div>
         ) : null}
-        {notice ? (
-          <p class="notice" role="status">
-            {notice}
-          </p>
-        ) : null}
+        <Notice message={notice} />
         <p class="row">
           <button type="submit" disabled={busy}>
             {busy ? 'Saving…' : props.id === 'new' ? 'Create workflow' : 'Save new version'}
@@ -164,6 +163,7 @@ function EditorForm(props: { id: string; form: WorkflowForm; setForm(f: Workflow
           {props.id !== 'new' ? <Link href={hrefOf({ name: 'tail', enrollmentId: '', workflowId: props.id })}>Watch its runs live</Link> : null}
         </p>
       </form>
+      {props.saved ? <HubSpotTrigger workflowId={props.id} objectType={props.saved.objectType ?? form.objectType} /> : null}
       {props.saved ? <RunPanel workflowId={props.id} objectType={form.objectType} /> : null}
     </>
   );
