@@ -114,6 +114,22 @@ describe('the console in chromium: HubSpot triggers and run trees', { skip: !exi
     assert.equal(await page.locator('#hs-trigger-event').inputValue(), 'propertyChange', 'the saved trigger comes back in the form');
     assert.equal(await page.getByLabel('Property (optional)').inputValue(), 'lifecyclestage');
     assert.equal(await page.locator('#hs-trigger-reenroll').inputValue(), 'never');
+    // Re-enroll after a pause: its minutes field appears, a refusal lands on it, a good value is saved.
+    await page.locator('#hs-trigger-reenroll').selectOption('after');
+    await page.locator('#hs-trigger-reenrollAfterMinutes').fill('0');
+    await section.getByRole('button', { name: 'Save HubSpot trigger' }).click();
+    await page
+      .locator('#hs-trigger-reenrollAfterMinutes-error')
+      .getByText(/^reenrollAfterMinutes/)
+      .waitFor();
+    await page.locator('#hs-trigger-reenrollAfterMinutes').fill('90');
+    await section.getByRole('button', { name: 'Save HubSpot trigger' }).click();
+    await section
+      .getByRole('status')
+      .getByText(/^HubSpot trigger saved: .*again after a pause/)
+      .waitFor();
+    const after = await call('GET', `/v1/workflows/${id}/hubspot-trigger`);
+    assert.deepEqual({ reenroll: after.reenroll, reenrollAfterMinutes: after.reenrollAfterMinutes }, { reenroll: 'after', reenrollAfterMinutes: 90 });
     await section.getByRole('checkbox', { name: 'Enroll on a HubSpot event' }).uncheck();
     await section.getByRole('button', { name: 'Remove HubSpot trigger' }).click();
     await section.getByRole('status').getByText('HubSpot trigger removed.').waitFor();

@@ -59,8 +59,16 @@ describe("the HubSpot trigger's form", () => {
     assert.equal(hubspotTriggerFieldOf('workflow w not found'), undefined);
   });
 
-  it('takes a new re-enrollment policy with a field of its own from one more row of the options table', () => {
-    const options: ReenrollOption[] = [...REENROLL_OPTIONS, { value: 'after', label: 'again after a while', param: { field: 'reenrollAfterMinutes', label: 'Minutes', hint: 'at least 1' } }];
+  it('sends re-enroll "after" with its minutes from its row of the options table, and takes a new policy from one more row', () => {
+    const after = REENROLL_OPTIONS.find((o) => o.value === 'after');
+    assert.equal(after?.param?.field, 'reenrollAfterMinutes', 'the API names the minutes reenrollAfterMinutes');
+    const extra: ReenrollOption = { value: 'quarterly', label: 'each quarter', param: { field: 'reenrollQuarter', label: 'Quarter', hint: '1 to 4' } };
+    assert.deepEqual(hubspotTriggerBody({ ...emptyHubSpotTrigger('CONTACT'), enabled: true, reenroll: 'quarterly', params: { reenrollQuarter: '2' } }, [...REENROLL_OPTIONS, extra]), {
+      subscription: 'contact.creation',
+      reenroll: 'quarterly',
+      reenrollQuarter: 2,
+    });
+    const options = REENROLL_OPTIONS;
     const form = { ...emptyHubSpotTrigger('CONTACT'), enabled: true, reenroll: 'after', params: { reenrollAfterMinutes: '30' } };
     assert.deepEqual(hubspotTriggerBody(form, options), { subscription: 'contact.creation', reenroll: 'after', reenrollAfterMinutes: 30 });
     assert.deepEqual(hubspotTriggerBody({ ...form, params: { reenrollAfterMinutes: 'soon' } }, options).reenrollAfterMinutes, 'soon', 'text that is no number goes as typed, for the API to refuse');

@@ -36,6 +36,11 @@ export interface ReenrollOption {
 export const REENROLL_OPTIONS: readonly ReenrollOption[] = [
   { value: 'always', label: 'on every event (an object is enrolled again each time)' },
   { value: 'never', label: 'once per object (later events of an enrolled object are ignored)' },
+  {
+    value: 'after',
+    label: 'again after a pause (events within N minutes of an object’s enrollment are ignored)',
+    param: { field: 'reenrollAfterMinutes', label: 'Minutes before an object can enroll again', hint: '1 to 525600 (a year)' },
+  },
 ];
 
 export interface HubSpotTriggerForm {
