@@ -10,7 +10,7 @@ protoc \
   --plugin=protoc-gen-ts_proto="$root/node_modules/.bin/protoc-gen-ts_proto" \
   --ts_proto_out="$out" \
   --ts_proto_opt=outputServices=grpc-js,esModuleInterop=true,env=node,oneof=unions-value,enumsAsLiterals=true,importSuffix=.ts,useExactTypes=false,forceLong=number,snakeToCamel=true,outputIndex=false,useOptionals=none \
-  $(find codestep -name '*.proto' | sort)
+  $(find codestep google -name '*.proto' | sort)
 echo "generated $(find "$out" -name '*.ts' | wc -l) files into ${out#$root/}"
 
 # One index of the event messages' names (the helpers each generated file repeats are left out).

@@ -154,7 +154,7 @@ async function dev(): Promise<void> {
     },
   });
   process.stdout.write(
-    `codestep is running (embedded mode)\n  Console: ${platform.url}/\n  HTTP API: ${platform.url}   OpenAPI: ${platform.url}/openapi.json\n${metricsUrl ? `  Metrics: ${metricsUrl}\n` : ''}  data: ${config.dataDir}\n${bootstrap}`,
+    `codestep is running (embedded mode)\n  Console: ${platform.url}/\n  HTTP API: ${platform.url}   OpenAPI: ${platform.url}/openapi.json\n${platform.grpc ? `  gRPC API: ${platform.grpc.address}   mutual TLS: ${platform.grpc.ca}, ${platform.grpc.cert}, ${platform.grpc.key} (docs/grpc.md)\n` : ''}${metricsUrl ? `  Metrics: ${metricsUrl}\n` : ''}  data: ${config.dataDir}\n${bootstrap}`,
   );
   stopOnSignal(
     async () => {

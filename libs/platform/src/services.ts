@@ -31,6 +31,7 @@ import {
   retryRoutes,
   startCallbackCompleter,
   startGateway,
+  startPublicGrpc,
   tenantLimitsOf,
   tenantLimitsRoutes,
   clientConfigRoutes,
@@ -239,7 +240,7 @@ export interface GatewayAppOptions {
   onBootstrap?(tenant: { tenantId: string; apiKey: string }): void;
 }
 
-export async function startGatewayApp(config: PlatformConfig, logger: Logger, options: GatewayAppOptions = {}, shared: Shared = {}): Promise<Running & { url: string }> {
+export async function startGatewayApp(config: PlatformConfig, logger: Logger, options: GatewayAppOptions = {}, shared: Shared = {}): Promise<Running & { url: string; grpcAddress?: string }> {
   const tls = tlsFor(config, 'gateway', shared);
   const store = await openStore(config, 'gateway');
   const { log, owned } = await logFor(config, 'gateway', shared);
@@ -297,8 +298,14 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
     ...(consoleDir ? { consoleDir } : {}),
     drainTimeoutMs: config.httpDrainTimeoutMs,
   });
+  // The public gRPC API (docs/grpc.md): the same routes' handlers, over mutual TLS with the gateway's certificate.
+  const grpcApi =
+    config.grpcPort === undefined
+      ? undefined
+      : await startPublicGrpc({ address: `${config.grpcHost}:${config.grpcPort}`, tls, routes, tenants, clients, logger: logger.child({ service: 'gateway' }) });
   return {
     ...stopper('gateway', [
+      async () => grpcApi?.stop(),
       { run: () => gateway.close(), timeoutMs: config.httpDrainTimeoutMs + 5_000 },
       () => batches.stop(),
       async () => [workflows, enrollments, history, credentials].forEach((c) => c.close()),
@@ -308,6 +315,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
       () => store.close(),
     ]),
     url: gateway.url,
+    ...(grpcApi ? { grpcAddress: `${config.grpcHost}:${grpcApi.port}` } : {}),
   };
 }
 
