@@ -12,8 +12,8 @@ step() { local name=$1; shift; echo; echo "==> $name"; if ! "$@"; then failed+=(
 
 codegen_check() {
   bash tools/scripts/codegen.sh >/dev/null || return 1
-  if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- libs/contracts/src/generated; then
-    echo "generated contracts differ from proto/: run 'npm run codegen' and commit"; git --no-pager diff --stat -- libs/contracts/src/generated; return 1
+  if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- libs/contracts/src/generated examples/grpc-client/generated; then
+    echo "generated contracts differ from proto/: run 'npm run codegen' and commit"; git --no-pager diff --stat -- libs/contracts/src/generated examples/grpc-client/generated; return 1
   fi
 }
 step "contracts generated from proto/" codegen_check
