@@ -22,6 +22,7 @@ const USAGE = `usage: codestep <command>
   tenants create <name> [--default-timeout-ms N] ...  create a tenant and print its API key (codestep tenants --help)
   keys create <name> | list | revoke <keyId>  your tenant's API keys, over the HTTP API (codestep keys --help)
   certs create <dir> [--host NAME]  make the services' CA and certificates for CODESTEP_TLS_DIR (codestep certs --help)
+  certs client <dir> <name>        a certificate for a caller of the public gRPC API (docs/grpc.md)
   hubspot-fake [--port N] [--seed FILE]  serve a local HubSpot API to test actions against (codestep hubspot-fake --help)
   hubspot publish-action [--input name:type] [--output name:type]  create or update the HubSpot app's workflow action (codestep hubspot --help)
   workflows <subcommand> ...  versions, diff, rollback, enable/disable/archive, test, retry, bulk enroll (codestep workflows --help)

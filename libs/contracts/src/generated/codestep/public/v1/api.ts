@@ -218,7 +218,11 @@ export interface StreamHistoryRequest {
 }
 
 export interface HistoryEvent {
-  /** enrollment.started | execution.status | log | enrollment.completed | enrollment.failed, … (docs/grpc.md) */
+  /**
+   * The event's name as published (docs/events.md): EnrollmentStarted, ActionRequested,
+   * ActionStarted, ActionSucceeded, ActionFailed, EnrollmentCompleted, EnrollmentFailed, …; or
+   * "log" for one console line of an execution (in `line`).
+   */
   type: string;
   enrollmentId: string;
   executionId: string;
