@@ -18,6 +18,7 @@ codegen_check() {
 }
 step "contracts generated from proto/" codegen_check
 step "published events: no breaking change against proto/released (buf breaking), docs/events.md current" node tools/scripts/events-contract.ts check
+step "public gRPC API: no breaking change against proto/released (buf breaking)" node tools/scripts/public-api-contract.ts check
 # Type-aware lint over the whole workspace (googleapis' and the console's types included) needs more than the default 4 GB heap.
 lint() { nx show projects >/dev/null && NODE_OPTIONS="${NODE_OPTIONS:-} --max-old-space-size=10240" eslint --max-warnings=0 apps libs tools; }  # nx computes the project graph the boundary rule reads
 step "format (prettier --check; fix with npm run format)" prettier --check --log-level=warn "**/*.{ts,tsx,js,json,css}"
