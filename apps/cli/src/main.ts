@@ -139,6 +139,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** The banner's line of the public gRPC API: its address and this machine's client certificate. */
+function grpcLine(grpc: { address: string; client?: { ca: string; cert: string; key: string } } | undefined): string {
+  if (!grpc) return '';
+  const tls = grpc.client ? `mutual TLS: ${grpc.client.ca}, ${grpc.client.cert}, ${grpc.client.key}` : 'mutual TLS: a certificate of your CA (codestep certs client)';
+  return `  gRPC API: ${grpc.address}   ${tls} (docs/grpc.md)\n`;
+}
+
 async function dev(): Promise<void> {
   const { loadPlatformConfig, sandboxOptionsOf, shutdownBackstopMs, startEmbedded, stopOnSignal, telemetryOptionsOf } = await import('@codestep/platform');
   const { startTelemetry } = await import('@codestep/telemetry');
@@ -155,7 +162,7 @@ async function dev(): Promise<void> {
     },
   });
   process.stdout.write(
-    `codestep is running (embedded mode)\n  Console: ${platform.url}/\n  HTTP API: ${platform.url}   OpenAPI: ${platform.url}/openapi.json\n${platform.grpc ? `  gRPC API: ${platform.grpc.address}   mutual TLS: ${platform.grpc.ca}, ${platform.grpc.cert}, ${platform.grpc.key} (docs/grpc.md)\n` : ''}${metricsUrl ? `  Metrics: ${metricsUrl}\n` : ''}  data: ${config.dataDir}\n${bootstrap}`,
+    `codestep is running (embedded mode)\n  Console: ${platform.url}/\n  HTTP API: ${platform.url}   OpenAPI: ${platform.url}/openapi.json\n${grpcLine(platform.grpc)}${metricsUrl ? `  Metrics: ${metricsUrl}\n` : ''}  data: ${config.dataDir}\n${bootstrap}`,
   );
   stopOnSignal(
     async () => {

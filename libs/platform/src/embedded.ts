@@ -22,8 +22,11 @@ export interface EmbeddedOptions {
 
 export interface Embedded {
   url: string;
-  /** The public gRPC API (CODESTEP_GRPC_PORT set): its address, and a client certificate made for this machine's callers. */
-  grpc?: { address: string; ca: string; cert: string; key: string };
+  /**
+   * The public gRPC API (CODESTEP_GRPC_PORT set): its address, and the files of a client certificate
+   * made for this machine's callers (none when the certificates directory has no CA key to sign it).
+   */
+  grpc?: { address: string; client?: { ca: string; cert: string; key: string } };
   stop(): Promise<void>;
 }
 
@@ -51,10 +54,10 @@ export async function startEmbedded(base: PlatformConfig, logger: Logger, option
     const gateway = await startGatewayApp(config, logger, { extraRoutes: brokerRoutes, ...(options.onBootstrap ? { onBootstrap: options.onBootstrap } : {}) }, shared);
     running.push(gateway);
     // A client certificate for callers of the public gRPC API on this machine (docs/grpc.md).
-    const client = gateway.grpcAddress ? await ensureClientCertificate(tlsDir, 'local') : undefined;
+    const client = gateway.grpcAddress ? await ensureClientCertificate(tlsDir, 'local').catch(() => undefined) : undefined;
     return {
       url: gateway.url,
-      ...(gateway.grpcAddress && client ? { grpc: { address: gateway.grpcAddress, ca: client.ca, cert: client.cert, key: client.key } } : {}),
+      ...(gateway.grpcAddress ? { grpc: { address: gateway.grpcAddress, ...(client ? { client: { ca: client.ca, cert: client.cert, key: client.key } } : {}) } } : {}),
       stop: async () => {
         for (const r of running.reverse()) await r.stop();
         await eventLog.close();
