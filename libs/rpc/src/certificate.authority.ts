@@ -75,9 +75,9 @@ export function issueServiceCertificate(ca: PemPair, identity: ServiceIdentity, 
 /**
  * A certificate for an outside client of the public gRPC API, signed by `ca` (1 year unless told):
  * it names `spiffe://codestep/client/<name>`, and serves as a TLS client only in practice.
- * @throws Error when the name is not 1-64 of a-z, 0-9, `.`, `_` and `-`.
+ * @throws Error (rejects) when the name is not 1-64 of a-z, 0-9, `.`, `_` and `-`.
  */
-export function issueClientCertificate(ca: PemPair, name: string, options: { validDays?: number } = {}): Promise<PemPair> {
+export async function issueClientCertificate(ca: PemPair, name: string, options: { validDays?: number } = {}): Promise<PemPair> {
   if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(name)) throw new Error(`a client name is 1-64 of a-z, 0-9, ".", "_" and "-", starting with a letter or digit; got ${JSON.stringify(name.slice(0, 80))}`);
   return issueCertificate(ca, { commonName: `client/${name}`, uris: [`spiffe://${TRUST_DOMAIN}/client/${name}`], ...options });
 }
