@@ -10,8 +10,19 @@ protoc \
   --plugin=protoc-gen-ts_proto="$root/node_modules/.bin/protoc-gen-ts_proto" \
   --ts_proto_out="$out" \
   --ts_proto_opt=outputServices=grpc-js,esModuleInterop=true,env=node,oneof=unions-value,enumsAsLiterals=true,importSuffix=.ts,useExactTypes=false,forceLong=number,snakeToCamel=true,outputIndex=false,useOptionals=none \
-  $(find codestep -name '*.proto' | sort)
+  $(find codestep google -name '*.proto' | sort)
 echo "generated $(find "$out" -name '*.ts' | wc -l) files into ${out#$root/}"
+
+# The example client of the public gRPC API (examples/grpc-client) has its own copy, as an outside
+# team would generate it from proto/codestep/public.
+example="$root/examples/grpc-client/generated"
+rm -rf "$example" && mkdir -p "$example"
+protoc \
+  --plugin=protoc-gen-ts_proto="$root/node_modules/.bin/protoc-gen-ts_proto" \
+  --ts_proto_out="$example" \
+  --ts_proto_opt=outputServices=grpc-js,esModuleInterop=true,env=node,oneof=unions-value,enumsAsLiterals=true,importSuffix=.ts,useExactTypes=false,forceLong=number,snakeToCamel=true,outputIndex=false,useOptionals=none \
+  codestep/public/v1/api.proto google/rpc/status.proto google/rpc/error_details.proto
+echo "generated $(find "$example" -name '*.ts' | wc -l) files into ${example#$root/}"
 
 # One index of the event messages' names (the helpers each generated file repeats are left out).
 {

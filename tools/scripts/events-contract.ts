@@ -98,10 +98,10 @@ export interface BreakingChange {
   message: string;
 }
 
-/** What `buf breaking` reports for the events schemas under `protoDir` against a released image. */
-export function breakingChanges(protoDir = join(root, 'proto'), against = RELEASED_IMAGE): BreakingChange[] {
+/** What `buf breaking` reports for the schemas under `path` (the events unless told) in `protoDir` against a released image. */
+export function breakingChanges(protoDir = join(root, 'proto'), against = RELEASED_IMAGE, path = EVENTS_PATH): BreakingChange[] {
   try {
-    execFileSync(BUF, ['breaking', '.', '--path', EVENTS_PATH, '--against', against, '--error-format', 'json'], { cwd: protoDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(BUF, ['breaking', '.', '--path', path, '--against', against, '--error-format', 'json'], { cwd: protoDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return [];
   } catch (error) {
     const out = String((error as { stdout?: string }).stdout ?? '');

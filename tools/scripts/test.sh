@@ -12,12 +12,13 @@ step() { local name=$1; shift; echo; echo "==> $name"; if ! "$@"; then failed+=(
 
 codegen_check() {
   bash tools/scripts/codegen.sh >/dev/null || return 1
-  if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- libs/contracts/src/generated; then
-    echo "generated contracts differ from proto/: run 'npm run codegen' and commit"; git --no-pager diff --stat -- libs/contracts/src/generated; return 1
+  if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- libs/contracts/src/generated examples/grpc-client/generated; then
+    echo "generated contracts differ from proto/: run 'npm run codegen' and commit"; git --no-pager diff --stat -- libs/contracts/src/generated examples/grpc-client/generated; return 1
   fi
 }
 step "contracts generated from proto/" codegen_check
 step "published events: no breaking change against proto/released (buf breaking), docs/events.md current" node tools/scripts/events-contract.ts check
+step "public gRPC API: no breaking change against proto/released (buf breaking)" node tools/scripts/public-api-contract.ts check
 # Type-aware lint over the whole workspace (googleapis' and the console's types included) needs more than the default 4 GB heap.
 lint() { nx show projects >/dev/null && NODE_OPTIONS="${NODE_OPTIONS:-} --max-old-space-size=10240" eslint --max-warnings=0 apps libs tools; }  # nx computes the project graph the boundary rule reads
 step "format (prettier --check; fix with npm run format)" prettier --check --log-level=warn "**/*.{ts,tsx,js,json,css}"

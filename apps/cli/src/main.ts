@@ -22,6 +22,7 @@ const USAGE = `usage: codestep <command>
   tenants create <name> [--default-timeout-ms N] ...  create a tenant and print its API key (codestep tenants --help)
   keys create <name> | list | revoke <keyId>  your tenant's API keys, over the HTTP API (codestep keys --help)
   certs create <dir> [--host NAME]  make the services' CA and certificates for CODESTEP_TLS_DIR (codestep certs --help)
+  certs client <dir> <name>        a certificate for a caller of the public gRPC API (docs/grpc.md)
   hubspot-fake [--port N] [--seed FILE]  serve a local HubSpot API to test actions against (codestep hubspot-fake --help)
   hubspot publish-action [--input name:type] [--output name:type]  create or update the HubSpot app's workflow action (codestep hubspot --help)
   workflows <subcommand> ...  versions, diff, rollback, enable/disable/archive, test, retry, bulk enroll (codestep workflows --help)
@@ -138,6 +139,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** The banner's line of the public gRPC API: its address and this machine's client certificate. */
+function grpcLine(grpc: { address: string; client?: { ca: string; cert: string; key: string } } | undefined): string {
+  if (!grpc) return '';
+  const tls = grpc.client ? `mutual TLS: ${grpc.client.ca}, ${grpc.client.cert}, ${grpc.client.key}` : 'mutual TLS: a certificate of your CA (codestep certs client)';
+  return `  gRPC API: ${grpc.address}   ${tls} (docs/grpc.md)\n`;
+}
+
 async function dev(): Promise<void> {
   const { loadPlatformConfig, sandboxOptionsOf, shutdownBackstopMs, startEmbedded, stopOnSignal, telemetryOptionsOf } = await import('@codestep/platform');
   const { startTelemetry } = await import('@codestep/telemetry');
@@ -154,7 +162,7 @@ async function dev(): Promise<void> {
     },
   });
   process.stdout.write(
-    `codestep is running (embedded mode)\n  Console: ${platform.url}/\n  HTTP API: ${platform.url}   OpenAPI: ${platform.url}/openapi.json\n${metricsUrl ? `  Metrics: ${metricsUrl}\n` : ''}  data: ${config.dataDir}\n${bootstrap}`,
+    `codestep is running (embedded mode)\n  Console: ${platform.url}/\n  HTTP API: ${platform.url}   OpenAPI: ${platform.url}/openapi.json\n${grpcLine(platform.grpc)}${metricsUrl ? `  Metrics: ${metricsUrl}\n` : ''}  data: ${config.dataDir}\n${bootstrap}`,
   );
   stopOnSignal(
     async () => {

@@ -11,7 +11,7 @@ const running = await startGatewayApp(config, logger, {
   extraRoutes: brokerRoutes,
   onBootstrap: (t) => process.stdout.write(`created tenant ${t.tenantId}\nAPI key (shown once): ${t.apiKey}\n`),
 });
-logger.info({ url: running.url, console: `${running.url}/`, metrics }, 'gateway started');
+logger.info({ url: running.url, console: `${running.url}/`, metrics, ...(running.grpcAddress ? { grpc: running.grpcAddress } : {}) }, 'gateway started');
 stopOnSignal(
   async () => {
     await running.stop();

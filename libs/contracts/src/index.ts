@@ -7,3 +7,6 @@ export * as workflowsV1 from './generated/codestep/workflows/v1/workflows.ts';
 export * as enrollmentsV1 from './generated/codestep/enrollments/v1/enrollments.ts';
 export * as historyV1 from './generated/codestep/history/v1/history.ts';
 export * as credentialsV1 from './generated/codestep/credentials/v1/credentials.ts';
+export * as publicV1 from './generated/codestep/public/v1/api.ts';
+export * as googleRpcStatus from './generated/google/rpc/status.ts';
+export * as googleRpcErrorDetails from './generated/google/rpc/error_details.ts';

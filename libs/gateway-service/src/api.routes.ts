@@ -164,17 +164,18 @@ function toContractActions(body: unknown, bounds: LimitBounds): WorkflowInput {
 }
 
 function parseObject(body: unknown): { objectType: string; objectId: string; properties: Record<string, string> } {
-  if (!isObj(body) || !isObj(body.object)) throw new ValidationError('body.object is required, like {"object": {"objectType": "CONTACT", "objectId": "123", "properties": {"email": "a@b.com"}}}');
+  if (!isObj(body) || !isObj(body.object))
+    throw new ValidationError('body.object is required, like {"object": {"objectType": "CONTACT", "objectId": "123", "properties": {"email": "a@b.com"}}}', { field: 'object' });
   const o = body.object;
   const objectId = o.objectId;
   if ((typeof objectId !== 'string' && typeof objectId !== 'number') || String(objectId).trim() === '')
-    throw new ValidationError('object.objectId is required: the id of the CRM object to enroll (string or number)');
+    throw new ValidationError('object.objectId is required: the id of the CRM object to enroll (string or number)', { field: 'object.objectId' });
   const properties: Record<string, string> = {};
   if (o.properties !== undefined) {
-    if (!isObj(o.properties)) throw new ValidationError('object.properties must be an object of property name to value');
+    if (!isObj(o.properties)) throw new ValidationError('object.properties must be an object of property name to value', { field: 'object.properties' });
     for (const [k, v] of Object.entries(o.properties)) {
       if (v === null || v === undefined) continue;
-      if (!['string', 'number', 'boolean'].includes(typeof v)) throw new ValidationError(`object.properties.${k} must be a string, number or boolean`);
+      if (!['string', 'number', 'boolean'].includes(typeof v)) throw new ValidationError(`object.properties.${k} must be a string, number or boolean`, { field: `object.properties.${k}` });
       properties[k] = String(v);
     }
   }
@@ -184,7 +185,7 @@ function parseObject(body: unknown): { objectType: string; objectId: string; pro
 function requestId(req: RouteRequest): string {
   const fromBody = isObj(req.body) && typeof req.body.requestId === 'string' ? req.body.requestId : '';
   const id = req.headers['idempotency-key'] ?? fromBody;
-  if (id.length > 200) throw new ValidationError('Idempotency-Key must be at most 200 characters');
+  if (id.length > 200) throw new ValidationError('Idempotency-Key must be at most 200 characters', { field: 'Idempotency-Key' });
   return id;
 }
 

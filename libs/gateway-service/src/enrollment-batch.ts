@@ -241,7 +241,7 @@ async function acceptBatch(c: ApiClients, options: EnrollmentBatchOptions, req: 
   const workflowId = req.params.id!;
   await c.workflows.getWorkflow({ tenantId: req.tenantId, workflowId, version: 0 }); // 404 for another tenant's
   const key = req.headers['idempotency-key'] ?? '';
-  if (key.length > 200) throw new ValidationError('Idempotency-Key must be at most 200 characters');
+  if (key.length > 200) throw new ValidationError('Idempotency-Key must be at most 200 characters', { field: 'Idempotency-Key' });
   const jobId = key ? deterministicId('bat', req.tenantId, workflowId, key) : newId('bat');
   const mine = tenantScoped(store, req.tenantId);
   const known = await mine.get<JobDoc>(JOBS, jobId);

@@ -35,3 +35,5 @@ export {
   type HistoryChangesHub,
   type HistoryWatch,
 } from './history-changes.ts';
+export { PUBLIC_API_PROTO, startPublicGrpc, type PublicGrpcOptions, type PublicGrpcServer } from './grpc/public-api.server.ts';
+export { publicServiceError, statusDetailsOf } from './grpc/public-api.status.ts';

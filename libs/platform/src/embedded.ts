@@ -12,7 +12,7 @@ import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
 import { openEventLog } from './adapters.ts';
 import { startBrokerApp, brokerRoutes } from './broker.ts';
 import type { PlatformConfig } from './platform.config.ts';
-import { ensureServiceCertificates, readServiceTls } from './service.certificates.ts';
+import { ensureClientCertificate, ensureServiceCertificates, readServiceTls } from './service.certificates.ts';
 import { startEnrollmentApp, startExecutorApp, startGatewayApp, startLogApp, type Running } from './services.ts';
 
 export interface EmbeddedOptions {
@@ -22,6 +22,11 @@ export interface EmbeddedOptions {
 
 export interface Embedded {
   url: string;
+  /**
+   * The public gRPC API (CODESTEP_GRPC_PORT set): its address, and the files of a client certificate
+   * made for this machine's callers (none when the certificates directory has no CA key to sign it).
+   */
+  grpc?: { address: string; client?: { ca: string; cert: string; key: string } };
   stop(): Promise<void>;
 }
 
@@ -48,8 +53,11 @@ export async function startEmbedded(base: PlatformConfig, logger: Logger, option
     running.push(await startExecutorApp(config, logger, { createSandbox: options.createSandbox }, shared));
     const gateway = await startGatewayApp(config, logger, { extraRoutes: brokerRoutes, ...(options.onBootstrap ? { onBootstrap: options.onBootstrap } : {}) }, shared);
     running.push(gateway);
+    // A client certificate for callers of the public gRPC API on this machine (docs/grpc.md).
+    const client = gateway.grpcAddress ? await ensureClientCertificate(tlsDir, 'local').catch(() => undefined) : undefined;
     return {
       url: gateway.url,
+      ...(gateway.grpcAddress ? { grpc: { address: gateway.grpcAddress, ...(client ? { client: { ca: client.ca, cert: client.cert, key: client.key } } : {}) } } : {}),
       stop: async () => {
         for (const r of running.reverse()) await r.stop();
         await eventLog.close();

@@ -8,5 +8,5 @@ export { stopOnSignal } from './lifecycle.ts';
 export { providersFrom, publicUrlOf } from './broker.ts';
 export { replayProjections, type CollectionReport, type ReplayReport } from './replay.ts';
 export { PROJECTIONS } from './projections.ts';
-export { ensureServiceCertificates, readServiceTls, serviceTlsOf } from './service.certificates.ts';
+export { ensureClientCertificate, ensureServiceCertificates, readServiceTls, serviceTlsOf } from './service.certificates.ts';
 export { GRANT_KEY_FILE, grantKeyOf } from './grant.key.ts';

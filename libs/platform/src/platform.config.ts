@@ -20,6 +20,15 @@ export const platformSchema = {
   dataDir: { kind: 'string', env: 'CODESTEP_DATA_DIR', doc: 'Directory of the embedded SQLite files and the master key', default: '.codestep-data' },
   httpHost: { kind: 'string', env: 'CODESTEP_HTTP_HOST', doc: 'Address the HTTP API listens on', default: '127.0.0.1' },
   httpPort: { kind: 'int', env: 'CODESTEP_HTTP_PORT', doc: 'Port of the HTTP API (0 = any free port)', default: 8080, min: 0, max: 65535 },
+  grpcPort: {
+    kind: 'int',
+    env: 'CODESTEP_GRPC_PORT',
+    doc: 'Port of the public gRPC API (docs/grpc.md), served by the gateway over mutual TLS with the internal CA; 0 = any free port; unset = not served',
+    optional: true,
+    min: 0,
+    max: 65535,
+  },
+  grpcHost: { kind: 'string', env: 'CODESTEP_GRPC_HOST', doc: 'Address the public gRPC API listens on', default: '127.0.0.1' },
   publicUrl: { kind: 'string', env: 'CODESTEP_PUBLIC_URL', doc: 'Public base URL (OAuth redirect URIs, OpenAPI servers); default http://host:port', optional: true },
   consoleDir: {
     kind: 'string',

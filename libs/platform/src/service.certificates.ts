@@ -10,7 +10,17 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CodestepError } from '@codestep/core';
-import { SERVICE_IDENTITIES, certificateExpiry, createCertificateAuthority, identityOfCertificate, issueServiceCertificate, type PemPair, type ServiceIdentity, type TlsIdentity } from '@codestep/rpc';
+import {
+  SERVICE_IDENTITIES,
+  certificateExpiry,
+  createCertificateAuthority,
+  identityOfCertificate,
+  issueClientCertificate,
+  issueServiceCertificate,
+  type PemPair,
+  type ServiceIdentity,
+  type TlsIdentity,
+} from '@codestep/rpc';
 import type { PlatformConfig } from './platform.config.ts';
 
 /** A service certificate is made again when it expires within this long (if the CA's key is here). */
@@ -94,4 +104,21 @@ export function serviceTlsOf(config: PlatformConfig, identity: ServiceIdentity):
     'INVALID_CONFIG',
     `the ${identity} service talks to the others over mutual TLS and has no certificate: set CODESTEP_TLS_DIR to a directory made by \`codestep certs create <dir>\`, or CODESTEP_TLS_CA_FILE, CODESTEP_TLS_CERT_FILE and CODESTEP_TLS_KEY_FILE`,
   );
+}
+
+/**
+ * A certificate for an outside client of the public gRPC API in a certificates directory
+ * (`client-<name>.crt`, `client-<name>.key`, naming `spiffe://codestep/client/<name>`), made when
+ * absent or expiring within 30 days. Returns the files' paths (and the CA's, to trust the server).
+ * @throws CodestepError `INVALID_CONFIG` when one must be made but the CA's key is not there; Error on a bad name.
+ */
+export async function ensureClientCertificate(dir: string, name: string): Promise<{ ca: string; cert: string; key: string; made: boolean }> {
+  const paths = { ca: file(dir, 'ca.crt'), cert: file(dir, `client-${name}.crt`), key: file(dir, `client-${name}.key`) };
+  if (existsSync(paths.cert) && existsSync(paths.key) && certificateExpiry(readFileSync(paths.cert, 'utf8')) - Date.now() >= RENEW_BEFORE_MS) return { ...paths, made: false };
+  if (!existsSync(file(dir, 'ca.key'))) throw new CodestepError('INVALID_CONFIG', `${dir} has no ca.key to sign a certificate for client ${name} with: use a directory codestep made`);
+  const ca: PemPair = { cert: readFileSync(paths.ca, 'utf8'), key: readFileSync(file(dir, 'ca.key'), 'utf8') };
+  const pair = await issueClientCertificate(ca, name);
+  writePrivate(paths.key, pair.key);
+  writePrivate(paths.cert, pair.cert);
+  return { ...paths, made: true };
 }

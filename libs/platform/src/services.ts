@@ -32,6 +32,7 @@ import {
   retryRoutes,
   startCallbackCompleter,
   startGateway,
+  startPublicGrpc,
   tenantLimitsOf,
   tenantLimitsRoutes,
   clientConfigRoutes,
@@ -240,7 +241,7 @@ export interface GatewayAppOptions {
   onBootstrap?(tenant: { tenantId: string; apiKey: string }): void;
 }
 
-export async function startGatewayApp(config: PlatformConfig, logger: Logger, options: GatewayAppOptions = {}, shared: Shared = {}): Promise<Running & { url: string }> {
+export async function startGatewayApp(config: PlatformConfig, logger: Logger, options: GatewayAppOptions = {}, shared: Shared = {}): Promise<Running & { url: string; grpcAddress?: string }> {
   const tls = tlsFor(config, 'gateway', shared);
   const store = await openStore(config, 'gateway');
   const { log, owned } = await logFor(config, 'gateway', shared);
@@ -304,8 +305,14 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
     ...(consoleDir ? { consoleDir } : {}),
     drainTimeoutMs: config.httpDrainTimeoutMs,
   });
+  // The public gRPC API (docs/grpc.md): the same routes' handlers, over mutual TLS with the gateway's certificate.
+  const grpcApi =
+    config.grpcPort === undefined
+      ? undefined
+      : await startPublicGrpc({ address: `${config.grpcHost}:${config.grpcPort}`, tls, routes, tenants, clients, logger: logger.child({ service: 'gateway' }) });
   return {
     ...stopper('gateway', [
+      async () => grpcApi?.stop(),
       { run: () => gateway.close(), timeoutMs: config.httpDrainTimeoutMs + 5_000 },
       () => batches.stop(),
       async () => [workflows, enrollments, history, credentials].forEach((c) => c.close()),
@@ -315,6 +322,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
       () => store.close(),
     ]),
     url: gateway.url,
+    ...(grpcApi ? { grpcAddress: `${config.grpcHost}:${grpcApi.port}` } : {}),
   };
 }
 

@@ -13,7 +13,7 @@
 import { generateKeyPair, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
-import { identityUri, type ServiceIdentity } from './access.policy.ts';
+import { TRUST_DOMAIN, identityUri, type ServiceIdentity } from './access.policy.ts';
 
 /** A certificate and its private key, PEM. */
 export interface PemPair {
@@ -70,6 +70,16 @@ export async function createCertificateAuthority(options: { name?: string; valid
  */
 export function issueServiceCertificate(ca: PemPair, identity: ServiceIdentity, options: { hosts?: string[]; validDays?: number } = {}): Promise<PemPair> {
   return issueCertificate(ca, { commonName: identity, uris: [identityUri(identity)], ...options });
+}
+
+/**
+ * A certificate for an outside client of the public gRPC API, signed by `ca` (1 year unless told):
+ * it names `spiffe://codestep/client/<name>`, and serves as a TLS client only in practice.
+ * @throws Error (rejects) when the name is not 1-64 of a-z, 0-9, `.`, `_` and `-`.
+ */
+export async function issueClientCertificate(ca: PemPair, name: string, options: { validDays?: number } = {}): Promise<PemPair> {
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(name)) throw new Error(`a client name is 1-64 of a-z, 0-9, ".", "_" and "-", starting with a letter or digit; got ${JSON.stringify(name.slice(0, 80))}`);
+  return issueCertificate(ca, { commonName: `client/${name}`, uris: [`spiffe://${TRUST_DOMAIN}/client/${name}`], ...options });
 }
 
 /** A leaf certificate signed by `ca` with the given name, URIs and hosts (tests use it for certificates naming no identity). */

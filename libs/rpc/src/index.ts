@@ -1,5 +1,5 @@
 export { createClient, fromServiceError, grpc, implement, serve, type ClientOptions, type GrpcServer, type PromiseClient, type ServerSecurity } from './grpc.ts';
 export { ACCESS_POLICY, SERVICE_IDENTITIES, callersOf, identityUri, isServiceIdentity, servedBy, type ServiceIdentity } from './access.policy.ts';
-export { certificateExpiry, createCertificateAuthority, issueServiceCertificate, type PemPair } from './certificate.authority.ts';
-export { identityOfCertificate, type TlsIdentity } from './mtls.credentials.ts';
+export { certificateExpiry, createCertificateAuthority, issueCertificate, issueClientCertificate, issueServiceCertificate, type PemPair } from './certificate.authority.ts';
+export { callerOfPeer, identityOfCertificate, serverCredentials, type TlsIdentity } from './mtls.credentials.ts';
 export { createLocalClient, type LocalClientOptions } from './local.client.ts';

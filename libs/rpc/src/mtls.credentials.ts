@@ -40,6 +40,22 @@ export function identityOfPeer(peer: PeerCertificate | undefined): ServiceIdenti
   return peer && 'subjectaltname' in peer ? identityOfAltNames(peer.subjectaltname) : undefined;
 }
 
+const CALLER = new RegExp(`^URI:spiffe://${TRUST_DOMAIN}/([a-z0-9][a-z0-9._/-]{0,200})$`);
+
+/**
+ * Who a caller of a public server is, from its verified certificate: the path of the one
+ * `spiffe://codestep/<path>` URI it names (a service, `gateway`, or an outside client,
+ * `client/<name>`), or undefined when it names none, or more than one.
+ */
+export function callerOfPeer(peer: PeerCertificate | undefined): string | undefined {
+  const altNames = peer && 'subjectaltname' in peer ? peer.subjectaltname : '';
+  const found = (altNames ?? '')
+    .split(', ')
+    .map((entry) => CALLER.exec(entry)?.[1])
+    .filter((id): id is string => id !== undefined);
+  return found.length === 1 ? found[0] : undefined;
+}
+
 /** Server credentials: presents `tls.cert`, requires a client certificate signed by `tls.ca`. */
 export function serverCredentials(tls: TlsIdentity): grpc.ServerCredentials {
   return grpc.ServerCredentials.createSsl(Buffer.from(tls.ca), [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }], true);

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import { publicV1, type historyV1 } from '@codestep/contracts';
+import { NotFoundError, ValidationError, silentLogger } from '@codestep/core';
+import { grpc } from '@codestep/rpc';
+import { testPki } from '@codestep/rpc/testing';
+import type { ApiClients } from '../api.routes.ts';
+import type { Route, RouteRequest } from '../router.ts';
+import { startPublicGrpc, type PublicGrpcServer } from './public-api.server.ts';
+import { statusDetailsOf } from './public-api.status.ts';
+
+const ROUTES = [
+  ['POST', '/v1/workflows/:id/enrollments'],
+  ['POST', '/v1/workflows/:id/enrollments:batch'],
+  ['GET', '/v1/enrollment-batches/:id'],
+  ['GET', '/v1/enrollments/:id'],
+  ['GET', '/v1/enrollments'],
+  ['GET', '/v1/executions/:id'],
+  ['POST', '/v1/workflows'],
+  ['PUT', '/v1/workflows/:id'],
+  ['GET', '/v1/workflows/:id'],
+  ['GET', '/v1/workflows'],
+  ['POST', '/v1/workflows/:id/enable'],
+  ['POST', '/v1/workflows/:id/disable'],
+  ['DELETE', '/v1/workflows/:id'],
+] as const;
+
+describe('the public gRPC server', () => {
+  let server: PublicGrpcServer;
+  let client: publicV1.CodestepApiClient;
+  const called: Array<{ route: string; req: RouteRequest }> = [];
+  let enroll: (req: RouteRequest) => Promise<unknown> = async () => ({ id: 'enr_1', workflowVersion: 1, status: 'running' });
+  let authDelayMs = 0;
+  let authenticated: () => void = () => {};
+  const tail = new EventEmitter() as EventEmitter & { cancel(): void };
+  const errors: unknown[] = [];
+
+  const metadata = () => {
+    const md = new grpc.Metadata();
+    md.set('authorization', 'Bearer csk_good');
+    return md;
+  };
+  const enrollCall = (deadlineMs = 10_000) =>
+    new Promise<{ error: grpc.ServiceError | null; res: publicV1.EnrollResponse | undefined }>((resolve) =>
+      client.enroll(
+        { workflowId: 'wf_1', object: { objectType: 'CONTACT', objectId: '1', properties: {} }, requestId: '', dryRun: false },
+        metadata(),
+        { deadline: Date.now() + deadlineMs },
+        (error, res) => resolve({ error, res }),
+      ),
+    );
+
+  before(async () => {
+    const pki = await testPki();
+    const routes: Route[] = ROUTES.map(([method, path]) => ({
+      method,
+      path,
+      auth: 'tenant',
+      handle: async (req) => {
+        called.push({ route: `${method} ${path}`, req });
+        return { status: 200, body: path === '/v1/workflows/:id/enrollments' ? await enroll(req) : {} };
+      },
+    }));
+    tail.cancel = () => tail.emit('error', Object.assign(new Error('cancelled'), { code: grpc.status.CANCELLED }));
+    server = await startPublicGrpc({
+      address: '127.0.0.1:0',
+      tls: pki.tls('gateway'),
+      routes,
+      tenants: {
+        authenticate: async (key) => {
+          await new Promise((r) => setTimeout(r, authDelayMs));
+          authenticated();
+          return key === 'csk_good' ? 'tnt_a' : undefined;
+        },
+      },
+      clients: { historyRaw: { tail: () => tail } as unknown as ApiClients['historyRaw'] },
+      logger: { ...silentLogger, error: (fields: unknown) => void errors.push(fields) } as typeof silentLogger,
+    });
+    const caller = pki.tls('executor');
+    client = new publicV1.CodestepApiClient(
+      `127.0.0.1:${server.port}`,
+      grpc.credentials.createSsl(Buffer.from(caller.ca), Buffer.from(caller.key), Buffer.from(caller.cert), { checkServerIdentity: () => undefined }),
+      { 'grpc.ssl_target_name_override': 'gateway.codestep' },
+    );
+  });
+
+  after(async () => {
+    client.close();
+    await server.stop();
+  });
+
+  it("calls the HTTP route's handler with the tenant of the key, the path parameter and the body", async () => {
+    called.length = 0;
+    const { error, res } = await enrollCall();
+    assert.equal(error, null);
+    assert.equal(res?.enrollmentId, 'enr_1');
+    assert.equal(called.length, 1);
+    assert.equal(called[0]!.req.tenantId, 'tnt_a');
+    assert.equal(called[0]!.req.params.id, 'wf_1');
+    assert.deepEqual(called[0]!.req.body, { object: { objectType: 'CONTACT', objectId: '1', properties: {} } });
+  });
+
+  it('starts no command for a call whose deadline passed while it was being authenticated', async () => {
+    called.length = 0;
+    authDelayMs = 400;
+    const authDone = new Promise<void>((r) => (authenticated = r));
+    try {
+      const { error } = await enrollCall(100);
+      assert.equal(error?.code, grpc.status.DEADLINE_EXCEEDED);
+      await authDone;
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(called, [], 'the enroll route never ran');
+    } finally {
+      authDelayMs = 0;
+      authenticated = () => {};
+    }
+  });
+
+  it('sends a refusal of the catalogue with its status, an ErrorInfo, and a BadRequest only when the error names a field', async () => {
+    enroll = async () => {
+      throw new ValidationError('object.objectId is required', { field: 'object.objectId' });
+    };
+    const named = (await enrollCall()).error!;
+    assert.equal(named.code, grpc.status.INVALID_ARGUMENT);
+    assert.deepEqual(statusDetailsOf(named)?.badRequest?.fieldViolations, [{ field: 'object.object_id', description: 'object.objectId is required' }]);
+    assert.equal(statusDetailsOf(named)?.errorInfo?.reason, 'INVALID_ARGUMENT');
+
+    enroll = async () => {
+      throw new ValidationError('something is off');
+    };
+    const unnamed = (await enrollCall()).error!;
+    assert.equal(unnamed.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(statusDetailsOf(unnamed)?.badRequest, undefined);
+
+    enroll = async () => {
+      throw new NotFoundError('workflow wf_1 not found');
+    };
+    const missing = (await enrollCall()).error!;
+    assert.equal(missing.code, grpc.status.NOT_FOUND);
+    assert.equal(missing.details, 'workflow wf_1 not found');
+    assert.equal(missing.metadata.get('codestep-code')[0], 'NOT_FOUND');
+  });
+
+  it('answers an unexpected error as INTERNAL without its message, and logs it', async () => {
+    enroll = async () => {
+      throw new Error('the store said something private');
+    };
+    errors.length = 0;
+    const { error } = await enrollCall();
+    assert.equal(error?.code, grpc.status.INTERNAL);
+    assert.doesNotMatch(error!.details, /private/);
+    assert.equal(errors.length, 1);
+    enroll = async () => ({ id: 'enr_1', workflowVersion: 1, status: 'running' });
+  });
+
+  it("streams the tenant's tail events and ends the stream with CANCELLED when the caller cancels", async () => {
+    const events: publicV1.HistoryEvent[] = [];
+    const call = client.streamHistory({ workflowId: '', enrollmentId: '' }, metadata());
+    const first = new Promise<void>((resolve) => call.on('data', (e: publicV1.HistoryEvent) => (events.push(e), resolve())));
+    const ended = new Promise<number>((resolve) => call.on('error', (e: grpc.ServiceError) => resolve(e.code)));
+    // The tail emits once the server has subscribed: emit until the first event arrives.
+    const event: historyV1.TailEvent = { type: 'log', enrollmentId: 'enr_1', executionId: 'exe_1', line: { level: 'log', message: 'hi', at: 1_700_000_000_000 }, status: '' };
+    const timer = setInterval(() => tail.emit('data', event), 20);
+    await first;
+    clearInterval(timer);
+    assert.equal(events[0]!.line?.message, 'hi');
+    assert.equal(events[0]!.line?.at?.getTime(), 1_700_000_000_000);
+    call.cancel();
+    assert.equal(await ended, grpc.status.CANCELLED);
+  });
+});
