@@ -34,6 +34,8 @@ const env = {
   HUBSPOT_AUTHORIZE_URL: `${fake.url}/oauth/authorize`,
   HUBSPOT_TOKEN_URL: `${fake.url}/oauth/v1/token`,
   HUBSPOT_API_BASE_URL: fake.url,
+  // BENCH_PLATFORM_NODE_OPTIONS=--cpu-prof (for example) profiles the platform process.
+  ...(process.env.BENCH_PLATFORM_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_PLATFORM_NODE_OPTIONS } : {}),
 };
 const platform = await startPlatform(env);
 try {

@@ -4,6 +4,11 @@
  * position in one SQLite transaction, so a crash at any moment neither loses nor repeats it.
  * Consumers in this process are woken on append; other processes sharing the file poll.
  *
+ * Appends made in one turn of the event loop are committed together, in the order they were
+ * made, in one SQLite transaction at the end of the turn (a commit is most of an append's cost);
+ * each resolves only once that transaction is committed. When the shared transaction fails, each
+ * append of the turn is tried again in a transaction of its own, so one append's error is its own.
+ *
  * What a consumer costs per batch is kept small: it is woken only by appends to its own topics,
  * once per turn of the event loop however many appends that turn made, keeps its position in
  * memory, and commits the position of a batch whose handler appended nothing at most every
@@ -40,6 +45,12 @@ function wakerFor(path: string): EventEmitter {
   return w;
 }
 
+interface PendingAppend {
+  records: LogRecord[];
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 interface Row {
   position: number;
   topic: string;
@@ -59,6 +70,8 @@ export class SqliteEventLog implements EventLog {
   /** The consumers' fetch statements, prepared once per number of topics (the SQL depends on nothing else). */
   private readonly fetchByTopicCount = new Map<number, StatementSync>();
   private readonly subscriptions = new Set<Subscription>();
+  /** Appends of this turn of the event loop, committed together at its end. */
+  private pendingAppends: PendingAppend[] = [];
   private closed = false;
 
   constructor(options: SqliteEventLogOptions) {
@@ -88,10 +101,37 @@ export class SqliteEventLog implements EventLog {
     for (const t of topics) stmt.run(t);
   }
 
-  async append(records: LogRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    this.transaction(() => this.insertAll(records));
-    this.waker.emit('append', topicsOf(records));
+  append(records: LogRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.pendingAppends.push({ records, resolve, reject });
+      if (this.pendingAppends.length === 1) setImmediate(() => this.commitAppends());
+    });
+  }
+
+  /** Commits the appends of this turn in one transaction, in order; each resolves after the commit. */
+  private commitAppends(): void {
+    const pending = this.pendingAppends;
+    if (pending.length === 0) return;
+    this.pendingAppends = [];
+    const committed: PendingAppend[] = [];
+    try {
+      this.transaction(() => {
+        for (const p of pending) this.insertAll(p.records);
+      });
+      committed.push(...pending);
+    } catch {
+      for (const p of pending) {
+        try {
+          this.transaction(() => this.insertAll(p.records));
+          committed.push(p);
+        } catch (error) {
+          p.reject(error);
+        }
+      }
+    }
+    if (committed.length > 0) this.waker.emit('append', topicsOf(committed.flatMap((p) => p.records)));
+    for (const p of committed) p.resolve();
   }
 
   private insertAll(records: LogRecord[]): void {
@@ -196,8 +236,8 @@ export class SqliteEventLog implements EventLog {
           });
           wake = undefined;
           if (uncommittedSince !== undefined && (!woken || Date.now() - uncommittedSince >= this.positionCommitMs) && !this.closed) commit([]);
-          // Appends of the same turn of the event loop read in one batch.
-          if (woken) await new Promise((r) => setImmediate(r));
+          // Woken once per turn by the appends of that turn, committed together: read at once, so
+          // what an append's caller answers (a 202, say) is projected before the next request is read.
           continue;
         }
         let outputs: LogRecord[];
@@ -251,6 +291,7 @@ export class SqliteEventLog implements EventLog {
 
   async close(): Promise<void> {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    this.commitAppends(); // appends made before close are committed, not dropped
     this.closed = true;
     this.db.close();
   }
