@@ -204,9 +204,14 @@ export class SqliteEventLog implements EventLog {
     let running = true;
     let wake: (() => void) | undefined;
     const mine = new Set(options.topics);
+    // Whether this process appended to its topics since its last fetch: when not, and that fetch
+    // came back short of a full batch, the next fetch would come back empty and is not made.
+    let appendedSinceFetch = true;
     // Woken only by appends to its own topics: every service of embedded mode shares one file.
     const onAppend = (topics: ReadonlySet<string>) => {
-      for (const t of topics) if (mine.has(t)) return wake?.();
+      if (![...topics].some((t) => mine.has(t))) return;
+      appendedSinceFetch = true;
+      wake?.();
     };
     this.waker.on('append', onAppend);
 
@@ -225,8 +230,11 @@ export class SqliteEventLog implements EventLog {
 
     const loop = async () => {
       let backoff = 100;
+      let caughtUp = false;
       while (running) {
-        const batch = this.fetch(positions, batchSize);
+        if (!caughtUp) appendedSinceFetch = false;
+        const batch: ConsumedRecord[] = caughtUp ? [] : this.fetch(positions, batchSize);
+        caughtUp = false;
         if (batch.length === 0) {
           recordLag(positions, true); // once per idle spell
           const waitMs = uncommittedSince === undefined ? this.pollIntervalMs : Math.max(0, uncommittedSince + this.positionCommitMs - Date.now());
@@ -259,6 +267,8 @@ export class SqliteEventLog implements EventLog {
           uncommittedSince ??= Date.now();
         }
         recordLag(positions, false);
+        // Everything appended when the batch was fetched is handled, and nothing since in this process.
+        caughtUp = batch.length < batchSize && !appendedSinceFetch;
       }
       if (uncommittedSince !== undefined && !this.closed) commit([]);
     };
