@@ -72,6 +72,9 @@ export class SqliteEventLog implements EventLog {
   private readonly subscriptions = new Set<Subscription>();
   /** Appends of this turn of the event loop, committed together at its end. */
   private pendingAppends: PendingAppend[] = [];
+  /** Topics appended to in this turn (by appends or consumers' outputs), their consumers woken at its end. */
+  private wakeTopics = new Set<string>();
+  private endOfTurnScheduled = false;
   private closed = false;
 
   constructor(options: SqliteEventLogOptions) {
@@ -105,14 +108,39 @@ export class SqliteEventLog implements EventLog {
     if (records.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.pendingAppends.push({ records, resolve, reject });
-      if (this.pendingAppends.length === 1) setImmediate(() => this.commitAppends());
+      this.atEndOfTurn();
     });
   }
 
-  /** Commits the appends of this turn in one transaction, in order; each resolves after the commit. */
-  private commitAppends(): void {
+  /** Wakes the consumers of `topics` at the end of this turn, with those of every other append of it. */
+  private wakeAtEndOfTurn(topics: Iterable<string>): void {
+    for (const t of topics) this.wakeTopics.add(t);
+    this.atEndOfTurn();
+  }
+
+  private atEndOfTurn(): void {
+    if (this.endOfTurnScheduled) return;
+    this.endOfTurnScheduled = true;
+    setImmediate(() => this.endTurn());
+  }
+
+  /** Commits the turn's appends, wakes the consumers of every topic appended to, then resolves the appends. */
+  private endTurn(): void {
+    this.endOfTurnScheduled = false;
+    const committed = this.commitAppends();
+    for (const p of committed) for (const r of p.records) this.wakeTopics.add(r.topic);
+    if (this.wakeTopics.size > 0) {
+      const topics = this.wakeTopics;
+      this.wakeTopics = new Set();
+      this.waker.emit('append', topics);
+    }
+    for (const p of committed) p.resolve();
+  }
+
+  /** Commits the appends of this turn in one transaction, in order; returns those committed (the others are rejected). */
+  private commitAppends(): PendingAppend[] {
     const pending = this.pendingAppends;
-    if (pending.length === 0) return;
+    if (pending.length === 0) return [];
     this.pendingAppends = [];
     const committed: PendingAppend[] = [];
     try {
@@ -130,8 +158,7 @@ export class SqliteEventLog implements EventLog {
         }
       }
     }
-    if (committed.length > 0) this.waker.emit('append', topicsOf(committed.flatMap((p) => p.records)));
-    for (const p of committed) p.resolve();
+    return committed;
   }
 
   private insertAll(records: LogRecord[]): void {
@@ -244,8 +271,9 @@ export class SqliteEventLog implements EventLog {
           });
           wake = undefined;
           if (uncommittedSince !== undefined && (!woken || Date.now() - uncommittedSince >= this.positionCommitMs) && !this.closed) commit([]);
-          // Woken once per turn by the appends of that turn, committed together: read at once, so
-          // what an append's caller answers (a 202, say) is projected before the next request is read.
+          // Woken once at the end of a turn for everything appended in it (committed together):
+          // read at once, so what an append's caller answers (a 202, say) is projected before the
+          // next request is read.
           continue;
         }
         let outputs: LogRecord[];
@@ -262,7 +290,7 @@ export class SqliteEventLog implements EventLog {
         for (const r of batch) positions.set(r.topic, Math.max(positions.get(r.topic) ?? 0, r.offset));
         if (outputs.length > 0 || (uncommittedSince !== undefined && Date.now() - uncommittedSince >= this.positionCommitMs)) {
           commit(outputs);
-          if (outputs.length > 0) this.waker.emit('append', topicsOf(outputs));
+          if (outputs.length > 0) this.wakeAtEndOfTurn(topicsOf(outputs));
         } else {
           uncommittedSince ??= Date.now();
         }
@@ -301,7 +329,7 @@ export class SqliteEventLog implements EventLog {
 
   async close(): Promise<void> {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
-    this.commitAppends(); // appends made before close are committed, not dropped
+    this.endTurn(); // appends made before close are committed, not dropped
     this.closed = true;
     this.db.close();
   }
