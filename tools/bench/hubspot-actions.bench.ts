@@ -4,9 +4,12 @@
  * synchronously; reported: executions/s, p50/p99 of the HTTP answer, how many BLOCKed instead. Then
  * webhook events/s accepted (batches of 100 contact.creation events) and how long until all of
  * them were enrolled and completed. Baseline in the same run: an HTTP round trip to /healthz.
+ * CPU per execution: utime + stime from /proc of the platform process and its descendants (the
+ * sandbox host included; and of the platform process alone) over the measured executions, which a
+ * loaded machine skews less than executions/s.
  *   node tools/bench/hubspot-actions.bench.ts [N=500] [concurrency=16] [events=1000]
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHubSpotFake } from '@codestep/hubspot-fake';
@@ -19,6 +22,32 @@ const EVENTS = Number(process.argv[4] ?? 1000);
 const APP = { clientId: 'bench-app', clientSecret: 'bench-secret', appId: 8300001 };
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const round = (x: number) => Math.round(x * 10) / 10;
+
+/** CPU seconds (user + system) of the process and its descendants (or of the process alone), from /proc. */
+function treeCpuSeconds(root: number, alone = false): number {
+  const stats = new Map<number, string[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      stats.set(Number(name), stat.slice(stat.lastIndexOf(')') + 2).split(' '));
+    } catch {
+      // Gone since the listing.
+    }
+  }
+  const pids = new Set([root]);
+  for (let grew = !alone; grew;) {
+    grew = false;
+    for (const [pid, f] of stats) {
+      if (pids.has(pid) || !pids.has(Number(f[1]))) continue;
+      pids.add(pid);
+      grew = true;
+    }
+  }
+  let ticks = 0;
+  for (const pid of pids) ticks += Number(stats.get(pid)?.[11] ?? 0) + Number(stats.get(pid)?.[12] ?? 0);
+  return ticks / 100; // USER_HZ on Linux
+}
 
 const port = await freeLoopbackPort();
 const publicUrl = `http://127.0.0.1:${port}`;
@@ -34,6 +63,8 @@ const env = {
   HUBSPOT_AUTHORIZE_URL: `${fake.url}/oauth/authorize`,
   HUBSPOT_TOKEN_URL: `${fake.url}/oauth/v1/token`,
   HUBSPOT_API_BASE_URL: fake.url,
+  // BENCH_PLATFORM_NODE_OPTIONS=--cpu-prof (for example) profiles the platform process.
+  ...(process.env.BENCH_PLATFORM_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_PLATFORM_NODE_OPTIONS } : {}),
 };
 const platform = await startPlatform(env);
 try {
@@ -62,6 +93,8 @@ try {
   const latencies: number[] = [];
   let blocked = 0;
   let next = 0;
+  const cpu0 = treeCpuSeconds(platform.child.pid!);
+  const mainCpu0 = treeCpuSeconds(platform.child.pid!, true);
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -75,6 +108,8 @@ try {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const cpuMsPerExecution = ((treeCpuSeconds(platform.child.pid!) - cpu0) * 1000) / N;
+  const mainCpuMsPerExecution = ((treeCpuSeconds(platform.child.pid!, true) - mainCpu0) * 1000) / N;
 
   await call('PUT', `/v1/workflows/${wf.body.id}/hubspot-trigger`, { subscription: 'contact.creation' });
   const url = `${platform.url}/integrations/hubspot/webhooks`;
@@ -98,9 +133,19 @@ try {
   console.log(
     JSON.stringify(
       {
-        actions: { executions: N, concurrency: CONCURRENCY, perSecond: round(N / seconds), p50Ms: round(pct(latencies, 50)), p99Ms: round(pct(latencies, 99)), blocked },
+        actions: {
+          executions: N,
+          concurrency: CONCURRENCY,
+          perSecond: round(N / seconds),
+          p50Ms: round(pct(latencies, 50)),
+          p99Ms: round(pct(latencies, 99)),
+          cpuMsPerExecution: round(cpuMsPerExecution),
+          mainProcessCpuMsPerExecution: round(mainCpuMsPerExecution),
+          blocked,
+        },
         webhooks: { events: EVENTS, acceptedPerSecond: round(EVENTS / accepted), allCompletedAfterS: round(enrolled) },
         baseline: { healthzP50Ms: round(pct(rtt, 50)) },
+        loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
       },
       null,
       2,

@@ -9,7 +9,7 @@
  *
  * Format: `g1.<base64url(JSON payload)>.<base64url(HMAC over "g1." + payload)>`.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { CodestepError } from './errors.ts';
 
 /** Bytes of a grant key (HMAC-SHA256). */
@@ -29,8 +29,24 @@ export interface ExecutionGrant {
 
 const PREFIX = 'g1.';
 
+/**
+ * The grant keys as `KeyObject`s, made once per key (by its bytes): an HMAC keyed with raw bytes
+ * prepares a secret key on every call, several times the cost of the HMAC itself.
+ */
+const keyObjects = new Map<string, KeyObject>();
+function keyObjectOf(key: Uint8Array): KeyObject {
+  const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64');
+  let k = keyObjects.get(id);
+  if (!k) {
+    if (keyObjects.size >= 16) keyObjects.clear(); // a process holds one or two grant keys
+    k = createSecretKey(key);
+    keyObjects.set(id, k);
+  }
+  return k;
+}
+
 function mac(key: Uint8Array, payload: string): Buffer {
-  return createHmac('sha256', key)
+  return createHmac('sha256', keyObjectOf(key))
     .update(PREFIX + payload)
     .digest();
 }

@@ -66,3 +66,72 @@ describe('SQLite event log: positions of batches that appended nothing', () => {
     assert.ok(second[0]! > Math.max(...first));
   });
 });
+
+describe('SQLite event log: appends of one turn of the event loop', () => {
+  const record = (topic: string, i: number) => ({ topic, key: `k${i}`, value: new TextEncoder().encode(String(i)), headers: { n: String(i) } });
+  const rows = (path: string) => {
+    const db = new DatabaseSync(path);
+    try {
+      return db.prepare('SELECT position, topic, key FROM records ORDER BY position').all() as Array<{ position: number; topic: string; key: string }>;
+    } finally {
+      db.close();
+    }
+  };
+
+  it('are committed in the order they were made, each resolving once another connection can read it', async () => {
+    const path = join(dir, `log-${n++}.db`);
+    const log = new SqliteEventLog({ path });
+    await log.ensureTopics(['turn.a', 'turn.b']);
+    const seenAtResolve: number[] = [];
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        log.append([record(i % 2 ? 'turn.a' : 'turn.b', i)]).then(() => {
+          seenAtResolve.push(rows(path).filter((r) => r.key === `k${i}`).length);
+        }),
+      ),
+    );
+    await log.close();
+    assert.deepEqual(seenAtResolve, Array(40).fill(1), 'each append is committed when it resolves');
+    const all = rows(path);
+    assert.deepEqual(
+      all.map((r) => r.key),
+      Array.from({ length: 40 }, (_, i) => `k${i}`),
+    );
+    assert.deepEqual(
+      all.map((r) => r.topic),
+      Array.from({ length: 40 }, (_, i) => (i % 2 ? 'turn.a' : 'turn.b')),
+    );
+  });
+
+  it('fail one by one: a refused append rejects alone, the others of its turn are committed', async () => {
+    const path = join(dir, `log-${n++}.db`);
+    const log = new SqliteEventLog({ path });
+    await log.ensureTopics(['turn.a']);
+    const results = await Promise.allSettled([log.append([record('turn.a', 1)]), log.append([{ ...record('turn.a', 2), value: { not: 'bytes' } as never }]), log.append([record('turn.a', 3)])]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    await log.close();
+    assert.deepEqual(
+      rows(path).map((r) => r.key),
+      ['k1', 'k3'],
+    );
+  });
+
+  it('wake a consumer of their topic once they are committed', async () => {
+    const path = join(dir, `log-${n++}.db`);
+    const log = new SqliteEventLog({ path, pollIntervalMs: 3_600_000 });
+    await log.ensureTopics(['turn.a']);
+    const got: string[] = [];
+    const sub = await log.consume({ group: 'g', topics: ['turn.a'], handle: async (b) => (got.push(...b.map((r) => r.key)), []) });
+    await Promise.all([log.append([record('turn.a', 1)]), log.append([record('turn.a', 2)])]);
+    for (const deadline = Date.now() + 30_000; got.length < 2;) {
+      assert.ok(Date.now() < deadline, 'the consumer is woken by the appends (it would poll only after an hour)');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.deepEqual(got, ['k1', 'k2']);
+    await sub.stop();
+    await log.close();
+  });
+});

@@ -4,6 +4,11 @@
  * position in one SQLite transaction, so a crash at any moment neither loses nor repeats it.
  * Consumers in this process are woken on append; other processes sharing the file poll.
  *
+ * Appends made in one turn of the event loop are committed together, in the order they were
+ * made, in one SQLite transaction at the end of the turn (a commit is most of an append's cost);
+ * each resolves only once that transaction is committed. When the shared transaction fails, each
+ * append of the turn is tried again in a transaction of its own, so one append's error is its own.
+ *
  * What a consumer costs per batch is kept small: it is woken only by appends to its own topics,
  * once per turn of the event loop however many appends that turn made, keeps its position in
  * memory, and commits the position of a batch whose handler appended nothing at most every
@@ -40,6 +45,12 @@ function wakerFor(path: string): EventEmitter {
   return w;
 }
 
+interface PendingAppend {
+  records: LogRecord[];
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 interface Row {
   position: number;
   topic: string;
@@ -59,6 +70,11 @@ export class SqliteEventLog implements EventLog {
   /** The consumers' fetch statements, prepared once per number of topics (the SQL depends on nothing else). */
   private readonly fetchByTopicCount = new Map<number, StatementSync>();
   private readonly subscriptions = new Set<Subscription>();
+  /** Appends of this turn of the event loop, committed together at its end. */
+  private pendingAppends: PendingAppend[] = [];
+  /** Topics appended to in this turn (by appends or consumers' outputs), their consumers woken at its end. */
+  private wakeTopics = new Set<string>();
+  private endOfTurnScheduled = false;
   private closed = false;
 
   constructor(options: SqliteEventLogOptions) {
@@ -88,10 +104,61 @@ export class SqliteEventLog implements EventLog {
     for (const t of topics) stmt.run(t);
   }
 
-  async append(records: LogRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    this.transaction(() => this.insertAll(records));
-    this.waker.emit('append', topicsOf(records));
+  append(records: LogRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.pendingAppends.push({ records, resolve, reject });
+      this.atEndOfTurn();
+    });
+  }
+
+  /** Wakes the consumers of `topics` at the end of this turn, with those of every other append of it. */
+  private wakeAtEndOfTurn(topics: Iterable<string>): void {
+    for (const t of topics) this.wakeTopics.add(t);
+    this.atEndOfTurn();
+  }
+
+  private atEndOfTurn(): void {
+    if (this.endOfTurnScheduled) return;
+    this.endOfTurnScheduled = true;
+    setImmediate(() => this.endTurn());
+  }
+
+  /** Commits the turn's appends, wakes the consumers of every topic appended to, then resolves the appends. */
+  private endTurn(): void {
+    this.endOfTurnScheduled = false;
+    const committed = this.commitAppends();
+    for (const p of committed) for (const r of p.records) this.wakeTopics.add(r.topic);
+    if (this.wakeTopics.size > 0) {
+      const topics = this.wakeTopics;
+      this.wakeTopics = new Set();
+      this.waker.emit('append', topics);
+    }
+    for (const p of committed) p.resolve();
+  }
+
+  /** Commits the appends of this turn in one transaction, in order; returns those committed (the others are rejected). */
+  private commitAppends(): PendingAppend[] {
+    const pending = this.pendingAppends;
+    if (pending.length === 0) return [];
+    this.pendingAppends = [];
+    const committed: PendingAppend[] = [];
+    try {
+      this.transaction(() => {
+        for (const p of pending) this.insertAll(p.records);
+      });
+      committed.push(...pending);
+    } catch {
+      for (const p of pending) {
+        try {
+          this.transaction(() => this.insertAll(p.records));
+          committed.push(p);
+        } catch (error) {
+          p.reject(error);
+        }
+      }
+    }
+    return committed;
   }
 
   private insertAll(records: LogRecord[]): void {
@@ -164,9 +231,14 @@ export class SqliteEventLog implements EventLog {
     let running = true;
     let wake: (() => void) | undefined;
     const mine = new Set(options.topics);
+    // Whether this process appended to its topics since its last fetch: when not, and that fetch
+    // came back short of a full batch, the next fetch would come back empty and is not made.
+    let appendedSinceFetch = true;
     // Woken only by appends to its own topics: every service of embedded mode shares one file.
     const onAppend = (topics: ReadonlySet<string>) => {
-      for (const t of topics) if (mine.has(t)) return wake?.();
+      if (![...topics].some((t) => mine.has(t))) return;
+      appendedSinceFetch = true;
+      wake?.();
     };
     this.waker.on('append', onAppend);
 
@@ -185,8 +257,11 @@ export class SqliteEventLog implements EventLog {
 
     const loop = async () => {
       let backoff = 100;
+      let caughtUp = false;
       while (running) {
-        const batch = this.fetch(positions, batchSize);
+        if (!caughtUp) appendedSinceFetch = false;
+        const batch: ConsumedRecord[] = caughtUp ? [] : this.fetch(positions, batchSize);
+        caughtUp = false;
         if (batch.length === 0) {
           recordLag(positions, true); // once per idle spell
           const waitMs = uncommittedSince === undefined ? this.pollIntervalMs : Math.max(0, uncommittedSince + this.positionCommitMs - Date.now());
@@ -196,8 +271,9 @@ export class SqliteEventLog implements EventLog {
           });
           wake = undefined;
           if (uncommittedSince !== undefined && (!woken || Date.now() - uncommittedSince >= this.positionCommitMs) && !this.closed) commit([]);
-          // Appends of the same turn of the event loop read in one batch.
-          if (woken) await new Promise((r) => setImmediate(r));
+          // Woken once at the end of a turn for everything appended in it (committed together):
+          // read at once, so what an append's caller answers (a 202, say) is projected before the
+          // next request is read.
           continue;
         }
         let outputs: LogRecord[];
@@ -214,11 +290,13 @@ export class SqliteEventLog implements EventLog {
         for (const r of batch) positions.set(r.topic, Math.max(positions.get(r.topic) ?? 0, r.offset));
         if (outputs.length > 0 || (uncommittedSince !== undefined && Date.now() - uncommittedSince >= this.positionCommitMs)) {
           commit(outputs);
-          if (outputs.length > 0) this.waker.emit('append', topicsOf(outputs));
+          if (outputs.length > 0) this.wakeAtEndOfTurn(topicsOf(outputs));
         } else {
           uncommittedSince ??= Date.now();
         }
         recordLag(positions, false);
+        // Everything appended when the batch was fetched is handled, and nothing since in this process.
+        caughtUp = batch.length < batchSize && !appendedSinceFetch;
       }
       if (uncommittedSince !== undefined && !this.closed) commit([]);
     };
@@ -251,6 +329,7 @@ export class SqliteEventLog implements EventLog {
 
   async close(): Promise<void> {
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    this.endTurn(); // appends made before close are committed, not dropped
     this.closed = true;
     this.db.close();
   }

@@ -12,7 +12,7 @@
  * are accepted alone only where HubSpot sends them alone. Comparisons take constant time.
  * The tests check this against `Signature` of `@hubspot/api-client`.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /** HubSpot's (and the api-client's) bound on a v3 timestamp's age, ms. */
 export const MAX_SIGNATURE_AGE_MS = 5 * 60_000;
@@ -33,6 +33,18 @@ function v3Uri(url: string): string {
   return url.replace(/%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi, (m, hex: string) => V3_DECODED[hex.toUpperCase()] ?? m);
 }
 
+/** The client secret as a `KeyObject`, made once: an HMAC keyed with a string prepares a key on every call. */
+const secretKeys = new Map<string, KeyObject>();
+function secretKeyOf(clientSecret: string): KeyObject {
+  let k = secretKeys.get(clientSecret);
+  if (!k) {
+    if (secretKeys.size >= 16) secretKeys.clear(); // one app's secret, or a few in tests
+    k = createSecretKey(Buffer.from(clientSecret, 'utf8'));
+    secretKeys.set(clientSecret, k);
+  }
+  return k;
+}
+
 function same(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -50,7 +62,7 @@ export function verifyHubSpotSignature(req: SignedRequest, clientSecret: string,
     if (Math.abs(now - timestamp) > MAX_SIGNATURE_AGE_MS) {
       return { ok: false, reason: `the request's timestamp is ${Math.round((now - timestamp) / 1000)} s from now; HubSpot signatures are accepted for 5 minutes (a replayed or delayed request)` };
     }
-    const expected = createHmac('sha256', clientSecret)
+    const expected = createHmac('sha256', secretKeyOf(clientSecret))
       .update(req.method + v3Uri(req.url) + body + raw, 'utf8')
       .digest('base64');
     return same(v3, expected)
