@@ -35,6 +35,8 @@ export interface TelemetryOptions {
 export interface Telemetry {
   /** The Prometheus endpoint's URL once it listens (`http://host:port/metrics`); undefined without one. */
   metricsUrl(): Promise<string | undefined>;
+  /** Exports the spans ended so far now instead of with the next batch. */
+  forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
@@ -42,12 +44,14 @@ export interface Telemetry {
 const NOTHING_RECORDED: SpanProcessor = { onStart() {}, onEnd() {}, forceFlush: async () => {}, shutdown: async () => {} };
 
 let started: Telemetry | undefined;
+/** Whether spans are recorded and exported (an OTLP endpoint was given to `startTelemetry`). */
+let exporting = false;
 
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (started) return started;
-  const exporting = options.otlpEndpoint
-    ? { spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlpEndpoint }), { scheduledDelayMillis: 500 })] }
-    : { spanProcessors: [NOTHING_RECORDED], sampler: new AlwaysOffSampler() };
+  exporting = Boolean(options.otlpEndpoint);
+  const spanProcessor = options.otlpEndpoint ? new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlpEndpoint }), { scheduledDelayMillis: 500 }) : NOTHING_RECORDED;
+  const spanSetup = options.otlpEndpoint ? { spanProcessors: [spanProcessor] } : { spanProcessors: [spanProcessor], sampler: new AlwaysOffSampler() };
   const metricReaders: IMetricReader[] = [];
   let metricsUrl: Promise<string | undefined> = Promise.resolve(undefined);
   if (options.metricsPort !== undefined) {
@@ -68,7 +72,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   }
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
-    ...exporting,
+    ...spanSetup,
     // Always given: without it sdk-node reads OTEL_METRICS_EXPORTER and, unset, pushes OTLP to localhost every minute.
     metricReaders,
     instrumentations: [],
@@ -77,8 +81,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   sdk.start();
   started = {
     metricsUrl: () => metricsUrl,
+    forceFlush: () => spanProcessor.forceFlush(),
     shutdown: async () => {
       started = undefined;
+      exporting = false;
       await sdk.shutdown();
     },
   };
@@ -128,8 +134,27 @@ export function currentTraceparent(): string | undefined {
   return injectContext().traceparent;
 }
 
+/**
+ * True when spans are recorded and exported. Spans that only describe (a producer span per
+ * append, say) are skipped when false: the trace context still propagates without them.
+ */
+export function tracingEnabled(): boolean {
+  return exporting;
+}
+
+/**
+ * Names and adds attributes to the active span, for what is known only once it runs: the
+ * gateway's matched route and tenant, the enrollment a command created. No-op without one.
+ */
+export function annotateActiveSpan(attributes: Attributes, name?: string): void {
+  const span = trace.getActiveSpan();
+  if (!span) return;
+  span.setAttributes(attributes);
+  if (name) span.updateName(name);
+}
+
 export function currentTraceId(): string {
   return trace.getActiveSpan()?.spanContext().traceId ?? '';
 }
 
-export { SpanKind };
+export { SpanKind, SpanStatusCode, type Attributes };
