@@ -131,10 +131,15 @@ class InFlight {
   }
 }
 
+/** The path as a span shows it: a webhook's or a resume URL's token is a credential, never recorded. */
+function tracedPath(path: string): string {
+  return path.replace(/^\/(hooks|resume)\/[^/]+/, '/$1/:token');
+}
+
 function serverAttributes(req: IncomingMessage, method: string): Attributes {
   const attributes: Attributes = {
     'http.request.method': method,
-    'url.path': (req.url ?? '/').split('?')[0] ?? '/',
+    'url.path': tracedPath((req.url ?? '/').split('?')[0] ?? '/'),
     'url.scheme': 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
     'network.protocol.version': req.httpVersion,
   };
