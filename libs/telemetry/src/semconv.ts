@@ -5,7 +5,7 @@
  * `send codestep.actions.v1`, `process codestep.actions.v1`, `POST` (an outbound call).
  */
 import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
-import { injectContext, withSpan } from './telemetry.ts';
+import { injectContext, recordForeignSpan, withSpan } from './telemetry.ts';
 
 /** codestep's ids on spans: every span that knows one carries it, so a trace can be found by any. */
 export const CodestepAttributes = {
@@ -110,4 +110,31 @@ export function tracedFetch(inner: Fetch = fetch): Fetch {
       return res;
     });
   };
+}
+
+/** An outbound HTTP request made elsewhere (a sandbox's `fetch`), as {@link recordHttpClientSpan} takes it. */
+export interface HttpClientCall {
+  spanId: string;
+  method: string;
+  url: string;
+  startedAt: number;
+  durationMs: number;
+  status?: number;
+  errorCode?: string;
+}
+
+/** Records `call` as an HTTP client span (`GET`, `url.full`, `server.address`, status) under the active span. */
+export function recordHttpClientSpan(call: HttpClientCall, extra: Attributes = {}): void {
+  let address: Attributes = {};
+  try {
+    const url = new URL(call.url);
+    address = { 'server.address': url.hostname, 'server.port': url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80 };
+  } catch {
+    // A URL the sandbox could not parse either: recorded as it came.
+  }
+  const attributes: Attributes = { 'http.request.method': call.method, 'url.full': call.url, ...address, ...extra };
+  if (call.status !== undefined) attributes['http.response.status_code'] = call.status;
+  const failed = call.status === undefined || call.status >= 400;
+  if (failed) attributes['error.type'] = call.status === undefined ? (call.errorCode ?? 'error') : String(call.status);
+  recordForeignSpan({ name: call.method, kind: SpanKind.CLIENT, spanId: call.spanId, startTime: call.startedAt, endTime: call.startedAt + call.durationMs, attributes, error: failed });
 }

@@ -16,7 +16,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { AlwaysOffSampler, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BatchSpanProcessor, RandomIdGenerator, type IdGenerator, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -44,6 +44,25 @@ export interface Telemetry {
 const NOTHING_RECORDED: SpanProcessor = { onStart() {}, onEnd() {}, forceFlush: async () => {}, shutdown: async () => {} };
 
 let started: Telemetry | undefined;
+
+/**
+ * Random ids, except the one span id a {@link recordClientSpan} presets: a span made elsewhere (a
+ * sandbox's outbound request) put that id in the `traceparent` it sent, and its span must have it.
+ * Span creation is synchronous, so the preset is taken by the very span it was set for.
+ */
+class PresettableIdGenerator implements IdGenerator {
+  readonly #random = new RandomIdGenerator();
+  preset: string | undefined;
+  generateTraceId(): string {
+    return this.#random.generateTraceId();
+  }
+  generateSpanId(): string {
+    const id = this.preset;
+    this.preset = undefined;
+    return id ?? this.#random.generateSpanId();
+  }
+}
+const idGenerator = new PresettableIdGenerator();
 /** Whether spans are recorded and exported (an OTLP endpoint was given to `startTelemetry`). */
 let exporting = false;
 
@@ -73,6 +92,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
     ...spanSetup,
+    idGenerator,
     // Always given: without it sdk-node reads OTEL_METRICS_EXPORTER and, unset, pushes OTLP to localhost every minute.
     metricReaders,
     instrumentations: [],
@@ -153,8 +173,41 @@ export function annotateActiveSpan(attributes: Attributes, name?: string): void 
   if (name) span.updateName(name);
 }
 
+/** A span that happened elsewhere, reported after the fact: its id, times and attributes. */
+export interface ForeignSpan {
+  name: string;
+  kind: SpanKind;
+  /** 16 hex digits. */
+  spanId: string;
+  /** ms since the epoch. */
+  startTime: number;
+  endTime: number;
+  attributes: Attributes;
+  error?: boolean;
+}
+
+/** Records `span` as a child of the active span, with its own span id. No-op unless exporting. */
+export function recordForeignSpan(span: ForeignSpan): void {
+  if (!exporting || !/^[0-9a-f]{16}$/.test(span.spanId)) return;
+  idGenerator.preset = span.spanId;
+  const s = tracer().startSpan(span.name, { kind: span.kind, attributes: span.attributes, startTime: span.startTime });
+  idGenerator.preset = undefined;
+  if (span.error) s.setStatus({ code: SpanStatusCode.ERROR });
+  s.end(span.endTime);
+}
+
+/** The active context, to run later work in the same trace ({@link withContext}). */
+export function activeContext(): Context {
+  return context.active();
+}
+
+/** Runs `fn` with `ctx` active: work that arrives outside a trace (a callback over a channel) joins it. */
+export function withContext<T>(ctx: Context, fn: () => T): T {
+  return context.with(ctx, fn);
+}
+
 export function currentTraceId(): string {
   return trace.getActiveSpan()?.spanContext().traceId ?? '';
 }
 
-export { SpanKind, SpanStatusCode, type Attributes };
+export { SpanKind, SpanStatusCode, type Attributes, type Context };

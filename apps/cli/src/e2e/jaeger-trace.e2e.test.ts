@@ -4,7 +4,8 @@
  * a real `codestep dev` exports its spans over OTLP/HTTP, the test reads the trace back from
  * Jaeger's query API (`GET /api/traces/{traceId}`) and checks its tree — the gateway's request,
  * the event log's send, the executor's process, its call to the OAuth broker and the broker's
- * outbound HTTP call to the provider's token endpoint (the local HubSpot fake) — and that the
+ * outbound HTTP call to the provider's token endpoint (the local HubSpot fake), and the action's own
+ * outbound request (to HubSpot's API, mapped to the fake) — and that the
  * spans follow OpenTelemetry's conventions and carry the tenant, workflow, enrollment and
  * execution ids. Then it takes a screenshot of the trace in chromium (docs/jaeger-trace.png in
  * the README, rewritten only with CODESTEP_SCREENSHOTS=docs).
@@ -36,11 +37,17 @@ function jaeger(): { otlp: string; query: string } | string {
   return { otlp: `http://127.0.0.1:${process.env.JAEGER_OTLP_HTTP_PORT ?? '14318'}/v1/traces`, query: `http://127.0.0.1:${process.env.JAEGER_QUERY_PORT ?? '16696'}` };
 }
 
+/** Takes a token (the broker refreshes it at the provider) and creates a contact with it through HubSpot's API (the fake, mapped). */
 const TOKEN_THEN_CALL = `class Workflow {
   async start(data, headers, api) {
     const { token, error } = await api.getOAuthToken('my-hubspot');
     if (error) throw new Error(error);
-    return { ok: !!token, email: data.email };
+    const res = await fetch('https://api.hubapi.com/crm/v3/objects/contacts', {
+      method: 'POST',
+      headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' },
+      body: JSON.stringify({ properties: { email: data.email } }),
+    });
+    return { created: res.status };
   }
 }`;
 
@@ -72,6 +79,7 @@ describe('one enrollment traced in Jaeger', { skip: typeof target === 'string' &
       HUBSPOT_AUTHORIZE_URL: `${fake.url}/oauth/authorize`,
       HUBSPOT_TOKEN_URL: `${fake.url}/oauth/v1/token`,
       HUBSPOT_REFRESH_TOKEN_REVOKE_URL: `${fake.url}/oauth/v1/refresh-tokens`,
+      CODESTEP_EGRESS_MAP_HOSTS: `api.hubapi.com=${fake.url}`,
     });
     call = api(platform.url, platform.apiKey);
   });
@@ -95,6 +103,7 @@ describe('one enrollment traced in Jaeger', { skip: typeof target === 'string' &
       return r.body.status && r.body.status !== 'running' ? r.body : undefined;
     });
     assert.equal(done.status, 'completed', JSON.stringify(done));
+    assert.equal(done.executions[0].returnValue?.created, 201, JSON.stringify(done.executions[0]));
     traceId = done.executions[0].traceId;
     assert.match(traceId, /^[0-9a-f]{32}$/);
     ids = { workflowId: wf.body.id, enrollmentId: enrolled.body.id, executionId: done.executions[0].id, tenantId: '' };
@@ -109,7 +118,7 @@ describe('one enrollment traced in Jaeger', { skip: typeof target === 'string' &
         const body = (await res.json()) as { data?: JaegerTrace[] };
         const t = body.data?.[0];
         const processes = t?.spans.filter((s) => s.operationName === 'process codestep.actions.v1').length ?? 0;
-        return t && processes >= 2 && t.spans.some((s) => s.operationName === 'POST' && tag(s, 'http.response.status_code') !== undefined) ? t : undefined;
+        return t && processes >= 2 && t.spans.filter((s) => s.operationName === 'POST').length >= 2 ? t : undefined;
       },
       30_000,
     );
@@ -138,7 +147,15 @@ describe('one enrollment traced in Jaeger', { skip: typeof target === 'string' &
       'broker call (server side)',
       (s) => s.operationName.startsWith('codestep.credentials.v1.Credentials/') && tag(s, 'span.kind') === 'server' && ancestors(s).includes(executor),
     );
-    const outbound = one('broker outbound HTTP call', (s) => s.operationName === 'POST' && tag(s, 'span.kind') === 'client');
+    const outbound = one('broker outbound HTTP call', (s) => s.operationName === 'POST' && tag(s, 'span.kind') === 'client' && tag(s, 'url.full') === `${fake.url}/oauth/v1/token`);
+    const actionCall = one(
+      "the action's outbound HTTP call",
+      (s) => s.operationName === 'POST' && tag(s, 'span.kind') === 'client' && tag(s, 'url.full') === 'https://api.hubapi.com/crm/v3/objects/contacts',
+    );
+    assert.equal(parentOf(actionCall), executor, "the action's request is a child of its execution");
+    assert.equal(tag(actionCall, 'http.response.status_code'), 201);
+    assert.equal(tag(actionCall, 'server.address'), 'api.hubapi.com');
+    assert.equal(tag(actionCall, 'codestep.execution.id'), ids.executionId);
     assert.ok(ancestors(enroll).includes(gateway), 'Enroll under the request');
     assert.ok(ancestors(outbound).includes(brokerServer), `the token call under the broker's RPC: ${names.join(', ')}`);
     const decide = trace.spans.find((s) => s.operationName === 'process codestep.actions.v1' && s !== executor && ancestors(s).includes(executor));
@@ -160,7 +177,6 @@ describe('one enrollment traced in Jaeger', { skip: typeof target === 'string' &
     assert.equal(tag(executor, 'messaging.operation.type'), 'process');
     assert.equal(tag(executor, 'span.kind'), 'consumer');
     assert.equal(tag(outbound, 'http.request.method'), 'POST');
-    assert.equal(tag(outbound, 'url.full'), `${fake.url}/oauth/v1/token`);
     assert.equal(tag(outbound, 'server.address'), '127.0.0.1');
     assert.equal(tag(outbound, 'http.response.status_code'), 200);
 
