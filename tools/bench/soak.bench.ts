@@ -112,6 +112,7 @@ try {
   const hook = platform.url + ((await call('POST', `/v1/workflows/${wf.body.id}/webhook`)).body.path as string);
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   let nextSample = WARM_UP;
+  let taken = 0;
   const sample = () => {
     for (const p of tree(pid)) {
       const mb = rssMb(p.pid);
@@ -129,7 +130,7 @@ try {
         if (sent >= nextSample) {
           nextSample += SAMPLE_EVERY;
           sample();
-          if (sent % (SAMPLE_EVERY * 4) < CONCURRENCY) {
+          if (++taken % 4 === 0) {
             const main = samples.get(`${pid} ${tree(pid)[0]!.name}`)?.at(-1)?.[1];
             process.stderr.write(`${sent} calls, ${Math.round((performance.now() - started) / 1000)} s, main RSS ${main === undefined ? '?' : round1(main)} MB\n`);
           }

@@ -59,12 +59,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       method,
       { kind: SpanKind.SERVER, parent: { traceparent: header(req.headers.traceparent), tracestate: header(req.headers.tracestate) }, attributes: serverAttributes(req, method) },
       async (span) => {
-        res.once('finish', () => {
-          span.setAttribute('http.response.status_code', res.statusCode);
+        try {
+          if (serveConsole && (await serveConsole(req, res).catch(() => false))) return;
+          await router(req, res);
+        } finally {
+          // The status is written by the time the router returns (the span ends right after).
+          if (res.headersSent) span.setAttribute('http.response.status_code', res.statusCode);
           if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-        });
-        if (serveConsole && (await serveConsole(req, res).catch(() => false))) return;
-        await router(req, res);
+        }
       },
     );
   });

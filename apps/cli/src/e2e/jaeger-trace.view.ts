@@ -58,24 +58,24 @@ export function traceWaterfallHtml(trace: JaegerTrace, options: { source: string
         .join(' · ');
       return `<div class="span-row">
   <div class="name" style="padding-left:${8 + depth * 14}px"><span class="svc">${escape(service)}</span> ${escape(span.operationName)}<div class="ids">${escape(ids)}</div></div>
-  <div class="lane"><div class="bar" style="left:${left}%;width:${width}%;background:${KIND_COLOURS[kind] ?? KIND_COLOURS.internal}"></div><span class="dur" style="left:${Math.min(left + width, 88)}%">${ms(span.duration)} · ${escape(kind)}</span></div>
+  <div class="lane"><div class="bar" style="left:${left}%;width:${width}%;background:${KIND_COLOURS[kind] ?? KIND_COLOURS.internal}"></div><span class="dur" style="${left + width > 70 ? `right:${100 - left}%;margin-right:6px` : `left:${left + width}%;margin-left:6px`}">${ms(span.duration)} · ${escape(kind)}</span></div>
 </div>`;
     })
     .join('\n');
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => `<span style="left:${f * 100}%">${ms(Math.round(f * total))}</span>`).join('');
   return `<!doctype html><html><head><meta charset="utf-8"><style>
-body{font:13px/1.35 system-ui,sans-serif;margin:0;color:#1f2328;background:#fff}
+body{font:13px/1.35 system-ui,sans-serif;margin:0;color:#1f2328;background:#fff;overflow-x:hidden}
 header{background:#1e1e1e;color:#fff;padding:10px 16px}
 header h1{font-size:16px;margin:0 0 4px}header p{margin:0;color:#bbb;font-size:12px}
 .axis,.span-row{display:grid;grid-template-columns:46% 54%}
 .axis div:last-child{position:relative;height:20px;border-bottom:1px solid #ddd}
-.axis span{position:absolute;font-size:11px;color:#666;transform:translateX(-50%)}
+.axis span{position:absolute;font-size:11px;color:#666;white-space:nowrap;transform:translateX(-50%)}
 .axis span:first-child{transform:none}.axis span:last-child{transform:translateX(-100%)}
 .span-row{border-bottom:1px solid #eee}
 .name{padding:4px 8px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;border-right:1px solid #ddd}
 .svc{color:#666}.ids{color:#888;font-size:11px;overflow:hidden;text-overflow:ellipsis}
 .lane{position:relative}.bar{position:absolute;top:9px;height:12px;border-radius:2px}
-.dur{position:absolute;top:7px;margin-left:6px;font-size:11px;color:#555;white-space:nowrap}
+.dur{position:absolute;top:7px;font-size:11px;color:#555;white-space:nowrap}
 </style></head><body>
 <header><h1>Trace ${escape(trace.traceID)}</h1><p>${trace.spans.length} spans · ${services.size} service(s) · ${ms(total)} · from Jaeger: ${escape(options.source)}</p></header>
 <div class="axis"><div></div><div>${ticks}</div></div>
