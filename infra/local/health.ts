@@ -2,6 +2,7 @@
 //
 //   node infra/local/health.ts kafka 127.0.0.1:19092
 //   node infra/local/health.ts mongo mongodb://127.0.0.1:27018/
+//   node infra/local/health.ts jaeger http://127.0.0.1:13143,http://127.0.0.1:16696
 //
 // A probe is a single attempt with short timeouts: the shell loop owns the
 // overall deadline and checks between attempts that the server process is
@@ -50,14 +51,28 @@ async function probeMongo(uri: string): Promise<string> {
   }
 }
 
+/** Jaeger's health extension says it is ready, and its query API answers (the health port opens first). */
+async function probeJaeger(urls: string): Promise<string> {
+  const [healthUrl, queryUrl] = urls.split(',');
+  if (!healthUrl || !queryUrl) throw new Error('expected <health-url>,<query-url>');
+  const health = await fetch(`${healthUrl}/status`, { signal: AbortSignal.timeout(2_000) });
+  if (!health.ok) throw new Error(`health check answered ${health.status}: ${(await health.text()).slice(0, 200)}`);
+  const services = await fetch(`${queryUrl}/api/services`, { signal: AbortSignal.timeout(2_000) });
+  if (!services.ok) throw new Error(`query API answered ${services.status}`);
+  const body = (await services.json()) as { data?: unknown[] | null };
+  return `status ok, query API at ${queryUrl} (${(body.data ?? []).length} service(s) seen)`;
+}
+
+const probes: Record<string, (target: string) => Promise<string>> = { kafka: probeKafka, mongo: probeMongo, jaeger: probeJaeger };
 const [kind, target] = process.argv.slice(2);
-if ((kind !== 'kafka' && kind !== 'mongo') || target === undefined) {
-  process.stderr.write('usage: health.ts kafka <host:port[,host:port]> | mongo <mongodb-uri>\n');
+const probe = kind === undefined ? undefined : probes[kind];
+if (probe === undefined || target === undefined) {
+  process.stderr.write('usage: health.ts kafka <host:port[,host:port]> | mongo <mongodb-uri> | jaeger <health-url>,<query-url>\n');
   process.exit(2);
 }
 
 try {
-  const summary = kind === 'kafka' ? await probeKafka(target) : await probeMongo(target);
+  const summary = await probe(target);
   process.stdout.write(`${summary}\n`);
   process.exit(0);
 } catch (error) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`): contracts up to date, formatting, lint, typecheck, unit tests,
-# integration tests against a real Kafka broker and FerretDB (started here when not running),
+# integration tests against a real Kafka broker and FerretDB (started here when not running, with Jaeger),
 # end-to-end tests over the public API. Exits non-zero on any failure.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -8,6 +8,13 @@ cd "$root"
 export PATH="$root/node_modules/.bin:$PATH" NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 node --version | grep -q '^v24\.' || { echo "Node 24 is required (npm install puts it in node_modules/.bin)"; exit 1; }
 failed=()
+# Jaeger's first build (infra/local/jaeger.sh) takes minutes of Go compiling: started now, in the
+# background, it overlaps the checks and unit tests below; up.sh then finds it built (or waits for
+# it: jaeger.sh holds a lock), and reports its failure if it failed.
+if [ "${CODESTEP_SKIP_INFRA:-}" != "1" ] && command -v go >/dev/null 2>&1; then
+  mkdir -p "${CODESTEP_CACHE_DIR:-$root/.cache}"
+  bash infra/local/jaeger.sh fetch >"${CODESTEP_CACHE_DIR:-$root/.cache}/jaeger-fetch.log" 2>&1 &
+fi
 step() { local name=$1; shift; echo; echo "==> $name"; if ! "$@"; then failed+=("$name"); echo "!! $name failed"; fi; }
 
 codegen_check() {
@@ -39,9 +46,9 @@ if [ "${CODESTEP_SKIP_INFRA:-}" != "1" ] && [ ${#integ[@]} -gt 0 ]; then
   if env_lines=$(bash infra/local/up.sh); then
     started_infra=1
     eval "$env_lines"
-    step "integration tests (real Kafka, FerretDB, Redis, MariaDB)" env CODESTEP_DIST_N="${CODESTEP_DIST_N:-1000}" CODESTEP_KAFKA_RESTART_TEST=1 CODESTEP_FERRETDB_RESTART_TEST=1 node --test --test-concurrency=1 --test-timeout=900000 "${integ[@]}"
+    step "integration tests (real Kafka, FerretDB, Redis, MariaDB, Jaeger)" env CODESTEP_DIST_N="${CODESTEP_DIST_N:-1000}" CODESTEP_KAFKA_RESTART_TEST=1 CODESTEP_FERRETDB_RESTART_TEST=1 node --test --test-concurrency=1 --test-timeout=900000 "${integ[@]}"
   else
-    failed+=("starting Kafka, FerretDB, Redis and MariaDB (infra/local/up.sh)")
+    failed+=("starting Kafka, FerretDB, Jaeger, Redis and MariaDB (infra/local/up.sh)")
   fi
 fi
 

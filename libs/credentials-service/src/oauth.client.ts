@@ -5,6 +5,7 @@
  * that reaches a result has the secrets we sent redacted from it.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { tracedFetch } from '@codestep/telemetry';
 import type { OAuthProvider } from './providers.ts';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -77,7 +78,8 @@ export class OAuthClient {
   readonly #timeoutMs: number;
 
   constructor(options: OAuthClientOptions = {}) {
-    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    // Token, revocation and token-info calls are outbound HTTP spans of the broker's trace.
+    this.#fetch = options.fetch ?? tracedFetch();
     this.#timeoutMs = options.timeoutMs ?? 10_000;
   }
 

@@ -10,9 +10,9 @@
 import type { WorkflowDefinition } from '@codestep/contracts';
 import type { Logger, RunBounds } from '@codestep/core';
 import type { ConsumedRecord, LogRecord } from '@codestep/event-log';
-import { fromRecord, toRecord, type Envelope } from '@codestep/events';
+import { Topics, fromRecord, toRecord, type Envelope } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
-import { SpanKind, currentTraceparent, withSpan } from '@codestep/telemetry';
+import { currentTraceparent, idAttributes, messagingSpanOf, withSpan } from '@codestep/telemetry';
 import { decideStepResult, onActionResult, type RetryPolicy } from '@codestep/workflows';
 import { applyToRetryTimers } from './retry-timers.projection.ts';
 import type { GrantStamper } from './execution-grant.stamper.ts';
@@ -40,8 +40,15 @@ export function createActionResultsConsumer(deps: ActionResultsDeps): ActionResu
   const { repository, logger } = deps;
 
   async function decide(env: Envelope, headers: Record<string, string>, partition: number): Promise<LogRecord[]> {
-    return withSpan(`enrollment decide ${env.type}`, { kind: SpanKind.CONSUMER, parent: headers }, async () => {
-      const ctx = (env.event.value as { context?: { workflowId: string; workflowVersion: number; enrollmentId: string; step?: unknown } }).context;
+    const ctx = (env.event.value as { context?: { workflowId: string; workflowVersion: number; enrollmentId: string; actionId?: string; step?: unknown } }).context;
+    const executionId = (env.event.value as { executionId?: string }).executionId;
+    const m = messagingSpanOf({ topic: Topics.actions, operation: 'process', messageId: env.eventId, key: env.aggregateId, partition });
+    const ids = idAttributes({
+      tenantId: env.tenantId,
+      ...(executionId ? { executionId } : {}),
+      ...(ctx ? { workflowId: ctx.workflowId, enrollmentId: ctx.enrollmentId, ...(ctx.actionId ? { actionId: ctx.actionId } : {}) } : {}),
+    });
+    return withSpan(m.name, { kind: m.kind, parent: headers, attributes: { ...m.attributes, ...ids, 'codestep.event.type': env.type } }, async () => {
       if (!ctx) return [];
       let wf: WorkflowDefinition;
       try {

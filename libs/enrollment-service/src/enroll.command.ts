@@ -9,7 +9,7 @@ import { CodestepError, ValidationError, newId, deterministicId, type Clock } fr
 import type { EventLog } from '@codestep/event-log';
 import { toRecord } from '@codestep/events';
 import { tenantScoped, type DocumentStore } from '@codestep/store';
-import { currentTraceparent } from '@codestep/telemetry';
+import { annotateActiveSpan, currentTraceparent, idAttributes } from '@codestep/telemetry';
 import { boundPolicy, sameObjectType, startEnrollment, type OperatorLimits } from '@codestep/workflows';
 import { createCommandOutbox, envelopesOf, reserveRecords, type Reservation } from './command.outbox.ts';
 import { ENROLL_REQUESTS, applyEnrollmentStarted, requestKey, type EnrollRequestDoc } from './enroll-requests.projection.ts';
@@ -98,6 +98,12 @@ export function createEnrollCommand(deps: EnrollCommandDeps): EnrollCommand {
   }
 
   return async (req) => {
+    const enrolled = await enroll(req);
+    annotateActiveSpan(idAttributes({ tenantId: req.tenantId, workflowId: req.workflowId, enrollmentId: enrolled.enrollmentId }));
+    return enrolled;
+  };
+
+  async function enroll(req: enrollmentsV1.EnrollRequest): Promise<enrollmentsV1.EnrollResponse> {
     if (!req.object || !req.object.objectId) throw new ValidationError('object.objectId is required: the id of the CRM object to enroll');
     const wf = await deps.repository.load(req.tenantId, req.workflowId, 0);
     refuseOtherObjectType(wf, req.object.objectType);
@@ -118,5 +124,5 @@ export function createEnrollCommand(deps: EnrollCommandDeps): EnrollCommand {
     await outbox.append(reservation);
     for (const env of envelopesOf(reservation)) await applyEnrollmentStarted(store, env);
     return { enrollmentId: reservation.enrollmentId, workflowVersion: reservation.workflowVersion };
-  };
+  }
 }

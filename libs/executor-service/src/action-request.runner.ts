@@ -18,7 +18,7 @@ import type { Clock, Logger } from '@codestep/core';
 import type { ConsumedRecord, EventLog, LogRecord } from '@codestep/event-log';
 import { Topics, fromRecord, toRecord } from '@codestep/events';
 import type { Sandbox } from '@codestep/sandbox';
-import { SpanKind, currentTraceId, currentTraceparent, withSpan } from '@codestep/telemetry';
+import { currentTraceId, currentTraceparent, idAttributes, messagingSpanOf, withSpan } from '@codestep/telemetry';
 import { ClaimHeld, type ClaimStore } from './claim.store.ts';
 import { Requeue, type BatchRun, type DrainController } from './drain.controller.ts';
 import { lostEvent, resultEvents, startedEvent } from './execution.mapping.ts';
@@ -118,7 +118,13 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
     const env = fromRecord(record.value);
     if (!env || env.event.$case !== 'actionRequested') return [];
     const req = env.event.value;
-    return withSpan('execute action', { kind: SpanKind.CONSUMER, parent: record.headers, attributes: { 'codestep.execution_id': req.executionId } }, async () => {
+    const m = messagingSpanOf({ topic: record.topic, operation: 'process', messageId: env.eventId, key: record.key, partition: record.partition });
+    const ids = idAttributes({
+      tenantId: env.tenantId,
+      executionId: req.executionId,
+      ...(req.context ? { workflowId: req.context.workflowId, enrollmentId: req.context.enrollmentId, actionId: req.context.actionId } : {}),
+    });
+    return withSpan(m.name, { kind: m.kind, parent: record.headers, attributes: { ...m.attributes, ...ids } }, async () => {
       if (!req.context) return [];
       return runClaimed(req, env.tenantId, record, run);
     });

@@ -4,7 +4,7 @@
  * tenant, workflow, connection handles and execution grant of their action. A sandbox that throws gives the
  * action a retryable SANDBOX_UNAVAILABLE failure.
  */
-import { codestepMetrics } from '@codestep/telemetry';
+import { activeContext, codestepMetrics, recordHttpClientSpan, withContext, type Context } from '@codestep/telemetry';
 import type { ExecutionResult, Sandbox, SandboxHostApi } from '@codestep/sandbox';
 import type { ExecutorPorts } from './executor.ports.ts';
 import { failure } from './execution.mapping.ts';
@@ -22,14 +22,14 @@ export interface SandboxRunner {
 /** Creates a {@link SandboxRunner} asking `ports` for OAuth tokens and `runState` for JsWorkflows' run state. */
 export function createSandboxRunner(ports: Pick<ExecutorPorts, 'getOAuthToken'>, runState?: RunStateStore): SandboxRunner {
   /** Executions running in this process: what their action may use. */
-  const running = new Map<string, { tenantId: string; workflowId: string; enrollmentId: string; handles: string[]; grant: string }>();
+  const running = new Map<string, { tenantId: string; workflowId: string; enrollmentId: string; handles: string[]; grant: string; trace: Context }>();
   return {
     hostApi: {
       async runState({ tenantId, executionId, requestJson }) {
         const run = running.get(executionId);
         if (!run || run.tenantId !== tenantId || !runState) return { error: 'api.runStore and api.dedupe are not available to this execution' };
         try {
-          return await runState.apply({ tenantId, workflowId: run.workflowId, enrollmentId: run.enrollmentId }, requestJson);
+          return await withContext(run.trace, () => runState.apply({ tenantId, workflowId: run.workflowId, enrollmentId: run.enrollmentId }, requestJson));
         } catch (error) {
           return { error: `the run state could not be reached (${error instanceof Error ? error.message : String(error)}); try again` };
         }
@@ -38,17 +38,21 @@ export function createSandboxRunner(ports: Pick<ExecutorPorts, 'getOAuthToken'>,
         const run = running.get(executionId);
         if (!run || run.tenantId !== tenantId) return { error: `connection "${handle}": no running execution asked for it` };
         try {
-          return await ports.getOAuthToken({ tenantId, workflowId: run.workflowId, executionId, handle, declaredHandles: run.handles, grant: run.grant });
+          // In the execution's trace: the sandbox's question arrives outside it, over the host's channel.
+          return await withContext(run.trace, () => ports.getOAuthToken({ tenantId, workflowId: run.workflowId, executionId, handle, declaredHandles: run.handles, grant: run.grant }));
         } catch (error) {
           return { error: `connection "${handle}": the credentials service could not be reached (${error instanceof Error ? error.message : String(error)}); try again later` };
         }
       },
     },
     async run(sandbox, p) {
-      running.set(p.request.executionId, { tenantId: p.request.tenantId, workflowId: p.workflowId, enrollmentId: p.enrollmentId, handles: p.handles, grant: p.grant });
+      running.set(p.request.executionId, { tenantId: p.request.tenantId, workflowId: p.workflowId, enrollmentId: p.enrollmentId, handles: p.handles, grant: p.grant, trace: activeContext() });
       try {
         const result = await sandbox.execute(p.request);
         if (result.egressBlocked) codestepMetrics().egressBlocked.add(result.egressBlocked);
+        // The action's outbound requests, under this execution's span, with the ids their traceparent carried.
+        for (const call of result.egressCalls ?? []) recordHttpClientSpan(call, { 'codestep.execution.id': p.request.executionId });
+        delete result.egressCalls;
         return result;
       } catch (error) {
         return failure('SANDBOX_UNAVAILABLE', `the sandbox could not run the action: ${error instanceof Error ? error.message : String(error)}`, true);

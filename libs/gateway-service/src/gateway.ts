@@ -6,9 +6,9 @@
  * retries without an Idempotency-Key would enroll twice. So `close` stops accepting, answers every
  * request in flight (bounded by the drain timeout), and only then closes the connections.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '@codestep/core';
-import { SpanKind, withSpan } from '@codestep/telemetry';
+import { SpanKind, SpanStatusCode, withSpan, type Attributes } from '@codestep/telemetry';
 import { consoleHandler } from './console.static.ts';
 import { openApiDocument } from './openapi.ts';
 import { createRouter, type Route } from './router.ts';
@@ -52,12 +52,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const serveConsole = options.consoleDir ? consoleHandler(options.consoleDir) : undefined;
   const server = createServer((req, res) => {
     inFlight.add(res);
+    // HTTP semantic conventions: named by the method until the router names the matched route
+    // (`POST /v1/workflows/:id/enrollments`); the path only, never the query (OAuth codes).
+    const method = req.method ?? 'GET';
     void withSpan(
-      `${req.method} ${(req.url ?? '/').split('?')[0]}`,
-      { kind: SpanKind.SERVER, parent: { traceparent: header(req.headers.traceparent) }, attributes: { 'http.method': req.method ?? '' } },
-      async () => {
-        if (serveConsole && (await serveConsole(req, res).catch(() => false))) return;
-        await router(req, res);
+      method,
+      { kind: SpanKind.SERVER, parent: { traceparent: header(req.headers.traceparent), tracestate: header(req.headers.tracestate) }, attributes: serverAttributes(req, method) },
+      async (span) => {
+        try {
+          if (serveConsole && (await serveConsole(req, res).catch(() => false))) return;
+          await router(req, res);
+        } finally {
+          // The status is written by the time the router returns (the span ends right after).
+          if (res.headersSent) span.setAttribute('http.response.status_code', res.statusCode);
+          if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        }
       },
     );
   });
@@ -122,6 +131,25 @@ class InFlight {
       };
     });
   }
+}
+
+/** The path as a span shows it: a webhook's or a resume URL's token is a credential, never recorded. */
+function tracedPath(path: string): string {
+  return path.replace(/^\/(hooks|resume)\/[^/]+/, '/$1/:token');
+}
+
+function serverAttributes(req: IncomingMessage, method: string): Attributes {
+  const attributes: Attributes = {
+    'http.request.method': method,
+    'url.path': tracedPath((req.url ?? '/').split('?')[0] ?? '/'),
+    'url.scheme': 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
+    'network.protocol.version': req.httpVersion,
+  };
+  if (req.socket.localPort !== undefined) attributes['server.port'] = req.socket.localPort;
+  if (req.socket.remoteAddress) attributes['client.address'] = req.socket.remoteAddress;
+  const agent = header(req.headers['user-agent']);
+  if (agent) attributes['user_agent.original'] = agent.slice(0, 256);
+  return attributes;
 }
 
 function header(v: string | string[] | undefined): string | undefined {

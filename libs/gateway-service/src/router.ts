@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_CATALOGUE, UnauthenticatedError, isCodestepError, isErrorCode } from '@codestep/core';
+import { annotateActiveSpan, idAttributes } from '@codestep/telemetry';
 import { HttpInputError, decodeSegment, parseJsonBody, parseTarget } from './request-input.parser.ts';
 
 export interface RouteRequest {
@@ -86,9 +87,11 @@ export function createRouter(routes: Route[], options: RouterOptions): (req: Inc
       if (matches.length === 0) return error(404, 'NOT_FOUND', `no route for ${path.slice(0, 200)}; see GET /openapi.json`);
       const match = matches.find((c) => c.route.method === req.method);
       if (!match) return error(405, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path.slice(0, 200)}; use ${matches.map((m) => m.route.method).join(', ')}`);
+      annotateActiveSpan({ 'http.route': match.route.path }, `${req.method} ${match.route.path}`);
       const tenantId = await authenticate(match.route, req, options);
       const values = match.regex.exec(path)!.slice(1);
       const params = Object.fromEntries(match.names.map((n, i) => [n, decodeSegment(n, values[i] ?? '')]));
+      annotateActiveSpan(idAttributes({ tenantId, ...routeIds(match.route.path, params) }));
       const rawOption = match.route.rawBody;
       const raw = req.method === 'GET' || req.method === 'DELETE' ? undefined : await readBody(req, typeof rawOption === 'object' ? rawOption.maxBytes : maxBody);
       const text = raw?.length ? raw.toString('utf8') : undefined;
@@ -121,6 +124,15 @@ export function createRouter(routes: Route[], options: RouterOptions): (req: Inc
       error(500, 'INTERNAL', 'internal error; the server log has the details');
     }
   };
+}
+
+/** The workflow or enrollment a route's `:id` names, for its span. */
+function routeIds(path: string, params: Record<string, string>): { workflowId?: string; enrollmentId?: string } {
+  const id = params.id;
+  if (!id) return {};
+  if (path.startsWith('/v1/workflows/:id')) return { workflowId: id };
+  if (path.startsWith('/v1/enrollments/:id')) return { enrollmentId: id };
+  return {};
 }
 
 /** The tenant of a route that needs one, from its API key; '' for a public route. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import type { SASLOptions } from 'kafkajs';
 import type { MongoClientOptions } from 'mongodb';
-import { namespacedEventLog, type EventLog } from '@codestep/event-log';
+import { namespacedEventLog, tracedEventLog, type EventLog } from '@codestep/event-log';
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
 import type { DocumentStore } from '@codestep/store';
 import { SqliteStore } from '@codestep/store-sqlite';
@@ -43,9 +43,9 @@ export async function openEventLog(config: PlatformConfig, clientId: string): Pr
       ...failover,
       ...kafkaSecurityOf(config),
     });
-    return namespacedEventLog(kafka, config.namespace);
+    return tracedEventLog(namespacedEventLog(kafka, config.namespace), 'kafka');
   }
-  return new SqliteEventLog({ path: join(config.dataDir, 'events.db') });
+  return tracedEventLog(new SqliteEventLog({ path: join(config.dataDir, 'events.db') }), 'sqlite');
 }
 
 /** One store per service: each owns its data (a database in MongoDB, a file in embedded mode). */

@@ -7,7 +7,7 @@
 import type { PeerCertificate } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { CodestepError, ERROR_CATALOGUE, ERROR_CODES, isCodestepError, isErrorCode, type ErrorCode } from '@codestep/core';
-import { SpanKind, injectContext, withSpan } from '@codestep/telemetry';
+import { SpanKind, injectContext, rpcSpanOf, withSpan, type Attributes } from '@codestep/telemetry';
 import { callersOf, servedBy } from './access.policy.ts';
 import { clientChannelOptions, clientCredentials, identityOfPeer, serverCredentials, type TlsIdentity } from './mtls.credentials.ts';
 
@@ -60,8 +60,14 @@ export function implement(
     if (!handler) throw new Error(`no handler for ${method.path}`);
     if (!method.responseStream) {
       impl[name] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        withSpan(method.path, { kind: SpanKind.SERVER, parent: metadataCarrier(call.metadata), attributes: { 'rpc.system': 'grpc', 'rpc.method': name } }, () =>
-          (handler as AsyncUnary)(call.request as never),
+        withSpan(rpcSpanOf(method.path).name, { kind: SpanKind.SERVER, parent: metadataCarrier(call.metadata), attributes: rpcSpanOf(method.path).attributes }, (span) =>
+          (handler as AsyncUnary)(call.request as never).then(
+            (res) => (span.setAttribute('rpc.grpc.status_code', grpc.status.OK), res),
+            (error: unknown) => {
+              span.setAttribute('rpc.grpc.status_code', toServiceError(error).code ?? grpc.status.UNKNOWN);
+              throw error;
+            },
+          ),
         ).then(
           (res) => callback(null, res),
           (error: unknown) => {
@@ -176,6 +182,19 @@ export interface ClientOptions {
   maxAttempts?: number;
 }
 
+/** The method's path (`/codestep.enrollments.v1.Enrollments/Enroll`) from a generated client's service definition. */
+function pathOf(Ctor: { serviceName: string }, name: string): string {
+  const service = (Ctor as { service?: grpc.ServiceDefinition }).service;
+  const method = service?.[name] ?? Object.values(service ?? {}).find((m) => m.originalName === name);
+  return method?.path ?? `/${Ctor.serviceName}/${name}`;
+}
+
+/** `server.address` and `server.port` of a `host:port` target. */
+function serverAttributes(address: string): Attributes {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(address);
+  return m ? { 'server.address': m[1]!, 'server.port': Number(m[2]) } : { 'server.address': address };
+}
+
 /** Errors from the server come back as CodestepError with the server's code. */
 export function fromServiceError(error: grpc.ServiceError, method: string): CodestepError {
   const sent = String(error.metadata?.get('codestep-code')[0] ?? FROM_STATUS.get(error.code) ?? (error.code === grpc.status.UNAVAILABLE ? 'UNAVAILABLE' : 'INTERNAL'));
@@ -197,6 +216,7 @@ export function createClient<C extends grpc.Client>(
   if (!server) throw new Error(`${Ctor.serviceName} is not in the access policy (libs/rpc/src/access.policy.ts)`);
   const client = new Ctor(address, clientCredentials(options.tls, server), { 'grpc.max_receive_message_length': 8 * 1024 * 1024, ...clientChannelOptions(server) });
   const deadlineMs = options.deadlineMs ?? 10_000;
+  const peer = serverAttributes(address);
   const idempotent = new Set(options.idempotent ?? []);
   const maxAttempts = options.maxAttempts ?? 4;
   const wrapped: Record<string, unknown> = { close: () => client.close(), raw: client };
@@ -204,17 +224,21 @@ export function createClient<C extends grpc.Client>(
   for (const name of Object.keys(proto)) {
     const fn = proto[name];
     if (typeof fn !== 'function' || name === 'constructor') continue;
+    const rpc = rpcSpanOf(pathOf(Ctor, name));
     wrapped[name] = (req: unknown) =>
-      withSpan(`grpc ${name}`, { kind: SpanKind.CLIENT, attributes: { 'rpc.system': 'grpc', 'rpc.method': name } }, async () => {
+      withSpan(rpc.name, { kind: SpanKind.CLIENT, attributes: { ...rpc.attributes, ...peer } }, async (span) => {
         for (let attempt = 1; ; attempt++) {
           const md = new grpc.Metadata();
           for (const [k, v] of Object.entries(injectContext())) md.set(k, v);
           try {
-            return await new Promise((resolve, reject) => {
+            const res = await new Promise((resolve, reject) => {
               (fn as AnyFn).call(client, req, md, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res)));
             });
+            span.setAttribute('rpc.grpc.status_code', grpc.status.OK);
+            return res;
           } catch (error) {
             const se = error as grpc.ServiceError;
+            span.setAttribute('rpc.grpc.status_code', se.code ?? grpc.status.UNKNOWN);
             if (se.code === grpc.status.UNAVAILABLE && idempotent.has(name) && attempt < maxAttempts) {
               await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
               continue;

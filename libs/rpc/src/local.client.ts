@@ -11,7 +11,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { CodestepError } from '@codestep/core';
-import { SpanKind, injectContext, withSpan } from '@codestep/telemetry';
+import { SpanKind, injectContext, rpcSpanOf, withSpan } from '@codestep/telemetry';
 import { callersOf, servedBy, type ServiceIdentity } from './access.policy.ts';
 import { fromServiceError, type PromiseClient } from './grpc.ts';
 
@@ -38,8 +38,9 @@ export function createLocalClient<C extends grpc.Client>(Ctor: GeneratedClient<C
   for (const [name, method] of Object.entries(Ctor.service)) {
     if (method.requestStream || method.responseStream) continue;
     const handler = impl[name] as grpc.handleUnaryCall<unknown, unknown> | undefined;
+    const rpc = rpcSpanOf(method.path);
     wrapped[name] = (req: unknown) =>
-      withSpan(`grpc ${name}`, { kind: SpanKind.CLIENT, attributes: { 'rpc.system': 'grpc', 'rpc.method': name, 'rpc.transport': 'in-process' } }, async () => {
+      withSpan(rpc.name, { kind: SpanKind.CLIENT, attributes: { ...rpc.attributes, 'codestep.rpc.transport': 'in-process' } }, async () => {
         if (!callersOf(method.path).includes(options.caller)) {
           throw new CodestepError('PERMISSION_DENIED', `${method.path}: the ${options.caller} service may not call this method`);
         }

@@ -4,6 +4,7 @@ export { DEFAULT_LIMITS, DEFAULT_LOG_LIMITS, LIMIT_BOUNDS, MAX_OUTPUT_STRING_CHA
 export { validateOutputs, type OutputValidation, type OutputValue } from './output-fields.validation.ts';
 export { REDACTED } from './redaction.ts';
 export type {
+  EgressCall,
   EgressPolicy,
   ExecutionError,
   ExecutionInput,

@@ -102,3 +102,6 @@ export const RUNTIME_CAPS = {
 
 /** The lowest host memory ceiling (`hostMemoryCeilingMb`) that is not 0 (off), MB: below it a host could not run one default worker. */
 export const MIN_HOST_MEMORY_CEILING_MB = 128;
+
+/** Outbound requests of one execution reported for client spans (`ExecutionResult.egressCalls`); more still run, untraced. */
+export const EGRESS_CALLS_RECORDED = 50;

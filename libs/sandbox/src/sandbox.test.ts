@@ -503,8 +503,8 @@ describe('retryable failures', () => {
 });
 
 describe('tracing', () => {
-  it("adds the caller's traceparent to outbound requests that have none", async () => {
-    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  it("adds the caller's traceparent to outbound requests that have none, as it is when the trace is not sampled", async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
     const result = await run(
       `exports.main = async () => { await fetch('https://api.example.com/traced'); await fetch('https://api.example.com/own', { headers: { traceparent: 'mine' } }); return { outputFields: {} } }`,
       { traceparent },
@@ -512,6 +512,28 @@ describe('tracing', () => {
     assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
     assert.equal(server.requests.find((r) => r.url === '/traced')?.headers.traceparent, traceparent);
     assert.equal(server.requests.find((r) => r.url === '/own')?.headers.traceparent, 'mine');
+    assert.equal(result.egressCalls, undefined, 'nothing recorded for an unsampled trace');
+  });
+
+  it('gives each outbound request of a sampled trace a span id of its own and reports it for its client span, without query or secrets', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const result = await run(
+      `exports.main = async () => { await fetch('https://api.example.com/traced/' + process.env.TOKEN + '?q=1', { method: 'post', body: '{}' }); return { outputFields: {} } }`,
+      { traceparent, secrets: { TOKEN: 'sekrit-value' } },
+    );
+    assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
+    const sent = server.requests.find((r) => r.url?.startsWith('/traced/'))?.headers.traceparent;
+    const [version, traceId, spanId, flags] = String(sent).split('-');
+    assert.deepEqual([version, traceId, flags], ['00', '4bf92f3577b34da6a3ce929d0e0e4736', '01'], 'the same trace');
+    assert.match(spanId!, /^[0-9a-f]{16}$/);
+    assert.notEqual(spanId, '00f067aa0ba902b7', "a span of its own, not the caller's");
+    assert.equal(result.egressCalls?.length, 1);
+    const call = result.egressCalls![0]!;
+    assert.equal(call.spanId, spanId);
+    assert.equal(call.method, 'POST');
+    assert.equal(call.url, 'https://api.example.com/traced/[REDACTED]');
+    assert.equal(call.status, 200);
+    assert.ok(call.startedAt > 0 && call.durationMs >= 0);
   });
 });
 

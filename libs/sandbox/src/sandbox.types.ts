@@ -138,6 +138,27 @@ export interface ExecutionResult {
   dryRun?: { writes: DryRunWrite[]; dropped: number };
   /** Outbound requests the egress policy refused during the execution (`EGRESS_BLOCKED`); absent: none. */
   egressBlocked?: number;
+  /**
+   * The outbound HTTP requests of an execution whose trace is sampled (its `traceparent` says so),
+   * at most EGRESS_CALLS_RECORDED: the caller records each as a client span with the span id its
+   * `traceparent` header carried, so the called server's spans hang under it. Absent: none.
+   */
+  egressCalls?: EgressCall[];
+}
+
+/** One outbound HTTP request of an execution, as its client span shows it. */
+export interface EgressCall {
+  /** The span id (16 hex digits) of the `traceparent` the request carried. */
+  spanId: string;
+  method: string;
+  /** Scheme, host, port and path: never the query (secret values redacted). */
+  url: string;
+  /** When it started, ms since the epoch, and how long it took, ms. */
+  startedAt: number;
+  durationMs: number;
+  /** The answer's status; absent when it failed without one (`errorCode` says why). */
+  status?: number;
+  errorCode?: string;
 }
 
 /** Operator-level egress policy. */

@@ -16,7 +16,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { AlwaysOffSampler, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BatchSpanProcessor, RandomIdGenerator, type IdGenerator, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -35,6 +35,8 @@ export interface TelemetryOptions {
 export interface Telemetry {
   /** The Prometheus endpoint's URL once it listens (`http://host:port/metrics`); undefined without one. */
   metricsUrl(): Promise<string | undefined>;
+  /** Exports the spans ended so far now instead of with the next batch. */
+  forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
@@ -43,11 +45,32 @@ const NOTHING_RECORDED: SpanProcessor = { onStart() {}, onEnd() {}, forceFlush: 
 
 let started: Telemetry | undefined;
 
+/**
+ * Random ids, except the one span id a {@link recordClientSpan} presets: a span made elsewhere (a
+ * sandbox's outbound request) put that id in the `traceparent` it sent, and its span must have it.
+ * Span creation is synchronous, so the preset is taken by the very span it was set for.
+ */
+class PresettableIdGenerator implements IdGenerator {
+  readonly #random = new RandomIdGenerator();
+  preset: string | undefined;
+  generateTraceId(): string {
+    return this.#random.generateTraceId();
+  }
+  generateSpanId(): string {
+    const id = this.preset;
+    this.preset = undefined;
+    return id ?? this.#random.generateSpanId();
+  }
+}
+const idGenerator = new PresettableIdGenerator();
+/** Whether spans are recorded and exported (an OTLP endpoint was given to `startTelemetry`). */
+let exporting = false;
+
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (started) return started;
-  const exporting = options.otlpEndpoint
-    ? { spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlpEndpoint }), { scheduledDelayMillis: 500 })] }
-    : { spanProcessors: [NOTHING_RECORDED], sampler: new AlwaysOffSampler() };
+  exporting = Boolean(options.otlpEndpoint);
+  const spanProcessor = options.otlpEndpoint ? new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlpEndpoint }), { scheduledDelayMillis: 500 }) : NOTHING_RECORDED;
+  const spanSetup = options.otlpEndpoint ? { spanProcessors: [spanProcessor] } : { spanProcessors: [spanProcessor], sampler: new AlwaysOffSampler() };
   const metricReaders: IMetricReader[] = [];
   let metricsUrl: Promise<string | undefined> = Promise.resolve(undefined);
   if (options.metricsPort !== undefined) {
@@ -68,7 +91,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   }
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
-    ...exporting,
+    ...spanSetup,
+    idGenerator,
     // Always given: without it sdk-node reads OTEL_METRICS_EXPORTER and, unset, pushes OTLP to localhost every minute.
     metricReaders,
     instrumentations: [],
@@ -77,8 +101,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   sdk.start();
   started = {
     metricsUrl: () => metricsUrl,
+    forceFlush: () => spanProcessor.forceFlush(),
     shutdown: async () => {
       started = undefined;
+      exporting = false;
       await sdk.shutdown();
     },
   };
@@ -128,8 +154,60 @@ export function currentTraceparent(): string | undefined {
   return injectContext().traceparent;
 }
 
+/**
+ * True when spans are recorded and exported. Spans that only describe (a producer span per
+ * append, say) are skipped when false: the trace context still propagates without them.
+ */
+export function tracingEnabled(): boolean {
+  return exporting;
+}
+
+/**
+ * Names and adds attributes to the active span, for what is known only once it runs: the
+ * gateway's matched route and tenant, the enrollment a command created. No-op without one.
+ */
+export function annotateActiveSpan(attributes: Attributes, name?: string): void {
+  const span = trace.getActiveSpan();
+  if (!span) return;
+  span.setAttributes(attributes);
+  if (name) span.updateName(name);
+}
+
+/** A span that happened elsewhere, reported after the fact: its id, times and attributes. */
+export interface ForeignSpan {
+  name: string;
+  kind: SpanKind;
+  /** 16 hex digits. */
+  spanId: string;
+  /** ms since the epoch. */
+  startTime: number;
+  endTime: number;
+  attributes: Attributes;
+  error?: boolean;
+}
+
+/** Records `span` as a child of the active span, with its own span id. No-op unless exporting. */
+export function recordForeignSpan(span: ForeignSpan): void {
+  if (!exporting || !/^[0-9a-f]{16}$/.test(span.spanId)) return;
+  idGenerator.preset = span.spanId;
+  const s = tracer().startSpan(span.name, { kind: span.kind, attributes: span.attributes, startTime: span.startTime });
+  idGenerator.preset = undefined;
+  if (span.error) s.setStatus({ code: SpanStatusCode.ERROR });
+  s.end(span.endTime);
+}
+
+/** The active context, to run later work in the same trace ({@link withContext}). */
+export function activeContext(): Context {
+  return context.active();
+}
+
+/** Runs `fn` with `ctx` active: work that arrives outside a trace (a callback over a channel) joins it. */
+export function withContext<T>(ctx: Context, fn: () => T): T {
+  return context.with(ctx, fn);
+}
+
 export function currentTraceId(): string {
   return trace.getActiveSpan()?.spanContext().traceId ?? '';
 }
 
-export { SpanKind };
+export { SpanKind, SpanStatusCode, type Attributes, type Context };

@@ -14,15 +14,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ErrorCode } from '@codestep/core';
 import { DryRunLedger, type EgressDns, type EgressFetch, type EgressResponse, type SocketEgress } from '@codestep/egress';
 import { ConsoleLineCollector } from '../console-lines.collector.ts';
-import { DEFAULT_LOG_LIMITS, MAX_RESULT_CHARS, RUNTIME_CAPS } from '../limits.ts';
+import { DEFAULT_LOG_LIMITS, EGRESS_CALLS_RECORDED, MAX_RESULT_CHARS, RUNTIME_CAPS } from '../limits.ts';
 import { validateOutputs } from '../output-fields.validation.ts';
 import { isSettleKind, type ContextApi, type HostBridge, type SettleKind } from '../bridge.protocol.ts';
 import type { WorkerExecution } from '../protocol.ts';
 import { ExecutionSockets } from './execution-sockets.ts';
 import { createRedactor, redactResultData, type Redactor } from '../redaction.ts';
 import { parseRetryAfter } from '../retry-after.ts';
-import type { ConsoleLine, ExecutionError, ExecutionResult, HttpResponseValue, NextStepRequest, WaitRequest } from '../sandbox.types.ts';
+import type { ConsoleLine, EgressCall, ExecutionError, ExecutionResult, HttpResponseValue, NextStepRequest, WaitRequest } from '../sandbox.types.ts';
 import { SessionBuiltins } from './session-builtins.ts';
+import { traceRequest } from './egress-trace.ts';
 
 /** Error codes the context may raise itself and that reach the result as they are. */
 /** Codes the context's own parts may throw with (user code throwing an error with one of these keeps USER_CODE_ERROR's meaning elsewhere). */
@@ -132,6 +133,8 @@ export class ExecutionSession {
   #fetchesInFlight = 0;
   /** Requests the egress policy refused (reported with the result, counted by the executor). */
   #egressBlocked = 0;
+  /** Outbound requests of a sampled trace, for the executor's client spans. */
+  readonly #egressCalls: EgressCall[] = [];
   /** Made on the first socket call: most executions open none. */
   #sockets: ExecutionSockets | undefined;
   #api: ContextApi | null = null;
@@ -349,7 +352,8 @@ export class ExecutionSession {
       this.#abort = new AbortController();
       this.#fetch = this.#hooks.createFetch(this.#abort.signal, this.#dryRun);
     }
-    this.#fetch(this.#withTraceparent(requestJson))
+    const traced = traceRequest(requestJson, this.execution.traceparent, this.#egressCalls.length + this.#fetchesInFlight <= EGRESS_CALLS_RECORDED, this.#redact);
+    this.#fetch(traced.requestJson)
       .catch((error: unknown): EgressResponse => ({
         ok: false,
         error: { code: 'EGRESS_NETWORK', message: error instanceof Error ? error.message : 'request failed' },
@@ -357,6 +361,12 @@ export class ExecutionSession {
       .then((response) => {
         this.#fetchesInFlight--;
         if (!response.ok && response.error.code === 'EGRESS_BLOCKED') this.#egressBlocked++;
+        if (traced.call) {
+          traced.call.durationMs = Date.now() - traced.call.startedAt;
+          if (response.ok) traced.call.status = response.status;
+          else traced.call.errorCode = response.error.code;
+          this.#egressCalls.push(traced.call);
+        }
         if (this.#done) return;
         if (response.ok) {
           const retryAfter = response.headers.find(([name]) => name.toLowerCase() === 'retry-after')?.[1];
@@ -366,20 +376,6 @@ export class ExecutionSession {
         this.#scheduleDrainCheck();
       })
       .catch((error: unknown) => this.#hooks.diagnostic('error', `fetch completion failed: ${String(error)}`));
-  }
-
-  /** Outbound calls join the caller's trace (W3C Trace Context), unless the code set its own. */
-  #withTraceparent(requestJson: string): string {
-    const traceparent = this.execution.traceparent;
-    if (!traceparent) return requestJson;
-    try {
-      const request = JSON.parse(requestJson) as { headers?: Array<[string, string]> };
-      const headers = Array.isArray(request.headers) ? request.headers : [];
-      if (headers.some((pair) => Array.isArray(pair) && String(pair[0]).toLowerCase() === 'traceparent')) return requestJson;
-      return JSON.stringify({ ...request, headers: [...headers, ['traceparent', traceparent]] });
-    } catch {
-      return requestJson;
-    }
   }
 
   #oauthStart(callId: number, handle: string): boolean {
@@ -559,7 +555,13 @@ export class ExecutionSession {
 
   /** Logs collected so far, for a result decided elsewhere (the provisional one at the deadline). */
   withLogs(result: ExecutionResult): ExecutionResult {
-    const out: ExecutionResult = { ...result, logs: this.#logs.snapshot(), logsTruncated: this.#logs.truncated, ...(this.#egressBlocked ? { egressBlocked: this.#egressBlocked } : {}) };
+    const out: ExecutionResult = {
+      ...result,
+      logs: this.#logs.snapshot(),
+      logsTruncated: this.#logs.truncated,
+      ...(this.#egressBlocked ? { egressBlocked: this.#egressBlocked } : {}),
+      ...(this.#egressCalls.length ? { egressCalls: [...this.#egressCalls] } : {}),
+    };
     if (this.#dryRun) out.dryRun = { writes: [...this.#dryRun.entries], dropped: this.#dryRun.dropped };
     return out;
   }
