@@ -9,8 +9,9 @@
  * retry need not wait for the dead executor's partitions to be handed over (see `lease.reaper.ts`);
  * a redelivery of its request reports it too. Retries' requests come from the retry lane
  * (`Topics.actionRetries`), consumed with a group of its own beside the actions topic: a retry
- * never waits behind the backlog of first attempts, and takes the next free slot before them
- * (the actions topic's copy of a retry is skipped). A request found under a lease still running is appended again
+ * never waits behind the backlog of first attempts, takes the next free slot before them, and
+ * when every slot is busy one of `retrySlots` kept for retries (the actions topic's copy of a
+ * retry is skipped). A request found under a lease still running is appended again
  * for later rather than holding up its batch (see `action-request.runner.ts`). Partitions are
  * consumed side by side, and a batch waits for a run only up to `detachAfterMs`: a run that
  * outlasts it finishes on its own and appends its outcome itself (see `drain.controller.ts`), so
@@ -50,6 +51,9 @@ export const DEFAULT_CLAIM_LEASE_MS = 5_000;
 /** How long a batch waits for a run before leaving it to finish on its own, ms. */
 export const DEFAULT_DETACH_AFTER_MS = 1_000;
 
+/** Slots beyond the concurrency that only retries take. */
+export const DEFAULT_RETRY_SLOTS = 1;
+
 /** How long past the operator's longest wall time a run may keep renewing its claim, ms. */
 const HOLD_MARGIN_MS = 60_000;
 
@@ -69,6 +73,11 @@ export interface ExecutorServiceDeps {
   limits: ExecutorLimits;
   /** Executions in flight at once (over every partition consumed at once, and runs their batch left). @default 4 */
   concurrency?: number;
+  /**
+   * Slots beyond `concurrency` that only retries take, when every other slot is busy: a lost
+   * execution's retry never waits for the survivor's long actions to end. @default 1
+   */
+  retrySlots?: number;
   /**
    * How long a batch of requests waits for one run before committing without it and leaving it to
    * finish on its own, ms: a long action never holds up what was appended behind it in its
@@ -200,6 +209,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
     detachAfterMs: deps.detachAfterMs ?? DEFAULT_DETACH_AFTER_MS,
     appendAgain: (records) => eventLog.append(records),
     urgent: isRetry,
+    urgentSlots: deps.retrySlots ?? DEFAULT_RETRY_SLOTS,
   });
   const prepare = preparerOf(deps);
   const runState = createRunStateStore(store, clock, deps.runState);
