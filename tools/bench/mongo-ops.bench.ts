@@ -28,7 +28,7 @@ const preload = fileURLToPath(new URL('./mongo-ops.preload.ts', import.meta.url)
 /** Each app's counts (by `command database.collection`), keyed by app (its main file's directory). */
 function snapshot(): Map<string, Record<string, number>> {
   const out = new Map<string, Record<string, number>>();
-  for (const f of readdirSync(opsDir)) {
+  for (const f of readdirSync(opsDir).filter((name) => name.endsWith('.json'))) {
     const { argv, counts } = JSON.parse(readFileSync(join(opsDir, f), 'utf8')) as { argv: string[]; counts: Record<string, number> };
     const app = `${/apps\/([^/]+)\//.exec(argv[0] ?? '')?.[1] ?? 'unknown'}#${f.replace('.json', '')}`;
     out.set(app, counts);

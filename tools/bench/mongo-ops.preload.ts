@@ -5,7 +5,7 @@
  * `$CODESTEP_BENCH_MONGO_OPS_DIR/<pid>.json` every 200 ms. A tool for measuring only: no app loads
  * it otherwise.
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient, type CommandStartedEvent } from 'mongodb';
 
@@ -28,7 +28,11 @@ if (dir) {
     return connect.call(this);
   };
   const file = join(dir, `${process.pid}.json`);
-  const write = () => writeFileSync(file, JSON.stringify({ argv: process.argv.slice(1), counts }));
+  // Whole files only (written aside, then renamed): the bench reads them at any moment.
+  const write = () => {
+    writeFileSync(`${file}.tmp`, JSON.stringify({ argv: process.argv.slice(1), counts }));
+    renameSync(`${file}.tmp`, file);
+  };
   setInterval(write, 200).unref();
   process.on('exit', write);
 }
