@@ -212,6 +212,11 @@ function camel(snake: string): string {
   return snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
+/** Topics holding copies of events whose own topic is another (`topicOf`): which events, and what they are. */
+const COPY_TOPICS: Record<string, { events: string[]; note: string }> = {
+  [Topics.actionRetries]: { events: ['ActionRequested'], note: "the retry lane: a copy of each retry's request, the one in `codestep.actions.v1` marked with the header `codestep-lane`" },
+};
+
 /** The generated reference: topics with their events and keys, the envelope, every event and every type they use. */
 export function renderReference(image: Image): string {
   const messages = collectMessages(image);
@@ -224,9 +229,10 @@ export function renderReference(image: Image): string {
 
   const lines: string[] = [BEGIN, '', '### Topics', '', '| topic | record key (`aggregate_id`) | events |', '| --- | --- | --- |'];
   for (const topic of Object.values(Topics)) {
-    const on = events.filter((e) => e.topic === topic);
+    const copied = COPY_TOPICS[topic];
+    const on = events.filter((e) => (copied ? copied.events.includes(e.name) : e.topic === topic));
     const keys = [...new Set(on.map((e) => EVENT_KEYS[e.name]))].join('; ');
-    lines.push(`| \`${topic}\` | ${keys} | ${on.map((e) => `[${e.name}](#${e.name.toLowerCase()})`).join(', ')} |`);
+    lines.push(`| \`${topic}\` | ${keys} | ${on.map((e) => `[${e.name}](#${e.name.toLowerCase()})`).join(', ')}${copied ? ` (${copied.note})` : ''} |`);
   }
   lines.push('', '### EventEnvelope', '', env.comment, '', ...fieldTable(env, messages, oneofIndex), '');
   lines.push(

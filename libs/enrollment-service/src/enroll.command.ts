@@ -43,8 +43,8 @@ export async function ensureEnrollOutbox(store: DocumentStore): Promise<void> {
  * A disabled or archived workflow takes no new enrollment (nor webhook call): 409 with the way
  * back. A request already recorded before it was disabled still answers with its enrollment.
  */
-export async function refuseUnlessEnabled(repository: WorkflowRepository, tenantId: string, workflowId: string): Promise<void> {
-  const { status, changedAt } = await repository.state(tenantId, workflowId);
+export async function refuseUnlessEnabled(repository: WorkflowRepository, tenantId: string, workflowId: string, headVersion?: number): Promise<void> {
+  const { status, changedAt } = await repository.state(tenantId, workflowId, headVersion);
   const since = changedAt ? ` since ${new Date(changedAt).toISOString()}` : '';
   if (status === 'disabled')
     throw new CodestepError(
@@ -108,7 +108,7 @@ export function createEnrollCommand(deps: EnrollCommandDeps): EnrollCommand {
     const wf = await deps.repository.load(req.tenantId, req.workflowId, 0);
     refuseOtherObjectType(wf, req.object.objectType);
     if (!req.requestId) {
-      await refuseUnlessEnabled(deps.repository, req.tenantId, req.workflowId);
+      await refuseUnlessEnabled(deps.repository, req.tenantId, req.workflowId, wf.version);
       const enrollmentId = newId('enr');
       const tp = currentTraceparent();
       await deps.eventLog.append(start(wf, req, enrollmentId).map((e) => toRecord(e, tp)));
@@ -117,7 +117,7 @@ export function createEnrollCommand(deps: EnrollCommandDeps): EnrollCommand {
     const key = requestKey(req.tenantId, req.requestId);
     const recorded = await tenantScoped(store, req.tenantId).get<EnrollRequestDoc>(ENROLL_REQUESTS, req.requestId);
     if (recorded) return { enrollmentId: recorded.doc.enrollmentId, workflowVersion: recorded.doc.workflowVersion };
-    await refuseUnlessEnabled(deps.repository, req.tenantId, req.workflowId);
+    await refuseUnlessEnabled(deps.repository, req.tenantId, req.workflowId, wf.version);
     const enrollmentId = deterministicId('enr', req.tenantId, req.requestId);
     const envs = start(wf, req, enrollmentId);
     const { reservation } = await outbox.reserve(key, { tenantId: req.tenantId, enrollmentId, workflowVersion: wf.version, records: reserveRecords(envs) });

@@ -142,7 +142,7 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
     },
     async start() {
       for (const ensure of ENSURE_COLLECTIONS) await ensure(store);
-      await eventLog.ensureTopics([Topics.workflows, Topics.enrollments, Topics.actions, Topics.consoleLines]);
+      await eventLog.ensureTopics([Topics.workflows, Topics.enrollments, Topics.actions, Topics.actionRetries, Topics.consoleLines]);
       subscriptions.push(await consumeEnrollmentProjections(store, eventLog, logger));
       subscriptions.push(
         await eventLog.consume({

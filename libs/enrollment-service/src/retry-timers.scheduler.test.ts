@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import type { WorkflowDefinition } from '@codestep/contracts';
-import { Topics, type Envelope } from '@codestep/events';
+import { RETRY_LANE_HEADER, Topics, type Envelope } from '@codestep/events';
 import { RETRY_TIMERS, applyToRetryTimers, ensureRetryTimers, type TimerDoc } from './retry-timers.projection.ts';
 import { createRetryTimersScheduler } from './retry-timers.scheduler.ts';
 import { decode, failingOnce, logger, openFixture, removeDir, stampGrants, type Fixture } from './testing.fixtures.ts';
@@ -10,6 +10,8 @@ import { createWorkflowRepository } from './workflow.repository.ts';
 import type { DocumentStore } from '@codestep/store';
 
 const dueAt = (e: Envelope) => (e.event.$case === 'actionRetryScheduled' ? e.event.value.dueAt : NaN);
+/** What was appended to the actions topic (a retry's request is in the retry lane too). */
+const inActions = (f: Fixture) => f.eventLog.appended.filter((r) => r.topic === Topics.actions);
 
 describe('retry timers scheduler', () => {
   let f: Fixture;
@@ -23,7 +25,7 @@ describe('retry timers scheduler', () => {
     f = openFixture();
     dirs.push(f.dir);
     await ensureRetryTimers(f.store);
-    await f.eventLog.ensureTopics([Topics.actions]);
+    await f.eventLog.ensureTopics([Topics.actions, Topics.actionRetries]);
     wf = await seedWorkflow(f.store);
   });
   after(() => dirs.forEach(removeDir));
@@ -35,7 +37,7 @@ describe('retry timers scheduler', () => {
     await applyToRetryTimers(f.store, [late, early, later]);
     now = dueAt(late);
     await schedulerOver().runDue();
-    const fired = decode(f.eventLog.appended);
+    const fired = decode(inActions(f));
     assert.deepEqual(
       fired.map((e) => e.correlationId),
       ['early', 'late'],
@@ -48,15 +50,34 @@ describe('retry timers scheduler', () => {
     assert.equal((await f.store.get<TimerDoc>(RETRY_TIMERS, early.eventId))?.doc.kind, 'fired');
   });
 
-  it('given a retry that asks for a partition (its execution reported lost by a live executor), then its request is appended there, and one that does not asks for none', async () => {
+  it('given due retries, then each request is appended to the retry lane (in the partition of it that the retry asks for, if any) and to the actions topic by key, marked as laned', async () => {
     const routed = retryScheduled(wf, firstRequest(wf, 'routed'));
-    if (routed.event.$case === 'actionRetryScheduled') routed.event.value.requestPartition = 2;
+    if (routed.event.$case === 'actionRetryScheduled') routed.event.value.lanePartition = 2;
     const plain = retryScheduled(wf, firstRequest(wf, 'plain'));
     await applyToRetryTimers(f.store, [routed, plain]);
     now = Math.max(dueAt(routed), dueAt(plain));
     await schedulerOver().runDue();
-    const byEnrollment = new Map(f.eventLog.appended.map((r) => [decode([r])[0]!.correlationId, r.targetPartition]));
-    assert.deepEqual(Object.fromEntries(byEnrollment), { routed: 2, plain: undefined });
+    const seen = f.eventLog.appended.map((r) => [decode([r])[0]!.correlationId, r.topic, r.targetPartition, r.headers[RETRY_LANE_HEADER]]);
+    assert.deepEqual(seen.sort(), [
+      ['plain', Topics.actionRetries, undefined, undefined],
+      ['plain', Topics.actions, undefined, 'retries'],
+      ['routed', Topics.actionRetries, 2, undefined],
+      ['routed', Topics.actions, undefined, 'retries'],
+    ]);
+    const [lane, copy] = [f.eventLog.appended.find((r) => r.topic === Topics.actionRetries)!, f.eventLog.appended.find((r) => r.topic === Topics.actions)!];
+    assert.equal(decode([lane])[0]!.eventId, decode([copy])[0]!.eventId, 'one event, twice: consumers of both topics drop the second');
+  });
+
+  it('given a retry scheduled before the retry lane (a partition of the actions topic asked for), then its request is appended there only, as then', async () => {
+    const legacy = retryScheduled(wf, firstRequest(wf, 'legacy'));
+    if (legacy.event.$case === 'actionRetryScheduled') legacy.event.value.requestPartition = 1;
+    await applyToRetryTimers(f.store, [legacy]);
+    now = dueAt(legacy);
+    await schedulerOver().runDue();
+    assert.deepEqual(
+      f.eventLog.appended.map((r) => [r.topic, r.targetPartition, r.headers[RETRY_LANE_HEADER]]),
+      [[Topics.actions, 1, undefined]],
+    );
   });
 
   it('given a crash between the append and marking the timer fired, when it fires again later, then the same record is appended', async () => {
@@ -66,10 +87,10 @@ describe('retry timers scheduler', () => {
     await assert.rejects(schedulerOver(failingOnce(f.store, 'get', RETRY_TIMERS)).runDue(), /injected crash/);
     now += 60_000;
     await schedulerOver().runDue();
-    const values = f.eventLog.appended.map((r) => Buffer.from(r.value).toString('hex'));
+    const values = inActions(f).map((r) => Buffer.from(r.value).toString('hex'));
     assert.equal(values.length, 2);
     assert.equal(values[0], values[1]);
-    assert.equal(decode(f.eventLog.appended)[0]!.occurredAt, dueAt(scheduled), 'stamped with the due time');
+    assert.equal(decode(inActions(f))[0]!.occurredAt, dueAt(scheduled), 'stamped with the due time');
     assert.equal((await f.store.get<TimerDoc>(RETRY_TIMERS, scheduled.eventId))?.doc.kind, 'fired');
   });
 

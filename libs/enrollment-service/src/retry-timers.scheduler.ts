@@ -3,13 +3,18 @@
  * wait's timeout, its `WaitTimedOut`)
  * (through the pure decider), appended, then marked fired in the timers projection. The request
  * is stamped with the timer's due time, not the clock, so firing a timer again after a crash
- * between the two writes appends the very same record (same id, same bytes). A retry scheduled
- * with a `requestPartition` (an execution reported lost by a live executor) has its request
- * appended to that partition, which that executor consumes.
+ * between the two writes appends the very same record (same id, same bytes). A retry's request
+ * goes to the retry lane (`Topics.actionRetries`), where executors run it without waiting behind
+ * the backlog of first attempts, and to the actions topic (marked with `RETRY_LANE_HEADER`, which
+ * executors skip) for every other consumer. A retry scheduled with a `lanePartition` (an execution
+ * reported lost by a live executor) has its lane request appended to that partition, which that
+ * executor consumes. One scheduled before the lane (`requestPartition`) goes to that partition
+ * of the actions topic only, as it did then.
  */
 import type { Logger } from '@codestep/core';
-import type { EventLog } from '@codestep/event-log';
-import { toRecord, type Envelope } from '@codestep/events';
+import type { ActionRetryScheduled } from '@codestep/contracts';
+import type { EventLog, LogRecord } from '@codestep/event-log';
+import { RETRY_LANE_HEADER, Topics, toRecord, type EncodedRecord, type Envelope } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
 import { onRetryDue } from '@codestep/workflows';
 import { RETRY_TIMERS, applyToRetryTimers, type TimerDoc } from './retry-timers.projection.ts';
@@ -38,6 +43,19 @@ export interface RetryTimersDeps {
   stampGrants: GrantStamper;
 }
 
+/**
+ * A retry's request as appended (see the module comment): in the actions topic for every consumer
+ * and in the retry lane for the executors, or, scheduled before the lane, in the actions topic's
+ * partition the failure named.
+ */
+export function retryRequest(scheduled: ActionRetryScheduled, record: EncodedRecord): LogRecord[] {
+  if (scheduled.requestPartition !== undefined && scheduled.lanePartition === undefined) return [{ ...record, targetPartition: scheduled.requestPartition }];
+  return [
+    { ...record, headers: { ...record.headers, [RETRY_LANE_HEADER]: 'retries' } },
+    { ...record, topic: Topics.actionRetries, ...(scheduled.lanePartition !== undefined ? { targetPartition: scheduled.lanePartition } : {}) },
+  ];
+}
+
 export function createRetryTimersScheduler(deps: RetryTimersDeps): RetryTimersScheduler {
   const { store, eventLog, logger } = deps;
   let timer: NodeJS.Timeout | undefined;
@@ -57,9 +75,7 @@ export function createRetryTimersScheduler(deps: RetryTimersDeps): RetryTimersSc
       logger.error({ timerId: id, error }, 'retry timer for an unknown workflow version; left pending');
       return false;
     }
-    // The request goes where the failure asked (a partition a live executor consumes), if anywhere.
-    const partition = env.event.$case === 'actionRetryScheduled' ? env.event.value.requestPartition : undefined;
-    await eventLog.append(next.map((e) => ({ ...toRecord(e), ...(partition !== undefined && e.event.$case === 'actionRequested' ? { targetPartition: partition } : {}) })));
+    await eventLog.append(next.flatMap((e) => (env.event.$case === 'actionRetryScheduled' && e.event.$case === 'actionRequested' ? retryRequest(env.event.value, toRecord(e)) : [toRecord(e)])));
     await applyToRetryTimers(store, next);
     return true;
   }

@@ -17,8 +17,12 @@ export interface WorkflowRepository {
   headVersion(tenantId: string, workflowId: string): Promise<number>;
   /** The tenant's workflows at their heads, newest first (at most 500). */
   listHeads(tenantId: string): Promise<WorkflowDefinition[]>;
-  /** A workflow's lifecycle state (enabled, never changed, when it has no status event); throws NotFoundError for no workflow. */
-  state(tenantId: string, workflowId: string): Promise<workflowsV1.WorkflowState>;
+  /**
+   * A workflow's lifecycle state (enabled, never changed, when it has no status event); throws
+   * NotFoundError for no workflow. `headVersion`: the head's version when the caller just read it
+   * (not read again).
+   */
+  state(tenantId: string, workflowId: string, headVersion?: number): Promise<workflowsV1.WorkflowState>;
   /** Every version of a workflow, newest first (at most {@link MAX_LISTED_VERSIONS}); throws NotFoundError for no workflow. */
   listVersions(tenantId: string, workflowId: string): Promise<WorkflowDefinition[]>;
 }
@@ -49,8 +53,8 @@ export function createWorkflowRepository(store: DocumentStore): WorkflowReposito
     return doc.doc;
   }
 
-  async function state(tenantId: string, workflowId: string): Promise<workflowsV1.WorkflowState> {
-    const headVer = await headVersion(tenantId, workflowId);
+  async function state(tenantId: string, workflowId: string, knownHead?: number): Promise<workflowsV1.WorkflowState> {
+    const headVer = knownHead || (await headVersion(tenantId, workflowId));
     if (!headVer) throw new NotFoundError(`workflow ${workflowId} not found`);
     const doc = await scoped(tenantId).get<StatusDoc>(WORKFLOW_COLLECTIONS.status, workflowId);
     return { workflowId, status: doc?.doc.status ?? 'enabled', sequence: doc?.doc.sequence ?? 0, changedAt: doc?.doc.changedAt ?? 0, headVersion: headVer };

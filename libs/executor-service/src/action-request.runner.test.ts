@@ -2,7 +2,9 @@
  * One action request through the runner, over the SQLite log and store in memory: a peer that is
  * down takes no claim and spends no attempt (the request comes again); a run is claimed, reported
  * started at once, and its result recorded on its claim; a request it cannot prepare fails without
- * running.
+ * running; a retry runs from the retry lane (its events in its key's partition of the actions
+ * topic) and its copy in the actions topic is skipped; a lost execution names a partition of the
+ * lane for its retry.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -10,7 +12,7 @@ import type { WorkflowDefinition } from '@codestep/contracts';
 import { CodestepError, silentLogger } from '@codestep/core';
 import type { ConsumedRecord, EventLog, LogRecord } from '@codestep/event-log';
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
-import { Topics, fromRecord, toRecord, type Envelope } from '@codestep/events';
+import { RETRY_LANE_HEADER, Topics, fromRecord, toRecord, type Envelope } from '@codestep/events';
 import type { ExecutionResult, Sandbox } from '@codestep/sandbox';
 import { SqliteStore } from '@codestep/store-sqlite';
 import { parseWorkflowInput, startEnrollment } from '@codestep/workflows';
@@ -63,6 +65,8 @@ async function setup(ports: { getWorkflow?: () => Promise<WorkflowDefinition>; r
     executorId: 'x1',
     leaseMs,
     holdMs: 120_000,
+    // The retry lane's partitions this executor consumes: 7 for every execution.
+    lanePartitionFor: () => 7,
   });
   const [started, request] = startEnrollment(wf, { tenantId: 't1', enrollmentId: 'enr1', object: { objectType: 'CONTACT', objectId: '1', properties: {} }, portalId: 0 }, Date.now()) as [
     Envelope,
@@ -119,6 +123,51 @@ describe('action request runner', () => {
     );
     assert.deepEqual(await t.runOne({ ...fromPartition2, offset: 9 }), records, 'produced again from the claim, partition included');
     await t.close();
+  });
+
+  it("given a retry's request in the actions topic marked as laned, skips it: no claim, no run, nothing produced", async () => {
+    const t = await setup();
+    const laned = { ...t.consumed(t.request), headers: { ...t.consumed(t.request).headers, [RETRY_LANE_HEADER]: 'retries' } };
+    assert.deepEqual(await t.runOne(laned), []);
+    assert.equal(await t.claims.get(t.executionId), null);
+    assert.deepEqual(t.runs, []);
+    assert.deepEqual(await t.appended(), []);
+    await t.close();
+  });
+
+  it("given a request consumed from the retry lane, runs it with its execution's events in the actions topic by key (no partition of the lane's)", async () => {
+    const t = await setup();
+    const fromLane = { ...t.consumed(t.request), topic: Topics.actionRetries, partition: 2 };
+    const records = await t.runOne(fromLane);
+    assert.deepEqual(
+      records.map((r) => [r.topic, fromRecord(r.value)!.event.$case, r.targetPartition]),
+      [[Topics.actions, 'actionSucceeded', undefined]],
+    );
+    assert.deepEqual(
+      t.appendedRecords.map((r) => [r.topic, fromRecord(r.value)!.event.$case, r.targetPartition]),
+      [[Topics.actions, 'actionStarted', undefined]],
+    );
+    assert.deepEqual(t.runs, [t.executionId]);
+    await t.close();
+  });
+
+  it('given a request whose executor died, found in the actions topic or in the retry lane, names a partition of the lane this executor consumes for the retry', async () => {
+    for (const [topic, expected] of [
+      [Topics.actions, 7],
+      [Topics.actionRetries, 2],
+    ] as const) {
+      const t = await setup({ leaseMs: 200 });
+      const renewedAt = Date.now() - 1_000;
+      await t.store.insertIfAbsent<ClaimDoc>(CLAIMS, t.executionId, { executorId: 'dead', claimedAt: renewedAt, renewedAt, token: 'dead/1' });
+      const [lost] = await t.runOne({ ...t.consumed(t.request), topic, partition: 2 });
+      const event = fromRecord(lost!.value)!.event;
+      assert.ok(event.$case === 'actionFailed');
+      assert.equal(event.value.error?.code, 'EXECUTOR_LOST');
+      assert.equal(event.value.retryLanePartition, expected, `consumed from ${topic}`);
+      assert.equal(event.value.retryPartition, undefined, 'the actions topic is no longer named for the retry');
+      assert.equal(lost!.targetPartition, topic === Topics.actions ? 2 : undefined, "in the partition of the request's copy in the actions topic");
+      await t.close();
+    }
   });
 
   it('given a request, claims it, reports it started at once, and records the result on the claim for the batch to commit', async () => {

@@ -7,8 +7,13 @@
  * renewed while the action runs. A request found claimed by a run whose lease still runs (an
  * executor that may be alive, or one that died a moment ago) is looked at again for a short while,
  * then appended again for later ({@link Requeue}): the batch's other requests never wait for it.
- * An execution's events go to the partition its request was consumed from: a retry routed to a
- * live executor's partition (see `lease.reaper.ts`) keeps all its events in one ordered stream.
+ * An execution's events go to the actions topic's partition its request was consumed from (a
+ * request appended before the retry lane to a live executor's partition keeps all its events in
+ * one ordered stream there); a retry consumed from the retry lane (`Topics.actionRetries`) has its
+ * events in its key's partition, with the copy of its request in the actions topic. A retry's
+ * request in the actions topic marked as laned (`RETRY_LANE_HEADER`) is skipped: its copy in the
+ * lane runs it. An execution this executor finds lost names, for its retry, a partition of the
+ * lane it consumes (see `lease.reaper.ts`).
  * A run its batch left (it outlasted `detachAfterMs`, see `drain.controller.ts`) records its
  * outcome as not yet appended, appends it, then says so on its claim: an executor dying in between
  * leaves it to a lease reaper, which appends it a lease later.
@@ -16,7 +21,7 @@
 import type { ActionRequested } from '@codestep/contracts';
 import type { Clock, Logger } from '@codestep/core';
 import type { ConsumedRecord, EventLog, LogRecord } from '@codestep/event-log';
-import { Topics, fromRecord, toRecord } from '@codestep/events';
+import { RETRY_LANE_HEADER, Topics, fromRecord, toRecord } from '@codestep/events';
 import type { Sandbox } from '@codestep/sandbox';
 import { currentTraceId, currentTraceparent, idAttributes, messagingSpanOf, withSpan } from '@codestep/telemetry';
 import { ClaimHeld, type ClaimStore } from './claim.store.ts';
@@ -45,6 +50,8 @@ export interface ActionRequestRunnerDeps {
   leaseMs: number;
   /** How long a run may renew its claim at most, ms: above the longest wall time the sandbox allows. */
   holdMs: number;
+  /** A partition of the retry lane this executor consumes, for a lost execution's retry (undefined: none known). */
+  lanePartitionFor(executionId: string): number | undefined;
 }
 
 /**
@@ -53,9 +60,19 @@ export interface ActionRequestRunnerDeps {
  */
 export type ActionRequestRunner = (record: ConsumedRecord, run?: BatchRun) => Promise<LogRecord[]>;
 
-/** `records`, those of the actions topic in `partition` (the request's; see the module comment). */
-function inPartition(records: LogRecord[], partition: number): LogRecord[] {
-  return records.map((r) => (r.topic === Topics.actions ? { ...r, targetPartition: partition } : r));
+/** `records`, those of the actions topic in `partition` (the request's; see the module comment); undefined: their key's. */
+function inPartition(records: LogRecord[], partition: number | undefined): LogRecord[] {
+  return partition === undefined ? records : records.map((r) => (r.topic === Topics.actions ? { ...r, targetPartition: partition } : r));
+}
+
+/** The actions topic's partition of a consumed request, where its execution's events go; undefined (its key's) for the retry lane's. */
+function actionsPartition(record: ConsumedRecord): number | undefined {
+  return record.topic === Topics.actionRetries ? undefined : record.partition;
+}
+
+/** A retry's request in the actions topic whose copy in the retry lane runs it (see the module comment). */
+export function isLanedCopy(record: ConsumedRecord): boolean {
+  return record.topic === Topics.actions && record.headers[RETRY_LANE_HEADER] !== undefined;
 }
 
 /** Creates the {@link ActionRequestRunner} of one executor. */
@@ -66,11 +83,12 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
    * The outcome of an execution claimed already: its records once it finished or its lease ran
    * out, looked at again until then for up to {@link HELD_CLAIM_WAIT_MS}; then {@link Requeue}.
    */
-  async function outcomeOfClaimed(req: ActionRequested, tenantId: string, partition: number, seen: Awaited<ReturnType<ClaimStore['get']>>, run?: BatchRun): Promise<LogRecord[]> {
+  async function outcomeOfClaimed(req: ActionRequested, tenantId: string, record: ConsumedRecord, seen: Awaited<ReturnType<ClaimStore['get']>>, run?: BatchRun): Promise<LogRecord[]> {
     // Its batch waits for it from here (a second at most): what it produces goes out with the batch.
     if (run?.leftByBatch()) throw new Requeue(`execution ${req.executionId} was left by its batch before it was looked at; its request is appended again`);
-    // Reported by this executor, which consumes the request's partition: the retry is appended there.
-    const lost = () => inPartition([toRecord(lostEvent(req, tenantId, clock, partition), currentTraceparent())], partition);
+    // Reported by this executor: the retry goes to a partition of the lane it consumes (the one the request came from, if from there).
+    const lanePartition = record.topic === Topics.actionRetries ? record.partition : deps.lanePartitionFor(req.executionId);
+    const lost = () => inPartition([toRecord(lostEvent(req, tenantId, clock, lanePartition), currentTraceparent())], actionsPartition(record));
     const giveUpAt = Date.now() + HELD_CLAIM_WAIT_MS;
     for (let claim = seen; ; claim = null) {
       try {
@@ -90,13 +108,14 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
     const prepared = existing ? undefined : await deps.prepare(tenantId, req);
     drain.assertNotHandingBack(req.executionId);
     // The claim keeps the request, so a lease reaper can report it lost without it (see `lease.reaper.ts`).
-    const token = existing ? undefined : await claims.claim(req.executionId, { value: record.value, partition: record.partition });
-    if (!token) return outcomeOfClaimed(req, tenantId, record.partition, existing, run);
+    const partition = actionsPartition(record);
+    const token = existing ? undefined : await claims.claim(req.executionId, { value: record.value, partition });
+    if (!token) return outcomeOfClaimed(req, tenantId, record, existing, run);
     await drain.claimed(req.executionId, run);
     const lease = startLeaseHeartbeat({ claims, logger: deps.logger, leaseMs: deps.leaseMs, holdMs: deps.holdMs }, req.executionId, token);
     let result;
     try {
-      await eventLog.append(inPartition([toRecord(startedEvent(req, tenantId, deps.executorId, currentTraceId(), clock), currentTraceparent())], record.partition));
+      await eventLog.append(inPartition([toRecord(startedEvent(req, tenantId, deps.executorId, currentTraceId(), clock), currentTraceparent())], partition));
       result = 'failure' in prepared! ? prepared.failure : await deps.runner.run(deps.sandbox(), prepared!);
     } finally {
       await lease.stop();
@@ -104,7 +123,7 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
     drain.finished(req.executionId);
     const records = inPartition(
       resultEvents(req, tenantId, result, clock).map((e) => toRecord(e, currentTraceparent())),
-      record.partition,
+      partition,
     );
     if (!run?.leftByBatch()) return claims.recordOutcome(req.executionId, token, records);
     // Its batch was committed without it: recorded as not yet appended, appended, then marked so.
@@ -115,6 +134,7 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
   }
 
   return async (record, run) => {
+    if (isLanedCopy(record)) return [];
     const env = fromRecord(record.value);
     if (!env || env.event.$case !== 'actionRequested') return [];
     const req = env.event.value;

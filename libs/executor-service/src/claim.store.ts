@@ -56,7 +56,7 @@ export interface ClaimDoc {
   unpublished?: true;
   /** The consumed request record's value (an encoded envelope), base64: what a lost report is built from. */
   request?: string;
-  /** The partition the request was consumed from, where the execution's events go (see `action-request.runner.ts`). */
+  /** The actions topic's partition the request was consumed from, where the execution's events go (see `action-request.runner.ts`); unset: its key's. */
   requestPartition?: number;
 }
 
@@ -124,7 +124,7 @@ export interface ClaimStore {
    * Claims the execution for one run of this executor: the run's token, or undefined if it was
    * claimed already. `request` (the consumed request's value) is kept on the open claim.
    */
-  claim(executionId: string, request?: { value: Uint8Array; partition: number }): Promise<string | undefined>;
+  claim(executionId: string, request?: { value: Uint8Array; partition?: number }): Promise<string | undefined>;
   /**
    * What to produce for an execution claimed already (`seen`, or read again when null): the
    * records of its outcome if it finished; the `lost` records, recorded as its outcome, if its
@@ -202,7 +202,7 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
         renewedAt: now,
         token,
         leaseOpen: true,
-        ...(request ? { request: Buffer.from(request.value).toString('base64'), requestPartition: request.partition } : {}),
+        ...(request ? { request: Buffer.from(request.value).toString('base64'), ...(request.partition !== undefined ? { requestPartition: request.partition } : {}) } : {}),
       };
       return (await store.insertIfAbsent<ClaimDoc>(CLAIMS, executionId, doc)) ? token : undefined;
     },

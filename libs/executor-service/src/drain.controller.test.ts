@@ -41,13 +41,16 @@ function heldRuns() {
   };
 }
 
-function controller(options: { concurrency?: number; drainTimeoutMs?: number } = {}) {
+function controller(options: { concurrency?: number; drainTimeoutMs?: number; urgentSlots?: number } = {}) {
   const released: string[] = [];
   const drain = new DrainController({
     logger: silentLogger,
     concurrency: options.concurrency ?? 2,
     drainTimeoutMs: options.drainTimeoutMs ?? 10_000,
     releaseClaim: async (id) => void released.push(id),
+    // Keys starting with `r` are retries.
+    urgent: (r) => r.key.startsWith('r'),
+    ...(options.urgentSlots !== undefined ? { urgentSlots: options.urgentSlots } : {}),
   });
   return { drain, released };
 }
@@ -76,6 +79,48 @@ describe('drain controller', () => {
     }
     assert.deepEqual((await done).map(text), ['out-k0', 'out-k1', 'out-k2', 'out-k3']);
     assert.equal(runs.maxActive, 2);
+  });
+
+  it('given every slot held by long runs, starts a retry at once in the slot kept for retries, and only retries take it', async () => {
+    const runs = heldRuns();
+    const { drain } = controller({ concurrency: 1, urgentSlots: 1 });
+    const first = drain.runBatch(batchOf(2), (r) => runs.runOne(r));
+    await tick();
+    assert.deepEqual(runs.started, ['k0'], 'one slot for first attempts');
+    const retries = drain.runBatch(
+      batchOf(2).map((r) => ({ ...r, key: `r${r.key}` })),
+      (r) => runs.runOne(r),
+    );
+    await tick();
+    assert.deepEqual(runs.started, ['k0', 'rk0'], "the retry starts in the retries' slot while k0 runs; the second retry waits for a slot");
+    runs.release('rk0');
+    await tick();
+    assert.deepEqual(runs.started, ['k0', 'rk0', 'rk1'], "the retries' slot freed goes to the waiting retry, not to k1");
+    runs.release('k0');
+    await tick();
+    assert.deepEqual(runs.started, ['k0', 'rk0', 'rk1', 'k1']);
+    runs.release('rk1');
+    runs.release('k1');
+    assert.deepEqual((await retries).map(text), ['out-rk0', 'out-rk1']);
+    assert.deepEqual((await first).map(text), ['out-k0', 'out-k1']);
+    assert.equal(runs.maxActive, 2, 'concurrency plus the slot kept for retries');
+  });
+
+  it('given no slot kept for retries, a retry waits for a free slot but takes it before the first attempts waiting', async () => {
+    const runs = heldRuns();
+    const { drain } = controller({ concurrency: 1 });
+    const first = drain.runBatch(batchOf(2), (r) => runs.runOne(r));
+    await tick();
+    const retry = drain.runBatch([{ ...batchOf(1)[0]!, key: 'rk0' }], (r) => runs.runOne(r));
+    await tick();
+    assert.deepEqual(runs.started, ['k0']);
+    runs.release('k0');
+    await tick();
+    assert.deepEqual(runs.started, ['k0', 'rk0']);
+    runs.release('rk0');
+    runs.release('k1');
+    await Promise.all([first, retry]);
+    assert.equal(runs.maxActive, 1);
   });
 
   it('given a drain while a batch runs, lets the running one finish, starts none of the rest, and appends those again', async () => {

@@ -1,7 +1,8 @@
 /**
  * Runs the executor's batches and drains them on stop. While running, requests run up to
  * `concurrency` at a time over every batch in progress (several partitions may be consumed at
- * once) and over the runs batches left behind. A batch waits for its runs up to `detachAfterMs`
+ * once) and over the runs batches left behind; urgent requests (retries) start first, and take
+ * one of `urgentSlots` more when every other slot is busy. A batch waits for its runs up to `detachAfterMs`
  * each; a run still going then is left to finish on its own ("detached": its request is committed
  * with the batch, its claim's lease still renewed, and it records and appends its outcome itself),
  * so one long action never holds its partition, and what was appended behind it (another
@@ -72,6 +73,11 @@ export interface DrainControllerDeps {
    * retry, whose wait already happened: a lost execution's is not held up by the backlog).
    */
   urgent?(record: ConsumedRecord): boolean;
+  /**
+   * Slots beyond `concurrency` that only urgent requests take, when every other slot is busy: a
+   * retry never waits for long actions to end. @default 0
+   */
+  urgentSlots?: number;
 }
 
 /**
@@ -123,13 +129,15 @@ export class DrainController {
   readonly #inFlight = new Set<Promise<unknown>>();
   /** Runs their batch left to finish on their own. */
   readonly #detached = new Set<Run>();
-  /** Free slots of the executor's concurrency, and the runs waiting for one. */
+  /** Free slots of the executor's concurrency, free slots kept for urgent runs, and the runs waiting for one. */
   #free: number;
-  readonly #waiters: Array<() => void> = [];
+  #urgentFree: number;
+  readonly #waiters: Array<{ urgent: boolean; wake: () => void }> = [];
 
   constructor(deps: DrainControllerDeps) {
     this.#deps = deps;
     this.#free = Math.max(1, deps.concurrency);
+    this.#urgentFree = Math.max(0, deps.urgentSlots ?? 0);
   }
 
   /**
@@ -197,7 +205,7 @@ export class DrainController {
     const { logger, drainTimeoutMs } = this.#deps;
     this.#draining = true;
     // Acquirers waiting for a slot see the drain and start nothing.
-    for (const wake of this.#waiters.splice(0)) wake();
+    for (const { wake } of this.#waiters.splice(0)) wake();
     if (this.#inFlight.size) logger.info({ running: this.#inFlight.size, drainTimeoutMs }, 'executor draining: letting running executions finish');
     const timer = setTimeout(() => void this.#handBack(), drainTimeoutMs);
     try {
@@ -217,17 +225,25 @@ export class DrainController {
     await Promise.race([Promise.allSettled([...this.#inFlight]), new Promise((r) => setTimeout(r, SETTLE_BOUND_MS).unref())]);
   }
 
-  /** A slot of the executor's concurrency; resolves false (and holds none) once draining. */
-  async #acquire(urgent: boolean): Promise<boolean> {
-    while (this.#free === 0 && !this.#draining) await new Promise<void>((wake) => (urgent ? this.#waiters.unshift(wake) : this.#waiters.push(wake)));
-    if (this.#draining) return false;
-    this.#free--;
-    return true;
+  /**
+   * A slot of the executor's concurrency, or for an urgent run one kept for urgent runs when
+   * none other is free; resolves undefined (and holds none) once draining.
+   */
+  async #acquire(urgent: boolean): Promise<Slot | undefined> {
+    for (;;) {
+      if (this.#draining) return undefined;
+      if (this.#free > 0) return (this.#free--, 'shared');
+      if (urgent && this.#urgentFree > 0) return (this.#urgentFree--, 'urgent');
+      await new Promise<void>((wake) => (urgent ? this.#waiters.unshift({ urgent, wake }) : this.#waiters.push({ urgent, wake })));
+    }
   }
 
-  #release(): void {
-    this.#free++;
-    this.#waiters.shift()?.();
+  /** Frees the slot and wakes the first run waiting that may take it. */
+  #release(slot: Slot): void {
+    if (slot === 'shared') this.#free++;
+    else this.#urgentFree++;
+    const next = slot === 'shared' ? 0 : this.#waiters.findIndex((w) => w.urgent);
+    if (next >= 0 && next < this.#waiters.length) this.#waiters.splice(next, 1)[0]!.wake();
   }
 
   /**
@@ -241,7 +257,8 @@ export class DrainController {
     const urgent = batch.map((r) => this.#deps.urgent?.(r) ?? false);
     const order = [...batch.keys()].sort((a, b) => Number(urgent[b]) - Number(urgent[a]) || a - b);
     for (const i of order) {
-      if (failure || !(await this.#acquire(urgent[i]!))) break;
+      const slot = failure ? undefined : await this.#acquire(urgent[i]!);
+      if (!slot) break;
       const run: Run = { record: batch[i]!, phase: 'running' };
       const control: BatchRun = {
         leftByBatch: () => {
@@ -267,7 +284,7 @@ export class DrainController {
         .finally(() => {
           this.#inFlight.delete(one);
           this.#detached.delete(run);
-          this.#release();
+          this.#release(slot);
         });
       run.settled = settled;
       waits.push(this.#waitOrLeave(run, settled, () => left.add(i)));
@@ -331,6 +348,9 @@ export class DrainController {
     this.#handedBack.resolve();
   }
 }
+
+/** A slot of the executor's concurrency (`shared`), or one kept for urgent runs (see `urgentSlots`). */
+type Slot = 'shared' | 'urgent';
 
 /** Each {@link BatchRun} handed to `runOne`, to its run. */
 const runs = new WeakMap<BatchRun, Run>();

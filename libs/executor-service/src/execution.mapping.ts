@@ -31,10 +31,10 @@ export function startedEvent(req: ActionRequested, tenantId: string, executorId:
 
 /**
  * The execution was claimed by an executor that never finished it: a retryable EXECUTOR_LOST
- * failure. `retryPartition`: a partition of the actions topic the reporting executor consumes,
- * where the retry's request is best appended.
+ * failure. `retryLanePartition`: a partition of the retry lane (`Topics.actionRetries`) the
+ * reporting executor consumes, where the retry's request is best appended.
  */
-export function lostEvent(req: ActionRequested, tenantId: string, clock: Clock, retryPartition?: number): Envelope {
+export function lostEvent(req: ActionRequested, tenantId: string, clock: Clock, retryLanePartition?: number): Envelope {
   return executionEvent(
     req,
     tenantId,
@@ -48,7 +48,7 @@ export function lostEvent(req: ActionRequested, tenantId: string, clock: Clock, 
         durationMs: 0,
         continueEnrollment: false,
         outputFields: {},
-        ...(retryPartition !== undefined ? { retryPartition } : {}),
+        ...(retryLanePartition !== undefined ? { retryLanePartition } : {}),
       },
     },
     clock,

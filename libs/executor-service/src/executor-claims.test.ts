@@ -1,8 +1,8 @@
 /**
  * The executor's claims over the embedded adapters: a redelivered request never runs the action
  * again but produces its result again (the claim is the outbox), a running action's claim is
- * renewed past its lease, and a claim left by an executor that died is reported as a retryable
- * EXECUTOR_LOST.
+ * renewed past its lease, a claim left by an executor that died is reported as a retryable
+ * EXECUTOR_LOST, and a retry runs from the retry lane (its copy in the actions topic skipped).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import type { ActionRequested, WorkflowDefinition } from '@codestep/contracts';
 import { silentLogger } from '@codestep/core';
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
-import { Topics, envelope, fromRecord, toRecord, type Envelope } from '@codestep/events';
+import { RETRY_LANE_HEADER, Topics, envelope, fromRecord, toRecord, type Envelope } from '@codestep/events';
 import type { ExecutionResult, Sandbox } from '@codestep/sandbox';
 import { SqliteStore } from '@codestep/store-sqlite';
 import { parseWorkflowInput, startEnrollment } from '@codestep/workflows';
@@ -98,6 +98,30 @@ describe('executor claims', () => {
     assert.equal(t.sandbox.runs, 1);
     assert.equal(results.length, 1, 'the re-produced result has the same event id and is dropped');
     assert.equal(results[0]!.event.$case, 'actionSucceeded');
+    await t.close();
+  });
+
+  it("given a retry's request as the retry timers append it (to the retry lane, and marked to the actions topic), runs it once, from the lane, its result in the actions topic", async () => {
+    const t = await setup();
+    const first = t.request.event.value as ActionRequested;
+    const retry: Envelope = {
+      ...t.request,
+      eventId: 'evt_retry',
+      aggregateId: 'exe_retry',
+      event: { $case: 'actionRequested', value: { ...first, executionId: 'exe_retry', context: { ...first.context!, attempt: 2 } } },
+    };
+    const record = toRecord(retry);
+    // The actions topic's copy only: executors leave it to the lane's, so nothing runs.
+    await t.log.append([{ ...record, headers: { ...record.headers, [RETRY_LANE_HEADER]: 'retries' } }]);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(t.sandbox.runs, 0, 'the marked copy in the actions topic is not run');
+    await t.log.append([{ ...record, topic: Topics.actionRetries }]);
+    await t.until('the retry ran from the lane', async () => (await t.results()).length === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    const [result] = await t.results();
+    assert.equal(t.sandbox.runs, 1);
+    assert.equal(result!.event.$case, 'actionSucceeded');
+    assert.equal((result!.event.value as { executionId: string }).executionId, 'exe_retry');
     await t.close();
   });
 

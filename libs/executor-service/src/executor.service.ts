@@ -5,9 +5,13 @@
  * while its action runs; one left by an executor that died mid-run lapses within `claimLeaseMs`
  * and turns into a retryable `EXECUTOR_LOST` failure, and the enrollment service decides whether
  * to retry (see `claim.store.ts`): every executor's lease reaper reports it within about a second
- * of the lapse, naming a partition it consumes for the retry's request, so the retry need not
- * wait for the dead executor's partitions to be handed over (see `lease.reaper.ts`); a redelivery
- * of its request reports it too. A request found under a lease still running is appended again
+ * of the lapse, naming a partition of the retry lane it consumes for the retry's request, so the
+ * retry need not wait for the dead executor's partitions to be handed over (see `lease.reaper.ts`);
+ * a redelivery of its request reports it too. Retries' requests come from the retry lane
+ * (`Topics.actionRetries`), consumed with a group of its own beside the actions topic: a retry
+ * never waits behind the backlog of first attempts, takes the next free slot before them, and
+ * when every slot is busy one of `retrySlots` kept for retries (the actions topic's copy of a
+ * retry is skipped). A request found under a lease still running is appended again
  * for later rather than holding up its batch (see `action-request.runner.ts`). Partitions are
  * consumed side by side, and a batch waits for a run only up to `detachAfterMs`: a run that
  * outlasts it finishes on its own and appends its outcome itself (see `drain.controller.ts`), so
@@ -21,19 +25,19 @@
  * `drain.controller.ts`).
  */
 import type { Clock, Logger, StepSchedulingBounds } from '@codestep/core';
-import type { ConsumedRecord, EventLog, Subscription } from '@codestep/event-log';
+import type { ConsumedRecord, EventLog, LogRecord, Subscription } from '@codestep/event-log';
 import { Topics, fromRecord } from '@codestep/events';
 import type { Sandbox, SandboxHandle, SandboxHostApi } from '@codestep/sandbox';
 import { MetricAttributes, observeSandboxPool } from '@codestep/telemetry';
 import type { DocumentStore } from '@codestep/store';
 import type { OperatorLimits } from '@codestep/workflows';
-import { createActionRequestRunner } from './action-request.runner.ts';
+import { createActionRequestRunner, isLanedCopy } from './action-request.runner.ts';
 import { createClaimStore } from './claim.store.ts';
 import { DEFAULT_DRAIN_TIMEOUT_MS, DrainController, Draining } from './drain.controller.ts';
 import { createExecutionPreparer } from './execution.preparer.ts';
 import { createRunStateStore, removeEndedRunStores, type RunStateSettings } from './run-state.store.ts';
 import type { ExecutorPorts } from './executor.ports.ts';
-import { DEFAULT_LEASE_REAPER_INTERVAL_MS, startLeaseReaper, type LeaseReaper } from './lease.reaper.ts';
+import { DEFAULT_LEASE_REAPER_INTERVAL_MS, partitionFor, startLeaseReaper, type LeaseReaper } from './lease.reaper.ts';
 import { createSandboxRunner } from './sandbox.runner.ts';
 import { createWorkflowVersionCache } from './workflow-version.cache.ts';
 
@@ -46,6 +50,9 @@ export const DEFAULT_CLAIM_LEASE_MS = 5_000;
 
 /** How long a batch waits for a run before leaving it to finish on its own, ms. */
 export const DEFAULT_DETACH_AFTER_MS = 1_000;
+
+/** Slots beyond the concurrency that only retries take. */
+export const DEFAULT_RETRY_SLOTS = 1;
 
 /** How long past the operator's longest wall time a run may keep renewing its claim, ms. */
 const HOLD_MARGIN_MS = 60_000;
@@ -66,6 +73,11 @@ export interface ExecutorServiceDeps {
   limits: ExecutorLimits;
   /** Executions in flight at once (over every partition consumed at once, and runs their batch left). @default 4 */
   concurrency?: number;
+  /**
+   * Slots beyond `concurrency` that only retries take, when every other slot is busy: a lost
+   * execution's retry never waits for the survivor's long actions to end. @default 1
+   */
+  retrySlots?: number;
   /**
    * How long a batch of requests waits for one run before committing without it and leaving it to
    * finish on its own, ms: a long action never holds up what was appended behind it in its
@@ -117,6 +129,45 @@ function isRetry(record: ConsumedRecord): boolean {
   return env?.event.$case === 'actionRequested' && (env.event.value.context?.attempt ?? 1) > 1;
 }
 
+/** How the executors' group consumes the retry lane (see the module comment). */
+const RETRY_LANE_GROUP = 'codestep-executor-retries';
+
+/**
+ * The two consumers of action requests, both running their batches with `run`: the retry lane's
+ * (few records, so a retry is fetched as soon as it is appended, whatever the backlog) and the
+ * actions topic's (its copies of retries left to the lane).
+ */
+async function consumeRequests(
+  eventLog: EventLog,
+  logger: Logger,
+  concurrency: number,
+  run: (batch: ConsumedRecord[]) => Promise<LogRecord[]>,
+): Promise<{ lane: Subscription; subscription: Subscription }> {
+  const onError = (error: unknown) => (error instanceof Draining ? logger.info({}, error.message) : logger.warn({ error }, 'executor batch will be retried'));
+  const lane = await eventLog.consume({
+    group: RETRY_LANE_GROUP,
+    topics: [Topics.actionRetries],
+    batchSize: concurrency,
+    partitionsConcurrently: concurrency,
+    fetchBytesPerPartition: FETCH_BYTES_PER_PARTITION,
+    handle: run,
+    onError,
+  });
+  const subscription = await eventLog.consume({
+    group: 'codestep-executor',
+    topics: [Topics.actions],
+    batchSize: concurrency * 4,
+    // Partitions side by side: one partition's backlog never holds up another's.
+    partitionsConcurrently: concurrency,
+    // Small fetches: a batch's size in bytes, not a whole backlog fetched at once.
+    fetchBytesPerPartition: FETCH_BYTES_PER_PARTITION,
+    // A retry's copy here is for other consumers: the lane's runs it.
+    handle: (batch) => run(batch.filter((r) => !isLanedCopy(r))),
+    onError,
+  });
+  return { lane, subscription };
+}
+
 /** A run's store goes when its enrollment ends (any executor of the group removes it). */
 function consumeEndedRuns(eventLog: EventLog, store: DocumentStore, logger: Logger): Promise<Subscription> {
   return eventLog.consume({
@@ -128,6 +179,17 @@ function consumeEndedRuns(eventLog: EventLog, store: DocumentStore, logger: Logg
       return [];
     },
     onError: (error) => logger.warn({ error }, 'removing ended run stores failed; will retry the batch'),
+  });
+}
+
+/** How the executor prepares a request: its workflow version (cached), secrets and tokens from its peers. */
+function preparerOf({ ports, limits, steps }: ExecutorServiceDeps) {
+  return createExecutionPreparer({
+    getWorkflow: createWorkflowVersionCache((...a) => ports.getWorkflow(...a)),
+    resolveSecrets: (r) => ports.resolveSecrets(r),
+    getOAuthToken: (r) => ports.getOAuthToken(r),
+    limits,
+    steps,
   });
 }
 
@@ -147,18 +209,28 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
     detachAfterMs: deps.detachAfterMs ?? DEFAULT_DETACH_AFTER_MS,
     appendAgain: (records) => eventLog.append(records),
     urgent: isRetry,
+    urgentSlots: deps.retrySlots ?? DEFAULT_RETRY_SLOTS,
   });
-  const prepare = createExecutionPreparer({
-    getWorkflow: createWorkflowVersionCache((...a) => ports.getWorkflow(...a)),
-    resolveSecrets: (r) => ports.resolveSecrets(r),
-    getOAuthToken: (r) => ports.getOAuthToken(r),
-    limits: deps.limits,
-    steps: deps.steps,
-  });
+  const prepare = preparerOf(deps);
   const runState = createRunStateStore(store, clock, deps.runState);
   const runner = createSandboxRunner(ports, runState);
   const holdMs = deps.limits.maxTimeoutMs + HOLD_MARGIN_MS;
-  const runOne = createActionRequestRunner({ eventLog, claims, drain, prepare, runner, sandbox: () => sandbox!, clock, logger, executorId: deps.executorId, leaseMs, holdMs });
+  let lane: Subscription | undefined;
+  const lanePartitions = () => lane?.partitionsOf?.(Topics.actionRetries) ?? [];
+  const runOne = createActionRequestRunner({
+    eventLog,
+    claims,
+    drain,
+    prepare,
+    runner,
+    sandbox: () => sandbox!,
+    clock,
+    logger,
+    executorId: deps.executorId,
+    leaseMs,
+    holdMs,
+    lanePartitionFor: (executionId) => partitionFor(executionId, lanePartitions()),
+  });
   let subscription: Subscription | undefined;
   let runStoreCleanup: Subscription | undefined;
   let reaper: LeaseReaper | undefined;
@@ -174,21 +246,9 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
       );
       await claims.ensureCollection();
       await runState.ensureCollections();
-      await eventLog.ensureTopics([Topics.actions, Topics.consoleLines, Topics.enrollments]);
+      await eventLog.ensureTopics([Topics.actions, Topics.actionRetries, Topics.consoleLines, Topics.enrollments]);
       runStoreCleanup = await consumeEndedRuns(eventLog, store, logger);
-      subscription = await eventLog.consume({
-        group: 'codestep-executor',
-        topics: [Topics.actions],
-        batchSize: concurrency * 4,
-        // Partitions side by side: a lost execution's retry, appended to one this executor
-        // consumes, never waits behind another partition's batch.
-        partitionsConcurrently: concurrency,
-        // Small fetches: the next one (with a retry appended meanwhile) comes after a batch or
-        // two, not after a whole backlog fetched at once.
-        fetchBytesPerPartition: FETCH_BYTES_PER_PARTITION,
-        handle: (batch) => drain.runBatch(batch, runOne),
-        onError: (error) => (error instanceof Draining ? logger.info({}, error.message) : logger.warn({ error }, 'executor batch will be retried')),
-      });
+      ({ lane, subscription } = await consumeRequests(eventLog, logger, concurrency, (batch) => drain.runBatch(batch, runOne)));
       reaper = startLeaseReaper({
         claims,
         eventLog,
@@ -196,7 +256,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
         clock,
         leaseMs,
         intervalMs: deps.leaseReaperIntervalMs ?? DEFAULT_LEASE_REAPER_INTERVAL_MS,
-        partitions: () => subscription?.partitionsOf?.(Topics.actions) ?? [],
+        partitions: lanePartitions,
       });
     },
     stop() {
@@ -204,7 +264,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
         stopObservingPool?.();
         await reaper?.stop();
         await runStoreCleanup?.stop();
-        await drain.drain(async () => subscription?.stop());
+        await drain.drain(async () => void (await Promise.all([subscription?.stop(), lane?.stop()])));
         if (ownsSandbox) await sandbox?.close();
         // Runs handed back settle once the sandbox is closed under them; bounded all the same.
         await drain.settle();

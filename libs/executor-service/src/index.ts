@@ -9,3 +9,4 @@ export {
   type ExecutorLimits,
 } from './executor.service.ts';
 export { DEFAULT_RUN_STATE_SETTINGS, type RunStateSettings } from './run-state.store.ts';
+export { CLAIMS } from './claim.store.ts';

@@ -34,7 +34,7 @@ const reports = (appended: LogRecord[][]) =>
   appended.flat().map((r) => {
     const env = fromRecord(r.value);
     if (env?.event.$case !== 'actionFailed') throw new Error(`not a failure: ${env?.event.$case}`);
-    return { executionId: env.event.value.executionId, code: env.event.value.error?.code, retryPartition: env.event.value.retryPartition };
+    return { executionId: env.event.value.executionId, code: env.event.value.error?.code, retryLanePartition: env.event.value.retryLanePartition };
   });
 
 /** An executor's claim store and reaper over `store`, consuming `partitions`, appending to `appended`, on the clock `time`. */
@@ -74,7 +74,7 @@ describe('lease reaper', () => {
     assert.equal(await live.lookFor(LEASE - INTERVAL), 0, 'the lease still runs');
     assert.equal(await live.lookFor(2 * INTERVAL), 1);
     assert.equal(await live.lookFor(LEASE), 0, 'reported once');
-    assert.deepEqual(reports(appended), [{ executionId: req.executionId, code: 'EXECUTOR_LOST', retryPartition: 2 }]);
+    assert.deepEqual(reports(appended), [{ executionId: req.executionId, code: 'EXECUTOR_LOST', retryLanePartition: 2 }]);
     assert.equal(appended[0]![0]!.targetPartition, 0, "in the request's partition, with the execution's other events");
     const claim = (await live.claims.get(req.executionId))!.doc;
     assert.equal(claim.done, true);
@@ -225,7 +225,7 @@ describe('lease reaper', () => {
       time.now += INTERVAL;
       await reaper.reapOnce();
     }
-    assert.deepEqual(reports(appended), [{ executionId: req.executionId, code: 'EXECUTOR_LOST', retryPartition: 1 }]);
+    assert.deepEqual(reports(appended), [{ executionId: req.executionId, code: 'EXECUTOR_LOST', retryLanePartition: 1 }]);
     await reaper.stop();
     await store.close();
   });

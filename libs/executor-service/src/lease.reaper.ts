@@ -3,8 +3,9 @@
  * ran out (their executor died or stalled mid-run) and appends the lost events, so an execution in
  * flight on a dead executor is retried about a lease after its last renewal, without waiting for
  * the event log's consumer group to hand the dead executor's partitions over. Each lost report
- * names a partition of the actions topic this executor consumes (`retryPartition`), so the retry's
- * request is appended where a live executor reads it. Every executor runs one; two that find the
+ * names a partition of the retry lane (`Topics.actionRetries`) this executor consumes
+ * (`retryLanePartition`), so the retry's request is appended where a live executor reads it,
+ * away from the backlog of first attempts. Every executor runs one; two that find the
  * same claim race by compare-and-set and only the winner appends. The request, when consumed
  * again, finds its claim done and produces the same records (same event ids: consumers drop the
  * duplicate).
@@ -40,7 +41,7 @@ export interface LeaseReaperDeps {
   leaseMs: number;
   /** How often to look, ms. */
   intervalMs: number;
-  /** The partitions of the actions topic this executor consumes now (empty: none, or not known). */
+  /** The partitions of the retry lane this executor consumes now (empty: none, or not known). */
   partitions(): number[];
 }
 
@@ -123,11 +124,11 @@ export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
       const env = fromRecord(request);
       if (!env || env.event.$case !== 'actionRequested' || !env.event.value.context) continue;
       const req = env.event.value;
-      const retryPartition = partitionFor(req.executionId, deps.partitions());
+      const lanePartition = partitionFor(req.executionId, deps.partitions());
       // In the request's partition, with the execution's other events (history applies them in that order).
-      const records = [{ ...toRecord(lostEvent(req, env.tenantId, clock, retryPartition)), ...(partition !== undefined ? { targetPartition: partition } : {}) }];
+      const records = [{ ...toRecord(lostEvent(req, env.tenantId, clock, lanePartition)), ...(partition !== undefined ? { targetPartition: partition } : {}) }];
       if (!(await claims.reportLost(claim, records))) continue;
-      logger.info({ executionId: req.executionId, retryPartition }, 'reported lost; its retry is to be requested on a partition this executor consumes');
+      logger.info({ executionId: req.executionId, lanePartition }, 'reported lost; its retry is to be requested on a partition of the retry lane this executor consumes');
       lost.push(...records);
       reported.push({ executionId: claim.id, token: claim.doc.token ?? '' });
     }

@@ -6,6 +6,7 @@ import type { SASLOptions } from 'kafkajs';
 import type { MongoClientOptions } from 'mongodb';
 import { namespacedEventLog, tracedEventLog, type EventLog } from '@codestep/event-log';
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
+import { CLAIMS } from '@codestep/executor-service';
 import type { DocumentStore } from '@codestep/store';
 import { SqliteStore } from '@codestep/store-sqlite';
 import type { PlatformConfig } from './platform.config.ts';
@@ -48,11 +49,19 @@ export async function openEventLog(config: PlatformConfig, clientId: string): Pr
   return tracedEventLog(new SqliteEventLog({ path: join(config.dataDir, 'events.db') }), 'sqlite');
 }
 
-/** One store per service: each owns its data (a database in MongoDB, a file in embedded mode). */
+/**
+ * One store per service: each owns its data (a database in MongoDB, a file in embedded mode). The
+ * executor's claims are leases: a transition of one left by a dead executor is stale after a lease.
+ */
 export async function openStore(config: PlatformConfig, service: string): Promise<DocumentStore> {
   if (config.mongodbUri) {
     const { MongoStore } = await import('@codestep/store-mongodb');
-    return new MongoStore({ uri: config.mongodbUri, database: `${config.mongodbDatabase}_${service.replaceAll('-', '_')}`, clientOptions: mongoTlsOf(config) });
+    return new MongoStore({
+      uri: config.mongodbUri,
+      database: `${config.mongodbDatabase}_${service.replaceAll('-', '_')}`,
+      clientOptions: mongoTlsOf(config),
+      ...(service === 'executor' ? { staleTransitionMs: { [CLAIMS]: config.claimLeaseMs } } : {}),
+    });
   }
   return new SqliteStore({ path: join(config.dataDir, `${service}.db`) });
 }

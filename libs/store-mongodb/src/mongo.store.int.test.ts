@@ -153,6 +153,25 @@ if (!uri) {
       assert.equal(await admin.db(database).collection(`${c}__transitions`).countDocuments({}), 0, 'each transition record is dropped once its write is answered');
     });
 
+    void it('given a transition recorded by a caller that died before writing, takes it over once it is stale: after the bound of its collection, else after 30 s', async () => {
+      const leases = `c${randomUUID().slice(0, 8)}`;
+      const other = `c${randomUUID().slice(0, 8)}`;
+      const store = new MongoStore({ uri, database, staleTransitionMs: { [leases]: 1_000 } });
+      stores.push(store);
+      for (const c of [leases, other]) {
+        await store.ensureCollection(c, []);
+        assert.equal(await store.compareAndSet(c, 'lease', 0, { owner: 'dead' }), true);
+        // The dead caller recorded its move to version 2, 1.5 s ago, and never wrote it.
+        await admin
+          .db(database)
+          .collection<{ _id: string; v: number; d: number }>(`${c}__transitions`)
+          .insertOne({ _id: 'lease\u00002', v: 1, d: Date.now() - 1_500 });
+      }
+      assert.equal(await store.compareAndSet(leases, 'lease', 1, { owner: 'reaper' }), true, "stale after the collection's bound");
+      assert.deepEqual((await store.get(leases, 'lease'))?.doc, { owner: 'reaper' });
+      assert.equal(await store.compareAndSet(other, 'lease', 1, { owner: 'reaper' }), false, 'another collection waits the default 30 s');
+    });
+
     void it('matches string equality the MongoDB way, through arrays on the path too (what infra/local FerretDB patch must keep)', async () => {
       const coll = admin.db(database).collection<{ _id: string }>(`c${randomUUID().slice(0, 8)}`);
       const odd = 'x<>&é"\\\u2028';

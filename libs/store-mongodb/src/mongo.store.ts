@@ -59,6 +59,15 @@ export interface MongoStoreOptions {
    * a few large ones at once, deadlock it. Raise it on MongoDB to save round trips. @default 16
    */
   updatesPerCommand?: number;
+  /**
+   * How long a recorded transition (see `replaceAt`) whose document never moved on stays another
+   * caller's, by collection, ms; after it, it is taken as left by a dead caller. Collections not
+   * named: 30 s. A collection whose documents are leases (the executor's claims) gives the lease:
+   * a transition older than it belongs to an owner that lost the lease anyway, and a lease left by
+   * an executor killed between recording a renewal and writing it is then reported lost within a
+   * lease, not 30 s later.
+   */
+  staleTransitionMs?: Record<string, number>;
 }
 
 /** A document as stored: the port's id, version and document under short fixed names. */
@@ -72,7 +81,7 @@ export interface StoredShape {
 export const STORE_UNAVAILABLE = 'STORE_UNAVAILABLE';
 
 const DUPLICATE_KEY = 11000;
-/** A recorded transition whose document never moved on for this long was left by a dead caller, ms. */
+/** A recorded transition whose document never moved on for this long was left by a dead caller, ms (unless `staleTransitionMs` says otherwise). */
 const STALE_TRANSITION_MS = 30_000;
 const NAMESPACE_NOT_FOUND = 26;
 const NAMESPACE_EXISTS = 48;
@@ -157,6 +166,7 @@ export class MongoStore implements DocumentStore {
   private readonly database: string;
   private readonly locks = new KeyedLock();
   private readonly updatesPerCommand: number;
+  private readonly staleTransitionMs: Record<string, number>;
   /** Since when operations have failed on the connection with none succeeding. */
   private failingSince: number | undefined;
   private closing = false;
@@ -174,6 +184,7 @@ export class MongoStore implements DocumentStore {
     this.database = options.database ?? databaseFromUri(options.uri) ?? 'codestep';
     this.db = this.client.db(this.database);
     this.updatesPerCommand = Math.max(1, options.updatesPerCommand ?? 16);
+    this.staleTransitionMs = options.staleTransitionMs ?? {};
   }
 
   /** Runs a driver operation: its errors as STORE_UNAVAILABLE, the client replaced if the connection keeps failing (see the header). */
@@ -394,7 +405,8 @@ export class MongoStore implements DocumentStore {
       }
       const stale = await this.guard('read', () => t.findOne({ _id: key }));
       const doc = await this.guard('read', () => this.coll(collection).findOne({ _id: id }, { projection: { v: 1 } }));
-      if (!stale || !doc || doc.v !== version - 1 || Date.now() - Number(stale.d) < STALE_TRANSITION_MS) return false;
+      const staleAfter = this.staleTransitionMs[collection] ?? STALE_TRANSITION_MS;
+      if (!stale || !doc || doc.v !== version - 1 || Date.now() - Number(stale.d) < staleAfter) return false;
       await this.guard('delete', () => t.deleteOne({ _id: key, d: stale.d }));
     }
     return false;

@@ -129,16 +129,28 @@ describe('enrollment decider', () => {
     const [, r1] = given();
     const report = failed(r1!, lost);
     if (report.event.$case !== 'actionFailed') return;
-    report.event.value.retryPartition = 2;
+    report.event.value.retryLanePartition = 2;
     const [scheduled] = onActionResult(wf, 't1', report, DEFAULT_RETRY_POLICY, 3000);
     if (scheduled?.event.$case !== 'actionRetryScheduled') return assert.fail(`expected a retry, got ${scheduled?.event.$case}`);
     assert.equal(scheduled.event.value.dueAt, 3000, 'no back-off for the first loss');
-    assert.equal(scheduled.event.value.requestPartition, 2);
+    assert.equal(scheduled.event.value.lanePartition, 2, 'in the retry lane, where the reporting executor consumes');
+    assert.equal(scheduled.event.value.requestPartition, undefined);
     const [r2] = onRetryDue(wf, 't1', scheduled, 3000);
     const [again] = onActionResult(wf, 't1', failed(r2!, lost), DEFAULT_RETRY_POLICY, 4000);
     if (again?.event.$case !== 'actionRetryScheduled') return assert.fail(`expected a retry, got ${again?.event.$case}`);
     assert.equal(again.event.value.dueAt, 4000 + retryDelay(DEFAULT_RETRY_POLICY, 2, 0), 'an action lost again backs off (it may be what kills executors)');
-    assert.equal(again.event.value.requestPartition, undefined, 'no partition asked for: its key decides');
+    assert.equal(again.event.value.lanePartition, undefined, 'no partition asked for: its key decides');
+  });
+
+  it('given an execution reported lost before the retry lane (a partition of the actions topic named), asks for its retry there as it did then', () => {
+    const [, r1] = given();
+    const report = failed(r1!, { code: 'EXECUTOR_LOST', message: 'lost', retryable: true, retryAfterMs: 0 });
+    if (report.event.$case !== 'actionFailed') return;
+    report.event.value.retryPartition = 1;
+    const [scheduled] = onActionResult(wf, 't1', report, DEFAULT_RETRY_POLICY, 3000);
+    if (scheduled?.event.$case !== 'actionRetryScheduled') return assert.fail(`expected a retry, got ${scheduled?.event.$case}`);
+    assert.equal(scheduled.event.value.requestPartition, 1);
+    assert.equal(scheduled.event.value.lanePartition, undefined);
   });
 
   it('grows the delay from 1 minute up to 8 hours', () => {

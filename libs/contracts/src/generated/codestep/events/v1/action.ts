@@ -233,9 +233,9 @@ export interface ActionFailed {
   continueEnrollment: boolean;
   outputFields: { [key: string]: FieldValue };
   /**
-   * EXECUTOR_LOST reported by a live executor: a partition of the actions topic it consumes, where
-   * the retry's request is best appended (it runs there without waiting for the dead executor's
-   * partitions to be handed over). Unset: the request goes to its key's partition.
+   * Superseded by retry_lane_partition (no longer set; kept for events written before the retry
+   * lane): a partition of the actions topic the reporting executor consumed, where the retry's
+   * request was appended. Unset: the request goes to its key's partition.
    */
   retryPartition?:
     | number
@@ -244,7 +244,16 @@ export interface ActionFailed {
    * A dry run: the writes held back. Unset when not a dry run, or when the executor ended the
    * action itself (timeout, memory, crash: the ledger went with the worker).
    */
-  dryRun?: DryRunLedger | undefined;
+  dryRun?:
+    | DryRunLedger
+    | undefined;
+  /**
+   * EXECUTOR_LOST reported by a live executor: a partition of the retries topic
+   * (codestep.actions.retries.v1) it consumes, where the retry's request is best appended (it
+   * runs there without waiting for the dead executor's partitions to be handed over). Unset: the
+   * retry lane's request goes to its key's partition.
+   */
+  retryLanePartition?: number | undefined;
 }
 
 export interface ActionFailed_OutputFieldsEntry {
@@ -264,10 +273,19 @@ export interface ActionRetryScheduled {
   error: ErrorInfo | undefined;
   nextExecutionId: string;
   /**
-   * The partition of the actions topic the retry's request is appended to (from the failure's
+   * Superseded by lane_partition (no longer set; kept for events written before the retry lane):
+   * the partition of the actions topic the retry's request was appended to (from the failure's
    * retry_partition); unset: its key's partition.
    */
-  requestPartition?: number | undefined;
+  requestPartition?:
+    | number
+    | undefined;
+  /**
+   * The partition of the retries topic (codestep.actions.retries.v1) the retry's request is
+   * appended to (from the failure's retry_lane_partition); unset: its key's partition. The
+   * request is in the actions topic too, in its key's partition, for every other consumer.
+   */
+  lanePartition?: number | undefined;
 }
 
 /**
@@ -2428,6 +2446,7 @@ function createBaseActionFailed(): ActionFailed {
     outputFields: {},
     retryPartition: undefined,
     dryRun: undefined,
+    retryLanePartition: undefined,
   };
 }
 
@@ -2456,6 +2475,9 @@ export const ActionFailed: MessageFns<ActionFailed> = {
     }
     if (message.dryRun !== undefined) {
       DryRunLedger.encode(message.dryRun, writer.uint32(66).fork()).join();
+    }
+    if (message.retryLanePartition !== undefined) {
+      writer.uint32(72).uint32(message.retryLanePartition);
     }
     return writer;
   },
@@ -2540,6 +2562,14 @@ export const ActionFailed: MessageFns<ActionFailed> = {
             message.dryRun = DryRunLedger.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.retryLanePartition = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2608,6 +2638,11 @@ export const ActionFailed: MessageFns<ActionFailed> = {
         : isSet(object.dry_run)
         ? DryRunLedger.fromJSON(object.dry_run)
         : undefined,
+      retryLanePartition: isSet(object.retryLanePartition)
+        ? globalThis.Number(object.retryLanePartition)
+        : isSet(object.retry_lane_partition)
+        ? globalThis.Number(object.retry_lane_partition)
+        : undefined,
     };
   },
 
@@ -2643,6 +2678,9 @@ export const ActionFailed: MessageFns<ActionFailed> = {
     if (message.dryRun !== undefined) {
       obj.dryRun = DryRunLedger.toJSON(message.dryRun);
     }
+    if (message.retryLanePartition !== undefined) {
+      obj.retryLanePartition = Math.round(message.retryLanePartition);
+    }
     return obj;
   },
 
@@ -2673,6 +2711,7 @@ export const ActionFailed: MessageFns<ActionFailed> = {
     message.dryRun = (object.dryRun !== undefined && object.dryRun !== null)
       ? DryRunLedger.fromPartial(object.dryRun)
       : undefined;
+    message.retryLanePartition = object.retryLanePartition ?? undefined;
     return message;
   },
 };
@@ -2772,6 +2811,7 @@ function createBaseActionRetryScheduled(): ActionRetryScheduled {
     error: undefined,
     nextExecutionId: "",
     requestPartition: undefined,
+    lanePartition: undefined,
   };
 }
 
@@ -2794,6 +2834,9 @@ export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
     }
     if (message.requestPartition !== undefined) {
       writer.uint32(48).uint32(message.requestPartition);
+    }
+    if (message.lanePartition !== undefined) {
+      writer.uint32(56).uint32(message.lanePartition);
     }
     return writer;
   },
@@ -2859,6 +2902,14 @@ export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
             message.requestPartition = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.lanePartition = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2895,6 +2946,11 @@ export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
         : isSet(object.request_partition)
         ? globalThis.Number(object.request_partition)
         : undefined,
+      lanePartition: isSet(object.lanePartition)
+        ? globalThis.Number(object.lanePartition)
+        : isSet(object.lane_partition)
+        ? globalThis.Number(object.lane_partition)
+        : undefined,
     };
   },
 
@@ -2918,6 +2974,9 @@ export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
     if (message.requestPartition !== undefined) {
       obj.requestPartition = Math.round(message.requestPartition);
     }
+    if (message.lanePartition !== undefined) {
+      obj.lanePartition = Math.round(message.lanePartition);
+    }
     return obj;
   },
 
@@ -2936,6 +2995,7 @@ export const ActionRetryScheduled: MessageFns<ActionRetryScheduled> = {
       : undefined;
     message.nextExecutionId = object.nextExecutionId ?? "";
     message.requestPartition = object.requestPartition ?? undefined;
+    message.lanePartition = object.lanePartition ?? undefined;
     return message;
   },
 };

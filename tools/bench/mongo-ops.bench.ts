@@ -1,0 +1,141 @@
+/**
+ * MongoDB operations per enrollment in distributed mode (Kafka + FerretDB, every app its own
+ * process, two executors): every app counts the commands its driver sends (`mongo-ops.preload.ts`,
+ * the driver's command monitoring), the counts are taken once the platform is idle after start-up
+ * and again once N enrollments of a one-action workflow completed (watched straight in MongoDB,
+ * so the watching is not counted), and the difference is printed per enrollment, by app and by
+ * command and collection, with completed/s. Needs KAFKA_BROKERS and MONGODB_URI
+ * (eval "$(bash infra/local/up.sh)").
+ *   node tools/bench/mongo-ops.bench.ts [N=200] [concurrency=16]
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MongoClient } from 'mongodb';
+import { api, dropNamespaceDatabases, startDistributedPlatform } from '../../apps/cli/src/e2e/platform-process.ts';
+
+const N = Number(process.argv[2] ?? 200);
+const CONCURRENCY = Number(process.argv[3] ?? 16);
+const brokers = process.env.KAFKA_BROKERS;
+const mongoUri = process.env.MONGODB_URI;
+if (!brokers || !mongoUri) throw new Error('KAFKA_BROKERS and MONGODB_URI are not set: eval "$(bash infra/local/up.sh)" first');
+
+const opsDir = mkdtempSync(join(tmpdir(), 'codestep-mongo-ops-'));
+const preload = fileURLToPath(new URL('./mongo-ops.preload.ts', import.meta.url));
+
+/** Each app's counts (by `command database.collection`), keyed by app (its main file's directory). */
+function snapshot(): Map<string, Record<string, number>> {
+  const out = new Map<string, Record<string, number>>();
+  for (const f of readdirSync(opsDir).filter((name) => name.endsWith('.json'))) {
+    const { argv, counts } = JSON.parse(readFileSync(join(opsDir, f), 'utf8')) as { argv: string[]; counts: Record<string, number> };
+    const app = `${/apps\/([^/]+)\//.exec(argv[0] ?? '')?.[1] ?? 'unknown'}#${f.replace('.json', '')}`;
+    out.set(app, counts);
+  }
+  return out;
+}
+
+const total = (s: Map<string, Record<string, number>>) => [...s.values()].reduce((n, c) => n + Object.values(c).reduce((a, b) => a + b, 0), 0);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const namespace = `codestep_mops_${randomBytes(4).toString('hex')}`;
+const platform = await startDistributedPlatform({
+  brokers,
+  mongoUri,
+  namespace,
+  executors: 2,
+  env: { NODE_OPTIONS: `--import ${preload}`, CODESTEP_BENCH_MONGO_OPS_DIR: opsDir, CODESTEP_EXECUTOR_CONCURRENCY: '8' },
+});
+const client = new MongoClient(mongoUri);
+try {
+  const call = api(platform.url, platform.apiKey);
+  const wf = await call('POST', '/v1/workflows', {
+    name: 'bench',
+    actions: [
+      {
+        id: 'one',
+        code: 'exports.main = async (event) => ({ outputFields: { n: event.inputFields.n * 2 } })',
+        inputFields: [{ name: 'n', property: 'n' }],
+        outputFields: [{ name: 'n', type: 'number' }],
+      },
+    ],
+  });
+  // Idle: the counts stop moving (projections caught up with the workflow, timers looked at).
+  let before = snapshot();
+  for (let quiet = 0; quiet < 3;) {
+    await sleep(1000);
+    const now = snapshot();
+    const idleOps = total(now) - total(before);
+    quiet = idleOps < 20 ? quiet + 1 : 0;
+    before = now;
+  }
+  const idleWindowStart = Date.now();
+  await sleep(3000);
+  const idlePerSecond = (total(snapshot()) - total(before)) / ((Date.now() - idleWindowStart) / 1000);
+  before = snapshot();
+  const t0 = Date.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < N) {
+        const i = next++;
+        const r = await call('POST', `/v1/workflows/${wf.body.id}/enrollments`, { object: { objectId: String(i), properties: { n: i } } });
+        if (r.status !== 202) throw new Error(`enrollment ${i}: ${r.status} ${JSON.stringify(r.body)}`);
+      }
+    }),
+  );
+  const enrollments = client.db(`${namespace}_log`).collection('enrollments');
+  for (const deadline = Date.now() + 1_800_000; ;) {
+    await sleep(500);
+    if ((await enrollments.countDocuments({ 'd.status': 'completed' })) >= N) break;
+    if (Date.now() > deadline) throw new Error('timed out waiting for the enrollments to complete');
+  }
+  const finishedAt = Math.max(...(await enrollments.find({}).toArray()).map((d) => Number(d.d.finishedAt)));
+  const seconds = (finishedAt - t0) / 1000;
+  const countedSeconds = (Date.now() + 2000 - t0) / 1000;
+  // Whatever the last completion still caused (projections of the other topics) lands too.
+  await sleep(2000);
+  const after = snapshot();
+  const byApp: Record<string, number> = {};
+  const byCommand: Record<string, number> = {};
+  for (const [app, counts] of after) {
+    const was = before.get(app) ?? {};
+    for (const [key, n] of Object.entries(counts)) {
+      const d = n - (was[key] ?? 0);
+      if (d <= 0) continue;
+      const appName = app.split('#')[0]!;
+      byApp[appName] = (byApp[appName] ?? 0) + d;
+      const cmd = `${appName}: ${key.replace(`${namespace}_`, '')}`;
+      byCommand[cmd] = (byCommand[cmd] ?? 0) + d;
+    }
+  }
+  const all = Object.values(byApp).reduce((a, b) => a + b, 0);
+  const per = (n: number) => +(n / N).toFixed(2);
+  console.log(
+    JSON.stringify(
+      {
+        enrollments: N,
+        concurrency: CONCURRENCY,
+        completedPerSecond: +(N / seconds).toFixed(1),
+        mongoOpsPerEnrollment: per(all),
+        // What the platform does whatever the load (claims' lease reaper, timers and schedules
+        // looked at), measured idle before, and what is left per enrollment without it.
+        idleOpsPerSecond: +idlePerSecond.toFixed(1),
+        mongoOpsPerEnrollmentLessIdle: per(all - idlePerSecond * countedSeconds),
+        byApp: Object.fromEntries(Object.entries(byApp).map(([k, v]) => [k, per(v)])),
+        byCommand: Object.fromEntries(
+          Object.entries(byCommand)
+            .sort((a, b) => b[1] - a[1])
+            .map(([k, v]) => [k, per(v)]),
+        ),
+      },
+      null,
+      2,
+    ),
+  );
+} finally {
+  await client.close();
+  await platform.stop();
+  await dropNamespaceDatabases(mongoUri, namespace);
+}
