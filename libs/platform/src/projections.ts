@@ -8,6 +8,7 @@ import {
   enrollmentStatesProjection,
   retryTimersProjection,
   schedulesProjection,
+  tenantLimitsProjection,
   workflowRunsProjection,
   workflowWaitsProjection,
   workflowsProjection,
@@ -28,4 +29,5 @@ export const PROJECTIONS: readonly Projection[] = [
   workflowRunsProjection,
   enrollmentStatesProjection,
   workflowWaitsProjection,
+  tenantLimitsProjection,
 ];
