@@ -12,6 +12,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { finishAfterCrash, prepareCrash } from './jsworkflows-crash.scenario.ts';
@@ -49,7 +52,12 @@ describe('JsWorkflows through crashes (distributed)', { skip: !brokers || !mongo
     await platform.startApp('enrollment', 'enrollment');
     await platform.startApp('executor-0', 'executor', { CODESTEP_EXECUTOR_ID: 'executor-0' });
     const restartedAt = Date.now();
-    const { lost } = await finishAfterCrash(call, platform.url, scenario);
+    const { lost } = await finishAfterCrash(call, platform.url, scenario).catch((error: unknown) => {
+      const dir = mkdtempSync(join(tmpdir(), 'codestep-jsw-crash-out-'));
+      for (const [key, app] of platform.apps) writeFileSync(join(dir, `${key}.log`), app.out());
+      console.error(`# the apps' output is in ${dir}`);
+      throw error;
+    });
     console.log(
       `# jsworkflows crash (distributed): ${N} runs waiting and ${scenario.atKill.branchesDone}/${N} branches done at the kill after ${((killedAt - t0) / 1000).toFixed(1)} s ` +
         `(${scenario.atKill.timersWaiting} of ${N / 2} timers of ${scenario.delaySeconds} s still waiting); restart ${((restartedAt - killedAt) / 1000).toFixed(1)} s; ` +

@@ -208,6 +208,11 @@ export async function finishAfterCrash(call: Call, url: string, s: CrashScenario
   });
   const done = new Map<string, Enrollment>();
   const all = [...s.waiterRuns, s.fanOutRun];
+  const notDone = async () => {
+    const left = all.filter((id) => !done.has(id));
+    const sample = left.length ? await get(call, left[0]!) : undefined;
+    return `${left.length} of ${all.length} runs not complete; the first: ${JSON.stringify(sample && { status: sample.status, steps: sample.executions.map((x) => [x.workflowStep?.name, x.attempt, x.status, x.error?.code]) })}`;
+  };
   await waitFor(
     'every run to complete',
     async () => {
@@ -223,7 +228,9 @@ export async function finishAfterCrash(call: Call, url: string, s: CrashScenario
       return done.size === all.length ? true : undefined;
     },
     600_000,
-  );
+  ).catch(async (error: unknown) => {
+    throw new Error(`${(error as Error).message}: ${await notDone()}`);
+  });
   let lost = 0;
   for (const id of s.waiterRuns) {
     const e = done.get(id)!;
