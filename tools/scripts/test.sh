@@ -46,7 +46,7 @@ if [ "${CODESTEP_SKIP_INFRA:-}" != "1" ] && [ ${#integ[@]} -gt 0 ]; then
   if env_lines=$(bash infra/local/up.sh); then
     started_infra=1
     eval "$env_lines"
-    step "integration tests (real Kafka, FerretDB, Redis, MariaDB, Jaeger)" env CODESTEP_DIST_N="${CODESTEP_DIST_N:-1000}" CODESTEP_KAFKA_RESTART_TEST=1 CODESTEP_FERRETDB_RESTART_TEST=1 node --test --test-concurrency=1 --test-timeout=900000 "${integ[@]}"
+    step "integration tests (real Kafka, FerretDB, Redis, MariaDB, Jaeger)" env CODESTEP_DIST_N="${CODESTEP_DIST_N:-1000}" CODESTEP_CRASH_N="${CODESTEP_CRASH_N:-300}" CODESTEP_KAFKA_RESTART_TEST=1 CODESTEP_FERRETDB_RESTART_TEST=1 node --test --test-concurrency=1 --test-timeout=900000 "${integ[@]}"
   else
     failed+=("starting Kafka, FerretDB, Jaeger, Redis and MariaDB (infra/local/up.sh)")
   fi

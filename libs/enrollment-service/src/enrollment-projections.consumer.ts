@@ -1,6 +1,6 @@
 /**
  * Keeps the enrollment service's projections of the workflows and enrollments topics current
- * (workflow definitions and their schedules, enroll requests). The command path applies its own events as well, so
+ * (workflow definitions and their schedules, enroll requests), and of the tenants topic (tenants' limits). The command path applies its own events as well, so
  * callers read their writes; this consumer covers everything else (events appended by another
  * replica, or appended before a crash kept them from being applied).
  */
@@ -10,10 +10,11 @@ import type { DocumentStore } from '@codestep/store';
 import { enrollRequestsProjection } from './enroll-requests.projection.ts';
 import { enrollmentStatesProjection } from './enrollment-states.projection.ts';
 import { schedulesProjection } from './schedules.projection.ts';
+import { tenantLimitsProjection } from './tenant-limits.projection.ts';
 import { workflowRunEndsProjection } from './workflow-runs.projection.ts';
 import { workflowsProjection } from './workflows.projection.ts';
 
-const PROJECTIONS = [workflowsProjection, schedulesProjection, enrollRequestsProjection, workflowRunEndsProjection, enrollmentStatesProjection];
+const PROJECTIONS = [workflowsProjection, schedulesProjection, enrollRequestsProjection, workflowRunEndsProjection, enrollmentStatesProjection, tenantLimitsProjection];
 
 /** The topics this consumer reads. */
 export const PROJECTED_TOPICS = [...new Set(PROJECTIONS.flatMap((p) => p.topics))];

@@ -2,7 +2,7 @@
  * The enrollment service: owns workflow definitions (immutable versions) and the step machine.
  * gRPC `Workflows` and `Enrollments`; consumes action results and turns them, through the pure
  * decider, into the next requests; fires scheduled retries and schedule triggers' ticks. Its
- * queryable state (workflows, schedules, enroll requests, retry timers) is made of projections of the log, rebuilt by `codestep replay`.
+ * queryable state (workflows, schedules, enroll requests, retry timers, tenants' limits) is made of projections of the log, rebuilt by `codestep replay`.
  */
 import type { WorkflowDefinition, enrollmentsV1, workflowsV1 } from '@codestep/contracts';
 import { DEFAULT_STEP_POLICY, type Logger, type Clock, type RunBounds, type StepPolicy } from '@codestep/core';
@@ -25,6 +25,7 @@ import { ensureSchedules, workflowSchedule } from './schedules.projection.ts';
 import { createWorkflowCommands, ensureWorkflowOutbox } from './workflow.commands.ts';
 import { createWaitCommands, ensureWaitOutbox } from './wait.commands.ts';
 import { ensureWorkflowWaits } from './workflow-waits.projection.ts';
+import { ensureTenantLimits } from './tenant-limits.projection.ts';
 import { createGrantStamper, type GrantSettings } from './execution-grant.stamper.ts';
 import { createWorkflowRepository } from './workflow.repository.ts';
 import { ensureWorkflowCollections } from './workflows.projection.ts';
@@ -91,6 +92,7 @@ const ENSURE_COLLECTIONS = [
   ensureScheduleOutbox,
   ensureWorkflowWaits,
   ensureWaitOutbox,
+  ensureTenantLimits,
 ];
 
 export function createEnrollmentService(deps: EnrollmentServiceDeps): EnrollmentService {
@@ -142,7 +144,7 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
     },
     async start() {
       for (const ensure of ENSURE_COLLECTIONS) await ensure(store);
-      await eventLog.ensureTopics([Topics.workflows, Topics.enrollments, Topics.actions, Topics.actionRetries, Topics.consoleLines]);
+      await eventLog.ensureTopics([Topics.workflows, Topics.enrollments, Topics.actions, Topics.actionRetries, Topics.consoleLines, Topics.tenants]);
       subscriptions.push(await consumeEnrollmentProjections(store, eventLog, logger));
       subscriptions.push(
         await eventLog.consume({

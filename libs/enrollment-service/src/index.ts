@@ -8,3 +8,4 @@ export { WORKFLOW_RUNS, workflowRunsProjection } from './workflow-runs.projectio
 export { SCHEDULES, schedulesProjection, type ScheduleDoc } from './schedules.projection.ts';
 export { tickRequestId } from './schedule.ticker.ts';
 export { WORKFLOW_WAITS, workflowWaitsProjection } from './workflow-waits.projection.ts';
+export { TENANT_LIMITS, tenantLimitsProjection } from './tenant-limits.projection.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
 import type { WorkflowTrigger } from '@codestep/contracts';
 import type { EventLog } from '@codestep/event-log';
-import { Topics, type Envelope } from '@codestep/events';
+import { Topics, envelope, toRecord, type Envelope } from '@codestep/events';
 import { SqliteStore } from '@codestep/store-sqlite';
 import { DEFAULT_OPERATOR_LIMITS, parseTrigger } from '@codestep/workflows';
 import { createEnrollCommand, ensureEnrollOutbox } from './enroll.command.ts';
@@ -17,6 +17,7 @@ import { enrollRequestsProjection } from './enroll-requests.projection.ts';
 import { createScheduleTicker, ensureScheduleOutbox, tickRequestId } from './schedule.ticker.ts';
 import { SCHEDULES, ensureSchedules, schedulesProjection, scheduleKey, type ScheduleDoc } from './schedules.projection.ts';
 import { createRequest, decode, logger, openFixture, removeDir, stampGrants, type Fixture } from './testing.fixtures.ts';
+import { tenantLimitsProjection } from './tenant-limits.projection.ts';
 import { createWorkflowCommands, ensureWorkflowOutbox } from './workflow.commands.ts';
 import { createWorkflowRepository } from './workflow.repository.ts';
 import { ensureWorkflowCollections } from './workflows.projection.ts';
@@ -51,8 +52,9 @@ describe('schedule triggers', () => {
   beforeEach(async () => {
     f = openFixture();
     dirs.push(f.dir);
-    for (const ensure of [ensureWorkflowCollections, ensureWorkflowOutbox, ensureEnrollOutbox, enrollRequestsProjection.ensure, ensureSchedules, ensureScheduleOutbox]) await ensure(f.store);
-    await f.eventLog.ensureTopics([Topics.workflows, Topics.enrollments, Topics.actions]);
+    for (const ensure of [ensureWorkflowCollections, ensureWorkflowOutbox, ensureEnrollOutbox, enrollRequestsProjection.ensure, ensureSchedules, ensureScheduleOutbox, tenantLimitsProjection.ensure])
+      await ensure(f.store);
+    await f.eventLog.ensureTopics([Topics.workflows, Topics.enrollments, Topics.actions, Topics.tenants]);
     now = T0 - 30 * 60_000;
   });
   after(() => dirs.forEach(removeDir));
@@ -175,6 +177,24 @@ describe('schedule triggers', () => {
       (await ticks()).map((t) => new Date(t!.tickAt).toISOString()),
       ['2026-12-07T08:00:00.000Z', '2026-12-08T08:00:00.000Z'],
     );
+  });
+
+  it("given a tenant with limits of its own, when its schedule fires, then the enrollment runs with the tenant's limits, not the operator's defaults", async () => {
+    const limits = { defaultTimeoutMs: 5_000, defaultMemoryMb: 64, maxTimeoutMs: 8_000, maxMemoryMb: 96 };
+    const tenantEvents = [
+      envelope({ eventId: 'evt_t1_created', tenantId: 't1', aggregateId: 't1', occurredAt: now }, { $case: 'tenantCreated', value: { name: 'one', limits: undefined, sequence: 1 } }),
+      envelope({ eventId: 'evt_t1_limits', tenantId: 't1', aggregateId: 't1', occurredAt: now }, { $case: 'tenantLimitsSet', value: { limits, sequence: 2 } }),
+    ];
+    await f.eventLog.append(tenantEvents.map((e) => toRecord(e)));
+    await tenantLimitsProjection.apply(f.store, await f.read([Topics.tenants]));
+    const r = replica();
+    await r.createWorkflow(createRequest({ trigger: trigger({ every: '1 hr' }) }));
+    now = T0 + 10;
+    await r.ticker.runDue();
+    const requested = decode(await f.read([Topics.actions])).flatMap((e) => (e.event.$case === 'actionRequested' ? [e.event.value] : []));
+    assert.equal(requested.length, 1);
+    assert.deepEqual(requested[0]!.context?.limits, limits);
+    assert.deepEqual(requested[0]!.limits, { timeoutMs: 5_000, memoryMb: 64 });
   });
 
   it('given the workflows topic, when it is replayed into an empty store, then the schedules come out identical', async () => {

@@ -15,7 +15,7 @@
  * A crash anywhere leaves the schedule due; the next run (on any replica) finds the reservation
  * and the enrollment and finishes the tick without doing either twice.
  */
-import type { enrollmentsV1 } from '@codestep/contracts';
+import type { LimitPolicy, enrollmentsV1 } from '@codestep/contracts';
 import { deterministicId, isCodestepError, type Logger } from '@codestep/core';
 import type { EventLog } from '@codestep/event-log';
 import { envelope } from '@codestep/events';
@@ -24,6 +24,7 @@ import { decideTick, type ScheduleBounds } from '@codestep/workflows';
 import { createCommandOutbox, envelopesOf, reserveRecords, type Reservation } from './command.outbox.ts';
 import type { EnrollCommand } from './enroll.command.ts';
 import { SCHEDULES, applyToSchedule, type ScheduleDoc } from './schedules.projection.ts';
+import { tenantLimitPolicy } from './tenant-limits.projection.ts';
 
 /** The outbox of schedule ticks' decisions. */
 export const SCHEDULE_OUTBOX = 'schedule_outbox';
@@ -63,8 +64,12 @@ export async function ensureScheduleOutbox(store: DocumentStore): Promise<void> 
 /** The idempotency key of a tick's enrollment. */
 export const tickRequestId = (workflowId: string, tickAt: number): string => `schedule:${workflowId}:${new Date(tickAt).toISOString()}`;
 
-/** The enrollment of a fired tick: its object is the tick, its JsWorkflows data says when and what was missed. */
-function enrollRequest(s: ScheduleDoc, tickAt: number, missed: number): enrollmentsV1.EnrollRequest {
+/**
+ * The enrollment of a fired tick: its object is the tick, its JsWorkflows data says when and what
+ * was missed; it runs with the tenant's limits (`limits`, as the tenants topic has them), as an
+ * enrollment the gateway starts does.
+ */
+function enrollRequest(s: ScheduleDoc, tickAt: number, missed: number, limits: LimitPolicy | undefined): enrollmentsV1.EnrollRequest {
   const scheduledAt = new Date(tickAt).toISOString();
   const data = { scheduledAt, missedTicks: missed, workflowId: s.workflowId };
   return {
@@ -74,7 +79,7 @@ function enrollRequest(s: ScheduleDoc, tickAt: number, missed: number): enrollme
     object: { objectType: '', objectId: scheduledAt, properties: { scheduledAt, missedTicks: String(missed) } },
     portalId: 0,
     trigger: { dataJson: JSON.stringify(data), headers: { 'x-codestep-trigger': 'schedule' } },
-    limits: undefined,
+    limits,
   };
 }
 
@@ -116,7 +121,7 @@ export function createScheduleTicker(deps: ScheduleTickerDeps): ScheduleTicker {
     const t = env.event.value;
     if (t.outcome === 'fired') {
       try {
-        await deps.enroll(enrollRequest(s, t.tickAt, t.missed));
+        await deps.enroll(enrollRequest(s, t.tickAt, t.missed, await tenantLimitPolicy(store, s.tenantId)));
       } catch (error) {
         const refused = isCodestepError(error) && (error.code === 'WORKFLOW_DISABLED' || error.code === 'WORKFLOW_ARCHIVED');
         logger[refused ? 'info' : 'error'](

@@ -8,6 +8,7 @@ import {
   enrollmentStatesProjection,
   retryTimersProjection,
   schedulesProjection,
+  tenantLimitsProjection,
   workflowRunsProjection,
   workflowWaitsProjection,
   workflowsProjection,
@@ -29,4 +30,5 @@ export const PROJECTIONS: readonly Projection[] = [
   workflowRunsProjection,
   enrollmentStatesProjection,
   workflowWaitsProjection,
+  tenantLimitsProjection,
 ];

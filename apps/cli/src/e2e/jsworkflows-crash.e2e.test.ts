@@ -1,0 +1,63 @@
+/**
+ * JsWorkflows through a crash of the embedded platform (`codestep dev`, a real process): N runs
+ * wait (half on durable timers, half on `api.waitForEvent`) while a fan-out of N branches is in
+ * flight; the process is killed with SIGKILL and started again. Every run completes, every step
+ * of every branch succeeded exactly once (a step in flight at the kill is reported lost and run
+ * again, nothing else repeats), the timers due while the process was down fire after it starts,
+ * the waits resume by their URLs, and `codestep replay --verify` rebuilds equal projections.
+ * N is CODESTEP_CRASH_N (default 1000).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { finishAfterCrash, prepareCrash } from './jsworkflows-crash.scenario.ts';
+import { api, startPlatform, type PlatformProcess } from './platform-process.ts';
+
+const N = Number(process.env.CODESTEP_CRASH_N ?? 1000);
+const main = join(dirname(fileURLToPath(import.meta.url)), '../main.ts');
+
+describe('JsWorkflows through a crash (embedded)', () => {
+  let platform: PlatformProcess | undefined;
+  after(async () => {
+    await platform?.stop('SIGKILL');
+  });
+
+  it(`given ${N} waiting runs and a fan-out of ${N} branches in flight, after SIGKILL and a restart every run completes and every step ran exactly once; replay is equal`, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'codestep-jsw-crash-'));
+    const env = { CODESTEP_DATA_DIR: dataDir, CODESTEP_STEP_MIN_DELAY_MS: '0', CODESTEP_RETRY_INITIAL_MS: '500', CODESTEP_DRAIN_TIMEOUT_MS: '1000' };
+    const t0 = Date.now();
+    platform = await startPlatform(env);
+    const apiKey = platform.apiKey;
+    const scenario = await prepareCrash(api(platform.url, apiKey), N);
+    const killedAt = Date.now();
+    await platform.stop('SIGKILL');
+    platform = await startPlatform(env);
+    const restartedAt = Date.now();
+    const { lost } = await finishAfterCrash(api(platform.url, apiKey), platform.url, scenario);
+    console.log(
+      `# jsworkflows crash (embedded): ${N} runs waiting and ${scenario.atKill.branchesDone}/${N} branches done at the kill after ${((killedAt - t0) / 1000).toFixed(1)} s ` +
+        `(${scenario.atKill.timersWaiting} of ${N / 2} timers of ${scenario.delaySeconds} s still waiting); restart ${((restartedAt - killedAt) / 1000).toFixed(1)} s; ` +
+        `all complete ${((Date.now() - restartedAt) / 1000).toFixed(1)} s after it; ${lost} step executions lost in the crash and run again`,
+    );
+    assert.equal(scenario.atKill.timersWaiting, N / 2, 'every timer was still waiting at the kill');
+
+    await new Promise((r) => setTimeout(r, 1500)); // let the projections apply the tail of the log
+    assert.equal(await platform.stop(), 0);
+    platform = undefined;
+    const child = spawn(process.execPath, [main, 'replay', '--verify'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', CODESTEP_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, out);
+    const report = JSON.parse(out.slice(out.indexOf('{'))) as { equal: boolean; collections: Record<string, unknown> };
+    assert.equal(report.equal, true, JSON.stringify(report.collections));
+  });
+});
