@@ -241,6 +241,22 @@ export interface GatewayAppOptions {
   onBootstrap?(tenant: { tenantId: string; apiKey: string }): void;
 }
 
+/** The gateway's clients of the other services (in-process when they share this process). */
+function gatewayClients(config: PlatformConfig, tls: ReturnType<typeof tlsFor>, shared: Shared) {
+  const workflows: PromiseClient<workflowsV1.WorkflowsClient> = clientOf(
+    workflowsV1.WorkflowsClient,
+    config.enrollmentGrpc,
+    { tls, idempotent: ['getWorkflow', 'listWorkflows', 'getWorkflowState', 'listWorkflowVersions', 'getWorkflowSchedule'] },
+    'gateway',
+    shared,
+  );
+  const enrollments = clientOf(enrollmentsV1.EnrollmentsClient, config.enrollmentGrpc, { tls }, 'gateway', shared);
+  const history = clientOf(historyV1.HistoryClient, config.logGrpc, { tls, idempotent: ['getEnrollment', 'listEnrollments', 'getExecution'] }, 'gateway', shared);
+  const credentials = clientOf(credentialsV1.CredentialsClient, config.brokerGrpc, { tls }, 'gateway', shared);
+  const clients = { workflows, enrollments, history, historyRaw: history.raw, credentials, ...(shared.historyChanges ? { changes: shared.historyChanges } : {}) };
+  return { workflows, enrollments, history, credentials, clients };
+}
+
 export async function startGatewayApp(config: PlatformConfig, logger: Logger, options: GatewayAppOptions = {}, shared: Shared = {}): Promise<Running & { url: string; grpcAddress?: string }> {
   const tls = tlsFor(config, 'gateway', shared);
   const store = await openStore(config, 'gateway');
@@ -254,17 +270,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
     options.onBootstrap?.(created);
   }
   const tenantEvents = await tenants.follow((error) => logger.error({ service: 'gateway', error }, 'tenants projection batch failed; will retry'));
-  const workflows: PromiseClient<workflowsV1.WorkflowsClient> = clientOf(
-    workflowsV1.WorkflowsClient,
-    config.enrollmentGrpc,
-    { tls, idempotent: ['getWorkflow', 'listWorkflows', 'getWorkflowState', 'listWorkflowVersions', 'getWorkflowSchedule'] },
-    'gateway',
-    shared,
-  );
-  const enrollments = clientOf(enrollmentsV1.EnrollmentsClient, config.enrollmentGrpc, { tls }, 'gateway', shared);
-  const history = clientOf(historyV1.HistoryClient, config.logGrpc, { tls, idempotent: ['getEnrollment', 'listEnrollments', 'getExecution'] }, 'gateway', shared);
-  const credentials = clientOf(credentialsV1.CredentialsClient, config.brokerGrpc, { tls }, 'gateway', shared);
-  const clients = { workflows, enrollments, history, historyRaw: history.raw, credentials, ...(shared.historyChanges ? { changes: shared.historyChanges } : {}) };
+  const { workflows, enrollments, history, credentials, clients } = gatewayClients(config, tls, shared);
   await ensureHookCollection(store);
   const operator = operatorLimitsOf(config);
   const limitsOf = tenantLimitsOf(tenants, operator);
