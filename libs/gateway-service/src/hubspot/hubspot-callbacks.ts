@@ -396,7 +396,8 @@ export async function startCallbackCompleter(deps: CompleterDeps): Promise<Subsc
       for (const r of batch) {
         const env = fromRecord(r.value);
         const f = env ? finishedOf(env) : undefined;
-        if (f && !finished.has(JSON.stringify([f.tenantId, f.origin.callbackId]))) finished.set(JSON.stringify([f.tenantId, f.origin.callbackId]), f);
+        const key = f && JSON.stringify([f.tenantId, f.origin.callbackId]);
+        if (f && key && !finished.has(key)) finished.set(key, f);
       }
       if (finished.size === 0) return [];
       const outcomes = await completeDelivered(deps, [...finished.values()], () => stopping);
