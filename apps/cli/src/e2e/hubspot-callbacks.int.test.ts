@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { MongoClient } from 'mongodb';
 import { namespacedEventLog } from '@codestep/event-log';
 import { KafkaEventLog } from '@codestep/event-log-kafka';
 import { Topics, fromRecord } from '@codestep/events';
@@ -124,6 +125,26 @@ describe(
       return out;
     }
 
+    /** What a timed-out wait shows: the records of the callbacks not answered, the enrollments' statuses, the gateways' last lines. */
+    async function diagnosis(open: string[], workflowId: string): Promise<string> {
+      const client = new MongoClient(mongoUri!);
+      const records: unknown[] = [];
+      try {
+        const { databases } = await client.db().admin().listDatabases();
+        for (const d of databases.filter((x) => x.name.startsWith(`${namespace}_`))) {
+          if (!(await client.db(d.name).listCollections({ name: 'hubspot_callbacks' }).toArray()).length) continue;
+          records.push(...(await client.db(d.name).collection('hubspot_callbacks').find({}).toArray()).filter((r) => open.some((id) => JSON.stringify(r).includes(id))));
+        }
+      } finally {
+        await client.close();
+      }
+      const list = await call('GET', `/v1/enrollments?workflowId=${workflowId}&limit=5000`).catch(() => undefined);
+      const statuses: Record<string, number> = {};
+      for (const e of list?.body.enrollments ?? []) statuses[e.status] = (statuses[e.status] ?? 0) + 1;
+      const tails = [...platform.apps.values()].filter((a) => a.name.startsWith('gateway')).map((a) => `--- ${a.name}\n${a.out().split('\n').slice(-15).join('\n')}`);
+      return [`not answered: ${JSON.stringify(open)}`, `their records: ${JSON.stringify(records)}`, `enrollments by status: ${JSON.stringify(statuses)}`, ...tails].join('\n');
+    }
+
     it('completes each BLOCKed callback exactly once with its outputs, while one replica is killed with SIGKILL and started again', async () => {
       const created = await call('POST', '/v1/connections', { handle: 'hubspot', provider: 'hubspot', permissions: ['automation'] });
       assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -179,7 +200,15 @@ describe(
       const completedAtKill = completed();
       await sending;
       await platform.startApp('gateway', 'gateway');
-      await waitFor('every callback completed', async () => ([...sent.keys()].every((id) => (fake.app.callback(id)?.completions.length ?? 0) > 0) ? true : undefined), 300_000);
+      const answered = (id: string) => (fake.app.callback(id)?.completions.length ?? 0) > 0 || fake.app.callback(id)?.answer !== undefined;
+      await waitFor('every callback completed', async () => ([...sent.keys()].every(answered) ? true : undefined), 300_000).catch(async (error: unknown) => {
+        throw new Error(
+          `${error instanceof Error ? error.message : String(error)}\n${await diagnosis(
+            [...sent.keys()].filter((id) => !answered(id)),
+            wf.body.id,
+          )}`,
+        );
+      });
       // Long enough for a completion the killed replica left under its lease (30 s) to be taken over and tried again.
       await new Promise((r) => setTimeout(r, 35_000));
 
