@@ -38,6 +38,8 @@ describe('HubSpot callback completer', () => {
   let token2: string;
   let definitionId: string;
   let revoked = false;
+  /** How many token requests the broker answers "try again" (the provider away) before a token. */
+  let unavailable = 0;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'codestep-callbacks-'));
@@ -74,7 +76,12 @@ describe('HubSpot callback completer', () => {
       logger: silentLogger,
       group,
       ...options,
-      tokenOf: async (_tenantId, handle) => (revoked ? { error: 'the connection "hubspot" was revoked', errorCode: 'REVOKED' } : { token: handle === 'hubspot-2' ? token2 : token }),
+      tokenOf: async (_tenantId, handle) =>
+        unavailable-- > 0
+          ? { error: 'the provider has not answered yet. Try again later.', errorCode: 'PROVIDER_UNAVAILABLE' }
+          : revoked
+            ? { error: 'the connection "hubspot" was revoked', errorCode: 'REVOKED' }
+            : { token: handle === 'hubspot-2' ? token2 : token },
     });
 
   async function blockedCallback(state: CallbackDoc['state'] = 'blocked', answerBy = Date.now(), handle = 'hubspot'): Promise<string> {
@@ -264,5 +271,17 @@ describe('HubSpot callback completer', () => {
     );
     assert.equal(completions(held).length, 0);
     assert.deepEqual((await outcomesOf([...free, held])).sort(), free.map((id) => [id, 'completed']).sort(), 'no outcome event for the one its holder completed');
+  });
+
+  it('tries again, instead of giving up, while the broker says the provider has not answered yet', async () => {
+    const id = await blockedCallback();
+    unavailable = 2;
+    const c = await completer('replica-token-later');
+    await log.append([toRecord(finished(id, { outputs: { score: 70 } }))]);
+    await until('completed once a token came', () => completions(id).length === 1);
+    for (let i = 0; i < 200 && (await outcomesOf([id])).length < 1; i++) await new Promise((r) => setTimeout(r, 25));
+    await c.stop();
+    assert.deepEqual(completions(id)[0]!.outputFields, { score: 70 });
+    assert.deepEqual(await outcomesOf([id]), [[id, 'completed']]);
   });
 });

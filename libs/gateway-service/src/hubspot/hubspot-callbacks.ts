@@ -280,6 +280,9 @@ async function extendLeases(deps: CompleterDeps, chunk: readonly Claimed[], wait
   });
 }
 
+/** Token errors that pass (the broker's "try again"): the callback waits for the next delivery instead of giving up. */
+const TRANSIENT_TOKEN_ERRORS = new Set(['PROVIDER_UNAVAILABLE', 'INTERNAL']);
+
 /**
  * Completes claimed callbacks of one connection: one request when there is one, the batch
  * endpoint (up to {@link MAX_CALLBACKS_PER_BATCH} a request) when several are ready together. A
@@ -293,6 +296,11 @@ async function completeGroup(deps: CompleterDeps, group: readonly Claimed[]): Pr
     token = await deps.tokenOf(first.tenantId, first.doc.handle, group.length === 1 ? first.doc.callbackId : `${first.doc.callbackId} and ${group.length - 1} more`);
   } catch (error) {
     const sent = { ok: false as const, retry: true, error: `no token for the connection yet (${error instanceof Error ? error.message : String(error)})` };
+    return inParallel(group, 8, (c) => settle(deps, c, sent, false));
+  }
+  if ('error' in token && TRANSIENT_TOKEN_ERRORS.has(token.errorCode)) {
+    // The provider or the broker is away for now, not the connection: delivered again, not given up.
+    const sent = { ok: false as const, retry: true, error: `no token for the connection yet (${token.errorCode}: ${token.error})` };
     return inParallel(group, 8, (c) => settle(deps, c, sent, false));
   }
   if ('error' in token) {
