@@ -3,7 +3,11 @@
  * enrollment complete each BLOCKed callback exactly once (one HubSpot call, the other stands
  * back), with the workflow's outputs or its failure; HubSpot's 429s are waited out; a record still
  * waiting for a synchronous answer is left alone until its budget ran out; a connection without a
- * token gives up with "reconnect HubSpot"; every outcome is one event.
+ * token gives up with "reconnect HubSpot"; every outcome is one event. Callbacks of one connection
+ * ready together go in one batch request, one by one when HubSpot refuses the batch; a batch
+ * HubSpot does not take yet is released at once (no lease waited out) without losing the outcome
+ * events of the callbacks settled beside it; one callback another completer holds does not hold
+ * up the others.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,8 +34,12 @@ describe('HubSpot callback completer', () => {
   let store: SqliteStore;
   let log: SqliteEventLog;
   let token: string;
+  /** The token of a second connection of the tenant (`hubspot-2`). */
+  let token2: string;
   let definitionId: string;
   let revoked = false;
+  /** How many token requests the broker answers "try again" (the provider away) before a token. */
+  let unavailable = 0;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'codestep-callbacks-'));
@@ -46,6 +54,7 @@ describe('HubSpot callback completer', () => {
     });
     definitionId = ((await res.json()) as { id: string }).id;
     token = fake.issueAccessToken({ clientId: APP.clientId, scopes: ['automation'] }).accessToken;
+    token2 = fake.issueAccessToken({ clientId: APP.clientId, scopes: ['automation'] }).accessToken;
     store = new SqliteStore({ path: join(dir, 'gateway.db') });
     log = new SqliteEventLog({ path: join(dir, 'events.db') });
   });
@@ -58,7 +67,7 @@ describe('HubSpot callback completer', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const completer = (group: string) =>
+  const completer = (group: string, options: { maxAttempts?: number } = {}) =>
     startCallbackCompleter({
       store,
       eventLog: log,
@@ -66,20 +75,26 @@ describe('HubSpot callback completer', () => {
       clock: Date.now,
       logger: silentLogger,
       group,
-      tokenOf: async () => (revoked ? { error: 'the connection "hubspot" was revoked', errorCode: 'REVOKED' } : { token }),
+      ...options,
+      tokenOf: async (_tenantId, handle) =>
+        unavailable-- > 0
+          ? { error: 'the provider has not answered yet. Try again later.', errorCode: 'PROVIDER_UNAVAILABLE' }
+          : revoked
+            ? { error: 'the connection "hubspot" was revoked', errorCode: 'REVOKED' }
+            : { token: handle === 'hubspot-2' ? token2 : token },
     });
 
-  async function blockedCallback(state: CallbackDoc['state'] = 'blocked', answerBy = Date.now()): Promise<string> {
+  async function blockedCallback(state: CallbackDoc['state'] = 'blocked', answerBy = Date.now(), handle = 'hubspot'): Promise<string> {
     const { callbackId } = await fake.app.executeAction({ definitionId, objectId: 1 });
-    const doc: CallbackDoc = { callbackId, enrollmentId: `enr-${callbackId}`, portalId: 62515, handle: 'hubspot', state, receivedAt: Date.now(), answerBy, leaseUntil: 0, attempts: 0 };
+    const doc: CallbackDoc = { callbackId, enrollmentId: `enr-${callbackId}`, portalId: 62515, handle, state, receivedAt: Date.now(), answerBy, leaseUntil: 0, attempts: 0 };
     await tenantScoped(store, T).insertIfAbsent(CALLBACKS, callbackId, doc);
     return callbackId;
   }
 
-  function finished(callbackId: string, outcome: { outputs: Record<string, number> } | { error: string }): Envelope {
+  function finished(callbackId: string, outcome: { outputs: Record<string, number> } | { error: string }, connectionHandle = 'hubspot'): Envelope {
     const hubspot = {
       portalId: 62515,
-      connectionHandle: 'hubspot',
+      connectionHandle,
       callbackId,
       actionDefinitionId: definitionId,
       actionDefinitionVersion: 1,
@@ -165,5 +180,108 @@ describe('HubSpot callback completer', () => {
     assert.ok(Date.now() - started >= 450, 'the live lease was waited out');
     assert.deepEqual([completions(crashed)[0]!.outputFields, completions(busy)[0]!.outputFields], [{ score: 5 }, { score: 6 }]);
     assert.equal((await tenantScoped(store, T).get<CallbackDoc>(CALLBACKS, crashed))?.doc.attempts, 1);
+  });
+
+  const stateOf = async (id: string) => (await tenantScoped(store, T).get<CallbackDoc>(CALLBACKS, id))?.doc.state;
+  const outcomesOf = async (ids: readonly string[]) => (await outcomes()).filter((e) => ids.includes(e.callbackId)).map((e) => [e.callbackId, e.outcome]);
+
+  it('completes callbacks of one connection ready together in one batch request, and one by one when HubSpot refuses the batch', async () => {
+    const together = [await blockedCallback(), await blockedCallback(), await blockedCallback()];
+    const [already, fresh] = [await blockedCallback(), await blockedCallback()];
+    // Completed by an earlier call that crashed before it was noted: HubSpot refuses a batch naming it.
+    const earlier = await fetch(`${fake.url}/automation/v4/actions/callbacks/${already}/complete`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ outputFields: { score: 11 } }),
+    });
+    assert.equal(earlier.status, 204);
+    const c = await completer('replica-batch');
+    await log.append(together.map((id, i) => toRecord(finished(id, { outputs: { score: 20 + i } }))));
+    await until('the batch of three', () => together.every((id) => completions(id).length === 1));
+    await log.append([finished(already, { outputs: { score: 30 } }), finished(fresh, { outputs: { score: 31 } })].map((e) => toRecord(e)));
+    const all = [...together, already, fresh];
+    for (let i = 0; i < 400 && (await outcomesOf(all)).length < all.length; i++) await new Promise((r) => setTimeout(r, 25));
+    await c.stop();
+    assert.deepEqual(
+      together.map((id) => [completions(id).length, completions(id)[0]!.outputFields, completions(id)[0]!.batch]),
+      [
+        [1, { score: 20 }, true],
+        [1, { score: 21 }, true],
+        [1, { score: 22 }, true],
+      ],
+      'one batch request for the three ready together, each with its outputs',
+    );
+    assert.deepEqual(
+      completions(already).map((x) => x.outputFields),
+      [{ score: 11 }],
+      'the earlier completion stands',
+    );
+    assert.deepEqual(
+      completions(fresh).map((x) => x.outputFields),
+      [{ score: 31 }],
+    );
+    for (const id of all) assert.equal(await stateOf(id), 'completed', id);
+    assert.deepEqual((await outcomesOf(all)).sort(), all.map((id) => [id, 'completed']).sort(), 'one outcome event each');
+  });
+
+  it('releases a batch HubSpot does not take yet for the next delivery at once, keeping the outcome events of the callbacks settled beside it', async () => {
+    const first = [await blockedCallback(), await blockedCallback(), await blockedCallback()];
+    const other = await blockedCallback('blocked', Date.now(), 'hubspot-2');
+    // One attempt a delivery: the batch's 503 is a redelivery, after which HubSpot takes it.
+    fake.failNext(503, 1, { pathPrefix: '/automation/v4/actions/callbacks', token });
+    const c = await completer('replica-503', { maxAttempts: 1 });
+    await log.append([...first.map((id, i) => finished(id, { outputs: { score: 40 + i } })), finished(other, { outputs: { score: 50 } }, 'hubspot-2')].map((e) => toRecord(e)));
+    // Under the 30 s lease: a callback of the refused batch left `completing` would not be redone in time.
+    await until('all four completed', () => [...first, other].every((id) => completions(id).length === 1));
+    for (let i = 0; i < 200 && (await outcomesOf([...first, other])).length < 4; i++) await new Promise((r) => setTimeout(r, 25));
+    await c.stop();
+    assert.deepEqual(
+      first.map((id) => completions(id)[0]!.outputFields),
+      [{ score: 40 }, { score: 41 }, { score: 42 }],
+    );
+    assert.deepEqual(completions(other)[0]!.outputFields, { score: 50 });
+    for (const id of [...first, other]) assert.deepEqual([completions(id).length, fake.app.callback(id)!.refused, await stateOf(id)], [1, 0, 'completed'], id);
+    const events = await outcomes();
+    assert.deepEqual(
+      [...first, other].map((id) => events.filter((e) => e.callbackId === id).length),
+      [1, 1, 1, 1],
+      'one outcome event each, the one settled beside the refused batch included',
+    );
+  });
+
+  it('completes the callbacks it can claim without waiting for one another completer holds, and stands back from that one', async () => {
+    const free = [await blockedCallback(), await blockedCallback()];
+    const held = await blockedCallback('completing');
+    const scoped = tenantScoped(store, T);
+    const cur = (await scoped.get<CallbackDoc>(CALLBACKS, held))!;
+    await scoped.compareAndSet(CALLBACKS, held, cur.version, { ...cur.doc, leaseUntil: Date.now() + 120_000 });
+    const c = await completer('replica-beside-a-lease');
+    await log.append([finished(held, { outputs: { score: 60 } }), ...free.map((id, i) => finished(id, { outputs: { score: 61 + i } }))].map((e) => toRecord(e)));
+    // Well within the other completer's 120 s lease.
+    await until('the two free ones completed', () => free.every((id) => completions(id).length === 1));
+    assert.equal(completions(held).length, 0, 'the held one is left to its holder');
+    // Its holder finishes it.
+    const now = (await scoped.get<CallbackDoc>(CALLBACKS, held))!;
+    assert.ok(await scoped.compareAndSet(CALLBACKS, held, now.version, { ...now.doc, state: 'completed' }));
+    for (let i = 0; i < 200 && (await outcomesOf(free)).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    await c.stop();
+    assert.deepEqual(
+      free.map((id) => completions(id)[0]!.outputFields),
+      [{ score: 61 }, { score: 62 }],
+    );
+    assert.equal(completions(held).length, 0);
+    assert.deepEqual((await outcomesOf([...free, held])).sort(), free.map((id) => [id, 'completed']).sort(), 'no outcome event for the one its holder completed');
+  });
+
+  it('tries again, instead of giving up, while the broker says the provider has not answered yet', async () => {
+    const id = await blockedCallback();
+    unavailable = 2;
+    const c = await completer('replica-token-later');
+    await log.append([toRecord(finished(id, { outputs: { score: 70 } }))]);
+    await until('completed once a token came', () => completions(id).length === 1);
+    for (let i = 0; i < 200 && (await outcomesOf([id])).length < 1; i++) await new Promise((r) => setTimeout(r, 25));
+    await c.stop();
+    assert.deepEqual(completions(id)[0]!.outputFields, { score: 70 });
+    assert.deepEqual(await outcomesOf([id]), [[id, 'completed']]);
   });
 });
