@@ -155,14 +155,7 @@ export class KafkaEventLog implements EventLog {
     // Several apps create the same topics as they start: the broker can answer a metadata request
     // about a topic just created (by us or a peer) with UNKNOWN_TOPIC_OR_PARTITION until its
     // leaders are elected. Such retriable answers are tried again, a few times, before failing.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.ensureTopicsOnce(topics);
-      } catch (error) {
-        if (attempt >= ENSURE_TOPICS_ATTEMPTS || !isRetriableKafkaError(error)) throw error;
-        await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 3_000)));
-      }
-    }
+    return retryingRetriable(() => this.ensureTopicsOnce(topics));
   }
 
   private async ensureTopicsOnce(topics: string[]): Promise<void> {
@@ -252,10 +245,12 @@ export class KafkaEventLog implements EventLog {
     const admin = await unavailableOnError('could not reach Kafka', () => this.admin());
     const ends = new Map<string, number>();
     const positions = new Map<string, number>();
-    const existing = new Set(await admin.listTopics());
+    const existing = new Set(await retryingRetriable(() => admin.listTopics()));
     const wanted = [...new Set(topics)].filter((t) => existing.has(t));
     for (const topic of wanted) {
-      for (const p of await admin.fetchTopicOffsets(topic)) {
+      // Right after the topic was created (by this process or a peer starting beside it), the
+      // broker can answer NOT_LEADER_FOR_PARTITION until its leaders are known: tried again.
+      for (const p of await retryingRetriable(() => admin.fetchTopicOffsets(topic))) {
         const low = Number(p.low);
         const high = Number(p.high);
         if (high > low) {
@@ -336,7 +331,19 @@ export class KafkaEventLog implements EventLog {
   }
 }
 
-const ENSURE_TOPICS_ATTEMPTS = 8;
+const RETRIABLE_ATTEMPTS = 8;
+
+/** Runs `fn`, trying again (up to 8 times, with a growing pause) while Kafka answers a retriable error. */
+export async function retryingRetriable<T>(fn: () => Promise<T>, pauseMs = (attempt: number) => Math.min(500 * attempt, 3_000)): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt >= RETRIABLE_ATTEMPTS || !isRetriableKafkaError(error)) throw error;
+      await new Promise((r) => setTimeout(r, pauseMs(attempt)));
+    }
+  }
+}
 
 /** A kafkajs error (or its cause, as wrapped by unavailableOnError or kafkajs' retrier) the broker says may pass. */
 function isRetriableKafkaError(error: unknown): boolean {
