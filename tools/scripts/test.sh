@@ -14,6 +14,9 @@ failed=()
 if [ "${CODESTEP_SKIP_INFRA:-}" != "1" ] && command -v go >/dev/null 2>&1; then
   mkdir -p "${CODESTEP_CACHE_DIR:-$root/.cache}"
   bash infra/local/jaeger.sh fetch >"${CODESTEP_CACHE_DIR:-$root/.cache}/jaeger-fetch.log" 2>&1 &
+  jaeger_fetch_pid=$!
+  # Not left behind when the tests end first (no integration step, an interrupt): the build and its script stopped.
+  trap 'pkill -TERM -P "$jaeger_fetch_pid" 2>/dev/null; kill "$jaeger_fetch_pid" 2>/dev/null; true' EXIT
 fi
 step() { local name=$1; shift; echo; echo "==> $name"; if ! "$@"; then failed+=("$name"); echo "!! $name failed"; fi; }
 

@@ -119,10 +119,12 @@ describe('HubSpot callback completer', () => {
   };
   async function outcomes(): Promise<Array<{ callbackId: string; outcome: string; executionState: string; error: string }>> {
     const out: Array<{ callbackId: string; outcome: string; executionState: string; error: string }> = [];
+    // As a consumer reads them: one per event id (a settled callback's outcome is appended again when its enrollment is redelivered).
+    const seen = new Set<string>();
     await log.readAll([Topics.hubspot], async (batch) => {
       for (const r of batch) {
         const env = fromRecord(r.value);
-        if (env?.event.$case === 'hubspotCallbackCompleted') out.push(env.event.value);
+        if (env?.event.$case === 'hubspotCallbackCompleted' && !seen.has(env.eventId)) (seen.add(env.eventId), out.push(env.event.value));
       }
     });
     return out;
@@ -270,7 +272,8 @@ describe('HubSpot callback completer', () => {
       [{ score: 61 }, { score: 62 }],
     );
     assert.equal(completions(held).length, 0);
-    assert.deepEqual((await outcomesOf([...free, held])).sort(), free.map((id) => [id, 'completed']).sort(), 'no outcome event for the one its holder completed');
+    // The held one's outcome: this completer found it settled and appended its event (the same event id its holder appends: read once).
+    assert.deepEqual((await outcomesOf([...free, held])).sort(), [...free, held].map((id) => [id, 'completed']).sort(), 'one outcome event each, the held one without a call to HubSpot');
   });
 
   it('tries again, instead of giving up, while the broker says the provider has not answered yet', async () => {
@@ -283,5 +286,29 @@ describe('HubSpot callback completer', () => {
     await c.stop();
     assert.deepEqual(completions(id)[0]!.outputFields, { score: 70 });
     assert.deepEqual(await outcomesOf([id]), [[id, 'completed']]);
+  });
+  it('appends the outcome event of a callback a crashed completer settled but never recorded, without calling HubSpot again', async () => {
+    const done = await blockedCallback('completed');
+    const given = await blockedCallback();
+    const scoped = tenantScoped(store, T);
+    const cur = (await scoped.get<CallbackDoc>(CALLBACKS, given))!;
+    await scoped.compareAndSet(CALLBACKS, given, cur.version, { ...cur.doc, state: 'gave_up', error: 'reconnect HubSpot: revoked' });
+    const c = await completer('replica-after-crash');
+    await log.append([finished(done, { outputs: { score: 5 } }), finished(given, { outputs: { score: 6 } })].map((e) => toRecord(e)));
+    for (let i = 0; i < 400; i++) {
+      const ids = new Set((await outcomes()).map((e) => e.callbackId));
+      if (ids.has(done) && ids.has(given)) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await c.stop();
+    const events = (await outcomes()).filter((e) => e.callbackId === done || e.callbackId === given);
+    assert.deepEqual(
+      events.map((e) => [e.callbackId, e.outcome, e.error]).sort(),
+      [
+        [done, 'completed', ''],
+        [given, 'gave_up', 'reconnect HubSpot: revoked'],
+      ].sort(),
+    );
+    assert.deepEqual([completions(done).length, completions(given).length], [0, 0], 'HubSpot is not called for a settled callback');
   });
 });

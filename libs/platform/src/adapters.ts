@@ -60,7 +60,10 @@ export async function openStore(config: PlatformConfig, service: string): Promis
       uri: config.mongodbUri,
       database: `${config.mongodbDatabase}_${service.replaceAll('-', '_')}`,
       clientOptions: mongoTlsOf(config),
-      ...(service === 'executor' ? { staleTransitionMs: { [CLAIMS]: config.claimLeaseMs } } : {}),
+      // A claim's unfinished transition left by a dead executor is taken over after three leases (15 s by
+      // default), not the store's 30 s: a lost execution is reported sooner. Not one lease: a live writer
+      // slowed by a loaded FerretDB between its two writes must not be overtaken (both would win).
+      ...(service === 'executor' ? { staleTransitionMs: { [CLAIMS]: 3 * config.claimLeaseMs } } : {}),
     });
   }
   return new SqliteStore({ path: join(config.dataDir, `${service}.db`) });

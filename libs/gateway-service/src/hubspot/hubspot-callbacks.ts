@@ -40,6 +40,8 @@ export interface CallbackDoc {
   /** A completer's lease on `completing`, UNIX ms. */
   leaseUntil: number;
   attempts: number;
+  /** Why it was given up (`gave_up`), as its outcome event says. */
+  error?: string;
 }
 
 export async function ensureCallbackCollection(store: DocumentStore, eventLog: EventLog): Promise<void> {
@@ -181,7 +183,7 @@ interface Claimed extends Finished {
 }
 
 /** What one claim attempt found: ours now, decided by someone else, or to try again at `at`. */
-type ClaimStep = { claimed: Claimed } | { settled: true } | { retryAt: number };
+type ClaimStep = { claimed: Claimed } | { settled: CallbackDoc } | { retryAt: number };
 
 function finishedOf(env: Envelope): Finished | undefined {
   const e = env.event;
@@ -223,7 +225,7 @@ async function tryClaim(deps: CompleterDeps, f: Finished): Promise<ClaimStep> {
       await scoped.insertIfAbsent(CALLBACKS, callbackId, doc);
       continue;
     }
-    if (cur.state === 'answered' || cur.state === 'completed' || cur.state === 'gave_up') return { settled: true };
+    if (cur.state === 'answered' || cur.state === 'completed' || cur.state === 'gave_up') return { settled: cur };
     if (cur.state === 'waiting' && now < cur.answerBy) return { retryAt: cur.answerBy };
     if (cur.state === 'completing' && now < cur.leaseUntil) return { retryAt: cur.leaseUntil };
     const claimed = await moveCallback(deps.store, f.tenantId, callbackId, (d) => d.state === cur.state && d.leaseUntil === cur.leaseUntil, 'completing', {
@@ -233,6 +235,13 @@ async function tryClaim(deps: CompleterDeps, f: Finished): Promise<ClaimStep> {
     if (claimed) return { claimed: { ...f, doc: claimed } };
   }
   return { retryAt: deps.clock() + 50 };
+}
+
+/** The outcome event of a callback a completer settled before (none for a synchronous answer: the answer's path records it). */
+function settledAgain(f: Finished, doc: CallbackDoc, now: number): Envelope | undefined {
+  if (doc.state === 'completed') return callbackOutcome(f.tenantId, doc, { executionState: f.executionState, outcome: 'completed' }, now);
+  if (doc.state === 'gave_up') return callbackOutcome(f.tenantId, doc, { executionState: f.executionState, outcome: 'gave_up', error: doc.error ?? 'given up earlier' }, now);
+  return undefined;
 }
 
 /** How one claimed callback ended in this delivery: its outcome event, none (another decided), or to be delivered again. */
@@ -260,7 +269,7 @@ async function settle(deps: CompleterDeps, c: Claimed, sent: Sent, batched: bool
       await moveCallback(deps.store, tenantId, doc.callbackId, ours, 'blocked', { leaseUntil: 0 });
       return { again: `HubSpot callback ${doc.callbackId} not completed yet: ${sent.error}` };
     }
-    const gaveUp = await moveCallback(deps.store, tenantId, doc.callbackId, ['completing'], 'gave_up');
+    const gaveUp = await moveCallback(deps.store, tenantId, doc.callbackId, ['completing'], 'gave_up', { error: sent.error });
     return { outcome: gaveUp ? callbackOutcome(tenantId, gaveUp, { executionState, outcome: 'gave_up', error: sent.error }, deps.clock()) : undefined };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -359,6 +368,12 @@ async function completeDelivered(deps: CompleterDeps, finished: readonly Finishe
       if ('claimed' in step) claimed.push(step.claimed);
       else if ('failed' in step) again.push(`HubSpot callback ${pending[i]!.origin.callbackId} not claimed: ${step.failed}`);
       else if ('retryAt' in step) (later.push(pending[i]!), (wakeAt = Math.min(wakeAt, step.retryAt)));
+      else {
+        // Settled before this delivery: its outcome event again (same event id; consumers keep one), in case the
+        // completer that settled it died before appending it.
+        const again = settledAgain(pending[i]!, step.settled, deps.clock());
+        if (again) outcomes.push(again);
+      }
     });
     // The callbacks ready together, per connection (one token): completed in batches.
     const groups = new Map<string, Claimed[]>();
