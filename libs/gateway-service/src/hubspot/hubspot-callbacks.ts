@@ -289,8 +289,8 @@ async function extendLeases(deps: CompleterDeps, chunk: readonly Claimed[], wait
   });
 }
 
-/** Token errors that pass (the broker's "try again"): the callback waits for the next delivery instead of giving up. */
-const TRANSIENT_TOKEN_ERRORS = new Set(['PROVIDER_UNAVAILABLE', 'INTERNAL']);
+/** Token errors that pass (the broker's "try again"): the callback waits for the next delivery instead of giving up. Not INTERNAL: a bug would hold the partition's callbacks back for ever. */
+const TRANSIENT_TOKEN_ERRORS = new Set(['PROVIDER_UNAVAILABLE']);
 
 /**
  * Completes claimed callbacks of one connection: one request when there is one, the batch
