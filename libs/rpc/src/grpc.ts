@@ -47,7 +47,9 @@ type AsyncStream = (request: never, write: (msg: unknown) => boolean, signal: Ab
 
 /**
  * Adapts async handlers to a grpc-js service implementation. Unary handlers return the
- * response; server-streaming ones get `write` and an abort signal for a client that left.
+ * response; server-streaming ones get `write` and an abort signal for a client that left, and
+ * their response headers are sent as soon as the handler has been called (before its first
+ * message): what it set up synchronously, a subscription, is live when the caller gets them.
  */
 export function implement(
   definition: grpc.ServiceDefinition,
@@ -81,7 +83,11 @@ export function implement(
         const ac = new AbortController();
         call.on('cancelled', () => ac.abort());
         call.on('close', () => ac.abort());
-        (handler as AsyncStream)(call.request as never, (msg) => call.write(msg), ac.signal).then(
+        const running = (handler as AsyncStream)(call.request as never, (msg) => call.write(msg), ac.signal);
+        // The response headers go out once the handler has started (its synchronous part ran): a
+        // handler that subscribes there (the history tail) thus tells its caller it is listening.
+        call.sendMetadata(new grpc.Metadata());
+        running.then(
           () => call.end(),
           (error: unknown) => call.destroy(Object.assign(new Error(error instanceof Error ? error.message : String(error)), toServiceError(error))),
         );

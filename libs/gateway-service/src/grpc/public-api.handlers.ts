@@ -86,7 +86,8 @@ const plainObject = (o: publicV1.CrmObject | undefined) => o && { objectType: o.
 
 export interface PublicApiHandlers {
   unary: Record<string, UnaryMethod<never, unknown>>;
-  streamHistory(request: publicV1.StreamHistoryRequest, ctx: CallContext, write: (event: publicV1.HistoryEvent) => void): Promise<void>;
+  /** Writes the tenant's history events until the call ends; `subscribed` is called once the history's tail is live. */
+  streamHistory(request: publicV1.StreamHistoryRequest, ctx: CallContext, write: (event: publicV1.HistoryEvent) => void, subscribed: () => void): Promise<void>;
 }
 
 export function publicApiHandlers(routes: Route[], clients: Pick<ApiClients, 'historyRaw'>): PublicApiHandlers {
@@ -145,7 +146,7 @@ export function publicApiHandlers(routes: Route[], clients: Pick<ApiClients, 'hi
     },
     ...workflowMethods(call),
   };
-  return { unary: unary as unknown as Record<string, UnaryMethod<never, unknown>>, streamHistory: (r, ctx, write) => streamHistory(clients, r, ctx, write) };
+  return { unary: unary as unknown as Record<string, UnaryMethod<never, unknown>>, streamHistory: (r, ctx, write, subscribed) => streamHistory(clients, r, ctx, write, subscribed) };
 }
 
 /** The workflow definition is the HTTP API's JSON (a Struct): its fields keep their JSON names under `definition`. */
@@ -186,14 +187,25 @@ function workflowMethods(call: Invoke) {
   };
 }
 
-/** The tenant's history as it happens, from the history service's tail, until the call ends. */
-async function streamHistory(clients: Pick<ApiClients, 'historyRaw'>, r: publicV1.StreamHistoryRequest, ctx: CallContext, write: (event: publicV1.HistoryEvent) => void): Promise<void> {
+/**
+ * The tenant's history as it happens, from the history service's tail, until the call ends. The
+ * tail's response headers say its subscription is live (the history service sends them once it
+ * follows the events): `subscribed` is called then.
+ */
+async function streamHistory(
+  clients: Pick<ApiClients, 'historyRaw'>,
+  r: publicV1.StreamHistoryRequest,
+  ctx: CallContext,
+  write: (event: publicV1.HistoryEvent) => void,
+  subscribed: () => void,
+): Promise<void> {
   ctx.signal.throwIfAborted();
   const tail = clients.historyRaw.tail({ tenantId: ctx.tenantId, enrollmentId: r.enrollmentId, workflowId: r.workflowId });
   const stop = () => tail.cancel();
   ctx.signal.addEventListener('abort', stop, { once: true });
   try {
     await new Promise<void>((resolve, reject) => {
+      tail.once('metadata', () => subscribed());
       tail.on('data', (e: historyV1.TailEvent) =>
         write({
           type: e.type,

@@ -34,6 +34,7 @@ describe('the public gRPC server', () => {
   let authDelayMs = 0;
   let authenticated: () => void = () => {};
   const tail = new EventEmitter() as EventEmitter & { cancel(): void };
+  let tailOpened: () => void = () => {};
   const errors: unknown[] = [];
 
   const metadata = () => {
@@ -74,7 +75,14 @@ describe('the public gRPC server', () => {
           return key === 'csk_good' ? 'tnt_a' : undefined;
         },
       },
-      clients: { historyRaw: { tail: () => tail } as unknown as ApiClients['historyRaw'] },
+      clients: {
+        historyRaw: {
+          tail: () => {
+            tailOpened();
+            return tail;
+          },
+        } as unknown as ApiClients['historyRaw'],
+      },
       logger: { ...silentLogger, error: (fields: unknown) => void errors.push(fields) } as typeof silentLogger,
     });
     const caller = pki.tls('executor');
@@ -154,16 +162,25 @@ describe('the public gRPC server', () => {
     enroll = async () => ({ id: 'enr_1', workflowVersion: 1, status: 'running' });
   });
 
-  it("streams the tenant's tail events and ends the stream with CANCELLED when the caller cancels", async () => {
+  it("sends its headers once the history's tail is subscribed, streams the tenant's tail events, and ends with CANCELLED when the caller cancels", async () => {
+    const opened = new Promise<void>((resolve) => (tailOpened = resolve));
+    const received: string[] = [];
     const events: publicV1.HistoryEvent[] = [];
     const call = client.streamHistory({ workflowId: '', enrollmentId: '' }, metadata());
-    const first = new Promise<void>((resolve) => call.on('data', (e: publicV1.HistoryEvent) => (events.push(e), resolve())));
+    const headers = new Promise<void>((resolve) => call.once('metadata', () => (received.push('headers'), resolve())));
+    const first = new Promise<void>((resolve) => call.on('data', (e: publicV1.HistoryEvent) => (received.push('event'), events.push(e), resolve())));
     const ended = new Promise<number>((resolve) => call.on('error', (e: grpc.ServiceError) => resolve(e.code)));
-    // The tail emits once the server has subscribed: emit until the first event arrives.
+    await opened;
+    // The tail call is open but has not said it is subscribed (its headers): neither has the stream.
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(received, []);
+    tail.emit('metadata', new grpc.Metadata());
+    await headers;
+    // Subscribed: one event is enough.
     const event: historyV1.TailEvent = { type: 'log', enrollmentId: 'enr_1', executionId: 'exe_1', line: { level: 'log', message: 'hi', at: 1_700_000_000_000 }, status: '' };
-    const timer = setInterval(() => tail.emit('data', event), 20);
+    tail.emit('data', event);
     await first;
-    clearInterval(timer);
+    assert.deepEqual(received, ['headers', 'event']);
     assert.equal(events[0]!.line?.message, 'hi');
     assert.equal(events[0]!.line?.at?.getTime(), 1_700_000_000_000);
     call.cancel();

@@ -5,7 +5,9 @@
  * fails the handshake; one naming no `spiffe://codestep/…` identity is UNAUTHENTICATED), and the
  * call carries a tenant API key (`authorization: Bearer csk_…`), which scopes it to that tenant.
  * Deadlines are honoured: a call whose deadline has passed starts no command, and a stream ends
- * at its deadline. Server reflection (`grpc.reflection.v1` and `v1alpha`) lists the service.
+ * at its deadline. A history stream sends its response headers once it is subscribed to the
+ * history's tail, so a caller knows from when on it misses nothing. Server reflection
+ * (`grpc.reflection.v1` and `v1alpha`) lists the service.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,7 +109,14 @@ function implementation(options: PublicGrpcOptions, shutdown: AbortSignal): grpc
         void span(async () => {
           try {
             const ctx: CallContext = { tenantId: await authenticate(call, options.tenants), signal };
-            await handlers.streamHistory(call.request, ctx, (event) => call.write(event));
+            // The response headers (initial metadata) tell the caller the stream is subscribed:
+            // every event from then on is sent to it.
+            await handlers.streamHistory(
+              call.request,
+              ctx,
+              (event) => call.write(event),
+              () => call.sendMetadata(new grpc.Metadata()),
+            );
             if (signal.aborted) throw signal.reason;
             call.end();
           } catch (error) {
