@@ -6,7 +6,7 @@
  */
 import { ValidationError } from '@codestep/core';
 import type { historyV1, publicV1 } from '@codestep/contracts';
-import { fromServiceError, grpc } from '@codestep/rpc';
+import { fromServiceError, grpc, withCallDeadline } from '@codestep/rpc';
 import type { ApiClients } from '../api.routes.ts';
 import type { Route, RouteRequest } from '../router.ts';
 import { toEnrollment, toEnrollmentBatch, toExecution, toWorkflow, toWorkflowStatus } from './public-api.mapping.ts';
@@ -18,6 +18,8 @@ type Json = Record<string, unknown>;
 export interface CallContext {
   tenantId: string;
   signal: AbortSignal;
+  /** The caller's deadline (ms since the epoch), if it set one: the internal calls behind the call end by it. */
+  deadline?: number;
 }
 
 /** A unary method: its handler, and how the shared commands' field names read in its request. */
@@ -63,7 +65,9 @@ function invoker(routes: Route[]): Invoke {
     const req: RouteRequest = { tenantId: ctx.tenantId, params: input.params ?? {}, query, body: input.body, headers: input.headers ?? {}, signal: ctx.signal };
     // A command is not started for a caller that has given up (its deadline passed or it cancelled).
     ctx.signal.throwIfAborted();
-    const out = await byKey.get(key)!.handle(req);
+    const route = byKey.get(key)!;
+    // The caller's deadline bounds the service calls the route makes (each has its own 10 s otherwise).
+    const out = await (ctx.deadline === undefined ? route.handle(req) : withCallDeadline(ctx.deadline, () => route.handle(req)));
     return (out.body ?? {}) as Json;
   };
 }
