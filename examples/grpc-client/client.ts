@@ -107,12 +107,17 @@ async function services(address: string): Promise<string[]> {
   }
 }
 
-/** History events as JSON lines until the call ends, or one of type `until` (then exit 0). */
+/**
+ * History events as JSON lines until the call ends, or one of type `until` (then exit 0). The
+ * server's response headers say the stream is subscribed (every event from then on comes): the
+ * line {"subscribed":true} is printed then, before any event.
+ */
 function stream(client: CodestepApiClient, args: string[]): Promise<void> {
   const opt = (name: string) => (args.includes(name) ? (args[args.indexOf(name) + 1] ?? '') : '');
   const until = opt('--until');
   const call = client.streamHistory({ workflowId: opt('--workflow'), enrollmentId: opt('--enrollment') }, metadata(), env.CODESTEP_GRPC_DEADLINE_MS ? deadline() : {});
   return new Promise((resolve, reject) => {
+    call.once('metadata', () => print({ subscribed: true }));
     call.on('data', (e: HistoryEvent) => {
       print(e);
       if (until && e.type === until) {

@@ -16,6 +16,7 @@
  */
 import { NotFoundError, ValidationError, deterministicId, isCodestepError, newId, type Logger } from '@codestep/core';
 import type { LimitPolicy } from '@codestep/contracts';
+import { withoutCallDeadline } from '@codestep/rpc';
 import { tenantScoped, type DocumentStore } from '@codestep/store';
 import type { ApiClients } from './api.routes.ts';
 import { defaultHubSpotConnection, type BatchRead, type CrmObjectInput, type CrmPrefetcher, type CrmPropertiesFetcher } from './hubspot/crm-properties.ts';
@@ -334,7 +335,8 @@ export function enrollmentBatches(c: ApiClients, options: EnrollmentBatchOptions
       rawBody: { maxBytes: MAX_BATCH_BYTES },
       handle: async (req) => {
         const { job, created } = await acceptBatch(c, options, req);
-        if (created) void work(req.tenantId, job);
+        // The job outlives the request: its calls keep their own deadlines, not the caller's (public gRPC API).
+        if (created) withoutCallDeadline(() => void work(req.tenantId, job));
         return { status: 202, body: await batchView(store, req.tenantId, job) };
       },
     },

@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { CodestepError, ERROR_CATALOGUE, ERROR_CODES, isCodestepError, isErrorCode, type ErrorCode } from '@codestep/core';
 import { SpanKind, injectContext, rpcSpanOf, withSpan, type Attributes } from '@codestep/telemetry';
 import { callersOf, servedBy } from './access.policy.ts';
+import { callDeadline } from './call.deadline.ts';
 import { clientChannelOptions, clientCredentials, identityOfPeer, serverCredentials, type TlsIdentity } from './mtls.credentials.ts';
 
 /** gRPC status of a code, from the catalogue; a code it does not know is UNKNOWN. */
@@ -47,7 +48,9 @@ type AsyncStream = (request: never, write: (msg: unknown) => boolean, signal: Ab
 
 /**
  * Adapts async handlers to a grpc-js service implementation. Unary handlers return the
- * response; server-streaming ones get `write` and an abort signal for a client that left.
+ * response; server-streaming ones get `write` and an abort signal for a client that left, and
+ * their response headers are sent as soon as the handler has been called (before its first
+ * message): what it set up synchronously, a subscription, is live when the caller gets them.
  */
 export function implement(
   definition: grpc.ServiceDefinition,
@@ -81,7 +84,11 @@ export function implement(
         const ac = new AbortController();
         call.on('cancelled', () => ac.abort());
         call.on('close', () => ac.abort());
-        (handler as AsyncStream)(call.request as never, (msg) => call.write(msg), ac.signal).then(
+        const running = (handler as AsyncStream)(call.request as never, (msg) => call.write(msg), ac.signal);
+        // The response headers go out once the handler has started (its synchronous part ran): a
+        // handler that subscribes there (the history tail) thus tells its caller it is listening.
+        call.sendMetadata(new grpc.Metadata());
+        running.then(
           () => call.end(),
           (error: unknown) => call.destroy(Object.assign(new Error(error instanceof Error ? error.message : String(error)), toServiceError(error))),
         );
@@ -174,7 +181,7 @@ export type PromiseClient<C> = { [K in Exclude<keyof C, keyof grpc.Client> as C[
 export interface ClientOptions {
   /** This service's certificate, key and the CA: the server must present the identity that serves the client's gRPC service. */
   tls: TlsIdentity;
-  /** Deadline of every call, ms. @default 10000 */
+  /** Deadline of every call, ms; earlier when the call is made for a served call with an earlier one (`withCallDeadline`). @default 10000 */
   deadlineMs?: number;
   /** Methods safe to retry on UNAVAILABLE (idempotent ones only). */
   idempotent?: string[];
@@ -232,7 +239,7 @@ export function createClient<C extends grpc.Client>(
           for (const [k, v] of Object.entries(injectContext())) md.set(k, v);
           try {
             const res = await new Promise((resolve, reject) => {
-              (fn as AnyFn).call(client, req, md, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res)));
+              (fn as AnyFn).call(client, req, md, { deadline: callDeadline(deadlineMs) }, (err: grpc.ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res)));
             });
             span.setAttribute('rpc.grpc.status_code', grpc.status.OK);
             return res;

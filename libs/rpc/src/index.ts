@@ -3,3 +3,4 @@ export { ACCESS_POLICY, SERVICE_IDENTITIES, callersOf, identityUri, isServiceIde
 export { certificateExpiry, createCertificateAuthority, issueCertificate, issueClientCertificate, issueServiceCertificate, type PemPair } from './certificate.authority.ts';
 export { callerOfPeer, identityOfCertificate, serverCredentials, type TlsIdentity } from './mtls.credentials.ts';
 export { createLocalClient, type LocalClientOptions } from './local.client.ts';
+export { callDeadline, withCallDeadline, withoutCallDeadline } from './call.deadline.ts';

@@ -6,13 +6,15 @@
  * and responses go through the method's protobuf serialisers (the callee never shares an object
  * with the caller, and defaults come out as over the wire), the handler is the very one the gRPC
  * server runs (`implement`: its span, its error mapping), errors come back as `fromServiceError`
- * makes them, and the call has the same deadline. What a service checks itself (the broker's
- * execution grants) is untouched: the same implementation runs.
+ * makes them, and the call has the same deadline (the served call's when earlier, as over gRPC).
+ * What a service checks itself (the broker's execution grants) is untouched: the same
+ * implementation runs.
  */
 import * as grpc from '@grpc/grpc-js';
 import { CodestepError } from '@codestep/core';
 import { SpanKind, injectContext, rpcSpanOf, withSpan } from '@codestep/telemetry';
 import { callersOf, servedBy, type ServiceIdentity } from './access.policy.ts';
+import { callDeadline, withoutCallDeadline } from './call.deadline.ts';
 import { fromServiceError, type PromiseClient } from './grpc.ts';
 
 export interface LocalClientOptions {
@@ -20,7 +22,7 @@ export interface LocalClientOptions {
   caller: ServiceIdentity;
   /** The generated client over gRPC, for what a local client does not carry (server streams). */
   raw: grpc.Client;
-  /** Deadline of every call, ms. @default 10000 */
+  /** Deadline of every call, ms; earlier when the call is made for a served call with an earlier one (`withCallDeadline`). @default 10000 */
   deadlineMs?: number;
 }
 
@@ -49,13 +51,17 @@ export function createLocalClient<C extends grpc.Client>(Ctor: GeneratedClient<C
         for (const [k, v] of Object.entries(injectContext())) metadata.set(k, v);
         const request = method.requestDeserialize(method.requestSerialize(req));
         const response = await new Promise<unknown>((resolve, reject) => {
-          const timer = setTimeout(() => reject(serviceError(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded')), deadlineMs);
-          const call = { request, metadata, getPeer: () => `in-process:${options.caller}` } as unknown as grpc.ServerUnaryCall<unknown, unknown>;
-          handler(call, (err, res) => {
-            clearTimeout(timer);
-            if (err) reject(serviceError(err.code ?? grpc.status.UNKNOWN, err.details ?? ('message' in err ? err.message : ''), err.metadata ?? undefined));
-            else resolve(res);
-          });
+          const deadline = callDeadline(deadlineMs);
+          const timer = setTimeout(() => reject(serviceError(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded')), Math.max(0, deadline - Date.now()));
+          const call = { request, metadata, getPeer: () => `in-process:${options.caller}`, getDeadline: () => new Date(deadline) } as unknown as grpc.ServerUnaryCall<unknown, unknown>;
+          // As over gRPC, the callee's own calls keep their deadlines: the caller's ends this call only.
+          withoutCallDeadline(() =>
+            handler(call, (err, res) => {
+              clearTimeout(timer);
+              if (err) reject(serviceError(err.code ?? grpc.status.UNKNOWN, err.details ?? ('message' in err ? err.message : ''), err.metadata ?? undefined));
+              else resolve(res);
+            }),
+          );
         }).catch((error: unknown) => {
           throw fromServiceError(error as grpc.ServiceError, name);
         });

@@ -122,21 +122,19 @@ describe('the public gRPC API, used by an example client in another process', ()
     assert.equal(wf.status, 'enabled');
     assert.equal(wf.definition.actions[0].id, 'greet');
 
-    // The stream is opened first; objects are enrolled until it has seen one of them complete.
+    // The stream is opened first and, once the server's headers say it is subscribed, one object
+    // is enrolled: its completion is streamed.
     const seen: Array<Record<string, any>> = [];
-    const stream = runClient(env, ['stream', '--workflow', wf.id, '--until', 'EnrollmentCompleted'], (line) => seen.push(line));
-    const enrolled: string[] = [];
-    const completed = await waitFor('the stream to deliver an enrollment completing', async () => {
-      const hit = seen.find((e) => e.type === 'EnrollmentCompleted');
-      if (hit) return hit;
-      const out = await answer(['enroll', wf.id, String(900 + enrolled.length), 'email=ada@example.com']);
-      enrolled.push(out.enrollmentId);
-      await new Promise((r) => setTimeout(r, 300));
-      return undefined;
-    });
+    let subscribed: () => void = () => {};
+    const ready = new Promise<void>((resolve) => (subscribed = resolve));
+    const stream = runClient(env, ['stream', '--workflow', wf.id, '--until', 'EnrollmentCompleted'], (line) => (line.subscribed === true ? subscribed() : seen.push(line)));
+    await Promise.race([ready, stream.done.then((run) => assert.fail(`the stream ended before it was subscribed: ${JSON.stringify(run)}`))]);
+    const { enrollmentId } = await answer(['enroll', wf.id, '900', 'email=ada@example.com']);
     const run = await stream.done;
     assert.equal(run.code, 0, run.stderr);
-    assert.ok(enrolled.includes(completed.enrollmentId), 'the completion streamed is of an enrollment made after the stream opened');
+    assert.deepEqual(run.lines[0], { subscribed: true }, 'the headers come before any event');
+    const completed = seen.find((e) => e.type === 'EnrollmentCompleted')!;
+    assert.equal(completed.enrollmentId, enrollmentId, 'the completion streamed is of the one enrollment made once the stream was subscribed');
     const ofIt = seen.filter((e) => e.enrollmentId === completed.enrollmentId);
     assert.ok(
       ofIt.some((e) => e.type === 'log' && e.line.message.includes('greeting ada@example.com')),
@@ -208,8 +206,10 @@ describe('the public gRPC API, used by an example client in another process', ()
   });
 
   it('ends a stream at its deadline with DEADLINE_EXCEEDED, and serves the next call', async () => {
-    const ended = await refusal(['stream'], { CODESTEP_GRPC_DEADLINE_MS: '400' });
-    assert.equal(ended.code, 'DEADLINE_EXCEEDED');
+    const run = await client(['stream'], { CODESTEP_GRPC_DEADLINE_MS: '400' });
+    assert.equal(run.code, 1, `the stream should end with an error: ${JSON.stringify(run.lines)} ${run.stderr}`);
+    assert.deepEqual(run.lines[0], { subscribed: true });
+    assert.equal(run.lines.at(-1)!.error.code, 'DEADLINE_EXCEEDED');
     assert.ok((await answer(['services'])).services.length > 0);
   });
 

@@ -6,7 +6,7 @@
  */
 import { ValidationError } from '@codestep/core';
 import type { historyV1, publicV1 } from '@codestep/contracts';
-import { fromServiceError, grpc } from '@codestep/rpc';
+import { fromServiceError, grpc, withCallDeadline } from '@codestep/rpc';
 import type { ApiClients } from '../api.routes.ts';
 import type { Route, RouteRequest } from '../router.ts';
 import { toEnrollment, toEnrollmentBatch, toExecution, toWorkflow, toWorkflowStatus } from './public-api.mapping.ts';
@@ -18,6 +18,8 @@ type Json = Record<string, unknown>;
 export interface CallContext {
   tenantId: string;
   signal: AbortSignal;
+  /** The caller's deadline (ms since the epoch), if it set one: the internal calls behind the call end by it. */
+  deadline?: number;
 }
 
 /** A unary method: its handler, and how the shared commands' field names read in its request. */
@@ -63,7 +65,9 @@ function invoker(routes: Route[]): Invoke {
     const req: RouteRequest = { tenantId: ctx.tenantId, params: input.params ?? {}, query, body: input.body, headers: input.headers ?? {}, signal: ctx.signal };
     // A command is not started for a caller that has given up (its deadline passed or it cancelled).
     ctx.signal.throwIfAborted();
-    const out = await byKey.get(key)!.handle(req);
+    const route = byKey.get(key)!;
+    // The caller's deadline bounds the service calls the route makes (each has its own 10 s otherwise).
+    const out = await (ctx.deadline === undefined ? route.handle(req) : withCallDeadline(ctx.deadline, () => route.handle(req)));
     return (out.body ?? {}) as Json;
   };
 }
@@ -86,7 +90,8 @@ const plainObject = (o: publicV1.CrmObject | undefined) => o && { objectType: o.
 
 export interface PublicApiHandlers {
   unary: Record<string, UnaryMethod<never, unknown>>;
-  streamHistory(request: publicV1.StreamHistoryRequest, ctx: CallContext, write: (event: publicV1.HistoryEvent) => void): Promise<void>;
+  /** Writes the tenant's history events until the call ends; `subscribed` is called once the history's tail is live. */
+  streamHistory(request: publicV1.StreamHistoryRequest, ctx: CallContext, write: (event: publicV1.HistoryEvent) => void, subscribed: () => void): Promise<void>;
 }
 
 export function publicApiHandlers(routes: Route[], clients: Pick<ApiClients, 'historyRaw'>): PublicApiHandlers {
@@ -145,7 +150,7 @@ export function publicApiHandlers(routes: Route[], clients: Pick<ApiClients, 'hi
     },
     ...workflowMethods(call),
   };
-  return { unary: unary as unknown as Record<string, UnaryMethod<never, unknown>>, streamHistory: (r, ctx, write) => streamHistory(clients, r, ctx, write) };
+  return { unary: unary as unknown as Record<string, UnaryMethod<never, unknown>>, streamHistory: (r, ctx, write, subscribed) => streamHistory(clients, r, ctx, write, subscribed) };
 }
 
 /** The workflow definition is the HTTP API's JSON (a Struct): its fields keep their JSON names under `definition`. */
@@ -186,14 +191,25 @@ function workflowMethods(call: Invoke) {
   };
 }
 
-/** The tenant's history as it happens, from the history service's tail, until the call ends. */
-async function streamHistory(clients: Pick<ApiClients, 'historyRaw'>, r: publicV1.StreamHistoryRequest, ctx: CallContext, write: (event: publicV1.HistoryEvent) => void): Promise<void> {
+/**
+ * The tenant's history as it happens, from the history service's tail, until the call ends. The
+ * tail's response headers say its subscription is live (the history service sends them once it
+ * follows the events): `subscribed` is called then.
+ */
+async function streamHistory(
+  clients: Pick<ApiClients, 'historyRaw'>,
+  r: publicV1.StreamHistoryRequest,
+  ctx: CallContext,
+  write: (event: publicV1.HistoryEvent) => void,
+  subscribed: () => void,
+): Promise<void> {
   ctx.signal.throwIfAborted();
   const tail = clients.historyRaw.tail({ tenantId: ctx.tenantId, enrollmentId: r.enrollmentId, workflowId: r.workflowId });
   const stop = () => tail.cancel();
   ctx.signal.addEventListener('abort', stop, { once: true });
   try {
     await new Promise<void>((resolve, reject) => {
+      tail.once('metadata', () => subscribed());
       tail.on('data', (e: historyV1.TailEvent) =>
         write({
           type: e.type,

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { publicV1, type historyV1 } from '@codestep/contracts';
-import { NotFoundError, ValidationError, silentLogger } from '@codestep/core';
-import { grpc } from '@codestep/rpc';
+import { publicV1, workflowsV1, type historyV1 } from '@codestep/contracts';
+import { NotFoundError, ValidationError, isCodestepError, silentLogger } from '@codestep/core';
+import { createClient, createLocalClient, grpc, serve, type GrpcServer, type PromiseClient } from '@codestep/rpc';
 import { testPki } from '@codestep/rpc/testing';
 import type { ApiClients } from '../api.routes.ts';
 import type { Route, RouteRequest } from '../router.ts';
@@ -34,6 +34,7 @@ describe('the public gRPC server', () => {
   let authDelayMs = 0;
   let authenticated: () => void = () => {};
   const tail = new EventEmitter() as EventEmitter & { cancel(): void };
+  let tailOpened: () => void = () => {};
   const errors: unknown[] = [];
 
   const metadata = () => {
@@ -74,7 +75,14 @@ describe('the public gRPC server', () => {
           return key === 'csk_good' ? 'tnt_a' : undefined;
         },
       },
-      clients: { historyRaw: { tail: () => tail } as unknown as ApiClients['historyRaw'] },
+      clients: {
+        historyRaw: {
+          tail: () => {
+            tailOpened();
+            return tail;
+          },
+        } as unknown as ApiClients['historyRaw'],
+      },
       logger: { ...silentLogger, error: (fields: unknown) => void errors.push(fields) } as typeof silentLogger,
     });
     const caller = pki.tls('executor');
@@ -154,19 +162,106 @@ describe('the public gRPC server', () => {
     enroll = async () => ({ id: 'enr_1', workflowVersion: 1, status: 'running' });
   });
 
-  it("streams the tenant's tail events and ends the stream with CANCELLED when the caller cancels", async () => {
+  it("sends its headers once the history's tail is subscribed, streams the tenant's tail events, and ends with CANCELLED when the caller cancels", async () => {
+    const opened = new Promise<void>((resolve) => (tailOpened = resolve));
+    const received: string[] = [];
     const events: publicV1.HistoryEvent[] = [];
     const call = client.streamHistory({ workflowId: '', enrollmentId: '' }, metadata());
-    const first = new Promise<void>((resolve) => call.on('data', (e: publicV1.HistoryEvent) => (events.push(e), resolve())));
+    const headers = new Promise<void>((resolve) => call.once('metadata', () => (received.push('headers'), resolve())));
+    const first = new Promise<void>((resolve) => call.on('data', (e: publicV1.HistoryEvent) => (received.push('event'), events.push(e), resolve())));
     const ended = new Promise<number>((resolve) => call.on('error', (e: grpc.ServiceError) => resolve(e.code)));
-    // The tail emits once the server has subscribed: emit until the first event arrives.
+    await opened;
+    // The tail call is open but has not said it is subscribed (its headers): neither has the stream.
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(received, []);
+    tail.emit('metadata', new grpc.Metadata());
+    await headers;
+    // Subscribed: one event is enough.
     const event: historyV1.TailEvent = { type: 'log', enrollmentId: 'enr_1', executionId: 'exe_1', line: { level: 'log', message: 'hi', at: 1_700_000_000_000 }, status: '' };
-    const timer = setInterval(() => tail.emit('data', event), 20);
+    tail.emit('data', event);
     await first;
-    clearInterval(timer);
+    assert.deepEqual(received, ['headers', 'event']);
     assert.equal(events[0]!.line?.message, 'hi');
     assert.equal(events[0]!.line?.at?.getTime(), 1_700_000_000_000);
     call.cancel();
     assert.equal(await ended, grpc.status.CANCELLED);
   });
+});
+
+describe("the public gRPC server passes the caller's deadline to the internal calls behind a call", () => {
+  let server: PublicGrpcServer;
+  let internal: GrpcServer;
+  let client: publicV1.CodestepApiClient;
+  let workflows: Record<'over gRPC' | 'in process', PromiseClient<workflowsV1.WorkflowsClient>>;
+  /** The deadline each internal call was given, as the workflows service saw it; that service never answers. */
+  const internalDeadlines: number[] = [];
+  let transport: keyof typeof workflows = 'over gRPC';
+  let internalOutcome: Promise<string> = Promise.resolve('');
+
+  before(async () => {
+    const pki = await testPki();
+    const impl: grpc.UntypedServiceImplementation = {};
+    for (const name of Object.keys(workflowsV1.WorkflowsService)) {
+      impl[name] = ((call: grpc.ServerUnaryCall<unknown, unknown>) => {
+        const at = call.getDeadline();
+        internalDeadlines.push(at instanceof Date ? at.getTime() : at);
+      }) as grpc.handleUnaryCall<unknown, unknown>;
+    }
+    internal = await serve('127.0.0.1:0', [[workflowsV1.WorkflowsService, impl]], { tls: pki.tls('enrollment') });
+    // Both with the default deadline of 10 s.
+    const overGrpc = createClient(workflowsV1.WorkflowsClient, `127.0.0.1:${internal.port}`, { tls: pki.tls('gateway') });
+    workflows = { 'over gRPC': overGrpc, 'in process': createLocalClient(workflowsV1.WorkflowsClient, impl, { caller: 'gateway', raw: overGrpc.raw }) };
+    const routes: Route[] = ROUTES.map(([method, path]) => ({
+      method,
+      path,
+      auth: 'tenant',
+      handle: async () => {
+        // As GET /v1/workflows/:id does: a call to the workflows service.
+        internalOutcome = workflows[transport].getWorkflow(workflowsV1.GetWorkflowRequest.fromPartial({ tenantId: 'tnt_a', workflowId: 'wf_1' })).then(
+          () => 'answered',
+          (e: unknown) => (isCodestepError(e) ? e.code : String(e)),
+        );
+        await internalOutcome;
+        return { status: 200, body: {} };
+      },
+    }));
+    server = await startPublicGrpc({
+      address: '127.0.0.1:0',
+      tls: pki.tls('gateway'),
+      routes,
+      tenants: { authenticate: async (key) => (key === 'csk_good' ? 'tnt_a' : undefined) },
+      clients: { historyRaw: {} as ApiClients['historyRaw'] },
+      logger: silentLogger,
+    });
+    const caller = pki.tls('executor');
+    client = new publicV1.CodestepApiClient(
+      `127.0.0.1:${server.port}`,
+      grpc.credentials.createSsl(Buffer.from(caller.ca), Buffer.from(caller.key), Buffer.from(caller.cert), { checkServerIdentity: () => undefined }),
+      { 'grpc.ssl_target_name_override': 'gateway.codestep' },
+    );
+  });
+
+  after(async () => {
+    client.close();
+    workflows['over gRPC'].close();
+    await server.stop();
+    await internal.stop();
+  });
+
+  for (const via of ['over gRPC', 'in process'] as const) {
+    it(`ends a call with DEADLINE_EXCEEDED, its internal call (${via}) given the caller's deadline instead of its own 10 s`, async () => {
+      transport = via;
+      internalDeadlines.length = 0;
+      const deadline = Date.now() + 500;
+      const md = new grpc.Metadata();
+      md.set('authorization', 'Bearer csk_good');
+      const error = await new Promise<grpc.ServiceError | null>((resolve) => client.getWorkflow({ workflowId: 'wf_1', version: 0 }, md, { deadline }, (e) => resolve(e)));
+      assert.equal(error?.code, grpc.status.DEADLINE_EXCEEDED);
+      assert.equal(await internalOutcome, 'DEADLINE_EXCEEDED', 'the internal call ended on its deadline');
+      assert.equal(internalDeadlines.length, 1);
+      // A deadline crosses each gRPC hop as a timeout (grpc-timeout), so a hop sees it later by the
+      // time the request took to reach it: within a second of the caller's, never 10 s away.
+      assert.ok(internalDeadlines[0]! <= deadline + 1_000, `the internal call's deadline is ${internalDeadlines[0]! - deadline} ms after the caller's`);
+    });
+  }
 });

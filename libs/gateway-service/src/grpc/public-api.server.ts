@@ -4,8 +4,10 @@
  * runs: the channel is mutual TLS with the deployment's CA (a caller without a certificate of it
  * fails the handshake; one naming no `spiffe://codestep/…` identity is UNAUTHENTICATED), and the
  * call carries a tenant API key (`authorization: Bearer csk_…`), which scopes it to that tenant.
- * Deadlines are honoured: a call whose deadline has passed starts no command, and a stream ends
- * at its deadline. Server reflection (`grpc.reflection.v1` and `v1alpha`) lists the service.
+ * Deadlines are honoured: a call whose deadline has passed starts no command, the internal calls
+ * behind a call end by its deadline, and a stream ends at its deadline. A history stream sends its response headers once it is subscribed to the
+ * history's tail, so a caller knows from when on it misses nothing. Server reflection
+ * (`grpc.reflection.v1` and `v1alpha`) lists the service.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,8 +59,8 @@ async function authenticate(call: ServerCall, tenants: PublicGrpcOptions['tenant
   return tenantId;
 }
 
-/** A signal aborted when the call's deadline passes or its caller cancels; `done` clears the timer. */
-function callSignal(call: ServerCall, shutdown: AbortSignal): { signal: AbortSignal; done(): void } {
+/** A signal aborted when the call's deadline passes or its caller cancels, and that deadline (if any); `done` clears the timer. */
+function callSignal(call: ServerCall, shutdown: AbortSignal): { signal: AbortSignal; deadline?: number; done(): void } {
   const ac = new AbortController();
   const cancelled = () => ac.abort(Object.assign(new Error('the call was cancelled'), { code: grpc.status.CANCELLED }));
   call.once('cancelled', cancelled);
@@ -74,6 +76,7 @@ function callSignal(call: ServerCall, shutdown: AbortSignal): { signal: AbortSig
   }
   return {
     signal: ac.signal,
+    ...(Number.isFinite(at) ? { deadline: at } : {}),
     done: () => {
       clearTimeout(timer);
       call.off('cancelled', cancelled);
@@ -107,7 +110,14 @@ function implementation(options: PublicGrpcOptions, shutdown: AbortSignal): grpc
         void span(async () => {
           try {
             const ctx: CallContext = { tenantId: await authenticate(call, options.tenants), signal };
-            await handlers.streamHistory(call.request, ctx, (event) => call.write(event));
+            // The response headers (initial metadata) tell the caller the stream is subscribed:
+            // every event from then on is sent to it.
+            await handlers.streamHistory(
+              call.request,
+              ctx,
+              (event) => call.write(event),
+              () => call.sendMetadata(new grpc.Metadata()),
+            );
             if (signal.aborted) throw signal.reason;
             call.end();
           } catch (error) {
@@ -122,10 +132,10 @@ function implementation(options: PublicGrpcOptions, shutdown: AbortSignal): grpc
     const unary = handlers.unary[name];
     if (!unary) throw new Error(`no handler for ${method.path}`);
     impl[name] = ((call: grpc.ServerUnaryCall<never, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      const { signal, done } = callSignal(call, shutdown);
+      const { signal, deadline, done } = callSignal(call, shutdown);
       void span(async () => {
         try {
-          const ctx: CallContext = { tenantId: await authenticate(call, options.tenants), signal };
+          const ctx: CallContext = { tenantId: await authenticate(call, options.tenants), signal, ...(deadline === undefined ? {} : { deadline }) };
           callback(null, await unary.handle(call.request, ctx));
         } catch (error) {
           callback(failureOf(error, signal, unary.fields, logError(name)) as grpc.ServiceError, null);

@@ -4002,7 +4002,9 @@ export const CodestepApiService = {
   },
   /**
    * The tenant's history as it happens (optionally one workflow's or one enrollment's): status
-   * changes and console lines, until the caller cancels or its deadline passes.
+   * changes and console lines, until the caller cancels or its deadline passes. The server sends
+   * its response headers (initial metadata, no keys required) as soon as it is subscribed: every
+   * event after that moment is streamed, so wait for them before causing what you want to see.
    */
   streamHistory: {
     path: "/codestep.public.v1.CodestepApi/StreamHistory" as const,
@@ -4086,7 +4088,9 @@ export interface CodestepApiServer extends UntypedServiceImplementation {
   getExecution: handleUnaryCall<GetExecutionRequest, Execution>;
   /**
    * The tenant's history as it happens (optionally one workflow's or one enrollment's): status
-   * changes and console lines, until the caller cancels or its deadline passes.
+   * changes and console lines, until the caller cancels or its deadline passes. The server sends
+   * its response headers (initial metadata, no keys required) as soon as it is subscribed: every
+   * event after that moment is streamed, so wait for them before causing what you want to see.
    */
   streamHistory: handleServerStreamingCall<StreamHistoryRequest, HistoryEvent>;
   createWorkflow: handleUnaryCall<CreateWorkflowRequest, Workflow>;
@@ -4202,7 +4206,9 @@ export interface CodestepApiClient extends Client {
   ): ClientUnaryCall;
   /**
    * The tenant's history as it happens (optionally one workflow's or one enrollment's): status
-   * changes and console lines, until the caller cancels or its deadline passes.
+   * changes and console lines, until the caller cancels or its deadline passes. The server sends
+   * its response headers (initial metadata, no keys required) as soon as it is subscribed: every
+   * event after that moment is streamed, so wait for them before causing what you want to see.
    */
   streamHistory(request: StreamHistoryRequest, options?: Partial<CallOptions>): ClientReadableStream<HistoryEvent>;
   streamHistory(
