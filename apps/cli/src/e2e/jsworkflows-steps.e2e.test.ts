@@ -215,7 +215,11 @@ describe('JsWorkflows steps, delays and fan-out (embedded)', () => {
     );
     assert.equal(object.status, 200);
     assert.deepEqual(await object.json(), { received: 42 });
-    const running = await call('GET', `/v1/enrollments/${object.headers.get('x-codestep-enrollment-id')}`);
+    // The answer came with start's result; the step it scheduled reaches the history views just after.
+    const running = await waitFor('the later step in the history', async () => {
+      const res = await call('GET', `/v1/enrollments/${object.headers.get('x-codestep-enrollment-id')}`);
+      return res.body.executions?.some((x: any) => x.workflowStep?.name === 'later') ? res : undefined;
+    });
     assert.equal(running.body.status, 'running');
     assert.equal(running.body.executions.find((x: any) => x.workflowStep?.name === 'later')?.status, 'scheduled');
 
