@@ -12,20 +12,26 @@ import { EditorState } from '@codemirror/state';
 import { EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers } from '@codemirror/view';
 
 /** Syntax errors as the JavaScript parser sees them while typing (the first few), before any save. */
-const syntaxErrors = linter(
-  (view) => {
-    const found: Diagnostic[] = [];
-    syntaxTree(view.state).iterate({
-      enter: (node) => {
-        if (!node.type.isError || found.length >= 5) return;
-        const line = view.state.doc.lineAt(node.from);
-        found.push({ from: node.from, to: Math.max(node.to, Math.min(node.from + 1, line.to)), severity: 'error', source: 'syntax', message: `Syntax error on line ${line.number}` });
-      },
-    });
-    return found;
-  },
-  { delay: 400 },
-);
+function syntaxErrorsOf(state: EditorState): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  syntaxTree(state).iterate({
+    enter: (node) => {
+      if (!node.type.isError || found.length >= 5) return;
+      const line = state.doc.lineAt(node.from);
+      found.push({ from: node.from, to: Math.max(node.to, Math.min(node.from + 1, line.to)), severity: 'error', source: 'syntax', message: `Syntax error on line ${line.number}` });
+    },
+  });
+  return found;
+}
+
+type ShownError = { line: number; column?: number; message: string };
+
+/** The diagnostic of an error reported for a line (and column) of the code. */
+function errorAt(state: EditorState, error: ShownError): Diagnostic {
+  const line = state.doc.line(Math.min(Math.max(1, error.line), state.doc.lines));
+  const from = Math.min(line.from + Math.max(0, (error.column ?? 1) - 1), line.to);
+  return { from, to: Math.max(from, line.to), severity: 'error', message: error.message };
+}
 
 export interface CodeEditorHandle {
   setValue(text: string): void;
@@ -35,6 +41,11 @@ export interface CodeEditorHandle {
 }
 
 export function mountEditor(parent: HTMLElement, options: { value: string; label: string; describedBy?: string; onChange(text: string): void }): CodeEditorHandle {
+  // The error shown at its line (a save's or a test's) until the code changes. The linter's runs keep
+  // it: a run that came after it (the first one, 400 ms after the editor opened) used to wipe it out.
+  let shown: ShownError | undefined;
+  const diagnostics = (state: EditorState) => [...syntaxErrorsOf(state), ...(shown ? [errorAt(state, shown)] : [])];
+  const syntaxErrors = linter((view) => diagnostics(view.state), { delay: 400 });
   const view = new EditorView({
     parent,
     state: EditorState.create({
@@ -53,7 +64,9 @@ export function mountEditor(parent: HTMLElement, options: { value: string; label
         keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
         EditorView.contentAttributes.of({ 'aria-label': options.label, ...(options.describedBy ? { 'aria-describedby': options.describedBy } : {}) }),
         EditorView.updateListener.of((u) => {
-          if (u.docChanged) options.onChange(u.state.doc.toString());
+          if (!u.docChanged) return;
+          shown = undefined;
+          options.onChange(u.state.doc.toString());
         }),
       ],
     }),
@@ -63,14 +76,8 @@ export function mountEditor(parent: HTMLElement, options: { value: string; label
       if (text !== view.state.doc.toString()) view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
     },
     showError(error) {
-      const diagnostics: Diagnostic[] = [];
-      if (error) {
-        const doc = view.state.doc;
-        const line = doc.line(Math.min(Math.max(1, error.line), doc.lines));
-        const from = Math.min(line.from + Math.max(0, (error.column ?? 1) - 1), line.to);
-        diagnostics.push({ from, to: Math.max(from, line.to), severity: 'error', message: error.message });
-      }
-      view.dispatch(setDiagnostics(view.state, diagnostics));
+      shown = error;
+      view.dispatch(setDiagnostics(view.state, diagnostics(view.state)));
     },
     destroy: () => view.destroy(),
   };
