@@ -13,7 +13,7 @@ import { ValidationError } from '@codestep/core';
 import { fieldMapToPlain, fieldValue } from '@codestep/events';
 import { parseDraftAction } from '@codestep/workflows';
 import { VERSION_PARAM, dryRunView, type ApiClients } from './api.routes.ts';
-import { historyChangesOf, readUntil } from './history-changes.ts';
+import { historyChangesOf, readUntil, type HistoryWatch } from './history-changes.ts';
 import type { HubSpotObjectReader } from './hubspot/hubspot-object.reader.ts';
 import type { Route } from './router.ts';
 import type { TenantLimitsOf } from './tenant-limits.routes.ts';
@@ -111,7 +111,19 @@ function resultView(x: historyV1.ExecutionView, workflowVersion: number, testId:
 }
 
 /** The events after which a test's execution may have ended (its events carry the test id as correlation id). */
-const TEST_DONE_EVENTS: ReadonlySet<string> = new Set(['ActionSucceeded', 'ActionFailed', 'ActionRetryScheduled']);
+const TEST_DONE_EVENTS: ReadonlySet<string> = new Set(['ActionSucceeded', 'ActionFailed', 'ActionRetryScheduled', 'ActionLogged']);
+
+/**
+ * How long a finished test without console lines waits for them, ms. The lines are events of their
+ * own topic: in distributed mode the history views can apply the result before them.
+ */
+const LINES_GRACE_MS = 1_500;
+
+/** A finished execution with its console lines: read again until they are there (or the grace ran out) when it has none yet. */
+async function withLines<T extends { logs: unknown[] }>(x: T, watch: HistoryWatch, read: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (x.logs.length > 0) return x;
+  return (await readUntil(watch, read, (v) => v.logs.length > 0, Date.now() + LINES_GRACE_MS, Date.now, signal)) ?? x;
+}
 
 /** The object properties an action reads (its inputs taken from the enrolled object). */
 const propertiesRead = (action: ActionDefinition | undefined): string[] => (action?.inputFields ?? []).flatMap((f) => (f.source?.$case === 'objectProperty' ? [f.source.value] : []));
@@ -173,7 +185,10 @@ export function actionTestRoutes(c: ApiClients, options: ActionTestOptions): Rou
             Date.now,
             req.signal,
           );
-          if (x && (x.status === 'succeeded' || x.status === 'failed')) return { status: 200, body: resultView(x, out.workflowVersion, out.testId, extra) };
+          if (x && (x.status === 'succeeded' || x.status === 'failed')) {
+            const read = () => c.history.getExecution({ tenantId: req.tenantId, executionId: out.executionId, linesAfter: 0, limit: 1000 });
+            return { status: 200, body: resultView(await withLines(x, watch, read, req.signal), out.workflowVersion, out.testId, extra) };
+          }
         } finally {
           watch.close();
         }
