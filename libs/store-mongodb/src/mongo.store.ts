@@ -178,6 +178,9 @@ export class MongoStore implements DocumentStore {
         // rather than stored as null.
         ignoreUndefined: true,
         serverSelectionTimeoutMS: 10_000,
+        // A call the server never answers fails (STORE_UNAVAILABLE, retried by the caller) instead
+        // of holding its consumer forever; the URI's own `socketTimeoutMS` wins.
+        ...(/[?&]socketTimeoutMS=/i.test(options.uri) ? {} : { socketTimeoutMS: 60_000 }),
         ...options.clientOptions,
       });
     this.client = this.newClient();
