@@ -37,7 +37,7 @@ export async function applyEnrollmentStarted(store: DocumentStore, ...envs: Enve
   // The first start of a request id in the batch wins, as it does across batches.
   const first = new Map<string, VersionedWrite<EnrollRequestDoc>>();
   for (const w of writes) if (!first.has(w.id)) first.set(w.id, w);
-  await store.writeVersioned(ENROLL_REQUESTS, [...first.values()]);
+  if (first.size) await store.writeVersioned(ENROLL_REQUESTS, [...first.values()]);
 }
 
 /** The enroll requests, for the enrollment service's consumer and for `codestep replay`. */

@@ -110,11 +110,12 @@ export async function applyEnrollmentStates(store: DocumentStore, batch: Project
       changed.add(key);
     }
   }
-  await store.writeVersioned(ENROLLMENT_STATE_COLLECTIONS.retryJobs, jobs);
-  await store.writeVersioned<EnrollmentStateDoc>(
-    ENROLLMENT_STATE_COLLECTIONS.states,
-    [...changed].map((id) => ({ id, ...states.get(id)! })),
-  );
+  if (jobs.length) await store.writeVersioned(ENROLLMENT_STATE_COLLECTIONS.retryJobs, jobs);
+  if (changed.size)
+    await store.writeVersioned<EnrollmentStateDoc>(
+      ENROLLMENT_STATE_COLLECTIONS.states,
+      [...changed].map((id) => ({ id, ...states.get(id)! })),
+    );
 }
 
 /** The enrollments' states and retry jobs, for the enrollment service's consumer and for `codestep replay`. */
