@@ -4,7 +4,7 @@
  * other view. An enrollment started without a request id leaves nothing here.
  */
 import { Topics, fromRecord, type Envelope } from '@codestep/events';
-import { tenantKey, tenantScoped, type DocumentStore, type Projection } from '@codestep/store';
+import { tenantKey, type DocumentStore, type Projection, type VersionedWrite } from '@codestep/store';
 
 export const ENROLL_REQUESTS = 'enroll_requests';
 
@@ -23,13 +23,21 @@ export async function ensureEnrollRequests(store: DocumentStore): Promise<void> 
   await store.ensureCollection(ENROLL_REQUESTS, []);
 }
 
-/** Applies one envelope (only `EnrollmentStarted` with a request id counts); idempotent. */
-export async function applyEnrollmentStarted(store: DocumentStore, env: Envelope): Promise<void> {
-  if (env.event.$case !== 'enrollmentStarted' || !env.event.value.requestId) return;
+/** The write one envelope makes (only `EnrollmentStarted` with a request id counts), if any. */
+function enrollRequestWrite(env: Envelope): VersionedWrite<EnrollRequestDoc> | undefined {
+  if (env.event.$case !== 'enrollmentStarted' || !env.event.value.requestId || !env.tenantId) return undefined;
   const { requestId, enrollmentId, workflowVersion } = env.event.value;
   // Version 1 for every write: the first start for a request id stays, duplicates change nothing.
-  if (!env.tenantId) return;
-  await tenantScoped(store, env.tenantId).writeVersioned<EnrollRequestDoc>(ENROLL_REQUESTS, [{ id: requestId, version: 1, doc: { tenantId: env.tenantId, requestId, enrollmentId, workflowVersion } }]);
+  return { id: requestKey(env.tenantId, requestId), version: 1, doc: { tenantId: env.tenantId, requestId, enrollmentId, workflowVersion } };
+}
+
+/** Applies envelopes (only `EnrollmentStarted` with a request id counts) in one batched write; idempotent. */
+export async function applyEnrollmentStarted(store: DocumentStore, ...envs: Envelope[]): Promise<void> {
+  const writes = envs.flatMap((env) => enrollRequestWrite(env) ?? []);
+  // The first start of a request id in the batch wins, as it does across batches.
+  const first = new Map<string, VersionedWrite<EnrollRequestDoc>>();
+  for (const w of writes) if (!first.has(w.id)) first.set(w.id, w);
+  if (first.size) await store.writeVersioned(ENROLL_REQUESTS, [...first.values()]);
 }
 
 /** The enroll requests, for the enrollment service's consumer and for `codestep replay`. */
@@ -39,10 +47,5 @@ export const enrollRequestsProjection: Projection = {
   topics: [Topics.enrollments],
   collections: [ENROLL_REQUESTS],
   ensure: ensureEnrollRequests,
-  apply: async (store, batch) => {
-    for (const record of batch) {
-      const env = fromRecord(record.value);
-      if (env) await applyEnrollmentStarted(store, env);
-    }
-  },
+  apply: (store, batch) => applyEnrollmentStarted(store, ...batch.flatMap((record) => fromRecord(record.value) ?? [])),
 };

@@ -122,7 +122,7 @@ export function createEnrollCommand(deps: EnrollCommandDeps): EnrollCommand {
     const envs = start(wf, req, enrollmentId);
     const { reservation } = await outbox.reserve(key, { tenantId: req.tenantId, enrollmentId, workflowVersion: wf.version, records: reserveRecords(envs) });
     await outbox.append(reservation);
-    for (const env of envelopesOf(reservation)) await applyEnrollmentStarted(store, env);
+    await applyEnrollmentStarted(store, ...envelopesOf(reservation));
     return { enrollmentId: reservation.enrollmentId, workflowVersion: reservation.workflowVersion };
   }
 }

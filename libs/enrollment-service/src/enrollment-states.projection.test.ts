@@ -50,4 +50,19 @@ describe('enrollment states projection', () => {
     assert.deepEqual(doc, await once.get(ENROLLMENT_STATE_COLLECTIONS.states, 't1/e1'));
     assert.deepEqual([doc?.doc.status, doc?.doc.round, doc?.doc.jobId, doc?.doc.workflowVersion, doc?.doc.failedContext], ['completed', 1, 'rjob1', 2, null]);
   });
+
+  it('given two tenants’ enrollments in one batch, then each state is the one applied record by record, under its own tenant', async () => {
+    const other = events.map((e) => ({ ...e, tenantId: 't2', eventId: `${e.eventId}-2` }));
+    const interleaved = events.flatMap((e, i) => [e, other[i]!]);
+    const batched = new SqliteStore({ path: ':memory:' });
+    const oneByOne = new SqliteStore({ path: ':memory:' });
+    for (const s of [batched, oneByOne]) await enrollmentStatesProjection.ensure(s);
+    await enrollmentStatesProjection.apply(batched, records(interleaved));
+    for (const r of records(interleaved)) await enrollmentStatesProjection.apply(oneByOne, [r]);
+    for (const tenant of ['t1', 't2']) {
+      const doc = await batched.get<EnrollmentStateDoc>(ENROLLMENT_STATE_COLLECTIONS.states, `${tenant}/e1`);
+      assert.deepEqual(doc, await oneByOne.get(ENROLLMENT_STATE_COLLECTIONS.states, `${tenant}/e1`));
+      assert.deepEqual([doc?.doc.tenantId, doc?.doc.status, doc?.doc.round, doc?.doc.jobId], [tenant, 'completed', 1, 'rjob1']);
+    }
+  });
 });

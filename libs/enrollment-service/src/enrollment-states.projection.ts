@@ -7,7 +7,7 @@
  */
 import type { ActionContext } from '@codestep/contracts';
 import { Topics, fromRecord, type Envelope } from '@codestep/events';
-import { tenantScoped, type DocumentStore, type ProjectedRecord, type Projection } from '@codestep/store';
+import { stampTenant, tenantKey, type DocumentStore, type ProjectedRecord, type Projection, type StoredDoc, type VersionedWrite } from '@codestep/store';
 
 export const ENROLLMENT_STATE_COLLECTIONS = { states: 'enrollment_states', retryJobs: 'retry_jobs' } as const;
 
@@ -73,28 +73,49 @@ export function applyToEnrollmentState(doc: EnrollmentStateDoc | undefined, env:
   }
 }
 
-/** Applies records of the enrollments topic; versions are offset + 1. */
+/**
+ * Applies records of the enrollments topic; versions are offset + 1. The batch is read with one
+ * `getMany` and written with one `writeVersioned` per collection (one transaction on SQLite), not a
+ * read and a write per record: the states come out the same, the records of one enrollment are
+ * applied in order over the state in memory.
+ */
 export async function applyEnrollmentStates(store: DocumentStore, batch: ProjectedRecord[]): Promise<void> {
+  const envs: Array<{ record: ProjectedRecord; env: Envelope & { tenantId: string }; key: string }> = [];
   for (const record of batch) {
     const env = fromRecord(record.value);
     if (!env?.tenantId) continue;
-    const mine = tenantScoped(store, env.tenantId);
+    envs.push({ record, env: env as Envelope & { tenantId: string }, key: tenantKey(env.tenantId, env.aggregateId) });
+  }
+  const stateKeys = [...new Set(envs.filter((e) => e.env.event.$case !== 'retryJobStarted').map((e) => e.key))];
+  const stored = stateKeys.length ? await store.getMany<EnrollmentStateDoc>(ENROLLMENT_STATE_COLLECTIONS.states, stateKeys) : new Map<string, StoredDoc<EnrollmentStateDoc>>();
+  const states = new Map<string, { version: number; doc: EnrollmentStateDoc }>();
+  for (const [key, d] of stored) if (d.doc.tenantId === key.slice(0, key.indexOf('/'))) states.set(key, d);
+  const changed = new Set<string>();
+  const jobs: Array<VersionedWrite<RetryJobDoc>> = [];
+  for (const { record, env, key } of envs) {
     if (env.event.$case === 'retryJobStarted') {
       const j = env.event.value;
-      await mine.writeVersioned<RetryJobDoc>(ENROLLMENT_STATE_COLLECTIONS.retryJobs, [
-        {
-          id: j.jobId,
-          version: 1,
-          doc: { tenantId: env.tenantId, jobId: j.jobId, workflowId: j.workflowId, enrollmentIds: j.enrollmentIds, matched: j.matched, filterJson: j.filterJson, startedAt: env.occurredAt },
-        },
-      ]);
+      jobs.push({
+        id: tenantKey(env.tenantId, j.jobId),
+        version: 1,
+        doc: { tenantId: env.tenantId, jobId: j.jobId, workflowId: j.workflowId, enrollmentIds: j.enrollmentIds, matched: j.matched, filterJson: j.filterJson, startedAt: env.occurredAt },
+      });
       continue;
     }
-    const current = await mine.get<EnrollmentStateDoc>(ENROLLMENT_STATE_COLLECTIONS.states, env.aggregateId);
+    const current = states.get(key);
     if (current && current.version >= record.offset + 1) continue;
     const next = applyToEnrollmentState(current?.doc, env);
-    if (next) await mine.writeVersioned(ENROLLMENT_STATE_COLLECTIONS.states, [{ id: env.aggregateId, version: record.offset + 1, doc: next }]);
+    if (next) {
+      states.set(key, { version: record.offset + 1, doc: stampTenant(env.tenantId, next) });
+      changed.add(key);
+    }
   }
+  if (jobs.length) await store.writeVersioned(ENROLLMENT_STATE_COLLECTIONS.retryJobs, jobs);
+  if (changed.size)
+    await store.writeVersioned<EnrollmentStateDoc>(
+      ENROLLMENT_STATE_COLLECTIONS.states,
+      [...changed].map((id) => ({ id, ...states.get(id)! })),
+    );
 }
 
 /** The enrollments' states and retry jobs, for the enrollment service's consumer and for `codestep replay`. */

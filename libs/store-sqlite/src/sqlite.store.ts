@@ -1,6 +1,12 @@
 /**
  * Embedded document store on SQLite (`node:sqlite`): one table per collection holding the
  * document as JSON, with expression indexes on the fields the collection declares.
+ *
+ * Cost per operation matters here (embedded mode runs every service's projections and state in
+ * one process): each collection's single-document statements are prepared once and kept with it,
+ * and a write of one document is one statement in SQLite's own implicit transaction. A commit
+ * (the WAL frames it writes, the locks it takes) costs several times the statement itself, so an
+ * explicit transaction is opened only for a batch of several writes.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -17,17 +23,34 @@ function ident(name: string): string {
   return name;
 }
 
+/** The statements of one collection that name one document, prepared when it is first used. */
+interface CollectionStatements {
+  table: string;
+  get: StatementSync;
+  insertIfAbsent: StatementSync;
+  writeVersioned: StatementSync;
+  compareAndSet: StatementSync;
+  put: StatementSync;
+  delete: StatementSync;
+}
+
 export class SqliteStore implements DocumentStore {
   private readonly db: DatabaseSync;
-  private readonly known = new Set<string>();
-  /** Statements prepared once per SQL text (SQLite re-prepares them itself after a schema change). */
+  private readonly collections = new Map<string, CollectionStatements>();
+  /** Statements of other shapes (`getMany`, `find`) prepared once per SQL text (SQLite re-prepares them itself after a schema change). */
   private readonly statements = new Map<string, StatementSync>();
+  private readonly begin: StatementSync;
+  private readonly commit: StatementSync;
+  private readonly rollback: StatementSync;
 
   constructor(options: SqliteStoreOptions) {
     const path = options.path === ':memory:' ? options.path : resolve(options.path);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    this.begin = this.db.prepare('BEGIN IMMEDIATE');
+    this.commit = this.db.prepare('COMMIT');
+    this.rollback = this.db.prepare('ROLLBACK');
   }
 
   private prepare(sql: string): StatementSync {
@@ -41,13 +64,30 @@ export class SqliteStore implements DocumentStore {
     return stmt;
   }
 
-  private table(collection: string): string {
-    const t = `c_${ident(collection)}`;
-    if (!this.known.has(t)) {
+  /** The collection's table (created if missing) and its single-document statements. */
+  private of(collection: string): CollectionStatements {
+    let c = this.collections.get(collection);
+    if (!c) {
+      const t = `c_${ident(collection)}`;
       this.db.exec(`CREATE TABLE IF NOT EXISTS ${t} (id TEXT PRIMARY KEY, version INTEGER NOT NULL, doc TEXT NOT NULL)`);
-      this.known.add(t);
+      c = {
+        table: t,
+        get: this.db.prepare(`SELECT id, version, doc FROM ${t} WHERE id = ?`),
+        insertIfAbsent: this.db.prepare(`INSERT OR IGNORE INTO ${t} (id, version, doc) VALUES (?, 1, ?)`),
+        writeVersioned: this.db.prepare(
+          `INSERT INTO ${t} (id, version, doc) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version, doc = excluded.doc WHERE excluded.version > version`,
+        ),
+        compareAndSet: this.db.prepare(`UPDATE ${t} SET version = version + 1, doc = ? WHERE id = ? AND version = ?`),
+        put: this.db.prepare(`INSERT INTO ${t} (id, version, doc) VALUES (?, 1, ?) ON CONFLICT (id) DO UPDATE SET version = version + 1, doc = excluded.doc`),
+        delete: this.db.prepare(`DELETE FROM ${t} WHERE id = ?`),
+      };
+      this.collections.set(collection, c);
     }
-    return t;
+    return c;
+  }
+
+  private table(collection: string): string {
+    return this.of(collection).table;
   }
 
   async ensureCollection(collection: string, indexes: IndexSpec[]): Promise<void> {
@@ -60,7 +100,7 @@ export class SqliteStore implements DocumentStore {
   }
 
   async get<T>(collection: string, id: string): Promise<StoredDoc<T> | null> {
-    const row = this.prepare(`SELECT id, version, doc FROM ${this.table(collection)} WHERE id = ?`).get(id) as RawRow | undefined;
+    const row = this.of(collection).get.get(id) as RawRow | undefined;
     return row ? parse<T>(row) : null;
   }
 
@@ -113,33 +153,34 @@ export class SqliteStore implements DocumentStore {
 
   async writeVersioned<T>(collection: string, writes: Array<VersionedWrite<T>>): Promise<void> {
     if (writes.length === 0) return;
-    const stmt = this.prepare(
-      `INSERT INTO ${this.table(collection)} (id, version, doc) VALUES (?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET version = excluded.version, doc = excluded.doc WHERE excluded.version > version`,
-    );
+    const stmt = this.of(collection).writeVersioned;
+    if (writes.length === 1) {
+      const w = writes[0]!;
+      stmt.run(w.id, w.version, JSON.stringify(w.doc));
+      return;
+    }
     this.tx(() => {
       for (const w of writes) stmt.run(w.id, w.version, JSON.stringify(w.doc));
     });
   }
 
   async insertIfAbsent<T>(collection: string, id: string, doc: T): Promise<boolean> {
-    const r = this.prepare(`INSERT OR IGNORE INTO ${this.table(collection)} (id, version, doc) VALUES (?, 1, ?)`).run(id, JSON.stringify(doc));
+    const r = this.of(collection).insertIfAbsent.run(id, JSON.stringify(doc));
     return Number(r.changes) === 1;
   }
 
   async compareAndSet<T>(collection: string, id: string, expectedVersion: number, doc: T): Promise<boolean> {
-    const t = this.table(collection);
     if (expectedVersion === 0) return this.insertIfAbsent(collection, id, doc);
-    const r = this.prepare(`UPDATE ${t} SET version = version + 1, doc = ? WHERE id = ? AND version = ?`).run(JSON.stringify(doc), id, expectedVersion);
+    const r = this.of(collection).compareAndSet.run(JSON.stringify(doc), id, expectedVersion);
     return Number(r.changes) === 1;
   }
 
   async put<T>(collection: string, id: string, doc: T): Promise<void> {
-    this.prepare(`INSERT INTO ${this.table(collection)} (id, version, doc) VALUES (?, 1, ?) ON CONFLICT (id) DO UPDATE SET version = version + 1, doc = excluded.doc`).run(id, JSON.stringify(doc));
+    this.of(collection).put.run(id, JSON.stringify(doc));
   }
 
   async delete(collection: string, id: string): Promise<boolean> {
-    return Number(this.prepare(`DELETE FROM ${this.table(collection)} WHERE id = ?`).run(id).changes) === 1;
+    return Number(this.of(collection).delete.run(id).changes) === 1;
   }
 
   async clear(collection: string): Promise<void> {
@@ -151,12 +192,12 @@ export class SqliteStore implements DocumentStore {
   }
 
   private tx(fn: () => void): void {
-    this.db.exec('BEGIN IMMEDIATE');
+    this.begin.run();
     try {
       fn();
-      this.db.exec('COMMIT');
+      this.commit.run();
     } catch (error) {
-      this.db.exec('ROLLBACK');
+      this.rollback.run();
       throw error;
     }
   }
