@@ -27,7 +27,7 @@ import type { TenantLimitsOf } from '../tenant-limits.routes.ts';
 import type { CrmPrefetcher, CrmPropertiesFetcher } from './crm-properties.ts';
 import { CALLBACKS, callbackOutcome, ensureCallbackCollection, moveCallback, outputFieldsOf, type CallbackDoc } from './hubspot-callbacks.ts';
 import { verifyHubSpotSignature } from './hubspot-signature.ts';
-import type { HubSpotAppSettings } from './hubspot.settings.ts';
+import { isoDurationMs, type HubSpotAppSettings } from './hubspot.settings.ts';
 
 /** The action's input field that names the codestep workflow to run. */
 export const WORKFLOW_INPUT = 'codestep_workflow';
@@ -206,8 +206,10 @@ async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
       return { status: 200, body: { outputFields }, headers: { 'x-codestep-enrollment-id': out.enrollmentId } };
     }
   } else {
-    // Nobody answered yet: this request answers BLOCK, the completer calls HubSpot back when it is done.
-    await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting'], 'blocked', { enrollmentId: out.enrollmentId });
+    // Nobody answered yet: this request answers BLOCK, the completer calls HubSpot back when it is done
+    // (HubSpot takes the callback until the block expires: the completer's last attempt).
+    const expiresAt = deps.clock() + (isoDurationMs(settings.blockExpiration) ?? 86_400_000);
+    await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting'], 'blocked', { enrollmentId: out.enrollmentId, expiresAt });
   }
   return block(settings, out.enrollmentId);
 }
