@@ -27,6 +27,8 @@ interface WebhookEvent {
   objectId: string;
   propertyName?: string;
   propertyValue?: string;
+  /** When it happened in HubSpot (`occurredAt`), UNIX ms; absent when HubSpot did not say. */
+  occurredAt?: number;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -50,6 +52,7 @@ function parseEvents(body: unknown): WebhookEvent[] {
       objectId: String(e.objectId),
       ...(typeof e.propertyName === 'string' ? { propertyName: e.propertyName } : {}),
       ...(typeof e.propertyValue === 'string' ? { propertyValue: e.propertyValue } : {}),
+      ...(typeof e.occurredAt === 'number' && Number.isSafeInteger(e.occurredAt) && e.occurredAt > 0 ? { occurredAt: e.occurredAt } : {}),
     };
   });
 }
@@ -66,22 +69,34 @@ interface Planned extends PlannedEnrollment {
 
 /**
  * The request id trigger `t` enrolls the event's object with, or why it enrolls nothing now:
- * `never`, one per object; `always`, one per event; `after`, none while the object's last
- * enrollment by the trigger is younger than `reenrollAfterMinutes` (by `deps.clock`), else one
- * per last enrollment.
+ * `never`, one per object; `always`, one per event; `after`, one per last enrollment, when the
+ * event occurred `reenrollAfterMinutes` or more after the event of the object's last enrollment
+ * by the trigger. Decided by when HubSpot says the events occurred (else when they arrive), not
+ * when they were delivered: a retried or late event older than that last enrollment's enrolls
+ * nothing (remembering only the last enrollment is enough), and a first enrollment delivered
+ * late does not push the window back.
  */
 async function requestIdFor(deps: HubSpotRouteDeps, tenantId: string, t: TriggerDoc, e: WebhookEvent, objectType: string): Promise<{ requestId: string } | { skipped: string }> {
   if (t.reenroll === 'never') return { requestId: `hubspot-trigger:${t.workflowId}:${objectType}:${e.objectId}` };
   if (t.reenroll !== 'after') return { requestId: `hubspot-event:${e.eventId}:${t.workflowId}` };
   const last = await lastTriggerEnrollment(deps.store, tenantId, t.workflowId, objectType, e.objectId);
-  if (last?.eventId === e.eventId) return { skipped: `event ${e.eventId} already enrolled ${objectType} ${e.objectId} (enrollment ${last.enrollmentId})` };
-  const minutes = t.reenrollAfterMinutes ?? 0;
-  if (last && deps.clock() - last.startedAt < minutes * 60_000) {
+  if (!last) return { requestId: `hubspot-trigger:${t.workflowId}:${objectType}:${e.objectId}:after:none` };
+  if (last.eventId === e.eventId) return { skipped: `event ${e.eventId} already enrolled ${objectType} ${e.objectId} (enrollment ${last.enrollmentId})` };
+  const occurredAt = e.occurredAt ?? deps.clock();
+  const lastOccurredAt = last.eventOccurredAt ?? last.startedAt;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  if (occurredAt <= lastOccurredAt) {
     return {
-      skipped: `${objectType} ${e.objectId} enrolled into workflow ${t.workflowId} at ${new Date(last.startedAt).toISOString()} (enrollment ${last.enrollmentId}); its trigger re-enrolls an object ${minutes} minutes after its last enrollment`,
+      skipped: `event ${e.eventId} occurred at ${iso(occurredAt)}, before the event of ${objectType} ${e.objectId}'s last enrollment into workflow ${t.workflowId} (enrollment ${last.enrollmentId}, event ${last.eventId} at ${iso(lastOccurredAt)})`,
     };
   }
-  return { requestId: `hubspot-trigger:${t.workflowId}:${objectType}:${e.objectId}:after:${last?.enrollmentId ?? 'none'}` };
+  const minutes = t.reenrollAfterMinutes ?? 0;
+  if (occurredAt - lastOccurredAt < minutes * 60_000) {
+    return {
+      skipped: `${objectType} ${e.objectId} enrolled into workflow ${t.workflowId} at ${iso(lastOccurredAt)} (enrollment ${last.enrollmentId}); its trigger re-enrolls an object ${minutes} minutes after its last enrollment`,
+    };
+  }
+  return { requestId: `hubspot-trigger:${t.workflowId}:${objectType}:${e.objectId}:after:${last.enrollmentId}` };
 }
 
 /** The enrollments the events trigger, in the events' order, and the matches that enroll nothing. */
@@ -144,6 +159,7 @@ async function enrollPlanned(deps: HubSpotRouteDeps, p: Planned, batch: BatchRea
       workflowId: '',
       subscriptionType: e.subscriptionType,
       eventId: e.eventId,
+      ...(e.occurredAt !== undefined ? { eventOccurredAt: e.occurredAt } : {}),
     },
   });
 }
