@@ -44,6 +44,13 @@ export interface HubSpotRouteDeps {
   fetchCrmProperties?: CrmPropertiesFetcher;
   /** Batch-reads what several enrollments of one webhook delivery need (`./crm-properties.ts`). */
   prefetchCrmProperties?: CrmPrefetcher;
+  /**
+   * How long a webhook delivery may spend reading crmProperties from HubSpot (its requests and its
+   * waits for HubSpot's 429/5XX), ms: HubSpot counts a slow answer as failed and retries the
+   * delivery. Reads left when it runs out fail (recorded in each enrollment's `crmRead.error`);
+   * the enrollments are requested all the same. @default 2000
+   */
+  webhookReadBudgetMs?: number;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -170,7 +177,11 @@ async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
   await scoped.insertIfAbsent(CALLBACKS, exec.callbackId, record);
   const { policy } = await deps.limitsOf(tenantId);
   const sent = { objectType: exec.objectType, objectId: exec.objectId, properties: propertiesOf(exec.inputFields) };
-  const { object, crmRead } = deps.fetchCrmProperties ? await deps.fetchCrmProperties({ tenantId, workflowId, object: sent, connection: handle, workflow }) : { object: sent, crmRead: undefined };
+  // Read within the answer budget (HubSpot is answered BLOCK, not kept waiting, when it limits the read).
+  const deadline = Date.now() + settings.answerWithinMs;
+  const { object, crmRead } = deps.fetchCrmProperties
+    ? await deps.fetchCrmProperties({ tenantId, workflowId, object: sent, connection: handle, workflow, deadline })
+    : { object: sent, crmRead: undefined };
   const out = await deps.clients.enrollments.enroll({
     tenantId,
     workflowId,

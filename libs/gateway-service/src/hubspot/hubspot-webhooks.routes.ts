@@ -8,7 +8,10 @@
  * holds across restarts) is younger than that, and otherwise asks with a request id naming that
  * last enrollment: events deciding from the same one (concurrent deliveries, two replicas, a
  * projection lagging behind) ask for the same next enrollment, started once. The answer comes
- * once every enrollment is durably requested: a 200 means nothing accepted can be lost.
+ * once every enrollment is durably requested: a 200 means nothing accepted can be lost. Reading
+ * the workflows' crmProperties is bounded by a budget (`webhookReadBudgetMs`, HubSpot's 429/5XX
+ * waits included), so HubSpot limiting the reads cannot make the answer late: what is not read by
+ * then is recorded as such in the enrollment's `crm_read`, and the enrollment goes ahead.
  */
 import { CodestepError, ValidationError } from '@codestep/core';
 import type { Route, RouteRequest } from '../router.ts';
@@ -133,11 +136,11 @@ async function plan(deps: HubSpotRouteDeps, owners: Map<number, unknown>, events
   return { planned, skipped };
 }
 
-/** Requests one planned enrollment (its crmProperties read first); false when the workflow refused the object's type. */
-async function enrollPlanned(deps: HubSpotRouteDeps, p: Planned, batch: BatchRead | undefined): Promise<boolean> {
+/** Requests one planned enrollment (its crmProperties read first, by `deadline`); false when the workflow refused the object's type. */
+async function enrollPlanned(deps: HubSpotRouteDeps, p: Planned, batch: BatchRead | undefined, deadline: number): Promise<boolean> {
   const { policy } = await deps.limitsOf(p.tenantId);
   const { object, crmRead } = deps.fetchCrmProperties
-    ? await deps.fetchCrmProperties({ tenantId: p.tenantId, workflowId: p.workflowId, object: p.object, connection: p.connection, batch })
+    ? await deps.fetchCrmProperties({ tenantId: p.tenantId, workflowId: p.workflowId, object: p.object, connection: p.connection, batch, deadline })
     : { object: p.object, crmRead: undefined };
   const e = p.event;
   return enrollOne(deps, {
@@ -179,6 +182,8 @@ async function enrollOne(deps: HubSpotRouteDeps, req: Parameters<HubSpotRouteDep
 }
 
 async function handleWebhooks(deps: HubSpotRouteDeps, req: RouteRequest) {
+  // HubSpot is answered in bounded time: reading crmProperties stops here, whatever HubSpot's limits say.
+  const deadline = Date.now() + (deps.webhookReadBudgetMs ?? 2_000);
   const events = parseEvents(verifiedBody(deps, req));
   const owners = new Map<number, { tenantId: string; handle: string } | Ignored['reason']>();
   for (const portalId of new Set(events.map((e) => e.portalId))) {
@@ -197,14 +202,14 @@ async function handleWebhooks(deps: HubSpotRouteDeps, req: RouteRequest) {
   const ignored: Ignored[] = events.filter((e) => typeof owners.get(e.portalId) === 'string').map((e) => ({ eventId: e.eventId, reason: owners.get(e.portalId) as string }));
   const { planned, skipped } = await plan(deps, owners, known);
   // Several records of a type needing crmProperties: read together (batch read) before enrolling.
-  const batches = deps.prefetchCrmProperties && planned.length > 1 ? await deps.prefetchCrmProperties(planned) : new Map<number, BatchRead>();
+  const batches = deps.prefetchCrmProperties && planned.length > 1 ? await deps.prefetchCrmProperties(planned, deadline) : new Map<number, BatchRead>();
   // Up to 16 enrollments at once; the answer waits for all of them (a 200 loses nothing).
   let enrolled = 0;
   let next = 0;
   const worker = async () => {
     while (next < planned.length) {
       const i = next++;
-      if (await enrollPlanned(deps, planned[i]!, batches.get(i))) enrolled++;
+      if (await enrollPlanned(deps, planned[i]!, batches.get(i), deadline)) enrolled++;
     }
   };
   await Promise.all(Array.from({ length: Math.min(16, planned.length) }, worker));
