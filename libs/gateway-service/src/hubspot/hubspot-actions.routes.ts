@@ -164,18 +164,22 @@ async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
   if (typeof workflowId !== 'string' || workflowId === '') {
     throw new ValidationError(`the action's input field "${WORKFLOW_INPUT}" must name a codestep workflow: choose one in the HubSpot workflow's action`, { field: `inputFields.${WORKFLOW_INPUT}` });
   }
-  const workflow = await deps.clients.workflows.getWorkflow({ tenantId, workflowId, version: 0 }).catch((e: unknown) => {
-    throw e instanceof CodestepError && e.code === 'NOT_FOUND'
-      ? new NotFoundError(`workflow ${workflowId} chosen in the HubSpot action does not exist in the codestep account that installed the app in portal ${exec.portalId}; choose another`)
-      : e;
-  });
   const now = deps.clock();
   const answerBy = now + settings.answerWithinMs;
   const record: CallbackDoc = { callbackId: exec.callbackId, enrollmentId: '', portalId: exec.portalId, handle, state: 'waiting', receivedAt: now, answerBy, leaseUntil: 0, attempts: 0 };
   const scoped = tenantScoped(deps.store, tenantId);
-  // A retry of HubSpot's finds the record (and the enrollment, by request id) of the first request.
-  await scoped.insertIfAbsent(CALLBACKS, exec.callbackId, record);
-  const { policy } = await deps.limitsOf(tenantId);
+  // Independent of one another, so side by side: the workflow (its crmProperties; 404 before anything is
+  // enrolled), the callback record (a retry of HubSpot's finds the first request's record, and its
+  // enrollment by request id), the tenant's limits.
+  const [workflow, fresh, { policy }] = await Promise.all([
+    deps.clients.workflows.getWorkflow({ tenantId, workflowId, version: 0 }).catch((e: unknown) => {
+      throw e instanceof CodestepError && e.code === 'NOT_FOUND'
+        ? new NotFoundError(`workflow ${workflowId} chosen in the HubSpot action does not exist in the codestep account that installed the app in portal ${exec.portalId}; choose another`)
+        : e;
+    }),
+    scoped.insertIfAbsent(CALLBACKS, exec.callbackId, record),
+    deps.limitsOf(tenantId),
+  ]);
   const sent = { objectType: exec.objectType, objectId: exec.objectId, properties: propertiesOf(exec.inputFields) };
   // Read within the answer budget (HubSpot is answered BLOCK, not kept waiting, when it limits the read).
   const deadline = Date.now() + settings.answerWithinMs;
@@ -203,13 +207,20 @@ async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
       eventId: '',
     },
   });
-  await moveCallback(deps.store, tenantId, exec.callbackId, (d) => d.state === 'waiting' && d.enrollmentId === '', 'waiting', { enrollmentId: out.enrollmentId });
-  const state = (await scoped.get<CallbackDoc>(CALLBACKS, exec.callbackId))?.doc.state;
-  if (state !== 'waiting' && state !== 'answered') return block(settings, out.enrollmentId);
+  // A retry of HubSpot's: answered BLOCK before (or being completed), BLOCK again; answered, the same answer again.
+  if (!fresh) {
+    const state = (await scoped.get<CallbackDoc>(CALLBACKS, exec.callbackId))?.doc.state;
+    if (state !== 'waiting' && state !== 'answered') return block(settings, out.enrollmentId);
+  }
   const view = await waitFor(deps, tenantId, out.enrollmentId, answerBy, req.signal);
   if (view) {
-    // Answered before (HubSpot retried because our answer got lost): the same answer again.
-    const answered = await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting', 'answered'], 'answered', { enrollmentId: out.enrollmentId });
+    // The record as this request inserted it (version 1) in one write; else (a retry, or the completer
+    // took it once the budget ran out) as it is now.
+    const answeredDoc = { ...record, enrollmentId: out.enrollmentId, state: 'answered' as const };
+    const answered =
+      fresh && (await scoped.compareAndSet(CALLBACKS, exec.callbackId, 1, answeredDoc))
+        ? answeredDoc
+        : await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting', 'answered'], 'answered', { enrollmentId: out.enrollmentId });
     if (answered) {
       const outputFields = outputsOf(view);
       const outcome = callbackOutcome(tenantId, answered, { executionState: String(outputFields['hs_execution_state'] ?? 'SUCCESS'), outcome: 'answered' }, deps.clock());

@@ -249,9 +249,11 @@ async function tryClaim(deps: CompleterDeps, f: Finished): Promise<ClaimStep> {
     if (cur.state === 'answered' || cur.state === 'completed' || cur.state === 'gave_up' || parked(cur)) return { settled: cur };
     if (cur.state === 'waiting' && now < cur.answerBy) return { retryAt: cur.answerBy };
     if (cur.state === 'completing' && now < cur.leaseUntil) return { retryAt: cur.leaseUntil };
+    // The enrollment id from its event: the action request writes it only with its answer.
     const claimed = await moveCallback(deps.store, f.tenantId, callbackId, (d) => d.state === cur.state && d.leaseUntil === cur.leaseUntil, 'completing', {
       leaseUntil: now + (deps.leaseMs ?? 30_000),
       attempts: cur.attempts + 1,
+      enrollmentId: cur.enrollmentId || f.enrollmentId,
     });
     if (claimed) return { claimed: { ...f, doc: claimed } };
   }
