@@ -357,8 +357,7 @@ describe('HubSpot callback completer', () => {
     // Appended after the refused one, in the same partition: not held back by HubSpot's wait.
     await log.append([toRecord(finished(next, { outputs: { score: 81 } }))]);
     await until('the next one completed', () => completions(next).length === 1);
-    assert.equal(completions(limited).length, 0, 'the limited one still waits for its Retry-After');
-    assert.ok(Date.now() - started < 1_000, "the next one did not wait for the limited one's Retry-After");
+    assert.equal(completions(limited).length, 0, 'the limited one still waits for its Retry-After: the next one did not wait for it');
     await until('the limited one completed', () => completions(limited).length === 1);
     assert.ok(completions(limited)[0]!.at - started >= 950, 'tried again only once Retry-After (1 s) had passed');
     for (let i = 0; i < 200 && (await outcomesOf([limited, next])).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
