@@ -53,6 +53,7 @@ export const EVENT_KEYS: Record<string, string> = {
   TenantLimitsSet: 'tenant id',
   HubSpotCallbackCompleted: "HubSpot's callback id",
   HubSpotTriggerSet: 'workflow id',
+  HubSpotCallbackAttempted: 'enrollment id',
   WaitStarted: 'the execution the wait resumes',
   WaitResumed: 'the execution the wait resumes',
   WaitTimedOut: 'the execution the wait resumes',

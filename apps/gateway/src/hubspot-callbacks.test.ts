@@ -5,9 +5,11 @@
  * waiting for a synchronous answer is left alone until its budget ran out; a connection without a
  * token gives up with "reconnect HubSpot"; every outcome is one event. Callbacks of one connection
  * ready together go in one batch request, one by one when HubSpot refuses the batch; a batch
- * HubSpot does not take yet is released at once (no lease waited out) without losing the outcome
+ * HubSpot does not take yet is parked at once (no lease waited out) without losing the outcome
  * events of the callbacks settled beside it; one callback another completer holds does not hold
- * up the others.
+ * up the others. A callback HubSpot refuses (429 with Retry-After, 503 for a while, 503 until the
+ * block expires) is parked without holding up the partition, tried again as Retry-After says or
+ * with a doubling backoff, and given up at the block's expiration, each attempt an event.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +25,8 @@ import { startHubSpotFake, type HubSpotFake } from '@codestep/hubspot-fake';
 import { tenantScoped } from '@codestep/store';
 import { SqliteStore } from '@codestep/store-sqlite';
 import { CALLBACKS, startCallbackCompleter, type CallbackDoc } from '@codestep/gateway-service';
+
+type CompleterOptions = Partial<Pick<Parameters<typeof startCallbackCompleter>[0], 'retryBaseMs' | 'retryPollMs' | 'blockExpirationMs'>>;
 
 const APP = { clientId: 'app', clientSecret: 'secret-9a', redirectUris: ['http://127.0.0.1/cb'], appId: 8200001 };
 const T = 'tenant-a';
@@ -67,7 +71,7 @@ describe('HubSpot callback completer', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const completer = (group: string, options: { maxAttempts?: number } = {}) =>
+  const completer = (group: string, options: CompleterOptions = {}) =>
     startCallbackCompleter({
       store,
       eventLog: log,
@@ -75,6 +79,8 @@ describe('HubSpot callback completer', () => {
       clock: Date.now,
       logger: silentLogger,
       group,
+      retryBaseMs: 100,
+      retryPollMs: 25,
       ...options,
       tokenOf: async (_tenantId, handle) =>
         unavailable-- > 0
@@ -84,9 +90,20 @@ describe('HubSpot callback completer', () => {
             : { token: handle === 'hubspot-2' ? token2 : token },
     });
 
-  async function blockedCallback(state: CallbackDoc['state'] = 'blocked', answerBy = Date.now(), handle = 'hubspot'): Promise<string> {
+  async function blockedCallback(state: CallbackDoc['state'] = 'blocked', answerBy = Date.now(), handle = 'hubspot', expiresAt?: number): Promise<string> {
     const { callbackId } = await fake.app.executeAction({ definitionId, objectId: 1 });
-    const doc: CallbackDoc = { callbackId, enrollmentId: `enr-${callbackId}`, portalId: 62515, handle, state, receivedAt: Date.now(), answerBy, leaseUntil: 0, attempts: 0 };
+    const doc: CallbackDoc = {
+      callbackId,
+      enrollmentId: `enr-${callbackId}`,
+      portalId: 62515,
+      handle,
+      state,
+      receivedAt: Date.now(),
+      answerBy,
+      leaseUntil: 0,
+      attempts: 0,
+      ...(expiresAt ? { expiresAt } : {}),
+    };
     await tenantScoped(store, T).insertIfAbsent(CALLBACKS, callbackId, doc);
     return callbackId;
   }
@@ -130,7 +147,7 @@ describe('HubSpot callback completer', () => {
     return out;
   }
 
-  it('completes each callback once across two replicas, with outputs or the failure, waiting out 429s and a pending synchronous answer', async () => {
+  it('completes each callback once across two replicas, with outputs or the failure, parking 429s and waiting out a pending synchronous answer', async () => {
     const ok = await blockedCallback();
     const failed = await blockedCallback();
     const waiting = await blockedCallback('waiting', Date.now() + 400);
@@ -226,12 +243,12 @@ describe('HubSpot callback completer', () => {
     assert.deepEqual((await outcomesOf(all)).sort(), all.map((id) => [id, 'completed']).sort(), 'one outcome event each');
   });
 
-  it('releases a batch HubSpot does not take yet for the next delivery at once, keeping the outcome events of the callbacks settled beside it', async () => {
+  it('parks a batch HubSpot does not take yet at once, keeping the outcome events of the callbacks settled beside it', async () => {
     const first = [await blockedCallback(), await blockedCallback(), await blockedCallback()];
     const other = await blockedCallback('blocked', Date.now(), 'hubspot-2');
-    // One attempt a delivery: the batch's 503 is a redelivery, after which HubSpot takes it.
+    // The batch's 503 parks its three callbacks; the retry loop completes them, HubSpot taking them then.
     fake.failNext(503, 1, { pathPrefix: '/automation/v4/actions/callbacks', token });
-    const c = await completer('replica-503', { maxAttempts: 1 });
+    const c = await completer('replica-503');
     await log.append([...first.map((id, i) => finished(id, { outputs: { score: 40 + i } })), finished(other, { outputs: { score: 50 } }, 'hubspot-2')].map((e) => toRecord(e)));
     // Under the 30 s lease: a callback of the refused batch left `completing` would not be redone in time.
     await until('all four completed', () => [...first, other].every((id) => completions(id).length === 1));
@@ -310,5 +327,112 @@ describe('HubSpot callback completer', () => {
       ].sort(),
     );
     assert.deepEqual([completions(done).length, completions(given).length], [0, 0], 'HubSpot is not called for a settled callback');
+  });
+
+  /** The attempts HubSpot refused, as the enrollments topic has them (one per event id). */
+  async function attempts(ids: readonly string[]): Promise<Array<{ callbackId: string; attempt: number; error: string; nextAttemptAt: number; gaveUp: boolean }>> {
+    const out: Array<{ callbackId: string; attempt: number; error: string; nextAttemptAt: number; gaveUp: boolean }> = [];
+    const seen = new Set<string>();
+    await log.readAll([Topics.enrollments], async (batch) => {
+      for (const r of batch) {
+        const env = fromRecord(r.value);
+        if (env?.event.$case === 'hubspotCallbackAttempted' && ids.includes(env.event.value.callbackId) && !seen.has(env.eventId)) {
+          seen.add(env.eventId);
+          assert.equal(env.aggregateId, env.event.value.enrollmentId, 'keyed by its enrollment, whose history shows it');
+          out.push(env.event.value);
+        }
+      }
+    });
+    return out;
+  }
+
+  it("parks a callback HubSpot limits (429 with Retry-After) while the partition's next callbacks complete, and completes it once the wait is over", async () => {
+    const limited = await blockedCallback();
+    const next = await blockedCallback();
+    fake.failNext(429, 1, { pathPrefix: `/automation/v4/actions/callbacks/${limited}`, retryAfterSeconds: 1 });
+    const c = await completer('replica-retry-after');
+    const started = Date.now();
+    await log.append([toRecord(finished(limited, { outputs: { score: 80 } }))]);
+    await until('parked', () => (fake.app.callback(limited)?.completions.length ?? 0) === 0 && fake.requests.some((r) => r.path.includes(limited)));
+    // Appended after the refused one, in the same partition: not held back by HubSpot's wait.
+    await log.append([toRecord(finished(next, { outputs: { score: 81 } }))]);
+    await until('the next one completed', () => completions(next).length === 1);
+    assert.equal(completions(limited).length, 0, 'the limited one still waits for its Retry-After: the next one did not wait for it');
+    await until('the limited one completed', () => completions(limited).length === 1);
+    assert.ok(completions(limited)[0]!.at - started >= 950, 'tried again only once Retry-After (1 s) had passed');
+    for (let i = 0; i < 200 && (await outcomesOf([limited, next])).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    await c.stop();
+    assert.deepEqual(completions(limited)[0]!.outputFields, { score: 80 });
+    const refused = await attempts([limited, next]);
+    assert.deepEqual(
+      refused.map((a) => [a.callbackId, a.attempt, a.gaveUp]),
+      [[limited, 1, false]],
+    );
+    assert.match(refused[0]!.error, /HubSpot answered HTTP 429/);
+    assert.ok(refused[0]!.nextAttemptAt - started >= 1_000);
+    assert.deepEqual(
+      (await outcomesOf([limited, next])).sort(),
+      [
+        [limited, 'completed'],
+        [next, 'completed'],
+      ].sort(),
+    );
+    const doc = (await tenantScoped(store, T).get<CallbackDoc>(CALLBACKS, limited))!.doc;
+    assert.deepEqual([doc.state, doc.attempts], ['completed', 2]);
+  });
+
+  it('tries a callback again with a doubling backoff while HubSpot answers 503, and completes it once HubSpot takes it', async () => {
+    const id = await blockedCallback();
+    fake.failNext(503, 3, { pathPrefix: `/automation/v4/actions/callbacks/${id}` });
+    const c = await completer('replica-503-while');
+    await log.append([toRecord(finished(id, { outputs: { score: 90 } }))]);
+    await until('completed after three 503s', () => completions(id).length === 1);
+    for (let i = 0; i < 200 && (await outcomesOf([id])).length < 1; i++) await new Promise((r) => setTimeout(r, 25));
+    await c.stop();
+    const refused = await attempts([id]);
+    assert.deepEqual(
+      refused.map((a) => [a.attempt, a.gaveUp]),
+      [
+        [1, false],
+        [2, false],
+        [3, false],
+      ],
+    );
+    for (const a of refused) assert.match(a.error, /HubSpot answered HTTP 503/);
+    const requests = fake.requests.filter((r) => r.path === `/automation/v4/actions/callbacks/${id}/complete`).map((r) => r.at);
+    assert.equal(requests.length, 4);
+    // 100 ms, 200 ms, 400 ms (retryBaseMs 100, doubling).
+    assert.ok(requests[3]! - requests[2]! >= 350 && requests[2]! - requests[1]! >= 150, `backoff doubles: ${requests.map((t) => t - requests[0]!).join(', ')}`);
+    assert.deepEqual(await outcomesOf([id]), [[id, 'completed']]);
+    assert.deepEqual(completions(id)[0]!.outputFields, { score: 90 });
+  });
+
+  it('gives a callback up when HubSpot refuses it until the block expires, saying so in an event of its enrollment', async () => {
+    const expiresAt = Date.now() + 1_500;
+    const id = await blockedCallback('blocked', Date.now(), 'hubspot-2', expiresAt);
+    fake.failNext(503, Infinity, { pathPrefix: '/automation/v4/actions/callbacks', token: token2 });
+    const c = await completer('replica-503-forever');
+    await log.append([toRecord(finished(id, { outputs: { score: 99 } }, 'hubspot-2'))]);
+    for (let i = 0; i < 400 && (await outcomesOf([id])).length < 1; i++) await new Promise((r) => setTimeout(r, 25));
+    await c.stop();
+    assert.equal(completions(id).length, 0);
+    const outcome = (await outcomes()).find((e) => e.callbackId === id);
+    assert.equal(outcome?.outcome, 'gave_up');
+    assert.match(outcome?.error ?? '', /^callback not delivered: HubSpot answered HTTP 503: .* until the block expired at /);
+    const refused = await attempts([id]);
+    assert.ok(refused.length >= 3, `tried until the expiration (${refused.length} attempts)`);
+    assert.deepEqual(
+      refused.map((a) => a.gaveUp),
+      [...refused.slice(1).map(() => false), true],
+      'the last attempt gave up',
+    );
+    assert.ok(
+      refused.slice(0, -1).every((a) => a.nextAttemptAt > 0 && a.nextAttemptAt < expiresAt),
+      'no attempt planned after the expiration',
+    );
+    const last = fake.requests.filter((r) => r.path === `/automation/v4/actions/callbacks/${id}/complete`).at(-1)!;
+    assert.ok(last.at < expiresAt, 'HubSpot was not called after the block expired');
+    const doc = (await tenantScoped(store, T).get<CallbackDoc>(CALLBACKS, id))!.doc;
+    assert.equal(doc.state, 'gave_up');
   });
 });

@@ -44,13 +44,15 @@ const TYPE_NAMES: Record<EventCase, string> = {
   apiKeyRevoked: 'ApiKeyRevoked',
   hubspotCallbackCompleted: 'HubSpotCallbackCompleted',
   hubspotTriggerSet: 'HubSpotTriggerSet',
+  hubspotCallbackAttempted: 'HubSpotCallbackAttempted',
 };
 
 const TENANT_EVENTS: ReadonlySet<EventCase> = new Set(['tenantCreated', 'apiKeyCreated', 'tenantLimitsSet', 'apiKeyRevoked']);
 
 export function topicOf(c: EventCase): Topic {
   if (c === 'workflowPublished' || c === 'workflowStatusChanged' || c === 'scheduleTicked') return Topics.workflows;
-  if (c.startsWith('enrollment') || c === 'retryJobStarted') return Topics.enrollments;
+  // A callback's attempts go with its enrollment (its history shows them); its outcome has a topic of its own.
+  if (c.startsWith('enrollment') || c === 'retryJobStarted' || c === 'hubspotCallbackAttempted') return Topics.enrollments;
   if (c === 'actionLogged') return Topics.consoleLines;
   if (c.startsWith('action') || c === 'stepScheduled' || c.startsWith('wait')) return Topics.actions;
   if (TENANT_EVENTS.has(c)) return Topics.tenants;

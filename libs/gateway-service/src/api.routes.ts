@@ -153,6 +153,18 @@ export function enrollmentView(e: historyV1.EnrollmentView): Record<string, unkn
     ...(e.crmRead
       ? { crmRead: { connection: e.crmRead.connection, properties: e.crmRead.names, values: e.crmRead.values, readAt: iso(e.crmRead.readAt), ...(e.crmRead.error ? { error: e.crmRead.error } : {}) } }
       : {}),
+    ...(e.hubspotCallback
+      ? {
+          hubspotCallback: {
+            callbackId: e.hubspotCallback.callbackId,
+            attempts: e.hubspotCallback.attempt,
+            status: e.hubspotCallback.gaveUp ? 'gave_up' : 'retrying',
+            error: e.hubspotCallback.error,
+            nextAttemptAt: iso(e.hubspotCallback.nextAttemptAt),
+            expiresAt: iso(e.hubspotCallback.expiresAt),
+          },
+        }
+      : {}),
     executions: e.executions.map(executionView),
   };
 }

@@ -16,9 +16,9 @@ export { createCrmPrefetcher, createCrmPropertiesFetcher, missingProperties, typ
 export { hubspotWebhookRoutes, MAX_WEBHOOK_BATCH } from './hubspot/hubspot-webhooks.routes.ts';
 export { followTriggers, hubspotTriggerRoutes, hubspotTriggersProjection } from './hubspot/hubspot-triggers.ts';
 export { followTriggerEnrollments, hubspotTriggerEnrollmentsProjection } from './hubspot/hubspot-trigger-enrollments.projection.ts';
-export { CALLBACKS, startCallbackCompleter, type CallbackDoc } from './hubspot/hubspot-callbacks.ts';
+export { CALLBACKS, retryDueCallbacks, startCallbackCompleter, type CallbackDoc } from './hubspot/hubspot-callbacks.ts';
 export { verifyHubSpotSignature, MAX_SIGNATURE_AGE_MS } from './hubspot/hubspot-signature.ts';
-export type { HubSpotAppSettings } from './hubspot/hubspot.settings.ts';
+export { isoDurationMs, type HubSpotAppSettings } from './hubspot/hubspot.settings.ts';
 export { hubspotActionDefinition, publishHubSpotAction, type ActionDefinitionInput, type ActionFieldSpec } from './hubspot/hubspot-action.definition.ts';
 export { actionTestRoutes, parseTestInput, type ActionTestOptions } from './action-test.routes.ts';
 export { createHubSpotBatchReader, createHubSpotObjectReader, type HubSpotBatchReader, type HubSpotObjectReader, type HubSpotObjectReaderDeps } from './hubspot/hubspot-object.reader.ts';

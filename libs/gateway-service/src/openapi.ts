@@ -486,6 +486,19 @@ function historySchemas(): Record<string, unknown> {
             error: { type: 'string', description: 'Why they could not be read; the enrollment ran with the object as it came' },
           },
         },
+        hubspotCallback: {
+          type: 'object',
+          description:
+            "Started by the HubSpot app's workflow action and answered BLOCK: the callback completion HubSpot has not taken yet (429, 5XX), tried again as its Retry-After says (else a doubling backoff), or given up once the block expired (absent: HubSpot took it at once, or none to complete)",
+          properties: {
+            callbackId: { type: 'string', description: "HubSpot's callback id" },
+            attempts: { type: 'integer', description: 'Calls to HubSpot so far' },
+            status: { enum: ['retrying', 'gave_up'] },
+            error: { type: 'string', description: 'What HubSpot answered last' },
+            nextAttemptAt: { type: ['string', 'null'], format: 'date-time', description: 'When it is tried again (null: given up)' },
+            expiresAt: { type: ['string', 'null'], format: 'date-time', description: "The BLOCK's expiration: HubSpot takes no callback after it" },
+          },
+        },
         executions: { type: 'array', items: ref('Execution') },
       },
     },

@@ -108,6 +108,7 @@ export function createHistoryQueries(root: DocumentStore): HistoryQueries {
       failedActionId: d.failedActionId,
       ...(d.dryRun ? { dryRun: true } : {}),
       ...(d.crmRead ? { crmRead: d.crmRead } : {}),
+      ...(d.hubspotCallback ? { hubspotCallback: d.hubspotCallback } : {}),
     };
   }
 

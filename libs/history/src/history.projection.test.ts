@@ -57,6 +57,28 @@ describe('history projections', () => {
     assert.deepEqual(doc?.dryRunLedger, { writes: [{ method: 'DELETE', url: 'https://x.test/1', headers: [['x-a', '1']], body: '', bodyBytes: 0, status: 204 }], dropped: 0 });
   });
 
+  it("given HubSpot refusing an enrollment's callback, shows its latest attempt, then that it gave up once the block expired", () => {
+    const attempt = (n: number, gaveUp: boolean, occurredAt: number) =>
+      envelope(meta(`cb-${n}`, 'enr1', occurredAt), {
+        $case: 'hubspotCallbackAttempted',
+        value: { callbackId: 'cb', enrollmentId: 'enr1', portalId: 7, attempt: n, error: 'HubSpot answered HTTP 503: down', nextAttemptAt: gaveUp ? 0 : occurredAt + 1000, expiresAt: 5000, gaveUp },
+      });
+    const retrying = fold<EnrollmentDoc>(applyToEnrollment, [started, failed, attempt(1, false, 30), attempt(2, false, 40)]);
+    assert.deepEqual(retrying?.hubspotCallback, {
+      callbackId: 'cb',
+      enrollmentId: 'enr1',
+      portalId: 7,
+      attempt: 2,
+      error: 'HubSpot answered HTTP 503: down',
+      nextAttemptAt: 1040,
+      expiresAt: 5000,
+      gaveUp: false,
+    });
+    assert.equal(retrying?.status, 'failed', 'the enrollment keeps its own outcome');
+    const gaveUp = fold<EnrollmentDoc>(applyToEnrollment, [started, failed, attempt(1, false, 30), attempt(3, true, 50), attempt(2, false, 40)]);
+    assert.deepEqual([gaveUp?.hubspotCallback?.attempt, gaveUp?.hubspotCallback?.gaveUp], [3, true], 'an older attempt delivered late changes nothing');
+  });
+
   it('applies a redelivered event once', () => {
     const once = fold<EnrollmentDoc>(applyToEnrollment, [started, failed]);
     const twice = fold<EnrollmentDoc>(applyToEnrollment, [started, started, failed, failed]);

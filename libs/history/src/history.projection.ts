@@ -35,6 +35,8 @@ export interface EnrollmentDoc {
   dryRun?: boolean;
   /** The workflow's `crmProperties` read from HubSpot before the first action (absent: none read). */
   crmRead?: { connection: string; names: string[]; values: Record<string, string>; readAt: number; error: string };
+  /** A HubSpot action's callback HubSpot did not take: its last refused attempt (absent: none refused). */
+  hubspotCallback?: { callbackId: string; enrollmentId: string; portalId: number; attempt: number; error: string; nextAttemptAt: number; expiresAt: number; gaveUp: boolean };
   eventIds: string[];
 }
 
@@ -187,6 +189,10 @@ export function applyToEnrollment(doc: EnrollmentDoc | undefined, env: Envelope)
       // Running again from the failed step: the next attempt is in the same history.
       if (!doc) return undefined;
       return { ...doc, status: 'running', error: null, failedActionId: '', finishedAt: 0, retries: e.value.round, eventIds: remember(doc.eventIds, env.eventId) };
+    case 'hubspotCallbackAttempted':
+      // The latest attempt wins (a redelivered older one changes nothing).
+      if (!doc || (doc.hubspotCallback && doc.hubspotCallback.callbackId === e.value.callbackId && doc.hubspotCallback.attempt >= e.value.attempt)) return undefined;
+      return { ...doc, hubspotCallback: { ...e.value }, eventIds: remember(doc.eventIds, env.eventId) };
     default:
       return undefined;
   }

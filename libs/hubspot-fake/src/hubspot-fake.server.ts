@@ -68,6 +68,8 @@ export interface FailNextOptions {
   pathPrefix?: string;
   /** Only requests with this bearer token count (and fail). @default any token */
   token?: string;
+  /** Sent as the failures' `Retry-After` header, seconds. @default none */
+  retryAfterSeconds?: number;
 }
 
 export interface SeedOptions {
@@ -100,7 +102,7 @@ export interface HubSpotFake extends SeedHandles {
   expireAccessToken(token: string): boolean;
   /** Requests per rolling second per token / app installation; 0 or Infinity turns limiting off. */
   setRateLimit(perSecond: number): void;
-  /** The next `count` requests (matching `pathPrefix`) get `status` with HubSpot's body for it. */
+  /** The next `count` requests (matching `pathPrefix`; `Infinity`: all until `reset`) get `status` with HubSpot's body for it. */
   failNext(status: number, count?: number, options?: FailNextOptions): void;
   /** What `/oauth/authorize` decides from now on. */
   setOAuthConsent(consent: OAuthConsent): void;
@@ -118,6 +120,7 @@ interface PendingFailure {
   remaining: number;
   pathPrefix: string;
   token: string | undefined;
+  retryAfterSeconds: number | undefined;
 }
 
 function specOf(ctx: FakeContext, portalId: number, objectType: string): ObjectTypeSpec {
@@ -231,7 +234,9 @@ function route(state: FakeState, req: FakeRequest): FakeResponse {
   const { ctx } = state;
   const failure = takeFailure(state.failures, req);
   if (failure) {
-    return failure.status === 429 ? secondlyRateLimit(req.correlationId, 'publicapi:fake-injected-secondly', ctx.limiter.limit) : injectedFailure(failure.status, req.correlationId);
+    const response = failure.status === 429 ? secondlyRateLimit(req.correlationId, 'publicapi:fake-injected-secondly', ctx.limiter.limit) : injectedFailure(failure.status, req.correlationId);
+    if (failure.retryAfterSeconds !== undefined) response.headers = { ...response.headers, 'Retry-After': String(failure.retryAfterSeconds) };
+    return response;
   }
   const [first, second, third] = req.segments;
   if (first === 'oauth') return handleOAuth(ctx, req);
@@ -386,7 +391,10 @@ function behaviourHandles(state: FakeState): Pick<HubSpotFake, 'setRateLimit' | 
       if (!Number.isInteger(status) || status < 400 || status > 599) {
         throw new ValidationError(`hubspot-fake: failNext takes a 4XX or 5XX status, got ${status}`);
       }
-      if (count > 0) failures.push({ status, remaining: count, pathPrefix: failOptions.pathPrefix ?? '/', token: failOptions.token });
+      if (failOptions.retryAfterSeconds !== undefined && !(failOptions.retryAfterSeconds >= 0))
+        throw new ValidationError(`hubspot-fake: retryAfterSeconds must be >= 0, got ${failOptions.retryAfterSeconds}`);
+      // Infinity: every matching request fails until reset().
+      if (count > 0) failures.push({ status, remaining: count, pathPrefix: failOptions.pathPrefix ?? '/', token: failOptions.token, retryAfterSeconds: failOptions.retryAfterSeconds });
     },
     setOAuthConsent(consent) {
       ctx.consent = consent;

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { LIMIT_BOUNDS } from '@codestep/sandbox';
 import { DEFAULT_OPERATOR_LIMITS, LIMIT_MINIMUMS } from '@codestep/workflows';
-import { loadPlatformConfig, operatorLimitsOf, platformSchema, sandboxOptionsOf } from './platform.config.ts';
+import { isoDurationMs } from '@codestep/gateway-service';
+import { hubspotAppSettingsOf, loadPlatformConfig, operatorLimitsOf, platformSchema, sandboxOptionsOf } from './platform.config.ts';
 
 describe('sandboxOptionsOf', () => {
   it('pre-warms the sandbox pool for the configured default memory, not always 128 MB', () => {
@@ -51,5 +52,16 @@ describe("the tracing UI's URL template", () => {
     assert.equal(loadPlatformConfig({}).traceUrlTemplate, undefined);
     assert.throws(() => loadPlatformConfig({ CODESTEP_TRACE_URL_TEMPLATE: 'http://localhost:16686/trace/' }), /CODESTEP_TRACE_URL_TEMPLATE must contain \{traceId\}/);
     assert.throws(() => loadPlatformConfig({ CODESTEP_TRACE_URL_TEMPLATE: 'javascript:alert({traceId})' }), /CODESTEP_TRACE_URL_TEMPLATE must be an http\(s\) URL/);
+  });
+});
+
+describe("the HubSpot app's block expiration", () => {
+  const app = { HUBSPOT_APP_ID: '8200001', HUBSPOT_CLIENT_ID: 'app', HUBSPOT_CLIENT_SECRET: 'secret' };
+  it('is an ISO 8601 duration the callback completer gives up at, refused at start naming the variable otherwise', () => {
+    assert.equal(hubspotAppSettingsOf(loadPlatformConfig(app))?.blockExpiration, 'P1D');
+    assert.equal(hubspotAppSettingsOf(loadPlatformConfig({ ...app, HUBSPOT_BLOCK_EXPIRATION: 'PT12H' }))?.blockExpiration, 'PT12H');
+    assert.equal(isoDurationMs('P2DT30M'), 174_600_000);
+    for (const bad of ['1 day', 'P1Y', 'P', 'PT'])
+      assert.throws(() => hubspotAppSettingsOf(loadPlatformConfig({ ...app, HUBSPOT_BLOCK_EXPIRATION: bad })), /HUBSPOT_BLOCK_EXPIRATION must be an ISO 8601 duration/);
   });
 });

@@ -2,7 +2,7 @@
  * The platform's configuration: one schema, parsed once at start. Embedded mode needs none of
  * it; distributed mode is selected by KAFKA_BROKERS and MONGODB_URI.
  */
-import { traceTemplateProblem, type HubSpotAppSettings } from '@codestep/gateway-service';
+import { isoDurationMs, traceTemplateProblem, type HubSpotAppSettings } from '@codestep/gateway-service';
 import { ConfigError, parseConfig, type Config } from '@codestep/config';
 import type { TelemetryOptions } from '@codestep/telemetry';
 import { DEFAULT_STEP_POLICY, type StepPolicy } from '@codestep/core';
@@ -366,6 +366,8 @@ export function sandboxOptionsOf(config: PlatformConfig): {
 /** The operator's HubSpot app for the gateway's HubSpot receivers, or undefined when it is not set up. */
 export function hubspotAppSettingsOf(config: PlatformConfig): HubSpotAppSettings | undefined {
   if (!config.hubspotAppId || !config.hubspotClientSecret) return undefined;
+  if (!isoDurationMs(config.hubspotBlockExpiration))
+    throw new Error(`HUBSPOT_BLOCK_EXPIRATION must be an ISO 8601 duration in weeks, days, hours, minutes or seconds, e.g. P1D or PT12H (got ${JSON.stringify(config.hubspotBlockExpiration)})`);
   return {
     appId: config.hubspotAppId,
     clientSecret: config.hubspotClientSecret,

@@ -29,6 +29,7 @@ import {
   hubspotActionRoutes,
   hubspotTriggerRoutes,
   hubspotWebhookRoutes,
+  isoDurationMs,
   retryRoutes,
   startCallbackCompleter,
   startGateway,
@@ -360,6 +361,7 @@ async function startHubSpotApp(
         store: deps.store,
         eventLog: deps.eventLog,
         apiBaseUrl: settings.apiBaseUrl,
+        blockExpirationMs: isoDurationMs(settings.blockExpiration),
         clock: systemClock,
         logger: log,
         tokenOf: async (tenantId, handle, callbackId) => {

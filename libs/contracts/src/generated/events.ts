@@ -2,7 +2,7 @@
 export { ActionContext, ActionContext_PriorOutputsEntry, ActionFailed, ActionFailed_OutputFieldsEntry, ActionLogged, ActionRequested, ActionRequested_InputFieldsEntry, ActionRetryScheduled, ActionStarted, ActionSucceeded, ActionSucceeded_OutputFieldsEntry, ExecutionLimits, LimitPolicy, NextStep, StepScheduled, WaitRequest, WaitResumed, WaitStarted, WaitTimedOut, WorkflowStep } from './codestep/events/v1/action.ts';
 export { CrmObject, CrmObject_PropertiesEntry, CrmPropertiesRead, CrmPropertiesRead_ValuesEntry, DryRunLedger, DryRunWrite, ErrorInfo, FieldMap, FieldMap_FieldsEntry, FieldValue, HttpHeader, HubSpotOrigin, LogLine, TriggerPayload, TriggerPayload_HeadersEntry } from './codestep/events/v1/common.ts';
 export { ConnectionAuthorized, ConnectionChanged, ConnectionNeedsReauth, ConnectionRefreshed, ConnectionRevoked } from './codestep/events/v1/connection.ts';
-export { EnrollmentCompleted, EnrollmentCompleted_OutputsEntry, EnrollmentFailed, EnrollmentRetried, EnrollmentStarted, HubSpotCallbackCompleted, HubSpotTriggerSet, RetryJobStarted } from './codestep/events/v1/enrollment.ts';
+export { EnrollmentCompleted, EnrollmentCompleted_OutputsEntry, EnrollmentFailed, EnrollmentRetried, EnrollmentStarted, HubSpotCallbackAttempted, HubSpotCallbackCompleted, HubSpotTriggerSet, RetryJobStarted } from './codestep/events/v1/enrollment.ts';
 export { EventEnvelope } from './codestep/events/v1/envelope.ts';
 export { ApiKeyCreated, ApiKeyRevoked, TenantCreated, TenantLimitsSet } from './codestep/events/v1/tenant.ts';
 export { ActionDefinition, CrmProperties, InputFieldSource, OutputFieldDefinition, OutputRef, ScheduleTicked, WorkflowDefinition, WorkflowPublished, WorkflowStatusChanged, WorkflowTrigger } from './codestep/events/v1/workflow.ts';

@@ -43,6 +43,8 @@ export type CrmPropertiesFetcher = (input: {
   workflow?: WorkflowDefinition | undefined;
   /** Read already with others of its type in one batch ({@link CrmPrefetcher}): used when it covers the object. */
   batch?: BatchRead | undefined;
+  /** No request to HubSpot or wait for it past this (UNIX ms): the caller answers HubSpot by then; past it the read fails, recorded in `crmRead.error`. */
+  deadline?: number | undefined;
 }) => Promise<{ object: CrmObjectInput; crmRead?: CrmPropertiesRead }>;
 
 /** The properties of `wf` that `object` lacks. */
@@ -51,7 +53,7 @@ export function missingProperties(wf: Pick<WorkflowDefinition, 'crmProperties'>,
 }
 
 export function createCrmPropertiesFetcher(deps: { clients: Pick<ApiClients, 'workflows' | 'credentials'>; readObject: HubSpotObjectReader; clock: () => number }): CrmPropertiesFetcher {
-  return async ({ tenantId, workflowId, object, connection, workflow, batch }) => {
+  return async ({ tenantId, workflowId, object, connection, workflow, batch, deadline }) => {
     const wf = workflow ?? (await deps.clients.workflows.getWorkflow({ tenantId, workflowId, version: 0 }));
     const names = missingProperties(wf, object);
     if (!names.length) return { object };
@@ -76,6 +78,7 @@ export function createCrmPropertiesFetcher(deps: { clients: Pick<ApiClients, 'wo
         properties: names,
         connection,
         purpose: `crm-properties:${workflowId}`,
+        deadline,
       });
       const values = Object.fromEntries(names.filter((n) => read.properties[n] !== undefined).map((n) => [n, read.properties[n]!]));
       return { object: { ...object, properties: { ...values, ...object.properties } }, crmRead: { connection: read.connection, names, values, readAt, error: '' } };
@@ -100,10 +103,10 @@ export interface PlannedEnrollment {
  * wherever several objects need some. Answers the batch read covering each planned enrollment
  * (by its index); a batch that fails is left out, and those enrollments read one by one.
  */
-export type CrmPrefetcher = (planned: readonly PlannedEnrollment[]) => Promise<Map<number, BatchRead>>;
+export type CrmPrefetcher = (planned: readonly PlannedEnrollment[], deadline?: number) => Promise<Map<number, BatchRead>>;
 
 export function createCrmPrefetcher(deps: { clients: Pick<ApiClients, 'workflows'>; readBatch: HubSpotBatchReader }): CrmPrefetcher {
-  return async (planned) => {
+  return async (planned, deadline) => {
     const workflows = new Map<string, Promise<WorkflowDefinition | undefined>>();
     const workflowOf = (tenantId: string, workflowId: string) => {
       const key = JSON.stringify([tenantId, workflowId]);
@@ -140,6 +143,7 @@ export function createCrmPrefetcher(deps: { clients: Pick<ApiClients, 'workflows
             properties: [...g.names],
             connection: g.p.connection,
             purpose: 'crm-properties:batch',
+            deadline,
           });
           for (const [id, props] of got) records.set(id, props);
         }

@@ -27,7 +27,7 @@ import type { TenantLimitsOf } from '../tenant-limits.routes.ts';
 import type { CrmPrefetcher, CrmPropertiesFetcher } from './crm-properties.ts';
 import { CALLBACKS, callbackOutcome, ensureCallbackCollection, moveCallback, outputFieldsOf, type CallbackDoc } from './hubspot-callbacks.ts';
 import { verifyHubSpotSignature } from './hubspot-signature.ts';
-import type { HubSpotAppSettings } from './hubspot.settings.ts';
+import { isoDurationMs, type HubSpotAppSettings } from './hubspot.settings.ts';
 
 /** The action's input field that names the codestep workflow to run. */
 export const WORKFLOW_INPUT = 'codestep_workflow';
@@ -44,6 +44,13 @@ export interface HubSpotRouteDeps {
   fetchCrmProperties?: CrmPropertiesFetcher;
   /** Batch-reads what several enrollments of one webhook delivery need (`./crm-properties.ts`). */
   prefetchCrmProperties?: CrmPrefetcher;
+  /**
+   * How long a webhook delivery may spend reading crmProperties from HubSpot (its requests and its
+   * waits for HubSpot's 429/5XX), ms: HubSpot counts a slow answer as failed and retries the
+   * delivery. Reads left when it runs out fail (recorded in each enrollment's `crmRead.error`);
+   * the enrollments are requested all the same. @default 2000
+   */
+  webhookReadBudgetMs?: number;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -157,20 +164,28 @@ async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
   if (typeof workflowId !== 'string' || workflowId === '') {
     throw new ValidationError(`the action's input field "${WORKFLOW_INPUT}" must name a codestep workflow: choose one in the HubSpot workflow's action`, { field: `inputFields.${WORKFLOW_INPUT}` });
   }
-  const workflow = await deps.clients.workflows.getWorkflow({ tenantId, workflowId, version: 0 }).catch((e: unknown) => {
-    throw e instanceof CodestepError && e.code === 'NOT_FOUND'
-      ? new NotFoundError(`workflow ${workflowId} chosen in the HubSpot action does not exist in the codestep account that installed the app in portal ${exec.portalId}; choose another`)
-      : e;
-  });
   const now = deps.clock();
   const answerBy = now + settings.answerWithinMs;
   const record: CallbackDoc = { callbackId: exec.callbackId, enrollmentId: '', portalId: exec.portalId, handle, state: 'waiting', receivedAt: now, answerBy, leaseUntil: 0, attempts: 0 };
   const scoped = tenantScoped(deps.store, tenantId);
-  // A retry of HubSpot's finds the record (and the enrollment, by request id) of the first request.
-  await scoped.insertIfAbsent(CALLBACKS, exec.callbackId, record);
-  const { policy } = await deps.limitsOf(tenantId);
+  // Independent of one another, so side by side: the workflow (its crmProperties; 404 before anything is
+  // enrolled), the callback record (a retry of HubSpot's finds the first request's record, and its
+  // enrollment by request id), the tenant's limits.
+  const [workflow, fresh, { policy }] = await Promise.all([
+    deps.clients.workflows.getWorkflow({ tenantId, workflowId, version: 0 }).catch((e: unknown) => {
+      throw e instanceof CodestepError && e.code === 'NOT_FOUND'
+        ? new NotFoundError(`workflow ${workflowId} chosen in the HubSpot action does not exist in the codestep account that installed the app in portal ${exec.portalId}; choose another`)
+        : e;
+    }),
+    scoped.insertIfAbsent(CALLBACKS, exec.callbackId, record),
+    deps.limitsOf(tenantId),
+  ]);
   const sent = { objectType: exec.objectType, objectId: exec.objectId, properties: propertiesOf(exec.inputFields) };
-  const { object, crmRead } = deps.fetchCrmProperties ? await deps.fetchCrmProperties({ tenantId, workflowId, object: sent, connection: handle, workflow }) : { object: sent, crmRead: undefined };
+  // Read within the answer budget (HubSpot is answered BLOCK, not kept waiting, when it limits the read).
+  const deadline = Date.now() + settings.answerWithinMs;
+  const { object, crmRead } = deps.fetchCrmProperties
+    ? await deps.fetchCrmProperties({ tenantId, workflowId, object: sent, connection: handle, workflow, deadline })
+    : { object: sent, crmRead: undefined };
   const out = await deps.clients.enrollments.enroll({
     tenantId,
     workflowId,
@@ -192,13 +207,20 @@ async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
       eventId: '',
     },
   });
-  await moveCallback(deps.store, tenantId, exec.callbackId, (d) => d.state === 'waiting' && d.enrollmentId === '', 'waiting', { enrollmentId: out.enrollmentId });
-  const state = (await scoped.get<CallbackDoc>(CALLBACKS, exec.callbackId))?.doc.state;
-  if (state !== 'waiting' && state !== 'answered') return block(settings, out.enrollmentId);
+  // A retry of HubSpot's: answered BLOCK before (or being completed), BLOCK again; answered, the same answer again.
+  if (!fresh) {
+    const state = (await scoped.get<CallbackDoc>(CALLBACKS, exec.callbackId))?.doc.state;
+    if (state !== 'waiting' && state !== 'answered') return block(settings, out.enrollmentId);
+  }
   const view = await waitFor(deps, tenantId, out.enrollmentId, answerBy, req.signal);
   if (view) {
-    // Answered before (HubSpot retried because our answer got lost): the same answer again.
-    const answered = await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting', 'answered'], 'answered', { enrollmentId: out.enrollmentId });
+    // The record as this request inserted it (version 1) in one write; else (a retry, or the completer
+    // took it once the budget ran out) as it is now.
+    const answeredDoc = { ...record, enrollmentId: out.enrollmentId, state: 'answered' as const };
+    const answered =
+      fresh && (await scoped.compareAndSet(CALLBACKS, exec.callbackId, 1, answeredDoc))
+        ? answeredDoc
+        : await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting', 'answered'], 'answered', { enrollmentId: out.enrollmentId });
     if (answered) {
       const outputFields = outputsOf(view);
       const outcome = callbackOutcome(tenantId, answered, { executionState: String(outputFields['hs_execution_state'] ?? 'SUCCESS'), outcome: 'answered' }, deps.clock());
@@ -206,8 +228,10 @@ async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
       return { status: 200, body: { outputFields }, headers: { 'x-codestep-enrollment-id': out.enrollmentId } };
     }
   } else {
-    // Nobody answered yet: this request answers BLOCK, the completer calls HubSpot back when it is done.
-    await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting'], 'blocked', { enrollmentId: out.enrollmentId });
+    // Nobody answered yet: this request answers BLOCK, the completer calls HubSpot back when it is done
+    // (HubSpot takes the callback until the block expires: the completer's last attempt).
+    const expiresAt = deps.clock() + (isoDurationMs(settings.blockExpiration) ?? 86_400_000);
+    await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting'], 'blocked', { enrollmentId: out.enrollmentId, expiresAt });
   }
   return block(settings, out.enrollmentId);
 }

@@ -14,8 +14,14 @@
  *
  * Callbacks of one connection ready together are completed with HubSpot's batch endpoint, each
  * settled on its own. A completer never waits while it holds a lease (it would wait on another
- * replica waiting on it), and a callback HubSpot does not take yet is released at once for the
- * redelivery, which it asks for by throwing once the outcome events it has are appended.
+ * replica waiting on it), nor for HubSpot: a completion HubSpot does not take yet (429, 5XX, not
+ * reachable) is parked (`retrying`, with what HubSpot is to get and when to try again: its
+ * `Retry-After`, else a doubling backoff) and the enrollments partition goes on with the other
+ * callbacks. Each parked attempt is a `HubSpotCallbackAttempted` event on the enrollments topic
+ * (the enrollment's history shows it). The parked callbacks are tried again by a timer loop that
+ * any replica runs (a claim is a compare-and-set, as above), until HubSpot takes them or the
+ * next attempt would come after the BLOCK's expiration: then the callback is given up, saying
+ * what HubSpot answered until the block expired.
  */
 import type { HubSpotOrigin } from '@codestep/contracts';
 import { deterministicId, type Logger } from '@codestep/core';
@@ -25,7 +31,7 @@ import { tenantScoped, type DocumentStore } from '@codestep/store';
 
 export const CALLBACKS = 'hubspot_callbacks';
 
-export type CallbackState = 'waiting' | 'answered' | 'blocked' | 'completing' | 'completed' | 'gave_up';
+export type CallbackState = 'waiting' | 'answered' | 'blocked' | 'completing' | 'retrying' | 'completed' | 'gave_up';
 
 export interface CallbackDoc {
   callbackId: string;
@@ -42,10 +48,19 @@ export interface CallbackDoc {
   attempts: number;
   /** Why it was given up (`gave_up`), as its outcome event says. */
   error?: string;
+  /** When HubSpot stops waiting for the callback (the BLOCK answer's expiration), UNIX ms. */
+  expiresAt?: number;
+  /** Parked (`retrying`): when to call HubSpot again; a retry loop's claim (`completing`): its lease, UNIX ms. */
+  retryAt?: number;
+  /** Parked: what HubSpot answered last. */
+  lastError?: string;
+  /** Parked: what HubSpot is to get (the enrollment's outcome), so a retry needs no enrollment event. */
+  outputFields?: Record<string, unknown>;
+  executionState?: string;
 }
 
 export async function ensureCallbackCollection(store: DocumentStore, eventLog: EventLog): Promise<void> {
-  await store.ensureCollection(CALLBACKS, [{ fields: ['tenantId'] }]);
+  await store.ensureCollection(CALLBACKS, [{ fields: ['tenantId'] }, { fields: ['state', 'retryAt'] }]);
   await eventLog.ensureTopics([Topics.hubspot, Topics.enrollments]);
 }
 
@@ -110,75 +125,78 @@ export interface CompleterDeps {
   fetch?: typeof fetch;
   /** How long a completer holds a callback while it calls HubSpot, ms. @default 30000 */
   leaseMs?: number;
-  /** Attempts on 429/5XX before giving up for now (the record stays blocked: the next event or restart retries). @default 5 */
-  maxAttempts?: number;
+  /**
+   * How long HubSpot waits for a BLOCKed callback (`HUBSPOT_BLOCK_EXPIRATION`), ms: the
+   * expiration of a callback whose record does not say (received by a gateway that crashed before
+   * it answered). @default 86400000 (P1D)
+   */
+  blockExpirationMs?: number;
+  /** The first wait before a parked callback is tried again when HubSpot sent no `Retry-After`, doubling each attempt, ms. @default 1000 */
+  retryBaseMs?: number;
+  /** The longest such wait, ms. @default 900000 (15 minutes) */
+  retryMaxMs?: number;
+  /** How often the retry loop looks for parked callbacks that are due, ms. @default 1000 */
+  retryPollMs?: number;
   /** Consumer group. @default 'codestep-gateway-hubspot-callbacks' */
   group?: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** HubSpot's batch completion takes at most this many callbacks a request. */
 export const MAX_CALLBACKS_PER_BATCH = 100;
 
-type Sent = { ok: true } | { ok: false; retry: boolean; error: string };
+type Sent = { ok: true } | { ok: false; retry: boolean; error: string; retryAfterMs?: number };
 
 /** One callback's completion as HubSpot takes it (a failed workflow says so). */
 const completionBody = (outputFields: Record<string, unknown>) =>
   outputFields['hs_execution_state'] === 'FAIL_CONTINUE' ? { outputFields, failureReasonType: 'CODESTEP_WORKFLOW_FAILED' } : { outputFields };
 
 /**
- * POSTs a completion (one callback: `…/callbacks/{callbackId}/complete`; several:
- * `…/callbacks/complete` with `inputs`), retrying 429 and 5XX as `Retry-After` says; the outcome
- * in words. `beforeRetry` runs before each wait (the caller extends its leases by the wait).
+ * POSTs a completion once (one callback: `…/callbacks/{callbackId}/complete`; several:
+ * `…/callbacks/complete` with `inputs`); the outcome in words, with HubSpot's `Retry-After` when
+ * it refused with 429 or 5XX. It never waits to try again: the caller parks what HubSpot refused.
  */
-async function postCompletion(deps: CompleterDeps, token: string, completions: readonly Claimed[], beforeRetry: (waitMs: number) => Promise<void>): Promise<Sent> {
+async function postCompletion(deps: CompleterDeps, token: string, completions: readonly Claimed[]): Promise<Sent> {
   const doFetch = deps.fetch ?? fetch;
   const base = `${deps.apiBaseUrl.replace(/\/+$/, '')}/automation/v4/actions/callbacks`;
   const single = completions.length === 1 ? completions[0]! : undefined;
   const url = single ? `${base}/${encodeURIComponent(single.doc.callbackId)}/complete` : `${base}/complete`;
   const body = JSON.stringify(single ? completionBody(single.outputFields) : { inputs: completions.map((c) => ({ callbackId: c.doc.callbackId, ...completionBody(c.outputFields) })) });
-  const attempts = deps.maxAttempts ?? 5;
-  let last = '';
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    let waitMs = Math.min(200 * 2 ** attempt, 5_000);
-    // Cleared once answered (an `AbortSignal.timeout` would keep the process up for its 10 s).
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new Error('no answer within 10 s')), 10_000);
-    try {
-      const res = await doFetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body, signal: abort.signal });
-      const text = await res.text().catch(() => '');
-      if (res.ok) return { ok: true };
-      // A completion already recorded (our own earlier call that crashed before it was noted).
-      // A batch naming one says so too, but says nothing of the others: the caller goes one by one.
-      if (single && res.status === 400 && /already completed/i.test(text)) return { ok: true };
-      last = `HubSpot answered HTTP ${res.status}: ${text.slice(0, 300)}`;
-      if (res.status !== 429 && res.status < 500) return { ok: false, retry: false, error: last };
-      const retryAfter = Number(res.headers.get('retry-after'));
-      if (Number.isFinite(retryAfter) && retryAfter > 0) waitMs = Math.min(retryAfter * 1000, 10_000);
-    } catch (error) {
-      last = `HubSpot could not be reached (${error instanceof Error ? error.message : String(error)})`;
-    } finally {
-      clearTimeout(timer);
-    }
-    if (attempt === attempts) break;
-    await beforeRetry(waitMs);
-    await sleep(waitMs);
+  // Cleared once answered (an `AbortSignal.timeout` would keep the process up for its 10 s).
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new Error('no answer within 10 s')), 10_000);
+  try {
+    const res = await doFetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body, signal: abort.signal });
+    const text = await res.text().catch(() => '');
+    if (res.ok) return { ok: true };
+    // A completion already recorded (our own earlier call that crashed before it was noted).
+    // A batch naming one says so too, but says nothing of the others: the caller goes one by one.
+    if (single && res.status === 400 && /already completed/i.test(text)) return { ok: true };
+    const error = `HubSpot answered HTTP ${res.status}: ${text.slice(0, 300)}`;
+    if (res.status !== 429 && res.status < 500) return { ok: false, retry: false, error };
+    const retryAfter = Number(res.headers.get('retry-after'));
+    return { ok: false, retry: true, error, ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}) };
+  } catch (error) {
+    return { ok: false, retry: true, error: `HubSpot could not be reached (${error instanceof Error ? error.message : String(error)})` };
+  } finally {
+    clearTimeout(timer);
   }
-  return { ok: false, retry: true, error: last };
 }
 
-/** A finished HubSpot-started enrollment whose callback is to be completed. */
-interface Finished {
+/** A callback to complete, and what HubSpot is to get. */
+interface Completion {
   tenantId: string;
-  origin: HubSpotOrigin;
   enrollmentId: string;
   outputFields: Record<string, unknown>;
   executionState: string;
 }
 
+/** A finished HubSpot-started enrollment whose callback is to be completed. */
+interface Finished extends Completion {
+  origin: HubSpotOrigin;
+}
+
 /** A callback this completer holds (`completing`, its lease in `doc.leaseUntil`), with what HubSpot is to get. */
-interface Claimed extends Finished {
+interface Claimed extends Completion {
   doc: CallbackDoc;
 }
 
@@ -196,6 +214,9 @@ function finishedOf(env: Envelope): Finished | undefined {
       : outputFieldsOf({ error: e.value.error?.message ?? 'the workflow failed' });
   return { tenantId: env.tenantId, origin, enrollmentId: e.value.enrollmentId, outputFields, executionState: String(outputFields['hs_execution_state'] ?? 'SUCCESS') };
 }
+
+/** A parked callback, or one the retry loop holds: the delivery of its enrollment leaves it to the loop. */
+const parked = (d: CallbackDoc) => d.state === 'retrying' || (d.state === 'completing' && typeof d.retryAt === 'number');
 
 /**
  * Claims a finished enrollment's callback if it can be claimed now. It never waits: a callback
@@ -225,71 +246,133 @@ async function tryClaim(deps: CompleterDeps, f: Finished): Promise<ClaimStep> {
       await scoped.insertIfAbsent(CALLBACKS, callbackId, doc);
       continue;
     }
-    if (cur.state === 'answered' || cur.state === 'completed' || cur.state === 'gave_up') return { settled: cur };
+    if (cur.state === 'answered' || cur.state === 'completed' || cur.state === 'gave_up' || parked(cur)) return { settled: cur };
     if (cur.state === 'waiting' && now < cur.answerBy) return { retryAt: cur.answerBy };
     if (cur.state === 'completing' && now < cur.leaseUntil) return { retryAt: cur.leaseUntil };
+    // The enrollment id from its event: the action request writes it only with its answer.
     const claimed = await moveCallback(deps.store, f.tenantId, callbackId, (d) => d.state === cur.state && d.leaseUntil === cur.leaseUntil, 'completing', {
       leaseUntil: now + (deps.leaseMs ?? 30_000),
       attempts: cur.attempts + 1,
+      enrollmentId: cur.enrollmentId || f.enrollmentId,
     });
     if (claimed) return { claimed: { ...f, doc: claimed } };
   }
   return { retryAt: deps.clock() + 50 };
 }
 
-/** The outcome event of a callback a completer settled before (none for a synchronous answer: the answer's path records it). */
-function settledAgain(f: Finished, doc: CallbackDoc, now: number): Envelope | undefined {
-  if (doc.state === 'completed') return callbackOutcome(f.tenantId, doc, { executionState: f.executionState, outcome: 'completed' }, now);
-  if (doc.state === 'gave_up') return callbackOutcome(f.tenantId, doc, { executionState: f.executionState, outcome: 'gave_up', error: doc.error ?? 'given up earlier' }, now);
-  return undefined;
+/** A callback's attempt HubSpot did not take: parked for the next one, or given up. */
+function attemptEvent(tenantId: string, doc: CallbackDoc, attempt: { error: string; nextAttemptAt: number; expiresAt: number; gaveUp: boolean }, now: number): Envelope {
+  return envelope(
+    {
+      eventId: deterministicId('evt', 'hubspot-callback-attempt', doc.callbackId, doc.attempts),
+      tenantId,
+      aggregateId: doc.enrollmentId || doc.callbackId,
+      occurredAt: now,
+      correlationId: doc.enrollmentId,
+    },
+    {
+      $case: 'hubspotCallbackAttempted',
+      value: {
+        callbackId: doc.callbackId,
+        enrollmentId: doc.enrollmentId,
+        portalId: doc.portalId,
+        attempt: doc.attempts,
+        error: attempt.error,
+        nextAttemptAt: attempt.nextAttemptAt,
+        expiresAt: attempt.expiresAt,
+        gaveUp: attempt.gaveUp,
+      },
+    },
+  );
 }
 
-/** How one claimed callback ended in this delivery: its outcome event, none (another decided), or to be delivered again. */
-type Settled = { outcome?: Envelope } | { again: string };
+/** The events of a callback settled (or parked) before (none for a synchronous answer: the answer's path records it). */
+function settledAgain(f: Finished, doc: CallbackDoc, now: number): Envelope[] {
+  if (doc.state === 'completed') return [callbackOutcome(f.tenantId, doc, { executionState: f.executionState, outcome: 'completed' }, now)];
+  if (doc.state === 'gave_up') return [callbackOutcome(f.tenantId, doc, { executionState: f.executionState, outcome: 'gave_up', error: doc.error ?? 'given up earlier' }, now)];
+  if (doc.state === 'retrying' && doc.attempts > 0)
+    return [attemptEvent(f.tenantId, doc, { error: doc.lastError ?? '', nextAttemptAt: doc.retryAt ?? 0, expiresAt: doc.expiresAt ?? 0, gaveUp: false }, now)];
+  return [];
+}
+
+/** How one claimed callback ended: its events (none: another decided), or to be delivered again (the store failed). */
+type Settled = { events: Envelope[] } | { again: string };
+
+/** When HubSpot stops waiting for the callback, UNIX ms. */
+const expirationOf = (deps: CompleterDeps, doc: CallbackDoc) => doc.expiresAt ?? doc.answerBy + (deps.blockExpirationMs ?? 86_400_000);
 
 /**
- * Records what HubSpot answered for one claimed callback. Never throws: a callback HubSpot did
- * not take yet (429/5XX past the attempts, or the store failing) is released for the next
- * delivery and reported as `again`, whatever happens to the others of its batch.
+ * When to try a refused completion again: HubSpot's `Retry-After`, else a doubling backoff; a
+ * backoff that would pass the expiration is cut to one last attempt just before it. Undefined:
+ * the next attempt would come after the expiration (give up now).
  */
-async function settle(deps: CompleterDeps, c: Claimed, sent: Sent, batched: boolean): Promise<Settled> {
+function nextAttemptAt(deps: CompleterDeps, doc: CallbackDoc, sent: { retryAfterMs?: number }, now: number): number | undefined {
+  const expiresAt = expirationOf(deps, doc);
+  if (sent.retryAfterMs !== undefined) return now + sent.retryAfterMs < expiresAt ? now + sent.retryAfterMs : undefined;
+  const base = deps.retryBaseMs ?? 1_000;
+  const next = now + Math.min(base * 2 ** Math.max(0, doc.attempts - 1), deps.retryMaxMs ?? 900_000);
+  if (next < expiresAt) return next;
+  // One last attempt a base wait before the expiration, unless this was it.
+  return expiresAt - now > 2 * base ? expiresAt - base : undefined;
+}
+
+/**
+ * Records what HubSpot answered for one claimed callback: completed, parked for another attempt
+ * (429/5XX, not reachable), or given up (any other refusal, no token, or the block expiring
+ * before the next attempt). `record` gets the events before the record moves (the retry loop
+ * appends them there, so a crash in between loses none; a consumer delivery returns them with its
+ * position instead). Never throws: a callback whose record the store did not take is reported as
+ * `again`, whatever happens to the others of its batch.
+ */
+async function settle(deps: CompleterDeps, c: Claimed, sent: Sent, batched: boolean, record: (events: Envelope[]) => Promise<void>): Promise<Settled> {
   const { tenantId, doc, executionState } = c;
-  const log = { tenantId, callbackId: doc.callbackId, enrollmentId: doc.enrollmentId };
-  // Released only while still ours (not a lease another completer took once ours ran out).
+  const log = { tenantId, callbackId: doc.callbackId, enrollmentId: doc.enrollmentId, attempt: doc.attempts };
+  // Moved only while still ours (not a lease another completer took once ours ran out).
   const ours = (d: CallbackDoc) => d.state === 'completing' && d.leaseUntil === doc.leaseUntil;
   try {
+    const now = deps.clock();
     if (sent.ok) {
-      const done = await moveCallback(deps.store, tenantId, doc.callbackId, ['completing'], 'completed');
+      const events = [callbackOutcome(tenantId, doc, { executionState, outcome: 'completed' }, now)];
+      await record(events);
+      const done = await moveCallback(deps.store, tenantId, doc.callbackId, ['completing'], 'completed', { retryAt: undefined });
       deps.logger.info({ ...log, executionState, batched }, 'HubSpot callback completed');
-      return { outcome: done ? callbackOutcome(tenantId, done, { executionState, outcome: 'completed' }, deps.clock()) : undefined };
+      return { events: done ? events : [] };
     }
-    deps.logger.warn({ ...log, error: sent.error }, 'HubSpot callback not completed');
-    if (sent.retry) {
-      // HubSpot is down or limiting: release the claim at once (no lease to wait out) for the next delivery.
-      await moveCallback(deps.store, tenantId, doc.callbackId, ours, 'blocked', { leaseUntil: 0 });
-      return { again: `HubSpot callback ${doc.callbackId} not completed yet: ${sent.error}` };
+    const expiresAt = expirationOf(deps, doc);
+    const next = sent.retry ? nextAttemptAt(deps, doc, sent, now) : undefined;
+    if (next !== undefined) {
+      deps.logger.warn({ ...log, error: sent.error, nextAttemptAt: new Date(next).toISOString() }, 'HubSpot callback not completed yet; parked for another attempt');
+      const events = [attemptEvent(tenantId, doc, { error: sent.error, nextAttemptAt: next, expiresAt, gaveUp: false }, now)];
+      await record(events);
+      const moved = await moveCallback(deps.store, tenantId, doc.callbackId, ours, 'retrying', {
+        leaseUntil: 0,
+        retryAt: next,
+        lastError: sent.error,
+        expiresAt,
+        outputFields: c.outputFields,
+        executionState,
+      });
+      return { events: moved ? events : [] };
     }
-    const gaveUp = await moveCallback(deps.store, tenantId, doc.callbackId, ['completing'], 'gave_up', { error: sent.error });
-    return { outcome: gaveUp ? callbackOutcome(tenantId, gaveUp, { executionState, outcome: 'gave_up', error: sent.error }, deps.clock()) : undefined };
+    const error = sent.retry ? `callback not delivered: ${sent.error} (attempt ${doc.attempts}), until the block expired at ${new Date(expiresAt).toISOString()}` : sent.error;
+    deps.logger.warn({ ...log, error }, 'HubSpot callback given up');
+    const gaveUp = { ...doc, state: 'gave_up' as const, error };
+    const events = [
+      ...(sent.retry ? [attemptEvent(tenantId, doc, { error: sent.error, nextAttemptAt: 0, expiresAt, gaveUp: true }, now)] : []),
+      callbackOutcome(tenantId, gaveUp, { executionState, outcome: 'gave_up', error }, now),
+    ];
+    await record(events);
+    const moved = await moveCallback(deps.store, tenantId, doc.callbackId, ['completing'], 'gave_up', { error, retryAt: undefined });
+    return { events: moved ? events : [] };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // Released if the store lets us; otherwise the lease runs out (HubSpot refusing a second completion counts as done).
-    await moveCallback(deps.store, tenantId, doc.callbackId, ours, 'blocked', { leaseUntil: 0 }).catch(() => undefined);
+    await moveCallback(deps.store, tenantId, doc.callbackId, ours, typeof doc.retryAt === 'number' ? 'retrying' : 'blocked', { leaseUntil: 0 }).catch(() => undefined);
     return { again: `HubSpot callback ${doc.callbackId} not recorded: ${message}` };
   }
 }
 
-/** Extends the leases of callbacks still in flight by `waitMs` (a retried request keeps them, instead of letting them run out). */
-async function extendLeases(deps: CompleterDeps, chunk: readonly Claimed[], waitMs: number): Promise<void> {
-  const leaseUntil = deps.clock() + waitMs + (deps.leaseMs ?? 30_000);
-  await inParallel(chunk, 8, async (c) => {
-    const held = c.doc.leaseUntil;
-    const next = await moveCallback(deps.store, c.tenantId, c.doc.callbackId, (d) => d.state === 'completing' && d.leaseUntil === held, 'completing', { leaseUntil }).catch(() => undefined);
-    if (next) c.doc = next;
-  });
-}
-
-/** Token errors that pass (the broker's "try again"): the callback waits for the next delivery instead of giving up. Not INTERNAL: a bug would hold the partition's callbacks back for ever. */
+/** Token errors that pass (the broker's "try again"): the callback is parked instead of given up. Not INTERNAL: a bug would retry for a day. */
 const TRANSIENT_TOKEN_ERRORS = new Set(['PROVIDER_UNAVAILABLE']);
 
 /**
@@ -298,27 +381,25 @@ const TRANSIENT_TOKEN_ERRORS = new Set(['PROVIDER_UNAVAILABLE']);
  * batch HubSpot refuses (one of its callbacks already completed, say) is completed one by one,
  * where an already completed callback counts as done. Each callback is settled on its own.
  */
-async function completeGroup(deps: CompleterDeps, group: readonly Claimed[]): Promise<Settled[]> {
+async function completeGroup(deps: CompleterDeps, group: readonly Claimed[], record: (events: Envelope[]) => Promise<void>): Promise<Settled[]> {
   const first = group[0]!;
+  const settleAll = (sent: Sent, batched: boolean) => inParallel(group, 8, (c) => settle(deps, c, sent, batched, record));
   let token: Awaited<ReturnType<CompleterDeps['tokenOf']>>;
   try {
     token = await deps.tokenOf(first.tenantId, first.doc.handle, group.length === 1 ? first.doc.callbackId : `${first.doc.callbackId} and ${group.length - 1} more`);
   } catch (error) {
-    const sent = { ok: false as const, retry: true, error: `no token for the connection yet (${error instanceof Error ? error.message : String(error)})` };
-    return inParallel(group, 8, (c) => settle(deps, c, sent, false));
+    return settleAll({ ok: false, retry: true, error: `no token for the connection yet (${error instanceof Error ? error.message : String(error)})` }, false);
   }
   if ('error' in token && TRANSIENT_TOKEN_ERRORS.has(token.errorCode)) {
-    // The provider or the broker is away for now, not the connection: delivered again, not given up.
-    const sent = { ok: false as const, retry: true, error: `no token for the connection yet (${token.errorCode}: ${token.error})` };
-    return inParallel(group, 8, (c) => settle(deps, c, sent, false));
+    // The provider or the broker is away for now, not the connection: parked, not given up.
+    return settleAll({ ok: false, retry: true, error: `no token for the connection yet (${token.errorCode}: ${token.error})` }, false);
   }
   if ('error' in token) {
-    const noToken = { ok: false as const, retry: false, error: `reconnect HubSpot: ${token.error}` };
     for (const { tenantId, doc } of group) deps.logger.warn({ tenantId, callbackId: doc.callbackId, errorCode: token.errorCode }, 'HubSpot callback not completed: no token for the connection');
-    return inParallel(group, 8, (c) => settle(deps, c, noToken, false));
+    return settleAll({ ok: false, retry: false, error: `reconnect HubSpot: ${token.error}` }, false);
   }
   const bearer = token.token;
-  const one = async (c: Claimed) => settle(deps, c, await postCompletion(deps, bearer, [c], (ms) => extendLeases(deps, [c], ms)), false);
+  const one = async (c: Claimed) => settle(deps, c, await postCompletion(deps, bearer, [c]), false, record);
   const out: Settled[] = [];
   for (let i = 0; i < group.length; i += MAX_CALLBACKS_PER_BATCH) {
     const chunk = group.slice(i, i + MAX_CALLBACKS_PER_BATCH);
@@ -326,11 +407,27 @@ async function completeGroup(deps: CompleterDeps, group: readonly Claimed[]): Pr
       out.push(await one(chunk[0]!));
       continue;
     }
-    const sent = await postCompletion(deps, bearer, chunk, (ms) => extendLeases(deps, chunk, ms));
-    if (sent.ok || sent.retry) out.push(...(await inParallel(chunk, 8, (c) => settle(deps, c, sent, true))));
+    const sent = await postCompletion(deps, bearer, chunk);
+    if (sent.ok || sent.retry) out.push(...(await inParallel(chunk, 8, (c) => settle(deps, c, sent, true, record))));
     else for (const c of chunk) out.push(await one(c));
   }
   return out;
+}
+
+/** Completes claimed callbacks grouped per connection (one token each); the settled callbacks' events, and what must be delivered again. */
+async function completeClaimed(deps: CompleterDeps, claimed: readonly Claimed[], record: (events: Envelope[]) => Promise<void>): Promise<{ events: Envelope[]; again: string[] }> {
+  const groups = new Map<string, Claimed[]>();
+  for (const c of claimed) {
+    const key = JSON.stringify([c.tenantId, c.doc.handle]);
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  const events: Envelope[] = [];
+  const again: string[] = [];
+  for (const settled of (await inParallel([...groups.values()], 4, (g) => completeGroup(deps, g, record))).flat()) {
+    if ('again' in settled) again.push(settled.again);
+    else events.push(...settled.events);
+  }
+  return { events, again };
 }
 
 /** Runs `fn` over `items`, at most `limit` at once (`fn` must not throw: a throw would leave the others running unawaited). */
@@ -347,13 +444,16 @@ async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T
   return out;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const noRecord = async () => undefined;
+
 /**
  * Completes the callbacks of one delivered batch of finished enrollments, in rounds: claim what
- * can be claimed now, complete it (batched per connection), settle each; then wait, holding no
- * lease, for the callbacks still waiting for their synchronous answer or leased by another
- * completer, and go again. Returns the outcome events; when some callback must be delivered
- * again (HubSpot not taking it yet, the completer stopping), it appends the outcome events it
- * has (each callback's is produced once: by the move to completed or gave_up) and throws.
+ * can be claimed now, complete it (batched per connection), settle each (HubSpot refusing parks
+ * it); then wait, holding no lease, for the callbacks still waiting for their synchronous answer
+ * or leased by another completer, and go again. Returns the events; when some callback must be
+ * delivered again (the store failing, the completer stopping), it appends the events it has and
+ * throws.
  */
 async function completeDelivered(deps: CompleterDeps, finished: readonly Finished[], stopping: () => boolean): Promise<Envelope[]> {
   const outcomes: Envelope[] = [];
@@ -368,23 +468,13 @@ async function completeDelivered(deps: CompleterDeps, finished: readonly Finishe
       if ('claimed' in step) claimed.push(step.claimed);
       else if ('failed' in step) again.push(`HubSpot callback ${pending[i]!.origin.callbackId} not claimed: ${step.failed}`);
       else if ('retryAt' in step) (later.push(pending[i]!), (wakeAt = Math.min(wakeAt, step.retryAt)));
-      else {
-        // Settled before this delivery: its outcome event again (same event id; consumers keep one), in case the
-        // completer that settled it died before appending it.
-        const again = settledAgain(pending[i]!, step.settled, deps.clock());
-        if (again) outcomes.push(again);
-      }
+      // Settled or parked before this delivery: its events again (same event ids; consumers keep one), in case the
+      // completer that settled it died before appending them.
+      else outcomes.push(...settledAgain(pending[i]!, step.settled, deps.clock()));
     });
-    // The callbacks ready together, per connection (one token): completed in batches.
-    const groups = new Map<string, Claimed[]>();
-    for (const c of claimed) {
-      const key = JSON.stringify([c.tenantId, c.doc.handle]);
-      groups.set(key, [...(groups.get(key) ?? []), c]);
-    }
-    for (const settled of (await inParallel([...groups.values()], 4, (g) => completeGroup(deps, g))).flat()) {
-      if ('again' in settled) again.push(settled.again);
-      else if (settled.outcome) outcomes.push(settled.outcome);
-    }
+    const done = await completeClaimed(deps, claimed, noRecord);
+    outcomes.push(...done.events);
+    again.push(...done.again);
     pending = later;
     if (pending.length === 0) break;
     if (stopping()) {
@@ -402,9 +492,44 @@ async function completeDelivered(deps: CompleterDeps, finished: readonly Finishe
 }
 
 /**
+ * One round of the retry loop: claims the parked callbacks that are due (and those a loop that
+ * died held past its lease), completes them, and appends their events. Returns how many it tried.
+ */
+export async function retryDueCallbacks(deps: CompleterDeps, limit = 200): Promise<number> {
+  const now = deps.clock();
+  const leaseMs = deps.leaseMs ?? 30_000;
+  const due = [
+    ...(await deps.store.find<CallbackDoc & { tenantId: string }>(CALLBACKS, {
+      where: { state: 'retrying' },
+      range: { field: 'retryAt', lt: now + 1 },
+      orderBy: { field: 'retryAt', direction: 'asc' },
+      limit,
+    })),
+    ...(await deps.store.find<CallbackDoc & { tenantId: string }>(CALLBACKS, { where: { state: 'completing' }, range: { field: 'retryAt', lt: now + 1 }, limit })),
+  ];
+  const claimed: Claimed[] = [];
+  await inParallel(due, 16, async ({ doc: cur }) => {
+    const claim = await moveCallback(deps.store, cur.tenantId, cur.callbackId, (d) => d.state === cur.state && d.retryAt === cur.retryAt, 'completing', {
+      leaseUntil: now + leaseMs,
+      retryAt: now + leaseMs,
+      attempts: cur.attempts + 1,
+    }).catch(() => undefined);
+    if (claim?.outputFields)
+      claimed.push({ tenantId: cur.tenantId, enrollmentId: claim.enrollmentId, outputFields: claim.outputFields, executionState: claim.executionState ?? 'SUCCESS', doc: claim });
+  });
+  if (claimed.length === 0) return 0;
+  const record = async (events: Envelope[]) => {
+    await deps.eventLog.append(events.map((e) => toRecord(e)));
+  };
+  const { again } = await completeClaimed(deps, claimed, record);
+  if (again.length > 0) deps.logger.warn({ error: again[0], count: again.length }, 'parked HubSpot callbacks not recorded; tried again at the next round');
+  return claimed.length;
+}
+
+/**
  * Follows the enrollments topic and completes the callback of every HubSpot-started enrollment
- * that finished and was not answered synchronously. Any gateway replica can run it (one consumer
- * group); the records decide who calls HubSpot.
+ * that finished and was not answered synchronously; a timer loop tries the parked ones again.
+ * Any gateway replica can run it (one consumer group); the records decide who calls HubSpot.
  */
 export async function startCallbackCompleter(deps: CompleterDeps): Promise<Subscription> {
   await ensureCallbackCollection(deps.store, deps.eventLog);
@@ -428,9 +553,24 @@ export async function startCallbackCompleter(deps: CompleterDeps): Promise<Subsc
     },
     onError: (error) => deps.logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'HubSpot callbacks batch failed; will retry'),
   });
+  let timer: NodeJS.Timeout | undefined;
+  let round: Promise<void> = Promise.resolve();
+  const loop = () => {
+    round = retryDueCallbacks(deps)
+      .then(
+        () => undefined,
+        (error: unknown) => deps.logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'HubSpot callback retries failed; will retry'),
+      )
+      .finally(() => {
+        if (!stopping) timer = setTimeout(loop, deps.retryPollMs ?? 1_000);
+      });
+  };
+  timer = setTimeout(loop, deps.retryPollMs ?? 1_000);
   return {
     stop: async () => {
       stopping = true;
+      clearTimeout(timer);
+      await round;
       await subscription.stop();
     },
   };

@@ -92,4 +92,37 @@ describe('reading CRM records when HubSpot answers 429 or 5XX', () => {
     assert.deepEqual(waits, []);
     assert.equal(requests.length, 1);
   });
+
+  it("stops within the caller's deadline (a webhook answer's budget): no wait past it, no request after it, and the crmProperties read says so", async () => {
+    const waits: number[] = [];
+    answers = [limited('1')];
+    const d = deps(waits);
+    await assert.rejects(createHubSpotObjectReader(d)({ ...read, deadline: Date.now() + 500 }), {
+      code: 'UNAVAILABLE',
+      message: /HubSpot answered 429 reading contacts 501 \(after 1 attempt\(s\): no time left to try again before answering HubSpot\)/,
+    });
+    assert.deepEqual([waits, requests.length], [[], 1], 'the 1 s Retry-After would pass the deadline: not waited');
+
+    answers = [{ status: 503, body: { message: 'down' } }];
+    await assert.rejects(createHubSpotBatchReader(deps(waits))({ ...read, objectIds: ['7', '8'], connection: 'hubspot', deadline: Date.now() + 600 }), {
+      message: /HubSpot answered 503 to a batch read of contacts \(after 3 attempt\(s\): no time left/,
+    });
+    assert.deepEqual(waits, [250, 500], 'the backoff steps that fit before the deadline, then no more');
+
+    const clients = {
+      workflows: { getWorkflow: async () => ({ workflowId: 'wf-1', objectType: 'CONTACT', crmProperties: { names: ['email'] } }) },
+      credentials: d.credentials,
+    } as unknown as Pick<ApiClients, 'workflows' | 'credentials'>;
+    const fetcher = createCrmPropertiesFetcher({ clients, readObject: createHubSpotObjectReader(deps(waits)), clock: () => 42 });
+    const out = await fetcher({
+      tenantId: 't-1',
+      workflowId: 'wf-1',
+      object: { objectType: 'CONTACT', objectId: '501', properties: { firstname: 'Ada' } },
+      connection: 'hubspot',
+      deadline: Date.now() - 1,
+    });
+    assert.equal(requests.length, 0, 'the deadline had passed: HubSpot not asked');
+    assert.deepEqual(out.object.properties, { firstname: 'Ada' }, 'the enrollment goes ahead with the object as it came');
+    assert.match(out.crmRead?.error ?? '', /HubSpot not asked reading contacts 501 \(not read: no time left before answering HubSpot\)/);
+  });
 });

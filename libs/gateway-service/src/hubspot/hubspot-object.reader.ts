@@ -40,21 +40,48 @@ export function retryAfterMs(value: string | null, now: number): number | undefi
 
 /**
  * `fetch`, again while HubSpot answers 429 or 5XX and tries are left: after the wait its
- * `Retry-After` asks for, else 250 ms doubling. Answers the last response, and why the tries ended when it is still a 429 or 5XX.
+ * `Retry-After` asks for, else 250 ms doubling. With a `deadline` (UNIX ms: a caller that must
+ * answer HubSpot in time), no request runs past it and no wait ends after it. Answers the last
+ * response, and why the tries ended when it is still a 429 or 5XX.
  */
-async function fetchRetried(url: URL | string, init: () => RequestInit, options: ReadRetryOptions = {}): Promise<{ res: Response; gaveUp: string }> {
+async function fetchRetried(
+  url: URL | string,
+  init: (timeoutMs: number) => RequestInit,
+  timeoutMs: number,
+  options: ReadRetryOptions = {},
+  deadline?: number,
+): Promise<{ res: Response; gaveUp: string }> {
   const attempts = Math.max(1, options.attempts ?? 4);
   const maxWaitMs = options.maxWaitMs ?? 2_000;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const left = () => (deadline === undefined ? Infinity : deadline - Date.now());
   for (let attempt = 1; ; attempt++) {
-    const res = await fetch(url, init());
+    if (left() <= 0) throw new BudgetSpent(attempt);
+    const res = await fetch(url, init(Math.min(timeoutMs, left())));
     if (res.status !== 429 && res.status < 500) return { res, gaveUp: '' };
     if (attempt >= attempts) return { res, gaveUp: `after ${attempt} attempts` };
     const asked = retryAfterMs(res.headers.get('retry-after'), Date.now());
     if (asked !== undefined && asked > maxWaitMs) return { res, gaveUp: `HubSpot asks to wait ${Math.ceil(asked / 1000)} s (Retry-After), longer than codestep waits` };
+    const wait = asked ?? 250 * 2 ** (attempt - 1);
+    if (wait >= left()) return { res, gaveUp: `after ${attempt} attempt(s): no time left to try again before answering HubSpot` };
     await res.body?.cancel();
-    await sleep(asked ?? 250 * 2 ** (attempt - 1));
+    await sleep(wait);
   }
+}
+
+/** The caller's deadline passed before a request could be sent. */
+class BudgetSpent extends Error {
+  readonly attempt: number;
+  constructor(attempt: number) {
+    super(attempt === 1 ? 'not read: no time left before answering HubSpot' : `after ${attempt - 1} attempt(s): no time left to try again before answering HubSpot`);
+    this.attempt = attempt;
+  }
+}
+
+/** A request that timed out or was refused by the network, or the deadline that passed, as the read's error. */
+function unreachable(what: string, error: unknown): CodestepError {
+  if (error instanceof BudgetSpent) return new CodestepError('UNAVAILABLE', `HubSpot not asked ${what} (${error.message})`);
+  return new CodestepError('UNAVAILABLE', `HubSpot did not answer ${what}: ${error instanceof Error ? error.message : String(error)}; try again`);
 }
 
 export interface ObjectRead {
@@ -64,7 +91,16 @@ export interface ObjectRead {
 }
 
 /** Reads `objectType` `objectId` (the `properties` named, HubSpot's defaults too) for `tenantId`. */
-export type HubSpotObjectReader = (input: { tenantId: string; objectType: string; objectId: string; properties: string[]; connection?: string | undefined; purpose: string }) => Promise<ObjectRead>;
+export type HubSpotObjectReader = (input: {
+  tenantId: string;
+  objectType: string;
+  objectId: string;
+  properties: string[];
+  connection?: string | undefined;
+  purpose: string;
+  /** No request or wait past this (UNIX ms): the caller answers HubSpot by then. */
+  deadline?: number | undefined;
+}) => Promise<ObjectRead>;
 
 /** The tenant's HubSpot connection to read with: the one named, or its only active one. */
 async function connectionOf(deps: HubSpotObjectReaderDeps, tenantId: string, named: string | undefined): Promise<string> {
@@ -89,7 +125,7 @@ const names = (cs: Array<{ handle: string }>) => (cs.length ? cs.map((c) => `"${
 
 export function createHubSpotObjectReader(deps: HubSpotObjectReaderDeps): HubSpotObjectReader {
   const base = (deps.apiBaseUrl ?? 'https://api.hubapi.com').replace(/\/+$/, '');
-  return async ({ tenantId, objectType, objectId, properties, connection, purpose }) => {
+  return async ({ tenantId, objectType, objectId, properties, connection, purpose, deadline }) => {
     const path = crmObjectPath(objectType);
     if (!path) throw new ValidationError(`object.objectType: ${JSON.stringify(objectType)} is not a CRM object type HubSpot can read a record of`, { field: 'object.objectType' });
     const handle = await connectionOf(deps, tenantId, connection);
@@ -106,11 +142,13 @@ export function createHubSpotObjectReader(deps: HubSpotObjectReaderDeps): HubSpo
     try {
       ({ res, gaveUp } = await fetchRetried(
         url,
-        () => ({ headers: { authorization: `Bearer ${token.token}`, accept: 'application/json' }, signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000) }),
+        (ms) => ({ headers: { authorization: `Bearer ${token.token}`, accept: 'application/json' }, signal: AbortSignal.timeout(ms) }),
+        deps.timeoutMs ?? 10_000,
         deps.retry,
+        deadline,
       ));
     } catch (error) {
-      throw new CodestepError('UNAVAILABLE', `HubSpot did not answer reading ${path} ${objectId}: ${error instanceof Error ? error.message : String(error)}; try again`);
+      throw unreachable(`reading ${path} ${objectId}`, error);
     }
     const text = await res.text();
     if (res.status === 404) throw new NotFoundError(`HubSpot has no ${path} record ${objectId} (read with connection "${handle}"); pick a record that exists in that portal`);
@@ -145,11 +183,13 @@ export type HubSpotBatchReader = (input: {
   properties: string[];
   connection: string;
   purpose: string;
+  /** No request or wait past this (UNIX ms): the caller answers HubSpot by then. */
+  deadline?: number | undefined;
 }) => Promise<Map<string, Record<string, string>>>;
 
 export function createHubSpotBatchReader(deps: HubSpotObjectReaderDeps): HubSpotBatchReader {
   const base = (deps.apiBaseUrl ?? 'https://api.hubapi.com').replace(/\/+$/, '');
-  return async ({ tenantId, objectType, objectIds, properties, connection, purpose }) => {
+  return async ({ tenantId, objectType, objectIds, properties, connection, purpose, deadline }) => {
     const path = crmObjectPath(objectType);
     if (!path) throw new ValidationError(`object.objectType: ${JSON.stringify(objectType)} is not a CRM object type HubSpot can read records of`, { field: 'object.objectType' });
     if (objectIds.length > MAX_BATCH_READ) throw new ValidationError(`a batch read takes at most ${MAX_BATCH_READ} records; this one has ${objectIds.length}`);
@@ -164,16 +204,18 @@ export function createHubSpotBatchReader(deps: HubSpotObjectReaderDeps): HubSpot
     try {
       ({ res, gaveUp } = await fetchRetried(
         `${base}/crm/v3/objects/${encodeURIComponent(path)}/batch/read`,
-        () => ({
+        (ms) => ({
           method: 'POST',
           headers: { authorization: `Bearer ${token.token}`, accept: 'application/json', 'content-type': 'application/json' },
           body: JSON.stringify({ properties: [...new Set(properties)], inputs: objectIds.map((id) => ({ id })) }),
-          signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
+          signal: AbortSignal.timeout(ms),
         }),
+        deps.timeoutMs ?? 10_000,
         deps.retry,
+        deadline,
       ));
     } catch (error) {
-      throw new CodestepError('UNAVAILABLE', `HubSpot did not answer a batch read of ${path}: ${error instanceof Error ? error.message : String(error)}; try again`);
+      throw unreachable(`a batch read of ${path}`, error);
     }
     const text = await res.text();
     if (res.status === 401 || res.status === 403)

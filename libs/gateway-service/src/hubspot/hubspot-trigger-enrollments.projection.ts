@@ -2,7 +2,8 @@
  * When each object last enrolled into a workflow through its HubSpot CRM trigger: what a trigger
  * that re-enrolls "after N minutes" decides with. A projection of `EnrollmentStarted` (on
  * `codestep.enrollments.v1`) whose HubSpot origin is a webhook event, per tenant, keyed by
- * workflow, object type and object id, versioned by the event's time (the latest wins), rebuilt
+ * workflow, object type and object id, versioned by when HubSpot says the webhook event occurred
+ * (else the enrollment's time; the latest wins), rebuilt
  * by `codestep replay` and followed by the gateway.
  *
  * Only the log writes it, never the request path. A decision made while this lags behind
@@ -27,6 +28,8 @@ export interface TriggerEnrollmentDoc {
   eventId: string;
   /** When it started (the event's time), UNIX ms. */
   startedAt: number;
+  /** When HubSpot says that webhook event occurred, UNIX ms (absent: HubSpot did not say; `startedAt` stands in). */
+  eventOccurredAt?: number;
 }
 
 export const triggerEnrollmentKey = (workflowId: string, objectType: string, objectId: string): string => `${workflowId}:${objectType}:${objectId}`;
@@ -35,14 +38,24 @@ export async function ensureTriggerEnrollments(store: DocumentStore): Promise<vo
   await store.ensureCollection(TRIGGER_ENROLLMENTS, [{ fields: ['tenantId'] }]);
 }
 
-/** Applies the enrollments HubSpot webhook events started; idempotent, the latest per object wins. */
+/** Applies the enrollments HubSpot webhook events started; idempotent, the latest per object (by when its event occurred) wins. */
 export async function applyTriggerEnrollments(store: DocumentStore, envelopes: readonly Envelope[]): Promise<void> {
   for (const env of envelopes) {
     if (env.event.$case !== 'enrollmentStarted' || !env.tenantId) continue;
     const { enrollmentId, workflowId, object, hubspot } = env.event.value;
     if (!object || hubspot?.source !== 'WEBHOOK' || !hubspot.eventId) continue;
-    const doc: TriggerEnrollmentDoc = { workflowId, objectType: object.objectType, objectId: object.objectId, enrollmentId, eventId: hubspot.eventId, startedAt: env.occurredAt };
-    await tenantScoped(store, env.tenantId).writeVersioned(TRIGGER_ENROLLMENTS, [{ id: triggerEnrollmentKey(workflowId, object.objectType, object.objectId), version: env.occurredAt, doc }]);
+    const eventOccurredAt = hubspot.eventOccurredAt ? Number(hubspot.eventOccurredAt) : undefined;
+    const doc: TriggerEnrollmentDoc = {
+      workflowId,
+      objectType: object.objectType,
+      objectId: object.objectId,
+      enrollmentId,
+      eventId: hubspot.eventId,
+      startedAt: env.occurredAt,
+      ...(eventOccurredAt ? { eventOccurredAt } : {}),
+    };
+    const key = triggerEnrollmentKey(workflowId, object.objectType, object.objectId);
+    await tenantScoped(store, env.tenantId).writeVersioned(TRIGGER_ENROLLMENTS, [{ id: key, version: eventOccurredAt ?? env.occurredAt, doc }]);
   }
 }
 

@@ -61,16 +61,20 @@ function gateway(store: DocumentStore, eventLog: SqliteEventLog, clock: { now: n
   return {
     setTrigger: (body: unknown) => route(triggers, 'PUT', '/v1/workflows/:id/hubspot-trigger').handle({ tenantId: 't-1', params: { id: 'wf-1' }, query: new URLSearchParams(), headers: {}, body }),
     /** One signed delivery (v3, timestamped by the injected clock) of `contact.propertyChange` events for these contacts. */
-    async deliver(objectIds: number[]) {
+    deliver(objectIds: number[]) {
+      return this.deliverEvents(objectIds.map((objectId) => ({ eventId: 7000 + clock.now / MINUTE + eventId++, objectId, occurredAt: clock.now })));
+    },
+    /** One signed delivery of these events, as HubSpot sends them (a retry sends the same `eventId` and `occurredAt`). */
+    async deliverEvents(events: Array<{ eventId: number; objectId: number; occurredAt: number }>) {
       const body = JSON.stringify(
-        objectIds.map((objectId) => ({
-          eventId: 7000 + clock.now / MINUTE + eventId++,
+        events.map((e) => ({
+          eventId: e.eventId,
           portalId: PORTAL,
           subscriptionType: 'contact.propertyChange',
-          objectId,
+          objectId: e.objectId,
           propertyName: 'lifecyclestage',
           propertyValue: 'lead',
-          occurredAt: clock.now,
+          occurredAt: e.occurredAt,
         })),
       );
       const target = '/integrations/hubspot/webhooks';
@@ -172,6 +176,58 @@ describe('a HubSpot trigger that re-enrolls after N minutes', () => {
     await eventLog.close();
     await before.close();
     await rebuilt.close();
+  });
+
+  it('decides by when HubSpot says each event occurred: a retried or late event never enrolls twice, and a late first enrollment does not push the window back', async () => {
+    const clock = { now: T0 };
+    const store = new SqliteStore({ path: ':memory:' });
+    const eventLog = new SqliteEventLog({ path: ':memory:' });
+    const following = await followTriggerEnrollments({ store, eventLog, onError: (e) => assert.fail(String(e)) });
+    try {
+      const g = gateway(store, eventLog, clock);
+      await g.setTrigger({ subscription: 'contact.propertyChange', reenroll: 'after', reenrollAfterMinutes: 60 });
+      const last = async (objectId: string) => (await lastTriggerEnrollment(store, 't-1', 'wf-1', 'CONTACT', objectId))?.enrollmentId;
+      const waitFor = async (objectId: string, count: number) => {
+        const ids = [...g.started.entries()].filter(([k]) => k.includes(`:${objectId}:`)).map(([, v]) => v);
+        assert.equal(ids.length, count, `contact ${objectId} enrolled ${count} time(s)`);
+        await projected(store, objectId, ids.at(-1)!);
+      };
+
+      // E1 enrolls; E2, 61 minutes later, enrolls again; then HubSpot retries E1 (our answer to it got lost).
+      assert.equal((await g.deliverEvents([{ eventId: 1, objectId: 401, occurredAt: T0 }])).enrolled, 1);
+      await waitFor('401', 1);
+      clock.now = T0 + 61 * MINUTE;
+      assert.equal((await g.deliverEvents([{ eventId: 2, objectId: 401, occurredAt: clock.now }])).enrolled, 1);
+      await waitFor('401', 2);
+      clock.now = T0 + 125 * MINUTE;
+      const retried = await g.deliverEvents([{ eventId: 1, objectId: 401, occurredAt: T0 }]);
+      assert.equal(retried.enrolled, 0, 'a retried old event does not enroll the contact a third time');
+      assert.match(retried.skipped[0]!.reason, /event 1 occurred at 2026-12-07T10:00:00.000Z, before the event of CONTACT 401's last enrollment/);
+      assert.equal(g.started.size, 2);
+
+      // Two events delivered out of order within the window: one enrollment.
+      clock.now = T0 + 200 * MINUTE;
+      assert.equal((await g.deliverEvents([{ eventId: 11, objectId: 402, occurredAt: T0 + 190 * MINUTE }])).enrolled, 1);
+      await waitFor('402', 1);
+      assert.equal((await g.deliverEvents([{ eventId: 10, objectId: 402, occurredAt: T0 + 150 * MINUTE }])).enrolled, 0, 'the older event, delivered late, enrolls nothing');
+      // An event 30 minutes after that enrollment's event, delivered (retried) only 65 minutes later: still within the window.
+      clock.now = T0 + 255 * MINUTE;
+      assert.equal((await g.deliverEvents([{ eventId: 12, objectId: 402, occurredAt: T0 + 220 * MINUTE }])).enrolled, 0, 'the window counts from when the events occurred');
+      await waitFor('402', 1);
+
+      // The first event delivered 50 minutes late, the next one occurring 61 minutes after it: due, though only 12 minutes after the first enrolled.
+      clock.now = T0 + 350 * MINUTE;
+      assert.equal((await g.deliverEvents([{ eventId: 20, objectId: 403, occurredAt: T0 + 300 * MINUTE }])).enrolled, 1);
+      await waitFor('403', 1);
+      clock.now = T0 + 362 * MINUTE;
+      assert.equal((await g.deliverEvents([{ eventId: 21, objectId: 403, occurredAt: T0 + 361 * MINUTE }])).enrolled, 1, 'not refused for the first delivery being late');
+      await waitFor('403', 2);
+      assert.notEqual(await last('403'), undefined);
+    } finally {
+      await following.stop();
+      await eventLog.close();
+      await store.close();
+    }
   });
 
   it('keeps "never" and "always" as they were, and refuses a re-enrollment rule that is incomplete or mixed, naming the field', async () => {

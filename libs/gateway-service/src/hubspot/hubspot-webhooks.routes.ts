@@ -8,7 +8,10 @@
  * holds across restarts) is younger than that, and otherwise asks with a request id naming that
  * last enrollment: events deciding from the same one (concurrent deliveries, two replicas, a
  * projection lagging behind) ask for the same next enrollment, started once. The answer comes
- * once every enrollment is durably requested: a 200 means nothing accepted can be lost.
+ * once every enrollment is durably requested: a 200 means nothing accepted can be lost. Reading
+ * the workflows' crmProperties is bounded by a budget (`webhookReadBudgetMs`, HubSpot's 429/5XX
+ * waits included), so HubSpot limiting the reads cannot make the answer late: what is not read by
+ * then is recorded as such in the enrollment's `crm_read`, and the enrollment goes ahead.
  */
 import { CodestepError, ValidationError } from '@codestep/core';
 import type { Route, RouteRequest } from '../router.ts';
@@ -27,6 +30,8 @@ interface WebhookEvent {
   objectId: string;
   propertyName?: string;
   propertyValue?: string;
+  /** When it happened in HubSpot (`occurredAt`), UNIX ms; absent when HubSpot did not say. */
+  occurredAt?: number;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -50,6 +55,7 @@ function parseEvents(body: unknown): WebhookEvent[] {
       objectId: String(e.objectId),
       ...(typeof e.propertyName === 'string' ? { propertyName: e.propertyName } : {}),
       ...(typeof e.propertyValue === 'string' ? { propertyValue: e.propertyValue } : {}),
+      ...(typeof e.occurredAt === 'number' && Number.isSafeInteger(e.occurredAt) && e.occurredAt > 0 ? { occurredAt: e.occurredAt } : {}),
     };
   });
 }
@@ -66,22 +72,34 @@ interface Planned extends PlannedEnrollment {
 
 /**
  * The request id trigger `t` enrolls the event's object with, or why it enrolls nothing now:
- * `never`, one per object; `always`, one per event; `after`, none while the object's last
- * enrollment by the trigger is younger than `reenrollAfterMinutes` (by `deps.clock`), else one
- * per last enrollment.
+ * `never`, one per object; `always`, one per event; `after`, one per last enrollment, when the
+ * event occurred `reenrollAfterMinutes` or more after the event of the object's last enrollment
+ * by the trigger. Decided by when HubSpot says the events occurred (else when they arrive), not
+ * when they were delivered: a retried or late event older than that last enrollment's enrolls
+ * nothing (remembering only the last enrollment is enough), and a first enrollment delivered
+ * late does not push the window back.
  */
 async function requestIdFor(deps: HubSpotRouteDeps, tenantId: string, t: TriggerDoc, e: WebhookEvent, objectType: string): Promise<{ requestId: string } | { skipped: string }> {
   if (t.reenroll === 'never') return { requestId: `hubspot-trigger:${t.workflowId}:${objectType}:${e.objectId}` };
   if (t.reenroll !== 'after') return { requestId: `hubspot-event:${e.eventId}:${t.workflowId}` };
   const last = await lastTriggerEnrollment(deps.store, tenantId, t.workflowId, objectType, e.objectId);
-  if (last?.eventId === e.eventId) return { skipped: `event ${e.eventId} already enrolled ${objectType} ${e.objectId} (enrollment ${last.enrollmentId})` };
-  const minutes = t.reenrollAfterMinutes ?? 0;
-  if (last && deps.clock() - last.startedAt < minutes * 60_000) {
+  if (!last) return { requestId: `hubspot-trigger:${t.workflowId}:${objectType}:${e.objectId}:after:none` };
+  if (last.eventId === e.eventId) return { skipped: `event ${e.eventId} already enrolled ${objectType} ${e.objectId} (enrollment ${last.enrollmentId})` };
+  const occurredAt = e.occurredAt ?? deps.clock();
+  const lastOccurredAt = last.eventOccurredAt ?? last.startedAt;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  if (occurredAt <= lastOccurredAt) {
     return {
-      skipped: `${objectType} ${e.objectId} enrolled into workflow ${t.workflowId} at ${new Date(last.startedAt).toISOString()} (enrollment ${last.enrollmentId}); its trigger re-enrolls an object ${minutes} minutes after its last enrollment`,
+      skipped: `event ${e.eventId} occurred at ${iso(occurredAt)}, before the event of ${objectType} ${e.objectId}'s last enrollment into workflow ${t.workflowId} (enrollment ${last.enrollmentId}, event ${last.eventId} at ${iso(lastOccurredAt)})`,
     };
   }
-  return { requestId: `hubspot-trigger:${t.workflowId}:${objectType}:${e.objectId}:after:${last?.enrollmentId ?? 'none'}` };
+  const minutes = t.reenrollAfterMinutes ?? 0;
+  if (occurredAt - lastOccurredAt < minutes * 60_000) {
+    return {
+      skipped: `${objectType} ${e.objectId} enrolled into workflow ${t.workflowId} at ${iso(lastOccurredAt)} (enrollment ${last.enrollmentId}); its trigger re-enrolls an object ${minutes} minutes after its last enrollment`,
+    };
+  }
+  return { requestId: `hubspot-trigger:${t.workflowId}:${objectType}:${e.objectId}:after:${last.enrollmentId}` };
 }
 
 /** The enrollments the events trigger, in the events' order, and the matches that enroll nothing. */
@@ -118,11 +136,11 @@ async function plan(deps: HubSpotRouteDeps, owners: Map<number, unknown>, events
   return { planned, skipped };
 }
 
-/** Requests one planned enrollment (its crmProperties read first); false when the workflow refused the object's type. */
-async function enrollPlanned(deps: HubSpotRouteDeps, p: Planned, batch: BatchRead | undefined): Promise<boolean> {
+/** Requests one planned enrollment (its crmProperties read first, by `deadline`); false when the workflow refused the object's type. */
+async function enrollPlanned(deps: HubSpotRouteDeps, p: Planned, batch: BatchRead | undefined, deadline: number): Promise<boolean> {
   const { policy } = await deps.limitsOf(p.tenantId);
   const { object, crmRead } = deps.fetchCrmProperties
-    ? await deps.fetchCrmProperties({ tenantId: p.tenantId, workflowId: p.workflowId, object: p.object, connection: p.connection, batch })
+    ? await deps.fetchCrmProperties({ tenantId: p.tenantId, workflowId: p.workflowId, object: p.object, connection: p.connection, batch, deadline })
     : { object: p.object, crmRead: undefined };
   const e = p.event;
   return enrollOne(deps, {
@@ -144,6 +162,7 @@ async function enrollPlanned(deps: HubSpotRouteDeps, p: Planned, batch: BatchRea
       workflowId: '',
       subscriptionType: e.subscriptionType,
       eventId: e.eventId,
+      ...(e.occurredAt !== undefined ? { eventOccurredAt: e.occurredAt } : {}),
     },
   });
 }
@@ -163,6 +182,8 @@ async function enrollOne(deps: HubSpotRouteDeps, req: Parameters<HubSpotRouteDep
 }
 
 async function handleWebhooks(deps: HubSpotRouteDeps, req: RouteRequest) {
+  // HubSpot is answered in bounded time: reading crmProperties stops here, whatever HubSpot's limits say.
+  const deadline = Date.now() + (deps.webhookReadBudgetMs ?? 2_000);
   const events = parseEvents(verifiedBody(deps, req));
   const owners = new Map<number, { tenantId: string; handle: string } | Ignored['reason']>();
   for (const portalId of new Set(events.map((e) => e.portalId))) {
@@ -181,14 +202,14 @@ async function handleWebhooks(deps: HubSpotRouteDeps, req: RouteRequest) {
   const ignored: Ignored[] = events.filter((e) => typeof owners.get(e.portalId) === 'string').map((e) => ({ eventId: e.eventId, reason: owners.get(e.portalId) as string }));
   const { planned, skipped } = await plan(deps, owners, known);
   // Several records of a type needing crmProperties: read together (batch read) before enrolling.
-  const batches = deps.prefetchCrmProperties && planned.length > 1 ? await deps.prefetchCrmProperties(planned) : new Map<number, BatchRead>();
+  const batches = deps.prefetchCrmProperties && planned.length > 1 ? await deps.prefetchCrmProperties(planned, deadline) : new Map<number, BatchRead>();
   // Up to 16 enrollments at once; the answer waits for all of them (a 200 loses nothing).
   let enrolled = 0;
   let next = 0;
   const worker = async () => {
     while (next < planned.length) {
       const i = next++;
-      if (await enrollPlanned(deps, planned[i]!, batches.get(i))) enrolled++;
+      if (await enrollPlanned(deps, planned[i]!, batches.get(i), deadline)) enrolled++;
     }
   };
   await Promise.all(Array.from({ length: Math.min(16, planned.length) }, worker));

@@ -17,3 +17,14 @@ export interface HubSpotAppSettings {
   /** How long HubSpot keeps a BLOCKed execution waiting for its callback (ISO 8601 duration). @default 'P1D' */
   blockExpiration: string;
 }
+
+/**
+ * An ISO 8601 duration (`P1D`, `PT12H`, `P2DT30M`, `P1W`) in ms; undefined when it is not one
+ * (years and months are refused: their length varies).
+ */
+export function isoDurationMs(duration: string): number | undefined {
+  const m = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(duration);
+  if (!m || duration === 'P' || duration.endsWith('T')) return undefined;
+  const [, w = '0', d = '0', h = '0', min = '0', sec = '0'] = m;
+  return ((Number(w) * 7 + Number(d)) * 24 * 3600 + Number(h) * 3600 + Number(min) * 60 + Number(sec)) * 1000;
+}

@@ -81,6 +81,8 @@ export interface HubSpotOrigin {
   subscriptionType: string;
   /** webhooks: HubSpot's eventId */
   eventId: string;
+  /** webhooks: HubSpot's occurredAt of the event, UNIX ms (0: not sent) */
+  eventOccurredAt?: number | undefined;
 }
 
 /**
@@ -920,6 +922,7 @@ function createBaseHubSpotOrigin(): HubSpotOrigin {
     workflowId: "",
     subscriptionType: "",
     eventId: "",
+    eventOccurredAt: undefined,
   };
 }
 
@@ -951,6 +954,9 @@ export const HubSpotOrigin: MessageFns<HubSpotOrigin> = {
     }
     if (message.eventId !== "") {
       writer.uint32(74).string(message.eventId);
+    }
+    if (message.eventOccurredAt !== undefined) {
+      writer.uint32(80).int64(message.eventOccurredAt);
     }
     return writer;
   },
@@ -1040,6 +1046,14 @@ export const HubSpotOrigin: MessageFns<HubSpotOrigin> = {
             message.eventId = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.eventOccurredAt = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1095,6 +1109,11 @@ export const HubSpotOrigin: MessageFns<HubSpotOrigin> = {
         : isSet(object.event_id)
         ? globalThis.String(object.event_id)
         : "",
+      eventOccurredAt: isSet(object.eventOccurredAt)
+        ? globalThis.Number(object.eventOccurredAt)
+        : isSet(object.event_occurred_at)
+        ? globalThis.Number(object.event_occurred_at)
+        : undefined,
     };
   },
 
@@ -1127,6 +1146,9 @@ export const HubSpotOrigin: MessageFns<HubSpotOrigin> = {
     if (message.eventId !== "") {
       obj.eventId = message.eventId;
     }
+    if (message.eventOccurredAt !== undefined) {
+      obj.eventOccurredAt = Math.round(message.eventOccurredAt);
+    }
     return obj;
   },
 
@@ -1144,6 +1166,7 @@ export const HubSpotOrigin: MessageFns<HubSpotOrigin> = {
     message.workflowId = object.workflowId ?? "";
     message.subscriptionType = object.subscriptionType ?? "";
     message.eventId = object.eventId ?? "";
+    message.eventOccurredAt = object.eventOccurredAt ?? undefined;
     return message;
   },
 };

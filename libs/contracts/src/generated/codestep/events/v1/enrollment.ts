@@ -137,6 +137,28 @@ export interface HubSpotCallbackCompleted {
   attempts: number;
 }
 
+/**
+ * A HubSpot workflow action's callback completion that HubSpot did not take (429, 5XX, not
+ * reachable): parked for another attempt at next_attempt_at (HubSpot's Retry-After, else a
+ * doubling backoff) while the enrollments partition goes on, or given up (gave_up) once the next
+ * attempt would come after the BLOCK's expiration. On the enrollments topic, keyed by the
+ * enrollment id, so the enrollment's history shows it; one per callback id and attempt.
+ */
+export interface HubSpotCallbackAttempted {
+  callbackId: string;
+  enrollmentId: string;
+  portalId: number;
+  /** 1 for the first call to HubSpot */
+  attempt: number;
+  /** what HubSpot answered (or why it could not be reached) */
+  error: string;
+  /** UNIX ms; 0 when given up */
+  nextAttemptAt: number;
+  /** the BLOCK's expiration, UNIX ms (the last moment HubSpot takes the callback) */
+  expiresAt: number;
+  gaveUp: boolean;
+}
+
 function createBaseEnrollmentStarted(): EnrollmentStarted {
   return {
     enrollmentId: "",
@@ -1444,6 +1466,220 @@ export const HubSpotCallbackCompleted: MessageFns<HubSpotCallbackCompleted> = {
   },
 };
 
+function createBaseHubSpotCallbackAttempted(): HubSpotCallbackAttempted {
+  return {
+    callbackId: "",
+    enrollmentId: "",
+    portalId: 0,
+    attempt: 0,
+    error: "",
+    nextAttemptAt: 0,
+    expiresAt: 0,
+    gaveUp: false,
+  };
+}
+
+export const HubSpotCallbackAttempted: MessageFns<HubSpotCallbackAttempted> = {
+  encode(message: HubSpotCallbackAttempted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.callbackId !== "") {
+      writer.uint32(10).string(message.callbackId);
+    }
+    if (message.enrollmentId !== "") {
+      writer.uint32(18).string(message.enrollmentId);
+    }
+    if (message.portalId !== 0) {
+      writer.uint32(24).uint32(message.portalId);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(32).uint32(message.attempt);
+    }
+    if (message.error !== "") {
+      writer.uint32(42).string(message.error);
+    }
+    if (message.nextAttemptAt !== 0) {
+      writer.uint32(48).int64(message.nextAttemptAt);
+    }
+    if (message.expiresAt !== 0) {
+      writer.uint32(56).int64(message.expiresAt);
+    }
+    if (message.gaveUp !== false) {
+      writer.uint32(64).bool(message.gaveUp);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HubSpotCallbackAttempted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHubSpotCallbackAttempted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.callbackId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.enrollmentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.portalId = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.attempt = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.nextAttemptAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.expiresAt = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.gaveUp = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HubSpotCallbackAttempted {
+    return {
+      callbackId: isSet(object.callbackId)
+        ? globalThis.String(object.callbackId)
+        : isSet(object.callback_id)
+        ? globalThis.String(object.callback_id)
+        : "",
+      enrollmentId: isSet(object.enrollmentId)
+        ? globalThis.String(object.enrollmentId)
+        : isSet(object.enrollment_id)
+        ? globalThis.String(object.enrollment_id)
+        : "",
+      portalId: isSet(object.portalId)
+        ? globalThis.Number(object.portalId)
+        : isSet(object.portal_id)
+        ? globalThis.Number(object.portal_id)
+        : 0,
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      nextAttemptAt: isSet(object.nextAttemptAt)
+        ? globalThis.Number(object.nextAttemptAt)
+        : isSet(object.next_attempt_at)
+        ? globalThis.Number(object.next_attempt_at)
+        : 0,
+      expiresAt: isSet(object.expiresAt)
+        ? globalThis.Number(object.expiresAt)
+        : isSet(object.expires_at)
+        ? globalThis.Number(object.expires_at)
+        : 0,
+      gaveUp: isSet(object.gaveUp)
+        ? globalThis.Boolean(object.gaveUp)
+        : isSet(object.gave_up)
+        ? globalThis.Boolean(object.gave_up)
+        : false,
+    };
+  },
+
+  toJSON(message: HubSpotCallbackAttempted): unknown {
+    const obj: any = {};
+    if (message.callbackId !== "") {
+      obj.callbackId = message.callbackId;
+    }
+    if (message.enrollmentId !== "") {
+      obj.enrollmentId = message.enrollmentId;
+    }
+    if (message.portalId !== 0) {
+      obj.portalId = Math.round(message.portalId);
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.nextAttemptAt !== 0) {
+      obj.nextAttemptAt = Math.round(message.nextAttemptAt);
+    }
+    if (message.expiresAt !== 0) {
+      obj.expiresAt = Math.round(message.expiresAt);
+    }
+    if (message.gaveUp !== false) {
+      obj.gaveUp = message.gaveUp;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<HubSpotCallbackAttempted>): HubSpotCallbackAttempted {
+    return HubSpotCallbackAttempted.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HubSpotCallbackAttempted>): HubSpotCallbackAttempted {
+    const message = createBaseHubSpotCallbackAttempted();
+    message.callbackId = object.callbackId ?? "";
+    message.enrollmentId = object.enrollmentId ?? "";
+    message.portalId = object.portalId ?? 0;
+    message.attempt = object.attempt ?? 0;
+    message.error = object.error ?? "";
+    message.nextAttemptAt = object.nextAttemptAt ?? 0;
+    message.expiresAt = object.expiresAt ?? 0;
+    message.gaveUp = object.gaveUp ?? false;
+    return message;
+  },
+};
+
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin ? T
@@ -1452,6 +1688,17 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;

@@ -30,6 +30,7 @@ import {
   EnrollmentFailed,
   EnrollmentRetried,
   EnrollmentStarted,
+  HubSpotCallbackAttempted,
   HubSpotCallbackCompleted,
   HubSpotTriggerSet,
   RetryJobStarted,
@@ -88,6 +89,9 @@ export interface EventEnvelope {
     | { $case: "apiKeyRevoked"; value: ApiKeyRevoked }
     | { $case: "hubspotCallbackCompleted"; value: HubSpotCallbackCompleted }
     | { $case: "hubspotTriggerSet"; value: HubSpotTriggerSet }
+    | //
+    /** on the enrollments topic */
+    { $case: "hubspotCallbackAttempted"; value: HubSpotCallbackAttempted }
     | //
     /** JsWorkflows waits (api.waitForEvent), on the actions topic. */
     { $case: "waitStarted"; value: WaitStarted }
@@ -214,6 +218,9 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         break;
       case "hubspotTriggerSet":
         HubSpotTriggerSet.encode(message.event.value, writer.uint32(650).fork()).join();
+        break;
+      case "hubspotCallbackAttempted":
+        HubSpotCallbackAttempted.encode(message.event.value, writer.uint32(658).fork()).join();
         break;
       case "waitStarted":
         WaitStarted.encode(message.event.value, writer.uint32(722).fork()).join();
@@ -534,6 +541,17 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
             message.event = { $case: "hubspotTriggerSet", value: HubSpotTriggerSet.decode(reader, reader.uint32()) };
             continue;
           }
+          case 82: {
+            if (tag !== 658) {
+              break;
+            }
+
+            message.event = {
+              $case: "hubspotCallbackAttempted",
+              value: HubSpotCallbackAttempted.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
           case 90: {
             if (tag !== 722) {
               break;
@@ -718,6 +736,16 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
         ? { $case: "hubspotTriggerSet", value: HubSpotTriggerSet.fromJSON(object.hubspotTriggerSet) }
         : isSet(object.hubspot_trigger_set)
         ? { $case: "hubspotTriggerSet", value: HubSpotTriggerSet.fromJSON(object.hubspot_trigger_set) }
+        : isSet(object.hubspotCallbackAttempted)
+        ? {
+          $case: "hubspotCallbackAttempted",
+          value: HubSpotCallbackAttempted.fromJSON(object.hubspotCallbackAttempted),
+        }
+        : isSet(object.hubspot_callback_attempted)
+        ? {
+          $case: "hubspotCallbackAttempted",
+          value: HubSpotCallbackAttempted.fromJSON(object.hubspot_callback_attempted),
+        }
         : isSet(object.waitStarted)
         ? { $case: "waitStarted", value: WaitStarted.fromJSON(object.waitStarted) }
         : isSet(object.wait_started)
@@ -812,6 +840,8 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       obj.hubspotCallbackCompleted = HubSpotCallbackCompleted.toJSON(message.event.value);
     } else if (message.event?.$case === "hubspotTriggerSet") {
       obj.hubspotTriggerSet = HubSpotTriggerSet.toJSON(message.event.value);
+    } else if (message.event?.$case === "hubspotCallbackAttempted") {
+      obj.hubspotCallbackAttempted = HubSpotCallbackAttempted.toJSON(message.event.value);
     } else if (message.event?.$case === "waitStarted") {
       obj.waitStarted = WaitStarted.toJSON(message.event.value);
     } else if (message.event?.$case === "waitResumed") {
@@ -1004,6 +1034,15 @@ export const EventEnvelope: MessageFns<EventEnvelope> = {
       case "hubspotTriggerSet": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "hubspotTriggerSet", value: HubSpotTriggerSet.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "hubspotCallbackAttempted": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = {
+            $case: "hubspotCallbackAttempted",
+            value: HubSpotCallbackAttempted.fromPartial(object.event.value),
+          };
         }
         break;
       }

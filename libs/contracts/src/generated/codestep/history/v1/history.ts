@@ -21,6 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { CrmObject, CrmPropertiesRead, DryRunLedger, ErrorInfo, FieldValue, LogLine } from "../../events/v1/common.ts";
+import { HubSpotCallbackAttempted } from "../../events/v1/enrollment.ts";
 
 export const protobufPackage = "codestep.history.v1";
 
@@ -114,7 +115,14 @@ export interface EnrollmentView {
     | boolean
     | undefined;
   /** The workflow's crmProperties read from HubSpot before the first action (EnrollmentStarted). */
-  crmRead?: CrmPropertiesRead | undefined;
+  crmRead?:
+    | CrmPropertiesRead
+    | undefined;
+  /**
+   * A HubSpot action's callback HubSpot has not taken: its last refused attempt, parked for the
+   * next one or given up once the BLOCK expired (HubSpotCallbackAttempted). Absent: none refused.
+   */
+  hubspotCallback?: HubSpotCallbackAttempted | undefined;
 }
 
 export interface GetEnrollmentRequest {
@@ -1239,6 +1247,7 @@ function createBaseEnrollmentView(): EnrollmentView {
     failedActionId: "",
     dryRun: undefined,
     crmRead: undefined,
+    hubspotCallback: undefined,
   };
 }
 
@@ -1279,6 +1288,9 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
     }
     if (message.crmRead !== undefined) {
       CrmPropertiesRead.encode(message.crmRead, writer.uint32(98).fork()).join();
+    }
+    if (message.hubspotCallback !== undefined) {
+      HubSpotCallbackAttempted.encode(message.hubspotCallback, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -1392,6 +1404,14 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
             message.crmRead = CrmPropertiesRead.decode(reader, reader.uint32());
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.hubspotCallback = HubSpotCallbackAttempted.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1452,6 +1472,11 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
         : isSet(object.crm_read)
         ? CrmPropertiesRead.fromJSON(object.crm_read)
         : undefined,
+      hubspotCallback: isSet(object.hubspotCallback)
+        ? HubSpotCallbackAttempted.fromJSON(object.hubspotCallback)
+        : isSet(object.hubspot_callback)
+        ? HubSpotCallbackAttempted.fromJSON(object.hubspot_callback)
+        : undefined,
     };
   },
 
@@ -1493,6 +1518,9 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
     if (message.crmRead !== undefined) {
       obj.crmRead = CrmPropertiesRead.toJSON(message.crmRead);
     }
+    if (message.hubspotCallback !== undefined) {
+      obj.hubspotCallback = HubSpotCallbackAttempted.toJSON(message.hubspotCallback);
+    }
     return obj;
   },
 
@@ -1518,6 +1546,9 @@ export const EnrollmentView: MessageFns<EnrollmentView> = {
     message.dryRun = object.dryRun ?? undefined;
     message.crmRead = (object.crmRead !== undefined && object.crmRead !== null)
       ? CrmPropertiesRead.fromPartial(object.crmRead)
+      : undefined;
+    message.hubspotCallback = (object.hubspotCallback !== undefined && object.hubspotCallback !== null)
+      ? HubSpotCallbackAttempted.fromPartial(object.hubspotCallback)
       : undefined;
     return message;
   },
