@@ -4,10 +4,13 @@ import type { WorkflowDefinition } from '@codestep/contracts';
 import { DEFAULT_STEP_POLICY } from '@codestep/core';
 import type { ConsumedRecord } from '@codestep/event-log';
 import { envelope, toRecord, type Envelope } from '@codestep/events';
+import type { DocumentStore } from '@codestep/store';
+import { applyToRunState, emptyRunState, waitTimedOut, type RunState } from '@codestep/workflows';
 import { createActionResultsConsumer } from './action-results.consumer.ts';
 import { RETRY_TIMERS, ensureRetryTimers, type TimerDoc } from './retry-timers.projection.ts';
 import { decode, logger, openFixture, stampGrants, removeDir, type Fixture } from './testing.fixtures.ts';
-import { RETRY, failedRetryably, firstRequest, retryScheduled, seedWorkflow, succeeded } from './testing.steps.ts';
+import { RETRY, failedRetryably, firstRequest, retryScheduled, seedJsWorkflow, seedWorkflow, startedWaits, succeeded } from './testing.steps.ts';
+import { WORKFLOW_RUNS } from './workflow-runs.projection.ts';
 import { createWorkflowRepository } from './workflow.repository.ts';
 
 const batchOf = (envs: Envelope[]): ConsumedRecord[] => envs.map((e, offset) => ({ ...toRecord(e), partition: 0, offset }));
@@ -17,14 +20,14 @@ describe('action results consumer', () => {
   let wf: WorkflowDefinition;
   let woken: number;
   const dirs: string[] = [];
-  const consumer = () =>
+  const consumer = (store: DocumentStore = f.store) =>
     createActionResultsConsumer({
-      store: f.store,
+      store,
       clock: () => 300,
       logger,
       retryPolicy: RETRY,
       runBounds: DEFAULT_STEP_POLICY,
-      repository: createWorkflowRepository(f.store),
+      repository: createWorkflowRepository(store),
       onTimersScheduled: () => woken++,
       stampGrants,
     });
@@ -83,5 +86,41 @@ describe('action results consumer', () => {
       { $case: 'actionStarted', value: { executionId: 'x', context: undefined, executorId: 'ex', traceId: '' } },
     );
     assert.deepEqual(await consumer()(batchOf([succeeded(requested), requested, other])), []);
+  });
+
+  it("given the timeouts of two runs' waits interleaved over batches, then each batch writes each run's state once, and each run goes on exactly once, after its last timeout", async () => {
+    const js = await seedJsWorkflow(f.store);
+    let runWrites = 0;
+    const counting = new Proxy(f.store, {
+      get: (target, prop, receiver) =>
+        prop === 'compareAndSet'
+          ? (collection: string, ...rest: [string, number, unknown]) => ((runWrites += collection === WORKFLOW_RUNS ? 1 : 0), target.compareAndSet(collection, ...rest))
+          : (Reflect.get(target, prop, receiver) as unknown),
+    });
+    const starts = [startedWaits(firstRequest(js, 'run-a'), 150), startedWaits(firstRequest(js, 'run-b'), 150)];
+    const started = decode(await consumer(counting)(batchOf(starts)));
+    assert.equal(started.filter((e) => e.event.$case === 'waitStarted').length, 300);
+    assert.equal(runWrites, 2, 'one write per run for its start');
+    const timeouts = started.slice(0, 150).flatMap((a, i) => [waitTimedOut(a), waitTimedOut(started[150 + i]!)]);
+    const outcomes: string[][] = [];
+    for (let i = 0; i < timeouts.length; i += 100) {
+      const out = decode(await consumer(counting)(batchOf(timeouts.slice(i, i + 100))));
+      outcomes.push(out.map((e) => `${e.event.$case} ${e.aggregateId}`));
+    }
+    assert.deepEqual(outcomes, [[], [], ['enrollmentCompleted run-a', 'enrollmentCompleted run-b']]);
+    assert.equal(runWrites, 2 + 3 * 2, 'one write per run per batch');
+    for (const [run, envs] of [
+      ['run-a', [starts[0]!, ...timeouts.filter((_, i) => i % 2 === 0)]],
+      ['run-b', [starts[1]!, ...timeouts.filter((_, i) => i % 2 === 1)]],
+    ] as const) {
+      assert.deepEqual((await f.store.get<RunState>(WORKFLOW_RUNS, run))?.doc, envs.reduce(applyToRunState, emptyRunState('t1')), 'the state the results give one at a time');
+    }
+    // Delivered again (after a crash before the commit): the same decisions, each once, and nothing written.
+    const again = decode(await consumer(counting)(batchOf(timeouts.slice(200))));
+    assert.deepEqual(
+      again.map((e) => `${e.event.$case} ${e.aggregateId}`),
+      outcomes[2],
+    );
+    assert.equal(runWrites, 8);
   });
 });

@@ -3,7 +3,9 @@
  * through the pure decider (`@codestep/workflows`) and the events that follow are returned, to be
  * appended atomically with the consumer's position (exactly once per the log's contract). The
  * same batch feeds the retry timers projection, whose new timers wake the scheduler, and the
- * waits projection (a resume URL works once its WaitStarted is there). What follows
+ * waits projection (a resume URL works once its WaitStarted is there). The results of one
+ * JsWorkflows run in a batch are decided together (one read and one write of its run state), so a
+ * burst of a run's timeouts does not rewrite its state, which grows with its branches, once each. What follows
  * about the same execution (its retry being scheduled) goes to the partition of its result, where
  * its other events are (a retry routed to a live executor's partition keeps them there).
  */
@@ -36,51 +38,99 @@ export interface ActionResultsDeps {
 /** Handles one batch of the actions topic; returns the records to append. */
 export type ActionResultsHandler = (batch: ConsumedRecord[]) => Promise<LogRecord[]>;
 
+/** The events the step machine decides on: a result, or the end of a wait. */
+const DECIDED = new Set(['actionSucceeded', 'actionFailed', 'waitResumed', 'waitTimedOut']);
+
+interface Decoded {
+  env: Envelope;
+  headers: Record<string, string>;
+  partition: number;
+}
+
+type ResultContext = { workflowId: string; workflowVersion: number; enrollmentId: string; actionId?: string; step?: unknown };
+const contextOf = (env: Envelope): ResultContext | undefined => (env.event.value as { context?: ResultContext }).context;
+
 export function createActionResultsConsumer(deps: ActionResultsDeps): ActionResultsHandler {
   const { repository, logger } = deps;
 
-  async function decide(env: Envelope, headers: Record<string, string>, partition: number): Promise<LogRecord[]> {
-    const ctx = (env.event.value as { context?: { workflowId: string; workflowVersion: number; enrollmentId: string; actionId?: string; step?: unknown } }).context;
-    const executionId = (env.event.value as { executionId?: string }).executionId;
-    const m = messagingSpanOf({ topic: Topics.actions, operation: 'process', messageId: env.eventId, key: env.aggregateId, partition });
+  /**
+   * Decides a group of results: one result of a plain action, or every result of one JsWorkflows
+   * run in the batch (in log order), folded over the run's state in one read and one
+   * compare-and-set write, so a burst of a run's timeouts costs one write per batch, not one each.
+   */
+  async function decide(group: Decoded[]): Promise<LogRecord[]> {
+    const first = group[0]!;
+    const ctx = contextOf(first.env);
+    const executionId = (first.env.event.value as { executionId?: string }).executionId;
+    const m = messagingSpanOf({ topic: Topics.actions, operation: 'process', messageId: first.env.eventId, key: first.env.aggregateId, partition: first.partition, messageCount: group.length });
     const ids = idAttributes({
-      tenantId: env.tenantId,
-      ...(executionId ? { executionId } : {}),
+      tenantId: first.env.tenantId,
+      ...(executionId && group.length === 1 ? { executionId } : {}),
       ...(ctx ? { workflowId: ctx.workflowId, enrollmentId: ctx.enrollmentId, ...(ctx.actionId ? { actionId: ctx.actionId } : {}) } : {}),
     });
-    return withSpan(m.name, { kind: m.kind, parent: headers, attributes: { ...m.attributes, ...ids, 'codestep.event.type': env.type } }, async () => {
-      if (!ctx) return [];
-      let wf: WorkflowDefinition;
-      try {
-        wf = await repository.load(env.tenantId, ctx.workflowId, ctx.workflowVersion);
-      } catch (error) {
-        logger.error({ eventId: env.eventId, error }, 'action result for an unknown workflow version; skipped');
-        return [];
+    return withSpan(m.name, { kind: m.kind, parent: first.headers, attributes: { ...m.attributes, ...ids, 'codestep.event.type': first.env.type } }, async () => {
+      const loaded: Array<Decoded & { wf: WorkflowDefinition }> = [];
+      for (const d of group) {
+        const c = contextOf(d.env);
+        if (!c) continue;
+        try {
+          loaded.push({ ...d, wf: await repository.load(d.env.tenantId, c.workflowId, c.workflowVersion) });
+        } catch (error) {
+          logger.error({ eventId: d.env.eventId, error }, 'action result for an unknown workflow version; skipped');
+        }
       }
+      if (!loaded.length) return [];
       const tp = currentTraceparent();
       const now = deps.clock();
-      // A JsWorkflows step: decided against the run's branches, written under compare-and-set.
-      const events = ctx.step
-        ? (await decideWithRunState(deps.store, env.tenantId, ctx.enrollmentId, (before) => decideStepResult(wf, env.tenantId, env, deps.retryPolicy, deps.runBounds, before, now))).events
-        : onActionResult(wf, env.tenantId, env, deps.retryPolicy, now);
-      return deps.stampGrants(wf, events).map((e) => (e.aggregateId === env.aggregateId ? { ...toRecord(e, tp), targetPartition: partition } : toRecord(e, tp)));
+      const head = loaded[0]!;
+      const run = contextOf(head.env)!;
+      // JsWorkflows steps: decided against the run's branches, written under compare-and-set.
+      const decided: Envelope[][] = run.step
+        ? (
+            await decideWithRunState(deps.store, head.env.tenantId, run.enrollmentId, (before) => {
+              let state = before;
+              const events = loaded.map((d) => {
+                const decision = decideStepResult(d.wf, d.env.tenantId, d.env, deps.retryPolicy, deps.runBounds, state, now);
+                state = decision.state;
+                return decision.events;
+              });
+              return { state, events };
+            })
+          ).events
+        : loaded.map((d) => onActionResult(d.wf, d.env.tenantId, d.env, deps.retryPolicy, now));
+      // A result delivered again decides the same events (same ids): a batch of them appends each once.
+      const seen = new Set<string>();
+      return loaded.flatMap((d, i) =>
+        deps.stampGrants(d.wf, decided[i]!).flatMap((e) => {
+          if (seen.has(e.eventId)) return [];
+          seen.add(e.eventId);
+          return [e.aggregateId === d.env.aggregateId ? { ...toRecord(e, tp), targetPartition: d.partition } : toRecord(e, tp)];
+        }),
+      );
     });
   }
 
   return async (batch) => {
-    const decoded = batch.flatMap((record) => {
+    const decoded: Decoded[] = batch.flatMap((record) => {
       const env = fromRecord(record.value);
       return env ? [{ env, headers: record.headers, partition: record.partition }] : [];
     });
     const envs = decoded.map((d) => d.env);
     await applyToWorkflowWaits(deps.store, envs);
     if (await applyToRetryTimers(deps.store, envs)) deps.onTimersScheduled();
+    // A wait's end is decided here too: its step's request, or the end of its branch. A run's
+    // results are decided together; one execution's events are all of one run, so stay in order.
+    const groups = new Map<string, Decoded[]>();
+    decoded.forEach((d, i) => {
+      if (!DECIDED.has(d.env.event.$case)) return;
+      const ctx = contextOf(d.env);
+      const key = ctx?.step ? `run ${ctx.enrollmentId}` : `one ${i}`;
+      const group = groups.get(key);
+      if (group) group.push(d);
+      else groups.set(key, [d]);
+    });
     const out: LogRecord[] = [];
-    for (const { env, headers, partition } of decoded) {
-      const c = env.event.$case;
-      // A wait's end is decided here too: its step's request, or the end of its branch.
-      if (c === 'actionSucceeded' || c === 'actionFailed' || c === 'waitResumed' || c === 'waitTimedOut') out.push(...(await decide(env, headers, partition)));
-    }
+    for (const group of groups.values()) out.push(...(await decide(group)));
     return out;
   };
 }

@@ -62,6 +62,11 @@ export function envelopesOf(reservation: Reservation): Envelope[] {
 export interface CommandOutbox<T extends Reservation> {
   /** Reserves `doc` under `id` unless a reservation is there; returns the one that holds. */
   reserve(id: string, doc: T): Promise<{ reservation: T; won: boolean }>;
+  /**
+   * {@link reserve} for many ids at once (one write for the absent ones, in one batch), in the
+   * order given: for each, the reservation that holds and whether it is the one asked for (equal to it).
+   */
+  reserveMany(entries: Array<{ id: string; doc: T }>): Promise<Array<{ reservation: T; won: boolean }>>;
   get(id: string): Promise<T | undefined>;
   /** Appends the reservation's records (again, if they were): same ids, same bytes. */
   append(reservation: T): Promise<void>;
@@ -76,6 +81,25 @@ export function createCommandOutbox<T extends Reservation>(store: DocumentStore,
       const held = await get(id);
       if (!held) throw new Error(`reservation ${collection}/${id} vanished`);
       return { reservation: held, won: false };
+    },
+    async reserveMany(entries) {
+      if (!entries.length) return [];
+      const ids = [...new Set(entries.map((e) => e.id))];
+      const before = await store.getMany<T>(collection, ids);
+      // Version 1 lands only where no reservation is: an insert-if-absent of them all at once.
+      await store.writeVersioned<T>(
+        collection,
+        entries.filter((e) => !before.has(e.id)).map((e) => ({ id: e.id, version: 1, doc: e.doc })),
+      );
+      const held = await store.getMany<T>(
+        collection,
+        ids.filter((id) => !before.has(id)),
+      );
+      return entries.map((e) => {
+        const holds = before.get(e.id)?.doc ?? held.get(e.id)?.doc;
+        if (!holds) throw new Error(`reservation ${collection}/${e.id} vanished`);
+        return { reservation: holds, won: !before.has(e.id) && JSON.stringify(holds) === JSON.stringify(e.doc) };
+      });
     },
     append: (reservation) => eventLog.append(logRecordsOf(reservation)),
   };

@@ -105,7 +105,7 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
   const enroll = createEnrollCommand({ store, eventLog, clock, repository, limits, stampGrants });
   const steps = deps.steps ?? DEFAULT_STEP_POLICY;
   const waits = createWaitCommands({ store, eventLog, clock, logger, maxPayloadChars: 'maxPayloadChars' in steps ? (steps as StepPolicy).maxPayloadChars : DEFAULT_STEP_POLICY.maxPayloadChars });
-  const timers = createRetryTimersScheduler({ store, eventLog, clock, logger, repository, stampGrants, timeOutWait: waits.timeOut });
+  const timers = createRetryTimersScheduler({ store, eventLog, clock, logger, repository, stampGrants, timeOutWaits: waits.timeOutMany });
   const ticker = createScheduleTicker({ store, eventLog, clock, logger, enroll, bounds: scheduleBounds });
   const actionResults = createActionResultsConsumer({
     store,

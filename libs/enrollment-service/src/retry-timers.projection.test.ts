@@ -3,7 +3,7 @@ import { after, beforeEach, describe, it } from 'node:test';
 import { envelope, toRecord, type Envelope } from '@codestep/events';
 import { onRetryDue } from '@codestep/workflows';
 import type { WorkflowDefinition } from '@codestep/contracts';
-import { RETRY_TIMERS, retryTimersProjection, type TimerDoc } from './retry-timers.projection.ts';
+import { RETRY_TIMERS, applyToRetryTimers, retryTimersProjection, type TimerDoc } from './retry-timers.projection.ts';
 import { openFixture, removeDir, type Fixture } from './testing.fixtures.ts';
 import { firstRequest, retryScheduled, seedWorkflow } from './testing.steps.ts';
 
@@ -41,6 +41,38 @@ describe('retry timers projection', () => {
     await retryTimersProjection.apply(f.store, records([retried, scheduled]));
     await retryTimersProjection.apply(f.store, records([scheduled]));
     assert.deepEqual((await f.store.get<TimerDoc>(RETRY_TIMERS, scheduled.eventId))?.doc, { kind: 'fired', tenantId: 't1' });
+  });
+
+  it('given the timer set and fired by two writers at once (the scheduler and the consumer, or two replicas), then it ends fired whichever lands first', async () => {
+    for (const order of [
+      [[scheduled], [retried]],
+      [[retried], [scheduled]],
+    ]) {
+      await f.store.clear(RETRY_TIMERS);
+      await Promise.all(order.map((envs) => applyToRetryTimers(f.store, envs)));
+      assert.deepEqual((await f.store.get<TimerDoc>(RETRY_TIMERS, scheduled.eventId))?.doc, { kind: 'fired', tenantId: 't1' });
+    }
+  });
+
+  it('given a batch of 300 timers set and some fired in it, then each is read and written once, and the batch says a timer was set', async () => {
+    const requests = Array.from({ length: 300 }, (_, i) => firstRequest(wf, `enr-${i}`));
+    const timers = requests.map((r) => retryScheduled(wf, r));
+    const fired = timers.filter((_, i) => i % 3 === 0).flatMap((t) => onRetryDue(wf, 't1', t, 5_000));
+    const calls: string[] = [];
+    const counting = new Proxy(f.store, {
+      get: (target, prop, receiver) => {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        return typeof value === 'function' ? (...args: unknown[]) => (calls.push(String(prop)), (value as (...a: unknown[]) => unknown).apply(target, args)) : value;
+      },
+    });
+    assert.equal(await applyToRetryTimers(counting, [...timers, ...fired]), true);
+    assert.deepEqual(calls, ['getMany', 'writeVersioned']);
+    const kinds = await Promise.all(timers.map(async (t) => (await f.store.get<TimerDoc>(RETRY_TIMERS, t.eventId))?.doc.kind));
+    assert.deepEqual(
+      kinds,
+      timers.map((_, i) => (i % 3 === 0 ? 'fired' : 'retry')),
+    );
+    assert.equal(await applyToRetryTimers(f.store, timers), false, 'set again: nothing new');
   });
 
   it('given first attempts only, when applied, then no timer is written', async () => {

@@ -9,7 +9,7 @@
  * partitions, and a redelivered or replayed `ActionRetryScheduled` never re-arms a fired timer.
  */
 import { Topics, fromRecord, type Envelope } from '@codestep/events';
-import type { DocumentStore, Projection } from '@codestep/store';
+import type { DocumentStore, Projection, VersionedWrite } from '@codestep/store';
 
 export const RETRY_TIMERS = 'retry_timers';
 
@@ -31,24 +31,43 @@ export async function ensureRetryTimers(store: DocumentStore): Promise<void> {
 /** A JsWorkflows step on a branch of its own is requested by its timer (start and the lifecycle hooks are not). */
 const isScheduledStep = (branchId: string | undefined): boolean => !!branchId && !branchId.startsWith('hook-');
 
-/** Applies envelopes in log order; others than the two above are ignored. Idempotent. */
+/**
+ * Applies envelopes in log order; others than the two above are ignored. Idempotent. Batched:
+ * one read of every timer they touch and one write of those that changed. The versions make a
+ * pending timer (always version 1) lose to a fired marker (version 2 or more) whichever lands
+ * first, as an insert-if-absent and an upsert did one at a time, so a concurrent writer (the
+ * scheduler, a replica) never re-arms a fired timer. True when a timer was newly set.
+ */
 export async function applyToRetryTimers(store: DocumentStore, envs: Envelope[]): Promise<boolean> {
-  let scheduled = false;
+  const changes: Array<{ id: string; doc: TimerDoc }> = [];
   for (const env of envs) {
     const body = env.event;
     if (body.$case === 'actionRetryScheduled' || body.$case === 'stepScheduled' || body.$case === 'waitStarted') {
-      scheduled = (await store.insertIfAbsent<TimerDoc>(RETRY_TIMERS, env.eventId, { kind: 'retry', tenantId: env.tenantId, dueAt: body.value.dueAt, envelope: JSON.stringify(env) })) || scheduled;
+      changes.push({ id: env.eventId, doc: { kind: 'retry', tenantId: env.tenantId, dueAt: body.value.dueAt, envelope: JSON.stringify(env) } });
     } else if (
       ((body.$case === 'actionRequested' && ((body.value.context?.attempt ?? 1) > 1 || isScheduledStep(body.value.context?.step?.branchId))) ||
         body.$case === 'waitResumed' ||
         body.$case === 'waitTimedOut') &&
       env.causationId
     ) {
-      const fired: TimerDoc = { kind: 'fired', tenantId: env.tenantId };
-      const current = await store.get<TimerDoc>(RETRY_TIMERS, env.causationId);
-      if (current?.doc.kind !== 'fired') await store.put<TimerDoc>(RETRY_TIMERS, env.causationId, fired);
+      changes.push({ id: env.causationId, doc: { kind: 'fired', tenantId: env.tenantId } });
     }
   }
+  if (!changes.length) return false;
+  const stored = await store.getMany<TimerDoc>(RETRY_TIMERS, [...new Set(changes.map((c) => c.id))]);
+  const writes = new Map<string, VersionedWrite<TimerDoc>>();
+  let scheduled = false;
+  for (const { id, doc } of changes) {
+    const current = writes.get(id) ?? stored.get(id);
+    if (doc.kind === 'retry') {
+      if (current) continue;
+      writes.set(id, { id, version: 1, doc });
+      scheduled = true;
+    } else if (current?.doc.kind !== 'fired') {
+      writes.set(id, { id, version: Math.max(2, (current?.version ?? 0) + 1), doc });
+    }
+  }
+  await store.writeVersioned(RETRY_TIMERS, [...writes.values()]);
   return scheduled;
 }
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, beforeEach, describe, it } from 'node:test';
 import type { WorkflowDefinition } from '@codestep/contracts';
-import { RETRY_LANE_HEADER, Topics, type Envelope } from '@codestep/events';
+import type { EventLog, LogRecord } from '@codestep/event-log';
+import { RETRY_LANE_HEADER, Topics, envelope, type Envelope } from '@codestep/events';
 import { RETRY_TIMERS, applyToRetryTimers, ensureRetryTimers, type TimerDoc } from './retry-timers.projection.ts';
 import { createRetryTimersScheduler } from './retry-timers.scheduler.ts';
 import { decode, failingOnce, logger, openFixture, removeDir, stampGrants, type Fixture } from './testing.fixtures.ts';
@@ -19,7 +20,7 @@ describe('retry timers scheduler', () => {
   let now: number;
   const dirs: string[] = [];
   const schedulerOver = (store: DocumentStore = f.store) =>
-    createRetryTimersScheduler({ store, eventLog: f.eventLog, clock: () => now, logger, repository: createWorkflowRepository(store), stampGrants, timeOutWait: async () => [] });
+    createRetryTimersScheduler({ store, eventLog: f.eventLog, clock: () => now, logger, repository: createWorkflowRepository(store), stampGrants, timeOutWaits: async () => [] });
 
   beforeEach(async () => {
     f = openFixture();
@@ -84,7 +85,7 @@ describe('retry timers scheduler', () => {
     const scheduled = retryScheduled(wf, firstRequest(wf, 'enr1'));
     await applyToRetryTimers(f.store, [scheduled]);
     now = dueAt(scheduled) + 10;
-    await assert.rejects(schedulerOver(failingOnce(f.store, 'get', RETRY_TIMERS)).runDue(), /injected crash/);
+    await assert.rejects(schedulerOver(failingOnce(f.store, 'getMany', RETRY_TIMERS)).runDue(), /injected crash/);
     now += 60_000;
     await schedulerOver().runDue();
     const values = inActions(f).map((r) => Buffer.from(r.value).toString('hex'));
@@ -92,6 +93,76 @@ describe('retry timers scheduler', () => {
     assert.equal(values[0], values[1]);
     assert.equal(decode(inActions(f))[0]!.occurredAt, dueAt(scheduled), 'stamped with the due time');
     assert.equal((await f.store.get<TimerDoc>(RETRY_TIMERS, scheduled.eventId))?.doc.kind, 'fired');
+  });
+
+  it('given more due timers than a batch, then they fire a batch at a time (one append each), earliest first, the event loop getting a turn between batches', async () => {
+    const scheduled = Array.from({ length: 450 }, (_, i) => retryScheduled(wf, firstRequest(wf, `enr${i}`), 100 + i));
+    await applyToRetryTimers(f.store, scheduled);
+    now = Math.max(...scheduled.map(dueAt));
+    // A log that answers at once, so only the scheduler can give the event loop its turns.
+    const appends: LogRecord[][] = [];
+    const immediate: EventLog = { ...f.eventLog, append: async (records) => void appends.push(records) };
+    const turns: number[] = [];
+    const ticking = setInterval(() => turns.push(appends.length), 0);
+    await createRetryTimersScheduler({
+      store: f.store,
+      eventLog: immediate,
+      clock: () => now,
+      logger,
+      repository: createWorkflowRepository(f.store),
+      stampGrants,
+      timeOutWaits: async () => [],
+      batchSize: 200,
+    }).runDue();
+    clearInterval(ticking);
+    assert.deepEqual(
+      appends.map((records) => records.length),
+      [400, 400, 100],
+      'two records per retry (the lane and the actions topic)',
+    );
+    const fired = appends
+      .flat()
+      .filter((r) => r.topic === Topics.actions)
+      .flatMap((r) => decode([r]));
+    assert.deepEqual(
+      fired.map((e) => e.causationId),
+      [...scheduled].sort((a, b) => dueAt(a) - dueAt(b)).map((e) => e.eventId),
+    );
+    assert.ok(
+      turns.some((n) => n > 0 && n < 3),
+      `a timer ran between batches (after appends: ${turns.join(', ')})`,
+    );
+    assert.equal((await f.store.find<TimerDoc>(RETRY_TIMERS, { where: { kind: 'retry' } })).length, 0);
+  });
+
+  it('given due waits and retries together, then the waits go to the wait commands as one batch and the retries are appended apart', async () => {
+    const retry = retryScheduled(wf, firstRequest(wf, 'enr-r'));
+    const request = firstRequest(wf, 'enr-w');
+    if (request.event.$case !== 'actionRequested') return assert.fail('expected a request');
+    const context = { ...request.event.value.context!, step: { name: 'never', branchId: 'br_w', depth: 1, dataJson: '{}', parentExecutionId: 'exe_start' } };
+    const waits = [1, 2, 3].map((i) =>
+      envelope(
+        { eventId: `evt_wait_${i}`, tenantId: 't1', aggregateId: `exe_wait_${i}`, occurredAt: 100 },
+        { $case: 'waitStarted', value: { executionId: `exe_wait_${i}`, context, dueAt: 150 + i, tokenHash: `h${i}`, redirectUrl: '', startedBy: 'exe_start' } },
+      ),
+    );
+    await applyToRetryTimers(f.store, [retry, ...waits]);
+    now = Math.max(dueAt(retry), 200);
+    const batches: string[][] = [];
+    await createRetryTimersScheduler({
+      store: f.store,
+      eventLog: f.eventLog,
+      clock: () => now,
+      logger,
+      repository: createWorkflowRepository(f.store),
+      stampGrants,
+      timeOutWaits: async (started) => (batches.push(started.map((e) => e.eventId)), []),
+    }).runDue();
+    assert.deepEqual(batches, [waits.map((w) => w.eventId)]);
+    assert.deepEqual(
+      decode(inActions(f)).map((e) => e.causationId),
+      [retry.eventId],
+    );
   });
 
   it('given a started scheduler, when a timer is due, then it fires without being asked', async () => {

@@ -1,7 +1,10 @@
 /**
  * Fires due retry timers, earliest first: each becomes the next attempt's `ActionRequested` (a
  * wait's timeout, its `WaitTimedOut`)
- * (through the pure decider), appended, then marked fired in the timers projection. The request
+ * (through the pure decider), appended, then marked fired in the timers projection. They fire in
+ * batches (`batchSize`): one append per batch and one write per projection, and the event loop
+ * gets a turn between batches, so a burst of 100,000 due at once neither costs a write per timer
+ * nor starves the HTTP API and the consumers of the same process. The request
  * is stamped with the timer's due time, not the clock, so firing a timer again after a crash
  * between the two writes appends the very same record (same id, same bytes). A retry's request
  * goes to the retry lane (`Topics.actionRetries`), where executors run it without waiting behind
@@ -34,13 +37,15 @@ export interface RetryTimersScheduler {
 
 export interface RetryTimersDeps {
   store: DocumentStore;
-  /** Ends a wait whose timeout came (a WaitStarted timer), unless it was resumed first. */
-  timeOutWait(started: Envelope): Promise<Envelope[]>;
+  /** Ends the waits whose timeouts came (WaitStarted timers), each unless it was resumed first; returns what was appended. */
+  timeOutWaits(started: Envelope[]): Promise<Envelope[]>;
   eventLog: EventLog;
   clock: () => number;
   logger: Logger;
   repository: WorkflowRepository;
   stampGrants: GrantStamper;
+  /** Most timers fired in one batch (one append, one write per projection), the event loop given a turn between batches. @default 200 */
+  batchSize?: number;
 }
 
 /**
@@ -56,41 +61,67 @@ export function retryRequest(scheduled: ActionRetryScheduled, record: EncodedRec
   ];
 }
 
+/** Gives the event loop a turn (I/O included: the HTTP API of the same process keeps answering during a burst). */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export function createRetryTimersScheduler(deps: RetryTimersDeps): RetryTimersScheduler {
   const { store, eventLog, logger } = deps;
+  const batchSize = deps.batchSize ?? 200;
   let timer: NodeJS.Timeout | undefined;
   let run: Promise<void> = Promise.resolve();
 
-  /** True when the timer fired (false: left pending, logged). */
-  async function fire(id: string, dueAt: number, env: Envelope): Promise<boolean> {
-    // A wait's timeout: its outcome is reserved and appended there (it marks this timer fired).
-    if (env.event.$case === 'waitStarted') return (await deps.timeOutWait(env)).length > 0;
+  /** What a due retry or scheduled step becomes, or undefined when its workflow version is unknown (left pending, logged). */
+  async function requestOf(id: string, dueAt: number, env: Envelope): Promise<{ next: Envelope[]; records: LogRecord[] } | undefined> {
     const ctx = env.event.$case === 'actionRetryScheduled' || env.event.$case === 'stepScheduled' ? env.event.value.context : undefined;
-    if (!ctx) return false;
-    let next: Envelope[];
+    if (!ctx) return undefined;
     try {
       const wf = await deps.repository.load(env.tenantId, ctx.workflowId, ctx.workflowVersion);
-      next = deps.stampGrants(wf, onRetryDue(wf, env.tenantId, env, dueAt));
+      const next = deps.stampGrants(wf, onRetryDue(wf, env.tenantId, env, dueAt));
+      return { next, records: next.flatMap((e) => (env.event.$case === 'actionRetryScheduled' && e.event.$case === 'actionRequested' ? retryRequest(env.event.value, toRecord(e)) : [toRecord(e)])) };
     } catch (error) {
       logger.error({ timerId: id, error }, 'retry timer for an unknown workflow version; left pending');
-      return false;
+      return undefined;
     }
-    await eventLog.append(next.flatMap((e) => (env.event.$case === 'actionRetryScheduled' && e.event.$case === 'actionRequested' ? retryRequest(env.event.value, toRecord(e)) : [toRecord(e)])));
-    await applyToRetryTimers(store, next);
-    return true;
   }
 
-  /** Fires the due timers, earliest first, 100 at a time until none is due (a fan-out may make thousands). */
+  /**
+   * Fires a batch of due timers; returns how many fired. Waits' timeouts go through the wait
+   * commands (their outcomes reserved, then appended: one append for the batch); the requests of
+   * the others are appended in one append, earliest first, then their timers marked fired in one
+   * write. A crash in between fires them again later: the same records (stamped with the due time).
+   */
+  async function fireBatch(due: Array<{ id: string; dueAt: number; env: Envelope }>): Promise<number> {
+    const waits = due.filter((t) => t.env.event.$case === 'waitStarted');
+    const others: Array<{ next: Envelope[]; records: LogRecord[] }> = [];
+    for (const t of due) {
+      if (t.env.event.$case === 'waitStarted') continue;
+      const request = await requestOf(t.id, t.dueAt, t.env);
+      if (request) others.push(request);
+    }
+    const [timedOut] = await Promise.all([
+      waits.length ? deps.timeOutWaits(waits.map((t) => t.env)) : Promise.resolve([]),
+      (async () => {
+        if (!others.length) return;
+        await eventLog.append(others.flatMap((o) => o.records));
+        await applyToRetryTimers(
+          store,
+          others.flatMap((o) => o.next),
+        );
+      })(),
+    ]);
+    return others.length + new Set(timedOut.map((e) => e.aggregateId)).size;
+  }
+
+  /** Fires the due timers, earliest first, a batch at a time until none is due (a fan-out may make thousands), yielding between batches. */
   async function runDue(): Promise<void> {
     for (;;) {
-      const timers = await store.find<TimerDoc>(RETRY_TIMERS, { where: { kind: 'retry' }, orderBy: { field: 'dueAt', direction: 'asc' }, limit: 100 });
+      const timers = await store.find<TimerDoc>(RETRY_TIMERS, { where: { kind: 'retry' }, orderBy: { field: 'dueAt', direction: 'asc' }, limit: batchSize });
       const now = deps.clock();
-      let fired = 0;
-      for (const t of timers) {
-        if (t.doc.kind !== 'retry' || t.doc.dueAt > now) return;
-        if (await fire(t.id, t.doc.dueAt, JSON.parse(t.doc.envelope) as Envelope)) fired++;
-      }
-      if (timers.length < 100 || fired === 0) return;
+      const due = timers.flatMap((t) => (t.doc.kind === 'retry' && t.doc.dueAt <= now ? [{ id: t.id, dueAt: t.doc.dueAt, env: JSON.parse(t.doc.envelope) as Envelope }] : []));
+      if (!due.length) return;
+      const fired = await fireBatch(due);
+      if (due.length < batchSize || fired === 0) return;
+      await yieldToEventLoop();
     }
   }
 

@@ -57,3 +57,22 @@ export function retryScheduled(wf: WorkflowDefinition, requested: Envelope, now 
   if (scheduled?.event.$case !== 'actionRetryScheduled') throw new Error('no retry scheduled');
   return scheduled;
 }
+
+/** Publishes (to the projection only) a JsWorkflows workflow `wf2` for tenant `t1`: `start`, then a method its waits would resume. */
+export async function seedJsWorkflow(store: DocumentStore): Promise<WorkflowDefinition> {
+  await ensureWorkflowCollections(store);
+  const action = { ...actionDef('flow'), runtime: 'jsworkflows', code: 'class Workflow { async start() {} async never() {} }' };
+  const wf: WorkflowDefinition = { workflowId: 'wf2', version: 1, name: 'Waits', objectType: 'WEBHOOK', actions: [action], createdAt: 1 };
+  await applyWorkflowPublished(store, envelope({ eventId: 'evt_wf2', tenantId: 't1', aggregateId: 'wf2', occurredAt: 1 }, { $case: 'workflowPublished', value: { workflow: wf } }));
+  return wf;
+}
+
+/** The success of `start` (requested by `requested`), asking for `count` waits that time out `timeoutMs` after it finished, at `now`. */
+export function startedWaits(requested: Envelope, count: number, timeoutMs = 60_000, now = 200): Envelope {
+  const { executionId, context } = contextOf(requested);
+  const waits = Array.from({ length: count }, (_, i) => ({ action: 'never', payloadJson: `{"i":${i}}`, timeoutMs, redirectUrl: '', tokenHash: `hash-${executionId}-${i}` }));
+  return envelope(
+    { eventId: `evt_ok_${executionId}`, tenantId: 't1', aggregateId: executionId, occurredAt: now },
+    { $case: 'actionSucceeded', value: { executionId, context, outputFields: {}, durationMs: 1, returnValueJson: '', nextSteps: [], waits, httpResponseJson: '' } },
+  );
+}

@@ -108,6 +108,31 @@ describe('wait commands: a wait ends once, resumed or timed out', () => {
     assert.equal(await codeOf(commands().resume({ token: TOKEN, method: 'POST', dataJson: '{}' })), 'WAIT_EXPIRED');
   });
 
+  it('given many waits due at once, one of them resumed first, when timed out as a batch, then one append holds each outcome once, the resumed one as it was, and every wait ends', async () => {
+    const tokens = Array.from({ length: 40 }, (_, i) => `rt_${'c'.repeat(28)}${String(i).padStart(4, '0')}`);
+    const starteds = [];
+    for (const token of tokens) starteds.push(await start(5000, token));
+    await commands().resume({ token: tokens[3]!, method: 'POST', dataJson: '{}' });
+    let appends = 0;
+    const counting: EventLog = { ...f.eventLog, append: async (records) => (appends++, f.eventLog.append(records)) };
+    now = 5000;
+    const out = await commands(counting).timeOutMany(starteds);
+    assert.equal(appends, 1);
+    assert.deepEqual(
+      out.map((e) => [e.aggregateId, e.event.$case]),
+      starteds.map((s, i) => [s.aggregateId, i === 3 ? 'waitResumed' : 'waitTimedOut']),
+    );
+    assert.deepEqual(new Set(await Promise.all(starteds.map(async (s) => (await waitDoc(s))?.state))), new Set(['timed_out', 'resumed']));
+    assert.deepEqual(new Set(await Promise.all(starteds.map(async (s) => (await f.store.get<TimerDoc>(RETRY_TIMERS, s.eventId))?.doc.kind))), new Set(['fired']));
+    // Again (a crash before the timers were marked fired): the very same records, nothing decided anew.
+    const again = await commands().timeOutMany(starteds);
+    assert.deepEqual(
+      again.map((e) => e.eventId),
+      out.map((e) => e.eventId),
+    );
+    assert.equal(await codeOf(commands().resume({ token: tokens[0]!, method: 'POST', dataJson: '{}' })), 'WAIT_EXPIRED');
+  });
+
   it('given a wait past its due time whose timer has not fired yet, then its URL already answers WAIT_EXPIRED and nothing is appended', async () => {
     await start(3000);
     now = 3000;

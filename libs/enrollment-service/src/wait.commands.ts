@@ -14,7 +14,7 @@ import type { EventLog } from '@codestep/event-log';
 import type { Envelope } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
 import { mergeWaitData, runHasFailed, waitResumed, waitTimedOut, type RunState } from '@codestep/workflows';
-import { createCommandOutbox, envelopesOf, reserveRecords, type Reservation } from './command.outbox.ts';
+import { createCommandOutbox, envelopesOf, type CommandOutbox, logRecordsOf, reserveRecords, type Reservation } from './command.outbox.ts';
 import { applyToRetryTimers } from './retry-timers.projection.ts';
 import { WORKFLOW_RUNS } from './workflow-runs.projection.ts';
 import { applyToWorkflowWaits, findWait, type WaitDoc } from './workflow-waits.projection.ts';
@@ -45,6 +45,12 @@ export interface WaitCommands {
   resume(req: enrollmentsV1.ResumeWaitRequest): Promise<enrollmentsV1.ResumeWaitResponse>;
   /** The wait's timeout came: WaitTimedOut, unless it was resumed first. Returns what was appended. */
   timeOut(started: Envelope): Promise<Envelope[]>;
+  /**
+   * {@link timeOut} for many waits at once (a burst of due timers): their outcomes reserved in one
+   * batch, appended in one append, applied to the projections in one write each. Returns what was
+   * appended (each wait's WaitTimedOut, or the WaitResumed that came first).
+   */
+  timeOutMany(started: Envelope[]): Promise<Envelope[]>;
 }
 
 export async function ensureWaitOutbox(store: DocumentStore): Promise<void> {
@@ -53,6 +59,23 @@ export async function ensureWaitOutbox(store: DocumentStore): Promise<void> {
 
 /** What a resume token looks like (`api.waitForEvent` makes them): anything else is unknown at once. */
 const TOKEN = /^rt_[A-Za-z0-9_-]{32}$/;
+
+/** Times out waits in one batch (see {@link WaitCommands.timeOutMany}). */
+async function timeOutWaits(deps: WaitCommandDeps, outbox: CommandOutbox<OutcomeReservation>, starteds: Envelope[]): Promise<Envelope[]> {
+  const entries = starteds.flatMap((started) => {
+    if (started.event.$case !== 'waitStarted') return [];
+    const timedOut = waitTimedOut(started);
+    const doc: OutcomeReservation = { tenantId: started.tenantId, outcome: 'timed_out', at: timedOut.occurredAt, records: reserveRecords([timedOut]) };
+    return [{ id: started.event.value.executionId, doc }];
+  });
+  if (!entries.length) return [];
+  const held = (await outbox.reserveMany(entries)).map((r) => r.reservation);
+  await deps.eventLog.append(held.flatMap(logRecordsOf));
+  const envs = held.flatMap(envelopesOf);
+  await applyToWorkflowWaits(deps.store, envs);
+  await applyToRetryTimers(deps.store, envs);
+  return envs;
+}
 
 export function createWaitCommands(deps: WaitCommandDeps): WaitCommands {
   const { store, clock } = deps;
@@ -122,13 +145,7 @@ export function createWaitCommands(deps: WaitCommandDeps): WaitCommands {
       return { tenantId: doc.tenantId, enrollmentId: doc.enrollmentId, executionId: wait.id, action: doc.action, redirectUrl: doc.redirectUrl };
     },
 
-    async timeOut(started) {
-      if (started.event.$case !== 'waitStarted') return [];
-      const id = started.event.value.executionId;
-      const timedOut = waitTimedOut(started);
-      const { reservation } = await outbox.reserve(id, { tenantId: started.tenantId, outcome: 'timed_out', at: timedOut.occurredAt, records: reserveRecords([timedOut]) });
-      await settle(reservation);
-      return envelopesOf(reservation);
-    },
+    timeOut: (started) => timeOutWaits(deps, outbox, [started]),
+    timeOutMany: (started) => timeOutWaits(deps, outbox, started),
   };
 }

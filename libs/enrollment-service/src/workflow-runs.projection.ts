@@ -34,29 +34,31 @@ function touchesRun(env: Envelope): string | undefined {
 /**
  * Reads the enrollment's run state, decides, and writes the decided state if nobody wrote in
  * between; decides again from the newer state otherwise. Returns the decision that was written.
+ * `decide` may fold several results of the run at once (the step machine decides a batch's
+ * results of one run together): one read and one write for them all, whatever the run's size.
  */
-export async function decideWithRunState(store: DocumentStore, tenantId: string, enrollmentId: string, decide: (before: RunState) => StepDecision): Promise<StepDecision> {
+export async function decideWithRunState<D extends { state: RunState } = StepDecision>(store: DocumentStore, tenantId: string, enrollmentId: string, decide: (before: RunState) => D): Promise<D> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const current = await store.get<RunState>(WORKFLOW_RUNS, enrollmentId);
     const decision = decide(current?.doc ?? emptyRunState(tenantId));
-    if (current && JSON.stringify(current.doc) === JSON.stringify(decision.state)) return decision;
+    if (current && (decision.state === current.doc || JSON.stringify(current.doc) === JSON.stringify(decision.state))) return decision;
     if (await store.compareAndSet<RunState>(WORKFLOW_RUNS, enrollmentId, current?.version ?? 0, decision.state)) return decision;
   }
   throw new Error(`the run state of enrollment ${enrollmentId} kept changing under ${MAX_ATTEMPTS} writes`);
 }
 
-/** Applies envelopes (idempotent; the same state in any order). */
+/** Applies envelopes (idempotent; the same state in any order): one read and one write per run they touch. */
 export async function applyToWorkflowRuns(store: DocumentStore, envs: Envelope[]): Promise<void> {
+  const byRun = new Map<string, Envelope[]>();
   for (const env of envs) {
     const enrollmentId = touchesRun(env);
     if (!enrollmentId) continue;
-    for (let attempt = 0; ; attempt++) {
-      const current = await store.get<RunState>(WORKFLOW_RUNS, enrollmentId);
-      const next = applyToRunState(current?.doc ?? emptyRunState(env.tenantId), env);
-      if (current && JSON.stringify(current.doc) === JSON.stringify(next)) break;
-      if (await store.compareAndSet<RunState>(WORKFLOW_RUNS, enrollmentId, current?.version ?? 0, next)) break;
-      if (attempt >= MAX_ATTEMPTS) throw new Error(`the run state of enrollment ${enrollmentId} kept changing under ${MAX_ATTEMPTS} writes`);
-    }
+    const group = byRun.get(enrollmentId);
+    if (group) group.push(env);
+    else byRun.set(enrollmentId, [env]);
+  }
+  for (const [enrollmentId, runEnvs] of byRun) {
+    await decideWithRunState(store, runEnvs[0]!.tenantId, enrollmentId, (before) => ({ state: runEnvs.reduce(applyToRunState, before) }));
   }
 }
 

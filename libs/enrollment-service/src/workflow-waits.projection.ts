@@ -6,7 +6,7 @@
  * order), and an ended wait never goes back to waiting, so applying them again changes nothing.
  */
 import { Topics, fromRecord, type Envelope } from '@codestep/events';
-import type { DocumentStore, Projection } from '@codestep/store';
+import type { DocumentStore, Projection, VersionedWrite } from '@codestep/store';
 
 export const WORKFLOW_WAITS = 'workflow_waits';
 
@@ -41,32 +41,48 @@ export async function findWait(store: DocumentStore, tokenHash: string): Promise
   return found ? { id: found.id, doc: found.doc } : undefined;
 }
 
-/** Applies envelopes in log order; other events are ignored. Idempotent. */
+/**
+ * Applies envelopes in log order; other events are ignored. Idempotent. Batched: one read of
+ * every wait they touch and one write of those that changed. A waiting wait is version 1 and an
+ * ended one 2 or more, so an end is never undone by a start applied again, by anyone.
+ */
 export async function applyToWorkflowWaits(store: DocumentStore, envs: Envelope[]): Promise<void> {
-  for (const env of envs) {
+  const touched = envs.filter((env) => env.event.$case === 'waitStarted' || env.event.$case === 'waitResumed' || env.event.$case === 'waitTimedOut');
+  if (!touched.length) return;
+  const idOf = (env: Envelope) => (env.event.value as { executionId: string }).executionId;
+  const stored = await store.getMany<WaitDoc>(WORKFLOW_WAITS, [...new Set(touched.map(idOf))]);
+  const writes = new Map<string, VersionedWrite<WaitDoc>>();
+  for (const env of touched) {
     const body = env.event;
+    const id = idOf(env);
+    const current = writes.get(id) ?? stored.get(id);
     if (body.$case === 'waitStarted') {
+      if (current) continue;
       const v = body.value;
-      await store.insertIfAbsent<WaitDoc>(WORKFLOW_WAITS, v.executionId, {
-        tenantId: env.tenantId,
-        enrollmentId: v.context?.enrollmentId ?? '',
-        tokenHash: v.tokenHash,
-        state: 'waiting',
-        action: v.context?.step?.name ?? '',
-        dueAt: v.dueAt,
-        redirectUrl: v.redirectUrl,
-        endedAt: 0,
-        method: '',
-        envelope: JSON.stringify(env),
+      writes.set(id, {
+        id,
+        version: 1,
+        doc: {
+          tenantId: env.tenantId,
+          enrollmentId: v.context?.enrollmentId ?? '',
+          tokenHash: v.tokenHash,
+          state: 'waiting',
+          action: v.context?.step?.name ?? '',
+          dueAt: v.dueAt,
+          redirectUrl: v.redirectUrl,
+          endedAt: 0,
+          method: '',
+          envelope: JSON.stringify(env),
+        },
       });
     } else if (body.$case === 'waitResumed' || body.$case === 'waitTimedOut') {
-      const current = await store.get<WaitDoc>(WORKFLOW_WAITS, body.value.executionId);
       if (!current || current.doc.state !== 'waiting') continue;
       const ended: WaitDoc =
         body.$case === 'waitResumed' ? { ...current.doc, state: 'resumed', endedAt: env.occurredAt, method: body.value.method } : { ...current.doc, state: 'timed_out', endedAt: env.occurredAt };
-      await store.put<WaitDoc>(WORKFLOW_WAITS, body.value.executionId, ended);
+      writes.set(id, { id, version: Math.max(2, current.version + 1), doc: ended });
     }
   }
+  await store.writeVersioned(WORKFLOW_WAITS, [...writes.values()]);
 }
 
 /** The waits, for the enrollment service's consumer and for `codestep replay`. */

@@ -358,6 +358,51 @@ describe('JsWorkflows run decider', () => {
       assert.deepEqual(decide(failure.state, waitResumed(first.events[1]!, '{}', 'GET', 3000)).events, []);
     });
 
+    it('given 300 waits timing out in a shuffled order, some twice, the state sometimes read back from JSON, the run goes on exactly once, at the last', () => {
+      const first = decide(
+        emptyRunState('t1'),
+        succeeded(
+          started(),
+          [],
+          2000,
+          Array.from({ length: 300 }, () => ({})),
+        ),
+      );
+      assert.equal(first.events.length, 300);
+      let seed = 7;
+      const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+      const order = first.events
+        .map((e) => ({ e, k: random() }))
+        .sort((a, b) => a.k - b.k)
+        .map((x) => x.e);
+      const deliveries = order.flatMap((e, i) => (i % 7 === 0 ? [e, e] : [e])).map(waitTimedOut);
+      let state = first.state;
+      const advanced: number[] = [];
+      deliveries.forEach((timedOut, i) => {
+        // A state read back from the store is a new object: its open branches are counted afresh.
+        if (i % 50 === 0) state = JSON.parse(JSON.stringify(state)) as RunState;
+        const d = decide(state, timedOut);
+        state = d.state;
+        if (d.events.length) advanced.push(i);
+      });
+      assert.deepEqual(advanced, [deliveries.length - 1]);
+      assert.deepEqual(
+        state,
+        [
+          ...deliveries,
+          succeeded(
+            started(),
+            [],
+            2000,
+            Array.from({ length: 300 }, () => ({})),
+          ),
+        ]
+          .reverse()
+          .reduce(applyToRunState, emptyRunState('t1')),
+      );
+      assert.deepEqual(state.runs['0']?.finished, [...state.runs['0']!.started].sort());
+    });
+
     it('merges the payload with the request data, the request winning', () => {
       assert.deepEqual(mergeWaitData('{"a":1,"b":1}', { b: 2 }), { a: 1, b: 2 });
       assert.deepEqual(mergeWaitData('null', { b: 2 }), { b: 2 });

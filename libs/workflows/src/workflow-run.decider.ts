@@ -60,8 +60,58 @@ export function childBranchId(executionId: string, index: number): string {
   return deterministicId('br', executionId, index);
 }
 
-/** Sorted, so that the same sets give the same document whatever order they were built in. */
-const union = (a: string[], b: string[]): string[] => (b.every((x) => a.includes(x)) ? a : [...new Set([...a, ...b])].sort());
+/**
+ * Where `x` is in the sorted array `a`, or would be inserted. A run's branch sets are always
+ * sorted (only {@link union} builds them), so a membership test is a binary search, not a scan:
+ * a run of 10,000 branches decides each of its results without walking them.
+ */
+function sortedIndex(a: readonly string[], x: string): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const has = (a: readonly string[], x: string): boolean => a[sortedIndex(a, x)] === x;
+
+/** Sorted, so that the same sets give the same document whatever order they were built in. `a` is returned as it is when it holds `b` already. */
+function union(a: string[], b: string[]): string[] {
+  if (b.length === 1) {
+    const x = b[0]!;
+    const i = sortedIndex(a, x);
+    if (a[i] === x) return a;
+    const out = a.slice();
+    out.splice(i, 0, x);
+    return out;
+  }
+  return b.every((x) => has(a, x)) ? a : [...new Set([...a, ...b])].sort();
+}
+
+/**
+ * How many branches of a {@link StepRun} are open, kept beside the (immutable) runs this module
+ * made: {@link withBranches} derives a run's count from its predecessor's in O(log n) instead of
+ * comparing the two sets again, so deciding the 1,000th timeout of a run stays as cheap as the first.
+ * A run read from the store (not made here) is counted once, on first use.
+ */
+const openCounts = new WeakMap<StepRun, number>();
+
+/** `run` with `started` and then `finished` added (unions), its open count carried over when known. */
+function withBranches(run: StepRun, started: string[], finished: string[]): StepRun {
+  const next: StepRun = { started: union(run.started, started), finished: union(run.finished, finished) };
+  if (next.started === run.started && next.finished === run.finished) return run;
+  const before = openCounts.get(run);
+  if (before !== undefined) {
+    let open = before;
+    for (const b of new Set(started)) if (!has(run.started, b) && !has(run.finished, b)) open++;
+    for (const b of new Set(finished)) if (!has(run.finished, b) && has(next.started, b)) open--;
+    openCounts.set(next, open);
+  }
+  return next;
+}
 
 /**
  * The run has failed, and no manual retry (`POST /v1/enrollments/{id}/retry`) came after that
@@ -80,8 +130,12 @@ function failedIn(state: RunState, failedBy: string, round: number): RunState {
 
 /** The branches still running in `run`. */
 export function openBranches(run: StepRun): number {
-  const finished = new Set(run.finished);
-  return run.started.filter((b) => !finished.has(b)).length;
+  let open = openCounts.get(run);
+  if (open === undefined) {
+    open = run.started.filter((b) => !has(run.finished, b)).length;
+    openCounts.set(run, open);
+  }
+  return open;
 }
 
 /**
@@ -103,7 +157,8 @@ export function applyToRunState(state: RunState, env: Envelope): RunState {
     if (!ctx?.step) return state;
     const key = String(ctx.stepIndex);
     const run = state.runs[key] ?? { started: [ROOT_BRANCH], finished: [] };
-    return { ...state, runs: { ...state.runs, [key]: { started: union(run.started, [branchOf(ctx)]), finished: union(run.finished, [branchOf(ctx)]) } } };
+    const next = withBranches(run, [branchOf(ctx)], [branchOf(ctx)]);
+    return next === state.runs[key] ? state : { ...state, runs: { ...state.runs, [key]: next } };
   }
   if (body.$case !== 'actionSucceeded') return state;
   const ctx = body.value.context;
@@ -111,8 +166,8 @@ export function applyToRunState(state: RunState, env: Envelope): RunState {
   const key = String(ctx.stepIndex);
   const run = state.runs[key] ?? { started: [ROOT_BRANCH], finished: [] };
   const children = childBranches(body.value.executionId, body.value.nextSteps.length + body.value.waits.length);
-  const next: StepRun = { started: union(run.started, children), finished: union(run.finished, [branchOf(ctx)]) };
-  return { ...state, runs: { ...state.runs, [key]: next } };
+  const next = withBranches(run, children, [branchOf(ctx)]);
+  return next === state.runs[key] ? state : { ...state, runs: { ...state.runs, [key]: next } };
 }
 
 /** The branches a step's result starts: its next steps', then its waits' (in call order). */
@@ -244,7 +299,7 @@ function decideWaitEnd(wf: WorkflowDefinition, tenantId: string, ended: Envelope
   const run = state.runs[String(ctx.stepIndex)];
   if (body.$case === 'waitResumed') {
     // A branch already finished (it cannot be: one outcome per wait) schedules nothing.
-    if (run?.finished.includes(branchOf(ctx))) return { state, events: [] };
+    if (run && has(run.finished, branchOf(ctx))) return { state, events: [] };
     return { state, events: [actionRequested(wf, tenantId, { ...ctx, attempt: 1, firstAttemptAt: ended.occurredAt }, ended.eventId, now)] };
   }
   if (run && openBranches(run) > 0) return { state, events: [] };
