@@ -28,6 +28,8 @@ export async function startExecutorThread(config: PlatformConfig, logger: Logger
   const data: ExecutorThreadData = { config };
   const worker = new Worker(new URL('./executor.worker.ts', import.meta.url), { workerData: data, name: 'codestep-executor' });
   const send = (message: ToExecutorThread) => worker.postMessage(message);
+  // Before it started, a failure is the start's (startEmbedded closes what it opened); after, it ends the process.
+  let up = false;
   let stopping = false;
   let stopped: (() => void) | undefined;
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
@@ -43,16 +45,22 @@ export async function startExecutorThread(config: PlatformConfig, logger: Logger
     });
     worker.once('error', (error) => {
       reject(error);
-      if (stopping) return;
+      if (!up || stopping) return;
       // As an executor process that crashed: nothing runs actions any more; a restart recovers its claims.
       logger.error({ service: 'executor', error }, 'the executor thread failed; stopping the process');
       process.exit(1);
     });
-    void exited.then((code) => reject(new Error(`the executor thread exited (code ${code}) before it started`)));
+    void exited.then((code) => {
+      reject(new Error(`the executor thread exited (code ${code}) before it started`));
+      if (!up || stopping) return;
+      logger.error({ service: 'executor', code }, 'the executor thread exited; stopping the process');
+      process.exit(1);
+    });
   });
   const removeMetrics = config.metricsPort !== undefined || config.otlpMetricsEndpoint !== undefined ? addMetricProducer(metrics.collect) : () => {};
   try {
     await started;
+    up = true;
   } catch (error) {
     removeMetrics();
     peers.close();
