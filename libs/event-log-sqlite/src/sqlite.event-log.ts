@@ -2,7 +2,8 @@
  * Embedded event log on SQLite (`node:sqlite`): one table of records with a global position,
  * one table of group positions. A consume→produce step commits its outputs and the group's new
  * position in one SQLite transaction, so a crash at any moment neither loses nor repeats it.
- * Consumers in this process are woken on append; other processes sharing the file poll.
+ * Consumers in this process are woken on append (in every thread of it with `wakeAcrossThreads`);
+ * other processes sharing the file poll.
  *
  * Appends made in one turn of the event loop are committed together, in the order they were
  * made, in one SQLite transaction at the end of the turn (a commit is most of an append's cost);
@@ -21,6 +22,7 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { BroadcastChannel } from 'node:worker_threads';
 import type { ConsumeOptions, ConsumedRecord, EventLog, LogRecord, Subscription } from '@codestep/event-log';
 
 export interface SqliteEventLogOptions {
@@ -32,6 +34,12 @@ export interface SqliteEventLogOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a consumer may keep the position of batches that appended nothing before committing it, ms. @default 100 */
   positionCommitMs?: number;
+  /**
+   * Whether other threads of this process (`worker_threads`: embedded mode's executor) open the same
+   * file: the topics each commit appended to are then posted to them (a `BroadcastChannel` per file),
+   * so their consumers are woken as this thread's are. @default false
+   */
+  wakeAcrossThreads?: boolean;
 }
 
 const wakers = new Map<string, EventEmitter>();
@@ -43,6 +51,19 @@ function wakerFor(path: string): EventEmitter {
     wakers.set(path, w);
   }
   return w;
+}
+
+/** One channel per file and thread: what it receives wakes this thread's consumers of the file. */
+const channels = new Map<string, BroadcastChannel>();
+function channelFor(path: string, waker: EventEmitter): BroadcastChannel {
+  let c = channels.get(path);
+  if (!c) {
+    c = new BroadcastChannel(`codestep-event-log:${path}`);
+    c.onmessage = (event) => waker.emit('append', new Set((event as { data: string[] }).data));
+    c.unref(); // never what keeps a thread alive
+    channels.set(path, c);
+  }
+  return c;
 }
 
 interface PendingAppend {
@@ -63,6 +84,8 @@ interface Row {
 export class SqliteEventLog implements EventLog {
   private readonly db: DatabaseSync;
   private readonly waker: EventEmitter;
+  /** Where commits are announced to the other threads (`wakeAcrossThreads`). */
+  private readonly channel: BroadcastChannel | undefined;
   private readonly pollIntervalMs: number;
   private readonly positionCommitMs: number;
   private readonly insert: StatementSync;
@@ -95,6 +118,7 @@ export class SqliteEventLog implements EventLog {
     this.insert = this.db.prepare('INSERT OR IGNORE INTO records (topic, key, value, headers, record_id, appended_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.readPosition = this.db.prepare('SELECT position FROM group_positions WHERE group_id = ? AND topic = ?');
     this.waker = wakerFor(path);
+    this.channel = options.wakeAcrossThreads && path !== ':memory:' ? channelFor(path, this.waker) : undefined;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.positionCommitMs = options.positionCommitMs ?? 100;
   }
@@ -133,6 +157,7 @@ export class SqliteEventLog implements EventLog {
       const topics = this.wakeTopics;
       this.wakeTopics = new Set();
       this.waker.emit('append', topics);
+      this.channel?.postMessage([...topics]);
     }
     for (const p of committed) p.resolve();
   }

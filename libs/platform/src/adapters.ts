@@ -46,7 +46,8 @@ export async function openEventLog(config: PlatformConfig, clientId: string): Pr
     });
     return tracedEventLog(namespacedEventLog(kafka, config.namespace), 'kafka');
   }
-  return tracedEventLog(new SqliteEventLog({ path: join(config.dataDir, 'events.db') }), 'sqlite');
+  // Embedded mode's executor thread opens the same file: each thread's appends wake the other's consumers.
+  return tracedEventLog(new SqliteEventLog({ path: join(config.dataDir, 'events.db'), wakeAcrossThreads: config.embeddedWorkers > 0 }), 'sqlite');
 }
 
 /**

@@ -12,6 +12,7 @@ import type { Sandbox, SandboxHostApi } from '@codestep/sandbox';
 import { openEventLog } from './adapters.ts';
 import { startBrokerApp, brokerRoutes } from './broker.ts';
 import type { PlatformConfig } from './platform.config.ts';
+import { startExecutorThread } from './executor.thread.ts';
 import { ensureClientCertificate, ensureServiceCertificates, readServiceTls } from './service.certificates.ts';
 import { startEnrollmentApp, startExecutorApp, startGatewayApp, startLogApp, type Running } from './services.ts';
 
@@ -50,7 +51,8 @@ export async function startEmbedded(base: PlatformConfig, logger: Logger, option
     const log = await startLogApp(config, logger, shared);
     running.push(log);
     config.logGrpc = `127.0.0.1:${log.port}`;
-    running.push(await startExecutorApp(config, logger, { createSandbox: options.createSandbox }, shared));
+    // CODESTEP_EMBEDDED_WORKERS=1: the executor and its sandbox host on a thread of their own (executor.thread.ts).
+    running.push(config.embeddedWorkers > 0 ? await startExecutorThread(config, logger, shared) : await startExecutorApp(config, logger, { createSandbox: options.createSandbox }, shared));
     const gateway = await startGatewayApp(config, logger, { extraRoutes: brokerRoutes, ...(options.onBootstrap ? { onBootstrap: options.onBootstrap } : {}) }, shared);
     running.push(gateway);
     // A client certificate for callers of the public gRPC API on this machine (docs/grpc.md).

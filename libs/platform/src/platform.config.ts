@@ -119,6 +119,14 @@ export const platformSchema = {
     min: 100,
     max: 600_000,
   },
+  embeddedWorkers: {
+    kind: 'int',
+    env: 'CODESTEP_EMBEDDED_WORKERS',
+    doc: 'Embedded mode: threads besides the main one; 1 runs the executor (its event log and store connections, the sandbox host) in a worker thread of its own, 0 runs every service on the main thread',
+    default: 0,
+    min: 0,
+    max: 1,
+  },
   executorConcurrency: { kind: 'int', env: 'CODESTEP_EXECUTOR_CONCURRENCY', doc: 'Executions in flight per executor process', default: 4, min: 1, max: 256 },
   executorDetachAfterMs: {
     kind: 'int',

@@ -8,7 +8,7 @@ import { newId, systemClock, type Logger } from '@codestep/core';
 import { createEnrollmentService } from '@codestep/enrollment-service';
 import type { EventLog } from '@codestep/event-log';
 import type { Envelope } from '@codestep/events';
-import { createExecutorService } from '@codestep/executor-service';
+import { createExecutorService, type ExecutorPorts } from '@codestep/executor-service';
 import {
   actionTestRoutes,
   createHubSpotObjectReader,
@@ -61,7 +61,7 @@ export interface Running {
 type Step = (() => Promise<unknown>) | { run: () => Promise<unknown>; timeoutMs: number };
 
 /** Closes in order, each bounded (5 s unless the step says), so one stuck close never hangs shutdown. */
-function stopper(name: string, steps: Step[]): Running {
+export function stopper(name: string, steps: Step[]): Running {
   let done: Promise<void> | undefined;
   return {
     name,
@@ -182,15 +182,41 @@ export async function startLogApp(config: PlatformConfig, logger: Logger, shared
 export interface ExecutorAppOptions {
   /** Creates the sandbox (the sandbox host process and its pool) answering the executor's host API. */
   createSandbox(hostApi: Required<SandboxHostApi>): Promise<Sandbox>;
+  /** What the executor asks of the enrollment service and the broker, when not its own gRPC clients (embedded mode's executor thread). */
+  ports?: ExecutorPorts;
 }
 
-export async function startExecutorApp(config: PlatformConfig, logger: Logger, options: ExecutorAppOptions, shared: Shared = {}): Promise<Running> {
+/** The executor's clients of its peers (in-process when they share this process), and its ports over them. */
+export function executorPeers(config: PlatformConfig, shared: Shared): { ports: ExecutorPorts; close(): void } {
   const tls = tlsFor(config, 'executor', shared);
-  const store = await openStore(config, 'executor');
-  const { log, owned } = await logFor(config, 'executor', shared);
   const workflows = clientOf(workflowsV1.WorkflowsClient, config.enrollmentGrpc, { tls, idempotent: ['getWorkflow'] }, 'executor', shared);
   // GetOAuthToken may wait for another instance's refresh (up to ~9 s): a longer deadline.
   const credentials = clientOf(credentialsV1.CredentialsClient, config.brokerGrpc, { tls, idempotent: ['resolveSecrets', 'getOAuthToken'], deadlineMs: 15_000 }, 'executor', shared);
+  const ports: ExecutorPorts = {
+    getWorkflow: (tenantId, workflowId, version) => workflows.getWorkflow({ tenantId, workflowId, version }),
+    getOAuthToken: async (r) => {
+      const out = await credentials.getOAuthToken({
+        tenantId: r.tenantId,
+        workflowId: r.workflowId,
+        handle: r.handle,
+        declaredHandles: r.declaredHandles,
+        executionId: r.executionId,
+        grant: r.grant,
+      });
+      return out.error ? { error: out.error } : { token: out.token };
+    },
+    resolveSecrets: async (request) => {
+      const out = await credentials.resolveSecrets(request);
+      return { values: out.values, missing: out.missing };
+    },
+  };
+  return { ports, close: () => [workflows, credentials].forEach((c) => c.close()) };
+}
+
+export async function startExecutorApp(config: PlatformConfig, logger: Logger, options: ExecutorAppOptions, shared: Shared = {}): Promise<Running> {
+  const store = await openStore(config, 'executor');
+  const { log, owned } = await logFor(config, 'executor', shared);
+  const peers = options.ports ? { ports: options.ports, close: () => {} } : executorPeers(config, shared);
   const service = createExecutorService({
     eventLog: log,
     store,
@@ -206,31 +232,13 @@ export async function startExecutorApp(config: PlatformConfig, logger: Logger, o
     steps: stepPolicyOf(config),
     runState: { maxChars: config.runStoreMaxChars, dedupeWindowMs: config.dedupeWindowMs },
     limits: { defaultTimeoutMs: config.defaultTimeoutMs, defaultMemoryMb: config.defaultMemoryMb, maxTimeoutMs: config.maxTimeoutMs, maxMemoryMb: config.maxMemoryMb },
-    ports: {
-      getWorkflow: (tenantId, workflowId, version) => workflows.getWorkflow({ tenantId, workflowId, version }),
-      getOAuthToken: async (r) => {
-        const out = await credentials.getOAuthToken({
-          tenantId: r.tenantId,
-          workflowId: r.workflowId,
-          handle: r.handle,
-          declaredHandles: r.declaredHandles,
-          executionId: r.executionId,
-          grant: r.grant,
-        });
-        return out.error ? { error: out.error } : { token: out.token };
-      },
-      resolveSecrets: async (request) => {
-        const out = await credentials.resolveSecrets(request);
-        return { values: out.values, missing: out.missing };
-      },
-    },
+    ports: peers.ports,
   });
   await service.start();
   // The drain is bounded by the service itself (drainTimeoutMs, then the hand-back); this bound is a backstop.
   return stopper('executor', [
     { run: () => service.stop(), timeoutMs: config.drainTimeoutMs + 10_000 },
-    async () => workflows.close(),
-    async () => credentials.close(),
+    async () => peers.close(),
     () => (owned ? log.close() : Promise.resolve()),
     () => store.close(),
   ]);

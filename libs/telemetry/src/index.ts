@@ -21,3 +21,4 @@ export {
 } from './telemetry.ts';
 export { CodestepAttributes, idAttributes, messagingSpanOf, recordHttpClientSpan, rpcSpanOf, setMessagingSystem, tracedFetch, type HttpClientCall, type MessagingSpanOptions } from './semconv.ts';
 export { MetricAttributes, codestepMetrics, observeSandboxPool, type CodestepMetrics, type SandboxPoolStats } from './metrics.ts';
+export { addMetricProducer, type ScopeMetrics } from './thread-metrics.ts';

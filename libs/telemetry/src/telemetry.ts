@@ -14,9 +14,18 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
+import { PeriodicExportingMetricReader, type CollectionResult, type IMetricReader, type MetricCollectOptions, type ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { AlwaysOffSampler, BatchSpanProcessor, RandomIdGenerator, type IdGenerator, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+
+import { PullMetricReader, collectScopeMetrics, mergeScopeMetrics, threadsMetricProducer } from './thread-metrics.ts';
+
+/** Prometheus' endpoint, with one block per metric name when other threads' metrics join this one's (`thread-metrics.ts`). */
+class ThreadsPrometheusExporter extends PrometheusExporter {
+  override async collect(options?: MetricCollectOptions): Promise<CollectionResult> {
+    return mergeScopeMetrics(await super.collect(options));
+  }
+}
 
 export interface TelemetryOptions {
   serviceName: string;
@@ -30,6 +39,11 @@ export interface TelemetryOptions {
   otlpMetricsEndpoint?: string | undefined;
   /** How often metrics are pushed over OTLP, ms. @default 15000 */
   otlpMetricsIntervalMs?: number | undefined;
+  /**
+   * A worker thread's telemetry: metrics are collected only when `Telemetry.collectMetrics` is
+   * called (by the thread that serves them, see `thread-metrics.ts`). @default false
+   */
+  pullMetrics?: boolean | undefined;
 }
 
 export interface Telemetry {
@@ -37,6 +51,8 @@ export interface Telemetry {
   metricsUrl(): Promise<string | undefined>;
   /** Exports the spans ended so far now instead of with the next batch. */
   forceFlush(): Promise<void>;
+  /** This thread's metrics as plain data (`pullMetrics`; none otherwise), for the thread that serves them. */
+  collectMetrics(): Promise<ScopeMetrics[]>;
   shutdown(): Promise<void>;
 }
 
@@ -75,7 +91,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   let metricsUrl: Promise<string | undefined> = Promise.resolve(undefined);
   if (options.metricsPort !== undefined) {
     const host = options.metricsHost ?? '127.0.0.1';
-    const exporter = new PrometheusExporter({ host, port: options.metricsPort, preventServerStart: true });
+    const exporter = new ThreadsPrometheusExporter({ host, port: options.metricsPort, preventServerStart: true, metricProducers: [threadsMetricProducer] });
     metricReaders.push(exporter);
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${options.metricsPort}/metrics`;
     metricsUrl = exporter.startServer().then(
@@ -87,8 +103,16 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     metricsUrl.catch(() => {}); // reported to whoever awaits metricsUrl()
   }
   if (options.otlpMetricsEndpoint) {
-    metricReaders.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: options.otlpMetricsEndpoint }), exportIntervalMillis: options.otlpMetricsIntervalMs ?? 15_000 }));
+    metricReaders.push(
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: options.otlpMetricsEndpoint }),
+        exportIntervalMillis: options.otlpMetricsIntervalMs ?? 15_000,
+        metricProducers: [threadsMetricProducer],
+      }),
+    );
   }
+  const pull = options.pullMetrics ? new PullMetricReader() : undefined;
+  if (pull) metricReaders.push(pull);
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
     ...spanSetup,
@@ -102,6 +126,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   started = {
     metricsUrl: () => metricsUrl,
     forceFlush: () => spanProcessor.forceFlush(),
+    collectMetrics: async () => (pull ? collectScopeMetrics(pull) : []),
     shutdown: async () => {
       started = undefined;
       exporting = false;

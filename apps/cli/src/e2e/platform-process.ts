@@ -19,7 +19,15 @@ export interface PlatformProcess {
 export async function startPlatform(env: Record<string, string>): Promise<PlatformProcess> {
   const child = spawn(process.execPath, [main, 'dev'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', CODESTEP_HTTP_PORT: '0', CODESTEP_LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      CODESTEP_HTTP_PORT: '0',
+      CODESTEP_LOG_LEVEL: 'warn',
+      // The tests run in either threading of embedded mode (README "Embedded mode on two cores").
+      ...(process.env.CODESTEP_EMBEDDED_WORKERS ? { CODESTEP_EMBEDDED_WORKERS: process.env.CODESTEP_EMBEDDED_WORKERS } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
