@@ -10,7 +10,7 @@
  * decides how to wait, so one lost execution never holds up work that was not in flight. An open
  * claim keeps the request it was taken for and is marked `leaseOpen` (indexed with `renewedAt`),
  * so a lease reaper finds lapsed claims without waiting for their request to be consumed again
- * ({@link ClaimStore.reapLapsed}, see `lease.reaper.ts`); the request, when consumed again, finds
+ * ({@link ClaimStore.open}, see `lease.reaper.ts`); the request, when consumed again, finds
  * its claim done and produces the same records (same event ids).
  */
 import { randomUUID } from 'node:crypto';
@@ -69,9 +69,12 @@ function closed(doc: ClaimDoc, executorId: string, at: number, records: LogRecor
   return { ...rest, executorId, claimedAt: at, done: true, records: records.map(toStored), ...(unpublished ? { leaseOpen: true as const, unpublished: true as const, renewedAt: at } : {}) };
 }
 
-/** A lapsed claim, as the reaper gets it: one to report lost (with its request), or an outcome to append. */
-export type LapsedClaim =
-  | { claim: StoredDoc<ClaimDoc>; request: Uint8Array; partition: number | undefined; records?: undefined }
+/**
+ * An open claim, as the reaper gets it: one with no outcome (with its request, if it kept one), or
+ * an outcome not said appended yet (its records). The reaper judges whether its lease ran out.
+ */
+export type OpenClaim =
+  | { claim: StoredDoc<ClaimDoc>; request: Uint8Array | undefined; partition: number | undefined; records?: undefined }
   | { claim: StoredDoc<ClaimDoc>; records: LogRecord[]; request?: undefined; partition?: undefined };
 
 /** A log record as kept on a claim. */
@@ -155,11 +158,13 @@ export interface ClaimStore {
   /** Deletes the claim so a redelivery runs the execution at once; never throws. */
   release(executionId: string): Promise<void>;
   /**
-   * The open claims whose lease ran out at `now`, oldest renewal first, up to `limit`: each with
-   * the request it was taken for (claims of older versions, without one, are left to the
-   * request's redelivery), or with its recorded records if its outcome is still `unpublished`.
+   * The open claims, oldest renewal first, up to `limit`: each with the request it was taken for
+   * (undefined for claims of older versions, left to the request's redelivery), or with its
+   * recorded records if its outcome is still `unpublished`. Whether a lease ran out is for the
+   * caller to judge, on its own clock, by how long it has seen a claim's version unchanged (see
+   * `lease.reaper.ts`): the `renewedAt` on a claim is its owner's clock.
    */
-  lapsed(now: number, limit: number): Promise<LapsedClaim[]>;
+  open(limit: number): Promise<OpenClaim[]>;
   /**
    * Records `records` (a lost report) as the outcome of a lapsed claim, compare-and-set over the
    * version seen lapsed: false if it was renewed, finished or reported meanwhile. Recorded as
@@ -255,17 +260,13 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
         logger.warn({ executionId, error }, 'could not release the claim of a handed-back execution');
       }
     },
-    async lapsed(now, limit) {
+    async open(limit) {
       const open = await store.find<ClaimDoc>(CLAIMS, { where: { leaseOpen: true }, orderBy: { field: 'renewedAt', direction: 'asc' }, limit });
-      const out: LapsedClaim[] = [];
-      for (const claim of open) {
-        // Oldest renewal first: the first lease still running ends the lapsed ones.
-        if (now - (claim.doc.renewedAt ?? claim.doc.claimedAt) < leaseMs) break;
-        if (claim.doc.done && claim.doc.unpublished) out.push({ claim, records: recordsOf(claim) });
-        if (claim.doc.done || !claim.doc.request) continue;
-        out.push({ claim, request: new Uint8Array(Buffer.from(claim.doc.request, 'base64')), partition: claim.doc.requestPartition });
-      }
-      return out;
+      return open.flatMap((claim): OpenClaim[] => {
+        if (claim.doc.done) return claim.doc.unpublished ? [{ claim, records: recordsOf(claim) }] : [];
+        const request = claim.doc.request ? new Uint8Array(Buffer.from(claim.doc.request, 'base64')) : undefined;
+        return [{ claim, request, partition: claim.doc.requestPartition }];
+      });
     },
     async reportLost(claim, records) {
       // Over the very version seen lapsed: a renewal, an outcome or another reaper wins.
