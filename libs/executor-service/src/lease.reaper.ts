@@ -31,8 +31,8 @@ import { fromRecord, toRecord } from '@codestep/events';
 import type { ClaimStore, OpenClaim } from './claim.store.ts';
 import { lostEvent } from './execution.mapping.ts';
 
-/** How often an executor looks for claims whose lease ran out, ms. */
-export const DEFAULT_LEASE_REAPER_INTERVAL_MS = 1_000;
+/** How often an executor looks at the open claims, ms: a claim is first seen at most this long after its last renewal. */
+export const DEFAULT_LEASE_REAPER_INTERVAL_MS = 500;
 
 /** Open claims looked at per look (oldest renewal first). */
 const REAP_BATCH = 100;
