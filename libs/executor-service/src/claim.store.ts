@@ -212,7 +212,6 @@ function heldClaims(store: DocumentStore) {
     heldBy,
     set: (executionId: string, token: string, version: number, doc: ClaimDoc) => void held.set(executionId, { token, version, doc }),
     delete: (executionId: string) => void held.delete(executionId),
-    /** Writes `doc` over the version this run last wrote, if it knows it: true if that won. */
     /** Marks the `unpublished` outcome this run recorded appended, over its version: true if that won (never throws). */
     async publish(executionId: string, token: string): Promise<boolean> {
       const h = heldBy(executionId, token);
@@ -221,6 +220,7 @@ function heldClaims(store: DocumentStore) {
       const { leaseOpen: _open, unpublished: _unpublished, ...rest } = h.doc;
       return store.compareAndSet<ClaimDoc>(CLAIMS, executionId, h.version, rest).catch(() => false);
     },
+    /** Writes `doc` over the version this run last wrote, if it knows it: true if that won. */
     async writeOver(executionId: string, token: string, doc: (held: ClaimDoc) => ClaimDoc): Promise<boolean> {
       const h = heldBy(executionId, token);
       if (!h) return false;
