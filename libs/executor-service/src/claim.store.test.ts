@@ -1,7 +1,9 @@
 /**
  * The claim store over the SQLite store (in memory): a claim is taken once, its outcome recorded
  * by compare-and-set only by the run holding it, a stale claim reported lost only over the very
- * version seen, and a finished outcome always stands.
+ * version seen, and a finished outcome always stands. A run writes its renewals and its outcome
+ * over the version it last wrote, reading nothing, and falls back to reading the claim when
+ * another executor wrote it meanwhile.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -190,5 +192,53 @@ describe('claim store', () => {
     await claims.claim('ex1');
     assert.equal((await store.get<ClaimDoc>(CLAIMS, 'ex1'))?.doc.executorId, 'x1');
     await store.close();
+  });
+  it('given a run holding its claim, renews it and records its outcome without reading it; once another executor reported it lost, learns so from the claim read again', async () => {
+    const sqlite = new SqliteStore({ path: ':memory:' });
+    let reads = 0;
+    const store: DocumentStore = Object.assign(Object.create(sqlite) as DocumentStore, {
+      get: (...args: Parameters<DocumentStore['get']>) => (reads++, sqlite.get(...args)),
+    });
+    const { claims, time } = await claimsOver(store);
+    const token = (await claims.claim('ex1'))!;
+    for (let i = 0; i < 3; i++) assert.equal(await claims.renew('ex1', token), true);
+    assert.deepEqual(names(await claims.recordOutcome('ex1', token, [record('succeeded')])), ['succeeded']);
+    assert.equal(reads, 0, 'claim, three renewals and the outcome: no read');
+    const stored = (await sqlite.get<ClaimDoc>(CLAIMS, 'ex1'))!;
+    assert.equal(stored.version, 5);
+    assert.equal(stored.doc.done, true);
+    assert.equal(stored.doc.leaseOpen, undefined);
+
+    // Another executor reports the second claim lost: the run's write over its version fails, it reads the claim.
+    const token2 = (await claims.claim('ex2'))!;
+    assert.equal(await claims.renew('ex2', token2), true);
+    time.now += 2 * TTL;
+    const { claims: other } = await claimsOver(store, 'x2');
+    const [lapsed] = await other.open(10);
+    assert.equal(lapsed?.claim.id, 'ex2');
+    assert.equal(await other.reportLost(lapsed!.claim, [record('lost')]), true);
+    assert.equal(await claims.renew('ex2', token2), false, 'no longer its own');
+    assert.deepEqual(names(await claims.recordOutcome('ex2', token2, [record('late')])), ['lost'], 'the lost report stands');
+    assert.ok(reads > 0);
+    await sqlite.close();
+  });
+
+  it('given an outcome recorded as not yet appended, marks it appended over the version it wrote, reading nothing', async () => {
+    const sqlite = new SqliteStore({ path: ':memory:' });
+    let reads = 0;
+    const store: DocumentStore = Object.assign(Object.create(sqlite) as DocumentStore, {
+      get: (...args: Parameters<DocumentStore['get']>) => (reads++, sqlite.get(...args)),
+    });
+    const { claims } = await claimsOver(store);
+    const token = (await claims.claim('ex1'))!;
+    await claims.recordOutcome('ex1', token, [record('succeeded')], { unpublished: true });
+    assert.equal((await sqlite.get<ClaimDoc>(CLAIMS, 'ex1'))!.doc.unpublished, true);
+    await claims.markPublished({ executionId: 'ex1', token });
+    assert.equal(reads, 0);
+    const stored = (await sqlite.get<ClaimDoc>(CLAIMS, 'ex1'))!.doc;
+    assert.equal(stored.unpublished, undefined);
+    assert.equal(stored.leaseOpen, undefined);
+    assert.deepEqual(names(stored.records!.map(fromStored)), ['succeeded']);
+    await sqlite.close();
   });
 });

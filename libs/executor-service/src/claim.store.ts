@@ -10,7 +10,7 @@
  * decides how to wait, so one lost execution never holds up work that was not in flight. An open
  * claim keeps the request it was taken for and is marked `leaseOpen` (indexed with `renewedAt`),
  * so a lease reaper finds lapsed claims without waiting for their request to be consumed again
- * ({@link ClaimStore.reapLapsed}, see `lease.reaper.ts`); the request, when consumed again, finds
+ * ({@link ClaimStore.open}, see `lease.reaper.ts`); the request, when consumed again, finds
  * its claim done and produces the same records (same event ids).
  */
 import { randomUUID } from 'node:crypto';
@@ -69,9 +69,12 @@ function closed(doc: ClaimDoc, executorId: string, at: number, records: LogRecor
   return { ...rest, executorId, claimedAt: at, done: true, records: records.map(toStored), ...(unpublished ? { leaseOpen: true as const, unpublished: true as const, renewedAt: at } : {}) };
 }
 
-/** A lapsed claim, as the reaper gets it: one to report lost (with its request), or an outcome to append. */
-export type LapsedClaim =
-  | { claim: StoredDoc<ClaimDoc>; request: Uint8Array; partition: number | undefined; records?: undefined }
+/**
+ * An open claim, as the reaper gets it: one with no outcome (with its request, if it kept one), or
+ * an outcome not said appended yet (its records). The reaper judges whether its lease ran out.
+ */
+export type OpenClaim =
+  | { claim: StoredDoc<ClaimDoc>; request: Uint8Array | undefined; partition: number | undefined; records?: undefined }
   | { claim: StoredDoc<ClaimDoc>; records: LogRecord[]; request?: undefined; partition?: undefined };
 
 /** A log record as kept on a claim. */
@@ -155,11 +158,13 @@ export interface ClaimStore {
   /** Deletes the claim so a redelivery runs the execution at once; never throws. */
   release(executionId: string): Promise<void>;
   /**
-   * The open claims whose lease ran out at `now`, oldest renewal first, up to `limit`: each with
-   * the request it was taken for (claims of older versions, without one, are left to the
-   * request's redelivery), or with its recorded records if its outcome is still `unpublished`.
+   * The open claims, oldest renewal first, up to `limit`: each with the request it was taken for
+   * (undefined for claims of older versions, left to the request's redelivery), or with its
+   * recorded records if its outcome is still `unpublished`. Whether a lease ran out is for the
+   * caller to judge, on its own clock, by how long it has seen a claim's version unchanged (see
+   * `lease.reaper.ts`): the `renewedAt` on a claim is its owner's clock.
    */
-  lapsed(now: number, limit: number): Promise<LapsedClaim[]>;
+  open(limit: number): Promise<OpenClaim[]>;
   /**
    * Records `records` (a lost report) as the outcome of a lapsed claim, compare-and-set over the
    * version seen lapsed: false if it was renewed, finished or reported meanwhile. Recorded as
@@ -186,10 +191,77 @@ async function markPublished(store: DocumentStore, logger: Logger, target: { exe
 /** Compare-and-set attempts of {@link ClaimStore.recordOutcome} and {@link ClaimStore.renew} before they give up. */
 const RECORD_ATTEMPTS = 5;
 
+/**
+ * The claims an executor's runs hold, as last written by them (the run's token, the version and
+ * document): a renewal or an outcome is written over that version without reading it first. A
+ * compare-and-set that fails (another executor wrote meanwhile) falls back to reading it.
+ */
+function heldClaims(store: DocumentStore) {
+  const held = new Map<string, { token: string; version: number; doc: ClaimDoc }>();
+  const heldBy = (executionId: string, token: string) => {
+    const h = held.get(executionId);
+    return h?.token === token ? h : undefined;
+  };
+  /** Writes `doc` over `version` by compare-and-set, kept as this run's if that won. */
+  const writeAt = async (executionId: string, token: string, version: number, doc: ClaimDoc): Promise<boolean> => {
+    if (!(await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, version, doc))) return false;
+    held.set(executionId, { token, version: version + 1, doc });
+    return true;
+  };
+  return {
+    heldBy,
+    set: (executionId: string, token: string, version: number, doc: ClaimDoc) => void held.set(executionId, { token, version, doc }),
+    delete: (executionId: string) => void held.delete(executionId),
+    /** Marks the `unpublished` outcome this run recorded appended, over its version: true if that won (never throws). */
+    async publish(executionId: string, token: string): Promise<boolean> {
+      const h = heldBy(executionId, token);
+      held.delete(executionId);
+      if (!h?.doc.unpublished) return false;
+      const { leaseOpen: _open, unpublished: _unpublished, ...rest } = h.doc;
+      return store.compareAndSet<ClaimDoc>(CLAIMS, executionId, h.version, rest).catch(() => false);
+    },
+    /** Writes `doc` over the version this run last wrote, if it knows it: true if that won. */
+    async writeOver(executionId: string, token: string, doc: (held: ClaimDoc) => ClaimDoc): Promise<boolean> {
+      const h = heldBy(executionId, token);
+      if (!h) return false;
+      if (await writeAt(executionId, token, h.version, doc(h.doc))) return true;
+      held.delete(executionId);
+      return false;
+    },
+    writeAt,
+  };
+}
+
+/** An open claim as the reaper gets it (none for a closed one). */
+function openClaim(claim: StoredDoc<ClaimDoc>): OpenClaim[] {
+  if (claim.doc.done) return claim.doc.unpublished ? [{ claim, records: recordsOf(claim) }] : [];
+  const request = claim.doc.request ? new Uint8Array(Buffer.from(claim.doc.request, 'base64')) : undefined;
+  return [{ claim, request, partition: claim.doc.requestPartition }];
+}
+
+/** {@link ClaimStore.recordOutcome} over the claim as read again (see there): `close` makes the outcome's document. */
+async function recordOverRead(store: DocumentStore, logger: Logger, executionId: string, token: string, records: LogRecord[], close: (doc: ClaimDoc) => ClaimDoc): Promise<LogRecord[]> {
+  for (let attempt = 0; attempt < RECORD_ATTEMPTS; attempt++) {
+    const current = await store.get<ClaimDoc>(CLAIMS, executionId);
+    if (current?.doc.done) {
+      logger.warn({ executionId, recordedBy: current.doc.executorId }, 'the execution finished after it had been reported lost; the recorded outcome stands and this result is dropped');
+      return recordsOf(current);
+    }
+    if (!current || current.doc.token !== token) {
+      logger.warn({ executionId }, 'the claim of this run was released and taken by another run; its result is dropped');
+      return [];
+    }
+    if (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, current.version, close(current.doc))) return records;
+  }
+  throw new Error(`the claim of execution ${executionId} kept changing while its result was being recorded`);
+}
+
 /** Creates the {@link ClaimStore} of one executor. */
 export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
   const { store, clock, logger, executorId, leaseMs } = deps;
   const get = (id: string) => store.get<ClaimDoc>(CLAIMS, id);
+  const held = heldClaims(store);
+  const writeOverHeld = held.writeOver;
   return {
     ensureCollection: () => store.ensureCollection(CLAIMS, [{ fields: ['leaseOpen', 'renewedAt'] }]),
     get,
@@ -204,7 +276,9 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
         leaseOpen: true,
         ...(request ? { request: Buffer.from(request.value).toString('base64'), ...(request.partition !== undefined ? { requestPartition: request.partition } : {}) } : {}),
       };
-      return (await store.insertIfAbsent<ClaimDoc>(CLAIMS, executionId, doc)) ? token : undefined;
+      if (!(await store.insertIfAbsent<ClaimDoc>(CLAIMS, executionId, doc))) return undefined;
+      held.set(executionId, token, 1, doc);
+      return token;
     },
     async outcomeOfClaimed(executionId, seen, lost) {
       const claim = seen ?? (await get(executionId));
@@ -224,30 +298,32 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
       throw new Error(`the claim of execution ${executionId} changed while it was being reported lost; looking again`);
     },
     async recordOutcome(executionId, token, records, options) {
-      for (let attempt = 0; attempt < RECORD_ATTEMPTS; attempt++) {
-        const current = await get(executionId);
-        if (current?.doc.done) {
-          logger.warn({ executionId, recordedBy: current.doc.executorId }, 'the execution finished after it had been reported lost; the recorded outcome stands and this result is dropped');
-          return recordsOf(current);
-        }
-        if (!current || current.doc.token !== token) {
-          logger.warn({ executionId }, 'the claim of this run was released and taken by another run; its result is dropped');
-          return [];
-        }
-        if (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, current.version, closed(current.doc, current.doc.executorId, clock(), records, options?.unpublished))) return records;
+      const close = (doc: ClaimDoc) => closed(doc, doc.executorId, clock(), records, options?.unpublished);
+      try {
+        // Over the version this run last wrote: no read when nobody else wrote since.
+        if (await writeOverHeld(executionId, token, close)) return records;
+      } finally {
+        if (!options?.unpublished) held.delete(executionId);
       }
-      throw new Error(`the claim of execution ${executionId} kept changing while its result was being recorded`);
+      return recordOverRead(store, logger, executionId, token, records, close);
     },
-    markPublished: (target) => markPublished(store, logger, target),
+    async markPublished(target) {
+      // Over the outcome this run recorded, if nobody wrote since: no read.
+      if ('token' in target && (await held.publish(target.executionId, target.token))) return;
+      return markPublished(store, logger, target);
+    },
     async renew(executionId, token) {
+      const renewed = (doc: ClaimDoc) => ({ ...doc, renewedAt: clock() });
+      if (await writeOverHeld(executionId, token, renewed)) return true;
       for (let attempt = 0; attempt < RECORD_ATTEMPTS; attempt++) {
         const current = await get(executionId);
         if (!current || current.doc.token !== token || current.doc.done) return false;
-        if (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, current.version, { ...current.doc, renewedAt: clock() })) return true;
+        if (await held.writeAt(executionId, token, current.version, renewed(current.doc))) return true;
       }
       throw new Error(`the claim of execution ${executionId} kept changing while its lease was being renewed`);
     },
     async release(executionId) {
+      held.delete(executionId);
       try {
         await store.delete(CLAIMS, executionId);
       } catch (error) {
@@ -255,17 +331,9 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
         logger.warn({ executionId, error }, 'could not release the claim of a handed-back execution');
       }
     },
-    async lapsed(now, limit) {
+    async open(limit) {
       const open = await store.find<ClaimDoc>(CLAIMS, { where: { leaseOpen: true }, orderBy: { field: 'renewedAt', direction: 'asc' }, limit });
-      const out: LapsedClaim[] = [];
-      for (const claim of open) {
-        // Oldest renewal first: the first lease still running ends the lapsed ones.
-        if (now - (claim.doc.renewedAt ?? claim.doc.claimedAt) < leaseMs) break;
-        if (claim.doc.done && claim.doc.unpublished) out.push({ claim, records: recordsOf(claim) });
-        if (claim.doc.done || !claim.doc.request) continue;
-        out.push({ claim, request: new Uint8Array(Buffer.from(claim.doc.request, 'base64')), partition: claim.doc.requestPartition });
-      }
-      return out;
+      return open.flatMap(openClaim);
     },
     async reportLost(claim, records) {
       // Over the very version seen lapsed: a renewal, an outcome or another reaper wins.

@@ -91,7 +91,7 @@ export interface ExecutorServiceDeps {
   claimLeaseMs?: number;
   /**
    * How often this executor looks for claims whose lease ran out (any executor's) and reports
-   * them lost, ms (see `lease.reaper.ts`). @default 1000
+   * them lost, ms (see `lease.reaper.ts`). @default 500
    */
   leaseReaperIntervalMs?: number;
   /**

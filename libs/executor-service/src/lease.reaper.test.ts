@@ -3,7 +3,10 @@
  * whose lease ran out with no outcome is reported lost once (EXECUTOR_LOST naming a partition the
  * reaper consumes, recorded as its outcome and appended), a renewed or finished claim is left
  * alone, of two reapers only one appends, and a reaper that lost touch with the store reports
- * nothing until it has been in touch for a whole lease again.
+ * nothing until it has seen the claims unchanged for a whole lease again. A lease is judged on the
+ * reaper's clock alone (an owner's clock far off changes nothing), and a reaper whose looks come
+ * late (a starved process) still reports within a few looks, each long wait counting a third of a
+ * lease.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -15,7 +18,7 @@ import type { DocumentStore } from '@codestep/store';
 import { SqliteStore } from '@codestep/store-sqlite';
 import { parseWorkflowInput, startEnrollment } from '@codestep/workflows';
 import { createClaimStore, type ClaimStore } from './claim.store.ts';
-import { partitionFor, startLeaseReaper } from './lease.reaper.ts';
+import { maxStepMs, partitionFor, startLeaseReaper } from './lease.reaper.ts';
 
 const LEASE = 1_000;
 const INTERVAL = 100;
@@ -142,7 +145,7 @@ describe('lease reaper', () => {
     await store.close();
   });
 
-  it('given a store that was away, reports nothing until it has reached the store for a whole lease without a gap', async () => {
+  it('given a store that was away, reports nothing until it has seen the claims unchanged for a whole lease again', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const time = { now: 10_000 };
     const appended: LogRecord[][] = [];
@@ -160,12 +163,83 @@ describe('lease reaper', () => {
     down = false;
     assert.equal(await lookFor(LEASE - INTERVAL), 0, 'back in touch for less than a lease: the owner may not have renewed yet');
     assert.equal(await lookFor(2 * INTERVAL), 1);
-    // A gap between looks (this process or the store stalled) counts as being out of touch.
+    // A claim first seen after a long pause of the reaper: seen unchanged for a lease from then.
     const again = request('enr2');
     await claims.claim(again.executionId, again.request);
     time.now += 10 * LEASE;
     assert.equal(await lookFor(LEASE - INTERVAL), 0);
     assert.equal(await lookFor(2 * INTERVAL), 1);
+    await reaper.stop();
+    await store.close();
+  });
+
+  it("given an owner whose clock is far behind or ahead of the reaper's, judges its claims on the reaper's clock alone", async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000_000 };
+    const appended: LogRecord[][] = [];
+    const reaper = await executorOver(store, 'reaper', time, appended);
+    for (const skew of [-3_600_000, 3_600_000]) {
+      // The owner writes `renewedAt` on its own clock, an hour off.
+      const owner = createClaimStore({ store, clock: () => time.now + skew, logger: silentLogger, executorId: `owner${skew}`, leaseMs: LEASE });
+      const req = request(`enr${skew}`);
+      const token = (await owner.claim(req.executionId, req.request))!;
+      for (let i = 0; i < 6; i++) {
+        assert.equal(await reaper.lookFor(LEASE / 2), 0, 'renewed every half lease: never lapsed, however old its renewedAt reads');
+        assert.equal(await owner.renew(req.executionId, token), true);
+      }
+      // The owner dies: reported a lease after the reaper first saw its last renewal.
+      assert.equal(await reaper.lookFor(LEASE), 0);
+      assert.equal(await reaper.lookFor(2 * INTERVAL), 1);
+    }
+    await reaper.reaper.stop();
+    await store.close();
+  });
+
+  it('given looks that come late (the reaper starved), reports a dead owner within a few looks, each long wait counting a third of a lease; a live owner renewing on time is left alone', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000 };
+    const appended: LogRecord[][] = [];
+    const { claims, reaper } = await executorOver(store, 'x1', time, appended);
+    const step = maxStepMs(LEASE, INTERVAL);
+    assert.equal(step, LEASE / 3);
+    const dead = request('enr1');
+    const live = request('enr2');
+    await claims.claim(dead.executionId, dead.request);
+    const liveToken = (await claims.claim(live.executionId, live.request))!;
+    // Looks 2.5 leases apart (each counts a third); the live owner renews between any two.
+    const reported: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      time.now += (5 * LEASE) / 2;
+      reported.push(await reaper.reapOnce());
+      assert.equal(await claims.renew(live.executionId, liveToken), true, 'the live owner keeps its claim');
+    }
+    // First seen at the first look, then three long waits of a third of a lease each: a whole lease.
+    assert.deepEqual(reported, [0, 0, 0, 1, 0, 0]);
+    assert.deepEqual(
+      reports(appended).map((r) => r.executionId),
+      [dead.executionId],
+    );
+    await reaper.stop();
+    await store.close();
+  });
+
+  it('given a stall of the reaper with a store outage hidden in it, counts the stall as a third of a lease: an owner renewing once the store is back keeps its claim', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000 };
+    const appended: LogRecord[][] = [];
+    const { claims, reaper, lookFor } = await executorOver(store, 'x1', time, appended);
+    const req = request('enr1');
+    const token = (await claims.claim(req.executionId, req.request))!;
+    // Seen unchanged for most of a renewal period, then the reaper stalls ten leases while the
+    // store is down (nobody can renew): the stall counts a third of a lease.
+    assert.equal(await lookFor(LEASE / 3 - INTERVAL), 0);
+    time.now += 10 * LEASE;
+    assert.equal(await reaper.reapOnce(), 0, 'the stall counted as a third of a lease: not lapsed');
+    // The store is back: the owner renews within its next third of a lease.
+    assert.equal(await lookFor(LEASE / 3), 0);
+    assert.equal(await claims.renew(req.executionId, token), true);
+    assert.equal(await lookFor(LEASE - INTERVAL), 0, 'renewed: its lease is counted afresh');
+    assert.deepEqual(appended, []);
     await reaper.stop();
     await store.close();
   });

@@ -13,27 +13,33 @@
  * A claim whose outcome was recorded by a run that appends it itself (its batch left it, see
  * `drain.controller.ts`) and that did not say it did within a lease has its records appended here.
  *
- * A live owner renews its claims three times per lease, so only an owner that could not reach
- * the store for a whole lease loses one. The reaper judges others by the store's clock-free view
- * only while it reaches the store itself: it reports nothing until its own looks have succeeded,
- * without a gap of half a lease, for a whole lease. After an outage of the store every owner
- * has had a lease to renew before any claim is reported lost.
+ * A claim's lease is judged on one clock, the reaper's own, by what the store shows: a claim is
+ * lapsed once this reaper has seen it at one version (not renewed, not finished) for a whole
+ * lease. The `renewedAt` its owner wrote (on the owner's clock) only orders the query, so clocks
+ * that disagree between executors never make a live claim look lapsed. A live owner renews its
+ * claims three times per lease, so only an owner that could not reach the store for a whole lease
+ * loses one. The time between two of the reaper's looks counts towards a lease at most
+ * `maxStepMs` (a third of a lease): when this process stalls (a starved machine, a long pause),
+ * its wait goes on instead of starting over, and an outage of the store hidden in such a stall
+ * costs an owner at most one of its three renewals. A look that fails (the store is away) forgets
+ * every claim seen: after an outage of the store every owner has a whole lease to renew before
+ * any claim is reported lost.
  */
 import type { Clock, Logger } from '@codestep/core';
 import type { EventLog, LogRecord } from '@codestep/event-log';
 import { fromRecord, toRecord } from '@codestep/events';
-import type { ClaimStore, LapsedClaim } from './claim.store.ts';
+import type { ClaimStore, OpenClaim } from './claim.store.ts';
 import { lostEvent } from './execution.mapping.ts';
 
-/** How often an executor looks for claims whose lease ran out, ms. */
-export const DEFAULT_LEASE_REAPER_INTERVAL_MS = 1_000;
+/** How often an executor looks at the open claims, ms: a claim is first seen at most this long after its last renewal. */
+export const DEFAULT_LEASE_REAPER_INTERVAL_MS = 500;
 
-/** Lapsed claims reported per look. */
+/** Open claims looked at per look (oldest renewal first). */
 const REAP_BATCH = 100;
 
 /** What {@link startLeaseReaper} works with. */
 export interface LeaseReaperDeps {
-  claims: Pick<ClaimStore, 'lapsed' | 'reportLost' | 'markPublished'>;
+  claims: Pick<ClaimStore, 'open' | 'reportLost' | 'markPublished'>;
   eventLog: Pick<EventLog, 'append'>;
   logger: Logger;
   clock: Clock;
@@ -64,7 +70,7 @@ export function partitionFor(executionId: string, partitions: number[]): number 
 interface Found {
   lost: LogRecord[];
   reported: Array<{ executionId: string; token: string }>;
-  outcomes: LapsedClaim[];
+  outcomes: OpenClaim[];
 }
 
 /** The log's part of a look: what it found appended, then marked so on the claims. */
@@ -85,37 +91,80 @@ async function publishFound({ claims, eventLog, logger }: LeaseReaperDeps, { los
   }
 }
 
+/**
+ * How much of the time between two looks counts towards a claim's lease: a third of a lease (one
+ * renewal of a live owner), or more when looks are that far apart by configuration.
+ */
+export function maxStepMs(leaseMs: number, intervalMs: number): number {
+  return Math.max(leaseMs / 3, 1.5 * intervalMs);
+}
+
+/** What a reaper has seen of the open claims, on its own clock (see the module comment). */
+interface LeaseWatch {
+  /** The claims of a look that ended at `ended` seen unchanged for a lease; the others are remembered. */
+  lapsed(open: OpenClaim[], ended: number): OpenClaim[];
+  /** The store was away: owners could not renew either, every claim is seen afresh once it is back. */
+  forget(): void;
+  /** For how long the claim has been seen unchanged, as counted. */
+  unchangedMs(id: string): number | undefined;
+}
+
+/** A {@link LeaseWatch}: the time between two looks counts at most `maxStep`. */
+function watchLeases(leaseMs: number, maxStep: number, logger: Logger): LeaseWatch {
+  /** The open claims seen: the version last seen, and for how long it has not changed (counted in steps). */
+  let seen = new Map<string, { version: number; unchangedMs: number }>();
+  /** When the last successful look ended; undefined before the first one and after a failure. */
+  let lastLookEnded: number | undefined;
+  return {
+    lapsed(open, ended) {
+      // A stall (this process, or a slow answer) counts at most a step: see the module comment.
+      const elapsed = lastLookEnded === undefined ? 0 : Math.max(0, ended - lastLookEnded);
+      if (elapsed > maxStep) logger.info({ sinceLastLookMs: elapsed, countedMs: maxStep }, 'lease reaper: a long time between looks; it counts as a third of a lease');
+      const step = Math.min(elapsed, maxStep);
+      lastLookEnded = ended;
+      const next = new Map<string, { version: number; unchangedMs: number }>();
+      const out: OpenClaim[] = [];
+      for (const o of open) {
+        const before = seen.get(o.claim.id);
+        const unchangedMs = before?.version === o.claim.version ? before.unchangedMs + step : 0;
+        next.set(o.claim.id, { version: o.claim.version, unchangedMs });
+        if (unchangedMs >= leaseMs) out.push(o);
+      }
+      seen = next;
+      return out;
+    },
+    forget() {
+      seen = new Map();
+      lastLookEnded = undefined;
+    },
+    unchangedMs: (id) => seen.get(id)?.unchangedMs,
+  };
+}
+
 /** Looks for lapsed claims every `intervalMs` until stopped (see the module comment). */
 export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
   const { claims, eventLog, logger, clock, leaseMs, intervalMs } = deps;
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
-  /** Since when this reaper's looks have reached the store without a gap; undefined after a failure. */
-  let inContactSince: number | undefined;
-  let lastLookEnded = 0;
-
-  /** A gap between looks longer than this breaks the contact (the store or this process stalled). */
-  const maxGapMs = Math.max(leaseMs / 2, 2 * intervalMs);
+  const watch = watchLeases(leaseMs, maxStepMs(leaseMs, intervalMs), logger);
 
   /** Outcomes being appended (a look meanwhile leaves them to that append). */
   const publishing = new Set<string>();
 
   /**
-   * The store's part of a look: the lapsed claims, those without an outcome reported lost (by
-   * compare-and-set; their records kept on the claims), and the unpublished outcomes found.
+   * The store's part of a look: the open claims, those seen unchanged for a lease taken as lapsed;
+   * those without an outcome reported lost (by compare-and-set; their records kept on the claims),
+   * and the unpublished outcomes found.
    */
   const look = async (): Promise<Found> => {
-    const lookStarted = clock();
-    let lapsed;
+    let open;
     try {
-      lapsed = await claims.lapsed(lookStarted, REAP_BATCH);
+      open = await claims.open(REAP_BATCH);
     } catch (error) {
-      inContactSince = undefined;
+      watch.forget();
       throw error;
     }
-    if (inContactSince === undefined || lookStarted - lastLookEnded > maxGapMs) inContactSince = lookStarted;
-    lastLookEnded = clock();
-    if (lastLookEnded - inContactSince < leaseMs) return { lost: [], reported: [], outcomes: [] };
+    const lapsed = watch.lapsed(open, clock());
     const lost: LogRecord[] = [];
     const reported: Array<{ executionId: string; token: string }> = [];
     const outcomes = lapsed.filter((l) => l.records && !publishing.has(l.claim.id));
@@ -128,12 +177,13 @@ export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
       // In the request's partition, with the execution's other events (history applies them in that order).
       const records = [{ ...toRecord(lostEvent(req, env.tenantId, clock, lanePartition)), ...(partition !== undefined ? { targetPartition: partition } : {}) }];
       if (!(await claims.reportLost(claim, records))) continue;
-      logger.info({ executionId: req.executionId, lanePartition }, 'reported lost; its retry is to be requested on a partition of the retry lane this executor consumes');
+      logger.info(
+        { executionId: req.executionId, lanePartition, unchangedMs: watch.unchangedMs(claim.id) },
+        'reported lost; its retry is to be requested on a partition of the retry lane this executor consumes',
+      );
       lost.push(...records);
       reported.push({ executionId: claim.id, token: claim.doc.token ?? '' });
     }
-    // Compare-and-sets reach the store too: a look that took long did not lose the contact.
-    lastLookEnded = clock();
     for (const { claim } of outcomes) publishing.add(claim.id);
     return { lost, reported, outcomes };
   };

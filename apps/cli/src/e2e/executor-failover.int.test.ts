@@ -12,11 +12,14 @@
  * machine the survivor's sandbox and store are slow to take the retry up, however early it comes
  * (retries come from a lane of their own, not behind the survivor's backlog, and take its next
  * free slot or the one kept for retries).
- * `FAILOVER_QUIET=1` streams no other enrollments (the failover alone, for measuring).
+ * `FAILOVER_QUIET=1` streams no other enrollments (the failover alone, for measuring);
+ * `FAILOVER_LOGS=<dir>` writes every app's log there at the end.
  * Needs KAFKA_BROKERS and MONGODB_URI (npm test sets them).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MongoClient } from 'mongodb';
 import { executionIdFor } from '@codestep/workflows';
@@ -72,6 +75,8 @@ describe('executor failover over real Kafka and FerretDB', { skip: !brokers || !
     await stopStream();
     await client?.close();
     await platform?.stop();
+    // `FAILOVER_LOGS=<dir>`: every app's log lines, for reading a slow run's timings.
+    if (process.env.FAILOVER_LOGS && platform) for (const a of platform.apps.values()) writeFileSync(join(process.env.FAILOVER_LOGS, `${a.name}.log`), a.out());
     await dropNamespaceDatabases(mongoUri!, database);
   });
 

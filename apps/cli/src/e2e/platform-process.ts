@@ -167,8 +167,11 @@ export async function startDistributedPlatform(options: DistributedPlatformOptio
     ...options.env,
   };
   const apps = new Map<string, AppProcess>();
+  /** Every child spawned, started or still starting: a platform that failed to start stops them all. */
+  const children = new Set<ChildProcess>();
   const startApp = async (key: string, app: string, extra: Record<string, string> = {}): Promise<AppProcess> => {
     const child = spawn(process.execPath, [join(root, 'apps', app, 'src/main.ts')], { cwd: root, env: { ...env, ...options.appEnv?.[key], ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -196,10 +199,11 @@ export async function startDistributedPlatform(options: DistributedPlatformOptio
         a.child.kill('SIGKILL');
       }),
     async stop() {
-      for (const a of apps.values()) if (a.child.exitCode === null) a.child.kill('SIGTERM');
+      const running = () => [...children].filter((child) => child.exitCode === null && child.signalCode === null);
+      for (const child of running()) child.kill('SIGTERM');
       const deadline = Date.now() + 10_000;
-      while ([...apps.values()].some((a) => a.child.exitCode === null) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      for (const a of apps.values()) if (a.child.exitCode === null) a.child.kill('SIGKILL');
+      while (running().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      for (const child of running()) child.kill('SIGKILL');
     },
   };
   try {
