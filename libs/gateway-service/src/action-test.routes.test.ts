@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { historyV1 } from '@codestep/contracts';
-import { actionTestRoutes, linesArrived, parseTestInput } from './action-test.routes.ts';
+import { TEST_DONE_EVENTS, actionTestRoutes, linesArrived, parseTestInput } from './action-test.routes.ts';
 import type { ApiClients } from './api.routes.ts';
-import { createHistoryChangesHub } from './history-changes.ts';
+import { createHistoryChangesHub, tailHistoryChanges } from './history-changes.ts';
 import type { TenantLimitsOf } from './tenant-limits.routes.ts';
 
 describe('the body of a test', () => {
@@ -114,5 +115,16 @@ describe('whether the console lines are all there', () => {
     assert.equal(linesArrived({ linesLogged: 2, logsTotal: 1, logsTruncated: false }), false);
     assert.equal(linesArrived({ linesLogged: 2, logsTotal: 2, logsTruncated: false }), true);
     assert.equal(linesArrived({ linesLogged: 3000, logsTotal: 2000, logsTruncated: true }), true);
+  });
+});
+
+describe('the changes a waiting test is woken by', () => {
+  it('include its console lines as the history tail sends them (distributed mode: one `log` event per line)', async () => {
+    const tail = Object.assign(new EventEmitter(), { cancel: () => {} });
+    const changes = tailHistoryChanges({ tail: () => tail } as unknown as Pick<historyV1.HistoryClient, 'tail'>);
+    const watch = changes.watch('t1', 'tst_1', TEST_DONE_EVENTS);
+    tail.emit('data', { type: 'log', enrollmentId: 'tst_1', executionId: 'exe_1', line: { level: 'info', message: 'hi', at: 1 }, status: '' });
+    assert.equal(await watch.changed(0), true);
+    watch.close();
   });
 });

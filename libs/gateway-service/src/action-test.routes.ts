@@ -110,8 +110,12 @@ function resultView(x: historyV1.ExecutionView, workflowVersion: number, testId:
   };
 }
 
-/** The events after which a test's execution may have ended (its events carry the test id as correlation id). */
-const TEST_DONE_EVENTS: ReadonlySet<string> = new Set(['ActionSucceeded', 'ActionFailed', 'ActionRetryScheduled', 'ActionLogged']);
+/**
+ * The events after which a test's execution may have ended or have its console lines (its events
+ * carry the test id as correlation id). Over the history's tail (distributed mode) console lines
+ * come as `log` events, one per line; in one process as the `ActionLogged` they were applied from.
+ */
+export const TEST_DONE_EVENTS: ReadonlySet<string> = new Set(['ActionSucceeded', 'ActionFailed', 'ActionRetryScheduled', 'ActionLogged', 'log']);
 
 /**
  * How long a finished test whose result does not say how many console lines it logged (an event
