@@ -89,7 +89,7 @@ export interface ReplayVerifyReport {
  * `timeoutMs` passed: the consumers apply the tail of the log after the events a test waited for
  * (and a projection read while a batch is applied may be caught halfway), so a first run can be
  * ahead of them. Returns the last report, equal or not, for the test to assert on.
- * @throws Error when the command fails otherwise than with projections that differ (exit 1).
+ * @throws Error when the command ends without a report (it failed otherwise than with projections that differ).
  */
 export async function replayVerified(env: Record<string, string>, timeoutMs = 60_000): Promise<ReplayVerifyReport> {
   const deadline = Date.now() + timeoutMs;
@@ -105,8 +105,12 @@ export async function replayVerified(env: Record<string, string>, timeoutMs = 60
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    if (code !== 0 && code !== 1) throw new Error(`codestep replay --verify exited with ${code}:\n${stdout}\n${stderr}`);
-    const report = JSON.parse(stdout) as ReplayVerifyReport;
+    let report: ReplayVerifyReport;
+    try {
+      report = JSON.parse(stdout) as ReplayVerifyReport;
+    } catch {
+      throw new Error(`codestep replay --verify exited with ${code} without a report:\n${stdout}\n${stderr}`);
+    }
     if (report.equal || Date.now() > deadline) return report;
     await new Promise((r) => setTimeout(r, 500));
   }
