@@ -133,7 +133,9 @@ export const linesArrived = (x: { linesLogged?: number | undefined; logsTotal: n
 
 /**
  * A finished execution with its console lines: read again until all it logged are there (until
- * `deadline`). A result without the count waits only while it has no line, at most LINES_GRACE_MS.
+ * `deadline`, or LINES_GRACE_MS from now if that is later: an execution that ran until close to
+ * the deadline still gets its lines). A result without the count waits only while it has no line,
+ * at most LINES_GRACE_MS.
  */
 async function withLines(x: historyV1.ExecutionView, watch: HistoryWatch, read: () => Promise<historyV1.ExecutionView>, deadline: number, signal?: AbortSignal): Promise<historyV1.ExecutionView> {
   if (x.linesLogged === undefined) {
@@ -141,7 +143,7 @@ async function withLines(x: historyV1.ExecutionView, watch: HistoryWatch, read: 
     return (await readUntil(watch, read, (v) => v.logs.length > 0, Math.min(deadline, Date.now() + LINES_GRACE_MS), Date.now, signal)) ?? x;
   }
   if (linesArrived(x)) return x;
-  return (await readUntil(watch, read, linesArrived, deadline, Date.now, signal)) ?? x;
+  return (await readUntil(watch, read, linesArrived, Math.max(deadline, Date.now() + LINES_GRACE_MS), Date.now, signal)) ?? x;
 }
 
 /** The object properties an action reads (its inputs taken from the enrolled object). */
