@@ -112,6 +112,7 @@ export async function replayVerified(env: Record<string, string>, timeoutMs = 60
       throw new Error(`codestep replay --verify exited with ${code} without a report:\n${stdout}\n${stderr}`);
     }
     if (report.equal || Date.now() > deadline) return report;
+    console.log(`# replay --verify: not caught up yet (${differing(report)}); again`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
