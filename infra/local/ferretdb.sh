@@ -89,26 +89,7 @@ health() {
 }
 
 wait_healthy() {
-  local deadline=$((SECONDS + FERRETDB_START_TIMEOUT)) summary last_error=""
-  while ((SECONDS < deadline)); do
-    if ! spawned_alive "$PIDFILE" "$MARKER"; then
-      show_log_tail "$LOG_DIR/ferretdb.log" 40 "${LOG_FROM:-0}"
-      rm -f "$PIDFILE"
-      die "FerretDB exited during start-up (log in $LOG_DIR/ferretdb.log)"
-    fi
-    if port_open "$FERRETDB_HOST" "$FERRETDB_PORT"; then
-      if summary="$(health 2>"$LOG_DIR/health.err")"; then
-        log "healthy at $MONGODB_URI: $summary"
-        return 0
-      fi
-      last_error="$(cat "$LOG_DIR/health.err")"
-    fi
-    sleep 0.5
-  done
-  show_log_tail "$LOG_DIR/ferretdb.log" 40 "${LOG_FROM:-0}"
-  [[ -z "$last_error" ]] || log "last health probe: $last_error"
-  stop_pidfile "$PIDFILE" "$MARKER" 10 ferretdb
-  die "FerretDB was not healthy within ${FERRETDB_START_TIMEOUT}s (log in $LOG_DIR/ferretdb.log)"
+  wait_server_healthy ferretdb FerretDB "$PIDFILE" "$MARKER" "$FERRETDB_HOST:$FERRETDB_PORT" "$FERRETDB_START_TIMEOUT" "$LOG_DIR/ferretdb.log" "at $MONGODB_URI"
 }
 
 cmd_start() {
@@ -138,29 +119,11 @@ cmd_stop() {
 }
 
 cmd_status() {
-  local summary
-  if ! pid_alive "$PIDFILE" "$MARKER"; then
-    echo "ferretdb: not running"
-    return 3
-  fi
-  require_node
-  if summary="$(health 2>&1)"; then
-    echo "ferretdb: running (pid $(cat "$PIDFILE")) at $MONGODB_URI — $summary"
-    return 0
-  fi
-  echo "ferretdb: running (pid $(cat "$PIDFILE")) but not healthy — $summary"
-  return 1
+  server_status ferretdb "$PIDFILE" "$MARKER" "at $MONGODB_URI"
 }
 
 with_lock() {
-  mkdir -p "$FERRET_HOME"
-  # Serialise fetch/start/stop between concurrent callers; fd 9 is closed for
-  # the server process itself, so a running server never holds the lock.
-  if command -v flock >/dev/null 2>&1; then
-    exec 9>"$FERRET_HOME/.lock"
-    flock 9
-  fi
-  "$@"
+  with_home_lock "$FERRET_HOME" "$@"
 }
 
 case "${1:-}" in

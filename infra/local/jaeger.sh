@@ -93,26 +93,7 @@ health() {
 }
 
 wait_healthy() {
-  local deadline=$((SECONDS + JAEGER_START_TIMEOUT)) summary last_error=""
-  while ((SECONDS < deadline)); do
-    if ! spawned_alive "$PIDFILE" "$MARKER"; then
-      show_log_tail "$LOG_DIR/jaeger.log" 40 "${LOG_FROM:-0}"
-      rm -f "$PIDFILE"
-      die "Jaeger exited during start-up (log in $LOG_DIR/jaeger.log)"
-    fi
-    if port_open "$JAEGER_HOST" "$JAEGER_QUERY_PORT"; then
-      if summary="$(health 2>"$LOG_DIR/health.err")"; then
-        log "healthy: $summary"
-        return 0
-      fi
-      last_error="$(cat "$LOG_DIR/health.err")"
-    fi
-    sleep 0.5
-  done
-  show_log_tail "$LOG_DIR/jaeger.log" 40 "${LOG_FROM:-0}"
-  [[ -z "$last_error" ]] || log "last health probe: $last_error"
-  stop_pidfile "$PIDFILE" "$MARKER" 10 jaeger
-  die "Jaeger was not healthy within ${JAEGER_START_TIMEOUT}s (log in $LOG_DIR/jaeger.log)"
+  wait_server_healthy jaeger Jaeger "$PIDFILE" "$MARKER" "$JAEGER_HOST:$JAEGER_QUERY_PORT" "$JAEGER_START_TIMEOUT" "$LOG_DIR/jaeger.log"
 }
 
 cmd_start() {
@@ -151,29 +132,11 @@ cmd_stop() {
 }
 
 cmd_status() {
-  local summary
-  if ! pid_alive "$PIDFILE" "$MARKER"; then
-    echo "jaeger: not running"
-    return 3
-  fi
-  require_node
-  if summary="$(health 2>&1)"; then
-    echo "jaeger: running (pid $(cat "$PIDFILE")) — $summary"
-    return 0
-  fi
-  echo "jaeger: running (pid $(cat "$PIDFILE")) but not healthy — $summary"
-  return 1
+  server_status jaeger "$PIDFILE" "$MARKER"
 }
 
 with_lock() {
-  mkdir -p "$JAEGER_HOME"
-  # Serialise fetch/start/stop between concurrent callers; fd 9 is closed for
-  # the server process itself, so a running server never holds the lock.
-  if command -v flock >/dev/null 2>&1; then
-    exec 9>"$JAEGER_HOME/.lock"
-    flock 9
-  fi
-  "$@"
+  with_home_lock "$JAEGER_HOME" "$@"
 }
 
 case "${1:-}" in

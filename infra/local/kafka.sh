@@ -237,30 +237,11 @@ cmd_stop() {
 }
 
 cmd_status() {
-  local summary
-  if ! pid_alive "$PIDFILE" "$MARKER"; then
-    echo "kafka: not running"
-    return 3
-  fi
-  require_node
-  if summary="$(health 2>&1)"; then
-    echo "kafka: running (pid $(cat "$PIDFILE")) on $KAFKA_HOST:$KAFKA_PORT — $summary"
-    return 0
-  fi
-  echo "kafka: running (pid $(cat "$PIDFILE")) but not healthy — $summary"
-  return 1
+  server_status kafka "$PIDFILE" "$MARKER" "on $KAFKA_HOST:$KAFKA_PORT"
 }
 
 with_lock() {
-  mkdir -p "$KAFKA_HOME"
-  # Serialise fetch/start/stop between concurrent callers (parallel test jobs).
-  # fd 9 is closed for the broker itself (9>&- above), so a running broker
-  # never holds the lock.
-  if command -v flock >/dev/null 2>&1; then
-    exec 9>"$KAFKA_HOME/.lock"
-    flock 9
-  fi
-  "$@"
+  with_home_lock "$KAFKA_HOME" "$@"
 }
 
 case "${1:-}" in

@@ -126,3 +126,66 @@ check_port() {
     die "$name must be a TCP port (1-65535), got '$value'"
   fi
 }
+
+# Wait until a server this script started (or found running) is healthy: its process alive, its
+# port open, and the calling script's `health` function succeeding (it prints a summary). Gives
+# up after $6 seconds: shows the tail of its log $7 written since byte $LOG_FROM, stops it, and
+# dies; dies at once, with the log, if the process exits. $1: name (messages, stop), $2: label
+# (messages), $3/$4: pid file and marker, $5: host:port to probe, $8: where it serves (optional,
+# shown with the summary).
+wait_server_healthy() {
+  local name="$1" label="$2" pidfile="$3" marker="$4" address="$5" timeout="$6" logfile="$7" where="${8:-}"
+  local deadline=$((SECONDS + timeout)) summary last_error="" errfile
+  errfile="$(dirname "$logfile")/health.err"
+  while ((SECONDS < deadline)); do
+    if ! spawned_alive "$pidfile" "$marker"; then
+      show_log_tail "$logfile" 40 "${LOG_FROM:-0}"
+      rm -f "$pidfile"
+      die "$label exited during start-up (log in $logfile)"
+    fi
+    if port_open "${address%:*}" "${address##*:}"; then
+      if summary="$(health 2>"$errfile")"; then
+        log "healthy${where:+ $where}: $summary"
+        return 0
+      fi
+      last_error="$(cat "$errfile")"
+    fi
+    sleep 0.5
+  done
+  show_log_tail "$logfile" 40 "${LOG_FROM:-0}"
+  [[ -z "$last_error" ]] || log "last health probe: $last_error"
+  stop_pidfile "$pidfile" "$marker" 10 "$name"
+  die "$label was not healthy within ${timeout}s (log in $logfile)"
+}
+
+# Print a server's status line, from its pid file and the calling script's `health` function;
+# returns 0 when running and healthy, 1 when running but not healthy, 3 when stopped. $1: name,
+# $2/$3: pid file and marker, $4: where it serves (optional: "at mongodb://…", "on host:port").
+server_status() {
+  local name="$1" pidfile="$2" marker="$3" where="${4:-}" summary
+  if ! pid_alive "$pidfile" "$marker"; then
+    echo "$name: not running"
+    return 3
+  fi
+  require_node
+  if summary="$(health 2>&1)"; then
+    echo "$name: running (pid $(cat "$pidfile"))${where:+ $where} — $summary"
+    return 0
+  fi
+  echo "$name: running (pid $(cat "$pidfile")) but not healthy — $summary"
+  return 1
+}
+
+# Run "$@" holding the lock of the server home $1: fetch/start/stop are serialised between
+# concurrent callers (parallel test jobs). The server itself is started with fd 9 closed
+# (`9>&-`), so a running server never holds the lock.
+with_home_lock() {
+  local home="$1"
+  shift
+  mkdir -p "$home"
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$home/.lock"
+    flock 9
+  fi
+  "$@"
+}

@@ -8,8 +8,9 @@
  * give the same document in either order: they have different keys, so they may sit in different
  * partitions, and a redelivered or replayed `ActionRetryScheduled` never re-arms a fired timer.
  */
-import { Topics, fromRecord, type Envelope } from '@codestep/events';
-import type { DocumentStore, Projection, VersionedWrite } from '@codestep/store';
+import { Topics, type Envelope } from '@codestep/events';
+import type { DocumentStore, VersionedWrite } from '@codestep/store';
+import { envelopeProjection } from './envelope.projection.ts';
 
 export const RETRY_TIMERS = 'retry_timers';
 
@@ -72,16 +73,11 @@ export async function applyToRetryTimers(store: DocumentStore, envs: Envelope[])
 }
 
 /** The retry timers, for the enrollment service's consumer and for `codestep replay`. */
-export const retryTimersProjection: Projection = {
+export const retryTimersProjection = envelopeProjection({
   name: 'retry-timers',
   service: 'enrollment',
   topics: [Topics.actions],
   collections: [RETRY_TIMERS],
   ensure: ensureRetryTimers,
-  apply: async (store, batch) => {
-    await applyToRetryTimers(
-      store,
-      batch.flatMap((r) => fromRecord(r.value) ?? []),
-    );
-  },
-};
+  apply: applyToRetryTimers,
+});

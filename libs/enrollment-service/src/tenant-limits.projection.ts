@@ -7,8 +7,9 @@
  * sequence is above the stored one, so the same events give the same document in any order.
  */
 import type { LimitPolicy } from '@codestep/contracts';
-import { Topics, fromRecord, type Envelope } from '@codestep/events';
-import type { DocumentStore, Projection, VersionedWrite } from '@codestep/store';
+import { Topics, type Envelope } from '@codestep/events';
+import type { DocumentStore, VersionedWrite } from '@codestep/store';
+import { envelopeProjection } from './envelope.projection.ts';
 
 export const TENANT_LIMITS = 'tenant_limits';
 
@@ -42,16 +43,11 @@ export async function tenantLimitPolicy(store: DocumentStore, tenantId: string):
 }
 
 /** The tenants' limits, for the enrollment projections consumer and for `codestep replay`. */
-export const tenantLimitsProjection: Projection = {
+export const tenantLimitsProjection = envelopeProjection({
   name: 'tenant-limits',
   service: 'enrollment',
   topics: [Topics.tenants],
   collections: [TENANT_LIMITS],
   ensure: ensureTenantLimits,
-  apply: async (store, batch) => {
-    await applyToTenantLimits(
-      store,
-      batch.flatMap((r) => fromRecord(r.value) ?? []),
-    );
-  },
-};
+  apply: applyToTenantLimits,
+});

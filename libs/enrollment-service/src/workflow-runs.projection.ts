@@ -6,9 +6,10 @@
  * every change is a set union or a final marker, so the same events give the same document in
  * any order and applying one twice changes nothing.
  */
-import { Topics, fromRecord, type Envelope } from '@codestep/events';
+import { Topics, type Envelope } from '@codestep/events';
 import type { DocumentStore, Projection } from '@codestep/store';
 import { applyToRunState, emptyRunState, type RunState, type StepDecision } from '@codestep/workflows';
+import { envelopeProjection } from './envelope.projection.ts';
 
 export const WORKFLOW_RUNS = 'workflow_runs';
 
@@ -63,19 +64,14 @@ export async function applyToWorkflowRuns(store: DocumentStore, envs: Envelope[]
 }
 
 /** The run states, for `codestep replay` (the live path writes them in the step machine and the projections consumer). */
-export const workflowRunsProjection: Projection = {
+export const workflowRunsProjection = envelopeProjection({
   name: 'workflow-runs',
   service: 'enrollment',
   topics: [Topics.actions, Topics.enrollments],
   collections: [WORKFLOW_RUNS],
   ensure: ensureWorkflowRuns,
-  apply: async (store, batch) => {
-    await applyToWorkflowRuns(
-      store,
-      batch.flatMap((r) => fromRecord(r.value) ?? []),
-    );
-  },
-};
+  apply: applyToWorkflowRuns,
+});
 
 /**
  * The live half of {@link workflowRunsProjection} that the step machine does not write: the ends

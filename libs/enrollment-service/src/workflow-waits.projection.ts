@@ -5,8 +5,9 @@
  * `WaitResumed` or `WaitTimedOut` ends it. A wait's events share one key (one partition, in
  * order), and an ended wait never goes back to waiting, so applying them again changes nothing.
  */
-import { Topics, fromRecord, type Envelope } from '@codestep/events';
-import type { DocumentStore, Projection, VersionedWrite } from '@codestep/store';
+import { Topics, type Envelope } from '@codestep/events';
+import type { DocumentStore, VersionedWrite } from '@codestep/store';
+import { envelopeProjection } from './envelope.projection.ts';
 
 export const WORKFLOW_WAITS = 'workflow_waits';
 
@@ -86,16 +87,11 @@ export async function applyToWorkflowWaits(store: DocumentStore, envs: Envelope[
 }
 
 /** The waits, for the enrollment service's consumer and for `codestep replay`. */
-export const workflowWaitsProjection: Projection = {
+export const workflowWaitsProjection = envelopeProjection({
   name: 'workflow-waits',
   service: 'enrollment',
   topics: [Topics.actions],
   collections: [WORKFLOW_WAITS],
   ensure: ensureWorkflowWaits,
-  apply: async (store, batch) => {
-    await applyToWorkflowWaits(
-      store,
-      batch.flatMap((r) => fromRecord(r.value) ?? []),
-    );
-  },
-};
+  apply: applyToWorkflowWaits,
+});

@@ -173,6 +173,25 @@ describe('execution mapping: result to events', () => {
     assert.deepEqual(cases(resultEvents(request(), 't1', succeeded({ logsTruncated: true }), clock)), ['actionLogged', 'actionSucceeded']);
   });
 
+  it('counts the lines logged on the success or failure (0 when none), so a reader knows how many lines to wait for', () => {
+    const logs = [
+      { level: 'info' as const, message: 'a', at: 5 },
+      { level: 'warn' as const, message: 'b', at: 6 },
+    ];
+    const [, ok] = resultEvents(request(), 't1', succeeded({ logs }), clock);
+    assert.ok(ok?.event.$case === 'actionSucceeded');
+    assert.equal(ok.event.value.linesLogged, 2);
+    const [none] = resultEvents(request(), 't1', succeeded(), clock);
+    assert.ok(none?.event.$case === 'actionSucceeded');
+    assert.equal(none.event.value.linesLogged, 0);
+    const [, failed] = resultEvents(request(), 't1', { ...succeeded({ logs }), status: 'failed', error: { code: 'USER_CODE_ERROR', message: 'x' } }, clock);
+    assert.ok(failed?.event.$case === 'actionFailed');
+    assert.equal(failed.event.value.linesLogged, 2);
+    const lost = lostEvent(request(), 't1', clock);
+    assert.ok(lost.event.$case === 'actionFailed');
+    assert.equal(lost.event.value.linesLogged, undefined, 'an executor that did not see the end does not know');
+  });
+
   it('given a TIMEOUT with the lines logged before it, reports those lines before the failure', () => {
     const logs = [{ level: 'log' as const, message: 'before', at: 5 }];
     const timedOut = succeeded({ status: 'failed', outputFields: {}, logs, error: { code: 'TIMEOUT', message: 'The action did not finish within its time limit of 300 ms' } });

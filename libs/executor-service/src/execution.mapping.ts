@@ -128,7 +128,7 @@ function dryRunLedgerOf(result: ExecutionResult): { dryRun: DryRunLedger } | Rec
   return { dryRun: { writes, dropped: result.dryRun.dropped } };
 }
 
-/** The events reporting a sandbox result: logged (if it logged), then succeeded or failed. */
+/** The events reporting a sandbox result: logged (if it logged), then succeeded or failed with the count of lines logged. */
 export function resultEvents(req: ActionRequested, tenantId: string, result: ExecutionResult, clock: Clock): Envelope[] {
   const ctx = req.context!;
   const out: Envelope[] = [];
@@ -147,6 +147,7 @@ export function resultEvents(req: ActionRequested, tenantId: string, result: Exe
       waits: (result.waits ?? []).map((w) => ({ action: w.action, payloadJson: w.payloadJson, timeoutMs: w.timeoutMs, redirectUrl: w.redirectUrl, tokenHash: w.tokenHash })),
       httpResponseJson: result.httpResponse ? JSON.stringify(result.httpResponse) : '',
       ...dryRunLedgerOf(result),
+      linesLogged: result.logs.length,
     };
     out.push(executionEvent(req, tenantId, 'succeeded', { $case: 'actionSucceeded', value }, clock));
   } else {
@@ -159,6 +160,7 @@ export function resultEvents(req: ActionRequested, tenantId: string, result: Exe
       continueEnrollment: result.executionState === 'FAIL_CONTINUE',
       outputFields: plainToFieldMap(result.outputFields),
       ...dryRunLedgerOf(result),
+      linesLogged: result.logs.length,
     };
     out.push(executionEvent(req, tenantId, 'failed', { $case: 'actionFailed', value }, clock));
   }

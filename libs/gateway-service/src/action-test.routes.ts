@@ -110,19 +110,40 @@ function resultView(x: historyV1.ExecutionView, workflowVersion: number, testId:
   };
 }
 
-/** The events after which a test's execution may have ended (its events carry the test id as correlation id). */
-const TEST_DONE_EVENTS: ReadonlySet<string> = new Set(['ActionSucceeded', 'ActionFailed', 'ActionRetryScheduled', 'ActionLogged']);
+/**
+ * The events after which a test's execution may have ended or have its console lines (its events
+ * carry the test id as correlation id). Over the history's tail (distributed mode) console lines
+ * come as `log` events, one per line; in one process as the `ActionLogged` they were applied from.
+ */
+export const TEST_DONE_EVENTS: ReadonlySet<string> = new Set(['ActionSucceeded', 'ActionFailed', 'ActionRetryScheduled', 'ActionLogged', 'log']);
 
 /**
- * How long a finished test without console lines waits for them, ms. The lines are events of their
- * own topic: in distributed mode the history views can apply the result before them.
+ * How long a finished test whose result does not say how many console lines it logged (an event
+ * written before results carried the count) waits for lines when it has none yet, ms.
  */
 const LINES_GRACE_MS = 1_500;
 
-/** A finished execution with its console lines: read again until they are there (or the grace ran out) when it has none yet. */
-async function withLines<T extends { logs: unknown[] }>(x: T, watch: HistoryWatch, read: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (x.logs.length > 0) return x;
-  return (await readUntil(watch, read, (v) => v.logs.length > 0, Date.now() + LINES_GRACE_MS, Date.now, signal)) ?? x;
+/**
+ * Whether a finished execution's console lines are all there. The lines are events of their own
+ * topic: in distributed mode the history views can apply the result before them. The result says
+ * how many it logged; past the console document's cap the rest are dropped and marked truncated.
+ */
+export const linesArrived = (x: { linesLogged?: number | undefined; logsTotal: number; logsTruncated: boolean }): boolean =>
+  x.linesLogged === undefined || x.logsTotal >= x.linesLogged || x.logsTruncated;
+
+/**
+ * A finished execution with its console lines: read again until all it logged are there (until
+ * `deadline`, or LINES_GRACE_MS from now if that is later: an execution that ran until close to
+ * the deadline still gets its lines). A result without the count waits only while it has no line,
+ * at most LINES_GRACE_MS.
+ */
+async function withLines(x: historyV1.ExecutionView, watch: HistoryWatch, read: () => Promise<historyV1.ExecutionView>, deadline: number, signal?: AbortSignal): Promise<historyV1.ExecutionView> {
+  if (x.linesLogged === undefined) {
+    if (x.logs.length > 0) return x;
+    return (await readUntil(watch, read, (v) => v.logs.length > 0, Math.min(deadline, Date.now() + LINES_GRACE_MS), Date.now, signal)) ?? x;
+  }
+  if (linesArrived(x)) return x;
+  return (await readUntil(watch, read, linesArrived, Math.max(deadline, Date.now() + LINES_GRACE_MS), Date.now, signal)) ?? x;
 }
 
 /** The object properties an action reads (its inputs taken from the enrolled object). */
@@ -177,17 +198,11 @@ export function actionTestRoutes(c: ApiClients, options: ActionTestOptions): Rou
         const extra = { ...(draft ? { draft: true } : {}), object: { ...object, source } };
         const watch = changes.watch(req.tenantId, out.testId, TEST_DONE_EVENTS);
         try {
-          const x = await readUntil(
-            watch,
-            () => c.history.getExecution({ tenantId: req.tenantId, executionId: out.executionId, linesAfter: 0, limit: 1000 }),
-            (v) => v.status === 'succeeded' || v.status === 'failed',
-            Date.now() + waitMs,
-            Date.now,
-            req.signal,
-          );
+          const read = () => c.history.getExecution({ tenantId: req.tenantId, executionId: out.executionId, linesAfter: 0, limit: 1000 });
+          const deadline = Date.now() + waitMs;
+          const x = await readUntil(watch, read, (v) => v.status === 'succeeded' || v.status === 'failed', deadline, Date.now, req.signal);
           if (x && (x.status === 'succeeded' || x.status === 'failed')) {
-            const read = () => c.history.getExecution({ tenantId: req.tenantId, executionId: out.executionId, linesAfter: 0, limit: 1000 });
-            return { status: 200, body: resultView(await withLines(x, watch, read, req.signal), out.workflowVersion, out.testId, extra) };
+            return { status: 200, body: resultView(await withLines(x, watch, read, deadline, req.signal), out.workflowVersion, out.testId, extra) };
           }
         } finally {
           watch.close();

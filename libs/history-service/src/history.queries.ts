@@ -65,6 +65,7 @@ export function executionView(
     ...(d.dryRunLedger
       ? { dryRunLedger: { writes: d.dryRunLedger.writes.map((w) => ({ ...w, headers: w.headers.map(([name, value]) => ({ name, value })) })), dropped: d.dryRunLedger.dropped } }
       : {}),
+    ...(d.linesLogged !== undefined ? { linesLogged: d.linesLogged } : {}),
   };
 }
 

@@ -143,6 +143,26 @@ describe('history projections', () => {
     assert.equal(doc?.traceId, 'trace');
   });
 
+  it('keeps how many console lines the result said the execution logged, and nothing when it did not say (an older event)', () => {
+    const requested = envelope(meta('a1', 'x1'), { $case: 'actionRequested', value: { executionId: 'x1', context: ctx, inputFields: {}, callbackId: 'cb1', limits: undefined } });
+    const succeeded = envelope(meta('a3', 'x1', 30), {
+      $case: 'actionSucceeded',
+      value: { executionId: 'x1', context: ctx, outputFields: {}, durationMs: 4, returnValueJson: '', nextSteps: [], waits: [], httpResponseJson: '', linesLogged: 3 },
+    });
+    const failed = envelope(meta('a4', 'x2', 30), {
+      $case: 'actionFailed',
+      value: { executionId: 'x2', context: ctx, error: undefined, durationMs: 4, continueEnrollment: false, outputFields: {}, linesLogged: 0 },
+    });
+    const older = envelope(meta('a5', 'x3', 30), {
+      $case: 'actionSucceeded',
+      value: { executionId: 'x3', context: ctx, outputFields: {}, durationMs: 4, returnValueJson: '', nextSteps: [], waits: [], httpResponseJson: '' },
+    });
+    assert.equal(fold<ExecutionDoc>(applyToExecution, [requested])?.linesLogged, undefined, 'running: not known yet');
+    assert.equal(fold<ExecutionDoc>(applyToExecution, [requested, succeeded])?.linesLogged, 3);
+    assert.equal(fold<ExecutionDoc>(applyToExecution, [failed])?.linesLogged, 0);
+    assert.ok(!('linesLogged' in fold<ExecutionDoc>(applyToExecution, [older])!));
+  });
+
   it('appends log lines once per event', () => {
     const logged = envelope(meta('l1', 'x1'), { $case: 'actionLogged', value: { executionId: 'x1', context: ctx, lines: [{ level: 'log', message: 'hi', at: 1 }], truncated: false } });
     const doc = fold(applyToConsoleLines, [logged, logged]);

@@ -99,6 +99,8 @@ export interface ExecutionDoc {
   dryRun?: boolean;
   /** A dry run's writes held back, as its result carried them. */
   dryRunLedger?: DryRunLedgerView;
+  /** How many console lines the execution logged, as its result said (absent: running, or not said). */
+  linesLogged?: number;
   eventIds: string[];
 }
 
@@ -116,6 +118,8 @@ const ledgerView = (l: DryRunLedger | undefined): { dryRunLedger: DryRunLedgerVi
         },
       }
     : {};
+
+const linesLoggedView = (n: number | undefined): { linesLogged: number } | Record<string, never> => (n === undefined ? {} : { linesLogged: n });
 
 export interface LogLineView {
   level: string;
@@ -288,6 +292,7 @@ export function applyToExecution(doc: ExecutionDoc | undefined, env: Envelope): 
         returnValueJson: e.value.returnValueJson,
         ...(e.value.httpResponseJson ? { httpResponseJson: e.value.httpResponseJson } : {}),
         ...ledgerView(e.value.dryRun),
+        ...linesLoggedView(e.value.linesLogged),
         durationMs: e.value.durationMs,
         finishedAt: env.occurredAt,
         eventIds: remember(d.eventIds, env.eventId),
@@ -302,6 +307,7 @@ export function applyToExecution(doc: ExecutionDoc | undefined, env: Envelope): 
         continueEnrollment: e.value.continueEnrollment,
         outputFields: fieldMapToPlain(e.value.outputFields),
         ...ledgerView(e.value.dryRun),
+        ...linesLoggedView(e.value.linesLogged),
         durationMs: e.value.durationMs,
         finishedAt: env.occurredAt,
         eventIds: remember(d.eventIds, env.eventId),

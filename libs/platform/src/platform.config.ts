@@ -178,7 +178,7 @@ export const platformSchema = {
   httpDrainTimeoutMs: {
     kind: 'int',
     env: 'CODESTEP_HTTP_DRAIN_TIMEOUT_MS',
-    doc: 'On shutdown, how long the gateway lets requests in flight be answered (it accepts no new ones) before closing their connections, ms',
+    doc: 'On shutdown, how long the gateway lets requests and public gRPC calls in flight be answered (it accepts no new ones) before closing their connections, ms',
     default: 10_000,
     min: 0,
     max: 900_000,

@@ -324,11 +324,19 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
   const grpcApi =
     config.grpcPort === undefined
       ? undefined
-      : await startPublicGrpc({ address: `${config.grpcHost}:${config.grpcPort}`, tls, routes, tenants, clients, logger: logger.child({ service: 'gateway' }) });
+      : await startPublicGrpc({
+          address: `${config.grpcHost}:${config.grpcPort}`,
+          tls,
+          routes,
+          tenants,
+          clients,
+          logger: logger.child({ service: 'gateway' }),
+          drainMs: config.httpDrainTimeoutMs,
+        });
   return {
     ...stopper('gateway', [
-      async () => grpcApi?.stop(),
-      { run: () => gateway.close(), timeoutMs: config.httpDrainTimeoutMs + 5_000 },
+      // Both APIs drain at once: requests and unary calls in flight are answered within the drain.
+      { run: async () => void (await Promise.all([grpcApi?.stop(), gateway.close()])), timeoutMs: config.httpDrainTimeoutMs + 5_000 },
       () => batches.stop(),
       async () => [workflows, enrollments, history, credentials].forEach((c) => c.close()),
       () => tenantEvents.stop(),

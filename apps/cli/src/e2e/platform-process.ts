@@ -84,6 +84,50 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
+/** What `codestep replay --verify` reports (libs/platform/src/replay.ts), keyed `service/collection`. */
+export interface ReplayVerifyReport {
+  records: number;
+  collections: Record<string, { live: number; rebuilt: number; differing: number; equal: boolean }>;
+  equal: boolean;
+}
+
+/**
+ * Runs `codestep replay --verify` against a running platform's data (`env`: its data directory,
+ * or its Kafka and MongoDB) until it finds every rebuilt projection equal to the live one, or
+ * `timeoutMs` passed: the consumers apply the tail of the log after the events a test waited for
+ * (and a projection read while a batch is applied may be caught halfway), so a first run can be
+ * ahead of them. Returns the last report, equal or not, for the test to assert on.
+ * @throws Error when the command ends without a report (it failed otherwise than with projections that differ).
+ */
+export async function replayVerified(env: Record<string, string>, timeoutMs = 60_000): Promise<ReplayVerifyReport> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const child = spawn(process.execPath, [main, 'replay', '--verify'], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // The report is stdout; log lines (JSON too, a Kafka warning, say) go to stderr.
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    let report: ReplayVerifyReport;
+    try {
+      report = JSON.parse(stdout) as ReplayVerifyReport;
+    } catch {
+      throw new Error(`codestep replay --verify exited with ${code} without a report:\n${stdout}\n${stderr}`);
+    }
+    if (report.equal || Date.now() > deadline) return report;
+    console.log(`# replay --verify: not caught up yet (${differing(report)}); again`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** The collections of a report that differ, for an assertion's message. */
+export const differing = (report: ReplayVerifyReport): string => JSON.stringify(Object.fromEntries(Object.entries(report.collections).filter(([, c]) => !c.equal)));
+
 export interface AppProcess {
   name: string;
   child: ChildProcess;

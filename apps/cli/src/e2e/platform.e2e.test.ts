@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { api, startPlatform, waitFor, type PlatformProcess } from './platform-process.ts';
+import { api, differing, replayVerified, startPlatform, waitFor, type PlatformProcess } from './platform-process.ts';
 
 const SCORE = `
 exports.main = async (event) => {
@@ -287,13 +287,8 @@ describe('embedded platform, end to end over HTTP', () => {
   });
 
   it('rebuilds every history projection from the log and finds it equal to the live one', async () => {
-    await platform.stop('SIGTERM');
-    const { spawnSync } = await import('node:child_process');
-    const out = spawnSync(process.execPath, ['apps/cli/src/main.ts', 'replay', '--verify'], { env: { PATH: process.env.PATH ?? '', CODESTEP_DATA_DIR: dataDir }, encoding: 'utf8' });
-    assert.equal(out.status, 0, out.stdout + out.stderr);
-    const report = JSON.parse(out.stdout) as { equal: boolean; collections: Record<string, { live: number }> };
-    assert.equal(report.equal, true);
+    const report = await replayVerified({ CODESTEP_DATA_DIR: dataDir });
+    assert.equal(report.equal, true, differing(report));
     assert.ok(report.collections['log/enrollments']!.live >= 4);
-    platform = await startPlatform({ CODESTEP_DATA_DIR: dataDir });
   });
 });

@@ -265,3 +265,82 @@ describe("the public gRPC server passes the caller's deadline to the internal ca
     });
   }
 });
+
+describe('the public gRPC server stopping', () => {
+  /** A server whose enroll route waits for `release` (or for its signal, answering what it has), and a client of it. */
+  async function started(drainMs: number) {
+    const pki = await testPki();
+    let release: () => void = () => {};
+    let entered: () => void = () => {};
+    const inFlight = new Promise<void>((r) => (entered = r));
+    const routes: Route[] = ROUTES.map(([method, path]) => ({
+      method,
+      path,
+      auth: 'tenant',
+      handle: async (req) => {
+        entered();
+        await new Promise<void>((resolve) => {
+          release = resolve;
+          req.signal?.addEventListener('abort', () => resolve(), { once: true });
+        });
+        req.signal?.throwIfAborted();
+        return { status: 200, body: { id: 'enr_1', workflowVersion: 1, status: 'running' } };
+      },
+    }));
+    const server = await startPublicGrpc({
+      address: '127.0.0.1:0',
+      tls: pki.tls('gateway'),
+      routes,
+      tenants: { authenticate: async (key) => (key === 'csk_good' ? 'tnt_a' : undefined) },
+      clients: { historyRaw: {} as ApiClients['historyRaw'] },
+      logger: silentLogger,
+      drainMs,
+    });
+    const caller = pki.tls('executor');
+    const client = new publicV1.CodestepApiClient(
+      `127.0.0.1:${server.port}`,
+      grpc.credentials.createSsl(Buffer.from(caller.ca), Buffer.from(caller.key), Buffer.from(caller.cert), { checkServerIdentity: () => undefined }),
+      { 'grpc.ssl_target_name_override': 'gateway.codestep' },
+    );
+    const md = new grpc.Metadata();
+    md.set('authorization', 'Bearer csk_good');
+    const enroll = () =>
+      new Promise<{ error: grpc.ServiceError | null; res: publicV1.EnrollResponse | undefined }>((resolve) =>
+        client.enroll({ workflowId: 'wf_1', object: { objectType: 'CONTACT', objectId: '1', properties: {} }, requestId: '', dryRun: false }, md, {}, (error, res) => resolve({ error, res })),
+      );
+    return { server, client, enroll, inFlight, release: () => release() };
+  }
+
+  it('lets a unary call in flight finish and answers it, then stops', async () => {
+    const s = await started(60_000);
+    try {
+      const call = s.enroll();
+      await s.inFlight;
+      let stopped = false;
+      const stopping = s.server.stop().then(() => (stopped = true));
+      // The call is still running: the server waits for it instead of cancelling it.
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(stopped, false);
+      s.release();
+      const { error, res } = await call;
+      assert.equal(error, null);
+      assert.equal(res?.enrollmentId, 'enr_1');
+      await stopping;
+    } finally {
+      s.client.close();
+    }
+  });
+
+  it('cancels a unary call still running when the drain is over, and stops', async () => {
+    const s = await started(200);
+    try {
+      const call = s.enroll();
+      await s.inFlight;
+      await s.server.stop();
+      const { error } = await call;
+      assert.equal(error?.code, grpc.status.CANCELLED);
+    } finally {
+      s.client.close();
+    }
+  });
+});

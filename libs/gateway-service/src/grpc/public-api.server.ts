@@ -37,11 +37,20 @@ export interface PublicGrpcOptions {
   tenants: Pick<Tenants, 'authenticate'>;
   clients: Pick<ApiClients, 'historyRaw'>;
   logger: Logger;
+  /** How long `stop()` lets unary calls in flight finish before it cancels them, ms. @default 3000 */
+  drainMs?: number;
 }
+
+/** After the drain, how long cancelled calls have to send their answer before the server cuts them, ms. */
+const CANCEL_GRACE_MS = 500;
 
 export interface PublicGrpcServer {
   port: number;
-  /** Stops accepting, lets calls in flight finish (3 s), then cuts them; ends every stream. */
+  /**
+   * Stops accepting and ends every stream at once; lets unary calls in flight finish within the
+   * drain (`drainMs`), then cancels those still running (they end CANCELLED, or answer with what
+   * they have), then cuts what is left.
+   */
   stop(): Promise<void>;
 }
 
@@ -97,7 +106,13 @@ function failureOf(error: unknown, signal: AbortSignal, fields: FieldNames, onIn
   return { code: grpc.status.INTERNAL, details: 'internal error; the server log has the details' };
 }
 
-function implementation(options: PublicGrpcOptions, shutdown: AbortSignal): grpc.UntypedServiceImplementation {
+/** Aborted when the server stops: `streams` at once (a stream has no end of its own), `unary` once the drain is over. */
+interface Shutdown {
+  streams: AbortSignal;
+  unary: AbortSignal;
+}
+
+function implementation(options: PublicGrpcOptions, shutdown: Shutdown): grpc.UntypedServiceImplementation {
   const handlers = publicApiHandlers(options.routes, options.clients);
   const logError = (method: string) => (error: unknown) => options.logger.error({ error, method }, 'public gRPC call failed');
   const impl: grpc.UntypedServiceImplementation = {};
@@ -106,7 +121,7 @@ function implementation(options: PublicGrpcOptions, shutdown: AbortSignal): grpc
       withSpan(method.path, { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc', 'rpc.service': 'codestep.public.v1.CodestepApi', 'rpc.method': name } }, run);
     if (method.responseStream) {
       impl[name] = (call: grpc.ServerWritableStream<publicV1.StreamHistoryRequest, publicV1.HistoryEvent>) => {
-        const { signal, done } = callSignal(call, shutdown);
+        const { signal, done } = callSignal(call, shutdown.streams);
         void span(async () => {
           try {
             const ctx: CallContext = { tenantId: await authenticate(call, options.tenants), signal };
@@ -132,7 +147,7 @@ function implementation(options: PublicGrpcOptions, shutdown: AbortSignal): grpc
     const unary = handlers.unary[name];
     if (!unary) throw new Error(`no handler for ${method.path}`);
     impl[name] = ((call: grpc.ServerUnaryCall<never, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      const { signal, deadline, done } = callSignal(call, shutdown);
+      const { signal, deadline, done } = callSignal(call, shutdown.unary);
       void span(async () => {
         try {
           const ctx: CallContext = { tenantId: await authenticate(call, options.tenants), signal, ...(deadline === undefined ? {} : { deadline }) };
@@ -154,8 +169,10 @@ function implementation(options: PublicGrpcOptions, shutdown: AbortSignal): grpc
  */
 export async function startPublicGrpc(options: PublicGrpcOptions): Promise<PublicGrpcServer> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
-  const shutdown = new AbortController();
-  server.addService(publicV1.CodestepApiService, implementation(options, shutdown.signal));
+  const streams = new AbortController();
+  const unary = new AbortController();
+  const drainMs = options.drainMs ?? 3_000;
+  server.addService(publicV1.CodestepApiService, implementation(options, { streams: streams.signal, unary: unary.signal }));
   const described = protoLoader.loadSync(PUBLIC_API_PROTO, { includeDirs: [PROTO_ROOT], keepCase: true });
   new ReflectionService(described).addToServer(server);
   const port = await new Promise<number>((resolve, reject) => server.bindAsync(options.address, serverCredentials(options.tls), (err, p) => (err ? reject(err) : resolve(p))));
@@ -163,12 +180,17 @@ export async function startPublicGrpc(options: PublicGrpcOptions): Promise<Publi
     port,
     stop: () =>
       new Promise<void>((resolve) => {
-        shutdown.abort(); // streams end now; unary calls in flight are answered
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 3000);
+        streams.abort();
+        let force: NodeJS.Timeout | undefined;
+        const drained = setTimeout(() => {
+          unary.abort();
+          force = setTimeout(() => {
+            server.forceShutdown();
+            resolve();
+          }, CANCEL_GRACE_MS);
+        }, drainMs);
         server.tryShutdown(() => {
+          clearTimeout(drained);
           clearTimeout(force);
           resolve();
         });

@@ -216,7 +216,15 @@ export interface ActionSucceeded {
    * A dry run: the writes held back. Unset when not a dry run, or when the executor ended the
    * action itself (timeout, memory, crash: the ledger went with the worker).
    */
-  dryRun?: DryRunLedger | undefined;
+  dryRun?:
+    | DryRunLedger
+    | undefined;
+  /**
+   * How many console lines the execution logged: the lines of its ActionLogged (none when 0), an
+   * event of another topic that a reader may see after this one. Unset in events written before
+   * this field, and when the executor did not see the end of the execution (EXECUTOR_LOST).
+   */
+  linesLogged?: number | undefined;
 }
 
 export interface ActionSucceeded_OutputFieldsEntry {
@@ -253,7 +261,11 @@ export interface ActionFailed {
    * runs there without waiting for the dead executor's partitions to be handed over). Unset: the
    * retry lane's request goes to its key's partition.
    */
-  retryLanePartition?: number | undefined;
+  retryLanePartition?:
+    | number
+    | undefined;
+  /** How many console lines the execution logged (see ActionSucceeded.lines_logged). */
+  linesLogged?: number | undefined;
 }
 
 export interface ActionFailed_OutputFieldsEntry {
@@ -2080,6 +2092,7 @@ function createBaseActionSucceeded(): ActionSucceeded {
     httpResponseJson: "",
     waits: [],
     dryRun: undefined,
+    linesLogged: undefined,
   };
 }
 
@@ -2111,6 +2124,9 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     }
     if (message.dryRun !== undefined) {
       DryRunLedger.encode(message.dryRun, writer.uint32(74).fork()).join();
+    }
+    if (message.linesLogged !== undefined) {
+      writer.uint32(80).uint32(message.linesLogged);
     }
     return writer;
   },
@@ -2203,6 +2219,14 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
             message.dryRun = DryRunLedger.decode(reader, reader.uint32());
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.linesLogged = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2278,6 +2302,11 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
         : isSet(object.dry_run)
         ? DryRunLedger.fromJSON(object.dry_run)
         : undefined,
+      linesLogged: isSet(object.linesLogged)
+        ? globalThis.Number(object.linesLogged)
+        : isSet(object.lines_logged)
+        ? globalThis.Number(object.lines_logged)
+        : undefined,
     };
   },
 
@@ -2316,6 +2345,9 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     if (message.dryRun !== undefined) {
       obj.dryRun = DryRunLedger.toJSON(message.dryRun);
     }
+    if (message.linesLogged !== undefined) {
+      obj.linesLogged = Math.round(message.linesLogged);
+    }
     return obj;
   },
 
@@ -2345,6 +2377,7 @@ export const ActionSucceeded: MessageFns<ActionSucceeded> = {
     message.dryRun = (object.dryRun !== undefined && object.dryRun !== null)
       ? DryRunLedger.fromPartial(object.dryRun)
       : undefined;
+    message.linesLogged = object.linesLogged ?? undefined;
     return message;
   },
 };
@@ -2447,6 +2480,7 @@ function createBaseActionFailed(): ActionFailed {
     retryPartition: undefined,
     dryRun: undefined,
     retryLanePartition: undefined,
+    linesLogged: undefined,
   };
 }
 
@@ -2478,6 +2512,9 @@ export const ActionFailed: MessageFns<ActionFailed> = {
     }
     if (message.retryLanePartition !== undefined) {
       writer.uint32(72).uint32(message.retryLanePartition);
+    }
+    if (message.linesLogged !== undefined) {
+      writer.uint32(80).uint32(message.linesLogged);
     }
     return writer;
   },
@@ -2570,6 +2607,14 @@ export const ActionFailed: MessageFns<ActionFailed> = {
             message.retryLanePartition = reader.uint32();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.linesLogged = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2643,6 +2688,11 @@ export const ActionFailed: MessageFns<ActionFailed> = {
         : isSet(object.retry_lane_partition)
         ? globalThis.Number(object.retry_lane_partition)
         : undefined,
+      linesLogged: isSet(object.linesLogged)
+        ? globalThis.Number(object.linesLogged)
+        : isSet(object.lines_logged)
+        ? globalThis.Number(object.lines_logged)
+        : undefined,
     };
   },
 
@@ -2681,6 +2731,9 @@ export const ActionFailed: MessageFns<ActionFailed> = {
     if (message.retryLanePartition !== undefined) {
       obj.retryLanePartition = Math.round(message.retryLanePartition);
     }
+    if (message.linesLogged !== undefined) {
+      obj.linesLogged = Math.round(message.linesLogged);
+    }
     return obj;
   },
 
@@ -2712,6 +2765,7 @@ export const ActionFailed: MessageFns<ActionFailed> = {
       ? DryRunLedger.fromPartial(object.dryRun)
       : undefined;
     message.retryLanePartition = object.retryLanePartition ?? undefined;
+    message.linesLogged = object.linesLogged ?? undefined;
     return message;
   },
 };

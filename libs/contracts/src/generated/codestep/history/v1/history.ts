@@ -70,7 +70,16 @@ export interface ExecutionView {
     | undefined;
   /** A dry run: the writes held back (see codestep.events.v1.DryRunWrite). */
   dryRun?: boolean | undefined;
-  dryRunLedger?: DryRunLedger | undefined;
+  dryRunLedger?:
+    | DryRunLedger
+    | undefined;
+  /**
+   * How many console lines the execution logged, from its result (see
+   * codestep.events.v1.ActionSucceeded.lines_logged); unset while running, or when its result did
+   * not say. Console lines are applied apart from the result: fewer than this in logs_total (and
+   * logs_truncated false) means the rest are on their way.
+   */
+  linesLogged?: number | undefined;
 }
 
 export interface ExecutionView_InputFieldsEntry {
@@ -214,6 +223,7 @@ function createBaseExecutionView(): ExecutionView {
     wait: undefined,
     dryRun: undefined,
     dryRunLedger: undefined,
+    linesLogged: undefined,
   };
 }
 
@@ -305,6 +315,9 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     }
     if (message.dryRunLedger !== undefined) {
       DryRunLedger.encode(message.dryRunLedger, writer.uint32(234).fork()).join();
+    }
+    if (message.linesLogged !== undefined) {
+      writer.uint32(240).uint32(message.linesLogged);
     }
     return writer;
   },
@@ -560,6 +573,14 @@ export const ExecutionView: MessageFns<ExecutionView> = {
             message.dryRunLedger = DryRunLedger.decode(reader, reader.uint32());
             continue;
           }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.linesLogged = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -745,6 +766,11 @@ export const ExecutionView: MessageFns<ExecutionView> = {
         : isSet(object.dry_run_ledger)
         ? DryRunLedger.fromJSON(object.dry_run_ledger)
         : undefined,
+      linesLogged: isSet(object.linesLogged)
+        ? globalThis.Number(object.linesLogged)
+        : isSet(object.lines_logged)
+        ? globalThis.Number(object.lines_logged)
+        : undefined,
     };
   },
 
@@ -849,6 +875,9 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     if (message.dryRunLedger !== undefined) {
       obj.dryRunLedger = DryRunLedger.toJSON(message.dryRunLedger);
     }
+    if (message.linesLogged !== undefined) {
+      obj.linesLogged = Math.round(message.linesLogged);
+    }
     return obj;
   },
 
@@ -906,6 +935,7 @@ export const ExecutionView: MessageFns<ExecutionView> = {
     message.dryRunLedger = (object.dryRunLedger !== undefined && object.dryRunLedger !== null)
       ? DryRunLedger.fromPartial(object.dryRunLedger)
       : undefined;
+    message.linesLogged = object.linesLogged ?? undefined;
     return message;
   },
 };
