@@ -15,6 +15,14 @@
  * `positionCommitMs` (and when it stops); a batch with outputs commits them with its position at
  * once. A crash may so re-deliver the last such batches: the log is at-least-once, and every
  * consumer skips what it has applied.
+ *
+ * Records this log commits are handed to its own consumers that are caught up without being read
+ * back: right after each commit, a consumer that has every record of its topics up to the position
+ * the commit started from gets the commit's records of its topics, with their committed positions,
+ * in log order. A consumer that is behind (a backlog, a full batch, a first fetch), or a commit
+ * after another writer's (another process or connection on the file: the positions it took are not
+ * the ones right after this log's last), makes the consumer read from SQLite as before; so does its
+ * poll. Nothing is handed before it is committed, so a crash loses nothing a consumer was handed.
  */
 import { MetricAttributes, codestepMetrics } from '@codestep/telemetry';
 import { EventEmitter } from 'node:events';
@@ -45,6 +53,27 @@ function wakerFor(path: string): EventEmitter {
   return w;
 }
 
+/** A consumer of this log, as its commits see it. */
+interface Member {
+  /**
+   * Called right after each commit of this log that appended something, with the position the
+   * commit started after, its last position, and its records (undefined when another writer took
+   * positions in between, so the commit's records are not all there is after `after`). Returns
+   * whether the member is to be woken at the end of the turn.
+   */
+  committed(after: number, end: number, records: ConsumedRecord[] | undefined): boolean;
+  wake(): void;
+}
+
+/** What one transaction appended, as it goes. */
+interface Appended {
+  after: number;
+  end: number;
+  /** Whether every position the transaction took follows the one before (no other writer between). */
+  contiguous: boolean;
+  records: ConsumedRecord[];
+}
+
 interface PendingAppend {
   records: LogRecord[];
   resolve(): void;
@@ -67,6 +96,15 @@ export class SqliteEventLog implements EventLog {
   private readonly positionCommitMs: number;
   private readonly insert: StatementSync;
   private readonly readPosition: StatementSync;
+  private readonly begin: StatementSync;
+  private readonly commitStatement: StatementSync;
+  private readonly rollback: StatementSync;
+  /** The last position taken as far as this log knows (its own last commit's, or the file's when opened). */
+  private end: number;
+  /** This log's consumers, handed what it commits. */
+  private readonly members = new Set<Member>();
+  /** Members to wake at the end of this turn. */
+  private toWake = new Set<Member>();
   /** The consumers' fetch statements, prepared once per number of topics (the SQL depends on nothing else). */
   private readonly fetchByTopicCount = new Map<number, StatementSync>();
   private readonly subscriptions = new Set<Subscription>();
@@ -94,6 +132,10 @@ export class SqliteEventLog implements EventLog {
         PRIMARY KEY (group_id, topic));`);
     this.insert = this.db.prepare('INSERT OR IGNORE INTO records (topic, key, value, headers, record_id, appended_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.readPosition = this.db.prepare('SELECT position FROM group_positions WHERE group_id = ? AND topic = ?');
+    this.begin = this.db.prepare('BEGIN IMMEDIATE');
+    this.commitStatement = this.db.prepare('COMMIT');
+    this.rollback = this.db.prepare('ROLLBACK');
+    this.end = (this.db.prepare("SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'records'), 0), COALESCE((SELECT MAX(position) FROM records), 0)) AS p").get() as { p: number }).p;
     this.waker = wakerFor(path);
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.positionCommitMs = options.positionCommitMs ?? 100;
@@ -129,10 +171,16 @@ export class SqliteEventLog implements EventLog {
     this.endOfTurnScheduled = false;
     const committed = this.commitAppends();
     for (const p of committed) for (const r of p.records) this.wakeTopics.add(r.topic);
+    if (this.toWake.size > 0) {
+      const members = this.toWake;
+      this.toWake = new Set();
+      for (const m of members) m.wake();
+    }
     if (this.wakeTopics.size > 0) {
       const topics = this.wakeTopics;
       this.wakeTopics = new Set();
-      this.waker.emit('append', topics);
+      // For the consumers of other logs on the file in this process (this log's own were handed the records).
+      this.waker.emit('append', topics, this);
     }
     for (const p of committed) p.resolve();
   }
@@ -144,14 +192,14 @@ export class SqliteEventLog implements EventLog {
     this.pendingAppends = [];
     const committed: PendingAppend[] = [];
     try {
-      this.transaction(() => {
-        for (const p of pending) this.insertAll(p.records);
+      this.transaction((appended) => {
+        for (const p of pending) this.insertAll(p.records, appended);
       });
       committed.push(...pending);
     } catch {
       for (const p of pending) {
         try {
-          this.transaction(() => this.insertAll(p.records));
+          this.transaction((appended) => this.insertAll(p.records, appended));
           committed.push(p);
         } catch (error) {
           p.reject(error);
@@ -161,23 +209,36 @@ export class SqliteEventLog implements EventLog {
     return committed;
   }
 
-  private insertAll(records: LogRecord[]): void {
+  private insertAll(records: LogRecord[], appended: Appended): void {
     const now = Date.now();
     for (const r of records) {
-      this.insert.run(r.topic, r.key, r.value, JSON.stringify(r.headers), r.id ?? null, now);
+      const { changes, lastInsertRowid } = this.insert.run(r.topic, r.key, r.value, JSON.stringify(r.headers), r.id ?? null, now);
+      if (changes === 0) continue; // a second record with the same id
+      const position = Number(lastInsertRowid);
+      if (position !== appended.end + 1) appended.contiguous = false;
+      appended.end = position;
+      appended.records.push({ topic: r.topic, key: r.key, value: r.value, headers: { ...r.headers }, ...(r.id === undefined ? {} : { id: r.id }), partition: 0, offset: position });
     }
   }
 
-  private transaction<T>(fn: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
+  /** Runs `fn` in a write transaction; once committed, hands what it appended to this log's consumers. */
+  private transaction<T>(fn: (appended: Appended) => T): T {
+    this.begin.run();
+    const appended: Appended = { after: this.end, end: this.end, contiguous: true, records: [] };
+    let result: T;
     try {
-      const result = fn();
-      this.db.exec('COMMIT');
-      return result;
+      result = fn(appended);
+      this.commitStatement.run();
     } catch (error) {
-      this.db.exec('ROLLBACK');
+      this.rollback.run();
       throw error;
     }
+    if (appended.records.length > 0) {
+      this.end = appended.end;
+      const records = appended.contiguous ? appended.records : undefined;
+      for (const m of this.members) if (m.committed(appended.after, appended.end, records)) this.toWake.add(m);
+    }
+    return result;
   }
 
   private positions(group: string, topics: string[]): Map<string, number> {
@@ -229,47 +290,37 @@ export class SqliteEventLog implements EventLog {
     const batchSize = options.batchSize ?? 100;
     const setPosition = this.db.prepare('INSERT INTO group_positions (group_id, topic, position) VALUES (?, ?, ?) ON CONFLICT (group_id, topic) DO UPDATE SET position = excluded.position');
     let running = true;
-    let wake: (() => void) | undefined;
-    const mine = new Set(options.topics);
-    // Whether this process appended to its topics since its last fetch: when not, and that fetch
-    // came back short of a full batch, the next fetch would come back empty and is not made.
-    let appendedSinceFetch = true;
-    // Woken only by appends to its own topics: every service of embedded mode shares one file.
-    const onAppend = (topics: ReadonlySet<string>) => {
-      if (![...topics].some((t) => mine.has(t))) return;
-      appendedSinceFetch = true;
-      wake?.();
+    // The group's position, read once: this member is the one moving it from here on.
+    const positions = this.positions(options.group, options.topics);
+    const intake = new Intake({ topics: new Set(options.topics), batchSize, pollIntervalMs: this.pollIntervalMs, end: () => this.end, fetch: (limit) => this.fetch(positions, limit) });
+    this.members.add(intake);
+    // Woken by appends to its own topics by other logs on the file in this process (this log's
+    // own commits are handed to it): every service of embedded mode shares one file.
+    const onAppend = (topics: ReadonlySet<string>, from?: SqliteEventLog) => {
+      if (from !== this && [...topics].some((t) => intake.topics.has(t))) intake.mustRead();
     };
     this.waker.on('append', onAppend);
 
     const recordLag = this.lagRecorder(options.group);
-
-    // The group's position, read once: this member is the one moving it from here on.
-    const positions = this.positions(options.group, options.topics);
+    const committedPositions = new Map(positions);
     let uncommittedSince: number | undefined;
     const commit = (outputs: LogRecord[]) => {
-      this.transaction(() => {
-        this.insertAll(outputs);
-        for (const [topic, pos] of positions) setPosition.run(options.group, topic, pos);
+      this.transaction((appended) => {
+        this.insertAll(outputs, appended);
+        for (const [topic, pos] of positions) if (committedPositions.get(topic) !== pos) setPosition.run(options.group, topic, pos);
       });
+      for (const [topic, pos] of positions) committedPositions.set(topic, pos);
       uncommittedSince = undefined;
     };
 
     const loop = async () => {
       let backoff = 100;
-      let caughtUp = false;
       while (running) {
-        if (!caughtUp) appendedSinceFetch = false;
-        const batch: ConsumedRecord[] = caughtUp ? [] : this.fetch(positions, batchSize);
-        caughtUp = false;
+        const batch = intake.next();
         if (batch.length === 0) {
           recordLag(positions, true); // once per idle spell
           const waitMs = uncommittedSince === undefined ? this.pollIntervalMs : Math.max(0, uncommittedSince + this.positionCommitMs - Date.now());
-          const woken = await new Promise<boolean>((r) => {
-            const timer = setTimeout(() => r(false), waitMs);
-            wake = () => (clearTimeout(timer), r(true));
-          });
-          wake = undefined;
+          const woken = await intake.wait(waitMs);
           if (uncommittedSince !== undefined && (!woken || Date.now() - uncommittedSince >= this.positionCommitMs) && !this.closed) commit([]);
           // Woken once at the end of a turn for everything appended in it (committed together):
           // read at once, so what an append's caller answers (a 202, say) is projected before the
@@ -281,6 +332,7 @@ export class SqliteEventLog implements EventLog {
           outputs = await options.handle(batch);
         } catch (error) {
           options.onError?.(error);
+          intake.redeliver(batch);
           await new Promise((r) => setTimeout(r, backoff));
           backoff = Math.min(backoff * 2, 5_000);
           continue;
@@ -295,8 +347,6 @@ export class SqliteEventLog implements EventLog {
           uncommittedSince ??= Date.now();
         }
         recordLag(positions, false);
-        // Everything appended when the batch was fetched is handled, and nothing since in this process.
-        caughtUp = batch.length < batchSize && !appendedSinceFetch;
       }
       if (uncommittedSince !== undefined && !this.closed) commit([]);
     };
@@ -304,9 +354,10 @@ export class SqliteEventLog implements EventLog {
     const subscription: Subscription = {
       stop: async () => {
         running = false;
-        wake?.();
+        intake.wake();
         this.waker.off('append', onAppend);
         await done;
+        this.members.delete(intake);
         this.subscriptions.delete(subscription);
       },
     };
@@ -332,6 +383,82 @@ export class SqliteEventLog implements EventLog {
     this.endTurn(); // appends made before close are committed, not dropped
     this.closed = true;
     this.db.close();
+  }
+}
+
+/**
+ * What a consumer has of the log. Unless it must read, every record of its topics up to `horizon`
+ * is handled or in `handed` (in log order), and the records this log commits after it are handed
+ * to it. It reads from SQLite at first, after a full batch, after a commit it could not be
+ * handed, when another log appended to its topics, and every `pollIntervalMs` of idleness (for
+ * what other processes appended).
+ */
+class Intake implements Member {
+  private reading = true;
+  private horizon = 0;
+  private readAt = 0;
+  private readonly handed: ConsumedRecord[] = [];
+  private waiting: ((woken: boolean) => void) | undefined;
+
+  readonly topics: ReadonlySet<string>;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  /** The log's last position: a read short of a full batch has all up to it. */
+  private readonly end: () => number;
+  private readonly fetch: (limit: number) => ConsumedRecord[];
+
+  constructor(options: { topics: ReadonlySet<string>; batchSize: number; pollIntervalMs: number; end: () => number; fetch: (limit: number) => ConsumedRecord[] }) {
+    this.topics = options.topics;
+    this.batchSize = options.batchSize;
+    this.pollIntervalMs = options.pollIntervalMs;
+    this.end = options.end;
+    this.fetch = options.fetch;
+  }
+
+  committed(after: number, end: number, records: ConsumedRecord[] | undefined): boolean {
+    if (this.reading || records === undefined || this.horizon !== after) {
+      this.reading = true;
+      return records === undefined || records.some((r) => this.topics.has(r.topic));
+    }
+    this.horizon = end;
+    let any = false;
+    for (const r of records) if (this.topics.has(r.topic)) (this.handed.push(r), (any = true));
+    return any;
+  }
+
+  /** Reads from SQLite next (woken if waiting). */
+  mustRead(): void {
+    this.reading = true;
+    this.wake();
+  }
+
+  wake(): void {
+    this.waiting?.(true);
+  }
+
+  /** The next batch: what was handed first, else what a read finds when one is due, else nothing. */
+  next(): ConsumedRecord[] {
+    if (this.handed.length > 0) return this.handed.length <= this.batchSize ? this.handed.splice(0) : this.handed.splice(0, this.batchSize);
+    if (!this.reading && Date.now() - this.readAt < this.pollIntervalMs) return [];
+    const upTo = this.end();
+    const batch = this.fetch(this.batchSize);
+    this.readAt = Date.now();
+    this.reading = batch.length === this.batchSize;
+    if (!this.reading) this.horizon = upTo;
+    return batch;
+  }
+
+  /** Delivers `batch` again, before anything handed since. */
+  redeliver(batch: ConsumedRecord[]): void {
+    this.handed.unshift(...batch);
+  }
+
+  /** Resolves when woken (true) or after `ms` (false). */
+  wait(ms: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => ((this.waiting = undefined), resolve(false)), ms);
+      this.waiting = (woken) => ((this.waiting = undefined), clearTimeout(timer), resolve(woken));
+    });
   }
 }
 
