@@ -13,8 +13,9 @@
  * once per turn of the event loop however many appends that turn made, keeps its position in
  * memory, and commits the position of a batch whose handler appended nothing at most every
  * `positionCommitMs` (and when it stops); a batch with outputs commits them with its position at
- * once. A crash may so re-deliver the last such batches: the log is at-least-once, and every
- * consumer skips what it has applied.
+ * the end of the turn, in the transaction of the turn's appends (and of other consumers'
+ * commits), and the consumer goes on once that is committed. A crash may so re-deliver the last
+ * such batches: the log is at-least-once, and every consumer skips what it has applied.
  *
  * Records this log commits are handed to its own consumers that are caught up without being read
  * back: right after each commit, a consumer that has every record of its topics up to the position
@@ -76,6 +77,8 @@ interface Appended {
 
 interface PendingAppend {
   records: LogRecord[];
+  /** Writes done in the same transaction (a consumer's new position). */
+  alongside?: () => void;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -148,16 +151,15 @@ export class SqliteEventLog implements EventLog {
 
   append(records: LogRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.pendingAppends.push({ records, resolve, reject });
-      this.atEndOfTurn();
-    });
+    return this.atEndOfTurnCommit(records);
   }
 
-  /** Wakes the consumers of `topics` at the end of this turn, with those of every other append of it. */
-  private wakeAtEndOfTurn(topics: Iterable<string>): void {
-    for (const t of topics) this.wakeTopics.add(t);
-    this.atEndOfTurn();
+  /** Commits `records` (and `alongside`'s writes) with the other appends of this turn, atomically. */
+  private atEndOfTurnCommit(records: LogRecord[], alongside?: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pendingAppends.push({ records, ...(alongside ? { alongside } : {}), resolve, reject });
+      this.atEndOfTurn();
+    });
   }
 
   private atEndOfTurn(): void {
@@ -193,13 +195,13 @@ export class SqliteEventLog implements EventLog {
     const committed: PendingAppend[] = [];
     try {
       this.transaction((appended) => {
-        for (const p of pending) this.insertAll(p.records, appended);
+        for (const p of pending) (this.insertAll(p.records, appended), p.alongside?.());
       });
       committed.push(...pending);
     } catch {
       for (const p of pending) {
         try {
-          this.transaction((appended) => this.insertAll(p.records, appended));
+          this.transaction((appended) => (this.insertAll(p.records, appended), p.alongside?.()));
           committed.push(p);
         } catch (error) {
           p.reject(error);
@@ -304,12 +306,14 @@ export class SqliteEventLog implements EventLog {
     const recordLag = this.lagRecorder(options.group);
     const committedPositions = new Map(positions);
     let uncommittedSince: number | undefined;
-    const commit = (outputs: LogRecord[]) => {
-      this.transaction((appended) => {
-        this.insertAll(outputs, appended);
-        for (const [topic, pos] of positions) if (committedPositions.get(topic) !== pos) setPosition.run(options.group, topic, pos);
+    // Outputs and position are committed with the appends of the turn (one transaction), and the
+    // member goes on once they are.
+    const commit = async (outputs: LogRecord[]) => {
+      const moved = [...positions].filter(([topic, pos]) => committedPositions.get(topic) !== pos);
+      await this.atEndOfTurnCommit(outputs, () => {
+        for (const [topic, pos] of moved) setPosition.run(options.group, topic, pos);
       });
-      for (const [topic, pos] of positions) committedPositions.set(topic, pos);
+      for (const [topic, pos] of moved) committedPositions.set(topic, pos);
       uncommittedSince = undefined;
     };
 
@@ -321,7 +325,7 @@ export class SqliteEventLog implements EventLog {
           recordLag(positions, true); // once per idle spell
           const waitMs = uncommittedSince === undefined ? this.pollIntervalMs : Math.max(0, uncommittedSince + this.positionCommitMs - Date.now());
           const woken = await intake.wait(waitMs);
-          if (uncommittedSince !== undefined && (!woken || Date.now() - uncommittedSince >= this.positionCommitMs) && !this.closed) commit([]);
+          if (uncommittedSince !== undefined && (!woken || Date.now() - uncommittedSince >= this.positionCommitMs) && !this.closed) await commit([]);
           // Woken once at the end of a turn for everything appended in it (committed together):
           // read at once, so what an append's caller answers (a 202, say) is projected before the
           // next request is read.
@@ -341,14 +345,13 @@ export class SqliteEventLog implements EventLog {
         if (this.closed) return;
         for (const r of batch) positions.set(r.topic, Math.max(positions.get(r.topic) ?? 0, r.offset));
         if (outputs.length > 0 || (uncommittedSince !== undefined && Date.now() - uncommittedSince >= this.positionCommitMs)) {
-          commit(outputs);
-          if (outputs.length > 0) this.wakeAtEndOfTurn(topicsOf(outputs));
+          await commit(outputs);
         } else {
           uncommittedSince ??= Date.now();
         }
         recordLag(positions, false);
       }
-      if (uncommittedSince !== undefined && !this.closed) commit([]);
+      if (uncommittedSince !== undefined && !this.closed) await commit([]);
     };
     const done = loop();
     const subscription: Subscription = {
@@ -472,8 +475,4 @@ function toConsumed(row: Row): ConsumedRecord {
     partition: 0,
     offset: row.position,
   };
-}
-
-function topicsOf(records: LogRecord[]): ReadonlySet<string> {
-  return new Set(records.map((r) => r.topic));
 }
