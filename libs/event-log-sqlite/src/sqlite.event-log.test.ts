@@ -241,6 +241,27 @@ describe('SQLite event log: records handed to consumers of the log that committe
     );
   });
 
+  it('a poll reads what another connection appended, with nothing appended by this log', async () => {
+    const path = join(dir, `log-${n++}.db`);
+    const log = new SqliteEventLog({ path, pollIntervalMs: 20 });
+    await log.ensureTopics(['poll.t']);
+    const got: ConsumedRecord[] = [];
+    const sub = await log.consume({ group: 'g', topics: ['poll.t'], handle: async (b) => (got.push(...b), []) });
+    await log.append([record('poll.t', 1)]);
+    await until(() => got.length === 1, 'the first record');
+    await new Promise((r) => setTimeout(r, 100)); // polls that find nothing new
+    const other = new DatabaseSync(path);
+    other.prepare('INSERT INTO records (topic, key, value, headers, record_id, appended_at) VALUES (?, ?, ?, ?, NULL, ?)').run('poll.t', 'k2', enc('2'), '{"event-type":"T"}', Date.now());
+    other.close();
+    await until(() => got.length === 2, 'the other connection’s record');
+    await sub.stop();
+    await log.close();
+    assert.deepEqual(
+      got.map((r) => r.key),
+      ['k1', 'k2'],
+    );
+  });
+
   it('a consumer of another log on the file reads them, woken by the append', async () => {
     const path = join(dir, `log-${n++}.db`);
     const writer = new SqliteEventLog({ path, pollIntervalMs: 3_600_000 });

@@ -23,7 +23,7 @@
  * in log order. A consumer that is behind (a backlog, a full batch, a first fetch), or a commit
  * after another writer's (another process or connection on the file: the positions it took are not
  * the ones right after this log's last), makes the consumer read from SQLite as before; so does its
- * poll. Nothing is handed before it is committed, so a crash loses nothing a consumer was handed.
+ * poll when another connection has committed to the file since its last read. Nothing is handed before it is committed, so a crash loses nothing a consumer was handed.
  */
 import { MetricAttributes, codestepMetrics } from '@codestep/telemetry';
 import { EventEmitter } from 'node:events';
@@ -104,6 +104,9 @@ export class SqliteEventLog implements EventLog {
   private readonly rollback: StatementSync;
   /** The last position taken as far as this log knows (its own last commit's, or the file's when opened). */
   private end: number;
+  private readonly dataVersion: StatementSync;
+  private othersVersion = -1;
+  private othersEpoch = 0;
   /** This log's consumers, handed what it commits. */
   private readonly members = new Set<Member>();
   /** Members to wake at the end of this turn. */
@@ -138,10 +141,21 @@ export class SqliteEventLog implements EventLog {
     this.begin = this.db.prepare('BEGIN IMMEDIATE');
     this.commitStatement = this.db.prepare('COMMIT');
     this.rollback = this.db.prepare('ROLLBACK');
+    this.dataVersion = this.db.prepare('PRAGMA data_version');
     this.end = (this.db.prepare("SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'records'), 0), COALESCE((SELECT MAX(position) FROM records), 0)) AS p").get() as { p: number }).p;
     this.waker = wakerFor(path);
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.positionCommitMs = options.positionCommitMs ?? 100;
+  }
+
+  /** A number that changes when another connection has committed to the file since it was last asked (`PRAGMA data_version`). */
+  private othersCommits(): number {
+    const v = (this.dataVersion.get() as { data_version: number }).data_version;
+    if (v !== this.othersVersion) {
+      this.othersVersion = v;
+      this.othersEpoch++;
+    }
+    return this.othersEpoch;
   }
 
   async ensureTopics(topics: string[]): Promise<void> {
@@ -294,7 +308,14 @@ export class SqliteEventLog implements EventLog {
     let running = true;
     // The group's position, read once: this member is the one moving it from here on.
     const positions = this.positions(options.group, options.topics);
-    const intake = new Intake({ topics: new Set(options.topics), batchSize, pollIntervalMs: this.pollIntervalMs, end: () => this.end, fetch: (limit) => this.fetch(positions, limit) });
+    const intake = new Intake({
+      topics: new Set(options.topics),
+      batchSize,
+      pollIntervalMs: this.pollIntervalMs,
+      end: () => this.end,
+      others: () => this.othersCommits(),
+      fetch: (limit) => this.fetch(positions, limit),
+    });
     this.members.add(intake);
     // Woken by appends to its own topics by other logs on the file in this process (this log's
     // own commits are handed to it): every service of embedded mode shares one file.
@@ -393,13 +414,14 @@ export class SqliteEventLog implements EventLog {
  * What a consumer has of the log. Unless it must read, every record of its topics up to `horizon`
  * is handled or in `handed` (in log order), and the records this log commits after it are handed
  * to it. It reads from SQLite at first, after a full batch, after a commit it could not be
- * handed, when another log appended to its topics, and every `pollIntervalMs` of idleness (for
- * what other processes appended).
+ * handed, when another log appended to its topics, and when a poll (every `pollIntervalMs` of
+ * idleness) finds another connection committed to the file since its last read.
  */
 class Intake implements Member {
   private reading = true;
   private horizon = 0;
   private readAt = 0;
+  private othersAtRead = 0;
   private readonly handed: ConsumedRecord[] = [];
   private waiting: ((woken: boolean) => void) | undefined;
 
@@ -409,8 +431,11 @@ class Intake implements Member {
   /** The log's last position: a read short of a full batch has all up to it. */
   private readonly end: () => number;
   private readonly fetch: (limit: number) => ConsumedRecord[];
+  /** Changes when another connection has committed to the file. */
+  private readonly others: () => number;
 
-  constructor(options: { topics: ReadonlySet<string>; batchSize: number; pollIntervalMs: number; end: () => number; fetch: (limit: number) => ConsumedRecord[] }) {
+  constructor(options: { topics: ReadonlySet<string>; batchSize: number; pollIntervalMs: number; end: () => number; others: () => number; fetch: (limit: number) => ConsumedRecord[] }) {
+    this.others = options.others;
     this.topics = options.topics;
     this.batchSize = options.batchSize;
     this.pollIntervalMs = options.pollIntervalMs;
@@ -442,8 +467,14 @@ class Intake implements Member {
   /** The next batch: what was handed first, else what a read finds when one is due, else nothing. */
   next(): ConsumedRecord[] {
     if (this.handed.length > 0) return this.handed.length <= this.batchSize ? this.handed.splice(0) : this.handed.splice(0, this.batchSize);
-    if (!this.reading && Date.now() - this.readAt < this.pollIntervalMs) return [];
+    if (!this.reading) {
+      if (Date.now() - this.readAt < this.pollIntervalMs) return [];
+      // A poll: a read only when another connection committed to the file since the last one.
+      this.readAt = Date.now();
+      if (this.others() === this.othersAtRead) return [];
+    }
     const upTo = this.end();
+    this.othersAtRead = this.others();
     const batch = this.fetch(this.batchSize);
     this.readAt = Date.now();
     this.reading = batch.length === this.batchSize;
