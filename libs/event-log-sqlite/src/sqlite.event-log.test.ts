@@ -241,6 +241,31 @@ describe('SQLite event log: records handed to consumers of the log that committe
     );
   });
 
+  it('reads topics written long apart in log order, in batches and in a replay', async () => {
+    const path = join(dir, `log-${n++}.db`);
+    const log = new SqliteEventLog({ path, pollIntervalMs: 3_600_000 });
+    await log.ensureTopics(['sparse.t', 'busy.t', 'other.t']);
+    await log.append([record('sparse.t', 0)]);
+    await log.append(Array.from({ length: 1400 }, (_, i) => record(i % 2 ? 'busy.t' : 'other.t', i + 1)));
+    await log.append([record('sparse.t', 1401)]);
+    const got: ConsumedRecord[] = [];
+    const sub = await log.consume({ group: 'g', topics: ['sparse.t', 'busy.t'], batchSize: 30, handle: async (b) => (got.push(...b), []) });
+    await until(() => got.length === 702, 'both topics');
+    await sub.stop();
+    const replayed: ConsumedRecord[] = [];
+    assert.equal(await log.readAll(['sparse.t', 'busy.t'], async (b) => void replayed.push(...b)), 702);
+    await log.close();
+    const expected = [...positionsIn(path, 'sparse.t'), ...positionsIn(path, 'busy.t')].sort((a, b) => (a[0] as number) - (b[0] as number));
+    assert.deepEqual(
+      got.map((r) => [r.offset, r.key]),
+      expected,
+    );
+    assert.deepEqual(
+      replayed.map((r) => [r.offset, r.key]),
+      expected,
+    );
+  });
+
   it('a poll reads what another connection appended, with nothing appended by this log', async () => {
     const path = join(dir, `log-${n++}.db`);
     const log = new SqliteEventLog({ path, pollIntervalMs: 20 });

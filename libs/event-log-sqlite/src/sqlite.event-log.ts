@@ -266,17 +266,28 @@ export class SqliteEventLog implements EventLog {
     return out;
   }
 
-  private fetch(positions: Map<string, number>, limit: number): ConsumedRecord[] {
+  /**
+   * The records after `positions` (per topic), in log order, at most `limit`. `after` is a
+   * position up to which the reader has every record of its topics: the read starts at the
+   * higher of it and the lowest of `positions`, over the records' primary key, so it does not
+   * scan the records before it (a topic written long ago would otherwise make every read start
+   * there, and `OR` over the topics made SQLite scan the whole table).
+   */
+  private fetch(positions: Map<string, number>, limit: number, after = 0): ConsumedRecord[] {
     const params: Array<string | number> = [];
-    for (const [topic, pos] of positions) params.push(topic, pos);
-    return (this.fetchStatement(positions.size).all(...params, limit) as unknown as Row[]).map(toConsumed);
+    let from = Infinity;
+    for (const [topic, pos] of positions) {
+      params.push(topic, pos);
+      from = Math.min(from, pos);
+    }
+    return (this.fetchStatement(positions.size).all(Math.max(from, after), ...params, limit) as unknown as Row[]).map(toConsumed);
   }
 
   private fetchStatement(topicCount: number): StatementSync {
     let stmt = this.fetchByTopicCount.get(topicCount);
     if (!stmt) {
       const clauses = Array.from({ length: topicCount }, () => '(topic = ? AND position > ?)');
-      stmt = this.db.prepare(`SELECT position, topic, key, value, headers, record_id FROM records WHERE ${clauses.join(' OR ')} ORDER BY position LIMIT ?`);
+      stmt = this.db.prepare(`SELECT position, topic, key, value, headers, record_id FROM records WHERE position > ? AND (${clauses.join(' OR ')}) ORDER BY position LIMIT ?`);
       this.fetchByTopicCount.set(topicCount, stmt);
     }
     return stmt;
@@ -314,7 +325,7 @@ export class SqliteEventLog implements EventLog {
       pollIntervalMs: this.pollIntervalMs,
       end: () => this.end,
       others: () => this.othersCommits(),
-      fetch: (limit) => this.fetch(positions, limit),
+      fetch: (limit, after) => this.fetch(positions, limit, after),
     });
     this.members.add(intake);
     // Woken by appends to its own topics by other logs on the file in this process (this log's
@@ -393,11 +404,13 @@ export class SqliteEventLog implements EventLog {
     const end = (this.db.prepare('SELECT COALESCE(MAX(position), 0) AS p FROM records').get() as { p: number }).p;
     const positions = new Map(topics.map((t) => [t, 0]));
     let count = 0;
+    let after = 0;
     for (;;) {
-      const batch = this.fetch(positions, 500).filter((r) => r.offset <= end);
+      const batch = this.fetch(positions, 500, after).filter((r) => r.offset <= end);
       if (batch.length === 0) return count;
       await handle(batch);
       count += batch.length;
+      after = batch.at(-1)!.offset;
       for (const r of batch) positions.set(r.topic, Math.max(positions.get(r.topic) ?? 0, r.offset));
     }
   }
@@ -430,11 +443,12 @@ class Intake implements Member {
   private readonly pollIntervalMs: number;
   /** The log's last position: a read short of a full batch has all up to it. */
   private readonly end: () => number;
-  private readonly fetch: (limit: number) => ConsumedRecord[];
+  /** Reads after the group's positions, from `after` on. */
+  private readonly fetch: (limit: number, after: number) => ConsumedRecord[];
   /** Changes when another connection has committed to the file. */
   private readonly others: () => number;
 
-  constructor(options: { topics: ReadonlySet<string>; batchSize: number; pollIntervalMs: number; end: () => number; others: () => number; fetch: (limit: number) => ConsumedRecord[] }) {
+  constructor(options: { topics: ReadonlySet<string>; batchSize: number; pollIntervalMs: number; end: () => number; others: () => number; fetch: (limit: number, after: number) => ConsumedRecord[] }) {
     this.others = options.others;
     this.topics = options.topics;
     this.batchSize = options.batchSize;
@@ -475,10 +489,12 @@ class Intake implements Member {
     }
     const upTo = this.end();
     this.othersAtRead = this.others();
-    const batch = this.fetch(this.batchSize);
+    const batch = this.fetch(this.batchSize, this.horizon);
     this.readAt = Date.now();
     this.reading = batch.length === this.batchSize;
-    if (!this.reading) this.horizon = upTo;
+    // A full batch has every record of the topics up to its last (it is handled or handed again
+    // before the next read), a short one every record up to the end.
+    this.horizon = this.reading ? batch.at(-1)!.offset : Math.max(upTo, batch.at(-1)?.offset ?? 0);
     return batch;
   }
 
