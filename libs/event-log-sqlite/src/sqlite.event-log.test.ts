@@ -216,6 +216,28 @@ describe('SQLite event log: records handed to consumers of the log that committe
     got.slice(300).forEach((r, i) => assert.equal(r.value, later[i]!.value, 'caught up: handed, not read back'));
   });
 
+  it('holds a few batches handed to a consumer that does not keep up, and reads the rest when it gets to them', async () => {
+    const path = join(dir, `log-${n++}.db`);
+    const log = new SqliteEventLog({ path, pollIntervalMs: 3_600_000 });
+    await log.ensureTopics(['slow.t']);
+    const got: ConsumedRecord[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const sub = await log.consume({ group: 'g', topics: ['slow.t'], batchSize: 10, handle: async (b) => (await released, got.push(...b), []) });
+    const appended = Array.from({ length: 3_000 }, (_, i) => record('slow.t', i));
+    for (let i = 0; i < appended.length; i += 100) await log.append(appended.slice(i, i + 100));
+    release();
+    await until(() => got.length === 3_000, 'every record');
+    await sub.stop();
+    await log.close();
+    assert.deepEqual(
+      got.map((r) => [r.offset, r.key]),
+      positionsIn(path, 'slow.t'),
+    );
+    const handed = got.filter((r, i) => r.value === appended[i]!.value).length;
+    assert.ok(handed >= 1_000 && handed < 3_000, `the first 1,000 handed, the rest read (${handed} handed)`);
+  });
+
   it('reads what another writer appended between two commits of this log, in order', async () => {
     const path = join(dir, `log-${n++}.db`);
     const log = new SqliteEventLog({ path, pollIntervalMs: 3_600_000 });

@@ -23,7 +23,9 @@
  * in log order. A consumer that is behind (a backlog, a full batch, a first fetch), or a commit
  * after another writer's (another process or connection on the file: the positions it took are not
  * the ones right after this log's last), makes the consumer read from SQLite as before; so does its
- * poll when another connection has committed to the file since its last read. Nothing is handed before it is committed, so a crash loses nothing a consumer was handed.
+ * poll when another connection has committed to the file since its last read, and a consumer that
+ * has more handed than it works through (held at a few batches: memory stays bounded). Nothing is
+ * handed before it is committed, so a crash loses nothing a consumer was handed.
  */
 import { MetricAttributes, codestepMetrics } from '@codestep/telemetry';
 import { EventEmitter } from 'node:events';
@@ -440,6 +442,8 @@ class Intake implements Member {
 
   readonly topics: ReadonlySet<string>;
   private readonly batchSize: number;
+  /** How many records it holds handed at most; past that it reads them when it gets to them. */
+  private readonly maxHanded: number;
   private readonly pollIntervalMs: number;
   /** The log's last position: a read short of a full batch has all up to it. */
   private readonly end: () => number;
@@ -452,13 +456,14 @@ class Intake implements Member {
     this.others = options.others;
     this.topics = options.topics;
     this.batchSize = options.batchSize;
+    this.maxHanded = Math.max(1_000, 4 * options.batchSize);
     this.pollIntervalMs = options.pollIntervalMs;
     this.end = options.end;
     this.fetch = options.fetch;
   }
 
   committed(after: number, end: number, records: ConsumedRecord[] | undefined): boolean {
-    if (this.reading || records === undefined || this.horizon !== after) {
+    if (this.reading || records === undefined || this.horizon !== after || this.handed.length >= this.maxHanded) {
       this.reading = true;
       return records === undefined || records.some((r) => this.topics.has(r.topic));
     }
