@@ -14,8 +14,19 @@
  * once per turn of the event loop however many appends that turn made, keeps its position in
  * memory, and commits the position of a batch whose handler appended nothing at most every
  * `positionCommitMs` (and when it stops); a batch with outputs commits them with its position at
- * once. A crash may so re-deliver the last such batches: the log is at-least-once, and every
- * consumer skips what it has applied.
+ * the end of the turn, in the transaction of the turn's appends (and of other consumers'
+ * commits), and the consumer goes on once that is committed. A crash may so re-deliver the last
+ * such batches: the log is at-least-once, and every consumer skips what it has applied.
+ *
+ * Records this log commits are handed to its own consumers that are caught up without being read
+ * back: right after each commit, a consumer that has every record of its topics up to the position
+ * the commit started from gets the commit's records of its topics, with their committed positions,
+ * in log order. A consumer that is behind (a backlog, a full batch, a first fetch), or a commit
+ * after another writer's (another process or connection on the file: the positions it took are not
+ * the ones right after this log's last), makes the consumer read from SQLite as before; so does its
+ * poll when another connection has committed to the file since its last read, and a consumer that
+ * has more handed than it works through (held at a few batches: memory stays bounded). Nothing is
+ * handed before it is committed, so a crash loses nothing a consumer was handed.
  */
 import { MetricAttributes, codestepMetrics } from '@codestep/telemetry';
 import { EventEmitter } from 'node:events';
@@ -66,8 +77,31 @@ function channelFor(path: string, waker: EventEmitter): BroadcastChannel {
   return c;
 }
 
+/** A consumer of this log, as its commits see it. */
+interface Member {
+  /**
+   * Called right after each commit of this log that appended something, with the position the
+   * commit started after, its last position, and its records (undefined when another writer took
+   * positions in between, so the commit's records are not all there is after `after`). Returns
+   * whether the member is to be woken at the end of the turn.
+   */
+  committed(after: number, end: number, records: ConsumedRecord[] | undefined): boolean;
+  wake(): void;
+}
+
+/** What one transaction appended, as it goes. */
+interface Appended {
+  after: number;
+  end: number;
+  /** Whether every position the transaction took follows the one before (no other writer between). */
+  contiguous: boolean;
+  records: ConsumedRecord[];
+}
+
 interface PendingAppend {
   records: LogRecord[];
+  /** Writes done in the same transaction (a consumer's new position). */
+  alongside?: () => void;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -90,6 +124,18 @@ export class SqliteEventLog implements EventLog {
   private readonly positionCommitMs: number;
   private readonly insert: StatementSync;
   private readonly readPosition: StatementSync;
+  private readonly begin: StatementSync;
+  private readonly commitStatement: StatementSync;
+  private readonly rollback: StatementSync;
+  /** The last position taken as far as this log knows (its own last commit's, or the file's when opened). */
+  private end: number;
+  private readonly dataVersion: StatementSync;
+  private othersVersion = -1;
+  private othersEpoch = 0;
+  /** This log's consumers, handed what it commits. */
+  private readonly members = new Set<Member>();
+  /** Members to wake at the end of this turn. */
+  private toWake = new Set<Member>();
   /** The consumers' fetch statements, prepared once per number of topics (the SQL depends on nothing else). */
   private readonly fetchByTopicCount = new Map<number, StatementSync>();
   private readonly subscriptions = new Set<Subscription>();
@@ -117,10 +163,25 @@ export class SqliteEventLog implements EventLog {
         PRIMARY KEY (group_id, topic));`);
     this.insert = this.db.prepare('INSERT OR IGNORE INTO records (topic, key, value, headers, record_id, appended_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.readPosition = this.db.prepare('SELECT position FROM group_positions WHERE group_id = ? AND topic = ?');
+    this.begin = this.db.prepare('BEGIN IMMEDIATE');
+    this.commitStatement = this.db.prepare('COMMIT');
+    this.rollback = this.db.prepare('ROLLBACK');
+    this.dataVersion = this.db.prepare('PRAGMA data_version');
+    this.end = (this.db.prepare("SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'records'), 0), COALESCE((SELECT MAX(position) FROM records), 0)) AS p").get() as { p: number }).p;
     this.waker = wakerFor(path);
     this.channel = options.wakeAcrossThreads && path !== ':memory:' ? channelFor(path, this.waker) : undefined;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.positionCommitMs = options.positionCommitMs ?? 100;
+  }
+
+  /** A number that changes when another connection has committed to the file since it was last asked (`PRAGMA data_version`). */
+  private othersCommits(): number {
+    const v = (this.dataVersion.get() as { data_version: number }).data_version;
+    if (v !== this.othersVersion) {
+      this.othersVersion = v;
+      this.othersEpoch++;
+    }
+    return this.othersEpoch;
   }
 
   async ensureTopics(topics: string[]): Promise<void> {
@@ -130,16 +191,15 @@ export class SqliteEventLog implements EventLog {
 
   append(records: LogRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.pendingAppends.push({ records, resolve, reject });
-      this.atEndOfTurn();
-    });
+    return this.atEndOfTurnCommit(records);
   }
 
-  /** Wakes the consumers of `topics` at the end of this turn, with those of every other append of it. */
-  private wakeAtEndOfTurn(topics: Iterable<string>): void {
-    for (const t of topics) this.wakeTopics.add(t);
-    this.atEndOfTurn();
+  /** Commits `records` (and `alongside`'s writes) with the other appends of this turn, atomically. */
+  private atEndOfTurnCommit(records: LogRecord[], alongside?: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pendingAppends.push({ records, ...(alongside ? { alongside } : {}), resolve, reject });
+      this.atEndOfTurn();
+    });
   }
 
   private atEndOfTurn(): void {
@@ -153,11 +213,18 @@ export class SqliteEventLog implements EventLog {
     this.endOfTurnScheduled = false;
     const committed = this.commitAppends();
     for (const p of committed) for (const r of p.records) this.wakeTopics.add(r.topic);
+    if (this.toWake.size > 0) {
+      const members = this.toWake;
+      this.toWake = new Set();
+      for (const m of members) m.wake();
+    }
     if (this.wakeTopics.size > 0) {
       const topics = this.wakeTopics;
       this.wakeTopics = new Set();
-      this.waker.emit('append', topics);
+      // For the consumers of this file in another thread (they read what they were not handed).
       this.channel?.postMessage([...topics]);
+      // For the consumers of other logs on the file in this process (this log's own were handed the records).
+      this.waker.emit('append', topics, this);
     }
     for (const p of committed) p.resolve();
   }
@@ -169,14 +236,14 @@ export class SqliteEventLog implements EventLog {
     this.pendingAppends = [];
     const committed: PendingAppend[] = [];
     try {
-      this.transaction(() => {
-        for (const p of pending) this.insertAll(p.records);
+      this.transaction((appended) => {
+        for (const p of pending) (this.insertAll(p.records, appended), p.alongside?.());
       });
       committed.push(...pending);
     } catch {
       for (const p of pending) {
         try {
-          this.transaction(() => this.insertAll(p.records));
+          this.transaction((appended) => (this.insertAll(p.records, appended), p.alongside?.()));
           committed.push(p);
         } catch (error) {
           p.reject(error);
@@ -186,23 +253,36 @@ export class SqliteEventLog implements EventLog {
     return committed;
   }
 
-  private insertAll(records: LogRecord[]): void {
+  private insertAll(records: LogRecord[], appended: Appended): void {
     const now = Date.now();
     for (const r of records) {
-      this.insert.run(r.topic, r.key, r.value, JSON.stringify(r.headers), r.id ?? null, now);
+      const { changes, lastInsertRowid } = this.insert.run(r.topic, r.key, r.value, JSON.stringify(r.headers), r.id ?? null, now);
+      if (changes === 0) continue; // a second record with the same id
+      const position = Number(lastInsertRowid);
+      if (position !== appended.end + 1) appended.contiguous = false;
+      appended.end = position;
+      appended.records.push({ topic: r.topic, key: r.key, value: r.value, headers: { ...r.headers }, ...(r.id === undefined ? {} : { id: r.id }), partition: 0, offset: position });
     }
   }
 
-  private transaction<T>(fn: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
+  /** Runs `fn` in a write transaction; once committed, hands what it appended to this log's consumers. */
+  private transaction<T>(fn: (appended: Appended) => T): T {
+    this.begin.run();
+    const appended: Appended = { after: this.end, end: this.end, contiguous: true, records: [] };
+    let result: T;
     try {
-      const result = fn();
-      this.db.exec('COMMIT');
-      return result;
+      result = fn(appended);
+      this.commitStatement.run();
     } catch (error) {
-      this.db.exec('ROLLBACK');
+      this.rollback.run();
       throw error;
     }
+    if (appended.records.length > 0) {
+      this.end = appended.end;
+      const records = appended.contiguous ? appended.records : undefined;
+      for (const m of this.members) if (m.committed(appended.after, appended.end, records)) this.toWake.add(m);
+    }
+    return result;
   }
 
   private positions(group: string, topics: string[]): Map<string, number> {
@@ -214,17 +294,28 @@ export class SqliteEventLog implements EventLog {
     return out;
   }
 
-  private fetch(positions: Map<string, number>, limit: number): ConsumedRecord[] {
+  /**
+   * The records after `positions` (per topic), in log order, at most `limit`. `after` is a
+   * position up to which the reader has every record of its topics: the read starts at the
+   * higher of it and the lowest of `positions`, over the records' primary key, so it does not
+   * scan the records before it (a topic written long ago would otherwise make every read start
+   * there, and `OR` over the topics made SQLite scan the whole table).
+   */
+  private fetch(positions: Map<string, number>, limit: number, after = 0): ConsumedRecord[] {
     const params: Array<string | number> = [];
-    for (const [topic, pos] of positions) params.push(topic, pos);
-    return (this.fetchStatement(positions.size).all(...params, limit) as unknown as Row[]).map(toConsumed);
+    let from = Infinity;
+    for (const [topic, pos] of positions) {
+      params.push(topic, pos);
+      from = Math.min(from, pos);
+    }
+    return (this.fetchStatement(positions.size).all(Math.max(from, after), ...params, limit) as unknown as Row[]).map(toConsumed);
   }
 
   private fetchStatement(topicCount: number): StatementSync {
     let stmt = this.fetchByTopicCount.get(topicCount);
     if (!stmt) {
       const clauses = Array.from({ length: topicCount }, () => '(topic = ? AND position > ?)');
-      stmt = this.db.prepare(`SELECT position, topic, key, value, headers, record_id FROM records WHERE ${clauses.join(' OR ')} ORDER BY position LIMIT ?`);
+      stmt = this.db.prepare(`SELECT position, topic, key, value, headers, record_id FROM records WHERE position > ? AND (${clauses.join(' OR ')}) ORDER BY position LIMIT ?`);
       this.fetchByTopicCount.set(topicCount, stmt);
     }
     return stmt;
@@ -254,48 +345,47 @@ export class SqliteEventLog implements EventLog {
     const batchSize = options.batchSize ?? 100;
     const setPosition = this.db.prepare('INSERT INTO group_positions (group_id, topic, position) VALUES (?, ?, ?) ON CONFLICT (group_id, topic) DO UPDATE SET position = excluded.position');
     let running = true;
-    let wake: (() => void) | undefined;
-    const mine = new Set(options.topics);
-    // Whether this process appended to its topics since its last fetch: when not, and that fetch
-    // came back short of a full batch, the next fetch would come back empty and is not made.
-    let appendedSinceFetch = true;
-    // Woken only by appends to its own topics: every service of embedded mode shares one file.
-    const onAppend = (topics: ReadonlySet<string>) => {
-      if (![...topics].some((t) => mine.has(t))) return;
-      appendedSinceFetch = true;
-      wake?.();
+    // The group's position, read once: this member is the one moving it from here on.
+    const positions = this.positions(options.group, options.topics);
+    const intake = new Intake({
+      topics: new Set(options.topics),
+      batchSize,
+      pollIntervalMs: this.pollIntervalMs,
+      end: () => this.end,
+      others: () => this.othersCommits(),
+      fetch: (limit, after) => this.fetch(positions, limit, after),
+    });
+    this.members.add(intake);
+    // Woken by appends to its own topics by other logs on the file in this process (this log's
+    // own commits are handed to it): every service of embedded mode shares one file.
+    const onAppend = (topics: ReadonlySet<string>, from?: SqliteEventLog) => {
+      if (from !== this && [...topics].some((t) => intake.topics.has(t))) intake.mustRead();
     };
     this.waker.on('append', onAppend);
 
     const recordLag = this.lagRecorder(options.group);
-
-    // The group's position, read once: this member is the one moving it from here on.
-    const positions = this.positions(options.group, options.topics);
+    const committedPositions = new Map(positions);
     let uncommittedSince: number | undefined;
-    const commit = (outputs: LogRecord[]) => {
-      this.transaction(() => {
-        this.insertAll(outputs);
-        for (const [topic, pos] of positions) setPosition.run(options.group, topic, pos);
+    // Outputs and position are committed with the appends of the turn (one transaction), and the
+    // member goes on once they are.
+    const commit = async (outputs: LogRecord[]) => {
+      const moved = [...positions].filter(([topic, pos]) => committedPositions.get(topic) !== pos);
+      await this.atEndOfTurnCommit(outputs, () => {
+        for (const [topic, pos] of moved) setPosition.run(options.group, topic, pos);
       });
+      for (const [topic, pos] of moved) committedPositions.set(topic, pos);
       uncommittedSince = undefined;
     };
 
     const loop = async () => {
       let backoff = 100;
-      let caughtUp = false;
       while (running) {
-        if (!caughtUp) appendedSinceFetch = false;
-        const batch: ConsumedRecord[] = caughtUp ? [] : this.fetch(positions, batchSize);
-        caughtUp = false;
+        const batch = intake.next();
         if (batch.length === 0) {
           recordLag(positions, true); // once per idle spell
           const waitMs = uncommittedSince === undefined ? this.pollIntervalMs : Math.max(0, uncommittedSince + this.positionCommitMs - Date.now());
-          const woken = await new Promise<boolean>((r) => {
-            const timer = setTimeout(() => r(false), waitMs);
-            wake = () => (clearTimeout(timer), r(true));
-          });
-          wake = undefined;
-          if (uncommittedSince !== undefined && (!woken || Date.now() - uncommittedSince >= this.positionCommitMs) && !this.closed) commit([]);
+          const woken = await intake.wait(waitMs);
+          if (uncommittedSince !== undefined && (!woken || Date.now() - uncommittedSince >= this.positionCommitMs) && !this.closed) await commit([]);
           // Woken once at the end of a turn for everything appended in it (committed together):
           // read at once, so what an append's caller answers (a 202, say) is projected before the
           // next request is read.
@@ -306,6 +396,7 @@ export class SqliteEventLog implements EventLog {
           outputs = await options.handle(batch);
         } catch (error) {
           options.onError?.(error);
+          intake.redeliver(batch);
           await new Promise((r) => setTimeout(r, backoff));
           backoff = Math.min(backoff * 2, 5_000);
           continue;
@@ -314,24 +405,22 @@ export class SqliteEventLog implements EventLog {
         if (this.closed) return;
         for (const r of batch) positions.set(r.topic, Math.max(positions.get(r.topic) ?? 0, r.offset));
         if (outputs.length > 0 || (uncommittedSince !== undefined && Date.now() - uncommittedSince >= this.positionCommitMs)) {
-          commit(outputs);
-          if (outputs.length > 0) this.wakeAtEndOfTurn(topicsOf(outputs));
+          await commit(outputs);
         } else {
           uncommittedSince ??= Date.now();
         }
         recordLag(positions, false);
-        // Everything appended when the batch was fetched is handled, and nothing since in this process.
-        caughtUp = batch.length < batchSize && !appendedSinceFetch;
       }
-      if (uncommittedSince !== undefined && !this.closed) commit([]);
+      if (uncommittedSince !== undefined && !this.closed) await commit([]);
     };
     const done = loop();
     const subscription: Subscription = {
       stop: async () => {
         running = false;
-        wake?.();
+        intake.wake();
         this.waker.off('append', onAppend);
         await done;
+        this.members.delete(intake);
         this.subscriptions.delete(subscription);
       },
     };
@@ -343,11 +432,13 @@ export class SqliteEventLog implements EventLog {
     const end = (this.db.prepare('SELECT COALESCE(MAX(position), 0) AS p FROM records').get() as { p: number }).p;
     const positions = new Map(topics.map((t) => [t, 0]));
     let count = 0;
+    let after = 0;
     for (;;) {
-      const batch = this.fetch(positions, 500).filter((r) => r.offset <= end);
+      const batch = this.fetch(positions, 500, after).filter((r) => r.offset <= end);
       if (batch.length === 0) return count;
       await handle(batch);
       count += batch.length;
+      after = batch.at(-1)!.offset;
       for (const r of batch) positions.set(r.topic, Math.max(positions.get(r.topic) ?? 0, r.offset));
     }
   }
@@ -357,6 +448,98 @@ export class SqliteEventLog implements EventLog {
     this.endTurn(); // appends made before close are committed, not dropped
     this.closed = true;
     this.db.close();
+  }
+}
+
+/**
+ * What a consumer has of the log. Unless it must read, every record of its topics up to `horizon`
+ * is handled or in `handed` (in log order), and the records this log commits after it are handed
+ * to it. It reads from SQLite at first, after a full batch, after a commit it could not be
+ * handed, when another log appended to its topics, and when a poll (every `pollIntervalMs` of
+ * idleness) finds another connection committed to the file since its last read.
+ */
+class Intake implements Member {
+  private reading = true;
+  private horizon = 0;
+  private readAt = 0;
+  private othersAtRead = 0;
+  private readonly handed: ConsumedRecord[] = [];
+  private waiting: ((woken: boolean) => void) | undefined;
+
+  readonly topics: ReadonlySet<string>;
+  private readonly batchSize: number;
+  /** How many records it holds handed at most; past that it reads them when it gets to them. */
+  private readonly maxHanded: number;
+  private readonly pollIntervalMs: number;
+  /** The log's last position: a read short of a full batch has all up to it. */
+  private readonly end: () => number;
+  /** Reads after the group's positions, from `after` on. */
+  private readonly fetch: (limit: number, after: number) => ConsumedRecord[];
+  /** Changes when another connection has committed to the file. */
+  private readonly others: () => number;
+
+  constructor(options: { topics: ReadonlySet<string>; batchSize: number; pollIntervalMs: number; end: () => number; others: () => number; fetch: (limit: number, after: number) => ConsumedRecord[] }) {
+    this.others = options.others;
+    this.topics = options.topics;
+    this.batchSize = options.batchSize;
+    this.maxHanded = Math.max(1_000, 4 * options.batchSize);
+    this.pollIntervalMs = options.pollIntervalMs;
+    this.end = options.end;
+    this.fetch = options.fetch;
+  }
+
+  committed(after: number, end: number, records: ConsumedRecord[] | undefined): boolean {
+    if (this.reading || records === undefined || this.horizon !== after || this.handed.length >= this.maxHanded) {
+      this.reading = true;
+      return records === undefined || records.some((r) => this.topics.has(r.topic));
+    }
+    this.horizon = end;
+    let any = false;
+    for (const r of records) if (this.topics.has(r.topic)) (this.handed.push(r), (any = true));
+    return any;
+  }
+
+  /** Reads from SQLite next (woken if waiting). */
+  mustRead(): void {
+    this.reading = true;
+    this.wake();
+  }
+
+  wake(): void {
+    this.waiting?.(true);
+  }
+
+  /** The next batch: what was handed first, else what a read finds when one is due, else nothing. */
+  next(): ConsumedRecord[] {
+    if (this.handed.length > 0) return this.handed.length <= this.batchSize ? this.handed.splice(0) : this.handed.splice(0, this.batchSize);
+    if (!this.reading) {
+      if (Date.now() - this.readAt < this.pollIntervalMs) return [];
+      // A poll: a read only when another connection committed to the file since the last one.
+      this.readAt = Date.now();
+      if (this.others() === this.othersAtRead) return [];
+    }
+    const upTo = this.end();
+    this.othersAtRead = this.others();
+    const batch = this.fetch(this.batchSize, this.horizon);
+    this.readAt = Date.now();
+    this.reading = batch.length === this.batchSize;
+    // A full batch has every record of the topics up to its last (it is handled or handed again
+    // before the next read), a short one every record up to the end.
+    this.horizon = this.reading ? batch.at(-1)!.offset : Math.max(upTo, batch.at(-1)?.offset ?? 0);
+    return batch;
+  }
+
+  /** Delivers `batch` again, before anything handed since. */
+  redeliver(batch: ConsumedRecord[]): void {
+    this.handed.unshift(...batch);
+  }
+
+  /** Resolves when woken (true) or after `ms` (false). */
+  wait(ms: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => ((this.waiting = undefined), resolve(false)), ms);
+      this.waiting = (woken) => ((this.waiting = undefined), clearTimeout(timer), resolve(woken));
+    });
   }
 }
 
@@ -370,8 +553,4 @@ function toConsumed(row: Row): ConsumedRecord {
     partition: 0,
     offset: row.position,
   };
-}
-
-function topicsOf(records: LogRecord[]): ReadonlySet<string> {
-  return new Set(records.map((r) => r.topic));
 }
