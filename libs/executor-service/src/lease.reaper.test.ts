@@ -89,6 +89,25 @@ describe('lease reaper', () => {
     await store.close();
   });
 
+  it('given more open claims than one page (a dead executor held 250), reports them all lost after one lease, not a page per lease', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000 };
+    const appended: LogRecord[][] = [];
+    const dead = await executorOver(store, 'dead', time, appended);
+    const live = await executorOver(store, 'live', time, appended, [2]);
+    const ids = new Set<string>();
+    for (let i = 0; i < 250; i++) {
+      const req = request(`enr${i}`);
+      ids.add(req.executionId);
+      await dead.claims.claim(req.executionId, req.request);
+    }
+    assert.equal(await live.lookFor(LEASE - INTERVAL), 0, 'the leases still run');
+    assert.equal(await live.lookFor(2 * INTERVAL), 250);
+    assert.deepEqual(new Set(reports(appended).map((r) => r.executionId)), ids);
+    await Promise.all([dead.reaper.stop(), live.reaper.stop()]);
+    await store.close();
+  });
+
   it('given a claim renewed by its live owner, leaves it alone; and its outcome recorded later stands', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const time = { now: 10_000 };

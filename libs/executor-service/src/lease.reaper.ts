@@ -35,7 +35,10 @@ import { lostEvent } from './execution.mapping.ts';
 export const DEFAULT_LEASE_REAPER_INTERVAL_MS = 500;
 
 /** Open claims looked at per look (oldest renewal first). */
-const REAP_BATCH = 100;
+// Every open claim in one look, up to this many: a reaper that saw only the first 100 found a dead
+// executor's 300 claims 100 per lease, and live claims of an owner whose clock runs behind (the
+// oldest `renewedAt`) could fill the look. Past it, the rest are seen as the first ones close.
+const REAP_BATCH = 2_000;
 
 /** What {@link startLeaseReaper} works with. */
 export interface LeaseReaperDeps {
