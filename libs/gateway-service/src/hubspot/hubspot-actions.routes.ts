@@ -168,18 +168,19 @@ async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
   const answerBy = now + settings.answerWithinMs;
   const record: CallbackDoc = { callbackId: exec.callbackId, enrollmentId: '', portalId: exec.portalId, handle, state: 'waiting', receivedAt: now, answerBy, leaseUntil: 0, attempts: 0 };
   const scoped = tenantScoped(deps.store, tenantId);
-  // Independent of one another, so side by side: the workflow (its crmProperties; 404 before anything is
-  // enrolled), the callback record (a retry of HubSpot's finds the first request's record, and its
-  // enrollment by request id), the tenant's limits.
-  const [workflow, fresh, { policy }] = await Promise.all([
+  // Side by side: the workflow (its crmProperties; 404 before anything is enrolled or recorded) and the
+  // tenant's limits. Then the callback record (a retry of HubSpot's finds the first request's record,
+  // and its enrollment by request id): not before the workflow is known, or a retry after the user
+  // chose an existing one would find a record whose answer time has passed.
+  const [workflow, { policy }] = await Promise.all([
     deps.clients.workflows.getWorkflow({ tenantId, workflowId, version: 0 }).catch((e: unknown) => {
       throw e instanceof CodestepError && e.code === 'NOT_FOUND'
         ? new NotFoundError(`workflow ${workflowId} chosen in the HubSpot action does not exist in the codestep account that installed the app in portal ${exec.portalId}; choose another`)
         : e;
     }),
-    scoped.insertIfAbsent(CALLBACKS, exec.callbackId, record),
     deps.limitsOf(tenantId),
   ]);
+  const fresh = await scoped.insertIfAbsent(CALLBACKS, exec.callbackId, record);
   const sent = { objectType: exec.objectType, objectId: exec.objectId, properties: propertiesOf(exec.inputFields) };
   // Read within the answer budget (HubSpot is answered BLOCK, not kept waiting, when it limits the read).
   const deadline = Date.now() + settings.answerWithinMs;
