@@ -114,15 +114,25 @@ function configKeysReadBy(app: string): Set<string> {
   const start = /\b(start[A-Za-z]+App)\(/.exec(main)?.[1];
   assert.ok(start, `apps/${app}/src/main.ts calls no start…App function of @codestep/platform`);
   const dir = join(root, 'libs/platform/src');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
-    const text = readFileSync(join(dir, file), 'utf8');
-    const at = text.indexOf(`export async function ${start}(`);
-    if (at < 0) continue;
-    const next = text.slice(at + 1).search(/\n(export |\/\*\*)/);
-    const body = next < 0 ? text.slice(at) : text.slice(at, at + 1 + next);
-    return new Set([...body.matchAll(/\bconfig\.([A-Za-z]+)/g)].map((m) => m[1]!).filter((k) => k in platformSchema));
-  }
-  assert.fail(`${start} (called by apps/${app}/src/main.ts) not found in libs/platform/src`);
+  const texts = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => readFileSync(join(dir, f), 'utf8'));
+  /** The body of function `name` declared in libs/platform/src, if any. */
+  const bodyOf = (name: string): string | undefined => {
+    for (const text of texts) {
+      const at = text.search(new RegExp(`\\n(export )?(async )?function ${name}\\(`));
+      if (at < 0) continue;
+      const next = text.slice(at + 2).search(/\n(export |\/\*\*)/);
+      return next < 0 ? text.slice(at) : text.slice(at, at + 2 + next);
+    }
+    return undefined;
+  };
+  const body = bodyOf(start!);
+  assert.ok(body, `${start} (called by apps/${app}/src/main.ts) not found in libs/platform/src`);
+  // The start function's reads and those of the `…Peers(config, …)` function it takes its clients
+  // of other services from (the executor's, shared with embedded mode's executor thread).
+  const called = [...body.matchAll(/\b([a-z][A-Za-z]+Peers)\(config\b/g)].map((m) => bodyOf(m[1]!) ?? '');
+  return new Set([body, ...called].flatMap((b) => [...b.matchAll(/\bconfig\.([A-Za-z]+)/g)].map((m) => m[1]!)).filter((k) => k in platformSchema));
 }
 
 /** `host:port` → [host, port]; undefined when it is not one. */
