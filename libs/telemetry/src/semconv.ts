@@ -5,7 +5,7 @@
  * `send codestep.actions.v1`, `process codestep.actions.v1`, `POST` (an outbound call).
  */
 import { SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
-import { injectContext, recordForeignSpan, withSpan } from './telemetry.ts';
+import { injectContext, recordForeignSpan, tracingEnabled, withSpan } from './telemetry.ts';
 
 /** codestep's ids on spans: every span that knows one carries it, so a trace can be found by any. */
 export const CodestepAttributes = {
@@ -78,10 +78,11 @@ type Fetch = typeof fetch;
  * `fetch` in an HTTP client span (`POST`, with `http.request.method`, `url.full` without its query
  * or credentials, `server.address`/`server.port`, `http.response.status_code`) whose context goes
  * out as `traceparent`, so the server's own spans join the trace. A 4xx/5xx answer marks the span
- * as an error; a network failure records it and rethrows.
+ * as an error; a network failure records it and rethrows. When nothing is exported, plain `inner`.
  */
 export function tracedFetch(inner: Fetch = fetch): Fetch {
   return async (input, init) => {
+    if (!tracingEnabled()) return inner(input, init);
     const request = input instanceof Request ? input : undefined;
     const url = new URL(request ? request.url : String(input));
     const method = (init?.method ?? request?.method ?? 'GET').toUpperCase();
@@ -123,8 +124,9 @@ export interface HttpClientCall {
   errorCode?: string;
 }
 
-/** Records `call` as an HTTP client span (`GET`, `url.full`, `server.address`, status) under the active span. */
+/** Records `call` as an HTTP client span (`GET`, `url.full`, `server.address`, status) under the active span; nothing when nothing is exported. */
 export function recordHttpClientSpan(call: HttpClientCall, extra: Attributes = {}): void {
+  if (!tracingEnabled()) return;
   let address: Attributes = {};
   try {
     const url = new URL(call.url);

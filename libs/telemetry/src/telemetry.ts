@@ -1,14 +1,15 @@
 /**
  * OpenTelemetry for every app: one trace per enrollment, across gRPC calls (metadata) and
- * event-log hops (record headers, W3C `traceparent`). Every span has its ids, so that every
- * execution can record its trace id; spans are recorded and exported over OTLP/HTTP only when an
- * endpoint is configured (off by default). Without one, nothing is recorded: spans are
- * non-recording (the `AlwaysOff` sampler), which only carry their ids and propagate the context
- * (their `traceparent` says "not sampled"), so tracing costs next to nothing.
+ * event-log hops (record headers, W3C `traceparent`). Spans are recorded and exported over
+ * OTLP/HTTP only when an endpoint is configured (off by default); then every span has its ids and
+ * every execution records its trace id. Without one, tracing takes a shared no-op path that costs
+ * nothing measurable: no span is created (`withSpan` hands its function one shared non-recording
+ * span), no context is extracted, entered or injected (no `traceparent` goes out, executions
+ * record no trace id), and no foreign span is recorded.
  * Metrics (./metrics.ts) are served on a Prometheus endpoint and/or pushed over OTLP/HTTP when
  * either is configured, and not collected otherwise.
  */
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
@@ -145,8 +146,19 @@ export interface SpanOptions {
   parent?: Record<string, string | undefined>;
 }
 
-/** Runs `fn` in a new span (child of `parent` or of the active span); records errors. */
-export async function withSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
+/** What `withSpan` hands its function when nothing is exported: one shared span that records nothing and has no ids. */
+const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * Runs `fn` in a new span (child of `parent` or of the active span); records errors. When nothing
+ * is exported, runs `fn` as it is, with a shared non-recording span and the context unchanged.
+ */
+export function withSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
+  if (!exporting) return fn(NO_SPAN);
+  return inSpan(name, options, fn);
+}
+
+async function inSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
   const parentCtx = options.parent ? extractContext(options.parent) : context.active();
   return tracer().startActiveSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes ?? {} }, parentCtx, async (span) => {
     try {
@@ -161,22 +173,25 @@ export async function withSpan<T>(name: string, options: SpanOptions, fn: (span:
   });
 }
 
+/** The context a carrier's `traceparent` names; the root context (no trace) when nothing is exported. */
 export function extractContext(carrier: Record<string, string | undefined>): Context {
+  if (!exporting) return ROOT_CONTEXT;
   return propagation.extract(ROOT_CONTEXT, carrier, {
     get: (c, k) => c[k] ?? undefined,
     keys: (c) => Object.keys(c),
   });
 }
 
-/** The active context as carrier fields (`traceparent`, `tracestate`). */
-export function injectContext(ctx: Context = context.active()): Record<string, string> {
+/** The active context (or `ctx`) as carrier fields (`traceparent`, `tracestate`); none when nothing is exported. */
+export function injectContext(ctx?: Context): Record<string, string> {
   const carrier: Record<string, string> = {};
-  propagation.inject(ctx, carrier);
+  if (exporting) propagation.inject(ctx ?? context.active(), carrier);
   return carrier;
 }
 
+/** The active span's `traceparent`; undefined outside a span and when nothing is exported. */
 export function currentTraceparent(): string | undefined {
-  return injectContext().traceparent;
+  return exporting ? injectContext().traceparent : undefined;
 }
 
 /**
@@ -192,6 +207,7 @@ export function tracingEnabled(): boolean {
  * gateway's matched route and tenant, the enrollment a command created. No-op without one.
  */
 export function annotateActiveSpan(attributes: Attributes, name?: string): void {
+  if (!exporting) return;
   const span = trace.getActiveSpan();
   if (!span) return;
   span.setAttributes(attributes);
@@ -221,17 +237,19 @@ export function recordForeignSpan(span: ForeignSpan): void {
   s.end(span.endTime);
 }
 
-/** The active context, to run later work in the same trace ({@link withContext}). */
+/** The active context, to run later work in the same trace ({@link withContext}); the root context when nothing is exported. */
 export function activeContext(): Context {
-  return context.active();
+  return exporting ? context.active() : ROOT_CONTEXT;
 }
 
-/** Runs `fn` with `ctx` active: work that arrives outside a trace (a callback over a channel) joins it. */
+/** Runs `fn` with `ctx` active: work that arrives outside a trace (a callback over a channel) joins it. Just runs it when nothing is exported. */
 export function withContext<T>(ctx: Context, fn: () => T): T {
-  return context.with(ctx, fn);
+  return exporting ? context.with(ctx, fn) : fn();
 }
 
+/** The active span's trace id; '' outside a span and when nothing is exported. */
 export function currentTraceId(): string {
+  if (!exporting) return '';
   return trace.getActiveSpan()?.spanContext().traceId ?? '';
 }
 
