@@ -10,7 +10,7 @@ export {
   runtimeVersionProblem,
   type RuntimeVersion,
 } from './runtime-versions.constants.ts';
-export { deterministicId, newId, randomId, systemClock, type Clock, type IdGenerator } from './ids.ts';
+export { deterministicId, newId, randomHex, randomId, systemClock, type Clock, type IdGenerator } from './ids.ts';
 export { createLogger, setLogContextProvider, silentLogger, type LogLevel, type Logger, type LoggerOptions } from './logger.ts';
 export { ERROR_CATALOGUE, ERROR_CODES, GrpcCode, errorSpecOf, isErrorCode, type ErrorCode, type ErrorSpec } from './error-catalogue.ts';
 export { escapeHtml, unsafeTextProblem } from './display-text.policy.ts';

@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { historyV1 } from '@codestep/contracts';
-import { CodestepError, NotFoundError } from '@codestep/core';
+import { CodestepError, NotFoundError, randomHex } from '@codestep/core';
 import { tenantScoped, type DocumentStore } from '@codestep/store';
 import type { ApiClients } from './api.routes.ts';
 import { historyChangesOf, readUntil, type HistoryChanges } from './history-changes.ts';
@@ -187,7 +187,7 @@ export function hookRoutes(c: ApiClients, options: HookOptions): Route[] {
     const out = await c.enrollments.enroll({
       tenantId,
       workflowId,
-      object: { objectType: 'WEBHOOK', objectId: `hook-${options.clock()}-${randomBytes(4).toString('hex')}`, properties: {} },
+      object: { objectType: 'WEBHOOK', objectId: `hook-${options.clock()}-${randomHex(4)}`, properties: {} },
       requestId: req.headers['idempotency-key'] ?? '',
       portalId: 0,
       trigger: { dataJson: JSON.stringify(data), headers },
