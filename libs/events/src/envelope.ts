@@ -14,6 +14,14 @@ export type Envelope = EventEnvelope & { event: EventBody };
 
 export const SCHEMA_VERSION = 1;
 
+/**
+ * What each record value decodes to (null: an event this version does not know), by the value
+ * itself: the consumer groups of one process that are handed one committed record (the SQLite
+ * log hands every caught-up consumer the appended record as it is) decode it once and share it,
+ * and a record made here by {@link toRecord} is not decoded at all.
+ */
+const decoded = new WeakMap<Uint8Array, Envelope | null>();
+
 const TYPE_NAMES: Record<EventCase, string> = {
   workflowPublished: 'WorkflowPublished',
   workflowStatusChanged: 'WorkflowStatusChanged',
@@ -91,15 +99,57 @@ export interface EncodedRecord {
   id: string;
 }
 
-/** The log record for an envelope; `traceparent` goes into headers, never the payload. */
+/**
+ * The log record for an envelope; `traceparent` goes into headers, never the payload. The
+ * consumers in this process that are handed this very record get the envelope without decoding
+ * it (see {@link fromRecord}).
+ */
 export function toRecord(env: Envelope, traceparent?: string): EncodedRecord {
   const headers: Record<string, string> = { 'event-type': env.type, 'schema-version': String(env.schemaVersion), 'tenant-id': env.tenantId };
   if (traceparent) headers.traceparent = traceparent;
-  return { topic: topicOf(env.event.$case), key: env.aggregateId, value: EventEnvelope.encode(env).finish(), headers, id: env.eventId };
+  const value = EventEnvelope.encode(env).finish();
+  const shared = decodedCopy(env);
+  if (shared) decoded.set(value, shared);
+  return { topic: topicOf(env.event.$case), key: env.aggregateId, value, headers, id: env.eventId };
 }
 
-/** Decodes a record's value; undefined for an event this version does not know (skip it). */
+/**
+ * What decoding `env`'s encoding gives, without the round trip, frozen: a copy by the schema
+ * (`fromPartial` fills the defaults decoding fills and leaves out what the schema does not have).
+ * Undefined when a string is not well-formed UTF-16 (encoding replaces its lone surrogates, so
+ * only decoding gives what consumers elsewhere and replays will see).
+ */
+function decodedCopy(env: Envelope): Envelope | undefined {
+  const copy = EventEnvelope.fromPartial(env);
+  return copy.event && frozenIfWellFormed(copy) ? (copy as Envelope) : undefined;
+}
+
+/** Freezes `o` through and through; false (and stops) at a string that is not well-formed. */
+function frozenIfWellFormed(o: unknown): boolean {
+  if (typeof o === 'string') return o.isWellFormed();
+  if (typeof o !== 'object' || o === null || ArrayBuffer.isView(o)) return true;
+  for (const v of Object.values(o)) if (!frozenIfWellFormed(v)) return false;
+  Object.freeze(o);
+  return true;
+}
+
+/**
+ * Decodes a record's value; undefined for an event this version does not know (skip it). The
+ * envelope is shared by every caller given the same value, so it is frozen, deeply: copy what
+ * you change (`{ ...env, ... }`).
+ */
 export function fromRecord(value: Uint8Array): Envelope | undefined {
+  const known = decoded.get(value);
+  if (known !== undefined) return known ?? undefined;
   const env = EventEnvelope.decode(value);
-  return env.event ? (env as Envelope) : undefined;
+  const out = env.event ? deepFreeze(env as Envelope) : undefined;
+  decoded.set(value, out ?? null);
+  return out;
+}
+
+/** Freezes `o` and every object and array in it (byte arrays, which cannot be frozen, stay as they are). */
+function deepFreeze<T>(o: T): T {
+  if (typeof o !== 'object' || o === null || ArrayBuffer.isView(o) || Object.isFrozen(o)) return o;
+  for (const v of Object.values(o)) deepFreeze(v);
+  return Object.freeze(o);
 }
