@@ -97,22 +97,14 @@ export interface ReplayVerifyReport {
  * `timeoutMs` passed: the consumers apply the tail of the log after the events a test waited for
  * (and a projection read while a batch is applied may be caught halfway), so a first run can be
  * ahead of them. Returns the last report, equal or not, for the test to assert on.
- * @throws Error when the command ends without a report (it failed otherwise than with projections that differ).
+ * Each run has `runLimitMs` to end.
+ * @throws Error when the command ends without a report (it failed otherwise than with projections
+ * that differ), or a run has not ended within `runLimitMs` (it is killed).
  */
-export async function replayVerified(env: Record<string, string>, timeoutMs = 60_000): Promise<ReplayVerifyReport> {
+export async function replayVerified(env: Record<string, string>, timeoutMs = 60_000, runLimitMs = 120_000): Promise<ReplayVerifyReport> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const child = spawn(process.execPath, [main, 'replay', '--verify'], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    // The report is stdout; log lines (JSON too, a Kafka warning, say) go to stderr.
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { code, stdout, stderr } = await runNode([main, 'replay', '--verify'], env, runLimitMs, 'codestep replay --verify');
     let report: ReplayVerifyReport;
     try {
       report = JSON.parse(stdout) as ReplayVerifyReport;
@@ -123,6 +115,28 @@ export async function replayVerified(env: Record<string, string>, timeoutMs = 60
     console.log(`# replay --verify: not caught up yet (${differing(report)}); again`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/**
+ * Runs `node <args>` in the repository with `env` (and PATH, HOME) to its end, and gives its exit
+ * code and output (the report is stdout; log lines, JSON too, go to stderr).
+ * @throws Error naming `what` when it has not ended within `limitMs`: it is killed, and the error carries its output so far.
+ */
+export async function runNode(args: string[], env: Record<string, string>, limitMs: number, what: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, limitMs);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
+  if (timedOut) throw new Error(`${what} did not end within ${limitMs} ms and was killed; its output so far:\n${stdout}\n${stderr}`);
+  return { code, stdout, stderr };
 }
 
 /** The collections of a report that differ, for an assertion's message. */
