@@ -65,4 +65,34 @@ describe('enrollment states projection', () => {
       assert.deepEqual([doc?.doc.tenantId, doc?.doc.status, doc?.doc.round, doc?.doc.jobId], [tenant, 'completed', 1, 'rjob1']);
     }
   });
+
+  it('given a tenant id or an enrollment id with a "/", then the state follows its events across batches', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    await enrollmentStatesProjection.ensure(store);
+    const slashed = (tenantId: string, enrollmentId: string) => events.map((e) => ({ ...e, tenantId, aggregateId: enrollmentId, eventId: `${e.eventId}-${tenantId}-${enrollmentId}` }));
+    for (const [tenantId, enrollmentId] of [
+      ['org/team', 'e1'],
+      ['t3', 'e/1'],
+    ] as const) {
+      const log = records(slashed(tenantId, enrollmentId));
+      for (const record of log.slice(0, 2)) await enrollmentStatesProjection.apply(store, [record]);
+      const doc = (await store.get<EnrollmentStateDoc>(ENROLLMENT_STATE_COLLECTIONS.states, `${tenantId}/${enrollmentId}`))!.doc;
+      assert.deepEqual([doc.tenantId, doc.status, doc.errorCode], [tenantId, 'failed', 'TIMEOUT'], `${tenantId} ${enrollmentId}: the failure applied over the started state`);
+    }
+  });
+
+  it('given another tenant’s state under the same stored key, then it is neither read nor overwritten', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    await enrollmentStatesProjection.ensure(store);
+    // "a/b" + "c" and "a" + "b/c" are both stored as "a/b/c".
+    const first = events.map((e) => ({ ...e, tenantId: 'a/b', aggregateId: 'c', eventId: `${e.eventId}-1` }));
+    const second = events.map((e) => ({ ...e, tenantId: 'a', aggregateId: 'b/c', eventId: `${e.eventId}-2` }));
+    await enrollmentStatesProjection.apply(store, records(first.slice(0, 2)));
+    await enrollmentStatesProjection.apply(
+      store,
+      records([second[0]!, second[2]!]).map((r, i) => ({ ...r, offset: 10 + i })),
+    );
+    const doc = (await store.get<EnrollmentStateDoc>(ENROLLMENT_STATE_COLLECTIONS.states, 'a/b/c'))!.doc;
+    assert.deepEqual([doc.tenantId, doc.status, doc.round], ['a/b', 'failed', 0]);
+  });
 });

@@ -88,8 +88,7 @@ export async function applyEnrollmentStates(store: DocumentStore, batch: Project
   }
   const stateKeys = [...new Set(envs.filter((e) => e.env.event.$case !== 'retryJobStarted').map((e) => e.key))];
   const stored = stateKeys.length ? await store.getMany<EnrollmentStateDoc>(ENROLLMENT_STATE_COLLECTIONS.states, stateKeys) : new Map<string, StoredDoc<EnrollmentStateDoc>>();
-  const states = new Map<string, { version: number; doc: EnrollmentStateDoc }>();
-  for (const [key, d] of stored) if (d.doc.tenantId === key.slice(0, key.indexOf('/'))) states.set(key, d);
+  const states = new Map<string, { version: number; doc: EnrollmentStateDoc }>(stored);
   const changed = new Set<string>();
   const jobs: Array<VersionedWrite<RetryJobDoc>> = [];
   for (const { record, env, key } of envs) {
@@ -103,6 +102,10 @@ export async function applyEnrollmentStates(store: DocumentStore, batch: Project
       continue;
     }
     const current = states.get(key);
+    // A state is the enrollment's only when it is of the tenant whose event names it, compared
+    // whole (not split out of the key: an id may hold a '/'). Another tenant's document under the
+    // same key is neither read nor overwritten.
+    if (current && current.doc.tenantId !== env.tenantId) continue;
     if (current && current.version >= record.offset + 1) continue;
     const next = applyToEnrollmentState(current?.doc, env);
     if (next) {
