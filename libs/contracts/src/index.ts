@@ -10,3 +10,5 @@ export * as credentialsV1 from './generated/codestep/credentials/v1/credentials.
 export * as publicV1 from './generated/codestep/public/v1/api.ts';
 export * as googleRpcStatus from './generated/google/rpc/status.ts';
 export * as googleRpcErrorDetails from './generated/google/rpc/error_details.ts';
+/** The protobuf writer the generated `encode` functions take, for a caller that reuses one (`@codestep/events`' records). */
+export { BinaryWriter } from '@bufbuild/protobuf/wire';

@@ -24,6 +24,8 @@ const started: Envelope = envelope(
   },
 );
 
+const meta2 = (eventId: string) => ({ eventId, tenantId: 'tnt_1', aggregateId: 'enr_1', occurredAt: 1_700_000_000_002 });
+
 /** Counts `EventEnvelope.decode` calls until restored. */
 function countDecodes() {
   const decode = EventEnvelope.decode;
@@ -126,6 +128,22 @@ describe('records of envelopes', () => {
     } finally {
       decodes.restore();
     }
+  });
+
+  it('encodes each record on its own with the one reused writer, also after an envelope that could not be encoded', () => {
+    const big = envelope({ ...meta2('evt_big'), aggregateId: 'enr_big' }, {
+      ...started.event,
+      value: { ...started.event.value, trigger: { dataJson: 'x'.repeat(5_000), headers: {} } },
+    } as Envelope['event']);
+    const small = toRecord(started);
+    const large = toRecord(big);
+    assert.throws(() => toRecord({ ...started, schemaVersion: -1 }), /invalid uint32/);
+    const again = toRecord(started);
+    assert.deepEqual(again.value, small.value, 'the same bytes as before the failure, nothing left over from it');
+    assert.notEqual(again.value.buffer, small.value.buffer, 'each record has bytes of its own');
+    assert.deepEqual(EventEnvelope.decode(small.value), EventEnvelope.decode(EventEnvelope.encode(started).finish()));
+    const decodedLarge = EventEnvelope.decode(large.value).event;
+    assert.equal(decodedLarge?.$case === 'enrollmentStarted' ? decodedLarge.value.trigger?.dataJson.length : undefined, 5_000);
   });
 
   it('gives undefined, every time, for an envelope whose event this version does not know', () => {

@@ -2,7 +2,7 @@
  * Building, encoding and decoding event envelopes, and the topic each event type goes to.
  * Pure: ids and time are passed in.
  */
-import { EventEnvelope } from '@codestep/contracts';
+import { BinaryWriter, EventEnvelope } from '@codestep/contracts';
 import { Topics, type Topic } from './topics.ts';
 
 export type EventBody = NonNullable<EventEnvelope['event']>;
@@ -107,10 +107,29 @@ export interface EncodedRecord {
 export function toRecord(env: Envelope, traceparent?: string): EncodedRecord {
   const headers: Record<string, string> = { 'event-type': env.type, 'schema-version': String(env.schemaVersion), 'tenant-id': env.tenantId };
   if (traceparent) headers.traceparent = traceparent;
-  const value = EventEnvelope.encode(env).finish();
+  const value = encoded(env);
   const shared = decodedCopy(env);
   if (shared) decoded.set(value, shared);
   return { topic: topicOf(env.event.$case), key: env.aggregateId, value, headers, id: env.eventId };
+}
+
+/**
+ * One writer for the envelopes this thread encodes: its buffer, once grown, serves every record
+ * (`finish` copies the bytes out and resets it) instead of a new one grown from 128 bytes each time.
+ */
+let writer = new BinaryWriter();
+const KEEP_WRITER_BYTES = 1 << 20;
+
+function encoded(env: Envelope): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = EventEnvelope.encode(env, writer).finish();
+  } catch (error) {
+    writer = new BinaryWriter(); // left in the middle of a message
+    throw error;
+  }
+  if (bytes.length > KEEP_WRITER_BYTES) writer = new BinaryWriter(); // a buffer this large is not kept
+  return bytes;
 }
 
 /**
