@@ -154,7 +154,13 @@ const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
  * is exported, runs `fn` as it is, with a shared non-recording span and the context unchanged.
  */
 export function withSpan<T>(name: string, options: SpanOptions, fn: (span: Span) => Promise<T>): Promise<T> {
-  if (!exporting) return fn(NO_SPAN);
+  if (!exporting) {
+    try {
+      return fn(NO_SPAN);
+    } catch (error) {
+      return Promise.reject(error); // as from the span's async path: a function that throws at once rejects
+    }
+  }
   return inSpan(name, options, fn);
 }
 

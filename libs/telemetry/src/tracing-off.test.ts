@@ -64,6 +64,15 @@ describe('tracing with nothing exported', () => {
     );
   });
 
+  it('rejects, not throws, when the function throws before it returns a promise', async () => {
+    const error = new Error('at once');
+    const run = () =>
+      withSpan('sync', {}, () => {
+        throw error;
+      });
+    await assert.rejects(run(), (e) => e === error);
+  });
+
   it('extracts no context from a traceparent, and runs functions with a context as they are', () => {
     const ctx = extractContext({ traceparent: TRACEPARENT });
     assert.equal(trace.getSpan(ctx), undefined, 'the incoming trace is not joined');
