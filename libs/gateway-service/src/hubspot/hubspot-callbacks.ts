@@ -10,7 +10,7 @@
  * replicas, or a redelivered enrollment event, never complete one callback twice; a completer
  * that died mid-call leaves a lease that runs out, and the next one finishes (HubSpot refusing a
  * second completion counts as done). The outcome is an event (`HubSpotCallbackCompleted`,
- * deterministic id per callback), produced by the completer atomically with its consumer position.
+ * deterministic id per callback and outcome), produced by the completer atomically with its consumer position.
  *
  * Callbacks of one connection ready together are completed with HubSpot's batch endpoint, each
  * settled on its own. A completer never waits while it holds a lease (it would wait on another
@@ -28,6 +28,7 @@ import { deterministicId, type Logger } from '@codestep/core';
 import type { ConsumedRecord, EventLog, LogRecord, Subscription } from '@codestep/event-log';
 import { Topics, envelope, fieldMapToPlain, fromRecord, toRecord, type Envelope } from '@codestep/events';
 import { tenantScoped, type DocumentStore } from '@codestep/store';
+import { envelopesOfTypes } from './hubspot-records.ts';
 
 export const CALLBACKS = 'hubspot_callbacks';
 
@@ -88,10 +89,23 @@ export async function moveCallback(
   return undefined;
 }
 
-/** The outcome event of a callback (one per callback id, whatever retries produce). */
-export function callbackOutcome(tenantId: string, doc: CallbackDoc, outcome: { executionState: string; outcome: 'completed' | 'answered' | 'gave_up'; error?: string }, now: number): Envelope {
+/**
+ * The id of a callback's outcome event: one per callback and outcome, whatever retries and
+ * redeliveries produce. Distinct per outcome: a completion and a giving up of one callback (two
+ * completers whose leases crossed) are two facts, and one id would make the log keep whichever
+ * came first. `completed` keeps the id every outcome had before, so one recorded then and
+ * announced again after an upgrade is still the same event.
+ */
+export function callbackOutcomeId(callbackId: string, outcome: CallbackOutcome): string {
+  return outcome === 'completed' ? deterministicId('evt', 'hubspot-callback', callbackId) : deterministicId('evt', 'hubspot-callback', callbackId, outcome);
+}
+
+export type CallbackOutcome = 'completed' | 'answered' | 'gave_up';
+
+/** The outcome event of a callback (one per callback id and outcome, whatever retries produce). */
+export function callbackOutcome(tenantId: string, doc: CallbackDoc, outcome: { executionState: string; outcome: CallbackOutcome; error?: string }, now: number): Envelope {
   return envelope(
-    { eventId: deterministicId('evt', 'hubspot-callback', doc.callbackId), tenantId, aggregateId: doc.callbackId, occurredAt: now, correlationId: doc.enrollmentId },
+    { eventId: callbackOutcomeId(doc.callbackId, outcome.outcome), tenantId, aggregateId: doc.callbackId, occurredAt: now, correlationId: doc.enrollmentId },
     {
       $case: 'hubspotCallbackCompleted',
       value: {
@@ -202,6 +216,9 @@ interface Claimed extends Completion {
 
 /** What one claim attempt found: ours now, decided by someone else, or to try again at `at`. */
 type ClaimStep = { claimed: Claimed } | { settled: CallbackDoc } | { retryAt: number };
+
+/** The events that finish an enrollment (the enrollments topic carries every other event of it too). */
+const FINISHED_TYPES: ReadonlySet<string> = new Set(['EnrollmentCompleted', 'EnrollmentFailed']);
 
 function finishedOf(env: Envelope): Finished | undefined {
   const e = env.event;
@@ -541,9 +558,8 @@ export async function startCallbackCompleter(deps: CompleterDeps): Promise<Subsc
     handle: async (batch: ConsumedRecord[]): Promise<LogRecord[]> => {
       // One per callback: a redelivered enrollment event in the same batch adds nothing.
       const finished = new Map<string, Finished>();
-      for (const r of batch) {
-        const env = fromRecord(r.value);
-        const f = env ? finishedOf(env) : undefined;
+      for (const env of envelopesOfTypes(batch, FINISHED_TYPES)) {
+        const f = finishedOf(env);
         const key = f && JSON.stringify([f.tenantId, f.origin.callbackId]);
         if (f && key && !finished.has(key)) finished.set(key, f);
       }
