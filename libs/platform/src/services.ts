@@ -388,6 +388,7 @@ async function startHubSpotApp(
         eventLog: deps.eventLog,
         apiBaseUrl: settings.apiBaseUrl,
         blockExpirationMs: isoDurationMs(settings.blockExpiration),
+        answerWithinMs: settings.answerWithinMs,
         clock: systemClock,
         logger: log,
         tokenOf: async (tenantId, handle, callbackId) => {

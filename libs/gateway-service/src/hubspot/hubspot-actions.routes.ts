@@ -185,12 +185,8 @@ async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
   }
   const now = deps.clock();
   const answerBy = now + settings.answerWithinMs;
-  const record: CallbackDoc = { callbackId: exec.callbackId, enrollmentId: '', portalId: exec.portalId, handle, state: 'waiting', receivedAt: now, answerBy, leaseUntil: 0, attempts: 0 };
   const scoped = tenantScoped(deps.store, tenantId);
-  // Side by side: the workflow (its crmProperties; 404 before anything is enrolled or recorded) and the
-  // tenant's limits. Then the callback record (a retry of HubSpot's finds the first request's record,
-  // and its enrollment by request id): not before the workflow is known, or a retry after the user
-  // chose an existing one would find a record whose answer time has passed.
+  // Side by side: the workflow (its crmProperties; 404 before anything is enrolled or recorded) and the tenant's limits.
   const [workflow, { policy }] = await Promise.all([
     deps.clients.workflows.getWorkflow({ tenantId, workflowId, version: 0 }).catch((e: unknown) => {
       throw e instanceof CodestepError && e.code === 'NOT_FOUND'
@@ -199,10 +195,10 @@ async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
     }),
     deps.limitsOf(tenantId),
   ]);
-  const fresh = await scoped.insertIfAbsent(CALLBACKS, exec.callbackId, record);
   const requestId = `hubspot-callback:${exec.callbackId}`;
   // The enrollment's history watched before it is requested (the enrollment service derives its id
-  // from the request id), so a first request waits for the push and reads once.
+  // from the request id), so its end is pushed, never missed, and read once. A retry of HubSpot's
+  // whose enrollment ended before it came reads after the fallback interval instead.
   const expectedId = deterministicId('enr', tenantId, requestId);
   const watch = historyChangesOf(deps.clients).watch(tenantId, expectedId, FINISHED_EVENTS);
   try {
@@ -233,36 +229,36 @@ async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
         eventId: '',
       },
     });
-    // A retry of HubSpot's: answered BLOCK before (or being completed), BLOCK again; answered, the same answer again.
-    if (!fresh) {
-      const state = (await scoped.get<CallbackDoc>(CALLBACKS, exec.callbackId))?.doc.state;
-      if (state !== 'waiting' && state !== 'answered') return block(settings, out.enrollmentId);
-    }
+    const enrollmentId = out.enrollmentId;
     const view =
-      out.enrollmentId === expectedId
-        ? await waitFor(deps, tenantId, out.enrollmentId, answerBy, watch, fresh, req.signal)
-        : await withWatch(deps, tenantId, out.enrollmentId, (w) => waitFor(deps, tenantId, out.enrollmentId, answerBy, w, false, req.signal));
+      enrollmentId === expectedId
+        ? await waitFor(deps, tenantId, enrollmentId, answerBy, watch, true, req.signal)
+        : await withWatch(deps, tenantId, enrollmentId, (w) => waitFor(deps, tenantId, enrollmentId, answerBy, w, false, req.signal));
+    // The callback record, written once as this request decides: the first writer of a callback's
+    // record decides how HubSpot is answered (this request, a retry of HubSpot's, or a completer
+    // once the budget ran out, `hubspot-callbacks.ts`).
+    const record: CallbackDoc = { callbackId: exec.callbackId, enrollmentId, portalId: exec.portalId, handle, state: 'answered', receivedAt: now, answerBy, leaseUntil: 0, attempts: 0 };
     if (view) {
-      // The record as this request inserted it (version 1) in one write; else (a retry, or the completer
-      // took it once the budget ran out) as it is now.
-      const answeredDoc = { ...record, enrollmentId: out.enrollmentId, state: 'answered' as const };
-      const answered =
-        fresh && (await scoped.compareAndSet(CALLBACKS, exec.callbackId, 1, answeredDoc))
-          ? answeredDoc
-          : await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting', 'answered'], 'answered', { enrollmentId: out.enrollmentId });
+      // Answered before (HubSpot's retry of an answered request; a record of an older gateway still
+      // `waiting`): the same answer again; decided otherwise (BLOCKed, being completed): BLOCK again.
+      const answered = (await scoped.insertIfAbsent(CALLBACKS, exec.callbackId, record))
+        ? record
+        : await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting', 'answered'], 'answered', { enrollmentId });
       if (answered) {
         const outputFields = outputsOf(view);
         const outcome = callbackOutcome(tenantId, answered, { executionState: String(outputFields['hs_execution_state'] ?? 'SUCCESS'), outcome: 'answered' }, deps.clock());
         await deps.eventLog.append([toRecord(outcome)]);
-        return { status: 200, body: { outputFields }, headers: { 'x-codestep-enrollment-id': out.enrollmentId } };
+        return { status: 200, body: { outputFields }, headers: { 'x-codestep-enrollment-id': enrollmentId } };
       }
-    } else {
-      // Nobody answered yet: this request answers BLOCK, the completer calls HubSpot back when it is done
-      // (HubSpot takes the callback until the block expires: the completer's last attempt).
-      const expiresAt = deps.clock() + (isoDurationMs(settings.blockExpiration) ?? 86_400_000);
-      await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting'], 'blocked', { enrollmentId: out.enrollmentId, expiresAt });
+      return block(settings, enrollmentId);
     }
-    return block(settings, out.enrollmentId);
+    // Nobody answered yet: this request answers BLOCK, the completer calls HubSpot back when it is done
+    // (HubSpot takes the callback until the block expires: the completer's last attempt).
+    const expiresAt = deps.clock() + (isoDurationMs(settings.blockExpiration) ?? 86_400_000);
+    if (!(await scoped.insertIfAbsent(CALLBACKS, exec.callbackId, { ...record, state: 'blocked', expiresAt }))) {
+      await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting'], 'blocked', { enrollmentId, expiresAt });
+    }
+    return block(settings, enrollmentId);
   } finally {
     watch.close();
   }

@@ -3,10 +3,15 @@
  * synchronously (the enrollment finished within the answer budget: `outputFields` in the HTTP
  * answer) or through HubSpot's callbacks API after a `BLOCK` answer — never both, never twice.
  *
- * One record per callback id, in the tenant's scope (`hubspot_callbacks`), decides who answers:
- * `waiting` (the action request is still waiting for the enrollment) → `answered` (it answered
- * synchronously) or `blocked` (it answered BLOCK) → `completing` (a completer holds a lease while
- * it calls HubSpot) → `completed` | `gave_up`. Every change is a compare-and-set, so two gateway
+ * One record per callback id, in the tenant's scope (`hubspot_callbacks`), decides who answers.
+ * The action request writes it once, when it knows its answer: `answered` (the enrollment
+ * finished within the answer budget) or `blocked` (it answered BLOCK); the first writer of a
+ * callback's record decides (insert if absent). A finished enrollment without a record is left to
+ * its action request until the budget ran out since it finished (the request came before it
+ * started), then a completer records it `blocked` (the request died, or lost the race and answers
+ * BLOCK). Then `completing` (a completer holds a lease while it calls HubSpot) → `completed` |
+ * `gave_up`. (Gateways before this wrote `waiting` first, then `answered` or `blocked`: such a
+ * record is still waited for until its `answerBy`.) Every change is a compare-and-set, so two gateway
  * replicas, or a redelivered enrollment event, never complete one callback twice; a completer
  * that died mid-call leaves a lease that runs out, and the next one finishes (HubSpot refusing a
  * second completion counts as done). The outcome is an event (`HubSpotCallbackCompleted`,
@@ -153,6 +158,12 @@ export interface CompleterDeps {
   retryPollMs?: number;
   /** Consumer group. @default 'codestep-gateway-hubspot-callbacks' */
   group?: string;
+  /**
+   * How long an action request waits for its enrollment (`HUBSPOT_ACTION_ANSWER_MS`), ms: a
+   * finished enrollment whose callback has no record yet is left to its request for that long
+   * after it finished. @default 0
+   */
+  answerWithinMs?: number;
 }
 
 /** HubSpot's batch completion takes at most this many callbacks a request. */
@@ -207,6 +218,8 @@ interface Completion {
 /** A finished HubSpot-started enrollment whose callback is to be completed. */
 interface Finished extends Completion {
   origin: HubSpotOrigin;
+  /** When the enrollment finished (its event), UNIX ms. */
+  finishedAt: number;
 }
 
 /** A callback this completer holds (`completing`, its lease in `doc.leaseUntil`), with what HubSpot is to get. */
@@ -229,7 +242,14 @@ function finishedOf(env: Envelope): Finished | undefined {
     e.$case === 'enrollmentCompleted'
       ? outputFieldsOf({ outputs: Object.fromEntries(Object.entries(e.value.outputs).map(([k, v]) => [k, fieldMapToPlain(v.fields)])) })
       : outputFieldsOf({ error: e.value.error?.message ?? 'the workflow failed' });
-  return { tenantId: env.tenantId, origin, enrollmentId: e.value.enrollmentId, outputFields, executionState: String(outputFields['hs_execution_state'] ?? 'SUCCESS') };
+  return {
+    tenantId: env.tenantId,
+    origin,
+    enrollmentId: e.value.enrollmentId,
+    outputFields,
+    executionState: String(outputFields['hs_execution_state'] ?? 'SUCCESS'),
+    finishedAt: env.occurredAt,
+  };
 }
 
 /** A parked callback, or one the retry loop holds: the delivery of its enrollment leaves it to the loop. */
@@ -248,7 +268,10 @@ async function tryClaim(deps: CompleterDeps, f: Finished): Promise<ClaimStep> {
     const now = deps.clock();
     const cur = (await scoped.get<CallbackDoc>(CALLBACKS, callbackId))?.doc;
     if (!cur) {
-      // Received by a gateway that crashed before it wrote the record: nobody answered synchronously.
+      // Its action request writes the record with its answer, within its budget from when it came (before the enrollment finished).
+      const leftToRequest = f.finishedAt + (deps.answerWithinMs ?? 0);
+      if (now < leftToRequest) return { retryAt: leftToRequest };
+      // Its request died (or is late, and answers BLOCK when it finds this record): nobody answered synchronously.
       const doc: CallbackDoc = {
         callbackId,
         enrollmentId: f.enrollmentId,
