@@ -26,7 +26,7 @@ import { tenantScoped } from '@codestep/store';
 import { SqliteStore } from '@codestep/store-sqlite';
 import { CALLBACKS, startCallbackCompleter, type CallbackDoc } from '@codestep/gateway-service';
 
-type CompleterOptions = Partial<Pick<Parameters<typeof startCallbackCompleter>[0], 'retryBaseMs' | 'retryPollMs' | 'blockExpirationMs'>>;
+type CompleterOptions = Partial<Pick<Parameters<typeof startCallbackCompleter>[0], 'retryBaseMs' | 'retryPollMs' | 'blockExpirationMs' | 'answerWithinMs'>>;
 
 const APP = { clientId: 'app', clientSecret: 'secret-9a', redirectUris: ['http://127.0.0.1/cb'], appId: 8200001 };
 const T = 'tenant-a';
@@ -165,6 +165,42 @@ describe('HubSpot callback completer', () => {
     for (const id of [ok, failed, waiting]) assert.deepEqual([completions(id).length, fake.app.callback(id)!.refused], [1, 0], `${id}: one call to HubSpot`);
     const events = await outcomes();
     assert.deepEqual(events.map((e) => [e.callbackId, e.outcome]).sort(), [ok, failed, waiting].map((id) => [id, 'completed']).sort());
+  });
+
+  it('leaves a finished enrollment without a record to its action request for the answer budget: answered then, never called back; none by then, completed once', async () => {
+    // No record: the action request writes it only with its answer (after the enrollment finished).
+    const answeredLate = (await fake.app.executeAction({ definitionId, objectId: 1 })).callbackId;
+    const requestDied = (await fake.app.executeAction({ definitionId, objectId: 1 })).callbackId;
+    const [a, b] = [await completer('replica-budget-a', { answerWithinMs: 500 }), await completer('replica-budget-b', { answerWithinMs: 500 })];
+    const started = Date.now();
+    await log.append([finished(answeredLate, { outputs: { score: 5 } }), finished(requestDied, { outputs: { score: 6 } })].map((e) => toRecord(e)));
+    await new Promise((r) => setTimeout(r, 150));
+    // The request answers synchronously within its budget: its record comes first.
+    const answered: CallbackDoc = {
+      callbackId: answeredLate,
+      enrollmentId: `enr-${answeredLate}`,
+      portalId: 62515,
+      handle: 'hubspot',
+      state: 'answered',
+      receivedAt: started,
+      answerBy: started + 500,
+      leaseUntil: 0,
+      attempts: 0,
+    };
+    assert.equal(await tenantScoped(store, T).insertIfAbsent(CALLBACKS, answeredLate, answered), true, 'no completer recorded it within the budget');
+    await until('the request that died completed by callback', () => completions(requestDied).length === 1);
+    assert.ok(Date.now() - started >= 450, 'left to its request until the budget ran out');
+    await new Promise((r) => setTimeout(r, 300));
+    await a.stop();
+    await b.stop();
+    assert.deepEqual(completions(requestDied)[0]!.outputFields, { score: 6 });
+    assert.equal(completions(answeredLate).length, 0, 'answered synchronously: HubSpot is not called back');
+    assert.equal((await tenantScoped(store, T).get<CallbackDoc>(CALLBACKS, answeredLate))?.doc.state, 'answered');
+    assert.equal((await tenantScoped(store, T).get<CallbackDoc>(CALLBACKS, requestDied))?.doc.state, 'completed');
+    assert.deepEqual(
+      (await outcomes()).filter((e) => e.callbackId === requestDied || e.callbackId === answeredLate).map((e) => [e.callbackId, e.outcome]),
+      [[requestDied, 'completed']],
+    );
   });
 
   it('leaves a callback that was answered synchronously alone, and gives up with "reconnect HubSpot" without a token', async () => {

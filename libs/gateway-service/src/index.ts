@@ -12,6 +12,7 @@ export { checkSecretSelections, connectionRoutes, connectionView } from './conne
 export { ensureHookCollection, hookRoutes, type HookOptions } from './hooks.routes.ts';
 export { resumeRoutes } from './resume.routes.ts';
 export { hubspotActionRoutes, WORKFLOW_INPUT, type HubSpotRouteDeps } from './hubspot/hubspot-actions.routes.ts';
+export { startPortalOwners, type PortalOwner, type PortalOwners, type PortalOwnersDeps } from './hubspot/portal-owners.ts';
 export { createCrmPrefetcher, createCrmPropertiesFetcher, missingProperties, type CrmPrefetcher, type CrmPropertiesFetcher } from './hubspot/crm-properties.ts';
 export { hubspotWebhookRoutes, MAX_WEBHOOK_BATCH } from './hubspot/hubspot-webhooks.routes.ts';
 export { followTriggers, hubspotTriggerRoutes, hubspotTriggersProjection } from './hubspot/hubspot-triggers.ts';

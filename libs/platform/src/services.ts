@@ -32,6 +32,7 @@ import {
   isoDurationMs,
   retryRoutes,
   startCallbackCompleter,
+  startPortalOwners,
   startGateway,
   startPublicGrpc,
   tenantLimitsOf,
@@ -368,7 +369,16 @@ async function startHubSpotApp(
 ): Promise<{ routes: Route[]; stop(): Promise<void> }> {
   const settings = hubspotAppSettingsOf(config);
   const log = logger.child({ service: 'gateway', component: 'hubspot' });
-  const routeDeps = { ...deps, clock: systemClock, settings };
+  // Portal → tenant kept between connection changes (this process follows them with a consumer group of its own).
+  const portalOwners =
+    settings &&
+    (await startPortalOwners({
+      findAccountConnection: (req) => deps.clients.credentials.findAccountConnection(req),
+      eventLog: deps.eventLog,
+      clock: systemClock,
+      onError: (error) => log.warn({ error }, 'HubSpot portal owners: connection changes batch failed; will retry'),
+    }));
+  const routeDeps = { ...deps, clock: systemClock, settings, ...(portalOwners ? { portalOwners } : {}) };
   const routes = [...(await hubspotActionRoutes(routeDeps)), ...hubspotWebhookRoutes(routeDeps), ...hubspotTriggerRoutes(deps.clients, { ...deps, clock: systemClock })];
   const triggers = await followTriggers({ ...deps, onError: (error) => log.error({ error }, 'HubSpot triggers projection batch failed; will retry') });
   const triggerEnrollments = await followTriggerEnrollments({ ...deps, onError: (error) => log.error({ error }, 'HubSpot trigger enrollments projection batch failed; will retry') });
@@ -378,6 +388,7 @@ async function startHubSpotApp(
         eventLog: deps.eventLog,
         apiBaseUrl: settings.apiBaseUrl,
         blockExpirationMs: isoDurationMs(settings.blockExpiration),
+        answerWithinMs: settings.answerWithinMs,
         clock: systemClock,
         logger: log,
         tokenOf: async (tenantId, handle, callbackId) => {
@@ -392,6 +403,7 @@ async function startHubSpotApp(
       await completer?.stop();
       await triggers.stop();
       await triggerEnrollments.stop();
+      await portalOwners?.stop();
     },
   };
 }

@@ -15,12 +15,12 @@
  * installed the app in (404), or a workflow the tenant does not have (404).
  */
 import type { historyV1 } from '@codestep/contracts';
-import { CodestepError, NotFoundError, UnauthenticatedError, ValidationError } from '@codestep/core';
+import { CodestepError, NotFoundError, UnauthenticatedError, ValidationError, deterministicId } from '@codestep/core';
 import { fieldMapToPlain, toRecord } from '@codestep/events';
 import type { EventLog } from '@codestep/event-log';
 import { tenantScoped, type DocumentStore } from '@codestep/store';
 import type { ApiClients } from '../api.routes.ts';
-import { historyChangesOf, readUntil } from '../history-changes.ts';
+import { FALLBACK_READ_MS, historyChangesOf, readUntil, type HistoryWatch } from '../history-changes.ts';
 import { parseJsonBody } from '../request-input.parser.ts';
 import type { Route, RouteRequest } from '../router.ts';
 import type { TenantLimitsOf } from '../tenant-limits.routes.ts';
@@ -28,6 +28,7 @@ import type { CrmPrefetcher, CrmPropertiesFetcher } from './crm-properties.ts';
 import { CALLBACKS, callbackOutcome, ensureCallbackCollection, moveCallback, outputFieldsOf, type CallbackDoc } from './hubspot-callbacks.ts';
 import { verifyHubSpotSignature } from './hubspot-signature.ts';
 import { isoDurationMs, type HubSpotAppSettings } from './hubspot.settings.ts';
+import type { PortalOwner, PortalOwners } from './portal-owners.ts';
 
 /** The action's input field that names the codestep workflow to run. */
 export const WORKFLOW_INPUT = 'codestep_workflow';
@@ -51,6 +52,8 @@ export interface HubSpotRouteDeps {
    * the enrollments are requested all the same. @default 2000
    */
   webhookReadBudgetMs?: number;
+  /** Portal → tenant kept between connection changes (`./portal-owners.ts`); absent: the broker is asked on every call. */
+  portalOwners?: PortalOwners;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -75,8 +78,12 @@ export function verifiedBody(deps: HubSpotRouteDeps, req: RouteRequest): unknown
   return parseJsonBody((req.rawBody ?? Buffer.alloc(0)).toString('utf8'));
 }
 
-/** The tenant and connection that installed the app in `portalId` (404 / 409 from the broker otherwise). */
-export async function portalOwner(deps: HubSpotRouteDeps, portalId: number): Promise<{ tenantId: string; handle: string }> {
+/**
+ * The tenant and connection that installed the app in `portalId` (404 / 409 from the broker
+ * otherwise): kept by `deps.portalOwners` between connection changes, else asked each time.
+ */
+export async function portalOwner(deps: HubSpotRouteDeps, portalId: number): Promise<PortalOwner> {
+  if (deps.portalOwners) return deps.portalOwners.of(portalId);
   const c = await deps.clients.credentials.findAccountConnection({ provider: 'hubspot', accountId: String(portalId) });
   return { tenantId: c.tenantId, handle: c.handle };
 }
@@ -131,22 +138,34 @@ function propertiesOf(inputFields: Record<string, unknown>): Record<string, stri
 /** The events after which the enrollment may have finished. */
 const FINISHED_EVENTS: ReadonlySet<string> = new Set(['EnrollmentCompleted', 'EnrollmentFailed']);
 
-/** The enrollment once it finished within the budget (read again each time its history says it may have), else undefined. */
-async function waitFor(deps: HubSpotRouteDeps, tenantId: string, enrollmentId: string, until: number, signal?: AbortSignal): Promise<historyV1.EnrollmentView | undefined> {
-  const watch = historyChangesOf(deps.clients).watch(tenantId, enrollmentId, FINISHED_EVENTS);
-  try {
-    const view = await readUntil(
-      watch,
-      () => deps.clients.history.getEnrollment({ tenantId, enrollmentId }),
-      (v) => v.status !== 'running',
-      until,
-      deps.clock,
-      signal,
-    );
-    return view && view.status !== 'running' ? view : undefined;
-  } finally {
-    watch.close();
+/**
+ * The enrollment once it finished within the budget (read again each time its history says it
+ * may have), else undefined. `changedFirst`: the watch was opened before the enrollment was
+ * requested, so its end cannot have been missed: no read before the first change (a read then
+ * finds nothing projected yet, or the enrollment running).
+ */
+async function waitFor(
+  deps: HubSpotRouteDeps,
+  tenantId: string,
+  enrollmentId: string,
+  until: number,
+  watch: HistoryWatch,
+  changedFirst: boolean,
+  signal?: AbortSignal,
+): Promise<historyV1.EnrollmentView | undefined> {
+  if (changedFirst) {
+    const left = until - deps.clock();
+    if (left > 0) await watch.changed(Math.min(left, FALLBACK_READ_MS), signal);
   }
+  const view = await readUntil(
+    watch,
+    () => deps.clients.history.getEnrollment({ tenantId, enrollmentId }),
+    (v) => v.status !== 'running',
+    until,
+    deps.clock,
+    signal,
+  );
+  return view && view.status !== 'running' ? view : undefined;
 }
 
 function outputsOf(view: historyV1.EnrollmentView): Record<string, unknown> {
@@ -166,12 +185,8 @@ async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
   }
   const now = deps.clock();
   const answerBy = now + settings.answerWithinMs;
-  const record: CallbackDoc = { callbackId: exec.callbackId, enrollmentId: '', portalId: exec.portalId, handle, state: 'waiting', receivedAt: now, answerBy, leaseUntil: 0, attempts: 0 };
   const scoped = tenantScoped(deps.store, tenantId);
-  // Side by side: the workflow (its crmProperties; 404 before anything is enrolled or recorded) and the
-  // tenant's limits. Then the callback record (a retry of HubSpot's finds the first request's record,
-  // and its enrollment by request id): not before the workflow is known, or a retry after the user
-  // chose an existing one would find a record whose answer time has passed.
+  // Side by side: the workflow (its crmProperties; 404 before anything is enrolled or recorded) and the tenant's limits.
   const [workflow, { policy }] = await Promise.all([
     deps.clients.workflows.getWorkflow({ tenantId, workflowId, version: 0 }).catch((e: unknown) => {
       throw e instanceof CodestepError && e.code === 'NOT_FOUND'
@@ -180,61 +195,83 @@ async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
     }),
     deps.limitsOf(tenantId),
   ]);
-  const fresh = await scoped.insertIfAbsent(CALLBACKS, exec.callbackId, record);
-  const sent = { objectType: exec.objectType, objectId: exec.objectId, properties: propertiesOf(exec.inputFields) };
-  // Read within the answer budget (HubSpot is answered BLOCK, not kept waiting, when it limits the read).
-  const deadline = Date.now() + settings.answerWithinMs;
-  const { object, crmRead } = deps.fetchCrmProperties
-    ? await deps.fetchCrmProperties({ tenantId, workflowId, object: sent, connection: handle, workflow, deadline })
-    : { object: sent, crmRead: undefined };
-  const out = await deps.clients.enrollments.enroll({
-    tenantId,
-    workflowId,
-    object,
-    crmRead,
-    requestId: `hubspot-callback:${exec.callbackId}`,
-    portalId: exec.portalId,
-    trigger: undefined,
-    limits: policy,
-    hubspot: {
+  const requestId = `hubspot-callback:${exec.callbackId}`;
+  // The enrollment's history watched before it is requested (the enrollment service derives its id
+  // from the request id), so its end is pushed, never missed, and read once. A retry of HubSpot's
+  // whose enrollment ended before it came reads after the fallback interval instead.
+  const expectedId = deterministicId('enr', tenantId, requestId);
+  const watch = historyChangesOf(deps.clients).watch(tenantId, expectedId, FINISHED_EVENTS);
+  try {
+    const sent = { objectType: exec.objectType, objectId: exec.objectId, properties: propertiesOf(exec.inputFields) };
+    // Read within the answer budget (HubSpot is answered BLOCK, not kept waiting, when it limits the read).
+    const deadline = Date.now() + settings.answerWithinMs;
+    const { object, crmRead } = deps.fetchCrmProperties
+      ? await deps.fetchCrmProperties({ tenantId, workflowId, object: sent, connection: handle, workflow, deadline })
+      : { object: sent, crmRead: undefined };
+    const out = await deps.clients.enrollments.enroll({
+      tenantId,
+      workflowId,
+      object,
+      crmRead,
+      requestId,
       portalId: exec.portalId,
-      connectionHandle: handle,
-      callbackId: exec.callbackId,
-      actionDefinitionId: exec.actionDefinitionId,
-      actionDefinitionVersion: exec.actionDefinitionVersion,
-      source: exec.source,
-      workflowId: exec.hubspotWorkflowId,
-      subscriptionType: '',
-      eventId: '',
-    },
-  });
-  // A retry of HubSpot's: answered BLOCK before (or being completed), BLOCK again; answered, the same answer again.
-  if (!fresh) {
-    const state = (await scoped.get<CallbackDoc>(CALLBACKS, exec.callbackId))?.doc.state;
-    if (state !== 'waiting' && state !== 'answered') return block(settings, out.enrollmentId);
-  }
-  const view = await waitFor(deps, tenantId, out.enrollmentId, answerBy, req.signal);
-  if (view) {
-    // The record as this request inserted it (version 1) in one write; else (a retry, or the completer
-    // took it once the budget ran out) as it is now.
-    const answeredDoc = { ...record, enrollmentId: out.enrollmentId, state: 'answered' as const };
-    const answered =
-      fresh && (await scoped.compareAndSet(CALLBACKS, exec.callbackId, 1, answeredDoc))
-        ? answeredDoc
-        : await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting', 'answered'], 'answered', { enrollmentId: out.enrollmentId });
-    if (answered) {
-      const outputFields = outputsOf(view);
-      const outcome = callbackOutcome(tenantId, answered, { executionState: String(outputFields['hs_execution_state'] ?? 'SUCCESS'), outcome: 'answered' }, deps.clock());
-      await deps.eventLog.append([toRecord(outcome)]);
-      return { status: 200, body: { outputFields }, headers: { 'x-codestep-enrollment-id': out.enrollmentId } };
+      trigger: undefined,
+      limits: policy,
+      hubspot: {
+        portalId: exec.portalId,
+        connectionHandle: handle,
+        callbackId: exec.callbackId,
+        actionDefinitionId: exec.actionDefinitionId,
+        actionDefinitionVersion: exec.actionDefinitionVersion,
+        source: exec.source,
+        workflowId: exec.hubspotWorkflowId,
+        subscriptionType: '',
+        eventId: '',
+      },
+    });
+    const enrollmentId = out.enrollmentId;
+    const view =
+      enrollmentId === expectedId
+        ? await waitFor(deps, tenantId, enrollmentId, answerBy, watch, true, req.signal)
+        : await withWatch(deps, tenantId, enrollmentId, (w) => waitFor(deps, tenantId, enrollmentId, answerBy, w, false, req.signal));
+    // The callback record, written once as this request decides: the first writer of a callback's
+    // record decides how HubSpot is answered (this request, a retry of HubSpot's, or a completer
+    // once the budget ran out, `hubspot-callbacks.ts`).
+    const record: CallbackDoc = { callbackId: exec.callbackId, enrollmentId, portalId: exec.portalId, handle, state: 'answered', receivedAt: now, answerBy, leaseUntil: 0, attempts: 0 };
+    if (view) {
+      // Answered before (HubSpot's retry of an answered request; a record of an older gateway still
+      // `waiting`): the same answer again; decided otherwise (BLOCKed, being completed): BLOCK again.
+      const answered = (await scoped.insertIfAbsent(CALLBACKS, exec.callbackId, record))
+        ? record
+        : await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting', 'answered'], 'answered', { enrollmentId });
+      if (answered) {
+        const outputFields = outputsOf(view);
+        const outcome = callbackOutcome(tenantId, answered, { executionState: String(outputFields['hs_execution_state'] ?? 'SUCCESS'), outcome: 'answered' }, deps.clock());
+        await deps.eventLog.append([toRecord(outcome)]);
+        return { status: 200, body: { outputFields }, headers: { 'x-codestep-enrollment-id': enrollmentId } };
+      }
+      return block(settings, enrollmentId);
     }
-  } else {
     // Nobody answered yet: this request answers BLOCK, the completer calls HubSpot back when it is done
     // (HubSpot takes the callback until the block expires: the completer's last attempt).
     const expiresAt = deps.clock() + (isoDurationMs(settings.blockExpiration) ?? 86_400_000);
-    await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting'], 'blocked', { enrollmentId: out.enrollmentId, expiresAt });
+    if (!(await scoped.insertIfAbsent(CALLBACKS, exec.callbackId, { ...record, state: 'blocked', expiresAt }))) {
+      await moveCallback(deps.store, tenantId, exec.callbackId, ['waiting'], 'blocked', { enrollmentId, expiresAt });
+    }
+    return block(settings, enrollmentId);
+  } finally {
+    watch.close();
   }
-  return block(settings, out.enrollmentId);
+}
+
+/** `fn` with a watch of the enrollment's history, closed after. */
+async function withWatch<T>(deps: HubSpotRouteDeps, tenantId: string, enrollmentId: string, fn: (watch: HistoryWatch) => Promise<T>): Promise<T> {
+  const watch = historyChangesOf(deps.clients).watch(tenantId, enrollmentId, FINISHED_EVENTS);
+  try {
+    return await fn(watch);
+  } finally {
+    watch.close();
+  }
 }
 
 /** HubSpot's "wait for my callback" answer. */

@@ -3,14 +3,19 @@
  * synchronously (the enrollment finished within the answer budget: `outputFields` in the HTTP
  * answer) or through HubSpot's callbacks API after a `BLOCK` answer — never both, never twice.
  *
- * One record per callback id, in the tenant's scope (`hubspot_callbacks`), decides who answers:
- * `waiting` (the action request is still waiting for the enrollment) → `answered` (it answered
- * synchronously) or `blocked` (it answered BLOCK) → `completing` (a completer holds a lease while
- * it calls HubSpot) → `completed` | `gave_up`. Every change is a compare-and-set, so two gateway
+ * One record per callback id, in the tenant's scope (`hubspot_callbacks`), decides who answers.
+ * The action request writes it once, when it knows its answer: `answered` (the enrollment
+ * finished within the answer budget) or `blocked` (it answered BLOCK); the first writer of a
+ * callback's record decides (insert if absent). A finished enrollment without a record is left to
+ * its action request until the budget ran out since it finished (the request came before it
+ * started), then a completer records it `blocked` (the request died, or lost the race and answers
+ * BLOCK). Then `completing` (a completer holds a lease while it calls HubSpot) → `completed` |
+ * `gave_up`. (Gateways before this wrote `waiting` first, then `answered` or `blocked`: such a
+ * record is still waited for until its `answerBy`.) Every change is a compare-and-set, so two gateway
  * replicas, or a redelivered enrollment event, never complete one callback twice; a completer
  * that died mid-call leaves a lease that runs out, and the next one finishes (HubSpot refusing a
  * second completion counts as done). The outcome is an event (`HubSpotCallbackCompleted`,
- * deterministic id per callback), produced by the completer atomically with its consumer position.
+ * deterministic id per callback and outcome), produced by the completer atomically with its consumer position.
  *
  * Callbacks of one connection ready together are completed with HubSpot's batch endpoint, each
  * settled on its own. A completer never waits while it holds a lease (it would wait on another
@@ -28,6 +33,7 @@ import { deterministicId, type Logger } from '@codestep/core';
 import type { ConsumedRecord, EventLog, LogRecord, Subscription } from '@codestep/event-log';
 import { Topics, envelope, fieldMapToPlain, fromRecord, toRecord, type Envelope } from '@codestep/events';
 import { tenantScoped, type DocumentStore } from '@codestep/store';
+import { envelopesOfTypes } from './hubspot-records.ts';
 
 export const CALLBACKS = 'hubspot_callbacks';
 
@@ -88,10 +94,23 @@ export async function moveCallback(
   return undefined;
 }
 
-/** The outcome event of a callback (one per callback id, whatever retries produce). */
-export function callbackOutcome(tenantId: string, doc: CallbackDoc, outcome: { executionState: string; outcome: 'completed' | 'answered' | 'gave_up'; error?: string }, now: number): Envelope {
+/**
+ * The id of a callback's outcome event: one per callback and outcome, whatever retries and
+ * redeliveries produce. Distinct per outcome: a completion and a giving up of one callback (two
+ * completers whose leases crossed) are two facts, and one id would make the log keep whichever
+ * came first. `completed` keeps the id every outcome had before, so one recorded then and
+ * announced again after an upgrade is still the same event.
+ */
+export function callbackOutcomeId(callbackId: string, outcome: CallbackOutcome): string {
+  return outcome === 'completed' ? deterministicId('evt', 'hubspot-callback', callbackId) : deterministicId('evt', 'hubspot-callback', callbackId, outcome);
+}
+
+export type CallbackOutcome = 'completed' | 'answered' | 'gave_up';
+
+/** The outcome event of a callback (one per callback id and outcome, whatever retries produce). */
+export function callbackOutcome(tenantId: string, doc: CallbackDoc, outcome: { executionState: string; outcome: CallbackOutcome; error?: string }, now: number): Envelope {
   return envelope(
-    { eventId: deterministicId('evt', 'hubspot-callback', doc.callbackId), tenantId, aggregateId: doc.callbackId, occurredAt: now, correlationId: doc.enrollmentId },
+    { eventId: callbackOutcomeId(doc.callbackId, outcome.outcome), tenantId, aggregateId: doc.callbackId, occurredAt: now, correlationId: doc.enrollmentId },
     {
       $case: 'hubspotCallbackCompleted',
       value: {
@@ -139,6 +158,12 @@ export interface CompleterDeps {
   retryPollMs?: number;
   /** Consumer group. @default 'codestep-gateway-hubspot-callbacks' */
   group?: string;
+  /**
+   * How long an action request waits for its enrollment (`HUBSPOT_ACTION_ANSWER_MS`), ms: a
+   * finished enrollment whose callback has no record yet is left to its request for that long
+   * after it finished. @default 0
+   */
+  answerWithinMs?: number;
 }
 
 /** HubSpot's batch completion takes at most this many callbacks a request. */
@@ -193,6 +218,8 @@ interface Completion {
 /** A finished HubSpot-started enrollment whose callback is to be completed. */
 interface Finished extends Completion {
   origin: HubSpotOrigin;
+  /** When the enrollment finished (its event), UNIX ms. */
+  finishedAt: number;
 }
 
 /** A callback this completer holds (`completing`, its lease in `doc.leaseUntil`), with what HubSpot is to get. */
@@ -203,6 +230,9 @@ interface Claimed extends Completion {
 /** What one claim attempt found: ours now, decided by someone else, or to try again at `at`. */
 type ClaimStep = { claimed: Claimed } | { settled: CallbackDoc } | { retryAt: number };
 
+/** The events that finish an enrollment (the enrollments topic carries every other event of it too). */
+const FINISHED_TYPES: ReadonlySet<string> = new Set(['EnrollmentCompleted', 'EnrollmentFailed']);
+
 function finishedOf(env: Envelope): Finished | undefined {
   const e = env.event;
   if (e.$case !== 'enrollmentCompleted' && e.$case !== 'enrollmentFailed') return undefined;
@@ -212,7 +242,14 @@ function finishedOf(env: Envelope): Finished | undefined {
     e.$case === 'enrollmentCompleted'
       ? outputFieldsOf({ outputs: Object.fromEntries(Object.entries(e.value.outputs).map(([k, v]) => [k, fieldMapToPlain(v.fields)])) })
       : outputFieldsOf({ error: e.value.error?.message ?? 'the workflow failed' });
-  return { tenantId: env.tenantId, origin, enrollmentId: e.value.enrollmentId, outputFields, executionState: String(outputFields['hs_execution_state'] ?? 'SUCCESS') };
+  return {
+    tenantId: env.tenantId,
+    origin,
+    enrollmentId: e.value.enrollmentId,
+    outputFields,
+    executionState: String(outputFields['hs_execution_state'] ?? 'SUCCESS'),
+    finishedAt: env.occurredAt,
+  };
 }
 
 /** A parked callback, or one the retry loop holds: the delivery of its enrollment leaves it to the loop. */
@@ -231,7 +268,10 @@ async function tryClaim(deps: CompleterDeps, f: Finished): Promise<ClaimStep> {
     const now = deps.clock();
     const cur = (await scoped.get<CallbackDoc>(CALLBACKS, callbackId))?.doc;
     if (!cur) {
-      // Received by a gateway that crashed before it wrote the record: nobody answered synchronously.
+      // Its action request writes the record with its answer, within its budget from when it came (before the enrollment finished).
+      const leftToRequest = f.finishedAt + (deps.answerWithinMs ?? 0);
+      if (now < leftToRequest) return { retryAt: leftToRequest };
+      // Its request died (or is late, and answers BLOCK when it finds this record): nobody answered synchronously.
       const doc: CallbackDoc = {
         callbackId,
         enrollmentId: f.enrollmentId,
@@ -541,9 +581,8 @@ export async function startCallbackCompleter(deps: CompleterDeps): Promise<Subsc
     handle: async (batch: ConsumedRecord[]): Promise<LogRecord[]> => {
       // One per callback: a redelivered enrollment event in the same batch adds nothing.
       const finished = new Map<string, Finished>();
-      for (const r of batch) {
-        const env = fromRecord(r.value);
-        const f = env ? finishedOf(env) : undefined;
+      for (const env of envelopesOfTypes(batch, FINISHED_TYPES)) {
+        const f = finishedOf(env);
         const key = f && JSON.stringify([f.tenantId, f.origin.callbackId]);
         if (f && key && !finished.has(key)) finished.set(key, f);
       }

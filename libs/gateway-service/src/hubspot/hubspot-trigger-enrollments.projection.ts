@@ -13,8 +13,12 @@
  * the trigger's minutes would hold back a due re-enrollment (it finds the one already started).
  */
 import type { EventLog } from '@codestep/event-log';
-import { Topics, fromRecord, type Envelope } from '@codestep/events';
+import { Topics, type Envelope } from '@codestep/events';
 import { tenantScoped, type DocumentStore, type ProjectedRecord, type Projection } from '@codestep/store';
+import { envelopesOfTypes } from './hubspot-records.ts';
+
+/** The only events this projection applies. */
+const STARTED: ReadonlySet<string> = new Set(['EnrollmentStarted']);
 
 export const TRIGGER_ENROLLMENTS = 'hubspot_trigger_enrollments';
 
@@ -65,11 +69,7 @@ export const hubspotTriggerEnrollmentsProjection: Projection = {
   topics: [Topics.enrollments],
   collections: [TRIGGER_ENROLLMENTS],
   ensure: ensureTriggerEnrollments,
-  apply: (store, batch: ProjectedRecord[]) =>
-    applyTriggerEnrollments(
-      store,
-      batch.map((r) => fromRecord(r.value)).filter((e): e is Envelope => e !== undefined),
-    ),
+  apply: (store, batch: ProjectedRecord[]) => applyTriggerEnrollments(store, envelopesOfTypes(batch, STARTED)),
 };
 
 /** The object's last enrollment into the workflow by its HubSpot trigger, if any. */

@@ -11,11 +11,15 @@
  */
 import { ValidationError, deterministicId, type Clock } from '@codestep/core';
 import type { EventLog } from '@codestep/event-log';
-import { Topics, envelope, fromRecord, toRecord, type Envelope } from '@codestep/events';
+import { Topics, envelope, toRecord, type Envelope } from '@codestep/events';
 import { tenantScoped, type DocumentStore, type ProjectedRecord, type Projection } from '@codestep/store';
 import { sameObjectType } from '@codestep/workflows';
 import type { ApiClients } from '../api.routes.ts';
 import type { Route } from '../router.ts';
+import { envelopesOfTypes } from './hubspot-records.ts';
+
+/** The only events the triggers projection applies (the topic also carries every callback's outcome). */
+const TRIGGER_SET: ReadonlySet<string> = new Set(['HubSpotTriggerSet']);
 
 export const TRIGGERS = 'hubspot_triggers';
 
@@ -65,11 +69,7 @@ export const hubspotTriggersProjection: Projection = {
   topics: [Topics.hubspot],
   collections: [TRIGGERS],
   ensure: ensureTriggers,
-  apply: (store, batch: ProjectedRecord[]) =>
-    applyTriggerEnvelopes(
-      store,
-      batch.map((r) => fromRecord(r.value)).filter((e): e is Envelope => e !== undefined),
-    ),
+  apply: (store, batch: ProjectedRecord[]) => applyTriggerEnvelopes(store, envelopesOfTypes(batch, TRIGGER_SET)),
 };
 
 /** The tenant's workflows a webhook event of `subscription` (with `propertyName`, for changes) enrolls. */
