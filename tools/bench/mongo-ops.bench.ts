@@ -131,11 +131,14 @@ try {
     quiet = idleOps < 20 ? quiet + 1 : 0;
     before = now;
   }
+  const servers = { ferretdb: pidOf(new RegExp(`-listen-addr \\S*:${new URL(mongoUri).port || 27017} `)), kafka: pidOf(/ kafka\.Kafka /) };
   const idleWindowStart = Date.now();
+  const idleCpuBefore = cpuOf(platform, servers);
   await sleep(3000);
+  const idleCpu = cpuOf(platform, servers);
+  const idleCores = Object.keys(idleCpu).reduce((n, k) => n + idleCpu[k]! - (idleCpuBefore[k] ?? 0), 0) / (Date.now() - idleWindowStart);
   const idlePerSecond = (total(snapshot()) - total(before)) / ((Date.now() - idleWindowStart) / 1000);
   before = snapshot();
-  const servers = { ferretdb: pidOf(new RegExp(`-listen-addr \\S*:${new URL(mongoUri).port || 27017} `)), kafka: pidOf(/ kafka\.Kafka /) };
   const cpuBefore = cpuOf(platform, servers);
   const loadBefore = loadavg()[0]!;
   const t0 = Date.now();
@@ -199,6 +202,10 @@ try {
         acceptedPerSecond: +(N / acceptedSeconds).toFixed(1),
         cpuMsPerEnrollment: +(Object.keys(cpuAfter).reduce((n, k) => n + cpuAfter[k]! - (cpuBefore[k] ?? 0), 0) / N).toFixed(1),
         cpuMsPerEnrollmentByProcess: Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, +((cpuAfter[k]! - (cpuBefore[k] ?? 0)) / N).toFixed(1)])),
+        // What the platform burns idle (consumers' fetches and heartbeats, reapers, timers), and
+        // the CPU per enrollment less it: the idle part grows with how long the run takes.
+        idleCpuCores: +idleCores.toFixed(2),
+        cpuMsPerEnrollmentLessIdle: +((Object.keys(cpuAfter).reduce((n, k) => n + cpuAfter[k]! - (cpuBefore[k] ?? 0), 0) - idleCores * cpuSeconds * 1000) / N).toFixed(1),
         cpuCoresUsed: +(Object.keys(cpuAfter).reduce((n, k) => n + cpuAfter[k]! - (cpuBefore[k] ?? 0), 0) / 1000 / cpuSeconds).toFixed(2),
         msToExecuted: spread(toExecuted),
         msExecutedToCompleted: spread(toCompleted),
