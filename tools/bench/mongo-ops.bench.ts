@@ -136,7 +136,8 @@ try {
   const idleCpuBefore = cpuOf(platform, servers);
   await sleep(3000);
   const idleCpu = cpuOf(platform, servers);
-  const idleCores = Object.keys(idleCpu).reduce((n, k) => n + idleCpu[k]! - (idleCpuBefore[k] ?? 0), 0) / (Date.now() - idleWindowStart);
+  const idleWindowEnd = Date.now();
+  const idleCores = Object.keys(idleCpu).reduce((n, k) => n + idleCpu[k]! - (idleCpuBefore[k] ?? 0), 0) / (idleWindowEnd - idleWindowStart);
   const idlePerSecond = (total(snapshot()) - total(before)) / ((Date.now() - idleWindowStart) / 1000);
   before = snapshot();
   const cpuBefore = cpuOf(platform, servers);
@@ -205,6 +206,7 @@ try {
         // What the platform burns idle (consumers' fetches and heartbeats, reapers, timers), and
         // the CPU per enrollment less it: the idle part grows with how long the run takes.
         idleCpuCores: +idleCores.toFixed(2),
+        idleCpuCoresByProcess: Object.fromEntries(Object.keys(idleCpu).map((k) => [k, +((idleCpu[k]! - (idleCpuBefore[k] ?? 0)) / (idleWindowEnd - idleWindowStart)).toFixed(2)])),
         cpuMsPerEnrollmentLessIdle: +((Object.keys(cpuAfter).reduce((n, k) => n + cpuAfter[k]! - (cpuBefore[k] ?? 0), 0) - idleCores * cpuSeconds * 1000) / N).toFixed(1),
         cpuCoresUsed: +(Object.keys(cpuAfter).reduce((n, k) => n + cpuAfter[k]! - (cpuBefore[k] ?? 0), 0) / 1000 / cpuSeconds).toFixed(2),
         msToExecuted: spread(toExecuted),
