@@ -7,7 +7,7 @@
  * any order and applying one twice changes nothing.
  */
 import { Topics, type Envelope } from '@codestep/events';
-import type { DocumentStore, Projection } from '@codestep/store';
+import type { DocumentStore, Projection, StoredDoc } from '@codestep/store';
 import { applyToRunState, emptyRunState, type RunState, type StepDecision } from '@codestep/workflows';
 import { envelopeProjection } from './envelope.projection.ts';
 
@@ -38,9 +38,16 @@ function touchesRun(env: Envelope): string | undefined {
  * `decide` may fold several results of the run at once (the step machine decides a batch's
  * results of one run together): one read and one write for them all, whatever the run's size.
  */
-export async function decideWithRunState<D extends { state: RunState } = StepDecision>(store: DocumentStore, tenantId: string, enrollmentId: string, decide: (before: RunState) => D): Promise<D> {
+export async function decideWithRunState<D extends { state: RunState } = StepDecision>(
+  store: DocumentStore,
+  tenantId: string,
+  enrollmentId: string,
+  decide: (before: RunState) => D,
+  /** The stored state when the caller just read it (the first attempt then reads nothing). */
+  known?: StoredDoc<RunState>,
+): Promise<D> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const current = await store.get<RunState>(WORKFLOW_RUNS, enrollmentId);
+    const current = attempt === 0 && known ? known : await store.get<RunState>(WORKFLOW_RUNS, enrollmentId);
     const decision = decide(current?.doc ?? emptyRunState(tenantId));
     if (current && (decision.state === current.doc || JSON.stringify(current.doc) === JSON.stringify(decision.state))) return decision;
     if (await store.compareAndSet<RunState>(WORKFLOW_RUNS, enrollmentId, current?.version ?? 0, decision.state)) return decision;
@@ -48,7 +55,14 @@ export async function decideWithRunState<D extends { state: RunState } = StepDec
   throw new Error(`the run state of enrollment ${enrollmentId} kept changing under ${MAX_ATTEMPTS} writes`);
 }
 
-/** Applies envelopes (idempotent; the same state in any order): one read and one write per run they touch. */
+/**
+ * Applies envelopes (idempotent; the same state in any order). The runs they touch are read at
+ * once; the states of runs not stored yet (most often the end marker of an enrollment that ran no
+ * step) are inserted at once, then read back: one that another writer (the step machine, on this
+ * replica or another) created meanwhile, and every run already stored, is written under
+ * compare-and-set over what was read. A batch of ended enrollments thus costs four commands on
+ * MongoDB, not a read and an insert each.
+ */
 export async function applyToWorkflowRuns(store: DocumentStore, envs: Envelope[]): Promise<void> {
   const byRun = new Map<string, Envelope[]>();
   for (const env of envs) {
@@ -58,8 +72,28 @@ export async function applyToWorkflowRuns(store: DocumentStore, envs: Envelope[]
     if (group) group.push(env);
     else byRun.set(enrollmentId, [env]);
   }
+  if (byRun.size === 0) return;
+  const fold = (runEnvs: Envelope[]) => (before: RunState) => ({ state: runEnvs.reduce(applyToRunState, before) });
+  const stored = await store.getMany<RunState>(WORKFLOW_RUNS, [...byRun.keys()]);
+  const fresh = [...byRun]
+    .filter(([enrollmentId]) => !stored.has(enrollmentId))
+    .map(([enrollmentId, runEnvs]) => ({ id: enrollmentId, state: fold(runEnvs)(emptyRunState(runEnvs[0]!.tenantId)).state }));
+  // Version 1 lands only where nothing is stored: an insert if absent, never over another writer's.
+  let inserted = new Map<string, StoredDoc<RunState>>();
+  if (fresh.length) {
+    await store.writeVersioned<RunState>(
+      WORKFLOW_RUNS,
+      fresh.map((f) => ({ id: f.id, version: 1, doc: f.state })),
+    );
+    inserted = await store.getMany<RunState>(
+      WORKFLOW_RUNS,
+      fresh.map((f) => f.id),
+    );
+  }
+  const landed = new Set(fresh.filter((f) => inserted.get(f.id)?.version === 1 && JSON.stringify(inserted.get(f.id)!.doc) === JSON.stringify(f.state)).map((f) => f.id));
   for (const [enrollmentId, runEnvs] of byRun) {
-    await decideWithRunState(store, runEnvs[0]!.tenantId, enrollmentId, (before) => ({ state: runEnvs.reduce(applyToRunState, before) }));
+    if (landed.has(enrollmentId)) continue;
+    await decideWithRunState(store, runEnvs[0]!.tenantId, enrollmentId, fold(runEnvs), stored.get(enrollmentId) ?? inserted.get(enrollmentId));
   }
 }
 

@@ -1,10 +1,12 @@
 /**
  * Reads of the workflows projection: heads and versions, with an in-memory cache of versions
- * (immutable once published, so never invalidated).
+ * (immutable once published, so never invalidated). Heads and lifecycle states are read fresh,
+ * the reads arriving together batched into one (see `./batched-reads.ts`).
  */
 import type { WorkflowDefinition, workflowsV1 } from '@codestep/contracts';
 import { NotFoundError, ValidationError } from '@codestep/core';
 import { tenantScoped, type DocumentStore, type TenantStore } from '@codestep/store';
+import { batchedGets } from './batched-reads.ts';
 import { WORKFLOW_COLLECTIONS, versionId, versionKey, type HeadDoc, type StatusDoc, type VersionDoc } from './workflows.projection.ts';
 
 /** Most versions `listVersions` returns. */
@@ -29,6 +31,7 @@ export interface WorkflowRepository {
 
 export function createWorkflowRepository(store: DocumentStore): WorkflowRepository {
   const cache = new Map<string, WorkflowDefinition>();
+  const batched = batchedGets(store);
 
   const scoped = (tenantId: string): TenantStore => {
     if (!tenantId) throw new ValidationError('tenant_id is required');
@@ -36,7 +39,8 @@ export function createWorkflowRepository(store: DocumentStore): WorkflowReposito
   };
 
   async function headVersion(tenantId: string, workflowId: string): Promise<number> {
-    const head = await scoped(tenantId).get<HeadDoc>(WORKFLOW_COLLECTIONS.heads, workflowId);
+    if (!tenantId) throw new ValidationError('tenant_id is required');
+    const head = await batched<HeadDoc>(tenantId, WORKFLOW_COLLECTIONS.heads, workflowId);
     return head?.doc.version ?? 0;
   }
 
@@ -56,7 +60,7 @@ export function createWorkflowRepository(store: DocumentStore): WorkflowReposito
   async function state(tenantId: string, workflowId: string, knownHead?: number): Promise<workflowsV1.WorkflowState> {
     const headVer = knownHead || (await headVersion(tenantId, workflowId));
     if (!headVer) throw new NotFoundError(`workflow ${workflowId} not found`);
-    const doc = await scoped(tenantId).get<StatusDoc>(WORKFLOW_COLLECTIONS.status, workflowId);
+    const doc = await batched<StatusDoc>(tenantId, WORKFLOW_COLLECTIONS.status, workflowId);
     return { workflowId, status: doc?.doc.status ?? 'enabled', sequence: doc?.doc.sequence ?? 0, changedAt: doc?.doc.changedAt ?? 0, headVersion: headVer };
   }
 

@@ -92,4 +92,34 @@ describe('run state store', () => {
     await removeEndedRunStores(store, [ended('enr1', false), ended('enr2', true)]);
     assert.deepEqual(await store.find(RUN_STORES, {}), []);
   });
+
+  it("looks the batch's run stores up at once and deletes only those that exist, per tenant", async () => {
+    const { store, state } = await opened();
+    await state.apply(run, req('set', 'k', 1));
+    await state.apply({ ...run, tenantId: 't2' }, req('set', 'k', 2));
+    await state.apply({ ...run, enrollmentId: 'running' }, req('set', 'k', 3));
+    const ended = (tenantId: string, id: string): ConsumedRecord => {
+      const env = envelope({ eventId: `end-${tenantId}-${id}`, tenantId, aggregateId: id, occurredAt: 1 }, { $case: 'enrollmentCompleted', value: { enrollmentId: id, outputs: {} } });
+      return { ...toRecord(env), partition: 0, offset: 0 } as ConsumedRecord;
+    };
+    const calls: string[] = [];
+    const counted = new Proxy(store, {
+      get: (target, name, receiver) => {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(`${String(name)} ${JSON.stringify(args[1])}`);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    // enr1 of t1 twice (a redelivery), three enrollments that never had a store, enr1 of t2.
+    await removeEndedRunStores(counted, [ended('t1', 'enr1'), ended('t1', 'enr1'), ended('t1', 'none1'), ended('t1', 'none2'), ended('t2', 'none3'), ended('t2', 'enr1')]);
+    assert.deepEqual(calls, ['getMany ["t1/enr1","t1/none1","t1/none2"]', 'delete "t1/enr1"', 'getMany ["t2/none3","t2/enr1"]', 'delete "t2/enr1"']);
+    assert.deepEqual(
+      (await store.find<{ enrollmentId: string }>(RUN_STORES, {})).map((d) => d.id),
+      ['t1/running'],
+      "a running enrollment's store stays",
+    );
+  });
 });

@@ -145,11 +145,25 @@ export function createRunStateStore(store: DocumentStore, clock: Clock, settings
   };
 }
 
-/** Removes the run stores of enrollments that ended (a batch of the enrollments topic). */
+/**
+ * Removes the run stores of enrollments that ended (a batch of the enrollments topic). Most runs
+ * never had one (a HubSpot action, a JsWorkflows run that kept nothing), so the batch's stores are
+ * looked up at once, one read per tenant, and only those found are deleted: a batch of ended
+ * enrollments without stores costs one read, not a delete (two commands on MongoDB) each.
+ */
 export async function removeEndedRunStores(store: DocumentStore, batch: ConsumedRecord[]): Promise<void> {
+  const endedByTenant = new Map<string, Set<string>>();
   for (const record of batch) {
     const env = fromRecord(record.value);
     const body = env?.event;
-    if (body?.$case === 'enrollmentCompleted' || body?.$case === 'enrollmentFailed') await tenantScoped(store, env!.tenantId).delete(RUN_STORES, body.value.enrollmentId);
+    if (body?.$case !== 'enrollmentCompleted' && body?.$case !== 'enrollmentFailed') continue;
+    const ended = endedByTenant.get(env!.tenantId) ?? new Set<string>();
+    ended.add(body.value.enrollmentId);
+    endedByTenant.set(env!.tenantId, ended);
+  }
+  for (const [tenantId, ended] of endedByTenant) {
+    const tenant = tenantScoped(store, tenantId);
+    const kept = await tenant.getMany<RunStoreDoc>(RUN_STORES, [...ended]);
+    for (const enrollmentId of kept.keys()) await tenant.delete(RUN_STORES, enrollmentId);
   }
 }

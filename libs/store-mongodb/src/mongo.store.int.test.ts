@@ -202,6 +202,28 @@ if (!uri) {
       }
     });
 
+    void it('matches boolean equality the MongoDB way too (the lease reapers ask for leaseOpen: true; infra/local FerretDB pushes it down)', async () => {
+      const coll = admin.db(database).collection<{ _id: string }>(`c${randomUUID().slice(0, 8)}`);
+      await coll.insertMany([
+        { _id: 'true', d: { b: true } },
+        { _id: 'false', d: { b: false } },
+        { _id: 'in-array', d: { b: [false, true] } },
+        { _id: 'docs-in-array', d: [{ b: false }, { b: true }] },
+        { _id: 'string', d: { b: 'true' } },
+        { _id: 'number', d: { b: 1 } },
+        { _id: 'missing', d: {} },
+      ] as never);
+      const ids = async (filter: object) => (await coll.find(filter as never).toArray()).map((d) => d._id).sort();
+      assert.deepEqual(await ids({ 'd.b': true }), ['docs-in-array', 'in-array', 'true']);
+      assert.deepEqual(await ids({ 'd.b': { $eq: true } }), ['docs-in-array', 'in-array', 'true']);
+      assert.deepEqual(await ids({ 'd.b': false }), ['docs-in-array', 'false', 'in-array']);
+      assert.deepEqual(await ids({ 'd.b': 'true' }), ['string']);
+      if (isFerret) {
+        const plan = (await coll.find({ 'd.b': true } as never).explain('queryPlanner')) as unknown as { filterPushdown?: boolean };
+        assert.equal(plan.filterPushdown, true, 'a FerretDB built before the boolean pushdown: restart it with infra/local/ferretdb.sh stop; start (it rebuilds)');
+      }
+    });
+
     void it('looks documents up by id through the _id index in every shape the adapter sends', async () => {
       const store = await open();
       const c = `c${randomUUID().slice(0, 8)}`;
