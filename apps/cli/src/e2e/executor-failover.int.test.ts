@@ -13,6 +13,9 @@
  * (retries come from a lane of their own, not behind the survivor's backlog, and take its next
  * free slot or the one kept for retries).
  * `FAILOVER_QUIET=1` streams no other enrollments (the failover alone, for measuring);
+ * `FAILOVER_SLOW=<n>` puts n long actions in flight instead of six, `FAILOVER_SLOW_MS=<ms>` makes
+ * them last that long instead of 20 s (killed 5 s before they end) and `FAILOVER_CONCURRENCY=<n>`
+ * lets each executor run n at once (the failover under load: 300 in flight, 200 per executor);
  * `FAILOVER_LOGS=<dir>` writes every app's log there at the end.
  * Needs KAFKA_BROKERS and MONGODB_URI (npm test sets them).
  */
@@ -29,7 +32,9 @@ const brokers = process.env.KAFKA_BROKERS;
 const mongoUri = process.env.MONGODB_URI;
 /** Sleeps until the absolute time `until` (ms): a retry after that time finishes at once. */
 const SLEEP_UNTIL = `exports.main = async (event) => { const ms = Math.max(0, Number(event.inputFields.until) - Date.now()); await new Promise((r) => setTimeout(r, ms)); return { outputFields: { slept: ms } }; };`;
-const SLOW = 6;
+const SLOW = Number(process.env.FAILOVER_SLOW ?? 6);
+/** How long the long actions last, ms: the victim is killed 5 s before they end. */
+const SLOW_MS = Number(process.env.FAILOVER_SLOW_MS ?? 20_000);
 /** A generous bound on the failover; the goal (and what an idle machine shows) is under 10 s. */
 const FAILOVER_BOUND_MS = 60_000;
 /** The goal: the lost executions run again within it, while other enrollments keep completing. */
@@ -65,7 +70,13 @@ describe('executor failover over real Kafka and FerretDB', { skip: !brokers || !
   const database = `codestep_failover_${randomBytes(4).toString('hex')}`;
 
   before(async () => {
-    platform = await startDistributedPlatform({ brokers: brokers!, mongoUri: mongoUri!, namespace: database, executors: 2, env: { CODESTEP_RETRY_INITIAL_MS: '500' } });
+    platform = await startDistributedPlatform({
+      brokers: brokers!,
+      mongoUri: mongoUri!,
+      namespace: database,
+      executors: 2,
+      env: { CODESTEP_RETRY_INITIAL_MS: '500', ...(process.env.FAILOVER_CONCURRENCY ? { CODESTEP_EXECUTOR_CONCURRENCY: process.env.FAILOVER_CONCURRENCY } : {}) },
+    });
     call = api(platform.url, platform.apiKey);
     client = new MongoClient(mongoUri!);
   });
@@ -126,7 +137,7 @@ describe('executor failover over real Kafka and FerretDB', { skip: !brokers || !
       await stream.catch(() => {});
     };
     const t0 = Date.now();
-    const until = t0 + 20_000;
+    const until = t0 + SLOW_MS;
     const slow = await Promise.all(Array.from({ length: SLOW }, (_, i) => enroll(workflowId, `slow-${i}`, until)));
     // Claims open in two looks 500 ms apart: the long actions' (the others' last milliseconds).
     const open = async () => (await claims()).filter((x) => !x.done);
