@@ -75,7 +75,12 @@ describe('executor failover over real Kafka and FerretDB', { skip: !brokers || !
       mongoUri: mongoUri!,
       namespace: database,
       executors: 2,
-      env: { CODESTEP_RETRY_INITIAL_MS: '500', ...(process.env.FAILOVER_CONCURRENCY ? { CODESTEP_EXECUTOR_CONCURRENCY: process.env.FAILOVER_CONCURRENCY } : {}) },
+      env: {
+        CODESTEP_RETRY_INITIAL_MS: '500',
+        ...(process.env.FAILOVER_CONCURRENCY ? { CODESTEP_EXECUTOR_CONCURRENCY: process.env.FAILOVER_CONCURRENCY } : {}),
+        // Long actions longer than the default time limit (20 s) are given one that lets them run.
+        ...(SLOW_MS > 15_000 ? { CODESTEP_ACTION_TIMEOUT_MS: String(SLOW_MS + 30_000), CODESTEP_ACTION_MAX_TIMEOUT_MS: String(SLOW_MS + 30_000) } : {}),
+      },
     });
     call = api(platform.url, platform.apiKey);
     client = new MongoClient(mongoUri!);
