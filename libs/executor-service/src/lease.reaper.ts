@@ -79,6 +79,14 @@ export function partitionFor(executionId: string, partitions: number[]): number 
   return [...partitions].sort((a, b) => a - b)[h % partitions.length];
 }
 
+/** Claims reported lost (or marked appended) at once: a dead executor's hundreds take a few round trips of the store each, not one after the other. */
+const REPORT_CONCURRENCY = 16;
+
+/** Runs `each` over `items`, `size` at a time. */
+async function inBatches<T>(items: T[], size: number, each: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(each));
+}
+
 /** What a look found: lost reports to append (and the claims they close), outcomes to append again. */
 interface Found {
   lost: LogRecord[];
@@ -98,7 +106,7 @@ async function publishFound({ claims, eventLog, logger }: LeaseReaperDeps, { los
     }
     // Recorded on the claims first, unpublished: if this append fails, a look a lease later appends them.
     if (lost.length) await eventLog.append(lost);
-    for (const target of reported) await claims.markPublished(target);
+    await inBatches(reported, REPORT_CONCURRENCY, (target) => claims.markPublished(target));
   } finally {
     for (const { claim } of outcomes) publishing.delete(claim.id);
   }
@@ -231,22 +239,23 @@ export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
     const lost: LogRecord[] = [];
     const reported: Array<{ executionId: string; token: string }> = [];
     const outcomes = lapsed.filter((l) => l.records && !publishing.has(l.claim.id));
-    for (const { claim, request, partition } of lapsed) {
-      if (!request) continue;
+    // A dead executor's hundreds of claims: reported a few at a time, not one store round trip after the other.
+    await inBatches(lapsed, REPORT_CONCURRENCY, async ({ claim, request, partition }) => {
+      if (!request) return;
       const env = fromRecord(request);
-      if (!env || env.event.$case !== 'actionRequested' || !env.event.value.context) continue;
+      if (!env || env.event.$case !== 'actionRequested' || !env.event.value.context) return;
       const req = env.event.value;
       const lanePartition = partitionFor(req.executionId, deps.partitions());
       // In the request's partition, with the execution's other events (history applies them in that order).
       const records = [{ ...toRecord(lostEvent(req, env.tenantId, clock, lanePartition)), ...(partition !== undefined ? { targetPartition: partition } : {}) }];
-      if (!(await claims.reportLost(claim, records))) continue;
+      if (!(await claims.reportLost(claim, records))) return;
       logger.info(
         { executionId: req.executionId, lanePartition, holder: claim.doc.holder, unchangedMs: lapsedClaims.unchangedMs(claim) },
         'reported lost; its retry is to be requested on a partition of the retry lane this executor consumes',
       );
       lost.push(...records);
       reported.push({ executionId: claim.id, token: claim.doc.token ?? '' });
-    }
+    });
     for (const { claim } of outcomes) publishing.add(claim.id);
     return { lost, reported, outcomes };
   };
