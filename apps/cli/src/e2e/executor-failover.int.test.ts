@@ -15,7 +15,8 @@
  * `FAILOVER_QUIET=1` streams no other enrollments (the failover alone, for measuring);
  * `FAILOVER_SLOW=<n>` puts n long actions in flight instead of six, `FAILOVER_SLOW_MS=<ms>` makes
  * them last that long instead of 20 s (killed 5 s before they end) and `FAILOVER_CONCURRENCY=<n>`
- * lets each executor run n at once (the failover under load: 300 in flight, 200 per executor);
+ * lets each executor run n at once (the failover under load: 300 in flight, 200 per executor), and
+ * `FAILOVER_WAIT_MS=<ms>` waits that long for the lost executions to run again instead of 2 min;
  * `FAILOVER_LOGS=<dir>` writes every app's log there at the end.
  * Needs KAFKA_BROKERS and MONGODB_URI (npm test sets them).
  */
@@ -166,6 +167,7 @@ describe('executor failover over real Kafka and FerretDB', { skip: !brokers || !
     await new Promise((r) => setTimeout(r, until - 5_000 - Date.now()));
     await platform.kill9(victim);
     const killedAt = Date.now();
+    console.log(`# executor failover: ${victim} killed at ${new Date(killedAt).toISOString()}`);
     // What the victim held at its death: every claim of it still open.
     const lost = new Set((await open()).filter((x) => x.executorId === victim).map((x) => x.executionId));
 
@@ -181,10 +183,13 @@ describe('executor failover over real Kafka and FerretDB', { skip: !brokers || !
       'the lost executions to run again on the other executor',
       async () => {
         const byId = new Map((await claims()).map((x) => [x.executionId, x]));
-        if (reportedLostMs === undefined && [...lost].every((id) => byId.get(id)?.done)) reportedLostMs = Date.now() - killedAt;
+        if (reportedLostMs === undefined && [...lost].every((id) => byId.get(id)?.done)) {
+          reportedLostMs = Date.now() - killedAt;
+          console.log(`# executor failover: the ${lost.size} executions in flight on ${victim} were all reported lost ${reportedLostMs} ms after its death`);
+        }
         return again.every((id) => byId.get(id)?.executorId === survivor) ? again.map((id) => byId.get(id)!) : undefined;
       },
-      120_000,
+      Number(process.env.FAILOVER_WAIT_MS ?? 120_000),
     );
     const failoverMs = Date.now() - killedAt;
     // The stream goes on for the goal's 10 s at least: what completes in them is the load measured
