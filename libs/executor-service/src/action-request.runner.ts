@@ -28,7 +28,7 @@ import { ClaimHeld, type ClaimStore } from './claim.store.ts';
 import { Requeue, type BatchRun, type DrainController } from './drain.controller.ts';
 import { lostEvent, resultEvents, startedEvent } from './execution.mapping.ts';
 import type { ExecutionPreparer } from './execution.preparer.ts';
-import { startLeaseHeartbeat } from './lease.heartbeat.ts';
+import { startHoldBound } from './lease.heartbeat.ts';
 import type { SandboxRunner } from './sandbox.runner.ts';
 
 /** How long a request claimed by a live lease is looked at again before it is appended again, ms. */
@@ -48,7 +48,7 @@ export interface ActionRequestRunnerDeps {
   executorId: string;
   /** The claims' lease, ms (see `claim.store.ts`). */
   leaseMs: number;
-  /** How long a run may renew its claim at most, ms: above the longest wall time the sandbox allows. */
+  /** How long a run's claim is held at most, ms: above the longest wall time the sandbox allows (see `lease.heartbeat.ts`). */
   holdMs: number;
   /** A partition of the retry lane this executor consumes, for a lost execution's retry (undefined: none known). */
   lanePartitionFor(executionId: string): number | undefined;
@@ -112,7 +112,7 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
     const token = existing ? undefined : await claims.claim(req.executionId, { value: record.value, partition });
     if (!token) return outcomeOfClaimed(req, tenantId, record, existing, run);
     await drain.claimed(req.executionId, run);
-    const lease = startLeaseHeartbeat({ claims, logger: deps.logger, leaseMs: deps.leaseMs, holdMs: deps.holdMs }, req.executionId, token);
+    const lease = startHoldBound({ claims, logger: deps.logger, leaseMs: deps.leaseMs, holdMs: deps.holdMs }, req.executionId, token);
     let result;
     try {
       await eventLog.append(inPartition([toRecord(startedEvent(req, tenantId, deps.executorId, currentTraceId(), clock), currentTraceparent())], partition));

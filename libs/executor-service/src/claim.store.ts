@@ -2,11 +2,15 @@
  * The claims of executions, the one decision record of each execution's outcome. A request is
  * claimed (insert-if-absent) before it runs, so a redelivered request never runs an action twice.
  * A finished run records its outcome on its claim by compare-and-set, together with the records it
- * produced: an outbox that a redelivery produces again. A claim is a short lease that its running
- * executor renews (compare-and-set, which also tells it when the claim is no longer its own); a
- * claim whose lease ran out with no outcome was left by an executor that died mid-run: it is
- * reported lost, again by compare-and-set over the very claim version seen stale, so an owner that
- * finished in the meantime wins. A claim whose lease still runs is {@link ClaimHeld}: the caller
+ * produced: an outbox that a redelivery produces again. A claim is a short lease, held by its
+ * executor's liveness: each executor process (an incarnation, named on the claims it takes as
+ * `holder`) renews one document of its own in {@link EXECUTORS} a few times per lease, one write
+ * however many claims it holds, and writes nothing to its claims while they run. A claim whose
+ * holder stopped renewing for a lease was left by an executor that died mid-run: it is reported
+ * lost, by compare-and-set over the claim version read, so an owner that finished in the meantime
+ * wins. A run that goes on past every time limit marks its claim `unheld`: from then on its lease
+ * is the claim's own, and it lapses (nothing renews it). Claims without a `holder` (taken by older
+ * versions, which renewed each claim) are judged by their own version too. A claim whose lease still runs is {@link ClaimHeld}: the caller
  * decides how to wait, so one lost execution never holds up work that was not in flight. An open
  * claim keeps the request it was taken for and is marked `leaseOpen` (indexed with `renewedAt`),
  * so a lease reaper finds lapsed claims without waiting for their request to be consumed again
@@ -20,6 +24,26 @@ import type { DocumentStore, StoredDoc } from '@codestep/store';
 
 /** The store collection holding one claim per execution id. */
 export const CLAIMS = 'execution_claims';
+
+/** The store collection holding one liveness document per executor process, written by it alone. */
+export const EXECUTORS = 'executor_liveness';
+
+/** An executor process's liveness: renewed a few times per lease while it runs (see the module comment). */
+export interface LivenessDoc {
+  executorId: string;
+  /** Last renewal, on the executor's clock (what a redelivery's {@link ClaimHeld} wait is told). */
+  renewedAt: number;
+}
+
+/**
+ * A released claim: a tombstone, not a delete, so the claim's version keeps growing and a write of
+ * its former run over a version it knew (in flight while it was released) fails instead of
+ * bringing the claim back over the next run's. The next claim takes it over.
+ */
+interface ReleasedDoc {
+  released: true;
+  releasedAt: number;
+}
 
 /** A log record as kept on a claim (its value base64-encoded). */
 export interface StoredRecord {
@@ -37,8 +61,12 @@ export interface StoredRecord {
 export interface ClaimDoc {
   executorId: string;
   claimedAt: number;
-  /** Last renewal of the lease by the running executor (claims of older versions: `claimedAt`). */
+  /** When the claim was taken (claims of older versions: their last renewal), on its executor's clock. */
   renewedAt?: number;
+  /** The executor process whose liveness holds the claim (its document in {@link EXECUTORS}); unset: the claim's own version does. */
+  holder?: string;
+  /** The run went on past every time limit: the claim's own version holds it now, and nothing renews it. */
+  unheld?: true;
   /** Unique per claim: only the run that took this claim may record its outcome. */
   token?: string;
   /** Set once the execution finished: the records it produced (an outbox for redelivery). */
@@ -105,6 +133,8 @@ export interface ClaimStoreDeps {
   executorId: string;
   /** A claim not renewed for this long with no outcome is considered lost, ms. */
   leaseMs: number;
+  /** This executor process's liveness document id (default: the executor id and a random suffix). */
+  incarnation?: string;
 }
 
 /** The execution is claimed by a run whose lease still runs: its outcome is not known yet. */
@@ -150,12 +180,27 @@ export interface ClaimStore {
    * throws (a reaper then appends them again: the same event ids, dropped by consumers).
    */
   markPublished(target: { executionId: string; token: string } | { claim: StoredDoc<ClaimDoc> }): Promise<void>;
+  /** This executor process's liveness document id (`holder` on the claims it takes). */
+  readonly incarnation: string;
   /**
-   * Renews the lease of the run holding `token`, compare-and-set: false once the claim is no
-   * longer that run's (reported lost, released, or taken by another run), so it stops renewing.
+   * Renews this executor's liveness: one write, holding every claim it took (see the module
+   * comment). Throws when the store is away.
    */
-  renew(executionId: string, token: string): Promise<boolean>;
-  /** Deletes the claim so a redelivery runs the execution at once; never throws. */
+  heartbeat(): Promise<void>;
+  /**
+   * The run holding `token` goes on past every time limit: its claim is marked `unheld`, so its
+   * lease lapses although its executor lives (compare-and-set; false once the claim is no longer
+   * that run's).
+   */
+  unhold(executionId: string, token: string): Promise<boolean>;
+  /** Every executor's liveness document (one per executor process). */
+  executors(): Promise<Array<StoredDoc<LivenessDoc>>>;
+  /** Deletes the liveness document of an executor found dead with no open claim left; never throws. */
+  forgetExecutor(incarnation: string): Promise<void>;
+  /**
+   * Releases the claim (a tombstone, see {@link ReleasedDoc}) so a redelivery runs the execution
+   * at once; never throws.
+   */
   release(executionId: string): Promise<void>;
   /**
    * The open claims, oldest renewal first, up to `limit`: each with the request it was taken for
@@ -165,6 +210,8 @@ export interface ClaimStore {
    * `lease.reaper.ts`): the `renewedAt` on a claim is its owner's clock.
    */
   open(limit: number): Promise<OpenClaim[]>;
+  /** The open claims held by the executor process `holder`, up to `limit` (see {@link open}). */
+  openOf(holder: string, limit: number): Promise<OpenClaim[]>;
   /**
    * Records `records` (a lost report) as the outcome of a lapsed claim, compare-and-set over the
    * version seen lapsed: false if it was renewed, finished or reported meanwhile. Recorded as
@@ -172,6 +219,9 @@ export interface ClaimStore {
    */
   reportLost(claim: StoredDoc<ClaimDoc>, records: LogRecord[]): Promise<boolean>;
 }
+
+/** Whether a stored claim is a released one's tombstone. */
+const isReleased = (doc: ClaimDoc | ReleasedDoc): doc is ReleasedDoc => 'released' in doc && doc.released === true;
 
 /** The records kept on a claim, as produced again. */
 const recordsOf = (claim: StoredDoc<ClaimDoc>) => (claim.doc.records ?? []).map(fromStored);
@@ -188,7 +238,7 @@ async function markPublished(store: DocumentStore, logger: Logger, target: { exe
   }
 }
 
-/** Compare-and-set attempts of {@link ClaimStore.recordOutcome} and {@link ClaimStore.renew} before they give up. */
+/** Compare-and-set attempts of {@link ClaimStore.recordOutcome}, {@link ClaimStore.unhold}, {@link ClaimStore.claim} and {@link ClaimStore.release} before they give up. */
 const RECORD_ATTEMPTS = 5;
 
 /**
@@ -211,6 +261,8 @@ function heldClaims(store: DocumentStore) {
   return {
     heldBy,
     set: (executionId: string, token: string, version: number, doc: ClaimDoc) => void held.set(executionId, { token, version, doc }),
+    /** What this executor last wrote on the claim, if it holds it. */
+    peek: (executionId: string) => held.get(executionId),
     delete: (executionId: string) => void held.delete(executionId),
     /** Marks the `unpublished` outcome this run recorded appended, over its version: true if that won (never throws). */
     async publish(executionId: string, token: string): Promise<boolean> {
@@ -256,16 +308,129 @@ async function recordOverRead(store: DocumentStore, logger: Logger, executionId:
   throw new Error(`the claim of execution ${executionId} kept changing while its result was being recorded`);
 }
 
+/** An executor process's liveness in {@link EXECUTORS} (see the module comment). */
+function livenessOf(store: DocumentStore, clock: Clock, logger: Logger, executorId: string, incarnation: string, leaseMs: number) {
+  /** The version of this executor's liveness document last written: growing across restarts under the same id too. */
+  let livenessVersion = 0;
+  /** When this executor's liveness was last written (its clock), and the write in flight. */
+  let lastBeat: number | undefined;
+  let beating: Promise<void> | undefined;
+  const heartbeat = () =>
+    (beating ??= (async () => {
+      try {
+        const at = clock();
+        livenessVersion = Math.max(livenessVersion + 1, Date.now());
+        await store.writeVersioned<LivenessDoc>(EXECUTORS, [{ id: incarnation, version: livenessVersion, doc: { executorId, renewedAt: at } }]);
+        lastBeat = at;
+      } finally {
+        beating = undefined;
+      }
+    })());
+  /**
+   * Before a claim: this executor's liveness written within half a lease (its heartbeat keeps it
+   * so), so no claim is held by a liveness document never written, or one a reaper finds stale.
+   */
+  const beatIfDue = async () => {
+    if (lastBeat === undefined || clock() - lastBeat >= leaseMs / 2) await heartbeat();
+  };
+
+  /** When the claim's holder last said it runs, on its clock: its executor's liveness, or the claim's own renewal if unheld or of an older version. */
+  const lastRenewal = async (doc: ClaimDoc): Promise<number> => {
+    const own = doc.renewedAt ?? doc.claimedAt;
+    if (!doc.holder || doc.unheld) return own;
+    const liveness = await store.get<LivenessDoc>(EXECUTORS, doc.holder);
+    return Math.max(own, liveness?.doc.renewedAt ?? own);
+  };
+
+  return {
+    heartbeat,
+    beatIfDue,
+    lastRenewal,
+    executors: () => store.find<LivenessDoc>(EXECUTORS, {}),
+    async forgetExecutor(id: string) {
+      try {
+        await store.delete(EXECUTORS, id);
+      } catch (error) {
+        logger.warn({ incarnation: id, error }, 'could not delete the liveness document of a dead executor; a later look deletes it');
+      }
+    },
+  };
+}
+
+type HeldClaims = ReturnType<typeof heldClaims>;
+
+/** The claim of the execution, none if absent or released. */
+async function claimOf(store: DocumentStore, executionId: string): Promise<StoredDoc<ClaimDoc> | null> {
+  const claim = await store.get<ClaimDoc | ReleasedDoc>(CLAIMS, executionId);
+  return claim && !isReleased(claim.doc) ? (claim as StoredDoc<ClaimDoc>) : null;
+}
+
+/** {@link ClaimStore.claim}: inserts `doc`, or takes over a released claim's tombstone; the version written, or undefined if claimed. */
+async function takeClaim(store: DocumentStore, executionId: string, doc: ClaimDoc): Promise<number | undefined> {
+  for (let attempt = 0; attempt < RECORD_ATTEMPTS; attempt++) {
+    if (await store.insertIfAbsent<ClaimDoc>(CLAIMS, executionId, doc)) return 1;
+    // A released claim is taken over, by compare-and-set over its tombstone.
+    const current = await store.get<ClaimDoc | ReleasedDoc>(CLAIMS, executionId);
+    if (!current) continue;
+    if (!isReleased(current.doc)) return undefined;
+    if (await store.compareAndSet<ClaimDoc>(CLAIMS, executionId, current.version, doc)) return current.version + 1;
+  }
+  return undefined;
+}
+
+/** {@link ClaimStore.unhold} (see there). */
+async function unholdClaim(store: DocumentStore, held: HeldClaims, clock: Clock, executionId: string, token: string): Promise<boolean> {
+  const unheld = (doc: ClaimDoc): ClaimDoc => ({ ...doc, unheld: true, renewedAt: clock() });
+  if (await held.writeOver(executionId, token, unheld)) return true;
+  for (let attempt = 0; attempt < RECORD_ATTEMPTS; attempt++) {
+    const current = await store.get<ClaimDoc>(CLAIMS, executionId);
+    if (!current || current.doc.token !== token || current.doc.done) return false;
+    if (await held.writeAt(executionId, token, current.version, unheld(current.doc))) return true;
+  }
+  throw new Error(`the claim of execution ${executionId} kept changing while it was being marked unheld`);
+}
+
+/** {@link ClaimStore.release} (see there): a tombstone over the claim, unless it is closed, released or another run's already. */
+async function releaseClaim(store: DocumentStore, held: HeldClaims, clock: Clock, logger: Logger, executionId: string): Promise<void> {
+  const mine = held.peek(executionId);
+  held.delete(executionId);
+  const tombstone: ReleasedDoc = { released: true, releasedAt: clock() };
+  try {
+    // Over the version this run last wrote: no read when nobody else wrote since.
+    if (mine && (await store.compareAndSet<ReleasedDoc>(CLAIMS, executionId, mine.version, tombstone))) return;
+    for (let attempt = 0; attempt < RECORD_ATTEMPTS; attempt++) {
+      const current = await store.get<ClaimDoc | ReleasedDoc>(CLAIMS, executionId);
+      // Gone, released, finished (reported lost meanwhile) or another run's: nothing to release.
+      if (!current || isReleased(current.doc) || current.doc.done || (mine && current.doc.token !== mine.token)) return;
+      if (await store.compareAndSet<ReleasedDoc>(CLAIMS, executionId, current.version, tombstone)) return;
+    }
+    throw new Error(`the claim of execution ${executionId} kept changing while it was being released`);
+  } catch (error) {
+    // The lease then runs out (nothing holds it once this executor stops) and the execution is reported EXECUTOR_LOST, retryable.
+    logger.warn({ executionId, error }, 'could not release the claim of a handed-back execution');
+  }
+}
+
 /** Creates the {@link ClaimStore} of one executor. */
 export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
   const { store, clock, logger, executorId, leaseMs } = deps;
-  const get = (id: string) => store.get<ClaimDoc>(CLAIMS, id);
+  const incarnation = deps.incarnation ?? `${executorId}/${randomUUID()}`;
+  const get = (id: string) => claimOf(store, id);
   const held = heldClaims(store);
   const writeOverHeld = held.writeOver;
+  const liveness = livenessOf(store, clock, logger, executorId, incarnation, leaseMs);
+  const { heartbeat, beatIfDue, lastRenewal } = liveness;
+
   return {
-    ensureCollection: () => store.ensureCollection(CLAIMS, [{ fields: ['leaseOpen', 'renewedAt'] }]),
+    incarnation,
+    async ensureCollection() {
+      await store.ensureCollection(CLAIMS, [{ fields: ['leaseOpen', 'renewedAt'] }, { fields: ['holder', 'leaseOpen'] }]);
+      await store.ensureCollection(EXECUTORS, []);
+    },
     get,
+    heartbeat,
     async claim(executionId, request) {
+      await beatIfDue();
       const token = `${executorId}/${randomUUID()}`;
       const now = clock();
       const doc: ClaimDoc = {
@@ -273,20 +438,22 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
         claimedAt: now,
         renewedAt: now,
         token,
+        holder: incarnation,
         leaseOpen: true,
         ...(request ? { request: Buffer.from(request.value).toString('base64'), ...(request.partition !== undefined ? { requestPartition: request.partition } : {}) } : {}),
       };
-      if (!(await store.insertIfAbsent<ClaimDoc>(CLAIMS, executionId, doc))) return undefined;
-      held.set(executionId, token, 1, doc);
+      const version = await takeClaim(store, executionId, doc);
+      if (version === undefined) return undefined;
+      held.set(executionId, token, version, doc);
       return token;
     },
     async outcomeOfClaimed(executionId, seen, lost) {
       const claim = seen ?? (await get(executionId));
-      const sinceRenewed = claim ? clock() - (claim.doc.renewedAt ?? claim.doc.claimedAt) : Infinity;
       // Already ran: produce its records again (same event ids, so consumers drop them if the
       // first commit did land; if the executor died before committing, this is the only copy).
       if (claim?.doc.done) return recordsOf(claim);
-      // Another run may still be going (its executor renews the lease); only a lapsed lease is lost.
+      const sinceRenewed = claim ? clock() - (await lastRenewal(claim.doc)) : Infinity;
+      // Another run may still be going (its executor renews its liveness); only a lapsed lease is lost.
       if (sinceRenewed < leaseMs) throw new ClaimHeld(executionId, claim?.doc.executorId, leaseMs - sinceRenewed);
       logger.warn({ executionId }, 'execution claimed by an executor that did not finish it; reporting it lost');
       const records = lost();
@@ -312,31 +479,20 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
       if ('token' in target && (await held.publish(target.executionId, target.token))) return;
       return markPublished(store, logger, target);
     },
-    async renew(executionId, token) {
-      const renewed = (doc: ClaimDoc) => ({ ...doc, renewedAt: clock() });
-      if (await writeOverHeld(executionId, token, renewed)) return true;
-      for (let attempt = 0; attempt < RECORD_ATTEMPTS; attempt++) {
-        const current = await get(executionId);
-        if (!current || current.doc.token !== token || current.doc.done) return false;
-        if (await held.writeAt(executionId, token, current.version, renewed(current.doc))) return true;
-      }
-      throw new Error(`the claim of execution ${executionId} kept changing while its lease was being renewed`);
-    },
-    async release(executionId) {
-      held.delete(executionId);
-      try {
-        await store.delete(CLAIMS, executionId);
-      } catch (error) {
-        // The lease then runs out (nothing renews it) and the execution is reported EXECUTOR_LOST, retryable.
-        logger.warn({ executionId, error }, 'could not release the claim of a handed-back execution');
-      }
-    },
+    unhold: (executionId, token) => unholdClaim(store, held, clock, executionId, token),
+    release: (executionId) => releaseClaim(store, held, clock, logger, executionId),
+    executors: liveness.executors,
+    forgetExecutor: liveness.forgetExecutor,
     async open(limit) {
       const open = await store.find<ClaimDoc>(CLAIMS, { where: { leaseOpen: true }, orderBy: { field: 'renewedAt', direction: 'asc' }, limit });
       return open.flatMap(openClaim);
     },
+    async openOf(holder, limit) {
+      const open = await store.find<ClaimDoc>(CLAIMS, { where: { holder, leaseOpen: true }, limit });
+      return open.flatMap(openClaim);
+    },
     async reportLost(claim, records) {
-      // Over the very version seen lapsed: a renewal, an outcome or another reaper wins.
+      // Over the very version seen lapsed: an outcome or another reaper wins.
       // Unpublished until the reaper appended it: if that append fails, a reaper appends it a lease later.
       if (!(await store.compareAndSet<ClaimDoc>(CLAIMS, claim.id, claim.version, closed(claim.doc, executorId, clock(), records, true)))) return false;
       logger.warn({ executionId: claim.id, owner: claim.doc.executorId }, 'the lease of an execution ran out with no outcome (its executor died or stalled); reported lost');

@@ -37,6 +37,7 @@ import { DEFAULT_DRAIN_TIMEOUT_MS, DrainController, Draining } from './drain.con
 import { createExecutionPreparer } from './execution.preparer.ts';
 import { createRunStateStore, removeEndedRunStores, type RunStateSettings } from './run-state.store.ts';
 import type { ExecutorPorts } from './executor.ports.ts';
+import { startLivenessHeartbeat, type LeaseHeartbeat } from './lease.heartbeat.ts';
 import { DEFAULT_LEASE_REAPER_INTERVAL_MS, partitionFor, startLeaseReaper, type LeaseReaper } from './lease.reaper.ts';
 import { createSandboxRunner } from './sandbox.runner.ts';
 import { createWorkflowVersionCache } from './workflow-version.cache.ts';
@@ -234,6 +235,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
   let subscription: Subscription | undefined;
   let runStoreCleanup: Subscription | undefined;
   let reaper: LeaseReaper | undefined;
+  let liveness: LeaseHeartbeat | undefined;
   let stopped: Promise<void> | undefined;
   let stopObservingPool: (() => void) | undefined;
   return {
@@ -245,6 +247,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
         deps.executorId ? { [MetricAttributes.executor]: deps.executorId } : {},
       );
       await claims.ensureCollection();
+      liveness = startLivenessHeartbeat({ claims, logger, leaseMs });
       await runState.ensureCollections();
       await eventLog.ensureTopics([Topics.actions, Topics.actionRetries, Topics.consoleLines, Topics.enrollments]);
       runStoreCleanup = await consumeEndedRuns(eventLog, store, logger);
@@ -268,6 +271,7 @@ export function createExecutorService(deps: ExecutorServiceDeps): ExecutorServic
         if (ownsSandbox) await sandbox?.close();
         // Runs handed back settle once the sandbox is closed under them; bounded all the same.
         await drain.settle();
+        await liveness?.stop();
       })());
     },
   };

@@ -1,12 +1,14 @@
 /**
- * The lease reaper over the claim store on SQLite (in memory), on a clock the test moves: a claim
- * whose lease ran out with no outcome is reported lost once (EXECUTOR_LOST naming a partition the
- * reaper consumes, recorded as its outcome and appended), a renewed or finished claim is left
- * alone, of two reapers only one appends, and a reaper that lost touch with the store reports
- * nothing until it has seen the claims unchanged for a whole lease again. A lease is judged on the
- * reaper's clock alone (an owner's clock far off changes nothing), and a reaper whose looks come
- * late (a starved process) still reports within a few looks, each long wait counting a third of a
- * lease.
+ * The lease reaper over the claim store on SQLite (in memory), on a clock the test moves: the
+ * claims of an executor whose liveness stopped for a lease are reported lost once (EXECUTOR_LOST
+ * naming a partition the reaper consumes, recorded as its outcome and appended), those of a live
+ * executor and finished claims are left alone, of two reapers only one appends, and a reaper that
+ * lost touch with the store reports nothing until it has seen the liveness unchanged for a whole
+ * lease again. A lease is judged on the reaper's clock alone (an owner's clock far off changes
+ * nothing), and a reaper whose looks come late (a starved process) still reports within a few
+ * looks, each long wait counting a third of a lease. A look reads only the liveness documents,
+ * the open claims once a lease, and the claims of an executor found dead; claims no live executor
+ * holds (marked unheld, or of older versions) are judged by their own version.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -17,7 +19,7 @@ import { fromRecord, toRecord, type Envelope } from '@codestep/events';
 import type { DocumentStore } from '@codestep/store';
 import { SqliteStore } from '@codestep/store-sqlite';
 import { parseWorkflowInput, startEnrollment } from '@codestep/workflows';
-import { createClaimStore, type ClaimStore } from './claim.store.ts';
+import { CLAIMS, createClaimStore, EXECUTORS, type ClaimDoc, type ClaimStore } from './claim.store.ts';
 import { maxStepMs, partitionFor, startLeaseReaper } from './lease.reaper.ts';
 
 const LEASE = 1_000;
@@ -53,11 +55,12 @@ async function executorOver(store: DocumentStore, executorId: string, time: { no
     intervalMs: INTERVAL,
     partitions: () => partitions,
   });
-  /** Looks every interval for `ms`, as the timer would: the claims reported lost. */
-  const lookFor = async (ms: number) => {
+  /** Looks every interval for `ms`, as the timer would, while the executors of `live` renew their liveness: the claims reported lost. */
+  const lookFor = async (ms: number, live: ClaimStore[] = []) => {
     let reported = 0;
     for (let t = 0; t < ms; t += INTERVAL) {
       time.now += INTERVAL;
+      for (const l of live) await l.heartbeat();
       reported += await reaper.reapOnce();
     }
     return reported;
@@ -108,7 +111,7 @@ describe('lease reaper', () => {
     await store.close();
   });
 
-  it('given a claim renewed by its live owner, leaves it alone; and its outcome recorded later stands', async () => {
+  it('given a claim whose live owner renews its liveness, leaves it alone; and its outcome recorded later stands', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const time = { now: 10_000 };
     const appended: LogRecord[][] = [];
@@ -117,7 +120,7 @@ describe('lease reaper', () => {
     const token = (await claims.claim(req.executionId, req.request))!;
     for (let i = 0; i < 9; i++) {
       assert.equal(await lookFor(LEASE / 3), 0);
-      assert.equal(await claims.renew(req.executionId, token), true);
+      await claims.heartbeat();
     }
     const succeeded: LogRecord = { topic: 't', key: 'k', value: new Uint8Array([1]), headers: {} };
     assert.deepEqual(await claims.recordOutcome(req.executionId, token, [succeeded]), [succeeded]);
@@ -158,13 +161,13 @@ describe('lease reaper', () => {
     const req = request('enr1');
     const token = (await claims.claim(req.executionId, req.request))!;
     assert.equal(await lookFor(LEASE + INTERVAL), 1);
-    assert.equal(await claims.renew(req.executionId, token), false, 'the owner learns the claim is no longer its own');
+    assert.equal(await claims.unhold(req.executionId, token), false, 'the claim is no longer its own');
     assert.deepEqual(await claims.recordOutcome(req.executionId, token, [{ topic: 't', key: 'k', value: new Uint8Array([1]), headers: {} }]), appended[0]);
     await reaper.stop();
     await store.close();
   });
 
-  it('given a store that was away, reports nothing until it has seen the claims unchanged for a whole lease again', async () => {
+  it('given a store that was away, reports nothing until it has seen the liveness unchanged for a whole lease again', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const time = { now: 10_000 };
     const appended: LogRecord[][] = [];
@@ -182,7 +185,7 @@ describe('lease reaper', () => {
     down = false;
     assert.equal(await lookFor(LEASE - INTERVAL), 0, 'back in touch for less than a lease: the owner may not have renewed yet');
     assert.equal(await lookFor(2 * INTERVAL), 1);
-    // A claim first seen after a long pause of the reaper: seen unchanged for a lease from then.
+    // A claim taken after a long pause of its executor (its liveness written again first): seen unchanged for a lease from then.
     const again = request('enr2');
     await claims.claim(again.executionId, again.request);
     time.now += 10 * LEASE;
@@ -201,10 +204,10 @@ describe('lease reaper', () => {
       // The owner writes `renewedAt` on its own clock, an hour off.
       const owner = createClaimStore({ store, clock: () => time.now + skew, logger: silentLogger, executorId: `owner${skew}`, leaseMs: LEASE });
       const req = request(`enr${skew}`);
-      const token = (await owner.claim(req.executionId, req.request))!;
+      await owner.claim(req.executionId, req.request);
       for (let i = 0; i < 6; i++) {
         assert.equal(await reaper.lookFor(LEASE / 2), 0, 'renewed every half lease: never lapsed, however old its renewedAt reads');
-        assert.equal(await owner.renew(req.executionId, token), true);
+        await owner.heartbeat();
       }
       // The owner dies: reported a lease after the reaper first saw its last renewal.
       assert.equal(await reaper.lookFor(LEASE), 0);
@@ -219,18 +222,19 @@ describe('lease reaper', () => {
     const time = { now: 10_000 };
     const appended: LogRecord[][] = [];
     const { claims, reaper } = await executorOver(store, 'x1', time, appended);
+    const liveOwner = await executorOver(store, 'x2', time, appended);
     const step = maxStepMs(LEASE, INTERVAL);
     assert.equal(step, LEASE / 3);
     const dead = request('enr1');
     const live = request('enr2');
     await claims.claim(dead.executionId, dead.request);
-    const liveToken = (await claims.claim(live.executionId, live.request))!;
+    await liveOwner.claims.claim(live.executionId, live.request);
     // Looks 2.5 leases apart (each counts a third); the live owner renews between any two.
     const reported: number[] = [];
     for (let i = 0; i < 6; i++) {
       time.now += (5 * LEASE) / 2;
       reported.push(await reaper.reapOnce());
-      assert.equal(await claims.renew(live.executionId, liveToken), true, 'the live owner keeps its claim');
+      await liveOwner.claims.heartbeat();
     }
     // First seen at the first look, then three long waits of a third of a lease each: a whole lease.
     assert.deepEqual(reported, [0, 0, 0, 1, 0, 0]);
@@ -238,7 +242,7 @@ describe('lease reaper', () => {
       reports(appended).map((r) => r.executionId),
       [dead.executionId],
     );
-    await reaper.stop();
+    await Promise.all([reaper.stop(), liveOwner.reaper.stop()]);
     await store.close();
   });
 
@@ -248,7 +252,7 @@ describe('lease reaper', () => {
     const appended: LogRecord[][] = [];
     const { claims, reaper, lookFor } = await executorOver(store, 'x1', time, appended);
     const req = request('enr1');
-    const token = (await claims.claim(req.executionId, req.request))!;
+    await claims.claim(req.executionId, req.request);
     // Seen unchanged for most of a renewal period, then the reaper stalls ten leases while the
     // store is down (nobody can renew): the stall counts a third of a lease.
     assert.equal(await lookFor(LEASE / 3 - INTERVAL), 0);
@@ -256,7 +260,7 @@ describe('lease reaper', () => {
     assert.equal(await reaper.reapOnce(), 0, 'the stall counted as a third of a lease: not lapsed');
     // The store is back: the owner renews within its next third of a lease.
     assert.equal(await lookFor(LEASE / 3), 0);
-    assert.equal(await claims.renew(req.executionId, token), true);
+    await claims.heartbeat();
     assert.equal(await lookFor(LEASE - INTERVAL), 0, 'renewed: its lease is counted afresh');
     assert.deepEqual(appended, []);
     await reaper.stop();
@@ -264,6 +268,7 @@ describe('lease reaper', () => {
   });
 
   it('given an outcome recorded by a run that appends it itself and never said it did (it died), appends it a lease later, once; said in time, leaves it alone', async () => {
+    // Its executor dead: appended once the liveness is found stale.
     const store = new SqliteStore({ path: ':memory:' });
     const time = { now: 10_000 };
     const appended: LogRecord[][] = [];
@@ -286,6 +291,128 @@ describe('lease reaper', () => {
     assert.deepEqual(await claims.outcomeOfClaimed(dying.executionId, null, () => ((lostAsked = true), [])), [succeeded(1)], 'a redelivery of its request produces the same outcome');
     assert.equal(lostAsked, false);
     await reaper.stop();
+    await store.close();
+  });
+
+  it("given an outcome its live executor never said it appended (the mark failed), appends it within two leases, judged by the claim's own version", async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000 };
+    const appended: LogRecord[][] = [];
+    const { claims, reaper, lookFor } = await executorOver(store, 'x1', time, appended);
+    const req = request('enr1');
+    const succeeded: LogRecord = { topic: 'codestep.actions', key: 'k', value: new Uint8Array([1]), headers: {}, id: 'ok-1' };
+    const token = (await claims.claim(req.executionId, req.request))!;
+    await claims.recordOutcome(req.executionId, token, [succeeded], { unpublished: true });
+    assert.equal(await lookFor(LEASE / 2, [claims]), 0);
+    assert.deepEqual(appended, [], 'nothing within a lease of the outcome');
+    await lookFor(2 * LEASE + INTERVAL, [claims]);
+    assert.deepEqual(appended, [[succeeded]]);
+    await lookFor(3 * LEASE, [claims]);
+    assert.equal(appended.length, 1, 'appended once');
+    await reaper.stop();
+    await store.close();
+  });
+
+  it('given a run past every time limit (its claim marked unheld), reports it lost within two leases although its executor lives; its other claims stay', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000 };
+    const appended: LogRecord[][] = [];
+    const { claims, reaper, lookFor } = await executorOver(store, 'x1', time, appended);
+    const [stuck, running] = [request('enr1'), request('enr2')];
+    const token = (await claims.claim(stuck.executionId, stuck.request))!;
+    await claims.claim(running.executionId, running.request);
+    assert.equal(await lookFor(3 * LEASE, [claims]), 0, 'held by the live executor');
+    assert.equal(await claims.unhold(stuck.executionId, token), true);
+    assert.equal(await lookFor(LEASE / 2, [claims]), 0, 'within a lease of the mark');
+    assert.equal(await lookFor(2 * LEASE, [claims]), 1);
+    assert.deepEqual(
+      reports(appended).map((r) => r.executionId),
+      [stuck.executionId],
+    );
+    assert.equal((await claims.get(running.executionId))?.doc.leaseOpen, true);
+    await reaper.stop();
+    await store.close();
+  });
+
+  it('given a claim taken by an older version (no holder; it renewed the claim itself), judges it by its own version', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000 };
+    const appended: LogRecord[][] = [];
+    const { claims, reaper, lookFor } = await executorOver(store, 'x1', time, appended);
+    const req = request('enr1');
+    const doc: ClaimDoc = {
+      executorId: 'old',
+      claimedAt: time.now,
+      renewedAt: time.now,
+      token: 'old/1',
+      leaseOpen: true,
+      request: Buffer.from(req.request.value).toString('base64'),
+      requestPartition: 0,
+    };
+    await store.insertIfAbsent<ClaimDoc>(CLAIMS, req.executionId, doc);
+    for (let i = 0; i < 6; i++) {
+      assert.equal(await lookFor(LEASE / 2, [claims]), 0, 'renewed every half lease by the older version');
+      const current = (await store.get<ClaimDoc>(CLAIMS, req.executionId))!;
+      assert.equal(await store.compareAndSet<ClaimDoc>(CLAIMS, req.executionId, current.version, { ...current.doc, renewedAt: time.now }), true);
+    }
+    assert.equal(await lookFor(2 * LEASE + INTERVAL, [claims]), 1, 'its renewals stopped: reported within two leases');
+    assert.deepEqual(
+      reports(appended).map((r) => r.executionId),
+      [req.executionId],
+    );
+    await reaper.stop();
+    await store.close();
+  });
+
+  it("reads only what it needs: the executors' liveness at each look, the open claims once a lease, and a dead executor's claims once it is found dead", async () => {
+    const sqlite = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000 };
+    const appended: LogRecord[][] = [];
+    const finds = new Map<string, number>();
+    const store: DocumentStore = Object.assign(Object.create(sqlite) as DocumentStore, {
+      find: (...args: Parameters<DocumentStore['find']>) => {
+        const [collection, query] = args;
+        const what = `${collection}${query.where?.holder ? ' of one holder' : ''}`;
+        finds.set(what, (finds.get(what) ?? 0) + 1);
+        return sqlite.find(...args);
+      },
+    });
+    const live = await executorOver(store, 'live', time, appended);
+    const dead = await executorOver(store, 'dead', time, appended);
+    for (let i = 0; i < 300; i++) {
+      const req = request(`live${i}`);
+      await live.claims.claim(req.executionId, req.request);
+    }
+    const deadOnes = [request('dead1'), request('dead2')];
+    for (const req of deadOnes) await dead.claims.claim(req.executionId, req.request);
+    assert.equal(await live.lookFor(LEASE - INTERVAL, [live.claims]), 0);
+    assert.equal(await live.lookFor(2 * INTERVAL, [live.claims]), 2);
+    assert.equal(await live.lookFor(3 * LEASE, [live.claims]), 0, "the live executor's 300 claims are left alone");
+    // 41 looks over 4.1 leases: the liveness each time, all open claims 5 times, the dead executor's claims from its death on.
+    assert.equal(finds.get(EXECUTORS), 41);
+    assert.equal(finds.get(CLAIMS), 5);
+    assert.equal(finds.get(`${CLAIMS} of one holder`), 31);
+    assert.deepEqual(new Set(reports(appended).map((r) => r.executionId)), new Set(deadOnes.map((r) => r.executionId)));
+    await Promise.all([live.reaper.stop(), dead.reaper.stop()]);
+    await sqlite.close();
+  });
+
+  it('given an executor dead for a long time with no open claim left, forgets its liveness document; a live one is kept', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000 };
+    const appended: LogRecord[][] = [];
+    const live = await executorOver(store, 'live', time, appended);
+    const dead = await executorOver(store, 'dead', time, appended);
+    await live.claims.heartbeat();
+    await dead.claims.heartbeat();
+    await live.lookFor(11 * LEASE, [live.claims]);
+    assert.deepEqual((await live.claims.executors()).map((e) => e.doc.executorId).sort(), ['dead', 'live'], 'dead for ten leases: kept');
+    await live.lookFor(2 * LEASE, [live.claims]);
+    assert.deepEqual(
+      (await live.claims.executors()).map((e) => e.doc.executorId),
+      ['live'],
+    );
+    await Promise.all([live.reaper.stop(), dead.reaper.stop()]);
     await store.close();
   });
 

@@ -13,36 +13,46 @@
  * A claim whose outcome was recorded by a run that appends it itself (its batch left it, see
  * `drain.controller.ts`) and that did not say it did within a lease has its records appended here.
  *
- * A claim's lease is judged on one clock, the reaper's own, by what the store shows: a claim is
- * lapsed once this reaper has seen it at one version (not renewed, not finished) for a whole
- * lease. The `renewedAt` its owner wrote (on the owner's clock) only orders the query, so clocks
- * that disagree between executors never make a live claim look lapsed. A live owner renews its
- * claims three times per lease, so only an owner that could not reach the store for a whole lease
- * loses one. The time between two of the reaper's looks counts towards a lease at most
- * `maxStepMs` (a third of a lease): when this process stalls (a starved machine, a long pause),
- * its wait goes on instead of starting over, and an outage of the store hidden in such a stall
- * costs an owner at most one of its three renewals. A look that fails (the store is away) forgets
- * every claim seen: after an outage of the store every owner has a whole lease to renew before
- * any claim is reported lost.
+ * Claims are held by their executor's liveness (see `claim.store.ts`): every look reads the
+ * executors' liveness documents (a few small ones), and an executor is dead once this reaper has
+ * seen its document at one version for a whole lease; only then are its open claims read (their
+ * requests, to build the lost reports), and reported lost at once. Every lease a look also reads
+ * the open claims that no live executor holds (taken by older versions, whose holder's document
+ * is gone, or marked `unheld` by a run past every time limit) and outcomes not said appended, and
+ * judges each by its own version the same way.
+ *
+ * Leases are judged on one clock, the reaper's own, by what the store shows: the `renewedAt` an
+ * owner wrote (on its clock) is never compared with the reaper's, so clocks that disagree between
+ * executors never make a live executor look dead. A live executor renews its liveness three times
+ * per lease, so only one that could not reach the store for a whole lease loses its claims. The
+ * time between two of the reaper's looks counts towards a lease at most `maxStepMs` (a third of a
+ * lease): when this process stalls (a starved machine, a long pause), its wait goes on instead of
+ * starting over, and an outage of the store hidden in such a stall costs an owner at most one of
+ * its three renewals. A look that fails (the store is away) forgets everything seen: after an
+ * outage of the store every owner has a whole lease to renew before any claim is reported lost.
  */
 import type { Clock, Logger } from '@codestep/core';
 import type { EventLog, LogRecord } from '@codestep/event-log';
 import { fromRecord, toRecord } from '@codestep/events';
-import type { ClaimStore, OpenClaim } from './claim.store.ts';
+import type { StoredDoc } from '@codestep/store';
+import type { ClaimDoc, ClaimStore, OpenClaim } from './claim.store.ts';
 import { lostEvent } from './execution.mapping.ts';
 
 /** How often an executor looks at the open claims, ms: a claim is first seen at most this long after its last renewal. */
 export const DEFAULT_LEASE_REAPER_INTERVAL_MS = 500;
 
-/** Open claims looked at per look (oldest renewal first). */
+/** Open claims looked at per look (oldest renewal first), and per dead executor. */
 // Every open claim in one look, up to this many: a reaper that saw only the first 100 found a dead
 // executor's 300 claims 100 per lease, and live claims of an owner whose clock runs behind (the
 // oldest `renewedAt`) could fill the look. Past it, the rest are seen as the first ones close.
 const REAP_BATCH = 2_000;
 
+/** A dead executor with no open claim left is forgotten (its liveness document deleted) once seen dead this many leases. */
+const FORGET_DEAD_AFTER_LEASES = 12;
+
 /** What {@link startLeaseReaper} works with. */
 export interface LeaseReaperDeps {
-  claims: Pick<ClaimStore, 'open' | 'reportLost' | 'markPublished'>;
+  claims: Pick<ClaimStore, 'open' | 'openOf' | 'executors' | 'forgetExecutor' | 'reportLost' | 'markPublished'>;
   eventLog: Pick<EventLog, 'append'>;
   logger: Logger;
   clock: Clock;
@@ -69,6 +79,14 @@ export function partitionFor(executionId: string, partitions: number[]): number 
   return [...partitions].sort((a, b) => a - b)[h % partitions.length];
 }
 
+/** Claims reported lost (or marked appended) at once: a dead executor's hundreds take a few round trips of the store each, not one after the other. */
+const REPORT_CONCURRENCY = 16;
+
+/** Runs `each` over `items`, `size` at a time. */
+async function inBatches<T>(items: T[], size: number, each: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(each));
+}
+
 /** What a look found: lost reports to append (and the claims they close), outcomes to append again. */
 interface Found {
   lost: LogRecord[];
@@ -88,7 +106,7 @@ async function publishFound({ claims, eventLog, logger }: LeaseReaperDeps, { los
     }
     // Recorded on the claims first, unpublished: if this append fails, a look a lease later appends them.
     if (lost.length) await eventLog.append(lost);
-    for (const target of reported) await claims.markPublished(target);
+    await inBatches(reported, REPORT_CONCURRENCY, (target) => claims.markPublished(target));
   } finally {
     for (const { claim } of outcomes) publishing.delete(claim.id);
   }
@@ -102,36 +120,36 @@ export function maxStepMs(leaseMs: number, intervalMs: number): number {
   return Math.max(leaseMs / 3, 1.5 * intervalMs);
 }
 
-/** What a reaper has seen of the open claims, on its own clock (see the module comment). */
+/** What a reaper has seen of versioned documents (liveness documents, open claims), on its own clock (see the module comment). */
 interface LeaseWatch {
-  /** The claims of a look that ended at `ended` seen unchanged for a lease; the others are remembered. */
-  lapsed(open: OpenClaim[], ended: number): OpenClaim[];
-  /** The store was away: owners could not renew either, every claim is seen afresh once it is back. */
+  /** The ids of the documents of a look that ended at `ended` seen unchanged for a lease; the others are remembered. */
+  lapsed(docs: Array<{ id: string; version: number }>, ended: number): Set<string>;
+  /** The store was away: owners could not renew either, every document is seen afresh once it is back. */
   forget(): void;
-  /** For how long the claim has been seen unchanged, as counted. */
+  /** For how long the document has been seen unchanged, as counted. */
   unchangedMs(id: string): number | undefined;
 }
 
 /** A {@link LeaseWatch}: the time between two looks counts at most `maxStep`. */
 function watchLeases(leaseMs: number, maxStep: number, logger: Logger): LeaseWatch {
-  /** The open claims seen: the version last seen, and for how long it has not changed (counted in steps). */
+  /** The documents seen: the version last seen, and for how long it has not changed (counted in steps). */
   let seen = new Map<string, { version: number; unchangedMs: number }>();
   /** When the last successful look ended; undefined before the first one and after a failure. */
   let lastLookEnded: number | undefined;
   return {
-    lapsed(open, ended) {
+    lapsed(docs, ended) {
       // A stall (this process, or a slow answer) counts at most a step: see the module comment.
       const elapsed = lastLookEnded === undefined ? 0 : Math.max(0, ended - lastLookEnded);
       if (elapsed > maxStep) logger.info({ sinceLastLookMs: elapsed, countedMs: maxStep }, 'lease reaper: a long time between looks; it counts as a third of a lease');
       const step = Math.min(elapsed, maxStep);
       lastLookEnded = ended;
       const next = new Map<string, { version: number; unchangedMs: number }>();
-      const out: OpenClaim[] = [];
-      for (const o of open) {
-        const before = seen.get(o.claim.id);
-        const unchangedMs = before?.version === o.claim.version ? before.unchangedMs + step : 0;
-        next.set(o.claim.id, { version: o.claim.version, unchangedMs });
-        if (unchangedMs >= leaseMs) out.push(o);
+      const out = new Set<string>();
+      for (const { id, version } of docs) {
+        const before = seen.get(id);
+        const unchangedMs = before?.version === version ? before.unchangedMs + step : 0;
+        next.set(id, { version, unchangedMs });
+        if (unchangedMs >= leaseMs) out.add(id);
       }
       seen = next;
       return out;
@@ -144,49 +162,100 @@ function watchLeases(leaseMs: number, maxStep: number, logger: Logger): LeaseWat
   };
 }
 
+/**
+ * What a reaper judges lapsed, on its own clock: the open claims of the executors found dead
+ * (every look), and those no live executor holds seen unchanged for a lease (read every lease).
+ * See the module comment.
+ */
+function watchClaims(deps: LeaseReaperDeps) {
+  const { claims, clock, logger, leaseMs, intervalMs } = deps;
+  /** The executors' liveness documents, every look. */
+  const executors = watchLeases(leaseMs, maxStepMs(leaseMs, intervalMs), logger);
+  /** The open claims no live executor holds, every lease. */
+  const orphans = watchLeases(leaseMs, maxStepMs(leaseMs, leaseMs), logger);
+  /** When the open claims were last read (every lease); undefined: at the next look. */
+  let lastScan: number | undefined;
+
+  const lapsed = async (): Promise<OpenClaim[]> => {
+    const found = new Map<string, OpenClaim>();
+    const docs = await claims.executors();
+    const dead = executors.lapsed(docs, clock());
+    for (const holder of dead) {
+      const open = await claims.openOf(holder, REAP_BATCH);
+      for (const o of open) found.set(o.claim.id, o);
+      // Long dead and holding nothing: its document goes (a live one writes it again).
+      if (open.length === 0 && (executors.unchangedMs(holder) ?? 0) >= FORGET_DEAD_AFTER_LEASES * leaseMs) await claims.forgetExecutor(holder);
+    }
+    const now = clock();
+    if (lastScan === undefined || now - lastScan >= leaseMs) {
+      lastScan = now;
+      const live = new Set(docs.map((d) => d.id).filter((id) => !dead.has(id)));
+      const open = (await claims.open(REAP_BATCH)).filter(({ claim: { doc } }) => doc.done || doc.unheld || !doc.holder || (!live.has(doc.holder) && !dead.has(doc.holder)));
+      const stale = orphans.lapsed(
+        open.map((o) => o.claim),
+        clock(),
+      );
+      for (const o of open) if (stale.has(o.claim.id)) found.set(o.claim.id, o);
+    }
+    return [...found.values()];
+  };
+
+  return {
+    lapsed,
+    /** The store was away: everything is seen afresh once it is back. */
+    forget() {
+      executors.forget();
+      orphans.forget();
+      lastScan = undefined;
+    },
+    /** For how long what holds the claim has been seen unchanged, as counted. */
+    unchangedMs: (claim: StoredDoc<ClaimDoc>) => (claim.doc.holder && !claim.doc.unheld ? executors.unchangedMs(claim.doc.holder) : orphans.unchangedMs(claim.id)),
+  };
+}
+
 /** Looks for lapsed claims every `intervalMs` until stopped (see the module comment). */
 export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
-  const { claims, eventLog, logger, clock, leaseMs, intervalMs } = deps;
+  const { claims, eventLog, logger, clock, intervalMs } = deps;
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
-  const watch = watchLeases(leaseMs, maxStepMs(leaseMs, intervalMs), logger);
+  const lapsedClaims = watchClaims(deps);
 
   /** Outcomes being appended (a look meanwhile leaves them to that append). */
   const publishing = new Set<string>();
 
   /**
-   * The store's part of a look: the open claims, those seen unchanged for a lease taken as lapsed;
+   * The store's part of a look: the open claims whose lease ran out (see {@link watchClaims});
    * those without an outcome reported lost (by compare-and-set; their records kept on the claims),
    * and the unpublished outcomes found.
    */
   const look = async (): Promise<Found> => {
-    let open;
+    let lapsed;
     try {
-      open = await claims.open(REAP_BATCH);
+      lapsed = await lapsedClaims.lapsed();
     } catch (error) {
-      watch.forget();
+      lapsedClaims.forget();
       throw error;
     }
-    const lapsed = watch.lapsed(open, clock());
     const lost: LogRecord[] = [];
     const reported: Array<{ executionId: string; token: string }> = [];
     const outcomes = lapsed.filter((l) => l.records && !publishing.has(l.claim.id));
-    for (const { claim, request, partition } of lapsed) {
-      if (!request) continue;
+    // A dead executor's hundreds of claims: reported a few at a time, not one store round trip after the other.
+    await inBatches(lapsed, REPORT_CONCURRENCY, async ({ claim, request, partition }) => {
+      if (!request) return;
       const env = fromRecord(request);
-      if (!env || env.event.$case !== 'actionRequested' || !env.event.value.context) continue;
+      if (!env || env.event.$case !== 'actionRequested' || !env.event.value.context) return;
       const req = env.event.value;
       const lanePartition = partitionFor(req.executionId, deps.partitions());
       // In the request's partition, with the execution's other events (history applies them in that order).
       const records = [{ ...toRecord(lostEvent(req, env.tenantId, clock, lanePartition)), ...(partition !== undefined ? { targetPartition: partition } : {}) }];
-      if (!(await claims.reportLost(claim, records))) continue;
+      if (!(await claims.reportLost(claim, records))) return;
       logger.info(
-        { executionId: req.executionId, lanePartition, unchangedMs: watch.unchangedMs(claim.id) },
+        { executionId: req.executionId, lanePartition, holder: claim.doc.holder, unchangedMs: lapsedClaims.unchangedMs(claim) },
         'reported lost; its retry is to be requested on a partition of the retry lane this executor consumes',
       );
       lost.push(...records);
       reported.push({ executionId: claim.id, token: claim.doc.token ?? '' });
-    }
+    });
     for (const { claim } of outcomes) publishing.add(claim.id);
     return { lost, reported, outcomes };
   };

@@ -61,10 +61,13 @@ export async function openStore(config: PlatformConfig, service: string): Promis
       uri: config.mongodbUri,
       database: `${config.mongodbDatabase}_${service.replaceAll('-', '_')}`,
       clientOptions: mongoTlsOf(config),
-      // A claim's unfinished transition left by a dead executor is taken over after three leases (15 s by
-      // default), not the store's 30 s: a lost execution is reported sooner. Not one lease: a live writer
-      // slowed by a loaded FerretDB between its two writes must not be overtaken (both would win).
-      ...(service === 'executor' ? { staleTransitionMs: { [CLAIMS]: 3 * config.claimLeaseMs } } : {}),
+      // A claim's unfinished transition left by a dead executor is taken over after a lease (5 s by
+      // default), not the store's 30 s: a lost execution is reported sooner. Renewals write the
+      // executor's liveness, never its claims, and no other caller writes the claims of an executor
+      // whose liveness is renewed: a live writer slowed between its two writes is overtaken (and both
+      // could win on FerretDB) only once its executor renewed nothing for a whole lease, when its
+      // claims are reported lost anyway.
+      ...(service === 'executor' ? { staleTransitionMs: { [CLAIMS]: config.claimLeaseMs } } : {}),
     });
   }
   return new SqliteStore({ path: join(config.dataDir, `${service}.db`) });

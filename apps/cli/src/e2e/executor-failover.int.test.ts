@@ -13,6 +13,10 @@
  * (retries come from a lane of their own, not behind the survivor's backlog, and take its next
  * free slot or the one kept for retries).
  * `FAILOVER_QUIET=1` streams no other enrollments (the failover alone, for measuring);
+ * `FAILOVER_SLOW=<n>` puts n long actions in flight instead of six, `FAILOVER_SLOW_MS=<ms>` makes
+ * them last that long instead of 20 s (killed 5 s before they end) and `FAILOVER_CONCURRENCY=<n>`
+ * lets each executor run n at once (the failover under load: 300 in flight, 200 per executor), and
+ * `FAILOVER_WAIT_MS=<ms>` waits that long for the lost executions to run again instead of 2 min;
  * `FAILOVER_LOGS=<dir>` writes every app's log there at the end.
  * Needs KAFKA_BROKERS and MONGODB_URI (npm test sets them).
  */
@@ -29,7 +33,9 @@ const brokers = process.env.KAFKA_BROKERS;
 const mongoUri = process.env.MONGODB_URI;
 /** Sleeps until the absolute time `until` (ms): a retry after that time finishes at once. */
 const SLEEP_UNTIL = `exports.main = async (event) => { const ms = Math.max(0, Number(event.inputFields.until) - Date.now()); await new Promise((r) => setTimeout(r, ms)); return { outputFields: { slept: ms } }; };`;
-const SLOW = 6;
+const SLOW = Number(process.env.FAILOVER_SLOW ?? 6);
+/** How long the long actions last, ms: the victim is killed 5 s before they end. */
+const SLOW_MS = Number(process.env.FAILOVER_SLOW_MS ?? 20_000);
 /** A generous bound on the failover; the goal (and what an idle machine shows) is under 10 s. */
 const FAILOVER_BOUND_MS = 60_000;
 /** The goal: the lost executions run again within it, while other enrollments keep completing. */
@@ -65,7 +71,18 @@ describe('executor failover over real Kafka and FerretDB', { skip: !brokers || !
   const database = `codestep_failover_${randomBytes(4).toString('hex')}`;
 
   before(async () => {
-    platform = await startDistributedPlatform({ brokers: brokers!, mongoUri: mongoUri!, namespace: database, executors: 2, env: { CODESTEP_RETRY_INITIAL_MS: '500' } });
+    platform = await startDistributedPlatform({
+      brokers: brokers!,
+      mongoUri: mongoUri!,
+      namespace: database,
+      executors: 2,
+      env: {
+        CODESTEP_RETRY_INITIAL_MS: '500',
+        ...(process.env.FAILOVER_CONCURRENCY ? { CODESTEP_EXECUTOR_CONCURRENCY: process.env.FAILOVER_CONCURRENCY } : {}),
+        // Long actions longer than the default time limit (20 s) are given one that lets them run.
+        ...(SLOW_MS > 15_000 ? { CODESTEP_ACTION_TIMEOUT_MS: String(SLOW_MS + 30_000), CODESTEP_ACTION_MAX_TIMEOUT_MS: String(SLOW_MS + 30_000) } : {}),
+      },
+    });
     call = api(platform.url, platform.apiKey);
     client = new MongoClient(mongoUri!);
   });
@@ -126,8 +143,11 @@ describe('executor failover over real Kafka and FerretDB', { skip: !brokers || !
       await stream.catch(() => {});
     };
     const t0 = Date.now();
-    const until = t0 + 20_000;
-    const slow = await Promise.all(Array.from({ length: SLOW }, (_, i) => enroll(workflowId, `slow-${i}`, until)));
+    const until = t0 + SLOW_MS;
+    // Sixteen at a time: hundreds at once time out in the enrollment service of a loaded machine.
+    const slow: string[] = [];
+    for (let i = 0; i < SLOW; i += 16) slow.push(...(await Promise.all(Array.from({ length: Math.min(16, SLOW - i) }, (_, j) => enroll(workflowId, `slow-${i + j}`, until)))));
+    console.log(`# executor failover: ${SLOW} long actions enrolled ${Date.now() - t0} ms after the first`);
     // Claims open in two looks 500 ms apart: the long actions' (the others' last milliseconds).
     const open = async () => (await claims()).filter((x) => !x.done);
     const running = await waitFor('executions in flight', async () => {
@@ -147,6 +167,7 @@ describe('executor failover over real Kafka and FerretDB', { skip: !brokers || !
     await new Promise((r) => setTimeout(r, until - 5_000 - Date.now()));
     await platform.kill9(victim);
     const killedAt = Date.now();
+    console.log(`# executor failover: ${victim} killed at ${new Date(killedAt).toISOString()}`);
     // What the victim held at its death: every claim of it still open.
     const lost = new Set((await open()).filter((x) => x.executorId === victim).map((x) => x.executionId));
 
@@ -162,10 +183,13 @@ describe('executor failover over real Kafka and FerretDB', { skip: !brokers || !
       'the lost executions to run again on the other executor',
       async () => {
         const byId = new Map((await claims()).map((x) => [x.executionId, x]));
-        if (reportedLostMs === undefined && [...lost].every((id) => byId.get(id)?.done)) reportedLostMs = Date.now() - killedAt;
+        if (reportedLostMs === undefined && [...lost].every((id) => byId.get(id)?.done)) {
+          reportedLostMs = Date.now() - killedAt;
+          console.log(`# executor failover: the ${lost.size} executions in flight on ${victim} were all reported lost ${reportedLostMs} ms after its death`);
+        }
         return again.every((id) => byId.get(id)?.executorId === survivor) ? again.map((id) => byId.get(id)!) : undefined;
       },
-      120_000,
+      Number(process.env.FAILOVER_WAIT_MS ?? 120_000),
     );
     const failoverMs = Date.now() - killedAt;
     // The stream goes on for the goal's 10 s at least: what completes in them is the load measured
