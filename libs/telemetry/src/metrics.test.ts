@@ -34,6 +34,8 @@ describe('metrics export', () => {
   before(async () => {
     await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
     const { port } = collector.address() as AddressInfo;
+    // Instruments taken before the SDK registers (no-ops) are dropped by startTelemetry.
+    assert.equal(codestepMetrics().executions.constructor.name, 'NoopCounterMetric');
     telemetry = startTelemetry({
       serviceName: 'metrics-test',
       metricsPort: await freePort(),
@@ -41,6 +43,7 @@ describe('metrics export', () => {
       otlpMetricsIntervalMs: 200,
     });
     metricsUrl = await telemetry.metricsUrl();
+    assert.notEqual(codestepMetrics().executions.constructor.name, 'NoopCounterMetric');
   });
 
   after(async () => {

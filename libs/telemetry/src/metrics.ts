@@ -5,7 +5,7 @@
  *
  * The OpenTelemetry metrics API has no proxy provider: a meter taken before the SDK is registered
  * stays a no-op. So instruments are made on first use after `startTelemetry` (which drops the set
- * made before it), and callers always go through `codestepMetrics()`.
+ * made before it: `dropInstruments`), and callers always go through `codestepMetrics()`.
  */
 import { metrics, type Attributes, type BatchObservableResult, type Counter, type Gauge, type Histogram, type Meter } from '@opentelemetry/api';
 
@@ -50,10 +50,19 @@ function meter(): Meter {
   return metrics.getMeter('codestep');
 }
 
+/**
+ * Drops the instruments made so far: called by `startTelemetry` once its SDK is registered, the
+ * only place the global meter provider changes, so that `codestepMetrics` need not ask for the
+ * meter on every call.
+ */
+export function dropInstruments(): void {
+  cached = undefined;
+}
+
 /** The instruments, made on the meter of the SDK `startTelemetry` registered (no-ops before it). */
 export function codestepMetrics(): CodestepMetrics {
+  if (cached) return cached.instruments;
   const m = meter();
-  if (cached?.meter === m) return cached.instruments;
   const instruments: CodestepMetrics = {
     enrollmentsStarted: m.createCounter('codestep.enrollments.started', { unit: '{enrollment}', description: 'Enrollments started' }),
     enrollmentsFinished: m.createCounter('codestep.enrollments.finished', { unit: '{enrollment}', description: 'Enrollments that completed or failed, by status and error code' }),

@@ -19,6 +19,7 @@ import { PeriodicExportingMetricReader, type CollectionResult, type IMetricReade
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { AlwaysOffSampler, BatchSpanProcessor, RandomIdGenerator, type IdGenerator, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
+import { dropInstruments } from './metrics.ts';
 import { PullMetricReader, collectScopeMetrics, mergeScopeMetrics, threadsMetricProducer } from './thread-metrics.ts';
 
 /** Prometheus' endpoint, with one block per metric name when other threads' metrics join this one's (`thread-metrics.ts`). */
@@ -124,6 +125,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     textMapPropagator: new W3CTraceContextPropagator(),
   });
   sdk.start();
+  dropInstruments(); // made on the meter before this SDK registered its provider
   started = {
     metricsUrl: () => metricsUrl,
     forceFlush: () => spanProcessor.forceFlush(),
