@@ -12,6 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -68,6 +69,7 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
   let dataDir: string;
   let dev: Awaited<ReturnType<typeof startDev>>;
   let fake: HubSpotFake;
+  let otlpSink: Server | undefined;
   let devEnv: Record<string, string> = {};
   let browser: Browser;
   let page: Page;
@@ -80,6 +82,11 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     const port = await freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
     // The local HubSpot's OAuth app (its consent page approves at once) for the connection the console makes.
+    // Traces are recorded only with an exporter (tracing is off at no cost without one): a sink
+    // that takes the OTLP exports, so executions have the trace ids the console links to.
+    otlpSink = createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}')));
+    await new Promise<void>((resolve) => otlpSink!.listen(0, '127.0.0.1', resolve));
+    const sinkAddress = otlpSink.address() as { port: number };
     fake = await startHubSpotFake({ oauthClients: [{ clientId: 'codestep-app', clientSecret: 'app-secret', redirectUris: [`${publicUrl}/oauth/callback`] }] });
     devEnv = {
       CODESTEP_HTTP_PORT: String(port),
@@ -90,6 +97,7 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
       HUBSPOT_TOKEN_URL: `${fake.url}/oauth/v1/token`,
       HUBSPOT_REFRESH_TOKEN_REVOKE_URL: `${fake.url}/oauth/v1/refresh-tokens`,
       CODESTEP_TRACE_URL_TEMPLATE: OPERATOR_TRACES,
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${sinkAddress.port}/v1/traces`,
     };
     dev = await startDev(dataDir, devEnv);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
@@ -100,6 +108,7 @@ describe('the console in chromium', { skip: !existsSync(CHROMIUM) && `no chromiu
     await browser?.close();
     if (dev) await stopDev(dev.child);
     await fake?.close();
+    await new Promise((resolve) => (otlpSink ? otlpSink.close(resolve) : resolve(undefined)));
     rmSync(dataDir, { recursive: true, force: true });
   });
 
