@@ -197,8 +197,9 @@ async function handleExecution(deps: HubSpotRouteDeps, req: RouteRequest) {
   ]);
   const requestId = `hubspot-callback:${exec.callbackId}`;
   // The enrollment's history watched before it is requested (the enrollment service derives its id
-  // from the request id), so its end is pushed, never missed, and read once. A retry of HubSpot's
-  // whose enrollment ended before it came reads after the fallback interval instead.
+  // from the request id), so its end is pushed and read once (over the history's Tail stream, one
+  // that ended before the stream was set up on the other side is found by the fallback read). A
+  // retry of HubSpot's whose enrollment ended before it came reads after the fallback interval too.
   const expectedId = deterministicId('enr', tenantId, requestId);
   const watch = historyChangesOf(deps.clients).watch(tenantId, expectedId, FINISHED_EVENTS);
   try {
