@@ -151,6 +151,8 @@ export function createEnrollmentService(deps: EnrollmentServiceDeps): Enrollment
           group: 'codestep-enrollment',
           topics: [Topics.actions],
           handle: actionResults,
+          // The next step of an enrollment is on its path: before the projections (embedded mode).
+          priority: 1,
           onError: (error) => logger.error({ error }, 'enrollment step failed; will retry the batch'),
         }),
       );

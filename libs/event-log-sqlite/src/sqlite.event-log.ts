@@ -79,6 +79,8 @@ function channelFor(path: string, waker: EventEmitter): BroadcastChannel {
 
 /** A consumer of this log, as its commits see it. */
 interface Member {
+  /** Members of a higher priority are woken first (`ConsumeOptions.priority`). */
+  readonly priority: number;
   /**
    * Called right after each commit of this log that appended something, with the position the
    * commit started after, its last position, and its records (undefined when another writer took
@@ -214,7 +216,7 @@ export class SqliteEventLog implements EventLog {
     const committed = this.commitAppends();
     for (const p of committed) for (const r of p.records) this.wakeTopics.add(r.topic);
     if (this.toWake.size > 0) {
-      const members = this.toWake;
+      const members = [...this.toWake].sort((a, b) => b.priority - a.priority);
       this.toWake = new Set();
       for (const m of members) m.wake();
     }
@@ -349,6 +351,7 @@ export class SqliteEventLog implements EventLog {
     const positions = this.positions(options.group, options.topics);
     const intake = new Intake({
       topics: new Set(options.topics),
+      priority: options.priority ?? 0,
       batchSize,
       pollIntervalMs: this.pollIntervalMs,
       end: () => this.end,
@@ -377,6 +380,10 @@ export class SqliteEventLog implements EventLog {
       uncommittedSince = undefined;
     };
 
+    // Back-offs (after a failed handler or commit) are cut short by `stop()`.
+    const backoffs = pauses();
+    const commitOrRetry = (outputs: LogRecord[]) => retried(() => commit(outputs), { onError: options.onError, running: () => running && !this.closed, pause: backoffs.pause });
+
     const loop = async () => {
       let backoff = 100;
       while (running) {
@@ -385,7 +392,7 @@ export class SqliteEventLog implements EventLog {
           recordLag(positions, true); // once per idle spell
           const waitMs = uncommittedSince === undefined ? this.pollIntervalMs : Math.max(0, uncommittedSince + this.positionCommitMs - Date.now());
           const woken = await intake.wait(waitMs);
-          if (uncommittedSince !== undefined && (!woken || Date.now() - uncommittedSince >= this.positionCommitMs) && !this.closed) await commit([]);
+          if (uncommittedSince !== undefined && (!woken || Date.now() - uncommittedSince >= this.positionCommitMs) && !this.closed) await commitOrRetry([]);
           // Woken once at the end of a turn for everything appended in it (committed together):
           // read at once, so what an append's caller answers (a 202, say) is projected before the
           // next request is read.
@@ -397,7 +404,7 @@ export class SqliteEventLog implements EventLog {
         } catch (error) {
           options.onError?.(error);
           intake.redeliver(batch);
-          await new Promise((r) => setTimeout(r, backoff));
+          await backoffs.pause(backoff);
           backoff = Math.min(backoff * 2, 5_000);
           continue;
         }
@@ -405,19 +412,20 @@ export class SqliteEventLog implements EventLog {
         if (this.closed) return;
         for (const r of batch) positions.set(r.topic, Math.max(positions.get(r.topic) ?? 0, r.offset));
         if (outputs.length > 0 || (uncommittedSince !== undefined && Date.now() - uncommittedSince >= this.positionCommitMs)) {
-          await commit(outputs);
+          await commitOrRetry(outputs);
         } else {
           uncommittedSince ??= Date.now();
         }
         recordLag(positions, false);
       }
-      if (uncommittedSince !== undefined && !this.closed) await commit([]);
+      if (uncommittedSince !== undefined && !this.closed) await commitOrRetry([]);
     };
     const done = loop();
     const subscription: Subscription = {
       stop: async () => {
         running = false;
         intake.wake();
+        backoffs.cut();
         this.waker.off('append', onAppend);
         await done;
         this.members.delete(intake);
@@ -451,6 +459,38 @@ export class SqliteEventLog implements EventLog {
   }
 }
 
+/** Pauses that `cut()` ends at once (a consumer's back-off, when it stops). */
+function pauses(): { pause(ms: number): Promise<void>; cut(): void } {
+  let end: (() => void) | undefined;
+  return {
+    pause: (ms) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => end?.(), ms);
+        end = () => ((end = undefined), clearTimeout(timer), resolve());
+      }),
+    cut: () => end?.(),
+  };
+}
+
+/**
+ * A consumer's commit, tried again after a back-off while it fails (its own transaction too, after
+ * the turn's shared one), each error reported to `onError`; the member takes nothing new
+ * meanwhile, so a batch's outputs are never dropped while it runs. Once it is no longer running
+ * (stopping), a failed attempt is the last: its positions stay uncommitted and the batches since
+ * the last commit are delivered again to the group's next member (the log is at-least-once).
+ */
+async function retried(commit: () => Promise<void>, o: { onError?: ((error: unknown) => void) | undefined; running: () => boolean; pause: (ms: number) => Promise<void> }): Promise<void> {
+  for (let backoff = 100; ; backoff = Math.min(backoff * 2, 5_000)) {
+    try {
+      return await commit();
+    } catch (error) {
+      o.onError?.(error);
+      if (!o.running()) return;
+      await o.pause(backoff);
+    }
+  }
+}
+
 /**
  * What a consumer has of the log. Unless it must read, every record of its topics up to `horizon`
  * is handled or in `handed` (in log order), and the records this log commits after it are handed
@@ -467,6 +507,7 @@ class Intake implements Member {
   private waiting: ((woken: boolean) => void) | undefined;
 
   readonly topics: ReadonlySet<string>;
+  readonly priority: number;
   private readonly batchSize: number;
   /** How many records it holds handed at most; past that it reads them when it gets to them. */
   private readonly maxHanded: number;
@@ -478,9 +519,18 @@ class Intake implements Member {
   /** Changes when another connection has committed to the file. */
   private readonly others: () => number;
 
-  constructor(options: { topics: ReadonlySet<string>; batchSize: number; pollIntervalMs: number; end: () => number; others: () => number; fetch: (limit: number, after: number) => ConsumedRecord[] }) {
+  constructor(options: {
+    topics: ReadonlySet<string>;
+    priority: number;
+    batchSize: number;
+    pollIntervalMs: number;
+    end: () => number;
+    others: () => number;
+    fetch: (limit: number, after: number) => ConsumedRecord[];
+  }) {
     this.others = options.others;
     this.topics = options.topics;
+    this.priority = options.priority;
     this.batchSize = options.batchSize;
     this.maxHanded = Math.max(1_000, 4 * options.batchSize);
     this.pollIntervalMs = options.pollIntervalMs;

@@ -58,6 +58,13 @@ export interface ConsumeOptions {
    */
   handle(batch: ConsumedRecord[]): Promise<LogRecord[]>;
   onError?(error: unknown): void;
+  /**
+   * Where the adapter runs several consumers in one thread (SQLite: the consumers of one process
+   * woken by one commit), a consumer of a higher priority is woken first: a step on a request's
+   * path (the executor handing a request to the sandbox process, the step machine, the history
+   * views a waiting request reads) before the projections nothing waits for. Others ignore it. @default 0
+   */
+  priority?: number;
 }
 
 export interface Subscription {

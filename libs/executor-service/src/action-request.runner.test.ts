@@ -27,7 +27,9 @@ const input = parseWorkflowInput({ name: 'one', actions: [{ id: 'a', code: 'expo
 const wf: WorkflowDefinition = { workflowId: 'wf1', version: 1, name: input.name, objectType: input.objectType, actions: input.actions, createdAt: 0 };
 
 /** A runner over fresh in-memory adapters; `getWorkflow` and `resolveSecrets` as the test needs. */
-async function setup(ports: { getWorkflow?: () => Promise<WorkflowDefinition>; resolveSecrets?: () => Promise<{ values: Record<string, string>; missing: string[] }>; leaseMs?: number } = {}) {
+async function setup(
+  ports: { getWorkflow?: () => Promise<WorkflowDefinition>; resolveSecrets?: () => Promise<{ values: Record<string, string>; missing: string[] }>; leaseMs?: number; failAppends?: boolean } = {},
+) {
   const leaseMs = ports.leaseMs ?? 60_000;
   const log = new SqliteEventLog({ path: ':memory:' });
   const store = new SqliteStore({ path: ':memory:' });
@@ -48,7 +50,11 @@ async function setup(ports: { getWorkflow?: () => Promise<WorkflowDefinition>; r
   const appendedRecords: LogRecord[] = [];
   const eventLog: EventLog = {
     ensureTopics: (t) => log.ensureTopics(t),
-    append: async (records) => (appendedRecords.push(...records), log.append(records)),
+    append: async (records) => {
+      if (ports.failAppends) throw new Error('the log refused the append');
+      appendedRecords.push(...records);
+      return log.append(records);
+    },
     consume: (o) => log.consume(o),
     readAll: (t, h) => log.readAll(t, h),
     close: () => log.close(),
@@ -182,6 +188,19 @@ describe('action request runner', () => {
     assert.equal(claim?.doc.done, true);
     assert.equal(claim?.doc.records?.length, 1);
     assert.deepEqual(await t.runOne(t.consumed(t.request)), records, 'a redelivery produces the same records');
+    assert.equal(t.runs.length, 1);
+    await t.close();
+  });
+
+  it('given a started report whose append fails, runs the action all the same and commits the report with the result, first', async () => {
+    const t = await setup({ failAppends: true });
+    const records = await t.runOne(t.consumed(t.request));
+    assert.deepEqual(t.runs, [t.executionId], 'the run did not wait for the append');
+    assert.deepEqual(
+      records.map((r) => fromRecord(r.value)!.event.$case),
+      ['actionStarted', 'actionSucceeded'],
+    );
+    assert.deepEqual(await t.runOne(t.consumed(t.request)), records, 'recorded on the claim: a redelivery produces both again');
     assert.equal(t.runs.length, 1);
     await t.close();
   });

@@ -3,8 +3,8 @@
  * peer that is down (the enrollment or credentials service) redelivers the request after a
  * back-off instead of spending an attempt of the action. Claimed before it runs, so a redelivery
  * produces the recorded outcome again instead of running the action twice; the started event goes
- * out at once (history shows running executions), the result with the batch. The claim's lease is
- * renewed while the action runs. A request found claimed by a run whose lease still runs (an
+ * out at once (history shows running executions), the run not waiting for its commit, the result
+ * with the batch. The claim's lease is renewed while the action runs. A request found claimed by a run whose lease still runs (an
  * executor that may be alive, or one that died a moment ago) is looked at again for a short while,
  * then appended again for later ({@link Requeue}): the batch's other requests never wait for it.
  * An execution's events go to the actions topic's partition its request was consumed from (a
@@ -113,18 +113,29 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
     if (!token) return outcomeOfClaimed(req, tenantId, record, existing, run);
     await drain.claimed(req.executionId, run);
     const lease = startHoldBound({ claims, logger: deps.logger, leaseMs: deps.leaseMs, holdMs: deps.holdMs }, req.executionId, token);
+    // Reported started at once, and run without waiting for that append to commit (a turn of the
+    // log's, spent otherwise before the sandbox gets the request): the result is recorded once it
+    // is, so the started report stays first in the log; if it failed, it goes with the result.
+    const started = inPartition([toRecord(startedEvent(req, tenantId, deps.executorId, currentTraceId(), clock), currentTraceparent())], partition);
+    const startedAppend: Promise<LogRecord[]> = eventLog.append(started).then(
+      () => [],
+      () => started,
+    );
     let result;
     try {
-      await eventLog.append(inPartition([toRecord(startedEvent(req, tenantId, deps.executorId, currentTraceId(), clock), currentTraceparent())], partition));
       result = 'failure' in prepared! ? prepared.failure : await deps.runner.run(deps.sandbox(), prepared!);
     } finally {
       await lease.stop();
     }
+    const startedAgain = await startedAppend;
     drain.finished(req.executionId);
-    const records = inPartition(
-      resultEvents(req, tenantId, result, clock).map((e) => toRecord(e, currentTraceparent())),
-      partition,
-    );
+    const records = [
+      ...startedAgain,
+      ...inPartition(
+        resultEvents(req, tenantId, result, clock).map((e) => toRecord(e, currentTraceparent())),
+        partition,
+      ),
+    ];
     if (!run?.leftByBatch()) return claims.recordOutcome(req.executionId, token, records);
     // Its batch was committed without it: recorded as not yet appended, appended, then marked so.
     const out = await claims.recordOutcome(req.executionId, token, records, { unpublished: true });

@@ -130,6 +130,12 @@ function isRetry(record: ConsumedRecord): boolean {
   return env?.event.$case === 'actionRequested' && (env.event.value.context?.attempt ?? 1) > 1;
 }
 
+/**
+ * Requests are woken before any other consumer of the process (embedded mode): the sandbox process
+ * starts on them while this thread does the rest.
+ */
+const REQUESTS_PRIORITY = 2;
+
 /** How the executors' group consumes the retry lane (see the module comment). */
 const RETRY_LANE_GROUP = 'codestep-executor-retries';
 
@@ -153,6 +159,7 @@ async function consumeRequests(
     fetchBytesPerPartition: FETCH_BYTES_PER_PARTITION,
     handle: run,
     onError,
+    priority: REQUESTS_PRIORITY,
   });
   const subscription = await eventLog.consume({
     group: 'codestep-executor',
@@ -165,6 +172,7 @@ async function consumeRequests(
     // A retry's copy here is for other consumers: the lane's runs it.
     handle: (batch) => run(batch.filter((r) => !isLanedCopy(r))),
     onError,
+    priority: REQUESTS_PRIORITY,
   });
   return { lane, subscription };
 }

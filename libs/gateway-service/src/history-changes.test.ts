@@ -57,6 +57,27 @@ describe('history changes', () => {
     assert.equal(reads, 2);
   });
 
+  it('with afterChange, reads first once the run changed (a run the request has just started)', async () => {
+    const hub = createHistoryChangesHub();
+    const watch = hub.watch('t1', 'enr_1', FINISHED);
+    let reads = 0;
+    const waiting = readUntil(
+      watch,
+      async () => (reads++, { status: 'completed' }),
+      (v) => v.status !== 'running',
+      Date.now() + 60_000,
+      Date.now,
+      undefined,
+      true,
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(reads, 0);
+    hub.publish([{ tenantId: 't1', runId: 'enr_1', type: 'EnrollmentCompleted' }]);
+    assert.deepEqual(await waiting, { status: 'completed' });
+    assert.equal(reads, 1);
+    watch.close();
+  });
+
   it('answers at once with nothing read when the request is already aborted (a gateway that is stopping)', async () => {
     const hub = createHistoryChangesHub();
     const abort = new AbortController();

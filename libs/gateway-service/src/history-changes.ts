@@ -30,6 +30,11 @@ export interface HistoryChanges {
    * else their aggregate id) for events whose type is in `types` (`EnrollmentCompleted`, …).
    */
   watch(tenantId: string, runId: string, types: ReadonlySet<string>): HistoryWatch;
+  /**
+   * Every change is pushed from this process as its views apply it (embedded mode): a watch opened
+   * right after its run was started misses none, so nothing needs reading before the first one.
+   */
+  readonly inProcess?: boolean;
 }
 
 /** An applied event, as the history views report it: whose, which run's, which type. */
@@ -91,6 +96,7 @@ export function createHistoryChangesHub(): HistoryChangesHub {
   const watches = new Map<string, Set<Watch>>();
   const keyOf = (tenantId: string, runId: string) => `${tenantId}\u0000${runId}`;
   return {
+    inProcess: true,
     watch(tenantId, runId, types) {
       const key = keyOf(tenantId, runId);
       const set = watches.get(key) ?? new Set<Watch>();
@@ -137,17 +143,28 @@ export function historyChangesOf(c: { changes?: HistoryChanges; historyRaw?: Pic
  * Reads `read` until `done` says its result is the answer, again only when the watch reports a
  * change (or after the fallback interval), until `until` (a `clock` time) or `signal` aborts (a
  * gateway that is stopping answers at once with what it has); the last result read (undefined if
- * none could be read: not projected yet).
+ * none could be read: not projected yet). `afterChange`: the first read waits for the first change
+ * too (a run this request has just started, watched in-process: it cannot be the answer before).
  */
-export async function readUntil<T>(watch: HistoryWatch, read: () => Promise<T>, done: (value: T) => boolean, until: number, clock: () => number, signal?: AbortSignal): Promise<T | undefined> {
+export async function readUntil<T>(
+  watch: HistoryWatch,
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  until: number,
+  clock: () => number,
+  signal?: AbortSignal,
+  afterChange = false,
+): Promise<T | undefined> {
   let last: T | undefined;
-  for (;;) {
+  for (let first = true; ; first = false) {
     if (signal?.aborted) return last;
-    try {
-      last = await read();
-      if (done(last)) return last;
-    } catch {
-      // Not projected yet.
+    if (!(first && afterChange)) {
+      try {
+        last = await read();
+        if (done(last)) return last;
+      } catch {
+        // Not projected yet.
+      }
     }
     const left = until - clock();
     if (left <= 0) return last;

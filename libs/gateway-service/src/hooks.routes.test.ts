@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { NotFoundError } from '@codestep/core';
 import { SqliteStore } from '@codestep/store-sqlite';
 import type { ApiClients } from './api.routes.ts';
+import { createHistoryChangesHub } from './history-changes.ts';
 import { ensureHookCollection, hookRoutes } from './hooks.routes.ts';
 import type { Route, RouteRequest } from './router.ts';
 import type { TenantLimitsOf } from './tenant-limits.routes.ts';
@@ -100,6 +101,41 @@ describe('webhook routes', () => {
       .handle({ tenantId: '', params: { token }, query: new URLSearchParams(), body: {}, headers: {}, signal: stopping.signal });
     assert.deepEqual(res, { status: 202, body: { enrollmentId: 'enr-1', status: 'running' } });
     assert.equal(polls, 0, 'the stopping gateway did not wait for the workflow');
+    await store.close();
+  });
+
+  it('reads the history of the enrollment it has just started only once that changed, when changes are pushed in-process', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    await ensureHookCollection(store);
+    const hub = createHistoryChangesHub();
+    const reads: string[] = [];
+    const versions: number[] = [];
+    const clients = {
+      workflows: {
+        getWorkflow: async (req: { version: number }) => (versions.push(req.version), { actions: [{ runtime: 'jsworkflows' }] }),
+      },
+      enrollments: { enroll: async () => ({ enrollmentId: 'enr-1', workflowVersion: 3 }) },
+      history: {
+        getEnrollment: async () => {
+          reads.push('read');
+          return { status: 'running', workflowVersion: 3, executions: [{ stepIndex: 0, stepName: 'start', status: 'succeeded', returnValueJson: '{"n":2}' }] };
+        },
+      },
+      changes: hub,
+    } as unknown as ApiClients;
+    const limitsOf = (async () => ({ policy: {} })) as unknown as TenantLimitsOf;
+    const routes = hookRoutes(clients, { store, clock: () => 1_000, limitsOf, waitMs: 60_000 });
+    const created = await routes.find((r) => r.path === '/v1/workflows/:id/webhook')!.handle({ tenantId: 't', params: { id: 'wf-1' }, query: new URLSearchParams(), body: undefined, headers: {} });
+    const token = (created.body as { path: string }).path.slice('/hooks/'.length);
+    const answer = routes.find((r) => r.method === 'POST' && r.path === '/hooks/:token')!.handle({ tenantId: '', params: { token }, query: new URLSearchParams(), body: {}, headers: {} });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(reads, [], 'nothing read while the run has not changed');
+    assert.deepEqual(versions, [0, 3], "the version's last action was looked up meanwhile");
+    hub.publish([{ tenantId: 't', runId: 'enr-1', type: 'ActionSucceeded' }]);
+    const res = await answer;
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { n: 2 });
+    assert.deepEqual(reads, ['read'], 'read once, when it changed');
     await store.close();
   });
 });

@@ -135,18 +135,26 @@ const HOOK_ANSWER_EVENTS: ReadonlySet<string> = new Set(['EnrollmentCompleted', 
 
 /**
  * The enrollment once the hook can answer (finished, or its JsWorkflows `start` returned), read
- * again each time its history says it may be, until `until`; the last view read otherwise.
+ * again each time its history says it may be, until `until`; the last view read otherwise. An
+ * enrollment this request has just started (`started`: its workflow version), watched in-process,
+ * is read once it changed, not before: meanwhile only its version's last action is.
  */
 async function answerOf(
   c: ApiClients,
   changes: HistoryChanges,
-  tenantId: string,
-  workflowId: string,
-  enrollmentId: string,
+  run: { tenantId: string; workflowId: string; enrollmentId: string; started?: number },
   until: number,
   signal?: AbortSignal,
 ): Promise<{ view: historyV1.EnrollmentView | undefined; start: historyV1.ExecutionView | undefined }> {
-  let lastAction: { index: number; steps: boolean } | undefined;
+  const { tenantId, workflowId, enrollmentId } = run;
+  let lastAction: Promise<{ index: number; steps: boolean }> | undefined;
+  const lastActionAt = (version: number) => {
+    const known = lastActionOf(c, tenantId, workflowId, version);
+    known.catch(() => (lastAction = undefined)); // asked again with the next view
+    return known;
+  };
+  const afterChange = run.started !== undefined && changes.inProcess === true;
+  if (afterChange) lastAction = lastActionAt(run.started!);
   let start: historyV1.ExecutionView | undefined;
   const watch = changes.watch(tenantId, enrollmentId, HOOK_ANSWER_EVENTS);
   try {
@@ -154,15 +162,16 @@ async function answerOf(
       watch,
       async () => {
         const v = await c.history.getEnrollment({ tenantId, enrollmentId });
-        lastAction ??= await lastActionOf(c, tenantId, workflowId, v.workflowVersion);
+        const last = await (lastAction ??= lastActionAt(v.workflowVersion));
         // A JsWorkflows run answers once its start has returned: its later steps may run for days.
-        start = lastAction.steps ? v.executions.find((x) => x.stepIndex === lastAction!.index && x.stepName === 'start' && x.status === 'succeeded') : undefined;
+        start = last.steps ? v.executions.find((x) => x.stepIndex === last.index && x.stepName === 'start' && x.status === 'succeeded') : undefined;
         return v;
       },
       (v) => v.status !== 'running' || start !== undefined,
       until,
       Date.now,
       signal,
+      afterChange,
     );
     return { view, start };
   } finally {
@@ -194,7 +203,9 @@ export function hookRoutes(c: ApiClients, options: HookOptions): Route[] {
       limits: policy,
     });
     // A gateway that is stopping answers at once with what it has: the enrollment is committed.
-    const { view, start } = await answerOf(c, changes, tenantId, workflowId, out.enrollmentId, Date.now() + waitMs, req.signal);
+    // Without an idempotency key the enrollment is a new one: nothing to read before it changed.
+    const started = req.headers['idempotency-key'] ? undefined : out.workflowVersion;
+    const { view, start } = await answerOf(c, changes, { tenantId, workflowId, enrollmentId: out.enrollmentId, ...(started === undefined ? {} : { started }) }, Date.now() + waitMs, req.signal);
     const enrollmentHeader = { 'x-codestep-enrollment-id': out.enrollmentId };
     if (start) return startResponse(start, enrollmentHeader);
     if (!view || view.status === 'running') return { status: 202, body: { enrollmentId: out.enrollmentId, status: 'running' } };

@@ -67,6 +67,8 @@ export function createHistoryService(deps: HistoryServiceDeps): HistoryService {
           return [];
         },
         onError: (error) => logger.error({ error }, 'history projection batch failed; will retry'),
+        // Requests wait for what the views apply (a webhook's answer): before the other projections (embedded mode).
+        priority: 1,
       });
     },
     async stop() {

@@ -37,21 +37,26 @@ describe('Outbox', () => {
   type Message = { type: 'm'; n: number };
   const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-  it('writes the messages of one turn as one batch, in order, after the turn', async () => {
+  it('writes the first message of a turn at once, and the ones after it in that turn as one batch, in order, after the turn', async () => {
     const written: Array<Message | Batch<Message>> = [];
     const outbox = new Outbox<Message>((message) => written.push(message));
-    for (let n = 1; n <= 3; n++) outbox.send({ type: 'm', n });
-    assert.equal(written.length, 0, 'nothing is written before the turn ends');
+    for (let n = 1; n <= 4; n++) outbox.send({ type: 'm', n });
+    assert.deepEqual(written, [{ type: 'm', n: 1 }], 'the first is written at once, the others wait for the turn to end');
     await tick();
-    assert.deepEqual(written, [{ type: 'batch', messages: [1, 2, 3].map((n) => ({ type: 'm', n })) }]);
+    assert.deepEqual(written, [
+      { type: 'm', n: 1 },
+      { type: 'batch', messages: [2, 3, 4].map((n) => ({ type: 'm', n })) },
+    ]);
   });
 
-  it('writes a lone message as it is, and later turns as later writes', async () => {
+  it('writes a lone message at once, and the first of a later turn at once again', async () => {
     const written: Array<Message | Batch<Message>> = [];
     const outbox = new Outbox<Message>((message) => written.push(message));
     outbox.send({ type: 'm', n: 1 });
+    assert.equal(written.length, 1);
     await tick();
     outbox.send({ type: 'm', n: 2 });
+    assert.equal(written.length, 2);
     await tick();
     assert.deepEqual(written, [
       { type: 'm', n: 1 },
@@ -62,18 +67,18 @@ describe('Outbox', () => {
   it('splits a burst into batches of at most 64 messages, keeping the order', async () => {
     const written: Array<Message | Batch<Message>> = [];
     const outbox = new Outbox<Message>((message) => written.push(message));
-    for (let n = 0; n < 150; n++) outbox.send({ type: 'm', n });
+    for (let n = 0; n < 151; n++) outbox.send({ type: 'm', n });
     outbox.flush();
     assert.deepEqual(
       written.map((w) => (w.type === 'batch' ? w.messages.length : 1)),
-      [64, 64, 22],
+      [1, 64, 64, 22],
     );
     const order = written.flatMap((w) => (w.type === 'batch' ? w.messages : [w])).map((m) => m.n);
     assert.deepEqual(
       order,
-      Array.from({ length: 150 }, (_, n) => n),
+      Array.from({ length: 151 }, (_, n) => n),
     );
     await tick();
-    assert.equal(written.length, 3, 'a flush leaves nothing for the scheduled write');
+    assert.equal(written.length, 4, 'a flush leaves nothing for the scheduled write');
   });
 });

@@ -191,9 +191,13 @@ export type WorkerToHost =
 const MAX_BATCH = 64;
 
 /**
- * Coalesces the messages sent during one event-loop turn into {@link Batch}es, written once the
- * turn is over (`setImmediate`). Under load many results finish between two turns of the
- * sandbox host's main thread, and each IPC message costs a write and a wake-up on both sides.
+ * Coalesces the messages sent during one event-loop turn into {@link Batch}es. The first message
+ * of a turn is written at once: alone, nothing is gained by holding it, and the other side starts
+ * on it while this one finishes its turn (an execution sent at low load would otherwise wait for
+ * everything else the executor's thread does in that turn). The messages that follow it in the
+ * same turn are written together once the turn is over (`setImmediate`): under load many results
+ * finish between two turns of the sandbox host's main thread, and each IPC message costs a write
+ * and a wake-up on both sides.
  */
 export class Outbox<T> {
   readonly #write: (message: T | Batch<T>) => void;
@@ -205,10 +209,13 @@ export class Outbox<T> {
   }
 
   send(message: T): void {
-    this.#queue.push(message);
-    if (this.#scheduled) return;
+    if (this.#scheduled) {
+      this.#queue.push(message);
+      return;
+    }
     this.#scheduled = true;
     setImmediate(() => this.flush());
+    this.#write(message);
   }
 
   /** Writes what is queued now. */
