@@ -180,3 +180,105 @@ describe('SqliteStore indexed fields', () => {
     await Promise.all([first.close(), second.close()]);
   });
 });
+
+describe('SqliteStore commits per turn', () => {
+  const committed = (path: string) => {
+    const reader = new DatabaseSync(path, { readOnly: true });
+    try {
+      return (reader.prepare('SELECT id FROM c_items ORDER BY id').all() as Array<{ id: string }>).map((r) => r.id);
+    } finally {
+      reader.close();
+    }
+  };
+
+  it('given writes made in one turn, then none is committed before the end of the turn, and each resolves once all are', async () => {
+    const path = join(dir, `store-${n++}.db`);
+    const store = new SqliteStore({ path });
+    await store.ensureCollection('items', [{ fields: ['n'] }]);
+    const writes = [store.put('items', 'a', { n: 1 }), store.insertIfAbsent('items', 'b', { n: 2 }), store.writeVersioned('items', [{ id: 'c', version: 1, doc: { n: 3 } }])];
+    assert.deepEqual(committed(path), [], 'nothing committed during the turn');
+    let settled = false;
+    void Promise.all(writes).then(() => (settled = true));
+    await Promise.resolve();
+    assert.equal(settled, false, 'not answered before the commit');
+    await Promise.all(writes);
+    assert.deepEqual(committed(path), ['a', 'b', 'c']);
+    await store.close();
+  });
+
+  it('given a read made after a write of the same turn, then it sees the write and is answered once it is committed', async () => {
+    const path = join(dir, `store-${n++}.db`);
+    const store = new SqliteStore({ path });
+    await store.ensureCollection('items', [{ fields: ['n'] }]);
+    const order: string[] = [];
+    const write = store.put('items', 'a', { n: 1 }).then(() => order.push('put'));
+    const read = store.get<{ n: number }>('items', 'a').then((d) => (order.push('get'), d));
+    const found = store.find('items', { where: { n: 1 } });
+    assert.equal((await read)?.doc.n, 1);
+    assert.deepEqual(
+      (await found).map((d) => d.id),
+      ['a'],
+    );
+    await write;
+    assert.deepEqual(order, ['put', 'get']);
+    assert.deepEqual(committed(path), ['a']);
+    await store.close();
+  });
+
+  it('given compare-and-set calls of one turn on one document, then they are decided in the order made', async () => {
+    const store = new SqliteStore({ path: join(dir, `store-${n++}.db`) });
+    await store.ensureCollection('items', []);
+    const results = await Promise.all([
+      store.compareAndSet('items', 'lease', 0, { owner: 'a' }),
+      store.compareAndSet('items', 'lease', 0, { owner: 'b' }),
+      store.compareAndSet('items', 'lease', 1, { owner: 'c' }),
+      store.compareAndSet('items', 'lease', 1, { owner: 'd' }),
+    ]);
+    assert.deepEqual(results, [true, false, true, false]);
+    assert.deepEqual(await store.get('items', 'lease'), { id: 'lease', version: 2, doc: { owner: 'c' } });
+    await store.close();
+  });
+
+  it('given one write of a turn fails, then it alone is rejected and the others of the turn are committed', async () => {
+    const path = join(dir, `store-${n++}.db`);
+    const store = new SqliteStore({ path });
+    await store.ensureCollection('items', [{ fields: ['n'] }]);
+    const unwritable: { n: number | bigint } = { n: 3n };
+    const outcomes = await Promise.allSettled([
+      store.put('items', 'a', { n: 1 }),
+      store.writeVersioned('items', [
+        { id: 'b', version: 1, doc: { n: 2 } },
+        { id: 'c', version: 1, doc: unwritable },
+      ]),
+      store.put('items', 'd', unwritable),
+      store.put('items', 'e', { n: 5 }),
+    ]);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['fulfilled', 'rejected', 'rejected', 'fulfilled'],
+    );
+    assert.deepEqual(committed(path), ['a', 'e'], 'the failed batch left nothing of itself');
+    await store.close();
+  });
+
+  it('given two stores of one thread on one file writing in the same turn, then neither waits for the lock the other holds', async () => {
+    const path = join(dir, `store-${n++}.db`);
+    const first = new SqliteStore({ path });
+    const second = new SqliteStore({ path });
+    await first.ensureCollection('items', []);
+    // Waiting would end in "database is locked" after the busy timeout: the thread holding the lock is the one waiting.
+    await Promise.all([first.put('items', 'a', { n: 1 }), second.put('items', 'b', { n: 2 }), first.put('items', 'c', { n: 3 })]);
+    assert.deepEqual(committed(path), ['a', 'b', 'c']);
+    await Promise.all([first.close(), second.close()]);
+  });
+
+  it('given writes not yet committed when the store is closed, then they are committed', async () => {
+    const path = join(dir, `store-${n++}.db`);
+    const store = new SqliteStore({ path });
+    await store.ensureCollection('items', []);
+    const write = store.put('items', 'a', { n: 1 });
+    await store.close();
+    await write;
+    assert.deepEqual(committed(path), ['a']);
+  });
+});
