@@ -91,7 +91,10 @@ export class SqliteStore implements DocumentStore {
     const path = options.path === ':memory:' ? options.path : resolve(options.path);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    // A checkpoint (the WAL copied into the file, both synced) every 10,000 pages rather than
+    // SQLite's 1,000: a tenth of the syncs, each stalling the commit that runs it. The WAL holds up
+    // to ~40 MB between checkpoints; durability is the same (WAL, synchronous = NORMAL).
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 10000;');
     this.begin = this.db.prepare('BEGIN IMMEDIATE');
     this.commit = this.db.prepare('COMMIT');
     this.rollback = this.db.prepare('ROLLBACK');
