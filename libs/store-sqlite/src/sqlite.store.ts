@@ -15,11 +15,7 @@
  * writes no caller was answered for. A write that fails is undone alone (a batch of several
  * writes is a savepoint of its own, all or nothing); a failed commit fails every operation of the
  * turn. Stores of the same thread on the same file commit each other's open turn before writing
- * (the second would otherwise wait for the lock the thread itself holds); another thread or
- * process writing to the file waits for the end of the turn (`busy_timeout`). Measured with
- * `tools/bench/store-sqlite.bench.ts`: 16 callers at once spend about a third less CPU per
- * operation; one caller alone about 4-6 µs more per small write (its own BEGIN and COMMIT, and a
- * turn to wait).
+ * (the second would otherwise wait for the lock the thread itself holds).
  *
  * Indexed fields are columns set from the document the caller hands over, not expressions over
  * the stored JSON: an expression index (`json_extract(doc, '$.f')`, the layout before) made SQLite
