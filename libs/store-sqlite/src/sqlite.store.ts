@@ -4,18 +4,10 @@
  * (`f_<field>`), indexed.
  *
  * Cost per operation matters here (embedded mode runs every service's projections and state in
- * one process): each collection's single-document statements are prepared once and kept with it.
- * A commit (the WAL frames it writes: every page it changed, each index's included, 4 kB each)
- * costs several times the statements it commits, so, as the event log does with appends, the
- * writes made in one turn of the event loop are committed together in one transaction at the end
- * of the turn. Each runs at once, in the order made (a compare-and-set sees the writes before it,
- * and its result is decided then), and resolves only once that transaction is committed; a read
- * made while a turn's transaction is open sees the writes before it and so also resolves only
- * once they are committed. Nothing is answered before it is committed, and a crash loses only
- * writes no caller was answered for. A write that fails is undone alone (a batch of several
- * writes is a savepoint of its own, all or nothing); a failed commit fails every operation of the
- * turn. Stores of the same thread on the same file commit each other's open turn before writing
- * (the second would otherwise wait for the lock the thread itself holds).
+ * one process): each collection's single-document statements are prepared once and kept with it,
+ * and a write of one document is one statement in SQLite's own implicit transaction. A commit
+ * (the WAL frames it writes, the locks it takes) costs several times the statement itself, so an
+ * explicit transaction is opened only for a batch of several writes.
  *
  * Indexed fields are columns set from the document the caller hands over, not expressions over
  * the stored JSON: an expression index (`json_extract(doc, '$.f')`, the layout before) made SQLite
@@ -35,14 +27,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { DocumentStore, IndexSpec, Query, StoredDoc, VersionedWrite } from '@codestep/store';
-
-/** This thread's stores, by file: one about to write commits the others' open turn first. */
-const storesByPath = new Map<string, Set<SqliteStore>>();
-
-interface Waiting {
-  resolve(): void;
-  reject(error: unknown): void;
-}
 
 export interface SqliteStoreOptions {
   path: string;
@@ -78,14 +62,6 @@ export class SqliteStore implements DocumentStore {
   private readonly begin: StatementSync;
   private readonly commit: StatementSync;
   private readonly rollback: StatementSync;
-  private readonly savepoint: StatementSync;
-  private readonly release: StatementSync;
-  private readonly rollbackToSavepoint: StatementSync;
-  private readonly path: string;
-  /** The operations of this turn's open transaction, settled when it commits (or fails). */
-  private waiting: Waiting[] = [];
-  private commitScheduled = false;
-  private closed = false;
 
   constructor(options: SqliteStoreOptions) {
     const path = options.path === ':memory:' ? options.path : resolve(options.path);
@@ -98,78 +74,6 @@ export class SqliteStore implements DocumentStore {
     this.begin = this.db.prepare('BEGIN IMMEDIATE');
     this.commit = this.db.prepare('COMMIT');
     this.rollback = this.db.prepare('ROLLBACK');
-    this.savepoint = this.db.prepare('SAVEPOINT batch');
-    this.release = this.db.prepare('RELEASE batch');
-    this.rollbackToSavepoint = this.db.prepare('ROLLBACK TO batch');
-    this.path = path;
-    if (path !== ':memory:') {
-      let stores = storesByPath.get(path);
-      if (!stores) storesByPath.set(path, (stores = new Set()));
-      stores.add(this);
-    }
-  }
-
-  /** Runs a write in this turn's transaction (opening it); resolves with its result once that is committed. */
-  private write<R>(fn: () => R): Promise<R> {
-    if (!this.db.isTransaction) this.openTurn();
-    let result: R;
-    try {
-      result = fn();
-    } catch (error) {
-      // A failed statement is undone alone; an error that ended the transaction (I/O, a full disk)
-      // took the turn's writes before it too.
-      if (!this.db.isTransaction) this.settle(error);
-      return Promise.reject(error);
-    }
-    return this.whenCommitted(result);
-  }
-
-  /** A read, now; while a turn's transaction is open (it may see its writes), answered once that is committed. */
-  private read<R>(fn: () => R): Promise<R> {
-    const result = fn();
-    return this.db.isTransaction ? this.whenCommitted(result) : Promise.resolve(result);
-  }
-
-  private whenCommitted<R>(result: R): Promise<R> {
-    return new Promise<R>((resolve, reject) => this.waiting.push({ resolve: () => resolve(result), reject }));
-  }
-
-  private openTurn(): void {
-    this.commitOthers();
-    this.begin.run();
-    if (this.commitScheduled) return;
-    this.commitScheduled = true;
-    setImmediate(() => {
-      this.commitScheduled = false;
-      this.commitTurn();
-    });
-  }
-
-  /** Commits the open turn of the other stores of this thread on the file (they hold the lock this one needs). */
-  private commitOthers(): void {
-    const stores = storesByPath.get(this.path);
-    if (stores && stores.size > 1) for (const other of stores) if (other !== this) other.commitTurn();
-  }
-
-  /** Commits this turn's transaction, if open, and settles its operations. */
-  private commitTurn(): void {
-    if (this.closed || !this.db.isTransaction) return this.settle();
-    try {
-      this.commit.run();
-    } catch (error) {
-      if (this.db.isTransaction) this.rollback.run();
-      return this.settle(error);
-    }
-    this.settle();
-  }
-
-  private settle(error?: unknown): void {
-    if (this.waiting.length === 0) return;
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const w of waiting)
-      if (error === undefined) w.resolve();
-      else w.reject(error);
   }
 
   private prepare(sql: string): StatementSync {
@@ -188,7 +92,6 @@ export class SqliteStore implements DocumentStore {
     let c = this.collections.get(collection);
     if (!c) {
       const t = `c_${ident(collection)}`;
-      if (!this.db.isTransaction) this.commitOthers();
       this.db.exec(`CREATE TABLE IF NOT EXISTS ${t} (id TEXT PRIMARY KEY, version INTEGER NOT NULL, doc TEXT NOT NULL)`);
       c = this.prepared(t, this.columnsOf(t));
       this.collections.set(collection, c);
@@ -249,25 +152,20 @@ export class SqliteStore implements DocumentStore {
   }
 
   async get<T>(collection: string, id: string): Promise<StoredDoc<T> | null> {
-    const stmt = this.of(collection).get;
-    return this.read(() => {
-      const row = stmt.get(id) as { version: number; doc: string } | undefined;
-      return row ? { id, version: row.version, doc: JSON.parse(row.doc) as T } : null;
-    });
+    const row = this.of(collection).get.get(id) as { version: number; doc: string } | undefined;
+    return row ? { id, version: row.version, doc: JSON.parse(row.doc) as T } : null;
   }
 
   async getMany<T>(collection: string, ids: string[]): Promise<Map<string, StoredDoc<T>>> {
     const out = new Map<string, StoredDoc<T>>();
     if (ids.length === 0) return out;
     const t = this.of(collection).table;
-    return this.read(() => {
-      for (let i = 0; i < ids.length; i += 500) {
-        const chunk = ids.slice(i, i + 500);
-        const rows = this.prepare(`SELECT id, version, doc FROM ${t} WHERE id IN (${chunk.map(() => '?').join(',')})`).all(...chunk) as unknown as RawRow[];
-        for (const row of rows) out.set(row.id, parse<T>(row));
-      }
-      return out;
-    });
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = this.prepare(`SELECT id, version, doc FROM ${t} WHERE id IN (${chunk.map(() => '?').join(',')})`).all(...chunk) as unknown as RawRow[];
+      for (const row of rows) out.set(row.id, parse<T>(row));
+    }
+    return out;
   }
 
   async find<T>(collection: string, query: Query): Promise<Array<StoredDoc<T>>> {
@@ -303,68 +201,53 @@ export class SqliteStore implements DocumentStore {
       sql += ` ORDER BY ${field(query.orderBy.field)} ${direction}, id ${direction}`;
     }
     if (query.limit !== undefined) sql += ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
-    const stmt = this.prepare(sql);
-    return this.read(() => (stmt.all(...params) as unknown as RawRow[]).map((r) => parse<T>(r)));
+    return (this.prepare(sql).all(...params) as unknown as RawRow[]).map((r) => parse<T>(r));
   }
 
   async writeVersioned<T>(collection: string, writes: Array<VersionedWrite<T>>): Promise<void> {
     if (writes.length === 0) return;
     const c = this.of(collection);
-    return this.write(() => {
-      if (writes.length === 1) {
-        const w = writes[0]!;
-        c.writeVersioned.run(w.id, w.version, JSON.stringify(w.doc), ...columns(c.fields, w.doc));
-        return;
-      }
-      this.savepoint.run();
-      try {
-        for (const w of writes) c.writeVersioned.run(w.id, w.version, JSON.stringify(w.doc), ...columns(c.fields, w.doc));
-        this.release.run();
-      } catch (error) {
-        if (this.db.isTransaction) (this.rollbackToSavepoint.run(), this.release.run());
-        throw error;
-      }
+    if (writes.length === 1) {
+      const w = writes[0]!;
+      c.writeVersioned.run(w.id, w.version, JSON.stringify(w.doc), ...columns(c.fields, w.doc));
+      return;
+    }
+    this.tx(() => {
+      for (const w of writes) c.writeVersioned.run(w.id, w.version, JSON.stringify(w.doc), ...columns(c.fields, w.doc));
     });
   }
 
   async insertIfAbsent<T>(collection: string, id: string, doc: T): Promise<boolean> {
     const c = this.of(collection);
-    return this.write(() => Number(c.insertIfAbsent.run(id, JSON.stringify(doc), ...columns(c.fields, doc)).changes) === 1);
+    const r = c.insertIfAbsent.run(id, JSON.stringify(doc), ...columns(c.fields, doc));
+    return Number(r.changes) === 1;
   }
 
   async compareAndSet<T>(collection: string, id: string, expectedVersion: number, doc: T): Promise<boolean> {
     if (expectedVersion === 0) return this.insertIfAbsent(collection, id, doc);
     const c = this.of(collection);
-    return this.write(() => Number(c.compareAndSet.run(JSON.stringify(doc), ...columns(c.fields, doc), id, expectedVersion).changes) === 1);
+    const r = c.compareAndSet.run(JSON.stringify(doc), ...columns(c.fields, doc), id, expectedVersion);
+    return Number(r.changes) === 1;
   }
 
   async put<T>(collection: string, id: string, doc: T): Promise<void> {
     const c = this.of(collection);
-    return this.write(() => void c.put.run(id, JSON.stringify(doc), ...columns(c.fields, doc)));
+    c.put.run(id, JSON.stringify(doc), ...columns(c.fields, doc));
   }
 
   async delete(collection: string, id: string): Promise<boolean> {
-    const stmt = this.of(collection).delete;
-    return this.write(() => Number(stmt.run(id).changes) === 1);
+    return Number(this.of(collection).delete.run(id).changes) === 1;
   }
 
   async clear(collection: string): Promise<void> {
-    const t = this.of(collection).table;
-    return this.write(() => this.db.exec(`DELETE FROM ${t}`));
+    this.db.exec(`DELETE FROM ${this.of(collection).table}`);
   }
 
   async close(): Promise<void> {
-    this.commitTurn(); // writes made before close are committed, not dropped
-    this.closed = true;
-    storesByPath.get(this.path)?.delete(this);
-    if (storesByPath.get(this.path)?.size === 0) storesByPath.delete(this.path);
     this.db.close();
   }
 
-  /** Runs `fn` in a transaction of its own (schema changes), after committing the open turn. */
   private tx(fn: () => void): void {
-    this.commitTurn();
-    this.commitOthers();
     this.begin.run();
     try {
       fn();
