@@ -152,7 +152,11 @@ export class SqliteEventLog implements EventLog {
     const path = options.path === ':memory:' ? options.path : resolve(options.path);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
-    this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous ?? 'NORMAL'}; PRAGMA busy_timeout = 5000;`);
+    // A checkpoint (the WAL copied into the file, both synced) every 10,000 pages rather than
+    // SQLite's 1,000: a tenth of the syncs, each stalling the commit that runs it (measured with
+    // tools/bench/event-log-sqlite.bench.ts: 1.6-2.5x the calls/s, a lower p99). The WAL holds up to
+    // ~40 MB between checkpoints; durability is the same (`synchronous` decides it).
+    this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${options.synchronous ?? 'NORMAL'}; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 10000;`);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS records (
         position INTEGER PRIMARY KEY AUTOINCREMENT,
