@@ -83,4 +83,49 @@ describe('SQLite event log across threads (wakeAcrossThreads)', () => {
     assert.deepEqual(await thread.next(), ['1', '2']);
     await log.close();
   });
+
+  it('hands what both threads append, interleaved, to every consumer of either thread once and in log order', async () => {
+    const path = join(dir, 'c.db');
+    const log = new SqliteEventLog({ path, pollIntervalMs: HOUR, wakeAcrossThreads: true });
+    await log.ensureTopics(['threads.x', 'threads.y']);
+    const N = 60;
+    const consumers = [['threads.x'], ['threads.y'], ['threads.x', 'threads.y']].map((topics, i) => {
+      const seen: ConsumedRecord[] = [];
+      let done!: () => void;
+      const all = new Promise<void>((r) => (done = r));
+      const want = topics.length * N;
+      return { topics, seen, all, sub: log.consume({ group: `g${i}`, topics, batchSize: 7, handle: async (b) => (seen.push(...b), seen.length >= want && done(), []) }) };
+    });
+    // The thread appends to x while this thread appends to y: each commit follows the other thread's.
+    const thread = inThread(
+      path,
+      `post('ready'); for (let i = 0; i < ${N}; i++) { await log.append([{ topic: 'threads.x', key: 'k' + i, value: new TextEncoder().encode('x' + i), headers: {} }]); await new Promise((r) => setImmediate(r)); } post('appended');`,
+    );
+    assert.equal(await thread.next(), 'ready');
+    for (let i = 0; i < N; i++) {
+      await log.append([{ topic: 'threads.y', key: `k${i}`, value: new TextEncoder().encode(`y${i}`), headers: {} }]);
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(await thread.next(), 'appended');
+    for (const c of consumers) {
+      await c.all;
+      const values = c.seen.map((r) => new TextDecoder().decode(r.value));
+      for (const topic of c.topics) {
+        const prefix = topic.slice(-1);
+        assert.deepEqual(
+          values.filter((v) => v.startsWith(prefix)),
+          Array.from({ length: N }, (_, i) => `${prefix}${i}`),
+        );
+      }
+      assert.equal(values.length, c.topics.length * N, 'each record once');
+      const offsets = c.seen.map((r) => r.offset);
+      assert.deepEqual(
+        offsets,
+        [...offsets].sort((a, b) => a - b),
+        'in log order',
+      );
+      await (await c.sub).stop();
+    }
+    await log.close();
+  });
 });

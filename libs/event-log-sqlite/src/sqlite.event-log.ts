@@ -21,12 +21,15 @@
  * Records this log commits are handed to its own consumers that are caught up without being read
  * back: right after each commit, a consumer that has every record of its topics up to the position
  * the commit started from gets the commit's records of its topics, with their committed positions,
- * in log order. A consumer that is behind (a backlog, a full batch, a first fetch), or a commit
- * after another writer's (another process or connection on the file: the positions it took are not
- * the ones right after this log's last), makes the consumer read from SQLite as before; so does its
- * poll when another connection has committed to the file since its last read, and a consumer that
- * has more handed than it works through (held at a few batches: memory stays bounded). Nothing is
- * handed before it is committed, so a crash loses nothing a consumer was handed.
+ * in log order. What other connections on the file committed (embedded mode's executor thread,
+ * another process) the log reads once for all its consumers, `PRAGMA data_version` telling it
+ * whether there is anything: at the start of its next commit, under the write lock, so the commit's
+ * own records follow on; when another thread announces an append to its consumers' topics; and when
+ * an idle consumer polls. So neither thread's consumers each read the file for what the other
+ * appended. A consumer that is behind (a backlog, a full batch, a first fetch), or more records of
+ * other connections than one read takes, makes the consumer read from SQLite as before; so does a
+ * consumer that has more handed than it works through (held at a few batches: memory stays
+ * bounded). Nothing is handed before it is committed, so a crash loses nothing a consumer was handed.
  */
 import { MetricAttributes, codestepMetrics } from '@codestep/telemetry';
 import { EventEmitter } from 'node:events';
@@ -53,6 +56,9 @@ export interface SqliteEventLogOptions {
   wakeAcrossThreads?: boolean;
 }
 
+/** At most this many records appended by other connections are read at once for every consumer of a log. */
+const OTHERS_READ_LIMIT = 1_000;
+
 const wakers = new Map<string, EventEmitter>();
 function wakerFor(path: string): EventEmitter {
   let w = wakers.get(path);
@@ -64,13 +70,13 @@ function wakerFor(path: string): EventEmitter {
   return w;
 }
 
-/** One channel per file and thread: what it receives wakes this thread's consumers of the file. */
+/** One channel per file and thread: what it receives makes this thread's logs on the file read what the other threads appended. */
 const channels = new Map<string, BroadcastChannel>();
 function channelFor(path: string, waker: EventEmitter): BroadcastChannel {
   let c = channels.get(path);
   if (!c) {
     c = new BroadcastChannel(`codestep-event-log:${path}`);
-    c.onmessage = (event) => waker.emit('append', new Set((event as { data: string[] }).data));
+    c.onmessage = (event) => waker.emit('others-appended', (event as { data: string[] }).data);
     c.unref(); // never what keeps a thread alive
     channels.set(path, c);
   }
@@ -81,6 +87,7 @@ function channelFor(path: string, waker: EventEmitter): BroadcastChannel {
 interface Member {
   /** Members of a higher priority are woken first (`ConsumeOptions.priority`). */
   readonly priority: number;
+  readonly topics: ReadonlySet<string>;
   /**
    * Called right after each commit of this log that appended something, with the position the
    * commit started after, its last position, and its records (undefined when another writer took
@@ -134,6 +141,13 @@ export class SqliteEventLog implements EventLog {
   private readonly dataVersion: StatementSync;
   private othersVersion = -1;
   private othersEpoch = 0;
+  /** `othersCommits()` when this log last read what other connections appended after its `end`. */
+  private othersRead = 0;
+  /** Reads every record after a position, whatever its topic: what other connections appended, read once for all consumers. */
+  private readonly readAfter: StatementSync;
+  /** Whether another thread announced an append to a topic of this log's consumers since the end of the last turn. */
+  private othersAppended = false;
+  private readonly onOthersAppended: ((topics: string[]) => void) | undefined;
   /** This log's consumers, handed what it commits. */
   private readonly members = new Set<Member>();
   /** Members to wake at the end of this turn. */
@@ -173,9 +187,20 @@ export class SqliteEventLog implements EventLog {
     this.commitStatement = this.db.prepare('COMMIT');
     this.rollback = this.db.prepare('ROLLBACK');
     this.dataVersion = this.db.prepare('PRAGMA data_version');
+    this.othersRead = this.othersCommits(); // before the end is read: a commit in between is read again
+    this.readAfter = this.db.prepare('SELECT position, topic, key, value, headers, record_id FROM records WHERE position > ? ORDER BY position LIMIT ?');
     this.end = (this.db.prepare("SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'records'), 0), COALESCE((SELECT MAX(position) FROM records), 0)) AS p").get() as { p: number }).p;
     this.waker = wakerFor(path);
     this.channel = options.wakeAcrossThreads && path !== ':memory:' ? channelFor(path, this.waker) : undefined;
+    if (this.channel) {
+      // What another thread appended to its consumers' topics is read once, at the end of the turn, and handed to them.
+      this.onOthersAppended = (topics) => {
+        if (this.othersAppended || !topics.some((t) => [...this.members].some((m) => m.topics.has(t)))) return;
+        this.othersAppended = true;
+        this.atEndOfTurn();
+      };
+      this.waker.on('others-appended', this.onOthersAppended);
+    }
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.positionCommitMs = options.positionCommitMs ?? 100;
   }
@@ -217,6 +242,11 @@ export class SqliteEventLog implements EventLog {
   /** Commits the turn's appends, wakes the consumers of every topic appended to, then resolves the appends. */
   private endTurn(): void {
     this.endOfTurnScheduled = false;
+    if (this.othersAppended) {
+      this.othersAppended = false;
+      // A commit of this turn reads them under its write lock; without one, a read of its own.
+      if (this.pendingAppends.length === 0 && !this.closed) this.readOthers();
+    }
     const committed = this.commitAppends();
     for (const p of committed) for (const r of p.records) this.wakeTopics.add(r.topic);
     if (this.toWake.size > 0) {
@@ -271,16 +301,45 @@ export class SqliteEventLog implements EventLog {
     }
   }
 
-  /** Runs `fn` in a write transaction; once committed, hands what it appended to this log's consumers. */
+  /**
+   * Reads what other connections (another thread's log, another process) appended after this log's
+   * `end` since it last did, at most `OTHERS_READ_LIMIT` records, into `appended`: once for all of
+   * this log's consumers, rather than each of them reading the file. In a transaction (the write
+   * lock held) it is all they appended before the transaction's own records, which so follow on.
+   * Returns whether it read any. Past the limit, the records after it are left to the consumers to read.
+   */
+  private readOthersInto(appended: Appended): boolean {
+    const others = this.othersCommits();
+    if (others === this.othersRead) return false;
+    const rows = this.readAfter.all(this.end, OTHERS_READ_LIMIT) as unknown as Row[];
+    for (const row of rows) appended.records.push(toConsumed(row));
+    if (rows.length > 0) appended.end = rows.at(-1)!.position;
+    // Not all read: the next transaction's records do not follow on, and its consumers read from the file.
+    if (rows.length < OTHERS_READ_LIMIT) this.othersRead = others;
+    return rows.length > 0;
+  }
+
+  /** Outside a transaction: reads what other connections appended and hands it to this log's consumers. */
+  private readOthers(): void {
+    const appended: Appended = { after: this.end, end: this.end, contiguous: true, records: [] };
+    if (!this.readOthersInto(appended)) return;
+    this.end = appended.end;
+    for (const m of this.members) if (m.committed(appended.after, appended.end, appended.records)) this.toWake.add(m);
+  }
+
+  /** Runs `fn` in a write transaction; once committed, hands what it appended (and what others appended before it) to this log's consumers. */
   private transaction<T>(fn: (appended: Appended) => T): T {
     this.begin.run();
     const appended: Appended = { after: this.end, end: this.end, contiguous: true, records: [] };
+    const othersRead = this.othersRead;
     let result: T;
     try {
+      this.readOthersInto(appended);
       result = fn(appended);
       this.commitStatement.run();
     } catch (error) {
       this.rollback.run();
+      this.othersRead = othersRead; // read again by the next transaction
       throw error;
     }
     if (appended.records.length > 0) {
@@ -359,7 +418,10 @@ export class SqliteEventLog implements EventLog {
       batchSize,
       pollIntervalMs: this.pollIntervalMs,
       end: () => this.end,
-      others: () => this.othersCommits(),
+      poll: () => {
+        this.readOthers();
+        if (this.toWake.size > 0) this.atEndOfTurn();
+      },
       fetch: (limit, after) => this.fetch(positions, limit, after),
     });
     this.members.add(intake);
@@ -456,6 +518,7 @@ export class SqliteEventLog implements EventLog {
   }
 
   async close(): Promise<void> {
+    if (this.onOthersAppended) this.waker.off('others-appended', this.onOthersAppended);
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     this.endTurn(); // appends made before close are committed, not dropped
     this.closed = true;
@@ -499,14 +562,15 @@ async function retried(commit: () => Promise<void>, o: { onError?: ((error: unkn
  * What a consumer has of the log. Unless it must read, every record of its topics up to `horizon`
  * is handled or in `handed` (in log order), and the records this log commits after it are handed
  * to it. It reads from SQLite at first, after a full batch, after a commit it could not be
- * handed, when another log appended to its topics, and when a poll (every `pollIntervalMs` of
- * idleness) finds another connection committed to the file since its last read.
+ * handed, and when another log of this thread appended to its topics. What other connections
+ * append (another thread's log, another process) the log reads once for all its consumers and
+ * hands them: under the write lock of its next commit, when another thread announces it, and when
+ * a consumer polls (every `pollIntervalMs` of idleness).
  */
 class Intake implements Member {
   private reading = true;
   private horizon = 0;
   private readAt = 0;
-  private othersAtRead = 0;
   private readonly handed: ConsumedRecord[] = [];
   private waiting: ((woken: boolean) => void) | undefined;
 
@@ -520,8 +584,8 @@ class Intake implements Member {
   private readonly end: () => number;
   /** Reads after the group's positions, from `after` on. */
   private readonly fetch: (limit: number, after: number) => ConsumedRecord[];
-  /** Changes when another connection has committed to the file. */
-  private readonly others: () => number;
+  /** Has the log read what other connections appended since it last did, and hand it to its consumers. */
+  private readonly poll: () => void;
 
   constructor(options: {
     topics: ReadonlySet<string>;
@@ -529,10 +593,10 @@ class Intake implements Member {
     batchSize: number;
     pollIntervalMs: number;
     end: () => number;
-    others: () => number;
+    poll: () => void;
     fetch: (limit: number, after: number) => ConsumedRecord[];
   }) {
-    this.others = options.others;
+    this.poll = options.poll;
     this.topics = options.topics;
     this.priority = options.priority;
     this.batchSize = options.batchSize;
@@ -565,15 +629,14 @@ class Intake implements Member {
 
   /** The next batch: what was handed first, else what a read finds when one is due, else nothing. */
   next(): ConsumedRecord[] {
-    if (this.handed.length > 0) return this.handed.length <= this.batchSize ? this.handed.splice(0) : this.handed.splice(0, this.batchSize);
-    if (!this.reading) {
-      if (Date.now() - this.readAt < this.pollIntervalMs) return [];
-      // A poll: a read only when another connection committed to the file since the last one.
+    if (!this.reading && this.handed.length === 0 && Date.now() - this.readAt >= this.pollIntervalMs) {
+      // A poll: the log reads what other connections appended since it last did (when they did) and hands it.
       this.readAt = Date.now();
-      if (this.others() === this.othersAtRead) return [];
+      this.poll();
     }
+    if (this.handed.length > 0) return this.handed.length <= this.batchSize ? this.handed.splice(0) : this.handed.splice(0, this.batchSize);
+    if (!this.reading) return [];
     const upTo = this.end();
-    this.othersAtRead = this.others();
     const batch = this.fetch(this.batchSize, this.horizon);
     this.readAt = Date.now();
     this.reading = batch.length === this.batchSize;

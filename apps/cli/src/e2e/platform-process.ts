@@ -33,12 +33,14 @@ export async function startPlatform(env: Record<string, string>): Promise<Platfo
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const deadline = Date.now() + 60_000;
+  // Generous: on a loaded 2-core machine (load average ~30) `codestep dev` took 31 s to start, 45 s
+  // with the executor thread (which loads its own copy of the modules).
+  const deadline = Date.now() + 150_000;
   while (!/HTTP API: (\S+)/.test(out)) {
     if (child.exitCode !== null) throw new Error(`codestep dev exited with ${child.exitCode}:\n${out}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`codestep dev did not start within 60 s:\n${out}`);
+      throw new Error(`codestep dev did not start within 150 s:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
