@@ -406,12 +406,8 @@ export class SqliteEventLog implements EventLog {
     };
   }
 
-  async consume(options: ConsumeOptions): Promise<Subscription> {
-    const batchSize = options.batchSize ?? 100;
-    const setPosition = this.db.prepare('INSERT INTO group_positions (group_id, topic, position) VALUES (?, ?, ?) ON CONFLICT (group_id, topic) DO UPDATE SET position = excluded.position');
-    let running = true;
-    // The group's position, read once: this member is the one moving it from here on.
-    const positions = this.positions(options.group, options.topics);
+  /** A consumer's member of this log: what its commits hand it, what it reads after `positions`. */
+  private intake(options: ConsumeOptions, batchSize: number, positions: Map<string, number>): Intake {
     const intake = new Intake({
       topics: new Set(options.topics),
       priority: options.priority ?? 0,
@@ -425,6 +421,16 @@ export class SqliteEventLog implements EventLog {
       fetch: (limit, after) => this.fetch(positions, limit, after),
     });
     this.members.add(intake);
+    return intake;
+  }
+
+  async consume(options: ConsumeOptions): Promise<Subscription> {
+    const batchSize = options.batchSize ?? 100;
+    const setPosition = this.db.prepare('INSERT INTO group_positions (group_id, topic, position) VALUES (?, ?, ?) ON CONFLICT (group_id, topic) DO UPDATE SET position = excluded.position');
+    let running = true;
+    // The group's position, read once: this member is the one moving it from here on.
+    const positions = this.positions(options.group, options.topics);
+    const intake = this.intake(options, batchSize, positions);
     // Woken by appends to its own topics by other logs on the file in this process (this log's
     // own commits are handed to it): every service of embedded mode shares one file.
     const onAppend = (topics: ReadonlySet<string>, from?: SqliteEventLog) => {
