@@ -369,13 +369,15 @@ async function startHubSpotApp(
 ): Promise<{ routes: Route[]; stop(): Promise<void> }> {
   const settings = hubspotAppSettingsOf(config);
   const log = logger.child({ service: 'gateway', component: 'hubspot' });
-  // Portal → tenant kept between connection changes (this process follows them with a consumer group of its own).
+  // Portal → tenant kept between connection changes (this replica follows them with a consumer group of its own).
   const portalOwners =
     settings &&
     (await startPortalOwners({
       findAccountConnection: (req) => deps.clients.credentials.findAccountConnection(req),
       eventLog: deps.eventLog,
       clock: systemClock,
+      // The host and port this gateway listens on name it among the replicas, across its restarts.
+      ...(config.httpPort ? { replicaId: `${hostname()}-${config.httpPort}` } : {}),
       onError: (error) => log.warn({ error }, 'HubSpot portal owners: connection changes batch failed; will retry'),
     }));
   const routeDeps = { ...deps, clock: systemClock, settings, ...(portalOwners ? { portalOwners } : {}) };

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { NotFoundError, deterministicId } from '@codestep/core';
+import type { EventLog } from '@codestep/event-log';
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
 import { envelope, toRecord } from '@codestep/events';
 import { startPortalOwners, type PortalOwners } from './portal-owners.ts';
@@ -269,5 +270,49 @@ describe('HubSpot portal owners never older than the changes read', () => {
     now += 1;
     assert.equal(await outcome(), 't-b/hs-b');
     assert.equal(asked, before + 1, 'asked again after 5 s');
+  });
+});
+
+describe('HubSpot portal owners: a consumer group per replica, the same across its restarts', () => {
+  it('follows with the same group after a restart (reading the changes made while stopped), and with groups of their own in one process', async () => {
+    const log = new SqliteEventLog({ path: ':memory:' });
+    const groups: string[] = [];
+    const watched: EventLog = {
+      ensureTopics: (topics) => log.ensureTopics(topics),
+      append: (records) => log.append(records),
+      consume: (options) => (groups.push(options.group), log.consume(options)),
+      readAll: (topics, handle) => log.readAll(topics, handle),
+      close: () => log.close(),
+    };
+    const broker = { tenantId: 't-a', handle: 'hs' };
+    const start = (replicaId?: string) => startPortalOwners({ eventLog: watched, clock: Date.now, ...(replicaId ? { replicaId } : {}), findAccountConnection: async () => broker });
+    try {
+      await appendChange(log, 't-a', 'hs', 'active', 1);
+      const first = await start('gw-1');
+      assert.deepEqual(await first.of(PORTAL), broker);
+      await first.stop();
+      // Revoked while the replica was down; the broker's view still names it.
+      await appendChange(log, 't-a', 'hs', 'revoked', 2);
+      const again = await start('gw-1');
+      const others = await Promise.all([start(), start()]);
+      try {
+        assert.equal(groups[1], groups[0], 'the same group after a restart');
+        assert.equal(groups[0], 'codestep-gateway-hubspot-portals-gw-1');
+        assert.equal(new Set(groups.slice(1)).size, 3, 'each started in the process has its own');
+        let outcome = '';
+        for (let i = 0; i < 200 && !outcome.startsWith('UNAVAILABLE'); i++) {
+          outcome = await again.of(PORTAL).then(
+            (o) => `${o.tenantId}/${o.handle}`,
+            (e: unknown) => `${(e as { code?: string }).code}`,
+          );
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        assert.equal(outcome, 'UNAVAILABLE', 'the change made while stopped is read after the restart');
+      } finally {
+        await Promise.all([again, ...others].map((o) => o.stop()));
+      }
+    } finally {
+      await log.close();
+    }
   });
 });

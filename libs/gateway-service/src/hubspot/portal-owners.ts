@@ -16,7 +16,7 @@
  * older than the broker's view whatever this gateway's consumer lags. Refusals (no connection,
  * two tenants) are never kept: the next call asks again.
  */
-import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { CodestepError } from '@codestep/core';
 import type { EventLog, Subscription } from '@codestep/event-log';
 import { Topics, fromRecord } from '@codestep/events';
@@ -43,10 +43,19 @@ export interface PortalOwnersDeps {
   ttlMs?: number;
   /** How long after a change of a portal's connection no answer for it is kept, ms. @default 1000 */
   settleMs?: number;
-  /** Consumer group prefix (a random suffix makes it this process's own). @default 'codestep-gateway-hubspot-portals' */
+  /** Consumer group prefix. @default 'codestep-gateway-hubspot-portals' */
   group?: string;
+  /**
+   * This gateway process among those sharing the log: unique among the running ones, the same
+   * across its restarts (the group is `<group>-<replicaId>`, `-<n>` added while others of that
+   * name run in this process). @default `<hostname>-<pid>`
+   */
+  replicaId?: string;
   onError?(error: unknown): void;
 }
+
+/** The groups of those running in this process (each has its own). */
+const running = new Set<string>();
 
 const pairOf = (tenantId: string, handle: string) => `${tenantId}\u0000${handle}`;
 
@@ -76,28 +85,41 @@ export async function startPortalOwners(deps: PortalOwnersDeps): Promise<PortalO
   const notActive = (portalId: number, owner: PortalOwner) => portals.get(portalId)?.connections.get(pairOf(owner.tenantId, owner.handle))?.active === false;
 
   await deps.eventLog.ensureTopics([Topics.connections]);
-  const subscription: Subscription = await deps.eventLog.consume({
-    group: `${deps.group ?? 'codestep-gateway-hubspot-portals'}-${randomUUID()}`,
-    topics: [Topics.connections],
-    batchSize: 500,
-    handle: async (batch) => {
-      for (const record of batch) {
-        const env = fromRecord(record.value);
-        if (env?.event.$case !== 'connectionChanged' || env.event.value.provider !== 'hubspot') continue;
-        const { handle, sequence, status, accountId } = env.event.value;
-        const pair = pairOf(env.tenantId, handle);
-        // Wherever this connection was kept as the owner (its portal may have changed), forget it.
-        for (const [portalId, k] of kept) if (pairOf(k.owner.tenantId, k.owner.handle) === pair) changedPortal(portalId);
-        const portalId = Number(accountId);
-        if (!accountId || !Number.isSafeInteger(portalId)) continue;
-        const p = changedPortal(portalId);
-        const known = p.connections.get(pair);
-        if (!known || sequence >= known.sequence) p.connections.set(pair, { sequence, active: status === 'active' });
-      }
-      return [];
-    },
-    ...(deps.onError ? { onError: deps.onError } : {}),
-  });
+  // Every replica must see every change, so each has a group of its own: stable across its
+  // restarts (a group per replica left behind in the log, not one per start). It resumes where
+  // it stopped, or reads from the beginning the first time: the cache starts empty, so that only
+  // costs the reading (and what it learns of revoked connections is kept).
+  const base = `${deps.group ?? 'codestep-gateway-hubspot-portals'}-${deps.replicaId ?? `${hostname()}-${process.pid}`}`;
+  let group = base;
+  for (let n = 2; running.has(group); n++) group = `${base}-${n}`;
+  running.add(group);
+  const subscription: Subscription = await deps.eventLog
+    .consume({
+      group,
+      topics: [Topics.connections],
+      batchSize: 500,
+      handle: async (batch) => {
+        for (const record of batch) {
+          const env = fromRecord(record.value);
+          if (env?.event.$case !== 'connectionChanged' || env.event.value.provider !== 'hubspot') continue;
+          const { handle, sequence, status, accountId } = env.event.value;
+          const pair = pairOf(env.tenantId, handle);
+          // Wherever this connection was kept as the owner (its portal may have changed), forget it.
+          for (const [portalId, k] of kept) if (pairOf(k.owner.tenantId, k.owner.handle) === pair) changedPortal(portalId);
+          const portalId = Number(accountId);
+          if (!accountId || !Number.isSafeInteger(portalId)) continue;
+          const p = changedPortal(portalId);
+          const known = p.connections.get(pair);
+          if (!known || sequence >= known.sequence) p.connections.set(pair, { sequence, active: status === 'active' });
+        }
+        return [];
+      },
+      ...(deps.onError ? { onError: deps.onError } : {}),
+    })
+    .catch((error: unknown) => {
+      running.delete(group);
+      throw error;
+    });
   return {
     of(portalId) {
       const hit = kept.get(portalId);
@@ -125,6 +147,9 @@ export async function startPortalOwners(deps: PortalOwnersDeps): Promise<PortalO
       asking.set(portalId, p);
       return p;
     },
-    stop: () => subscription.stop(),
+    stop: async () => {
+      await subscription.stop();
+      running.delete(group);
+    },
   };
 }
