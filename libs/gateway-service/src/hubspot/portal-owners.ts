@@ -57,6 +57,20 @@ export interface PortalOwnersDeps {
 /** The groups of those running in this process (each has its own). */
 const running = new Set<string>();
 
+/**
+ * Every replica must see every change, so each has a group of its own: stable across its
+ * restarts (a group per replica left behind in the log, not one per start). It resumes where it
+ * stopped, or reads from the beginning the first time: the cache starts empty, so that only costs
+ * the reading (and what it learns of revoked connections is kept).
+ */
+function ownGroup(deps: PortalOwnersDeps): string {
+  const base = `${deps.group ?? 'codestep-gateway-hubspot-portals'}-${deps.replicaId ?? `${hostname()}-${process.pid}`}`;
+  let group = base;
+  for (let n = 2; running.has(group); n++) group = `${base}-${n}`;
+  running.add(group);
+  return group;
+}
+
 const pairOf = (tenantId: string, handle: string) => `${tenantId}\u0000${handle}`;
 
 export async function startPortalOwners(deps: PortalOwnersDeps): Promise<PortalOwners> {
@@ -85,14 +99,7 @@ export async function startPortalOwners(deps: PortalOwnersDeps): Promise<PortalO
   const notActive = (portalId: number, owner: PortalOwner) => portals.get(portalId)?.connections.get(pairOf(owner.tenantId, owner.handle))?.active === false;
 
   await deps.eventLog.ensureTopics([Topics.connections]);
-  // Every replica must see every change, so each has a group of its own: stable across its
-  // restarts (a group per replica left behind in the log, not one per start). It resumes where
-  // it stopped, or reads from the beginning the first time: the cache starts empty, so that only
-  // costs the reading (and what it learns of revoked connections is kept).
-  const base = `${deps.group ?? 'codestep-gateway-hubspot-portals'}-${deps.replicaId ?? `${hostname()}-${process.pid}`}`;
-  let group = base;
-  for (let n = 2; running.has(group); n++) group = `${base}-${n}`;
-  running.add(group);
+  const group = ownGroup(deps);
   const subscription: Subscription = await deps.eventLog
     .consume({
       group,
