@@ -73,6 +73,21 @@ function ownGroup(deps: PortalOwnersDeps): string {
 
 const pairOf = (tenantId: string, handle: string) => `${tenantId}\u0000${handle}`;
 
+/** Forgets what a HubSpot connection's `ConnectionChanged` makes stale, and marks its portal changed. */
+function readChange(value: Uint8Array, kept: Map<number, { owner: PortalOwner }>, changedPortal: (portalId: number) => { connections: Map<string, { sequence: number; active: boolean }> }): void {
+  const env = fromRecord(value);
+  if (env?.event.$case !== 'connectionChanged' || env.event.value.provider !== 'hubspot') return;
+  const { handle, sequence, status, accountId } = env.event.value;
+  const pair = pairOf(env.tenantId, handle);
+  // Wherever this connection was kept as the owner (its portal may have changed), forget it.
+  for (const [portalId, k] of kept) if (pairOf(k.owner.tenantId, k.owner.handle) === pair) changedPortal(portalId);
+  const portalId = Number(accountId);
+  if (!accountId || !Number.isSafeInteger(portalId)) return;
+  const p = changedPortal(portalId);
+  const known = p.connections.get(pair);
+  if (!known || sequence >= known.sequence) p.connections.set(pair, { sequence, active: status === 'active' });
+}
+
 export async function startPortalOwners(deps: PortalOwnersDeps): Promise<PortalOwners> {
   const ask = async (portalId: number): Promise<PortalOwner> => {
     const c = await deps.findAccountConnection({ provider: 'hubspot', accountId: String(portalId) });
@@ -106,19 +121,7 @@ export async function startPortalOwners(deps: PortalOwnersDeps): Promise<PortalO
       topics: [Topics.connections],
       batchSize: 500,
       handle: async (batch) => {
-        for (const record of batch) {
-          const env = fromRecord(record.value);
-          if (env?.event.$case !== 'connectionChanged' || env.event.value.provider !== 'hubspot') continue;
-          const { handle, sequence, status, accountId } = env.event.value;
-          const pair = pairOf(env.tenantId, handle);
-          // Wherever this connection was kept as the owner (its portal may have changed), forget it.
-          for (const [portalId, k] of kept) if (pairOf(k.owner.tenantId, k.owner.handle) === pair) changedPortal(portalId);
-          const portalId = Number(accountId);
-          if (!accountId || !Number.isSafeInteger(portalId)) continue;
-          const p = changedPortal(portalId);
-          const known = p.connections.get(pair);
-          if (!known || sequence >= known.sequence) p.connections.set(pair, { sequence, active: status === 'active' });
-        }
+        for (const record of batch) readChange(record.value, kept, changedPortal);
         return [];
       },
       ...(deps.onError ? { onError: deps.onError } : {}),
