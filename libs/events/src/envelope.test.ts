@@ -130,6 +130,24 @@ describe('records of envelopes', () => {
     }
   });
 
+  it('decodes a record made here whose map has a key that is not well-formed or a value left undefined', () => {
+    const cases: Array<[Record<string, string>, Record<string, string>]> = [
+      [{ 'k\ud800': 'v' }, { 'k\ufffd': 'v' }],
+      [{ h: undefined as unknown as string }, { h: 'undefined' }],
+    ];
+    for (const [headers, expected] of cases) {
+      const odd = envelope({ eventId: 'evt_4', tenantId: 'tnt_1', aggregateId: 'enr_1', occurredAt: 1 }, {
+        ...started.event,
+        value: { ...started.event.value, trigger: { dataJson: '{}', headers } },
+      } as Envelope['event']);
+      const { value } = toRecord(odd);
+      const env = fromRecord(value);
+      assert.ok(env?.event.$case === 'enrollmentStarted');
+      assert.deepEqual(env.event.value.trigger?.headers, expected, 'as decoding gives it');
+      assert.deepEqual(env, EventEnvelope.decode(value));
+    }
+  });
+
   it('encodes each record on its own with the one reused writer, also after an envelope that could not be encoded', () => {
     const big = envelope({ ...meta2('evt_big'), aggregateId: 'enr_big' }, {
       ...started.event,

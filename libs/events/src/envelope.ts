@@ -140,14 +140,28 @@ function encoded(env: Envelope): Uint8Array {
  */
 function decodedCopy(env: Envelope): Envelope | undefined {
   const copy = EventEnvelope.fromPartial(env);
-  return copy.event && frozenIfWellFormed(copy) ? (copy as Envelope) : undefined;
+  return copy.event && undefinedAsCopied(env, copy) && frozenIfWellFormed(copy) ? (copy as Envelope) : undefined;
 }
 
-/** Freezes `o` through and through; false (and stops) at a string that is not well-formed. */
+/**
+ * False where `o` holds undefined that the copy does not hold as undefined: a map's value (the
+ * copy leaves it out, encoding writes "undefined") or a scalar (the copy has its default).
+ */
+function undefinedAsCopied(o: unknown, copy: unknown): boolean {
+  if (typeof o !== 'object' || o === null || ArrayBuffer.isView(o)) return true;
+  if (typeof copy !== 'object' || copy === null) return false;
+  const c = copy as Record<string, unknown>;
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined ? !(k in c) || c[k] !== undefined : !undefinedAsCopied(v, k in c ? c[k] : v)) return false;
+  }
+  return true;
+}
+
+/** Freezes `o` through and through; false (and stops) at a string or a key that is not well-formed. */
 function frozenIfWellFormed(o: unknown): boolean {
   if (typeof o === 'string') return o.isWellFormed();
   if (typeof o !== 'object' || o === null || ArrayBuffer.isView(o)) return true;
-  for (const v of Object.values(o)) if (!frozenIfWellFormed(v)) return false;
+  for (const [k, v] of Object.entries(o)) if (!k.isWellFormed() || !frozenIfWellFormed(v)) return false;
   Object.freeze(o);
   return true;
 }

@@ -355,7 +355,7 @@ export async function startGatewayApp(config: PlatformConfig, logger: Logger, op
  * HubSpot triggers (and their projection following the log), and the callback completer (any
  * replica may run it: the callback records decide who calls HubSpot).
  */
-async function startHubSpotApp(
+export async function startHubSpotApp(
   config: PlatformConfig,
   logger: Logger,
   deps: {
@@ -369,43 +369,49 @@ async function startHubSpotApp(
 ): Promise<{ routes: Route[]; stop(): Promise<void> }> {
   const settings = hubspotAppSettingsOf(config);
   const log = logger.child({ service: 'gateway', component: 'hubspot' });
-  // Portal → tenant kept between connection changes (this process follows them with a consumer group of its own).
+  // Portal → tenant kept between connection changes (this replica follows them with a consumer group of its own).
   const portalOwners =
     settings &&
     (await startPortalOwners({
       findAccountConnection: (req) => deps.clients.credentials.findAccountConnection(req),
       eventLog: deps.eventLog,
       clock: systemClock,
+      // The host and port this gateway listens on name it among the replicas, across its restarts.
+      ...(config.httpPort ? { replicaId: `${hostname()}-${config.httpPort}` } : {}),
       onError: (error) => log.warn({ error }, 'HubSpot portal owners: connection changes batch failed; will retry'),
     }));
   const routeDeps = { ...deps, clock: systemClock, settings, ...(portalOwners ? { portalOwners } : {}) };
-  const routes = [...(await hubspotActionRoutes(routeDeps)), ...hubspotWebhookRoutes(routeDeps), ...hubspotTriggerRoutes(deps.clients, { ...deps, clock: systemClock })];
-  const triggers = await followTriggers({ ...deps, onError: (error) => log.error({ error }, 'HubSpot triggers projection batch failed; will retry') });
-  const triggerEnrollments = await followTriggerEnrollments({ ...deps, onError: (error) => log.error({ error }, 'HubSpot trigger enrollments projection batch failed; will retry') });
-  const completer = settings
-    ? await startCallbackCompleter({
-        store: deps.store,
-        eventLog: deps.eventLog,
-        apiBaseUrl: settings.apiBaseUrl,
-        blockExpirationMs: isoDurationMs(settings.blockExpiration),
-        answerWithinMs: settings.answerWithinMs,
-        clock: systemClock,
-        logger: log,
-        tokenOf: async (tenantId, handle, callbackId) => {
-          const out = await deps.clients.credentials.getConnectionToken({ tenantId, handle, purpose: `hubspot callback ${callbackId}` });
-          return out.error ? { error: out.error, errorCode: out.errorCode } : { token: out.token };
-        },
-      })
-    : undefined;
-  return {
-    routes,
-    stop: async () => {
-      await completer?.stop();
-      await triggers.stop();
-      await triggerEnrollments.stop();
-      await portalOwners?.stop();
-    },
+  // Started in order; if one fails, those already started are stopped (last first) before rethrowing.
+  const started: Array<{ stop(): Promise<void> }> = portalOwners ? [portalOwners] : [];
+  const stopStarted = async () => {
+    for (const s of started.reverse()) await s.stop();
   };
+  try {
+    const routes = [...(await hubspotActionRoutes(routeDeps)), ...hubspotWebhookRoutes(routeDeps), ...hubspotTriggerRoutes(deps.clients, { ...deps, clock: systemClock })];
+    started.push(await followTriggers({ ...deps, onError: (error) => log.error({ error }, 'HubSpot triggers projection batch failed; will retry') }));
+    started.push(await followTriggerEnrollments({ ...deps, onError: (error) => log.error({ error }, 'HubSpot trigger enrollments projection batch failed; will retry') }));
+    if (settings) {
+      started.push(
+        await startCallbackCompleter({
+          store: deps.store,
+          eventLog: deps.eventLog,
+          apiBaseUrl: settings.apiBaseUrl,
+          blockExpirationMs: isoDurationMs(settings.blockExpiration),
+          answerWithinMs: settings.answerWithinMs,
+          clock: systemClock,
+          logger: log,
+          tokenOf: async (tenantId, handle, callbackId) => {
+            const out = await deps.clients.credentials.getConnectionToken({ tenantId, handle, purpose: `hubspot callback ${callbackId}` });
+            return out.error ? { error: out.error, errorCode: out.errorCode } : { token: out.token };
+          },
+        }),
+      );
+    }
+    return { routes, stop: stopStarted };
+  } catch (error) {
+    await stopStarted().catch(() => {});
+    throw error;
+  }
 }
 
 export type { DocumentStore };
