@@ -20,11 +20,13 @@
  * columns, fills them from the stored documents, creates the column indexes and drops the
  * expression indexes, in one transaction. At every open it fills again each column that differs
  * from its document (a row written by an older version, or by a connection that did not know the
- * column yet), so such a file is repaired at the next start.
+ * column yet), so such a file is repaired at the next start: a scan of the collection, each
+ * document parsed (100,000 documents of 1 kB with six indexed fields: 0.36-0.67 s, measured with
+ * the machine loaded).
  *
  * Columns are added while other connections write (`codestep tenants create` while the platform
  * runs): a connection learns a collection's columns when it first uses it, and again whenever the
- * file's schema changed (`PRAGMA schema_version`, a read of the database header, ~1.3 µs): after
+ * file's schema changed (`PRAGMA schema_version`, a read of the database header, 1-1.5 µs): after
  * each write of one document (a document written by statements prepared before the change has its
  * columns filled at once), before each `find`, and in the transaction of a batch (before its writes).
  */
