@@ -103,3 +103,51 @@ describe('SQLite event log: a commit of a consumer that fails', () => {
     other.close();
   });
 });
+
+describe('SQLite event log: a member stopped while the commit of a batch’s outputs fails', () => {
+  it('commits no position past that batch, even with the position of an earlier batch that appended nothing pending, so the batch is delivered again', async () => {
+    const path = join(dir, `log-${n++}.db`);
+    // Positions of batches that appended nothing are held (not committed) until the member stops.
+    const log = new SqliteEventLog({ path, pollIntervalMs: 3_600_000, positionCommitMs: 3_600_000 });
+    await log.ensureTopics(['held.in', 'held.out']);
+    const other = new DatabaseSync(path);
+    other.exec(`CREATE TRIGGER refuse_outputs BEFORE INSERT ON records WHEN NEW.topic = 'held.out' BEGIN SELECT RAISE(ABORT, 'the disk refused the write'); END;`);
+    const handled: string[] = [];
+    let stopping: Promise<void> | undefined;
+    const sub = await log.consume({
+      group: 'g',
+      topics: ['held.in'],
+      batchSize: 1,
+      // k1 appends nothing (its position is held), k2 appends an output that the log refuses.
+      handle: async (batch) => (handled.push(...batch.map((r) => r.key)), batch.filter((r) => r.key === 'k2').map((r) => record('held.out', 2))),
+      onError: () => (stopping ??= sub.stop()),
+    });
+    await log.append([record('held.in', 1), record('held.in', 2)]);
+    await until(() => stopping !== undefined, 'the failed commit of k2’s output');
+    await stopping;
+    await log.close();
+    assert.deepEqual(handled, ['k1', 'k2']);
+    const k2 = (other.prepare("SELECT position FROM records WHERE topic = 'held.in' AND key = 'k2'").get() as { position: number }).position;
+    const committed = other.prepare("SELECT position FROM group_positions WHERE group_id = 'g' AND topic = 'held.in'").get() as { position: number } | undefined;
+    assert.ok((committed?.position ?? 0) < k2, `the group's position (${committed?.position}) stays before k2 (${k2}), whose output was not committed`);
+    // After a restart, k2 is delivered again and its output committed.
+    other.exec('DROP TRIGGER refuse_outputs');
+    const again = new SqliteEventLog({ path, pollIntervalMs: 3_600_000 });
+    const redelivered: string[] = [];
+    const sub2 = await again.consume({
+      group: 'g',
+      topics: ['held.in'],
+      handle: async (batch) => (redelivered.push(...batch.map((r) => r.key)), batch.filter((r) => r.key === 'k2').map((r) => record('held.out', 2))),
+    });
+    await until(() => redelivered.includes('k2'), 'k2 delivered again');
+    await sub2.stop();
+    await again.close();
+    const outputs = other.prepare("SELECT key FROM records WHERE topic = 'held.out'").all() as Array<{ key: string }>;
+    assert.deepEqual(
+      outputs.map((r) => r.key),
+      ['k2'],
+      'k2’s output committed once, after the restart',
+    );
+    other.close();
+  });
+});

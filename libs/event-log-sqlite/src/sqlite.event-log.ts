@@ -455,6 +455,10 @@ export class SqliteEventLog implements EventLog {
     // Back-offs (after a failed handler or commit) are cut short by `stop()`.
     const backoffs = pauses();
     const commitOrRetry = (outputs: LogRecord[]) => retried(() => commit(outputs), { onError: options.onError, running: () => running && !this.closed, pause: backoffs.pause });
+    // A commit that failed as the member stops: the positions of the batches since the last commit
+    // (the failed batch's among them) are dropped, never committed without its outputs by a later
+    // commit, and those batches are delivered again to the group's next member.
+    const uncommit = () => committedPositions.forEach((pos, topic) => positions.set(topic, pos));
 
     const loop = async () => {
       let backoff = 100;
@@ -464,7 +468,7 @@ export class SqliteEventLog implements EventLog {
           recordLag(positions, true); // once per idle spell
           const waitMs = uncommittedSince === undefined ? this.pollIntervalMs : Math.max(0, uncommittedSince + this.positionCommitMs - Date.now());
           const woken = await intake.wait(waitMs);
-          if (uncommittedSince !== undefined && (!woken || Date.now() - uncommittedSince >= this.positionCommitMs) && !this.closed) await commitOrRetry([]);
+          if (uncommittedSince !== undefined && (!woken || Date.now() - uncommittedSince >= this.positionCommitMs) && !this.closed && !(await commitOrRetry([]))) return uncommit();
           // Woken once at the end of a turn for everything appended in it (committed together):
           // read at once, so what an append's caller answers (a 202, say) is projected before the
           // next request is read.
@@ -484,7 +488,7 @@ export class SqliteEventLog implements EventLog {
         if (this.closed) return;
         for (const r of batch) positions.set(r.topic, Math.max(positions.get(r.topic) ?? 0, r.offset));
         if (outputs.length > 0 || (uncommittedSince !== undefined && Date.now() - uncommittedSince >= this.positionCommitMs)) {
-          await commitOrRetry(outputs);
+          if (!(await commitOrRetry(outputs))) return uncommit();
         } else {
           uncommittedSince ??= Date.now();
         }
@@ -549,16 +553,17 @@ function pauses(): { pause(ms: number): Promise<void>; cut(): void } {
  * A consumer's commit, tried again after a back-off while it fails (its own transaction too, after
  * the turn's shared one), each error reported to `onError`; the member takes nothing new
  * meanwhile, so a batch's outputs are never dropped while it runs. Once it is no longer running
- * (stopping), a failed attempt is the last: its positions stay uncommitted and the batches since
- * the last commit are delivered again to the group's next member (the log is at-least-once).
+ * (stopping), a failed attempt is the last and it returns false: its positions stay uncommitted
+ * (the member commits nothing more) and the batches since the last commit are delivered again to
+ * the group's next member (the log is at-least-once).
  */
-async function retried(commit: () => Promise<void>, o: { onError?: ((error: unknown) => void) | undefined; running: () => boolean; pause: (ms: number) => Promise<void> }): Promise<void> {
+async function retried(commit: () => Promise<void>, o: { onError?: ((error: unknown) => void) | undefined; running: () => boolean; pause: (ms: number) => Promise<void> }): Promise<boolean> {
   for (let backoff = 100; ; backoff = Math.min(backoff * 2, 5_000)) {
     try {
-      return await commit();
+      return (await commit(), true);
     } catch (error) {
       o.onError?.(error);
-      if (!o.running()) return;
+      if (!o.running()) return false;
       await o.pause(backoff);
     }
   }

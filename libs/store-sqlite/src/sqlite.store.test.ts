@@ -179,4 +179,55 @@ describe('SqliteStore indexed fields', () => {
     );
     await Promise.all([first.close(), second.close()]);
   });
+
+  it('given a second store that used the collection before another added its indexed fields, then its writes fill the new columns and finds on either are right', async () => {
+    const path = join(dir, `store-${n++}.db`);
+    const second = new SqliteStore({ path });
+    await second.put('claims', 'a', { leaseOpen: true }); // it knows the collection without columns
+    // Another process migrates the file meanwhile (`codestep tenants create` while the platform runs).
+    const first = new SqliteStore({ path });
+    await first.ensureCollection('claims', [{ fields: ['leaseOpen'] }]);
+    await second.put('claims', 'b', { leaseOpen: true });
+    await second.compareAndSet('claims', 'a', 1, { leaseOpen: false });
+    await second.insertIfAbsent('claims', 'c', { leaseOpen: true });
+    await second.writeVersioned('claims', [
+      { id: 'd', version: 1, doc: { leaseOpen: true } },
+      { id: 'e', version: 1, doc: { leaseOpen: false } },
+    ]);
+    for (const store of [first, second]) {
+      assert.deepEqual(
+        (await store.find('claims', { where: { leaseOpen: true } })).map((d) => d.id),
+        ['b', 'c', 'd'],
+      );
+      assert.deepEqual(
+        (await store.find('claims', { where: { leaseOpen: false } })).map((d) => d.id),
+        ['a', 'e'],
+      );
+    }
+    await Promise.all([first.close(), second.close()]);
+  });
+
+  it('given rows whose columns differ from their documents (written by an older process), then the next open fills them again', async () => {
+    const path = join(dir, `store-${n++}.db`);
+    const store = new SqliteStore({ path });
+    await store.ensureCollection('claims', [{ fields: ['leaseOpen', 'renewedAt'] }]);
+    for (const id of ['a', 'b', 'c']) await store.put('claims', id, { leaseOpen: id !== 'c', renewedAt: id.charCodeAt(0) });
+    await store.close();
+    // A writer that knew fewer columns: the document moved on, its columns did not.
+    const older = new DatabaseSync(path);
+    older.prepare('UPDATE c_claims SET doc = ? WHERE id = ?').run(JSON.stringify({ leaseOpen: false, renewedAt: 1 }), 'a');
+    older.prepare('UPDATE c_claims SET f_leaseOpen = NULL, f_renewedAt = NULL WHERE id = ?').run('b');
+    older.close();
+    const again = new SqliteStore({ path });
+    await again.ensureCollection('claims', [{ fields: ['leaseOpen', 'renewedAt'] }]);
+    assert.deepEqual(
+      (await again.find('claims', { where: { leaseOpen: true } })).map((d) => d.id),
+      ['b'],
+    );
+    assert.deepEqual(
+      (await again.find('claims', { where: { leaseOpen: false }, orderBy: { field: 'renewedAt', direction: 'asc' } })).map((d) => d.id),
+      ['a', 'c'],
+    );
+    await again.close();
+  });
 });
