@@ -88,4 +88,14 @@ describe('hold bound', () => {
     assert.equal(f.warnings.length, 3);
     assert.match(f.warnings[2]!, /no longer its own/);
   });
+
+  it('given a run abandoned (its outcome not recorded) while the store is away, marks its claim unheld at once and tries again until written', async () => {
+    const f = fakeClaims((n) => (n <= 2 ? new Error('store down') : true));
+    const bound = startHoldBound({ claims: f.claims, logger: f.logger, leaseMs: 90, holdMs: 60_000 }, 'ex1', 'x1/t');
+    bound.abandon();
+    for (let i = 0; i < 100 && f.calls.length < 3; i++) await sleep(10);
+    await bound.stop();
+    assert.deepEqual(f.calls, ['ex1/x1/t', 'ex1/x1/t', 'ex1/x1/t'], 'marked long before the hold bound, tried until written');
+    assert.match(f.warnings[2]!, /ended without its outcome recorded/);
+  });
 });
