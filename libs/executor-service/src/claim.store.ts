@@ -195,6 +195,8 @@ export interface ClaimStore {
   unhold(executionId: string, token: string): Promise<boolean>;
   /** Every executor's liveness document (one per executor process). */
   executors(): Promise<Array<StoredDoc<LivenessDoc>>>;
+  /** The liveness document of the executor process `incarnation`, as it is now (null: none). */
+  executor(incarnation: string): Promise<StoredDoc<LivenessDoc> | null>;
   /** Deletes the liveness document of an executor found dead with no open claim left; never throws. */
   forgetExecutor(incarnation: string): Promise<void>;
   /**
@@ -347,6 +349,7 @@ function livenessOf(store: DocumentStore, clock: Clock, logger: Logger, executor
     beatIfDue,
     lastRenewal,
     executors: () => store.find<LivenessDoc>(EXECUTORS, {}),
+    executor: (id: string) => store.get<LivenessDoc>(EXECUTORS, id),
     async forgetExecutor(id: string) {
       try {
         await store.delete(EXECUTORS, id);
@@ -482,6 +485,7 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
     unhold: (executionId, token) => unholdClaim(store, held, clock, executionId, token),
     release: (executionId) => releaseClaim(store, held, clock, logger, executionId),
     executors: liveness.executors,
+    executor: liveness.executor,
     forgetExecutor: liveness.forgetExecutor,
     async open(limit) {
       const open = await store.find<ClaimDoc>(CLAIMS, { where: { leaseOpen: true }, orderBy: { field: 'renewedAt', direction: 'asc' }, limit });

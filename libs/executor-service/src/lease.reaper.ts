@@ -16,7 +16,10 @@
  * Claims are held by their executor's liveness (see `claim.store.ts`): every look reads the
  * executors' liveness documents (a few small ones), and an executor is dead once this reaper has
  * seen its document at one version for a whole lease; only then are its open claims read (their
- * requests, to build the lost reports), and reported lost at once. Every lease a look also reads
+ * requests, to build the lost reports), and reported lost at once, a batch at a time, each after
+ * its executors' liveness was read again: one that renewed since the look read it (it stalled for
+ * a lease and came back, and may have taken some of these claims since) keeps them, the report's
+ * compare-and-set being over the claim's version, which renewals do not change. Every lease a look also reads
  * the open claims that no live executor holds (taken by older versions, whose holder's document
  * is gone, or marked `unheld` by a run past every time limit) and outcomes not said appended, and
  * judges each by its own version the same way.
@@ -52,7 +55,7 @@ const FORGET_DEAD_AFTER_LEASES = 12;
 
 /** What {@link startLeaseReaper} works with. */
 export interface LeaseReaperDeps {
-  claims: Pick<ClaimStore, 'open' | 'openOf' | 'executors' | 'forgetExecutor' | 'reportLost' | 'markPublished'>;
+  claims: Pick<ClaimStore, 'open' | 'openOf' | 'executors' | 'executor' | 'forgetExecutor' | 'reportLost' | 'markPublished'>;
   eventLog: Pick<EventLog, 'append'>;
   logger: Logger;
   clock: Clock;
@@ -175,11 +178,14 @@ function watchClaims(deps: LeaseReaperDeps) {
   const orphans = watchLeases(leaseMs, maxStepMs(leaseMs, leaseMs), logger);
   /** When the open claims were last read (every lease); undefined: at the next look. */
   let lastScan: number | undefined;
+  /** The executors found dead by the last look, with the version of their liveness seen unchanged for a lease. */
+  let judgedDead = new Map<string, number>();
 
   const lapsed = async (): Promise<OpenClaim[]> => {
     const found = new Map<string, OpenClaim>();
     const docs = await claims.executors();
     const dead = executors.lapsed(docs, clock());
+    judgedDead = new Map(docs.filter((d) => dead.has(d.id)).map((d) => [d.id, d.version]));
     for (const holder of dead) {
       const open = await claims.openOf(holder, REAP_BATCH);
       for (const o of open) found.set(o.claim.id, o);
@@ -200,13 +206,31 @@ function watchClaims(deps: LeaseReaperDeps) {
     return [...found.values()];
   };
 
+  /**
+   * `batch` without the claims of executors found dead that renewed their liveness since (read
+   * again now): one that stalled for a lease and came back may have taken some of them after
+   * the look read its liveness, and runs them. See the module comment.
+   */
+  const stillLapsed = async (batch: OpenClaim[]): Promise<OpenClaim[]> => {
+    const holders = new Set(batch.flatMap(({ claim: { doc } }) => (doc.holder && !doc.unheld && judgedDead.has(doc.holder) ? [doc.holder] : [])));
+    const renewed = new Set<string>();
+    for (const holder of holders) {
+      const now = await claims.executor(holder);
+      if (now && now.version !== judgedDead.get(holder)) renewed.add(holder);
+    }
+    if (renewed.size) logger.info({ holders: [...renewed] }, 'lease reaper: an executor found dead renewed its liveness since; its claims are left to it');
+    return batch.filter(({ claim: { doc } }) => !(doc.holder && !doc.unheld && renewed.has(doc.holder)));
+  };
+
   return {
     lapsed,
+    stillLapsed,
     /** The store was away: everything is seen afresh once it is back. */
     forget() {
       executors.forget();
       orphans.forget();
       lastScan = undefined;
+      judgedDead = new Map();
     },
     /** For how long what holds the claim has been seen unchanged, as counted. */
     unchangedMs: (claim: StoredDoc<ClaimDoc>) => (claim.doc.holder && !claim.doc.unheld ? executors.unchangedMs(claim.doc.holder) : orphans.unchangedMs(claim.id)),
@@ -240,7 +264,7 @@ export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
     const reported: Array<{ executionId: string; token: string }> = [];
     const outcomes = lapsed.filter((l) => l.records && !publishing.has(l.claim.id));
     // A dead executor's hundreds of claims: reported a few at a time, not one store round trip after the other.
-    await inBatches(lapsed, REPORT_CONCURRENCY, async ({ claim, request, partition }) => {
+    const report = async ({ claim, request, partition }: OpenClaim) => {
       if (!request) return;
       const env = fromRecord(request);
       if (!env || env.event.$case !== 'actionRequested' || !env.event.value.context) return;
@@ -255,7 +279,10 @@ export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
       );
       lost.push(...records);
       reported.push({ executionId: claim.id, token: claim.doc.token ?? '' });
-    });
+    };
+    // Each batch after the liveness of its dead executors was read again (see `stillLapsed`): the
+    // report's compare-and-set is over the claim's version, which a renewal does not change.
+    for (let i = 0; i < lapsed.length; i += REPORT_CONCURRENCY) await Promise.all((await lapsedClaims.stillLapsed(lapsed.slice(i, i + REPORT_CONCURRENCY))).map(report));
     for (const { claim } of outcomes) publishing.add(claim.id);
     return { lost, reported, outcomes };
   };
