@@ -197,8 +197,11 @@ export interface ClaimStore {
   executors(): Promise<Array<StoredDoc<LivenessDoc>>>;
   /** The liveness document of the executor process `incarnation`, as it is now (null: none). */
   executor(incarnation: string): Promise<StoredDoc<LivenessDoc> | null>;
-  /** Deletes the liveness document of an executor found dead with no open claim left; never throws. */
-  forgetExecutor(incarnation: string): Promise<void>;
+  /**
+   * Deletes the liveness document of an executor found dead with no open claim left, if it is
+   * still at `version` (the one seen dead; read again, so one renewed meanwhile is kept); never throws.
+   */
+  forgetExecutor(incarnation: string, version: number): Promise<void>;
   /**
    * Releases the claim (a tombstone, see {@link ReleasedDoc}) so a redelivery runs the execution
    * at once; never throws.
@@ -350,9 +353,12 @@ function livenessOf(store: DocumentStore, clock: Clock, logger: Logger, executor
     lastRenewal,
     executors: () => store.find<LivenessDoc>(EXECUTORS, {}),
     executor: (id: string) => store.get<LivenessDoc>(EXECUTORS, id),
-    async forgetExecutor(id: string) {
+    async forgetExecutor(id: string, version: number) {
       try {
-        await store.delete(EXECUTORS, id);
+        // The store has no compare-and-delete: what is left is a renewal landing between this read
+        // and the delete, which the executor's next renewal (a third of a lease later) writes again.
+        const now = await store.get<LivenessDoc>(EXECUTORS, id);
+        if (now?.version === version) await store.delete(EXECUTORS, id);
       } catch (error) {
         logger.warn({ incarnation: id, error }, 'could not delete the liveness document of a dead executor; a later look deletes it');
       }

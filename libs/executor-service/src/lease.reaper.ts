@@ -190,7 +190,7 @@ function watchClaims(deps: LeaseReaperDeps) {
       const open = await claims.openOf(holder, REAP_BATCH);
       for (const o of open) found.set(o.claim.id, o);
       // Long dead and holding nothing: its document goes (a live one writes it again).
-      if (open.length === 0 && (executors.unchangedMs(holder) ?? 0) >= FORGET_DEAD_AFTER_LEASES * leaseMs) await claims.forgetExecutor(holder);
+      if (open.length === 0 && (executors.unchangedMs(holder) ?? 0) >= FORGET_DEAD_AFTER_LEASES * leaseMs) await claims.forgetExecutor(holder, judgedDead.get(holder)!);
     }
     const now = clock();
     if (lastScan === undefined || now - lastScan >= leaseMs) {
