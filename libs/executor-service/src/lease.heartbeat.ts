@@ -48,17 +48,22 @@ export function startLivenessHeartbeat(deps: LivenessHeartbeatDeps): LeaseHeartb
   const { claims, logger, leaseMs } = deps;
   let renewing: Promise<void> = Promise.resolve();
   let stopped = false;
+  /** A renewal in flight: the ticks meanwhile are skipped, so a slow store never piles them up (nor `stop()`'s wait). */
+  let busy = false;
   const tick = async () => {
     try {
       await claims.heartbeat();
     } catch (error) {
       // The store is away: try again at the next tick; a lease that runs out meanwhile is reported lost.
       logger.warn({ error }, "could not renew this executor's liveness (the lease of its running executions)");
+    } finally {
+      busy = false;
     }
   };
   const timer = setInterval(() => {
-    // One renewal at a time: a slow store never piles them up.
-    if (!stopped) renewing = renewing.then(tick);
+    if (stopped || busy) return;
+    busy = true;
+    renewing = tick();
   }, renewalPeriodMs(leaseMs));
   timer.unref();
   return {
