@@ -22,14 +22,17 @@
  * compare-and-set being over the claim's version, which renewals do not change. Every lease a look also reads
  * the open claims that no live executor holds (taken by older versions, whose holder's document
  * is gone, or marked `unheld` by a run past every time limit) and outcomes not said appended, and
- * judges each by its own version the same way.
+ * judges each by its own version, on this reaper's clock too, but read a lease apart: the time
+ * between two such reads counts at most one and a half leases (`maxStepMs(leaseMs, leaseMs)`),
+ * not a third, so such a claim is reported after two reads (one to two leases after its last
+ * write) and a long stall of the reaper counts as one read's interval.
  *
  * Leases are judged on one clock, the reaper's own, by what the store shows: the `renewedAt` an
  * owner wrote (on its clock) is never compared with the reaper's, so clocks that disagree between
  * executors never make a live executor look dead. A live executor renews its liveness three times
  * per lease, so only one that could not reach the store for a whole lease loses its claims. The
- * time between two of the reaper's looks counts towards a lease at most `maxStepMs` (a third of a
- * lease): when this process stalls (a starved machine, a long pause), its wait goes on instead of
+ * time between two of the reaper's looks at the liveness counts towards a lease at most `maxStepMs`
+ * (a third of a lease): when this process stalls (a starved machine, a long pause), its wait goes on instead of
  * starting over, and an outage of the store hidden in such a stall costs an owner at most one of
  * its three renewals. A look that fails (the store is away) forgets everything seen: after an
  * outage of the store every owner has a whole lease to renew before any claim is reported lost.
