@@ -14,6 +14,7 @@ import type { ConsumedRecord, EventLog, LogRecord } from '@codestep/event-log';
 import { SqliteEventLog } from '@codestep/event-log-sqlite';
 import { RETRY_LANE_HEADER, Topics, fromRecord, toRecord, type Envelope } from '@codestep/events';
 import type { ExecutionResult, Sandbox } from '@codestep/sandbox';
+import type { DocumentStore } from '@codestep/store';
 import { SqliteStore } from '@codestep/store-sqlite';
 import { parseWorkflowInput, startEnrollment } from '@codestep/workflows';
 import { HELD_CLAIM_WAIT_MS, createActionRequestRunner } from './action-request.runner.ts';
@@ -28,16 +29,31 @@ const wf: WorkflowDefinition = { workflowId: 'wf1', version: 1, name: input.name
 
 /** A runner over fresh in-memory adapters; `getWorkflow` and `resolveSecrets` as the test needs. */
 async function setup(
-  ports: { getWorkflow?: () => Promise<WorkflowDefinition>; resolveSecrets?: () => Promise<{ values: Record<string, string>; missing: string[] }>; leaseMs?: number; failAppends?: boolean } = {},
+  ports: {
+    getWorkflow?: () => Promise<WorkflowDefinition>;
+    resolveSecrets?: () => Promise<{ values: Record<string, string>; missing: string[] }>;
+    leaseMs?: number;
+    failAppends?: boolean;
+    /** Whether the store's next compare-and-set throws (the store away). */
+    storeAway?: () => boolean;
+    /** Called as each action runs. */
+    onRun?: () => void;
+  } = {},
 ) {
   const leaseMs = ports.leaseMs ?? 60_000;
   const log = new SqliteEventLog({ path: ':memory:' });
-  const store = new SqliteStore({ path: ':memory:' });
+  const sqlite = new SqliteStore({ path: ':memory:' });
+  const store: DocumentStore = Object.assign(Object.create(sqlite) as SqliteStore, {
+    compareAndSet: async <T>(collection: string, id: string, expectedVersion: number, doc: T) => {
+      if (ports.storeAway?.()) throw new Error('the store is away');
+      return sqlite.compareAndSet(collection, id, expectedVersion, doc);
+    },
+  });
   const claims = createClaimStore({ store, clock: Date.now, logger: silentLogger, executorId: 'x1', leaseMs });
   await claims.ensureCollection();
   const runs: string[] = [];
   const sandbox: Sandbox = {
-    execute: async (r): Promise<ExecutionResult> => (runs.push(r.executionId), { status: 'succeeded', outputFields: {}, logs: [], logsTruncated: false, error: null, durationMs: 1 }),
+    execute: async (r): Promise<ExecutionResult> => (runs.push(r.executionId), ports.onRun?.(), { status: 'succeeded', outputFields: {}, logs: [], logsTruncated: false, error: null, durationMs: 1 }),
     close: async () => {},
   };
   const prepare = createExecutionPreparer({
@@ -85,7 +101,7 @@ async function setup(
     await log.readAll([Topics.actions], async (batch) => void out.push(...batch.map((r) => fromRecord(r.value)!.event.$case)));
     return out;
   };
-  return { runOne, store, claims, runs, started, request, executionId, consumed, appended, appendedRecords, close: async () => (await log.close(), await store.close()) };
+  return { runOne, store, claims, runs, started, request, executionId, consumed, appended, appendedRecords, close: async () => (await log.close(), await sqlite.close()) };
 }
 
 describe('action request runner', () => {
@@ -242,6 +258,28 @@ describe('action request runner', () => {
     assert.equal(event.value.error?.code, 'EXECUTOR_LOST');
     assert.ok(waited >= 150 && waited < 800, `waited for the rest of the lease only (${waited} ms)`);
     assert.deepEqual(t.runs, []);
+    await t.close();
+  });
+
+  it('given a run whose outcome could not be recorded (the store away), gives its claim up: a redelivery reports it lost within a lease although its executor lives', async () => {
+    let away = false;
+    // The action runs, then the store goes away for the first write of its outcome.
+    const t = await setup({ leaseMs: 300, storeAway: () => away, onRun: () => void (away = true) });
+    // The executor lives: its liveness is renewed all along.
+    const beat = setInterval(() => void t.claims.heartbeat().catch(() => {}), 100);
+    try {
+      await assert.rejects(t.runOne(t.consumed(t.request)), /the store is away/);
+      away = false;
+      for (let i = 0; i < 100 && !(await t.claims.get(t.executionId))?.doc.unheld; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal((await t.claims.get(t.executionId))?.doc.unheld, true, 'the claim is no longer held by its live executor');
+      const records = await t.runOne({ ...t.consumed(t.request), offset: 1 });
+      const event = fromRecord(records[0]!.value)!.event;
+      assert.ok(event.$case === 'actionFailed', `reported ${event.$case}`);
+      assert.equal(event.value.error?.code, 'EXECUTOR_LOST');
+    } finally {
+      clearInterval(beat);
+    }
+    assert.deepEqual(t.runs, [t.executionId], 'run once');
     await t.close();
   });
 });

@@ -4,7 +4,9 @@
  * back-off instead of spending an attempt of the action. Claimed before it runs, so a redelivery
  * produces the recorded outcome again instead of running the action twice; the started event goes
  * out at once (history shows running executions), the run not waiting for its commit, the result
- * with the batch. The claim's lease is renewed while the action runs. A request found claimed by a run whose lease still runs (an
+ * with the batch. The claim's lease is renewed while the action runs and until its outcome is
+ * recorded; a run that throws before that (recording it included) gives its claim up, so it is
+ * reported lost within a lease and retried (see `lease.heartbeat.ts`). A request found claimed by a run whose lease still runs (an
  * executor that may be alive, or one that died a moment ago) is looked at again for a short while,
  * then appended again for later ({@link Requeue}): the batch's other requests never wait for it.
  * An execution's events go to the actions topic's partition its request was consumed from (a
@@ -113,6 +115,19 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
     if (!token) return outcomeOfClaimed(req, tenantId, record, existing, run);
     await drain.claimed(req.executionId, run);
     const lease = startHoldBound({ claims, logger: deps.logger, leaseMs: deps.leaseMs, holdMs: deps.holdMs }, req.executionId, token);
+    // Held until its outcome is recorded; abandoned on any error before that (see `lease.heartbeat.ts`).
+    try {
+      const out = await runHeld(req, tenantId, partition, prepared!, token, run);
+      await lease.stop();
+      return out;
+    } catch (error) {
+      lease.abandon();
+      throw error;
+    }
+  }
+
+  /** Runs a claimed execution held by `token` and records its outcome on the claim (see the module comment). */
+  async function runHeld(req: ActionRequested, tenantId: string, partition: number | undefined, prepared: Awaited<ReturnType<ExecutionPreparer>>, token: string, run?: BatchRun): Promise<LogRecord[]> {
     // Reported started at once, and run without waiting for that append to commit (a turn of the
     // log's, spent otherwise before the sandbox gets the request): the result is recorded once it
     // is, so the started report stays first in the log; if it failed, it goes with the result.
@@ -121,12 +136,7 @@ export function createActionRequestRunner(deps: ActionRequestRunnerDeps): Action
       () => [],
       () => started,
     );
-    let result;
-    try {
-      result = 'failure' in prepared! ? prepared.failure : await deps.runner.run(deps.sandbox(), prepared!);
-    } finally {
-      await lease.stop();
-    }
+    const result = 'failure' in prepared ? prepared.failure : await deps.runner.run(deps.sandbox(), prepared);
     const startedAgain = await startedAppend;
     drain.finished(req.executionId);
     const records = [

@@ -283,4 +283,19 @@ describe('claim store', () => {
     assert.deepEqual(names(stored.records!.map(fromStored)), ['succeeded']);
     await sqlite.close();
   });
+
+  it("given an executor's liveness renewed after it was seen dead, forgetting it over the version seen dead keeps it; over its current version deletes it", async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const { claims, time } = await claimsOver(store);
+    await claims.heartbeat();
+    const seenDead = (await claims.executor(claims.incarnation))!.version;
+    time.now += 100;
+    await claims.heartbeat();
+    await claims.forgetExecutor(claims.incarnation, seenDead);
+    const renewed = await claims.executor(claims.incarnation);
+    assert.ok(renewed && renewed.version !== seenDead, 'the renewed liveness is kept');
+    await claims.forgetExecutor(claims.incarnation, renewed.version);
+    assert.equal(await claims.executor(claims.incarnation), null);
+    await store.close();
+  });
 });

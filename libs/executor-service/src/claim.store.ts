@@ -195,8 +195,13 @@ export interface ClaimStore {
   unhold(executionId: string, token: string): Promise<boolean>;
   /** Every executor's liveness document (one per executor process). */
   executors(): Promise<Array<StoredDoc<LivenessDoc>>>;
-  /** Deletes the liveness document of an executor found dead with no open claim left; never throws. */
-  forgetExecutor(incarnation: string): Promise<void>;
+  /** The liveness document of the executor process `incarnation`, as it is now (null: none). */
+  executor(incarnation: string): Promise<StoredDoc<LivenessDoc> | null>;
+  /**
+   * Deletes the liveness document of an executor found dead with no open claim left, if it is
+   * still at `version` (the one seen dead; read again, so one renewed meanwhile is kept); never throws.
+   */
+  forgetExecutor(incarnation: string, version: number): Promise<void>;
   /**
    * Releases the claim (a tombstone, see {@link ReleasedDoc}) so a redelivery runs the execution
    * at once; never throws.
@@ -347,9 +352,13 @@ function livenessOf(store: DocumentStore, clock: Clock, logger: Logger, executor
     beatIfDue,
     lastRenewal,
     executors: () => store.find<LivenessDoc>(EXECUTORS, {}),
-    async forgetExecutor(id: string) {
+    executor: (id: string) => store.get<LivenessDoc>(EXECUTORS, id),
+    async forgetExecutor(id: string, version: number) {
       try {
-        await store.delete(EXECUTORS, id);
+        // The store has no compare-and-delete: what is left is a renewal landing between this read
+        // and the delete, which the executor's next renewal (a third of a lease later) writes again.
+        const now = await store.get<LivenessDoc>(EXECUTORS, id);
+        if (now?.version === version) await store.delete(EXECUTORS, id);
       } catch (error) {
         logger.warn({ incarnation: id, error }, 'could not delete the liveness document of a dead executor; a later look deletes it');
       }
@@ -482,6 +491,7 @@ export function createClaimStore(deps: ClaimStoreDeps): ClaimStore {
     unhold: (executionId, token) => unholdClaim(store, held, clock, executionId, token),
     release: (executionId) => releaseClaim(store, held, clock, logger, executionId),
     executors: liveness.executors,
+    executor: liveness.executor,
     forgetExecutor: liveness.forgetExecutor,
     async open(limit) {
       const open = await store.find<ClaimDoc>(CLAIMS, { where: { leaseOpen: true }, orderBy: { field: 'renewedAt', direction: 'asc' }, limit });

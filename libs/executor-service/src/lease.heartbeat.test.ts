@@ -55,6 +55,29 @@ describe('liveness heartbeat', () => {
     assert.equal(f.warnings.length, 2);
     assert.match(f.warnings[0]!, /could not renew this executor's liveness/);
   });
+
+  it('given a store that hangs on each renewal, keeps one renewal at a time and never starts one once stop() is called', async () => {
+    const f = fakeClaims();
+    let inFlight = 0;
+    let most = 0;
+    const hanging = {
+      async heartbeat() {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await f.claims.heartbeat();
+        await sleep(200);
+        inFlight--;
+      },
+    };
+    // A renewal every 10 ms, each taking 200 ms.
+    const beat = startLivenessHeartbeat({ claims: hanging, logger: f.logger, leaseMs: 30 });
+    await sleep(450);
+    const tried = f.calls.length;
+    await beat.stop();
+    assert.equal(most, 1, 'one renewal at a time');
+    assert.ok(tried >= 1, 'renewals were tried');
+    assert.equal(f.calls.length, tried, 'none started once stop() was called: it waits for the one in flight only');
+  });
 });
 
 describe('hold bound', () => {
@@ -87,5 +110,15 @@ describe('hold bound', () => {
     assert.equal(f.calls.length, 3);
     assert.equal(f.warnings.length, 3);
     assert.match(f.warnings[2]!, /no longer its own/);
+  });
+
+  it('given a run abandoned (its outcome not recorded) while the store is away, marks its claim unheld at once and tries again until written', async () => {
+    const f = fakeClaims((n) => (n <= 2 ? new Error('store down') : true));
+    const bound = startHoldBound({ claims: f.claims, logger: f.logger, leaseMs: 90, holdMs: 60_000 }, 'ex1', 'x1/t');
+    bound.abandon();
+    for (let i = 0; i < 100 && f.calls.length < 3; i++) await sleep(10);
+    await bound.stop();
+    assert.deepEqual(f.calls, ['ex1/x1/t', 'ex1/x1/t', 'ex1/x1/t'], 'marked long before the hold bound, tried until written');
+    assert.match(f.warnings[2]!, /ended without its outcome recorded/);
   });
 });

@@ -5,7 +5,11 @@
  * seconds later) without a live run ever losing its claim. A run's claim is held that way until a
  * hard bound well past the longest wall time the sandbox allows: the sandbox's own timeout ends a
  * live execution first, and a run stuck beyond it has its claim marked `unheld`, so its lease
- * lapses although its executor lives, and the execution is reported lost and retried.
+ * lapses although its executor lives, and the execution is reported lost and retried. A run that
+ * ends without its outcome recorded (the action threw, or recording it failed: the store away, the
+ * claim changing under every attempt) abandons its claim: marked `unheld` at once, tried again
+ * until written, so it is judged like a dead executor's and reported lost within a lease instead of
+ * being held by its live executor forever.
  */
 import type { Logger } from '@codestep/core';
 import type { ClaimStore } from './claim.store.ts';
@@ -44,17 +48,22 @@ export function startLivenessHeartbeat(deps: LivenessHeartbeatDeps): LeaseHeartb
   const { claims, logger, leaseMs } = deps;
   let renewing: Promise<void> = Promise.resolve();
   let stopped = false;
+  /** A renewal in flight: the ticks meanwhile are skipped, so a slow store never piles them up (nor `stop()`'s wait). */
+  let busy = false;
   const tick = async () => {
     try {
       await claims.heartbeat();
     } catch (error) {
       // The store is away: try again at the next tick; a lease that runs out meanwhile is reported lost.
       logger.warn({ error }, "could not renew this executor's liveness (the lease of its running executions)");
+    } finally {
+      busy = false;
     }
   };
   const timer = setInterval(() => {
-    // One renewal at a time: a slow store never piles them up.
-    if (!stopped) renewing = renewing.then(tick);
+    if (stopped || busy) return;
+    busy = true;
+    renewing = tick();
   }, renewalPeriodMs(leaseMs));
   timer.unref();
   return {
@@ -66,26 +75,52 @@ export function startLivenessHeartbeat(deps: LivenessHeartbeatDeps): LeaseHeartb
   };
 }
 
-/** Marks the claim held by `token` unheld `holdMs` after now, unless stopped first (see the module comment). */
-export function startHoldBound(deps: HoldBoundDeps, executionId: string, token: string): LeaseHeartbeat {
+/** A run's hold bound: stopped once its outcome is recorded, or abandoned (see the module comment). */
+export interface HoldBound extends LeaseHeartbeat {
+  /**
+   * The run ended without its outcome recorded: its claim is marked unheld now (not waited for),
+   * tried again a third of a lease later while the store is away, until written (see the module
+   * comment). Nothing once stopped.
+   */
+  abandon(): void;
+}
+
+/** Marks the claim held by `token` unheld `holdMs` after now (or once abandoned), unless stopped first (see the module comment). */
+export function startHoldBound(deps: HoldBoundDeps, executionId: string, token: string): HoldBound {
   const { claims, logger, leaseMs, holdMs } = deps;
   let marking: Promise<void> = Promise.resolve();
   let stopped = false;
+  let abandoned = false;
   let timer: NodeJS.Timeout | undefined;
+  const schedule = (ms: number) => {
+    timer = setTimeout(() => void (marking = marking.then(mark)), ms);
+    // An abandoned claim's marks never keep the process up: once it exits, its liveness stops holding the claim.
+    if (abandoned) timer.unref();
+  };
   const mark = async () => {
     if (stopped) return;
     try {
-      if (!(await claims.unhold(executionId, token)))
-        logger.warn({ executionId }, 'the claim of this running execution is no longer its own (reported lost or handed back); its result will be dropped');
+      if (!(await claims.unhold(executionId, token))) {
+        if (!abandoned) logger.warn({ executionId }, 'the claim of this running execution is no longer its own (reported lost or handed back); its result will be dropped');
+      } else if (abandoned) logger.warn({ executionId }, 'execution ended without its outcome recorded; its claim is no longer held and it will be reported lost within a lease');
       else logger.warn({ executionId, holdMs }, 'execution still running past every time limit; its claim is no longer held and it will be reported lost');
     } catch (error) {
       // The store is away: try again a third of a lease later.
-      logger.warn({ executionId, error }, 'could not mark the claim of an execution running past every time limit');
-      if (!stopped) timer = setTimeout(() => void (marking = marking.then(mark)), renewalPeriodMs(leaseMs));
+      logger.warn(
+        { executionId, error },
+        abandoned ? 'could not mark the claim of an execution that ended without its outcome recorded' : 'could not mark the claim of an execution running past every time limit',
+      );
+      if (!stopped) schedule(renewalPeriodMs(leaseMs));
     }
   };
-  timer = setTimeout(() => void (marking = marking.then(mark)), holdMs);
+  schedule(holdMs);
   return {
+    abandon() {
+      if (stopped || abandoned) return;
+      abandoned = true;
+      clearTimeout(timer);
+      marking = marking.then(mark);
+    },
     async stop() {
       stopped = true;
       clearTimeout(timer);

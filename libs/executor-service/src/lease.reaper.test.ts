@@ -397,6 +397,42 @@ describe('lease reaper', () => {
     await sqlite.close();
   });
 
+  it('given an executor found dead that renews and takes a claim while the look reads its claims (it stalled and came back), leaves that claim to it', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const time = { now: 10_000 };
+    const appended: LogRecord[][] = [];
+    const back = await executorOver(store, 'back', time, appended);
+    await back.claims.heartbeat();
+    const reaperClaims = createClaimStore({ store, clock: () => time.now, logger: silentLogger, executorId: 'reaper', leaseMs: LEASE });
+    const req = request('e1');
+    let comeBack = false;
+    const reaper = startLeaseReaper({
+      // Between the look's read of the liveness and its read of the dead executor's claims, the executor comes back and takes one.
+      claims: {
+        ...reaperClaims,
+        openOf: async (holder, limit) => {
+          if (comeBack) comeBack = !(await back.claims.claim(req.executionId, req.request));
+          return reaperClaims.openOf(holder, limit);
+        },
+      },
+      eventLog: { append: async (records) => void appended.push(records) },
+      logger: silentLogger,
+      clock: () => time.now,
+      leaseMs: LEASE,
+      intervalMs: INTERVAL,
+      partitions: () => [1],
+    });
+    for (let t = 0; t <= LEASE; t += INTERVAL) ((time.now += INTERVAL), await reaper.reapOnce());
+    comeBack = true;
+    time.now += INTERVAL;
+    assert.equal(await reaper.reapOnce(), 0, 'nothing reported lost');
+    assert.equal(comeBack, false, 'the executor came back during the look');
+    assert.equal((await back.claims.get(req.executionId))?.doc.done, undefined, 'its claim is left to its run');
+    assert.deepEqual(appended, []);
+    await Promise.all([reaper.stop(), back.reaper.stop()]);
+    await store.close();
+  });
+
   it('given an executor dead for a long time with no open claim left, forgets its liveness document; a live one is kept', async () => {
     const store = new SqliteStore({ path: ':memory:' });
     const time = { now: 10_000 };

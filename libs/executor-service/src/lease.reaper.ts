@@ -16,17 +16,23 @@
  * Claims are held by their executor's liveness (see `claim.store.ts`): every look reads the
  * executors' liveness documents (a few small ones), and an executor is dead once this reaper has
  * seen its document at one version for a whole lease; only then are its open claims read (their
- * requests, to build the lost reports), and reported lost at once. Every lease a look also reads
+ * requests, to build the lost reports), and reported lost at once, a batch at a time, each after
+ * its executors' liveness was read again: one that renewed since the look read it (it stalled for
+ * a lease and came back, and may have taken some of these claims since) keeps them, the report's
+ * compare-and-set being over the claim's version, which renewals do not change. Every lease a look also reads
  * the open claims that no live executor holds (taken by older versions, whose holder's document
  * is gone, or marked `unheld` by a run past every time limit) and outcomes not said appended, and
- * judges each by its own version the same way.
+ * judges each by its own version, on this reaper's clock too, but read a lease apart: the time
+ * between two such reads counts at most one and a half leases (`maxStepMs(leaseMs, leaseMs)`),
+ * not a third, so such a claim is reported after two reads (one to two leases after its last
+ * write) and a long stall of the reaper counts as one read's interval.
  *
  * Leases are judged on one clock, the reaper's own, by what the store shows: the `renewedAt` an
  * owner wrote (on its clock) is never compared with the reaper's, so clocks that disagree between
  * executors never make a live executor look dead. A live executor renews its liveness three times
  * per lease, so only one that could not reach the store for a whole lease loses its claims. The
- * time between two of the reaper's looks counts towards a lease at most `maxStepMs` (a third of a
- * lease): when this process stalls (a starved machine, a long pause), its wait goes on instead of
+ * time between two of the reaper's looks at the liveness counts towards a lease at most `maxStepMs`
+ * (a third of a lease): when this process stalls (a starved machine, a long pause), its wait goes on instead of
  * starting over, and an outage of the store hidden in such a stall costs an owner at most one of
  * its three renewals. A look that fails (the store is away) forgets everything seen: after an
  * outage of the store every owner has a whole lease to renew before any claim is reported lost.
@@ -52,7 +58,7 @@ const FORGET_DEAD_AFTER_LEASES = 12;
 
 /** What {@link startLeaseReaper} works with. */
 export interface LeaseReaperDeps {
-  claims: Pick<ClaimStore, 'open' | 'openOf' | 'executors' | 'forgetExecutor' | 'reportLost' | 'markPublished'>;
+  claims: Pick<ClaimStore, 'open' | 'openOf' | 'executors' | 'executor' | 'forgetExecutor' | 'reportLost' | 'markPublished'>;
   eventLog: Pick<EventLog, 'append'>;
   logger: Logger;
   clock: Clock;
@@ -175,16 +181,19 @@ function watchClaims(deps: LeaseReaperDeps) {
   const orphans = watchLeases(leaseMs, maxStepMs(leaseMs, leaseMs), logger);
   /** When the open claims were last read (every lease); undefined: at the next look. */
   let lastScan: number | undefined;
+  /** The executors found dead by the last look, with the version of their liveness seen unchanged for a lease. */
+  let judgedDead = new Map<string, number>();
 
   const lapsed = async (): Promise<OpenClaim[]> => {
     const found = new Map<string, OpenClaim>();
     const docs = await claims.executors();
     const dead = executors.lapsed(docs, clock());
+    judgedDead = new Map(docs.filter((d) => dead.has(d.id)).map((d) => [d.id, d.version]));
     for (const holder of dead) {
       const open = await claims.openOf(holder, REAP_BATCH);
       for (const o of open) found.set(o.claim.id, o);
       // Long dead and holding nothing: its document goes (a live one writes it again).
-      if (open.length === 0 && (executors.unchangedMs(holder) ?? 0) >= FORGET_DEAD_AFTER_LEASES * leaseMs) await claims.forgetExecutor(holder);
+      if (open.length === 0 && (executors.unchangedMs(holder) ?? 0) >= FORGET_DEAD_AFTER_LEASES * leaseMs) await claims.forgetExecutor(holder, judgedDead.get(holder)!);
     }
     const now = clock();
     if (lastScan === undefined || now - lastScan >= leaseMs) {
@@ -200,13 +209,31 @@ function watchClaims(deps: LeaseReaperDeps) {
     return [...found.values()];
   };
 
+  /**
+   * `batch` without the claims of executors found dead that renewed their liveness since (read
+   * again now): one that stalled for a lease and came back may have taken some of them after
+   * the look read its liveness, and runs them. See the module comment.
+   */
+  const stillLapsed = async (batch: OpenClaim[]): Promise<OpenClaim[]> => {
+    const holders = new Set(batch.flatMap(({ claim: { doc } }) => (doc.holder && !doc.unheld && judgedDead.has(doc.holder) ? [doc.holder] : [])));
+    const renewed = new Set<string>();
+    for (const holder of holders) {
+      const now = await claims.executor(holder);
+      if (now && now.version !== judgedDead.get(holder)) renewed.add(holder);
+    }
+    if (renewed.size) logger.info({ holders: [...renewed] }, 'lease reaper: an executor found dead renewed its liveness since; its claims are left to it');
+    return batch.filter(({ claim: { doc } }) => !(doc.holder && !doc.unheld && renewed.has(doc.holder)));
+  };
+
   return {
     lapsed,
+    stillLapsed,
     /** The store was away: everything is seen afresh once it is back. */
     forget() {
       executors.forget();
       orphans.forget();
       lastScan = undefined;
+      judgedDead = new Map();
     },
     /** For how long what holds the claim has been seen unchanged, as counted. */
     unchangedMs: (claim: StoredDoc<ClaimDoc>) => (claim.doc.holder && !claim.doc.unheld ? executors.unchangedMs(claim.doc.holder) : orphans.unchangedMs(claim.id)),
@@ -240,7 +267,7 @@ export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
     const reported: Array<{ executionId: string; token: string }> = [];
     const outcomes = lapsed.filter((l) => l.records && !publishing.has(l.claim.id));
     // A dead executor's hundreds of claims: reported a few at a time, not one store round trip after the other.
-    await inBatches(lapsed, REPORT_CONCURRENCY, async ({ claim, request, partition }) => {
+    const report = async ({ claim, request, partition }: OpenClaim) => {
       if (!request) return;
       const env = fromRecord(request);
       if (!env || env.event.$case !== 'actionRequested' || !env.event.value.context) return;
@@ -255,7 +282,10 @@ export function startLeaseReaper(deps: LeaseReaperDeps): LeaseReaper {
       );
       lost.push(...records);
       reported.push({ executionId: claim.id, token: claim.doc.token ?? '' });
-    });
+    };
+    // Each batch after the liveness of its dead executors was read again (see `stillLapsed`): the
+    // report's compare-and-set is over the claim's version, which a renewal does not change.
+    for (let i = 0; i < lapsed.length; i += REPORT_CONCURRENCY) await Promise.all((await lapsedClaims.stillLapsed(lapsed.slice(i, i + REPORT_CONCURRENCY))).map(report));
     for (const { claim } of outcomes) publishing.add(claim.id);
     return { lost, reported, outcomes };
   };

@@ -51,8 +51,22 @@ export async function openEventLog(config: PlatformConfig, clientId: string): Pr
 }
 
 /**
+ * The stores' bound on a transition left unfinished (its writer died between its two writes) for
+ * the collections of `service` that shorten it: the executor's claims, three leases (15 s by
+ * default), not the store's 30 s, so a lost execution is reported sooner. Not one lease: renewals
+ * write the executor's liveness, never its claims, but other writers of a live executor's claims
+ * remain (two executors taking a released claim's tombstone over at once: an original request and
+ * its copy appended again after a hand-back), and a writer slowed by a loaded FerretDB between its
+ * two writes must not be overtaken (both would win).
+ */
+export function staleTransitionsOf(config: Pick<PlatformConfig, 'claimLeaseMs'>, service: string): { staleTransitionMs?: Record<string, number> } {
+  return service === 'executor' ? { staleTransitionMs: { [CLAIMS]: 3 * config.claimLeaseMs } } : {};
+}
+
+/**
  * One store per service: each owns its data (a database in MongoDB, a file in embedded mode). The
- * executor's claims are leases: a transition of one left by a dead executor is stale after a lease.
+ * executor's claims are leases: a transition of one left by a dead executor is stale after three
+ * leases (see {@link staleTransitionsOf}).
  */
 export async function openStore(config: PlatformConfig, service: string): Promise<DocumentStore> {
   if (config.mongodbUri) {
@@ -61,13 +75,7 @@ export async function openStore(config: PlatformConfig, service: string): Promis
       uri: config.mongodbUri,
       database: `${config.mongodbDatabase}_${service.replaceAll('-', '_')}`,
       clientOptions: mongoTlsOf(config),
-      // A claim's unfinished transition left by a dead executor is taken over after a lease (5 s by
-      // default), not the store's 30 s: a lost execution is reported sooner. Renewals write the
-      // executor's liveness, never its claims, and no other caller writes the claims of an executor
-      // whose liveness is renewed: a live writer slowed between its two writes is overtaken (and both
-      // could win on FerretDB) only once its executor renewed nothing for a whole lease, when its
-      // claims are reported lost anyway.
-      ...(service === 'executor' ? { staleTransitionMs: { [CLAIMS]: config.claimLeaseMs } } : {}),
+      ...staleTransitionsOf(config, service),
     });
   }
   return new SqliteStore({ path: join(config.dataDir, `${service}.db`) });
